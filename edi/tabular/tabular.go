@@ -1,0 +1,290 @@
+// Package tabular reads spreadsheet-shaped files — CSV and the first sheet of
+// an XLSX workbook — one row at a time, with a header row naming the columns.
+// It is a codec: it knows rows, cells and positions, not what the columns mean.
+package tabular
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Format is the kind of a tabular file.
+type Format string
+
+const (
+	CSV  Format = "csv"
+	XLSX Format = "xlsx"
+)
+
+// ErrNotTabular means the file is neither CSV text nor an XLSX workbook.
+var ErrNotTabular = errors.New("not a CSV or XLSX file")
+
+// Row is one data row. Cells are trimmed of surrounding spaces. Number is
+// the row's position in the file as a person would count it: the 1-based
+// line of a CSV file where the record starts, or the sheet row number of an
+// XLSX file. The Cells slice is reused by the next call to Next.
+type Row struct {
+	Number int
+	Cells  []string
+}
+
+// Cell returns cell i, or "" when the row is shorter.
+func (r Row) Cell(i int) string {
+	if i < 0 || i >= len(r.Cells) {
+		return ""
+	}
+	return r.Cells[i]
+}
+
+// Blank reports whether every cell is empty.
+func (r Row) Blank() bool {
+	for _, c := range r.Cells {
+		if c != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// RowError is a problem with one row that does not stop the reader (for
+// example a CSV record with a stray quote). The caller reports it and goes on.
+type RowError struct {
+	Row int
+	Err error
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("row %d: %v", e.Row, e.Err) }
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Header maps column names to positions. Names compare case-insensitively,
+// ignoring surrounding spaces; columns without a name are ignored.
+type Header struct {
+	Names []string // as written in the file, trimmed
+	index map[string]int
+}
+
+func newHeader(cells []string) *Header {
+	h := &Header{Names: make([]string, len(cells)), index: make(map[string]int, len(cells))}
+	for i, c := range cells {
+		c = strings.TrimSpace(c)
+		h.Names[i] = c
+		k := strings.ToLower(c)
+		if _, dup := h.index[k]; !dup && k != "" {
+			h.index[k] = i
+		}
+	}
+	return h
+}
+
+// Index returns the position of the named column, or -1.
+func (h *Header) Index(name string) int {
+	if i, ok := h.index[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return i
+	}
+	return -1
+}
+
+// Duplicates lists names that appear in more than one column.
+func (h *Header) Duplicates() []string {
+	seen := map[string]int{}
+	var dups []string
+	for _, n := range h.Names {
+		k := strings.ToLower(n)
+		if k == "" {
+			continue
+		}
+		seen[k]++
+		if seen[k] == 2 {
+			dups = append(dups, n)
+		}
+	}
+	return dups
+}
+
+// Reader reads rows after the header.
+type Reader struct {
+	Format Format
+	Header *Header
+
+	next   func() (Row, error)
+	closer io.Closer
+}
+
+// Next returns the next non-blank row, a *RowError for a damaged row that
+// may be skipped, or io.EOF.
+func (r *Reader) Next() (Row, error) {
+	for {
+		row, err := r.next()
+		if err != nil {
+			return row, err
+		}
+		if !row.Blank() {
+			return row, nil
+		}
+	}
+}
+
+// Close releases the file.
+func (r *Reader) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+// Open opens a CSV or XLSX file, telling them apart by content (an XLSX
+// workbook is a ZIP archive), and reads its header row: the first non-blank row.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var magic [4]byte
+	n, _ := io.ReadFull(f, magic[:])
+	if n == 4 && bytes.Equal(magic[:], []byte("PK\x03\x04")) {
+		f.Close()
+		return OpenXLSX(path)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := NewCSV(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewCSV reads CSV text: RFC 4180 quoting, CRLF or LF line ends, an optional
+// UTF-8 byte order mark, and records of varying length.
+func NewCSV(in io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(in, 256<<10)
+	if head, _ := br.Peek(3); bytes.Equal(head, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	if head, _ := br.Peek(512); !looksLikeText(head) {
+		return nil, ErrNotTabular
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	cr.TrimLeadingSpace = true
+	r := &Reader{Format: CSV}
+	r.next = func() (Row, error) {
+		rec, err := cr.Read()
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return Row{Number: pe.StartLine}, &RowError{Row: pe.StartLine, Err: fmt.Errorf("malformed CSV record: %v", pe.Err)}
+			}
+			return Row{}, err
+		}
+		line, _ := cr.FieldPos(0)
+		for i := range rec {
+			rec[i] = strings.TrimSpace(rec[i])
+		}
+		return Row{Number: line, Cells: rec}, nil
+	}
+	if err := r.readHeader(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) readHeader() error {
+	for {
+		row, err := r.next()
+		if err == io.EOF {
+			return fmt.Errorf("no header row: %w", ErrNotTabular)
+		}
+		if err != nil {
+			return fmt.Errorf("header: %w", err)
+		}
+		if !row.Blank() {
+			r.Header = newHeader(row.Cells)
+			return nil
+		}
+	}
+}
+
+// looksLikeText reports whether b is plausibly text: valid UTF-8 (allowing a
+// character cut at the end) without NUL bytes.
+func looksLikeText(b []byte) bool {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			return len(b) < utf8.UTFMax // a cut multi-byte character at the end
+		}
+		b = b[size:]
+	}
+	return true
+}
+
+// OpenXLSX reads the first sheet of a workbook, streaming its rows. Cells
+// are returned as stored (a date is its serial number, a number its plain
+// decimal value), not as formatted for display.
+func OpenXLSX(path string) (*Reader, error) {
+	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotTabular, err)
+	}
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		f.Close()
+		return nil, fmt.Errorf("workbook has no sheets: %w", ErrNotTabular)
+	}
+	rows, err := f.Rows(sheets[0])
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sheet %q: %w", sheets[0], err)
+	}
+	r := &Reader{Format: XLSX, closer: closers{rows, f}}
+	n := 0
+	r.next = func() (Row, error) {
+		if !rows.Next() {
+			if err := rows.Error(); err != nil {
+				return Row{}, err
+			}
+			return Row{}, io.EOF
+		}
+		n++
+		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return Row{Number: n}, &RowError{Row: n, Err: err}
+		}
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		return Row{Number: n, Cells: cells}, nil
+	}
+	if err := r.readHeader(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,70 @@
+package civil
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Date
+		ok   bool
+	}{
+		{"2026-01-15", 20260115, true},
+		{"01/15/2026", 20260115, true},
+		{"1/5/2026", 20260105, true},
+		{"20260115", 20260115, true},
+		{"2024-02-29", 20240229, true},
+		{"2026-02-29", 0, false}, // not a leap year
+		{"2100-02-29", 0, false}, // century, not leap
+		{"2000-02-29", 20000229, true},
+		{"2026-13-01", 0, false},
+		{"2026-04-31", 0, false},
+		{"15/01/2026", 0, false},
+		{"2026/01/15", 0, false},
+		{"1/15/26", 0, false},
+		{"", 0, false},
+		{"2026-1-15", 0, false},
+		{"abcd-ef-gh", 0, false},
+		{"1//2026", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("Parse(%q) = %v, %v; want %v ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestArithmetic(t *testing.T) {
+	d := New(2026, time.January, 31)
+	if got := d.AddMonths(1); got != 20260228 {
+		t.Errorf("Jan 31 + 1 month = %v, want 2026-02-28", got)
+	}
+	if got := d.AddMonths(12); got != 20270131 {
+		t.Errorf("+12 months = %v", got)
+	}
+	if got := New(2026, 3, 15).AddMonths(-3); got != 20251215 {
+		t.Errorf("-3 months = %v", got)
+	}
+	if got := d.AddDays(29); got != 20260301 {
+		t.Errorf("+29 days = %v", got)
+	}
+	if got := New(2026, 1, 1).DaysUntil(New(2026, 1, 31)); got != 30 {
+		t.Errorf("DaysUntil = %d", got)
+	}
+	if d.String() != "2026-01-31" || d.Compact() != "20260131" {
+		t.Errorf("format %s %s", d.String(), d.Compact())
+	}
+}
+
+func TestFromExcelSerial(t *testing.T) {
+	// 45658 is 2025-01-01 in the 1900 date system (checked in LibreOffice).
+	if d, ok := FromExcelSerial(45658); !ok || d != 20250101 {
+		t.Errorf("FromExcelSerial(45658) = %v %v", d, ok)
+	}
+	if _, ok := FromExcelSerial(0); ok {
+		t.Error("serial 0 accepted")
+	}
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# install-test-deps.sh installs the real servers the tests start on 127.0.0.1:
+#   OpenSSH's sshd (SFTP), versitygw (S3) into <repo>/.bin, and PostgreSQL.
+# Idempotent: each step runs only when its binary is missing, so a second run takes
+# well under a second. Needs root for apt-get (a fresh Debian machine as root works).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+versitygw_version="v1.8.0"
+
+apt_updated=0
+apt_install() {
+	if [ "$apt_updated" = 0 ]; then
+		apt-get update
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+pg_bin() {
+	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+pkgs=()
+if [ ! -x /usr/sbin/sshd ]; then
+	pkgs+=(openssh-server)
+fi
+if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+	pkgs+=(postgresql)
+fi
+if [ "${#pkgs[@]}" -gt 0 ]; then
+	echo "install-test-deps: installing ${pkgs[*]}"
+	apt_install "${pkgs[@]}"
+	# Debian's postinst starts the system services where it can; the tests start private
+	# ones on free loopback ports, so stop what the install just started.
+	if command -v service >/dev/null 2>&1; then
+		service ssh stop >/dev/null 2>&1 || true
+		service postgresql stop >/dev/null 2>&1 || true
+	fi
+fi
+
+if [ ! -x "$repo/.bin/versitygw" ]; then
+	echo "install-test-deps: building versitygw $versitygw_version into $repo/.bin (about 2.5 minutes cold)"
+	mkdir -p "$repo/.bin"
+	GOBIN="$repo/.bin" go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
+fi
+
+echo "install-test-deps: sshd=/usr/sbin/sshd versitygw=$repo/.bin/versitygw postgres=$(pg_bin)"

@@ -1,0 +1,308 @@
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+)
+
+// LocalConfig configures a folder on this machine.
+type LocalConfig struct {
+	Dir string `yaml:"dir"` // root folder; created if missing
+}
+
+// Validate checks the configuration without touching the disk.
+func (c *LocalConfig) Validate() error {
+	if c.Dir == "" {
+		return errors.New("local: dir is required")
+	}
+	return nil
+}
+
+// Local is a Transport over a folder of the local file system.
+type Local struct {
+	root string // absolute
+}
+
+// fileMode is the mode of the files Put writes: they may hold PHI, so not world-readable.
+const fileMode fs.FileMode = 0o640
+
+// NewLocal returns a Transport rooted at cfg.Dir, creating the folder if needed.
+func NewLocal(cfg LocalConfig) (*Local, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	root, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, &Error{"local", "connect", cfg.Dir, ".", err}
+	}
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return nil, &Error{"local", "connect", root, ".", unwrapPathError(err)}
+	}
+	return &Local{root: root}, nil
+}
+
+// Root returns the absolute folder the transport serves.
+func (l *Local) Root() string { return l.root }
+
+func (l *Local) resolve(op, p string) (string, string, error) {
+	c, err := cleanPath(p)
+	if err != nil {
+		return "", "", &Error{"local", op, l.root, p, err}
+	}
+	return c, filepath.Join(l.root, filepath.FromSlash(c)), nil
+}
+
+func (l *Local) fail(op, p, full string, err error) error {
+	return &Error{"local", op, full, p, unwrapPathError(err)}
+}
+
+// unwrapPathError drops the os package's own path wrapper, since Error names the path.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}
+
+func (l *Local) List(ctx context.Context, dir string) ([]Object, error) {
+	rel, full, err := l.resolve("list", dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, l.fail("list", dir, full, err)
+	}
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return nil, l.fail("list", dir, full, err)
+	}
+	objs := make([]Object, 0, len(entries))
+	for _, e := range entries {
+		if !e.Type().IsRegular() || isTemp(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // renamed or removed since ReadDir
+		}
+		if err != nil {
+			return nil, l.fail("list", dir, full, err)
+		}
+		objs = append(objs, Object{Path: path.Join(rel, e.Name()), Size: info.Size(), ModTime: info.ModTime()})
+	}
+	sortObjects(objs)
+	return objs, nil
+}
+
+func (l *Local) Stat(ctx context.Context, p string) (Object, error) {
+	rel, full, err := l.resolve("stat", p)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Object{}, l.fail("stat", p, full, err)
+	}
+	info, err := os.Stat(full)
+	if err != nil {
+		return Object{}, l.fail("stat", p, full, err)
+	}
+	if !info.Mode().IsRegular() {
+		return Object{}, l.fail("stat", p, full, errNotFile)
+	}
+	return Object{Path: rel, Size: info.Size(), ModTime: info.ModTime()}, nil
+}
+
+// errNotFile is returned for a directory or other non-file where a file is expected.
+var errNotFile = fmt.Errorf("not a regular file: %w", fs.ErrInvalid)
+
+func (l *Local) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+	_, full, err := l.resolve("open", p)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, l.fail("open", p, full, err)
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, l.fail("open", p, full, err)
+	}
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = errNotFile
+		}
+		return nil, l.fail("open", p, full, err)
+	}
+	return &localReader{ctx: ctx, f: f, l: l, p: p, full: full}, nil
+}
+
+type localReader struct {
+	ctx     context.Context
+	f       *os.File
+	l       *Local
+	p, full string
+}
+
+func (r *localReader) Read(b []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, r.l.fail("read", r.p, r.full, err)
+	}
+	n, err := r.f.Read(b)
+	if err != nil && err != io.EOF {
+		err = r.l.fail("read", r.p, r.full, err)
+	}
+	return n, err
+}
+
+func (r *localReader) Close() error { return r.f.Close() }
+
+func (l *Local) Put(ctx context.Context, p string, r io.Reader) error {
+	rel, full, err := l.resolve("put", p)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return l.fail("put", p, full, errNotFile)
+	}
+	if err := l.put(ctx, full, r); err != nil {
+		return l.fail("put", p, full, err)
+	}
+	return nil
+}
+
+func (l *Local) put(ctx context.Context, full string, r io.Reader) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dir := filepath.Dir(full)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, tempName(filepath.Base(full), randomHex()))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := io.Copy(f, ctxReader{ctx, r}); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, full); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename in dir durable. Best effort: not every system can sync a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func randomHex() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (l *Local) Rename(ctx context.Context, from, to string) error {
+	_, fullFrom, err := l.resolve("rename", from)
+	if err != nil {
+		return err
+	}
+	relTo, fullTo, err := l.resolve("rename", to)
+	if err != nil {
+		return err
+	}
+	loc := fullFrom + " -> " + fullTo
+	if err := ctx.Err(); err != nil {
+		return l.fail("rename", from, loc, err)
+	}
+	if relTo == "." {
+		return l.fail("rename", from, loc, fs.ErrExist)
+	}
+	if info, err := os.Stat(fullFrom); err != nil || !info.Mode().IsRegular() {
+		if err == nil {
+			err = errNotFile
+		}
+		return l.fail("rename", from, loc, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(fullTo), 0o750); err != nil {
+		return l.fail("rename", from, loc, err)
+	}
+	if err := renameNoReplace(fullFrom, fullTo); err != nil {
+		return l.fail("rename", from, loc, err)
+	}
+	syncDir(filepath.Dir(fullTo))
+	if filepath.Dir(fullTo) != filepath.Dir(fullFrom) {
+		syncDir(filepath.Dir(fullFrom))
+	}
+	return nil
+}
+
+func (l *Local) Remove(ctx context.Context, p string) error {
+	_, full, err := l.resolve("remove", p)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return l.fail("remove", p, full, err)
+	}
+	if info, err := os.Lstat(full); err != nil || info.IsDir() {
+		if err == nil {
+			err = errNotFile
+		}
+		return l.fail("remove", p, full, err)
+	}
+	if err := os.Remove(full); err != nil {
+		return l.fail("remove", p, full, err)
+	}
+	return nil
+}
+
+func (l *Local) MkdirAll(ctx context.Context, dir string) error {
+	_, full, err := l.resolve("mkdir", dir)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return l.fail("mkdir", dir, full, err)
+	}
+	if err := os.MkdirAll(full, 0o750); err != nil {
+		return l.fail("mkdir", dir, full, err)
+	}
+	return nil
+}
+
+func (l *Local) Close() error { return nil }
