@@ -90,7 +90,9 @@ func (c *SFTPConfig) Validate() error {
 //
 // pkg/sftp has no per-request cancellation, so a context cancelled while an operation
 // waits on the server closes the connection: other operations in flight then fail with
-// a transient error, and the next one reconnects.
+// a transient error, and the next one reconnects. A Put interrupted that way leaves its
+// hidden temporary file (".NAME.RANDOM.calgw-tmp", never listed) until the next
+// connection removes it.
 type SFTP struct {
 	addr    string
 	user    string
@@ -98,9 +100,10 @@ type SFTP struct {
 	timeout time.Duration
 	config  *ssh.ClientConfig
 
-	mu     sync.Mutex
-	conn   *sftpConn // nil when disconnected
-	closed bool
+	mu      sync.Mutex
+	conn    *sftpConn // nil when disconnected
+	closed  bool
+	orphans []string // temporary files of interrupted Puts, removed after reconnecting
 }
 
 type sftpConn struct {
@@ -177,6 +180,10 @@ func (s *SFTP) get(ctx context.Context) (*sftpConn, error) {
 		return nil, err
 	}
 	s.conn = c
+	for _, tmp := range s.orphans {
+		c.sftp.Remove(tmp) // best effort: the next reconnect does not try again
+	}
+	s.orphans = nil
 	return c, nil
 }
 
@@ -271,6 +278,9 @@ func keepalive(c *sftpConn, interval time.Duration) {
 // runs once more on a new connection.
 func (s *SFTP) do(ctx context.Context, op, p, full string, retry bool, fn func(*sftpConn) error) error {
 	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return s.fail(op, p, full, err)
+		}
 		c, err := s.get(ctx)
 		if err != nil {
 			return s.fail(op, p, full, err)
@@ -452,11 +462,17 @@ func (s *SFTP) Put(ctx context.Context, p string, r io.Reader) error {
 			return unwrapPathError(err)
 		}
 		defer func() {
-			if err != nil {
-				f.Close()
-				if !c.dead() {
-					c.sftp.Remove(tmp)
-				}
+			if err == nil {
+				return
+			}
+			f.Close()
+			if ctx.Err() != nil || s.lost(c, err) {
+				// The connection is or will be closed: remove tmp after reconnecting.
+				s.mu.Lock()
+				s.orphans = append(s.orphans, tmp)
+				s.mu.Unlock()
+			} else {
+				c.sftp.Remove(tmp)
 			}
 		}()
 		if _, err := f.ReadFromWithConcurrency(ctxReader{ctx, r}, 0); err != nil {

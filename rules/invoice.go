@@ -1,0 +1,173 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
+
+// DefaultMemberIDPattern is the shape a Medi-Cal CIN must have: nine letters
+// or digits. The exact DHCS format is not in the project's sources, so the
+// pattern is configuration (member_id_pattern), not code.
+const DefaultMemberIDPattern = `^[0-9A-Z]{9}$`
+
+// LineChecker applies the per-line rules that need no state: NPI and TIN
+// checks, field relations, and the DHCS coding table. DUPLICATE-LINE needs
+// the store and is decided by the caller with LineKey.
+type LineChecker struct {
+	Coding   *CodingTable
+	Today    civil.Date     // dates of service after Today are rejected
+	MemberID *regexp.Regexp // nil = DefaultMemberIDPattern
+}
+
+var defaultMemberID = regexp.MustCompile(DefaultMemberIDPattern)
+
+var poBox = regexp.MustCompile(`(?i)\b(p\.?\s*o\.?\s*box|post\s+office\s+box)\b`)
+
+// Check applies the rules to l, which decoding has filled. It normalizes
+// l.Billing.TIN and, when the invoice named a service instead of a code,
+// fills l.HCPCS and l.Modifiers from the coding table. It returns the
+// coding leg billed (nil when the code is not allowed) and the decisions
+// against the line; skip lists fields that already failed to decode, so no
+// rule reports them twice.
+func (c *LineChecker) Check(l *domain.InvoiceLine, skip map[string]bool) (*CodeLeg, []Decision) {
+	var ds []Decision
+	add := func(rule, field, format string, a ...any) {
+		ds = append(ds, Decision{Rule: rule, Field: field, Message: fmt.Sprintf(format, a...)})
+	}
+	if l.Billing.NPI != "" && !skip["billing_npi"] && !ValidNPI(l.Billing.NPI) {
+		add(NPIInvalid, "billing_npi", "billing_npi %q fails the NPI check digit", l.Billing.NPI)
+	}
+	if l.Rendering.NPI != "" && !skip["rendering_npi"] && !ValidNPI(l.Rendering.NPI) {
+		add(NPIInvalid, "rendering_npi", "rendering_npi %q fails the NPI check digit", l.Rendering.NPI)
+	}
+	if l.Billing.TIN != "" {
+		if tin, ok := NormalizeTIN(l.Billing.TIN); ok {
+			l.Billing.TIN = tin
+		} else {
+			add(TINInvalid, "billing_tin", "billing_tin %q is not 9 digits", l.Billing.TIN)
+		}
+	}
+	if z := l.Billing.Address.Zip; len(z) == 5 && !skip["billing_zip"] {
+		add(FieldInvalid, "billing_zip", "billing_zip must be the 9-digit ZIP+4: the 837P billing provider address (2010AA N403) requires it")
+	}
+	if poBox.MatchString(l.Billing.Address.Street) {
+		add(FieldInvalid, "billing_address", "billing_address must be a street address, not a post office box (837P 2010AA N3)")
+	}
+	re := c.MemberID
+	if re == nil {
+		re = defaultMemberID
+	}
+	if l.Member.CIN != "" && !skip["member_cin"] && !re.MatchString(l.Member.CIN) {
+		add(FieldInvalid, "member_cin", "member_cin does not have the shape of a Medi-Cal CIN (%s)", re.String())
+	}
+	if l.Rendering.NPI != "" && l.Rendering.NPI != l.Billing.NPI && l.Rendering.Name == "" {
+		add(FieldMissing, "rendering_name", "rendering_name is required with rendering_npi (837P 2310B NM103)")
+	}
+	datesOK := l.From != 0 && l.To != 0
+	if datesOK && l.To < l.From {
+		add(FieldInvalid, "service_to", "service_to %s is before service_from %s", l.To, l.From)
+		datesOK = false
+	}
+	if l.From != 0 && c.Today != 0 && l.From > c.Today {
+		add(FieldInvalid, "service_from", "service_from %s is in the future", l.From)
+		datesOK = false
+	} else if l.To != 0 && c.Today != 0 && l.To > c.Today {
+		add(FieldInvalid, "service_to", "service_to %s is in the future", l.To)
+	}
+	if l.Member.DOB != 0 {
+		if c.Today != 0 && l.Member.DOB > c.Today {
+			add(FieldInvalid, "member_dob", "member_dob is in the future")
+		} else if l.From != 0 && l.Member.DOB > l.From {
+			add(FieldInvalid, "member_dob", "member_dob is after the date of service")
+		}
+	}
+	if !datesOK || skip["hcpcs"] || skip["modifiers"] {
+		return nil, ds
+	}
+	leg, d := c.code(l)
+	if d != nil {
+		ds = append(ds, *d)
+	}
+	return leg, ds
+}
+
+func (c *LineChecker) code(l *domain.InvoiceLine) (*CodeLeg, *Decision) {
+	dos := l.From
+	if l.HCPCS == "" {
+		leg, err := c.Coding.Resolve(l.Service, dos)
+		if err != nil {
+			return nil, &Decision{Rule: CodeNotAllowed, Field: "service", Message: "service: " + err.Error()}
+		}
+		if len(l.Modifiers) > 0 && !sameSet(l.Modifiers, leg.Modifiers) {
+			return nil, &Decision{Rule: CodeNotAllowed, Field: "modifiers", Message: fmt.Sprintf(
+				"modifiers %s do not match service %q, billed as %s", strings.Join(l.Modifiers, " "), l.Service, leg.Code())}
+		}
+		l.HCPCS, l.Modifiers = leg.HCPCS, leg.Modifiers
+		return leg, nil
+	}
+	leg, res := c.Coding.Lookup(l.HCPCS, l.Modifiers, dos)
+	code := strings.Join(append([]string{l.HCPCS}, l.Modifiers...), " ")
+	switch res {
+	case CodeUnknown:
+		return nil, &Decision{Rule: CodeNotAllowed, Field: "hcpcs", Message: fmt.Sprintf("%s is not an ECM or Community Supports code in the DHCS coding table", l.HCPCS)}
+	case ModifiersNotAllowed:
+		allowed := c.Coding.AllowedFor(l.HCPCS, dos)
+		msg := fmt.Sprintf("%s is not an allowed code and modifier set", code)
+		if len(allowed) > 0 {
+			msg += fmt.Sprintf(" on %s (allowed: %s)", dos, strings.Join(allowed, ", "))
+		}
+		return nil, &Decision{Rule: CodeNotAllowed, Field: "modifiers", Message: msg}
+	case CodeNotInForce:
+		return nil, &Decision{Rule: CodeNotAllowed, Field: "hcpcs", Message: fmt.Sprintf("%s is not in force on the date of service %s", code, dos)}
+	}
+	if l.Service != "" {
+		if id, ok := c.Coding.ServiceID(l.Service); ok && id != leg.ServiceID {
+			return nil, &Decision{Rule: CodeNotAllowed, Field: "service", Message: fmt.Sprintf(
+				"service %q does not match %s, which is billed for %s", l.Service, code, leg.ServiceName)}
+		}
+	}
+	return leg, nil
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// LineKey is the identity of an encounter line for duplicate detection:
+// member, billing provider, dates of service, procedure code, modifiers (in
+// any order) and units. It is a SHA-256 digest truncated to 128 bits.
+type LineKey [16]byte
+
+// Hi and Lo split the key into two integers for compact storage.
+func (k LineKey) Hi() int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
+func (k LineKey) Lo() int64 { return int64(binary.BigEndian.Uint64(k[8:])) }
+
+// KeyOf computes the duplicate-detection identity of l.
+func KeyOf(l *domain.InvoiceLine) LineKey {
+	mods := slices.Sorted(slices.Values(l.Modifiers))
+	var b strings.Builder
+	b.Grow(96)
+	for _, s := range []string{l.Member.CIN, l.Billing.NPI, l.From.Compact(), l.To.Compact(), l.HCPCS, strings.Join(mods, " "), l.Units.String()} {
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	var k LineKey
+	copy(k[:], sum[:16])
+	return k
+}

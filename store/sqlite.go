@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// SQLite is the embedded Store: one database file, WAL journal.
+type SQLite struct {
+	db   *sql.DB
+	path string
+}
+
+// FileName is the database file inside a state directory.
+const FileName = "calgw.db"
+
+var migrations = []string{
+	`CREATE TABLE control_numbers (
+		scope TEXT PRIMARY KEY,
+		last  INTEGER NOT NULL
+	)`,
+	`CREATE TABLE runs (
+		id      INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind    TEXT NOT NULL,
+		inputs  TEXT NOT NULL,
+		status  TEXT NOT NULL,
+		started TEXT NOT NULL,
+		ended   TEXT,
+		temp    TEXT,
+		output  TEXT,
+		summary TEXT
+	)`,
+	// Sent encounter lines. The 128-bit line key is split: the high 64 bits
+	// are the rowid (a B-tree on integers is several times faster than on
+	// blobs), the low 64 bits tell a real duplicate from a rowid collision,
+	// which goes to sent_line_collisions.
+	`CREATE TABLE sent_lines (
+		key_hi  INTEGER PRIMARY KEY,
+		key_lo  INTEGER NOT NULL,
+		run_id  INTEGER NOT NULL,
+		control TEXT NOT NULL,
+		invoice TEXT NOT NULL,
+		line_no TEXT NOT NULL
+	)`,
+	`CREATE TABLE sent_line_collisions (
+		key_hi  INTEGER NOT NULL,
+		key_lo  INTEGER NOT NULL,
+		run_id  INTEGER NOT NULL,
+		control TEXT NOT NULL,
+		invoice TEXT NOT NULL,
+		line_no TEXT NOT NULL,
+		PRIMARY KEY (key_hi, key_lo)
+	) WITHOUT ROWID`,
+}
+
+// OpenSQLite opens (creating if needed) the store in dir.
+func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	// A 32 MB page cache keeps the sent-lines index hot; WAL lets readers
+	// run beside the writer; busy_timeout waits for another process's write.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-32000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer; statements serialize in this process
+	s := &SQLite{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *SQLite) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("store: %s has schema version %d, newer than this calgw (%d): upgrade calgw", s.path, version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("store: migration %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return tx.Commit()
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+// MaxControlNumber is the largest X12 control number (ISA13 is 9 digits).
+const MaxControlNumber = 999999999
+
+func (s *SQLite) NextControlNumber(ctx context.Context, scope string) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO control_numbers(scope, last) VALUES (?, 1)
+		ON CONFLICT(scope) DO UPDATE SET last = CASE WHEN last >= ? THEN 1 ELSE last + 1 END
+		RETURNING last`, scope, MaxControlNumber).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: control number %s: %w", scope, err)
+	}
+	return n, nil
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`,
+		kind, inputs, RunOpen, now())
+	if err != nil {
+		return 0, fmt.Errorf("store: begin run: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+func (s *SQLite) RecordLines(ctx context.Context, run int64, lines []Line) ([]*PriorLine, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: record lines: %w", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO sent_lines(key_hi, key_lo, run_id, control, invoice, line_no)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("store: record lines: %w", err)
+	}
+	defer ins.Close()
+	prior := make([]*PriorLine, len(lines))
+	for i := range lines {
+		l := &lines[i]
+		hi, lo := int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:]))
+		res, err := ins.ExecContext(ctx, hi, lo, run, l.Control, l.Invoice, l.LineNo)
+		if err != nil {
+			return nil, fmt.Errorf("store: record line %s: %w", l.Control, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		p, err := s.resolveConflict(ctx, tx, hi, lo, run, l)
+		if err != nil {
+			return nil, err
+		}
+		prior[i] = p
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: record lines: %w", err)
+	}
+	return prior, nil
+}
+
+// resolveConflict handles an insert that hit an existing key_hi: either the
+// same line (a duplicate) or a different line sharing the high 64 bits.
+func (s *SQLite) resolveConflict(ctx context.Context, tx *sql.Tx, hi, lo, run int64, l *Line) (*PriorLine, error) {
+	const q = `SELECT l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+		FROM %s l JOIN runs r ON r.id = l.run_id WHERE l.key_hi = ? AND l.key_lo = ?`
+	var p PriorLine
+	var started string
+	err := tx.QueryRowContext(ctx, fmt.Sprintf(q, "sent_lines"), hi, lo).Scan(&p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &started)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A rowid collision with another line: keep this one beside it.
+		res, insErr := tx.ExecContext(ctx, `INSERT INTO sent_line_collisions(key_hi, key_lo, run_id, control, invoice, line_no)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, hi, lo, run, l.Control, l.Invoice, l.LineNo)
+		if insErr != nil {
+			return nil, fmt.Errorf("store: record line %s: %w", l.Control, insErr)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil, nil
+		}
+		err = tx.QueryRowContext(ctx, fmt.Sprintf(q, "sent_line_collisions"), hi, lo).Scan(&p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &started)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: look up duplicate of %s: %w", l.Control, err)
+	}
+	p.At, _ = time.Parse(time.RFC3339Nano, started)
+	return &p, nil
+}
+
+func (s *SQLite) setStatus(ctx context.Context, run int64, from []string, set string, args ...any) error {
+	q := `UPDATE runs SET ` + set + ` WHERE id = ? AND status IN (?, ?)`
+	if len(from) == 1 {
+		from = append(from, from[0])
+	}
+	args = append(args, run, from[0], from[1])
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: run %d: %w", run, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: run %d", ErrNoRun, run)
+	}
+	return nil
+}
+
+func (s *SQLite) MarkRunWritten(ctx context.Context, run int64, temp, output string) error {
+	return s.setStatus(ctx, run, []string{RunOpen}, `status = ?, temp = ?, output = ?`, RunWritten, temp, output)
+}
+
+func (s *SQLite) CompleteRun(ctx context.Context, run int64, summary string) error {
+	return s.setStatus(ctx, run, []string{RunOpen, RunWritten}, `status = ?, ended = ?, summary = ?`, RunCompleted, now(), summary)
+}
+
+func (s *SQLite) AbortRun(ctx context.Context, run int64, reason string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: abort run %d: %w", run, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, summary = ? WHERE id = ? AND status IN (?, ?)`,
+		RunAborted, now(), reason, run, RunOpen, RunWritten)
+	if err != nil {
+		return fmt.Errorf("store: abort run %d: %w", run, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: run %d", ErrNoRun, run)
+	}
+	for _, t := range []string{"sent_lines", "sent_line_collisions"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE run_id = ?`, run); err != nil {
+			return fmt.Errorf("store: abort run %d: %w", run, err)
+		}
+	}
+	return tx.Commit()
+}
+
+func (s *SQLite) PendingRuns(ctx context.Context) ([]Run, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, status, started, COALESCE(temp, ''), COALESCE(output, '')
+		FROM runs WHERE status IN (?, ?) ORDER BY id`, RunOpen, RunWritten)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var started string
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Status, &started, &r.Temp, &r.Output); err != nil {
+			return nil, fmt.Errorf("store: pending runs: %w", err)
+		}
+		r.Started, _ = time.Parse(time.RFC3339Nano, started)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
