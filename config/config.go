@@ -1,0 +1,239 @@
+// Package config reads the gateway's YAML configuration: settings for the
+// encounter conversion and the trading-partner profiles that carry envelope
+// values. Every value has a documented default (see Default and the README);
+// unknown keys are errors, so a typo never silently falls back to a default.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// CodingTable is a replacement for the embedded DHCS ECM/CS coding
+	// table (rules/data/hcpcs_ecm_cs.csv); "" keeps the embedded one.
+	CodingTable string `yaml:"coding_table"`
+	// Timezone decides what "today" is for the date-of-service checks.
+	Timezone   string                    `yaml:"timezone"`
+	Encounters Encounters                `yaml:"encounters"`
+	Partners   map[string]TradingPartner `yaml:"trading_partners"`
+}
+
+// Encounters configures invoice → 837P conversion.
+type Encounters struct {
+	TradingPartner        string `yaml:"trading_partner"`          // key in trading_partners
+	MaxClaimsPerST        int    `yaml:"max_claims_per_st"`        // claims per ST/SE
+	TransactionType       string `yaml:"transaction_type"`         // BHT06: RP (encounter reporting) or CH
+	ClaimFilingIndicator  string `yaml:"claim_filing_indicator"`   // SBR09: MC = Medicaid
+	DefaultPlaceOfService string `yaml:"default_place_of_service"` // CLM05-1 when an invoice gives none
+	DefaultDiagnosis      string `yaml:"default_diagnosis"`        // HI when a line gives none
+	MemberIDPattern       string `yaml:"member_id_pattern"`        // regular expression a member_cin must match
+	SegmentNewlines       bool   `yaml:"segment_newlines"`         // write a line feed after each segment
+}
+
+// TradingPartner holds the X12 envelope and header values for one partner.
+type TradingPartner struct {
+	Interchange struct {
+		SenderQualifier   string `yaml:"sender_qualifier"`   // ISA05
+		SenderID          string `yaml:"sender_id"`          // ISA06
+		ReceiverQualifier string `yaml:"receiver_qualifier"` // ISA07
+		ReceiverID        string `yaml:"receiver_id"`        // ISA08
+		AuthQualifier     string `yaml:"auth_qualifier"`     // ISA01
+		AuthInfo          string `yaml:"auth_info"`          // ISA02
+		Usage             string `yaml:"usage"`              // ISA15: T test, P production
+		AckRequested      bool   `yaml:"ack_requested"`      // ISA14
+	} `yaml:"interchange"`
+	Group struct {
+		SenderCode   string `yaml:"sender_code"`   // GS02
+		ReceiverCode string `yaml:"receiver_code"` // GS03
+	} `yaml:"group"`
+	Submitter struct {
+		Name         string `yaml:"name"`          // 1000A NM103
+		ID           string `yaml:"id"`            // 1000A NM109
+		ContactName  string `yaml:"contact_name"`  // 1000A PER02
+		ContactPhone string `yaml:"contact_phone"` // 1000A PER04
+		ContactEmail string `yaml:"contact_email"` // 1000A PER06
+	} `yaml:"submitter"`
+	Receiver struct {
+		Name string `yaml:"name"` // 1000B NM103
+		ID   string `yaml:"id"`   // 1000B NM109
+	} `yaml:"receiver"`
+	Payer struct {
+		Name string `yaml:"name"` // 2010BB NM103
+		ID   string `yaml:"id"`   // 2010BB NM109
+	} `yaml:"payer"`
+}
+
+// DefaultPartner is the key of the built-in DHCS encounter partner.
+const DefaultPartner = "dhcs-encounters"
+
+// Default returns the configuration used when no file is given. The DHCS
+// encounter receiver IDs are not in the project's public sources: the
+// values below are placeholders a plan must replace from the DHCS 837P
+// encounter companion guide, and usage is "T" (test) so that nothing is
+// sent as production by accident.
+func Default() *Config {
+	var p TradingPartner
+	p.Interchange.SenderQualifier = "ZZ"
+	p.Interchange.SenderID = "CALAIMPLAN"
+	p.Interchange.ReceiverQualifier = "ZZ"
+	p.Interchange.ReceiverID = "DHCS-ENCOUNTER"
+	p.Interchange.AuthQualifier = "00"
+	p.Interchange.Usage = "T"
+	p.Group.SenderCode = "CALAIMPLAN"
+	p.Group.ReceiverCode = "DHCS-ENCOUNTER"
+	p.Submitter.Name = "CALAIM PLAN"
+	p.Submitter.ID = "CALAIMPLAN"
+	p.Submitter.ContactName = "EDI TEAM"
+	p.Submitter.ContactPhone = "9165550100"
+	p.Receiver.Name = "CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES"
+	p.Receiver.ID = "DHCS"
+	p.Payer.Name = "CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES"
+	p.Payer.ID = "DHCS"
+	return &Config{
+		Timezone: "America/Los_Angeles",
+		Encounters: Encounters{
+			TradingPartner:        DefaultPartner,
+			MaxClaimsPerST:        5000,
+			TransactionType:       "RP",
+			ClaimFilingIndicator:  "MC",
+			DefaultPlaceOfService: "99",
+			DefaultDiagnosis:      "Z599",
+			MemberIDPattern:       `^[0-9A-Z]{9}$`,
+		},
+		Partners: map[string]TradingPartner{DefaultPartner: p},
+	}
+}
+
+// Load reads path over the defaults ("" = defaults only) and validates.
+func Load(path string) (*Config, error) {
+	c := Default()
+	if path == "" {
+		return c, c.Validate()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // an empty file means all defaults
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Location returns the configured time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.Local
+	}
+	return loc
+}
+
+// EncounterPartner returns the trading partner the encounters go to.
+func (c *Config) EncounterPartner() TradingPartner { return c.Partners[c.Encounters.TradingPartner] }
+
+var (
+	reDiagnosis = regexp.MustCompile(`^[A-Z][0-9][0-9A-Z]{1,5}$`)
+	rePOS       = regexp.MustCompile(`^[0-9]{2}$`)
+)
+
+// Validate checks every value and reports all problems at once.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		bad("timezone %q: %v", c.Timezone, err)
+	}
+	e := &c.Encounters
+	if e.MaxClaimsPerST < 1 || e.MaxClaimsPerST > 5000 {
+		bad("encounters.max_claims_per_st %d: must be 1..5000 (005010X222A1 recommends at most 5000 claims per transaction set)", e.MaxClaimsPerST)
+	}
+	if e.TransactionType != "RP" && e.TransactionType != "CH" && e.TransactionType != "31" {
+		bad("encounters.transaction_type %q: must be RP, CH or 31 (BHT06)", e.TransactionType)
+	}
+	if e.ClaimFilingIndicator == "" || len(e.ClaimFilingIndicator) > 2 {
+		bad("encounters.claim_filing_indicator %q: must be an SBR09 code such as MC", e.ClaimFilingIndicator)
+	}
+	if !rePOS.MatchString(e.DefaultPlaceOfService) {
+		bad("encounters.default_place_of_service %q: must be a two-digit place of service code", e.DefaultPlaceOfService)
+	}
+	e.DefaultDiagnosis = strings.ReplaceAll(strings.ToUpper(e.DefaultDiagnosis), ".", "")
+	if !reDiagnosis.MatchString(e.DefaultDiagnosis) {
+		bad("encounters.default_diagnosis %q: must be an ICD-10-CM code", e.DefaultDiagnosis)
+	}
+	if _, err := regexp.Compile(e.MemberIDPattern); err != nil {
+		bad("encounters.member_id_pattern: %v", err)
+	}
+	p, ok := c.Partners[e.TradingPartner]
+	if !ok {
+		bad("encounters.trading_partner %q is not in trading_partners", e.TradingPartner)
+	}
+	for name, tp := range c.Partners {
+		errs = append(errs, tp.validate("trading_partners."+name, name == e.TradingPartner && ok && p == tp)...)
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+var reISAQualifier = regexp.MustCompile(`^[0-9A-Z]{2}$`)
+
+func (tp TradingPartner) validate(prefix string, used bool) []string {
+	var errs []string
+	bad := func(format string, a ...any) { errs = append(errs, prefix+"."+fmt.Sprintf(format, a...)) }
+	i := tp.Interchange
+	for _, f := range []struct{ name, v string }{{"interchange.sender_qualifier", i.SenderQualifier}, {"interchange.receiver_qualifier", i.ReceiverQualifier}} {
+		if !reISAQualifier.MatchString(f.v) {
+			bad("%s %q: must be a two-character ID qualifier such as ZZ or 30", f.name, f.v)
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"interchange.sender_id", i.SenderID}, {"interchange.receiver_id", i.ReceiverID}} {
+		if f.v == "" || len(f.v) > 15 {
+			bad("%s %q: must be 1 to 15 characters", f.name, f.v)
+		}
+	}
+	if i.AuthQualifier != "" && i.AuthQualifier != "00" && i.AuthQualifier != "03" {
+		bad("interchange.auth_qualifier %q: must be 00 or 03", i.AuthQualifier)
+	}
+	if len(i.AuthInfo) > 10 {
+		bad("interchange.auth_info: at most 10 characters")
+	}
+	if i.Usage != "T" && i.Usage != "P" {
+		bad("interchange.usage %q: must be T (test) or P (production)", i.Usage)
+	}
+	g := tp.Group
+	for _, f := range []struct{ name, v string }{{"group.sender_code", g.SenderCode}, {"group.receiver_code", g.ReceiverCode}} {
+		if len(f.v) < 2 || len(f.v) > 15 {
+			bad("%s %q: must be 2 to 15 characters", f.name, f.v)
+		}
+	}
+	if tp.Submitter.Name == "" || tp.Submitter.ID == "" {
+		bad("submitter: name and id are required")
+	}
+	if tp.Submitter.ContactPhone == "" && tp.Submitter.ContactEmail == "" {
+		bad("submitter: contact_phone or contact_email is required (1000A PER)")
+	}
+	if tp.Receiver.Name == "" || tp.Receiver.ID == "" {
+		bad("receiver: name and id are required")
+	}
+	if used && (tp.Payer.Name == "" || tp.Payer.ID == "") {
+		bad("payer: name and id are required for encounters")
+	}
+	return errs
+}
