@@ -244,7 +244,7 @@ func (s *SQLite) AbortRun(ctx context.Context, run int64, reason string) error {
 }
 
 func (s *SQLite) PendingRuns(ctx context.Context) ([]Run, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, status, started, COALESCE(temp, ''), COALESCE(output, '')
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, status, started, inputs, COALESCE(temp, ''), COALESCE(output, '')
 		FROM runs WHERE status IN (?, ?) ORDER BY id`, RunOpen, RunWritten)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending runs: %w", err)
@@ -254,7 +254,7 @@ func (s *SQLite) PendingRuns(ctx context.Context) ([]Run, error) {
 	for rows.Next() {
 		var r Run
 		var started string
-		if err := rows.Scan(&r.ID, &r.Kind, &r.Status, &started, &r.Temp, &r.Output); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Status, &started, &r.Inputs, &r.Temp, &r.Output); err != nil {
 			return nil, fmt.Errorf("store: pending runs: %w", err)
 		}
 		r.Started, _ = time.Parse(time.RFC3339Nano, started)

@@ -142,3 +142,20 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatal("opened a store with a newer schema")
 	}
 }
+
+func TestLockDir(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LockDir(dir); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second lock err = %v, want ErrLocked", err)
+	}
+	unlock()
+	unlock2, err := LockDir(dir)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+}

@@ -69,6 +69,7 @@ type Run struct {
 	Kind    string
 	Status  string
 	Started time.Time
+	Inputs  string // what BeginRun recorded
 	Temp    string
 	Output  string
 }

@@ -93,6 +93,12 @@ func (w *Writer) Composite(components ...string) string {
 // requires. An element that holds a segment, element or repetition separator
 // is an error (the component separator is allowed: it builds composites).
 func (w *Writer) Segment(id string, elements ...string) error {
+	return w.segment(id, true, elements)
+}
+
+// segment writes a segment; check=false skips the delimiter check, for the
+// ISA, whose ISA11 and ISA16 are the separators themselves.
+func (w *Writer) segment(id string, check bool, elements []string) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -105,6 +111,9 @@ func (w *Writer) Segment(id string, elements ...string) error {
 		n--
 	}
 	for i, e := range elements[:n] {
+		if !check {
+			break
+		}
 		for j := 0; j < len(e); j++ {
 			if c := e[j]; c == w.d.Segment || c == w.d.Element || (c == w.d.Repetition && c != 0) {
 				w.err = fmt.Errorf("x12: %s%02d holds a delimiter %q at byte %d", id, i+1, c, j)
@@ -201,14 +210,21 @@ func (w *Writer) BeginInterchange(h InterchangeHeader) error {
 	w.isaControl = control
 	w.groups = 0
 	w.state = stateInterchange
-	return w.Segment("ISA",
+	fields := []string{
 		orDefault(h.AuthQualifier, "00"), fixed(h.AuthInfo, 10),
 		orDefault(h.SecurityQualifier, "00"), fixed(h.SecurityInfo, 10),
 		fixed(h.SenderQualifier, 2), fixed(h.SenderID, 15),
 		fixed(h.ReceiverQualifier, 2), fixed(h.ReceiverID, 15),
 		h.Date.Format("060102"), h.Date.Format("1504"),
 		rep, version, control, ack, orDefault(h.Usage, "P"),
-		string(w.d.Component))
+		string(w.d.Component)}
+	for i, f := range fields {
+		if i != 10 && i != 15 && strings.ContainsAny(f, string([]byte{w.d.Element, w.d.Segment, w.d.Component})) {
+			w.err = fmt.Errorf("x12: ISA%02d %q holds a delimiter", i+1, f)
+			return w.err
+		}
+	}
+	return w.segment("ISA", false, fields)
 }
 
 // BeginGroup writes a GS segment.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+func runConvert(ctx context.Context, g *globals, args []string) int {
+	fs := g.newFlags("convert", "--in FILE [--in FILE ...] --out DIR [--config FILE]")
+	var ins stringList
+	fs.Var(&ins, "in", "invoice file, CSV or XLSX (repeatable)")
+	out := fs.String("out", "", "output directory for the 837, rejects.csv and summary.html")
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUnusable
+	}
+	ins = append(ins, pos...)
+	if len(ins) == 0 || *out == "" {
+		fs.Usage()
+		return exitUnusable
+	}
+	res, code := convert(ctx, g, ins, *out)
+	if res != nil {
+		printConvertSummary(g, res)
+	}
+	return code
+}
+
+// convert loads the configuration and store and runs one conversion.
+func convert(ctx context.Context, g *globals, ins []string, out string) (*encounters.Result, int) {
+	cfg, err := config.Load(g.config)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+		return nil, exitUnusable
+	}
+	coding, err := rules.LoadCodingTable(cfg.CodingTable)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+		return nil, exitUnusable
+	}
+	unlock, err := store.LockDir(g.state)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+		return nil, exitUnusable
+	}
+	defer unlock()
+	st, err := store.OpenSQLite(ctx, g.state)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+		return nil, exitUnusable
+	}
+	defer st.Close()
+	res, err := encounters.Convert(ctx, encounters.Job{Inputs: ins, OutDir: out, Store: st, Config: cfg, Coding: coding, Log: g.log})
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+		if errors.Is(err, encounters.ErrUnusable) {
+			return nil, exitUnusable
+		}
+		return nil, exitUnusable
+	}
+	if res.Accepted() == 0 {
+		return res, exitRejected
+	}
+	return res, exitOK
+}
+
+func printConvertSummary(g *globals, res *encounters.Result) {
+	s := &res.Summary
+	for _, f := range s.Files {
+		fmt.Fprintf(g.stdout, "%-40s %-4s %6d read %6d accepted %6d rejected\n", f.Name, f.Format, f.Rows, f.Accepted, f.Rejected)
+	}
+	for _, rc := range s.RuleCounts() {
+		fmt.Fprintf(g.stdout, "  %-22s %6d\n", rc.Rule, rc.Count)
+	}
+	if res.Output != "" {
+		fmt.Fprintf(g.stdout, "837P:    %s (interchange %09d, %d transaction set(s), %d claim(s), %d line(s))\n",
+			res.Output, s.Interchange, s.TransactionSets, s.Claims, s.Lines)
+	} else {
+		fmt.Fprintf(g.stdout, "837P:    none written (no line accepted)\n")
+	}
+	fmt.Fprintf(g.stdout, "rejects: %s\nsummary: %s\n", res.RejectsPath, filepath.Clean(res.SummaryPath))
+}

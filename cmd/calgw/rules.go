@@ -1,0 +1,27 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/calaim-gateway/calaim-gateway/rules"
+)
+
+func runRules(_ context.Context, g *globals, args []string) int {
+	fs := g.newFlags("rules", "")
+	if _, err := parse(fs, args); err != nil {
+		return exitUnusable
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tFROM\tTO\tDESCRIPTION\tSOURCE")
+	for _, r := range rules.Catalog {
+		to := r.To.String()
+		if to == "" {
+			to = "open"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.From, to, r.Description, r.Source)
+	}
+	tw.Flush()
+	return exitOK
+}

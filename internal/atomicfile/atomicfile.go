@@ -1,0 +1,103 @@
+// Package atomicfile writes a file so that readers see either nothing or the
+// whole file: data goes to a temporary name in the same directory, is synced,
+// and is renamed into place.
+package atomicfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// File is a file being written under a temporary name.
+type File struct {
+	*os.File
+	final string
+	done  bool
+}
+
+// Create starts writing final. The temporary file is tempPrefix+base(final)+".tmp"
+// in final's directory; the prefix lets a caller find its leftovers after a crash.
+func Create(final, tempPrefix string) (*File, error) {
+	dir, base := filepath.Split(final)
+	if dir == "" {
+		dir = "."
+	}
+	tmp := filepath.Join(dir, tempPrefix+base+".tmp")
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", tmp, err)
+	}
+	return &File{File: f, final: final}, nil
+}
+
+// TempName is the temporary path being written.
+func (f *File) TempName() string { return f.File.Name() }
+
+// FinalName is the path the file will have after Commit.
+func (f *File) FinalName() string { return f.final }
+
+// Sync flushes the data to disk and closes the temporary file, without
+// renaming it. Commit calls it; a caller that must record the temporary
+// file as complete before the rename calls it first.
+func (f *File) Sync() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	if err := f.File.Sync(); err != nil {
+		f.File.Close()
+		return fmt.Errorf("sync %s: %w", f.TempName(), err)
+	}
+	if err := f.File.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", f.TempName(), err)
+	}
+	return nil
+}
+
+// Commit syncs the file and renames it into place.
+func (f *File) Commit() error {
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return Rename(f.TempName(), f.final)
+}
+
+// Abort closes and removes the temporary file.
+func (f *File) Abort() {
+	if !f.done {
+		f.File.Close()
+		f.done = true
+	}
+	os.Remove(f.TempName())
+}
+
+// Rename renames from to to and syncs the directory, so the rename
+// survives a power loss.
+func Rename(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("rename %s: %w", from, err)
+	}
+	if d, err := os.Open(filepath.Dir(to)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// WriteFile writes data to path atomically.
+func WriteFile(path string, data []byte) error {
+	f, err := Create(path, ".")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return fmt.Errorf("write %s: %w", f.TempName(), err)
+	}
+	if err := f.Commit(); err != nil {
+		f.Abort()
+		return err
+	}
+	return nil
+}

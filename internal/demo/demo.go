@@ -1,0 +1,67 @@
+// Package demo runs the gateway's main job on bundled sample data: three
+// provider invoice files (two CSV, one XLSX) with good and bad lines.
+package demo
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+//go:embed data
+var data embed.FS
+
+// marker identifies a directory the demo made and may therefore replace.
+const marker = ".calgw-demo"
+
+// Inputs writes the bundled invoice files into dir and returns their paths.
+func Inputs(dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(data, "data")
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, e := range entries {
+		b, err := data.ReadFile("data/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.WriteFile(p, b, 0o640); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// Reset empties dir for a new demo run. It refuses to delete a directory
+// that a demo did not create.
+func Reset(dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return create(dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+		entries, _ := os.ReadDir(dir)
+		if len(entries) > 0 {
+			return fmt.Errorf("%s exists and was not made by calgw demo; choose another --out", dir)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return create(dir)
+}
+
+func create(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, marker), []byte("made by calgw demo; deleted and remade by each demo run\n"), 0o640)
+}

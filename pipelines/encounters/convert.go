@@ -1,0 +1,525 @@
+// Package encounters runs the core job: provider invoice files in, one 837P
+// encounter interchange, rejects.csv and summary.html out. It is the only
+// place that knows the whole chain: tabular decode → invoice mapping → rules
+// → duplicate check in the store → claim assembly → 837P encode → atomic
+// outputs. `calgw convert`, `calgw demo` and the daemon all call Convert.
+package encounters
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x837p"
+	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/mappings/encounter"
+	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
+	"github.com/calaim-gateway/calaim-gateway/report"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// Output file names in the output directory.
+const (
+	RejectsFile = "rejects.csv"
+	SummaryFile = "summary.html"
+)
+
+// ErrUnusable marks an input that cannot be processed at all: unreadable,
+// not CSV/XLSX, or without the invoice template's columns. Nothing is
+// written when any input is unusable.
+var ErrUnusable = errors.New("unusable input")
+
+// Job is one conversion.
+type Job struct {
+	Inputs []string
+	OutDir string
+	Store  store.Store
+	Config *config.Config
+	Coding *rules.CodingTable
+	Today  civil.Date // zero = today in the configured time zone
+	Now    time.Time  // zero = time.Now(); stamps the envelopes
+	Log    *slog.Logger
+}
+
+// Result reports what a conversion did.
+type Result struct {
+	Summary     report.Summary
+	Output      string // path of the 837 file, "" when none was written
+	RejectsPath string
+	SummaryPath string
+}
+
+// Accepted and Rejected total the files.
+func (r *Result) Accepted() int { return r.Summary.Totals().Accepted }
+func (r *Result) Rejected() int { return r.Summary.Totals().Rejected }
+
+// batchSize lines are checked against the store in one transaction.
+const batchSize = 1024
+
+// maxSummaryRejects bounds the rejects listed in summary.html.
+const maxSummaryRejects = 500
+
+type input struct {
+	path string
+	r    *tabular.Reader
+	dec  *invoice.Decoder
+}
+
+// candidate is a line waiting for the duplicate check, or a row already
+// rejected, kept in row order.
+type candidate struct {
+	line      domain.InvoiceLine
+	decisions []rules.Decision
+	control   string
+	file      int
+}
+
+// Convert runs the job.
+func Convert(ctx context.Context, job Job) (*Result, error) {
+	log := job.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := job.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	cfg := job.Config
+	now = now.In(cfg.Location()) // envelope dates and times are the plan's local time
+	today := job.Today
+	if today == 0 {
+		today = civil.FromTime(now.In(cfg.Location()))
+	}
+	memberID, err := regexp.Compile(cfg.Encounters.MemberIDPattern)
+	if err != nil {
+		return nil, fmt.Errorf("member_id_pattern: %w", err)
+	}
+	if err := os.MkdirAll(job.OutDir, 0o750); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	if err := Recover(ctx, job.Store, log); err != nil {
+		return nil, err
+	}
+
+	// Open every input before writing anything: one unusable file stops the run.
+	inputs := make([]*input, 0, len(job.Inputs))
+	defer func() {
+		for _, in := range inputs {
+			in.r.Close()
+		}
+	}()
+	for _, p := range job.Inputs {
+		r, err := tabular.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, p, err)
+		}
+		dec, err := invoice.NewDecoder(r.Header, r.Format, filepath.Base(p))
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, p, err)
+		}
+		inputs = append(inputs, &input{path: p, r: r, dec: dec})
+	}
+
+	runInfo, _ := json.Marshal(map[string]any{"inputs": job.Inputs, "out": job.OutDir})
+	run, err := job.Store.BeginRun(ctx, "convert", string(runInfo))
+	if err != nil {
+		return nil, err
+	}
+	c := &converter{
+		ctx: ctx, job: job, log: log, run: run, now: now,
+		checker: rules.LineChecker{Coding: job.Coding, Today: today, MemberID: memberID},
+		prefix:  tempPrefix(run),
+	}
+	c.sum = report.Summary{RunID: run, Started: now, ByRule: map[string]int{}}
+	res, err := c.convert(inputs)
+	if err != nil {
+		c.abort(err)
+		return nil, err
+	}
+	return res, nil
+}
+
+func tempPrefix(run int64) string { return ".calgw-run" + strconv.FormatInt(run, 10) + "-" }
+
+type converter struct {
+	ctx     context.Context
+	job     Job
+	log     *slog.Logger
+	run     int64
+	now     time.Time
+	checker rules.LineChecker
+	prefix  string
+
+	sum       report.Summary
+	rejects   *report.RejectWriter
+	rejFile   *atomicfile.File
+	out       *atomicfile.File
+	enc       *x837p.Encoder
+	asm       *encounter.Assembler
+	batch     []candidate
+	n         int // candidates in batch
+	seq       int // line control sequence
+	skip      map[string]bool
+	poBoxMemo map[string]bool
+}
+
+func (c *converter) convert(inputs []*input) (*Result, error) {
+	var err error
+	c.rejFile, err = atomicfile.Create(filepath.Join(c.job.OutDir, RejectsFile), c.prefix)
+	if err != nil {
+		return nil, err
+	}
+	if c.rejects, err = report.NewRejectWriter(c.rejFile); err != nil {
+		return nil, err
+	}
+	enc := c.job.Config.Encounters
+	partner := c.job.Config.EncounterPartner()
+	c.asm = encounter.NewAssembler(encounter.Options{
+		Payer:                 x837p.Party{Name: partner.Payer.Name, ID: partner.Payer.ID},
+		ClaimFilingIndicator:  enc.ClaimFilingIndicator,
+		DefaultPlaceOfService: enc.DefaultPlaceOfService,
+		DefaultDiagnosis:      enc.DefaultDiagnosis,
+	}, c.emit)
+	c.batch = make([]candidate, batchSize)
+	c.skip = map[string]bool{}
+
+	for i, in := range inputs {
+		fs := report.FileSummary{Name: filepath.Base(in.path), Format: string(in.r.Format)}
+		c.sum.Files = append(c.sum.Files, fs)
+		if err := c.readFile(i, in); err != nil {
+			return nil, err
+		}
+		c.log.Info("invoice file read", "run", c.run, "file", fs.Name, "rows", c.sum.Files[i].Rows)
+	}
+	if err := c.flushBatch(); err != nil {
+		return nil, err
+	}
+	if err := c.asm.Flush(); err != nil {
+		return nil, err
+	}
+	return c.finish()
+}
+
+func (c *converter) readFile(fileIdx int, in *input) error {
+	for {
+		if err := c.ctx.Err(); err != nil {
+			return err
+		}
+		row, err := in.r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		cand := &c.batch[c.n]
+		var rowErr *tabular.RowError
+		switch {
+		case errors.As(err, &rowErr):
+			*cand = candidate{file: fileIdx, line: domain.InvoiceLine{Source: domain.Source{File: c.sum.Files[fileIdx].Name, Row: rowErr.Row}},
+				decisions: []rules.Decision{{Rule: rules.FieldInvalid, Message: rowErr.Err.Error()}}}
+		case err != nil:
+			return fmt.Errorf("%s: %w", in.path, err)
+		default:
+			c.decode(fileIdx, in, row, cand)
+		}
+		c.sum.Files[fileIdx].Rows++
+		c.n++
+		if c.n == len(c.batch) {
+			if err := c.flushBatch(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candidate) {
+	cand.file = fileIdx
+	cand.decisions = cand.decisions[:0]
+	cand.control = ""
+	problems := in.dec.Decode(row, &cand.line)
+	clear(c.skip)
+	for _, p := range problems {
+		id := rules.FieldInvalid
+		if p.Missing {
+			id = rules.FieldMissing
+		}
+		cand.decisions = append(cand.decisions, rules.Decision{Rule: id, Field: p.Field, Message: p.Message})
+		c.skip[p.Field] = true
+	}
+	_, ds := c.checker.Check(&cand.line, c.skip)
+	cand.decisions = append(cand.decisions, ds...)
+	if len(cand.decisions) == 0 {
+		c.seq++
+		cand.control = strconv.FormatInt(c.run, 10) + "-" + strconv.Itoa(c.seq)
+	}
+}
+
+// flushBatch checks the batch's accepted lines against the store, then
+// writes rejects and hands accepted lines to the assembler, in row order.
+func (c *converter) flushBatch() error {
+	if c.n == 0 {
+		return nil
+	}
+	batch := c.batch[:c.n]
+	c.n = 0
+	lines := make([]store.Line, 0, len(batch))
+	for i := range batch {
+		if b := &batch[i]; len(b.decisions) == 0 {
+			lines = append(lines, store.Line{Key: rules.KeyOf(&b.line), Control: b.control, Invoice: b.line.InvoiceNumber, LineNo: b.line.LineNumber})
+		}
+	}
+	prior, err := c.job.Store.RecordLines(c.ctx, c.run, lines)
+	if err != nil {
+		return err
+	}
+	k := 0
+	for i := range batch {
+		b := &batch[i]
+		if len(b.decisions) == 0 {
+			p := prior[k]
+			k++
+			if p != nil {
+				b.decisions = append(b.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run)})
+			}
+		}
+		fs := &c.sum.Files[b.file]
+		if len(b.decisions) > 0 {
+			fs.Rejected++
+			for _, d := range b.decisions {
+				if err := c.reject(b, d); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		fs.Accepted++
+		if err := c.asm.Add(&b.line, b.control); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func duplicateMessage(p *store.PriorLine, run int64) string {
+	what := "invoice " + p.Invoice
+	if p.LineNo != "" {
+		what += " line " + p.LineNo
+	}
+	if p.Run == run {
+		return fmt.Sprintf("duplicates %s earlier in this run (line control %s); PACES denies the whole encounter for a duplicate line", what, p.Control)
+	}
+	where := "run " + strconv.FormatInt(p.Run, 10)
+	if p.Output != "" {
+		where = filepath.Base(p.Output)
+	}
+	return fmt.Sprintf("duplicates %s already sent in %s on %s (line control %s)", what, where, p.At.Format("2006-01-02"), p.Control)
+}
+
+func (c *converter) reject(b *candidate, d rules.Decision) error {
+	r := report.Reject{SourceFile: b.line.Source.File, Row: b.line.Source.Row, InvoiceNumber: b.line.InvoiceNumber,
+		LineNumber: b.line.LineNumber, RuleID: d.Rule, Field: d.Field, Message: d.Message}
+	c.sum.ByRule[d.Rule]++
+	if len(c.sum.Rejects) < maxSummaryRejects {
+		c.sum.Rejects = append(c.sum.Rejects, r)
+	} else {
+		c.sum.MoreRejects++
+	}
+	return c.rejects.Write(r)
+}
+
+// emit writes one claim, opening the interchange on the first.
+func (c *converter) emit(claim *x837p.Claim) error {
+	if c.enc == nil {
+		if err := c.openInterchange(); err != nil {
+			return err
+		}
+	}
+	return c.enc.Encode(claim)
+}
+
+func (c *converter) openInterchange() error {
+	partner := c.job.Config.EncounterPartner()
+	pi := partner.Interchange
+	isaScope := fmt.Sprintf("ISA/%s:%s/%s:%s", pi.SenderQualifier, pi.SenderID, pi.ReceiverQualifier, pi.ReceiverID)
+	gsScope := fmt.Sprintf("GS/%s/%s", partner.Group.SenderCode, partner.Group.ReceiverCode)
+	stScope := fmt.Sprintf("ST/%s/%s", partner.Group.SenderCode, partner.Group.ReceiverCode)
+	isa, err := c.job.Store.NextControlNumber(c.ctx, isaScope)
+	if err != nil {
+		return err
+	}
+	gs, err := c.job.Store.NextControlNumber(c.ctx, gsScope)
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(c.job.OutDir, fmt.Sprintf("encounters-%09d.837", isa))
+	if _, err := os.Stat(name); err == nil {
+		return fmt.Errorf("%s already exists: the state directory was reset or is shared with another output; refusing to overwrite it", name)
+	}
+	if c.out, err = atomicfile.Create(name, c.prefix); err != nil {
+		return err
+	}
+	enc := c.job.Config.Encounters
+	h := x837p.Header{
+		Interchange: x12.InterchangeHeader{
+			AuthQualifier: pi.AuthQualifier, AuthInfo: pi.AuthInfo,
+			SenderQualifier: pi.SenderQualifier, SenderID: pi.SenderID,
+			ReceiverQualifier: pi.ReceiverQualifier, ReceiverID: pi.ReceiverID,
+			Date: c.now, ControlNumber: isa, AckRequested: pi.AckRequested, Usage: pi.Usage,
+		},
+		Group:           x12.GroupHeader{SenderCode: partner.Group.SenderCode, ReceiverCode: partner.Group.ReceiverCode, Date: c.now, ControlNumber: gs},
+		Submitter:       x837p.Party{Name: partner.Submitter.Name, ID: partner.Submitter.ID},
+		SubmitterPER:    x837p.Contact{Name: partner.Submitter.ContactName, Phone: partner.Submitter.ContactPhone, Email: partner.Submitter.ContactEmail},
+		Receiver:        x837p.Party{Name: partner.Receiver.Name, ID: partner.Receiver.ID},
+		TransactionType: enc.TransactionType,
+		MaxClaimsPerST:  enc.MaxClaimsPerST,
+		NextSTControl:   func() (int64, error) { return c.job.Store.NextControlNumber(c.ctx, stScope) },
+	}
+	var opts []x12.WriterOption
+	if enc.SegmentNewlines {
+		opts = append(opts, x12.WithNewlines())
+	}
+	c.enc = x837p.NewEncoder(c.out, x12.DefaultDelimiters, h, opts...)
+	c.sum.Interchange = isa
+	c.sum.Output = filepath.Base(name)
+	return nil
+}
+
+// finish closes the outputs and commits them: the 837 is recorded as
+// written before it is renamed, so a crash in between is recovered.
+func (c *converter) finish() (*Result, error) {
+	res := &Result{RejectsPath: c.rejFile.FinalName(), SummaryPath: filepath.Join(c.job.OutDir, SummaryFile)}
+	if c.enc != nil {
+		if _, err := c.enc.Close(); err != nil {
+			return nil, err
+		}
+		c.sum.Claims, c.sum.Lines, c.sum.TransactionSets = c.enc.Claims(), c.enc.Lines(), c.enc.TransactionSets()
+		if err := c.out.Sync(); err != nil {
+			return nil, err
+		}
+		res.Output = c.out.FinalName()
+	}
+	if err := c.rejects.Flush(); err != nil {
+		return nil, fmt.Errorf("%s: %w", RejectsFile, err)
+	}
+	c.sum.Finished = time.Now()
+	sumFile, err := atomicfile.Create(res.SummaryPath, c.prefix)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.sum.WriteHTML(sumFile); err != nil {
+		sumFile.Abort()
+		return nil, fmt.Errorf("%s: %w", SummaryFile, err)
+	}
+	if c.out != nil {
+		if err := c.job.Store.MarkRunWritten(c.ctx, c.run, c.out.TempName(), c.out.FinalName()); err != nil {
+			sumFile.Abort()
+			return nil, err
+		}
+		if err := atomicfile.Rename(c.out.TempName(), c.out.FinalName()); err != nil {
+			sumFile.Abort()
+			return nil, err
+		}
+	}
+	if err := c.rejFile.Commit(); err != nil {
+		sumFile.Abort()
+		return nil, err
+	}
+	if err := sumFile.Commit(); err != nil {
+		return nil, err
+	}
+	t := c.sum.Totals()
+	summary := fmt.Sprintf("rows=%d accepted=%d rejected=%d claims=%d", t.Rows, t.Accepted, t.Rejected, c.sum.Claims)
+	if err := c.job.Store.CompleteRun(c.ctx, c.run, summary); err != nil {
+		return nil, err
+	}
+	c.log.Info("conversion complete", "run", c.run, "rows", t.Rows, "accepted", t.Accepted, "rejected", t.Rejected,
+		"claims", c.sum.Claims, "output", c.sum.Output)
+	res.Summary = c.sum
+	return res, nil
+}
+
+func (c *converter) abort(cause error) {
+	if c.out != nil {
+		c.out.Abort()
+	}
+	if c.rejFile != nil {
+		c.rejFile.Abort()
+	}
+	// A context that is already cancelled must not stop the clean-up.
+	ctx := context.WithoutCancel(c.ctx)
+	if err := c.job.Store.AbortRun(ctx, c.run, cause.Error()); err != nil {
+		c.log.Error("abort run", "run", c.run, "err", err)
+	}
+	c.log.Warn("conversion aborted; no line counts as sent", "run", c.run, "err", cause)
+}
+
+// Recover finishes or abandons runs that a crash left behind. A run whose
+// 837 was fully written (and recorded so) is completed, renaming the file
+// into place if needed; any other run is aborted and its lines forgotten.
+func Recover(ctx context.Context, st store.Store, log *slog.Logger) error {
+	pending, err := st.PendingRuns(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range pending {
+		if r.Status == store.RunWritten {
+			if _, err := os.Stat(r.Output); err == nil {
+				if err := st.CompleteRun(ctx, r.ID, "recovered: output in place"); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := os.Stat(r.Temp); err == nil {
+				if err := atomicfile.Rename(r.Temp, r.Output); err != nil {
+					return err
+				}
+				log.Warn("recovered an interrupted run", "run", r.ID, "output", filepath.Base(r.Output))
+				if err := st.CompleteRun(ctx, r.ID, "recovered: output renamed"); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := st.AbortRun(ctx, r.ID, "interrupted before its output was written"); err != nil {
+			return err
+		}
+		removeTemps(r, log)
+		log.Warn("abandoned an interrupted run; its lines do not count as sent", "run", r.ID)
+	}
+	return nil
+}
+
+// removeTemps deletes an abandoned run's temporary files.
+func removeTemps(r store.Run, log *slog.Logger) {
+	var info struct {
+		Out string `json:"out"`
+	}
+	json.Unmarshal([]byte(r.Inputs), &info)
+	dir := info.Out
+	if r.Temp != "" {
+		dir = filepath.Dir(r.Temp)
+	}
+	if dir == "" {
+		return
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix(r.ID)) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
