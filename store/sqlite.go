@@ -74,7 +74,9 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1) // one writer; statements serialize in this process
+	// Two connections: an open run holds one for its transaction; the other
+	// serves reads (WAL readers do not wait for the writer).
+	db.SetMaxOpenConns(2)
 	s := &SQLite{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -114,8 +116,102 @@ func (s *SQLite) Close() error { return s.db.Close() }
 const MaxControlNumber = 999999999
 
 func (s *SQLite) NextControlNumber(ctx context.Context, scope string) (int64, error) {
+	return nextControl(ctx, s.db, scope)
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (Run, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`,
+		kind, inputs, RunOpen, now())
+	if err != nil {
+		return nil, fmt.Errorf("store: begin run: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, fmt.Errorf("store: begin run: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO sent_lines(key_hi, key_lo, run_id, control, invoice, line_no)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
+	}
+	return &sqliteRun{s: s, id: id, tx: tx, ins: ins}, nil
+}
+
+// sqliteRun is a run's write transaction.
+type sqliteRun struct {
+	s   *SQLite
+	id  int64
+	tx  *sql.Tx
+	ins *sql.Stmt
+}
+
+func (r *sqliteRun) ID() int64 { return r.id }
+
+func (r *sqliteRun) NextControlNumber(ctx context.Context, scope string) (int64, error) {
+	return nextControl(ctx, r.tx, scope)
+}
+
+func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, error) {
+	prior := make([]*PriorLine, len(lines))
+	for i := range lines {
+		l := &lines[i]
+		hi, lo := int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:]))
+		res, err := r.ins.ExecContext(ctx, hi, lo, r.id, l.Control, l.Invoice, l.LineNo)
+		if err != nil {
+			return nil, fmt.Errorf("store: record line %s: %w", l.Control, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		p, err := resolveConflict(ctx, r.tx, hi, lo, r.id, l)
+		if err != nil {
+			return nil, err
+		}
+		prior[i] = p
+	}
+	return prior, nil
+}
+
+func (r *sqliteRun) Written(ctx context.Context, temp, output string) error {
+	defer r.ins.Close()
+	status := RunWritten
+	if output == "" {
+		status = RunCompleted // nothing to rename
+	}
+	res, err := r.tx.ExecContext(ctx, `UPDATE runs SET status = ?, temp = ?, output = ? WHERE id = ? AND status = ?`,
+		status, temp, output, r.id, RunOpen)
+	if err != nil {
+		r.tx.Rollback()
+		return fmt.Errorf("store: run %d written: %w", r.id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		r.tx.Rollback()
+		return fmt.Errorf("%w: run %d", ErrNoRun, r.id)
+	}
+	if err := r.tx.Commit(); err != nil {
+		return fmt.Errorf("store: run %d written: %w", r.id, err)
+	}
+	return nil
+}
+
+func (r *sqliteRun) Abandon(ctx context.Context, reason string) error {
+	r.ins.Close()
+	r.tx.Rollback()
+	return r.s.AbortRun(ctx, r.id, reason)
+}
+
+func nextControl(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, scope string) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO control_numbers(scope, last) VALUES (?, 1)
+	err := q.QueryRowContext(ctx, `INSERT INTO control_numbers(scope, last) VALUES (?, 1)
 		ON CONFLICT(scope) DO UPDATE SET last = CASE WHEN last >= ? THEN 1 ELSE last + 1 END
 		RETURNING last`, scope, MaxControlNumber).Scan(&n)
 	if err != nil {
@@ -124,55 +220,9 @@ func (s *SQLite) NextControlNumber(ctx context.Context, scope string) (int64, er
 	return n, nil
 }
 
-func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
-
-func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`,
-		kind, inputs, RunOpen, now())
-	if err != nil {
-		return 0, fmt.Errorf("store: begin run: %w", err)
-	}
-	return res.LastInsertId()
-}
-
-func (s *SQLite) RecordLines(ctx context.Context, run int64, lines []Line) ([]*PriorLine, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: record lines: %w", err)
-	}
-	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO sent_lines(key_hi, key_lo, run_id, control, invoice, line_no)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return nil, fmt.Errorf("store: record lines: %w", err)
-	}
-	defer ins.Close()
-	prior := make([]*PriorLine, len(lines))
-	for i := range lines {
-		l := &lines[i]
-		hi, lo := int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:]))
-		res, err := ins.ExecContext(ctx, hi, lo, run, l.Control, l.Invoice, l.LineNo)
-		if err != nil {
-			return nil, fmt.Errorf("store: record line %s: %w", l.Control, err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			continue
-		}
-		p, err := s.resolveConflict(ctx, tx, hi, lo, run, l)
-		if err != nil {
-			return nil, err
-		}
-		prior[i] = p
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: record lines: %w", err)
-	}
-	return prior, nil
-}
-
 // resolveConflict handles an insert that hit an existing key_hi: either the
 // same line (a duplicate) or a different line sharing the high 64 bits.
-func (s *SQLite) resolveConflict(ctx context.Context, tx *sql.Tx, hi, lo, run int64, l *Line) (*PriorLine, error) {
+func resolveConflict(ctx context.Context, tx *sql.Tx, hi, lo, run int64, l *Line) (*PriorLine, error) {
 	const q = `SELECT l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
 		FROM %s l JOIN runs r ON r.id = l.run_id WHERE l.key_hi = ? AND l.key_lo = ?`
 	var p PriorLine
@@ -197,28 +247,16 @@ func (s *SQLite) resolveConflict(ctx context.Context, tx *sql.Tx, hi, lo, run in
 	return &p, nil
 }
 
-func (s *SQLite) setStatus(ctx context.Context, run int64, from []string, set string, args ...any) error {
-	q := `UPDATE runs SET ` + set + ` WHERE id = ? AND status IN (?, ?)`
-	if len(from) == 1 {
-		from = append(from, from[0])
-	}
-	args = append(args, run, from[0], from[1])
-	res, err := s.db.ExecContext(ctx, q, args...)
+func (s *SQLite) CompleteRun(ctx context.Context, run int64, summary string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, summary = ? WHERE id = ? AND status IN (?, ?)`,
+		RunCompleted, now(), summary, run, RunWritten, RunCompleted)
 	if err != nil {
-		return fmt.Errorf("store: run %d: %w", run, err)
+		return fmt.Errorf("store: complete run %d: %w", run, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("%w: run %d", ErrNoRun, run)
 	}
 	return nil
-}
-
-func (s *SQLite) MarkRunWritten(ctx context.Context, run int64, temp, output string) error {
-	return s.setStatus(ctx, run, []string{RunOpen}, `status = ?, temp = ?, output = ?`, RunWritten, temp, output)
-}
-
-func (s *SQLite) CompleteRun(ctx context.Context, run int64, summary string) error {
-	return s.setStatus(ctx, run, []string{RunOpen, RunWritten}, `status = ?, ended = ?, summary = ?`, RunCompleted, now(), summary)
 }
 
 func (s *SQLite) AbortRun(ctx context.Context, run int64, reason string) error {
@@ -243,16 +281,16 @@ func (s *SQLite) AbortRun(ctx context.Context, run int64, reason string) error {
 	return tx.Commit()
 }
 
-func (s *SQLite) PendingRuns(ctx context.Context) ([]Run, error) {
+func (s *SQLite) PendingRuns(ctx context.Context) ([]RunInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, status, started, inputs, COALESCE(temp, ''), COALESCE(output, '')
 		FROM runs WHERE status IN (?, ?) ORDER BY id`, RunOpen, RunWritten)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending runs: %w", err)
 	}
 	defer rows.Close()
-	var out []Run
+	var out []RunInfo
 	for rows.Next() {
-		var r Run
+		var r RunInfo
 		var started string
 		if err := rows.Scan(&r.ID, &r.Kind, &r.Status, &started, &r.Inputs, &r.Temp, &r.Output); err != nil {
 			return nil, fmt.Errorf("store: pending runs: %w", err)

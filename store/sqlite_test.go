@@ -22,6 +22,24 @@ func key(hi, lo byte) (k [16]byte) {
 	return k
 }
 
+func begin(t *testing.T, s *SQLite) Run {
+	t.Helper()
+	r, err := s.BeginRun(context.Background(), "convert", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func record(t *testing.T, r Run, lines ...Line) []*PriorLine {
+	t.Helper()
+	p, err := r.RecordLines(context.Background(), lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestControlNumbersPersistAndNeverRepeat(t *testing.T) {
 	ctx := context.Background()
 	s, dir := openTest(t)
@@ -42,7 +60,6 @@ func TestControlNumbersPersistAndNeverRepeat(t *testing.T) {
 	if got, _ := s2.NextControlNumber(ctx, "ISA/a"); got != 4 {
 		t.Errorf("after reopen next = %d, want 4", got)
 	}
-	// Wrap after 999999999.
 	if _, err := s2.db.Exec(`UPDATE control_numbers SET last = ? WHERE scope = 'ISA/a'`, MaxControlNumber); err != nil {
 		t.Fatal(err)
 	}
@@ -51,46 +68,57 @@ func TestControlNumbersPersistAndNeverRepeat(t *testing.T) {
 	}
 }
 
+func TestRunControlNumbersRollBackWithTheRun(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	r := begin(t, s)
+	if n, _ := r.NextControlNumber(ctx, "ST/x"); n != 1 {
+		t.Fatalf("first ST = %d", n)
+	}
+	r.Abandon(ctx, "test")
+	r2 := begin(t, s)
+	if n, _ := r2.NextControlNumber(ctx, "ST/x"); n != 1 {
+		t.Errorf("ST after an abandoned run = %d, want 1 (the abandoned number never left the run)", n)
+	}
+	r2.Written(ctx, "", "")
+	r3 := begin(t, s)
+	if n, _ := r3.NextControlNumber(ctx, "ST/x"); n != 2 {
+		t.Errorf("ST after a written run = %d, want 2", n)
+	}
+	r3.Abandon(ctx, "test")
+}
+
 func TestRecordLinesDuplicates(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	run1, _ := s.BeginRun(ctx, "convert", "a.csv")
-	prior, err := s.RecordLines(ctx, run1, []Line{
-		{Key: key(1, 1), Control: "1-1", Invoice: "INV-1", LineNo: "1"},
-		{Key: key(2, 2), Control: "1-2", Invoice: "INV-1", LineNo: "2"},
-		{Key: key(1, 1), Control: "1-3", Invoice: "INV-2", LineNo: "1"}, // same line again in this run
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if prior[0] != nil || prior[1] != nil || prior[2] == nil || prior[2].Control != "1-1" || prior[2].Run != run1 {
+	run1 := begin(t, s)
+	prior := record(t, run1,
+		Line{Key: key(1, 1), Control: "1-1", Invoice: "INV-1", LineNo: "1"},
+		Line{Key: key(2, 2), Control: "1-2", Invoice: "INV-1", LineNo: "2"},
+		Line{Key: key(1, 1), Control: "1-3", Invoice: "INV-2", LineNo: "1"}) // same line again in this run
+	if prior[0] != nil || prior[1] != nil || prior[2] == nil || prior[2].Control != "1-1" || prior[2].Run != run1.ID() {
 		t.Fatalf("first run priors = %+v", prior)
 	}
-	if err := s.MarkRunWritten(ctx, run1, "out.tmp", "out.837"); err != nil {
+	if err := run1.Written(ctx, "out.tmp", "out.837"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompleteRun(ctx, run1, "ok"); err != nil {
+	if err := s.CompleteRun(ctx, run1.ID(), "ok"); err != nil {
 		t.Fatal(err)
 	}
-	run2, _ := s.BeginRun(ctx, "convert", "a.csv")
-	prior, err = s.RecordLines(ctx, run2, []Line{{Key: key(2, 2), Control: "2-1"}, {Key: key(3, 3), Control: "2-2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run2 := begin(t, s)
+	prior = record(t, run2, Line{Key: key(2, 2), Control: "2-1"}, Line{Key: key(3, 3), Control: "2-2"})
 	if prior[0] == nil || prior[0].Invoice != "INV-1" || prior[0].LineNo != "2" || prior[0].Output != "out.837" || prior[1] != nil {
 		t.Fatalf("second run priors = %+v %+v", prior[0], prior[1])
 	}
+	run2.Abandon(ctx, "test")
 }
 
 func TestRowidCollisionIsNotADuplicate(t *testing.T) {
-	ctx := context.Background()
 	s, _ := openTest(t)
-	run, _ := s.BeginRun(ctx, "convert", "x")
+	run := begin(t, s)
+	defer run.Abandon(context.Background(), "test")
 	// Same high 64 bits, different low 64 bits: two different lines.
-	prior, err := s.RecordLines(ctx, run, []Line{{Key: key(9, 1), Control: "a"}, {Key: key(9, 2), Control: "b"}, {Key: key(9, 2), Control: "c"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	prior := record(t, run, Line{Key: key(9, 1), Control: "a"}, Line{Key: key(9, 2), Control: "b"}, Line{Key: key(9, 2), Control: "c"})
 	if prior[0] != nil || prior[1] != nil {
 		t.Fatalf("collision treated as duplicate: %+v %+v", prior[0], prior[1])
 	}
@@ -99,36 +127,64 @@ func TestRowidCollisionIsNotADuplicate(t *testing.T) {
 	}
 }
 
-func TestAbortForgetsLinesAndPendingRuns(t *testing.T) {
+func TestAbandonedRunLeavesNoLines(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	run, _ := s.BeginRun(ctx, "convert", "x")
-	if _, err := s.RecordLines(ctx, run, []Line{{Key: key(5, 5), Control: "a"}, {Key: key(9, 1), Control: "b"}, {Key: key(9, 2), Control: "c"}}); err != nil {
+	run := begin(t, s)
+	record(t, run, Line{Key: key(5, 5), Control: "a"}, Line{Key: key(9, 1), Control: "b"}, Line{Key: key(9, 2), Control: "c"})
+	if err := run.Abandon(ctx, "failed"); err != nil {
 		t.Fatal(err)
 	}
-	pending, err := s.PendingRuns(ctx)
-	if err != nil || len(pending) != 1 || pending[0].ID != run || pending[0].Status != RunOpen {
-		t.Fatalf("pending = %+v %v", pending, err)
+	run2 := begin(t, s)
+	for i, p := range record(t, run2, Line{Key: key(5, 5)}, Line{Key: key(9, 1)}, Line{Key: key(9, 2)}) {
+		if p != nil {
+			t.Errorf("line %d of an abandoned run counts as sent: %+v", i, p)
+		}
 	}
-	if err := s.AbortRun(ctx, run, "crashed"); err != nil {
+	run2.Abandon(ctx, "test")
+}
+
+func TestCrashLeavesPendingRuns(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTest(t)
+	// A run that was written but not completed, and one left open: a crash.
+	w := begin(t, s)
+	record(t, w, Line{Key: key(7, 7), Control: "w"})
+	if err := w.Written(ctx, "t.tmp", "o.837"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AbortRun(ctx, run, "again"); !errors.Is(err, ErrNoRun) {
-		t.Errorf("second abort err = %v", err)
-	}
-	run2, _ := s.BeginRun(ctx, "convert", "x")
-	prior, err := s.RecordLines(ctx, run2, []Line{{Key: key(5, 5)}, {Key: key(9, 1)}, {Key: key(9, 2)}})
+	o := begin(t, s)
+	record(t, o, Line{Key: key(8, 8), Control: "o"})
+	// The process dies: SQLite discards the open transaction on restart,
+	// which a test simulates by dropping it without marking the run.
+	o.(*sqliteRun).tx.Rollback()
+	s.Close()
+
+	s2, err := OpenSQLite(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, p := range prior {
+	defer s2.Close()
+	pending, err := s2.PendingRuns(ctx)
+	if err != nil || len(pending) != 2 || pending[0].Status != RunWritten || pending[0].Temp != "t.tmp" || pending[1].Status != RunOpen {
+		t.Fatalf("pending = %+v %v", pending, err)
+	}
+	if err := s2.AbortRun(ctx, pending[0].ID, "output lost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.AbortRun(ctx, pending[1].ID, "crashed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.AbortRun(ctx, pending[1].ID, "again"); !errors.Is(err, ErrNoRun) {
+		t.Errorf("second abort err = %v", err)
+	}
+	r := begin(t, s2)
+	for i, p := range record(t, r, Line{Key: key(7, 7)}, Line{Key: key(8, 8)}) {
 		if p != nil {
-			t.Errorf("line %d of an aborted run still counts as sent: %+v", i, p)
+			t.Errorf("line %d counted as sent after its run was aborted", i)
 		}
 	}
-	if pending, _ := s.PendingRuns(ctx); len(pending) != 1 || pending[0].ID != run2 {
-		t.Errorf("pending after abort = %+v", pending)
-	}
+	r.Abandon(ctx, "test")
 }
 
 func TestNewerSchemaRefused(t *testing.T) {

@@ -12,29 +12,43 @@ import (
 
 // Store is the gateway's state.
 type Store interface {
-	// NextControlNumber reserves the next number of a persistent sequence
-	// (1..999999999, wrapping to 1). A reserved number is never handed out
-	// again, even when the run that reserved it fails.
+	// NextControlNumber reserves and commits the next number of a persistent
+	// sequence (1..999999999, wrapping to 1). A reserved number is never
+	// handed out again, even when the run that reserved it fails.
 	NextControlNumber(ctx context.Context, scope string) (int64, error)
 
-	// BeginRun records a new run and returns its ID.
-	BeginRun(ctx context.Context, kind, inputs string) (int64, error)
-	// RecordLines records lines as sent by run and reports, per line, the
-	// earlier line it duplicates (nil when it is new). A line earlier in the
-	// same batch or run counts as earlier.
-	RecordLines(ctx context.Context, run int64, lines []Line) ([]*PriorLine, error)
-	// MarkRunWritten records that run's output is complete under a temporary
-	// name and about to be renamed to output.
-	MarkRunWritten(ctx context.Context, run int64, temp, output string) error
-	// CompleteRun marks run done; its lines count as sent from now on.
+	// BeginRun records a new run and opens its transaction. Until the run
+	// is Written, nothing it records is visible to other runs or survives a
+	// crash. While a run is open, use its methods, not the Store's.
+	BeginRun(ctx context.Context, kind, inputs string) (Run, error)
+	// CompleteRun marks a written run done (its output is in place).
 	CompleteRun(ctx context.Context, run int64, summary string) error
-	// AbortRun forgets run's lines: they were never sent.
+	// AbortRun marks a run that was written but whose output was lost as
+	// aborted and forgets its lines; it also closes out runs a crash left open.
 	AbortRun(ctx context.Context, run int64, reason string) error
 	// PendingRuns lists runs that neither completed nor aborted (a crash),
 	// for the caller to finish (output renamed) or abort.
-	PendingRuns(ctx context.Context) ([]Run, error)
+	PendingRuns(ctx context.Context) ([]RunInfo, error)
 
 	Close() error
+}
+
+// Run is an open run: one transaction.
+type Run interface {
+	ID() int64
+	// RecordLines records lines as sent by the run and reports, per line,
+	// the earlier line it duplicates (nil when it is new). A line earlier
+	// in the same run counts as earlier.
+	RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, error)
+	// NextControlNumber reserves a number inside the run: if the run is
+	// abandoned the number was never used outside it and may be handed out again.
+	NextControlNumber(ctx context.Context, scope string) (int64, error)
+	// Written commits the run: its output is complete under temp and about
+	// to be renamed to output ("" when the run wrote no output file). After
+	// Written the caller renames and calls Store.CompleteRun.
+	Written(ctx context.Context, temp, output string) error
+	// Abandon rolls the run back and marks it aborted.
+	Abandon(ctx context.Context, reason string) error
 }
 
 // Line is an encounter line about to be sent.
@@ -63,8 +77,8 @@ const (
 	RunAborted   = "aborted"
 )
 
-// Run is a conversion run.
-type Run struct {
+// RunInfo describes a run.
+type RunInfo struct {
 	ID      int64
 	Kind    string
 	Status  string

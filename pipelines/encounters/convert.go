@@ -68,7 +68,7 @@ type Result struct {
 func (r *Result) Accepted() int { return r.Summary.Totals().Accepted }
 func (r *Result) Rejected() int { return r.Summary.Totals().Rejected }
 
-// batchSize lines are checked against the store in one transaction.
+// batchSize rows move through the pipeline stages together.
 const batchSize = 1024
 
 // maxSummaryRejects bounds the rejects listed in summary.html.
@@ -144,9 +144,9 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 	c := &converter{
 		ctx: ctx, job: job, log: log, run: run, now: now,
 		checker: rules.LineChecker{Coding: job.Coding, Today: today, MemberID: memberID},
-		prefix:  tempPrefix(run),
+		prefix:  tempPrefix(run.ID()),
 	}
-	c.sum = report.Summary{RunID: run, Started: now, ByRule: map[string]int{}}
+	c.sum = report.Summary{RunID: run.ID(), Started: now, ByRule: map[string]int{}}
 	res, err := c.convert(inputs)
 	if err != nil {
 		c.abort(err)
@@ -161,7 +161,7 @@ type converter struct {
 	ctx     context.Context
 	job     Job
 	log     *slog.Logger
-	run     int64
+	run     store.Run
 	now     time.Time
 	checker rules.LineChecker
 	prefix  string
@@ -172,11 +172,9 @@ type converter struct {
 	out       *atomicfile.File
 	enc       *x837p.Encoder
 	asm       *encounter.Assembler
-	batch     []candidate
-	n         int // candidates in batch
 	seq       int // line control sequence
 	skip      map[string]bool
-	poBoxMemo map[string]bool
+	committed bool // the run's transaction is committed: never abandon it
 }
 
 func (c *converter) convert(inputs []*input) (*Result, error) {
@@ -196,18 +194,11 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 		DefaultPlaceOfService: enc.DefaultPlaceOfService,
 		DefaultDiagnosis:      enc.DefaultDiagnosis,
 	}, c.emit)
-	c.batch = make([]candidate, batchSize)
 	c.skip = map[string]bool{}
-
-	for i, in := range inputs {
-		fs := report.FileSummary{Name: filepath.Base(in.path), Format: string(in.r.Format)}
-		c.sum.Files = append(c.sum.Files, fs)
-		if err := c.readFile(i, in); err != nil {
-			return nil, err
-		}
-		c.log.Info("invoice file read", "run", c.run, "file", fs.Name, "rows", c.sum.Files[i].Rows)
+	for _, in := range inputs {
+		c.sum.Files = append(c.sum.Files, report.FileSummary{Name: filepath.Base(in.path), Format: string(in.r.Format)})
 	}
-	if err := c.flushBatch(); err != nil {
+	if err := c.pipeline(inputs); err != nil {
 		return nil, err
 	}
 	if err := c.asm.Flush(); err != nil {
@@ -216,34 +207,127 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 	return c.finish()
 }
 
-func (c *converter) readFile(fileIdx int, in *input) error {
-	for {
-		if err := c.ctx.Err(); err != nil {
-			return err
-		}
-		row, err := in.r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		cand := &c.batch[c.n]
-		var rowErr *tabular.RowError
-		switch {
-		case errors.As(err, &rowErr):
-			*cand = candidate{file: fileIdx, line: domain.InvoiceLine{Source: domain.Source{File: c.sum.Files[fileIdx].Name, Row: rowErr.Row}},
-				decisions: []rules.Decision{{Rule: rules.FieldInvalid, Message: rowErr.Err.Error()}}}
-		case err != nil:
-			return fmt.Errorf("%s: %w", in.path, err)
-		default:
-			c.decode(fileIdx, in, row, cand)
-		}
-		c.sum.Files[fileIdx].Rows++
-		c.n++
-		if c.n == len(c.batch) {
-			if err := c.flushBatch(); err != nil {
-				return err
+// batch is a slice of rows on its way through the pipeline.
+type batch struct {
+	cands []candidate
+	lines []store.Line        // accepted candidates, for the duplicate check
+	prior []*store.PriorLine  // per line: the earlier line it duplicates
+}
+
+// pipeline runs three stages concurrently, in row order: decoding and the
+// stateless rules (this goroutine), the duplicate check in the store, and
+// rejects + claim assembly + 837 encoding. Batches are recycled, so memory
+// stays flat however large the input.
+func (c *converter) pipeline(inputs []*input) error {
+	ctx, cancel := context.WithCancelCause(c.ctx)
+	defer cancel(nil)
+	const buffers = 4
+	free := make(chan *batch, buffers)
+	for range buffers {
+		free <- &batch{cands: make([]candidate, 0, batchSize)}
+	}
+	toStore := make(chan *batch, 1)
+	toWrite := make(chan *batch, 1)
+	storeDone := make(chan struct{})
+	writeDone := make(chan struct{})
+
+	// The store stage. Statements run with a context that has no Done
+	// channel (the driver would start a goroutine per statement to watch
+	// it); cancellation is checked between batches.
+	go func() {
+		defer close(storeDone)
+		defer close(toWrite)
+		quiet := context.WithoutCancel(ctx)
+		for b := range toStore {
+			if ctx.Err() != nil {
+				continue // drain
 			}
+			prior, err := c.run.RecordLines(quiet, b.lines)
+			if err != nil {
+				cancel(err)
+				continue
+			}
+			b.prior = prior
+			toWrite <- b
+		}
+	}()
+	// The writer stage.
+	go func() {
+		defer close(writeDone)
+		for b := range toWrite {
+			if ctx.Err() == nil {
+				if err := c.write(b); err != nil {
+					cancel(err)
+				}
+			}
+			free <- b
+		}
+	}()
+
+	err := c.read(ctx, inputs, free, toStore)
+	close(toStore)
+	<-storeDone
+	<-writeDone
+	if err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return c.ctx.Err()
+}
+
+// read decodes every row of every input into batches.
+func (c *converter) read(ctx context.Context, inputs []*input, free <-chan *batch, out chan<- *batch) error {
+	var b *batch
+	send := func() {
+		if b != nil && len(b.cands) > 0 {
+			out <- b
+			b = nil
 		}
 	}
+	for fileIdx, in := range inputs {
+		for {
+			if err := ctx.Err(); err != nil {
+				return nil // the cause is reported by pipeline
+			}
+			row, err := in.r.Next()
+			if err == io.EOF {
+				break
+			}
+			if b == nil {
+				select {
+				case b = <-free:
+				case <-ctx.Done():
+					return nil
+				}
+				b.cands, b.lines, b.prior = b.cands[:0], b.lines[:0], nil
+			}
+			b.cands = append(b.cands, candidate{})
+			cand := &b.cands[len(b.cands)-1]
+			var rowErr *tabular.RowError
+			switch {
+			case errors.As(err, &rowErr):
+				*cand = candidate{file: fileIdx, line: domain.InvoiceLine{Source: domain.Source{File: c.sum.Files[fileIdx].Name, Row: rowErr.Row}},
+					decisions: []rules.Decision{{Rule: rules.FieldInvalid, Message: rowErr.Err.Error()}}}
+			case err != nil:
+				return fmt.Errorf("%s: %w", in.path, err)
+			default:
+				c.decode(fileIdx, in, row, cand)
+				if len(cand.decisions) == 0 {
+					b.lines = append(b.lines, store.Line{Key: rules.KeyOf(&cand.line), Control: cand.control,
+						Invoice: cand.line.InvoiceNumber, LineNo: cand.line.LineNumber})
+				}
+			}
+			c.sum.Files[fileIdx].Rows++
+			if len(b.cands) == batchSize {
+				send()
+			}
+		}
+		c.log.Info("invoice file read", "run", c.run.ID(), "file", c.sum.Files[fileIdx].Name, "rows", c.sum.Files[fileIdx].Rows)
+	}
+	send()
+	return nil
 }
 
 func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candidate) {
@@ -264,50 +348,35 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 	cand.decisions = append(cand.decisions, ds...)
 	if len(cand.decisions) == 0 {
 		c.seq++
-		cand.control = strconv.FormatInt(c.run, 10) + "-" + strconv.Itoa(c.seq)
+		cand.control = strconv.FormatInt(c.run.ID(), 10) + "-" + strconv.Itoa(c.seq)
 	}
 }
 
-// flushBatch checks the batch's accepted lines against the store, then
-// writes rejects and hands accepted lines to the assembler, in row order.
-func (c *converter) flushBatch() error {
-	if c.n == 0 {
-		return nil
-	}
-	batch := c.batch[:c.n]
-	c.n = 0
-	lines := make([]store.Line, 0, len(batch))
-	for i := range batch {
-		if b := &batch[i]; len(b.decisions) == 0 {
-			lines = append(lines, store.Line{Key: rules.KeyOf(&b.line), Control: b.control, Invoice: b.line.InvoiceNumber, LineNo: b.line.LineNumber})
-		}
-	}
-	prior, err := c.job.Store.RecordLines(c.ctx, c.run, lines)
-	if err != nil {
-		return err
-	}
+// write reports the batch's rejects and hands its accepted lines to the
+// claim assembler, in row order.
+func (c *converter) write(b *batch) error {
 	k := 0
-	for i := range batch {
-		b := &batch[i]
-		if len(b.decisions) == 0 {
-			p := prior[k]
+	for i := range b.cands {
+		cand := &b.cands[i]
+		if len(cand.decisions) == 0 {
+			p := b.prior[k]
 			k++
 			if p != nil {
-				b.decisions = append(b.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run)})
+				cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
 			}
 		}
-		fs := &c.sum.Files[b.file]
-		if len(b.decisions) > 0 {
+		fs := &c.sum.Files[cand.file]
+		if len(cand.decisions) > 0 {
 			fs.Rejected++
-			for _, d := range b.decisions {
-				if err := c.reject(b, d); err != nil {
+			for _, d := range cand.decisions {
+				if err := c.reject(cand, d); err != nil {
 					return err
 				}
 			}
 			continue
 		}
 		fs.Accepted++
-		if err := c.asm.Add(&b.line, b.control); err != nil {
+		if err := c.asm.Add(&cand.line, cand.control); err != nil {
 			return err
 		}
 	}
@@ -357,11 +426,13 @@ func (c *converter) openInterchange() error {
 	isaScope := fmt.Sprintf("ISA/%s:%s/%s:%s", pi.SenderQualifier, pi.SenderID, pi.ReceiverQualifier, pi.ReceiverID)
 	gsScope := fmt.Sprintf("GS/%s/%s", partner.Group.SenderCode, partner.Group.ReceiverCode)
 	stScope := fmt.Sprintf("ST/%s/%s", partner.Group.SenderCode, partner.Group.ReceiverCode)
-	isa, err := c.job.Store.NextControlNumber(c.ctx, isaScope)
+	// Control numbers are reserved inside the run: they are consumed only
+	// if the run's 837 is written, and never reused once it is.
+	isa, err := c.run.NextControlNumber(c.ctx, isaScope)
 	if err != nil {
 		return err
 	}
-	gs, err := c.job.Store.NextControlNumber(c.ctx, gsScope)
+	gs, err := c.run.NextControlNumber(c.ctx, gsScope)
 	if err != nil {
 		return err
 	}
@@ -386,7 +457,7 @@ func (c *converter) openInterchange() error {
 		Receiver:        x837p.Party{Name: partner.Receiver.Name, ID: partner.Receiver.ID},
 		TransactionType: enc.TransactionType,
 		MaxClaimsPerST:  enc.MaxClaimsPerST,
-		NextSTControl:   func() (int64, error) { return c.job.Store.NextControlNumber(c.ctx, stScope) },
+		NextSTControl:   func() (int64, error) { return c.run.NextControlNumber(c.ctx, stScope) },
 	}
 	var opts []x12.WriterOption
 	if enc.SegmentNewlines {
@@ -424,12 +495,19 @@ func (c *converter) finish() (*Result, error) {
 		sumFile.Abort()
 		return nil, fmt.Errorf("%s: %w", SummaryFile, err)
 	}
+	// Commit the run: from here its lines count as sent and a crash is
+	// recovered by renaming the complete temporary file.
+	temp, final := "", ""
 	if c.out != nil {
-		if err := c.job.Store.MarkRunWritten(c.ctx, c.run, c.out.TempName(), c.out.FinalName()); err != nil {
-			sumFile.Abort()
-			return nil, err
-		}
-		if err := atomicfile.Rename(c.out.TempName(), c.out.FinalName()); err != nil {
+		temp, final = c.out.TempName(), c.out.FinalName()
+	}
+	if err := c.run.Written(c.ctx, temp, final); err != nil {
+		sumFile.Abort()
+		return nil, err
+	}
+	c.committed = true
+	if c.out != nil {
+		if err := atomicfile.Rename(temp, final); err != nil {
 			sumFile.Abort()
 			return nil, err
 		}
@@ -443,28 +521,34 @@ func (c *converter) finish() (*Result, error) {
 	}
 	t := c.sum.Totals()
 	summary := fmt.Sprintf("rows=%d accepted=%d rejected=%d claims=%d", t.Rows, t.Accepted, t.Rejected, c.sum.Claims)
-	if err := c.job.Store.CompleteRun(c.ctx, c.run, summary); err != nil {
+	if err := c.job.Store.CompleteRun(c.ctx, c.run.ID(), summary); err != nil {
 		return nil, err
 	}
-	c.log.Info("conversion complete", "run", c.run, "rows", t.Rows, "accepted", t.Accepted, "rejected", t.Rejected,
+	c.log.Info("conversion complete", "run", c.run.ID(), "rows", t.Rows, "accepted", t.Accepted, "rejected", t.Rejected,
 		"claims", c.sum.Claims, "output", c.sum.Output)
 	res.Summary = c.sum
 	return res, nil
 }
 
 func (c *converter) abort(cause error) {
-	if c.out != nil {
-		c.out.Abort()
-	}
 	if c.rejFile != nil {
 		c.rejFile.Abort()
 	}
+	if c.committed {
+		// The run is committed and its 837 is complete on disk (renamed, or
+		// renamed by the next Recover): its lines were sent.
+		c.log.Error("conversion committed but not finished; the next run recovers it", "run", c.run.ID(), "err", cause)
+		return
+	}
+	if c.out != nil {
+		c.out.Abort()
+	}
 	// A context that is already cancelled must not stop the clean-up.
 	ctx := context.WithoutCancel(c.ctx)
-	if err := c.job.Store.AbortRun(ctx, c.run, cause.Error()); err != nil {
-		c.log.Error("abort run", "run", c.run, "err", err)
+	if err := c.run.Abandon(ctx, cause.Error()); err != nil {
+		c.log.Error("abandon run", "run", c.run.ID(), "err", err)
 	}
-	c.log.Warn("conversion aborted; no line counts as sent", "run", c.run, "err", cause)
+	c.log.Warn("conversion abandoned; no line counts as sent", "run", c.run.ID(), "err", cause)
 }
 
 // Recover finishes or abandons runs that a crash left behind. A run whose
@@ -504,7 +588,7 @@ func Recover(ctx context.Context, st store.Store, log *slog.Logger) error {
 }
 
 // removeTemps deletes an abandoned run's temporary files.
-func removeTemps(r store.Run, log *slog.Logger) {
+func removeTemps(r store.RunInfo, log *slog.Logger) {
 	var info struct {
 		Out string `json:"out"`
 	}

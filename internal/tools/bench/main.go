@@ -1,0 +1,199 @@
+// Command bench measures the core path and reports each figure next to a
+// baseline measured in the same run, so results compare across machines:
+//
+//   - convert: N invoice lines → 837P with the duplicate look-ups in the
+//     store, against a plain encoding/csv read of the same file;
+//   - validate: X12 validation of the 837P just written, against a plain
+//     buffered byte scan of the same file;
+//   - peak RSS (from /usr/bin/time -v) of convert at N/10 and N lines, to
+//     show memory stays flat as input grows.
+//
+//	go run ./internal/tools/bench -lines 1000000
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	lines := flag.Int("lines", 1000000, "invoice lines in the large file")
+	dir := flag.String("dir", "bench-out", "working directory (large files go here; never committed)")
+	calgw := flag.String("calgw", "bin/calgw", "calgw binary to measure")
+	baselineCSV := flag.String("baseline-csv", "", "internal: read this CSV with encoding/csv and exit")
+	baselineScan := flag.String("baseline-scan", "", "internal: scan this file byte by byte and exit")
+	flag.Parse()
+	switch {
+	case *baselineCSV != "":
+		readCSV(*baselineCSV)
+		return
+	case *baselineScan != "":
+		scan(*baselineScan)
+		return
+	}
+	if err := run(*lines, *dir, *calgw); err != nil {
+		log.Fatal(err)
+	}
+}
+
+type measure struct {
+	wall time.Duration
+	rss  int64 // KiB
+	out  string
+}
+
+var reRSS = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+
+// timed runs a command under /usr/bin/time -v.
+func timed(name string, args ...string) (measure, error) {
+	cmd := exec.Command("/usr/bin/time", append([]string{"-v", name}, args...)...)
+	var stderr, stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	m := measure{wall: time.Since(start), out: stdout.String()}
+	if s := reRSS.FindStringSubmatch(stderr.String()); s != nil {
+		m.rss, _ = strconv.ParseInt(s[1], 10, 64)
+	}
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 && strings.Contains(name, "calgw") {
+			return m, nil // validate exits 1 for an invalid file; report, do not stop
+		}
+		return m, fmt.Errorf("%s %v: %v\n%s", name, args, err, lastLines(stderr.String(), 20))
+	}
+	return m, nil
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+func run(n int, dir, calgw string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	small := n / 10
+	files := map[int]string{}
+	for _, k := range []int{small, n} {
+		files[k] = filepath.Join(dir, fmt.Sprintf("invoices-%d.csv", k))
+		if _, err := os.Stat(files[k]); err != nil {
+			fmt.Fprintf(os.Stderr, "generating %d lines...\n", k)
+			gen := exec.Command("go", "run", "./internal/tools/geninvoices", "-lines", strconv.Itoa(k), "-out", files[k])
+			gen.Stderr = os.Stderr
+			if err := gen.Run(); err != nil {
+				return fmt.Errorf("geninvoices: %w", err)
+			}
+		}
+	}
+	big := files[n]
+	st, _ := os.Stat(big)
+	mb := float64(st.Size()) / 1e6
+
+	base, err := timed(self, "-baseline-csv", big)
+	if err != nil {
+		return err
+	}
+	conv := map[int]measure{}
+	var out837 string
+	for _, k := range []int{small, n} {
+		state, out := filepath.Join(dir, fmt.Sprintf("state-%d", k)), filepath.Join(dir, fmt.Sprintf("out-%d", k))
+		os.RemoveAll(state)
+		os.RemoveAll(out)
+		m, err := timed(calgw, "--state", state, "convert", "--in", files[k], "--out", out)
+		if err != nil {
+			return err
+		}
+		conv[k] = m
+		matches, _ := filepath.Glob(filepath.Join(out, "*.837"))
+		if len(matches) != 1 {
+			return fmt.Errorf("convert of %d lines wrote %d 837 files", k, len(matches))
+		}
+		if k == n {
+			out837 = matches[0]
+		}
+	}
+	st837, _ := os.Stat(out837)
+	mb837 := float64(st837.Size()) / 1e6
+	scanBase, err := timed(self, "-baseline-scan", out837)
+	if err != nil {
+		return err
+	}
+	val, err := timed(calgw, "validate", out837)
+	if err != nil {
+		return err
+	}
+
+	rate := func(m measure) float64 { return float64(n) / m.wall.Seconds() }
+	fmt.Printf("## calgw benchmark: %d invoice lines (%.0f MB CSV → %.0f MB 837P), %s\n\n", n, mb, mb837, time.Now().Format("2006-01-02"))
+	fmt.Printf("| measurement | result | baseline (same run) | ratio |\n|---|---|---|---|\n")
+	fmt.Printf("| convert: invoice lines/s (incl. duplicate look-ups in SQLite) | %.0f lines/s (%.1f MB/s) | plain encoding/csv read: %.0f lines/s | %.2f× the CSV read time |\n",
+		rate(conv[n]), mb/conv[n].wall.Seconds(), rate(base), conv[n].wall.Seconds()/base.wall.Seconds())
+	fmt.Printf("| validate 837P (005010X222A1) | %.0f MB/s | plain buffered byte scan: %.0f MB/s | %.2f× the scan time |\n",
+		mb837/val.wall.Seconds(), mb837/scanBase.wall.Seconds(), val.wall.Seconds()/scanBase.wall.Seconds())
+	fmt.Printf("| convert peak RSS | %d MB at %d lines, %d MB at %d lines | CSV read: %d MB | %.2f× from 10× the input |\n",
+		conv[small].rss>>10, small, conv[n].rss>>10, n, base.rss>>10, float64(conv[n].rss)/float64(conv[small].rss))
+	fmt.Printf("| validate peak RSS | %d MB | byte scan: %d MB | |\n\n", val.rss>>10, scanBase.rss>>10)
+	fmt.Printf("Validator output: %s\n", lastLines(val.out, 1))
+	return nil
+}
+
+func readCSV(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r := csv.NewReader(bufio.NewReaderSize(f, 256<<10))
+	r.ReuseRecord = true
+	n := 0
+	for {
+		_, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		n++
+	}
+	fmt.Println(n, "records")
+}
+
+func scan(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	br := bufio.NewReaderSize(f, 256<<10)
+	n := 0
+	for {
+		b, err := br.ReadSlice('~')
+		n += len(b)
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println(n, "bytes")
+}
