@@ -80,6 +80,8 @@ func printConvertSummary(g *globals, res *encounters.Result) {
 	for _, f := range s.Files {
 		fmt.Fprintf(g.stdout, "%-40s %-4s %6d read %6d accepted %6d rejected\n", f.Name, f.Format, f.Rows, f.Accepted, f.Rejected)
 	}
+	t := s.Totals()
+	fmt.Fprintf(g.stdout, "%-40s      %6d read %6d accepted %6d rejected\n", "total", t.Rows, t.Accepted, t.Rejected)
 	for _, rc := range s.RuleCounts() {
 		fmt.Fprintf(g.stdout, "  %-22s %6d\n", rc.Rule, rc.Count)
 	}

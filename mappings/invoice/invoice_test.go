@@ -1,0 +1,169 @@
+package invoice
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+)
+
+// goodRow is a valid line; each test case changes one column.
+var goodRow = map[string]string{
+	"invoice_number": "INV-1", "invoice_date": "2026-10-01", "billing_npi": "1456789019", "billing_tin": "94-1234567",
+	"billing_name": "Bay Street Housing", "billing_address": "1200 Mission St", "billing_city": "San Francisco",
+	"billing_state": "CA", "billing_zip": "94103-1520", "member_cin": "91234567A", "member_last_name": "Rivera",
+	"member_first_name": "Ana", "member_dob": "1978-04-12", "service_from": "2026-09-01", "service_to": "2026-09-01",
+	"units": "1", "charge_amount": "85.00", "hcpcs": "H0043", "modifiers": "U6",
+}
+
+func decodeOne(t *testing.T, format tabular.Format, change map[string]string) (domain.InvoiceLine, []Problem) {
+	t.Helper()
+	cols := append(append([]string{}, Required...), Optional...)
+	h := strings.Join(cols, ",")
+	r, err := tabular.NewCSV(strings.NewReader(h + "\n" + strings.Repeat(",", len(cols)-1) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := NewDecoder(r.Header, format, "t.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		v, ok := change[c]
+		if !ok {
+			v = goodRow[c]
+		}
+		cells[i] = v
+	}
+	var l domain.InvoiceLine
+	ps := dec.Decode(tabular.Row{Number: 2, Cells: cells}, &l)
+	return l, ps
+}
+
+func TestDecodeGoodRow(t *testing.T) {
+	l, ps := decodeOne(t, tabular.CSV, nil)
+	if len(ps) != 0 {
+		t.Fatalf("problems: %+v", ps)
+	}
+	if l.Charge != 8500 || l.Units != 1000 || l.From != 20260901 || l.Member.DOB != 19780412 || l.Member.Gender != "U" ||
+		l.Billing.Address.Zip != "941031520" || l.HCPCS != "H0043" || len(l.Modifiers) != 1 || l.Source.Row != 2 {
+		t.Errorf("decoded %+v", l)
+	}
+}
+
+func TestDecodeProblems(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  map[string]string
+		field   string
+		missing bool
+		msg     string
+	}{
+		{"missing invoice number", map[string]string{"invoice_number": ""}, "invoice_number", true, "required"},
+		{"invoice number too long for CLM01", map[string]string{"invoice_number": strings.Repeat("9", 39)}, "invoice_number", false, "longer than 38"},
+		{"delimiter in invoice number", map[string]string{"invoice_number": "INV*1"}, "invoice_number", false, "characters not allowed"},
+		{"bad invoice date", map[string]string{"invoice_date": "2026-02-30"}, "invoice_date", false, "not a date"},
+		{"bad dob does not echo the value", map[string]string{"member_dob": "12/31/19x8"}, "member_dob", false, "is not a date (want"},
+		{"missing dob", map[string]string{"member_dob": ""}, "member_dob", true, "required"},
+		{"money with letters", map[string]string{"charge_amount": "abc"}, "charge_amount", false, `"abc" is not a money amount`},
+		{"money with three decimals", map[string]string{"charge_amount": "1.005"}, "charge_amount", false, "not a money amount"},
+		{"negative money", map[string]string{"charge_amount": "-5"}, "charge_amount", false, "must not be negative"},
+		{"zero units", map[string]string{"units": "0"}, "units", false, "greater than 0"},
+		{"negative units", map[string]string{"units": "-1"}, "units", false, "greater than 0"},
+		{"units not a number", map[string]string{"units": "two"}, "units", false, "not a number"},
+		{"state", map[string]string{"billing_state": "XX"}, "billing_state", false, "state code"},
+		{"zip shape", map[string]string{"billing_zip": "9410"}, "billing_zip", false, "ZIP"},
+		{"gender", map[string]string{"member_gender": "Q"}, "member_gender", false, "M, F or U"},
+		{"no code or service", map[string]string{"hcpcs": "", "service": ""}, "hcpcs", true, "hcpcs or service"},
+		{"hcpcs shape", map[string]string{"hcpcs": "H43"}, "hcpcs", false, "not a HCPCS code"},
+		{"modifier shape", map[string]string{"modifiers": "U66"}, "modifiers", false, "two-character"},
+		{"five modifiers", map[string]string{"modifiers": "U1 U2 U3 U4 U5"}, "modifiers", false, "at most 4"},
+		{"repeated modifier", map[string]string{"modifiers": "U6,U6"}, "modifiers", false, "twice"},
+		{"rendering npi shape", map[string]string{"rendering_npi": "12345"}, "rendering_npi", false, "10-digit"},
+		{"place of service", map[string]string{"place_of_service": "home"}, "place_of_service", false, "place of service"},
+		{"diagnosis", map[string]string{"diagnosis": "Z59.01 HOMELESS"}, "diagnosis", false, `"HOMELESS" is not an ICD-10-CM code`},
+		{"too many diagnoses", map[string]string{"diagnosis": "Z5901 Z5902 Z5900 R69 E119"}, "diagnosis", false, "at most"},
+		{"taxonomy", map[string]string{"billing_taxonomy": "251S0000"}, "billing_taxonomy", false, "taxonomy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ps := decodeOne(t, tabular.CSV, tt.change)
+			if len(ps) != 1 {
+				t.Fatalf("want exactly one problem, got %+v", ps)
+			}
+			p := ps[0]
+			if p.Field != tt.field || p.Missing != tt.missing || !strings.Contains(p.Message, tt.msg) {
+				t.Errorf("got %+v, want field %s missing=%v msg containing %q", p, tt.field, tt.missing, tt.msg)
+			}
+		})
+	}
+}
+
+func TestDecodeNeverEchoesMemberData(t *testing.T) {
+	_, ps := decodeOne(t, tabular.CSV, map[string]string{"member_dob": "1978-13-45", "member_cin": "9123*567A", "member_last_name": strings.Repeat("X", 61)})
+	for _, p := range ps {
+		if strings.Contains(p.Message, "1978-13-45") || strings.Contains(p.Message, "9123*567A") || strings.Contains(p.Message, "XXXXX") {
+			t.Errorf("message carries member data: %q", p.Message)
+		}
+	}
+	if len(ps) != 3 {
+		t.Errorf("want 3 problems, got %+v", ps)
+	}
+}
+
+func TestDecodeFormats(t *testing.T) {
+	tests := []struct {
+		name   string
+		format tabular.Format
+		change map[string]string
+		check  func(l domain.InvoiceLine) bool
+	}{
+		{"US dates", tabular.CSV, map[string]string{"service_from": "9/1/2026", "service_to": "09/02/2026"},
+			func(l domain.InvoiceLine) bool { return l.From == 20260901 && l.To == 20260902 }},
+		{"dollar sign and thousands", tabular.CSV, map[string]string{"charge_amount": "$1,500.5"},
+			func(l domain.InvoiceLine) bool { return l.Charge == 150050 }},
+		{"fractional units", tabular.CSV, map[string]string{"units": "1.25"},
+			func(l domain.InvoiceLine) bool { return l.Units == 1250 }},
+		{"xlsx date serial (46266 = 2026-09-01: 45658 is 2025-01-01)", tabular.XLSX, map[string]string{"service_from": "46266", "service_to": "46266.0"},
+			func(l domain.InvoiceLine) bool { return l.From == 20260901 && l.To == 20260901 }},
+		{"xlsx float noise", tabular.XLSX, map[string]string{"charge_amount": "150.75000000000001"},
+			func(l domain.InvoiceLine) bool { return l.Charge == 15075 }},
+		{"xlsx zip lost leading zero", tabular.XLSX, map[string]string{"billing_zip": "2108"},
+			func(l domain.InvoiceLine) bool { return l.Billing.Address.Zip == "02108" }},
+		{"lower-case codes", tabular.CSV, map[string]string{"hcpcs": "h0043", "modifiers": "u6", "member_cin": "91234567a"},
+			func(l domain.InvoiceLine) bool { return l.HCPCS == "H0043" && l.Modifiers[0] == "U6" && l.Member.CIN == "91234567A" }},
+		{"diagnosis with dots and commas", tabular.CSV, map[string]string{"diagnosis": "z59.01, E11.9"},
+			func(l domain.InvoiceLine) bool { return len(l.Diagnoses) == 2 && l.Diagnoses[0] == "Z5901" && l.Diagnoses[1] == "E119" }},
+		{"gender words", tabular.CSV, map[string]string{"member_gender": "female"},
+			func(l domain.InvoiceLine) bool { return l.Member.Gender == "F" }},
+		{"single-digit place of service", tabular.CSV, map[string]string{"place_of_service": "2"},
+			func(l domain.InvoiceLine) bool { return l.PlaceOfService == "02" }},
+	}
+	for _, tt := range tests {
+		l, ps := decodeOne(t, tt.format, tt.change)
+		if len(ps) != 0 || !tt.check(l) {
+			t.Errorf("%s: problems %+v, line %+v", tt.name, ps, l)
+		}
+	}
+	// A CSV date serial is not a date: only spreadsheets store dates as numbers.
+	if _, ps := decodeOne(t, tabular.CSV, map[string]string{"service_from": "46266"}); len(ps) != 1 {
+		t.Errorf("serial in CSV accepted: %+v", ps)
+	}
+}
+
+func TestNewDecoderRequiresTemplateColumns(t *testing.T) {
+	r, _ := tabular.NewCSV(strings.NewReader("invoice_number,units\n1,2\n"))
+	_, err := NewDecoder(r.Header, tabular.CSV, "x.csv")
+	if !errors.Is(err, ErrNotInvoice) || !strings.Contains(err.Error(), "billing_npi") || !strings.Contains(err.Error(), "hcpcs or service") {
+		t.Errorf("err = %v", err)
+	}
+	// Either hcpcs or service satisfies the code requirement.
+	cols := strings.Join(append(append([]string{}, Required...), "service"), ",")
+	r, _ = tabular.NewCSV(strings.NewReader(cols + "\n"))
+	if _, err := NewDecoder(r.Header, tabular.CSV, "x.csv"); err != nil {
+		t.Errorf("service-only template refused: %v", err)
+	}
+}
