@@ -22,43 +22,46 @@ type SQLite struct {
 // FileName is the database file inside a state directory.
 const FileName = "calgw.db"
 
-var migrations = []string{
-	`CREATE TABLE control_numbers (
-		scope TEXT PRIMARY KEY,
-		last  INTEGER NOT NULL
-	)`,
-	`CREATE TABLE runs (
-		id      INTEGER PRIMARY KEY AUTOINCREMENT,
-		kind    TEXT NOT NULL,
-		inputs  TEXT NOT NULL,
-		status  TEXT NOT NULL,
-		started TEXT NOT NULL,
-		ended   TEXT,
-		temp    TEXT,
-		output  TEXT,
-		summary TEXT
-	)`,
-	// Sent encounter lines. The 128-bit line key is split: the high 64 bits
-	// are the rowid (a B-tree on integers is several times faster than on
-	// blobs), the low 64 bits tell a real duplicate from a rowid collision,
-	// which goes to sent_line_collisions.
-	`CREATE TABLE sent_lines (
-		key_hi  INTEGER PRIMARY KEY,
-		key_lo  INTEGER NOT NULL,
-		run_id  INTEGER NOT NULL,
-		control TEXT NOT NULL,
-		invoice TEXT NOT NULL,
-		line_no TEXT NOT NULL
-	)`,
-	`CREATE TABLE sent_line_collisions (
-		key_hi  INTEGER NOT NULL,
-		key_lo  INTEGER NOT NULL,
-		run_id  INTEGER NOT NULL,
-		control TEXT NOT NULL,
-		invoice TEXT NOT NULL,
-		line_no TEXT NOT NULL,
-		PRIMARY KEY (key_hi, key_lo)
-	) WITHOUT ROWID`,
+// Schema for the encounter core, as a migration component (see migrate.go).
+func init() {
+	registerSQLite("core", []string{
+		`CREATE TABLE control_numbers (
+			scope TEXT PRIMARY KEY,
+			last  INTEGER NOT NULL
+		)`,
+		`CREATE TABLE runs (
+			id      INTEGER PRIMARY KEY AUTOINCREMENT,
+			kind    TEXT NOT NULL,
+			inputs  TEXT NOT NULL,
+			status  TEXT NOT NULL,
+			started TEXT NOT NULL,
+			ended   TEXT,
+			temp    TEXT,
+			output  TEXT,
+			summary TEXT
+		)`,
+		// Sent encounter lines. The 128-bit line key is split: the high 64 bits
+		// are the rowid (a B-tree on integers is several times faster than on
+		// blobs), the low 64 bits tell a real duplicate from a rowid collision,
+		// which goes to sent_line_collisions.
+		`CREATE TABLE sent_lines (
+			key_hi  INTEGER PRIMARY KEY,
+			key_lo  INTEGER NOT NULL,
+			run_id  INTEGER NOT NULL,
+			control TEXT NOT NULL,
+			invoice TEXT NOT NULL,
+			line_no TEXT NOT NULL
+		)`,
+		`CREATE TABLE sent_line_collisions (
+			key_hi  INTEGER NOT NULL,
+			key_lo  INTEGER NOT NULL,
+			run_id  INTEGER NOT NULL,
+			control TEXT NOT NULL,
+			invoice TEXT NOT NULL,
+			line_no TEXT NOT NULL,
+			PRIMARY KEY (key_hi, key_lo)
+		) WITHOUT ROWID`,
+	})
 }
 
 // OpenSQLite opens (creating if needed) the store in dir.
@@ -83,30 +86,6 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func (s *SQLite) migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	defer tx.Rollback()
-	var version int
-	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("store: %s has schema version %d, newer than this calgw (%d): upgrade calgw", s.path, version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("store: migration %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	return tx.Commit()
 }
 
 // Close closes the database.

@@ -190,7 +190,7 @@ func TestCrashLeavesPendingRuns(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	ctx := context.Background()
 	s, dir := openTest(t)
-	if _, err := s.db.Exec(`PRAGMA user_version = 999`); err != nil {
+	if _, err := s.db.Exec(`UPDATE schema_versions SET version = 999 WHERE component = 'core'`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

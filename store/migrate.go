@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// The schema is split into components (core, enrollment, providers, ...),
+// each an ordered list of migrations registered from its own file, so that
+// features add tables without editing one shared list. The version applied
+// per component is kept in schema_versions.
+var sqliteComponents = map[string][]string{}
+
+// registerSQLite adds a component's migrations; call it from init.
+func registerSQLite(component string, migrations []string) {
+	if _, dup := sqliteComponents[component]; dup {
+		panic("store: schema component registered twice: " + component)
+	}
+	sqliteComponents[component] = migrations
+}
+
+func (s *SQLite) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_versions (
+		component TEXT PRIMARY KEY,
+		version   INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	names := make([]string, 0, len(sqliteComponents))
+	for n := range sqliteComponents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		migrations := sqliteComponents[name]
+		var version int
+		err := tx.QueryRowContext(ctx, `SELECT version FROM schema_versions WHERE component = ?`, name).Scan(&version)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: migrate %s: %w", name, err)
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("store: %s has %s schema version %d, newer than this calgw knows (%d): upgrade calgw", s.path, name, version, len(migrations))
+		}
+		for i := version; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("store: %s migration %d: %w", name, i+1, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_versions(component, version) VALUES (?, ?)
+			ON CONFLICT(component) DO UPDATE SET version = excluded.version`, name, len(migrations)); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", name, err)
+		}
+	}
+	return tx.Commit()
+}
