@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -44,7 +45,7 @@ type kind string
 
 const (
 	kindX12     kind = "x12"
-	kindInvoice kind = "invoice"
+	kindTabular kind = "tabular"
 	kindUnknown kind = "unknown"
 )
 
@@ -66,7 +67,29 @@ func sniff(path string) (kind, error) {
 	if len(head) >= 3 && string(head[:3]) == "ISA" {
 		return kindX12, nil
 	}
-	return kindInvoice, nil
+	return kindTabular, nil
+}
+
+// tabularKind is a spreadsheet-shaped file calgw can check (invoice,
+// roster, authorization feed, ...). detect looks at the header; the first
+// kind that claims it validates the file. Kinds register from their own
+// files with registerTabular.
+type tabularKind struct {
+	name     string
+	detect   func(h *tabular.Header) bool
+	validate func(g *globals, path string, r *tabular.Reader) int
+}
+
+var tabularKinds []tabularKind
+
+func registerTabular(k tabularKind) { tabularKinds = append(tabularKinds, k) }
+
+func init() {
+	registerTabular(tabularKind{name: "invoice", detect: isInvoice, validate: validateInvoice})
+}
+
+func isInvoice(h *tabular.Header) bool {
+	return h.Index(invoice.ColInvoiceNumber) >= 0 && h.Index(invoice.ColMemberCIN) >= 0 && h.Index(invoice.ColBillingNPI) >= 0
 }
 
 func validateFile(ctx context.Context, g *globals, path string) int {
@@ -75,17 +98,32 @@ func validateFile(ctx context.Context, g *globals, path string) int {
 		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
 		return exitUnusable
 	}
-	switch k {
-	case kindX12:
+	if k == kindX12 {
 		return validateX12(ctx, g, path)
-	default:
-		return validateInvoice(g, path)
 	}
+	r, err := tabular.Open(path)
+	if err != nil {
+		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
+		return exitUnusable
+	}
+	defer r.Close()
+	for _, tk := range tabularKinds {
+		if tk.detect(r.Header) {
+			return tk.validate(g, path, r)
+		}
+	}
+	names := make([]string, len(tabularKinds))
+	for i, tk := range tabularKinds {
+		names[i] = tk.name
+	}
+	fmt.Fprintf(g.stdout, "%s: unusable: not X12 and not a known file layout (%s); the header has %s\n",
+		path, strings.Join(names, ", "), strings.Join(r.Header.Names, ", "))
+	return exitUnusable
 }
 
 // validateInvoice decodes every row and applies the stateless rules; the
 // duplicate check needs the store and is left to convert.
-func validateInvoice(g *globals, path string) int {
+func validateInvoice(g *globals, path string, r *tabular.Reader) int {
 	cfg, err := config.Load(g.config)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
@@ -96,12 +134,6 @@ func validateInvoice(g *globals, path string) int {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		return exitUnusable
 	}
-	r, err := tabular.Open(path)
-	if err != nil {
-		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
-		return exitUnusable
-	}
-	defer r.Close()
 	dec, err := invoice.NewDecoder(r.Header, r.Format, filepath.Base(path))
 	if err != nil {
 		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)

@@ -44,6 +44,19 @@ const (
 // written when any input is unusable.
 var ErrUnusable = errors.New("unusable input")
 
+// Judge applies rules that need state — eligibility, authorizations,
+// provider contracts, usage limits — to a line that passed the stateless
+// rules. Judges run in the pipeline's store stage, inside the run's
+// transaction, one line at a time in row order, so a limit sees every line
+// accepted before it in this run and in earlier ones.
+type Judge interface {
+	// Judge returns the decisions against the line; none means it may be sent.
+	Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) ([]rules.Decision, error)
+	// Sent reports that the line passed every rule, the duplicate check
+	// included, and will be sent: usage counters move now.
+	Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) error
+}
+
 // Job is one conversion.
 type Job struct {
 	Inputs []string
@@ -51,6 +64,7 @@ type Job struct {
 	Store  store.Store
 	Config *config.Config
 	Coding *rules.CodingTable
+	Judges []Judge     // stateful rules (eligibility, authorization, contracts); may be empty
 	Today  civil.Date // zero = today in the configured time zone
 	Now    time.Time  // zero = time.Now(); stamps the envelopes
 	Log    *slog.Logger
@@ -84,6 +98,7 @@ type input struct {
 // rejected, kept in row order.
 type candidate struct {
 	line      domain.InvoiceLine
+	leg       *rules.CodeLeg
 	decisions []rules.Decision
 	control   string
 	file      int
@@ -210,8 +225,7 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 // batch is a slice of rows on its way through the pipeline.
 type batch struct {
 	cands []candidate
-	lines []store.Line        // accepted candidates, for the duplicate check
-	prior []*store.PriorLine  // per line: the earlier line it duplicates
+	lines []store.Line // per candidate without decisions so far, in order: its duplicate-check record
 }
 
 // pipeline runs three stages concurrently, in row order: decoding and the
@@ -242,12 +256,10 @@ func (c *converter) pipeline(inputs []*input) error {
 			if ctx.Err() != nil {
 				continue // drain
 			}
-			prior, err := c.run.RecordLines(quiet, b.lines)
-			if err != nil {
+			if err := c.decide(quiet, b); err != nil {
 				cancel(err)
 				continue
 			}
-			b.prior = prior
 			toWrite <- b
 		}
 	}()
@@ -301,7 +313,7 @@ func (c *converter) read(ctx context.Context, inputs []*input, free <-chan *batc
 				case <-ctx.Done():
 					return nil
 				}
-				b.cands, b.lines, b.prior = b.cands[:0], b.lines[:0], nil
+				b.cands, b.lines = b.cands[:0], b.lines[:0]
 			}
 			b.cands = append(b.cands, candidate{})
 			cand := &b.cands[len(b.cands)-1]
@@ -344,7 +356,8 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 		cand.decisions = append(cand.decisions, rules.Decision{Rule: id, Field: p.Field, Message: p.Message})
 		c.skip[p.Field] = true
 	}
-	_, ds := c.checker.Check(&cand.line, c.skip)
+	leg, ds := c.checker.Check(&cand.line, c.skip)
+	cand.leg = leg
 	cand.decisions = append(cand.decisions, ds...)
 	if len(cand.decisions) == 0 {
 		c.seq++
@@ -352,19 +365,67 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 	}
 }
 
-// write reports the batch's rejects and hands its accepted lines to the
-// claim assembler, in row order.
-func (c *converter) write(b *batch) error {
+// decide runs the stateful part of the rules in the store stage: the
+// judges, then the duplicate check that records the line as sent, then the
+// judges' usage counters. Without judges the whole batch goes to the store
+// in one call.
+func (c *converter) decide(ctx context.Context, b *batch) error {
+	if len(c.job.Judges) == 0 {
+		prior, err := c.run.RecordLines(ctx, b.lines)
+		if err != nil {
+			return err
+		}
+		k := 0
+		for i := range b.cands {
+			if cand := &b.cands[i]; len(cand.decisions) == 0 {
+				if p := prior[k]; p != nil {
+					cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+				}
+				k++
+			}
+		}
+		return nil
+	}
 	k := 0
 	for i := range b.cands {
 		cand := &b.cands[i]
-		if len(cand.decisions) == 0 {
-			p := b.prior[k]
-			k++
-			if p != nil {
-				cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+		if len(cand.decisions) > 0 {
+			continue
+		}
+		rec := b.lines[k : k+1]
+		k++
+		for _, j := range c.job.Judges {
+			ds, err := j.Judge(ctx, c.run, &cand.line, cand.leg)
+			if err != nil {
+				return err
+			}
+			cand.decisions = append(cand.decisions, ds...)
+		}
+		if len(cand.decisions) > 0 {
+			continue
+		}
+		prior, err := c.run.RecordLines(ctx, rec)
+		if err != nil {
+			return err
+		}
+		if prior[0] != nil {
+			cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(prior[0], c.run.ID())})
+			continue
+		}
+		for _, j := range c.job.Judges {
+			if err := j.Sent(ctx, c.run, &cand.line, cand.leg); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// write reports the batch's rejects and hands its accepted lines to the
+// claim assembler, in row order.
+func (c *converter) write(b *batch) error {
+	for i := range b.cands {
+		cand := &b.cands[i]
 		fs := &c.sum.Files[cand.file]
 		if len(cand.decisions) > 0 {
 			fs.Rejected++
