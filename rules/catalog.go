@@ -27,7 +27,9 @@ type Decision struct {
 	Message string // for people; never holds member names, IDs or birth dates
 }
 
-// Catalog lists every rule the gateway applies, in evaluation order.
+// Catalog lists every rule the gateway applies, in evaluation order. The
+// invoice rules are below; rule sets for other features add theirs from
+// their own files' init functions (files initialize in name order).
 var Catalog = []Rule{
 	{ID: FieldMissing, Description: "A required invoice value is absent.",
 		Source: "Invoice template (README); DHCS minimum necessary data elements (community-supports-and-billing.md 5.3)", From: 20220101},

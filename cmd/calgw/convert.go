@@ -37,6 +37,15 @@ func runConvert(ctx context.Context, g *globals, args []string) int {
 	return code
 }
 
+// judgeFactory builds a stateful rule set (eligibility, authorization,
+// provider contracts) over the store for one conversion. Features register
+// theirs from their own files with registerJudge.
+type judgeFactory func(ctx context.Context, cfg *config.Config, coding *rules.CodingTable, st *store.SQLite) (encounters.Judge, error)
+
+var judgeFactories []judgeFactory
+
+func registerJudge(f judgeFactory) { judgeFactories = append(judgeFactories, f) }
+
 // convert loads the configuration and store and runs one conversion.
 func convert(ctx context.Context, g *globals, ins []string, out string) (*encounters.Result, int) {
 	cfg, err := config.Load(g.config)
@@ -61,7 +70,16 @@ func convert(ctx context.Context, g *globals, ins []string, out string) (*encoun
 		return nil, exitUnusable
 	}
 	defer st.Close()
-	res, err := encounters.Convert(ctx, encounters.Job{Inputs: ins, OutDir: out, Store: st, Config: cfg, Coding: coding, Log: g.log})
+	var judges []encounters.Judge
+	for _, f := range judgeFactories {
+		j, err := f(ctx, cfg, coding, st)
+		if err != nil {
+			fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+			return nil, exitUnusable
+		}
+		judges = append(judges, j)
+	}
+	res, err := encounters.Convert(ctx, encounters.Job{Inputs: ins, OutDir: out, Store: st, Config: cfg, Coding: coding, Judges: judges, Log: g.log})
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		if errors.Is(err, encounters.ErrUnusable) {

@@ -1,0 +1,136 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+)
+
+func goodLine() domain.InvoiceLine {
+	return domain.InvoiceLine{
+		InvoiceNumber: "INV-1", InvoiceDate: 20261001, LineNumber: "1",
+		Billing: domain.Provider{NPI: "1456789019", TIN: "94-1234567", Name: "Bay Street",
+			Address: domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"}},
+		Member: domain.Member{CIN: "91234567A", LastName: "Rivera", FirstName: "Ana", DOB: 19780412, Gender: "F"},
+		From:   20260901, To: 20260901, Units: 1000, Charge: 8500, HCPCS: "H0043", Modifiers: []string{"U6"},
+	}
+}
+
+func TestCheck(t *testing.T) {
+	checker := &LineChecker{Coding: DefaultCodingTable(), Today: 20261123}
+	tests := []struct {
+		name   string
+		change func(l *domain.InvoiceLine)
+		rule   string // "" = accepted
+		field  string
+	}{
+		{"good line", func(l *domain.InvoiceLine) {}, "", ""},
+		{"billing NPI check digit", func(l *domain.InvoiceLine) { l.Billing.NPI = "1456789018" }, NPIInvalid, "billing_npi"},
+		{"rendering NPI check digit", func(l *domain.InvoiceLine) { l.Rendering = domain.Provider{NPI: "1765432100", Name: "Nguyen, Linh"} }, NPIInvalid, "rendering_npi"},
+		{"rendering without a name", func(l *domain.InvoiceLine) { l.Rendering.NPI = "1765432103" }, FieldMissing, "rendering_name"},
+		{"rendering same as billing needs no name", func(l *domain.InvoiceLine) { l.Rendering.NPI = l.Billing.NPI }, "", ""},
+		{"TIN eight digits", func(l *domain.InvoiceLine) { l.Billing.TIN = "94-123456" }, TINInvalid, "billing_tin"},
+		{"TIN with letters", func(l *domain.InvoiceLine) { l.Billing.TIN = "94123456A" }, TINInvalid, "billing_tin"},
+		{"billing ZIP without +4", func(l *domain.InvoiceLine) { l.Billing.Address.Zip = "94103" }, FieldInvalid, "billing_zip"},
+		{"billing PO box", func(l *domain.InvoiceLine) { l.Billing.Address.Street = "P.O. Box 123" }, FieldInvalid, "billing_address"},
+		{"member CIN shape", func(l *domain.InvoiceLine) { l.Member.CIN = "12345" }, FieldInvalid, "member_cin"},
+		{"service_to before service_from", func(l *domain.InvoiceLine) { l.To = 20260831 }, FieldInvalid, "service_to"},
+		{"service_to equal to service_from", func(l *domain.InvoiceLine) { l.To = l.From }, "", ""},
+		{"DOS today is fine", func(l *domain.InvoiceLine) { l.From, l.To = 20261123, 20261123 }, "", ""},
+		{"DOS tomorrow", func(l *domain.InvoiceLine) { l.From, l.To = 20261124, 20261124 }, FieldInvalid, "service_from"},
+		{"service_to in the future", func(l *domain.InvoiceLine) { l.To = 20261201 }, FieldInvalid, "service_to"},
+		{"DOB after DOS", func(l *domain.InvoiceLine) { l.Member.DOB = 20260902 }, FieldInvalid, "member_dob"},
+		{"DOB in the future", func(l *domain.InvoiceLine) { l.Member.DOB = 20270101 }, FieldInvalid, "member_dob"},
+		{"code not ECM/CS", func(l *domain.InvoiceLine) { l.HCPCS, l.Modifiers = "99213", nil }, CodeNotAllowed, "hcpcs"},
+		{"extra modifier", func(l *domain.InvoiceLine) { l.Modifiers = []string{"U6", "GQ"} }, CodeNotAllowed, "modifiers"},
+		{"no modifier", func(l *domain.InvoiceLine) { l.Modifiers = nil }, CodeNotAllowed, "modifiers"},
+		{"modifiers in another order", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.From, l.To = "T1016", []string{"GQ", "U8"}, 20260105, 20260105
+		}, "", ""},
+		{"code before its effective date", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.From, l.To = "T1016", []string{"U8"}, 20251231, 20251231
+		}, CodeNotAllowed, "hcpcs"},
+		{"code on its effective date", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.From, l.To = "T1016", []string{"U8"}, 20260101, 20260101
+		}, "", ""},
+		{"service name resolves", func(l *domain.InvoiceLine) { l.HCPCS, l.Modifiers, l.Service = "", nil, "Housing Deposits" }, "", ""},
+		{"ambiguous service name", func(l *domain.InvoiceLine) { l.HCPCS, l.Modifiers, l.Service = "", nil, "Transitional Rent" }, CodeNotAllowed, "service"},
+		{"unknown service name", func(l *domain.InvoiceLine) { l.HCPCS, l.Modifiers, l.Service = "", nil, "Dog walking" }, CodeNotAllowed, "service"},
+		{"service and code disagree", func(l *domain.InvoiceLine) { l.Service = "Housing Deposits" }, CodeNotAllowed, "service"},
+		{"service and code agree", func(l *domain.InvoiceLine) { l.Service = "HTNS" }, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := goodLine()
+			tt.change(&l)
+			leg, ds := checker.Check(&l, nil)
+			if tt.rule == "" {
+				if len(ds) != 0 || leg == nil {
+					t.Fatalf("want accepted, got leg %v decisions %+v", leg, ds)
+				}
+				return
+			}
+			if len(ds) != 1 || ds[0].Rule != tt.rule || ds[0].Field != tt.field {
+				t.Fatalf("want one %s on %s, got %+v", tt.rule, tt.field, ds)
+			}
+			if ds[0].Message == "" {
+				t.Error("empty message")
+			}
+		})
+	}
+}
+
+func TestCheckFillsCodeFromService(t *testing.T) {
+	checker := &LineChecker{Coding: DefaultCodingTable(), Today: 20261123}
+	l := goodLine()
+	l.HCPCS, l.Modifiers, l.Service = "", nil, "ECM outreach"
+	leg, ds := checker.Check(&l, nil)
+	if len(ds) != 0 || l.HCPCS != "G9012" || strings.Join(l.Modifiers, " ") != "U8" || !leg.Outreach {
+		t.Fatalf("decisions %+v, code %s %v", ds, l.HCPCS, l.Modifiers)
+	}
+	if l.Billing.TIN != "941234567" {
+		t.Errorf("TIN not normalized: %q", l.Billing.TIN)
+	}
+}
+
+func TestCheckSkipsFieldsThatFailedDecoding(t *testing.T) {
+	checker := &LineChecker{Coding: DefaultCodingTable(), Today: 20261123}
+	l := goodLine()
+	l.HCPCS = "XXXXX" // decoding already reported it
+	if _, ds := checker.Check(&l, map[string]bool{"hcpcs": true}); len(ds) != 0 {
+		t.Errorf("reported twice: %+v", ds)
+	}
+}
+
+func TestKeyOf(t *testing.T) {
+	a := goodLine()
+	b := goodLine()
+	b.Modifiers = []string{"U6"}
+	b.InvoiceNumber, b.LineNumber, b.Charge = "INV-OTHER", "9", 1 // not part of the identity
+	if KeyOf(&a) != KeyOf(&b) {
+		t.Error("same service line on another invoice must have the same key")
+	}
+	c := goodLine()
+	c.HCPCS, c.Modifiers = "T1016", []string{"U8", "GQ"}
+	d := goodLine()
+	d.HCPCS, d.Modifiers = "T1016", []string{"GQ", "U8"}
+	if KeyOf(&c) != KeyOf(&d) {
+		t.Error("modifier order must not change the key")
+	}
+	for name, change := range map[string]func(l *domain.InvoiceLine){
+		"member":   func(l *domain.InvoiceLine) { l.Member.CIN = "99999999Z" },
+		"provider": func(l *domain.InvoiceLine) { l.Billing.NPI = "1582345678" },
+		"from":     func(l *domain.InvoiceLine) { l.From = 20260902 },
+		"to":       func(l *domain.InvoiceLine) { l.To = 20260902 },
+		"code":     func(l *domain.InvoiceLine) { l.HCPCS = "H0044" },
+		"modifier": func(l *domain.InvoiceLine) { l.Modifiers = []string{"U2"} },
+		"units":    func(l *domain.InvoiceLine) { l.Units = 2000 },
+	} {
+		e := goodLine()
+		change(&e)
+		if KeyOf(&e) == KeyOf(&a) {
+			t.Errorf("changing %s kept the key", name)
+		}
+	}
+}
