@@ -30,17 +30,29 @@ if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
 fi
 if [ "${#pkgs[@]}" -gt 0 ]; then
 	echo "install-test-deps: installing ${pkgs[*]}"
+	if [ "$(id -u)" != 0 ]; then
+		echo "install-test-deps: run as root to install ${pkgs[*]} with apt-get" >&2
+		exit 1
+	fi
 	apt_install "${pkgs[@]}"
-	# Debian's postinst starts the system services where it can; the tests start private
-	# ones on free loopback ports, so stop what the install just started.
+	# Debian's postinst starts the system service where it can; the tests start private
+	# servers on free loopback ports, so stop the ones this install just started.
 	if command -v service >/dev/null 2>&1; then
-		service ssh stop >/dev/null 2>&1 || true
-		service postgresql stop >/dev/null 2>&1 || true
+		for pkg in "${pkgs[@]}"; do
+			case "$pkg" in
+			openssh-server) service ssh stop >/dev/null 2>&1 || true ;;
+			postgresql) service postgresql stop >/dev/null 2>&1 || true ;;
+			esac
+		done
 	fi
 fi
 
 if [ ! -x "$repo/.bin/versitygw" ]; then
 	echo "install-test-deps: building versitygw $versitygw_version into $repo/.bin (about 2.5 minutes cold)"
+	if ! command -v go >/dev/null 2>&1; then
+		echo "install-test-deps: the Go toolchain is needed to build versitygw" >&2
+		exit 1
+	fi
 	mkdir -p "$repo/.bin"
 	GOBIN="$repo/.bin" go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
 fi

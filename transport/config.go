@@ -63,12 +63,18 @@ func New(ctx context.Context, cfg Config) (Transport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var t Transport
+	var err error
 	switch cfg.Type {
 	case "local":
-		return NewLocal(*cfg.Local)
+		t, err = NewLocal(*cfg.Local)
 	case "sftp":
-		return NewSFTP(ctx, *cfg.SFTP)
+		t, err = NewSFTP(ctx, *cfg.SFTP)
 	default:
-		return NewS3(ctx, *cfg.S3)
+		t, err = NewS3(ctx, *cfg.S3)
 	}
+	if err != nil {
+		return nil, err // not a Transport holding a nil pointer
+	}
+	return t, nil
 }

@@ -26,7 +26,7 @@ import (
 // this configuration.
 type S3Config struct {
 	Bucket       string `yaml:"bucket"`
-	Prefix       string `yaml:"prefix"`         // key prefix all paths are under, e.g. "calgw/"
+	Prefix       string `yaml:"prefix"`         // key prefix all paths are under, e.g. "calgw/inbound"; outer slashes ignored
 	Region       string `yaml:"region"`         // default from the AWS chain (AWS_REGION, profile)
 	Endpoint     string `yaml:"endpoint"`       // e.g. http://127.0.0.1:7070 for an S3-compatible server
 	UsePathStyle bool   `yaml:"use_path_style"` // bucket in the path, not the host name
@@ -55,8 +55,8 @@ func (c *S3Config) Validate() error {
 	case len(c.Bucket) < 3 || len(c.Bucket) > 63 || strings.ContainsAny(c.Bucket, "/ \\:"):
 		add("bucket %q is not a valid bucket name", c.Bucket)
 	}
-	if strings.HasPrefix(c.Prefix, "/") || slices.Contains(strings.Split(c.Prefix, "/"), "..") {
-		add("prefix %q must be relative, without \"..\"", c.Prefix)
+	if slices.Contains(strings.Split(c.Prefix, "/"), "..") {
+		add("prefix %q must not contain \"..\"", c.Prefix)
 	}
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)
@@ -90,8 +90,8 @@ type S3 struct {
 }
 
 // NewS3 returns a Transport for the bucket. opts adjust how the AWS configuration is
-// loaded (for example config.WithCredentialsProvider in tests). It checks that the
-// bucket can be reached, so that configuration mistakes show at startup.
+// loaded (for example config.WithCredentialsProvider in tests). It lists the prefix once,
+// so that configuration mistakes (endpoint, credentials, bucket) show at startup.
 func NewS3(ctx context.Context, cfg S3Config, opts ...func(*config.LoadOptions) error) (*S3, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -127,9 +127,16 @@ func NewS3(ctx context.Context, cfg S3Config, opts ...func(*config.LoadOptions) 
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.UsePathStyle
+		// Objects put in parts have no whole-object checksum to validate; that is
+		// expected, not worth a warning on every read.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	if _, err := t.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &t.bucket}); err != nil {
-		return nil, t.fail("connect", ".", "", s3Error(err))
+	// Listing one key under the prefix needs no more permission than the daemon needs
+	// anyway (HeadBucket would need it on the whole bucket).
+	if _, err := t.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: &t.bucket, Prefix: &t.prefix, MaxKeys: aws.Int32(1),
+	}); err != nil {
+		return nil, t.fail("connect", ".", t.prefix, s3Error(err))
 	}
 	return t, nil
 }
@@ -273,15 +280,15 @@ func (t *S3) Put(ctx context.Context, p string, r io.Reader) error {
 }
 
 func (t *S3) put(ctx context.Context, key string, r io.Reader) error {
-	buf := make([]byte, t.partSize)
-	n, err := io.ReadFull(ctxReader{ctx, r}, buf)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	r = ctxReader{ctx, r}
+	buf, err := fill(r, nil, int(t.partSize))
+	if err == io.EOF {
 		// It fits in one part: one PutObject, visible only once complete.
 		_, err := t.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:        &t.bucket,
 			Key:           &key,
-			Body:          bytes.NewReader(buf[:n]),
-			ContentLength: aws.Int64(int64(n)),
+			Body:          bytes.NewReader(buf),
+			ContentLength: aws.Int64(int64(len(buf))),
 		})
 		return err
 	}
@@ -289,6 +296,25 @@ func (t *S3) put(ctx context.Context, key string, r io.Reader) error {
 		return err
 	}
 	return t.multipart(ctx, key, r, buf)
+}
+
+// fill reads r into buf until it holds limit bytes (and returns nil) or r ends (and
+// returns io.EOF). It grows buf as needed, so that a small file needs a small buffer.
+func fill(r io.Reader, buf []byte, limit int) ([]byte, error) {
+	buf = buf[:0]
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(max(2*cap(buf), 64<<10), limit))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // multipart uploads buf (a full first part) and the rest of r, one part at a time. The
@@ -309,8 +335,7 @@ func (t *S3) multipart(ctx context.Context, key string, r io.Reader, buf []byte)
 		}
 	}()
 	var parts []types.CompletedPart
-	n := len(buf)
-	for num := int32(1); n > 0; num++ {
+	for num := int32(1); len(buf) > 0; num++ {
 		if num > maxParts {
 			return fmt.Errorf("more than %d parts of %d bytes: raise part_size", maxParts, t.partSize)
 		}
@@ -319,16 +344,15 @@ func (t *S3) multipart(ctx context.Context, key string, r io.Reader, buf []byte)
 			Key:               &key,
 			UploadId:          up.UploadId,
 			PartNumber:        aws.Int32(num),
-			Body:              bytes.NewReader(buf[:n]),
-			ContentLength:     aws.Int64(int64(n)),
+			Body:              bytes.NewReader(buf),
+			ContentLength:     aws.Int64(int64(len(buf))),
 			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 		})
 		if err != nil {
 			return fmt.Errorf("part %d: %w", num, err)
 		}
 		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32})
-		n, err = io.ReadFull(ctxReader{ctx, r}, buf)
-		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		if buf, err = fill(r, buf, int(t.partSize)); err != nil && err != io.EOF {
 			return err
 		}
 	}

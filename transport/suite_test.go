@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"runtime"
@@ -307,7 +309,10 @@ func testAtomicReplace(t *testing.T, b backend) {
 		})
 	}()
 	err := tr.Put(ctx, "out/f.837", &slowReader{left: newSize, chunk: 128 << 10, fill: 'b', pause: 5 * time.Millisecond})
-	time.Sleep(50 * time.Millisecond) // let the watcher see the new file too
+	// Let the watcher see the new file too, for a while.
+	for deadline := time.Now().Add(10 * time.Second); !sawNew.Load() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	close(stop)
 	<-done
 	if err != nil {
@@ -526,16 +531,13 @@ func testInvalidPaths(t *testing.T, b backend) {
 	}
 }
 
-// patternReader generates size bytes of a non-repeating pattern and hashes them.
+// patternReader generates size bytes of a non-repeating pattern (xorshift, 8 bytes at
+// a time) and hashes them.
 type patternReader struct {
 	left  int64
 	state uint64
-	h     hashWriter
-}
-
-type hashWriter interface {
-	io.Writer
-	Sum([]byte) []byte
+	buf   [8]byte
+	h     hash.Hash
 }
 
 func newPatternReader(size int64) *patternReader {
@@ -547,11 +549,12 @@ func (r *patternReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n := int(min(int64(len(p)), r.left))
-	for i := 0; i < n; i++ {
+	for i := 0; i < n; i += 8 {
 		r.state ^= r.state << 13
 		r.state ^= r.state >> 7
 		r.state ^= r.state << 17
-		p[i] = byte(r.state)
+		binary.LittleEndian.PutUint64(r.buf[:], r.state)
+		copy(p[i:n], r.buf[:])
 	}
 	r.h.Write(p[:n])
 	r.left -= int64(n)

@@ -1,6 +1,7 @@
 package testsrv
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -210,19 +211,48 @@ func writeKey(t testing.TB, file string) ssh.Signer {
 	return signer
 }
 
-// DropConnections kills the sshd processes serving the current connections, as a
-// network failure or a server restart would; the server keeps accepting new ones.
-// It returns how many it killed.
+// DropConnections kills the sshd processes serving the current connections (each
+// connection has a privileged monitor and an unprivileged child holding the socket), as
+// a network failure or a crash would; the server keeps accepting new connections. It
+// returns how many processes it killed.
 func (s *SSHServer) DropConnections(t testing.TB) int {
 	t.Helper()
 	master := s.proc.cmd.Process.Pid
+	// Stop the descendants first, scanning again until no new one appears, so that none
+	// forks a child the kill would miss; then kill them all.
+	stopped := map[int]bool{}
+	for {
+		found := false
+		for _, pid := range descendants(t, master) {
+			if !stopped[pid] {
+				stopped[pid] = true
+				found = true
+				syscall.Kill(pid, syscall.SIGSTOP)
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	killed := 0
+	for pid := range stopped {
+		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+			killed++
+		}
+	}
+	return killed
+}
+
+// descendants returns the processes below pid, from /proc.
+func descendants(t testing.TB, pid int) []int {
+	t.Helper()
+	parents := map[int]int{} // pid -> ppid
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	killed := 0
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
+		p, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
@@ -230,14 +260,20 @@ func (s *SSHServer) DropConnections(t testing.TB) int {
 		if err != nil {
 			continue
 		}
-		// Fields after the command name, which is in parentheses: state ppid ...
-		rest := stat[strings.LastIndexByte(string(stat), ')')+1:]
-		fields := strings.Fields(string(rest))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(master) {
-			if syscall.Kill(pid, syscall.SIGKILL) == nil {
-				killed++
+		// After the command name, which is in parentheses: state ppid ...
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 1 {
+			parents[p], _ = strconv.Atoi(fields[1])
+		}
+	}
+	var below []int
+	for p := range parents {
+		for q := parents[p]; q > 1; q = parents[q] {
+			if q == pid {
+				below = append(below, p)
+				break
 			}
 		}
 	}
-	return killed
+	return below
 }

@@ -101,6 +101,9 @@ func start(t testing.TB, cmd *exec.Cmd, logFile string) *process {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	// Should the test binary die without its cleanups (a panic, a -timeout), the server
+	// dies with it rather than lingering.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		t.Fatalf("starting %s: %v", cmd.Path, err)
