@@ -22,6 +22,11 @@ type Config struct {
 	// CodingTable is a replacement for the embedded DHCS ECM/CS coding
 	// table (rules/data/hcpcs_ecm_cs.csv); "" keeps the embedded one.
 	CodingTable string `yaml:"coding_table"`
+	// RulesData is a directory whose CSV files replace the embedded rule
+	// tables of the same name (rules/data: ca_counties.csv, pofs.csv,
+	// pof_golive.csv, provider_types.csv, figure5_pairs.csv,
+	// hcpcs_ecm_cs.csv, ...); "" keeps the embedded ones.
+	RulesData string `yaml:"rules_data"`
 	// Timezone decides what "today" is for the date-of-service checks.
 	Timezone   string                    `yaml:"timezone"`
 	Encounters Encounters                `yaml:"encounters"`
@@ -158,6 +163,11 @@ func (c *Config) Validate() error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		bad("timezone %q: %v", c.Timezone, err)
+	}
+	if c.RulesData != "" {
+		if st, err := os.Stat(c.RulesData); err != nil || !st.IsDir() {
+			bad("rules_data %q: not a directory", c.RulesData)
+		}
 	}
 	e := &c.Encounters
 	if e.MaxClaimsPerST < 1 || e.MaxClaimsPerST > 5000 {

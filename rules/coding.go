@@ -1,20 +1,18 @@
 package rules
 
 import (
-	_ "embed"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 )
 
-//go:embed data/hcpcs_ecm_cs.csv
-var defaultCodingCSV []byte
 
 // DefaultCodingTablePath names the embedded table in messages.
 const DefaultCodingTablePath = "rules/data/hcpcs_ecm_cs.csv (embedded)"
@@ -93,17 +91,36 @@ func normName(s string) string {
 
 // DefaultCodingTable returns the embedded table.
 func DefaultCodingTable() *CodingTable {
-	t, err := ParseCodingTable(strings.NewReader(string(defaultCodingCSV)), DefaultCodingTablePath)
+	f, err := embedded.Open("data/hcpcs_ecm_cs.csv")
+	if err != nil {
+		panic("rules: embedded coding table: " + err.Error())
+	}
+	defer f.Close()
+	t, err := ParseCodingTable(f, DefaultCodingTablePath)
 	if err != nil {
 		panic("rules: embedded coding table: " + err.Error())
 	}
 	return t
 }
 
-// LoadCodingTable reads a coding table file; "" means the embedded default.
-func LoadCodingTable(path string) (*CodingTable, error) {
+// LoadCodingTable reads the coding table from path, or, when path is "",
+// hcpcs_ecm_cs.csv from the rule data (see DataFS: a plan's rules_data
+// directory over the embedded default).
+func LoadCodingTable(path, rulesData string) (*CodingTable, error) {
 	if path == "" {
-		return DefaultCodingTable(), nil
+		if rulesData == "" {
+			return DefaultCodingTable(), nil
+		}
+		f, err := DataFS(rulesData).Open("hcpcs_ecm_cs.csv")
+		if err != nil {
+			return nil, fmt.Errorf("coding table: %w", err)
+		}
+		defer f.Close()
+		name := DefaultCodingTablePath
+		if _, err := os.Stat(filepath.Join(rulesData, "hcpcs_ecm_cs.csv")); err == nil {
+			name = filepath.Join(rulesData, "hcpcs_ecm_cs.csv")
+		}
+		return ParseCodingTable(f, name)
 	}
 	f, err := os.Open(path)
 	if err != nil {

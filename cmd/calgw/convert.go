@@ -53,7 +53,7 @@ func convert(ctx context.Context, g *globals, ins []string, out string) (*encoun
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		return nil, exitUnusable
 	}
-	coding, err := rules.LoadCodingTable(cfg.CodingTable)
+	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		return nil, exitUnusable

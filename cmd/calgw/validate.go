@@ -129,7 +129,7 @@ func validateInvoice(g *globals, path string, r *tabular.Reader) int {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		return exitUnusable
 	}
-	coding, err := rules.LoadCodingTable(cfg.CodingTable)
+	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		return exitUnusable
