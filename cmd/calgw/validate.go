@@ -187,6 +187,16 @@ func validateInvoice(g *globals, path string, r *tabular.Reader) int {
 	return exitOK
 }
 
+// x12Extra adds checks of one transaction set (by ST01, e.g. "834") beyond
+// the implementation-guide tables: the data-level problems an ingest would
+// report. It prints each problem and returns how many it found. Features
+// register theirs from their own files with registerX12Extra.
+type x12Extra func(ctx context.Context, g *globals, path string) (problems int, err error)
+
+var x12Extras = map[string]x12Extra{}
+
+func registerX12Extra(setID string, f x12Extra) { x12Extras[setID] = f }
+
 func validateX12(_ context.Context, g *globals, path string) int {
 	fmt.Fprintf(g.stdout, "%s: X12 validation is not available yet\n", path)
 	return exitOK
