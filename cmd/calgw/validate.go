@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -197,7 +199,66 @@ var x12Extras = map[string]x12Extra{}
 
 func registerX12Extra(setID string, f x12Extra) { x12Extras[setID] = f }
 
-func validateX12(_ context.Context, g *globals, path string) int {
-	fmt.Fprintf(g.stdout, "%s: X12 validation is not available yet\n", path)
-	return exitOK
+// validateX12 checks an X12 file against the implementation-guide tables
+// (every finding with its position and 999 code), then runs the data-level
+// extras registered for the transaction sets it holds.
+func validateX12(ctx context.Context, g *globals, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
+		return exitUnusable
+	}
+	defer f.Close()
+	sets := map[string]int{}  // ST01 → count
+	guides := map[string]bool{} // "837 005010X222A1"
+	v := ig.NewValidator(ig.Options{
+		OnFinding: func(fd *ig.Finding) { fmt.Fprintf(g.stdout, "%s: %s\n", path, fd.String()) },
+		OnTransaction: func(t *ig.TransactionResult) error {
+			sets[t.SetID]++
+			if t.Spec != nil {
+				guides[t.SetID+" "+t.Spec.Version] = true
+			}
+			if t.Status == ig.Rejected {
+				fmt.Fprintf(g.stdout, "%s: transaction set %s %s at segment %d: rejected (%d finding(s))\n",
+					path, t.SetID, t.Control, t.Pos.Ordinal, len(t.Findings)+t.Dropped)
+			}
+			return nil
+		},
+	})
+	sum, err := v.Validate(ctx, f)
+	if err != nil {
+		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
+		return exitUnusable
+	}
+	names := make([]string, 0, len(guides))
+	for k := range guides {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(g.stdout, "%s: X12 %s, %d segment(s), %d interchange(s), %d group(s), %d transaction set(s): %d accepted, %d accepted with errors, %d rejected; %d finding(s)\n",
+		path, strings.Join(names, ", "), sum.Segments, sum.Interchanges, sum.Groups, sum.Transactions, sum.Accepted, sum.WithErrors, sum.Rejected, sum.Findings)
+	code := exitOK
+	if !sum.OK() {
+		code = exitRejected
+	}
+	ids := make([]string, 0, len(sets))
+	for id := range sets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		extra, ok := x12Extras[id]
+		if !ok {
+			continue
+		}
+		n, err := extra(ctx, g, path)
+		if err != nil {
+			fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
+			return exitUnusable
+		}
+		if n > 0 {
+			code = exitRejected
+		}
+	}
+	return code
 }

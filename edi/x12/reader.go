@@ -2,9 +2,11 @@ package x12
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // Errors a Reader reports inside a *SyntaxError; test with errors.Is.
@@ -82,6 +84,28 @@ type Reader struct {
 	ordinal int64
 	line    int64
 	seg     Segment
+	class   [256]uint8 // byte classes for the current delimiters
+}
+
+// Byte classes for splitting a segment.
+const (
+	classElement = 1 // the element separator
+	classSpecial = 2 // a component or repetition separator, or not printable ASCII
+)
+
+func (x *Reader) setDelimiters(d Delimiters) {
+	x.seg.d = d
+	for c := range x.class {
+		x.class[c] = 0
+		if c < 0x20 || c > 0x7e {
+			x.class[c] = classSpecial
+		}
+	}
+	x.class[d.Component] = classSpecial
+	if d.Repetition != 0 {
+		x.class[d.Repetition] = classSpecial
+	}
+	x.class[d.Element] = classElement
 }
 
 // NewReader returns a Reader that reads from r.
@@ -113,12 +137,13 @@ func (x *Reader) Next() (*Segment, error) {
 	if x.err != nil {
 		return nil, x.err
 	}
-	seg, err := x.next()
-	if err != nil {
-		x.err = err
-		return nil, err
-	}
-	return seg, nil
+	return x.next()
+}
+
+// fail makes err sticky.
+func (x *Reader) fail(err error) (*Segment, error) {
+	x.err = err
+	return nil, err
 }
 
 func (x *Reader) syntax(err error, detail string) *SyntaxError {
@@ -128,7 +153,7 @@ func (x *Reader) syntax(err error, detail string) *SyntaxError {
 func (x *Reader) next() (*Segment, error) {
 	if !x.started {
 		if err := x.start(); err != nil {
-			return nil, err
+			return x.fail(err)
 		}
 	}
 	// Skip line breaks between segments.
@@ -143,50 +168,57 @@ func (x *Reader) next() (*Segment, error) {
 			break
 		}
 		if x.eof {
-			return nil, io.EOF
+			return x.fail(io.EOF)
 		}
 		if err := x.fill(); err != nil {
-			return nil, err
+			return x.fail(err)
 		}
 	}
-	if err := x.ensure(4); err != nil {
-		return nil, err
-	}
-	if x.w-x.r >= 4 && x.buf[x.r] == 'I' && x.buf[x.r+1] == 'S' && x.buf[x.r+2] == 'A' && !isAlnum(x.buf[x.r+3]) {
-		if err := x.readISA(); err != nil {
-			return nil, err
+	if x.buf[x.r] == 'I' {
+		if err := x.ensure(4); err != nil {
+			return x.fail(err)
+		}
+		if x.w-x.r >= 4 && x.buf[x.r+1] == 'S' && x.buf[x.r+2] == 'A' && !isAlnum(x.buf[x.r+3]) {
+			if err := x.readISA(); err != nil {
+				return x.fail(err)
+			}
 		}
 	}
 	term := x.seg.d.Segment
-	if x.scanned < x.r {
-		x.scanned = x.r
-	}
-	var end int
-	for {
-		if i := bytes.IndexByte(x.buf[x.scanned:x.w], term); i >= 0 {
-			end = x.scanned + i
-			break
+	s := &x.seg
+	// Split up to the terminator in one pass over the buffered input; when
+	// the segment runs past it, find the end reading on, then split.
+	end, ends, special := x.split(x.buf, x.r, x.w, s.ends[:0])
+	if end < 0 {
+		if x.scanned < x.w {
+			x.scanned = x.w
 		}
-		x.scanned = x.w
-		if x.w-x.r > x.maxSeg {
-			return nil, x.syntax(ErrSegmentTooLong, fmt.Sprintf("more than %d bytes without a segment terminator", x.maxSeg))
-		}
-		if x.eof {
-			if isBlank(x.buf[x.r:x.w]) {
-				x.r = x.w
-				return nil, io.EOF
+		for {
+			if i := bytes.IndexByte(x.buf[x.scanned:x.w], term); i >= 0 {
+				end = x.scanned + i
+				break
 			}
-			return nil, x.syntax(ErrTruncated, "")
+			x.scanned = x.w
+			if x.w-x.r > x.maxSeg {
+				return x.fail(x.syntax(ErrSegmentTooLong, fmt.Sprintf("more than %d bytes without a segment terminator", x.maxSeg)))
+			}
+			if x.eof {
+				if isBlank(x.buf[x.r:x.w]) {
+					x.r = x.w
+					return x.fail(io.EOF)
+				}
+				return x.fail(x.syntax(ErrTruncated, ""))
+			}
+			if err := x.fill(); err != nil {
+				return x.fail(err)
+			}
 		}
-		if err := x.fill(); err != nil {
-			return nil, err
-		}
+		_, ends, special = x.split(x.buf, x.r, end+1, s.ends[:0])
 	}
 	if end-x.r > x.maxSeg {
-		return nil, x.syntax(ErrSegmentTooLong, fmt.Sprintf("%d bytes, limit %d", end-x.r, x.maxSeg))
+		return x.fail(x.syntax(ErrSegmentTooLong, fmt.Sprintf("%d bytes, limit %d", end-x.r, x.maxSeg)))
 	}
 	data := x.buf[x.r:end]
-	s := &x.seg
 	x.ordinal++
 	s.Ordinal = x.ordinal
 	s.Offset = x.base + int64(x.r)
@@ -197,20 +229,99 @@ func (x *Reader) next() (*Segment, error) {
 			data = data[:len(data)-1] // CRLF with LF as the terminator
 		}
 	}
-	if bytes.IndexByte(data, '\n') >= 0 {
+	s.ends = append(ends, int32(len(data)))
+	s.special = special
+	s.data = data
+	if special != 0 && bytes.IndexByte(data, '\n') >= 0 {
 		x.line += int64(bytes.Count(data, []byte{'\n'}))
 	}
-	es := s.d.Element
-	ends := s.ends[:0]
-	for i, c := range data {
-		if c == es {
-			ends = append(ends, int32(i))
-		}
-	}
-	s.ends = append(ends, int32(len(data)))
-	s.data = data
 	x.r = end + 1
 	return s, nil
+}
+
+const (
+	lo7 = 0x7f7f7f7f7f7f7f7f
+	hi1 = 0x8080808080808080
+	one = 0x0101010101010101
+)
+
+// eqBytes returns the high bit of each byte of w that equals the byte
+// whose copies fill p, exactly (no false positives).
+func eqBytes(w, p uint64) uint64 {
+	x := w ^ p
+	return ^((x&lo7 + lo7) | x | lo7)
+}
+
+// split splits the segment that starts at buf[start] up to its terminator,
+// looking no further than limit. It records the end of each element in
+// ends (relative to start) and returns the terminator's index (-1 when it
+// is not before limit) and the elements that are not plain (bit i for
+// element i). It reads eight bytes at a time: the separators are found with
+// bit arithmetic, and a word with anything special in it (a component or
+// repetition separator, a control or non-ASCII byte) goes through the byte
+// loop.
+func (x *Reader) split(buf []byte, start, limit int, ends []int32) (int, []int32, uint64) {
+	d := x.seg.d
+	es, cs, rs, ts := uint64(d.Element)*one, uint64(d.Component)*one, uint64(d.Repetition)*one, uint64(d.Segment)*one
+	if d.Repetition == 0 {
+		rs = cs
+	}
+	var special uint64
+	i := start
+	for ; i+8 <= limit; i += 8 {
+		w := binary.LittleEndian.Uint64(buf[i:])
+		keep := uint64(hi1)
+		t := eqBytes(w, ts) & hi1
+		if t != 0 {
+			keep = ((t & -t) - 1) & hi1 // the bytes before the terminator
+		}
+		// Specials: below 0x20 (bit 7 of (w&0x7f)+0x60 clear), 0x7f (bit
+		// 7 of (w&0x7f)+1 set), 0x80 and up (bit 7 of w set), and the
+		// separators.
+		low := w & lo7
+		if sp := (^(low + 0x6060606060606060) | (low + one) | w | eqBytes(w, cs) | eqBytes(w, rs)) & keep; sp != 0 {
+			n := 8
+			if t != 0 {
+				n = bits.TrailingZeros64(t) >> 3
+			}
+			ends, special = x.splitBytes(buf[i:i+n], i-start, ends, special)
+		} else {
+			for m := eqBytes(w, es) & keep; m != 0; m &= m - 1 {
+				ends = append(ends, int32(i-start+bits.TrailingZeros64(m)>>3))
+			}
+		}
+		if t != 0 {
+			return i + bits.TrailingZeros64(t)>>3, ends, special
+		}
+	}
+	for ; i < limit; i++ {
+		c := buf[i]
+		if c == d.Segment {
+			return i, ends, special
+		}
+		if k := x.class[c]; k != 0 {
+			if k == classElement {
+				ends = append(ends, int32(i-start))
+			} else {
+				special |= 1 << min(len(ends), 63)
+			}
+		}
+	}
+	return -1, ends, special
+}
+
+// splitBytes is split one byte at a time, for b = data[off:off+len(b)].
+func (x *Reader) splitBytes(b []byte, off int, ends []int32, special uint64) ([]int32, uint64) {
+	for i, c := range b {
+		if k := x.class[c]; k != 0 {
+			if k == classElement {
+				ends = append(ends, int32(off+i))
+			} else {
+				special |= 1 << min(len(ends), 63)
+			}
+		}
+	}
+	return ends, special
 }
 
 // start skips a byte order mark and leading white space and checks that the
@@ -275,8 +386,8 @@ func (x *Reader) readISA() error {
 		return x.syntax(ErrBadISA, fmt.Sprintf("found %d of 16 element separators", n))
 	}
 	d := Delimiters{Element: es, Component: b[seps[15]+1], Segment: b[seps[15]+2]}
-	isa11 := b[seps[9]+1 : seps[10]]
-	isa12 := b[seps[10]+1 : seps[11]]
+	isa11 := b[seps[10]+1 : seps[11]]
+	isa12 := b[seps[11]+1 : seps[12]]
 	if len(isa11) == 1 && string(isa12) >= "00402" {
 		c := isa11[0]
 		if !isAlnum(c) && !isSpace(c) && c != d.Element && c != d.Component && c != d.Segment {
@@ -291,7 +402,7 @@ func (x *Reader) readISA() error {
 		return &SyntaxError{Err: ErrDelimiters, Offset: x.base + int64(x.r), Ordinal: x.ordinal + 1, Line: x.line,
 			Detail: err.Error(), Delimiters: d}
 	}
-	x.seg.d = d
+	x.setDelimiters(d)
 	x.scanned = x.r // the terminator may have changed
 	return nil
 }

@@ -17,9 +17,18 @@ type Segment struct {
 	Offset  int64 // byte offset of the segment's first byte in the input
 	Line    int64 // 1-based line of the segment's first byte (1 for one-line files)
 
-	data []byte  // the segment without its terminator
-	ends []int32 // ends[i] is the index in data just past element i (element 0 is the ID)
-	d    Delimiters
+	data    []byte  // the segment without its terminator
+	ends    []int32 // ends[i] is the index in data just past element i (element 0 is the ID)
+	special uint64  // bit i: element i is not plain (bit 63 stands for 63 and up)
+	d       Delimiters
+}
+
+// Plain reports whether element i (0 is the ID) holds only printable ASCII
+// and no component or repetition separator: a simple value with nothing to
+// split or to reject for its characters. The Reader works this out while
+// splitting the segment, so that a validator need not look again.
+func (s *Segment) Plain(i int) bool {
+	return s.special&(1<<min(uint(i), 63)) == 0
 }
 
 // ID returns the segment identifier, e.g. "NM1".

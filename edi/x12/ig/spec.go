@@ -108,12 +108,12 @@ type Element struct {
 	Codes      []string  // valid codes; nil means any value of the type
 	CodeList   string    // external code list name ("states", "country", "pos", ...), see Options.CodeList
 	Pattern    string    // regular expression a value must match as a whole (IK403 I12)
-	Components []Element // the components of a composite, in order; nil for a simple element
+	Components []Element // the components of a composite, in order (non-nil, maybe empty, for a composite); nil for a simple element
 	Syntax     []Rule    // composite syntax notes, component positions, e.g. "P0102"
 }
 
 // IsComposite reports whether the element is a composite.
-func (e *Element) IsComposite() bool { return len(e.Components) > 0 }
+func (e *Element) IsComposite() bool { return e.Components != nil }
 
 // DataType is an X12 simple data element type.
 type DataType string

@@ -866,7 +866,7 @@ var Spec834 = &Spec{
 			&Loop{ID: "LS_LOOP", Name: "Additional Reporting Categories", Usage: Situational, Pos: 6880, Repeat: 1, Children: []Node{
 				&Segment{ID: "LS", Name: "Additional Reporting Categories", Usage: Situational, Pos: 6880, MaxUse: 1,
 					Elements: []Element{
-						{Ref: "447", Name: "Loop Identifier Code", Usage: Required, Type: AN, Min: 1, Max: 4, Codes: []string{"2700"}},
+						{Ref: "447", Name: "Loop Identifier Code", Usage: Required, Type: AN, Min: 1, Max: 6, Codes: []string{"2700"}},
 					}},
 				&Loop{ID: "2700", Name: "Member Reporting Categories", Usage: Situational, Pos: 6881, Repeat: 0, Children: []Node{
 					&Segment{ID: "LX", Name: "Member Reporting Categories", Usage: Required, Pos: 6881, MaxUse: 1,
@@ -903,7 +903,7 @@ var Spec834 = &Spec{
 				}},
 				&Segment{ID: "LE", Name: "Additional Reporting Categories Loop Termination", Usage: Situational, Pos: 6885, MaxUse: 1,
 					Elements: []Element{
-						{Ref: "447", Name: "Loop Identifier Code", Usage: Required, Type: AN, Min: 1, Max: 4, Codes: []string{"2700"}},
+						{Ref: "447", Name: "Loop Identifier Code", Usage: Required, Type: AN, Min: 1, Max: 6, Codes: []string{"2700"}},
 					}},
 			}},
 		}},

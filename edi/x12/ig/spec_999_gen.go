@@ -73,7 +73,7 @@ var Spec999 = &Spec{
 					Elements: []Element{
 						{Ref: "721", Name: "Segment ID Code", Usage: Required, Type: ID, Min: 2, Max: 3},
 						{Ref: "719", Name: "Segment Position in Transaction Set", Usage: Required, Type: N0, Min: 1, Max: 6},
-						{Ref: "447", Name: "Loop Identifier Code", Usage: Situational, Type: AN, Min: 1, Max: 4},
+						{Ref: "447", Name: "Loop Identifier Code", Usage: Situational, Type: AN, Min: 1, Max: 6},
 						{Ref: "620", Name: "Segment Syntax Error Code", Usage: Situational, Type: ID, Min: 1, Max: 3, Codes: []string{
 							"1", "2", "3", "4", "5", "6", "7", "8",
 							"I4", "I6", "I7", "I8", "I9",
@@ -87,7 +87,7 @@ var Spec999 = &Spec{
 						}},
 						{Ref: "721", Name: "Segment ID Code", Usage: Required, Type: ID, Min: 2, Max: 3},
 						{Ref: "719", Name: "Segment Position in Transaction Set", Usage: Required, Type: N0, Min: 1, Max: 6},
-						{Ref: "447", Name: "Loop Identifier Code", Usage: Situational, Type: AN, Min: 1, Max: 4},
+						{Ref: "447", Name: "Loop Identifier Code", Usage: Situational, Type: AN, Min: 1, Max: 6},
 						{Ref: "C030", Name: "Position in Segment", Usage: Situational, Components: []Element{
 							{Ref: "722", Name: "Element Position in Segment", Usage: Required, Type: N0, Min: 1, Max: 2},
 							{Ref: "1528", Name: "Component Data Element Position in Composite", Usage: Situational, Type: N0, Min: 1, Max: 2},
@@ -106,7 +106,7 @@ var Spec999 = &Spec{
 						}},
 						{Ref: "721", Name: "Segment ID Code", Usage: NotUsed, Type: ID, Min: 2, Max: 3},
 						{Ref: "719", Name: "Segment Position in Transaction Set", Usage: NotUsed, Type: N0, Min: 1, Max: 6},
-						{Ref: "447", Name: "Loop Identifier Code", Usage: NotUsed, Type: AN, Min: 1, Max: 4},
+						{Ref: "447", Name: "Loop Identifier Code", Usage: NotUsed, Type: AN, Min: 1, Max: 6},
 						{Ref: "C030", Name: "Position in Segment", Usage: Situational, Components: []Element{
 							{Ref: "722", Name: "Element Position in Segment", Usage: Required, Type: N0, Min: 1, Max: 2},
 							{Ref: "1528", Name: "Component Data Element Position in Composite", Usage: Situational, Type: N0, Min: 1, Max: 2},
@@ -141,7 +141,7 @@ var Spec999 = &Spec{
 							}},
 							{Ref: "721", Name: "Segment ID Code", Usage: Required, Type: ID, Min: 2, Max: 3},
 							{Ref: "719", Name: "Segment Position in Transaction Set", Usage: Required, Type: N0, Min: 1, Max: 6},
-							{Ref: "447", Name: "Loop Identifier Code", Usage: Situational, Type: AN, Min: 1, Max: 4},
+							{Ref: "447", Name: "Loop Identifier Code", Usage: Situational, Type: AN, Min: 1, Max: 6},
 							{Ref: "C030", Name: "Position in Segment", Usage: Situational, Components: []Element{
 								{Ref: "722", Name: "Element Position in Segment", Usage: Required, Type: N0, Min: 1, Max: 2},
 								{Ref: "1528", Name: "Component Data Element Position in Composite", Usage: Situational, Type: N0, Min: 1, Max: 2},

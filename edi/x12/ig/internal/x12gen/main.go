@@ -79,11 +79,30 @@ type generator struct {
 	dataEle  map[string]dataEle
 	codeSets map[string][]string
 	usedSets map[string]bool
+
+	// Loops whose contents are identical (the 837P 2300 claim loop under
+	// 2000B and 2000C) share one Children slice. seen counts each rendered
+	// contents in a first pass; shared names those emitted as variables.
+	prefix string
+	pass   int
+	seen   map[string]int
+	shared map[string]string
+	vars   []string
+	inline bool
 }
 
 type dataEle struct {
 	Type     string
 	Min, Max int
+}
+
+// dataEleFixes correct dataele.xml where it does not follow the 005010
+// data element dictionary.
+var dataEleFixes = map[string]dataEle{
+	// Loop Identifier Code: AN 1-6 in 005010 (1-4 in 004010, which
+	// dataele.xml has), long enough for IG loop IDs such as "2010BA" in
+	// 999 IK303 and CTX04.
+	"447": {Type: "AN", Min: 1, Max: 6},
 }
 
 func newGenerator(mapsDir, outDir string) (*generator, error) {
@@ -127,6 +146,9 @@ func newGenerator(mapsDir, outDir string) (*generator, error) {
 		min, _ := strconv.Atoi(d.attr("min_len"))
 		max, _ := strconv.Atoi(d.attr("max_len"))
 		g.dataEle[d.attr("ele_num")] = dataEle{Type: d.attr("data_type"), Min: min, Max: max}
+	}
+	for ref, fix := range dataEleFixes {
+		g.dataEle[ref] = fix
 	}
 	root, err = parseFile(filepath.Join(mapsDir, "codes.xml"))
 	if err != nil {
@@ -191,6 +213,21 @@ func (g *generator) spec(t target) ([]byte, error) {
 	if setID == "" {
 		return nil, errors.New("cannot find ST01's code")
 	}
+	kids, err := g.flatten(st)
+	if err != nil {
+		return nil, err
+	}
+	g.prefix = strings.TrimPrefix(t.Var, "Spec")
+	g.seen, g.shared, g.vars = map[string]int{}, map[string]string{}, nil
+	var body strings.Builder
+	for g.pass = 1; g.pass <= 2; g.pass++ {
+		body.Reset()
+		for _, k := range kids {
+			if err := g.node(&body, k); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var w strings.Builder
 	g.fileHeader(&w, t.File+", dataele.xml and codes.xml")
 	name := root.get("name")
@@ -199,16 +236,11 @@ func (g *generator) spec(t target) ([]byte, error) {
 	fmt.Fprintf(&w, "Name: %q, SetID: %q, Version: %q, FunctionalID: %q,\n", name, setID, t.Version, t.FuncID)
 	fmt.Fprintf(&w, "Source: %q,\n", "pyx12 map "+t.File)
 	w.WriteString("Children: []Node{\n")
-	kids, err := g.flatten(st)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range kids {
-		if err := g.node(&w, k); err != nil {
-			return nil, err
-		}
-	}
+	w.WriteString(body.String())
 	w.WriteString("},\n}\n")
+	for _, v := range g.vars {
+		w.WriteString("\n" + v)
+	}
 	return gofmt(w.String())
 }
 
@@ -254,15 +286,50 @@ func (g *generator) loop(w *strings.Builder, n *xnode) error {
 	if len(kids) == 0 || kids[0].XMLName.Local != "segment" {
 		return fmt.Errorf("loop %s does not start with a segment", n.attr("xid"))
 	}
-	fmt.Fprintf(w, "&Loop{ID: %q, Name: %q, Usage: %s, Pos: %d, Repeat: %d, Children: []Node{\n",
+	fmt.Fprintf(w, "&Loop{ID: %q, Name: %q, Usage: %s, Pos: %d, Repeat: %d, Children: ",
 		n.attr("xid"), n.get("name"), usage(n.get("usage")), pos(n), count(n.get("repeat")))
-	for _, k := range kids {
-		if err := g.node(w, k); err != nil {
+	// The full text is the key that tells identical contents apart.
+	full, err := g.children(kids, true)
+	if err != nil {
+		return err
+	}
+	switch {
+	case g.pass == 1:
+		g.seen[full]++
+		w.WriteString(full)
+	case g.seen[full] > 1 && !g.inline:
+		v, ok := g.shared[full]
+		if !ok {
+			v = fmt.Sprintf("loop%s%s", g.prefix, n.attr("xid"))
+			g.shared[full] = v
+			g.vars = append(g.vars, fmt.Sprintf("// %s is the content of loop %s, shared by the places the guide repeats it.\nvar %s = %s\n", v, n.attr("xid"), v, full))
+		}
+		w.WriteString(v)
+	default:
+		text, err := g.children(kids, g.inline)
+		if err != nil {
 			return err
 		}
+		w.WriteString(text)
 	}
-	w.WriteString("}},\n")
+	w.WriteString("},\n")
 	return nil
+}
+
+// children renders a loop's children; inline renders shared contents in full.
+func (g *generator) children(kids []*xnode, inline bool) (string, error) {
+	saved := g.inline
+	g.inline = inline
+	defer func() { g.inline = saved }()
+	var b strings.Builder
+	b.WriteString("[]Node{\n")
+	for _, k := range kids {
+		if err := g.node(&b, k); err != nil {
+			return "", err
+		}
+	}
+	b.WriteString("}")
+	return b.String(), nil
 }
 
 func (g *generator) segment(w *strings.Builder, n *xnode) error {

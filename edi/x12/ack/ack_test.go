@@ -1,0 +1,204 @@
+package ack_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+)
+
+// counter hands out control numbers from a start, as a store would.
+type counter struct{ isa, gs, st int64 }
+
+func (c *counter) NextInterchange() (int64, error) { c.isa++; return c.isa, nil }
+func (c *counter) NextGroup() (int64, error)       { c.gs++; return c.gs, nil }
+func (c *counter) NextTransaction() (int64, error) { c.st++; return c.st, nil }
+
+var clock = func() time.Time { return time.Date(2026, 1, 16, 8, 30, 0, 0, time.UTC) }
+
+func clean837P(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../../testdata/x12/837p-clean.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// acknowledge validates in and returns the acknowledgment segments, one
+// string per segment (elements joined with "*").
+func acknowledge(t *testing.T, in string, opts ...ack.Option) []string {
+	t.Helper()
+	var out bytes.Buffer
+	a := ack.New999(x12.NewWriter(&out, x12.DefaultDelimiters), &counter{isa: 500, gs: 700, st: 0}, append([]ack.Option{ack.WithClock(clock)}, opts...)...)
+	var vo ig.Options
+	a.Attach(&vo)
+	if _, err := ig.NewValidator(vo).Validate(context.Background(), strings.NewReader(in)); err != nil {
+		t.Fatal(err)
+	}
+	if a.Err() != nil {
+		t.Fatal(a.Err())
+	}
+	return segments(t, out.Bytes())
+}
+
+func segments(t *testing.T, b []byte) []string {
+	t.Helper()
+	rd := x12.NewReader(bytes.NewReader(b))
+	var out []string
+	for {
+		s, err := rd.Next()
+		if err != nil {
+			break
+		}
+		out = append(out, string(s.Bytes()))
+	}
+	return out
+}
+
+// validates999 checks the acknowledgment against the 999 table itself.
+func validates999(t *testing.T, segs []string) {
+	t.Helper()
+	var fs []string
+	sum, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { fs = append(fs, f.String()) }}).
+		Validate(context.Background(), strings.NewReader(strings.Join(segs, "~")+"~"))
+	if err != nil || len(fs) > 0 || sum.Accepted == 0 {
+		t.Fatalf("the 999 does not validate: %v %q %+v", err, fs, sum)
+	}
+}
+
+func TestAccepted(t *testing.T) {
+	got := acknowledge(t, strings.Join(clean837P(t), "\n"))
+	want := []string{
+		"ISA*00*          *00*          *ZZ*DHCSENC        *ZZ*CALAIMGW       *260116*0830*^*00501*000000501*0*T*:",
+		"GS*FA*DHCSENC*CALAIMGW*20260116*0830*701*X*005010X231A1",
+		"ST*999*0001*005010X231A1",
+		"AK1*HC*101*005010X222A1",
+		"AK2*837*0001*005010X222A1",
+		"IK5*A",
+		"AK9*A*1*1*1",
+		"SE*6*0001",
+		"GE*1*701",
+		"IEA*1*000000501",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	validates999(t, got)
+}
+
+func TestRejected(t *testing.T) {
+	ls := clean837P(t)
+	ls[16] = "NM1*IL*3*RIVERA*ANA*M***MI*91234567A~"                  // NM102 not a valid code
+	ls = slices.Delete(ls, 11, 12)                                    // 2010AA N4 missing
+	ls[45] = "SE*44*0001~"                                            // count after the deletion
+	ls = slices.Insert(ls, 20, "CLM*ENC1001*300***11:B:1:9*Y*A*Y*Y~") // a second CLM, with a bad composite
+	ls = slices.Delete(ls, 21, 22)
+	got := acknowledge(t, strings.Join(ls, "\n"))
+	body := got[slices.Index(got, "AK2*837*0001*005010X222A1"):slices.Index(got, "AK9*R*1*1*0")]
+	want := []string{
+		"AK2*837*0001*005010X222A1",
+		"IK3*N4*10*2010AA*3",
+		"IK3*NM1*14*2010BA*8",
+		"IK4*2*1065*7*3",
+		"IK3*CLM*19*2300*8",
+		"IK4*5:4**13*9",
+		"IK5*R*5",
+	}
+	if !slices.Equal(body, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(body, "\n"), strings.Join(want, "\n"))
+	}
+	validates999(t, got)
+	// Without values, IK404 is left out.
+	got = acknowledge(t, strings.Join(ls, "\n"), ack.WithoutValues())
+	if !slices.Contains(got, "IK4*2*1065*7") || !slices.Contains(got, "IK4*5:4**13") {
+		t.Errorf("IK404 written: %q", got)
+	}
+}
+
+func TestPartiallyAccepted(t *testing.T) {
+	ls := clean837P(t)
+	set := ls[2:47]
+	bad := slices.Clone(set)
+	bad[0], bad[len(bad)-1] = "ST*837*0002*005010X222A1~", "SE*45*0002~"
+	bad[2] = "NM1*41*2*SUNRISE HEALTH PLAN*****46*SHP001*X~" // NM110 is not used
+	in := slices.Concat(ls[:2], set, bad, []string{"GE*2*101~", ls[48]})
+	got := acknowledge(t, strings.Join(in, "\n"))
+	for _, w := range []string{"AK2*837*0001*005010X222A1", "IK5*A", "AK2*837*0002*005010X222A1", "IK3*NM1*3*1000A*8", "IK4*10*706*I10*X", "IK5*R*I5", "AK9*P*2*2*1"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("no %q in\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+	validates999(t, got)
+}
+
+// Each received group gets its own 999 in the acknowledgment interchange;
+// an unsupported group is rejected with AK905.
+func TestGroups(t *testing.T) {
+	ls := clean837P(t)
+	second := slices.Clone(ls[1:48])
+	second[0] = "GS*HC*CALAIMGW*DHCSENC*20260115*1200*102*X*005010X223A2~"
+	second[len(second)-1] = "GE*1*102~"
+	in := slices.Concat(ls[:48], second, []string{"IEA*2*000000101~"})
+	got := acknowledge(t, strings.Join(in, "\n"))
+	want := []string{
+		"ST*999*0001*005010X231A1", "AK1*HC*101*005010X222A1", "AK2*837*0001*005010X222A1", "IK5*A", "AK9*A*1*1*1", "SE*6*0001",
+		"ST*999*0002*005010X231A1", "AK1*HC*102*005010X223A2", "AK2*837*0001*005010X222A1", "IK5*R*1", "AK9*R*1*1*0*2", "SE*6*0002",
+		"GE*2*701",
+	}
+	if !slices.Equal(got[2:15], want) {
+		t.Fatalf("got\n%s", strings.Join(got, "\n"))
+	}
+	validates999(t, got)
+}
+
+func TestIK404NeverHoldsADelimiter(t *testing.T) {
+	// Input with | separators: an element value may hold '*', the
+	// acknowledgment's element separator.
+	ls := clean837P(t)
+	ls[16] = "NM1*IL*1*RIVERA*ANA*M***MI*91234567A*+~" // NM110 not used, value "+"
+	in := strings.NewReplacer("*", "|", "+", "*").Replace(strings.Join(ls, "\n"))
+	got := acknowledge(t, in)
+	if !slices.Contains(got, "IK4*10*706*I10") {
+		t.Fatalf("got\n%s", strings.Join(got, "\n"))
+	}
+	validates999(t, got)
+}
+
+func TestTA1(t *testing.T) {
+	ls := clean837P(t)
+	ls[0] = "ISA*00*          *00*          *ZZ*CALAIMGW      *ZZ*DHCSENC        *260115*1200*^*00501*000000101*1*T*:~"
+	got := acknowledge(t, strings.Join(ls, "\n"), ack.WithTA1())
+	ta1 := got[len(got)-3:]
+	want := []string{
+		"ISA*00*          *00*          *ZZ*DHCSENC        *ZZ*CALAIMGW       *260116*0830*^*00501*000000502*0*T*:",
+		"TA1*000000101*260115*1200*R*006",
+		"IEA*0*000000502",
+	}
+	if !slices.Equal(ta1, want) {
+		t.Fatalf("got\n%s", strings.Join(got, "\n"))
+	}
+}
+
+type failing struct{ counter }
+
+func (failing) NextTransaction() (int64, error) { return 0, errors.New("store down") }
+
+func TestControlNumberError(t *testing.T) {
+	var out bytes.Buffer
+	a := ack.New999(x12.NewWriter(&out, x12.DefaultDelimiters), &failing{})
+	var vo ig.Options
+	a.Attach(&vo)
+	_, err := ig.NewValidator(vo).Validate(context.Background(), strings.NewReader(strings.Join(clean837P(t), "\n")))
+	if err == nil || !strings.Contains(err.Error(), "store down") || a.Err() == nil {
+		t.Fatalf("err %v / %v", err, a.Err())
+	}
+}

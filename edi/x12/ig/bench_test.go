@@ -1,0 +1,171 @@
+package ig_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/internal/x12test"
+)
+
+// benchClaims is the size of the generated 837P: 200,000 claims make about
+// 100 MB. X12_BENCH_CLAIMS overrides it.
+func benchClaims() int {
+	if n, err := strconv.Atoi(os.Getenv("X12_BENCH_CLAIMS")); err == nil && n > 0 {
+		return n
+	}
+	return 200_000
+}
+
+var bench837P = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	if _, err := (x12test.Gen837P{Claims: benchClaims(), Seed: 1}).WriteTo(&b); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+})
+
+// The benchmarks below run over the same generated 837P so that their MB/s
+// compare: two plain bufio scans for the segment terminator (ReadSlice, the
+// floor any reader pays, and a ReadByte loop), the tokenizer, and the full
+// validator.
+
+func BenchmarkBaselineBufioScan(b *testing.B) {
+	data := bench837P()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		br := bufio.NewReaderSize(bytes.NewReader(data), 64<<10)
+		n := 0
+		for {
+			_, err := br.ReadSlice('~')
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					b.Fatal(err)
+				}
+				break
+			}
+			n++
+		}
+		if n == 0 {
+			b.Fatal("no segments")
+		}
+	}
+}
+
+func BenchmarkBaselineBufioBytes(b *testing.B) {
+	data := bench837P()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		br := bufio.NewReaderSize(bytes.NewReader(data), 64<<10)
+		n := 0
+		for {
+			c, err := br.ReadByte()
+			if err != nil {
+				break
+			}
+			if c == '~' {
+				n++
+			}
+		}
+		if n == 0 {
+			b.Fatal("no segments")
+		}
+	}
+}
+
+func BenchmarkTokenize837P(b *testing.B) {
+	data := bench837P()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rd := x12.NewReader(bytes.NewReader(data))
+		n := 0
+		for {
+			_, err := rd.Next()
+			if err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+			n++
+		}
+		b.ReportMetric(float64(n), "segments/op")
+	}
+}
+
+func BenchmarkValidate837P(b *testing.B) {
+	data := bench837P()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	v := ig.NewValidator(ig.Options{})
+	for b.Loop() {
+		sum, err := v.Validate(context.Background(), bytes.NewReader(data))
+		if err != nil || !sum.OK() {
+			b.Fatalf("%+v %v", sum, err)
+		}
+		b.ReportMetric(float64(sum.Segments), "segments/op")
+	}
+}
+
+// TestMemoryFlat checks that validation allocates per transaction set at
+// most, not per segment or per byte: ten times the input costs no more
+// than a few kilobytes.
+func TestMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates about 10 MB")
+	}
+	v := ig.NewValidator(ig.Options{})
+	allocated := func(claims int) (uint64, int64) {
+		var b bytes.Buffer
+		if _, err := (x12test.Gen837P{Claims: claims, ClaimsPerSet: 1000, Seed: 3}).WriteTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		data := b.Bytes()
+		if _, err := v.Validate(context.Background(), bytes.NewReader(data)); err != nil { // warm up
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		sum, err := v.Validate(context.Background(), bytes.NewReader(data))
+		runtime.ReadMemStats(&after)
+		if err != nil || !sum.OK() {
+			t.Fatalf("%+v %v", sum, err)
+		}
+		return after.TotalAlloc - before.TotalAlloc, sum.Segments
+	}
+	small, smallSegs := allocated(2000)
+	large, largeSegs := allocated(20000)
+	t.Logf("%d segments: %d bytes allocated; %d segments: %d bytes", smallSegs, small, largeSegs, large)
+	if large > small+18*1024 { // 18 more transaction sets, well under 1 KB each
+		t.Errorf("allocation grows with the input: %d bytes for %d segments, %d for %d", small, smallSegs, large, largeSegs)
+	}
+}
+
+// TestStreamLarge (X12_STREAM_CLAIMS=n) validates an 837P of n claims
+// streamed from the generator through a pipe, never held in memory: run it
+// under /usr/bin/time -v with two sizes to see the resident set stay flat.
+func TestStreamLarge(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv("X12_STREAM_CLAIMS"))
+	if err != nil || n <= 0 {
+		t.Skip("set X12_STREAM_CLAIMS")
+	}
+	pr, pw := io.Pipe()
+	go func() { _, err := (x12test.Gen837P{Claims: n, Seed: 9}).WriteTo(pw); pw.CloseWithError(err) }()
+	sum, err := ig.NewValidator(ig.Options{}).Validate(context.Background(), pr)
+	if err != nil || !sum.OK() {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	t.Logf("%d bytes, %d segments, %d transaction sets", sum.Bytes, sum.Segments, sum.Transactions)
+}

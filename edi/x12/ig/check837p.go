@@ -1,0 +1,112 @@
+package ig
+
+import (
+	"fmt"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+)
+
+// claimBalance is the 837P balancing rule (005010X222A1, 2300 CLM02): the
+// total claim charge amount must equal the sum of the service line charge
+// amounts (2400 SV102) of the claim.
+type claimBalance struct {
+	open  bool
+	clm   Pos   // the CLM segment
+	total int64 // CLM02 in micro-units
+	sum   int64 // SV102 so far
+	lines int   // service lines seen
+	bad   bool  // an amount could not be read: leave it to the element checks
+}
+
+func newClaimBalance() Check { return &claimBalance{} }
+
+// SegmentIDs makes claimBalance a SegmentFilter.
+func (c *claimBalance) SegmentIDs() []string { return []string{"CLM", "HL", "SV1"} }
+
+func (c *claimBalance) Segment(t *Txn, seg *x12.Segment) {
+	switch string(seg.ID()) {
+	case "CLM":
+		c.close(t)
+		total, ok := parseAmount(seg.Element(2))
+		*c = claimBalance{open: true, clm: t.Pos(), total: total, bad: !ok}
+	case "HL":
+		c.close(t)
+	case "SV1":
+		if c.open && t.Loop() == "2400" {
+			amt, ok := parseAmount(seg.Element(2))
+			c.bad = c.bad || !ok
+			c.sum += amt
+			c.lines++
+		}
+	}
+}
+
+func (c *claimBalance) End(t *Txn) { c.close(t) }
+
+func (c *claimBalance) close(t *Txn) {
+	if !c.open {
+		return
+	}
+	c.open = false
+	if c.bad || c.lines == 0 || c.total == c.sum {
+		return // a claim without service lines is reported by the table
+	}
+	t.Report(Finding{Pos: c.clm, Level: LevelElement, Code: ElemPatternMismatch, Element: 2, ElementRef: "782",
+		Msg: fmt.Sprintf("CLM02 (Total Claim Charge Amount) is %s but the service lines (SV102) add up to %s",
+			formatAmount(c.total), formatAmount(c.sum))})
+}
+
+const amountScale = 1_000_000 // amounts are compared in millionths
+
+// parseAmount reads an X12 R value into millionths. It fails on anything
+// that is not a decimal with at most six decimal places and twelve integer
+// digits.
+func parseAmount(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var whole, frac int64
+	fracDigits, intDigits, point := 0, 0, false
+	for _, c := range b {
+		switch {
+		case c == '.' && !point:
+			point = true
+		case c >= '0' && c <= '9' && !point:
+			intDigits++
+			whole = whole*10 + int64(c-'0')
+		case c >= '0' && c <= '9' && point:
+			fracDigits++
+			frac = frac*10 + int64(c-'0')
+		default:
+			return 0, false
+		}
+	}
+	if intDigits+fracDigits == 0 || intDigits > 12 || fracDigits > 6 {
+		return 0, false
+	}
+	for i := fracDigits; i < 6; i++ {
+		frac *= 10
+	}
+	v := whole*amountScale + frac
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// formatAmount prints millionths as a plain decimal (amounts are not PHI).
+func formatAmount(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	s := fmt.Sprintf("%s%d.%06d", sign, v/amountScale, v%amountScale)
+	for s[len(s)-1] == '0' && s[len(s)-2] != '.' && s[len(s)-3] != '.' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

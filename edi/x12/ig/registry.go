@@ -1,0 +1,161 @@
+package ig
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+)
+
+// A Check is a rule of one guide that its table cannot express, such as the
+// 837P claim balancing rule. The validator makes a new Check for every
+// transaction set of the spec it is registered with (see Registry.Register),
+// calls Segment for each segment that matched the table, after the table's
+// own checks, and End at SE (not when the set ends without its trailer).
+type Check interface {
+	Segment(t *Txn, seg *x12.Segment)
+	End(t *Txn)
+}
+
+// A SegmentFilter is a Check that looks at some segments only: the
+// validator calls its Segment for segments with those IDs and no others.
+type SegmentFilter interface {
+	SegmentIDs() []string
+}
+
+// Txn is what a Check sees of the transaction set being validated.
+type Txn struct {
+	r *run
+}
+
+// Loop returns the IG loop ID of the current segment ("" outside loops).
+func (t *Txn) Loop() string { return t.r.tx.cur.Loop }
+
+// Pos returns the position of the current segment, to report a finding on
+// it later.
+func (t *Txn) Pos() Pos { return t.r.tx.cur }
+
+// Report adds a finding. A zero Level means LevelElement when Element is
+// set and LevelSegment otherwise; Pos.Segment defaults to the current
+// segment's ID.
+func (t *Txn) Report(f Finding) {
+	if f.Level == 0 {
+		f.Level = LevelSegment
+		if f.Element > 0 {
+			f.Level = LevelElement
+		}
+	}
+	if f.Segment == "" {
+		f.Segment = t.r.tx.cur.Segment
+	}
+	t.r.txFinding(f)
+}
+
+// A Registry holds the specs a Validator knows, by (GS08, ST01). The zero
+// value is empty; Default has the generated tables. A Registry is safe for
+// concurrent use.
+type Registry struct {
+	mu    sync.RWMutex
+	specs map[[2]string]*compiledSpec
+	ids   map[int]bool // segment IDs (by idIndex) of every registered spec
+}
+
+// Register compiles s and adds it with the semantic checks to run on each of
+// its transaction sets. It replaces a spec with the same version and set ID.
+func (r *Registry) Register(s *Spec, checks ...func() Check) error {
+	cs, err := compile(s)
+	if err != nil {
+		return err
+	}
+	cs.checks = checks
+	for _, nc := range checks {
+		var wants []bool // nil: every segment
+		if f, ok := nc().(SegmentFilter); ok {
+			wants = make([]bool, cs.nKind+1)
+			for _, id := range f.SegmentIDs() {
+				wants[cs.kindOf(idIndex([]byte(id)))] = true
+			}
+			wants[0] = false
+		}
+		cs.checkWants = append(cs.checkWants, wants)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.specs == nil {
+		r.specs = map[[2]string]*compiledSpec{}
+		r.ids = map[int]bool{}
+	}
+	r.specs[[2]string{s.Version, s.SetID}] = cs
+	for i, k := range cs.kinds {
+		if k != 0 {
+			r.ids[i] = true
+		}
+	}
+	return nil
+}
+
+// Lookup returns the spec for a GS08 version and ST01 transaction set ID, or
+// nil.
+func (r *Registry) Lookup(version, setID string) *Spec {
+	if cs := r.lookup(version, setID); cs != nil {
+		return cs.spec
+	}
+	return nil
+}
+
+func (r *Registry) lookup(version, setID string) *compiledSpec {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.specs[[2]string{version, setID}]
+}
+
+// hasVersion reports whether any spec has the GS08 version, and whether one
+// of those has the functional identifier code.
+func (r *Registry) hasVersion(version, funcID string) (version_, funcOK bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for k, cs := range r.specs {
+		if k[0] == version {
+			version_ = true
+			if cs.spec.FunctionalID == funcID {
+				funcOK = true
+			}
+		}
+	}
+	return version_, funcOK
+}
+
+func (r *Registry) knownID(idx int) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.ids[idx]
+}
+
+// Builtin lists the specs of the default registry with their checks.
+var builtin = []struct {
+	spec   *Spec
+	checks []func() Check
+}{
+	{Spec837P, []func() Check{newClaimBalance}},
+	{Spec834, nil},
+	{Spec999, nil},
+	{Spec277CA, nil},
+}
+
+var defaultRegistry = sync.OnceValue(func() *Registry {
+	r := &Registry{}
+	for _, b := range builtin {
+		if err := r.Register(b.spec, b.checks...); err != nil {
+			panic(fmt.Sprintf("ig: built-in spec: %v", err))
+		}
+	}
+	return r
+})
+
+// Default returns the registry of the built-in tables: 837P (005010X222A1,
+// with the claim balancing check), 834 (005010X220A1), 999 (005010X231A1)
+// and 277CA (005010X214).
+func Default() *Registry { return defaultRegistry() }
+
+// Lookup returns the built-in spec for a GS08 version and ST01 ID, or nil.
+func Lookup(version, setID string) *Spec { return Default().Lookup(version, setID) }
