@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	_ "time/tzdata" // the plan's time zone must load on systems without zoneinfo
 
 	"gopkg.in/yaml.v3"
 )
@@ -30,6 +31,7 @@ type Config struct {
 	// Timezone decides what "today" is for the date-of-service checks.
 	Timezone   string                    `yaml:"timezone"`
 	Encounters Encounters                `yaml:"encounters"`
+	Providers  Providers                 `yaml:"providers"` // provider roster and 274 files (providers.go)
 	Partners   map[string]TradingPartner `yaml:"trading_partners"`
 }
 
@@ -115,7 +117,8 @@ func Default() *Config {
 			DefaultDiagnosis:      "Z599",
 			MemberIDPattern:       `^[0-9A-Z]{9}$`,
 		},
-		Partners: map[string]TradingPartner{DefaultPartner: p},
+		Providers: DefaultProviders(),
+		Partners:  map[string]TradingPartner{DefaultPartner: p, ProvidersPartner: DefaultProvidersPartner()},
 	}
 }
 
@@ -196,6 +199,7 @@ func (c *Config) Validate() error {
 	for name, tp := range c.Partners {
 		errs = append(errs, tp.validate("trading_partners."+name, name == e.TradingPartner && ok && p == tp)...)
 	}
+	errs = append(errs, c.validateProviders()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
@@ -79,6 +80,21 @@ func segments(t *testing.T, path string) [][]string {
 	return out
 }
 
+// validate837 checks an output file with the 005010X222A1 validator.
+func validate837(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	v := ig.NewValidator(ig.Options{OnFinding: func(fd *ig.Finding) { t.Errorf("%s: %s", filepath.Base(path), fd.String()) }})
+	sum, err := v.Validate(context.Background(), f)
+	if err != nil || sum.Transactions == 0 || sum.Rejected != 0 {
+		t.Fatalf("validate %s: %v %+v", path, err, sum)
+	}
+}
+
 func count(segs [][]string, id string) int {
 	n := 0
 	for _, s := range segs {
@@ -128,6 +144,7 @@ func TestConvertDemoInvoices(t *testing.T) {
 	if res.Accepted() != 9 || res.Rejected() != 9 {
 		t.Errorf("accepted %d rejected %d, want 9/9", res.Accepted(), res.Rejected())
 	}
+	validate837(t, res.Output)
 	segs := segments(t, res.Output)
 	if count(segs, "CLM") != 4 || count(segs, "LX") != 9 || count(segs, "ST") != 1 {
 		t.Errorf("CLM %d LX %d ST %d", count(segs, "CLM"), count(segs, "LX"), count(segs, "ST"))
@@ -237,6 +254,7 @@ func TestTransactionSetsSplitAtMaxClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validate837(t, res.Output)
 	segs := segments(t, res.Output)
 	if count(segs, "ST") != 3 || count(segs, "CLM") != 5 || res.Summary.TransactionSets != 3 {
 		t.Fatalf("ST %d CLM %d", count(segs, "ST"), count(segs, "CLM"))
@@ -278,6 +296,7 @@ func TestClaimSplitsAfterFiftyLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validate837(t, res.Output)
 	segs := segments(t, res.Output)
 	var perClaim []int
 	for _, s := range segs {
