@@ -157,7 +157,7 @@ func TestCrashLeavesPendingRuns(t *testing.T) {
 	record(t, o, Line{Key: key(8, 8), Control: "o"})
 	// The process dies: SQLite discards the open transaction on restart,
 	// which a test simulates by dropping it without marking the run.
-	o.(*sqliteRun).tx.Rollback()
+	o.(*sqliteRun).rollback()
 	s.Close()
 
 	s2, err := OpenSQLite(ctx, dir)
