@@ -13,7 +13,6 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 )
 
-
 // DefaultCodingTablePath names the embedded table in messages.
 const DefaultCodingTablePath = "rules/data/hcpcs_ecm_cs.csv (embedded)"
 
@@ -333,10 +332,10 @@ func isAlnumASCII(c byte) bool {
 type LookupResult int
 
 const (
-	CodeAllowed        LookupResult = iota
-	CodeUnknown                     // the HCPCS code is not in the table at all
-	ModifiersNotAllowed             // the code is, but not with this modifier set
-	CodeNotInForce                  // the code + modifiers are, but not on this date
+	CodeAllowed         LookupResult = iota
+	CodeUnknown                      // the HCPCS code is not in the table at all
+	ModifiersNotAllowed              // the code is, but not with this modifier set
+	CodeNotInForce                   // the code + modifiers are, but not on this date
 )
 
 // Lookup finds the leg for hcpcs with exactly the given modifiers (in any

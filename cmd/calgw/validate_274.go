@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274" // registers the 004050X109 table into ig.Default
+)
+
+func init() { registerX12Extra(x274.SetID, check274) }
+
+var reMonth = regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`)
+
+// check274 adds the data-level checks of a DHCS provider network file to
+// the table's: the reporting month in ISA02 (with ISA01 03), contract
+// dates in order, one county per file, no site twice. Structure, counts,
+// control numbers and NPI check digits are the table's findings.
+func check274(_ context.Context, g *globals, path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	file, err := x274.Read(f)
+	if err != nil {
+		fmt.Fprintf(g.stdout, "%s: 274 data checks skipped: %v\n", path, err)
+		return 0, nil
+	}
+	problems := 0
+	bad := func(format string, a ...any) {
+		problems++
+		fmt.Fprintf(g.stdout, "%s: %s\n", path, fmt.Sprintf(format, a...))
+	}
+	if file.AuthQualifier == "03" && !reMonth.MatchString(file.AuthInfo) {
+		bad("ISA02 %q is not a reporting month CCYYMM (the DHCS file carries it with ISA01 03)", file.AuthInfo)
+	}
+	county := ""
+	seen := map[string]int64{}
+	for _, s := range file.Sites() {
+		at := fmt.Sprintf("segment %d (line %d) loop 2000D site NPI %s", s.Ordinal, s.Line, s.NPI)
+		if s.From == 0 {
+			bad("%s: no contract effective date (DTP*092)", at)
+		}
+		if s.To != 0 && s.To < s.From {
+			bad("%s: contract expiration %s is before the effective date %s", at, s.To, s.From)
+		}
+		switch {
+		case s.County == "":
+			bad("%s: no county (N4 N405 CY, N406)", at)
+		case county == "":
+			county = s.County
+		case s.County != county:
+			bad("%s: county %s in a file for county %s: DHCS takes one file per county", at, s.County, county)
+		}
+		k := s.NPI + "|" + s.Address.Street + "|" + s.Address.Zip
+		if first, dup := seen[k]; dup {
+			bad("%s: the same site (NPI and address) as at segment %d", at, first)
+		} else {
+			seen[k] = s.Ordinal
+		}
+	}
+	return problems, nil
+}

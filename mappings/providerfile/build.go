@@ -1,0 +1,182 @@
+// Package providerfile turns roster sites into the records of the monthly
+// DHCS 274 provider network files: one file per county served, holding
+// every site whose contract is in force on at least one day of the month,
+// grouped by contracted organization, in a fixed order. Where the public
+// sources do not say how a fact is written (ECM and Community Supports
+// indicators, service codes), the mapping file decides (see ParseMapping
+// and rules/data/provider_file_274.csv). It is a pure transform: no I/O.
+package providerfile
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
+)
+
+// Month is a reporting month.
+type Month struct{ Year, Month int }
+
+// ParseMonth reads YYYY-MM.
+func ParseMonth(s string) (Month, error) {
+	y, m, ok := strings.Cut(s, "-")
+	yy, err1 := strconv.Atoi(y)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || len(y) != 4 || len(m) != 2 || err1 != nil || err2 != nil || mm < 1 || mm > 12 || yy < 2000 {
+		return Month{}, fmt.Errorf("month %q: want YYYY-MM, e.g. 2026-09", s)
+	}
+	return Month{yy, mm}, nil
+}
+
+// First and Last are the month's first and last days.
+func (m Month) First() civil.Date { return civil.Date(m.Year*10000 + m.Month*100 + 1) }
+func (m Month) Last() civil.Date  { return m.First().AddMonths(1).AddDays(-1) }
+
+// String formats the month as YYYY-MM; Compact as CCYYMM (ISA02).
+func (m Month) String() string  { return fmt.Sprintf("%04d-%02d", m.Year, m.Month) }
+func (m Month) Compact() string { return fmt.Sprintf("%04d%02d", m.Year, m.Month) }
+
+// CountyFile is the content of one county's 274.
+type CountyFile struct {
+	County    string // two-digit DHCS county code
+	Groups    []x274.Group
+	Sites     int
+	Providers int
+}
+
+// Build selects the sites in force during the month and lays them out per
+// county: counties by code; groups by TIN, then organization name; sites by
+// NPI, then site key; practitioners by NPI; specializations in mapping-file
+// order. The same roster and month always give the same files.
+func Build(sites []roster.Site, month Month, m *Mapping) ([]CountyFile, error) {
+	first, last := month.First(), month.Last()
+	var rows []Row
+	mapped := map[string]bool{}
+	for _, r := range m.Rows {
+		if r.From <= first && (r.To == 0 || r.To >= first) {
+			rows = append(rows, r)
+			mapped[r.Fact] = true
+		}
+	}
+	var in []*roster.Site
+	for i := range sites {
+		if sites[i].InForceDuring(first, last) {
+			in = append(in, &sites[i])
+		}
+	}
+	slices.SortStableFunc(in, func(a, b *roster.Site) int {
+		return cmp.Or(cmp.Compare(a.County, b.County), cmp.Compare(a.TIN, b.TIN), cmp.Compare(a.Organization, b.Organization),
+			cmp.Compare(a.NPI, b.NPI), cmp.Compare(a.Key(), b.Key()))
+	})
+	var files []CountyFile
+	for _, s := range in {
+		if len(files) == 0 || files[len(files)-1].County != s.County {
+			files = append(files, CountyFile{County: s.County})
+		}
+		f := &files[len(files)-1]
+		if n := len(f.Groups); n == 0 || f.Groups[n-1].ID != s.TIN || f.Groups[n-1].Name != s.Organization {
+			f.Groups = append(f.Groups, x274.Group{Name: s.Organization, IDQualifier: x274.QualTIN, ID: s.TIN})
+		}
+		site, err := buildSite(s, rows, mapped, m.Path, first)
+		if err != nil {
+			return nil, err
+		}
+		g := &f.Groups[len(f.Groups)-1]
+		g.Sites = append(g.Sites, site)
+		f.Sites++
+		f.Providers += len(site.Providers)
+	}
+	return files, nil
+}
+
+func buildSite(s *roster.Site, rows []Row, mapped map[string]bool, path string, first civil.Date) (x274.Site, error) {
+	out := x274.Site{Name: s.Name, NPI: s.NPI, Languages: s.Languages, From: s.From, To: s.To, Address: s.Address, County: s.County}
+	if s.Phone != "" {
+		out.Contact = &x274.Contact{Phone: s.Phone}
+	}
+	for _, fact := range facts {
+		if !mapped[fact] {
+			continue
+		}
+		for _, v := range siteValues(s, fact) {
+			matched := false
+			for _, r := range rows {
+				if r.Fact != fact || (r.Value != "*" && !strings.EqualFold(r.Value, v)) {
+					continue
+				}
+				matched = true
+				code := strings.ReplaceAll(r.Code, "{value}", v)
+				switch r.Segment {
+				case "LQ":
+					out.Specialties = append(out.Specialties, x274.Specialty{Qualifier: r.Qualifier, Code: code})
+				case "REF":
+					out.References = append(out.References, x274.Reference{Qualifier: r.Qualifier, Value: code})
+				case "N2":
+					out.Names = append(out.Names, code)
+				case "QTY":
+					n, _ := strconv.ParseInt(code, 10, 64)
+					out.Quantities = append(out.Quantities, x274.Quantity{Qualifier: r.Qualifier, Value: n})
+				}
+			}
+			if !matched {
+				return out, fmt.Errorf("%s has no row for %s %s in force on %s, which site %s (NPI %s, %s row %d) needs: add one, or remove every %s row to leave the fact out",
+					path, fact, v, first, s.Name, s.NPI, s.Source.File, s.Source.Row, fact)
+			}
+		}
+	}
+	if len(out.Names) > 2 {
+		return out, fmt.Errorf("%s: site %s (NPI %s) gets %d N2 values; N2 holds two", path, s.Name, s.NPI, len(out.Names))
+	}
+	prs := slices.Clone(s.Practitioners)
+	slices.SortStableFunc(prs, func(a, b roster.Practitioner) int { return cmp.Compare(a.NPI, b.NPI) })
+	for _, p := range prs {
+		out.Providers = append(out.Providers, x274.Provider{Last: p.Last, First: p.First, NPI: p.NPI})
+	}
+	return out, nil
+}
+
+// siteValues returns the site's values of a fact, as the mapping names them.
+func siteValues(s *roster.Site, fact string) []string {
+	switch fact {
+	case FactTaxonomy:
+		return []string{s.Taxonomy}
+	case FactProgram:
+		var out []string
+		if len(s.POFs) > 0 {
+			out = append(out, ProgramECM)
+		}
+		if len(s.CommunitySupports) > 0 {
+			out = append(out, ProgramCS)
+		}
+		return out
+	case FactPOF:
+		return s.POFs
+	case FactCommunitySupport:
+		return s.CommunitySupports
+	case FactProviderType:
+		return s.Types
+	case FactMediCalEnrolled:
+		if s.MediCalEnrolled {
+			return []string{"Y"}
+		}
+		return []string{"N"}
+	case FactAccessibility:
+		if s.Accessibility != "" {
+			return []string{s.Accessibility}
+		}
+	case FactCapacityCurrent:
+		if s.CapacityCurrent >= 0 {
+			return []string{strconv.Itoa(s.CapacityCurrent)}
+		}
+	case FactCapacityMax:
+		if s.CapacityMax >= 0 {
+			return []string{strconv.Itoa(s.CapacityMax)}
+		}
+	}
+	return nil
+}

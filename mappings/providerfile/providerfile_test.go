@@ -1,0 +1,210 @@
+package providerfile
+
+import (
+	"bytes"
+	"context"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+)
+
+var tables = roster.Tables{Rules: rules.DefaultTables(), Coding: rules.DefaultCodingTable()}
+
+func defaultMapping(t *testing.T) *Mapping {
+	t.Helper()
+	f, err := rules.DataFS("").Open(MappingFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := ParseMapping(f, "provider_file_274.csv", tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+const head = "fact,value,loop,segment,qualifier,code,effective_from,effective_to,source\n"
+
+func TestParseMappingErrors(t *testing.T) {
+	for _, tc := range []struct{ name, row, msg string }{
+		{"unknown fact", "colour,red,2120DA,LQ,ZZ,RED,2022-01-01,,x", "fact \"colour\""},
+		{"unknown POF", "ecm_pof,POF10,2120DA,LQ,ZZ,X,2022-01-01,,x", "value \"POF10\""},
+		{"unknown CS", "community_support,Pet Therapy,2120DA,LQ,ZZ,X,2022-01-01,,x", "value \"Pet Therapy\""},
+		{"ECM as a CS", "community_support,ECM,2120DA,LQ,ZZ,X,2022-01-01,,x", "value \"ECM\""},
+		{"unknown provider type", "provider_type,wizard,2120DA,LQ,ZZ,X,2022-01-01,,x", "value \"wizard\""},
+		{"bad target", "ecm_pof,POF1A,2100EA,LQ,ZZ,X,2022-01-01,,x", "loop/segment"},
+		{"qualifier too long", "ecm_pof,POF1A,2120DA,LQ,ZZZZ,X,2022-01-01,,x", "qualifier \"ZZZZ\""},
+		{"N2 with qualifier", "program,ECM,2100DA,N2,ZZ,ECM,2022-01-01,,x", "no qualifier"},
+		{"delimiter in code", "ecm_pof,POF1A,2120DA,LQ,ZZ,A*B,2022-01-01,,x", "delimiter"},
+		{"code too long", "ecm_pof,POF1A,2120DA,LQ,ZZ," + strings.Repeat("X", 31) + ",2022-01-01,,x", "longer than the 30"},
+		{"QTY not a count", "program,ECM,2100DA,QTY,ZZ,{value},2022-01-01,,x", "QTY carries a count"},
+		{"bad date", "ecm_pof,POF1A,2120DA,LQ,ZZ,X,2022-13-01,,x", "effective_from"},
+		{"to before from", "ecm_pof,POF1A,2120DA,LQ,ZZ,X,2022-01-01,2021-01-01,x", "before effective_from"},
+		{"no source", "ecm_pof,POF1A,2120DA,LQ,ZZ,X,2022-01-01,,", "source is required"},
+		{"overlap", "ecm_pof,POF1A,2120DA,LQ,ZZ,X,2022-01-01,,x\necm_pof,pof1a,2120DA,LQ,ZZ,Y,2023-01-01,,x", "overlaps line 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseMapping(strings.NewReader(head+tc.row+"\n"), "m.csv", tables)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "m.csv line ") {
+				t.Errorf("error %v, want one naming the line and %q", err, tc.msg)
+			}
+		})
+	}
+	if _, err := ParseMapping(strings.NewReader("fact,value\n"), "m.csv", tables); err == nil || !strings.Contains(err.Error(), "missing column") {
+		t.Errorf("header: %v", err)
+	}
+}
+
+func site(npi, tin, org, name, county string, from, to int, pofs, cs []string) roster.Site {
+	s := roster.Site{NPI: npi, TIN: tin, Organization: org, Name: name, County: county, Phone: "4155550100", Taxonomy: "251S00000X",
+		Types: []string{"community_based_org"}, POFs: pofs, CommunitySupports: cs, From: civil.Date(from), To: civil.Date(to),
+		CapacityCurrent: -1, CapacityMax: -1,
+		Address: domain.Address{Street: name + " St", City: "Somewhere", State: "CA", Zip: "94103"}}
+	s.Source.File, s.Source.Row = "roster.csv", 2
+	return s
+}
+
+func lq(q, c string) x274.Specialty { return x274.Specialty{Qualifier: q, Code: c} }
+
+func TestMonth(t *testing.T) {
+	m, err := ParseMonth("2026-02")
+	if err != nil || m.First() != 20260201 || m.Last() != 20260228 || m.Compact() != "202602" || m.String() != "2026-02" {
+		t.Errorf("%v %v %v %v", m, err, m.First(), m.Last())
+	}
+	for _, bad := range []string{"2026-13", "2026-2", "26-02", "2026/02", ""} {
+		if _, err := ParseMonth(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestBuildSelectsOrdersAndMaps(t *testing.T) {
+	sites := []roster.Site{
+		site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01", "CS05", "HO"}),
+		site("1582345678", "957654321", "Golden State", "Spring", "19", 20230101, 20271231, []string{"POF1A", "POF3A"}, nil),
+		site("1673456780", "770011223", "Valley Meals", "Fresno", "10", 20260930, 0, nil, []string{"CS12"}),        // starts on the month's last day: in
+		site("1881234565", "943344556", "East Bay", "Telegraph", "01", 20230401, 20260831, []string{"POF3A"}, nil), // ended the day before: out
+		site("1611122239", "952233445", "Harbor", "Avalon", "19", 20261001, 0, []string{"POF2A"}, nil),             // starts the next month: out
+		site("1987654328", "957654321", "Golden State", "Broadway", "19", 20220101, 20260901, []string{"POF1A"}, []string{"TR"}),
+	}
+	sites[1].Practitioners = []roster.Practitioner{{NPI: "1765432103", Last: "Nguyen", First: "Linh"}, {NPI: "1234567893", Last: "Doe", First: "Jane"}}
+	m := defaultMapping(t)
+	month := Month{2026, 9}
+	files, err := Build(sites, month, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		for _, g := range f.Groups {
+			for _, s := range g.Sites {
+				got = append(got, f.County+"/"+g.ID+"/"+s.NPI)
+			}
+		}
+	}
+	want := []string{"10/770011223/1673456780", "19/957654321/1582345678", "19/957654321/1987654328", "38/941234567/1456789019"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sites %v, want %v", got, want)
+	}
+	if files[1].Sites != 2 || files[1].Providers != 2 || len(files[1].Groups) != 1 {
+		t.Errorf("county 19: %+v", files[1])
+	}
+	gs := files[1].Groups[0].Sites[0]
+	if gs.Providers[0].NPI != "1234567893" || gs.To != 20271231 || gs.Contact.Phone != "4155550100" {
+		t.Errorf("site %+v", gs)
+	}
+	wantLQ := []x274.Specialty{lq("PXC", "251S00000X"), lq("ZZ", "ECM"), lq("ZZ", "ECM-POF1A"), lq("ZZ", "ECM-POF3A")}
+	if !reflect.DeepEqual(gs.Specialties, wantLQ) {
+		t.Errorf("LQ %v, want %v", gs.Specialties, wantLQ)
+	}
+	bay := files[2].Groups[0].Sites[0]
+	wantLQ = []x274.Specialty{lq("PXC", "251S00000X"), lq("ZZ", "CS"), lq("ZZ", "CS01"), lq("ZZ", "CS05"), lq("ZZ", "HO")}
+	if !reflect.DeepEqual(bay.Specialties, wantLQ) {
+		t.Errorf("LQ %v, want %v", bay.Specialties, wantLQ)
+	}
+
+	// The order does not depend on the roster's.
+	for i := 0; i < 5; i++ {
+		shuffled := append([]roster.Site(nil), sites...)
+		rand.New(rand.NewSource(int64(i))).Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+		again, err := Build(shuffled, month, m)
+		if err != nil || !reflect.DeepEqual(again, files) {
+			t.Fatalf("shuffle %d: a different layout (%v)", i, err)
+		}
+	}
+
+	// Every county file is a valid 274.
+	for _, f := range files {
+		var b bytes.Buffer
+		enc := x274.NewEncoder(&b, x12.DefaultDelimiters, x274.Header{
+			Interchange: x12.InterchangeHeader{AuthQualifier: "03", AuthInfo: month.Compact(), SenderQualifier: "ZZ", SenderID: "PLAN",
+				ReceiverQualifier: "ZZ", ReceiverID: "DHCS-PROVNETWK", Date: time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC), ControlNumber: 1, Usage: "T"},
+			Group:              x12.GroupHeader{SenderCode: "PLAN", ReceiverCode: "DHCS-PROVNETWK", Date: time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC), ControlNumber: 1},
+			TransactionControl: 1, Purpose: "27", Reference: "X", Source: x274.Party{Name: "PLAN", IDQualifier: "PI", ID: "PLAN"},
+			Receiver: x274.Party{Name: "DHCS", IDQualifier: "46", ID: "DHCS"}})
+		for i := range f.Groups {
+			if err := enc.Encode(&f.Groups[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := enc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := ig.NewValidator(ig.Options{OnFinding: func(fd *ig.Finding) { t.Errorf("county %s: %s", f.County, fd.String()) }}).Validate(context.Background(), &b)
+		if err != nil || !sum.OK() {
+			t.Errorf("county %s: %v %+v", f.County, err, sum)
+		}
+	}
+}
+
+func TestBuildNeverDropsAnIndicator(t *testing.T) {
+	m, err := ParseMapping(strings.NewReader(head+"ecm_pof,POF1A,2120DA,LQ,ZZ,ECM-POF1A,2022-01-01,,x\n"), "plan-mapping.csv", tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := site("1582345678", "957654321", "Golden State", "Spring", "19", 20230101, 0, []string{"POF1A", "POF9"}, nil)
+	_, err = Build([]roster.Site{s}, Month{2026, 9}, m)
+	if err == nil || !strings.Contains(err.Error(), "plan-mapping.csv has no row for ecm_pof POF9") || !strings.Contains(err.Error(), "roster.csv row 2") {
+		t.Errorf("err = %v", err)
+	}
+	// A fact without rows is not written at all (taxonomy, here), and a
+	// row not yet in force does not count.
+	m, _ = ParseMapping(strings.NewReader(head+"ecm_pof,*,2120DA,LQ,ZZ,P-{value},2022-01-01,,x\nprogram,ECM,2100DA,N2,,ECM SITE,2027-01-01,,x\n"), "m.csv", tables)
+	files, err := Build([]roster.Site{s}, Month{2026, 9}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := files[0].Groups[0].Sites[0]
+	if !reflect.DeepEqual(got.Specialties, []x274.Specialty{lq("ZZ", "P-POF1A"), lq("ZZ", "P-POF9")}) || got.Names != nil {
+		t.Errorf("site %+v", got)
+	}
+}
+
+func TestBuildCapacityAndReferences(t *testing.T) {
+	m, err := ParseMapping(strings.NewReader(head+
+		"capacity_max,*,2100DA,QTY,ZZ,{value},2022-01-01,,x\nmedi_cal_enrolled,Y,2100DA,REF,ZZ,ENROLLED,2022-01-01,,x\nmedi_cal_enrolled,N,2100DA,REF,ZZ,NOT-ENROLLED,2022-01-01,,x\n"), "m.csv", tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01"})
+	s.CapacityMax, s.MediCalEnrolled = 120, true
+	files, err := Build([]roster.Site{s}, Month{2026, 9}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := files[0].Groups[0].Sites[0]
+	if !reflect.DeepEqual(got.Quantities, []x274.Quantity{{Qualifier: "ZZ", Value: 120}}) || !reflect.DeepEqual(got.References, []x274.Reference{{Qualifier: "ZZ", Value: "ENROLLED"}}) {
+		t.Errorf("site %+v", got)
+	}
+}

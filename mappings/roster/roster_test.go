@@ -1,0 +1,264 @@
+package roster
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+)
+
+var tables = Tables{Rules: rules.DefaultTables(), Coding: rules.DefaultCodingTable()}
+
+var columns = append(append([]string{}, Required...), Optional...)
+
+// good is a valid row: Bay Street Housing Partners' Mission St site.
+func good() map[string]string {
+	return map[string]string{
+		ColNPI: "1456789019", ColTIN: "94-1234567", ColOrganization: "Bay Street Housing Partners",
+		ColSiteName: "Bay Street Mission Office", ColSiteAddress: "1200 Mission St", ColSiteCity: "San Francisco",
+		ColSiteState: "CA", ColSiteZip: "94103-1520", ColCounty: "San Francisco", ColPhone: "(415) 555-0142",
+		ColTaxonomy: "251s00000x", ColProviderTypes: "community_based_org; housing_provider",
+		ColPOFs: "", ColCommunitySupports: "CS01; Housing Deposits; Short-Term Post-Hospitalization Housing; Recuperative Care; Housing Outreach",
+		ColContractStart: "2025-01-01", ColContractEnd: "", ColMediCalEnrolled: "Y", ColCapacityCurrent: "85", ColCapacityMax: "120",
+		ColLanguages: "en;es", ColAccessibility: "ADA", ColPractitionerNPI: "", ColPractitionerName: "",
+	}
+}
+
+func decoder(t *testing.T, format tabular.Format) *Decoder {
+	t.Helper()
+	d, err := NewDecoder(header(columns), format, "roster.csv", tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func header(cols []string) *tabular.Header {
+	r, err := tabular.NewCSV(strings.NewReader(strings.Join(cols, ",") + "\n"))
+	if err != nil {
+		panic(err)
+	}
+	return r.Header
+}
+
+func rowOf(number int, m map[string]string) tabular.Row {
+	cells := make([]string, len(columns))
+	for i, c := range columns {
+		cells[i] = m[c]
+	}
+	return tabular.Row{Number: number, Cells: cells}
+}
+
+func TestGoodRow(t *testing.T) {
+	var s Site
+	if ps := decoder(t, tabular.CSV).Decode(rowOf(2, good()), &s); len(ps) > 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+	want := Site{NPI: "1456789019", TIN: "941234567", Organization: "Bay Street Housing Partners", Name: "Bay Street Mission Office",
+		County: "38", Phone: "4155550142", Taxonomy: "251S00000X", Types: []string{"community_based_org", "housing_provider"},
+		CommunitySupports: []string{"CS01", "CS02", "CS04", "CS05", "HO"}, From: 20250101, MediCalEnrolled: true,
+		CapacityCurrent: 85, CapacityMax: 120, Languages: []string{"en", "es"}, Accessibility: "ADA"}
+	want.Source.File, want.Source.Row = "roster.csv", 2
+	want.Address.Street, want.Address.City, want.Address.State, want.Address.Zip = "1200 Mission St", "San Francisco", "CA", "941031520"
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("got  %+v\nwant %+v", s, want)
+	}
+	c := s.Contract()
+	if c.NPI != s.NPI || c.County != "38" || !reflect.DeepEqual(c.CommunitySupports, want.CommunitySupports) || !c.Covers(20260901) {
+		t.Errorf("contract %+v", c)
+	}
+}
+
+// TestChecks changes one cell of a good row per case and expects exactly
+// one problem, on that column, naming the row.
+func TestChecks(t *testing.T) {
+	for _, tc := range []struct {
+		name, col, value string
+		msg              string // part of the message
+		missing          bool
+	}{
+		{"NPI check digit", ColNPI, "1456789010", "fails the check digit", false},
+		{"NPI length", ColNPI, "145678901", "not a 10-digit NPI", false},
+		{"NPI missing", ColNPI, "", "npi is required", true},
+		{"practitioner NPI check digit", ColPractitionerNPI, "1765432104", "fails the check digit", false},
+		{"TIN", ColTIN, "94-12345", "9-digit tax ID", false},
+		{"taxonomy not ending in X", ColTaxonomy, "251S00000Y", "taxonomy code", false},
+		{"taxonomy too short", ColTaxonomy, "251S0000X", "taxonomy code", false},
+		{"taxonomy punctuation", ColTaxonomy, "251S-0000X", "taxonomy code", false},
+		{"county name unknown", ColCounty, "Gotham", "California county", false},
+		{"county code unknown", ColCounty, "59", "California county", false},
+		{"contract start not a date", ColContractStart, "2025-13-01", "not a date", false},
+		{"contract start missing", ColContractStart, "", "contract_start is required", true},
+		{"contract end before start", ColContractEnd, "2024-12-31", "before contract_start", false},
+		{"contract end not a date", ColContractEnd, "soon", "not a date", false},
+		{"unknown POF", ColPOFs, "POF10", "population of focus", false},
+		{"unknown Community Support", ColCommunitySupports, "CS01;Housing Magic", "Community Support name", false},
+		{"ECM is not a Community Support", ColCommunitySupports, "ECM", "ecm_pofs", false},
+		{"unknown provider type", ColProviderTypes, "wizard", "provider type", false},
+		{"provider types missing", ColProviderTypes, "", "provider_types is required", true},
+		{"state", ColSiteState, "XX", "state code", false},
+		{"zip", ColSiteZip, "9410", "ZIP code", false},
+		{"phone", ColPhone, "555-0142", "phone number", false},
+		{"Medi-Cal enrolled", ColMediCalEnrolled, "maybe", "Y or N", false},
+		{"capacity", ColCapacityMax, "-3", "whole number", false},
+		{"language", ColLanguages, "en;Spanish", "ISO 639", false},
+		{"organization too long", ColOrganization, strings.Repeat("x", 61), "longer than 60", false},
+		{"practitioner names unpaired", ColPractitionerName, "Nguyen, Linh;Doe, Jane", "has 2 name(s) for 0", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := good()
+			m[tc.col] = tc.value
+			if tc.col == ColPractitionerNPI {
+				m[ColPractitionerName] = "Nguyen, Linh"
+			}
+			var s Site
+			ps := decoder(t, tabular.CSV).Decode(rowOf(7, m), &s)
+			if len(ps) != 1 {
+				t.Fatalf("want one problem, got %v", ps)
+			}
+			p := ps[0]
+			if p.Column != tc.col || p.Row != 7 || p.File != "roster.csv" || p.Missing != tc.missing || !strings.Contains(p.Message, tc.msg) {
+				t.Errorf("got %+v", p)
+			}
+			if got := p.String(); !strings.HasPrefix(got, "roster.csv row 7 column "+tc.col+": ") {
+				t.Errorf("message %q does not name file, row and column", got)
+			}
+		})
+	}
+}
+
+func TestNeitherPOFNorCS(t *testing.T) {
+	m := good()
+	m[ColCommunitySupports] = ""
+	var s Site
+	ps := decoder(t, tabular.CSV).Decode(rowOf(3, m), &s)
+	if len(ps) != 1 || ps[0].Column != ColPOFs || !ps[0].Missing {
+		t.Errorf("problems %v", ps)
+	}
+}
+
+func TestDuplicateSites(t *testing.T) {
+	d := decoder(t, tabular.CSV)
+	var s Site
+	if ps := d.Decode(rowOf(2, good()), &s); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	// Same NPI, same street written differently, ZIP+4 vs ZIP: the same site.
+	m := good()
+	m[ColSiteAddress] = "1200  MISSION ST."
+	m[ColSiteZip] = "94103"
+	ps := d.Decode(rowOf(5, m), &s)
+	if len(ps) != 1 || ps[0].Column != ColSiteAddress || !strings.Contains(ps[0].Message, "row 2") {
+		t.Errorf("duplicate: %v", ps)
+	}
+	// Another site of the same NPI is not a duplicate.
+	m[ColSiteAddress] = "55 Oak St"
+	if ps := d.Decode(rowOf(6, m), &s); len(ps) > 0 {
+		t.Errorf("second site: %v", ps)
+	}
+}
+
+func TestPractitionersAndSpreadsheetValues(t *testing.T) {
+	m := good()
+	m[ColPractitionerNPI] = "1765432103; 1234567893"
+	m[ColPractitionerName] = "Nguyen, Linh; Doe, Jane"
+	m[ColContractStart] = "45658" // 2025-01-01 as a spreadsheet serial
+	m[ColCapacityMax] = "120.0"
+	var s Site
+	if ps := decoder(t, tabular.XLSX).Decode(rowOf(2, m), &s); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	if s.From != 20250101 || s.CapacityMax != 120 || len(s.Practitioners) != 2 || s.Practitioners[1] != (Practitioner{NPI: "1234567893", Last: "Doe", First: "Jane"}) {
+		t.Errorf("site %+v", s)
+	}
+	// In a CSV file the serial is not a date.
+	if ps := decoder(t, tabular.CSV).Decode(rowOf(2, m), &s); len(ps) != 2 {
+		t.Errorf("CSV: %v", ps)
+	}
+}
+
+func TestHeader(t *testing.T) {
+	if _, err := NewDecoder(header([]string{"npi", "site_address"}), tabular.CSV, "x.csv", tables); !errors.Is(err, ErrNotRoster) || !strings.Contains(err.Error(), "contract_start") {
+		t.Errorf("missing columns: %v", err)
+	}
+	upper := make([]string, len(Required))
+	for i, c := range Required {
+		upper[i] = strings.ToUpper(c)
+	}
+	if _, err := NewDecoder(header(upper), tabular.CSV, "x.csv", tables); err != nil {
+		t.Errorf("upper-case header: %v", err)
+	}
+	if !LooksLikeRoster(header(upper)) || LooksLikeRoster(header([]string{"invoice_number", "billing_npi", "member_cin"})) {
+		t.Error("LooksLikeRoster")
+	}
+	if _, err := NewDecoder(header(append(append([]string{}, Required...), ColPractitionerNPI)), tabular.CSV, "x.csv", tables); !errors.Is(err, ErrNotRoster) {
+		t.Errorf("practitioner_npi without names: %v", err)
+	}
+}
+
+// TestShippedRosters decodes the files under testdata/roster: the
+// templates and sample rosters are clean, the bad one has the problems
+// its README lists.
+func TestShippedRosters(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "roster")
+	for _, name := range []string{"roster-template.csv", "roster-template.xlsx", "demo-roster.csv", "sample-roster.csv", "sample-roster.xlsx"} {
+		res := decodeFile(t, filepath.Join(dir, name))
+		if len(res.Problems) > 0 || res.Rows == 0 || len(res.Sites) != res.Rows {
+			t.Errorf("%s: %d rows, %d sites, problems %v", name, res.Rows, len(res.Sites), res.Problems)
+		}
+	}
+	csvRes := decodeFile(t, filepath.Join(dir, "sample-roster.csv"))
+	xlsxRes := decodeFile(t, filepath.Join(dir, "sample-roster.xlsx"))
+	if len(csvRes.Sites) != len(xlsxRes.Sites) {
+		t.Fatalf("CSV %d sites, XLSX %d", len(csvRes.Sites), len(xlsxRes.Sites))
+	}
+	for i := range csvRes.Sites {
+		a, b := csvRes.Sites[i], xlsxRes.Sites[i]
+		if a.Source.Row != b.Source.Row {
+			t.Errorf("site %d: CSV row %d, XLSX row %d", i, a.Source.Row, b.Source.Row)
+		}
+		a.Source = b.Source
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("row %d: CSV and XLSX differ:\n%+v\n%+v", a.Source.Row, a, b)
+		}
+	}
+	bad := decodeFile(t, filepath.Join(dir, "bad-roster.csv"))
+	cols := map[string]bool{}
+	for _, p := range bad.Problems {
+		cols[p.Column] = true
+		if p.Row < 2 {
+			t.Errorf("problem without a row: %v", p)
+		}
+	}
+	for _, c := range []string{ColNPI, ColTaxonomy, ColCounty, ColContractStart, ColContractEnd, ColPOFs, ColCommunitySupports, ColProviderTypes, ColSiteAddress} {
+		if !cols[c] {
+			t.Errorf("bad-roster.csv: no problem in column %s; got %v", c, bad.Problems)
+		}
+	}
+}
+
+func decodeFile(t *testing.T, path string) *Result {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	r, err := tabular.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	d, err := NewDecoder(r.Header, r.Format, filepath.Base(path), tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.DecodeAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
