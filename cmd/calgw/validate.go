@@ -209,7 +209,7 @@ func validateX12(ctx context.Context, g *globals, path string) int {
 		return exitUnusable
 	}
 	defer f.Close()
-	sets := map[string]int{}  // ST01 → count
+	sets := map[string]int{}    // ST01 → count
 	guides := map[string]bool{} // "837 005010X222A1"
 	v := ig.NewValidator(ig.Options{
 		OnFinding: func(fd *ig.Finding) { fmt.Fprintf(g.stdout, "%s: %s\n", path, fd.String()) },

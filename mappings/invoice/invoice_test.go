@@ -134,9 +134,13 @@ func TestDecodeFormats(t *testing.T) {
 		{"xlsx zip lost leading zero", tabular.XLSX, map[string]string{"billing_zip": "2108"},
 			func(l domain.InvoiceLine) bool { return l.Billing.Address.Zip == "02108" }},
 		{"lower-case codes", tabular.CSV, map[string]string{"hcpcs": "h0043", "modifiers": "u6", "member_cin": "91234567a"},
-			func(l domain.InvoiceLine) bool { return l.HCPCS == "H0043" && l.Modifiers[0] == "U6" && l.Member.CIN == "91234567A" }},
+			func(l domain.InvoiceLine) bool {
+				return l.HCPCS == "H0043" && l.Modifiers[0] == "U6" && l.Member.CIN == "91234567A"
+			}},
 		{"diagnosis with dots and commas", tabular.CSV, map[string]string{"diagnosis": "z59.01, E11.9"},
-			func(l domain.InvoiceLine) bool { return len(l.Diagnoses) == 2 && l.Diagnoses[0] == "Z5901" && l.Diagnoses[1] == "E119" }},
+			func(l domain.InvoiceLine) bool {
+				return len(l.Diagnoses) == 2 && l.Diagnoses[0] == "Z5901" && l.Diagnoses[1] == "E119"
+			}},
 		{"gender words", tabular.CSV, map[string]string{"member_gender": "female"},
 			func(l domain.InvoiceLine) bool { return l.Member.Gender == "F" }},
 		{"single-digit place of service", tabular.CSV, map[string]string{"place_of_service": "2"},

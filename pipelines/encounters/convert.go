@@ -64,7 +64,7 @@ type Job struct {
 	Store  store.Store
 	Config *config.Config
 	Coding *rules.CodingTable
-	Judges []Judge     // stateful rules (eligibility, authorization, contracts); may be empty
+	Judges []Judge    // stateful rules (eligibility, authorization, contracts); may be empty
 	Today  civil.Date // zero = today in the configured time zone
 	Now    time.Time  // zero = time.Now(); stamps the envelopes
 	Log    *slog.Logger

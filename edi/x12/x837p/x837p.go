@@ -54,17 +54,17 @@ type Header struct {
 
 // Claim is one 2300 claim with its billing provider and subscriber.
 type Claim struct {
-	Billing              domain.Provider // 2010AA; Taxonomy goes to 2000A PRV*BI when set
-	Subscriber           domain.Member   // 2010BA (the patient is the subscriber)
-	Payer                Party           // 2010BB, NM108 "PI"
-	ClaimFilingIndicator string          // SBR09, e.g. "MC" Medicaid
-	PatientControlNumber string          // CLM01
-	PlaceOfService       string          // CLM05-1
-	FrequencyCode        string          // CLM05-3; "" = "1" original
-	PriorAuthorization   string          // 2300 REF*G1
-	Diagnoses            []string        // HI: first ABK (principal), the rest ABF; no decimal points
+	Billing              domain.Provider  // 2010AA; Taxonomy goes to 2000A PRV*BI when set
+	Subscriber           domain.Member    // 2010BA (the patient is the subscriber)
+	Payer                Party            // 2010BB, NM108 "PI"
+	ClaimFilingIndicator string           // SBR09, e.g. "MC" Medicaid
+	PatientControlNumber string           // CLM01
+	PlaceOfService       string           // CLM05-1
+	FrequencyCode        string           // CLM05-3; "" = "1" original
+	PriorAuthorization   string           // 2300 REF*G1
+	Diagnoses            []string         // HI: first ABK (principal), the rest ABF; no decimal points
 	Rendering            *domain.Provider // 2310B when the rendering provider differs from the billing provider
-	Lines                []ServiceLine   // 2400, at most MaxLinesPerClaim
+	Lines                []ServiceLine    // 2400, at most MaxLinesPerClaim
 }
 
 // ServiceLine is one 2400 service line.
@@ -120,8 +120,8 @@ func NewEncoder(w io.Writer, d x12.Delimiters, h Header, opts ...x12.WriterOptio
 }
 
 // Claims and Lines count what was written.
-func (e *Encoder) Claims() int       { return e.claims }
-func (e *Encoder) Lines() int        { return e.lines }
+func (e *Encoder) Claims() int          { return e.claims }
+func (e *Encoder) Lines() int           { return e.lines }
 func (e *Encoder) TransactionSets() int { return e.stCount }
 
 func (e *Encoder) seg(id string, els ...string) {

@@ -3,12 +3,14 @@
 //
 //   - convert: N invoice lines → 837P with the duplicate look-ups in the
 //     store, against a plain encoding/csv read of the same file;
+//
 //   - validate: X12 validation of the 837P just written, against a plain
 //     buffered byte scan of the same file;
+//
 //   - peak RSS (from /usr/bin/time -v) of convert at N/10 and N lines, to
 //     show memory stays flat as input grows.
 //
-//	go run ./internal/tools/bench -lines 1000000
+//     go run ./internal/tools/bench -lines 1000000
 package main
 
 import (
