@@ -101,7 +101,7 @@ func printConvertSummary(g *globals, res *encounters.Result) {
 	t := s.Totals()
 	fmt.Fprintf(g.stdout, "%-40s      %6d read %6d accepted %6d rejected\n", "total", t.Rows, t.Accepted, t.Rejected)
 	for _, rc := range s.RuleCounts() {
-		fmt.Fprintf(g.stdout, "  %-22s %6d\n", rc.Rule, rc.Count)
+		fmt.Fprintf(g.stdout, "  %-24s %6d\n", rc.Rule, rc.Count)
 	}
 	if res.Output != "" {
 		fmt.Fprintf(g.stdout, "837P:    %s (interchange %09d, %d transaction set(s), %d claim(s), %d line(s))\n",

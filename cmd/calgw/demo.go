@@ -4,9 +4,22 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 )
+
+// demoReferences are the plan's reference files the demo loads before
+// converting, in order: each is loaded with `calgw ingest --kind KIND` when
+// the demo bundles the file and the kind is built in.
+var demoReferences = []struct{ kind, file, what string }{
+	{"roster", "roster.csv", "provider roster (contracts for PROVIDER-NOT-CONTRACTED, 274 files)"},
+	{"834", "enrollment.834", "DHCS 834 enrollment (eligibility rules)"},
+	{"auth", "authorizations.csv", "authorization feed (authorization rules)"},
+}
+
+// demoMonth is the service month of the bundled invoices.
+const demoMonth = "2026-09"
 
 func runDemo(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("demo", "[--out DIR]")
@@ -18,7 +31,8 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 		fmt.Fprintf(g.stderr, "calgw demo: %v\n", err)
 		return exitUnusable
 	}
-	inputs, err := demo.Inputs(filepath.Join(*out, "inputs"))
+	inDir := filepath.Join(*out, "inputs")
+	inputs, err := demo.Inputs(inDir)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw demo: %v\n", err)
 		return exitUnusable
@@ -27,7 +41,32 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 	dg := *g
 	dg.state = filepath.Join(*out, "state")
 
-	fmt.Fprintf(g.stdout, "== 1. Convert %d provider invoice files to a DHCS 837P encounter file\n", len(inputs))
+	step := 0
+	header := func(format string, a ...any) {
+		step++
+		fmt.Fprintf(g.stdout, "\n== %d. %s\n", step, fmt.Sprintf(format, a...))
+	}
+	for _, ref := range demoReferences {
+		k, ok := ingestKinds[ref.kind]
+		if !ok {
+			continue
+		}
+		path, err := demo.Reference(inDir, ref.file)
+		if err != nil {
+			fmt.Fprintf(g.stderr, "calgw demo: %v\n", err)
+			return exitUnusable
+		}
+		if path == "" {
+			continue
+		}
+		header("Load the %s: calgw ingest --kind %s %s", ref.what, ref.kind, filepath.Base(path))
+		if code := k.run(ctx, &dg, []string{path}, filepath.Join(*out, "reports")); code != exitOK {
+			fmt.Fprintf(g.stderr, "calgw demo: loading %s failed (exit %d)\n", ref.file, code)
+			return code
+		}
+	}
+
+	header("Convert %d provider invoice files to a DHCS 837P encounter file", len(inputs))
 	res, code := convert(ctx, &dg, inputs, *out)
 	if res == nil {
 		return code
@@ -35,14 +74,30 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 	printConvertSummary(g, res)
 
 	if res.Output != "" {
-		fmt.Fprintf(g.stdout, "\n== 2. Validate the 837P against 005010X222A1\n")
+		header("Validate the 837P against 005010X222A1")
 		if code := validateFiles(ctx, g, []string{res.Output}); code != exitOK {
 			fmt.Fprintf(g.stderr, "calgw demo: the 837P the demo wrote is not valid\n")
 			return code
 		}
 	}
 
-	fmt.Fprintf(g.stdout, "\n== 3. Send the same invoices again: every line is a duplicate, nothing new is sent\n")
+	if _, ok := ingestKinds["roster"]; ok {
+		header("Write the %s DHCS 274 provider network files (one per county) and validate them", demoMonth)
+		dir274 := filepath.Join(*out, "274")
+		if code := runProviderFile(ctx, &dg, []string{"--month", demoMonth, "--out", dir274}); code != exitOK {
+			return code
+		}
+		files, _ := filepath.Glob(filepath.Join(dir274, "*"))
+		sort.Strings(files)
+		if len(files) > 0 {
+			if code := validateFiles(ctx, g, files); code != exitOK {
+				fmt.Fprintf(g.stderr, "calgw demo: a 274 the demo wrote is not valid\n")
+				return code
+			}
+		}
+	}
+
+	header("Send the same invoices again: every line is a duplicate, nothing new is sent")
 	again, code := convert(ctx, &dg, inputs, filepath.Join(*out, "rerun"))
 	if again == nil {
 		return code

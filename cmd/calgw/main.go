@@ -90,7 +90,7 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: calgw [--state DIR] <command> [flags]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nglobal flags (before or after the command):\n  --state DIR   state directory (default ./calgw-state)\n  --config FILE configuration file (YAML; default: built-in defaults)\n")
 }

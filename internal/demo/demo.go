@@ -1,5 +1,7 @@
-// Package demo runs the gateway's main job on bundled sample data: three
-// provider invoice files (two CSV, one XLSX) with good and bad lines.
+// Package demo holds the gateway's bundled sample data — provider invoice
+// files (two CSV, one XLSX) with good and bad lines, and the plan's
+// reference files (provider roster; enrollment and authorizations when
+// present) — and writes them out for `calgw demo`.
 package demo
 
 import (
@@ -18,17 +20,36 @@ var data embed.FS
 const marker = ".calgw-demo"
 
 // Inputs writes the bundled invoice files into dir and returns their paths.
-func Inputs(dir string) ([]string, error) {
+func Inputs(dir string) ([]string, error) { return writeDir("data/invoices", dir) }
+
+// Reference writes the bundled reference file name (e.g. "roster.csv") into
+// dir and returns its path, or "" when the demo has no such file.
+func Reference(dir, name string) (string, error) {
+	b, err := data.ReadFile("data/" + name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name)
+	return p, os.WriteFile(p, b, 0o640)
+}
+
+func writeDir(src, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	entries, err := fs.ReadDir(data, "data")
+	entries, err := fs.ReadDir(data, src)
 	if err != nil {
 		return nil, err
 	}
 	var paths []string
 	for _, e := range entries {
-		b, err := data.ReadFile("data/" + e.Name())
+		b, err := data.ReadFile(src + "/" + e.Name())
 		if err != nil {
 			return nil, err
 		}

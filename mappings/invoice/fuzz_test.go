@@ -17,7 +17,7 @@ import (
 // in increasing order, and a line decoded without problems must hold
 // values the 837P can carry.
 func FuzzInvoiceReader(f *testing.F) {
-	for _, p := range []string{"../../internal/demo/data/bay-street-housing-2026-09.csv", "../../internal/demo/data/golden-state-ecm-2026-09.csv", "../../testdata/invoices/invoice-template.csv"} {
+	for _, p := range []string{"../../internal/demo/data/invoices/bay-street-housing-2026-09.csv", "../../internal/demo/data/invoices/golden-state-ecm-2026-09.csv", "../../testdata/invoices/invoice-template.csv"} {
 		if b, err := os.ReadFile(filepath.Clean(p)); err == nil {
 			f.Add(b)
 		}

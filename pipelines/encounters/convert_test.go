@@ -133,7 +133,7 @@ func TestConvertDemoInvoices(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each bad line in the demo files was written to fail one rule; see
-	// internal/demo/data.
+	// internal/demo/data/invoices.
 	want := map[string]int{rules.CodeNotAllowed: 3, rules.FieldInvalid: 3, rules.DuplicateLine: 1,
 		rules.FieldMissing: 1, rules.NPIInvalid: 1, rules.TINInvalid: 1}
 	for r, n := range want {

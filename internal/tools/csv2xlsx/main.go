@@ -3,7 +3,7 @@
 // cells, units and amounts as numbers, everything else as text. It makes the
 // XLSX files under testdata/ and internal/demo/data/ reproducible:
 //
-//	go run ./internal/tools/csv2xlsx -in testdata/invoices/valley-meals-2026-09.csv -out internal/demo/data/valley-meals-2026-09.xlsx
+//	go run ./internal/tools/csv2xlsx -in testdata/invoices/valley-meals-2026-09.csv -out internal/demo/data/invoices/valley-meals-2026-09.xlsx
 package main
 
 import (

@@ -1,0 +1,27 @@
+package demo
+
+import (
+	"bytes"
+	"os"
+	"testing"
+)
+
+// The demo's reference files are copies of testdata files that the feature
+// tests use; they must not drift apart.
+func TestReferenceCopiesMatchTestdata(t *testing.T) {
+	for embedded, source := range map[string]string{
+		"data/roster.csv": "../../testdata/roster/demo-roster.csv",
+	} {
+		a, err := data.ReadFile(embedded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs from %s: copy it again", embedded, source)
+		}
+	}
+}
