@@ -33,6 +33,12 @@ type Config struct {
 	Encounters Encounters                `yaml:"encounters"`
 	Providers  Providers                 `yaml:"providers"` // provider roster and 274 files (providers.go)
 	Partners   map[string]TradingPartner `yaml:"trading_partners"`
+	// Eligibility configures the enrollment and authorization rules
+	// (config/enrollment.go, docs/enrollment.md).
+	Eligibility Eligibility `yaml:"eligibility"`
+	// DaemonConfig holds the keys of `calgw run` (daemon.go): sources,
+	// destinations, routes, schedules, state, http, retry, pgp.
+	DaemonConfig `yaml:",inline"`
 }
 
 // Encounters configures invoice → 837P conversion.
@@ -199,7 +205,9 @@ func (c *Config) Validate() error {
 	for name, tp := range c.Partners {
 		errs = append(errs, tp.validate("trading_partners."+name, name == e.TradingPartner && ok && p == tp)...)
 	}
+	errs = append(errs, c.Eligibility.validate()...)
 	errs = append(errs, c.validateProviders()...)
+	errs = append(errs, c.validateDaemon()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

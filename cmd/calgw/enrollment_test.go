@@ -1,0 +1,118 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/demo"
+)
+
+func enrollmentFile(name string) string {
+	return filepath.Join("..", "..", "testdata", "enrollment", name)
+}
+
+func TestIngestEnrollmentAndFeeds(t *testing.T) {
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "state"), filepath.Join(dir, "reports")
+	code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, enrollmentFile("family-change.834"), enrollmentFile("bad-members.834"))
+	if code != exitOK || !strings.Contains(stdout, "family-change.834: 834 change file loaded (load 1): 7 member(s) read, 7 loaded, 0 rejected") ||
+		!strings.Contains(stdout, "bad-members.834: 834 change file loaded (load 2): 7 member(s) read, 2 loaded, 5 rejected") ||
+		!strings.Contains(stdout, "999:    "+filepath.Join(out, "bad-members.834.999")) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Logs carry file names and counts, never member data.
+	for _, leak := range []string{"91000001A", "GARCIA", "1985"} {
+		if strings.Contains(stderr, leak) || strings.Contains(stdout, leak) {
+			t.Errorf("output repeats member data %q", leak)
+		}
+	}
+	// Again: nothing to do.
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, enrollmentFile("family-change.834"))
+	if code != exitOK || !strings.Contains(stdout, "already loaded") {
+		t.Errorf("again: exit %d %s", code, stdout)
+	}
+	// A broken transaction set loads nothing: exit 1. Not X12: exit 2.
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, enrollmentFile("broken-envelope.834"))
+	if code != exitRejected || !strings.Contains(stdout, "NOT loaded") {
+		t.Errorf("broken: exit %d %s", code, stdout)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, enrollmentFile("auth-feed.csv"))
+	if code != exitUnusable || !strings.Contains(stdout, "unusable") {
+		t.Errorf("not X12: exit %d %s", code, stdout)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "auth", "--out", out, enrollmentFile("auth-feed.csv"))
+	if code != exitOK || !strings.Contains(stdout, "14 row(s) read, 9 loaded, 5 rejected") {
+		t.Errorf("auth: exit %d %s", code, stdout)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "other_programs", "--out", out, enrollmentFile("other-programs.csv"))
+	if code != exitOK || !strings.Contains(stdout, "4 row(s) read, 3 loaded, 1 rejected") {
+		t.Errorf("programs: exit %d %s", code, stdout)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "other_programs", "--out", out, enrollmentFile("auth-feed.csv"))
+	if code != exitUnusable {
+		t.Errorf("auth feed as programs: exit %d %s", code, stdout)
+	}
+}
+
+func TestValidateEnrollmentFiles(t *testing.T) {
+	code, stdout, _ := calgw(t, "validate", enrollmentFile("family-change.834"))
+	if code != exitOK || !strings.Contains(stdout, "834 change file, 7 member loop(s), 0 with data problems") {
+		t.Errorf("clean 834: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = calgw(t, "validate", enrollmentFile("bad-members.834"))
+	if code != exitRejected || !strings.Contains(stdout, "segment 46 (line 46, byte 1210) INS03: ENR-MEMBER-INVALID: member loop 5") ||
+		!strings.Contains(stdout, "[IK403 8]") {
+		t.Errorf("bad 834: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = calgw(t, "validate", enrollmentFile("auth-feed.csv"), enrollmentFile("other-programs.csv"))
+	if code != exitRejected || !strings.Contains(stdout, "row 4 end_date: AUTH-PERIOD-POLICY") || !strings.Contains(stdout, "authorization feed (csv), 14 row(s), 5 not loadable") ||
+		!strings.Contains(stdout, "other_programs feed (csv), 4 row(s), 1 not loadable") {
+		t.Errorf("feeds: exit %d\n%s", code, stdout)
+	}
+}
+
+// The demo's sample 834 and authorization feed, loaded before its
+// invoices, give eligibility and authorization rejections beside accepted
+// lines; the rules are listed.
+func TestDemoEnrollment(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "834", "--out", dir, enrollmentFile("demo-sunrise-2026-09.834"))
+	if code != exitOK {
+		t.Fatalf("834: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "auth", "--out", dir, enrollmentFile("demo-auth-2026-09.csv"))
+	if code != exitOK || !strings.Contains(stdout, "7 row(s) read, 6 loaded, 1 rejected") {
+		t.Fatalf("auth: exit %d\n%s", code, stdout)
+	}
+	inputs, err := demo.Inputs(filepath.Join(dir, "inputs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--state", state, "convert", "--out", filepath.Join(dir, "out")}
+	for _, in := range inputs {
+		args = append(args, "--in", in)
+	}
+	code, stdout, _ = calgw(t, args...)
+	if code != exitOK {
+		t.Fatalf("convert: exit %d\n%s", code, stdout)
+	}
+	for _, want := range []string{"7 accepted", "ELIG-NOT-ENROLLED", "AUTH-MISSING", "AUTH-UNITS-EXCEEDED"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("convert output lacks %s:\n%s", want, stdout)
+		}
+	}
+	rejects, _ := os.ReadFile(filepath.Join(dir, "out", "rejects.csv"))
+	if !strings.Contains(string(rejects), "INV-2026-0102,2,ELIG-NOT-ENROLLED") || !strings.Contains(string(rejects), "INV-VM-77,2,AUTH-UNITS-EXCEEDED") {
+		t.Errorf("rejects:\n%s", rejects)
+	}
+	code, stdout, _ = calgw(t, "rules")
+	for _, id := range []string{"ELIG-NOT-ENROLLED", "ELIG-SHARE-OF-COST", "ELIG-MEMBER-MISMATCH", "POF-NOT-LIVE", "AUTH-MISSING", "AUTH-OTHER-PROVIDER",
+		"AUTH-UNITS-EXCEEDED", "CS-LIMIT", "TR-NEEDS-ECM", "ECM-EXCLUDED", "AUTH-STREAMLINED-WINDOW", "AUTH-OUTREACH-EXEMPT", "AUTH-JI-PRERELEASE"} {
+		if code != exitOK || !strings.Contains(stdout, id) {
+			t.Errorf("calgw rules lacks %s", id)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package domain
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
+
+func date(s string) civil.Date {
+	d, err := civil.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func sp(from, to, plan string) EligibilitySpan {
+	s := EligibilitySpan{From: date(from), PlanCode: plan}
+	if to != "" {
+		s.To = date(to)
+	}
+	return s
+}
+
+func spansOf(e *Enrollee) [][3]string {
+	var out [][3]string
+	for _, s := range e.Spans {
+		out = append(out, [3]string{s.From.String(), s.To.String(), s.PlanCode})
+	}
+	return out
+}
+
+func TestApplyOps(t *testing.T) {
+	e := &Enrollee{Member: Member{CIN: "91234567A", LastName: "RIVERA", FirstName: "ANA"}, County: "19"}
+	e.Apply(&EnrollmentChange{Ops: []SpanOp{
+		{Kind: SpanUpsert, Span: sp("2026-01-01", "", "010")},
+		{Kind: SpanUpsert, Span: sp("2025-01-01", "2025-06-30", "010")},
+		{Kind: SpanUpsert, Span: sp("2026-01-01", "", "999")},
+	}})
+	if got, want := spansOf(e), [][3]string{{"2025-01-01", "2025-06-30", "010"}, {"2026-01-01", "", "010"}, {"2026-01-01", "", "999"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("upserts: %v", got)
+	}
+	// A change: new last name, the county kept (empty in the change).
+	e.Apply(&EnrollmentChange{Enrollee: Enrollee{Member: Member{LastName: "RIVERA-LOPEZ"}}, Ops: []SpanOp{
+		{Kind: SpanUpsert, Span: sp("2026-01-01", "2026-12-31", "010")}, // same start and plan: replaced
+		{Kind: SpanEnd, Span: EligibilitySpan{PlanCode: "999"}, End: date("2026-03-31")},
+		{Kind: SpanDelete, Span: sp("2025-01-01", "", "010")},
+	}})
+	if e.LastName != "RIVERA-LOPEZ" || e.FirstName != "ANA" || e.County != "19" {
+		t.Errorf("demographics: %+v", e)
+	}
+	if got, want := spansOf(e), [][3]string{{"2026-01-01", "2026-12-31", "010"}, {"2026-01-01", "2026-03-31", "999"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("change: %v", got)
+	}
+	// A termination before a span starts removes it (a cancellation).
+	e.Apply(&EnrollmentChange{Ops: []SpanOp{{Kind: SpanEnd, End: date("2025-12-31")}}})
+	if len(e.Spans) != 0 {
+		t.Errorf("cancelled: %v", spansOf(e))
+	}
+}
+
+func TestCutSpans(t *testing.T) {
+	spans := []EligibilitySpan{sp("2025-01-01", "2025-12-31", "010"), sp("2026-01-01", "", "010"), sp("2026-05-01", "2026-05-31", "010")}
+	tests := []struct {
+		from, to string
+		want     [][2]string
+	}{
+		{"2026-04-01", "", [][2]string{{"2025-01-01", "2025-12-31"}, {"2026-01-01", "2026-03-31"}}},
+		{"2026-04-01", "2026-04-30", [][2]string{{"2025-01-01", "2025-12-31"}, {"2026-01-01", "2026-03-31"}, {"2026-05-01", ""}, {"2026-05-01", "2026-05-31"}}},
+		{"2024-01-01", "", nil},
+		{"2027-01-01", "", [][2]string{{"2025-01-01", "2025-12-31"}, {"2026-01-01", "2026-12-31"}, {"2026-05-01", "2026-05-31"}}},
+	}
+	for _, tt := range tests {
+		var to civil.Date
+		if tt.to != "" {
+			to = date(tt.to)
+		}
+		var got [][2]string
+		for _, s := range CutSpans(spans, date(tt.from), to) {
+			got = append(got, [2]string{s.From.String(), s.To.String()})
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("cut %s..%s: %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}

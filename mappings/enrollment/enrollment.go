@@ -1,0 +1,707 @@
+// Package enrollment maps the segments of an 834 enrollment file
+// (005010X220A1, as DHCS sends it) to member records: one
+// domain.EnrollmentChange per member loop (2000 INS), with the position of
+// every data problem. It is a pure transform fed one segment at a time, so
+// memory stays flat however large the file is; reading, validation and
+// storage are the caller's.
+//
+// What is read (dhcs-public-specs.md 5.2):
+//
+//	BGN02/03/08              file reference, date, action (RX/4 full file, 2 change file)
+//	DTP*007/090/091 (header) the period a full file replaces
+//	INS01/03                 subscriber flag, maintenance type (001 change, 021 add, 024 term, 025 reinstate, 030 audit)
+//	REF*0F, REF*1L, NM109    subscriber ID; the member's CIN (REF*1L, else NM109 with NM108 ZZ, else REF*0F of a subscriber)
+//	REF*3H                   county;aid code;case number (DHCS composite, ';'-separated)
+//	REF*DX                   Medicare D-SNP contract;PBP;start (CCYYMMDD)
+//	DTP*357                  member-level eligibility end (a 024 without coverage loops)
+//	NM1*IL, N3, N4, DMG      name, residence address and county (N405 CY, N406), date of birth, gender
+//	HD01, HD04               coverage maintenance type; health-plan code;status
+//	DTP*348/349              coverage start and end (D8, or RD8 for both)
+//	AMT (configured, R)      share of cost (spend down)
+//	REF*RB, REF*CE, REF*ZX   primary aid code; aid code;status pairs; county of the coverage
+package enrollment
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
+
+// Options configure the mapping.
+type Options struct {
+	// MemberID is the shape a CIN must have (configuration
+	// encounters.member_id_pattern); nil accepts any.
+	MemberID *regexp.Regexp
+	// County normalizes a county code ("19", "9") to the two-digit code, and
+	// reports unknown ones; nil accepts any two-digit code.
+	County func(string) (string, bool)
+	// ShareOfCostAmount is the AMT01 qualifier of the share of cost in the
+	// coverage loop (default "R", spend down).
+	ShareOfCostAmount string
+}
+
+// Pos is a segment's place in the input.
+type Pos struct {
+	Ordinal int64 // 1-based segment number
+	Line    int64
+	Offset  int64
+}
+
+func posOf(seg *x12.Segment) Pos {
+	return Pos{Ordinal: seg.Ordinal, Line: seg.Line, Offset: seg.Offset}
+}
+
+// String formats the position for reports.
+func (p Pos) String() string {
+	return fmt.Sprintf("segment %d (line %d, byte %d)", p.Ordinal, p.Line, p.Offset)
+}
+
+// Problem is bad data in a member loop: the member is not loaded.
+type Problem struct {
+	Pos     Pos
+	Element string // e.g. "DMG02", "REF*3H"
+	Loop    string // the guide's loop ID, when an implementation-guide finding gives it
+	Code    string // an implementation-guide finding's 999 code ("IK403 8"); "" for a data problem
+	Message string // never holds data values
+}
+
+// Member is one member loop, mapped.
+type Member struct {
+	Number   int // 1-based number of the member loop in the input
+	Start    Pos // the INS segment
+	Change   domain.EnrollmentChange
+	Problems []Problem
+}
+
+// OK reports whether the member may be loaded.
+func (m *Member) OK() bool { return len(m.Problems) == 0 }
+
+// Header is what a transaction set's header says.
+type Header struct {
+	Reference string     // BGN02
+	Date      civil.Date // BGN03
+	Action    string     // BGN08
+	// Full is true for a full (audit) file: BGN08 RX (replace) or 4
+	// (verify). Its members' spans replace what the store has for the
+	// period [From, To] (To zero = open); a member the file does not list
+	// loses its coverage in the period.
+	Full     bool
+	From, To civil.Date
+	// Total is QTY*TO, the member loops the sender says the set holds
+	// (-1 when the header has none).
+	Total int
+}
+
+type level uint8
+
+const (
+	lvOutside  level = iota // envelope, between transaction sets
+	lvHeader                // ST .. first INS
+	lvMember                // 2000 and 2100x
+	lvCoverage              // 2300 and its child loops
+	lvReport                // 2700 reporting categories (LS .. LE)
+)
+
+// Mapper turns segments into members. Feed it every segment in order with
+// Segment (envelope segments are ignored) and call Flush at the end; each
+// member loop is handed to OnMember when it ends. The *Member passed is
+// reused: it is valid only during the call.
+type Mapper struct {
+	opts     Options
+	OnMember func(m *Member) error
+	// OnHeader is called when a transaction set's header is complete (at
+	// its first member loop, or at SE for a set without members).
+	OnHeader func(h *Header) error
+
+	hdr     Header
+	hdrDone bool
+	dtp007  civil.Date
+	dtp090  civil.Date
+	dtp091  civil.Date
+	lv      level
+	sub     byte // in lvMember: 'n' member name loop, 'o' another 2100 loop; in lvCoverage: 'c' HD level, 'o' child loop
+	members int
+
+	m        Member
+	open     bool // a member loop is open
+	subscr   bool // INS01 = Y
+	mt       string
+	ref1L    string
+	ref0F    string
+	nm109    string
+	dtp357   civil.Date
+	cov      coverage
+	covOpen  bool
+	covCount int
+}
+
+// coverage is the 2300 loop being read.
+type coverage struct {
+	pos       Pos
+	mt        string
+	span      domain.EligibilitySpan
+	hasStart  bool
+	hasEnd    bool
+	bad       bool
+	aidFromRB bool
+}
+
+// New returns a Mapper.
+func New(opts Options) *Mapper {
+	if opts.ShareOfCostAmount == "" {
+		opts.ShareOfCostAmount = "R"
+	}
+	return &Mapper{opts: opts}
+}
+
+// Members is the number of member loops seen so far.
+func (p *Mapper) Members() int { return p.members }
+
+// Header returns the current transaction set's header.
+func (p *Mapper) Header() Header { return p.hdr }
+
+// InMember reports whether a member loop is open: a finding at this point
+// belongs to it.
+func (p *Mapper) InMember() bool { return p.open }
+
+// Reject adds a problem to the open member loop (an implementation-guide
+// finding inside it, say). It reports false when no member loop is open.
+func (p *Mapper) Reject(pos Pos, loop, element, code, msg string) bool {
+	if !p.open {
+		return false
+	}
+	p.m.Problems = append(p.m.Problems, Problem{Pos: pos, Loop: loop, Element: element, Code: code, Message: msg})
+	return true
+}
+
+func (p *Mapper) problem(seg *x12.Segment, element, format string, a ...any) {
+	p.problemAt(posOf(seg), element, format, a...)
+}
+
+func (p *Mapper) problemAt(pos Pos, element, format string, a ...any) {
+	p.m.Problems = append(p.m.Problems, Problem{Pos: pos, Element: element, Message: fmt.Sprintf(format, a...)})
+}
+
+// Segment maps one segment.
+func (p *Mapper) Segment(seg *x12.Segment) error {
+	id := seg.ID()
+	switch string(id) {
+	case "ISA", "GS", "GE", "IEA", "TA1":
+		return nil
+	case "ST":
+		if err := p.Flush(); err != nil {
+			return err
+		}
+		p.hdr, p.hdrDone = Header{Total: -1}, false
+		p.dtp007, p.dtp090, p.dtp091 = 0, 0, 0
+		p.lv = lvHeader
+		return nil
+	case "SE":
+		return p.EndSet()
+	case "INS":
+		if err := p.endMember(); err != nil {
+			return err
+		}
+		if err := p.headerDone(); err != nil {
+			return err
+		}
+		p.beginMember(seg)
+		return nil
+	}
+	switch p.lv {
+	case lvHeader:
+		p.headerSegment(seg)
+	case lvMember:
+		p.memberSegment(seg)
+	case lvCoverage:
+		p.coverageSegment(seg)
+	case lvReport:
+		if string(id) == "LE" {
+			p.lv = lvCoverage
+			p.sub = 'o'
+		}
+	}
+	return nil
+}
+
+// Flush ends the open member loop (end of the transaction set or input).
+func (p *Mapper) Flush() error { return p.endMember() }
+
+// EndSet ends the transaction set, as its SE does: the open member loop is
+// handed over, and the header if the set had no member.
+func (p *Mapper) EndSet() error {
+	if err := p.Flush(); err != nil {
+		return err
+	}
+	err := p.headerDone()
+	p.lv = lvOutside
+	return err
+}
+
+func (p *Mapper) headerSegment(seg *x12.Segment) {
+	switch string(seg.ID()) {
+	case "BGN":
+		p.hdr.Reference = seg.ElementString(2)
+		p.hdr.Date, _ = parseD8(seg.Element(3))
+		p.hdr.Action = seg.ElementString(8)
+		p.hdr.Full = p.hdr.Action == "RX" || p.hdr.Action == "4"
+	case "QTY":
+		if string(seg.Element(1)) == "TO" {
+			if n, err := strconv.Atoi(string(seg.Element(2))); err == nil && n >= 0 {
+				p.hdr.Total = n
+			}
+		}
+	case "DTP":
+		d, ok := parseD8(seg.Element(3))
+		if !ok || string(seg.Element(2)) != "D8" {
+			return
+		}
+		switch string(seg.Element(1)) {
+		case "007":
+			p.dtp007 = d
+		case "090":
+			p.dtp090 = d
+		case "091":
+			p.dtp091 = d
+		}
+	}
+}
+
+func (p *Mapper) headerDone() error {
+	if p.hdrDone || p.lv == lvOutside {
+		return nil
+	}
+	p.hdrDone = true
+	h := &p.hdr
+	switch {
+	case p.dtp090 != 0:
+		h.From = p.dtp090
+	case p.dtp007 != 0:
+		h.From = p.dtp007
+	default:
+		h.From = h.Date
+	}
+	h.To = p.dtp091
+	if p.OnHeader != nil {
+		return p.OnHeader(h)
+	}
+	return nil
+}
+
+func (p *Mapper) beginMember(seg *x12.Segment) {
+	p.members++
+	ops := p.m.Change.Ops[:0]
+	probs := p.m.Problems[:0]
+	p.m = Member{Number: p.members, Start: posOf(seg), Problems: probs}
+	p.m.Change.Ops = ops
+	p.open = true
+	p.lv, p.sub = lvMember, 0
+	p.subscr = string(seg.Element(1)) == "Y"
+	p.mt = string(seg.Element(3))
+	p.ref1L, p.ref0F, p.nm109 = "", "", ""
+	p.dtp357 = 0
+	p.covOpen, p.covCount = false, 0
+	switch p.mt {
+	case "001", "021", "024", "025", "030":
+	default:
+		p.problem(seg, "INS03", "maintenance type code is not 001, 021, 024, 025 or 030")
+	}
+	if p.hdr.Full {
+		p.m.Change.Replace = true
+		p.m.Change.ReplaceFrom, p.m.Change.ReplaceTo = p.hdr.From, p.hdr.To
+	}
+}
+
+func (p *Mapper) memberSegment(seg *x12.Segment) {
+	e := &p.m.Change.Enrollee
+	switch string(seg.ID()) {
+	case "REF":
+		if p.sub != 0 {
+			return // REF segments of 2100 loops are not read
+		}
+		v := seg.Element(2)
+		switch string(seg.Element(1)) {
+		case "0F":
+			p.ref0F = string(v)
+			e.SubscriberID = p.ref0F
+		case "1L":
+			p.ref1L = string(v)
+		case "3H":
+			county, aid, cs := field(v, 1), field(v, 2), field(v, 3)
+			if len(county) > 0 {
+				if c, ok := p.county(county); ok {
+					e.County = c
+				} else {
+					p.problem(seg, "REF*3H", "county code (field 1) is not a California county code")
+				}
+			}
+			e.AidCode = strings.ToUpper(string(aid))
+			e.CaseNumber = string(cs)
+		case "DX":
+			e.DSNP.Contract = strings.ToUpper(string(field(v, 1)))
+			e.DSNP.PBP = string(field(v, 2))
+			if s := field(v, 3); len(s) > 0 {
+				d, ok := parseD8(s)
+				if !ok {
+					p.problem(seg, "REF*DX", "D-SNP start (field 3) is not a CCYYMMDD date")
+				}
+				e.DSNP.From = d
+			}
+		}
+	case "DTP":
+		if p.sub != 0 {
+			return
+		}
+		if string(seg.Element(1)) == "357" {
+			d, ok := parseD8(seg.Element(3))
+			if !ok {
+				p.problem(seg, "DTP03", "eligibility end date is not a CCYYMMDD date")
+			}
+			p.dtp357 = d
+		}
+	case "NM1":
+		switch string(seg.Element(1)) {
+		case "IL", "74":
+			p.sub = 'n'
+			e.LastName, e.FirstName = seg.ElementString(3), seg.ElementString(4)
+			if string(seg.Element(8)) == "ZZ" {
+				p.nm109 = seg.ElementString(9)
+			}
+		default:
+			p.sub = 'o'
+		}
+	case "N3":
+		if p.sub == 'n' {
+			e.Address.Street = strings.TrimSpace(seg.ElementString(1) + " " + seg.ElementString(2))
+		}
+	case "N4":
+		if p.sub == 'n' {
+			e.Address.City, e.Address.State, e.Address.Zip = seg.ElementString(1), seg.ElementString(2), seg.ElementString(3)
+			if string(seg.Element(5)) == "CY" && e.County == "" {
+				if c, ok := p.county(seg.Element(6)); ok {
+					e.County = c
+				} else {
+					p.problem(seg, "N406", "county code is not a California county code")
+				}
+			}
+		}
+	case "DMG":
+		if p.sub != 'n' {
+			return
+		}
+		if string(seg.Element(1)) != "D8" {
+			p.problem(seg, "DMG01", "date of birth format is not D8")
+			return
+		}
+		d, ok := parseD8(seg.Element(2))
+		if !ok {
+			p.problem(seg, "DMG02", "date of birth is not a valid CCYYMMDD date")
+		}
+		e.DOB = d
+		switch g := string(seg.Element(3)); g {
+		case "F", "M", "U":
+			e.Gender = g
+		default:
+			e.Gender = "U"
+		}
+	case "HD":
+		p.beginCoverage(seg)
+	}
+}
+
+func (p *Mapper) beginCoverage(seg *x12.Segment) {
+	p.endCoverage()
+	p.lv, p.sub = lvCoverage, 'c'
+	p.covOpen = true
+	p.covCount++
+	c := &p.cov
+	*c = coverage{pos: posOf(seg), mt: string(seg.Element(1))}
+	desc := seg.Element(4)
+	c.span.PlanCode = strings.TrimSpace(string(field(desc, 1)))
+	c.span.PlanStatus = strings.TrimSpace(string(field(desc, 2)))
+	c.span.County = p.m.Change.Enrollee.County
+	switch c.mt {
+	case "001", "002", "021", "024", "025", "026", "030", "032":
+	default:
+		p.problem(seg, "HD01", "maintenance type code is not a coverage maintenance type")
+		c.bad = true
+	}
+}
+
+func (p *Mapper) coverageSegment(seg *x12.Segment) {
+	c := &p.cov
+	switch string(seg.ID()) {
+	case "HD":
+		p.beginCoverage(seg)
+		return
+	case "LX", "COB":
+		p.sub = 'o' // 2310 provider, 2320 coordination of benefits
+		return
+	case "LS":
+		p.endCoverage()
+		p.lv = lvReport
+		return
+	}
+	if p.sub != 'c' {
+		return
+	}
+	switch string(seg.ID()) {
+	case "DTP":
+		q := string(seg.Element(1))
+		if q != "348" && q != "349" {
+			return
+		}
+		format, v := string(seg.Element(2)), seg.Element(3)
+		switch {
+		case format == "D8":
+			d, ok := parseD8(v)
+			if !ok {
+				p.problem(seg, "DTP03", "coverage date is not a valid CCYYMMDD date")
+				c.bad = true
+				return
+			}
+			if q == "348" {
+				c.span.From, c.hasStart = d, true
+			} else {
+				c.span.To, c.hasEnd = d, true
+			}
+		case format == "RD8" && q == "348":
+			from, ok1 := parseD8(field(v, 1, '-'))
+			to, ok2 := parseD8(field(v, 2, '-'))
+			if !ok1 || !ok2 {
+				p.problem(seg, "DTP03", "coverage period is not a valid CCYYMMDD-CCYYMMDD range")
+				c.bad = true
+				return
+			}
+			c.span.From, c.span.To, c.hasStart, c.hasEnd = from, to, true, true
+		default:
+			p.problem(seg, "DTP02", "coverage date format is not D8 (or RD8 for DTP*348)")
+			c.bad = true
+		}
+	case "AMT":
+		if string(seg.Element(1)) != p.opts.ShareOfCostAmount {
+			return
+		}
+		cents, ok := parseMoney(seg.Element(2))
+		if !ok {
+			p.problem(seg, "AMT02", "share of cost amount is not a decimal number of dollars")
+			c.bad = true
+			return
+		}
+		c.span.ShareOfCost = domain.Money(cents)
+	case "REF":
+		v := seg.Element(2)
+		switch string(seg.Element(1)) {
+		case "RB":
+			if a := strings.ToUpper(strings.TrimSpace(string(v))); a != "" {
+				c.span.AidCodes = append([]string{a}, c.span.AidCodes...)
+			}
+		case "CE":
+			for k := 1; ; k += 2 {
+				a := field(v, k)
+				if a == nil {
+					break
+				}
+				if s := strings.ToUpper(strings.TrimSpace(string(a))); s != "" && !contains(c.span.AidCodes, s) {
+					c.span.AidCodes = append(c.span.AidCodes, s)
+				}
+			}
+		case "ZX":
+			if cc, ok := p.county(v); ok {
+				c.span.County = cc
+			} else {
+				p.problem(seg, "REF*ZX", "county code is not a California county code")
+				c.bad = true
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// endCoverage turns the open coverage loop into a span operation.
+func (p *Mapper) endCoverage() {
+	if !p.covOpen {
+		return
+	}
+	p.covOpen = false
+	c := &p.cov
+	if c.bad {
+		return // reported already
+	}
+	ops := &p.m.Change.Ops
+	full := p.hdr.Full
+	switch {
+	case !full && c.mt == "024":
+		if !c.hasEnd {
+			p.problemAt(c.pos, "HD01", "coverage termination (024) without an end date (DTP*349)")
+			return
+		}
+		*ops = append(*ops, domain.SpanOp{Kind: domain.SpanEnd, Span: domain.EligibilitySpan{PlanCode: c.span.PlanCode}, End: c.span.To})
+	case !full && c.mt == "002":
+		if !c.hasStart {
+			p.problemAt(c.pos, "HD01", "coverage deletion (002) without its start date (DTP*348)")
+			return
+		}
+		*ops = append(*ops, domain.SpanOp{Kind: domain.SpanDelete, Span: c.span})
+	default:
+		if !c.hasStart {
+			p.problemAt(c.pos, "DTP*348", "coverage loop without a start date (DTP*348)")
+			return
+		}
+		if c.hasEnd && c.span.To < c.span.From {
+			if full || c.mt == "024" {
+				return // a cancelled span: no coverage to record
+			}
+			p.problemAt(c.pos, "DTP*349", "coverage ends before it starts")
+			return
+		}
+		*ops = append(*ops, domain.SpanOp{Kind: domain.SpanUpsert, Span: c.span})
+	}
+}
+
+// endMember finishes the open member loop and hands it over.
+func (p *Mapper) endMember() error {
+	if !p.open {
+		return nil
+	}
+	p.endCoverage()
+	p.open = false
+	p.lv = lvHeader
+	m := &p.m
+	e := &m.Change.Enrollee
+	// The member's own ID: REF*1L (DHCS: the CIN), else NM109 (ZZ), else
+	// the subscriber ID of a subscriber. A dependent's REF*0F names the
+	// subscriber, never the dependent.
+	switch {
+	case p.ref1L != "":
+		e.CIN = p.ref1L
+		if p.nm109 != "" && p.nm109 != p.ref1L {
+			p.problemAt(m.Start, "NM109", "the member identifier differs from REF*1L: the loop names two members")
+		}
+	case p.nm109 != "":
+		e.CIN = p.nm109
+	case p.subscr:
+		e.CIN = p.ref0F
+	}
+	e.CIN = strings.ToUpper(strings.TrimSpace(e.CIN))
+	switch {
+	case e.CIN == "":
+		p.problemAt(m.Start, "REF*1L", "no member CIN: REF*1L, NM109 (qualifier ZZ) or, for a subscriber, REF*0F")
+	case p.opts.MemberID != nil && !p.opts.MemberID.MatchString(e.CIN):
+		p.problemAt(m.Start, "REF*1L", "the CIN does not have the shape of a Medi-Cal CIN (%s)", p.opts.MemberID.String())
+	}
+	if e.LastName == "" {
+		p.problemAt(m.Start, "NM1", "no member name loop (2100A NM1*IL)")
+	}
+	if !p.hdr.Full && p.mt == "024" && p.covCount == 0 {
+		if p.dtp357 == 0 {
+			p.problemAt(m.Start, "INS03", "member termination (024) without an end date (DTP*357) or coverage loops")
+		} else {
+			m.Change.Ops = append(m.Change.Ops, domain.SpanOp{Kind: domain.SpanEnd, End: p.dtp357})
+		}
+	}
+	if p.OnMember != nil {
+		return p.OnMember(m)
+	}
+	return nil
+}
+
+func (p *Mapper) county(v []byte) (string, bool) {
+	s := strings.TrimSpace(string(v))
+	if p.opts.County == nil {
+		if len(s) == 1 {
+			s = "0" + s
+		}
+		return s, len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'
+	}
+	return p.opts.County(s)
+}
+
+// field returns the k-th (1-based) sep-separated field of v (sep default
+// ';', the DHCS composite separator inside an element), or nil.
+func field(v []byte, k int, sep ...byte) []byte {
+	s := byte(';')
+	if len(sep) > 0 {
+		s = sep[0]
+	}
+	return x12.Field(v, s, k)
+}
+
+// parseD8 reads CCYYMMDD.
+func parseD8(b []byte) (civil.Date, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	d := civil.Date(n)
+	return d, d.Valid()
+}
+
+// parseMoney reads a decimal amount of dollars ("125", "125.5", "-3.25")
+// into cents.
+func parseMoney(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var whole, frac int64
+	digits, fd, dot := 0, 0, false
+	for _, c := range b {
+		switch {
+		case c == '.' && !dot:
+			dot = true
+		case c >= '0' && c <= '9':
+			if dot {
+				if fd == 2 {
+					if c != '0' {
+						return 0, false
+					}
+					continue
+				}
+				frac = frac*10 + int64(c-'0')
+				fd++
+			} else {
+				whole = whole*10 + int64(c-'0')
+				digits++
+				if digits > 12 {
+					return 0, false
+				}
+			}
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 && fd == 0 {
+		return 0, false
+	}
+	for ; fd < 2; fd++ {
+		frac *= 10
+	}
+	v := whole*100 + frac
+	if neg {
+		v = -v
+	}
+	return v, true
+}

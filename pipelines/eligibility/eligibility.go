@@ -1,0 +1,315 @@
+// Package eligibility applies the enrollment and authorization rules to
+// each invoice line of a conversion, as an encounters.Judge: it gathers the
+// member's facts from the state store with indexed lookups by CIN (cached
+// while consecutive lines are the same member), decides with rules.Eligibility
+// and moves the usage counters of the units and Community Supports limits
+// inside the run's transaction when a line is sent.
+package eligibility
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// Judge is the eligibility and authorization judge of one conversion.
+type Judge struct {
+	rules        *rules.Eligibility
+	on           rules.Groups
+	providers    domain.ProviderDirectory
+	skipAuths    bool // no authorization feed loaded: nothing to look up
+	skipPrograms bool // no other_programs feed loaded
+
+	view *store.EnrollmentView // of the current run
+
+	// The current member's facts.
+	cin      string
+	member   *domain.Enrollee
+	auths    []domain.Authorization
+	programs []domain.ProgramSpan
+
+	contracts map[string][]domain.ProviderContract // roster answers by NPI, for the conversion
+	usage     map[string]usage                     // counters as this run sees them
+	pending   pendingUses                          // what the last judged line moves if sent
+	ctx       context.Context
+	err       error
+	facts     rules.Facts
+}
+
+type usage struct {
+	amount int64
+	first  civil.Date
+}
+
+type pendingUses struct {
+	line *domain.InvoiceLine
+	uses []rules.Use
+}
+
+// maxCache bounds the per-conversion caches.
+const maxCache = 100_000
+
+// Options configure a Judge.
+type Options struct {
+	Config    *config.Config
+	Tables    *rules.Tables
+	Data      *rules.EligibilityTables
+	Groups    rules.Groups             // which rules run
+	Providers domain.ProviderDirectory // the roster; nil = none (configured streamlined extensions only)
+	// Status is what the store holds: a table no feed has filled is not
+	// queried (nil = query every table).
+	Status *store.EnrollmentStatus
+}
+
+// New returns a Judge.
+func New(o Options) (*Judge, error) {
+	var ext []rules.StreamlinedExtension
+	var plans, ltc []string
+	if o.Config != nil {
+		e := &o.Config.Eligibility
+		plans, ltc = e.PlanCodes, e.LTCShareOfCostAidCodes
+		for _, x := range e.StreamlinedExtensions {
+			se := rules.StreamlinedExtension{NPI: x.NPI, POFs: x.POFs}
+			var err error
+			if x.From != "" {
+				if se.From, err = civil.Parse(x.From); err != nil {
+					return nil, fmt.Errorf("eligibility.streamlined_extensions: %w", err)
+				}
+			}
+			if x.To != "" {
+				if se.To, err = civil.Parse(x.To); err != nil {
+					return nil, fmt.Errorf("eligibility.streamlined_extensions: %w", err)
+				}
+			}
+			ext = append(ext, se)
+		}
+	}
+	j := &Judge{
+		skipAuths:    o.Status != nil && o.Status.AuthLoads == 0,
+		skipPrograms: o.Status != nil && o.Status.ProgramLoads == 0,
+		rules:        rules.NewEligibility(o.Tables, o.Data, plans, ltc, ext),
+		on:           o.Groups,
+		providers:    o.Providers,
+		contracts:    map[string][]domain.ProviderContract{},
+		usage:        map[string]usage{},
+	}
+	j.facts.Contracts = j.contractsOf
+	j.facts.Usage = j.usageOf
+	return j, nil
+}
+
+// Groups returns the rule groups the judge applies.
+func (j *Judge) Groups() rules.Groups { return j.on }
+
+// Describe says which rule groups run, for logs and summaries.
+func Describe(g rules.Groups) string {
+	var on, off []string
+	add := func(b bool, name string) {
+		if b {
+			on = append(on, name)
+		} else {
+			off = append(off, name)
+		}
+	}
+	add(g.Enrollment, "enrollment (ELIG-*)")
+	add(g.Exclusions, "program exclusions (ECM-EXCLUDED)")
+	add(g.Authorization, "authorization (AUTH-*, POF-NOT-LIVE, TR-NEEDS-ECM, CS-LIMIT)")
+	s := "on: " + strings.Join(on, ", ")
+	if len(on) == 0 {
+		s = "on: none"
+	}
+	if len(off) > 0 {
+		s += "; skipped: " + strings.Join(off, ", ")
+	}
+	return s
+}
+
+// GroupsFor decides which rule groups run from the configuration's mode
+// (auto, all, off) and what the store holds.
+func GroupsFor(mode string, st store.EnrollmentStatus) rules.Groups {
+	switch mode {
+	case config.RulesAll:
+		return rules.Groups{Enrollment: true, Exclusions: true, Authorization: true}
+	case config.RulesOff:
+		return rules.Groups{}
+	}
+	return rules.Groups{
+		Enrollment:    st.Loads834 > 0,
+		Exclusions:    st.Loads834 > 0 || st.ProgramLoads > 0,
+		Authorization: st.AuthLoads > 0,
+	}
+}
+
+// Judge decides the line.
+func (j *Judge) Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) ([]rules.Decision, error) {
+	j.pending = pendingUses{}
+	if !j.on.Any() {
+		return nil, nil
+	}
+	if err := j.bind(run); err != nil {
+		return nil, err
+	}
+	j.ctx = ctx
+	if err := j.load(ctx, l.Member.CIN); err != nil {
+		return nil, err
+	}
+	f := &j.facts
+	f.Member, f.Auths, f.Programs = j.member, j.auths, j.programs
+	ds, uses := j.rules.Decide(f, l, leg, j.on)
+	if j.err != nil {
+		err := j.err
+		j.err = nil
+		return nil, err
+	}
+	if len(ds) > 0 {
+		limited := false
+		for _, d := range ds {
+			limited = limited || d.Rule == rules.AuthUnitsExceeded || d.Rule == rules.CSLimitExceeded
+		}
+		// A line identical to one already sent is DUPLICATE-LINE, not over
+		// a limit that it would only exceed by counting itself twice.
+		if limited {
+			sent, err := j.view.WasSent(ctx, rules.KeyOf(l))
+			if err != nil {
+				return nil, err
+			}
+			if sent {
+				ds = withoutLimits(ds)
+			}
+		}
+		return ds, nil
+	}
+	j.pending = pendingUses{line: l, uses: uses}
+	return nil, nil
+}
+
+func withoutLimits(ds []rules.Decision) []rules.Decision {
+	out := ds[:0]
+	for _, d := range ds {
+		if d.Rule != rules.AuthUnitsExceeded && d.Rule != rules.CSLimitExceeded {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Sent moves the usage counters of a line that will be sent.
+func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) error {
+	if j.pending.line != l {
+		return nil // judged by nothing that counts (or rules off)
+	}
+	if err := j.bind(run); err != nil {
+		return err
+	}
+	for _, u := range j.pending.uses {
+		if err := j.view.AddUsage(ctx, u.Key, u.Amount, u.Date); err != nil {
+			return err
+		}
+		if cur, ok := j.usage[u.Key]; ok { // else the next read sees the store's value
+			cur.amount += u.Amount
+			if cur.first == 0 || u.Date < cur.first {
+				cur.first = u.Date
+			}
+			j.usage[u.Key] = cur
+		}
+	}
+	j.pending = pendingUses{}
+	return nil
+}
+
+// bind attaches the judge to the run's transaction; a new run starts with
+// fresh caches of what the run can change.
+func (j *Judge) bind(run store.Run) error {
+	if j.view != nil && j.view.Run() == run.ID() {
+		return nil
+	}
+	v, err := store.EnrollmentViewOf(run)
+	if err != nil {
+		return err
+	}
+	j.view = v
+	j.cin = ""
+	clear(j.usage)
+	return nil
+}
+
+// load fetches the member's facts unless the previous line was the same
+// member: one indexed lookup per table per member.
+func (j *Judge) load(ctx context.Context, cin string) error {
+	if cin == j.cin && cin != "" {
+		return nil
+	}
+	j.cin = ""
+	var err error
+	if j.on.Enrollment || j.on.Exclusions || j.on.Authorization {
+		m, ok, err := j.view.Member(ctx, cin)
+		if err != nil {
+			return err
+		}
+		j.member = nil
+		if ok {
+			j.member = m
+		}
+	}
+	j.auths, j.programs = j.auths[:0], j.programs[:0]
+	if (j.on.Authorization || j.on.Exclusions) && !j.skipAuths {
+		if j.auths, err = j.view.Authorizations(ctx, cin, j.auths); err != nil {
+			return err
+		}
+	}
+	if j.on.Exclusions && !j.skipPrograms {
+		if j.programs, err = j.view.Programs(ctx, cin, j.programs); err != nil {
+			return err
+		}
+	}
+	j.cin = cin
+	return nil
+}
+
+func (j *Judge) contractsOf(npi string) []domain.ProviderContract {
+	if j.providers == nil || npi == "" {
+		return nil
+	}
+	if cs, ok := j.contracts[npi]; ok {
+		return cs
+	}
+	cs, err := j.providers.Contracts(j.ctx, npi)
+	if err != nil {
+		j.err = fmt.Errorf("provider roster: %w", err)
+		return nil
+	}
+	if len(j.contracts) >= maxCache {
+		clear(j.contracts)
+	}
+	j.contracts[npi] = cs
+	return cs
+}
+
+func (j *Judge) usageOf(key string) (int64, civil.Date) {
+	if u, ok := j.usage[key]; ok {
+		return u.amount, u.first
+	}
+	a, f, err := j.view.Usage(j.ctx, key)
+	if err != nil {
+		j.err = err
+		return 0, 0
+	}
+	if len(j.usage) >= maxCache {
+		clear(j.usage)
+	}
+	j.usage[key] = usage{amount: a, first: f}
+	return a, f
+}
+
+// LogGroups logs which rule groups run.
+func LogGroups(log *slog.Logger, g rules.Groups, st store.EnrollmentStatus) {
+	log.Info("eligibility rules", "groups", Describe(g), "loads_834", st.Loads834, "auth_loads", st.AuthLoads,
+		"program_loads", st.ProgramLoads, "member_rows", st.Members)
+}

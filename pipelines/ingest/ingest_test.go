@@ -1,0 +1,367 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen834"
+	"github.com/calaim-gateway/calaim-gateway/mappings/enrollment"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+const testdata = "../../testdata/enrollment/"
+
+func day(s string) civil.Date {
+	d, err := civil.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+type env struct {
+	t   *testing.T
+	st  *store.SQLite
+	out string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &env{t: t, st: st, out: t.TempDir()}
+}
+
+func (e *env) job(files ...string) Job {
+	cfg, err := config.Load("")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return Job{Files: files, OutDir: e.out, Store: e.st, Config: cfg, Coding: rules.DefaultCodingTable(),
+		Tables: rules.DefaultTables(), Data: rules.DefaultEligibilityTables()}
+}
+
+func (e *env) ingest834(file string) Result {
+	e.t.Helper()
+	rs := Ingest834(context.Background(), e.job(file))
+	if len(rs) != 1 {
+		e.t.Fatalf("%d results", len(rs))
+	}
+	return rs[0]
+}
+
+func (e *env) spans(cin string) [][2]string {
+	e.t.Helper()
+	m, ok, err := e.st.Member(context.Background(), cin)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if !ok {
+		return nil
+	}
+	out := [][2]string{}
+	for _, s := range m.Spans {
+		out = append(out, [2]string{s.From.String(), s.To.String()})
+	}
+	return out
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestChangeThenFullFile(t *testing.T) {
+	e := newEnv(t)
+	r := e.ingest834(testdata + "family-change.834")
+	if r.Err != nil || r.Read != 7 || r.Loaded != 7 || r.Rejected != 0 || r.Ack != "" || r.Full || r.Sets != 1 {
+		t.Fatalf("%+v", r)
+	}
+	if recs := readCSV(t, r.Report); len(recs) != 1 || !reflect.DeepEqual(recs[0], report834Header) {
+		t.Errorf("clean report: %v", recs)
+	}
+	m, ok, _ := e.st.Member(context.Background(), "91000002B")
+	if !ok || m.SubscriberID != "91000001A" || m.DOB != day("2015-06-20") || m.County != "19" {
+		t.Errorf("dependent: %+v", m)
+	}
+	if got := e.spans("91000004D"); got != nil {
+		// A termination of a member the plan never had is stored as a
+		// member without coverage.
+		if len(got) != 0 {
+			t.Errorf("terminated unknown member: %v", got)
+		}
+	}
+
+	// Idempotent: the same content again is not loaded twice.
+	again := e.ingest834(testdata + "family-change.834")
+	if again.Already == nil || again.Err != nil || again.Load != 0 {
+		t.Errorf("second ingest: %+v", again)
+	}
+
+	// A full file from 2026-04-01 lists 91000001A and 91000006F: every
+	// member it does not list loses coverage from that date.
+	r = e.ingest834(testdata + "full-audit.834")
+	if r.Err != nil || !r.Full || r.Loaded != 2 || r.Cut != 3 {
+		t.Fatalf("full file: %+v", r)
+	}
+	for cin, want := range map[string][][2]string{
+		"91000001A": {{"2026-01-01", ""}},
+		"91000006F": {{"2025-06-01", "2026-06-30"}},
+		"91000002B": {{"2026-01-01", "2026-03-31"}},
+		"91000003C": {{"2026-01-01", "2026-03-31"}},
+		"91000007G": {{"2026-02-01", "2026-03-31"}, {"2026-02-01", "2026-03-31"}},
+	} {
+		if got := e.spans(cin); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", cin, got, want)
+		}
+	}
+}
+
+func TestBadMembersAreSkipped(t *testing.T) {
+	e := newEnv(t)
+	r := e.ingest834(testdata + "bad-members.834")
+	if r.Err != nil || r.Read != 7 || r.Loaded != 2 || r.Rejected != 5 || r.SetsRejected != 0 {
+		t.Fatalf("%+v", r)
+	}
+	for cin, want := range map[string]bool{"92000001A": true, "92000007G": true, "92000002B": false, "92000004D": false, "92000006F": false} {
+		if _, ok, _ := e.st.Member(context.Background(), cin); ok != want {
+			t.Errorf("%s stored: %v, want %v", cin, ok, want)
+		}
+	}
+	recs := readCSV(t, r.Report)
+	byMember := map[string][]string{}
+	for _, rec := range recs[1:] {
+		byMember[rec[1]] = append(byMember[rec[1]], rec[6]+" "+rec[8])
+		if strings.Contains(rec[10], "20260231") || strings.Contains(rec[10], "92000002B") {
+			t.Errorf("report repeats member data: %v", rec)
+		}
+	}
+	want := map[string][]string{
+		"2": {"DMG02 ", "DMG02 IK403 8"}, // the mapper's invalid date, and the guide's
+		"3": {"REF*1L "},                 // a dependent without its own ID
+		"4": {"N406 "},                   // county 99
+		"5": {"INS03 "},                  // a termination without a date
+		"6": {"DMG03 IK403 7"},           // gender X: an implementation-guide code error in the loop
+	}
+	if !reflect.DeepEqual(byMember, want) {
+		t.Errorf("report rows by member:\n got %v\nwant %v", byMember, want)
+	}
+	// The 999 says what the guide found, and is itself valid.
+	if r.Ack == "" {
+		t.Fatal("no 999")
+	}
+	ackBytes, _ := os.ReadFile(r.Ack)
+	if !bytes.Contains(ackBytes, []byte("IK5*R*5")) || !bytes.Contains(ackBytes, []byte("IK4*2*1251*8~")) || bytes.Contains(ackBytes, []byte("20260231")) {
+		t.Errorf("999:\n%s", ackBytes)
+	}
+	validate999(t, ackBytes)
+}
+
+func validate999(t *testing.T, b []byte) {
+	t.Helper()
+	var problems []string
+	sum, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { problems = append(problems, f.String()) }}).Validate(context.Background(), bytes.NewReader(b))
+	if err != nil || !sum.OK() || sum.Transactions == 0 {
+		t.Errorf("the 999 is not valid 005010X231A1: %v %+v %v", err, sum, problems)
+	}
+}
+
+func TestBrokenTransactionSetIsNotLoaded(t *testing.T) {
+	e := newEnv(t)
+	r := e.ingest834(testdata + "broken-envelope.834")
+	if r.Err != nil || r.Read != 1 || r.Loaded != 0 || r.Rejected != 1 || r.SetsRejected != 1 || r.Ack == "" {
+		t.Fatalf("%+v", r)
+	}
+	if _, ok, _ := e.st.Member(context.Background(), "92000001A"); ok {
+		t.Error("a member of a broken transaction set was loaded")
+	}
+	recs := readCSV(t, r.Report)
+	if len(recs) != 3 || recs[1][7] != rules.EnrollmentSetRejected || recs[1][8] != "IK502 4" || recs[2][8] != "IK501 R" {
+		t.Errorf("report: %v", recs)
+	}
+	ackBytes, _ := os.ReadFile(r.Ack)
+	if !bytes.Contains(ackBytes, []byte("IK5*R*4")) {
+		t.Errorf("999:\n%s", ackBytes)
+	}
+	validate999(t, ackBytes)
+	// Nothing was loaded, so the same file is not recorded as loaded.
+	if again := e.ingest834(testdata + "broken-envelope.834"); again.Already != nil {
+		t.Error("a file that loaded nothing counts as loaded")
+	}
+}
+
+// An envelope error (here IEA01 counting two groups) stops the whole file.
+func TestBrokenInterchangeLoadsNothing(t *testing.T) {
+	e := newEnv(t)
+	b, err := os.ReadFile(testdata + "family-change.834")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("IEA*1*"), []byte("IEA*2*"), 1)
+	path := filepath.Join(t.TempDir(), "bad-iea.834")
+	os.WriteFile(path, b, 0o644)
+	r := e.ingest834(path)
+	if r.Err != nil || r.Loaded != 0 || r.Rejected != 7 || r.Ack == "" {
+		t.Fatalf("%+v", r)
+	}
+	if _, ok, _ := e.st.Member(context.Background(), "91000001A"); ok {
+		t.Error("member loaded from a broken interchange")
+	}
+	ackBytes, _ := os.ReadFile(r.Ack)
+	if !bytes.Contains(ackBytes, []byte("TA1*")) {
+		t.Errorf("no TA1 for the envelope error:\n%s", ackBytes)
+	}
+}
+
+func TestDelimitersAndNotX12(t *testing.T) {
+	e := newEnv(t)
+	if r := e.ingest834(testdata + "other-delimiters.834"); r.Err != nil || r.Loaded != 2 {
+		t.Errorf("%+v", r)
+	}
+	if got := e.spans("91000002B"); !reflect.DeepEqual(got, [][2]string{{"2026-01-01", ""}}) {
+		t.Errorf("spans %v", got)
+	}
+	r := e.ingest834(testdata + "auth-feed.csv")
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "unusable") {
+		t.Errorf("CSV as 834: %+v", r)
+	}
+}
+
+// A generated file with several transaction sets, families and
+// terminations loads every member, and what is stored matches the file.
+func TestGeneratedFile(t *testing.T) {
+	e := newEnv(t)
+	o := gen834.Options{Members: 2000, MembersPerSet: 700, Seed: 3}
+	path := filepath.Join(t.TempDir(), "gen.834")
+	f, _ := os.Create(path)
+	o.WriteTo(f)
+	f.Close()
+	r := e.ingest834(path)
+	if r.Err != nil || r.Read != 2000 || r.Loaded != 2000 || r.Sets != 3 || r.Findings != 0 {
+		t.Fatalf("%+v", r)
+	}
+	for _, i := range []int{0, 699, 700, 1999} {
+		m, ok, err := e.st.Member(context.Background(), o.CIN(i))
+		if err != nil || !ok || m.LastName == "" || m.DOB == 0 || m.County == "" {
+			t.Errorf("member %d: %+v %v %v", i, m, ok, err)
+		}
+	}
+}
+
+func TestAuthAndProgramFeeds(t *testing.T) {
+	e := newEnv(t)
+	rs := IngestAuth(context.Background(), e.job(testdata+"auth-feed.csv", testdata+"auth-feed.jsonl"))
+	if len(rs) != 2 {
+		t.Fatal(len(rs))
+	}
+	csvRes, jsonRes := rs[0], rs[1]
+	if csvRes.Err != nil || csvRes.Read != 14 || csvRes.Loaded != 9 || csvRes.Rejected != 5 || csvRes.Warnings != 3 {
+		t.Errorf("csv: %+v", csvRes)
+	}
+	// JSON lines: three rows, one damaged line; ECM-1001 again and
+	// CS-4001 again (a row replaces the authorization of its number).
+	if jsonRes.Err != nil || jsonRes.Read != 4 || jsonRes.Loaded != 2 || jsonRes.Rejected != 2 {
+		t.Errorf("jsonl: %+v", jsonRes)
+	}
+	auths, err := e.st.Authorizations(context.Background(), "91000001A")
+	if err != nil || len(auths) != 3 {
+		t.Fatalf("%v %v", auths, err)
+	}
+	recs := readCSV(t, csvRes.Report)
+	var rules_ []string
+	for _, rec := range recs[1:] {
+		rules_ = append(rules_, rec[1]+":"+rec[3]+":"+rec[4])
+	}
+	for _, want := range []string{"4:AUTH-PERIOD-POLICY:error", "6:AUTH-PERIOD-POLICY:error", "3:AUTH-FEED-INVALID:warning", "14:AUTH-FEED-INVALID:error"} {
+		found := false
+		for _, r := range rules_ {
+			found = found || r == want
+		}
+		if !found {
+			t.Errorf("report lacks %s: %v", want, rules_)
+		}
+	}
+	if again := IngestAuth(context.Background(), e.job(testdata+"auth-feed.csv")); again[0].Already == nil {
+		t.Error("feed loaded twice")
+	}
+	pr := IngestPrograms(context.Background(), e.job(testdata+"other-programs.csv"))[0]
+	if pr.Err != nil || pr.Read != 4 || pr.Loaded != 3 || pr.Rejected != 1 || pr.Warnings != 1 {
+		t.Errorf("programs: %+v", pr)
+	}
+	ps, _ := e.st.Programs(context.Background(), "91000007G")
+	if len(ps) != 1 || ps[0].Program != "hospice" || ps[0].From != day("2026-03-15") || ps[0].To != 0 {
+		t.Errorf("programs: %+v", ps)
+	}
+	// A file that is not a feed of the kind is unusable.
+	if r := IngestPrograms(context.Background(), e.job(testdata+"auth-feed.csv"))[0]; r.Err == nil {
+		t.Error("auth feed accepted as other_programs")
+	}
+	_ = domain.AuthApproved
+}
+
+// DataCheck finds the same data problems inside an implementation-guide pass.
+func TestDataCheckInOnePass(t *testing.T) {
+	reg := &ig.Registry{}
+	var bad []int
+	tab := rules.DefaultTables()
+	if err := reg.Register(ig.Spec834, DataCheck(enrollment.Options{County: tab.CountyCode}, func(m *enrollment.Member) { bad = append(bad, m.Number) })); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(testdata + "bad-members.834")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := ig.NewValidator(ig.Options{Registry: reg}).Validate(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(bad) != "[2 3 4 5]" {
+		t.Errorf("members with data problems: %v", bad)
+	}
+}
+
+// A full file with fewer member loops than its QTY*TO (say, cut short by a
+// transfer) may be incomplete: its listed members load, the absent ones
+// keep their coverage, and the report says why.
+func TestIncompleteFullFileCutsNothing(t *testing.T) {
+	e := newEnv(t)
+	if r := e.ingest834(testdata + "family-change.834"); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	b, _ := os.ReadFile(testdata + "full-audit.834")
+	b = bytes.Replace(b, []byte("DTP*007*D8*20260401~"), []byte("DTP*007*D8*20260401~QTY*TO*3~"), 1)
+	b = bytes.Replace(b, []byte("SE*29*"), []byte("SE*30*"), 1)
+	path := filepath.Join(t.TempDir(), "short.834")
+	os.WriteFile(path, b, 0o644)
+	r := e.ingest834(path)
+	if r.Err != nil || r.Loaded != 2 || r.Cut != 0 || r.CutSkipped == "" || r.Warnings != 2 {
+		t.Fatalf("%+v", r)
+	}
+	if got := e.spans("91000002B"); !reflect.DeepEqual(got, [][2]string{{"2026-01-01", ""}}) {
+		t.Errorf("absent member cut: %v", got)
+	}
+}

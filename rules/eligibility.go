@@ -1,0 +1,334 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
+
+// Rule IDs of the enrollment and authorization rules (a contract, like the
+// invoice rules').
+const (
+	EligNotEnrolled    = "ELIG-NOT-ENROLLED"
+	EligShareOfCost    = "ELIG-SHARE-OF-COST"
+	EligMemberMismatch = "ELIG-MEMBER-MISMATCH"
+	ECMExcluded        = "ECM-EXCLUDED"
+	POFNotLive         = "POF-NOT-LIVE"
+	AuthMissing        = "AUTH-MISSING"
+	AuthOtherProvider  = "AUTH-OTHER-PROVIDER"
+	AuthUnitsExceeded  = "AUTH-UNITS-EXCEEDED"
+	CSLimitExceeded    = "CS-LIMIT"
+	TRNeedsECM         = "TR-NEEDS-ECM"
+
+	// Exceptions to AUTH-MISSING: catalogued rules that let a line through;
+	// they never appear in rejects.csv.
+	AuthOutreachExempt    = "AUTH-OUTREACH-EXEMPT"
+	AuthStreamlinedWindow = "AUTH-STREAMLINED-WINDOW"
+	AuthJIPrerelease      = "AUTH-JI-PRERELEASE"
+
+	// Checks of the input feeds, reported by `calgw ingest` and `calgw validate`.
+	EnrollmentMemberInvalid = "ENR-MEMBER-INVALID"
+	EnrollmentSetRejected   = "ENR-SET-REJECTED"
+	AuthFeedInvalid         = "AUTH-FEED-INVALID"
+	AuthPeriodPolicy        = "AUTH-PERIOD-POLICY"
+	ProgramFeedInvalid      = "PROGRAM-FEED-INVALID"
+)
+
+func init() {
+	Catalog = append(Catalog,
+		Rule{ID: EligNotEnrolled, From: 20220101,
+			Description: "No eligibility span with this plan (834 HD loops; eligibility.plan_codes) covers every date of service, or the member has no enrollment record.",
+			Source:      "S004:109 (ECM requires MCP enrollment), S004:1752 (no payment for non-members, even under streamlined authorization); ecm-policy-rules.md 6.1 G-ELIG-1"},
+		Rule{ID: EligShareOfCost, From: 20220101,
+			Description: "The member has a share of cost (834 2300 AMT, eligibility.share_of_cost_amount) on a date of service that is not a long-term-care share of cost (eligibility.ltc_share_of_cost_aid_codes).",
+			Source:      "S004:123 (share of cost, except LTC, excludes from managed care and ECM); ecm-policy-rules.md 0 BASE-02"},
+		Rule{ID: EligMemberMismatch, From: 20220101,
+			Description: "The CIN is enrolled but the invoice's member_dob differs from the date of birth in the 834 (2100A DMG02).",
+			Source:      "[gateway] the encounter's subscriber (837P 2010BA) must be the enrolled member (S004:109); 834 DMG02"},
+		Rule{ID: ECMExcluded, From: 20220101,
+			Description: "An ECM line (outreach excepted) for a member who is in a program that excludes ECM on the date of service: hospice, PACE, FIDE-SNP, EAE D-SNP, non-EAE D-SNP after the continuity window, 1915(c) waivers, CCT, Family Mosaic, plan CCM (rules/data/ecm_exclusions.csv; membership from the other_programs feed, D-SNP kind from the 834 REF*DX contract and rules/data/dsnp_contracts.csv).",
+			Source:      "S004:1029-1444 Figures 2-3: S004:1090, S004:1278, S004:1297-1310, S004:1352, S004:1359, S004:1363; ecm-policy-rules.md 6.1 G-EXCL-1"},
+		Rule{ID: POFNotLive, From: 20220101,
+			Description: "The ECM population of focus on the covering authorization was not live in the member's county (834) on the date of service (rules/data/pof_golive.csv).",
+			Source:      "S004:89-101, Appendix A S004:2022-2051; ecm-policy-rules.md 0.1, 6.1 G-POF-1"},
+		Rule{ID: AuthMissing, From: 20220101,
+			Description: "No approved authorization for this member, service and provider covers the dates of service (or the authorization named on the line is denied, pending or out of range), and no exception applies.",
+			Source:      "S004:1681 (ECM authorization periods); ecm-policy-rules.md 6.1 G-AUTH-1; community-supports-and-billing.md 1.2 CS-G-08"},
+		Rule{ID: AuthOutreachExempt, From: 20220101,
+			Description: "Exception to AUTH-MISSING (never a rejection): outreach lines (coding-table legs with outreach=Y: ECM outreach G9012 U8, housing outreach T1016 U8) need no authorization.",
+			Source:      "S004:1763 (no authorization for outreach under streamlined authorization), S004:1597 (unsuccessful outreach is payable); ecm-policy-rules.md 6.1 G-OUT-1"},
+		Rule{ID: AuthStreamlinedWindow, From: 20250101,
+			Description: "Exception to AUTH-MISSING (never a rejection): a streamlined ECM authorization (feed type streamlined, any status) covers 30 calendar days from its start date (the first ECM service, day 1) for its provider, when the provider's roster type and contracted POF are a Figure 5 pair or eligibility.streamlined_extensions names the provider; a denial ends it at the end of decision_communicated_date. Initial authorizations only.",
+			Source:      "S004:1701, S004:1705, S004:1742-1748, S004:1750; rules/data/figure5_pairs.csv, auth_periods.csv; ecm-policy-rules.md 2.2, 6.1 G-SA-1"},
+		Rule{ID: AuthJIPrerelease, From: 20240101,
+			Description: "Exception to AUTH-MISSING (never a rejection): a JI pre-release ECM authorization (feed type ji_prerelease, not denied) covers from its start date, the day of release, retroactively (the enrollment rule moves it to the MCP enrollment date when that is later).",
+			Source:      "S004:1717 (fn 74), S004:477; ecm-policy-rules.md 2.2 Figure 5 row 4"},
+		Rule{ID: AuthOtherProvider, From: 20250101,
+			Description: "An ECM line under a streamlined authorization for a member who has an open (approved) ECM authorization with another ECM provider on the date of service: no payment for the streamlined window.",
+			Source:      "S004:1753-1755 (exception 2), S004:1761; ecm-policy-rules.md 6.1 G-DUP-1"},
+		Rule{ID: AuthUnitsExceeded, From: 20220101,
+			Description: "The units billed under an authorization, across every line sent in any invoice and run, would exceed its units_authorized.",
+			Source:      "[gateway] the plan's authorization feed (units_authorized); S000:474 (no double billing)"},
+		Rule{ID: CSLimitExceeded, From: 20220101,
+			Description: "A Community Supports limit would be exceeded, counted over every line sent (rules/data/cs_limits.csv): Short-Term Post-Hospitalization Housing and Transitional Rent at most 6 months in total; other limits are empty parameters a plan fills in.",
+			Source:      "S000:350-352 (CS04 six months in total), S004:250 (Transitional Rent up to six months); community-supports-and-billing.md 1.3-1.4"},
+		Rule{ID: TRNeedsECM, From: 20250101,
+			Description: "A Transitional Rent line without an ECM authorization (approved, streamlined window or JI pre-release, any provider) covering its dates of service.",
+			Source:      "S004:250 (authorizing Transitional Rent requires authorizing ECM), S004:159; ecm-policy-rules.md 6.1 G-TR-1"},
+		Rule{ID: EnrollmentMemberInvalid, From: 20220101,
+			Description: "834 ingest: a member loop with bad data (no usable CIN, an invalid date of birth or coverage date, an unknown county, a termination without an end date, an implementation-guide error inside the loop) is reported with its segment position and skipped; the rest of the file loads.",
+			Source:      "005010X220A1; dhcs-public-specs.md 5.2 (DHCS 834 layout)"},
+		Rule{ID: EnrollmentSetRejected, From: 20220101,
+			Description: "834 ingest: a transaction set that is structurally broken (envelope, header or trailer errors: the 999 rejects it for reasons outside a member loop) is not loaded; a 999 is written beside the report.",
+			Source:      "005010X220A1, 005010X231A1"},
+		Rule{ID: AuthFeedInvalid, From: 20220101,
+			Description: "Authorization feed: a row with a missing or malformed value (CIN, service, NPI, POF, status, type, dates, units) is reported and not loaded.",
+			Source:      "docs/enrollment.md authorization feed template"},
+		Rule{ID: AuthPeriodPolicy, From: 20220101,
+			Description: "Authorization feed: a row that contradicts policy is reported and not loaded (an ECM initial authorization longer than 12 months, a reauthorization longer than 6 months, a streamlined, auto or JI type on a Community Support).",
+			Source:      "S004:1681, S004:1715 (streamlined ECM does not change CS authorization); rules/data/auth_periods.csv"},
+		Rule{ID: ProgramFeedInvalid, From: 20220101,
+			Description: "other_programs feed: a row with a missing or malformed value is reported and not loaded.",
+			Source:      "docs/enrollment.md other_programs template"},
+	)
+}
+
+// Groups of the eligibility and authorization rules, each switched on when
+// its data has been loaded (see config eligibility.rules).
+type Groups struct {
+	Enrollment    bool // ELIG-*: needs an 834
+	Exclusions    bool // ECM-EXCLUDED: needs an 834 or an other_programs feed
+	Authorization bool // AUTH-*, POF-NOT-LIVE, TR-NEEDS-ECM, CS-LIMIT: needs an authorization feed
+}
+
+// Any reports whether any group is on.
+func (g Groups) Any() bool { return g.Enrollment || g.Exclusions || g.Authorization }
+
+// Facts are what the state store knows about the member of one invoice
+// line, gathered by the caller with indexed lookups (never a scan).
+type Facts struct {
+	Member   *domain.Enrollee // nil: no enrollment record for the CIN
+	Auths    []domain.Authorization
+	Programs []domain.ProgramSpan
+	// Contracts returns the roster's contracts of a provider (nil when the
+	// roster is not loaded or does not know it).
+	Contracts func(npi string) []domain.ProviderContract
+	// Usage returns a usage counter so far: the amount (days or thousandths
+	// of units) and the first date of service counted.
+	Usage func(key string) (amount int64, first civil.Date)
+}
+
+// Use is a usage counter that moves when a line is sent.
+type Use struct {
+	Key    string
+	Amount int64
+	Date   civil.Date // the line's first date of service
+}
+
+// StreamlinedExtension extends streamlined authorization to a provider by
+// the plan's agreement (configuration).
+type StreamlinedExtension struct {
+	NPI      string
+	POFs     []string // empty = every POF
+	From, To civil.Date
+}
+
+// Eligibility decides the enrollment and authorization rules for a line.
+// It is read-only after construction and safe for concurrent use.
+type Eligibility struct {
+	Tables     *Tables
+	Data       *EligibilityTables
+	PlanCodes  []string // HD04 codes that are this plan; empty = any
+	LTCAidCode map[string]bool
+	Extensions []StreamlinedExtension
+	from       map[string]civil.Date // rule ID → effective from
+}
+
+// NewEligibility builds the rule set.
+func NewEligibility(t *Tables, d *EligibilityTables, planCodes, ltcAidCodes []string, ext []StreamlinedExtension) *Eligibility {
+	e := &Eligibility{Tables: t, Data: d, PlanCodes: planCodes, LTCAidCode: map[string]bool{}, Extensions: ext, from: map[string]civil.Date{}}
+	for _, c := range ltcAidCodes {
+		e.LTCAidCode[strings.ToUpper(c)] = true
+	}
+	for _, r := range Catalog {
+		e.from[r.ID] = r.From
+	}
+	return e
+}
+
+// inForce reports whether rule id applies to a line with this first date of service.
+func (e *Eligibility) inForce(id string, dos civil.Date) bool {
+	f, ok := e.from[id]
+	return ok && dos >= f
+}
+
+// Decide applies the groups of rules that are on to one line and returns
+// the decisions against it and the usage counters it moves if sent. leg is
+// the coding-table leg the line was billed with.
+func (e *Eligibility) Decide(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, on Groups) ([]Decision, []Use) {
+	var ds []Decision
+	add := func(d *Decision) {
+		if d != nil && e.inForce(d.Rule, l.From) {
+			ds = append(ds, *d)
+		}
+	}
+	if on.Enrollment {
+		add(e.notEnrolled(f, l))
+		add(e.shareOfCost(f, l))
+		add(e.memberMismatch(f, l))
+	}
+	if on.Exclusions {
+		add(e.ecmExcluded(f, l, leg))
+	}
+	var uses []Use
+	if on.Authorization {
+		b := e.basis(f, l, leg)
+		add(b.decision)
+		add(e.pofNotLive(f, l, leg, &b))
+		d, u := e.unitsExceeded(f, l, &b)
+		add(d)
+		uses = append(uses, u...)
+		d, u = e.csLimit(f, l, leg, &b)
+		add(d)
+		uses = append(uses, u...)
+		add(e.trNeedsECM(f, l, leg))
+	}
+	if len(ds) > 0 {
+		return ds, nil
+	}
+	return nil, uses
+}
+
+// thisPlan reports whether a span is with this plan.
+func (e *Eligibility) thisPlan(s *domain.EligibilitySpan) bool {
+	return len(e.PlanCodes) == 0 || slices.Contains(e.PlanCodes, s.PlanCode)
+}
+
+// covered reports whether the union of intervals covers every day of
+// [from, to], and the first day that is not covered.
+func unionCovers(iv [][2]civil.Date, from, to civil.Date) (bool, civil.Date) {
+	slices.SortFunc(iv, func(a, b [2]civil.Date) int { return int(a[0]) - int(b[0]) })
+	day := from
+	for _, x := range iv {
+		if x[0] > day {
+			break
+		}
+		if x[1] == 0 {
+			return true, 0
+		}
+		if x[1] >= day {
+			if x[1] >= to {
+				return true, 0
+			}
+			day = x[1].AddDays(1)
+		}
+	}
+	return false, day
+}
+
+// ELIG-NOT-ENROLLED.
+func (e *Eligibility) notEnrolled(f *Facts, l *domain.InvoiceLine) *Decision {
+	if f.Member == nil {
+		return &Decision{Rule: EligNotEnrolled, Field: "member_cin", Message: "the member has no enrollment with the plan in its 834 files"}
+	}
+	var iv [][2]civil.Date
+	for i := range f.Member.Spans {
+		if s := &f.Member.Spans[i]; e.thisPlan(s) {
+			iv = append(iv, [2]civil.Date{s.From, s.To})
+		}
+	}
+	if ok, day := unionCovers(iv, l.From, l.To); !ok {
+		return &Decision{Rule: EligNotEnrolled, Field: "service_from", Message: fmt.Sprintf(
+			"the member is not enrolled with the plan on %s (834 eligibility spans)", day)}
+	}
+	return nil
+}
+
+// ELIG-SHARE-OF-COST.
+func (e *Eligibility) shareOfCost(f *Facts, l *domain.InvoiceLine) *Decision {
+	if f.Member == nil {
+		return nil
+	}
+	for i := range f.Member.Spans {
+		s := &f.Member.Spans[i]
+		if s.ShareOfCost <= 0 || !s.Overlaps(l.From, l.To) || !e.thisPlan(s) {
+			continue
+		}
+		if e.LTCAidCode[strings.ToUpper(f.Member.AidCode)] || slices.ContainsFunc(s.AidCodes, func(a string) bool { return e.LTCAidCode[strings.ToUpper(a)] }) {
+			continue
+		}
+		day := max(s.From, l.From)
+		return &Decision{Rule: EligShareOfCost, Field: "service_from", Message: fmt.Sprintf(
+			"the member has a share of cost on %s that is not a long-term-care share of cost: members with a share of cost are excluded from managed care and ECM (S004:123)", day)}
+	}
+	return nil
+}
+
+// ELIG-MEMBER-MISMATCH.
+func (e *Eligibility) memberMismatch(f *Facts, l *domain.InvoiceLine) *Decision {
+	if f.Member == nil || f.Member.DOB == 0 || l.Member.DOB == 0 || f.Member.DOB == l.Member.DOB {
+		return nil
+	}
+	return &Decision{Rule: EligMemberMismatch, Field: "member_dob", Message: "member_dob differs from the date of birth the plan's 834 has for this CIN: check the member on the line"}
+}
+
+// ECM-EXCLUDED.
+func (e *Eligibility) ecmExcluded(f *Facts, l *domain.InvoiceLine, leg *CodeLeg) *Decision {
+	if leg == nil || leg.Program != ProgramECM || leg.Outreach {
+		return nil
+	}
+	check := func(program string, from, to civil.Date) *Decision {
+		x, ok := e.Data.Exclusions[program]
+		if !ok {
+			return nil
+		}
+		// The first day of service that is in the program while it excludes ECM.
+		day := max(l.From, from, x.From)
+		end := l.To
+		if to != 0 {
+			end = min(end, to)
+		}
+		if x.To != 0 {
+			end = min(end, x.To)
+		}
+		if day > end {
+			return nil
+		}
+		if x.ContinuityTo != 0 && end <= x.ContinuityTo && e.hasApprovedECM(f, x.ContinuityOn) {
+			return nil // continuity of care
+		}
+		return &Decision{Rule: ECMExcluded, Field: "service_from", Message: fmt.Sprintf(
+			"on %s the member is enrolled in %s, which excludes ECM (%s)", day, x.Name, x.Source)}
+	}
+	for i := range f.Programs {
+		p := &f.Programs[i]
+		if d := check(p.Program, p.From, p.To); d != nil {
+			return d
+		}
+	}
+	if m := f.Member; m != nil && !m.DSNP.IsZero() {
+		if kind := e.Data.DSNPKind(m.DSNP.Contract, m.DSNP.PBP, l.From); kind != "" {
+			if d := check(kind, m.DSNP.From, 0); d != nil {
+				return d
+			}
+		}
+	}
+	return nil
+}
+
+// hasApprovedECM reports whether an approved ECM authorization of the
+// member covers day.
+func (e *Eligibility) hasApprovedECM(f *Facts, day civil.Date) bool {
+	for i := range f.Auths {
+		a := &f.Auths[i]
+		if a.Service == "ECM" && a.Status == domain.AuthApproved && a.Type != domain.AuthStreamlined {
+			if from, to, ok := e.coverage(a); ok && day >= from && (to == 0 || day <= to) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,308 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
+
+// AuthPeriod is a row of auth_periods.csv: the policy length of an
+// authorization type (or the streamlined window).
+type AuthPeriod struct {
+	Service  string // coding-table service id
+	Type     domain.AuthType
+	N        int
+	Months   bool // N calendar months; false = N calendar days
+	From, To civil.Date
+	Source   string
+}
+
+// Last returns the last day of the period for an authorization starting on
+// start: start + N months - 1 day, or start + N - 1 days.
+func (p *AuthPeriod) Last(start civil.Date) civil.Date {
+	if p.Months {
+		return start.AddMonths(p.N).AddDays(-1)
+	}
+	return start.AddDays(p.N - 1)
+}
+
+// Describe says "12 months" or "30 days".
+func (p *AuthPeriod) Describe() string {
+	unit := "day"
+	if p.Months {
+		unit = "month"
+	}
+	if p.N != 1 {
+		unit += "s"
+	}
+	return strconv.Itoa(p.N) + " " + unit
+}
+
+// CSLimit is a row of cs_limits.csv. A zero Max means no limit.
+type CSLimit struct {
+	Service  string
+	Measure  string // "days" or "units"
+	Max      int64  // days, months or units; thousandths for units
+	Unit     string // "day", "month" or "unit"
+	Per      string // "member", "calendar_year" or "authorization"
+	From, To civil.Date
+	Source   string
+}
+
+// Exclusion is a row of ecm_exclusions.csv: a program that excludes ECM.
+type Exclusion struct {
+	Program      string
+	Name         string
+	From, To     civil.Date // when the program excludes ECM
+	ContinuityOn civil.Date // an ECM authorization in force on this day...
+	ContinuityTo civil.Date // ...keeps ECM through this day
+	Source       string
+}
+
+// DSNPContract is a row of dsnp_contracts.csv.
+type DSNPContract struct {
+	Contract, PBP string
+	Kind          string // fide_snp, eae_dsnp or non_eae_dsnp
+	From, To      civil.Date
+	Source        string
+}
+
+// EligibilityTables are the rule data of the enrollment and authorization
+// rules, read from the rule data directory (see DataFS).
+type EligibilityTables struct {
+	Periods    []AuthPeriod
+	Limits     []CSLimit
+	Exclusions map[string]Exclusion
+	DSNP       []DSNPContract
+}
+
+// LoadEligibilityTables reads auth_periods.csv, cs_limits.csv,
+// ecm_exclusions.csv and dsnp_contracts.csv, reporting every bad row.
+func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
+	t := &EligibilityTables{Exclusions: map[string]Exclusion{}}
+	var errs []error
+	if tab, err := readTable(fsys, "auth_periods.csv", "service", "type", "period", "period_unit", "effective_from", "effective_to", "source"); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, r := range tab.rows {
+			p := AuthPeriod{Service: strings.ToUpper(r.get("service")), Type: domain.AuthType(strings.ToLower(r.get("type"))), Source: r.get("source")}
+			var err error
+			if p.From, p.To, err = tab.dateRange(r, "effective_from", "effective_to"); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if !validAuthType(p.Type) {
+				errs = append(errs, tab.errf(r, "type %q is not initial, reauthorization, streamlined, auto_plan_change or ji_prerelease", p.Type))
+			}
+			n, err := strconv.Atoi(r.get("period"))
+			if err != nil || n < 1 {
+				errs = append(errs, tab.errf(r, "period %q is not a positive whole number", r.get("period")))
+			}
+			p.N = n
+			switch r.get("period_unit") {
+			case "month":
+				p.Months = true
+			case "day":
+			default:
+				errs = append(errs, tab.errf(r, "period_unit %q is not month or day", r.get("period_unit")))
+			}
+			t.Periods = append(t.Periods, p)
+		}
+	}
+	if tab, err := readTable(fsys, "cs_limits.csv", "service_id", "measure", "max", "unit", "per", "effective_from", "effective_to", "source"); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, r := range tab.rows {
+			l := CSLimit{Service: strings.ToUpper(r.get("service_id")), Measure: r.get("measure"), Unit: r.get("unit"), Per: r.get("per"), Source: r.get("source")}
+			var err error
+			if l.From, l.To, err = tab.dateRange(r, "effective_from", "effective_to"); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if l.Service == "" {
+				errs = append(errs, tab.errf(r, "service_id is required"))
+			}
+			if r.get("max") == "" {
+				t.Limits = append(t.Limits, l) // a parameter the plan has not filled in
+				continue
+			}
+			switch {
+			case l.Measure == "days" && (l.Unit == "day" || l.Unit == "month"):
+			case l.Measure == "units" && l.Unit == "unit":
+			default:
+				errs = append(errs, tab.errf(r, "measure %q with unit %q: want days with day or month, or units with unit", l.Measure, l.Unit))
+				continue
+			}
+			switch l.Per {
+			case "member", "calendar_year", "authorization":
+			default:
+				errs = append(errs, tab.errf(r, "per %q is not member, calendar_year or authorization", l.Per))
+				continue
+			}
+			if l.Measure == "units" {
+				q, ok := parseThousandths(r.get("max"))
+				if !ok || q <= 0 {
+					errs = append(errs, tab.errf(r, "max %q is not a positive number of units", r.get("max")))
+					continue
+				}
+				l.Max = q
+			} else {
+				n, err := strconv.Atoi(r.get("max"))
+				if err != nil || n <= 0 {
+					errs = append(errs, tab.errf(r, "max %q is not a positive whole number", r.get("max")))
+					continue
+				}
+				l.Max = int64(n)
+			}
+			t.Limits = append(t.Limits, l)
+		}
+	}
+	if tab, err := readTable(fsys, "ecm_exclusions.csv", "program", "name", "excluded_from", "excluded_to", "continuity_active_on", "continuity_to", "source"); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, r := range tab.rows {
+			x := Exclusion{Program: strings.ToLower(r.get("program")), Name: r.get("name"), Source: r.get("source")}
+			var err error
+			if x.From, x.To, err = tab.dateRange(r, "excluded_from", "excluded_to"); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if on, to := r.get("continuity_active_on"), r.get("continuity_to"); on != "" || to != "" {
+				if x.ContinuityOn, x.ContinuityTo, err = tab.dateRange(r, "continuity_active_on", "continuity_to"); err != nil || x.ContinuityTo == 0 {
+					errs = append(errs, tab.errf(r, "continuity_active_on and continuity_to go together as dates"))
+					continue
+				}
+			}
+			if x.Program == "" || x.Name == "" {
+				errs = append(errs, tab.errf(r, "program and name are required"))
+				continue
+			}
+			if _, dup := t.Exclusions[x.Program]; dup {
+				errs = append(errs, tab.errf(r, "program %q is listed twice", x.Program))
+			}
+			t.Exclusions[x.Program] = x
+		}
+	}
+	if tab, err := readTable(fsys, "dsnp_contracts.csv", "contract", "pbp", "kind", "effective_from", "effective_to", "source"); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, r := range tab.rows {
+			c := DSNPContract{Contract: strings.ToUpper(r.get("contract")), PBP: r.get("pbp"), Kind: strings.ToLower(r.get("kind")), Source: r.get("source")}
+			var err error
+			if c.From, c.To, err = tab.dateRange(r, "effective_from", "effective_to"); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			switch c.Kind {
+			case "fide_snp", "eae_dsnp", "non_eae_dsnp":
+			default:
+				errs = append(errs, tab.errf(r, "kind %q is not fide_snp, eae_dsnp or non_eae_dsnp", c.Kind))
+				continue
+			}
+			if c.Contract == "" {
+				errs = append(errs, tab.errf(r, "contract is required"))
+				continue
+			}
+			t.DSNP = append(t.DSNP, c)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return t, nil
+}
+
+// DefaultEligibilityTables returns the embedded tables.
+func DefaultEligibilityTables() *EligibilityTables {
+	t, err := LoadEligibilityTables(DataFS(""))
+	if err != nil {
+		panic("rules: embedded eligibility tables: " + err.Error())
+	}
+	return t
+}
+
+// Period returns the auth_periods.csv row for an authorization of this
+// service and type starting on start, if any.
+func (t *EligibilityTables) Period(service string, typ domain.AuthType, start civil.Date) (*AuthPeriod, bool) {
+	for i := range t.Periods {
+		p := &t.Periods[i]
+		if p.Service == service && p.Type == typ && start >= p.From && (p.To == 0 || start <= p.To) {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// Limit returns the limit in force for service on dos (Max zero = none).
+func (t *EligibilityTables) Limit(service string, dos civil.Date) (*CSLimit, bool) {
+	for i := range t.Limits {
+		l := &t.Limits[i]
+		if l.Service == service && dos >= l.From && (l.To == 0 || dos <= l.To) && l.Max > 0 {
+			return l, true
+		}
+	}
+	return nil, false
+}
+
+// DSNPKind classifies a D-SNP contract and PBP on d ("" when unknown).
+func (t *EligibilityTables) DSNPKind(contract, pbp string, d civil.Date) string {
+	contract = strings.ToUpper(contract)
+	for _, c := range t.DSNP {
+		if c.Contract == contract && (c.PBP == "" || c.PBP == pbp) && d >= c.From && (c.To == 0 || d <= c.To) {
+			return c.Kind
+		}
+	}
+	return ""
+}
+
+func validAuthType(t domain.AuthType) bool {
+	switch t {
+	case domain.AuthInitial, domain.AuthReauthorization, domain.AuthStreamlined, domain.AuthAutoPlanChange, domain.AuthJIPrerelease:
+		return true
+	}
+	return false
+}
+
+// ValidAuthType reports whether t is one of the feed's authorization types.
+func ValidAuthType(t domain.AuthType) bool { return validAuthType(t) }
+
+// parseThousandths reads a non-negative decimal with up to 3 decimals.
+func parseThousandths(s string) (int64, bool) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" && frac == "" || len(frac) > 3 {
+		return 0, false
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || n < 0 || n > 1e12 {
+		return 0, false
+	}
+	f := int64(0)
+	for i := 0; i < 3; i++ {
+		f *= 10
+		if i < len(frac) {
+			c := frac[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			f += int64(c - '0')
+		}
+	}
+	return n*1000 + f, true
+}
+
+// ParseUnits reads a quantity of units ("10", "2.5") in thousandths.
+func ParseUnits(s string) (domain.Quantity, error) {
+	q, ok := parseThousandths(strings.TrimSpace(s))
+	if !ok {
+		return 0, fmt.Errorf("%q is not a number of units (up to 3 decimals)", s)
+	}
+	return domain.Quantity(q), nil
+}

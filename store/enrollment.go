@@ -1,0 +1,812 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
+
+// The enrollment component keeps what the plan's feeds say about members:
+// 834 enrollment (one row per member, its spans encoded in one column, see
+// enrollment_codec.go), the authorization feed, the other-programs feed,
+// the usage counters of the authorization and Community Supports limits,
+// and a record of every file loaded (a file is loaded once).
+func init() {
+	registerSQLite("enrollment", []string{
+		`CREATE TABLE enrollment_loads (
+			id          INTEGER PRIMARY KEY AUTOINCREMENT,
+			kind        TEXT NOT NULL,  -- 834, auth, other_programs
+			file        TEXT NOT NULL,  -- base name
+			sha256      TEXT NOT NULL,
+			interchange TEXT NOT NULL,  -- 834: ISA06/ISA13 of the first interchange
+			started     TEXT NOT NULL,
+			finished    TEXT NOT NULL,
+			summary     TEXT NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX enrollment_loads_content ON enrollment_loads(kind, sha256)`,
+		// Members are appended in file order (rowid) with a unique index on
+		// the CIN key: a new member costs an append and a small index
+		// insert, whatever order the file lists members in.
+		`CREATE TABLE enrollment_members (
+			id      INTEGER PRIMARY KEY,
+			cin_key INTEGER NOT NULL UNIQUE,
+			load_id INTEGER NOT NULL,
+			data    BLOB NOT NULL
+		)`,
+		`CREATE TABLE enrollment_auths (
+			number       TEXT PRIMARY KEY,
+			cin_key      INTEGER NOT NULL,
+			cin          TEXT NOT NULL,
+			service      TEXT NOT NULL,
+			provider_npi TEXT NOT NULL,
+			pof          TEXT NOT NULL,
+			status       TEXT NOT NULL,
+			type         TEXT NOT NULL,
+			start        INTEGER NOT NULL,
+			end          INTEGER NOT NULL,
+			units        INTEGER,          -- thousandths; NULL = no limit
+			decided      INTEGER NOT NULL,
+			communicated INTEGER NOT NULL,
+			load_id      INTEGER NOT NULL,
+			source       TEXT NOT NULL     -- file and row
+		)`,
+		`CREATE INDEX enrollment_auths_member ON enrollment_auths(cin_key)`,
+		`CREATE TABLE enrollment_programs (
+			cin_key INTEGER NOT NULL,
+			cin     TEXT NOT NULL,
+			program TEXT NOT NULL,
+			start   INTEGER NOT NULL,
+			end     INTEGER NOT NULL,
+			source  TEXT NOT NULL,
+			load_id INTEGER NOT NULL,
+			PRIMARY KEY (cin_key, program, start)
+		) WITHOUT ROWID`,
+		// Usage counters move inside a conversion run's transaction: an
+		// abandoned run leaves them as they were.
+		`CREATE TABLE enrollment_usage (
+			key      TEXT PRIMARY KEY,
+			amount   INTEGER NOT NULL,
+			first    INTEGER NOT NULL,
+			last_run INTEGER NOT NULL
+		) WITHOUT ROWID`,
+	})
+	// calgw_enroll_apply(stored, change) merges a member change into the
+	// stored member (NULL for a new one); calgw_enroll_cut(stored, from, to)
+	// removes [from, to] from the member's spans; calgw_enroll_overlaps
+	// tells whether it has a span there. They run inside SQLite so that an
+	// upsert is one statement.
+	sqlite.MustRegisterFunction("calgw_enroll_apply", &sqlite.FunctionImpl{NArgs: 2, Deterministic: true, VolatileArgs: true, Scalar: enrollApply})
+	sqlite.MustRegisterFunction("calgw_enroll_cut", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollCut})
+	sqlite.MustRegisterFunction("calgw_enroll_overlaps", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollOverlaps})
+}
+
+// Scratch space for the SQL functions (they may run on both connections).
+// Decoded strings are views of the arguments (VolatileArgs): nothing
+// decoded outlives the call, the result is encoded before it returns.
+type applyScratch struct {
+	old, chg domain.EnrollmentChange
+	dOld     decoder
+	dChg     decoder
+	member   domain.Enrollee
+	ops      []domain.SpanOp
+	out      []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return &applyScratch{} }}
+
+// reset points d at b, decoding strings as views of it.
+func (d *decoder) reset(b []byte) {
+	*d = decoder{b: b, alias: true, arena: d.arena[:0]}
+}
+
+func blobArg(v driver.Value) ([]byte, bool) {
+	switch b := v.(type) {
+	case []byte:
+		return b, true
+	case nil:
+		return nil, true
+	}
+	return nil, false
+}
+
+func enrollApply(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	old, ok1 := blobArg(args[0])
+	chg, ok2 := blobArg(args[1])
+	if !ok1 || !ok2 || chg == nil {
+		return nil, errors.New("calgw_enroll_apply: want (blob, blob)")
+	}
+	s := scratchPool.Get().(*applyScratch)
+	defer scratchPool.Put(s)
+	s.member = domain.Enrollee{Spans: s.member.Spans[:0]}
+	if old != nil {
+		s.dOld.reset(old)
+		if err := s.dOld.change(&s.old); err != nil {
+			return nil, err
+		}
+		s.member.Apply(&s.old)
+	}
+	s.dChg.reset(chg)
+	if err := s.dChg.change(&s.chg); err != nil {
+		return nil, err
+	}
+	if old != nil && s.member.CIN != s.chg.Enrollee.CIN {
+		return nil, fmt.Errorf("calgw_enroll_apply: two CINs share a member key; refusing to merge them")
+	}
+	s.member.Apply(&s.chg)
+	s.out, s.ops = encodeState(s.out[:0], &s.member, s.ops)
+	return append([]byte(nil), s.out...), nil
+}
+
+func dateArgs(args []driver.Value) (from, to civil.Date, err error) {
+	f, ok1 := args[0].(int64)
+	t, ok2 := args[1].(int64)
+	if !ok1 || !ok2 {
+		return 0, 0, errors.New("want integer dates")
+	}
+	return civil.Date(f), civil.Date(t), nil
+}
+
+func enrollCut(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	old, ok := blobArg(args[0])
+	from, to, err := dateArgs(args[1:])
+	if !ok || old == nil || err != nil {
+		return nil, errors.New("calgw_enroll_cut: want (blob, from, to)")
+	}
+	s := scratchPool.Get().(*applyScratch)
+	defer scratchPool.Put(s)
+	s.dOld.reset(old)
+	if err := s.dOld.change(&s.old); err != nil {
+		return nil, err
+	}
+	s.member = domain.Enrollee{Spans: s.member.Spans[:0]}
+	s.member.Apply(&s.old)
+	s.member.Spans = domain.CutSpans(s.member.Spans, from, to)
+	s.out, s.ops = encodeState(s.out[:0], &s.member, s.ops)
+	return append([]byte(nil), s.out...), nil
+}
+
+func enrollOverlaps(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	old, ok := blobArg(args[0])
+	from, to, err := dateArgs(args[1:])
+	if !ok || old == nil || err != nil {
+		return nil, errors.New("calgw_enroll_overlaps: want (blob, from, to)")
+	}
+	s := scratchPool.Get().(*applyScratch)
+	defer scratchPool.Put(s)
+	s.dOld.reset(old)
+	if err := s.dOld.change(&s.old); err != nil {
+		return nil, err
+	}
+	for i := range s.old.Ops {
+		if s.old.Ops[i].Kind == domain.SpanUpsert && s.old.Ops[i].Span.Overlaps(from, to) {
+			return int64(1), nil
+		}
+	}
+	return int64(0), nil
+}
+
+// Enrollment load kinds.
+const (
+	LoadKind834           = "834"
+	LoadKindAuth          = "auth"
+	LoadKindOtherPrograms = "other_programs"
+)
+
+// AlreadyLoadedError says a file with the same content was loaded before.
+type AlreadyLoadedError struct {
+	Load int64
+	File string // the name it was loaded under
+	At   time.Time
+}
+
+func (e *AlreadyLoadedError) Error() string {
+	return fmt.Sprintf("the same content was already loaded as %s (load %d, %s)", e.File, e.Load, e.At.Format(time.DateTime))
+}
+
+// EnrollmentLoad is one feed file being loaded: a transaction on a
+// connection of its own. Nothing it writes is visible until Commit.
+type EnrollmentLoad struct {
+	s       *SQLite
+	conn    *sql.Conn
+	id      int64
+	kind    string
+	done    bool
+	upsert  driver.Stmt
+	upExec  driver.StmtExecContext
+	args    [3]driver.NamedValue
+	buf     []byte
+	members int64
+}
+
+const upsertMember = `INSERT INTO enrollment_members(cin_key, load_id, data) VALUES (?1, ?2, ?3)
+	ON CONFLICT(cin_key) DO UPDATE SET data = calgw_enroll_apply(data, excluded.data), load_id = excluded.load_id`
+
+// BeginEnrollmentLoad starts loading a feed file of kind (LoadKind834,
+// LoadKindAuth, LoadKindOtherPrograms) whose content has the SHA-256 sum.
+// A file whose content was loaded before gets an *AlreadyLoadedError.
+func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (*EnrollmentLoad, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
+	}
+	l := &EnrollmentLoad{s: s, conn: conn, kind: kind}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
+	}
+	hexSum := fmt.Sprintf("%x", sum)
+	var prior AlreadyLoadedError
+	var at string
+	err = conn.QueryRowContext(ctx, `SELECT id, file, finished FROM enrollment_loads WHERE kind = ? AND sha256 = ?`, kind, hexSum).Scan(&prior.Load, &prior.File, &at)
+	if err == nil {
+		l.Rollback()
+		prior.At, _ = time.Parse(time.RFC3339Nano, at)
+		return nil, &prior
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		l.Rollback()
+		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
+	}
+	res, err := conn.ExecContext(ctx, `INSERT INTO enrollment_loads(kind, file, sha256, interchange, started, finished, summary) VALUES (?, ?, ?, '', ?, '', '')`,
+		kind, file, hexSum, now())
+	if err == nil {
+		l.id, err = res.LastInsertId()
+	}
+	if err != nil {
+		l.Rollback()
+		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
+	}
+	return l, nil
+}
+
+// ID is the load's number.
+func (l *EnrollmentLoad) ID() int64 { return l.id }
+
+// PutMember applies one member's change from an 834: one statement.
+func (l *EnrollmentLoad) PutMember(ctx context.Context, c *domain.EnrollmentChange) error {
+	if l.upsert == nil {
+		if err := l.conn.Raw(func(dc any) error {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return fmt.Errorf("driver %T cannot prepare statements", dc)
+			}
+			st, err := p.PrepareContext(ctx, upsertMember)
+			if err != nil {
+				return err
+			}
+			ex, ok := st.(driver.StmtExecContext)
+			if !ok {
+				st.Close()
+				return fmt.Errorf("driver statement %T cannot execute with a context", st)
+			}
+			l.upsert, l.upExec = st, ex
+			return nil
+		}); err != nil {
+			return fmt.Errorf("store: prepare member upsert: %w", err)
+		}
+	}
+	l.buf = encodeChange(l.buf[:0], c)
+	return l.conn.Raw(func(any) error {
+		a := &l.args
+		a[0] = driver.NamedValue{Ordinal: 1, Value: CINKey(c.Enrollee.CIN)}
+		a[1] = driver.NamedValue{Ordinal: 2, Value: l.id}
+		a[2] = driver.NamedValue{Ordinal: 3, Value: l.buf}
+		if _, err := l.upExec.ExecContext(ctx, a[:]); err != nil {
+			return fmt.Errorf("store: member at load %d: %w", l.id, err)
+		}
+		l.members++
+		return nil
+	})
+}
+
+// TouchMember marks a member as listed by this load without changing it: a
+// full file that lists a member whose loop was rejected must not cut the
+// member's coverage as if it were absent.
+func (l *EnrollmentLoad) TouchMember(ctx context.Context, cin string) error {
+	_, err := l.conn.ExecContext(ctx, `UPDATE enrollment_members SET load_id = ? WHERE cin_key = ?`, l.id, CINKey(cin))
+	return err
+}
+
+// Savepoint, Release and RollbackTo bracket one transaction set of an 834,
+// so that a set found broken at its end is undone.
+func (l *EnrollmentLoad) Savepoint(ctx context.Context) error {
+	_, err := l.conn.ExecContext(ctx, `SAVEPOINT enrollment_set`)
+	return err
+}
+
+// Release keeps what the set loaded.
+func (l *EnrollmentLoad) Release(ctx context.Context) error {
+	_, err := l.conn.ExecContext(ctx, `RELEASE enrollment_set`)
+	return err
+}
+
+// RollbackTo undoes what the set loaded.
+func (l *EnrollmentLoad) RollbackTo(ctx context.Context) error {
+	if _, err := l.conn.ExecContext(ctx, `ROLLBACK TO enrollment_set`); err != nil {
+		return err
+	}
+	_, err := l.conn.ExecContext(ctx, `RELEASE enrollment_set`)
+	return err
+}
+
+// CutAbsent applies a full file's period to the members it did not list:
+// [from, to] (to zero = open) is cut out of their spans. It returns how
+// many members lost coverage.
+func (l *EnrollmentLoad) CutAbsent(ctx context.Context, from, to civil.Date) (int64, error) {
+	res, err := l.conn.ExecContext(ctx, `UPDATE enrollment_members SET data = calgw_enroll_cut(data, ?1, ?2)
+		WHERE load_id != ?3 AND calgw_enroll_overlaps(data, ?1, ?2)`, int64(from), int64(to), l.id)
+	if err != nil {
+		return 0, fmt.Errorf("store: full-file cut: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// ErrAuthOtherMember means an authorization number is on file for another
+// member: the feed row is not loaded.
+var ErrAuthOtherMember = errors.New("the authorization number is on file for another member")
+
+// PutAuthorization adds or replaces an authorization (by number): the
+// latest feed row of a number is its current state.
+func (l *EnrollmentLoad) PutAuthorization(ctx context.Context, a *domain.Authorization) error {
+	var units any
+	if a.HasUnits {
+		units = int64(a.Units)
+	}
+	res, err := l.conn.ExecContext(ctx, `INSERT INTO enrollment_auths(number, cin_key, cin, service, provider_npi, pof, status, type,
+			start, end, units, decided, communicated, load_id, source)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(number) DO UPDATE SET service = excluded.service, provider_npi = excluded.provider_npi, pof = excluded.pof,
+			status = excluded.status, type = excluded.type, start = excluded.start, end = excluded.end, units = excluded.units,
+			decided = excluded.decided, communicated = excluded.communicated, load_id = excluded.load_id, source = excluded.source
+		WHERE cin = excluded.cin`,
+		a.Number, CINKey(a.CIN), a.CIN, a.Service, a.ProviderNPI, a.POF, string(a.Status), string(a.Type),
+		int64(a.From), int64(a.To), units, int64(a.Decided), int64(a.Communicated), l.id,
+		fmt.Sprintf("%s row %d", a.Source.File, a.Source.Row))
+	if err != nil {
+		return fmt.Errorf("store: authorization %s: %w", a.Number, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrAuthOtherMember
+	}
+	return nil
+}
+
+// PutProgram adds or replaces a program span (by member, program and start).
+func (l *EnrollmentLoad) PutProgram(ctx context.Context, p *domain.ProgramSpan) error {
+	_, err := l.conn.ExecContext(ctx, `INSERT INTO enrollment_programs(cin_key, cin, program, start, end, source, load_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(cin_key, program, start) DO UPDATE SET end = excluded.end, source = excluded.source, load_id = excluded.load_id`,
+		CINKey(p.CIN), p.CIN, p.Program, int64(p.From), int64(p.To), p.Source, l.id)
+	if err != nil {
+		return fmt.Errorf("store: program span: %w", err)
+	}
+	return nil
+}
+
+// Commit records the load as done with its summary (counts only: no
+// member data) and the interchange it carried, and makes it visible.
+func (l *EnrollmentLoad) Commit(ctx context.Context, interchange, summary string) error {
+	if l.done {
+		return errors.New("store: load already finished")
+	}
+	l.closeStmt()
+	if _, err := l.conn.ExecContext(ctx, `UPDATE enrollment_loads SET finished = ?, summary = ?, interchange = ? WHERE id = ?`,
+		now(), summary, interchange, l.id); err != nil {
+		l.Rollback()
+		return fmt.Errorf("store: finish load %d: %w", l.id, err)
+	}
+	if _, err := l.conn.ExecContext(ctx, `COMMIT`); err != nil {
+		l.Rollback()
+		return fmt.Errorf("store: commit load %d: %w", l.id, err)
+	}
+	l.done = true
+	return l.conn.Close()
+}
+
+// Rollback abandons the load: nothing it wrote stays.
+func (l *EnrollmentLoad) Rollback() {
+	if l.done {
+		return
+	}
+	l.done = true
+	l.closeStmt()
+	l.conn.ExecContext(context.Background(), `ROLLBACK`)
+	l.conn.Close()
+}
+
+func (l *EnrollmentLoad) closeStmt() {
+	if l.upsert != nil {
+		l.conn.Raw(func(any) error { return l.upsert.Close() })
+		l.upsert = nil
+	}
+}
+
+// EnrollmentStatus says what the feeds have loaded.
+type EnrollmentStatus struct {
+	Loads834, AuthLoads, ProgramLoads int
+	Members                           int64
+}
+
+// EnrollmentStatus counts the loads of each kind and the members.
+func (s *SQLite) EnrollmentStatus(ctx context.Context) (EnrollmentStatus, error) {
+	var st EnrollmentStatus
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, count(*) FROM enrollment_loads GROUP BY kind`)
+	if err != nil {
+		return st, fmt.Errorf("store: enrollment status: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return st, fmt.Errorf("store: enrollment status: %w", err)
+		}
+		switch kind {
+		case LoadKind834:
+			st.Loads834 = n
+		case LoadKindAuth:
+			st.AuthLoads = n
+		case LoadKindOtherPrograms:
+			st.ProgramLoads = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	// Members are never deleted, so the largest rowid counts them without a scan.
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM enrollment_members`).Scan(&st.Members)
+	if err != nil {
+		return st, fmt.Errorf("store: enrollment status: %w", err)
+	}
+	return st, nil
+}
+
+// Member returns the stored member with this CIN (false when none).
+func (s *SQLite) Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error) {
+	return readMember(ctx, s.db, cin, nil)
+}
+
+type rowQueryer interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+func readMember(ctx context.Context, q rowQueryer, cin string, strs map[string]string) (*domain.Enrollee, bool, error) {
+	var data []byte
+	err := q.QueryRowContext(ctx, `SELECT data FROM enrollment_members WHERE cin_key = ?`, CINKey(cin)).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: member: %w", err)
+	}
+	m, err := decodeMember(data, strs)
+	if err != nil {
+		return nil, false, err
+	}
+	if m.CIN != cin { // a hashed key shared by two CINs
+		return nil, false, nil
+	}
+	return m, true, nil
+}
+
+// Authorizations returns the stored authorizations of a member.
+func (s *SQLite) Authorizations(ctx context.Context, cin string) ([]domain.Authorization, error) {
+	return readAuths(ctx, s.db, cin, nil)
+}
+
+func readAuths(ctx context.Context, q rowQueryer, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
+	rows, err := q.QueryContext(ctx, `SELECT number, cin, service, provider_npi, pof, status, type, start, end, units, decided, communicated, source
+		FROM enrollment_auths WHERE cin_key = ? ORDER BY start, number`, CINKey(cin))
+	if err != nil {
+		return nil, fmt.Errorf("store: authorizations: %w", err)
+	}
+	defer rows.Close()
+	out = out[:0]
+	for rows.Next() {
+		var a domain.Authorization
+		var status, typ, source string
+		var from, to, decided, comm int64
+		var units sql.NullInt64
+		if err := rows.Scan(&a.Number, &a.CIN, &a.Service, &a.ProviderNPI, &a.POF, &status, &typ, &from, &to, &units, &decided, &comm, &source); err != nil {
+			return nil, fmt.Errorf("store: authorizations: %w", err)
+		}
+		if a.CIN != cin {
+			continue
+		}
+		a.Status, a.Type = domain.AuthStatus(status), domain.AuthType(typ)
+		a.From, a.To, a.Decided, a.Communicated = civil.Date(from), civil.Date(to), civil.Date(decided), civil.Date(comm)
+		a.Units, a.HasUnits = domain.Quantity(units.Int64), units.Valid
+		a.Source.File = source
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Programs returns the stored program spans of a member.
+func (s *SQLite) Programs(ctx context.Context, cin string) ([]domain.ProgramSpan, error) {
+	return readPrograms(ctx, s.db, cin, nil)
+}
+
+func readPrograms(ctx context.Context, q rowQueryer, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
+	rows, err := q.QueryContext(ctx, `SELECT cin, program, start, end, source FROM enrollment_programs WHERE cin_key = ?`, CINKey(cin))
+	if err != nil {
+		return nil, fmt.Errorf("store: programs: %w", err)
+	}
+	defer rows.Close()
+	out = out[:0]
+	for rows.Next() {
+		var p domain.ProgramSpan
+		var from, to int64
+		if err := rows.Scan(&p.CIN, &p.Program, &from, &to, &p.Source); err != nil {
+			return nil, fmt.Errorf("store: programs: %w", err)
+		}
+		if p.CIN != cin {
+			continue
+		}
+		p.From, p.To = civil.Date(from), civil.Date(to)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Usage returns a usage counter as committed (for tests and reports).
+func (s *SQLite) Usage(ctx context.Context, key string) (int64, civil.Date, error) {
+	return readUsage(ctx, s.db, key)
+}
+
+func readUsage(ctx context.Context, q rowQueryer, key string) (int64, civil.Date, error) {
+	var amount, first int64
+	err := q.QueryRowContext(ctx, `SELECT amount, first FROM enrollment_usage WHERE key = ?`, key).Scan(&amount, &first)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: usage: %w", err)
+	}
+	return amount, civil.Date(first), nil
+}
+
+// EnrollmentView reads the enrollment tables and moves usage counters
+// inside a conversion run's transaction, so that the counters of an
+// abandoned run roll back with it. It is used by one goroutine at a time.
+//
+// Its queries run as driver statements prepared once per database
+// connection (a conversion judges every line: parsing the SQL each time
+// would cost more than the lookup).
+type EnrollmentView struct {
+	run  int64
+	conn *sql.Conn
+	strs map[string]string
+	args [4]driver.NamedValue
+	dest [13]driver.Value
+}
+
+// ErrNoEnrollmentView means the run is not a SQLite run: the eligibility
+// rules have no view of it.
+var ErrNoEnrollmentView = errors.New("store: the eligibility rules need the SQLite store's run")
+
+// EnrollmentViewOf returns the view of an open run of the SQLite store.
+func EnrollmentViewOf(run Run) (*EnrollmentView, error) {
+	r, ok := run.(*sqliteRun)
+	if !ok {
+		return nil, fmt.Errorf("%w (got %T)", ErrNoEnrollmentView, run)
+	}
+	return &EnrollmentView{run: r.id, conn: r.conn, strs: map[string]string{}}, nil
+}
+
+// Run is the ID of the run the view belongs to.
+func (v *EnrollmentView) Run() int64 { return v.run }
+
+// The view's statements, prepared per driver connection (at most the
+// pool's two connections per store) and kept for the connection's life.
+const (
+	qMember = iota
+	qAuths
+	qPrograms
+	qUsage
+	qAddUsage
+	nViewQueries
+)
+
+var viewSQL = [nViewQueries]string{
+	qMember: `SELECT data FROM enrollment_members WHERE cin_key = ?`,
+	qAuths: `SELECT number, cin, service, provider_npi, pof, status, type, start, end, units, decided, communicated, source
+		FROM enrollment_auths WHERE cin_key = ? ORDER BY start, number`,
+	qPrograms: `SELECT cin, program, start, end, source FROM enrollment_programs WHERE cin_key = ?`,
+	qUsage:    `SELECT amount, first FROM enrollment_usage WHERE key = ?`,
+	qAddUsage: `INSERT INTO enrollment_usage(key, amount, first, last_run) VALUES (?, ?, ?, ?)
+		ON CONFLICT(key) DO UPDATE SET amount = amount + excluded.amount, first = min(first, excluded.first), last_run = excluded.last_run`,
+}
+
+var viewStmts sync.Map // driver connection → *[nViewQueries]driver.Stmt
+
+func prepared(ctx context.Context, dc any, q int) (driver.Stmt, error) {
+	v, _ := viewStmts.LoadOrStore(dc, new([nViewQueries]driver.Stmt))
+	stmts := v.(*[nViewQueries]driver.Stmt)
+	if stmts[q] == nil {
+		p, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return nil, fmt.Errorf("driver %T cannot prepare statements", dc)
+		}
+		st, err := p.PrepareContext(ctx, viewSQL[q])
+		if err != nil {
+			return nil, err
+		}
+		stmts[q] = st
+	}
+	return stmts[q], nil
+}
+
+// query runs a prepared query and calls row for each row (v.dest holds it).
+func (v *EnrollmentView) query(ctx context.Context, q int, row func() error, args ...any) error {
+	return v.conn.Raw(func(dc any) error {
+		st, err := prepared(ctx, dc, q)
+		if err != nil {
+			return err
+		}
+		qc, ok := st.(driver.StmtQueryContext)
+		if !ok {
+			return fmt.Errorf("driver statement %T cannot query with a context", st)
+		}
+		for i, a := range args {
+			v.args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		rows, err := qc.QueryContext(ctx, v.args[:len(args)])
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := v.dest[:len(rows.Columns())]
+		for {
+			err := rows.Next(dest)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := row(); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+func asInt(v driver.Value) int64 {
+	n, _ := v.(int64)
+	return n
+}
+
+func asString(v driver.Value) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case []byte:
+		return string(s)
+	}
+	return ""
+}
+
+// Member returns the member with this CIN (false when none).
+func (v *EnrollmentView) Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error) {
+	if len(v.strs) > 4096 {
+		clear(v.strs)
+	}
+	var m *domain.Enrollee
+	err := v.query(ctx, qMember, func() error {
+		b, _ := v.dest[0].([]byte)
+		var err error
+		m, err = decodeMember(b, v.strs)
+		return err
+	}, CINKey(cin))
+	if err != nil {
+		return nil, false, fmt.Errorf("store: member: %w", err)
+	}
+	if m == nil || m.CIN != cin { // none, or a hashed key shared by two CINs
+		return nil, false, nil
+	}
+	return m, true, nil
+}
+
+// Authorizations returns the member's authorizations, reusing out.
+func (v *EnrollmentView) Authorizations(ctx context.Context, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
+	out = out[:0]
+	d := &v.dest
+	err := v.query(ctx, qAuths, func() error {
+		if asString(d[1]) != cin {
+			return nil
+		}
+		a := domain.Authorization{Number: asString(d[0]), CIN: cin, Service: asString(d[2]), ProviderNPI: asString(d[3]), POF: asString(d[4]),
+			Status: domain.AuthStatus(asString(d[5])), Type: domain.AuthType(asString(d[6])),
+			From: civil.Date(asInt(d[7])), To: civil.Date(asInt(d[8])), Decided: civil.Date(asInt(d[10])), Communicated: civil.Date(asInt(d[11]))}
+		if u, ok := d[9].(int64); ok {
+			a.Units, a.HasUnits = domain.Quantity(u), true
+		}
+		a.Source.File = asString(d[12])
+		out = append(out, a)
+		return nil
+	}, CINKey(cin))
+	if err != nil {
+		return nil, fmt.Errorf("store: authorizations: %w", err)
+	}
+	return out, nil
+}
+
+// Programs returns the member's program spans, reusing out.
+func (v *EnrollmentView) Programs(ctx context.Context, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
+	out = out[:0]
+	d := &v.dest
+	err := v.query(ctx, qPrograms, func() error {
+		if asString(d[0]) != cin {
+			return nil
+		}
+		out = append(out, domain.ProgramSpan{CIN: cin, Program: asString(d[1]), From: civil.Date(asInt(d[2])), To: civil.Date(asInt(d[3])), Source: asString(d[4])})
+		return nil
+	}, CINKey(cin))
+	if err != nil {
+		return nil, fmt.Errorf("store: programs: %w", err)
+	}
+	return out, nil
+}
+
+// Usage returns a usage counter as the run sees it.
+func (v *EnrollmentView) Usage(ctx context.Context, key string) (int64, civil.Date, error) {
+	var amount, first int64
+	err := v.query(ctx, qUsage, func() error {
+		amount, first = asInt(v.dest[0]), asInt(v.dest[1])
+		return nil
+	}, key)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: usage: %w", err)
+	}
+	return amount, civil.Date(first), nil
+}
+
+// AddUsage moves a usage counter by amount; first keeps the earliest date.
+func (v *EnrollmentView) AddUsage(ctx context.Context, key string, amount int64, date civil.Date) error {
+	err := v.conn.Raw(func(dc any) error {
+		st, err := prepared(ctx, dc, qAddUsage)
+		if err != nil {
+			return err
+		}
+		ec, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("driver statement %T cannot execute with a context", st)
+		}
+		a := v.args[:4]
+		a[0], a[1], a[2], a[3] = driver.NamedValue{Ordinal: 1, Value: key}, driver.NamedValue{Ordinal: 2, Value: amount},
+			driver.NamedValue{Ordinal: 3, Value: int64(date)}, driver.NamedValue{Ordinal: 4, Value: v.run}
+		_, err = ec.ExecContext(ctx, a)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: usage %s: %w", key, err)
+	}
+	return nil
+}
+
+// WasSent reports whether a line with this duplicate-detection key was
+// sent (in an earlier run, or earlier in this one): the limit rules leave
+// such a line to DUPLICATE-LINE instead of counting it twice.
+func (v *EnrollmentView) WasSent(ctx context.Context, key [16]byte) (bool, error) {
+	hi, lo := int64(binary.BigEndian.Uint64(key[:8])), int64(binary.BigEndian.Uint64(key[8:]))
+	var n int
+	err := v.conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sent_lines WHERE key_hi = ?1 AND key_lo = ?2)
+		+ (SELECT count(*) FROM sent_line_collisions WHERE key_hi = ?1 AND key_lo = ?2)`, hi, lo).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: sent line: %w", err)
+	}
+	return n > 0, nil
+}
