@@ -109,7 +109,8 @@ func TestDemo(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"calgw ingest --kind roster", "PROVIDER-NOT-CONTRACTED", "DUPLICATE-LINE", "837P:",
+	for _, want := range []string{"calgw ingest --kind roster", "calgw ingest --kind 834", "calgw ingest --kind auth",
+		"PROVIDER-NOT-CONTRACTED", "ELIG-NOT-ENROLLED", "AUTH-MISSING", "DUPLICATE-LINE", "837P:",
 		"X12 837 005010X222A1", "0 rejected; 0 finding(s)", "X12 274 004050X109", "every line is a duplicate"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)

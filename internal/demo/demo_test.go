@@ -10,7 +10,9 @@ import (
 // tests use; they must not drift apart.
 func TestReferenceCopiesMatchTestdata(t *testing.T) {
 	for embedded, source := range map[string]string{
-		"data/roster.csv": "../../testdata/roster/demo-roster.csv",
+		"data/roster.csv":         "../../testdata/roster/demo-roster.csv",
+		"data/enrollment.834":     "../../testdata/enrollment/demo-sunrise-2026-09.834",
+		"data/authorizations.csv": "../../testdata/enrollment/demo-auth-2026-09.csv",
 	} {
 		a, err := data.ReadFile(embedded)
 		if err != nil {
