@@ -46,6 +46,25 @@ var judgeFactories []judgeFactory
 
 func registerJudge(f judgeFactory) { judgeFactories = append(judgeFactories, f) }
 
+// buildJudges makes the stateful rule sets for one conversion. A judge
+// with nothing to judge (its reference data not loaded: nil, or Active()
+// false) is left out, so that without judges the store checks lines in
+// batches, the fast path.
+func buildJudges(ctx context.Context, cfg *config.Config, coding *rules.CodingTable, st *store.SQLite) ([]encounters.Judge, error) {
+	var judges []encounters.Judge
+	for _, f := range judgeFactories {
+		j, err := f(ctx, cfg, coding, st)
+		if err != nil {
+			return nil, err
+		}
+		if a, ok := j.(interface{ Active() bool }); j == nil || (ok && !a.Active()) {
+			continue
+		}
+		judges = append(judges, j)
+	}
+	return judges, nil
+}
+
 // convert loads the configuration and store and runs one conversion.
 func convert(ctx context.Context, g *globals, ins []string, out string) (*encounters.Result, int) {
 	cfg, err := config.Load(g.config)
@@ -70,14 +89,10 @@ func convert(ctx context.Context, g *globals, ins []string, out string) (*encoun
 		return nil, exitUnusable
 	}
 	defer st.Close()
-	var judges []encounters.Judge
-	for _, f := range judgeFactories {
-		j, err := f(ctx, cfg, coding, st)
-		if err != nil {
-			fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-			return nil, exitUnusable
-		}
-		judges = append(judges, j)
+	judges, err := buildJudges(ctx, cfg, coding, st)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+		return nil, exitUnusable
 	}
 	res, err := encounters.Convert(ctx, encounters.Job{Inputs: ins, OutDir: out, Store: st, Config: cfg, Coding: coding, Judges: judges, Log: g.log})
 	if err != nil {

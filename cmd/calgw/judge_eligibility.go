@@ -25,8 +25,11 @@ func init() {
 		groups := eligibility.GroupsFor(cfg.Eligibility.Rules, status)
 		log := slog.Default()
 		eligibility.LogGroups(log, groups, status)
-		if !groups.Any() && cfg.Eligibility.Rules == config.RulesAuto {
-			log.Warn("no 834, authorization or other_programs feed loaded: eligibility and authorization rules are skipped (calgw ingest --kind 834|auth|other_programs; eligibility.rules: all enforces them regardless)")
+		if !groups.Any() {
+			if cfg.Eligibility.Rules == config.RulesAuto {
+				log.Warn("no 834, authorization or other_programs feed loaded: eligibility and authorization rules are skipped (calgw ingest --kind 834|auth|other_programs; eligibility.rules: all enforces them regardless)")
+			}
+			return nil, nil
 		}
 		tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
 		if err != nil {

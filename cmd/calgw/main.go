@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUnusable
 	}
 	g.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
+	slog.SetDefault(g.log) // packages that log through slog.Default use the same handler
 	for _, c := range commands {
 		if c.name == rest[0] {
 			return c.run(ctx, g, rest[1:])
