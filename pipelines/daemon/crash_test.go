@@ -1,0 +1,152 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// checkFinished opens the state after the last process stopped and checks
+// that every one of n files ended archived or quarantined, and that every
+// one of the lines wanted is in exactly one delivered 837.
+func checkFinished(t *testing.T, dir, state string, n, lines int) []store.FileEntry {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	files, err := st.Files(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := 0
+	for _, f := range files {
+		if f.State.Final() {
+			final++
+		} else {
+			t.Errorf("file %d %s left %s", f.ID, f.Name, f.State)
+		}
+	}
+	if final < n {
+		t.Errorf("%d files final, want %d", final, n)
+	}
+	if pending, _ := st.PendingRuns(context.Background()); len(pending) != 0 {
+		t.Errorf("runs left pending: %+v", pending)
+	}
+	_, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
+	exactlyOnce(t, all.ids, lines)
+	return files
+}
+
+// TestCrashRestartAtEveryStep kills `calgw run` (SIGKILL, from a test hook)
+// at each step of a file's way through — the second time it passes there,
+// so one file is already done — restarts it, and checks that nothing was
+// lost or sent twice. "committed" is the subtle one: the run's lines count
+// as sent, its 837 is still under a temporary name in the work directory,
+// and the ledger does not know the outputs yet.
+func TestCrashRestartAtEveryStep(t *testing.T) {
+	points := []string{"claimed", "fetched", "committed", "processed", "recorded", "delivered", "moved"}
+	for _, point := range points {
+		t.Run(point, func(t *testing.T) {
+			dir := t.TempDir()
+			state := filepath.Join(dir, "state")
+			cfg := writeConfig(t, localConfig(dir, ""))
+			const files, perFile = 3, 2
+			for i := range files {
+				dropFile(t, filepath.Join(dir, "inbox"), fmt.Sprintf("inv-%d.csv", i), invoice(fmt.Sprintf("CR-%d", i), 100*i, perFile, badRow(fmt.Sprintf("CRB-%d", i), 1, 100*i+50)))
+			}
+			p := startCalgw(t, "crashing", dir, cfg, state, envCrashAt+"="+point+":2")
+			p.crashed(30 * time.Second)
+			if !strings.Contains(p.output(), "crash point "+point+" reached") {
+				t.Fatalf("did not crash at %s:\n%s", point, p.output())
+			}
+			r := startCalgw(t, "restarted", dir, cfg, state)
+			waitFor(t, 30*time.Second, "every file archived", drained(t, dir, files))
+			r.term()
+			if (point == "committed" || point == "processed") && !strings.Contains(r.output(), "resuming a file whose run committed") {
+				t.Error("the restart did not resume the committed run from its outputs")
+			}
+			entries := checkFinished(t, dir, state, files, files*perFile)
+			// Each processed file's reports reached its sender, even when
+			// the crash came before they were renamed into place.
+			resp := listDir(t, filepath.Join(dir, "outbox", "responses"))
+			for _, f := range entries {
+				if f.DuplicateOf != 0 || f.State != store.FileArchived {
+					continue
+				}
+				stem := strings.TrimSuffix(f.Name, ".csv") + "." + itoa(f.ID)
+				for _, r := range []string{stem + ".rejects.csv", stem + ".summary.html"} {
+					if !containsString(resp, r) {
+						t.Errorf("response %s missing (have %v)", r, resp)
+					}
+				}
+			}
+		})
+	}
+}
+
+const envCrashAt = "CALGW_TEST_CRASH_AT"
+
+// TestCrashRestartKilledMidFile kills `calgw run` from outside at random
+// moments while it converts a large invoice (and small ones around it),
+// several times, then lets it finish: every line ends in exactly one 837.
+func TestCrashRestartKilledMidFile(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	cfg := writeConfig(t, localConfig(dir, ""))
+	const big = 200000
+	dropFile(t, filepath.Join(dir, "inbox"), "big.csv", invoice("BIG-1", 1_000_000, big))
+	for i := range 3 {
+		dropFile(t, filepath.Join(dir, "inbox"), fmt.Sprintf("small-%d.csv", i), invoice(fmt.Sprintf("SM-%d", i), 10*i, 2))
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	kills, midFile := 0, 0
+	for round := 0; round < 4 && !drained(t, dir, 4)(); round++ {
+		p := startCalgw(t, fmt.Sprintf("round-%d", round), dir, cfg, state)
+		// Kill while it works on the big file (or just after: that must be
+		// safe too). A round that finds the file done has nothing to kill.
+		waitFor(t, 30*time.Second, "the big file in processing, or everything done", func() bool {
+			return strings.Contains(p.output(), "name=big.csv kind=invoice state=processing") || drained(t, dir, 4)()
+		})
+		delay := time.Duration(rng.IntN(400)) * time.Millisecond
+		time.Sleep(delay)
+		p.kill()
+		kills++
+		state := bigFileState(t, state)
+		if state == store.FileProcessing {
+			midFile++
+		}
+		t.Logf("round %d: killed %v after processing started; big.csv was %s", round, delay, state)
+	}
+	if midFile == 0 {
+		t.Errorf("none of the %d kills landed while the big file was being converted: make it bigger", kills)
+	}
+	r := startCalgw(t, "final", dir, cfg, state)
+	waitFor(t, 60*time.Second, "every file archived", drained(t, dir, 4))
+	r.term()
+	checkFinished(t, dir, state, 4, big+6)
+	if st, err := os.Stat(filepath.Join(state, "work")); err == nil && st.IsDir() {
+		if left, _ := os.ReadDir(filepath.Join(state, "work")); len(left) != 0 {
+			t.Errorf("work directory holds %d leftovers", len(left))
+		}
+	}
+}
+
+// bigFileState reads big.csv's ledger state while no process runs.
+func bigFileState(t *testing.T, state string) store.FileState {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	return byName(t, st)["big.csv"].State
+}

@@ -1,0 +1,622 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
+	"github.com/calaim-gateway/calaim-gateway/store"
+	"github.com/calaim-gateway/calaim-gateway/transport"
+)
+
+// scheduleSource is the ledger source of scheduled jobs' entries.
+const scheduleSource = "schedule"
+
+// drive takes an entry through its remaining steps until it is final or a
+// step fails (then it is scheduled for a retry or quarantined).
+func (d *Daemon) drive(ctx context.Context, e *store.FileEntry) {
+	for !e.State.Final() {
+		log := d.fileLog(e)
+		var next *store.FileEntry
+		var err error
+		switch e.State {
+		case store.FileQueued:
+			next, err = d.claim(ctx, e, log)
+		case store.FileClaimed:
+			next, err = d.fetch(ctx, e, log)
+		case store.FileProcessing:
+			next, err = d.process(ctx, e, log)
+		case store.FileCommitted:
+			next, err = d.resume(ctx, e, log)
+		case store.FileProcessed:
+			next, err = d.deliver(ctx, e, log)
+		case store.FileArchive, store.FileQuarantine:
+			next, err = d.move(ctx, e, log)
+		default:
+			err = fmt.Errorf("unknown ledger state %q", e.State)
+		}
+		if err != nil {
+			if next = d.fail(ctx, e, err, log); next == nil {
+				return
+			}
+		}
+		e = next
+	}
+}
+
+func (d *Daemon) fileLog(e *store.FileEntry) *slog.Logger {
+	attrs := []any{"file_id", e.ID, "source", e.Source, "name", e.Name, "kind", e.Kind, "state", string(e.State)}
+	if e.Hash != "" {
+		attrs = append(attrs, "sha256", e.HashPrefix())
+	}
+	return d.log.With(attrs...)
+}
+
+// preCommit reports whether nothing of the entry counts as sent yet: it can
+// still be quarantined or redone from its source.
+func preCommit(s store.FileState) bool {
+	return s == store.FileQueued || s == store.FileClaimed || s == store.FileProcessing
+}
+
+// fail decides what a failed step means for the entry and returns it when
+// driving should go on (to quarantine), nil when it waits for a retry.
+func (d *Daemon) fail(ctx context.Context, e *store.FileEntry, err error, log *slog.Logger) *store.FileEntry {
+	bg := context.WithoutCancel(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotHeld):
+		log.Warn("file no longer held by this instance (lease lost); leaving it", "err", err)
+		return nil
+	case ctx.Err() != nil:
+		log.Info("interrupted by shutdown; it resumes from its ledger state", "err", err)
+		return nil
+	}
+	msg := err.Error()
+	if errors.Is(err, ErrUnusable) && preCommit(e.State) {
+		log.Warn("file cannot be processed: quarantining it", "reason", msg)
+		next, derr := d.st.DecideFile(bg, e.ID, d.instance, store.FileQuarantine, msg)
+		if derr != nil {
+			log.Error("recording the quarantine decision", "err", derr)
+			return nil
+		}
+		return next
+	}
+	d.metrics.error(string(e.State))
+	transient := transport.IsTransient(err) || store.IsTransient(err)
+	operator := errors.Is(err, transport.ErrAuth) || errors.Is(err, transport.ErrHostKey) || errors.Is(err, fs.ErrPermission)
+	counts := preCommit(e.State) && !transient && !operator
+	if counts && e.Failures+1 >= d.cfg.Retry.MaxAttempts {
+		reason := fmt.Sprintf("failed %d times; last error: %s", e.Failures+1, msg)
+		log.Error("file keeps failing: quarantining it", "err", err, "attempts", e.Failures+1)
+		next, derr := d.st.DecideFile(bg, e.ID, d.instance, store.FileQuarantine, reason)
+		if derr != nil {
+			log.Error("recording the quarantine decision", "err", derr)
+			return nil
+		}
+		return next
+	}
+	delay := d.backoff(e.Attempts + 1)
+	if operator {
+		delay = d.cfg.Retry.Max
+	}
+	switch {
+	case operator:
+		log.Error("step failed: check the configuration or the server; retrying", "err", err, "retry_in", delay)
+	case preCommit(e.State):
+		log.Warn("step failed; retrying", "err", err, "retry_in", delay, "failures", e.Failures+btoi(counts))
+	default:
+		// Its lines are sent: it must be delivered, however long it takes.
+		log.Error("delivery step failed; retrying until it succeeds", "err", err, "retry_in", delay)
+	}
+	if _, rerr := d.st.RetryFile(bg, e.ID, d.instance, msg, counts, delay, preCommit(e.State)); rerr != nil {
+		log.Error("recording the retry", "err", rerr)
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (d *Daemon) sourceOf(ctx context.Context, e *store.FileEntry) (*source, error) {
+	s := d.bySrc[e.Source]
+	if s == nil {
+		return nil, fmt.Errorf("source %q is no longer configured", e.Source)
+	}
+	if s.t == nil {
+		t, err := openTransport(ctx, s.cfg.Transport)
+		if err != nil {
+			return nil, err
+		}
+		s.t = t
+	}
+	return s, nil
+}
+
+func (d *Daemon) workDir(e *store.FileEntry) string {
+	return filepath.Join(d.workRoot, strconv.FormatInt(e.ID, 10))
+}
+
+// claim moves the file to the processing folder, so that it leaves the
+// watched folder and nobody else takes it; on S3 it stays, claimed by the
+// lease. A file that vanished since it was noticed is recorded as lost.
+func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
+	if e.Source == scheduleSource {
+		return d.st.ClaimFile(ctx, e.ID, d.instance, "", d.workDir(e))
+	}
+	s, err := d.sourceOf(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	claimPath := e.Path
+	if !s.s3 {
+		claimPath = path.Join(s.cfg.Processing, strconv.FormatInt(e.ID, 10)+"-"+e.Name)
+		err := s.t.Rename(ctx, e.Path, claimPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Moved before a crash, or gone.
+			if _, serr := s.t.Stat(ctx, claimPath); serr != nil {
+				return d.lost(ctx, e, log)
+			}
+			err = nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	} else if _, err := s.t.Stat(ctx, e.Path); errors.Is(err, fs.ErrNotExist) {
+		return d.lost(ctx, e, log)
+	} else if err != nil {
+		return nil, err
+	}
+	if s.cfg.MarkerReady() {
+		if err := s.t.Remove(ctx, e.Path+s.cfg.MarkerSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("removing the marker file", "err", err)
+		}
+	}
+	next, err := d.st.ClaimFile(ctx, e.ID, d.instance, claimPath, d.workDir(e))
+	if err != nil {
+		return nil, err
+	}
+	d.crash.at("claimed")
+	return next, nil
+}
+
+func (d *Daemon) lost(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
+	log.Info("file vanished before it was claimed (taken by another tool?)")
+	if err := d.st.FinishFile(ctx, e.ID, d.instance, store.FileLost, "vanished before it was claimed"); err != nil {
+		return nil, err
+	}
+	d.metrics.file(e.Kind, "lost")
+	return d.st.File(ctx, e.ID)
+}
+
+// plainName is the entry's file name without an OpenPGP ending.
+func plainName(e *store.FileEntry) string {
+	n, _ := pgp.Plain(e.Name)
+	return n
+}
+
+func (d *Daemon) inputPath(e *store.FileEntry) string {
+	return filepath.Join(d.workDir(e), "in", plainName(e))
+}
+
+// fetch copies the claimed file to the work directory, decrypting it if it
+// is OpenPGP, hashes the content and records it: same content as a file
+// already processed makes this one a duplicate.
+func (d *Daemon) fetch(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
+	work := d.workDir(e)
+	if e.Source == scheduleSource {
+		sum := sha256.Sum256([]byte(scheduleSource + "\x00" + e.Path))
+		return d.st.SetFileContent(ctx, e.ID, d.instance, store.HexHash(sum[:]), work)
+	}
+	hash, err := d.download(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	next, err := d.st.SetFileContent(ctx, e.ID, d.instance, hash, work)
+	if err != nil {
+		return nil, err
+	}
+	if next.DuplicateOf != 0 {
+		log.Info("same content as an earlier file: archiving it as a duplicate", "duplicate_of", next.DuplicateOf, "sha256", next.HashPrefix())
+	}
+	d.crash.at("fetched")
+	return next, nil
+}
+
+// download copies the claimed file into the work directory and returns the
+// content's SHA-256 (of the plaintext, for an OpenPGP file).
+func (d *Daemon) download(ctx context.Context, e *store.FileEntry) (string, error) {
+	s, err := d.sourceOf(ctx, e)
+	if err != nil {
+		return "", err
+	}
+	in := filepath.Join(d.workDir(e), "in")
+	if err := os.RemoveAll(in); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(in, 0o750); err != nil {
+		return "", err
+	}
+	r, err := s.t.Open(ctx, e.ClaimPath)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	raw := filepath.Join(in, e.Name)
+	h := sha256.New()
+	if err := writeLocal(raw, io.TeeReader(r, h)); err != nil {
+		return "", err
+	}
+	plain, encrypted := pgp.Plain(e.Name)
+	if !encrypted {
+		return store.HexHash(h.Sum(nil)), nil
+	}
+	h.Reset()
+	f, err := os.Open(raw)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	out, err := os.OpenFile(filepath.Join(in, plain), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return "", err
+	}
+	err = pgp.Decrypt(io.MultiWriter(out, h), f, d.decrypt)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	os.Remove(raw)
+	if errors.Is(err, pgp.ErrDecrypt) {
+		return "", unusable("%s: %v", e.Name, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return store.HexHash(h.Sum(nil)), nil
+}
+
+// writeLocal streams r into a new local file, synced.
+func writeLocal(name string, r io.Reader) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// job prepares a processor's job for the entry.
+func (d *Daemon) job(e *store.FileEntry, outDir string, log *slog.Logger) *Job {
+	j := &Job{
+		File: e, Name: plainName(e), OutDir: outDir, Config: d.cfg, Log: log,
+		Store: d.st.BindRuns(e.ID, d.instance, filepath.Dir(outDir), func() { d.crash.at("committed") }),
+	}
+	if e.Source == scheduleSource {
+		j.Period = path.Base(e.Path)
+	} else {
+		j.Input = d.inputPath(e)
+	}
+	return j
+}
+
+// process runs the entry's processor. Its outputs are recorded in the
+// ledger before anything is delivered.
+func (d *Daemon) process(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
+	pe, deliver, err := d.processorFor(e)
+	if err != nil {
+		return nil, err
+	}
+	if e.Source != scheduleSource {
+		if _, err := os.Stat(d.inputPath(e)); err != nil {
+			// Another instance fetched it, or the work directory was
+			// cleared: fetch again; the content must not have changed.
+			hash, err := d.download(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			if hash != e.Hash {
+				return nil, unusable("the claimed file changed since it was first read (sha256 %.12s, was %.12s)", hash, e.Hash)
+			}
+		}
+	}
+	outDir := filepath.Join(d.workDir(e), "out")
+	if err := os.RemoveAll(outDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o750); err != nil {
+		return nil, err
+	}
+	log.Info("processing")
+	start := time.Now()
+	res, err := pe.proc.Process(ctx, d.job(e, outDir, log))
+	if err != nil {
+		// A failure after the run committed is finished by resume.
+		if cur, ferr := d.st.File(context.WithoutCancel(ctx), e.ID); ferr == nil && cur.State == store.FileCommitted && ctx.Err() == nil {
+			log.Warn("processing failed after its run committed; resuming from its outputs", "err", err)
+			return cur, nil
+		}
+		return nil, err
+	}
+	d.crash.at("processed")
+	d.metrics.lines(res)
+	log.Info("processed", "accepted", res.Accepted, "rejected", res.Rejected, "outputs", len(res.Outputs), "took", time.Since(start).Round(time.Millisecond))
+	return d.record(ctx, e, res, deliver)
+}
+
+// resume collects the outputs of a run that committed before the daemon
+// recorded them.
+func (d *Daemon) resume(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
+	pe, deliver, err := d.processorFor(e)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := pe.proc.(Resumer)
+	if !ok {
+		return nil, fmt.Errorf("the %s processor committed a run but cannot resume it", e.Kind)
+	}
+	// The outputs are where the run wrote them: this instance's work
+	// directory, or that of the instance whose file this one took over.
+	log.Warn("resuming a file whose run committed before a crash", "run", e.RunID, "work_dir", e.WorkDir)
+	res, err := r.Resume(ctx, d.job(e, filepath.Join(e.WorkDir, "out"), log))
+	if errors.Is(err, ErrRunUndone) {
+		log.Warn("its committed run lost its output and was rolled back: processing it again", "err", err)
+		return d.st.RedoFile(ctx, e.ID, d.instance, err.Error())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.record(ctx, e, res, deliver)
+}
+
+// processorFor returns the entry's processor and where its outputs go.
+func (d *Daemon) processorFor(e *store.FileEntry) (*processorEntry, map[string]string, error) {
+	var deliver map[string]string
+	if e.Source == scheduleSource {
+		name, _, _ := strings.Cut(e.Path, "/")
+		var job *config.ScheduledJob
+		for i := range d.jobs {
+			if d.jobs[i].Name == name {
+				job = &d.jobs[i]
+			}
+		}
+		if job == nil {
+			return nil, nil, unusable("scheduled job %q is no longer configured", name)
+		}
+		deliver = job.Deliver
+	} else {
+		r := d.route(e.Source, e.Name)
+		if r == nil {
+			return nil, nil, unusable("%s: no route matches the file any more", e.Name)
+		}
+		if r.Kind != e.Kind {
+			return nil, nil, unusable("%s: noticed as %s, but its route now says %s", e.Name, e.Kind, r.Kind)
+		}
+		deliver = r.Deliver
+	}
+	pe := d.procs[e.Kind]
+	if pe == nil {
+		return nil, nil, fmt.Errorf("no processor for kind %q", e.Kind)
+	}
+	out := map[string]string{}
+	for _, role := range pe.reg.Roles {
+		out[role.Name] = role.DefaultDestination
+		if dst := deliver[role.Name]; dst != "" {
+			out[role.Name] = dst
+		}
+	}
+	return pe, out, nil
+}
+
+// record hashes the outputs and records them with their destinations.
+func (d *Daemon) record(ctx context.Context, e *store.FileEntry, res *Result, deliver map[string]string) (*store.FileEntry, error) {
+	outs := make([]store.FileOutput, 0, len(res.Outputs))
+	for _, o := range res.Outputs {
+		dst, ok := deliver[o.Role]
+		if !ok {
+			return nil, fmt.Errorf("the %s processor wrote an output with an unknown role %q", e.Kind, o.Role)
+		}
+		size, sum, err := hashFile(o.Path)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, store.FileOutput{Role: o.Role, Destination: dst, Name: o.Name, Local: o.Path, Size: size, SHA256: sum})
+	}
+	next, err := d.st.FileProcessed(ctx, e.ID, d.instance, outs, res.Note)
+	if err != nil {
+		return nil, err
+	}
+	d.crash.at("recorded")
+	return next, nil
+}
+
+func hashFile(name string) (int64, string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, store.HexHash(h.Sum(nil)), nil
+}
+
+// deliver writes each output not yet delivered to its destination. An
+// output whose name already exists at the destination, and which this
+// entry never started to deliver, is refused rather than overwritten: that
+// happens only if the state was reset (an 837 with a reused ISA13).
+func (d *Daemon) deliver(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
+	for i, o := range e.Outputs {
+		if o.Delivered {
+			continue
+		}
+		dst := d.dests[o.Destination]
+		if dst == nil {
+			return nil, fmt.Errorf("output %s goes to destination %q, which is no longer configured", o.Name, o.Destination)
+		}
+		if dst.t == nil {
+			t, err := openTransport(ctx, dst.cfg.Transport)
+			if err != nil {
+				return nil, fmt.Errorf("destination %s: %w", dst.name, err)
+			}
+			dst.t = t
+		}
+		name := o.Name
+		switch {
+		case dst.encrypt != nil && dst.cfg.Armor:
+			name += ".asc"
+		case dst.encrypt != nil:
+			name += ".pgp"
+		}
+		target := path.Join(dst.cfg.Folder, name)
+		if !o.Attempted {
+			if _, err := dst.t.Stat(ctx, target); err == nil {
+				return nil, fmt.Errorf("destination %s already has %s, which this file never delivered: refusing to overwrite it (was the state directory reset?)", dst.name, target)
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			if err := d.st.FileOutputDelivery(ctx, e.ID, d.instance, i, true, false); err != nil {
+				return nil, err
+			}
+		}
+		if err := d.put(ctx, dst, target, o); err != nil {
+			return nil, err
+		}
+		if err := d.st.FileOutputDelivery(ctx, e.ID, d.instance, i, false, true); err != nil {
+			return nil, err
+		}
+		d.metrics.success("deliver", dst.name)
+		log.Info("delivered", "role", o.Role, "destination", dst.name, "to", target, "bytes", o.Size)
+		d.crash.at("delivered")
+	}
+	return d.st.DecideFile(ctx, e.ID, d.instance, store.FileArchive, "")
+}
+
+// put streams a local output to a destination, encrypting it on the way
+// when the destination says so.
+func (d *Daemon) put(ctx context.Context, dst *destination, target string, o store.FileOutput) error {
+	f, err := os.Open(o.Local)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("output %s is missing from the work directory (%s): it cannot be delivered; restore it or resolve the file by hand", o.Name, o.Local)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if dst.encrypt == nil {
+		return dst.t.Put(ctx, target, f)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(pgp.Encrypt(pw, f, dst.encrypt, o.Name, dst.cfg.Armor))
+	}()
+	err = dst.t.Put(ctx, target, pr)
+	pr.CloseWithError(err) // unblocks the encryption if Put stopped reading
+	return err
+}
+
+// move archives or quarantines the source file and finishes the entry.
+func (d *Daemon) move(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
+	quarantine := e.State == store.FileQuarantine
+	final, outcome := store.FileArchived, "processed"
+	if quarantine {
+		final, outcome = store.FileQuarantined, "quarantined"
+	} else if e.DuplicateOf != 0 {
+		outcome = "duplicate"
+	}
+	where := ""
+	if e.Source != scheduleSource {
+		s, err := d.sourceOf(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		folder := s.cfg.Archive
+		if quarantine {
+			folder = s.cfg.Quarantine
+		}
+		from := e.ClaimPath
+		if from == "" {
+			from = e.Path
+		}
+		if where, err = d.moveSource(ctx, s, e, from, folder, quarantine); err != nil {
+			return nil, err
+		}
+	}
+	d.crash.at("moved")
+	if err := d.st.FinishFile(ctx, e.ID, d.instance, final, where); err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{d.workDir(e), e.WorkDir} {
+		if dir == "" {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			log.Warn("removing the work directory", "err", err)
+		}
+	}
+	d.metrics.file(e.Kind, outcome)
+	log.Info("file done", "outcome", outcome, "to", where)
+	return d.st.File(ctx, e.ID)
+}
+
+// moveSource moves the file into folder, under its own name or, if taken,
+// prefixed with its ledger ID, writing the note (.error.txt or
+// .duplicate.txt) beside it first. It returns where the file went.
+func (d *Daemon) moveSource(ctx context.Context, s *source, e *store.FileEntry, from, folder string, quarantine bool) (string, error) {
+	if _, err := s.t.Stat(ctx, from); errors.Is(err, fs.ErrNotExist) {
+		return "moved before an interruption", nil // the move happened; the ledger had not heard of it
+	} else if err != nil {
+		return "", err
+	}
+	to := path.Join(folder, e.Name)
+	if _, err := s.t.Stat(ctx, to); err == nil {
+		to = path.Join(folder, strconv.FormatInt(e.ID, 10)+"-"+e.Name)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	var note, noteFile string
+	switch {
+	case quarantine:
+		noteFile = to + ".error.txt"
+		note = fmt.Sprintf("calgw could not process this file.\n\nfile:      %s\nsource:    %s (%s)\nledger id: %d\nsha256:    %s\nattempts:  %d\ntime:      %s\n\nreason: %s\n",
+			e.Name, e.Source, e.Path, e.ID, e.Hash, e.Attempts+1, time.Now().UTC().Format(time.RFC3339), e.Note)
+	case e.DuplicateOf != 0:
+		noteFile = to + ".duplicate.txt"
+		note = fmt.Sprintf("calgw did not process this file again.\n\nfile:      %s\nledger id: %d\nsha256:    %s\n\n%s\n", e.Name, e.ID, e.Hash, e.Note)
+	}
+	if noteFile != "" {
+		if err := s.t.Put(ctx, noteFile, strings.NewReader(note)); err != nil {
+			return "", err
+		}
+	}
+	if err := s.t.Rename(ctx, from, to); err != nil {
+		return "", err
+	}
+	return to, nil
+}

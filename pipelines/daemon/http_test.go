@@ -1,0 +1,132 @@
+package daemon
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHealthAndMetricsEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	h := startDaemon(t, dir, localConfig(dir, "http: {listen: '127.0.0.1:0'}\n"))
+	addr := h.d.HTTPAddr()
+	if !strings.HasPrefix(addr, "127.0.0.1:") || strings.HasSuffix(addr, ":0") {
+		t.Fatalf("listening on %q", addr)
+	}
+	h.write("m.csv", invoice("MT-1", 1, 2, badRow("MT-2", 1, 9)))
+	h.write("not-invoice.csv", []byte("a,b\n1,2\n"))
+	waitFor(t, 20*time.Second, "files done", settled(t, h.st, 2))
+
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]any
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || health["status"] != "ok" || health["store"] != "ok" || health["instance"] != h.d.Instance() {
+		t.Errorf("healthz %d %v", resp.StatusCode, health)
+	}
+
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("content type %q", ct)
+	}
+	m := string(body)
+	for _, want := range []string{
+		`calgw_files_total{kind="invoice",outcome="processed"} 1`,
+		`calgw_files_total{kind="invoice",outcome="quarantined"} 1`,
+		`calgw_lines_total{outcome="accepted",rule=""} 2`,
+		`calgw_lines_total{outcome="rejected",rule="CODE-NOT-ALLOWED"} 1`,
+		`calgw_ledger_files{state="archived"} 1`,
+		`calgw_ledger_files{state="quarantined"} 1`,
+		`calgw_source_up{source="inbox"} 1`,
+		`calgw_source_lag_seconds{source="inbox"} 0`,
+		`calgw_notice_age_seconds{source="inbox"} 0`,
+		`calgw_store_up 1`,
+		`# TYPE calgw_files_total counter`,
+		`# TYPE calgw_source_lag_seconds gauge`,
+		`calgw_last_success_timestamp_seconds{what="deliver",name="dhcs"} `,
+	} {
+		if !strings.Contains(m, want+"\n") && !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// Every sample line is NAME{labels} VALUE.
+	for _, line := range strings.Split(strings.TrimSpace(m), "\n") {
+		if !strings.HasPrefix(line, "#") && len(strings.Fields(line)) != 2 {
+			t.Errorf("malformed sample %q", line)
+		}
+	}
+
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("the HTTP server still answers after the shutdown")
+	}
+}
+
+func TestMetricsLabelEscaping(t *testing.T) {
+	var b strings.Builder
+	writeSeries(&b, []series{{name: "x", help: "h", typ: "gauge", samples: []sample{{[][2]string{{"name", "a\"b\\c\nd"}}, 1.5}}}})
+	if got := b.String(); !strings.Contains(got, `x{name="a\"b\\c\nd"} 1.5`) {
+		t.Errorf("exposition:\n%s", got)
+	}
+}
+
+func TestLagMetricsForAWaitingFile(t *testing.T) {
+	dir := t.TempDir()
+	yaml := strings.Replace(localConfig(dir, "http: {listen: '127.0.0.1:0'}\n"), "    quarantine: quarantine\n", "    quarantine: quarantine\n    ready: marker\n", 1)
+	h := startDaemon(t, dir, yaml)
+	// Dropped an hour ago (by its time) and waiting for its marker.
+	h.write("late.csv", invoice("LG-1", 1, 1))
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(dir, "inbox", "late.csv"), old, old)
+	time.Sleep(400 * time.Millisecond)
+	m := scrape(t, h.d.HTTPAddr())
+	lag, notice := sampleValue(t, m, `calgw_source_lag_seconds{source="inbox"}`), sampleValue(t, m, `calgw_notice_age_seconds{source="inbox"}`)
+	if lag < 3500 || lag > 3700 {
+		t.Errorf("lag %v s, want about an hour", lag)
+	}
+	if notice < 0.2 || notice > 60 {
+		t.Errorf("notice age %v s, want the time since the daemon first saw it", notice)
+	}
+}
+
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func sampleValue(t *testing.T, metrics, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no sample %s in:\n%s", name, metrics)
+	return 0
+}

@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
+)
+
+// pgDatabase makes an empty database on srv for one test and returns its DSN.
+func pgDatabase(t *testing.T, srv *testsrv.PostgresServer, n *atomic.Int64) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("daemon%d", n.Add(1))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Replace(srv.DSN, "/"+srv.Database+"?", "/"+name+"?", 1)
+}
+
+// pgCount runs a counting query.
+func pgCount(t *testing.T, dsn, q string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// TestPostgres runs `calgw run` instances sharing a PostgreSQL state store.
+func TestPostgres(t *testing.T) {
+	srv := testsrv.Postgres(t)
+	var dbs atomic.Int64
+	pgYAML := "state: {store: postgres, postgres: {dsn_env: CALGW_TEST_PG_DSN}, lease: 2s}\n"
+
+	t.Run("TwoInstancesProcess200FilesExactlyOnce", func(t *testing.T) {
+		dsn := pgDatabase(t, srv, &dbs)
+		dir := t.TempDir()
+		cfg := writeConfig(t, localConfig(dir, pgYAML))
+		const files = 200
+		lines := 0
+		for i := range files {
+			n := 1 + i%2
+			dropFile(t, filepath.Join(dir, "inbox"), fmt.Sprintf("f%03d.csv", i), invoice(fmt.Sprintf("PG-%03d", i), 10*i, n))
+			lines += n
+		}
+		env := "CALGW_TEST_PG_DSN=" + dsn
+		a := startCalgw(t, "instance-a", dir, cfg, filepath.Join(dir, "state-a"), env)
+		b := startCalgw(t, "instance-b", dir, cfg, filepath.Join(dir, "state-b"), env)
+		waitFor(t, 120*time.Second, "every file archived", drained(t, dir, files))
+		a.term()
+		b.term()
+
+		if n := pgCount(t, dsn, `SELECT COUNT(*) FROM ledger_files WHERE state = 'archived' AND duplicate_of IS NULL`); n != files {
+			t.Errorf("%d files archived in the ledger, want %d", n, files)
+		}
+		if n := pgCount(t, dsn, `SELECT COUNT(*) FROM ledger_files`); n != files {
+			t.Errorf("%d ledger entries, want %d (one per file)", n, files)
+		}
+		if n := pgCount(t, dsn, `SELECT COUNT(*) FROM sent_lines`); n != lines {
+			t.Errorf("%d sent lines recorded, want %d", n, lines)
+		}
+		if n := pgCount(t, dsn, `SELECT COUNT(*) FROM runs WHERE status <> 'completed'`); n != 0 {
+			t.Errorf("%d runs not completed", n)
+		}
+		n837, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
+		if n837 != files {
+			t.Errorf("%d 837s delivered, want %d", n837, files)
+		}
+		exactlyOnce(t, all.ids, lines)
+		if n := len(listDir(t, filepath.Join(dir, "outbox", "responses"))); n != 2*files {
+			t.Errorf("%d responses, want %d", n, 2*files)
+		}
+		// Both instances did part of the work.
+		da, db := strings.Count(a.output(), `msg="file done"`), strings.Count(b.output(), `msg="file done"`)
+		t.Logf("instance a finished %d files, b %d", da, db)
+		if da == 0 || db == 0 || da+db != files {
+			t.Errorf("files finished: a %d, b %d; want both > 0, %d in all", da, db, files)
+		}
+	})
+
+	// An instance dies holding a file; another takes it over once the
+	// lease expires and finishes it: at "claimed" from the processing
+	// folder, at "committed" from the dead instance's work directory
+	// (same node), adopting its run.
+	for _, point := range []string{"claimed", "committed"} {
+		t.Run("LeaseTakeoverAfterACrashAt_"+point, func(t *testing.T) {
+			dsn := pgDatabase(t, srv, &dbs)
+			dir := t.TempDir()
+			cfg := writeConfig(t, localConfig(dir, pgYAML))
+			const files = 6
+			for i := range files {
+				dropFile(t, filepath.Join(dir, "inbox"), fmt.Sprintf("t%d.csv", i), invoice(fmt.Sprintf("TO-%d", i), 10*i, 2))
+			}
+			env := "CALGW_TEST_PG_DSN=" + dsn
+			a := startCalgw(t, "instance-a", dir, cfg, filepath.Join(dir, "state-a"), env, envCrashAt+"="+point)
+			a.crashed(30 * time.Second)
+			b := startCalgw(t, "instance-b", dir, cfg, filepath.Join(dir, "state-b"), env)
+			waitFor(t, 60*time.Second, "every file archived", drained(t, dir, files))
+			b.term()
+			if point == "committed" && !strings.Contains(b.output(), "resuming a file whose run committed") {
+				t.Error("b did not resume a's committed run")
+			}
+			if n := pgCount(t, dsn, `SELECT COUNT(*) FROM ledger_files WHERE state = 'archived'`); n != files {
+				t.Errorf("%d archived, want %d", n, files)
+			}
+			if n := pgCount(t, dsn, `SELECT COUNT(*) FROM runs WHERE status IN ('open', 'written')`); n != 0 {
+				t.Errorf("%d runs left open or written", n)
+			}
+			_, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
+			exactlyOnce(t, all.ids, 2*files)
+		})
+	}
+}

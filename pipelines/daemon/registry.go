@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// A Processor turns one input into outputs: an invoice into an 837P,
+// rejects and a summary; an 834 into enrollment spans and a report; a
+// scheduled job into a 274. Processors are registered by kind with
+// Register, from the feature's own file; the daemon refuses at start a
+// route or a scheduled job whose kind has no processor.
+type Processor interface {
+	// Process reads job.Input (or, for a scheduled job, the state) and
+	// writes its outputs into job.OutDir. A processor that records state
+	// does it in a run of job.Store: the run's commit also marks the file
+	// committed in the ledger, atomically. An input that can never be
+	// processed (not the kind its route says, unreadable) is reported with
+	// an error wrapping ErrUnusable: the file is quarantined with that
+	// message, which must not hold member data.
+	Process(ctx context.Context, job *Job) (*Result, error)
+}
+
+// A Resumer is a Processor that commits a store run. After a crash between
+// the run's commit and the ledger's record of the outputs, the daemon calls
+// Resume instead of Process again (which would find every line already
+// sent): it finishes the run and returns the outputs the run left in
+// job.OutDir. It returns ErrRunUndone when the run's output is gone and the
+// run was rolled back, so the file is processed again.
+type Resumer interface {
+	Resume(ctx context.Context, job *Job) (*Result, error)
+}
+
+// Job is one input for a processor.
+type Job struct {
+	File   *store.FileEntry // the ledger entry
+	Input  string           // local copy of the content (decrypted); "" for a scheduled job
+	Name   string           // the file's name as dropped, without a .pgp/.gpg/.asc ending
+	Period string           // scheduled jobs: the month, "2026-10"
+	OutDir string           // an empty folder for the outputs, kept until they are delivered
+	Store  store.Store      // the state store, bound to the entry (see Processor)
+	Config *config.Config
+	Log    *slog.Logger
+}
+
+// Result is what a processor produced.
+type Result struct {
+	Outputs []Output
+	Note    string // a summary for the ledger ("12 lines accepted, 3 rejected")
+	// Line counts, for metrics.
+	Accepted int
+	Rejected int
+	ByRule   map[string]int // rejections per rule ID (a line may break several)
+}
+
+// Output is one file a processor wrote.
+type Output struct {
+	Role string // one of the processor's roles: where it goes comes from the route
+	Path string // the file in Job.OutDir
+	Name string // its name at the destination
+}
+
+// Role is a kind of output and the destination it goes to unless the
+// route or job says otherwise.
+type Role struct {
+	Name               string
+	DefaultDestination string
+}
+
+// Env is what a processor is built with.
+type Env struct {
+	Config *config.Config
+	Store  store.Store // the state store, for look-ups outside a job
+	Log    *slog.Logger
+	// Judges returns the stateful rules (eligibility, authorization, ...)
+	// for one conversion; nil means none.
+	Judges func(ctx context.Context) ([]encounters.Judge, error)
+}
+
+// Registration describes a processor.
+type Registration struct {
+	Kind      string // a config.FileKinds or config.JobKinds value
+	Roles     []Role // the outputs it may write
+	Scheduled bool   // it runs from schedules.jobs, without an input file
+	New       func(env Env) (Processor, error)
+}
+
+// ErrUnusable marks an input that can never be processed as it is: the
+// file is quarantined with the error's message beside it.
+var ErrUnusable = errors.New("unusable input")
+
+// ErrRunUndone is returned by Resume when the committed run was rolled
+// back because its output was lost: the file is processed again.
+var ErrRunUndone = errors.New("the committed run's output is gone and the run was rolled back")
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Registration{}
+)
+
+// Register adds a processor; call it from an init function. It panics on a
+// second registration of a kind.
+func Register(r Registration) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[r.Kind]; dup {
+		panic("daemon: processor registered twice for kind " + r.Kind)
+	}
+	if r.New == nil {
+		panic("daemon: processor without New for kind " + r.Kind)
+	}
+	registry[r.Kind] = r
+}
+
+func registration(kind string) (Registration, bool) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	r, ok := registry[kind]
+	return r, ok
+}
+
+// Kinds lists the kinds that have a processor.
+func Kinds() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	kinds := make([]string, 0, len(registry))
+	for k := range registry {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// unusable wraps err as ErrUnusable.
+func unusable(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnusable, fmt.Sprintf(format, a...))
+}

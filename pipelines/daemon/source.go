@@ -1,0 +1,225 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
+	"github.com/calaim-gateway/calaim-gateway/store"
+	"github.com/calaim-gateway/calaim-gateway/transport"
+)
+
+// source is a watched drop.
+type source struct {
+	name string
+	cfg  config.Source
+	t    transport.Transport // nil until connected
+	s3   bool                // no rename: the ledger lease is the claim, the file stays in place
+
+	seen     map[string]observation // files in the folder at the last poll
+	warned   map[string]int64       // unrouted files already reported: path → size
+	nextPoll time.Time
+	failures int // consecutive failed polls
+}
+
+// observation is what a poll saw of a file.
+type observation struct {
+	size       int64
+	mod        time.Time
+	etag       string
+	first      time.Time // when this instance first saw it (this size and time)
+	registered bool      // in the ledger
+}
+
+func (o observation) same(obj transport.Object) bool {
+	return o.size == obj.Size && o.mod.Equal(obj.ModTime) && o.etag == obj.ETag
+}
+
+// destination is where outputs go.
+type destination struct {
+	name    string
+	cfg     config.Destination
+	t       transport.Transport
+	encrypt *pgp.Keys // nil: deliver as is
+}
+
+// route finds the kind of a file name in a source: the first route whose
+// source matches (or is empty) and whose pattern matches the name without
+// its OpenPGP ending, case-insensitively.
+func (d *Daemon) route(src, name string) *config.Route {
+	plain, _ := pgp.Plain(name)
+	lower := strings.ToLower(plain)
+	for i := range d.cfg.Routes {
+		r := &d.cfg.Routes[i]
+		if r.Source != "" && r.Source != src {
+			continue
+		}
+		if ok, _ := path.Match(strings.ToLower(r.Pattern), lower); ok {
+			return r
+		}
+	}
+	return nil
+}
+
+// poll lists every source that is due and registers the files that are
+// ready.
+func (d *Daemon) poll(ctx context.Context, now time.Time) {
+	for _, s := range d.sources {
+		if d.stopping.Load() {
+			return
+		}
+		if now.Before(s.nextPoll) {
+			continue
+		}
+		err := d.pollSource(ctx, s, now)
+		if err == nil {
+			s.failures = 0
+			s.nextPoll = time.Now().Add(s.cfg.PollInterval)
+			d.metrics.sourceUp(s.name, true)
+			d.metrics.success("poll", s.name)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.failures++
+		d.metrics.sourceUp(s.name, false)
+		d.metrics.error("poll")
+		wait := d.backoff(s.failures)
+		if !transport.IsTransient(err) {
+			// Credentials, host key, permissions: an operator must act. Say
+			// so loudly, and keep trying at the slowest cadence.
+			wait = d.cfg.Retry.Max
+			d.log.Error("source failing: check its configuration", "source", s.name, "err", err, "retry_in", wait)
+		} else {
+			d.log.Warn("source unreachable", "source", s.name, "err", err, "failures", s.failures, "retry_in", wait)
+		}
+		s.nextPoll = time.Now().Add(max(wait, s.cfg.PollInterval))
+	}
+}
+
+func (d *Daemon) pollSource(ctx context.Context, s *source, now time.Time) error {
+	if s.t == nil {
+		t, err := openTransport(ctx, s.cfg.Transport)
+		if err != nil {
+			return err
+		}
+		s.t = t
+		d.log.Info("source connected", "source", s.name)
+	}
+	objs, err := s.t.List(ctx, s.cfg.Folder)
+	if errors.Is(err, fs.ErrNotExist) && s.cfg.Transport.Type != "s3" {
+		// A watched folder that does not exist yet is made, not an error.
+		if err = s.t.MkdirAll(ctx, s.cfg.Folder); err == nil {
+			objs, err = s.t.List(ctx, s.cfg.Folder)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	ready := s.ready(objs, now)
+	var oldestMod, oldestSeen time.Time
+	unrouted := 0
+	for _, obj := range objs {
+		if s.cfg.MarkerReady() && strings.HasSuffix(obj.Name(), s.cfg.MarkerSuffix) {
+			continue
+		}
+		if d.route(s.name, obj.Name()) == nil {
+			unrouted++
+			if size, ok := s.warned[obj.Path]; !ok || size != obj.Size {
+				s.warned[obj.Path] = obj.Size
+				d.log.Warn("file matches no route; left in place", "source", s.name, "name", obj.Name())
+			}
+			continue
+		}
+		if oldestMod.IsZero() || obj.ModTime.Before(oldestMod) {
+			oldestMod = obj.ModTime
+		}
+		if o := s.seen[obj.Path]; oldestSeen.IsZero() || o.first.Before(oldestSeen) {
+			oldestSeen = o.first
+		}
+	}
+	for p := range s.warned {
+		if _, ok := s.seen[p]; !ok {
+			delete(s.warned, p) // gone from the folder
+		}
+	}
+	d.metrics.sourceWaiting(s.name, now, oldestMod, oldestSeen, unrouted)
+	for _, obj := range ready {
+		r := d.route(s.name, obj.Name())
+		if r == nil {
+			continue
+		}
+		id, added, err := d.st.RegisterFile(ctx, store.FileNotice{
+			Source: s.name, Path: obj.Path, Name: obj.Name(), Kind: r.Kind,
+			Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag,
+		})
+		if err != nil {
+			return err
+		}
+		o := s.seen[obj.Path]
+		o.registered = true
+		s.seen[obj.Path] = o
+		if added {
+			d.log.Info("file noticed", "file_id", id, "source", s.name, "name", obj.Name(), "kind", r.Kind, "bytes", obj.Size)
+		}
+	}
+	return nil
+}
+
+// ready updates what the source saw and returns the files that are
+// complete: unchanged since the previous poll (stable), or with their
+// marker file beside them (marker). Files already registered are left out.
+func (s *source) ready(objs []transport.Object, now time.Time) []transport.Object {
+	listed := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		listed[o.Path] = true
+	}
+	var out []transport.Object
+	for _, obj := range objs {
+		if s.cfg.MarkerReady() && strings.HasSuffix(obj.Name(), s.cfg.MarkerSuffix) {
+			continue
+		}
+		prev, ok := s.seen[obj.Path]
+		if !ok || !prev.same(obj) {
+			// New, or still changing: look again at the next poll.
+			s.seen[obj.Path] = observation{size: obj.Size, mod: obj.ModTime, etag: obj.ETag, first: now}
+			if !s.cfg.MarkerReady() {
+				continue
+			}
+			prev = s.seen[obj.Path]
+		}
+		if prev.registered {
+			continue
+		}
+		if s.cfg.MarkerReady() && !listed[obj.Path+s.cfg.MarkerSuffix] {
+			continue
+		}
+		out = append(out, obj)
+	}
+	for p := range s.seen {
+		if !listed[p] {
+			delete(s.seen, p)
+		}
+	}
+	return out
+}
+
+// backoff is the wait before attempt n+1 after n failures: exponential
+// from retry.initial, capped at retry.max, with ±20% jitter so that
+// instances do not retry in step.
+func (d *Daemon) backoff(n int) time.Duration {
+	b := d.cfg.Retry.Initial
+	for i := 1; i < n && b < d.cfg.Retry.Max; i++ {
+		b *= 2
+	}
+	b = min(b, d.cfg.Retry.Max)
+	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(b))
+	return max(b+jitter, 10*time.Millisecond)
+}

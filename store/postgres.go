@@ -1,0 +1,530 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"modernc.org/sqlite"
+)
+
+// Postgres is the Store for several gateway instances sharing their state:
+// control numbers, runs and sent lines (duplicate detection holds across
+// instances: a line key is unique in the database, and a second instance
+// inserting the same key waits for the first one's run to commit or roll
+// back), and the file ledger with leases.
+//
+// Runs belong to the instance that began them (PostgresOptions.Owner).
+// PendingRuns lists only the caller's own interrupted runs, and open runs
+// whose owner stopped renewing its lease (their transaction died with the
+// connection, so aborting them loses nothing). A written run of another
+// instance is never listed: its output is on that instance's disk, and only
+// an instance that takes over the ledger entry holding it adopts the run.
+type Postgres struct {
+	pool  *pgxpool.Pool
+	owner string
+	lease time.Duration
+
+	mu     sync.Mutex
+	active map[int64]*pgRun // runs this Store has open: never "pending"
+}
+
+// PostgresOptions configure OpenPostgres.
+type PostgresOptions struct {
+	// Owner names this instance; runs it begins are its own. Keep it stable
+	// across restarts (the daemon keeps it in its state directory), so that
+	// a restarted instance finishes its own runs at once.
+	Owner string
+	// Lease is how long another instance waits for an instance that stopped
+	// renewing (RenewLeases) before treating its open runs and held files as
+	// abandoned. Default 60s.
+	Lease time.Duration
+	// MaxConns bounds the connection pool (default 4: a run holds one for
+	// its transaction).
+	MaxConns int32
+}
+
+// DefaultLease is the lease a held file or open run keeps without renewal.
+const DefaultLease = 60 * time.Second
+
+// postgresComponents are the PostgreSQL schema components, as for SQLite
+// (migrate.go): each an ordered list of migrations.
+var postgresComponents = map[string][]string{}
+
+// registerPostgres adds a component's PostgreSQL migrations; call it from init.
+func registerPostgres(component string, migrations []string) {
+	if _, dup := postgresComponents[component]; dup {
+		panic("store: postgres schema component registered twice: " + component)
+	}
+	postgresComponents[component] = migrations
+}
+
+func init() {
+	registerPostgres("core", []string{
+		`CREATE TABLE control_numbers (
+			scope TEXT PRIMARY KEY,
+			last  BIGINT NOT NULL
+		)`,
+		`CREATE TABLE runs (
+			id          BIGSERIAL PRIMARY KEY,
+			kind        TEXT NOT NULL,
+			inputs      TEXT NOT NULL,
+			status      TEXT NOT NULL,
+			started     TIMESTAMPTZ NOT NULL DEFAULT now(),
+			ended       TIMESTAMPTZ,
+			temp        TEXT,
+			output      TEXT,
+			summary     TEXT,
+			owner       TEXT NOT NULL DEFAULT '',
+			lease_until TIMESTAMPTZ NOT NULL DEFAULT now()
+		)`,
+		`CREATE INDEX runs_pending ON runs(owner) WHERE status IN ('open', 'written')`,
+		// The whole 128-bit line key as a uuid: no collisions to resolve.
+		`CREATE TABLE sent_lines (
+			key     UUID PRIMARY KEY,
+			run_id  BIGINT NOT NULL,
+			control TEXT NOT NULL,
+			invoice TEXT NOT NULL,
+			line_no TEXT NOT NULL
+		)`,
+		`CREATE INDEX sent_lines_run ON sent_lines(run_id)`,
+	})
+}
+
+// migrationLock is the advisory lock key that serialises migrations of
+// instances starting at once.
+const migrationLock = 0x63616c6777 // "calgw"
+
+// OpenPostgres connects to the database named by dsn (a postgres:// URL or
+// key=value string) and brings its schema up to date.
+func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*Postgres, error) {
+	if opts.Owner == "" {
+		return nil, errors.New("store: postgres: an owner (instance name) is required")
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = DefaultLease
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 4
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the DSN, password included: do not pass it on.
+		return nil, errors.New("store: postgres: the DSN is not a valid connection string")
+	}
+	cfg.MaxConns = opts.MaxConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	p := &Postgres{pool: pool, owner: opts.Owner, lease: opts.Lease, active: map[int64]*pgRun{}}
+	if err := p.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close rolls back the runs still open (they become pending, for this
+// owner's next recovery) and closes the connection pool.
+func (p *Postgres) Close() error {
+	p.mu.Lock()
+	open := make([]*pgRun, 0, len(p.active))
+	for _, r := range p.active {
+		open = append(open, r)
+	}
+	p.active = map[int64]*pgRun{}
+	p.mu.Unlock()
+	for _, r := range open {
+		r.mu.Lock()
+		if !r.done {
+			r.tx.Rollback(context.Background())
+			r.done = true
+		}
+		r.mu.Unlock()
+	}
+	p.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers.
+func (p *Postgres) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
+
+// Owner is the instance name runs are recorded under.
+func (p *Postgres) Owner() string { return p.owner }
+
+func (p *Postgres) migrate(ctx context.Context) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: postgres migrate: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+		return fmt.Errorf("store: postgres migrate: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_versions (
+		component TEXT PRIMARY KEY,
+		version   INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("store: postgres migrate: %w", err)
+	}
+	names := make([]string, 0, len(postgresComponents))
+	for n := range postgresComponents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		migrations := postgresComponents[name]
+		var version int
+		err := tx.QueryRow(ctx, `SELECT version FROM schema_versions WHERE component = $1`, name).Scan(&version)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("store: postgres migrate %s: %w", name, err)
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("store: the database has %s schema version %d, newer than this calgw knows (%d): upgrade calgw", name, version, len(migrations))
+		}
+		for i := version; i < len(migrations); i++ {
+			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("store: postgres %s migration %d: %w", name, i+1, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_versions(component, version) VALUES ($1, $2)
+			ON CONFLICT (component) DO UPDATE SET version = excluded.version`, name, len(migrations)); err != nil {
+			return fmt.Errorf("store: postgres migrate %s: %w", name, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: postgres migrate: %w", err)
+	}
+	return nil
+}
+
+type pgQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func pgNextControl(ctx context.Context, q pgQuerier, scope string) (int64, error) {
+	var n int64
+	err := q.QueryRow(ctx, `INSERT INTO control_numbers(scope, last) VALUES ($1, 1)
+		ON CONFLICT (scope) DO UPDATE SET last = CASE WHEN control_numbers.last >= $2 THEN 1 ELSE control_numbers.last + 1 END
+		RETURNING last`, scope, int64(MaxControlNumber)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: control number %s: %w", scope, err)
+	}
+	return n, nil
+}
+
+func (p *Postgres) NextControlNumber(ctx context.Context, scope string) (int64, error) {
+	return pgNextControl(ctx, p.pool, scope)
+}
+
+func (p *Postgres) BeginRun(ctx context.Context, kind, inputs string) (Run, error) {
+	r := &pgRun{p: p}
+	var err error
+	if r.tx, err = p.pool.Begin(ctx); err != nil {
+		return nil, fmt.Errorf("store: begin run: %w", err)
+	}
+	// The run's row commits on its own, so that other instances see who
+	// holds it; mu keeps PendingRuns from seeing it before it is active.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err = p.pool.QueryRow(ctx, `INSERT INTO runs(kind, inputs, status, owner, lease_until)
+		VALUES ($1, $2, $3, $4, now() + $5::float8 * interval '1 second') RETURNING id, started`,
+		kind, inputs, RunOpen, p.owner, p.lease.Seconds()).Scan(&r.id, &r.started)
+	if err != nil {
+		r.tx.Rollback(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("store: begin run: %w", err)
+	}
+	p.active[r.id] = r
+	return r, nil
+}
+
+func (p *Postgres) inactive(id int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.active, id)
+}
+
+func (p *Postgres) activeRuns() []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := make([]int64, 0, len(p.active))
+	for id := range p.active {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// pgRun is a run's transaction. pgx transactions are not safe for
+// concurrent use, and Convert's stages call a run from two goroutines: mu
+// serialises them.
+type pgRun struct {
+	p       *Postgres
+	id      int64
+	started time.Time
+	mu      sync.Mutex
+	tx      pgx.Tx
+	done    bool
+
+	beforeCommit func(ctx context.Context, tx pgx.Tx, temp, output string) error
+	afterCommit  func()
+}
+
+func (r *pgRun) ID() int64 { return r.id }
+
+func (r *pgRun) NextControlNumber(ctx context.Context, scope string) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return 0, fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
+	}
+	return pgNextControl(ctx, r.tx, scope)
+}
+
+func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return nil, fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
+	}
+	prior := make([]*PriorLine, len(lines))
+	// A key repeated within the batch duplicates its first occurrence here;
+	// only first occurrences go to the database.
+	first := make(map[[16]byte]int, len(lines))
+	var keys []pgtype.UUID
+	var controls, invoices, lineNos []string
+	for i := range lines {
+		l := &lines[i]
+		if j, ok := first[l.Key]; ok {
+			f := &lines[j]
+			prior[i] = &PriorLine{Run: r.id, Control: f.Control, Invoice: f.Invoice, LineNo: f.LineNo, At: r.started}
+			continue
+		}
+		first[l.Key] = i
+		keys = append(keys, pgtype.UUID{Bytes: l.Key, Valid: true})
+		controls = append(controls, l.Control)
+		invoices = append(invoices, l.Invoice)
+		lineNos = append(lineNos, l.LineNo)
+	}
+	if len(keys) == 0 {
+		return prior, nil
+	}
+	rows, err := r.tx.Query(ctx, `INSERT INTO sent_lines(key, run_id, control, invoice, line_no)
+		SELECT k, $2, c, i, l FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS t(k, c, i, l)
+		ON CONFLICT (key) DO NOTHING
+		RETURNING key`, keys, r.id, controls, invoices, lineNos)
+	if err != nil {
+		return nil, fmt.Errorf("store: record lines of run %d: %w", r.id, err)
+	}
+	inserted := make(map[[16]byte]bool, len(keys))
+	for rows.Next() {
+		var k pgtype.UUID
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: record lines of run %d: %w", r.id, err)
+		}
+		inserted[k.Bytes] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: record lines of run %d: %w", r.id, err)
+	}
+	var dups []pgtype.UUID
+	for _, k := range keys {
+		if !inserted[k.Bytes] {
+			dups = append(dups, k)
+		}
+	}
+	if len(dups) == 0 {
+		return prior, nil
+	}
+	// Committed lines of other runs, and this run's own from earlier batches.
+	rows, err = r.tx.Query(ctx, `SELECT l.key, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+		FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key = ANY($1)`, dups)
+	if err != nil {
+		return nil, fmt.Errorf("store: look up duplicates in run %d: %w", r.id, err)
+	}
+	found := make(map[[16]byte]*PriorLine, len(dups))
+	for rows.Next() {
+		var k pgtype.UUID
+		var p PriorLine
+		if err := rows.Scan(&k, &p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &p.At); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: look up duplicates in run %d: %w", r.id, err)
+		}
+		found[k.Bytes] = &p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: look up duplicates in run %d: %w", r.id, err)
+	}
+	for k, i := range first {
+		if inserted[k] {
+			continue
+		}
+		p := found[k]
+		if p == nil {
+			// Only possible if the row vanished between the two statements
+			// (its run was aborted): report it rather than send it twice.
+			return nil, fmt.Errorf("store: run %d: line %s conflicted with a line that is gone; retry the run", r.id, lines[i].Control)
+		}
+		cp := *p
+		prior[i] = &cp
+	}
+	return prior, nil
+}
+
+func (r *pgRun) Written(ctx context.Context, temp, output string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
+	}
+	status := RunWritten
+	if output == "" {
+		status = RunCompleted
+	}
+	fail := func(err error) error {
+		r.tx.Rollback(context.WithoutCancel(ctx))
+		r.done = true
+		return err
+	}
+	tag, err := r.tx.Exec(ctx, `UPDATE runs SET status = $1, temp = $2, output = $3,
+		ended = CASE WHEN $1 = 'completed' THEN now() END WHERE id = $4 AND status = $5`,
+		status, temp, output, r.id, RunOpen)
+	if err != nil {
+		return fail(fmt.Errorf("store: run %d written: %w", r.id, err))
+	}
+	if tag.RowsAffected() != 1 {
+		return fail(fmt.Errorf("%w: run %d (aborted by another instance after its lease expired?)", ErrNoRun, r.id))
+	}
+	if r.beforeCommit != nil {
+		if err := r.beforeCommit(ctx, r.tx, temp, output); err != nil {
+			return fail(err)
+		}
+	}
+	if err := r.tx.Commit(ctx); err != nil {
+		r.done = true
+		return fmt.Errorf("store: run %d written: %w", r.id, err)
+	}
+	r.done = true
+	r.p.inactive(r.id)
+	if r.afterCommit != nil {
+		r.afterCommit()
+	}
+	return nil
+}
+
+func (r *pgRun) Abandon(ctx context.Context, reason string) error {
+	r.mu.Lock()
+	if !r.done {
+		r.tx.Rollback(context.WithoutCancel(ctx))
+		r.done = true
+	}
+	r.mu.Unlock()
+	defer r.p.inactive(r.id)
+	return r.p.AbortRun(ctx, r.id, reason)
+}
+
+func (p *Postgres) CompleteRun(ctx context.Context, run int64, summary string) error {
+	tag, err := p.pool.Exec(ctx, `UPDATE runs SET status = $1, ended = now(), summary = $2 WHERE id = $3 AND status IN ($4, $5)`,
+		RunCompleted, summary, run, RunWritten, RunCompleted)
+	if err != nil {
+		return fmt.Errorf("store: complete run %d: %w", run, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("%w: run %d", ErrNoRun, run)
+	}
+	return nil
+}
+
+func (p *Postgres) AbortRun(ctx context.Context, run int64, reason string) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: abort run %d: %w", run, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, ended = now(), summary = $2 WHERE id = $3 AND status IN ($4, $5)`,
+		RunAborted, reason, run, RunOpen, RunWritten)
+	if err != nil {
+		return fmt.Errorf("store: abort run %d: %w", run, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("%w: run %d", ErrNoRun, run)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM sent_lines WHERE run_id = $1`, run); err != nil {
+		return fmt.Errorf("store: abort run %d: %w", run, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: abort run %d: %w", run, err)
+	}
+	return nil
+}
+
+func (p *Postgres) PendingRuns(ctx context.Context) ([]RunInfo, error) {
+	rows, err := p.pool.Query(ctx, `SELECT id, kind, status, started, inputs, COALESCE(temp, ''), COALESCE(output, '')
+		FROM runs WHERE status IN ('open', 'written')
+		AND ((owner = $1 AND NOT (id = ANY($2))) OR (status = 'open' AND owner <> $1 AND lease_until < now()))
+		ORDER BY id`, p.owner, p.activeRuns())
+	if err != nil {
+		return nil, fmt.Errorf("store: pending runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunInfo
+	for rows.Next() {
+		var r RunInfo
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Status, &r.Started, &r.Inputs, &r.Temp, &r.Output); err != nil {
+			return nil, fmt.Errorf("store: pending runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// IsTransient reports whether a store error is worth retrying as is: the
+// database was unreachable or restarting, or a transaction lost a
+// serialization conflict or a deadlock (PostgreSQL), or the database was
+// busy (SQLite).
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "40001", pgErr.Code == "40P01", // serialization failure, deadlock
+			len(pgErr.Code) == 5 && pgErr.Code[:2] == "08",                      // connection exceptions
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, starting up
+			pgErr.Code == "53300": // too many connections
+			return true
+		}
+		return false
+	}
+	if pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
+		return true
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &sqliteErr) {
+		switch sqliteErr.Code() & 0xff {
+		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+			return true
+		}
+	}
+	return false
+}
