@@ -7,12 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Party names the information source (the plan) or receiver (DHCS).
@@ -155,7 +153,7 @@ func (e *Encoder) begin() {
 	if created.IsZero() {
 		created = h.Group.Date
 	}
-	e.seg("BHT", HierarchicalStructure, h.Purpose, clean(h.Reference, 30), created.Format("20060102"), created.Format("1504"))
+	e.seg("BHT", HierarchicalStructure, h.Purpose, x12.Text(h.Reference, 30), created.Format("20060102"), created.Format("1504"))
 	if c := h.Contact; c != nil {
 		e.per("IC", c)
 	}
@@ -169,12 +167,12 @@ func (e *Encoder) begin() {
 }
 
 func (e *Encoder) nm1(entity, kind, last, first, qual, id string) {
-	e.seg("NM1", entity, kind, clean(last, 60), clean(first, 35), "", "", "", qual, id)
+	e.seg("NM1", entity, kind, x12.Text(last, 60), x12.Text(first, 35), "", "", "", qual, id)
 }
 
 func (e *Encoder) per(function string, c *Contact) {
-	els := []string{function, clean(c.Name, 60)}
-	if p := digits(c.Phone); p != "" {
+	els := []string{function, x12.Text(c.Name, 60)}
+	if p := x12.Digits(c.Phone); p != "" {
 		els = append(els, "TE", p)
 	}
 	if c.Email != "" {
@@ -224,7 +222,7 @@ func (e *Encoder) site(s *Site, parent int) {
 		}
 		els := make([]string, len(names))
 		for i, v := range names {
-			els[i] = clean(v, 60)
+			els[i] = x12.Text(v, 60)
 		}
 		e.seg("N2", els...)
 	}
@@ -242,17 +240,17 @@ func (e *Encoder) site(s *Site, parent int) {
 		e.seg("QTY", q.Qualifier, strconv.FormatInt(q.Value, 10))
 	}
 	for _, r := range s.References {
-		e.seg("REF", r.Qualifier, clean(r.Value, 30))
+		e.seg("REF", r.Qualifier, x12.Text(r.Value, 30))
 	}
 	e.seg("NX1", EntitySite)
-	e.seg("N3", clean(s.Address.Street, 55))
+	e.seg("N3", x12.Text(s.Address.Street, 55))
 	county := []string{}
 	if s.County != "" {
 		county = []string{"", QualCounty, s.County}
 	}
-	e.seg("N4", append([]string{clean(s.Address.City, 30), s.Address.State, digits(s.Address.Zip)}, county...)...)
+	e.seg("N4", append([]string{x12.Text(s.Address.City, 30), s.Address.State, x12.Digits(s.Address.Zip)}, county...)...)
 	for _, sp := range s.Specialties {
-		e.seg("LQ", sp.Qualifier, clean(sp.Code, 30))
+		e.seg("LQ", sp.Qualifier, x12.Text(sp.Code, 30))
 	}
 	e.sites++
 	for i := range s.Providers {
@@ -261,7 +259,7 @@ func (e *Encoder) site(s *Site, parent int) {
 		e.seg("HL", strconv.Itoa(e.hl), strconv.Itoa(siteHL), LevelProvider, "0")
 		e.nm1(EntityProvider, "1", p.Last, p.First, QualNPI, p.NPI)
 		for _, sp := range p.Specialties {
-			e.seg("LQ", sp.Qualifier, clean(sp.Code, 30))
+			e.seg("LQ", sp.Qualifier, x12.Text(sp.Code, 30))
 		}
 		e.provs++
 	}
@@ -306,7 +304,7 @@ func checkGroup(g *Group) error {
 			return fmt.Errorf("x274: group %q site %d: a name and a 10-digit NPI are required", g.Name, i+1)
 		case s.From == 0:
 			return fmt.Errorf("x274: site %s: the contract effective date is required", s.NPI)
-		case s.Address.Street == "" || s.Address.City == "" || len(s.Address.State) != 2 || (len(digits(s.Address.Zip)) != 5 && len(digits(s.Address.Zip)) != 9):
+		case s.Address.Street == "" || s.Address.City == "" || len(s.Address.State) != 2 || (len(x12.Digits(s.Address.Zip)) != 5 && len(x12.Digits(s.Address.Zip)) != 9):
 			return fmt.Errorf("x274: site %s: street, city, state and a 5- or 9-digit ZIP code are required", s.NPI)
 		}
 		for _, sp := range s.Specialties {
@@ -321,42 +319,4 @@ func checkGroup(g *Group) error {
 		}
 	}
 	return nil
-}
-
-// clean makes free text safe for an X12 AN element: accents are dropped
-// (José → Jose), characters outside printable ASCII and those used as
-// delimiters become spaces, runs of spaces collapse, and the result is cut
-// to max characters.
-func clean(s string, max int) string {
-	var b strings.Builder
-	space := false
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue
-		case r <= ' ' || r > '~' || strings.ContainsRune("*~:^|\\", r):
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	out := b.String()
-	if len(out) > max {
-		out = strings.TrimRight(out[:max], " ")
-	}
-	return out
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
 }

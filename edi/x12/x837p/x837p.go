@@ -9,12 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Version is the implementation guide this package writes (GS08, ST03).
@@ -215,16 +213,16 @@ func (e *Encoder) beginST() error {
 	ref := fmt.Sprintf("%09d%04d", e.h.Interchange.ControlNumber, n%10000)
 	e.seg("BHT", "0019", "00", ref, now.Format("20060102"), now.Format("1504"), e.h.TransactionType)
 	// 1000A submitter, 1000B receiver.
-	e.seg("NM1", "41", "2", clean(e.h.Submitter.Name, 60), "", "", "", "", "46", e.h.Submitter.ID)
-	per := []string{"IC", clean(e.h.SubmitterPER.Name, 60)}
+	e.seg("NM1", "41", "2", x12.Text(e.h.Submitter.Name, 60), "", "", "", "", "46", e.h.Submitter.ID)
+	per := []string{"IC", x12.Text(e.h.SubmitterPER.Name, 60)}
 	if p := e.h.SubmitterPER.Phone; p != "" {
-		per = append(per, "TE", digits(p))
+		per = append(per, "TE", x12.Digits(p))
 	}
 	if m := e.h.SubmitterPER.Email; m != "" {
 		per = append(per, "EM", m)
 	}
 	e.seg("PER", per...)
-	e.seg("NM1", "40", "2", clean(e.h.Receiver.Name, 60), "", "", "", "", "46", e.h.Receiver.ID)
+	e.seg("NM1", "40", "2", x12.Text(e.h.Receiver.Name, 60), "", "", "", "", "46", e.h.Receiver.ID)
 	return e.err
 }
 
@@ -241,14 +239,14 @@ func (e *Encoder) billing(p *domain.Provider) {
 	if p.Taxonomy != "" {
 		e.seg("PRV", "BI", "PXC", p.Taxonomy)
 	}
-	e.seg("NM1", "85", "2", clean(p.Name, 60), "", "", "", "", "XX", p.NPI)
+	e.seg("NM1", "85", "2", x12.Text(p.Name, 60), "", "", "", "", "XX", p.NPI)
 	e.address(p.Address)
 	e.seg("REF", "EI", p.TIN)
 }
 
 func (e *Encoder) address(a domain.Address) {
-	e.seg("N3", clean(a.Street, 55))
-	e.seg("N4", clean(a.City, 30), a.State, a.Zip)
+	e.seg("N3", x12.Text(a.Street, 55))
+	e.seg("N4", x12.Text(a.City, 30), a.State, a.Zip)
 }
 
 func (e *Encoder) subscriber(c *Claim) {
@@ -256,7 +254,7 @@ func (e *Encoder) subscriber(c *Claim) {
 	e.seg("HL", strconv.Itoa(e.hl), strconv.Itoa(e.billingHL), "22", "0")
 	e.seg("SBR", "P", "18", "", "", "", "", "", "", c.ClaimFilingIndicator)
 	m := &c.Subscriber
-	e.seg("NM1", "IL", "1", clean(m.LastName, 60), clean(m.FirstName, 35), "", "", "", "MI", m.CIN)
+	e.seg("NM1", "IL", "1", x12.Text(m.LastName, 60), x12.Text(m.FirstName, 35), "", "", "", "MI", m.CIN)
 	if a := m.Address; a.Street != "" && a.City != "" && a.State != "" && a.Zip != "" {
 		e.address(a)
 	}
@@ -265,7 +263,7 @@ func (e *Encoder) subscriber(c *Claim) {
 		gender = "U"
 	}
 	e.seg("DMG", "D8", m.DOB.Compact(), gender)
-	e.seg("NM1", "PR", "2", clean(c.Payer.Name, 60), "", "", "", "", "PI", c.Payer.ID)
+	e.seg("NM1", "PR", "2", x12.Text(c.Payer.Name, 60), "", "", "", "", "PI", c.Payer.ID)
 }
 
 func (e *Encoder) claim(c *Claim) {
@@ -292,7 +290,7 @@ func (e *Encoder) claim(c *Claim) {
 	e.seg("HI", hi...)
 	if r := c.Rendering; r != nil && r.NPI != "" && r.NPI != c.Billing.NPI {
 		last, first, entity := splitName(r.Name)
-		e.seg("NM1", "82", entity, clean(last, 60), clean(first, 35), "", "", "", "XX", r.NPI)
+		e.seg("NM1", "82", entity, x12.Text(last, 60), x12.Text(first, 35), "", "", "", "XX", r.NPI)
 		if r.Taxonomy != "" {
 			e.seg("PRV", "PE", "PXC", r.Taxonomy)
 		}
@@ -363,60 +361,4 @@ func splitName(name string) (last, first, entity string) {
 		return strings.TrimSpace(l), strings.TrimSpace(f), "1"
 	}
 	return name, "", "2"
-}
-
-// clean makes free text safe for an X12 AN element: accents are dropped
-// (José → Jose), characters outside printable ASCII and the characters
-// commonly used as delimiters become spaces, runs of spaces collapse, and
-// the result is cut to max characters.
-func clean(s string, max int) string {
-	if plain(s) && len(s) <= max {
-		return s
-	}
-	var b strings.Builder
-	space := false
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue
-		case r < ' ' || r > '~' || strings.ContainsRune("*~:^|\\", r) || r == ' ':
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	out := b.String()
-	if len(out) > max {
-		out = strings.TrimRight(out[:max], " ")
-	}
-	return out
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
-}
-
-// plain reports whether s needs no cleaning: printable ASCII without
-// delimiter-like characters, no leading, trailing or doubled spaces.
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < ' ' || c > '~' || c == '*' || c == '~' || c == ':' || c == '^' || c == '|' || c == '\\' {
-			return false
-		}
-		if c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,0 +1,65 @@
+package x12
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Text makes free text (names, addresses) safe for an AN element: accents
+// are dropped (José → Jose), characters outside printable ASCII and the
+// characters commonly used as delimiters (* ~ : ^ | \) become spaces, runs
+// of spaces collapse, and the result is cut to max characters.
+func Text(s string, max int) string {
+	if plainText(s) && len(s) <= max {
+		return s
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r <= ' ' || r > '~' || strings.ContainsRune("*~:^|\\", r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if len(out) > max {
+		out = strings.TrimRight(out[:max], " ")
+	}
+	return out
+}
+
+// plainText reports whether Text would return s unchanged: printable ASCII
+// without delimiter-like characters, no leading, trailing or doubled spaces.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c > '~' || c == '*' || c == '~' || c == ':' || c == '^' || c == '|' || c == '\\' {
+			return false
+		}
+		if c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// Digits keeps only the ASCII digits of s ("(916) 555-0100" → "9165550100").
+func Digits(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
