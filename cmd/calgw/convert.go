@@ -69,30 +69,20 @@ func buildJudges(ctx context.Context, cfg *config.Config, coding *rules.CodingTa
 func convert(ctx context.Context, g *globals, ins []string, out string) (*encounters.Result, int) {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return nil, exitUnusable
+		return nil, g.fail(err)
 	}
 	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return nil, exitUnusable
+		return nil, g.fail(err)
 	}
-	unlock, err := store.LockDir(g.state)
+	st, closeState, err := openState(ctx, g.state)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return nil, exitUnusable
+		return nil, g.fail(err)
 	}
-	defer unlock()
-	st, err := store.OpenSQLite(ctx, g.state)
-	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return nil, exitUnusable
-	}
-	defer st.Close()
+	defer closeState()
 	judges, err := buildJudges(ctx, cfg, coding, st)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return nil, exitUnusable
+		return nil, g.fail(err)
 	}
 	res, err := encounters.Convert(ctx, encounters.Job{Inputs: ins, OutDir: out, Store: st, Config: cfg, Coding: coding, Judges: judges, Log: g.log})
 	if err != nil {

@@ -28,36 +28,25 @@ func runIngest834(ctx context.Context, g *globals, files []string, out string) i
 func withIngestJob(ctx context.Context, g *globals, files []string, out string, run func(ingest.Job) []ingest.Result) int {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	data, err := rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData))
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
-	unlock, err := store.LockDir(g.state)
+	st, closeState, err := openState(ctx, g.state)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
-	defer unlock()
-	st, err := store.OpenSQLite(ctx, g.state)
-	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
-	}
-	defer st.Close()
+	defer closeState()
 	results := run(ingest.Job{Files: files, OutDir: out, Store: st, Config: cfg, Coding: coding, Tables: tables, Data: data, Log: g.log})
 	code := exitOK
 	for _, r := range results {

@@ -9,7 +9,6 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
-	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 func init() {
@@ -24,26 +23,17 @@ func init() {
 func runIngestRoster(ctx context.Context, g *globals, files []string, _ string) int {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	tables, err := providerfile.Tables(cfg)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
-	unlock, err := store.LockDir(g.state)
+	st, closeState, err := openState(ctx, g.state)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
-	defer unlock()
-	st, err := store.OpenSQLite(ctx, g.state)
-	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
-	}
-	defer st.Close()
+	defer closeState()
 	results, err := contracts.Ingest(ctx, st, tables, files, g.log)
 	code := exitOK
 	for _, r := range results {

@@ -9,7 +9,6 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
-	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 func init() {
@@ -41,39 +40,28 @@ func runProviderFile(ctx context.Context, g *globals, args []string) int {
 	}
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	tables, err := providerfile.Tables(cfg)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	mapping, err := providerfile.LoadMapping(cfg, tables)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
-	unlock, err := store.LockDir(g.state)
+	st, closeState, err := openState(ctx, g.state)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
-	defer unlock()
-	st, err := store.OpenSQLite(ctx, g.state)
-	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
-	}
-	defer st.Close()
+	defer closeState()
 	res, err := providerfile.Run(ctx, providerfile.Job{Month: m, OutDir: *out, Store: st, Config: cfg, Mapping: mapping, Log: g.log})
 	if errors.Is(err, providerfile.ErrNoSites) {
 		fmt.Fprintf(g.stdout, "provider-file %s: no roster site is in force in that month: nothing written (calgw ingest --kind roster FILE)\n", m)
 		return exitRejected
 	}
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	for _, f := range res.Files {
 		fmt.Fprintf(g.stdout, "county %s: %s (interchange %09d, %d organization(s), %d site(s), %d provider(s))\n",

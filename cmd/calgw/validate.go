@@ -128,13 +128,11 @@ func validateFile(ctx context.Context, g *globals, path string) int {
 func validateInvoice(g *globals, path string, r *tabular.Reader) int {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	dec, err := invoice.NewDecoder(r.Header, r.Format, filepath.Base(path))
 	if err != nil {

@@ -110,23 +110,19 @@ func (r tabRecord) Get(col string) string { return r.row.Cell(r.h.Index(col)) }
 func validateAuthFeed(g *globals, path string, r *tabular.Reader) int {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	data, err := rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData))
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	d := &authfeed.Decoder{Coding: coding, Tables: tables, Data: data, MemberID: regexp.MustCompile(cfg.Encounters.MemberIDPattern), File: path}
 	return validateFeedRows(g, path, r, "authorization feed", func(rec authfeed.Record, row int) []authfeed.Finding {
@@ -138,13 +134,11 @@ func validateAuthFeed(g *globals, path string, r *tabular.Reader) int {
 func validatePrograms(g *globals, path string, r *tabular.Reader) int {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	data, err := rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData))
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	d := &programs.Decoder{Exclusions: data.Exclusions, MemberID: regexp.MustCompile(cfg.Encounters.MemberIDPattern), File: path}
 	return validateFeedRows(g, path, r, "other_programs feed", func(rec authfeed.Record, row int) []authfeed.Finding {

@@ -20,13 +20,11 @@ func init() {
 func validateRoster(g *globals, path string, r *tabular.Reader) int {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	tables, err := providerfile.Tables(cfg)
 	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		return exitUnusable
+		return g.fail(err)
 	}
 	dec, err := roster.NewDecoder(r.Header, r.Format, filepath.Base(path), tables)
 	if err != nil {
