@@ -158,13 +158,17 @@ func (p *Postgres) NextFileDue(ctx context.Context, owner, node string) (time.Du
 	return time.Duration(*secs * float64(time.Second)), true, nil
 }
 
+// RenewLeases extends the owner's leases with two statements, each its own
+// transaction. They must not share one: a run's commit locks its runs row
+// and then its ledger_files row, so a transaction locking ledger_files and
+// then runs (as a pgx batch would) deadlocks with it.
 func (p *Postgres) RenewLeases(ctx context.Context, owner string, lease time.Duration) error {
-	batch := &pgx.Batch{}
-	batch.Queue(`UPDATE ledger_files SET lease_until = now() + $2::float8 * interval '1 second'
-		WHERE owner = $1 AND state NOT IN `+finalStates, owner, lease.Seconds())
-	batch.Queue(`UPDATE runs SET lease_until = now() + $2::float8 * interval '1 second'
-		WHERE owner = $1 AND status IN ('open', 'written')`, owner, lease.Seconds())
-	if err := p.pool.SendBatch(ctx, batch).Close(); err != nil {
+	if _, err := p.pool.Exec(ctx, `UPDATE ledger_files SET lease_until = now() + $2::float8 * interval '1 second'
+		WHERE owner = $1 AND state NOT IN `+finalStates, owner, lease.Seconds()); err != nil {
+		return fmt.Errorf("store: renew leases: %w", err)
+	}
+	if _, err := p.pool.Exec(ctx, `UPDATE runs SET lease_until = now() + $2::float8 * interval '1 second'
+		WHERE owner = $1 AND status IN ('open', 'written')`, owner, lease.Seconds()); err != nil {
 		return fmt.Errorf("store: renew leases: %w", err)
 	}
 	return nil

@@ -80,7 +80,7 @@ func TestPostgres(t *testing.T) {
 			t.Errorf("%d sent lines recorded, want %d", n, lines)
 		}
 		if n := pgCount(t, dsn, `SELECT COUNT(*) FROM runs WHERE status <> 'completed'`); n != 0 {
-			t.Errorf("%d runs not completed", n)
+			t.Errorf("%d runs not completed: %s", n, pgRuns(t, dsn))
 		}
 		n837, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
 		if n837 != files {
@@ -130,4 +130,27 @@ func TestPostgres(t *testing.T) {
 			exactlyOnce(t, all.ids, 2*files)
 		})
 	}
+}
+
+// pgRuns describes the runs that did not complete, for a failure message.
+func pgRuns(t *testing.T, dsn string) string {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT id, status, COALESCE(summary, ''), COALESCE(output, '') FROM runs WHERE status <> 'completed' ORDER BY id`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id int64
+		var status, summary, output string
+		rows.Scan(&id, &status, &summary, &output)
+		fmt.Fprintf(&b, "[run %d %s %q output %q] ", id, status, summary, output)
+	}
+	return b.String()
 }

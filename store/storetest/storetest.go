@@ -52,6 +52,7 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentRunsSeeEachOthersLines", true, concurrentRuns},
 		{"ConcurrentSameContentOneWins", true, concurrentContent},
 		{"OpenRunOfLiveInstanceIsNotPending", true, liveRunNotPending},
+		{"BoundRunsCommitWhileLeasesRenew", true, commitWhileRenewing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -718,5 +719,50 @@ func liveRunNotPending(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if p := must(b.PendingRuns(ctx))(t); len(p) != 0 {
 		t.Fatalf("another instance's written run is pending: %+v", p)
+	}
+}
+
+// commitWhileRenewing commits runs bound to ledger entries while the same
+// owner renews its leases without pause, as the daemon's heartbeat does: a
+// renewal that locked ledger_files and then runs in one transaction
+// deadlocked with a run's commit, which locks them the other way round.
+func commitWhileRenewing(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	stop := make(chan struct{})
+	renewed := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				renewed <- nil
+				return
+			default:
+			}
+			if err := s.RenewLeases(ctx, "a", time.Minute); err != nil {
+				renewed <- err
+				return
+			}
+		}
+	}()
+	for i := 0; i < 40; i++ {
+		e := toProcessing(t, s, "a", fmt.Sprintf("f%d.csv", i), fmt.Sprintf("hash-%d", i))
+		r := begin(t, s.BindRuns(e.ID, "a", "/work/bound", nil))
+		record(t, r, store.Line{Key: Key(byte(i), 3), Control: fmt.Sprint(i)})
+		if err := r.Written(ctx, "/work/t.tmp", "/work/e.837"); err != nil {
+			close(stop)
+			t.Fatalf("commit %d while leases renew: %v", i, err)
+		}
+		if err := s.CompleteRun(ctx, r.ID(), "ok"); err != nil {
+			t.Fatal(err)
+		}
+		must(s.FileProcessed(ctx, e.ID, "a", nil, ""))(t)
+		must(s.DecideFile(ctx, e.ID, "a", store.FileArchive, ""))(t)
+		if err := s.FinishFile(ctx, e.ID, "a", store.FileArchived, "archive/"+e.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if err := <-renewed; err != nil {
+		t.Fatalf("renewing leases: %v", err)
 	}
 }
