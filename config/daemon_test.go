@@ -70,22 +70,35 @@ sources:
 	}
 }
 
-// The full example in docs/daemon.md must stay a valid configuration.
-func TestDaemonDocumentedExampleLoads(t *testing.T) {
+// The examples in docs/daemon.md must stay valid configurations: the full
+// one (several instances on PostgreSQL) and the single-instance one with the
+// reference feeds and the monthly 274.
+func TestDaemonDocumentedExamplesLoad(t *testing.T) {
 	doc, err := os.ReadFile("../docs/daemon.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(doc)
-	if m == nil {
-		t.Fatal("docs/daemon.md has no yaml example")
+	ms := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1)
+	if len(ms) < 2 {
+		t.Fatalf("docs/daemon.md has %d yaml examples, want 2", len(ms))
 	}
-	c, err := Load(write(t, string(m[1])))
+	full, err := Load(write(t, string(ms[0][1])))
 	if err != nil {
-		t.Fatalf("the documented example does not load: %v", err)
+		t.Fatalf("the full example does not load: %v", err)
 	}
-	if !c.UsesPostgres() || len(c.Sources) < 3 || len(c.Routes) < 2 || len(c.Schedules.Jobs) == 0 {
-		t.Errorf("the example lost its substance: %d sources, %d routes, %d jobs", len(c.Sources), len(c.Routes), len(c.Schedules.Jobs))
+	if !full.UsesPostgres() || len(full.Sources) < 3 || len(full.Routes) < 2 {
+		t.Errorf("the full example lost its substance: %d sources, %d routes", len(full.Sources), len(full.Routes))
+	}
+	feeds, err := Load(write(t, string(ms[1][1])))
+	if err != nil {
+		t.Fatalf("the feeds example does not load: %v", err)
+	}
+	kinds := map[string]bool{}
+	for _, r := range feeds.Routes {
+		kinds[r.Kind] = true
+	}
+	if feeds.UsesPostgres() || len(feeds.Schedules.Jobs) == 0 || !kinds["834"] || !kinds["auth"] || !kinds["roster"] || !kinds["invoice"] {
+		t.Errorf("the feeds example lost its substance: routes %v, %d jobs, postgres %v", kinds, len(feeds.Schedules.Jobs), feeds.UsesPostgres())
 	}
 }
 
