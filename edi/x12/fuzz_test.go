@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzReader checks, for any input, that the reader does not panic, that
-// errors are sticky and typed, and that every segment it returns is the
-// input at its offset, split correctly.
+// errors are sticky and typed, that every segment it returns is the input
+// at its offset, split correctly, and that read-ahead changes nothing.
 func FuzzReader(f *testing.F) {
 	f.Add([]byte(isa('*', '^', ':', '~', "00501") + "GS*HC*A*B~ST*837*0001~SV1*HC:99213*10~SE*3*0001~"))
 	f.Add([]byte("\xEF\xBB\xBF" + isa('|', '!', '^', '\n', "00501") + "NM1|IL|1|DOE^X!Y\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		want := trace(bytes.NewReader(data), WithMaxSegmentSize(2048))
+		if got := trace(iotest.HalfReader(bytes.NewReader(data)), WithMaxSegmentSize(2048), WithReadAhead(0)); !slices.Equal(got, want) {
+			t.Fatalf("with read-ahead\n%q\nwithout\n%q", got, want)
+		}
 		rd := NewReader(bytes.NewReader(data), WithMaxSegmentSize(2048))
 		last := int64(-1)
 		for n := int64(1); ; n++ {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"runtime"
 )
 
 // Errors a Reader reports inside a *SyntaxError; test with errors.Is.
@@ -85,6 +86,18 @@ type Reader struct {
 	line    int64
 	seg     Segment
 	class   [256]uint8 // byte classes for the current delimiters
+
+	// ends holds the element ends of the segments from endsBase on: of the
+	// last segment only (endsBase 0), or of a batch (read-ahead).
+	ends     []int32
+	endsBase int
+
+	// Read-ahead (see WithReadAhead).
+	aheadOK    bool
+	aheadAfter int64
+	ahead      *readAhead // the consumer's side, non-nil once the producer started
+	prod       *producer  // the producer's side, on its goroutine
+	short      bool       // the last read returned less than asked: a stream
 }
 
 // Byte classes for splitting a segment.
@@ -114,21 +127,38 @@ func NewReader(r io.Reader, opts ...ReaderOption) *Reader {
 	for _, o := range opts {
 		o(x)
 	}
+	if x.aheadOK && runtime.GOMAXPROCS(0) < 2 {
+		x.aheadOK = false // nothing to gain
+	}
 	size := readChunk
 	if x.maxSeg+1 < size {
 		size = x.maxSeg + 1
 	}
 	x.buf = make([]byte, size)
-	x.seg.ends = make([]int32, 0, 32)
+	x.ends = make([]int32, 0, 32)
 	return x
 }
 
 // Delimiters returns the separators of the current interchange (zero before
 // the first ISA).
-func (x *Reader) Delimiters() Delimiters { return x.seg.d }
+func (x *Reader) Delimiters() Delimiters {
+	if x.ahead != nil {
+		return x.ahead.seg.d
+	}
+	return x.seg.d
+}
 
-// InputOffset returns the offset of the next unread byte of the input.
-func (x *Reader) InputOffset() int64 { return x.base + int64(x.r) }
+// InputOffset returns the offset of the next unread byte of the input: just
+// past the last segment returned (or past what the error returned was
+// about).
+func (x *Reader) InputOffset() int64 {
+	if x.ahead != nil {
+		return x.ahead.offset
+	}
+	return x.inputOffset()
+}
+
+func (x *Reader) inputOffset() int64 { return x.base + int64(x.r) }
 
 // Next returns the next segment, or io.EOF after the last one. The segment
 // and its slices are valid until the next call to Next. Errors are sticky:
@@ -151,6 +181,15 @@ func (x *Reader) syntax(err error, detail string) *SyntaxError {
 }
 
 func (x *Reader) next() (*Segment, error) {
+	if x.aheadOK {
+		if x.ahead != nil {
+			return x.nextAhead()
+		}
+		if x.base+int64(x.w) >= x.aheadAfter {
+			x.startAhead()
+			return x.nextAhead()
+		}
+	}
 	if !x.started {
 		if err := x.start(); err != nil {
 			return x.fail(err)
@@ -188,7 +227,7 @@ func (x *Reader) next() (*Segment, error) {
 	s := &x.seg
 	// Split up to the terminator in one pass over the buffered input; when
 	// the segment runs past it, find the end reading on, then split.
-	end, ends, special := x.split(x.buf, x.r, x.w, s.ends[:0])
+	end, ends, special := x.split(x.buf, x.r, x.w, x.ends[x.endsBase:x.endsBase])
 	if end < 0 {
 		if x.scanned < x.w {
 			x.scanned = x.w
@@ -213,7 +252,7 @@ func (x *Reader) next() (*Segment, error) {
 				return x.fail(err)
 			}
 		}
-		_, ends, special = x.split(x.buf, x.r, end+1, s.ends[:0])
+		_, ends, special = x.split(x.buf, x.r, end+1, x.ends[x.endsBase:x.endsBase])
 	}
 	if end-x.r > x.maxSeg {
 		return x.fail(x.syntax(ErrSegmentTooLong, fmt.Sprintf("%d bytes, limit %d", end-x.r, x.maxSeg)))
@@ -227,9 +266,11 @@ func (x *Reader) next() (*Segment, error) {
 		x.line++
 		if len(data) > 0 && data[len(data)-1] == '\r' {
 			data = data[:len(data)-1] // CRLF with LF as the terminator
+			special = x.unmarkCR(data, ends, special)
 		}
 	}
 	s.ends = append(ends, int32(len(data)))
+	x.keepEnds(s.ends)
 	s.special = special
 	s.data = data
 	if special != 0 && bytes.IndexByte(data, '\n') >= 0 {
@@ -250,6 +291,40 @@ const (
 func eqBytes(w, p uint64) uint64 {
 	x := w ^ p
 	return ^((x&lo7 + lo7) | x | lo7)
+}
+
+// keepEnds makes x.ends end with the segment's ends, which split appended
+// to x.ends[endsBase:endsBase] (into a new array if they did not fit).
+func (x *Reader) keepEnds(ends []int32) {
+	if x.endsBase == 0 {
+		x.ends = ends
+		return
+	}
+	if cap(ends) == cap(x.ends)-x.endsBase {
+		x.ends = x.ends[:x.endsBase+len(ends)]
+	} else {
+		x.ends = append(x.ends[:x.endsBase], ends...)
+	}
+}
+
+// unmarkCR recomputes the special bit of the last element of data, from
+// which a CR was cut (CRLF with LF as the terminator): the CR made it look
+// special. ends are the ends of the other elements.
+func (x *Reader) unmarkCR(data []byte, ends []int32, special uint64) uint64 {
+	k := min(len(ends), 63)
+	if special&(1<<k) == 0 {
+		return special
+	}
+	from := 0
+	if k > 0 {
+		from = int(ends[k-1]) + 1
+	}
+	for _, c := range data[from:] {
+		if x.class[c] == classSpecial {
+			return special
+		}
+	}
+	return special &^ (1 << k)
 }
 
 // split splits the segment that starts at buf[start] up to its terminator,
@@ -417,11 +492,28 @@ func (x *Reader) ensure(n int) error {
 	return nil
 }
 
-// fill reads more input, sliding or growing the buffer as needed.
+// fill reads more input, sliding or growing the buffer as needed. The
+// producer of a read-ahead slides into a new buffer instead, leaving the
+// segments read to the consumer, and does so before it reads from a stream
+// (whose reads are short), so that segments already read are not held back
+// by a read that waits.
 func (x *Reader) fill() error {
-	if x.w == len(x.buf) {
+	if x.prod != nil {
+		if err := x.prod.stopped(); err != nil {
+			return err
+		}
+	}
+	if x.w == len(x.buf) || (x.prod != nil && x.short && x.r > 0) {
 		if x.r > 0 {
-			n := copy(x.buf, x.buf[x.r:x.w])
+			dst := x.buf
+			if x.prod != nil {
+				var err error
+				if dst, err = x.prod.nextChunk(); err != nil {
+					return err
+				}
+			}
+			n := copy(dst, x.buf[x.r:x.w])
+			x.buf = dst
 			x.base += int64(x.r)
 			x.scanned -= x.r
 			if x.scanned < 0 {
@@ -447,6 +539,7 @@ func (x *Reader) fill() error {
 	}
 	for tries := 0; tries < 100; tries++ {
 		n, err := x.rd.Read(x.buf[x.w:])
+		x.short = n < len(x.buf)-x.w
 		x.w += n
 		if err == io.EOF {
 			x.eof = true

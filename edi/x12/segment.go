@@ -96,6 +96,14 @@ func (s *Segment) Repetition(i, r int) []byte {
 	return Field(e, s.d.Repetition, r)
 }
 
+// Raw returns the segment without its terminator and where its elements
+// end in it: element i (0 is the ID) is data[ends[i-1]+1:ends[i]]
+// (data[:ends[0]] for the ID), and len(ends) is Len()+1. It is for loops
+// over all the elements that would otherwise call Element for each; both
+// slices are views, valid as long as the segment, and must not be
+// modified.
+func (s *Segment) Raw() (data []byte, ends []int32) { return s.data, s.ends }
+
 // Bytes returns the whole segment without its terminator.
 func (s *Segment) Bytes() []byte { return s.data }
 

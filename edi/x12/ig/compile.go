@@ -93,6 +93,34 @@ type hotElem struct {
 	min, max uint16
 	one      uint64   // fastCode: the code packed, when there is exactly one
 	few      []uint64 // fastCode: the codes packed, when there are 2 to 8, all short
+	many     *codeSet // fastCode: the codes, when neither one nor few
+}
+
+// good reports whether a plain value (printable, no separators) passes the
+// shortcut test of its element: true means good, false means look closer.
+func (h *hotElem) good(v []byte) bool {
+	switch h.fast {
+	case fastLength:
+		return len(v) >= int(h.min) && len(v) <= int(h.max)
+	case fastCode:
+		p, _ := pack(v) // 0 when too long: never a code
+		switch {
+		case p == 0:
+			return false
+		case p == h.one:
+			return true
+		case h.few != nil:
+			return slices.Contains(h.few, p)
+		}
+		return h.many != nil && h.many.hasMany(v)
+	case fastInt:
+		n := intDigits(v)
+		return n >= int(h.min) && n <= int(h.max)
+	case fastDecimal:
+		n, ok := decimalDigits(v)
+		return ok && n >= int(h.min) && n <= int(h.max)
+	}
+	return false
 }
 
 type cElem struct {
@@ -248,8 +276,11 @@ func compile(s *Spec) (*compiledSpec, error) {
 			for i, t := range l.trig {
 				if t.kind == k {
 					cd := cand{child: int32(i), seg: t, qualElem: int8(t.qualElem), qualComp: t.qualComp}
-					if t.qual.one != nil {
-						cd.qualOne, _ = pack(t.qual.one)
+					switch q := &t.qual; {
+					case q.one != nil:
+						cd.qualOne, _ = pack(q.one) // 0 when too long to pack
+					case q.long == nil:
+						cd.qualSet = q.packed
 					}
 					l.cands = append(l.cands, cd)
 				}
@@ -264,21 +295,29 @@ func compile(s *Spec) (*compiledSpec, error) {
 // data, kept together.
 type cand struct {
 	child    int32
-	qualElem int8   // the element holding the qualifier, 0: none
-	qualComp bool   // the qualifier is its first component
-	qualOne  uint64 // the qualifier code packed, when there is exactly one
+	qualElem int8     // the element holding the qualifier, 0: none
+	qualComp bool     // the qualifier is its first component
+	qualOne  uint64   // the qualifier code packed, when there is exactly one
+	qualSet  []uint64 // else the codes packed, sorted, when all can be
 	seg      *cSeg
 }
 
-// matches reports whether seg, whose ID is the candidate's, has its
-// qualifier.
-func (c *cand) matches(seg *x12.Segment) bool {
-	if c.qualElem == 0 {
-		return true
+// noCode is a packed value that is never a packed code.
+const noCode = ^uint64(0)
+
+// qualKey names where the candidate's qualifier is: candidates with the
+// same key read the same value from a segment.
+func (c *cand) qualKey() int8 {
+	k := c.qualElem << 1
+	if c.qualComp {
+		k |= 1
 	}
-	if c.qualOne == 0 {
-		return c.seg.matches(seg)
-	}
+	return k
+}
+
+// qualifier returns the candidate's qualifier value in seg, packed; noCode
+// when it is too long to be a packed code.
+func (c *cand) qualifier(seg *x12.Segment) uint64 {
 	v := seg.Element(int(c.qualElem))
 	if c.qualComp {
 		d := seg.Delimiters()
@@ -289,8 +328,29 @@ func (c *cand) matches(seg *x12.Segment) bool {
 			}
 		}
 	}
-	p, _ := pack(v)
-	return p == c.qualOne
+	if p, ok := pack(v); ok {
+		return p
+	}
+	return noCode
+}
+
+// hasQualifier reports whether seg, whose ID is the candidate's and whose
+// qualifier value is q (from qualifier), has one of its codes.
+func (c *cand) hasQualifier(seg *x12.Segment, q uint64) bool {
+	switch {
+	case c.qualOne != 0:
+		return q == c.qualOne
+	case c.qualSet != nil:
+		if q == noCode {
+			return false
+		}
+		if len(c.qualSet) <= 8 {
+			return slices.Contains(c.qualSet, q)
+		}
+		_, found := slices.BinarySearch(c.qualSet, q)
+		return found
+	}
+	return c.seg.matches(seg) // codes too long to pack
 }
 
 // idSpace is the number of possible segment IDs: a letter, then one or two
@@ -516,6 +576,10 @@ func (c *compiler) element(e *Element, where string) cElem {
 			ce.fast = fastLength
 		case (ce.kind == kAN || ce.kind == kID) && !ce.codes.empty():
 			ce.fast = fastCode
+		case ce.kind == kN:
+			ce.fast = fastInt
+		case ce.kind == kR:
+			ce.fast = fastDecimal
 		}
 	}
 	return ce
@@ -530,6 +594,8 @@ func hotElems(els []cElem) []hotElem {
 			h.one, _ = pack(e.codes.one)
 		} else if n := len(e.codes.packed); n > 1 && n <= 8 && e.codes.long == nil {
 			h.few = e.codes.packed
+		} else if !e.codes.empty() {
+			h.many = &e.codes
 		}
 		hot[i] = h
 	}
@@ -537,10 +603,13 @@ func hotElems(els []cElem) []hotElem {
 }
 
 // Shortcuts for plain values (printable, no separators) that need only one
-// test when good: the length of a free-text value, or membership of a code.
+// test when good: the length of a free-text value, membership of a code, or
+// the digits of a number.
 const (
 	fastLength = 1 + iota
 	fastCode
+	fastInt     // N: an optional minus sign and digits
+	fastDecimal // R: see decimalDigits
 )
 
 func (c *compiler) rules(rs []Rule, n int, where string) []cRule {

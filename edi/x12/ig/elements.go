@@ -3,7 +3,6 @@ package ig
 import (
 	"fmt"
 	"math/bits"
-	"slices"
 	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
@@ -56,13 +55,14 @@ func (r *run) scan(v []byte) uint8 {
 // is valid until the next call.
 func (r *run) checkElements(seg *x12.Segment, cs *cSeg) []elemErr {
 	errs := r.errs[:0]
-	n := seg.Len()
+	data, ends := seg.Raw()
 	var present uint64
-	for i := 1; i <= n; i++ {
-		v := seg.Element(i)
-		if len(v) == 0 {
-			continue
+	for i := 1; i < len(ends); i++ {
+		start, end := int(ends[i-1])+1, int(ends[i])
+		if start == end {
+			continue // empty
 		}
+		v := data[start:end]
 		if i > len(cs.elems) {
 			errs = append(errs, elemErr{elem: i, code: ElemTooMany, msg: fmt.Sprintf("is beyond the %d elements of %s", len(cs.elems), cs.id), value: v})
 			break
@@ -71,25 +71,8 @@ func (r *run) checkElements(seg *x12.Segment, cs *cSeg) []elemErr {
 			present |= 1 << (i - 1)
 		}
 		plain := seg.Plain(i)
-		if plain {
-			switch h := &cs.hot[i-1]; h.fast {
-			case fastLength:
-				if len(v) >= int(h.min) && len(v) <= int(h.max) {
-					continue
-				}
-			case fastCode:
-				p, _ := pack(v) // 0 when too long: never a code
-				if p != 0 && p == h.one {
-					continue
-				}
-				if h.few != nil {
-					if p != 0 && slices.Contains(h.few, p) {
-						continue
-					}
-				} else if h.one == 0 && cs.elems[i-1].codes.has(v) {
-					continue
-				}
-			}
+		if plain && cs.hot[i-1].good(v) {
+			continue
 		}
 		ce := &cs.elems[i-1]
 		var flags uint8
@@ -175,9 +158,15 @@ func (r *run) checkComposite(errs []elemErr, ce *cElem, v []byte, pos, rep int) 
 	cs := r.d.Component
 	var present uint64
 	for j, start := 1, 0; ; j++ {
+		// Find the component's end and its character classes in one pass.
+		var flags uint8
 		end := start
-		for end < len(v) && v[end] != cs {
-			end++
+		for ; end < len(v); end++ {
+			c := v[end]
+			if c == cs {
+				break
+			}
+			flags |= r.cls[c]
 		}
 		if part := v[start:end]; len(part) > 0 {
 			if j > len(ce.comps) {
@@ -188,34 +177,10 @@ func (r *run) checkComposite(errs []elemErr, ce *cElem, v []byte, pos, rep int) 
 			if j <= 64 {
 				present |= 1 << (j - 1)
 			}
-			flags := r.scan(part)
-			if flags&clsBad == 0 {
-				switch h := &ce.hot[j-1]; h.fast {
-				case fastLength:
-					if len(part) >= int(h.min) && len(part) <= int(h.max) {
-						goto next
-					}
-				case fastCode:
-					p, _ := pack(part) // 0 when too long: never a code
-					if p != 0 && p == h.one {
-						goto next
-					}
-					if h.few != nil {
-						if p != 0 && slices.Contains(h.few, p) {
-							goto next
-						}
-					} else if h.one == 0 && ce.comps[j-1].codes.has(part) {
-						goto next
-					}
-				}
-			}
-			if cc := &ce.comps[j-1]; cc.usage == NotUsed {
-				errs = append(errs, elemErr{elem: pos, comp: j, rep: rep, code: ElemNotUsedPresent, ce: cc, msg: "is present but not used by the implementation guide", value: part})
-			} else if code, msg := r.checkValue(cc, part, flags); code != "" {
-				errs = append(errs, elemErr{elem: pos, comp: j, rep: rep, code: code, ce: cc, msg: msg, value: part})
+			if flags&clsBad != 0 || !ce.hot[j-1].good(part) {
+				r.checkComponent(&errs, ce, part, pos, j, rep, flags)
 			}
 		}
-	next:
 		if end == len(v) {
 			break
 		}
@@ -233,16 +198,13 @@ func (r *run) checkComposite(errs []elemErr, ce *cElem, v []byte, pos, rep int) 
 	return errs
 }
 
-// quick reports whether a plain value passes the shortcut test of its
-// element: true means good, false means look closer.
-func (ce *cElem) quick(v []byte) bool {
-	switch ce.fast {
-	case fastLength:
-		return len(v) >= ce.min && len(v) <= ce.max
-	case fastCode:
-		return ce.codes.has(v)
+// checkComponent checks component j of a composite the long way.
+func (r *run) checkComponent(errs *[]elemErr, ce *cElem, part []byte, pos, j, rep int, flags uint8) {
+	if cc := &ce.comps[j-1]; cc.usage == NotUsed {
+		*errs = append(*errs, elemErr{elem: pos, comp: j, rep: rep, code: ElemNotUsedPresent, ce: cc, msg: "is present but not used by the implementation guide", value: part})
+	} else if code, msg := r.checkValue(cc, part, flags); code != "" {
+		*errs = append(*errs, elemErr{elem: pos, comp: j, rep: rep, code: code, ce: cc, msg: msg, value: part})
 	}
-	return false
 }
 
 // checkValue checks a simple value (an element or a component) against its
@@ -314,6 +276,23 @@ func (r *run) inList(ce *cElem, v []byte) bool {
 		return f(ce.list, v)
 	}
 	return !ce.stable || ce.listSet == nil || ce.listSet.has(v)
+}
+
+// intDigits checks an X12 N value (optional minus sign, digits) and returns
+// its number of digits, or -1 when it is not one.
+func intDigits(v []byte) int {
+	if len(v) > 0 && v[0] == '-' {
+		v = v[1:]
+	}
+	if len(v) == 0 {
+		return -1
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return -1
+		}
+	}
+	return len(v)
 }
 
 // decimalDigits checks an X12 R value (optional minus sign, digits, at most

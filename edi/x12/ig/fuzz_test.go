@@ -11,11 +11,15 @@ import (
 )
 
 // FuzzValidate checks that any input is validated without a panic, that
-// the only error is "not X12", and that the summary and results agree
-// with the findings reported.
+// the only error is "not X12", that the summary and results agree with the
+// findings reported, and that reading ahead changes nothing.
 func FuzzValidate(f *testing.F) {
 	f.Add([]byte("ISA*00*          *00*          *ZZ*A              *ZZ*B              *260115*1200*^*00501*000000001*0*T*:~GS*HC*A*B*20260115*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20260115*1200*CH~SE*3*0001~GE*1*1~IEA*1*000000001~"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		want := events(bytes.NewReader(data), ig.Options{Sequential: true, MaxSegmentSize: 4096})
+		if err := sameEvents(events(bytes.NewReader(data), ig.ReadAheadAfter(ig.Options{MaxSegmentSize: 4096}, -1)), want); err != nil {
+			t.Fatalf("with read-ahead: %v", err)
+		}
 		var findings, txFindings int
 		var txs, accepted int
 		v := ig.NewValidator(ig.Options{

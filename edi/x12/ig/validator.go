@@ -41,7 +41,20 @@ type Options struct {
 	// Element.CodeList; it returns false for an invalid code. nil means
 	// StableCodeLists, with a faster path.
 	CodeList func(list string, code []byte) bool
+	// Sequential keeps a Validate call on its own goroutine. By default an
+	// input larger than 256 KB is read and split into segments on a second
+	// goroutine, ahead of the validation (see x12.WithReadAhead), when
+	// GOMAXPROCS allows. Results, findings and the order of the callbacks,
+	// which are always called on the goroutine that called Validate, are
+	// the same either way.
+	Sequential bool
+
+	readAheadAfter int64 // tests: read ahead after this many bytes instead
 }
+
+// readAheadAfter is the input size from which Validate reads ahead: below
+// it, starting a goroutine costs more than it saves.
+const readAheadAfter = 256 << 10
 
 // A Validator checks X12 input against implementation-guide tables. It is
 // safe for concurrent use: each Validate call has its own state.
@@ -72,7 +85,15 @@ func (v *Validator) Validate(ctx context.Context, r io.Reader) (Summary, error) 
 	if v.opts.MaxSegmentSize > 0 {
 		opts = append(opts, x12.WithMaxSegmentSize(v.opts.MaxSegmentSize))
 	}
+	if !v.opts.Sequential {
+		after := int64(readAheadAfter)
+		if v.opts.readAheadAfter != 0 {
+			after = max(v.opts.readAheadAfter, 0)
+		}
+		opts = append(opts, x12.WithReadAhead(after))
+	}
 	rd := x12.NewReader(r, opts...)
+	defer rd.Close()
 	run := newRun(v)
 	defer run.release()
 	var err error

@@ -209,6 +209,9 @@ func TestFindings837P(t *testing.T) {
 		{"control character", replace(17, "NM1*IL*1*RIV\x01ERA*ANA*M***MI*91234567A~"), false, []string{"IK4/6 NM1 2010BA @15 e3"}},
 		{"non-ASCII character", replace(17, "NM1*IL*1*RIVÉRA*ANA*M***MI*91234567A~"), false, []string{"IK4/6 NM1 2010BA @15 e3"}},
 		{"invalid code", replace(17, "NM1*IL*3*RIVERA*ANA*M***MI*91234567A~"), false, []string{"IK4/7 NM1 2010BA @15 e2"}},
+		// A segment is placed by its qualifier, as pyx12 does: without one
+		// it matches no SBR of the table.
+		{"qualifier missing", replace(16, "SBR**18*******MC~"), false, []string{"IK3/2 SBR 2000B @14", "IK3/3 SBR 2000B @15"}},
 		{"long value in a code element", replace(16, "SBR*P*18181818181*******MC~"), false, []string{"IK4/7 SBR 2000B @14 e2"}},
 		{"long value in a two-code element", replace(17, "NM1*IL*1111111111*RIVERA*ANA*M***MI*91234567A~"), false, []string{"IK4/7 NM1 2010BA @15 e2"}},
 		{"long value in a code component", replace(22, "CLM*ENC1001*300***11:BBBBBBBBBB:1*Y*A*Y*Y~"), false, []string{"IK4/7 CLM 2300 @20 e5.2"}},

@@ -113,8 +113,9 @@ func (r *run) walk(seg *x12.Segment, idx int) *cSeg {
 	t := &r.tx
 	t.pending = t.pending[:0]
 	kind := t.spec.kindOf(idx)
-	var q1 uint64 // the first element packed, for the common qualifier
-	q1done := false
+	// The qualifier value, read once for the candidates that look at the
+	// same place.
+	qkey, qval := int8(-1), uint64(0)
 	for d := len(t.frames) - 1; d >= 0; d-- {
 		f := &t.frames[d]
 		l := f.loop
@@ -129,20 +130,20 @@ func (r *run) walk(seg *x12.Segment, idx int) *cSeg {
 			if int(c.child) < from {
 				continue
 			}
-			ok := c.qualElem == 0
-			if !ok && c.qualElem == 1 && c.qualOne != 0 && !c.qualComp {
-				if !q1done {
-					q1, _ = pack(seg.Element(1))
-					q1done = true
+			if c.qualElem != 0 {
+				if k := c.qualKey(); k != qkey {
+					qkey, qval = k, c.qualifier(seg)
 				}
-				ok = q1 == c.qualOne
-			} else if !ok {
-				ok = c.matches(seg)
+				if c.qualOne != 0 {
+					if qval != c.qualOne {
+						continue
+					}
+				} else if !c.hasQualifier(seg, qval) {
+					continue
+				}
 			}
-			if ok {
-				i = int(c.child)
-				break
-			}
+			i = int(c.child)
+			break
 		}
 		// Required children passed over, up to the match or the loop's end.
 		for _, q := range l.required[l.reqFrom[from]:] {

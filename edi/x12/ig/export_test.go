@@ -1,0 +1,8 @@
+package ig
+
+// ReadAheadAfter returns o set to read ahead once n bytes are read (-1: at
+// once), so that tests cover the read-ahead with small inputs.
+func ReadAheadAfter(o Options, n int64) Options {
+	o.readAheadAfter = n
+	return o
+}

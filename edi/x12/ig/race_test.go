@@ -1,0 +1,5 @@
+//go:build race
+
+package ig_test
+
+const raceEnabled = true
