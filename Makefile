@@ -9,6 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 # FUZZSCALE multiplies every target's count (e.g. FUZZSCALE=10 locally).
 FUZZSCALE   ?= 1
 BENCH_LINES ?= 1000000
+BENCH_MEMBERS ?= 1000000
 
 # Fuzz targets: package:FuzzName:executions, each sized to about ten
 # seconds on a 2-core machine.
@@ -51,7 +52,7 @@ fuzz:
 # /usr/bin/time -v, each next to a baseline measured in the same run.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/...
-	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -calgw $(BIN)
+	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -73,6 +73,51 @@ func TestValidateEnrollmentFiles(t *testing.T) {
 	}
 }
 
+// The data checks of an 834 run alongside the guide's pass when the file
+// opens with an 834 and after it otherwise; either way every problem is
+// reported once, after the guide's summary line, in file order.
+func TestValidate834DataChecksWhereverTheSetIs(t *testing.T) {
+	bad, err := os.ReadFile(enrollmentFile("bad-members.834"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean837, err := os.ReadFile(filepath.Join("..", "..", "testdata", "x12", "837p-clean.x12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"834 first", bad},
+		{"834 after an 837P interchange", append(append([]byte{}, clean837...), bad...)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".x12")
+			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, _ := calgw(t, "validate", path)
+			if code != exitRejected {
+				t.Fatalf("exit %d\n%s", code, stdout)
+			}
+			summary := strings.Index(stdout, ": X12 ")
+			var loops []string
+			for _, l := range strings.Split(stdout, "\n") {
+				if i := strings.Index(l, "ENR-MEMBER-INVALID: member loop "); i >= 0 {
+					loops = append(loops, l[i+len("ENR-MEMBER-INVALID: member loop "):][:1])
+				}
+			}
+			first := strings.Index(stdout, "ENR-MEMBER-INVALID")
+			if summary < 0 || first < summary || strings.Join(loops, ",") != "2,3,4,5" ||
+				!strings.Contains(stdout, "834 change file, 7 member loop(s), 4 with data problems (4 problem(s))") {
+				t.Errorf("member problems %v, summary at %d, first problem at %d\n%s", loops, summary, first, stdout)
+			}
+		})
+	}
+}
+
 // The demo's sample 834 and authorization feed, loaded before its
 // invoices, give eligibility and authorization rejections beside accepted
 // lines; the rules are listed.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 
@@ -17,7 +18,7 @@ var reMonth = regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`)
 // the table's: the reporting month in ISA02 (with ISA01 03), contract
 // dates in order, one county per file, no site twice. Structure, counts,
 // control numbers and NPI check digits are the table's findings.
-func check274(_ context.Context, g *globals, path string) (int, error) {
+func check274(_ context.Context, _ *globals, path string, w io.Writer) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -25,13 +26,13 @@ func check274(_ context.Context, g *globals, path string) (int, error) {
 	defer f.Close()
 	file, err := x274.Read(f)
 	if err != nil {
-		fmt.Fprintf(g.stdout, "%s: 274 data checks skipped: %v\n", path, err)
+		fmt.Fprintf(w, "%s: 274 data checks skipped: %v\n", path, err)
 		return 0, nil
 	}
 	problems := 0
 	bad := func(format string, a ...any) {
 		problems++
-		fmt.Fprintf(g.stdout, "%s: %s\n", path, fmt.Sprintf(format, a...))
+		fmt.Fprintf(w, "%s: %s\n", path, fmt.Sprintf(format, a...))
 	}
 	if file.AuthQualifier == "03" && !reMonth.MatchString(file.AuthInfo) {
 		bad("ISA02 %q is not a reporting month CCYYMM (the DHCS file carries it with ISA01 03)", file.AuthInfo)

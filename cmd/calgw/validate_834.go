@@ -27,7 +27,7 @@ func init() {
 // a member for, beyond the implementation guide (which validateX12 has
 // checked): no usable CIN, a bad date of birth or coverage date, an unknown
 // county, a termination without an end date. One pass of the tokenizer.
-func check834(ctx context.Context, g *globals, path string) (int, error) {
+func check834(ctx context.Context, g *globals, path string, w io.Writer) (int, error) {
 	cfg, err := config.Load(g.config)
 	if err != nil {
 		return 0, err
@@ -56,12 +56,13 @@ func check834(ctx context.Context, g *globals, path string) (int, error) {
 		bad++
 		for _, pr := range m.Problems {
 			problems++
-			fmt.Fprintf(g.stdout, "%s: %s %s: %s: member loop %d (INS at segment %d) would be skipped: %s\n",
+			fmt.Fprintf(w, "%s: %s %s: %s: member loop %d (INS at segment %d) would be skipped: %s\n",
 				path, pr.Pos, pr.Element, rules.EnrollmentMemberInvalid, m.Number, m.Start.Ordinal, pr.Message)
 		}
 		return nil
 	}
 	rd := x12.NewReader(f)
+	in834 := false
 	for i := 0; ; i++ {
 		if i&4095 == 0 && ctx.Err() != nil {
 			return problems, ctx.Err()
@@ -71,7 +72,13 @@ func check834(ctx context.Context, g *globals, path string) (int, error) {
 			break
 		}
 		if err != nil {
-			break // the implementation-guide pass reported it
+			break // the implementation-guide pass reports it
+		}
+		if seg.Is("ST") {
+			in834 = string(seg.Element(1)) == "834"
+		}
+		if !in834 {
+			continue // another kind of set in the file: not ours
 		}
 		if err := p.Segment(seg); err != nil {
 			return problems, err
@@ -84,7 +91,7 @@ func check834(ctx context.Context, g *globals, path string) (int, error) {
 	if full {
 		kind = "full"
 	}
-	fmt.Fprintf(g.stdout, "%s: 834 %s file, %d member loop(s), %d with data problems (%d problem(s))\n", path, kind, members, bad, problems)
+	fmt.Fprintf(w, "%s: 834 %s file, %d member loop(s), %d with data problems (%d problem(s))\n", path, kind, members, bad, problems)
 	return problems, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,7 +15,6 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen834"
-	"github.com/calaim-gateway/calaim-gateway/mappings/enrollment"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -321,27 +319,6 @@ func TestAuthAndProgramFeeds(t *testing.T) {
 		t.Error("auth feed accepted as other_programs")
 	}
 	_ = domain.AuthApproved
-}
-
-// DataCheck finds the same data problems inside an implementation-guide pass.
-func TestDataCheckInOnePass(t *testing.T) {
-	reg := &ig.Registry{}
-	var bad []int
-	tab := rules.DefaultTables()
-	if err := reg.Register(ig.Spec834, DataCheck(enrollment.Options{County: tab.CountyCode}, func(m *enrollment.Member) { bad = append(bad, m.Number) })); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(testdata + "bad-members.834")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := ig.NewValidator(ig.Options{Registry: reg}).Validate(context.Background(), f); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(bad) != "[2 3 4 5]" {
-		t.Errorf("members with data problems: %v", bad)
-	}
 }
 
 // A full file with fewer member loops than its QTY*TO (say, cut short by a

@@ -8,9 +8,14 @@
 //     buffered byte scan of the same file;
 //
 //   - peak RSS (from /usr/bin/time -v) of convert at N/10 and N lines, to
-//     show memory stays flat as input grows.
+//     show memory stays flat as input grows;
 //
-//     go run ./internal/tools/bench -lines 1000000
+//   - 834: `calgw validate` (implementation guide and data checks) and
+//     `calgw ingest --kind 834` of a generated file of M members, against
+//     a plain buffered byte scan of the same file, and the ingest's peak
+//     RSS at M/100 and M members.
+//
+//     go run ./internal/tools/bench -lines 1000000 -members 1000000
 package main
 
 import (
@@ -32,6 +37,7 @@ import (
 
 func main() {
 	lines := flag.Int("lines", 1000000, "invoice lines in the large file")
+	members := flag.Int("members", 1000000, "members in the large 834 (0: skip the 834 figures)")
 	dir := flag.String("dir", "bench-out", "working directory (large files go here; never committed)")
 	calgw := flag.String("calgw", "bin/calgw", "calgw binary to measure")
 	baselineCSV := flag.String("baseline-csv", "", "internal: read this CSV with encoding/csv and exit")
@@ -47,6 +53,11 @@ func main() {
 	}
 	if err := run(*lines, *dir, *calgw); err != nil {
 		log.Fatal(err)
+	}
+	if *members > 0 {
+		if err := run834(*members, *dir, *calgw); err != nil {
+			log.Fatal(err)
+		}
 	}
 }
 
@@ -156,6 +167,61 @@ func run(n int, dir, calgw string) error {
 		conv[small].rss>>10, small, conv[n].rss>>10, n, base.rss>>10, float64(conv[n].rss)/float64(conv[small].rss))
 	fmt.Printf("| validate peak RSS | %d MB | byte scan: %d MB | |\n\n", val.rss>>10, scanBase.rss>>10)
 	fmt.Printf("Validator output: %s\n", lastLines(val.out, 1))
+	return nil
+}
+
+// run834 measures the 834 figures.
+func run834(n int, dir, calgw string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	small := max(n/100, 1)
+	files := map[int]string{}
+	for _, k := range []int{small, n} {
+		files[k] = filepath.Join(dir, fmt.Sprintf("members-%d.834", k))
+		if _, err := os.Stat(files[k]); err != nil {
+			fmt.Fprintf(os.Stderr, "generating %d members...\n", k)
+			gen := exec.Command("go", "run", "./internal/tools/gen834/cmd/gen834", "-members", strconv.Itoa(k), "-out", files[k])
+			gen.Stderr = os.Stderr
+			if err := gen.Run(); err != nil {
+				return fmt.Errorf("gen834: %w", err)
+			}
+		}
+	}
+	big := files[n]
+	st, err := os.Stat(big)
+	if err != nil {
+		return err
+	}
+	mb := float64(st.Size()) / 1e6
+	scanBase, err := timed(self, "-baseline-scan", big)
+	if err != nil {
+		return err
+	}
+	val, err := timed(calgw, "validate", big)
+	if err != nil {
+		return err
+	}
+	ingest := map[int]measure{}
+	for _, k := range []int{small, n} {
+		state := filepath.Join(dir, fmt.Sprintf("state834-%d", k))
+		os.RemoveAll(state)
+		m, err := timed(calgw, "--state", state, "ingest", "--kind", "834", "--out", filepath.Join(dir, fmt.Sprintf("reports834-%d", k)), files[k])
+		if err != nil {
+			return err
+		}
+		ingest[k] = m
+	}
+	fmt.Printf("## calgw 834 benchmark: %d members (%.0f MB), %s\n\n", n, mb, time.Now().Format("2006-01-02"))
+	fmt.Printf("| measurement | result | baseline (same run) | ratio |\n|---|---|---|---|\n")
+	fmt.Printf("| validate 834 (005010X220A1 and data checks) | %.0f MB/s | plain buffered byte scan: %.0f MB/s | %.2f× the scan time |\n",
+		mb/val.wall.Seconds(), mb/scanBase.wall.Seconds(), val.wall.Seconds()/scanBase.wall.Seconds())
+	fmt.Printf("| ingest 834 into SQLite | %.0f members/s | byte scan: %.0f members/s | %.2f× the scan time |\n",
+		float64(n)/ingest[n].wall.Seconds(), float64(n)/scanBase.wall.Seconds(), ingest[n].wall.Seconds()/scanBase.wall.Seconds())
+	fmt.Printf("| peak RSS | validate %d MB; ingest %d MB at %d members, %d MB at %d | byte scan: %d MB | ingest %.2f× from 100× the members |\n\n",
+		val.rss>>10, ingest[small].rss>>10, small, ingest[n].rss>>10, n, scanBase.rss>>10, float64(ingest[n].rss)/float64(ingest[small].rss))
+	fmt.Printf("Validator output: %s\n", lastLines(val.out, 2))
 	return nil
 }
 
