@@ -175,18 +175,6 @@ func (p *process) waitReady(timeout time.Duration, ready func(context.Context) e
 	}
 }
 
-// dialReady is a readiness check: the address accepts TCP connections.
-func dialReady(addr string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}
-}
-
 // userMu serialises user creation within this process; the flock in ensureUser
 // serialises it between test binaries running at once.
 var userMu sync.Mutex

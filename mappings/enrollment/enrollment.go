@@ -142,13 +142,12 @@ type Mapper struct {
 
 // coverage is the 2300 loop being read.
 type coverage struct {
-	pos       Pos
-	mt        string
-	span      domain.EligibilitySpan
-	hasStart  bool
-	hasEnd    bool
-	bad       bool
-	aidFromRB bool
+	pos      Pos
+	mt       string
+	span     domain.EligibilitySpan
+	hasStart bool
+	hasEnd   bool
+	bad      bool
 }
 
 // New returns a Mapper.

@@ -106,17 +106,9 @@ func run(n int, dir, calgw string) error {
 		return err
 	}
 	small := n / 10
-	files := map[int]string{}
-	for _, k := range []int{small, n} {
-		files[k] = filepath.Join(dir, fmt.Sprintf("invoices-%d.csv", k))
-		if _, err := os.Stat(files[k]); err != nil {
-			fmt.Fprintf(os.Stderr, "generating %d lines...\n", k)
-			gen := exec.Command("go", "run", "./internal/tools/geninvoices", "-lines", strconv.Itoa(k), "-out", files[k])
-			gen.Stderr = os.Stderr
-			if err := gen.Run(); err != nil {
-				return fmt.Errorf("geninvoices: %w", err)
-			}
-		}
+	files, err := generate(dir, "invoices-%d.csv", "./internal/tools/geninvoices", "-lines", small, n)
+	if err != nil {
+		return err
 	}
 	big := files[n]
 	st, _ := os.Stat(big)
@@ -170,6 +162,25 @@ func run(n int, dir, calgw string) error {
 	return nil
 }
 
+// generate makes, with the generator command gen, a file of each size in
+// dir (named by the pattern) unless it is there already.
+func generate(dir, pattern, gen, sizeFlag string, sizes ...int) (map[int]string, error) {
+	files := map[int]string{}
+	for _, k := range sizes {
+		files[k] = filepath.Join(dir, fmt.Sprintf(pattern, k))
+		if _, err := os.Stat(files[k]); err == nil {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "generating %s...\n", files[k])
+		cmd := exec.Command("go", "run", gen, sizeFlag, strconv.Itoa(k), "-out", files[k])
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s: %w", gen, err)
+		}
+	}
+	return files, nil
+}
+
 // run834 measures the 834 figures.
 func run834(n int, dir, calgw string) error {
 	self, err := os.Executable()
@@ -177,17 +188,9 @@ func run834(n int, dir, calgw string) error {
 		return err
 	}
 	small := max(n/100, 1)
-	files := map[int]string{}
-	for _, k := range []int{small, n} {
-		files[k] = filepath.Join(dir, fmt.Sprintf("members-%d.834", k))
-		if _, err := os.Stat(files[k]); err != nil {
-			fmt.Fprintf(os.Stderr, "generating %d members...\n", k)
-			gen := exec.Command("go", "run", "./internal/tools/gen834/cmd/gen834", "-members", strconv.Itoa(k), "-out", files[k])
-			gen.Stderr = os.Stderr
-			if err := gen.Run(); err != nil {
-				return fmt.Errorf("gen834: %w", err)
-			}
-		}
+	files, err := generate(dir, "members-%d.834", "./internal/tools/gen834/cmd/gen834", "-members", small, n)
+	if err != nil {
+		return err
 	}
 	big := files[n]
 	st, err := os.Stat(big)
