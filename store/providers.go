@@ -90,6 +90,22 @@ func (s *SQLite) LoadRoster(ctx context.Context, file string, sum [32]byte, site
 		return res, fmt.Errorf("store: load roster %s: %w", file, err)
 	}
 	loaded := now()
+	// Prepared once: preparing each statement per site took a third of
+	// the load of a 50,000-site roster.
+	get, err := tx.PrepareContext(ctx, `SELECT contract, record FROM provider_sites WHERE npi = ? AND site_key = ?`)
+	if err != nil {
+		return res, fmt.Errorf("store: load roster %s: %w", file, err)
+	}
+	defer get.Close()
+	put, err := tx.PrepareContext(ctx, `INSERT INTO provider_sites(npi, site_key, county, contract_from, contract_to, contract, record, source_file, source_row, loaded_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(npi, site_key) DO UPDATE SET county = excluded.county, contract_from = excluded.contract_from,
+				contract_to = excluded.contract_to, contract = excluded.contract, record = excluded.record,
+				source_file = excluded.source_file, source_row = excluded.source_row, loaded_at = excluded.loaded_at`)
+	if err != nil {
+		return res, fmt.Errorf("store: load roster %s: %w", file, err)
+	}
+	defer put.Close()
 	for i := range sites {
 		site := &sites[i]
 		c := &site.Contract
@@ -99,7 +115,7 @@ func (s *SQLite) LoadRoster(ctx context.Context, file string, sum [32]byte, site
 		}
 		var oldContract string
 		var oldRecord []byte
-		err = tx.QueryRowContext(ctx, `SELECT contract, record FROM provider_sites WHERE npi = ? AND site_key = ?`, c.NPI, site.Key).Scan(&oldContract, &oldRecord)
+		err = get.QueryRowContext(ctx, c.NPI, site.Key).Scan(&oldContract, &oldRecord)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			res.Inserted++
@@ -110,12 +126,7 @@ func (s *SQLite) LoadRoster(ctx context.Context, file string, sum [32]byte, site
 		default:
 			res.Updated++
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO provider_sites(npi, site_key, county, contract_from, contract_to, contract, record, source_file, source_row, loaded_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(npi, site_key) DO UPDATE SET county = excluded.county, contract_from = excluded.contract_from,
-				contract_to = excluded.contract_to, contract = excluded.contract, record = excluded.record,
-				source_file = excluded.source_file, source_row = excluded.source_row, loaded_at = excluded.loaded_at`,
-			c.NPI, site.Key, c.County, int64(c.From), int64(c.To), string(contract), site.Record, file, site.SourceRow, loaded); err != nil {
+		if _, err := put.ExecContext(ctx, c.NPI, site.Key, c.County, int64(c.From), int64(c.To), string(contract), site.Record, file, site.SourceRow, loaded); err != nil {
 			return res, fmt.Errorf("store: roster %s row %d: %w", file, site.SourceRow, err)
 		}
 	}
