@@ -26,19 +26,7 @@ func runIngest834(ctx context.Context, g *globals, files []string, out string) i
 // withIngestJob loads what an ingest needs, locks and opens the store, runs
 // the ingest and prints one line per file.
 func withIngestJob(ctx context.Context, g *globals, files []string, out string, run func(ingest.Job) []ingest.Result) int {
-	cfg, err := config.Load(g.config)
-	if err != nil {
-		return g.fail(err)
-	}
-	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
-	if err != nil {
-		return g.fail(err)
-	}
-	tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
-	if err != nil {
-		return g.fail(err)
-	}
-	data, err := rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData))
+	rd, err := loadRuleData(g)
 	if err != nil {
 		return g.fail(err)
 	}
@@ -47,7 +35,7 @@ func withIngestJob(ctx context.Context, g *globals, files []string, out string, 
 		return g.fail(err)
 	}
 	defer closeState()
-	results := run(ingest.Job{Files: files, OutDir: out, Store: st, Config: cfg, Coding: coding, Tables: tables, Data: data, Log: g.log})
+	results := run(ingest.Job{Files: files, OutDir: out, Store: st, Config: rd.cfg, Coding: rd.coding, Tables: rd.tables, Data: rd.data, Log: g.log})
 	code := exitOK
 	for _, r := range results {
 		code = max(code, printIngest(g, &r))
@@ -56,6 +44,36 @@ func withIngestJob(ctx context.Context, g *globals, files []string, out string, 
 		code = max(code, exitUnusable) // interrupted
 	}
 	return code
+}
+
+// ruleData is the configuration and the rule tables a feed is read with.
+type ruleData struct {
+	cfg    *config.Config
+	coding *rules.CodingTable
+	tables *rules.Tables
+	data   *rules.EligibilityTables
+}
+
+// loadRuleData loads the configuration, then the coding, reference and
+// eligibility tables it names.
+func loadRuleData(g *globals) (*ruleData, error) {
+	cfg, err := config.Load(g.config)
+	if err != nil {
+		return nil, err
+	}
+	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
+	if err != nil {
+		return nil, err
+	}
+	data, err := rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData))
+	if err != nil {
+		return nil, err
+	}
+	return &ruleData{cfg: cfg, coding: coding, tables: tables, data: data}, nil
 }
 
 func printIngest(g *globals, r *ingest.Result) int {

@@ -115,23 +115,11 @@ type tabRecord struct {
 func (r tabRecord) Get(col string) string { return r.row.Cell(r.h.Index(col)) }
 
 func validateAuthFeed(g *globals, path string, r *tabular.Reader) int {
-	cfg, err := config.Load(g.config)
+	rd, err := loadRuleData(g)
 	if err != nil {
 		return g.fail(err)
 	}
-	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
-	if err != nil {
-		return g.fail(err)
-	}
-	tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
-	if err != nil {
-		return g.fail(err)
-	}
-	data, err := rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData))
-	if err != nil {
-		return g.fail(err)
-	}
-	d := &authfeed.Decoder{Coding: coding, Tables: tables, Data: data, MemberID: regexp.MustCompile(cfg.Encounters.MemberIDPattern), File: path}
+	d := &authfeed.Decoder{Coding: rd.coding, Tables: rd.tables, Data: rd.data, MemberID: regexp.MustCompile(rd.cfg.Encounters.MemberIDPattern), File: path}
 	return validateFeedRows(g, path, r, "authorization feed", func(rec authfeed.Record, row int) []authfeed.Finding {
 		var a domain.Authorization
 		return d.Decode(rec, row, &a)
