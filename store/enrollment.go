@@ -229,6 +229,12 @@ type EnrollmentLoad struct {
 	members int64
 }
 
+// loadPageCacheKiB is the page cache of a connection while it loads a feed:
+// enough for the members table's interior pages at millions of members
+// (leaf pages come from the OS's cache), small enough that a load of
+// 10,000 members and one of 1,000,000 peak at about the same memory.
+const loadPageCacheKiB = 4096
+
 const upsertMember = `INSERT INTO enrollment_members(cin_key, load_id, data) VALUES (?1, ?2, ?3)
 	ON CONFLICT(cin_key) DO UPDATE SET data = calgw_enroll_apply(data, excluded.data), load_id = excluded.load_id`
 
@@ -241,8 +247,15 @@ func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum
 		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
 	}
 	l := &EnrollmentLoad{s: s, conn: conn, kind: kind}
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+	// A load is one transaction of any size: its dirty pages spill to the
+	// WAL once the cache is full, so a small cache bounds its memory
+	// whatever the file's size (see loadPageCacheKiB).
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -loadPageCacheKiB)); err != nil {
 		conn.Close()
+		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		l.release()
 		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
 	}
 	hexSum := fmt.Sprintf("%x", sum)
@@ -411,6 +424,12 @@ func (l *EnrollmentLoad) Commit(ctx context.Context, interchange, summary string
 		return fmt.Errorf("store: commit load %d: %w", l.id, err)
 	}
 	l.done = true
+	return l.release()
+}
+
+// release gives the connection back to the pool with the pool's cache size.
+func (l *EnrollmentLoad) release() error {
+	l.conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
 	return l.conn.Close()
 }
 
@@ -422,7 +441,7 @@ func (l *EnrollmentLoad) Rollback() {
 	l.done = true
 	l.closeStmt()
 	l.conn.ExecContext(context.Background(), `ROLLBACK`)
-	l.conn.Close()
+	l.release()
 }
 
 func (l *EnrollmentLoad) closeStmt() {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"reflect"
 	"strings"
@@ -314,5 +315,59 @@ func TestLookupsAreIndexed(t *testing.T) {
 				t.Errorf("%s: %v", q, plan)
 			}
 		}
+	}
+}
+
+// A load runs with a small page cache (its memory must not grow with the
+// file) and gives its connection back with the pool's cache size, which
+// convert relies on to keep the sent-lines index hot.
+func TestEnrollmentLoadPageCache(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cacheSize := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) int {
+		t.Helper()
+		var n int
+		if err := q.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i, end := range []string{"commit", "rollback"} {
+		l, err := s.BeginEnrollmentLoad(ctx, LoadKind834, "f.834", sha256.Sum256([]byte{byte(i)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cacheSize(l.conn); got != -loadPageCacheKiB {
+			t.Errorf("%s: cache_size during a load = %d, want %d", end, got, -loadPageCacheKiB)
+		}
+		if end == "commit" {
+			if err := l.Commit(ctx, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			l.Rollback()
+		}
+		// Both pooled connections, whichever the load had, are back to the pool's size.
+		c1, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*sql.Conn{c1, c2} {
+			if got := cacheSize(c); got != -pageCacheKiB {
+				t.Errorf("after %s: pooled cache_size = %d, want %d", end, got, -pageCacheKiB)
+			}
+		}
+		c1.Close()
+		c2.Close()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
@@ -65,6 +66,9 @@ func init() {
 	})
 }
 
+// pageCacheKiB is each connection's SQLite page cache.
+const pageCacheKiB = 32000
+
 // OpenSQLite opens (creating if needed) the store in dir.
 func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -73,7 +77,7 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	path := filepath.Join(dir, FileName)
 	// A 32 MB page cache keeps the sent-lines index hot; WAL lets readers
 	// run beside the writer; busy_timeout waits for another process's write.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-32000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(" + strconv.Itoa(-pageCacheKiB) + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
