@@ -22,6 +22,7 @@
 package enrollment
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -30,6 +31,8 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/fixedre"
+	"github.com/calaim-gateway/calaim-gateway/internal/strarena"
 )
 
 // Options configure the mapping.
@@ -113,6 +116,10 @@ const (
 // reused: it is valid only during the call.
 type Mapper struct {
 	opts     Options
+	memberID *fixedre.Matcher // opts.MemberID, nil for any
+	strs     strarena.Arena   // the members' strings, a few allocations per hundred
+	scratch  []byte
+	counties map[string]countyCode // county lookups by the value as sent
 	OnMember func(m *Member) error
 	// OnHeader is called when a transaction set's header is complete (at
 	// its first member loop, or at SE for a set without members).
@@ -155,7 +162,11 @@ func New(opts Options) *Mapper {
 	if opts.ShareOfCostAmount == "" {
 		opts.ShareOfCostAmount = "R"
 	}
-	return &Mapper{opts: opts}
+	p := &Mapper{opts: opts, counties: map[string]countyCode{}}
+	if opts.MemberID != nil {
+		p.memberID = fixedre.Compile(opts.MemberID)
+	}
+	return p
 }
 
 // Members is the number of member loops seen so far.
@@ -301,7 +312,7 @@ func (p *Mapper) beginMember(seg *x12.Segment) {
 	p.open = true
 	p.lv, p.sub = lvMember, 0
 	p.subscr = string(seg.Element(1)) == "Y"
-	p.mt = string(seg.Element(3))
+	p.mt = p.strs.String(seg.Element(3))
 	p.ref1L, p.ref0F, p.nm109 = "", "", ""
 	p.dtp357 = 0
 	p.covOpen, p.covCount = false, 0
@@ -326,10 +337,10 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 		v := seg.Element(2)
 		switch string(seg.Element(1)) {
 		case "0F":
-			p.ref0F = string(v)
+			p.ref0F = p.strs.String(v)
 			e.SubscriberID = p.ref0F
 		case "1L":
-			p.ref1L = string(v)
+			p.ref1L = p.strs.String(v)
 		case "3H":
 			county, aid, cs := field(v, 1), field(v, 2), field(v, 3)
 			if len(county) > 0 {
@@ -339,11 +350,11 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 					p.problem(seg, "REF*3H", "county code (field 1) is not a California county code")
 				}
 			}
-			e.AidCode = strings.ToUpper(string(aid))
-			e.CaseNumber = string(cs)
+			e.AidCode = p.strs.Upper(aid)
+			e.CaseNumber = p.strs.String(cs)
 		case "DX":
-			e.DSNP.Contract = strings.ToUpper(string(field(v, 1)))
-			e.DSNP.PBP = string(field(v, 2))
+			e.DSNP.Contract = p.strs.Upper(field(v, 1))
+			e.DSNP.PBP = p.strs.String(field(v, 2))
 			if s := field(v, 3); len(s) > 0 {
 				d, ok := parseD8(s)
 				if !ok {
@@ -367,20 +378,21 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 		switch string(seg.Element(1)) {
 		case "IL", "74":
 			p.sub = 'n'
-			e.LastName, e.FirstName = seg.ElementString(3), seg.ElementString(4)
+			e.LastName, e.FirstName = p.strs.String(seg.Element(3)), p.strs.String(seg.Element(4))
 			if string(seg.Element(8)) == "ZZ" {
-				p.nm109 = seg.ElementString(9)
+				p.nm109 = p.strs.String(seg.Element(9))
 			}
 		default:
 			p.sub = 'o'
 		}
 	case "N3":
 		if p.sub == 'n' {
-			e.Address.Street = strings.TrimSpace(seg.ElementString(1) + " " + seg.ElementString(2))
+			p.scratch = append(append(append(p.scratch[:0], seg.Element(1)...), ' '), seg.Element(2)...)
+			e.Address.Street = p.strs.String(bytes.TrimSpace(p.scratch))
 		}
 	case "N4":
 		if p.sub == 'n' {
-			e.Address.City, e.Address.State, e.Address.Zip = seg.ElementString(1), seg.ElementString(2), seg.ElementString(3)
+			e.Address.City, e.Address.State, e.Address.Zip = p.strs.String(seg.Element(1)), p.strs.String(seg.Element(2)), p.strs.String(seg.Element(3))
 			if string(seg.Element(5)) == "CY" && e.County == "" {
 				if c, ok := p.county(seg.Element(6)); ok {
 					e.County = c
@@ -419,10 +431,10 @@ func (p *Mapper) beginCoverage(seg *x12.Segment) {
 	p.covOpen = true
 	p.covCount++
 	c := &p.cov
-	*c = coverage{pos: posOf(seg), mt: string(seg.Element(1))}
+	*c = coverage{pos: posOf(seg), mt: p.strs.String(seg.Element(1))}
 	desc := seg.Element(4)
-	c.span.PlanCode = strings.TrimSpace(string(field(desc, 1)))
-	c.span.PlanStatus = strings.TrimSpace(string(field(desc, 2)))
+	c.span.PlanCode = p.strs.String(bytes.TrimSpace(field(desc, 1)))
+	c.span.PlanStatus = p.strs.String(bytes.TrimSpace(field(desc, 2)))
 	c.span.County = p.m.Change.Enrollee.County
 	switch c.mt {
 	case "001", "002", "021", "024", "025", "026", "030", "032":
@@ -497,7 +509,7 @@ func (p *Mapper) coverageSegment(seg *x12.Segment) {
 		v := seg.Element(2)
 		switch string(seg.Element(1)) {
 		case "RB":
-			if a := strings.ToUpper(strings.TrimSpace(string(v))); a != "" {
+			if a := p.strs.Upper(bytes.TrimSpace(v)); a != "" {
 				c.span.AidCodes = append([]string{a}, c.span.AidCodes...)
 			}
 		case "CE":
@@ -506,7 +518,7 @@ func (p *Mapper) coverageSegment(seg *x12.Segment) {
 				if a == nil {
 					break
 				}
-				if s := strings.ToUpper(strings.TrimSpace(string(a))); s != "" && !contains(c.span.AidCodes, s) {
+				if s := p.strs.Upper(bytes.TrimSpace(a)); s != "" && !contains(c.span.AidCodes, s) {
 					c.span.AidCodes = append(c.span.AidCodes, s)
 				}
 			}
@@ -599,8 +611,8 @@ func (p *Mapper) endMember() error {
 	switch {
 	case e.CIN == "":
 		p.problemAt(m.Start, "REF*1L", "no member CIN: REF*1L, NM109 (qualifier ZZ) or, for a subscriber, REF*0F")
-	case p.opts.MemberID != nil && !p.opts.MemberID.MatchString(e.CIN):
-		p.problemAt(m.Start, "REF*1L", "the CIN does not have the shape of a Medi-Cal CIN (%s)", p.opts.MemberID.String())
+	case p.memberID != nil && !p.memberID.MatchString(e.CIN):
+		p.problemAt(m.Start, "REF*1L", "the CIN does not have the shape of a Medi-Cal CIN (%s)", p.memberID.String())
 	}
 	if e.LastName == "" {
 		p.problemAt(m.Start, "NM1", "no member name loop (2100A NM1*IL)")
@@ -618,15 +630,35 @@ func (p *Mapper) endMember() error {
 	return nil
 }
 
+// countyCode is a county lookup's answer.
+type countyCode struct {
+	code string
+	ok   bool
+}
+
+// maxCountyLookups bounds the lookups a Mapper remembers: a file names its
+// counties in a few ways (58 codes, with or without a leading zero, or by
+// name), never in thousands unless the values are garbage.
+const maxCountyLookups = 1024
+
 func (p *Mapper) county(v []byte) (string, bool) {
+	if c, ok := p.counties[string(v)]; ok {
+		return c.code, c.ok
+	}
 	s := strings.TrimSpace(string(v))
+	var c countyCode
 	if p.opts.County == nil {
 		if len(s) == 1 {
 			s = "0" + s
 		}
-		return s, len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'
+		c = countyCode{s, len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'}
+	} else {
+		c.code, c.ok = p.opts.County(s)
 	}
-	return p.opts.County(s)
+	if len(p.counties) < maxCountyLookups {
+		p.counties[string(v)] = c
+	}
+	return c.code, c.ok
 }
 
 // field returns the k-th (1-based) sep-separated field of v (sep default

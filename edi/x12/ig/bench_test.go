@@ -15,6 +15,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/internal/x12test"
+	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen834"
 )
 
 // benchClaims is the size of the generated 837P: 200,000 claims make about
@@ -185,4 +186,28 @@ func TestStreamLarge(t *testing.T) {
 		t.Fatalf("%+v %v", sum, err)
 	}
 	t.Logf("%d bytes, %d segments, %d transaction sets", sum.Bytes, sum.Segments, sum.Transactions)
+}
+
+var bench834 = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	if _, err := (gen834.Options{Members: 100_000, Seed: 1}).WriteTo(&b); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+})
+
+// BenchmarkValidate834Sequential is the guide's pass of `calgw validate`
+// over an 834 of 100,000 members, on one goroutine (the data checks have
+// the other core); compare BenchmarkTokenize834 in mappings/enrollment.
+func BenchmarkValidate834Sequential(b *testing.B) {
+	data := bench834()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	v := ig.NewValidator(ig.Options{Sequential: true})
+	for b.Loop() {
+		sum, err := v.Validate(context.Background(), bytes.NewReader(data))
+		if err != nil || !sum.OK() {
+			b.Fatalf("%+v %v", sum, err)
+		}
+	}
 }
