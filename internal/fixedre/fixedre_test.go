@@ -22,8 +22,8 @@ func TestSameAsRegexp(t *testing.T) {
 		{`^(?i:k)[0-9]$`, false}, // folds to the Kelvin sign
 		{`^ID-[0-9]{4}$`, true},
 		{`^\d{10}$`, true},
-		{`^[0-9A-Z]{9}`, false},  // not anchored at the end
-		{`[0-9A-Z]{9}$`, false},  // nor at the start
+		{`^[0-9A-Z]{9}`, false}, // not anchored at the end
+		{`[0-9A-Z]{9}$`, false}, // nor at the start
 		{`^[0-9A-Z]{8,9}$`, false},
 		{`^[^0-9]{3}$`, false}, // a class beyond ASCII
 		{`^.{4}$`, false},
