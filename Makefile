@@ -51,7 +51,7 @@ fuzz:
 # bench: Go benchmarks of the codecs, then the end-to-end figures with
 # /usr/bin/time -v, each next to a baseline measured in the same run.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile
+	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment
 	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
 
 lint: vet
