@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -131,6 +132,45 @@ func TestKeyOf(t *testing.T) {
 		change(&e)
 		if KeyOf(&e) == KeyOf(&a) {
 			t.Errorf("changing %s kept the key", name)
+		}
+	}
+}
+
+// The configured member-ID pattern decides, also when it is set or changed
+// after the checker's first line (its matcher is made on first use).
+func TestCheckMemberIDPattern(t *testing.T) {
+	checker := &LineChecker{Coding: DefaultCodingTable(), Today: 20261123}
+	cinRejected := func(cin string) bool {
+		l := goodLine()
+		l.Member.CIN = cin
+		_, ds := checker.Check(&l, nil)
+		for _, d := range ds {
+			if d.Field == "member_cin" {
+				return true
+			}
+		}
+		return false
+	}
+	steps := []struct {
+		pattern  string // "" = the default
+		cin      string
+		rejected bool
+	}{
+		{"", "91234567A", false},
+		{"", "9123456A", true},
+		{`^[0-9]{8}[A-Z]$`, "91234567A", false},
+		{`^[0-9]{8}[A-Z]$`, "9123456AB", true},             // the default would take it
+		{`^9[0-9]{7}[A-Z]$|^TEMP[0-9]+$`, "TEMP12", false}, // not fixed-length: regexp decides
+		{`^9[0-9]{7}[A-Z]$|^TEMP[0-9]+$`, "81234567A", true},
+		{"", "9123456AB", false},
+	}
+	for _, s := range steps {
+		checker.MemberID = nil
+		if s.pattern != "" {
+			checker.MemberID = regexp.MustCompile(s.pattern)
+		}
+		if got := cinRejected(s.cin); got != s.rejected {
+			t.Errorf("pattern %q, CIN %s: rejected %v, want %v", s.pattern, s.cin, got, s.rejected)
 		}
 	}
 }
