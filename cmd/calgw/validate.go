@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -29,7 +30,24 @@ func runValidate(ctx context.Context, g *globals, args []string) int {
 		fs.Usage()
 		return exitUnusable
 	}
+	defer validateGC()()
 	return validateFiles(ctx, g, files)
+}
+
+// validateGCPercent is the garbage collector's setting while validating:
+// validation keeps little alive (buffers of a few MB) while the data checks
+// of an 834 allocate as they go, so collecting at 5× the live heap instead
+// of 2× saves about 5% of the time of a large 834 for some 15 MB of RSS.
+const validateGCPercent = 400
+
+// validateGC applies validateGCPercent unless GOGC is set, and returns what
+// restores the setting.
+func validateGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(validateGCPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // validateFiles checks each file by kind and returns the worst exit code.
