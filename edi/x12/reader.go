@@ -86,6 +86,7 @@ type Reader struct {
 	line    int64
 	seg     Segment
 	class   [256]uint8 // byte classes for the current delimiters
+	splat   splat      // the current delimiters, each in every byte of a word
 
 	// ends holds the element ends of the segments from endsBase on: of the
 	// last segment only (endsBase 0), or of a batch (read-ahead).
@@ -106,8 +107,15 @@ const (
 	classSpecial = 2 // a component or repetition separator, or not printable ASCII
 )
 
+// splat holds the delimiters for split, each copied into all eight bytes.
+type splat struct{ es, cs, rs, ts uint64 }
+
 func (x *Reader) setDelimiters(d Delimiters) {
 	x.seg.d = d
+	x.splat = splat{es: uint64(d.Element) * one, cs: uint64(d.Component) * one, rs: uint64(d.Repetition) * one, ts: uint64(d.Segment) * one}
+	if d.Repetition == 0 {
+		x.splat.rs = x.splat.cs
+	}
 	for c := range x.class {
 		x.class[c] = 0
 		if c < 0x20 || c > 0x7e {
@@ -336,11 +344,7 @@ func (x *Reader) unmarkCR(data []byte, ends []int32, special uint64) uint64 {
 // repetition separator, a control or non-ASCII byte) goes through the byte
 // loop.
 func (x *Reader) split(buf []byte, start, limit int, ends []int32) (int, []int32, uint64) {
-	d := x.seg.d
-	es, cs, rs, ts := uint64(d.Element)*one, uint64(d.Component)*one, uint64(d.Repetition)*one, uint64(d.Segment)*one
-	if d.Repetition == 0 {
-		rs = cs
-	}
+	es, cs, rs, ts := x.splat.es, x.splat.cs, x.splat.rs, x.splat.ts
 	var special uint64
 	i := start
 	for ; i+8 <= limit; i += 8 {
@@ -369,9 +373,10 @@ func (x *Reader) split(buf []byte, start, limit int, ends []int32) (int, []int32
 			return i + bits.TrailingZeros64(t)>>3, ends, special
 		}
 	}
+	term := x.seg.d.Segment
 	for ; i < limit; i++ {
 		c := buf[i]
-		if c == d.Segment {
+		if c == term {
 			return i, ends, special
 		}
 		if k := x.class[c]; k != 0 {
