@@ -58,45 +58,8 @@ func (c *claimBalance) close(t *Txn) {
 
 const amountScale = 1_000_000 // amounts are compared in millionths
 
-// parseAmount reads an X12 R value into millionths. It fails on anything
-// that is not a decimal with at most six decimal places and twelve integer
-// digits.
-func parseAmount(b []byte) (int64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	var whole, frac int64
-	fracDigits, intDigits, point := 0, 0, false
-	for _, c := range b {
-		switch {
-		case c == '.' && !point:
-			point = true
-		case c >= '0' && c <= '9' && !point:
-			intDigits++
-			whole = whole*10 + int64(c-'0')
-		case c >= '0' && c <= '9' && point:
-			fracDigits++
-			frac = frac*10 + int64(c-'0')
-		default:
-			return 0, false
-		}
-	}
-	if intDigits+fracDigits == 0 || intDigits > 12 || fracDigits > 6 {
-		return 0, false
-	}
-	for i := fracDigits; i < 6; i++ {
-		frac *= 10
-	}
-	v := whole*amountScale + frac
-	if neg {
-		v = -v
-	}
-	return v, true
-}
+// parseAmount reads an X12 R value into millionths.
+func parseAmount(b []byte) (int64, bool) { return x12.ParseDecimal(b, 6) }
 
 // formatAmount prints millionths as a plain decimal (amounts are not PHI).
 func formatAmount(v int64) string {
