@@ -1,9 +1,9 @@
 package rules
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/calaim-gateway/calaim-gateway/internal/csvtable"
 	"io"
 	"os"
 	"path/filepath"
@@ -135,45 +135,26 @@ var codingColumns = []string{"service_id", "service_name", "service_aliases", "p
 // ParseCodingTable reads the CSV form of the table. Lines starting with #
 // are comments. Every problem is reported with its line.
 func ParseCodingTable(r io.Reader, path string) (*CodingTable, error) {
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	tr, err := csvtable.NewReader(r, path, codingColumns...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", path, err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, c := range codingColumns {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("%s: missing column %q", path, c)
-		}
+		return nil, err
 	}
 	t := &CodingTable{Path: path, byCode: map[string][]int{}, hcpcs: map[string]bool{},
 		byLegName: map[string][]int{}, services: map[string]string{}, svcLegs: map[string][]int{}}
 	var errs []error
 	svcNames := map[string]string{} // service id → name, for consistency
 	for {
-		rec, err := cr.Read()
+		err := tr.Next()
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", path, err))
+			errs = append(errs, err)
 			continue
 		}
-		get := func(c string) string {
-			if i := col[c]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		bad := func(format string, a ...any) {
-			errs = append(errs, fmt.Errorf("%s line %d: %s", path, line, fmt.Sprintf(format, a...)))
-		}
+		row := tr.Row()
+		line, get := row.Line(), row.Get
+		bad := func(format string, a ...any) { errs = append(errs, row.Errorf(format, a...)) }
 		leg := CodeLeg{
 			ServiceID:   get("service_id"),
 			ServiceName: get("service_name"),

@@ -138,3 +138,13 @@ func TestParseModifiers(t *testing.T) {
 		}
 	}
 }
+
+// A row that is not CSV is reported with the table's name (it used to make
+// the reader panic: the line of a row that failed to parse was asked for).
+func TestParseCodingTableMalformedRow(t *testing.T) {
+	in := strings.Join(codingColumns, ",") + "\n\"unterminated,row\n"
+	_, err := ParseCodingTable(strings.NewReader(in), "coding.csv")
+	if err == nil || !strings.Contains(err.Error(), "coding.csv: ") {
+		t.Fatalf("err = %v, want an error naming coding.csv", err)
+	}
+}

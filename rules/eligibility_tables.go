@@ -90,7 +90,7 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			p := AuthPeriod{Service: strings.ToUpper(r.get("service")), Type: domain.AuthType(strings.ToLower(r.get("type"))), Source: r.get("source")}
+			p := AuthPeriod{Service: strings.ToUpper(r.Get("service")), Type: domain.AuthType(strings.ToLower(r.Get("type"))), Source: r.Get("source")}
 			var err error
 			if p.From, p.To, err = tab.dateRange(r, "effective_from", "effective_to"); err != nil {
 				errs = append(errs, err)
@@ -99,17 +99,17 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 			if !validAuthType(p.Type) {
 				errs = append(errs, tab.errf(r, "type %q is not initial, reauthorization, streamlined, auto_plan_change or ji_prerelease", p.Type))
 			}
-			n, err := strconv.Atoi(r.get("period"))
+			n, err := strconv.Atoi(r.Get("period"))
 			if err != nil || n < 1 {
-				errs = append(errs, tab.errf(r, "period %q is not a positive whole number", r.get("period")))
+				errs = append(errs, tab.errf(r, "period %q is not a positive whole number", r.Get("period")))
 			}
 			p.N = n
-			switch r.get("period_unit") {
+			switch r.Get("period_unit") {
 			case "month":
 				p.Months = true
 			case "day":
 			default:
-				errs = append(errs, tab.errf(r, "period_unit %q is not month or day", r.get("period_unit")))
+				errs = append(errs, tab.errf(r, "period_unit %q is not month or day", r.Get("period_unit")))
 			}
 			t.Periods = append(t.Periods, p)
 		}
@@ -118,7 +118,7 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			l := CSLimit{Service: strings.ToUpper(r.get("service_id")), Measure: r.get("measure"), Unit: r.get("unit"), Per: r.get("per"), Source: r.get("source")}
+			l := CSLimit{Service: strings.ToUpper(r.Get("service_id")), Measure: r.Get("measure"), Unit: r.Get("unit"), Per: r.Get("per"), Source: r.Get("source")}
 			var err error
 			if l.From, l.To, err = tab.dateRange(r, "effective_from", "effective_to"); err != nil {
 				errs = append(errs, err)
@@ -127,7 +127,7 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 			if l.Service == "" {
 				errs = append(errs, tab.errf(r, "service_id is required"))
 			}
-			if r.get("max") == "" {
+			if r.Get("max") == "" {
 				t.Limits = append(t.Limits, l) // a parameter the plan has not filled in
 				continue
 			}
@@ -145,16 +145,16 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 				continue
 			}
 			if l.Measure == "units" {
-				q, ok := parseThousandths(r.get("max"))
+				q, ok := parseThousandths(r.Get("max"))
 				if !ok || q <= 0 {
-					errs = append(errs, tab.errf(r, "max %q is not a positive number of units", r.get("max")))
+					errs = append(errs, tab.errf(r, "max %q is not a positive number of units", r.Get("max")))
 					continue
 				}
 				l.Max = q
 			} else {
-				n, err := strconv.Atoi(r.get("max"))
+				n, err := strconv.Atoi(r.Get("max"))
 				if err != nil || n <= 0 {
-					errs = append(errs, tab.errf(r, "max %q is not a positive whole number", r.get("max")))
+					errs = append(errs, tab.errf(r, "max %q is not a positive whole number", r.Get("max")))
 					continue
 				}
 				l.Max = int64(n)
@@ -166,13 +166,13 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			x := Exclusion{Program: strings.ToLower(r.get("program")), Name: r.get("name"), Source: r.get("source")}
+			x := Exclusion{Program: strings.ToLower(r.Get("program")), Name: r.Get("name"), Source: r.Get("source")}
 			var err error
 			if x.From, x.To, err = tab.dateRange(r, "excluded_from", "excluded_to"); err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			if on, to := r.get("continuity_active_on"), r.get("continuity_to"); on != "" || to != "" {
+			if on, to := r.Get("continuity_active_on"), r.Get("continuity_to"); on != "" || to != "" {
 				if x.ContinuityOn, x.ContinuityTo, err = tab.dateRange(r, "continuity_active_on", "continuity_to"); err != nil || x.ContinuityTo == 0 {
 					errs = append(errs, tab.errf(r, "continuity_active_on and continuity_to go together as dates"))
 					continue
@@ -192,7 +192,7 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			c := DSNPContract{Contract: strings.ToUpper(r.get("contract")), PBP: r.get("pbp"), Kind: strings.ToLower(r.get("kind")), Source: r.get("source")}
+			c := DSNPContract{Contract: strings.ToUpper(r.Get("contract")), PBP: r.Get("pbp"), Kind: strings.ToLower(r.Get("kind")), Source: r.Get("source")}
 			var err error
 			if c.From, c.To, err = tab.dateRange(r, "effective_from", "effective_to"); err != nil {
 				errs = append(errs, err)

@@ -2,9 +2,9 @@ package rules
 
 import (
 	"embed"
-	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/calaim-gateway/calaim-gateway/internal/csvtable"
 	"io"
 	"io/fs"
 	"os"
@@ -43,13 +43,7 @@ func (o overlay) Open(name string) (fs.File, error) {
 
 // table is a small CSV rule table: # comments, a header, named columns.
 type table struct {
-	name string
-	rows []row
-}
-
-type row struct {
-	line int
-	get  func(col string) string
+	rows []csvtable.Row
 }
 
 // readTable reads a rule table and checks that it has the columns.
@@ -59,53 +53,32 @@ func readTable(fsys fs.FS, name string, columns ...string) (*table, error) {
 		return nil, fmt.Errorf("rule table %s: %w", name, err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	tr, err := csvtable.NewReader(f, "rule table "+name, columns...)
 	if err != nil {
-		return nil, fmt.Errorf("rule table %s: header: %w", name, err)
+		return nil, err
 	}
-	idx := map[string]int{}
-	for i, h := range header {
-		idx[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, c := range columns {
-		if _, ok := idx[c]; !ok {
-			return nil, fmt.Errorf("rule table %s: missing column %q", name, c)
-		}
-	}
-	t := &table{name: name}
+	t := &table{}
 	for {
-		rec, err := cr.Read()
+		err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("rule table %s: %w", name, err)
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
-		rec = slices.Clone(rec)
-		t.rows = append(t.rows, row{line: line, get: func(col string) string {
-			if i, ok := idx[col]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}})
+		t.rows = append(t.rows, tr.Row().Keep())
 	}
 	return t, nil
 }
 
-func (t *table) errf(r row, format string, a ...any) error {
-	return fmt.Errorf("rule table %s line %d: %s", t.name, r.line, fmt.Sprintf(format, a...))
-}
+func (t *table) errf(r csvtable.Row, format string, a ...any) error { return r.Errorf(format, a...) }
 
 // dateRange reads effective_from/effective_to style columns.
-func (t *table) dateRange(r row, fromCol, toCol string) (from, to civil.Date, err error) {
-	if from, err = civil.Parse(r.get(fromCol)); err != nil {
+func (t *table) dateRange(r csvtable.Row, fromCol, toCol string) (from, to civil.Date, err error) {
+	if from, err = civil.Parse(r.Get(fromCol)); err != nil {
 		return 0, 0, t.errf(r, "%s: %v", fromCol, err)
 	}
-	if s := r.get(toCol); s != "" {
+	if s := r.Get(toCol); s != "" {
 		if to, err = civil.Parse(s); err != nil {
 			return 0, 0, t.errf(r, "%s: %v", toCol, err)
 		}
@@ -158,7 +131,7 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			code, name := r.get("code"), r.get("name")
+			code, name := r.Get("code"), r.Get("name")
 			if len(code) != 2 || !allDigits(code) || name == "" {
 				errs = append(errs, tab.errf(r, "want a two-digit code and a name"))
 				continue
@@ -171,7 +144,7 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			p := POF{ID: strings.ToUpper(r.get("id")), Name: r.get("name"), Ages: r.get("ages"), Source: r.get("source")}
+			p := POF{ID: strings.ToUpper(r.Get("id")), Name: r.Get("name"), Ages: r.Get("ages"), Source: r.Get("source")}
 			if p.ID == "" || p.Name == "" {
 				errs = append(errs, tab.errf(r, "id and name are required"))
 				continue
@@ -183,16 +156,16 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			t.ProviderTypes[strings.ToLower(r.get("id"))] = r.get("name")
+			t.ProviderTypes[strings.ToLower(r.Get("id"))] = r.Get("name")
 		}
 	}
 	if tab, err := readTable(fsys, "pof_golive.csv", "pof", "county", "live_from", "source"); err != nil {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			g := GoLive{POF: strings.ToUpper(r.get("pof")), County: r.get("county"), Source: r.get("source")}
+			g := GoLive{POF: strings.ToUpper(r.Get("pof")), County: r.Get("county"), Source: r.Get("source")}
 			var err error
-			if g.From, err = civil.Parse(r.get("live_from")); err != nil {
+			if g.From, err = civil.Parse(r.Get("live_from")); err != nil {
 				errs = append(errs, tab.errf(r, "live_from: %v", err))
 				continue
 			}
@@ -209,7 +182,7 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 		errs = append(errs, err)
 	} else {
 		for _, r := range tab.rows {
-			p := Figure5Pair{POF: strings.ToUpper(r.get("pof")), Kind: r.get("kind"), Value: r.get("value"), Source: r.get("source")}
+			p := Figure5Pair{POF: strings.ToUpper(r.Get("pof")), Kind: r.Get("kind"), Value: r.Get("value"), Source: r.Get("source")}
 			var err error
 			if p.From, p.To, err = tab.dateRange(r, "effective_from", "effective_to"); err != nil {
 				errs = append(errs, err)

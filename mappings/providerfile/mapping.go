@@ -1,9 +1,8 @@
 package providerfile
 
 import (
-	"encoding/csv"
 	"errors"
-	"fmt"
+	"github.com/calaim-gateway/calaim-gateway/internal/csvtable"
 	"io"
 	"slices"
 	"strings"
@@ -74,43 +73,24 @@ type Mapping struct {
 // against the rule tables and the 274 table's limits; every problem names
 // its line.
 func ParseMapping(r io.Reader, path string, t roster.Tables) (*Mapping, error) {
-	cr := csv.NewReader(r)
-	cr.Comment = '#'
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	tr, err := csvtable.NewReader(r, path, "fact", "value", "loop", "segment", "qualifier", "code", "effective_from", "effective_to", "source")
 	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", path, err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, c := range []string{"fact", "value", "loop", "segment", "qualifier", "code", "effective_from", "effective_to", "source"} {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("%s: missing column %q", path, c)
-		}
+		return nil, err
 	}
 	m := &Mapping{Path: path}
 	var errs []error
 	for {
-		rec, err := cr.Read()
+		err := tr.Next()
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", path, err))
+			errs = append(errs, err)
 			continue
 		}
-		get := func(c string) string {
-			if i := col[c]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		bad := func(format string, a ...any) {
-			errs = append(errs, fmt.Errorf("%s line %d: %s", path, line, fmt.Sprintf(format, a...)))
-		}
+		tab := tr.Row()
+		line, get := tab.Line(), tab.Get
+		bad := func(format string, a ...any) { errs = append(errs, tab.Errorf(format, a...)) }
 		row := Row{Fact: strings.ToLower(get("fact")), Value: get("value"), Loop: strings.ToUpper(get("loop")), Segment: strings.ToUpper(get("segment")),
 			Qualifier: get("qualifier"), Code: get("code"), Source: get("source"), Line: line}
 		if !slices.Contains(facts, row.Fact) {

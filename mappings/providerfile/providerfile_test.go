@@ -208,3 +208,11 @@ func TestBuildCapacityAndReferences(t *testing.T) {
 		t.Errorf("site %+v", got)
 	}
 }
+
+// A row that is not CSV is reported, naming the file, not a panic.
+func TestParseMappingMalformedRow(t *testing.T) {
+	_, err := ParseMapping(strings.NewReader(head+"ecm_pof,\"POF1A,2120DA\n"), "m.csv", tables)
+	if err == nil || !strings.Contains(err.Error(), "m.csv: ") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("err = %v, want the CSV error naming m.csv and line 2", err)
+	}
+}
