@@ -62,18 +62,25 @@ func (r *run) checkElements(seg *x12.Segment, cs *cSeg) []elemErr {
 		if start == end {
 			continue // empty
 		}
-		v := data[start:end]
 		if i > len(cs.elems) {
-			errs = append(errs, elemErr{elem: i, code: ElemTooMany, msg: fmt.Sprintf("is beyond the %d elements of %s", len(cs.elems), cs.id), value: v})
+			errs = append(errs, elemErr{elem: i, code: ElemTooMany, msg: fmt.Sprintf("is beyond the %d elements of %s", len(cs.elems), cs.id), value: data[start:end]})
 			break
 		}
 		if i <= 64 {
 			present |= 1 << (i - 1)
 		}
 		plain := seg.Plain(i)
-		if plain && cs.hot[i-1].good(v) {
-			continue
+		if plain {
+			// The length test inline (most elements), the others in good.
+			if h := &cs.hot[i-1]; h.fast == fastLength {
+				if n := end - start; n >= int(h.min) && n <= int(h.max) {
+					continue
+				}
+			} else if h.good(data[start:end]) {
+				continue
+			}
 		}
+		v := data[start:end]
 		ce := &cs.elems[i-1]
 		var flags uint8
 		if !plain || ce.kind > kID {
