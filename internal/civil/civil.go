@@ -4,6 +4,7 @@ package civil
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -161,6 +162,24 @@ func atoi(s string) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
+}
+
+// ParseCell reads a date from a table cell: what Parse takes, or, when the
+// cell comes from a spreadsheet, the date serial its reader gives for a
+// date-formatted cell ("46023", or "46023.0"; see FromExcelSerial).
+func ParseCell(v string, spreadsheet bool) (Date, bool) {
+	if d, err := Parse(v); err == nil {
+		return d, true
+	}
+	if spreadsheet {
+		if n, err := strconv.Atoi(v); err == nil {
+			return FromExcelSerial(n)
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
+			return FromExcelSerial(int(f))
+		}
+	}
+	return 0, false
 }
 
 // FromExcelSerial converts a spreadsheet date serial (days since 1899-12-30,

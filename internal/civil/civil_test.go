@@ -68,3 +68,28 @@ func TestFromExcelSerial(t *testing.T) {
 		t.Error("serial 0 accepted")
 	}
 }
+
+func TestParseCell(t *testing.T) {
+	for _, c := range []struct {
+		v           string
+		spreadsheet bool
+		want        Date
+		ok          bool
+	}{
+		{"2026-01-01", false, 20260101, true},
+		{"2026-01-01", true, 20260101, true},
+		{"46023", true, 20260101, true}, // the serial of 2026-01-01
+		{"46023.0", true, 20260101, true},
+		{"46023", false, 0, false}, // a CSV cell is not a serial
+		{"46023.5", true, 0, false},
+		{"0", true, 0, false},
+		{"1e300", true, 0, false},
+		{"", true, 0, false},
+		{"soon", true, 0, false},
+	} {
+		got, ok := ParseCell(c.v, c.spreadsheet)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ParseCell(%q, %v) = %v %v, want %v %v", c.v, c.spreadsheet, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -424,20 +424,7 @@ func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 	}
 }
 
-func (d *Decoder) parseDate(v string) (civil.Date, bool) {
-	if dt, err := civil.Parse(v); err == nil {
-		return dt, true
-	}
-	if d.spreadsheet {
-		if n, err := strconv.Atoi(v); err == nil {
-			return civil.FromExcelSerial(n)
-		}
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f == math.Trunc(f) {
-			return civil.FromExcelSerial(int(f))
-		}
-	}
-	return 0, false
-}
+func (d *Decoder) parseDate(v string) (civil.Date, bool) { return civil.ParseCell(v, d.spreadsheet) }
 
 // list splits a multi-valued cell at semicolons, dropping empty parts.
 func list(v string) []string {
