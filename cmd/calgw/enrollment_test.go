@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
+	"github.com/xuri/excelize/v2"
 )
 
 func enrollmentFile(name string) string {
@@ -159,5 +160,35 @@ func TestDemoEnrollment(t *testing.T) {
 		if code != exitOK || !strings.Contains(stdout, id) {
 			t.Errorf("calgw rules lacks %s", id)
 		}
+	}
+}
+
+// calgw validate reads the date cells of an XLSX authorization feed (their
+// serial numbers) as dates, as ingest does.
+func TestValidateAuthFeedXLSXDateCells(t *testing.T) {
+	f := excelize.NewFile()
+	sheet := f.GetSheetName(0)
+	header := []any{"authorization_number", "member_cin", "service", "provider_npi", "pof", "status", "type", "start_date", "end_date"}
+	row := []any{"ECM-9001", "91000001A", "ECM", "1234567893", "POF1A", "approved", "initial", 46023, 46387} // 2026-01-01, 2026-12-31
+	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetSheetRow(sheet, "A2", &row); err != nil {
+		t.Fatal(err)
+	}
+	style, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellStyle(sheet, "H2", "I2", style); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "auth.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := calgw(t, "validate", path)
+	if code != exitOK || !strings.Contains(stdout, "authorization feed (xlsx), 1 row(s), 0 not loadable") {
+		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 }

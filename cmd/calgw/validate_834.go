@@ -119,7 +119,7 @@ func validateAuthFeed(g *globals, path string, r *tabular.Reader) int {
 	if err != nil {
 		return g.fail(err)
 	}
-	d := &authfeed.Decoder{Coding: rd.coding, Tables: rd.tables, Data: rd.data, MemberID: regexp.MustCompile(rd.cfg.Encounters.MemberIDPattern), File: path}
+	d := &authfeed.Decoder{Coding: rd.coding, Tables: rd.tables, Data: rd.data, MemberID: regexp.MustCompile(rd.cfg.Encounters.MemberIDPattern), File: path, Spreadsheet: r.Format == tabular.XLSX}
 	return validateFeedRows(g, path, r, "authorization feed", func(rec authfeed.Record, row int) []authfeed.Finding {
 		var a domain.Authorization
 		return d.Decode(rec, row, &a)
@@ -135,7 +135,7 @@ func validatePrograms(g *globals, path string, r *tabular.Reader) int {
 	if err != nil {
 		return g.fail(err)
 	}
-	d := &programs.Decoder{Exclusions: data.Exclusions, MemberID: regexp.MustCompile(cfg.Encounters.MemberIDPattern), File: path}
+	d := &programs.Decoder{Exclusions: data.Exclusions, MemberID: regexp.MustCompile(cfg.Encounters.MemberIDPattern), File: path, Spreadsheet: r.Format == tabular.XLSX}
 	return validateFeedRows(g, path, r, "other_programs feed", func(rec authfeed.Record, row int) []authfeed.Finding {
 		var p domain.ProgramSpan
 		return d.Decode(rec, row, &p)

@@ -61,6 +61,9 @@ type Decoder struct {
 	Data     *rules.EligibilityTables // authorization periods
 	MemberID *regexp.Regexp           // CIN shape; nil = rules.DefaultMemberIDPattern
 	File     string                   // base name, for Source
+	// Spreadsheet says the rows come from an XLSX sheet, whose date cells
+	// read as their serial numbers (see civil.ParseCell).
+	Spreadsheet bool
 }
 
 var defaultMemberID = regexp.MustCompile(rules.DefaultMemberIDPattern)
@@ -85,8 +88,9 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 			}
 			return 0
 		}
-		v, err := civil.Parse(s)
-		if err != nil {
+		v, ok := civil.ParseCell(s, d.Spreadsheet)
+		if !ok {
+			_, err := civil.Parse(s)
 			bad(rules.AuthFeedInvalid, col, "%s: %v", col, err)
 		}
 		return v

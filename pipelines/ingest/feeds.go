@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -25,8 +26,8 @@ var reportFeedHeader = []string{"source_file", "row", "field", "rule_id", "sever
 // authorization's current state); a malformed row, or one that contradicts
 // policy, is reported and not loaded.
 func IngestAuth(ctx context.Context, job Job) []Result {
-	return job.feeds(ctx, store.LoadKindAuth, authfeed.Required, func(base string) rowLoader {
-		d := &authfeed.Decoder{Coding: job.Coding, Tables: job.Tables, Data: job.Data, MemberID: job.memberID(), File: base}
+	return job.feeds(ctx, store.LoadKindAuth, authfeed.Required, func(base string, spreadsheet bool) rowLoader {
+		d := &authfeed.Decoder{Coding: job.Coding, Tables: job.Tables, Data: job.Data, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet}
 		var a domain.Authorization
 		return func(ctx context.Context, load *store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
 			fs := d.Decode(rec, row, &a)
@@ -49,8 +50,8 @@ func IngestPrograms(ctx context.Context, job Job) []Result {
 	if job.Data != nil {
 		excl = job.Data.Exclusions
 	}
-	return job.feeds(ctx, store.LoadKindOtherPrograms, programs.Required, func(base string) rowLoader {
-		d := &programs.Decoder{Exclusions: excl, MemberID: job.memberID(), File: base}
+	return job.feeds(ctx, store.LoadKindOtherPrograms, programs.Required, func(base string, spreadsheet bool) rowLoader {
+		d := &programs.Decoder{Exclusions: excl, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet}
 		var p domain.ProgramSpan
 		return func(ctx context.Context, load *store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
 			fs := d.Decode(rec, row, &p)
@@ -65,11 +66,15 @@ func IngestPrograms(ctx context.Context, job Job) []Result {
 // rowLoader checks one row and loads it when it has no error.
 type rowLoader func(ctx context.Context, load *store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error)
 
-func (job *Job) feeds(ctx context.Context, kind string, required []string, newLoader func(base string) rowLoader) []Result {
+// newRowLoader makes the rowLoader of a feed file (its base name; whether
+// it is a spreadsheet).
+type newRowLoader func(base string, spreadsheet bool) rowLoader
+
+func (job *Job) feeds(ctx context.Context, kind string, required []string, newLoader newRowLoader) []Result {
 	var out []Result
 	for _, path := range job.Files {
 		start := time.Now()
-		r := job.feed(ctx, path, kind, required, newLoader(filepath.Base(path)))
+		r := job.feed(ctx, path, kind, required, newLoader)
 		r.Took = time.Since(start)
 		out = append(out, r)
 		if ctx.Err() != nil {
@@ -79,7 +84,7 @@ func (job *Job) feeds(ctx context.Context, kind string, required []string, newLo
 	return out
 }
 
-func (job *Job) feed(ctx context.Context, path, kind string, required []string, loadRow rowLoader) Result {
+func (job *Job) feed(ctx context.Context, path, kind string, required []string, newLoader newRowLoader) Result {
 	res := Result{File: path, Kind: kind}
 	base := filepath.Base(path)
 	rows, err := authfeed.OpenRows(path)
@@ -88,6 +93,7 @@ func (job *Job) feed(ctx context.Context, path, kind string, required []string, 
 		return res
 	}
 	defer rows.Close()
+	loadRow := newLoader(base, rows.Format == string(tabular.XLSX))
 	var missing []string
 	for _, c := range required {
 		if !rows.HasColumn(c) {

@@ -17,6 +17,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen834"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
+	"github.com/xuri/excelize/v2"
 )
 
 const testdata = "../../testdata/enrollment/"
@@ -340,5 +341,61 @@ func TestIncompleteFullFileCutsNothing(t *testing.T) {
 	}
 	if got := e.spans("91000002B"); !reflect.DeepEqual(got, [][2]string{{"2026-01-01", ""}}) {
 		t.Errorf("absent member cut: %v", got)
+	}
+}
+
+// An XLSX feed whose date columns are real date cells (the sheet stores
+// their serial numbers) loads with those dates, authorization and
+// other_programs alike.
+func TestFeedsFromSpreadsheetDateCells(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	sheetFile := func(name string, header []any, row []any, dateCols ...string) string {
+		t.Helper()
+		f := excelize.NewFile()
+		sheet := f.GetSheetName(0)
+		if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SetSheetRow(sheet, "A2", &row); err != nil {
+			t.Fatal(err)
+		}
+		style, err := f.NewStyle(&excelize.Style{NumFmt: 14}) // m/d/yyyy
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range dateCols {
+			if err := f.SetCellStyle(sheet, c, c, style); err != nil {
+				t.Fatal(err)
+			}
+		}
+		path := filepath.Join(dir, name)
+		if err := f.SaveAs(path); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// 46023 is 2026-01-01 and 46387 is 2026-12-31 in the 1900 date system.
+	auth := sheetFile("auth.xlsx",
+		[]any{"authorization_number", "member_cin", "service", "provider_npi", "pof", "status", "type", "start_date", "end_date", "decision_date", "decision_communicated_date"},
+		[]any{"ECM-9001", "91000001A", "ECM", "1234567893", "POF1A", "approved", "initial", 46023, 46387, "2025-12-29", "2025-12-30"},
+		"H2", "I2")
+	r := IngestAuth(context.Background(), e.job(auth))[0]
+	if r.Err != nil || r.Read != 1 || r.Loaded != 1 {
+		t.Fatalf("auth feed: %+v", r)
+	}
+	auths, err := e.st.Authorizations(context.Background(), "91000001A")
+	if err != nil || len(auths) != 1 || auths[0].From != day("2026-01-01") || auths[0].To != day("2026-12-31") {
+		t.Errorf("authorizations %+v %v, want ECM-9001 from 2026-01-01 to 2026-12-31", auths, err)
+	}
+	programs := sheetFile("programs.xlsx", []any{"member_cin", "program", "start_date", "end_date"},
+		[]any{"91000007G", "hospice", 46023, ""}, "C2")
+	pr := IngestPrograms(context.Background(), e.job(programs))[0]
+	if pr.Err != nil || pr.Loaded != 1 {
+		t.Fatalf("programs feed: %+v", pr)
+	}
+	ps, _ := e.st.Programs(context.Background(), "91000007G")
+	if len(ps) != 1 || ps[0].From != day("2026-01-01") {
+		t.Errorf("programs %+v, want hospice from 2026-01-01", ps)
 	}
 }
