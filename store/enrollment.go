@@ -289,23 +289,8 @@ func (l *EnrollmentLoad) ID() int64 { return l.id }
 // PutMember applies one member's change from an 834: one statement.
 func (l *EnrollmentLoad) PutMember(ctx context.Context, c *domain.EnrollmentChange) error {
 	if l.upsert == nil {
-		if err := l.conn.Raw(func(dc any) error {
-			p, ok := dc.(driver.ConnPrepareContext)
-			if !ok {
-				return fmt.Errorf("driver %T cannot prepare statements", dc)
-			}
-			st, err := p.PrepareContext(ctx, upsertMember)
-			if err != nil {
-				return err
-			}
-			ex, ok := st.(driver.StmtExecContext)
-			if !ok {
-				st.Close()
-				return fmt.Errorf("driver statement %T cannot execute with a context", st)
-			}
-			l.upsert, l.upExec = st, ex
-			return nil
-		}); err != nil {
+		var err error
+		if l.upsert, l.upExec, err = prepareExec(ctx, l.conn, upsertMember); err != nil {
 			return fmt.Errorf("store: prepare member upsert: %w", err)
 		}
 	}
@@ -655,11 +640,7 @@ func prepared(ctx context.Context, dc any, q int) (driver.Stmt, error) {
 	v, _ := viewStmts.LoadOrStore(dc, new([nViewQueries]driver.Stmt))
 	stmts := v.(*[nViewQueries]driver.Stmt)
 	if stmts[q] == nil {
-		p, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return nil, fmt.Errorf("driver %T cannot prepare statements", dc)
-		}
-		st, err := p.PrepareContext(ctx, viewSQL[q])
+		st, err := driverPrepare(ctx, dc, viewSQL[q])
 		if err != nil {
 			return nil, err
 		}

@@ -96,6 +96,37 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
 
+// driverPrepare prepares query on a driver connection (inside sql.Conn.Raw).
+func driverPrepare(ctx context.Context, dc any, query string) (driver.Stmt, error) {
+	p, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, fmt.Errorf("driver %T cannot prepare statements", dc)
+	}
+	return p.PrepareContext(ctx, query)
+}
+
+// prepareExec prepares a statement on conn to be executed with the driver
+// directly (inside conn.Raw): a hot insert then skips database/sql's work
+// per call. The statement must be closed inside conn.Raw too.
+func prepareExec(ctx context.Context, conn *sql.Conn, query string) (driver.Stmt, driver.StmtExecContext, error) {
+	var st driver.Stmt
+	var ex driver.StmtExecContext
+	err := conn.Raw(func(dc any) error {
+		s, err := driverPrepare(ctx, dc, query)
+		if err != nil {
+			return err
+		}
+		e, ok := s.(driver.StmtExecContext)
+		if !ok {
+			s.Close()
+			return fmt.Errorf("driver statement %T cannot execute with a context", s)
+		}
+		st, ex = s, e
+		return nil
+	})
+	return st, ex, err
+}
+
 // MaxControlNumber is the largest X12 control number (ISA13 is 9 digits).
 const MaxControlNumber = 999999999
 
@@ -130,23 +161,7 @@ func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (Run, error)
 		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
 	}
 	r := &sqliteRun{s: s, id: id, conn: conn}
-	if err := conn.Raw(func(dc any) error {
-		p, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("driver %T cannot prepare statements", dc)
-		}
-		st, err := p.PrepareContext(ctx, insertSentLine)
-		if err != nil {
-			return err
-		}
-		ex, ok := st.(driver.StmtExecContext)
-		if !ok {
-			st.Close()
-			return fmt.Errorf("driver statement %T cannot execute with a context", st)
-		}
-		r.ins, r.insExec = st, ex
-		return nil
-	}); err != nil {
+	if r.ins, r.insExec, err = prepareExec(ctx, conn, insertSentLine); err != nil {
 		r.rollback()
 		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
 	}
