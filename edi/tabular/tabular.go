@@ -93,6 +93,25 @@ func (h *Header) Index(name string) int {
 	return -1
 }
 
+// Columns maps the required and optional column names the header has to
+// their positions, and lists the required ones it lacks (in order).
+func (h *Header) Columns(required, optional []string) (col map[string]int, missing []string) {
+	col = make(map[string]int, len(required)+len(optional))
+	for _, c := range required {
+		if i := h.Index(c); i >= 0 {
+			col[c] = i
+		} else {
+			missing = append(missing, c)
+		}
+	}
+	for _, c := range optional {
+		if i := h.Index(c); i >= 0 {
+			col[c] = i
+		}
+	}
+	return col, missing
+}
+
 // Duplicates lists names that appear in more than one column.
 func (h *Header) Duplicates() []string {
 	seen := map[string]int{}

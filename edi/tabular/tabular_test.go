@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -180,4 +181,15 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+func TestHeaderColumns(t *testing.T) {
+	h := newHeader([]string{" Member_CIN ", "units", "Note", "units"})
+	col, missing := h.Columns([]string{"member_cin", "hcpcs", "units", "service_from"}, []string{"note", "modifiers"})
+	if want := map[string]int{"member_cin": 0, "units": 1, "note": 2}; !reflect.DeepEqual(col, want) {
+		t.Errorf("columns %v, want %v", col, want)
+	}
+	if want := []string{"hcpcs", "service_from"}; !reflect.DeepEqual(missing, want) {
+		t.Errorf("missing %v, want %v", missing, want)
+	}
 }

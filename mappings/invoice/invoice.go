@@ -89,20 +89,9 @@ type Decoder struct {
 
 // NewDecoder checks the header for the template's required columns.
 func NewDecoder(h *tabular.Header, format tabular.Format, file string) (*Decoder, error) {
-	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX, col: map[string]int{}}
+	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX}
 	var missing []string
-	for _, c := range Required {
-		if i := h.Index(c); i >= 0 {
-			d.col[c] = i
-		} else {
-			missing = append(missing, c)
-		}
-	}
-	for _, c := range Optional {
-		if i := h.Index(c); i >= 0 {
-			d.col[c] = i
-		}
-	}
+	d.col, missing = h.Columns(Required, Optional)
 	_, hasCode := d.col[ColHCPCS]
 	_, hasService := d.col[ColService]
 	if !hasCode && !hasService {

@@ -152,20 +152,9 @@ type Decoder struct {
 
 // NewDecoder checks the header for the template's required columns.
 func NewDecoder(h *tabular.Header, format tabular.Format, file string, t Tables) (*Decoder, error) {
-	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX, col: map[string]int{}, t: t, seen: map[string]int{}}
+	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX, t: t, seen: map[string]int{}}
 	var missing []string
-	for _, c := range Required {
-		if i := h.Index(c); i >= 0 {
-			d.col[c] = i
-		} else {
-			missing = append(missing, c)
-		}
-	}
-	for _, c := range Optional {
-		if i := h.Index(c); i >= 0 {
-			d.col[c] = i
-		}
-	}
+	d.col, missing = h.Columns(Required, Optional)
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: missing column(s) %s", ErrNotRoster, strings.Join(missing, ", "))
 	}
