@@ -97,11 +97,11 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 				continue
 			}
 			if !validAuthType(p.Type) {
-				errs = append(errs, tab.errf(r, "type %q is not initial, reauthorization, streamlined, auto_plan_change or ji_prerelease", p.Type))
+				errs = append(errs, r.Errorf("type %q is not initial, reauthorization, streamlined, auto_plan_change or ji_prerelease", p.Type))
 			}
 			n, err := strconv.Atoi(r.Get("period"))
 			if err != nil || n < 1 {
-				errs = append(errs, tab.errf(r, "period %q is not a positive whole number", r.Get("period")))
+				errs = append(errs, r.Errorf("period %q is not a positive whole number", r.Get("period")))
 			}
 			p.N = n
 			switch r.Get("period_unit") {
@@ -109,7 +109,7 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 				p.Months = true
 			case "day":
 			default:
-				errs = append(errs, tab.errf(r, "period_unit %q is not month or day", r.Get("period_unit")))
+				errs = append(errs, r.Errorf("period_unit %q is not month or day", r.Get("period_unit")))
 			}
 			t.Periods = append(t.Periods, p)
 		}
@@ -125,7 +125,7 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 				continue
 			}
 			if l.Service == "" {
-				errs = append(errs, tab.errf(r, "service_id is required"))
+				errs = append(errs, r.Errorf("service_id is required"))
 			}
 			if r.Get("max") == "" {
 				t.Limits = append(t.Limits, l) // a parameter the plan has not filled in
@@ -135,26 +135,26 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 			case l.Measure == "days" && (l.Unit == "day" || l.Unit == "month"):
 			case l.Measure == "units" && l.Unit == "unit":
 			default:
-				errs = append(errs, tab.errf(r, "measure %q with unit %q: want days with day or month, or units with unit", l.Measure, l.Unit))
+				errs = append(errs, r.Errorf("measure %q with unit %q: want days with day or month, or units with unit", l.Measure, l.Unit))
 				continue
 			}
 			switch l.Per {
 			case "member", "calendar_year", "authorization":
 			default:
-				errs = append(errs, tab.errf(r, "per %q is not member, calendar_year or authorization", l.Per))
+				errs = append(errs, r.Errorf("per %q is not member, calendar_year or authorization", l.Per))
 				continue
 			}
 			if l.Measure == "units" {
 				q, ok := parseThousandths(r.Get("max"))
 				if !ok || q <= 0 {
-					errs = append(errs, tab.errf(r, "max %q is not a positive number of units", r.Get("max")))
+					errs = append(errs, r.Errorf("max %q is not a positive number of units", r.Get("max")))
 					continue
 				}
 				l.Max = q
 			} else {
 				n, err := strconv.Atoi(r.Get("max"))
 				if err != nil || n <= 0 {
-					errs = append(errs, tab.errf(r, "max %q is not a positive whole number", r.Get("max")))
+					errs = append(errs, r.Errorf("max %q is not a positive whole number", r.Get("max")))
 					continue
 				}
 				l.Max = int64(n)
@@ -174,16 +174,16 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 			}
 			if on, to := r.Get("continuity_active_on"), r.Get("continuity_to"); on != "" || to != "" {
 				if x.ContinuityOn, x.ContinuityTo, err = tab.dateRange(r, "continuity_active_on", "continuity_to"); err != nil || x.ContinuityTo == 0 {
-					errs = append(errs, tab.errf(r, "continuity_active_on and continuity_to go together as dates"))
+					errs = append(errs, r.Errorf("continuity_active_on and continuity_to go together as dates"))
 					continue
 				}
 			}
 			if x.Program == "" || x.Name == "" {
-				errs = append(errs, tab.errf(r, "program and name are required"))
+				errs = append(errs, r.Errorf("program and name are required"))
 				continue
 			}
 			if _, dup := t.Exclusions[x.Program]; dup {
-				errs = append(errs, tab.errf(r, "program %q is listed twice", x.Program))
+				errs = append(errs, r.Errorf("program %q is listed twice", x.Program))
 			}
 			t.Exclusions[x.Program] = x
 		}
@@ -201,11 +201,11 @@ func LoadEligibilityTables(fsys fs.FS) (*EligibilityTables, error) {
 			switch c.Kind {
 			case "fide_snp", "eae_dsnp", "non_eae_dsnp":
 			default:
-				errs = append(errs, tab.errf(r, "kind %q is not fide_snp, eae_dsnp or non_eae_dsnp", c.Kind))
+				errs = append(errs, r.Errorf("kind %q is not fide_snp, eae_dsnp or non_eae_dsnp", c.Kind))
 				continue
 			}
 			if c.Contract == "" {
-				errs = append(errs, tab.errf(r, "contract is required"))
+				errs = append(errs, r.Errorf("contract is required"))
 				continue
 			}
 			t.DSNP = append(t.DSNP, c)

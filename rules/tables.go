@@ -71,19 +71,17 @@ func readTable(fsys fs.FS, name string, columns ...string) (*table, error) {
 	return t, nil
 }
 
-func (t *table) errf(r csvtable.Row, format string, a ...any) error { return r.Errorf(format, a...) }
-
 // dateRange reads effective_from/effective_to style columns.
 func (t *table) dateRange(r csvtable.Row, fromCol, toCol string) (from, to civil.Date, err error) {
 	if from, err = civil.Parse(r.Get(fromCol)); err != nil {
-		return 0, 0, t.errf(r, "%s: %v", fromCol, err)
+		return 0, 0, r.Errorf("%s: %v", fromCol, err)
 	}
 	if s := r.Get(toCol); s != "" {
 		if to, err = civil.Parse(s); err != nil {
-			return 0, 0, t.errf(r, "%s: %v", toCol, err)
+			return 0, 0, r.Errorf("%s: %v", toCol, err)
 		}
 		if to < from {
-			return 0, 0, t.errf(r, "%s %s is before %s %s", toCol, to, fromCol, from)
+			return 0, 0, r.Errorf("%s %s is before %s %s", toCol, to, fromCol, from)
 		}
 	}
 	return from, to, nil
@@ -133,7 +131,7 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 		for _, r := range tab.rows {
 			code, name := r.Get("code"), r.Get("name")
 			if len(code) != 2 || !allDigits(code) || name == "" {
-				errs = append(errs, tab.errf(r, "want a two-digit code and a name"))
+				errs = append(errs, r.Errorf("want a two-digit code and a name"))
 				continue
 			}
 			t.Counties[code] = name
@@ -146,7 +144,7 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 		for _, r := range tab.rows {
 			p := POF{ID: strings.ToUpper(r.Get("id")), Name: r.Get("name"), Ages: r.Get("ages"), Source: r.Get("source")}
 			if p.ID == "" || p.Name == "" {
-				errs = append(errs, tab.errf(r, "id and name are required"))
+				errs = append(errs, r.Errorf("id and name are required"))
 				continue
 			}
 			t.POFs[p.ID] = p
@@ -166,14 +164,14 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 			g := GoLive{POF: strings.ToUpper(r.Get("pof")), County: r.Get("county"), Source: r.Get("source")}
 			var err error
 			if g.From, err = civil.Parse(r.Get("live_from")); err != nil {
-				errs = append(errs, tab.errf(r, "live_from: %v", err))
+				errs = append(errs, r.Errorf("live_from: %v", err))
 				continue
 			}
 			if _, ok := t.POFs[g.POF]; !ok {
-				errs = append(errs, tab.errf(r, "unknown POF %q", g.POF))
+				errs = append(errs, r.Errorf("unknown POF %q", g.POF))
 			}
 			if _, ok := t.Counties[g.County]; !ok && g.County != "*" {
-				errs = append(errs, tab.errf(r, "unknown county code %q", g.County))
+				errs = append(errs, r.Errorf("unknown county code %q", g.County))
 			}
 			t.GoLive = append(t.GoLive, g)
 		}
@@ -189,18 +187,18 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 				continue
 			}
 			if _, ok := t.POFs[p.POF]; !ok {
-				errs = append(errs, tab.errf(r, "unknown POF %q", p.POF))
+				errs = append(errs, r.Errorf("unknown POF %q", p.POF))
 			}
 			switch p.Kind {
 			case "provider_type":
 				p.Value = strings.ToLower(p.Value)
 				if _, ok := t.ProviderTypes[p.Value]; !ok {
-					errs = append(errs, tab.errf(r, "unknown provider type %q", p.Value))
+					errs = append(errs, r.Errorf("unknown provider type %q", p.Value))
 				}
 			case "community_support":
 				p.Value = strings.ToUpper(p.Value)
 			default:
-				errs = append(errs, tab.errf(r, "kind %q is not provider_type or community_support", p.Kind))
+				errs = append(errs, r.Errorf("kind %q is not provider_type or community_support", p.Kind))
 			}
 			t.Figure5 = append(t.Figure5, p)
 		}
