@@ -40,8 +40,8 @@ func ParseDecimal(b []byte, places int) (int64, bool) {
 			fracDigits++
 		}
 	}
-	if intDigits == 0 && !point || intDigits == 0 && len(b) == 1 {
-		return 0, false // "", "-", "."
+	if len(b) == 0 || point && len(b) == 1 {
+		return 0, false // no digit: "-", ".", "-."
 	}
 	scale := int64(1)
 	for range places {
