@@ -166,20 +166,27 @@ func atoi(s string) (int, bool) {
 
 // ParseCell reads a date from a table cell: what Parse takes, or, when the
 // cell comes from a spreadsheet, the date serial its reader gives for a
-// date-formatted cell ("46023", or "46023.0"; see FromExcelSerial).
-func ParseCell(v string, spreadsheet bool) (Date, bool) {
-	if d, err := Parse(v); err == nil {
-		return d, true
+// date-formatted cell ("46023", or "46023.0"; see FromExcelSerial). The
+// error is Parse's.
+func ParseCell(v string, spreadsheet bool) (Date, error) {
+	d, err := Parse(v)
+	if err == nil {
+		return d, nil
 	}
 	if spreadsheet {
-		if n, err := strconv.Atoi(v); err == nil {
-			return FromExcelSerial(n)
+		serial, isSerial := 0, false
+		if n, e := strconv.Atoi(v); e == nil {
+			serial, isSerial = n, true
+		} else if f, e := strconv.ParseFloat(v, 64); e == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
+			serial, isSerial = int(f), true
 		}
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
-			return FromExcelSerial(int(f))
+		if isSerial {
+			if d, ok := FromExcelSerial(serial); ok {
+				return d, nil
+			}
 		}
 	}
-	return 0, false
+	return 0, err
 }
 
 // FromExcelSerial converts a spreadsheet date serial (days since 1899-12-30,

@@ -87,9 +87,9 @@ func TestParseCell(t *testing.T) {
 		{"", true, 0, false},
 		{"soon", true, 0, false},
 	} {
-		got, ok := ParseCell(c.v, c.spreadsheet)
-		if got != c.want || ok != c.ok {
-			t.Errorf("ParseCell(%q, %v) = %v %v, want %v %v", c.v, c.spreadsheet, got, ok, c.want, c.ok)
+		got, err := ParseCell(c.v, c.spreadsheet)
+		if ok := err == nil; got != c.want || ok != c.ok {
+			t.Errorf("ParseCell(%q, %v) = %v %v, want %v, ok %v", c.v, c.spreadsheet, got, err, c.want, c.ok)
 		}
 	}
 }

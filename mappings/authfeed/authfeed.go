@@ -88,9 +88,8 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 			}
 			return 0
 		}
-		v, ok := civil.ParseCell(s, d.Spreadsheet)
-		if !ok {
-			_, err := civil.Parse(s)
+		v, err := civil.ParseCell(s, d.Spreadsheet)
+		if err != nil {
 			bad(rules.AuthFeedInvalid, col, "%s: %v", col, err)
 		}
 		return v

@@ -286,7 +286,10 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 	return ps
 }
 
-func (d *Decoder) parseDate(v string) (civil.Date, bool) { return civil.ParseCell(v, d.spreadsheet) }
+func (d *Decoder) parseDate(v string) (civil.Date, bool) {
+	dt, err := civil.ParseCell(v, d.spreadsheet)
+	return dt, err == nil
+}
 
 var errNotDecimal = errors.New("not a decimal")
 

@@ -75,20 +75,14 @@ func (d *Decoder) Decode(rec authfeed.Record, row int, p *domain.ProgramSpan) []
 		fs = append(fs, authfeed.Finding{Row: row, Field: ColProgram, Rule: rules.ProgramFeedInvalid, Warning: true, Message: fmt.Sprintf(
 			"program %q does not exclude ECM in rules/data/ecm_exclusions.csv (%s): loaded, but no rule uses it", p.Program, d.known())})
 	}
-	date := func(s string) (civil.Date, error) {
-		if v, ok := civil.ParseCell(s, d.Spreadsheet); ok {
-			return v, nil
-		}
-		return civil.Parse(s) // for its error
-	}
 	var err error
 	if s := get(ColStart); s == "" {
 		bad(ColStart, "start_date is required")
-	} else if p.From, err = date(s); err != nil {
+	} else if p.From, err = civil.ParseCell(s, d.Spreadsheet); err != nil {
 		bad(ColStart, "start_date: %v", err)
 	}
 	if s := get(ColEnd); s != "" {
-		if p.To, err = date(s); err != nil {
+		if p.To, err = civil.ParseCell(s, d.Spreadsheet); err != nil {
 			bad(ColEnd, "end_date: %v", err)
 		} else if p.From != 0 && p.To < p.From {
 			bad(ColEnd, "end_date %s is before start_date %s", p.To, p.From)

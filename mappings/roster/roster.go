@@ -413,7 +413,10 @@ func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 	}
 }
 
-func (d *Decoder) parseDate(v string) (civil.Date, bool) { return civil.ParseCell(v, d.spreadsheet) }
+func (d *Decoder) parseDate(v string) (civil.Date, bool) {
+	dt, err := civil.ParseCell(v, d.spreadsheet)
+	return dt, err == nil
+}
 
 // list splits a multi-valued cell at semicolons, dropping empty parts.
 func list(v string) []string {
