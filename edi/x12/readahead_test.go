@@ -206,3 +206,36 @@ func TestReadAheadCloseWhileReading(t *testing.T) {
 	<-closed
 	waitGoroutines(t, before)
 }
+
+// TestWithStart starts Readers between segments, where Position says an
+// earlier Reader was: they return what that Reader returned from there on.
+func TestWithStart(t *testing.T) {
+	for name, data := range readAheadInputs(t) {
+		want := trace(bytes.NewReader(data))
+		var starts []Position
+		var delims []Delimiters
+		rd := NewReader(bytes.NewReader(data))
+		for {
+			if _, err := rd.Next(); err != nil {
+				break
+			}
+			starts, delims = append(starts, rd.Position()), append(delims, rd.Delimiters())
+		}
+		step := max(len(starts)/40, 1)
+		for i := 0; i < len(starts); i += step {
+			p := starts[i]
+			got := trace(bytes.NewReader(data[p.Offset:]), WithStart(p, delims[i]))
+			w := want[i+1:]
+			if len(got) != len(w) {
+				t.Errorf("%s from %+v: %d entries, want %d; last %q, want %q", name, p, len(got), len(w), got[len(got)-1], w[len(w)-1])
+				continue
+			}
+			for j := range got {
+				if got[j] != w[j] {
+					t.Errorf("%s from %+v: entry %d\n got %.300s\nwant %.300s", name, p, j, got[j], w[j])
+					break
+				}
+			}
+		}
+	}
+}

@@ -66,6 +66,28 @@ func WithMaxSegmentSize(n int) ReaderOption {
 
 const readChunk = 64 << 10
 
+// Position is a place between two segments of the input: the input offset
+// of the next byte, the ordinal of the last segment read and the line the
+// input is on.
+type Position struct {
+	Offset  int64
+	Ordinal int64
+	Line    int64
+}
+
+// WithStart makes a Reader read from the middle of an interchange: its
+// io.Reader starts at p.Offset, a place between two segments (as Position
+// returns it), and the separators there are d. Segments are numbered on
+// from p.Ordinal and lines from p.Line, so that what the Reader returns is
+// what one that read from the start would return from p on.
+func WithStart(p Position, d Delimiters) ReaderOption {
+	return func(r *Reader) {
+		r.started = true
+		r.base, r.ordinal, r.line = p.Offset, p.Ordinal, p.Line
+		r.setDelimiters(d)
+	}
+}
+
 // Reader reads X12 segments from a stream. The delimiters come from each ISA
 // segment, so a file may hold several interchanges with different ones. Line
 // breaks (CR, LF, CRLF) after segment terminators are skipped, a UTF-8 byte
@@ -167,6 +189,16 @@ func (x *Reader) InputOffset() int64 {
 }
 
 func (x *Reader) inputOffset() int64 { return x.base + int64(x.r) }
+
+// Position returns the place just past the last segment returned, where a
+// Reader made WithStart would carry on. It is for a Reader without
+// read-ahead (it panics once reading ahead has started).
+func (x *Reader) Position() Position {
+	if x.ahead != nil {
+		panic("x12: Position of a Reader reading ahead")
+	}
+	return Position{Offset: x.inputOffset(), Ordinal: x.ordinal, Line: x.line}
+}
 
 // Next returns the next segment, or io.EOF after the last one. The segment
 // and its slices are valid until the next call to Next. Errors are sticky:

@@ -216,3 +216,16 @@ func BenchmarkValidate834Sequential(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkValidate834ReadAhead(b *testing.B) {
+	data := bench834()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	v := ig.NewValidator(ig.Options{})
+	for b.Loop() {
+		sum, err := v.Validate(context.Background(), bytes.NewReader(data))
+		if err != nil || !sum.OK() {
+			b.Fatalf("%+v %v", sum, err)
+		}
+	}
+}
