@@ -25,6 +25,9 @@ type compiledSpec struct {
 	kinds   []uint8
 	nKind   int
 	nCounts int // counters of all loops, see cLoop.base
+	// split is the index in root.kids of the loop a split validation may
+	// cut the transaction set at (see split.go), -1 for none.
+	split int
 }
 
 type cLoop struct {
@@ -333,6 +336,7 @@ func compile(s *Spec) (*compiledSpec, error) {
 		}
 		l.candAt[c.cs.nKind+1] = uint16(len(l.cands))
 	}
+	c.cs.split = splitLoop(c.cs)
 	return c.cs, nil
 }
 

@@ -94,6 +94,21 @@ func (r *Registry) Register(s *Spec, checks ...func() Check) error {
 	return nil
 }
 
+// Clone returns a registry with the specs of r, to register more with
+// (Register on the clone leaves r as it is).
+func (r *Registry) Clone() *Registry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c := &Registry{specs: make(map[[2]string]*compiledSpec, len(r.specs)), ids: make(map[int]bool, len(r.ids))}
+	for k, v := range r.specs {
+		c.specs[k] = v
+	}
+	for k, v := range r.ids {
+		c.ids[k] = v
+	}
+	return c
+}
+
 // Lookup returns the spec for a GS08 version and ST01 transaction set ID, or
 // nil.
 func (r *Registry) Lookup(version, setID string) *Spec {

@@ -50,6 +50,9 @@ type Options struct {
 	Sequential bool
 
 	readAheadAfter int64 // tests: read ahead after this many bytes instead
+	splitParts     int   // tests: ValidateAt splits into this many parts
+	splitMinPart   int64 // tests: the smallest part instead
+	onJoin         func() // tests: called when ValidateAt joins a part
 }
 
 // readAheadAfter is the input size from which Validate reads ahead: below
@@ -106,14 +109,7 @@ func (v *Validator) Validate(ctx context.Context, r io.Reader) (Summary, error) 
 		var seg *x12.Segment
 		seg, err = rd.Next()
 		if err != nil {
-			var se *x12.SyntaxError
-			switch {
-			case err == io.EOF:
-				err = nil
-			case errors.Is(err, x12.ErrNotX12):
-			case errors.As(err, &se):
-				err = run.syntaxError(se)
-			}
+			err = run.readError(err)
 			break
 		}
 		run.sum.Segments++
@@ -151,6 +147,7 @@ type run struct {
 	specState map[*compiledSpec]*specState
 	outside   bool // inside an ST..SE that is outside any group: skipped
 	stopped   bool // the reader stopped on a syntax error
+	part      *part // non-nil for the run of a part of a split validation
 }
 
 var runPool = sync.Pool{New: func() any { return new(run) }}
@@ -624,6 +621,21 @@ func (r *run) finish() error {
 	return nil
 }
 
+// readError ends reading with the reader's error err: nil at the end of
+// the input, nil too for a syntax error (a finding), else err.
+func (r *run) readError(err error) error {
+	var se *x12.SyntaxError
+	switch {
+	case err == io.EOF:
+		return nil
+	case errors.Is(err, x12.ErrNotX12):
+		return err
+	case errors.As(err, &se):
+		return r.syntaxError(se)
+	}
+	return err
+}
+
 // syntaxError turns a reader error into a finding; reading stops there.
 func (r *run) syntaxError(se *x12.SyntaxError) error {
 	code := NoteBadStructure
@@ -707,6 +719,10 @@ func (r *run) txFindingAt(seg *x12.Segment, code, msg string) {
 }
 
 func (r *run) txFinding(f Finding) {
+	if r.part != nil { // a part of a split validation: held for the join
+		r.part.held = append(r.part.held, f)
+		return
+	}
 	r.report(&f)
 	t := &r.tx
 	if f.Severity == Error {

@@ -81,10 +81,13 @@ func (t *txState) begin(seg *x12.Segment) {
 // tableSegment places a segment of a supported transaction set in the table
 // and checks it.
 func (r *run) tableSegment(seg *x12.Segment, idx int) {
-	cs := r.walk(seg, idx)
-	if cs == nil {
-		return
+	if cs := r.walk(seg, idx); cs != nil {
+		r.checkSegment(seg, cs)
 	}
+}
+
+// checkSegment checks a segment the walker placed as cs.
+func (r *run) checkSegment(seg *x12.Segment, cs *cSeg) {
 	r.tx.cur.Loop, r.tx.cur.Segment = cs.loopID, cs.id
 	if errs := r.checkElements(seg, cs); len(errs) > 0 {
 		for i := range errs {
