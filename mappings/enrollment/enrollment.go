@@ -169,6 +169,42 @@ func New(opts Options) *Mapper {
 	return p
 }
 
+// Fork returns a Mapper for a later part of the transaction set p is in,
+// from one of its member loops' INS on, with p's options and header: a
+// validation split into parts maps each on its own goroutine. p must have
+// seen the set's first INS. The fork has no callbacks; it numbers its
+// member loops from 1 and its positions are those of the segments it is
+// given; Join puts them in order.
+func (p *Mapper) Fork() *Mapper {
+	return &Mapper{opts: p.opts, memberID: p.memberID, counties: map[string]countyCode{},
+		hdr: p.hdr, hdrDone: p.hdrDone, dtp007: p.dtp007, dtp090: p.dtp090, dtp091: p.dtp091, lv: lvHeader}
+}
+
+// Join continues p with the work of q, forked from p, which was given the
+// segments that follow those p was given, from an INS on: p's open member
+// loop ends (as at that INS, through OnMember) and p takes on q's state,
+// its member loops numbered on from p's and its positions moved by ordinal
+// segments and line lines (a fork's count from its start). q's own
+// callbacks were its part's business: p keeps its own.
+func (p *Mapper) Join(q *Mapper, ordinal, line int64) error {
+	if err := p.endMember(); err != nil {
+		return err
+	}
+	n := p.members
+	onMember, onHeader := p.OnMember, p.OnHeader
+	*p = *q
+	p.OnMember, p.OnHeader = onMember, onHeader
+	p.members += n
+	p.m.Number += n
+	shift := func(pos *Pos) { pos.Ordinal += ordinal; pos.Line += line }
+	shift(&p.m.Start)
+	for i := range p.m.Problems {
+		shift(&p.m.Problems[i].Pos)
+	}
+	shift(&p.cov.pos)
+	return nil
+}
+
 // Members is the number of member loops seen so far.
 func (p *Mapper) Members() int { return p.members }
 
