@@ -67,8 +67,14 @@ func splitTrace(t *testing.T, data []byte, split bool, parts int, checkLimit int
 			}
 			return nil
 		},
-		OnGroup:       func(g *ig.GroupResult) error { out = append(out, fmt.Sprintf("group %v %v", g.Status, g.Codes)); return nil },
-		OnInterchange: func(i *ig.InterchangeResult) error { out = append(out, fmt.Sprintf("interchange %v", i.Status)); return nil },
+		OnGroup: func(g *ig.GroupResult) error {
+			out = append(out, fmt.Sprintf("group %v %v", g.Status, g.Codes))
+			return nil
+		},
+		OnInterchange: func(i *ig.InterchangeResult) error {
+			out = append(out, fmt.Sprintf("interchange %v", i.Status))
+			return nil
+		},
 	}
 	var sum ig.Summary
 	var err error

@@ -49,9 +49,9 @@ type Options struct {
 	// the same either way.
 	Sequential bool
 
-	readAheadAfter int64 // tests: read ahead after this many bytes instead
-	splitParts     int   // tests: ValidateAt splits into this many parts
-	splitMinPart   int64 // tests: the smallest part instead
+	readAheadAfter int64  // tests: read ahead after this many bytes instead
+	splitParts     int    // tests: ValidateAt splits into this many parts
+	splitMinPart   int64  // tests: the smallest part instead
 	onJoin         func() // tests: called when ValidateAt joins a part
 }
 
@@ -145,8 +145,8 @@ type run struct {
 	txn       Txn
 	errs      []elemErr
 	specState map[*compiledSpec]*specState
-	outside   bool // inside an ST..SE that is outside any group: skipped
-	stopped   bool // the reader stopped on a syntax error
+	outside   bool  // inside an ST..SE that is outside any group: skipped
+	stopped   bool  // the reader stopped on a syntax error
 	part      *part // non-nil for the run of a part of a split validation
 }
 
