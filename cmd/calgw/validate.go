@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -207,72 +206,70 @@ func validateInvoice(g *globals, path string, r *tabular.Reader) int {
 	return exitOK
 }
 
-// x12Extra adds checks of one transaction set (by ST01, e.g. "834") beyond
+// x12Extra adds checks of one transaction set (by ST01, e.g. "274") beyond
 // the implementation-guide tables: the data-level problems an ingest would
-// report. It reads the file itself, writes each problem to w and returns
-// how many it found. Features register theirs from their own files with
-// registerX12Extra.
+// report. It reads the file itself, after the guide's pass, writes each
+// problem to w and returns how many it found. Features register theirs
+// from their own files with registerX12Extra.
 type x12Extra func(ctx context.Context, g *globals, path string, w io.Writer) (problems int, err error)
 
 var x12Extras = map[string]x12Extra{}
 
 func registerX12Extra(setID string, f x12Extra) { x12Extras[setID] = f }
 
-// sidePass is an extra running in a pass of its own alongside the
-// implementation-guide pass, on the other core: for a file whose first
-// transaction set is the extra's, so that a large 834 takes the time of
-// one pass rather than two. Its output goes to a temporary file (memory
-// stays flat however many problems it finds) and is printed after the
-// guide's findings, as when the extra runs after the pass.
-type sidePass struct {
-	setID    string
-	out      *os.File
-	done     chan struct{}
-	problems int
-	err      error
+// An x12Check is an extra that runs inside the guide's pass, as a check of
+// one spec's transaction sets: no second reading of the file, and a large
+// file is still validated a part per core (it is an ig.SplitCheck). Report
+// writes what it found, after the guide's findings, and returns how many
+// problems. Features register theirs with registerX12Check.
+type x12Check interface {
+	ig.SplitCheck
+	Report(w io.Writer) (problems int, err error)
 }
 
-func startSidePass(ctx context.Context, g *globals, path string, setID string, extra x12Extra) (*sidePass, error) {
-	out, err := os.CreateTemp("", "calgw-validate-*")
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(out.Name()) // unnamed: gone when closed, even after a crash
-	sp := &sidePass{setID: setID, out: out, done: make(chan struct{})}
-	go func() {
-		defer close(sp.done)
-		w := bufio.NewWriterSize(out, 64<<10)
-		sp.problems, sp.err = extra(ctx, g, path, w)
-		if err := w.Flush(); err != nil && sp.err == nil {
-			sp.err = err
-		}
-	}()
-	return sp, nil
+type x12CheckKind struct {
+	spec *ig.Spec
+	new  func(g *globals, path string) (x12Check, error)
 }
 
-// finish waits for the pass and copies its output to w.
-func (sp *sidePass) finish(w io.Writer) (int, error) {
-	<-sp.done
-	defer sp.out.Close()
-	if sp.err != nil {
-		return sp.problems, sp.err
-	}
-	if _, err := sp.out.Seek(0, io.SeekStart); err != nil {
-		return sp.problems, err
-	}
-	_, err := io.Copy(w, sp.out)
-	return sp.problems, err
+var x12Checks []x12CheckKind
+
+func registerX12Check(spec *ig.Spec, newCheck func(g *globals, path string) (x12Check, error)) {
+	x12Checks = append(x12Checks, x12CheckKind{spec, newCheck})
 }
+
+// checkSlot makes a file's x12Check when the pass first meets its
+// transaction set, and hands the same one out for every set after.
+type checkSlot struct {
+	make func() (x12Check, error)
+	c    x12Check
+	err  error
+}
+
+func (s *checkSlot) get() ig.Check {
+	if s.c == nil && s.err == nil {
+		s.c, s.err = s.make()
+	}
+	if s.err != nil {
+		return noCheck{}
+	}
+	return s.c
+}
+
+// noCheck stands in for a check that could not be made (its error is
+// reported after the pass).
+type noCheck struct{}
+
+func (noCheck) Segment(*ig.Txn, *x12.Segment)            {}
+func (noCheck) End(*ig.Txn)                              {}
+func (noCheck) Fork() ig.SplitCheck                      { return noCheck{} }
+func (noCheck) Full() bool                               { return false }
+func (noCheck) Join(ig.SplitCheck, ig.Shift) (err error) { return nil }
 
 // firstSetID returns ST01 of the file's first transaction set, reading no
 // further than its first segments ("" when there is none there).
-func firstSetID(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	rd := x12.NewReader(io.LimitReader(f, 64<<10))
+func firstSetID(f io.ReaderAt) string {
+	rd := x12.NewReader(io.NewSectionReader(f, 0, 64<<10))
 	for range 16 {
 		seg, err := rd.Next()
 		if err != nil {
@@ -285,11 +282,16 @@ func firstSetID(path string) string {
 	return ""
 }
 
+// validatedX12, when set (by tests), is given the summary of each X12 file
+// validated.
+var validatedX12 func(ig.Summary)
+
 // validateX12 checks an X12 file against the implementation-guide tables
-// (every finding with its position and 999 code), then reports the
-// data-level problems of the extras registered for the transaction sets it
-// holds: the extra of the first set alongside the guide's pass, the others
-// after it.
+// (every finding with its position and 999 code), with the registered
+// x12Checks inside the same pass, then reports their problems and those of
+// the extras registered for the transaction sets it holds. A file that
+// opens with a transaction set of an x12Check (an 834) is validated a part
+// per core where its guide allows (ig.ValidateAt).
 func validateX12(ctx context.Context, g *globals, path string) int {
 	f, err := os.Open(path)
 	if err != nil {
@@ -297,27 +299,29 @@ func validateX12(ctx context.Context, g *globals, path string) int {
 		return exitUnusable
 	}
 	defer f.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var side *sidePass
-	if id := firstSetID(path); x12Extras[id] != nil {
-		if side, err = startSidePass(ctx, g, path, id, x12Extras[id]); err != nil {
+	st, err := f.Stat()
+	if err != nil {
+		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
+		return exitUnusable
+	}
+	reg := ig.Default().Clone()
+	slots := make([]*checkSlot, len(x12Checks))
+	split := false
+	first := firstSetID(f)
+	for i, k := range x12Checks {
+		s := &checkSlot{make: func() (x12Check, error) { return k.new(g, path) }}
+		if err := reg.Register(k.spec, s.get); err != nil {
 			fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
 			return exitUnusable
 		}
-		defer func() { // a return before the extras
-			if side != nil {
-				cancel()
-				side.finish(io.Discard)
-			}
-		}()
+		slots[i] = s
+		split = split || first == k.spec.SetID
 	}
 	sets := map[string]int{}    // ST01 → count
 	guides := map[string]bool{} // "837 005010X222A1"
 	v := ig.NewValidator(ig.Options{
-		// The side pass has the other core: reading ahead would compete.
-		Sequential: side != nil,
-		OnFinding:  func(fd *ig.Finding) { fmt.Fprintf(g.stdout, "%s: %s\n", path, fd.String()) },
+		Registry:  reg,
+		OnFinding: func(fd *ig.Finding) { fmt.Fprintf(g.stdout, "%s: %s\n", path, fd.String()) },
 		OnTransaction: func(t *ig.TransactionResult) error {
 			sets[t.SetID]++
 			if t.Spec != nil {
@@ -330,10 +334,18 @@ func validateX12(ctx context.Context, g *globals, path string) int {
 			return nil
 		},
 	})
-	sum, err := v.Validate(ctx, f)
+	var sum ig.Summary
+	if split {
+		sum, err = v.ValidateAt(ctx, f, st.Size())
+	} else {
+		sum, err = v.Validate(ctx, io.NewSectionReader(f, 0, st.Size()))
+	}
 	if err != nil {
 		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
 		return exitUnusable
+	}
+	if validatedX12 != nil {
+		validatedX12(sum)
 	}
 	names := make([]string, 0, len(guides))
 	for k := range guides {
@@ -346,6 +358,23 @@ func validateX12(ctx context.Context, g *globals, path string) int {
 	if !sum.OK() {
 		code = exitRejected
 	}
+	for _, s := range slots {
+		if s.err != nil {
+			fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, s.err)
+			return exitUnusable
+		}
+		if s.c == nil {
+			continue // no transaction set of its spec
+		}
+		n, err := s.c.Report(g.stdout)
+		if err != nil {
+			fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
+			return exitUnusable
+		}
+		if n > 0 {
+			code = exitRejected
+		}
+	}
 	ids := make([]string, 0, len(sets))
 	for id := range sets {
 		ids = append(ids, id)
@@ -356,13 +385,7 @@ func validateX12(ctx context.Context, g *globals, path string) int {
 		if !ok {
 			continue
 		}
-		var n int
-		if side != nil && side.setID == id {
-			n, err = side.finish(g.stdout)
-			side = nil
-		} else {
-			n, err = extra(ctx, g, path, g.stdout)
-		}
+		n, err := extra(ctx, g, path, g.stdout)
 		if err != nil {
 			fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
 			return exitUnusable

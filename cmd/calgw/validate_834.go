@@ -1,16 +1,18 @@
 package main
 
 import (
-	"context"
+	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"slices"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/mappings/authfeed"
 	"github.com/calaim-gateway/calaim-gateway/mappings/enrollment"
 	"github.com/calaim-gateway/calaim-gateway/mappings/programs"
@@ -18,81 +20,146 @@ import (
 )
 
 func init() {
-	registerX12Extra("834", check834)
+	registerX12Check(ig.Spec834, newEnrollmentCheck)
 	registerTabular(tabularKind{name: "authorization feed", detect: hasColumns(authfeed.Required), validate: validateAuthFeed})
 	registerTabular(tabularKind{name: "other_programs feed", detect: hasColumns(programs.Required), validate: validatePrograms})
 }
 
-// check834 reports the data problems `calgw ingest --kind 834` would skip
-// a member for, beyond the implementation guide (which validateX12 has
-// checked): no usable CIN, a bad date of birth or coverage date, an unknown
-// county, a termination without an end date. One pass of the tokenizer.
-func check834(ctx context.Context, g *globals, path string, w io.Writer) (int, error) {
+// enrollmentCheck reports the data problems `calgw ingest --kind 834`
+// would skip a member for, beyond the implementation guide: no usable CIN,
+// a bad date of birth or coverage date, an unknown county, a termination
+// without an end date. It maps the 834 sets inside the guide's pass (as
+// ingest does); in the parts of a split pass, forks hold the members with
+// problems until the join numbers and writes them in file order.
+type enrollmentCheck struct {
+	path string
+	p    *enrollment.Mapper
+	out  *os.File      // the problems, until Report (nil in a fork)
+	w    *bufio.Writer // on out
+	held []enrollment.Member
+
+	members, bad, problems int
+	full                   bool
+	err                    error
+}
+
+// maxHeldMembers bounds the members with problems a fork holds: its part
+// stops there and the pass goes on from it.
+const maxHeldMembers = 256
+
+func newEnrollmentCheck(g *globals, path string) (x12Check, error) {
 	cfg, err := config.Load(g.config)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	re, err := regexp.Compile(cfg.Encounters.MemberIDPattern)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	f, err := os.Open(path)
+	out, err := os.CreateTemp("", "calgw-validate-*")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer f.Close()
-	p := enrollment.New(enrollment.Options{MemberID: re, County: tables.CountyCode, ShareOfCostAmount: cfg.Eligibility.ShareOfCostAmount})
-	problems, members, bad, full := 0, 0, 0, false
-	p.OnHeader = func(h *enrollment.Header) error { full = full || h.Full; return nil }
-	p.OnMember = func(m *enrollment.Member) error {
-		members++
-		if m.OK() {
-			return nil
-		}
-		bad++
-		for _, pr := range m.Problems {
-			problems++
-			fmt.Fprintf(w, "%s: %s %s: %s: member loop %d (INS at segment %d) would be skipped: %s\n",
-				path, pr.Pos, pr.Element, rules.EnrollmentMemberInvalid, m.Number, m.Start.Ordinal, pr.Message)
-		}
+	os.Remove(out.Name()) // unnamed: gone when closed, even after a crash
+	c := &enrollmentCheck{path: path, out: out, w: bufio.NewWriterSize(out, 64<<10)}
+	c.p = enrollment.New(enrollment.Options{MemberID: re, County: tables.CountyCode, ShareOfCostAmount: cfg.Eligibility.ShareOfCostAmount, ProblemsOnly: true})
+	c.p.OnHeader = func(h *enrollment.Header) error { c.full = c.full || h.Full; return nil }
+	c.p.OnMember = c.member
+	return c, nil
+}
+
+func (c *enrollmentCheck) Segment(_ *ig.Txn, seg *x12.Segment) {
+	if c.err == nil {
+		c.err = c.p.Segment(seg)
+	}
+}
+
+func (c *enrollmentCheck) End(*ig.Txn) {}
+
+func (c *enrollmentCheck) member(m *enrollment.Member) error {
+	c.members++
+	if m.OK() {
 		return nil
 	}
-	rd := x12.NewReader(f)
-	in834 := false
-	for i := 0; ; i++ {
-		if i&4095 == 0 && ctx.Err() != nil {
-			return problems, ctx.Err()
-		}
-		seg, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			break // the implementation-guide pass reports it
-		}
-		if seg.Is("ST") {
-			in834 = string(seg.Element(1)) == "834"
-		}
-		if !in834 {
-			continue // another kind of set in the file: not ours
-		}
-		if err := p.Segment(seg); err != nil {
-			return problems, err
-		}
+	if c.w == nil { // a fork
+		h := *m
+		h.Change = domain.EnrollmentChange{}
+		h.Problems = slices.Clone(m.Problems)
+		c.held = append(c.held, h)
+		return nil
 	}
-	if err := p.Flush(); err != nil {
-		return problems, err
+	c.write(m)
+	return nil
+}
+
+func (c *enrollmentCheck) write(m *enrollment.Member) {
+	c.bad++
+	for _, pr := range m.Problems {
+		c.problems++
+		fmt.Fprintf(c.w, "%s: %s %s: %s: member loop %d (INS at segment %d) would be skipped: %s\n",
+			c.path, pr.Pos, pr.Element, rules.EnrollmentMemberInvalid, m.Number, m.Start.Ordinal, pr.Message)
+	}
+}
+
+func (c *enrollmentCheck) Fork() ig.SplitCheck {
+	f := &enrollmentCheck{path: c.path, p: c.p.Fork()}
+	f.p.OnMember = f.member
+	return f
+}
+
+func (c *enrollmentCheck) Full() bool { return len(c.held) >= maxHeldMembers }
+
+func (c *enrollmentCheck) Join(part ig.SplitCheck, s ig.Shift) error {
+	f := part.(*enrollmentCheck)
+	n := c.p.Members()
+	if err := c.p.Join(f.p, s.Ordinal, s.Line); err != nil { // writes the member loop open here
+		return err
+	}
+	for i := range f.held {
+		m := &f.held[i]
+		m.Number += n
+		m.Start.Ordinal, m.Start.Line = m.Start.Ordinal+s.Ordinal, m.Start.Line+s.Line
+		for j := range m.Problems {
+			m.Problems[j].Pos.Ordinal += s.Ordinal
+			m.Problems[j].Pos.Line += s.Line
+		}
+		c.write(m)
+	}
+	c.members += f.members
+	if c.err == nil {
+		c.err = f.err
+	}
+	return nil
+}
+
+// Report ends the last member loop and writes the problems and a summary.
+func (c *enrollmentCheck) Report(w io.Writer) (int, error) {
+	defer c.out.Close()
+	if c.err == nil {
+		c.err = c.p.Flush()
+	}
+	if c.err == nil {
+		c.err = c.w.Flush()
+	}
+	if c.err == nil {
+		_, c.err = c.out.Seek(0, io.SeekStart)
+	}
+	if c.err == nil {
+		_, c.err = io.Copy(w, c.out)
+	}
+	if c.err != nil {
+		return c.problems, c.err
 	}
 	kind := "change"
-	if full {
+	if c.full {
 		kind = "full"
 	}
-	fmt.Fprintf(w, "%s: 834 %s file, %d member loop(s), %d with data problems (%d problem(s))\n", path, kind, members, bad, problems)
-	return problems, nil
+	fmt.Fprintf(w, "%s: 834 %s file, %d member loop(s), %d with data problems (%d problem(s))\n", c.path, kind, c.members, c.bad, c.problems)
+	return c.problems, nil
 }
 
 func hasColumns(cols []string) func(h *tabular.Header) bool {

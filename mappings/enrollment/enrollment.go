@@ -46,6 +46,10 @@ type Options struct {
 	// ShareOfCostAmount is the AMT01 qualifier of the share of cost in the
 	// coverage loop (default "R", spend down).
 	ShareOfCostAmount string
+	// ProblemsOnly finds the members' problems and leaves out what only
+	// loading needs (names, address, aid codes, case number, plan code):
+	// what `calgw validate` wants, faster.
+	ProblemsOnly bool
 }
 
 // Pos is a segment's place in the input.
@@ -142,6 +146,7 @@ type Mapper struct {
 	ref0F    string
 	nm109    string
 	dtp357   civil.Date
+	named    bool // the member name loop has a last name
 	cov      coverage
 	covOpen  bool
 	covCount int
@@ -348,9 +353,9 @@ func (p *Mapper) beginMember(seg *x12.Segment) {
 	p.open = true
 	p.lv, p.sub = lvMember, 0
 	p.subscr = string(seg.Element(1)) == "Y"
-	p.mt = p.strs.String(seg.Element(3))
+	p.mt = p.code(seg.Element(3), insCodes[:])
 	p.ref1L, p.ref0F, p.nm109 = "", "", ""
-	p.dtp357 = 0
+	p.dtp357, p.named = 0, false
 	p.covOpen, p.covCount = false, 0
 	switch p.mt {
 	case "001", "021", "024", "025", "030":
@@ -386,11 +391,15 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 					p.problem(seg, "REF*3H", "county code (field 1) is not a California county code")
 				}
 			}
-			e.AidCode = p.strs.Upper(aid)
-			e.CaseNumber = p.strs.String(cs)
+			if !p.opts.ProblemsOnly {
+				e.AidCode = p.strs.Upper(aid)
+				e.CaseNumber = p.strs.String(cs)
+			}
 		case "DX":
-			e.DSNP.Contract = p.strs.Upper(field(v, 1))
-			e.DSNP.PBP = p.strs.String(field(v, 2))
+			if !p.opts.ProblemsOnly {
+				e.DSNP.Contract = p.strs.Upper(field(v, 1))
+				e.DSNP.PBP = p.strs.String(field(v, 2))
+			}
 			if s := field(v, 3); len(s) > 0 {
 				d, ok := parseD8(s)
 				if !ok {
@@ -414,7 +423,10 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 		switch string(seg.Element(1)) {
 		case "IL", "74":
 			p.sub = 'n'
-			e.LastName, e.FirstName = p.strs.String(seg.Element(3)), p.strs.String(seg.Element(4))
+			p.named = len(seg.Element(3)) > 0
+			if !p.opts.ProblemsOnly {
+				e.LastName, e.FirstName = p.strs.String(seg.Element(3)), p.strs.String(seg.Element(4))
+			}
 			if string(seg.Element(8)) == "ZZ" {
 				p.nm109 = p.strs.String(seg.Element(9))
 			}
@@ -422,13 +434,15 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 			p.sub = 'o'
 		}
 	case "N3":
-		if p.sub == 'n' {
+		if p.sub == 'n' && !p.opts.ProblemsOnly {
 			p.scratch = append(append(append(p.scratch[:0], seg.Element(1)...), ' '), seg.Element(2)...)
 			e.Address.Street = p.strs.String(bytes.TrimSpace(p.scratch))
 		}
 	case "N4":
 		if p.sub == 'n' {
-			e.Address.City, e.Address.State, e.Address.Zip = p.strs.String(seg.Element(1)), p.strs.String(seg.Element(2)), p.strs.String(seg.Element(3))
+			if !p.opts.ProblemsOnly {
+				e.Address.City, e.Address.State, e.Address.Zip = p.strs.String(seg.Element(1)), p.strs.String(seg.Element(2)), p.strs.String(seg.Element(3))
+			}
 			if string(seg.Element(5)) == "CY" && e.County == "" {
 				if c, ok := p.county(seg.Element(6)); ok {
 					e.County = c
@@ -467,10 +481,12 @@ func (p *Mapper) beginCoverage(seg *x12.Segment) {
 	p.covOpen = true
 	p.covCount++
 	c := &p.cov
-	*c = coverage{pos: posOf(seg), mt: p.strs.String(seg.Element(1))}
-	desc := seg.Element(4)
-	c.span.PlanCode = p.strs.String(bytes.TrimSpace(field(desc, 1)))
-	c.span.PlanStatus = p.strs.String(bytes.TrimSpace(field(desc, 2)))
+	*c = coverage{pos: posOf(seg), mt: p.code(seg.Element(1), hdCodes[:])}
+	if !p.opts.ProblemsOnly {
+		desc := seg.Element(4)
+		c.span.PlanCode = p.strs.String(bytes.TrimSpace(field(desc, 1)))
+		c.span.PlanStatus = p.strs.String(bytes.TrimSpace(field(desc, 2)))
+	}
 	c.span.County = p.m.Change.Enrollee.County
 	switch c.mt {
 	case "001", "002", "021", "024", "025", "026", "030", "032":
@@ -543,7 +559,11 @@ func (p *Mapper) coverageSegment(seg *x12.Segment) {
 		c.span.ShareOfCost = domain.Money(cents)
 	case "REF":
 		v := seg.Element(2)
-		switch string(seg.Element(1)) {
+		q := seg.Element(1)
+		if p.opts.ProblemsOnly && string(q) != "ZX" {
+			return // the aid codes
+		}
+		switch string(q) {
 		case "RB":
 			if a := p.strs.Upper(bytes.TrimSpace(v)); a != "" {
 				c.span.AidCodes = append([]string{a}, c.span.AidCodes...)
@@ -650,7 +670,7 @@ func (p *Mapper) endMember() error {
 	case p.memberID != nil && !p.memberID.MatchString(e.CIN):
 		p.problemAt(m.Start, "REF*1L", "the CIN does not have the shape of a Medi-Cal CIN (%s)", p.memberID.String())
 	}
-	if e.LastName == "" {
+	if !p.named {
 		p.problemAt(m.Start, "NM1", "no member name loop (2100A NM1*IL)")
 	}
 	if !p.hdr.Full && p.mt == "024" && p.covCount == 0 {
@@ -664,6 +684,23 @@ func (p *Mapper) endMember() error {
 		return p.OnMember(m)
 	}
 	return nil
+}
+
+// The maintenance type codes of INS03 and HD01.
+var (
+	insCodes = [...]string{"001", "021", "024", "025", "030"}
+	hdCodes  = [...]string{"001", "002", "021", "024", "025", "026", "030", "032"}
+)
+
+// code returns v as one of the codes, without copying it, or as a string
+// of the arena.
+func (p *Mapper) code(v []byte, codes []string) string {
+	for _, c := range codes {
+		if string(v) == c {
+			return c
+		}
+	}
+	return p.strs.String(v)
 }
 
 // countyCode is a county lookup's answer.

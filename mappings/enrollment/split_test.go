@@ -133,3 +133,56 @@ func TestForkJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemsOnly: leaving out the data only loading needs finds the same
+// problems, on the same members, as a full mapping.
+func TestProblemsOnly(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := (gen834.Options{Members: 200, Seed: 8, Full: false}).WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	for _, d := range []struct{ from, to string }{
+		{"DMG*D8*19", "DMG*D8*XX"}, {"REF*3H*19;", "REF*3H*99;"}, {"HD*021*", "HD*777*"}, {"INS*Y*18*021*", "INS*Y*18*999*"},
+		{"NM1*IL*1*T", "NM1*IL*1**T"}, {"REF*ZX*34", "REF*ZX*77"}, {"REF*1L*1000001", "REF*1L*X1000001"}, {"DTP*348*D8*2025", "DTP*348*D8*X025"},
+	} {
+		text = strings.Replace(text, d.from, d.to, 3)
+	}
+	tab := rules.DefaultTables()
+	problems := func(only bool) []Member {
+		var out []Member
+		p := New(Options{MemberID: regexp.MustCompile(rules.DefaultMemberIDPattern), County: tab.CountyCode, ProblemsOnly: only})
+		p.OnMember = func(m *Member) error {
+			out = append(out, Member{Number: m.Number, Start: m.Start, Problems: append([]Problem(nil), m.Problems...)})
+			return nil
+		}
+		rd := x12.NewReader(strings.NewReader(text))
+		for {
+			seg, err := rd.Next()
+			if err != nil {
+				break
+			}
+			p.Segment(seg)
+		}
+		p.Flush()
+		return out
+	}
+	want, got := problems(false), problems(true)
+	bad := 0
+	for _, m := range want {
+		if !m.OK() {
+			bad++
+		}
+	}
+	if bad < 10 {
+		t.Fatalf("%d members with problems", bad)
+	}
+	for i := range min(len(got), len(want)) {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("problems only, member %d:\n got %+v\nwant %+v", i, got[i].Problems, want[i].Problems)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d members, want %d", len(got), len(want))
+	}
+}

@@ -8,8 +8,8 @@ func ReadAheadAfter(o Options, n int64) Options {
 }
 
 // Split returns o set for ValidateAt to split into parts parts of at least
-// minPart bytes, calling onJoin when it joins one.
-func Split(o Options, parts int, minPart int64, onJoin func()) Options {
-	o.splitParts, o.splitMinPart, o.onJoin = parts, minPart, onJoin
+// minPart bytes.
+func Split(o Options, parts int, minPart int64) Options {
+	o.splitParts, o.splitMinPart = parts, minPart
 	return o
 }

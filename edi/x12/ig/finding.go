@@ -317,6 +317,9 @@ type Summary struct {
 	Rejected     int // transaction sets rejected
 	Findings     int // all findings, every level
 	Errors       int // findings of severity Error
+	// Parts is how many parts ValidateAt validated the input in, side by
+	// side (0 or 1: in one pass).
+	Parts int
 }
 
 // OK reports whether the input had no error findings.

@@ -456,9 +456,7 @@ func (sp *splitter) seam(r *run, seg *x12.Segment) (*x12.Reader, bool, error) {
 		if err := r.join(p, shift); err != nil {
 			return nil, true, err
 		}
-		if sp.v.opts.onJoin != nil {
-			sp.v.opts.onJoin()
-		}
+		r.sum.Parts = max(r.sum.Parts, 1) + 1
 		next := x12.Position{Offset: p.stop.Offset, Ordinal: p.stop.Ordinal + shift.Ordinal, Line: p.stop.Line + shift.Line}
 		if !p.atNext {
 			return sp.reader(next, r.d, true), true, nil

@@ -49,10 +49,9 @@ type Options struct {
 	// the same either way.
 	Sequential bool
 
-	readAheadAfter int64  // tests: read ahead after this many bytes instead
-	splitParts     int    // tests: ValidateAt splits into this many parts
-	splitMinPart   int64  // tests: the smallest part instead
-	onJoin         func() // tests: called when ValidateAt joins a part
+	readAheadAfter int64 // tests: read ahead after this many bytes instead
+	splitParts     int   // tests: ValidateAt splits into this many parts
+	splitMinPart   int64 // tests: the smallest part instead
 }
 
 // readAheadAfter is the input size from which Validate reads ahead: below
