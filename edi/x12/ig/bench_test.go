@@ -229,3 +229,22 @@ func BenchmarkValidate834ReadAhead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidate834Split is the guide's pass over the same 834 through
+// ValidateAt: in parts, one per core (GOMAXPROCS), joined in order.
+func BenchmarkValidate834Split(b *testing.B) {
+	data := bench834()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	v := ig.NewValidator(ig.Options{})
+	parts := min(runtime.GOMAXPROCS(0), 8)
+	if parts < 2 {
+		parts = 0
+	}
+	for b.Loop() {
+		sum, err := v.ValidateAt(context.Background(), bytes.NewReader(data), int64(len(data)))
+		if err != nil || !sum.OK() || sum.Parts != parts {
+			b.Fatalf("%+v %v", sum, err)
+		}
+	}
+}

@@ -43,6 +43,16 @@
 // into child loops and out to the enclosing loops; what was passed over and
 // is required is reported missing.
 //
+// ValidateAt validates an input it can read at any offset (a file) the same
+// way, in parts, one per core, where a spec allows it: a transaction set
+// without HL loops is cut at triggers of its first loop that repeats
+// without limit (the 834's member loops). Every part after the first starts
+// from the state the first was in after that loop's first trigger, holds
+// its findings and is joined only where the single pass reaches its start
+// in that state; otherwise the pass goes on as Validate's would. Results,
+// findings and callbacks are Validate's (split.go says how); Checks that
+// are SplitChecks run in the parts too.
+//
 // Checks: the envelope (ISA fixed widths and values, IEA01/IEA02, GS/GE and
 // ST/SE counts and control numbers, duplicates), segment placement (unknown,
 // unexpected, out of sequence, not used, over maximum use, loop over repeat,
