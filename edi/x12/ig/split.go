@@ -100,8 +100,9 @@ func splitLoop(cs *compiledSpec) int {
 // member loops) is validated in parts, one per core, when the input is
 // large enough. The results, the findings and the callbacks, which are
 // called on the caller's goroutine, are Validate's; the checks of the
-// transaction sets split must be SplitChecks. The input is read without
-// read-ahead.
+// transaction sets split must be SplitChecks, and Options.CodeList, which
+// the parts call on their goroutines, safe for concurrent use. The input is
+// read without read-ahead.
 func (v *Validator) ValidateAt(ctx context.Context, in io.ReaderAt, size int64) (Summary, error) {
 	minPart := int64(splitMinPart)
 	if v.opts.splitMinPart > 0 {
