@@ -63,13 +63,7 @@ func TestForkJoin(t *testing.T) {
 	if len(want) != 60 {
 		t.Fatalf("%d members", len(want))
 	}
-	bad := 0
-	for _, m := range want {
-		if !m.OK() {
-			bad++
-		}
-	}
-	if bad < 9 {
+	if bad := withProblems(want); bad < 9 {
 		t.Fatalf("%d members with problems", bad)
 	}
 
@@ -168,13 +162,7 @@ func TestProblemsOnly(t *testing.T) {
 		return out
 	}
 	want, got := problems(false), problems(true)
-	bad := 0
-	for _, m := range want {
-		if !m.OK() {
-			bad++
-		}
-	}
-	if bad < 10 {
+	if bad := withProblems(want); bad < 10 {
 		t.Fatalf("%d members with problems", bad)
 	}
 	for i := range min(len(got), len(want)) {
@@ -185,4 +173,15 @@ func TestProblemsOnly(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("%d members, want %d", len(got), len(want))
 	}
+}
+
+// withProblems counts the members that have problems.
+func withProblems(ms []Member) int {
+	n := 0
+	for _, m := range ms {
+		if !m.OK() {
+			n++
+		}
+	}
+	return n
 }
