@@ -20,6 +20,9 @@ func FuzzValidate(f *testing.F) {
 		if err := sameEvents(events(bytes.NewReader(data), ig.ReadAheadAfter(ig.Options{MaxSegmentSize: 4096}, -1)), want); err != nil {
 			t.Fatalf("with read-ahead: %v", err)
 		}
+		if err := sameEvents(eventsAt(data, ig.Split(ig.Options{MaxSegmentSize: 4096}, 3, 64)), want); err != nil {
+			t.Fatalf("in parts: %v", err)
+		}
 		var findings, txFindings int
 		var txs, accepted int
 		v := ig.NewValidator(ig.Options{

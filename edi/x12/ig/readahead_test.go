@@ -24,6 +24,19 @@ import (
 // callbacks, copied out of them, and what Validate returned. Empty slices
 // are nil: whether one is nil or empty depends on reused memory.
 func events(r io.Reader, opts ig.Options) []any {
+	return record(opts, func(v *ig.Validator) (ig.Summary, error) { return v.Validate(context.Background(), r) })
+}
+
+// eventsAt is events of ValidateAt (how many parts it used left out).
+func eventsAt(data []byte, opts ig.Options) []any {
+	return record(opts, func(v *ig.Validator) (ig.Summary, error) {
+		sum, err := v.ValidateAt(context.Background(), bytes.NewReader(data), int64(len(data)))
+		sum.Parts = 0
+		return sum, err
+	})
+}
+
+func record(opts ig.Options, validate func(*ig.Validator) (ig.Summary, error)) []any {
 	var ev []any
 	opts.OnFinding = func(f *ig.Finding) { ev = append(ev, *f) }
 	opts.OnInterchangeStart = func(i *ig.InterchangeInfo) error { ev = append(ev, *i); return nil }
@@ -45,7 +58,7 @@ func events(r io.Reader, opts ig.Options) []any {
 		ev = append(ev, c)
 		return nil
 	}
-	sum, err := ig.NewValidator(opts).Validate(context.Background(), r)
+	sum, err := validate(ig.NewValidator(opts))
 	return append(ev, sum, fmt.Sprint(err))
 }
 
