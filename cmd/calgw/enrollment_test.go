@@ -254,3 +254,12 @@ func TestValidate834InParts(t *testing.T) {
 		t.Fatalf("%d lines, want %d", len(g), len(w))
 	}
 }
+
+// A file without an 834 gets no 834 report (the check is made when the
+// pass meets an 834 set).
+func TestValidateNo834NoEnrollmentReport(t *testing.T) {
+	code, stdout, _ := calgw(t, "validate", filepath.Join("..", "..", "testdata", "x12", "837p-clean.x12"))
+	if code != exitOK || strings.Contains(stdout, "834") || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("exit %d\n%s", code, stdout)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 )
@@ -19,7 +20,8 @@ type compiledSpec struct {
 	root       *cLoop
 	loops      []*cLoop       // every loop
 	checks     []func() Check // semantic checks registered with the spec
-	checkWants [][]bool       // per check, the segment kinds it looks at (nil: all)
+	checkWants [][]bool       // per check, the segment kinds it looks at (nil: all), set by wantsOnce
+	wantsOnce  sync.Once
 	// kinds numbers the segment IDs of the spec from 1 (0: not in the
 	// spec), indexed by idIndex: a lookup per segment instead of a search.
 	kinds   []uint8
@@ -426,6 +428,25 @@ func idIndex(id []byte) int {
 		return -1
 	}
 	return (int(id[0]-'A')*37+b)*37 + c
+}
+
+// wants returns, per check, the segment kinds it looks at (nil: all),
+// learnt from checks, the first set's.
+func (cs *compiledSpec) wants(checks []Check) [][]bool {
+	cs.wantsOnce.Do(func() {
+		for _, c := range checks {
+			var wants []bool // nil: every segment
+			if f, ok := c.(SegmentFilter); ok {
+				wants = make([]bool, cs.nKind+1)
+				for _, id := range f.SegmentIDs() {
+					wants[cs.kindOf(idIndex([]byte(id)))] = true
+				}
+				wants[0] = false
+			}
+			cs.checkWants = append(cs.checkWants, wants)
+		}
+	})
+	return cs.checkWants
 }
 
 // kindOf returns the number in the spec of the segment ID numbered idx by

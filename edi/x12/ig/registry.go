@@ -61,24 +61,16 @@ type Registry struct {
 }
 
 // Register compiles s and adds it with the semantic checks to run on each of
-// its transaction sets. It replaces a spec with the same version and set ID.
+// its transaction sets: each function makes the check for one set (it is
+// first called when the first set of the spec starts; whether its checks
+// are SegmentFilters, and for which IDs, is learnt then, once). It replaces
+// a spec with the same version and set ID.
 func (r *Registry) Register(s *Spec, checks ...func() Check) error {
 	cs, err := compile(s)
 	if err != nil {
 		return err
 	}
 	cs.checks = checks
-	for _, nc := range checks {
-		var wants []bool // nil: every segment
-		if f, ok := nc().(SegmentFilter); ok {
-			wants = make([]bool, cs.nKind+1)
-			for _, id := range f.SegmentIDs() {
-				wants[cs.kindOf(idIndex([]byte(id)))] = true
-			}
-			wants[0] = false
-		}
-		cs.checkWants = append(cs.checkWants, wants)
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.specs == nil {

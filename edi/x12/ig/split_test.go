@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,5 +183,41 @@ func TestValidateAtSameAsValidate(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// idsCheck records the IDs of the segments it is shown.
+type idsCheck struct{ ids *[]string }
+
+func (c idsCheck) Segment(_ *ig.Txn, seg *x12.Segment) { *c.ids = append(*c.ids, string(seg.ID())) }
+func (c idsCheck) End(*ig.Txn)                         {}
+func (c idsCheck) SegmentIDs() []string                { return []string{"CLM", "SV1"} }
+
+// A check's factory is called when a set of its spec starts, not before
+// (an 834 check made for an 837P file would report on it), and a
+// SegmentFilter is shown only the segments it names.
+func TestCheckFactoryAndFilter(t *testing.T) {
+	data, err := os.ReadFile("../../../testdata/x12/837p-clean.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	made := map[string]int{}
+	reg := ig.Default().Clone()
+	if err := reg.Register(ig.Spec834, func() ig.Check { made["834"]++; return idsCheck{&ids} }); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(ig.Spec837P, func() ig.Check { made["837"]++; return idsCheck{&ids} }); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ig.NewValidator(ig.Options{Registry: reg}).Validate(context.Background(), bytes.NewReader(data))
+	if err != nil || !sum.OK() {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	if made["834"] != 0 || made["837"] != sum.Transactions {
+		t.Errorf("checks made: %v for %d 837 sets", made, sum.Transactions)
+	}
+	if strings.Count(strings.Join(ids, " "), "CLM") == 0 || slices.ContainsFunc(ids, func(id string) bool { return id != "CLM" && id != "SV1" }) {
+		t.Errorf("the check was shown %v", ids)
 	}
 }

@@ -501,10 +501,11 @@ func (r *run) st(seg *x12.Segment) error {
 	t.counts = st.counts
 	t.frames = append(t.frames[:0], frame{loop: cs.root, cur: -1})
 	clear(t.counts[cs.root.base : cs.root.base+len(cs.root.kids)])
-	t.checks, t.wants = t.checks[:0], cs.checkWants
+	t.checks = t.checks[:0]
 	for _, nc := range cs.checks {
 		t.checks = append(t.checks, nc())
 	}
+	t.wants = cs.wants(t.checks)
 	r.tableSegment(seg, idxST)
 	return nil
 }
