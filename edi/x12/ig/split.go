@@ -29,8 +29,12 @@ import (
 // taken over. Otherwise the part's work is dropped and the validation goes
 // on as a single pass would. A part stops before an envelope segment,
 // after a thousand findings or when a check holds enough (SplitCheck.Full):
-// the validation goes on from there on the caller's goroutine. Findings,
-// their order, the results and the callbacks are those of Validate.
+// the validation goes on from there on the caller's goroutine (a part that
+// reaches the next part's start places its trigger, so that the next part
+// is joined the same way). Findings, their order, the results and the
+// callbacks are those of Validate. Only the transaction set of the loop's
+// first trigger is split (a DHCS 834 holds one); parts found in another
+// set are not joined.
 
 // A SplitCheck is a Check that a split validation can run on parts of a
 // transaction set. Without one, a transaction set with checks is not split.
