@@ -332,6 +332,66 @@ func fromMS(v int64) time.Time {
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// resultRows is what database/sql's and pgx's query results have in
+// common, for the ledger listings both stores share.
+type resultRows interface {
+	rowScanner
+	Next() bool
+	Err() error
+}
+
+// filesQuery lists the ledger's entries, newest first, at most limit (0:
+// all), selecting cols.
+func filesQuery(cols string, limit int) string {
+	q := `SELECT ` + cols + ` FROM ledger_files ORDER BY id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	return q
+}
+
+// readFiles reads the entries of a filesQuery with the store's scan.
+func readFiles(rows resultRows, scan func(rowScanner) (*FileEntry, error)) ([]FileEntry, error) {
+	var out []FileEntry
+	for rows.Next() {
+		e, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: files: %w", err)
+		}
+		out = append(out, *e)
+	}
+	return out, rows.Err()
+}
+
+// countStatesQuery counts the ledger's entries by state; readCounts reads
+// its rows.
+const countStatesQuery = `SELECT state, COUNT(*) FROM ledger_files GROUP BY state`
+
+func readCounts(rows resultRows) (map[FileState]int, error) {
+	out := map[FileState]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: count files: %w", err)
+		}
+		out[FileState(st)] = n
+	}
+	return out, rows.Err()
+}
+
+// fileFound returns the entry a look-up of file id found, ErrNoFile when
+// it found none (err is noRows).
+func fileFound(e *FileEntry, err error, id int64, noRows error) (*FileEntry, error) {
+	if errors.Is(err, noRows) {
+		return nil, fmt.Errorf("%w: %d", ErrNoFile, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: file %d: %w", id, err)
+	}
+	return e, nil
+}
+
 func scanSQLiteFile(r rowScanner) (*FileEntry, error) {
 	var e FileEntry
 	var mod, lease, noticed, updated int64
@@ -621,50 +681,23 @@ var pendingStates = []FileState{FileQueued, FileClaimed, FileProcessing, FileCom
 
 func (s *SQLite) File(ctx context.Context, id int64) (*FileEntry, error) {
 	e, err := scanSQLiteFile(s.db.QueryRowContext(ctx, `SELECT `+fileColumns+` FROM ledger_files WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %d", ErrNoFile, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: file %d: %w", id, err)
-	}
-	return e, nil
+	return fileFound(e, err, id, sql.ErrNoRows)
 }
 
 func (s *SQLite) Files(ctx context.Context, limit int) ([]FileEntry, error) {
-	q := `SELECT ` + fileColumns + ` FROM ledger_files ORDER BY id DESC`
-	if limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", limit)
-	}
-	rows, err := s.db.QueryContext(ctx, q)
+	rows, err := s.db.QueryContext(ctx, filesQuery(fileColumns, limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: files: %w", err)
 	}
 	defer rows.Close()
-	var out []FileEntry
-	for rows.Next() {
-		e, err := scanSQLiteFile(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: files: %w", err)
-		}
-		out = append(out, *e)
-	}
-	return out, rows.Err()
+	return readFiles(rows, scanSQLiteFile)
 }
 
 func (s *SQLite) CountFiles(ctx context.Context) (map[FileState]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM ledger_files GROUP BY state`)
+	rows, err := s.db.QueryContext(ctx, countStatesQuery)
 	if err != nil {
 		return nil, fmt.Errorf("store: count files: %w", err)
 	}
 	defer rows.Close()
-	out := map[FileState]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: count files: %w", err)
-		}
-		out[FileState(st)] = n
-	}
-	return out, rows.Err()
+	return readCounts(rows)
 }

@@ -70,7 +70,7 @@ func pgFileColumns(prefix string) string {
 
 var pgFileCols = pgFileColumns("")
 
-func scanPGFile(r pgx.Row) (*FileEntry, error) {
+func scanPGFile(r rowScanner) (*FileEntry, error) {
 	var e FileEntry
 	var state, outputs string
 	if err := r.Scan(&e.ID, &e.Source, &e.Path, &e.Name, &e.Kind, &e.Size, &e.ModTime, &e.ETag, &state, &e.ClaimPath,
@@ -364,50 +364,23 @@ func (p *Postgres) RetryFile(ctx context.Context, id int64, owner, errMsg string
 
 func (p *Postgres) File(ctx context.Context, id int64) (*FileEntry, error) {
 	e, err := scanPGFile(p.pool.QueryRow(ctx, `SELECT `+pgFileCols+` FROM ledger_files WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %d", ErrNoFile, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: file %d: %w", id, err)
-	}
-	return e, nil
+	return fileFound(e, err, id, pgx.ErrNoRows)
 }
 
 func (p *Postgres) Files(ctx context.Context, limit int) ([]FileEntry, error) {
-	q := `SELECT ` + pgFileCols + ` FROM ledger_files ORDER BY id DESC`
-	if limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", limit)
-	}
-	rows, err := p.pool.Query(ctx, q)
+	rows, err := p.pool.Query(ctx, filesQuery(pgFileCols, limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: files: %w", err)
 	}
 	defer rows.Close()
-	var out []FileEntry
-	for rows.Next() {
-		e, err := scanPGFile(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: files: %w", err)
-		}
-		out = append(out, *e)
-	}
-	return out, rows.Err()
+	return readFiles(rows, scanPGFile)
 }
 
 func (p *Postgres) CountFiles(ctx context.Context) (map[FileState]int, error) {
-	rows, err := p.pool.Query(ctx, `SELECT state, COUNT(*) FROM ledger_files GROUP BY state`)
+	rows, err := p.pool.Query(ctx, countStatesQuery)
 	if err != nil {
 		return nil, fmt.Errorf("store: count files: %w", err)
 	}
 	defer rows.Close()
-	out := map[FileState]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: count files: %w", err)
-		}
-		out[FileState(st)] = n
-	}
-	return out, rows.Err()
+	return readCounts(rows)
 }

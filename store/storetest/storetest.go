@@ -40,6 +40,7 @@ func Run(t *testing.T, b Backend) {
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
 		{"LedgerRegisterOncePerPendingPath", false, registerOnce},
+		{"LedgerListsNewestFirst", false, listsNewestFirst},
 		{"LedgerClaimProcessDeliverArchive", false, ledgerHappyPath},
 		{"LedgerSameContentIsADuplicate", false, sameContent},
 		{"LedgerQuarantinedContentMayComeAgain", false, quarantinedContent},
@@ -249,6 +250,23 @@ func noneDue(t *testing.T, s store.Ledger, owner string) {
 	t.Helper()
 	if e, err := s.TakeFile(ctx, owner, "node1", time.Minute); err != nil || e != nil {
 		t.Fatalf("%s took %+v (%v), want nothing", owner, e, err)
+	}
+}
+
+// listsNewestFirst: Files lists the newest entries first, at most the
+// limit asked for; CountFiles counts them by state.
+func listsNewestFirst(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	ids := []int64{register(t, s, "a.csv"), register(t, s, "b.csv"), register(t, s, "c.csv")}
+	files := must(s.Files(ctx, 2))(t)
+	if len(files) != 2 || files[0].ID != ids[2] || files[1].ID != ids[1] || files[0].Name != "c.csv" {
+		t.Errorf("files(2) = %+v", files)
+	}
+	if all := must(s.Files(ctx, 0))(t); len(all) != 3 || all[2].ID != ids[0] {
+		t.Errorf("files(0) = %+v", all)
+	}
+	if counts := must(s.CountFiles(ctx))(t); counts[store.FileQueued] != 3 || len(counts) != 1 {
+		t.Errorf("counts = %v", counts)
 	}
 }
 
