@@ -17,6 +17,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
@@ -242,7 +243,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		}
 	}
 	if v := req(ColPhone); v != "" {
-		p := digitsOf(v)
+		p := x12.Digits(v)
 		if len(p) == 11 && p[0] == '1' {
 			p = p[1:]
 		}
@@ -464,16 +465,6 @@ func allDigits(s string, n int) bool {
 		}
 	}
 	return s != ""
-}
-
-func digitsOf(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
 }
 
 // validTaxonomyShape checks a NUCC Health Care Provider Taxonomy code: ten
