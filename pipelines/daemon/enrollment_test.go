@@ -326,15 +326,7 @@ func TestFeedRedoneAfterTheLoadCommitted(t *testing.T) {
 	if e.State != store.FileArchived || e.Attempts != 1 || !strings.Contains(e.LastError, errCrash.Error()) {
 		t.Fatalf("%s after %d failed attempt(s) (%s), want archived after the one crash", e.State, e.Attempts, e.LastError)
 	}
-	status, _ := h.st.(*store.SQLite).EnrollmentStatus(context.Background())
-	if status.Loads834 != 1 {
-		t.Errorf("%d 834 loads, want 1", status.Loads834)
-	}
-	stem := "bad-members." + itoa(e.ID)
-	if report := string(h.response(stem + ".report.csv")); !strings.Contains(report, "already loaded as bad-members.834") {
-		t.Errorf("report:\n%s", report)
-	}
-	check999(t, "999", h.response(stem+".999"))
+	checkLoadedOnce(t, h, e)
 }
 
 // The report the daemon writes for content loaded before has the columns of
@@ -431,6 +423,14 @@ func TestFeedCommittedWithoutItsOutputsIsRedone(t *testing.T) {
 	if e.State != store.FileArchived || e.Failures != 0 || !strings.Contains(h.log.String(), "lost its output and was rolled back: processing it again") {
 		t.Fatalf("%s, %d failure(s) (%s)", e.State, e.Failures, e.Note)
 	}
+	checkLoadedOnce(t, h, e)
+}
+
+// checkLoadedOnce checks that bad-members.834 (entry e), processed again
+// after its load committed, was loaded once, and that its report says so
+// and a 999 went back again.
+func checkLoadedOnce(t *testing.T, h *harness, e store.FileEntry) {
+	t.Helper()
 	if status, _ := h.st.(*store.SQLite).EnrollmentStatus(context.Background()); status.Loads834 != 1 {
 		t.Errorf("%d 834 loads, want 1", status.Loads834)
 	}
