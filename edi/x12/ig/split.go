@@ -379,15 +379,13 @@ func (p *part) validate(ctx context.Context, sp *splitter, s *snapshot) {
 				return
 			}
 			r.sum.Segments++
-			t.setPos = 1
-			t.cur = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, SetPos: t.setPos}
+			t.advance(seg)
 			r.checkSegment(seg, s.trig)
 		case seg.Offset >= p.next:
 			p.stop = before(seg)
 			if seg.Offset == p.next && idx == s.trig.idx {
 				r.sum.Segments++
-				t.setPos++
-				t.cur = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, SetPos: t.setPos}
+				t.advance(seg)
 				if p.seamCS = r.walk(seg, idx); p.seamCS != nil {
 					p.atNext = true
 				} else {
@@ -400,8 +398,7 @@ func (p *part) validate(ctx context.Context, sp *splitter, s *snapshot) {
 			return
 		default:
 			r.sum.Segments++
-			t.setPos++
-			t.cur = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, SetPos: t.setPos}
+			t.advance(seg)
 			r.tableSegment(seg, idx)
 		}
 		if len(p.held) >= partMaxHeld || p.full() {
@@ -441,8 +438,7 @@ func (sp *splitter) seam(r *run, seg *x12.Segment) (*x12.Reader, bool, error) {
 	}
 	t := &r.tx
 	r.sum.Segments++
-	t.setPos++
-	t.cur = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, SetPos: t.setPos}
+	t.advance(seg)
 	cs := r.walk(seg, idx)
 	at := x12.Position{Offset: seg.Offset, Ordinal: seg.Ordinal - 1, Line: seg.Line}
 	for {

@@ -197,8 +197,7 @@ func (r *run) segment(seg *x12.Segment) error {
 		return r.se(seg)
 	}
 	if r.tx.open {
-		r.tx.setPos++
-		r.tx.cur = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, SetPos: r.tx.setPos}
+		r.tx.advance(seg)
 		if r.tx.spec != nil {
 			r.tableSegment(seg, idx)
 		}
@@ -520,8 +519,8 @@ func (r *run) se(seg *x12.Segment) error {
 		return nil
 	}
 	t := &r.tx
-	t.setPos++
-	t.cur = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, SetPos: t.setPos, Segment: "SE"}
+	t.advance(seg)
+	t.cur.Segment = "SE"
 	if t.spec != nil {
 		r.tableSegment(seg, idxSE)
 	}

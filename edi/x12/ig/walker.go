@@ -78,6 +78,13 @@ func (t *txState) begin(seg *x12.Segment) {
 	t.res.Pos = t.cur
 }
 
+// advance makes seg the current segment of the open transaction set, the
+// next in it.
+func (t *txState) advance(seg *x12.Segment) {
+	t.setPos++
+	t.cur = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, SetPos: t.setPos}
+}
+
 // tableSegment places a segment of a supported transaction set in the table
 // and checks it.
 func (r *run) tableSegment(seg *x12.Segment, idx int) {
