@@ -348,9 +348,6 @@ func (p *part) validate(ctx context.Context, sp *splitter, s *snapshot) {
 	defer close(p.done)
 	r := p.run
 	rd := sp.reader(x12.Position{Offset: p.start, Line: 1}, s.d, true)
-	before := func(seg *x12.Segment) x12.Position {
-		return x12.Position{Offset: seg.Offset, Ordinal: seg.Ordinal - 1, Line: seg.Line}
-	}
 	for i := 0; ; i++ {
 		if i&1023 == 0 && ctx.Err() != nil {
 			p.failed = true
@@ -440,7 +437,7 @@ func (sp *splitter) seam(r *run, seg *x12.Segment) (*x12.Reader, bool, error) {
 	r.sum.Segments++
 	t.advance(seg)
 	cs := r.walk(seg, idx)
-	at := x12.Position{Offset: seg.Offset, Ordinal: seg.Ordinal - 1, Line: seg.Line}
+	at := before(seg)
 	for {
 		if cs == nil || !r.atSnapshot(s) {
 			sp.drop()
@@ -487,6 +484,12 @@ func (sp *splitter) finishTrigger(r *run, seg *x12.Segment, at x12.Position, cs 
 		r.checkSegment(seg, cs)
 	}
 	return rd, true, nil
+}
+
+// before returns the place just before seg, where a reader would read it
+// next.
+func before(seg *x12.Segment) x12.Position {
+	return x12.Position{Offset: seg.Offset, Ordinal: seg.Ordinal - 1, Line: seg.Line}
 }
 
 // drop stops the next part and forgets it.
