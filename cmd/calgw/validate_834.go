@@ -121,12 +121,7 @@ func (c *enrollmentCheck) Join(part ig.SplitCheck, s ig.Shift) error {
 	}
 	for i := range f.held {
 		m := &f.held[i]
-		m.Number += n
-		m.Start.Ordinal, m.Start.Line = m.Start.Ordinal+s.Ordinal, m.Start.Line+s.Line
-		for j := range m.Problems {
-			m.Problems[j].Pos.Ordinal += s.Ordinal
-			m.Problems[j].Pos.Line += s.Line
-		}
+		m.Shift(n, s.Ordinal, s.Line)
 		c.write(m)
 	}
 	c.members += f.members

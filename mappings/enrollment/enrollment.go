@@ -200,14 +200,26 @@ func (p *Mapper) Join(q *Mapper, ordinal, line int64) error {
 	*p = *q
 	p.OnMember, p.OnHeader = onMember, onHeader
 	p.members += n
-	p.m.Number += n
-	shift := func(pos *Pos) { pos.Ordinal += ordinal; pos.Line += line }
-	shift(&p.m.Start)
-	for i := range p.m.Problems {
-		shift(&p.m.Problems[i].Pos)
-	}
-	shift(&p.cov.pos)
+	p.m.Shift(n, ordinal, line)
+	p.cov.pos = p.cov.pos.shift(ordinal, line)
 	return nil
+}
+
+// Shift renumbers a member loop a fork mapped for its place in the input:
+// its number moves by members, its positions by ordinal segments and line
+// lines (see Join).
+func (m *Member) Shift(members int, ordinal, line int64) {
+	m.Number += members
+	m.Start = m.Start.shift(ordinal, line)
+	for i := range m.Problems {
+		m.Problems[i].Pos = m.Problems[i].Pos.shift(ordinal, line)
+	}
+}
+
+func (p Pos) shift(ordinal, line int64) Pos {
+	p.Ordinal += ordinal
+	p.Line += line
+	return p
 }
 
 // Members is the number of member loops seen so far.

@@ -107,12 +107,7 @@ func TestForkJoin(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range forked { // what the fork handed over, as the caller of Join puts it
-			m.Number += n
-			m.Start.Ordinal, m.Start.Line = m.Start.Ordinal+cut.Ordinal, m.Start.Line+cut.Line-1
-			for i := range m.Problems {
-				m.Problems[i].Pos.Ordinal += cut.Ordinal
-				m.Problems[i].Pos.Line += cut.Line - 1
-			}
+			m.Shift(n, cut.Ordinal, cut.Line-1)
 			got = append(got, m)
 		}
 		feed(p, x12.NewReader(bytes.NewReader(data[se.Offset:]), x12.WithStart(se, x12.DefaultDelimiters)), 1<<62)
