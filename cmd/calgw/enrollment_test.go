@@ -78,9 +78,9 @@ func TestValidateEnrollmentFiles(t *testing.T) {
 	}
 }
 
-// The data checks of an 834 run alongside the guide's pass when the file
-// opens with an 834 and after it otherwise; either way every problem is
-// reported once, after the guide's summary line, in file order.
+// The data checks of an 834 run inside the guide's pass, in parts when the
+// file opens with an 834 and in one pass otherwise; either way every
+// problem is reported once, after the guide's summary line, in file order.
 func TestValidate834DataChecksWhereverTheSetIs(t *testing.T) {
 	bad, err := os.ReadFile(enrollmentFile("bad-members.834"))
 	if err != nil {

@@ -201,9 +201,10 @@ var bench834 = sync.OnceValue(func() []byte {
 	return b.Bytes()
 })
 
-// BenchmarkValidate834Sequential is the guide's pass of `calgw validate`
-// over an 834 of 100,000 members, on one goroutine (the data checks have
-// the other core); compare BenchmarkTokenize834 in mappings/enrollment.
+// BenchmarkValidate834Sequential is the guide's pass over an 834 of
+// 100,000 members on one goroutine, the baseline of
+// BenchmarkValidate834Split; compare BenchmarkTokenize834 in
+// mappings/enrollment.
 func BenchmarkValidate834Sequential(b *testing.B) {
 	data := bench834()
 	b.SetBytes(int64(len(data)))
