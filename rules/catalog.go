@@ -1,6 +1,10 @@
 package rules
 
-import "github.com/calaim-gateway/calaim-gateway/internal/civil"
+import (
+	"slices"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
 
 // Rule IDs are a contract: operators and downstream reports match on them.
 const (
@@ -27,10 +31,11 @@ type Decision struct {
 	Message string // for people; never holds member names, IDs or birth dates
 }
 
-// Catalog lists every rule the gateway applies, in evaluation order. The
-// invoice rules are below; rule sets for other features add theirs from
-// their own files' init functions (files initialize in name order).
-var Catalog = []Rule{
+// catalog lists every rule the gateway applies, in evaluation order: the
+// invoice rules, the enrollment and authorization rules with the checks of
+// their feeds, and the provider contract rule. It is the one list `calgw
+// rules` prints and reports look rule descriptions up in.
+var catalog = []Rule{
 	{ID: FieldMissing, Description: "A required invoice value is absent.",
 		Source: "Invoice template (README); DHCS minimum necessary data elements (community-supports-and-billing.md 5.3)", From: 20220101},
 	{ID: FieldInvalid, Description: "An invoice value is malformed: dates, money, units > 0, service_to >= service_from, date of service not in the future, state and ZIP shape (billing ZIP+4 for 837P 2010AA), code shapes.",
@@ -43,11 +48,74 @@ var Catalog = []Rule{
 		Source: "S000:435, S003:346-348, S004:1986-1990; coding table rules/data/hcpcs_ecm_cs.csv", From: 20220101},
 	{ID: DuplicateLine, Description: "Same member, billing provider, dates, code, modifiers and units as a line already sent, in an earlier run or earlier in this run (PACES denies a whole encounter for one duplicate line).",
 		Source: "S000:474 (no double billing); DHCS Data Quality FAQ: PACES line-level duplicate logic", From: 20220101},
+	{ID: EligNotEnrolled, From: 20220101,
+		Description: "No eligibility span with this plan (834 HD loops; eligibility.plan_codes) covers every date of service, or the member has no enrollment record.",
+		Source:      "S004:109 (ECM requires MCP enrollment), S004:1752 (no payment for non-members, even under streamlined authorization); ecm-policy-rules.md 6.1 G-ELIG-1"},
+	{ID: EligShareOfCost, From: 20220101,
+		Description: "The member has a share of cost (834 2300 AMT, eligibility.share_of_cost_amount) on a date of service that is not a long-term-care share of cost (eligibility.ltc_share_of_cost_aid_codes).",
+		Source:      "S004:123 (share of cost, except LTC, excludes from managed care and ECM); ecm-policy-rules.md 0 BASE-02"},
+	{ID: EligMemberMismatch, From: 20220101,
+		Description: "The CIN is enrolled but the invoice's member_dob differs from the date of birth in the 834 (2100A DMG02).",
+		Source:      "[gateway] the encounter's subscriber (837P 2010BA) must be the enrolled member (S004:109); 834 DMG02"},
+	{ID: ECMExcluded, From: 20220101,
+		Description: "An ECM line (outreach excepted) for a member who is in a program that excludes ECM on the date of service: hospice, PACE, FIDE-SNP, EAE D-SNP, non-EAE D-SNP after the continuity window, 1915(c) waivers, CCT, Family Mosaic, plan CCM (rules/data/ecm_exclusions.csv; membership from the other_programs feed, D-SNP kind from the 834 REF*DX contract and rules/data/dsnp_contracts.csv).",
+		Source:      "S004:1029-1444 Figures 2-3: S004:1090, S004:1278, S004:1297-1310, S004:1352, S004:1359, S004:1363; ecm-policy-rules.md 6.1 G-EXCL-1"},
+	{ID: POFNotLive, From: 20220101,
+		Description: "The ECM population of focus on the covering authorization was not live in the member's county (834) on the date of service (rules/data/pof_golive.csv).",
+		Source:      "S004:89-101, Appendix A S004:2022-2051; ecm-policy-rules.md 0.1, 6.1 G-POF-1"},
+	{ID: AuthMissing, From: 20220101,
+		Description: "No approved authorization for this member, service and provider covers the dates of service (or the authorization named on the line is denied, pending or out of range), and no exception applies.",
+		Source:      "S004:1681 (ECM authorization periods); ecm-policy-rules.md 6.1 G-AUTH-1; community-supports-and-billing.md 1.2 CS-G-08"},
+	{ID: AuthOutreachExempt, From: 20220101,
+		Description: "Exception to AUTH-MISSING (never a rejection): outreach lines (coding-table legs with outreach=Y: ECM outreach G9012 U8, housing outreach T1016 U8) need no authorization.",
+		Source:      "S004:1763 (no authorization for outreach under streamlined authorization), S004:1597 (unsuccessful outreach is payable); ecm-policy-rules.md 6.1 G-OUT-1"},
+	{ID: AuthStreamlinedWindow, From: 20250101,
+		Description: "Exception to AUTH-MISSING (never a rejection): a streamlined ECM authorization (feed type streamlined, any status) covers 30 calendar days from its start date (the first ECM service, day 1) for its provider, when the provider's roster type and contracted POF are a Figure 5 pair or eligibility.streamlined_extensions names the provider; a denial ends it at the end of decision_communicated_date. Initial authorizations only.",
+		Source:      "S004:1701, S004:1705, S004:1742-1748, S004:1750; rules/data/figure5_pairs.csv, auth_periods.csv; ecm-policy-rules.md 2.2, 6.1 G-SA-1"},
+	{ID: AuthJIPrerelease, From: 20240101,
+		Description: "Exception to AUTH-MISSING (never a rejection): a JI pre-release ECM authorization (feed type ji_prerelease, not denied) covers from its start date, the day of release, retroactively (the enrollment rule moves it to the MCP enrollment date when that is later).",
+		Source:      "S004:1717 (fn 74), S004:477; ecm-policy-rules.md 2.2 Figure 5 row 4"},
+	{ID: AuthOtherProvider, From: 20250101,
+		Description: "An ECM line under a streamlined authorization for a member who has an open (approved) ECM authorization with another ECM provider on the date of service: no payment for the streamlined window.",
+		Source:      "S004:1753-1755 (exception 2), S004:1761; ecm-policy-rules.md 6.1 G-DUP-1"},
+	{ID: AuthUnitsExceeded, From: 20220101,
+		Description: "The units billed under an authorization, across every line sent in any invoice and run, would exceed its units_authorized.",
+		Source:      "[gateway] the plan's authorization feed (units_authorized); S000:474 (no double billing)"},
+	{ID: CSLimitExceeded, From: 20220101,
+		Description: "A Community Supports limit would be exceeded, counted over every line sent (rules/data/cs_limits.csv): Short-Term Post-Hospitalization Housing and Transitional Rent at most 6 months in total; other limits are empty parameters a plan fills in.",
+		Source:      "S000:350-352 (CS04 six months in total), S004:250 (Transitional Rent up to six months); community-supports-and-billing.md 1.3-1.4"},
+	{ID: TRNeedsECM, From: 20250101,
+		Description: "A Transitional Rent line without an ECM authorization (approved, streamlined window or JI pre-release, any provider) covering its dates of service.",
+		Source:      "S004:250 (authorizing Transitional Rent requires authorizing ECM), S004:159; ecm-policy-rules.md 6.1 G-TR-1"},
+	{ID: EnrollmentMemberInvalid, From: 20220101,
+		Description: "834 ingest: a member loop with bad data (no usable CIN, an invalid date of birth or coverage date, an unknown county, a termination without an end date, an implementation-guide error inside the loop) is reported with its segment position and skipped; the rest of the file loads.",
+		Source:      "005010X220A1; dhcs-public-specs.md 5.2 (DHCS 834 layout)"},
+	{ID: EnrollmentSetRejected, From: 20220101,
+		Description: "834 ingest: a transaction set that is structurally broken (envelope, header or trailer errors: the 999 rejects it for reasons outside a member loop) is not loaded; a 999 is written beside the report.",
+		Source:      "005010X220A1, 005010X231A1"},
+	{ID: AuthFeedInvalid, From: 20220101,
+		Description: "Authorization feed: a row with a missing or malformed value (CIN, service, NPI, POF, status, type, dates, units) is reported and not loaded.",
+		Source:      "docs/enrollment.md authorization feed template"},
+	{ID: AuthPeriodPolicy, From: 20220101,
+		Description: "Authorization feed: a row that contradicts policy is reported and not loaded (an ECM initial authorization longer than 12 months, a reauthorization longer than 6 months, a streamlined, auto or JI type on a Community Support).",
+		Source:      "S004:1681, S004:1715 (streamlined ECM does not change CS authorization); rules/data/auth_periods.csv"},
+	{ID: ProgramFeedInvalid, From: 20220101,
+		Description: "other_programs feed: a row with a missing or malformed value is reported and not loaded.",
+		Source:      "docs/enrollment.md other_programs template"},
+	{ID: ProviderNotContracted,
+		Description: "The billing provider (billing_npi) is not contracted, on every date of service, for the service billed: " +
+			"an ECM line needs a contracted ECM population of focus (the line's POF when known, else any), a Community Supports line needs that Community Support (coding-table service id), per the provider roster.",
+		Source: "Provider roster (calgw ingest --kind roster); ECM Policy Guide S004 L1699-1705 (contracted ECM providers); community-supports-and-billing.md 1.2 CS-G-17 (CS offered by contracted providers)",
+		From:   20220101},
 }
+
+// Catalog returns every rule, in evaluation order (a copy: the list itself
+// never changes).
+func Catalog() []Rule { return slices.Clone(catalog) }
 
 // Lookup returns the catalog entry for id.
 func Lookup(id string) (Rule, bool) {
-	for _, r := range Catalog {
+	for _, r := range catalog {
 		if r.ID == id {
 			return r, true
 		}

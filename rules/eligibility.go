@@ -37,65 +37,6 @@ const (
 	ProgramFeedInvalid      = "PROGRAM-FEED-INVALID"
 )
 
-func init() {
-	Catalog = append(Catalog,
-		Rule{ID: EligNotEnrolled, From: 20220101,
-			Description: "No eligibility span with this plan (834 HD loops; eligibility.plan_codes) covers every date of service, or the member has no enrollment record.",
-			Source:      "S004:109 (ECM requires MCP enrollment), S004:1752 (no payment for non-members, even under streamlined authorization); ecm-policy-rules.md 6.1 G-ELIG-1"},
-		Rule{ID: EligShareOfCost, From: 20220101,
-			Description: "The member has a share of cost (834 2300 AMT, eligibility.share_of_cost_amount) on a date of service that is not a long-term-care share of cost (eligibility.ltc_share_of_cost_aid_codes).",
-			Source:      "S004:123 (share of cost, except LTC, excludes from managed care and ECM); ecm-policy-rules.md 0 BASE-02"},
-		Rule{ID: EligMemberMismatch, From: 20220101,
-			Description: "The CIN is enrolled but the invoice's member_dob differs from the date of birth in the 834 (2100A DMG02).",
-			Source:      "[gateway] the encounter's subscriber (837P 2010BA) must be the enrolled member (S004:109); 834 DMG02"},
-		Rule{ID: ECMExcluded, From: 20220101,
-			Description: "An ECM line (outreach excepted) for a member who is in a program that excludes ECM on the date of service: hospice, PACE, FIDE-SNP, EAE D-SNP, non-EAE D-SNP after the continuity window, 1915(c) waivers, CCT, Family Mosaic, plan CCM (rules/data/ecm_exclusions.csv; membership from the other_programs feed, D-SNP kind from the 834 REF*DX contract and rules/data/dsnp_contracts.csv).",
-			Source:      "S004:1029-1444 Figures 2-3: S004:1090, S004:1278, S004:1297-1310, S004:1352, S004:1359, S004:1363; ecm-policy-rules.md 6.1 G-EXCL-1"},
-		Rule{ID: POFNotLive, From: 20220101,
-			Description: "The ECM population of focus on the covering authorization was not live in the member's county (834) on the date of service (rules/data/pof_golive.csv).",
-			Source:      "S004:89-101, Appendix A S004:2022-2051; ecm-policy-rules.md 0.1, 6.1 G-POF-1"},
-		Rule{ID: AuthMissing, From: 20220101,
-			Description: "No approved authorization for this member, service and provider covers the dates of service (or the authorization named on the line is denied, pending or out of range), and no exception applies.",
-			Source:      "S004:1681 (ECM authorization periods); ecm-policy-rules.md 6.1 G-AUTH-1; community-supports-and-billing.md 1.2 CS-G-08"},
-		Rule{ID: AuthOutreachExempt, From: 20220101,
-			Description: "Exception to AUTH-MISSING (never a rejection): outreach lines (coding-table legs with outreach=Y: ECM outreach G9012 U8, housing outreach T1016 U8) need no authorization.",
-			Source:      "S004:1763 (no authorization for outreach under streamlined authorization), S004:1597 (unsuccessful outreach is payable); ecm-policy-rules.md 6.1 G-OUT-1"},
-		Rule{ID: AuthStreamlinedWindow, From: 20250101,
-			Description: "Exception to AUTH-MISSING (never a rejection): a streamlined ECM authorization (feed type streamlined, any status) covers 30 calendar days from its start date (the first ECM service, day 1) for its provider, when the provider's roster type and contracted POF are a Figure 5 pair or eligibility.streamlined_extensions names the provider; a denial ends it at the end of decision_communicated_date. Initial authorizations only.",
-			Source:      "S004:1701, S004:1705, S004:1742-1748, S004:1750; rules/data/figure5_pairs.csv, auth_periods.csv; ecm-policy-rules.md 2.2, 6.1 G-SA-1"},
-		Rule{ID: AuthJIPrerelease, From: 20240101,
-			Description: "Exception to AUTH-MISSING (never a rejection): a JI pre-release ECM authorization (feed type ji_prerelease, not denied) covers from its start date, the day of release, retroactively (the enrollment rule moves it to the MCP enrollment date when that is later).",
-			Source:      "S004:1717 (fn 74), S004:477; ecm-policy-rules.md 2.2 Figure 5 row 4"},
-		Rule{ID: AuthOtherProvider, From: 20250101,
-			Description: "An ECM line under a streamlined authorization for a member who has an open (approved) ECM authorization with another ECM provider on the date of service: no payment for the streamlined window.",
-			Source:      "S004:1753-1755 (exception 2), S004:1761; ecm-policy-rules.md 6.1 G-DUP-1"},
-		Rule{ID: AuthUnitsExceeded, From: 20220101,
-			Description: "The units billed under an authorization, across every line sent in any invoice and run, would exceed its units_authorized.",
-			Source:      "[gateway] the plan's authorization feed (units_authorized); S000:474 (no double billing)"},
-		Rule{ID: CSLimitExceeded, From: 20220101,
-			Description: "A Community Supports limit would be exceeded, counted over every line sent (rules/data/cs_limits.csv): Short-Term Post-Hospitalization Housing and Transitional Rent at most 6 months in total; other limits are empty parameters a plan fills in.",
-			Source:      "S000:350-352 (CS04 six months in total), S004:250 (Transitional Rent up to six months); community-supports-and-billing.md 1.3-1.4"},
-		Rule{ID: TRNeedsECM, From: 20250101,
-			Description: "A Transitional Rent line without an ECM authorization (approved, streamlined window or JI pre-release, any provider) covering its dates of service.",
-			Source:      "S004:250 (authorizing Transitional Rent requires authorizing ECM), S004:159; ecm-policy-rules.md 6.1 G-TR-1"},
-		Rule{ID: EnrollmentMemberInvalid, From: 20220101,
-			Description: "834 ingest: a member loop with bad data (no usable CIN, an invalid date of birth or coverage date, an unknown county, a termination without an end date, an implementation-guide error inside the loop) is reported with its segment position and skipped; the rest of the file loads.",
-			Source:      "005010X220A1; dhcs-public-specs.md 5.2 (DHCS 834 layout)"},
-		Rule{ID: EnrollmentSetRejected, From: 20220101,
-			Description: "834 ingest: a transaction set that is structurally broken (envelope, header or trailer errors: the 999 rejects it for reasons outside a member loop) is not loaded; a 999 is written beside the report.",
-			Source:      "005010X220A1, 005010X231A1"},
-		Rule{ID: AuthFeedInvalid, From: 20220101,
-			Description: "Authorization feed: a row with a missing or malformed value (CIN, service, NPI, POF, status, type, dates, units) is reported and not loaded.",
-			Source:      "docs/enrollment.md authorization feed template"},
-		Rule{ID: AuthPeriodPolicy, From: 20220101,
-			Description: "Authorization feed: a row that contradicts policy is reported and not loaded (an ECM initial authorization longer than 12 months, a reauthorization longer than 6 months, a streamlined, auto or JI type on a Community Support).",
-			Source:      "S004:1681, S004:1715 (streamlined ECM does not change CS authorization); rules/data/auth_periods.csv"},
-		Rule{ID: ProgramFeedInvalid, From: 20220101,
-			Description: "other_programs feed: a row with a missing or malformed value is reported and not loaded.",
-			Source:      "docs/enrollment.md other_programs template"},
-	)
-}
-
 // Groups of the eligibility and authorization rules, each switched on when
 // its data has been loaded (see config eligibility.rules).
 type Groups struct {
@@ -153,7 +94,7 @@ func NewEligibility(t *Tables, d *EligibilityTables, planCodes, ltcAidCodes []st
 	for _, c := range ltcAidCodes {
 		e.LTCAidCode[strings.ToUpper(c)] = true
 	}
-	for _, r := range Catalog {
+	for _, r := range catalog {
 		e.from[r.ID] = r.From
 	}
 	return e

@@ -14,14 +14,6 @@ import (
 // contracted, on every date of service, for the service billed.
 const ProviderNotContracted = "PROVIDER-NOT-CONTRACTED"
 
-func init() {
-	Catalog = append(Catalog, Rule{ID: ProviderNotContracted,
-		Description: "The billing provider (billing_npi) is not contracted, on every date of service, for the service billed: " +
-			"an ECM line needs a contracted ECM population of focus (the line's POF when known, else any), a Community Supports line needs that Community Support (coding-table service id), per the provider roster.",
-		Source: "Provider roster (calgw ingest --kind roster); ECM Policy Guide S004 L1699-1705 (contracted ECM providers); community-supports-and-billing.md 1.2 CS-G-17 (CS offered by contracted providers)",
-		From:   20220101})
-}
-
 // ContractQuery is what PROVIDER-NOT-CONTRACTED needs of a line.
 type ContractQuery struct {
 	NPI      string     // billing provider

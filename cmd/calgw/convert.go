@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
-	"github.com/calaim-gateway/calaim-gateway/rules"
-	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 func runConvert(ctx context.Context, g *globals, args []string) int {
@@ -37,59 +34,17 @@ func runConvert(ctx context.Context, g *globals, args []string) int {
 	return code
 }
 
-// judgeFactory builds a stateful rule set (eligibility, authorization,
-// provider contracts) over the store for one conversion. Features register
-// theirs from their own files with registerJudge.
-type judgeFactory func(ctx context.Context, cfg *config.Config, coding *rules.CodingTable, st *store.SQLite) (encounters.Judge, error)
-
-var judgeFactories []judgeFactory
-
-func registerJudge(f judgeFactory) { judgeFactories = append(judgeFactories, f) }
-
-// buildJudges makes the stateful rule sets for one conversion. A judge
-// with nothing to judge (its reference data not loaded: nil, or Active()
-// false) is left out, so that without judges the store checks lines in
-// batches, the fast path.
-func buildJudges(ctx context.Context, cfg *config.Config, coding *rules.CodingTable, st *store.SQLite) ([]encounters.Judge, error) {
-	var judges []encounters.Judge
-	for _, f := range judgeFactories {
-		j, err := f(ctx, cfg, coding, st)
-		if err != nil {
-			return nil, err
-		}
-		if a, ok := j.(interface{ Active() bool }); j == nil || (ok && !a.Active()) {
-			continue
-		}
-		judges = append(judges, j)
-	}
-	return judges, nil
-}
-
-// convert loads the configuration and store and runs one conversion.
+// convert opens the gateway (configuration, rule set, store) and runs one
+// conversion.
 func convert(ctx context.Context, g *globals, ins []string, out string) (*encounters.Result, int) {
-	cfg, err := config.Load(g.config)
+	gw, err := g.open(ctx)
 	if err != nil {
 		return nil, g.fail(err)
 	}
-	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
-	if err != nil {
-		return nil, g.fail(err)
-	}
-	st, closeState, err := openState(ctx, g.state)
-	if err != nil {
-		return nil, g.fail(err)
-	}
-	defer closeState()
-	judges, err := buildJudges(ctx, cfg, coding, st)
-	if err != nil {
-		return nil, g.fail(err)
-	}
-	res, err := encounters.Convert(ctx, encounters.Job{Inputs: ins, OutDir: out, Store: st, Config: cfg, Coding: coding, Judges: judges, Log: g.log})
+	defer gw.Close()
+	res, err := gw.Convert(ctx, ins, out)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
-		if errors.Is(err, encounters.ErrUnusable) {
-			return nil, exitUnusable
-		}
 		return nil, exitUnusable
 	}
 	if res.Accepted() == 0 {

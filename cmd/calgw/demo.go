@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/calaim-gateway/calaim-gateway/internal/demo"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 )
 
 // demoReferences are the plan's reference files the demo loads before
@@ -27,12 +27,12 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 	if _, err := parse(fs, args); err != nil {
 		return exitUnusable
 	}
-	if err := demo.Reset(*out); err != nil {
+	if err := gateway.ResetDemo(*out); err != nil {
 		fmt.Fprintf(g.stderr, "calgw demo: %v\n", err)
 		return exitUnusable
 	}
 	inDir := filepath.Join(*out, "inputs")
-	inputs, err := demo.Inputs(inDir)
+	inputs, err := gateway.DemoInputs(inDir)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw demo: %v\n", err)
 		return exitUnusable
@@ -47,11 +47,10 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 		fmt.Fprintf(g.stdout, "\n== %d. %s\n", step, fmt.Sprintf(format, a...))
 	}
 	for _, ref := range demoReferences {
-		k, ok := ingestKinds[ref.kind]
-		if !ok {
+		if !isIngestKind(ref.kind) {
 			continue
 		}
-		path, err := demo.Reference(inDir, ref.file)
+		path, err := gateway.DemoReference(inDir, ref.file)
 		if err != nil {
 			fmt.Fprintf(g.stderr, "calgw demo: %v\n", err)
 			return exitUnusable
@@ -60,7 +59,7 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 			continue
 		}
 		header("Load the %s: calgw ingest --kind %s %s", ref.what, ref.kind, filepath.Base(path))
-		if code := k.run(ctx, &dg, []string{path}, filepath.Join(*out, "reports")); code != exitOK {
+		if code := ingestFiles(ctx, &dg, ref.kind, []string{path}, filepath.Join(*out, "reports")); code != exitOK {
 			fmt.Fprintf(g.stderr, "calgw demo: loading %s failed (exit %d)\n", ref.file, code)
 			return code
 		}
@@ -81,7 +80,7 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 		}
 	}
 
-	if _, ok := ingestKinds["roster"]; ok {
+	if isIngestKind("roster") {
 		header("Write the %s DHCS 274 provider network files (one per county) and validate them", demoMonth)
 		dir274 := filepath.Join(*out, "274")
 		if code := runProviderFile(ctx, &dg, []string{"--month", demoMonth, "--out", dir274}); code != exitOK {

@@ -5,41 +5,32 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"sort"
+	"path/filepath"
 	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 )
 
-// ingestKind loads one kind of reference file (834 enrollment, authorization
-// feed, provider roster, ...) into the state store. Each kind registers
-// itself from its own file with registerIngest.
-type ingestKind struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, g *globals, files []string, out string) int
-}
-
-var ingestKinds = map[string]ingestKind{}
-
-func registerIngest(k ingestKind) {
-	if _, dup := ingestKinds[k.name]; dup {
-		panic("calgw: ingest kind registered twice: " + k.name)
-	}
-	ingestKinds[k.name] = k
-}
-
-func init() {
-	register(command{"ingest", "load reference files into the state store: calgw ingest --kind KIND FILE...", runIngest})
-}
-
 func ingestKindNames() string {
-	names := make([]string, 0, len(ingestKinds))
-	for n := range ingestKinds {
-		names = append(names, n)
+	var names []string
+	for _, k := range gateway.IngestKinds() {
+		names = append(names, k.Name)
 	}
-	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
 
+func isIngestKind(kind string) bool {
+	for _, k := range gateway.IngestKinds() {
+		if k.Name == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// runIngest loads reference files of one kind into the state store.
 func runIngest(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("ingest", "--kind KIND [--out DIR] FILE...")
 	kind := fs.String("kind", "", "what the files are: "+ingestKindNames())
@@ -51,7 +42,7 @@ func runIngest(ctx context.Context, g *globals, args []string) int {
 		}
 		return exitUnusable
 	}
-	k, ok := ingestKinds[*kind]
+	ok := isIngestKind(*kind)
 	if !ok || len(files) == 0 {
 		if *kind != "" && !ok {
 			fmt.Fprintf(g.stderr, "calgw ingest: unknown kind %q (known: %s)\n", *kind, ingestKindNames())
@@ -59,5 +50,123 @@ func runIngest(ctx context.Context, g *globals, args []string) int {
 		fs.Usage()
 		return exitUnusable
 	}
-	return k.run(ctx, g, files, *out)
+	return ingestFiles(ctx, g, *kind, files, *out)
+}
+
+// ingestFiles loads files of one kind and prints one line per file.
+//
+// 834, auth, other_programs: exit 0 when every file loaded (members or
+// rows with bad data are skipped and reported) or was loaded before; 1
+// when a file loaded nothing (every member rejected, or its envelope is
+// broken); 2 when a file is not of the kind, or the configuration, rule
+// data or store is unusable.
+//
+// roster: a file with any problem is not loaded (its problems are
+// printed, each with file, row and column); a file loaded before is
+// skipped. Exit 0: every file loaded (or already loaded); 1: a file had
+// problems; 2: a file is not a roster, or the configuration or store is
+// unusable.
+func ingestFiles(ctx context.Context, g *globals, kind string, files []string, out string) int {
+	gw, err := g.open(ctx)
+	if err != nil {
+		return g.fail(err)
+	}
+	defer gw.Close()
+	if kind == gateway.KindRoster {
+		return ingestRosters(ctx, g, gw, files)
+	}
+	results, err := gw.Ingest(ctx, kind, files, out)
+	if err != nil {
+		return g.fail(err)
+	}
+	code := exitOK
+	for _, r := range results {
+		code = max(code, printIngest(g, &r))
+	}
+	if len(results) < len(files) {
+		code = max(code, exitUnusable) // interrupted
+	}
+	return code
+}
+
+func ingestRosters(ctx context.Context, g *globals, gw *gateway.Gateway, files []string) int {
+	results, err := gw.IngestRoster(ctx, files)
+	code := exitOK
+	for _, r := range results {
+		name := filepath.Base(r.Path)
+		switch {
+		case !r.Loaded():
+			for _, p := range r.Problems {
+				fmt.Fprintln(g.stdout, p.String())
+			}
+			fmt.Fprintf(g.stdout, "%s: roster NOT loaded: %d row(s), %d problem(s); fix them and load the file again\n", name, r.Rows, len(r.Problems))
+			code = exitRejected
+		case r.Load.AlreadyLoaded:
+			fmt.Fprintf(g.stdout, "%s: already loaded (as %s on %s); nothing changed\n", name, r.Load.PriorName, r.Load.PriorAt.Format("2006-01-02"))
+		default:
+			l := r.Load
+			fmt.Fprintf(g.stdout, "%s: roster loaded: %d site(s): %d new, %d updated, %d unchanged\n", name, l.Sites, l.Inserted, l.Updated, l.Unchanged)
+		}
+	}
+	if err != nil {
+		// The files before it were loaded; this one and those after were not.
+		if errors.Is(err, contracts.ErrUnusable) {
+			fmt.Fprintf(g.stdout, "%v\n", err)
+		} else {
+			fmt.Fprintf(g.stderr, "calgw: %v\n", err)
+		}
+		return exitUnusable
+	}
+	return code
+}
+func printIngest(g *globals, r *ingest.Result) int {
+	name := filepath.Base(r.File)
+	switch {
+	case r.Err != nil && r.Committed:
+		fmt.Fprintf(g.stdout, "%s: loaded (load %d), but its outputs failed: %v\n", name, r.Load, r.Err)
+		return exitUnusable
+	case r.Err != nil:
+		// Unusable input, or a store failure: nothing of the file was loaded.
+		fmt.Fprintf(g.stdout, "%s: NOT loaded: %v\n", name, r.Err)
+		return exitUnusable
+	case r.Already != nil:
+		fmt.Fprintf(g.stdout, "%s: %v; nothing to do\n", name, r.Already)
+		return exitOK
+	}
+	unit := "row(s)"
+	what := r.Kind + " feed"
+	if r.Kind == gateway.Kind834 {
+		unit = "member(s)"
+		what = "834 change file"
+		if r.Full {
+			what = "834 full file"
+		}
+	}
+	verb := "loaded"
+	if r.Loaded == 0 && r.Read > 0 || r.Kind == gateway.Kind834 && r.Loaded == 0 && r.SetsRejected > 0 {
+		verb = "NOT loaded"
+	}
+	load := ""
+	if verb == "loaded" {
+		load = fmt.Sprintf(" (load %d)", r.Load)
+	}
+	fmt.Fprintf(g.stdout, "%s: %s %s%s: %d %s read, %d loaded, %d rejected, %d warning(s)", name, what, verb, load, r.Read, unit, r.Loaded, r.Rejected, r.Warnings)
+	if r.Kind == gateway.Kind834 {
+		fmt.Fprintf(g.stdout, "; %d transaction set(s), %d rejected", r.Sets, r.SetsRejected)
+		if r.Full && r.CutSkipped == "" && verb == "loaded" {
+			fmt.Fprintf(g.stdout, "; %d member(s) not listed lost coverage from the file's period", r.Cut)
+		}
+	}
+	fmt.Fprintln(g.stdout)
+	if r.CutSkipped != "" {
+		fmt.Fprintf(g.stdout, "%s: %s\n", name, r.CutSkipped)
+	}
+	fmt.Fprintf(g.stdout, "  report: %s\n", r.Report)
+	if r.Ack != "" {
+		fmt.Fprintf(g.stdout, "  999:    %s\n", r.Ack)
+	}
+	if verb != "loaded" {
+		return exitRejected
+	}
+	return exitOK
 }

@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // the configured time zone must load on minimal systems
@@ -44,32 +43,16 @@ type globals struct {
 	log    *slog.Logger
 }
 
-// commands is filled by register calls in each command's file, and kept
-// in the order usage prints them.
-var commands []command
-
-// register adds a command; call it from an init function.
-func register(c command) {
-	commands = append(commands, c)
-	sort.SliceStable(commands, func(i, j int) bool { return order(commands[i].name) < order(commands[j].name) })
-}
-
-// order lists the main commands first in usage; others follow by name.
-func order(name string) string {
-	for i, n := range []string{"convert", "validate", "ingest", "run", "demo", "rules", "version"} {
-		if n == name {
-			return fmt.Sprintf("%02d", i)
-		}
-	}
-	return "99" + name
-}
-
-func init() {
-	register(command{"convert", "convert invoice files (CSV/XLSX) to a DHCS 837P encounter file", runConvert})
-	register(command{"validate", "check X12 (837P, 834, 999) and invoice files, printing every problem", runValidate})
-	register(command{"demo", "run the whole path on bundled sample invoices into ./demo-out", runDemo})
-	register(command{"rules", "list every rule: ID, description, effective dates, source", runRules})
-	register(command{"version", "print the version", runVersion})
+// commands lists every command, in the order usage prints them.
+var commands = []command{
+	{"convert", "convert invoice files (CSV/XLSX) to a DHCS 837P encounter file", runConvert},
+	{"validate", "check X12 (837P, 834, 999) and invoice files, printing every problem", runValidate},
+	{"ingest", "load reference files into the state store: calgw ingest --kind KIND FILE...", runIngest},
+	{"run", "watch the configured drops (local, SFTP, S3), process each file once, deliver the outputs", runDaemon},
+	{"demo", "run the whole path on bundled sample invoices into ./demo-out", runDemo},
+	{"rules", "list every rule: ID, description, effective dates, source", runRules},
+	{"version", "print the version", runVersion},
+	{"provider-file", "write the month's DHCS 274 provider network files, one per county: --month YYYY-MM --out DIR", runProviderFile},
 }
 
 func main() {

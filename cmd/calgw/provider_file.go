@@ -6,14 +6,9 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
-	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
 )
-
-func init() {
-	register(command{"provider-file", "write the month's DHCS 274 provider network files, one per county: --month YYYY-MM --out DIR", runProviderFile})
-}
 
 // runProviderFile writes one 274 per county served in the month. Exit 0:
 // files written; 1: no roster site is in force that month (nothing
@@ -33,29 +28,17 @@ func runProviderFile(ctx context.Context, g *globals, args []string) int {
 		fs.Usage()
 		return exitUnusable
 	}
-	m, err := mp.ParseMonth(*month)
+	m, err := gateway.ParseMonth(*month)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw provider-file: %v\n", err)
 		return exitUnusable
 	}
-	cfg, err := config.Load(g.config)
+	gw, err := g.open(ctx)
 	if err != nil {
 		return g.fail(err)
 	}
-	tables, err := providerfile.Tables(cfg)
-	if err != nil {
-		return g.fail(err)
-	}
-	mapping, err := providerfile.LoadMapping(cfg, tables)
-	if err != nil {
-		return g.fail(err)
-	}
-	st, closeState, err := openState(ctx, g.state)
-	if err != nil {
-		return g.fail(err)
-	}
-	defer closeState()
-	res, err := providerfile.Run(ctx, providerfile.Job{Month: m, OutDir: *out, Store: st, Config: cfg, Mapping: mapping, Log: g.log})
+	defer gw.Close()
+	res, err := gw.ProviderFile(ctx, m, *out)
 	if errors.Is(err, providerfile.ErrNoSites) {
 		fmt.Fprintf(g.stdout, "provider-file %s: no roster site is in force in that month: nothing written (calgw ingest --kind roster FILE)\n", m)
 		return exitRejected

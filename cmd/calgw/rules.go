@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 )
 
 func runRules(_ context.Context, g *globals, args []string) int {
@@ -15,7 +15,7 @@ func runRules(_ context.Context, g *globals, args []string) int {
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tFROM\tTO\tDESCRIPTION\tSOURCE")
-	for _, r := range rules.Catalog {
+	for _, r := range gateway.Rules() {
 		to := r.To.String()
 		if to == "" {
 			to = "open"

@@ -4,22 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/calaim-gateway/calaim-gateway/store"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 )
 
-// openState locks the state directory for this process and opens its
-// SQLite store; closeState closes the store and releases the lock.
-func openState(ctx context.Context, dir string) (st *store.SQLite, closeState func(), err error) {
-	unlock, err := store.LockDir(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err = store.OpenSQLite(ctx, dir)
-	if err != nil {
-		unlock()
-		return nil, nil, err
-	}
-	return st, func() { st.Close(); unlock() }, nil
+// open opens the gateway the global flags name: the configuration, its
+// rule set and the state store (locked for this process).
+func (g *globals) open(ctx context.Context) (*gateway.Gateway, error) {
+	return gateway.Open(ctx, gateway.Options{Config: g.config, State: g.state, Log: g.log})
 }
 
 // fail prints err as the command's error and returns the exit code for an

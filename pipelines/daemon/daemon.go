@@ -33,10 +33,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +50,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 	"github.com/calaim-gateway/calaim-gateway/transport"
 )
@@ -66,6 +69,12 @@ type Options struct {
 	// daemon renews its leases so that they do not take its files over.
 	Shared bool
 	Log    *slog.Logger
+	// Rules is the rule set every processor decides with; nil = loaded
+	// from Config.
+	Rules *rules.Set
+	// Processors adds processors to the built-in ones, or replaces one, by
+	// kind.
+	Processors map[string]Registration
 	// Judges returns the stateful invoice rules for one conversion.
 	Judges func(ctx context.Context) ([]encounters.Judge, error)
 	// CrashAt names a point where the process kills itself (SIGKILL), for
@@ -188,13 +197,22 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 // buildProcessors makes a processor for every kind a route or job names,
 // and checks the deliver maps against the processors' roles.
 func (d *Daemon) buildProcessors(opts Options) error {
-	env := Env{Config: d.cfg, Store: d.st, Log: d.log, Judges: opts.Judges}
+	rs := opts.Rules
+	if rs == nil {
+		var err error
+		if rs, err = d.cfg.LoadRules(); err != nil {
+			return err
+		}
+	}
+	env := Env{Config: d.cfg, Store: d.st, Rules: rs, Log: d.log, Judges: opts.Judges}
+	table := maps.Clone(processors)
+	maps.Copy(table, opts.Processors)
 	var errs []error
 	need := func(kind, where string, scheduled bool, deliver map[string]string) {
-		reg, ok := registration(kind)
+		reg, ok := table[kind]
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s: kind %q has no processor in this build of calgw (available: %s)",
-				where, kind, strings.Join(Kinds(), ", ")))
+				where, kind, strings.Join(slices.Sorted(maps.Keys(table)), ", ")))
 			return
 		}
 		if scheduled != reg.Scheduled {

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
@@ -35,24 +34,6 @@ const (
 // loaded once by content hash. The report (and for an 834 with
 // implementation-guide errors the 999) goes back to the sender: the
 // "responses" destination unless the route says otherwise.
-func init() {
-	Register(Registration{
-		Kind:  "834",
-		Roles: []Role{{RoleReport, config.DefaultResponses}, {RoleAck, config.DefaultResponses}},
-		New:   newEnrollmentProcessor(store.LoadKind834, ingest.Ingest834),
-	})
-	Register(Registration{
-		Kind:  "auth",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newEnrollmentProcessor(store.LoadKindAuth, ingest.IngestAuth),
-	})
-	Register(Registration{
-		Kind:  "other_programs",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newEnrollmentProcessor(store.LoadKindOtherPrograms, ingest.IngestPrograms),
-	})
-}
-
 // Report columns of pipelines/ingest (its report834Header and
 // reportFeedHeader), for the reports the daemon writes itself when a file
 // is not loaded again. TestAlreadyLoadedReportKeepsTheIngestColumns keeps
@@ -92,17 +73,7 @@ func newEnrollmentProcessor(kind string, run func(context.Context, ingest.Job) [
 		if err != nil {
 			return nil, err
 		}
-		cfg := env.Config
-		p := &enrollmentProcessor{kind: kind, ingest: run, st: st}
-		if p.coding, err = rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData); err != nil {
-			return nil, err
-		}
-		if p.tables, err = rules.LoadTables(rules.DataFS(cfg.RulesData)); err != nil {
-			return nil, err
-		}
-		if p.data, err = rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData)); err != nil {
-			return nil, fmt.Errorf("eligibility rule data: %w", err)
-		}
+		p := &enrollmentProcessor{kind: kind, ingest: run, st: st, coding: env.Rules.Coding, tables: env.Rules.Tables, data: env.Rules.Data}
 		if kind == store.LoadKind834 {
 			p.only = &ig.Registry{}
 			if err := p.only.Register(ig.Spec834); err != nil {

@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -275,7 +277,7 @@ func TestFeedSameContentTwiceIsLoadedOnce(t *testing.T) {
 // ingestJob is what `calgw ingest` runs, on the harness's store.
 func ingestJob(t *testing.T, h *harness, files ...string) ingest.Job {
 	t.Helper()
-	p, err := newEnrollmentProcessor(store.LoadKind834, ingest.Ingest834)(Env{Config: h.cfg, Store: h.st})
+	p, err := newEnrollmentProcessor(store.LoadKind834, ingest.Ingest834)(Env{Config: h.cfg, Store: h.st, Rules: mustRules(t, h.cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +313,7 @@ func (p *crashAfterLoad) Process(ctx context.Context, job *Job) (*Result, error)
 // load is not repeated, the report says "already loaded", the 999 is
 // written again, and the file is archived.
 func TestFeedRedoneAfterTheLoadCommitted(t *testing.T) {
-	reg, _ := registration("834")
+	reg := processors["834"]
 	var proc *crashAfterLoad
 	registerForTest(t, Registration{Kind: "834", Roles: reg.Roles, New: func(env Env) (Processor, error) {
 		real, err := reg.New(env)
@@ -410,7 +412,7 @@ func (p *loseOutputs) Resume(ctx context.Context, job *Job) (*Result, error) {
 // new 999 go back. The failure after the commit does not count toward
 // quarantine.
 func TestFeedCommittedWithoutItsOutputsIsRedone(t *testing.T) {
-	reg, _ := registration("834")
+	reg := processors["834"]
 	registerForTest(t, Registration{Kind: "834", Roles: reg.Roles, New: func(env Env) (Processor, error) {
 		real, err := reg.New(env)
 		return &loseOutputs{real: real}, err
@@ -470,4 +472,14 @@ func TestDocumentedFeedsExampleIsAccepted(t *testing.T) {
 			t.Errorf("the example has no %s", kind)
 		}
 	}
+}
+
+// mustRules loads the rule set of cfg.
+func mustRules(t *testing.T, cfg *config.Config) *rules.Set {
+	t.Helper()
+	rs, err := cfg.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }

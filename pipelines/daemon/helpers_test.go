@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -122,7 +123,7 @@ func newHarness(t *testing.T, dir, yaml string) (*harness, error) {
 	}
 	t.Cleanup(func() { st.Close() })
 	h.st = st
-	h.d, err = New(context.Background(), Options{Config: h.cfg, Store: st, StateDir: h.state,
+	h.d, err = New(context.Background(), Options{Config: h.cfg, Store: st, StateDir: h.state, Processors: maps.Clone(testProcessors),
 		Log: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -22,18 +21,6 @@ const (
 	RoleSummary    = "summary"    // summary.html, back to the sender
 )
 
-func init() {
-	Register(Registration{
-		Kind: "invoice",
-		Roles: []Role{
-			{RoleEncounters, config.DefaultDHCS},
-			{RoleRejects, config.DefaultResponses},
-			{RoleSummary, config.DefaultResponses},
-		},
-		New: newInvoiceProcessor,
-	})
-}
-
 // invoiceProcessor converts a provider invoice file to an 837P with the
 // same Convert that `calgw convert` runs.
 type invoiceProcessor struct {
@@ -42,11 +29,7 @@ type invoiceProcessor struct {
 }
 
 func newInvoiceProcessor(env Env) (Processor, error) {
-	coding, err := rules.LoadCodingTable(env.Config.CodingTable, env.Config.RulesData)
-	if err != nil {
-		return nil, err
-	}
-	return &invoiceProcessor{env: env, coding: coding}, nil
+	return &invoiceProcessor{env: env, coding: env.Rules.Coding}, nil
 }
 
 func (p *invoiceProcessor) Process(ctx context.Context, job *Job) (*Result, error) {

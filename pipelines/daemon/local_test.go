@@ -311,7 +311,7 @@ func TestRefusesToOverwriteAnUnknownFileAtTheDestination(t *testing.T) {
 func TestUnavailableKindIsAConfigurationError(t *testing.T) {
 	var missing string
 	for _, k := range []string{"adt", "dhcs-response", "837P", "auth", "834", "roster"} {
-		if _, ok := registration(k); !ok {
+		if _, ok := processors[k]; !ok {
 			missing = k
 			break
 		}

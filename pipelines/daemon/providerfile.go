@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/store"
@@ -22,15 +21,6 @@ const RoleProviders = "providers"
 // month the job falls due in (Job.Period: a job due on the 5th of October
 // writes the October files, from the roster sites in force on at least one
 // day of October). The ledger runs it once per month.
-func init() {
-	Register(Registration{
-		Kind:      "274",
-		Scheduled: true,
-		Roles:     []Role{{RoleProviders, config.DefaultDHCS}},
-		New:       newProviderFileJob,
-	})
-}
-
 type providerFileJob struct {
 	st      *store.SQLite
 	mapping *mp.Mapping
@@ -48,11 +38,7 @@ func newProviderFileJob(env Env) (Processor, error) {
 	if _, ok := cfg.Partners[cfg.Providers.TradingPartner]; !ok {
 		return nil, fmt.Errorf("providers.trading_partner %q is not in trading_partners", cfg.Providers.TradingPartner)
 	}
-	tables, err := providerfile.Tables(cfg)
-	if err != nil {
-		return nil, err
-	}
-	mapping, err := providerfile.LoadMapping(cfg, tables)
+	mapping, err := providerfile.LoadMapping(cfg, env.Rules)
 	if err != nil {
 		return nil, err
 	}

@@ -5,19 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"sync"
+	"maps"
+	"slices"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // A Processor turns one input into outputs: an invoice into an 837P,
 // rejects and a summary; an 834 into enrollment spans and a report; a
-// scheduled job into a 274. Processors are registered by kind with
-// Register, from the feature's own file; the daemon refuses at start a
-// route or a scheduled job whose kind has no processor.
+// scheduled job into a 274. The built-in processors are listed by kind in
+// processors; the daemon refuses at start a route or a scheduled job whose
+// kind has no processor.
 type Processor interface {
 	// Process reads job.Input (or, for a scheduled job, the state) and
 	// writes its outputs into job.OutDir. A processor that records state
@@ -79,6 +81,7 @@ type Role struct {
 type Env struct {
 	Config *config.Config
 	Store  store.Store // the state store, for look-ups outside a job
+	Rules  *rules.Set  // the rule set, loaded once for the daemon
 	Log    *slog.Logger
 	// Judges returns the stateful rules (eligibility, authorization, ...)
 	// for one conversion; nil means none.
@@ -101,43 +104,49 @@ var ErrUnusable = errors.New("unusable input")
 // back because its output was lost: the file is processed again.
 var ErrRunUndone = errors.New("the committed run's output is gone and the run was rolled back")
 
-var (
-	registryMu sync.Mutex
-	registry   = map[string]Registration{}
-)
-
-// Register adds a processor; call it from an init function. It panics on a
-// second registration of a kind.
-func Register(r Registration) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[r.Kind]; dup {
-		panic("daemon: processor registered twice for kind " + r.Kind)
-	}
-	if r.New == nil {
-		panic("daemon: processor without New for kind " + r.Kind)
-	}
-	registry[r.Kind] = r
+// processors lists every built-in processor by kind: the file kinds of
+// routes and the scheduled job kinds. Options.Processors adds to it or
+// replaces an entry for one daemon.
+var processors = map[string]Registration{
+	"invoice": {
+		Kind: "invoice",
+		Roles: []Role{
+			{RoleEncounters, config.DefaultDHCS},
+			{RoleRejects, config.DefaultResponses},
+			{RoleSummary, config.DefaultResponses},
+		},
+		New: newInvoiceProcessor,
+	},
+	"834": {
+		Kind:  "834",
+		Roles: []Role{{RoleReport, config.DefaultResponses}, {RoleAck, config.DefaultResponses}},
+		New:   newEnrollmentProcessor(store.LoadKind834, ingest.Ingest834),
+	},
+	"auth": {
+		Kind:  "auth",
+		Roles: []Role{{RoleReport, config.DefaultResponses}},
+		New:   newEnrollmentProcessor(store.LoadKindAuth, ingest.IngestAuth),
+	},
+	"other_programs": {
+		Kind:  "other_programs",
+		Roles: []Role{{RoleReport, config.DefaultResponses}},
+		New:   newEnrollmentProcessor(store.LoadKindOtherPrograms, ingest.IngestPrograms),
+	},
+	"roster": {
+		Kind:  "roster",
+		Roles: []Role{{RoleReport, config.DefaultResponses}},
+		New:   newRosterProcessor,
+	},
+	"274": {
+		Kind:      "274",
+		Scheduled: true,
+		Roles:     []Role{{RoleProviders, config.DefaultDHCS}},
+		New:       newProviderFileJob,
+	},
 }
 
-func registration(kind string) (Registration, bool) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	r, ok := registry[kind]
-	return r, ok
-}
-
-// Kinds lists the kinds that have a processor.
-func Kinds() []string {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	kinds := make([]string, 0, len(registry))
-	for k := range registry {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds
-}
+// Kinds lists the kinds that have a built-in processor.
+func Kinds() []string { return slices.Sorted(maps.Keys(processors)) }
 
 // unusable wraps err as ErrUnusable.
 func unusable(format string, a ...any) error {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
@@ -26,14 +25,6 @@ import (
 // The sender fixes the rows and sends the whole file again. Quarantine is
 // kept for files that are not a roster at all (unreadable, not CSV/XLSX,
 // without the template's columns), with the reason beside them.
-func init() {
-	Register(Registration{
-		Kind:  "roster",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newRosterProcessor,
-	})
-}
-
 // rosterColumns are the roster report's columns.
 var rosterColumns = []string{"source_file", "row", "column", "severity", "message"}
 
@@ -47,11 +38,7 @@ func newRosterProcessor(env Env) (Processor, error) {
 	if err != nil {
 		return nil, err
 	}
-	tables, err := providerfile.Tables(env.Config)
-	if err != nil {
-		return nil, err
-	}
-	return &rosterProcessor{st: st, tables: tables}, nil
+	return &rosterProcessor{st: st, tables: providerfile.TablesOf(env.Rules)}, nil
 }
 
 // Process loads the roster and writes its report. As for the enrollment

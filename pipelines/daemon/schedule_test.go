@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,20 +14,21 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
-// registerForTest adds a processor for the test's duration.
+// testProcessors are the processors the test harness adds to the built-in
+// ones (Options.Processors).
+var testProcessors = map[string]Registration{}
+
+// registerForTest adds a processor to the daemons the test starts, for the
+// test's duration.
 func registerForTest(t *testing.T, r Registration) {
 	t.Helper()
-	registryMu.Lock()
-	prev, had := registry[r.Kind]
-	registry[r.Kind] = r
-	registryMu.Unlock()
+	prev, had := testProcessors[r.Kind]
+	testProcessors[r.Kind] = r
 	t.Cleanup(func() {
-		registryMu.Lock()
-		defer registryMu.Unlock()
 		if had {
-			registry[r.Kind] = prev
+			testProcessors[r.Kind] = prev
 		} else {
-			delete(registry, r.Kind)
+			delete(testProcessors, r.Kind)
 		}
 	})
 }
@@ -60,7 +62,7 @@ schedules:
 	time.Sleep(300 * time.Millisecond) // more loops: still once
 	h.stop()
 	// Restarted, it does not run the month again.
-	h2, err := New(context.Background(), Options{Config: h.cfg, Store: h.st, StateDir: h.state})
+	h2, err := New(context.Background(), Options{Config: h.cfg, Store: h.st, StateDir: h.state, Processors: maps.Clone(testProcessors)})
 	if err != nil {
 		t.Fatal(err)
 	}

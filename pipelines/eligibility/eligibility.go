@@ -58,9 +58,7 @@ const maxCache = 100_000
 
 // Options configure a Judge.
 type Options struct {
-	Config    *config.Config
-	Tables    *rules.Tables
-	Data      *rules.EligibilityTables
+	Rules     *rules.Set               // the rule set: tables and the plan's parameters
 	Groups    rules.Groups             // which rules run
 	Providers domain.ProviderDirectory // the roster; nil = none (configured streamlined extensions only)
 	// Status is what the store holds: a table no feed has filled is not
@@ -70,31 +68,13 @@ type Options struct {
 
 // New returns a Judge.
 func New(o Options) (*Judge, error) {
-	var ext []rules.StreamlinedExtension
-	var plans, ltc []string
-	if o.Config != nil {
-		e := &o.Config.Eligibility
-		plans, ltc = e.PlanCodes, e.LTCShareOfCostAidCodes
-		for _, x := range e.StreamlinedExtensions {
-			se := rules.StreamlinedExtension{NPI: x.NPI, POFs: x.POFs}
-			var err error
-			if x.From != "" {
-				if se.From, err = civil.Parse(x.From); err != nil {
-					return nil, fmt.Errorf("eligibility.streamlined_extensions: %w", err)
-				}
-			}
-			if x.To != "" {
-				if se.To, err = civil.Parse(x.To); err != nil {
-					return nil, fmt.Errorf("eligibility.streamlined_extensions: %w", err)
-				}
-			}
-			ext = append(ext, se)
-		}
+	if o.Rules == nil {
+		return nil, fmt.Errorf("eligibility: no rule set")
 	}
 	j := &Judge{
 		skipAuths:    o.Status != nil && o.Status.AuthLoads == 0,
 		skipPrograms: o.Status != nil && o.Status.ProgramLoads == 0,
-		rules:        rules.NewEligibility(o.Tables, o.Data, plans, ltc, ext),
+		rules:        o.Rules.Eligibility,
 		on:           o.Groups,
 		providers:    o.Providers,
 		contracts:    map[string][]domain.ProviderContract{},

@@ -88,7 +88,11 @@ func (e *env) judge(mode string) *Judge {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	j, err := New(Options{Config: e.cfg, Tables: rules.DefaultTables(), Data: rules.DefaultEligibilityTables(), Groups: GroupsFor(mode, st), Status: &st})
+	rs, err := e.cfg.LoadRules()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	j, err := New(Options{Rules: rs, Groups: GroupsFor(mode, st), Status: &st})
 	if err != nil {
 		e.t.Fatal(err)
 	}

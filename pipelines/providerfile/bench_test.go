@@ -63,11 +63,11 @@ func BenchmarkRoster50kTo274(b *testing.B) {
 	roster := filepath.Join(dir, "roster.csv")
 	writeRoster(b, roster, benchSites)
 	cfg := config.Default()
-	tables, err := Tables(cfg)
+	rs, err := cfg.LoadRules()
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := LoadMapping(cfg, tables)
+	m, err := LoadMapping(cfg, rs)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func BenchmarkRoster50kTo274(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := contracts.Ingest(context.Background(), st, tables, []string{roster}, nil)
+		res, err := contracts.Ingest(context.Background(), st, TablesOf(rs), []string{roster}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -239,8 +239,10 @@ func check(ctx context.Context, path string) error {
 }
 
 // LoadMapping reads the 274 mapping: providers.mapping_file, else
-// provider_file_274.csv from the rules_data directory, else the embedded one.
-func LoadMapping(cfg *config.Config, t roster.Tables) (*mp.Mapping, error) {
+// provider_file_274.csv of the rule set's data (the rules_data directory,
+// else the embedded one).
+func LoadMapping(cfg *config.Config, rs *rules.Set) (*mp.Mapping, error) {
+	t := TablesOf(rs)
 	if p := cfg.Providers.MappingFile; p != "" {
 		f, err := os.Open(p)
 		if err != nil {
@@ -249,7 +251,7 @@ func LoadMapping(cfg *config.Config, t roster.Tables) (*mp.Mapping, error) {
 		defer f.Close()
 		return mp.ParseMapping(f, p, t)
 	}
-	f, err := rules.DataFS(cfg.RulesData).Open(mp.MappingFile)
+	f, err := rs.DataFS().Open(mp.MappingFile)
 	if err != nil {
 		return nil, fmt.Errorf("274 mapping: %w", err)
 	}
@@ -263,16 +265,8 @@ func LoadMapping(cfg *config.Config, t roster.Tables) (*mp.Mapping, error) {
 	return mp.ParseMapping(f, name, t)
 }
 
-// Tables loads the rule tables the roster and the mapping are checked
-// against, honouring rules_data and coding_table.
-func Tables(cfg *config.Config) (roster.Tables, error) {
-	rt, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
-	if err != nil {
-		return roster.Tables{}, err
-	}
-	coding, err := rules.LoadCodingTable(cfg.CodingTable, cfg.RulesData)
-	if err != nil {
-		return roster.Tables{}, err
-	}
-	return roster.Tables{Rules: rt, Coding: coding}, nil
+// TablesOf returns the rule tables the roster and the mapping are checked
+// against.
+func TablesOf(rs *rules.Set) roster.Tables {
+	return roster.Tables{Rules: rs.Tables, Coding: rs.Coding}
 }

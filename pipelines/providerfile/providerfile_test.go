@@ -36,11 +36,11 @@ func newEnv(t *testing.T, rosters ...string) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	cfg := config.Default()
-	tables, err := Tables(cfg)
+	rs, err := cfg.LoadRules()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadMapping(cfg, tables)
+	m, err := LoadMapping(cfg, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func newEnv(t *testing.T, rosters ...string) *env {
 	for _, r := range rosters {
 		paths = append(paths, filepath.Join("..", "..", "testdata", "roster", r))
 	}
-	res, err := contracts.Ingest(context.Background(), st, tables, paths, nil)
+	res, err := contracts.Ingest(context.Background(), st, TablesOf(rs), paths, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

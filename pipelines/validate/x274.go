@@ -1,4 +1,4 @@
-package main
+package validate
 
 import (
 	"context"
@@ -7,10 +7,8 @@ import (
 	"os"
 	"regexp"
 
-	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274" // registers the 004050X109 table into ig.Default
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 )
-
-func init() { registerX12Extra(x274.SetID, check274) }
 
 var reMonth = regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`)
 
@@ -18,7 +16,7 @@ var reMonth = regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`)
 // the table's: the reporting month in ISA02 (with ISA01 03), contract
 // dates in order, one county per file, no site twice. Structure, counts,
 // control numbers and NPI check digits are the table's findings.
-func check274(_ context.Context, _ *globals, path string, w io.Writer) (int, error) {
+func check274(_ context.Context, _ *validator, path string, w io.Writer) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err

@@ -1,14 +1,12 @@
-package main
+package validate
 
 import (
 	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
@@ -18,12 +16,6 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/mappings/programs"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
-
-func init() {
-	registerX12Check(ig.Spec834, newEnrollmentCheck)
-	registerTabular(tabularKind{name: "authorization feed", detect: hasColumns(authfeed.Required), validate: validateAuthFeed})
-	registerTabular(tabularKind{name: "other_programs feed", detect: hasColumns(programs.Required), validate: validatePrograms})
-}
 
 // enrollmentCheck reports the data problems `calgw ingest --kind 834`
 // would skip a member for, beyond the implementation guide: no usable CIN,
@@ -47,16 +39,8 @@ type enrollmentCheck struct {
 // stops there and the pass goes on from it.
 const maxHeldMembers = 256
 
-func newEnrollmentCheck(g *globals, path string) (x12Check, error) {
-	cfg, err := config.Load(g.config)
-	if err != nil {
-		return nil, err
-	}
-	tables, err := rules.LoadTables(rules.DataFS(cfg.RulesData))
-	if err != nil {
-		return nil, err
-	}
-	re, err := regexp.Compile(cfg.Encounters.MemberIDPattern)
+func newEnrollmentCheck(v *validator, path string) (x12Check, error) {
+	cfg, rs, err := v.load()
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +50,7 @@ func newEnrollmentCheck(g *globals, path string) (x12Check, error) {
 	}
 	os.Remove(out.Name()) // unnamed: gone when closed, even after a crash
 	c := &enrollmentCheck{path: path, out: out, w: bufio.NewWriterSize(out, 64<<10)}
-	c.p = enrollment.New(enrollment.Options{MemberID: re, County: tables.CountyCode, ShareOfCostAmount: cfg.Eligibility.ShareOfCostAmount, ProblemsOnly: true})
+	c.p = enrollment.New(enrollment.Options{MemberID: rs.MemberID, County: rs.Tables.CountyCode, ShareOfCostAmount: cfg.Eligibility.ShareOfCostAmount, ProblemsOnly: true})
 	c.p.OnHeader = func(h *enrollment.Header) error { c.full = c.full || h.Full; return nil }
 	c.p.OnMember = c.member
 	return c, nil
@@ -176,35 +160,31 @@ type tabRecord struct {
 
 func (r tabRecord) Get(col string) string { return r.row.Cell(r.h.Index(col)) }
 
-func validateAuthFeed(g *globals, path string, r *tabular.Reader) int {
-	rd, err := loadRuleData(g)
+func validateAuthFeed(v *validator, path string, r *tabular.Reader) Status {
+	_, rs, err := v.load()
 	if err != nil {
-		return g.fail(err)
+		return v.fail(err)
 	}
-	d := &authfeed.Decoder{Coding: rd.coding, Tables: rd.tables, Data: rd.data, MemberID: regexp.MustCompile(rd.cfg.Encounters.MemberIDPattern), File: path, Spreadsheet: r.Format == tabular.XLSX}
-	return validateFeedRows(g, path, r, "authorization feed", func(rec authfeed.Record, row int) []authfeed.Finding {
+	d := &authfeed.Decoder{Coding: rs.Coding, Tables: rs.Tables, Data: rs.Data, MemberID: rs.MemberID, File: path, Spreadsheet: r.Format == tabular.XLSX}
+	return validateFeedRows(v, path, r, "authorization feed", func(rec authfeed.Record, row int) []authfeed.Finding {
 		var a domain.Authorization
 		return d.Decode(rec, row, &a)
 	})
 }
 
-func validatePrograms(g *globals, path string, r *tabular.Reader) int {
-	cfg, err := config.Load(g.config)
+func validatePrograms(v *validator, path string, r *tabular.Reader) Status {
+	_, rs, err := v.load()
 	if err != nil {
-		return g.fail(err)
+		return v.fail(err)
 	}
-	data, err := rules.LoadEligibilityTables(rules.DataFS(cfg.RulesData))
-	if err != nil {
-		return g.fail(err)
-	}
-	d := &programs.Decoder{Exclusions: data.Exclusions, MemberID: regexp.MustCompile(cfg.Encounters.MemberIDPattern), File: path, Spreadsheet: r.Format == tabular.XLSX}
-	return validateFeedRows(g, path, r, "other_programs feed", func(rec authfeed.Record, row int) []authfeed.Finding {
+	d := &programs.Decoder{Exclusions: rs.Data.Exclusions, MemberID: rs.MemberID, File: path, Spreadsheet: r.Format == tabular.XLSX}
+	return validateFeedRows(v, path, r, "other_programs feed", func(rec authfeed.Record, row int) []authfeed.Finding {
 		var p domain.ProgramSpan
 		return d.Decode(rec, row, &p)
 	})
 }
 
-func validateFeedRows(g *globals, path string, r *tabular.Reader, what string, decode func(authfeed.Record, int) []authfeed.Finding) int {
+func validateFeedRows(v *validator, path string, r *tabular.Reader, what string, decode func(authfeed.Record, int) []authfeed.Finding) Status {
 	rows, bad, problems := 0, 0, 0
 	for {
 		row, err := r.Next()
@@ -213,18 +193,17 @@ func validateFeedRows(g *globals, path string, r *tabular.Reader, what string, d
 		}
 		rows++
 		if re, ok := err.(*tabular.RowError); ok {
-			fmt.Fprintf(g.stdout, "%s row %d: %v\n", path, re.Row, re.Err)
+			v.printf("%s row %d: %v\n", path, re.Row, re.Err)
 			bad++
 			problems++
 			continue
 		}
 		if err != nil {
-			fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
-			return exitUnusable
+			return v.unusable(err)
 		}
 		fs := decode(tabRecord{h: r.Header, row: row}, row.Number)
 		for _, f := range fs {
-			fmt.Fprintf(g.stdout, "%s %s\n", path, f)
+			v.printf("%s %s\n", path, f)
 			if !f.Warning {
 				problems++
 			}
@@ -233,9 +212,9 @@ func validateFeedRows(g *globals, path string, r *tabular.Reader, what string, d
 			bad++
 		}
 	}
-	fmt.Fprintf(g.stdout, "%s: %s (%s), %d row(s), %d not loadable, %d problem(s)\n", path, what, r.Format, rows, bad, problems)
+	v.printf("%s: %s (%s), %d row(s), %d not loadable, %d problem(s)\n", path, what, r.Format, rows, bad, problems)
 	if bad > 0 {
-		return exitRejected
+		return Invalid
 	}
-	return exitOK
+	return OK
 }

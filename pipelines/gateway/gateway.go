@@ -1,0 +1,168 @@
+// Package gateway assembles the gateway for one command: the configuration,
+// the rule set loaded once from it, and the state store. Each `calgw` verb
+// calls one function here (or pipelines/validate) and prints what it
+// returns; the flows themselves live in the pipelines they name
+// (encounters, ingest, contracts, providerfile, daemon).
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/internal/demo"
+	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// Options name the configuration file and the state directory.
+type Options struct {
+	Config string // YAML file; "" = built-in defaults
+	State  string // state directory (the SQLite store and its lock)
+	Log    *slog.Logger
+}
+
+// Gateway is the configuration, the rule set and the open state store of
+// one command. Close it when done.
+type Gateway struct {
+	Config *config.Config
+	Rules  *rules.Set
+	st     *store.SQLite
+	unlock func()
+	log    *slog.Logger
+}
+
+// LoadConfig loads the configuration and its rule set, for commands that
+// need no store.
+func LoadConfig(path string) (*config.Config, *rules.Set, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := cfg.LoadRules()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, rs, nil
+}
+
+// Open loads the configuration and rule set, locks the state directory for
+// this process and opens its store.
+func Open(ctx context.Context, o Options) (*Gateway, error) {
+	cfg, rs, err := LoadConfig(o.Config)
+	if err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	unlock, err := store.LockDir(o.State)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.OpenSQLite(ctx, o.State)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return &Gateway{Config: cfg, Rules: rs, st: st, unlock: unlock, log: log}, nil
+}
+
+// Close closes the store and releases the state directory.
+func (g *Gateway) Close() {
+	g.st.Close()
+	g.unlock()
+}
+
+// Convert converts invoice files to an 837P, with the stateful rules
+// (judges.New) over the store.
+func (g *Gateway) Convert(ctx context.Context, inputs []string, outDir string) (*encounters.Result, error) {
+	js, err := judges.New(ctx, judges.Env{Config: g.Config, Rules: g.Rules, Store: g.st, Log: g.log})
+	if err != nil {
+		return nil, err
+	}
+	return encounters.Convert(ctx, encounters.Job{Inputs: inputs, OutDir: outDir, Store: g.st, Config: g.Config, Coding: g.Rules.Coding, Judges: js, Log: g.log})
+}
+
+// FeedKind is a kind of reference file `calgw ingest` loads through
+// pipelines/ingest.
+type FeedKind struct {
+	Name    string
+	Summary string
+	ingest  func(context.Context, ingest.Job) []ingest.Result
+}
+
+// Kind834 names the 834 enrollment kind.
+const Kind834 = store.LoadKind834
+
+// KindRoster names the provider roster kind (loaded by IngestRoster).
+const KindRoster = "roster"
+
+// feedKinds lists the feed kinds, in the order usage prints them.
+var feedKinds = []FeedKind{
+	{Kind834, "X12 834 enrollment (005010X220A1, DHCS layout): members and eligibility spans", ingest.Ingest834},
+	{store.LoadKindAuth, "authorization feed (CSV/XLSX/JSON lines; template in docs/enrollment.md)", ingest.IngestAuth},
+	{store.LoadKindOtherPrograms, "members in programs that exclude ECM (CSV/XLSX/JSON lines: member_cin, program, start_date, end_date)", ingest.IngestPrograms},
+}
+
+// IngestKinds lists every kind `calgw ingest` loads: the feeds and the
+// provider roster, by name.
+func IngestKinds() []FeedKind {
+	return append(slices.Clone(feedKinds), FeedKind{Name: KindRoster, Summary: "provider roster (CSV/XLSX, one row per provider site)"})
+}
+
+// Ingest loads 834, authorization or other_programs files into the store,
+// writing each file's report (and an 834's 999) into outDir ("" = beside
+// each input).
+func (g *Gateway) Ingest(ctx context.Context, kind string, files []string, outDir string) ([]ingest.Result, error) {
+	for _, k := range feedKinds {
+		if k.Name == kind {
+			return k.ingest(ctx, ingest.Job{Files: files, OutDir: outDir, Store: g.st, Config: g.Config,
+				Coding: g.Rules.Coding, Tables: g.Rules.Tables, Data: g.Rules.Data, Log: g.log}), nil
+		}
+	}
+	return nil, fmt.Errorf("unknown feed kind %q", kind)
+}
+
+// IngestRoster loads provider rosters. The results come in file order; an
+// error stops at the file it names (the files before it were loaded).
+func (g *Gateway) IngestRoster(ctx context.Context, files []string) ([]contracts.FileResult, error) {
+	return contracts.Ingest(ctx, g.st, providerfile.TablesOf(g.Rules), files, g.log)
+}
+
+// ProviderFile writes the month's DHCS 274 provider network files into
+// outDir; providerfile.ErrNoSites when no roster site is in force.
+func (g *Gateway) ProviderFile(ctx context.Context, month mp.Month, outDir string) (*providerfile.Result, error) {
+	mapping, err := providerfile.LoadMapping(g.Config, g.Rules)
+	if err != nil {
+		return nil, err
+	}
+	return providerfile.Run(ctx, providerfile.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Mapping: mapping, Log: g.log})
+}
+
+// Rules lists every rule the gateway applies, in evaluation order.
+func Rules() []rules.Rule { return rules.Catalog() }
+
+// ParseMonth reads a reporting month, YYYY-MM.
+func ParseMonth(s string) (mp.Month, error) { return mp.ParseMonth(s) }
+
+// ResetDemo empties dir for `calgw demo`, refusing a folder the demo did
+// not make.
+func ResetDemo(dir string) error { return demo.Reset(dir) }
+
+// DemoInputs writes the demo's invoice files into dir and returns their
+// paths.
+func DemoInputs(dir string) ([]string, error) { return demo.Inputs(dir) }
+
+// DemoReference writes the demo's reference file name into dir and returns
+// its path ("" when the demo has none).
+func DemoReference(dir, name string) (string, error) { return demo.Reference(dir, name) }
