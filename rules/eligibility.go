@@ -60,6 +60,9 @@ type Facts struct {
 	// Usage returns a usage counter so far: the amount (days or thousandths
 	// of units) and the first date of service counted.
 	Usage func(key string) (amount int64, first civil.Date)
+	// Sent reports whether a line with this duplicate-detection key was
+	// already sent (nil: none was).
+	Sent func(key LineKey) bool
 }
 
 // Use is a usage counter that moves when a line is sent.
@@ -138,9 +141,30 @@ func (e *Eligibility) Decide(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, on G
 		add(e.trNeedsECM(f, l, leg))
 	}
 	if len(ds) > 0 {
-		return ds, nil
+		return withoutLimitsOfASentLine(f, l, ds), nil
 	}
 	return nil, uses
+}
+
+// withoutLimitsOfASentLine drops AUTH-UNITS-EXCEEDED and CS-LIMIT from the
+// decisions against a line identical to one already sent: that line is
+// DUPLICATE-LINE (decided with the run's sent lines), not over a limit it
+// would only exceed by counting itself twice.
+func withoutLimitsOfASentLine(f *Facts, l *domain.InvoiceLine, ds []Decision) []Decision {
+	limited := false
+	for _, d := range ds {
+		limited = limited || d.Rule == AuthUnitsExceeded || d.Rule == CSLimitExceeded
+	}
+	if !limited || f.Sent == nil || !f.Sent(KeyOf(l)) {
+		return ds
+	}
+	out := ds[:0]
+	for _, d := range ds {
+		if d.Rule != AuthUnitsExceeded && d.Rule != CSLimitExceeded {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // thisPlan reports whether a span is with this plan.

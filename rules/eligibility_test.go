@@ -406,3 +406,50 @@ func TestCatalogEntries(t *testing.T) {
 		}
 	}
 }
+
+// A line identical to one already sent is over a limit only by counting
+// itself twice: the limit decisions go (it is DUPLICATE-LINE, decided by
+// the caller with the sent lines), and the other decisions stay.
+func TestLimitsOfASentLine(t *testing.T) {
+	e := newElig(t)
+	a := auth("A-1", "ECM", "initial", "approved", "2026-01-01", "2026-12-31")
+	a.Units, a.HasUnits = 10000, true
+	cs04 := auth("C-4", "CS04", "initial", "approved", "2026-01-01", "2026-12-31")
+	full := func(string) (int64, civil.Date) { return 10000, d("2026-01-01") }
+	tests := []struct {
+		name  string
+		code  string
+		auth  domain.Authorization
+		sent  func(LineKey) bool
+		spans bool // enrolled: without, ELIG-NOT-ENROLLED stays beside the limit
+		want  string
+	}{
+		{"units, not sent", "G9008 U1", a, func(LineKey) bool { return false }, true, AuthUnitsExceeded},
+		{"units, unknown", "G9008 U1", a, nil, true, AuthUnitsExceeded},
+		{"units, sent", "G9008 U1", a, func(LineKey) bool { return true }, true, ""},
+		{"CS limit, sent", "H0043 U3", cs04, func(LineKey) bool { return true }, true, ""},
+		{"CS limit, not sent", "H0043 U3", cs04, func(LineKey) bool { return false }, true, CSLimitExceeded},
+		{"sent, other decisions stay", "G9008 U1", a, func(LineKey) bool { return true }, false, EligNotEnrolled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := line("2026-06-20", "2026-06-30")
+			l.Units = 11000
+			var asked LineKey
+			f := &Facts{Auths: []domain.Authorization{tt.auth}, Usage: full}
+			if tt.spans {
+				f.Member = enrolled(span("2026-01-01", ""))
+			}
+			if tt.sent != nil {
+				f.Sent = func(k LineKey) bool { asked = k; return tt.sent(k) }
+			}
+			ds, _ := e.Decide(f, l, leg(t, tt.code, l.From), Groups{Enrollment: true, Authorization: true})
+			if got := rulesOf(ds); got != tt.want {
+				t.Errorf("got %q, want %q (%v)", got, tt.want, ds)
+			}
+			if tt.sent != nil && tt.spans && asked != KeyOf(l) {
+				t.Errorf("asked about key %x, want the line's %x", asked, KeyOf(l))
+			}
+		})
+	}
+}

@@ -151,8 +151,10 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 	switch {
 	case !rules.ValidAuthType(a.Type):
 		bad(rules.AuthFeedInvalid, ColType, "type %q is not initial, reauthorization, streamlined, auto_plan_change or ji_prerelease", get(ColType))
-	case !ecm && a.Service != "" && a.Type != domain.AuthInitial && a.Type != domain.AuthReauthorization:
-		bad(rules.AuthPeriodPolicy, ColType, "type %s is an ECM authorization; a Community Support is authorized initial or reauthorization (streamlined ECM authorization does not change CS authorization, S004:1715)", a.Type)
+	case !ecm && a.Service != "":
+		if p := rules.CSAuthorizationType(a.Type); p != nil {
+			bad(p.Rule, ColType, "%s", p.Message)
+		}
 	}
 	a.From = date(ColStart, true)
 	a.To = date(ColEnd, false)
@@ -174,62 +176,19 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 	if hasError(fs) {
 		return fs
 	}
-	return append(fs, d.policy(a, row)...)
-}
-
-// policy checks the record against the authorization periods.
-func (d *Decoder) policy(a *domain.Authorization, row int) []Finding {
-	var fs []Finding
-	p, ok := d.Data.Period(a.Service, a.Type, a.From)
-	if a.Type == domain.AuthStreamlined {
-		if !ok {
-			return append(fs, Finding{Row: row, Field: ColStart, Rule: rules.AuthPeriodPolicy, Message: fmt.Sprintf(
-				"no streamlined authorization period is in force on start_date %s (rules/data/auth_periods.csv)", a.From)})
-		}
-		last := p.Last(a.From)
-		if a.Status == domain.AuthDenied && a.Communicated == 0 {
-			fs = append(fs, Finding{Row: row, Field: ColCommunicated, Rule: rules.AuthFeedInvalid, Warning: true, Message: fmt.Sprintf(
-				"a denied streamlined authorization pays through the day the denial was communicated (S004:1748); without decision_communicated_date its window runs the full %s, through %s", p.Describe(), last)})
-		}
-		if a.To > last {
-			fs = append(fs, Finding{Row: row, Field: ColEnd, Rule: rules.AuthFeedInvalid, Warning: true, Message: fmt.Sprintf(
-				"a streamlined authorization covers %s from its start (S004:1701); the window ends %s whatever end_date says: the formal authorization is a record of its own", p.Describe(), last)})
-		}
-		return fs
-	}
-	if !ok || a.Status == domain.AuthDenied {
-		return nil
-	}
-	last := p.Last(a.From)
-	if a.To > last {
-		return append(fs, Finding{Row: row, Field: ColEnd, Rule: rules.AuthPeriodPolicy, Message: fmt.Sprintf(
-			"an ECM %s covers at most %s (%s): %s to %s is longer (the period would end %s)", typeName(a.Type), p.Describe(), cite(p.Source), a.From, a.To, last)})
-	}
-	if a.To == 0 {
-		fs = append(fs, Finding{Row: row, Field: ColEnd, Rule: rules.AuthFeedInvalid, Warning: true, Message: fmt.Sprintf(
-			"no end_date: the authorization covers the policy period of %s, through %s", p.Describe(), last)})
+	for _, p := range d.Data.AuthorizationPeriod(a) {
+		fs = append(fs, Finding{Row: row, Field: policyColumn[p.Field], Rule: p.Rule, Warning: p.Warning, Message: p.Message})
 	}
 	return fs
 }
 
-func typeName(t domain.AuthType) string {
-	switch t {
-	case domain.AuthInitial:
-		return "initial authorization"
-	case domain.AuthAutoPlanChange:
-		return "automatic authorization after a plan change"
-	case domain.AuthJIPrerelease:
-		return "JI pre-release authorization"
-	}
-	return string(t)
-}
-
-// cite returns the citation at the head of a table's source note.
-func cite(source string) string {
-	if f := strings.Fields(source); len(f) > 0 && !strings.HasPrefix(f[0], "[") {
-		return strings.TrimSuffix(f[0], ",")
-	}
-	return "rules/data/auth_periods.csv"
+// policyColumn maps the fields of the authorization policy's findings to
+// the template's columns.
+var policyColumn = map[string]string{
+	rules.AuthFieldType:         ColType,
+	rules.AuthFieldStart:        ColStart,
+	rules.AuthFieldEnd:          ColEnd,
+	rules.AuthFieldCommunicated: ColCommunicated,
 }
 
 func hasError(fs []Finding) bool {

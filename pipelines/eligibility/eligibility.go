@@ -82,6 +82,7 @@ func New(o Options) (*Judge, error) {
 	}
 	j.facts.Contracts = j.contractsOf
 	j.facts.Usage = j.usageOf
+	j.facts.Sent = j.sent
 	return j, nil
 }
 
@@ -149,35 +150,10 @@ func (j *Judge) Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine,
 		return nil, err
 	}
 	if len(ds) > 0 {
-		limited := false
-		for _, d := range ds {
-			limited = limited || d.Rule == rules.AuthUnitsExceeded || d.Rule == rules.CSLimitExceeded
-		}
-		// A line identical to one already sent is DUPLICATE-LINE, not over
-		// a limit that it would only exceed by counting itself twice.
-		if limited {
-			sent, err := j.view.WasSent(ctx, rules.KeyOf(l))
-			if err != nil {
-				return nil, err
-			}
-			if sent {
-				ds = withoutLimits(ds)
-			}
-		}
 		return ds, nil
 	}
 	j.pending = pendingUses{line: l, uses: uses}
 	return nil, nil
-}
-
-func withoutLimits(ds []rules.Decision) []rules.Decision {
-	out := ds[:0]
-	for _, d := range ds {
-		if d.Rule != rules.AuthUnitsExceeded && d.Rule != rules.CSLimitExceeded {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // Sent moves the usage counters of a line that will be sent.
@@ -286,6 +262,20 @@ func (j *Judge) usageOf(key string) (int64, civil.Date) {
 	}
 	j.usage[key] = usage{amount: a, first: f}
 	return a, f
+}
+
+// sent asks the run's store whether a line with this key was already sent
+// (an error is held for Judge to return).
+func (j *Judge) sent(key rules.LineKey) bool {
+	if j.err != nil {
+		return false
+	}
+	ok, err := j.view.WasSent(j.ctx, key)
+	if err != nil {
+		j.err = err
+		return false
+	}
+	return ok
 }
 
 // LogGroups logs which rule groups run.
