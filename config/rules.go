@@ -16,6 +16,8 @@ func (c *Config) RuleOptions() (rules.Options, error) {
 		MemberIDPattern: c.Encounters.MemberIDPattern,
 		PlanCodes:       c.Eligibility.PlanCodes,
 		LTCAidCodes:     c.Eligibility.LTCShareOfCostAidCodes,
+
+		ProviderFileMapping: c.Providers.MappingFile,
 	}
 	for i, x := range c.Eligibility.StreamlinedExtensions {
 		se := rules.StreamlinedExtension{NPI: x.NPI, POFs: x.POFs}

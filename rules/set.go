@@ -24,14 +24,17 @@ type Options struct {
 	LTCAidCodes []string
 	// Extensions extend streamlined ECM authorization to providers.
 	Extensions []StreamlinedExtension
+	// ProviderFileMapping is a replacement for the 274 mapping ("" = the
+	// one of RulesData, else the embedded one).
+	ProviderFileMapping string
 }
 
 // Set is every rule table the gateway decides with, loaded once: the DHCS
 // ECM/CS coding table, the shared tables (counties, populations of focus
 // and their go-live dates, provider types, Figure 5 pairs), the
 // eligibility tables (authorization periods, Community Supports limits,
-// ECM exclusions, D-SNP contracts) and the enrollment and authorization
-// rules built over them with the plan's parameters. A Set is immutable
+// ECM exclusions, D-SNP contracts), the 274 mapping, and the enrollment
+// and authorization rules built over them with the plan's parameters. A Set is immutable
 // after Load and safe for concurrent use; every command and the daemon
 // take their rules from one.
 type Set struct {
@@ -39,7 +42,10 @@ type Set struct {
 	Tables      *Tables
 	Data        *EligibilityTables
 	Eligibility *Eligibility
-	MemberID    *regexp.Regexp // the CIN pattern
+	// ProviderFile is the 274 mapping: which 274 segments a roster site's
+	// facts become.
+	ProviderFile *ProviderFileMapping
+	MemberID     *regexp.Regexp // the CIN pattern
 	data        fs.FS          // the rule data files, for tables read by their own packages
 	opts        Options
 }
@@ -66,13 +72,15 @@ func Load(o Options) (*Set, error) {
 	if s.MemberID, err = regexp.Compile(pat); err != nil {
 		return nil, fmt.Errorf("member ID pattern %q: %w", pat, err)
 	}
+	if s.ProviderFile, err = LoadProviderFileMapping(o.ProviderFileMapping, s.data, o.RulesData, s.Tables, s.Coding); err != nil {
+		return nil, err
+	}
 	s.Eligibility = NewEligibility(s.Tables, s.Data, o.PlanCodes, o.LTCAidCodes, o.Extensions)
 	return s, nil
 }
 
 // DataFS returns the rule data files the Set was loaded from (the embedded
-// defaults with the plan's replacements), for the tables that their own
-// packages read, such as the 274 mapping.
+// defaults with the plan's replacements).
 func (s *Set) DataFS() fs.FS { return s.data }
 
 // Options returns the options the Set was loaded with.

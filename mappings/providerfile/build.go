@@ -3,7 +3,7 @@
 // every site whose contract is in force on at least one day of the month,
 // grouped by contracted organization, in a fixed order. Where the public
 // sources do not say how a fact is written (ECM and Community Supports
-// indicators, service codes), the mapping file decides (see ParseMapping
+// indicators, service codes), the mapping file decides (see rules.ParseProviderFileMapping
 // and rules/data/provider_file_274.csv). It is a pure transform: no I/O.
 package providerfile
 
@@ -17,6 +17,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 // Month is a reporting month.
@@ -53,9 +54,9 @@ type CountyFile struct {
 // county: counties by code; groups by TIN, then organization name; sites by
 // NPI, then site key; practitioners by NPI; specializations in mapping-file
 // order. The same roster and month always give the same files.
-func Build(sites []roster.Site, month Month, m *Mapping) ([]CountyFile, error) {
+func Build(sites []roster.Site, month Month, m *rules.ProviderFileMapping) ([]CountyFile, error) {
 	first, last := month.First(), month.Last()
-	var rows []Row
+	var rows []rules.ProviderFileRow
 	mapped := map[string]bool{}
 	for _, r := range m.Rows {
 		if r.From <= first && (r.To == 0 || r.To >= first) {
@@ -94,12 +95,12 @@ func Build(sites []roster.Site, month Month, m *Mapping) ([]CountyFile, error) {
 	return files, nil
 }
 
-func buildSite(s *roster.Site, rows []Row, mapped map[string]bool, path string, first civil.Date) (x274.Site, error) {
+func buildSite(s *roster.Site, rows []rules.ProviderFileRow, mapped map[string]bool, path string, first civil.Date) (x274.Site, error) {
 	out := x274.Site{Name: s.Name, NPI: s.NPI, Languages: s.Languages, From: s.From, To: s.To, Address: s.Address, County: s.County}
 	if s.Phone != "" {
 		out.Contact = &x274.Contact{Phone: s.Phone}
 	}
-	for _, fact := range facts {
+	for _, fact := range rules.MappingFacts {
 		if !mapped[fact] {
 			continue
 		}
@@ -143,37 +144,37 @@ func buildSite(s *roster.Site, rows []Row, mapped map[string]bool, path string, 
 // siteValues returns the site's values of a fact, as the mapping names them.
 func siteValues(s *roster.Site, fact string) []string {
 	switch fact {
-	case FactTaxonomy:
+	case rules.FactTaxonomy:
 		return []string{s.Taxonomy}
-	case FactProgram:
+	case rules.FactProgram:
 		var out []string
 		if len(s.POFs) > 0 {
-			out = append(out, ProgramECM)
+			out = append(out, string(rules.ProgramECM))
 		}
 		if len(s.CommunitySupports) > 0 {
-			out = append(out, ProgramCS)
+			out = append(out, string(rules.ProgramCS))
 		}
 		return out
-	case FactPOF:
+	case rules.FactPOF:
 		return s.POFs
-	case FactCommunitySupport:
+	case rules.FactCommunitySupport:
 		return s.CommunitySupports
-	case FactProviderType:
+	case rules.FactProviderType:
 		return s.Types
-	case FactMediCalEnrolled:
+	case rules.FactMediCalEnrolled:
 		if s.MediCalEnrolled {
 			return []string{"Y"}
 		}
 		return []string{"N"}
-	case FactAccessibility:
+	case rules.FactAccessibility:
 		if s.Accessibility != "" {
 			return []string{s.Accessibility}
 		}
-	case FactCapacityCurrent:
+	case rules.FactCapacityCurrent:
 		if s.CapacityCurrent >= 0 {
 			return []string{strconv.Itoa(s.CapacityCurrent)}
 		}
-	case FactCapacityMax:
+	case rules.FactCapacityMax:
 		if s.CapacityMax >= 0 {
 			return []string{strconv.Itoa(s.CapacityMax)}
 		}

@@ -20,14 +20,14 @@ import (
 
 var tables = roster.Tables{Rules: rules.DefaultTables(), Coding: rules.DefaultCodingTable()}
 
-func defaultMapping(t *testing.T) *Mapping {
+func defaultMapping(t *testing.T) *rules.ProviderFileMapping {
 	t.Helper()
-	f, err := rules.DataFS("").Open(MappingFile)
+	f, err := rules.DataFS("").Open(rules.ProviderFileMappingFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	m, err := ParseMapping(f, "provider_file_274.csv", tables)
+	m, err := rules.ParseProviderFileMapping(f, "provider_file_274.csv", tables.Rules, tables.Coding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,13 +55,13 @@ func TestParseMappingErrors(t *testing.T) {
 		{"overlap", "ecm_pof,POF1A,2120DA,LQ,ZZ,X,2022-01-01,,x\necm_pof,pof1a,2120DA,LQ,ZZ,Y,2023-01-01,,x", "overlaps line 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseMapping(strings.NewReader(head+tc.row+"\n"), "m.csv", tables)
+			_, err := rules.ParseProviderFileMapping(strings.NewReader(head+tc.row+"\n"), "m.csv", tables.Rules, tables.Coding)
 			if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "m.csv line ") {
 				t.Errorf("error %v, want one naming the line and %q", err, tc.msg)
 			}
 		})
 	}
-	if _, err := ParseMapping(strings.NewReader("fact,value\n"), "m.csv", tables); err == nil || !strings.Contains(err.Error(), "missing column") {
+	if _, err := rules.ParseProviderFileMapping(strings.NewReader("fact,value\n"), "m.csv", tables.Rules, tables.Coding); err == nil || !strings.Contains(err.Error(), "missing column") {
 		t.Errorf("header: %v", err)
 	}
 }
@@ -169,7 +169,7 @@ func TestBuildSelectsOrdersAndMaps(t *testing.T) {
 }
 
 func TestBuildNeverDropsAnIndicator(t *testing.T) {
-	m, err := ParseMapping(strings.NewReader(head+"ecm_pof,POF1A,2120DA,LQ,ZZ,ECM-POF1A,2022-01-01,,x\n"), "plan-mapping.csv", tables)
+	m, err := rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,POF1A,2120DA,LQ,ZZ,ECM-POF1A,2022-01-01,,x\n"), "plan-mapping.csv", tables.Rules, tables.Coding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestBuildNeverDropsAnIndicator(t *testing.T) {
 	}
 	// A fact without rows is not written at all (taxonomy, here), and a
 	// row not yet in force does not count.
-	m, _ = ParseMapping(strings.NewReader(head+"ecm_pof,*,2120DA,LQ,ZZ,P-{value},2022-01-01,,x\nprogram,ECM,2100DA,N2,,ECM SITE,2027-01-01,,x\n"), "m.csv", tables)
+	m, _ = rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,*,2120DA,LQ,ZZ,P-{value},2022-01-01,,x\nprogram,ECM,2100DA,N2,,ECM SITE,2027-01-01,,x\n"), "m.csv", tables.Rules, tables.Coding)
 	files, err := Build([]roster.Site{s}, Month{2026, 9}, m)
 	if err != nil {
 		t.Fatal(err)
@@ -192,8 +192,8 @@ func TestBuildNeverDropsAnIndicator(t *testing.T) {
 }
 
 func TestBuildCapacityAndReferences(t *testing.T) {
-	m, err := ParseMapping(strings.NewReader(head+
-		"capacity_max,*,2100DA,QTY,ZZ,{value},2022-01-01,,x\nmedi_cal_enrolled,Y,2100DA,REF,ZZ,ENROLLED,2022-01-01,,x\nmedi_cal_enrolled,N,2100DA,REF,ZZ,NOT-ENROLLED,2022-01-01,,x\n"), "m.csv", tables)
+	m, err := rules.ParseProviderFileMapping(strings.NewReader(head+
+		"capacity_max,*,2100DA,QTY,ZZ,{value},2022-01-01,,x\nmedi_cal_enrolled,Y,2100DA,REF,ZZ,ENROLLED,2022-01-01,,x\nmedi_cal_enrolled,N,2100DA,REF,ZZ,NOT-ENROLLED,2022-01-01,,x\n"), "m.csv", tables.Rules, tables.Coding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestBuildCapacityAndReferences(t *testing.T) {
 
 // A row that is not CSV is reported, naming the file, not a panic.
 func TestParseMappingMalformedRow(t *testing.T) {
-	_, err := ParseMapping(strings.NewReader(head+"ecm_pof,\"POF1A,2120DA\n"), "m.csv", tables)
+	_, err := rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,\"POF1A,2120DA\n"), "m.csv", tables.Rules, tables.Coding)
 	if err == nil || !strings.Contains(err.Error(), "m.csv: ") || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("err = %v, want the CSV error naming m.csv and line 2", err)
 	}

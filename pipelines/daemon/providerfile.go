@@ -9,6 +9,7 @@ import (
 
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -23,7 +24,7 @@ const RoleProviders = "providers"
 // day of October). The ledger runs it once per month.
 type providerFileJob struct {
 	st      *store.SQLite
-	mapping *mp.Mapping
+	mapping *rules.ProviderFileMapping
 }
 
 // newProviderFileJob loads the 274 mapping at start, so that a mapping
@@ -38,11 +39,7 @@ func newProviderFileJob(env Env) (Processor, error) {
 	if _, ok := cfg.Partners[cfg.Providers.TradingPartner]; !ok {
 		return nil, fmt.Errorf("providers.trading_partner %q is not in trading_partners", cfg.Providers.TradingPartner)
 	}
-	mapping, err := providerfile.LoadMapping(cfg, env.Rules)
-	if err != nil {
-		return nil, err
-	}
-	return &providerFileJob{st: st, mapping: mapping}, nil
+	return &providerFileJob{st: st, mapping: env.Rules.ProviderFile}, nil
 }
 
 // Process writes the month's files into job.OutDir (validated against the

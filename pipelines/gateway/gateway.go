@@ -142,11 +142,7 @@ func (g *Gateway) IngestRoster(ctx context.Context, files []string) ([]contracts
 // ProviderFile writes the month's DHCS 274 provider network files into
 // outDir; providerfile.ErrNoSites when no roster site is in force.
 func (g *Gateway) ProviderFile(ctx context.Context, month mp.Month, outDir string) (*providerfile.Result, error) {
-	mapping, err := providerfile.LoadMapping(g.Config, g.Rules)
-	if err != nil {
-		return nil, err
-	}
-	return providerfile.Run(ctx, providerfile.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Mapping: mapping, Log: g.log})
+	return providerfile.Run(ctx, providerfile.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Mapping: g.Rules.ProviderFile, Log: g.log})
 }
 
 // Rules lists every rule the gateway applies, in evaluation order.

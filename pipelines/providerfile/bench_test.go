@@ -67,10 +67,7 @@ func BenchmarkRoster50kTo274(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := LoadMapping(cfg, rs)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := rs.ProviderFile
 	month, _ := mp.ParseMonth("2026-09")
 	var read, ingest, write time.Duration
 	for i := 0; b.Loop(); i++ {

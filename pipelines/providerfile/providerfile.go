@@ -40,7 +40,7 @@ type Job struct {
 	OutDir  string
 	Store   Store
 	Config  *config.Config
-	Mapping *mp.Mapping
+	Mapping *rules.ProviderFileMapping
 	Now     time.Time // zero = time.Now(); stamps ISA09/10, GS04/05, BHT04/05
 	Log     *slog.Logger
 }
@@ -236,33 +236,6 @@ func check(ctx context.Context, path string) error {
 		return fmt.Errorf("%w: %d error(s): %s", ErrInvalid, sum.Errors, strings.Join(first, "; "))
 	}
 	return nil
-}
-
-// LoadMapping reads the 274 mapping: providers.mapping_file, else
-// provider_file_274.csv of the rule set's data (the rules_data directory,
-// else the embedded one).
-func LoadMapping(cfg *config.Config, rs *rules.Set) (*mp.Mapping, error) {
-	t := TablesOf(rs)
-	if p := cfg.Providers.MappingFile; p != "" {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("274 mapping: %w", err)
-		}
-		defer f.Close()
-		return mp.ParseMapping(f, p, t)
-	}
-	f, err := rs.DataFS().Open(mp.MappingFile)
-	if err != nil {
-		return nil, fmt.Errorf("274 mapping: %w", err)
-	}
-	defer f.Close()
-	name := "rules/data/" + mp.MappingFile + " (embedded)"
-	if cfg.RulesData != "" {
-		if _, err := os.Stat(filepath.Join(cfg.RulesData, mp.MappingFile)); err == nil {
-			name = filepath.Join(cfg.RulesData, mp.MappingFile)
-		}
-	}
-	return mp.ParseMapping(f, name, t)
 }
 
 // TablesOf returns the rule tables the roster and the mapping are checked

@@ -17,6 +17,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -24,7 +25,7 @@ type env struct {
 	dir string
 	st  *store.SQLite
 	cfg *config.Config
-	m   *mp.Mapping
+	m   *rules.ProviderFileMapping
 }
 
 func newEnv(t *testing.T, rosters ...string) *env {
@@ -40,10 +41,7 @@ func newEnv(t *testing.T, rosters ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadMapping(cfg, rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := rs.ProviderFile
 	var paths []string
 	for _, r := range rosters {
 		paths = append(paths, filepath.Join("..", "..", "testdata", "roster", r))

@@ -1,21 +1,25 @@
-package providerfile
+package rules
 
 import (
 	"errors"
-	"github.com/calaim-gateway/calaim-gateway/internal/csvtable"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
-	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
-	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/internal/csvtable"
 )
 
-// MappingFile is the name of the mapping in the rule data (rules/data).
-const MappingFile = "provider_file_274.csv"
+// ProviderFileMappingFile is the name of the 274 mapping in the rule data
+// (rules/data).
+const ProviderFileMappingFile = "provider_file_274.csv"
 
-// Facts a mapping row can place.
+// Facts a row of the 274 mapping can place: what a roster site says of
+// itself, which the mapping turns into 274 segments.
 const (
 	FactTaxonomy         = "taxonomy"
 	FactProgram          = "program"
@@ -28,32 +32,29 @@ const (
 	FactCapacityMax      = "capacity_max"
 )
 
-// Programs a site can offer (the program fact's values).
-const (
-	ProgramECM = "ECM" // contracted for at least one ECM population of focus
-	ProgramCS  = "CS"  // contracted for at least one Community Support (Transitional Rent and housing outreach included)
-)
-
-var facts = []string{FactTaxonomy, FactProgram, FactPOF, FactCommunitySupport, FactProviderType, FactMediCalEnrolled,
+// MappingFacts lists the facts a row of the 274 mapping can place, in the
+// order a site's segments are built.
+var MappingFacts = []string{FactTaxonomy, FactProgram, FactPOF, FactCommunitySupport, FactProviderType, FactMediCalEnrolled,
 	FactAccessibility, FactCapacityCurrent, FactCapacityMax}
 
 // Targets: where a row may put its value, with the limits of the 274 table.
-type target struct {
+type mappingTarget struct {
 	loop, segment    string
 	qualMin, qualMax int // 0, 0: no qualifier
 	codeMax          int
 	numeric          bool // the code must be {value} of a count fact
 }
 
-var targets = []target{
+var mappingTargets = []mappingTarget{
 	{loop: "2120DA", segment: "LQ", qualMin: 1, qualMax: 3, codeMax: 30},
 	{loop: "2100DA", segment: "REF", qualMin: 2, qualMax: 3, codeMax: 30},
 	{loop: "2100DA", segment: "N2", codeMax: 60},
 	{loop: "2100DA", segment: "QTY", qualMin: 2, qualMax: 2, codeMax: 15, numeric: true},
 }
 
-// Row is one mapping row: sites with Fact = Value get one Segment in Loop.
-type Row struct {
+// ProviderFileRow is one row of the 274 mapping: sites with Fact = Value
+// get one Segment in Loop.
+type ProviderFileRow struct {
 	Fact, Value   string // Value "*" matches any value
 	Loop, Segment string
 	Qualifier     string
@@ -63,21 +64,22 @@ type Row struct {
 	Line          int
 }
 
-// Mapping is the parsed mapping file.
-type Mapping struct {
+// ProviderFileMapping is the 274 mapping (provider_file_274.csv): which
+// 274 segments a roster site's facts become.
+type ProviderFileMapping struct {
 	Path string
-	Rows []Row
+	Rows []ProviderFileRow
 }
 
-// ParseMapping reads the CSV form of the mapping and checks every row
-// against the rule tables and the 274 table's limits; every problem names
-// its line.
-func ParseMapping(r io.Reader, path string, t roster.Tables) (*Mapping, error) {
+// ParseProviderFileMapping reads the CSV form of the 274 mapping and checks
+// every row against the rule tables (t, coding) and the 274 table's
+// limits; every problem names its line.
+func ParseProviderFileMapping(r io.Reader, path string, t *Tables, coding *CodingTable) (*ProviderFileMapping, error) {
 	tr, err := csvtable.NewReader(r, path, "fact", "value", "loop", "segment", "qualifier", "code", "effective_from", "effective_to", "source")
 	if err != nil {
 		return nil, err
 	}
-	m := &Mapping{Path: path}
+	m := &ProviderFileMapping{Path: path}
 	var errs []error
 	for {
 		err := tr.Next()
@@ -91,26 +93,26 @@ func ParseMapping(r io.Reader, path string, t roster.Tables) (*Mapping, error) {
 		tab := tr.Row()
 		line, get := tab.Line(), tab.Get
 		bad := func(format string, a ...any) { errs = append(errs, tab.Errorf(format, a...)) }
-		row := Row{Fact: strings.ToLower(get("fact")), Value: get("value"), Loop: strings.ToUpper(get("loop")), Segment: strings.ToUpper(get("segment")),
+		row := ProviderFileRow{Fact: strings.ToLower(get("fact")), Value: get("value"), Loop: strings.ToUpper(get("loop")), Segment: strings.ToUpper(get("segment")),
 			Qualifier: get("qualifier"), Code: get("code"), Source: get("source"), Line: line}
-		if !slices.Contains(facts, row.Fact) {
-			bad("fact %q is not one of %s", row.Fact, strings.Join(facts, ", "))
+		if !slices.Contains(MappingFacts, row.Fact) {
+			bad("fact %q is not one of %s", row.Fact, strings.Join(MappingFacts, ", "))
 			continue
 		}
 		var ok bool
-		if row.Value, ok = normValue(row.Fact, row.Value, t); !ok {
+		if row.Value, ok = mappingValue(row.Fact, row.Value, t, coding); !ok {
 			bad("value %q is not a %s the rule tables know (or *)", get("value"), row.Fact)
 		}
-		i := slices.IndexFunc(targets, func(tg target) bool { return tg.loop == row.Loop && tg.segment == row.Segment })
+		i := slices.IndexFunc(mappingTargets, func(tg mappingTarget) bool { return tg.loop == row.Loop && tg.segment == row.Segment })
 		if i < 0 {
 			bad("loop/segment %s %s: want 2120DA LQ, 2100DA REF, 2100DA N2 or 2100DA QTY", row.Loop, row.Segment)
 			continue
 		}
-		tg := targets[i]
+		tg := mappingTargets[i]
 		switch {
 		case tg.qualMax == 0 && row.Qualifier != "":
 			bad("%s takes no qualifier", row.Segment)
-		case tg.qualMax > 0 && (len(row.Qualifier) < tg.qualMin || len(row.Qualifier) > tg.qualMax || !alnum(row.Qualifier)):
+		case tg.qualMax > 0 && (len(row.Qualifier) < tg.qualMin || len(row.Qualifier) > tg.qualMax || !upperAlnum(row.Qualifier)):
 			bad("qualifier %q: %s%02d is %d to %d letters or digits", row.Qualifier, row.Segment, 1, tg.qualMin, tg.qualMax)
 		}
 		switch {
@@ -138,7 +140,7 @@ func ParseMapping(r io.Reader, path string, t roster.Tables) (*Mapping, error) {
 		}
 		for _, o := range m.Rows {
 			if o.Fact == row.Fact && o.Value == row.Value && o.Loop == row.Loop && o.Segment == row.Segment && o.Qualifier == row.Qualifier &&
-				row.From <= maxDate(o.To) && o.From <= maxDate(row.To) {
+				row.From <= openEnd(o.To) && o.From <= openEnd(row.To) {
 				bad("overlaps line %d (same fact, value, segment and qualifier in force on the same dates)", o.Line)
 			}
 		}
@@ -150,30 +152,30 @@ func ParseMapping(r io.Reader, path string, t roster.Tables) (*Mapping, error) {
 	return m, nil
 }
 
-// normValue checks a row's value against the tables and returns it in the
-// form the roster uses.
-func normValue(fact, v string, t roster.Tables) (string, bool) {
+// mappingValue checks a row's value against the tables and returns it in
+// the form the roster uses.
+func mappingValue(fact, v string, t *Tables, coding *CodingTable) (string, bool) {
 	if v == "*" {
 		return v, true
 	}
 	switch fact {
 	case FactProgram:
 		v = strings.ToUpper(v)
-		return v, v == ProgramECM || v == ProgramCS
+		return v, v == string(ProgramECM) || v == string(ProgramCS)
 	case FactPOF:
 		v = strings.ToUpper(v)
-		_, ok := t.Rules.POFs[v]
+		_, ok := t.POFs[v]
 		return v, ok
 	case FactCommunitySupport:
-		id, ok := t.Coding.ServiceID(v)
+		id, ok := coding.ServiceID(v)
 		if !ok {
 			return v, false
 		}
-		legs := t.Coding.ServiceLegs(id)
-		return id, len(legs) > 0 && legs[0].Program != rules.ProgramECM
+		legs := coding.ServiceLegs(id)
+		return id, len(legs) > 0 && legs[0].Program != ProgramECM
 	case FactProviderType:
 		v = strings.ToLower(v)
-		_, ok := t.Rules.ProviderTypes[v]
+		_, ok := t.ProviderTypes[v]
 		return v, ok
 	case FactMediCalEnrolled:
 		v = strings.ToUpper(v)
@@ -184,14 +186,14 @@ func normValue(fact, v string, t roster.Tables) (string, bool) {
 	return v, false
 }
 
-func maxDate(d civil.Date) civil.Date {
+func openEnd(d civil.Date) civil.Date {
 	if d == 0 {
 		return 99991231
 	}
 	return d
 }
 
-func alnum(s string) bool {
+func upperAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') {
@@ -199,4 +201,30 @@ func alnum(s string) bool {
 		}
 	}
 	return true
+}
+
+// LoadProviderFileMapping reads the 274 mapping: the file at path when one
+// is given (providers.mapping_file), else provider_file_274.csv of the rule
+// data (rules_data, else the embedded one).
+func LoadProviderFileMapping(path string, data fs.FS, rulesData string, t *Tables, coding *CodingTable) (*ProviderFileMapping, error) {
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("274 mapping: %w", err)
+		}
+		defer f.Close()
+		return ParseProviderFileMapping(f, path, t, coding)
+	}
+	f, err := data.Open(ProviderFileMappingFile)
+	if err != nil {
+		return nil, fmt.Errorf("274 mapping: %w", err)
+	}
+	defer f.Close()
+	name := "rules/data/" + ProviderFileMappingFile + " (embedded)"
+	if rulesData != "" {
+		if _, err := os.Stat(filepath.Join(rulesData, ProviderFileMappingFile)); err == nil {
+			name = filepath.Join(rulesData, ProviderFileMappingFile)
+		}
+	}
+	return ParseProviderFileMapping(f, name, t, coding)
 }
