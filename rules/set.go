@@ -46,8 +46,8 @@ type Set struct {
 	// facts become.
 	ProviderFile *ProviderFileMapping
 	MemberID     *regexp.Regexp // the CIN pattern
-	data        fs.FS          // the rule data files, for tables read by their own packages
-	opts        Options
+	data         fs.FS          // the rule data files, for tables read by their own packages
+	opts         Options
 }
 
 // Load reads every rule table once, from the embedded defaults with the
