@@ -3,6 +3,40 @@
 // and 12 diagnoses. It streams: lines of a claim must be adjacent in the
 // input (as invoices are written); a claim that reappears later, or grows
 // past the 837P limits, continues in a new claim with the same CLM01.
+//
+// Where each invoice column goes (005010X222A1; edi/x12/x837p writes the
+// segments, the envelope values come from the trading-partner profile):
+//
+//	invoice column            loop   segment/element          note
+//	billing_npi               2010AA NM1*85 NM109 (XX)        a new 2000A HL when the billing provider changes
+//	billing_name              2010AA NM1*85 NM103             organization (NM102 2)
+//	billing_tin               2010AA REF*EI REF02             9 digits
+//	billing_address           2010AA N3 N301                  a street, never a PO box
+//	billing_city/state/zip    2010AA N4 N401/N402/N403        ZIP+4 (9 digits)
+//	billing_taxonomy          2000A  PRV*BI*PXC PRV03         when given
+//	member_cin                2010BA NM1*IL NM109 (MI)        the patient is the subscriber: SBR02 18, no 2000C
+//	member_last/first_name    2010BA NM1*IL NM103/NM104
+//	member_address/city/...   2010BA N3/N4                    written when all four are given
+//	member_dob, member_gender 2010BA DMG02/DMG03 (D8)         gender U when not given
+//	invoice_number            2300   CLM01                    patient control number
+//	charge_amount (sum)       2300   CLM02                    the sum of the claim's SV102
+//	place_of_service          2300   CLM05-1 (B, frequency 1) the first line's, else encounters.default_place_of_service
+//	authorization_number      2300   REF*G1                   when every line of the claim has the same one
+//	diagnosis                 2300   HI (ABK, then ABF)       else encounters.default_diagnosis
+//	rendering_npi/_name       2310B  NM1*82 NM109 (XX)        when not the billing NPI; a person or an organization
+//	(line number in claim)    2400   LX01                     1, 2, 3 ... within the claim
+//	hcpcs, modifiers          2400   SV101 (HC:code:mod...)   from the coding table when the line names a service
+//	charge_amount             2400   SV102
+//	units                     2400   SV103 UN, SV104
+//	place_of_service          2400   SV105                    only when it differs from CLM05-1
+//	diagnosis (pointers)      2400   SV107                    pointers into the claim's HI
+//	service_from/service_to   2400   DTP*472 D8, or RD8       RD8 when the dates differ
+//	authorization_number      2400   REF*G1                   when the claim's lines differ
+//	(gateway)                 2400   REF*6R                   line item control number, unique per line sent
+//
+// The payer (2010BB NM1*PR) and SBR09 claim filing indicator come from
+// Options; the submitter (1000A), receiver (1000B) and envelope from the
+// trading partner's profile.
 package encounter
 
 import (
