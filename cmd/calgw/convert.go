@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 
@@ -11,23 +9,27 @@ import (
 )
 
 func runConvert(ctx context.Context, g *globals, args []string) int {
-	fs := g.newFlags("convert", "--in FILE [--in FILE ...] --out DIR [--config FILE]")
+	fs := g.newFlags("convert", "--in FILE [--in FILE ...] --out DIR [--force] [--config FILE]")
 	var ins stringList
 	fs.Var(&ins, "in", "invoice file, CSV or XLSX (repeatable)")
 	out := fs.String("out", "", "output directory for the 837, rejects.csv and summary.html")
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUnusable
+	force := fs.Bool("force", false, "replace the rejects.csv and summary.html of an earlier run in --out")
+	pos, code, ok := g.parse(fs, args)
+	if !ok {
+		return code
 	}
 	ins = append(ins, pos...)
-	if len(ins) == 0 || *out == "" {
-		fs.Usage()
-		return exitUnusable
+	var need []string
+	if len(ins) == 0 {
+		need = append(need, "--in FILE")
 	}
-	res, code := convert(ctx, g, ins, *out)
+	if *out == "" {
+		need = append(need, "--out DIR")
+	}
+	if len(need) > 0 {
+		return missing(g, fs, need...)
+	}
+	res, code := convert(ctx, g, ins, *out, *force)
 	if res != nil {
 		printConvertSummary(g, res)
 	}
@@ -36,13 +38,13 @@ func runConvert(ctx context.Context, g *globals, args []string) int {
 
 // convert opens the gateway (configuration, rule set, store) and runs one
 // conversion.
-func convert(ctx context.Context, g *globals, ins []string, out string) (*encounters.Result, int) {
+func convert(ctx context.Context, g *globals, ins []string, out string, force bool) (*encounters.Result, int) {
 	gw, err := g.open(ctx)
 	if err != nil {
 		return nil, g.fail(err)
 	}
 	defer gw.Close()
-	res, err := gw.Convert(ctx, ins, out)
+	res, err := gw.Convert(ctx, ins, out, force)
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		return nil, exitUnusable

@@ -24,7 +24,11 @@ const demoMonth = "2026-09"
 func runDemo(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("demo", "[--out DIR]")
 	out := fs.String("out", "demo-out", "directory for the demo's inputs, state and outputs (replaced on each run)")
-	if _, err := parse(fs, args); err != nil {
+	if _, code, ok := g.parse(fs, args); !ok {
+		return code
+	}
+	if g.stateSet {
+		fmt.Fprintf(g.stderr, "calgw demo: --state is not used: the demo keeps its own state in %s\n", filepath.Join(*out, "state"))
 		return exitUnusable
 	}
 	if err := gateway.ResetDemo(*out); err != nil {
@@ -66,7 +70,7 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 	}
 
 	header("Convert %d provider invoice files to a DHCS 837P encounter file", len(inputs))
-	res, code := convert(ctx, &dg, inputs, *out)
+	res, code := convert(ctx, &dg, inputs, *out, false)
 	if res == nil {
 		return code
 	}
@@ -97,7 +101,7 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 	}
 
 	header("Send the same invoices again: every line is a duplicate, nothing new is sent")
-	again, code := convert(ctx, &dg, inputs, filepath.Join(*out, "rerun"))
+	again, code := convert(ctx, &dg, inputs, filepath.Join(*out, "rerun"), false)
 	if again == nil {
 		return code
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -35,20 +34,24 @@ func runIngest(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("ingest", "--kind KIND [--out DIR] FILE...")
 	kind := fs.String("kind", "", "what the files are: "+ingestKindNames())
 	out := fs.String("out", "", "directory for reports and acknowledgments (default: beside each input)")
-	files, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUnusable
+	files, code, ok := g.parse(fs, args)
+	if !ok {
+		return code
 	}
-	ok := isIngestKind(*kind)
-	if !ok || len(files) == 0 {
-		if *kind != "" && !ok {
-			fmt.Fprintf(g.stderr, "calgw ingest: unknown kind %q (known: %s)\n", *kind, ingestKindNames())
-		}
+	if *kind != "" && !isIngestKind(*kind) {
+		fmt.Fprintf(g.stderr, "calgw ingest: unknown kind %q (known: %s)\n", *kind, ingestKindNames())
 		fs.Usage()
 		return exitUnusable
+	}
+	var need []string
+	if *kind == "" {
+		need = append(need, "--kind KIND")
+	}
+	if len(files) == 0 {
+		need = append(need, "FILE")
+	}
+	if len(need) > 0 {
+		return missing(g, fs, need...)
 	}
 	return ingestFiles(ctx, g, *kind, files, *out)
 }

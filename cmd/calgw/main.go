@@ -36,11 +36,12 @@ type command struct {
 
 // globals are the flags every command accepts.
 type globals struct {
-	state  string
-	config string
-	stdout io.Writer
-	stderr io.Writer
-	log    *slog.Logger
+	state    string // "" until resolved: the --state flag, else the per-user directory
+	stateSet bool   // --state was given
+	config   string
+	stdout   io.Writer
+	stderr   io.Writer
+	log      *slog.Logger
 }
 
 // commands lists every command, in the order usage prints them.
@@ -71,19 +72,22 @@ func main() {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: calgw [--state DIR] <command> [flags]\n\ncommands:\n")
+	fmt.Fprintf(w, "usage: calgw [--state DIR] [--config FILE] <command> [flags]\n\ncommands:\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nglobal flags (before or after the command):\n  --state DIR   state directory (default ./calgw-state)\n  --config FILE configuration file (YAML; default: built-in defaults)\n")
+	fmt.Fprintf(w, "  %-14s %s\n", "help", "print this help, or a command's: calgw help COMMAND")
+	fmt.Fprintf(w, "\nglobal flags (before or after the command):\n"+
+		"  --state DIR   state directory (default $XDG_STATE_HOME/calgw, else ~/.local/state/calgw)\n"+
+		"  --config FILE configuration file (YAML; default: built-in defaults)\n")
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{state: "./calgw-state", stdout: stdout, stderr: stderr}
+	g := &globals{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("calgw", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	g.register(fs)
-	fs.Usage = func() { usage(stderr) }
+	fs.Usage = func() { usage(stdout) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -94,6 +98,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rest) == 0 {
 		usage(stderr)
 		return exitUnusable
+	}
+	if rest[0] == "help" {
+		return help(ctx, g, rest[1:])
 	}
 	g.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
 	slog.SetDefault(g.log) // packages that log through slog.Default use the same handler
@@ -108,32 +115,74 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.state, "state", g.state, "state directory")
+	fs.Func("state", "state directory (default $XDG_STATE_HOME/calgw, else ~/.local/state/calgw)", func(s string) error {
+		g.state, g.stateSet = s, true
+		return nil
+	})
 	fs.StringVar(&g.config, "config", g.config, "configuration file (YAML)")
 }
 
+// help prints the usage, or a command's, to stdout.
+func help(ctx context.Context, g *globals, args []string) int {
+	if len(args) == 0 {
+		usage(g.stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, g, []string{"--help"})
+		}
+	}
+	fmt.Fprintf(g.stderr, "calgw help: unknown command %q\n\n", args[0])
+	usage(g.stderr)
+	return exitUnusable
+}
+
 // newFlags returns a command's flag set with the global flags registered.
+// Its usage goes to stdout when asked for (-h, --help) and to stderr after
+// a mistake.
 func (g *globals) newFlags(name, args string) *flag.FlagSet {
 	fs := flag.NewFlagSet("calgw "+name, flag.ContinueOnError)
 	fs.SetOutput(g.stderr)
 	g.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(g.stderr, "usage: calgw %s %s\n", name, args)
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: calgw %s %s\n", name, args)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// parse parses flags and positional arguments in any order.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
+// missing reports the required flags that were not given, and prints the
+// usage to stderr.
+func missing(g *globals, fs *flag.FlagSet, flags ...string) int {
+	fmt.Fprintf(g.stderr, "calgw %s: missing %s\n", strings.TrimPrefix(fs.Name(), "calgw "), strings.Join(flags, ", "))
+	fs.Usage()
+	return exitUnusable
+}
+
+// parse parses flags and positional arguments in any order. ok is false
+// when the command stops there: after -h or --help (the usage on stdout,
+// exit 0) or a flag mistake (the flag package said which, on stderr;
+// exit 2).
+func (g *globals) parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "--h" || a == "-help" || a == "--help" {
+			fs.SetOutput(g.stdout)
+			fs.Usage()
+			return nil, exitOK, false
+		}
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, exitUnusable, false
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			return pos, exitOK, true
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
@@ -153,6 +202,9 @@ func logLevel() slog.Level {
 }
 
 func runVersion(_ context.Context, g *globals, args []string) int {
+	if _, code, ok := g.parse(g.newFlags("version", ""), args); !ok {
+		return code
+	}
 	v := version
 	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
 		for _, s := range bi.Settings {

@@ -10,8 +10,8 @@ import (
 
 func runRules(_ context.Context, g *globals, args []string) int {
 	fs := g.newFlags("rules", "")
-	if _, err := parse(fs, args); err != nil {
-		return exitUnusable
+	if _, code, ok := g.parse(fs, args); !ok {
+		return code
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tFROM\tTO\tDESCRIPTION\tSOURCE")

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -20,12 +18,9 @@ const envCrashAt = "CALGW_TEST_CRASH_AT"
 // start (configuration, store, a source's host key or credentials).
 func runDaemon(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("run", "[--config FILE] [--state DIR]")
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUnusable
+	pos, code, ok := g.parse(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(g.stderr, "calgw run: unexpected arguments: %s\n", strings.Join(pos, " "))
@@ -36,7 +31,11 @@ func runDaemon(ctx context.Context, g *globals, args []string) int {
 		fmt.Fprintf(g.stderr, "calgw run: %v\n", err)
 		return exitUnusable
 	}
-	err = gateway.Run(ctx, gateway.RunOptions{Options: gateway.Options{Config: g.config, State: g.state, Log: g.log}, CrashAt: os.Getenv(envCrashAt)})
+	dir, err := g.stateDir()
+	if err != nil {
+		return fail(err)
+	}
+	err = gateway.Run(ctx, gateway.RunOptions{Options: gateway.Options{Config: g.config, State: dir, Log: g.log}, CrashAt: os.Getenv(envCrashAt)})
 	if err != nil {
 		return fail(err)
 	}

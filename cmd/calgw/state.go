@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 )
@@ -10,7 +14,36 @@ import (
 // open opens the gateway the global flags name: the configuration, its
 // rule set and the state store (locked for this process).
 func (g *globals) open(ctx context.Context) (*gateway.Gateway, error) {
-	return gateway.Open(ctx, gateway.Options{Config: g.config, State: g.state, Log: g.log})
+	dir, err := g.stateDir()
+	if err != nil {
+		return nil, err
+	}
+	return gateway.Open(ctx, gateway.Options{Config: g.config, State: dir, Log: g.log})
+}
+
+// stateDir returns the state directory: --state, else
+// $XDG_STATE_HOME/calgw, else ~/.local/state/calgw. One directory per user,
+// wherever the command runs, so that control numbers and the lines already
+// sent carry over from one run to the next. The first command that uses
+// the per-user directory says where it is.
+func (g *globals) stateDir() (string, error) {
+	if g.state != "" {
+		return g.state, nil
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if !filepath.IsAbs(base) { // the XDG specification ignores a relative path
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no state directory: give --state DIR, or set XDG_STATE_HOME or HOME: %w", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	dir := filepath.Join(base, "calgw")
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(g.stderr, "calgw: keeping state (control numbers, lines sent, loaded feeds) in %s; --state DIR chooses another\n", dir)
+	}
+	g.state = dir
+	return dir, nil
 }
 
 // fail prints err as the command's error and returns the exit code for an

@@ -9,10 +9,12 @@ import (
 
 func runValidate(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("validate", "FILE...")
-	files, err := parse(fs, args)
-	if err != nil || len(files) == 0 {
-		fs.Usage()
-		return exitUnusable
+	files, code, ok := g.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(files) == 0 {
+		return missing(g, fs, "FILE")
 	}
 	return validateFiles(ctx, g, files)
 }

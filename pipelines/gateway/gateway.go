@@ -7,9 +7,13 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
@@ -83,9 +87,26 @@ func (g *Gateway) Close() {
 	g.unlock()
 }
 
+// ErrOutputExists means the output folder already holds a conversion's
+// reports: a second run would replace them.
+var ErrOutputExists = errors.New("the output folder already holds a conversion's files")
+
 // Convert converts invoice files to an 837P, with the stateful rules
-// (judges.New) over the store.
-func (g *Gateway) Convert(ctx context.Context, inputs []string, outDir string) (*encounters.Result, error) {
+// (judges.New) over the store. Unless force is set it refuses an output
+// folder that already holds a conversion's rejects.csv or summary.html,
+// which it would replace (the 837s themselves have unique names).
+func (g *Gateway) Convert(ctx context.Context, inputs []string, outDir string, force bool) (*encounters.Result, error) {
+	if !force {
+		var found []string
+		for _, name := range []string{encounters.RejectsFile, encounters.SummaryFile} {
+			if _, err := os.Stat(filepath.Join(outDir, name)); err == nil {
+				found = append(found, name)
+			}
+		}
+		if len(found) > 0 {
+			return nil, fmt.Errorf("%w: %s has %s (choose another folder, or replace them with --force)", ErrOutputExists, outDir, strings.Join(found, " and "))
+		}
+	}
 	js, err := judges.New(ctx, judges.Env{Config: g.Config, Rules: g.Rules, Store: g.st, Log: g.log})
 	if err != nil {
 		return nil, err
