@@ -107,7 +107,7 @@ func TestDaemonConfigErrorsNameTheKey(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
 		"unknown store":         {"state: {store: mysql}", `state.store "mysql"`},
 		"postgres without DSN":  {"state: {store: postgres}", "state.postgres: set exactly one of dsn_env and dsn_file"},
-		"inline DSN refused":    {"state: {store: postgres, postgres: {dsn: 'postgres://u:p@h/db'}}", "field dsn not found"},
+		"inline DSN refused":    {"state: {store: postgres, postgres: {dsn: 'postgres://u:p@h/db'}}", "state.postgres.dsn (line 1): unknown key (known here: dsn_env, dsn_file"},
 		"postgres conf, sqlite": {"state: {store: sqlite, postgres: {dsn_env: X}}", "state.postgres is set but state.store"},
 		"short lease":           {"state: {lease: 10ms}", "state.lease"},
 		"bad listen":            {"http: {listen: '9464'}", "http.listen"},
@@ -116,7 +116,7 @@ func TestDaemonConfigErrorsNameTheKey(t *testing.T) {
 		"archive is folder":     {"sources: {in: {transport: " + local + ", folder: in, archive: in}}", "sources.in.archive"},
 		"bad ready":             {"sources: {in: {transport: " + local + ", ready: soon}}", `sources.in.ready "soon"`},
 		"bad marker":            {"sources: {in: {transport: " + local + ", ready: marker, marker_suffix: done}}", "sources.in.marker_suffix"},
-		"unknown key":           {"sources: {in: {transport: " + local + ", watch: x}}", "field watch not found"},
+		"unknown key":           {"sources: {in: {transport: " + local + ", watch: x}}", "sources.in.watch (line 1): unknown key"},
 		"armor without keys":    {"destinations: {d: {transport: " + local + ", armor: true}}", "destinations.d.armor"},
 		"route unknown source":  {"routes: [{source: nowhere, pattern: '*.csv', kind: invoice}]", `routes[0].source "nowhere"`},
 		"route bad pattern":     {"routes: [{pattern: '[', kind: invoice}]", "routes[0].pattern"},
