@@ -121,3 +121,20 @@ func TestConvertOutputFolderInUse(t *testing.T) {
 		t.Fatal("--force did not replace rejects.csv")
 	}
 }
+
+// calgw rules prints each rule wrapped (100 columns when not a terminal),
+// and says where its sources are.
+func TestRulesWrapped(t *testing.T) {
+	code, stdout, _ := calgw(t, "rules")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for i, line := range strings.Split(stdout, "\n") {
+		if len(line) > 100 && strings.Contains(strings.TrimSpace(line), " ") {
+			t.Errorf("line %d has %d characters: %q", i+1, len(line), line)
+		}
+	}
+	if !strings.Contains(stdout, "CS-LIMIT  (in force") || !strings.Contains(stdout, "docs/sources/S004.txt") {
+		t.Errorf("rules output:\n%s", stdout)
+	}
+}
