@@ -27,10 +27,10 @@ func runRules(_ context.Context, g *globals, args []string) int {
 			to = "open"
 		}
 		fmt.Fprintf(g.stdout, "%s  (in force %s to %s)\n", r.ID, r.From, to)
-		fmt.Fprintf(g.stdout, "%s%s\n", indent, term.Wrap(r.Description, width, indent))
-		fmt.Fprintf(g.stdout, "%s%s\n\n", indent, term.Wrap("Source: "+r.Source, width, indent))
+		fmt.Fprintf(g.stdout, "%s\n", term.Wrap(r.Description, width, indent))
+		fmt.Fprintf(g.stdout, "%s\n\n", term.Wrap("Source: "+r.Source, width, indent))
 	}
-	fmt.Fprintf(g.stdout, "Sources: S000-S004 are DHCS documents, cited by line (S004:1681 is line 1681 of docs/sources/S004.txt);\n"+
-		"the .md notes are in docs/sources. [gateway] marks a choice of this gateway, [inferred] a default to verify.\n")
+	fmt.Fprintf(g.stdout, "%s\n", term.Wrap("Sources: S000-S004 are DHCS documents, cited by line (S004:1681 is line 1681 of docs/sources/S004.txt); "+
+		"the .md notes are in docs/sources. [gateway] marks a choice of this gateway, [inferred] a default to verify.", width, ""))
 	return exitOK
 }

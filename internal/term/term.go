@@ -25,12 +25,13 @@ func Width(f *os.File, def int) int {
 	return int(ws.Col)
 }
 
-// Wrap breaks text into lines of at most width characters (a word longer
-// than width gets a line of its own), each line after the first starting
-// with indent.
+// Wrap breaks text into lines of at most width characters, indent
+// included (a word longer than that gets a line of its own), each line
+// starting with indent.
 func Wrap(text string, width int, indent string) string {
 	var b strings.Builder
-	col := 0
+	b.WriteString(indent)
+	col := len(indent)
 	for i, w := range strings.Fields(text) {
 		switch {
 		case i == 0:

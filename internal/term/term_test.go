@@ -17,7 +17,7 @@ func TestWrap(t *testing.T) {
 			if len(line) > width {
 				t.Errorf("width %d: line %d has %d characters: %q", width, i, len(line), line)
 			}
-			if i > 0 && !strings.HasPrefix(line, "    ") {
+			if !strings.HasPrefix(line, "    ") {
 				t.Errorf("width %d: line %d not indented: %q", width, i, line)
 			}
 		}
