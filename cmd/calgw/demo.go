@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 )
@@ -20,6 +21,11 @@ var demoReferences = []struct{ kind, file, what string }{
 
 // demoMonth is the service month of the bundled invoices.
 const demoMonth = "2026-09"
+
+// demoClock is the demo's "now": mid-October 2026, when September's
+// invoices come in, so that what the demo shows (which lines pass, which
+// are too late or in the future) is the same whatever day it runs.
+var demoClock = time.Date(2026, time.October, 15, 9, 30, 0, 0, time.UTC)
 
 func runDemo(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("demo", "[--out DIR]")
@@ -44,6 +50,7 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 	// The demo keeps its own state so it never touches ./calgw-state.
 	dg := *g
 	dg.state = filepath.Join(*out, "state")
+	dg.now = demoClock
 
 	step := 0
 	header := func(format string, a ...any) {
@@ -100,7 +107,7 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 		}
 	}
 
-	header("Send the same invoices again: every line is a duplicate, nothing new is sent")
+	header("Send the same invoices again: nothing is sent twice (the lines sent are DUPLICATE-LINE)")
 	again, code := convert(ctx, &dg, inputs, filepath.Join(*out, "rerun"), false)
 	if again == nil {
 		return code

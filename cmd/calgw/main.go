@@ -15,6 +15,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // the configured time zone must load on minimal systems
 )
 
@@ -36,8 +37,9 @@ type command struct {
 
 // globals are the flags every command accepts.
 type globals struct {
-	state    string // "" until resolved: the --state flag, else the per-user directory
-	stateSet bool   // --state was given
+	state    string    // "" until resolved: the --state flag, else the per-user directory
+	stateSet bool      // --state was given
+	now      time.Time // a pinned clock (the demo's); zero = the real time
 	config   string
 	stdout   io.Writer
 	stderr   io.Writer

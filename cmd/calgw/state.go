@@ -18,7 +18,7 @@ func (g *globals) open(ctx context.Context) (*gateway.Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gateway.Open(ctx, gateway.Options{Config: g.config, State: dir, Log: g.log})
+	return gateway.Open(ctx, gateway.Options{Config: g.config, State: dir, Log: g.log, Now: g.now})
 }
 
 // stateDir returns the state directory: --state, else

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
@@ -32,6 +33,10 @@ type Options struct {
 	Config string // YAML file; "" = built-in defaults
 	State  string // state directory (the SQLite store and its lock)
 	Log    *slog.Logger
+	// Now pins the clock (the envelopes' dates, "today" for the date
+	// rules); zero = the real time. The demo pins it so that its output
+	// does not depend on the day it runs.
+	Now time.Time
 }
 
 // Gateway is the configuration, the rule set and the open state store of
@@ -42,6 +47,7 @@ type Gateway struct {
 	st     *store.SQLite
 	unlock func()
 	log    *slog.Logger
+	now    time.Time
 }
 
 // LoadConfig loads the configuration and its rule set, for commands that
@@ -78,7 +84,7 @@ func Open(ctx context.Context, o Options) (*Gateway, error) {
 		unlock()
 		return nil, err
 	}
-	return &Gateway{Config: cfg, Rules: rs, st: st, unlock: unlock, log: log}, nil
+	return &Gateway{Config: cfg, Rules: rs, st: st, unlock: unlock, log: log, now: o.Now}, nil
 }
 
 // Close closes the store and releases the state directory.
@@ -111,7 +117,7 @@ func (g *Gateway) Convert(ctx context.Context, inputs []string, outDir string, f
 	if err != nil {
 		return nil, err
 	}
-	return encounters.Convert(ctx, encounters.Job{Inputs: inputs, OutDir: outDir, Store: g.st, Config: g.Config, Coding: g.Rules.Coding, Judges: js, Log: g.log})
+	return encounters.Convert(ctx, encounters.Job{Inputs: inputs, OutDir: outDir, Store: g.st, Config: g.Config, Coding: g.Rules.Coding, Judges: js, Now: g.now, Log: g.log})
 }
 
 // FeedKind is a kind of reference file `calgw ingest` loads through
@@ -148,7 +154,7 @@ func (g *Gateway) Ingest(ctx context.Context, kind string, files []string, outDi
 	for _, k := range feedKinds {
 		if k.Name == kind {
 			return k.ingest(ctx, ingest.Job{Files: files, OutDir: outDir, Store: g.st, Config: g.Config,
-				Coding: g.Rules.Coding, Tables: g.Rules.Tables, Data: g.Rules.Data, Log: g.log}), nil
+				Coding: g.Rules.Coding, Tables: g.Rules.Tables, Data: g.Rules.Data, Now: g.nowFunc(), Log: g.log}), nil
 		}
 	}
 	return nil, fmt.Errorf("unknown feed kind %q", kind)
@@ -163,7 +169,7 @@ func (g *Gateway) IngestRoster(ctx context.Context, files []string) ([]contracts
 // ProviderFile writes the month's DHCS 274 provider network files into
 // outDir; providerfile.ErrNoSites when no roster site is in force.
 func (g *Gateway) ProviderFile(ctx context.Context, month mp.Month, outDir string) (*providerfile.Result, error) {
-	return providerfile.Run(ctx, providerfile.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Mapping: g.Rules.ProviderFile, Log: g.log})
+	return providerfile.Run(ctx, providerfile.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Mapping: g.Rules.ProviderFile, Now: g.now, Log: g.log})
 }
 
 // Rules lists every rule the gateway applies, in evaluation order.
@@ -183,3 +189,11 @@ func DemoInputs(dir string) ([]string, error) { return demo.Inputs(dir) }
 // DemoReference writes the demo's reference file name into dir and returns
 // its path ("" when the demo has none).
 func DemoReference(dir, name string) (string, error) { return demo.Reference(dir, name) }
+
+// nowFunc returns the pinned clock as a function (nil = the real time).
+func (g *Gateway) nowFunc() func() time.Time {
+	if g.now.IsZero() {
+		return nil
+	}
+	return func() time.Time { return g.now }
+}
