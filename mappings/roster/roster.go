@@ -258,7 +258,12 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 			add(ColTaxonomy, false, "%q is not a provider taxonomy code (10 letters or digits ending in X, e.g. 251S00000X)", v)
 		}
 	}
-	for _, v := range list(req(ColProviderTypes)) {
+	// Provider types place an ECM site in the Figure 5 pairs of streamlined
+	// authorization; a Community Supports-only site needs none.
+	if get(ColPOFs) != "" && get(ColProviderTypes) == "" {
+		add(ColProviderTypes, true, "provider_types is required for a site contracted for ECM (ecm_pofs); a Community Supports-only site may leave it empty")
+	}
+	for _, v := range list(get(ColProviderTypes)) {
 		id := strings.ToLower(v)
 		if _, ok := d.t.Rules.ProviderTypes[id]; !ok {
 			add(ColProviderTypes, false, "%q is not a provider type of rules/data/provider_types.csv (e.g. street_medicine, primary_care, county_specialty_bh, cct_lead_org, ccs_paneled, obgyn)", v)

@@ -100,7 +100,6 @@ func TestChecks(t *testing.T) {
 		{"unknown Community Support", ColCommunitySupports, "CS01;Housing Magic", "Community Support name", false},
 		{"ECM is not a Community Support", ColCommunitySupports, "ECM", "ecm_pofs", false},
 		{"unknown provider type", ColProviderTypes, "wizard", "provider type", false},
-		{"provider types missing", ColProviderTypes, "", "provider_types is required", true},
 		{"state", ColSiteState, "XX", "state code", false},
 		{"zip", ColSiteZip, "9410", "ZIP code", false},
 		{"phone", ColPhone, "555-0142", "phone number", false},
@@ -127,6 +126,38 @@ func TestChecks(t *testing.T) {
 			}
 			if got := p.String(); !strings.HasPrefix(got, "roster.csv row 7 column "+tc.col+": ") {
 				t.Errorf("message %q does not name file, row and column", got)
+			}
+		})
+	}
+}
+
+// Provider types place an ECM site in the streamlined-authorization
+// Figure 5 pairs: required with ecm_pofs, not for a Community
+// Supports-only site.
+func TestProviderTypesOnlyForECMSites(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		pofs, cs   string
+		types      string
+		wantColumn string // "" = no problem
+	}{
+		{"CS-only site without types", "", "CS01", "", ""},
+		{"CS-only site with types", "", "CS01", "housing_provider", ""},
+		{"ECM site without types", "POF1A", "", "", ColProviderTypes},
+		{"ECM and CS site without types", "POF1A", "CS01", "", ColProviderTypes},
+		{"ECM site with types", "POF1A", "", "community_based_org", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := good()
+			m[ColPOFs], m[ColCommunitySupports], m[ColProviderTypes] = tc.pofs, tc.cs, tc.types
+			var s Site
+			ps := decoder(t, tabular.CSV).Decode(rowOf(4, m), &s)
+			switch {
+			case tc.wantColumn == "" && len(ps) > 0:
+				t.Fatalf("problems: %v", ps)
+			case tc.wantColumn != "" && (len(ps) != 1 || ps[0].Column != tc.wantColumn || !ps[0].Missing ||
+				!strings.Contains(ps[0].Message, "provider_types is required for a site contracted for ECM")):
+				t.Fatalf("want one missing %s, got %v", tc.wantColumn, ps)
 			}
 		})
 	}
