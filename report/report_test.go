@@ -57,7 +57,81 @@ func TestSummaryHTML(t *testing.T) {
 	empty := &Summary{RunID: 8, Started: s.Started, Files: []FileSummary{{Name: "a.csv", Rows: 1, Rejected: 1}}, ByRule: map[string]int{"X": 1}}
 	buf.Reset()
 	empty.WriteHTML(&buf)
-	if !strings.Contains(buf.String(), "no 837 file was written") {
+	if !strings.Contains(buf.String(), "No line was accepted, so nothing was sent") {
 		t.Error("no-output page does not say so")
+	}
+	// Zero accepted is not shown as good news.
+	if strings.Contains(buf.String(), `class="ok">0 accepted`) || !strings.Contains(buf.String(), `class="bad">0 accepted`) {
+		t.Errorf("zero accepted shown green:\n%s", buf.String())
+	}
+}
+
+// Lines that were already sent are not among the lines to fix and send
+// again; a line with a duplicate and another problem is a duplicate.
+func TestSummarySeparatesDuplicates(t *testing.T) {
+	s := &Summary{RunID: 9, Files: []FileSummary{{Name: "a.csv", Rows: 3, Rejected: 3}},
+		ByRule: map[string]int{"DUPLICATE-LINE": 2, "NPI-INVALID": 1, "AUTH-UNITS-EXCEEDED": 1},
+		Rejects: []Reject{
+			{SourceFile: "a.csv", Row: 2, RuleID: "NPI-INVALID", Message: "fix-me"},
+			{SourceFile: "a.csv", Row: 3, RuleID: "DUPLICATE-LINE", Message: "sent-before"},
+			{SourceFile: "a.csv", Row: 4, RuleID: "AUTH-UNITS-EXCEEDED", Message: "over-units"},
+			{SourceFile: "a.csv", Row: 4, RuleID: "DUPLICATE-LINE", Message: "sent-too"},
+		}}
+	if got := s.ToFix(); len(got) != 1 || got[0].Row != 2 {
+		t.Errorf("to fix: %+v", got)
+	}
+	if got := s.AlreadySent(); len(got) != 3 {
+		t.Errorf("already sent: %+v", got)
+	}
+	var buf bytes.Buffer
+	if err := s.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	fix, sent := strings.Index(html, "Lines to fix and send again"), strings.Index(html, "Lines already sent")
+	if fix < 0 || sent < fix {
+		t.Fatalf("sections missing or out of order:\n%s", html)
+	}
+	for _, m := range []string{"sent-before", "sent-too"} {
+		if i := strings.Index(html, m); i < sent {
+			t.Errorf("%s is not under the lines already sent", m)
+		}
+	}
+	if i := strings.Index(html, "fix-me"); i < fix || i > sent {
+		t.Error("the line to fix is not under the lines to fix")
+	}
+}
+
+// A cell a spreadsheet would run as a formula is neutralised in
+// rejects.csv; the page escapes every value.
+func TestRejectsAreFormulaSafe(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewRejectWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "\rx"} {
+		w.Write(Reject{SourceFile: v, Row: 2, InvoiceNumber: v, LineNumber: v, RuleID: "FIELD-INVALID", Field: v, Message: v})
+	}
+	w.Write(Reject{SourceFile: "ok.csv", Row: 3, InvoiceNumber: "INV-1", LineNumber: "1", RuleID: "FIELD-INVALID", Field: "units", Message: "units 0"})
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs[1:7] {
+		for i, c := range rec {
+			if i == 1 || i == 4 {
+				continue // row number, rule ID: ours
+			}
+			if !strings.HasPrefix(c, "'") {
+				t.Errorf("cell %d %q not neutralised", i, c)
+			}
+		}
+	}
+	if got := strings.Join(recs[7], ","); got != "ok.csv,3,INV-1,1,FIELD-INVALID,units,units 0" {
+		t.Errorf("plain row changed: %s", got)
 	}
 }

@@ -311,7 +311,7 @@ func (e *Eligibility) unitsExceeded(f *Facts, l *domain.InvoiceLine, b *Basis) (
 		return nil, use
 	}
 	return &Decision{Rule: AuthUnitsExceeded, Field: "units", Message: fmt.Sprintf(
-		"authorization %s allows %s units; %s were already sent under it and this line bills %s",
+		"authorization %s allows %s units in all: %s already billed under it, and this line bills %s more",
 		b.Auth.Number, b.Auth.Units, domain.Quantity(used), l.Units)}, nil
 }
 
@@ -371,7 +371,7 @@ func (e *Eligibility) csLimit(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, b *
 		usedS, amountS = domain.Quantity(used).String(), domain.Quantity(amount).String()
 	}
 	return &Decision{Rule: CSLimitExceeded, Field: "service_to", Message: fmt.Sprintf(
-		"%s is limited to %s per %s (rules/data/cs_limits.csv); %s %s were already sent and this line adds %s",
+		"%s is limited to %s per %s: %s %s already billed, and this line adds %s (limit from rules/data/cs_limits.csv)",
 		leg.ServiceName, desc, strings.ReplaceAll(lim.Per, "_", " "), usedS, unit, amountS)}, nil
 }
 

@@ -73,7 +73,7 @@ func (c *LineChecker) Check(l *domain.InvoiceLine, skip map[string]bool) (*CodeL
 		}
 	}
 	if z := l.Billing.Address.Zip; len(z) == 5 && !skip["billing_zip"] {
-		add(FieldInvalid, "billing_zip", "billing_zip must be the 9-digit ZIP+4: the 837P billing provider address (2010AA N403) requires it")
+		add(FieldInvalid, "billing_zip", "billing_zip %s has 5 digits: give the full 9-digit ZIP+4 (for example 94103-1520), which DHCS requires for the billing address (837P 2010AA N403)", z)
 	}
 	if poBox.MatchString(l.Billing.Address.Street) {
 		add(FieldInvalid, "billing_address", "billing_address must be a street address, not a post office box (837P 2010AA N3)")

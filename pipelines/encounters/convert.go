@@ -450,13 +450,13 @@ func duplicateMessage(p *store.PriorLine, run int64) string {
 		what += " line " + p.LineNo
 	}
 	if p.Run == run {
-		return fmt.Sprintf("duplicates %s earlier in this run (line control %s); PACES denies the whole encounter for a duplicate line", what, p.Control)
+		return fmt.Sprintf("repeats %s earlier in this file or run; only the first was sent, since DHCS denies a whole encounter for a duplicate line (line control %s)", what, p.Control)
 	}
 	where := "run " + strconv.FormatInt(p.Run, 10)
 	if p.Output != "" {
 		where = filepath.Base(p.Output)
 	}
-	return fmt.Sprintf("duplicates %s already sent in %s on %s (line control %s)", what, where, p.At.Format("2006-01-02"), p.Control)
+	return fmt.Sprintf("already sent on %s as %s, in %s (line control %s)", p.At.Format("2006-01-02"), what, where, p.Control)
 }
 
 func (c *converter) reject(b *candidate, d rules.Decision) error {
