@@ -77,6 +77,9 @@ type FileSummary struct {
 
 // Summary is a run's summary.
 type Summary struct {
+	// Provider, when set, is the billing NPI the summary is limited to: a
+	// provider's own page of a conversion.
+	Provider        string
 	RunID           int64
 	Started         time.Time
 	Finished        time.Time
@@ -160,9 +163,11 @@ table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:
 th{background:#f3f3f3}td.n{text-align:right}td.id{white-space:nowrap}.ok{color:#060}.bad{color:#a00}.none{color:#555}
 </style></head><body>
 <h1>Invoice conversion summary</h1>
+{{if .Provider}}<p>Billing provider NPI <b>{{.Provider}}</b>: the lines of this provider only.</p>{{end}}
 <p>Run {{.RunID}}, {{.Started.Format "2006-01-02 15:04:05 MST"}}.
 {{with .Totals}}{{.Rows}} line(s) read: <span class="{{if .Accepted}}ok{{else}}bad{{end}}">{{.Accepted}} accepted</span>, <span class="{{if .Rejected}}bad{{else}}none{{end}}">{{.Rejected}} rejected</span>.{{end}}</p>
-{{if .Output}}<p>Encounters: <code>{{.Output}}</code> — interchange {{printf "%09d" .Interchange}}, {{.TransactionSets}} transaction set(s), {{.Claims}} claim(s), {{.Lines}} service line(s).</p>
+{{if and .Output .Provider}}<p>Encounters: {{.Lines}} service line(s) sent in <code>{{.Output}}</code> (interchange {{printf "%09d" .Interchange}}).</p>
+{{else if .Output}}<p>Encounters: <code>{{.Output}}</code> — interchange {{printf "%09d" .Interchange}}, {{.TransactionSets}} transaction set(s), {{.Claims}} claim(s), {{.Lines}} service line(s).</p>
 {{else}}<p class="bad">No line was accepted, so nothing was sent.</p>{{end}}
 <h2>Files</h2>
 <div class="scroll"><table><tr><th>File</th><th>Format</th><th>Lines read</th><th>Accepted</th><th>Rejected</th></tr>

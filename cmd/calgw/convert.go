@@ -72,4 +72,8 @@ func printConvertSummary(g *globals, res *encounters.Result) {
 		fmt.Fprintf(g.stdout, "837P:    none written (no line accepted)\n")
 	}
 	fmt.Fprintf(g.stdout, "rejects: %s\nsummary: %s\n", res.RejectsPath, filepath.Clean(res.SummaryPath))
+	for _, p := range res.Providers {
+		fmt.Fprintf(g.stdout, "  provider %-16s %4d accepted %4d rejected: %s, %s\n", p.Provider, p.Accepted, p.Rejected,
+			filepath.Base(p.RejectsPath), filepath.Base(p.SummaryPath))
+	}
 }

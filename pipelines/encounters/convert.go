@@ -68,6 +68,9 @@ type Job struct {
 	Today  civil.Date // zero = today in the configured time zone
 	Now    time.Time  // zero = time.Now(); stamps the envelopes
 	Log    *slog.Logger
+	// ProviderReports also writes each billing provider's own
+	// rejects-<NPI>.csv and summary-<NPI>.html (Result.Providers).
+	ProviderReports bool
 }
 
 // Result reports what a conversion did.
@@ -76,6 +79,9 @@ type Result struct {
 	Output      string // path of the 837 file, "" when none was written
 	RejectsPath string
 	SummaryPath string
+	// Providers are the billing providers' own reports, by NPI (with
+	// Job.ProviderReports).
+	Providers []ProviderReport
 }
 
 // Accepted and Rejected total the files.
@@ -189,7 +195,8 @@ type converter struct {
 	asm       *encounter.Assembler
 	seq       int // line control sequence
 	skip      map[string]bool
-	committed bool // the run's transaction is committed: never abandon it
+	committed bool             // the run's transaction is committed: never abandon it
+	prov      *providerReports // nil unless Job.ProviderReports
 }
 
 func (c *converter) convert(inputs []*input) (*Result, error) {
@@ -210,6 +217,9 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 		DefaultDiagnosis:      enc.DefaultDiagnosis,
 	}, c.emit)
 	c.skip = map[string]bool{}
+	if c.job.ProviderReports {
+		c.prov = &providerReports{dir: c.job.OutDir, prefix: c.prefix, by: map[string]*providerReport{}}
+	}
 	for _, in := range inputs {
 		c.sum.Files = append(c.sum.Files, report.FileSummary{Name: filepath.Base(in.path), Format: string(in.r.Format)})
 	}
@@ -427,6 +437,11 @@ func (c *converter) write(b *batch) error {
 	for i := range b.cands {
 		cand := &b.cands[i]
 		fs := &c.sum.Files[cand.file]
+		if c.prov != nil {
+			if err := c.prov.line(c, cand); err != nil {
+				return err
+			}
+		}
 		if len(cand.decisions) > 0 {
 			fs.Rejected++
 			for _, d := range cand.decisions {
@@ -460,8 +475,7 @@ func duplicateMessage(p *store.PriorLine, run int64) string {
 }
 
 func (c *converter) reject(b *candidate, d rules.Decision) error {
-	r := report.Reject{SourceFile: b.line.Source.File, Row: b.line.Source.Row, InvoiceNumber: b.line.InvoiceNumber,
-		LineNumber: b.line.LineNumber, RuleID: d.Rule, Field: d.Field, Message: d.Message}
+	r := rejectOf(b, d)
 	c.sum.ByRule[d.Rule]++
 	if len(c.sum.Rejects) < maxSummaryRejects {
 		c.sum.Rejects = append(c.sum.Rejects, r)
@@ -556,6 +570,24 @@ func (c *converter) finish() (*Result, error) {
 		sumFile.Abort()
 		return nil, fmt.Errorf("%s: %w", SummaryFile, err)
 	}
+	var provFiles []*atomicfile.File
+	if c.prov != nil {
+		var err error
+		provFiles, res.Providers, err = c.prov.write(c)
+		if err != nil {
+			sumFile.Abort()
+			for _, f := range provFiles {
+				f.Abort()
+			}
+			return nil, err
+		}
+	}
+	abortReports := func() {
+		sumFile.Abort()
+		for _, f := range provFiles {
+			f.Abort()
+		}
+	}
 	// Commit the run: from here its lines count as sent and a crash is
 	// recovered by renaming the complete temporary file.
 	temp, final := "", ""
@@ -563,22 +595,27 @@ func (c *converter) finish() (*Result, error) {
 		temp, final = c.out.TempName(), c.out.FinalName()
 	}
 	if err := c.run.Written(c.ctx, temp, final); err != nil {
-		sumFile.Abort()
+		abortReports()
 		return nil, err
 	}
 	c.committed = true
 	if c.out != nil {
 		if err := atomicfile.Rename(temp, final); err != nil {
-			sumFile.Abort()
+			abortReports()
 			return nil, err
 		}
 	}
 	if err := c.rejFile.Commit(); err != nil {
-		sumFile.Abort()
+		abortReports()
 		return nil, err
 	}
 	if err := sumFile.Commit(); err != nil {
 		return nil, err
+	}
+	for _, f := range provFiles {
+		if err := f.Commit(); err != nil {
+			return nil, err
+		}
 	}
 	t := c.sum.Totals()
 	summary := fmt.Sprintf("rows=%d accepted=%d rejected=%d claims=%d", t.Rows, t.Accepted, t.Rejected, c.sum.Claims)
@@ -594,6 +631,9 @@ func (c *converter) finish() (*Result, error) {
 func (c *converter) abort(cause error) {
 	if c.rejFile != nil {
 		c.rejFile.Abort()
+	}
+	if c.prov != nil {
+		c.prov.abort()
 	}
 	if c.committed {
 		// The run is committed and its 837 is complete on disk (renamed, or

@@ -117,7 +117,7 @@ func (g *Gateway) Convert(ctx context.Context, inputs []string, outDir string, f
 	if err != nil {
 		return nil, err
 	}
-	return encounters.Convert(ctx, encounters.Job{Inputs: inputs, OutDir: outDir, Store: g.st, Config: g.Config, Coding: g.Rules.Coding, Judges: js, Now: g.now, Log: g.log})
+	return encounters.Convert(ctx, encounters.Job{Inputs: inputs, OutDir: outDir, Store: g.st, Config: g.Config, Coding: g.Rules.Coding, Judges: js, Now: g.now, Log: g.log, ProviderReports: true})
 }
 
 // FeedKind is a kind of reference file `calgw ingest` loads through
