@@ -19,10 +19,10 @@ func TestProviderReports(t *testing.T) {
 	e := newEnv(t)
 	other := func(s string) string { return strings.Replace(s, "1456789019", "1234567893", 1) }
 	in := e.file("mixed.csv", header,
-		row("A-1", 1, 1, 1, "H0043", "U6"),        // provider 1456789019, accepted
-		row("A-1", 2, 1, 2, "99213", ""),          // provider 1456789019, CODE-NOT-ALLOWED
-		other(row("B-1", 1, 2, 3, "H0043", "U6")), // provider 1234567893, accepted
-		other(row("B-1", 2, 2, 4, "H0043", "U9")), // provider 1234567893, rejected
+		row("A-1", 1, 1, 1, "H0043", "U6"),                                              // provider 1456789019, accepted
+		row("A-1", 2, 1, 2, "99213", ""),                                                // provider 1456789019, CODE-NOT-ALLOWED
+		other(row("B-1", 1, 2, 3, "H0043", "U6")),                                       // provider 1234567893, accepted
+		other(row("B-1", 2, 2, 4, "H0043", "U9")),                                       // provider 1234567893, rejected
 		strings.Replace(row("C-1", 1, 3, 5, "H0043", "U6"), "1456789019", "../../x", 1), // no usable NPI
 	)
 	out := filepath.Join(e.dir, "out")
