@@ -10,7 +10,6 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
-	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // RoleProviders is the monthly 274 job's output: one provider network
@@ -32,7 +31,7 @@ func init() {
 }
 
 type providerFileJob struct {
-	st      *store.SQLite
+	st      providerfile.Store
 	mapping *mp.Mapping
 }
 
@@ -40,7 +39,7 @@ type providerFileJob struct {
 // file the 274 table refuses, or a missing trading partner, stops the
 // start rather than the month's job.
 func newProviderFileJob(env Env) (Processor, error) {
-	st, err := sqliteStore(env, "274")
+	st, err := storeFor[providerfile.Store](env, "274")
 	if err != nil {
 		return nil, err
 	}
