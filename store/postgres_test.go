@@ -25,7 +25,7 @@ type pgDatabases struct {
 	n   atomic.Int64
 }
 
-func (d *pgDatabases) fresh(t *testing.T) string {
+func (d *pgDatabases) fresh(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, d.srv.DSN)
@@ -40,7 +40,7 @@ func (d *pgDatabases) fresh(t *testing.T) string {
 	return strings.Replace(d.srv.DSN, "/"+d.srv.Database+"?", "/"+name+"?", 1)
 }
 
-func openPG(t *testing.T, dsn, owner string, lease time.Duration) *store.Postgres {
+func openPG(t testing.TB, dsn, owner string, lease time.Duration) *store.Postgres {
 	t.Helper()
 	s, err := store.OpenPostgres(context.Background(), dsn, store.PostgresOptions{Owner: owner, Lease: lease})
 	if err != nil {
