@@ -20,7 +20,12 @@ const RoleProviders = "providers"
 // pipelines/providerfile.Run, as `calgw provider-file --month`, for the
 // month the job falls due in (Job.Period: a job due on the 5th of October
 // writes the October files, from the roster sites in force on at least one
-// day of October). The ledger runs it once per month.
+// day of October). The ledger runs it once per month, across instances
+// sharing a store too: every instance's schedule registers the month's
+// entry, but the store adds it once (FileNotice.Once), a second entry
+// would be a duplicate of the first's content, and only the instance
+// holding the entry's lease records the files it wrote and delivers them
+// (an instance that lost its lease mid-job finds the entry no longer held).
 func init() {
 	Register(Registration{
 		Kind:      "274",
