@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -29,7 +31,9 @@ type pgInstance struct {
 
 // startPGInstance runs a daemon named name on the database dsn with the
 // configuration yaml, the contract judge on, until the test ends or stop.
-func startPGInstance(t *testing.T, name, dsn, stateDir, yaml string) *pgInstance {
+// wrap, when not nil, makes the store the daemon runs on from the
+// instance's.
+func startPGInstance(t *testing.T, name, dsn, stateDir, yaml string, wrap func(*store.Postgres) store.LedgerStore) *pgInstance {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenPostgres(ctx, dsn, store.PostgresOptions{Owner: name, Lease: 2 * time.Second})
@@ -39,7 +43,11 @@ func startPGInstance(t *testing.T, name, dsn, stateDir, yaml string) *pgInstance
 	t.Cleanup(func() { st.Close() })
 	in := &pgInstance{name: name, st: st, log: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(in.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := New(ctx, Options{Config: loadConfig(t, yaml), Store: st, StateDir: stateDir, Instance: name, Shared: true, Log: log,
+	var ls store.LedgerStore = st
+	if wrap != nil {
+		ls = wrap(st)
+	}
+	d, err := New(ctx, Options{Config: loadConfig(t, yaml), Store: ls, StateDir: stateDir, Instance: name, Shared: true, Log: log,
 		Judges: func(ctx context.Context) ([]encounters.Judge, error) {
 			j, err := contracts.New(ctx, contracts.ModeAuto, st, log)
 			if err != nil {
@@ -79,6 +87,17 @@ func startPGInstance(t *testing.T, name, dsn, stateDir, yaml string) *pgInstance
 	return in
 }
 
+// rosterConfig is a localConfig on PostgreSQL (2 s leases) with roster
+// and invoice routes.
+func rosterConfig(dir string) string {
+	return localConfig(dir, `
+routes:
+  - {pattern: "roster-*", kind: roster}
+  - {pattern: "*.csv", kind: invoice}
+state: {store: postgres, postgres: {dsn_env: CALGW_TEST_PG_DSN}, lease: 2s}
+`)
+}
+
 // TestPostgresRosterContractsAnd274 runs two instances on one PostgreSQL
 // store: a roster dropped into the shared inbox is loaded into PostgreSQL
 // once; an invoice from a billing NPI the roster does not know is rejected
@@ -90,15 +109,10 @@ func TestPostgresRosterContractsAnd274(t *testing.T) {
 	var dbs atomic.Int64
 	dsn := pgDatabase(t, srv, &dbs)
 	dir := t.TempDir()
-	pgYAML := "state: {store: postgres, postgres: {dsn_env: CALGW_TEST_PG_DSN}, lease: 2s}\n"
-	feeds := localConfig(dir, `
-routes:
-  - {pattern: "roster-*", kind: roster}
-  - {pattern: "*.csv", kind: invoice}
-`) + pgYAML
+	feeds := rosterConfig(dir)
 	start := func(yaml string) (*pgInstance, *pgInstance) {
-		return startPGInstance(t, "instance-a", dsn, filepath.Join(dir, "state-a"), yaml),
-			startPGInstance(t, "instance-b", dsn, filepath.Join(dir, "state-b"), yaml)
+		return startPGInstance(t, "instance-a", dsn, filepath.Join(dir, "state-a"), yaml, nil),
+			startPGInstance(t, "instance-b", dsn, filepath.Join(dir, "state-b"), yaml, nil)
 	}
 	a, b := start(feeds)
 
@@ -177,5 +191,92 @@ routes:
 	}
 	if len(x274) != 3 {
 		t.Errorf("DHCS received the 274s %v, want one per county (10, 19, 38)", x274)
+	}
+}
+
+// pausedStore is the store of an instance that pauses in the 274 job (a
+// long stop of the process, a frozen VM): the job's read of the roster
+// waits for release, and the instance renews no lease from then on.
+type pausedStore struct {
+	*store.Postgres
+	reading chan struct{} // closed when the job reads the roster
+	release chan struct{}
+	paused  atomic.Bool
+}
+
+func (p *pausedStore) ProviderSiteRecords(ctx context.Context, from, to civil.Date) ([][]byte, error) {
+	if p.paused.CompareAndSwap(false, true) {
+		close(p.reading)
+		<-p.release
+	}
+	return p.Postgres.ProviderSiteRecords(ctx, from, to)
+}
+
+func (p *pausedStore) RenewLeases(ctx context.Context, owner string, lease time.Duration) error {
+	if p.paused.Load() {
+		return nil
+	}
+	return p.Postgres.RenewLeases(ctx, owner, lease)
+}
+
+// An instance pauses in the month's 274 job until its lease expires;
+// another takes the job over, writes and delivers the files. When the
+// first wakes and finishes writing its own, the store no longer lets it
+// record them: DHCS gets the month's files once.
+func TestPostgres274TakenOverFromAPausedInstance(t *testing.T) {
+	srv := testsrv.Postgres(t)
+	var dbs atomic.Int64
+	dsn := pgDatabase(t, srv, &dbs)
+	dir := t.TempDir()
+	yaml := withMonthlyJob(rosterConfig(dir))
+	ctx := context.Background()
+	pg, err := store.OpenPostgres(ctx, dsn, store.PostgresOptions{Owner: "loader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	tables, err := providerfile.Tables(loadConfig(t, yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rosterFile := filepath.Join(t.TempDir(), "roster.csv")
+	if err := os.WriteFile(rosterFile, openRoster(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := contracts.Ingest(ctx, pg, tables, []string{rosterFile}, nil); err != nil || !res[0].Loaded() {
+		t.Fatalf("roster: %+v %v", res, err)
+	}
+
+	paused := &pausedStore{reading: make(chan struct{}), release: make(chan struct{})}
+	a := startPGInstance(t, "instance-a", dsn, filepath.Join(dir, "state-a"), yaml, func(st *store.Postgres) store.LedgerStore {
+		paused.Postgres = st
+		return paused
+	})
+	select {
+	case <-paused.reading:
+	case <-time.After(20 * time.Second):
+		t.Fatal("instance a did not start the 274 job")
+	}
+	b := startPGInstance(t, "instance-b", dsn, filepath.Join(dir, "state-b"), yaml, nil)
+	waitFor(t, 30*time.Second, "b to finish the job", settled(t, b.st, 1))
+	close(paused.release)
+	waitFor(t, 20*time.Second, "a to find the job no longer its own", func() bool {
+		return strings.Contains(a.log.String(), "file no longer held by this instance")
+	})
+	a.stop()
+	b.stop()
+
+	files, err := b.st.Files(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0].State != store.FileArchived || files[0].Owner != "" || !strings.Contains(files[0].Note, "3 county file(s)") {
+		t.Fatalf("ledger: %+v", files)
+	}
+	if !strings.Contains(b.log.String(), "msg=processed ") {
+		t.Error("b did not process the job")
+	}
+	if got := listDir(t, filepath.Join(dir, "outbox", "dhcs")); len(got) != 3 {
+		t.Errorf("DHCS received %v, want one 274 per county, once", got)
 	}
 }
