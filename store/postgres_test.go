@@ -16,13 +16,16 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/store/storetest"
 )
 
-// pgDatabases makes a fresh database on srv for each test that asks.
+// pgDatabases makes a fresh database on srv for each test that asks. Its
+// collation is a linguistic one (ICU en-US, not the server's C), so that a
+// query whose order depends on the collation sorts differently from SQLite
+// and fails the conformance tests.
 type pgDatabases struct {
 	srv *testsrv.PostgresServer
 	n   atomic.Int64
 }
 
-func (d *pgDatabases) fresh(t *testing.T) string {
+func (d *pgDatabases) fresh(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, d.srv.DSN)
@@ -31,13 +34,13 @@ func (d *pgDatabases) fresh(t *testing.T) string {
 	}
 	defer conn.Close(ctx)
 	name := fmt.Sprintf("t%d", d.n.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"); err != nil {
 		t.Fatal(err)
 	}
 	return strings.Replace(d.srv.DSN, "/"+d.srv.Database+"?", "/"+name+"?", 1)
 }
 
-func openPG(t *testing.T, dsn, owner string, lease time.Duration) *store.Postgres {
+func openPG(t testing.TB, dsn, owner string, lease time.Duration) *store.Postgres {
 	t.Helper()
 	s, err := store.OpenPostgres(context.Background(), dsn, store.PostgresOptions{Owner: owner, Lease: lease})
 	if err != nil {

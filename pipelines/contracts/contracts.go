@@ -25,10 +25,15 @@ import (
 // CSV/XLSX, or without the template's columns).
 var ErrUnusable = errors.New("unusable roster file")
 
-// RosterStore is where rosters are loaded (store.SQLite).
+// RosterStore is where rosters are loaded (store.SQLite, store.Postgres).
 type RosterStore interface {
 	LoadRoster(ctx context.Context, file string, sum [32]byte, sites []store.ProviderSite) (store.RosterLoad, error)
 }
+
+var (
+	_ RosterStore = (*store.SQLite)(nil)
+	_ RosterStore = (*store.Postgres)(nil)
+)
 
 // FileResult is what loading one roster file did.
 type FileResult struct {

@@ -10,12 +10,18 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
-// Directory is the provider roster as the judge reads it (store.SQLite).
+// Directory is the provider roster as the judge reads it (store.SQLite,
+// store.Postgres).
 type Directory interface {
 	domain.ProviderDirectory
 	// RosterLoaded reports whether any roster was ever loaded.
 	RosterLoaded(ctx context.Context) (bool, error)
 }
+
+var (
+	_ Directory = (*store.SQLite)(nil)
+	_ Directory = (*store.Postgres)(nil)
+)
 
 // Modes of the contract check (config providers.contract_check).
 const (

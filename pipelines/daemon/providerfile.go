@@ -10,7 +10,6 @@ import (
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/rules"
-	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // RoleProviders is the monthly 274 job's output: one provider network
@@ -21,9 +20,14 @@ const RoleProviders = "providers"
 // pipelines/providerfile.Run, as `calgw provider-file --month`, for the
 // month the job falls due in (Job.Period: a job due on the 5th of October
 // writes the October files, from the roster sites in force on at least one
-// day of October). The ledger runs it once per month.
+// day of October). The ledger runs it once per month, across instances
+// sharing a store too: every instance's schedule registers the month's
+// entry, but the store adds it once (FileNotice.Once), a second entry
+// would be a duplicate of the first's content, and only the instance
+// holding the entry's lease records the files it wrote and delivers them
+// (an instance that lost its lease mid-job finds the entry no longer held).
 type providerFileJob struct {
-	st      *store.SQLite
+	st      providerfile.Store
 	mapping *rules.ProviderFileMapping
 }
 
@@ -31,7 +35,7 @@ type providerFileJob struct {
 // file the 274 table refuses, or a missing trading partner, stops the
 // start rather than the month's job.
 func newProviderFileJob(env Env) (Processor, error) {
-	st, err := sqliteStore(env, "274")
+	st, err := storeFor[providerfile.Store](env, "274")
 	if err != nil {
 		return nil, err
 	}

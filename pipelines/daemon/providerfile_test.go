@@ -17,10 +17,13 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
-// jobConfig adds the monthly 274 job, due from the 1st at midnight (so it
-// is due whenever the test runs).
-func jobConfig(dir string) string {
-	return strings.Replace(localConfig(dir, feedRoutes), "schedules: {poll_interval: 50ms}\n", `schedules:
+// jobConfig adds the monthly 274 job to the feeds' configuration.
+func jobConfig(dir string) string { return withMonthlyJob(localConfig(dir, feedRoutes)) }
+
+// withMonthlyJob adds the monthly 274 job to a localConfig, due from the
+// 1st at midnight (so it is due whenever the test runs).
+func withMonthlyJob(yaml string) string {
+	return strings.Replace(yaml, "schedules: {poll_interval: 50ms}\n", `schedules:
   poll_interval: 50ms
   jobs:
     - {name: provider-network, kind: "274", day_of_month: 1, at: "00:00"}

@@ -88,6 +88,17 @@ type Env struct {
 	Judges func(ctx context.Context) ([]encounters.Judge, error)
 }
 
+// storeFor returns env.Store as what a processor of kind needs of it (a
+// consumer's interface, such as contracts.RosterStore), or says that the
+// configured state store cannot serve that kind.
+func storeFor[T any](env Env, kind string) (T, error) {
+	st, ok := env.Store.(T)
+	if !ok {
+		return st, fmt.Errorf("kind %q: the %T state store does not keep what it needs", kind, env.Store)
+	}
+	return st, nil
+}
+
 // Registration describes a processor.
 type Registration struct {
 	Kind      string // a config.FileKinds or config.JobKinds value

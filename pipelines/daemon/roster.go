@@ -11,11 +11,10 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
-	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
-// The provider roster: the whole file is loaded into the SQLite provider
-// store or nothing of it (pipelines/contracts, as `calgw ingest --kind
+// The provider roster: the whole file is loaded into the state store's
+// provider tables (SQLite or PostgreSQL) or nothing of it (pipelines/contracts, as `calgw ingest --kind
 // roster`), upserting by site, once per content hash.
 //
 // A roster with problems is not loaded, but it is not quarantined either:
@@ -29,12 +28,12 @@ import (
 var rosterColumns = []string{"source_file", "row", "column", "severity", "message"}
 
 type rosterProcessor struct {
-	st     *store.SQLite
+	st     contracts.RosterStore
 	tables roster.Tables
 }
 
 func newRosterProcessor(env Env) (Processor, error) {
-	st, err := sqliteStore(env, "roster")
+	st, err := storeFor[contracts.RosterStore](env, "roster")
 	if err != nil {
 		return nil, err
 	}

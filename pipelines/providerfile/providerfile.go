@@ -26,13 +26,20 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
-// Store is what the job needs of the state store (store.SQLite).
+// Store is what the job needs of the state store (store.SQLite,
+// store.Postgres).
 type Store interface {
 	NextControlNumber(ctx context.Context, scope string) (int64, error)
 	ProviderSiteRecords(ctx context.Context, from, to civil.Date) ([][]byte, error)
 }
+
+var (
+	_ Store = (*store.SQLite)(nil)
+	_ Store = (*store.Postgres)(nil)
+)
 
 // Job is one month's provider files.
 type Job struct {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,7 +50,15 @@ func Run(t *testing.T, b Backend) {
 		{"LedgerRetryAndRelease", false, retryAndRelease},
 		{"LedgerLeaseExpiryHandsOver", false, leaseExpiry},
 		{"LedgerTakeOverAdoptsCommittedRun", false, adoptRun},
+		{"RosterLoadCountsAndLoadsEachFileOnce", false, rosterLoadCounts},
+		{"RosterSitesMissingFromALaterFileStay", false, rosterSitesStay},
+		{"RosterLoadIsAllOrNothing", false, rosterLoadAllOrNothing},
+		{"RosterContractsByNPI", false, rosterContracts},
+		{"RosterSiteRecordsForAPeriod", false, rosterSiteRecords},
+		{"RosterSurvivesReopen", false, rosterSurvivesReopen},
 		{"ConcurrentTakeGivesEachEntryOnce", true, concurrentTake},
+		{"ConcurrentRosterLoadsLoadAFileOnce", true, concurrentRosterLoads},
+		{"ConcurrentOnceRegistersOnce", true, concurrentOnce},
 		{"ConcurrentRunsSeeEachOthersLines", true, concurrentRuns},
 		{"ConcurrentSameContentOneWins", true, concurrentContent},
 		{"OpenRunOfLiveInstanceIsNotPending", true, liveRunNotPending},
@@ -782,5 +791,51 @@ func commitWhileRenewing(t *testing.T, open func(string) store.LedgerStore) {
 	close(stop)
 	if err := <-renewed; err != nil {
 		t.Fatalf("renewing leases: %v", err)
+	}
+}
+
+// concurrentOnce: instances registering a scheduled job's period at once
+// (Once) register it once, and never again after it is done.
+func concurrentOnce(t *testing.T, open func(string) store.LedgerStore) {
+	const instances, periods = 4, 20
+	ls := make([]store.LedgerStore, instances)
+	for i := range ls {
+		ls[i] = open(fmt.Sprintf("i%d", i))
+	}
+	for p := range periods {
+		n := store.FileNotice{Source: "schedule", Path: fmt.Sprintf("job/2026-%02d", p), Name: "job", Kind: "274",
+			ModTime: time.Unix(1700000000, 0), Once: true}
+		var added atomic.Int32
+		var wg sync.WaitGroup
+		for _, l := range ls {
+			wg.Go(func() {
+				if _, ok, err := l.RegisterFile(ctx, n); err != nil {
+					t.Error(err)
+				} else if ok {
+					added.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if added.Load() != 1 {
+			t.Fatalf("%s registered %d times", n.Path, added.Load())
+		}
+	}
+	// Done (lost, the quickest way to a final state): still never again.
+	for {
+		e := must(ls[0].TakeFile(ctx, "i0", "node1", time.Minute))(t)
+		if e == nil {
+			break
+		}
+		must(ls[0].ClaimFile(ctx, e.ID, "i0", "", "/work"))(t)
+		if err := ls[0].FinishFile(ctx, e.ID, "i0", store.FileLost, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := store.FileNotice{Source: "schedule", Path: "job/2026-00", Name: "job", Kind: "274", Once: true}
+	for _, l := range ls {
+		if _, ok, err := l.RegisterFile(ctx, n); err != nil || ok {
+			t.Errorf("a done period registered again: %v %v", ok, err)
+		}
 	}
 }
