@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/mappings/authfeed"
@@ -101,7 +102,8 @@ func (job *Job) feed(ctx context.Context, path, kind string, required []string, 
 		}
 	}
 	if len(missing) > 0 {
-		res.Err = fmt.Errorf("%w: %s: not a %s feed: the header lacks %s (it has %s)", ErrUnusable, path, kind, strings.Join(missing, ", "), strings.Join(rows.Columns(), ", "))
+		res.Err = fmt.Errorf("%w: %s: not a %s feed: the header lacks %s (it has %s)", ErrUnusable, path, kind, strings.Join(missing, ", "),
+			tabular.DescribeNames(rows.Columns(), authfeed.Columns, programs.Columns))
 		return res
 	}
 	sum, size, err := hashFile(path)

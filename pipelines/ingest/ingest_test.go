@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -397,5 +398,38 @@ func TestFeedsFromSpreadsheetDateCells(t *testing.T) {
 	ps, _ := e.st.Programs(context.Background(), "91000007G")
 	if len(ps) != 1 || ps[0].From != day("2026-01-01") {
 		t.Errorf("programs %+v, want hospice from 2026-01-01", ps)
+	}
+}
+
+// A feed without its header row has a data row there: the error names the
+// missing columns and never echoes the row (CIN, dates).
+func TestFeedWithoutHeaderEchoesNoRow(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		kind   string
+		row    string
+		ingest func(context.Context, Job) []Result
+	}{
+		{"auth", "A-1,91234567A,ECM,1234567893,POF1A,approved,initial,2026-01-01,2026-06-30\n", IngestAuth},
+		{"other_programs", "91234567A,hospice,2026-01-01,2026-06-30\n", IngestPrograms},
+	} {
+		p := filepath.Join(dir, tt.kind+".csv")
+		if err := os.WriteFile(p, []byte(tt.row), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rs := tt.ingest(context.Background(), e.job(p))
+		if len(rs) != 1 || !errors.Is(rs[0].Err, ErrUnusable) {
+			t.Fatalf("%s: %+v", tt.kind, rs)
+		}
+		msg := rs[0].Err.Error()
+		if !strings.Contains(msg, "header row missing") {
+			t.Errorf("%s: %s", tt.kind, msg)
+		}
+		for _, phi := range []string{"91234567A", "2026-01-01", "2026-06-30"} {
+			if strings.Contains(msg, phi) {
+				t.Errorf("%s: the message echoes %s: %s", tt.kind, phi, msg)
+			}
+		}
 	}
 }

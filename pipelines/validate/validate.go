@@ -222,8 +222,8 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 	for i, tk := range tabularKinds {
 		names[i] = tk.name
 	}
-	return v.unusable(fmt.Errorf("not X12 and not a known file layout (%s); the header has %s",
-		strings.Join(names, ", "), strings.Join(r.Header.Names, ", ")))
+	return v.unusable(fmt.Errorf("not X12 and not a known file layout (%s); the first row has %s",
+		strings.Join(names, ", "), r.Header.Describe(invoice.Required, invoice.Optional, authfeed.Columns, programs.Columns, roster.Required, roster.Optional)))
 }
 
 // validateInvoice decodes every row and applies the stateless rules; the
