@@ -14,9 +14,12 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the configured time zone must load on minimal systems
+
+	"github.com/calaim-gateway/calaim-gateway/internal/earlysignal"
 )
 
 // Exit codes shared by the commands.
@@ -59,7 +62,15 @@ var commands = []command{
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := earlysignal.Signals() // catching since before main
+	var got atomic.Value          // the signal that stopped the command
+	go func() {
+		s := <-sigs
+		got.Store(s)
+		cancel()
+		signal.Stop(sigs) // a second Ctrl-C kills the process the usual way
+	}()
 	// CALGW_CPUPROFILE=FILE writes a CPU profile of the command, for tuning.
 	if p := os.Getenv("CALGW_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
@@ -69,8 +80,39 @@ func main() {
 	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	pprof.StopCPUProfile()
-	stop()
+	if s, ok := got.Load().(os.Signal); ok {
+		code = signalExit(os.Args[1:], s, code)
+	}
+	cancel()
 	os.Exit(code)
+}
+
+// signalExit is the exit code of a command stopped by a signal: 130 after
+// SIGINT and 143 after SIGTERM (128 + the signal's number), so that a
+// stopped command never looks like a finished one; except the daemon,
+// whose SIGTERM is its normal stop (exit 0 once it stopped cleanly).
+func signalExit(args []string, s os.Signal, code int) int {
+	if isDaemon(args) && s == syscall.SIGTERM {
+		return code
+	}
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return code
+}
+
+// isDaemon reports whether the command line runs `calgw run`.
+func isDaemon(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--state" || a == "--config" || a == "-state" || a == "-config":
+			i++ // the flag's value
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a == "run"
+		}
+	}
+	return false
 }
 
 func usage(w io.Writer) {

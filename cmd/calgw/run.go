@@ -36,8 +36,9 @@ func runDaemon(ctx context.Context, g *globals, args []string) int {
 		return fail(err)
 	}
 	err = gateway.Run(ctx, gateway.RunOptions{Options: gateway.Options{Config: g.config, State: dir, Log: g.log}, CrashAt: os.Getenv(envCrashAt)})
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		return fail(err)
 	}
+	// Stopped (SIGTERM, SIGINT), even while it was starting: a clean stop.
 	return exitOK
 }

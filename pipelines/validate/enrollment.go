@@ -187,6 +187,9 @@ func validatePrograms(v *validator, path string, r *tabular.Reader) Status {
 func validateFeedRows(v *validator, path string, r *tabular.Reader, what string, decode func(authfeed.Record, int) []authfeed.Finding) Status {
 	rows, bad, problems := 0, 0, 0
 	for {
+		if err := v.stopped(rows); err != nil {
+			return v.unusable(err)
+		}
 		row, err := r.Next()
 		if err == io.EOF {
 			break

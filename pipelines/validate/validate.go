@@ -73,9 +73,12 @@ type Report struct {
 // (see gcPercent), and returns their reports.
 func Files(ctx context.Context, paths []string, o Options) []Report {
 	defer validateGC()()
-	v := &validator{opts: o}
+	v := &validator{opts: o, ctx: ctx}
 	out := make([]Report, 0, len(paths))
 	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
 		out = append(out, v.file(ctx, p))
 		if out[len(out)-1].Config {
 			break
@@ -92,7 +95,8 @@ type validator struct {
 	rs      *rules.Set
 	loadErr error
 
-	rep *Report // of the file being validated
+	rep *Report         // of the file being validated
+	ctx context.Context // of the Files call: row loops stop when it ends
 }
 
 // load returns the configuration and rule set, loading them on first use.
@@ -242,6 +246,9 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 	rows, bad, problems := 0, 0, 0
 	skip := map[string]bool{}
 	for {
+		if err := v.stopped(rows); err != nil {
+			return v.unusable(err)
+		}
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -483,4 +490,12 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		}
 		p = p[i+1:]
 	}
+}
+
+// stopped reports the context's end, looked at every 256 rows.
+func (v *validator) stopped(rows int) error {
+	if rows%256 != 0 {
+		return nil
+	}
+	return v.ctx.Err()
 }
