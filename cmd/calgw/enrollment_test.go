@@ -43,6 +43,16 @@ func TestIngestEnrollmentAndFeeds(t *testing.T) {
 	if code != exitUnusable || !strings.Contains(stdout, "unusable") {
 		t.Errorf("not X12: exit %d %s", code, stdout)
 	}
+	// An interchange that cannot be read holds no transaction set: nothing
+	// was loaded, whatever else the report says.
+	garbled := filepath.Join(dir, "garbled.834")
+	if err := os.WriteFile(garbled, []byte("ISA*00*garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, garbled)
+	if code != exitRejected || !strings.Contains(stdout, "garbled.834: 834 change file NOT loaded") {
+		t.Errorf("unreadable interchange: exit %d %s", code, stdout)
+	}
 	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "auth", "--out", out, enrollmentFile("auth-feed.csv"))
 	if code != exitOK || !strings.Contains(stdout, "14 row(s) read, 9 loaded, 5 rejected") {
 		t.Errorf("auth: exit %d %s", code, stdout)

@@ -146,7 +146,9 @@ func printIngest(g *globals, r *ingest.Result) int {
 		}
 	}
 	verb := "loaded"
-	if r.Loaded == 0 && r.Read > 0 || r.Kind == gateway.Kind834 && r.Loaded == 0 && r.SetsRejected > 0 {
+	// Nothing loaded from a file that had something to load, or from an 834
+	// whose sets were rejected or that holds none (an unreadable interchange).
+	if r.Loaded == 0 && r.Read > 0 || r.Kind == gateway.Kind834 && r.Loaded == 0 && (r.SetsRejected > 0 || r.Sets == 0) {
 		verb = "NOT loaded"
 	}
 	load := ""
