@@ -11,11 +11,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 )
 
 // LocalConfig configures a folder on this machine.
 type LocalConfig struct {
 	Dir string `yaml:"dir"` // root folder; created if missing
+	// FileMode is the mode of the files Put writes, in octal; default
+	// "0600": they may hold PHI, so only the gateway's user reads them
+	// unless the receiving side needs a group ("0640").
+	FileMode string `yaml:"file_mode"`
 }
 
 // Validate checks the configuration without touching the disk.
@@ -23,16 +28,32 @@ func (c *LocalConfig) Validate() error {
 	if c.Dir == "" {
 		return errors.New("local: dir is required")
 	}
+	if _, err := parseFileMode(c.FileMode); err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
 	return nil
+}
+
+// DefaultFileMode is the mode of delivered files unless configured.
+const DefaultFileMode fs.FileMode = 0o600
+
+// parseFileMode reads a file_mode setting ("" = DefaultFileMode).
+func parseFileMode(s string) (fs.FileMode, error) {
+	if s == "" {
+		return DefaultFileMode, nil
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o777 || m&0o600 != 0o600 {
+		return 0, fmt.Errorf("file_mode %q: want an octal mode the gateway can read and write, such as 0600 or 0640", s)
+	}
+	return fs.FileMode(m), nil
 }
 
 // Local is a Transport over a folder of the local file system.
 type Local struct {
 	root string // absolute
+	mode fs.FileMode
 }
-
-// fileMode is the mode of the files Put writes: they may hold PHI, so not world-readable.
-const fileMode fs.FileMode = 0o640
 
 // NewLocal returns a Transport rooted at cfg.Dir, creating the folder if needed.
 func NewLocal(cfg LocalConfig) (*Local, error) {
@@ -46,7 +67,8 @@ func NewLocal(cfg LocalConfig) (*Local, error) {
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		return nil, &Error{"local", "connect", root, ".", unwrapPathError(err)}
 	}
-	return &Local{root: root}, nil
+	mode, _ := parseFileMode(cfg.FileMode) // checked by Validate
+	return &Local{root: root, mode: mode}, nil
 }
 
 // Root returns the absolute folder the transport serves.
@@ -193,7 +215,7 @@ func (l *Local) put(ctx context.Context, full string, r io.Reader) (err error) {
 		return err
 	}
 	tmp := filepath.Join(dir, tempName(filepath.Base(full), randomHex()))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, l.mode)
 	if err != nil {
 		return err
 	}
@@ -203,6 +225,9 @@ func (l *Local) put(ctx context.Context, full string, r io.Reader) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	if err := f.Chmod(l.mode); err != nil { // the umask may have narrowed a configured mode
+		return err
+	}
 	if _, err := io.Copy(f, ctxReader{ctx, r}); err != nil {
 		return err
 	}

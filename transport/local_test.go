@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -57,11 +59,32 @@ func TestLocalPutFileModeAndNoTempLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Mode().Perm() != 0o640 {
-		t.Errorf("mode %v, want 0640 (files may hold PHI)", info.Mode().Perm())
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600 (files may hold PHI)", info.Mode().Perm())
 	}
 	if got := walkFiles(t, l.Root()); !slices.Equal(got, []string{"out/f"}) {
 		t.Errorf("files on disk: %q", got)
+	}
+}
+
+// A configured file_mode is what delivered files get, whatever the umask;
+// a mode the gateway could not read and write back is refused.
+func TestLocalConfiguredFileMode(t *testing.T) {
+	l, err := NewLocal(LocalConfig{Dir: t.TempDir(), FileMode: "0640"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	put(t, l, "f", "x")
+	if info, err := os.Stat(filepath.Join(l.Root(), "f")); err != nil || info.Mode().Perm() != 0o640 {
+		t.Fatalf("mode %v %v, want 0640", info.Mode().Perm(), err)
+	}
+	for _, bad := range []string{"0400", "644x", "01777", "rw"} {
+		if _, err := NewLocal(LocalConfig{Dir: t.TempDir(), FileMode: bad}); err == nil || !strings.Contains(err.Error(), "file_mode") {
+			t.Errorf("file_mode %q: %v", bad, err)
+		}
 	}
 }
 

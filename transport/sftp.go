@@ -39,6 +39,9 @@ type SFTPConfig struct {
 
 	BaseDir string        `yaml:"base_dir"` // remote folder all paths are relative to; default the login folder
 	Timeout time.Duration `yaml:"timeout"`  // connect and keepalive timeout; default 30s
+	// FileMode is the mode Put sets on the files it writes, in octal;
+	// default "0600" (they may hold PHI).
+	FileMode string `yaml:"file_mode"`
 }
 
 const defaultSFTPTimeout = 30 * time.Second
@@ -49,6 +52,9 @@ func (c *SFTPConfig) Validate() error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("sftp: "+format, args...)) }
 	if c.Host == "" {
 		add("host is required")
+	}
+	if _, err := parseFileMode(c.FileMode); err != nil {
+		add("%v", err)
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		add("port %d is out of range 1-65535", c.Port)
@@ -98,6 +104,7 @@ type SFTP struct {
 	user    string
 	base    string
 	timeout time.Duration
+	mode    fs.FileMode // of the files Put writes
 	config  *ssh.ClientConfig
 
 	mu      sync.Mutex
@@ -143,6 +150,7 @@ func NewSFTP(ctx context.Context, cfg SFTPConfig) (*SFTP, error) {
 		base:    cfg.BaseDir,
 		timeout: cfg.Timeout,
 	}
+	s.mode, _ = parseFileMode(cfg.FileMode) // checked by Validate
 	config, err := sshClientConfig(cfg, s.addr)
 	if err != nil {
 		return nil, &Error{"sftp", "connect", s.location(""), ".", err}
@@ -475,6 +483,9 @@ func (s *SFTP) Put(ctx context.Context, p string, r io.Reader) error {
 				c.sftp.Remove(tmp)
 			}
 		}()
+		if err := f.Chmod(s.mode); err != nil { // before any content arrives
+			return err
+		}
 		if _, err := f.ReadFromWithConcurrency(ctxReader{ctx, r}, 0); err != nil {
 			return err
 		}

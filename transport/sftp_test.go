@@ -56,6 +56,22 @@ func TestSFTP(t *testing.T) {
 	})
 }
 
+// Files delivered over SFTP are 0600 unless configured (they may hold PHI).
+func TestSFTPFileMode(t *testing.T) {
+	srv := testsrv.SSHD(t)
+	for _, tt := range []struct{ mode, want string }{{"", "-rw-------"}, {"0640", "-rw-r-----"}} {
+		cfg := sftpConfig(srv)
+		cfg.FileMode = tt.mode
+		tr := newSFTP(t, cfg)
+		name := "mode-" + tt.want
+		put(t, tr, name, "x")
+		info, err := os.Stat(filepath.Join(tr.base, name))
+		if err != nil || info.Mode().String() != tt.want {
+			t.Errorf("file_mode %q: %v %v, want %s", tt.mode, info.Mode(), err, tt.want)
+		}
+	}
+}
+
 func TestSFTPPinnedFingerprintAndKeyFromEnv(t *testing.T) {
 	s := testsrv.SSHD(t)
 	t.Setenv("CALGW_TEST_SFTP_KEY", string(s.PrivateKey))
