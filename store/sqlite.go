@@ -77,7 +77,10 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	path := filepath.Join(dir, FileName)
 	// A 32 MB page cache keeps the sent-lines index hot; WAL lets readers
 	// run beside the writer; busy_timeout waits for another process's write.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(" + strconv.Itoa(-pageCacheKiB) + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
+	// synchronous FULL syncs the WAL at every commit: a commit that returned
+	// survives a power loss, so an 837 that went out after its run's commit
+	// is never forgotten and sent again (NORMAL may lose the last commits).
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(" + strconv.Itoa(-pageCacheKiB) + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -215,3 +215,20 @@ func TestLockDir(t *testing.T) {
 	}
 	unlock2()
 }
+
+// Every commit is synced (synchronous FULL): one that returned survives a
+// power loss, so a run's lines are never forgotten after its 837 went out.
+func TestSQLiteSyncsEveryCommit(t *testing.T) {
+	st, err := OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mode int
+	if err := st.db.QueryRow("PRAGMA synchronous").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != 2 { // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+		t.Fatalf("synchronous = %d, want 2 (FULL)", mode)
+	}
+}
