@@ -44,7 +44,9 @@ func convert(ctx context.Context, g *globals, ins []string, out string, force bo
 		return nil, g.fail(err)
 	}
 	defer gw.Close()
+	stop := g.progress(ctx, "convert", ins)
 	res, err := gw.Convert(ctx, ins, out, force)
+	stop()
 	if err != nil {
 		fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 		return nil, exitUnusable

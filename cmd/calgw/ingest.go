@@ -78,7 +78,9 @@ func ingestFiles(ctx context.Context, g *globals, kind string, files []string, o
 	if kind == gateway.KindRoster {
 		return ingestRosters(ctx, g, gw, files)
 	}
+	stop := g.progress(ctx, "ingest", files)
 	results, err := gw.Ingest(ctx, kind, files, out)
+	stop()
 	if err != nil {
 		return g.fail(err)
 	}

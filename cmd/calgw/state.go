@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/calaim-gateway/calaim-gateway/internal/progress"
+	"github.com/calaim-gateway/calaim-gateway/internal/term"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 )
 
@@ -51,4 +53,14 @@ func (g *globals) stateDir() (string, error) {
 func (g *globals) fail(err error) int {
 	fmt.Fprintf(g.stderr, "calgw: %v\n", err)
 	return exitUnusable
+}
+
+// progress shows how far a long command has read its files, on stderr when
+// it is a terminal (internal/progress: 50 MB and more); stop clears it.
+func (g *globals) progress(ctx context.Context, what string, files []string) (stop func()) {
+	f, ok := g.stderr.(*os.File)
+	if !ok || !term.IsTerminal(f) {
+		return func() {}
+	}
+	return progress.Show(ctx, f, what, files)
 }

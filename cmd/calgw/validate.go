@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
+	"github.com/calaim-gateway/calaim-gateway/internal/term"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/validate"
 )
 
@@ -22,6 +24,13 @@ func runValidate(ctx context.Context, g *globals, args []string) int {
 // validateFiles prints each file's report as it is found and returns the
 // worst exit code: 0 valid, 1 invalid, 2 unusable.
 func validateFiles(ctx context.Context, g *globals, files []string) int {
+	// Progress only when the report goes elsewhere: its lines would break
+	// into the progress line on a shared terminal.
+	stop := func() {}
+	if f, ok := g.stdout.(*os.File); !ok || !term.IsTerminal(f) {
+		stop = g.progress(ctx, "validate", files)
+	}
+	defer stop()
 	reports := validate.Files(ctx, files, validate.Options{
 		Config: g.config,
 		Line:   func(s string) { fmt.Fprintln(g.stdout, s) },
