@@ -100,7 +100,7 @@ func (s *sheetReader) row(start xml.StartElement) (Row, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if t.Name.Local != "c" || rowErr != nil {
-				if err := skip(s.d); err != nil {
+				if err := skip(s.d, t.Name.Local); err != nil {
 					return Row{}, s.fail(err)
 				}
 				continue
@@ -123,6 +123,9 @@ func (s *sheetReader) row(start xml.StartElement) (Row, error) {
 				return Row{}, &LimitError{Limit: "MaxColumns", Max: int64(s.opt.MaxColumns), Part: s.part.name, Row: num, Cell: columnName(col) + strconv.Itoa(num), Item: -1}
 			}
 		case xml.EndElement:
+			if err := closes(t, "row"); err != nil {
+				return Row{}, s.fail(err)
+			}
 			s.cells = cells
 			if rowErr != nil {
 				return Row{Number: num}, &RowError{Row: num, Err: rowErr}
@@ -153,7 +156,7 @@ func (s *sheetReader) cell(start xml.StartElement, prev, rowNum int) (col int, v
 	if ref != "" {
 		c, ok := refColumn(ref)
 		if !ok {
-			if e := skip(s.d); e != nil {
+			if e := skip(s.d, "c"); e != nil {
 				return prev, "", false, nil, s.fail(e)
 			}
 			return prev, "", false, fmt.Errorf("cell reference %q is not valid", ref), nil
@@ -175,20 +178,23 @@ func (s *sheetReader) cell(start xml.StartElement, prev, rowNum int) (col int, v
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "v":
-				s.v, e = readText(s.d, s.v[:0])
+				s.v, e = readText(s.d, s.v[:0], "v")
 			case "is":
-				s.is, e = readRichText(s.d, s.is[:0])
+				s.is, e = readRichText(s.d, s.is[:0], "is")
 				hasIS = true
 			case "f":
 				hasF = true
-				e = skip(s.d)
+				e = skip(s.d, "f")
 			default:
-				e = skip(s.d)
+				e = skip(s.d, t.Name.Local)
 			}
 			if e != nil {
 				return col, "", false, nil, s.fail(e)
 			}
 		case xml.EndElement:
+			if e := closes(t, "c"); e != nil {
+				return col, "", false, nil, s.fail(e)
+			}
 			done = true
 		}
 	}

@@ -231,7 +231,7 @@ func (wb *workbook) sharedStrings(name string) ([]string, error) {
 		if !ok || se.Name.Local != "si" {
 			continue
 		}
-		if buf, err = readRichText(d, buf[:0]); err != nil {
+		if buf, err = readRichText(d, buf[:0], se.Name.Local); err != nil {
 			return nil, fmt.Errorf("xlsx %s string %d: %w", name, len(sst), err)
 		}
 		s := unescapeOOXML(string(buf))
@@ -247,7 +247,7 @@ func (wb *workbook) sharedStrings(name string) ([]string, error) {
 // its text: the item's own <t>, then the <t> of each rich-text run <r>.
 // Phonetic runs (<rPh>) are not part of the text. When an element holds
 // several <t>, the last one counts, as in excelize.
-func readRichText(d *xml.Decoder, dst []byte) ([]byte, error) {
+func readRichText(d *xml.Decoder, dst []byte, name string) ([]byte, error) {
 	var own, runs []byte
 	hasOwn := false
 	for {
@@ -259,17 +259,20 @@ func readRichText(d *xml.Decoder, dst []byte) ([]byte, error) {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "t":
-				own, err = readText(d, own[:0])
+				own, err = readText(d, own[:0], "t")
 				hasOwn = true
 			case "r":
 				runs, err = readRun(d, runs)
 			default:
-				err = skip(d)
+				err = skip(d, t.Name.Local)
 			}
 			if err != nil {
 				return dst, err
 			}
 		case xml.EndElement:
+			if err := closes(t, name); err != nil {
+				return dst, err
+			}
 			if hasOwn {
 				dst = append(dst, own...)
 			}
@@ -289,15 +292,15 @@ func readRun(d *xml.Decoder, dst []byte) ([]byte, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if t.Name.Local == "t" {
-				text, err = readText(d, text[:0])
+				text, err = readText(d, text[:0], "t")
 			} else {
-				err = skip(d)
+				err = skip(d, t.Name.Local)
 			}
 			if err != nil {
 				return dst, err
 			}
 		case xml.EndElement:
-			return append(dst, text...), nil
+			return append(dst, text...), closes(t, "r")
 		}
 	}
 }
@@ -305,7 +308,7 @@ func readRun(d *xml.Decoder, dst []byte) ([]byte, error) {
 // readText reads the rest of an element and appends its own character data,
 // leaving out that of any element inside it. Spaces are kept (xml:space
 // only tells a writer to keep them).
-func readText(d *xml.Decoder, dst []byte) ([]byte, error) {
+func readText(d *xml.Decoder, dst []byte, name string) ([]byte, error) {
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
@@ -315,29 +318,39 @@ func readText(d *xml.Decoder, dst []byte) ([]byte, error) {
 		case xml.CharData:
 			dst = append(dst, t...)
 		case xml.StartElement:
-			if err := skip(d); err != nil {
+			if err := skip(d, t.Name.Local); err != nil {
 				return dst, err
 			}
 		case xml.EndElement:
-			return dst, nil
+			return dst, closes(t, name)
 		}
 	}
 }
 
 // skip reads the rest of an element.
-func skip(d *xml.Decoder) error {
+func skip(d *xml.Decoder, name string) error {
 	depth := 1
-	for depth > 0 {
+	for {
 		tok, err := d.RawToken()
 		if err != nil {
 			return noEOF(err)
 		}
-		switch tok.(type) {
+		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
 		case xml.EndElement:
-			depth--
+			if depth--; depth == 0 {
+				return closes(t, name)
+			}
 		}
+	}
+}
+
+// closes checks that an end element closes the element named name. The
+// decoder reads raw tokens, which it does not match up itself.
+func closes(end xml.EndElement, name string) error {
+	if end.Name.Local != name {
+		return fmt.Errorf("XML syntax error: element <%s> closed by </%s>", name, end.Name.Local)
 	}
 	return nil
 }
