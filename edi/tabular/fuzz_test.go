@@ -22,7 +22,7 @@ func FuzzXLSX(f *testing.F) {
 	f.Add([]byte(`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="str"><v>x</v></c></row><row><c><v>45658</v></c><c r="XFD2"><v>1</v></c></row>`))
 	f.Add([]byte(`<row><c t="inlineStr"><is><t>_x0041_</t><r><t>b</t></r></is></c></row><row r="1048576"><c r="A1"><v>1</v></c></row>`))
 	f.Add([]byte(`<row><c r="A1"><v>1</v></c><c r="A1"><v>2</v></c><c r="1A"/></row><row r="0"><c><v>1</c></row>`))
-	opts := &Options{MaxPartSize: 1 << 20, MaxSharedStrings: 1 << 16, MaxRows: 1000, MaxColumns: 64, MaxCellLength: 256}
+	opts := &Options{MaxPartSize: 1 << 20, MaxSharedStrings: 1 << 16, MaxRows: 1000, MaxColumns: 64, MaxCellLength: 256, MaxTokenSize: 4096}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !bytes.HasPrefix(data, []byte("PK")) {
 			data = book{sst: `<si><t>H</t></si><si><t>s</t></si>`, sheets: []string{string(data)}}.zip(t)

@@ -27,6 +27,11 @@ type Options struct {
 	// MaxCellLength is the most characters in one cell value. Default
 	// 32,767, Excel's limit.
 	MaxCellLength int
+	// MaxTokenSize is the most bytes of one XML token (a tag, a run of
+	// text or spaces, a comment), which the XML decoder holds whole in
+	// memory. Default 1 MiB, room for a cell of MaxCellLength characters
+	// written as character references.
+	MaxTokenSize int
 }
 
 // The defaults of Options.
@@ -36,6 +41,7 @@ const (
 	DefaultMaxRows          = 1 << 20
 	DefaultMaxColumns       = 1 << 14
 	DefaultMaxCellLength    = 1<<15 - 1
+	DefaultMaxTokenSize     = 1 << 20
 )
 
 // sharedStringOverhead is what each shared string costs beyond its text
@@ -62,6 +68,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if d.MaxCellLength <= 0 {
 		d.MaxCellLength = DefaultMaxCellLength
+	}
+	if d.MaxTokenSize <= 0 {
+		d.MaxTokenSize = DefaultMaxTokenSize
 	}
 	return d
 }
@@ -102,6 +111,8 @@ func (e *LimitError) Error() string {
 		fmt.Fprintf(&b, ": row number past MaxRows of %d", e.Max)
 	case "MaxColumns":
 		fmt.Fprintf(&b, ": column past MaxColumns of %d", e.Max)
+	case "MaxTokenSize":
+		fmt.Fprintf(&b, ": an XML token longer than MaxTokenSize of %d bytes", e.Max)
 	case "MaxCellLength":
 		fmt.Fprintf(&b, ": value longer than MaxCellLength of %d characters", e.Max)
 	default:

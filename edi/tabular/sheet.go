@@ -27,7 +27,7 @@ import (
 //     the table as an empty cell.
 type sheetReader struct {
 	part  *part
-	d     *xml.Decoder
+	d     *decoder
 	opt   Options
 	sst   []string
 	cur   int // the row number the r attributes give
@@ -38,7 +38,7 @@ type sheetReader struct {
 }
 
 func newSheetReader(p *part, opt Options, sst []string) *sheetReader {
-	return &sheetReader{part: p, d: newDecoder(p), opt: opt, sst: sst}
+	return &sheetReader{part: p, d: newDecoder(p, opt.MaxTokenSize), opt: opt, sst: sst}
 }
 
 // fail turns a decoder error into the reader's error: a limit as it is,

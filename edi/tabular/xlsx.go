@@ -2,6 +2,7 @@ package tabular
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -83,18 +84,64 @@ func (wb *workbook) open(name string) (*part, error) {
 	return &part{name: name, rc: rc, declared: f.UncompressedSize64, max: wb.opt.MaxPartSize}, nil
 }
 
-// newDecoder returns an XML decoder over a part. Parts are UTF-8; a part
+// decoder reads the raw XML tokens of a part. encoding/xml holds a whole
+// token in memory (a run of text, a tag, a comment), so the bytes the
+// decoder takes for one token are counted against MaxTokenSize: a part of
+// a hundred megabytes of spaces between two rows is refused, not buffered.
+type decoder struct {
+	x     *xml.Decoder
+	guard *tokenGuard
+}
+
+// newDecoder returns a decoder over a part. Parts are UTF-8; a part
 // declaring US-ASCII is read as is, and any other encoding is refused.
-func newDecoder(r io.Reader) *xml.Decoder {
-	d := xml.NewDecoder(r)
-	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+func newDecoder(p *part, maxToken int) *decoder {
+	g := &tokenGuard{br: bufio.NewReaderSize(p, 64<<10), max: maxToken, part: p.name}
+	x := xml.NewDecoder(g)
+	x.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		switch strings.ToLower(label) {
 		case "us-ascii", "ascii":
 			return in, nil
 		}
 		return nil, fmt.Errorf("XML encoding %q is not supported (only UTF-8)", label)
 	}
-	return d
+	return &decoder{x: x, guard: g}
+}
+
+// RawToken returns the next token, without matching end elements to start
+// elements or translating name space prefixes.
+func (d *decoder) RawToken() (xml.Token, error) {
+	d.guard.n = 0
+	return d.x.RawToken()
+}
+
+// tokenGuard is the byte reader under the XML decoder, which reads one
+// byte at a time; n counts the bytes taken since the last token.
+type tokenGuard struct {
+	br   *bufio.Reader
+	n    int
+	max  int
+	part string
+}
+
+func (g *tokenGuard) ReadByte() (byte, error) {
+	if g.n >= g.max {
+		return 0, &LimitError{Limit: "MaxTokenSize", Max: int64(g.max), Part: g.part, Item: -1}
+	}
+	g.n++
+	return g.br.ReadByte()
+}
+
+func (g *tokenGuard) Read(b []byte) (int, error) {
+	if g.n >= g.max {
+		return 0, &LimitError{Limit: "MaxTokenSize", Max: int64(g.max), Part: g.part, Item: -1}
+	}
+	if len(b) > g.max-g.n {
+		b = b[:g.max-g.n]
+	}
+	n, err := g.br.Read(b)
+	g.n += n
+	return n, err
 }
 
 // eachElement calls fn for every start element of a small part (the
@@ -106,7 +153,7 @@ func (wb *workbook) eachElement(name string, fn func(xml.StartElement)) error {
 		return err
 	}
 	defer p.Close()
-	d := newDecoder(p)
+	d := newDecoder(p, wb.opt.MaxTokenSize)
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -213,7 +260,7 @@ func (wb *workbook) sharedStrings(name string) ([]string, error) {
 		return nil, err
 	}
 	defer p.Close()
-	d := newDecoder(p)
+	d := newDecoder(p, wb.opt.MaxTokenSize)
 	var (
 		sst   []string
 		total int64
@@ -247,7 +294,7 @@ func (wb *workbook) sharedStrings(name string) ([]string, error) {
 // its text: the item's own <t>, then the <t> of each rich-text run <r>.
 // Phonetic runs (<rPh>) are not part of the text. When an element holds
 // several <t>, the last one counts, as in excelize.
-func readRichText(d *xml.Decoder, dst []byte, name string) ([]byte, error) {
+func readRichText(d *decoder, dst []byte, name string) ([]byte, error) {
 	var own, runs []byte
 	hasOwn := false
 	for {
@@ -282,7 +329,7 @@ func readRichText(d *xml.Decoder, dst []byte, name string) ([]byte, error) {
 }
 
 // readRun reads the rest of a rich-text run and appends its text.
-func readRun(d *xml.Decoder, dst []byte) ([]byte, error) {
+func readRun(d *decoder, dst []byte) ([]byte, error) {
 	var text []byte
 	for {
 		tok, err := d.RawToken()
@@ -308,7 +355,7 @@ func readRun(d *xml.Decoder, dst []byte) ([]byte, error) {
 // readText reads the rest of an element and appends its own character data,
 // leaving out that of any element inside it. Spaces are kept (xml:space
 // only tells a writer to keep them).
-func readText(d *xml.Decoder, dst []byte, name string) ([]byte, error) {
+func readText(d *decoder, dst []byte, name string) ([]byte, error) {
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
@@ -328,7 +375,7 @@ func readText(d *xml.Decoder, dst []byte, name string) ([]byte, error) {
 }
 
 // skip reads the rest of an element.
-func skip(d *xml.Decoder, name string) error {
+func skip(d *decoder, name string) error {
 	depth := 1
 	for {
 		tok, err := d.RawToken()
