@@ -13,18 +13,25 @@ import (
 // sheetReader streams the rows of a worksheet part token by token. Cell
 // values are returned as stored: a number (a date too) is its stored
 // decimal text, a boolean "0" or "1", an error its code ("#N/A"), a formula
-// its cached result; styles are not read. It follows excelize's row reader
-// (which this package used before) on the points where files differ:
+// its cached result; styles are not read. Where files leave room, it reads
+// them as excelize's row reader does (which this package used before):
 //
 //   - a row's number is its r attribute, or one more than the previous
-//     row's; a row numbered at or below the previous one takes the next
-//     number;
+//     row's;
 //   - a cell's column is its r reference, or one more than the previous
 //     cell's; the cells left out before it read as empty, the empty cells
 //     at the end of a row are dropped (unless they hold a formula), and a
 //     cell whose column is at or before the last one is appended;
 //   - a shared string index that is not a number reads as 0, one outside
-//     the table as an empty cell.
+//     the table as an empty cell;
+//   - a bad cell reference is a *RowError, and the rest of its row is
+//     skipped.
+//
+// It differs from excelize on damaged files: a row numbered at or below the
+// previous one takes the next number (excelize adds its cells to the row
+// before), malformed XML is an error (excelize ends the sheet there), and
+// a column past MaxColumns stops the reader (excelize makes a column past
+// XFD a *RowError).
 type sheetReader struct {
 	part  *part
 	d     *decoder
