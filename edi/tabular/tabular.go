@@ -13,8 +13,6 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // Format is the kind of a tabular file.
@@ -161,29 +159,46 @@ func (r *Reader) Close() error {
 }
 
 // Open opens a CSV or XLSX file, telling them apart by content (an XLSX
-// workbook is a ZIP archive), and reads its header row: the first non-blank row.
+// workbook is a ZIP archive), and reads its header row: the first non-blank
+// row. An XLSX file is read within the default Options.
 func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var magic [4]byte
-	n, _ := io.ReadFull(f, magic[:])
-	if n == 4 && bytes.Equal(magic[:], []byte("PK\x03\x04")) {
-		f.Close()
-		return OpenXLSX(path)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	r, err := NewCSV(f)
+	st, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	r.closer = f
+	r, err := NewReader(f, st.Size(), nil)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closeAlso(f)
 	return r, nil
+}
+
+// closeAlso makes Close close c after what the reader already closes.
+func (r *Reader) closeAlso(c io.Closer) {
+	if r.closer == nil {
+		r.closer = c
+		return
+	}
+	r.closer = closers{r.closer, c}
+}
+
+// NewReader reads CSV or XLSX content of the given size from r, as Open
+// does a file: uploads and stored objects take the same path as files. An
+// XLSX workbook is read within opts (nil means the defaults). Closing the
+// Reader does not close r.
+func NewReader(r io.ReaderAt, size int64, opts *Options) (*Reader, error) {
+	var magic [4]byte
+	if n, _ := r.ReadAt(magic[:], 0); n == 4 && string(magic[:]) == "PK\x03\x04" {
+		return newXLSX(r, size, opts)
+	}
+	return NewCSV(io.NewSectionReader(r, 0, size))
 }
 
 // NewCSV reads CSV text: RFC 4180 quoting, CRLF or LF line ends, an optional
@@ -254,43 +269,49 @@ func looksLikeText(b []byte) bool {
 	return true
 }
 
-// OpenXLSX reads the first sheet of a workbook, streaming its rows. Cells
-// are returned as stored (a date is its serial number, a number its plain
-// decimal value), not as formatted for display.
+// OpenXLSX reads the first sheet of a workbook (the first in the
+// workbook's list of sheets), streaming its rows, within the default
+// Options. Cells are returned as stored (a date is its serial number, a
+// number its plain decimal value), not as formatted for display.
 func OpenXLSX(path string) (*Reader, error) {
-	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotTabular, err)
+		return nil, err
 	}
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		f.Close()
-		return nil, fmt.Errorf("workbook has no sheets: %w", ErrNotTabular)
-	}
-	rows, err := f.Rows(sheets[0])
+	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("sheet %q: %w", sheets[0], err)
+		return nil, err
 	}
-	r := &Reader{Format: XLSX, closer: closers{rows, f}}
-	n := 0
-	r.next = func() (Row, error) {
-		if !rows.Next() {
-			if err := rows.Error(); err != nil {
-				return Row{}, err
-			}
-			return Row{}, io.EOF
-		}
-		n++
-		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return Row{Number: n}, &RowError{Row: n, Err: err}
-		}
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
-		}
-		return Row{Number: n, Cells: cells}, nil
+	r, err := newXLSX(f, st.Size(), nil)
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
+	r.closeAlso(f)
+	return r, nil
+}
+
+func newXLSX(in io.ReaderAt, size int64, opts *Options) (*Reader, error) {
+	opt := opts.withDefaults()
+	wb, err := openWorkbook(in, size, opt)
+	if err != nil {
+		return nil, err
+	}
+	name, sheetPart, sstPart, err := wb.firstSheet()
+	if err != nil {
+		return nil, err
+	}
+	sst, err := wb.sharedStrings(sstPart)
+	if err != nil {
+		return nil, err
+	}
+	p, err := wb.open(sheetPart)
+	if err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
+	s := newSheetReader(p, opt, sst)
+	r := &Reader{Format: XLSX, next: s.next, closer: p}
 	if err := r.readHeader(); err != nil {
 		r.Close()
 		return nil, err
