@@ -160,22 +160,7 @@ func (p *Postgres) Contracts(ctx context.Context, npi string) ([]domain.Provider
 		return nil, fmt.Errorf("store: provider contracts: %w", err)
 	}
 	defer rows.Close()
-	var out []domain.ProviderContract
-	for rows.Next() {
-		var rec string
-		if err := rows.Scan(&rec); err != nil {
-			return nil, fmt.Errorf("store: provider contracts: %w", err)
-		}
-		c, err := decodeContract(rec)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: provider contracts: %w", err)
-	}
-	return out, nil
+	return readContracts(rows)
 }
 
 // ProviderSiteRecords returns the full records of the sites whose

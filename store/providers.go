@@ -202,6 +202,11 @@ func (s *SQLite) Contracts(ctx context.Context, npi string) ([]domain.ProviderCo
 		return nil, fmt.Errorf("store: provider contracts: %w", err)
 	}
 	defer rows.Close()
+	return readContracts(rows)
+}
+
+// readContracts reads the rows of a contractsSQL query (either engine's).
+func readContracts(rows resultRows) ([]domain.ProviderContract, error) {
 	var out []domain.ProviderContract
 	for rows.Next() {
 		var rec string
@@ -214,7 +219,10 @@ func (s *SQLite) Contracts(ctx context.Context, npi string) ([]domain.ProviderCo
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: provider contracts: %w", err)
+	}
+	return out, nil
 }
 
 // ProviderSiteRecords returns the full records of the sites whose
