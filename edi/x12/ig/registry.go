@@ -1,6 +1,7 @@
 package ig
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -52,25 +53,51 @@ func (t *Txn) Report(f Finding) {
 }
 
 // A Registry holds the specs a Validator knows, by (GS08, ST01). The zero
-// value is empty; Default has the generated tables. A Registry is safe for
-// concurrent use.
+// value is empty; NewRegistry has the generated tables. A Registry is safe
+// for concurrent use.
 type Registry struct {
-	mu    sync.RWMutex
-	specs map[[2]string]*compiledSpec
-	ids   map[int]bool // segment IDs (by idIndex) of every registered spec
+	mu     sync.RWMutex
+	specs  map[[2]string]*compiledSpec
+	ids    map[int]bool // segment IDs (by idIndex) of every registered spec
+	shared bool         // Default's: Register refuses to change it
 }
 
-// Register compiles s and adds it with the semantic checks to run on each of
-// its transaction sets: each function makes the check for one set (it is
-// first called when the first set of the spec starts; whether its checks
-// are SegmentFilters, and for which IDs, is learnt then, once). It replaces
-// a spec with the same version and set ID.
-func (r *Registry) Register(s *Spec, checks ...func() Check) error {
+// tables holds the compiled table of every spec registered so far, by
+// *Spec without checks: a spec is compiled once per process, however many
+// registries hold it.
+var tables sync.Map // *Spec → *compiledSpec
+
+func compiled(s *Spec) (*compiledSpec, error) {
+	if cs, ok := tables.Load(s); ok {
+		return cs.(*compiledSpec), nil
+	}
 	cs, err := compile(s)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := tables.LoadOrStore(s, cs)
+	return v.(*compiledSpec), nil
+}
+
+// errShared is Register's error on the registry Default returns.
+var errShared = errors.New("ig: the default registry is shared and holds the generated tables only: register into NewRegistry() or Default().Clone()")
+
+// Register adds s with the semantic checks to run on each of its
+// transaction sets: each function makes the check for one set (it is first
+// called when the first set of the spec starts; whether its checks are
+// SegmentFilters, and for which IDs, is learnt then, once). It replaces a
+// spec with the same version and set ID. s is compiled the first time any
+// registry is given it and must not change after that. Register fails on
+// the registry Default returns.
+func (r *Registry) Register(s *Spec, checks ...func() Check) error {
+	if r.shared {
+		return errShared
+	}
+	cs, err := compiled(s)
 	if err != nil {
 		return err
 	}
-	cs.checks = checks
+	cs = cs.withChecks(checks)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.specs == nil {
@@ -138,7 +165,7 @@ func (r *Registry) knownID(idx int) bool {
 	return r.ids[idx]
 }
 
-// Builtin lists the specs of the default registry with their checks.
+// builtin lists the generated specs with their checks.
 var builtin = []struct {
 	spec   *Spec
 	checks []func() Check
@@ -149,20 +176,31 @@ var builtin = []struct {
 	{Spec277CA, nil},
 }
 
-var defaultRegistry = sync.OnceValue(func() *Registry {
+// NewRegistry returns a registry of the generated tables: 837P
+// (005010X222A1, with the claim balancing check), 834 (005010X220A1), 999
+// (005010X231A1) and 277CA (005010X214), to register more into. Each table
+// is compiled once per process, on first use.
+func NewRegistry() *Registry {
 	r := &Registry{}
 	for _, b := range builtin {
 		if err := r.Register(b.spec, b.checks...); err != nil {
-			panic(fmt.Sprintf("ig: built-in spec: %v", err))
+			panic(fmt.Sprintf("ig: generated spec: %v", err))
 		}
 	}
 	return r
+}
+
+var defaultRegistry = sync.OnceValue(func() *Registry {
+	r := NewRegistry()
+	r.shared = true
+	return r
 })
 
-// Default returns the registry of the built-in tables: 837P (005010X222A1,
-// with the claim balancing check), 834 (005010X220A1), 999 (005010X231A1)
-// and 277CA (005010X214).
+// Default returns the registry a Validator uses when Options.Registry is
+// nil: NewRegistry's tables, built on first use and shared. Nothing is
+// added to it (its Register fails): a caller that needs another spec, such
+// as the DHCS 274, builds its own registry with NewRegistry or Clone.
 func Default() *Registry { return defaultRegistry() }
 
-// Lookup returns the built-in spec for a GS08 version and ST01 ID, or nil.
+// Lookup returns the generated spec for a GS08 version and ST01 ID, or nil.
 func Lookup(version, setID string) *Spec { return Default().Lookup(version, setID) }

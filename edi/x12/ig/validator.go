@@ -501,7 +501,7 @@ func (r *run) st(seg *x12.Segment) error {
 	t.frames = append(t.frames[:0], frame{loop: cs.root, cur: -1})
 	clear(t.counts[cs.root.base : cs.root.base+len(cs.root.kids)])
 	t.checks = t.checks[:0]
-	for _, nc := range cs.checks {
+	for _, nc := range cs.makers() {
 		t.checks = append(t.checks, nc())
 	}
 	t.wants = cs.wants(t.checks)
