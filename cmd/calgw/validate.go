@@ -17,6 +17,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -304,7 +305,11 @@ func validateX12(ctx context.Context, g *globals, path string) int {
 		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
 		return exitUnusable
 	}
-	reg := ig.Default().Clone()
+	reg := ig.NewRegistry()
+	if err := x274.Register(reg); err != nil {
+		fmt.Fprintf(g.stdout, "%s: unusable: %v\n", path, err)
+		return exitUnusable
+	}
 	slots := make([]*checkSlot, len(x12Checks))
 	split := false
 	first := firstSetID(f)

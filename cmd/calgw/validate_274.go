@@ -7,7 +7,7 @@ import (
 	"os"
 	"regexp"
 
-	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274" // registers the 004050X109 table into ig.Default
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 )
 
 func init() { registerX12Extra(x274.SetID, check274) }

@@ -471,8 +471,9 @@ func validPeriod(format, v []byte) bool {
 // --- external code lists -------------------------------------------------------------
 
 var codeListSets = sync.OnceValue(func() map[string]*codeSet {
-	m := make(map[string]*codeSet, len(externalCodeLists))
-	for name, codes := range externalCodeLists {
+	lists := externalCodeLists()
+	m := make(map[string]*codeSet, len(lists))
+	for name, codes := range lists {
 		s := newCodeSet(codes)
 		m[name] = &s
 	}
