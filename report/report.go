@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -110,7 +111,8 @@ func (s *Summary) RuleCounts() []RuleCount {
 	return out
 }
 
-var page = template.Must(template.New("summary").Parse(`<!DOCTYPE html>
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("summary").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Invoice conversion summary, run {{.RunID}}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -139,6 +141,7 @@ th{background:#f3f3f3}td.n{text-align:right}.ok{color:#060}.bad{color:#a00}
 {{end}}
 </body></html>
 `))
+})
 
 // WriteHTML renders the summary page.
-func (s *Summary) WriteHTML(w io.Writer) error { return page.Execute(w, s) }
+func (s *Summary) WriteHTML(w io.Writer) error { return page().Execute(w, s) }
