@@ -57,9 +57,27 @@ func (t *Txn) Report(f Finding) {
 // for concurrent use.
 type Registry struct {
 	mu     sync.RWMutex
-	specs  map[[2]string]*compiledSpec
-	ids    map[int]bool // segment IDs (by idIndex) of every registered spec
-	shared bool         // Default's: Register refuses to change it
+	specs  map[[2]string]*entry
+	shared bool // Default's: Register refuses to change it
+}
+
+// An entry is a spec of a registry with its checks, compiled on first use:
+// a registry of five guides used for an 834 compiles the 834 only.
+type entry struct {
+	spec     *Spec
+	compiled func() *compiledSpec // the table with the entry's checks
+}
+
+// newEntry returns the entry of s with checks. s must compile: Register
+// has compiled it, and the generated specs' tests do.
+func newEntry(s *Spec, checks []func() Check) *entry {
+	return &entry{spec: s, compiled: sync.OnceValue(func() *compiledSpec {
+		cs, err := compiled(s)
+		if err != nil {
+			panic(fmt.Sprintf("ig: generated spec: %v", err))
+		}
+		return cs.withChecks(checks)
+	})}
 }
 
 // tables holds the compiled table of every spec registered so far, by
@@ -93,24 +111,20 @@ func (r *Registry) Register(s *Spec, checks ...func() Check) error {
 	if r.shared {
 		return errShared
 	}
-	cs, err := compiled(s)
-	if err != nil {
+	if _, err := compiled(s); err != nil {
 		return err
 	}
-	cs = cs.withChecks(checks)
+	r.add(newEntry(s, checks))
+	return nil
+}
+
+func (r *Registry) add(e *entry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.specs == nil {
-		r.specs = map[[2]string]*compiledSpec{}
-		r.ids = map[int]bool{}
+		r.specs = map[[2]string]*entry{}
 	}
-	r.specs[[2]string{s.Version, s.SetID}] = cs
-	for i, k := range cs.kinds {
-		if k != 0 {
-			r.ids[i] = true
-		}
-	}
-	return nil
+	r.specs[[2]string{e.spec.Version, e.spec.SetID}] = e
 }
 
 // Clone returns a registry with the specs of r, to register more with
@@ -118,12 +132,9 @@ func (r *Registry) Register(s *Spec, checks ...func() Check) error {
 func (r *Registry) Clone() *Registry {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	c := &Registry{specs: make(map[[2]string]*compiledSpec, len(r.specs)), ids: make(map[int]bool, len(r.ids))}
+	c := &Registry{specs: make(map[[2]string]*entry, len(r.specs))}
 	for k, v := range r.specs {
 		c.specs[k] = v
-	}
-	for k, v := range r.ids {
-		c.ids[k] = v
 	}
 	return c
 }
@@ -131,16 +142,24 @@ func (r *Registry) Clone() *Registry {
 // Lookup returns the spec for a GS08 version and ST01 transaction set ID, or
 // nil.
 func (r *Registry) Lookup(version, setID string) *Spec {
-	if cs := r.lookup(version, setID); cs != nil {
-		return cs.spec
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if e := r.specs[[2]string{version, setID}]; e != nil {
+		return e.spec
 	}
 	return nil
 }
 
+// lookup returns the compiled spec for a version and set ID, compiling it
+// on its first use, or nil.
 func (r *Registry) lookup(version, setID string) *compiledSpec {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.specs[[2]string{version, setID}]
+	e := r.specs[[2]string{version, setID}]
+	r.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	return e.compiled()
 }
 
 // hasVersion reports whether any spec has the GS08 version, and whether one
@@ -148,10 +167,10 @@ func (r *Registry) lookup(version, setID string) *compiledSpec {
 func (r *Registry) hasVersion(version, funcID string) (version_, funcOK bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for k, cs := range r.specs {
+	for k, e := range r.specs {
 		if k[0] == version {
 			version_ = true
-			if cs.spec.FunctionalID == funcID {
+			if e.spec.FunctionalID == funcID {
 				funcOK = true
 			}
 		}
@@ -159,10 +178,22 @@ func (r *Registry) hasVersion(version, funcID string) (version_, funcOK bool) {
 	return version_, funcOK
 }
 
+// knownID reports whether any spec of r has the segment ID numbered idx.
+// It compiles every spec: it is asked only about a segment its own set
+// does not hold.
 func (r *Registry) knownID(idx int) bool {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.ids[idx]
+	es := make([]*entry, 0, len(r.specs))
+	for _, e := range r.specs {
+		es = append(es, e)
+	}
+	r.mu.RUnlock()
+	for _, e := range es {
+		if e.compiled().kinds[idx] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // builtin lists the generated specs with their checks.
@@ -179,13 +210,11 @@ var builtin = []struct {
 // NewRegistry returns a registry of the generated tables: 837P
 // (005010X222A1, with the claim balancing check), 834 (005010X220A1), 999
 // (005010X231A1) and 277CA (005010X214), to register more into. Each table
-// is compiled once per process, on first use.
+// is compiled when a transaction set first needs it, once per process.
 func NewRegistry() *Registry {
 	r := &Registry{}
 	for _, b := range builtin {
-		if err := r.Register(b.spec, b.checks...); err != nil {
-			panic(fmt.Sprintf("ig: generated spec: %v", err))
-		}
+		r.add(newEntry(b.spec, b.checks))
 	}
 	return r
 }
