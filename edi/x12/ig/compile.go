@@ -604,7 +604,7 @@ func (c *compiler) element(e *Element, where string) cElem {
 	ce := cElem{ref: e.Ref, name: e.Name, usage: e.Usage, min: e.Min, max: e.Max, repeat: e.Repeat, list: e.CodeList}
 	if e.CodeList != "" {
 		ce.listSet = codeListSets()[e.CodeList]
-		ce.stable = stableLists[e.CodeList]
+		ce.stable = stableList(e.CodeList)
 	}
 	switch e.Usage {
 	case Required, Situational, NotUsed:
