@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the plan's time zone must load on systems without zoneinfo
 
@@ -162,8 +163,8 @@ func (c *Config) Location() *time.Location {
 func (c *Config) EncounterPartner() TradingPartner { return c.Partners[c.Encounters.TradingPartner] }
 
 var (
-	reDiagnosis = regexp.MustCompile(`^[A-Z][0-9][0-9A-Z]{1,5}$`)
-	rePOS       = regexp.MustCompile(`^[0-9]{2}$`)
+	reDiagnosis = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][0-9][0-9A-Z]{1,5}$`) })
+	rePOS       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{2}$`) })
 )
 
 // Validate checks every value and reports all problems at once.
@@ -188,11 +189,11 @@ func (c *Config) Validate() error {
 	if e.ClaimFilingIndicator == "" || len(e.ClaimFilingIndicator) > 2 {
 		bad("encounters.claim_filing_indicator %q: must be an SBR09 code such as MC", e.ClaimFilingIndicator)
 	}
-	if !rePOS.MatchString(e.DefaultPlaceOfService) {
+	if !rePOS().MatchString(e.DefaultPlaceOfService) {
 		bad("encounters.default_place_of_service %q: must be a two-digit place of service code", e.DefaultPlaceOfService)
 	}
 	e.DefaultDiagnosis = strings.ReplaceAll(strings.ToUpper(e.DefaultDiagnosis), ".", "")
-	if !reDiagnosis.MatchString(e.DefaultDiagnosis) {
+	if !reDiagnosis().MatchString(e.DefaultDiagnosis) {
 		bad("encounters.default_diagnosis %q: must be an ICD-10-CM code", e.DefaultDiagnosis)
 	}
 	if _, err := regexp.Compile(e.MemberIDPattern); err != nil {
@@ -214,14 +215,14 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-var reISAQualifier = regexp.MustCompile(`^[0-9A-Z]{2}$`)
+var reISAQualifier = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Z]{2}$`) })
 
 func (tp TradingPartner) validate(prefix string, used bool) []string {
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, prefix+"."+fmt.Sprintf(format, a...)) }
 	i := tp.Interchange
 	for _, f := range []struct{ name, v string }{{"interchange.sender_qualifier", i.SenderQualifier}, {"interchange.receiver_qualifier", i.ReceiverQualifier}} {
-		if !reISAQualifier.MatchString(f.v) {
+		if !reISAQualifier().MatchString(f.v) {
 			bad("%s %q: must be a two-character ID qualifier such as ZZ or 30", f.name, f.v)
 		}
 	}

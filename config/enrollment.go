@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -60,11 +61,11 @@ const (
 )
 
 var (
-	eligNPIPattern      = regexp.MustCompile(`^[0-9]{10}$`)
-	eligPOFPattern      = regexp.MustCompile(`^POF[1-9][AB]?$`)
-	eligAMTPattern      = regexp.MustCompile(`^[0-9A-Z]{1,3}$`)
-	eligAidCodePattern  = regexp.MustCompile(`^[0-9A-Z]{1,3}$`)
-	eligPlanCodePattern = regexp.MustCompile(`^[0-9A-Za-z]{1,10}$`)
+	eligNPIPattern      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{10}$`) })
+	eligPOFPattern      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^POF[1-9][AB]?$`) })
+	eligAMTPattern      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Z]{1,3}$`) })
+	eligAidCodePattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Z]{1,3}$`) })
+	eligPlanCodePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z]{1,10}$`) })
 )
 
 // validate fills the defaults and reports every problem.
@@ -80,31 +81,31 @@ func (e *Eligibility) validate() []string {
 		bad("rules %q: must be auto, all or off", e.Rules)
 	}
 	for _, c := range e.PlanCodes {
-		if !eligPlanCodePattern.MatchString(c) {
+		if !eligPlanCodePattern().MatchString(c) {
 			bad("plan_codes: %q is not a health-plan code (HD04, letters and digits)", c)
 		}
 	}
 	for i, c := range e.LTCShareOfCostAidCodes {
 		e.LTCShareOfCostAidCodes[i] = strings.ToUpper(strings.TrimSpace(c))
-		if !eligAidCodePattern.MatchString(e.LTCShareOfCostAidCodes[i]) {
+		if !eligAidCodePattern().MatchString(e.LTCShareOfCostAidCodes[i]) {
 			bad("ltc_share_of_cost_aid_codes: %q is not an aid code (1 to 3 letters or digits; quote codes with leading zeros)", c)
 		}
 	}
 	if e.ShareOfCostAmount == "" {
 		e.ShareOfCostAmount = "R"
 	}
-	if !eligAMTPattern.MatchString(e.ShareOfCostAmount) {
+	if !eligAMTPattern().MatchString(e.ShareOfCostAmount) {
 		bad("share_of_cost_amount %q: must be an AMT01 qualifier such as R", e.ShareOfCostAmount)
 	}
 	for i := range e.StreamlinedExtensions {
 		x := &e.StreamlinedExtensions[i]
 		where := fmt.Sprintf("streamlined_extensions[%d]", i)
-		if !eligNPIPattern.MatchString(x.NPI) {
+		if !eligNPIPattern().MatchString(x.NPI) {
 			bad("%s.npi %q: must be a 10-digit NPI", where, x.NPI)
 		}
 		for j, p := range x.POFs {
 			x.POFs[j] = strings.ToUpper(strings.TrimSpace(p))
-			if !eligPOFPattern.MatchString(x.POFs[j]) {
+			if !eligPOFPattern().MatchString(x.POFs[j]) {
 				bad("%s.pofs: %q is not a population of focus (POF1A ... POF9)", where, p)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -154,7 +155,8 @@ func (s *Summary) RuleCounts() []RuleCount {
 	return out
 }
 
-var page = template.Must(template.New("summary").Parse(`<!DOCTYPE html>
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("summary").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Invoice conversion summary, run {{.RunID}}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -191,6 +193,7 @@ th{background:#f3f3f3}td.n{text-align:right}td.id{white-space:nowrap}.ok{color:#
 {{end}}
 </body></html>
 `))
+})
 
 // WriteHTML renders the summary page.
-func (s *Summary) WriteHTML(w io.Writer) error { return page.Execute(w, s) }
+func (s *Summary) WriteHTML(w io.Writer) error { return page().Execute(w, s) }

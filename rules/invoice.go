@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
@@ -31,14 +32,14 @@ type LineChecker struct {
 	memberIDFrom *regexp.Regexp   // the MemberID it was made from
 }
 
-var defaultMemberID = regexp.MustCompile(DefaultMemberIDPattern)
+var defaultMemberID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(DefaultMemberIDPattern) })
 
 // memberIDMatcher returns the matcher of MemberID (a per-position table for
 // a fixed-length pattern, as the default is: a tenth of regexp's time).
 func (c *LineChecker) memberIDMatcher() *fixedre.Matcher {
 	re := c.MemberID
 	if re == nil {
-		re = defaultMemberID
+		re = defaultMemberID()
 	}
 	if c.memberID == nil || c.memberIDFrom != re {
 		c.memberID, c.memberIDFrom = fixedre.Compile(re), re
@@ -46,7 +47,7 @@ func (c *LineChecker) memberIDMatcher() *fixedre.Matcher {
 	return c.memberID
 }
 
-var poBox = regexp.MustCompile(`(?i)\b(p\.?\s*o\.?\s*box|post\s+office\s+box)\b`)
+var poBox = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(p\.?\s*o\.?\s*box|post\s+office\s+box)\b`) })
 
 // Check applies the rules to l, which decoding has filled. It normalizes
 // l.Billing.TIN and, when the invoice named a service instead of a code,
@@ -75,7 +76,7 @@ func (c *LineChecker) Check(l *domain.InvoiceLine, skip map[string]bool) (*CodeL
 	if z := l.Billing.Address.Zip; len(z) == 5 && !skip["billing_zip"] {
 		add(FieldInvalid, "billing_zip", "billing_zip %s has 5 digits: give the full 9-digit ZIP+4 (for example 94103-1520), which DHCS requires for the billing address (837P 2010AA N403)", z)
 	}
-	if poBox.MatchString(l.Billing.Address.Street) {
+	if poBox().MatchString(l.Billing.Address.Street) {
 		add(FieldInvalid, "billing_address", "billing_address must be a street address, not a post office box (837P 2010AA N3)")
 	}
 	if re := c.memberIDMatcher(); l.Member.CIN != "" && !skip["member_cin"] && !re.MatchString(l.Member.CIN) {

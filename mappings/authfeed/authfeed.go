@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
@@ -66,7 +67,7 @@ type Decoder struct {
 	Spreadsheet bool
 }
 
-var defaultMemberID = regexp.MustCompile(rules.DefaultMemberIDPattern)
+var defaultMemberID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(rules.DefaultMemberIDPattern) })
 
 // Decode maps one row into a (overwriting it) and returns its findings.
 // The row may be loaded when no finding is an error.
@@ -105,7 +106,7 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 	a.CIN = strings.ToUpper(get(ColMemberCIN))
 	re := d.MemberID
 	if re == nil {
-		re = defaultMemberID
+		re = defaultMemberID()
 	}
 	switch {
 	case a.CIN == "":

@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
@@ -350,7 +351,7 @@ func (d *Decoder) state(col, v string, ps *[]Problem) string {
 		return ""
 	}
 	s := strings.ToUpper(v)
-	if !usStates[s] {
+	if !usStates()[s] {
 		*ps = append(*ps, Problem{Field: col, Message: fmt.Sprintf("%s %q is not a two-letter US state code", col, v)})
 	}
 	return s
@@ -466,10 +467,10 @@ func validTaxonomyShape(s string) bool {
 	return true
 }
 
-var usStates = func() map[string]bool {
+var usStates = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, s := range strings.Fields(`AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI UM FM MH PW AA AE AP`) {
 		m[s] = true
 	}
 	return m
-}()
+})

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
@@ -44,7 +45,7 @@ type Decoder struct {
 	Spreadsheet bool
 }
 
-var defaultMemberID = regexp.MustCompile(rules.DefaultMemberIDPattern)
+var defaultMemberID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(rules.DefaultMemberIDPattern) })
 
 // Decode maps one row into p and returns its findings (the row loads when
 // none is an error).
@@ -60,7 +61,7 @@ func (d *Decoder) Decode(rec authfeed.Record, row int, p *domain.ProgramSpan) []
 	}
 	re := d.MemberID
 	if re == nil {
-		re = defaultMemberID
+		re = defaultMemberID()
 	}
 	switch {
 	case p.CIN == "":

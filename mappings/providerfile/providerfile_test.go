@@ -161,7 +161,11 @@ func TestBuildSelectsOrdersAndMaps(t *testing.T) {
 		if err := enc.Close(); err != nil {
 			t.Fatal(err)
 		}
-		sum, err := ig.NewValidator(ig.Options{OnFinding: func(fd *ig.Finding) { t.Errorf("county %s: %s", f.County, fd.String()) }}).Validate(context.Background(), &b)
+		reg := &ig.Registry{}
+		if err := x274.Register(reg); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := ig.NewValidator(ig.Options{Registry: reg, OnFinding: func(fd *ig.Finding) { t.Errorf("county %s: %s", f.County, fd.String()) }}).Validate(context.Background(), &b)
 		if err != nil || !sum.OK() {
 			t.Errorf("county %s: %v %+v", f.County, err, sum)
 		}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
@@ -224,7 +225,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 	s.Address.City = text(ColSiteCity, 30)
 	if v := req(ColSiteState); v != "" {
 		s.Address.State = strings.ToUpper(v)
-		if !usStates[s.Address.State] {
+		if !usStates()[s.Address.State] {
 			add(ColSiteState, false, "%q is not a two-letter US state code", v)
 		}
 	}
@@ -499,10 +500,10 @@ func isLanguageCode(s string) bool {
 	return true
 }
 
-var usStates = func() map[string]bool {
+var usStates = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, s := range strings.Fields(`AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI`) {
 		m[s] = true
 	}
 	return m
-}()
+})

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
-	_ "github.com/calaim-gateway/calaim-gateway/edi/x12/x274" // registers the 274 table in ig.Default
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -117,7 +117,11 @@ func TestScheduled274FromTheLoadedRoster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum, err := ig.NewValidator(ig.Options{Registry: ig.Default(), OnFinding: func(f *ig.Finding) { t.Errorf("%s: %s", n, f.String()) }}).
+		reg := &ig.Registry{}
+		if err := x274.Register(reg); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := ig.NewValidator(ig.Options{Registry: reg, OnFinding: func(f *ig.Finding) { t.Errorf("%s: %s", n, f.String()) }}).
 			Validate(context.Background(), bytes.NewReader(b))
 		if err != nil || !sum.OK() || sum.Transactions != 1 || !bytes.Contains(b, []byte("ST*274*")) {
 			t.Errorf("%s: not one valid 274: %v %+v", n, err, sum)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
@@ -223,6 +224,12 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 // renamed into place then (a gateway bug or a mapping the table refuses).
 var ErrInvalid = errors.New("the 274 written does not validate")
 
+// registry274 is a registry holding the 274 table only, built on first use.
+var registry274 = sync.OnceValues(func() (*ig.Registry, error) {
+	r := &ig.Registry{}
+	return r, x274.Register(r)
+})
+
 // check validates a written file against the 274 table before it may go out.
 func check(ctx context.Context, path string) error {
 	f, err := os.Open(path)
@@ -230,8 +237,12 @@ func check(ctx context.Context, path string) error {
 		return err
 	}
 	defer f.Close()
+	reg, err := registry274()
+	if err != nil {
+		return err
+	}
 	var first []string
-	sum, err := ig.NewValidator(ig.Options{OnFinding: func(fd *ig.Finding) {
+	sum, err := ig.NewValidator(ig.Options{Registry: reg, OnFinding: func(fd *ig.Finding) {
 		if len(first) < 5 {
 			first = append(first, fd.String())
 		}

@@ -97,7 +97,11 @@ func TestOneValidFilePerCountyServed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { t.Errorf("%s: %s", filepath.Base(o.Path), f.String()) }}).Validate(context.Background(), bytes.NewReader(data))
+		reg := &ig.Registry{}
+		if err := x274.Register(reg); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := ig.NewValidator(ig.Options{Registry: reg, OnFinding: func(f *ig.Finding) { t.Errorf("%s: %s", filepath.Base(o.Path), f.String()) }}).Validate(context.Background(), bytes.NewReader(data))
 		if err != nil || !sum.OK() || sum.Transactions != 1 {
 			t.Errorf("%s: %+v %v", o.Path, sum, err)
 		}

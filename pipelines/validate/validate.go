@@ -378,7 +378,12 @@ func validateX12(ctx context.Context, v *validator, path string) Status {
 	if err != nil {
 		return v.unusable(err)
 	}
-	reg := ig.Default().Clone()
+	// The generated guides and the DHCS 274; each is compiled when a set of
+	// it first appears.
+	reg := ig.NewRegistry()
+	if err := x274.Register(reg); err != nil {
+		return v.unusable(err)
+	}
 	slots := make([]*checkSlot, len(x12Checks))
 	split := false
 	first := firstSetID(f)

@@ -6,11 +6,12 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 )
 
-var reMonth = regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`)
+var reMonth = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`) })
 
 // check274 adds the data-level checks of a DHCS provider network file to
 // the table's: the reporting month in ISA02 (with ISA01 03), contract
@@ -32,7 +33,7 @@ func check274(_ context.Context, _ *validator, path string, w io.Writer) (int, e
 		problems++
 		fmt.Fprintf(w, "%s: %s\n", path, fmt.Sprintf(format, a...))
 	}
-	if file.AuthQualifier == "03" && !reMonth.MatchString(file.AuthInfo) {
+	if file.AuthQualifier == "03" && !reMonth().MatchString(file.AuthInfo) {
 		bad("ISA02 %q is not a reporting month CCYYMM (the DHCS file carries it with ISA01 03)", file.AuthInfo)
 	}
 	county := ""

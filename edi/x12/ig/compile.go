@@ -16,12 +16,10 @@ import (
 // position groups and qualifiers worked out once.
 
 type compiledSpec struct {
-	spec       *Spec
-	root       *cLoop
-	loops      []*cLoop       // every loop
-	checks     []func() Check // semantic checks registered with the spec
-	checkWants [][]bool       // per check, the segment kinds it looks at (nil: all), set by wantsOnce
-	wantsOnce  sync.Once
+	spec   *Spec
+	root   *cLoop
+	loops  []*cLoop  // every loop
+	checks *checkSet // semantic checks registered with the spec; nil for none
 	// kinds numbers the segment IDs of the spec from 1 (0: not in the
 	// spec), indexed by idIndex: a lookup per segment instead of a search.
 	kinds   []uint8
@@ -298,6 +296,35 @@ func (c *codeSet) hasPacked(p uint64) bool {
 	return c.hashed.has(p)
 }
 
+// A checkSet is the semantic checks registered with a spec in one
+// registry, with what the first set taught about which segments they want.
+// The compiled table itself is shared by every registry holding the spec
+// (see withChecks); the checkSet is not.
+type checkSet struct {
+	makers []func() Check
+	once   sync.Once
+	wants  [][]bool // per check, the segment kinds it looks at (nil: all), set by once
+}
+
+// withChecks returns a copy of cs that shares its compiled table and has
+// its own checks.
+func (cs *compiledSpec) withChecks(checks []func() Check) *compiledSpec {
+	c := *cs
+	c.checks = nil
+	if len(checks) > 0 {
+		c.checks = &checkSet{makers: checks}
+	}
+	return &c
+}
+
+// makers returns the functions that make the checks of a set.
+func (cs *compiledSpec) makers() []func() Check {
+	if cs.checks == nil {
+		return nil
+	}
+	return cs.checks.makers
+}
+
 type compiler struct {
 	cs  *compiledSpec
 	err error
@@ -433,7 +460,10 @@ func idIndex(id []byte) int {
 // wants returns, per check, the segment kinds it looks at (nil: all),
 // learnt from checks, the first set's.
 func (cs *compiledSpec) wants(checks []Check) [][]bool {
-	cs.wantsOnce.Do(func() {
+	if cs.checks == nil {
+		return nil
+	}
+	cs.checks.once.Do(func() {
 		for _, c := range checks {
 			var wants []bool // nil: every segment
 			if f, ok := c.(SegmentFilter); ok {
@@ -443,10 +473,10 @@ func (cs *compiledSpec) wants(checks []Check) [][]bool {
 				}
 				wants[0] = false
 			}
-			cs.checkWants = append(cs.checkWants, wants)
+			cs.checks.wants = append(cs.checks.wants, wants)
 		}
 	})
-	return cs.checkWants
+	return cs.checks.wants
 }
 
 // kindOf returns the number in the spec of the segment ID numbered idx by
@@ -574,7 +604,7 @@ func (c *compiler) element(e *Element, where string) cElem {
 	ce := cElem{ref: e.Ref, name: e.Name, usage: e.Usage, min: e.Min, max: e.Max, repeat: e.Repeat, list: e.CodeList}
 	if e.CodeList != "" {
 		ce.listSet = codeListSets()[e.CodeList]
-		ce.stable = stableLists[e.CodeList]
+		ce.stable = stableList(e.CodeList)
 	}
 	switch e.Usage {
 	case Required, Situational, NotUsed:

@@ -15,9 +15,12 @@
 //	Spec999    999 Acknowledgment    005010X231A1
 //	Spec277CA  277 Claim Ack         005010X214
 //
-// Specs are found by (GS08, ST01) in a Registry; Default() holds the
-// built-in ones and Registry.Register adds another (for instance a
-// hand-written 004050X109 274 table) with its semantic checks. A Check is a
+// Specs are found by (GS08, ST01) in a Registry; NewRegistry() returns one
+// with the built-in ones, and Registry.Register adds another (for instance
+// the hand-written 004050X109 274 table, which x274.Register adds) with its
+// semantic checks. Default() is the shared registry of the built-in ones
+// that a Validator without a Registry uses; nothing is added to it. Tables
+// are compiled on first use, once per process, not when the package loads. A Check is a
 // rule a table cannot express (the 837P balancing rule is one), a Go value
 // made per transaction set and shown every segment the table placed, or
 // only those it names when it is also a SegmentFilter; it reports through

@@ -471,18 +471,25 @@ func validPeriod(format, v []byte) bool {
 // --- external code lists -------------------------------------------------------------
 
 var codeListSets = sync.OnceValue(func() map[string]*codeSet {
-	m := make(map[string]*codeSet, len(externalCodeLists))
-	for name, codes := range externalCodeLists {
+	lists := externalCodeLists()
+	m := make(map[string]*codeSet, len(lists))
+	for name, codes := range lists {
 		s := newCodeSet(codes)
 		m[name] = &s
 	}
 	return m
 })
 
-// stableLists are the external code lists checked by default: standards
+// stableList reports whether an external code list is checked by default: standards
 // that change rarely (USPS state codes, ISO 3166 countries, ISO 4217
 // currencies, CMS place of service codes).
-var stableLists = map[string]bool{"states": true, "country": true, "currency": true, "pos": true}
+func stableList(name string) bool {
+	switch name {
+	case "states", "country", "currency", "pos":
+		return true
+	}
+	return false
+}
 
 // StableCodeLists is the default Options.CodeList. It checks the external
 // code lists that change rarely (states, country, currency, pos) against the
@@ -491,7 +498,7 @@ var stableLists = map[string]bool{"states": true, "country": true, "currency": t
 // codes, remark codes, entity identifiers): the built-in copies of those are
 // a snapshot and would reject codes added since.
 func StableCodeLists(list string, code []byte) bool {
-	if !stableLists[list] {
+	if !stableList(list) {
 		return true
 	}
 	return SnapshotCodeLists(list, code)

@@ -1,6 +1,7 @@
 package ig
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -52,38 +53,78 @@ func (t *Txn) Report(f Finding) {
 }
 
 // A Registry holds the specs a Validator knows, by (GS08, ST01). The zero
-// value is empty; Default has the generated tables. A Registry is safe for
-// concurrent use.
+// value is empty; NewRegistry has the generated tables. A Registry is safe
+// for concurrent use.
 type Registry struct {
-	mu    sync.RWMutex
-	specs map[[2]string]*compiledSpec
-	ids   map[int]bool // segment IDs (by idIndex) of every registered spec
+	mu     sync.RWMutex
+	specs  map[[2]string]*entry
+	shared bool // Default's: Register refuses to change it
 }
 
-// Register compiles s and adds it with the semantic checks to run on each of
-// its transaction sets: each function makes the check for one set (it is
-// first called when the first set of the spec starts; whether its checks
-// are SegmentFilters, and for which IDs, is learnt then, once). It replaces
-// a spec with the same version and set ID.
-func (r *Registry) Register(s *Spec, checks ...func() Check) error {
+// An entry is a spec of a registry with its checks, compiled on first use:
+// a registry of five guides used for an 834 compiles the 834 only.
+type entry struct {
+	spec     *Spec
+	compiled func() *compiledSpec // the table with the entry's checks
+}
+
+// newEntry returns the entry of s with checks. s must compile: Register
+// has compiled it, and the generated specs' tests do.
+func newEntry(s *Spec, checks []func() Check) *entry {
+	return &entry{spec: s, compiled: sync.OnceValue(func() *compiledSpec {
+		cs, err := compiled(s)
+		if err != nil {
+			panic(fmt.Sprintf("ig: generated spec: %v", err))
+		}
+		return cs.withChecks(checks)
+	})}
+}
+
+// tables holds the compiled table of every spec registered so far, by
+// *Spec without checks: a spec is compiled once per process, however many
+// registries hold it.
+var tables sync.Map // *Spec → *compiledSpec
+
+func compiled(s *Spec) (*compiledSpec, error) {
+	if cs, ok := tables.Load(s); ok {
+		return cs.(*compiledSpec), nil
+	}
 	cs, err := compile(s)
 	if err != nil {
+		return nil, err
+	}
+	v, _ := tables.LoadOrStore(s, cs)
+	return v.(*compiledSpec), nil
+}
+
+// errShared is Register's error on the registry Default returns.
+var errShared = errors.New("ig: the default registry is shared and holds the generated tables only: register into NewRegistry() or Default().Clone()")
+
+// Register adds s with the semantic checks to run on each of its
+// transaction sets: each function makes the check for one set (it is first
+// called when the first set of the spec starts; whether its checks are
+// SegmentFilters, and for which IDs, is learnt then, once). It replaces a
+// spec with the same version and set ID. s is compiled the first time any
+// registry is given it and must not change after that. Register fails on
+// the registry Default returns.
+func (r *Registry) Register(s *Spec, checks ...func() Check) error {
+	if r.shared {
+		return errShared
+	}
+	if _, err := compiled(s); err != nil {
 		return err
 	}
-	cs.checks = checks
+	r.add(newEntry(s, checks))
+	return nil
+}
+
+func (r *Registry) add(e *entry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.specs == nil {
-		r.specs = map[[2]string]*compiledSpec{}
-		r.ids = map[int]bool{}
+		r.specs = map[[2]string]*entry{}
 	}
-	r.specs[[2]string{s.Version, s.SetID}] = cs
-	for i, k := range cs.kinds {
-		if k != 0 {
-			r.ids[i] = true
-		}
-	}
-	return nil
+	r.specs[[2]string{e.spec.Version, e.spec.SetID}] = e
 }
 
 // Clone returns a registry with the specs of r, to register more with
@@ -91,12 +132,9 @@ func (r *Registry) Register(s *Spec, checks ...func() Check) error {
 func (r *Registry) Clone() *Registry {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	c := &Registry{specs: make(map[[2]string]*compiledSpec, len(r.specs)), ids: make(map[int]bool, len(r.ids))}
+	c := &Registry{specs: make(map[[2]string]*entry, len(r.specs))}
 	for k, v := range r.specs {
 		c.specs[k] = v
-	}
-	for k, v := range r.ids {
-		c.ids[k] = v
 	}
 	return c
 }
@@ -104,16 +142,24 @@ func (r *Registry) Clone() *Registry {
 // Lookup returns the spec for a GS08 version and ST01 transaction set ID, or
 // nil.
 func (r *Registry) Lookup(version, setID string) *Spec {
-	if cs := r.lookup(version, setID); cs != nil {
-		return cs.spec
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if e := r.specs[[2]string{version, setID}]; e != nil {
+		return e.spec
 	}
 	return nil
 }
 
+// lookup returns the compiled spec for a version and set ID, compiling it
+// on its first use, or nil.
 func (r *Registry) lookup(version, setID string) *compiledSpec {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.specs[[2]string{version, setID}]
+	e := r.specs[[2]string{version, setID}]
+	r.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	return e.compiled()
 }
 
 // hasVersion reports whether any spec has the GS08 version, and whether one
@@ -121,10 +167,10 @@ func (r *Registry) lookup(version, setID string) *compiledSpec {
 func (r *Registry) hasVersion(version, funcID string) (version_, funcOK bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for k, cs := range r.specs {
+	for k, e := range r.specs {
 		if k[0] == version {
 			version_ = true
-			if cs.spec.FunctionalID == funcID {
+			if e.spec.FunctionalID == funcID {
 				funcOK = true
 			}
 		}
@@ -132,13 +178,25 @@ func (r *Registry) hasVersion(version, funcID string) (version_, funcOK bool) {
 	return version_, funcOK
 }
 
+// knownID reports whether any spec of r has the segment ID numbered idx.
+// It compiles every spec: it is asked only about a segment its own set
+// does not hold.
 func (r *Registry) knownID(idx int) bool {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.ids[idx]
+	es := make([]*entry, 0, len(r.specs))
+	for _, e := range r.specs {
+		es = append(es, e)
+	}
+	r.mu.RUnlock()
+	for _, e := range es {
+		if e.compiled().kinds[idx] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
-// Builtin lists the specs of the default registry with their checks.
+// builtin lists the generated specs with their checks.
 var builtin = []struct {
 	spec   *Spec
 	checks []func() Check
@@ -149,20 +207,29 @@ var builtin = []struct {
 	{Spec277CA, nil},
 }
 
-var defaultRegistry = sync.OnceValue(func() *Registry {
+// NewRegistry returns a registry of the generated tables: 837P
+// (005010X222A1, with the claim balancing check), 834 (005010X220A1), 999
+// (005010X231A1) and 277CA (005010X214), to register more into. Each table
+// is compiled when a transaction set first needs it, once per process.
+func NewRegistry() *Registry {
 	r := &Registry{}
 	for _, b := range builtin {
-		if err := r.Register(b.spec, b.checks...); err != nil {
-			panic(fmt.Sprintf("ig: built-in spec: %v", err))
-		}
+		r.add(newEntry(b.spec, b.checks))
 	}
+	return r
+}
+
+var defaultRegistry = sync.OnceValue(func() *Registry {
+	r := NewRegistry()
+	r.shared = true
 	return r
 })
 
-// Default returns the registry of the built-in tables: 837P (005010X222A1,
-// with the claim balancing check), 834 (005010X220A1), 999 (005010X231A1)
-// and 277CA (005010X214).
+// Default returns the registry a Validator uses when Options.Registry is
+// nil: NewRegistry's tables, built on first use and shared. Nothing is
+// added to it (its Register fails): a caller that needs another spec, such
+// as the DHCS 274, builds its own registry with NewRegistry or Clone.
 func Default() *Registry { return defaultRegistry() }
 
-// Lookup returns the built-in spec for a GS08 version and ST01 ID, or nil.
+// Lookup returns the generated spec for a GS08 version and ST01 ID, or nil.
 func Lookup(version, setID string) *Spec { return Default().Lookup(version, setID) }

@@ -254,7 +254,7 @@ func (r *run) isa(seg *x12.Segment) error {
 		v := seg.Element(i)
 		var errs []elemErr
 		if i == 12 {
-			if !isaVersions.has(v) {
+			if !isaVersions().has(v) {
 				errs = append(errs, elemErr{elem: 12, code: ElemInvalidCode, ce: ce, msg: "is not a supported interchange control version", value: v})
 			}
 		} else if i == 11 || i == 16 {
@@ -284,7 +284,10 @@ func (r *run) isa(seg *x12.Segment) error {
 
 // isaVersions are the interchange control versions (ISA12) accepted: the
 // envelope of 004010 to 005010 transaction sets.
-var isaVersions = newCodeSet([]string{"00401", "00402", "00403", "00404", "00405", "00406", "00501"})
+var isaVersions = sync.OnceValue(func() *codeSet {
+	s := newCodeSet([]string{"00401", "00402", "00403", "00404", "00405", "00406", "00501"})
+	return &s
+})
 
 func (r *run) iea(seg *x12.Segment) error {
 	if !r.icOpen {
@@ -501,7 +504,7 @@ func (r *run) st(seg *x12.Segment) error {
 	t.frames = append(t.frames[:0], frame{loop: cs.root, cur: -1})
 	clear(t.counts[cs.root.base : cs.root.base+len(cs.root.kids)])
 	t.checks = t.checks[:0]
-	for _, nc := range cs.checks {
+	for _, nc := range cs.makers() {
 		t.checks = append(t.checks, nc())
 	}
 	t.wants = cs.wants(t.checks)

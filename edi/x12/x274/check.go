@@ -1,9 +1,9 @@
 package x274
 
 import (
+	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
-	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 // npiCheck reports every NM1 whose NM108 says NPI ("XX") and whose NM109
@@ -22,7 +22,7 @@ func (npiCheck) Segment(t *ig.Txn, seg *x12.Segment) {
 		return
 	}
 	v := seg.Element(9)
-	if len(v) != 10 || rules.ValidNPI(string(v)) {
+	if len(v) != 10 || domain.ValidNPI(string(v)) {
 		return // a wrong length is the table's finding
 	}
 	t.Report(ig.Finding{Pos: t.Pos(), Level: ig.LevelElement, Code: ig.ElemPatternMismatch, Element: 9, ElementRef: "67",

@@ -1,8 +1,8 @@
 // Package x274 writes and reads the DHCS provider network file: the ASC X12
 // 274 Health Care Provider Information transaction, implementation guide
 // 004050X109, as the DHCS 274 companion guide shapes it. It holds the
-// hand-written table (Spec274, registered into ig.Default by this
-// package's init with an NPI check-digit Check), a typed streaming Encoder
+// hand-written table (Spec274, which Register adds to an ig.Registry with
+// an NPI check-digit Check), a typed streaming Encoder
 // that owns the envelopes, HL numbering and counts, and Read, its twin.
 //
 // # Shape written

@@ -2,6 +2,7 @@ package x274
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 )
@@ -131,105 +132,114 @@ func lq(loopID, name string) *ig.Loop {
 	}}
 }
 
-// Spec274 is the DHCS provider network file: the ASC X12 274 (004050X109)
-// as the DHCS 274 companion guide shapes it, reduced to what the gateway
-// writes (see doc.go for every source).
-var Spec274 = &ig.Spec{
-	Name:         "Health Care Provider Information (DHCS provider network file)",
-	SetID:        SetID,
-	Version:      Version,
-	FunctionalID: FunctionalID,
-	Source:       "hand-written: ASC X12 004050 274 base standard; DHCS 274 Companion Guide v1.1 (2016); see edi/x12/x274/doc.go",
-	Children: []ig.Node{
-		&ig.Segment{ID: "ST", Name: "Transaction Set Header", Usage: r, Pos: 100, MaxUse: 1, Elements: []ig.Element{
-			el("143", "Transaction Set Identifier Code", r, ig.ID, 3, 3, SetID),
-			el("329", "Transaction Set Control Number", r, ig.AN, 4, 9),
-			el("1705", "Implementation Convention Reference", s, ig.AN, 1, 35, Version),
-		}},
-		&ig.Segment{ID: "BHT", Name: "Beginning of Hierarchical Transaction", Usage: r, Pos: 200, MaxUse: 1, Elements: []ig.Element{
-			el("1005", "Hierarchical Structure Code", r, ig.ID, 4, 4, HierarchicalStructure),
-			el("353", "Transaction Set Purpose Code", r, ig.ID, 2, 2),
-			el("127", "Reference Identification", r, ig.AN, 1, 30),
-			el("373", "Date", r, ig.DT, 8, 8),
-			el("337", "Time", r, ig.TM, 4, 8),
-			el("640", "Transaction Type Code", n, ig.ID, 2, 2),
-		}},
-		per("Information Source Contact", 400, "IC"),
-		&ig.Loop{ID: "2000A", Name: "Information Source Level", Usage: r, Pos: 100, Repeat: 1, Children: []ig.Node{
-			hl("Information Source Level", LevelSource, n),
-			&ig.Loop{ID: "2100A", Name: "Information Source Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
-				nm1("Information Source Name", EntitySource, false, "PI", "46", QualTIN),
-			}},
-			&ig.Loop{ID: "2000B", Name: "Information Receiver Level", Usage: r, Pos: 3700, Repeat: 1, Children: []ig.Node{
-				hl("Information Receiver Level", LevelReceiver, r),
-				&ig.Loop{ID: "2100B", Name: "Information Receiver Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
-					nm1("Information Receiver Name", EntityReceiver, false, "46", "PI"),
-				}},
-				&ig.Loop{ID: "2000C", Name: "Group Level", Usage: r, Pos: 3700, Repeat: 0, Children: []ig.Node{
-					hl("Group Level", LevelGroup, r),
-					&ig.Loop{ID: "2100C", Name: "Group Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
-						nm1("Group Name", EntityGroup, false, QualTIN, QualNPI),
-						n2("Group Additional Name"),
-					}},
-					&ig.Loop{ID: "2000D", Name: "Site Level", Usage: r, Pos: 3700, Repeat: 0, Children: []ig.Node{
-						hl("Site Level", LevelSite, r),
-						&ig.Loop{ID: "2100DA", Name: "Site", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
-							nm1("Site Name", EntitySite, false, QualNPI),
-							n2("Site Additional Name"),
-							per("Site Contact", 500, "AJ"),
-							&ig.Segment{ID: "LUI", Name: "Site Language", Usage: s, Pos: 1100, MaxUse: 0, Syntax: []ig.Rule{"P0102"}, Elements: []ig.Element{
-								el("66", "Identification Code Qualifier", s, ig.ID, 1, 2, QualLanguage),
-								el("67", "Identification Code", s, ig.AN, 2, 80),
-								el("352", "Description", s, ig.AN, 1, 80),
-							}},
-							dtp("Site Contract Date"),
-							&ig.Segment{ID: "QTY", Name: "Site Quantity", Usage: s, Pos: 1400, MaxUse: 0, Elements: []ig.Element{
-								el("673", "Quantity Qualifier", r, ig.ID, 2, 2),
-								el("380", "Quantity", r, ig.R, 1, 15),
-							}},
-							&ig.Segment{ID: "REF", Name: "Site Identification", Usage: s, Pos: 1650, MaxUse: 0, Elements: []ig.Element{
-								el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
-								el("127", "Reference Identification", r, ig.AN, 1, 30),
-							}},
-							&ig.Loop{ID: "2110DA", Name: "Site Location", Usage: r, Pos: 1700, Repeat: 1, Children: []ig.Node{
-								&ig.Segment{ID: "NX1", Name: "Site Location", Usage: r, Pos: 1700, MaxUse: 1, Elements: []ig.Element{
-									el("98", "Entity Identifier Code", r, ig.ID, 2, 3, EntitySite),
-								}},
-								&ig.Segment{ID: "N3", Name: "Site Address", Usage: r, Pos: 1800, MaxUse: 1, Elements: []ig.Element{
-									el("166", "Address Information", r, ig.AN, 1, 55),
-									el("166", "Address Information", s, ig.AN, 1, 55),
-								}},
-								&ig.Segment{ID: "N4", Name: "Site City, State, ZIP Code", Usage: r, Pos: 1900, MaxUse: 1, Syntax: []ig.Rule{"P0506"}, Elements: []ig.Element{
-									el("19", "City Name", r, ig.AN, 2, 30),
-									{Ref: "156", Name: "State or Province Code", Usage: r, Type: ig.ID, Min: 2, Max: 2, CodeList: "states"},
-									{Ref: "116", Name: "Postal Code", Usage: r, Type: ig.ID, Min: 3, Max: 15, Pattern: "[0-9]{5}([0-9]{4})?"},
-									el("26", "Country Code", n, ig.ID, 2, 3),
-									el("309", "Location Qualifier", s, ig.ID, 1, 2, QualCounty),
-									{Ref: "310", Name: "Location Identifier", Usage: s, Type: ig.AN, Min: 1, Max: 30, Pattern: "[0-9]{2}"},
-								}},
-							}},
-							lq("2120DA", "Site Specialization"),
-						}},
-						&ig.Loop{ID: "2000E", Name: "Provider Level", Usage: s, Pos: 3700, Repeat: 0, Children: []ig.Node{
-							hl("Provider Level", LevelProvider, r),
-							&ig.Loop{ID: "2100EA", Name: "Provider", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
-								nm1("Provider Name", EntityProvider, true, QualNPI),
-								lq("2120EA", "Provider Specialization"),
-							}},
-						}},
-					}},
-				}},
-			}},
-		}},
-		&ig.Segment{ID: "SE", Name: "Transaction Set Trailer", Usage: r, Pos: 3800, MaxUse: 1, Elements: []ig.Element{
-			el("96", "Number of Included Segments", r, ig.N0, 1, 10),
-			el("329", "Transaction Set Control Number", r, ig.AN, 4, 9),
-		}},
-	},
-}
+// Spec274 returns the DHCS provider network file's table: the ASC X12 274
+// (004050X109) as the DHCS 274 companion guide shapes it, reduced to what
+// the gateway writes (see doc.go for every source). It is built on first
+// use and the same for every call; it must not be changed.
+func Spec274() *ig.Spec { return spec274() }
 
-func init() {
-	if err := ig.Default().Register(Spec274, newNPICheck); err != nil {
-		panic(fmt.Sprintf("x274: register the 274 table: %v", err))
+var spec274 = sync.OnceValue(func() *ig.Spec {
+	return &ig.Spec{
+		Name:         "Health Care Provider Information (DHCS provider network file)",
+		SetID:        SetID,
+		Version:      Version,
+		FunctionalID: FunctionalID,
+		Source:       "hand-written: ASC X12 004050 274 base standard; DHCS 274 Companion Guide v1.1 (2016); see edi/x12/x274/doc.go",
+		Children: []ig.Node{
+			&ig.Segment{ID: "ST", Name: "Transaction Set Header", Usage: r, Pos: 100, MaxUse: 1, Elements: []ig.Element{
+				el("143", "Transaction Set Identifier Code", r, ig.ID, 3, 3, SetID),
+				el("329", "Transaction Set Control Number", r, ig.AN, 4, 9),
+				el("1705", "Implementation Convention Reference", s, ig.AN, 1, 35, Version),
+			}},
+			&ig.Segment{ID: "BHT", Name: "Beginning of Hierarchical Transaction", Usage: r, Pos: 200, MaxUse: 1, Elements: []ig.Element{
+				el("1005", "Hierarchical Structure Code", r, ig.ID, 4, 4, HierarchicalStructure),
+				el("353", "Transaction Set Purpose Code", r, ig.ID, 2, 2),
+				el("127", "Reference Identification", r, ig.AN, 1, 30),
+				el("373", "Date", r, ig.DT, 8, 8),
+				el("337", "Time", r, ig.TM, 4, 8),
+				el("640", "Transaction Type Code", n, ig.ID, 2, 2),
+			}},
+			per("Information Source Contact", 400, "IC"),
+			&ig.Loop{ID: "2000A", Name: "Information Source Level", Usage: r, Pos: 100, Repeat: 1, Children: []ig.Node{
+				hl("Information Source Level", LevelSource, n),
+				&ig.Loop{ID: "2100A", Name: "Information Source Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
+					nm1("Information Source Name", EntitySource, false, "PI", "46", QualTIN),
+				}},
+				&ig.Loop{ID: "2000B", Name: "Information Receiver Level", Usage: r, Pos: 3700, Repeat: 1, Children: []ig.Node{
+					hl("Information Receiver Level", LevelReceiver, r),
+					&ig.Loop{ID: "2100B", Name: "Information Receiver Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
+						nm1("Information Receiver Name", EntityReceiver, false, "46", "PI"),
+					}},
+					&ig.Loop{ID: "2000C", Name: "Group Level", Usage: r, Pos: 3700, Repeat: 0, Children: []ig.Node{
+						hl("Group Level", LevelGroup, r),
+						&ig.Loop{ID: "2100C", Name: "Group Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
+							nm1("Group Name", EntityGroup, false, QualTIN, QualNPI),
+							n2("Group Additional Name"),
+						}},
+						&ig.Loop{ID: "2000D", Name: "Site Level", Usage: r, Pos: 3700, Repeat: 0, Children: []ig.Node{
+							hl("Site Level", LevelSite, r),
+							&ig.Loop{ID: "2100DA", Name: "Site", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
+								nm1("Site Name", EntitySite, false, QualNPI),
+								n2("Site Additional Name"),
+								per("Site Contact", 500, "AJ"),
+								&ig.Segment{ID: "LUI", Name: "Site Language", Usage: s, Pos: 1100, MaxUse: 0, Syntax: []ig.Rule{"P0102"}, Elements: []ig.Element{
+									el("66", "Identification Code Qualifier", s, ig.ID, 1, 2, QualLanguage),
+									el("67", "Identification Code", s, ig.AN, 2, 80),
+									el("352", "Description", s, ig.AN, 1, 80),
+								}},
+								dtp("Site Contract Date"),
+								&ig.Segment{ID: "QTY", Name: "Site Quantity", Usage: s, Pos: 1400, MaxUse: 0, Elements: []ig.Element{
+									el("673", "Quantity Qualifier", r, ig.ID, 2, 2),
+									el("380", "Quantity", r, ig.R, 1, 15),
+								}},
+								&ig.Segment{ID: "REF", Name: "Site Identification", Usage: s, Pos: 1650, MaxUse: 0, Elements: []ig.Element{
+									el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
+									el("127", "Reference Identification", r, ig.AN, 1, 30),
+								}},
+								&ig.Loop{ID: "2110DA", Name: "Site Location", Usage: r, Pos: 1700, Repeat: 1, Children: []ig.Node{
+									&ig.Segment{ID: "NX1", Name: "Site Location", Usage: r, Pos: 1700, MaxUse: 1, Elements: []ig.Element{
+										el("98", "Entity Identifier Code", r, ig.ID, 2, 3, EntitySite),
+									}},
+									&ig.Segment{ID: "N3", Name: "Site Address", Usage: r, Pos: 1800, MaxUse: 1, Elements: []ig.Element{
+										el("166", "Address Information", r, ig.AN, 1, 55),
+										el("166", "Address Information", s, ig.AN, 1, 55),
+									}},
+									&ig.Segment{ID: "N4", Name: "Site City, State, ZIP Code", Usage: r, Pos: 1900, MaxUse: 1, Syntax: []ig.Rule{"P0506"}, Elements: []ig.Element{
+										el("19", "City Name", r, ig.AN, 2, 30),
+										{Ref: "156", Name: "State or Province Code", Usage: r, Type: ig.ID, Min: 2, Max: 2, CodeList: "states"},
+										{Ref: "116", Name: "Postal Code", Usage: r, Type: ig.ID, Min: 3, Max: 15, Pattern: "[0-9]{5}([0-9]{4})?"},
+										el("26", "Country Code", n, ig.ID, 2, 3),
+										el("309", "Location Qualifier", s, ig.ID, 1, 2, QualCounty),
+										{Ref: "310", Name: "Location Identifier", Usage: s, Type: ig.AN, Min: 1, Max: 30, Pattern: "[0-9]{2}"},
+									}},
+								}},
+								lq("2120DA", "Site Specialization"),
+							}},
+							&ig.Loop{ID: "2000E", Name: "Provider Level", Usage: s, Pos: 3700, Repeat: 0, Children: []ig.Node{
+								hl("Provider Level", LevelProvider, r),
+								&ig.Loop{ID: "2100EA", Name: "Provider", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
+									nm1("Provider Name", EntityProvider, true, QualNPI),
+									lq("2120EA", "Provider Specialization"),
+								}},
+							}},
+						}},
+					}},
+				}},
+			}},
+			&ig.Segment{ID: "SE", Name: "Transaction Set Trailer", Usage: r, Pos: 3800, MaxUse: 1, Elements: []ig.Element{
+				el("96", "Number of Included Segments", r, ig.N0, 1, 10),
+				el("329", "Transaction Set Control Number", r, ig.AN, 4, 9),
+			}},
+		},
 	}
+})
+
+// Register adds the 274 table to r with its NPI check-digit check (an NM1
+// with NM108 "XX" whose NM109 fails the check digit is an element finding).
+// No registry holds the 274 unless it is added this way.
+func Register(r *ig.Registry) error {
+	if err := r.Register(Spec274(), newNPICheck); err != nil {
+		return fmt.Errorf("x274: register the 274 table: %w", err)
+	}
+	return nil
 }

@@ -69,7 +69,11 @@ func encode(t *testing.T, h Header, gs []Group) []byte {
 func validate(t *testing.T, data []byte) ([]ig.Finding, ig.Summary) {
 	t.Helper()
 	var fs []ig.Finding
-	v := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { fs = append(fs, *f) }})
+	reg := ig.NewRegistry()
+	if err := Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	v := ig.NewValidator(ig.Options{Registry: reg, OnFinding: func(f *ig.Finding) { fs = append(fs, *f) }})
 	sum, err := v.Validate(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

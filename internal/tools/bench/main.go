@@ -15,6 +15,11 @@
 //     a plain buffered byte scan of the same file, and the ingest's peak
 //     RSS at M/100 and M members.
 //
+//   - start-up: `calgw version` and `calgw validate` of a generated 834
+//     of K members, each run R times interleaved with /bin/true, the
+//     cost of starting a process: the median milliseconds per run and the
+//     ratio to /bin/true.
+//
 //     go run ./internal/tools/bench -lines 1000000 -members 1000000
 package main
 
@@ -38,10 +43,12 @@ import (
 )
 
 func main() {
-	lines := flag.Int("lines", 1000000, "invoice lines in the large file")
+	lines := flag.Int("lines", 1000000, "invoice lines in the large file (0: skip the invoice figures)")
 	members := flag.Int("members", 1000000, "members in the large 834 (0: skip the 834 figures)")
 	dir := flag.String("dir", "bench-out", "working directory (large files go here; never committed)")
 	calgw := flag.String("calgw", "bin/calgw", "calgw binary to measure")
+	startupRuns := flag.Int("startup-runs", 50, "runs of each start-up figure (0: skip them)")
+	startupMembers := flag.Int("startup-members", 10000, "members in the 834 of the start-up validate figure")
 	baselineCSV := flag.String("baseline-csv", "", "internal: read this CSV with encoding/csv and exit")
 	baselineScan := flag.String("baseline-scan", "", "internal: scan this file byte by byte and exit")
 	flag.Parse()
@@ -53,11 +60,18 @@ func main() {
 		scan(*baselineScan)
 		return
 	}
-	if err := run(*lines, *dir, *calgw); err != nil {
-		log.Fatal(err)
+	if *lines > 0 {
+		if err := run(*lines, *dir, *calgw); err != nil {
+			log.Fatal(err)
+		}
 	}
 	if *members > 0 {
 		if err := run834(*members, *dir, *calgw); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *startupRuns > 0 {
+		if err := runStartup(*startupRuns, *startupMembers, *dir, *calgw); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -257,6 +271,67 @@ func run834(n int, dir, calgw string) error {
 		float64(ingest[n].rss)/float64(ingest[small].rss), float64(ingest[n].rss)/float64(ingest[mid].rss))
 	fmt.Printf("Validator output: %s\n", lastLines(val.out, 2))
 	return nil
+}
+
+// runStartup measures the start-up figures: each command runs runs times,
+// interleaved with /bin/true so that both see the same machine, and the
+// medians are compared.
+func runStartup(runs, members int, dir, calgw string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files, err := generate(dir, "members-%d.834", "./internal/tools/gen834/cmd/gen834", "-members", members)
+	if err != nil {
+		return err
+	}
+	file := files[members]
+	st, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	cmds := [][]string{{"/bin/true"}, {calgw, "version"}, {calgw, "validate", file}}
+	walls := make([][]time.Duration, len(cmds))
+	for range runs {
+		for i, c := range cmds {
+			d, err := wallOf(c)
+			if err != nil {
+				return err
+			}
+			walls[i] = append(walls[i], d)
+		}
+	}
+	med := func(ds []time.Duration) time.Duration {
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	base := med(walls[0])
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	fmt.Printf("## calgw start-up: median of %d runs each, interleaved with /bin/true, %s\n\n", runs, time.Now().Format("2006-01-02"))
+	fmt.Printf("| measurement | result | baseline (same run) | ratio |\n|---|---|---|---|\n")
+	for i, name := range []string{"`calgw version`", fmt.Sprintf("`calgw validate` of an 834 of %d members (%.1f MB)", members, float64(st.Size())/1e6)} {
+		m := med(walls[i+1])
+		fmt.Printf("| %s | %.1f ms/run | /bin/true: %.1f ms/run | %.1f× /bin/true |\n", name, ms(m), ms(base), float64(m)/float64(base))
+	}
+	fmt.Println()
+	return nil
+}
+
+// wallOf runs a command, its output discarded, and returns its wall time.
+// A calgw that exits 1 (an invalid file) counts as run.
+func wallOf(args []string) (time.Duration, error) {
+	cmd := exec.Command(args[0], args[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 && strings.Contains(args[0], "calgw") {
+		err = nil
+	}
+	if err != nil {
+		return d, fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, lastLines(stderr.String(), 20))
+	}
+	return d, nil
 }
 
 func readCSV(path string) {

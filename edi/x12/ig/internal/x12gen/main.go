@@ -435,9 +435,10 @@ func (g *generator) control() ([]byte, error) {
 func (g *generator) codeLists() ([]byte, error) {
 	var w strings.Builder
 	g.fileHeader(&w, "codes.xml")
-	w.WriteString("// externalCodeLists are the external code lists the generated tables name in\n")
+	w.WriteString("// externalCodeLists returns the external code lists the generated tables name in\n")
 	w.WriteString("// Element.CodeList, as of the pyx12 snapshot. See Options.CodeList for which are checked.\n")
-	w.WriteString("var externalCodeLists = map[string][]string{\n")
+	w.WriteString("// It builds the map on each call: the package builds it once, on first use.\n")
+	w.WriteString("func externalCodeLists() map[string][]string {\nreturn map[string][]string{\n")
 	names := make([]string, 0, len(g.usedSets))
 	for n := range g.usedSets {
 		names = append(names, n)
@@ -446,7 +447,7 @@ func (g *generator) codeLists() ([]byte, error) {
 	for _, n := range names {
 		fmt.Fprintf(&w, "%q: %s,\n", n, stringList(g.codeSets[n], 12))
 	}
-	w.WriteString("}\n")
+	w.WriteString("}\n}\n")
 	return gofmt(w.String())
 }
 
