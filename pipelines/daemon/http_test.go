@@ -38,6 +38,11 @@ func TestHealthAndMetricsEndpoints(t *testing.T) {
 		t.Errorf("healthz %d %v", resp.StatusCode, health)
 	}
 
+	// The ledger says final before the daemon counts the file: wait until both
+	// files are observed (the histogram is observed last).
+	waitFor(t, 20*time.Second, "both files counted", func() bool {
+		return strings.Contains(scrape(t, addr), `calgw_file_processing_seconds_count{kind="invoice"} 2`+"\n")
+	})
 	resp, err = http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
