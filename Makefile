@@ -18,12 +18,23 @@ FUZZ_TARGETS := \
 	./edi/x12:FuzzReader:150000 \
 	./edi/x12/ig:FuzzValidate:100000
 
-.PHONY: all build demo test test-deps vet unit fuzz bench lint clean
+.PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench lint tidy-check clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/calgw
+
+# release: a static binary (no cgo: modernc SQLite is pure Go) without local
+# paths or debug symbols, that `calgw version` names by its git version.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+release:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/calgw
+
+# verify-deploy: systemd-analyze verify of deploy/calgw.service against the
+# release binary, and the checks on deploy/Dockerfile.
+verify-deploy: release
+	./scripts/verify-deploy.sh $(BIN)
 
 demo: build
 	./$(BIN) demo
@@ -54,9 +65,15 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment
 	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
 
-lint: vet
+# lint: go vet, gofmt, go.mod/go.sum tidy (direct dependencies listed as
+# direct, nothing missing or left over) and staticcheck.
+lint: vet tidy-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
+
+# tidy-check fails, printing the diff, when `go mod tidy` would change go.mod or go.sum.
+tidy-check:
+	$(GO) mod tidy -diff
 
 clean:
 	rm -rf bin demo-out bench-out

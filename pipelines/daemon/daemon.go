@@ -131,7 +131,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		cfg: cfg, st: opts.Store, log: log, shared: opts.Shared, lease: cfg.State.Lease,
 		node: cfg.State.Node, workRoot: filepath.Join(opts.StateDir, "work"),
 		bySrc: map[string]*source{}, dests: map[string]*destination{}, procs: map[string]*processorEntry{},
-		jobs: cfg.Schedules.Jobs, metrics: newMetrics(), wake: make(chan struct{}, 1), started: make(chan struct{}),
+		jobs: cfg.Schedules.Jobs, metrics: newMetrics(opts.Store), wake: make(chan struct{}, 1), started: make(chan struct{}),
 	}
 	d.httpAddr.Store("")
 	var err error
@@ -510,7 +510,7 @@ func (d *Daemon) startHTTP() (*http.Server, error) {
 	d.httpAddr.Store(l.Addr().String())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", d.healthz)
-	mux.HandleFunc("/metrics", d.serveMetrics)
+	mux.Handle("/metrics", d.metrics.handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	return srv, nil

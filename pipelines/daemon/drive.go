@@ -27,7 +27,9 @@ const scheduleSource = "schedule"
 // drive takes an entry through its remaining steps until it is final or a
 // step fails (then it is scheduled for a retry or quarantined).
 func (d *Daemon) drive(ctx context.Context, e *store.FileEntry) {
+	start, stepped := time.Now(), false
 	for !e.State.Final() {
+		stepped = true
 		log := d.fileLog(e)
 		var next *store.FileEntry
 		var err error
@@ -49,10 +51,13 @@ func (d *Daemon) drive(ctx context.Context, e *store.FileEntry) {
 		}
 		if err != nil {
 			if next = d.fail(ctx, e, err, log); next == nil {
-				return
+				return // waits for a retry (or another instance holds it)
 			}
 		}
 		e = next
+	}
+	if stepped {
+		d.metrics.processed(e.Kind, time.Since(start))
 	}
 }
 

@@ -1,15 +1,19 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 func TestHealthAndMetricsEndpoints(t *testing.T) {
@@ -34,6 +38,11 @@ func TestHealthAndMetricsEndpoints(t *testing.T) {
 		t.Errorf("healthz %d %v", resp.StatusCode, health)
 	}
 
+	// The ledger says final before the daemon counts the file: wait until both
+	// files are observed (the histogram is observed last).
+	waitFor(t, 20*time.Second, "both files counted", func() bool {
+		return strings.Contains(scrape(t, addr), `calgw_file_processing_seconds_count{kind="invoice"} 2`+"\n")
+	})
 	resp, err = http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +66,8 @@ func TestHealthAndMetricsEndpoints(t *testing.T) {
 		`calgw_store_up 1`,
 		`# TYPE calgw_files_total counter`,
 		`# TYPE calgw_source_lag_seconds gauge`,
-		`calgw_last_success_timestamp_seconds{what="deliver",name="dhcs"} `,
+		// The exposition orders a sample's labels by name.
+		`calgw_last_success_timestamp_seconds{name="dhcs",what="deliver"} `,
 	} {
 		if !strings.Contains(m, want+"\n") && !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)
@@ -79,10 +89,81 @@ func TestHealthAndMetricsEndpoints(t *testing.T) {
 }
 
 func TestMetricsLabelEscaping(t *testing.T) {
-	var b strings.Builder
-	writeSeries(&b, []series{{name: "x", help: "h", typ: "gauge", samples: []sample{{[][2]string{{"name", "a\"b\\c\nd"}}, 1.5}}}})
-	if got := b.String(); !strings.Contains(got, `x{name="a\"b\\c\nd"} 1.5`) {
-		t.Errorf("exposition:\n%s", got)
+	st, err := store.OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	m := newMetrics(st)
+	m.success("poll", "a\"b\\c\nd")
+	rec := httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	want := `calgw_last_success_timestamp_seconds{name="a\"b\\c\nd",what="poll"} `
+	if got := rec.Body.String(); !strings.Contains(got, want) {
+		t.Errorf("exposition lacks %s:\n%s", want, got)
+	}
+}
+
+// TestMetricsRuntimeAndProcessingTime scrapes the running daemon before and
+// after files are processed: the Go runtime and process metrics are there
+// from the start, and the file counters and the processing-time histogram
+// move with each file.
+func TestMetricsRuntimeAndProcessingTime(t *testing.T) {
+	dir := t.TempDir()
+	h := startDaemon(t, dir, localConfig(dir, "http: {listen: '127.0.0.1:0'}\n"))
+	addr := h.d.HTTPAddr()
+
+	m := scrape(t, addr)
+	for _, want := range []string{
+		"# TYPE go_goroutines gauge\n",
+		"# TYPE go_memstats_alloc_bytes gauge\n",
+		"# TYPE go_gc_duration_seconds summary\n",
+		"# TYPE process_cpu_seconds_total counter\n",
+		"# TYPE process_resident_memory_bytes gauge\n",
+		"# TYPE process_start_time_seconds gauge\n",
+		"# TYPE calgw_start_time_seconds gauge\n",
+		"calgw_store_up 1\n",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(m, "calgw_files_total{") || strings.Contains(m, "calgw_file_processing_seconds_count{") {
+		t.Errorf("file metrics before any file:\n%s", m)
+	}
+	if v := sampleValue(t, m, "go_goroutines"); v < 1 {
+		t.Errorf("go_goroutines %v", v)
+	}
+
+	for i, name := range []string{"a.csv", "b.csv"} {
+		n := float64(i + 1)
+		h.write(name, invoice("PT-"+strconv.Itoa(i), 10*i+1, 3))
+		count := `calgw_file_processing_seconds_count{kind="invoice"}`
+		waitFor(t, 20*time.Second, name+" observed", func() bool {
+			m = scrape(t, addr)
+			return strings.Contains(m, count+" ") && sampleValue(t, m, count) == n
+		})
+		for sample, want := range map[string]float64{
+			`calgw_files_total{kind="invoice",outcome="processed"}`:            n,
+			`calgw_lines_total{outcome="accepted",rule=""}`:                    3 * n,
+			`calgw_file_processing_seconds_bucket{kind="invoice",le="+Inf"}`:   n,
+			`calgw_ledger_files{state="archived"}`:                             n,
+			`calgw_last_success_timestamp_seconds{name="dhcs",what="deliver"}`: -1, // any
+			`calgw_file_processing_seconds_bucket{kind="invoice",le="0.05"}`:   -1,
+			`calgw_file_processing_seconds_bucket{kind="invoice",le="1800"}`:   n,
+			`calgw_file_processing_seconds_sum{kind="invoice"}`:                -1,
+		} {
+			got := sampleValue(t, m, sample)
+			if want >= 0 && got != want {
+				t.Errorf("after %s: %s = %v, want %v", name, sample, got, want)
+			}
+		}
+		if sum := sampleValue(t, m, `calgw_file_processing_seconds_sum{kind="invoice"}`); sum <= 0 || sum > 60 {
+			t.Errorf("after %s: processing time sum %v s", name, sum)
+		}
+	}
+	if !strings.Contains(m, "# TYPE calgw_file_processing_seconds histogram\n") {
+		t.Error("calgw_file_processing_seconds is not a histogram")
 	}
 }
 

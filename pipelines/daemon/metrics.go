@@ -3,183 +3,175 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
+	"maps"
 	"net/http"
-	"sort"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
-// metrics are the daemon's counters and gauges, written in the Prometheus
-// text exposition format (version 0.0.4) by hand: a few series do not need
-// a client library.
+// metrics are the daemon's counters, gauges and histogram, kept in a private
+// prometheus.Registry (never the library's global one) that the daemon builds
+// when it starts, together with the Go runtime and process collectors.
 type metrics struct {
-	mu       sync.Mutex
-	started  time.Time
-	files    map[[2]string]float64   // kind, outcome
-	lineN    map[[2]string]float64   // outcome, rule
-	errors   map[string]float64      // step
-	lastOK   map[[2]string]time.Time // what (poll, deliver), name
-	up       map[string]bool         // source
-	lag      map[string]float64      // source: age of the oldest waiting file
-	notice   map[string]float64      // source: how long ago it was first seen
-	unrouted map[string]float64      // source: files no route matches
+	reg *prometheus.Registry
+
+	files      *prometheus.CounterVec   // kind, outcome
+	lineN      *prometheus.CounterVec   // outcome, rule
+	errors     *prometheus.CounterVec   // step
+	lastOK     *prometheus.GaugeVec     // what (poll, deliver), name
+	up         *prometheus.GaugeVec     // source
+	lag        *prometheus.GaugeVec     // source: age of the oldest waiting file
+	notice     *prometheus.GaugeVec     // source: how long ago it was first seen
+	unrouted   *prometheus.GaugeVec     // source: files no route matches
+	processing *prometheus.HistogramVec // kind: time to drive a file to its final state
+
+	mu      sync.Mutex
+	sources map[string]bool // source: last poll succeeded, for /healthz
 }
 
-func newMetrics() *metrics {
-	return &metrics{
-		started: time.Now(),
-		files:   map[[2]string]float64{}, lineN: map[[2]string]float64{}, errors: map[string]float64{},
-		lastOK: map[[2]string]time.Time{}, up: map[string]bool{}, lag: map[string]float64{},
-		notice: map[string]float64{}, unrouted: map[string]float64{},
+// processingBuckets spans a small file (well under a second) to a large 837P
+// or 834 (minutes).
+var processingBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
+
+// newMetrics builds the registry with the daemon's metrics, the ledger's counts
+// (read from st at each scrape), and the Go runtime and process collectors.
+func newMetrics(st store.LedgerStore) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		files: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "calgw_files_total",
+			Help: "Files finished by this instance, by kind and outcome (processed, duplicate, quarantined, lost)."},
+			[]string{"kind", "outcome"}),
+		lineN: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "calgw_lines_total",
+			Help: "Lines accepted, and lines rejected by rule (a line that breaks several rules counts once per rule)."},
+			[]string{"outcome", "rule"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "calgw_errors_total",
+			Help: "Failed steps, by step (poll, take, lease, schedule, or the ledger state the file was in)."},
+			[]string{"step"}),
+		lastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "calgw_last_success_timestamp_seconds",
+			Help: "When a poll of a source or a delivery to a destination last succeeded (Unix time)."},
+			[]string{"what", "name"}),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "calgw_source_up",
+			Help: "1 when the last poll of the source succeeded."},
+			[]string{"source"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "calgw_source_lag_seconds",
+			Help: "Age (by modification time) of the oldest routed file waiting in the source's folder; 0 when none."},
+			[]string{"source"}),
+		notice: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "calgw_notice_age_seconds",
+			Help: "How long ago this instance first noticed the oldest routed file still waiting in the source's folder; 0 when none."},
+			[]string{"source"}),
+		unrouted: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "calgw_unrouted_files",
+			Help: "Files in the source's folder that no route matches (left in place)."},
+			[]string{"source"}),
+		processing: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "calgw_file_processing_seconds",
+			Help:    "Time this instance took to drive a file from the step it picked it up at to its final state (archived, quarantined or lost), by kind.",
+			Buckets: processingBuckets},
+			[]string{"kind"}),
+		sources: map[string]bool{},
 	}
+	start := prometheus.NewGauge(prometheus.GaugeOpts{Name: "calgw_start_time_seconds",
+		Help: "When this instance started (Unix time)."})
+	start.Set(float64(time.Now().Unix()))
+	m.reg.MustRegister(m.files, m.lineN, m.errors, m.lastOK, m.up, m.lag, m.notice, m.unrouted, m.processing, start,
+		newLedgerCollector(st),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }
 
 func (m *metrics) file(kind, outcome string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.files[[2]string{kind, outcome}]++
+	m.files.WithLabelValues(kind, outcome).Inc()
+}
+
+// processed observes how long driving a file to its final state took.
+func (m *metrics) processed(kind string, took time.Duration) {
+	m.processing.WithLabelValues(kind).Observe(took.Seconds())
 }
 
 func (m *metrics) lines(r *Result) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.lineN[[2]string{"accepted", ""}] += float64(r.Accepted)
+	m.lineN.WithLabelValues("accepted", "").Add(float64(r.Accepted))
 	for rule, n := range r.ByRule {
-		m.lineN[[2]string{"rejected", rule}] += float64(n)
+		m.lineN.WithLabelValues("rejected", rule).Add(float64(n))
 	}
 }
 
 func (m *metrics) error(step string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.errors[step]++
+	m.errors.WithLabelValues(step).Inc()
 }
 
 func (m *metrics) success(what, name string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.lastOK[[2]string{what, name}] = time.Now()
+	m.lastOK.WithLabelValues(what, name).Set(float64(time.Now().Unix()))
 }
 
 func (m *metrics) sourceUp(name string, up bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.up[name] = up
+	m.sources[name] = up
+	m.up.WithLabelValues(name).Set(float64(btoi(up)))
+}
+
+// sourcesUp copies the last poll result of every source.
+func (m *metrics) sourcesUp() map[string]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.sources)
 }
 
 func (m *metrics) sourceWaiting(name string, now, oldestMod, oldestSeen time.Time, unrouted int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.lag[name], m.notice[name] = 0, 0
+	lag, notice := 0.0, 0.0
 	if !oldestMod.IsZero() {
-		m.lag[name] = max(now.Sub(oldestMod).Seconds(), 0)
+		lag = max(now.Sub(oldestMod).Seconds(), 0)
 	}
 	if !oldestSeen.IsZero() {
-		m.notice[name] = max(now.Sub(oldestSeen).Seconds(), 0)
+		notice = max(now.Sub(oldestSeen).Seconds(), 0)
 	}
-	m.unrouted[name] = float64(unrouted)
+	m.lag.WithLabelValues(name).Set(lag)
+	m.notice.WithLabelValues(name).Set(notice)
+	m.unrouted.WithLabelValues(name).Set(float64(unrouted))
 }
 
-// series is one family in the exposition.
-type series struct {
-	name, help, typ string
-	samples         []sample
+// ledgerScrapeTimeout bounds the ledger count at each scrape.
+const ledgerScrapeTimeout = 5 * time.Second
+
+// ledgerCollector reads the ledger's counts by state at each scrape:
+// calgw_ledger_files, and calgw_store_up saying whether the store answered.
+type ledgerCollector struct {
+	st        store.LedgerStore
+	files, up *prometheus.Desc
 }
 
-type sample struct {
-	labels [][2]string
-	value  float64
-}
-
-func labelValue(v string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
-}
-
-func writeSeries(w io.Writer, all []series) {
-	for _, s := range all {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", s.name, s.help, s.name, s.typ)
-		sort.SliceStable(s.samples, func(i, j int) bool { return labelString(s.samples[i].labels) < labelString(s.samples[j].labels) })
-		for _, smp := range s.samples {
-			fmt.Fprintf(w, "%s%s %s\n", s.name, labelString(smp.labels), formatValue(smp.value))
-		}
+func newLedgerCollector(st store.LedgerStore) *ledgerCollector {
+	return &ledgerCollector{
+		st:    st,
+		files: prometheus.NewDesc("calgw_ledger_files", "Files in the ledger (all instances), by state.", []string{"state"}, nil),
+		up:    prometheus.NewDesc("calgw_store_up", "1 when the state store answered this scrape.", nil, nil),
 	}
 }
 
-func labelString(labels [][2]string) string {
-	if len(labels) == 0 {
-		return ""
-	}
-	parts := make([]string, len(labels))
-	for i, l := range labels {
-		parts[i] = l[0] + `="` + labelValue(l[1]) + `"`
-	}
-	return "{" + strings.Join(parts, ",") + "}"
+func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.files
+	ch <- c.up
 }
 
-func formatValue(v float64) string {
-	if v == float64(int64(v)) {
-		return fmt.Sprintf("%d", int64(v))
-	}
-	return fmt.Sprintf("%g", v)
-}
-
-// snapshot returns the series, with the ledger's counts by state.
-func (d *Daemon) snapshot(ctx context.Context) []series {
-	m := d.metrics
-	counts, countErr := d.st.CountFiles(ctx)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	files := series{name: "calgw_files_total", typ: "counter",
-		help: "Files finished by this instance, by kind and outcome (processed, duplicate, quarantined, lost)."}
-	for k, v := range m.files {
-		files.samples = append(files.samples, sample{[][2]string{{"kind", k[0]}, {"outcome", k[1]}}, v})
-	}
-	lines := series{name: "calgw_lines_total", typ: "counter",
-		help: "Lines accepted, and lines rejected by rule (a line that breaks several rules counts once per rule)."}
-	for k, v := range m.lineN {
-		lines.samples = append(lines.samples, sample{[][2]string{{"outcome", k[0]}, {"rule", k[1]}}, v})
-	}
-	errs := series{name: "calgw_errors_total", typ: "counter", help: "Failed steps, by step (poll, take, lease, schedule, or the ledger state the file was in)."}
-	for k, v := range m.errors {
-		errs.samples = append(errs.samples, sample{[][2]string{{"step", k}}, v})
-	}
-	last := series{name: "calgw_last_success_timestamp_seconds", typ: "gauge", help: "When a poll of a source or a delivery to a destination last succeeded (Unix time)."}
-	for k, t := range m.lastOK {
-		last.samples = append(last.samples, sample{[][2]string{{"what", k[0]}, {"name", k[1]}}, float64(t.Unix())})
-	}
-	up := series{name: "calgw_source_up", typ: "gauge", help: "1 when the last poll of the source succeeded."}
-	for k, v := range m.up {
-		up.samples = append(up.samples, sample{[][2]string{{"source", k}}, float64(btoi(v))})
-	}
-	lag := series{name: "calgw_source_lag_seconds", typ: "gauge", help: "Age (by modification time) of the oldest routed file waiting in the source's folder; 0 when none."}
-	for k, v := range m.lag {
-		lag.samples = append(lag.samples, sample{[][2]string{{"source", k}}, v})
-	}
-	notice := series{name: "calgw_notice_age_seconds", typ: "gauge", help: "How long ago this instance first noticed the oldest routed file still waiting in the source's folder; 0 when none."}
-	for k, v := range m.notice {
-		notice.samples = append(notice.samples, sample{[][2]string{{"source", k}}, v})
-	}
-	unrouted := series{name: "calgw_unrouted_files", typ: "gauge", help: "Files in the source's folder that no route matches (left in place)."}
-	for k, v := range m.unrouted {
-		unrouted.samples = append(unrouted.samples, sample{[][2]string{{"source", k}}, v})
-	}
-	ledger := series{name: "calgw_ledger_files", typ: "gauge", help: "Files in the ledger (all instances), by state."}
-	for st, n := range counts {
-		ledger.samples = append(ledger.samples, sample{[][2]string{{"state", string(st)}}, float64(n)})
-	}
-	storeUp := series{name: "calgw_store_up", typ: "gauge", help: "1 when the state store answered this scrape.", samples: []sample{{value: float64(btoi(countErr == nil))}}}
-	start := series{name: "calgw_start_time_seconds", typ: "gauge", help: "When this instance started (Unix time).", samples: []sample{{value: float64(m.started.Unix())}}}
-	return []series{files, lines, errs, last, up, lag, notice, unrouted, ledger, storeUp, start}
-}
-
-func (d *Daemon) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), ledgerScrapeTimeout)
 	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	writeSeries(w, d.snapshot(ctx))
+	counts, err := c.st.CountFiles(ctx)
+	for st, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.files, prometheus.GaugeValue, float64(n), string(st))
+	}
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, float64(btoi(err == nil)))
+}
+
+// handler serves the registry in the exposition format the scraper
+// asks for (Prometheus text format 0.0.4 when it names none).
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
 // healthz answers 200 when the instance runs and its store answers, 503
@@ -196,12 +188,7 @@ func (d *Daemon) healthz(w http.ResponseWriter, r *http.Request) {
 	if d.stopping.Load() {
 		status, code = "stopping", http.StatusServiceUnavailable
 	}
-	d.metrics.mu.Lock()
-	sources := map[string]bool{}
-	for k, v := range d.metrics.up {
-		sources[k] = v
-	}
-	d.metrics.mu.Unlock()
+	sources := d.metrics.sourcesUp()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]any{"status": status, "instance": d.instance, "store": storeStatus, "sources_up": sources})

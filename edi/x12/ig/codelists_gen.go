@@ -2,7 +2,7 @@
 
 // Regenerate with, from the repository root:
 //
-//	go run ./edi/x12/ig/internal/x12gen -maps ../shared/x12maps -out edi/x12/ig
+//	go run ./edi/x12/ig/internal/x12gen -maps edi/x12/ig/internal/x12gen/maps -out edi/x12/ig
 //
 // Derived from the pyx12 maps (github.com/azoner/pyx12, snapshot 8893c59ffd95), used under
 // their licence (a copy is in PYX12_LICENSE.txt beside this file):

@@ -84,4 +84,4 @@
 // logged; it exists for IK404 (copy of bad data element).
 package ig
 
-//go:generate sh -c "cd ../../.. && go run ./edi/x12/ig/internal/x12gen -maps ../shared/x12maps -out edi/x12/ig"
+//go:generate sh -c "cd ../../.. && go run ./edi/x12/ig/internal/x12gen -maps edi/x12/ig/internal/x12gen/maps -out edi/x12/ig"

@@ -1,8 +1,8 @@
 // Command x12gen generates the implementation-guide tables of package ig from
-// pyx12 maps (github.com/azoner/pyx12, BSD-3-Clause). Run it from the
-// repository root:
+// pyx12 maps (github.com/azoner/pyx12, BSD-3-Clause), committed in maps/
+// beside this file. Run it from the repository root:
 //
-//	go run ./edi/x12/ig/internal/x12gen -maps ../shared/x12maps -out edi/x12/ig
+//	go run ./edi/x12/ig/internal/x12gen -maps edi/x12/ig/internal/x12gen/maps -out edi/x12/ig
 //
 // It writes one spec_*_gen.go file per transaction set, control_gen.go (the
 // ISA/GS/GE/IEA/TA1 envelope), codelists_gen.go (external code lists) and
@@ -35,6 +35,12 @@ type target struct {
 	FuncID  string // GS01
 }
 
+// defaultMaps is the folder of committed maps, relative to the repository root.
+const defaultMaps = "edi/x12/ig/internal/x12gen/maps"
+
+// controlMap is the map of the interchange and functional group envelope.
+const controlMap = "x12.control.00501.xml"
+
 var targets = []target{
 	{File: "837.5010.X222.A1.xml", Var: "Spec837P", Short: "837p", Version: "005010X222A1", FuncID: "HC"},
 	{File: "834.5010.X220.A1.xml", Var: "Spec834", Short: "834", Version: "005010X220A1", FuncID: "BE"},
@@ -45,7 +51,7 @@ var targets = []target{
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("x12gen: ")
-	maps := flag.String("maps", "../shared/x12maps", "directory holding the pyx12 maps")
+	maps := flag.String("maps", defaultMaps, "directory holding the pyx12 maps")
 	out := flag.String("out", "edi/x12/ig", "output directory (package ig)")
 	flag.Parse()
 	if err := run(*maps, *out); err != nil {
@@ -407,7 +413,7 @@ func (g *generator) element(w *strings.Builder, e *xnode, segID string) error {
 
 // control generates the envelope segments from x12.control.00501.xml.
 func (g *generator) control() ([]byte, error) {
-	const file = "x12.control.00501.xml"
+	const file = controlMap
 	root, err := parseFile(filepath.Join(g.mapsDir, file))
 	if err != nil {
 		return nil, err
