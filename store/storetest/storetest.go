@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every store.LedgerStore
-// implementation passes: the same tests run against SQLite and PostgreSQL,
+// implementation (with its enrollment tables) passes: the same tests run against SQLite and PostgreSQL,
 // so the daemon can count on the same behaviour from both.
 package storetest
 
@@ -49,11 +49,16 @@ func Run(t *testing.T, b Backend) {
 		{"LedgerRetryAndRelease", false, retryAndRelease},
 		{"LedgerLeaseExpiryHandsOver", false, leaseExpiry},
 		{"LedgerTakeOverAdoptsCommittedRun", false, adoptRun},
+		{"EnrollmentLoads", false, enrollmentLoads},
+		{"EnrollmentManyMembers", false, manyMembers},
+		{"EnrollmentAuthorizationsAndUsage", false, authorizationsAndUsage},
 		{"ConcurrentTakeGivesEachEntryOnce", true, concurrentTake},
 		{"ConcurrentRunsSeeEachOthersLines", true, concurrentRuns},
 		{"ConcurrentSameContentOneWins", true, concurrentContent},
 		{"OpenRunOfLiveInstanceIsNotPending", true, liveRunNotPending},
 		{"BoundRunsCommitWhileLeasesRenew", true, commitWhileRenewing},
+		{"ConcurrentRunsHoldUsageCounters", true, concurrentUsage},
+		{"ConcurrentLoadsOfOneContentLoadOnce", true, concurrentLoadOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
