@@ -222,8 +222,12 @@ func (l *pgLoad) TouchMember(ctx context.Context, cin string) error {
 	return nil
 }
 
-func (l *pgLoad) Savepoint(ctx context.Context) error { return l.flushExec(ctx, `SAVEPOINT enrollment_set`) }
-func (l *pgLoad) Release(ctx context.Context) error   { return l.flushExec(ctx, `RELEASE enrollment_set`) }
+func (l *pgLoad) Savepoint(ctx context.Context) error {
+	return l.flushExec(ctx, `SAVEPOINT enrollment_set`)
+}
+func (l *pgLoad) Release(ctx context.Context) error {
+	return l.flushExec(ctx, `RELEASE enrollment_set`)
+}
 func (l *pgLoad) RollbackTo(ctx context.Context) error {
 	if err := l.flushExec(ctx, `ROLLBACK TO enrollment_set`); err != nil {
 		return err
