@@ -386,6 +386,9 @@ func concurrentUsage(t *testing.T, open func(string) store.LedgerStore) {
 		t.Run(fmt.Sprintf("first commits=%v", commit), func(t *testing.T) {
 			a, b := open("a"), open("b")
 			ra := begin(t, a)
+			// A failed check leaves runs open: roll them back so that the
+			// next subtest does not wait on their locks.
+			t.Cleanup(func() { ra.Abandon(ctx, "test ended") })
 			va := must(store.EnrollmentViewOf(ra))(t)
 			base, _, err := enrollmentOf(t, a).Usage(ctx, key)
 			if err != nil {
@@ -398,6 +401,7 @@ func concurrentUsage(t *testing.T, open func(string) store.LedgerStore) {
 				t.Fatal(err)
 			}
 			rb := begin(t, b)
+			t.Cleanup(func() { rb.Abandon(ctx, "test ended") })
 			vb := must(store.EnrollmentViewOf(rb))(t)
 			type read struct {
 				n   int64
