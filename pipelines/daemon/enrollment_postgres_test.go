@@ -58,8 +58,8 @@ func depositLine(inv string, line int, day string) string {
 }
 
 // TestEnrollmentFeedsOnPostgres: two instances share a PostgreSQL state
-// store. The demo 834 and authorization feed dropped into the inbox are
-// loaded into PostgreSQL; then two invoices, each billing the one
+// store. The demo 834, authorization feed and an other-programs feed
+// dropped into the inbox are loaded into PostgreSQL; then two invoices, each billing the one
 // authorized Housing Deposit unit of the same member, and one line for a
 // member who is not enrolled, are converted with the eligibility and
 // authorization rules: one deposit goes out, the other is over the
@@ -98,19 +98,23 @@ func TestEnrollmentFeedsOnPostgres(t *testing.T) {
 	inbox := filepath.Join(dir, "inbox")
 	dropFile(t, inbox, "sunrise-2026-09.834", readTestdata(t, enrollmentData+"demo-sunrise-2026-09.834"))
 	dropFile(t, inbox, "auth-2026-09.csv", readTestdata(t, enrollmentData+"demo-auth-2026-09.csv"))
-	waitFor(t, 60*time.Second, "the feeds archived", drained(t, dir, 2))
+	dropFile(t, inbox, "programs-2026-09.csv", readTestdata(t, enrollmentData+"other-programs.csv"))
+	waitFor(t, 60*time.Second, "the feeds archived", drained(t, dir, 3))
 	status, err := pgs[0].EnrollmentStatus(ctx)
-	if err != nil || status.Loads834 != 1 || status.AuthLoads != 1 || status.Members == 0 {
+	if err != nil || status.Loads834 != 1 || status.AuthLoads != 1 || status.ProgramLoads != 1 || status.Members == 0 {
 		t.Fatalf("loaded into PostgreSQL: %+v %v", status, err)
 	}
 	if _, ok, err := pgs[1].Member(ctx, "91234567A"); err != nil || !ok {
 		t.Fatalf("member 91234567A: %v %v", ok, err)
 	}
+	if ps, err := pgs[1].Programs(ctx, "91000007G"); err != nil || len(ps) != 1 || ps[0].Program != "hospice" {
+		t.Fatalf("programs of 91000007G: %+v %v", ps, err)
+	}
 
 	notEnrolled := strings.NewReplacer("91234567A,Rivera,Ana,1978-04-12", "99999999Z,Nobody,Ned,1970-01-01", "AUTH-CS-1003", "").Replace(depositLine("INV-PG-1", 2, "06"))
 	dropFile(t, inbox, "bay-1.csv", []byte(demoHeader+"\n"+depositLine("INV-PG-1", 1, "05")+"\n"+notEnrolled+"\n"))
 	dropFile(t, inbox, "bay-2.csv", []byte(demoHeader+"\n"+depositLine("INV-PG-2", 1, "20")+"\n"))
-	waitFor(t, 60*time.Second, "the invoices archived", drained(t, dir, 4))
+	waitFor(t, 60*time.Second, "the invoices archived", drained(t, dir, 5))
 
 	files := byName(t, pgs[0])
 	var rejects string
