@@ -100,6 +100,7 @@ func TestEnrollmentFeedsOnPostgres(t *testing.T) {
 	dropFile(t, inbox, "auth-2026-09.csv", readTestdata(t, enrollmentData+"demo-auth-2026-09.csv"))
 	dropFile(t, inbox, "programs-2026-09.csv", readTestdata(t, enrollmentData+"other-programs.csv"))
 	waitFor(t, 60*time.Second, "the feeds archived", drained(t, dir, 3))
+	waitFor(t, 20*time.Second, "the feeds' ledger entries final", settled(t, pgs[0], 3))
 	status, err := pgs[0].EnrollmentStatus(ctx)
 	if err != nil || status.Loads834 != 1 || status.AuthLoads != 1 || status.ProgramLoads != 1 || status.Members == 0 {
 		t.Fatalf("loaded into PostgreSQL: %+v %v", status, err)
@@ -115,6 +116,7 @@ func TestEnrollmentFeedsOnPostgres(t *testing.T) {
 	dropFile(t, inbox, "bay-1.csv", []byte(demoHeader+"\n"+depositLine("INV-PG-1", 1, "05")+"\n"+notEnrolled+"\n"))
 	dropFile(t, inbox, "bay-2.csv", []byte(demoHeader+"\n"+depositLine("INV-PG-2", 1, "20")+"\n"))
 	waitFor(t, 60*time.Second, "the invoices archived", drained(t, dir, 5))
+	waitFor(t, 20*time.Second, "every ledger entry final", settled(t, pgs[0], 5))
 
 	files := byName(t, pgs[0])
 	var rejects string
