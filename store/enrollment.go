@@ -128,6 +128,17 @@ func enrollApply(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, 
 	}
 	s := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(s)
+	out, err := s.apply(old, chg)
+	if err != nil {
+		return nil, fmt.Errorf("calgw_enroll_apply: %w", err)
+	}
+	return append([]byte(nil), out...), nil
+}
+
+// apply merges the encoded change chg into the encoded member old (nil for
+// a new member) and returns the member's new encoding, valid until s is
+// used again.
+func (s *applyScratch) apply(old, chg []byte) ([]byte, error) {
 	s.member = domain.Enrollee{Spans: s.member.Spans[:0]}
 	if old != nil {
 		s.dOld.reset(old)
@@ -141,11 +152,11 @@ func enrollApply(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, 
 		return nil, err
 	}
 	if old != nil && s.member.CIN != s.chg.Enrollee.CIN {
-		return nil, fmt.Errorf("calgw_enroll_apply: two CINs share a member key; refusing to merge them")
+		return nil, errors.New("two CINs share a member key; refusing to merge them")
 	}
 	s.member.Apply(&s.chg)
 	s.out, s.ops = encodeState(s.out[:0], &s.member, s.ops)
-	return append([]byte(nil), s.out...), nil
+	return s.out, nil
 }
 
 func dateArgs(args []driver.Value) (from, to civil.Date, err error) {
@@ -165,6 +176,16 @@ func enrollCut(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, er
 	}
 	s := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(s)
+	out, err := s.cut(old, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), out...), nil
+}
+
+// cut removes [from, to] from the spans of the encoded member old and
+// returns the member's new encoding, valid until s is used again.
+func (s *applyScratch) cut(old []byte, from, to civil.Date) ([]byte, error) {
 	s.dOld.reset(old)
 	if err := s.dOld.change(&s.old); err != nil {
 		return nil, err
@@ -173,7 +194,7 @@ func enrollCut(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, er
 	s.member.Apply(&s.old)
 	s.member.Spans = domain.CutSpans(s.member.Spans, from, to)
 	s.out, s.ops = encodeState(s.out[:0], &s.member, s.ops)
-	return append([]byte(nil), s.out...), nil
+	return s.out, nil
 }
 
 func enrollOverlaps(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
@@ -184,16 +205,28 @@ func enrollOverlaps(_ *sqlite.FunctionContext, args []driver.Value) (driver.Valu
 	}
 	s := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(s)
+	yes, err := s.overlaps(old, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if yes {
+		return int64(1), nil
+	}
+	return int64(0), nil
+}
+
+// overlaps tells whether the encoded member old has a span in [from, to].
+func (s *applyScratch) overlaps(old []byte, from, to civil.Date) (bool, error) {
 	s.dOld.reset(old)
 	if err := s.dOld.change(&s.old); err != nil {
-		return nil, err
+		return false, err
 	}
 	for i := range s.old.Ops {
 		if s.old.Ops[i].Kind == domain.SpanUpsert && s.old.Ops[i].Span.Overlaps(from, to) {
-			return int64(1), nil
+			return true, nil
 		}
 	}
-	return int64(0), nil
+	return false, nil
 }
 
 // Enrollment load kinds.
@@ -214,9 +247,67 @@ func (e *AlreadyLoadedError) Error() string {
 	return fmt.Sprintf("the same content was already loaded as %s (load %d, %s)", e.File, e.Load, e.At.Format(time.DateTime))
 }
 
-// EnrollmentLoad is one feed file being loaded: a transaction on a
-// connection of its own. Nothing it writes is visible until Commit.
-type EnrollmentLoad struct {
+// EnrollmentLoad is one feed file being loaded: one transaction, committed
+// or rolled back as a whole. Nothing it writes is visible until Commit.
+// SQLite and PostgreSQL loads behave alike (store/storetest checks it);
+// a load is used by one goroutine at a time.
+type EnrollmentLoad interface {
+	// ID is the load's number.
+	ID() int64
+	// PutMember merges one member's change from an 834 into the stored member.
+	PutMember(ctx context.Context, c *domain.EnrollmentChange) error
+	// TouchMember marks a member as listed by this load without changing
+	// it: a full file that lists a member whose loop was rejected must not
+	// cut the member's coverage as if it were absent.
+	TouchMember(ctx context.Context, cin string) error
+	// Savepoint, Release and RollbackTo bracket one transaction set of an
+	// 834, so that a set found broken at its end is undone.
+	Savepoint(ctx context.Context) error
+	Release(ctx context.Context) error
+	RollbackTo(ctx context.Context) error
+	// CutAbsent applies a full file's period to the members it did not
+	// list: [from, to] (to zero = open) is cut out of their spans. It
+	// returns how many members lost coverage.
+	CutAbsent(ctx context.Context, from, to civil.Date) (int64, error)
+	// PutAuthorization adds or replaces an authorization (by number): the
+	// latest feed row of a number is its current state. A number on file
+	// for another member is ErrAuthOtherMember.
+	PutAuthorization(ctx context.Context, a *domain.Authorization) error
+	// PutProgram adds or replaces a program span (by member, program and start).
+	PutProgram(ctx context.Context, p *domain.ProgramSpan) error
+	// Commit records the load as done with its summary (counts only: no
+	// member data) and the interchange it carried, and makes it visible.
+	Commit(ctx context.Context, interchange, summary string) error
+	// Rollback abandons the load: nothing it wrote stays.
+	Rollback()
+}
+
+// EnrollmentView reads the enrollment tables and moves usage counters
+// inside a conversion run's transaction, so that the counters of an
+// abandoned run roll back with it. It is used by one goroutine at a time.
+type EnrollmentView interface {
+	// Run is the ID of the run the view belongs to.
+	Run() int64
+	// Member returns the member with this CIN (false when none).
+	Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error)
+	// Authorizations returns the member's authorizations, reusing out.
+	Authorizations(ctx context.Context, cin string, out []domain.Authorization) ([]domain.Authorization, error)
+	// Programs returns the member's program spans, reusing out.
+	Programs(ctx context.Context, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error)
+	// Usage returns a usage counter as the run sees it. On PostgreSQL the
+	// run holds the counter from then on (see Postgres): another run
+	// reading or moving it waits for this run to end.
+	Usage(ctx context.Context, key string) (int64, civil.Date, error)
+	// AddUsage moves a usage counter by amount; first keeps the earliest date.
+	AddUsage(ctx context.Context, key string, amount int64, date civil.Date) error
+	// WasSent reports whether a line with this duplicate-detection key was
+	// sent (in an earlier run, or earlier in this one).
+	WasSent(ctx context.Context, key [16]byte) (bool, error)
+}
+
+// sqliteLoad is one feed file being loaded into SQLite: a transaction on
+// a connection of its own. Nothing it writes is visible until Commit.
+type sqliteLoad struct {
 	s       *SQLite
 	conn    *sql.Conn
 	id      int64
@@ -241,12 +332,12 @@ const upsertMember = `INSERT INTO enrollment_members(cin_key, load_id, data) VAL
 // BeginEnrollmentLoad starts loading a feed file of kind (LoadKind834,
 // LoadKindAuth, LoadKindOtherPrograms) whose content has the SHA-256 sum.
 // A file whose content was loaded before gets an *AlreadyLoadedError.
-func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (*EnrollmentLoad, error) {
+func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (EnrollmentLoad, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
 	}
-	l := &EnrollmentLoad{s: s, conn: conn, kind: kind}
+	l := &sqliteLoad{s: s, conn: conn, kind: kind}
 	// A load is one transaction of any size: its dirty pages spill to the
 	// WAL once the cache is full, so a small cache bounds its memory
 	// whatever the file's size (see loadPageCacheKiB).
@@ -284,10 +375,10 @@ func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum
 }
 
 // ID is the load's number.
-func (l *EnrollmentLoad) ID() int64 { return l.id }
+func (l *sqliteLoad) ID() int64 { return l.id }
 
 // PutMember applies one member's change from an 834: one statement.
-func (l *EnrollmentLoad) PutMember(ctx context.Context, c *domain.EnrollmentChange) error {
+func (l *sqliteLoad) PutMember(ctx context.Context, c *domain.EnrollmentChange) error {
 	if l.upsert == nil {
 		var err error
 		if l.upsert, l.upExec, err = prepareExec(ctx, l.conn, upsertMember); err != nil {
@@ -311,26 +402,26 @@ func (l *EnrollmentLoad) PutMember(ctx context.Context, c *domain.EnrollmentChan
 // TouchMember marks a member as listed by this load without changing it: a
 // full file that lists a member whose loop was rejected must not cut the
 // member's coverage as if it were absent.
-func (l *EnrollmentLoad) TouchMember(ctx context.Context, cin string) error {
+func (l *sqliteLoad) TouchMember(ctx context.Context, cin string) error {
 	_, err := l.conn.ExecContext(ctx, `UPDATE enrollment_members SET load_id = ? WHERE cin_key = ?`, l.id, CINKey(cin))
 	return err
 }
 
 // Savepoint, Release and RollbackTo bracket one transaction set of an 834,
 // so that a set found broken at its end is undone.
-func (l *EnrollmentLoad) Savepoint(ctx context.Context) error {
+func (l *sqliteLoad) Savepoint(ctx context.Context) error {
 	_, err := l.conn.ExecContext(ctx, `SAVEPOINT enrollment_set`)
 	return err
 }
 
 // Release keeps what the set loaded.
-func (l *EnrollmentLoad) Release(ctx context.Context) error {
+func (l *sqliteLoad) Release(ctx context.Context) error {
 	_, err := l.conn.ExecContext(ctx, `RELEASE enrollment_set`)
 	return err
 }
 
 // RollbackTo undoes what the set loaded.
-func (l *EnrollmentLoad) RollbackTo(ctx context.Context) error {
+func (l *sqliteLoad) RollbackTo(ctx context.Context) error {
 	if _, err := l.conn.ExecContext(ctx, `ROLLBACK TO enrollment_set`); err != nil {
 		return err
 	}
@@ -341,7 +432,7 @@ func (l *EnrollmentLoad) RollbackTo(ctx context.Context) error {
 // CutAbsent applies a full file's period to the members it did not list:
 // [from, to] (to zero = open) is cut out of their spans. It returns how
 // many members lost coverage.
-func (l *EnrollmentLoad) CutAbsent(ctx context.Context, from, to civil.Date) (int64, error) {
+func (l *sqliteLoad) CutAbsent(ctx context.Context, from, to civil.Date) (int64, error) {
 	res, err := l.conn.ExecContext(ctx, `UPDATE enrollment_members SET data = calgw_enroll_cut(data, ?1, ?2)
 		WHERE load_id != ?3 AND calgw_enroll_overlaps(data, ?1, ?2)`, int64(from), int64(to), l.id)
 	if err != nil {
@@ -356,7 +447,7 @@ var ErrAuthOtherMember = errors.New("the authorization number is on file for ano
 
 // PutAuthorization adds or replaces an authorization (by number): the
 // latest feed row of a number is its current state.
-func (l *EnrollmentLoad) PutAuthorization(ctx context.Context, a *domain.Authorization) error {
+func (l *sqliteLoad) PutAuthorization(ctx context.Context, a *domain.Authorization) error {
 	var units any
 	if a.HasUnits {
 		units = int64(a.Units)
@@ -381,7 +472,7 @@ func (l *EnrollmentLoad) PutAuthorization(ctx context.Context, a *domain.Authori
 }
 
 // PutProgram adds or replaces a program span (by member, program and start).
-func (l *EnrollmentLoad) PutProgram(ctx context.Context, p *domain.ProgramSpan) error {
+func (l *sqliteLoad) PutProgram(ctx context.Context, p *domain.ProgramSpan) error {
 	_, err := l.conn.ExecContext(ctx, `INSERT INTO enrollment_programs(cin_key, cin, program, start, end, source, load_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(cin_key, program, start) DO UPDATE SET end = excluded.end, source = excluded.source, load_id = excluded.load_id`,
@@ -394,7 +485,7 @@ func (l *EnrollmentLoad) PutProgram(ctx context.Context, p *domain.ProgramSpan) 
 
 // Commit records the load as done with its summary (counts only: no
 // member data) and the interchange it carried, and makes it visible.
-func (l *EnrollmentLoad) Commit(ctx context.Context, interchange, summary string) error {
+func (l *sqliteLoad) Commit(ctx context.Context, interchange, summary string) error {
 	if l.done {
 		return errors.New("store: load already finished")
 	}
@@ -413,13 +504,13 @@ func (l *EnrollmentLoad) Commit(ctx context.Context, interchange, summary string
 }
 
 // release gives the connection back to the pool with the pool's cache size.
-func (l *EnrollmentLoad) release() error {
+func (l *sqliteLoad) release() error {
 	l.conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
 	return l.conn.Close()
 }
 
 // Rollback abandons the load: nothing it wrote stays.
-func (l *EnrollmentLoad) Rollback() {
+func (l *sqliteLoad) Rollback() {
 	if l.done {
 		return
 	}
@@ -429,7 +520,7 @@ func (l *EnrollmentLoad) Rollback() {
 	l.release()
 }
 
-func (l *EnrollmentLoad) closeStmt() {
+func (l *sqliteLoad) closeStmt() {
 	if l.upsert != nil {
 		l.conn.Raw(func(any) error { return l.upsert.Close() })
 		l.upsert = nil
@@ -582,14 +673,12 @@ func readUsage(ctx context.Context, q rowQueryer, key string) (int64, civil.Date
 	return amount, civil.Date(first), nil
 }
 
-// EnrollmentView reads the enrollment tables and moves usage counters
-// inside a conversion run's transaction, so that the counters of an
-// abandoned run roll back with it. It is used by one goroutine at a time.
+// sqliteView is the EnrollmentView of a SQLite run.
 //
 // Its queries run as driver statements prepared once per database
 // connection (a conversion judges every line: parsing the SQL each time
 // would cost more than the lookup).
-type EnrollmentView struct {
+type sqliteView struct {
 	run  int64
 	conn *sql.Conn
 	strs map[string]string
@@ -597,21 +686,24 @@ type EnrollmentView struct {
 	dest [13]driver.Value
 }
 
-// ErrNoEnrollmentView means the run is not a SQLite run: the eligibility
-// rules have no view of it.
-var ErrNoEnrollmentView = errors.New("store: the eligibility rules need the SQLite store's run")
+// ErrNoEnrollmentView means the run is not a run of this package's stores:
+// the eligibility rules have no view of it.
+var ErrNoEnrollmentView = errors.New("store: the eligibility rules need a run of the SQLite or PostgreSQL store")
 
-// EnrollmentViewOf returns the view of an open run of the SQLite store.
-func EnrollmentViewOf(run Run) (*EnrollmentView, error) {
-	r, ok := run.(*sqliteRun)
-	if !ok {
-		return nil, fmt.Errorf("%w (got %T)", ErrNoEnrollmentView, run)
+// EnrollmentViewOf returns the view of an open run of the SQLite or the
+// PostgreSQL store.
+func EnrollmentViewOf(run Run) (EnrollmentView, error) {
+	switch r := run.(type) {
+	case *sqliteRun:
+		return &sqliteView{run: r.id, conn: r.conn, strs: map[string]string{}}, nil
+	case *pgRun:
+		return newPGView(r), nil
 	}
-	return &EnrollmentView{run: r.id, conn: r.conn, strs: map[string]string{}}, nil
+	return nil, fmt.Errorf("%w (got %T)", ErrNoEnrollmentView, run)
 }
 
 // Run is the ID of the run the view belongs to.
-func (v *EnrollmentView) Run() int64 { return v.run }
+func (v *sqliteView) Run() int64 { return v.run }
 
 // The view's statements, prepared per driver connection (at most the
 // pool's two connections per store) and kept for the connection's life.
@@ -650,7 +742,7 @@ func prepared(ctx context.Context, dc any, q int) (driver.Stmt, error) {
 }
 
 // query runs a prepared query and calls row for each row (v.dest holds it).
-func (v *EnrollmentView) query(ctx context.Context, q int, row func() error, args ...any) error {
+func (v *sqliteView) query(ctx context.Context, q int, row func() error, args ...any) error {
 	return v.conn.Raw(func(dc any) error {
 		st, err := prepared(ctx, dc, q)
 		if err != nil {
@@ -700,7 +792,7 @@ func asString(v driver.Value) string {
 }
 
 // Member returns the member with this CIN (false when none).
-func (v *EnrollmentView) Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error) {
+func (v *sqliteView) Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error) {
 	if len(v.strs) > 4096 {
 		clear(v.strs)
 	}
@@ -721,7 +813,7 @@ func (v *EnrollmentView) Member(ctx context.Context, cin string) (*domain.Enroll
 }
 
 // Authorizations returns the member's authorizations, reusing out.
-func (v *EnrollmentView) Authorizations(ctx context.Context, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
+func (v *sqliteView) Authorizations(ctx context.Context, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
 	out = out[:0]
 	d := &v.dest
 	err := v.query(ctx, qAuths, func() error {
@@ -745,7 +837,7 @@ func (v *EnrollmentView) Authorizations(ctx context.Context, cin string, out []d
 }
 
 // Programs returns the member's program spans, reusing out.
-func (v *EnrollmentView) Programs(ctx context.Context, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
+func (v *sqliteView) Programs(ctx context.Context, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
 	out = out[:0]
 	d := &v.dest
 	err := v.query(ctx, qPrograms, func() error {
@@ -762,7 +854,7 @@ func (v *EnrollmentView) Programs(ctx context.Context, cin string, out []domain.
 }
 
 // Usage returns a usage counter as the run sees it.
-func (v *EnrollmentView) Usage(ctx context.Context, key string) (int64, civil.Date, error) {
+func (v *sqliteView) Usage(ctx context.Context, key string) (int64, civil.Date, error) {
 	var amount, first int64
 	err := v.query(ctx, qUsage, func() error {
 		amount, first = asInt(v.dest[0]), asInt(v.dest[1])
@@ -775,7 +867,7 @@ func (v *EnrollmentView) Usage(ctx context.Context, key string) (int64, civil.Da
 }
 
 // AddUsage moves a usage counter by amount; first keeps the earliest date.
-func (v *EnrollmentView) AddUsage(ctx context.Context, key string, amount int64, date civil.Date) error {
+func (v *sqliteView) AddUsage(ctx context.Context, key string, amount int64, date civil.Date) error {
 	err := v.conn.Raw(func(dc any) error {
 		st, err := prepared(ctx, dc, qAddUsage)
 		if err != nil {
@@ -800,7 +892,7 @@ func (v *EnrollmentView) AddUsage(ctx context.Context, key string, amount int64,
 // WasSent reports whether a line with this duplicate-detection key was
 // sent (in an earlier run, or earlier in this one): the limit rules leave
 // such a line to DUPLICATE-LINE instead of counting it twice.
-func (v *EnrollmentView) WasSent(ctx context.Context, key [16]byte) (bool, error) {
+func (v *sqliteView) WasSent(ctx context.Context, key [16]byte) (bool, error) {
 	hi, lo := int64(binary.BigEndian.Uint64(key[:8])), int64(binary.BigEndian.Uint64(key[8:]))
 	var n int
 	err := v.conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sent_lines WHERE key_hi = ?1 AND key_lo = ?2)

@@ -1,7 +1,19 @@
 // Package store keeps the gateway's state: persistent X12 control numbers,
-// conversion runs, and every encounter line sent (for duplicate detection).
-// SQLite is the embedded default; the Store interface is what a PostgreSQL
-// implementation satisfies for several gateway instances.
+// conversion runs, every encounter line sent (for duplicate detection), the
+// daemon's file ledger, and the enrollment data of the plan's feeds (834
+// members, authorizations, other programs, usage counters). SQLite is the
+// embedded default; PostgreSQL serves several gateway instances sharing
+// their state, with the same behaviour (store/storetest runs one suite
+// against both).
+//
+// Usage counters (authorization units, Community Supports limits) move
+// inside a conversion run's transaction, so an abandoned run leaves them
+// as they were. On PostgreSQL, where several instances convert at once, a
+// run's EnrollmentView takes a transaction-scoped advisory lock on a
+// counter's key before it first reads or moves it and holds it until the
+// run ends; a second run touching that counter waits, then reads what the
+// first committed. No counter is double-counted or granted twice
+// (postgres_enrollment.go has the details). SQLite has one writer at a time.
 package store
 
 import (

@@ -48,9 +48,10 @@ func TestRunRefusesToStartWithAClearError(t *testing.T) {
 			`routes[0]: kind "` + kind + `" has no processor`},
 		"postgres DSN not set": {[]string{"run", "--config", writeRunConfig(t, "state: {store: postgres, postgres: {dsn_env: CALGW_TEST_NO_SUCH_DSN}}\n")},
 			"environment variable CALGW_TEST_NO_SUCH_DSN is not set"},
-		"postgres with rules that need SQLite": {[]string{"run", "--config", writeRunConfig(t,
-			"eligibility: {rules: all}\nstate: {store: postgres, postgres: {dsn_env: CALGW_TEST_DSN}}\n")},
-			"eligibility.rules: all needs the feeds in the SQLite store"},
+		// Every rule runs on PostgreSQL: only the unreachable server stops it.
+		"postgres unreachable": {[]string{"run", "--config", writeRunConfig(t,
+			"eligibility: {rules: all}\nproviders: {contract_check: on}\nstate: {store: postgres, postgres: {dsn_env: CALGW_TEST_DSN}}\n")},
+			"127.0.0.1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if kind == "" && strings.Contains(name, "processor") {

@@ -29,8 +29,8 @@ const (
 	RoleAck    = "ack"    // <name>.<id>.999: the 834's 999 (with a TA1 for envelope errors), when the guide found errors
 )
 
-// The enrollment feeds: each file is one transaction of the SQLite
-// enrollment store (pipelines/ingest, the same code as `calgw ingest`),
+// The enrollment feeds: each file is one transaction of the state store's
+// enrollment tables (SQLite or PostgreSQL) (pipelines/ingest, the same code as `calgw ingest`),
 // loaded once by content hash. The report (and for an 834 with
 // implementation-guide errors the 999) goes back to the sender: the
 // "responses" destination unless the route says otherwise.
@@ -43,24 +43,12 @@ var (
 	reportFeedColumns = []string{"source_file", "row", "field", "rule_id", "severity", "message"}
 )
 
-// sqliteStore returns the SQLite store the feed processors need. The
-// enrollment, authorization and provider tables exist only in the SQLite
-// store, so a route to such a kind on PostgreSQL is refused at start.
-func sqliteStore(env Env, kind string) (*store.SQLite, error) {
-	st, ok := env.Store.(*store.SQLite)
-	if !ok {
-		return nil, fmt.Errorf("kind %q needs the SQLite state store (state.store: sqlite): enrollment, authorization and provider data "+
-			"live only there for now; with state.store postgres, calgw run processes invoices only", kind)
-	}
-	return st, nil
-}
-
 // enrollmentProcessor loads an 834, an authorization feed or an
 // other_programs feed.
 type enrollmentProcessor struct {
 	kind   string // store.LoadKind834, LoadKindAuth, LoadKindOtherPrograms
 	ingest func(context.Context, ingest.Job) []ingest.Result
-	st     *store.SQLite
+	st     ingest.Store
 	coding *rules.CodingTable
 	tables *rules.Tables
 	data   *rules.EligibilityTables
@@ -69,7 +57,7 @@ type enrollmentProcessor struct {
 
 func newEnrollmentProcessor(kind string, run func(context.Context, ingest.Job) []ingest.Result) func(Env) (Processor, error) {
 	return func(env Env) (Processor, error) {
-		st, err := sqliteStore(env, kind)
+		st, err := storeFor[ingest.Store](env, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +262,7 @@ func validateFile(ctx context.Context, path string, opts ig.Options) error {
 // ingest uses (pipelines/ingest storeNumbers), so that no number repeats.
 type ackNumbers struct {
 	ctx context.Context
-	st  *store.SQLite
+	st  ingest.Store
 }
 
 func (n ackNumbers) NextInterchange() (int64, error) { return n.st.NextControlNumber(n.ctx, "ISA/999") }

@@ -27,7 +27,8 @@ type Judge struct {
 	skipAuths    bool // no authorization feed loaded: nothing to look up
 	skipPrograms bool // no other_programs feed loaded
 
-	view *store.EnrollmentView // of the current run
+	view  Enrollment // of the current run
+	runID int64      // the run view belongs to
 
 	// The current member's facts.
 	cin      string
@@ -41,6 +42,21 @@ type Judge struct {
 	ctx       context.Context
 	err       error
 	facts     rules.Facts
+}
+
+// Enrollment is what the judge reads and moves inside a conversion run's
+// transaction (store.EnrollmentViewOf gives it for a run of the SQLite or
+// the PostgreSQL store).
+type Enrollment interface {
+	Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error)
+	Authorizations(ctx context.Context, cin string, out []domain.Authorization) ([]domain.Authorization, error)
+	Programs(ctx context.Context, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error)
+	// Usage reads a usage counter as the run sees it; on a store shared by
+	// several instances, the run holds the counter until it ends.
+	Usage(ctx context.Context, key string) (int64, civil.Date, error)
+	AddUsage(ctx context.Context, key string, amount int64, date civil.Date) error
+	// WasSent reports whether a line with this key was sent before.
+	WasSent(ctx context.Context, key [16]byte) (bool, error)
 }
 
 type usage struct {
@@ -183,14 +199,14 @@ func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, 
 // bind attaches the judge to the run's transaction; a new run starts with
 // fresh caches of what the run can change.
 func (j *Judge) bind(run store.Run) error {
-	if j.view != nil && j.view.Run() == run.ID() {
+	if j.view != nil && j.runID == run.ID() {
 		return nil
 	}
 	v, err := store.EnrollmentViewOf(run)
 	if err != nil {
 		return err
 	}
-	j.view = v
+	j.view, j.runID = v, run.ID()
 	j.cin = ""
 	clear(j.usage)
 	return nil

@@ -10,9 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -24,10 +27,19 @@ const (
 	provA    = "1234567893"
 )
 
+// envStore is what the tests need of the state store: SQLite or PostgreSQL.
+type envStore interface {
+	store.Store
+	ingest.Store
+	EnrollmentStatus(ctx context.Context) (store.EnrollmentStatus, error)
+	Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error)
+	Usage(ctx context.Context, key string) (int64, civil.Date, error)
+}
+
 type env struct {
 	t   testing.TB
 	dir string
-	st  *store.SQLite
+	st  envStore
 	cfg *config.Config
 }
 
@@ -147,8 +159,40 @@ func (e *env) convert(name string, j *Judge, rows ...string) map[string][]string
 
 const elena, elenaDOB = "91000001A", "1985-03-12"
 
-func TestRulesInConvert(t *testing.T) {
-	e := newEnv(t)
+// newPGEnv is an env whose store is a fresh database on srv.
+func newPGEnv(t *testing.T, srv *testsrv.PostgresServer, db string) *env {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenPostgres(ctx, strings.Replace(srv.DSN, "/"+srv.Database+"?", "/"+db+"?", 1), store.PostgresOptions{Owner: "eligibility-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, dir: t.TempDir(), st: st, cfg: cfg}
+}
+
+// The judge on a PostgreSQL run decides as on a SQLite one.
+func TestRulesOnPostgres(t *testing.T) {
+	srv := testsrv.Postgres(t)
+	t.Run("RulesInConvert", func(t *testing.T) { rulesInConvert(t, newPGEnv(t, srv, "rules")) })
+	t.Run("AbandonedRunForgetsUsage", func(t *testing.T) { abandonedRunForgetsUsage(t, newPGEnv(t, srv, "abandoned")) })
+}
+
+func TestRulesInConvert(t *testing.T) { rulesInConvert(t, newEnv(t)) }
+
+func rulesInConvert(t *testing.T, e *env) {
 	e.load(`authorization_number,member_cin,service,provider_npi,pof,status,type,start_date,end_date,units_authorized,decision_date,decision_communicated_date
 U-1,91000001A,ECM,1234567893,POF1A,approved,initial,2026-01-01,2026-12-31,3,2025-12-30,2025-12-30
 C-4,91000001A,CS04,1234567893,,approved,initial,2026-03-01,2026-12-31,,2026-02-20,2026-02-20
@@ -199,8 +243,9 @@ C-4,91000001A,CS04,1234567893,,approved,initial,2026-03-01,2026-12-31,,2026-02-2
 }
 
 // An abandoned run's counters roll back with it.
-func TestAbandonedRunForgetsUsage(t *testing.T) {
-	e := newEnv(t)
+func TestAbandonedRunForgetsUsage(t *testing.T) { abandonedRunForgetsUsage(t, newEnv(t)) }
+
+func abandonedRunForgetsUsage(t *testing.T, e *env) {
 	e.load("authorization_number,member_cin,service,provider_npi,pof,status,type,start_date,end_date,units_authorized\nU-1,91000001A,ECM,1234567893,POF1A,approved,initial,2026-01-01,2026-12-31,2\n")
 	ctx := context.Background()
 	coding := rules.DefaultCodingTable()

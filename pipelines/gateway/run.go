@@ -2,13 +2,13 @@ package gateway
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"log/slog"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/daemon"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -44,9 +44,6 @@ func Run(ctx context.Context, o RunOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := postgresWithoutJudges(o, cfg); err != nil {
-			return err
-		}
 		// The instance name is needed before the store opens: runs are
 		// recorded under it.
 		instance, err := daemon.InstanceName(o.State, cfg.State.Node)
@@ -59,6 +56,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 		defer st.Close()
 		opts.Store, opts.Instance, opts.Shared = st, instance, true
+		opts.Judges = judgesOf(cfg, rs, st, o.Log)
 	} else {
 		st, err := store.OpenSQLite(ctx, o.State)
 		if err != nil {
@@ -66,9 +64,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 		defer st.Close()
 		opts.Store = st
-		opts.Judges = func(ctx context.Context) ([]encounters.Judge, error) {
-			return judges.New(ctx, judges.Env{Config: cfg, Rules: rs, Store: st, Log: o.Log})
-		}
+		opts.Judges = judgesOf(cfg, rs, st, o.Log)
 	}
 	d, err := daemon.New(ctx, opts)
 	if err != nil {
@@ -77,27 +73,11 @@ func Run(ctx context.Context, o RunOptions) error {
 	return d.Run(ctx)
 }
 
-// postgresWithoutJudges checks that the daemon may run on PostgreSQL
-// without the stateful invoice rules. Those rules (eligibility and
-// authorization from 834 and authorization feeds, provider contracts from
-// the roster) read their feeds from the SQLite store, which several
-// instances do not share. In their "auto" setting they apply only once a
-// feed is loaded, so on PostgreSQL, where none is, they are off, as in a
-// fresh store: say so. A configuration that enforces them regardless is
-// refused rather than silently not enforced.
-func postgresWithoutJudges(o RunOptions, cfg *config.Config) error {
-	var forced []string
-	if cfg.Eligibility.Rules != config.RulesAuto && cfg.Eligibility.Rules != config.RulesOff {
-		forced = append(forced, "eligibility.rules: "+cfg.Eligibility.Rules)
+// judgesOf builds the judges of each conversion over st: each file gets
+// them anew, so a feed loaded meanwhile switches its rules on. Both engines
+// hold the enrollment, authorization and provider data.
+func judgesOf(cfg *config.Config, rs *rules.Set, st judges.Store, log *slog.Logger) func(context.Context) ([]encounters.Judge, error) {
+	return func(ctx context.Context) ([]encounters.Judge, error) {
+		return judges.New(ctx, judges.Env{Config: cfg, Rules: rs, Store: st, Log: log})
 	}
-	if cfg.Providers.ContractCheck == "on" {
-		forced = append(forced, "providers.contract_check: on")
-	}
-	if len(forced) > 0 {
-		return fmt.Errorf("state.store postgres: %s needs the feeds in the SQLite store, which the PostgreSQL store does not have yet; use store: sqlite (one instance) or the auto setting", strings.Join(forced, " and "))
-	}
-	if o.Log != nil {
-		o.Log.Warn("state.store postgres: eligibility, authorization and provider-contract rules are not applied (their 834, authorization and roster feeds live in the SQLite store)")
-	}
-	return nil
 }

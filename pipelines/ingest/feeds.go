@@ -30,7 +30,7 @@ func IngestAuth(ctx context.Context, job Job) []Result {
 	return job.feeds(ctx, store.LoadKindAuth, authfeed.Required, func(base string, spreadsheet bool) rowLoader {
 		d := &authfeed.Decoder{Coding: job.Coding, Tables: job.Tables, Data: job.Data, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet}
 		var a domain.Authorization
-		return func(ctx context.Context, load *store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
+		return func(ctx context.Context, load store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
 			fs := d.Decode(rec, row, &a)
 			if authfeed.HasError(fs) {
 				return fs, nil
@@ -54,7 +54,7 @@ func IngestPrograms(ctx context.Context, job Job) []Result {
 	return job.feeds(ctx, store.LoadKindOtherPrograms, programs.Required, func(base string, spreadsheet bool) rowLoader {
 		d := &programs.Decoder{Exclusions: excl, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet}
 		var p domain.ProgramSpan
-		return func(ctx context.Context, load *store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
+		return func(ctx context.Context, load store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
 			fs := d.Decode(rec, row, &p)
 			if authfeed.HasError(fs) {
 				return fs, nil
@@ -65,7 +65,7 @@ func IngestPrograms(ctx context.Context, job Job) []Result {
 }
 
 // rowLoader checks one row and loads it when it has no error.
-type rowLoader func(ctx context.Context, load *store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error)
+type rowLoader func(ctx context.Context, load store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error)
 
 // newRowLoader makes the rowLoader of a feed file (its base name; whether
 // it is a spreadsheet).

@@ -9,6 +9,7 @@
 package ingest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"errors"
@@ -27,11 +28,20 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
+// Store is what an ingest needs of the state store (store.SQLite and
+// store.Postgres): a load per file, and the control numbers of the 999s.
+type Store interface {
+	// BeginEnrollmentLoad starts the one transaction of a file's load; a
+	// content loaded before is a *store.AlreadyLoadedError.
+	BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (store.EnrollmentLoad, error)
+	NextControlNumber(ctx context.Context, scope string) (int64, error)
+}
+
 // Job is an ingest of one or more files of one kind.
 type Job struct {
 	Files  []string
 	OutDir string // reports and acknowledgments; "" = beside each input
-	Store  *store.SQLite
+	Store  Store
 	Config *config.Config
 	Coding *rules.CodingTable
 	Tables *rules.Tables

@@ -132,7 +132,7 @@ type load834 struct {
 	ctx     context.Context
 	res     *Result
 	rep     *report
-	load    *store.EnrollmentLoad
+	load    store.EnrollmentLoad
 	base    string
 	started time.Time
 
@@ -577,7 +577,7 @@ func (job *Job) write999(ctx context.Context, path string) (string, error) {
 // storeNumbers hands out 999 and TA1 control numbers from the store.
 type storeNumbers struct {
 	ctx context.Context
-	s   *store.SQLite
+	s   Store
 }
 
 func (n storeNumbers) NextInterchange() (int64, error) {

@@ -44,7 +44,7 @@ func Site(npi, key, county string, from, to int, pofs ...string) store.ProviderS
 
 func fileSum(name string) [32]byte { return sha256.Sum256([]byte(name)) }
 
-func load(t *testing.T, p Providers, name string, sites ...store.ProviderSite) store.RosterLoad {
+func loadRoster(t *testing.T, p Providers, name string, sites ...store.ProviderSite) store.RosterLoad {
 	t.Helper()
 	res, err := p.LoadRoster(ctx, name, fileSum(name), sites)
 	if err != nil {
@@ -79,7 +79,7 @@ func rosterLoadCounts(t *testing.T, open func(string) store.LedgerStore) {
 		Site("1456789019", "b", "38", 20240701, 20260831),
 		Site("1582345678", "c", "19", 20261001, 0, "POF1A"),
 	}
-	if res := load(t, p, "roster-1.csv", first...); res.Inserted != 3 || res.Sites != 3 || res.Updated != 0 || res.Unchanged != 0 || res.AlreadyLoaded {
+	if res := loadRoster(t, p, "roster-1.csv", first...); res.Inserted != 3 || res.Sites != 3 || res.Updated != 0 || res.Unchanged != 0 || res.AlreadyLoaded {
 		t.Fatalf("first load: %+v", res)
 	}
 	if ok, err := p.RosterLoaded(ctx); err != nil || !ok {
@@ -92,7 +92,7 @@ func rosterLoadCounts(t *testing.T, open func(string) store.LedgerStore) {
 	changed := Site("1456789019", "b", "38", 20240701, 20261231)
 	newRecord := first[0]
 	newRecord.Record = []byte(`{"npi":"1456789019","site":"a","phone":"4155550100"}`)
-	res = load(t, p, "roster-2.csv", first[2], changed, newRecord, Site("1673456780", "d", "10", 20260915, 0))
+	res = loadRoster(t, p, "roster-2.csv", first[2], changed, newRecord, Site("1673456780", "d", "10", 20260915, 0))
 	if res.Unchanged != 1 || res.Updated != 2 || res.Inserted != 1 || res.Sites != 4 {
 		t.Fatalf("later load: %+v, want 1 unchanged, 2 updated (contract, record), 1 new", res)
 	}
@@ -108,8 +108,8 @@ func rosterLoadCounts(t *testing.T, open func(string) store.LedgerStore) {
 // contract ends by its end date, not by leaving the roster).
 func rosterSitesStay(t *testing.T, open func(string) store.LedgerStore) {
 	p := providers(t, open, "a")
-	load(t, p, "one.csv", Site("1456789019", "a", "38", 20240701, 0), Site("1582345678", "c", "19", 20240701, 0))
-	load(t, p, "two.csv", Site("1456789019", "a", "38", 20240701, 0))
+	loadRoster(t, p, "one.csv", Site("1456789019", "a", "38", 20240701, 0), Site("1582345678", "c", "19", 20240701, 0))
+	loadRoster(t, p, "two.csv", Site("1456789019", "a", "38", 20240701, 0))
 	if got := must(p.Contracts(ctx, "1582345678"))(t); len(got) != 1 || got[0].Site != "c" {
 		t.Errorf("site c after a file without it: %+v", got)
 	}
@@ -133,7 +133,7 @@ func rosterLoadAllOrNothing(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	// The fixed file loads.
 	sites[1] = Site("1582345678", "c", "19", 20240701, 0)
-	if res := load(t, p, "bad.csv", sites...); res.Inserted != 2 {
+	if res := loadRoster(t, p, "bad.csv", sites...); res.Inserted != 2 {
 		t.Errorf("fixed file: %+v", res)
 	}
 }
@@ -148,7 +148,7 @@ func rosterContracts(t *testing.T, open func(string) store.LedgerStore) {
 		Site("1456789019", "a-1|9 oak st|94110", "38", 20250101, 0),
 		Site("1582345678", "c", "19", 20240701, 0),
 	}
-	load(t, p, "r.csv", sites...)
+	loadRoster(t, p, "r.csv", sites...)
 	got := must(p.Contracts(ctx, "1456789019"))(t)
 	want := []domain.ProviderContract{sites[1].Contract, sites[2].Contract, sites[0].Contract}
 	if !reflect.DeepEqual(got, want) {
@@ -164,7 +164,7 @@ func rosterContracts(t *testing.T, open func(string) store.LedgerStore) {
 // before the period or starting the day after is out.
 func rosterSiteRecords(t *testing.T, open func(string) store.LedgerStore) {
 	p := providers(t, open, "a")
-	load(t, p, "r.csv",
+	loadRoster(t, p, "r.csv",
 		Site("1456789019", "a", "38", 20240701, 0),
 		Site("1456789019", "b", "38", 20240701, 20261231),
 		Site("1582345678", "c", "19", 20261001, 0),
@@ -196,7 +196,7 @@ func rosterSiteRecords(t *testing.T, open func(string) store.LedgerStore) {
 func rosterSurvivesReopen(t *testing.T, open func(string) store.LedgerStore) {
 	s := open("a")
 	p := s.(Providers)
-	load(t, p, "r.csv", Site("1456789019", "a", "38", 20240701, 0))
+	loadRoster(t, p, "r.csv", Site("1456789019", "a", "38", 20240701, 0))
 	s.Close()
 	p2 := providers(t, open, "a")
 	if ok := must(p2.RosterLoaded(ctx))(t); !ok {

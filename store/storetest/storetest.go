@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every store.LedgerStore
-// implementation passes: the same tests run against SQLite and PostgreSQL,
+// implementation (with its enrollment tables) passes: the same tests run against SQLite and PostgreSQL,
 // so the daemon can count on the same behaviour from both.
 package storetest
 
@@ -56,6 +56,9 @@ func Run(t *testing.T, b Backend) {
 		{"RosterContractsByNPI", false, rosterContracts},
 		{"RosterSiteRecordsForAPeriod", false, rosterSiteRecords},
 		{"RosterSurvivesReopen", false, rosterSurvivesReopen},
+		{"EnrollmentLoads", false, enrollmentLoads},
+		{"EnrollmentManyMembers", false, manyMembers},
+		{"EnrollmentAuthorizationsAndUsage", false, authorizationsAndUsage},
 		{"ConcurrentTakeGivesEachEntryOnce", true, concurrentTake},
 		{"ConcurrentRosterLoadsLoadAFileOnce", true, concurrentRosterLoads},
 		{"ConcurrentOnceRegistersOnce", true, concurrentOnce},
@@ -63,6 +66,8 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentSameContentOneWins", true, concurrentContent},
 		{"OpenRunOfLiveInstanceIsNotPending", true, liveRunNotPending},
 		{"BoundRunsCommitWhileLeasesRenew", true, commitWhileRenewing},
+		{"ConcurrentRunsHoldUsageCounters", true, concurrentUsage},
+		{"ConcurrentLoadsOfOneContentLoadOnce", true, concurrentLoadOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
