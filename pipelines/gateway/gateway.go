@@ -39,12 +39,27 @@ type Options struct {
 	Now time.Time
 }
 
+// Store is what the verbs need of the state store; the SQLite and the
+// PostgreSQL stores both are one.
+type Store interface {
+	store.Store // control numbers, runs and sent lines
+	judges.Store
+	ingest.Store
+	contracts.RosterStore
+	providerfile.Store
+}
+
+var (
+	_ Store = (*store.SQLite)(nil)
+	_ Store = (*store.Postgres)(nil)
+)
+
 // Gateway is the configuration, the rule set and the open state store of
 // one command. Close it when done.
 type Gateway struct {
 	Config *config.Config
 	Rules  *rules.Set
-	st     *store.SQLite
+	st     Store
 	unlock func()
 	log    *slog.Logger
 	now    time.Time
@@ -64,8 +79,10 @@ func LoadConfig(path string) (*config.Config, *rules.Set, error) {
 	return cfg, rs, nil
 }
 
-// Open loads the configuration and rule set, locks the state directory for
-// this process and opens its store.
+// Open loads the configuration and rule set and opens the configured
+// store: the SQLite store of the state directory (locked for this process),
+// or the PostgreSQL store the gateway's instances share (state.store:
+// postgres), where a command's runs are recorded under its own name.
 func Open(ctx context.Context, o Options) (*Gateway, error) {
 	cfg, rs, err := LoadConfig(o.Config)
 	if err != nil {
@@ -74,6 +91,22 @@ func Open(ctx context.Context, o Options) (*Gateway, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.Default()
+	}
+	g := &Gateway{Config: cfg, Rules: rs, log: log, now: o.Now, unlock: func() {}}
+	if cfg.UsesPostgres() {
+		pg := cfg.State.Postgres
+		dsn, err := config.Secret("state.postgres DSN", pg.DSNEnv, pg.DSNFile)
+		if err != nil {
+			return nil, err
+		}
+		host, _ := os.Hostname()
+		owner := fmt.Sprintf("calgw-cli:%s:%d", host, os.Getpid())
+		st, err := store.OpenPostgres(ctx, dsn, store.PostgresOptions{Owner: owner, Lease: cfg.State.Lease, MaxConns: pg.MaxConns})
+		if err != nil {
+			return nil, err
+		}
+		g.st = st
+		return g, nil
 	}
 	unlock, err := store.LockDir(o.State)
 	if err != nil {
@@ -84,7 +117,8 @@ func Open(ctx context.Context, o Options) (*Gateway, error) {
 		unlock()
 		return nil, err
 	}
-	return &Gateway{Config: cfg, Rules: rs, st: st, unlock: unlock, log: log, now: o.Now}, nil
+	g.st, g.unlock = st, unlock
+	return g, nil
 }
 
 // Close closes the store and releases the state directory.
