@@ -22,65 +22,71 @@ import (
 // enrollment_codec.go), the authorization feed, the other-programs feed,
 // the usage counters of the authorization and Community Supports limits,
 // and a record of every file loaded (a file is loaded once).
-func init() {
-	registerSQLite("enrollment", []string{
-		`CREATE TABLE enrollment_loads (
-			id          INTEGER PRIMARY KEY AUTOINCREMENT,
-			kind        TEXT NOT NULL,  -- 834, auth, other_programs
-			file        TEXT NOT NULL,  -- base name
-			sha256      TEXT NOT NULL,
-			interchange TEXT NOT NULL,  -- 834: ISA06/ISA13 of the first interchange
-			started     TEXT NOT NULL,
-			finished    TEXT NOT NULL,
-			summary     TEXT NOT NULL
-		)`,
-		`CREATE UNIQUE INDEX enrollment_loads_content ON enrollment_loads(kind, sha256)`,
-		// Members are appended in file order (rowid) with a unique index on
-		// the CIN key: a new member costs an append and a small index
-		// insert, whatever order the file lists members in.
-		`CREATE TABLE enrollment_members (
-			id      INTEGER PRIMARY KEY,
-			cin_key INTEGER NOT NULL UNIQUE,
-			load_id INTEGER NOT NULL,
-			data    BLOB NOT NULL
-		)`,
-		`CREATE TABLE enrollment_auths (
-			number       TEXT PRIMARY KEY,
-			cin_key      INTEGER NOT NULL,
-			cin          TEXT NOT NULL,
-			service      TEXT NOT NULL,
-			provider_npi TEXT NOT NULL,
-			pof          TEXT NOT NULL,
-			status       TEXT NOT NULL,
-			type         TEXT NOT NULL,
-			start        INTEGER NOT NULL,
-			end          INTEGER NOT NULL,
-			units        INTEGER,          -- thousandths; NULL = no limit
-			decided      INTEGER NOT NULL,
-			communicated INTEGER NOT NULL,
-			load_id      INTEGER NOT NULL,
-			source       TEXT NOT NULL     -- file and row
-		)`,
-		`CREATE INDEX enrollment_auths_member ON enrollment_auths(cin_key)`,
-		`CREATE TABLE enrollment_programs (
-			cin_key INTEGER NOT NULL,
-			cin     TEXT NOT NULL,
-			program TEXT NOT NULL,
-			start   INTEGER NOT NULL,
-			end     INTEGER NOT NULL,
-			source  TEXT NOT NULL,
-			load_id INTEGER NOT NULL,
-			PRIMARY KEY (cin_key, program, start)
-		) WITHOUT ROWID`,
-		// Usage counters move inside a conversion run's transaction: an
-		// abandoned run leaves them as they were.
-		`CREATE TABLE enrollment_usage (
-			key      TEXT PRIMARY KEY,
-			amount   INTEGER NOT NULL,
-			first    INTEGER NOT NULL,
-			last_run INTEGER NOT NULL
-		) WITHOUT ROWID`,
-	})
+
+// sqliteEnrollmentMigrations are the SQLite migrations of the enrollment
+// component, in order (see sqliteComponents in migrate.go).
+var sqliteEnrollmentMigrations = []string{
+	`CREATE TABLE enrollment_loads (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind        TEXT NOT NULL,  -- 834, auth, other_programs
+		file        TEXT NOT NULL,  -- base name
+		sha256      TEXT NOT NULL,
+		interchange TEXT NOT NULL,  -- 834: ISA06/ISA13 of the first interchange
+		started     TEXT NOT NULL,
+		finished    TEXT NOT NULL,
+		summary     TEXT NOT NULL
+	)`,
+	`CREATE UNIQUE INDEX enrollment_loads_content ON enrollment_loads(kind, sha256)`,
+	// Members are appended in file order (rowid) with a unique index on
+	// the CIN key: a new member costs an append and a small index
+	// insert, whatever order the file lists members in.
+	`CREATE TABLE enrollment_members (
+		id      INTEGER PRIMARY KEY,
+		cin_key INTEGER NOT NULL UNIQUE,
+		load_id INTEGER NOT NULL,
+		data    BLOB NOT NULL
+	)`,
+	`CREATE TABLE enrollment_auths (
+		number       TEXT PRIMARY KEY,
+		cin_key      INTEGER NOT NULL,
+		cin          TEXT NOT NULL,
+		service      TEXT NOT NULL,
+		provider_npi TEXT NOT NULL,
+		pof          TEXT NOT NULL,
+		status       TEXT NOT NULL,
+		type         TEXT NOT NULL,
+		start        INTEGER NOT NULL,
+		end          INTEGER NOT NULL,
+		units        INTEGER,          -- thousandths; NULL = no limit
+		decided      INTEGER NOT NULL,
+		communicated INTEGER NOT NULL,
+		load_id      INTEGER NOT NULL,
+		source       TEXT NOT NULL     -- file and row
+	)`,
+	`CREATE INDEX enrollment_auths_member ON enrollment_auths(cin_key)`,
+	`CREATE TABLE enrollment_programs (
+		cin_key INTEGER NOT NULL,
+		cin     TEXT NOT NULL,
+		program TEXT NOT NULL,
+		start   INTEGER NOT NULL,
+		end     INTEGER NOT NULL,
+		source  TEXT NOT NULL,
+		load_id INTEGER NOT NULL,
+		PRIMARY KEY (cin_key, program, start)
+	) WITHOUT ROWID`,
+	// Usage counters move inside a conversion run's transaction: an
+	// abandoned run leaves them as they were.
+	`CREATE TABLE enrollment_usage (
+		key      TEXT PRIMARY KEY,
+		amount   INTEGER NOT NULL,
+		first    INTEGER NOT NULL,
+		last_run INTEGER NOT NULL
+	) WITHOUT ROWID`,
+}
+
+// registerSQLiteFunctions registers the SQL functions of the enrollment
+// component with the SQLite driver, once, before the first store opens.
+var registerSQLiteFunctions = sync.OnceFunc(func() {
 	// calgw_enroll_apply(stored, change) merges a member change into the
 	// stored member (NULL for a new one); calgw_enroll_cut(stored, from, to)
 	// removes [from, to] from the member's spans; calgw_enroll_overlaps
@@ -89,7 +95,7 @@ func init() {
 	sqlite.MustRegisterFunction("calgw_enroll_apply", &sqlite.FunctionImpl{NArgs: 2, Deterministic: true, VolatileArgs: true, Scalar: enrollApply})
 	sqlite.MustRegisterFunction("calgw_enroll_cut", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollCut})
 	sqlite.MustRegisterFunction("calgw_enroll_overlaps", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollOverlaps})
-}
+})
 
 // Scratch space for the SQL functions (they may run on both connections).
 // Decoded strings are views of the arguments (VolatileArgs): nothing

@@ -274,47 +274,47 @@ func checkDecision(id int64, cur, next FileState) error {
 
 // ---- SQLite ----
 
-func init() {
-	registerSQLite("ledger", []string{
-		`CREATE TABLE ledger_files (
-			id           INTEGER PRIMARY KEY AUTOINCREMENT,
-			source       TEXT NOT NULL,
-			path         TEXT NOT NULL,
-			name         TEXT NOT NULL,
-			kind         TEXT NOT NULL,
-			size         INTEGER NOT NULL,
-			mod_time     INTEGER NOT NULL,     -- unix nanoseconds
-			etag         TEXT NOT NULL DEFAULT '',
-			state        TEXT NOT NULL,
-			claim_path   TEXT NOT NULL DEFAULT '',
-			work_dir     TEXT NOT NULL DEFAULT '',
-			hash         TEXT NOT NULL DEFAULT '',
-			duplicate_of INTEGER,
-			run_id       INTEGER,
-			run_output   TEXT NOT NULL DEFAULT '',
-			outputs      TEXT NOT NULL DEFAULT '[]',
-			note         TEXT NOT NULL DEFAULT '',
-			attempts     INTEGER NOT NULL DEFAULT 0,
-			failures     INTEGER NOT NULL DEFAULT 0,
-			last_error   TEXT NOT NULL DEFAULT '',
-			next_attempt INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
-			owner        TEXT NOT NULL DEFAULT '',
-			node         TEXT NOT NULL DEFAULT '',
-			lease_until  INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
-			noticed      INTEGER NOT NULL,           -- unix milliseconds
-			updated      INTEGER NOT NULL
-		)`,
-		// One pending entry per source path: two pollers (or instances)
-		// noticing the same file register it once.
-		`CREATE UNIQUE INDEX ledger_files_pending_path ON ledger_files(source, path)
-			WHERE state NOT IN ` + finalStates,
-		// One entry owns each content: the database refuses a second, so a
-		// race between instances ends in a duplicate, not two runs.
-		`CREATE UNIQUE INDEX ledger_files_content ON ledger_files(hash)
-			WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
-		`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
-		`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
-	})
+// sqliteLedgerMigrations are the SQLite migrations of the ledger
+// component, in order (see sqliteComponents in migrate.go).
+var sqliteLedgerMigrations = []string{
+	`CREATE TABLE ledger_files (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		source       TEXT NOT NULL,
+		path         TEXT NOT NULL,
+		name         TEXT NOT NULL,
+		kind         TEXT NOT NULL,
+		size         INTEGER NOT NULL,
+		mod_time     INTEGER NOT NULL,     -- unix nanoseconds
+		etag         TEXT NOT NULL DEFAULT '',
+		state        TEXT NOT NULL,
+		claim_path   TEXT NOT NULL DEFAULT '',
+		work_dir     TEXT NOT NULL DEFAULT '',
+		hash         TEXT NOT NULL DEFAULT '',
+		duplicate_of INTEGER,
+		run_id       INTEGER,
+		run_output   TEXT NOT NULL DEFAULT '',
+		outputs      TEXT NOT NULL DEFAULT '[]',
+		note         TEXT NOT NULL DEFAULT '',
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		failures     INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		next_attempt INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
+		owner        TEXT NOT NULL DEFAULT '',
+		node         TEXT NOT NULL DEFAULT '',
+		lease_until  INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
+		noticed      INTEGER NOT NULL,           -- unix milliseconds
+		updated      INTEGER NOT NULL
+	)`,
+	// One pending entry per source path: two pollers (or instances)
+	// noticing the same file register it once.
+	`CREATE UNIQUE INDEX ledger_files_pending_path ON ledger_files(source, path)
+		WHERE state NOT IN ` + finalStates,
+	// One entry owns each content: the database refuses a second, so a
+	// race between instances ends in a duplicate, not two runs.
+	`CREATE UNIQUE INDEX ledger_files_content ON ledger_files(hash)
+		WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
+	`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
+	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
 }
 
 const fileColumns = `id, source, path, name, kind, size, mod_time, etag, state, claim_path, work_dir, hash,

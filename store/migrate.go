@@ -8,18 +8,18 @@ import (
 	"sort"
 )
 
-// The schema is split into components (core, enrollment, providers, ...),
-// each an ordered list of migrations registered from its own file, so that
-// features add tables without editing one shared list. The version applied
-// per component is kept in schema_versions.
-var sqliteComponents = map[string][]string{}
-
-// registerSQLite adds a component's migrations; call it from init.
-func registerSQLite(component string, migrations []string) {
-	if _, dup := sqliteComponents[component]; dup {
-		panic("store: schema component registered twice: " + component)
-	}
-	sqliteComponents[component] = migrations
+// The schema is split into components (core, ledger, enrollment,
+// providers), each an ordered list of migrations kept beside the code that
+// uses its tables; a new migration is appended to its component's list,
+// never inserted. The version applied per component is kept in
+// schema_versions, and every migration not applied yet runs when a store
+// opens. sqliteComponents lists them for SQLite, postgresComponents
+// (postgres.go) for PostgreSQL.
+var sqliteComponents = map[string][]string{
+	"core":       sqliteCoreMigrations,
+	"ledger":     sqliteLedgerMigrations,
+	"enrollment": sqliteEnrollmentMigrations,
+	"providers":  sqliteProvidersMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

@@ -57,46 +57,43 @@ const DefaultLease = 60 * time.Second
 
 // postgresComponents are the PostgreSQL schema components, as for SQLite
 // (migrate.go): each an ordered list of migrations.
-var postgresComponents = map[string][]string{}
-
-// registerPostgres adds a component's PostgreSQL migrations; call it from init.
-func registerPostgres(component string, migrations []string) {
-	if _, dup := postgresComponents[component]; dup {
-		panic("store: postgres schema component registered twice: " + component)
-	}
-	postgresComponents[component] = migrations
+var postgresComponents = map[string][]string{
+	"core":       postgresCoreMigrations,
+	"ledger":     postgresLedgerMigrations,
+	"enrollment": postgresEnrollmentMigrations,
+	"providers":  postgresProvidersMigrations,
 }
 
-func init() {
-	registerPostgres("core", []string{
-		`CREATE TABLE control_numbers (
-			scope TEXT PRIMARY KEY,
-			last  BIGINT NOT NULL
-		)`,
-		`CREATE TABLE runs (
-			id          BIGSERIAL PRIMARY KEY,
-			kind        TEXT NOT NULL,
-			inputs      TEXT NOT NULL,
-			status      TEXT NOT NULL,
-			started     TIMESTAMPTZ NOT NULL DEFAULT now(),
-			ended       TIMESTAMPTZ,
-			temp        TEXT,
-			output      TEXT,
-			summary     TEXT,
-			owner       TEXT NOT NULL DEFAULT '',
-			lease_until TIMESTAMPTZ NOT NULL DEFAULT now()
-		)`,
-		`CREATE INDEX runs_pending ON runs(owner) WHERE status IN ('open', 'written')`,
-		// The whole 128-bit line key as a uuid: no collisions to resolve.
-		`CREATE TABLE sent_lines (
-			key     UUID PRIMARY KEY,
-			run_id  BIGINT NOT NULL,
-			control TEXT NOT NULL,
-			invoice TEXT NOT NULL,
-			line_no TEXT NOT NULL
-		)`,
-		`CREATE INDEX sent_lines_run ON sent_lines(run_id)`,
-	})
+// postgresCoreMigrations are the PostgreSQL migrations of the core
+// component, in order (see sqliteComponents in migrate.go).
+var postgresCoreMigrations = []string{
+	`CREATE TABLE control_numbers (
+		scope TEXT PRIMARY KEY,
+		last  BIGINT NOT NULL
+	)`,
+	`CREATE TABLE runs (
+		id          BIGSERIAL PRIMARY KEY,
+		kind        TEXT NOT NULL,
+		inputs      TEXT NOT NULL,
+		status      TEXT NOT NULL,
+		started     TIMESTAMPTZ NOT NULL DEFAULT now(),
+		ended       TIMESTAMPTZ,
+		temp        TEXT,
+		output      TEXT,
+		summary     TEXT,
+		owner       TEXT NOT NULL DEFAULT '',
+		lease_until TIMESTAMPTZ NOT NULL DEFAULT now()
+	)`,
+	`CREATE INDEX runs_pending ON runs(owner) WHERE status IN ('open', 'written')`,
+	// The whole 128-bit line key as a uuid: no collisions to resolve.
+	`CREATE TABLE sent_lines (
+		key     UUID PRIMARY KEY,
+		run_id  BIGINT NOT NULL,
+		control TEXT NOT NULL,
+		invoice TEXT NOT NULL,
+		line_no TEXT NOT NULL
+	)`,
+	`CREATE INDEX sent_lines_run ON sent_lines(run_id)`,
 }
 
 // migrationLock is the advisory lock key that serialises migrations of

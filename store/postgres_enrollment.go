@@ -35,59 +35,60 @@ import (
 // over-granted across instances. Two runs that take the same counters in
 // opposite orders deadlock; PostgreSQL breaks it by failing one of them
 // (40P01, IsTransient), whose run rolls back whole and is retried.
-func init() {
-	registerPostgres("enrollment", []string{
-		`CREATE TABLE enrollment_loads (
-			id          BIGSERIAL PRIMARY KEY,
-			kind        TEXT NOT NULL,  -- 834, auth, other_programs
-			file        TEXT NOT NULL,  -- base name
-			sha256      TEXT NOT NULL,
-			interchange TEXT NOT NULL DEFAULT '',  -- 834: ISA06/ISA13 of the first interchange
-			started     TIMESTAMPTZ NOT NULL DEFAULT now(),
-			finished    TIMESTAMPTZ,
-			summary     TEXT NOT NULL DEFAULT ''
-		)`,
-		`CREATE UNIQUE INDEX enrollment_loads_content ON enrollment_loads(kind, sha256)`,
-		`CREATE TABLE enrollment_members (
-			cin_key BIGINT PRIMARY KEY,
-			load_id BIGINT NOT NULL,
-			data    BYTEA NOT NULL
-		)`,
-		`CREATE TABLE enrollment_auths (
-			number       TEXT PRIMARY KEY,
-			cin_key      BIGINT NOT NULL,
-			cin          TEXT NOT NULL,
-			service      TEXT NOT NULL,
-			provider_npi TEXT NOT NULL,
-			pof          TEXT NOT NULL,
-			status       TEXT NOT NULL,
-			type         TEXT NOT NULL,
-			start_date   INTEGER NOT NULL,
-			end_date     INTEGER NOT NULL,
-			units        BIGINT,           -- thousandths; NULL = no limit
-			decided      INTEGER NOT NULL,
-			communicated INTEGER NOT NULL,
-			load_id      BIGINT NOT NULL,
-			source       TEXT NOT NULL     -- file and row
-		)`,
-		`CREATE INDEX enrollment_auths_member ON enrollment_auths(cin_key)`,
-		`CREATE TABLE enrollment_programs (
-			cin_key    BIGINT NOT NULL,
-			cin        TEXT NOT NULL,
-			program    TEXT NOT NULL,
-			start_date INTEGER NOT NULL,
-			end_date   INTEGER NOT NULL,
-			source     TEXT NOT NULL,
-			load_id    BIGINT NOT NULL,
-			PRIMARY KEY (cin_key, program, start_date)
-		)`,
-		`CREATE TABLE enrollment_usage (
-			key      TEXT PRIMARY KEY,
-			amount   BIGINT NOT NULL,
-			first    INTEGER NOT NULL,
-			last_run BIGINT NOT NULL
-		)`,
-	})
+
+// postgresEnrollmentMigrations are the PostgreSQL migrations of the enrollment
+// component, in order (see sqliteComponents in migrate.go).
+var postgresEnrollmentMigrations = []string{
+	`CREATE TABLE enrollment_loads (
+		id          BIGSERIAL PRIMARY KEY,
+		kind        TEXT NOT NULL,  -- 834, auth, other_programs
+		file        TEXT NOT NULL,  -- base name
+		sha256      TEXT NOT NULL,
+		interchange TEXT NOT NULL DEFAULT '',  -- 834: ISA06/ISA13 of the first interchange
+		started     TIMESTAMPTZ NOT NULL DEFAULT now(),
+		finished    TIMESTAMPTZ,
+		summary     TEXT NOT NULL DEFAULT ''
+	)`,
+	`CREATE UNIQUE INDEX enrollment_loads_content ON enrollment_loads(kind, sha256)`,
+	`CREATE TABLE enrollment_members (
+		cin_key BIGINT PRIMARY KEY,
+		load_id BIGINT NOT NULL,
+		data    BYTEA NOT NULL
+	)`,
+	`CREATE TABLE enrollment_auths (
+		number       TEXT PRIMARY KEY,
+		cin_key      BIGINT NOT NULL,
+		cin          TEXT NOT NULL,
+		service      TEXT NOT NULL,
+		provider_npi TEXT NOT NULL,
+		pof          TEXT NOT NULL,
+		status       TEXT NOT NULL,
+		type         TEXT NOT NULL,
+		start_date   INTEGER NOT NULL,
+		end_date     INTEGER NOT NULL,
+		units        BIGINT,           -- thousandths; NULL = no limit
+		decided      INTEGER NOT NULL,
+		communicated INTEGER NOT NULL,
+		load_id      BIGINT NOT NULL,
+		source       TEXT NOT NULL     -- file and row
+	)`,
+	`CREATE INDEX enrollment_auths_member ON enrollment_auths(cin_key)`,
+	`CREATE TABLE enrollment_programs (
+		cin_key    BIGINT NOT NULL,
+		cin        TEXT NOT NULL,
+		program    TEXT NOT NULL,
+		start_date INTEGER NOT NULL,
+		end_date   INTEGER NOT NULL,
+		source     TEXT NOT NULL,
+		load_id    BIGINT NOT NULL,
+		PRIMARY KEY (cin_key, program, start_date)
+	)`,
+	`CREATE TABLE enrollment_usage (
+		key      TEXT PRIMARY KEY,
+		amount   BIGINT NOT NULL,
+		first    INTEGER NOT NULL,
+		last_run BIGINT NOT NULL
+	)`,
 }
 
 // Classes of the two-key advisory locks (pg_advisory_xact_lock(class,

@@ -15,43 +15,43 @@ import (
 // from the database's clock, so instances on machines whose clocks differ
 // agree on when a lease expires.
 
-func init() {
-	registerPostgres("ledger", []string{
-		`CREATE TABLE ledger_files (
-			id           BIGSERIAL PRIMARY KEY,
-			source       TEXT NOT NULL,
-			path         TEXT NOT NULL,
-			name         TEXT NOT NULL,
-			kind         TEXT NOT NULL,
-			size         BIGINT NOT NULL,
-			mod_time     TIMESTAMPTZ NOT NULL,
-			etag         TEXT NOT NULL DEFAULT '',
-			state        TEXT NOT NULL,
-			claim_path   TEXT NOT NULL DEFAULT '',
-			work_dir     TEXT NOT NULL DEFAULT '',
-			hash         TEXT NOT NULL DEFAULT '',
-			duplicate_of BIGINT,
-			run_id       BIGINT,
-			run_output   TEXT NOT NULL DEFAULT '',
-			outputs      TEXT NOT NULL DEFAULT '[]',
-			note         TEXT NOT NULL DEFAULT '',
-			attempts     INTEGER NOT NULL DEFAULT 0,
-			failures     INTEGER NOT NULL DEFAULT 0,
-			last_error   TEXT NOT NULL DEFAULT '',
-			next_attempt TIMESTAMPTZ NOT NULL DEFAULT 'epoch',
-			owner        TEXT NOT NULL DEFAULT '',
-			node         TEXT NOT NULL DEFAULT '',
-			lease_until  TIMESTAMPTZ NOT NULL DEFAULT 'epoch',
-			noticed      TIMESTAMPTZ NOT NULL DEFAULT now(),
-			updated      TIMESTAMPTZ NOT NULL DEFAULT now()
-		)`,
-		`CREATE UNIQUE INDEX ledger_files_pending_path ON ledger_files(source, path)
-			WHERE state NOT IN ` + finalStates,
-		`CREATE UNIQUE INDEX ledger_files_content ON ledger_files(hash)
-			WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
-		`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
-		`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
-	})
+// postgresLedgerMigrations are the PostgreSQL migrations of the ledger
+// component, in order (see sqliteComponents in migrate.go).
+var postgresLedgerMigrations = []string{
+	`CREATE TABLE ledger_files (
+		id           BIGSERIAL PRIMARY KEY,
+		source       TEXT NOT NULL,
+		path         TEXT NOT NULL,
+		name         TEXT NOT NULL,
+		kind         TEXT NOT NULL,
+		size         BIGINT NOT NULL,
+		mod_time     TIMESTAMPTZ NOT NULL,
+		etag         TEXT NOT NULL DEFAULT '',
+		state        TEXT NOT NULL,
+		claim_path   TEXT NOT NULL DEFAULT '',
+		work_dir     TEXT NOT NULL DEFAULT '',
+		hash         TEXT NOT NULL DEFAULT '',
+		duplicate_of BIGINT,
+		run_id       BIGINT,
+		run_output   TEXT NOT NULL DEFAULT '',
+		outputs      TEXT NOT NULL DEFAULT '[]',
+		note         TEXT NOT NULL DEFAULT '',
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		failures     INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		next_attempt TIMESTAMPTZ NOT NULL DEFAULT 'epoch',
+		owner        TEXT NOT NULL DEFAULT '',
+		node         TEXT NOT NULL DEFAULT '',
+		lease_until  TIMESTAMPTZ NOT NULL DEFAULT 'epoch',
+		noticed      TIMESTAMPTZ NOT NULL DEFAULT now(),
+		updated      TIMESTAMPTZ NOT NULL DEFAULT now()
+	)`,
+	`CREATE UNIQUE INDEX ledger_files_pending_path ON ledger_files(source, path)
+		WHERE state NOT IN ` + finalStates,
+	`CREATE UNIQUE INDEX ledger_files_content ON ledger_files(hash)
+		WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
+	`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
+	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
 }
 
 func pgFileColumns(prefix string) string {

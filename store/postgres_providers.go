@@ -31,29 +31,31 @@ import (
 //     the first and then finds it loaded;
 //   - round trips: the sites of a load go to the server in batches
 //     (pgRosterBatch sites a trip), each site's read and upsert in order.
-func init() {
-	registerPostgres("providers", []string{
-		`CREATE TABLE provider_sites (
-			npi           TEXT COLLATE "C" NOT NULL,
-			site_key      TEXT COLLATE "C" NOT NULL,
-			county        TEXT COLLATE "C" NOT NULL,
-			contract_from INTEGER NOT NULL,
-			contract_to   INTEGER NOT NULL, -- 0: open-ended
-			contract      TEXT NOT NULL,    -- domain.ProviderContract as JSON
-			record        BYTEA NOT NULL,   -- the full site record (mappings/roster.Site as JSON)
-			source_file   TEXT NOT NULL,
-			source_row    INTEGER NOT NULL,
-			loaded_at     TIMESTAMPTZ NOT NULL,
-			PRIMARY KEY (npi, site_key)
-		)`,
-		`CREATE INDEX provider_sites_period ON provider_sites(contract_from, contract_to)`,
-		`CREATE TABLE roster_files (
-			sha256    TEXT PRIMARY KEY,
-			name      TEXT NOT NULL,
-			sites     INTEGER NOT NULL,
-			loaded_at TIMESTAMPTZ NOT NULL
-		)`,
-	})
+//
+
+// postgresProvidersMigrations are the PostgreSQL migrations of the providers
+// component, in order (see sqliteComponents in migrate.go).
+var postgresProvidersMigrations = []string{
+	`CREATE TABLE provider_sites (
+		npi           TEXT COLLATE "C" NOT NULL,
+		site_key      TEXT COLLATE "C" NOT NULL,
+		county        TEXT COLLATE "C" NOT NULL,
+		contract_from INTEGER NOT NULL,
+		contract_to   INTEGER NOT NULL, -- 0: open-ended
+		contract      TEXT NOT NULL,    -- domain.ProviderContract as JSON
+		record        BYTEA NOT NULL,   -- the full site record (mappings/roster.Site as JSON)
+		source_file   TEXT NOT NULL,
+		source_row    INTEGER NOT NULL,
+		loaded_at     TIMESTAMPTZ NOT NULL,
+		PRIMARY KEY (npi, site_key)
+	)`,
+	`CREATE INDEX provider_sites_period ON provider_sites(contract_from, contract_to)`,
+	`CREATE TABLE roster_files (
+		sha256    TEXT PRIMARY KEY,
+		name      TEXT NOT NULL,
+		sites     INTEGER NOT NULL,
+		loaded_at TIMESTAMPTZ NOT NULL
+	)`,
 }
 
 // pgPlaceholders numbers the ? placeholders of a shared query for

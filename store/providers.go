@@ -23,29 +23,30 @@ import (
 // contract_end, not by leaving the roster. Each file is loaded at most
 // once (by content hash). The SQLite component is here;
 // postgres_providers.go holds PostgreSQL's, with the same queries.
-func init() {
-	registerSQLite("providers", []string{
-		`CREATE TABLE provider_sites (
-			npi           TEXT NOT NULL,
-			site_key      TEXT NOT NULL,
-			county        TEXT NOT NULL,
-			contract_from INTEGER NOT NULL,
-			contract_to   INTEGER NOT NULL, -- 0: open-ended
-			contract      TEXT NOT NULL,    -- domain.ProviderContract as JSON
-			record        BLOB NOT NULL,    -- the full site record (mappings/roster.Site as JSON)
-			source_file   TEXT NOT NULL,
-			source_row    INTEGER NOT NULL,
-			loaded_at     TEXT NOT NULL,
-			PRIMARY KEY (npi, site_key)
-		) WITHOUT ROWID`,
-		`CREATE INDEX provider_sites_period ON provider_sites(contract_from, contract_to)`,
-		`CREATE TABLE roster_files (
-			sha256    TEXT PRIMARY KEY,
-			name      TEXT NOT NULL,
-			sites     INTEGER NOT NULL,
-			loaded_at TEXT NOT NULL
-		)`,
-	})
+
+// sqliteProvidersMigrations are the SQLite migrations of the providers
+// component, in order (see sqliteComponents in migrate.go).
+var sqliteProvidersMigrations = []string{
+	`CREATE TABLE provider_sites (
+		npi           TEXT NOT NULL,
+		site_key      TEXT NOT NULL,
+		county        TEXT NOT NULL,
+		contract_from INTEGER NOT NULL,
+		contract_to   INTEGER NOT NULL, -- 0: open-ended
+		contract      TEXT NOT NULL,    -- domain.ProviderContract as JSON
+		record        BLOB NOT NULL,    -- the full site record (mappings/roster.Site as JSON)
+		source_file   TEXT NOT NULL,
+		source_row    INTEGER NOT NULL,
+		loaded_at     TEXT NOT NULL,
+		PRIMARY KEY (npi, site_key)
+	) WITHOUT ROWID`,
+	`CREATE INDEX provider_sites_period ON provider_sites(contract_from, contract_to)`,
+	`CREATE TABLE roster_files (
+		sha256    TEXT PRIMARY KEY,
+		name      TEXT NOT NULL,
+		sites     INTEGER NOT NULL,
+		loaded_at TEXT NOT NULL
+	)`,
 }
 
 // ProviderSite is one roster row as the store keeps it.

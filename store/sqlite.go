@@ -25,45 +25,46 @@ type SQLite struct {
 const FileName = "calgw.db"
 
 // Schema for the encounter core, as a migration component (see migrate.go).
-func init() {
-	registerSQLite("core", []string{
-		`CREATE TABLE control_numbers (
-			scope TEXT PRIMARY KEY,
-			last  INTEGER NOT NULL
-		)`,
-		`CREATE TABLE runs (
-			id      INTEGER PRIMARY KEY AUTOINCREMENT,
-			kind    TEXT NOT NULL,
-			inputs  TEXT NOT NULL,
-			status  TEXT NOT NULL,
-			started TEXT NOT NULL,
-			ended   TEXT,
-			temp    TEXT,
-			output  TEXT,
-			summary TEXT
-		)`,
-		// Sent encounter lines. The 128-bit line key is split: the high 64 bits
-		// are the rowid (a B-tree on integers is several times faster than on
-		// blobs), the low 64 bits tell a real duplicate from a rowid collision,
-		// which goes to sent_line_collisions.
-		`CREATE TABLE sent_lines (
-			key_hi  INTEGER PRIMARY KEY,
-			key_lo  INTEGER NOT NULL,
-			run_id  INTEGER NOT NULL,
-			control TEXT NOT NULL,
-			invoice TEXT NOT NULL,
-			line_no TEXT NOT NULL
-		)`,
-		`CREATE TABLE sent_line_collisions (
-			key_hi  INTEGER NOT NULL,
-			key_lo  INTEGER NOT NULL,
-			run_id  INTEGER NOT NULL,
-			control TEXT NOT NULL,
-			invoice TEXT NOT NULL,
-			line_no TEXT NOT NULL,
-			PRIMARY KEY (key_hi, key_lo)
-		) WITHOUT ROWID`,
-	})
+
+// sqliteCoreMigrations are the SQLite migrations of the core
+// component, in order (see sqliteComponents in migrate.go).
+var sqliteCoreMigrations = []string{
+	`CREATE TABLE control_numbers (
+		scope TEXT PRIMARY KEY,
+		last  INTEGER NOT NULL
+	)`,
+	`CREATE TABLE runs (
+		id      INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind    TEXT NOT NULL,
+		inputs  TEXT NOT NULL,
+		status  TEXT NOT NULL,
+		started TEXT NOT NULL,
+		ended   TEXT,
+		temp    TEXT,
+		output  TEXT,
+		summary TEXT
+	)`,
+	// Sent encounter lines. The 128-bit line key is split: the high 64 bits
+	// are the rowid (a B-tree on integers is several times faster than on
+	// blobs), the low 64 bits tell a real duplicate from a rowid collision,
+	// which goes to sent_line_collisions.
+	`CREATE TABLE sent_lines (
+		key_hi  INTEGER PRIMARY KEY,
+		key_lo  INTEGER NOT NULL,
+		run_id  INTEGER NOT NULL,
+		control TEXT NOT NULL,
+		invoice TEXT NOT NULL,
+		line_no TEXT NOT NULL
+	)`,
+	`CREATE TABLE sent_line_collisions (
+		key_hi  INTEGER NOT NULL,
+		key_lo  INTEGER NOT NULL,
+		run_id  INTEGER NOT NULL,
+		control TEXT NOT NULL,
+		invoice TEXT NOT NULL,
+		line_no TEXT NOT NULL,
+		PRIMARY KEY (key_hi, key_lo)
+	) WITHOUT ROWID`,
 }
 
 // pageCacheKiB is each connection's SQLite page cache.
@@ -71,6 +72,7 @@ const pageCacheKiB = 32000
 
 // OpenSQLite opens (creating if needed) the store in dir.
 func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
+	registerSQLiteFunctions()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
