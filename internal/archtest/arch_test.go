@@ -34,18 +34,6 @@ func TestCmdImportsOnlyPipelines(t *testing.T) {
 	}
 }
 
-// The codecs hold no policy: nothing under edi/ depends on rules.
-func TestCodecsImportNoRules(t *testing.T) {
-	for _, line := range goList(t, "-f", `{{.ImportPath}}:{{join .Deps ","}}`, "./edi/...") {
-		pkg, deps, _ := strings.Cut(line, ":")
-		for _, d := range strings.Split(deps, ",") {
-			if d == module+"rules" {
-				t.Errorf("%s depends on rules", strings.TrimPrefix(pkg, module))
-			}
-		}
-	}
-}
-
 // No package registers a built-in from init: what the binary contains is
 // listed in literal tables.
 func TestNoInitFunctions(t *testing.T) {
