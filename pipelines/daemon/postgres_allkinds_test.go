@@ -58,10 +58,10 @@ func TestEveryKindAcrossTwoInstancesWithAKill(t *testing.T) {
 		t.Errorf("%d archived, want %d", n, 3+invoices)
 	}
 	for q, want := range map[string]int{
-		`SELECT COUNT(*) FROM roster_files`:                                    1,
-		`SELECT COUNT(*) FROM enrollment_loads WHERE kind = '834'`:             1,
-		`SELECT COUNT(*) FROM enrollment_loads WHERE kind = 'auth'`:            1,
-		`SELECT COUNT(*) FROM runs WHERE status IN ('open', 'written')`:        0,
+		`SELECT COUNT(*) FROM roster_files`:                                                                          1,
+		`SELECT COUNT(*) FROM enrollment_loads WHERE kind = '834'`:                                                   1,
+		`SELECT COUNT(*) FROM enrollment_loads WHERE kind = 'auth'`:                                                  1,
+		`SELECT COUNT(*) FROM runs WHERE status IN ('open', 'written')`:                                              0,
 		`SELECT COALESCE(SUM(amount), 0) FROM enrollment_usage WHERE key = '` + rules.UnitsKey("AUTH-CS-1003") + `'`: 1000,
 	} {
 		if n := pgCount(t, dsn, q); n != want {
