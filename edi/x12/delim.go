@@ -4,8 +4,9 @@ import "fmt"
 
 // Delimiters are the four separators of an interchange. In a file they are
 // declared by the ISA segment: the element separator is ISA byte 4, the
-// repetition separator is ISA11 (version 00501 and later), the component
-// separator is ISA16 and the segment terminator is the byte after ISA16.
+// repetition separator is ISA11 (ISA12 version 00402 and later, so also
+// the 274's 00405), the component separator is ISA16 and the segment
+// terminator is the byte after ISA16.
 type Delimiters struct {
 	Element    byte // ISA byte 4, conventionally '*'
 	Repetition byte // ISA11, conventionally '^'
