@@ -130,8 +130,11 @@ func benchValidate(b *testing.B, opts ig.Options) {
 
 // TestMemoryFlat checks that validation allocates per transaction set at
 // most, not per segment or per byte: ten times the input costs no more
-// than a few kilobytes. Both with the input read ahead on a second
-// goroutine (over 256 KB, as here) and without.
+// allocations and no more than a few kilobytes more. Both with the input
+// read ahead on a second goroutine (over 256 KB, as here) and without.
+// It counts what the validator allocates (runtime.MemStats Mallocs and
+// TotalAlloc, averaged over runs on one P as testing.AllocsPerRun does),
+// never the memory in use, so the load of the machine does not change it.
 func TestMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates about 10 MB")
@@ -148,47 +151,67 @@ func TestMemoryFlat(t *testing.T) {
 	// read-ahead batches that the warm-up filled, and the next run would
 	// allocate them again (a test of the pool's luck, not of the validator).
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	// One P: the read-ahead goroutine and the validator take turns, as in
+	// testing.AllocsPerRun.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const runs = 2
 	for _, sequential := range []bool{true, false} {
 		if !sequential && raceEnabled {
 			t.Log("the race detector drops pooled memory at random: read-ahead's batches are not reused")
 			continue
 		}
 		v := ig.NewValidator(ig.Options{Sequential: sequential})
-		allocated := func(data []byte) (uint64, int64) {
-			if _, err := v.Validate(context.Background(), bytes.NewReader(data)); err != nil { // warm up
-				t.Fatal(err)
-			}
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
+		validate := func(data []byte) int64 {
 			sum, err := v.Validate(context.Background(), bytes.NewReader(data))
-			runtime.ReadMemStats(&after)
 			if err != nil || !sum.OK() {
 				t.Fatalf("%+v %v", sum, err)
 			}
-			return after.TotalAlloc - before.TotalAlloc, sum.Segments
+			return sum.Segments
 		}
-		smallBytes, smallSegs := allocated(small)
-		largeBytes, largeSegs := allocated(large)
-		t.Logf("sequential %v: %d segments: %d bytes allocated; %d segments: %d bytes", sequential, smallSegs, smallBytes, largeSegs, largeBytes)
-		if largeBytes > smallBytes+18*1024 { // 18 more transaction sets, well under 1 KB each
-			t.Errorf("sequential %v: allocation grows with the input: %d bytes for %d segments, %d for %d", sequential, smallBytes, smallSegs, largeBytes, largeSegs)
+		// allocated returns the mallocs and bytes of one validation of
+		// data, averaged over runs after a warm-up.
+		allocated := func(data []byte) (mallocs, bytes uint64, segs int64) {
+			segs = validate(data) // warm up
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range runs {
+				validate(data)
+			}
+			runtime.ReadMemStats(&after)
+			return (after.Mallocs - before.Mallocs) / runs, (after.TotalAlloc - before.TotalAlloc) / runs, segs
+		}
+		smallMallocs, smallBytes, smallSegs := allocated(small)
+		largeMallocs, largeBytes, largeSegs := allocated(large)
+		t.Logf("sequential %v: %d segments: %d allocations, %d bytes; %d segments: %d allocations, %d bytes",
+			sequential, smallSegs, smallMallocs, smallBytes, largeSegs, largeMallocs, largeBytes)
+		// 18 more transaction sets, a few allocations and well under 1 KB each.
+		if largeMallocs > smallMallocs+18*8 || largeBytes > smallBytes+18*1024 {
+			t.Errorf("sequential %v: allocation grows with the input: %d allocations (%d bytes) for %d segments, %d (%d bytes) for %d",
+				sequential, smallMallocs, smallBytes, smallSegs, largeMallocs, largeBytes, largeSegs)
 		}
 	}
 }
 
-// TestStreamLarge (X12_STREAM_CLAIMS=n) validates an 837P of n claims
-// streamed from the generator through a pipe, never held in memory: run it
-// under /usr/bin/time -v with two sizes to see the resident set stay flat.
+// TestStreamLarge validates an 837P of 5,000 claims (X12_STREAM_CLAIMS
+// overrides it) streamed from the generator through a pipe, never held in
+// memory: run it under /usr/bin/time -v with two sizes to see the resident
+// set stay flat.
 func TestStreamLarge(t *testing.T) {
-	n, err := strconv.Atoi(os.Getenv("X12_STREAM_CLAIMS"))
-	if err != nil || n <= 0 {
-		t.Skip("set X12_STREAM_CLAIMS")
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("X12_STREAM_CLAIMS")); err == nil && v > 0 {
+		n = v
+	}
+	if testing.Short() {
+		n = 1000
 	}
 	pr, pw := io.Pipe()
 	go func() { _, err := (x12test.Gen837P{Claims: n, Seed: 9}).WriteTo(pw); pw.CloseWithError(err) }()
 	sum, err := ig.NewValidator(ig.Options{}).Validate(context.Background(), pr)
 	if err != nil || !sum.OK() {
 		t.Fatalf("%+v %v", sum, err)
+	}
+	if sum.Transactions == 0 || sum.Segments < int64(n)*10 {
+		t.Errorf("validated %d segments in %d transaction sets for %d claims", sum.Segments, sum.Transactions, n)
 	}
 	t.Logf("%d bytes, %d segments, %d transaction sets", sum.Bytes, sum.Segments, sum.Transactions)
 }
