@@ -77,3 +77,13 @@ tidy-check:
 
 clean:
 	rm -rf bin demo-out bench-out
+
+# mutants: every mutation of internal/tools/mutants/mutations.txt must be
+# killed by the tests (nightly-style full run); mutants-changed runs those
+# of the files changed since origin/main (else main), for CI.
+.PHONY: mutants mutants-changed
+mutants:
+	$(GO) run ./internal/tools/mutants
+
+mutants-changed:
+	$(GO) run ./internal/tools/mutants -changed
