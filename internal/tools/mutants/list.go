@@ -29,7 +29,8 @@ type Mutation struct {
 //	+++
 //	its replacement (one or more lines; nothing deletes the snippet)
 //
-// Lines starting with # outside a snippet are comments. A snippet's
+// Lines starting with # are comments, except inside an original snippet
+// (so a comment may follow a replacement). A snippet's
 // leading and trailing blank lines and the spaces and tabs at its two ends
 // are trimmed; inner lines are kept as written.
 func parseList(r io.Reader) ([]Mutation, error) {
