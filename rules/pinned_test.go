@@ -140,3 +140,28 @@ func TestServiceNameWithTheWrongModifier(t *testing.T) {
 		})
 	}
 }
+
+// A member born on the date of service is valid; born the day after is not.
+func TestMemberBornOnTheDateOfService(t *testing.T) {
+	checker := &LineChecker{Coding: DefaultCodingTable(), Today: 20261123}
+	tests := []struct {
+		dob  civil.Date
+		want string
+	}{
+		{20260831, ""},
+		{20260901, ""},
+		{20260902, FieldInvalid + "/member_dob"},
+	}
+	for _, tt := range tests {
+		l := goodLine() // date of service 2026-09-01
+		l.Member.DOB = tt.dob
+		_, ds := checker.Check(&l, nil)
+		got := ""
+		if len(ds) > 0 {
+			got = ds[0].Rule + "/" + ds[0].Field
+		}
+		if got != tt.want {
+			t.Errorf("born %s: got %q, want %q (%+v)", tt.dob, got, tt.want, ds)
+		}
+	}
+}

@@ -143,6 +143,8 @@ func TestPeriodBoundaries(t *testing.T) {
 		{"auto_plan_change", "2026-03-15", "2027-03-15", "end_date:AUTH-PERIOD-POLICY"},
 		{"streamlined", "2026-03-01", "2026-03-30", ""},
 		{"streamlined", "2026-03-01", "2026-03-31", "end_date:AUTH-FEED-INVALID(w)"},
+		{"initial", "2026-03-15", "2026-03-15", ""}, // one day
+		{"initial", "2026-03-15", "2026-03-14", "end_date:AUTH-FEED-INVALID"},
 	}
 	d := decoder()
 	for _, tt := range tests {

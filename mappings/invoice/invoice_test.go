@@ -125,6 +125,8 @@ func TestDecodeFormats(t *testing.T) {
 			func(l domain.InvoiceLine) bool { return l.From == 20260901 && l.To == 20260902 }},
 		{"dollar sign and thousands", tabular.CSV, map[string]string{"charge_amount": "$1,500.5"},
 			func(l domain.InvoiceLine) bool { return l.Charge == 150050 }},
+		{"$0 charge (outreach)", tabular.CSV, map[string]string{"charge_amount": "$0"},
+			func(l domain.InvoiceLine) bool { return l.Charge == 0 }},
 		{"fractional units", tabular.CSV, map[string]string{"units": "1.25"},
 			func(l domain.InvoiceLine) bool { return l.Units == 1250 }},
 		{"xlsx date serial (46266 = 2026-09-01: 45658 is 2025-01-01)", tabular.XLSX, map[string]string{"service_from": "46266", "service_to": "46266.0"},

@@ -21,6 +21,8 @@ func TestDecode(t *testing.T) {
 		{rec{ColMemberCIN: "91234567A", ColProgram: "ccs", ColStart: "2026-03-01", ColEnd: "2026-12-31"}, "program(w)"},
 		{rec{ColMemberCIN: "123", ColProgram: "", ColStart: "03/01/2026", ColEnd: "2026-02-01"}, "member_cin program end_date"},
 		{rec{ColMemberCIN: "91234567A", ColProgram: "pace", ColStart: ""}, "start_date"},
+		{rec{ColMemberCIN: "91234567A", ColProgram: "pace", ColStart: "2026-03-01", ColEnd: "2026-03-01"}, ""}, // one day
+		{rec{ColMemberCIN: "91234567A", ColProgram: "pace", ColStart: "2026-03-01", ColEnd: "2026-02-28"}, "end_date"},
 	}
 	for i, tt := range tests {
 		var p domain.ProgramSpan
