@@ -1,0 +1,50 @@
+package x12
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The trailers count what was written: SE01 the segments from ST to SE,
+// GE01 the transaction sets, IEA01 the groups.
+func TestWriterTrailersCountWhatWasWritten(t *testing.T) {
+	tests := []struct {
+		name string
+		sets []int // body segments of each set
+		want []string
+	}{
+		{"empty set", []int{0}, []string{"SE*2*0001~", "GE*1*1~", "IEA*1*000000007~"}},
+		{"one set", []int{3}, []string{"SE*5*0001~", "GE*1*1~"}},
+		{"two sets", []int{1, 2}, []string{"SE*3*0001~", "SE*4*0002~", "GE*2*1~", "IEA*1*000000007~"}},
+	}
+	when := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			w := NewWriter(&b, DefaultDelimiters, WithNewlines())
+			w.BeginInterchange(InterchangeHeader{SenderQualifier: "ZZ", SenderID: "S", ReceiverQualifier: "ZZ", ReceiverID: "R", Date: when, ControlNumber: 7, Usage: "T"})
+			w.BeginGroup(GroupHeader{FunctionalID: "HC", SenderCode: "S", ReceiverCode: "R", Date: when, ControlNumber: 1, Version: "005010X222A1"})
+			for i, n := range tt.sets {
+				w.BeginTransaction("837", int64(i+1), "005010X222A1")
+				for range n {
+					w.Segment("NM1", "IL", "1", "DOE")
+				}
+				w.EndTransaction()
+			}
+			w.EndGroup()
+			if err := w.EndInterchange(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(b.String(), s+"\n") {
+					t.Errorf("output lacks %q\n%s", s, b.String())
+				}
+			}
+		})
+	}
+}
