@@ -12,7 +12,9 @@
 //	go run ./internal/tools/mutants -only rules,edi/x12/ig
 //	go run ./internal/tools/mutants -run 'streamlined|cs-limit' -v
 //
-// Run it from the module root.
+// -changed selects by the mutated file only (and entries new in the list):
+// a change that weakens a test is caught by the full run. Run it from the
+// module root.
 package main
 
 import (
@@ -55,7 +57,7 @@ func main() {
 	var only, exclude, run string
 	flag.StringVar(&o.list, "list", listPath, "the mutation list")
 	flag.StringVar(&only, "only", "", "comma-separated package path prefixes (e.g. rules,edi/x12): only mutations of files under them")
-	flag.BoolVar(&o.changed, "changed", false, "only mutations of files changed (with their package's tests) since -base, and entries new in the list; every mutation when there is no base")
+	flag.BoolVar(&o.changed, "changed", false, "only mutations of files changed since -base (committed or not) and entries new in the list; every mutation when there is no base")
 	flag.StringVar(&o.base, "base", "", "git revision to compare with for -changed (default origin/main, else main)")
 	flag.StringVar(&run, "run", "", "regexp: only mutations whose name matches")
 	flag.StringVar(&exclude, "exclude", defaultExclude, "comma-separated package path prefixes whose tests are never run")
@@ -188,7 +190,7 @@ func selectMutations(ctx context.Context, root string, o *options, all []Mutatio
 		return (len(o.only) == 0 || underAny(m.File, o.only)) && (o.run == nil || o.run.MatchString(m.Name))
 	}
 	what := "all"
-	var changed map[string]bool // directories with a changed .go file
+	var changed map[string]bool // files changed since the base
 	var newNames map[string]bool
 	if o.changed {
 		base, files, oldList, err := changedFiles(ctx, root, o.base, o.list)
@@ -199,12 +201,7 @@ func selectMutations(ctx context.Context, root string, o *options, all []Mutatio
 			what = "changed since " + base
 			changed = map[string]bool{}
 			for _, f := range files {
-				if strings.HasSuffix(f, ".go") {
-					changed[f] = true
-					if strings.HasSuffix(f, "_test.go") {
-						changed[pathDir(f)+"/*_test.go"] = true
-					}
-				}
+				changed[f] = true
 			}
 			newNames = map[string]bool{}
 			if slices.Contains(files, o.list) {
@@ -224,7 +221,7 @@ func selectMutations(ctx context.Context, root string, o *options, all []Mutatio
 		if !keep(m) {
 			continue
 		}
-		if changed != nil && !changed[m.File] && !changed[pathDir(m.File)+"/*_test.go"] && !newNames[m.Name] {
+		if changed != nil && !changed[m.File] && !newNames[m.Name] {
 			continue
 		}
 		out = append(out, i)
