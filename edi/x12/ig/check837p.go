@@ -73,3 +73,37 @@ func formatAmount(v int64) string {
 	}
 	return s
 }
+
+// lineNumbers is the 837P service line numbering rule (005010X222A1, 2400
+// LX01): the lines of a claim are numbered 1, 2, 3… in order.
+type lineNumbers struct {
+	last int // LX01 of the claim's previous line, 0 before the first
+}
+
+func newLineNumbers() Check { return &lineNumbers{} }
+
+// SegmentIDs makes lineNumbers a SegmentFilter.
+func (c *lineNumbers) SegmentIDs() []string { return []string{"CLM", "HL", "LX"} }
+
+func (c *lineNumbers) Segment(t *Txn, seg *x12.Segment) {
+	if !seg.Is("LX") {
+		c.last = 0 // a new claim (CLM) or another subscriber or patient (HL)
+		return
+	}
+	if t.Loop() != "2400" {
+		return
+	}
+	v := seg.Element(1)
+	n, ok := atoi(v)
+	if ok && n != c.last+1 { // a value that is not a number is the element checks' to report
+		t.Report(Finding{Pos: t.Pos(), Level: LevelElement, Code: ElemPatternMismatch, Element: 1, ElementRef: "554",
+			Msg: fmt.Sprintf("LX01 (Assigned Number) must be %d: service lines are numbered 1, 2, 3… within a claim", c.last+1), Value: string(v)})
+	}
+	if ok {
+		c.last = n
+	} else {
+		c.last++
+	}
+}
+
+func (c *lineNumbers) End(*Txn) {}

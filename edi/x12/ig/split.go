@@ -216,6 +216,7 @@ func (sp *splitter) validate() (Summary, error) {
 			}
 		}
 		r.sum.Segments++
+		r.see(seg)
 		if err = r.segment(seg); err != nil {
 			break
 		}
@@ -320,11 +321,12 @@ func (sp *splitter) findTrigger(at int64, s *snapshot) (int64, bool) {
 }
 
 // afterTerminator reports whether b ends with the segment terminator and,
-// unless it is one, line breaks.
+// unless it is one, line breaks, spaces and tabs (the white space the
+// reader skips between segments).
 func afterTerminator(b []byte, term byte) bool {
 	k := len(b) - 1
-	if term != '\r' && term != '\n' {
-		for k >= 0 && (b[k] == '\r' || b[k] == '\n') {
+	if term != '\r' && term != '\n' && term != '\t' {
+		for k >= 0 && (b[k] == '\r' || b[k] == '\n' || b[k] == ' ' || b[k] == '\t') {
 			k--
 		}
 	}
@@ -376,12 +378,17 @@ func (p *part) validate(ctx context.Context, sp *splitter, s *snapshot) {
 				return
 			}
 			r.sum.Segments++
+			r.see(seg)
 			t.advance(seg)
 			r.checkSegment(seg, s.trig)
 		case seg.Offset >= p.next:
 			p.stop = before(seg)
+			if seg.Indented() { // the validation reads seg again from its first byte
+				r.skipped(seg)
+			}
 			if seg.Offset == p.next && idx == s.trig.idx {
 				r.sum.Segments++
+				r.see(seg)
 				t.advance(seg)
 				if p.seamCS = r.walk(seg, idx); p.seamCS != nil {
 					p.atNext = true
@@ -392,9 +399,13 @@ func (p *part) validate(ctx context.Context, sp *splitter, s *snapshot) {
 			return
 		case idx == idxISA || idx == idxIEA || idx == idxGS || idx == idxGE || idx == idxST || idx == idxSE || idx == idxTA1:
 			p.stop = before(seg)
+			if seg.Indented() {
+				r.skipped(seg)
+			}
 			return
 		default:
 			r.sum.Segments++
+			r.see(seg)
 			t.advance(seg)
 			r.tableSegment(seg, idx)
 		}
@@ -435,6 +446,7 @@ func (sp *splitter) seam(r *run, seg *x12.Segment) (*x12.Reader, bool, error) {
 	}
 	t := &r.tx
 	r.sum.Segments++
+	r.see(seg)
 	t.advance(seg)
 	cs := r.walk(seg, idx)
 	at := before(seg)
@@ -544,7 +556,15 @@ func (r *run) join(p *part, s Shift) error {
 	for i := range p.held {
 		f := p.held[i]
 		f.Pos = s.Pos(f.Pos)
+		if f.Level == LevelInterchange { // white space before a segment (a byte order mark is never in a part)
+			f.SetPos = 0
+			r.layoutWarning(f, layoutIndented)
+			continue
+		}
 		r.txFinding(f)
+	}
+	if u := p.run.last; u.Ordinal > 0 {
+		r.last = Pos{Ordinal: u.Ordinal + s.Ordinal, Offset: u.Offset, Line: u.Line + s.Line}
 	}
 	split := t.spec.root.base + t.spec.split
 	uses := t.counts[split] // iterations of the loop up to the part's
