@@ -233,9 +233,11 @@ func TestFindings837P(t *testing.T) {
 		{"HL02 names the wrong parent", replace(34, "HL*3*2*22*0~"), false, []string{"IK4/I12 HL 2000B @32 e2"}},
 		{"HL04 is 1 without a child", replace(15, "HL*2*1*22*1~"), false, []string{"IK4/I12 HL 2000B @13 e4"}},
 		{"HL04 is 0 with children", replace(8, "HL*1**20*0~"), false, []string{"IK4/7 HL 2000A @6 e4", "IK4/I12 HL 2000A @6 e4"}},
+		// N3 is the patient's address (2010CA) without its NM1*QC: PAT and
+		// that NM1 are missing there, and N4 and DMG are placed in 2010CA.
 		{"patient level with subscriber segments", replace(34, "HL*3*2*23*0~"), false, []string{"IK4/I12 HL 2000B @13 e4",
-			"IK3/7 SBR 2000C @33", "IK3/7 NM1 2000C @34", "IK3/2 N3 2000C @35", "IK3/2 N4 2000C @36", "IK3/2 DMG 2000C @37",
-			"IK3/7 NM1 2000C @38", "IK3/3 PAT 2000C @39", "IK3/3 NM1 2010CA @39"}},
+			"IK3/7 SBR 2000C @33", "IK3/7 NM1 2000C @34", "IK3/3 PAT 2000C @35", "IK3/3 NM1 2010CA @35",
+			"IK3/7 NM1 2010CA @38"}},
 		// The 837P balancing rule.
 		{"claim charge does not balance", replace(22, "CLM*ENC1001*299.99***11:B:1*Y*A*Y*Y~"), false, []string{"IK4/I12 CLM 2300 @20 e2"}},
 		// Transaction set envelope.

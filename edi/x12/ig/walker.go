@@ -189,8 +189,75 @@ func (r *run) walk(seg *x12.Segment, idx int) *cSeg {
 		}
 		return k.seg
 	}
+	if cs := r.missingTrigger(seg, idx); cs != nil {
+		return cs
+	}
 	r.notFound(seg, idx)
 	return nil
+}
+
+// missingTrigger places seg, which has no place at this point of the
+// table and is not out of sequence, in a loop whose trigger is missing:
+// the first loop after the current position of an open loop, from the
+// innermost outwards, that is not opened by HL and has seg among its own
+// segments. It reports the trigger missing (IK304 3) and opens the loop as
+// if the trigger had been there, so that the rest of the loop is placed
+// and checked rather than each segment reported unexpected. It returns
+// what seg was placed as, nil when there is no such loop.
+func (r *run) missingTrigger(seg *x12.Segment, idx int) *cSeg {
+	t := &r.tx
+	if idx < 0 || t.spec.kindOf(idx) == 0 || r.earlier(seg, idx) {
+		return nil
+	}
+	for d := len(t.frames) - 1; d >= 0; d-- {
+		f := &t.frames[d]
+		l := f.loop
+		from := 0
+		if f.cur >= 0 {
+			from = l.group[f.cur]
+		}
+		for i := from; i < len(l.kids); i++ {
+			c := l.kids[i].loop
+			if c == nil || c.hl || c.usage == NotUsed || !c.holds(seg, idx) {
+				continue
+			}
+			trig := c.kids[0].seg
+			// Required children passed over before the loop.
+			t.pending = t.pending[:0]
+			counts := t.counts[l.base : l.base+len(l.kids)]
+			for _, q := range l.required[l.reqFrom[from]:] {
+				if q < i && counts[q] == 0 {
+					t.pending = append(t.pending, missing{node: &l.kids[q], depth: d, group: l.group[q]})
+				}
+			}
+			r.popTo(d)
+			r.flushPending(d, -1)
+			r.segFinding(trig.id, c.id, SegRequiredMissing, fmt.Sprintf("segment %s opening loop %s (%s) is missing: segment %s belongs to that loop",
+				trig.id, c.id, c.name, printable(seg.ID())))
+			r.enter(d, i, seg)
+			f := &t.frames[len(t.frames)-1]
+			counts = t.counts[c.base : c.base+len(c.kids)]
+			for j := 1; j < len(c.kids); j++ {
+				if k := c.kids[j].seg; k != nil && k.idx == idx && k.usage != NotUsed && k.matches(seg) {
+					counts[j]++
+					f.cur = j
+					return k
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// holds reports whether one of the loop's own segments after its trigger
+// is seg.
+func (l *cLoop) holds(seg *x12.Segment, idx int) bool {
+	for j := 1; j < len(l.kids); j++ {
+		if k := l.kids[j].seg; k != nil && k.idx == idx && k.usage != NotUsed && k.matches(seg) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkUse reports a not-used segment or one over its maximum use.
