@@ -670,7 +670,7 @@ func (r *run) finish() error {
 	end := r.last
 	if r.tx.open {
 		p := r.tx.cur
-		p.Ordinal, p.Offset, p.Line, p.Segment = end.Ordinal, end.Offset, end.Line, "SE"
+		p.Ordinal, p.Offset, p.Line, p.Segment, p.Loop = end.Ordinal, end.Offset, end.Line, "SE", ""
 		r.txFinding(Finding{Pos: p, Level: LevelTransaction, Code: SetTrailerMissing, Msg: "input ends inside a transaction set: SE trailer missing"})
 		if err := r.closeTxn(false); err != nil {
 			return err
