@@ -70,6 +70,7 @@ func TestX12FileStatus(t *testing.T) {
 		{"837p-utf16.x12", Unusable, "UTF-16", ""},
 		{"837p-indented-bom.x12", OK, "", "(warning)"},
 		{"999-x231.x12", OK, "", "X12 999 005010X231A1"},
+		{"834-ref3h-packed.x12", OK, "", "2 member loop(s), 0 with data problems"},
 		{"837p-cut-short.x12", Invalid, "", "segment 46 (line 46, byte 1308) SE: input ends inside a transaction set"},
 	}
 	for _, tt := range tests {
