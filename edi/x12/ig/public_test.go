@@ -32,9 +32,10 @@ func TestPublicFileShapes(t *testing.T) {
 		// Cut after a segment: the trailers are missing at the end of the
 		// last segment (REF at line 46, which ends at byte 1308).
 		{"837p-cut-short.x12", []string{"IK5/2 SE @44 E 46 46 1308", "AK9/3 GE E 46 46 1308", "TA1/023 IEA E 46 46 1308"}, ig.Rejected, ig.Rejected},
-		// The first claim's CLM deleted: CLM is missing where its DTP is,
-		// and the rest of the claim is placed in 2300 as usual.
-		{"837p-no-clm.x12", []string{"IK3/3 CLM 2300 @20 E 22 22 746"}, ig.Rejected, ig.Rejected},
+		// The first claim's CLM deleted: its DTP is unexpected (it might be a
+		// segment just ahead of its CLM), the REF after it shows the CLM
+		// missing, and the rest of the claim is placed in 2300 as usual.
+		{"837p-no-clm.x12", []string{"IK3/2 DTP 2010BB @20 E 22 22 746", "IK3/3 CLM 2300 @21 E 23 23 767"}, ig.Rejected, ig.Rejected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

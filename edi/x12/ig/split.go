@@ -572,6 +572,7 @@ func (r *run) join(p *part, s Shift) error {
 	copy(t.counts, u.counts)
 	t.counts[split] += uses - 1
 	t.setPos = u.setPos + s.SetPos
+	t.orphan = u.orphan
 	t.cur = s.Pos(u.cur)
 	r.sum.Segments += p.run.sum.Segments - 1 // the trigger both placed
 	return nil

@@ -548,15 +548,15 @@ func (r *run) st(seg *x12.Segment) error {
 		r.txFinding(Finding{Pos: t.cur, Level: LevelTransaction, Code: SetControlNotUnique, Msg: "ST02 repeats the control number of an earlier transaction set in the group"})
 	}
 	r.stControls[h] = true
-	if ref := seg.Element(3); len(ref) > 0 && string(ref) != t.group.Version {
-		r.txFinding(Finding{Pos: t.cur, Level: LevelTransaction, Code: SetBadReference, Element: 3, ElementRef: "1705",
-			Msg: fmt.Sprintf("ST03 (Implementation Convention Reference) %s does not match GS08 %s", printable(ref), printable([]byte(t.group.Version))), Value: string(ref)})
-	}
 	cs := r.v.reg.lookup(r.version, t.res.SetID)
 	if cs == nil {
 		r.txFinding(Finding{Pos: t.cur, Level: LevelTransaction, Code: SetNotSupported,
 			Msg: fmt.Sprintf("transaction set %s of version %s is not supported", printable(seg.Element(1)), printable([]byte(t.group.Version)))})
 		return nil
+	}
+	if ref := seg.Element(3); len(ref) > 0 && string(ref) != t.group.Version {
+		r.txFinding(Finding{Pos: t.cur, Level: LevelTransaction, Code: SetBadReference, Element: 3, ElementRef: "1705",
+			Msg: fmt.Sprintf("ST03 (Implementation Convention Reference) %s does not match GS08 %s", printable(ref), printable([]byte(t.group.Version))), Value: string(ref)})
 	}
 	t.res.Spec = cs.spec
 	t.spec = cs

@@ -233,10 +233,11 @@ func TestFindings837P(t *testing.T) {
 		{"HL02 names the wrong parent", replace(34, "HL*3*2*22*0~"), false, []string{"IK4/I12 HL 2000B @32 e2"}},
 		{"HL04 is 1 without a child", replace(15, "HL*2*1*22*1~"), false, []string{"IK4/I12 HL 2000B @13 e4"}},
 		{"HL04 is 0 with children", replace(8, "HL*1**20*0~"), false, []string{"IK4/7 HL 2000A @6 e4", "IK4/I12 HL 2000A @6 e4"}},
-		// N3 is the patient's address (2010CA) without its NM1*QC: PAT and
-		// that NM1 are missing there, and N4 and DMG are placed in 2010CA.
+		// N3 and N4 are a patient's address (2010CA) without its NM1*QC: N3
+		// is unexpected, then PAT and that NM1 are missing, and N4 and DMG
+		// are placed in 2010CA.
 		{"patient level with subscriber segments", replace(34, "HL*3*2*23*0~"), false, []string{"IK4/I12 HL 2000B @13 e4",
-			"IK3/7 SBR 2000C @33", "IK3/7 NM1 2000C @34", "IK3/3 PAT 2000C @35", "IK3/3 NM1 2010CA @35",
+			"IK3/7 SBR 2000C @33", "IK3/7 NM1 2000C @34", "IK3/2 N3 2000C @35", "IK3/3 PAT 2000C @36", "IK3/3 NM1 2010CA @36",
 			"IK3/7 NM1 2010CA @38"}},
 		// The 837P balancing rule.
 		{"claim charge does not balance", replace(22, "CLM*ENC1001*299.99***11:B:1*Y*A*Y*Y~"), false, []string{"IK4/I12 CLM 2300 @20 e2"}},
@@ -249,7 +250,7 @@ func TestFindings837P(t *testing.T) {
 		{"GE01 wrong", replace(48, "GE*2*101~"), false, []string{"AK9/5 GE e1"}},
 		{"GE02 wrong", replace(48, "GE*1*102~"), false, []string{"AK9/4 GE e2"}},
 		{"GE missing", remove(48), false, []string{"AK9/3 IEA"}},
-		{"GS08 version not supported", replace(2, "GS*HC*CALAIMGW*DHCSENC*20260115*1200*101*X*005010X223A2~"), false, []string{"AK9/2 GS e8", "IK5/1 ST @1", "IK5/19 ST @1 e3"}},
+		{"GS08 version not supported", replace(2, "GS*HC*CALAIMGW*DHCSENC*20260115*1200*101*X*005010X223A2~"), false, []string{"AK9/2 GS e8", "IK5/1 ST @1"}},
 		{"GS01 does not match the version", replace(2, "GS*BE*CALAIMGW*DHCSENC*20260115*1200*101*X*005010X222A1~"), false, []string{"AK9/1 GS e1"}},
 		{"GS06 not a number", replace(2, "GS*HC*CALAIMGW*DHCSENC*20260115*1200*1A1*X*005010X222A1~"), false, []string{"AK9/6 GS e6", "AK9/4 GE e2"}},
 		{"GS04 not a date", replace(2, "GS*HC*CALAIMGW*DHCSENC*20261315*1200*101*X*005010X222A1~"), false, []string{"TA1/024 GS e4"}},
@@ -447,7 +448,7 @@ func TestTruncated(t *testing.T) {
 	in := readTestdata(t, "837p-clean.x12")
 	in = in[:strings.Index(in, "REF*6R*ENC1001-1")+10]
 	res := validate(t, in, ig.Options{})
-	want := []string{"IK5/2 SE 2400 @26", "AK9/3 GE", "TA1/023"}
+	want := []string{"IK5/2 SE @26", "AK9/3 GE", "TA1/023"}
 	slices.Sort(want)
 	if got := keys(res.findings); !slices.Equal(got, want) {
 		t.Fatalf("got %q, want %q", got, want)

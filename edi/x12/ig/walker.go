@@ -30,6 +30,7 @@ type txState struct {
 	cur      Pos      // the current segment
 	setPos   int
 	hlLast   int
+	orphan   *cLoop // the loop the previous segment belonged to, unplaced for want of its trigger (see missingTrigger)
 
 	errors, warn, segErr, stdErr bool
 	groupWarn                    bool // a set of the open group was accepted with errors
@@ -125,6 +126,8 @@ func (s *cSeg) matches(seg *x12.Segment) bool {
 func (r *run) walk(seg *x12.Segment, idx int) *cSeg {
 	t := &r.tx
 	t.pending = t.pending[:0]
+	orphan := t.orphan
+	t.orphan = nil
 	kind := t.spec.kindOf(idx)
 	// The qualifier value, read once for the candidates that look at the
 	// same place.
@@ -192,22 +195,26 @@ func (r *run) walk(seg *x12.Segment, idx int) *cSeg {
 		}
 		return k.seg
 	}
-	if cs := r.missingTrigger(seg, idx); cs != nil {
+	if cs := r.missingTrigger(seg, idx, orphan); cs != nil {
 		return cs
 	}
 	r.notFound(seg, idx)
 	return nil
 }
 
-// missingTrigger places seg, which has no place at this point of the
-// table and is not out of sequence, in a loop whose trigger is missing:
-// the first loop after the current position of an open loop, from the
-// innermost outwards, that is not opened by HL and has seg among its own
-// segments. It reports the trigger missing (IK304 3) and opens the loop as
-// if the trigger had been there, so that the rest of the loop is placed
-// and checked rather than each segment reported unexpected. It returns
-// what seg was placed as, nil when there is no such loop.
-func (r *run) missingTrigger(seg *x12.Segment, idx int) *cSeg {
+// missingTrigger handles seg, which has no place at this point of the
+// table and is not out of sequence, when it belongs to a loop whose trigger
+// is missing: the first loop after the current position of an open loop,
+// from the innermost outwards, that is not opened by HL and has seg among
+// its own segments. The first such segment is left unexpected, and the
+// loop remembered (txState.orphan): a segment out of order just before its
+// loop's trigger (N3 before NX1) is only that. When the next segment
+// belongs to the same loop too (orphan), the trigger is missing (a claim
+// without its CLM): it is reported missing (IK304 3) and the loop opened as
+// if it had been there, so that the rest of the loop is placed and checked
+// rather than each segment reported unexpected. It returns what seg was
+// placed as, nil when it was not.
+func (r *run) missingTrigger(seg *x12.Segment, idx int, orphan *cLoop) *cSeg {
 	t := &r.tx
 	if idx < 0 || t.spec.kindOf(idx) == 0 || r.earlier(seg, idx) {
 		return nil
@@ -223,6 +230,10 @@ func (r *run) missingTrigger(seg *x12.Segment, idx int) *cSeg {
 			c := l.kids[i].loop
 			if c == nil || c.hl || c.usage == NotUsed || !c.holds(seg, idx) {
 				continue
+			}
+			if c != orphan {
+				t.orphan = c
+				return nil
 			}
 			trig := c.kids[0].seg
 			// Required children passed over before the loop.
