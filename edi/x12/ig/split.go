@@ -150,7 +150,8 @@ type snapshot struct {
 	frames    []frame
 	counts    []int32
 	hlLast    int
-	trig      *cSeg // the loop's trigger
+	version   string // run.version
+	trig      *cSeg  // the loop's trigger
 	wants     [][]bool
 }
 
@@ -257,7 +258,7 @@ func (sp *splitter) start(r *run, seg *x12.Segment) {
 	}
 	l := t.spec.root.kids[t.spec.split].loop
 	s := &snapshot{spec: t.spec, d: r.d, cls: r.cls, group: t.group, stOrdinal: t.res.Pos.Ordinal,
-		frames: slices.Clone(t.frames), counts: slices.Clone(t.counts), hlLast: t.hlLast, trig: l.kids[0].seg, wants: t.wants}
+		frames: slices.Clone(t.frames), counts: slices.Clone(t.counts), hlLast: t.hlLast, version: r.version, trig: l.kids[0].seg, wants: t.wants}
 	var starts []int64
 	from := seg.Offset + 1
 	for i := 1; i < sp.n; i++ {
@@ -335,7 +336,7 @@ func afterTerminator(b []byte, term byte) bool {
 
 // newRun returns the run of a part, in the snapshot's state.
 func (s *snapshot) newRun(v *Validator, p *part, checks []Check) *run {
-	r := &run{v: v, d: s.d, cls: s.cls, part: p}
+	r := &run{v: v, d: s.d, cls: s.cls, part: p, version: s.version}
 	r.txn.r = r
 	t := &r.tx
 	t.open, t.spec, t.group = true, s.spec, s.group

@@ -236,12 +236,20 @@ func (r *run) missingTrigger(seg *x12.Segment, idx int, orphan *cLoop) *cSeg {
 				return nil
 			}
 			trig := c.kids[0].seg
-			// Required children passed over before the loop.
+			// Required children passed over: the rest of the loops closed,
+			// and those before the loop.
 			t.pending = t.pending[:0]
-			counts := t.counts[l.base : l.base+len(l.kids)]
-			for _, q := range l.required[l.reqFrom[from]:] {
-				if q < i && counts[q] == 0 {
-					t.pending = append(t.pending, missing{node: &l.kids[q], depth: d, group: l.group[q]})
+			for dd := len(t.frames) - 1; dd >= d; dd-- {
+				fl := t.frames[dd].loop
+				start := 0
+				if c := t.frames[dd].cur; c >= 0 {
+					start = fl.group[c]
+				}
+				counts := t.counts[fl.base : fl.base+len(fl.kids)]
+				for _, q := range fl.required[fl.reqFrom[start]:] {
+					if (dd > d || q < i) && counts[q] == 0 {
+						t.pending = append(t.pending, missing{node: &fl.kids[q], depth: dd, group: fl.group[q]})
+					}
 				}
 			}
 			r.popTo(d)
@@ -250,7 +258,7 @@ func (r *run) missingTrigger(seg *x12.Segment, idx int, orphan *cLoop) *cSeg {
 				trig.id, c.id, c.name, printable(seg.ID())))
 			r.enter(d, i, seg)
 			f := &t.frames[len(t.frames)-1]
-			counts = t.counts[c.base : c.base+len(c.kids)]
+			counts := t.counts[c.base : c.base+len(c.kids)]
 			for j := 1; j < len(c.kids); j++ {
 				if k := c.kids[j].seg; k != nil && k.idx == idx && k.usage != NotUsed && k.matches(seg) {
 					counts[j]++
