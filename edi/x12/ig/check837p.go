@@ -6,9 +6,10 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 )
 
-// claimBalance is the 837P balancing rule (005010X222A1, 2300 CLM02): the
-// total claim charge amount must equal the sum of the service line charge
-// amounts (2400 SV102) of the claim.
+// claimBalance checks the 837P claim rules the tables cannot express
+// (005010X222A1): the total claim charge amount (2300 CLM02) equals the sum
+// of the service line charge amounts (2400 SV102) of the claim, and the
+// service lines are numbered 1, 2, 3… in order (2400 LX01).
 type claimBalance struct {
 	open  bool
 	clm   Pos   // the CLM segment
@@ -16,12 +17,13 @@ type claimBalance struct {
 	sum   int64 // SV102 so far
 	lines int   // service lines seen
 	bad   bool  // an amount could not be read: leave it to the element checks
+	lx    int   // LX01 of the claim's previous line, 0 before the first
 }
 
 func newClaimBalance() Check { return &claimBalance{} }
 
 // SegmentIDs makes claimBalance a SegmentFilter.
-func (c *claimBalance) SegmentIDs() []string { return []string{"CLM", "HL", "SV1"} }
+func (c *claimBalance) SegmentIDs() []string { return []string{"CLM", "HL", "LX", "SV1"} }
 
 func (c *claimBalance) Segment(t *Txn, seg *x12.Segment) {
 	switch string(seg.ID()) {
@@ -31,6 +33,11 @@ func (c *claimBalance) Segment(t *Txn, seg *x12.Segment) {
 		*c = claimBalance{open: true, clm: t.Pos(), total: total, bad: !ok}
 	case "HL":
 		c.close(t)
+		c.lx = 0
+	case "LX":
+		if t.Loop() == "2400" {
+			c.lineNumber(t, seg.Element(1))
+		}
 	case "SV1":
 		if c.open && t.Loop() == "2400" {
 			amt, ok := parseAmount(seg.Element(2))
@@ -74,36 +81,17 @@ func formatAmount(v int64) string {
 	return s
 }
 
-// lineNumbers is the 837P service line numbering rule (005010X222A1, 2400
-// LX01): the lines of a claim are numbered 1, 2, 3… in order.
-type lineNumbers struct {
-	last int // LX01 of the claim's previous line, 0 before the first
-}
 
-func newLineNumbers() Check { return &lineNumbers{} }
-
-// SegmentIDs makes lineNumbers a SegmentFilter.
-func (c *lineNumbers) SegmentIDs() []string { return []string{"CLM", "HL", "LX"} }
-
-func (c *lineNumbers) Segment(t *Txn, seg *x12.Segment) {
-	if !seg.Is("LX") {
-		c.last = 0 // a new claim (CLM) or another subscriber or patient (HL)
-		return
-	}
-	if t.Loop() != "2400" {
-		return
-	}
-	v := seg.Element(1)
+// lineNumber checks LX01, v, against the claim's previous line number.
+func (c *claimBalance) lineNumber(t *Txn, v []byte) {
 	n, ok := atoi(v)
-	if ok && n != c.last+1 { // a value that is not a number is the element checks' to report
+	if !ok { // not a number: the element checks report it
+		c.lx++
+		return
+	}
+	if n != c.lx+1 {
 		t.Report(Finding{Pos: t.Pos(), Level: LevelElement, Code: ElemPatternMismatch, Element: 1, ElementRef: "554",
-			Msg: fmt.Sprintf("LX01 (Assigned Number) must be %d: service lines are numbered 1, 2, 3… within a claim", c.last+1), Value: string(v)})
+			Msg: fmt.Sprintf("LX01 (Assigned Number) must be %d: service lines are numbered 1, 2, 3… within a claim", c.lx+1), Value: string(v)})
 	}
-	if ok {
-		c.last = n
-	} else {
-		c.last++
-	}
+	c.lx = n
 }
-
-func (c *lineNumbers) End(*Txn) {}

@@ -565,7 +565,7 @@ func (r *run) join(p *part, s Shift) error {
 		r.txFinding(f)
 	}
 	if u := p.run.last; u.Ordinal > 0 {
-		r.last = Pos{Ordinal: u.Ordinal + s.Ordinal, Offset: u.Offset, Line: u.Line + s.Line}
+		r.last = x12.Position{Ordinal: u.Ordinal + s.Ordinal, Offset: u.Offset, Line: u.Line + s.Line}
 	}
 	split := t.spec.root.base + t.spec.split
 	uses := t.counts[split] // iterations of the loop up to the part's

@@ -146,11 +146,11 @@ type run struct {
 	txn       Txn
 	errs      []elemErr
 	specState map[*compiledSpec]*specState
-	outside   bool  // inside an ST..SE that is outside any group: skipped
-	stopped   bool  // the reader stopped on a syntax error
-	part      *part // non-nil for the run of a part of a split validation
-	last      Pos   // the end of the last segment read (Offset just past it)
-	layout    uint8 // the layout warnings reported (layoutBOM, layoutIndented)
+	outside   bool         // inside an ST..SE that is outside any group: skipped
+	stopped   bool         // the reader stopped on a syntax error
+	part      *part        // non-nil for the run of a part of a split validation
+	last      x12.Position // the last segment read: its ordinal and line, and the offset just past it
+	layout    uint8        // the layout warnings reported (layoutBOM, layoutIndented)
 }
 
 var runPool = sync.Pool{New: func() any { return new(run) }}
@@ -227,7 +227,7 @@ const (
 // see notes seg as the last segment read and reports, the first time, the
 // byte order mark or white space the reader skipped before it.
 func (r *run) see(seg *x12.Segment) {
-	r.last = Pos{Ordinal: seg.Ordinal, Offset: seg.Offset + int64(len(seg.Bytes())), Line: seg.Line}
+	r.last = x12.Position{Ordinal: seg.Ordinal, Offset: seg.Offset + int64(len(seg.Bytes())), Line: seg.Line}
 	if seg.Indented() || seg.BOM() {
 		r.skipped(seg)
 	}
@@ -667,7 +667,7 @@ func appendCode(codes []string, c string) []string {
 // finish closes what the input left open.
 func (r *run) finish() error {
 	// What is missing is reported at the end of the last segment read.
-	end := r.last
+	end := Pos{Ordinal: r.last.Ordinal, Offset: r.last.Offset, Line: r.last.Line}
 	if r.tx.open {
 		p := r.tx.cur
 		p.Ordinal, p.Offset, p.Line, p.Segment, p.Loop = end.Ordinal, end.Offset, end.Line, "SE", ""
