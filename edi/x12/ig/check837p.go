@@ -81,7 +81,6 @@ func formatAmount(v int64) string {
 	return s
 }
 
-
 // lineNumber checks LX01, v, against the claim's previous line number.
 func (c *claimBalance) lineNumber(t *Txn, v []byte) {
 	n, ok := atoi(v)
