@@ -178,7 +178,7 @@ func TestReaderIndentedAndBOM(t *testing.T) {
 					if id := string(s.ID()); id != []string{"ISA", "GS", "ST", "NM1"}[i] {
 						t.Errorf("segment %d is %q", i+1, id)
 					}
-					if s.Indented() != tt.wantIndented[i] || s.BOM() != tt.wantBOM[i] || s.Line != tt.wantLines[i] {
+					if s.Indented() != tt.wantIndented[i] || s.BOM() != tt.wantBOM[i] || s.Skipped() != (tt.wantIndented[i] || tt.wantBOM[i]) || s.Line != tt.wantLines[i] {
 						t.Errorf("segment %d: indented %t BOM %t line %d, want %t %t %d", i+1, s.Indented(), s.BOM(), s.Line, tt.wantIndented[i], tt.wantBOM[i], tt.wantLines[i])
 					}
 					if !strings.HasPrefix(tt.in[s.Offset:], string(s.Bytes())) {

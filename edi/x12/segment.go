@@ -36,6 +36,10 @@ const (
 // (pretty-printed) files have it.
 func (s *Segment) Indented() bool { return s.pad&padSpace != 0 }
 
+// Skipped reports whether the Reader skipped more than line breaks before
+// the segment: Indented or BOM.
+func (s *Segment) Skipped() bool { return s.pad != 0 }
+
 // BOM reports whether the input starts with a UTF-8 byte order mark, which
 // the Reader skipped, before this segment (the first).
 func (s *Segment) BOM() bool { return s.pad&padBOM != 0 }

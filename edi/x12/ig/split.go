@@ -564,8 +564,11 @@ func (r *run) join(p *part, s Shift) error {
 		}
 		r.txFinding(f)
 	}
-	if u := p.run.last; u.Ordinal > 0 {
-		r.last = x12.Position{Ordinal: u.Ordinal + s.Ordinal, Offset: u.Offset, Line: u.Line + s.Line}
+	if u := p.run.lastSeg; u != nil { // the part's reader is done with: the segment stays as it was
+		last := *u
+		last.Ordinal += s.Ordinal
+		last.Line += s.Line
+		r.lastSeg = &last
 	}
 	split := t.spec.root.base + t.spec.split
 	uses := t.counts[split] // iterations of the loop up to the part's

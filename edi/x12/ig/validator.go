@@ -149,7 +149,7 @@ type run struct {
 	outside   bool         // inside an ST..SE that is outside any group: skipped
 	stopped   bool         // the reader stopped on a syntax error
 	part      *part        // non-nil for the run of a part of a split validation
-	last      x12.Position // the last segment read: its ordinal and line, and the offset just past it
+	lastSeg   *x12.Segment // the last segment read, as the reader returned it (its fields stay when reading ends): see end
 	layout    uint8        // the layout warnings reported (layoutBOM, layoutIndented)
 }
 
@@ -227,10 +227,20 @@ const (
 // see notes seg as the last segment read and reports, the first time, the
 // byte order mark or white space the reader skipped before it.
 func (r *run) see(seg *x12.Segment) {
-	r.last = x12.Position{Ordinal: seg.Ordinal, Offset: seg.Offset + int64(len(seg.Bytes())), Line: seg.Line}
-	if seg.Indented() || seg.BOM() {
+	r.lastSeg = seg
+	if seg.Skipped() {
 		r.skipped(seg)
 	}
+}
+
+// end returns the place just past the last segment read: its ordinal and
+// line, and the offset of the byte after it.
+func (r *run) end() Pos {
+	s := r.lastSeg
+	if s == nil {
+		return Pos{}
+	}
+	return Pos{Ordinal: s.Ordinal, Offset: s.Offset + int64(len(s.Bytes())), Line: s.Line}
 }
 
 func (r *run) skipped(seg *x12.Segment) {
@@ -667,7 +677,7 @@ func appendCode(codes []string, c string) []string {
 // finish closes what the input left open.
 func (r *run) finish() error {
 	// What is missing is reported at the end of the last segment read.
-	end := Pos{Ordinal: r.last.Ordinal, Offset: r.last.Offset, Line: r.last.Line}
+	end := r.end()
 	if r.tx.open {
 		p := r.tx.cur
 		p.Ordinal, p.Offset, p.Line, p.Segment, p.Loop = end.Ordinal, end.Offset, end.Line, "SE", ""
