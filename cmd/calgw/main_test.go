@@ -135,3 +135,12 @@ func TestDemo(t *testing.T) {
 		t.Error("demo deleted a file it did not make")
 	}
 }
+
+// X12 of a guide calgw has no tables for is unusable (exit 2) and named,
+// not invalid with an empty kind.
+func TestValidateUnsupportedX12(t *testing.T) {
+	code, stdout, _ := calgw(t, "validate", filepath.Join("..", "..", "testdata", "x12", "835.x12"))
+	if code != exitUnusable || !strings.Contains(stdout, "unusable: unsupported transaction set 835 (005010X221A1)") {
+		t.Errorf("exit %d\n%s", code, stdout)
+	}
+}

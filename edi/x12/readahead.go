@@ -64,6 +64,7 @@ type aheadSeg struct {
 	endsEnd int32 // its element ends are ends[previous endsEnd:endsEnd]
 	d       Delimiters
 	tail    uint8 // bytes after the segment up to InputOffset: the terminator and a CR trimmed
+	pad     uint8 // Segment.pad
 }
 
 func (b *aheadBatch) reset() {
@@ -204,7 +205,7 @@ func (p *producer) run() {
 			return
 		}
 		b.segs = append(b.segs, aheadSeg{special: seg.special, line: seg.Line, start: int32(seg.Offset - b.base),
-			endsEnd: int32(len(x.ends)), d: seg.d, tail: uint8(x.InputOffset() - seg.Offset - int64(len(seg.data)))})
+			endsEnd: int32(len(x.ends)), d: seg.d, tail: uint8(x.InputOffset() - seg.Offset - int64(len(seg.data))), pad: seg.pad})
 		x.endsBase = len(x.ends) // keep the segment's ends
 	}
 }
@@ -233,7 +234,7 @@ func (x *Reader) nextAhead() (*Segment, error) {
 	s.data = b.chunk[e.start:end:end]
 	a.ordinal++
 	s.Ordinal, s.Offset, s.Line = a.ordinal, b.base+int64(e.start), e.line
-	s.special, s.d = e.special, e.d
+	s.special, s.d, s.pad = e.special, e.d, e.pad
 	a.offset = b.base + int64(end) + int64(e.tail)
 	return s, nil
 }

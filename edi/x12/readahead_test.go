@@ -41,7 +41,7 @@ func traceN(r io.Reader, n int, opts ...ReaderOption) []string {
 			}
 		}
 		data, ends := s.Raw()
-		out = append(out, fmt.Sprintf("%d %d %d %q %v %b %+v next %d", s.Ordinal, s.Offset, s.Line, data, ends, plain, s.Delimiters(), rd.InputOffset()))
+		out = append(out, fmt.Sprintf("%d %d %d %q %v %b %+v indented %t bom %t skipped %t next %d", s.Ordinal, s.Offset, s.Line, data, ends, plain, s.Delimiters(), s.Indented(), s.BOM(), s.Skipped(), rd.InputOffset()))
 	}
 }
 

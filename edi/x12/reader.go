@@ -90,8 +90,10 @@ func WithStart(p Position, d Delimiters) ReaderOption {
 
 // Reader reads X12 segments from a stream. The delimiters come from each ISA
 // segment, so a file may hold several interchanges with different ones. Line
-// breaks (CR, LF, CRLF) after segment terminators are skipped, a UTF-8 byte
-// order mark at the start is ignored, and memory stays bounded by the
+// breaks (CR, LF, CRLF) after segment terminators are skipped; so are spaces
+// and tabs before a segment (indented input) and a UTF-8 byte order mark at
+// the start, which the segment after them notes (Segment.Indented,
+// Segment.BOM). Memory stays bounded by the
 // maximum segment size however large the input is. A Reader is not safe for
 // concurrent use.
 type Reader struct {
@@ -107,6 +109,8 @@ type Reader struct {
 	ordinal int64
 	line    int64
 	seg     Segment
+	pad     uint8      // what was skipped before the next segment (padBOM, padSpace)
+	skipTab bool       // a tab is not a separator: it is white space between segments
 	class   [256]uint8 // byte classes for the current delimiters
 	splat   splat      // the current delimiters, each in every byte of a word
 
@@ -149,6 +153,7 @@ func (x *Reader) setDelimiters(d Delimiters) {
 		x.class[d.Repetition] = classSpecial
 	}
 	x.class[d.Element] = classElement
+	x.skipTab = !d.IsDelimiter('\t')
 }
 
 // NewReader returns a Reader that reads from r.
@@ -235,11 +240,18 @@ func (x *Reader) next() (*Segment, error) {
 			return x.fail(err)
 		}
 	}
-	// Skip line breaks between segments.
+	// Skip line breaks between segments, and the spaces and tabs of
+	// indented (pretty-printed) input, noted in the segment.
 	for {
-		for x.r < x.w && (x.buf[x.r] == '\n' || x.buf[x.r] == '\r') {
-			if x.buf[x.r] == '\n' {
+		for x.r < x.w {
+			c := x.buf[x.r]
+			if c == '\n' {
 				x.line++
+			} else if c != '\r' {
+				if c != ' ' && (c != '\t' || !x.skipTab) {
+					break
+				}
+				x.pad |= padSpace
 			}
 			x.r++
 		}
@@ -313,6 +325,7 @@ func (x *Reader) next() (*Segment, error) {
 	x.keepEnds(s.ends)
 	s.special = special
 	s.data = data
+	s.pad, x.pad = x.pad, 0
 	if special != 0 && bytes.IndexByte(data, '\n') >= 0 {
 		x.line += int64(bytes.Count(data, []byte{'\n'}))
 	}
@@ -445,11 +458,15 @@ func (x *Reader) start() error {
 	}
 	if x.w-x.r >= 3 && x.buf[x.r] == 0xEF && x.buf[x.r+1] == 0xBB && x.buf[x.r+2] == 0xBF {
 		x.r += 3
+		x.pad |= padBOM
 	}
 	for {
 		for x.r < x.w && isSpace(x.buf[x.r]) {
-			if x.buf[x.r] == '\n' {
+			switch x.buf[x.r] {
+			case '\n':
 				x.line++
+			case ' ', '\t':
+				x.pad |= padSpace
 			}
 			x.r++
 		}

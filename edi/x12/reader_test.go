@@ -131,6 +131,65 @@ func TestReaderLayouts(t *testing.T) {
 	}
 }
 
+// Pretty-printed input (a line break, then spaces or tabs before the next
+// segment) reads as the plain one; Indented and BOM say what was skipped.
+func TestReaderIndentedAndBOM(t *testing.T) {
+	plain := isa('*', '^', ':', '~', "00501") + "\nGS*HC*S*R~\nST*837*0001~\nNM1*IL*1~\n"
+	tests := []struct {
+		name         string
+		in           string
+		wantIndented []bool
+		wantBOM      []bool
+		wantLines    []int64
+	}{
+		{"plain", plain, []bool{false, false, false, false}, []bool{false, false, false, false}, []int64{1, 2, 3, 4}},
+		{"BOM", "\xEF\xBB\xBF" + plain, []bool{false, false, false, false}, []bool{true, false, false, false}, []int64{1, 2, 3, 4}},
+		{"spaces and tabs after line breaks", strings.NewReplacer("\nST", "\n  ST", "\nNM1", "\r\n\t\tNM1").Replace(plain),
+			[]bool{false, false, true, true}, []bool{false, false, false, false}, []int64{1, 2, 3, 4}},
+		{"space after the terminator", strings.Replace(plain, "~\nGS", "~ GS", 1),
+			[]bool{false, true, false, false}, []bool{false, false, false, false}, []int64{1, 1, 2, 3}},
+		{"indented ISA after a BOM", "\xEF\xBB\xBF  " + plain, []bool{true, false, false, false}, []bool{true, false, false, false}, []int64{1, 2, 3, 4}},
+		{"tab is the element separator: not skipped", strings.ReplaceAll(isa('\t', '^', ':', '~', "00501")+"\nGS\tHC~\n", "\nGS", "\nGS"),
+			[]bool{false, false}, []bool{false, false}, []int64{1, 2}},
+	}
+	for _, tt := range tests {
+		for _, ahead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/read-ahead %t", tt.name, ahead), func(t *testing.T) {
+				var opts []ReaderOption
+				if ahead {
+					opts = append(opts, WithReadAhead(0))
+				}
+				rd := NewReader(iotest.HalfReader(strings.NewReader(tt.in)), opts...)
+				defer rd.Close()
+				for i := 0; ; i++ {
+					s, err := rd.Next()
+					if err == io.EOF {
+						if i != len(tt.wantIndented) {
+							t.Fatalf("%d segments, want %d", i, len(tt.wantIndented))
+						}
+						return
+					}
+					if err != nil {
+						t.Fatalf("segment %d: %v", i+1, err)
+					}
+					if i >= len(tt.wantIndented) {
+						t.Fatalf("more than %d segments", len(tt.wantIndented))
+					}
+					if id := string(s.ID()); id != []string{"ISA", "GS", "ST", "NM1"}[i] {
+						t.Errorf("segment %d is %q", i+1, id)
+					}
+					if s.Indented() != tt.wantIndented[i] || s.BOM() != tt.wantBOM[i] || s.Skipped() != (tt.wantIndented[i] || tt.wantBOM[i]) || s.Line != tt.wantLines[i] {
+						t.Errorf("segment %d: indented %t BOM %t line %d, want %t %t %d", i+1, s.Indented(), s.BOM(), s.Line, tt.wantIndented[i], tt.wantBOM[i], tt.wantLines[i])
+					}
+					if !strings.HasPrefix(tt.in[s.Offset:], string(s.Bytes())) {
+						t.Errorf("segment %d: offset %d does not point at it", i+1, s.Offset)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestReaderElements(t *testing.T) {
 	in := isa('*', '^', ':', '~', "00501") +
 		"SV1*HC:99213:25:59*100*UN*1***1:2^3:4~" +

@@ -21,7 +21,28 @@ type Segment struct {
 	ends    []int32 // ends[i] is the index in data just past element i (element 0 is the ID)
 	special uint64  // bit i: element i is not plain (bit 63 stands for 63 and up)
 	d       Delimiters
+	pad     uint8 // what the Reader skipped before the segment besides line breaks
 }
+
+// What a Reader skipped before a segment, besides line breaks.
+const (
+	padBOM   = 1 << iota // a UTF-8 byte order mark (before the first segment)
+	padSpace             // spaces or tabs
+)
+
+// Indented reports whether spaces or tabs came before the segment, after
+// the previous segment's terminator (or at the start of the input): the
+// Reader skipped them. X12 has no white space between segments; indented
+// (pretty-printed) files have it.
+func (s *Segment) Indented() bool { return s.pad&padSpace != 0 }
+
+// Skipped reports whether the Reader skipped more than line breaks before
+// the segment: Indented or BOM.
+func (s *Segment) Skipped() bool { return s.pad != 0 }
+
+// BOM reports whether the input starts with a UTF-8 byte order mark, which
+// the Reader skipped, before this segment (the first).
+func (s *Segment) BOM() bool { return s.pad&padBOM != 0 }
 
 // Plain reports whether element i (0 is the ID) holds only printable ASCII
 // and no component or repetition separator: a simple value with nothing to

@@ -11,7 +11,8 @@
 //	DTP*007/090/091 (header) the period a full file replaces
 //	INS01/03                 subscriber flag, maintenance type (001 change, 021 add, 024 term, 025 reinstate, 030 audit)
 //	REF*0F, REF*1L, NM109    subscriber ID; the member's CIN (REF*1L, else NM109 with NM108 ZZ, else REF*0F of a subscriber)
-//	REF*3H                   county;aid code;case number (DHCS composite, ';'-separated)
+//	REF*3H                   county;aid code;case number (';'-separated), or packed: county (2 digits),
+//	                         aid code (2) and case number up to a ';' ("343N7777777122;B", DHCS's samples)
 //	REF*DX                   Medicare D-SNP contract;PBP;start (CCYYMMDD)
 //	DTP*357                  member-level eligibility end (a 024 without coverage loops)
 //	NM1*IL, N3, N4, DMG      name, residence address and county (N405 CY, N406), date of birth, gender
@@ -395,7 +396,7 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 		case "1L":
 			p.ref1L = p.strs.String(v)
 		case "3H":
-			county, aid, cs := field(v, 1), field(v, 2), field(v, 3)
+			county, aid, cs := ref3H(v)
 			if len(county) > 0 {
 				if c, ok := p.county(county); ok {
 					e.County = c
@@ -748,6 +749,23 @@ func (p *Mapper) county(v []byte) (string, bool) {
 
 // field returns the k-th (1-based) sep-separated field of v (sep default
 // ';', the DHCS composite separator inside an element), or nil.
+// ref3H splits REF02 of a REF*3H into county, aid code and case number.
+// DHCS sends it in two layouts: with semicolons, "34;10;1234567" (the
+// county one or two digits), and packed, as in DHCS's own sample 834s,
+// "343N7777777122;B": two digits of county, two characters of aid code and
+// the case number, up to a semicolon (what follows it is not read). A
+// first field of five characters or more that opens with two digits is the
+// packed layout.
+func ref3H(v []byte) (county, aid, caseNumber []byte) {
+	first := field(v, 1)
+	if len(first) >= 5 && isDigit(first[0]) && isDigit(first[1]) {
+		return first[:2], first[2:4], first[4:]
+	}
+	return first, field(v, 2), field(v, 3)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 func field(v []byte, k int, sep ...byte) []byte {
 	s := byte(';')
 	if len(sep) > 0 {

@@ -226,3 +226,59 @@ func TestParseMoney(t *testing.T) {
 		}
 	}
 }
+
+// REF*3H in both layouts DHCS sends: semicolons, and packed as in DHCS's
+// sample 834s (county 34, aid code 3N, case number 7777777122).
+func TestREF3HLayouts(t *testing.T) {
+	clean, err := os.ReadFile("../../testdata/x12/834-clean.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, ref                     string
+		wantCounty, wantAid, wantCase string
+		wantProblem                   bool
+	}{
+		{"semicolons", "REF*3H*34;10;1234567~", "34", "10", "1234567", false},
+		{"semicolons, one-digit county", "REF*3H*9;10;1234567~", "09", "10", "1234567", false},
+		{"packed", "REF*3H*343N7777777122;B~", "34", "3N", "7777777122", false},
+		{"packed without a semicolon", "REF*3H*191H7001001~", "19", "1H", "7001001", false},
+		{"packed, unknown county", "REF*3H*993N7777777122;B~", "", "3N", "7777777122", true},
+		{"semicolons, unknown county", "REF*3H*99;10;1234567~", "", "10", "1234567", true},
+		{"county only", "REF*3H*34~", "34", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := strings.Replace(string(clean), "REF*3H*34;10;1234567~", tt.ref, 1)
+			ms, _ := mapAll(t, strings.NewReader(in))
+			if len(ms) != 2 {
+				t.Fatalf("%d members", len(ms))
+			}
+			e := ms[0].Change.Enrollee
+			county := e.County
+			if tt.wantProblem {
+				county = "" // N406 does not stand in for a bad REF*3H county
+			}
+			if county != tt.wantCounty || e.AidCode != tt.wantAid || e.CaseNumber != tt.wantCase {
+				t.Errorf("county %q aid code %q case %q, want %q %q %q", e.County, e.AidCode, e.CaseNumber, tt.wantCounty, tt.wantAid, tt.wantCase)
+			}
+			var problems []string
+			for _, p := range ms[0].Problems {
+				problems = append(problems, p.Element+": "+p.Message)
+			}
+			if got := len(problems) > 0; got != tt.wantProblem {
+				t.Errorf("problems %q, want some: %t", problems, tt.wantProblem)
+			}
+		})
+	}
+	// The sample file in that shape: every member maps without a problem.
+	f, err := os.Open("../../testdata/x12/834-ref3h-packed.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ms, _ := mapAll(t, f)
+	if len(ms) != 2 || len(ms[1].Problems) != 0 || ms[1].Change.Enrollee.County != "34" || ms[1].Change.Enrollee.AidCode != "3N" {
+		t.Errorf("members %+v", ms)
+	}
+}

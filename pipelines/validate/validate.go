@@ -170,6 +170,9 @@ func sniff(path string) (kind, error) {
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
+	if isUTF16(head) {
+		return kindUnknown, errUTF16
+	}
 	if len(head) >= 3 && string(head[:3]) == "\xef\xbb\xbf" {
 		head = head[3:]
 	}
@@ -180,6 +183,32 @@ func sniff(path string) (kind, error) {
 		return kindX12, nil
 	}
 	return kindTabular, nil
+}
+
+// errUTF16 is why a UTF-16 file is not checked: X12 is ASCII (or UTF-8),
+// and so are the CSV files.
+var errUTF16 = errors.New("the file is UTF-16 text (X12 and CSV files must be ASCII or UTF-8): convert it, e.g. iconv -f UTF-16 -t UTF-8")
+
+// isUTF16 reports whether head, the start of a file, is UTF-16 text: a
+// UTF-16 byte order mark, or ASCII with a NUL byte before or after every
+// character ("I\x00S\x00A\x00").
+func isUTF16(head []byte) bool {
+	if len(head) >= 2 && (head[0] == 0xFF && head[1] == 0xFE || head[0] == 0xFE && head[1] == 0xFF) {
+		return true
+	}
+	if len(head) < 8 {
+		return false
+	}
+	for _, odd := range []int{0, 1} { // which byte of each pair is NUL
+		ok := true
+		for i := 0; i+1 < 8 && ok; i += 2 {
+			ok = head[i+odd] == 0 && head[i+1-odd] != 0
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // tabularKind is a spreadsheet-shaped file calgw can check (invoice,
@@ -397,6 +426,7 @@ func validateX12(ctx context.Context, v *validator, path string) Status {
 	}
 	sets := map[string]int{}    // ST01 → count
 	guides := map[string]bool{} // "837 005010X222A1"
+	unsupported := ""           // the first transaction set no guide is registered for
 	iv := ig.NewValidator(ig.Options{
 		Registry:  reg,
 		OnFinding: func(fd *ig.Finding) { v.printf("%s: %s\n", path, fd.String()) },
@@ -404,6 +434,15 @@ func validateX12(ctx context.Context, v *validator, path string) Status {
 			sets[t.SetID]++
 			if t.Spec != nil {
 				guides[t.SetID+" "+t.Spec.Version] = true
+			} else if len(t.SetID) == 3 {
+				version := t.Group.Version
+				if version == "" {
+					version = t.Reference
+				}
+				guides[t.SetID+" "+version+" (not supported)"] = true
+				if unsupported == "" {
+					unsupported = fmt.Sprintf("unsupported transaction set %s (%s)", t.SetID, version)
+				}
 			}
 			if t.Status == ig.Rejected {
 				v.printf("%s: transaction set %s %s at segment %d: rejected (%d finding(s))\n",
@@ -429,6 +468,11 @@ func validateX12(ctx context.Context, v *validator, path string) Status {
 	sort.Strings(names)
 	v.printf("%s: X12 %s, %d segment(s), %d interchange(s), %d group(s), %d transaction set(s): %d accepted, %d accepted with errors, %d rejected; %d finding(s)\n",
 		path, strings.Join(names, ", "), sum.Segments, sum.Interchanges, sum.Groups, sum.Transactions, sum.Accepted, sum.WithErrors, sum.Rejected, sum.Findings)
+	if unsupported != "" {
+		// X12, but of a guide calgw has no tables for (835, 837I, 270,
+		// 4010, ...): the file cannot be checked.
+		return v.unusable(errors.New(unsupported))
+	}
 	code := OK
 	if !sum.OK() {
 		code = Invalid

@@ -202,3 +202,42 @@ func TestControlNumberError(t *testing.T) {
 		t.Fatalf("err %v / %v", err, a.Err())
 	}
 }
+
+// Warnings do not reject: a pretty-printed 837P with a byte order mark and
+// a 999 labelled 005010X231 are acknowledged as accepted (IK5 A, AK9 A,
+// TA1 A), like their plain versions.
+func TestWarningsAreNotRejections(t *testing.T) {
+	for _, tt := range []struct {
+		file    string
+		wantAK2 string
+	}{
+		{"837p-indented-bom.x12", "AK2*837*0001*005010X222A1"},
+		{"999-x231.x12", "AK2*999*0001*005010X231"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile("../../../testdata/x12/" + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := acknowledge(t, string(b), ack.WithTA1())
+			var ak2, ik5, ak9, ta1 string
+			for _, s := range got {
+				switch {
+				case strings.HasPrefix(s, "AK2*"):
+					ak2 = s
+				case strings.HasPrefix(s, "IK5*"):
+					ik5 = s
+				case strings.HasPrefix(s, "AK9*"):
+					ak9 = s
+				case strings.HasPrefix(s, "TA1*"):
+					ta1 = s
+				case strings.HasPrefix(s, "IK3*"), strings.HasPrefix(s, "IK4*"):
+					t.Errorf("the acknowledgment reports %s", s)
+				}
+			}
+			if ak2 != tt.wantAK2 || ik5 != "IK5*A" || ak9 != "AK9*A*1*1*1" || (ta1 != "" && !strings.Contains(ta1, "*A*000")) {
+				t.Errorf("got %q %q %q %q", ak2, ik5, ak9, ta1)
+			}
+		})
+	}
+}

@@ -6,9 +6,10 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 )
 
-// claimBalance is the 837P balancing rule (005010X222A1, 2300 CLM02): the
-// total claim charge amount must equal the sum of the service line charge
-// amounts (2400 SV102) of the claim.
+// claimBalance checks the 837P claim rules the tables cannot express
+// (005010X222A1): the total claim charge amount (2300 CLM02) equals the sum
+// of the service line charge amounts (2400 SV102) of the claim, and the
+// service lines are numbered 1, 2, 3… in order (2400 LX01).
 type claimBalance struct {
 	open  bool
 	clm   Pos   // the CLM segment
@@ -16,12 +17,13 @@ type claimBalance struct {
 	sum   int64 // SV102 so far
 	lines int   // service lines seen
 	bad   bool  // an amount could not be read: leave it to the element checks
+	lx    int   // LX01 of the claim's previous line, 0 before the first
 }
 
 func newClaimBalance() Check { return &claimBalance{} }
 
 // SegmentIDs makes claimBalance a SegmentFilter.
-func (c *claimBalance) SegmentIDs() []string { return []string{"CLM", "HL", "SV1"} }
+func (c *claimBalance) SegmentIDs() []string { return []string{"CLM", "HL", "LX", "SV1"} }
 
 func (c *claimBalance) Segment(t *Txn, seg *x12.Segment) {
 	switch string(seg.ID()) {
@@ -31,6 +33,11 @@ func (c *claimBalance) Segment(t *Txn, seg *x12.Segment) {
 		*c = claimBalance{open: true, clm: t.Pos(), total: total, bad: !ok}
 	case "HL":
 		c.close(t)
+		c.lx = 0
+	case "LX":
+		if t.Loop() == "2400" {
+			c.lineNumber(t, seg.Element(1))
+		}
 	case "SV1":
 		if c.open && t.Loop() == "2400" {
 			amt, ok := parseAmount(seg.Element(2))
@@ -72,4 +79,18 @@ func formatAmount(v int64) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// lineNumber checks LX01, v, against the claim's previous line number.
+func (c *claimBalance) lineNumber(t *Txn, v []byte) {
+	n, ok := atoi(v)
+	if !ok { // not a number: the element checks report it
+		c.lx++
+		return
+	}
+	if n != c.lx+1 {
+		t.Report(Finding{Pos: t.Pos(), Level: LevelElement, Code: ElemPatternMismatch, Element: 1, ElementRef: "554",
+			Msg: fmt.Sprintf("LX01 (Assigned Number) must be %d: service lines are numbered 1, 2, 3… within a claim", c.lx+1), Value: string(v)})
+	}
+	c.lx = n
 }

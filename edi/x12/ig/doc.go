@@ -65,7 +65,16 @@
 // named by a 1250 qualifier, length, patterns), syntax notes at segment and
 // composite level, the HL chain (HL01 counts from 1, HL02 names the
 // enclosing level, HL04 says whether a subordinate level follows), and the
-// registered Checks (837P: CLM02 equals the sum of SV102).
+// registered Checks (837P: CLM02 equals the sum of SV102, LX01 numbers the
+// lines of a claim 1, 2, 3…), ST03 against GS08, and trailing element
+// separators. Two segments in a row that belong to a loop whose trigger is
+// missing (a claim without its CLM) report the trigger missing and open the
+// loop, so the rest of it is checked. A GS08 that names a guide without its addenda
+// (005010X231) is validated with the guide's tables (005010X231A1), with a
+// group warning. The byte order mark and the spaces or tabs the reader
+// skips before segments are each reported once per input as a warning
+// (TA105 000) that no acknowledgment carries. docs/x12-validation.md lists
+// these rules and their codes.
 //
 // # Findings and codes
 //

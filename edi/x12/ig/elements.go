@@ -99,6 +99,10 @@ func (r *run) checkElements(seg *x12.Segment, cs *cSeg) []elemErr {
 			errs = r.checkElement(errs, ce, v, i, flags)
 		}
 	}
+	if n := len(ends); n >= 2 && ends[n-1] == ends[n-2]+1 {
+		// X12 syntax: a segment ends after its last element with data.
+		errs = append(errs, elemErr{elem: n - 1, code: ElemTooMany, msg: "is empty: the segment ends with an element separator (trailing separators are not allowed)"})
+	}
 	if miss := cs.reqMask &^ present; miss != 0 {
 		for ; miss != 0; miss &= miss - 1 {
 			i := bits.TrailingZeros64(miss)

@@ -15,6 +15,10 @@ import (
 // findings reported, and that reading ahead changes nothing.
 func FuzzValidate(f *testing.F) {
 	f.Add([]byte("ISA*00*          *00*          *ZZ*A              *ZZ*B              *260115*1200*^*00501*000000001*0*T*:~GS*HC*A*B*20260115*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20260115*1200*CH~SE*3*0001~GE*1*1~IEA*1*000000001~"))
+	// Indented, with a byte order mark, a 999 of 005010X231, a claim
+	// without its CLM.
+	f.Add([]byte("\xEF\xBB\xBFISA*00*          *00*          *ZZ*A              *ZZ*B              *260115*1200*^*00501*000000001*0*T*:~\r\n  GS*FA*A*B*20260115*1200*1*X*005010X231~\n\tST*999*0001*005010X231~AK1*HC*1*005010X222A1~AK9*A*1*1*1~SE*4*0001~GE*1*1~IEA*1*000000001~"))
+	f.Add([]byte("ISA*00*          *00*          *ZZ*A              *ZZ*B              *260115*1200*^*00501*000000001*0*T*:~GS*HC*A*B*20260115*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20260115*1200*CH~HL*1**20*1~HL*2*1*22*0~SBR*P*18*******MC~DTP*454*D8*20260102~REF*D9*X~HI*ABK:Z590**~LX*2~SE*10*0001~GE*1*1~IEA*1*000000001~"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want := events(bytes.NewReader(data), ig.Options{Sequential: true, MaxSegmentSize: 4096})
 		if err := sameEvents(events(bytes.NewReader(data), ig.ReadAheadAfter(ig.Options{MaxSegmentSize: 4096}, -1)), want); err != nil {

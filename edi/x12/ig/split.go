@@ -150,7 +150,8 @@ type snapshot struct {
 	frames    []frame
 	counts    []int32
 	hlLast    int
-	trig      *cSeg // the loop's trigger
+	version   string // run.version
+	trig      *cSeg  // the loop's trigger
 	wants     [][]bool
 }
 
@@ -216,6 +217,7 @@ func (sp *splitter) validate() (Summary, error) {
 			}
 		}
 		r.sum.Segments++
+		r.see(seg)
 		if err = r.segment(seg); err != nil {
 			break
 		}
@@ -256,7 +258,7 @@ func (sp *splitter) start(r *run, seg *x12.Segment) {
 	}
 	l := t.spec.root.kids[t.spec.split].loop
 	s := &snapshot{spec: t.spec, d: r.d, cls: r.cls, group: t.group, stOrdinal: t.res.Pos.Ordinal,
-		frames: slices.Clone(t.frames), counts: slices.Clone(t.counts), hlLast: t.hlLast, trig: l.kids[0].seg, wants: t.wants}
+		frames: slices.Clone(t.frames), counts: slices.Clone(t.counts), hlLast: t.hlLast, version: r.version, trig: l.kids[0].seg, wants: t.wants}
 	var starts []int64
 	from := seg.Offset + 1
 	for i := 1; i < sp.n; i++ {
@@ -320,11 +322,12 @@ func (sp *splitter) findTrigger(at int64, s *snapshot) (int64, bool) {
 }
 
 // afterTerminator reports whether b ends with the segment terminator and,
-// unless it is one, line breaks.
+// unless it is one, line breaks, spaces and tabs (the white space the
+// reader skips between segments).
 func afterTerminator(b []byte, term byte) bool {
 	k := len(b) - 1
-	if term != '\r' && term != '\n' {
-		for k >= 0 && (b[k] == '\r' || b[k] == '\n') {
+	if term != '\r' && term != '\n' && term != '\t' {
+		for k >= 0 && (b[k] == '\r' || b[k] == '\n' || b[k] == ' ' || b[k] == '\t') {
 			k--
 		}
 	}
@@ -333,7 +336,7 @@ func afterTerminator(b []byte, term byte) bool {
 
 // newRun returns the run of a part, in the snapshot's state.
 func (s *snapshot) newRun(v *Validator, p *part, checks []Check) *run {
-	r := &run{v: v, d: s.d, cls: s.cls, part: p}
+	r := &run{v: v, d: s.d, cls: s.cls, part: p, version: s.version}
 	r.txn.r = r
 	t := &r.tx
 	t.open, t.spec, t.group = true, s.spec, s.group
@@ -376,12 +379,17 @@ func (p *part) validate(ctx context.Context, sp *splitter, s *snapshot) {
 				return
 			}
 			r.sum.Segments++
+			r.see(seg)
 			t.advance(seg)
 			r.checkSegment(seg, s.trig)
 		case seg.Offset >= p.next:
 			p.stop = before(seg)
+			if seg.Indented() { // the validation reads seg again from its first byte
+				r.skipped(seg)
+			}
 			if seg.Offset == p.next && idx == s.trig.idx {
 				r.sum.Segments++
+				r.see(seg)
 				t.advance(seg)
 				if p.seamCS = r.walk(seg, idx); p.seamCS != nil {
 					p.atNext = true
@@ -392,9 +400,13 @@ func (p *part) validate(ctx context.Context, sp *splitter, s *snapshot) {
 			return
 		case idx == idxISA || idx == idxIEA || idx == idxGS || idx == idxGE || idx == idxST || idx == idxSE || idx == idxTA1:
 			p.stop = before(seg)
+			if seg.Indented() {
+				r.skipped(seg)
+			}
 			return
 		default:
 			r.sum.Segments++
+			r.see(seg)
 			t.advance(seg)
 			r.tableSegment(seg, idx)
 		}
@@ -435,6 +447,7 @@ func (sp *splitter) seam(r *run, seg *x12.Segment) (*x12.Reader, bool, error) {
 	}
 	t := &r.tx
 	r.sum.Segments++
+	r.see(seg)
 	t.advance(seg)
 	cs := r.walk(seg, idx)
 	at := before(seg)
@@ -544,7 +557,18 @@ func (r *run) join(p *part, s Shift) error {
 	for i := range p.held {
 		f := p.held[i]
 		f.Pos = s.Pos(f.Pos)
+		if f.Level == LevelInterchange { // white space before a segment (a byte order mark is never in a part)
+			f.SetPos = 0
+			r.layoutWarning(f, layoutIndented)
+			continue
+		}
 		r.txFinding(f)
+	}
+	if u := p.run.lastSeg; u != nil { // the part's reader is done with: the segment stays as it was
+		last := *u
+		last.Ordinal += s.Ordinal
+		last.Line += s.Line
+		r.lastSeg = &last
 	}
 	split := t.spec.root.base + t.spec.split
 	uses := t.counts[split] // iterations of the loop up to the part's
@@ -552,6 +576,7 @@ func (r *run) join(p *part, s Shift) error {
 	copy(t.counts, u.counts)
 	t.counts[split] += uses - 1
 	t.setPos = u.setPos + s.SetPos
+	t.orphan = u.orphan
 	t.cur = s.Pos(u.cur)
 	r.sum.Segments += p.run.sum.Segments - 1 // the trigger both placed
 	return nil

@@ -104,12 +104,12 @@ func gen834Bytes(t testing.TB, o gen834.Options) []byte {
 
 // mutate damages data in n places, the ways real files go wrong: a segment
 // lost, repeated, unknown or with a bad value, a transaction set or group
-// ended in the middle, line breaks, a cut.
+// ended in the middle, line breaks, indentation, a cut.
 func mutate(data []byte, rng *rand.Rand, n int) []byte {
 	segs := strings.SplitAfter(string(data), "~")
 	for range n {
 		k := 2 + rng.IntN(len(segs)-3)
-		switch rng.IntN(9) {
+		switch rng.IntN(10) {
 		case 0:
 			segs = append(segs[:k], segs[k+1:]...)
 		case 1:
@@ -131,6 +131,8 @@ func mutate(data []byte, rng *rand.Rand, n int) []byte {
 			segs[k] = "INS*Y*18*030*XN*A*E**FT~" + segs[k]
 		case 8:
 			segs[k] = "REF*0F*" + strings.Repeat("9", 60) + "~" + segs[k]
+		case 9:
+			segs[k] += "\n \t"
 		}
 	}
 	out := strings.Join(segs, "")
@@ -155,7 +157,12 @@ func TestValidateAtSameAsValidate(t *testing.T) {
 		{"CRLF", gen834Bytes(t, gen834.Options{Members: 200, Seed: 4, CRLF: true}), true},
 		{"LF terminator", gen834Bytes(t, gen834.Options{Members: 200, Seed: 5, Delimiters: x12.Delimiters{Element: '|', Component: '^', Repetition: '!', Segment: '\n'}}), true},
 		{"sets of 40", gen834Bytes(t, gen834.Options{Members: 300, Seed: 6, MembersPerSet: 40}), false},
+		{"indented", bytes.ReplaceAll(gen834Bytes(t, gen834.Options{Members: 200, Seed: 8, CRLF: true}), []byte("\r\n"), []byte("\r\n  ")), true},
 	}
+	// Indented from the middle on: the first indented segment is in a part.
+	half := gen834Bytes(t, gen834.Options{Members: 300, Seed: 9})
+	half = append(half[:len(half)/2:len(half)/2], bytes.ReplaceAll(half[len(half)/2:], []byte("~"), []byte("~\n\t"))...)
+	inputs = append(inputs, input{"indented from the middle", half, true})
 	base := gen834Bytes(t, gen834.Options{Members: 300, Seed: 7})
 	for seed := range 80 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 1))

@@ -112,6 +112,7 @@ func (v *Validator) Validate(ctx context.Context, r io.Reader) (Summary, error) 
 			break
 		}
 		run.sum.Segments++
+		run.see(seg)
 		if err = run.segment(seg); err != nil {
 			break
 		}
@@ -139,14 +140,17 @@ type run struct {
 	grOpen     bool
 	stControls map[uint64]bool // hashes of ST02 values seen in the group
 	seed       maphash.Seed
+	version    string // the guide version the group's sets are validated with: GS08, or what versionAliases makes of it
 
 	tx        txState
 	txn       Txn
 	errs      []elemErr
 	specState map[*compiledSpec]*specState
-	outside   bool  // inside an ST..SE that is outside any group: skipped
-	stopped   bool  // the reader stopped on a syntax error
-	part      *part // non-nil for the run of a part of a split validation
+	outside   bool         // inside an ST..SE that is outside any group: skipped
+	stopped   bool         // the reader stopped on a syntax error
+	part      *part        // non-nil for the run of a part of a split validation
+	lastSeg   *x12.Segment // the last segment read, as the reader returned it (its fields stay when reading ends): see end
+	layout    uint8        // the layout warnings reported (layoutBOM, layoutIndented)
 }
 
 var runPool = sync.Pool{New: func() any { return new(run) }}
@@ -212,6 +216,59 @@ func (r *run) segment(seg *x12.Segment) error {
 	}
 	r.icFinding(seg, NoteBadStructure, fmt.Sprintf("segment %s is outside a transaction set", idLabel(seg)))
 	return nil
+}
+
+// Layout warnings, each reported once per input.
+const (
+	layoutBOM      = 1 << iota // the input starts with a UTF-8 byte order mark
+	layoutIndented             // spaces or tabs before segments
+)
+
+// see notes seg as the last segment read and reports, the first time, the
+// byte order mark or white space the reader skipped before it.
+func (r *run) see(seg *x12.Segment) {
+	r.lastSeg = seg
+	if seg.Skipped() {
+		r.skipped(seg)
+	}
+}
+
+// end returns the place just past the last segment read: its ordinal and
+// line, and the offset of the byte after it.
+func (r *run) end() Pos {
+	s := r.lastSeg
+	if s == nil {
+		return Pos{}
+	}
+	return Pos{Ordinal: s.Ordinal, Offset: s.Offset + int64(len(s.Bytes())), Line: s.Line}
+}
+
+func (r *run) skipped(seg *x12.Segment) {
+	f := Finding{Pos: segPos(seg), Level: LevelInterchange, Code: NoteNone, Severity: Warning}
+	if seg.BOM() && r.layout&layoutBOM == 0 {
+		f.Msg = "the input starts with a UTF-8 byte order mark (skipped)"
+		r.layoutWarning(f, layoutBOM)
+	}
+	if seg.Indented() && r.layout&layoutIndented == 0 {
+		f.Msg = "spaces or tabs before the segment (skipped; reported once: X12 has no white space between segments)"
+		r.layoutWarning(f, layoutIndented)
+	}
+}
+
+// layoutWarning reports a layout warning once per input. It is a
+// warning of the interchange, with TA105 code 000, that stays out of the
+// interchange's result: the TA1 and the 999 are those of the input without
+// the white space. A part of a split validation holds it for the join.
+func (r *run) layoutWarning(f Finding, kind uint8) {
+	if r.layout&kind != 0 {
+		return
+	}
+	r.layout |= kind
+	if r.part != nil {
+		r.part.held = append(r.part.held, f)
+		return
+	}
+	r.report(&f)
 }
 
 // --- interchange --------------------------------------------------------
@@ -281,6 +338,11 @@ func (r *run) isa(seg *x12.Segment) error {
 	}
 	return nil
 }
+
+// versionAliases maps a GS08 version that names a guide without its
+// addenda to the version of the guide with them: a 999 labelled 005010X231
+// is validated with the 005010X231A1 tables, with a group warning.
+var versionAliases = map[string]string{"005010X231": "005010X231A1"}
 
 // isaVersions are the interchange control versions (ISA12) accepted: the
 // envelope of 004010 to 005010 transaction sets.
@@ -371,7 +433,16 @@ func (r *run) gs(seg *x12.Segment) error {
 		r.gsControls = map[string]bool{}
 	}
 	r.gsControls[info.Control] = true
-	if version, funcOK := r.v.reg.hasVersion(info.Version, info.FunctionalID); !version {
+	r.version = info.Version
+	version, funcOK := r.v.reg.hasVersion(info.Version, info.FunctionalID)
+	if alias, ok := versionAliases[info.Version]; ok && !version {
+		if version, funcOK = r.v.reg.hasVersion(alias, info.FunctionalID); version {
+			r.version = alias
+			r.addGroup(Finding{Pos: segPos(seg), Level: LevelGroup, Code: GroupVersionNotSupported, Severity: Warning, Element: 8,
+				Msg: fmt.Sprintf("GS08 %s is validated with the %s guide (its addenda)", info.Version, alias), Value: info.Version})
+		}
+	}
+	if !version {
 		r.grFinding(seg, 8, GroupVersionNotSupported, "no implementation guide is registered for version GS08", seg.Element(8))
 	} else if !funcOK {
 		r.grFinding(seg, 1, GroupNotSupported, "functional identifier code GS01 does not match the guides of version GS08", seg.Element(1))
@@ -487,11 +558,15 @@ func (r *run) st(seg *x12.Segment) error {
 		r.txFinding(Finding{Pos: t.cur, Level: LevelTransaction, Code: SetControlNotUnique, Msg: "ST02 repeats the control number of an earlier transaction set in the group"})
 	}
 	r.stControls[h] = true
-	cs := r.v.reg.lookup(t.group.Version, t.res.SetID)
+	cs := r.v.reg.lookup(r.version, t.res.SetID)
 	if cs == nil {
 		r.txFinding(Finding{Pos: t.cur, Level: LevelTransaction, Code: SetNotSupported,
 			Msg: fmt.Sprintf("transaction set %s of version %s is not supported", printable(seg.Element(1)), printable([]byte(t.group.Version)))})
 		return nil
+	}
+	if ref := seg.Element(3); len(ref) > 0 && string(ref) != t.group.Version {
+		r.txFinding(Finding{Pos: t.cur, Level: LevelTransaction, Code: SetBadReference, Element: 3, ElementRef: "1705",
+			Msg: fmt.Sprintf("ST03 (Implementation Convention Reference) %s does not match GS08 %s", printable(ref), printable([]byte(t.group.Version))), Value: string(ref)})
 	}
 	t.res.Spec = cs.spec
 	t.spec = cs
@@ -601,14 +676,19 @@ func appendCode(codes []string, c string) []string {
 
 // finish closes what the input left open.
 func (r *run) finish() error {
+	// What is missing is reported at the end of the last segment read.
+	end := r.end()
 	if r.tx.open {
-		r.txFinding(Finding{Pos: r.tx.cur, Level: LevelTransaction, Code: SetTrailerMissing, Msg: "input ends inside a transaction set"})
+		p := r.tx.cur
+		p.Ordinal, p.Offset, p.Line, p.Segment, p.Loop = end.Ordinal, end.Offset, end.Line, "SE", ""
+		r.txFinding(Finding{Pos: p, Level: LevelTransaction, Code: SetTrailerMissing, Msg: "input ends inside a transaction set: SE trailer missing"})
 		if err := r.closeTxn(false); err != nil {
 			return err
 		}
 	}
 	if r.grOpen {
-		r.addGroup(Finding{Pos: Pos{Segment: "GE"}, Level: LevelGroup, Code: GroupTrailerMissing, Msg: "input ends inside a functional group"})
+		end.Segment = "GE"
+		r.addGroup(Finding{Pos: end, Level: LevelGroup, Code: GroupTrailerMissing, Msg: "input ends inside a functional group: GE trailer missing"})
 		r.gr.Included = r.gr.Received
 		if err := r.closeGroup(); err != nil {
 			return err
@@ -616,7 +696,8 @@ func (r *run) finish() error {
 	}
 	if r.icOpen {
 		if !r.stopped { // else the reader's error already says why
-			r.addIC(Finding{Pos: Pos{Segment: "IEA"}, Level: LevelInterchange, Code: NotePrematureEnd, Msg: "input ends before the IEA trailer"})
+			end.Segment = "IEA"
+			r.addIC(Finding{Pos: end, Level: LevelInterchange, Code: NotePrematureEnd, Msg: "input ends before the IEA trailer"})
 		}
 		return r.closeInterchange()
 	}

@@ -30,6 +30,7 @@ type txState struct {
 	cur      Pos      // the current segment
 	setPos   int
 	hlLast   int
+	orphan   *cLoop // the loop the previous segment belonged to, unplaced for want of its trigger (see missingTrigger)
 
 	errors, warn, segErr, stdErr bool
 	groupWarn                    bool // a set of the open group was accepted with errors
@@ -98,6 +99,9 @@ func (r *run) checkSegment(seg *x12.Segment, cs *cSeg) {
 	r.tx.cur.Loop, r.tx.cur.Segment = cs.loopID, cs.id
 	if errs := r.checkElements(seg, cs); len(errs) > 0 {
 		for i := range errs {
+			if r.version != r.tx.group.Version && cs.id == "ST" && errs[i].elem == 3 && string(errs[i].value) == r.tx.group.Version {
+				continue // ST03 names the version GS08 does, which versionAliases maps to the guide's
+			}
 			r.txFinding(r.elemFinding(&errs[i], cs.id, LevelElement))
 		}
 	}
@@ -122,6 +126,8 @@ func (s *cSeg) matches(seg *x12.Segment) bool {
 func (r *run) walk(seg *x12.Segment, idx int) *cSeg {
 	t := &r.tx
 	t.pending = t.pending[:0]
+	orphan := t.orphan
+	t.orphan = nil
 	kind := t.spec.kindOf(idx)
 	// The qualifier value, read once for the candidates that look at the
 	// same place.
@@ -189,8 +195,91 @@ func (r *run) walk(seg *x12.Segment, idx int) *cSeg {
 		}
 		return k.seg
 	}
+	if cs := r.missingTrigger(seg, idx, orphan); cs != nil {
+		return cs
+	}
 	r.notFound(seg, idx)
 	return nil
+}
+
+// missingTrigger handles seg, which has no place at this point of the
+// table and is not out of sequence, when it belongs to a loop whose trigger
+// is missing: the first loop after the current position of an open loop,
+// from the innermost outwards, that is not opened by HL and has seg among
+// its own segments. The first such segment is left unexpected, and the
+// loop remembered (txState.orphan): a segment out of order just before its
+// loop's trigger (N3 before NX1) is only that. When the next segment
+// belongs to the same loop too (orphan), the trigger is missing (a claim
+// without its CLM): it is reported missing (IK304 3) and the loop opened as
+// if it had been there, so that the rest of the loop is placed and checked
+// rather than each segment reported unexpected. It returns what seg was
+// placed as, nil when it was not.
+func (r *run) missingTrigger(seg *x12.Segment, idx int, orphan *cLoop) *cSeg {
+	t := &r.tx
+	if idx < 0 || t.spec.kindOf(idx) == 0 || r.earlier(seg, idx) {
+		return nil
+	}
+	for d := len(t.frames) - 1; d >= 0; d-- {
+		f := &t.frames[d]
+		l := f.loop
+		from := 0
+		if f.cur >= 0 {
+			from = l.group[f.cur]
+		}
+		for i := from; i < len(l.kids); i++ {
+			c := l.kids[i].loop
+			if c == nil || c.hl || c.usage == NotUsed || !c.holds(seg, idx) {
+				continue
+			}
+			if c != orphan {
+				t.orphan = c
+				return nil
+			}
+			trig := c.kids[0].seg
+			// Required children passed over: the rest of the loops closed,
+			// and those before the loop.
+			t.pending = t.pending[:0]
+			for dd := len(t.frames) - 1; dd >= d; dd-- {
+				fl := t.frames[dd].loop
+				start := 0
+				if c := t.frames[dd].cur; c >= 0 {
+					start = fl.group[c]
+				}
+				counts := t.counts[fl.base : fl.base+len(fl.kids)]
+				for _, q := range fl.required[fl.reqFrom[start]:] {
+					if (dd > d || q < i) && counts[q] == 0 {
+						t.pending = append(t.pending, missing{node: &fl.kids[q], depth: dd, group: fl.group[q]})
+					}
+				}
+			}
+			r.popTo(d)
+			r.flushPending(d, -1)
+			r.segFinding(trig.id, c.id, SegRequiredMissing, fmt.Sprintf("segment %s opening loop %s (%s) is missing: segment %s belongs to that loop",
+				trig.id, c.id, c.name, printable(seg.ID())))
+			r.enter(d, i, seg)
+			f := &t.frames[len(t.frames)-1]
+			counts := t.counts[c.base : c.base+len(c.kids)]
+			for j := 1; j < len(c.kids); j++ {
+				if k := c.kids[j].seg; k != nil && k.idx == idx && k.usage != NotUsed && k.matches(seg) {
+					counts[j]++
+					f.cur = j
+					return k
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// holds reports whether one of the loop's own segments after its trigger
+// is seg.
+func (l *cLoop) holds(seg *x12.Segment, idx int) bool {
+	for j := 1; j < len(l.kids); j++ {
+		if k := l.kids[j].seg; k != nil && k.idx == idx && k.usage != NotUsed && k.matches(seg) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkUse reports a not-used segment or one over its maximum use.
