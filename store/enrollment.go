@@ -614,6 +614,14 @@ func readAuths(ctx context.Context, q rowQueryer, cin string, out []domain.Autho
 		return nil, fmt.Errorf("store: authorizations: %w", err)
 	}
 	defer rows.Close()
+	return scanAuths(rows, cin, out)
+}
+
+// scanAuths reads the rows of an authorizations query (either engine's:
+// number, cin, service, provider_npi, pof, status, type, start, end,
+// units, decided, communicated, source), keeping cin's only (the key is a
+// hash).
+func scanAuths(rows resultRows, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
 	out = out[:0]
 	for rows.Next() {
 		var a domain.Authorization
@@ -632,7 +640,10 @@ func readAuths(ctx context.Context, q rowQueryer, cin string, out []domain.Autho
 		a.Source.File = source
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: authorizations: %w", err)
+	}
+	return out, nil
 }
 
 // Programs returns the stored program spans of a member.
@@ -646,6 +657,12 @@ func readPrograms(ctx context.Context, q rowQueryer, cin string, out []domain.Pr
 		return nil, fmt.Errorf("store: programs: %w", err)
 	}
 	defer rows.Close()
+	return scanPrograms(rows, cin, out)
+}
+
+// scanPrograms reads the rows of a programs query (either engine's: cin,
+// program, start, end, source), keeping cin's only.
+func scanPrograms(rows resultRows, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
 	out = out[:0]
 	for rows.Next() {
 		var p domain.ProgramSpan
@@ -659,7 +676,10 @@ func readPrograms(ctx context.Context, q rowQueryer, cin string, out []domain.Pr
 		p.From, p.To = civil.Date(from), civil.Date(to)
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: programs: %w", err)
+	}
+	return out, nil
 }
 
 // Usage returns a usage counter as committed (for tests and reports).

@@ -414,27 +414,7 @@ func pgAuths(ctx context.Context, q pgQuerier, cin string, out []domain.Authoriz
 		return nil, fmt.Errorf("store: authorizations: %w", err)
 	}
 	defer rows.Close()
-	out = out[:0]
-	for rows.Next() {
-		var a domain.Authorization
-		var status, typ string
-		var from, to, decided, comm int64
-		var units pgtype.Int8
-		if err := rows.Scan(&a.Number, &a.CIN, &a.Service, &a.ProviderNPI, &a.POF, &status, &typ, &from, &to, &units, &decided, &comm, &a.Source.File); err != nil {
-			return nil, fmt.Errorf("store: authorizations: %w", err)
-		}
-		if a.CIN != cin {
-			continue
-		}
-		a.Status, a.Type = domain.AuthStatus(status), domain.AuthType(typ)
-		a.From, a.To, a.Decided, a.Communicated = civil.Date(from), civil.Date(to), civil.Date(decided), civil.Date(comm)
-		a.Units, a.HasUnits = domain.Quantity(units.Int64), units.Valid
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: authorizations: %w", err)
-	}
-	return out, nil
+	return scanAuths(rows, cin, out)
 }
 
 func pgPrograms(ctx context.Context, q pgQuerier, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
@@ -443,23 +423,7 @@ func pgPrograms(ctx context.Context, q pgQuerier, cin string, out []domain.Progr
 		return nil, fmt.Errorf("store: programs: %w", err)
 	}
 	defer rows.Close()
-	out = out[:0]
-	for rows.Next() {
-		var p domain.ProgramSpan
-		var from, to int64
-		if err := rows.Scan(&p.CIN, &p.Program, &from, &to, &p.Source); err != nil {
-			return nil, fmt.Errorf("store: programs: %w", err)
-		}
-		if p.CIN != cin {
-			continue
-		}
-		p.From, p.To = civil.Date(from), civil.Date(to)
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: programs: %w", err)
-	}
-	return out, nil
+	return scanPrograms(rows, cin, out)
 }
 
 func pgUsage(ctx context.Context, q pgQuerier, key string) (int64, civil.Date, error) {
