@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -557,7 +558,8 @@ func (job *Job) write999(ctx context.Context, path string) (string, error) {
 	if job.Now != nil {
 		opts = append(opts, ack.WithClock(job.Now))
 	}
-	a := ack.New999(x12.NewWriter(out, x12.DefaultDelimiters), storeNumbers{ctx: ctx, s: job.Store}, append(opts, ack.WithTA1())...)
+	written := &countingWriter{w: out}
+	a := ack.New999(x12.NewWriter(written, x12.DefaultDelimiters), storeNumbers{ctx: ctx, s: job.Store}, append(opts, ack.WithTA1())...)
 	vo := ig.Options{}
 	a.Attach(&vo)
 	_, err = ig.NewValidator(vo).Validate(ctx, bufio.NewReaderSize(f, 256<<10))
@@ -568,10 +570,28 @@ func (job *Job) write999(ctx context.Context, path string) (string, error) {
 		out.Abort()
 		return "", err
 	}
+	if written.n == 0 {
+		// An interchange whose ISA cannot be read has no sender to answer:
+		// no TA1, no 999, and no empty file; the report says why.
+		out.Abort()
+		return "", nil
+	}
 	if err := out.Commit(); err != nil {
 		return "", err
 	}
 	return out.FinalName(), nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // storeNumbers hands out 999 and TA1 control numbers from the store.

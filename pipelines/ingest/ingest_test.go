@@ -433,3 +433,27 @@ func TestFeedWithoutHeaderEchoesNoRow(t *testing.T) {
 		}
 	}
 }
+
+// An interchange whose ISA cannot be read loads nothing and leaves no
+// empty 999 (there is no sender to answer); the report says why.
+func TestUnreadableInterchangeLeavesNoEmptyAck(t *testing.T) {
+	e := newEnv(t)
+	p := filepath.Join(t.TempDir(), "garbled.834")
+	if err := os.WriteFile(p, []byte("ISA*00*garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs := Ingest834(context.Background(), e.job(p))
+	if len(rs) != 1 || rs[0].Err != nil || rs[0].Committed || rs[0].Loaded != 0 || rs[0].Sets != 0 {
+		t.Fatalf("%+v", rs)
+	}
+	if rs[0].Ack != "" {
+		t.Errorf("a 999 was written: %s", rs[0].Ack)
+	}
+	if _, err := os.Stat(p + AckSuffix); err == nil {
+		t.Error("an empty .999 was left beside the file")
+	}
+	rep, err := os.ReadFile(rs[0].Report)
+	if err != nil || !strings.Contains(string(rep), "TA105 022") {
+		t.Errorf("report: %v\n%s", err, rep)
+	}
+}
