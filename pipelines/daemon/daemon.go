@@ -447,7 +447,11 @@ func (d *Daemon) work(ctx context.Context) {
 		e, err := d.st.TakeFile(ctx, d.instance, d.node, d.lease)
 		if err != nil {
 			d.metrics.error("take")
-			d.log.Error("taking the next file from the ledger", "err", err)
+			if isTransient(err) {
+				d.log.Warn("state store unavailable; retrying", "err", err)
+			} else {
+				d.log.Error("taking the next file from the ledger", "err", err)
+			}
 			return
 		}
 		if e == nil {

@@ -98,7 +98,7 @@ func (d *Daemon) fail(ctx context.Context, e *store.FileEntry, err error, log *s
 		return next
 	}
 	d.metrics.error(string(e.State))
-	transient := transport.IsTransient(err) || store.IsTransient(err)
+	transient := isTransient(err)
 	operator := errors.Is(err, transport.ErrAuth) || errors.Is(err, transport.ErrHostKey) || errors.Is(err, fs.ErrPermission)
 	counts := preCommit(e.State) && !transient && !operator
 	if counts && e.Failures+1 >= d.cfg.Retry.MaxAttempts {
@@ -128,6 +128,15 @@ func (d *Daemon) fail(ctx context.Context, e *store.FileEntry, err error, log *s
 		log.Error("recording the retry", "err", rerr)
 	}
 	return nil
+}
+
+// isTransient reports whether an error may pass by itself: a transport's
+// network trouble, or a state store that is busy, unreachable or restarting
+// (PostgreSQL's 57P03 "not yet accepting connections", connection refused).
+// Such errors are retried with the normal backoff, without counting against
+// a file.
+func isTransient(err error) bool {
+	return transport.IsTransient(err) || store.IsTransient(err)
 }
 
 func btoi(b bool) int {

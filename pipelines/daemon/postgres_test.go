@@ -154,3 +154,54 @@ func pgRuns(t *testing.T, dsn string) string {
 	}
 	return b.String()
 }
+
+// TestPostgresRestartingDatabaseIsRetriedWithBackoff runs `calgw run` on a
+// PostgreSQL store reached through a proxy that plays the database's
+// restart: at start it answers 57P03 ("not yet accepting connections"),
+// later it refuses connections, then answers 57P03 again. The daemon waits
+// at start instead of exiting, logs the outage as transient (not as a
+// configuration error), and processes the files soon after the database is
+// back: with the normal backoff, not retry.max (10 minutes here).
+func TestPostgresRestartingDatabaseIsRetriedWithBackoff(t *testing.T) {
+	srv := testsrv.Postgres(t)
+	var dbs atomic.Int64
+	dsn := pgDatabase(t, srv, &dbs)
+	proxy := testsrv.NewPostgresProxy(t, srv)
+	pdsn := strings.Replace(dsn, fmt.Sprintf("%s:%d", srv.Host, srv.Port), proxy.Addr, 1)
+	dir := t.TempDir()
+	yaml := strings.Replace(localConfig(dir, "state: {store: postgres, postgres: {dsn_env: CALGW_TEST_PG_DSN}, lease: 2s}\n"),
+		"retry: {initial: 50ms, max: 400ms, max_attempts: 2}", "retry: {initial: 50ms, max: 10m, max_attempts: 2}", 1)
+	cfg := writeConfig(t, yaml)
+
+	proxy.Starting()
+	p := startCalgw(t, "instance", dir, cfg, filepath.Join(dir, "state"), "CALGW_TEST_PG_DSN="+pdsn)
+	waitFor(t, 20*time.Second, "the start waiting for the database", func() bool {
+		return strings.Contains(p.output(), "state store not reachable yet")
+	})
+	time.Sleep(300 * time.Millisecond)
+	proxy.Up()
+	dropFile(t, filepath.Join(dir, "inbox"), "first.csv", invoice("PGR-1", 1, 2))
+	waitFor(t, 20*time.Second, "the first file archived", drained(t, dir, 1))
+
+	proxy.Stopped()
+	dropFile(t, filepath.Join(dir, "inbox"), "second.csv", invoice("PGR-2", 10, 2))
+	waitFor(t, 20*time.Second, "the outage noticed", func() bool {
+		return strings.Contains(p.output(), "connection refused")
+	})
+	time.Sleep(time.Second)
+	proxy.Starting()
+	time.Sleep(time.Second)
+	proxy.Up()
+	waitFor(t, 20*time.Second, "the second file archived after the restart", drained(t, dir, 2))
+	p.term()
+
+	out := p.output()
+	for _, bad := range []string{"check its configuration", "check the configuration"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the database's restart was logged as a configuration error (%q)", bad)
+		}
+	}
+	if !strings.Contains(out, "57P03") {
+		t.Error("the log never saw the database starting up (57P03): the proxy did not play the restart")
+	}
+}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"path"
@@ -92,7 +93,7 @@ func (d *Daemon) poll(ctx context.Context, now time.Time) {
 		d.metrics.sourceUp(s.name, false)
 		d.metrics.error("poll")
 		wait := d.backoff(s.failures)
-		if !transport.IsTransient(err) {
+		if !isTransient(err) {
 			// Credentials, host key, permissions: an operator must act. Say
 			// so loudly, and keep trying at the slowest cadence.
 			wait = d.cfg.Retry.Max
@@ -161,7 +162,7 @@ func (d *Daemon) pollSource(ctx context.Context, s *source, now time.Time) error
 			Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag,
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("state store: %w", err)
 		}
 		o := s.seen[obj.Path]
 		o.registered = true

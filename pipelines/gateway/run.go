@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/daemon"
@@ -50,7 +51,8 @@ func Run(ctx context.Context, o RunOptions) error {
 		if err != nil {
 			return err
 		}
-		st, err := store.OpenPostgres(ctx, dsn, store.PostgresOptions{Owner: instance, Lease: cfg.State.Lease, MaxConns: pg.MaxConns})
+		st, err := OpenPostgresWhenReady(ctx, dsn, store.PostgresOptions{Owner: instance, Lease: cfg.State.Lease, MaxConns: pg.MaxConns},
+			cfg.Retry.Initial, cfg.Retry.Max, o.Log)
 		if err != nil {
 			return err
 		}
@@ -79,5 +81,30 @@ func Run(ctx context.Context, o RunOptions) error {
 func judgesOf(cfg *config.Config, rs *rules.Set, st judges.Store, log *slog.Logger) func(context.Context) ([]encounters.Judge, error) {
 	return func(ctx context.Context) ([]encounters.Judge, error) {
 		return judges.New(ctx, judges.Env{Config: cfg, Rules: rs, Store: st, Log: log})
+	}
+}
+
+// OpenPostgresWhenReady opens the PostgreSQL store, waiting while the
+// database is unreachable or restarting (connection refused, SQLSTATE 57P03
+// "not yet accepting connections": store.IsTransient) with backoff from
+// initial doubling to maxWait; any other error, or ctx ending, is returned.
+func OpenPostgresWhenReady(ctx context.Context, dsn string, opts store.PostgresOptions, initial, maxWait time.Duration, log *slog.Logger) (*store.Postgres, error) {
+	wait := initial
+	for {
+		st, err := store.OpenPostgres(ctx, dsn, opts)
+		if err == nil || !store.IsTransient(err) || ctx.Err() != nil {
+			return st, err
+		}
+		if log != nil {
+			log.Warn("state store not reachable yet; retrying", "err", err, "retry_in", wait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		wait = min(2*wait, maxWait)
 	}
 }
