@@ -115,6 +115,12 @@ type FileEntry struct {
 	Attempts    int    // failed attempts so far (any kind)
 	Failures    int    // failed attempts that count toward quarantine
 	LastError   string
+	// Starts counts the takes of the entry in a pre-commit state (queued,
+	// claimed, processing) that have not ended: TakeFile adds one, a
+	// recorded retry (RetryFile) or a clean shutdown's release
+	// (ReleaseFiles) takes it back. Right after a take, Starts-1 earlier
+	// starts ended in a crash of their holder.
+	Starts int
 
 	Owner      string // instance holding it ("" when queued or released)
 	Node       string // the holder's node (host): who can read its work directory
@@ -315,11 +321,17 @@ var sqliteLedgerMigrations = []string{
 		WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
 	`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
 	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
+	// Pre-commit starts that have not ended (FileEntry.Starts).
+	`ALTER TABLE ledger_files ADD COLUMN starts INTEGER NOT NULL DEFAULT 0`,
 }
+
+// preCommitStates are the states in which nothing of an entry counts as
+// sent yet; a take in one of them starts an attempt (FileEntry.Starts).
+const preCommitStates = `('queued', 'claimed', 'processing')`
 
 const fileColumns = `id, source, path, name, kind, size, mod_time, etag, state, claim_path, work_dir, hash,
 	COALESCE(duplicate_of, 0), COALESCE(run_id, 0), run_output, outputs, note, attempts, failures, last_error,
-	owner, node, lease_until, noticed, updated`
+	owner, node, lease_until, noticed, updated, starts`
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
@@ -398,7 +410,7 @@ func scanSQLiteFile(r rowScanner) (*FileEntry, error) {
 	var state, outputs string
 	if err := r.Scan(&e.ID, &e.Source, &e.Path, &e.Name, &e.Kind, &e.Size, &mod, &e.ETag, &state, &e.ClaimPath,
 		&e.WorkDir, &e.Hash, &e.DuplicateOf, &e.RunID, &e.RunOutput, &outputs, &e.Note, &e.Attempts, &e.Failures,
-		&e.LastError, &e.Owner, &e.Node, &lease, &noticed, &updated); err != nil {
+		&e.LastError, &e.Owner, &e.Node, &lease, &noticed, &updated, &e.Starts); err != nil {
 		return nil, err
 	}
 	e.State = FileState(state)
@@ -446,7 +458,8 @@ const sqliteTakeable = `state NOT IN ` + finalStates + `
 
 func (s *SQLite) TakeFile(ctx context.Context, owner, node string, lease time.Duration) (*FileEntry, error) {
 	now := time.Now()
-	row := s.db.QueryRowContext(ctx, `UPDATE ledger_files SET owner = ?1, node = ?2, lease_until = ?4, updated = ?3
+	row := s.db.QueryRowContext(ctx, `UPDATE ledger_files SET owner = ?1, node = ?2, lease_until = ?4, updated = ?3,
+		starts = starts + CASE WHEN state IN `+preCommitStates+` THEN 1 ELSE 0 END
 		WHERE id = (SELECT id FROM ledger_files WHERE `+sqliteTakeable+` AND next_attempt <= ?3 ORDER BY id LIMIT 1)
 		RETURNING `+fileColumns, owner, node, ms(now), ms(now.Add(lease)))
 	e, err := scanSQLiteFile(row)
@@ -484,7 +497,8 @@ func (s *SQLite) RenewLeases(ctx context.Context, owner string, lease time.Durat
 }
 
 func (s *SQLite) ReleaseFiles(ctx context.Context, owner string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE ledger_files SET owner = '', lease_until = 0, updated = ?
+	_, err := s.db.ExecContext(ctx, `UPDATE ledger_files SET owner = '', lease_until = 0, updated = ?,
+		starts = CASE WHEN state IN `+preCommitStates+` THEN MAX(starts - 1, 0) ELSE starts END
 		WHERE owner = ? AND state NOT IN `+finalStates+` AND state NOT IN ('committed', 'processed')`, ms(time.Now()), owner)
 	if err != nil {
 		return fmt.Errorf("store: release files: %w", err)
@@ -673,6 +687,7 @@ func (s *SQLite) RetryFile(ctx context.Context, id int64, owner, errMsg string, 
 	}
 	return s.update(ctx, s.db, id, owner, pendingStates,
 		`attempts = attempts + 1, failures = failures + ?, last_error = ?, next_attempt = ?,
+		starts = CASE WHEN state IN `+preCommitStates+` THEN MAX(starts - 1, 0) ELSE starts END,
 		owner = CASE WHEN ? = 1 AND state NOT IN ('committed', 'processed') THEN '' ELSE owner END`,
 		f, errMsg, ms(time.Now().Add(delay)), rel)
 }

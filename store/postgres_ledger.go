@@ -52,12 +52,14 @@ var postgresLedgerMigrations = []string{
 		WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
 	`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
 	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
+	// Pre-commit starts that have not ended (FileEntry.Starts).
+	`ALTER TABLE ledger_files ADD COLUMN starts INTEGER NOT NULL DEFAULT 0`,
 }
 
 func pgFileColumns(prefix string) string {
 	cols := []string{"id", "source", "path", "name", "kind", "size", "mod_time", "etag", "state", "claim_path", "work_dir", "hash",
 		"COALESCE(%sduplicate_of, 0)", "COALESCE(%srun_id, 0)", "run_output", "outputs", "note", "attempts", "failures",
-		"last_error", "owner", "node", "lease_until", "noticed", "updated"}
+		"last_error", "owner", "node", "lease_until", "noticed", "updated", "starts"}
 	for i, c := range cols {
 		if strings.Contains(c, "%s") {
 			cols[i] = fmt.Sprintf(c, prefix)
@@ -75,7 +77,7 @@ func scanPGFile(r rowScanner) (*FileEntry, error) {
 	var state, outputs string
 	if err := r.Scan(&e.ID, &e.Source, &e.Path, &e.Name, &e.Kind, &e.Size, &e.ModTime, &e.ETag, &state, &e.ClaimPath,
 		&e.WorkDir, &e.Hash, &e.DuplicateOf, &e.RunID, &e.RunOutput, &outputs, &e.Note, &e.Attempts, &e.Failures,
-		&e.LastError, &e.Owner, &e.Node, &e.LeaseUntil, &e.Noticed, &e.Updated); err != nil {
+		&e.LastError, &e.Owner, &e.Node, &e.LeaseUntil, &e.Noticed, &e.Updated, &e.Starts); err != nil {
 		return nil, err
 	}
 	e.State = FileState(state)
@@ -121,7 +123,8 @@ func (p *Postgres) TakeFile(ctx context.Context, owner, node string, lease time.
 	e, err := scanPGFile(tx.QueryRow(ctx, `WITH c AS (
 			SELECT id FROM ledger_files WHERE `+pgTakeable+` AND next_attempt <= now()
 			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-		UPDATE ledger_files f SET owner = $1, node = $2, lease_until = now() + $3::float8 * interval '1 second', updated = now()
+		UPDATE ledger_files f SET owner = $1, node = $2, lease_until = now() + $3::float8 * interval '1 second', updated = now(),
+			starts = f.starts + CASE WHEN f.state IN `+preCommitStates+` THEN 1 ELSE 0 END
 		FROM c WHERE f.id = c.id RETURNING `+pgFileColumns("f."), owner, node, lease.Seconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -175,7 +178,8 @@ func (p *Postgres) RenewLeases(ctx context.Context, owner string, lease time.Dur
 }
 
 func (p *Postgres) ReleaseFiles(ctx context.Context, owner string) error {
-	_, err := p.pool.Exec(ctx, `UPDATE ledger_files SET owner = '', lease_until = 'epoch', updated = now()
+	_, err := p.pool.Exec(ctx, `UPDATE ledger_files SET owner = '', lease_until = 'epoch', updated = now(),
+		starts = CASE WHEN state IN `+preCommitStates+` THEN GREATEST(starts - 1, 0) ELSE starts END
 		WHERE owner = $1 AND state NOT IN `+finalStates+` AND state NOT IN ('committed', 'processed')`, owner)
 	if err != nil {
 		return fmt.Errorf("store: release files: %w", err)
@@ -358,6 +362,7 @@ func (p *Postgres) RetryFile(ctx context.Context, id int64, owner, errMsg string
 	return p.update(ctx, p.pool, id, owner, pendingStates,
 		`attempts = attempts + 1, failures = failures + $4, last_error = $5,
 		next_attempt = now() + $6::float8 * interval '1 second',
+		starts = CASE WHEN state IN `+preCommitStates+` THEN GREATEST(starts - 1, 0) ELSE starts END,
 		owner = CASE WHEN $7 AND state NOT IN ('committed', 'processed') THEN '' ELSE owner END`,
 		f, errMsg, delay.Seconds(), release)
 }

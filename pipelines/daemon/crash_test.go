@@ -150,3 +150,61 @@ func bigFileState(t *testing.T, state string) store.FileState {
 	defer st.Close()
 	return byName(t, st)["big.csv"].State
 }
+
+// TestCrashRestartPoisonFileIsQuarantined drops a file that kills `calgw
+// run` every time its processing starts (the test hook
+// processing@NAME), ahead of good files, and restarts the process after
+// each crash: after retry.max_attempts (2) crashed starts the poison file is
+// quarantined with the reason, and the files behind it are processed.
+func TestCrashRestartPoisonFileIsQuarantined(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	cfg := writeConfig(t, localConfig(dir, ""))
+	inbox := filepath.Join(dir, "inbox")
+	dropFile(t, inbox, "a-poison.csv", invoice("PO-1", 1, 2))
+	const good = 3
+	for i := range good {
+		dropFile(t, inbox, fmt.Sprintf("b-good-%d.csv", i), invoice(fmt.Sprintf("GD-%d", i), 10*i+10, 2))
+	}
+	crashes := 0
+	for round := 0; round < 5 && !drained(t, dir, good+1)(); round++ {
+		p := startCalgw(t, fmt.Sprintf("round-%d", round), dir, cfg, state, envCrashAt+"=processing@a-poison.csv")
+		exited := make(chan struct{})
+		go func() { <-p.done; close(exited) }()
+		waitFor(t, 30*time.Second, "a crash or every file done", func() bool {
+			select {
+			case <-exited:
+				return true
+			default:
+				return drained(t, dir, good+1)()
+			}
+		})
+		select {
+		case <-exited:
+			p.crashed(time.Second)
+			crashes++
+		default:
+			p.term()
+		}
+	}
+	if crashes != 2 {
+		t.Errorf("the poison file crashed the gateway %d times, want 2 (retry.max_attempts)", crashes)
+	}
+	entries := checkFinished(t, dir, state, good+1, good*2)
+	for _, e := range entries {
+		want := store.FileArchived
+		if e.Name == "a-poison.csv" {
+			want = store.FileQuarantined
+			if !strings.Contains(e.Note, "crashed the gateway 2 times while being processed") {
+				t.Errorf("poison file's note = %q", e.Note)
+			}
+		}
+		if e.State != want {
+			t.Errorf("%s: %s, want %s (%s)", e.Name, e.State, want, e.Note)
+		}
+	}
+	note, err := os.ReadFile(filepath.Join(dir, "quarantine", "a-poison.csv.error.txt"))
+	if err != nil || !strings.Contains(string(note), "crashed the gateway 2 times while being processed") {
+		t.Errorf("quarantine note: %v\n%s", err, note)
+	}
+}

@@ -524,6 +524,7 @@ func (d *Daemon) startHTTP() (*http.Server, error) {
 type crashPoint struct {
 	name string
 	n    int
+	file string // "processing@NAME": every time processing of a file named NAME starts
 	mu   sync.Mutex
 	seen int
 }
@@ -531,6 +532,9 @@ type crashPoint struct {
 func parseCrashPoint(spec string) (*crashPoint, error) {
 	if spec == "" {
 		return nil, nil
+	}
+	if file, ok := strings.CutPrefix(spec, "processing@"); ok && file != "" {
+		return &crashPoint{name: "processing", file: file}, nil
 	}
 	name, count, _ := strings.Cut(spec, ":")
 	n := 1
@@ -546,8 +550,19 @@ func parseCrashPoint(spec string) (*crashPoint, error) {
 	return &crashPoint{name: name, n: n}, nil
 }
 
+// atFile kills the process when processing of a file named file starts
+// and the crash point names it (processing@NAME): a poison file.
+func (c *crashPoint) atFile(name, file string) {
+	if c == nil || c.file == "" || c.name != name || c.file != file {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "calgw: crash point %s@%s reached: SIGKILL\n", name, file)
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {} // never returns
+}
+
 func (c *crashPoint) at(name string) {
-	if c == nil || c.name != name {
+	if c == nil || c.file != "" || c.name != name {
 		return
 	}
 	c.mu.Lock()

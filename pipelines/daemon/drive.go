@@ -28,6 +28,10 @@ const scheduleSource = "schedule"
 // step fails (then it is scheduled for a retry or quarantined).
 func (d *Daemon) drive(ctx context.Context, e *store.FileEntry) {
 	start, stepped := time.Now(), false
+	e, ok := d.poisoned(ctx, e)
+	if !ok {
+		return
+	}
 	for !e.State.Final() {
 		stepped = true
 		log := d.fileLog(e)
@@ -59,6 +63,27 @@ func (d *Daemon) drive(ctx context.Context, e *store.FileEntry) {
 	if stepped {
 		d.metrics.processed(e.Kind, time.Since(start))
 	}
+}
+
+// poisoned quarantines a pre-commit entry whose earlier starts crashed the
+// gateway retry.max_attempts times (a file that kills the process while it
+// is processed would otherwise be taken after every restart, and starve the
+// files behind it). It returns the entry to drive on, and false when the
+// decision could not be recorded (the entry is left for a later take).
+func (d *Daemon) poisoned(ctx context.Context, e *store.FileEntry) (*store.FileEntry, bool) {
+	crashed := e.Starts - 1
+	if !preCommit(e.State) || crashed < d.cfg.Retry.MaxAttempts {
+		return e, true
+	}
+	log := d.fileLog(e)
+	reason := fmt.Sprintf("crashed the gateway %d times while being processed", crashed)
+	log.Error("file crashed the gateway: quarantining it", "crashes", crashed)
+	next, err := d.st.DecideFile(ctx, e.ID, d.instance, store.FileQuarantine, reason)
+	if err != nil {
+		log.Error("recording the quarantine decision", "err", err)
+		return nil, false
+	}
+	return next, true
 }
 
 func (d *Daemon) fileLog(e *store.FileEntry) *slog.Logger {
@@ -365,6 +390,7 @@ func (d *Daemon) process(ctx context.Context, e *store.FileEntry, log *slog.Logg
 		return nil, err
 	}
 	log.Info("processing")
+	d.crash.atFile("processing", e.Name)
 	start := time.Now()
 	res, err := pe.proc.Process(ctx, d.job(e, outDir, log))
 	if err != nil {

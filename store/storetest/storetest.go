@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"LedgerBoundRunCommitsTheEntry", false, boundRunCommits},
 		{"LedgerBoundRunRefusedWhenNotHeld", false, boundRunNotHeld},
 		{"LedgerRetryAndRelease", false, retryAndRelease},
+		{"LedgerStartsCountTakesNotEndedByARetryOrARelease", false, startsCountUnendedTakes},
 		{"LedgerLeaseExpiryHandsOver", false, leaseExpiry},
 		{"LedgerTakeOverAdoptsCommittedRun", false, adoptRun},
 		{"RosterLoadCountsAndLoadsEachFileOnce", false, rosterLoadCounts},
@@ -530,6 +531,43 @@ func retryAndRelease(t *testing.T, open func(string) store.LedgerStore) {
 		t.Fatal(err)
 	}
 	take(t, s, "a", id)
+}
+
+// startsCountUnendedTakes: every take of a pre-commit entry starts an
+// attempt; a recorded retry or a shutdown's release ends it, a crash (the
+// entry taken again while its start never ended) does not. Takes after the
+// commit do not count.
+func startsCountUnendedTakes(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	id := register(t, s, "a.csv")
+	starts := func(want int, after string) {
+		t.Helper()
+		e := must(s.File(ctx, id))(t)
+		if e.Starts != want {
+			t.Fatalf("after %s: starts = %d, want %d", after, e.Starts, want)
+		}
+	}
+	if e := take(t, s, "a", id); e.Starts != 1 {
+		t.Fatalf("first take: starts = %d, want 1", e.Starts)
+	}
+	take(t, s, "a", id) // the holder crashed and took it again
+	starts(2, "a take after a crash")
+	must(s.RetryFile(ctx, id, "a", "failed", true, 0, true))(t)
+	starts(1, "a retry")
+	take(t, s, "a", id)
+	must(s.ClaimFile(ctx, id, "a", "processing/a.csv", "/work"))(t)
+	take(t, s, "a", id) // crashed while claimed
+	starts(3, "a crash while claimed")
+	if err := s.ReleaseFiles(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	starts(2, "a clean shutdown's release")
+	take(t, s, "b", id)
+	must(s.SetFileContent(ctx, id, "b", "h1", "/work"))(t)
+	must(s.FileProcessed(ctx, id, "b", []store.FileOutput{{Name: "x"}}, ""))(t)
+	starts(3, "processed")
+	take(t, s, "b", id) // after the commit: not a start
+	starts(3, "a take of a processed entry")
 }
 
 func leaseExpiry(t *testing.T, open func(string) store.LedgerStore) {
