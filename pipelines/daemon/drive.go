@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
@@ -203,8 +204,11 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	}
 	claimPath := e.Path
 	if !s.s3 {
-		claimPath = path.Join(s.cfg.Processing, strconv.FormatInt(e.ID, 10)+"-"+e.Name)
+		claimPath = path.Join(s.cfg.Processing, idPrefixed(e.ID, e.Name))
 		err := s.t.Rename(ctx, e.Path, claimPath)
+		if errors.Is(err, syscall.ENAMETOOLONG) {
+			return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			// Moved before a crash, or gone.
 			if _, serr := s.t.Stat(ctx, claimPath); serr != nil {
@@ -483,7 +487,12 @@ func (d *Daemon) record(ctx context.Context, e *store.FileEntry, res *Result, de
 		if err != nil {
 			return nil, err
 		}
-		outs = append(outs, store.FileOutput{Role: o.Role, Destination: dst, Name: o.Name, Local: o.Path, Size: size, SHA256: sum})
+		limit := maxNameBytes
+		if dc := d.dests[dst]; dc != nil && dc.encrypt != nil {
+			limit -= len(".pgp") // or .asc
+		}
+		name := fitOutputName(o.Name, e.ID, limit)
+		outs = append(outs, store.FileOutput{Role: o.Role, Destination: dst, Name: name, Local: o.Path, Size: size, SHA256: sum})
 	}
 	next, err := d.st.FileProcessed(ctx, e.ID, d.instance, outs, res.Note)
 	if err != nil {
@@ -636,18 +645,18 @@ func (d *Daemon) moveSource(ctx context.Context, s *source, e *store.FileEntry, 
 	}
 	to := path.Join(folder, e.Name)
 	if _, err := s.t.Stat(ctx, to); err == nil {
-		to = path.Join(folder, strconv.FormatInt(e.ID, 10)+"-"+e.Name)
+		to = path.Join(folder, idPrefixed(e.ID, e.Name))
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
 	var note, noteFile string
 	switch {
 	case quarantine:
-		noteFile = to + ".error.txt"
+		noteFile = path.Join(folder, fitName(path.Base(to)+".error.txt", ".error.txt", maxNameBytes))
 		note = fmt.Sprintf("calgw could not process this file.\n\nfile:      %s\nsource:    %s (%s)\nledger id: %d\nsha256:    %s\nattempts:  %d\ntime:      %s\n\nreason: %s\n",
 			e.Name, e.Source, e.Path, e.ID, e.Hash, e.Attempts+1, time.Now().UTC().Format(time.RFC3339), e.Note)
 	case e.DuplicateOf != 0:
-		noteFile = to + ".duplicate.txt"
+		noteFile = path.Join(folder, fitName(path.Base(to)+".duplicate.txt", ".duplicate.txt", maxNameBytes))
 		note = fmt.Sprintf("calgw did not process this file again.\n\nfile:      %s\nledger id: %d\nsha256:    %s\n\n%s\n", e.Name, e.ID, e.Hash, e.Note)
 	}
 	if noteFile != "" {
@@ -656,6 +665,12 @@ func (d *Daemon) moveSource(ctx context.Context, s *source, e *store.FileEntry, 
 		}
 	}
 	if err := s.t.Rename(ctx, from, to); err != nil {
+		if quarantine && errors.Is(err, syscall.ENAMETOOLONG) {
+			// It cannot be moved at all: leave it, say so once (the entry
+			// is final), and keep the reason in the ledger.
+			d.fileLog(e).Error("file cannot be moved to quarantine (name too long): left where it is", "at", from, "err", err)
+			return "left at " + from + ": it cannot be moved (name too long)", nil
+		}
 		return "", err
 	}
 	return to, nil
