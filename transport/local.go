@@ -255,6 +255,35 @@ func syncDir(dir string) {
 	}
 }
 
+// RemoveTemps deletes Put's temporary files left directly in dir.
+func (l *Local) RemoveTemps(ctx context.Context, dir string) ([]string, error) {
+	rel, full, err := l.resolve("remove", dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, l.fail("remove", dir, full, err)
+	}
+	entries, err := os.ReadDir(full)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, l.fail("list", dir, full, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !IsTempName(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(full, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, l.fail("remove", path.Join(rel, e.Name()), filepath.Join(full, e.Name()), err)
+		}
+		removed = append(removed, path.Join(rel, e.Name()))
+	}
+	return removed, nil
+}
+
 func randomHex() string {
 	var b [8]byte
 	rand.Read(b[:])

@@ -570,6 +570,36 @@ func (s *SFTP) Remove(ctx context.Context, p string) error {
 	})
 }
 
+// RemoveTemps deletes Put's temporary files left directly in dir.
+func (s *SFTP) RemoveTemps(ctx context.Context, dir string) ([]string, error) {
+	rel, full, err := s.resolve("remove", dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	err = s.do(ctx, "remove", dir, full, false, func(c *sftpConn) error {
+		removed = removed[:0]
+		infos, err := c.sftp.ReadDirContext(ctx, full)
+		if errors.Is(unwrapPathError(err), fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return unwrapPathError(err)
+		}
+		for _, fi := range infos {
+			if !fi.Mode().IsRegular() || !IsTempName(fi.Name()) {
+				continue
+			}
+			if err := c.sftp.Remove(path.Join(full, fi.Name())); err != nil && !errors.Is(unwrapPathError(err), fs.ErrNotExist) {
+				return unwrapPathError(err)
+			}
+			removed = append(removed, path.Join(rel, fi.Name()))
+		}
+		return nil
+	})
+	return removed, err
+}
+
 func (s *SFTP) MkdirAll(ctx context.Context, dir string) error {
 	_, full, err := s.resolve("mkdir", dir)
 	if err != nil {

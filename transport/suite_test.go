@@ -47,6 +47,47 @@ func testBackend(t *testing.T, b backend) {
 	t.Run("CancelDuringRead", func(t *testing.T) { testCancelDuringRead(t, b) })
 	t.Run("InvalidPaths", func(t *testing.T) { testInvalidPaths(t, b) })
 	t.Run("LargeStreamingPutFlatMemory", func(t *testing.T) { testLargePut(t, b) })
+	t.Run("RemoveTempsRemovesOnlyPutsOwnTemporaryFiles", func(t *testing.T) { testRemoveTemps(t, b) })
+}
+
+// testRemoveTemps leaves files named like Put's temporary files (as a crash
+// during a Put does) beside look-alikes, and checks that RemoveTemps removes
+// exactly the former, in that folder only.
+func testRemoveTemps(t *testing.T, b backend) {
+	tr := b.open(t)
+	tc, ok := tr.(TempCleaner)
+	if !ok {
+		t.Skip("no temporary files on this backend")
+	}
+	leftover := tempName("encounters-000000001.837", "0123456789abcdef")
+	keep := []string{
+		"out/encounters-000000001.837",
+		"out/.encounters.837.calgw-tmp",                  // no random part
+		"out/.encounters.837.0123456789ABCDEF.calgw-tmp", // not Put's hex
+		"out/notes.0123456789abcdef.calgw-tmp",           // not hidden
+		"other/" + leftover,                              // another folder
+	}
+	for _, p := range append([]string{"out/" + leftover}, keep...) {
+		put(t, tr, p, "data")
+	}
+	removed, err := tc.RemoveTemps(context.Background(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, []string{"out/" + leftover}) {
+		t.Errorf("removed %q, want only out/%s", removed, leftover)
+	}
+	if _, err := tr.Stat(context.Background(), "out/"+leftover); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("leftover still there: %v", err)
+	}
+	for _, p := range keep {
+		if _, err := tr.Stat(context.Background(), p); err != nil {
+			t.Errorf("%s: %v (must be kept)", p, err)
+		}
+	}
+	if removed, err := tc.RemoveTemps(context.Background(), "missing"); err != nil || len(removed) != 0 {
+		t.Errorf("missing folder: %q, %v", removed, err)
+	}
 }
 
 func put(t *testing.T, tr Transport, p, content string) {

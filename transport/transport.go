@@ -99,6 +99,35 @@ const tempSuffix = ".calgw-tmp"
 // isTemp reports whether name is one of Put's temporary files.
 func isTemp(name string) bool { return strings.HasSuffix(name, tempSuffix) }
 
+// IsTempName reports whether name is exactly of the pattern of Put's temporary
+// files on local and SFTP backends: ".NAME.<16 lowercase hex digits>.calgw-tmp",
+// NAME being the first 100 bytes of the file's name. Receivers of delivered files
+// should ignore such names; TempCleaner removes only them.
+func IsTempName(name string) bool {
+	rest, ok := strings.CutSuffix(name, tempSuffix)
+	if !ok || !strings.HasPrefix(rest, ".") || len(rest) < 1+1+1+16 {
+		return false
+	}
+	random := rest[len(rest)-16:]
+	if rest[len(rest)-17] != '.' {
+		return false
+	}
+	for _, c := range random {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// TempCleaner is implemented by the backends whose Put writes a temporary file
+// first (local and SFTP): a crash during a Put leaves it behind.
+type TempCleaner interface {
+	// RemoveTemps deletes the temporary files (IsTempName) directly in dir and
+	// returns their paths. Other files are never touched; a missing dir is no error.
+	RemoveTemps(ctx context.Context, dir string) ([]string, error)
+}
+
 // tempName returns a hidden temporary name for a Put of name, in the same directory.
 func tempName(name, random string) string {
 	if len(name) > 100 {

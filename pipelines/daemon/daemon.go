@@ -364,6 +364,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() { defer bg.Done(); d.heartbeat(hbCtx) }()
 	}
 	d.sweepWork(work)
+	d.removeLeftoverTemps(work)
 	for _, s := range d.sources {
 		d.log.Info("source", "name", s.name, "at", describe(s.cfg.Transport), "folder", s.cfg.Folder, "ready", s.cfg.Ready,
 			"archive", s.cfg.Archive, "quarantine", s.cfg.Quarantine, "poll", s.cfg.PollInterval)
@@ -482,6 +483,41 @@ func (d *Daemon) sweepWork(ctx context.Context) {
 			continue // the store did not answer: keep it
 		}
 		os.RemoveAll(filepath.Join(d.workRoot, de.Name()))
+	}
+}
+
+// removeLeftoverTemps deletes the temporary copies a crash during a
+// delivery left (hidden ".NAME.<16 hex>.calgw-tmp" files, see
+// transport.IsTempName; they may hold member data) in every folder this
+// instance writes to: each destination's folder, and the archive and
+// quarantine folders of each source (where the notes go). Only names of the
+// transport's own pattern are touched. A place not reachable at start is
+// skipped (its leftovers wait for the next start).
+func (d *Daemon) removeLeftoverTemps(ctx context.Context) {
+	type place struct {
+		what, folder string
+		t            transport.Transport
+	}
+	var places []place
+	for _, name := range sortedNames(d.dests) {
+		dst := d.dests[name]
+		places = append(places, place{"destination " + name, dst.cfg.Folder, dst.t})
+	}
+	for _, s := range d.sources {
+		places = append(places, place{"source " + s.name, s.cfg.Archive, s.t}, place{"source " + s.name, s.cfg.Quarantine, s.t})
+	}
+	for _, p := range places {
+		tc, ok := p.t.(transport.TempCleaner)
+		if !ok || p.t == nil {
+			continue
+		}
+		removed, err := tc.RemoveTemps(ctx, p.folder)
+		if len(removed) > 0 {
+			d.log.Warn("removed temporary copies left by an interrupted delivery", "where", p.what, "folder", p.folder, "files", len(removed))
+		}
+		if err != nil {
+			d.log.Warn("removing temporary copies left by an interrupted delivery", "where", p.what, "folder", p.folder, "err", err)
+		}
 	}
 }
 

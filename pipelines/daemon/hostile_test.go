@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -116,5 +117,44 @@ func TestFitNameKeepsTheIDAndSuffix(t *testing.T) {
 	}
 	if got := idPrefixed(42, longName("p", 255)); len(got) != 255 || !strings.HasPrefix(got, "42-p") || !strings.HasSuffix(got, ".csv") {
 		t.Errorf("idPrefixed = %q (%d bytes)", got, len(got))
+	}
+}
+
+// TestLeftoverTemporaryCopiesAreRemovedAtStart leaves what a crash during
+// a delivery leaves, hidden temporary copies of an 837, in a local and an
+// SFTP destination (and a source's quarantine folder), beside files that
+// only look alike; the daemon's start removes exactly the former.
+func TestLeftoverTemporaryCopiesAreRemovedAtStart(t *testing.T) {
+	srv := testsrv.SSHD(t)
+	dir := t.TempDir()
+	tmp := ".encounters-000000007.837.0123456789abcdef.calgw-tmp"
+	keep := []string{"encounters-000000006.837", ".encounters-000000007.837.calgw-tmp", "x.0123456789abcdef.calgw-tmp"}
+	for _, folder := range []string{filepath.Join(dir, "outbox", "dhcs"), filepath.Join(dir, "quarantine")} {
+		for _, n := range append([]string{tmp}, keep...) {
+			dropShort(t, folder, n, []byte("ISA*member data"))
+		}
+	}
+	for _, n := range append([]string{tmp}, keep...) {
+		sftpUpload(t, srv, "outbound/"+n, []byte("ISA*member data"))
+	}
+	yaml := localConfig(dir, "") + fmt.Sprintf("  sftp-dhcs: {transport: %s, folder: outbound}\n", sftpTransport(srv, srv.KnownHostsFile))
+	h := startDaemon(t, dir, yaml)
+	waitFor(t, 10*time.Second, "the start's clean-up", func() bool {
+		return strings.Count(h.log.String(), "removed temporary copies left by an interrupted delivery") == 3
+	})
+	for _, folder := range []string{filepath.Join(dir, "outbox", "dhcs"), filepath.Join(dir, "quarantine"), filepath.Join(srv.Dir, "outbound")} {
+		var names []string
+		entries, err := os.ReadDir(folder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		slices.Sort(names)
+		want := slices.Sorted(slices.Values(keep))
+		if !slices.Equal(names, want) {
+			t.Errorf("%s holds %q, want %q", folder, names, want)
+		}
 	}
 }
