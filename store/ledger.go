@@ -203,6 +203,13 @@ type Ledger interface {
 	// whose outputs are in owner's work directory).
 	RetryFile(ctx context.Context, id int64, owner, errMsg string, failure bool, delay time.Duration, release bool) (*FileEntry, error)
 
+	// ReleaseClaim gives a claimed or fetched entry back to the queue (its
+	// source file changed while it was read, and was moved back to where it
+	// was noticed): claimed or processing → queued, without claim path,
+	// work directory or hash, for anyone to take after delay. Its start
+	// ends (Starts), the note says why. Not for committed entries.
+	ReleaseClaim(ctx context.Context, id int64, owner, note string, delay time.Duration) (*FileEntry, error)
+
 	// File returns one entry.
 	File(ctx context.Context, id int64) (*FileEntry, error)
 	// Files lists entries, newest first, at most limit (0: all).
@@ -690,6 +697,16 @@ func (s *SQLite) RetryFile(ctx context.Context, id int64, owner, errMsg string, 
 		starts = CASE WHEN state IN `+preCommitStates+` THEN MAX(starts - 1, 0) ELSE starts END,
 		owner = CASE WHEN ? = 1 AND state NOT IN ('committed', 'processed') THEN '' ELSE owner END`,
 		f, errMsg, ms(time.Now().Add(delay)), rel)
+}
+
+func (s *SQLite) ReleaseClaim(ctx context.Context, id int64, owner, note string, delay time.Duration) (*FileEntry, error) {
+	cur, err := s.File(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, s.db, id, owner, []FileState{FileClaimed, FileProcessing},
+		`state = 'queued', claim_path = '', work_dir = '', hash = '', note = ?, next_attempt = ?,
+		owner = '', lease_until = 0, starts = MAX(starts - 1, 0)`, appendNote(cur.Note, note), ms(time.Now().Add(delay)))
 }
 
 var pendingStates = []FileState{FileQueued, FileClaimed, FileProcessing, FileCommitted, FileProcessed, FileArchive, FileQuarantine}

@@ -367,6 +367,17 @@ func (p *Postgres) RetryFile(ctx context.Context, id int64, owner, errMsg string
 		f, errMsg, delay.Seconds(), release)
 }
 
+func (p *Postgres) ReleaseClaim(ctx context.Context, id int64, owner, note string, delay time.Duration) (*FileEntry, error) {
+	cur, err := p.File(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return p.update(ctx, p.pool, id, owner, []FileState{FileClaimed, FileProcessing},
+		`state = 'queued', claim_path = '', work_dir = '', hash = '', note = $4,
+		next_attempt = now() + $5::float8 * interval '1 second', owner = '', lease_until = 'epoch',
+		starts = GREATEST(starts - 1, 0)`, appendNote(cur.Note, note), delay.Seconds())
+}
+
 func (p *Postgres) File(ctx context.Context, id int64) (*FileEntry, error) {
 	e, err := scanPGFile(p.pool.QueryRow(ctx, `SELECT `+pgFileCols+` FROM ledger_files WHERE id = $1`, id))
 	return fileFound(e, err, id, pgx.ErrNoRows)

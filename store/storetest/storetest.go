@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,6 +50,7 @@ func Run(t *testing.T, b Backend) {
 		{"LedgerBoundRunRefusedWhenNotHeld", false, boundRunNotHeld},
 		{"LedgerRetryAndRelease", false, retryAndRelease},
 		{"LedgerStartsCountTakesNotEndedByARetryOrARelease", false, startsCountUnendedTakes},
+		{"LedgerReleasedClaimIsQueuedAgain", false, releaseClaim},
 		{"LedgerLeaseExpiryHandsOver", false, leaseExpiry},
 		{"LedgerTakeOverAdoptsCommittedRun", false, adoptRun},
 		{"RosterLoadCountsAndLoadsEachFileOnce", false, rosterLoadCounts},
@@ -568,6 +570,37 @@ func startsCountUnendedTakes(t *testing.T, open func(string) store.LedgerStore) 
 	starts(3, "processed")
 	take(t, s, "b", id) // after the commit: not a start
 	starts(3, "a take of a processed entry")
+}
+
+// releaseClaim: a claimed or fetched entry whose source changed goes back
+// to the queue, without its claim, work directory or hash (so the content
+// index does not hold it), due after the delay, for any instance; a
+// committed entry is refused.
+func releaseClaim(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := toProcessing(t, s, "a", "a.csv", "h1")
+	e = must(s.ReleaseClaim(ctx, e.ID, "a", "changed while being read", 300*time.Millisecond))(t)
+	if e.State != store.FileQueued || e.ClaimPath != "" || e.Hash != "" || e.WorkDir != "" || e.Owner != "" ||
+		e.Starts != 0 || !strings.Contains(e.Note, "changed while being read") {
+		t.Fatalf("after release = %+v", e)
+	}
+	noneDue(t, s, "b")
+	time.Sleep(400 * time.Millisecond)
+	take(t, s, "b", e.ID)
+	must(s.ClaimFile(ctx, e.ID, "b", "processing/a.csv", "/work"))(t)
+	must(s.ReleaseClaim(ctx, e.ID, "b", "again", time.Hour))(t)
+	// Same content under another entry is not a duplicate of a released one.
+	other := toProcessing(t, s, "b", "b.csv", "h1")
+	if other.DuplicateOf != 0 || other.State != store.FileProcessing {
+		t.Fatalf("other = %+v", other)
+	}
+	r := begin(t, s.BindRuns(other.ID, "b", "/work", nil))
+	if err := r.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReleaseClaim(ctx, other.ID, "b", "x", 0); !errors.Is(err, store.ErrNotHeld) {
+		t.Fatalf("release of a committed entry: %v", err)
+	}
 }
 
 func leaseExpiry(t *testing.T, open func(string) store.LedgerStore) {
