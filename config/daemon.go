@@ -107,6 +107,19 @@ type Source struct {
 	Ready        string           `yaml:"ready"`         // stable (default): size and time unchanged over two polls; marker: a FILE.done beside it
 	MarkerSuffix string           `yaml:"marker_suffix"` // default .done
 	PollInterval time.Duration    `yaml:"poll_interval"` // default schedules.poll_interval
+	// Settle (ready: stable, local and SFTP): how long after reading a
+	// claimed file the daemon looks at it again (size, time and content)
+	// before processing it; a file that changed goes back to wait. Default
+	// the poll interval, at most 5s; 0s turns the check off.
+	Settle *time.Duration `yaml:"settle"`
+}
+
+// SettleInterval is the source's settle interval (0: no check).
+func (s *Source) SettleInterval() time.Duration {
+	if s.Settle == nil || s.MarkerReady() || s.Transport.Type == "s3" {
+		return 0
+	}
+	return *s.Settle
 }
 
 // Destination is a place outputs are delivered.
@@ -141,6 +154,7 @@ const (
 	DefaultMaxAttempts   = 3
 	DefaultLease         = 60 * time.Second
 	DefaultMarkerSuffix  = ".done"
+	DefaultMaxSettle     = 5 * time.Second
 )
 
 // Names of the default layout's source and destinations.
@@ -237,6 +251,10 @@ func (d *DaemonConfig) applyDaemonDefaults() {
 		}
 		if s.PollInterval == 0 {
 			s.PollInterval = d.Schedules.PollInterval
+		}
+		if s.Settle == nil {
+			settle := min(s.PollInterval, DefaultMaxSettle)
+			s.Settle = &settle
 		}
 		d.Sources[name] = s
 	}
@@ -349,6 +367,9 @@ func (d *DaemonConfig) validateDaemon() []string {
 		}
 		if !strings.HasPrefix(s.MarkerSuffix, ".") || len(s.MarkerSuffix) < 2 || strings.Contains(s.MarkerSuffix, "/") {
 			bad("%s.marker_suffix %q: must be a file name ending such as .done", p, s.MarkerSuffix)
+		}
+		if s.Settle != nil && *s.Settle < 0 {
+			bad("%s.settle %v: must not be negative", p, *s.Settle)
 		}
 		if s.PollInterval < 10*time.Millisecond {
 			bad("%s.poll_interval %v: too short", p, s.PollInterval)

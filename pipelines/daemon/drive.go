@@ -109,6 +109,8 @@ func (d *Daemon) fail(ctx context.Context, e *store.FileEntry, err error, log *s
 	case errors.Is(err, store.ErrNotHeld):
 		log.Warn("file no longer held by this instance (lease lost); leaving it", "err", err)
 		return nil
+	case errors.Is(err, errChanged):
+		return nil // released to the queue: it waits until it holds still
 	case ctx.Err() != nil:
 		log.Info("interrupted by shutdown; it resumes from its ledger state", "err", err)
 		return nil
@@ -269,6 +271,9 @@ func (d *Daemon) fetch(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	if err := d.settle(ctx, e, log); err != nil {
+		return nil, err
+	}
 	next, err := d.st.SetFileContent(ctx, e.ID, d.instance, hash, work)
 	if err != nil {
 		return nil, err
@@ -385,6 +390,9 @@ func (d *Daemon) process(ctx context.Context, e *store.FileEntry, log *slog.Logg
 				return nil, unusable("the claimed file changed since it was first read (sha256 %.12s, was %.12s)", hash, e.Hash)
 			}
 		}
+	}
+	if err := d.unchangedBeforeCommit(ctx, e, log); err != nil {
+		return nil, err
 	}
 	outDir := filepath.Join(d.workDir(e), "out")
 	if err := os.RemoveAll(outDir); err != nil {
@@ -612,6 +620,11 @@ func (d *Daemon) move(ctx context.Context, e *store.FileEntry, log *slog.Logger)
 		from := e.ClaimPath
 		if from == "" {
 			from = e.Path
+		}
+		if !quarantine && e.DuplicateOf == 0 {
+			if e, err = d.changedAfterProcessing(ctx, s, e, from, log); err != nil {
+				return nil, err
+			}
 		}
 		if where, err = d.moveSource(ctx, s, e, from, folder, quarantine); err != nil {
 			return nil, err

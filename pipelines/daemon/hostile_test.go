@@ -158,3 +158,90 @@ func TestLeftoverTemporaryCopiesAreRemovedAtStart(t *testing.T) {
 		}
 	}
 }
+
+// settleConfig is localConfig with the inbox's settle interval set.
+func settleConfig(dir, settle string) string {
+	return strings.Replace(localConfig(dir, ""), "    quarantine: quarantine\n", "    quarantine: quarantine\n    settle: "+settle+"\n", 1)
+}
+
+// TestHalfWrittenUploadWaitsUntilComplete plays an upload that stalls
+// half-written for longer than two polls (so ready: stable takes it), then
+// goes on writing: the settle check sees the claimed file change, moves it
+// back and lets it wait, and the complete file is processed, every line of
+// it.
+func TestHalfWrittenUploadWaitsUntilComplete(t *testing.T) {
+	dir := t.TempDir()
+	h := startDaemon(t, dir, settleConfig(dir, "1s"))
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	full := invoice("HW-1", 1, 6)
+	half := len(full) / 2
+	f, err := os.Create(filepath.Join(inbox, "upload.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(full[:half]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the half-written file taken", func() bool {
+		return strings.Contains(h.log.String(), "file noticed")
+	})
+	time.Sleep(300 * time.Millisecond) // stalled past two polls and the claim
+	if _, err := f.Write(full[half:]); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	waitFor(t, 20*time.Second, "the file archived", settled(t, h.st, 1))
+	e := byName(t, h.st)["upload.csv"]
+	if e.State != store.FileArchived {
+		t.Errorf("entry %s (%s), want archived", e.State, e.Note)
+	}
+	if !strings.Contains(h.log.String(), "file still changing") {
+		t.Error("the settle check did not report the change")
+	}
+	n837, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
+	if n837 != 1 || all.lines != 6 {
+		t.Errorf("delivered %d 837s with %d lines, want 1 with all 6", n837, all.lines)
+	}
+}
+
+// TestSourceChangedAfterProcessingIsReported stops `calgw run` (crash
+// hook) after a file's outputs are recorded, appends to the claimed source
+// as a sender still writing would, and restarts: the file is archived (its
+// lines were sent) but the change is logged and noted in the ledger.
+func TestSourceChangedAfterProcessingIsReported(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	cfg := writeConfig(t, settleConfig(dir, "50ms"))
+	dropFile(t, filepath.Join(dir, "inbox"), "late.csv", invoice("LT-1", 1, 2))
+	p := startCalgw(t, "crashing", dir, cfg, state, envCrashAt+"=recorded")
+	p.crashed(30 * time.Second)
+	claimed := listDir(t, filepath.Join(dir, "processing"))
+	if len(claimed) != 1 {
+		t.Fatalf("processing holds %v, want the claimed file", claimed)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "processing", claimed[0]), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(invoiceRow("LT-2", 1, 50) + "\n")
+	f.Close()
+	r := startCalgw(t, "restarted", dir, cfg, state)
+	waitFor(t, 30*time.Second, "the file archived", drained(t, dir, 1))
+	r.term()
+	st, err := store.OpenSQLite(t.Context(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := byName(t, st)["late.csv"]
+	if e.State != store.FileArchived || !strings.Contains(e.Note, "the source changed after it was processed") {
+		t.Errorf("entry %s, note %q; want archived with the change noted", e.State, e.Note)
+	}
+	if !strings.Contains(r.output(), "source changed after it was processed") {
+		t.Error("the change was not logged")
+	}
+}
