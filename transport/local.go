@@ -255,6 +255,29 @@ func syncDir(dir string) {
 	}
 }
 
+// ListOthers returns the folders, links, pipes and the like directly in dir.
+func (l *Local) ListOthers(ctx context.Context, dir string) ([]Other, error) {
+	rel, full, err := l.resolve("list", dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, l.fail("list", dir, full, err)
+	}
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return nil, l.fail("list", dir, full, err)
+	}
+	var out []Other
+	for _, e := range entries {
+		if e.Type().IsRegular() || isTemp(e.Name()) {
+			continue
+		}
+		out = append(out, Other{Path: path.Join(rel, e.Name()), Kind: otherKind(e.Type())})
+	}
+	return out, nil
+}
+
 // RemoveTemps deletes Put's temporary files left directly in dir.
 func (l *Local) RemoveTemps(ctx context.Context, dir string) ([]string, error) {
 	rel, full, err := l.resolve("remove", dir)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -568,6 +569,34 @@ func (s *SFTP) Remove(ctx context.Context, p string) error {
 		}
 		return unwrapPathError(c.sftp.Remove(full))
 	})
+}
+
+// ListOthers returns the folders, links, pipes and the like directly in dir.
+func (s *SFTP) ListOthers(ctx context.Context, dir string) ([]Other, error) {
+	rel, full, err := s.resolve("list", dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Other
+	err = s.do(ctx, "list", dir, full, true, func(c *sftpConn) error {
+		infos, err := c.sftp.ReadDirContext(ctx, full)
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, fi := range infos {
+			if fi.Mode().IsRegular() || isTemp(fi.Name()) {
+				continue
+			}
+			out = append(out, Other{Path: path.Join(rel, fi.Name()), Kind: otherKind(fi.Mode())})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Other) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
 }
 
 // RemoveTemps deletes Put's temporary files left directly in dir.

@@ -128,6 +128,38 @@ type TempCleaner interface {
 	RemoveTemps(ctx context.Context, dir string) ([]string, error)
 }
 
+// Other is an entry of a folder that List leaves out and that is not one of Put's
+// temporary files: a folder, a symbolic link, a named pipe, a socket or a device.
+type Other struct {
+	Path string
+	Kind string // "folder", "symlink", "fifo", "socket", "device", "other"
+}
+
+// OtherLister is implemented by the backends with folders of their own (local and
+// SFTP), so that the daemon can tell an operator about what it will not take.
+type OtherLister interface {
+	// ListOthers returns the entries directly in dir that List leaves out, other than
+	// Put's temporary files, sorted by path.
+	ListOthers(ctx context.Context, dir string) ([]Other, error)
+}
+
+// otherKind names a non-regular file mode for Other.
+func otherKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "folder"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "other"
+}
+
 // tempName returns a hidden temporary name for a Put of name, in the same directory.
 func tempName(name, random string) string {
 	if len(name) > 100 {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -243,5 +244,65 @@ func TestSourceChangedAfterProcessingIsReported(t *testing.T) {
 	}
 	if !strings.Contains(r.output(), "source changed after it was processed") {
 		t.Error("the change was not logged")
+	}
+}
+
+// TestOddNamesAndEntriesAreReported drops files whose names are not valid
+// UTF-8 or hold control bytes, and a folder, a symbolic link and a named
+// pipe named *.csv, beside a good file: the bad names are quarantined under
+// their original bytes with the reason, and the odd entries are logged once
+// each (over many polls) and left in place; the good file flows.
+func TestOddNamesAndEntriesAreReported(t *testing.T) {
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	h := startDaemon(t, dir, localConfig(dir, ""))
+	badNames := map[string]string{
+		"bad\xff\xfename.csv": "not valid UTF-8",
+		"tab\tname.csv":       "control character",
+		"bell\x07.csv":        "control character",
+	}
+	for n := range badNames {
+		dropShort(t, inbox, n, invoice("ON-1", 1, 1))
+	}
+	if err := os.MkdirAll(filepath.Join(inbox, "folder.csv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "elsewhere.csv"), filepath.Join(inbox, "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(inbox, "pipe.csv"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.write("good.csv", invoice("ON-2", 10, 2))
+	waitFor(t, 20*time.Second, "the good file archived", settled(t, h.st, 1))
+	waitFor(t, 10*time.Second, "the bad names quarantined", func() bool {
+		return len(listDir(t, filepath.Join(dir, "quarantine"))) == 2*len(badNames)
+	})
+	time.Sleep(300 * time.Millisecond) // more polls: nothing is reported twice
+	quarantine := listDir(t, filepath.Join(dir, "quarantine"))
+	for n, why := range badNames {
+		if !slices.Contains(quarantine, n) {
+			t.Errorf("%q not quarantined under its own bytes (quarantine: %q)", n, quarantine)
+		}
+		note, err := os.ReadFile(filepath.Join(dir, "quarantine", n+".error.txt"))
+		if err != nil || !strings.Contains(string(note), why) {
+			t.Errorf("%q: note %q (%v), want the reason %q", n, note, err, why)
+		}
+	}
+	if files := byName(t, h.st); len(files) != 1 || files["good.csv"].State != store.FileArchived {
+		t.Errorf("ledger = %v, want only good.csv, archived", files)
+	}
+	log := h.log.String()
+	for _, n := range []string{"folder.csv", "link.csv", "pipe.csv"} {
+		if got := strings.Count(log, "not a plain file"); got != 3 {
+			t.Errorf("odd entries reported %d times, want 3 (once each)", got)
+			break
+		}
+		if !strings.Contains(log, "name="+n) {
+			t.Errorf("%s not reported", n)
+		}
+		if _, err := os.Lstat(filepath.Join(inbox, n)); err != nil {
+			t.Errorf("%s not left in place: %v", n, err)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
@@ -25,6 +27,7 @@ type source struct {
 
 	seen     map[string]observation // files in the folder at the last poll
 	warned   map[string]int64       // unrouted files already reported: path → size
+	others   map[string]bool        // folders, links, pipes already reported
 	nextPoll time.Time
 	failures int // consecutive failed polls
 }
@@ -124,6 +127,7 @@ func (d *Daemon) pollSource(ctx context.Context, s *source, now time.Time) error
 	if err != nil {
 		return err
 	}
+	d.reportOthers(ctx, s)
 	ready := s.ready(objs, now)
 	var oldestMod, oldestSeen time.Time
 	unrouted := 0
@@ -157,6 +161,10 @@ func (d *Daemon) pollSource(ctx context.Context, s *source, now time.Time) error
 		if r == nil {
 			continue
 		}
+		if why := badName(obj.Name()); why != "" {
+			d.quarantineName(ctx, s, obj, r.Kind, why)
+			continue
+		}
 		id, added, err := d.st.RegisterFile(ctx, store.FileNotice{
 			Source: s.name, Path: obj.Path, Name: obj.Name(), Kind: r.Kind,
 			Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag,
@@ -172,6 +180,81 @@ func (d *Daemon) pollSource(ctx context.Context, s *source, now time.Time) error
 		}
 	}
 	return nil
+}
+
+// reportOthers logs, once each, the entries of the watched folder that a
+// route matches by name but that are not plain files (a folder named
+// *.csv, a symbolic link, a named pipe): the daemon leaves them where they
+// are, and says so rather than ignoring them silently.
+func (d *Daemon) reportOthers(ctx context.Context, s *source) {
+	ol, ok := s.t.(transport.OtherLister)
+	if !ok {
+		return
+	}
+	others, err := ol.ListOthers(ctx, s.cfg.Folder)
+	if err != nil {
+		return // List's error, if lasting, is the poll's to report
+	}
+	seen := make(map[string]bool, len(others))
+	for _, o := range others {
+		seen[o.Path] = true
+		name := path.Base(o.Path)
+		if s.others[o.Path] || d.route(s.name, name) == nil {
+			continue
+		}
+		s.others[o.Path] = true
+		d.log.Warn("not a plain file (a "+o.Kind+"): left in place, not processed", "source", s.name, "name", name, "kind", o.Kind)
+	}
+	for p := range s.others {
+		if !seen[p] {
+			delete(s.others, p)
+		}
+	}
+}
+
+// badName says what is wrong with a file name the gateway cannot carry
+// as it is: bytes that are not UTF-8 (the ledger, PostgreSQL, logs and the
+// answers' names need text) or control characters. "" when it is fine.
+func badName(name string) string {
+	if !utf8.ValidString(name) {
+		return "its name is not valid UTF-8"
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("its name holds a control character (%U)", r)
+		}
+	}
+	return ""
+}
+
+// quarantineName moves a ready file whose name the gateway cannot carry
+// straight to the quarantine folder, under the same bytes, with a
+// .error.txt saying why; it is never registered. If it cannot be moved it
+// is left where it is and logged once.
+func (d *Daemon) quarantineName(ctx context.Context, s *source, obj transport.Object, kind, why string) {
+	log := d.log.With("source", s.name, "name", obj.Name())
+	to := path.Join(s.cfg.Quarantine, obj.Name())
+	note := path.Join(s.cfg.Quarantine, fitName(obj.Name()+".error.txt", ".error.txt", maxNameBytes))
+	text := fmt.Sprintf("calgw did not process this file: %s. Rename it (printable UTF-8) and drop it again.\n\nsource: %s (%q)\ntime:   %s\n",
+		why, s.name, obj.Path, time.Now().UTC().Format(time.RFC3339))
+	err := s.t.Put(ctx, note, strings.NewReader(text))
+	if err == nil {
+		if _, serr := s.t.Stat(ctx, to); serr == nil {
+			err = fmt.Errorf("%s already exists", to)
+		}
+	}
+	if err == nil {
+		err = s.t.Rename(ctx, obj.Path, to)
+	}
+	if err != nil {
+		if size, ok := s.warned[obj.Path]; !ok || size != obj.Size {
+			s.warned[obj.Path] = obj.Size
+			log.Error("file name cannot be processed, and the file cannot be moved to quarantine: left in place", "reason", why, "err", err)
+		}
+		return
+	}
+	d.metrics.file(kind, "quarantined")
+	log.Warn("file name cannot be processed: quarantined under the same name", "reason", why, "to", to)
 }
 
 // ready updates what the source saw and returns the files that are
