@@ -48,6 +48,29 @@ func testBackend(t *testing.T, b backend) {
 	t.Run("InvalidPaths", func(t *testing.T) { testInvalidPaths(t, b) })
 	t.Run("LargeStreamingPutFlatMemory", func(t *testing.T) { testLargePut(t, b) })
 	t.Run("RemoveTempsRemovesOnlyPutsOwnTemporaryFiles", func(t *testing.T) { testRemoveTemps(t, b) })
+	t.Run("ListOthersNamesWhatListLeavesOut", func(t *testing.T) { testListOthers(t, b) })
+}
+
+// testListOthers: a folder that List leaves out is named by ListOthers; files
+// and Put's temporary files are not.
+func testListOthers(t *testing.T, b backend) {
+	tr := b.open(t)
+	ol, ok := tr.(OtherLister)
+	if !ok {
+		t.Skip("no folders on this backend")
+	}
+	put(t, tr, "d/f.csv", "x")
+	put(t, tr, "d/"+tempName("g.csv", "0123456789abcdef"), "x")
+	if err := tr.MkdirAll(context.Background(), "d/sub.csv"); err != nil {
+		t.Fatal(err)
+	}
+	others, err := ol.ListOthers(context.Background(), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(others) != 1 || others[0] != (Other{Path: "d/sub.csv", Kind: "folder"}) {
+		t.Errorf("ListOthers = %+v, want the folder d/sub.csv only", others)
+	}
 }
 
 // testRemoveTemps leaves files named like Put's temporary files (as a crash

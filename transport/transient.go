@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"slices"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,6 +35,14 @@ func IsTransient(err error) bool {
 	if errors.As(err, &dnsErr) {
 		return dnsErr.IsTimeout || dnsErr.IsTemporary
 	}
+	// syscall.Errno satisfies net.Error, so every file system's answer would count as the
+	// network's: outside a network operation, an errno is transient only when it is one
+	// of the network's or says so itself (EINTR, EAGAIN, ...), not ENAMETOOLONG, EROFS.
+	var op *net.OpError
+	var errno syscall.Errno
+	if !errors.As(err, &op) && errors.As(err, &errno) {
+		return errno.Temporary() || slices.Contains(transientErrnos, errno)
+	}
 	var netErr net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded),
@@ -59,6 +68,10 @@ func IsTransient(err error) bool {
 	// retried these a few times before giving up.
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }
+
+// transientErrnos are the errnos of a network that may come back.
+var transientErrnos = []syscall.Errno{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE,
+	syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH}
 
 // connLostError marks an error after which a connection is gone, such as io.EOF while
 // reading an SSH stream; it is transient.

@@ -66,6 +66,18 @@ func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
+// realRenameError is what the local transport returns when it renames a file
+// to name.
+func realRenameError(t *testing.T, name string) error {
+	l := newLocal(t)
+	put(t, l, "a", "x")
+	err := l.Rename(context.Background(), "a", name)
+	if err == nil {
+		t.Fatalf("renaming to a %d-byte name worked", len(name))
+	}
+	return err
+}
+
 func TestIsTransient(t *testing.T) {
 	wrap := func(err error) error { return &Error{"sftp", "list", "u@h:22:/in", "in", err} }
 	cases := []struct {
@@ -92,6 +104,12 @@ func TestIsTransient(t *testing.T) {
 		{wrap(&net.DNSError{Err: "server misbehaving", Name: "sftp.example", IsTemporary: true}), true},
 		// A cancellation that broke the connection is still the caller's cancellation.
 		{wrap(errors.Join(context.Canceled, sftp.ErrSSHFxConnectionLost)), false},
+		// File system answers are permanent: syscall.Errno is a net.Error, not a network's.
+		{wrap(&fs.PathError{Op: "rename", Path: "in/x", Err: syscall.ENAMETOOLONG}), false},
+		{wrap(&os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.EROFS}), false},
+		{wrap(&fs.PathError{Op: "open", Path: "in/x", Err: syscall.EINTR}), true},
+		{wrap(&fs.PathError{Op: "write", Path: "in/x", Err: syscall.EPIPE}), true},
+		{realRenameError(t, strings.Repeat("n", 256)), false},
 	}
 	for _, tc := range cases {
 		if got := IsTransient(tc.err); got != tc.want {
