@@ -631,9 +631,8 @@ func (d *Daemon) move(ctx context.Context, e *store.FileEntry, log *slog.Logger)
 		}
 	}
 	d.crash.at("moved")
-	if err := d.st.FinishFile(ctx, e.ID, d.instance, final, where); err != nil {
-		return nil, err
-	}
+	// The work directory goes before the entry is final (nothing in it is
+	// needed once the source moved), so a final entry has none left.
 	for _, dir := range []string{d.workDir(e), e.WorkDir} {
 		if dir == "" {
 			continue
@@ -641,6 +640,9 @@ func (d *Daemon) move(ctx context.Context, e *store.FileEntry, log *slog.Logger)
 		if err := os.RemoveAll(dir); err != nil {
 			log.Warn("removing the work directory", "err", err)
 		}
+	}
+	if err := d.st.FinishFile(ctx, e.ID, d.instance, final, where); err != nil {
+		return nil, err
 	}
 	d.metrics.file(e.Kind, outcome)
 	log.Info("file done", "outcome", outcome, "to", where)
