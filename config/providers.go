@@ -35,27 +35,30 @@ func DefaultProviders() Providers {
 }
 
 // DefaultProvidersPartner is the DHCS provider network receiver. ISA08 and
-// GS03 DHCS-PROVNETWK and ISA01 03 are from the DHCS 274 companion guide
-// (v1.1, 2016); with ISA01 03 and an empty auth_info, ISA02 carries the
-// reporting month (CCYYMM), as a California plan's DHCS 274 exporter does.
-// The sender IDs are placeholders a plan replaces with its DHCS-assigned
-// ones; usage is "T" so that nothing goes out as production by accident.
+// GS03 DHCS-PROV-NETWK are the spelling of a production 274 a plan sent to
+// DHCS (dhcs-observed-formats.md B7.1 [P]); the companion-guide text copy
+// reads DHCS-PROVNETWK, so it stays configurable. With ISA01 03 and an
+// empty auth_info, ISA02 carries the reporting period as YYMM, as in that
+// file (B7.2 [P]). The sender IDs are placeholders a plan replaces (with
+// plan.tin set, ISA06 is TIN + HCP code and GS02 the TIN); usage is "T" so
+// that nothing goes out as production by accident.
 func DefaultProvidersPartner() TradingPartner {
 	var p TradingPartner
 	p.Interchange.SenderQualifier = "ZZ"
 	p.Interchange.SenderID = "CALAIMPLAN"
 	p.Interchange.ReceiverQualifier = "ZZ"
-	p.Interchange.ReceiverID = "DHCS-PROVNETWK"
+	p.Interchange.ReceiverID = "DHCS-PROV-NETWK"
 	p.Interchange.AuthQualifier = "03"
 	p.Interchange.Usage = "T"
 	p.Group.SenderCode = "CALAIMPLAN"
-	p.Group.ReceiverCode = "DHCS-PROVNETWK"
+	p.Group.ReceiverCode = "DHCS-PROV-NETWK"
 	p.Submitter.Name = "CALAIM PLAN"
 	p.Submitter.ID = "CALAIMPLAN"
 	p.Submitter.ContactName = "EDI TEAM"
 	p.Submitter.ContactPhone = "9165550100"
-	p.Receiver.Name = "CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES"
+	p.Receiver.Name = "DHCS Managed Care"
 	p.Receiver.ID = "DHCS"
+	p.FileName = "{plan}_{hcp}_274_{date}_{counter}.dat"
 	return p
 }
 
