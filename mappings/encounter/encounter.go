@@ -18,7 +18,9 @@
 //	member_last/first_name    2010BA NM1*IL NM103/NM104
 //	member_address/city/...   2010BA N3/N4                    written when all four are given
 //	member_dob, member_gender 2010BA DMG02/DMG03 (D8)         gender U when not given
-//	invoice_number            2300   CLM01                    patient control number
+//	invoice_number            2300   CLM01                    patient control number; with an HCP code table
+//	                                                          (plan.hcp_codes) CLM01 is HCP code + run + claim
+//	                                                          sequence instead (Options.ClaimID), unique for ever
 //	charge_amount (sum)       2300   CLM02                    the sum of the claim's SV102
 //	place_of_service          2300   CLM05-1 (B, frequency 1) the first line's, else encounters.default_place_of_service
 //	authorization_number      2300   REF*G1                   when every line of the claim has the same one
@@ -36,7 +38,8 @@
 //
 // The payer (2010BB NM1*PR) and SBR09 claim filing indicator come from
 // Options; the submitter (1000A), receiver (1000B) and envelope from the
-// trading partner's profile.
+// trading partner's profile (per HCP code: ISA06 TIN + HCP, GS02 and 1000A
+// NM109 the TIN; docs/dhcs.md).
 package encounter
 
 import (
@@ -52,6 +55,9 @@ type Options struct {
 	ClaimFilingIndicator  string // SBR09
 	DefaultPlaceOfService string // CLM05-1 when the invoice gives none
 	DefaultDiagnosis      string // HI when a line gives none (no decimal point)
+	// ClaimID returns CLM01 of a new claim starting with l; nil = the
+	// invoice number.
+	ClaimID func(l *domain.InvoiceLine) string
 }
 
 // Assembler groups lines into claims and hands each finished claim to Emit.
@@ -145,6 +151,9 @@ func (a *Assembler) start(l *domain.InvoiceLine, key string) {
 		PatientControlNumber: l.InvoiceNumber,
 		PlaceOfService:       pos,
 		Lines:                make([]x837p.ServiceLine, 0, 4),
+	}
+	if a.opts.ClaimID != nil {
+		c.PatientControlNumber = a.opts.ClaimID(l)
 	}
 	if l.Rendering.NPI != "" && l.Rendering.NPI != l.Billing.NPI {
 		r := l.Rendering
