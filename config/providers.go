@@ -24,6 +24,18 @@ type Providers struct {
 	ContractCheck string `yaml:"contract_check"`
 	// SegmentNewlines writes a line feed after each 274 segment.
 	SegmentNewlines bool `yaml:"segment_newlines"`
+	// ContactFunction is the heading PER01: "BJ" as in the production
+	// file (dhcs-observed-formats.md B7.4 [P]).
+	ContactFunction string `yaml:"contact_function"`
+	// NetworkName is the 2100A NM1*NN name after the plan: "DEFAULT" as in
+	// the production file (B7.5 [P]); "" writes no NM1*NN.
+	NetworkName string `yaml:"network_name"`
+	// ReceiverIDQualifier is 2100B NM108: "" (the production file has
+	// NM1*40*2*DHCS Managed Care with no ID, B7.6 [P]) writes no ID.
+	ReceiverIDQualifier string `yaml:"receiver_id_qualifier"`
+	// PeriodFormat is ISA02 with ISA01 03 and no auth_info: "YYMM" (the
+	// production file, B7.2 [P]) or "CCYYMM".
+	PeriodFormat string `yaml:"period_format"`
 }
 
 // ProvidersPartner is the key of the built-in DHCS provider network partner.
@@ -31,7 +43,8 @@ const ProvidersPartner = "dhcs-provnetwk"
 
 // DefaultProviders returns the built-in provider settings.
 func DefaultProviders() Providers {
-	return Providers{TradingPartner: ProvidersPartner, TransactionPurpose: "27", ContractCheck: "auto", SegmentNewlines: false}
+	return Providers{TradingPartner: ProvidersPartner, TransactionPurpose: "27", ContractCheck: "auto", SegmentNewlines: false,
+		ContactFunction: "BJ", NetworkName: "DEFAULT", PeriodFormat: "YYMM"}
 }
 
 // DefaultProvidersPartner is the DHCS provider network receiver. ISA08 and
@@ -75,6 +88,15 @@ func (c *Config) validateProviders() []string {
 	}
 	if len(p.TransactionPurpose) != 2 {
 		bad("providers.transaction_purpose %q: must be a two-character BHT02 code such as 27 or 00", p.TransactionPurpose)
+	}
+	if p.ContactFunction != "BJ" && p.ContactFunction != "IC" {
+		bad("providers.contact_function %q: must be BJ or IC", p.ContactFunction)
+	}
+	if p.PeriodFormat != "YYMM" && p.PeriodFormat != "CCYYMM" {
+		bad("providers.period_format %q: must be YYMM or CCYYMM", p.PeriodFormat)
+	}
+	if q := p.ReceiverIDQualifier; q != "" && q != "46" && q != "PI" {
+		bad("providers.receiver_id_qualifier %q: must be empty (no ID), 46 or PI", q)
 	}
 	switch p.ContractCheck {
 	case "auto", "on", "off":
