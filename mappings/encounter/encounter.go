@@ -23,6 +23,9 @@
 //	                                                          sequence instead (Options.ClaimID), unique for ever
 //	charge_amount (sum)       2300   CLM02                    the sum of the claim's SV102
 //	place_of_service          2300   CLM05-1 (B, frequency 1) the first line's, else encounters.default_place_of_service
+//	frequency                 2300   CLM05-3                  7 replacement, 8 void; else 1
+//	original_claim            2300   CLM01, REF*F8            with 7/8: the original's CLM01 and its DHCS
+//	                                                          Encounter ID (from an ingested 277CA)
 //	authorization_number      2300   REF*G1                   when every line of the claim has the same one
 //	diagnosis                 2300   HI (ABK, then ABF)       else encounters.default_diagnosis
 //	rendering_npi/_name       2310B  NM1*82 NM109 (XX)        when not the billing NPI; a person or an organization
@@ -77,7 +80,8 @@ func NewAssembler(opts Options, emit func(*x837p.Claim) error) *Assembler {
 }
 
 func claimKey(l *domain.InvoiceLine) string {
-	return l.InvoiceNumber + "\x00" + l.Member.CIN + "\x00" + l.Billing.NPI + "\x00" + l.Billing.TIN + "\x00" + l.Rendering.NPI
+	return l.InvoiceNumber + "\x00" + l.Member.CIN + "\x00" + l.Billing.NPI + "\x00" + l.Billing.TIN + "\x00" + l.Rendering.NPI +
+		"\x00" + l.Frequency + "\x00" + l.OriginalClaim
 }
 
 // Add appends an accepted line, with its line item control number.
@@ -152,7 +156,12 @@ func (a *Assembler) start(l *domain.InvoiceLine, key string) {
 		PlaceOfService:       pos,
 		Lines:                make([]x837p.ServiceLine, 0, 4),
 	}
-	if a.opts.ClaimID != nil {
+	switch {
+	case l.Frequency != "":
+		// A replacement or void: the original's CLM01 and DHCS Encounter ID.
+		c.FrequencyCode = l.Frequency
+		c.PatientControlNumber, c.PayerClaimControl = l.OriginalClaim, l.OriginalEncounterID
+	case a.opts.ClaimID != nil:
 		c.PatientControlNumber = a.opts.ClaimID(l)
 	}
 	if l.Rendering.NPI != "" && l.Rendering.NPI != l.Billing.NPI {

@@ -193,18 +193,21 @@ type converter struct {
 	checker rules.LineChecker
 	prefix  string
 
-	sum       report.Summary
-	rejects   *report.RejectWriter
-	rejFile   *atomicfile.File
-	outs      map[string]*hcpOutput // by HCP code ("" without an HCP code table)
-	hcps      []string              // the keys of outs, in the order opened
-	byHCP     bool                  // the profile has an HCP code table: one 837 per HCP code
-	view      *store.EnrollmentView // the run's enrollment, for the member's county (byHCP)
-	seq       int                   // line control sequence
-	claimSeq  int                   // claims in this run, for CLM01 (byHCP)
-	skip      map[string]bool
-	committed bool             // the run's transaction is committed: never abandon it
-	prov      *providerReports // nil unless Job.ProviderReports
+	sum      report.Summary
+	rejects  *report.RejectWriter
+	rejFile  *atomicfile.File
+	outs     map[string]*hcpOutput // by HCP code ("" without an HCP code table)
+	hcps     []string              // the keys of outs, in the order opened
+	byHCP    bool                  // the profile has an HCP code table: one 837 per HCP code
+	view     *store.EnrollmentView // the run's enrollment, for the member's county (byHCP)
+	seq      int                   // line control sequence
+	claimSeq int                   // claims in this run, for CLM01 (byHCP)
+	// sentClaims are the original claims written (writer stage), recorded
+	// with the run when the store keeps claims (store.ClaimStore).
+	sentClaims []store.SentClaim
+	skip       map[string]bool
+	committed  bool             // the run's transaction is committed: never abandon it
+	prov       *providerReports // nil unless Job.ProviderReports
 }
 
 // hcpOutput is the 837 of one HCP code: its file, encoder and claim assembler.
@@ -348,7 +351,7 @@ func (c *converter) read(ctx context.Context, inputs []*input, free <-chan *batc
 				return fmt.Errorf("%s: %w", in.path, err)
 			default:
 				c.decode(fileIdx, in, row, cand)
-				if len(cand.decisions) == 0 {
+				if len(cand.decisions) == 0 && cand.line.Frequency == "" { // a correction has no duplicate check
 					b.lines = append(b.lines, store.Line{Key: rules.KeyOf(&cand.line), Control: cand.control,
 						Invoice: cand.line.InvoiceNumber, LineNo: cand.line.LineNumber})
 				}
@@ -399,7 +402,14 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 		}
 		k := 0
 		for i := range b.cands {
-			if cand := &b.cands[i]; len(cand.decisions) == 0 {
+			cand := &b.cands[i]
+			if len(cand.decisions) == 0 && cand.line.Frequency != "" {
+				if err := c.correction(ctx, cand); err != nil {
+					return err
+				}
+				continue
+			}
+			if len(cand.decisions) == 0 {
 				if p := prior[k]; p != nil {
 					cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
 				}
@@ -414,8 +424,12 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 		if len(cand.decisions) > 0 {
 			continue
 		}
-		rec := b.lines[k : k+1]
-		k++
+		correction := cand.line.Frequency != ""
+		var rec []store.Line
+		if !correction {
+			rec = b.lines[k : k+1]
+			k++
+		}
 		for _, j := range c.job.Judges {
 			ds, err := j.Judge(ctx, c.run, &cand.line, cand.leg)
 			if err != nil {
@@ -424,6 +438,15 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 			cand.decisions = append(cand.decisions, ds...)
 		}
 		if len(cand.decisions) > 0 {
+			continue
+		}
+		if correction {
+			// A replacement or void goes to its original's file and is not
+			// checked for duplicates (it repeats the original on purpose);
+			// usage counters do not move for it.
+			if err := c.correction(ctx, cand); err != nil {
+				return err
+			}
 			continue
 		}
 		if c.byHCP {
@@ -448,6 +471,35 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 			if err := j.Sent(ctx, c.run, &cand.line, cand.leg); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// correction finds the original of a replacement or void among the claims
+// sent: its CLM01, HCP code and DHCS Encounter ID go on the line; without
+// an Encounter ID the line is held (CORRECTION-HELD).
+func (c *converter) correction(ctx context.Context, cand *candidate) error {
+	cs, ok := c.job.Store.(store.ClaimStore)
+	if !ok {
+		return fmt.Errorf("a replacement or void needs a store that keeps the claims sent (got %T)", c.job.Store)
+	}
+	l := &cand.line
+	orig, found, err := cs.SentClaim(ctx, l.OriginalClaim)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !found:
+		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionUnknown, Field: "original_claim",
+			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent", l.OriginalClaim)})
+	case orig.EncounterID == "":
+		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionHeld, Field: "original_claim",
+			Message: fmt.Sprintf("held: claim %s (run %d) has no DHCS Encounter ID yet; ingest DHCS's 277CA for it and send this line again", orig.CLM01, orig.Run)})
+	default:
+		l.OriginalClaim, l.OriginalEncounterID = orig.CLM01, orig.EncounterID
+		if c.byHCP {
+			cand.hcp = orig.HCP
 		}
 	}
 	return nil
@@ -554,12 +606,20 @@ func (c *converter) output(hcp string) (*hcpOutput, error) {
 		DefaultPlaceOfService: enc.DefaultPlaceOfService,
 		DefaultDiagnosis:      enc.DefaultDiagnosis,
 	}
+	invoiceOf := map[string]string{}
 	if hcp != "" {
 		// CLM01 starts with the HCP code and is unique across every run:
 		// the HCP code, the run ID and the claim's sequence in the run.
-		opts.ClaimID = func(*domain.InvoiceLine) string {
+		opts.ClaimID = func(l *domain.InvoiceLine) string {
 			c.claimSeq++
-			return hcp + strconv.FormatInt(c.run.ID(), 10) + "C" + strconv.Itoa(c.claimSeq)
+			id := hcp + strconv.FormatInt(c.run.ID(), 10) + "C" + strconv.Itoa(c.claimSeq)
+			invoiceOf[id] = l.InvoiceNumber
+			return id
+		}
+	} else {
+		opts.ClaimID = func(l *domain.InvoiceLine) string {
+			invoiceOf[l.InvoiceNumber] = l.InvoiceNumber
+			return l.InvoiceNumber
 		}
 	}
 	o.asm = encounter.NewAssembler(opts, func(claim *x837p.Claim) error {
@@ -567,6 +627,9 @@ func (c *converter) output(hcp string) (*hcpOutput, error) {
 			if err := c.openInterchange(o); err != nil {
 				return err
 			}
+		}
+		if claim.FrequencyCode == "" {
+			c.sentClaims = append(c.sentClaims, store.SentClaim{CLM01: claim.PatientControlNumber, Invoice: invoiceOf[claim.PatientControlNumber], HCP: hcp})
 		}
 		return o.enc.Encode(claim)
 	})
@@ -691,6 +754,12 @@ func (c *converter) finish() (*Result, error) {
 		sumFile.Abort()
 		for _, f := range provFiles {
 			f.Abort()
+		}
+	}
+	if cs, ok := c.job.Store.(store.ClaimStore); ok && len(c.sentClaims) > 0 {
+		if err := cs.RecordClaims(c.ctx, c.run, c.sentClaims); err != nil {
+			abortReports()
+			return nil, err
 		}
 	}
 	// Commit the run: from here its lines count as sent and a crash is
