@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,7 +25,7 @@ func Ingest277CA(ctx context.Context, job Job) []Result {
 	var out []Result
 	for _, path := range job.Files {
 		start := time.Now()
-		r := job.ingest277CA(ctx, path)
+		r := Load277CA(ctx, job.Store, path, job.log())
 		r.Took = time.Since(start)
 		out = append(out, r)
 		if ctx.Err() != nil {
@@ -34,8 +35,13 @@ func Ingest277CA(ctx context.Context, job Job) []Result {
 	return out
 }
 
-func (job *Job) ingest277CA(ctx context.Context, path string) Result {
+// Load277CA loads one 277CA into a store that keeps the claims sent
+// (SQLite or PostgreSQL); the daemon's 277ca processor calls it.
+func Load277CA(ctx context.Context, cs store.ClaimStore, path string, log *slog.Logger) Result {
 	res := Result{File: path, Kind: Kind277CA}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		res.Err = fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
@@ -54,13 +60,13 @@ func (job *Job) ingest277CA(ctx context.Context, path string) Result {
 			res.Rejected++
 		}
 	}
-	n, err := job.Store.SetEncounterIDs(ctx, rs)
+	n, err := cs.SetEncounterIDs(ctx, rs)
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	res.Committed = true
 	res.Read, res.Loaded, res.Warnings = len(claims), n, len(claims)-n
-	job.log().Info("277CA loaded", "file", filepath.Base(path), "claims", len(claims), "matched", n, "denied", res.Rejected)
+	log.Info("277CA loaded", "file", filepath.Base(path), "claims", len(claims), "matched", n, "denied", res.Rejected)
 	return res
 }
