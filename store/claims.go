@@ -49,29 +49,30 @@ var (
 	_ ClaimStore = (*Postgres)(nil)
 )
 
-func init() {
-	registerSQLite("claims", []string{
-		`CREATE TABLE sent_claims (
-			clm01        TEXT PRIMARY KEY,
-			run_id       INTEGER NOT NULL,
-			invoice      TEXT NOT NULL,
-			hcp          TEXT NOT NULL,
-			encounter_id TEXT NOT NULL DEFAULT '',
-			status       TEXT NOT NULL DEFAULT ''
-		)`,
-		`CREATE INDEX sent_claims_invoice ON sent_claims(invoice, run_id)`,
-	})
-	registerPostgres("claims", []string{
-		`CREATE TABLE sent_claims (
-			clm01        TEXT PRIMARY KEY,
-			run_id       BIGINT NOT NULL,
-			invoice      TEXT NOT NULL,
-			hcp          TEXT NOT NULL,
-			encounter_id TEXT NOT NULL DEFAULT '',
-			status       TEXT NOT NULL DEFAULT ''
-		)`,
-		`CREATE INDEX sent_claims_invoice ON sent_claims(invoice, run_id)`,
-	})
+// sqliteClaimsMigrations and postgresClaimsMigrations are the claims
+// component (sqliteComponents, postgresComponents).
+var sqliteClaimsMigrations = []string{
+	`CREATE TABLE sent_claims (
+		clm01        TEXT PRIMARY KEY,
+		run_id       INTEGER NOT NULL,
+		invoice      TEXT NOT NULL,
+		hcp          TEXT NOT NULL,
+		encounter_id TEXT NOT NULL DEFAULT '',
+		status       TEXT NOT NULL DEFAULT ''
+	)`,
+	`CREATE INDEX sent_claims_invoice ON sent_claims(invoice, run_id)`,
+}
+
+var postgresClaimsMigrations = []string{
+	`CREATE TABLE sent_claims (
+		clm01        TEXT PRIMARY KEY,
+		run_id       BIGINT NOT NULL,
+		invoice      TEXT NOT NULL,
+		hcp          TEXT NOT NULL,
+		encounter_id TEXT NOT NULL DEFAULT '',
+		status       TEXT NOT NULL DEFAULT ''
+	)`,
+	`CREATE INDEX sent_claims_invoice ON sent_claims(invoice, run_id)`,
 }
 
 const (

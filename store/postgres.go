@@ -62,6 +62,7 @@ var postgresComponents = map[string][]string{
 	"ledger":     postgresLedgerMigrations,
 	"enrollment": postgresEnrollmentMigrations,
 	"providers":  postgresProvidersMigrations,
+	"claims":     postgresClaimsMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core

@@ -199,7 +199,7 @@ type converter struct {
 	outs     map[string]*hcpOutput // by HCP code ("" without an HCP code table)
 	hcps     []string              // the keys of outs, in the order opened
 	byHCP    bool                  // the profile has an HCP code table: one 837 per HCP code
-	view     *store.EnrollmentView // the run's enrollment, for the member's county (byHCP)
+	view     store.EnrollmentView  // the run's enrollment, for the member's county (byHCP)
 	seq      int                   // line control sequence
 	claimSeq int                   // claims in this run, for CLM01 (byHCP)
 	// sentClaims are the original claims written (writer stage), recorded

@@ -25,7 +25,12 @@ func Ingest277CA(ctx context.Context, job Job) []Result {
 	var out []Result
 	for _, path := range job.Files {
 		start := time.Now()
-		r := Load277CA(ctx, job.Store, path, job.log())
+		cs, ok := job.Store.(store.ClaimStore)
+		if !ok {
+			out = append(out, Result{File: path, Kind: Kind277CA, Err: fmt.Errorf("the %T state store keeps no claims sent", job.Store)})
+			continue
+		}
+		r := Load277CA(ctx, cs, path, job.log())
 		r.Took = time.Since(start)
 		out = append(out, r)
 		if ctx.Err() != nil {
