@@ -71,7 +71,7 @@ func TestOne274PerHCPCodeAsDHCSReceivesIt(t *testing.T) {
 			{"heading DTM*507 extract date", func() bool { d := find(segs, "DTM", "507"); return d != nil && d[2] == "20261002" }},
 			{"NM1*ACV with FI and the TIN", func() bool {
 				n := find(segs, "NM1", "ACV")
-				return n != nil && len(n) == 10 && n[8] == "FI" && n[9] == "951234567"
+				return len(n) == 10 && n[8] == "FI" && n[9] == "951234567"
 			}},
 			{"NM1*NN*2*DEFAULT follows NM1*ACV", func() bool {
 				for j, s := range segs {
