@@ -12,8 +12,10 @@ import (
 )
 
 // check837 adds the DHCS conventions of an encounter file to the guide's
-// checks, against the encounter trading-partner profile
-// (docs/dhcs.md): the receiver IDs (ISA08, GS03, 1000B NM109); with an HCP
+// checks, against the encounter trading-partner profile (docs/dhcs.md),
+// for the gateway's own files: those whose ISA06 is the profile's sender_id
+// or starts with its plan.tin (another sender's 837 is not checked). It
+// checks the receiver IDs (ISA08, GS03, 1000B NM109); with an HCP
 // code table (plan.hcp_codes), ISA06 = TIN + one of the plan's HCP codes,
 // GS02 the TIN, and every CLM01 starting with that HCP code, so that the
 // file holds one HCP code only (dhcs-observed-formats.md B1 [P], B2.1 [S]/[P],
@@ -33,6 +35,7 @@ func check837(_ context.Context, v *validator, path string, w io.Writer) (int, e
 	problems := 0
 	rd := x12.NewReader(f)
 	fileHCP := ""
+	ours := true
 	for {
 		seg, err := rd.Next()
 		if err == io.EOF {
@@ -46,13 +49,20 @@ func check837(_ context.Context, v *validator, path string, w io.Writer) (int, e
 			problems++
 			fmt.Fprintf(w, "%s: segment %d (line %d) %s: %s\n", path, seg.Ordinal, seg.Line, field, fmt.Sprintf(format, a...))
 		}
+		if !ours && string(seg.ID()) != "ISA" {
+			continue
+		}
 		switch string(seg.ID()) {
 		case "ISA":
+			sender := strings.TrimSpace(seg.ElementString(6))
+			ours = sender == tp.Interchange.SenderID || (tp.Plan.TIN != "" && strings.HasPrefix(sender, tp.Plan.TIN))
+			if !ours {
+				continue
+			}
 			if got := strings.TrimSpace(seg.ElementString(8)); got != tp.Interchange.ReceiverID {
 				bad("ISA08", "receiver %q, want %q (the profile's interchange.receiver_id)", got, tp.Interchange.ReceiverID)
 			}
 			if len(hcps) > 0 && tp.Plan.TIN != "" {
-				sender := strings.TrimSpace(seg.ElementString(6))
 				if len(sender) != 12 || sender[:9] != tp.Plan.TIN || !slices.Contains(hcps, sender[9:]) {
 					bad("ISA06", "sender %q, want the plan TIN %s followed by one of its HCP codes %s", sender, tp.Plan.TIN, strings.Join(hcps, ", "))
 				} else {

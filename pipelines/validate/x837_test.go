@@ -47,6 +47,7 @@ func TestCheck837DHCSConventions(t *testing.T) {
 		{"1000B NM109 must be the profile's receiver ID", 4, strings.Replace(good[4], "610442", "DHCS", 1), "1000B NM109"},
 		{"CLM01 must start with an HCP code", 6, strings.Replace(good[6], "3051C2", "INV-1", 1), "does not start with"},
 		{"one HCP code per file", 6, strings.Replace(good[6], "3051C2", "3061C2", 1), "one file per HCP code"},
+		{"another sender's 837 is not checked", 0, strings.NewReplacer("951234567305", "OTHERSENDER ", "CALIFORNIA-DHCS", "SOMEONE-ELSE   ").Replace(good[0]), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
