@@ -11,12 +11,15 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // the plan's time zone must load on systems without zoneinfo
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 // Config is the whole configuration file.
@@ -85,34 +88,116 @@ type TradingPartner struct {
 		Name string `yaml:"name"` // 2010BB NM103
 		ID   string `yaml:"id"`   // 2010BB NM109
 	} `yaml:"payer"`
+	// Plan is the plan's DHCS identity. With a TIN, the envelope is built
+	// per HCP code: ISA06 = TIN + HCP code, GS02 and 1000A NM109 = TIN
+	// (docs/dhcs.md); without one, sender_id, sender_code and submitter.id
+	// are used as written.
+	Plan Plan `yaml:"plan"`
+	// FileName is the pattern of an output file name: {plan}, {hcp},
+	// {date} (CCYYMMDD) and {counter} (zero-padded to counter_width) are
+	// replaced; "" keeps the gateway's own name.
+	FileName     string `yaml:"file_name"`
+	CounterWidth int    `yaml:"counter_width"` // digits of {counter}; 0 = 5
+}
+
+// Plan is a plan's DHCS identity: its short name, federal TIN and the
+// county → HCP (plan) code table. The HCP code is the plan code for a
+// county; a member's HCP code is the one of the county of enrollment on the
+// date of service.
+type Plan struct {
+	Name string `yaml:"name"` // {plan} in file names, e.g. IEHP
+	TIN  string `yaml:"tin"`  // 9 digits
+	// HCPCodes maps a county code (two digits, as the 834 carries it) to
+	// the 3-character HCP code of the plan in that county.
+	HCPCodes map[string]string `yaml:"hcp_codes"`
+	// DefaultHCP is the HCP code of a member whose county is unknown or not
+	// in HCPCodes; "" means such a line is rejected.
+	DefaultHCP string `yaml:"default_hcp"`
+}
+
+// HCPFor returns the HCP code of county ("" and false when there is none).
+func (p Plan) HCPFor(county string) (string, bool) {
+	if h, ok := p.HCPCodes[county]; ok {
+		return h, true
+	}
+	if p.DefaultHCP != "" {
+		return p.DefaultHCP, true
+	}
+	return "", false
+}
+
+// HCPs returns every HCP code of the plan, sorted, without repeats.
+func (p Plan) HCPs() []string {
+	var out []string
+	for _, h := range p.HCPCodes {
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	if p.DefaultHCP != "" && !slices.Contains(out, p.DefaultHCP) {
+		out = append(out, p.DefaultHCP)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ForHCP returns the profile with the envelope identities of one HCP code:
+// with plan.tin set, ISA06 = TIN + HCP, GS02 = TIN and 1000A NM109 = TIN.
+// Without a TIN (or HCP code) the profile is returned unchanged.
+func (tp TradingPartner) ForHCP(hcp string) TradingPartner {
+	if tp.Plan.TIN == "" || hcp == "" {
+		return tp
+	}
+	tp.Interchange.SenderID = tp.Plan.TIN + hcp
+	tp.Group.SenderCode = tp.Plan.TIN
+	tp.Submitter.ID = tp.Plan.TIN
+	return tp
+}
+
+// OutputName returns the file name of an output for hcp, or "" when
+// file_name is not set.
+func (tp TradingPartner) OutputName(hcp string, date time.Time, counter int64) string {
+	if tp.FileName == "" {
+		return ""
+	}
+	w := tp.CounterWidth
+	if w <= 0 {
+		w = 5
+	}
+	return strings.NewReplacer("{plan}", tp.Plan.Name, "{hcp}", hcp, "{date}", date.Format("20060102"),
+		"{counter}", fmt.Sprintf("%0*d", w, counter)).Replace(tp.FileName)
 }
 
 // DefaultPartner is the key of the built-in DHCS encounter partner.
 const DefaultPartner = "dhcs-encounters"
 
 // Default returns the configuration used when no file is given. The DHCS
-// encounter receiver IDs are not in the project's public sources: the
-// values below are placeholders a plan must replace from the DHCS 837P
-// encounter companion guide, and usage is "T" (test) so that nothing is
-// sent as production by accident.
+// values follow docs/sources/dhcs-observed-formats.md (docs/dhcs.md says
+// which value rests on which evidence): receiver CALIFORNIA-DHCS in ISA08,
+// GS03 and 1000B with ID 610442 (B1 [P]/[I]); the 2010BB payer
+// CALIFORNIA-DHCS / 610442 is reasoning only (B1 [R]). The plan's own
+// identity (plan.tin, HCP codes, sender IDs) is a placeholder a plan
+// replaces, and usage is "T" (test) so that nothing is sent as production
+// by accident.
 func Default() *Config {
 	var p TradingPartner
 	p.Interchange.SenderQualifier = "ZZ"
 	p.Interchange.SenderID = "CALAIMPLAN"
 	p.Interchange.ReceiverQualifier = "ZZ"
-	p.Interchange.ReceiverID = "DHCS-ENCOUNTER"
+	p.Interchange.ReceiverID = "CALIFORNIA-DHCS"
 	p.Interchange.AuthQualifier = "00"
 	p.Interchange.Usage = "T"
 	p.Group.SenderCode = "CALAIMPLAN"
-	p.Group.ReceiverCode = "DHCS-ENCOUNTER"
+	p.Group.ReceiverCode = "CALIFORNIA-DHCS"
 	p.Submitter.Name = "CALAIM PLAN"
 	p.Submitter.ID = "CALAIMPLAN"
 	p.Submitter.ContactName = "EDI TEAM"
 	p.Submitter.ContactPhone = "9165550100"
-	p.Receiver.Name = "CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES"
-	p.Receiver.ID = "DHCS"
-	p.Payer.Name = "CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES"
-	p.Payer.ID = "DHCS"
+	p.Receiver.Name = "CALIFORNIA-DHCS"
+	p.Receiver.ID = "610442"
+	p.Payer.Name = "CALIFORNIA-DHCS"
+	p.Payer.ID = "610442"
+	p.FileName = "{plan}_{hcp}_837P_MCE_{date}_{counter}.dat"
 	return &Config{
 		Timezone: "America/Los_Angeles",
 		Encounters: Encounters{
@@ -122,7 +207,7 @@ func Default() *Config {
 			ClaimFilingIndicator:  "MC",
 			DefaultPlaceOfService: "99",
 			DefaultDiagnosis:      "Z599",
-			MemberIDPattern:       `^[0-9A-Z]{9}$`,
+			MemberIDPattern:       rules.DefaultMemberIDPattern,
 		},
 		Providers: DefaultProviders(),
 		Partners:  map[string]TradingPartner{DefaultPartner: p, ProvidersPartner: DefaultProvidersPartner()},
@@ -199,12 +284,12 @@ func (c *Config) Validate() error {
 	if _, err := regexp.Compile(e.MemberIDPattern); err != nil {
 		bad("encounters.member_id_pattern: %v", err)
 	}
-	p, ok := c.Partners[e.TradingPartner]
+	_, ok := c.Partners[e.TradingPartner]
 	if !ok {
 		bad("encounters.trading_partner %q is not in trading_partners", e.TradingPartner)
 	}
 	for name, tp := range c.Partners {
-		errs = append(errs, tp.validate("trading_partners."+name, name == e.TradingPartner && ok && p == tp)...)
+		errs = append(errs, tp.validate("trading_partners."+name, name == e.TradingPartner && ok)...)
 	}
 	errs = append(errs, c.Eligibility.validate()...)
 	errs = append(errs, c.validateProviders()...)
@@ -215,7 +300,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-var reISAQualifier = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Z]{2}$`) })
+var (
+	reISAQualifier = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Z]{2}$`) })
+	reTIN          = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{9}$`) })
+	reCounty       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{2}$`) })
+	reHCP          = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Z]{3}$`) })
+)
 
 func (tp TradingPartner) validate(prefix string, used bool) []string {
 	var errs []string
@@ -257,6 +347,30 @@ func (tp TradingPartner) validate(prefix string, used bool) []string {
 	}
 	if used && (tp.Payer.Name == "" || tp.Payer.ID == "") {
 		bad("payer: name and id are required for encounters")
+	}
+	pl := tp.Plan
+	if pl.TIN != "" && !reTIN().MatchString(pl.TIN) {
+		bad("plan.tin %q: must be the plan's 9-digit federal TIN", pl.TIN)
+	}
+	for county, h := range pl.HCPCodes {
+		if !reCounty().MatchString(county) {
+			bad("plan.hcp_codes: county %q must be a two-digit county code", county)
+		}
+		if !reHCP().MatchString(h) {
+			bad("plan.hcp_codes: HCP code %q of county %s must be 3 characters", h, county)
+		}
+	}
+	if pl.DefaultHCP != "" && !reHCP().MatchString(pl.DefaultHCP) {
+		bad("plan.default_hcp %q: must be 3 characters", pl.DefaultHCP)
+	}
+	if pl.TIN != "" && len(pl.TIN)+3 > 15 {
+		bad("plan.tin: TIN + HCP code must fit ISA06 (15 characters)")
+	}
+	if strings.Contains(tp.FileName, "/") || strings.Contains(tp.FileName, "\\") {
+		bad("file_name %q: a name, not a path", tp.FileName)
+	}
+	if tp.CounterWidth < 0 || tp.CounterWidth > 9 {
+		bad("counter_width %d: must be 0..9", tp.CounterWidth)
 	}
 	return errs
 }

@@ -140,7 +140,7 @@ type Route struct {
 
 // FileKinds are the kinds of file a route may name. A kind needs a
 // processor in the daemon, which refuses at start a route to one it lacks.
-var FileKinds = []string{"invoice", "834", "adt", "roster", "auth", "other_programs", "dhcs-response", "837P"}
+var FileKinds = []string{"invoice", "834", "adt", "roster", "auth", "other_programs", "dhcs-response", "837P", "277ca"}
 
 // JobKinds are the kinds of scheduled job.
 var JobKinds = []string{"274", "monthly-report"}

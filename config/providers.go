@@ -24,6 +24,18 @@ type Providers struct {
 	ContractCheck string `yaml:"contract_check"`
 	// SegmentNewlines writes a line feed after each 274 segment.
 	SegmentNewlines bool `yaml:"segment_newlines"`
+	// ContactFunction is the heading PER01: "BJ" as in the production
+	// file (dhcs-observed-formats.md B7.4 [P]).
+	ContactFunction string `yaml:"contact_function"`
+	// NetworkName is the 2100A NM1*NN name after the plan: "DEFAULT" as in
+	// the production file (B7.5 [P]); "" writes no NM1*NN.
+	NetworkName string `yaml:"network_name"`
+	// ReceiverIDQualifier is 2100B NM108: "" (the production file has
+	// NM1*40*2*DHCS Managed Care with no ID, B7.6 [P]) writes no ID.
+	ReceiverIDQualifier string `yaml:"receiver_id_qualifier"`
+	// PeriodFormat is ISA02 with ISA01 03 and no auth_info: "YYMM" (the
+	// production file, B7.2 [P]) or "CCYYMM".
+	PeriodFormat string `yaml:"period_format"`
 }
 
 // ProvidersPartner is the key of the built-in DHCS provider network partner.
@@ -31,31 +43,35 @@ const ProvidersPartner = "dhcs-provnetwk"
 
 // DefaultProviders returns the built-in provider settings.
 func DefaultProviders() Providers {
-	return Providers{TradingPartner: ProvidersPartner, TransactionPurpose: "27", ContractCheck: "auto", SegmentNewlines: false}
+	return Providers{TradingPartner: ProvidersPartner, TransactionPurpose: "27", ContractCheck: "auto", SegmentNewlines: false,
+		ContactFunction: "BJ", NetworkName: "DEFAULT", PeriodFormat: "YYMM"}
 }
 
 // DefaultProvidersPartner is the DHCS provider network receiver. ISA08 and
-// GS03 DHCS-PROVNETWK and ISA01 03 are from the DHCS 274 companion guide
-// (v1.1, 2016); with ISA01 03 and an empty auth_info, ISA02 carries the
-// reporting month (CCYYMM), as a California plan's DHCS 274 exporter does.
-// The sender IDs are placeholders a plan replaces with its DHCS-assigned
-// ones; usage is "T" so that nothing goes out as production by accident.
+// GS03 DHCS-PROV-NETWK are the spelling of a production 274 a plan sent to
+// DHCS (dhcs-observed-formats.md B7.1 [P]); the companion-guide text copy
+// reads DHCS-PROVNETWK, so it stays configurable. With ISA01 03 and an
+// empty auth_info, ISA02 carries the reporting period as YYMM, as in that
+// file (B7.2 [P]). The sender IDs are placeholders a plan replaces (with
+// plan.tin set, ISA06 is TIN + HCP code and GS02 the TIN); usage is "T" so
+// that nothing goes out as production by accident.
 func DefaultProvidersPartner() TradingPartner {
 	var p TradingPartner
 	p.Interchange.SenderQualifier = "ZZ"
 	p.Interchange.SenderID = "CALAIMPLAN"
 	p.Interchange.ReceiverQualifier = "ZZ"
-	p.Interchange.ReceiverID = "DHCS-PROVNETWK"
+	p.Interchange.ReceiverID = "DHCS-PROV-NETWK"
 	p.Interchange.AuthQualifier = "03"
 	p.Interchange.Usage = "T"
 	p.Group.SenderCode = "CALAIMPLAN"
-	p.Group.ReceiverCode = "DHCS-PROVNETWK"
+	p.Group.ReceiverCode = "DHCS-PROV-NETWK"
 	p.Submitter.Name = "CALAIM PLAN"
 	p.Submitter.ID = "CALAIMPLAN"
 	p.Submitter.ContactName = "EDI TEAM"
 	p.Submitter.ContactPhone = "9165550100"
-	p.Receiver.Name = "CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES"
+	p.Receiver.Name = "DHCS Managed Care"
 	p.Receiver.ID = "DHCS"
+	p.FileName = "{plan}_{hcp}_274_{date}_{counter}.dat"
 	return p
 }
 
@@ -72,6 +88,15 @@ func (c *Config) validateProviders() []string {
 	}
 	if len(p.TransactionPurpose) != 2 {
 		bad("providers.transaction_purpose %q: must be a two-character BHT02 code such as 27 or 00", p.TransactionPurpose)
+	}
+	if p.ContactFunction != "BJ" && p.ContactFunction != "IC" {
+		bad("providers.contact_function %q: must be BJ or IC", p.ContactFunction)
+	}
+	if p.PeriodFormat != "YYMM" && p.PeriodFormat != "CCYYMM" {
+		bad("providers.period_format %q: must be YYMM or CCYYMM", p.PeriodFormat)
+	}
+	if q := p.ReceiverIDQualifier; q != "" && q != "46" && q != "PI" {
+		bad("providers.receiver_id_qualifier %q: must be empty (no ID), 46 or PI", q)
 	}
 	switch p.ContractCheck {
 	case "auto", "on", "off":

@@ -100,4 +100,12 @@ type InvoiceLine struct {
 	Diagnoses           []string // ICD-10-CM codes without the decimal point
 	AuthorizationNumber string
 	Note                string
+
+	// Frequency is CLM05-3: "" or "1" an original, "7" a replacement, "8" a
+	// void of the claim OriginalClaim names (its CLM01 or invoice number).
+	Frequency     string
+	OriginalClaim string
+	// OriginalEncounterID is the DHCS Encounter ID of the original claim
+	// (2300 REF*F8), filled by the gateway from the claims it sent.
+	OriginalEncounterID string
 }

@@ -46,8 +46,8 @@ var catalog = []Rule{
 		Source: "005010X222A1 2010AA REF*EI", From: 20220101},
 	{ID: CodeNotAllowed, Description: "The HCPCS code and modifier set are not in the DHCS ECM/CS coding table in force on the date of service (modifiers match in any position; no extra modifiers).",
 		Source: "S000:435, S003:346-348, S004:1986-1990; coding table rules/data/hcpcs_ecm_cs.csv", From: 20220101},
-	{ID: DuplicateLine, Description: "Same member, billing provider, dates, code, modifiers and units as a line already sent, in an earlier run or earlier in this run (PACES denies a whole encounter for one duplicate line).",
-		Source: "S000:474 (no double billing); DHCS Data Quality FAQ: PACES line-level duplicate logic", From: 20220101},
+	{ID: DuplicateLine, Description: "Same member, line dates, rendering provider (else billing provider), procedure code and modifiers in any order as a line already sent, in an earlier run or earlier in this run (PACES denies a whole encounter for one duplicate line).",
+		Source: "S000:474 (no double billing); DHCS Data Quality FAQ: PACES line-level duplicate logic; dhcs-observed-formats.md B5 [I] (key fields), [P] (277CA STC*F2:54)", From: 20220101},
 	{ID: EligNotEnrolled, From: 20220101,
 		Description: "No eligibility span with this plan (834 HD loops; eligibility.plan_codes) covers every date of service, or the member has no enrollment record.",
 		Source:      "S004:109 (ECM requires MCP enrollment), S004:1752 (no payment for non-members, even under streamlined authorization); ecm-policy-rules.md 6.1 G-ELIG-1"},
@@ -107,6 +107,15 @@ var catalog = []Rule{
 			"an ECM line needs a contracted ECM population of focus (the line's POF when known, else any), a Community Supports line needs that Community Support (coding-table service id), per the provider roster.",
 		Source: "Provider roster (calgw ingest --kind roster); ECM Policy Guide S004 L1699-1705 (contracted ECM providers); community-supports-and-billing.md 1.2 CS-G-17 (CS offered by contracted providers)",
 		From:   20220101},
+	{ID: CorrectionUnknown, From: 20220101,
+		Description: "A replacement or void (frequency 7 or 8) names in original_claim a CLM01 or invoice number the gateway never sent.",
+		Source:      "dhcs-observed-formats.md B2.4 [S] (CLM01 must equal the original encounter's CLM01)"},
+	{ID: CorrectionHeld, From: 20220101,
+		Description: "A replacement or void is held, not sent: the DHCS Encounter ID of its original (2300 REF*F8) is not known yet; ingest DHCS's 277CA (calgw ingest --kind 277ca) and send the line again.",
+		Source:      "dhcs-observed-formats.md B2.4 [S] (REF*F8 = DHCS Encounter ID), B4 [P] (277CA REF*1K)"},
+	{ID: HCPUnknown, From: 20220101,
+		Description: "The trading-partner profile has an HCP (plan) code table and the member's county of enrollment on the date of service (834 span REF*ZX, else the member's county) has no HCP code in it, and there is no default_hcp.",
+		Source:      "dhcs-observed-formats.md B2.1 [S]/[P] (CLM01 starts with the HCP code of the member's plan on the date of service), B2.6 [S] (one file per HCP code)"},
 }
 
 // Catalog returns every rule, in evaluation order (a copy: the list itself

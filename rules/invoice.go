@@ -14,10 +14,11 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/fixedre"
 )
 
-// DefaultMemberIDPattern is the shape a Medi-Cal CIN must have: nine letters
-// or digits. The exact DHCS format is not in the project's sources, so the
-// pattern is configuration (member_id_pattern), not code.
-const DefaultMemberIDPattern = `^[0-9A-Z]{9}$`
+// DefaultMemberIDPattern is the shape a Medi-Cal CIN must have: eight digits
+// and a letter, the pattern of DHCS's own JSON submission schemas
+// (docs/sources/dhcs-observed-formats.md B8, [P-grade schema text]). A plan
+// changes it through member_id_pattern.
+const DefaultMemberIDPattern = `^[0-9]{8}[A-Z]$`
 
 // LineChecker applies the per-line rules that need no state: NPI and TIN
 // checks, field relations, and the DHCS coding table. DUPLICATE-LINE needs
@@ -163,9 +164,17 @@ func sameSet(a, b []string) bool {
 	return true
 }
 
-// LineKey is the identity of an encounter line for duplicate detection:
-// member, billing provider, dates of service, procedure code, modifiers (in
-// any order) and units. It is a SHA-256 digest truncated to 128 bits.
+// LineKey is the identity of an encounter line for duplicate detection, the
+// fields a line-level duplicate key of DHCS's encounter system uses as far
+// as public evidence shows (docs/sources/dhcs-observed-formats.md B5, [I]:
+// a plan's professional-line duplicate edit, the best public proxy; DHCS
+// denies such a line as 277CA STC*F2:54, [P]): the member (CIN), the line's
+// service dates from and to, the rendering provider's NPI (else the billing
+// provider's), the procedure code and the modifiers in any order. The NDC
+// is part of that key when both lines carry one; invoice lines carry no
+// NDC, so it never applies. Nothing else is in the key: units, charges and
+// invoice numbers are not, so a line that DHCS would deny as a duplicate is
+// never sent (docs/dhcs.md). It is a SHA-256 digest truncated to 128 bits.
 type LineKey [16]byte
 
 // Hi and Lo split the key into two integers for compact storage.
@@ -177,7 +186,11 @@ func KeyOf(l *domain.InvoiceLine) LineKey {
 	mods := slices.Sorted(slices.Values(l.Modifiers))
 	var b strings.Builder
 	b.Grow(96)
-	for _, s := range []string{l.Member.CIN, l.Billing.NPI, l.From.Compact(), l.To.Compact(), l.HCPCS, strings.Join(mods, " "), l.Units.String()} {
+	provider := l.Rendering.NPI
+	if provider == "" {
+		provider = l.Billing.NPI
+	}
+	for _, s := range []string{l.Member.CIN, provider, l.From.Compact(), l.To.Compact(), l.HCPCS, strings.Join(mods, " ")} {
 		b.WriteString(s)
 		b.WriteByte(0)
 	}

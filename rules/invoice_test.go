@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,35 +105,63 @@ func TestCheckSkipsFieldsThatFailedDecoding(t *testing.T) {
 	}
 }
 
-func TestKeyOf(t *testing.T) {
-	a := goodLine()
-	b := goodLine()
-	b.Modifiers = []string{"U6"}
-	b.InvoiceNumber, b.LineNumber, b.Charge = "INV-OTHER", "9", 1 // not part of the identity
-	if KeyOf(&a) != KeyOf(&b) {
-		t.Error("same service line on another invoice must have the same key")
+// The duplicate key has DHCS's line-level duplicate fields (member, line
+// dates, rendering else billing provider, procedure, modifiers in any
+// order) and no others: one case per field.
+func TestKeyOfFields(t *testing.T) {
+	base := goodLine()
+	base.Rendering = domain.Provider{}
+	tests := []struct {
+		name   string
+		change func(l *domain.InvoiceLine)
+		same   bool // the changed line still has base's key
+	}{
+		{"member CIN is in the key", func(l *domain.InvoiceLine) { l.Member.CIN = "99999999Z" }, false},
+		{"service from is in the key", func(l *domain.InvoiceLine) { l.From = 20260831 }, false},
+		{"service to is in the key", func(l *domain.InvoiceLine) { l.To = 20260902 }, false},
+		{"billing NPI is in the key when no rendering NPI", func(l *domain.InvoiceLine) { l.Billing.NPI = "1582345678" }, false},
+		{"rendering NPI replaces billing NPI", func(l *domain.InvoiceLine) { l.Rendering.NPI = "1765432103" }, false},
+		{"rendering NPI equal to billing NPI is the same provider", func(l *domain.InvoiceLine) { l.Rendering.NPI = l.Billing.NPI }, true},
+		{"procedure code is in the key", func(l *domain.InvoiceLine) { l.HCPCS = "H0044" }, false},
+		{"a different modifier is in the key", func(l *domain.InvoiceLine) { l.Modifiers = []string{"U2"} }, false},
+		{"an added modifier is in the key", func(l *domain.InvoiceLine) { l.Modifiers = append(slices.Clone(l.Modifiers), "GQ") }, false},
+		{"units are not in the key", func(l *domain.InvoiceLine) { l.Units = 2000 }, true},
+		{"charge is not in the key", func(l *domain.InvoiceLine) { l.Charge = 1 }, true},
+		{"invoice and line number are not in the key", func(l *domain.InvoiceLine) { l.InvoiceNumber, l.LineNumber = "INV-OTHER", "9" }, true},
+		{"billing TIN is not in the key", func(l *domain.InvoiceLine) { l.Billing.TIN = "111111111" }, true},
+		{"place of service is not in the key", func(l *domain.InvoiceLine) { l.PlaceOfService = "11" }, true},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := base
+			l.Modifiers = slices.Clone(base.Modifiers)
+			tt.change(&l)
+			if got := KeyOf(&l) == KeyOf(&base); got != tt.same {
+				t.Errorf("same key = %v, want %v", got, tt.same)
+			}
+		})
+	}
+}
+
+// With a rendering provider, the billing provider is not in the key: the
+// same rendering provider's line under another billing NPI is a duplicate.
+func TestKeyOfRenderingOverridesBilling(t *testing.T) {
+	a := goodLine()
+	a.Rendering = domain.Provider{NPI: "1765432103", Name: "Nguyen, Linh"}
+	b := a
+	b.Billing.NPI = "1582345678"
+	if KeyOf(&a) != KeyOf(&b) {
+		t.Error("two billing providers with one rendering provider must share the key")
+	}
+}
+
+func TestKeyOfModifierOrder(t *testing.T) {
 	c := goodLine()
 	c.HCPCS, c.Modifiers = "T1016", []string{"U8", "GQ"}
 	d := goodLine()
 	d.HCPCS, d.Modifiers = "T1016", []string{"GQ", "U8"}
 	if KeyOf(&c) != KeyOf(&d) {
 		t.Error("modifier order must not change the key")
-	}
-	for name, change := range map[string]func(l *domain.InvoiceLine){
-		"member":   func(l *domain.InvoiceLine) { l.Member.CIN = "99999999Z" },
-		"provider": func(l *domain.InvoiceLine) { l.Billing.NPI = "1582345678" },
-		"from":     func(l *domain.InvoiceLine) { l.From = 20260902 },
-		"to":       func(l *domain.InvoiceLine) { l.To = 20260902 },
-		"code":     func(l *domain.InvoiceLine) { l.HCPCS = "H0044" },
-		"modifier": func(l *domain.InvoiceLine) { l.Modifiers = []string{"U2"} },
-		"units":    func(l *domain.InvoiceLine) { l.Units = 2000 },
-	} {
-		e := goodLine()
-		change(&e)
-		if KeyOf(&e) == KeyOf(&a) {
-			t.Errorf("changing %s kept the key", name)
-		}
 	}
 }
 
@@ -159,10 +188,12 @@ func TestCheckMemberIDPattern(t *testing.T) {
 		{"", "91234567A", false},
 		{"", "9123456A", true},
 		{`^[0-9]{8}[A-Z]$`, "91234567A", false},
-		{`^[0-9]{8}[A-Z]$`, "9123456AB", true},             // the default would take it
+		{`^[0-9A-Z]{9}$`, "9123456AB", false},              // the default would reject it
 		{`^9[0-9]{7}[A-Z]$|^TEMP[0-9]+$`, "TEMP12", false}, // not fixed-length: regexp decides
 		{`^9[0-9]{7}[A-Z]$|^TEMP[0-9]+$`, "81234567A", true},
-		{"", "9123456AB", false},
+		{"", "9123456AB", true}, // DHCS schema CIN: eight digits, then a letter
+		{"", "912345678", true}, // no letter at the end
+		{"", "91234567a", true}, // lower case
 	}
 	for _, s := range steps {
 		checker.MemberID = nil

@@ -20,7 +20,7 @@ func TestCatalogIsOneStableList(t *testing.T) {
 		rules.AuthMissing, rules.AuthOutreachExempt, rules.AuthStreamlinedWindow, rules.AuthJIPrerelease, rules.AuthOtherProvider,
 		rules.AuthUnitsExceeded, rules.CSLimitExceeded, rules.TRNeedsECM,
 		rules.EnrollmentMemberInvalid, rules.EnrollmentSetRejected, rules.AuthFeedInvalid, rules.AuthPeriodPolicy, rules.ProgramFeedInvalid,
-		rules.ProviderNotContracted,
+		rules.ProviderNotContracted, rules.CorrectionUnknown, rules.CorrectionHeld, rules.HCPUnknown,
 	}
 	cat := rules.Catalog()
 	if len(cat) != len(ids) {

@@ -20,6 +20,7 @@ var sqliteComponents = map[string][]string{
 	"ledger":     sqliteLedgerMigrations,
 	"enrollment": sqliteEnrollmentMigrations,
 	"providers":  sqliteProvidersMigrations,
+	"claims":     sqliteClaimsMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

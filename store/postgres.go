@@ -62,6 +62,7 @@ var postgresComponents = map[string][]string{
 	"ledger":     postgresLedgerMigrations,
 	"enrollment": postgresEnrollmentMigrations,
 	"providers":  postgresProvidersMigrations,
+	"claims":     postgresClaimsMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core
@@ -457,8 +458,10 @@ func (p *Postgres) AbortRun(ctx context.Context, run int64, reason string) error
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("%w: run %d", ErrNoRun, run)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM sent_lines WHERE run_id = $1`, run); err != nil {
-		return fmt.Errorf("store: abort run %d: %w", run, err)
+	for _, t := range []string{"sent_lines", "sent_claims"} {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE run_id = $1`, run); err != nil {
+			return fmt.Errorf("store: abort run %d: %w", run, err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("store: abort run %d: %w", run, err)

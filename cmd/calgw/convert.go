@@ -67,9 +67,15 @@ func printConvertSummary(g *globals, res *encounters.Result) {
 	for _, rc := range s.RuleCounts() {
 		fmt.Fprintf(g.stdout, "  %-24s %6d\n", rc.Rule, rc.Count)
 	}
-	if res.Output != "" {
+	if len(res.Outputs) == 1 {
 		fmt.Fprintf(g.stdout, "837P:    %s (interchange %09d, %d transaction set(s), %d claim(s), %d line(s))\n",
 			res.Output, s.Interchange, s.TransactionSets, s.Claims, s.Lines)
+	} else if len(res.Outputs) > 1 {
+		fmt.Fprintf(g.stdout, "837P:    %d files, one per HCP code (%d transaction set(s), %d claim(s), %d line(s))\n",
+			len(res.Outputs), s.TransactionSets, s.Claims, s.Lines)
+		for _, o := range res.Outputs {
+			fmt.Fprintf(g.stdout, "  %s\n", o)
+		}
 	} else {
 		fmt.Fprintf(g.stdout, "837P:    none written (no line accepted)\n")
 	}

@@ -85,7 +85,7 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 
 	if res.Output != "" {
 		header("Validate the 837P against 005010X222A1")
-		if code := validateFiles(ctx, g, []string{res.Output}); code != exitOK {
+		if code := validateFiles(ctx, g, res.Outputs); code != exitOK {
 			fmt.Fprintf(g.stderr, "calgw demo: the 837P the demo wrote is not valid\n")
 			return code
 		}

@@ -55,8 +55,12 @@ func runProviderFile(ctx context.Context, g *globals, args []string) int {
 		return g.fail(err)
 	}
 	for _, f := range res.Files {
-		fmt.Fprintf(g.stdout, "county %s: %s (interchange %09d, %d organization(s), %d site(s), %d provider(s))\n",
-			f.County, f.Path, f.Interchange, f.Groups, f.Sites, f.Providers)
+		what := "county " + f.County
+		if f.HCP != "" {
+			what = "HCP " + f.HCP + " (counties " + strings.Join(f.Counties, " ") + ")"
+		}
+		fmt.Fprintf(g.stdout, "%s: %s (interchange %09d, %d organization(s), %d site(s), %d provider(s))\n",
+			what, f.Path, f.Interchange, f.Groups, f.Sites, f.Providers)
 	}
 	fmt.Fprintf(g.stdout, "provider-file %s: %d file(s) written\n", m, len(res.Files))
 	return exitOK

@@ -18,9 +18,14 @@
 //	member_last/first_name    2010BA NM1*IL NM103/NM104
 //	member_address/city/...   2010BA N3/N4                    written when all four are given
 //	member_dob, member_gender 2010BA DMG02/DMG03 (D8)         gender U when not given
-//	invoice_number            2300   CLM01                    patient control number
+//	invoice_number            2300   CLM01                    patient control number; with an HCP code table
+//	                                                          (plan.hcp_codes) CLM01 is HCP code + run + claim
+//	                                                          sequence instead (Options.ClaimID), unique for ever
 //	charge_amount (sum)       2300   CLM02                    the sum of the claim's SV102
 //	place_of_service          2300   CLM05-1 (B, frequency 1) the first line's, else encounters.default_place_of_service
+//	frequency                 2300   CLM05-3                  7 replacement, 8 void; else 1
+//	original_claim            2300   CLM01, REF*F8            with 7/8: the original's CLM01 and its DHCS
+//	                                                          Encounter ID (from an ingested 277CA)
 //	authorization_number      2300   REF*G1                   when every line of the claim has the same one
 //	diagnosis                 2300   HI (ABK, then ABF)       else encounters.default_diagnosis
 //	rendering_npi/_name       2310B  NM1*82 NM109 (XX)        when not the billing NPI; a person or an organization
@@ -36,7 +41,8 @@
 //
 // The payer (2010BB NM1*PR) and SBR09 claim filing indicator come from
 // Options; the submitter (1000A), receiver (1000B) and envelope from the
-// trading partner's profile.
+// trading partner's profile (per HCP code: ISA06 TIN + HCP, GS02 and 1000A
+// NM109 the TIN; docs/dhcs.md).
 package encounter
 
 import (
@@ -52,6 +58,9 @@ type Options struct {
 	ClaimFilingIndicator  string // SBR09
 	DefaultPlaceOfService string // CLM05-1 when the invoice gives none
 	DefaultDiagnosis      string // HI when a line gives none (no decimal point)
+	// ClaimID returns CLM01 of a new claim starting with l; nil = the
+	// invoice number.
+	ClaimID func(l *domain.InvoiceLine) string
 }
 
 // Assembler groups lines into claims and hands each finished claim to Emit.
@@ -71,7 +80,8 @@ func NewAssembler(opts Options, emit func(*x837p.Claim) error) *Assembler {
 }
 
 func claimKey(l *domain.InvoiceLine) string {
-	return l.InvoiceNumber + "\x00" + l.Member.CIN + "\x00" + l.Billing.NPI + "\x00" + l.Billing.TIN + "\x00" + l.Rendering.NPI
+	return l.InvoiceNumber + "\x00" + l.Member.CIN + "\x00" + l.Billing.NPI + "\x00" + l.Billing.TIN + "\x00" + l.Rendering.NPI +
+		"\x00" + l.Frequency + "\x00" + l.OriginalClaim
 }
 
 // Add appends an accepted line, with its line item control number.
@@ -145,6 +155,14 @@ func (a *Assembler) start(l *domain.InvoiceLine, key string) {
 		PatientControlNumber: l.InvoiceNumber,
 		PlaceOfService:       pos,
 		Lines:                make([]x837p.ServiceLine, 0, 4),
+	}
+	switch {
+	case l.Frequency != "":
+		// A replacement or void: the original's CLM01 and DHCS Encounter ID.
+		c.FrequencyCode = l.Frequency
+		c.PatientControlNumber, c.PayerClaimControl = l.OriginalClaim, l.OriginalEncounterID
+	case a.opts.ClaimID != nil:
+		c.PatientControlNumber = a.opts.ClaimID(l)
 	}
 	if l.Rendering.NPI != "" && l.Rendering.NPI != l.Billing.NPI {
 		r := l.Rendering

@@ -54,6 +54,8 @@ const (
 	ColMemberCity      = "member_city"
 	ColMemberState     = "member_state"
 	ColMemberZip       = "member_zip"
+	ColFrequency       = "frequency"      // 1 original (default), 7 replacement, 8 void (837P CLM05-3)
+	ColOriginalClaim   = "original_claim" // with 7 or 8: the CLM01 or invoice number of the claim replaced or voided
 )
 
 // Required lists the columns every invoice file must have. It must also
@@ -65,7 +67,7 @@ var Required = []string{ColInvoiceNumber, ColInvoiceDate, ColBillingNPI, ColBill
 // Optional lists the other columns the decoder reads.
 var Optional = []string{ColHCPCS, ColModifiers, ColService, ColLineNumber, ColMemberGender, ColRenderingNPI,
 	ColRenderingName, ColPlaceOfService, ColDiagnosis, ColAuthorization, ColBillingTaxonomy, ColNote,
-	ColMemberAddress, ColMemberCity, ColMemberState, ColMemberZip}
+	ColMemberAddress, ColMemberCity, ColMemberState, ColMemberZip, ColFrequency, ColOriginalClaim}
 
 // ErrNotInvoice means a file lacks the invoice template's required columns.
 var ErrNotInvoice = errors.New("not an invoice file")
@@ -284,6 +286,17 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 	}
 	l.AuthorizationNumber = ident(ColAuthorization, 50, false)
 	l.Note = text(ColNote, 80, false)
+	switch f := get(ColFrequency); f {
+	case "", "1":
+		if get(ColOriginalClaim) != "" {
+			invalid(ColOriginalClaim, "is given on an original (frequency 1): only a replacement (7) or void (8) names one")
+		}
+	case "7", "8":
+		l.Frequency = f
+		l.OriginalClaim = ident(ColOriginalClaim, 38, true)
+	default:
+		invalid(ColFrequency, "%q is not 1 (original), 7 (replacement) or 8 (void)", f)
+	}
 	return ps
 }
 

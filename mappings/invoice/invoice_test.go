@@ -173,3 +173,39 @@ func TestNewDecoderRequiresTemplateColumns(t *testing.T) {
 		t.Errorf("service-only template refused: %v", err)
 	}
 }
+
+// frequency and original_claim ask for a replacement (7) or void (8) of a
+// claim sent; an original names no original_claim.
+func TestDecodeCorrectionColumns(t *testing.T) {
+	tests := []struct {
+		name           string
+		freq, original string
+		wantFreq       string
+		problem        string // the column of the expected problem, "" = none
+	}{
+		{"no frequency is an original", "", "", "", ""},
+		{"frequency 1 is an original", "1", "", "", ""},
+		{"replacement", "7", "3051C1", "7", ""},
+		{"void", "8", "INV-1", "8", ""},
+		{"a correction needs original_claim", "7", "", "7", "original_claim"},
+		{"an original names no original_claim", "1", "3051C1", "", "original_claim"},
+		{"other frequency codes are refused", "5", "", "", "frequency"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, ps := decodeOne(t, tabular.CSV, map[string]string{"frequency": tt.freq, "original_claim": tt.original})
+			if l.Frequency != tt.wantFreq {
+				t.Errorf("frequency %q, want %q", l.Frequency, tt.wantFreq)
+			}
+			switch {
+			case tt.problem == "" && len(ps) != 0:
+				t.Errorf("problems %+v", ps)
+			case tt.problem != "" && (len(ps) != 1 || ps[0].Field != tt.problem):
+				t.Errorf("problems %+v, want one on %s", ps, tt.problem)
+			}
+			if tt.problem == "" && tt.wantFreq != "" && l.OriginalClaim != tt.original {
+				t.Errorf("original_claim %q", l.OriginalClaim)
+			}
+		})
+	}
+}

@@ -42,9 +42,12 @@ func (m Month) Last() civil.Date  { return m.First().AddMonths(1).AddDays(-1) }
 func (m Month) String() string  { return fmt.Sprintf("%04d-%02d", m.Year, m.Month) }
 func (m Month) Compact() string { return fmt.Sprintf("%04d%02d", m.Year, m.Month) }
 
-// CountyFile is the content of one county's 274.
+// CountyFile is the content of one 274: one county's, or with an HCP code
+// table one HCP code's (every county of that code).
 type CountyFile struct {
-	County    string // two-digit DHCS county code
+	County    string // two-digit DHCS county code (the first county of an HCP code's file)
+	HCP       string // the HCP code ("" without an HCP code table)
+	Counties  []string
 	Groups    []x274.Group
 	Sites     int
 	Providers int
@@ -55,6 +58,17 @@ type CountyFile struct {
 // NPI, then site key; practitioners by NPI; specializations in mapping-file
 // order. The same roster and month always give the same files.
 func Build(sites []roster.Site, month Month, m *rules.ProviderFileMapping) ([]CountyFile, error) {
+	return BuildByHCP(sites, month, m, nil)
+}
+
+// BuildByHCP is Build with one file per HCP code: hcpOf gives a county's
+// HCP code (nil = one file per county). A site whose county has no HCP code
+// is an error naming it.
+func BuildByHCP(sites []roster.Site, month Month, m *rules.ProviderFileMapping, hcpOf func(county string) (string, bool)) ([]CountyFile, error) {
+	fileOf := func(s *roster.Site) string { return s.County }
+	if hcpOf != nil {
+		fileOf = func(s *roster.Site) string { h, _ := hcpOf(s.County); return h }
+	}
 	first, last := month.First(), month.Last()
 	var rows []rules.ProviderFileRow
 	mapped := map[string]bool{}
@@ -67,19 +81,35 @@ func Build(sites []roster.Site, month Month, m *rules.ProviderFileMapping) ([]Co
 	var in []*roster.Site
 	for i := range sites {
 		if sites[i].InForceDuring(first, last) {
-			in = append(in, &sites[i])
+			s := &sites[i]
+			if hcpOf != nil {
+				if _, ok := hcpOf(s.County); !ok {
+					return nil, fmt.Errorf("site %s (NPI %s, %s row %d): county %s has no HCP code in the profile's plan.hcp_codes and there is no default_hcp",
+						s.Name, s.NPI, s.Source.File, s.Source.Row, s.County)
+				}
+			}
+			in = append(in, s)
 		}
 	}
 	slices.SortStableFunc(in, func(a, b *roster.Site) int {
-		return cmp.Or(cmp.Compare(a.County, b.County), cmp.Compare(a.TIN, b.TIN), cmp.Compare(a.Organization, b.Organization),
+		return cmp.Or(cmp.Compare(fileOf(a), fileOf(b)), cmp.Compare(a.TIN, b.TIN), cmp.Compare(a.Organization, b.Organization),
 			cmp.Compare(a.NPI, b.NPI), cmp.Compare(a.Key(), b.Key()))
 	})
 	var files []CountyFile
+	cur := ""
 	for _, s := range in {
-		if len(files) == 0 || files[len(files)-1].County != s.County {
-			files = append(files, CountyFile{County: s.County})
+		if len(files) == 0 || cur != fileOf(s) {
+			cur = fileOf(s)
+			cf := CountyFile{County: s.County}
+			if hcpOf != nil {
+				cf.HCP = cur
+			}
+			files = append(files, cf)
 		}
 		f := &files[len(files)-1]
+		if !slices.Contains(f.Counties, s.County) {
+			f.Counties = append(f.Counties, s.County)
+		}
 		if n := len(f.Groups); n == 0 || f.Groups[n-1].ID != s.TIN || f.Groups[n-1].Name != s.Organization {
 			f.Groups = append(f.Groups, x274.Group{Name: s.Organization, IDQualifier: x274.QualTIN, ID: s.TIN})
 		}
@@ -91,6 +121,9 @@ func Build(sites []roster.Site, month Month, m *rules.ProviderFileMapping) ([]Co
 		g.Sites = append(g.Sites, site)
 		f.Sites++
 		f.Providers += len(site.Providers)
+	}
+	for i := range files {
+		slices.Sort(files[i].Counties)
 	}
 	return files, nil
 }

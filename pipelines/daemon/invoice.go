@@ -56,19 +56,22 @@ func (p *invoiceProcessor) Process(ctx context.Context, job *Job) (*Result, erro
 		Accepted: res.Accepted(), Rejected: res.Rejected(), ByRule: res.Summary.ByRule,
 		Note: fmt.Sprintf("%d lines accepted, %d rejected, %d claims", res.Accepted(), res.Rejected(), res.Summary.Claims),
 	}
-	out.Outputs = invoiceOutputs(job, res.Output, res.RejectsPath, res.SummaryPath)
+	out.Outputs = invoiceOutputs(job, strings.Join(res.Outputs, "\n"), res.RejectsPath, res.SummaryPath)
 	return out, nil
 }
 
-// invoiceOutputs names the outputs: the 837 keeps its name
-// (encounters-<ISA13>.837, unique); the reports are named after the input
+// invoiceOutputs names the outputs: each 837 (encounters lists them one
+// per line) keeps its name (encounters-<ISA13>.837 or the profile's DHCS
+// file name, unique); the reports are named after the input
 // and its ledger ID, so a provider dropping "sept.csv" twice gets two.
 func invoiceOutputs(job *Job, encounters, rejects, summary string) []Output {
 	stem := strings.TrimSuffix(job.Name, filepath.Ext(job.Name))
 	id := strconv.FormatInt(job.File.ID, 10)
 	var outs []Output
 	if encounters != "" {
-		outs = append(outs, Output{Role: RoleEncounters, Path: encounters, Name: filepath.Base(encounters)})
+		for _, p := range strings.Split(encounters, "\n") {
+			outs = append(outs, Output{Role: RoleEncounters, Path: p, Name: filepath.Base(p)})
+		}
 	}
 	if rejects != "" {
 		outs = append(outs, Output{Role: RoleRejects, Path: rejects, Name: stem + "." + id + ".rejects.csv"})
@@ -89,8 +92,10 @@ func (p *invoiceProcessor) Resume(ctx context.Context, job *Job) (*Result, error
 	}
 	f := job.File
 	if f.RunOutput != "" {
-		if _, err := os.Stat(f.RunOutput); err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrRunUndone, filepath.Base(f.RunOutput))
+		for _, p := range strings.Split(f.RunOutput, "\n") {
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("%w: %s", ErrRunUndone, filepath.Base(p))
+			}
 		}
 	}
 	rejects, err := finishReport(job.OutDir, encounters.RejectsFile)

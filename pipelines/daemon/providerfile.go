@@ -72,7 +72,11 @@ func (p *providerFileJob) Process(ctx context.Context, job *Job) (*Result, error
 	var counties []string
 	for _, f := range res.Files {
 		out.Outputs = append(out.Outputs, Output{Role: RoleProviders, Path: f.Path, Name: filepath.Base(f.Path)})
-		counties = append(counties, fmt.Sprintf("%s (%d site(s), ISA13 %09d)", f.County, f.Sites, f.Interchange))
+		what := f.County
+		if f.HCP != "" {
+			what = "HCP " + f.HCP + " [" + strings.Join(f.Counties, " ") + "]"
+		}
+		counties = append(counties, fmt.Sprintf("%s (%d site(s), ISA13 %09d)", what, f.Sites, f.Interchange))
 	}
 	out.Note = fmt.Sprintf("274 for %s: %d county file(s): %s", month, len(res.Files), strings.Join(counties, ", "))
 	return out, nil

@@ -127,8 +127,8 @@ func TestScheduled274FromTheLoadedRoster(t *testing.T) {
 			t.Errorf("%s: not one valid 274: %v %+v", n, err, sum)
 		}
 		isa := strings.Split(string(b[:106]), "*")
-		if isa[1] != "03" || strings.TrimSpace(isa[2]) != compact || isa[13] != isa13 {
-			t.Errorf("%s: ISA01/02 %q %q (want the reporting month %s), ISA13 %s", n, isa[1], isa[2], compact, isa[13])
+		if isa[1] != "03" || strings.TrimSpace(isa[2]) != compact[2:] || isa[13] != isa13 {
+			t.Errorf("%s: ISA01/02 %q %q (want the reporting period YYMM of %s), ISA13 %s", n, isa[1], isa[2], compact, isa[13])
 		}
 		if !bytes.Contains(b, []byte("**CY*"+county+"~")) {
 			t.Errorf("%s: no N4 in county %s", n, county)

@@ -148,6 +148,10 @@ var processors = map[string]Registration{
 		Roles: []Role{{RoleReport, config.DefaultResponses}},
 		New:   newRosterProcessor,
 	},
+	"277ca": {
+		Kind: "277ca",
+		New:  newResponseProcessor,
+	},
 	"274": {
 		Kind:      "274",
 		Scheduled: true,

@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,8 +77,11 @@ type Job struct {
 
 // Result reports what a conversion did.
 type Result struct {
-	Summary     report.Summary
-	Output      string // path of the 837 file, "" when none was written
+	Summary report.Summary
+	Output  string // path of the (first) 837 file, "" when none was written
+	// Outputs are the paths of every 837 file, one per HCP code when the
+	// profile has an HCP code table (sorted by HCP code).
+	Outputs     []string
 	RejectsPath string
 	SummaryPath string
 	// Providers are the billing providers' own reports, by NPI (with
@@ -108,6 +113,7 @@ type candidate struct {
 	decisions []rules.Decision
 	control   string
 	file      int
+	hcp       string // the line's HCP code; "" without an HCP code table
 }
 
 // Convert runs the job.
@@ -187,16 +193,29 @@ type converter struct {
 	checker rules.LineChecker
 	prefix  string
 
-	sum       report.Summary
-	rejects   *report.RejectWriter
-	rejFile   *atomicfile.File
-	out       *atomicfile.File
-	enc       *x837p.Encoder
-	asm       *encounter.Assembler
-	seq       int // line control sequence
-	skip      map[string]bool
-	committed bool             // the run's transaction is committed: never abandon it
-	prov      *providerReports // nil unless Job.ProviderReports
+	sum      report.Summary
+	rejects  *report.RejectWriter
+	rejFile  *atomicfile.File
+	outs     map[string]*hcpOutput // by HCP code ("" without an HCP code table)
+	hcps     []string              // the keys of outs, in the order opened
+	byHCP    bool                  // the profile has an HCP code table: one 837 per HCP code
+	view     store.EnrollmentView  // the run's enrollment, for the member's county (byHCP)
+	seq      int                   // line control sequence
+	claimSeq int                   // claims in this run, for CLM01 (byHCP)
+	// sentClaims are the original claims written (writer stage), recorded
+	// with the run when the store keeps claims (store.ClaimStore).
+	sentClaims []store.SentClaim
+	skip       map[string]bool
+	committed  bool             // the run's transaction is committed: never abandon it
+	prov       *providerReports // nil unless Job.ProviderReports
+}
+
+// hcpOutput is the 837 of one HCP code: its file, encoder and claim assembler.
+type hcpOutput struct {
+	hcp string
+	out *atomicfile.File
+	enc *x837p.Encoder
+	asm *encounter.Assembler
 }
 
 func (c *converter) convert(inputs []*input) (*Result, error) {
@@ -208,14 +227,8 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 	if c.rejects, err = report.NewRejectWriter(c.rejFile); err != nil {
 		return nil, err
 	}
-	enc := c.job.Config.Encounters
-	partner := c.job.Config.EncounterPartner()
-	c.asm = encounter.NewAssembler(encounter.Options{
-		Payer:                 x837p.Party{Name: partner.Payer.Name, ID: partner.Payer.ID},
-		ClaimFilingIndicator:  enc.ClaimFilingIndicator,
-		DefaultPlaceOfService: enc.DefaultPlaceOfService,
-		DefaultDiagnosis:      enc.DefaultDiagnosis,
-	}, c.emit)
+	c.outs = map[string]*hcpOutput{}
+	c.byHCP = len(c.job.Config.EncounterPartner().Plan.HCPs()) > 0
 	c.skip = map[string]bool{}
 	if c.job.ProviderReports {
 		c.prov = &providerReports{dir: c.job.OutDir, prefix: c.prefix, by: map[string]*providerReport{}}
@@ -226,8 +239,10 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 	if err := c.pipeline(inputs); err != nil {
 		return nil, err
 	}
-	if err := c.asm.Flush(); err != nil {
-		return nil, err
+	for _, h := range c.hcps {
+		if err := c.outs[h].asm.Flush(); err != nil {
+			return nil, err
+		}
 	}
 	return c.finish()
 }
@@ -336,7 +351,7 @@ func (c *converter) read(ctx context.Context, inputs []*input, free <-chan *batc
 				return fmt.Errorf("%s: %w", in.path, err)
 			default:
 				c.decode(fileIdx, in, row, cand)
-				if len(cand.decisions) == 0 {
+				if len(cand.decisions) == 0 && cand.line.Frequency == "" { // a correction has no duplicate check
 					b.lines = append(b.lines, store.Line{Key: rules.KeyOf(&cand.line), Control: cand.control,
 						Invoice: cand.line.InvoiceNumber, LineNo: cand.line.LineNumber})
 				}
@@ -380,14 +395,21 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 // judges' usage counters. Without judges the whole batch goes to the store
 // in one call.
 func (c *converter) decide(ctx context.Context, b *batch) error {
-	if len(c.job.Judges) == 0 {
+	if len(c.job.Judges) == 0 && !c.byHCP {
 		prior, err := c.run.RecordLines(ctx, b.lines)
 		if err != nil {
 			return err
 		}
 		k := 0
 		for i := range b.cands {
-			if cand := &b.cands[i]; len(cand.decisions) == 0 {
+			cand := &b.cands[i]
+			if len(cand.decisions) == 0 && cand.line.Frequency != "" {
+				if err := c.correction(ctx, cand); err != nil {
+					return err
+				}
+				continue
+			}
+			if len(cand.decisions) == 0 {
 				if p := prior[k]; p != nil {
 					cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
 				}
@@ -402,8 +424,12 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 		if len(cand.decisions) > 0 {
 			continue
 		}
-		rec := b.lines[k : k+1]
-		k++
+		correction := cand.line.Frequency != ""
+		var rec []store.Line
+		if !correction {
+			rec = b.lines[k : k+1]
+			k++
+		}
 		for _, j := range c.job.Judges {
 			ds, err := j.Judge(ctx, c.run, &cand.line, cand.leg)
 			if err != nil {
@@ -413,6 +439,25 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 		}
 		if len(cand.decisions) > 0 {
 			continue
+		}
+		if correction {
+			// A replacement or void goes to its original's file and is not
+			// checked for duplicates (it repeats the original on purpose);
+			// usage counters do not move for it.
+			if err := c.correction(ctx, cand); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.byHCP {
+			d, err := c.chooseHCP(ctx, cand)
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				cand.decisions = append(cand.decisions, *d)
+				continue
+			}
 		}
 		prior, err := c.run.RecordLines(ctx, rec)
 		if err != nil {
@@ -429,6 +474,59 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 		}
 	}
 	return nil
+}
+
+// correction finds the original of a replacement or void among the claims
+// sent: its CLM01, HCP code and DHCS Encounter ID go on the line; without
+// an Encounter ID the line is held (CORRECTION-HELD).
+func (c *converter) correction(ctx context.Context, cand *candidate) error {
+	cs, ok := c.job.Store.(store.ClaimStore)
+	if !ok {
+		return fmt.Errorf("a replacement or void needs a store that keeps the claims sent (got %T)", c.job.Store)
+	}
+	l := &cand.line
+	orig, found, err := cs.SentClaim(ctx, l.OriginalClaim)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !found:
+		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionUnknown, Field: "original_claim",
+			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent", l.OriginalClaim)})
+	case orig.EncounterID == "":
+		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionHeld, Field: "original_claim",
+			Message: fmt.Sprintf("held: claim %s (run %d) has no DHCS Encounter ID yet; ingest DHCS's 277CA for it and send this line again", orig.CLM01, orig.Run)})
+	default:
+		l.OriginalClaim, l.OriginalEncounterID = orig.CLM01, orig.EncounterID
+		if c.byHCP {
+			cand.hcp = orig.HCP
+		}
+	}
+	return nil
+}
+
+// chooseHCP sets the line's HCP code from the member's county of enrollment
+// on the date of service (the run's enrollment view) and the profile's
+// county → HCP code table.
+func (c *converter) chooseHCP(ctx context.Context, cand *candidate) (*rules.Decision, error) {
+	if c.view == nil {
+		v, err := store.EnrollmentViewOf(c.run)
+		if err != nil {
+			return nil, fmt.Errorf("the HCP code table needs the member's county: %w", err)
+		}
+		c.view = v
+	}
+	m, ok, err := c.view.Member(ctx, cand.line.Member.CIN)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		m = nil
+	}
+	plan := c.job.Config.EncounterPartner().Plan
+	hcp, d := rules.ChooseHCP(m, &cand.line, plan.HCPFor)
+	cand.hcp = hcp
+	return d, nil
 }
 
 // write reports the batch's rejects and hands its accepted lines to the
@@ -452,7 +550,11 @@ func (c *converter) write(b *batch) error {
 			continue
 		}
 		fs.Accepted++
-		if err := c.asm.Add(&cand.line, cand.control); err != nil {
+		o, err := c.output(cand.hcp)
+		if err != nil {
+			return err
+		}
+		if err := o.asm.Add(&cand.line, cand.control); err != nil {
 			return err
 		}
 	}
@@ -469,7 +571,11 @@ func duplicateMessage(p *store.PriorLine, run int64) string {
 	}
 	where := "run " + strconv.FormatInt(p.Run, 10)
 	if p.Output != "" {
-		where = filepath.Base(p.Output)
+		names := strings.Split(p.Output, "\n")
+		for i, n := range names {
+			names[i] = filepath.Base(n)
+		}
+		where = strings.Join(names, " or ")
 	}
 	return fmt.Sprintf("already sent on %s as %s, in %s (line control %s)", p.At.Format("2006-01-02"), what, where, p.Control)
 }
@@ -485,18 +591,55 @@ func (c *converter) reject(b *candidate, d rules.Decision) error {
 	return c.rejects.Write(r)
 }
 
-// emit writes one claim, opening the interchange on the first.
-func (c *converter) emit(claim *x837p.Claim) error {
-	if c.enc == nil {
-		if err := c.openInterchange(); err != nil {
-			return err
+// output returns the 837 of an HCP code, making its claim assembler; the
+// file itself opens with the first claim.
+func (c *converter) output(hcp string) (*hcpOutput, error) {
+	if o, ok := c.outs[hcp]; ok {
+		return o, nil
+	}
+	enc := c.job.Config.Encounters
+	partner := c.job.Config.EncounterPartner()
+	o := &hcpOutput{hcp: hcp}
+	opts := encounter.Options{
+		Payer:                 x837p.Party{Name: partner.Payer.Name, ID: partner.Payer.ID},
+		ClaimFilingIndicator:  enc.ClaimFilingIndicator,
+		DefaultPlaceOfService: enc.DefaultPlaceOfService,
+		DefaultDiagnosis:      enc.DefaultDiagnosis,
+	}
+	invoiceOf := map[string]string{}
+	if hcp != "" {
+		// CLM01 starts with the HCP code and is unique across every run:
+		// the HCP code, the run ID and the claim's sequence in the run.
+		opts.ClaimID = func(l *domain.InvoiceLine) string {
+			c.claimSeq++
+			id := hcp + strconv.FormatInt(c.run.ID(), 10) + "C" + strconv.Itoa(c.claimSeq)
+			invoiceOf[id] = l.InvoiceNumber
+			return id
+		}
+	} else {
+		opts.ClaimID = func(l *domain.InvoiceLine) string {
+			invoiceOf[l.InvoiceNumber] = l.InvoiceNumber
+			return l.InvoiceNumber
 		}
 	}
-	return c.enc.Encode(claim)
+	o.asm = encounter.NewAssembler(opts, func(claim *x837p.Claim) error {
+		if o.enc == nil {
+			if err := c.openInterchange(o); err != nil {
+				return err
+			}
+		}
+		if claim.FrequencyCode == "" {
+			c.sentClaims = append(c.sentClaims, store.SentClaim{CLM01: claim.PatientControlNumber, Invoice: invoiceOf[claim.PatientControlNumber], HCP: hcp})
+		}
+		return o.enc.Encode(claim)
+	})
+	c.outs[hcp] = o
+	c.hcps = append(c.hcps, hcp)
+	return o, nil
 }
 
-func (c *converter) openInterchange() error {
-	partner := c.job.Config.EncounterPartner()
+func (c *converter) openInterchange(o *hcpOutput) error {
+	partner := c.job.Config.EncounterPartner().ForHCP(o.hcp)
 	pi := partner.Interchange
 	isaScope := fmt.Sprintf("ISA/%s:%s/%s:%s", pi.SenderQualifier, pi.SenderID, pi.ReceiverQualifier, pi.ReceiverID)
 	gsScope := fmt.Sprintf("GS/%s/%s", partner.Group.SenderCode, partner.Group.ReceiverCode)
@@ -511,11 +654,21 @@ func (c *converter) openInterchange() error {
 	if err != nil {
 		return err
 	}
-	name := filepath.Join(c.job.OutDir, fmt.Sprintf("encounters-%09d.837", isa))
+	base := fmt.Sprintf("encounters-%09d.837", isa)
+	if o.hcp != "" && partner.FileName != "" {
+		// The file counter counts the HCP code's files of the day.
+		day := c.now.Format("20060102")
+		n, err := c.run.NextControlNumber(c.ctx, "FILE/837P/"+o.hcp+"/"+day)
+		if err != nil {
+			return err
+		}
+		base = partner.OutputName(o.hcp, c.now, n)
+	}
+	name := filepath.Join(c.job.OutDir, base)
 	if _, err := os.Stat(name); err == nil {
 		return fmt.Errorf("%s already exists: the state directory was reset or is shared with another output; refusing to overwrite it", name)
 	}
-	if c.out, err = atomicfile.Create(name, c.prefix); err != nil {
+	if o.out, err = atomicfile.Create(name, c.prefix); err != nil {
 		return err
 	}
 	enc := c.job.Config.Encounters
@@ -538,9 +691,13 @@ func (c *converter) openInterchange() error {
 	if enc.SegmentNewlines {
 		opts = append(opts, x12.WithNewlines())
 	}
-	c.enc = x837p.NewEncoder(c.out, x12.DefaultDelimiters, h, opts...)
-	c.sum.Interchange = isa
-	c.sum.Output = filepath.Base(name)
+	o.enc = x837p.NewEncoder(o.out, x12.DefaultDelimiters, h, opts...)
+	if c.sum.Output == "" {
+		c.sum.Interchange = isa
+		c.sum.Output = filepath.Base(name)
+	} else {
+		c.sum.Output += ", " + filepath.Base(name)
+	}
 	return nil
 }
 
@@ -548,15 +705,26 @@ func (c *converter) openInterchange() error {
 // written before it is renamed, so a crash in between is recovered.
 func (c *converter) finish() (*Result, error) {
 	res := &Result{RejectsPath: c.rejFile.FinalName(), SummaryPath: filepath.Join(c.job.OutDir, SummaryFile)}
-	if c.enc != nil {
-		if _, err := c.enc.Close(); err != nil {
+	var written []*hcpOutput
+	for _, h := range slices.Sorted(maps.Keys(c.outs)) {
+		o := c.outs[h]
+		if o.enc == nil {
+			continue
+		}
+		if _, err := o.enc.Close(); err != nil {
 			return nil, err
 		}
-		c.sum.Claims, c.sum.Lines, c.sum.TransactionSets = c.enc.Claims(), c.enc.Lines(), c.enc.TransactionSets()
-		if err := c.out.Sync(); err != nil {
+		c.sum.Claims += o.enc.Claims()
+		c.sum.Lines += o.enc.Lines()
+		c.sum.TransactionSets += o.enc.TransactionSets()
+		if err := o.out.Sync(); err != nil {
 			return nil, err
 		}
-		res.Output = c.out.FinalName()
+		res.Outputs = append(res.Outputs, o.out.FinalName())
+		written = append(written, o)
+	}
+	if len(res.Outputs) > 0 {
+		res.Output = res.Outputs[0]
 	}
 	if err := c.rejects.Flush(); err != nil {
 		return nil, fmt.Errorf("%s: %w", RejectsFile, err)
@@ -588,19 +756,26 @@ func (c *converter) finish() (*Result, error) {
 			f.Abort()
 		}
 	}
-	// Commit the run: from here its lines count as sent and a crash is
-	// recovered by renaming the complete temporary file.
-	temp, final := "", ""
-	if c.out != nil {
-		temp, final = c.out.TempName(), c.out.FinalName()
+	if cs, ok := c.job.Store.(store.ClaimStore); ok && len(c.sentClaims) > 0 {
+		if err := cs.RecordClaims(c.ctx, c.run, c.sentClaims); err != nil {
+			abortReports()
+			return nil, err
+		}
 	}
-	if err := c.run.Written(c.ctx, temp, final); err != nil {
+	// Commit the run: from here its lines count as sent and a crash is
+	// recovered by renaming the complete temporary files (one per line of
+	// the run's temp and output).
+	var temps, finals []string
+	for _, o := range written {
+		temps, finals = append(temps, o.out.TempName()), append(finals, o.out.FinalName())
+	}
+	if err := c.run.Written(c.ctx, strings.Join(temps, "\n"), strings.Join(finals, "\n")); err != nil {
 		abortReports()
 		return nil, err
 	}
 	c.committed = true
-	if c.out != nil {
-		if err := atomicfile.Rename(temp, final); err != nil {
+	for i := range temps {
+		if err := atomicfile.Rename(temps[i], finals[i]); err != nil {
 			abortReports()
 			return nil, err
 		}
@@ -641,8 +816,10 @@ func (c *converter) abort(cause error) {
 		c.log.Error("conversion committed but not finished; the next run recovers it", "run", c.run.ID(), "err", cause)
 		return
 	}
-	if c.out != nil {
-		c.out.Abort()
+	for _, o := range c.outs {
+		if o.out != nil {
+			o.out.Abort()
+		}
 	}
 	// A context that is already cancelled must not stop the clean-up.
 	ctx := context.WithoutCancel(c.ctx)
@@ -662,18 +839,12 @@ func Recover(ctx context.Context, st store.Store, log *slog.Logger) error {
 	}
 	for _, r := range pending {
 		if r.Status == store.RunWritten {
-			if _, err := os.Stat(r.Output); err == nil {
-				if err := st.CompleteRun(ctx, r.ID, "recovered: output in place"); err != nil {
-					return err
-				}
-				continue
+			done, err := recoverOutputs(r, log)
+			if err != nil {
+				return err
 			}
-			if _, err := os.Stat(r.Temp); err == nil {
-				if err := atomicfile.Rename(r.Temp, r.Output); err != nil {
-					return err
-				}
-				log.Warn("recovered an interrupted run", "run", r.ID, "output", filepath.Base(r.Output))
-				if err := st.CompleteRun(ctx, r.ID, "recovered: output renamed"); err != nil {
+			if done != "" {
+				if err := st.CompleteRun(ctx, r.ID, done); err != nil {
 					return err
 				}
 				continue
@@ -688,6 +859,43 @@ func Recover(ctx context.Context, st store.Store, log *slog.Logger) error {
 	return nil
 }
 
+// recoverOutputs puts a written run's 837 files in place (the run's temp and
+// output list them one per line, in the same order). It returns the
+// completion note, or "" when a file is neither in place nor complete
+// under its temporary name: the run is then aborted.
+func recoverOutputs(r store.RunInfo, log *slog.Logger) (string, error) {
+	if r.Output == "" {
+		return "recovered: no output", nil
+	}
+	temps, finals := strings.Split(r.Temp, "\n"), strings.Split(r.Output, "\n")
+	if len(temps) != len(finals) {
+		return "", nil
+	}
+	for i := range finals {
+		if _, err := os.Stat(finals[i]); err == nil {
+			continue
+		}
+		if _, err := os.Stat(temps[i]); err != nil {
+			return "", nil
+		}
+	}
+	renamed := false
+	for i := range finals {
+		if _, err := os.Stat(finals[i]); err == nil {
+			continue
+		}
+		if err := atomicfile.Rename(temps[i], finals[i]); err != nil {
+			return "", err
+		}
+		renamed = true
+		log.Warn("recovered an interrupted run", "run", r.ID, "output", filepath.Base(finals[i]))
+	}
+	if renamed {
+		return "recovered: output renamed", nil
+	}
+	return "recovered: output in place", nil
+}
+
 // removeTemps deletes an abandoned run's temporary files.
 func removeTemps(r store.RunInfo, log *slog.Logger) {
 	var info struct {
@@ -696,7 +904,7 @@ func removeTemps(r store.RunInfo, log *slog.Logger) {
 	json.Unmarshal([]byte(r.Inputs), &info)
 	dir := info.Out
 	if r.Temp != "" {
-		dir = filepath.Dir(r.Temp)
+		dir = filepath.Dir(strings.Split(r.Temp, "\n")[0])
 	}
 	if dir == "" {
 		return

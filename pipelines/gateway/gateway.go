@@ -173,6 +173,7 @@ var feedKinds = []FeedKind{
 	{Kind834, "X12 834 enrollment (005010X220A1, DHCS layout): members and eligibility spans", ingest.Ingest834},
 	{store.LoadKindAuth, "authorization feed (CSV/XLSX/JSON lines; template in docs/enrollment.md)", ingest.IngestAuth},
 	{store.LoadKindOtherPrograms, "members in programs that exclude ECM (CSV/XLSX/JSON lines: member_cin, program, start_date, end_date)", ingest.IngestPrograms},
+	{ingest.Kind277CA, "DHCS 277CA response (005010X214): each claim's DHCS Encounter ID (REF*1K) and status, for replacements and voids", ingest.Ingest277CA},
 }
 
 // IngestKinds lists every kind `calgw ingest` loads: the feeds and the

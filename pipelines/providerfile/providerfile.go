@@ -6,6 +6,7 @@
 package providerfile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,9 @@ type Job struct {
 
 // Output is one county's file.
 type Output struct {
-	County      string // two-digit code
+	County      string   // two-digit code (the first of an HCP code's file)
+	HCP         string   // the HCP code, with an HCP code table
+	Counties    []string // every county in the file
 	Path        string
 	Interchange int64 // ISA13 (GS06 and ST02 are in the file)
 	Groups      int
@@ -111,7 +114,16 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := mp.Build(sites, job.Month, job.Mapping)
+	plan := partner.Plan
+	if len(plan.HCPs()) == 0 {
+		plan = cfg.EncounterPartner().Plan // one plan block serves both profiles
+	}
+	var hcpOf func(string) (string, bool)
+	if len(plan.HCPs()) > 0 {
+		hcpOf = plan.HCPFor
+		partner.Plan = plan
+	}
+	files, err := mp.BuildByHCP(sites, job.Month, job.Mapping, hcpOf)
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +133,12 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	if err := os.MkdirAll(job.OutDir, 0o750); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	pi := partner.Interchange
-	isaScope := fmt.Sprintf("ISA/%s:%s/%s:%s", pi.SenderQualifier, pi.SenderID, pi.ReceiverQualifier, pi.ReceiverID)
-	gsScope := fmt.Sprintf("GS/%s/%s", partner.Group.SenderCode, partner.Group.ReceiverCode)
-	stScope := fmt.Sprintf("ST/%s/%s", partner.Group.SenderCode, partner.Group.ReceiverCode)
-	authInfo := pi.AuthInfo
-	if pi.AuthQualifier == "03" && authInfo == "" {
-		authInfo = job.Month.Compact() // ISA02: the reporting month
+	authInfo := partner.Interchange.AuthInfo
+	if partner.Interchange.AuthQualifier == "03" && authInfo == "" {
+		authInfo = job.Month.Compact() // ISA02: the reporting period
+		if cfg.Providers.PeriodFormat == "YYMM" {
+			authInfo = authInfo[2:]
+		}
 	}
 	var opts []x12.WriterOption
 	if cfg.Providers.SegmentNewlines {
@@ -142,6 +153,11 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	}
 	res := &Result{Month: job.Month}
 	for _, cf := range files {
+		fp := partner.ForHCP(cf.HCP)
+		pi := fp.Interchange
+		isaScope := fmt.Sprintf("ISA/%s:%s/%s:%s", pi.SenderQualifier, pi.SenderID, pi.ReceiverQualifier, pi.ReceiverID)
+		gsScope := fmt.Sprintf("GS/%s/%s", fp.Group.SenderCode, fp.Group.ReceiverCode)
+		stScope := fmt.Sprintf("ST/%s/%s", fp.Group.SenderCode, fp.Group.ReceiverCode)
 		isa, err := job.Store.NextControlNumber(ctx, isaScope)
 		if err != nil {
 			abort()
@@ -157,7 +173,16 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 			abort()
 			return nil, err
 		}
-		name := filepath.Join(job.OutDir, FileName(job.Month, cf.County, isa))
+		base := FileName(job.Month, cf.County, isa)
+		if cf.HCP != "" && fp.FileName != "" {
+			n, err := job.Store.NextControlNumber(ctx, "FILE/274/"+cf.HCP+"/"+now.Format("20060102"))
+			if err != nil {
+				abort()
+				return nil, err
+			}
+			base = fp.OutputName(cf.HCP, now, n)
+		}
+		name := filepath.Join(job.OutDir, base)
 		if _, err := os.Stat(name); err == nil {
 			abort()
 			return nil, fmt.Errorf("%s already exists: the state directory was reset or is shared; refusing to overwrite it", name)
@@ -175,14 +200,20 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 				ReceiverQualifier: pi.ReceiverQualifier, ReceiverID: pi.ReceiverID,
 				Date: now, ControlNumber: isa, AckRequested: pi.AckRequested, Usage: pi.Usage,
 			},
-			Group:              x12.GroupHeader{SenderCode: partner.Group.SenderCode, ReceiverCode: partner.Group.ReceiverCode, Date: now, ControlNumber: gs},
+			Group:              x12.GroupHeader{SenderCode: fp.Group.SenderCode, ReceiverCode: fp.Group.ReceiverCode, Date: now, ControlNumber: gs},
 			TransactionControl: st,
 			Purpose:            cfg.Providers.TransactionPurpose,
-			Reference:          fmt.Sprintf("%s-%s-%09d", job.Month.Compact(), cf.County, isa),
+			Reference:          fmt.Sprintf("%s-%s-%09d", job.Month.Compact(), cmp.Or(cf.HCP, cf.County), isa),
 			Created:            now,
-			Contact:            &x274.Contact{Name: partner.Submitter.ContactName, Phone: partner.Submitter.ContactPhone, Email: partner.Submitter.ContactEmail},
-			Source:             x274.Party{Name: partner.Submitter.Name, IDQualifier: "PI", ID: partner.Submitter.ID},
-			Receiver:           x274.Party{Name: partner.Receiver.Name, IDQualifier: "46", ID: partner.Receiver.ID},
+			ExtractDate:        civil.FromTime(now),
+			Contact:            &x274.Contact{Name: fp.Submitter.ContactName, Phone: fp.Submitter.ContactPhone, Email: fp.Submitter.ContactEmail},
+			ContactFunction:    cfg.Providers.ContactFunction,
+			Source:             x274.Party{Name: fp.Submitter.Name, IDQualifier: "PI", ID: fp.Submitter.ID},
+			Network:            cfg.Providers.NetworkName,
+			Receiver:           x274.Party{Name: fp.Receiver.Name, IDQualifier: cfg.Providers.ReceiverIDQualifier, ID: fp.Receiver.ID},
+		}
+		if fp.Plan.TIN != "" {
+			h.Source = x274.Party{Name: fp.Submitter.Name, IDQualifier: x274.QualTIN, ID: fp.Plan.TIN} // NM1*ACV … FI <TIN> (B7.5 [P])
 		}
 		enc := x274.NewEncoder(f, x12.DefaultDelimiters, h, opts...)
 		for i := range cf.Groups {
@@ -203,7 +234,7 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 			abort()
 			return nil, fmt.Errorf("%s: %w", filepath.Base(name), err)
 		}
-		res.Files = append(res.Files, Output{County: cf.County, Path: name, Interchange: isa, Groups: len(cf.Groups), Sites: cf.Sites, Providers: cf.Providers})
+		res.Files = append(res.Files, Output{County: cf.County, HCP: cf.HCP, Counties: cf.Counties, Path: name, Interchange: isa, Groups: len(cf.Groups), Sites: cf.Sites, Providers: cf.Providers})
 	}
 	for i, f := range open {
 		if err := atomicfile.Rename(f.TempName(), f.FinalName()); err != nil {

@@ -109,7 +109,7 @@ func TestOneValidFilePerCountyServed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.ReceiverID != "DHCS-PROVNETWK" || f.AuthQualifier != "03" || f.AuthInfo != "202609" || f.Interchange != o.Interchange {
+		if f.ReceiverID != "DHCS-PROV-NETWK" || f.AuthQualifier != "03" || f.AuthInfo != "2609" || f.Interchange != o.Interchange {
 			t.Errorf("%s envelope: %+v", o.Path, f)
 		}
 		for _, s := range f.Sites() {

@@ -327,7 +327,7 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 type x12Extra func(ctx context.Context, v *validator, path string, w io.Writer) (problems int, err error)
 
 // x12Extras lists the extras by the ST01 of the sets they check.
-var x12Extras = map[string]x12Extra{x274.SetID: check274}
+var x12Extras = map[string]x12Extra{x274.SetID: check274, "837": check837}
 
 // An x12Check is an extra that runs inside the guide's pass, as a check of
 // one spec's transaction sets: no second reading of the file, and a large

@@ -11,7 +11,9 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 )
 
-var reMonth = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`) })
+// reMonth is the reporting period in ISA02: YYMM as in DHCS's production
+// file (dhcs-observed-formats.md B7.2 [P]) or CCYYMM.
+var reMonth = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(20)?[0-9]{2}(0[1-9]|1[0-2])$`) })
 
 // check274 adds the data-level checks of a DHCS provider network file to
 // the table's: the reporting month in ISA02 (with ISA01 03), contract
@@ -34,8 +36,11 @@ func check274(_ context.Context, _ *validator, path string, w io.Writer) (int, e
 		fmt.Fprintf(w, "%s: %s\n", path, fmt.Sprintf(format, a...))
 	}
 	if file.AuthQualifier == "03" && !reMonth().MatchString(file.AuthInfo) {
-		bad("ISA02 %q is not a reporting month CCYYMM (the DHCS file carries it with ISA01 03)", file.AuthInfo)
+		bad("ISA02 %q is not a reporting period YYMM or CCYYMM (the DHCS file carries it with ISA01 03)", file.AuthInfo)
 	}
+	// A file for an HCP code (ISA06 TIN + HCP code, 12 characters) holds
+	// the sites of every county of that code; otherwise one county per file.
+	perHCP := len(file.SenderID) == 12 && file.GroupSender == file.SenderID[:9]
 	county := ""
 	seen := map[string]int64{}
 	for _, s := range file.Sites() {
@@ -51,7 +56,7 @@ func check274(_ context.Context, _ *validator, path string, w io.Writer) (int, e
 			bad("%s: no county (N4 N405 CY, N406)", at)
 		case county == "":
 			county = s.County
-		case s.County != county:
+		case s.County != county && !perHCP:
 			bad("%s: county %s in a file for county %s: DHCS takes one file per county", at, s.County, county)
 		}
 		k := s.NPI + "|" + s.Address.Street + "|" + s.Address.Zip

@@ -39,6 +39,7 @@ func Run(t *testing.T, b Backend) {
 		{"ControlNumbersPersistAndNeverRepeat", false, controlNumbers},
 		{"RunControlNumbersRollBackWithTheRun", false, runControlNumbers},
 		{"RecordLinesDuplicates", false, recordLinesDuplicates},
+		{"SentClaimsAndEncounterIDs", false, sentClaims},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
 		{"LedgerRegisterOncePerPendingPath", false, registerOnce},

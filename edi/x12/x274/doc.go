@@ -7,12 +7,15 @@
 //
 // # Shape written
 //
-//	ISA (ISA01 03, ISA02 reporting month CCYYMM, ISA12 00405) GS*PW ... GS08 004050X109
+//	ISA (ISA01 03, ISA02 reporting period YYMM, ISA06 TIN+HCP, ISA08 DHCS-PROV-NETWK, ISA12 00405)
+//	GS*PW*<TIN>*DHCS-PROV-NETWK ... GS08 004050X109
 //	ST*274*nnnn*004050X109
 //	BHT*0028*<purpose>*<reference>*CCYYMMDD*HHMM
-//	PER*IC                                     submitter contact (heading)
-//	HL*1**20*1    NM1*PR*2*<plan>              2000A/2100A information source
-//	HL*2*1*21*1   NM1*40*2*<DHCS>              2000B/2100B information receiver
+//	DTM*507*CCYYMMDD                           directory extract date (heading)
+//	PER*BJ                                     submitter contact (heading)
+//	HL*1**20*1    NM1*ACV*2*<plan>*****FI*<TIN>  2000A/2100A information source
+//	              NM1*NN*2*DEFAULT             network name
+//	HL*2*1*21*1   NM1*40*2*DHCS Managed Care   2000B/2100B information receiver, no ID
 //	HL*n*2*4*1    NM1*QV*2*<organization>*****FI*<TIN>     2000C/2100C group
 //	HL*n*g*N*0|1  NM1*77*2*<site>*****XX*<NPI>             2000D/2100DA site
 //	              N2, PER*AJ, LUI*LE, DTP*092/093, QTY, REF
@@ -40,6 +43,17 @@
 // indicator in 2100DA N202, monthly files, one per county served; DHCS
 // derives provider categories from the submitted taxonomy.
 //
+// A production 274 a plan sent to DHCS (docs/sources/dhcs-observed-formats.md
+// B7, [P]) settles, and the writer follows: ISA08/GS03 DHCS-PROV-NETWK (the
+// guide's text copy reads DHCS-PROVNETWK; configurable), ISA02 YYMM, ISA06
+// TIN+HCP and GS02 the TIN, heading DTM*507 and PER*BJ, NM1*ACV … FI <TIN>
+// followed by NM1*NN*2*DEFAULT, NM1*40*2*DHCS Managed Care with no ID, one
+// file per HCP code. Still written the gateway's way, although B7 shows
+// otherwise (see docs/dhcs.md, "not done"): the group's NPI (XX) with the
+// TIN in N2, the site's semicolon-composite N2 (county in N201 sub-field 4)
+// instead of N4 CY, CRC*DJ*Y*1S, LQ*68 taxonomies each followed by TPB,
+// and REF*N5 in three parts.
+//
 // Implementation evidence [I], a California Medi-Cal plan's public 274
 // exporter for DHCS: ISA02 = reporting month CCYYMM with ISA01 03; ISA12
 // 00405; ST03 004050X109; the five HL levels with HL03 20, 21, 4, "N" for
@@ -51,9 +65,7 @@
 //
 // Assumptions of this gateway [A], to verify with the current DHCS
 // companion guide: the site level code "N" (not in the public 735 code
-// lists seen; taken from the plan exporter); heading PER01 "IC" (the
-// exporter used "BJ"); NM1*PR with NM108 PI for the plan and NM1*40 with
-// NM108 46 for DHCS; the group identified by its TIN (NM108 FI); N4 N405
+// lists seen; taken from the plan exporter); the group identified by its TIN (NM108 FI); N4 N405
 // "CY" with the two-digit DHCS county code in N406 (the convention of the
 // DHCS 834); the positions given to QTY (1400) and REF (1650) inside
 // 2100DA; the 2110DA site location loop being required; no TPB, CRC, WS,

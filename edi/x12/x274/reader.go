@@ -17,12 +17,15 @@ import (
 type File struct {
 	SenderID, ReceiverID string // ISA06, ISA08 (trimmed)
 	AuthQualifier        string // ISA01
-	AuthInfo             string // ISA02 (trimmed): the reporting month CCYYMM in the DHCS file
+	AuthInfo             string // ISA02 (trimmed): the reporting period, YYMM in the DHCS production file
+	GroupSender          string // GS02
+	GroupReceiver        string // GS03
 	Interchange          int64  // ISA13
 	GroupControl         int64  // GS06
 	Transaction          string // ST02
 	Purpose, Reference   string // BHT02, BHT03
 	Source, Receiver     Party
+	Network              string // 2100A NM1*NN name
 	Groups               []Group
 }
 
@@ -70,6 +73,7 @@ func Read(r io.Reader) (*File, error) {
 			f.ReceiverID = trim(seg.ElementString(8))
 			f.Interchange, _ = strconv.ParseInt(seg.ElementString(13), 10, 64)
 		case "GS":
+			f.GroupSender, f.GroupReceiver = seg.ElementString(2), seg.ElementString(3)
 			f.GroupControl, _ = strconv.ParseInt(seg.ElementString(6), 10, 64)
 		case "ST":
 			if sets++; sets > 1 {
@@ -104,7 +108,11 @@ func Read(r io.Reader) (*File, error) {
 			p := Party{Name: seg.ElementString(3), IDQualifier: seg.ElementString(8), ID: seg.ElementString(9)}
 			switch level {
 			case LevelSource:
-				f.Source = p
+				if seg.ElementString(1) == EntityNetwork {
+					f.Network = p.Name
+				} else {
+					f.Source = p
+				}
 			case LevelReceiver:
 				f.Receiver = p
 			case LevelGroup:

@@ -29,7 +29,9 @@ const (
 
 // Entity and qualifier codes the writer uses and the table holds.
 const (
-	EntitySource   = "PR"  // 2100A NM101: payer (the plan)
+	EntitySource   = "ACV" // 2100A NM101: the plan (production file, dhcs-observed-formats.md B7.5 [P])
+	EntityNetwork  = "NN"  // 2100A NM101 of the second name: the network name ("DEFAULT" in the production file)
+	DateExtract    = "507" // heading DTM01: directory extract date (B7.4 [P])
 	EntityReceiver = "40"  // 2100B NM101: receiver
 	EntityGroup    = "QV"  // 2100C NM101: group practice
 	EntitySite     = "77"  // 2100DA NM101 and 2110DA NX101: service location
@@ -71,23 +73,29 @@ func hl(name, code string, parent ig.Usage) *ig.Segment {
 // nm1 is an NM1 segment; person selects NM102 "1" (a person: last and
 // first name) rather than "2" (an organization).
 func nm1(name, entity string, person bool, idQuals ...string) *ig.Segment {
+	return nm1IDs(name, []string{entity}, person, r, idQuals...)
+}
+
+// nm1IDs is an NM1 segment with several entity codes and an ID that may
+// be situational (idUsage).
+func nm1IDs(name string, entities []string, person bool, idUsage ig.Usage, idQuals ...string) *ig.Segment {
 	first, entType := n, "2"
 	if person {
 		first, entType = s, "1"
 	}
-	id := el("67", "Identification Code", r, ig.AN, 2, 80)
+	id := el("67", "Identification Code", idUsage, ig.AN, 2, 80)
 	if len(idQuals) == 1 && idQuals[0] == QualNPI {
 		id.Pattern = "[0-9]{10}"
 	}
 	return &ig.Segment{ID: "NM1", Name: name, Usage: r, Pos: 300, MaxUse: 1, Syntax: []ig.Rule{"P0809", "C1110"}, Elements: []ig.Element{
-		el("98", "Entity Identifier Code", r, ig.ID, 2, 3, entity),
+		el("98", "Entity Identifier Code", r, ig.ID, 2, 3, entities...),
 		el("1065", "Entity Type Qualifier", r, ig.ID, 1, 1, entType),
 		el("1035", "Name Last or Organization Name", r, ig.AN, 1, 60),
 		el("1036", "Name First", first, ig.AN, 1, 35),
 		el("1037", "Name Middle", first, ig.AN, 1, 25),
 		el("1038", "Name Prefix", n, ig.AN, 1, 10),
 		el("1039", "Name Suffix", first, ig.AN, 1, 10),
-		el("66", "Identification Code Qualifier", r, ig.ID, 1, 2, idQuals...),
+		el("66", "Identification Code Qualifier", idUsage, ig.ID, 1, 2, idQuals...),
 		id,
 		el("706", "Entity Relationship Code", n, ig.ID, 2, 2),
 		el("98", "Entity Identifier Code", n, ig.ID, 2, 3),
@@ -101,9 +109,9 @@ func n2(name string) *ig.Segment {
 	}}
 }
 
-func per(name string, pos int, function string) *ig.Segment {
+func per(name string, pos int, function ...string) *ig.Segment {
 	return &ig.Segment{ID: "PER", Name: name, Usage: s, Pos: pos, MaxUse: 1, Syntax: []ig.Rule{"P0304", "P0506", "P0708"}, Elements: []ig.Element{
-		el("366", "Contact Function Code", r, ig.ID, 2, 2, function),
+		el("366", "Contact Function Code", r, ig.ID, 2, 2, function...),
 		el("93", "Name", s, ig.AN, 1, 60),
 		el("365", "Communication Number Qualifier", s, ig.ID, 2, 2, "TE", "EM", "FX"),
 		el("364", "Communication Number", s, ig.AN, 1, 80),
@@ -159,16 +167,20 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 				el("337", "Time", r, ig.TM, 4, 8),
 				el("640", "Transaction Type Code", n, ig.ID, 2, 2),
 			}},
-			per("Information Source Contact", 400, "IC"),
+			&ig.Segment{ID: "DTM", Name: "Directory Extract Date", Usage: s, Pos: 300, MaxUse: 1, Elements: []ig.Element{
+				el("374", "Date/Time Qualifier", r, ig.ID, 3, 3, DateExtract),
+				el("373", "Date", r, ig.DT, 8, 8),
+			}},
+			per("Information Source Contact", 400, "BJ", "IC"),
 			&ig.Loop{ID: "2000A", Name: "Information Source Level", Usage: r, Pos: 100, Repeat: 1, Children: []ig.Node{
 				hl("Information Source Level", LevelSource, n),
-				&ig.Loop{ID: "2100A", Name: "Information Source Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
-					nm1("Information Source Name", EntitySource, false, "PI", "46", QualTIN),
+				&ig.Loop{ID: "2100A", Name: "Information Source Name", Usage: r, Pos: 300, Repeat: 2, Children: []ig.Node{
+					nm1IDs("Information Source Name", []string{EntitySource, EntityNetwork, "PR"}, false, s, "PI", "46", QualTIN),
 				}},
 				&ig.Loop{ID: "2000B", Name: "Information Receiver Level", Usage: r, Pos: 3700, Repeat: 1, Children: []ig.Node{
 					hl("Information Receiver Level", LevelReceiver, r),
 					&ig.Loop{ID: "2100B", Name: "Information Receiver Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
-						nm1("Information Receiver Name", EntityReceiver, false, "46", "PI"),
+						nm1IDs("Information Receiver Name", []string{EntityReceiver}, false, s, "46", "PI"),
 					}},
 					&ig.Loop{ID: "2000C", Name: "Group Level", Usage: r, Pos: 3700, Repeat: 0, Children: []ig.Node{
 						hl("Group Level", LevelGroup, r),

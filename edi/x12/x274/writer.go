@@ -37,9 +37,18 @@ type Header struct {
 	Purpose            string    // BHT02 transaction set purpose code
 	Reference          string    // BHT03: the sender's identifier of this file
 	Created            time.Time // BHT04 and BHT05
-	Contact            *Contact  // heading PER*IC; nil = none
-	Source             Party     // 2100A (NM1*PR)
-	Receiver           Party     // 2100B (NM1*40)
+	Contact            *Contact  // heading PER; nil = none
+	// ContactFunction is the heading PER01: "BJ" in the production file
+	// (dhcs-observed-formats.md B7.4 [P]); "" = "BJ".
+	ContactFunction string
+	// ExtractDate is the heading DTM*507 (directory extract date, B7.4
+	// [P]); zero = none written.
+	ExtractDate civil.Date
+	Source      Party // 2100A NM1*ACV (NM108 FI and the TIN in the production file)
+	// Network is the 2100A NM1*NN network name written after the source
+	// ("DEFAULT" in the production file, B7.5 [P]); "" = none.
+	Network  string
+	Receiver Party // 2100B NM1*40 ("DHCS Managed Care", no ID, B7.6 [P]); no IDQualifier = no ID
 }
 
 // Group is a contracted organization (2000C/2100C) and its sites.
@@ -154,16 +163,30 @@ func (e *Encoder) begin() {
 		created = h.Group.Date
 	}
 	e.seg("BHT", HierarchicalStructure, h.Purpose, x12.Text(h.Reference, 30), created.Format("20060102"), created.Format("1504"))
+	if h.ExtractDate != 0 {
+		e.seg("DTM", DateExtract, h.ExtractDate.Compact())
+	}
 	if c := h.Contact; c != nil {
-		e.per("IC", c)
+		fn := h.ContactFunction
+		if fn == "" {
+			fn = "BJ"
+		}
+		e.per(fn, c)
 	}
 	e.hl++
 	e.seg("HL", "1", "", LevelSource, "1")
 	e.nm1(EntitySource, "2", h.Source.Name, "", h.Source.IDQualifier, h.Source.ID)
+	if h.Network != "" {
+		e.nm1(EntityNetwork, "2", h.Network, "", "", "")
+	}
 	e.hl++
 	e.recvHL = e.hl
 	e.seg("HL", strconv.Itoa(e.hl), "1", LevelReceiver, "1")
-	e.nm1(EntityReceiver, "2", h.Receiver.Name, "", h.Receiver.IDQualifier, h.Receiver.ID)
+	id := ""
+	if h.Receiver.IDQualifier != "" {
+		id = h.Receiver.ID
+	}
+	e.nm1(EntityReceiver, "2", h.Receiver.Name, "", h.Receiver.IDQualifier, id)
 }
 
 func (e *Encoder) nm1(entity, kind, last, first, qual, id string) {

@@ -58,8 +58,9 @@ type Claim struct {
 	ClaimFilingIndicator string           // SBR09, e.g. "MC" Medicaid
 	PatientControlNumber string           // CLM01
 	PlaceOfService       string           // CLM05-1
-	FrequencyCode        string           // CLM05-3; "" = "1" original
+	FrequencyCode        string           // CLM05-3; "" = "1" original, "7" replacement, "8" void
 	PriorAuthorization   string           // 2300 REF*G1
+	PayerClaimControl    string           // 2300 REF*F8: the DHCS Encounter ID a replacement or void corrects
 	Diagnoses            []string         // HI: first ABK (principal), the rest ABF; no decimal points
 	Rendering            *domain.Provider // 2310B when the rendering provider differs from the billing provider
 	Lines                []ServiceLine    // 2400, at most MaxLinesPerClaim
@@ -278,6 +279,9 @@ func (e *Encoder) claim(c *Claim) {
 	e.seg("CLM", c.PatientControlNumber, c.Total().String(), "", "", c.PlaceOfService+comp+"B"+comp+freq, "Y", "A", "Y", "Y")
 	if c.PriorAuthorization != "" {
 		e.seg("REF", "G1", c.PriorAuthorization)
+	}
+	if c.PayerClaimControl != "" {
+		e.seg("REF", "F8", c.PayerClaimControl)
 	}
 	hi := make([]string, len(c.Diagnoses))
 	for i, dx := range c.Diagnoses {

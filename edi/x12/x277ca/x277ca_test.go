@@ -1,0 +1,51 @@
+package x277ca
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// The claim level (HL*…*PT) gives CLM01, status and Encounter ID; the
+// batch-level TRN*2 of the receiver level is not a claim.
+func TestReadClaimLevel(t *testing.T) {
+	f, err := os.Open("../../../testdata/x12/277ca-clean.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	claims, err := Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Claim{{CLM01: "ENC1001", Status: "A2:20", EncounterID: "2026011600001"}, {CLM01: "ENC1002", Status: "A2:20", EncounterID: "2026011600002"}}
+	if len(claims) != len(want) {
+		t.Fatalf("claims %+v", claims)
+	}
+	for i, w := range want {
+		c := claims[i]
+		if c.CLM01 != w.CLM01 || c.Status != w.Status || c.EncounterID != w.EncounterID {
+			t.Errorf("claim %d = %+v, want %+v", i, c, w)
+		}
+	}
+}
+
+// DHCS's denial (F2:54, a duplicate) is not accepted; F1:20 is.
+func TestDHCSStatuses(t *testing.T) {
+	in := strings.Join([]string{
+		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*951234567305   *210520*0830*^*00501*000000901*0*P*:",
+		"GS*HN*CALIFORNIA-DHCS*951234567305*20210520*0830*901*X*005010X214",
+		"ST*277*0001*005010X214",
+		"HL*1**20*1", "HL*2*1*21*1", "TRN*2*BATCH-1", "STC*F1:20*20210520*WQ",
+		"HL*3*2*19*1", "HL*4*3*PT", "TRN*2*3051C1", "STC*F1:20*20210520*WQ", "REF*1K*123456789012345",
+		"HL*5*3*PT", "TRN*2*3051C2", "STC*F2:54*20210520*U*0", "REF*1K*123456789012346",
+		"SE*16*0001", "GE*1*901", "IEA*1*000000901",
+	}, "~") + "~"
+	claims, err := Read(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claims) != 2 || !claims[0].Accepted() || claims[1].Accepted() || claims[1].Status != "F2:54" || claims[1].EncounterID != "123456789012346" {
+		t.Errorf("claims %+v", claims)
+	}
+}

@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// The 277ca processor stores the DHCS Encounter ID of a claim sent and
+// quarantines a file that is not a 277.
+func TestResponseProcessorStoresEncounterIDs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.BeginRun(ctx, "convert", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordClaims(ctx, run, []store.SentClaim{{CLM01: "3051C1", Invoice: "INV-1", HCP: "305"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	p, err := newResponseProcessor(Env{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := filepath.Join(dir, "PLAN_305_837P_MCE_20261123_00001_RESP_277.dat")
+	os.WriteFile(resp, []byte(strings.Join([]string{
+		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*951234567305   *261124*0830*^*00501*000000901*0*P*:",
+		"GS*HN*CALIFORNIA-DHCS*951234567305*20261124*0830*901*X*005010X214", "ST*277*0001*005010X214",
+		"HL*1**20*1", "HL*2*1*21*1", "HL*3*2*19*1", "HL*4*3*PT", "TRN*2*3051C1", "STC*F1:20*20261124*WQ", "REF*1K*202611240000001",
+		"SE*9*0001", "GE*1*901", "IEA*1*000000901"}, "~")+"~"), 0o644)
+	res, err := p.Process(ctx, &Job{Input: resp, Name: filepath.Base(resp)})
+	if err != nil || !strings.Contains(res.Note, "1 matched") {
+		t.Fatalf("process: %+v %v", res, err)
+	}
+	if c, _, _ := st.SentClaim(ctx, "3051C1"); c.EncounterID != "202611240000001" {
+		t.Errorf("claim %+v", c)
+	}
+	bad := filepath.Join(dir, "not277.dat")
+	os.WriteFile(bad, []byte("hello"), 0o644)
+	if _, err := p.Process(ctx, &Job{Input: bad, Name: "not277.dat"}); !errors.Is(err, ErrUnusable) {
+		t.Errorf("a file that is not a 277: %v, want ErrUnusable", err)
+	}
+}

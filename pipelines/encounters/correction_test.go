@@ -1,0 +1,122 @@
+package encounters
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+const correctionHeader = header + ",frequency,original_claim"
+
+// dhcs277CA writes the 277CA DHCS sends back for the claims (CLM01 →
+// 15-digit Encounter ID), all accepted.
+func (e *env) dhcs277CA(ids map[string]string) string {
+	e.t.Helper()
+	segs := []string{
+		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*951234567305   *261124*0830*^*00501*000000901*0*P*:",
+		"GS*HN*CALIFORNIA-DHCS*951234567305*20261124*0830*901*X*005010X214",
+		"ST*277*0001*005010X214", "BHT*0085*08*X*20261124*0830*TH",
+		"HL*1**20*1", "NM1*PR*2*CALIFORNIA-DHCS*****46*610442",
+		"HL*2*1*21*1", "NM1*41*2*PLAN*****46*951234567", "TRN*2*BATCH", "STC*F1:20*20261124*WQ",
+		"HL*3*2*19*1",
+	}
+	hl := 4
+	for clm, id := range ids {
+		segs = append(segs, "HL*"+strconv.Itoa(hl)+"*3*PT", "TRN*2*"+clm, "STC*F1:20*20261124*WQ", "REF*1K*"+id)
+		hl++
+	}
+	segs = append(segs, "SE*1*0001", "GE*1*901", "IEA*1*000000901")
+	p := filepath.Join(e.dir, "resp_277.dat")
+	if err := os.WriteFile(p, []byte(strings.Join(segs, "~")+"~"), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	res := ingest.Ingest277CA(context.Background(), ingest.Job{Files: []string{p}, Store: e.state.(*store.SQLite)})
+	if len(res) != 1 || res[0].Err != nil || res[0].Loaded != len(ids) {
+		e.t.Fatalf("277CA ingest: %+v", res)
+	}
+	return p
+}
+
+// claimOf returns the CLM segment and the REF*F8 of the only claim in path.
+func claimOf(t *testing.T, path string) (clm, f8 []string) {
+	for _, s := range segments(t, path) {
+		switch {
+		case s[0] == "CLM":
+			clm = s
+		case s[0] == "REF" && s[1] == "F8":
+			f8 = s
+		}
+	}
+	return clm, f8
+}
+
+// A replacement (7) and a void (8) reuse the original CLM01, carry CLM05-3
+// 7/8 and the DHCS Encounter ID of the ingested 277CA in 2300 REF*F8; a
+// correction whose original has no Encounter ID yet is held, not sent.
+func TestReplacementAndVoidCarryTheDHCSEncounterID(t *testing.T) {
+	e := newEnv(t)
+	p := e.cfg.Partners[e.cfg.Encounters.TradingPartner]
+	p.Plan.Name, p.Plan.TIN = "PLAN", "951234567"
+	p.Plan.HCPCodes = map[string]string{"33": "305"}
+	e.cfg.Partners[e.cfg.Encounters.TradingPartner] = p
+	e.enroll(map[int]string{1: "33", 2: "33"})
+	orig, err := e.convert("out1", e.file("orig.csv", correctionHeader,
+		row("INV-1", 1, 1, 1, "G9008", "U1")+",,",
+		row("INV-2", 1, 2, 1, "G9008", "U1")+",,"))
+	if err != nil || len(orig.Outputs) != 1 {
+		t.Fatalf("original: %v %+v", err, orig)
+	}
+	var clm1, clm2 string
+	for _, s := range segments(t, orig.Output) {
+		if s[0] == "CLM" && clm1 == "" {
+			clm1 = s[1]
+		} else if s[0] == "CLM" {
+			clm2 = s[1]
+		}
+	}
+	// DHCS answers for the first claim only.
+	e.dhcs277CA(map[string]string{clm1: "202611240000001"})
+
+	tests := []struct {
+		name, freq, ref string
+		wantRule        string // "" = sent
+	}{
+		{"replacement by CLM01", "7", clm1, ""},
+		{"void by invoice number", "8", "INV-1", ""},
+		{"replacement held while the Encounter ID is unknown", "7", clm2, rules.CorrectionHeld},
+		{"correction of a claim never sent", "7", "INV-NONE", rules.CorrectionUnknown},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := "corr" + strconv.Itoa(i+1)
+			res, err := e.convert(out, e.file(out+".csv", correctionHeader, row("INV-C", 1, 1, 1, "G9008", "U1")+","+tt.freq+","+tt.ref))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantRule != "" {
+				if len(res.Outputs) != 0 || res.Summary.ByRule[tt.wantRule] != 1 {
+					t.Errorf("outputs %v, rejects %v; want nothing sent and one %s", res.Outputs, res.Summary.ByRule, tt.wantRule)
+				}
+				return
+			}
+			if len(res.Outputs) != 1 || !strings.Contains(filepath.Base(res.Output), "_305_") {
+				t.Fatalf("outputs %v, rejects %v", res.Outputs, res.Summary.ByRule)
+			}
+			clm, f8 := claimOf(t, res.Output)
+			if clm[1] != clm1 || !strings.HasSuffix(clm[5], ":B:"+tt.freq) {
+				t.Errorf("CLM %v: want CLM01 %s and CLM05-3 %s", clm, clm1, tt.freq)
+			}
+			if f8 == nil || f8[2] != "202611240000001" {
+				t.Errorf("REF*F8 %v, want the DHCS Encounter ID", f8)
+			}
+			validate837(t, res.Output)
+		})
+	}
+}
