@@ -99,17 +99,25 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-func (l *Local) List(ctx context.Context, dir string) ([]Object, error) {
-	rel, full, err := l.resolve("list", dir)
-	if err != nil {
-		return nil, err
+// readDir resolves dir for op and reads its entries; a read error is
+// reported as a failed list.
+func (l *Local) readDir(ctx context.Context, op, dir string) (rel, full string, entries []os.DirEntry, err error) {
+	if rel, full, err = l.resolve(op, dir); err != nil {
+		return "", "", nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, l.fail("list", dir, full, err)
+		return "", "", nil, l.fail(op, dir, full, err)
 	}
-	entries, err := os.ReadDir(full)
+	if entries, err = os.ReadDir(full); err != nil {
+		return "", "", nil, l.fail("list", dir, full, err)
+	}
+	return rel, full, entries, nil
+}
+
+func (l *Local) List(ctx context.Context, dir string) ([]Object, error) {
+	rel, full, entries, err := l.readDir(ctx, "list", dir)
 	if err != nil {
-		return nil, l.fail("list", dir, full, err)
+		return nil, err
 	}
 	objs := make([]Object, 0, len(entries))
 	for _, e := range entries {
@@ -257,16 +265,9 @@ func syncDir(dir string) {
 
 // ListOthers returns the folders, links, pipes and the like directly in dir.
 func (l *Local) ListOthers(ctx context.Context, dir string) ([]Other, error) {
-	rel, full, err := l.resolve("list", dir)
+	rel, _, entries, err := l.readDir(ctx, "list", dir)
 	if err != nil {
 		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, l.fail("list", dir, full, err)
-	}
-	entries, err := os.ReadDir(full)
-	if err != nil {
-		return nil, l.fail("list", dir, full, err)
 	}
 	var out []Other
 	for _, e := range entries {
@@ -280,19 +281,12 @@ func (l *Local) ListOthers(ctx context.Context, dir string) ([]Other, error) {
 
 // RemoveTemps deletes Put's temporary files left directly in dir.
 func (l *Local) RemoveTemps(ctx context.Context, dir string) ([]string, error) {
-	rel, full, err := l.resolve("remove", dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, l.fail("remove", dir, full, err)
-	}
-	entries, err := os.ReadDir(full)
+	rel, full, entries, err := l.readDir(ctx, "remove", dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, l.fail("list", dir, full, err)
+		return nil, err
 	}
 	var removed []string
 	for _, e := range entries {
