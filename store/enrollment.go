@@ -586,7 +586,14 @@ type rowQueryer interface {
 func readMember(ctx context.Context, q rowQueryer, cin string, strs map[string]string) (*domain.Enrollee, bool, error) {
 	var data []byte
 	err := q.QueryRowContext(ctx, `SELECT data FROM enrollment_members WHERE cin_key = ?`, CINKey(cin)).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
+	return memberFound(data, err, sql.ErrNoRows, cin, strs)
+}
+
+// memberFound decodes the member row a look-up of cin read (either
+// engine's; noRows is its "no row" error): none when there is no row, or
+// when the row is another CIN's that shares the hashed key.
+func memberFound(data []byte, err, noRows error, cin string, strs map[string]string) (*domain.Enrollee, bool, error) {
+	if errors.Is(err, noRows) {
 		return nil, false, nil
 	}
 	if err != nil {

@@ -391,20 +391,7 @@ func (p *Postgres) Usage(ctx context.Context, key string) (int64, civil.Date, er
 func pgMember(ctx context.Context, q pgQuerier, cin string, strs map[string]string) (*domain.Enrollee, bool, error) {
 	var data []byte
 	err := q.QueryRow(ctx, `SELECT data FROM enrollment_members WHERE cin_key = $1`, CINKey(cin)).Scan(&data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("store: member: %w", err)
-	}
-	m, err := decodeMember(data, strs)
-	if err != nil {
-		return nil, false, err
-	}
-	if m.CIN != cin { // a hashed key shared by two CINs
-		return nil, false, nil
-	}
-	return m, true, nil
+	return memberFound(data, err, pgx.ErrNoRows, cin, strs)
 }
 
 func pgAuths(ctx context.Context, q pgQuerier, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
