@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
 	"regexp"
 )
 
@@ -46,23 +45,22 @@ type Set struct {
 	// facts become.
 	ProviderFile *ProviderFileMapping
 	MemberID     *regexp.Regexp // the CIN pattern
-	data         fs.FS          // the rule data files, for tables read by their own packages
-	opts         Options
 }
 
 // Load reads every rule table once, from the embedded defaults with the
 // plan's replacements, and checks them; every problem is reported with
 // its table and line.
 func Load(o Options) (*Set, error) {
-	s := &Set{data: DataFS(o.RulesData), opts: o}
+	s := &Set{}
+	data := DataFS(o.RulesData)
 	var err error
 	if s.Coding, err = LoadCodingTable(o.CodingTable, o.RulesData); err != nil {
 		return nil, err
 	}
-	if s.Tables, err = LoadTables(s.data); err != nil {
+	if s.Tables, err = LoadTables(data); err != nil {
 		return nil, err
 	}
-	if s.Data, err = LoadEligibilityTables(s.data); err != nil {
+	if s.Data, err = LoadEligibilityTables(data); err != nil {
 		return nil, fmt.Errorf("eligibility rule data: %w", err)
 	}
 	pat := o.MemberIDPattern
@@ -72,19 +70,9 @@ func Load(o Options) (*Set, error) {
 	if s.MemberID, err = regexp.Compile(pat); err != nil {
 		return nil, fmt.Errorf("member ID pattern %q: %w", pat, err)
 	}
-	if s.ProviderFile, err = LoadProviderFileMapping(o.ProviderFileMapping, s.data, o.RulesData, s.Tables, s.Coding); err != nil {
+	if s.ProviderFile, err = LoadProviderFileMapping(o.ProviderFileMapping, data, o.RulesData, s.Tables, s.Coding); err != nil {
 		return nil, err
 	}
 	s.Eligibility = NewEligibility(s.Tables, s.Data, o.PlanCodes, o.LTCAidCodes, o.Extensions)
 	return s, nil
 }
-
-// DataFS returns the rule data files the Set was loaded from (the embedded
-// defaults with the plan's replacements).
-func (s *Set) DataFS() fs.FS { return s.data }
-
-// Options returns the options the Set was loaded with.
-func (s *Set) Options() Options { return s.opts }
-
-// Rules returns every rule, in evaluation order.
-func (s *Set) Rules() []Rule { return Catalog() }
