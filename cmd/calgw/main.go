@@ -59,6 +59,7 @@ var commands = []command{
 	{"rules", "list every rule: ID, description, effective dates, source", runRules},
 	{"version", "print the version", runVersion},
 	{"provider-file", "write the month's DHCS 274 provider network files, one per county: --month YYYY-MM --out DIR", runProviderFile},
+	{"report", "write a report from the state store: calgw report KIND [flags]", runReport},
 }
 
 func main() {

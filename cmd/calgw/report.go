@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// reportCommand is one `calgw report KIND` subcommand.
+type reportCommand struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, g *globals, args []string) int
+}
+
+// reports lists every report, in the order the usage prints them.
+var reports = []reportCommand{}
+
+// runReport dispatches `calgw report KIND [flags]` to its report.
+func runReport(ctx context.Context, g *globals, args []string) int {
+	if len(args) == 0 {
+		reportUsage(g.stderr)
+		return exitUnusable
+	}
+	switch args[0] {
+	case "-h", "--h", "-help", "--help", "help":
+		reportUsage(g.stdout)
+		return exitOK
+	}
+	for _, r := range reports {
+		if r.name == args[0] {
+			return r.run(ctx, g, args[1:])
+		}
+	}
+	fmt.Fprintf(g.stderr, "calgw report: unknown report %q\n\n", args[0])
+	reportUsage(g.stderr)
+	return exitUnusable
+}
+
+func reportUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: calgw report KIND [flags]\n\nreports:\n")
+	for _, r := range reports {
+		fmt.Fprintf(w, "  %-12s %s\n", r.name, r.summary)
+	}
+}
