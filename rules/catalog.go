@@ -14,6 +14,8 @@ const (
 	TINInvalid     = "TIN-INVALID"
 	CodeNotAllowed = "CODE-NOT-ALLOWED"
 	DuplicateLine  = "DUPLICATE-LINE"
+
+	InvoiceNumberUnsafe = "INVOICE-NUMBER-UNSAFE"
 )
 
 // Rule describes one check for `calgw rules` and for reports.
@@ -40,6 +42,8 @@ var catalog = []Rule{
 		Source: "Invoice template (README); DHCS minimum necessary data elements (community-supports-and-billing.md 5.3)", From: 20220101},
 	{ID: FieldInvalid, Description: "An invoice value is malformed: dates, money, units > 0, service_to >= service_from, date of service not in the future, state and ZIP shape (billing ZIP+4 for 837P 2010AA), code shapes.",
 		Source: "005010X222A1 element formats; community-supports-and-billing.md 5.4", From: 20220101},
+	{ID: InvoiceNumberUnsafe, Description: "The invoice number, which becomes the 837P claim's patient control number (CLM01), holds a character X12 does not allow there (an element, segment, component or repetition separator * ~ : ^ |, a backslash, a control character or a character outside printable ASCII), or starts with = + - or @, which a spreadsheet would run as a formula.",
+		Source: "005010X222A1 CLM01 (AN, basic and extended character sets; the separators are reserved); OWASP CSV Injection", From: 20220101},
 	{ID: NPIInvalid, Description: "An NPI fails the check digit (Luhn over the 80840 prefix).",
 		Source: "CMS NPI check-digit standard; S000:407 (billing NPI required)", From: 20220101},
 	{ID: TINInvalid, Description: "The billing provider's tax ID is not 9 digits.",

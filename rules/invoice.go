@@ -61,6 +61,11 @@ func (c *LineChecker) Check(l *domain.InvoiceLine, skip map[string]bool) (*CodeL
 	add := func(rule, field, format string, a ...any) {
 		ds = append(ds, Decision{Rule: rule, Field: field, Message: fmt.Sprintf(format, a...)})
 	}
+	if l.InvoiceNumber != "" && !skip["invoice_number"] {
+		if d := CheckInvoiceNumber(l.InvoiceNumber); d != nil {
+			ds = append(ds, *d)
+		}
+	}
 	if l.Billing.NPI != "" && !skip["billing_npi"] && !ValidNPI(l.Billing.NPI) {
 		add(NPIInvalid, "billing_npi", "billing_npi %q fails the NPI check digit", l.Billing.NPI)
 	}
@@ -112,6 +117,29 @@ func (c *LineChecker) Check(l *domain.InvoiceLine, skip map[string]bool) (*CodeL
 		ds = append(ds, *d)
 	}
 	return leg, ds
+}
+
+// CheckInvoiceNumber decides INVOICE-NUMBER-UNSAFE for an invoice number:
+// nil when it may become CLM01 and a spreadsheet cell as it is. The
+// message names the character's position, not the number itself.
+func CheckInvoiceNumber(n string) *Decision {
+	unsafe := func(why string, i int) *Decision {
+		return &Decision{Rule: InvoiceNumberUnsafe, Field: "invoice_number",
+			Message: fmt.Sprintf("invoice_number %s (character %d)", why, i+1)}
+	}
+	if n != "" && strings.IndexByte("=+-@", n[0]) >= 0 {
+		return unsafe(fmt.Sprintf("starts with %q, which a spreadsheet runs as a formula", n[0]), 0)
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		switch {
+		case c < ' ' || c > '~':
+			return unsafe("holds a control character or one outside printable ASCII", i)
+		case strings.IndexByte("*~:^|\\", c) >= 0:
+			return unsafe(fmt.Sprintf("holds %q, which X12 files reserve as a separator", c), i)
+		}
+	}
+	return nil
 }
 
 func (c *LineChecker) code(l *domain.InvoiceLine) (*CodeLeg, *Decision) {

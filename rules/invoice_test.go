@@ -205,3 +205,30 @@ func TestCheckMemberIDPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckInvoiceNumber(t *testing.T) {
+	tests := []struct {
+		n    string
+		safe bool
+	}{
+		{"INV-1", true}, {"2026/10 A.7", true}, {"1+1", true}, {"A@B", true},
+		{"=1+1", false}, {"+1", false}, {"-5", false}, {"@SUM(A1)", false},
+		{"A*B", false}, {"A~B", false}, {"A:B", false}, {"A^B", false}, {"A|B", false}, {`A\B`, false},
+		{"A\tB", false}, {"A\x7fB", false}, {"Ané", false},
+	}
+	for _, tt := range tests {
+		d := CheckInvoiceNumber(tt.n)
+		if (d == nil) != tt.safe {
+			t.Errorf("%q: got %+v, want safe=%v", tt.n, d, tt.safe)
+			continue
+		}
+		if d != nil && (d.Rule != InvoiceNumberUnsafe || d.Field != "invoice_number" || strings.Contains(d.Message, tt.n)) {
+			t.Errorf("%q: got %+v", tt.n, d)
+		}
+	}
+	l := goodLine()
+	l.InvoiceNumber = "=1+1"
+	if _, ds := (&LineChecker{Coding: DefaultCodingTable(), Today: 20261123}).Check(&l, nil); len(ds) != 1 || ds[0].Rule != InvoiceNumberUnsafe {
+		t.Errorf("Check: %+v", ds)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // call.
 func TestCatalogIsOneStableList(t *testing.T) {
 	ids := []string{
-		rules.FieldMissing, rules.FieldInvalid, rules.NPIInvalid, rules.TINInvalid, rules.CodeNotAllowed, rules.DuplicateLine,
+		rules.FieldMissing, rules.FieldInvalid, rules.InvoiceNumberUnsafe, rules.NPIInvalid, rules.TINInvalid, rules.CodeNotAllowed, rules.DuplicateLine,
 		rules.EligNotEnrolled, rules.EligShareOfCost, rules.EligMemberMismatch, rules.ECMExcluded, rules.POFNotLive,
 		rules.AuthMissing, rules.AuthOutreachExempt, rules.AuthStreamlinedWindow, rules.AuthJIPrerelease, rules.AuthOtherProvider,
 		rules.AuthUnitsExceeded, rules.CSLimitExceeded, rules.TRNeedsECM,

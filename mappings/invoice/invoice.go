@@ -159,7 +159,7 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 		}
 		if len(v) > max {
 			invalid(c, "is longer than %d characters", max)
-		} else if !printableID(v) {
+		} else if c != ColInvoiceNumber && !printableID(v) { // the invoice number's characters are rule INVOICE-NUMBER-UNSAFE
 			invalid(c, "holds characters not allowed in an identifier (* ~ : ^ | \\ or control characters)")
 		}
 		return v

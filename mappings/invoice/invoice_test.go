@@ -64,7 +64,7 @@ func TestDecodeProblems(t *testing.T) {
 	}{
 		{"missing invoice number", map[string]string{"invoice_number": ""}, "invoice_number", true, "required"},
 		{"invoice number too long for CLM01", map[string]string{"invoice_number": strings.Repeat("9", 39)}, "invoice_number", false, "longer than 38"},
-		{"delimiter in invoice number", map[string]string{"invoice_number": "INV*1"}, "invoice_number", false, "characters not allowed"},
+		{"delimiter in line number", map[string]string{"line_number": "1*2"}, "line_number", false, "characters not allowed"},
 		{"bad invoice date", map[string]string{"invoice_date": "2026-02-30"}, "invoice_date", false, "not a date"},
 		{"bad dob does not echo the value", map[string]string{"member_dob": "12/31/19x8"}, "member_dob", false, "is not a date (want"},
 		{"missing dob", map[string]string{"member_dob": ""}, "member_dob", true, "required"},

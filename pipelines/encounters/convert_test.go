@@ -377,3 +377,17 @@ func reopenRun(t *testing.T, e *env, id int64) {
 		t.Fatal(err)
 	}
 }
+
+func TestUnsafeInvoiceNumbersNeverReachCLM01(t *testing.T) {
+	e := newEnv(t)
+	in := e.file("a.csv", header, row("=1+1", 1, 1, 1, "H0043", "U6"), row("A:B", 1, 2, 1, "H0043", "U6"), row("INV-1", 1, 3, 1, "H0043", "U6"))
+	res, err := e.convert("out", in)
+	if err != nil || res.Accepted() != 1 || res.Summary.ByRule[rules.InvoiceNumberUnsafe] != 2 {
+		t.Fatalf("%v: accepted %d, by rule %v", err, res.Accepted(), res.Summary.ByRule)
+	}
+	for _, s := range segments(t, res.Output) {
+		if s[0] == "CLM" && !strings.Contains(s[1], "INV-1") {
+			t.Errorf("CLM01 %q", s[1])
+		}
+	}
+}
