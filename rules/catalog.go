@@ -38,8 +38,8 @@ type Decision struct {
 // their feeds, and the provider contract rule. It is the one list `calgw
 // rules` prints and reports look rule descriptions up in.
 var catalog = []Rule{
-	{ID: FieldMissing, Description: "A required invoice value is absent.",
-		Source: "Invoice template (README); DHCS minimum necessary data elements (community-supports-and-billing.md 5.3)", From: 20220101},
+	{ID: FieldMissing, Description: "A required invoice value is absent. The member's address (member_address, member_city, member_state, member_zip) is required unless the member's 834 record has one: the patient is the subscriber (SBR02 18), so 837P 2010BA N3/N4 are required.",
+		Source: "Invoice template (README); DHCS minimum necessary data elements (community-supports-and-billing.md 5.3); 005010X222A1 2010BA N3/N4 situational rule", From: 20220101},
 	{ID: FieldInvalid, Description: "An invoice value is malformed: dates, money, units > 0, service_to >= service_from, date of service not in the future, state and ZIP shape (billing ZIP+4 for 837P 2010AA), code shapes.",
 		Source: "005010X222A1 element formats; community-supports-and-billing.md 5.4", From: 20220101},
 	{ID: InvoiceNumberUnsafe, Description: "The invoice number, which becomes the 837P claim's patient control number (CLM01), holds a character X12 does not allow there (an element, segment, component or repetition separator * ~ : ^ |, a backslash, a control character or a character outside printable ASCII), or starts with = + - or @, which a spreadsheet would run as a formula.",

@@ -16,7 +16,7 @@ func calgw(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, o.String(), e.String()
 }
 
-const invoiceHeader = "invoice_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount"
+const invoiceHeader = "invoice_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,member_address,member_city,member_state,member_zip"
 
 func writeInvoice(t *testing.T, dir, name string, rows ...string) string {
 	t.Helper()
@@ -27,8 +27,8 @@ func writeInvoice(t *testing.T, dir, name string, rows ...string) string {
 	return p
 }
 
-const goodRow = "INV-1,2026-10-01,1456789019,941234567,Bay Street,1200 Mission St,San Francisco,CA,941031520,91234567A,Rivera,Ana,1978-04-12,2026-09-01,2026-09-01,H0043,U6,1,85.00"
-const badRow = "INV-2,2026-10-01,1456789019,941234567,Bay Street,1200 Mission St,San Francisco,CA,941031520,91234567A,Rivera,Ana,1978-04-12,2026-09-01,2026-09-01,99213,,1,85.00"
+const goodRow = "INV-1,2026-10-01,1456789019,941234567,Bay Street,1200 Mission St,San Francisco,CA,941031520,91234567A,Rivera,Ana,1978-04-12,2026-09-01,2026-09-01,H0043,U6,1,85.00,1 Elm St,Fresno,CA,93721"
+const badRow = "INV-2,2026-10-01,1456789019,941234567,Bay Street,1200 Mission St,San Francisco,CA,941031520,91234567A,Rivera,Ana,1978-04-12,2026-09-01,2026-09-01,99213,,1,85.00,1 Elm St,Fresno,CA,93721"
 
 func TestConvertExitCodesAndOutputs(t *testing.T) {
 	dir := t.TempDir()

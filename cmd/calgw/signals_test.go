@@ -58,7 +58,7 @@ func TestSignals(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString(invoiceHeader + "\n")
 	for i := range 400000 {
-		fmt.Fprintf(&b, "INV-%d,2026-10-01,1456789019,941234567,Bay Street,1200 Mission St,San Francisco,CA,941031520,91234567A,Rivera,Ana,1978-04-12,2026-09-01,2026-09-01,H0043,U6,1,85.00\n", i)
+		fmt.Fprintf(&b, "INV-%d,2026-10-01,1456789019,941234567,Bay Street,1200 Mission St,San Francisco,CA,941031520,91234567A,Rivera,Ana,1978-04-12,2026-09-01,2026-09-01,H0043,U6,1,85.00,1 Elm St,Fresno,CA,93721\n", i)
 	}
 	big := filepath.Join(dir, "big.csv")
 	if err := os.WriteFile(big, b.Bytes(), 0o644); err != nil {

@@ -16,7 +16,7 @@
 //	billing_taxonomy          2000A  PRV*BI*PXC PRV03         when given
 //	member_cin                2010BA NM1*IL NM109 (MI)        the patient is the subscriber: SBR02 18, no 2000C
 //	member_last/first_name    2010BA NM1*IL NM103/NM104
-//	member_address/city/...   2010BA N3/N4                    written when all four are given
+//	member_address/city/...   2010BA N3/N4                    all four, else the member's 834 address (rules.MemberAddress)
 //	member_dob, member_gender 2010BA DMG02/DMG03 (D8)         gender U when not given
 //	invoice_number            2300   CLM01                    patient control number; with an HCP code table
 //	                                                          (plan.hcp_codes) CLM01 is HCP code + run + claim

@@ -20,13 +20,13 @@ import (
 )
 
 // invoiceHeader is the invoice template's header (README, "Invoice template").
-const invoiceHeader = "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount"
+const invoiceHeader = "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,member_address,member_city,member_state,member_zip"
 
 // invoiceRow is a valid ECM/CS line for member m (CIN 8nnnnnnnA, last name
 // Zmember<m>, born 1961-02-03) on a day of September 2026.
 func invoiceRow(inv string, line, m int) string {
 	day := 1 + m%28
-	return fmt.Sprintf("%s,%d,2026-10-01,1456789019,941234567,Bay Street Housing,1200 Mission St,San Francisco,CA,941031520,8%07dA,Zmember%d,Test,1961-02-03,2026-09-%02d,2026-09-%02d,H0043,U6,1,85.00",
+	return fmt.Sprintf("%s,%d,2026-10-01,1456789019,941234567,Bay Street Housing,1200 Mission St,San Francisco,CA,941031520,8%07dA,Zmember%d,Test,1961-02-03,2026-09-%02d,2026-09-%02d,H0043,U6,1,85.00,1 Elm St,Fresno,CA,93721",
 		inv, line, m, m, day, day)
 }
 

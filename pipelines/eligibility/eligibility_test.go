@@ -111,7 +111,7 @@ func (e *env) judge(mode string) *Judge {
 	return j
 }
 
-const invoiceHeader = "invoice_number,invoice_date,line_number,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,authorization_number\n"
+const invoiceHeader = "invoice_number,invoice_date,line_number,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,authorization_number,member_address,member_city,member_state,member_zip\n"
 
 // line writes an invoice row: line number, member, DOB, dates, code, units.
 func line(n int, cin, dob, from, to, code string, units int) string {
@@ -120,7 +120,7 @@ func line(n int, cin, dob, from, to, code string, units int) string {
 	if len(f) > 1 {
 		mods = f[1]
 	}
-	return fmt.Sprintf("INV-%d,2026-11-01,%d,%s,941234567,Harbor ECM,1 Main St,Los Angeles,CA,900121234,%s,DOE,PAT,%s,%s,%s,%s,%s,%d,10.00,\n",
+	return fmt.Sprintf("INV-%d,2026-11-01,%d,%s,941234567,Harbor ECM,1 Main St,Los Angeles,CA,900121234,%s,DOE,PAT,%s,%s,%s,%s,%s,%d,10.00,,1 Elm St,Fresno,CA,93721\n",
 		n, n, provA, cin, dob, from, to, f[0], mods, units)
 }
 

@@ -199,7 +199,7 @@ type converter struct {
 	outs     map[string]*hcpOutput // by HCP code ("" without an HCP code table)
 	hcps     []string              // the keys of outs, in the order opened
 	byHCP    bool                  // the profile has an HCP code table: one 837 per HCP code
-	view     store.EnrollmentView  // the run's enrollment, for the member's county (byHCP)
+	view     store.EnrollmentView  // the run's enrollment: the member's address and county (byHCP)
 	seq      int                   // line control sequence
 	claimSeq int                   // claims in this run, for CLM01 (byHCP)
 	// sentClaims are the original claims written (writer stage), recorded
@@ -396,6 +396,9 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 // in one call.
 func (c *converter) decide(ctx context.Context, b *batch) error {
 	if len(c.job.Judges) == 0 && !c.byHCP {
+		if err := c.memberAddresses(ctx, b); err != nil {
+			return err
+		}
 		prior, err := c.run.RecordLines(ctx, b.lines)
 		if err != nil {
 			return err
@@ -437,6 +440,11 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 			}
 			cand.decisions = append(cand.decisions, ds...)
 		}
+		if len(cand.decisions) == 0 {
+			if err := c.memberAddress(ctx, cand); err != nil {
+				return err
+			}
+		}
 		if len(cand.decisions) > 0 {
 			continue
 		}
@@ -476,6 +484,63 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 	return nil
 }
 
+// memberAddresses applies memberAddress to each line of the batch without
+// decisions; a line rejected for it leaves b.lines.
+func (c *converter) memberAddresses(ctx context.Context, b *batch) error {
+	k, kept := 0, b.lines[:0]
+	for i := range b.cands {
+		cand := &b.cands[i]
+		if len(cand.decisions) > 0 {
+			continue
+		}
+		recorded := cand.line.Frequency == ""
+		if err := c.memberAddress(ctx, cand); err != nil {
+			return err
+		}
+		if recorded {
+			if len(cand.decisions) == 0 {
+				kept = append(kept, b.lines[k])
+			}
+			k++
+		}
+	}
+	b.lines = kept
+	return nil
+}
+
+// memberAddress gives the line the member's address the 837P needs
+// (rules.MemberAddress): the invoice's, else the member's 834 record's.
+func (c *converter) memberAddress(ctx context.Context, cand *candidate) error {
+	if rules.CompleteAddress(cand.line.Member.Address) {
+		return nil
+	}
+	m, err := c.member(ctx, cand.line.Member.CIN)
+	if err != nil {
+		return err
+	}
+	if d := rules.MemberAddress(&cand.line, m); d != nil {
+		cand.decisions = append(cand.decisions, *d)
+	}
+	return nil
+}
+
+// member returns the member's 834 record from the run's enrollment view
+// (nil when unknown).
+func (c *converter) member(ctx context.Context, cin string) (*domain.Enrollee, error) {
+	if c.view == nil {
+		v, err := store.EnrollmentViewOf(c.run)
+		if err != nil {
+			return nil, fmt.Errorf("the member's address needs the enrollment data: %w", err)
+		}
+		c.view = v
+	}
+	m, ok, err := c.view.Member(ctx, cin)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return m, nil
+}
+
 // correction finds the original of a replacement or void among the claims
 // sent: its CLM01, HCP code and DHCS Encounter ID go on the line; without
 // an Encounter ID the line is held (CORRECTION-HELD).
@@ -509,19 +574,9 @@ func (c *converter) correction(ctx context.Context, cand *candidate) error {
 // on the date of service (the run's enrollment view) and the profile's
 // county → HCP code table.
 func (c *converter) chooseHCP(ctx context.Context, cand *candidate) (*rules.Decision, error) {
-	if c.view == nil {
-		v, err := store.EnrollmentViewOf(c.run)
-		if err != nil {
-			return nil, fmt.Errorf("the HCP code table needs the member's county: %w", err)
-		}
-		c.view = v
-	}
-	m, ok, err := c.view.Member(ctx, cand.line.Member.CIN)
+	m, err := c.member(ctx, cand.line.Member.CIN)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		m = nil
 	}
 	plan := c.job.Config.EncounterPartner().Plan
 	hcp, d := rules.ChooseHCP(m, &cand.line, plan.HCPFor)

@@ -9,23 +9,28 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
-const header = "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,diagnosis"
+const header = "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,diagnosis,member_address,member_city,member_state,member_zip"
+
+// memberAddress is the member address of every row (the last four columns).
+const memberAddress = ",1 Elm St,Fresno,CA,93721"
 
 // row returns an invoice line for member m on day d of September 2026.
 func row(inv string, line, m, d int, code, mods string) string {
 	return fmt.Sprintf("%s,%d,2026-10-01,1456789019,941234567,Bay Street Housing,1200 Mission St,San Francisco,CA,941031520,9%07dA,Member%d,Test,1980-01-01,2026-09-%02d,2026-09-%02d,%s,%s,1,100.00,",
-		inv, line, m, m, d, d, code, mods)
+		inv, line, m, m, d, d, code, mods) + memberAddress
 }
 
 type env struct {
@@ -124,6 +129,7 @@ func readRejects(t *testing.T, path string) [][]string {
 
 func TestConvertDemoInvoices(t *testing.T) {
 	e := newEnv(t)
+	e.enrollDemo()
 	inputs, err := demo.Inputs(filepath.Join(e.dir, "in"))
 	if err != nil {
 		t.Fatal(err)
@@ -389,5 +395,45 @@ func TestUnsafeInvoiceNumbersNeverReachCLM01(t *testing.T) {
 		if s[0] == "CLM" && !strings.Contains(s[1], "INV-1") {
 			t.Errorf("CLM01 %q", s[1])
 		}
+	}
+}
+
+// An invoice without the member's address takes it from the member's 834
+// record; with no address at all the line is rejected.
+func TestMemberAddressFromThe834(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	l, err := e.state.(*store.SQLite).BeginEnrollmentLoad(ctx, store.LoadKind834, "a.834", [32]byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := domain.Address{Street: "9 Oak Rd", City: "Modesto", State: "CA", Zip: "95354"}
+	for m, a := range map[int]domain.Address{1: addr, 2: {}} {
+		if err := l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cinOf(m), Address: a}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Commit(ctx, "1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	noAddress := func(m int) string { return strings.TrimSuffix(row("INV-1", m, m, 1, "H0043", "U6"), memberAddress) + ",,,," }
+	res, err := e.convert("out", e.file("a.csv", header, noAddress(1), noAddress(2), noAddress(3), row("INV-1", 4, 4, 1, "H0043", "U6")))
+	if err != nil || res.Accepted() != 2 {
+		t.Fatalf("%v: accepted %d, by rule %v", err, res.Accepted(), res.Summary.ByRule)
+	}
+	for _, r := range readRejects(t, res.RejectsPath) {
+		if r[4] != rules.FieldMissing || r[5] != "member_address" || !strings.Contains(r[6], "834") || (r[3] != "2" && r[3] != "3") {
+			t.Errorf("reject %v", r)
+		}
+	}
+	validate837(t, res.Output)
+	var n4 []string
+	for _, s := range segments(t, res.Output) {
+		if s[0] == "N4" {
+			n4 = append(n4, strings.Join(s[1:], " "))
+		}
+	}
+	if want := []string{"San Francisco CA 941031520", "Modesto CA 95354", "Fresno CA 93721"}; !slices.Equal(n4, want) {
+		t.Errorf("N4 %q, want %q", n4, want)
 	}
 }

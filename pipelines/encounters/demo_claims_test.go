@@ -13,9 +13,12 @@ import (
 // written by hand from the invoice files (internal/demo/data/invoices) and
 // 005010X222A1: the authorization goes to 2300 REF*G1 when every line of
 // the claim has the same one, else to each line that has one (2400
-// REF*G1); lines without one carry none.
+// REF*G1); lines without one carry none. The invoices give no member
+// address, so 2010BA N4 is the member's from the demo 834
+// (internal/demo/data/enrollment.834, 2100A N4).
 type demoClaim struct {
 	id, charge, auth string // CLM01, CLM02, 2300 REF*G1
+	member           string // the subscriber's 2010BA N4: city, state, ZIP
 	lines            []demoLine
 }
 
@@ -24,20 +27,20 @@ type demoLine struct {
 }
 
 var demoClaims = []demoClaim{
-	{"INV-2026-0101", "1585", "", []demoLine{
+	{"INV-2026-0101", "1585", "", "SAN FRANCISCO CA 94103", []demoLine{
 		{"HC:H0043:U6", "85", "1", "D8 20260901", "AUTH-CS-1001"},
 		{"HC:H0044:U2", "1500", "1", "D8 20260905", "AUTH-CS-1001"}, // service "Housing Deposits"
 		{"HC:T1016:U8:GQ", "0", "2", "D8 20260902", ""},             // outreach, no authorization
 	}},
-	{"INV-2026-0102", "1300", "AUTH-CS-1002", []demoLine{
+	{"INV-2026-0102", "1300", "AUTH-CS-1002", "SAN FRANCISCO CA 94110", []demoLine{
 		{"HC:H0043:U3", "700", "7", "RD8 20260901-20260907", ""},
 		{"HC:T2033:U6", "600", "3", "RD8 20260908-20260910", ""},
 	}},
-	{"INV-GS-9001", "450", "", []demoLine{
+	{"INV-GS-9001", "450", "", "LOS ANGELES CA 90012", []demoLine{
 		{"HC:G9008:U1", "450", "1", "D8 20260903", ""},
 		{"HC:G9012:U8", "0", "1", "D8 20260901", ""}, // service "ECM outreach"
 	}},
-	{"INV-VM-77", "432", "", []demoLine{
+	{"INV-VM-77", "432", "", "FRESNO CA 93706", []demoLine{
 		{"HC:S5170:U6", "392", "28", "RD8 20260901-20260914", ""},
 		{"HC:S9977:U4", "40", "1", "D8 20260915", ""},
 	}},
@@ -50,6 +53,7 @@ func decodeClaims(t *testing.T, data []byte) []demoClaim {
 	var out []demoClaim
 	rd := x12.NewReader(bytes.NewReader(data))
 	inLine := false
+	subscriber, member := false, ""
 	for {
 		s, err := rd.Next()
 		if err == io.EOF {
@@ -63,8 +67,12 @@ func decodeClaims(t *testing.T, data []byte) []demoClaim {
 			c = &out[len(out)-1]
 		}
 		switch id := string(s.ID()); {
+		case id == "NM1":
+			subscriber = s.ElementString(1) == "IL"
+		case id == "N4" && subscriber:
+			member = s.ElementString(1) + " " + s.ElementString(2) + " " + s.ElementString(3)
 		case id == "CLM":
-			out = append(out, demoClaim{id: s.ElementString(1), charge: s.ElementString(2)})
+			out = append(out, demoClaim{id: s.ElementString(1), charge: s.ElementString(2), member: member})
 			inLine = false
 		case id == "LX" && c != nil:
 			c.lines = append(c.lines, demoLine{})
@@ -81,7 +89,7 @@ func decodeClaims(t *testing.T, data []byte) []demoClaim {
 				c.auth = s.ElementString(2)
 			}
 		case id == "HL" || id == "SE":
-			inLine = false
+			inLine, member = false, ""
 		}
 	}
 }

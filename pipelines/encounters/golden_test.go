@@ -25,6 +25,7 @@ func readGolden() ([]byte, error) { return os.ReadFile(goldenPath) }
 func TestGoldenDemo837(t *testing.T) {
 	e := newEnv(t)
 	e.cfg.Encounters.SegmentNewlines = true
+	e.enrollDemo()
 	inputs, err := demo.Inputs(filepath.Join(e.dir, "in"))
 	if err != nil {
 		t.Fatal(err)

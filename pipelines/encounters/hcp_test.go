@@ -10,6 +10,8 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/demo"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -32,6 +34,25 @@ func (e *env) enroll(counties map[int]string) {
 	}
 	if err := l.Commit(ctx, "1", "test"); err != nil {
 		e.t.Fatal(err)
+	}
+}
+
+// enrollDemo loads the demo's 834, which gives the demo members the
+// addresses their invoices leave out.
+func (e *env) enrollDemo() {
+	e.t.Helper()
+	p, err := demo.Reference(filepath.Join(e.dir, "ref"), "enrollment.834")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rs, err := rules.Load(rules.Options{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res := ingest.Ingest834(context.Background(), ingest.Job{Files: []string{p}, OutDir: filepath.Join(e.dir, "ref"), Store: e.state.(*store.SQLite),
+		Config: e.cfg, Coding: rs.Coding, Tables: rs.Tables, Data: rs.Data})
+	if res[0].Err != nil || !res[0].Committed {
+		e.t.Fatalf("demo 834: %+v", res[0])
 	}
 }
 

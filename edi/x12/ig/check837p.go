@@ -94,3 +94,62 @@ func (c *claimBalance) lineNumber(t *Txn, v []byte) {
 	}
 	c.lx = n
 }
+
+// subscriberAddress checks the situational rule of 2010BA N3, N4 and DMG
+// (005010X222A1): "Required when the patient is the subscriber". The
+// patient is the subscriber when the subscriber's HL (2000B) has no patient
+// HL (2000C) under it; the address is then required, and its absence is
+// reported on the subscriber's NM1*IL as a required segment missing.
+type subscriberAddress struct {
+	open        bool // a 2010BA loop is open and its HL may still get a 2000C child
+	named       bool // the HL's 2010BA has started (a repeat is the table's finding)
+	name        Pos  // the NM1*IL
+	n3, n4, dmg bool
+}
+
+func newSubscriberAddress() Check { return &subscriberAddress{} }
+
+// SegmentIDs makes subscriberAddress a SegmentFilter.
+func (c *subscriberAddress) SegmentIDs() []string { return []string{"HL", "NM1", "N3", "N4", "DMG"} }
+
+func (c *subscriberAddress) Segment(t *Txn, seg *x12.Segment) {
+	switch string(seg.ID()) {
+	case "HL":
+		if string(seg.Element(3)) == "23" { // a patient HL: the patient is not the subscriber
+			c.open = false
+		}
+		c.close(t)
+		c.named = false
+	case "NM1":
+		if t.Loop() == "2010BA" && !c.named {
+			*c = subscriberAddress{open: true, named: true, name: t.Pos()}
+		}
+	case "N3":
+		c.n3 = c.n3 || t.Loop() == "2010BA"
+	case "N4":
+		c.n4 = c.n4 || t.Loop() == "2010BA"
+	case "DMG":
+		c.dmg = c.dmg || t.Loop() == "2010BA"
+	}
+}
+
+func (c *subscriberAddress) End(t *Txn) { c.close(t) }
+
+func (c *subscriberAddress) close(t *Txn) {
+	if !c.open {
+		return
+	}
+	c.open = false
+	for _, s := range []struct {
+		id   string
+		seen bool
+		name string
+	}{{"N3", c.n3, "Subscriber Address"}, {"N4", c.n4, "Subscriber City, State, ZIP Code"}, {"DMG", c.dmg, "Subscriber Demographic Information"}} {
+		if !s.seen {
+			pos := c.name
+			pos.Segment = s.id
+			t.Report(Finding{Pos: pos, Level: LevelSegment, Code: SegRequiredMissing,
+				Msg: fmt.Sprintf("%s (%s) is missing in loop 2010BA: it is required when the patient is the subscriber (no 2000C patient loop)", s.id, s.name)})
+		}
+	}
+}

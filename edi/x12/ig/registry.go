@@ -201,7 +201,7 @@ var builtin = []struct {
 	spec   *Spec
 	checks []func() Check
 }{
-	{Spec837P, []func() Check{newClaimBalance}},
+	{Spec837P, []func() Check{newClaimBalance, newSubscriberAddress}},
 	{Spec834, nil},
 	{Spec999, nil},
 	{Spec277CA, nil},

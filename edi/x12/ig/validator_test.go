@@ -193,6 +193,10 @@ func TestFindings837P(t *testing.T) {
 		// Segments and loops.
 		{"required segment missing", remove(12), false, []string{"IK3/3 N4 2010AA @10"}},
 		{"required loop missing", remove(21), false, []string{"IK3/3 NM1 2010BB @19"}},
+		// 2010BA N3/N4: required when the patient is the subscriber (no 2000C).
+		{"subscriber address missing", func(ls []string) []string { return slices.Delete(ls, 17, 19) }, false, []string{"IK3/3 N3 2010BA @15", "IK3/3 N4 2010BA @15"}},
+		{"subscriber N4 missing", remove(19), false, []string{"IK3/3 N4 2010BA @15"}},
+		{"subscriber DMG missing", remove(20), false, []string{"IK3/3 DMG 2010BA @15"}},
 		{"unrecognized segment", insertAfter(17, "ZZZ*1~"), false, []string{"IK3/1 ZZZ 2010BA @16"}},
 		{"segment of another transaction set", insertAfter(17, "INS*Y*18*021~"), false, []string{"IK3/6 INS 2010BA @16"}},
 		{"segment out of sequence", insertAfter(28, "BHT*0019*00*X*20260115*1200*RP~"), false, []string{"IK3/7 BHT 2400 @27"}},

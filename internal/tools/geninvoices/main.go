@@ -60,7 +60,7 @@ func write(path string, n int, seed uint64) error {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	r := rand.New(rand.NewPCG(seed, 42))
-	fmt.Fprintln(w, "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,member_gender,service_from,service_to,hcpcs,modifiers,units,charge_amount,place_of_service,diagnosis")
+	fmt.Fprintln(w, "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,member_gender,service_from,service_to,hcpcs,modifiers,units,charge_amount,place_of_service,diagnosis,member_address,member_city,member_state,member_zip")
 	const providers = 500
 	written, inv := 0, 0
 	for written < n {
@@ -73,10 +73,10 @@ func write(path string, n int, seed uint64) error {
 			code := codes[r.IntN(len(codes))]
 			month := 1 + (l+inv)%9
 			day := 1 + l*3
-			fmt.Fprintf(w, "INV-%07d,%d,2026-10-01,%s,%09d,Provider %d Community Services,%d Main St,%s,CA,%s,%08dA,Last%d,First%d,19%02d-%02d-%02d,%s,2026-%02d-%02d,2026-%02d-%02d,%s,%s,%d,%s,12,Z5901\n",
+			fmt.Fprintf(w, "INV-%07d,%d,2026-10-01,%s,%09d,Provider %d Community Services,%d Main St,%s,CA,%s,%08dA,Last%d,First%d,19%02d-%02d-%02d,%s,2026-%02d-%02d,2026-%02d-%02d,%s,%s,%d,%s,12,Z5901,%d Elm St,%s,CA,%s\n",
 				inv, l, npi(p), 900000000+p, p, 100+p, c.city, c.zip, member, member, member,
 				40+member%60, 1+member%12, 1+member%28, []string{"F", "M", "U"}[member%3],
-				month, day, month, day, code.hcpcs, code.mods, 1+r.IntN(4), code.charge)
+				month, day, month, day, code.hcpcs, code.mods, 1+r.IntN(4), code.charge, member%9000+1, c.city, c.zip)
 			written++
 		}
 	}
