@@ -14,6 +14,7 @@ type ProviderContract struct {
 	NPI               string
 	TIN               string
 	Site              string   // site name
+	Address           Address  // the site's address (ZIP of 5 or 9 digits)
 	County            string   // two-digit county code
 	Types             []string // provider type ids (rules/data/provider_types.csv)
 	POFs              []string // ECM populations of focus contracted (POF1A, ...)

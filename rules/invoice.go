@@ -22,7 +22,9 @@ const DefaultMemberIDPattern = `^[0-9]{8}[A-Z]$`
 
 // LineChecker applies the per-line rules that need no state: NPI and TIN
 // checks, field relations, and the DHCS coding table. DUPLICATE-LINE needs
-// the store and is decided by the caller with LineKey.
+// the store and is decided by the caller with LineKey; the billing and
+// member addresses need the roster and the 834 data (BillingAddress,
+// MemberAddress).
 // A LineChecker is not safe for concurrent use.
 type LineChecker struct {
 	Coding   *CodingTable
@@ -78,12 +80,6 @@ func (c *LineChecker) Check(l *domain.InvoiceLine, skip map[string]bool) (*CodeL
 		} else {
 			add(TINInvalid, "billing_tin", "billing_tin %q is not 9 digits", l.Billing.TIN)
 		}
-	}
-	if z := l.Billing.Address.Zip; len(z) == 5 && !skip["billing_zip"] {
-		add(FieldInvalid, "billing_zip", "billing_zip %s has 5 digits: give the full 9-digit ZIP+4 (for example 94103-1520), which DHCS requires for the billing address (837P 2010AA N403)", z)
-	}
-	if poBox().MatchString(l.Billing.Address.Street) {
-		add(FieldInvalid, "billing_address", "billing_address must be a street address, not a post office box (837P 2010AA N3)")
 	}
 	if re := c.memberIDMatcher(); l.Member.CIN != "" && !skip["member_cin"] && !re.MatchString(l.Member.CIN) {
 		add(FieldInvalid, "member_cin", "member_cin does not have the shape of a Medi-Cal CIN (%s)", re.String())

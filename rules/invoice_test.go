@@ -34,8 +34,6 @@ func TestCheck(t *testing.T) {
 		{"rendering same as billing needs no name", func(l *domain.InvoiceLine) { l.Rendering.NPI = l.Billing.NPI }, "", ""},
 		{"TIN eight digits", func(l *domain.InvoiceLine) { l.Billing.TIN = "94-123456" }, TINInvalid, "billing_tin"},
 		{"TIN with letters", func(l *domain.InvoiceLine) { l.Billing.TIN = "94123456A" }, TINInvalid, "billing_tin"},
-		{"billing ZIP without +4", func(l *domain.InvoiceLine) { l.Billing.Address.Zip = "94103" }, FieldInvalid, "billing_zip"},
-		{"billing PO box", func(l *domain.InvoiceLine) { l.Billing.Address.Street = "P.O. Box 123" }, FieldInvalid, "billing_address"},
 		{"member CIN shape", func(l *domain.InvoiceLine) { l.Member.CIN = "12345" }, FieldInvalid, "member_cin"},
 		{"service_to before service_from", func(l *domain.InvoiceLine) { l.To = 20260831 }, FieldInvalid, "service_to"},
 		{"service_to equal to service_from", func(l *domain.InvoiceLine) { l.To = l.From }, "", ""},

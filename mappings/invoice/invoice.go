@@ -61,11 +61,12 @@ const (
 // Required lists the columns every invoice file must have. It must also
 // have hcpcs or service.
 var Required = []string{ColInvoiceNumber, ColInvoiceDate, ColBillingNPI, ColBillingTIN, ColBillingName,
-	ColBillingAddress, ColBillingCity, ColBillingState, ColBillingZip, ColMemberCIN, ColMemberLastName,
-	ColMemberFirstName, ColMemberDOB, ColServiceFrom, ColServiceTo, ColUnits, ColChargeAmount}
+	ColMemberCIN, ColMemberLastName, ColMemberFirstName, ColMemberDOB, ColServiceFrom, ColServiceTo, ColUnits, ColChargeAmount}
 
-// Optional lists the other columns the decoder reads.
-var Optional = []string{ColHCPCS, ColModifiers, ColService, ColLineNumber, ColMemberGender, ColRenderingNPI,
+// Optional lists the other columns the decoder reads. The billing address
+// columns are required on a line whose billing provider the plan's roster
+// does not know (rules.BillingAddress).
+var Optional = []string{ColBillingAddress, ColBillingCity, ColBillingState, ColBillingZip, ColHCPCS, ColModifiers, ColService, ColLineNumber, ColMemberGender, ColRenderingNPI,
 	ColRenderingName, ColPlaceOfService, ColDiagnosis, ColAuthorization, ColBillingTaxonomy, ColNote,
 	ColMemberAddress, ColMemberCity, ColMemberState, ColMemberZip, ColFrequency, ColOriginalClaim}
 
@@ -184,10 +185,10 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 	l.Billing.NPI = req(ColBillingNPI)
 	l.Billing.TIN = req(ColBillingTIN)
 	l.Billing.Name = text(ColBillingName, 60, true)
-	l.Billing.Address.Street = text(ColBillingAddress, 55, true)
-	l.Billing.Address.City = text(ColBillingCity, 30, true)
-	l.Billing.Address.State = d.state(ColBillingState, req(ColBillingState), &ps)
-	l.Billing.Address.Zip = d.zip(ColBillingZip, req(ColBillingZip), &ps)
+	l.Billing.Address.Street = text(ColBillingAddress, 55, false)
+	l.Billing.Address.City = text(ColBillingCity, 30, false)
+	l.Billing.Address.State = d.state(ColBillingState, get(ColBillingState), &ps)
+	l.Billing.Address.Zip = d.zip(ColBillingZip, get(ColBillingZip), &ps)
 	if v := strings.ToUpper(get(ColBillingTaxonomy)); v != "" {
 		if !validTaxonomyShape(v) {
 			invalid(ColBillingTaxonomy, "%q is not a provider taxonomy code (10 characters ending in X, e.g. 251S00000X)", v)

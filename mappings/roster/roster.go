@@ -113,7 +113,7 @@ func (s *Site) Key() string {
 
 // Contract is the site as the rules see it.
 func (s *Site) Contract() domain.ProviderContract {
-	return domain.ProviderContract{NPI: s.NPI, TIN: s.TIN, Site: s.Name, County: s.County,
+	return domain.ProviderContract{NPI: s.NPI, TIN: s.TIN, Site: s.Name, Address: s.Address, County: s.County,
 		Types: slices.Clone(s.Types), POFs: slices.Clone(s.POFs), CommunitySupports: slices.Clone(s.CommunitySupports),
 		From: s.From, To: s.To, MediCalEnrolled: s.MediCalEnrolled}
 }

@@ -171,7 +171,7 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 	c := &converter{
 		ctx: ctx, job: job, log: log, run: run, now: now,
 		checker: rules.LineChecker{Coding: job.Coding, Today: today, MemberID: memberID},
-		prefix:  tempPrefix(run.ID()),
+		prefix:  tempPrefix(run.ID()), sites: map[string][]domain.ProviderContract{},
 	}
 	c.sum = report.Summary{RunID: run.ID(), Started: now, ByRule: map[string]int{}}
 	res, err := c.convert(inputs)
@@ -196,12 +196,13 @@ type converter struct {
 	sum      report.Summary
 	rejects  *report.RejectWriter
 	rejFile  *atomicfile.File
-	outs     map[string]*hcpOutput // by HCP code ("" without an HCP code table)
-	hcps     []string              // the keys of outs, in the order opened
-	byHCP    bool                  // the profile has an HCP code table: one 837 per HCP code
-	view     store.EnrollmentView  // the run's enrollment: the member's address and county (byHCP)
-	seq      int                   // line control sequence
-	claimSeq int                   // claims in this run, for CLM01 (byHCP)
+	outs     map[string]*hcpOutput                // by HCP code ("" without an HCP code table)
+	hcps     []string                             // the keys of outs, in the order opened
+	byHCP    bool                                 // the profile has an HCP code table: one 837 per HCP code
+	view     store.EnrollmentView                 // the run's enrollment: the member's address and county (byHCP)
+	sites    map[string][]domain.ProviderContract // the roster's sites by billing NPI, read once per run
+	seq      int                                  // line control sequence
+	claimSeq int                                  // claims in this run, for CLM01 (byHCP)
 	// sentClaims are the original claims written (writer stage), recorded
 	// with the run when the store keeps claims (store.ClaimStore).
 	sentClaims []store.SentClaim
@@ -395,8 +396,11 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 // judges' usage counters. Without judges the whole batch goes to the store
 // in one call.
 func (c *converter) decide(ctx context.Context, b *batch) error {
+	if err := c.keep(ctx, b, c.billingAddress); err != nil {
+		return err
+	}
 	if len(c.job.Judges) == 0 && !c.byHCP {
-		if err := c.memberAddresses(ctx, b); err != nil {
+		if err := c.keep(ctx, b, c.memberAddress); err != nil {
 			return err
 		}
 		prior, err := c.run.RecordLines(ctx, b.lines)
@@ -484,17 +488,14 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 	return nil
 }
 
-// memberAddresses applies memberAddress to each line of the batch without
-// decisions; a line rejected for it leaves b.lines.
-func (c *converter) memberAddresses(ctx context.Context, b *batch) error {
+// keep applies rule to each line of the batch (rule looks at the line's
+// decisions so far); a line it rejects leaves b.lines.
+func (c *converter) keep(ctx context.Context, b *batch, rule func(context.Context, *candidate) error) error {
 	k, kept := 0, b.lines[:0]
 	for i := range b.cands {
 		cand := &b.cands[i]
-		if len(cand.decisions) > 0 {
-			continue
-		}
-		recorded := cand.line.Frequency == ""
-		if err := c.memberAddress(ctx, cand); err != nil {
+		recorded := len(cand.decisions) == 0 && cand.line.Frequency == ""
+		if err := rule(ctx, cand); err != nil {
 			return err
 		}
 		if recorded {
@@ -508,10 +509,36 @@ func (c *converter) memberAddresses(ctx context.Context, b *batch) error {
 	return nil
 }
 
+// billingAddress gives the line the billing provider's address from the
+// roster, or checks the invoice's (rules.BillingAddress). A line whose
+// billing columns did not decode is left as it is.
+func (c *converter) billingAddress(ctx context.Context, cand *candidate) error {
+	if cand.line.Billing.NPI == "" {
+		return nil
+	}
+	for _, d := range cand.decisions {
+		if strings.HasPrefix(d.Field, "billing_") {
+			return nil
+		}
+	}
+	sites, ok := c.sites[cand.line.Billing.NPI]
+	if !ok {
+		if dir, isDir := c.job.Store.(domain.ProviderDirectory); isDir {
+			var err error
+			if sites, err = dir.Contracts(ctx, cand.line.Billing.NPI); err != nil {
+				return err
+			}
+		}
+		c.sites[cand.line.Billing.NPI] = sites
+	}
+	cand.decisions = append(cand.decisions, rules.BillingAddress(&cand.line, sites)...)
+	return nil
+}
+
 // memberAddress gives the line the member's address the 837P needs
 // (rules.MemberAddress): the invoice's, else the member's 834 record's.
 func (c *converter) memberAddress(ctx context.Context, cand *candidate) error {
-	if rules.CompleteAddress(cand.line.Member.Address) {
+	if len(cand.decisions) > 0 || rules.CompleteAddress(cand.line.Member.Address) {
 		return nil
 	}
 	m, err := c.member(ctx, cand.line.Member.CIN)

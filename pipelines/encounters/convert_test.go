@@ -437,3 +437,58 @@ func TestMemberAddressFromThe834(t *testing.T) {
 		t.Errorf("N4 %q, want %q", n4, want)
 	}
 }
+
+// The billing provider's address comes from the roster's site when the
+// roster knows the billing NPI: a 5-digit invoice ZIP still gives a 9-digit
+// N403, and the invoice's billing address columns may be left out.
+func TestBillingAddressFromTheRoster(t *testing.T) {
+	e := newEnv(t)
+	site := func(npi, zip string) store.ProviderSite {
+		return store.ProviderSite{Key: npi, Record: []byte("{}"), Contract: domain.ProviderContract{NPI: npi, Site: "Site " + npi, From: 20220101,
+			Address: domain.Address{Street: "77 Roster Way", City: "Oakland", State: "CA", Zip: zip}}}
+	}
+	if _, err := e.state.(*store.SQLite).LoadRoster(context.Background(), "roster.csv", [32]byte{1},
+		[]store.ProviderSite{site("1456789019", "946121234"), site("1234567893", "94612")}); err != nil {
+		t.Fatal(err)
+	}
+	five := strings.Replace(row("INV-1", 1, 1, 1, "H0043", "U6"), "941031520", "94103", 1)
+	otherNPI := strings.Replace(five, "1456789019", "1234567893", 1)
+	res, err := e.convert("out", e.file("a.csv", header, five, otherNPI))
+	if err != nil || res.Accepted() != 1 {
+		t.Fatalf("%v: accepted %d, by rule %v", err, res.Accepted(), res.Summary.ByRule)
+	}
+	rej := readRejects(t, res.RejectsPath)
+	if len(rej) != 1 || rej[0][5] != "billing_zip" || !strings.Contains(rej[0][6], "roster's site") || !strings.Contains(rej[0][6], "billing_zip 94103") {
+		t.Errorf("rejects %v", rej)
+	}
+	n4 := func(path string) (got []string) {
+		for _, s := range segments(t, path) {
+			if s[0] == "N4" {
+				got = append(got, strings.Join(s[1:], " "))
+			}
+		}
+		return got
+	}
+	validate837(t, res.Output)
+	if got := n4(res.Output); len(got) == 0 || got[0] != "Oakland CA 946121234" {
+		t.Errorf("2010AA N4 %q", got)
+	}
+	// Without the billing address columns at all.
+	cols := strings.Split(header, ",")
+	drop := func(r string) string {
+		var keep []string
+		for i, v := range strings.Split(r, ",") {
+			if !strings.HasPrefix(cols[i], "billing_") || cols[i] == "billing_npi" || cols[i] == "billing_tin" || cols[i] == "billing_name" {
+				keep = append(keep, v)
+			}
+		}
+		return strings.Join(keep, ",")
+	}
+	res, err = e.convert("out2", e.file("b.csv", drop(header), drop(row("INV-2", 1, 2, 2, "H0043", "U6"))))
+	if err != nil || res.Accepted() != 1 {
+		t.Fatalf("%v: accepted %d, by rule %v", err, res.Accepted(), res.Summary.ByRule)
+	}
+	if got := n4(res.Output); got[0] != "Oakland CA 946121234" {
+		t.Errorf("2010AA N4 %q", got)
+	}
+}

@@ -260,7 +260,8 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 }
 
 // validateInvoice decodes every row and applies the stateless rules; the
-// duplicate check needs the store and is left to convert.
+// duplicate check needs the store and is left to convert. The billing
+// address is checked as if the roster did not know the provider.
 func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 	cfg, rs, err := v.load()
 	if err != nil {
@@ -305,6 +306,9 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 		}
 		_, more := checker.Check(&line, skip)
 		ds = append(ds, more...)
+		if line.Billing.NPI != "" && !skip["billing_address"] && !skip["billing_city"] && !skip["billing_state"] && !skip["billing_zip"] {
+			ds = append(ds, rules.BillingAddress(&line, nil)...) // as convert decides it without a roster site
+		}
 		for _, d := range ds {
 			v.printf("%s row %d (invoice %s line %s): %s %s: %s\n", path, row.Number, line.InvoiceNumber, line.LineNumber, d.Rule, d.Field, d.Message)
 		}

@@ -34,9 +34,11 @@ func providers(t *testing.T, open func(string) store.LedgerStore, owner string) 
 }
 
 // Site returns a roster site of the provider npi whose contract runs from
-// from to to (0: open-ended), with a record naming NPI and site.
+// from to to (0: open-ended), at an address of its own (read back with the
+// contract), with a record naming NPI and site.
 func Site(npi, key, county string, from, to int, pofs ...string) store.ProviderSite {
 	c := domain.ProviderContract{NPI: npi, TIN: "941234567", Site: key, County: county, POFs: pofs,
+		Address:           domain.Address{Street: "1 " + key + " St", City: "Fresno", State: "CA", Zip: "937211234"},
 		CommunitySupports: []string{"CS01"}, MediCalEnrolled: true}
 	c.From, c.To = civil.Date(from), civil.Date(to)
 	return store.ProviderSite{Key: key, Contract: c, Record: []byte(`{"npi":"` + npi + `","site":"` + key + `"}`), SourceRow: 2}
