@@ -14,6 +14,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -165,11 +166,11 @@ func TestJudgeCachesPerNPI(t *testing.T) {
 }
 
 // TestConvertWithRoster runs the demo invoices through convert with the
-// demo roster loaded: Valley Meals' contract starts on 2026-09-15, so its
-// line for 1–14 September (row 2) is PROVIDER-NOT-CONTRACTED and the line
-// of the 15th (row 3) goes out (row 4, also 1–14 September, already fails
-// the billing ZIP+4 check, so the judge never sees it); every other line
-// that passes the stateless rules is contracted.
+// demo roster and 834 loaded: Valley Meals' contract starts on 2026-09-15,
+// so its lines for 1–14 September (rows 2 and 4; row 4's 5-digit billing
+// ZIP is completed by the roster's site) are PROVIDER-NOT-CONTRACTED and
+// the line of the 15th (row 3) goes out; every other line that passes the
+// stateless rules is contracted.
 func TestConvertWithRoster(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -180,6 +181,18 @@ func TestConvertWithRoster(t *testing.T) {
 	defer st.Close()
 	if _, err := Ingest(ctx, st, tables, []string{rosterPath("demo-roster.csv")}, nil); err != nil {
 		t.Fatal(err)
+	}
+	enrollment, err := demo.Reference(dir, "enrollment.834") // the members' addresses
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rules.Load(rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ingest.Ingest834(ctx, ingest.Job{Files: []string{enrollment}, OutDir: dir, Store: st, Config: config.Default(),
+		Coding: rs.Coding, Tables: rs.Tables, Data: rs.Data}); r[0].Err != nil {
+		t.Fatal(r[0].Err)
 	}
 	inputs, err := demo.Inputs(filepath.Join(dir, "in"))
 	if err != nil {
@@ -194,8 +207,8 @@ func TestConvertWithRoster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Summary.ByRule[rules.ProviderNotContracted]; got != 1 {
-		t.Errorf("PROVIDER-NOT-CONTRACTED %d, want 1 (by rule %v)", got, res.Summary.ByRule)
+	if got := res.Summary.ByRule[rules.ProviderNotContracted]; got != 2 {
+		t.Errorf("PROVIDER-NOT-CONTRACTED %d, want 2 (by rule %v)", got, res.Summary.ByRule)
 	}
 	f, err := os.Open(res.RejectsPath)
 	if err != nil {
@@ -215,7 +228,7 @@ func TestConvertWithRoster(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(rows, " "); got != "valley-meals-2026-09.xlsx:2:billing_npi" {
+	if got := strings.Join(rows, " "); got != "valley-meals-2026-09.xlsx:2:billing_npi valley-meals-2026-09.xlsx:4:billing_npi" {
 		t.Errorf("rejected rows %q", got)
 	}
 	var valley, bay, golden int
