@@ -115,7 +115,11 @@ func (job *Job) ingest834(ctx context.Context, path string) Result {
 		return res
 	}
 	if l.igErrors > 0 {
-		ackPath, err := job.write999(ctx, path)
+		kept := l.keptSets
+		if !res.Committed {
+			kept = nil
+		}
+		ackPath, err := job.write999(ctx, path, kept)
 		if err != nil {
 			res.Err = fmt.Errorf("999 for %s: %w", filepath.Base(path), err)
 			return res
@@ -151,7 +155,8 @@ type load834 struct {
 	periods     map[[2]civil.Date]bool
 	full        bool
 	memberID    *regexp.Regexp
-	unknownCINs int // full file: rejected member loops without a usable CIN
+	unknownCINs int            // full file: rejected member loops without a usable CIN
+	keptSets    map[int64]bool // the sets loaded, by the ordinal of their ST: the 999 says E for them
 	toStore     chan *batch
 	free        chan *batch
 	cur         *batch
@@ -414,6 +419,12 @@ func (l *load834) transaction(t *ig.TransactionResult) error {
 			rules.EnrollmentSetRejected, "", "warning", fmt.Sprintf("QTY*TO says transaction set %s holds %d member loop(s); it holds %d: the file may be incomplete", t.Control, l.setTotal, l.setMembers))
 	}
 	keep := !l.setBroken
+	if keep {
+		if l.keptSets == nil {
+			l.keptSets = map[int64]bool{}
+		}
+		l.keptSets[t.Pos.Ordinal] = true
+	}
 	if !keep {
 		l.res.SetsRejected++
 		l.res.Loaded -= l.setLoaded
@@ -542,8 +553,11 @@ func (l *load834) member(m *enrollment.Member) error {
 
 // write999 validates the file again with the 999 writer attached: only a
 // file with errors pays for it, and the control numbers are reserved from
-// the store after the load's transaction has ended.
-func (job *Job) write999(ctx context.Context, path string) (string, error) {
+// the store after the load's transaction has ended. The 999 says what the
+// load did: a set loaded (kept, by the ordinal of its ST) is accepted, with
+// errors when its skipped members had any (IK501 E); a set not loaded is
+// rejected (IK501 R).
+func (job *Job) write999(ctx context.Context, path string, kept map[int64]bool) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -554,7 +568,15 @@ func (job *Job) write999(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	// No IK404 copies of bad values: they may be member data (a birth date).
-	opts := []ack.Option{ack.WithoutValues()}
+	opts := []ack.Option{ack.WithoutValues(), ack.WithSetStatus(func(t *ig.TransactionResult) ig.Status {
+		switch {
+		case !kept[t.Pos.Ordinal]:
+			return ig.Rejected
+		case t.Status == ig.Rejected:
+			return ig.AcceptedWithErrors
+		}
+		return t.Status
+	})}
 	if job.Now != nil {
 		opts = append(opts, ack.WithClock(job.Now))
 	}

@@ -170,12 +170,13 @@ func TestBadMembersAreSkipped(t *testing.T) {
 	if !reflect.DeepEqual(byMember, want) {
 		t.Errorf("report rows by member:\n got %v\nwant %v", byMember, want)
 	}
-	// The 999 says what the guide found, and is itself valid.
+	// The 999 says what the guide found and what the plan did: the set is
+	// loaded, its bad members skipped (accepted with errors), and is itself valid.
 	if r.Ack == "" {
 		t.Fatal("no 999")
 	}
 	ackBytes, _ := os.ReadFile(r.Ack)
-	if !bytes.Contains(ackBytes, []byte("IK5*R*5")) || !bytes.Contains(ackBytes, []byte("IK4*2*1251*8~")) || bytes.Contains(ackBytes, []byte("20260231")) {
+	if !bytes.Contains(ackBytes, []byte("IK5*E*5~AK9*E*1*1*1~")) || !bytes.Contains(ackBytes, []byte("IK4*2*1251*8~")) || bytes.Contains(ackBytes, []byte("20260231")) {
 		t.Errorf("999:\n%s", ackBytes)
 	}
 	validate999(t, ackBytes)
@@ -232,8 +233,8 @@ func TestBrokenInterchangeLoadsNothing(t *testing.T) {
 		t.Error("member loaded from a broken interchange")
 	}
 	ackBytes, _ := os.ReadFile(r.Ack)
-	if !bytes.Contains(ackBytes, []byte("TA1*")) {
-		t.Errorf("no TA1 for the envelope error:\n%s", ackBytes)
+	if !bytes.Contains(ackBytes, []byte("TA1*")) || !bytes.Contains(ackBytes, []byte("IK5*R~AK9*R*1*1*0~")) {
+		t.Errorf("no TA1 for the envelope error, or the 999 does not reject the set that was not loaded:\n%s", ackBytes)
 	}
 }
 

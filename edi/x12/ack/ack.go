@@ -52,6 +52,16 @@ func WithoutValues() Option { return func(a *Writer999) { a.noValues = true } }
 // interchange-level findings.
 func WithTA1() Option { return func(a *Writer999) { a.ta1 = true } }
 
+// WithSetStatus lets the receiver say what it did with each transaction set:
+// status returns IK501 for the set, given the validator's result (for
+// instance E for a set it loaded while skipping the parts in error, or R
+// for one it did not load). AK9 follows: AK904 counts the sets accepted
+// with or without errors, and AK901 is recomputed from them unless the
+// group itself is in error.
+func WithSetStatus(status func(t *ig.TransactionResult) ig.Status) Option {
+	return func(a *Writer999) { a.setStatus = status }
+}
+
 // Writer999 writes 999 acknowledgments for the results of a validation. It
 // is not safe for concurrent use. The first error sticks and is returned by
 // every later call and by Err.
@@ -62,6 +72,10 @@ type Writer999 struct {
 	noValues bool
 	ta1      bool
 	err      error
+
+	setStatus func(t *ig.TransactionResult) ig.Status // nil: the validator's status
+	gained    int                                     // the group's sets accepted by setStatus, less those it rejected
+	withErrs  bool                                    // setStatus accepted a set of the group with errors
 
 	in       ig.InterchangeInfo // the input interchange being acknowledged
 	open     bool               // the acknowledgment interchange has begun
@@ -190,7 +204,18 @@ func (a *Writer999) Transaction(t *ig.TransactionResult) error {
 		a.segment(t, a.order[i:j])
 		i = j
 	}
-	ik5 := []string{string(t.Status)}
+	status := t.Status
+	if a.setStatus != nil {
+		status = a.setStatus(t)
+		switch {
+		case t.Status == ig.Rejected && status != ig.Rejected:
+			a.gained++
+		case t.Status != ig.Rejected && status == ig.Rejected:
+			a.gained--
+		}
+		a.withErrs = a.withErrs || status == ig.AcceptedWithErrors
+	}
+	ik5 := []string{string(status)}
 	ik5 = append(ik5, t.Codes...)
 	w.Segment("IK5", ik5...)
 	return a.fail(w.Err())
@@ -279,11 +304,36 @@ func (a *Writer999) Group(g *ig.GroupResult) error {
 	if err := a.beginSet(&g.GroupInfo); err != nil {
 		return err
 	}
-	ak9 := []string{string(g.Status), strconv.Itoa(g.Included), strconv.Itoa(g.Received), strconv.Itoa(g.Accepted)}
+	status, accepted := g.Status, g.Accepted
+	if a.setStatus != nil {
+		status, accepted = a.groupStatus(g)
+		a.gained, a.withErrs = 0, false
+	}
+	ak9 := []string{string(status), strconv.Itoa(g.Included), strconv.Itoa(g.Received), strconv.Itoa(accepted)}
 	ak9 = append(ak9, g.Codes...)
 	a.w.Segment("AK9", ak9...)
 	a.setOpen = false
 	return a.fail(a.w.EndTransaction())
+}
+
+// groupStatus returns AK901 and AK904 of g after the sets' statuses of
+// WithSetStatus.
+func (a *Writer999) groupStatus(g *ig.GroupResult) (ig.Status, int) {
+	accepted := g.Accepted + a.gained
+	for i := range g.Findings {
+		if g.Findings[i].Severity == ig.Error {
+			return ig.Rejected, accepted
+		}
+	}
+	switch {
+	case accepted <= 0:
+		return ig.Rejected, 0
+	case accepted < g.Received:
+		return ig.PartiallyAccepted, accepted
+	case a.withErrs || g.Status == ig.AcceptedWithErrors:
+		return ig.AcceptedWithErrors, accepted
+	}
+	return ig.Accepted, accepted
 }
 
 // Interchange ends the acknowledgment interchange of one input interchange,
