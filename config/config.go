@@ -40,6 +40,8 @@ type Config struct {
 	// Eligibility configures the enrollment and authorization rules
 	// (config/enrollment.go, docs/enrollment.md).
 	Eligibility Eligibility `yaml:"eligibility"`
+	// Limits bound what one input file may take (limits.go).
+	Limits Limits `yaml:"limits"`
 	// DaemonConfig holds the keys of `calgw run` (daemon.go): sources,
 	// destinations, routes, schedules, state, http, retry, pgp.
 	DaemonConfig `yaml:",inline"`

@@ -6,10 +6,15 @@ import (
 	"strings"
 )
 
-// Options bound the work and memory of reading an XLSX workbook, so that a
-// small hostile file (a zip bomb, a sheet of a million columns) is refused
-// instead of read. A zero field takes its default; CSV input ignores them.
+// Options bound the work and memory of reading a file, so that a small
+// hostile file (a zip bomb, a sheet of a million columns, a CSV line of
+// 100 MB) is refused instead of read. A zero field takes its default. CSV
+// input is bounded by MaxRecordBytes and MaxColumns; an XLSX workbook by
+// the others and MaxColumns.
 type Options struct {
+	// MaxRecordBytes is the most bytes of one CSV record (its quoted line
+	// breaks included). Default 1 MiB.
+	MaxRecordBytes int
 	// MaxPartSize is the most uncompressed bytes read from any one part of
 	// the workbook (the sheet, the shared strings, the workbook and its
 	// relationships), counted as inflated, whatever the part declares.
@@ -22,7 +27,8 @@ type Options struct {
 	// Excel's limit.
 	MaxRows int
 	// MaxColumns is the highest column number, and the most cells in a
-	// row. Default 16,384 (column XFD), Excel's limit.
+	// row (fields of a CSV record). Default 16,384 (column XFD), Excel's
+	// limit.
 	MaxColumns int
 	// MaxCellLength is the most characters in one cell value. Default
 	// 32,767, Excel's limit.
@@ -36,6 +42,7 @@ type Options struct {
 
 // The defaults of Options.
 const (
+	DefaultMaxRecordBytes   = 1 << 20
 	DefaultMaxPartSize      = 256 << 20
 	DefaultMaxSharedStrings = 64 << 20
 	DefaultMaxRows          = 1 << 20
@@ -53,6 +60,9 @@ func (o *Options) withDefaults() Options {
 	var d Options
 	if o != nil {
 		d = *o
+	}
+	if d.MaxRecordBytes <= 0 {
+		d.MaxRecordBytes = DefaultMaxRecordBytes
 	}
 	if d.MaxPartSize <= 0 {
 		d.MaxPartSize = DefaultMaxPartSize
@@ -76,21 +86,30 @@ func (o *Options) withDefaults() Options {
 }
 
 // ErrLimit is wrapped by every *LimitError.
-var ErrLimit = errors.New("workbook exceeds a reading limit")
+var ErrLimit = errors.New("file exceeds a reading limit")
 
 // LimitError is a workbook refused because it goes past one of the bounds
 // of Options, or because a part inflates past the size it declares.
 type LimitError struct {
 	Limit string // the Options field ("MaxPartSize", ...) or "declared size"
 	Max   int64  // the bound
-	Part  string // the part of the workbook being read
-	Row   int    // the sheet row, or 0
+	Part  string // the part of the workbook being read, or "csv"
+	Row   int    // the sheet row, or the CSV line the record starts on, or 0
 	Cell  string // the cell reference, or ""
 	Item  int    // the shared string's index when Part is the shared strings, else -1
 }
 
 func (e *LimitError) Error() string {
 	var b strings.Builder
+	if e.Part == "csv" {
+		fmt.Fprintf(&b, "csv line %d", e.Row)
+		if e.Limit == "MaxColumns" {
+			fmt.Fprintf(&b, ": more than %d fields in one record (MaxColumns, limits.fields_per_row)", e.Max)
+		} else {
+			fmt.Fprintf(&b, ": a record longer than %d bytes (MaxRecordBytes, limits.csv_record_bytes)", e.Max)
+		}
+		return b.String()
+	}
 	b.WriteString("xlsx ")
 	b.WriteString(e.Part)
 	if e.Row > 0 {

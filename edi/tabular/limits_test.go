@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"strings"
@@ -161,5 +162,39 @@ func TestPartCountsInflatedBytes(t *testing.T) {
 	var le *LimitError
 	if !errors.As(err, &le) || le.Limit != "MaxPartSize" || n > 64 {
 		t.Errorf("read %d bytes, err %v; want at most 64 and MaxPartSize", n, err)
+	}
+}
+
+// A CSV record past MaxRecordBytes or MaxColumns stops the reading with a
+// *LimitError naming the limit and the line the record starts on; a
+// record at the limits is read, quoted commas and line breaks included.
+func TestCSVLimits(t *testing.T) {
+	const head = "a,b,c\n" // 6 bytes, 3 fields
+	tests := []struct {
+		name, body string
+		limit      string // "" = read whole
+		line       int
+	}{
+		{"at both limits", "1,2,3\n\"\n\",,\n", "", 0},
+		{"one field too many", "1,2,3\n1,2,3,4\n", "MaxColumns", 3},
+		{"a record one byte too long", "1,2,3\n1,2,33\n", "MaxRecordBytes", 3},
+		{"a quoted line break counts in its record", "\"1\n2\",2\n", "MaxRecordBytes", 2},
+		{"one line without commas", "12345678901234567890\n", "MaxRecordBytes", 2},
+	}
+	for _, tt := range tests {
+		r, err := NewCSVWith(strings.NewReader(head+tt.body), &Options{MaxRecordBytes: 6, MaxColumns: 3})
+		for err == nil {
+			_, err = r.Next()
+		}
+		var le *LimitError
+		if tt.limit == "" {
+			if err != io.EOF {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
+		if !errors.As(err, &le) || le.Limit != tt.limit || le.Row != tt.line || !strings.Contains(err.Error(), fmt.Sprintf("csv line %d", tt.line)) {
+			t.Errorf("%s: %v (%+v)", tt.name, err, le)
+		}
 	}
 }

@@ -161,7 +161,10 @@ func (r *Reader) Close() error {
 // Open opens a CSV or XLSX file, telling them apart by content (an XLSX
 // workbook is a ZIP archive), and reads its header row: the first non-blank
 // row. An XLSX file is read within the default Options.
-func Open(path string) (*Reader, error) {
+func Open(path string) (*Reader, error) { return OpenWith(path, nil) }
+
+// OpenWith is Open within opts (nil means the defaults).
+func OpenWith(path string, opts *Options) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -171,7 +174,7 @@ func Open(path string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	r, err := NewReader(f, st.Size(), nil)
+	r, err := NewReader(f, st.Size(), opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -190,20 +193,26 @@ func (r *Reader) closeAlso(c io.Closer) {
 }
 
 // NewReader reads CSV or XLSX content of the given size from r, as Open
-// does a file: uploads and stored objects take the same path as files. An
-// XLSX workbook is read within opts (nil means the defaults). Closing the
-// Reader does not close r.
+// does a file: uploads and stored objects take the same path as files. It
+// reads within opts (nil means the defaults). Closing the Reader does not
+// close r.
 func NewReader(r io.ReaderAt, size int64, opts *Options) (*Reader, error) {
 	var magic [4]byte
 	if n, _ := r.ReadAt(magic[:], 0); n == 4 && string(magic[:]) == "PK\x03\x04" {
 		return newXLSX(r, size, opts)
 	}
-	return NewCSV(io.NewSectionReader(r, 0, size))
+	return NewCSVWith(io.NewSectionReader(r, 0, size), opts)
 }
 
 // NewCSV reads CSV text: RFC 4180 quoting, CRLF or LF line ends, an optional
-// UTF-8 byte order mark, and records of varying length.
-func NewCSV(in io.Reader) (*Reader, error) {
+// UTF-8 byte order mark, and records of varying length, within the default
+// Options.
+func NewCSV(in io.Reader) (*Reader, error) { return NewCSVWith(in, nil) }
+
+// NewCSVWith is NewCSV within opts (nil means the defaults): a record past
+// MaxRecordBytes or MaxColumns stops the reading with a *LimitError naming
+// the line it starts on.
+func NewCSVWith(in io.Reader, opts *Options) (*Reader, error) {
 	br := bufio.NewReaderSize(in, 256<<10)
 	if head, _ := br.Peek(3); bytes.Equal(head, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
@@ -211,7 +220,7 @@ func NewCSV(in io.Reader) (*Reader, error) {
 	if head, _ := br.Peek(512); !looksLikeText(head) {
 		return nil, ErrNotTabular
 	}
-	cr := csv.NewReader(br)
+	cr := csv.NewReader(newCSVLimiter(br, opts.withDefaults()))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	cr.TrimLeadingSpace = true

@@ -150,8 +150,9 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 			in.r.Close()
 		}
 	}()
+	limits := job.Config.Limits.WithDefaults()
 	for _, p := range job.Inputs {
-		r, err := tabular.Open(p)
+		r, err := tabular.OpenWith(p, &tabular.Options{MaxRecordBytes: limits.CSVRecordBytes, MaxColumns: limits.FieldsPerRow})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, p, err)
 		}
@@ -348,6 +349,8 @@ func (c *converter) read(ctx context.Context, inputs []*input, free <-chan *batc
 			case errors.As(err, &rowErr):
 				*cand = candidate{file: fileIdx, line: domain.InvoiceLine{Source: domain.Source{File: c.sum.Files[fileIdx].Name, Row: rowErr.Row}},
 					decisions: []rules.Decision{{Rule: rules.FieldInvalid, Message: rowErr.Err.Error()}}}
+			case errors.Is(err, tabular.ErrLimit):
+				return fmt.Errorf("%w: %s: %v", ErrUnusable, in.path, err)
 			case err != nil:
 				return fmt.Errorf("%s: %w", in.path, err)
 			default:
@@ -663,6 +666,10 @@ func duplicateMessage(p *store.PriorLine, run int64) string {
 }
 
 func (c *converter) reject(b *candidate, d rules.Decision) error {
+	fs := &c.sum.Files[b.file]
+	if max := c.job.Config.Limits.WithDefaults().RejectsPerFile; fs.Rejected > max {
+		return fmt.Errorf("%w: %s: more than %d rejected lines (limits.rejects_per_file): the file is refused; fix it and send it again", ErrUnusable, fs.Name, max)
+	}
 	r := rejectOf(b, d)
 	c.sum.ByRule[d.Rule]++
 	if len(c.sum.Rejects) < maxSummaryRejects {

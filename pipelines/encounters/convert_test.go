@@ -492,3 +492,37 @@ func TestBillingAddressFromTheRoster(t *testing.T) {
 		t.Errorf("2010AA N4 %q", got)
 	}
 }
+
+// Past a limit of configuration limits the file is refused whole, with an
+// error naming the limit and the position, and nothing is written.
+func TestLimitsRefuseTheFile(t *testing.T) {
+	good, bad := row("INV-1", 1, 1, 1, "H0043", "U6"), row("INV-2", 1, 2, 1, "99213", "")
+	for _, tt := range []struct {
+		name   string
+		limits config.Limits
+		rows   []string
+		want   string
+	}{
+		{"record length", config.Limits{CSVRecordBytes: len(header) + 1}, []string{good, good + strings.Repeat(" ", 400)}, "csv line 3"},
+		{"fields per row", config.Limits{FieldsPerRow: strings.Count(header, ",") + 1}, []string{good + ",extra"}, "csv line 2: more than"},
+		{"rejects per file", config.Limits{RejectsPerFile: 1}, []string{bad, good, bad}, "more than 1 rejected lines (limits.rejects_per_file)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.cfg.Limits = tt.limits
+			_, err := e.convert("out", e.file("a.csv", append([]string{header}, tt.rows...)...))
+			if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "a.csv") {
+				t.Fatalf("err = %v, want ErrUnusable with %q", err, tt.want)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(e.dir, "out")); len(entries) != 0 {
+				t.Errorf("wrote %d files", len(entries))
+			}
+		})
+	}
+	// At the limit the file converts.
+	e := newEnv(t)
+	e.cfg.Limits = config.Limits{RejectsPerFile: 2}
+	if res, err := e.convert("out", e.file("a.csv", header, bad, good, bad)); err != nil || res.Rejected() != 2 {
+		t.Fatalf("%v %+v", err, res)
+	}
+}

@@ -37,6 +37,12 @@ type Options struct {
 	MaxFindings int
 	// MaxSegmentSize bounds one segment (default x12.DefaultMaxSegmentSize).
 	MaxSegmentSize int
+	// MaxLoopSegments bounds the segments of a transaction set read since
+	// the last loop began (its trigger and the segments of that loop
+	// iteration before a nested loop begins), known or not: past it
+	// Validate stops with a *LoopLimitError. Default
+	// DefaultMaxLoopSegments; a guide's loops hold tens of segments.
+	MaxLoopSegments int
 	// CodeList checks a value against an external code list named by
 	// Element.CodeList; it returns false for an invalid code. nil means
 	// StableCodeLists, with a faster path.
@@ -74,7 +80,29 @@ func NewValidator(opts Options) *Validator {
 	if v.opts.MaxFindings <= 0 {
 		v.opts.MaxFindings = 1000
 	}
+	if v.opts.MaxLoopSegments <= 0 {
+		v.opts.MaxLoopSegments = DefaultMaxLoopSegments
+	}
 	return v
+}
+
+// DefaultMaxLoopSegments is the default of Options.MaxLoopSegments.
+const DefaultMaxLoopSegments = 10000
+
+// LoopLimitError stops a validation whose loop holds more segments than
+// Options.MaxLoopSegments: the input is refused, not read on.
+type LoopLimitError struct {
+	Pos     // the segment past the limit
+	Max int // the limit
+}
+
+func (e *LoopLimitError) Error() string {
+	where := "the transaction set's heading"
+	if e.Loop != "" {
+		where = "loop " + e.Loop
+	}
+	return fmt.Sprintf("segment %d (line %d, byte %d): more than %d segments in one iteration of %s (limit MaxLoopSegments, limits.loop_segments): the file is refused",
+		e.Ordinal, e.Line, e.Offset, e.Max, where)
 }
 
 // Validate reads X12 from r to the end and reports what it finds through
@@ -204,6 +232,9 @@ func (r *run) segment(seg *x12.Segment) error {
 		r.tx.advance(seg)
 		if r.tx.spec != nil {
 			r.tableSegment(seg, idx)
+			if r.tx.loopSegs++; r.tx.loopSegs > r.v.opts.MaxLoopSegments {
+				return &LoopLimitError{Pos: r.tx.cur, Max: r.v.opts.MaxLoopSegments}
+			}
 		}
 		return nil
 	}

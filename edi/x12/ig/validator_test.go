@@ -492,3 +492,27 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// A loop of more segments than MaxLoopSegments stops the validation with
+// the limit and the position; at the limit the file is read on.
+func TestMaxLoopSegments(t *testing.T) {
+	clean := lines(readTestdata(t, "834-clean.x12"))
+	refs := make([]string, 17) // INS + 3 REF + 17 REF + DTP = 22 segments before NM1 opens 2100A
+	for i := range refs {
+		refs[i] = "REF*17*X~"
+	}
+	in := strings.Join(insertAfter(12, refs...)(clean), "\n")
+	for _, tt := range []struct {
+		max  int
+		fail bool
+	}{{22, false}, {21, true}} {
+		_, err := ig.NewValidator(ig.Options{MaxLoopSegments: tt.max}).Validate(context.Background(), strings.NewReader(in))
+		var le *ig.LoopLimitError
+		if errors.As(err, &le) != tt.fail {
+			t.Fatalf("max %d: %v", tt.max, err)
+		}
+		if tt.fail && (le.Loop != "2000" || le.Ordinal != int64(9+tt.max) || !strings.Contains(err.Error(), "MaxLoopSegments")) {
+			t.Errorf("max %d: %v (%+v)", tt.max, err, le.Pos)
+		}
+	}
+}

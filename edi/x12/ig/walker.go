@@ -16,6 +16,7 @@ import (
 // txState is the state of the open transaction set.
 type txState struct {
 	open     bool
+	loopSegs int // segments since the last loop began (Options.MaxLoopSegments)
 	res      TransactionResult
 	group    *GroupInfo
 	spec     *compiledSpec
@@ -313,6 +314,7 @@ func (r *run) enter(d, i int, seg *x12.Segment) *cSeg {
 	counts := t.counts[c.base : c.base+len(c.kids)]
 	clear(counts)
 	counts[0] = 1
+	t.loopSegs = 0
 	t.frames = append(t.frames, frame{loop: c, cur: 0})
 	if c.hl {
 		r.hlEnter(seg, c)
