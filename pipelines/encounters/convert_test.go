@@ -416,7 +416,9 @@ func TestMemberAddressFromThe834(t *testing.T) {
 	if err := l.Commit(ctx, "1", "test"); err != nil {
 		t.Fatal(err)
 	}
-	noAddress := func(m int) string { return strings.TrimSuffix(row("INV-1", m, m, 1, "H0043", "U6"), memberAddress) + ",,,," }
+	noAddress := func(m int) string {
+		return strings.TrimSuffix(row("INV-1", m, m, 1, "H0043", "U6"), memberAddress) + ",,,,"
+	}
 	res, err := e.convert("out", e.file("a.csv", header, noAddress(1), noAddress(2), noAddress(3), row("INV-1", 4, 4, 1, "H0043", "U6")))
 	if err != nil || res.Accepted() != 2 {
 		t.Fatalf("%v: accepted %d, by rule %v", err, res.Accepted(), res.Summary.ByRule)

@@ -124,7 +124,7 @@ func (job *Job) feed(ctx context.Context, path, kind string, required []string, 
 		return res
 	}
 	res.Load = load.ID()
-	rep, err := newReport(job.outPath(path, ReportSuffix), reportFeedHeader)
+	rep, err := newReport(job.outPath(path, ReportSuffix), reportFeedHeader, job.limits().FindingsPerFile)
 	if err != nil {
 		load.Rollback()
 		res.Err = err

@@ -144,12 +144,25 @@ func hashFile(path string) ([32]byte, int64, error) {
 
 // report is a CSV report written atomically.
 type report struct {
-	f   *atomicfile.File
-	w   *csv.Writer
-	err error
+	f    *atomicfile.File
+	w    *csv.Writer
+	err  error
+	cols int // the header's columns
+	max  int // problem rows written at most (limits.findings_per_file)
+	rows int // problem rows given to row
 }
 
-func newReport(path string, header []string) (*report, error) {
+// limits returns the job's configured limits, with their defaults.
+func (job *Job) limits() config.Limits {
+	if job.Config == nil {
+		return config.Limits{}.WithDefaults()
+	}
+	return job.Config.Limits.WithDefaults()
+}
+
+// newReport creates a report of problem rows under header; past max rows
+// the rest are counted in one last row.
+func newReport(path string, header []string, max int) (*report, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("report directory: %w", err)
 	}
@@ -157,18 +170,26 @@ func newReport(path string, header []string) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &report{f: f, w: csv.NewWriter(f)}
-	r.row(header...)
+	r := &report{f: f, w: csv.NewWriter(f), cols: len(header), max: max}
+	if r.err = r.w.Write(header); r.err != nil {
+		f.Abort()
+		return nil, r.err
+	}
 	return r, nil
 }
 
 func (r *report) row(cells ...string) {
-	if r.err == nil {
+	if r.rows++; r.err == nil && r.rows <= r.max {
 		r.err = r.w.Write(cells)
 	}
 }
 
 func (r *report) commit() error {
+	if more := r.rows - r.max; more > 0 && r.err == nil {
+		last := make([]string, r.cols)
+		last[r.cols-1] = fmt.Sprintf("%d more problem(s) not written (limits.findings_per_file is %d)", more, r.max)
+		r.err = r.w.Write(last)
+	}
 	r.w.Flush()
 	if r.err == nil {
 		r.err = r.w.Error()

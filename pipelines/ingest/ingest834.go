@@ -79,7 +79,7 @@ func (job *Job) ingest834(ctx context.Context, path string) Result {
 		return res
 	}
 	res.Load = load.ID()
-	rep, err := newReport(job.outPath(path, ReportSuffix), report834Header)
+	rep, err := newReport(job.outPath(path, ReportSuffix), report834Header, job.limits().FindingsPerFile)
 	if err != nil {
 		load.Rollback()
 		res.Err = err
@@ -93,6 +93,9 @@ func (job *Job) ingest834(ctx context.Context, path string) Result {
 		rep.abort()
 		res.Report = ""
 		res.Err = err
+		if le := (*ig.LoopLimitError)(nil); errors.As(err, &le) {
+			res.Err = fmt.Errorf("%w: %s: %v", ErrUnusable, filepath.Base(path), le)
+		}
 		return res
 	}
 	log.Debug("834 read and stored", "file", filepath.Base(path), "took", time.Since(l.started))
@@ -253,6 +256,7 @@ func (l *load834) run(path string) (bool, error) {
 	}
 	v := ig.NewValidator(ig.Options{
 		Registry:           reg,
+		MaxLoopSegments:    l.job.limits().LoopSegments,
 		OnFinding:          l.finding,
 		OnInterchangeStart: l.interchangeStart,
 		OnTransaction:      l.transaction,

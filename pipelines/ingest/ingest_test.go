@@ -458,3 +458,26 @@ func TestUnreadableInterchangeLeavesNoEmptyAck(t *testing.T) {
 		t.Errorf("report: %v\n%s", err, rep)
 	}
 }
+
+// limits.findings_per_file bounds an ingest report's problem rows (the rest
+// are counted in a last row); limits.loop_segments refuses an 834 with a
+// longer loop, and nothing of it is loaded.
+func TestIngestLimits(t *testing.T) {
+	e := newEnv(t)
+	job := e.job(testdata + "bad-members.834")
+	job.Config.Limits = config.Limits{FindingsPerFile: 2}
+	r := Ingest834(context.Background(), job)[0]
+	recs := readCSV(t, r.Report)
+	if r.Err != nil || len(recs) != 4 || !strings.HasPrefix(recs[3][10], "4 more problem(s) not written") {
+		t.Errorf("%v: %q", r.Err, recs)
+	}
+	job = e.job(testdata + "family-change.834") // its member loops hold more than 3 segments
+	job.Config.Limits = config.Limits{LoopSegments: 3}
+	r = Ingest834(context.Background(), job)[0]
+	if !errors.Is(r.Err, ErrUnusable) || !strings.Contains(r.Err.Error(), "loop_segments") || r.Committed {
+		t.Errorf("%+v", r)
+	}
+	if _, ok, _ := e.st.Member(context.Background(), "91000001A"); ok {
+		t.Error("a member of a refused file was loaded")
+	}
+}

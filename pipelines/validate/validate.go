@@ -95,8 +95,26 @@ type validator struct {
 	rs      *rules.Set
 	loadErr error
 
-	rep *Report         // of the file being validated
-	ctx context.Context // of the Files call: row loops stop when it ends
+	rep      *Report         // of the file being validated
+	ctx      context.Context // of the Files call: row loops stop when it ends
+	findings int             // problems found in the file being validated
+}
+
+// limits returns the configured limits (the defaults when the
+// configuration does not load: the command reports that where it needs it).
+func (v *validator) limits() config.Limits {
+	if cfg, _, err := v.load(); err == nil {
+		return cfg.Limits.WithDefaults()
+	}
+	return config.Limits{}.WithDefaults()
+}
+
+// finding prints one problem of the file, up to limits.findings_per_file;
+// the rest are counted and summed up when the file ends (file).
+func (v *validator) finding(format string, a ...any) {
+	if v.findings++; v.findings <= v.limits().FindingsPerFile {
+		v.printf(format, a...)
+	}
 }
 
 // load returns the configuration and rule set, loading them on first use.
@@ -130,8 +148,11 @@ func (v *validator) unusable(err error) Status {
 // file validates one file.
 func (v *validator) file(ctx context.Context, path string) Report {
 	rep := Report{Path: path}
-	v.rep = &rep
+	v.rep, v.findings = &rep, 0
 	rep.Status = v.validateFile(ctx, path)
+	if max := v.limits().FindingsPerFile; v.findings > max {
+		v.printf("%s: %d more problem(s) not shown (limits.findings_per_file is %d)\n", path, v.findings-max, max)
+	}
 	v.rep = nil
 	return rep
 }
@@ -241,7 +262,8 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 	if k == kindX12 {
 		return validateX12(ctx, v, path)
 	}
-	r, err := tabular.Open(path)
+	lim := v.limits()
+	r, err := tabular.OpenWith(path, &tabular.Options{MaxRecordBytes: lim.CSVRecordBytes, MaxColumns: lim.FieldsPerRow})
 	if err != nil {
 		return v.unusable(err)
 	}
@@ -286,7 +308,7 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 		rows++
 		var rowErr *tabular.RowError
 		if errors.As(err, &rowErr) {
-			v.printf("%s row %d: %s: %v\n", path, rowErr.Row, rules.FieldInvalid, rowErr.Err)
+			v.finding("%s row %d: %s: %v\n", path, rowErr.Row, rules.FieldInvalid, rowErr.Err)
 			bad++
 			problems++
 			continue
@@ -310,7 +332,7 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 			ds = append(ds, rules.BillingAddress(&line, nil)...) // as convert decides it without a roster site
 		}
 		for _, d := range ds {
-			v.printf("%s row %d (invoice %s line %s): %s %s: %s\n", path, row.Number, line.InvoiceNumber, line.LineNumber, d.Rule, d.Field, d.Message)
+			v.finding("%s row %d (invoice %s line %s): %s %s: %s\n", path, row.Number, line.InvoiceNumber, line.LineNumber, d.Rule, d.Field, d.Message)
 		}
 		if len(ds) > 0 {
 			bad++
@@ -432,8 +454,9 @@ func validateX12(ctx context.Context, v *validator, path string) Status {
 	guides := map[string]bool{} // "837 005010X222A1"
 	unsupported := ""           // the first transaction set no guide is registered for
 	iv := ig.NewValidator(ig.Options{
-		Registry:  reg,
-		OnFinding: func(fd *ig.Finding) { v.printf("%s: %s\n", path, fd.String()) },
+		Registry:        reg,
+		MaxLoopSegments: v.limits().LoopSegments,
+		OnFinding:       func(fd *ig.Finding) { v.finding("%s: %s\n", path, fd.String()) },
 		OnTransaction: func(t *ig.TransactionResult) error {
 			sets[t.SetID]++
 			if t.Spec != nil {

@@ -91,3 +91,37 @@ func TestX12FileStatus(t *testing.T) {
 		})
 	}
 }
+
+// limits.findings_per_file bounds the problems printed for a file (the rest
+// are counted in one line), and limits.loop_segments refuses an X12 file
+// with an over-long loop, naming the segment.
+func TestValidateLimits(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "calgw.yaml")
+	if err := os.WriteFile(cfg, []byte("limits:\n  findings_per_file: 2\n  loop_segments: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(dir, "inv.csv")
+	row := "INV-1,2026-10-01,1456789018,94123456,Bay,1 Main St,Fresno,CA,93721,91234567A,Doe,Pat,1980-01-01,2026-09-01,2026-09-01,99213,,1,1.00\n"
+	if err := os.WriteFile(inv, []byte("invoice_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount\n"+row+row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	reps := Files(context.Background(), []string{inv, filepath.Join("..", "..", "testdata", "x12", "834-clean.x12")},
+		Options{Config: cfg, Line: func(s string) { lines = append(lines, s) }})
+	problems, more := 0, ""
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, "row "):
+			problems++
+		case strings.Contains(l, "more problem(s) not shown"):
+			more = l
+		}
+	}
+	if problems != 2 || !strings.Contains(more, "inv.csv: ") || reps[0].Status != Invalid {
+		t.Errorf("invoice: %d problems shown, %q, %v\n%s", problems, more, reps[0].Status, strings.Join(lines, "\n"))
+	}
+	if reps[1].Status != Unusable || reps[1].Err == nil || !strings.Contains(reps[1].Err.Error(), "segment 6 ") || !strings.Contains(reps[1].Err.Error(), "loop_segments") {
+		t.Errorf("834: %v %v", reps[1].Status, reps[1].Err)
+	}
+}
