@@ -91,3 +91,12 @@ mutants:
 
 mutants-changed:
 	$(GO) run ./internal/tools/mutants -changed
+
+# hostile: the hostile-input tests (docs/hostile-input.md), then calgw over
+# generated hostile files of HOSTILE_MB each, failing past the RSS bound.
+HOSTILE_MB ?= 100
+HOSTILE_TESTS := TestCSVLimits|TestLimits|TestLimitsAtTheBound|TestPartCountsInflatedBytes|TestMaxLoopSegments|TestLimitsRefuseTheFile|TestValidateLimits|TestIngestLimits|TestCheckInvoiceNumber|TestUnsafeInvoiceNumbersNeverReachCLM01|TestRejectsAreFormulaSafe|TestSignals|TestCrashRestartPoisonFileIsQuarantined|TestLongFileNamesAreProcessedAndAnswered|TestHalfWrittenUploadWaitsUntilComplete|TestSourceChangedAfterProcessingIsReported|TestLeftoverTemporaryCopiesAreRemovedAtStart|TestOddNamesAndEntriesAreReported|TestFeedWithoutHeaderEchoesNoRow|TestUnknownLayoutEchoesNoRow|TestSQLiteSyncsEveryCommit|TestSFTPFileMode|TestPostgresRestartingDatabaseIsRetriedWithBackoff|TestSenderNotes
+.PHONY: hostile
+hostile: build
+	$(GO) test -count=1 -run '^($(HOSTILE_TESTS))$$' ./edi/tabular ./edi/x12/ig ./rules ./report ./store ./transport ./pipelines/encounters ./pipelines/validate ./pipelines/ingest ./pipelines/daemon ./cmd/calgw
+	$(GO) run ./internal/tools/hostile -calgw $(BIN) -mb $(HOSTILE_MB)
