@@ -63,7 +63,9 @@ type PostgresConfig struct {
 
 // HTTPConfig configures the operations endpoint (/healthz, /metrics).
 type HTTPConfig struct {
-	Listen string `yaml:"listen"` // host:port, e.g. 127.0.0.1:9464; "" = no HTTP server
+	// Listen is host:port; default DefaultHTTPListen; "off" = no HTTP
+	// server. A port in use is logged and the daemon runs without it.
+	Listen string `yaml:"listen"`
 }
 
 // Schedules says when sources are polled and scheduled jobs run.
@@ -149,6 +151,8 @@ var JobKinds = []string{"274", "monthly-report"}
 const (
 	DefaultPollInterval  = 30 * time.Second
 	DefaultShutdownGrace = 30 * time.Second
+	// DefaultHTTPListen serves /healthz and /metrics on the loopback only.
+	DefaultHTTPListen = "127.0.0.1:9464"
 	DefaultRetryInitial  = 2 * time.Second
 	DefaultRetryMax      = 5 * time.Minute
 	DefaultMaxAttempts   = 3
@@ -200,6 +204,9 @@ func (d *DaemonConfig) applyDaemonDefaults() {
 	}
 	if d.ShutdownGrace == 0 {
 		d.ShutdownGrace = DefaultShutdownGrace
+	}
+	if d.HTTP.Listen == "" {
+		d.HTTP.Listen = DefaultHTTPListen
 	}
 	if d.Retry.Initial == 0 {
 		d.Retry.Initial = DefaultRetryInitial
@@ -321,7 +328,7 @@ func (d *DaemonConfig) validateDaemon() []string {
 	if d.State.Lease < time.Second {
 		bad("state.lease %v: must be at least 1s", d.State.Lease)
 	}
-	if d.HTTP.Listen != "" {
+	if d.HTTP.Listen != "" && d.HTTP.Listen != "off" {
 		if _, _, err := net.SplitHostPort(d.HTTP.Listen); err != nil {
 			bad("http.listen %q: want host:port (e.g. 127.0.0.1:9464): %v", d.HTTP.Listen, err)
 		}

@@ -33,7 +33,7 @@ func TestDaemonDefaultsAreTheLocalLayout(t *testing.T) {
 	if c.State.Store != "sqlite" || c.State.Lease != DefaultLease || c.State.Node == "" || c.UsesPostgres() {
 		t.Errorf("state = %+v", c.State)
 	}
-	if c.Retry.MaxAttempts != DefaultMaxAttempts || c.ShutdownGrace != DefaultShutdownGrace || c.HTTP.Listen != "" {
+	if c.Retry.MaxAttempts != DefaultMaxAttempts || c.ShutdownGrace != DefaultShutdownGrace || c.HTTP.Listen != "127.0.0.1:9464" {
 		t.Errorf("retry %+v grace %v http %+v", c.Retry, c.ShutdownGrace, c.HTTP)
 	}
 }

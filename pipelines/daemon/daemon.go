@@ -538,16 +538,20 @@ func (d *Daemon) heartbeat(ctx context.Context) {
 	}
 }
 
-// startHTTP serves /healthz and /metrics when http.listen is set.
+// startHTTP serves /healthz and /metrics unless http.listen is off. An
+// address it cannot listen on (a port in use: another instance on the
+// machine) is logged, and the daemon runs without the server.
 func (d *Daemon) startHTTP() (*http.Server, error) {
-	if d.cfg.HTTP.Listen == "" {
+	if d.cfg.HTTP.Listen == "" || d.cfg.HTTP.Listen == "off" {
 		return nil, nil
 	}
 	l, err := net.Listen("tcp", d.cfg.HTTP.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("http.listen: %w", err)
+		d.log.Warn("http: cannot listen, /healthz and /metrics are off (set http.listen to a free port, or off)", "listen", d.cfg.HTTP.Listen, "err", err)
+		return nil, nil
 	}
 	d.httpAddr.Store(l.Addr().String())
+	d.log.Info("http: serving /healthz and /metrics", "listen", l.Addr().String())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", d.healthz)
 	mux.Handle("/metrics", d.metrics.handler())

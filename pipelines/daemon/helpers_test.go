@@ -117,6 +117,9 @@ type harness struct {
 func newHarness(t *testing.T, dir, yaml string) (*harness, error) {
 	t.Helper()
 	h := &harness{t: t, dir: dir, state: filepath.Join(t.TempDir(), "state"), cfg: loadConfig(t, yaml), log: &logBuffer{}}
+	if !strings.Contains(yaml, "listen:") {
+		h.cfg.HTTP.Listen = "off" // tests on one machine do not share the default port
+	}
 	st, err := store.OpenSQLite(context.Background(), h.state)
 	if err != nil {
 		t.Fatal(err)

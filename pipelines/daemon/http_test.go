@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -210,4 +211,23 @@ func sampleValue(t *testing.T, metrics, name string) float64 {
 	}
 	t.Fatalf("no sample %s in:\n%s", name, metrics)
 	return 0
+}
+
+// With a port in use (another instance on the machine) the daemon logs it
+// and runs on without /healthz and /metrics; it logs where it listens.
+func TestBusyHTTPPortIsLoggedNotFatal(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	h := startDaemon(t, dir, localConfig(dir, "http: {listen: '"+busy.Addr().String()+"'}\n"))
+	h.write("a.csv", invoice("INV-B", 1, 1))
+	waitFor(t, 20*time.Second, "the file archived", settled(t, h.st, 1))
+	if log := h.log.String(); !strings.Contains(log, "http: cannot listen") || strings.Contains(log, "http: serving") {
+		t.Errorf("log:\n%s", log)
+	}
+	h2 := startDaemon(t, t.TempDir(), localConfig(dir, "http: {listen: '127.0.0.1:0'}\n"))
+	waitFor(t, 10*time.Second, "listening logged", func() bool { return strings.Contains(h2.log.String(), "http: serving /healthz and /metrics") })
 }
