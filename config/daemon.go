@@ -152,13 +152,13 @@ const (
 	DefaultPollInterval  = 30 * time.Second
 	DefaultShutdownGrace = 30 * time.Second
 	// DefaultHTTPListen serves /healthz and /metrics on the loopback only.
-	DefaultHTTPListen = "127.0.0.1:9464"
-	DefaultRetryInitial  = 2 * time.Second
-	DefaultRetryMax      = 5 * time.Minute
-	DefaultMaxAttempts   = 3
-	DefaultLease         = 60 * time.Second
-	DefaultMarkerSuffix  = ".done"
-	DefaultMaxSettle     = 5 * time.Second
+	DefaultHTTPListen   = "127.0.0.1:9464"
+	DefaultRetryInitial = 2 * time.Second
+	DefaultRetryMax     = 5 * time.Minute
+	DefaultMaxAttempts  = 3
+	DefaultLease        = 60 * time.Second
+	DefaultMarkerSuffix = ".done"
+	DefaultMaxSettle    = 5 * time.Second
 )
 
 // Names of the default layout's source and destinations.
