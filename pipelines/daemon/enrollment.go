@@ -195,7 +195,7 @@ func (p *enrollmentProcessor) writeAgain(ctx context.Context, job *Job, r *inges
 	wrote999 := false
 	if p.kind == store.LoadKind834 {
 		var err error
-		if wrote999, err = p.write999(ctx, job.Input, p.ackPath(job)); err != nil {
+		if wrote999, err = p.write999(ctx, job.Input, p.ackPath(job), r.Already != nil || r.Committed); err != nil {
 			return fmt.Errorf("999 for %s: %w", job.Name, err)
 		}
 	}
@@ -217,8 +217,10 @@ func (p *enrollmentProcessor) writeAgain(ctx context.Context, job *Job, r *inges
 // write999 writes the 999 of an 834 again, as the ingest does (one pass
 // with the acknowledgment writer attached, control numbers from the same
 // store sequences, no IK404 copies of values), when the 834 table finds an
-// error in it. It reports whether it wrote one.
-func (p *enrollmentProcessor) write999(ctx context.Context, input, out string) (bool, error) {
+// error in it. It reports whether it wrote one. Of a file that is loaded,
+// a set rejected only for errors inside its segments was loaded with its
+// bad members skipped, as the ingest decided: its IK501 is E.
+func (p *enrollmentProcessor) write999(ctx context.Context, input, out string, loaded bool) (bool, error) {
 	errs := 0
 	if err := validateFile(ctx, input, ig.Options{Registry: p.only, OnFinding: func(f *ig.Finding) {
 		if f.Severity == ig.Error {
@@ -234,7 +236,18 @@ func (p *enrollmentProcessor) write999(ctx context.Context, input, out string) (
 	if err != nil {
 		return false, err
 	}
-	a := ack.New999(x12.NewWriter(f, x12.DefaultDelimiters), ackNumbers{ctx, p.st}, ack.WithoutValues(), ack.WithTA1())
+	a := ack.New999(x12.NewWriter(f, x12.DefaultDelimiters), ackNumbers{ctx, p.st}, ack.WithoutValues(), ack.WithTA1(),
+		ack.WithSetStatus(func(t *ig.TransactionResult) ig.Status {
+			if !loaded || t.Status != ig.Rejected {
+				return t.Status
+			}
+			for _, c := range t.Codes {
+				if c != ig.SetSegmentErrors && c != ig.SetImplementationErrors {
+					return ig.Rejected
+				}
+			}
+			return ig.AcceptedWithErrors
+		}))
 	opts := ig.Options{}
 	a.Attach(&opts)
 	err = validateFile(ctx, input, opts)
