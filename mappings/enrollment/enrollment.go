@@ -3,7 +3,11 @@
 // domain.EnrollmentChange per member loop (2000 INS), with the position of
 // every data problem. It is a pure transform fed one segment at a time, so
 // memory stays flat however large the file is; reading, validation and
-// storage are the caller's.
+// storage are the caller's. Which ID is the member's and whether a member
+// loop as a whole is usable (ENR-MEMBER-INVALID) are decided by
+// rules.MemberCIN and rules.CheckMemberLoop; values that cannot be read (a
+// date that is not a date, a county code not in the rule set's table) are
+// reported where they are read.
 //
 // What is read (dhcs-public-specs.md 5.2):
 //
