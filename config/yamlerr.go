@@ -8,15 +8,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
 
-// yamlProblem matches the yaml package's decoding messages.
+// yamlLine, yamlUnknown and yamlWrongType match the yaml package's decoding
+// messages; they are compiled on first use, so that start-up does no work for them.
 var (
-	yamlLine      = regexp.MustCompile(`^line (\d+): (.*)$`)
-	yamlUnknown   = regexp.MustCompile(`^field (\S+) not found in type`)
-	yamlWrongType = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$")
+	yamlLine      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^line (\d+): (.*)$`) })
+	yamlUnknown   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^field (\S+) not found in type`) })
+	yamlWrongType = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$")
+	})
 )
 
 // explainYAML rewrites the yaml package's decoding errors so that each names
@@ -35,7 +39,7 @@ func explainYAML(err error, doc []byte) error {
 	walkKeys(&root, nil, keys)
 	var out []string
 	for _, e := range te.Errors {
-		m := yamlLine.FindStringSubmatch(e)
+		m := yamlLine().FindStringSubmatch(e)
 		if m == nil {
 			out = append(out, e)
 			continue
@@ -49,14 +53,14 @@ func explainYAML(err error, doc []byte) error {
 			where += " (line " + m[1] + ")"
 		}
 		switch {
-		case yamlUnknown.MatchString(m[2]):
+		case yamlUnknown().MatchString(m[2]):
 			msg := where + ": unknown key"
 			if known := knownKeys(path[:max(len(path)-1, 0)]); len(known) > 0 {
 				msg += " (known here: " + strings.Join(known, ", ") + ")"
 			}
 			out = append(out, msg)
-		case yamlWrongType.MatchString(m[2]):
-			w := yamlWrongType.FindStringSubmatch(m[2])
+		case yamlWrongType().MatchString(m[2]):
+			w := yamlWrongType().FindStringSubmatch(m[2])
 			out = append(out, fmt.Sprintf("%s: %q is not %s", where, w[2], expected(w[3])))
 		default:
 			out = append(out, where+": "+m[2])
@@ -78,14 +82,14 @@ func pick(on []keyAt, msg string) []string {
 	if len(on) == 0 {
 		return nil
 	}
-	if m := yamlUnknown.FindStringSubmatch(msg); m != nil {
+	if m := yamlUnknown().FindStringSubmatch(msg); m != nil {
 		for _, k := range on {
 			if last(k.path) == m[1] {
 				return k.path
 			}
 		}
 	}
-	if m := yamlWrongType.FindStringSubmatch(msg); m != nil {
+	if m := yamlWrongType().FindStringSubmatch(msg); m != nil {
 		for _, k := range on {
 			if k.value.Kind == yaml.ScalarNode && k.value.Value == m[2] {
 				return k.path

@@ -89,6 +89,14 @@ var postgresEnrollmentMigrations = []string{
 		first    INTEGER NOT NULL,
 		last_run BIGINT NOT NULL
 	)`,
+	// The number of members, kept by the 834 loads that add them (loads are
+	// serialised by their advisory lock), so that EnrollmentStatus reads one
+	// row instead of counting the members table.
+	`CREATE TABLE enrollment_member_count (
+		one     BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+		members BIGINT NOT NULL
+	)`,
+	`INSERT INTO enrollment_member_count(members) SELECT count(*) FROM enrollment_members`,
 }
 
 // Classes of the two-key advisory locks (pg_advisory_xact_lock(class,
@@ -205,9 +213,12 @@ func (l *pgLoad) flush(ctx context.Context) error {
 	for i, k := range order {
 		data[i] = merged[k]
 	}
-	if _, err := l.tx.Exec(ctx, `INSERT INTO enrollment_members(cin_key, load_id, data)
+	// xmax = 0 marks a row the upsert inserted rather than updated.
+	if _, err := l.tx.Exec(ctx, `WITH up AS (INSERT INTO enrollment_members(cin_key, load_id, data)
 		SELECT k, $2, d FROM unnest($1::bigint[], $3::bytea[]) AS t(k, d)
-		ON CONFLICT (cin_key) DO UPDATE SET data = excluded.data, load_id = excluded.load_id`, order, l.id, data); err != nil {
+		ON CONFLICT (cin_key) DO UPDATE SET data = excluded.data, load_id = excluded.load_id
+		RETURNING (xmax = 0) AS added)
+		UPDATE enrollment_member_count SET members = members + (SELECT count(*) FROM up WHERE added)`, order, l.id, data); err != nil {
 		return fmt.Errorf("store: members at load %d: %w", l.id, err)
 	}
 	return nil
@@ -360,7 +371,7 @@ func (p *Postgres) EnrollmentStatus(ctx context.Context) (EnrollmentStatus, erro
 	var st EnrollmentStatus
 	err := p.pool.QueryRow(ctx, `SELECT
 		count(*) FILTER (WHERE kind = $1), count(*) FILTER (WHERE kind = $2), count(*) FILTER (WHERE kind = $3),
-		(SELECT count(*) FROM enrollment_members)
+		(SELECT members FROM enrollment_member_count)
 		FROM enrollment_loads`, LoadKind834, LoadKindAuth, LoadKindOtherPrograms).Scan(&st.Loads834, &st.AuthLoads, &st.ProgramLoads, &st.Members)
 	if err != nil {
 		return st, fmt.Errorf("store: enrollment status: %w", err)

@@ -3,7 +3,11 @@
 // domain.EnrollmentChange per member loop (2000 INS), with the position of
 // every data problem. It is a pure transform fed one segment at a time, so
 // memory stays flat however large the file is; reading, validation and
-// storage are the caller's.
+// storage are the caller's. Which ID is the member's and whether a member
+// loop as a whole is usable (ENR-MEMBER-INVALID) are decided by
+// rules.MemberCIN and rules.CheckMemberLoop; values that cannot be read (a
+// date that is not a date, a county code not in the rule set's table) are
+// reported where they are read.
 //
 // What is read (dhcs-public-specs.md 5.2):
 //
@@ -34,6 +38,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/fixedre"
 	"github.com/calaim-gateway/calaim-gateway/internal/strarena"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 // Options configure the mapping.
@@ -370,9 +375,7 @@ func (p *Mapper) beginMember(seg *x12.Segment) {
 	p.ref1L, p.ref0F, p.nm109 = "", "", ""
 	p.dtp357, p.named = 0, false
 	p.covOpen, p.covCount = false, 0
-	switch p.mt {
-	case "001", "021", "024", "025", "030":
-	default:
+	if !rules.MaintenanceTypeValid(p.mt) {
 		p.problem(seg, "INS03", "maintenance type code is not 001, 021, 024, 025 or 030")
 	}
 	if p.hdr.Full {
@@ -662,36 +665,26 @@ func (p *Mapper) endMember() error {
 	p.lv = lvHeader
 	m := &p.m
 	e := &m.Change.Enrollee
-	// The member's own ID: REF*1L (DHCS: the CIN), else NM109 (ZZ), else
-	// the subscriber ID of a subscriber. A dependent's REF*0F names the
-	// subscriber, never the dependent.
-	switch {
-	case p.ref1L != "":
-		e.CIN = p.ref1L
-		if p.nm109 != "" && p.nm109 != p.ref1L {
-			p.problemAt(m.Start, "NM109", "the member identifier differs from REF*1L: the loop names two members")
-		}
-	case p.nm109 != "":
-		e.CIN = p.nm109
-	case p.subscr:
-		e.CIN = p.ref0F
+	// Which ID is the member's and whether the loop is usable are decided
+	// in rules (ENR-MEMBER-INVALID); this turns the answers into the
+	// member's CIN, problems and span operation.
+	loop := rules.MemberLoop{
+		FullFile: p.hdr.Full, MaintenanceType: p.mt, Subscriber: p.subscr,
+		RefCIN: p.ref1L, NameID: p.nm109, SubscriberID: p.ref0F,
+		Named: p.named, CoverageLoops: p.covCount, TerminationEnd: p.dtp357,
 	}
-	e.CIN = strings.ToUpper(strings.TrimSpace(e.CIN))
-	switch {
-	case e.CIN == "":
-		p.problemAt(m.Start, "REF*1L", "no member CIN: REF*1L, NM109 (qualifier ZZ) or, for a subscriber, REF*0F")
-	case p.memberID != nil && !p.memberID.MatchString(e.CIN):
-		p.problemAt(m.Start, "REF*1L", "the CIN does not have the shape of a Medi-Cal CIN (%s)", p.memberID.String())
+	e.CIN = strings.ToUpper(strings.TrimSpace(rules.MemberCIN(loop)))
+	var valid func(string) bool
+	shape := ""
+	if p.memberID != nil {
+		valid, shape = p.memberID.MatchString, p.memberID.String()
 	}
-	if !p.named {
-		p.problemAt(m.Start, "NM1", "no member name loop (2100A NM1*IL)")
+	findings, endAt357 := rules.CheckMemberLoop(loop, e.CIN, valid, shape)
+	for _, f := range findings {
+		p.problemAt(m.Start, f.Element, "%s", f.Message)
 	}
-	if !p.hdr.Full && p.mt == "024" && p.covCount == 0 {
-		if p.dtp357 == 0 {
-			p.problemAt(m.Start, "INS03", "member termination (024) without an end date (DTP*357) or coverage loops")
-		} else {
-			m.Change.Ops = append(m.Change.Ops, domain.SpanOp{Kind: domain.SpanEnd, End: p.dtp357})
-		}
+	if endAt357 {
+		m.Change.Ops = append(m.Change.Ops, domain.SpanOp{Kind: domain.SpanEnd, End: p.dtp357})
 	}
 	if p.OnMember != nil {
 		return p.OnMember(m)

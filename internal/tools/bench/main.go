@@ -18,7 +18,8 @@
 //   - start-up: `calgw version` and `calgw validate` of a generated 834
 //     of K members, each run R times interleaved with /bin/true, the
 //     cost of starting a process: the median milliseconds per run and the
-//     ratio to /bin/true.
+//     ratio to /bin/true; beside them, two floors built in the same run: an
+//     empty Go program and one importing calgw's third-party packages.
 //
 //     go run ./internal/tools/bench -lines 1000000 -members 1000000
 package main
@@ -289,7 +290,11 @@ func runStartup(runs, members int, dir, calgw string) error {
 	if err != nil {
 		return err
 	}
-	cmds := [][]string{{"/bin/true"}, {calgw, "version"}, {calgw, "validate", file}}
+	empty, deps, err := buildFloors(dir)
+	if err != nil {
+		return err
+	}
+	cmds := [][]string{{"/bin/true"}, {empty}, {deps}, {calgw, "version"}, {calgw, "validate", file}}
 	walls := make([][]time.Duration, len(cmds))
 	for range runs {
 		for i, c := range cmds {
@@ -308,12 +313,70 @@ func runStartup(runs, members int, dir, calgw string) error {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	fmt.Printf("## calgw start-up: median of %d runs each, interleaved with /bin/true, %s\n\n", runs, time.Now().Format("2006-01-02"))
 	fmt.Printf("| measurement | result | baseline (same run) | ratio |\n|---|---|---|---|\n")
-	for i, name := range []string{"`calgw version`", fmt.Sprintf("`calgw validate` of an 834 of %d members (%.1f MB)", members, float64(st.Size())/1e6)} {
+	names := []string{
+		"an empty Go program (the Go runtime's start-up)",
+		"a Go program importing calgw's third-party packages (their package initialisation)",
+		"`calgw version`",
+		fmt.Sprintf("`calgw validate` of an 834 of %d members (%.1f MB)", members, float64(st.Size())/1e6),
+	}
+	for i, name := range names {
 		m := med(walls[i+1])
 		fmt.Printf("| %s | %.1f ms/run | /bin/true: %.1f ms/run | %.1f× /bin/true |\n", name, ms(m), ms(base), float64(m)/float64(base))
 	}
 	fmt.Println()
 	return nil
+}
+
+// buildFloors builds the two floors of the start-up figures with the flags of
+// `make release` (static, stripped): an empty Go program, and one that imports
+// (blank) every package outside the standard library and this module that
+// cmd/calgw links, so that its start-up is the runtime's plus those packages'
+// initialisation. It returns the two binaries' paths.
+func buildFloors(dir string) (empty, deps string, err error) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./cmd/calgw").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("go list -deps ./cmd/calgw: %w", err)
+	}
+	mod, err := exec.Command("go", "list", "-m").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("go list -m: %w", err)
+	}
+	own := strings.TrimSpace(string(mod)) + "/"
+	var imports []string
+	for _, p := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(p, own) && !slices.Contains(strings.Split(p, "/"), "internal") && !strings.HasPrefix(p, "vendor/") {
+			imports = append(imports, fmt.Sprintf("\t_ %q\n", p))
+		}
+	}
+	// A folder starting with "_" is left out of ./... patterns but builds
+	// by its path, inside the module (so the versions are go.mod's).
+	src, err := os.MkdirTemp(".", "_startup")
+	if err != nil {
+		return "", "", err
+	}
+	defer os.RemoveAll(src)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", err
+	}
+	for _, b := range []struct{ name, body string }{
+		{"startup-empty", "package main\n\nfunc main() {}\n"},
+		{"startup-deps", "package main\n\nimport (\n" + strings.Join(imports, "") + ")\n\nfunc main() {}\n"},
+	} {
+		pkg := filepath.Join(src, b.name)
+		if err := os.MkdirAll(pkg, 0o755); err != nil {
+			return "", "", err
+		}
+		if err := os.WriteFile(filepath.Join(pkg, "main.go"), []byte(b.body), 0o644); err != nil {
+			return "", "", err
+		}
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(abs, b.name), "./"+pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return "", "", fmt.Errorf("building %s: %w\n%s", b.name, err, msg)
+		}
+	}
+	return filepath.Join(abs, "startup-empty"), filepath.Join(abs, "startup-deps"), nil
 }
 
 // wallOf runs a command, its output discarded, and returns its wall time.
