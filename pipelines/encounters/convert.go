@@ -476,9 +476,9 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 	return nil
 }
 
-// correction finds the original of a replacement or void among the claims
-// sent: its CLM01, HCP code and DHCS Encounter ID go on the line; without
-// an Encounter ID the line is held (CORRECTION-HELD).
+// correction gathers what the store knows of the original of a replacement
+// or void and applies rules.DecideCorrection: its CLM01, HCP code and DHCS
+// Encounter ID go on the line, or the line is rejected or held.
 func (c *converter) correction(ctx context.Context, cand *candidate) error {
 	cs, ok := c.job.Store.(store.ClaimStore)
 	if !ok {
@@ -489,18 +489,13 @@ func (c *converter) correction(ctx context.Context, cand *candidate) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case !found:
-		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionUnknown, Field: "original_claim",
-			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent", l.OriginalClaim)})
-	case orig.EncounterID == "":
-		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionHeld, Field: "original_claim",
-			Message: fmt.Sprintf("held: claim %s (run %d) has no DHCS Encounter ID yet; ingest DHCS's 277CA for it and send this line again", orig.CLM01, orig.Run)})
-	default:
-		l.OriginalClaim, l.OriginalEncounterID = orig.CLM01, orig.EncounterID
-		if c.byHCP {
-			cand.hcp = orig.HCP
-		}
+	if d := rules.DecideCorrection(l, rules.Original{Found: found, CLM01: orig.CLM01, Run: orig.Run, EncounterID: orig.EncounterID}); d != nil {
+		cand.decisions = append(cand.decisions, *d)
+		return nil
+	}
+	l.OriginalClaim, l.OriginalEncounterID = orig.CLM01, orig.EncounterID
+	if c.byHCP {
+		cand.hcp = orig.HCP
 	}
 	return nil
 }
