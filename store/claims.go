@@ -23,6 +23,7 @@ type SentClaim struct {
 	HCP         string // the HCP code of the file it went in
 	EncounterID string // "" until DHCS reports it
 	Status      string // the last DHCS status reported (e.g. F1:20, F2:54)
+	Latest      string // the status of the CLM01's latest submission (EncounterSent, ...); "" when none is recorded
 
 	// Where it went (RecordClaims records each claim written, originals,
 	// replacements and voids, as a Submission).
@@ -89,7 +90,9 @@ var postgresClaimsMigrations = []string{
 const (
 	insertClaimSQLite = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp) VALUES (?, ?, ?, ?) ON CONFLICT(clm01) DO NOTHING`
 	insertClaimPG     = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp) VALUES ($1, $2, $3, $4) ON CONFLICT(clm01) DO NOTHING`
-	selectClaim       = `SELECT clm01, run_id, invoice, hcp, encounter_id, status FROM sent_claims WHERE clm01 = %[1]s OR invoice = %[1]s ORDER BY run_id DESC LIMIT 1`
+	selectClaim       = `SELECT clm01, run_id, invoice, hcp, encounter_id, status,
+		COALESCE((SELECT e.status FROM encounter_submissions e WHERE e.clm01 = c.clm01 ORDER BY e.id DESC LIMIT 1), '')
+		FROM sent_claims c WHERE clm01 = %[1]s OR invoice = %[1]s ORDER BY run_id DESC LIMIT 1`
 )
 
 // RecordClaims implements ClaimStore for a run of the SQLite store.
@@ -115,7 +118,7 @@ func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) 
 // SentClaim implements ClaimStore.
 func (s *SQLite) SentClaim(ctx context.Context, ref string) (SentClaim, bool, error) {
 	var c SentClaim
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectClaim, "?1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status)
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectClaim, "?1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status, &c.Latest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -153,7 +156,7 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 // SentClaim implements ClaimStore.
 func (p *Postgres) SentClaim(ctx context.Context, ref string) (SentClaim, bool, error) {
 	var c SentClaim
-	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectClaim, "$1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status)
+	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectClaim, "$1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status, &c.Latest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}
@@ -208,7 +211,7 @@ type SetAnswer struct {
 	// interchange (ISA06) or group (GS02).
 	Receivers []string
 	GS06      int64
-	ST02      int64
+	ST02      int64  // 0: every set of the group (a group answered by AK9 alone)
 	Ack       string // IK501 (or AK901 for a group without AK2)
 	Status    string // EncounterRejected, or EncounterSent when the set was accepted
 	Reason    string
@@ -418,8 +421,8 @@ func answerSets(ctx context.Context, tx claimsTx, by string, as []SetAnswer) ([]
 	out := make([]int, len(as))
 	for i, a := range as {
 		recv := append(slices.Clone(a.Receivers), "", "")[:2]
-		where := `gs06 = ? AND st02 = ? AND (isa06 IN (?, ?) OR gs02 IN (?, ?))`
-		args := []any{a.GS06, a.ST02, recv[0], recv[1], recv[0], recv[1]}
+		where := `gs06 = ? AND (? = 0 OR st02 = ?) AND (isa06 IN (?, ?) OR gs02 IN (?, ?))`
+		args := []any{a.GS06, a.ST02, a.ST02, recv[0], recv[1], recv[0], recv[1]}
 		n, err := tx.exec(ctx, `UPDATE encounter_submissions SET ack = ? WHERE `+where, append([]any{a.Ack}, args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: 999 answer to set %d/%d: %w", a.GS06, a.ST02, err)

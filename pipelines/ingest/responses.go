@@ -45,13 +45,19 @@ type ResponseLoader func(ctx context.Context, es store.EncounterStore, path, out
 // counts the answers, Loaded those matched, Rejected those that reject,
 // Warnings those that matched nothing and other warnings. Loading a file
 // again changes nothing.
-func Ingest277CA(ctx context.Context, job Job) []Result { return ingestResponses(ctx, job, Kind277CA, Load277CA) }
+func Ingest277CA(ctx context.Context, job Job) []Result {
+	return ingestResponses(ctx, job, Kind277CA, Load277CA)
+}
 
 // Ingest999 loads DHCS 999s (see Ingest277CA).
-func Ingest999(ctx context.Context, job Job) []Result { return ingestResponses(ctx, job, Kind999, Load999) }
+func Ingest999(ctx context.Context, job Job) []Result {
+	return ingestResponses(ctx, job, Kind999, Load999)
+}
 
 // IngestEVR loads DHCS Encounter Validation Responses (see Ingest277CA).
-func IngestEVR(ctx context.Context, job Job) []Result { return ingestResponses(ctx, job, KindEVR, LoadEVR) }
+func IngestEVR(ctx context.Context, job Job) []Result {
+	return ingestResponses(ctx, job, KindEVR, LoadEVR)
+}
 
 func ingestResponses(ctx context.Context, job Job, kind string, load ResponseLoader) []Result {
 	var out []Result

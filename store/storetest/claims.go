@@ -173,4 +173,8 @@ func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
 			t.Errorf("month %q: %d encounter(s), want %d", month, len(subs), want)
 		}
 	}
+	// A group answered by AK9 alone (ST02 0) reaches every set of the group.
+	if n, err := es.AnswerSets(ctx, "A2.999", []store.SetAnswer{{Receivers: []string{"951234567305", "951234567"}, GS06: 21, Ack: "R", Status: store.EncounterRejected}}); err != nil || n[0] != 3 {
+		t.Errorf("group answer matched %v (%v), want 3 submissions", n, err)
+	}
 }
