@@ -300,8 +300,8 @@ func Load999(ctx context.Context, es store.EncounterStore, path, outDir string, 
 				continue
 			}
 			reasons := slices.Clone(s.Errors)
-			if len(s.Codes) > 0 {
-				reasons = append(reasons, "IK5 codes "+strings.Join(s.Codes, " "))
+			for _, c := range s.Codes {
+				reasons = append(reasons, "IK5 "+x999.SetErrorText(c))
 			}
 			reason := strings.Join(reasons, "; ")
 			as = append(as, store.SetAnswer{Receivers: recv, GS06: gs, ST02: st, Ack: s.Status, Status: statusOf(rules.Status999(s.Status)), Reason: reason})

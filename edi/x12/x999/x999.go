@@ -19,7 +19,7 @@ type Set struct {
 	ID      string   // AK201, e.g. 837
 	Control string   // AK202, the set's ST02
 	Status  string   // IK501: A, E, M, R, W, X
-	Codes   []string // IK502..IK506
+	Codes   []string // IK502..IK506 (SetErrorText puts them in words)
 	Errors  []string // one per IK3 and IK4, in words with positions
 	Line    int64    // line of its AK2
 }
@@ -91,11 +91,11 @@ func Read(r io.Reader) (*Ack, error) {
 				if loop := seg.ElementString(3); loop != "" {
 					ik3 += " (loop " + loop + ")"
 				}
-				set.Errors = append(set.Errors, fmt.Sprintf("IK3 %s: segment error %s", ik3, seg.ElementString(4)))
+				set.Errors = append(set.Errors, fmt.Sprintf("IK3 %s: %s", ik3, words(segmentErrors, seg.ElementString(4))))
 			}
 		case "IK4":
 			if set != nil {
-				e := fmt.Sprintf("IK4 %s element %s: element error %s", ik3, strings.ReplaceAll(seg.ElementString(1), string(seg.Delimiters().Component), "."), seg.ElementString(3))
+				e := fmt.Sprintf("IK4 %s element %s: %s", ik3, strings.ReplaceAll(seg.ElementString(1), string(seg.Delimiters().Component), "."), words(elementErrors, seg.ElementString(3)))
 				if ref := seg.ElementString(2); ref != "" {
 					e += " (data element " + ref + ")"
 				}
