@@ -63,3 +63,50 @@ func TestResponseProcessorStoresEncounterIDs(t *testing.T) {
 		t.Errorf("a file that is not a 277: %v, want ErrUnusable", err)
 	}
 }
+
+// Routes of kind 999 and evr load DHCS's answers into the encounters sent
+// and deliver the reconciliation report; every answer kind has a
+// processor.
+func TestResponseKinds(t *testing.T) {
+	ctx := context.Background()
+	for _, k := range []string{"999", "277ca", "evr"} {
+		reg, ok := processors[k]
+		if !ok || len(reg.Roles) != 1 || reg.Roles[0].Name != RoleReport {
+			t.Errorf("kind %s: %+v", k, reg)
+		}
+	}
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.BeginRun(ctx, "convert", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordClaims(ctx, run, []store.SentClaim{{CLM01: "3057C3", Invoice: "INV-3", HCP: "305", File: "PLAN_305_837P_MCE_20261123_00001.dat",
+		Sender: "951234567305", GroupSender: "951234567", ISA13: 7, GS06: 7, ST02: 2, Sent: "2026-11-23"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct{ kind, file, note string }{
+		{"999", "PLAN_305_837P_MCE_20261123_00001.999", "999: 2 answer(s), 1 matched to encounters sent, 1 rejected, 1 warning(s)"},
+		{"evr", "PLAN_305_837P_MCE_20261123_00001_EVR.xml", "evr: 3 answer(s), 1 matched to encounters sent, 2 rejected, 2 warning(s)"},
+	} {
+		p, err := processors[tc.kind].New(Env{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := filepath.Join("../../testdata/dhcs", tc.file)
+		res, err := p.Process(ctx, &Job{Input: in, Name: tc.file, OutDir: t.TempDir(), File: &store.FileEntry{ID: int64(i + 1)}})
+		if err != nil || res.Note != tc.note || len(res.Outputs) != 1 {
+			t.Errorf("%s: %+v %v", tc.kind, res, err)
+		}
+	}
+	subs, _ := st.Encounters(ctx, store.EncounterRejected, "")
+	if len(subs) != 1 || subs[0].Code != "EVR Rejected" {
+		t.Errorf("rejected %+v", subs)
+	}
+}
