@@ -37,9 +37,9 @@ func reportEncounters(ctx context.Context, g *globals, args []string) int {
 	}
 	when := ""
 	if *month != "" {
-		when = " sent in " + *month
+		when = ", sent in " + *month
 	}
-	fmt.Fprintf(g.stdout, "%d encounter(s) %s%s\n", len(list), *status, when)
+	fmt.Fprintf(g.stdout, "%d encounter(s) with status %s%s\n", len(list), *status, when)
 	if len(list) == 0 {
 		return exitOK
 	}
