@@ -136,13 +136,13 @@ type Destination struct {
 type Route struct {
 	Source  string            `yaml:"source"`  // source name; "" = every source
 	Pattern string            `yaml:"pattern"` // glob on the file name (without .pgp/.gpg/.asc), case-insensitive
-	Kind    string            `yaml:"kind"`    // invoice, 834, adt, roster, auth, other_programs, dhcs-response, 837P
+	Kind    string            `yaml:"kind"`    // invoice, 834, adt, roster, auth, other_programs, dhcs-response, 837P, 277ca, 999, evr
 	Deliver map[string]string `yaml:"deliver"` // output role → destination; the kind's defaults otherwise
 }
 
 // FileKinds are the kinds of file a route may name. A kind needs a
 // processor in the daemon, which refuses at start a route to one it lacks.
-var FileKinds = []string{"invoice", "834", "adt", "roster", "auth", "other_programs", "dhcs-response", "837P", "277ca"}
+var FileKinds = []string{"invoice", "834", "adt", "roster", "auth", "other_programs", "dhcs-response", "837P", "277ca", "999", "evr"}
 
 // JobKinds are the kinds of scheduled job.
 var JobKinds = []string{"274", "monthly-report"}

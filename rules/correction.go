@@ -1,9 +1,15 @@
 package rules
 
+import (
+	"fmt"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+)
+
 // Replacements and voids (837P CLM05-3 7 and 8) reuse the original claim's
 // CLM01 and carry its DHCS Encounter ID in 2300 REF*F8
 // (docs/sources/dhcs-observed-formats.md B2.4 [S]; the ID is the 277CA
-// REF*1K, B4 [P]).
+// REF*1K, B4 [P], or the EVR EncounterId, B2.3 [S]).
 const (
 	// CorrectionHeld holds a replacement or void whose original's DHCS
 	// Encounter ID is not known yet: it is not sent.
@@ -11,4 +17,58 @@ const (
 	// CorrectionUnknown rejects a replacement or void whose original_claim
 	// names no claim the gateway sent.
 	CorrectionUnknown = "CORRECTION-ORIGINAL-UNKNOWN"
+	// CorrectionResend sends a replacement of an encounter DHCS never
+	// recorded as an original with the same CLM01 (never a rejection).
+	CorrectionResend = "CORRECTION-RESEND"
+	// CorrectionNotReceived rejects a void of an encounter DHCS never recorded.
+	CorrectionNotReceived = "CORRECTION-NOT-RECEIVED"
 )
+
+// Original is what the state store knows of the claim a replacement or
+// void names in original_claim; the pipeline gathers it.
+type Original struct {
+	Found       bool   // a claim sent has that CLM01 or invoice number
+	CLM01       string // its CLM01
+	Run         int64  // the run that sent it
+	EncounterID string // the latest DHCS Encounter ID reported for the CLM01; "" = none yet
+	Latest      string // the status of the CLM01's latest submission: StatusSent, StatusAccepted, StatusRejected
+}
+
+// Correction is how a replacement or void goes out.
+type Correction struct {
+	// Decision rejects or holds the line; nil: it goes out.
+	Decision *Decision
+	// Frequency is the CLM05-3 it goes out with: the line's 7 or 8, or 1
+	// when it resends an encounter DHCS never received (CORRECTION-RESEND).
+	Frequency   string
+	CLM01       string // the original's
+	EncounterID string // 2300 REF*F8; "" for a resend
+	Rule        string // the rule that decided, "" for a plain replacement or void
+}
+
+// DecideCorrection decides a replacement or void (frequency 7 or 8)
+// against its original:
+//   - CORRECTION-ORIGINAL-UNKNOWN when original_claim names no claim sent;
+//   - when DHCS holds no encounter for the CLM01 (no Encounter ID and its
+//     latest submission rejected, as a 999 rejecting its set does): a
+//     replacement goes out again as an original with the same CLM01
+//     (CORRECTION-RESEND), a void is rejected (CORRECTION-NOT-RECEIVED);
+//   - CORRECTION-HELD when DHCS has not reported the original's Encounter
+//     ID yet;
+//   - else it goes out with the original's CLM01 and Encounter ID.
+func DecideCorrection(l *domain.InvoiceLine, o Original) Correction {
+	switch {
+	case !o.Found:
+		return Correction{Decision: &Decision{Rule: CorrectionUnknown, Field: "original_claim",
+			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent", l.OriginalClaim)}}
+	case o.EncounterID == "" && o.Latest == StatusRejected && l.Frequency == "8":
+		return Correction{Decision: &Decision{Rule: CorrectionNotReceived, Field: "frequency",
+			Message: fmt.Sprintf("claim %s was rejected before DHCS recorded it (no Encounter ID): there is nothing to void", o.CLM01)}}
+	case o.EncounterID == "" && o.Latest == StatusRejected:
+		return Correction{Frequency: "1", CLM01: o.CLM01, Rule: CorrectionResend}
+	case o.EncounterID == "":
+		return Correction{Decision: &Decision{Rule: CorrectionHeld, Field: "original_claim",
+			Message: fmt.Sprintf("held: claim %s (run %d) has no DHCS Encounter ID yet; load DHCS's 277CA or EVR for it and send this line again", o.CLM01, o.Run)}}
+	}
+	return Correction{Frequency: l.Frequency, CLM01: o.CLM01, EncounterID: o.EncounterID}
+}

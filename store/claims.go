@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -20,25 +23,28 @@ type SentClaim struct {
 	HCP         string // the HCP code of the file it went in
 	EncounterID string // "" until DHCS reports it
 	Status      string // the last DHCS status reported (e.g. F1:20, F2:54)
-}
+	Latest      string // the status of the CLM01's latest submission (EncounterSent, ...); "" when none is recorded
 
-// EncounterResponse is what a DHCS response says of one claim.
-type EncounterResponse struct {
-	CLM01       string // 277CA TRN02 of the claim level
-	EncounterID string // REF*1K
-	Status      string // STC01 category:status
+	// Where it went (RecordClaims records each claim written, originals,
+	// replacements and voids, as a Submission).
+	Frequency   string // CLM05-3: "" or 1 original, 7 replacement, 8 void
+	File        string // the 837's base name
+	Sender      string // ISA06
+	GroupSender string // GS02
+	ISA13       int64
+	GS06        int64
+	ST02        int64
+	Sent        string // the day it was written, YYYY-MM-DD
 }
 
 // ClaimStore keeps the claims sent and their DHCS Encounter IDs
 // (store.SQLite, store.Postgres).
 type ClaimStore interface {
 	// RecordClaims records claims as sent by an open run: they are kept
-	// only if the run is Written. A CLM01 already recorded (a replacement or
-	// void) keeps its first record.
+	// only if the run is Written. Each is a submission (EncounterStore);
+	// an original is also the CLM01's record, which a replacement or void
+	// of it does not change.
 	RecordClaims(ctx context.Context, run Run, claims []SentClaim) error
-	// SetEncounterIDs stores what a DHCS response says of claims sent and
-	// returns how many it matched.
-	SetEncounterIDs(ctx context.Context, rs []EncounterResponse) (int, error)
 	// SentClaim returns the latest claim sent whose CLM01 or invoice number
 	// is ref (false when none).
 	SentClaim(ctx context.Context, ref string) (SentClaim, bool, error)
@@ -61,6 +67,9 @@ var sqliteClaimsMigrations = []string{
 		status       TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE INDEX sent_claims_invoice ON sent_claims(invoice, run_id)`,
+	`CREATE TABLE encounter_submissions (id INTEGER PRIMARY KEY AUTOINCREMENT,` + encounterSubmissionsColumns,
+	`CREATE INDEX encounter_submissions_clm01 ON encounter_submissions(clm01, id)`,
+	`CREATE INDEX encounter_submissions_set ON encounter_submissions(gs06, st02)`,
 }
 
 var postgresClaimsMigrations = []string{
@@ -73,12 +82,17 @@ var postgresClaimsMigrations = []string{
 		status       TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE INDEX sent_claims_invoice ON sent_claims(invoice, run_id)`,
+	`CREATE TABLE encounter_submissions (id BIGSERIAL PRIMARY KEY,` + encounterSubmissionsColumns,
+	`CREATE INDEX encounter_submissions_clm01 ON encounter_submissions(clm01, id)`,
+	`CREATE INDEX encounter_submissions_set ON encounter_submissions(gs06, st02)`,
 }
 
 const (
 	insertClaimSQLite = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp) VALUES (?, ?, ?, ?) ON CONFLICT(clm01) DO NOTHING`
 	insertClaimPG     = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp) VALUES ($1, $2, $3, $4) ON CONFLICT(clm01) DO NOTHING`
-	selectClaim       = `SELECT clm01, run_id, invoice, hcp, encounter_id, status FROM sent_claims WHERE clm01 = %[1]s OR invoice = %[1]s ORDER BY run_id DESC LIMIT 1`
+	selectClaim       = `SELECT clm01, run_id, invoice, hcp, encounter_id, status,
+		COALESCE((SELECT e.status FROM encounter_submissions e WHERE e.clm01 = c.clm01 ORDER BY e.id DESC LIMIT 1), '')
+		FROM sent_claims c WHERE clm01 = %[1]s OR invoice = %[1]s ORDER BY run_id DESC LIMIT 1`
 )
 
 // RecordClaims implements ClaimStore for a run of the SQLite store.
@@ -88,6 +102,12 @@ func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) 
 		return fmt.Errorf("%w: not an open SQLite run", ErrNoRun)
 	}
 	for _, c := range claims {
+		if err := recordSubmission(ctx, sqliteClaimsTx{r.conn}, r.id, c); err != nil {
+			return err
+		}
+		if !original(c) {
+			continue
+		}
 		if _, err := r.conn.ExecContext(ctx, insertClaimSQLite, c.CLM01, r.id, c.Invoice, c.HCP); err != nil {
 			return fmt.Errorf("store: record claim %s: %w", c.CLM01, err)
 		}
@@ -95,31 +115,10 @@ func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) 
 	return nil
 }
 
-// SetEncounterIDs implements ClaimStore.
-func (s *SQLite) SetEncounterIDs(ctx context.Context, rs []EncounterResponse) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: encounter IDs: %w", err)
-	}
-	defer tx.Rollback()
-	n := 0
-	for _, e := range rs {
-		res, err := tx.ExecContext(ctx, `UPDATE sent_claims SET encounter_id = CASE WHEN ? = '' THEN encounter_id ELSE ? END, status = ? WHERE clm01 = ?`,
-			e.EncounterID, e.EncounterID, e.Status, e.CLM01)
-		if err != nil {
-			return 0, fmt.Errorf("store: encounter ID of %s: %w", e.CLM01, err)
-		}
-		if k, _ := res.RowsAffected(); k > 0 {
-			n++
-		}
-	}
-	return n, tx.Commit()
-}
-
 // SentClaim implements ClaimStore.
 func (s *SQLite) SentClaim(ctx context.Context, ref string) (SentClaim, bool, error) {
 	var c SentClaim
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectClaim, "?1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status)
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectClaim, "?1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status, &c.Latest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -141,6 +140,12 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
 	for _, c := range claims {
+		if err := recordSubmission(ctx, pgClaimsTx{r.tx}, r.id, c); err != nil {
+			return err
+		}
+		if !original(c) {
+			continue
+		}
 		if _, err := r.tx.Exec(ctx, insertClaimPG, c.CLM01, r.id, c.Invoice, c.HCP); err != nil {
 			return fmt.Errorf("store: record claim %s: %w", c.CLM01, err)
 		}
@@ -148,29 +153,10 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 	return nil
 }
 
-// SetEncounterIDs implements ClaimStore.
-func (p *Postgres) SetEncounterIDs(ctx context.Context, rs []EncounterResponse) (int, error) {
-	n := 0
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		for _, e := range rs {
-			tag, err := tx.Exec(ctx, `UPDATE sent_claims SET encounter_id = CASE WHEN $1 = '' THEN encounter_id ELSE $1 END, status = $2 WHERE clm01 = $3`,
-				e.EncounterID, e.Status, e.CLM01)
-			if err != nil {
-				return fmt.Errorf("store: encounter ID of %s: %w", e.CLM01, err)
-			}
-			if tag.RowsAffected() > 0 {
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
-}
-
 // SentClaim implements ClaimStore.
 func (p *Postgres) SentClaim(ctx context.Context, ref string) (SentClaim, bool, error) {
 	var c SentClaim
-	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectClaim, "$1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status)
+	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectClaim, "$1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status, &c.Latest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}
@@ -178,4 +164,359 @@ func (p *Postgres) SentClaim(ctx context.Context, ref string) (SentClaim, bool, 
 		return c, false, fmt.Errorf("store: sent claim %s: %w", ref, err)
 	}
 	return c, true, nil
+}
+
+// Encounter statuses: what DHCS last said of a claim submission.
+const (
+	EncounterSent     = "sent"     // no verdict yet (none, or only a 999 accepting its set)
+	EncounterAccepted = "accepted" // 277CA F1, EVR Accepted
+	EncounterRejected = "rejected" // 277CA F2 and the other rejecting categories, 999 IK5 R, EVR Rejected
+)
+
+// Submission is one claim as it went to DHCS in an 837P (an original, a
+// replacement or a void) and what DHCS last answered of it.
+type Submission struct {
+	ID          int64
+	CLM01       string
+	Frequency   string // CLM05-3: 1 original, 7 replacement, 8 void
+	Run         int64
+	Invoice     string
+	HCP         string
+	File        string // the 837's base name
+	ISA13       int64
+	GS06        int64
+	ST02        int64
+	Sent        string // the day it was written, YYYY-MM-DD
+	Status      string // EncounterSent, EncounterAccepted, EncounterRejected
+	Ack         string // the 999's IK501 for its transaction set, "" until a 999 is loaded
+	Code        string // the answer's code: 277CA STC01 (F2:54, F2:97:QC), "999 IK5 R", EVR response IDs
+	Reason      string // the answer in words
+	EncounterID string // the DHCS Encounter ID DHCS gave this submission
+	AnsweredBy  string // the base name of the last response file that answered it
+}
+
+// ClaimAnswer is what a 277CA or an EVR says of one claim.
+type ClaimAnswer struct {
+	File        string // the base name of our 837 the response answers; "" = not known
+	CLM01       string
+	Status      string // EncounterAccepted, EncounterRejected or EncounterSent (received, no verdict)
+	Code        string
+	Reason      string
+	EncounterID string
+}
+
+// SetAnswer is what a 999 says of one transaction set of an 837P sent.
+type SetAnswer struct {
+	// Receivers are the 999's ISA08 and GS03: the sender IDs of our
+	// interchange (ISA06) or group (GS02).
+	Receivers []string
+	GS06      int64
+	ST02      int64  // 0: every set of the group (a group answered by AK9 alone)
+	Ack       string // IK501 (or AK901 for a group without AK2)
+	Status    string // EncounterRejected, or EncounterSent when the set was accepted
+	Reason    string
+}
+
+// EncounterStore keeps every claim submission and what DHCS answered
+// (store.SQLite, store.Postgres).
+type EncounterStore interface {
+	// AnswerClaims applies 277CA or EVR answers, from the response file by
+	// (a base name), to the claims sent. An answer naming File goes to the
+	// submission of that CLM01 in that file; else to the CLM01's latest
+	// submission still without a verdict, else its latest. The CLM01's
+	// Encounter ID (for REF*F8) becomes the answer's when it has one. It
+	// returns, per answer, the submission answered (ID 0: none matched).
+	AnswerClaims(ctx context.Context, by string, as []ClaimAnswer) ([]Submission, error)
+	// AnswerSets applies 999 answers to the submissions of each
+	// transaction set (matched by GS06, ST02 and the sender IDs) and returns
+	// how many claims each answered (0: the set matches nothing sent). A
+	// rejected set rejects its claims; an accepted one only records the
+	// acknowledgment.
+	AnswerSets(ctx context.Context, by string, as []SetAnswer) ([]int, error)
+	// Encounters lists, per CLM01, its latest submission when its status
+	// is status ("" = any) and it was sent in month (YYYY-MM; "" = any), by
+	// submission order.
+	Encounters(ctx context.Context, status, month string) ([]Submission, error)
+}
+
+var (
+	_ EncounterStore = (*SQLite)(nil)
+	_ EncounterStore = (*Postgres)(nil)
+)
+
+// encounterSubmissionsColumns are the submissions table's columns after
+// its key, in both engines.
+const encounterSubmissionsColumns = `
+		clm01        TEXT NOT NULL,
+		frequency    TEXT NOT NULL,
+		run_id       BIGINT NOT NULL,
+		invoice      TEXT NOT NULL,
+		hcp          TEXT NOT NULL,
+		file         TEXT NOT NULL,
+		isa06        TEXT NOT NULL,
+		gs02         TEXT NOT NULL,
+		isa13        BIGINT NOT NULL,
+		gs06         BIGINT NOT NULL,
+		st02         BIGINT NOT NULL,
+		sent         TEXT NOT NULL,
+		status       TEXT NOT NULL DEFAULT 'sent',
+		ack          TEXT NOT NULL DEFAULT '',
+		code         TEXT NOT NULL DEFAULT '',
+		reason       TEXT NOT NULL DEFAULT '',
+		encounter_id TEXT NOT NULL DEFAULT '',
+		answered_by  TEXT NOT NULL DEFAULT ''
+	)`
+
+const submissionColumns = `id, clm01, frequency, run_id, invoice, hcp, file, isa13, gs06, st02, sent, status, ack, code, reason, encounter_id, answered_by`
+
+// claimsTx is a transaction of either engine, as the answers use it.
+type claimsTx interface {
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	query(ctx context.Context, q string, args ...any) (claimRows, error)
+}
+
+// claimRows are the rows of either engine (*sql.Rows through sqlRows, pgx.Rows).
+type claimRows interface {
+	resultRows
+	Close()
+}
+
+// sqlQueryer is a *sql.Tx, or the *sql.Conn of an open SQLite run.
+type sqlQueryer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+type sqliteClaimsTx struct{ tx sqlQueryer }
+
+func (t sqliteClaimsTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
+
+func (t sqliteClaimsTx) query(ctx context.Context, q string, args ...any) (claimRows, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+type pgClaimsTx struct{ tx pgx.Tx }
+
+func (t pgClaimsTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(ctx, dollars(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (t pgClaimsTx) query(ctx context.Context, q string, args ...any) (claimRows, error) {
+	return t.tx.Query(ctx, dollars(q), args...)
+}
+
+// dollars numbers the ? placeholders of q for PostgreSQL ($1, $2, ...).
+func dollars(q string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func scanSubmission(r claimRows) (Submission, error) {
+	var s Submission
+	err := r.Scan(&s.ID, &s.CLM01, &s.Frequency, &s.Run, &s.Invoice, &s.HCP, &s.File, &s.ISA13, &s.GS06, &s.ST02, &s.Sent,
+		&s.Status, &s.Ack, &s.Code, &s.Reason, &s.EncounterID, &s.AnsweredBy)
+	return s, err
+}
+
+// querySubmissions runs q and returns every submission it selects.
+func querySubmissions(ctx context.Context, tx claimsTx, q string, args ...any) ([]Submission, error) {
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Submission
+	for rows.Next() {
+		s, err := scanSubmission(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func original(c SentClaim) bool { return c.Frequency == "" || c.Frequency == "1" }
+
+// recordSubmission inserts one claim sent by run.
+func recordSubmission(ctx context.Context, tx claimsTx, run int64, c SentClaim) error {
+	freq := c.Frequency
+	if freq == "" {
+		freq = "1"
+	}
+	_, err := tx.exec(ctx, `INSERT INTO encounter_submissions(clm01, frequency, run_id, invoice, hcp, file, isa06, gs02, isa13, gs06, st02, sent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.CLM01, freq, run, c.Invoice, c.HCP, c.File, c.Sender, c.GroupSender, c.ISA13, c.GS06, c.ST02, c.Sent)
+	if err != nil {
+		return fmt.Errorf("store: record submission of claim %s: %w", c.CLM01, err)
+	}
+	return nil
+}
+
+// answerClaims implements AnswerClaims inside tx.
+func answerClaims(ctx context.Context, tx claimsTx, by string, as []ClaimAnswer) ([]Submission, error) {
+	out := make([]Submission, len(as))
+	for i, a := range as {
+		var found []Submission
+		var err error
+		if a.File != "" {
+			found, err = querySubmissions(ctx, tx, `SELECT `+submissionColumns+` FROM encounter_submissions WHERE clm01 = ? AND file = ? ORDER BY id DESC LIMIT 1`, a.CLM01, a.File)
+		}
+		if err == nil && len(found) == 0 {
+			found, err = querySubmissions(ctx, tx, `SELECT `+submissionColumns+` FROM encounter_submissions WHERE clm01 = ?
+				ORDER BY CASE WHEN status = 'sent' THEN 0 ELSE 1 END, id DESC LIMIT 1`, a.CLM01)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: answer to claim %s: %w", a.CLM01, err)
+		}
+		if len(found) == 0 {
+			continue
+		}
+		s := found[0]
+		s.Status, s.Code, s.Reason, s.AnsweredBy = a.Status, a.Code, a.Reason, by
+		if a.EncounterID != "" {
+			s.EncounterID = a.EncounterID
+		}
+		if _, err := tx.exec(ctx, `UPDATE encounter_submissions SET status = ?, code = ?, reason = ?, encounter_id = ?, answered_by = ? WHERE id = ?`,
+			s.Status, s.Code, s.Reason, s.EncounterID, by, s.ID); err != nil {
+			return nil, fmt.Errorf("store: answer to claim %s: %w", a.CLM01, err)
+		}
+		if _, err := tx.exec(ctx, `UPDATE sent_claims SET encounter_id = CASE WHEN ? = '' THEN encounter_id ELSE ? END, status = ? WHERE clm01 = ?`,
+			a.EncounterID, a.EncounterID, a.Code, a.CLM01); err != nil {
+			return nil, fmt.Errorf("store: encounter ID of %s: %w", a.CLM01, err)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// answerSets implements AnswerSets inside tx.
+func answerSets(ctx context.Context, tx claimsTx, by string, as []SetAnswer) ([]int, error) {
+	out := make([]int, len(as))
+	for i, a := range as {
+		recv := append(slices.Clone(a.Receivers), "", "")[:2]
+		where := `gs06 = ? AND (? = 0 OR st02 = ?) AND (isa06 IN (?, ?) OR gs02 IN (?, ?))`
+		args := []any{a.GS06, a.ST02, a.ST02, recv[0], recv[1], recv[0], recv[1]}
+		n, err := tx.exec(ctx, `UPDATE encounter_submissions SET ack = ? WHERE `+where, append([]any{a.Ack}, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("store: 999 answer to set %d/%d: %w", a.GS06, a.ST02, err)
+		}
+		out[i] = int(n)
+		if a.Status != EncounterRejected || n == 0 {
+			continue
+		}
+		if _, err := tx.exec(ctx, `UPDATE encounter_submissions SET status = ?, code = ?, reason = ?, answered_by = ? WHERE `+where,
+			append([]any{EncounterRejected, "999 IK5 " + a.Ack, a.Reason, by}, args...)...); err != nil {
+			return nil, fmt.Errorf("store: 999 answer to set %d/%d: %w", a.GS06, a.ST02, err)
+		}
+	}
+	return out, nil
+}
+
+const encountersQuery = `SELECT ` + submissionColumns + ` FROM encounter_submissions s
+	WHERE s.id = (SELECT MAX(l.id) FROM encounter_submissions l WHERE l.clm01 = s.clm01)
+	AND (? = '' OR s.status = ?) AND (? = '' OR substr(s.sent, 1, 7) = ?) ORDER BY s.id`
+
+// AnswerClaims implements EncounterStore.
+func (s *SQLite) AnswerClaims(ctx context.Context, by string, as []ClaimAnswer) ([]Submission, error) {
+	var out []Submission
+	err := s.claimsTx(ctx, func(tx claimsTx) (err error) {
+		out, err = answerClaims(ctx, tx, by, as)
+		return err
+	})
+	return out, err
+}
+
+// AnswerSets implements EncounterStore.
+func (s *SQLite) AnswerSets(ctx context.Context, by string, as []SetAnswer) ([]int, error) {
+	var out []int
+	err := s.claimsTx(ctx, func(tx claimsTx) (err error) {
+		out, err = answerSets(ctx, tx, by, as)
+		return err
+	})
+	return out, err
+}
+
+// Encounters implements EncounterStore.
+func (s *SQLite) Encounters(ctx context.Context, status, month string) ([]Submission, error) {
+	var out []Submission
+	err := s.claimsTx(ctx, func(tx claimsTx) (err error) {
+		out, err = querySubmissions(ctx, tx, encountersQuery, status, status, month, month)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: encounters: %w", err)
+	}
+	return out, nil
+}
+
+func (s *SQLite) claimsTx(ctx context.Context, fn func(claimsTx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(sqliteClaimsTx{tx}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// AnswerClaims implements EncounterStore.
+func (p *Postgres) AnswerClaims(ctx context.Context, by string, as []ClaimAnswer) ([]Submission, error) {
+	var out []Submission
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) (err error) {
+		out, err = answerClaims(ctx, pgClaimsTx{tx}, by, as)
+		return err
+	})
+	return out, err
+}
+
+// AnswerSets implements EncounterStore.
+func (p *Postgres) AnswerSets(ctx context.Context, by string, as []SetAnswer) ([]int, error) {
+	var out []int
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) (err error) {
+		out, err = answerSets(ctx, pgClaimsTx{tx}, by, as)
+		return err
+	})
+	return out, err
+}
+
+// Encounters implements EncounterStore.
+func (p *Postgres) Encounters(ctx context.Context, status, month string) ([]Submission, error) {
+	var out []Submission
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) (err error) {
+		out, err = querySubmissions(ctx, pgClaimsTx{tx}, encountersQuery, status, status, month, month)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: encounters: %w", err)
+	}
+	return out, nil
 }

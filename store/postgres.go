@@ -458,7 +458,7 @@ func (p *Postgres) AbortRun(ctx context.Context, run int64, reason string) error
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("%w: run %d", ErrNoRun, run)
 	}
-	for _, t := range []string{"sent_lines", "sent_claims"} {
+	for _, t := range []string{"sent_lines", "sent_claims", "encounter_submissions"} {
 		if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE run_id = $1`, run); err != nil {
 			return fmt.Errorf("store: abort run %d: %w", run, err)
 		}

@@ -363,7 +363,7 @@ func (s *SQLite) AbortRun(ctx context.Context, run int64, reason string) error {
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("%w: run %d", ErrNoRun, run)
 	}
-	for _, t := range []string{"sent_lines", "sent_line_collisions", "sent_claims"} {
+	for _, t := range []string{"sent_lines", "sent_line_collisions", "sent_claims", "encounter_submissions"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE run_id = ?`, run); err != nil {
 			return fmt.Errorf("store: abort run %d: %w", run, err)
 		}

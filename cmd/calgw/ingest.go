@@ -138,6 +138,10 @@ func printIngest(g *globals, r *ingest.Result) int {
 		fmt.Fprintf(g.stdout, "%s: %v; nothing to do\n", name, r.Already)
 		return exitOK
 	}
+	switch r.Kind {
+	case ingest.Kind999, ingest.Kind277CA, ingest.KindEVR:
+		return printResponse(g, r, name)
+	}
 	unit := "row(s)"
 	what := r.Kind + " feed"
 	if r.Kind == gateway.Kind834 {
@@ -175,5 +179,19 @@ func printIngest(g *globals, r *ingest.Result) int {
 	if verb != "loaded" {
 		return exitRejected
 	}
+	return exitOK
+}
+
+// printResponse prints a DHCS answer's load: every answer matched or
+// reported; exit 0 (answers that matched nothing are in the report, as
+// warnings).
+func printResponse(g *globals, r *ingest.Result, name string) int {
+	unit := map[string]string{ingest.Kind999: "transaction set(s)", ingest.Kind277CA: "claim(s)", ingest.KindEVR: "encounter(s)"}[r.Kind]
+	fmt.Fprintf(g.stdout, "%s: %s loaded: %d %s answered, %d matched to encounters sent, %d rejected, %d warning(s)\n",
+		name, strings.ToUpper(r.Kind), r.Read, unit, r.Loaded, r.Rejected, r.Warnings)
+	if r.Warnings > 0 {
+		fmt.Fprintf(g.stdout, "  answers that match nothing sent and other warnings are in the report\n")
+	}
+	fmt.Fprintf(g.stdout, "  report: %s\n", r.Report)
 	return exitOK
 }

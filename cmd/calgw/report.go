@@ -14,7 +14,9 @@ type reportCommand struct {
 }
 
 // reports lists every report, in the order the usage prints them.
-var reports = []reportCommand{}
+var reports = []reportCommand{
+	{"encounters", "encounters sent to DHCS by status, with what to fix: --status rejected [--month YYYY-MM]", reportEncounters},
+}
 
 // runReport dispatches `calgw report KIND [flags]` to its report.
 func runReport(ctx context.Context, g *globals, args []string) int {

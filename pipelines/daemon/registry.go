@@ -149,8 +149,19 @@ var processors = map[string]Registration{
 		New:   newRosterProcessor,
 	},
 	"277ca": {
-		Kind: "277ca",
-		New:  newResponseProcessor,
+		Kind:  "277ca",
+		Roles: []Role{{RoleReport, config.DefaultResponses}},
+		New:   newResponseProcessor(ingest.Kind277CA, ingest.Load277CA),
+	},
+	"999": {
+		Kind:  "999",
+		Roles: []Role{{RoleReport, config.DefaultResponses}},
+		New:   newResponseProcessor(ingest.Kind999, ingest.Load999),
+	},
+	"evr": {
+		Kind:  "evr",
+		Roles: []Role{{RoleReport, config.DefaultResponses}},
+		New:   newResponseProcessor(ingest.KindEVR, ingest.LoadEVR),
 	},
 	"274": {
 		Kind:      "274",

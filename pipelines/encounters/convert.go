@@ -207,9 +207,12 @@ type converter struct {
 	// sentClaims are the original claims written (writer stage), recorded
 	// with the run when the store keeps claims (store.ClaimStore).
 	sentClaims []store.SentClaim
-	skip       map[string]bool
-	committed  bool             // the run's transaction is committed: never abandon it
-	prov       *providerReports // nil unless Job.ProviderReports
+	// correctionInvoice is the invoice number of the replacement or void
+	// of each CLM01 in this run.
+	correctionInvoice map[string]string
+	skip              map[string]bool
+	committed         bool             // the run's transaction is committed: never abandon it
+	prov              *providerReports // nil unless Job.ProviderReports
 }
 
 // hcpOutput is the 837 of one HCP code: its file, encoder and claim assembler.
@@ -218,6 +221,7 @@ type hcpOutput struct {
 	out *atomicfile.File
 	enc *x837p.Encoder
 	asm *encounter.Assembler
+	env store.SentClaim // the file's envelope, for the claims recorded as sent
 }
 
 func (c *converter) convert(inputs []*input) (*Result, error) {
@@ -232,6 +236,7 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 	c.outs = map[string]*hcpOutput{}
 	c.byHCP = len(c.job.Config.EncounterPartner().Plan.HCPs()) > 0
 	c.skip = map[string]bool{}
+	c.correctionInvoice = map[string]string{}
 	if c.job.ProviderReports {
 		c.prov = &providerReports{dir: c.job.OutDir, prefix: c.prefix, by: map[string]*providerReport{}}
 	}
@@ -571,9 +576,9 @@ func (c *converter) member(ctx context.Context, cin string) (*domain.Enrollee, e
 	return m, nil
 }
 
-// correction finds the original of a replacement or void among the claims
-// sent: its CLM01, HCP code and DHCS Encounter ID go on the line; without
-// an Encounter ID the line is held (CORRECTION-HELD).
+// correction gathers what the store knows of the original of a replacement
+// or void and applies rules.DecideCorrection: its CLM01, HCP code and DHCS
+// Encounter ID go on the line, or the line is rejected or held.
 func (c *converter) correction(ctx context.Context, cand *candidate) error {
 	cs, ok := c.job.Store.(store.ClaimStore)
 	if !ok {
@@ -584,18 +589,14 @@ func (c *converter) correction(ctx context.Context, cand *candidate) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case !found:
-		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionUnknown, Field: "original_claim",
-			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent", l.OriginalClaim)})
-	case orig.EncounterID == "":
-		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.CorrectionHeld, Field: "original_claim",
-			Message: fmt.Sprintf("held: claim %s (run %d) has no DHCS Encounter ID yet; ingest DHCS's 277CA for it and send this line again", orig.CLM01, orig.Run)})
-	default:
-		l.OriginalClaim, l.OriginalEncounterID = orig.CLM01, orig.EncounterID
-		if c.byHCP {
-			cand.hcp = orig.HCP
-		}
+	d := rules.DecideCorrection(l, rules.Original{Found: found, CLM01: orig.CLM01, Run: orig.Run, EncounterID: orig.EncounterID, Latest: orig.Latest})
+	if d.Decision != nil {
+		cand.decisions = append(cand.decisions, *d.Decision)
+		return nil
+	}
+	l.Frequency, l.OriginalClaim, l.OriginalEncounterID = d.Frequency, d.CLM01, d.EncounterID
+	if c.byHCP {
+		cand.hcp = orig.HCP
 	}
 	return nil
 }
@@ -635,6 +636,9 @@ func (c *converter) write(b *batch) error {
 			continue
 		}
 		fs.Accepted++
+		if cand.line.Frequency != "" {
+			c.correctionInvoice[cand.line.OriginalClaim] = cand.line.InvoiceNumber
+		}
 		o, err := c.output(cand.hcp)
 		if err != nil {
 			return err
@@ -717,10 +721,19 @@ func (c *converter) output(hcp string) (*hcpOutput, error) {
 				return err
 			}
 		}
-		if claim.FrequencyCode == "" {
-			c.sentClaims = append(c.sentClaims, store.SentClaim{CLM01: claim.PatientControlNumber, Invoice: invoiceOf[claim.PatientControlNumber], HCP: hcp})
+		if err := o.enc.Encode(claim); err != nil {
+			return err
 		}
-		return o.enc.Encode(claim)
+		// Every claim written is a submission whose answers are tracked;
+		// an original is also the CLM01's record for its corrections.
+		sc := o.env
+		sc.CLM01, sc.HCP, sc.Frequency, sc.ST02 = claim.PatientControlNumber, hcp, claim.FrequencyCode, o.enc.TransactionControl()
+		sc.Invoice = invoiceOf[claim.PatientControlNumber]
+		if inv, ok := c.correctionInvoice[claim.PatientControlNumber]; ok {
+			sc.Invoice = inv
+		}
+		c.sentClaims = append(c.sentClaims, sc)
+		return nil
 	})
 	c.outs[hcp] = o
 	c.hcps = append(c.hcps, hcp)
@@ -781,6 +794,8 @@ func (c *converter) openInterchange(o *hcpOutput) error {
 		opts = append(opts, x12.WithNewlines())
 	}
 	o.enc = x837p.NewEncoder(o.out, x12.DefaultDelimiters, h, opts...)
+	o.env = store.SentClaim{File: filepath.Base(name), Sender: pi.SenderID, GroupSender: partner.Group.SenderCode,
+		ISA13: isa, GS06: gs, Sent: c.now.Format("2006-01-02")}
 	if c.sum.Output == "" {
 		c.sum.Interchange = isa
 		c.sum.Output = filepath.Base(name)

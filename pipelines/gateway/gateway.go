@@ -173,7 +173,9 @@ var feedKinds = []FeedKind{
 	{Kind834, "X12 834 enrollment (005010X220A1, DHCS layout): members and eligibility spans", ingest.Ingest834},
 	{store.LoadKindAuth, "authorization feed (CSV/XLSX/JSON lines; template in docs/enrollment.md)", ingest.IngestAuth},
 	{store.LoadKindOtherPrograms, "members in programs that exclude ECM (CSV/XLSX/JSON lines: member_cin, program, start_date, end_date)", ingest.IngestPrograms},
-	{ingest.Kind277CA, "DHCS 277CA response (005010X214): each claim's DHCS Encounter ID (REF*1K) and status, for replacements and voids", ingest.Ingest277CA},
+	{ingest.Kind277CA, "DHCS 277CA answer to our 837P (005010X214, <our file>_RESP_277.dat): each encounter's status and DHCS Encounter ID (REF*1K)", ingest.Ingest277CA},
+	{ingest.Kind999, "999 answer to our 837P (005010X231A1): each transaction set's acceptance or rejection, for its encounters", ingest.Ingest999},
+	{ingest.KindEVR, "DHCS Encounter Validation Response (XML): each encounter's status, errors and DHCS Encounter ID", ingest.IngestEVR},
 }
 
 // IngestKinds lists every kind `calgw ingest` loads: the feeds and the

@@ -6,16 +6,26 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
+func claimStores(t *testing.T, s store.LedgerStore) (store.ClaimStore, store.EncounterStore) {
+	t.Helper()
+	cs, ok := s.(store.ClaimStore)
+	if !ok {
+		t.Fatalf("%T is not a store.ClaimStore", s)
+	}
+	es, ok := s.(store.EncounterStore)
+	if !ok {
+		t.Fatalf("%T is not a store.EncounterStore", s)
+	}
+	return cs, es
+}
+
 // sentClaims: claims recorded by a written run are found by CLM01 or
 // invoice number, take the DHCS Encounter ID of a response, keep their
 // first record when a replacement reuses the CLM01, and vanish with an
 // abandoned run.
 func sentClaims(t *testing.T, open func(string) store.LedgerStore) {
 	s := open("a")
-	cs, ok := s.(store.ClaimStore)
-	if !ok {
-		t.Fatalf("%T is not a store.ClaimStore", s)
-	}
+	cs, es := claimStores(t, s)
 	run := begin(t, s)
 	if err := cs.RecordClaims(ctx, run, []store.SentClaim{{CLM01: "3051C1", Invoice: "INV-1", HCP: "305"}, {CLM01: "3061C2", Invoice: "INV-2", HCP: "306"}}); err != nil {
 		t.Fatal(err)
@@ -27,23 +37,25 @@ func sentClaims(t *testing.T, open func(string) store.LedgerStore) {
 	if err != nil || !found || c.CLM01 != "3051C1" || c.HCP != "305" || c.Run != run.ID() || c.EncounterID != "" {
 		t.Fatalf("by invoice: %+v %v %v", c, found, err)
 	}
-	n, err := cs.SetEncounterIDs(ctx, []store.EncounterResponse{{CLM01: "3051C1", EncounterID: "123456789012345", Status: "F1:20"}, {CLM01: "NOT-SENT", EncounterID: "1"}})
-	if err != nil || n != 1 {
-		t.Fatalf("set encounter IDs: %d %v", n, err)
+	got, err := es.AnswerClaims(ctx, "r.dat", []store.ClaimAnswer{
+		{CLM01: "3051C1", EncounterID: "123456789012345", Status: store.EncounterAccepted, Code: "F1:20"},
+		{CLM01: "NOT-SENT", EncounterID: "1", Status: store.EncounterAccepted}})
+	if err != nil || got[0].ID == 0 || got[1].ID != 0 {
+		t.Fatalf("answer claims: %+v %v", got, err)
 	}
 	if c, found, _ = cs.SentClaim(ctx, "3051C1"); !found || c.EncounterID != "123456789012345" || c.Status != "F1:20" {
 		t.Errorf("by CLM01 after the response: %+v %v", c, found)
 	}
-	// A later response with a status only keeps the ID.
-	if _, err := cs.SetEncounterIDs(ctx, []store.EncounterResponse{{CLM01: "3051C1", Status: "F2:54"}}); err != nil {
+	// A later answer without an ID keeps the ID.
+	if _, err := es.AnswerClaims(ctx, "r2.dat", []store.ClaimAnswer{{CLM01: "3051C1", Status: store.EncounterRejected, Code: "F2:54"}}); err != nil {
 		t.Fatal(err)
 	}
 	if c, _, _ = cs.SentClaim(ctx, "3051C1"); c.EncounterID != "123456789012345" || c.Status != "F2:54" {
-		t.Errorf("after a status-only response: %+v", c)
+		t.Errorf("after an answer without an ID: %+v", c)
 	}
 	// A replacement reusing the CLM01 keeps the first record.
 	run2 := begin(t, s)
-	if err := cs.RecordClaims(ctx, run2, []store.SentClaim{{CLM01: "3051C1", Invoice: "INV-1R", HCP: "305"}, {CLM01: "3051C9", Invoice: "INV-9", HCP: "305"}}); err != nil {
+	if err := cs.RecordClaims(ctx, run2, []store.SentClaim{{CLM01: "3051C1", Invoice: "INV-1R", HCP: "305", Frequency: "7"}, {CLM01: "3051C9", Invoice: "INV-9", HCP: "305"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := run2.Abandon(ctx, "test"); err != nil {
@@ -54,5 +66,115 @@ func sentClaims(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if _, found, _ := cs.SentClaim(ctx, "INV-9"); found {
 		t.Error("a claim of an abandoned run is found")
+	}
+	if subs, _ := es.Encounters(ctx, "", ""); len(subs) != 2 {
+		t.Errorf("an abandoned run's submissions are listed: %+v", subs)
+	}
+}
+
+// encounterAnswers: 999 answers reach the claims of their transaction set
+// (by GS06, ST02 and our sender IDs), 277CA/EVR answers the claim of the
+// file they name, else the CLM01's submission still waiting; a
+// replacement is a submission of its own; Encounters lists each CLM01's
+// latest submission by status and month sent.
+func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	cs, es := claimStores(t, s)
+	env := func(c store.SentClaim, file string, isa, gs, st int64, sent string) store.SentClaim {
+		c.File, c.Sender, c.GroupSender, c.ISA13, c.GS06, c.ST02, c.Sent = file, "951234567305", "951234567", isa, gs, st, sent
+		return c
+	}
+	run := begin(t, s)
+	if err := cs.RecordClaims(ctx, run, []store.SentClaim{
+		env(store.SentClaim{CLM01: "305C1", Invoice: "INV-1", HCP: "305"}, "A.dat", 11, 21, 1, "2026-10-30"),
+		env(store.SentClaim{CLM01: "305C2", Invoice: "INV-2", HCP: "305"}, "A.dat", 11, 21, 1, "2026-10-30"),
+		env(store.SentClaim{CLM01: "305C3", Invoice: "INV-3", HCP: "305"}, "A.dat", 11, 21, 2, "2026-10-30"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "t", "A.dat"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteRun(ctx, run.ID(), "ok"); err != nil {
+		t.Fatal(err)
+	}
+	// 999: set 1 accepted, set 2 rejected, a set nobody sent, and set 1
+	// again addressed to another sender (no match).
+	n, err := es.AnswerSets(ctx, "A.999", []store.SetAnswer{
+		{Receivers: []string{"951234567305", "951234567"}, GS06: 21, ST02: 1, Ack: "A", Status: store.EncounterSent},
+		{Receivers: []string{"951234567305", "951234567"}, GS06: 21, ST02: 2, Ack: "R", Status: store.EncounterRejected, Reason: "IK3 CLM 12: required segment missing"},
+		{Receivers: []string{"951234567305", "951234567"}, GS06: 99, ST02: 1, Ack: "R", Status: store.EncounterRejected},
+		{Receivers: []string{"OTHER", "OTHER"}, GS06: 21, ST02: 1, Ack: "R", Status: store.EncounterRejected},
+	})
+	if err != nil || len(n) != 4 || n[0] != 2 || n[1] != 1 || n[2] != 0 || n[3] != 0 {
+		t.Fatalf("999 answers matched %v (%v), want [2 1 0 0]", n, err)
+	}
+	byCLM := func(status string) map[string]store.Submission {
+		subs, err := es.Encounters(ctx, status, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]store.Submission{}
+		for _, x := range subs {
+			m[x.CLM01] = x
+		}
+		return m
+	}
+	if r := byCLM(store.EncounterRejected); len(r) != 1 || r["305C3"].Code != "999 IK5 R" || r["305C3"].Reason == "" || r["305C3"].AnsweredBy != "A.999" {
+		t.Fatalf("rejected after the 999: %+v", r)
+	}
+	if w := byCLM(store.EncounterSent); len(w) != 2 || w["305C1"].Ack != "A" {
+		t.Fatalf("waiting after the 999: %+v", w)
+	}
+	// 277CA of A.dat: C1 accepted, C2 denied as a duplicate.
+	got, err := es.AnswerClaims(ctx, "A_RESP_277.dat", []store.ClaimAnswer{
+		{File: "A.dat", CLM01: "305C1", Status: store.EncounterAccepted, Code: "F1:20", EncounterID: "100000000000001"},
+		{File: "A.dat", CLM01: "305C2", Status: store.EncounterRejected, Code: "F2:54", Reason: "duplicate", EncounterID: "100000000000002"},
+	})
+	if err != nil || got[0].ID == 0 || got[1].ID == 0 || got[1].Status != store.EncounterRejected || got[1].File != "A.dat" {
+		t.Fatalf("277CA answers: %+v %v", got, err)
+	}
+	// A replacement of C2 in a November file: C2's latest submission waits.
+	run2 := begin(t, s)
+	if err := cs.RecordClaims(ctx, run2, []store.SentClaim{
+		env(store.SentClaim{CLM01: "305C2", Invoice: "INV-2", HCP: "305", Frequency: "7"}, "B.dat", 12, 22, 1, "2026-11-02"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run2.Written(ctx, "t", "B.dat"); err != nil {
+		t.Fatal(err)
+	}
+	if r := byCLM(store.EncounterRejected); len(r) != 1 || r["305C3"].ID == 0 {
+		t.Fatalf("rejected after the replacement: %+v", r)
+	}
+	if w := byCLM(store.EncounterSent); w["305C2"].Frequency != "7" || w["305C2"].File != "B.dat" {
+		t.Fatalf("the replacement waits: %+v", w)
+	}
+	// An answer naming no file goes to the submission still waiting (the
+	// replacement), and the CLM01 takes its new Encounter ID.
+	got, err = es.AnswerClaims(ctx, "B_RESP_277.dat", []store.ClaimAnswer{{CLM01: "305C2", Status: store.EncounterAccepted, Code: "F1:20", EncounterID: "100000000000009"}})
+	if err != nil || got[0].Frequency != "7" {
+		t.Fatalf("answer to the replacement: %+v %v", got, err)
+	}
+	if c, _, _ := cs.SentClaim(ctx, "305C2"); c.EncounterID != "100000000000009" {
+		t.Errorf("the CLM01's Encounter ID after the replacement's answer: %+v", c)
+	}
+	// The first submission keeps its own answer.
+	got, _ = es.AnswerClaims(ctx, "A_RESP_277.dat", []store.ClaimAnswer{{File: "A.dat", CLM01: "305C2", Status: store.EncounterRejected, Code: "F2:54", EncounterID: "100000000000002"}})
+	if got[0].Frequency != "1" || got[0].File != "A.dat" {
+		t.Errorf("a file's answer went to %+v", got[0])
+	}
+	if a := byCLM(store.EncounterAccepted); len(a) != 2 || a["305C2"].EncounterID != "100000000000009" {
+		t.Errorf("accepted (latest per CLM01): %+v", a)
+	}
+	// By month sent.
+	for month, want := range map[string]int{"2026-10": 2, "2026-11": 1, "2026-12": 0, "": 3} {
+		if subs, _ := es.Encounters(ctx, "", month); len(subs) != want {
+			t.Errorf("month %q: %d encounter(s), want %d", month, len(subs), want)
+		}
+	}
+	// A group answered by AK9 alone (ST02 0) reaches every set of the group.
+	if n, err := es.AnswerSets(ctx, "A2.999", []store.SetAnswer{{Receivers: []string{"951234567305", "951234567"}, GS06: 21, Ack: "R", Status: store.EncounterRejected}}); err != nil || n[0] != 3 {
+		t.Errorf("group answer matched %v (%v), want 3 submissions", n, err)
 	}
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, b Backend) {
 		{"RunControlNumbersRollBackWithTheRun", false, runControlNumbers},
 		{"RecordLinesDuplicates", false, recordLinesDuplicates},
 		{"SentClaimsAndEncounterIDs", false, sentClaims},
+		{"EncounterAnswersAndStatuses", false, encounterAnswers},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
 		{"LedgerRegisterOncePerPendingPath", false, registerOnce},

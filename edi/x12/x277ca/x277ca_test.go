@@ -49,3 +49,57 @@ func TestDHCSStatuses(t *testing.T) {
 		t.Errorf("claims %+v", claims)
 	}
 }
+
+// DHCS's 277CA as observed (B4 [P]): the batch counts of the information
+// receiver level, and per claim the category, status, entity and the
+// 15-digit Encounter ID.
+func TestReadDHCSResponse(t *testing.T) {
+	f, err := os.Open("../../../testdata/dhcs/PLAN_305_837P_MCE_20261123_00001_RESP_277.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := ReadResponse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sender != "CALIFORNIA-DHCS" || r.Receiver != "951234567305" {
+		t.Errorf("envelope %q → %q", r.Sender, r.Receiver)
+	}
+	if len(r.Batches) != 1 || r.Batches[0].Accepted != 1 || r.Batches[0].Rejected != 2 || r.Batches[0].Claims != 3 || r.Batches[0].TRN == "" {
+		t.Errorf("batches %+v", r.Batches)
+	}
+	want := []struct{ clm, cat, stc, id string }{
+		{"3057C1", "F1", "F1:20", "202611240000001"},
+		{"3057C2", "F2", "F2:54", "202611240000002"},
+		{"3057C3", "F2", "F2:97:QC", "202611240000003"},
+	}
+	if len(r.Claims) != len(want) {
+		t.Fatalf("claims %+v", r.Claims)
+	}
+	for i, w := range want {
+		c := r.Claims[i]
+		if c.CLM01 != w.clm || c.Category() != w.cat || c.STC01() != w.stc || c.EncounterID != w.id || c.Accepted() != (w.cat == "F1") {
+			t.Errorf("claim %d = %+v (STC01 %s), want %+v", i, c, c.STC01(), w)
+		}
+	}
+}
+
+// A 277CA without QTY*90/QTY*AA reports the counts as absent (-1); a QTY
+// that is not a count is an error naming the segment.
+func TestBatchCountsAbsentOrBad(t *testing.T) {
+	base := []string{
+		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*951234567305   *210520*0830*^*00501*000000901*0*P*:",
+		"GS*HN*CALIFORNIA-DHCS*951234567305*20210520*0830*901*X*005010X214", "ST*277*0001*005010X214",
+		"HL*1**20*1", "HL*2*1*21*1", "TRN*2*B",
+	}
+	tail := []string{"SE*5*0001", "GE*1*901", "IEA*1*000000901"}
+	r, err := ReadResponse(strings.NewReader(strings.Join(append(base[:6:6], tail...), "~") + "~"))
+	if err != nil || len(r.Batches) != 1 || r.Batches[0].Accepted != -1 || r.Batches[0].Rejected != -1 {
+		t.Fatalf("no QTY: %+v %v", r, err)
+	}
+	_, err = ReadResponse(strings.NewReader(strings.Join(append(append(base[:6:6], "QTY*90*many"), tail...), "~") + "~"))
+	if err == nil || !strings.Contains(err.Error(), "QTY02") {
+		t.Errorf("bad QTY: %v", err)
+	}
+}

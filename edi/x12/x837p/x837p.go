@@ -103,6 +103,7 @@ type Encoder struct {
 	billingKey string
 	claims     int
 	lines      int
+	st         int64 // ST02 of the open (or last) transaction set
 }
 
 // NewEncoder returns an Encoder writing to w with delimiters d.
@@ -122,6 +123,10 @@ func NewEncoder(w io.Writer, d x12.Delimiters, h Header, opts ...x12.WriterOptio
 func (e *Encoder) Claims() int          { return e.claims }
 func (e *Encoder) Lines() int           { return e.lines }
 func (e *Encoder) TransactionSets() int { return e.stCount }
+
+// TransactionControl is the ST02 of the transaction set the last claim
+// went in (0 before the first claim).
+func (e *Encoder) TransactionControl() int64 { return e.st }
 
 func (e *Encoder) seg(id string, els ...string) {
 	if e.err == nil {
@@ -203,6 +208,7 @@ func (e *Encoder) beginST() error {
 		return e.err
 	}
 	e.inST = true
+	e.st = n
 	e.stCount++
 	e.claimsInST = 0
 	e.hl = 0

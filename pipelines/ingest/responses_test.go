@@ -1,0 +1,244 @@
+package ingest
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+const dhcsData = "../../testdata/dhcs/"
+
+// ourFile is the 837P the files of testdata/dhcs answer.
+const ourFile = "PLAN_305_837P_MCE_20261123_00001.dat"
+
+// sentStore is a store that sent 3057C1 and 3057C2 in set 0001 and
+// 3057C3 in set 0002 of group 7 of ourFile.
+func sentStore(t *testing.T, send bool) *store.SQLite {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if !send {
+		return st
+	}
+	run, err := st.BeginRun(ctx, "convert", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []store.SentClaim
+	for i, st02 := range []int64{1, 1, 2} {
+		n := string(rune('1' + i))
+		cs = append(cs, store.SentClaim{CLM01: "3057C" + n, Invoice: "INV-" + n, HCP: "305", File: ourFile, Sender: "951234567305", GroupSender: "951234567",
+			ISA13: 7, GS06: 7, ST02: st02, Sent: "2026-11-23"})
+	}
+	if err := st.RecordClaims(ctx, run, cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func loadOne(t *testing.T, st *store.SQLite, kind, path string) (Result, [][]string) {
+	t.Helper()
+	job := Job{Files: []string{path}, OutDir: t.TempDir(), Store: st}
+	var res []Result
+	switch kind {
+	case Kind999:
+		res = Ingest999(context.Background(), job)
+	case Kind277CA:
+		res = Ingest277CA(context.Background(), job)
+	case KindEVR:
+		res = IngestEVR(context.Background(), job)
+	}
+	if len(res) != 1 {
+		t.Fatalf("%d results", len(res))
+	}
+	if res[0].Err != nil {
+		return res[0], nil
+	}
+	f, err := os.Open(res[0].Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(responseHeader, ",") {
+		t.Errorf("report header %v", rows[0])
+	}
+	return res[0], rows[1:]
+}
+
+func statusByCLM(t *testing.T, st *store.SQLite) map[string]store.Submission {
+	subs, err := st.Encounters(context.Background(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]store.Submission{}
+	for _, s := range subs {
+		m[s.CLM01] = s
+	}
+	return m
+}
+
+// The rule statuses are the store's.
+func TestStatusesAgree(t *testing.T) {
+	if rules.StatusSent != store.EncounterSent || rules.StatusAccepted != store.EncounterAccepted || rules.StatusRejected != store.EncounterRejected {
+		t.Error("rules and store spell the encounter statuses differently")
+	}
+}
+
+// The 999 of testdata/dhcs rejects set 0002 (3057C3) and accepts set 0001.
+func TestLoad999(t *testing.T) {
+	st := sentStore(t, true)
+	r, rows := loadOne(t, st, Kind999, dhcsData+"PLAN_305_837P_MCE_20261123_00001.999")
+	if r.Err != nil || r.Read != 2 || r.Loaded != 2 || r.Rejected != 1 || r.Warnings != 0 || !r.Committed {
+		t.Fatalf("result %+v", r)
+	}
+	if len(rows) != 2 || rows[0][3] != "0001" || rows[0][9+1] != "" || rows[1][6] != store.EncounterRejected || rows[1][11] != "1 claim(s)" {
+		t.Errorf("report rows %q", rows)
+	}
+	m := statusByCLM(t, st)
+	c3 := m["3057C3"]
+	if c3.Status != store.EncounterRejected || c3.Ack != "R" || !strings.Contains(c3.Reason, "IK3 HI at segment 17 (loop 2300): 3 (required segment missing)") ||
+		!strings.Contains(c3.Reason, "IK5 5 (one or more segments in error)") {
+		t.Errorf("3057C3 %+v", c3)
+	}
+	if c1 := m["3057C1"]; c1.Status != store.EncounterSent || c1.Ack != "A" {
+		t.Errorf("3057C1 %+v", c1)
+	}
+}
+
+// The 277CA of testdata/dhcs, named after our file: one accepted, a
+// duplicate and an eligibility denial, each with its Encounter ID.
+func TestLoad277CA(t *testing.T) {
+	st := sentStore(t, true)
+	r, rows := loadOne(t, st, Kind277CA, dhcsData+"PLAN_305_837P_MCE_20261123_00001_RESP_277.dat")
+	if r.Err != nil || r.Read != 3 || r.Loaded != 3 || r.Rejected != 2 || r.Warnings != 0 {
+		t.Fatalf("result %+v", r)
+	}
+	m := statusByCLM(t, st)
+	for clm, want := range map[string][3]string{
+		"3057C1": {store.EncounterAccepted, "F1:20", ""},
+		"3057C2": {store.EncounterRejected, "F2:54", "F2:54 duplicate of a previously processed claim/line"},
+		"3057C3": {store.EncounterRejected, "F2:97:QC", "F2:97:QC patient eligibility not found with entity (patient)"},
+	} {
+		s := m[clm]
+		if s.Status != want[0] || s.Code != want[1] || s.Reason != want[2] || len(s.EncounterID) != 15 || s.AnsweredBy != "PLAN_305_837P_MCE_20261123_00001_RESP_277.dat" {
+			t.Errorf("%s %+v, want %v", clm, s, want)
+		}
+	}
+	for _, row := range rows {
+		if row[1] != ourFile || row[2] != "7" || row[10] != "" {
+			t.Errorf("row %q", row)
+		}
+	}
+	if c, _, _ := st.SentClaim(context.Background(), "3057C2"); c.EncounterID != "202611240000002" {
+		t.Errorf("the CLM01's Encounter ID for REF*F8: %+v", c)
+	}
+}
+
+// The EVR of testdata/dhcs: statuses, encounter- and line-level errors as
+// the reason, and an EncounterId that is not 15 digits is a warning.
+func TestLoadEVR(t *testing.T) {
+	st := sentStore(t, true)
+	r, rows := loadOne(t, st, KindEVR, dhcsData+"PLAN_305_837P_MCE_20261123_00001_EVR.xml")
+	if r.Err != nil || r.Read != 3 || r.Loaded != 3 || r.Rejected != 2 || r.Warnings != 0 {
+		t.Fatalf("result %+v", r)
+	}
+	m := statusByCLM(t, st)
+	if c := m["3057C1"]; c.Status != store.EncounterAccepted || c.Reason != "" || c.EncounterID != "202611240000001" {
+		t.Errorf("3057C1 %+v", c)
+	}
+	if c := m["3057C2"]; c.Status != store.EncounterRejected || c.Reason != "0x39395df (SNIP): Duplicate encounter; line 1: 0x001C3: Procedure code modifier invalid for date of service" {
+		t.Errorf("3057C2 %+v", c)
+	}
+	if !strings.Contains(rows[2][11], "not a 15-digit DHCS Encounter ID") || rows[2][3] != "2" {
+		t.Errorf("row of 3057C3 %q", rows[2])
+	}
+}
+
+// Answers that match nothing sent are in the report (RESPONSE-UNMATCHED),
+// counted as warnings, not dropped; batch counts that disagree with the
+// claims are a warning.
+func TestUnmatchedAnswersAreReported(t *testing.T) {
+	st := sentStore(t, false)
+	for _, tc := range []struct {
+		kind, file string
+		n          int
+	}{
+		{Kind999, "PLAN_305_837P_MCE_20261123_00001.999", 2},
+		{Kind277CA, "PLAN_305_837P_MCE_20261123_00001_RESP_277.dat", 3},
+		{KindEVR, "PLAN_305_837P_MCE_20261123_00001_EVR.xml", 3},
+	} {
+		r, rows := loadOne(t, st, tc.kind, dhcsData+tc.file)
+		if r.Err != nil || r.Read != tc.n || r.Loaded != 0 || r.Warnings != tc.n || len(rows) != tc.n {
+			t.Errorf("%s: %+v, %d row(s)", tc.kind, r, len(rows))
+			continue
+		}
+		for _, row := range rows {
+			if row[10] != rules.ResponseUnmatched || row[11] == "" {
+				t.Errorf("%s row %q", tc.kind, row)
+			}
+		}
+	}
+	b, err := os.ReadFile(dhcsData + "PLAN_305_837P_MCE_20261123_00001_RESP_277.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "X_RESP_277.dat")
+	os.WriteFile(p, []byte(strings.Replace(string(b), "QTY*90*1~", "QTY*90*5~", 1)), 0o644)
+	st = sentStore(t, true)
+	r, rows := loadOne(t, st, Kind277CA, p)
+	if r.Warnings != 1 || !strings.Contains(rows[len(rows)-1][11], "QTY*90 5 accepted") {
+		t.Errorf("batch count mismatch: %+v %q", r, rows)
+	}
+	// The file name names no file of ours: the answers still find the claims by CLM01.
+	if r.Loaded != 3 {
+		t.Errorf("by CLM01: %+v", r)
+	}
+}
+
+// A file that is not of its kind is unusable and changes nothing.
+func TestResponseOfAnotherKind(t *testing.T) {
+	st := sentStore(t, true)
+	for kind, file := range map[string]string{Kind999: "PLAN_305_837P_MCE_20261123_00001_RESP_277.dat", Kind277CA: "PLAN_305_837P_MCE_20261123_00001.999", KindEVR: "PLAN_305_837P_MCE_20261123_00001.999"} {
+		r, _ := loadOne(t, st, kind, dhcsData+file)
+		if !errors.Is(r.Err, ErrUnusable) || r.Committed {
+			t.Errorf("%s given %s: %+v", kind, file, r)
+		}
+	}
+	for clm, s := range statusByCLM(t, st) {
+		if s.Status != store.EncounterSent || s.AnsweredBy != "" {
+			t.Errorf("%s changed: %+v", clm, s)
+		}
+	}
+}
+
+func TestAnsweredFile(t *testing.T) {
+	for name, want := range map[string]string{
+		"IEHP_306_837P_MCE_20210517_00043_RESP_277.dat": "IEHP_306_837P_MCE_20210517_00043",
+		"iehp_306_837p_mce_20210517_00043_resp_277.DAT": "iehp_306_837p_mce_20210517_00043",
+		"resp_277.dat":  "",
+		"_RESP_277.dat": "",
+		"somefile.277":  "",
+	} {
+		if got := answeredFile(name); got != want {
+			t.Errorf("answeredFile(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+)
+
+func TestDecideCorrection(t *testing.T) {
+	const id = "123456789012345"
+	tests := []struct {
+		name     string
+		freq     string
+		o        Original
+		wantRule string // the decision's rule; "" = it goes out
+		wantFreq string // CLM05-3 when it goes out
+		wantF8   string
+	}{
+		{"no claim sent", "7", Original{}, CorrectionUnknown, "", ""},
+		{"not found even with an ID", "7", Original{EncounterID: id, Latest: StatusAccepted}, CorrectionUnknown, "", ""},
+		{"sent, no answer yet", "7", Original{Found: true, CLM01: "3051C1", Run: 4, Latest: StatusSent}, CorrectionHeld, "", ""},
+		{"sent, accepted without an ID", "8", Original{Found: true, CLM01: "3051C1", Run: 4, Latest: StatusAccepted}, CorrectionHeld, "", ""},
+		{"replacement, Encounter ID known", "7", Original{Found: true, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
+		{"void, Encounter ID known", "8", Original{Found: true, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "8", id},
+		{"replacement of a denied encounter (it has an ID)", "7", Original{Found: true, CLM01: "3051C1", EncounterID: id, Latest: StatusRejected}, "", "7", id},
+		{"replacement of an encounter never received", "7", Original{Found: true, CLM01: "3051C1", Latest: StatusRejected}, "", "1", ""},
+		{"void of an encounter never received", "8", Original{Found: true, CLM01: "3051C1", Latest: StatusRejected}, CorrectionNotReceived, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &domain.InvoiceLine{Frequency: tc.freq, OriginalClaim: "INV-1"}
+			c := DecideCorrection(l, tc.o)
+			if c.Decision != nil {
+				if c.Decision.Rule != tc.wantRule {
+					t.Fatalf("decision %s, want %q", c.Decision.Rule, tc.wantRule)
+				}
+				if _, ok := Lookup(c.Decision.Rule); !ok {
+					t.Errorf("%s is not in the catalog", c.Decision.Rule)
+				}
+				return
+			}
+			if tc.wantRule != "" {
+				t.Fatalf("goes out as %+v, want %s", c, tc.wantRule)
+			}
+			if c.Frequency != tc.wantFreq || c.EncounterID != tc.wantF8 || c.CLM01 != tc.o.CLM01 {
+				t.Errorf("goes out as %+v, want frequency %s, REF*F8 %q, CLM01 %s", c, tc.wantFreq, tc.wantF8, tc.o.CLM01)
+			}
+			if c.Rule != "" {
+				if _, ok := Lookup(c.Rule); !ok {
+					t.Errorf("%s is not in the catalog", c.Rule)
+				}
+			}
+		})
+	}
+}
+
+func TestResponseStatuses(t *testing.T) {
+	for cat, want := range map[string]string{
+		"F1": StatusAccepted, "F0": StatusAccepted, "F3": StatusAccepted, "F4": StatusAccepted, "A2": StatusAccepted,
+		"A0": StatusSent, "A1": StatusSent, "A5": StatusSent,
+		"F2": StatusRejected, "A3": StatusRejected, "A4": StatusRejected, "A6": StatusRejected, "A7": StatusRejected, "A8": StatusRejected,
+		"E0": StatusRejected, "": StatusRejected, "ZZ": StatusRejected,
+	} {
+		if got := Status277CA(cat); got != want {
+			t.Errorf("Status277CA(%q) = %s, want %s", cat, got, want)
+		}
+	}
+	for code, want := range map[string]string{"A": StatusSent, "E": StatusSent, "R": StatusRejected, "M": StatusRejected, "W": StatusRejected, "X": StatusRejected, "P": StatusRejected, "": StatusRejected} {
+		if got := Status999(code); got != want {
+			t.Errorf("Status999(%q) = %s, want %s", code, got, want)
+		}
+	}
+	for st, want := range map[string]string{"Accepted": StatusAccepted, " accepted ": StatusAccepted, "Rejected": StatusRejected, "Denied": StatusRejected, "": StatusRejected} {
+		if got := StatusEVR(st); got != want {
+			t.Errorf("StatusEVR(%q) = %s, want %s", st, got, want)
+		}
+	}
+	for stc, want := range map[string]string{
+		"F2:54":    "F2:54 duplicate of a previously processed claim/line",
+		"F2:97:QC": "F2:97:QC patient eligibility not found with entity (patient)",
+		"F2:999":   "F2:999 claim status code 999 (X12 code source 508)",
+		"F2:21:ZZ": "F2:21:ZZ missing or invalid information (entity ZZ)",
+		"F1":       "F1",
+	} {
+		if got := DescribeClaimStatus(stc); got != want {
+			t.Errorf("DescribeClaimStatus(%q) = %q, want %q", stc, got, want)
+		}
+	}
+}
