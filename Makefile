@@ -88,3 +88,9 @@ mutants:
 
 mutants-changed:
 	$(GO) run ./internal/tools/mutants -changed
+
+# schemas-doc: the monthly monitoring JSON's data dictionary from schemas/
+# (internal/tools/schemadoc; its test fails when the committed file is stale).
+.PHONY: schemas-doc
+schemas-doc:
+	$(GO) run ./internal/tools/schemadoc -out docs/monitoring-json.md
