@@ -67,13 +67,12 @@ func (v Violation) String() string {
 	return fmt.Sprintf("%s: %s: %s", p, v.Keyword, v.Message)
 }
 
-// Set is the schemas in force: the monthly submission (whole document,
-// header, and each data set's record), and the DHCS response.
+// Set is the schemas in force: the monthly submission (whole document and
+// each data set's record), and the DHCS response.
 type Set struct {
 	// Origin says where each file came from: "embedded" or its path.
 	Origin   map[string]string
 	monthly  *jsonschema.Schema
-	header   *jsonschema.Schema
 	records  map[string]*jsonschema.Schema
 	response *jsonschema.Schema
 	docs     map[string]any // the schema documents, by file name
@@ -120,9 +119,13 @@ func Load(dir string) (*Set, error) {
 	}
 	s.monthly = compile(MonthlyFile)
 	s.response = compile(ResponseFile)
-	s.header = compile(MonthlyFile + "#/properties/header")
+	// A data set their schema does not have gets no
+	// sub-schema: its values are validated with the whole document.
+	props, _ := s.docs[MonthlyFile].(map[string]any)["properties"].(map[string]any)
 	for _, ds := range DataSets {
-		s.records[ds] = compile(MonthlyFile + "#/properties/" + ds + "/items")
+		if arr, ok := props[ds].(map[string]any); ok && arr["items"] != nil {
+			s.records[ds] = compile(MonthlyFile + "#/properties/" + ds + "/items")
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -166,17 +169,15 @@ func (s *Set) ValidateMonthly(doc any) []Violation { return violations(s.monthly
 // ValidateResponse validates a DHCS response file.
 func (s *Set) ValidateResponse(doc any) []Violation { return violations(s.response.Validate(doc), "") }
 
-// ValidateHeader validates the monthly file's header; its pointers start
-// with /header.
-func (s *Set) ValidateHeader(h any) []Violation {
-	return violations(s.header.Validate(h), "/header")
-}
+// HasRecordSchema reports whether the schema in force has a record
+// schema of the data set (an array of it, with items).
+func (s *Set) HasRecordSchema(dataSet string) bool { return s.records[dataSet] != nil }
 
 // ValidateRecord validates one record of a data set, the index-th of its
 // array: the pointers are those whole-document validation gives.
 func (s *Set) ValidateRecord(dataSet string, index int, rec any) []Violation {
-	sch, ok := s.records[dataSet]
-	if !ok {
+	sch := s.records[dataSet]
+	if sch == nil {
 		return []Violation{{Pointer: "/" + dataSet, Keyword: "properties", Message: "no such data set in the schema"}}
 	}
 	return violations(sch.Validate(rec), "/"+dataSet+"/"+strconv.Itoa(index))

@@ -1,6 +1,7 @@
 package schemas_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -100,6 +101,8 @@ var negative = []struct {
 	{"negative count", "/header/recordCounts/outreach", json.Number("-1"), false, "/header/recordCounts/outreach", "minimum"},
 	{"unknown top-level array", "/extra", []any{}, false, "", "additionalProperties"},
 	{"missing data set array", "/outreach", nil, true, "", "required"},
+	{"data set not an array", "/outreach", map[string]any{}, false, "/outreach", "type"},
+	{"header not an object", "/header", "H", false, "/header", "type"},
 
 	{"ecmEnrollment: CIN with 9 digits", "/ecmEnrollment/0/cin", "912345678", false, "/ecmEnrollment/0/cin", "pattern"},
 	{"ecmEnrollment: status code", "/ecmEnrollment/0/enrollmentStatus", "E", false, "/ecmEnrollment/0/enrollmentStatus", "enum"},
@@ -181,47 +184,23 @@ func TestNegativeCases(t *testing.T) {
 	}
 }
 
-// splitValidate validates a document as the streaming builder does: each
-// record against its data set's sub-schema, the header on its own, and
-// the document's outline (the arrays present, nothing else) with empty
-// arrays.
-func splitValidate(s *schemas.Set, doc map[string]any) []schemas.Violation {
+// splitValidate validates a document as the streaming builder and
+// calgw validate do: ValidateMonthlyStream over its JSON text.
+func splitValidate(t *testing.T, s *schemas.Set, doc any) []schemas.Violation {
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []schemas.Violation
-	outline := map[string]any{}
-	for k, v := range doc {
-		arr, isArr := v.([]any)
-		if !isArr || !slices.Contains(schemas.DataSets, k) {
-			outline[k] = v
-			continue
-		}
-		outline[k] = []any{}
-		for i, r := range arr {
-			out = append(out, s.ValidateRecord(k, i, r)...)
-		}
+	if _, err := s.ValidateMonthlyStream(bytes.NewReader(data), func(v schemas.Violation) { out = append(out, v) }); err != nil {
+		t.Fatal(err)
 	}
-	h, ok := outline["header"]
-	if ok {
-		out = append(out, s.ValidateHeader(h)...)
-		outline["header"] = load0(s)
-	}
-	out = append(out, s.ValidateMonthly(outline)...)
 	return out
 }
 
-// load0 is a header that passes, standing in for the real one in the
-// outline check (the real one was validated on its own).
-func load0(*schemas.Set) any {
-	v, _ := schemas.Decode([]byte(`{"planParent":"P","planCodes":["305"],"submissionDate":"20261105","reportingPeriod":"20261031",
-	"submissionType":"Original","submissionVersion":"001","schemaVersion":"gateway-1.0","fileId":"P_ECMCS_20261031_00001",
-	"generatedAt":"2026-11-05T00:00:00Z","recordCounts":{"ecmEnrollment":0,"populationsOfFocus":0,"outreach":0,"ecmAuthorizations":0,
-	"leadCareManager":0,"ecmProviderNetwork":0,"csAuthorizations":0,"csServicesReceived":0,"csUtilization":0,"csProviderNetwork":0,
-	"closedLoopReferrals":0,"transitionalRent":0}}`))
-	return v
-}
-
-// Record-by-record validation gives the whole document's verdicts, on the
-// valid file and on each negative case.
-func TestRecordByRecordMatchesWholeDocument(t *testing.T) {
+// Record-by-record validation (ValidateMonthlyStream) gives the whole
+// document's verdicts, on the valid file and on each negative case.
+func TestStreamMatchesWholeDocument(t *testing.T) {
 	s := embeddedSet(t)
 	cases := append([]struct {
 		name    string
@@ -237,7 +216,7 @@ func TestRecordByRecordMatchesWholeDocument(t *testing.T) {
 			edit(t, doc, tc.at, tc.val, tc.del)
 		}
 		whole := s.ValidateMonthly(doc)
-		split := splitValidate(s, doc)
+		split := splitValidate(t, s, doc)
 		key := func(v schemas.Violation) string { return v.Pointer + " " + v.Keyword }
 		w, sp := sortedKeys(whole, key), sortedKeys(split, key)
 		if !slices.Equal(w, sp) {
