@@ -158,6 +158,7 @@ type kind string
 const (
 	kindX12     kind = "x12"
 	kindTabular kind = "tabular"
+	kindJSON    kind = "json"
 	kindUnknown kind = "unknown"
 )
 
@@ -181,6 +182,9 @@ func sniff(path string) (kind, error) {
 	}
 	if len(head) >= 3 && string(head[:3]) == "ISA" {
 		return kindX12, nil
+	}
+	if len(head) > 0 && head[0] == '{' {
+		return kindJSON, nil
 	}
 	return kindTabular, nil
 }
@@ -240,6 +244,9 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 	}
 	if k == kindX12 {
 		return validateX12(ctx, v, path)
+	}
+	if k == kindJSON {
+		return v.validateJSON(path)
 	}
 	r, err := tabular.Open(path)
 	if err != nil {
