@@ -69,6 +69,9 @@ type MonitoringStore interface {
 	StateAsOf(ctx context.Context) (time.Time, error)
 	// ProviderSiteRecords returns the roster sites in force during [from, to].
 	ProviderSiteRecords(ctx context.Context, from, to civil.Date) ([][]byte, error)
+	// LatestVersion returns the month's latest file version (0 when none)
+	// and whether a DHCS response gave its records a status.
+	LatestVersion(ctx context.Context, month string) (version int, responded bool, err error)
 	// SubmittedRecords returns the records of every file of a month, by
 	// version then record ID.
 	SubmittedRecords(ctx context.Context, month string) ([]SubmittedRecord, error)
@@ -346,6 +349,18 @@ func (s *SQLite) StateAsOf(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("store: state time %q: %w", last.String, err)
 	}
 	return t.UTC().Truncate(time.Second), nil
+}
+
+const latestVersionSQL = `SELECT COALESCE(max(version), 0),
+	COALESCE(max(CASE WHEN status <> '' THEN version END), 0) FROM monitoring_records WHERE month = %s`
+
+// LatestVersion implements MonitoringStore.
+func (s *SQLite) LatestVersion(ctx context.Context, month string) (int, bool, error) {
+	var v, r int
+	if err := s.db.QueryRowContext(ctx, fmt.Sprintf(latestVersionSQL, "?"), month).Scan(&v, &r); err != nil {
+		return 0, false, fmt.Errorf("store: submission versions: %w", err)
+	}
+	return v, v > 0 && r == v, nil
 }
 
 const selectRecordsSQL = `SELECT record_id, month, version, data_set, key_hash, content_hash, cin, status, responses

@@ -74,6 +74,15 @@ func (p *Postgres) StateAsOf(ctx context.Context) (time.Time, error) {
 	return last.UTC().Truncate(time.Second), nil
 }
 
+// LatestVersion implements MonitoringStore.
+func (p *Postgres) LatestVersion(ctx context.Context, month string) (int, bool, error) {
+	var v, r int32
+	if err := p.pool.QueryRow(ctx, fmt.Sprintf(latestVersionSQL, "$1"), month).Scan(&v, &r); err != nil {
+		return 0, false, fmt.Errorf("store: submission versions: %w", err)
+	}
+	return int(v), v > 0 && r == v, nil
+}
+
 // SubmittedRecords implements MonitoringStore.
 func (p *Postgres) SubmittedRecords(ctx context.Context, month string) ([]SubmittedRecord, error) {
 	rows, err := p.pool.Query(ctx, fmt.Sprintf(selectRecordsSQL, "$1"), month)

@@ -14,7 +14,9 @@ type reportCommand struct {
 }
 
 // reports lists every report, in the order the usage prints them.
-var reports = []reportCommand{}
+var reports = []reportCommand{
+	{"monthly", "the monthly ECM/CS monitoring JSON for DHCS, built from the state (--month YYYY-MM --out DIR)", runMonthlyReport},
+}
 
 // runReport dispatches `calgw report KIND [flags]` to its report.
 func runReport(ctx context.Context, g *globals, args []string) int {

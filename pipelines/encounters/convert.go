@@ -205,6 +205,7 @@ type converter struct {
 	// sentClaims are the original claims written (writer stage), recorded
 	// with the run when the store keeps claims (store.ClaimStore).
 	sentClaims []store.SentClaim
+	services   []domain.SentService // recordServices' buffer
 	skip       map[string]bool
 	committed  bool             // the run's transaction is committed: never abandon it
 	prov       *providerReports // nil unless Job.ProviderReports
@@ -395,6 +396,13 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 // judges' usage counters. Without judges the whole batch goes to the store
 // in one call.
 func (c *converter) decide(ctx context.Context, b *batch) error {
+	if err := c.judge(ctx, b); err != nil {
+		return err
+	}
+	return c.recordServices(ctx, b)
+}
+
+func (c *converter) judge(ctx context.Context, b *batch) error {
 	if len(c.job.Judges) == 0 && !c.byHCP {
 		prior, err := c.run.RecordLines(ctx, b.lines)
 		if err != nil {

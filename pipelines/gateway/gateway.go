@@ -23,6 +23,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/monthly"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
@@ -47,6 +48,7 @@ type Store interface {
 	ingest.Store
 	contracts.RosterStore
 	providerfile.Store
+	monthly.Store
 }
 
 var (
@@ -205,6 +207,13 @@ func (g *Gateway) IngestRoster(ctx context.Context, files []string) ([]contracts
 // outDir; providerfile.ErrNoSites when no roster site is in force.
 func (g *Gateway) ProviderFile(ctx context.Context, month mp.Month, outDir string) (*providerfile.Result, error) {
 	return providerfile.Run(ctx, providerfile.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Mapping: g.Rules.ProviderFile, Now: g.now, Log: g.log})
+}
+
+// MonthlyReport writes the month's monitoring JSON for DHCS and its side
+// report into outDir; monthly.ErrInvalid (with the violations in the
+// Result) when the document breaks its schema, and then nothing is written.
+func (g *Gateway) MonthlyReport(ctx context.Context, month mp.Month, outDir string) (*monthly.Result, error) {
+	return monthly.Run(ctx, monthly.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Rules: g.Rules, Log: g.log})
 }
 
 // Rules lists every rule the gateway applies, in evaluation order.

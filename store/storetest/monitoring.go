@@ -127,13 +127,24 @@ func monitoring(t *testing.T, open func(string) store.LedgerStore) {
 			t.Fatal(err)
 		}
 	}
+	latest := func(want int, wantResponded bool) {
+		t.Helper()
+		v, r, err := ms.LatestVersion(ctx, "2026-10")
+		if err != nil || v != want || r != wantResponded {
+			t.Errorf("latest version %d %v %v, want %d %v", v, r, err, want, wantResponded)
+		}
+	}
+	latest(0, false)
 	put(1, "R1", "R2")
 	put(1, "R1", "R3") // the same version built again replaces the first build's records
+	latest(1, false)
 	n, err := ms.SetRecordStatuses(ctx, []store.SubmittedRecord{{RecordID: "R3", Status: store.RecordRejected, Responses: "0x1 Error: bad"}, {RecordID: "R2", Status: store.RecordAccepted}})
 	if err != nil || n != 1 {
 		t.Fatalf("statuses: %d %v", n, err)
 	}
+	latest(1, true)
 	put(2, "R4")
+	latest(2, false)
 	recs, err := ms.SubmittedRecords(ctx, "2026-10")
 	if err != nil {
 		t.Fatal(err)
