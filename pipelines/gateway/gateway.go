@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -176,6 +177,7 @@ var feedKinds = []FeedKind{
 	{store.LoadKindAuth, "authorization feed (CSV/XLSX/JSON lines; template in docs/enrollment.md)", ingest.IngestAuth},
 	{store.LoadKindOtherPrograms, "members in programs that exclude ECM (CSV/XLSX/JSON lines: member_cin, program, start_date, end_date)", ingest.IngestPrograms},
 	{ingest.Kind277CA, "DHCS 277CA response (005010X214): each claim's DHCS Encounter ID (REF*1K) and status, for replacements and voids", ingest.Ingest277CA},
+	{monthly.KindDHCSResponse, "DHCS response to a monthly monitoring JSON (responseHierarchy): each record's status and a report of what to fix", monthly.IngestResponse},
 }
 
 // IngestKinds lists every kind `calgw ingest` loads: the feeds and the
@@ -214,6 +216,20 @@ func (g *Gateway) ProviderFile(ctx context.Context, month mp.Month, outDir strin
 // Result) when the document breaks its schema, and then nothing is written.
 func (g *Gateway) MonthlyReport(ctx context.Context, month mp.Month, outDir string) (*monthly.Result, error) {
 	return monthly.Run(ctx, monthly.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Rules: g.Rules, Log: g.log})
+}
+
+// DemoMonthlyReport is MonthlyReport for the demo: when the configuration
+// names no plan (the built-in defaults), the demo's made-up plan name and
+// codes stand in (internal/demo).
+func (g *Gateway) DemoMonthlyReport(ctx context.Context, month mp.Month, outDir string) (*monthly.Result, error) {
+	cfg := *g.Config
+	cfg.Partners = maps.Clone(g.Config.Partners)
+	tp := cfg.Partners[cfg.Encounters.TradingPartner]
+	if tp.Plan.Name == "" || len(tp.Plan.HCPs()) == 0 {
+		tp.Plan = config.Plan{Name: demo.PlanName, TIN: tp.Plan.TIN, HCPCodes: demo.PlanCodes()}
+		cfg.Partners[cfg.Encounters.TradingPartner] = tp
+	}
+	return monthly.Run(ctx, monthly.Job{Month: month, OutDir: outDir, Store: g.st, Config: &cfg, Rules: g.Rules, Log: g.log})
 }
 
 // Rules lists every rule the gateway applies, in evaluation order.
