@@ -181,9 +181,13 @@ func (s *SQLite) RecordServices(ctx context.Context, run Run, services []domain.
 	if !ok || r.done {
 		return fmt.Errorf("%w: not an open SQLite run", ErrNoRun)
 	}
-	q := fmt.Sprintf(insertServiceSQL, placeholders(12, false))
+	stmt, err := r.conn.PrepareContext(ctx, fmt.Sprintf(insertServiceSQL, placeholders(12, false)))
+	if err != nil {
+		return fmt.Errorf("store: record service: %w", err)
+	}
+	defer stmt.Close()
 	for i := range services {
-		if _, err := r.conn.ExecContext(ctx, q, serviceArgs(r.id, &services[i])...); err != nil {
+		if _, err := stmt.ExecContext(ctx, serviceArgs(r.id, &services[i])...); err != nil {
 			return fmt.Errorf("store: record service: %w", err)
 		}
 	}
@@ -384,9 +388,22 @@ func (s *SQLite) SubmittedRecords(ctx context.Context, month string) ([]Submitte
 	return out, rows.Err()
 }
 
-const insertRecordSQL = `INSERT INTO monitoring_records(record_id, month, version, data_set, key_hash, content_hash, cin) VALUES (%s)
-	ON CONFLICT(record_id) DO UPDATE SET month = excluded.month, version = excluded.version, data_set = excluded.data_set,
-	key_hash = excluded.key_hash, content_hash = excluded.content_hash, cin = excluded.cin, status = '', responses = ''`
+// insertRecordSQL adds a record of a version whose earlier records were
+// deleted: a record ID given twice (a mapping error) fails the build.
+const insertRecordSQL = `INSERT INTO monitoring_records(record_id, month, version, data_set, key_hash, content_hash, cin) VALUES (%s)`
+
+// recordsPerInsert is how many records one SQLite INSERT adds.
+const recordsPerInsert = 200
+
+// insertRecordsSQL is insertRecordSQL for n rows.
+func insertRecordsSQL(n int) string {
+	row := "(" + placeholders(7, false) + ")"
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = row
+	}
+	return strings.Replace(fmt.Sprintf(insertRecordSQL, "%s"), "(%s)", strings.Join(rows, ", "), 1)
+}
 
 // ReplaceSubmission implements MonitoringStore.
 func (s *SQLite) ReplaceSubmission(ctx context.Context, month string, version int, recs func(yield func(SubmittedRecord) error) error) error {
@@ -398,15 +415,32 @@ func (s *SQLite) ReplaceSubmission(ctx context.Context, month string, version in
 	if _, err := tx.ExecContext(ctx, `DELETE FROM monitoring_records WHERE month = ? AND version = ?`, month, version); err != nil {
 		return fmt.Errorf("store: submission: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(insertRecordSQL, placeholders(7, false)))
+	// Rows go in by recordsPerInsert, one statement for many rows.
+	many, err := tx.PrepareContext(ctx, insertRecordsSQL(recordsPerInsert))
 	if err != nil {
 		return fmt.Errorf("store: submission: %w", err)
 	}
-	defer stmt.Close()
-	err = recs(func(r SubmittedRecord) error {
-		_, err := stmt.ExecContext(ctx, r.RecordID, month, version, r.DataSet, r.KeyHash, r.ContentHash, r.CIN)
+	defer many.Close()
+	args := make([]any, 0, 7*recordsPerInsert)
+	insert := func(stmt *sql.Stmt) error {
+		_, err := stmt.ExecContext(ctx, args...)
+		args = args[:0]
 		return err
+	}
+	err = recs(func(r SubmittedRecord) error {
+		args = append(args, r.RecordID, month, version, r.DataSet, r.KeyHash, r.ContentHash, r.CIN)
+		if len(args) == cap(args) {
+			return insert(many)
+		}
+		return nil
 	})
+	if err == nil && len(args) > 0 {
+		var rest *sql.Stmt
+		if rest, err = tx.PrepareContext(ctx, insertRecordsSQL(len(args)/7)); err == nil {
+			err = insert(rest)
+			rest.Close()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("store: submission: %w", err)
 	}

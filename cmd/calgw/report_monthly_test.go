@@ -21,4 +21,3 @@ func TestReportMonthlyFlagsAndPlan(t *testing.T) {
 		t.Errorf("report usage: %d %s", code, stdout)
 	}
 }
-

@@ -170,7 +170,8 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	res.Path = filepath.Join(job.OutDir, name)
 	res.SideReport = strings.TrimSuffix(res.Path, ".json") + ".report.txt"
 
-	b := &builder{job: &job, set: set, res: res, prior: prior, version: res.Version, month: job.Month, seen: map[string]bool{}}
+	b := &builder{job: &job, set: set, res: res, prior: prior, version: res.Version, month: job.Month, checks: newChecker(set)}
+	defer b.checks.finish()
 	mapper := mm.NewMapper(mm.Params{From: job.Month.First(), To: job.Month.Last(), PlanCode: plan.HCPFor,
 		POFName: pofNames(job.Rules), ServiceName: serviceNames(job.Rules)})
 	if err := b.openSpools(); err != nil {
@@ -206,6 +207,9 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 		if err := mapper.Networks(sites, b.emit); err != nil {
 			return err
 		}
+		vs, n := b.checks.finish()
+		res.Invalid += n
+		res.Violations = append(res.Violations, vs...)
 		header := b.header(plan, asOf)
 		if err := b.validateOutline(header); err != nil {
 			return err
@@ -266,7 +270,7 @@ type builder struct {
 	month   mp.Month
 	yield   func(store.SubmittedRecord) error
 	spools  map[string]*spool
-	seen    map[string]bool // key hashes of this build (a repeat is a mapping error)
+	checks  *checker
 	total   int
 }
 
@@ -301,10 +305,6 @@ func (b *builder) closeSpools() {
 func (b *builder) emit(ds, key string, r mm.Record) error {
 	sum := sha256.Sum256([]byte(b.month.String() + "|" + ds + "|" + key))
 	keyHash := hex.EncodeToString(sum[:8])
-	if b.seen[ds+keyHash] {
-		return fmt.Errorf("monthly: %s: two records with one identity (a mapping error)", ds)
-	}
-	b.seen[ds+keyHash] = true
 	base := mm.BaseOf(r)
 	base.RecordID = fmt.Sprintf("%s%s%03d-%s", prefixes[ds], b.month.Compact(), b.version, keyHash)
 	base.RecordType = "Original"
@@ -328,16 +328,7 @@ func (b *builder) emit(ds, key string, r mm.Record) error {
 		}
 	}
 	sp := b.spools[ds]
-	v, err := schemas.Decode(data)
-	if err != nil {
-		return err
-	}
-	for _, x := range b.set.ValidateRecord(ds, sp.n, v) {
-		b.res.Invalid++
-		if len(b.res.Violations) < maxViolations {
-			b.res.Violations = append(b.res.Violations, x)
-		}
-	}
+	b.checks.check(ds, sp.n, data)
 	if sp.n > 0 {
 		sp.w.WriteString(",\n")
 	}
