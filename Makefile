@@ -100,3 +100,9 @@ HOSTILE_TESTS := TestCSVLimits|TestLimits|TestLimitsAtTheBound|TestPartCountsInf
 hostile: build
 	$(GO) test -count=1 -run '^($(HOSTILE_TESTS))$$' ./edi/tabular ./edi/x12/ig ./rules ./report ./store ./transport ./pipelines/encounters ./pipelines/validate ./pipelines/ingest ./pipelines/daemon ./cmd/calgw
 	$(GO) run ./internal/tools/hostile -calgw $(BIN) -mb $(HOSTILE_MB)
+
+# schemas-doc: the monthly monitoring JSON's data dictionary from schemas/
+# (internal/tools/schemadoc; its test fails when the committed file is stale).
+.PHONY: schemas-doc
+schemas-doc:
+	$(GO) run ./internal/tools/schemadoc -out docs/monitoring-json.md

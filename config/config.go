@@ -32,6 +32,10 @@ type Config struct {
 	// pof_golive.csv, provider_types.csv, figure5_pairs.csv,
 	// hcpcs_ecm_cs.csv, ...); "" keeps the embedded ones.
 	RulesData string `yaml:"rules_data"`
+	// SchemasDir is a directory whose JSON Schema files (monthly.schema.json,
+	// response.schema.json: DHCS's official ones) replace the embedded
+	// schemas of the monthly monitoring JSON; "" keeps ours.
+	SchemasDir string `yaml:"schemas_dir"`
 	// Timezone decides what "today" is for the date-of-service checks.
 	Timezone   string                    `yaml:"timezone"`
 	Encounters Encounters                `yaml:"encounters"`
@@ -264,6 +268,11 @@ func (c *Config) Validate() error {
 	if c.RulesData != "" {
 		if st, err := os.Stat(c.RulesData); err != nil || !st.IsDir() {
 			bad("rules_data %q: not a directory", c.RulesData)
+		}
+	}
+	if c.SchemasDir != "" {
+		if st, err := os.Stat(c.SchemasDir); err != nil || !st.IsDir() {
+			bad("schemas_dir %q: not a directory", c.SchemasDir)
 		}
 	}
 	e := &c.Encounters

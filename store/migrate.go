@@ -21,6 +21,7 @@ var sqliteComponents = map[string][]string{
 	"enrollment": sqliteEnrollmentMigrations,
 	"providers":  sqliteProvidersMigrations,
 	"claims":     sqliteClaimsMigrations,
+	"monitoring": sqliteMonitoringMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

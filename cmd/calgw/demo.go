@@ -107,6 +107,11 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 		}
 	}
 
+	header("Write the %s monthly ECM/CS monitoring JSON for DHCS from the state, and validate it", demoMonth)
+	if code := demoMonthly(ctx, &dg, filepath.Join(*out, "monthly")); code != exitOK {
+		return code
+	}
+
 	header("Send the same invoices again: nothing is sent twice (the lines sent are DUPLICATE-LINE)")
 	again, code := convert(ctx, &dg, inputs, filepath.Join(*out, "rerun"), false)
 	if again == nil {
@@ -115,4 +120,34 @@ func runDemo(ctx context.Context, g *globals, args []string) int {
 	printConvertSummary(g, again)
 	fmt.Fprintf(g.stdout, "\nOpen %s for the provider-readable report.\n", res.SummaryPath)
 	return exitOK
+}
+
+// demoMonthly writes the demo month's monitoring JSON (calgw report
+// monthly, with the demo's plan when the configuration names none) and
+// validates it.
+func demoMonthly(ctx context.Context, g *globals, dir string) int {
+	m, err := gateway.ParseMonth(demoMonth)
+	if err != nil {
+		return g.fail(err)
+	}
+	gw, err := g.open(ctx)
+	if err != nil {
+		return g.fail(err)
+	}
+	res, err := gw.DemoMonthlyReport(ctx, m, dir)
+	gw.Close()
+	if err != nil {
+		if res != nil {
+			for _, v := range res.Violations {
+				fmt.Fprintf(g.stdout, "%s\n", v)
+			}
+		}
+		return g.fail(err)
+	}
+	total := 0
+	for _, n := range res.Counts {
+		total += n
+	}
+	fmt.Fprintf(g.stdout, "%s: %d record(s); what the state cannot fill is listed in %s\n", res.Path, total, filepath.Base(res.SideReport))
+	return validateFiles(ctx, g, []string{res.Path})
 }

@@ -115,7 +115,9 @@ func TestDemo(t *testing.T) {
 		// The demo's clock is pinned: the same counts whatever day it runs
 		// (README). The re-send: the 8 lines sent (or repeating one sent)
 		// are duplicates, nothing is accepted.
-		"18 read      7 accepted     11 rejected", "18 read      0 accepted     18 rejected", "DUPLICATE-LINE                8"} {
+		"18 read      7 accepted     11 rejected", "18 read      0 accepted     18 rejected", "DUPLICATE-LINE                8",
+		// The month's monitoring JSON, valid against the schema.
+		"DEMOPLAN_ECMCS_20260930_00001.json: monthly monitoring submission (schema embedded), 18 record(s), 0 violation(s)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}

@@ -16,6 +16,7 @@ type reportCommand struct {
 // reports lists every report, in the order the usage prints them.
 var reports = []reportCommand{
 	{"encounters", "encounters sent to DHCS by status, with what to fix: --status rejected [--month YYYY-MM]", reportEncounters},
+	{"monthly", "the monthly ECM/CS monitoring JSON for DHCS, built from the state (--month YYYY-MM --out DIR)", runMonthlyReport},
 }
 
 // runReport dispatches `calgw report KIND [flags]` to its report.

@@ -86,3 +86,12 @@ func create(dir string) error {
 	}
 	return os.WriteFile(filepath.Join(dir, marker), []byte("made by calgw demo; deleted and remade by each demo run\n"), 0o640)
 }
+
+// PlanName and PlanCodes are the demo's plan identity for the monthly
+// monitoring file when the configuration names no plan: a made-up name,
+// and made-up 3-character plan codes for the demo's counties (Fresno 10,
+// Los Angeles 19, San Francisco 38). They are not DHCS's codes.
+const PlanName = "DEMOPLAN"
+
+// PlanCodes maps the demo's counties to made-up plan codes.
+func PlanCodes() map[string]string { return map[string]string{"10": "910", "19": "919", "38": "938"} }

@@ -169,6 +169,12 @@ var processors = map[string]Registration{
 		Roles:     []Role{{RoleProviders, config.DefaultDHCS}},
 		New:       newProviderFileJob,
 	},
+	"monthly-report": {
+		Kind:      "monthly-report",
+		Scheduled: true,
+		Roles:     []Role{{RoleMonitoring, config.DefaultDHCS}, {RoleReport, config.DefaultResponses}},
+		New:       newMonthlyReportJob,
+	},
 }
 
 // Kinds lists the kinds that have a built-in processor.

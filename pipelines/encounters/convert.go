@@ -210,6 +210,7 @@ type converter struct {
 	// correctionInvoice is the invoice number of the replacement or void
 	// of each CLM01 in this run.
 	correctionInvoice map[string]string
+	services          []domain.SentService // recordServices' buffer
 	skip              map[string]bool
 	committed         bool             // the run's transaction is committed: never abandon it
 	prov              *providerReports // nil unless Job.ProviderReports
@@ -404,6 +405,13 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 // judges' usage counters. Without judges the whole batch goes to the store
 // in one call.
 func (c *converter) decide(ctx context.Context, b *batch) error {
+	if err := c.judge(ctx, b); err != nil {
+		return err
+	}
+	return c.recordServices(ctx, b)
+}
+
+func (c *converter) judge(ctx context.Context, b *batch) error {
 	if err := c.keep(ctx, b, c.billingAddress); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/monthly"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
@@ -47,6 +49,7 @@ type Store interface {
 	ingest.Store
 	contracts.RosterStore
 	providerfile.Store
+	monthly.Store
 }
 
 var (
@@ -176,6 +179,7 @@ var feedKinds = []FeedKind{
 	{ingest.Kind277CA, "DHCS 277CA answer to our 837P (005010X214, <our file>_RESP_277.dat): each encounter's status and DHCS Encounter ID (REF*1K)", ingest.Ingest277CA},
 	{ingest.Kind999, "999 answer to our 837P (005010X231A1): each transaction set's acceptance or rejection, for its encounters", ingest.Ingest999},
 	{ingest.KindEVR, "DHCS Encounter Validation Response (XML): each encounter's status, errors and DHCS Encounter ID", ingest.IngestEVR},
+	{monthly.KindDHCSResponse, "DHCS response to a monthly monitoring JSON (responseHierarchy): each record's status and a report of what to fix", monthly.IngestResponse},
 }
 
 // IngestKinds lists every kind `calgw ingest` loads: the feeds and the
@@ -207,6 +211,27 @@ func (g *Gateway) IngestRoster(ctx context.Context, files []string) ([]contracts
 // outDir; providerfile.ErrNoSites when no roster site is in force.
 func (g *Gateway) ProviderFile(ctx context.Context, month mp.Month, outDir string) (*providerfile.Result, error) {
 	return providerfile.Run(ctx, providerfile.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Mapping: g.Rules.ProviderFile, Now: g.now, Log: g.log})
+}
+
+// MonthlyReport writes the month's monitoring JSON for DHCS and its side
+// report into outDir; monthly.ErrInvalid (with the violations in the
+// Result) when the document breaks its schema, and then nothing is written.
+func (g *Gateway) MonthlyReport(ctx context.Context, month mp.Month, outDir string) (*monthly.Result, error) {
+	return monthly.Run(ctx, monthly.Job{Month: month, OutDir: outDir, Store: g.st, Config: g.Config, Rules: g.Rules, Log: g.log})
+}
+
+// DemoMonthlyReport is MonthlyReport for the demo: when the configuration
+// names no plan (the built-in defaults), the demo's made-up plan name and
+// codes stand in (internal/demo).
+func (g *Gateway) DemoMonthlyReport(ctx context.Context, month mp.Month, outDir string) (*monthly.Result, error) {
+	cfg := *g.Config
+	cfg.Partners = maps.Clone(g.Config.Partners)
+	tp := cfg.Partners[cfg.Encounters.TradingPartner]
+	if tp.Plan.Name == "" || len(tp.Plan.HCPs()) == 0 {
+		tp.Plan = config.Plan{Name: demo.PlanName, TIN: tp.Plan.TIN, HCPCodes: demo.PlanCodes()}
+		cfg.Partners[cfg.Encounters.TradingPartner] = tp
+	}
+	return monthly.Run(ctx, monthly.Job{Month: month, OutDir: outDir, Store: g.st, Config: &cfg, Rules: g.Rules, Log: g.log})
 }
 
 // Rules lists every rule the gateway applies, in evaluation order.

@@ -179,6 +179,7 @@ type kind string
 const (
 	kindX12     kind = "x12"
 	kindTabular kind = "tabular"
+	kindJSON    kind = "json"
 	kindUnknown kind = "unknown"
 )
 
@@ -202,6 +203,9 @@ func sniff(path string) (kind, error) {
 	}
 	if len(head) >= 3 && string(head[:3]) == "ISA" {
 		return kindX12, nil
+	}
+	if len(head) > 0 && head[0] == '{' {
+		return kindJSON, nil
 	}
 	return kindTabular, nil
 }
@@ -261,6 +265,9 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 	}
 	if k == kindX12 {
 		return validateX12(ctx, v, path)
+	}
+	if k == kindJSON {
+		return v.validateJSON(path)
 	}
 	lim := v.limits()
 	r, err := tabular.OpenWith(path, &tabular.Options{MaxRecordBytes: lim.CSVRecordBytes, MaxColumns: lim.FieldsPerRow})

@@ -64,6 +64,7 @@ func Run(t *testing.T, b Backend) {
 		{"EnrollmentLoads", false, enrollmentLoads},
 		{"EnrollmentManyMembers", false, manyMembers},
 		{"EnrollmentAuthorizationsAndUsage", false, authorizationsAndUsage},
+		{"MonitoringMonthMembersAndSubmissions", false, monitoring},
 		{"ConcurrentTakeGivesEachEntryOnce", true, concurrentTake},
 		{"ConcurrentRosterLoadsLoadAFileOnce", true, concurrentRosterLoads},
 		{"ConcurrentOnceRegistersOnce", true, concurrentOnce},

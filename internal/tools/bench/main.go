@@ -21,6 +21,10 @@
 //     ratio to /bin/true; beside them, two floors built in the same run: an
 //     empty Go program and one importing calgw's third-party packages.
 //
+//   - monthly: `calgw report monthly` for June of a generated year of M
+//     members (internal/tools/genmonthly), against an encoding/json encode
+//     of as many records, with its peak RSS; targets 60 s and 250 MB.
+//
 //     go run ./internal/tools/bench -lines 1000000 -members 1000000
 package main
 
@@ -52,6 +56,8 @@ func main() {
 	startupMembers := flag.Int("startup-members", 10000, "members in the 834 of the start-up validate figure")
 	baselineCSV := flag.String("baseline-csv", "", "internal: read this CSV with encoding/csv and exit")
 	baselineScan := flag.String("baseline-scan", "", "internal: scan this file byte by byte and exit")
+	monthlyMembers := flag.Int("monthly-members", 1000000, "members of the monthly monitoring JSON figure (0: skip it)")
+	baselineJSON := flag.Int("baseline-json", 0, "internal: encode this many records with encoding/json and exit")
 	flag.Parse()
 	switch {
 	case *baselineCSV != "":
@@ -59,6 +65,9 @@ func main() {
 		return
 	case *baselineScan != "":
 		scan(*baselineScan)
+		return
+	case *baselineJSON > 0:
+		encodeJSON(*baselineJSON, *dir)
 		return
 	}
 	if *lines > 0 {
@@ -68,6 +77,11 @@ func main() {
 	}
 	if *members > 0 {
 		if err := run834(*members, *dir, *calgw); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *monthlyMembers > 0 {
+		if err := runMonthly(*monthlyMembers, *dir, *calgw); err != nil {
 			log.Fatal(err)
 		}
 	}

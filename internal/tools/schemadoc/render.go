@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/schemas"
+)
+
+const intro = `# Monthly monitoring JSON: data dictionary
+
+<!-- Generated from schemas/*.schema.json by ` + "`make schemas-doc`" + ` (internal/tools/schemadoc). Do not edit: edit the schemas. -->
+
+The gateway's monthly ECM and Community Supports monitoring file to DHCS (` + "`calgw report monthly`" + `) and
+DHCS's response to it (` + "`calgw ingest --kind dhcs-response`" + `). DHCS's own schemas are given to plans on
+request and are not public: these follow the published data elements (ECM Policy Guide, "JSON Monitoring
+Process": phases 1 to 4 and Transitional Rent) and DHCS's house style for JSON submissions (the MCPD and PCPA
+schemas: header with planParent, submissionDate, reportingPeriod, submissionType and schemaVersion; a
+3-character planCode per county on each record; CIN ` + "`^[0-9]{8}[A-Z]$`" + `; recordType Original / Resubmission /
+Void with the parent record's ID; enumerations spelled out; file names ` + "`<PLAN>_<KIND>_<YYYYMMDD>_<NNNNN>.json`" + `).
+A plan that has DHCS's files puts them in ` + "`schemas_dir`" + ` (same file names); ` + "`calgw validate`" + ` then
+checks against them and reports, field by field, where the gateway's builder and those files disagree.
+
+Conventions of the gateway's own that DHCS's files may not share:
+- dates are CCYYMMDD strings (as MCPD and PCPA write them); money is a string with two decimals;
+- the header is the file's last member, after the data sets, so that the builder streams the records and
+  writes the counts once it knows them (member order carries no meaning in JSON);
+- a field the gateway's state has no source for is present with null where the schema allows it, and the
+  builder's side report lists it; a data set with no source is an empty array.
+
+`
+
+// Render returns the data dictionary of the embedded schemas.
+func Render() ([]byte, error) {
+	set, err := schemas.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString(intro)
+	m, _ := set.Doc(schemas.MonthlyFile).(map[string]any)
+	defs, _ := m["$defs"].(map[string]any)
+	props, _ := m["properties"].(map[string]any)
+	fmt.Fprintf(&b, "## Monthly submission (`%s`)\n\n%s\n\n", schemas.MonthlyFile, str(m, "description"))
+	b.WriteString("| Member | Records |\n|---|---|\n")
+	for _, ds := range schemas.DataSets {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", ds, oneLine(str(resolve(defs, items(props[ds])), "description")))
+	}
+	b.WriteString("| `header` | the header (below) |\n\n")
+	section(&b, defs, "Header", resolve(defs, props["header"]))
+	for _, ds := range schemas.DataSets {
+		section(&b, defs, "`"+ds+"`", resolve(defs, items(props[ds])))
+	}
+	r, _ := set.Doc(schemas.ResponseFile).(map[string]any)
+	rdefs, _ := r["$defs"].(map[string]any)
+	fmt.Fprintf(&b, "## DHCS response (`%s`)\n\n", schemas.ResponseFile)
+	section(&b, rdefs, "Response file", r)
+	section(&b, rdefs, "A responseHierarchy node", rdefs["node"])
+	section(&b, rdefs, "A response", rdefs["response"])
+	return b.Bytes(), nil
+}
+
+// section writes one object's fields as a table.
+func section(b *bytes.Buffer, defs map[string]any, title string, obj any) {
+	o, _ := obj.(map[string]any)
+	fmt.Fprintf(b, "### %s\n\n", title)
+	if d := str(o, "description"); d != "" {
+		fmt.Fprintf(b, "%s\n\n", d)
+	}
+	if u := str(o, "x-unknown"); u != "" {
+		fmt.Fprintf(b, "**Not known:** %s\n\n", u)
+	}
+	b.WriteString("| Field | Required | Type and format | Description |\n|---|---|---|---|\n")
+	props, _ := o["properties"].(map[string]any)
+	var req []string
+	if rs, ok := o["required"].([]any); ok {
+		for _, r := range rs {
+			req = append(req, fmt.Sprint(r))
+		}
+	}
+	names := make([]string, 0, len(props))
+	for k := range props {
+		names = append(names, k)
+	}
+	// required fields first, in the schema's order of "required", then the rest by name
+	slices.SortStableFunc(names, func(a, c string) int {
+		ia, ic := slices.Index(req, a), slices.Index(req, c)
+		switch {
+		case ia >= 0 && ic >= 0:
+			return ia - ic
+		case ia >= 0:
+			return -1
+		case ic >= 0:
+			return 1
+		}
+		return strings.Compare(a, c)
+	})
+	for _, n := range names {
+		p := props[n]
+		r := "no"
+		if slices.Contains(req, n) {
+			r = "yes"
+		}
+		desc := str(p.(map[string]any), "description")
+		if desc == "" {
+			desc = str(resolve(defs, p), "description")
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", n, r, typeOf(defs, p), oneLine(desc))
+	}
+	b.WriteString("\n")
+}
+
+// typeOf describes a property's type: its definition's type, pattern,
+// format and enumeration, and "or null" for a nullable one.
+func typeOf(defs map[string]any, p any) string {
+	m, _ := p.(map[string]any)
+	if alts, ok := m["oneOf"].([]any); ok {
+		var parts []string
+		for _, a := range alts {
+			parts = append(parts, typeOf(defs, a))
+		}
+		return strings.Join(parts, ", or ")
+	}
+	var parts []string
+	if ref := str(m, "$ref"); ref != "" {
+		parts = append(parts, "`"+strings.TrimPrefix(ref, "#/$defs/")+"`:")
+		m, _ = resolve(defs, m).(map[string]any)
+	}
+	t := fmt.Sprint(m["type"])
+	if m["type"] == nil {
+		t = "any"
+	}
+	if ts, ok := m["type"].([]any); ok {
+		var s []string
+		for _, x := range ts {
+			s = append(s, fmt.Sprint(x))
+		}
+		t = strings.Join(s, " or ")
+	}
+	if t == "array" {
+		t = "array of " + typeOf(defs, m["items"])
+	}
+	parts = append(parts, t)
+	if v := str(m, "pattern"); v != "" {
+		parts = append(parts, "pattern `"+strings.ReplaceAll(v, "|", `\|`)+"`")
+	}
+	if v := str(m, "format"); v != "" {
+		parts = append(parts, "format "+v)
+	}
+	for _, k := range []string{"minimum", "minLength", "maxLength", "maxItems"} {
+		if v, ok := m[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %v", k, v))
+		}
+	}
+	if e, ok := m["enum"].([]any); ok {
+		var s []string
+		for _, x := range e {
+			s = append(s, fmt.Sprintf("%q", x))
+		}
+		parts = append(parts, "one of "+strings.Join(s, ", "))
+	}
+	return strings.Join(parts, " ")
+}
+
+// resolve follows a local "$ref" into defs.
+func resolve(defs map[string]any, v any) any {
+	m, _ := v.(map[string]any)
+	for m != nil {
+		ref := str(m, "$ref")
+		name, ok := strings.CutPrefix(ref, "#/$defs/")
+		if !ok || len(m) > 2 && m["properties"] != nil {
+			return m
+		}
+		m, _ = defs[name].(map[string]any)
+	}
+	return m
+}
+
+func items(v any) any {
+	m, _ := v.(map[string]any)
+	return m["items"]
+}
+
+func str(m any, k string) string {
+	mm, _ := m.(map[string]any)
+	s, _ := mm[k].(string)
+	return s
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", `\|`) }
