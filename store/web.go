@@ -243,7 +243,6 @@ var postgresWebMigrations = []string{
 	`CREATE INDEX web_uploads_user ON web_uploads(user_id, at)`,
 }
 
-
 const lineDecisionColumnsDDL = `
 		run_id      INTEGER NOT NULL,
 		seq         INTEGER NOT NULL,
