@@ -47,6 +47,7 @@ type Store interface {
 	ingest.Store
 	contracts.RosterStore
 	providerfile.Store
+	store.ConsoleStore
 }
 
 var (
