@@ -43,6 +43,7 @@ type Config struct {
 	// DaemonConfig holds the keys of `calgw run` (daemon.go): sources,
 	// destinations, routes, schedules, state, http, retry, pgp.
 	DaemonConfig `yaml:",inline"`
+	Web          Web `yaml:"web"` // the web console (web.go)
 }
 
 // Encounters configures invoice → 837P conversion.
@@ -294,6 +295,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Eligibility.validate()...)
 	errs = append(errs, c.validateProviders()...)
 	errs = append(errs, c.validateDaemon()...)
+	errs = append(errs, c.validateWeb()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}
