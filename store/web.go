@@ -736,13 +736,20 @@ func (c *Console) Decision(ctx context.Context, run int64, seq int) (*LineDecisi
 	return &ds[0], true, nil
 }
 
-// RunDecisions lists a run's decisions in line order, at most limit from offset.
-func (c *Console) RunDecisions(ctx context.Context, run int64, onlyRejected bool, offset, limit int) ([]LineDecision, error) {
+// RunDecisions lists a run's decisions in line order, at most limit from
+// offset: every line, only the rejected ones, or (rule set) those a rule
+// rejected.
+func (c *Console) RunDecisions(ctx context.Context, run int64, onlyRejected bool, rule string, offset, limit int) ([]LineDecision, error) {
 	where := `run_id = ?`
+	args := []any{run}
 	if onlyRejected {
 		where += ` AND outcome = 'rejected'`
 	}
-	return c.decisions(ctx, where+` ORDER BY seq LIMIT ? OFFSET ?`, run, limit, offset)
+	if rule != "" {
+		where += ` AND rule = ?`
+		args = append(args, rule)
+	}
+	return c.decisions(ctx, where+` ORDER BY seq LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 }
 
 // InvoiceDecisions lists the decisions on lines of an invoice number, the

@@ -81,6 +81,15 @@ func (c *Console) FileOfRun(ctx context.Context, run int64) (*FileEntry, error) 
 	return &fs[0], nil
 }
 
+// FileByPath returns the latest entry of a source's path (nil when none).
+func (c *Console) FileByPath(ctx context.Context, source, path string) (*FileEntry, error) {
+	fs, err := c.files(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`, source, path)
+	if err != nil || len(fs) == 0 {
+		return nil, err
+	}
+	return &fs[0], nil
+}
+
 // FilesByNameOrHash lists the entries with that file name, or whose
 // content hash is (or, from 12 hex digits, starts with) term.
 func (c *Console) FilesByNameOrHash(ctx context.Context, term string) ([]FileEntry, error) {

@@ -119,8 +119,11 @@ func webDecisionsWithTheRun(t *testing.T, open func(string) store.LedgerStore) {
 	if len(rc) != 2 || rc[0] != (store.RuleCount{Rule: "AUTH-MISSING", Count: 601}) || rc[1] != (store.RuleCount{Rule: "ELIG-NOT-ENROLLED", Count: 1}) {
 		t.Fatalf("rule counts = %+v", rc)
 	}
-	if rej := must(c.RunDecisions(ctx, run.ID(), true, 0, 5))(t); len(rej) != 5 || rej[0].Seq != 2 || rej[4].Seq != 10 {
+	if rej := must(c.RunDecisions(ctx, run.ID(), true, "", 0, 5))(t); len(rej) != 5 || rej[0].Seq != 2 || rej[4].Seq != 10 {
 		t.Fatalf("rejected page = %+v", rej)
+	}
+	if got := must(c.RunDecisions(ctx, run.ID(), true, "ELIG-NOT-ENROLLED", 0, 5))(t); len(got) != 1 || got[0].Seq != 1203 {
+		t.Fatalf("by rule = %+v", got)
 	}
 	if is := must(c.InterchangesByISA13(ctx, 42))(t); len(is) != 1 || is[0].Run != run.ID() || is[0].File != "e.837" {
 		t.Fatalf("ISA13 42 = %+v", is)
@@ -184,6 +187,12 @@ func webFilesAndRequeue(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if got := must(c.ListFiles(ctx, store.FileFilter{UploadedBy: 8}))(t); len(got) != 0 {
 		t.Fatalf("uploaded by 8 = %+v", got)
+	}
+	if f := must(c.FileByPath(ctx, "inbox", "good.csv"))(t); f == nil || f.ID != good.ID {
+		t.Fatalf("by path = %+v", f)
+	}
+	if f := must(c.FileByPath(ctx, "inbox", "nope.csv"))(t); f != nil {
+		t.Fatalf("by path nope = %+v", f)
 	}
 	if u := must(c.Uploader(ctx, good))(t); u != 7 {
 		t.Fatalf("uploader = %d", u)
