@@ -153,8 +153,12 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 	if err := os.MkdirAll(job.OutDir, 0o750); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	if err := Recover(ctx, job.Store, log); err != nil {
-		return nil, err
+	// A check-only run leaves other runs alone: it may run beside the
+	// daemon's, which Recover would take for an interrupted one.
+	if !job.CheckOnly {
+		if err := Recover(ctx, job.Store, log); err != nil {
+			return nil, err
+		}
 	}
 
 	// Open every input before writing anything: one unusable file stops the run.

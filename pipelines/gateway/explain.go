@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 
+	"github.com/calaim-gateway/calaim-gateway/pipelines/web"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -28,3 +29,22 @@ func (g *Gateway) Explain(ctx context.Context, invoice, line string) ([]store.Li
 
 // Store returns the gateway's open state store, for the web console.
 func (g *Gateway) Store() Store { return g.st }
+
+// AddUser adds a console user: name, role (operator, admin, provider), the
+// billing NPIs a provider is bound to, and the password (hashed with
+// argon2id; never stored or logged as given).
+func (g *Gateway) AddUser(ctx context.Context, name, role, npis, password string) (store.User, error) {
+	u, err := web.NewUser(name, role, npis, password)
+	if err != nil {
+		return u, err
+	}
+	id, err := g.st.Console().AddUser(ctx, u)
+	if err != nil {
+		return u, err
+	}
+	u.ID = id
+	if err := g.st.Console().Audit(ctx, store.AuditEvent{User: "calgw user add", Action: "user-add", Object: "user " + u.Name, Detail: "role " + u.Role}); err != nil {
+		return u, err
+	}
+	return u, nil
+}
