@@ -3,8 +3,8 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"net"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
