@@ -318,7 +318,12 @@ func (s *Server) page(a access, fn pageFunc) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if !s.validCSRF(w, r, u) {
+			ok, tooLarge := s.validCSRF(w, r, u)
+			if tooLarge {
+				s.render(w, r, http.StatusRequestEntityTooLarge, "error", u, map[string]any{"Status": 413, "Message": fmt.Sprintf("The upload is larger than the %d KiB limit.", s.web.MaxUploadBytes>>10)})
+				return
+			}
+			if !ok {
 				s.render(w, r, http.StatusForbidden, "error", u, map[string]any{"Status": 403, "Message": "The form's security token is missing or stale: reload the page and try again."})
 				return
 			}
@@ -343,19 +348,21 @@ func (s *Server) page(a access, fn pageFunc) http.Handler {
 
 // validCSRF checks the form's token against the session's. A multipart
 // form (an upload) is parsed within the upload limit.
-func (s *Server) validCSRF(w http.ResponseWriter, r *http.Request, u *user) bool {
-	var tok string
+func (s *Server) validCSRF(w http.ResponseWriter, r *http.Request, u *user) (ok, tooLarge bool) {
+	var err error
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		r.Body = http.MaxBytesReader(w, r.Body, s.web.MaxUploadBytes+1<<20)
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
-			return false
-		}
-		tok = r.PostFormValue("csrf")
+		r.Body = http.MaxBytesReader(w, r.Body, s.web.MaxUploadBytes+64<<10)
+		err = r.ParseMultipartForm(1 << 20)
 	} else {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-		tok = r.PostFormValue("csrf")
+		err = r.ParseForm()
 	}
-	return tok != "" && subtleEqual(tok, u.session.CSRF)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return false, true
+	}
+	tok := r.PostFormValue("csrf")
+	return err == nil && tok != "" && subtleEqual(tok, u.session.CSRF), false
 }
 
 func subtleEqual(a, b string) bool {
