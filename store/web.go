@@ -169,6 +169,15 @@ var sqliteWebMigrations = []string{
 		at      INTEGER NOT NULL,
 		PRIMARY KEY (source, path)
 	)`,
+	// Rejected lines by day (UTC, of the run that recorded them) and rule,
+	// counted as they are recorded: rejects by rule over time without a
+	// scan of the decisions.
+	`CREATE TABLE reject_counts (
+		day   INTEGER NOT NULL,
+		rule  TEXT NOT NULL,
+		lines INTEGER NOT NULL,
+		PRIMARY KEY (day, rule)
+	)`,
 	// The console's look-ups and the ledger's listings (by state, kind,
 	// time, name, hash, run).
 	`CREATE INDEX line_decisions_invoice ON line_decisions(invoice)`,
@@ -180,7 +189,7 @@ var sqliteWebMigrations = []string{
 	`CREATE INDEX ledger_files_run ON ledger_files(run_id)`,
 	`CREATE INDEX ledger_files_hash ON ledger_files(hash)`,
 	`CREATE INDEX ledger_files_name ON ledger_files(name)`,
-	`CREATE INDEX ledger_files_noticed ON ledger_files(noticed)`,
+	`CREATE INDEX ledger_files_noticed ON ledger_files(noticed, kind, state)`,
 	`CREATE INDEX ledger_files_state ON ledger_files(state, id)`,
 	`CREATE INDEX ledger_files_kind ON ledger_files(kind, id)`,
 	`CREATE INDEX web_uploads_user ON web_uploads(user_id, at)`,
@@ -226,6 +235,15 @@ var postgresWebMigrations = []string{
 		at      BIGINT NOT NULL,
 		PRIMARY KEY (source, path)
 	)`,
+	// Rejected lines by day (UTC, of the run that recorded them) and rule,
+	// counted as they are recorded: rejects by rule over time without a
+	// scan of the decisions.
+	`CREATE TABLE reject_counts (
+		day   INTEGER NOT NULL,
+		rule  TEXT NOT NULL,
+		lines INTEGER NOT NULL,
+		PRIMARY KEY (day, rule)
+	)`,
 	// The console's look-ups and the ledger's listings (by state, kind,
 	// time, name, hash, run).
 	`CREATE INDEX line_decisions_invoice ON line_decisions(invoice)`,
@@ -237,7 +255,7 @@ var postgresWebMigrations = []string{
 	`CREATE INDEX ledger_files_run ON ledger_files(run_id)`,
 	`CREATE INDEX ledger_files_hash ON ledger_files(hash)`,
 	`CREATE INDEX ledger_files_name ON ledger_files(name)`,
-	`CREATE INDEX ledger_files_noticed ON ledger_files(noticed)`,
+	`CREATE INDEX ledger_files_noticed ON ledger_files(noticed, kind, state)`,
 	`CREATE INDEX ledger_files_state ON ledger_files(state, id)`,
 	`CREATE INDEX ledger_files_kind ON ledger_files(kind, id)`,
 	`CREATE INDEX web_uploads_user ON web_uploads(user_id, at)`,
@@ -619,12 +637,29 @@ func insertDecisionsSQL(n int) string {
 	return b.String()
 }
 
+const upsertRejectCount = `INSERT INTO reject_counts(day, rule, lines) VALUES (?, ?, ?)
+	ON CONFLICT (day, rule) DO UPDATE SET lines = reject_counts.lines + excluded.lines`
+
+// today is the UTC day number (days since 1970-01-01) reject counts are kept under.
+func today() int64 { return time.Now().UTC().Unix() / 86400 }
+
+func rejectsByRule(ds []LineDecision) map[string]int {
+	out := map[string]int{}
+	for _, d := range ds {
+		if d.Outcome == OutcomeRejected {
+			out[d.Rule]++
+		}
+	}
+	return out
+}
+
 // RecordDecisions implements DecisionStore for a run of the SQLite store.
 func (s *SQLite) RecordDecisions(ctx context.Context, run Run, ds []LineDecision) error {
 	r, ok := run.(*sqliteRun)
 	if !ok || r.done {
 		return fmt.Errorf("%w: not an open SQLite run", ErrNoRun)
 	}
+	all := ds
 	for len(ds) > 0 {
 		n := min(len(ds), decisionChunk)
 		args, err := decisionArgs(r.id, ds[:n])
@@ -635,6 +670,11 @@ func (s *SQLite) RecordDecisions(ctx context.Context, run Run, ds []LineDecision
 			return fmt.Errorf("store: record decisions of run %d: %w", r.id, err)
 		}
 		ds = ds[n:]
+	}
+	for rule, n := range rejectsByRule(all) {
+		if _, err := r.conn.ExecContext(ctx, upsertRejectCount, today(), rule, n); err != nil {
+			return fmt.Errorf("store: reject counts of run %d: %w", r.id, err)
+		}
 	}
 	return nil
 }
@@ -664,6 +704,7 @@ func (p *Postgres) RecordDecisions(ctx context.Context, run Run, ds []LineDecisi
 	if r.done {
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
+	all := ds
 	for len(ds) > 0 {
 		n := min(len(ds), decisionChunk)
 		args, err := decisionArgs(r.id, ds[:n])
@@ -674,6 +715,11 @@ func (p *Postgres) RecordDecisions(ctx context.Context, run Run, ds []LineDecisi
 			return fmt.Errorf("store: record decisions of run %d: %w", r.id, err)
 		}
 		ds = ds[n:]
+	}
+	for rule, n := range rejectsByRule(all) {
+		if _, err := r.tx.Exec(ctx, rebind(upsertRejectCount), today(), rule, n); err != nil {
+			return fmt.Errorf("store: reject counts of run %d: %w", r.id, err)
+		}
 	}
 	return nil
 }
@@ -798,14 +844,11 @@ type RuleDay struct {
 	Count int
 }
 
-// RejectsByRule counts the rejected lines of the files noticed since since,
-// by day and rule.
+// RejectsByRule counts the lines rejected since since (by the day their
+// run recorded them, UTC), by day and rule, latest day first.
 func (c *Console) RejectsByRule(ctx context.Context, since time.Time) ([]RuleDay, error) {
-	day := c.db.epochMS("f.noticed") + ` / 86400000`
-	rows, err := c.db.query(ctx, `SELECT `+day+`, d.rule, COUNT(*)
-		FROM ledger_files f JOIN line_decisions d ON d.run_id = f.run_id
-		WHERE f.noticed >= ? AND f.run_id IS NOT NULL AND d.outcome = 'rejected'
-		GROUP BY `+day+`, d.rule ORDER BY 1 DESC, 3 DESC, 2`, c.db.timeArg(since))
+	rows, err := c.db.query(ctx, `SELECT day, rule, lines FROM reject_counts WHERE day >= ? ORDER BY day DESC, lines DESC, rule`,
+		since.UTC().Unix()/86400)
 	if err != nil {
 		return nil, fmt.Errorf("store: rejects by rule: %w", err)
 	}
@@ -817,7 +860,7 @@ func (c *Console) RejectsByRule(ctx context.Context, since time.Time) ([]RuleDay
 		if err := rows.Scan(&day, &rd.Rule, &rd.Count); err != nil {
 			return nil, fmt.Errorf("store: rejects by rule: %w", err)
 		}
-		rd.Day = time.UnixMilli(day * 86400000).UTC().Format("2006-01-02")
+		rd.Day = time.Unix(day*86400, 0).UTC().Format("2006-01-02")
 		out = append(out, rd)
 	}
 	return out, rows.Err()

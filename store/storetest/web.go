@@ -137,7 +137,7 @@ func webDecisionsWithTheRun(t *testing.T, open func(string) store.LedgerStore) {
 	}
 
 	abandoned := begin(t, s)
-	if err := ds.RecordDecisions(ctx, abandoned, lines[:1]); err != nil {
+	if err := ds.RecordDecisions(ctx, abandoned, lines[:2]); err != nil {
 		t.Fatal(err)
 	}
 	if err := abandoned.Abandon(ctx, "test"); err != nil {
@@ -145,6 +145,9 @@ func webDecisionsWithTheRun(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if _, found := must2(c.Decision(ctx, abandoned.ID(), 1))(t); found {
 		t.Fatal("an abandoned run's decision was kept")
+	}
+	if again := must(c.RejectsByRule(ctx, time.Now().Add(-24*time.Hour)))(t); len(again) != 2 || again[0].Count != 601 {
+		t.Fatalf("rejects by rule after an abandoned run = %+v", again)
 	}
 }
 
