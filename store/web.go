@@ -305,7 +305,23 @@ type webDB interface {
 	scanFile(r rowScanner) (*FileEntry, error)
 }
 
-type sqliteWeb struct{ db *sql.DB }
+// sqliteWeb writes through the store's connections and reads through a
+// pool of read-only ones, so that many console users read at once beside
+// the daemon's writer.
+type sqliteWeb struct{ db, readers *sql.DB }
+
+// isWrite reports whether a statement writes (an INSERT ... RETURNING is a query).
+func isWrite(q string) bool {
+	q = strings.TrimSpace(q)
+	return !strings.HasPrefix(q, "SELECT") && !strings.HasPrefix(q, "WITH")
+}
+
+func (s sqliteWeb) reader(q string) *sql.DB {
+	if s.readers == nil || isWrite(q) {
+		return s.db
+	}
+	return s.readers
+}
 
 func (s sqliteWeb) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	res, err := s.db.ExecContext(ctx, q, args...)
@@ -320,7 +336,7 @@ type sqlRows struct{ *sql.Rows }
 func (r sqlRows) Close() { r.Rows.Close() }
 
 func (s sqliteWeb) query(ctx context.Context, q string, args ...any) (dbRows, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.reader(q).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +344,7 @@ func (s sqliteWeb) query(ctx context.Context, q string, args ...any) (dbRows, er
 }
 
 func (s sqliteWeb) queryRow(ctx context.Context, q string, args ...any) rowScanner {
-	return s.db.QueryRowContext(ctx, q, args...)
+	return s.reader(q).QueryRowContext(ctx, q, args...)
 }
 
 func (sqliteWeb) noRows() error { return sql.ErrNoRows }
@@ -403,8 +419,23 @@ type Console struct {
 	ledger Ledger
 }
 
+// consoleReaders bounds the console's read-only SQLite connections.
+const consoleReaders = 8
+
 // Console implements ConsoleStore.
-func (s *SQLite) Console() *Console { return &Console{db: sqliteWeb{s.db}, ledger: s} }
+func (s *SQLite) Console() *Console {
+	s.consoleOnce.Do(func() {
+		dsn := "file:" + s.path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)"
+		r, err := sql.Open("sqlite", dsn)
+		if err == nil {
+			r.SetMaxOpenConns(consoleReaders)
+			r.SetMaxIdleConns(consoleReaders)
+			s.readers = r
+		}
+		s.console = &Console{db: sqliteWeb{db: s.db, readers: s.readers}, ledger: s}
+	})
+	return s.console
+}
 
 // Console implements ConsoleStore.
 func (p *Postgres) Console() *Console { return &Console{db: pgWeb{p.pool}, ledger: p} }
@@ -556,6 +587,34 @@ func (c *Console) Session(ctx context.Context, token string, now time.Time) (*Se
 	return &s, nil
 }
 
+// SessionUser returns the user of a session that has not expired at now
+// and whose user is not disabled, in one look-up.
+func (c *Console) SessionUser(ctx context.Context, token string, now time.Time) (*Session, *User, error) {
+	var s Session
+	var created, expires int64
+	var u User
+	var npis string
+	var disabled int
+	var ucreated int64
+	err := c.db.queryRow(ctx, `SELECT s.token, s.user_id, s.csrf, s.created, s.expires,
+		u.id, u.name, u.role, u.npis, u.hash, u.disabled, u.created
+		FROM web_sessions s JOIN web_users u ON u.id = s.user_id
+		WHERE s.token = ? AND s.expires > ? AND u.disabled = 0`, token, ms(now)).Scan(
+		&s.Token, &s.UserID, &s.CSRF, &created, &expires, &u.ID, &u.Name, &u.Role, &npis, &u.Hash, &disabled, &ucreated)
+	if errors.Is(err, c.db.noRows()) {
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: session: %w", err)
+	}
+	s.Created, s.Expires = fromMS(created), fromMS(expires)
+	if npis != "" {
+		u.NPIs = strings.Split(npis, ",")
+	}
+	u.Created = fromMS(ucreated)
+	return &s, &u, nil
+}
+
 // DeleteSession ends a session.
 func (c *Console) DeleteSession(ctx context.Context, token string) error {
 	if _, err := c.db.exec(ctx, `DELETE FROM web_sessions WHERE token = ?`, token); err != nil {
@@ -580,6 +639,30 @@ func (c *Console) Audit(ctx context.Context, e AuditEvent) error {
 	_, err := c.db.exec(ctx, `INSERT INTO audit_log(at, user_name, action, object, detail, addr) VALUES (?, ?, ?, ?, ?, ?)`,
 		ms(e.At), e.User, e.Action, e.Object, e.Detail, e.Addr)
 	if err != nil {
+		return fmt.Errorf("store: audit: %w", err)
+	}
+	return nil
+}
+
+// AuditMany appends events to the audit log in one transaction.
+func (c *Console) AuditMany(ctx context.Context, es []AuditEvent) error {
+	if len(es) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, 6*len(es))
+	b.WriteString(`INSERT INTO audit_log(at, user_name, action, object, detail, addr) VALUES `)
+	for i, e := range es {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?)")
+		if e.At.IsZero() {
+			e.At = time.Now()
+		}
+		args = append(args, ms(e.At), e.User, e.Action, e.Object, e.Detail, e.Addr)
+	}
+	if _, err := c.db.exec(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
 	return nil
@@ -864,6 +947,20 @@ func (c *Console) RejectsByRule(ctx context.Context, since time.Time) ([]RuleDay
 		out = append(out, rd)
 	}
 	return out, rows.Err()
+}
+
+// ClaimByCLM01 returns the claim sent with that CLM01 (false when none).
+func (c *Console) ClaimByCLM01(ctx context.Context, clm01 string) (SentClaim, bool, error) {
+	var sc SentClaim
+	err := c.db.queryRow(ctx, `SELECT clm01, run_id, invoice, hcp, encounter_id, status FROM sent_claims WHERE clm01 = ?`, clm01).Scan(
+		&sc.CLM01, &sc.Run, &sc.Invoice, &sc.HCP, &sc.EncounterID, &sc.Status)
+	if errors.Is(err, c.db.noRows()) {
+		return sc, false, nil
+	}
+	if err != nil {
+		return sc, false, fmt.Errorf("store: claim %s: %w", clm01, err)
+	}
+	return sc, true, nil
 }
 
 // RunInterchanges lists the interchanges of a run.

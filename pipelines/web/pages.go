@@ -286,7 +286,7 @@ func (s *Server) filePage(w http.ResponseWriter, r *http.Request, u *user) error
 	if e.State == store.FileQuarantined {
 		data["QuarantinedAt"] = store.QuarantinedAt(e)
 	}
-	s.audit(r, u, "view", fmt.Sprintf("file %d", e.ID), "")
+	s.auditView(r, u, "view", fmt.Sprintf("file %d", e.ID), "")
 	s.render(w, r, http.StatusOK, "file", u, data)
 	return nil
 }
@@ -321,7 +321,7 @@ func (s *Server) linePage(w http.ResponseWriter, r *http.Request, u *user) error
 	if !ok {
 		return errNotFound
 	}
-	s.audit(r, u, "view", fmt.Sprintf("line %d/%d", run, seq), "")
+	s.auditView(r, u, "view", fmt.Sprintf("line %d/%d", run, seq), "")
 	s.render(w, r, http.StatusOK, "line", u, map[string]any{"Line": d, "File": f})
 	return nil
 }
@@ -379,13 +379,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 		return err
 	}
 	var claim *store.SentClaim
-	if cs, ok := s.o.Store.(store.ClaimStore); ok {
-		c, found, err := cs.SentClaim(ctx, term)
-		if err != nil {
-			return err
-		}
-		if found && c.CLM01 == term {
-			claim = &c
+	c, found, err := s.c.ClaimByCLM01(ctx, term)
+	if err != nil {
+		return err
+	}
+	if found {
+		claim = &c
+		if c.Invoice != term {
 			if err := add(s.c.InvoiceDecisions(ctx, c.Invoice, c.Run, limit)); err != nil {
 				return err
 			}
@@ -413,7 +413,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 	}
 	lines = dedupe(lines)
 	data["Lines"], data["Files"], data["Claim"] = lines, files, claim
-	s.audit(r, u, "search", "search", termHash(term))
+	s.auditView(r, u, "search", "search", termHash(term))
 	s.render(w, r, http.StatusOK, "search", u, data)
 	return nil
 }
@@ -520,6 +520,7 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request, u *user) er
 }
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, u *user) error {
+	s.FlushAudit()
 	ev, err := s.c.AuditEvents(r.Context(), 200)
 	if err != nil {
 		return err

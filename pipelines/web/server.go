@@ -85,7 +85,17 @@ type Server struct {
 
 	uploadMu sync.Mutex // serializes the creation of the upload transport
 	upload   uploadTarget
+
+	// Views and searches are audited in batches (auditEvery); changes
+	// (sign-ins, requeues, users, uploads) at once.
+	auditMu   sync.Mutex
+	auditBuf  []store.AuditEvent
+	auditStop chan struct{}
+	auditDone chan struct{}
 }
+
+// auditEvery is how often the queued audit events are written.
+const auditEvery = 100 * time.Millisecond
 
 // Cookie names.
 const (
@@ -110,7 +120,35 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
+	s.auditStop, s.auditDone = make(chan struct{}), make(chan struct{})
+	go s.auditLoop()
 	return s, nil
+}
+
+func (s *Server) auditLoop() {
+	defer close(s.auditDone)
+	t := time.NewTicker(auditEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.auditStop:
+			s.FlushAudit()
+			return
+		case <-t.C:
+			s.FlushAudit()
+		}
+	}
+}
+
+// FlushAudit writes the queued audit events.
+func (s *Server) FlushAudit() {
+	s.auditMu.Lock()
+	es := s.auditBuf
+	s.auditBuf = nil
+	s.auditMu.Unlock()
+	if err := s.c.AuditMany(context.Background(), es); err != nil {
+		s.log.Error("web: audit log", "err", err, "events", len(es))
+	}
 }
 
 // Handler is the console's HTTP handler.
@@ -295,16 +333,9 @@ func (s *Server) sessionUser(r *http.Request) (*user, error) {
 	if err != nil || ck.Value == "" {
 		return nil, store.ErrNoSession
 	}
-	sess, err := s.c.Session(r.Context(), tokenHash(ck.Value), s.o.Now())
+	sess, u, err := s.c.SessionUser(r.Context(), tokenHash(ck.Value), s.o.Now())
 	if err != nil {
 		return nil, err
-	}
-	u, err := s.c.User(r.Context(), sess.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if u.Disabled {
-		return nil, store.ErrNoSession
 	}
 	return &user{User: u, session: sess}, nil
 }
@@ -395,15 +426,28 @@ func termHash(term string) string {
 	return "sha256:" + hex.EncodeToString(sum[:8])
 }
 
+// audit records a change in the audit log at once.
 func (s *Server) audit(r *http.Request, u *user, action, object, detail string) {
+	if err := s.c.Audit(r.Context(), auditEvent(r, u, s.o.Now(), action, object, detail)); err != nil {
+		s.log.Error("web: audit log", "err", err)
+	}
+}
+
+// auditView queues a view or a search for the audit log (written within
+// auditEvery, and when the server closes).
+func (s *Server) auditView(r *http.Request, u *user, action, object, detail string) {
+	s.auditMu.Lock()
+	s.auditBuf = append(s.auditBuf, auditEvent(r, u, s.o.Now(), action, object, detail))
+	s.auditMu.Unlock()
+}
+
+func auditEvent(r *http.Request, u *user, at time.Time, action, object, detail string) store.AuditEvent {
 	name := ""
 	if u != nil {
 		name = u.Name
 	}
 	addr, _, _ := net.SplitHostPort(r.RemoteAddr)
-	if err := s.c.Audit(r.Context(), store.AuditEvent{At: s.o.Now(), User: name, Action: action, Object: object, Detail: detail, Addr: addr}); err != nil {
-		s.log.Error("web: audit log", "err", err)
-	}
+	return store.AuditEvent{At: at, User: name, Action: action, Object: object, Detail: detail, Addr: addr}
 }
 
 func pathID(r *http.Request, name string) (int64, error) {

@@ -40,6 +40,7 @@ func (b *syncBuffer) String() string {
 
 type fixture struct {
 	t   *testing.T
+	web *Server
 	srv *httptest.Server
 	st  *store.SQLite
 	log *syncBuffer
@@ -79,7 +80,8 @@ func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, srv: srv, st: st, log: logs}
+	t.Cleanup(s.Close)
+	return &fixture{t: t, web: s, srv: srv, st: st, log: logs}
 }
 
 // client is a cookie-keeping client that does not follow redirects.
@@ -330,6 +332,7 @@ func TestSearchTermsStayOutOfLogs(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("search: %d", resp.StatusCode)
 	}
+	f.web.FlushAudit()
 	if strings.Contains(f.log.String(), cin) {
 		t.Fatalf("the CIN is in the log:\n%s", f.log.String())
 	}

@@ -211,8 +211,15 @@ func (s *Server) uploadTransport(ctx context.Context) (uploadTarget, error) {
 	return s.upload, nil
 }
 
-// Close releases the upload source's connection.
+// Close writes the queued audit events and releases the upload source's
+// connection.
 func (s *Server) Close() {
+	select {
+	case <-s.auditStop:
+	default:
+		close(s.auditStop)
+		<-s.auditDone
+	}
 	s.uploadMu.Lock()
 	defer s.uploadMu.Unlock()
 	if c, ok := s.upload.t.(io.Closer); ok {

@@ -46,6 +46,12 @@ func webUsersAndSessions(t *testing.T, open func(string) store.LedgerStore) {
 	if s := must(c.Session(ctx, "t1", now))(t); s.UserID != id || s.CSRF != "c1" {
 		t.Fatalf("session = %+v", s)
 	}
+	if s, u, err := c.SessionUser(ctx, "t1", now); err != nil || s.CSRF != "c1" || u.ID != id || u.Name != "prov" || len(u.NPIs) != 2 {
+		t.Fatalf("session user = %+v %+v %v", s, u, err)
+	}
+	if _, _, err := c.SessionUser(ctx, "nope", now); !errors.Is(err, store.ErrNoSession) {
+		t.Fatalf("session user nope: %v", err)
+	}
 	if _, err := c.Session(ctx, "t2", now.Add(time.Minute)); !errors.Is(err, store.ErrNoSession) {
 		t.Fatalf("expired session: %v", err)
 	}
@@ -63,7 +69,13 @@ func webUsersAndSessions(t *testing.T, open func(string) store.LedgerStore) {
 			t.Fatal(err)
 		}
 	}
-	ev := must(c.AuditEvents(ctx, 10))(t)
+	if err := c.AuditMany(ctx, []store.AuditEvent{{User: "prov", Action: "search", Detail: "sha256:1"}, {User: "prov", Action: "view", Object: "file 2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := must(c.AuditEvents(ctx, 10))(t); len(ev) != 4 || ev[0].Object != "file 2" || ev[1].Detail != "sha256:1" {
+		t.Fatalf("audit after AuditMany = %+v", ev)
+	}
+	ev := must(c.AuditEvents(ctx, 10))(t)[2:]
 	if len(ev) != 2 || ev[0].Action != "view" || ev[1].Action != "login" || ev[0].User != "prov" || ev[0].At.IsZero() {
 		t.Fatalf("audit = %+v", ev)
 	}
@@ -98,6 +110,9 @@ func webDecisionsWithTheRun(t *testing.T, open func(string) store.LedgerStore) {
 	if err := ds.RecordDecisions(ctx, run, lines); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.(store.ClaimStore).RecordClaims(ctx, run, []store.SentClaim{{CLM01: "CLM-1", Invoice: "INV-1"}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := ds.RecordInterchanges(ctx, run, []store.Interchange{{ISA13: 42, File: "e.837"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +139,12 @@ func webDecisionsWithTheRun(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if got := must(c.RunDecisions(ctx, run.ID(), true, "ELIG-NOT-ENROLLED", 0, 5))(t); len(got) != 1 || got[0].Seq != 1203 {
 		t.Fatalf("by rule = %+v", got)
+	}
+	if sc, found := must2(c.ClaimByCLM01(ctx, "INV-1"))(t); found {
+		t.Fatalf("claim by invoice number = %+v", sc)
+	}
+	if sc, found := must2(c.ClaimByCLM01(ctx, "CLM-1"))(t); !found || sc.Invoice != "INV-1" || sc.Run != run.ID() {
+		t.Fatalf("claim CLM-1 = %+v %v", sc, found)
 	}
 	if is := must(c.InterchangesByISA13(ctx, 42))(t); len(is) != 1 || is[0].Run != run.ID() || is[0].File != "e.837" {
 		t.Fatalf("ISA13 42 = %+v", is)
