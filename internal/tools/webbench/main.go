@@ -218,7 +218,7 @@ var tokenRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func signIn(base, name, pw string) (*client, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &client{base: base, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 4},
+		Transport:     &http.Transport{MaxIdleConnsPerHost: 4},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	body, err := c.get("/login")
 	if err != nil {
