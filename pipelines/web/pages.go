@@ -372,8 +372,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 		lines = append(lines, ds...)
 		return nil
 	}
-	if err := add(s.c.MemberDecisions(ctx, term, limit)); err != nil {
-		return err
+	// A term that cannot be a CIN (the profile's member_id_pattern) is not
+	// looked up as one.
+	if s.memberID == nil || s.memberID.MatchString(term) {
+		if err := add(s.c.MemberDecisions(ctx, term, limit)); err != nil {
+			return err
+		}
 	}
 	if err := add(s.c.InvoiceDecisions(ctx, term, 0, limit)); err != nil {
 		return err

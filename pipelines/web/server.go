@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,9 @@ type Server struct {
 	limiter *limiter
 	handler http.Handler
 	log     *slog.Logger
+	// memberID is the profile's member ID pattern: search looks a term up
+	// as a CIN only when it matches.
+	memberID *regexp.Regexp
 
 	uploadMu sync.Mutex // serializes the creation of the upload transport
 	upload   uploadTarget
@@ -116,6 +120,9 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, web: o.Config.Web.WithDefaults(), c: o.Store.Console(), log: o.Log}
 	s.limiter = newLimiter(s.web.LoginAttempts, time.Minute, o.Now)
+	if re, err := regexp.Compile(o.Config.Encounters.MemberIDPattern); err == nil && o.Config.Encounters.MemberIDPattern != "" {
+		s.memberID = re
+	}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
