@@ -10,6 +10,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 FUZZSCALE   ?= 1
 BENCH_LINES ?= 1000000
 BENCH_MEMBERS ?= 1000000
+BENCH_WEB_FILES ?= 1000000
+BENCH_WEB_LINES ?= 10000000
 
 # Fuzz targets: package:FuzzName:executions, each sized to about ten
 # seconds on a 2-core machine.
@@ -68,6 +70,7 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment
 	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
+	$(GO) run ./internal/tools/webbench -files $(BENCH_WEB_FILES) -lines $(BENCH_WEB_LINES) -users 50 -duration 30s
 
 # lint: go vet, gofmt, go.mod/go.sum tidy (direct dependencies listed as
 # direct, nothing missing or left over) and staticcheck.

@@ -49,6 +49,7 @@ type Config struct {
 	// DaemonConfig holds the keys of `calgw run` (daemon.go): sources,
 	// destinations, routes, schedules, state, http, retry, pgp.
 	DaemonConfig `yaml:",inline"`
+	Web          Web `yaml:"web"` // the web console (web.go)
 }
 
 // Encounters configures invoice → 837P conversion.
@@ -305,6 +306,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Eligibility.validate()...)
 	errs = append(errs, c.validateProviders()...)
 	errs = append(errs, c.validateDaemon()...)
+	errs = append(errs, c.validateWeb()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-test-deps.sh installs the real servers the tests start on 127.0.0.1:
-#   OpenSSH's sshd (SFTP), versitygw (S3) into <repo>/.bin, and PostgreSQL.
+#   OpenSSH's sshd (SFTP), versitygw (S3) into <repo>/.bin, and PostgreSQL;
+#   and Debian's Chromium, which the web console's browser tests drive.
 # Idempotent: each step runs only when its binary is missing, so a second run takes
 # well under a second. Needs root for apt-get (a fresh Debian machine as root works).
 set -euo pipefail
@@ -27,6 +28,9 @@ if [ ! -x /usr/sbin/sshd ]; then
 fi
 if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
 	pkgs+=(postgresql)
+fi
+if [ ! -x /usr/bin/chromium ]; then
+	pkgs+=(chromium)
 fi
 if [ "${#pkgs[@]}" -gt 0 ]; then
 	echo "install-test-deps: installing ${pkgs[*]}"
@@ -57,4 +61,4 @@ if [ ! -x "$repo/.bin/versitygw" ]; then
 	GOBIN="$repo/.bin" go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
 fi
 
-echo "install-test-deps: sshd=/usr/sbin/sshd versitygw=$repo/.bin/versitygw postgres=$(pg_bin)"
+echo "install-test-deps: sshd=/usr/sbin/sshd versitygw=$repo/.bin/versitygw postgres=$(pg_bin) chromium=/usr/bin/chromium"

@@ -22,6 +22,7 @@ var sqliteComponents = map[string][]string{
 	"providers":  sqliteProvidersMigrations,
 	"claims":     sqliteClaimsMigrations,
 	"monitoring": sqliteMonitoringMigrations,
+	"web":        sqliteWebMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

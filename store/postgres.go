@@ -64,6 +64,7 @@ var postgresComponents = map[string][]string{
 	"providers":  postgresProvidersMigrations,
 	"claims":     postgresClaimsMigrations,
 	"monitoring": postgresMonitoringMigrations,
+	"web":        postgresWebMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
@@ -19,6 +20,12 @@ import (
 type SQLite struct {
 	db   *sql.DB
 	path string
+
+	// console is the web console's view (web.go): its reads go to a pool of
+	// read-only connections of their own (WAL readers), opened on first use.
+	consoleOnce sync.Once
+	console     *Console
+	readers     *sql.DB
 }
 
 // FileName is the database file inside a state directory.
@@ -99,7 +106,12 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 }
 
 // Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *SQLite) Close() error {
+	if s.readers != nil {
+		s.readers.Close()
+	}
+	return s.db.Close()
+}
 
 // driverPrepare prepares query on a driver connection (inside sql.Conn.Raw).
 func driverPrepare(ctx context.Context, dc any, query string) (driver.Stmt, error) {

@@ -60,6 +60,9 @@ var commands = []command{
 	{"version", "print the version", runVersion},
 	{"provider-file", "write the month's DHCS 274 provider network files, one per county: --month YYYY-MM --out DIR", runProviderFile},
 	{"report", "write a report from the state store: calgw report KIND [flags]", runReport},
+	{"serve", "the daemon with the web console, on one machine: --listen ADDR", runServe},
+	{"user", "add a web console user: calgw user add --role operator|admin|provider [--npi NPI] NAME", runUser},
+	{"explain", "print the recorded decision on an invoice line, with its evidence: --invoice N --line L", runExplain},
 }
 
 func main() {

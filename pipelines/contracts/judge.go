@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -43,6 +44,20 @@ type Judge struct {
 	// under (for instance from the member's authorization); "" means not
 	// known, and then any contracted ECM population of focus will do.
 	POF func(ctx context.Context, l *domain.InvoiceLine) (string, error)
+
+	facts []store.Fact // the contracts the last line was judged on
+}
+
+// Facts returns the roster contracts the last line judged was decided on.
+func (j *Judge) Facts() []store.Fact { return j.facts }
+
+func contractDetail(c *domain.ProviderContract) string {
+	to := "open"
+	if c.To != 0 {
+		to = c.To.String()
+	}
+	return fmt.Sprintf("roster contract NPI %s site %q county %s %s..%s types %s POFs %s CS %s", c.NPI, c.Site, c.County, c.From, to,
+		strings.Join(c.Types, ","), strings.Join(c.POFs, ","), strings.Join(c.CommunitySupports, ","))
 }
 
 // New returns the judge for a conversion. In auto mode it is inactive (it
@@ -77,6 +92,7 @@ func (j *Judge) Active() bool { return j.active }
 
 // Judge decides the line.
 func (j *Judge) Judge(ctx context.Context, _ store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) ([]rules.Decision, error) {
+	j.facts = j.facts[:0]
 	if !j.active || leg == nil {
 		return nil, nil
 	}
@@ -96,6 +112,13 @@ func (j *Judge) Judge(ctx context.Context, _ store.Run, l *domain.InvoiceLine, l
 			return nil, err
 		}
 		q.POF = pof
+	}
+	j.facts = j.facts[:0]
+	if len(cs) == 0 {
+		j.facts = append(j.facts, store.Fact{Kind: "contract", Detail: "no roster contract for NPI " + npi})
+	}
+	for i := range cs {
+		j.facts = append(j.facts, store.Fact{Kind: "contract", Detail: contractDetail(&cs[i])})
 	}
 	if d := rules.CheckProviderContract(cs, q); d != nil {
 		return []rules.Decision{*d}, nil

@@ -42,6 +42,12 @@ type Judge struct {
 	ctx       context.Context
 	err       error
 	facts     rules.Facts
+
+	// The evidence of the line being judged: what the rules read
+	// (readFacts, readNPIs) and everything it was decided on (evidence).
+	readFacts []store.Fact
+	readNPIs  []string
+	evidence  []store.Fact
 }
 
 // Enrollment is what the judge reads and moves inside a conversion run's
@@ -147,6 +153,7 @@ func GroupsFor(mode string, st store.EnrollmentStatus) rules.Groups {
 // Judge decides the line.
 func (j *Judge) Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) ([]rules.Decision, error) {
 	j.pending = pendingUses{}
+	j.evidence, j.readFacts, j.readNPIs = j.evidence[:0], j.readFacts[:0], j.readNPIs[:0]
 	if !j.on.Any() {
 		return nil, nil
 	}
@@ -165,6 +172,7 @@ func (j *Judge) Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine,
 		j.err = nil
 		return nil, err
 	}
+	j.recordFacts(l)
 	if len(ds) > 0 {
 		return ds, nil
 	}
@@ -250,6 +258,7 @@ func (j *Judge) contractsOf(npi string) []domain.ProviderContract {
 		return nil
 	}
 	if cs, ok := j.contracts[npi]; ok {
+		j.readContracts(npi, cs)
 		return cs
 	}
 	cs, err := j.providers.Contracts(j.ctx, npi)
@@ -261,11 +270,29 @@ func (j *Judge) contractsOf(npi string) []domain.ProviderContract {
 		clear(j.contracts)
 	}
 	j.contracts[npi] = cs
+	j.readContracts(npi, cs)
 	return cs
+}
+
+// readContracts keeps the contracts of npi the rules read, once per line.
+func (j *Judge) readContracts(npi string, cs []domain.ProviderContract) {
+	for _, n := range j.readNPIs {
+		if n == npi {
+			return
+		}
+	}
+	j.readNPIs = append(j.readNPIs, npi)
+	if len(cs) == 0 {
+		j.readFacts = append(j.readFacts, store.Fact{Kind: "contract", Detail: "no roster contract for NPI " + npi})
+	}
+	for i := range cs {
+		j.readFacts = append(j.readFacts, ContractFact(&cs[i]))
+	}
 }
 
 func (j *Judge) usageOf(key string) (int64, civil.Date) {
 	if u, ok := j.usage[key]; ok {
+		j.readFacts = append(j.readFacts, usageFact(key, u.amount, u.first))
 		return u.amount, u.first
 	}
 	a, f, err := j.view.Usage(j.ctx, key)
@@ -277,6 +304,7 @@ func (j *Judge) usageOf(key string) (int64, civil.Date) {
 		clear(j.usage)
 	}
 	j.usage[key] = usage{amount: a, first: f}
+	j.readFacts = append(j.readFacts, usageFact(key, a, f))
 	return a, f
 }
 

@@ -59,6 +59,14 @@ type Judge interface {
 	Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) error
 }
 
+// Explainer is a Judge that tells the facts it decided the last line it
+// judged on (the 834 spans, authorizations, usage, roster contracts): they
+// are recorded with the line's decision when the store keeps decisions
+// (store.DecisionStore).
+type Explainer interface {
+	Facts() []store.Fact
+}
+
 // Job is one conversion.
 type Job struct {
 	Inputs []string
@@ -73,6 +81,9 @@ type Job struct {
 	// ProviderReports also writes each billing provider's own
 	// rejects-<NPI>.csv and summary-<NPI>.html (Result.Providers).
 	ProviderReports bool
+	// CheckOnly runs every rule and writes nothing: the run is abandoned,
+	// no line counts as sent, and Result.Lines has every line's decision.
+	CheckOnly bool
 }
 
 // Result reports what a conversion did.
@@ -87,6 +98,8 @@ type Result struct {
 	// Providers are the billing providers' own reports, by NPI (with
 	// Job.ProviderReports).
 	Providers []ProviderReport
+	// Lines are the decisions on every line (Job.CheckOnly only).
+	Lines []store.LineDecision
 }
 
 // Accepted and Rejected total the files.
@@ -113,7 +126,8 @@ type candidate struct {
 	decisions []rules.Decision
 	control   string
 	file      int
-	hcp       string // the line's HCP code; "" without an HCP code table
+	hcp       string       // the line's HCP code; "" without an HCP code table
+	facts     []store.Fact // what the judges decided it on
 }
 
 // Convert runs the job.
@@ -139,8 +153,12 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 	if err := os.MkdirAll(job.OutDir, 0o750); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	if err := Recover(ctx, job.Store, log); err != nil {
-		return nil, err
+	// A check-only run leaves other runs alone: it may run beside the
+	// daemon's, which Recover would take for an interrupted one.
+	if !job.CheckOnly {
+		if err := Recover(ctx, job.Store, log); err != nil {
+			return nil, err
+		}
 	}
 
 	// Open every input before writing anything: one unusable file stops the run.
@@ -214,11 +232,18 @@ type converter struct {
 	skip              map[string]bool
 	committed         bool             // the run's transaction is committed: never abandon it
 	prov              *providerReports // nil unless Job.ProviderReports
+	// Decisions recorded with the run (store.DecisionStore), or kept for
+	// a check-only run.
+	decStore  store.DecisionStore
+	decisions []store.LineDecision
+	lineSeq   int
+	checked   []store.LineDecision // Job.CheckOnly
 }
 
 // hcpOutput is the 837 of one HCP code: its file, encoder and claim assembler.
 type hcpOutput struct {
 	hcp string
+	isa int64
 	out *atomicfile.File
 	enc *x837p.Encoder
 	asm *encounter.Assembler
@@ -238,6 +263,7 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 	c.byHCP = len(c.job.Config.EncounterPartner().Plan.HCPs()) > 0
 	c.skip = map[string]bool{}
 	c.correctionInvoice = map[string]string{}
+	c.decStore, _ = c.job.Store.(store.DecisionStore)
 	if c.job.ProviderReports {
 		c.prov = &providerReports{dir: c.job.OutDir, prefix: c.prefix, by: map[string]*providerReport{}}
 	}
@@ -380,6 +406,7 @@ func (c *converter) read(ctx context.Context, inputs []*input, free <-chan *batc
 func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candidate) {
 	cand.file = fileIdx
 	cand.decisions = cand.decisions[:0]
+	cand.facts = cand.facts[:0]
 	cand.control = ""
 	problems := in.dec.Decode(row, &cand.line)
 	clear(c.skip)
@@ -408,9 +435,31 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 	if err := c.judge(ctx, b); err != nil {
 		return err
 	}
-	return c.recordServices(ctx, b)
+	if err := c.recordServices(ctx, b); err != nil {
+		return err
+	}
+	return c.recordDecisions(ctx, b)
 }
 
+// recordDecisions records the batch's decisions with the run, or keeps
+// them for a check-only run.
+func (c *converter) recordDecisions(ctx context.Context, b *batch) error {
+	if c.decStore == nil && !c.job.CheckOnly {
+		return nil
+	}
+	c.decisions = c.decisions[:0]
+	for i := range b.cands {
+		c.lineSeq++
+		c.decisions = append(c.decisions, c.decisionOf(&b.cands[i], c.lineSeq))
+	}
+	if c.job.CheckOnly {
+		c.checked = append(c.checked, c.decisions...)
+		return nil
+	}
+	return c.decStore.RecordDecisions(ctx, c.run, c.decisions)
+}
+
+// judge runs the judges and the duplicate check on a batch.
 func (c *converter) judge(ctx context.Context, b *batch) error {
 	if err := c.keep(ctx, b, c.billingAddress); err != nil {
 		return err
@@ -459,6 +508,9 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 				return err
 			}
 			cand.decisions = append(cand.decisions, ds...)
+			if e, ok := j.(Explainer); ok && (c.decStore != nil || c.job.CheckOnly) {
+				cand.facts = append(cand.facts, e.Facts()...)
+			}
 		}
 		if len(cand.decisions) == 0 {
 			if err := c.memberAddress(ctx, cand); err != nil {
@@ -760,6 +812,7 @@ func (c *converter) openInterchange(o *hcpOutput) error {
 	if err != nil {
 		return err
 	}
+	o.isa = isa
 	gs, err := c.run.NextControlNumber(c.ctx, gsScope)
 	if err != nil {
 		return err
@@ -816,6 +869,9 @@ func (c *converter) openInterchange(o *hcpOutput) error {
 // finish closes the outputs and commits them: the 837 is recorded as
 // written before it is renamed, so a crash in between is recovered.
 func (c *converter) finish() (*Result, error) {
+	if c.job.CheckOnly {
+		return c.checkOnly()
+	}
 	res := &Result{RejectsPath: c.rejFile.FinalName(), SummaryPath: filepath.Join(c.job.OutDir, SummaryFile)}
 	var written []*hcpOutput
 	for _, h := range slices.Sorted(maps.Keys(c.outs)) {
@@ -870,6 +926,16 @@ func (c *converter) finish() (*Result, error) {
 	}
 	if cs, ok := c.job.Store.(store.ClaimStore); ok && len(c.sentClaims) > 0 {
 		if err := cs.RecordClaims(c.ctx, c.run, c.sentClaims); err != nil {
+			abortReports()
+			return nil, err
+		}
+	}
+	if c.decStore != nil {
+		var is []store.Interchange
+		for _, o := range written {
+			is = append(is, store.Interchange{ISA13: o.isa, File: filepath.Base(o.out.FinalName())})
+		}
+		if err := c.decStore.RecordInterchanges(c.ctx, c.run, is); err != nil {
 			abortReports()
 			return nil, err
 		}

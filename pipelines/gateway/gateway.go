@@ -50,6 +50,7 @@ type Store interface {
 	contracts.RosterStore
 	providerfile.Store
 	monthly.Store
+	store.ConsoleStore
 }
 
 var (

@@ -2,13 +2,16 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/daemon"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/web"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -19,6 +22,9 @@ type RunOptions struct {
 	// CrashAt names a point where the daemon kills itself, for crash tests
 	// (daemon.Options.CrashAt).
 	CrashAt string
+	// WebListen, when set, serves the web console there whatever the
+	// configuration's web.listen says (calgw serve).
+	WebListen string
 }
 
 // Run runs the daemon until ctx ends: the configured store (SQLite in the
@@ -30,6 +36,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.WebListen != "" {
+		cfg.Web.Listen = o.WebListen
+	}
 	// The state directory holds the work directory and the instance name in
 	// both modes (and the SQLite database): one process per directory.
 	unlock, err := store.LockDir(o.State)
@@ -38,6 +47,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	defer unlock()
 
+	var console web.Store
 	opts := daemon.Options{Config: cfg, Rules: rs, StateDir: o.State, Log: o.Log, CrashAt: o.CrashAt}
 	if cfg.UsesPostgres() {
 		pg := cfg.State.Postgres
@@ -59,6 +69,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		defer st.Close()
 		opts.Store, opts.Instance, opts.Shared = st, instance, true
 		opts.Judges = judgesOf(cfg, rs, st, o.Log)
+		console = st
 	} else {
 		st, err := store.OpenSQLite(ctx, o.State)
 		if err != nil {
@@ -67,12 +78,46 @@ func Run(ctx context.Context, o RunOptions) error {
 		defer st.Close()
 		opts.Store = st
 		opts.Judges = judgesOf(cfg, rs, st, o.Log)
+		console = st
 	}
 	d, err := daemon.New(ctx, opts)
 	if err != nil {
 		return err
 	}
-	return d.Run(ctx)
+	if cfg.Web.Listen == "" {
+		return d.Run(ctx)
+	}
+	return runWithConsole(ctx, d, web.Options{Config: cfg, Rules: rs, Store: console, Log: o.Log})
+}
+
+// runWithConsole runs the daemon and the web console until ctx ends; the
+// console failing to listen stops both.
+func runWithConsole(ctx context.Context, d *daemon.Daemon, wo web.Options) error {
+	srv, err := web.New(wo)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", wo.Config.Web.Listen)
+	if err != nil {
+		return fmt.Errorf("web console: %w", err)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	webDone := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ctx, ln)
+		if err != nil {
+			cancel(fmt.Errorf("web console: %w", err))
+		}
+		webDone <- err
+	}()
+	err = d.Run(ctx)
+	cancel(nil)
+	if werr := <-webDone; werr != nil && err == nil {
+		err = fmt.Errorf("web console: %w", werr)
+	}
+	return err
 }
 
 // judgesOf builds the judges of each conversion over st: each file gets

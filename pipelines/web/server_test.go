@@ -1,0 +1,399 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type fixture struct {
+	t   *testing.T
+	web *Server
+	srv *httptest.Server
+	st  *store.SQLite
+	log *syncBuffer
+}
+
+const password = "correct horse battery"
+
+func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := config.Default()
+	cfg.Web.MaxUploadBytes = 64 << 10
+	if tune != nil {
+		tune(&cfg.Web)
+	}
+	rs, err := cfg.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct{ name, role, npis string }{{"ada", store.RoleAdmin, ""}, {"pat", store.RoleProvider, "1456789019"}} {
+		nu, err := NewUser(u.name, u.role, u.npis, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Console().AddUser(context.Background(), nu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &syncBuffer{}
+	s, err := New(Options{Config: cfg, Rules: rs, Store: st, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(s.Close)
+	return &fixture{t: t, web: s, srv: srv, st: st, log: logs}
+}
+
+// client is a cookie-keeping client that does not follow redirects.
+func (f *fixture) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (f *fixture) get(c *http.Client, path string, html bool) (*http.Response, string) {
+	f.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+path, nil)
+	if html {
+		req.Header.Set("Accept", "text/html")
+	}
+	return f.do(c, req)
+}
+
+func (f *fixture) do(c *http.Client, req *http.Request) (*http.Response, string) {
+	f.t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (f *fixture) post(c *http.Client, path string, form url.Values) (*http.Response, string) {
+	f.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	return f.do(c, req)
+}
+
+var hiddenToken = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func token(t *testing.T, page string) string {
+	t.Helper()
+	m := hiddenToken.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in:\n%s", page)
+	}
+	return m[1]
+}
+
+// login signs in and returns the session's CSRF token.
+func (f *fixture) login(c *http.Client, name, pw string) (*http.Response, string) {
+	f.t.Helper()
+	_, page := f.get(c, "/login", true)
+	return f.post(c, "/login", url.Values{"csrf": {token(f.t, page)}, "name": {name}, "password": {pw}})
+}
+
+func (f *fixture) signedIn(c *http.Client, name string) string {
+	f.t.Helper()
+	resp, body := f.login(c, name, password)
+	if resp.StatusCode != http.StatusSeeOther {
+		f.t.Fatalf("sign-in as %s: %d\n%s", name, resp.StatusCode, body)
+	}
+	_, page := f.get(c, "/search", true)
+	if name != "ada" {
+		_, page = f.get(c, "/upload", true)
+	}
+	return token(f.t, page)
+}
+
+// Anonymous: browsers go to /login, other clients get 401; only /login
+// and the assets answer.
+func TestAnonymousRequests(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	for _, p := range []string{"/", "/files", "/files/1", "/lines/1/1", "/search", "/users", "/nope"} {
+		resp, _ := f.get(c, p, true)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+			t.Errorf("browser GET %s: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, _ = f.get(c, p, false)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("API GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	resp, _ := f.post(c, "/search", url.Values{"q": {"x"}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous POST: %d", resp.StatusCode)
+	}
+	if resp, _ := f.get(c, "/login", true); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("login page: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// The session cookie is Secure, HttpOnly and SameSite=Strict, and the store
+// keeps only its hash; signing out ends it.
+func TestSessionCookie(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	resp, _ := f.login(c, "ada", password)
+	var sess *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			sess = ck
+		}
+	}
+	if sess == nil || !sess.Secure || !sess.HttpOnly || sess.SameSite != http.SameSiteStrictMode || sess.Path != "/" {
+		t.Fatalf("session cookie = %+v", sess)
+	}
+	if _, err := f.st.Console().Session(context.Background(), sess.Value, time.Now()); err == nil {
+		t.Fatal("the store keeps the cookie's value itself")
+	}
+	if _, err := f.st.Console().Session(context.Background(), tokenHash(sess.Value), time.Now()); err != nil {
+		t.Fatalf("session by hash: %v", err)
+	}
+	_, page := f.get(c, "/search", true)
+	resp, _ = f.post(c, "/logout", url.Values{"csrf": {token(t, page)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	// The old cookie no longer works even if a client kept it.
+	c2 := f.client()
+	u, _ := url.Parse(f.srv.URL)
+	c2.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: sess.Value}})
+	if resp, _ := f.get(c2, "/files", false); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after logout: %d", resp.StatusCode)
+	}
+}
+
+// Failed sign-ins are limited per user name (and address): after the limit
+// even the right password is refused until the window passes.
+func TestLoginRateLimit(t *testing.T) {
+	f := newFixture(t, func(w *config.Web) { w.LoginAttempts = 3 })
+	c := f.client()
+	for i := range 3 {
+		if resp, _ := f.login(c, "ada", "wrong password!"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("bad sign-in %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	if resp, _ := f.login(c, "ada", password); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("sign-in after the limit: %d", resp.StatusCode)
+	}
+	ev, _ := f.st.Console().AuditEvents(context.Background(), 10)
+	if len(ev) != 4 || ev[0].Action != "login-limited" || ev[1].Action != "login-failed" {
+		t.Fatalf("audit = %+v", ev)
+	}
+	// The limiter's window.
+	now := time.Now()
+	l := newLimiter(2, time.Minute, func() time.Time { return now })
+	l.fail("k")
+	l.fail("k")
+	if l.allow("k") || !l.allow("other") {
+		t.Fatal("limit not applied per key")
+	}
+	now = now.Add(time.Minute + time.Second)
+	if !l.allow("k") {
+		t.Fatal("limit outlived its window")
+	}
+}
+
+// Every unsafe request needs the session's CSRF token, and a cross-site
+// one is refused even with it; the sign-in form has its own token.
+func TestCSRF(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	tok := f.signedIn(c, "ada")
+	for _, form := range []url.Values{{"q": {"x"}}, {"q": {"x"}, "csrf": {"wrong"}}} {
+		if resp, body := f.post(c, "/search", form); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "security token") {
+			t.Errorf("POST %v: %d", form, resp.StatusCode)
+		}
+	}
+	if resp, _ := f.post(c, "/search", url.Values{"q": {"x"}, "csrf": {tok}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST with the token: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/search", strings.NewReader(url.Values{"q": {"x"}, "csrf": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, _ := f.do(c, req); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d", resp.StatusCode)
+	}
+	// Sign-in without the form's token.
+	if resp, _ := f.post(f.client(), "/login", url.Values{"name": {"ada"}, "password": {password}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("sign-in without a token: %d", resp.StatusCode)
+	}
+}
+
+// Roles and objects: a provider reaches no operator page and no file it
+// did not upload (404, the same as a file that does not exist); an
+// operator reaches any file.
+func TestAuthorizationPerObject(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	id, _, err := f.st.RegisterFile(ctx, store.FileNotice{Source: "inbox", Path: "inbox/other.csv", Name: "other.csv", Kind: "invoice", ModTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _, err := f.st.RegisterFile(ctx, store.FileNotice{Source: "inbox", Path: "inbox/mine.csv", Name: "mine.csv", Kind: "invoice", ModTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat, _ := f.st.Console().UserByName(ctx, "pat")
+	if err := f.st.Console().RecordUpload(ctx, "inbox", "inbox/mine.csv", pat.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := f.client()
+	tok := f.signedIn(c, "pat")
+	paths := map[string]int{"/files/" + itoa(id): 404, "/files/" + itoa(mine): 200, "/files/999": 404, "/search": 404, "/rejects": 404, "/users": 404, "/audit": 404}
+	for p, want := range paths {
+		if resp, _ := f.get(c, p, true); resp.StatusCode != want {
+			t.Errorf("provider GET %s: %d, want %d", p, resp.StatusCode, want)
+		}
+	}
+	if resp, body := f.get(c, "/files", true); resp.StatusCode != 200 || strings.Contains(body, "other.csv") || !strings.Contains(body, "mine.csv") {
+		t.Errorf("provider's file list:\n%s", body)
+	}
+	if resp, _ := f.post(c, "/files/"+itoa(id)+"/requeue", url.Values{"csrf": {tok}}); resp.StatusCode != 404 {
+		t.Errorf("provider requeue: %d", resp.StatusCode)
+	}
+	op := f.client()
+	f.signedIn(op, "ada")
+	if resp, _ := f.get(op, "/files/"+itoa(id), true); resp.StatusCode != 200 {
+		t.Errorf("operator GET file: %d", resp.StatusCode)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Output is escaped: a file named like markup shows as text.
+func TestOutputEscaped(t *testing.T) {
+	f := newFixture(t, nil)
+	name := `<script>alert(1)</script>.csv`
+	if _, _, err := f.st.RegisterFile(context.Background(), store.FileNotice{Source: "inbox", Path: "x", Name: name, Kind: "invoice", ModTime: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.client()
+	f.signedIn(c, "ada")
+	_, body := f.get(c, "/files", true)
+	if strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;.csv") {
+		t.Fatalf("file list:\n%s", body)
+	}
+}
+
+// A search term (PHI) goes by POST, never into a URL or the log; the
+// audit log keeps its hash.
+func TestSearchTermsStayOutOfLogs(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	tok := f.signedIn(c, "ada")
+	const cin = "91234567A"
+	resp, _ := f.post(c, "/search", url.Values{"q": {cin}, "csrf": {tok}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("search: %d", resp.StatusCode)
+	}
+	f.web.FlushAudit()
+	if strings.Contains(f.log.String(), cin) {
+		t.Fatalf("the CIN is in the log:\n%s", f.log.String())
+	}
+	ev, _ := f.st.Console().AuditEvents(context.Background(), 10)
+	if len(ev) == 0 || ev[0].Action != "search" || ev[0].Detail != termHash(cin) || strings.Contains(ev[0].Detail, cin) {
+		t.Fatalf("audit = %+v", ev)
+	}
+	if resp, _ := f.get(c, "/search?q="+cin, true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /search: %d", resp.StatusCode)
+	}
+}
+
+// An upload over the size limit is refused before it is read.
+func TestUploadSizeLimit(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	tok := f.signedIn(c, "pat")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", tok)
+	fw, _ := mw.CreateFormFile("file", "big.csv")
+	fw.Write(bytes.Repeat([]byte("x"), 200<<10))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/upload", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if resp, page := f.do(c, req); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(page, "64 KiB") {
+		t.Fatalf("oversized upload: %d\n%s", resp.StatusCode, page)
+	}
+}
+
+// Passwords: argon2id in PHC form, checked with their own parameters; a
+// short one is refused; users need valid roles and NPIs.
+func TestPasswordsAndUsers(t *testing.T) {
+	h, err := HashPassword(password)
+	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q %v", h, err)
+	}
+	if ok, err := CheckPassword(h, password); !ok || err != nil {
+		t.Fatalf("right password: %v %v", ok, err)
+	}
+	if ok, _ := CheckPassword(h, password+"x"); ok {
+		t.Fatal("wrong password accepted")
+	}
+	if h2, _ := HashPassword(password); h2 == h {
+		t.Fatal("no salt")
+	}
+	if _, err := HashPassword("short"); err == nil {
+		t.Fatal("short password accepted")
+	}
+	if ok, err := CheckPassword("$2a$10$bcrypt", password); ok || err == nil {
+		t.Fatal("foreign hash accepted")
+	}
+	for _, tc := range []struct{ name, role, npis string }{
+		{"bob", "root", ""}, {"bob", "provider", ""}, {"bob", "provider", "1234567890"}, {"bob", "operator", "1456789019"}, {"bad name", "operator", ""},
+	} {
+		if _, err := NewUser(tc.name, tc.role, tc.npis, password); err == nil {
+			t.Errorf("NewUser(%q, %q, %q) accepted", tc.name, tc.role, tc.npis)
+		}
+	}
+	u, err := NewUser("clinic-1", "provider", "1456789019, 1982345674", password)
+	if err != nil || len(u.NPIs) != 2 {
+		t.Fatalf("provider: %+v %v", u, err)
+	}
+}

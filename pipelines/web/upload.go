@@ -1,0 +1,240 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
+	"github.com/calaim-gateway/calaim-gateway/store"
+	"github.com/calaim-gateway/calaim-gateway/transport"
+)
+
+// uploadTarget is the source uploads are dropped into.
+type uploadTarget struct {
+	t      transport.Transport
+	folder string
+}
+
+func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, u *user) error {
+	data := map[string]any{"Uploads": s.web.UploadSource != "", "MaxKiB": s.web.MaxUploadBytes >> 10}
+	if !u.operator() {
+		mine, err := s.c.ListFiles(r.Context(), store.FileFilter{UploadedBy: u.ID, Limit: 50})
+		if err != nil {
+			return err
+		}
+		data["Files"] = mine
+	}
+	s.render(w, r, http.StatusOK, "upload", u, data)
+	return nil
+}
+
+// uploadName is the name an upload is dropped under: web-, the time, the
+// user's ID and the name as uploaded, reduced to safe characters.
+func uploadName(now time.Time, userID int64, name string) string {
+	base := filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	clean := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, base)
+	if len(clean) > 80 {
+		clean = clean[len(clean)-80:]
+	}
+	return fmt.Sprintf("web-%s-%d-%s", now.UTC().Format("20060102T150405.000000000"), userID, clean)
+}
+
+func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, u *user) error {
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		return s.uploadProblem(w, r, u, "Choose a CSV or XLSX invoice file.")
+	}
+	defer f.Close()
+	ext := strings.ToLower(filepath.Ext(hdr.Filename))
+	if ext != ".csv" && ext != ".xlsx" {
+		return s.uploadProblem(w, r, u, "Only CSV and XLSX invoice files can be uploaded.")
+	}
+	if hdr.Size > s.web.MaxUploadBytes {
+		return s.uploadProblem(w, r, u, fmt.Sprintf("The file is larger than the %d KiB limit.", s.web.MaxUploadBytes>>10))
+	}
+	checkOnly := r.PostFormValue("check_only") != ""
+	tmp, err := os.MkdirTemp("", "calgw-upload-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	name := uploadName(s.o.Now(), u.ID, hdr.Filename)
+	local := filepath.Join(tmp, name)
+	if err := copyTo(local, io.LimitReader(f, s.web.MaxUploadBytes+1)); err != nil {
+		return err
+	}
+	res, err := s.check(r.Context(), local, filepath.Join(tmp, "out"))
+	if errors.Is(err, encounters.ErrUnusable) {
+		msg := strings.ReplaceAll(err.Error(), local, hdr.Filename)
+		return s.uploadProblem(w, r, u, "This file cannot be read as an invoice: "+strings.TrimPrefix(msg, encounters.ErrUnusable.Error()+": "))
+	}
+	if err != nil {
+		return err
+	}
+	foreign := s.foreignLines(u, res.Lines)
+	data := map[string]any{"Name": hdr.Filename, "Lines": res.Lines, "Accepted": res.Accepted(), "Rejected": res.Rejected(), "CheckOnly": checkOnly, "Foreign": foreign}
+	if checkOnly || len(foreign) > 0 || s.web.UploadSource == "" {
+		if !checkOnly && len(foreign) == 0 {
+			data["Problem"] = "Uploads are not set up on this gateway (web.upload_source): the file was checked, not sent."
+		}
+		s.audit(r, u, "check", "upload "+name, fmt.Sprintf("%d accepted, %d rejected", res.Accepted(), res.Rejected()))
+		s.render(w, r, http.StatusOK, "checked", u, data)
+		return nil
+	}
+	id, err := s.drop(r.Context(), u, local, name)
+	if err != nil {
+		return err
+	}
+	s.audit(r, u, "upload", "upload "+name, "")
+	if id == 0 {
+		s.render(w, r, http.StatusAccepted, "waiting", u, map[string]any{"Name": hdr.Filename})
+		return nil
+	}
+	http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) uploadProblem(w http.ResponseWriter, r *http.Request, u *user, msg string) error {
+	data := map[string]any{"Uploads": s.web.UploadSource != "", "MaxKiB": s.web.MaxUploadBytes >> 10, "Problem": msg}
+	s.render(w, r, http.StatusBadRequest, "upload", u, data)
+	return nil
+}
+
+// foreignLines lists the lines a provider may not send: their billing NPI
+// is not one the user is bound to.
+func (s *Server) foreignLines(u *user, lines []store.LineDecision) []store.LineDecision {
+	if u.operator() {
+		return nil
+	}
+	var out []store.LineDecision
+	for _, l := range lines {
+		if l.NPI != "" && !slices.Contains(u.NPIs, l.NPI) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// check runs every rule on the file and sends nothing.
+func (s *Server) check(ctx context.Context, input, outDir string) (*encounters.Result, error) {
+	js, err := judges.New(ctx, judges.Env{Config: s.o.Config, Rules: s.o.Rules, Store: s.o.Store, Log: s.log})
+	if err != nil {
+		return nil, err
+	}
+	return encounters.Convert(ctx, encounters.Job{Inputs: []string{input}, OutDir: outDir, Store: s.o.Store,
+		Config: s.o.Config, Coding: s.o.Rules.Coding, Judges: js, Log: s.log, CheckOnly: true})
+}
+
+// drop puts the file into the upload source, where the daemon takes it in
+// like any dropped file, and waits for the daemon to finish it (or for
+// web.upload_wait). It returns the ledger ID, 0 when it is not registered
+// yet.
+func (s *Server) drop(ctx context.Context, u *user, local, name string) (int64, error) {
+	tgt, err := s.uploadTransport(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p := path.Join(tgt.folder, name)
+	// The upload is recorded first: the daemon may register the file the
+	// moment it lands, and its owner must be known by then.
+	if err := s.c.RecordUpload(ctx, s.web.UploadSource, p, u.ID); err != nil {
+		return 0, err
+	}
+	in, err := os.Open(local)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	if err := tgt.t.Put(ctx, p, in); err != nil {
+		return 0, fmt.Errorf("upload to source %s: %w", s.web.UploadSource, err)
+	}
+	s.log.Info("web: file uploaded", "source", s.web.UploadSource, "name", name, "by", u.Name)
+	deadline := time.Now().Add(s.web.UploadWait)
+	var id int64
+	for {
+		e, err := s.c.FileByPath(ctx, s.web.UploadSource, p)
+		if err != nil {
+			return 0, err
+		}
+		if e != nil {
+			id = e.ID
+			if e.State.Final() {
+				return id, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return id, nil
+		}
+		select {
+		case <-ctx.Done():
+			return id, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Server) uploadTransport(ctx context.Context) (uploadTarget, error) {
+	s.uploadMu.Lock()
+	defer s.uploadMu.Unlock()
+	if s.upload.t != nil {
+		return s.upload, nil
+	}
+	src, ok := s.o.Config.Sources[s.web.UploadSource]
+	if !ok {
+		return uploadTarget{}, fmt.Errorf("web.upload_source %q is not a source", s.web.UploadSource)
+	}
+	t, err := transport.New(ctx, src.Transport)
+	if err != nil {
+		return uploadTarget{}, fmt.Errorf("upload source %s: %w", s.web.UploadSource, err)
+	}
+	folder := src.Folder
+	if folder == "" {
+		folder = "."
+	}
+	s.upload = uploadTarget{t: t, folder: folder}
+	return s.upload, nil
+}
+
+// Close writes the queued audit events and releases the upload source's
+// connection.
+func (s *Server) Close() {
+	select {
+	case <-s.auditStop:
+	default:
+		close(s.auditStop)
+		<-s.auditDone
+	}
+	s.uploadMu.Lock()
+	defer s.uploadMu.Unlock()
+	if c, ok := s.upload.t.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+func copyTo(dst string, r io.Reader) error {
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,251 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+func console(t *testing.T, s store.LedgerStore) *store.Console {
+	t.Helper()
+	cs, ok := s.(store.ConsoleStore)
+	if !ok {
+		t.Fatalf("%T is not a store.ConsoleStore", s)
+	}
+	return cs.Console()
+}
+
+// webUsersAndSessions: users are unique by name with a valid role and keep
+// their NPIs; a session is found until it expires; disabling a user ends
+// its sessions; the audit log lists events newest first.
+func webUsersAndSessions(t *testing.T, open func(string) store.LedgerStore) {
+	c := console(t, open("a"))
+	if _, err := c.AddUser(ctx, store.User{Name: "x", Role: "root", Hash: "h"}); err == nil {
+		t.Fatal("role root accepted")
+	}
+	id := must(c.AddUser(ctx, store.User{Name: "prov", Role: store.RoleProvider, NPIs: []string{"1234567893", "1098765437"}, Hash: "$argon2id$h"}))(t)
+	if _, err := c.AddUser(ctx, store.User{Name: "prov", Role: store.RoleOperator, Hash: "h"}); !errors.Is(err, store.ErrUserExists) {
+		t.Fatalf("second prov: %v", err)
+	}
+	u := must(c.UserByName(ctx, "prov"))(t)
+	if u.ID != id || u.Role != store.RoleProvider || len(u.NPIs) != 2 || u.NPIs[1] != "1098765437" || u.Hash != "$argon2id$h" || u.Disabled {
+		t.Fatalf("user = %+v", u)
+	}
+	if _, err := c.UserByName(ctx, "nobody"); !errors.Is(err, store.ErrNoUser) {
+		t.Fatalf("nobody: %v", err)
+	}
+	now := time.Now()
+	if err := c.CreateSession(ctx, store.Session{Token: "t1", UserID: id, CSRF: "c1", Created: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CreateSession(ctx, store.Session{Token: "t2", UserID: id, CSRF: "c2", Created: now, Expires: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if s := must(c.Session(ctx, "t1", now))(t); s.UserID != id || s.CSRF != "c1" {
+		t.Fatalf("session = %+v", s)
+	}
+	if s, u, err := c.SessionUser(ctx, "t1", now); err != nil || s.CSRF != "c1" || u.ID != id || u.Name != "prov" || len(u.NPIs) != 2 {
+		t.Fatalf("session user = %+v %+v %v", s, u, err)
+	}
+	if _, _, err := c.SessionUser(ctx, "nope", now); !errors.Is(err, store.ErrNoSession) {
+		t.Fatalf("session user nope: %v", err)
+	}
+	if _, err := c.Session(ctx, "t2", now.Add(time.Minute)); !errors.Is(err, store.ErrNoSession) {
+		t.Fatalf("expired session: %v", err)
+	}
+	if err := c.SetUserDisabled(ctx, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Session(ctx, "t1", now); !errors.Is(err, store.ErrNoSession) {
+		t.Fatalf("session of a disabled user: %v", err)
+	}
+	if u := must(c.User(ctx, id))(t); !u.Disabled {
+		t.Fatal("not disabled")
+	}
+	for _, a := range []string{"login", "view"} {
+		if err := c.Audit(ctx, store.AuditEvent{User: "prov", Action: a, Object: "file 1", Addr: "127.0.0.1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.AuditMany(ctx, []store.AuditEvent{{User: "prov", Action: "search", Detail: "sha256:1"}, {User: "prov", Action: "view", Object: "file 2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := must(c.AuditEvents(ctx, 10))(t); len(ev) != 4 || ev[0].Object != "file 2" || ev[1].Detail != "sha256:1" {
+		t.Fatalf("audit after AuditMany = %+v", ev)
+	}
+	ev := must(c.AuditEvents(ctx, 10))(t)[2:]
+	if len(ev) != 2 || ev[0].Action != "view" || ev[1].Action != "login" || ev[0].User != "prov" || ev[0].At.IsZero() {
+		t.Fatalf("audit = %+v", ev)
+	}
+}
+
+// webDecisionsWithTheRun: the decisions and interchanges a run records are
+// kept when it is written, found by run, invoice, CIN and ISA13 with their
+// facts, counted by rule; an abandoned run's are gone.
+func webDecisionsWithTheRun(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	ds, ok := s.(store.DecisionStore)
+	if !ok {
+		t.Fatalf("%T is not a store.DecisionStore", s)
+	}
+	c := console(t, s)
+	e := toProcessing(t, s, "a", "inv.csv", "h1")
+	run := begin(t, s.BindRuns(e.ID, "a", "/work", nil))
+	lines := make([]store.LineDecision, 0, 1203)
+	for i := range 1203 { // more than one insert chunk
+		d := store.LineDecision{Seq: i + 1, File: "inv.csv", Row: i + 2, Invoice: "INV-1", LineNo: "1", CIN: "91234567A", NPI: "1234567893",
+			Code: "G9008", From: "2025-01-02", To: "2025-01-02", Outcome: store.OutcomeAccepted,
+			Facts: []store.Fact{{Kind: "coding", Detail: "G9008 ECM 2022-01-01.."}}}
+		if i%2 == 1 {
+			d.Outcome, d.Rule, d.Source, d.Message = store.OutcomeRejected, "AUTH-MISSING", "S004:1681", "no authorization"
+			d.Facts = append(d.Facts, store.Fact{Kind: "authorization", Detail: "A1 ECM 2025-02-01..2025-03-01"})
+		}
+		if i == 1202 {
+			d.Invoice, d.CIN, d.Outcome, d.Rule = "INV-2", "98765432B", store.OutcomeRejected, "ELIG-NOT-ENROLLED"
+		}
+		lines = append(lines, d)
+	}
+	if err := ds.RecordDecisions(ctx, run, lines); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.(store.ClaimStore).RecordClaims(ctx, run, []store.SentClaim{{CLM01: "CLM-1", Invoice: "INV-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.RecordInterchanges(ctx, run, []store.Interchange{{ISA13: 42, File: "e.837"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "t", "e.837"); err != nil {
+		t.Fatal(err)
+	}
+	d, found := must2(c.Decision(ctx, run.ID(), 2))(t)
+	if !found || d.Outcome != store.OutcomeRejected || d.Rule != "AUTH-MISSING" || d.Source != "S004:1681" || d.Row != 3 ||
+		len(d.Facts) != 2 || d.Facts[1].Kind != "authorization" || d.Facts[1].Detail != "A1 ECM 2025-02-01..2025-03-01" {
+		t.Fatalf("decision 2 = %+v %v", d, found)
+	}
+	if got := must(c.InvoiceDecisions(ctx, "INV-2", 0, 10))(t); len(got) != 1 || got[0].Seq != 1203 {
+		t.Fatalf("INV-2 = %+v", got)
+	}
+	if got := must(c.MemberDecisions(ctx, "98765432B", 10))(t); len(got) != 1 || got[0].Rule != "ELIG-NOT-ENROLLED" {
+		t.Fatalf("by CIN = %+v", got)
+	}
+	rc := must(c.RunRuleCounts(ctx, run.ID()))(t)
+	if len(rc) != 2 || rc[0] != (store.RuleCount{Rule: "AUTH-MISSING", Count: 601}) || rc[1] != (store.RuleCount{Rule: "ELIG-NOT-ENROLLED", Count: 1}) {
+		t.Fatalf("rule counts = %+v", rc)
+	}
+	if rej := must(c.RunDecisions(ctx, run.ID(), true, "", 0, 5))(t); len(rej) != 5 || rej[0].Seq != 2 || rej[4].Seq != 10 {
+		t.Fatalf("rejected page = %+v", rej)
+	}
+	if got := must(c.RunDecisions(ctx, run.ID(), true, "ELIG-NOT-ENROLLED", 0, 5))(t); len(got) != 1 || got[0].Seq != 1203 {
+		t.Fatalf("by rule = %+v", got)
+	}
+	if sc, found := must2(c.ClaimByCLM01(ctx, "INV-1"))(t); found {
+		t.Fatalf("claim by invoice number = %+v", sc)
+	}
+	if sc, found := must2(c.ClaimByCLM01(ctx, "CLM-1"))(t); !found || sc.Invoice != "INV-1" || sc.Run != run.ID() {
+		t.Fatalf("claim CLM-1 = %+v %v", sc, found)
+	}
+	if is := must(c.InterchangesByISA13(ctx, 42))(t); len(is) != 1 || is[0].Run != run.ID() || is[0].File != "e.837" {
+		t.Fatalf("ISA13 42 = %+v", is)
+	}
+	if f := must(c.FileOfRun(ctx, run.ID()))(t); f == nil || f.ID != e.ID {
+		t.Fatalf("file of run = %+v", f)
+	}
+	byDay := must(c.RejectsByRule(ctx, time.Now().Add(-24*time.Hour)))(t)
+	if len(byDay) != 2 || byDay[0].Rule != "AUTH-MISSING" || byDay[0].Count != 601 || byDay[0].Day != time.Now().UTC().Format("2006-01-02") {
+		t.Fatalf("rejects by rule = %+v", byDay)
+	}
+
+	abandoned := begin(t, s)
+	if err := ds.RecordDecisions(ctx, abandoned, lines[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := abandoned.Abandon(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := must2(c.Decision(ctx, abandoned.ID(), 1))(t); found {
+		t.Fatal("an abandoned run's decision was kept")
+	}
+	if again := must(c.RejectsByRule(ctx, time.Now().Add(-24*time.Hour)))(t); len(again) != 2 || again[0].Count != 601 {
+		t.Fatalf("rejects by rule after an abandoned run = %+v", again)
+	}
+}
+
+func must2[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
+	return func(t *testing.T) (A, B) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	}
+}
+
+// webFilesAndRequeue: the file list filters by kind, state and uploader,
+// pages by ID; search finds a file by name, hash and hash prefix; a
+// quarantined file is requeued from where it was quarantined, once.
+func webFilesAndRequeue(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	c := console(t, s)
+	good := toProcessing(t, s, "a", "good.csv", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+	bad := toProcessing(t, s, "b", "bad.csv", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
+	must(s.DecideFile(ctx, bad.ID, "b", store.FileQuarantine, "not an invoice"))(t)
+	if err := s.FinishFile(ctx, bad.ID, "b", store.FileQuarantined, "quarantine/bad.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordUpload(ctx, "inbox", "good.csv", 7); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(c.ListFiles(ctx, store.FileFilter{State: store.FileQuarantined}))(t); len(got) != 1 || got[0].ID != bad.ID {
+		t.Fatalf("quarantined = %+v", got)
+	}
+	if got := must(c.ListFiles(ctx, store.FileFilter{Kind: "invoice"}))(t); len(got) != 2 || got[0].ID != bad.ID {
+		t.Fatalf("invoices = %+v", got)
+	}
+	if got := must(c.ListFiles(ctx, store.FileFilter{BeforeID: bad.ID}))(t); len(got) != 1 || got[0].ID != good.ID {
+		t.Fatalf("page = %+v", got)
+	}
+	if got := must(c.ListFiles(ctx, store.FileFilter{UploadedBy: 7}))(t); len(got) != 1 || got[0].ID != good.ID {
+		t.Fatalf("uploaded by 7 = %+v", got)
+	}
+	if got := must(c.ListFiles(ctx, store.FileFilter{UploadedBy: 8}))(t); len(got) != 0 {
+		t.Fatalf("uploaded by 8 = %+v", got)
+	}
+	if f := must(c.FileByPath(ctx, "inbox", "good.csv"))(t); f == nil || f.ID != good.ID {
+		t.Fatalf("by path = %+v", f)
+	}
+	if f := must(c.FileByPath(ctx, "inbox", "nope.csv"))(t); f != nil {
+		t.Fatalf("by path nope = %+v", f)
+	}
+	if u := must(c.Uploader(ctx, good))(t); u != 7 {
+		t.Fatalf("uploader = %d", u)
+	}
+	for _, term := range []string{"good.csv", good.Hash, "AAAAAAAAAAAA"} {
+		if got := must(c.FilesByNameOrHash(ctx, term))(t); len(got) != 1 || got[0].ID != good.ID {
+			t.Errorf("search %q = %+v", term, got)
+		}
+	}
+	days := must(c.FilesByDay(ctx, time.Now().Add(-time.Hour)))(t)
+	if len(days) != 2 || days[0].Kind != "invoice" || days[0].Count != 1 {
+		t.Fatalf("by day = %+v", days)
+	}
+	lag := must(c.PendingLag(ctx))(t)
+	if lag.Pending != 1 || lag.OldestNotice.IsZero() {
+		t.Fatalf("lag = %+v", lag)
+	}
+	if _, err := c.RequeueFile(ctx, good.ID); !errors.Is(err, store.ErrNotQuarantined) {
+		t.Fatalf("requeue of a processing file: %v", err)
+	}
+	nid := must(c.RequeueFile(ctx, bad.ID))(t)
+	n := must(s.File(ctx, nid))(t)
+	if n.State != store.FileQueued || n.Path != "quarantine/bad.csv" || n.Name != "bad.csv" || n.Source != bad.Source || n.Kind != bad.Kind {
+		t.Fatalf("requeued = %+v", n)
+	}
+	if _, err := c.RequeueFile(ctx, bad.ID); err == nil {
+		t.Fatal("requeued twice while the first is pending")
+	}
+	if old := must(s.File(ctx, bad.ID))(t); store.QuarantinedAt(old) != "quarantine/bad.csv" {
+		t.Fatalf("old note = %q", old.Note)
+	}
+}

@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// FileFilter selects ledger entries for the console's file list.
+type FileFilter struct {
+	Kind   string
+	Source string
+	State  FileState
+	Since  time.Time // noticed at or after (zero: any)
+	Until  time.Time // noticed before (zero: any)
+	// UploadedBy keeps the files a console user uploaded (0: anyone's).
+	UploadedBy int64
+	BeforeID   int64 // paging: entries with a smaller ID (0: from the newest)
+	Limit      int   // at most (0: 50)
+}
+
+// ListFiles lists the entries a filter selects, newest first.
+func (c *Console) ListFiles(ctx context.Context, f FileFilter) ([]FileEntry, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.Kind != "" {
+		add(`kind = ?`, f.Kind)
+	}
+	if f.Source != "" {
+		add(`source = ?`, f.Source)
+	}
+	if f.State != "" {
+		add(`state = ?`, string(f.State))
+	}
+	if !f.Since.IsZero() {
+		add(`noticed >= ?`, c.db.timeArg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add(`noticed < ?`, c.db.timeArg(f.Until))
+	}
+	if f.BeforeID > 0 {
+		add(`id < ?`, f.BeforeID)
+	}
+	if f.UploadedBy != 0 {
+		add(`EXISTS (SELECT 1 FROM web_uploads u WHERE u.source = ledger_files.source AND u.path = ledger_files.path AND u.user_id = ?)`, f.UploadedBy)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q := `SELECT ` + c.db.fileCols() + ` FROM ledger_files`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	return c.files(ctx, q, args...)
+}
+
+func (c *Console) files(ctx context.Context, q string, args ...any) ([]FileEntry, error) {
+	rows, err := c.db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: files: %w", err)
+	}
+	defer rows.Close()
+	return readFiles(rows, c.db.scanFile)
+}
+
+// FileOfRun returns the ledger entry whose processor's run is run (nil when none).
+func (c *Console) FileOfRun(ctx context.Context, run int64) (*FileEntry, error) {
+	fs, err := c.files(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE run_id = ? ORDER BY id DESC LIMIT 1`, run)
+	if err != nil || len(fs) == 0 {
+		return nil, err
+	}
+	return &fs[0], nil
+}
+
+// FileByPath returns the latest entry of a source's path (nil when none).
+func (c *Console) FileByPath(ctx context.Context, source, path string) (*FileEntry, error) {
+	fs, err := c.files(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`, source, path)
+	if err != nil || len(fs) == 0 {
+		return nil, err
+	}
+	return &fs[0], nil
+}
+
+// FilesByNameOrHash lists the entries with that file name, or whose
+// content hash is (or, from 12 hex digits, starts with) term.
+func (c *Console) FilesByNameOrHash(ctx context.Context, term string) ([]FileEntry, error) {
+	q := `SELECT ` + c.db.fileCols() + ` FROM ledger_files WHERE name = ? OR hash = ?`
+	args := []any{term, strings.ToLower(term)}
+	if len(term) >= 12 && len(term) < 64 && isHex(term) {
+		lo := strings.ToLower(term)
+		q += ` OR (hash >= ? AND hash < ?)`
+		args = append(args, lo, lo+"g")
+	}
+	return c.files(ctx, q+` ORDER BY id DESC LIMIT 50`, args...)
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// KindDay counts the entries of one kind in one state noticed on one day (UTC).
+type KindDay struct {
+	Day   string
+	Kind  string
+	State FileState
+	Count int
+}
+
+// FilesByDay counts the entries noticed since since by day, kind and state.
+func (c *Console) FilesByDay(ctx context.Context, since time.Time) ([]KindDay, error) {
+	day := c.db.epochMS("noticed") + ` / 86400000`
+	rows, err := c.db.query(ctx, `SELECT `+day+`, kind, state, COUNT(*) FROM ledger_files WHERE noticed >= ?
+		GROUP BY `+day+`, kind, state ORDER BY 1 DESC, 2, 3`, c.db.timeArg(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: files by day: %w", err)
+	}
+	defer rows.Close()
+	var out []KindDay
+	for rows.Next() {
+		var d int64
+		var kd KindDay
+		var st string
+		if err := rows.Scan(&d, &kd.Kind, &st, &kd.Count); err != nil {
+			return nil, fmt.Errorf("store: files by day: %w", err)
+		}
+		kd.Day = time.UnixMilli(d * 86400000).UTC().Format("2006-01-02")
+		kd.State = FileState(st)
+		out = append(out, kd)
+	}
+	return out, rows.Err()
+}
+
+// Lag is how far behind the daemon is: the entries not final yet and the
+// oldest of them.
+type Lag struct {
+	Pending      int
+	OldestNotice time.Time // zero when none is pending
+}
+
+// PendingLag measures the lag.
+func (c *Console) PendingLag(ctx context.Context) (Lag, error) {
+	var l Lag
+	var oldest *int64
+	err := c.db.queryRow(ctx, `SELECT COUNT(*), MIN(`+c.db.epochMS("noticed")+`) FROM ledger_files WHERE state NOT IN `+finalStates).Scan(&l.Pending, &oldest)
+	if err != nil {
+		return l, fmt.Errorf("store: lag: %w", err)
+	}
+	if oldest != nil {
+		l.OldestNotice = fromMS(*oldest)
+	}
+	return l, nil
+}
+
+// RecordUpload records that a console user dropped the file at path of source.
+func (c *Console) RecordUpload(ctx context.Context, source, path string, user int64) error {
+	if _, err := c.db.exec(ctx, `INSERT INTO web_uploads(source, path, user_id, at) VALUES (?, ?, ?, ?)`,
+		source, path, user, ms(time.Now())); err != nil {
+		return fmt.Errorf("store: record upload %s: %w", path, err)
+	}
+	return nil
+}
+
+// Uploader returns the console user who uploaded the entry (0 when it was
+// not uploaded through the console).
+func (c *Console) Uploader(ctx context.Context, e *FileEntry) (int64, error) {
+	var u int64
+	err := c.db.queryRow(ctx, `SELECT user_id FROM web_uploads WHERE source = ? AND path = ?`, e.Source, e.Path).Scan(&u)
+	if errors.Is(err, c.db.noRows()) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: uploader of file %d: %w", e.ID, err)
+	}
+	return u, nil
+}
+
+// ErrNotQuarantined means a requeue was asked of an entry that is not quarantined.
+var ErrNotQuarantined = errors.New("store: file is not quarantined")
+
+// QuarantinedAt returns where a quarantined entry's source file went (the
+// last part of its note, as FinishFile added it).
+func QuarantinedAt(e *FileEntry) string {
+	where := e.Note
+	if i := strings.LastIndex(where, "; "); i >= 0 {
+		where = where[i+2:]
+	}
+	if p, ok := strings.CutPrefix(where, "left at "); ok {
+		where, _, _ = strings.Cut(p, ":")
+	}
+	return where
+}
+
+// RequeueFile queues a quarantined entry's file again from where it was
+// quarantined: a new entry of the same source, name and kind, which the
+// daemon takes like any other (its content is not a duplicate: quarantined
+// content does not count). The old entry's note names the new one.
+func (c *Console) RequeueFile(ctx context.Context, id int64) (int64, error) {
+	e, err := c.ledger.File(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if e.State != FileQuarantined {
+		return 0, fmt.Errorf("%w: file %d is %s", ErrNotQuarantined, id, e.State)
+	}
+	at := QuarantinedAt(e)
+	if at == "" {
+		return 0, fmt.Errorf("store: file %d: the ledger does not say where it was quarantined", id)
+	}
+	nid, added, err := c.ledger.RegisterFile(ctx, FileNotice{Source: e.Source, Path: at, Name: e.Name, Kind: e.Kind, Size: e.Size, ModTime: e.ModTime})
+	if err != nil {
+		return 0, err
+	}
+	if !added {
+		return 0, fmt.Errorf("store: file %d: %s is already queued", id, at)
+	}
+	if _, err := c.db.exec(ctx, `UPDATE ledger_files SET note = ? || note WHERE id = ?`, fmt.Sprintf("requeued as file %d; ", nid), id); err != nil {
+		return 0, fmt.Errorf("store: file %d: %w", id, err)
+	}
+	return nid, nil
+}
