@@ -63,6 +63,7 @@ var postgresComponents = map[string][]string{
 	"enrollment": postgresEnrollmentMigrations,
 	"providers":  postgresProvidersMigrations,
 	"claims":     postgresClaimsMigrations,
+	"inbox":      postgresInboxMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core

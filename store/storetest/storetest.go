@@ -40,6 +40,7 @@ func Run(t *testing.T, b Backend) {
 		{"RunControlNumbersRollBackWithTheRun", false, runControlNumbers},
 		{"RecordLinesDuplicates", false, recordLinesDuplicates},
 		{"SentClaimsAndEncounterIDs", false, sentClaims},
+		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
 		{"LedgerRegisterOncePerPendingPath", false, registerOnce},
