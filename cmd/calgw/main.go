@@ -60,6 +60,7 @@ var commands = []command{
 	{"version", "print the version", runVersion},
 	{"provider-file", "write the month's DHCS 274 provider network files, one per county: --month YYYY-MM --out DIR", runProviderFile},
 	{"report", "write a report from the state store: calgw report KIND [flags]", runReport},
+	{"mllp", "receive HL7 v2 messages over MLLP into the state store's inbox: --listen ADDR", runMLLP},
 }
 
 func main() {
@@ -102,7 +103,7 @@ func signalExit(args []string, s os.Signal, code int) int {
 	return code
 }
 
-// isDaemon reports whether the command line runs `calgw run`.
+// isDaemon reports whether the command line runs a server: `calgw run` or `calgw mllp`.
 func isDaemon(args []string) bool {
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
@@ -110,7 +111,7 @@ func isDaemon(args []string) bool {
 			i++ // the flag's value
 		case strings.HasPrefix(a, "-"):
 		default:
-			return a == "run"
+			return a == "run" || a == "mllp"
 		}
 	}
 	return false
