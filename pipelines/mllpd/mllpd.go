@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,8 +144,16 @@ func NewBatcher(in store.Inbox, maxBatch int, log *slog.Logger) *Batcher {
 func (b *Batcher) Submit(ctx context.Context, m *mllp.Message, done func(error)) {
 	h := m.Header
 	b.queue <- item{m: store.InboxMessage{ReceivedAt: m.Received, Remote: m.Remote,
-		SendingApplication: h.FirstComponent(h.SendingApplication), SendingFacility: h.FirstComponent(h.SendingFacility),
-		ControlID: h.ControlID, Raw: m.Raw}, done: done}
+		SendingApplication: text(h.FirstComponent(h.SendingApplication)), SendingFacility: text(h.FirstComponent(h.SendingFacility)),
+		ControlID: text(h.ControlID), Raw: m.Raw}, done: done}
+}
+
+// text makes a header value fit a text column of either engine (valid
+// UTF-8, no NUL), so that one sender's odd bytes (Latin-1 in MSH-4) cannot
+// fail the transaction it shares with other messages. The raw message is
+// kept as received.
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // Run commits batches until ctx ends; what is queued then is still committed.

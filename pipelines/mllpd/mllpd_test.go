@@ -13,6 +13,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/edi/hl7"
+	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	"github.com/calaim-gateway/calaim-gateway/store"
 	"github.com/calaim-gateway/calaim-gateway/transport/mllp"
 )
@@ -192,5 +193,49 @@ func TestDuplicateAndStoreFailure(t *testing.T) {
 	ack, err := c2.Send(ctx, adt("EPIC", "F1"))
 	if code, id, text := mllp.ACKCode(ack); err != nil || code != hl7.AckReject || id != "F1" || !strings.Contains(text, "not stored") {
 		t.Fatalf("%q %v", ack, err)
+	}
+}
+
+// On PostgreSQL: messages from several senders share a transaction, one
+// with Latin-1 bytes and a NUL in its header does not fail the others,
+// and its raw bytes are kept as received.
+func TestPostgresInbox(t *testing.T) {
+	srv := testsrv.Postgres(t)
+	ctx := context.Background()
+	st, err := store.OpenPostgres(ctx, srv.DSN, store.PostgresOptions{Owner: "mllp-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	addr := start(t, st, nil)
+	odd := []byte("MSH|^~\\&|EPIC|H\xe9PITAL\x00|CALGW|PLAN|2026||ADT^A08|L\xe91|P|2.5\rPID|1||X\r")
+	var wg sync.WaitGroup
+	for i, msg := range [][]byte{odd, adt("EPIC", "N1"), adt("EPIC", "N2")} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := dial(t, addr)
+			ack, err := c.Send(ctx, msg)
+			if code, _, text := mllp.ACKCode(ack); err != nil || code != hl7.AckAccept {
+				t.Errorf("message %d: %s %s %v", i, code, text, err)
+			}
+		}()
+	}
+	wg.Wait()
+	p, err := st.InboxPending(ctx, 10)
+	if err != nil || len(p) != 3 {
+		t.Fatalf("%d stored, %v", len(p), err)
+	}
+	found := 0
+	for _, m := range p {
+		if m.SendingFacility == "H\uFFFDPITAL\uFFFD" {
+			found++
+			if m.ControlID != "L\uFFFD1" || string(m.Raw) != string(odd) {
+				t.Errorf("odd message stored as %+v", m)
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("the odd message's header was not kept as valid text: %+v", p)
 	}
 }

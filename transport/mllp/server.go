@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,10 +92,15 @@ type Server struct {
 	sink Sink
 	log  *slog.Logger
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
+	stopped atomic.Int64 // Unix nanoseconds of the shutdown; 0 while serving
 }
+
+// shutdownWrite is how long ACKs in hand may take to be written once the
+// server stops (a sender that does not read them does not hold it up).
+const shutdownWrite = 5 * time.Second
 
 // NewServer returns a server handing messages to sink.
 func NewServer(sink Sink, cfg Config) *Server {
@@ -122,6 +128,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln = tls.NewListener(ln, s.cfg.TLS)
 	}
 	stop := context.AfterFunc(ctx, func() {
+		s.stopped.Store(time.Now().UnixNano())
 		ln.Close()
 		s.mu.Lock()
 		for c := range s.conns {
@@ -246,7 +253,11 @@ func (s *Server) writeACKs(c net.Conn, remote string, queue <-chan *pending) {
 			continue
 		}
 		out = AppendFrame(out[:0], p.ack)
-		c.SetWriteDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		deadline := time.Now().Add(s.cfg.IdleTimeout)
+		if stop := s.stopped.Load(); stop != 0 {
+			deadline = time.Unix(0, stop).Add(shutdownWrite)
+		}
+		c.SetWriteDeadline(deadline)
 		if _, err := c.Write(out); err != nil {
 			// The message was stored (or refused) all the same; the sender
 			// will send it again and its duplicate is recognised.
