@@ -197,12 +197,20 @@ destinations:
 		}
 	}
 	c.Close()
-	resp, err := http.Get("http://" + httpAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The histogram observes an ACK once written: poll until both are counted.
+	var body []byte
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get("http://" + httpAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `calgw_mllp_ack_seconds_count{code="AA"} 1`) &&
+			strings.Contains(string(body), `calgw_mllp_ack_seconds_count{code="AR"} 1`) || time.Now().After(deadline) {
+			break
+		}
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	for _, want := range []string{`calgw_mllp_ack_seconds_count{code="AA"} 1`, `calgw_mllp_ack_seconds_count{code="AR"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

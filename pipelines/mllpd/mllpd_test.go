@@ -161,6 +161,17 @@ func TestGroupCommit(t *testing.T) {
 	if n := in.calls.Load(); n >= senders*each {
 		t.Errorf("%d transactions for %d messages: no group commit", n, senders*each)
 	}
+	// Each ACK is observed once written: wait for the last ones.
+	count := func() uint64 {
+		mfs, _ := reg.Gather()
+		if len(mfs) != 1 || len(mfs[0].Metric) != 1 {
+			return 0
+		}
+		return mfs[0].Metric[0].GetHistogram().GetSampleCount()
+	}
+	for deadline := time.Now().Add(5 * time.Second); count() < senders*each && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	mfs, _ := reg.Gather()
 	if len(mfs) != 1 || mfs[0].GetName() != "calgw_mllp_ack_seconds" || mfs[0].Metric[0].GetHistogram().GetSampleCount() != senders*each {
 		t.Errorf("metrics %v", mfs)
