@@ -250,3 +250,29 @@ func TestPostgresInbox(t *testing.T) {
 		t.Errorf("the odd message's header was not kept as valid text: %+v", p)
 	}
 }
+
+// A sender that leaves before its ACK: the transaction still commits and
+// the message is in the inbox.
+func TestSenderLeavesBeforeACK(t *testing.T) {
+	st := openSQLite(t)
+	in := &gatedInbox{Inbox: st, gate: make(chan struct{})}
+	c, err := mllp.Dial(context.Background(), start(t, in, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(context.Background(), adt("EPIC", "GONE")); err != nil {
+		t.Fatal(err)
+	}
+	for in.calls.Load() == 0 { // the commit has begun
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.Close()
+	time.Sleep(50 * time.Millisecond)
+	close(in.gate)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if p, _ := st.InboxPending(context.Background(), 10); len(p) == 1 && p[0].ControlID == "GONE" {
+			return
+		}
+	}
+	t.Fatal("the message of a sender that left is not in the inbox")
+}
