@@ -12,6 +12,7 @@ BENCH_LINES ?= 1000000
 BENCH_MEMBERS ?= 1000000
 BENCH_WEB_FILES ?= 1000000
 BENCH_WEB_LINES ?= 10000000
+BENCH_MLLP_MESSAGES ?= 20000
 
 # Fuzz targets: package:FuzzName:executions, each sized to about ten
 # seconds on a 2-core machine.
@@ -71,6 +72,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment
 	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
 	$(GO) run ./internal/tools/webbench -files $(BENCH_WEB_FILES) -lines $(BENCH_WEB_LINES) -users 50 -duration 30s
+	$(GO) run ./internal/tools/mllpload -calgw $(BIN) -messages $(BENCH_MLLP_MESSAGES)
 
 # lint: go vet, gofmt, go.mod/go.sum tidy (direct dependencies listed as
 # direct, nothing missing or left over) and staticcheck.

@@ -34,6 +34,7 @@ type DaemonConfig struct {
 	Sources       map[string]Source      `yaml:"sources"`
 	Destinations  map[string]Destination `yaml:"destinations"`
 	Routes        []Route                `yaml:"routes"`
+	MLLP          MLLPConfig             `yaml:"mllp"` // HL7 v2 listener (mllp.go)
 }
 
 // StateConfig selects the state store.
@@ -309,6 +310,7 @@ func (d *DaemonConfig) validateDaemon() []string {
 		}
 	}
 	d.applyDaemonDefaults()
+	errs = append(errs, d.MLLP.validate()...)
 	switch d.State.Store {
 	case storeSQLite:
 		if d.State.Postgres != (PostgresConfig{}) {

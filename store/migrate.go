@@ -23,6 +23,7 @@ var sqliteComponents = map[string][]string{
 	"claims":     sqliteClaimsMigrations,
 	"monitoring": sqliteMonitoringMigrations,
 	"web":        sqliteWebMigrations,
+	"inbox":      sqliteInboxMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

@@ -65,6 +65,7 @@ var postgresComponents = map[string][]string{
 	"claims":     postgresClaimsMigrations,
 	"monitoring": postgresMonitoringMigrations,
 	"web":        postgresWebMigrations,
+	"inbox":      postgresInboxMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core

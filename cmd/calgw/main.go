@@ -63,6 +63,7 @@ var commands = []command{
 	{"serve", "the daemon with the web console, on one machine: --listen ADDR", runServe},
 	{"user", "add a web console user: calgw user add --role operator|admin|provider [--npi NPI] NAME", runUser},
 	{"explain", "print the recorded decision on an invoice line, with its evidence: --invoice N --line L", runExplain},
+	{"mllp", "receive HL7 v2 messages over MLLP into the state store's inbox: --listen ADDR", runMLLP},
 }
 
 func main() {
@@ -105,7 +106,7 @@ func signalExit(args []string, s os.Signal, code int) int {
 	return code
 }
 
-// isDaemon reports whether the command line runs `calgw run`.
+// isDaemon reports whether the command line runs a server: `calgw run` or `calgw mllp`.
 func isDaemon(args []string) bool {
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
@@ -113,7 +114,7 @@ func isDaemon(args []string) bool {
 			i++ // the flag's value
 		case strings.HasPrefix(a, "-"):
 		default:
-			return a == "run"
+			return a == "run" || a == "mllp"
 		}
 	}
 	return false

@@ -50,6 +50,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/mllpd"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 	"github.com/calaim-gateway/calaim-gateway/transport"
@@ -108,6 +109,7 @@ type Daemon struct {
 
 	httpAddr atomic.Value // string: the address the HTTP server listens on
 	started  chan struct{}
+	mllp     *mllpd.Listener // the `mllp:` listener, nil when none
 }
 
 type processorEntry struct {
@@ -187,6 +189,15 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		}
 		d.dests[name] = dst
 		if err := d.open(ctx, "destination "+name, dc.Transport, &dst.t); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.MLLP.Listen != "" {
+		in, isInbox := opts.Store.(store.Inbox)
+		if !isInbox {
+			return nil, fmt.Errorf("mllp: the state store %T has no HL7 inbox", opts.Store)
+		}
+		if d.mllp, err = mllpd.Listen(mllpd.Options{Config: cfg.MLLP, Inbox: in, Log: log, Registerer: d.metrics.reg}); err != nil {
 			return nil, err
 		}
 	}
@@ -353,6 +364,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	srv, err := d.startHTTP()
 	if err != nil {
+		if d.mllp != nil {
+			d.mllp.Close()
+		}
 		close(d.started)
 		return err
 	}
@@ -362,6 +376,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.shared {
 		bg.Add(1)
 		go func() { defer bg.Done(); d.heartbeat(hbCtx) }()
+	}
+	if d.mllp != nil {
+		// The listener stops reading at ctx's end and answers what it holds.
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			if err := d.mllp.Serve(ctx); err != nil {
+				d.log.Error("mllp listener stopped", "err", err)
+			}
+		}()
 	}
 	d.sweepWork(work)
 	d.removeLeftoverTemps(work)

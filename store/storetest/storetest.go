@@ -44,6 +44,7 @@ func Run(t *testing.T, b Backend) {
 		{"WebUsersAndSessions", false, webUsersAndSessions},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
 		{"WebFilesAndRequeue", false, webFilesAndRequeue},
+		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
 		{"LedgerRegisterOncePerPendingPath", false, registerOnce},

@@ -1,0 +1,191 @@
+package hl7
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+const ackA01 = "MSH|^~\\&|EPICADT|GOODHOSP|CALGW|PLAN|20260301120000||ADT^A01^ADT_A01|MSG00001|P|2.5.1\r" +
+	"EVN|A01|20260301120000\rPID|1||123456789^^^MEDI-CAL^MC||DOE^JANE\r"
+
+func TestReadHeader(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		want      Header
+		err       string // "" = no error
+	}{
+		{"default delimiters", ackA01, Header{Field: '|', Component: '^', Repetition: '~', Escape: '\\', Subcomponent: '&', Encoding: `^~\&`,
+			SendingApplication: "EPICADT", SendingFacility: "GOODHOSP", ReceivingApplication: "CALGW", ReceivingFacility: "PLAN",
+			Time: "20260301120000", Type: "ADT^A01^ADT_A01", ControlID: "MSG00001", ProcessingID: "P", Version: "2.5.1"}, ""},
+		{"other delimiters, LF end, v2.8 truncation char, version with components",
+			"MSH#$*!@%#APP$X#FAC#R#RF#2026##ADT$A03#C9#T#2.8$USA\nPID#1\n",
+			Header{Field: '#', Component: '$', Repetition: '*', Escape: '!', Subcomponent: '@', Encoding: "$*!@%",
+				SendingApplication: "APP$X", SendingFacility: "FAC", ReceivingApplication: "R", ReceivingFacility: "RF",
+				Time: "2026", Type: "ADT$A03", ControlID: "C9", ProcessingID: "T", Version: "2.8"}, ""},
+		{"leading newline skipped, trailing fields missing", "\r\nMSH|^~\\&|A|B|||||ADT^A08|X|P|2.3", Header{Field: '|', Component: '^', Repetition: '~', Escape: '\\', Subcomponent: '&', Encoding: `^~\&`,
+			SendingApplication: "A", SendingFacility: "B", Type: "ADT^A08", ControlID: "X", ProcessingID: "P", Version: "2.3"}, ""},
+		{"not MSH", "PID|1||X\r", Header{}, "does not start with an MSH"},
+		{"too short", "MSH|^~", Header{}, "does not start with an MSH"},
+		{"letter as separator", "MSHX^~\\&X", Header{}, "MSH-1"},
+		{"three encoding characters", "MSH|^~\\|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
+		{"repeated encoding character", "MSH|^^\\&|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
+		{"encoding character equal to MSH-1", "MSH|^~|&|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := ReadHeader([]byte(tc.msg))
+			if tc.err != "" {
+				if err == nil || !errors.Is(err, ErrHeader) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want one naming %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h != tc.want {
+				t.Errorf("got  %+v\nwant %+v", h, tc.want)
+			}
+		})
+	}
+}
+
+// A header with an empty MSH-9, -10 or -12 is an error, but what was read
+// comes back, enough to answer.
+func TestReadHeaderMissingFields(t *testing.T) {
+	for _, tc := range []struct{ msg, field string }{
+		{"MSH|^~\\&|A|B|C|D|1|||X|P|2.5\r", "MSH-9"},
+		{"MSH|^~\\&|A|B|C|D|1||ADT^A01||P|2.5\r", "MSH-10"},
+		{"MSH|^~\\&|A|B|C|D|1||ADT^A01|X|P|\r", "MSH-12"},
+	} {
+		h, err := ReadHeader([]byte(tc.msg))
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: err %v", tc.field, err)
+		}
+		if h.Field != '|' || h.SendingApplication != "A" || h.ReceivingFacility != "D" {
+			t.Errorf("%s: header not returned: %+v", tc.field, h)
+		}
+	}
+}
+
+func TestFirstComponent(t *testing.T) {
+	h, _ := ReadHeader([]byte(ackA01))
+	for in, want := range map[string]string{
+		"EPICADT":                "EPICADT",
+		"EPIC^1.2.3^ISO":         "EPIC",
+		"A&B^C":                  "A",
+		"R1~R2":                  "R1",
+		`GOOD\T\HOSP\F\X\E\\S\Y`: `GOOD&HOSP|X\^Y`,
+		`KEEP\H\`:                `KEEP\H\`,
+	} {
+		if got := h.FirstComponent(in); got != want {
+			t.Errorf("FirstComponent(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// segs splits an ACK into its segments' fields.
+func segs(t *testing.T, ack []byte, fs string) [][]string {
+	t.Helper()
+	s := string(ack)
+	if !strings.HasSuffix(s, "\r") || strings.Contains(s, "\n") {
+		t.Fatalf("segments must end with CR only: %q", s)
+	}
+	var out [][]string
+	for _, seg := range strings.Split(strings.TrimSuffix(s, "\r"), "\r") {
+		out = append(out, strings.Split(seg, fs))
+	}
+	return out
+}
+
+func TestAppendACK(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 5, 0, time.FixedZone("PST", -8*3600))
+	h, err := ReadHeader([]byte(ackA01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := []byte("keep")
+	ack := AppendACK(prefix, h, AckAccept, "ignored", now)
+	if string(ack[:4]) != "keep" {
+		t.Fatal("dst not appended to")
+	}
+	s := segs(t, ack[4:], "|")
+	if len(s) != 2 {
+		t.Fatalf("AA has MSH and MSA only: %q", ack)
+	}
+	msh := s[0]
+	// MSH-n is msh[n-1] for n >= 2.
+	want := map[int]string{2: `^~\&`, 3: "CALGW", 4: "PLAN", 5: "EPICADT", 6: "GOODHOSP", 7: "20260301120005-0800", 8: "", 9: "ACK^A01^ACK", 11: "P", 12: "2.5.1"}
+	for n, v := range want {
+		if msh[n-1] != v {
+			t.Errorf("MSH-%d = %q, want %q", n, msh[n-1], v)
+		}
+	}
+	if msh[9] == "" || msh[9] == "MSG00001" {
+		t.Errorf("MSH-10 = %q: the ACK needs a control ID of its own", msh[9])
+	}
+	if got := strings.Join(s[1], "|"); got != "MSA|AA|MSG00001" {
+		t.Errorf("MSA = %q", got)
+	}
+	// The ACK is itself a message whose header reads back.
+	back, err := ReadHeader(ack[4:])
+	if err != nil || back.ControlID != msh[9] || back.Type != "ACK^A01^ACK" || back.SendingApplication != "CALGW" {
+		t.Errorf("ACK header reads back as %+v, %v", back, err)
+	}
+
+	for _, code := range []string{AckError, AckReject} {
+		t.Run(code, func(t *testing.T) {
+			reason := "PID-3 missing | bad ^ & ~ \\ chars\r\nsecond line"
+			s := segs(t, AppendACK(nil, h, code, reason, now), "|")
+			if len(s) != 3 {
+				t.Fatalf("want MSH, MSA, ERR: %q", s)
+			}
+			escaped := `PID-3 missing \F\ bad \S\ \T\ \R\ \E\ chars  second line`
+			if s[1][0] != "MSA" || s[1][1] != code || s[1][2] != "MSG00001" || s[1][3] != escaped {
+				t.Errorf("MSA = %q", s[1])
+			}
+			// v2.5 ERR: ERR-3 code (CWE), ERR-4 severity, ERR-8 user message.
+			err := s[2]
+			if err[0] != "ERR" || len(err) != 9 || err[3] != "207^Application internal error^HL70357" || err[4] != "E" || err[8] != escaped {
+				t.Errorf("ERR = %q", err)
+			}
+		})
+	}
+
+	t.Run("v2.3 ERR-1, other delimiters, long text cut", func(t *testing.T) {
+		h, err := ReadHeader([]byte("MSH#$*!@#APP#FAC#ME#MYFAC#2026##ADT$A03#C9#T#2.3\r"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := strings.Repeat("x", 79) + "é" // the cut may not split é
+		s := segs(t, AppendACK(nil, h, AckError, long, now), "#")
+		if s[0][1] != "$*!@" || s[0][2] != "ME" || s[0][4] != "APP" || s[0][8] != "ACK$A03$ACK" || s[0][11] != "2.3" {
+			t.Errorf("MSH = %q", s[0])
+		}
+		if s[1][3] != strings.Repeat("x", 79) {
+			t.Errorf("MSA-3 = %q", s[1][3])
+		}
+		if want := "$$$207@" + strings.Repeat("x", 79) + "@HL70357"; len(s[2]) != 2 || s[2][1] != want {
+			t.Errorf("ERR = %q, want ERR-1 %q", s[2], want)
+		}
+	})
+
+	t.Run("no header: default delimiters, MSA-2 empty", func(t *testing.T) {
+		s := segs(t, AppendACK(nil, Header{}, AckReject, "frame too large", now), "|")
+		if strings.Join(s[0][:2], "|") != `MSH|^~\&` || s[0][8] != "ACK" || s[1][1] != "AR" || s[1][2] != "" || s[1][3] != "frame too large" {
+			t.Errorf("ACK = %q", s)
+		}
+	})
+}
+
+func ExampleAppendACK() {
+	h, _ := ReadHeader([]byte("MSH|^~\\&|LAB|HOSP|CALGW|PLAN|20260301||ADT^A08^ADT_A01|M42|P|2.5\rPID|1\r"))
+	ack := AppendACK(nil, h, AckAccept, "", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	fmt.Println(strings.ReplaceAll(string(ack), "\r", "\n"))
+	// Output:
+	// MSH|^~\&|CALGW|PLAN|LAB|HOSP|20260301120000+0000||ACK^A08^ACK|Adgrfgbt3myo0|P|2.5
+	// MSA|AA|M42
+}

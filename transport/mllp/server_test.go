@@ -1,0 +1,466 @@
+package mllp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/hl7"
+)
+
+// adt is a real-shaped A01 with control ID id.
+func adt(id string) []byte {
+	return []byte("MSH|^~\\&|EPICADT|GOODHOSP|CALGW|PLAN|20260301120000||ADT^A01^ADT_A01|" + id + "|P|2.5.1\r" +
+		"EVN|A01|20260301120000\rPID|1||91234567A^^^CA-DHCS^MC||DOE^JANE||19800101|F\r" +
+		"PV1|1|I|4W^401^A^GOODHOSP||||1234567893^SMITH^ANN\r")
+}
+
+// memSink keeps messages in memory, in order. gate, when set, holds their
+// done calls until closed.
+type memSink struct {
+	mu   sync.Mutex
+	msgs []*Message
+	gate chan struct{}
+	err  error
+}
+
+func (s *memSink) Submit(ctx context.Context, m *Message, done func(error)) {
+	store := func() {
+		s.mu.Lock()
+		if s.err == nil && ctx.Err() == nil {
+			s.msgs = append(s.msgs, m)
+		}
+		s.mu.Unlock()
+		done(s.err)
+	}
+	if s.gate == nil {
+		store()
+		return
+	}
+	go func() {
+		<-s.gate // the store's work goes on after the sender left
+		store()
+	}()
+}
+
+func (s *memSink) ids() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, m := range s.msgs {
+		out = append(out, m.Header.ControlID)
+	}
+	return out
+}
+
+// serve starts a server on 127.0.0.1 and returns its address.
+func serve(t *testing.T, sink Sink, cfg Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- NewServer(sink, cfg).Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+func dialRaw(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
+// wantACK reads the next ACK and checks MSA-1 and MSA-2.
+func wantACK(t *testing.T, r *bufio.Reader, code, id string) string {
+	t.Helper()
+	ack, err := ReadFrame(r, 0)
+	if err != nil {
+		t.Fatalf("reading the ACK of %s: %v", id, err)
+	}
+	got, gotID, text := ACKCode(ack)
+	if got != code || gotID != id {
+		t.Fatalf("ACK %s %s (%s), want %s %s: %q", got, gotID, text, code, id, ack)
+	}
+	return text
+}
+
+func TestFrameReader(t *testing.T) {
+	m1, m2 := adt("M1"), adt("M2")
+	stream := append([]byte("noise\r\n"), AppendFrame(nil, m1)...)
+	stream = append(stream, AppendFrame(nil, m2)...)
+	// Every way of cutting the stream in two reads, and one byte per read.
+	for cut := 0; cut <= len(stream); cut++ {
+		r := frameReader{max: 1000}
+		got := append(r.feed(stream[:cut]), r.feed(stream[cut:])...)
+		if len(got) != 2 || !bytes.Equal(got[0].raw, m1) || !bytes.Equal(got[1].raw, m2) || got[0].over || got[1].over {
+			t.Fatalf("cut at %d: %d frames", cut, len(got))
+		}
+	}
+	r := frameReader{max: 1000}
+	var got []frame
+	for i := range stream {
+		got = append(got, r.feed(stream[i:i+1])...)
+	}
+	if len(got) != 2 || !bytes.Equal(got[1].raw, m2) {
+		t.Fatalf("byte by byte: %d frames", len(got))
+	}
+
+	// Limit boundaries: a frame of exactly max bytes passes, max+1 is over
+	// and keeps its beginning; a frame cut by a new <VT> is dropped unless
+	// it was over.
+	for _, tc := range []struct {
+		name  string
+		in    []byte
+		overs []bool
+	}{
+		{"at the limit", AppendFrame(nil, bytes.Repeat([]byte("x"), 10)), []bool{false}},
+		{"one over", AppendFrame(nil, bytes.Repeat([]byte("x"), 11)), []bool{true}},
+		{"cut short by VT", append([]byte{StartBlock, 'a', 'b'}, AppendFrame(nil, []byte("c"))...), []bool{false}},
+		{"over, cut by VT", append(append([]byte{StartBlock}, bytes.Repeat([]byte("x"), 20)...), AppendFrame(nil, []byte("c"))...), []bool{true, false}},
+	} {
+		r := frameReader{max: 10}
+		fs := r.feed(tc.in)
+		var overs []bool
+		for _, f := range fs {
+			overs = append(overs, f.over)
+		}
+		if fmt.Sprint(overs) != fmt.Sprint(tc.overs) {
+			t.Errorf("%s: overs %v, want %v", tc.name, overs, tc.overs)
+		}
+	}
+}
+
+// Partial frames, two messages in one write, a frame split across writes,
+// bytes between frames: each message is stored and answered in order.
+func TestPartialAndCoalescedFrames(t *testing.T) {
+	sink := &memSink{}
+	addr := serve(t, sink, Config{})
+	c, r := dialRaw(t, addr)
+	f1, f2, f3 := AppendFrame(nil, adt("M1")), AppendFrame(nil, adt("M2")), AppendFrame(nil, adt("M3"))
+	// M1 in three writes with pauses (the server sees partial frames).
+	for _, part := range [][]byte{f1[:1], f1[1:40], f1[40:]} {
+		c.Write(part)
+		time.Sleep(20 * time.Millisecond)
+	}
+	wantACK(t, r, hl7.AckAccept, "M1")
+	// M2 and M3 in one write, with a stray newline between them.
+	c.Write(append(append(append([]byte{}, f2...), '\n'), f3...))
+	wantACK(t, r, hl7.AckAccept, "M2")
+	wantACK(t, r, hl7.AckAccept, "M3")
+	if got := strings.Join(sink.ids(), ","); got != "M1,M2,M3" {
+		t.Errorf("stored %s", got)
+	}
+	if !bytes.Equal(sink.msgs[0].Raw, adt("M1")) {
+		t.Errorf("raw bytes changed: %q", sink.msgs[0].Raw)
+	}
+}
+
+// An oversize frame is answered AR (with its MSH-10, read from its
+// beginning), not stored, and the next frame on the connection is served;
+// also when the oversize frame never ends and the next <VT> comes.
+func TestOversizeFrame(t *testing.T) {
+	sink := &memSink{}
+	addr := serve(t, sink, Config{MaxFrameBytes: 1000})
+	c, r := dialRaw(t, addr)
+	big := append(adt("BIG1"), bytes.Repeat([]byte("NTE|1||padding\r"), 200)...)
+	c.Write(AppendFrame(nil, big))
+	c.Write(AppendFrame(nil, adt("OK1")))
+	if text := wantACK(t, r, hl7.AckReject, "BIG1"); !strings.Contains(text, "larger than 1000 bytes") {
+		t.Errorf("reason %q", text)
+	}
+	wantACK(t, r, hl7.AckAccept, "OK1")
+	unended := append([]byte{StartBlock}, append(adt("BIG2"), bytes.Repeat([]byte("x"), 5000)...)...)
+	c.Write(unended)
+	c.Write(AppendFrame(nil, adt("OK2")))
+	wantACK(t, r, hl7.AckReject, "BIG2")
+	wantACK(t, r, hl7.AckAccept, "OK2")
+	if got := strings.Join(sink.ids(), ","); got != "OK1,OK2" {
+		t.Errorf("stored %s", got)
+	}
+}
+
+// A sender that sends and goes away before its ACK: the message is stored
+// all the same.
+func TestDisconnectBeforeACK(t *testing.T) {
+	sink := &memSink{gate: make(chan struct{})}
+	addr := serve(t, sink, Config{})
+	c, _ := dialRaw(t, addr)
+	c.Write(AppendFrame(nil, adt("GONE")))
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	time.Sleep(50 * time.Millisecond)
+	close(sink.gate)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sink.ids()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := sink.ids(); len(got) != 1 || got[0] != "GONE" {
+		t.Fatalf("stored %v", got)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	addr := serve(t, &memSink{}, Config{IdleTimeout: 150 * time.Millisecond})
+	c, r := dialRaw(t, addr)
+	c.Write(AppendFrame(nil, adt("M1")))
+	wantACK(t, r, hl7.AckAccept, "M1")
+	start := time.Now()
+	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("want the server to close the idle connection, got %v", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 3*time.Second {
+		t.Errorf("closed after %v, want about 150ms", d)
+	}
+}
+
+// Many connections at once, each sending in turn and some pipelining.
+func TestManyConnections(t *testing.T) {
+	sink := &memSink{}
+	addr := serve(t, sink, Config{})
+	const conns, each = 40, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cl, err := Dial(ctx, addr, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer cl.Close()
+			if i%2 == 0 { // pipelined: all frames, then all ACKs
+				for j := range each {
+					if err := cl.Write(ctx, adt(fmt.Sprintf("C%d-%d", i, j))); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			for j := range each {
+				id := fmt.Sprintf("C%d-%d", i, j)
+				var ack []byte
+				if i%2 == 0 {
+					ack, err = cl.ReadACK(ctx)
+				} else {
+					ack, err = cl.Send(ctx, adt(id))
+				}
+				if code, got, _ := ACKCode(ack); err != nil || code != hl7.AckAccept || got != id {
+					errs <- fmt.Errorf("%s: %s %s %v", id, code, got, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(sink.ids()); n != conns*each {
+		t.Errorf("stored %d, want %d", n, conns*each)
+	}
+}
+
+// Each refusal: its code, its reason, and nothing stored.
+func TestAnswers(t *testing.T) {
+	msg := func(s string) []byte { return []byte(strings.ReplaceAll(s, "\n", "\r")) }
+	tests := []struct {
+		name   string
+		msg    []byte
+		sink   error
+		allow  AllowList
+		code   string
+		id     string
+		reason string
+	}{
+		{"accepted", adt("A1"), nil, nil, hl7.AckAccept, "A1", ""},
+		{"no MSH", msg("PID|1||X\n"), nil, nil, hl7.AckReject, "", "MSH"},
+		{"no control ID", msg("MSH|^~\\&|A|B|C|D|2026||ADT^A01||P|2.5\n"), nil, nil, hl7.AckReject, "", "MSH-10"},
+		{"version", msg("MSH|^~\\&|A|B|C|D|2026||ADT^A01|V1|P|2.2\nPID|1\n"), nil, nil, hl7.AckReject, "V1", "MSH-12"},
+		{"not ADT", msg("MSH|^~\\&|A|B|C|D|2026||ORU^R01|O1|P|2.5\nPID|1\n"), nil, nil, hl7.AckReject, "O1", "MSH-9"},
+		{"bad segment", msg("MSH|^~\\&|A|B|C|D|2026||ADT^A01|S1|P|2.5\nPID|1\nthis is not a segment\n"), nil, nil, hl7.AckError, "S1", "segment 3"},
+		{"sink refuses AE", adt("R1"), &Refusal{Code: hl7.AckError, Reason: "PID-3 has no identifier"}, nil, hl7.AckError, "R1", "PID-3"},
+		{"sink fails", adt("F1"), errors.New("disk full"), nil, hl7.AckReject, "F1", "not stored"},
+		{"allowed application", adt("L1"), nil, AllowList{{From: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, SendingApplication: "EPICADT"}}, hl7.AckAccept, "L1", ""},
+		{"application not allowed", adt("L2"), nil, AllowList{{SendingApplication: "OTHER"}}, hl7.AckReject, "L2", "not allowed"},
+		{"facility not allowed", adt("L3"), nil, AllowList{{SendingApplication: "EPICADT", SendingFacility: "OTHERHOSP"}, {From: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}}, hl7.AckReject, "L3", "not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &memSink{err: tc.sink}
+			addr := serve(t, sink, Config{Allow: tc.allow})
+			c, r := dialRaw(t, addr)
+			c.Write(AppendFrame(nil, tc.msg))
+			text := wantACK(t, r, tc.code, tc.id)
+			if !strings.Contains(text, tc.reason) {
+				t.Errorf("reason %q, want it to name %q", text, tc.reason)
+			}
+			if n := len(sink.ids()); (n == 1) != (tc.code == hl7.AckAccept) {
+				t.Errorf("%d stored", n)
+			}
+		})
+	}
+}
+
+// A connection from an address no rule admits is closed before anything is read.
+func TestAllowListAddress(t *testing.T) {
+	sink := &memSink{}
+	addr := serve(t, sink, Config{Allow: AllowList{{From: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}}})
+	c, r := dialRaw(t, addr)
+	c.Write(AppendFrame(nil, adt("X1")))
+	if _, err := ReadFrame(r, 0); err == nil {
+		t.Fatal("an ACK to a refused address")
+	}
+	if len(sink.ids()) != 0 {
+		t.Fatal("stored from a refused address")
+	}
+	for _, s := range []string{"10.1.2.3", "10.0.0.0/8", "::1"} {
+		if _, err := ParsePrefix(s); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := ParsePrefix("10.0.0/8"); err == nil {
+		t.Error("bad prefix accepted")
+	}
+}
+
+// pki writes a CA, a server certificate for 127.0.0.1 and a client
+// certificate, each signed by the CA, as PEM files in dir.
+func pki(t *testing.T, dir string) {
+	t.Helper()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	write := func(name, typ string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("ca.pem", "CERTIFICATE", caDER)
+	for i, name := range []string{"server", "client"} {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 2)), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, _ := x509.MarshalECPrivateKey(key)
+		write(name+".pem", "CERTIFICATE", der)
+		write(name+"-key.pem", "EC PRIVATE KEY", kb)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	pki(t, dir)
+	p := func(n string) string { return filepath.Join(dir, n) }
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	send := func(addr string, cfg *tls.Config) error {
+		cl, err := Dial(ctx, addr, cfg)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		ack, err := cl.Send(ctx, adt("T1"))
+		if code, _, _ := ACKCode(ack); err == nil && code != hl7.AckAccept {
+			err = fmt.Errorf("ACK %s", code)
+		}
+		return err
+	}
+	withCert, err := ClientTLS(p("ca.pem"), "127.0.0.1", p("client.pem"), p("client-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCert, _ := ClientTLS(p("ca.pem"), "127.0.0.1", "", "")
+
+	t.Run("server certificate only", func(t *testing.T) {
+		cfg, err := ServerTLS(p("server.pem"), p("server-key.pem"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &memSink{}
+		addr := serve(t, sink, Config{TLS: cfg})
+		if err := send(addr, noCert); err != nil {
+			t.Fatal(err)
+		}
+		// A client that does not trust the server's CA does not connect.
+		if err := send(addr, &tls.Config{ServerName: "127.0.0.1"}); err == nil {
+			t.Error("a client without the CA connected")
+		}
+		// Plain MLLP on a TLS port gets no ACK.
+		c, r := dialRaw(t, addr)
+		c.Write(AppendFrame(nil, adt("PLAIN")))
+		if ack, err := ReadFrame(r, 0); err == nil {
+			t.Errorf("plain text answered: %q", ack)
+		}
+		if got := sink.ids(); len(got) != 1 || got[0] != "T1" {
+			t.Errorf("stored %v", got)
+		}
+	})
+	t.Run("client certificates verified", func(t *testing.T) {
+		cfg, err := ServerTLS(p("server.pem"), p("server-key.pem"), p("ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &memSink{}
+		addr := serve(t, sink, Config{TLS: cfg})
+		if err := send(addr, withCert); err != nil {
+			t.Fatal(err)
+		}
+		if err := send(addr, noCert); err == nil {
+			t.Error("a client without a certificate was served")
+		}
+		if len(sink.ids()) != 1 {
+			t.Errorf("stored %v", sink.ids())
+		}
+	})
+	if _, err := ServerTLS(p("server.pem"), p("missing.pem"), ""); err == nil {
+		t.Error("missing key accepted")
+	}
+	if _, err := ServerTLS(p("server.pem"), p("server-key.pem"), p("server-key.pem")); err == nil {
+		t.Error("a CA file without certificates accepted")
+	}
+}
