@@ -17,7 +17,8 @@ FUZZ_TARGETS := \
 	./mappings/invoice:FuzzInvoiceReader:20000 \
 	./edi/x12:FuzzReader:150000 \
 	./edi/x12/ig:FuzzValidate:100000 \
-	./edi/tabular:FuzzXLSX:8000
+	./edi/tabular:FuzzXLSX:8000 \
+	./edi/hl7:FuzzReader:100000
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench lint tidy-check clean
 

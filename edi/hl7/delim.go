@@ -52,8 +52,8 @@ func parseDelimiters(seg []byte) (Delimiters, int, error) {
 		all = append(all, d.Truncation)
 	}
 	for i, c := range all {
-		if c == '\r' || c == '\n' || c == ' ' || isAlnum(c) {
-			return Delimiters{}, 0, fmt.Errorf("encoding character %q is a letter, digit, space or line end", c)
+		if c <= ' ' || c >= 0x7f || isAlnum(c) {
+			return Delimiters{}, 0, fmt.Errorf("encoding character %q is not a printable ASCII mark", c)
 		}
 		for _, o := range all[:i] {
 			if o == c {
