@@ -40,6 +40,7 @@ type Config struct {
 	// Eligibility configures the enrollment and authorization rules
 	// (config/enrollment.go, docs/enrollment.md).
 	Eligibility Eligibility `yaml:"eligibility"`
+	ADT         ADT         `yaml:"adt"` // HL7 v2 ADT intake and notices (adt.go)
 	// DaemonConfig holds the keys of `calgw run` (daemon.go): sources,
 	// destinations, routes, schedules, state, http, retry, pgp.
 	DaemonConfig `yaml:",inline"`
@@ -294,6 +295,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Eligibility.validate()...)
 	errs = append(errs, c.validateProviders()...)
 	errs = append(errs, c.validateDaemon()...)
+	errs = append(errs, c.ADT.validate()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

@@ -158,6 +158,7 @@ type kind string
 const (
 	kindX12     kind = "x12"
 	kindTabular kind = "tabular"
+	kindHL7     kind = "hl7"
 	kindUnknown kind = "unknown"
 )
 
@@ -181,6 +182,9 @@ func sniff(path string) (kind, error) {
 	}
 	if len(head) >= 3 && string(head[:3]) == "ISA" {
 		return kindX12, nil
+	}
+	if isHL7(head) {
+		return kindHL7, nil
 	}
 	return kindTabular, nil
 }
@@ -240,6 +244,9 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 	}
 	if k == kindX12 {
 		return validateX12(ctx, v, path)
+	}
+	if k == kindHL7 {
+		return validateHL7(v, path)
 	}
 	r, err := tabular.Open(path)
 	if err != nil {
