@@ -21,6 +21,7 @@ var sqliteComponents = map[string][]string{
 	"enrollment": sqliteEnrollmentMigrations,
 	"providers":  sqliteProvidersMigrations,
 	"claims":     sqliteClaimsMigrations,
+	"adt":        sqliteADTMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

@@ -63,6 +63,7 @@ var postgresComponents = map[string][]string{
 	"enrollment": postgresEnrollmentMigrations,
 	"providers":  postgresProvidersMigrations,
 	"claims":     postgresClaimsMigrations,
+	"adt":        postgresADTMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core
