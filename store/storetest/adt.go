@@ -148,7 +148,7 @@ func adtCancelsMergesUpdates(t *testing.T, open func(string) store.LedgerStore) 
 		adtItem("stm", "D1", domain.ADTDischarge, "91234567A", "V2", 2),
 		adtItem("stm", "C13", domain.ADTCancelDischarge, "91234567A", "V2", 3),
 		upd,
-		adtItem("stm", "C11", domain.ADTCancelAdmit, "91234567A", "V1", 5), // visit V1's admit, not the later V2
+		adtItem("stm", "C11", domain.ADTCancelAdmit, "91234567A", "V1", 5),  // visit V1's admit, not the later V2
 		adtItem("stm", "C12", domain.ADTCancelTransfer, "91234567A", "", 6), // nothing to cancel
 	)
 	if out[3].Cancelled != out[2].EventID || out[5].Cancelled != out[0].EventID || out[6].Cancelled != 0 || out[6].Status != store.ADTStored {
