@@ -19,6 +19,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
+	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
@@ -165,6 +166,9 @@ type FeedKind struct {
 // Kind834 names the 834 enrollment kind.
 const Kind834 = store.LoadKind834
 
+// KindADT names the HL7 v2 ADT kind.
+const KindADT = pipeadt.Kind
+
 // KindRoster names the provider roster kind (loaded by IngestRoster).
 const KindRoster = "roster"
 
@@ -174,6 +178,7 @@ var feedKinds = []FeedKind{
 	{store.LoadKindAuth, "authorization feed (CSV/XLSX/JSON lines; template in docs/enrollment.md)", ingest.IngestAuth},
 	{store.LoadKindOtherPrograms, "members in programs that exclude ECM (CSV/XLSX/JSON lines: member_cin, program, start_date, end_date)", ingest.IngestPrograms},
 	{ingest.Kind277CA, "DHCS 277CA response (005010X214): each claim's DHCS Encounter ID (REF*1K) and status, for replacements and voids", ingest.Ingest277CA},
+	{pipeadt.Kind, "HL7 v2 ADT (ER7, batch or message files): admit, discharge and transfer events per member (docs/adt.md)", pipeadt.IngestFiles},
 }
 
 // IngestKinds lists every kind `calgw ingest` loads: the feeds and the
