@@ -23,3 +23,23 @@ func TestValidateHL7ExitCodes(t *testing.T) {
 		t.Errorf("bad: exit %d\n%s", code, stdout)
 	}
 }
+
+func TestIngestADT(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	f := filepath.Join(dir, "adt.hl7")
+	os.WriteFile(f, []byte(adtA01), 0o644)
+	// No member loaded: the message is kept as an exception, nothing stored.
+	code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "adt", "--out", filepath.Join(dir, "out"), f)
+	if code != exitRejected || !strings.Contains(stdout, "adt.hl7: ADT file NOT loaded: 1 message(s) read, 0 loaded, 1 rejected") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	report, _ := os.ReadFile(filepath.Join(dir, "out", "adt.hl7.adt-report.csv"))
+	if !strings.Contains(string(report), "adt.hl7,1,1,M1,unknown member") {
+		t.Errorf("report %s", report)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "adt", "--out", filepath.Join(dir, "out"), f)
+	if code != exitOK || !strings.Contains(stdout, "already loaded") {
+		t.Errorf("again: exit %d\n%s", code, stdout)
+	}
+}

@@ -10,6 +10,9 @@ import (
 // Profiles returns the sender profiles of the configuration (adt.senders),
 // times without an offset read in the sender's timezone, else the plan's.
 func Profiles(c *config.Config) []adt.Profile {
+	if c == nil {
+		return nil
+	}
 	out := make([]adt.Profile, 0, len(c.ADT.Senders))
 	for _, s := range c.ADT.Senders {
 		loc := c.Location()
