@@ -267,10 +267,23 @@ type adtDB interface {
 	member(ctx context.Context, cin string) (bool, error)
 }
 
+// adtBatch is what one RecordADT call remembers between its messages.
+type adtBatch struct {
+	known     map[string]bool // CIN → in the enrollment data
+	hasMerges bool            // adt_merges has a row
+}
+
 func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
 	out := make([]ADTOutcome, len(items))
+	b := &adtBatch{known: map[string]bool{}}
+	var one int
+	found, err := db.row(ctx, `SELECT 1 FROM adt_merges LIMIT 1`, nil, &one)
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT merges: %w", err)
+	}
+	b.hasMerges = found
 	for i := range items {
-		o, err := recordADTItem(ctx, db, &items[i])
+		o, err := recordADTItem(ctx, db, b, &items[i])
 		if err != nil {
 			it := &items[i]
 			return nil, fmt.Errorf("store: ADT message %d of %s: %w", it.Position, it.Source, err)
@@ -280,7 +293,7 @@ func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, er
 	return out, nil
 }
 
-func recordADTItem(ctx context.Context, db adtDB, it *ADTItem) (ADTOutcome, error) {
+func recordADTItem(ctx context.Context, db adtDB, b *adtBatch, it *ADTItem) (ADTOutcome, error) {
 	recv := millis(it.ReceivedAt)
 	if it.ControlID != "" {
 		n, err := db.exec(ctx, `INSERT INTO adt_messages(sender, control_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, it.Sender, it.ControlID, recv)
@@ -308,15 +321,21 @@ func recordADTItem(ctx context.Context, db adtDB, it *ADTItem) (ADTOutcome, erro
 		return exception(ADTNoCIN)
 	}
 	// A CIN merged into another is read as the surviving one.
-	var survivor string
-	if found, err := db.row(ctx, `SELECT cin FROM adt_merges WHERE prior_cin = ?`, []any{ev.CIN}, &survivor); err != nil {
-		return ADTOutcome{}, err
-	} else if found {
-		ev.CIN = survivor
+	if b.hasMerges {
+		var survivor string
+		if found, err := db.row(ctx, `SELECT cin FROM adt_merges WHERE prior_cin = ?`, []any{ev.CIN}, &survivor); err != nil {
+			return ADTOutcome{}, err
+		} else if found {
+			ev.CIN = survivor
+		}
 	}
-	known, err := db.member(ctx, ev.CIN)
-	if err != nil {
-		return ADTOutcome{}, err
+	known, ok := b.known[ev.CIN]
+	if !ok {
+		var err error
+		if known, err = db.member(ctx, ev.CIN); err != nil {
+			return ADTOutcome{}, err
+		}
+		b.known[ev.CIN] = known
 	}
 	if !known {
 		return exception(ADTUnknownMember)
@@ -337,6 +356,7 @@ func recordADTItem(ctx context.Context, db adtDB, it *ADTItem) (ADTOutcome, erro
 			ev.PriorCIN, ev.CIN, ev.ControlID, recv); err != nil {
 			return o, err
 		}
+		b.hasMerges = true
 	}
 	if kinds := adtCancels[ev.Kind]; len(kinds) > 0 {
 		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (` + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + `)`
@@ -380,7 +400,7 @@ func recordADTItem(ctx context.Context, db adtDB, it *ADTItem) (ADTOutcome, erro
 		}
 		o.Updated = n
 	}
-	_, err = db.row(ctx, `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
+	_, err := db.row(ctx, `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
 		admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		[]any{it.Sender, ev.ControlID, ev.Trigger, string(ev.Kind), ev.CIN, millis(ev.EventTime), millis(ev.MessageTime), ev.Facility, ev.PatientClass, ev.VisitNumber,

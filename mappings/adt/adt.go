@@ -9,6 +9,7 @@ package adt
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -34,12 +35,16 @@ type Profile struct {
 // DefaultProfile reads the CIN from the PID-3 identifier of type MA (HL7
 // table 0203: patient Medicaid number), any authority, times in California.
 func DefaultProfile() Profile {
+	return Profile{Name: "default", IDType: "MA", Location: california()}
+}
+
+var california = sync.OnceValue(func() *time.Location {
 	loc, err := time.LoadLocation("America/Los_Angeles")
 	if err != nil {
 		loc = time.FixedZone("PST", -8*3600)
 	}
-	return Profile{Name: "default", IDType: "MA", Location: loc}
-}
+	return loc
+})
 
 // Choose returns the profile for a message: the one that lists its MSH-4.1
 // sending facility, else the first that lists none, else DefaultProfile.

@@ -19,7 +19,9 @@ import (
 var ctx = context.Background()
 
 // newStore opens a SQLite store with the members cins.
-func newStore(t *testing.T, cins ...string) *store.SQLite {
+func newStore(t *testing.T, cins ...string) *store.SQLite { return newStoreB(t, cins...) }
+
+func newStoreB(t testing.TB, cins ...string) *store.SQLite {
 	t.Helper()
 	st, err := store.OpenSQLite(ctx, t.TempDir())
 	if err != nil {
