@@ -6,8 +6,8 @@ import (
 	"log"
 	"os"
 
-	"github.com/calaim-gateway/calaim-gateway/internal/tools/genadt"
 	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen834"
+	"github.com/calaim-gateway/calaim-gateway/internal/tools/genadt"
 )
 
 func main() {
