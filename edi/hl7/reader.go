@@ -17,7 +17,6 @@ type Reader struct {
 	src        io.Reader
 	buf        []byte
 	r, w, scan int
-	eof        bool
 	skipLF     bool
 	line       int
 	maxSegment int
