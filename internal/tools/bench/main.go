@@ -389,6 +389,9 @@ func runADT(n int, dir, calgw string) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	const members = 10000
 	small := min(10000, n)
 	m834, err := generate(dir, "adt-members-%d.834", "./internal/tools/gen834/cmd/gen834", "-members", members)
