@@ -21,6 +21,7 @@ func TestCatalogIsOneStableList(t *testing.T) {
 		rules.AuthUnitsExceeded, rules.CSLimitExceeded, rules.TRNeedsECM,
 		rules.EnrollmentMemberInvalid, rules.EnrollmentSetRejected, rules.AuthFeedInvalid, rules.AuthPeriodPolicy, rules.ProgramFeedInvalid,
 		rules.ProviderNotContracted, rules.CorrectionUnknown, rules.CorrectionHeld, rules.HCPUnknown,
+		rules.ADTNoticeProvider, rules.ADTNoticeLate,
 	}
 	cat := rules.Catalog()
 	if len(cat) != len(ids) {
