@@ -43,3 +43,14 @@ func TestIngestADT(t *testing.T) {
 		t.Errorf("again: exit %d\n%s", code, stdout)
 	}
 }
+
+func TestNoticesCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := calgw(t, "--state", filepath.Join(dir, "state"), "notices", "--out", filepath.Join(dir, "out"))
+	if code != exitOK || !strings.Contains(stdout, "ADT notices: 0 event(s) handled, 0 notice(s) written to 0 provider(s), 0 late") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, _ := calgw(t, "--state", filepath.Join(dir, "state"), "notices"); code != exitUnusable {
+		t.Errorf("without --out: exit %d", code)
+	}
+}

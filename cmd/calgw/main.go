@@ -60,6 +60,7 @@ var commands = []command{
 	{"version", "print the version", runVersion},
 	{"provider-file", "write the month's DHCS 274 provider network files, one per county: --month YYYY-MM --out DIR", runProviderFile},
 	{"report", "write a report from the state store: calgw report KIND [flags]", runReport},
+	{"notices", "write the pending ADT notices, one CSV per ECM provider: --out DIR", runNotices},
 }
 
 func main() {

@@ -200,6 +200,16 @@ func (g *Gateway) Ingest(ctx context.Context, kind string, files []string, outDi
 	return nil, fmt.Errorf("unknown feed kind %q", kind)
 }
 
+// Notices writes the pending ADT notices into outDir, one CSV per ECM
+// provider (pipelines/adt.WriteNotices).
+func (g *Gateway) Notices(ctx context.Context, outDir string) (pipeadt.NoticeResult, error) {
+	st, ok := g.st.(pipeadt.NoticeStore)
+	if !ok {
+		return pipeadt.NoticeResult{}, fmt.Errorf("the %T state store keeps no ADT events", g.st)
+	}
+	return pipeadt.WriteNotices(ctx, st, outDir, g.Config.Location(), g.nowFunc())
+}
+
 // IngestRoster loads provider rosters. The results come in file order; an
 // error stops at the file it names (the files before it were loaded).
 func (g *Gateway) IngestRoster(ctx context.Context, files []string) ([]contracts.FileResult, error) {
