@@ -23,7 +23,8 @@ FUZZ_TARGETS := \
 	./edi/tabular:FuzzXLSX:8000 \
 	./mappings/enrollment:FuzzMapper834:100000 \
 	./mappings/authfeed:FuzzJSONLinesFeed:10000 \
-	./mappings/roster:FuzzRosterReader:30000
+	./mappings/roster:FuzzRosterReader:30000 \
+	./edi/hl7:FuzzReader:100000
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench lint tidy-check clean
 

@@ -46,6 +46,7 @@ type Config struct {
 	Eligibility Eligibility `yaml:"eligibility"`
 	// Limits bound what one input file may take (limits.go).
 	Limits Limits `yaml:"limits"`
+	ADT    ADT    `yaml:"adt"` // HL7 v2 ADT intake and notices (adt.go)
 	// DaemonConfig holds the keys of `calgw run` (daemon.go): sources,
 	// destinations, routes, schedules, state, http, retry, pgp.
 	DaemonConfig `yaml:",inline"`
@@ -307,6 +308,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateProviders()...)
 	errs = append(errs, c.validateDaemon()...)
 	errs = append(errs, c.validateWeb()...)
+	errs = append(errs, c.ADT.validate()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

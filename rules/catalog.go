@@ -138,6 +138,10 @@ var catalog = []Rule{
 	{ID: HCPUnknown, From: 20220101,
 		Description: "The trading-partner profile has an HCP (plan) code table and the member's county of enrollment on the date of service (834 span REF*ZX, else the member's county) has no HCP code in it, and there is no default_hcp.",
 		Source:      "dhcs-observed-formats.md B2.1 [S]/[P] (CLM01 starts with the HCP code of the member's plan on the date of service), B2.6 [S] (one file per HCP code)"},
+	{ID: ADTNoticeProvider, Description: "An ADT event (admit, discharge, transfer, registration, class change, or a cancel of one) of a member goes to the ECM provider of each approved ECM authorization in force on the event date, and to no one else.",
+		Source: "ECM policy guide L1902 (ADT to ECM providers within 24 hours), L1898-1905 (MCP to ECM provider minimum data); ecm-policy-rules.md 2.7 and 5", From: 20230101},
+	{ID: ADTNoticeLate, Description: "An ADT notice written 24 hours or more after its event was received is late: it is still sent, counted in calgw_adt_notices_late_total and listed in the day's summary.",
+		Source: "ECM policy guide L1902; ecm-policy-rules.md 2.7", From: 20230101},
 }
 
 // Catalog returns every rule, in evaluation order (a copy: the list itself

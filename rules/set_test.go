@@ -23,6 +23,7 @@ func TestCatalogIsOneStableList(t *testing.T) {
 		rules.ProviderNotContracted, rules.CorrectionUnknown, rules.CorrectionHeld,
 		rules.CorrectionResend, rules.CorrectionNotReceived, rules.Response277CAStatus, rules.Response999Status, rules.ResponseEVRStatus, rules.ResponseUnmatched,
 		rules.HCPUnknown,
+		rules.ADTNoticeProvider, rules.ADTNoticeLate,
 	}
 	cat := rules.Catalog()
 	if len(cat) != len(ids) {

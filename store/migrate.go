@@ -24,6 +24,7 @@ var sqliteComponents = map[string][]string{
 	"monitoring": sqliteMonitoringMigrations,
 	"web":        sqliteWebMigrations,
 	"inbox":      sqliteInboxMigrations,
+	"adt":        sqliteADTMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

@@ -66,6 +66,7 @@ var postgresComponents = map[string][]string{
 	"monitoring": postgresMonitoringMigrations,
 	"web":        postgresWebMigrations,
 	"inbox":      postgresInboxMigrations,
+	"adt":        postgresADTMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core

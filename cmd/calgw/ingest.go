@@ -144,6 +144,9 @@ func printIngest(g *globals, r *ingest.Result) int {
 	}
 	unit := "row(s)"
 	what := r.Kind + " feed"
+	if r.Kind == gateway.KindADT {
+		unit, what = "message(s)", "ADT file"
+	}
 	if r.Kind == gateway.Kind834 {
 		unit = "member(s)"
 		what = "834 change file"
@@ -158,7 +161,7 @@ func printIngest(g *globals, r *ingest.Result) int {
 		verb = "NOT loaded"
 	}
 	load := ""
-	if verb == "loaded" {
+	if verb == "loaded" && r.Load > 0 {
 		load = fmt.Sprintf(" (load %d)", r.Load)
 	}
 	fmt.Fprintf(g.stdout, "%s: %s %s%s: %d %s read, %d loaded, %d rejected, %d warning(s)", name, what, verb, load, r.Read, unit, r.Loaded, r.Rejected, r.Warnings)

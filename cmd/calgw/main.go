@@ -64,6 +64,7 @@ var commands = []command{
 	{"user", "add a web console user: calgw user add --role operator|admin|provider [--npi NPI] NAME", runUser},
 	{"explain", "print the recorded decision on an invoice line, with its evidence: --invoice N --line L", runExplain},
 	{"mllp", "receive HL7 v2 messages over MLLP into the state store's inbox: --listen ADDR", runMLLP},
+	{"notices", "write the pending ADT notices, one CSV per ECM provider: --out DIR", runNotices},
 }
 
 func main() {

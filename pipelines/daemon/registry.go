@@ -148,6 +148,11 @@ var processors = map[string]Registration{
 		Roles: []Role{{RoleReport, config.DefaultResponses}},
 		New:   newRosterProcessor,
 	},
+	"adt": {
+		Kind:  "adt",
+		Roles: []Role{{RoleReport, config.DefaultResponses}},
+		New:   newADTProcessor,
+	},
 	"277ca": {
 		Kind:  "277ca",
 		Roles: []Role{{RoleReport, config.DefaultResponses}},

@@ -20,6 +20,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
+	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
@@ -169,6 +170,9 @@ type FeedKind struct {
 // Kind834 names the 834 enrollment kind.
 const Kind834 = store.LoadKind834
 
+// KindADT names the HL7 v2 ADT kind.
+const KindADT = pipeadt.Kind
+
 // KindRoster names the provider roster kind (loaded by IngestRoster).
 const KindRoster = "roster"
 
@@ -181,6 +185,7 @@ var feedKinds = []FeedKind{
 	{ingest.Kind999, "999 answer to our 837P (005010X231A1): each transaction set's acceptance or rejection, for its encounters", ingest.Ingest999},
 	{ingest.KindEVR, "DHCS Encounter Validation Response (XML): each encounter's status, errors and DHCS Encounter ID", ingest.IngestEVR},
 	{monthly.KindDHCSResponse, "DHCS response to a monthly monitoring JSON (responseHierarchy): each record's status and a report of what to fix", monthly.IngestResponse},
+	{pipeadt.Kind, "HL7 v2 ADT (ER7, batch or message files): admit, discharge and transfer events per member (docs/adt.md)", pipeadt.IngestFiles},
 }
 
 // IngestKinds lists every kind `calgw ingest` loads: the feeds and the
@@ -200,6 +205,16 @@ func (g *Gateway) Ingest(ctx context.Context, kind string, files []string, outDi
 		}
 	}
 	return nil, fmt.Errorf("unknown feed kind %q", kind)
+}
+
+// Notices writes the pending ADT notices into outDir, one CSV per ECM
+// provider (pipelines/adt.WriteNotices).
+func (g *Gateway) Notices(ctx context.Context, outDir string) (pipeadt.NoticeResult, error) {
+	st, ok := g.st.(pipeadt.NoticeStore)
+	if !ok {
+		return pipeadt.NoticeResult{}, fmt.Errorf("the %T state store keeps no ADT events", g.st)
+	}
+	return pipeadt.WriteNotices(ctx, st, outDir, g.Config.Location(), g.nowFunc())
 }
 
 // IngestRoster loads provider rosters. The results come in file order; an

@@ -180,6 +180,7 @@ const (
 	kindX12     kind = "x12"
 	kindTabular kind = "tabular"
 	kindJSON    kind = "json"
+	kindHL7     kind = "hl7"
 	kindUnknown kind = "unknown"
 )
 
@@ -206,6 +207,9 @@ func sniff(path string) (kind, error) {
 	}
 	if len(head) > 0 && head[0] == '{' {
 		return kindJSON, nil
+	}
+	if isHL7(head) {
+		return kindHL7, nil
 	}
 	return kindTabular, nil
 }
@@ -265,6 +269,9 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 	}
 	if k == kindX12 {
 		return validateX12(ctx, v, path)
+	}
+	if k == kindHL7 {
+		return validateHL7(v, path)
 	}
 	if k == kindJSON {
 		return v.validateJSON(path)

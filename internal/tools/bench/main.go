@@ -52,6 +52,7 @@ func main() {
 	members := flag.Int("members", 1000000, "members in the large 834 (0: skip the 834 figures)")
 	dir := flag.String("dir", "bench-out", "working directory (large files go here; never committed)")
 	calgw := flag.String("calgw", "bin/calgw", "calgw binary to measure")
+	adtMessages := flag.Int("adt-messages", 1000000, "messages in the large ADT batch (0: skip the ADT figures)")
 	startupRuns := flag.Int("startup-runs", 50, "runs of each start-up figure (0: skip them)")
 	startupMembers := flag.Int("startup-members", 10000, "members in the 834 of the start-up validate figure")
 	baselineCSV := flag.String("baseline-csv", "", "internal: read this CSV with encoding/csv and exit")
@@ -82,6 +83,11 @@ func main() {
 	}
 	if *monthlyMembers > 0 {
 		if err := runMonthly(*monthlyMembers, *dir, *calgw); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *adtMessages > 0 {
+		if err := runADT(*adtMessages, *dir, *calgw); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -450,4 +456,65 @@ func scan(path string) {
 		}
 	}
 	fmt.Println(n, "bytes")
+}
+
+// runADT measures the ADT file ingest: a batch of n messages (and one of
+// 10,000, for the memory ratio) for 10,000 members loaded from a gen834
+// file first, each into a fresh state, next to a byte scan of the big file.
+func runADT(n int, dir, calgw string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	const members = 10000
+	small := min(10000, n)
+	m834, err := generate(dir, "adt-members-%d.834", "./internal/tools/gen834/cmd/gen834", "-members", members)
+	if err != nil {
+		return err
+	}
+	files := map[int]string{}
+	for _, k := range []int{small, n} {
+		files[k] = filepath.Join(dir, fmt.Sprintf("adt-%d.hl7", k))
+		if _, err := os.Stat(files[k]); err == nil {
+			continue
+		}
+		cmd := exec.Command("go", "run", "./internal/tools/genadt/cmd/genadt", "-messages", strconv.Itoa(k), "-members", strconv.Itoa(members), "-out", files[k])
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("genadt: %w", err)
+		}
+	}
+	scanBase, err := timed(self, "-baseline-scan", files[n])
+	if err != nil {
+		return err
+	}
+	ingest := map[int]measure{}
+	for _, k := range []int{small, n} {
+		state := filepath.Join(dir, fmt.Sprintf("stateadt-%d", k))
+		os.RemoveAll(state)
+		reports := filepath.Join(dir, fmt.Sprintf("reportsadt-%d", k))
+		if _, err := timed(calgw, "--state", state, "ingest", "--kind", "834", "--out", reports, m834[members]); err != nil {
+			return err
+		}
+		m, err := timed(calgw, "--state", state, "ingest", "--kind", "adt", "--out", reports, files[k])
+		if err != nil {
+			return err
+		}
+		ingest[k] = m
+	}
+	st, err := os.Stat(files[n])
+	if err != nil {
+		return err
+	}
+	fmt.Printf("## calgw ADT benchmark: %d messages (%.0f MB), %s\n\n", n, float64(st.Size())/1e6, time.Now().Format("2006-01-02"))
+	fmt.Printf("| measurement | result | baseline (same run) | ratio |\n|---|---|---|---|\n")
+	fmt.Printf("| ingest ADT batch into SQLite (target >= 100,000 msg/s) | %.0f messages/s | byte scan: %.0f messages/s | %.2fx the scan time |\n",
+		float64(n)/ingest[n].wall.Seconds(), float64(n)/scanBase.wall.Seconds(), ingest[n].wall.Seconds()/scanBase.wall.Seconds())
+	fmt.Printf("| peak RSS (target: within 1.5x) | %d MB at %d messages, %d MB at %d | byte scan: %d MB | %.2fx |\n\n",
+		ingest[small].rss>>10, small, ingest[n].rss>>10, n, scanBase.rss>>10, float64(ingest[n].rss)/float64(ingest[small].rss))
+	fmt.Printf("Ingest output: %s\n", lastLines(ingest[n].out, 2))
+	return nil
 }

@@ -1,0 +1,52 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// ADT configures HL7 v2 ADT intake and notices (docs/adt.md).
+type ADT struct {
+	// Senders are the hospitals' profiles: which PID-3 identifier holds the
+	// member's CIN. A message whose MSH-4.1 no profile lists uses the first
+	// profile without facilities, else the built-in one (identifier type
+	// MA, any authority, times in America/Los_Angeles).
+	Senders []ADTSender `yaml:"senders"`
+	// NoticeDestinations maps an ECM provider's NPI to the destination
+	// (destinations:) its ADT notices go to; a provider without one gets
+	// its notices in the adt route's "notices" output.
+	NoticeDestinations map[string]string `yaml:"notice_destinations"`
+}
+
+// ADTSender is one sender's profile.
+type ADTSender struct {
+	Name string `yaml:"name"`
+	// Facilities are the MSH-4.1 sending facility IDs of the sender.
+	Facilities []string `yaml:"facilities"`
+	// CINIdentifierType is PID-3.5 of the CIN's repetition ("" = any).
+	CINIdentifierType string `yaml:"cin_identifier_type"`
+	// CINAssigningAuthority is PID-3.4.1 of the CIN's repetition ("" = any).
+	CINAssigningAuthority string `yaml:"cin_assigning_authority"`
+	// Timezone of the sender's times without an offset ("" = timezone).
+	Timezone string `yaml:"timezone"`
+}
+
+func (a *ADT) validate() []string {
+	var errs []string
+	seen := map[string]bool{}
+	for i, s := range a.Senders {
+		p := fmt.Sprintf("adt.senders[%d]", i)
+		if s.Name == "" {
+			errs = append(errs, p+".name is empty")
+		} else if seen[s.Name] {
+			errs = append(errs, fmt.Sprintf("%s.name %q is used twice", p, s.Name))
+		}
+		seen[s.Name] = true
+		if s.Timezone != "" {
+			if _, err := time.LoadLocation(s.Timezone); err != nil {
+				errs = append(errs, fmt.Sprintf("%s.timezone %q: %v", p, s.Timezone, err))
+			}
+		}
+	}
+	return errs
+}

@@ -1,0 +1,61 @@
+package domain
+
+import "time"
+
+// ADTKind is what an ADT event says happened, by its trigger event.
+type ADTKind string
+
+// ADT kinds.
+const (
+	ADTAdmit           ADTKind = "admit"            // A01
+	ADTTransfer        ADTKind = "transfer"         // A02
+	ADTDischarge       ADTKind = "discharge"        // A03
+	ADTRegister        ADTKind = "register"         // A04 (outpatient or emergency visit)
+	ADTPreadmit        ADTKind = "preadmit"         // A05
+	ADTToInpatient     ADTKind = "to-inpatient"     // A06
+	ADTToOutpatient    ADTKind = "to-outpatient"    // A07
+	ADTUpdate          ADTKind = "update"           // A08
+	ADTCancelAdmit     ADTKind = "cancel-admit"     // A11
+	ADTCancelTransfer  ADTKind = "cancel-transfer"  // A12
+	ADTCancelDischarge ADTKind = "cancel-discharge" // A13
+	ADTMerge           ADTKind = "merge"            // A40
+)
+
+// PatientIdentifier is one PID-3 (or MRG-1) repetition.
+type PatientIdentifier struct {
+	ID        string // CX.1
+	Authority string // CX.4.1 assigning authority
+	Type      string // CX.5 identifier type code (MA, MR, ...)
+}
+
+// Diagnosis is one DG1 segment.
+type Diagnosis struct {
+	Code   string // DG1-3.1
+	Text   string // DG1-3.2
+	System string // DG1-3.3 (I10, I9, ...)
+	Type   string // DG1-6 (A admitting, W working, F final)
+}
+
+// ADTEvent is one ADT message, mapped.
+type ADTEvent struct {
+	Sender    string // the sender profile's name
+	ControlID string // MSH-10
+	Trigger   string // MSH-9.2 (A01 ...)
+	Kind      ADTKind
+	// CIN is the Medi-Cal CIN of the PID-3 identifier the sender's profile
+	// names ("" when none matches).
+	CIN         string
+	Identifiers []PatientIdentifier
+	// EventTime is EVN-2, else MSH-7.
+	EventTime    time.Time
+	MessageTime  time.Time // MSH-7
+	Facility     string    // PV1-3.4, else EVN-7, else MSH-4
+	PatientClass string    // PV1-2 (E, I, O, P, R, B, ...)
+	VisitNumber  string    // PV1-19.1
+	// AdmitTime (PV1-44) and DischargeTime (PV1-45) are zero when absent.
+	AdmitTime, DischargeTime time.Time
+	Disposition              string // PV1-36 discharge disposition
+	Diagnoses                []Diagnosis
+	// PriorCIN is, for a merge (A40), the CIN of MRG-1 that merges into CIN.
+	PriorCIN string
+}

@@ -1,0 +1,80 @@
+package adt
+
+import (
+	"encoding/csv"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// Notices go only to the ECM provider whose authorization is in force on
+// the event date; a notice 24 hours after its event was received is late;
+// an event is notified once.
+func TestNoticesOnlyToTheRightProvider(t *testing.T) {
+	const a, b, c = "91234567A", "92345678B", "93456789C"
+	st := newStore(t, a, b, c)
+	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKindAuth, "auth.csv", [32]byte{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, au := range []domain.Authorization{
+		{Number: "AU1", CIN: a, Service: "ECM", ProviderNPI: "1111111111", Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260201)},
+		{Number: "AU2", CIN: b, Service: "ECM", ProviderNPI: "2222222222", Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260401)},
+	} {
+		if err := l.PutAuthorization(ctx, &au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Commit(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC)
+	in := Inputs{
+		RawInput("f", 1, []byte(adtMsg("N1", "A01", a)), now.Add(-30*time.Hour)),
+		RawInput("f", 2, []byte(adtMsg("N2", "A01", b)), now.Add(-time.Hour)),
+		RawInput("f", 3, []byte(adtMsg("N3", "A01", c)), now.Add(-time.Hour)),
+		RawInput("f", 4, []byte(adtMsg("N4", "A03", a)), now.Add(-time.Hour)),
+		RawInput("f", 5, []byte(adtMsg("N5", "A08", a)), now.Add(-time.Hour)),
+	}
+	if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != 5 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	out := t.TempDir()
+	res, err := WriteNotices(ctx, st, out, time.UTC, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events != 5 || res.Notices != 2 || res.Late != 1 || len(res.Files) != 1 || res.Files[0].ProviderNPI != "1111111111" || res.Files[0].Late != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	f, _ := os.Open(res.Files[0].Path)
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(NoticeHeader, ",") {
+		t.Fatalf("rows %v %v", rows, err)
+	}
+	if r := rows[1]; r[0] != a || r[1] != "admit" || r[12] != "N1" || r[13] != "2026-03-01T10:00:00Z" || r[14] != "2026-03-02T16:00:00Z" || r[15] != "Y" {
+		t.Errorf("row %v", r)
+	}
+	if r := rows[2]; r[1] != "discharge" || r[15] != "N" {
+		t.Errorf("row %v", r)
+	}
+	for _, r := range rows {
+		if r[0] == b || r[0] == c {
+			t.Errorf("a notice of another provider's or an unauthorized member: %v", r)
+		}
+	}
+	recorded, _ := st.ADTNotices(ctx, time.Time{})
+	if len(recorded) != 2 || !recorded[0].Late || recorded[0].File == "" || !recorded[0].WrittenAt.Equal(now) {
+		t.Errorf("recorded %+v", recorded)
+	}
+	again, err := WriteNotices(ctx, st, out, time.UTC, func() time.Time { return now })
+	if err != nil || again.Events != 0 || again.Notices != 0 {
+		t.Errorf("again %+v %v", again, err)
+	}
+}

@@ -1,0 +1,248 @@
+// Package adt is the ADT intake: it reads HL7 v2 messages from a source (a
+// file, or messages already received by the MLLP listener), maps each to an
+// event through its sender's profile (mappings/adt) and records them in the
+// store in batches, one transaction each: a message once per sender and
+// MSH-10, an unknown member or a broken message kept as an exception with
+// its source and position. It also writes the notices to ECM providers
+// (notices.go).
+package adt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/hl7"
+	"github.com/calaim-gateway/calaim-gateway/mappings/adt"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// Input is one message from a source.
+type Input struct {
+	// Message is the message read; nil when the codec could not read it
+	// (Problem says why).
+	Message *hl7.Message
+	Problem *hl7.Error
+	// Source names where it came from (a file's base name, an inbox);
+	// Position is its ordinal there and Line the line of its MSH.
+	Source     string
+	Position   int
+	Line       int
+	ReceivedAt time.Time
+	// Raw is the message as received, when the source has it (else it is
+	// rebuilt from Message).
+	Raw []byte
+}
+
+// Source hands out messages one at a time; io.EOF ends it. An Input with a
+// Problem and Position 0 is a problem of the source itself (a batch count,
+// a segment outside a message), and reading goes on.
+type Source interface {
+	Next(ctx context.Context) (Input, error)
+}
+
+// FileSource reads the messages of an ER7 file (batch, multi- or
+// single-message).
+func FileSource(name string, r io.Reader, receivedAt time.Time) Source {
+	return &fileSource{name: name, rd: hl7.NewReader(r), at: receivedAt}
+}
+
+type fileSource struct {
+	name string
+	rd   *hl7.Reader
+	at   time.Time
+}
+
+func (s *fileSource) Next(ctx context.Context) (Input, error) {
+	if err := ctx.Err(); err != nil {
+		return Input{}, err
+	}
+	m, err := s.rd.Next()
+	var he *hl7.Error
+	switch {
+	case err == nil:
+		return Input{Message: m, Source: s.name, Position: m.Index, Line: m.Line, ReceivedAt: s.at}, nil
+	case errors.As(err, &he):
+		return Input{Problem: he, Source: s.name, Position: he.MessageIndex, Line: he.Line, ReceivedAt: s.at}, nil
+	}
+	return Input{}, err
+}
+
+// RawInput reads one message received whole (an MLLP frame kept in the
+// inbox) as an Input of source at position.
+func RawInput(source string, position int, raw []byte, receivedAt time.Time) Input {
+	in := Input{Source: source, Position: position, ReceivedAt: receivedAt, Raw: raw}
+	rd := hl7.NewReader(strings.NewReader(string(raw)))
+	m, err := rd.Next()
+	var he *hl7.Error
+	switch {
+	case err == nil:
+		in.Message, in.Line = m, m.Line
+	case errors.As(err, &he):
+		in.Problem, in.Line = he, he.Line
+	default:
+		in.Problem = &hl7.Error{Line: 1, Reason: "no message: " + err.Error()}
+	}
+	return in
+}
+
+// Inputs is a Source over inputs already read (the MLLP inbox's).
+type Inputs []Input
+
+// Next implements Source.
+func (s *Inputs) Next(ctx context.Context) (Input, error) {
+	if len(*s) == 0 {
+		return Input{}, io.EOF
+	}
+	in := (*s)[0]
+	*s = (*s)[1:]
+	return in, nil
+}
+
+// Store is what the intake needs of the state store.
+type Store interface {
+	RecordADT(ctx context.Context, items []store.ADTItem) ([]store.ADTOutcome, error)
+}
+
+// Processor maps and records messages.
+type Processor struct {
+	Store    Store
+	Profiles []adt.Profile
+	// Batch is the number of messages per store transaction (0 = 2000).
+	Batch int
+}
+
+// Exception is a message kept as an exception, or a problem of the source
+// itself (Position 0).
+type Exception struct {
+	Source    string
+	Position  int
+	Line      int
+	ControlID string
+	Reason    string
+}
+
+// Result counts what a Process did; it names no member.
+type Result struct {
+	Messages, Stored, Duplicates, Exceptions int
+	Cancelled, Merged, Updated               int
+	// Problems lists the exceptions and the source's own problems, in order.
+	Problems []Exception
+}
+
+// Add adds another result's counts and problems.
+func (r *Result) Add(o Result) {
+	r.Messages += o.Messages
+	r.Stored += o.Stored
+	r.Duplicates += o.Duplicates
+	r.Exceptions += o.Exceptions
+	r.Cancelled += o.Cancelled
+	r.Merged += o.Merged
+	r.Updated += o.Updated
+	r.Problems = append(r.Problems, o.Problems...)
+}
+
+// Summary is a one-line account, counts only.
+func (r *Result) Summary() string {
+	return fmt.Sprintf("messages=%d stored=%d duplicates=%d exceptions=%d cancelled=%d merged=%d updated=%d source_problems=%d",
+		r.Messages, r.Stored, r.Duplicates, r.Exceptions, r.Cancelled, r.Merged, r.Updated, len(r.Problems)-r.Exceptions)
+}
+
+// Process reads src to its end and records every message. Batches already
+// recorded stay recorded when a later one fails (each message is recorded
+// once, so processing the source again finishes the job).
+func (p *Processor) Process(ctx context.Context, src Source) (Result, error) {
+	var res Result
+	size := p.Batch
+	if size <= 0 {
+		size = 2000
+	}
+	items := make([]store.ADTItem, 0, size)
+	flush := func() error {
+		if len(items) == 0 {
+			return nil
+		}
+		out, err := p.Store.RecordADT(ctx, items)
+		if err != nil {
+			return err
+		}
+		for i, o := range out {
+			switch o.Status {
+			case store.ADTStored:
+				res.Stored++
+			case store.ADTDuplicate:
+				res.Duplicates++
+			case store.ADTException:
+				res.Exceptions++
+				it := &items[i]
+				res.Problems = append(res.Problems, Exception{Source: it.Source, Position: it.Position, Line: it.Line, ControlID: it.ControlID, Reason: o.Reason})
+			}
+			if o.Cancelled != 0 {
+				res.Cancelled++
+			}
+			res.Merged += int(o.Merged)
+			res.Updated += int(o.Updated)
+		}
+		items = items[:0]
+		return nil
+	}
+	for {
+		in, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if ferr := flush(); ferr != nil {
+				return res, ferr
+			}
+			return res, err
+		}
+		if in.Message == nil && in.Position == 0 {
+			res.Problems = append(res.Problems, Exception{Source: in.Source, Line: in.Line, Reason: in.Problem.Error()})
+			continue
+		}
+		res.Messages++
+		items = append(items, p.item(&in))
+		if len(items) == size {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	err := flush()
+	sort.SliceStable(res.Problems, func(i, j int) bool { return res.Problems[i].Line < res.Problems[j].Line })
+	return res, err
+}
+
+// item maps one input.
+func (p *Processor) item(in *Input) store.ADTItem {
+	it := store.ADTItem{Source: in.Source, Position: in.Position, Line: in.Line, ReceivedAt: in.ReceivedAt, Raw: in.Raw}
+	if in.Message == nil {
+		it.ControlID = in.Problem.Message
+		it.Sender = adt.DefaultProfile().Name
+		it.Problem = in.Problem.Error()
+		return it
+	}
+	m := in.Message
+	if it.Raw == nil {
+		it.Raw = m.Bytes()
+	}
+	prof := adt.Choose(p.Profiles, m)
+	ev, errs := adt.Map(m, prof)
+	it.Sender, it.ControlID, it.Event = prof.Name, ev.ControlID, ev
+	if ev.ControlID == "" {
+		errs = append(errs, hl7.ErrorAt(m, &m.Segments[0], 10, "message control ID is missing"))
+	}
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		it.Problem = strings.Join(msgs, "; ")
+	}
+	return it
+}

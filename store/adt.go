@@ -1,0 +1,773 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+)
+
+// ADTItem is one ADT message to record: its event (mapped), or the problem
+// that kept it from being one, and where it came from.
+type ADTItem struct {
+	Sender    string // the sender profile's name
+	ControlID string // MSH-10 ("" for a message too broken to have one)
+	Event     domain.ADTEvent
+	// Problem is why the message is not an event ("" when it is): it goes
+	// to the exceptions.
+	Problem    string
+	Source     string // the file (base name) or the inbox it came from
+	Position   int    // the message's ordinal in its source
+	Line       int    // the line of its MSH in the source
+	ReceivedAt time.Time
+	// Raw is the message as received, kept with an exception.
+	Raw []byte
+}
+
+// ADT outcomes.
+const (
+	ADTStored    = "stored"    // a new event
+	ADTDuplicate = "duplicate" // its sender's MSH-10 was recorded before: nothing changed
+	ADTException = "exception" // kept in the exceptions (unknown member, a problem)
+)
+
+// ADTOutcome is what became of one item.
+type ADTOutcome struct {
+	Status string
+	Reason string // of an exception
+	// EventID is the stored event's ID (0 unless stored).
+	EventID int64
+	// Cancelled is the event an A11/A12/A13 cancelled (0 when none matched);
+	// Merged the number of events an A40 moved to the surviving CIN;
+	// Updated the number of events of the visit an A08 updated.
+	Cancelled, Merged, Updated int64
+}
+
+// ADTEventRecord is a stored event.
+type ADTEventRecord struct {
+	ID int64
+	domain.ADTEvent
+	Source      string
+	Position    int
+	ReceivedAt  time.Time
+	Cancelled   bool
+	CancelledBy string // the MSH-10 of the cancel
+	Noticed     bool   // the notice job has handled it
+}
+
+// ADTExceptionRecord is a message kept as an exception.
+type ADTExceptionRecord struct {
+	ID         int64
+	Sender     string
+	ControlID  string
+	Source     string
+	Position   int
+	Line       int
+	Reason     string
+	ReceivedAt time.Time
+	Raw        []byte
+}
+
+// ADTNotice records a notice written to an ECM provider for an event.
+type ADTNotice struct {
+	EventID     int64
+	ProviderNPI string
+	ReceivedAt  time.Time // when the event's message was received
+	WrittenAt   time.Time // when the notice was written
+	File        string    // the notice file
+	Late        bool      // written 24 hours or more after ReceivedAt
+}
+
+// Unknown-member reasons.
+const (
+	ADTNoCIN         = "unknown member: no PID-3 identifier of the sender profile's type and authority"
+	ADTUnknownMember = "unknown member: the CIN is not in the enrollment data"
+)
+
+// ADTStore keeps ADT events (store.SQLite, store.Postgres).
+type ADTStore interface {
+	// RecordADT records items in order, in one transaction: a message is
+	// recorded once per sender and MSH-10; an event whose member is not in
+	// the enrollment data, or a problem, goes to the exceptions; A11, A12
+	// and A13 cancel the latest active event they name (same member, the
+	// kinds adtCancels lists, the same visit number when both have one);
+	// A40 moves the prior CIN's events to the surviving CIN and maps the
+	// prior CIN to it from then on; A08 updates the active visit events
+	// (admit to to-outpatient) of the same sender, member and visit number
+	// with the values it carries.
+	RecordADT(ctx context.Context, items []ADTItem) ([]ADTOutcome, error)
+	// ADTEvents returns a member's events in event-time order.
+	ADTEvents(ctx context.Context, cin string) ([]ADTEventRecord, error)
+	// ADTEventsBetween calls fn with every active (not cancelled) event
+	// whose event time is in [from, to), in event-time order.
+	ADTEventsBetween(ctx context.Context, from, to time.Time, fn func(*ADTEventRecord) error) error
+	// ADTExceptions returns the exceptions recorded at or after since.
+	ADTExceptions(ctx context.Context, since time.Time) ([]ADTExceptionRecord, error)
+	// PendingADTNotices returns up to limit events the notice job has not
+	// handled, oldest first.
+	PendingADTNotices(ctx context.Context, limit int) ([]ADTEventRecord, error)
+	// RecordADTNotices records the notices written and marks the events
+	// handled, in one transaction.
+	RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error
+	// ADTNotices returns the notices written at or after since.
+	ADTNotices(ctx context.Context, since time.Time) ([]ADTNotice, error)
+}
+
+var (
+	_ ADTStore = (*SQLite)(nil)
+	_ ADTStore = (*Postgres)(nil)
+)
+
+// The adt component (sqliteComponents, postgresComponents). Times are Unix
+// milliseconds, 0 when absent.
+var sqliteADTMigrations = []string{
+	`CREATE TABLE adt_messages (
+		sender      TEXT NOT NULL,
+		control_id  TEXT NOT NULL,
+		received_at INTEGER NOT NULL,
+		PRIMARY KEY (sender, control_id)
+	) WITHOUT ROWID`,
+	`CREATE TABLE adt_events (` + adtEventColumns("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER") + `)`,
+	`CREATE INDEX adt_events_cin ON adt_events(cin, event_time)`,
+	`CREATE INDEX adt_events_time ON adt_events(event_time)`,
+	`CREATE INDEX adt_events_pending ON adt_events(id) WHERE noticed = 0`,
+	`CREATE TABLE adt_exceptions (` + adtExceptionColumns("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "BLOB") + `)`,
+	`CREATE TABLE adt_merges (prior_cin TEXT PRIMARY KEY, cin TEXT NOT NULL, control_id TEXT NOT NULL, merged_at INTEGER NOT NULL)`,
+	`CREATE TABLE adt_notices (` + adtNoticeColumns("INTEGER") + `)`,
+	`CREATE INDEX adt_notices_written ON adt_notices(written_at)`,
+}
+
+var postgresADTMigrations = []string{
+	`CREATE TABLE adt_messages (
+		sender      TEXT NOT NULL,
+		control_id  TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		PRIMARY KEY (sender, control_id)
+	)`,
+	`CREATE TABLE adt_events (` + adtEventColumns("BIGSERIAL PRIMARY KEY", "BIGINT") + `)`,
+	`CREATE INDEX adt_events_cin ON adt_events(cin, event_time)`,
+	`CREATE INDEX adt_events_time ON adt_events(event_time)`,
+	`CREATE INDEX adt_events_pending ON adt_events(id) WHERE noticed = 0`,
+	`CREATE TABLE adt_exceptions (` + adtExceptionColumns("BIGSERIAL PRIMARY KEY", "BIGINT", "BYTEA") + `)`,
+	`CREATE TABLE adt_merges (prior_cin TEXT PRIMARY KEY, cin TEXT NOT NULL, control_id TEXT NOT NULL, merged_at BIGINT NOT NULL)`,
+	`CREATE TABLE adt_notices (` + adtNoticeColumns("BIGINT") + `)`,
+	`CREATE INDEX adt_notices_written ON adt_notices(written_at)`,
+}
+
+func adtEventColumns(id, integer string) string {
+	return `id ` + id + `,
+		sender        TEXT NOT NULL,
+		control_id    TEXT NOT NULL,
+		trigger_event TEXT NOT NULL,
+		kind          TEXT NOT NULL,
+		cin           TEXT NOT NULL,
+		event_time    ` + integer + ` NOT NULL,
+		message_time  ` + integer + ` NOT NULL,
+		facility      TEXT NOT NULL,
+		class         TEXT NOT NULL,
+		visit         TEXT NOT NULL,
+		admit         ` + integer + ` NOT NULL,
+		discharge     ` + integer + ` NOT NULL,
+		disposition   TEXT NOT NULL,
+		diagnoses     TEXT NOT NULL,
+		prior_cin     TEXT NOT NULL,
+		source        TEXT NOT NULL,
+		position      ` + integer + ` NOT NULL,
+		received_at   ` + integer + ` NOT NULL,
+		cancelled_by  TEXT NOT NULL DEFAULT '',
+		noticed       ` + integer + ` NOT NULL DEFAULT 0`
+}
+
+func adtExceptionColumns(id, integer, blob string) string {
+	return `id ` + id + `,
+		sender      TEXT NOT NULL,
+		control_id  TEXT NOT NULL,
+		source      TEXT NOT NULL,
+		position    ` + integer + ` NOT NULL,
+		line        ` + integer + ` NOT NULL,
+		reason      TEXT NOT NULL,
+		received_at ` + integer + ` NOT NULL,
+		message     ` + blob + ` NOT NULL`
+}
+
+func adtNoticeColumns(integer string) string {
+	return `event_id     ` + integer + ` NOT NULL,
+		provider_npi TEXT NOT NULL,
+		received_at  ` + integer + ` NOT NULL,
+		written_at   ` + integer + ` NOT NULL,
+		file         TEXT NOT NULL,
+		late         ` + integer + ` NOT NULL,
+		PRIMARY KEY (event_id, provider_npi)`
+}
+
+// adtCancels lists the kinds each cancel cancels: A11 an admit or a
+// registration, A12 a transfer, A13 a discharge.
+var adtCancels = map[domain.ADTKind][]domain.ADTKind{
+	domain.ADTCancelAdmit:     {domain.ADTAdmit, domain.ADTRegister},
+	domain.ADTCancelTransfer:  {domain.ADTTransfer},
+	domain.ADTCancelDischarge: {domain.ADTDischarge},
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Diagnoses are kept as code, system, type and text separated by 0x1f,
+// one diagnosis after another separated by 0x1e.
+func encodeDiagnoses(ds []domain.Diagnosis) string {
+	var b strings.Builder
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteByte(0x1e)
+		}
+		b.WriteString(d.Code + "\x1f" + d.System + "\x1f" + d.Type + "\x1f" + d.Text)
+	}
+	return b.String()
+}
+
+func decodeDiagnoses(s string) []domain.Diagnosis {
+	if s == "" {
+		return nil
+	}
+	var out []domain.Diagnosis
+	for _, d := range strings.Split(s, "\x1e") {
+		p := strings.SplitN(d, "\x1f", 4)
+		for len(p) < 4 {
+			p = append(p, "")
+		}
+		out = append(out, domain.Diagnosis{Code: p[0], System: p[1], Type: p[2], Text: p[3]})
+	}
+	return out
+}
+
+// adtDB is what the ADT logic needs of a transaction, on either engine.
+// Statements are written with ? placeholders.
+type adtDB interface {
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	// row scans one row; found is false when there is none.
+	row(ctx context.Context, q string, args []any, dest ...any) (found bool, err error)
+	rows(ctx context.Context, q string, args []any, each func(scan func(dest ...any) error) error) error
+	member(ctx context.Context, cin string) (bool, error)
+}
+
+// adtBatch is what one RecordADT call remembers between its messages.
+type adtBatch struct {
+	known     map[string]bool // CIN → in the enrollment data
+	hasMerges bool            // adt_merges has a row
+}
+
+func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
+	out := make([]ADTOutcome, len(items))
+	b := &adtBatch{known: map[string]bool{}}
+	var one int
+	found, err := db.row(ctx, `SELECT 1 FROM adt_merges LIMIT 1`, nil, &one)
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT merges: %w", err)
+	}
+	b.hasMerges = found
+	for i := range items {
+		o, err := recordADTItem(ctx, db, b, &items[i])
+		if err != nil {
+			it := &items[i]
+			return nil, fmt.Errorf("store: ADT message %d of %s: %w", it.Position, it.Source, err)
+		}
+		out[i] = o
+	}
+	return out, nil
+}
+
+func recordADTItem(ctx context.Context, db adtDB, b *adtBatch, it *ADTItem) (ADTOutcome, error) {
+	recv := millis(it.ReceivedAt)
+	if it.ControlID != "" {
+		n, err := db.exec(ctx, `INSERT INTO adt_messages(sender, control_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, it.Sender, it.ControlID, recv)
+		if err != nil {
+			return ADTOutcome{}, err
+		}
+		if n == 0 {
+			return ADTOutcome{Status: ADTDuplicate}, nil
+		}
+	}
+	exception := func(reason string) (ADTOutcome, error) {
+		raw := it.Raw
+		if raw == nil {
+			raw = []byte{}
+		}
+		_, err := db.exec(ctx, `INSERT INTO adt_exceptions(sender, control_id, source, position, line, reason, received_at, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			it.Sender, it.ControlID, it.Source, it.Position, it.Line, reason, recv, raw)
+		return ADTOutcome{Status: ADTException, Reason: reason}, err
+	}
+	if it.Problem != "" {
+		return exception(it.Problem)
+	}
+	ev := it.Event
+	if ev.CIN == "" {
+		return exception(ADTNoCIN)
+	}
+	// A CIN merged into another is read as the surviving one.
+	if b.hasMerges {
+		var survivor string
+		if found, err := db.row(ctx, `SELECT cin FROM adt_merges WHERE prior_cin = ?`, []any{ev.CIN}, &survivor); err != nil {
+			return ADTOutcome{}, err
+		} else if found {
+			ev.CIN = survivor
+		}
+	}
+	known, ok := b.known[ev.CIN]
+	if !ok {
+		var err error
+		if known, err = db.member(ctx, ev.CIN); err != nil {
+			return ADTOutcome{}, err
+		}
+		b.known[ev.CIN] = known
+	}
+	if !known {
+		return exception(ADTUnknownMember)
+	}
+	var o ADTOutcome
+	o.Status = ADTStored
+	if ev.Kind == domain.ADTMerge && ev.PriorCIN != "" && ev.PriorCIN != ev.CIN {
+		n, err := db.exec(ctx, `UPDATE adt_events SET cin = ? WHERE cin = ?`, ev.CIN, ev.PriorCIN)
+		if err != nil {
+			return o, err
+		}
+		o.Merged = n
+		if _, err := db.exec(ctx, `UPDATE adt_merges SET cin = ? WHERE cin = ?`, ev.CIN, ev.PriorCIN); err != nil {
+			return o, err
+		}
+		if _, err := db.exec(ctx, `INSERT INTO adt_merges(prior_cin, cin, control_id, merged_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (prior_cin) DO UPDATE SET cin = excluded.cin, control_id = excluded.control_id, merged_at = excluded.merged_at`,
+			ev.PriorCIN, ev.CIN, ev.ControlID, recv); err != nil {
+			return o, err
+		}
+		b.hasMerges = true
+	}
+	if kinds := adtCancels[ev.Kind]; len(kinds) > 0 {
+		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (` + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + `)`
+		args := []any{ev.CIN}
+		for _, k := range kinds {
+			args = append(args, string(k))
+		}
+		if ev.VisitNumber != "" {
+			q += ` AND (visit = ? OR visit = '')`
+			args = append(args, ev.VisitNumber)
+		}
+		q += ` ORDER BY event_time DESC, id DESC LIMIT 1`
+		var id int64
+		found, err := db.row(ctx, q, args, &id)
+		if err != nil {
+			return o, err
+		}
+		if found {
+			if _, err := db.exec(ctx, `UPDATE adt_events SET cancelled_by = ? WHERE id = ?`, ev.ControlID, id); err != nil {
+				return o, err
+			}
+			o.Cancelled = id
+		}
+	}
+	if ev.Kind == domain.ADTUpdate && ev.VisitNumber != "" {
+		n, err := db.exec(ctx, `UPDATE adt_events SET
+			class = CASE WHEN ? = '' THEN class ELSE ? END,
+			facility = CASE WHEN ? = '' THEN facility ELSE ? END,
+			disposition = CASE WHEN ? = '' THEN disposition ELSE ? END,
+			diagnoses = CASE WHEN ? = '' THEN diagnoses ELSE ? END,
+			admit = CASE WHEN CAST(? AS BIGINT) = 0 THEN admit ELSE CAST(? AS BIGINT) END,
+			discharge = CASE WHEN CAST(? AS BIGINT) = 0 THEN discharge ELSE CAST(? AS BIGINT) END
+			WHERE cin = ? AND sender = ? AND visit = ? AND cancelled_by = ''
+			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
+			ev.PatientClass, ev.PatientClass, ev.Facility, ev.Facility, ev.Disposition, ev.Disposition,
+			encodeDiagnoses(ev.Diagnoses), encodeDiagnoses(ev.Diagnoses),
+			millis(ev.AdmitTime), millis(ev.AdmitTime), millis(ev.DischargeTime), millis(ev.DischargeTime),
+			ev.CIN, it.Sender, ev.VisitNumber)
+		if err != nil {
+			return o, err
+		}
+		o.Updated = n
+	}
+	_, err := db.row(ctx, `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
+		admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		[]any{it.Sender, ev.ControlID, ev.Trigger, string(ev.Kind), ev.CIN, millis(ev.EventTime), millis(ev.MessageTime), ev.Facility, ev.PatientClass, ev.VisitNumber,
+			millis(ev.AdmitTime), millis(ev.DischargeTime), ev.Disposition, encodeDiagnoses(ev.Diagnoses), ev.PriorCIN, it.Source, it.Position, recv},
+		&o.EventID)
+	return o, err
+}
+
+const adtEventSelect = `SELECT id, sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
+	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at, cancelled_by, noticed FROM adt_events`
+
+func scanADTEvent(scan func(dest ...any) error) (ADTEventRecord, error) {
+	var r ADTEventRecord
+	var kind, diags string
+	var evt, msg, adm, dis, recv, pos, noticed int64
+	err := scan(&r.ID, &r.Sender, &r.ControlID, &r.Trigger, &kind, &r.CIN, &evt, &msg, &r.Facility, &r.PatientClass, &r.VisitNumber,
+		&adm, &dis, &r.Disposition, &diags, &r.PriorCIN, &r.Source, &pos, &recv, &r.CancelledBy, &noticed)
+	if err != nil {
+		return r, err
+	}
+	r.Kind, r.Diagnoses = domain.ADTKind(kind), decodeDiagnoses(diags)
+	r.EventTime, r.MessageTime, r.AdmitTime, r.DischargeTime, r.ReceivedAt = fromMillis(evt), fromMillis(msg), fromMillis(adm), fromMillis(dis), fromMillis(recv)
+	r.Position, r.Cancelled, r.Noticed = int(pos), r.CancelledBy != "", noticed != 0
+	return r, nil
+}
+
+func adtEvents(ctx context.Context, db adtDB, q string, args []any) ([]ADTEventRecord, error) {
+	var out []ADTEventRecord
+	err := db.rows(ctx, adtEventSelect+q, args, func(scan func(...any) error) error {
+		r, err := scanADTEvent(scan)
+		out = append(out, r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT events: %w", err)
+	}
+	return out, nil
+}
+
+func adtEventsBetween(ctx context.Context, db adtDB, from, to time.Time, fn func(*ADTEventRecord) error) error {
+	err := db.rows(ctx, adtEventSelect+` WHERE event_time >= ? AND event_time < ? AND cancelled_by = '' ORDER BY event_time, id`,
+		[]any{millis(from), millis(to)}, func(scan func(...any) error) error {
+			r, err := scanADTEvent(scan)
+			if err != nil {
+				return err
+			}
+			return fn(&r)
+		})
+	if err != nil {
+		return fmt.Errorf("store: ADT events: %w", err)
+	}
+	return nil
+}
+
+func adtExceptions(ctx context.Context, db adtDB, since time.Time) ([]ADTExceptionRecord, error) {
+	var out []ADTExceptionRecord
+	err := db.rows(ctx, `SELECT id, sender, control_id, source, position, line, reason, received_at, message FROM adt_exceptions WHERE received_at >= ? ORDER BY id`,
+		[]any{millis(since)}, func(scan func(...any) error) error {
+			var r ADTExceptionRecord
+			var pos, line, recv int64
+			if err := scan(&r.ID, &r.Sender, &r.ControlID, &r.Source, &pos, &line, &r.Reason, &recv, &r.Raw); err != nil {
+				return err
+			}
+			r.Position, r.Line, r.ReceivedAt = int(pos), int(line), fromMillis(recv)
+			out = append(out, r)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT exceptions: %w", err)
+	}
+	return out, nil
+}
+
+func recordADTNotices(ctx context.Context, db adtDB, handled []int64, notices []ADTNotice) error {
+	for _, n := range notices {
+		late := 0
+		if n.Late {
+			late = 1
+		}
+		if _, err := db.exec(ctx, `INSERT INTO adt_notices(event_id, provider_npi, received_at, written_at, file, late) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			n.EventID, n.ProviderNPI, millis(n.ReceivedAt), millis(n.WrittenAt), n.File, late); err != nil {
+			return fmt.Errorf("store: ADT notice of event %d: %w", n.EventID, err)
+		}
+	}
+	for _, id := range handled {
+		if _, err := db.exec(ctx, `UPDATE adt_events SET noticed = 1 WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("store: ADT event %d handled: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func adtNotices(ctx context.Context, db adtDB, since time.Time) ([]ADTNotice, error) {
+	var out []ADTNotice
+	err := db.rows(ctx, `SELECT event_id, provider_npi, received_at, written_at, file, late FROM adt_notices WHERE written_at >= ? ORDER BY written_at, event_id, provider_npi`,
+		[]any{millis(since)}, func(scan func(...any) error) error {
+			var n ADTNotice
+			var recv, written, late int64
+			if err := scan(&n.EventID, &n.ProviderNPI, &recv, &written, &n.File, &late); err != nil {
+				return err
+			}
+			n.ReceivedAt, n.WrittenAt, n.Late = fromMillis(recv), fromMillis(written), late != 0
+			out = append(out, n)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT notices: %w", err)
+	}
+	return out, nil
+}
+
+// SQLite.
+
+type sqliteADT struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (d *sqliteADT) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := d.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := d.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	d.stmts[q] = s
+	return s, nil
+}
+
+func (d *sqliteADT) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	s, err := d.stmt(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (d *sqliteADT) row(ctx context.Context, q string, args []any, dest ...any) (bool, error) {
+	s, err := d.stmt(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	err = s.QueryRowContext(ctx, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (d *sqliteADT) rows(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
+	rows, err := d.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (d *sqliteADT) member(ctx context.Context, cin string) (bool, error) {
+	_, ok, err := readMember(ctx, d.tx, cin, nil)
+	return ok, err
+}
+
+func (s *SQLite) adt(ctx context.Context, write bool, fn func(db adtDB) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	if err != nil {
+		return fmt.Errorf("store: ADT: %w", err)
+	}
+	defer tx.Rollback()
+	d := &sqliteADT{tx: tx, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		for _, st := range d.stmts {
+			st.Close()
+		}
+	}()
+	if err := fn(d); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// RecordADT implements ADTStore.
+func (s *SQLite) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutcome, err error) {
+	err = s.adt(ctx, true, func(db adtDB) error {
+		out, err = recordADT(ctx, db, items)
+		return err
+	})
+	return out, err
+}
+
+// ADTEvents implements ADTStore.
+func (s *SQLite) ADTEvents(ctx context.Context, cin string) (out []ADTEventRecord, err error) {
+	err = s.adt(ctx, false, func(db adtDB) error {
+		out, err = adtEvents(ctx, db, ` WHERE cin = ? ORDER BY event_time, id`, []any{cin})
+		return err
+	})
+	return out, err
+}
+
+// ADTEventsBetween implements ADTStore.
+func (s *SQLite) ADTEventsBetween(ctx context.Context, from, to time.Time, fn func(*ADTEventRecord) error) error {
+	return s.adt(ctx, false, func(db adtDB) error { return adtEventsBetween(ctx, db, from, to, fn) })
+}
+
+// ADTExceptions implements ADTStore.
+func (s *SQLite) ADTExceptions(ctx context.Context, since time.Time) (out []ADTExceptionRecord, err error) {
+	err = s.adt(ctx, false, func(db adtDB) error {
+		out, err = adtExceptions(ctx, db, since)
+		return err
+	})
+	return out, err
+}
+
+// PendingADTNotices implements ADTStore.
+func (s *SQLite) PendingADTNotices(ctx context.Context, limit int) (out []ADTEventRecord, err error) {
+	err = s.adt(ctx, false, func(db adtDB) error {
+		out, err = adtEvents(ctx, db, ` WHERE noticed = 0 ORDER BY id LIMIT `+strconv.Itoa(limit), nil)
+		return err
+	})
+	return out, err
+}
+
+// RecordADTNotices implements ADTStore.
+func (s *SQLite) RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error {
+	return s.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, handled, notices) })
+}
+
+// ADTNotices implements ADTStore.
+func (s *SQLite) ADTNotices(ctx context.Context, since time.Time) (out []ADTNotice, err error) {
+	err = s.adt(ctx, false, func(db adtDB) error {
+		out, err = adtNotices(ctx, db, since)
+		return err
+	})
+	return out, err
+}
+
+// PostgreSQL.
+
+type pgADT struct{ tx pgx.Tx }
+
+// pgSQL rewrites ? placeholders as $1, $2, ...
+func pgSQL(q string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (d *pgADT) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := d.tx.Exec(ctx, pgSQL(q), args...)
+	return tag.RowsAffected(), err
+}
+
+func (d *pgADT) row(ctx context.Context, q string, args []any, dest ...any) (bool, error) {
+	err := d.tx.QueryRow(ctx, pgSQL(q), args...).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (d *pgADT) rows(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
+	rows, err := d.tx.Query(ctx, pgSQL(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (d *pgADT) member(ctx context.Context, cin string) (bool, error) {
+	_, ok, err := pgMember(ctx, d.tx, cin, nil)
+	return ok, err
+}
+
+// adtLockKey serializes the ADT writers of instances sharing a database:
+// cancels and merges read what earlier messages wrote.
+const adtLockKey = 0x61647400
+
+func (p *Postgres) adt(ctx context.Context, write bool, fn func(db adtDB) error) error {
+	opts := pgx.TxOptions{AccessMode: pgx.ReadWrite}
+	if !write {
+		opts.AccessMode = pgx.ReadOnly
+	}
+	return pgx.BeginTxFunc(ctx, p.pool, opts, func(tx pgx.Tx) error {
+		if write {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(adtLockKey)); err != nil {
+				return fmt.Errorf("store: ADT lock: %w", err)
+			}
+		}
+		return fn(&pgADT{tx: tx})
+	})
+}
+
+// RecordADT implements ADTStore.
+func (p *Postgres) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutcome, err error) {
+	err = p.adt(ctx, true, func(db adtDB) error {
+		out, err = recordADT(ctx, db, items)
+		return err
+	})
+	return out, err
+}
+
+// ADTEvents implements ADTStore.
+func (p *Postgres) ADTEvents(ctx context.Context, cin string) (out []ADTEventRecord, err error) {
+	err = p.adt(ctx, false, func(db adtDB) error {
+		out, err = adtEvents(ctx, db, ` WHERE cin = ? ORDER BY event_time, id`, []any{cin})
+		return err
+	})
+	return out, err
+}
+
+// ADTEventsBetween implements ADTStore.
+func (p *Postgres) ADTEventsBetween(ctx context.Context, from, to time.Time, fn func(*ADTEventRecord) error) error {
+	return p.adt(ctx, false, func(db adtDB) error { return adtEventsBetween(ctx, db, from, to, fn) })
+}
+
+// ADTExceptions implements ADTStore.
+func (p *Postgres) ADTExceptions(ctx context.Context, since time.Time) (out []ADTExceptionRecord, err error) {
+	err = p.adt(ctx, false, func(db adtDB) error {
+		out, err = adtExceptions(ctx, db, since)
+		return err
+	})
+	return out, err
+}
+
+// PendingADTNotices implements ADTStore.
+func (p *Postgres) PendingADTNotices(ctx context.Context, limit int) (out []ADTEventRecord, err error) {
+	err = p.adt(ctx, false, func(db adtDB) error {
+		out, err = adtEvents(ctx, db, ` WHERE noticed = 0 ORDER BY id LIMIT `+strconv.Itoa(limit), nil)
+		return err
+	})
+	return out, err
+}
+
+// RecordADTNotices implements ADTStore.
+func (p *Postgres) RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error {
+	return p.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, handled, notices) })
+}
+
+// ADTNotices implements ADTStore.
+func (p *Postgres) ADTNotices(ctx context.Context, since time.Time) (out []ADTNotice, err error) {
+	err = p.adt(ctx, false, func(db adtDB) error {
+		out, err = adtNotices(ctx, db, since)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,238 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+func adtOf(t *testing.T, s store.LedgerStore) store.ADTStore {
+	t.Helper()
+	a, ok := s.(store.ADTStore)
+	if !ok {
+		t.Fatalf("%T is not a store.ADTStore", s)
+	}
+	return a
+}
+
+var adtT0 = time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC)
+
+func adtItem(sender, id string, kind domain.ADTKind, cin, visit string, hour int) store.ADTItem {
+	t := adtT0.Add(time.Duration(hour) * time.Hour)
+	return store.ADTItem{Sender: sender, ControlID: id, Source: "adt.hl7", Position: hour + 1, Line: 10*hour + 1, ReceivedAt: t.Add(time.Minute),
+		Event: domain.ADTEvent{Sender: sender, ControlID: id, Trigger: "A", Kind: kind, CIN: cin, VisitNumber: visit, EventTime: t, MessageTime: t,
+			Facility: "STMARYS", PatientClass: "I", AdmitTime: t,
+			Diagnoses: []domain.Diagnosis{{Code: "J18.9", System: "I10", Type: "A", Text: "Pneumonia"}}}}
+}
+
+func recordADT(t *testing.T, a store.ADTStore, items ...store.ADTItem) []store.ADTOutcome {
+	t.Helper()
+	out, err := a.RecordADT(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func adtStatuses(out []store.ADTOutcome) []string {
+	var s []string
+	for _, o := range out {
+		s = append(s, o.Status)
+	}
+	return s
+}
+
+func activeKinds(t *testing.T, a store.ADTStore, cin string) []string {
+	t.Helper()
+	evs, err := a.ADTEvents(ctx, cin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		k := string(e.Kind)
+		if e.Cancelled {
+			k += " (cancelled by " + e.CancelledBy + ")"
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// adtEvents: a message is stored once per sender and MSH-10; an unknown
+// member or a problem goes to the exceptions with its source and position;
+// events read back as written.
+func adtEvents(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")), member("98765432B", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	noCIN := adtItem("stm", "M5", domain.ADTAdmit, "", "", 4)
+	problem := adtItem("stm", "M6", domain.ADTAdmit, "91234567A", "", 5)
+	problem.Problem, problem.Raw = "field PV1-44: bad time", []byte("MSH|...")
+	out := recordADT(t, a,
+		adtItem("stm", "M1", domain.ADTAdmit, "91234567A", "V1", 0),
+		adtItem("stm", "M1", domain.ADTAdmit, "91234567A", "V1", 1),   // the same MSH-10 again
+		adtItem("mercy", "M1", domain.ADTAdmit, "98765432B", "V9", 2), // another sender's M1
+		adtItem("stm", "M3", domain.ADTAdmit, "99999999Z", "", 3),     // not a member
+		noCIN, problem)
+	want := []string{store.ADTStored, store.ADTDuplicate, store.ADTStored, store.ADTException, store.ADTException, store.ADTException}
+	if got := adtStatuses(out); !equalStrings(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+	if out[3].Reason != store.ADTUnknownMember || out[4].Reason != store.ADTNoCIN || out[5].Reason != "field PV1-44: bad time" {
+		t.Errorf("reasons %+v", out)
+	}
+	// A batch recorded again changes nothing.
+	if got := adtStatuses(recordADT(t, a, adtItem("stm", "M1", domain.ADTAdmit, "91234567A", "V1", 0), noCIN)); !equalStrings(got, []string{store.ADTDuplicate, store.ADTDuplicate}) {
+		t.Errorf("again: %v", got)
+	}
+	evs, err := a.ADTEvents(ctx, "91234567A")
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %+v %v", evs, err)
+	}
+	ev := evs[0]
+	if ev.ID != out[0].EventID || ev.ControlID != "M1" || ev.Sender != "stm" || ev.Kind != domain.ADTAdmit || ev.VisitNumber != "V1" ||
+		!ev.EventTime.Equal(adtT0) || !ev.AdmitTime.Equal(adtT0) || !ev.DischargeTime.IsZero() || !ev.ReceivedAt.Equal(adtT0.Add(time.Minute)) ||
+		ev.Source != "adt.hl7" || ev.Position != 1 || ev.Facility != "STMARYS" || ev.PatientClass != "I" || ev.Cancelled || ev.Noticed ||
+		len(ev.Diagnoses) != 1 || ev.Diagnoses[0] != (domain.Diagnosis{Code: "J18.9", System: "I10", Type: "A", Text: "Pneumonia"}) {
+		t.Errorf("event %+v", ev)
+	}
+	exc, err := a.ADTExceptions(ctx, time.Time{})
+	if err != nil || len(exc) != 3 {
+		t.Fatalf("exceptions %+v %v", exc, err)
+	}
+	if x := exc[0]; x.ControlID != "M3" || x.Source != "adt.hl7" || x.Position != 4 || x.Line != 31 || x.Reason != store.ADTUnknownMember {
+		t.Errorf("exception %+v", x)
+	}
+	if string(exc[2].Raw) != "MSH|..." {
+		t.Errorf("raw message %q", exc[2].Raw)
+	}
+	if later, _ := a.ADTExceptions(ctx, adtT0.Add(5*time.Hour)); len(later) != 1 {
+		t.Errorf("exceptions since: %d", len(later))
+	}
+	var between []string
+	if err := a.ADTEventsBetween(ctx, adtT0, adtT0.Add(2*time.Hour+time.Second), func(r *store.ADTEventRecord) error {
+		between = append(between, r.Sender+"/"+r.ControlID)
+		return nil
+	}); err != nil || !equalStrings(between, []string{"stm/M1", "mercy/M1"}) {
+		t.Errorf("between %v %v", between, err)
+	}
+	if err := a.ADTEventsBetween(ctx, adtT0, adtT0.Add(2*time.Hour), func(r *store.ADTEventRecord) error { between = append(between, "x"); return nil }); err != nil || len(between) != 3 {
+		t.Errorf("the end of the window is excluded: %v", between)
+	}
+}
+
+// adtCancelsMergesUpdates: A11/A12/A13 cancel the latest event of their
+// kind for the member (and visit); A08 updates the visit; A40 moves the
+// prior CIN's events and later events of the prior CIN.
+func adtCancelsMergesUpdates(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")), member("98765432B", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	upd := adtItem("stm", "U1", domain.ADTUpdate, "91234567A", "V2", 4)
+	upd.Event.PatientClass, upd.Event.Facility, upd.Event.Diagnoses = "O", "", nil
+	upd.Event.DischargeTime = adtT0.Add(50 * time.Hour)
+	out := recordADT(t, a,
+		adtItem("stm", "A1", domain.ADTAdmit, "91234567A", "V1", 0),
+		adtItem("stm", "A2", domain.ADTAdmit, "91234567A", "V2", 1),
+		adtItem("stm", "D1", domain.ADTDischarge, "91234567A", "V2", 2),
+		adtItem("stm", "C13", domain.ADTCancelDischarge, "91234567A", "V2", 3),
+		upd,
+		adtItem("stm", "C11", domain.ADTCancelAdmit, "91234567A", "V1", 5),  // visit V1's admit, not the later V2
+		adtItem("stm", "C12", domain.ADTCancelTransfer, "91234567A", "", 6), // nothing to cancel
+	)
+	if out[3].Cancelled != out[2].EventID || out[5].Cancelled != out[0].EventID || out[6].Cancelled != 0 || out[6].Status != store.ADTStored {
+		t.Errorf("cancels %+v", out)
+	}
+	if out[4].Updated != 1 {
+		t.Errorf("A08 updated %d events of the visit, want 1 (its admit; the discharge is cancelled) %+v", out[4].Updated, out[4])
+	}
+	want := []string{"admit (cancelled by C11)", "admit", "discharge (cancelled by C13)", "cancel-discharge", "update", "cancel-admit", "cancel-transfer"}
+	if got := activeKinds(t, a, "91234567A"); !equalStrings(got, want) {
+		t.Errorf("events\n%v\nwant\n%v", got, want)
+	}
+	evs, _ := a.ADTEvents(ctx, "91234567A")
+	if v2 := evs[1]; v2.PatientClass != "O" || v2.Facility != "STMARYS" || len(v2.Diagnoses) != 1 || !v2.DischargeTime.Equal(adtT0.Add(50*time.Hour)) {
+		t.Errorf("A08 did not update the visit's admit: %+v", v2)
+	}
+	if v1 := evs[0]; v1.PatientClass != "I" || !v1.DischargeTime.IsZero() {
+		t.Errorf("A08 updated another visit: %+v", v1)
+	}
+	// A40: 91234567A merges into 98765432B.
+	merge := adtItem("stm", "G1", domain.ADTMerge, "98765432B", "", 7)
+	merge.Event.PriorCIN = "91234567A"
+	if o := recordADT(t, a, merge)[0]; o.Status != store.ADTStored || o.Merged != 7 {
+		t.Errorf("merge %+v", o)
+	}
+	if got := activeKinds(t, a, "91234567A"); len(got) != 0 {
+		t.Errorf("prior CIN keeps %v", got)
+	}
+	if got := activeKinds(t, a, "98765432B"); len(got) != 8 {
+		t.Errorf("surviving CIN has %v", got)
+	}
+	// A later message naming the prior CIN lands on the surviving one.
+	if o := recordADT(t, a, adtItem("mercy", "L1", domain.ADTRegister, "91234567A", "", 8))[0]; o.Status != store.ADTStored {
+		t.Errorf("after the merge: %+v", o)
+	}
+	if got := activeKinds(t, a, "98765432B"); len(got) != 9 || got[8] != "register" {
+		t.Errorf("surviving CIN has %v", got)
+	}
+}
+
+// adtNotices: events wait for the notice job until it records what it
+// wrote; notices keep when the event was received and when they were
+// written.
+func adtNoticesRecorded(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	out := recordADT(t, a, adtItem("stm", "A1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "A2", domain.ADTDischarge, "91234567A", "", 1))
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != 2 || pending[0].ID != out[0].EventID {
+		t.Fatalf("pending %+v %v", pending, err)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 1); len(p) != 1 {
+		t.Errorf("limit: %d", len(p))
+	}
+	written := adtT0.Add(25 * time.Hour)
+	n := store.ADTNotice{EventID: out[0].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[0].ReceivedAt, WrittenAt: written, File: "adt-notices.csv", Late: true}
+	if err := a.RecordADTNotices(ctx, []int64{out[0].EventID}, []store.ADTNotice{n}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 1 || p[0].ID != out[1].EventID {
+		t.Errorf("pending after: %+v", p)
+	}
+	got, err := a.ADTNotices(ctx, adtT0)
+	if err != nil || len(got) != 1 || got[0] != n {
+		t.Errorf("notices %+v, want %+v (%v)", got, n, err)
+	}
+	if got, _ := a.ADTNotices(ctx, written.Add(time.Millisecond)); len(got) != 0 {
+		t.Errorf("notices since: %+v", got)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
