@@ -6,7 +6,8 @@ package snip
 // on. X12 syntax codes are level 1; the implementation ("I") codes are level
 // 2, except the dependency codes, which are the guide's situational rules
 // (level 4); CLM02 not matching the lines is level 3; LX01 out of sequence
-// is level 2.
+// is level 2; an invalid code in an element whose values are an external
+// code set (place of service, state) is level 5.
 func Classify(level, code, segment string, element int) string {
 	switch level {
 	case "interchange", "group", "transaction":
@@ -21,6 +22,10 @@ func Classify(level, code, segment string, element int) string {
 		return SyntaxSegment
 	}
 	switch {
+	case code == "7" && (segment == "CLM" && element == 5 || segment == "SV1" && element == 5):
+		return CodePOS // the guide's external code list 237
+	case code == "7" && segment == "N4" && element == 2:
+		return CodeState // the guide's external code list 22
 	case segment == "CLM" && element == 2 && code == "I12":
 		return BalanceClaimTotal
 	case segment == "LX" && element == 1 && code == "I12":

@@ -69,6 +69,11 @@ func TestClassify(t *testing.T) {
 		{"element", "I12", "LX", 1, GuideLineNumber, Guide},
 		{"element", "I12", "CLM", 1, GuideElement, Guide},
 		{"element", "2", "NM1", 9, SituationalSet, Situational},
+		{"element", "7", "CLM", 5, CodePOS, CodeSet},
+		{"element", "7", "SV1", 5, CodePOS, CodeSet},
+		{"element", "7", "N4", 2, CodeState, CodeSet},
+		{"element", "7", "N4", 1, SyntaxElement, Syntax},
+		{"element", "7", "CLM", 6, SyntaxElement, Syntax},
 		{"element", "I9", "NM1", 9, SituationalSet, Situational},
 	}
 	for _, c := range cases {
