@@ -40,6 +40,16 @@ type Claim struct {
 	Hits     []Hit
 	Rejected bool // a hit rejects the claim
 
+	// What a 277CA repeats of the claim (member data: never log it).
+	Charge           string // CLM02 as sent
+	PatientLast      string // 2010BA NM103 (or 2010CA when a patient loop is sent)
+	PatientFirst     string // NM104
+	PatientID        string // NM109
+	ProviderName     string // 2010AA NM103
+	ProviderNPI      string // 2010AA NM109
+	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
+	Ordinal          int    // 1-based number of the claim in the interchange
+
 	pos ig.Pos // the CLM segment
 }
 
@@ -61,6 +71,8 @@ type Options struct {
 	OnSet func(s *SetResult) error
 	// Ack999 receives the 999s; nil writes none.
 	Ack999 *ack.Writer999
+	// Ack277 receives a 277CA per accepted transaction set; nil writes none.
+	Ack277 *Writer277
 }
 
 // Summary counts what Edit saw.
@@ -85,12 +97,36 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	if a != nil {
 		a.Attach(&vopts)
 	}
-	ackTxn, ackGroup := vopts.OnTransaction, vopts.OnGroup
+	ackTxn, ackGroup, ackStart, ackEnd := vopts.OnTransaction, vopts.OnGroup, vopts.OnInterchangeStart, vopts.OnInterchange
+	vopts.OnInterchangeStart = func(i *ig.InterchangeInfo) error {
+		r.ordinal = 0
+		if opts.Ack277 != nil {
+			opts.Ack277.in = *i
+		}
+		if ackStart != nil {
+			return ackStart(i)
+		}
+		return nil
+	}
+	vopts.OnInterchange = func(i *ig.InterchangeResult) error {
+		if opts.Ack277 != nil {
+			if err := opts.Ack277.end(); err != nil {
+				return err
+			}
+		}
+		if ackEnd != nil {
+			return ackEnd(i)
+		}
+		return nil
+	}
 	vopts.OnTransaction = func(t *ig.TransactionResult) error { return r.transaction(t, ackTxn) }
 	vopts.OnGroup = func(g *ig.GroupResult) error { return r.group(g, ackGroup) }
 	sum, err := ig.NewValidator(vopts).Validate(ctx, in)
 	if err == nil && a != nil {
 		err = a.Err()
+	}
+	if err == nil && opts.Ack277 != nil {
+		err = opts.Ack277.Err()
 	}
 	r.sum.Interchanges = int64(sum.Interchanges)
 	r.sum.Segments64 = sum.Segments
@@ -105,10 +141,14 @@ type run struct {
 	sum  Summary
 	err  error
 
-	claims   []Claim // claims of the set being read
-	setHits  []Hit   // hits of the scanner that reject the set
-	accepted int     // sets of the group accepted, with or without errors
-	withErr  bool    // a set of the group was accepted with errors
+	claims  []Claim // claims of the set being read
+	ordinal int     // claims seen in the interchange
+
+	bht03     string    // BHT03 of the set
+	submitter [2]string // 1000A NM103 and NM109
+	setHits   []Hit     // hits of the scanner that reject the set
+	accepted  int       // sets of the group accepted, with or without errors
+	withErr   bool      // a set of the group was accepted with errors
 }
 
 func (r *run) hit(id string, pos ig.Pos, element int, msg string) Hit {
@@ -206,6 +246,11 @@ func (r *run) emit(t *ig.TransactionResult, res *SetResult, next func(*ig.Transa
 			}
 		}
 	}
+	if r.opts.Ack277 != nil && res.Status != ig.Rejected {
+		if err := r.opts.Ack277.set(t.Group, r.bht03, r.submitter[0], r.submitter[1], r.claims); err != nil {
+			return err
+		}
+	}
 	if r.opts.OnSet != nil {
 		return r.opts.OnSet(res)
 	}
@@ -272,16 +317,18 @@ func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
 // opens a Claim at each CLM and applies the balancing and code-set edits.
 type scanner struct {
 	r     *run
-	cur   int   // index of the open claim in r.claims, -1 when none
-	total int64 // CLM02 in millionths
-	sum   int64 // SV102 so far
+	prov  [2]string // billing provider name and NPI
+	pat   [3]string // patient last, first, ID
+	cur   int       // index of the open claim in r.claims, -1 when none
+	total int64     // CLM02 in millionths
+	sum   int64     // SV102 so far
 	lines int
 	bad   bool // an amount could not be read
 	lx    int
 }
 
 func (s *scanner) SegmentIDs() []string {
-	return []string{"CLM", "HL", "LX", "SV1", "HI", "NM1", "N4"}
+	return []string{"BHT", "CLM", "HL", "LX", "SV1", "HI", "NM1", "N4", "DTP"}
 }
 
 func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
@@ -289,10 +336,15 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		s.cur = -1
 	}
 	switch string(seg.ID()) {
+	case "BHT":
+		s.r.bht03 = string(seg.Element(3))
 	case "CLM":
 		s.close(t)
 		pos := t.Pos()
-		s.r.claims = append(s.r.claims, Claim{ID: string(seg.Element(1)), Line: pos.Line, pos: pos})
+		s.r.ordinal++
+		s.r.claims = append(s.r.claims, Claim{ID: string(seg.Element(1)), Line: pos.Line, pos: pos,
+			Charge: string(seg.Element(2)), ProviderName: s.prov[0], ProviderNPI: s.prov[1],
+			PatientLast: s.pat[0], PatientFirst: s.pat[1], PatientID: s.pat[2], Ordinal: s.r.ordinal})
 		s.cur = len(s.r.claims) - 1
 		total, ok := x12.ParseDecimal(seg.Element(2), 6)
 		s.total, s.sum, s.lines, s.bad, s.lx = total, 0, 0, !ok, 0
@@ -333,7 +385,29 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 				s.report(t, snip.CodeICD10, i, fmt.Sprintf("HI%02d-2 is not shaped like an ICD-10-CM code", i))
 			}
 		}
+	case "DTP":
+		if s.cur >= 0 && t.Loop() == "2400" && string(seg.Element(1)) == "472" {
+			from, to := string(seg.Element(3)), string(seg.Element(3))
+			if string(seg.Element(2)) == "RD8" && len(from) == 17 {
+				from, to = from[:8], from[9:]
+			}
+			c := &s.r.claims[s.cur]
+			if c.FromDate == "" || from < c.FromDate {
+				c.FromDate = from
+			}
+			if to > c.ToDate {
+				c.ToDate = to
+			}
+		}
 	case "NM1":
+		switch string(seg.Element(1)) {
+		case "41":
+			s.r.submitter = [2]string{string(seg.Element(3)), string(seg.Element(9))}
+		case "85":
+			s.prov = [2]string{string(seg.Element(3)), string(seg.Element(9))}
+		case "IL", "QC":
+			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
+		}
 		if string(seg.Element(8)) == "XX" && !snip.NPI(string(seg.Element(9))) {
 			s.report(t, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
 		}

@@ -66,6 +66,9 @@ type Edit struct {
 	Plain   string // what is wrong, in plain words
 	Fix     string // what to change
 	Source  string // where the edit comes from
+	// Status is the 277CA claim status code (code source 508) a
+	// claim-rejecting hit of the edit is reported with, in STC01-2.
+	Status string
 }
 
 // Edit IDs. They are a contract: reports, profiles and 277CA texts name them.
@@ -89,33 +92,33 @@ const (
 // edits is every edit, in level order.
 var edits = []Edit{
 	{SyntaxEnvelope, Syntax, RejectSet, "The interchange envelope (ISA/IEA, GS/GE) is not well formed.",
-		"Fix the envelope: ISA is 106 characters, IEA01/IEA02 and GE01/GE02 match the counts and control numbers.", "X12 005010 syntax"},
+		"Fix the envelope: ISA is 106 characters, IEA01/IEA02 and GE01/GE02 match the counts and control numbers.", "X12 005010 syntax", "21"},
 	{SyntaxSegment, Syntax, RejectSet, "A segment breaks X12 syntax (unknown, out of order, or repeated too often).",
-		"Send the segments in the order and number the 837P guide lists.", "X12 005010 syntax; 999 IK304 codes 1–8"},
+		"Send the segments in the order and number the 837P guide lists.", "X12 005010 syntax; 999 IK304 codes 1–8", "21"},
 	{SyntaxElement, Syntax, RejectSet, "A data element breaks X12 syntax (missing, too long or short, bad characters, bad date).",
-		"Correct the element shown: its length, characters and date format.", "X12 005010 syntax; 999 IK403 codes 1–13"},
+		"Correct the element shown: its length, characters and date format.", "X12 005010 syntax; 999 IK403 codes 1–13", "21"},
 	{GuideSegment, Guide, RejectSet, "A segment the 837P implementation guide requires is missing, or one it does not use is present.",
-		"Add or remove the segment shown, as the 005010X222A1 guide requires.", "005010X222A1; 999 IK304 codes I4–I9"},
+		"Add or remove the segment shown, as the 005010X222A1 guide requires.", "005010X222A1; 999 IK304 codes I4–I9", "21"},
 	{GuideElement, Guide, RejectSet, "A data element does not follow the 837P implementation guide (code not used, required value missing).",
-		"Use a value the 005010X222A1 guide allows in the element shown.", "005010X222A1; 999 IK403 codes I6–I13"},
+		"Use a value the 005010X222A1 guide allows in the element shown.", "005010X222A1; 999 IK403 codes I6–I13", "21"},
 	{GuideLineNumber, Guide, RejectSet, "Service lines are not numbered 1, 2, 3… within the claim (LX01).",
-		"Number the claim's service lines from 1 without gaps.", "005010X222A1 2400 LX01"},
+		"Number the claim's service lines from 1 without gaps.", "005010X222A1 2400 LX01", "21"},
 	{BalanceClaimTotal, Balancing, RejectClaim, "The claim total (CLM02) is not the sum of the line charges (SV102).",
-		"Make CLM02 equal the sum of the claim's SV102 amounts.", "005010X222A1 2300 CLM02 note"},
+		"Make CLM02 equal the sum of the claim's SV102 amounts.", "005010X222A1 2300 CLM02 note", "178"},
 	{SituationalSet, Situational, RejectSet, "A situational rule of the 837P guide is not met (a segment or element required when another is present).",
-		"Send the element or segment the guide requires in this situation.", "005010X222A1 situational rules; 999 IK304 I6/I9, IK403 2/10/I9"},
+		"Send the element or segment the guide requires in this situation.", "005010X222A1 situational rules; 999 IK304 I6/I9, IK403 2/10/I9", "21"},
 	{CodeHCPCS, CodeSet, RejectClaim, "The procedure code (SV101-2) is not shaped like a HCPCS/CPT code.",
-		"Send a five-character HCPCS code: a letter or digit, three digits, a letter or digit (for example G9008).", "HCPCS Level II / CPT code structure"},
+		"Send a five-character HCPCS code: a letter or digit, three digits, a letter or digit (for example G9008).", "HCPCS Level II / CPT code structure", "454"},
 	{CodeICD10, CodeSet, RejectClaim, "A diagnosis code (HI) is not shaped like an ICD-10-CM code.",
-		"Send the ICD-10-CM code without the dot: a letter, a digit, a letter or digit, then up to four more (for example Z5989).", "ICD-10-CM code structure"},
+		"Send the ICD-10-CM code without the dot: a letter, a digit, a letter or digit, then up to four more (for example Z5989).", "ICD-10-CM code structure", "255"},
 	{CodePOS, CodeSet, RejectClaim, "The place of service (CLM05-1 or SV105) is not a CMS place of service code.",
-		"Use a two-digit CMS place of service code (for example 11 office, 12 home).", "CMS Place of Service Code Set (table posCodes)"},
+		"Use a two-digit CMS place of service code (for example 11 office, 12 home).", "CMS Place of Service Code Set (table posCodes)", "249"},
 	{CodeNPI, CodeSet, RejectClaim, "An NPI (NM109 with NM108 = XX) fails the NPI check digit.",
-		"Correct the NPI: ten digits whose last digit is the Luhn check digit (prefix 80840).", "45 CFR 162.406; NPI check digit"},
+		"Correct the NPI: ten digits whose last digit is the Luhn check digit (prefix 80840).", "45 CFR 162.406; NPI check digit", "562"},
 	{CodeState, CodeSet, RejectClaim, "A state code (N402) is not a US state, territory or DC code.",
-		"Use the two-letter USPS state code (for example CA).", "USPS state abbreviations"},
+		"Use the two-letter USPS state code (for example CA).", "USPS state abbreviations", "126"},
 	{CodeZIP, CodeSet, RejectClaim, "A ZIP code (N403) is not 5 or 9 digits.",
-		"Send the ZIP code as 5 or 9 digits, no hyphen.", "005010X222A1 N403; USPS ZIP+4"},
+		"Send the ZIP code as 5 or 9 digits, no hyphen.", "005010X222A1 N403; USPS ZIP+4", "126"},
 }
 
 // Edits returns every edit in level order.
