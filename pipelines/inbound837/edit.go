@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
@@ -73,6 +74,15 @@ type Options struct {
 	Ack999 *ack.Writer999
 	// Ack277 receives a 277CA per accepted transaction set; nil writes none.
 	Ack277 *Writer277
+	// TA1 receives the TA1 interchanges as TA1Mode says; nil writes none.
+	TA1 *x12.Writer
+	// TA1Mode is the partner's TA1 setting: TA1Always, TA1OnError (default)
+	// or TA1Never.
+	TA1Mode string
+	// Numbers hands out the TA1s' control numbers.
+	Numbers ack.Numbers
+	// Now is the clock of the TA1s (default time.Now).
+	Now func() time.Time
 }
 
 // Summary counts what Edit saw.
@@ -115,9 +125,11 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 			}
 		}
 		if ackEnd != nil {
-			return ackEnd(i)
+			if err := ackEnd(i); err != nil {
+				return err
+			}
 		}
-		return nil
+		return r.ta1(i)
 	}
 	vopts.OnTransaction = func(t *ig.TransactionResult) error { return r.transaction(t, ackTxn) }
 	vopts.OnGroup = func(g *ig.GroupResult) error { return r.group(g, ackGroup) }
@@ -253,6 +265,44 @@ func (r *run) emit(t *ig.TransactionResult, res *SetResult, next func(*ig.Transa
 	}
 	if r.opts.OnSet != nil {
 		return r.opts.OnSet(res)
+	}
+	return nil
+}
+
+// TA1 modes of a partner profile.
+const (
+	TA1Always  = "always"   // a TA1 for every interchange
+	TA1OnError = "on_error" // a TA1 for an interchange with envelope errors, or that asks for one (ISA14 = 1)
+	TA1Never   = "never"    // no TA1
+)
+
+// ta1 writes the TA1 of interchange i as the partner's mode says.
+func (r *run) ta1(i *ig.InterchangeResult) error {
+	o := &r.opts
+	if o.TA1 == nil {
+		return nil
+	}
+	switch o.TA1Mode {
+	case TA1Never:
+		return nil
+	case TA1Always:
+	case TA1OnError, "":
+		if len(i.Findings) == 0 && !i.AckRequested {
+			return nil
+		}
+	default:
+		return fmt.Errorf("inbound837: TA1 mode %q: want always, on_error or never", o.TA1Mode)
+	}
+	n, err := o.Numbers.NextInterchange()
+	if err != nil {
+		return fmt.Errorf("inbound837: TA1 control number: %w", err)
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	if err := ack.WriteTA1(o.TA1, i, n, now()); err != nil {
+		return fmt.Errorf("inbound837: TA1: %w", err)
 	}
 	return nil
 }
