@@ -31,6 +31,9 @@ type Hit struct {
 	Line    int64       // line of the segment in the input
 	SetPos  int         // position in the transaction set
 	Msg     string      // plain message, no data values
+	// Text is the segment as sent, for the sender's report (member data:
+	// never log it); "" for findings of the validator.
+	Text string
 }
 
 // Claim is one 2300 claim with its edits.
@@ -399,7 +402,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		total, ok := x12.ParseDecimal(seg.Element(2), 6)
 		s.total, s.sum, s.lines, s.bad, s.lx = total, 0, 0, !ok, 0
 		if v := string(seg.Component(5, 1)); v != "" && !snip.PlaceOfService(v) {
-			s.report(t, snip.CodePOS, 5, "CLM05-1 is not a CMS place of service code")
+			s.report(t, seg, snip.CodePOS, 5, "CLM05-1 is not a CMS place of service code")
 		}
 	case "HL":
 		s.close(t)
@@ -408,7 +411,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		if t.Loop() == "2400" {
 			s.lx++
 			if n, err := strconv.Atoi(string(seg.Element(1))); err == nil && n != s.lx {
-				s.report(t, snip.GuideLineNumber, 1, fmt.Sprintf("LX01 must be %d: service lines are numbered 1, 2, 3… within a claim", s.lx))
+				s.report(t, seg, snip.GuideLineNumber, 1, fmt.Sprintf("LX01 must be %d: service lines are numbered 1, 2, 3… within a claim", s.lx))
 				s.lx = n
 			}
 		}
@@ -420,10 +423,10 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.lines++
 		}
 		if v := string(seg.Component(1, 2)); v != "" && !snip.HCPCSShape(v) {
-			s.report(t, snip.CodeHCPCS, 1, "SV101-2 is not shaped like a HCPCS code")
+			s.report(t, seg, snip.CodeHCPCS, 1, "SV101-2 is not shaped like a HCPCS code")
 		}
 		if v := string(seg.Element(5)); v != "" && !snip.PlaceOfService(v) {
-			s.report(t, snip.CodePOS, 5, "SV105 is not a CMS place of service code")
+			s.report(t, seg, snip.CodePOS, 5, "SV105 is not a CMS place of service code")
 		}
 	case "HI":
 		for i := 1; i <= seg.Len(); i++ {
@@ -432,7 +435,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 				continue
 			}
 			if v := string(seg.Component(i, 2)); !snip.ICD10Shape(v) {
-				s.report(t, snip.CodeICD10, i, fmt.Sprintf("HI%02d-2 is not shaped like an ICD-10-CM code", i))
+				s.report(t, seg, snip.CodeICD10, i, fmt.Sprintf("HI%02d-2 is not shaped like an ICD-10-CM code", i))
 			}
 		}
 	case "DTP":
@@ -459,14 +462,14 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
 		}
 		if string(seg.Element(8)) == "XX" && !snip.NPI(string(seg.Element(9))) {
-			s.report(t, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
+			s.report(t, seg, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
 		}
 	case "N4":
 		if v := string(seg.Element(2)); v != "" && !snip.State(v) {
-			s.report(t, snip.CodeState, 2, "N402 is not a USPS state code")
+			s.report(t, seg, snip.CodeState, 2, "N402 is not a USPS state code")
 		}
 		if v := string(seg.Element(3)); v != "" && string(seg.Element(4)) == "" && !snip.ZIP(v) {
-			s.report(t, snip.CodeZIP, 3, "N403 is not a 5- or 9-digit ZIP code")
+			s.report(t, seg, snip.CodeZIP, 3, "N403 is not a 5- or 9-digit ZIP code")
 		}
 	}
 }
@@ -489,8 +492,9 @@ func (s *scanner) close(t *ig.Txn) {
 // report records edit id on the current segment: on the open claim, or on
 // the set when no claim is open (provider and subscriber loops come before
 // their claims: such a hit rejects the set unless the profile says warn).
-func (s *scanner) report(t *ig.Txn, id string, element int, msg string) {
+func (s *scanner) report(t *ig.Txn, seg *x12.Segment, id string, element int, msg string) {
 	h := s.r.hit(id, t.Pos(), element, msg)
+	h.Text = string(seg.Bytes())
 	s.add(t, t.Pos(), h, "")
 }
 
