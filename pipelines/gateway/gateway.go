@@ -21,6 +21,7 @@ import (
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/inbound837"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
@@ -173,6 +174,7 @@ var feedKinds = []FeedKind{
 	{Kind834, "X12 834 enrollment (005010X220A1, DHCS layout): members and eligibility spans", ingest.Ingest834},
 	{store.LoadKindAuth, "authorization feed (CSV/XLSX/JSON lines; template in docs/enrollment.md)", ingest.IngestAuth},
 	{store.LoadKindOtherPrograms, "members in programs that exclude ECM (CSV/XLSX/JSON lines: member_cin, program, start_date, end_date)", ingest.IngestPrograms},
+	{inbound837.Kind, "inbound 837P (005010X222A1) from a provider: SNIP 1-5 edits, 999, 277CA, TA1 on envelope errors, report (docs/inbound-837p.md)", inbound837.Ingest},
 	{ingest.Kind277CA, "DHCS 277CA response (005010X214): each claim's DHCS Encounter ID (REF*1K) and status, for replacements and voids", ingest.Ingest277CA},
 }
 
