@@ -63,7 +63,7 @@ fuzz:
 # bench: Go benchmarks of the codecs, then the end-to-end figures with
 # /usr/bin/time -v, each next to a baseline measured in the same run.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment
+	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment ./pipelines/inbound837
 	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
 
 # lint: go vet, gofmt, go.mod/go.sum tidy (direct dependencies listed as
