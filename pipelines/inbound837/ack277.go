@@ -33,7 +33,6 @@ type Writer277 struct {
 	err  error
 
 	in   ig.InterchangeInfo
-	grp  ig.GroupInfo
 	open bool
 }
 
