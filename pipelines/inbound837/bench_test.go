@@ -3,6 +3,7 @@ package inbound837
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -14,8 +15,9 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 )
 
-// bigFile repeats the test file's second subscriber and claim n times in
-// one transaction set of one interchange.
+// bigFile repeats the test file's second subscriber and claim n times, in
+// transaction sets of at most 1000 claims (the guide recommends no more
+// than 5000 per set) in one group of one interchange.
 func bigFile(b *testing.B, n int) []byte {
 	raw, err := os.ReadFile("testdata/837p-two-claims.x12")
 	if err != nil {
@@ -24,16 +26,25 @@ func bigFile(b *testing.B, n int) []byte {
 	s := string(raw)
 	i, j := strings.Index(s, "HL*3*1*22*0"), strings.Index(s, "SE*45*0001")
 	block := s[i:j]
+	st := strings.Index(s, "ST*837*0001")
+	header := s[st:i]
 	var buf bytes.Buffer
-	buf.WriteString(s[:j])
-	segs := 45
+	buf.WriteString(s[:st])
 	per := strings.Count(block, "~")
-	for k := 0; k < n; k++ {
-		hl := strconv.Itoa(4 + k)
-		buf.WriteString(strings.Replace(strings.Replace(block, "HL*3*1*22*0", "HL*"+hl+"*1*22*0", 1), "ENC1002", "E"+hl, 2))
-		segs += per
+	sets := 0
+	for k := 0; k < n; {
+		sets++
+		ctl := fmt.Sprintf("%04d", sets)
+		buf.WriteString(strings.Replace(header, "ST*837*0001", "ST*837*"+ctl, 1))
+		segs := strings.Count(header, "~") + 1
+		for m := 0; m < 1000 && k < n; m, k = m+1, k+1 {
+			hl := strconv.Itoa(3 + m)
+			buf.WriteString(strings.Replace(strings.Replace(block, "HL*3*1*22*0", "HL*"+hl+"*1*22*0", 1), "ENC1002", "E"+strconv.Itoa(k), 2))
+			segs += per
+		}
+		buf.WriteString("SE*" + strconv.Itoa(segs) + "*" + ctl + "~")
 	}
-	buf.WriteString("SE*" + strconv.Itoa(segs) + "*0001~" + s[strings.Index(s, "GE*1*101"):])
+	buf.WriteString("GE*" + strconv.Itoa(sets) + "*101~" + s[strings.Index(s, "IEA*"):])
 	return buf.Bytes()
 }
 
@@ -71,7 +82,7 @@ func BenchmarkInbound837P(b *testing.B) {
 				Ack999: ack.New999(x12.NewWriter(&out999, x12.DefaultDelimiters), &numbers{}, ack.WithClock(now)),
 				Ack277: NewWriter277(x12.NewWriter(&out277, x12.DefaultDelimiters), &numbers{}, Party{Name: "PLAN", ID: "1"}, now),
 			})
-			if err != nil || sum.Claims != 20002 {
+			if err != nil || sum.Claims != 20*1001 || sum.SetsRejected != 0 {
 				b.Fatal(err, sum)
 			}
 		}
