@@ -18,6 +18,8 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 )
 
@@ -73,6 +75,9 @@ type Options struct {
 	OnClaim func(c *Claim) error
 	// OnSet is called after each transaction set.
 	OnSet func(s *SetResult) error
+	// Coding is the DHCS ECM/CS coding table of the level 6 edit; nil
+	// skips it.
+	Coding *rules.CodingTable
 	// Ack999 receives the 999s; nil writes none.
 	Ack999 *ack.Writer999
 	// Ack277 receives a 277CA per accepted transaction set; nil writes none.
@@ -378,6 +383,34 @@ type scanner struct {
 	lines int
 	bad   bool // an amount could not be read
 	lx    int
+
+	line struct { // the open service line, for the level 6 edit
+		open  bool
+		pos   ig.Pos
+		text  string
+		hcpcs string
+		mods  []string
+		date  string
+	}
+}
+
+// closeLine applies the DHCS coding edit to the open service line.
+func (s *scanner) closeLine(t *ig.Txn) {
+	l := &s.line
+	if !l.open || s.r.opts.Coding == nil || s.cur < 0 {
+		l.open = false
+		return
+	}
+	l.open = false
+	d, err := civil.Parse(l.date)
+	if err != nil || !snip.HCPCSShape(l.hcpcs) {
+		return // no date or a bad code: the other edits report it
+	}
+	if _, res := s.r.opts.Coding.Lookup(l.hcpcs, l.mods, d); res != rules.CodeAllowed {
+		h := s.r.hit(snip.DHCSCode, l.pos, 1, "SV101 is not in the DHCS ECM/CS coding table on the date of service")
+		h.Text = l.text
+		s.add(t, l.pos, h, "")
+	}
 }
 
 func (s *scanner) SegmentIDs() []string {
@@ -392,6 +425,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 	case "BHT":
 		s.r.bht03 = string(seg.Element(3))
 	case "CLM":
+		s.closeLine(t)
 		s.close(t)
 		pos := t.Pos()
 		s.r.ordinal++
@@ -405,10 +439,12 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.report(t, seg, snip.CodePOS, 5, "CLM05-1 is not a CMS place of service code")
 		}
 	case "HL":
+		s.closeLine(t)
 		s.close(t)
 		s.cur = -1
 	case "LX":
 		if t.Loop() == "2400" {
+			s.closeLine(t)
 			s.lx++
 			if n, err := strconv.Atoi(string(seg.Element(1))); err == nil && n != s.lx {
 				s.report(t, seg, snip.GuideLineNumber, 1, fmt.Sprintf("LX01 must be %d: service lines are numbered 1, 2, 3… within a claim", s.lx))
@@ -421,6 +457,16 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.bad = s.bad || !ok
 			s.sum += amt
 			s.lines++
+		}
+		if s.cur >= 0 {
+			l := &s.line
+			l.open, l.pos, l.text, l.hcpcs, l.date = true, t.Pos(), string(seg.Bytes()), string(seg.Component(1, 2)), ""
+			l.mods = l.mods[:0]
+			for k := 3; k <= 6; k++ {
+				if m := string(seg.Component(1, k)); m != "" {
+					l.mods = append(l.mods, m)
+				}
+			}
 		}
 		if v := string(seg.Component(1, 2)); v != "" && !snip.HCPCSShape(v) {
 			s.report(t, seg, snip.CodeHCPCS, 1, "SV101-2 is not shaped like a HCPCS code")
@@ -443,6 +489,9 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			from, to := string(seg.Element(3)), string(seg.Element(3))
 			if string(seg.Element(2)) == "RD8" && len(from) == 17 {
 				from, to = from[:8], from[9:]
+			}
+			if s.line.open && s.line.date == "" {
+				s.line.date = from
 			}
 			c := &s.r.claims[s.cur]
 			if c.FromDate == "" || from < c.FromDate {
@@ -474,7 +523,10 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 	}
 }
 
-func (s *scanner) End(t *ig.Txn) { s.close(t) }
+func (s *scanner) End(t *ig.Txn) {
+	s.closeLine(t)
+	s.close(t)
+}
 
 // close applies the claim's balancing edit.
 func (s *scanner) close(t *ig.Txn) {

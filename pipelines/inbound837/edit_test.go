@@ -11,6 +11,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 )
 
@@ -182,5 +183,44 @@ func TestPartnerOverride(t *testing.T) {
 	}
 	if !strings.Contains(o.ack999, "IK3*CLM*") || !strings.Contains(o.ack999, "IK4*2*782*7") {
 		t.Errorf("999 should point at CLM02:\n%s", o.ack999)
+	}
+}
+
+// TestLevel6DHCSCoding: with the DHCS ECM/CS coding table, a line billed
+// with a code and modifiers the table does not list on the date of service
+// rejects its claim (G9012 is ECM only with U8, U1 or U2); the same claim
+// with G9012 U8 is accepted.
+func TestLevel6DHCSCoding(t *testing.T) {
+	base := twoClaims(t)
+	run := func(in string) map[string]Claim {
+		claims := map[string]Claim{}
+		_, err := Edit(context.Background(), strings.NewReader(in), Options{Coding: rules.DefaultCodingTable(),
+			OnClaim: func(c *Claim) error {
+				cc := *c
+				cc.Hits = append([]Hit(nil), c.Hits...)
+				claims[c.ID] = cc
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return claims
+	}
+	bad := run(base)
+	if c := bad["ENC1001"]; !c.Rejected || !hasEdit(c.Hits, snip.DHCSCode) || c.Hits[0].Text != "SV1*HC:G9012*100*UN*1*11**1" {
+		t.Errorf("G9012 without modifier: %+v", c)
+	}
+	if c := bad["ENC1002"]; c.Rejected {
+		t.Errorf("T1016 U8 on 2026-01-09 rejected: %+v", c)
+	}
+	good := run(strings.Replace(base, "SV1*HC:G9012*", "SV1*HC:G9012:U8*", 1))
+	for id, c := range good {
+		if c.Rejected || len(c.Hits) > 0 {
+			t.Errorf("%s: %+v", id, c)
+		}
+	}
+	early := run(strings.Replace(strings.Replace(base, "SV1*HC:G9012*", "SV1*HC:G9012:U8*", 1), "DTP*472*D8*20260109", "DTP*472*D8*20251231", 1))
+	if c := early["ENC1002"]; !c.Rejected || !hasEdit(c.Hits, snip.DHCSCode) {
+		t.Errorf("T1016 U8 the day before it is in force: %+v", c)
 	}
 }

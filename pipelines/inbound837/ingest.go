@@ -90,7 +90,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		return err
 	}
 	sum, err := Edit(ctx, bufio.NewReaderSize(in, 256<<10), Options{
-		Profile: snip.Profile{}, Ack999: w999, Ack277: w277, TA1: ta1, TA1Mode: TA1OnError, Numbers: num999, Now: now,
+		Profile: snip.Profile{}, Coding: job.Coding, Ack999: w999, Ack277: w277, TA1: ta1, TA1Mode: TA1OnError, Numbers: num999, Now: now,
 		OnClaim: rep.Claim, OnSet: rep.Set,
 	})
 	if err == nil {

@@ -87,6 +87,7 @@ const (
 	CodeNPI           = "SNIP5-NPI"
 	CodeState         = "SNIP5-STATE"
 	CodeZIP           = "SNIP5-ZIP"
+	DHCSCode          = "SNIP6-DHCS-CODE"
 )
 
 // edits is every edit, in level order.
@@ -119,6 +120,8 @@ var edits = []Edit{
 		"Use the two-letter USPS state code (for example CA).", "USPS state abbreviations", "126"},
 	{CodeZIP, CodeSet, RejectClaim, "A ZIP code (N403) is not 5 or 9 digits.",
 		"Send the ZIP code as 5 or 9 digits, no hyphen.", "005010X222A1 N403; USPS ZIP+4", "126"},
+	{DHCSCode, LineOfBiz, RejectClaim, "The procedure code with these modifiers is not an ECM or Community Supports service DHCS allows on the date of service.",
+		"Bill the HCPCS code with the modifiers the DHCS ECM/CS coding table lists for the date of service.", "DHCS ECM/CS coding table (rules/data/hcpcs_ecm_cs.csv)", "454"},
 }
 
 // Edits returns every edit in level order.
