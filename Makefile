@@ -70,7 +70,7 @@ fuzz:
 # bench: Go benchmarks of the codecs, then the end-to-end figures with
 # /usr/bin/time -v, each next to a baseline measured in the same run.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment
+	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment ./pipelines/inbound837
 	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
 	$(GO) run ./internal/tools/webbench -files $(BENCH_WEB_FILES) -lines $(BENCH_WEB_LINES) -users 50 -duration 30s
 	$(GO) run ./internal/tools/mllpload -calgw $(BIN) -messages $(BENCH_MLLP_MESSAGES)

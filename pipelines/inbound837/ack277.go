@@ -1,0 +1,239 @@
+package inbound837
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/rules/snip"
+)
+
+// Version277CA is the guide of the 277CA Writer277 writes.
+const Version277CA = "005010X214"
+
+// Party names the plan in the 277CA's information source loop (2100A).
+type Party struct {
+	Name string // NM103
+	ID   string // NM109 (qualifier 46, electronic transmitter ID)
+}
+
+// Writer277 writes a 277CA claim acknowledgment per accepted 837P
+// transaction set: one interchange per input interchange, one group, one
+// 277 per set. A claim is accepted (STC A2:20) with the plan's assigned
+// claim number in REF*1K, or rejected (STC A7 with the claim status code of
+// each rejecting edit).
+type Writer277 struct {
+	w    *x12.Writer
+	num  ack.Numbers
+	now  func() time.Time
+	plan Party
+	err  error
+
+	in   ig.InterchangeInfo
+	open bool
+}
+
+// NewWriter277 returns a Writer277 writing to w.
+func NewWriter277(w *x12.Writer, num ack.Numbers, plan Party, now func() time.Time) *Writer277 {
+	if now == nil {
+		now = time.Now
+	}
+	return &Writer277{w: w, num: num, now: now, plan: plan}
+}
+
+// Err returns the first error met.
+func (a *Writer277) Err() error { return a.err }
+
+func (a *Writer277) fail(err error) error {
+	if a.err == nil && err != nil {
+		a.err = err
+	}
+	return a.err
+}
+
+func (a *Writer277) begin(g *ig.GroupInfo) error {
+	if a.open {
+		return nil
+	}
+	isa, err := a.num.NextInterchange()
+	if err != nil {
+		return a.fail(fmt.Errorf("277CA: interchange control number: %w", err))
+	}
+	gs, err := a.num.NextGroup()
+	if err != nil {
+		return a.fail(fmt.Errorf("277CA: group control number: %w", err))
+	}
+	now := a.now()
+	usage := a.in.Usage
+	if usage != "P" && usage != "T" {
+		usage = "P"
+	}
+	err = a.w.BeginInterchange(x12.InterchangeHeader{
+		SenderQualifier: a.in.ReceiverQualifier, SenderID: a.in.ReceiverID,
+		ReceiverQualifier: a.in.SenderQualifier, ReceiverID: a.in.SenderID,
+		Date: now, ControlNumber: isa, Usage: usage,
+	})
+	if err == nil {
+		err = a.w.BeginGroup(x12.GroupHeader{FunctionalID: "HN", SenderCode: g.ReceiverCode, ReceiverCode: g.SenderCode,
+			Date: now, ControlNumber: gs, Version: Version277CA})
+	}
+	a.open = err == nil
+	return a.fail(err)
+}
+
+// end closes the acknowledgment interchange, if one was begun.
+func (a *Writer277) end() error {
+	if !a.open || a.err != nil {
+		return a.err
+	}
+	a.open = false
+	if err := a.w.EndGroup(); err != nil {
+		return a.fail(err)
+	}
+	return a.fail(a.w.EndInterchange())
+}
+
+// set writes the 277 of one accepted transaction set.
+func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID string, claims []Claim) error {
+	if a.err != nil {
+		return a.err
+	}
+	if err := a.begin(g); err != nil {
+		return err
+	}
+	st, err := a.num.NextTransaction()
+	if err != nil {
+		return a.fail(fmt.Errorf("277CA: transaction set control number: %w", err))
+	}
+	w := a.w
+	now := a.now()
+	today := now.Format("20060102")
+	if err := w.BeginTransaction("277", st, Version277CA); err != nil {
+		return a.fail(err)
+	}
+	received := today
+	if len(a.in.Date) == 6 {
+		received = "20" + a.in.Date
+	}
+	ref := bht03
+	if ref == "" {
+		ref = "0"
+	}
+	w.Segment("BHT", "0085", "08", "277CA"+a.in.Control+strconv.FormatInt(st, 10), today, now.Format("1504"), "TH")
+	w.Segment("HL", "1", "", "20", "1")
+	w.Segment("NM1", "PR", "2", a.plan.Name, "", "", "", "", "46", a.plan.ID)
+	w.Segment("TRN", "1", ref)
+	w.Segment("DTP", "050", "D8", received)
+	w.Segment("DTP", "009", "D8", today)
+	acc, rej := 0, 0
+	var accAmt, rejAmt int64
+	for i := range claims {
+		amt, _ := x12.ParseDecimal([]byte(claims[i].Charge), 2)
+		if claims[i].Rejected {
+			rej++
+			rejAmt += amt
+		} else {
+			acc++
+			accAmt += amt
+		}
+	}
+	w.Segment("HL", "2", "1", "21", "1")
+	w.Segment("NM1", "41", "2", submitterName, "", "", "", "", "46", submitterID)
+	w.Segment("TRN", "2", ref)
+	w.Segment("STC", w.Composite("A1", "19", "PR"), today, "WQ", cents(accAmt+rejAmt))
+	if acc > 0 {
+		w.Segment("QTY", "90", strconv.Itoa(acc))
+	}
+	if rej > 0 {
+		w.Segment("QTY", "AA", strconv.Itoa(rej))
+	}
+	if acc > 0 {
+		w.Segment("AMT", "YU", cents(accAmt))
+	}
+	if rej > 0 {
+		w.Segment("AMT", "YY", cents(rejAmt))
+	}
+	hl, provHL := 2, 0
+	prov := [2]string{"\x00", ""}
+	for i := range claims {
+		c := &claims[i]
+		if p := [2]string{c.ProviderName, c.ProviderNPI}; p != prov {
+			prov = p
+			hl++
+			provHL = hl
+			w.Segment("HL", strconv.Itoa(hl), "2", "19", "1")
+			w.Segment("NM1", "85", "2", c.ProviderName, "", "", "", "", "XX", c.ProviderNPI)
+			w.Segment("TRN", "1", "0")
+			var amt int64
+			for j := i; j < len(claims) && claims[j].ProviderName == p[0] && claims[j].ProviderNPI == p[1]; j++ {
+				v, _ := x12.ParseDecimal([]byte(claims[j].Charge), 2)
+				amt += v
+			}
+			w.Segment("STC", w.Composite("A1", "19", "PR"), "", "WQ", cents(amt))
+		}
+		hl++
+		w.Segment("HL", strconv.Itoa(hl), strconv.Itoa(provHL), "PT")
+		w.Segment("NM1", "QC", "1", c.PatientLast, c.PatientFirst, "", "", "", "MI", c.PatientID)
+		w.Segment("TRN", "2", c.ID)
+		if !c.Rejected {
+			w.Segment("STC", w.Composite("A2", "20", "PR"), today, "WQ", c.Charge)
+			w.Segment("REF", "1K", AssignedNumber(a.in.Control, c.Ordinal))
+		} else {
+			stc := []string{"", today, "U", c.Charge, "", "", "", "", "", "", ""}
+			n := 0
+			for _, h := range c.Hits {
+				if h.Action != snip.RejectClaim || n == 3 {
+					continue
+				}
+				e, _ := snip.Lookup(h.Edit)
+				comp := w.Composite("A7", e.Status)
+				if h.Edit == snip.CodeNPI {
+					comp = w.Composite("A7", e.Status, "85")
+				}
+				dup := false
+				for _, k := range []int{0, 9, 10} {
+					dup = dup || stc[k] == comp
+				}
+				if dup {
+					continue
+				}
+				stc[[]int{0, 9, 10}[n]] = comp
+				n++
+			}
+			for len(stc) > 4 && stc[len(stc)-1] == "" {
+				stc = stc[:len(stc)-1]
+			}
+			w.Segment("STC", stc...)
+		}
+		if c.FromDate != "" {
+			if c.ToDate == "" || c.ToDate == c.FromDate {
+				w.Segment("DTP", "472", "D8", c.FromDate)
+			} else {
+				w.Segment("DTP", "472", "RD8", c.FromDate+"-"+c.ToDate)
+			}
+		}
+	}
+	return a.fail(w.EndTransaction())
+}
+
+// AssignedNumber is the plan's claim number for a claim accepted from an
+// interchange: the interchange control number (ISA13, 9 digits) and the
+// claim's ordinal in it (6 digits), 15 digits in all.
+func AssignedNumber(isa13 string, ordinal int) string {
+	return fmt.Sprintf("%09s%06d", isa13, ordinal%1_000_000)
+}
+
+// cents prints an amount held in hundredths.
+func cents(v int64) string {
+	s := strconv.FormatInt(v/100, 10)
+	if r := v % 100; r != 0 {
+		s += fmt.Sprintf(".%02d", r)
+		if s[len(s)-1] == '0' {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
+}

@@ -1,0 +1,92 @@
+package inbound837
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/rules/snip"
+)
+
+func write277(t *testing.T, in string, p snip.Profile) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w277 := NewWriter277(x12.NewWriter(&buf, x12.DefaultDelimiters), &numbers{n: 500},
+		Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) })
+	if _, err := Edit(context.Background(), strings.NewReader(in), Options{Profile: p, Ack277: w277}); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() == 0 {
+		return ""
+	}
+	var findings []string
+	if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+		Validate(context.Background(), bytes.NewReader(buf.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) > 0 {
+		t.Errorf("the 277CA fails validation: %v\n%s", findings, buf.String())
+	}
+	return buf.String()
+}
+
+// TestWrite277CA: one 277CA per claim status. Each claim is answered under
+// its CLM01 (TRN*2); an accepted one is A2:20 with the plan's 15-digit
+// number in REF*1K, a rejected one A7 with the status code of its edit and
+// no plan number; the batch counts follow.
+func TestWrite277CA(t *testing.T) {
+	base := twoClaims(t)
+	cases := []struct {
+		name, from, to string
+		want, not      []string
+	}{
+		{"all accepted", "", "", []string{
+			"TRN*2*ENC1001~STC*A2:20:PR*20260116*WQ*300~REF*1K*000000101000001~DTP*472*RD8*20260105-20260107~",
+			"TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~REF*1K*000000101000002~DTP*472*D8*20260109~",
+			"QTY*90*2~AMT*YU*375.5~", "NM1*85*2*HARBOR COMMUNITY SUPPORTS*****XX*1234567893~",
+			"ISA*00*          *00*          *ZZ*DHCSENC        *ZZ*CALAIMGW       *",
+		}, []string{"QTY*AA"}},
+		{"one rejected for balancing", "CLM*ENC1001*300*", "CLM*ENC1001*301*", []string{
+			"TRN*2*ENC1001~STC*A7:178*20260116*U*301~DTP",
+			"TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~REF*1K*000000101000002~",
+			"QTY*90*1~QTY*AA*1~AMT*YU*75.5~AMT*YY*301~",
+		}, []string{"REF*1K*000000101000001"}},
+		{"one rejected for HCPCS", "SV1*HC:T1016:U8*75.50*UN*3***1", "SV1*HC:T1X16:U8*75.50*UN*3***1", []string{
+			"TRN*2*ENC1002~STC*A7:454*20260116*U*75.5~",
+		}, []string{"REF*1K*000000101000002"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := base
+			if c.from != "" {
+				if !strings.Contains(in, c.from) {
+					t.Fatalf("%q not in the file", c.from)
+				}
+				in = strings.Replace(in, c.from, c.to, 1)
+			}
+			out := write277(t, in, snip.Profile{})
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("277CA lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(out, n) {
+					t.Errorf("277CA has %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+}
+
+// TestNo277CAForARejectedSet: a set rejected in the 999 gets no 277CA.
+func TestNo277CAForARejectedSet(t *testing.T) {
+	out := write277(t, strings.Replace(twoClaims(t), "XX*1234567893", "XX*1234567890", 1), snip.Profile{})
+	if out != "" {
+		t.Errorf("277CA for a rejected set:\n%s", out)
+	}
+}

@@ -1,0 +1,572 @@
+// Package inbound837 edits a provider's 837P (005010X222A1) by SNIP level
+// in one streaming pass and writes its 999: the implementation-guide
+// validator (edi/x12/ig) gives levels 1, 2 and 4; a claim scanner, run
+// inside the same pass, gives the balancing (3) and code-set (5) edits per
+// claim. Each finding is an edit of rules/snip with the action the
+// partner's profile gives it: a set-rejecting edit rejects the transaction
+// set in the 999, a claim-rejecting one rejects its claim (for the 277CA),
+// a warning marks the set "accepted with errors".
+package inbound837
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/rules/snip"
+)
+
+// Hit is one failed edit.
+type Hit struct {
+	Edit    string      // rules/snip edit ID
+	Level   snip.Level  // SNIP level
+	Action  snip.Action // the partner's action for it
+	Segment string      // segment ID
+	Element int         // 1-based element, 0 for the segment
+	Line    int64       // line of the segment in the input
+	SetPos  int         // position in the transaction set
+	Msg     string      // plain message, no data values
+	// Text is the segment as sent, for the sender's report (member data:
+	// never log it); "" for findings of the validator.
+	Text string
+}
+
+// Claim is one 2300 claim with its edits.
+type Claim struct {
+	ID       string // CLM01, the provider's claim ID
+	Set      string // ST02 of its transaction set
+	Line     int64  // line of the CLM segment
+	Hits     []Hit
+	Rejected bool // a hit rejects the claim
+
+	// What a 277CA repeats of the claim (member data: never log it).
+	Charge           string // CLM02 as sent
+	PatientLast      string // 2010BA NM103 (or 2010CA when a patient loop is sent)
+	PatientFirst     string // NM104
+	PatientID        string // NM109
+	ProviderName     string // 2010AA NM103
+	ProviderNPI      string // 2010AA NM109
+	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
+	Ordinal          int    // 1-based number of the claim in the interchange
+
+	pos ig.Pos // the CLM segment
+}
+
+// SetResult is one transaction set's outcome after the partner's actions.
+type SetResult struct {
+	Control string    // ST02
+	Status  ig.Status // A, E or R
+	Hits    []Hit     // set-level hits (levels 1, 2, 4 and overrides to reject_set)
+	Claims  int
+}
+
+// Options configure Edit.
+type Options struct {
+	Profile snip.Profile
+	// OnClaim is called for each claim of an accepted or rejected set, after
+	// its set's SE; the Claim is valid only during the call.
+	OnClaim func(c *Claim) error
+	// OnSet is called after each transaction set.
+	OnSet func(s *SetResult) error
+	// Coding is the DHCS ECM/CS coding table of the level 6 edit; nil
+	// skips it.
+	Coding *rules.CodingTable
+	// Ack999 receives the 999s; nil writes none.
+	Ack999 *ack.Writer999
+	// Ack277 receives a 277CA per accepted transaction set; nil writes none.
+	Ack277 *Writer277
+	// TA1 receives the TA1 interchanges as TA1Mode says; nil writes none.
+	TA1 *x12.Writer
+	// TA1Mode is the partner's TA1 setting: TA1Always, TA1OnError (default)
+	// or TA1Never.
+	TA1Mode string
+	// Numbers hands out the TA1s' control numbers.
+	Numbers ack.Numbers
+	// Now is the clock of the TA1s (default time.Now).
+	Now func() time.Time
+}
+
+// Summary counts what Edit saw.
+type Summary struct {
+	Sets, SetsRejected       int
+	Claims, ClaimsRejected   int
+	Interchanges, Segments64 int64
+}
+
+// Edit reads an 837P from in, edits it and reports as Options say.
+func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
+	r := &run{opts: opts}
+	reg := ig.NewRegistry()
+	if err := reg.Register(ig.Spec837P, func() ig.Check { return &scanner{r: r} }); err != nil {
+		return Summary{}, fmt.Errorf("inbound837: %w", err)
+	}
+	var a *ack.Writer999
+	if opts.Ack999 != nil {
+		a = opts.Ack999
+	}
+	vopts := ig.Options{Registry: reg}
+	if a != nil {
+		a.Attach(&vopts)
+	}
+	ackTxn, ackGroup, ackStart, ackEnd := vopts.OnTransaction, vopts.OnGroup, vopts.OnInterchangeStart, vopts.OnInterchange
+	vopts.OnInterchangeStart = func(i *ig.InterchangeInfo) error {
+		r.ordinal = 0
+		if opts.Ack277 != nil {
+			opts.Ack277.in = *i
+		}
+		if ackStart != nil {
+			return ackStart(i)
+		}
+		return nil
+	}
+	vopts.OnInterchange = func(i *ig.InterchangeResult) error {
+		if opts.Ack277 != nil {
+			if err := opts.Ack277.end(); err != nil {
+				return err
+			}
+		}
+		if ackEnd != nil {
+			if err := ackEnd(i); err != nil {
+				return err
+			}
+		}
+		return r.ta1(i)
+	}
+	vopts.OnTransaction = func(t *ig.TransactionResult) error { return r.transaction(t, ackTxn) }
+	vopts.OnGroup = func(g *ig.GroupResult) error { return r.group(g, ackGroup) }
+	sum, err := ig.NewValidator(vopts).Validate(ctx, in)
+	if err == nil && a != nil {
+		err = a.Err()
+	}
+	if err == nil && opts.Ack277 != nil {
+		err = opts.Ack277.Err()
+	}
+	r.sum.Interchanges = int64(sum.Interchanges)
+	r.sum.Segments64 = sum.Segments
+	if err != nil {
+		return r.sum, fmt.Errorf("inbound837: %w", err)
+	}
+	return r.sum, r.err
+}
+
+type run struct {
+	opts Options
+	sum  Summary
+	err  error
+
+	claims  []Claim // claims of the set being read
+	ordinal int     // claims seen in the interchange
+
+	bht03     string    // BHT03 of the set
+	submitter [2]string // 1000A NM103 and NM109
+	setHits   []Hit     // hits of the scanner that reject the set
+	accepted  int       // sets of the group accepted, with or without errors
+	withErr   bool      // a set of the group was accepted with errors
+}
+
+func (r *run) hit(id string, pos ig.Pos, element int, msg string) Hit {
+	e, _ := snip.Lookup(id)
+	return Hit{Edit: id, Level: e.Level, Action: r.opts.Profile.Action(id), Segment: pos.Segment,
+		Element: element, Line: pos.Line, SetPos: pos.SetPos, Msg: msg}
+}
+
+// transaction applies the partner's actions to the validator's findings,
+// sets the set's status, hands the (possibly restated) result to the 999
+// writer and the claims to OnClaim.
+func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResult) error) error {
+	res := SetResult{Control: t.Control, Claims: len(r.claims)}
+	reject, warn := t.Status == ig.Rejected && len(t.Findings) == 0, false
+	kept := t.Findings[:0]
+	for i := range t.Findings {
+		f := &t.Findings[i]
+		if r.ownFinding(f) {
+			kept = append(kept, *f)
+			continue
+		}
+		id := snip.Classify(f.Level.String(), f.Code, f.Segment, f.Element)
+		h := r.hit(id, f.Pos, f.Element, f.Msg)
+		switch h.Action {
+		case snip.RejectSet:
+			reject = reject || f.Severity == ig.Error
+			warn = warn || f.Severity == ig.Warning
+			kept = append(kept, *f)
+		case snip.Warn:
+			warn = true
+			f.Severity = ig.Warning
+			kept = append(kept, *f)
+		case snip.RejectClaim:
+			r.claimHit(f.SetPos, h)
+			continue
+		}
+		res.Hits = append(res.Hits, h)
+	}
+	t.Findings = kept
+	res.Hits = append(res.Hits, r.setHits...)
+	for _, h := range r.setHits {
+		reject = reject || h.Action == snip.RejectSet
+		warn = warn || h.Action == snip.Warn
+	}
+	for i := range r.claims {
+		for _, h := range r.claims[i].Hits {
+			warn = warn || h.Action == snip.Warn
+		}
+	}
+	switch {
+	case reject:
+		res.Status = ig.Rejected
+		if len(t.Codes) == 0 {
+			t.Codes = []string{"5"} // one or more segments in error
+		}
+	case warn:
+		res.Status = ig.AcceptedWithErrors
+		t.Codes = nil
+	default:
+		res.Status = ig.Accepted
+		t.Codes = nil
+	}
+	t.Status = res.Status
+	r.sum.Sets++
+	if reject {
+		r.sum.SetsRejected++
+	} else {
+		r.accepted++
+		r.withErr = r.withErr || warn
+	}
+	err := r.emit(t, &res, next)
+	r.claims, r.setHits = r.claims[:0], r.setHits[:0]
+	return err
+}
+
+func (r *run) emit(t *ig.TransactionResult, res *SetResult, next func(*ig.TransactionResult) error) error {
+	if next != nil {
+		if err := next(t); err != nil {
+			return err
+		}
+	}
+	for i := range r.claims {
+		c := &r.claims[i]
+		c.Set = t.Control
+		if res.Status == ig.Rejected {
+			c.Rejected = true
+		}
+		r.sum.Claims++
+		if c.Rejected {
+			r.sum.ClaimsRejected++
+		}
+		if r.opts.OnClaim != nil {
+			if err := r.opts.OnClaim(c); err != nil {
+				return err
+			}
+		}
+	}
+	if r.opts.Ack277 != nil && res.Status != ig.Rejected {
+		if err := r.opts.Ack277.set(t.Group, r.bht03, r.submitter[0], r.submitter[1], r.claims); err != nil {
+			return err
+		}
+	}
+	if r.opts.OnSet != nil {
+		return r.opts.OnSet(res)
+	}
+	return nil
+}
+
+// TA1 modes of a partner profile.
+const (
+	TA1Always  = "always"   // a TA1 for every interchange
+	TA1OnError = "on_error" // a TA1 for an interchange with envelope errors, or that asks for one (ISA14 = 1)
+	TA1Never   = "never"    // no TA1
+)
+
+// ta1 writes the TA1 of interchange i as the partner's mode says.
+func (r *run) ta1(i *ig.InterchangeResult) error {
+	o := &r.opts
+	if o.TA1 == nil {
+		return nil
+	}
+	switch o.TA1Mode {
+	case TA1Never:
+		return nil
+	case TA1Always:
+	case TA1OnError, "":
+		if len(i.Findings) == 0 && !i.AckRequested {
+			return nil
+		}
+	default:
+		return fmt.Errorf("inbound837: TA1 mode %q: want always, on_error or never", o.TA1Mode)
+	}
+	n, err := o.Numbers.NextInterchange()
+	if err != nil {
+		return fmt.Errorf("inbound837: TA1 control number: %w", err)
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	if err := ack.WriteTA1(o.TA1, i, n, now()); err != nil {
+		return fmt.Errorf("inbound837: TA1: %w", err)
+	}
+	return nil
+}
+
+// ownFinding reports whether f is one the scanner reported for a
+// set-rejecting hit (its Hit is in setHits already).
+func (r *run) ownFinding(f *ig.Finding) bool {
+	for _, h := range r.setHits {
+		if h.Action == snip.RejectSet && h.SetPos == f.SetPos && h.Element == f.Element && h.Msg == f.Msg {
+			return true
+		}
+	}
+	return false
+}
+
+// claimHit adds h to the claim that holds set position pos: the last claim
+// that began at or before it, or the first claim when it is before any.
+func (r *run) claimHit(pos int, h Hit) {
+	if len(r.claims) == 0 {
+		r.setHits = append(r.setHits, Hit{Edit: h.Edit, Level: h.Level, Action: snip.RejectSet, Segment: h.Segment,
+			Element: h.Element, Line: h.Line, SetPos: h.SetPos, Msg: h.Msg})
+		return
+	}
+	k := 0
+	for i := range r.claims {
+		if r.claims[i].Line > 0 && r.claims[i].pos.SetPos <= pos {
+			k = i
+		}
+	}
+	r.claims[k].Hits = append(r.claims[k].Hits, h)
+	r.claims[k].Rejected = r.claims[k].Rejected || h.Action == snip.RejectClaim
+}
+
+// group restates the group's AK9 from the sets' statuses after the
+// partner's actions.
+func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
+	groupLevel := false
+	for i := range g.Findings {
+		groupLevel = groupLevel || g.Findings[i].Severity == ig.Error
+	}
+	if !groupLevel {
+		g.Accepted = r.accepted
+		switch {
+		case r.accepted == 0 && g.Received > 0:
+			g.Status = ig.Rejected
+		case r.accepted < g.Received:
+			g.Status = ig.PartiallyAccepted
+		case r.withErr:
+			g.Status = ig.AcceptedWithErrors
+		default:
+			g.Status = ig.Accepted
+		}
+	}
+	r.accepted, r.withErr = 0, false
+	if next != nil {
+		return next(g)
+	}
+	return nil
+}
+
+// scanner is the claim-level check run inside the validator's pass: it
+// opens a Claim at each CLM and applies the balancing and code-set edits.
+type scanner struct {
+	r     *run
+	prov  [2]string // billing provider name and NPI
+	pat   [3]string // patient last, first, ID
+	cur   int       // index of the open claim in r.claims, -1 when none
+	total int64     // CLM02 in millionths
+	sum   int64     // SV102 so far
+	lines int
+	bad   bool // an amount could not be read
+	lx    int
+
+	line struct { // the open service line, for the level 6 edit
+		open  bool
+		pos   ig.Pos
+		text  string
+		hcpcs string
+		mods  []string
+		date  string
+	}
+}
+
+// closeLine applies the DHCS coding edit to the open service line.
+func (s *scanner) closeLine(t *ig.Txn) {
+	l := &s.line
+	if !l.open || s.r.opts.Coding == nil || s.cur < 0 {
+		l.open = false
+		return
+	}
+	l.open = false
+	d, err := civil.Parse(l.date)
+	if err != nil || !snip.HCPCSShape(l.hcpcs) {
+		return // no date or a bad code: the other edits report it
+	}
+	if _, res := s.r.opts.Coding.Lookup(l.hcpcs, l.mods, d); res != rules.CodeAllowed {
+		h := s.r.hit(snip.DHCSCode, l.pos, 1, "SV101 is not in the DHCS ECM/CS coding table on the date of service")
+		h.Text = l.text
+		s.add(t, l.pos, h, "")
+	}
+}
+
+func (s *scanner) SegmentIDs() []string {
+	return []string{"BHT", "CLM", "HL", "LX", "SV1", "HI", "NM1", "N4", "DTP"}
+}
+
+func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
+	if len(s.r.claims) == 0 {
+		s.cur = -1
+	}
+	switch string(seg.ID()) {
+	case "BHT":
+		s.r.bht03 = string(seg.Element(3))
+	case "CLM":
+		s.closeLine(t)
+		s.close(t)
+		pos := t.Pos()
+		s.r.ordinal++
+		s.r.claims = append(s.r.claims, Claim{ID: string(seg.Element(1)), Line: pos.Line, pos: pos,
+			Charge: string(seg.Element(2)), ProviderName: s.prov[0], ProviderNPI: s.prov[1],
+			PatientLast: s.pat[0], PatientFirst: s.pat[1], PatientID: s.pat[2], Ordinal: s.r.ordinal})
+		s.cur = len(s.r.claims) - 1
+		total, ok := x12.ParseDecimal(seg.Element(2), 6)
+		s.total, s.sum, s.lines, s.bad, s.lx = total, 0, 0, !ok, 0
+		if v := string(seg.Component(5, 1)); v != "" && !snip.PlaceOfService(v) {
+			s.report(t, seg, snip.CodePOS, 5, "CLM05-1 is not a CMS place of service code")
+		}
+	case "HL":
+		s.closeLine(t)
+		s.close(t)
+		s.cur = -1
+	case "LX":
+		if t.Loop() == "2400" {
+			s.closeLine(t)
+			s.lx++
+			if n, err := strconv.Atoi(string(seg.Element(1))); err == nil && n != s.lx {
+				s.report(t, seg, snip.GuideLineNumber, 1, fmt.Sprintf("LX01 must be %d: service lines are numbered 1, 2, 3… within a claim", s.lx))
+				s.lx = n
+			}
+		}
+	case "SV1":
+		if s.cur >= 0 && t.Loop() == "2400" {
+			amt, ok := x12.ParseDecimal(seg.Element(2), 6)
+			s.bad = s.bad || !ok
+			s.sum += amt
+			s.lines++
+		}
+		if s.cur >= 0 {
+			l := &s.line
+			l.open, l.pos, l.text, l.hcpcs, l.date = true, t.Pos(), string(seg.Bytes()), string(seg.Component(1, 2)), ""
+			l.mods = l.mods[:0]
+			for k := 3; k <= 6; k++ {
+				if m := string(seg.Component(1, k)); m != "" {
+					l.mods = append(l.mods, m)
+				}
+			}
+		}
+		if v := string(seg.Component(1, 2)); v != "" && !snip.HCPCSShape(v) {
+			s.report(t, seg, snip.CodeHCPCS, 1, "SV101-2 is not shaped like a HCPCS code")
+		}
+		if v := string(seg.Element(5)); v != "" && !snip.PlaceOfService(v) {
+			s.report(t, seg, snip.CodePOS, 5, "SV105 is not a CMS place of service code")
+		}
+	case "HI":
+		for i := 1; i <= seg.Len(); i++ {
+			q := string(seg.Component(i, 1))
+			if q != "ABK" && q != "ABF" {
+				continue
+			}
+			if v := string(seg.Component(i, 2)); !snip.ICD10Shape(v) {
+				s.report(t, seg, snip.CodeICD10, i, fmt.Sprintf("HI%02d-2 is not shaped like an ICD-10-CM code", i))
+			}
+		}
+	case "DTP":
+		if s.cur >= 0 && t.Loop() == "2400" && string(seg.Element(1)) == "472" {
+			from, to := string(seg.Element(3)), string(seg.Element(3))
+			if string(seg.Element(2)) == "RD8" && len(from) == 17 {
+				from, to = from[:8], from[9:]
+			}
+			if s.line.open && s.line.date == "" {
+				s.line.date = from
+			}
+			c := &s.r.claims[s.cur]
+			if c.FromDate == "" || from < c.FromDate {
+				c.FromDate = from
+			}
+			if to > c.ToDate {
+				c.ToDate = to
+			}
+		}
+	case "NM1":
+		switch string(seg.Element(1)) {
+		case "41":
+			s.r.submitter = [2]string{string(seg.Element(3)), string(seg.Element(9))}
+		case "85":
+			s.prov = [2]string{string(seg.Element(3)), string(seg.Element(9))}
+		case "IL", "QC":
+			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
+		}
+		if string(seg.Element(8)) == "XX" && !snip.NPI(string(seg.Element(9))) {
+			s.report(t, seg, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
+		}
+	case "N4":
+		if v := string(seg.Element(2)); v != "" && !snip.State(v) {
+			s.report(t, seg, snip.CodeState, 2, "N402 is not a USPS state code")
+		}
+		if v := string(seg.Element(3)); v != "" && string(seg.Element(4)) == "" && !snip.ZIP(v) {
+			s.report(t, seg, snip.CodeZIP, 3, "N403 is not a 5- or 9-digit ZIP code")
+		}
+	}
+}
+
+func (s *scanner) End(t *ig.Txn) {
+	s.closeLine(t)
+	s.close(t)
+}
+
+// close applies the claim's balancing edit.
+func (s *scanner) close(t *ig.Txn) {
+	if s.cur < 0 || s.cur >= len(s.r.claims) {
+		return
+	}
+	c := &s.r.claims[s.cur]
+	if !s.bad && s.lines > 0 && s.total != s.sum {
+		h := s.r.hit(snip.BalanceClaimTotal, c.pos, 2, "CLM02 is not the sum of the service lines' SV102")
+		s.add(t, c.pos, h, "782")
+	}
+	s.cur = -1
+}
+
+// report records edit id on the current segment: on the open claim, or on
+// the set when no claim is open (provider and subscriber loops come before
+// their claims: such a hit rejects the set unless the profile says warn).
+func (s *scanner) report(t *ig.Txn, seg *x12.Segment, id string, element int, msg string) {
+	h := s.r.hit(id, t.Pos(), element, msg)
+	h.Text = string(seg.Bytes())
+	s.add(t, t.Pos(), h, "")
+}
+
+// add records h: a set-rejecting hit (or a claim-rejecting one outside any
+// claim) goes into the 999 as an IK4 of its segment.
+func (s *scanner) add(t *ig.Txn, pos ig.Pos, h Hit, ref string) {
+	if s.cur < 0 && h.Action == snip.RejectClaim {
+		h.Action = snip.RejectSet
+	}
+	if h.Action == snip.RejectSet {
+		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Code: ig.ElemInvalidCode, Element: h.Element,
+			ElementRef: ref, Msg: h.Msg})
+		s.r.setHits = append(s.r.setHits, h)
+		return
+	}
+	if s.cur < 0 {
+		s.r.setHits = append(s.r.setHits, h)
+		return
+	}
+	c := &s.r.claims[s.cur]
+	c.Hits = append(c.Hits, h)
+	c.Rejected = c.Rejected || h.Action == snip.RejectClaim
+}

@@ -1,0 +1,226 @@
+package inbound837
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/rules/snip"
+)
+
+// twoClaims is a valid 837P with claims ENC1001 (two lines, 300.00) and
+// ENC1002 (one line, 75.50) for two subscribers of one billing provider.
+func twoClaims(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/837p-two-claims.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+type numbers struct{ n int64 }
+
+func (n *numbers) NextInterchange() (int64, error) { n.n++; return n.n, nil }
+func (n *numbers) NextGroup() (int64, error)       { n.n++; return n.n, nil }
+func (n *numbers) NextTransaction() (int64, error) { n.n++; return n.n, nil }
+
+type outcome struct {
+	sets     []SetResult
+	claims   map[string]Claim
+	ack999   string
+	summary  Summary
+	findings []string
+}
+
+func edit(t *testing.T, in string, p snip.Profile) outcome {
+	t.Helper()
+	var out outcome
+	out.claims = map[string]Claim{}
+	var buf bytes.Buffer
+	w := x12.NewWriter(&buf, x12.DefaultDelimiters)
+	a := ack.New999(w, &numbers{}, ack.WithClock(func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) }))
+	sum, err := Edit(context.Background(), strings.NewReader(in), Options{
+		Profile: p, Ack999: a,
+		OnClaim: func(c *Claim) error {
+			cc := *c
+			cc.Hits = append([]Hit(nil), c.Hits...)
+			out.claims[c.ID] = cc
+			return nil
+		},
+		OnSet: func(s *SetResult) error {
+			ss := *s
+			ss.Hits = append([]Hit(nil), s.Hits...)
+			out.sets = append(out.sets, ss)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.summary = sum
+	out.ack999 = buf.String()
+	// The 999 passes our own validator.
+	_, err = ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { out.findings = append(out.findings, f.String()) }}).
+		Validate(context.Background(), strings.NewReader(out.ack999))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.findings) > 0 {
+		t.Errorf("the 999 fails validation: %v\n%s", out.findings, out.ack999)
+	}
+	return out
+}
+
+func hasEdit(hits []Hit, id string) bool {
+	for _, h := range hits {
+		if h.Edit == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEditLevels edits a valid 837P and an invalid one per SNIP level.
+func TestEditLevels(t *testing.T) {
+	cases := []struct {
+		name, from, to string
+		edit           string
+		set            ig.Status // IK501
+		rejected       []string  // claims rejected (in the 277CA)
+		ak9            string
+	}{
+		{"valid", "", "", "", ig.Accepted, nil, "AK9*A*1*1*1"},
+		{"level 1 syntax: bad date", "DMG*D8*19800214*F", "DMG*D8*19801314*F", snip.SyntaxElement, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+		{"level 1 syntax: unknown segment", "DTP*454*D8*20260102~", "DTP*454*D8*20260102~ZZZ*1~", snip.SyntaxSegment, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+		{"level 2 guide: LX out of sequence", "LX*2~", "LX*3~", snip.GuideLineNumber, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+		{"level 3 balancing: CLM02", "CLM*ENC1001*300*", "CLM*ENC1001*301*", snip.BalanceClaimTotal, ig.Accepted, []string{"ENC1001"}, "AK9*A*1*1*1"},
+		{"level 5 HCPCS shape", "HC:T1016:U8", "HC:T1X16:U8", snip.CodeHCPCS, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
+		{"level 5 ICD-10-CM shape", "HI*ABK:Z5900", "HI*ABK:5Z900", snip.CodeICD10, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
+		{"level 5 place of service", "CLM*ENC1002*75.5***12:B:1", "CLM*ENC1002*75.5***30:B:1", snip.CodePOS, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
+		{"level 5 NPI check digit (billing provider)", "XX*1234567893", "XX*1234567890", snip.CodeNPI, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+		{"level 5 ZIP", "N4*WEST SACRAMENTO*CA*95691", "N4*WEST SACRAMENTO*CA*9569", snip.CodeZIP, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+	}
+	base := twoClaims(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := base
+			if c.from != "" {
+				if !strings.Contains(in, c.from) {
+					t.Fatalf("%q not in the file", c.from)
+				}
+				in = strings.Replace(in, c.from, c.to, 1)
+			}
+			o := edit(t, in, snip.Profile{})
+			if len(o.sets) != 1 || o.sets[0].Status != c.set {
+				t.Fatalf("sets %+v, want one %c", o.sets, c.set)
+			}
+			var all []Hit
+			all = append(all, o.sets[0].Hits...)
+			var rej []string
+			for _, id := range []string{"ENC1001", "ENC1002"} {
+				cl, ok := o.claims[id]
+				if !ok {
+					t.Fatalf("claim %s not reported", id)
+				}
+				all = append(all, cl.Hits...)
+				if cl.Rejected {
+					rej = append(rej, id)
+				}
+			}
+			if c.edit == "" && len(all) > 0 {
+				t.Errorf("valid file: hits %+v", all)
+			}
+			if c.edit != "" && !hasEdit(all, c.edit) {
+				t.Errorf("edit %s not found in %+v", c.edit, all)
+			}
+			if strings.Join(rej, ",") != strings.Join(c.rejected, ",") {
+				t.Errorf("rejected claims %v, want %v", rej, c.rejected)
+			}
+			if !strings.Contains(o.ack999, "IK5*"+string(c.set)) || !strings.Contains(o.ack999, c.ak9) {
+				t.Errorf("999 lacks IK5*%c or %s:\n%s", c.set, c.ak9, o.ack999)
+			}
+			if c.set == ig.Rejected && !strings.Contains(o.ack999, "IK3*") {
+				t.Errorf("rejected set without IK3:\n%s", o.ack999)
+			}
+		})
+	}
+}
+
+// TestPartnerOverride: a partner whose profile warns on ZIP edits gets the
+// set accepted with errors; one that rejects the set on balancing gets the
+// whole set rejected with the CLM02 in IK3/IK4.
+func TestPartnerOverride(t *testing.T) {
+	base := twoClaims(t)
+	badZIP := strings.Replace(base, "CA*95691", "CA*9569", 1)
+	warn, err := snip.NewProfile(map[string]string{snip.CodeZIP: "warn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := edit(t, badZIP, warn)
+	if o.sets[0].Status != ig.AcceptedWithErrors || o.summary.ClaimsRejected != 0 {
+		t.Errorf("ZIP as warning: set %c, %d claims rejected; want E and 0", o.sets[0].Status, o.summary.ClaimsRejected)
+	}
+	if !strings.Contains(o.ack999, "AK9*E*1*1*1") {
+		t.Errorf("999 should accept with errors:\n%s", o.ack999)
+	}
+
+	unbalanced := strings.Replace(base, "CLM*ENC1001*300*", "CLM*ENC1001*301*", 1)
+	strict, err := snip.NewProfile(map[string]string{snip.BalanceClaimTotal: "reject_set"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = edit(t, unbalanced, strict)
+	if o.sets[0].Status != ig.Rejected || o.summary.ClaimsRejected != 2 {
+		t.Errorf("balancing rejects the set: set %c, %d claims rejected; want R and 2", o.sets[0].Status, o.summary.ClaimsRejected)
+	}
+	if !strings.Contains(o.ack999, "IK3*CLM*") || !strings.Contains(o.ack999, "IK4*2*782*7") {
+		t.Errorf("999 should point at CLM02:\n%s", o.ack999)
+	}
+}
+
+// TestLevel6DHCSCoding: with the DHCS ECM/CS coding table, a line billed
+// with a code and modifiers the table does not list on the date of service
+// rejects its claim (G9012 is ECM only with U8, U1 or U2); the same claim
+// with G9012 U8 is accepted.
+func TestLevel6DHCSCoding(t *testing.T) {
+	base := twoClaims(t)
+	run := func(in string) map[string]Claim {
+		claims := map[string]Claim{}
+		_, err := Edit(context.Background(), strings.NewReader(in), Options{Coding: rules.DefaultCodingTable(),
+			OnClaim: func(c *Claim) error {
+				cc := *c
+				cc.Hits = append([]Hit(nil), c.Hits...)
+				claims[c.ID] = cc
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return claims
+	}
+	bad := run(base)
+	if c := bad["ENC1001"]; !c.Rejected || !hasEdit(c.Hits, snip.DHCSCode) || c.Hits[0].Text != "SV1*HC:G9012*100*UN*1*11**1" {
+		t.Errorf("G9012 without modifier: %+v", c)
+	}
+	if c := bad["ENC1002"]; c.Rejected {
+		t.Errorf("T1016 U8 on 2026-01-09 rejected: %+v", c)
+	}
+	good := run(strings.Replace(base, "SV1*HC:G9012*", "SV1*HC:G9012:U8*", 1))
+	for id, c := range good {
+		if c.Rejected || len(c.Hits) > 0 {
+			t.Errorf("%s: %+v", id, c)
+		}
+	}
+	early := run(strings.Replace(strings.Replace(base, "SV1*HC:G9012*", "SV1*HC:G9012:U8*", 1), "DTP*472*D8*20260109", "DTP*472*D8*20251231", 1))
+	if c := early["ENC1002"]; !c.Rejected || !hasEdit(c.Hits, snip.DHCSCode) {
+		t.Errorf("T1016 U8 the day before it is in force: %+v", c)
+	}
+}

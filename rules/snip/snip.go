@@ -1,0 +1,178 @@
+// Package snip names the edits an inbound 837P (005010X222A1) is put
+// through, by WEDI SNIP level, each with a stable edit ID, the level it
+// belongs to, its default action, and plain words for the provider: what is
+// wrong and what to change. A trading-partner profile may change an edit's
+// action for one partner. The code-set edits of level 5 are pure functions
+// here; levels 1 and 2 classify the findings of the implementation-guide
+// validator (edi/x12/ig) by their acknowledgment codes.
+package snip
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Level is a WEDI SNIP edit level, 1 to 7.
+type Level int
+
+// The SNIP levels.
+const (
+	Syntax      Level = 1 // X12 syntax integrity
+	Guide       Level = 2 // implementation-guide requirements
+	Balancing   Level = 3 // amounts and counts that must add up
+	Situational Level = 4 // inter-segment situational rules
+	CodeSet     Level = 5 // external code sets
+	LineOfBiz   Level = 6 // product type / line of business (DHCS ECM/CS coding)
+	Partner     Level = 7 // trading-partner specific (eligibility, authorization, contract, duplicate)
+)
+
+// Action is what a failed edit does.
+type Action uint8
+
+// Actions, from the mildest.
+const (
+	Warn        Action = iota + 1 // noted; the claim goes on
+	RejectClaim                   // the claim is rejected in the 277CA; the others go on
+	RejectSet                     // the transaction set is rejected in the 999
+)
+
+func (a Action) String() string {
+	switch a {
+	case Warn:
+		return "warn"
+	case RejectClaim:
+		return "reject_claim"
+	case RejectSet:
+		return "reject_set"
+	}
+	return fmt.Sprintf("Action(%d)", uint8(a))
+}
+
+// ParseAction reads an action as a partner profile writes it.
+func ParseAction(s string) (Action, error) {
+	for _, a := range []Action{Warn, RejectClaim, RejectSet} {
+		if a.String() == s {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("snip: action %q: want warn, reject_claim or reject_set", s)
+}
+
+// Edit is one named edit.
+type Edit struct {
+	ID      string
+	Level   Level
+	Default Action
+	Plain   string // what is wrong, in plain words
+	Fix     string // what to change
+	Source  string // where the edit comes from
+	// Status is the 277CA claim status code (code source 508) a
+	// claim-rejecting hit of the edit is reported with, in STC01-2.
+	Status string
+}
+
+// Edit IDs. They are a contract: reports, profiles and 277CA texts name them.
+const (
+	SyntaxSegment     = "SNIP1-SEGMENT"
+	SyntaxElement     = "SNIP1-ELEMENT"
+	SyntaxEnvelope    = "SNIP1-ENVELOPE"
+	GuideSegment      = "SNIP2-SEGMENT"
+	GuideElement      = "SNIP2-ELEMENT"
+	GuideLineNumber   = "SNIP2-LX-SEQUENCE"
+	BalanceClaimTotal = "SNIP3-CLM02-SV102"
+	SituationalSet    = "SNIP4-SITUATIONAL"
+	CodeHCPCS         = "SNIP5-HCPCS"
+	CodeICD10         = "SNIP5-ICD10CM"
+	CodePOS           = "SNIP5-POS"
+	CodeNPI           = "SNIP5-NPI"
+	CodeState         = "SNIP5-STATE"
+	CodeZIP           = "SNIP5-ZIP"
+	DHCSCode          = "SNIP6-DHCS-CODE"
+)
+
+// edits is every edit, in level order.
+var edits = []Edit{
+	{SyntaxEnvelope, Syntax, RejectSet, "The interchange envelope (ISA/IEA, GS/GE) is not well formed.",
+		"Fix the envelope: ISA is 106 characters, IEA01/IEA02 and GE01/GE02 match the counts and control numbers.", "X12 005010 syntax", "21"},
+	{SyntaxSegment, Syntax, RejectSet, "A segment breaks X12 syntax (unknown, out of order, or repeated too often).",
+		"Send the segments in the order and number the 837P guide lists.", "X12 005010 syntax; 999 IK304 codes 1–8", "21"},
+	{SyntaxElement, Syntax, RejectSet, "A data element breaks X12 syntax (missing, too long or short, bad characters, bad date).",
+		"Correct the element shown: its length, characters and date format.", "X12 005010 syntax; 999 IK403 codes 1–13", "21"},
+	{GuideSegment, Guide, RejectSet, "A segment the 837P implementation guide requires is missing, or one it does not use is present.",
+		"Add or remove the segment shown, as the 005010X222A1 guide requires.", "005010X222A1; 999 IK304 codes I4–I9", "21"},
+	{GuideElement, Guide, RejectSet, "A data element does not follow the 837P implementation guide (code not used, required value missing).",
+		"Use a value the 005010X222A1 guide allows in the element shown.", "005010X222A1; 999 IK403 codes I6–I13", "21"},
+	{GuideLineNumber, Guide, RejectSet, "Service lines are not numbered 1, 2, 3… within the claim (LX01).",
+		"Number the claim's service lines from 1 without gaps.", "005010X222A1 2400 LX01", "21"},
+	{BalanceClaimTotal, Balancing, RejectClaim, "The claim total (CLM02) is not the sum of the line charges (SV102).",
+		"Make CLM02 equal the sum of the claim's SV102 amounts.", "005010X222A1 2300 CLM02 note", "178"},
+	{SituationalSet, Situational, RejectSet, "A situational rule of the 837P guide is not met (a segment or element required when another is present).",
+		"Send the element or segment the guide requires in this situation.", "005010X222A1 situational rules; 999 IK304 I6/I9, IK403 2/10/I9", "21"},
+	{CodeHCPCS, CodeSet, RejectClaim, "The procedure code (SV101-2) is not shaped like a HCPCS/CPT code.",
+		"Send a five-character HCPCS code: a letter or digit, three digits, a letter or digit (for example G9008).", "HCPCS Level II / CPT code structure", "454"},
+	{CodeICD10, CodeSet, RejectClaim, "A diagnosis code (HI) is not shaped like an ICD-10-CM code.",
+		"Send the ICD-10-CM code without the dot: a letter, a digit, a letter or digit, then up to four more (for example Z5989).", "ICD-10-CM code structure", "255"},
+	{CodePOS, CodeSet, RejectClaim, "The place of service (CLM05-1 or SV105) is not a CMS place of service code.",
+		"Use a two-digit CMS place of service code (for example 11 office, 12 home).", "CMS Place of Service Code Set (table posCodes)", "249"},
+	{CodeNPI, CodeSet, RejectClaim, "An NPI (NM109 with NM108 = XX) fails the NPI check digit.",
+		"Correct the NPI: ten digits whose last digit is the Luhn check digit (prefix 80840).", "45 CFR 162.406; NPI check digit", "562"},
+	{CodeState, CodeSet, RejectClaim, "A state code (N402) is not a US state, territory or DC code.",
+		"Use the two-letter USPS state code (for example CA).", "USPS state abbreviations", "126"},
+	{CodeZIP, CodeSet, RejectClaim, "A ZIP code (N403) is not 5 or 9 digits.",
+		"Send the ZIP code as 5 or 9 digits, no hyphen.", "005010X222A1 N403; USPS ZIP+4", "126"},
+	{DHCSCode, LineOfBiz, RejectClaim, "The procedure code with these modifiers is not an ECM or Community Supports service DHCS allows on the date of service.",
+		"Bill the HCPCS code with the modifiers the DHCS ECM/CS coding table lists for the date of service.", "DHCS ECM/CS coding table (rules/data/hcpcs_ecm_cs.csv)", "454"},
+}
+
+// Edits returns every edit in level order.
+func Edits() []Edit { return append([]Edit(nil), edits...) }
+
+// Lookup returns the edit with the ID.
+func Lookup(id string) (Edit, bool) {
+	for _, e := range edits {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return Edit{}, false
+}
+
+// Profile is a trading partner's settings: an action per edit ID that
+// replaces the default.
+type Profile struct {
+	Actions map[string]Action
+}
+
+// NewProfile checks a partner's overrides (edit ID → action as ParseAction
+// reads it) and returns the profile.
+func NewProfile(overrides map[string]string) (Profile, error) {
+	p := Profile{Actions: map[string]Action{}}
+	ids := make([]string, 0, len(overrides))
+	for id := range overrides {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if _, ok := Lookup(id); !ok {
+			return Profile{}, fmt.Errorf("snip: partner profile: unknown edit ID %q", id)
+		}
+		a, err := ParseAction(overrides[id])
+		if err != nil {
+			return Profile{}, fmt.Errorf("snip: partner profile: edit %s: %w", id, err)
+		}
+		p.Actions[id] = a
+	}
+	return p, nil
+}
+
+// Action returns the action of edit id for this partner: its override, or
+// the edit's default. An unknown ID rejects the set.
+func (p Profile) Action(id string) Action {
+	if a, ok := p.Actions[id]; ok {
+		return a
+	}
+	if e, ok := Lookup(id); ok {
+		return e.Default
+	}
+	return RejectSet
+}
