@@ -114,6 +114,15 @@ func TestMLLPKill9UnderLoad(t *testing.T) {
 	for _, m := range p {
 		stored[m.ControlID] = true
 	}
+	// The listener also turns the inbox into ADT events as it goes; these
+	// members are not enrolled, so a processed message is an exception.
+	exc, err := st.ADTExceptions(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exc {
+		stored[e.ControlID] = true
+	}
 	lost := 0
 	for id := range acked {
 		if !stored[id] {
@@ -216,16 +225,30 @@ destinations:
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// The daemon turns the inbox into ADT events in the background.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(errs.String(), "hl7 inbox processed"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the inbox was not processed; log:\n%s", errs.String())
+		}
+	}
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d; log:\n%s", code, errs.String())
+	}
+	if strings.Contains(errs.String(), "GOODHOSP") || strings.Contains(errs.String(), "DOE") {
+		t.Errorf("the log shows message content:\n%s", errs.String())
 	}
 	st, err := store.OpenSQLite(context.Background(), state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if p, _ := st.InboxPending(context.Background(), 10); len(p) != 1 || p[0].ControlID != "S1-0" {
-		t.Errorf("inbox %+v", p)
+	if p, _ := st.InboxPending(context.Background(), 10); len(p) != 0 {
+		t.Errorf("inbox still pending after the daemon processed it: %+v", p)
+	}
+	// The member is not enrolled: the message is kept as an ADT exception.
+	exc, err := st.ADTExceptions(context.Background(), time.Time{})
+	if err != nil || len(exc) != 1 || exc[0].ControlID != "S1-0" || exc[0].Source != "mllp-inbox" {
+		t.Errorf("ADT exceptions %+v, %v", exc, err)
 	}
 }

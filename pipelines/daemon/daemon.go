@@ -49,6 +49,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
+	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/mllpd"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -386,6 +387,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.log.Error("mllp listener stopped", "err", err)
 			}
 		}()
+	}
+	if in, ok := d.st.(store.Inbox); ok {
+		if st, ok := d.st.(pipeadt.Store); ok {
+			// The HL7 inbox (MLLP messages, from this listener or another
+			// instance's) becomes ADT events in the background.
+			proc := &pipeadt.Processor{Store: st, Profiles: pipeadt.Profiles(d.cfg)}
+			bg.Add(1)
+			go func() { defer bg.Done(); proc.RunInbox(hbCtx, in, time.Second, d.log) }()
+		}
 	}
 	d.sweepWork(work)
 	d.removeLeftoverTemps(work)

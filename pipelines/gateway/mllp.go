@@ -3,6 +3,9 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"time"
+
+	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 
 	"github.com/calaim-gateway/calaim-gateway/pipelines/mllpd"
 	"github.com/calaim-gateway/calaim-gateway/store"
@@ -43,5 +46,15 @@ func MLLP(ctx context.Context, o MLLPOptions) error {
 	if o.Ready != nil {
 		o.Ready(l.Addr().String())
 	}
-	return l.Serve(ctx)
+	// The inbox becomes ADT events beside the listener, as in calgw run.
+	drained := make(chan struct{})
+	if st, ok := g.st.(pipeadt.Store); ok {
+		proc := &pipeadt.Processor{Store: st, Profiles: pipeadt.Profiles(g.Config)}
+		go func() { defer close(drained); proc.RunInbox(ctx, in, time.Second, g.log) }()
+	} else {
+		close(drained)
+	}
+	err = l.Serve(ctx)
+	<-drained
+	return err
 }

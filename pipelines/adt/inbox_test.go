@@ -1,0 +1,72 @@
+package adt
+
+import (
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+func inboxAdd(t *testing.T, st *store.SQLite, ids ...string) {
+	t.Helper()
+	at := time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC)
+	var msgs []store.InboxMessage
+	for _, id := range ids {
+		cin := known
+		if id == "U1" {
+			cin = unknown
+		}
+		msgs = append(msgs, store.InboxMessage{ReceivedAt: at, Remote: "127.0.0.1:5000", SendingApplication: "EPIC",
+			SendingFacility: "STMARYS", ControlID: id, Raw: []byte(adtMsg(id, "A01", cin))})
+	}
+	if _, err := st.InboxAdd(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDrainInboxTurnsMessagesIntoEventsOnce(t *testing.T) {
+	st := newStore(t, known)
+	inboxAdd(t, st, "K1", "U1", "K2")
+	p := &Processor{Store: st}
+	res, err := p.DrainInbox(ctx, st, 2) // two batches
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages != 3 || res.Stored != 2 || res.Exceptions != 1 {
+		t.Errorf("first drain: %s", res.Summary())
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Source != InboxSource || res.Problems[0].Position != 2 || res.Problems[0].ControlID != "U1" {
+		t.Errorf("problems %+v", res.Problems)
+	}
+	if pending, _ := st.InboxPending(ctx, 10); len(pending) != 0 {
+		t.Errorf("%d messages still pending after the drain", len(pending))
+	}
+	evs, err := st.ADTEvents(ctx, known)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events of the known member: %d, %v", len(evs), err)
+	}
+
+	// Nothing pending: the next drain does nothing.
+	if res, err := p.DrainInbox(ctx, st, 2); err != nil || res.Messages != 0 {
+		t.Errorf("second drain: %s, %v", res.Summary(), err)
+	}
+
+	// A crash after recording but before marking: the message is read
+	// again and recognised, not stored twice.
+	inboxAdd(t, st, "K3")
+	pending, err := st.InboxPending(ctx, 10)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending %d, %v", len(pending), err)
+	}
+	src := Inputs{RawInput(InboxSource, int(pending[0].ID), pending[0].Raw, pending[0].ReceivedAt)}
+	if _, err := p.Process(ctx, &src); err != nil {
+		t.Fatal(err)
+	}
+	res, err = p.DrainInbox(ctx, st, 0)
+	if err != nil || res.Messages != 1 || res.Stored != 0 || res.Duplicates != 1 {
+		t.Errorf("drain after a crash: %s, %v", res.Summary(), err)
+	}
+	if evs, _ := st.ADTEvents(ctx, known); len(evs) != 3 {
+		t.Errorf("events after the crash: %d, want 3", len(evs))
+	}
+}
