@@ -233,7 +233,7 @@ func TestDHCSAnswersRoundTrip(t *testing.T) {
 		t.Fatalf("999: %+v", r)
 	}
 	rej := e.latest(store.EncounterRejected)
-	if len(rej) != 1 || rej[clm[2]].Code != "999 IK5 R" || !strings.Contains(rej[clm[2]].Reason, "IK3 HI at segment 17 (loop 2300): 3 (required segment missing)") {
+	if len(rej) != 1 || rej[clm[2]].Code != "999 IK5 R" || !strings.Contains(rej[clm[2]].Reason, "IK3 HI at segment 19 (loop 2300): 3 (required segment missing)") {
 		t.Fatalf("rejected after the 999: %+v", rej)
 	}
 	if w := e.latest(store.EncounterSent); w[clm[0]].Ack != "A" || w[clm[1]].Ack != "A" {

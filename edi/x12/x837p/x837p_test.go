@@ -34,8 +34,10 @@ func billing(npi string) domain.Provider {
 
 func claim(pcn string, lines ...ServiceLine) *Claim {
 	return &Claim{
-		Billing:              billing("1456789019"),
-		Subscriber:           domain.Member{CIN: "91234567A", LastName: "Rivera", FirstName: "Ana", DOB: 19780412, Gender: "F"},
+		Billing: billing("1456789019"),
+		Subscriber: domain.Member{CIN: "91234567A", LastName: "Rivera", FirstName: "Ana", DOB: 19780412, Gender: "F",
+			// The patient is the subscriber: 2010BA N3/N4 are required.
+			Address: domain.Address{Street: "88 Pine St", City: "Oakland", State: "CA", Zip: "94607"}},
 		Payer:                Party{Name: "DHCS", ID: "DHCS"},
 		ClaimFilingIndicator: "MC",
 		PatientControlNumber: pcn,
