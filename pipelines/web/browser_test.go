@@ -22,11 +22,11 @@ import (
 // (scripts/install-test-deps.sh installs it).
 const chromium = "/usr/bin/chromium"
 
-const invoiceHeader = "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,diagnosis"
+const invoiceHeader = "invoice_number,line_number,invoice_date,billing_npi,billing_tin,billing_name,billing_address,billing_city,billing_state,billing_zip,member_cin,member_last_name,member_first_name,member_dob,service_from,service_to,hcpcs,modifiers,units,charge_amount,diagnosis,member_address,member_city,member_state,member_zip"
 
 // invoiceRow is a line for member m on day d of September 2026.
 func invoiceRow(inv string, line int, npi string, m, d int, code, mods string) string {
-	return fmt.Sprintf("%s,%d,2026-10-01,%s,941234567,Bay Street Housing,1200 Mission St,San Francisco,CA,941031520,9%07dA,Member%d,Test,1980-01-01,2026-09-%02d,2026-09-%02d,%s,%s,1,100.00,",
+	return fmt.Sprintf("%s,%d,2026-10-01,%s,941234567,Bay Street Housing,1200 Mission St,San Francisco,CA,941031520,9%07dA,Member%d,Test,1980-01-01,2026-09-%02d,2026-09-%02d,%s,%s,1,100.00,,88 Pine St,Oakland,CA,94612",
 		inv, line, npi, m, m, d, d, code, mods)
 }
 
