@@ -196,6 +196,9 @@ func TestFindings837P(t *testing.T) {
 		// 2010BA N3/N4: required when the patient is the subscriber (no 2000C).
 		{"subscriber address missing", func(ls []string) []string { return slices.Delete(ls, 17, 19) }, false, []string{"IK3/3 N3 2010BA @15", "IK3/3 N4 2010BA @15"}},
 		{"subscriber N4 missing", remove(19), false, []string{"IK3/3 N4 2010BA @15"}},
+		{"subscriber N4 missing, the payer's N4 does not stand in", func(ls []string) []string {
+			return insertAfter(20, "N3*PO BOX 1~", "N4*SACRAMENTO*CA*95815~")(remove(19)(ls))
+		}, false, []string{"IK3/3 N4 2010BA @15"}},
 		{"subscriber DMG missing", remove(20), false, []string{"IK3/3 DMG 2010BA @15"}},
 		{"unrecognized segment", insertAfter(17, "ZZZ*1~"), false, []string{"IK3/1 ZZZ 2010BA @16"}},
 		{"segment of another transaction set", insertAfter(17, "INS*Y*18*021~"), false, []string{"IK3/6 INS 2010BA @16"}},
