@@ -8,18 +8,16 @@ package schemas
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+	"github.com/calaim-gateway/calaim-gateway/schemas/jsonschema"
 )
 
 // The schema files, by the names a schemas_dir must use too.
@@ -52,20 +50,9 @@ var DataSets = []string{
 	"transitionalRent",
 }
 
-// Violation is one way a document breaks its schema.
-type Violation struct {
-	Pointer string // JSON pointer of the value in the document ("" = the whole document)
-	Keyword string // the schema keyword that failed (pattern, required, enum, ...)
-	Message string
-}
-
-func (v Violation) String() string {
-	p := v.Pointer
-	if p == "" {
-		p = "/"
-	}
-	return fmt.Sprintf("%s: %s: %s", p, v.Keyword, v.Message)
-}
+// Violation is one way a document breaks its schema: the JSON pointer of
+// the value, the keyword that failed and what the schema wants.
+type Violation = jsonschema.Violation
 
 // Set is the schemas in force: the monthly submission (whole document and
 // each data set's record), and the DHCS response.
@@ -84,51 +71,40 @@ func Embedded() (*Set, error) { return Load("") }
 // Load compiles the schemas: each file of dir (MonthlyFile, ResponseFile)
 // replaces the embedded one of that name; dir "" or a file dir lacks
 // keeps ours. A record's sub-schema is the monthly schema's
-// /properties/<data set>/items, the header's /properties/header.
+// /properties/<data set>/items, the header's /properties/header. A file
+// using a keyword, format or reference the validator does not apply
+// (package jsonschema) is refused, its error naming the keyword's JSON
+// pointer: a schema is applied in full or not at all.
 func Load(dir string) (*Set, error) {
 	s := &Set{Origin: map[string]string{}, records: map[string]*jsonschema.Schema{}, docs: map[string]any{}}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	c.UseLoader(noLoader{})
+	compiled := map[string]*jsonschema.Document{}
 	for _, name := range []string{MonthlyFile, ResponseFile} {
 		data, origin, err := read(dir, name)
 		if err != nil {
 			return nil, err
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		doc, err := Decode(data)
 		if err != nil {
 			return nil, fmt.Errorf("schemas: %s: %w", origin, err)
 		}
-		if err := c.AddResource(name, doc); err != nil {
+		if compiled[name], err = jsonschema.Compile(doc); err != nil {
 			return nil, fmt.Errorf("schemas: %s: %w", origin, err)
 		}
 		s.Origin[name], s.docs[name] = origin, doc
 	}
-	var err error
-	compile := func(loc string) *jsonschema.Schema {
-		if err != nil {
-			return nil
-		}
-		var sch *jsonschema.Schema
-		sch, err = c.Compile(loc)
-		if err != nil {
-			err = fmt.Errorf("schemas: %s: %w", s.Origin[strings.SplitN(loc, "#", 2)[0]], err)
-		}
-		return sch
-	}
-	s.monthly = compile(MonthlyFile)
-	s.response = compile(ResponseFile)
+	s.monthly = compiled[MonthlyFile].Root()
+	s.response = compiled[ResponseFile].Root()
 	// A data set their schema does not have gets no
 	// sub-schema: its values are validated with the whole document.
 	props, _ := s.docs[MonthlyFile].(map[string]any)["properties"].(map[string]any)
 	for _, ds := range DataSets {
 		if arr, ok := props[ds].(map[string]any); ok && arr["items"] != nil {
-			s.records[ds] = compile(MonthlyFile + "#/properties/" + ds + "/items")
+			sch, err := compiled[MonthlyFile].Schema("/properties/" + ds + "/items")
+			if err != nil {
+				return nil, fmt.Errorf("schemas: %s: %w", s.Origin[MonthlyFile], err)
+			}
+			s.records[ds] = sch
 		}
-	}
-	if err != nil {
-		return nil, err
 	}
 	return s, nil
 }
@@ -148,26 +124,30 @@ func read(dir, name string) ([]byte, string, error) {
 	return data, "embedded", err
 }
 
-// noLoader refuses every external reference: the schemas are offline.
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("schema reference %s is outside the schema files (no network, no other files)", url)
-}
-
 // Doc returns the parsed schema document of a file name (for the data
 // dictionary and comparisons).
 func (s *Set) Doc(name string) any { return s.docs[name] }
 
 // Decode reads one JSON value the way the validator needs it (numbers
-// kept exact).
-func Decode(data []byte) (any, error) { return jsonschema.UnmarshalJSON(bytes.NewReader(data)) }
+// kept exact, as json.Number); anything after the value is an error.
+func Decode(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("offset %d: %w", dec.InputOffset(), err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("offset %d: data after the JSON value", dec.InputOffset())
+	}
+	return v, nil
+}
 
 // ValidateMonthly validates a whole monthly submission.
-func (s *Set) ValidateMonthly(doc any) []Violation { return violations(s.monthly.Validate(doc), "") }
+func (s *Set) ValidateMonthly(doc any) []Violation { return s.monthly.Validate(doc, "") }
 
 // ValidateResponse validates a DHCS response file.
-func (s *Set) ValidateResponse(doc any) []Violation { return violations(s.response.Validate(doc), "") }
+func (s *Set) ValidateResponse(doc any) []Violation { return s.response.Validate(doc, "") }
 
 // HasRecordSchema reports whether the schema in force has a record
 // schema of the data set (an array of it, with items).
@@ -180,79 +160,5 @@ func (s *Set) ValidateRecord(dataSet string, index int, rec any) []Violation {
 	if sch == nil {
 		return []Violation{{Pointer: "/" + dataSet, Keyword: "properties", Message: "no such data set in the schema"}}
 	}
-	return violations(sch.Validate(rec), "/"+dataSet+"/"+strconv.Itoa(index))
-}
-
-var printer = message.NewPrinter(language.English)
-
-// violations flattens a validation error into its failing keywords. A
-// oneOf or anyOf whose branches all fail is one violation (its branches'
-// messages joined), not one per branch.
-func violations(err error, prefix string) []Violation {
-	if err == nil {
-		return nil
-	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return []Violation{{Pointer: prefix, Keyword: "", Message: err.Error()}}
-	}
-	var out []Violation
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		kw := keyword(e)
-		if kw == "oneOf" || kw == "anyOf" || len(e.Causes) == 0 {
-			msg := e.ErrorKind.LocalizedString(printer)
-			if len(e.Causes) > 0 {
-				var parts []string
-				for _, c := range leaves(e) {
-					parts = append(parts, c.ErrorKind.LocalizedString(printer))
-				}
-				msg = "none of the alternatives holds: " + strings.Join(parts, "; ")
-			}
-			out = append(out, Violation{Pointer: prefix + pointer(e.InstanceLocation), Keyword: kw, Message: msg})
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	return out
-}
-
-func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(e.Causes) == 0 {
-		return []*jsonschema.ValidationError{e}
-	}
-	var out []*jsonschema.ValidationError
-	for _, c := range e.Causes {
-		out = append(out, leaves(c)...)
-	}
-	return out
-}
-
-// keyword names the failing keyword: the last step of its schema
-// location that is a keyword (then/required → required).
-func keyword(e *jsonschema.ValidationError) string {
-	if _, ok := e.ErrorKind.(*kind.Not); ok {
-		return "not"
-	}
-	if p := e.ErrorKind.KeywordPath(); len(p) > 0 {
-		return p[0]
-	}
-	if _, frag, ok := strings.Cut(e.SchemaURL, "#"); ok {
-		parts := strings.Split(frag, "/")
-		return parts[len(parts)-1]
-	}
-	return ""
-}
-
-// pointer renders an instance location as a JSON pointer (RFC 6901).
-func pointer(loc []string) string {
-	var b strings.Builder
-	for _, t := range loc {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
-	}
-	return b.String()
+	return sch.Validate(rec, "/"+dataSet+"/"+strconv.Itoa(index))
 }
