@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
@@ -86,7 +87,7 @@ var prefixes = map[string]string{
 	mm.DSClosedLoop: "CLR", mm.DSTransitionalRent: "TRN",
 }
 
-var planName = regexp.MustCompile(`^[A-Za-z0-9-]{1,30}$`)
+var planName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9-]{1,30}$`) })
 
 // Plan returns the plan identity the file is built for: the DHCS
 // encounter trading partner's plan block.
@@ -96,7 +97,7 @@ func Plan(cfg *config.Config) (config.Plan, error) {
 		return config.Plan{}, fmt.Errorf("encounters.trading_partner %q is not in trading_partners", cfg.Encounters.TradingPartner)
 	}
 	pl := tp.Plan
-	if !planName.MatchString(pl.Name) {
+	if !planName().MatchString(pl.Name) {
 		return pl, fmt.Errorf("trading_partners.%s.plan.name %q: the monthly file needs a plan name of 1 to 30 letters, digits or hyphens (<PLAN> of its file name)", cfg.Encounters.TradingPartner, pl.Name)
 	}
 	if len(pl.HCPs()) == 0 {

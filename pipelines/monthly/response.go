@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
@@ -55,7 +56,9 @@ func (m message) String() string {
 
 func (m message) isError() bool { return strings.EqualFold(m.Severity, "error") }
 
-var fileNameRE = regexp.MustCompile(`^[A-Za-z0-9-]+_` + Kind + `_([0-9]{4})([0-9]{2})[0-9]{2}_([0-9]{5})\.json$`)
+var fileNameRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9-]+_` + Kind + `_([0-9]{4})([0-9]{2})[0-9]{2}_([0-9]{5})\.json$`)
+})
 
 // IngestResponse reads DHCS responses to monthly files: each record of the
 // file the response names takes the status it gives (Rejected when a
@@ -116,7 +119,7 @@ func LoadResponse(ctx context.Context, st Store, set *schemas.Set, path, outDir 
 	if err := json.Unmarshal(data, &r); err != nil {
 		return unusable("%v", err)
 	}
-	m := fileNameRE.FindStringSubmatch(r.FileName)
+	m := fileNameRE().FindStringSubmatch(r.FileName)
 	if m == nil {
 		return unusable("fileName %q is not a monthly monitoring file's name (<PLAN>_%s_<YYYYMMDD>_<NNNNN>.json)", r.FileName, Kind)
 	}
