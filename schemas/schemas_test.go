@@ -302,3 +302,61 @@ func TestEnumerationsFollowTheRuleTables(t *testing.T) {
 		t.Errorf("communitySupport enum %q, coding table %q", got, want)
 	}
 }
+
+// A schemas_dir file using a keyword the validator does not apply is
+// refused at Load, the error naming the file and the keyword's JSON
+// pointer; one the validator applies in full replaces ours.
+func TestLoadRefusesWhatItCannotApply(t *testing.T) {
+	data, err := os.ReadFile(schemas.MonthlyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, keyword string
+		val           any
+		want          string // "" = loads
+	}{
+		{"dependentRequired", "dependentRequired", map[string]any{"planParent": []any{"reportingPeriod"}}, "#/$defs/header/dependentRequired: keyword \"dependentRequired\" is not supported"},
+		{"unevaluatedProperties", "unevaluatedProperties", false, "#/$defs/header/unevaluatedProperties"},
+		{"format hostname", "format", "hostname", "#/$defs/header/format: format \"hostname\" is not supported"},
+		{"an x- annotation", "x-dhcs-note", "from DHCS", ""},
+		{"maxProperties", "maxProperties", json.Number("40"), "#/$defs/header/maxProperties"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := schemas.Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc.(map[string]any)["$defs"].(map[string]any)["header"].(map[string]any)[tc.keyword] = tc.val
+			out, _ := json.Marshal(doc)
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, schemas.MonthlyFile), out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := schemas.Load(dir)
+			if tc.want == "" {
+				if err != nil || s.Origin[schemas.MonthlyFile] != filepath.Join(dir, schemas.MonthlyFile) {
+					t.Fatalf("err %v, origin %v", err, s)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, schemas.MonthlyFile)) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want the file and %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Decode keeps numbers exact and refuses anything after the value.
+func TestDecode(t *testing.T) {
+	v, err := schemas.Decode([]byte(`{"n": 12345678901234567890.10}`))
+	if err != nil || v.(map[string]any)["n"] != json.Number("12345678901234567890.10") {
+		t.Errorf("%v %v", v, err)
+	}
+	if _, err := schemas.Decode([]byte(`{} {}`)); err == nil || !strings.Contains(err.Error(), "after the JSON value") {
+		t.Errorf("err %v", err)
+	}
+	if _, err := schemas.Decode([]byte(`{"a":`)); err == nil {
+		t.Error("no error for a truncated document")
+	}
+}

@@ -22,6 +22,14 @@ schemas: header with planParent, submissionDate, reportingPeriod, submissionType
 Void with the parent record's ID; enumerations spelled out; file names ` + "`<PLAN>_<KIND>_<YYYYMMDD>_<NNNNN>.json`" + `).
 A plan that has DHCS's files puts them in ` + "`schemas_dir`" + ` (same file names); ` + "`calgw validate`" + ` then
 checks against them and reports, field by field, where the gateway's builder and those files disagree.
+The gateway validates with its own validator (` + "`schemas/jsonschema`" + `: draft 2020-12, or draft-07 when a
+file says so). It applies type, enum, const, properties, required, additionalProperties, items,
+prefixItems, minItems, maxItems, uniqueItems, pattern (Go's RE2 syntax), format (date, time, date-time,
+email, uuid, ipv4, ipv6, uri), minLength, maxLength, minimum, maximum, exclusiveMinimum,
+exclusiveMaximum, multipleOf, allOf, anyOf, oneOf, not, if/then/else and ` + "`$ref`" + ` to a JSON pointer in the
+same file. A schema file with any other keyword (annotations and ` + "`x-`" + ` keywords aside), another
+format, or a reference to another file is refused when it is loaded, the error naming the keyword's JSON
+pointer, rather than applied in part.
 
 Conventions of the gateway's own that DHCS's files may not share:
 - dates are CCYYMMDD strings (as MCPD and PCPA write them); money is a string with two decimals;
