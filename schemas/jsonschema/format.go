@@ -1,9 +1,7 @@
 package jsonschema
 
 import (
-	"net/mail"
 	"net/netip"
-	"net/url"
 	"strings"
 )
 
@@ -133,10 +131,76 @@ func isDateTime(s string) bool {
 	return len(s) > 11 && (s[10] == 'T' || s[10] == 't') && isDate(s[:10]) && isTime(s[11:])
 }
 
-// isEmail: an RFC 5322 addr-spec with a domain, nothing around it.
+// isEmail: an RFC 5322 addr-spec, nothing around it: a dot-atom or a
+// quoted string, "@", and a host name or an [IPv4] or [IPv6:...] literal.
 func isEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && a.Address == s && strings.Contains(s, "@")
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if !isQuotedLocal(local) && !isDotAtom(local) {
+		return false
+	}
+	if strings.HasPrefix(domain, "[") && strings.HasSuffix(domain, "]") {
+		lit := domain[1 : len(domain)-1]
+		if v6, ok := strings.CutPrefix(lit, "IPv6:"); ok {
+			a, err := netip.ParseAddr(v6)
+			return err == nil && a.Is6() && a.Zone() == ""
+		}
+		a, err := netip.ParseAddr(lit)
+		return err == nil && a.Is4()
+	}
+	return isHostname(domain)
+}
+
+func isDotAtom(s string) bool {
+	for _, atom := range strings.Split(s, ".") {
+		if atom == "" {
+			return false
+		}
+		for _, c := range []byte(atom) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isQuotedLocal(s string) bool {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			if i++; i == len(s)-1 {
+				return false
+			}
+		case c == '"' || c < 0x20 || c > 0x7e:
+			return false
+		}
+	}
+	return true
+}
+
+// isHostname: dot-separated labels of letters, digits and inner hyphens.
+func isHostname(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isUUID: RFC 4122 text form, 8-4-4-4-12 hexadecimal digits.
@@ -159,8 +223,91 @@ func isUUID(s string) bool {
 	return true
 }
 
-// isURI: an absolute URI (a scheme, no spaces).
+// isURI: an absolute URI (RFC 3986): a scheme, then only characters a
+// URI may hold, percent escapes complete, square brackets only around an
+// IP literal host, a numeric port.
 func isURI(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme != "" && !strings.ContainsAny(s, " \t\n\\")
+	colon := strings.IndexByte(s, ':')
+	if colon <= 0 || !isScheme(s[:colon]) {
+		return false
+	}
+	rest := s[colon+1:]
+	if auth, ok := strings.CutPrefix(rest, "//"); ok {
+		end := strings.IndexAny(auth, "/?#")
+		if end < 0 {
+			end = len(auth)
+		}
+		if !isAuthority(auth[:end]) {
+			return false
+		}
+		rest = auth[end:]
+	}
+	return uriChars(rest, "/?#:@")
 }
+
+func isScheme(s string) bool {
+	for i, c := range []byte(s) {
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAuthority(a string) bool {
+	if at := strings.LastIndexByte(a, '@'); at >= 0 {
+		if !uriChars(a[:at], ":") {
+			return false
+		}
+		a = a[at+1:]
+	}
+	host, port := a, ""
+	if strings.HasPrefix(a, "[") {
+		end := strings.IndexByte(a, ']')
+		if end < 0 {
+			return false
+		}
+		ip, err := netip.ParseAddr(a[1:end])
+		if err != nil || !ip.Is6() || ip.Zone() != "" {
+			return false
+		}
+		host, port = "", a[end+1:]
+		if port != "" {
+			if port[0] != ':' {
+				return false
+			}
+			port = port[1:]
+		}
+	} else if i := strings.LastIndexByte(a, ':'); i >= 0 {
+		host, port = a[:i], a[i+1:]
+	}
+	for _, c := range []byte(port) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return uriChars(host, "")
+}
+
+// uriChars reports whether s holds only unreserved characters, sub-delims,
+// complete percent escapes and the bytes of extra.
+func uriChars(s, extra string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~!$&'()*+,;=", c) >= 0:
+		case c == '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return false
+			}
+			i += 2
+		case strings.IndexByte(extra, c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
