@@ -458,7 +458,7 @@ func validateX12(ctx context.Context, v *validator, path string) Status {
 	first := firstSetID(f)
 	for i, k := range x12Checks {
 		s := &checkSlot{make: func() (x12Check, error) { return k.new(v, path) }}
-		if err := reg.Register(k.spec, s.get); err != nil {
+		if err := reg.Use(k.spec, s.get); err != nil {
 			return v.unusable(err)
 		}
 		slots[i] = s

@@ -69,7 +69,8 @@ type entry struct {
 }
 
 // newEntry returns the entry of s with checks. s must compile: Register
-// has compiled it, and the generated specs' tests do.
+// has compiled it, and Use's callers know it does (the generated specs'
+// tests, the 274's).
 func newEntry(s *Spec, checks []func() Check) *entry {
 	return &entry{spec: s, compiled: sync.OnceValue(func() *compiledSpec {
 		cs, err := compiled(s)
@@ -99,6 +100,19 @@ func compiled(s *Spec) (*compiledSpec, error) {
 
 // errShared is Register's error on the registry Default returns.
 var errShared = errors.New("ig: the default registry is shared and holds the generated tables only: register into NewRegistry() or Default().Clone()")
+
+// Use adds s with its checks like Register, without compiling it now: s
+// is compiled when a set of it first appears. It is for the specs known to
+// compile (the generated guides, and those a package test compiles); one
+// that does not compile panics at that first set. Use fails on the registry
+// Default returns.
+func (r *Registry) Use(s *Spec, checks ...func() Check) error {
+	if r.shared {
+		return errShared
+	}
+	r.add(newEntry(s, checks))
+	return nil
+}
 
 // Register adds s with the semantic checks to run on each of its
 // transaction sets: each function makes the check for one set (it is first

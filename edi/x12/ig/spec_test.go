@@ -144,6 +144,25 @@ func TestRegisterRejectsBadSpecs(t *testing.T) {
 	}
 }
 
+// Use takes a spec without compiling it: the bad one is refused only by
+// Register, and the shared registry takes none.
+func TestUseDefersCompiling(t *testing.T) {
+	bad := &ig.Spec{SetID: "T03", Version: "V", Children: []ig.Node{&ig.Segment{ID: "ST", Usage: ig.Required}}}
+	var reg ig.Registry
+	if err := reg.Use(bad); err != nil {
+		t.Errorf("Use compiled the spec: %v", err)
+	}
+	if reg.Lookup("V", "T03") != bad {
+		t.Error("Use did not add the spec")
+	}
+	if err := reg.Register(bad); err == nil {
+		t.Error("Register accepted a spec without SE")
+	}
+	if err := ig.Default().Use(bad); err == nil {
+		t.Error("Use changed the shared registry")
+	}
+}
+
 func TestRuleParse(t *testing.T) {
 	k, pos, err := ig.Rule("L100405").Parse()
 	if err != nil || k != 'L' || !slices.Equal(pos, []int{10, 4, 5}) {

@@ -29,6 +29,10 @@ func TestImportChangesNoRegistry(t *testing.T) {
 		t.Errorf("ig.NewRegistry() holds the 274 (%q)", s.Name)
 	}
 
+	// Register defers compiling the table to its first set: it must compile.
+	if err := ig.NewRegistry().Register(x274.Spec274()); err != nil {
+		t.Fatalf("the 274 table does not compile: %v", err)
+	}
 	r := ig.NewRegistry()
 	if err := x274.Register(r); err != nil {
 		t.Fatal(err)

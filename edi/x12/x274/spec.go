@@ -250,7 +250,7 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 // with NM108 "XX" whose NM109 fails the check digit is an element finding).
 // No registry holds the 274 unless it is added this way.
 func Register(r *ig.Registry) error {
-	if err := r.Register(Spec274(), newNPICheck); err != nil {
+	if err := r.Use(Spec274(), newNPICheck); err != nil {
 		return fmt.Errorf("x274: register the 274 table: %w", err)
 	}
 	return nil
