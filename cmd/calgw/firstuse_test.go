@@ -75,6 +75,9 @@ func TestHelpAndMissingFlags(t *testing.T) {
 		{[]string{"ingest", "a.834"}, "missing --kind KIND"},
 		{[]string{"ingest", "--kind", "834"}, "missing FILE"},
 		{[]string{"provider-file", "--out", "x"}, "missing --month YYYY-MM"},
+		{[]string{"provider-file", "--month", "2026-13", "--out", "x"}, "calgw provider-file: "},
+		{[]string{"report", "monthly", "--month", "2026-09"}, "calgw report monthly: missing --out DIR"},
+		{[]string{"report", "monthly", "--month", "2026-09", "--out", "x", "extra"}, "calgw report monthly: unexpected arguments: extra"},
 	} {
 		code, _, stderr := calgw(t, tt.args...)
 		if code != exitUnusable || !strings.Contains(stderr, tt.want) {

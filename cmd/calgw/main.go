@@ -20,6 +20,7 @@ import (
 	_ "time/tzdata" // the configured time zone must load on minimal systems
 
 	"github.com/calaim-gateway/calaim-gateway/internal/earlysignal"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 )
 
 // Exit codes shared by the commands.
@@ -274,3 +275,35 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// parseMonthOut parses the flags of a monthly verb: --month YYYY-MM and
+// --out DIR, both required, and no arguments. ok is false when the verb
+// must exit with code.
+func (g *globals) parseMonthOut(fs *flag.FlagSet, args []string, month, out *string) (m gateway.Month, code int, ok bool) {
+	pos, code, ok := g.parse(fs, args)
+	if !ok {
+		return m, code, false
+	}
+	verb := strings.TrimPrefix(fs.Name(), "calgw ")
+	if len(pos) > 0 {
+		fmt.Fprintf(g.stderr, "calgw %s: unexpected arguments: %s\n", verb, strings.Join(pos, " "))
+		fs.Usage()
+		return m, exitUnusable, false
+	}
+	var need []string
+	if *month == "" {
+		need = append(need, "--month YYYY-MM")
+	}
+	if *out == "" {
+		need = append(need, "--out DIR")
+	}
+	if len(need) > 0 {
+		return m, missing(g, fs, need...), false
+	}
+	m, err := gateway.ParseMonth(*month)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw %s: %v\n", verb, err)
+		return m, exitUnusable, false
+	}
+	return m, 0, true
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/providerfile"
 )
 
@@ -17,29 +16,9 @@ func runProviderFile(ctx context.Context, g *globals, args []string) int {
 	fs := g.newFlags("provider-file", "--month YYYY-MM --out DIR")
 	month := fs.String("month", "", "reporting month, YYYY-MM")
 	out := fs.String("out", "", "output directory for the 274 files")
-	pos, code, ok := g.parse(fs, args)
+	m, code, ok := g.parseMonthOut(fs, args, month, out)
 	if !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(g.stderr, "calgw provider-file: unexpected arguments: %s\n", strings.Join(pos, " "))
-		fs.Usage()
-		return exitUnusable
-	}
-	var need []string
-	if *month == "" {
-		need = append(need, "--month YYYY-MM")
-	}
-	if *out == "" {
-		need = append(need, "--out DIR")
-	}
-	if len(need) > 0 {
-		return missing(g, fs, need...)
-	}
-	m, err := gateway.ParseMonth(*month)
-	if err != nil {
-		fmt.Fprintf(g.stderr, "calgw provider-file: %v\n", err)
-		return exitUnusable
 	}
 	gw, err := g.open(ctx)
 	if err != nil {

@@ -255,8 +255,11 @@ func (g *Gateway) DemoMonthlyReport(ctx context.Context, month mp.Month, outDir 
 // Rules lists every rule the gateway applies, in evaluation order.
 func Rules() []rules.Rule { return rules.Catalog() }
 
+// Month is a reporting month.
+type Month = mp.Month
+
 // ParseMonth reads a reporting month, YYYY-MM.
-func ParseMonth(s string) (mp.Month, error) { return mp.ParseMonth(s) }
+func ParseMonth(s string) (Month, error) { return mp.ParseMonth(s) }
 
 // ResetDemo empties dir for `calgw demo`, refusing a folder the demo did
 // not make.
