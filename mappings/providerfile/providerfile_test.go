@@ -45,7 +45,20 @@ func TestParseMappingErrors(t *testing.T) {
 		{"unknown provider type", "provider_type,wizard,2120DA,LQ,ZZ,X,2022-01-01,,x", "value \"wizard\""},
 		{"bad target", "ecm_pof,POF1A,2100EA,LQ,ZZ,X,2022-01-01,,x", "loop/segment"},
 		{"qualifier too long", "ecm_pof,POF1A,2120DA,LQ,ZZZZ,X,2022-01-01,,x", "qualifier \"ZZZZ\""},
-		{"N2 with qualifier", "program,ECM,2100DA,N2,ZZ,ECM,2022-01-01,,x", "no qualifier"},
+		{"N2 without a sub-field", "program,ECM,2100DA,N2,,ECM,2022-01-01,,x", "N201-k"},
+		{"N201 sub-field 13", "site,*,2100DA,N2,N201-13,0,2022-01-01,,x", "N201-k (k 1 to 12)"},
+		{"N202 sub-field 7", "site,*,2100DA,N2,N202-7,N,2022-01-01,,x", "N202-k (k 1 to 6)"},
+		{"separator in a sub-field", "site,*,2100DA,N2,N201-2,1;7,2022-01-01,,x", "separator ;"},
+		{"site with a value", "site,*,2100DA,N2,N201-2,{value},2022-01-01,,x", "fact site has no value"},
+		{"site not *", "site,Y,2100DA,CRC,DJ,Y 1S,2022-01-01,,x", "value \"Y\""},
+		{"unknown county", "county,99,2100DA,N2,N201-4,{value},2022-01-01,,x", "value \"99\""},
+		{"TPB with a qualifier", "taxonomy,*,2120DA,TPB,ZZ,3G,2022-01-01,,x", "takes no qualifier"},
+		{"TPB code too long", "taxonomy,*,2120DA,TPB,,3GGG,2022-01-01,,x", "TPB01 is 1 to 3"},
+		{"CRC without an indicator", "site,*,2100DA,CRC,DJ,Y,2022-01-01,,x", "CRC takes"},
+		{"CRC response not Y/N", "site,*,2100DA,CRC,DJ,X 1S,2022-01-01,,x", "CRC takes"},
+		{"REF part 0", "facility_id,*,2100DA,REF,N5-0,{value},2022-01-01,,x", "part k of a composite"},
+		{"N4 not the county", "tin,*,2110DA,N4,CY,{value},2022-01-01,,x", "N4 carries the county"},
+		{"N2 sub-field twice", "site,*,2100DA,N2,N201-2,17,2022-01-01,,x\nsite,*,2100DA,N2,N201-2,18,2023-01-01,,x", "overlaps line 2"},
 		{"delimiter in code", "ecm_pof,POF1A,2120DA,LQ,ZZ,A*B,2022-01-01,,x", "delimiter"},
 		{"code too long", "ecm_pof,POF1A,2120DA,LQ,ZZ," + strings.Repeat("X", 31) + ",2022-01-01,,x", "longer than the 30"},
 		{"QTY not a count", "program,ECM,2100DA,QTY,ZZ,{value},2022-01-01,,x", "QTY carries a count"},
@@ -124,12 +137,13 @@ func TestBuildSelectsOrdersAndMaps(t *testing.T) {
 	if gs.Providers[0].NPI != "1234567893" || gs.To != 20271231 || gs.Contact.Phone != "4155550100" {
 		t.Errorf("site %+v", gs)
 	}
-	wantLQ := []x274.Specialty{lq("PXC", "251S00000X"), lq("ZZ", "ECM"), lq("ZZ", "ECM-POF1A"), lq("ZZ", "ECM-POF3A")}
+	taxonomy := x274.Specialty{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}
+	wantLQ := []x274.Specialty{taxonomy, lq("ZZ", "ECM"), lq("ZZ", "ECM-POF1A"), lq("ZZ", "ECM-POF3A")}
 	if !reflect.DeepEqual(gs.Specialties, wantLQ) {
 		t.Errorf("LQ %v, want %v", gs.Specialties, wantLQ)
 	}
 	bay := files[2].Groups[0].Sites[0]
-	wantLQ = []x274.Specialty{lq("PXC", "251S00000X"), lq("ZZ", "CS"), lq("ZZ", "CS01"), lq("ZZ", "CS05"), lq("ZZ", "HO")}
+	wantLQ = []x274.Specialty{taxonomy, lq("ZZ", "CS"), lq("ZZ", "CS01"), lq("ZZ", "CS05"), lq("ZZ", "HO")}
 	if !reflect.DeepEqual(bay.Specialties, wantLQ) {
 		t.Errorf("LQ %v, want %v", bay.Specialties, wantLQ)
 	}
@@ -184,7 +198,7 @@ func TestBuildNeverDropsAnIndicator(t *testing.T) {
 	}
 	// A fact without rows is not written at all (taxonomy, here), and a
 	// row not yet in force does not count.
-	m, _ = rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,*,2120DA,LQ,ZZ,P-{value},2022-01-01,,x\nprogram,ECM,2100DA,N2,,ECM SITE,2027-01-01,,x\n"), "m.csv", tables.Rules, tables.Coding)
+	m, _ = rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,*,2120DA,LQ,ZZ,P-{value},2022-01-01,,x\nprogram,ECM,2100DA,N2,N202-3,ECM SITE,2027-01-01,,x\n"), "m.csv", tables.Rules, tables.Coding)
 	files, err := Build([]roster.Site{s}, Month{2026, 9}, m)
 	if err != nil {
 		t.Fatal(err)

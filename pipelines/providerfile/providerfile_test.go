@@ -113,8 +113,8 @@ func TestOneValidFilePerCountyServed(t *testing.T) {
 			t.Errorf("%s envelope: %+v", o.Path, f)
 		}
 		for _, s := range f.Sites() {
-			if s.County != o.County {
-				t.Errorf("%s holds a site of county %s", o.Path, s.County)
+			if s.CountyCode() != o.County {
+				t.Errorf("%s holds a site of county %q", o.Path, s.CountyCode())
 			}
 		}
 		if len(f.Sites()) != o.Sites {

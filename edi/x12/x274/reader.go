@@ -125,11 +125,36 @@ func Read(r io.Reader) (*File, error) {
 				return nil, bad("NM1 outside a hierarchical level")
 			}
 		case "N2":
-			if level == LevelSite {
-				for i := 1; i <= seg.Len(); i++ {
-					site.Names = append(site.Names, seg.ElementString(i))
-				}
+			var names []string
+			for i := 1; i <= seg.Len(); i++ {
+				names = append(names, seg.ElementString(i))
 			}
+			switch level {
+			case LevelGroup:
+				group.Names = names
+			case LevelSite:
+				site.Names = names
+			}
+		case "CRC":
+			if level == LevelSite {
+				c := Condition{Category: seg.ElementString(1), Response: seg.ElementString(2)}
+				for i := 3; i <= seg.Len(); i++ {
+					c.Indicators = append(c.Indicators, seg.ElementString(i))
+				}
+				site.Conditions = append(site.Conditions, c)
+			}
+		case "TPB":
+			var sps []Specialty
+			switch level {
+			case LevelSite:
+				sps = site.Specialties
+			case LevelProvider:
+				sps = prov.Specialties
+			}
+			if len(sps) == 0 {
+				return nil, bad("TPB without the LQ it follows")
+			}
+			sps[len(sps)-1].Titles = append(sps[len(sps)-1].Titles, seg.ElementString(1))
 		case "PER":
 			c := &Contact{Name: seg.ElementString(2)}
 			for i := 3; i+1 <= seg.Len(); i += 2 {

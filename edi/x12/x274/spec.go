@@ -137,6 +137,12 @@ func lq(loopID, name string) *ig.Loop {
 			el("1270", "Code List Qualifier Code", r, ig.ID, 1, 3),
 			el("1271", "Industry Code", r, ig.AN, 1, 30),
 		}},
+		&ig.Segment{ID: "TPB", Name: name + " Title", Usage: s, Pos: 2150, MaxUse: 0, Elements: []ig.Element{
+			el("1634", "Business Professional Title Code", r, ig.ID, 1, 3),
+			el("933", "Free-form Message Text", n, ig.AN, 1, 264),
+			el("559", "Agency Qualifier Code", n, ig.ID, 2, 2),
+			el("822", "Source Subqualifier", n, ig.AN, 1, 15),
+		}},
 	}}
 }
 
@@ -204,9 +210,14 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 									el("673", "Quantity Qualifier", r, ig.ID, 2, 2),
 									el("380", "Quantity", r, ig.R, 1, 15),
 								}},
-								&ig.Segment{ID: "REF", Name: "Site Identification", Usage: s, Pos: 1650, MaxUse: 0, Elements: []ig.Element{
-									el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
-									el("127", "Reference Identification", r, ig.AN, 1, 30),
+								&ig.Segment{ID: "CRC", Name: "Site Condition", Usage: s, Pos: 1500, MaxUse: 9, Elements: []ig.Element{
+									el("1136", "Code Category", r, ig.ID, 2, 2),
+									el("1073", "Yes/No Condition or Response Code", r, ig.ID, 1, 1, "Y", "N"),
+									el("1321", "Condition Indicator", r, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
 								}},
 								&ig.Loop{ID: "2110DA", Name: "Site Location", Usage: r, Pos: 1700, Repeat: 1, Children: []ig.Node{
 									&ig.Segment{ID: "NX1", Name: "Site Location", Usage: r, Pos: 1700, MaxUse: 1, Elements: []ig.Element{
@@ -226,6 +237,10 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 									}},
 								}},
 								lq("2120DA", "Site Specialization"),
+								&ig.Segment{ID: "REF", Name: "Site Identification", Usage: s, Pos: 2200, MaxUse: 0, Elements: []ig.Element{
+									el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
+									el("127", "Reference Identification", r, ig.AN, 1, 30),
+								}},
 							}},
 							&ig.Loop{ID: "2000E", Name: "Provider Level", Usage: s, Pos: 3700, Repeat: 0, Children: []ig.Node{
 								hl("Provider Level", LevelProvider, r),

@@ -32,21 +32,34 @@ func header() Header {
 	}
 }
 
+// siteN201 is a site N201 composite of the production file's shape (12
+// sub-fields, the county in sub-field 4); siteN202 its N202 (6).
+const (
+	siteN201 = ";17;;38;0;0;0;0;0;0;0;"
+	siteN202 = ";N;;;;N"
+)
+
+// groups returns two groups: the first in the production file's shape
+// (group NPI with the TIN in N2; the site's composite N2, CRC, LQ*68 with
+// TPB, REF*N5 after the specializations, no N4 CY), the second in the
+// gateway's earlier one (group TIN, N4 CY).
 func groups() []Group {
 	return []Group{
-		{Name: "Bay Street Housing Partners", IDQualifier: QualTIN, ID: "941234567", Sites: []Site{{
-			Name: "Bay Street Mission Office", NPI: "1456789019", Contact: &Contact{Phone: "415-555-0142"},
+		{Name: "Bay Street Housing Partners", IDQualifier: QualNPI, ID: "1234567893", Names: []string{"941234567"}, Sites: []Site{{
+			Name: "Bay Street Mission Office", NPI: "1456789019", Names: []string{siteN201, siteN202}, Contact: &Contact{Phone: "415-555-0142"},
 			Languages: []string{"en", "es"}, From: 20250101,
 			Quantities: []Quantity{{Qualifier: "ZZ", Value: 120}},
-			Address:    domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"}, County: "38",
-			Specialties: []Specialty{{"PXC", "251S00000X"}, {"ZZ", "CS01"}, {"ZZ", "CS02"}},
+			Conditions: []Condition{{Category: "DJ", Response: "Y", Indicators: []string{"1S"}}},
+			Address:    domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"},
+			Specialties: []Specialty{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, {Qualifier: "ZZ", Code: "CS01"}, {Qualifier: "ZZ", Code: "CS02"}},
+			References:  []Reference{{Qualifier: "N5", Value: "F100;L200;P300"}},
 		}}},
 		{Name: "Golden State ECM Collaborative", IDQualifier: QualTIN, ID: "957654321", Sites: []Site{{
 			Name: "Golden State Spring Street", NPI: "1582345678", From: 20240701, To: 20271231,
 			Names:   []string{"ECM"},
 			Address: domain.Address{Street: "450 N Spring St Suite 300", City: "Los Angeles", State: "CA", Zip: "90012"}, County: "19",
-			Specialties: []Specialty{{"ZZ", "ECMPOF1A"}},
-			Providers:   []Provider{{Last: "Nguyen", First: "Linh", NPI: "1765432103"}},
+			Specialties: []Specialty{{Qualifier: "ZZ", Code: "ECMPOF1A"}},
+			Providers:   []Provider{{Last: "Nguyen", First: "Linh", NPI: "1765432103", Specialties: []Specialty{{Qualifier: "68", Code: "163W00000X", Titles: []string{"3E"}}}}},
 		}}},
 	}
 }
@@ -95,8 +108,8 @@ func TestWrittenFileValidatesClean(t *testing.T) {
 		"*7*X*004050X109~", "ST*274*0003*004050X109~", "BHT*0028*27*PF-202609-38*20261001*0930~",
 		"HL*1**20*1~", "HL*2*1*21*1~", "HL*3*2*4*1~", "HL*4*3*N*0~", "HL*5*2*4*1~", "HL*6*5*N*1~", "HL*7*6*19*0~",
 		"NM1*77*2*Bay Street Mission Office*****XX*1456789019~", "PER*AJ**TE*4155550142~", "LUI*LE*es~",
-		"DTP*092*D8*20250101~", "DTP*093*D8*20271231~", "NX1*77~", "N4*San Francisco*CA*941031520**CY*38~",
-		"LQ*PXC*251S00000X~", "NM1*1P*1*Nguyen*Linh****XX*1765432103~", "N2*ECM~", "QTY*ZZ*120~", "IEA*1*000000041~"} {
+		"DTP*092*D8*20250101~", "DTP*093*D8*20271231~", "NX1*77~", "N4*San Francisco*CA*941031520~",
+		"N4*Los Angeles*CA*90012**CY*19~", "LQ*68*251S00000X~\nTPB*3G~", "CRC*DJ*Y*1S~", "REF*N5*F100;L200;P300~", "NM1*1P*1*Nguyen*Linh****XX*1765432103~", "N2*ECM~", "QTY*ZZ*120~", "IEA*1*000000041~"} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("file lacks %q", want)
 		}
@@ -155,7 +168,7 @@ func TestEncoderRefuses(t *testing.T) {
 		"short NPI":       func(g *Group) { g.Sites[0].NPI = "12345" },
 		"no start":        func(g *Group) { g.Sites[0].From = 0 },
 		"no ZIP":          func(g *Group) { g.Sites[0].Address.Zip = "" },
-		"empty specialty": func(g *Group) { g.Sites[0].Specialties = []Specialty{{"ZZ", ""}} },
+		"empty specialty": func(g *Group) { g.Sites[0].Specialties = []Specialty{{Qualifier: "ZZ"}} },
 		"provider no NPI": func(g *Group) { g.Sites[0].Providers = []Provider{{Last: "X"}} },
 	} {
 		g := groups()[0]
@@ -221,7 +234,7 @@ func TestBrokenFiles(t *testing.T) {
 			return strings.Replace(s, "DTP*092*D8*20250101~", "DTP*092*D8*20251301~", 1)
 		}, want{"DTP*092*D8*20251301", "2100DA", "DTP", 3, ig.ElemInvalidDate}},
 		{"bad ZIP", func(s string) string {
-			return strings.Replace(s, "CA*941031520**CY*38~", "CA*9410**CY*38~", 1)
+			return strings.Replace(s, "CA*941031520~", "CA*9410~", 1)
 		}, want{"N4*San Francisco", "2110DA", "N4", 3, ig.ElemPatternMismatch}},
 		{"segment not in the table", func(s string) string {
 			return strings.Replace(s, "LUI*LE*en~", "DMG*D8*19700101~", 1)
