@@ -86,11 +86,11 @@ type ProviderFileRow struct {
 	Element int
 	// Part is the sub-field of an N2 row (1–12 of N201, 1–6 of N202) or
 	// the part of a composite REF02 ("N5-2": 2); 0 = the whole element.
-	Part          int
-	Code          string // "{value}" is replaced by the site's value
-	From, To      civil.Date
-	Source        string
-	Line          int
+	Part     int
+	Code     string // "{value}" is replaced by the site's value
+	From, To civil.Date
+	Source   string
+	Line     int
 }
 
 // ProviderFileMapping is the 274 mapping (provider_file_274.csv): which

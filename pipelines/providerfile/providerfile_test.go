@@ -44,7 +44,10 @@ func newEnv(t *testing.T, rosters ...string) *env {
 	m := rs.ProviderFile
 	var paths []string
 	for _, r := range rosters {
-		paths = append(paths, filepath.Join("..", "..", "testdata", "roster", r))
+		if !filepath.IsAbs(r) {
+			r = filepath.Join("..", "..", "testdata", "roster", r)
+		}
+		paths = append(paths, r)
 	}
 	res, err := contracts.Ingest(context.Background(), st, TablesOf(rs), paths, nil)
 	if err != nil {

@@ -48,9 +48,9 @@ func groups() []Group {
 		{Name: "Bay Street Housing Partners", IDQualifier: QualNPI, ID: "1234567893", Names: []string{"941234567"}, Sites: []Site{{
 			Name: "Bay Street Mission Office", NPI: "1456789019", Names: []string{siteN201, siteN202}, Contact: &Contact{Phone: "415-555-0142"},
 			Languages: []string{"en", "es"}, From: 20250101,
-			Quantities: []Quantity{{Qualifier: "ZZ", Value: 120}},
-			Conditions: []Condition{{Category: "DJ", Response: "Y", Indicators: []string{"1S"}}},
-			Address:    domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"},
+			Quantities:  []Quantity{{Qualifier: "ZZ", Value: 120}},
+			Conditions:  []Condition{{Category: "DJ", Response: "Y", Indicators: []string{"1S"}}},
+			Address:     domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"},
 			Specialties: []Specialty{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, {Qualifier: "ZZ", Code: "CS01"}, {Qualifier: "ZZ", Code: "CS02"}},
 			References:  []Reference{{Qualifier: "N5", Value: "F100;L200;P300"}},
 		}}},
@@ -236,6 +236,18 @@ func TestBrokenFiles(t *testing.T) {
 		{"bad ZIP", func(s string) string {
 			return strings.Replace(s, "CA*941031520~", "CA*9410~", 1)
 		}, want{"N4*San Francisco", "2110DA", "N4", 3, ig.ElemPatternMismatch}},
+		{"TPB before its LQ", func(s string) string {
+			return strings.Replace(s, "LQ*68*251S00000X~\nTPB*3G~\n", "TPB*3G~\nLQ*68*251S00000X~\n", 1)
+		}, want{"TPB*3G", "2110DA", "TPB", 0, ig.SegUnexpected}},
+		{"CRC response neither Y nor N", func(s string) string {
+			return strings.Replace(s, "CRC*DJ*Y*1S~", "CRC*DJ*X*1S~", 1)
+		}, want{"CRC*DJ*X", "2100DA", "CRC", 2, ig.ElemInvalidCode}},
+		{"CRC without a condition indicator", func(s string) string {
+			return strings.Replace(s, "CRC*DJ*Y*1S~", "CRC*DJ*Y~", 1)
+		}, want{"CRC*DJ*Y", "2100DA", "CRC", 3, ig.ElemRequiredMissing}},
+		{"group NPI check digit", func(s string) string {
+			return strings.Replace(s, "XX*1234567893~", "XX*1234567894~", 1)
+		}, want{"NM1*QV*2*Bay", "2100C", "NM1", 9, ig.ElemPatternMismatch}},
 		{"segment not in the table", func(s string) string {
 			return strings.Replace(s, "LUI*LE*en~", "DMG*D8*19700101~", 1)
 		}, want{"DMG*D8", "2100DA", "DMG", 0, ig.SegNotInSet}},
@@ -297,5 +309,35 @@ func TestCountsAndControlNumbersAreChecked(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no %s finding %s; got %v", name, tc.level, tc.code, fs)
 		}
+	}
+}
+
+// A TPB belongs to the LQ before it: one with no LQ is not placed.
+func TestReadRefusesATPBWithoutItsLQ(t *testing.T) {
+	data := strings.Replace(string(encode(t, header(), groups())), "NX1*77~", "TPB*3G~\nNX1*77~", 1)
+	if _, err := Read(strings.NewReader(data)); err == nil || !strings.Contains(err.Error(), "TPB without the LQ it follows") || !strings.Contains(err.Error(), "segment ") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// The county of a site is N4 CY when written, else sub-field 4 of its
+// composite N201; a plain N2 name is no county.
+func TestCountyCode(t *testing.T) {
+	for _, tc := range []struct {
+		site Site
+		want string
+	}{
+		{Site{Names: []string{siteN201, siteN202}}, "38"},
+		{Site{Names: []string{siteN201}, County: "19"}, "19"},
+		{Site{Names: []string{"ECM"}}, ""},
+		{Site{Names: []string{";17;"}}, ""},
+		{Site{}, ""},
+	} {
+		if got := tc.site.CountyCode(); got != tc.want {
+			t.Errorf("%q %q: county %q, want %q", tc.site.Names, tc.site.County, got, tc.want)
+		}
+	}
+	if got := Composite([]string{"", "17", "", "38"}); got != ";17;;38" || SubField(got, 4) != "38" || SubField(got, 5) != "" || SubField(got, 0) != "" {
+		t.Errorf("Composite/SubField: %q", got)
 	}
 }
