@@ -248,9 +248,6 @@ func buildSite(s *roster.Site, rows []rules.ProviderFileRow, mapped map[string]b
 		}
 	}
 	for _, q := range refOrder {
-		if strings.Join(refs[q], "") == "" {
-			continue
-		}
 		v := x274.Composite(refs[q])
 		if len(v) > 30 {
 			return out, fmt.Errorf("%s: REF*%s %q for %s is longer than the 30 characters REF02 allows", path, q, v, where)

@@ -255,7 +255,7 @@ func buildOne(t *testing.T, m *rules.ProviderFileMapping, sites ...roster.Site) 
 func TestTPBFollowsTheLQOfItsValue(t *testing.T) {
 	m := mapping(t, "taxonomy,*,2120DA,LQ,68,{value},2016-05-01,,x\n"+
 		"taxonomy,251S00000X,2120DA,TPB,,3G,2016-05-01,,x\ntaxonomy,261QM0801X,2120DA,TPB,,3E,2016-05-01,,x\n"+
-		"ecm_pof,*,2120DA,LQ,ZZ,{value},2016-05-01,,x\n")
+		"ecm_pof,*,2120DA,LQ,ZZ,{value},2016-05-01,,x\necm_pof,POF1A,2120DA,TPB,,X1,2016-05-01,,x\n")
 	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, []string{"POF1A"}, nil)
 	b := site("1582345678", "957654321", "Golden State", "Spring", "38", 20230101, 0, []string{"POF1A"}, nil)
 	b.Taxonomy = "261QM0801X"
@@ -264,8 +264,8 @@ func TestTPBFollowsTheLQOfItsValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range [][]x274.Specialty{
-		{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, lq("ZZ", "POF1A")},
-		{{Qualifier: "68", Code: "261QM0801X", Titles: []string{"3E"}}, lq("ZZ", "POF1A")},
+		{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, {Qualifier: "ZZ", Code: "POF1A", Titles: []string{"X1"}}},
+		{{Qualifier: "68", Code: "261QM0801X", Titles: []string{"3E"}}, {Qualifier: "ZZ", Code: "POF1A", Titles: []string{"X1"}}},
 	} {
 		if got := files[0].Groups[i].Sites[0].Specialties; !reflect.DeepEqual(got, want) {
 			t.Errorf("site %d: %+v, want %+v", i, got, want)
@@ -350,7 +350,11 @@ func TestREFN5Parts(t *testing.T) {
 	if got, err := refs(a); err != nil || !reflect.DeepEqual(got, []x274.Reference{{Qualifier: "N5", Value: ";FL2;"}}) {
 		t.Errorf("part 2 only: %v %v", got, err)
 	}
-	a.FacilityID, a.ProviderLocationID = strings.Repeat("F", 14), strings.Repeat("P", 14)
+	a.FacilityID, a.ProviderLocationID = strings.Repeat("F", 13), strings.Repeat("P", 12) // 30 characters with FL2 and two separators
+	if got, err := refs(a); err != nil || len(got) != 1 || len(got[0].Value) != 30 {
+		t.Errorf("30 characters: %v %v", got, err)
+	}
+	a.FacilityID += "F"
 	if _, err := refs(a); err == nil || !strings.Contains(err.Error(), "longer than the 30 characters REF02 allows") {
 		t.Errorf("too long: %v", err)
 	}

@@ -51,7 +51,7 @@ func groups() []Group {
 			Quantities:  []Quantity{{Qualifier: "ZZ", Value: 120}},
 			Conditions:  []Condition{{Category: "DJ", Response: "Y", Indicators: []string{"1S"}}},
 			Address:     domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"},
-			Specialties: []Specialty{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, {Qualifier: "ZZ", Code: "CS01"}, {Qualifier: "ZZ", Code: "CS02"}},
+			Specialties: []Specialty{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, {Qualifier: "ZZ", Code: "CS01", Titles: []string{"X1", "X2"}}, {Qualifier: "ZZ", Code: "CS02"}},
 			References:  []Reference{{Qualifier: "N5", Value: "F100;L200;P300"}},
 		}}},
 		{Name: "Golden State ECM Collaborative", IDQualifier: QualTIN, ID: "957654321", Sites: []Site{{
