@@ -1,10 +1,12 @@
 // Package providerfile turns roster sites into the records of the monthly
-// DHCS 274 provider network files: one file per county served, holding
-// every site whose contract is in force on at least one day of the month,
-// grouped by contracted organization, in a fixed order. Where the public
-// sources do not say how a fact is written (ECM and Community Supports
-// indicators, service codes), the mapping file decides (see rules.ParseProviderFileMapping
-// and rules/data/provider_file_274.csv). It is a pure transform: no I/O.
+// DHCS 274 provider network files: one file per county served (or per HCP
+// code), holding every site whose contract is in force on at least one day
+// of the month, grouped by contracted organization, in a fixed order.
+// Where the public sources do not say how a fact is written (the site's N2
+// sub-fields, CRC, TPB, the REF*N5 parts, ECM and Community Supports
+// indicators, service codes), the mapping file decides (see
+// rules.ParseProviderFileMapping and rules/data/provider_file_274.csv). It
+// is a pure transform: no I/O.
 package providerfile
 
 import (
