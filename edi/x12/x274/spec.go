@@ -131,6 +131,15 @@ func dtp(name string) *ig.Segment {
 	}}
 }
 
+// ref is a REF segment of a name loop, after its LQ loop (REF*N5 in the
+// production file).
+func ref(name string) *ig.Segment {
+	return &ig.Segment{ID: "REF", Name: name, Usage: s, Pos: 2200, MaxUse: 0, Elements: []ig.Element{
+		el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
+		el("127", "Reference Identification", r, ig.AN, 1, 30),
+	}}
+}
+
 func lq(loopID, name string) *ig.Loop {
 	return &ig.Loop{ID: loopID, Name: name, Usage: s, Pos: 2100, Repeat: 0, Children: []ig.Node{
 		&ig.Segment{ID: "LQ", Name: name, Usage: r, Pos: 2100, MaxUse: 1, Syntax: []ig.Rule{"C0102"}, Elements: []ig.Element{
@@ -193,6 +202,9 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 						&ig.Loop{ID: "2100C", Name: "Group Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
 							nm1("Group Name", EntityGroup, false, QualTIN, QualNPI),
 							n2("Group Additional Name"),
+							dtp("Group Contract Date"),
+							lq("2120C", "Group Specialization"),
+							ref("Group Identification"),
 						}},
 						&ig.Loop{ID: "2000D", Name: "Site Level", Usage: r, Pos: 3700, Repeat: 0, Children: []ig.Node{
 							hl("Site Level", LevelSite, r),
@@ -237,16 +249,16 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 									}},
 								}},
 								lq("2120DA", "Site Specialization"),
-								&ig.Segment{ID: "REF", Name: "Site Identification", Usage: s, Pos: 2200, MaxUse: 0, Elements: []ig.Element{
-									el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
-									el("127", "Reference Identification", r, ig.AN, 1, 30),
-								}},
+								ref("Site Identification"),
 							}},
 							&ig.Loop{ID: "2000E", Name: "Provider Level", Usage: s, Pos: 3700, Repeat: 0, Children: []ig.Node{
 								hl("Provider Level", LevelProvider, r),
 								&ig.Loop{ID: "2100EA", Name: "Provider", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
 									nm1("Provider Name", EntityProvider, true, QualNPI),
+									n2("Provider Additional Name"),
+									dtp("Provider Contract Date"),
 									lq("2120EA", "Provider Specialization"),
+									ref("Provider Identification"),
 								}},
 							}},
 						}},
