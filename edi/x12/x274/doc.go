@@ -79,11 +79,11 @@
 // QTY (1400), CRC (1500) and REF (2200, a segment of 2100DA after the 2120DA
 // loop) inside 2100DA and TPB (2150) inside the LQ loops, and their
 // loop names (the 004050X109 loop IDs are not public); the 2110DA site
-// location loop being required; the group's DTP, LQ/TPB and REF and the
-// provider's N2, DTP and REF are in the table (the production file has
-// them) but not written (no roster data); no WS, PDI, DEG or
-// affiliated-entity (NM1*30) segments (reported as not in the set: a
-// production file with NM1*30 does not pass); TPB01 and CRC codes are not
+// location loop being required; the group's DTP, LQ/TPB and REF, the
+// provider's N2, DTP and REF and the site's affiliated entities (2100DB
+// NM1*30 … EQ, read into Site.Affiliated) are in the table (the
+// production file has them) but not written (no roster data); no WS, PDI
+// or DEG segments (reported as not in the set); TPB01 and CRC codes are not
 // checked against a code list (their meanings are not public). How ECM
 // and Community Supports show in the file is not in the public sources at
 // all: the qualifiers and codes come from the replaceable mapping file,

@@ -9,8 +9,7 @@ import (
 
 // b7File is a 274 written by hand in the shape of the production file a
 // plan sent to DHCS (dhcs-observed-formats.md B7 [P]), with made-up
-// values: not produced by the Encoder. Affiliated entities (NM1*30) are
-// left out: the table does not hold them.
+// values: not produced by the Encoder.
 func b7File() string {
 	body := []string{
 		"ST*274*0001*004050X109",
@@ -26,6 +25,7 @@ func b7File() string {
 		"NX1*77", "N3*3900 MAIN ST", "N4*RIVERSIDE*CA*92501",
 		"LQ*68*261QM0801X", "TPB*3G", "LQ*68*251S00000X", "TPB*3E",
 		"REF*N5*A1;B1;C1",
+		"NM1*30*2*AFFILIATE*****EQ*E123",
 		"HL*5*4*19*0", "NM1*1P*1*DOE*JANE****XX*1765432103",
 		"N2*123;F;19700101;000000000;;;;;;;;;*LIC1;MD;CA;5;;;", "DTP*092*D8*20170101",
 		"LQ*68*207Q00000X", "TPB*3G", "REF*N5*A1;B1;C2",
@@ -61,6 +61,8 @@ func TestProductionShapeValidatesAndReads(t *testing.T) {
 	}
 	s := g.Sites[0]
 	want := []any{
+		s.Name + " " + s.NPI, "SITE 1456789019",
+		s.Affiliated, []Party{{Name: "AFFILIATE", IDQualifier: QualAffiliated, ID: "E123"}},
 		s.CountyCode(), "33",
 		s.County, "",
 		SubField(s.Names[1], 3), "UCC",

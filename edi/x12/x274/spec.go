@@ -36,12 +36,17 @@ const (
 	EntityGroup    = "QV"  // 2100C NM101: group practice
 	EntitySite     = "77"  // 2100DA NM101 and 2110DA NX101: service location
 	EntityProvider = "1P"  // 2100EA NM101: provider
-	QualNPI        = "XX"  // NM108: CMS National Provider Identifier
-	QualTIN        = "FI"  // NM108: federal taxpayer identification number
-	DateEffective  = "092" // DTP01: contract effective
-	DateExpiration = "093" // DTP01: contract expiration
-	QualCounty     = "CY"  // N405: county (N406 holds the two-digit DHCS county code)
-	QualLanguage   = "LE"  // LUI01: ISO 639 language code
+	// EntityAffiliated is the NM101 of a site's affiliated entity
+	// (NM1*30 … EQ <id> in the production file, B7.8 [P]; read and
+	// validated, not written), QualAffiliated its NM108.
+	EntityAffiliated = "30"
+	QualAffiliated   = "EQ"
+	QualNPI          = "XX"  // NM108: CMS National Provider Identifier
+	QualTIN          = "FI"  // NM108: federal taxpayer identification number
+	DateEffective    = "092" // DTP01: contract effective
+	DateExpiration   = "093" // DTP01: contract expiration
+	QualCounty       = "CY"  // N405: county (N406 holds the two-digit DHCS county code)
+	QualLanguage     = "LE"  // LUI01: ISO 639 language code
 )
 
 // The table is written by hand from the sources listed in doc.go: the
@@ -250,6 +255,9 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 								}},
 								lq("2120DA", "Site Specialization"),
 								ref("Site Identification"),
+							}},
+							&ig.Loop{ID: "2100DB", Name: "Site Affiliated Entity", Usage: s, Pos: 300, Repeat: 0, Children: []ig.Node{
+								nm1IDs("Affiliated Entity Name", []string{EntityAffiliated}, false, s, QualAffiliated),
 							}},
 							&ig.Loop{ID: "2000E", Name: "Provider Level", Usage: s, Pos: 3700, Repeat: 0, Children: []ig.Node{
 								hl("Provider Level", LevelProvider, r),

@@ -78,6 +78,9 @@ type Site struct {
 	Specialties []Specialty // 2120DA LQ, each with its TPB
 	References  []Reference // REF, after the specializations
 	Providers   []Provider  // 2000E
+	// Affiliated are the site's affiliated entities (2100DB NM1*30 … EQ),
+	// as Read finds them; the Encoder does not write them.
+	Affiliated []Party
 
 	// Ordinal and Line locate the site's HL segment in a file Read; the
 	// Encoder ignores them.
