@@ -87,7 +87,10 @@ func TestIngestRosterProviderFileAndValidate274(t *testing.T) {
 	data, _ := os.ReadFile(files[0])
 	broken := strings.Replace(string(data), "*XX*1673456780~", "*XX*1673456781~", 1)
 	broken = regexp.MustCompile(`(DTP\*092\*D8\*\d{8}~)`).ReplaceAllString(broken, "${1}DTP*093*D8*20200101~")
-	if broken == string(data) {
+	// The county is N201 sub-field 4 of the site's composite N2 (the
+	// production file's place): emptied, the site has no county.
+	broken = regexp.MustCompile(`(N2\*;17;;)\d\d;`).ReplaceAllString(broken, "${1};")
+	if broken == string(data) || !strings.Contains(string(data), "N2*;17;;") {
 		t.Fatal("no change")
 	}
 	bad := filepath.Join(dir, "broken.x12")
@@ -97,7 +100,7 @@ func TestIngestRosterProviderFileAndValidate274(t *testing.T) {
 		t.Errorf("broken 274: exit %d\n%s", code, stdout)
 	}
 	for _, want := range []string{"loop 2100DA NM109: NM109 (Identification Code) is not a valid NPI", "[IK403 I12]",
-		"loop 2000D site NPI 1673456781: contract expiration"} {
+		"loop 2000D site NPI 1673456781: contract expiration", "site NPI 1673456781: no county (N2 N201 sub-field 4, or N4 N405 CY, N406)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("validate output lacks %q:\n%s", want, stdout)
 		}

@@ -1,10 +1,12 @@
 // Package providerfile turns roster sites into the records of the monthly
-// DHCS 274 provider network files: one file per county served, holding
-// every site whose contract is in force on at least one day of the month,
-// grouped by contracted organization, in a fixed order. Where the public
-// sources do not say how a fact is written (ECM and Community Supports
-// indicators, service codes), the mapping file decides (see rules.ParseProviderFileMapping
-// and rules/data/provider_file_274.csv). It is a pure transform: no I/O.
+// DHCS 274 provider network files: one file per county served (or per HCP
+// code), holding every site whose contract is in force on at least one day
+// of the month, grouped by contracted organization, in a fixed order.
+// Where the public sources do not say how a fact is written (the site's N2
+// sub-fields, CRC, TPB, the REF*N5 parts, ECM and Community Supports
+// indicators, service codes), the mapping file decides (see
+// rules.ParseProviderFileMapping and rules/data/provider_file_274.csv). It
+// is a pure transform: no I/O.
 package providerfile
 
 import (
@@ -93,7 +95,7 @@ func BuildByHCP(sites []roster.Site, month Month, m *rules.ProviderFileMapping, 
 	}
 	slices.SortStableFunc(in, func(a, b *roster.Site) int {
 		return cmp.Or(cmp.Compare(fileOf(a), fileOf(b)), cmp.Compare(a.TIN, b.TIN), cmp.Compare(a.Organization, b.Organization),
-			cmp.Compare(a.NPI, b.NPI), cmp.Compare(a.Key(), b.Key()))
+			cmp.Compare(a.GroupNPI, b.GroupNPI), cmp.Compare(a.NPI, b.NPI), cmp.Compare(a.Key(), b.Key()))
 	})
 	var files []CountyFile
 	cur := ""
@@ -110,8 +112,8 @@ func BuildByHCP(sites []roster.Site, month Month, m *rules.ProviderFileMapping, 
 		if !slices.Contains(f.Counties, s.County) {
 			f.Counties = append(f.Counties, s.County)
 		}
-		if n := len(f.Groups); n == 0 || f.Groups[n-1].ID != s.TIN || f.Groups[n-1].Name != s.Organization {
-			f.Groups = append(f.Groups, x274.Group{Name: s.Organization, IDQualifier: x274.QualTIN, ID: s.TIN})
+		if g := groupOf(s); len(f.Groups) == 0 || !sameGroup(&f.Groups[len(f.Groups)-1], &g) {
+			f.Groups = append(f.Groups, g)
 		}
 		site, err := buildSite(s, rows, mapped, m.Path, first)
 		if err != nil {
@@ -128,10 +130,51 @@ func BuildByHCP(sites []roster.Site, month Month, m *rules.ProviderFileMapping, 
 	return files, nil
 }
 
+// groupOf is the 274 group of a site's organization: identified by its
+// NPI (XX) with the TIN in N201 when the roster gives a group NPI, as in
+// the production file (dhcs-observed-formats.md B7.7 [P]); else by the TIN
+// (FI), the gateway's assumption.
+func groupOf(s *roster.Site) x274.Group {
+	if s.GroupNPI != "" {
+		return x274.Group{Name: s.Organization, IDQualifier: x274.QualNPI, ID: s.GroupNPI, Names: []string{s.TIN}}
+	}
+	return x274.Group{Name: s.Organization, IDQualifier: x274.QualTIN, ID: s.TIN}
+}
+
+func sameGroup(a, b *x274.Group) bool {
+	return a.Name == b.Name && a.IDQualifier == b.IDQualifier && a.ID == b.ID && slices.Equal(a.Names, b.Names)
+}
+
+// refParts counts the parts of each composite REF02 the rows in force
+// write (REF01 → the highest part).
+func refParts(rows []rules.ProviderFileRow) map[string]int {
+	n := map[string]int{}
+	for _, r := range rows {
+		if r.Segment == "REF" && r.Part > n[r.Qualifier] {
+			n[r.Qualifier] = r.Part
+		}
+	}
+	return n
+}
+
 func buildSite(s *roster.Site, rows []rules.ProviderFileRow, mapped map[string]bool, path string, first civil.Date) (x274.Site, error) {
-	out := x274.Site{Name: s.Name, NPI: s.NPI, Languages: s.Languages, From: s.From, To: s.To, Address: s.Address, County: s.County}
+	out := x274.Site{Name: s.Name, NPI: s.NPI, Languages: s.Languages, From: s.From, To: s.To, Address: s.Address}
 	if s.Phone != "" {
 		out.Contact = &x274.Contact{Phone: s.Phone}
+	}
+	where := fmt.Sprintf("site %s (NPI %s, %s row %d)", s.Name, s.NPI, s.Source.File, s.Source.Row)
+	n2 := [3][]string{nil, make([]string, rules.N201SubFields), make([]string, rules.N202SubFields)}
+	n2Set := [3]bool{}
+	parts := refParts(rows)
+	refs := map[string][]string{}
+	var refOrder []string
+	// set fills one sub-field or part; two rows may not give it different values.
+	set := func(r *rules.ProviderFileRow, dst []string, code string) error {
+		if prev := dst[r.Part-1]; prev != "" && prev != code {
+			return fmt.Errorf("%s line %d writes %q where another row wrote %q for %s: one value per sub-field", path, r.Line, code, prev, where)
+		}
+		dst[r.Part-1] = code
+		return nil
 	}
 	for _, fact := range rules.MappingFacts {
 		if !mapped[fact] {
@@ -139,7 +182,11 @@ func buildSite(s *roster.Site, rows []rules.ProviderFileRow, mapped map[string]b
 		}
 		for _, v := range siteValues(s, fact) {
 			matched := false
-			for _, r := range rows {
+			lqFrom := len(out.Specialties)
+			var titles []string
+			var tpbRow *rules.ProviderFileRow
+			for i := range rows {
+				r := &rows[i]
 				if r.Fact != fact || (r.Value != "*" && !strings.EqualFold(r.Value, v)) {
 					continue
 				}
@@ -148,23 +195,66 @@ func buildSite(s *roster.Site, rows []rules.ProviderFileRow, mapped map[string]b
 				switch r.Segment {
 				case "LQ":
 					out.Specialties = append(out.Specialties, x274.Specialty{Qualifier: r.Qualifier, Code: code})
+				case "TPB":
+					titles, tpbRow = append(titles, code), r
 				case "REF":
-					out.References = append(out.References, x274.Reference{Qualifier: r.Qualifier, Value: code})
+					if r.Part == 0 {
+						out.References = append(out.References, x274.Reference{Qualifier: r.Qualifier, Value: code})
+						continue
+					}
+					if refs[r.Qualifier] == nil {
+						refs[r.Qualifier] = make([]string, parts[r.Qualifier])
+						refOrder = append(refOrder, r.Qualifier)
+					}
+					if err := set(r, refs[r.Qualifier], code); err != nil {
+						return out, err
+					}
 				case "N2":
-					out.Names = append(out.Names, code)
+					n2Set[r.Element] = true
+					if err := set(r, n2[r.Element], code); err != nil {
+						return out, err
+					}
+				case "CRC":
+					f := strings.Fields(code)
+					out.Conditions = append(out.Conditions, x274.Condition{Category: r.Qualifier, Response: f[0], Indicators: f[1:]})
+				case "N4":
+					out.County = code
 				case "QTY":
 					n, _ := strconv.ParseInt(code, 10, 64)
 					out.Quantities = append(out.Quantities, x274.Quantity{Qualifier: r.Qualifier, Value: n})
 				}
 			}
 			if !matched {
-				return out, fmt.Errorf("%s has no row for %s %s in force on %s, which site %s (NPI %s, %s row %d) needs: add one, or remove every %s row to leave the fact out",
-					path, fact, v, first, s.Name, s.NPI, s.Source.File, s.Source.Row, fact)
+				return out, fmt.Errorf("%s has no row for %s %s in force on %s, which %s needs: add one, or remove every %s row to leave the fact out",
+					path, fact, v, first, where, fact)
+			}
+			if len(titles) > 0 {
+				if len(out.Specialties) == lqFrom {
+					return out, fmt.Errorf("%s line %d: TPB for %s %s follows an LQ, and no LQ row of %s %s is in force on %s", path, tpbRow.Line, fact, v, fact, v, first)
+				}
+				for i := lqFrom; i < len(out.Specialties); i++ {
+					out.Specialties[i].Titles = slices.Clone(titles)
+				}
 			}
 		}
 	}
-	if len(out.Names) > 2 {
-		return out, fmt.Errorf("%s: site %s (NPI %s) gets %d N2 values; N2 holds two", path, s.Name, s.NPI, len(out.Names))
+	if n2Set[1] || n2Set[2] {
+		out.Names = []string{x274.Composite(n2[1])}
+		if n2Set[2] {
+			out.Names = append(out.Names, x274.Composite(n2[2]))
+		}
+		for i, v := range out.Names {
+			if len(v) > 60 {
+				return out, fmt.Errorf("%s: N20%d %q for %s is longer than the 60 characters N2 allows", path, i+1, v, where)
+			}
+		}
+	}
+	for _, q := range refOrder {
+		v := x274.Composite(refs[q])
+		if len(v) > 30 {
+			return out, fmt.Errorf("%s: REF*%s %q for %s is longer than the 30 characters REF02 allows", path, q, v, where)
+		}
+		out.References = append(out.References, x274.Reference{Qualifier: q, Value: v})
 	}
 	prs := slices.Clone(s.Practitioners)
 	slices.SortStableFunc(prs, func(a, b roster.Practitioner) int { return cmp.Compare(a.NPI, b.NPI) })
@@ -211,6 +301,25 @@ func siteValues(s *roster.Site, fact string) []string {
 		if s.CapacityMax >= 0 {
 			return []string{strconv.Itoa(s.CapacityMax)}
 		}
+	case rules.FactSite:
+		return []string{"*"}
+	case rules.FactCounty:
+		return []string{s.County}
+	case rules.FactTIN:
+		return []string{s.TIN}
+	case rules.FactFacilityID:
+		return nonEmpty(s.FacilityID)
+	case rules.FactFacilityLocationID:
+		return nonEmpty(s.FacilityLocationID)
+	case rules.FactProviderLocationID:
+		return nonEmpty(s.ProviderLocationID)
 	}
 	return nil
+}
+
+func nonEmpty(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return []string{v}
 }

@@ -3,6 +3,7 @@ package providerfile
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand"
 	"reflect"
 	"strings"
@@ -45,7 +46,20 @@ func TestParseMappingErrors(t *testing.T) {
 		{"unknown provider type", "provider_type,wizard,2120DA,LQ,ZZ,X,2022-01-01,,x", "value \"wizard\""},
 		{"bad target", "ecm_pof,POF1A,2100EA,LQ,ZZ,X,2022-01-01,,x", "loop/segment"},
 		{"qualifier too long", "ecm_pof,POF1A,2120DA,LQ,ZZZZ,X,2022-01-01,,x", "qualifier \"ZZZZ\""},
-		{"N2 with qualifier", "program,ECM,2100DA,N2,ZZ,ECM,2022-01-01,,x", "no qualifier"},
+		{"N2 without a sub-field", "program,ECM,2100DA,N2,,ECM,2022-01-01,,x", "N201-k"},
+		{"N201 sub-field 13", "site,*,2100DA,N2,N201-13,0,2022-01-01,,x", "N201-k (k 1 to 12)"},
+		{"N202 sub-field 7", "site,*,2100DA,N2,N202-7,N,2022-01-01,,x", "N202-k (k 1 to 6)"},
+		{"separator in a sub-field", "site,*,2100DA,N2,N201-2,1;7,2022-01-01,,x", "separator ;"},
+		{"site with a value", "site,*,2100DA,N2,N201-2,{value},2022-01-01,,x", "fact site has no value"},
+		{"site not *", "site,Y,2100DA,CRC,DJ,Y 1S,2022-01-01,,x", "value \"Y\""},
+		{"unknown county", "county,99,2100DA,N2,N201-4,{value},2022-01-01,,x", "value \"99\""},
+		{"TPB with a qualifier", "taxonomy,*,2120DA,TPB,ZZ,3G,2022-01-01,,x", "takes no qualifier"},
+		{"TPB code too long", "taxonomy,*,2120DA,TPB,,3GGG,2022-01-01,,x", "TPB01 is 1 to 3"},
+		{"CRC without an indicator", "site,*,2100DA,CRC,DJ,Y,2022-01-01,,x", "CRC takes"},
+		{"CRC response not Y/N", "site,*,2100DA,CRC,DJ,X 1S,2022-01-01,,x", "CRC takes"},
+		{"REF part 0", "facility_id,*,2100DA,REF,N5-0,{value},2022-01-01,,x", "part k of a composite"},
+		{"N4 not the county", "tin,*,2110DA,N4,CY,{value},2022-01-01,,x", "N4 carries the county"},
+		{"N2 sub-field twice", "site,*,2100DA,N2,N201-2,17,2022-01-01,,x\nsite,*,2100DA,N2,N201-2,18,2023-01-01,,x", "overlaps line 2"},
 		{"delimiter in code", "ecm_pof,POF1A,2120DA,LQ,ZZ,A*B,2022-01-01,,x", "delimiter"},
 		{"code too long", "ecm_pof,POF1A,2120DA,LQ,ZZ," + strings.Repeat("X", 31) + ",2022-01-01,,x", "longer than the 30"},
 		{"QTY not a count", "program,ECM,2100DA,QTY,ZZ,{value},2022-01-01,,x", "QTY carries a count"},
@@ -124,12 +138,13 @@ func TestBuildSelectsOrdersAndMaps(t *testing.T) {
 	if gs.Providers[0].NPI != "1234567893" || gs.To != 20271231 || gs.Contact.Phone != "4155550100" {
 		t.Errorf("site %+v", gs)
 	}
-	wantLQ := []x274.Specialty{lq("PXC", "251S00000X"), lq("ZZ", "ECM"), lq("ZZ", "ECM-POF1A"), lq("ZZ", "ECM-POF3A")}
+	taxonomy := x274.Specialty{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}
+	wantLQ := []x274.Specialty{taxonomy, lq("ZZ", "ECM"), lq("ZZ", "ECM-POF1A"), lq("ZZ", "ECM-POF3A")}
 	if !reflect.DeepEqual(gs.Specialties, wantLQ) {
 		t.Errorf("LQ %v, want %v", gs.Specialties, wantLQ)
 	}
 	bay := files[2].Groups[0].Sites[0]
-	wantLQ = []x274.Specialty{lq("PXC", "251S00000X"), lq("ZZ", "CS"), lq("ZZ", "CS01"), lq("ZZ", "CS05"), lq("ZZ", "HO")}
+	wantLQ = []x274.Specialty{taxonomy, lq("ZZ", "CS"), lq("ZZ", "CS01"), lq("ZZ", "CS05"), lq("ZZ", "HO")}
 	if !reflect.DeepEqual(bay.Specialties, wantLQ) {
 		t.Errorf("LQ %v, want %v", bay.Specialties, wantLQ)
 	}
@@ -184,7 +199,7 @@ func TestBuildNeverDropsAnIndicator(t *testing.T) {
 	}
 	// A fact without rows is not written at all (taxonomy, here), and a
 	// row not yet in force does not count.
-	m, _ = rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,*,2120DA,LQ,ZZ,P-{value},2022-01-01,,x\nprogram,ECM,2100DA,N2,,ECM SITE,2027-01-01,,x\n"), "m.csv", tables.Rules, tables.Coding)
+	m, _ = rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,*,2120DA,LQ,ZZ,P-{value},2022-01-01,,x\nprogram,ECM,2100DA,N2,N202-3,ECM SITE,2027-01-01,,x\n"), "m.csv", tables.Rules, tables.Coding)
 	files, err := Build([]roster.Site{s}, Month{2026, 9}, m)
 	if err != nil {
 		t.Fatal(err)
@@ -218,5 +233,151 @@ func TestParseMappingMalformedRow(t *testing.T) {
 	_, err := rules.ParseProviderFileMapping(strings.NewReader(head+"ecm_pof,\"POF1A,2120DA\n"), "m.csv", tables.Rules, tables.Coding)
 	if err == nil || !strings.Contains(err.Error(), "m.csv: ") || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("err = %v, want the CSV error naming m.csv and line 2", err)
+	}
+}
+
+func mapping(t *testing.T, rows string) *rules.ProviderFileMapping {
+	t.Helper()
+	m, err := rules.ParseProviderFileMapping(strings.NewReader(head+rows), "m.csv", tables.Rules, tables.Coding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func buildOne(t *testing.T, m *rules.ProviderFileMapping, sites ...roster.Site) ([]CountyFile, error) {
+	t.Helper()
+	return Build(sites, Month{2026, 9}, m)
+}
+
+// What decides TPB*3G or TPB*3E is not public: the mapping says it per
+// taxonomy value, and the TPB follows every LQ of that value only.
+func TestTPBFollowsTheLQOfItsValue(t *testing.T) {
+	m := mapping(t, "taxonomy,*,2120DA,LQ,68,{value},2016-05-01,,x\n"+
+		"taxonomy,251S00000X,2120DA,TPB,,3G,2016-05-01,,x\ntaxonomy,261QM0801X,2120DA,TPB,,3E,2016-05-01,,x\n"+
+		"ecm_pof,*,2120DA,LQ,ZZ,{value},2016-05-01,,x\necm_pof,POF1A,2120DA,TPB,,X1,2016-05-01,,x\n")
+	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, []string{"POF1A"}, nil)
+	b := site("1582345678", "957654321", "Golden State", "Spring", "38", 20230101, 0, []string{"POF1A"}, nil)
+	b.Taxonomy = "261QM0801X"
+	files, err := buildOne(t, m, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]x274.Specialty{
+		{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, {Qualifier: "ZZ", Code: "POF1A", Titles: []string{"X1"}}},
+		{{Qualifier: "68", Code: "261QM0801X", Titles: []string{"3E"}}, {Qualifier: "ZZ", Code: "POF1A", Titles: []string{"X1"}}},
+	} {
+		if got := files[0].Groups[i].Sites[0].Specialties; !reflect.DeepEqual(got, want) {
+			t.Errorf("site %d: %+v, want %+v", i, got, want)
+		}
+	}
+	// A TPB row whose value has no LQ in force is refused, naming the row.
+	m = mapping(t, "taxonomy,*,2120DA,TPB,,3G,2016-05-01,,x\n")
+	if _, err := buildOne(t, m, a); err == nil || !strings.Contains(err.Error(), "m.csv line 2: TPB for taxonomy 251S00000X") {
+		t.Errorf("TPB without LQ: %v", err)
+	}
+}
+
+// The site's N2 is two composites: every sub-field keeps its place, a
+// sub-field no row fills is empty, and N202 is written only when a row
+// fills one of its sub-fields.
+func TestN2Composite(t *testing.T) {
+	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01"})
+	for _, tc := range []struct {
+		name, rows string
+		want       []string
+	}{
+		{"county only", "county,*,2100DA,N2,N201-4,{value},2016-05-01,,x\n", []string{";;;38;;;;;;;;"}},
+		{"first and last sub-fields", "tin,*,2100DA,N2,N201-1,{value},2016-05-01,,x\nsite,*,2100DA,N2,N201-12,N,2016-05-01,,x\n", []string{"941234567;;;;;;;;;;;N"}},
+		{"N202 alone: N201 is still written", "site,*,2100DA,N2,N202-6,N,2016-05-01,,x\n", []string{";;;;;;;;;;;", ";;;;;N"}},
+		{"no N2 row in force", "site,*,2100DA,N2,N202-6,N,2027-01-01,,x\ncounty,*,2110DA,N4,CY,{value},2016-05-01,,x\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, err := buildOne(t, mapping(t, tc.rows), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := files[0].Groups[0].Sites[0].Names; !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("N2 %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// Two rows giving one sub-field different values: refused.
+	_, err := buildOne(t, mapping(t, "county,*,2100DA,N2,N201-4,{value},2016-05-01,,x\nsite,*,2100DA,N2,N201-4,99,2016-05-01,,x\n"), a)
+	if err == nil || !strings.Contains(err.Error(), "m.csv line 2 writes \"38\" where another row wrote \"99\"") {
+		t.Errorf("conflict: %v", err)
+	}
+}
+
+// The county goes where the mapping puts it: N201 sub-field 4 (the
+// production file) or, with an N4 row, N4 CY (the gateway's earlier form).
+func TestCountyPlacement(t *testing.T) {
+	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01"})
+	files, err := buildOne(t, defaultMapping(t), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := files[0].Groups[0].Sites[0]
+	if s.County != "" || x274.SubField(s.Names[0], x274.CountySubField) != "38" || s.CountyCode() != "38" {
+		t.Errorf("default mapping: N4 county %q, N2 %q", s.County, s.Names)
+	}
+	files, err = buildOne(t, mapping(t, "county,*,2110DA,N4,CY,{value},2016-05-01,,x\n"), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := files[0].Groups[0].Sites[0]; s.County != "38" || s.Names != nil {
+		t.Errorf("N4 row: county %q, N2 %q", s.County, s.Names)
+	}
+}
+
+// REF*N5 has as many parts as the highest part in force; a site without
+// any part gets none, one with some keeps the empty ones in place; a
+// composite longer than REF02 allows is refused.
+func TestREFN5Parts(t *testing.T) {
+	m := defaultMapping(t)
+	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01"})
+	refs := func(s roster.Site) ([]x274.Reference, error) {
+		files, err := buildOne(t, m, s)
+		if err != nil {
+			return nil, err
+		}
+		return files[0].Groups[0].Sites[0].References, nil
+	}
+	if got, err := refs(a); err != nil || got != nil {
+		t.Errorf("no identifiers: %v %v", got, err)
+	}
+	a.FacilityLocationID = "FL2"
+	if got, err := refs(a); err != nil || !reflect.DeepEqual(got, []x274.Reference{{Qualifier: "N5", Value: ";FL2;"}}) {
+		t.Errorf("part 2 only: %v %v", got, err)
+	}
+	a.FacilityID, a.ProviderLocationID = strings.Repeat("F", 13), strings.Repeat("P", 12) // 30 characters with FL2 and two separators
+	if got, err := refs(a); err != nil || len(got) != 1 || len(got[0].Value) != 30 {
+		t.Errorf("30 characters: %v %v", got, err)
+	}
+	a.FacilityID += "F"
+	if _, err := refs(a); err == nil || !strings.Contains(err.Error(), "longer than the 30 characters REF02 allows") {
+		t.Errorf("too long: %v", err)
+	}
+}
+
+// A group is identified by its NPI (XX) with the TIN in N2 when the roster
+// gives one (the production file); else by its TIN (FI) with no N2. Sites
+// of one TIN and name under different group NPIs are different groups.
+func TestGroupIdentity(t *testing.T) {
+	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01"})
+	b := site("1582345678", "941234567", "Bay Street", "Spring", "38", 20240701, 0, nil, []string{"CS01"})
+	c := site("1673456780", "941234567", "Bay Street", "Valley", "38", 20240701, 0, nil, []string{"CS01"})
+	a.GroupNPI, b.GroupNPI = "1234500001", "1234500001"
+	files, err := buildOne(t, defaultMapping(t), a, b, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range files[0].Groups {
+		got = append(got, fmt.Sprintf("%s %s %q %d", g.IDQualifier, g.ID, g.Names, len(g.Sites)))
+	}
+	want := []string{`FI 941234567 [] 1`, `XX 1234500001 ["941234567"] 2`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("groups %q, want %q", got, want)
 	}
 }

@@ -49,6 +49,15 @@ const (
 	ColAccessibility    = "accessibility"
 	ColPractitionerNPI  = "practitioner_npi"
 	ColPractitionerName = "practitioner_name"
+	// ColGroupNPI is the contracted organization's NPI: the 274 group is
+	// then identified by it (NM1*QV … XX), with the TIN in N2.
+	ColGroupNPI = "group_npi"
+	// The plan-assigned site identifiers written as the three parts of
+	// REF*N5 by the default 274 mapping (what DHCS calls them is not
+	// public; docs/providers.md).
+	ColFacilityID         = "facility_id"
+	ColFacilityLocationID = "facility_location_id"
+	ColProviderLocationID = "provider_location_id"
 )
 
 // Required lists the columns every roster must have, in template order.
@@ -57,7 +66,8 @@ var Required = []string{ColNPI, ColTIN, ColOrganization, ColSiteName, ColSiteAdd
 	ColContractEnd, ColMediCalEnrolled, ColCapacityCurrent, ColCapacityMax}
 
 // Optional lists the other columns the decoder reads.
-var Optional = []string{ColLanguages, ColAccessibility, ColPractitionerNPI, ColPractitionerName}
+var Optional = []string{ColLanguages, ColAccessibility, ColPractitionerNPI, ColPractitionerName, ColGroupNPI, ColFacilityID,
+	ColFacilityLocationID, ColProviderLocationID}
 
 // ErrNotRoster means a file lacks the roster template's required columns.
 var ErrNotRoster = errors.New("not a provider roster")
@@ -98,6 +108,12 @@ type Site struct {
 	Languages         []string
 	Accessibility     string
 	Practitioners     []Practitioner
+	GroupNPI          string `json:",omitempty"` // the organization's NPI ("" = the group is identified by its TIN)
+	// FacilityID, FacilityLocationID and ProviderLocationID are the
+	// plan-assigned site identifiers ("" = not given).
+	FacilityID         string `json:",omitempty"`
+	FacilityLocationID string `json:",omitempty"`
+	ProviderLocationID string `json:",omitempty"`
 }
 
 // Key identifies the site among all roster rows: the NPI and the site's
@@ -374,6 +390,20 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 			}
 		}
 	}
+	if v := get(ColGroupNPI); v != "" && npi(ColGroupNPI, v) {
+		s.GroupNPI = v
+	}
+	for _, c := range []struct {
+		col string
+		to  *string
+	}{{ColFacilityID, &s.FacilityID}, {ColFacilityLocationID, &s.FacilityLocationID}, {ColProviderLocationID, &s.ProviderLocationID}} {
+		v := get(c.col)
+		if v != "" && (len(v) > 30 || !siteID(v)) {
+			add(c.col, false, "%q is not a site identifier: up to 30 letters, digits, hyphens or dots", v)
+			continue
+		}
+		*c.to = v
+	}
 	if s.NPI != "" && s.Address.Street != "" && s.Address.Zip != "" {
 		k := s.Key()
 		if first, dup := d.seen[k]; dup {
@@ -482,6 +512,18 @@ func validTaxonomyShape(s string) bool {
 	for i := 0; i < 9; i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// siteID checks a plan-assigned site identifier: letters, digits, hyphens
+// and dots (it is written inside a semicolon composite).
+func siteID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') && c != '-' && c != '.' {
 			return false
 		}
 	}

@@ -108,6 +108,11 @@ func TestChecks(t *testing.T) {
 		{"language", ColLanguages, "en;Spanish", "ISO 639", false},
 		{"organization too long", ColOrganization, strings.Repeat("x", 61), "longer than 60", false},
 		{"practitioner names unpaired", ColPractitionerName, "Nguyen, Linh;Doe, Jane", "has 2 name(s) for 0", false},
+		{"group NPI check digit", ColGroupNPI, "1234500002", "fails the check digit", false},
+		{"group NPI length", ColGroupNPI, "123450000", "not a 10-digit NPI", false},
+		{"facility ID with the composite separator", ColFacilityID, "F1;F2", "not a site identifier", false},
+		{"facility location ID too long", ColFacilityLocationID, strings.Repeat("L", 31), "not a site identifier", false},
+		{"provider location ID punctuation", ColProviderLocationID, "P*1", "not a site identifier", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := good()
@@ -292,4 +297,18 @@ func decodeFile(t *testing.T, path string) *Result {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// The optional group NPI and site identifiers are read as given (the 274
+// group's NPI; the three parts of REF*N5).
+func TestGroupNPIAndSiteIdentifiers(t *testing.T) {
+	m := good()
+	m[ColGroupNPI], m[ColFacilityID], m[ColFacilityLocationID], m[ColProviderLocationID] = "1234500001", "F-100", "FL.200", strings.Repeat("P", 30)
+	var s Site
+	if ps := decoder(t, tabular.CSV).Decode(rowOf(2, m), &s); len(ps) > 0 {
+		t.Fatalf("problems: %v", ps)
+	}
+	if s.GroupNPI != "1234500001" || s.FacilityID != "F-100" || s.FacilityLocationID != "FL.200" || s.ProviderLocationID != strings.Repeat("P", 30) {
+		t.Errorf("site %+v", s)
+	}
 }

@@ -130,8 +130,8 @@ func TestScheduled274FromTheLoadedRoster(t *testing.T) {
 		if isa[1] != "03" || strings.TrimSpace(isa[2]) != compact[2:] || isa[13] != isa13 {
 			t.Errorf("%s: ISA01/02 %q %q (want the reporting period YYMM of %s), ISA13 %s", n, isa[1], isa[2], compact, isa[13])
 		}
-		if !bytes.Contains(b, []byte("**CY*"+county+"~")) {
-			t.Errorf("%s: no N4 in county %s", n, county)
+		if !bytes.Contains(b, []byte("N2*;17;;"+county+";")) {
+			t.Errorf("%s: no site N2 with county %s in N201 sub-field 4", n, county)
 		}
 		for _, npi := range allNPIs {
 			want := slices.Contains(sitesOf[county], npi)

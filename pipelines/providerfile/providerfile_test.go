@@ -44,7 +44,10 @@ func newEnv(t *testing.T, rosters ...string) *env {
 	m := rs.ProviderFile
 	var paths []string
 	for _, r := range rosters {
-		paths = append(paths, filepath.Join("..", "..", "testdata", "roster", r))
+		if !filepath.IsAbs(r) {
+			r = filepath.Join("..", "..", "testdata", "roster", r)
+		}
+		paths = append(paths, r)
 	}
 	res, err := contracts.Ingest(context.Background(), st, TablesOf(rs), paths, nil)
 	if err != nil {
@@ -113,8 +116,8 @@ func TestOneValidFilePerCountyServed(t *testing.T) {
 			t.Errorf("%s envelope: %+v", o.Path, f)
 		}
 		for _, s := range f.Sites() {
-			if s.County != o.County {
-				t.Errorf("%s holds a site of county %s", o.Path, s.County)
+			if s.CountyCode() != o.County {
+				t.Errorf("%s holds a site of county %q", o.Path, s.CountyCode())
 			}
 		}
 		if len(f.Sites()) != o.Sites {

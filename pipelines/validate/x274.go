@@ -51,13 +51,13 @@ func check274(_ context.Context, _ *validator, path string, w io.Writer) (int, e
 		if s.To != 0 && s.To < s.From {
 			bad("%s: contract expiration %s is before the effective date %s", at, s.To, s.From)
 		}
-		switch {
-		case s.County == "":
-			bad("%s: no county (N4 N405 CY, N406)", at)
+		switch c := s.CountyCode(); {
+		case c == "":
+			bad("%s: no county (N2 N201 sub-field %d, or N4 N405 CY, N406)", at, x274.CountySubField)
 		case county == "":
-			county = s.County
-		case s.County != county && !perHCP:
-			bad("%s: county %s in a file for county %s: DHCS takes one file per county", at, s.County, county)
+			county = c
+		case c != county && !perHCP:
+			bad("%s: county %s in a file for county %s: DHCS takes one file per county", at, c, county)
 		}
 		k := s.NPI + "|" + s.Address.Street + "|" + s.Address.Zip
 		if first, dup := seen[k]; dup {

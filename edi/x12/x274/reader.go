@@ -53,6 +53,9 @@ func Read(r io.Reader) (*File, error) {
 		site  *Site
 		prov  *Provider
 		sets  int
+		// affiliate: inside a site's affiliated-entity name loop (NM1*30),
+		// whose segments are not the site's.
+		affiliate bool
 	)
 	for {
 		seg, err := rd.Next()
@@ -65,7 +68,11 @@ func Read(r io.Reader) (*File, error) {
 		bad := func(format string, a ...any) error {
 			return fmt.Errorf("x274: segment %d (line %d) %s: %s", seg.Ordinal, seg.Line, seg.ID(), fmt.Sprintf(format, a...))
 		}
-		switch string(seg.ID()) {
+		id := string(seg.ID())
+		if affiliate && id != "HL" && id != "NM1" {
+			continue
+		}
+		switch id {
 		case "ISA":
 			f.AuthQualifier = trim(seg.ElementString(1))
 			f.AuthInfo = trim(seg.ElementString(2))
@@ -83,7 +90,7 @@ func Read(r io.Reader) (*File, error) {
 		case "BHT":
 			f.Purpose, f.Reference = seg.ElementString(2), seg.ElementString(3)
 		case "HL":
-			level = seg.ElementString(3)
+			level, affiliate = seg.ElementString(3), false
 			switch level {
 			case LevelSource, LevelReceiver:
 			case LevelGroup:
@@ -118,18 +125,47 @@ func Read(r io.Reader) (*File, error) {
 			case LevelGroup:
 				group.Name, group.IDQualifier, group.ID = p.Name, p.IDQualifier, p.ID
 			case LevelSite:
-				site.Name, site.NPI = p.Name, p.ID
+				if affiliate = seg.ElementString(1) == EntityAffiliated; affiliate {
+					site.Affiliated = append(site.Affiliated, p)
+				} else {
+					site.Name, site.NPI = p.Name, p.ID
+				}
 			case LevelProvider:
 				prov.Last, prov.First, prov.NPI = p.Name, seg.ElementString(4), p.ID
 			default:
 				return nil, bad("NM1 outside a hierarchical level")
 			}
 		case "N2":
-			if level == LevelSite {
-				for i := 1; i <= seg.Len(); i++ {
-					site.Names = append(site.Names, seg.ElementString(i))
-				}
+			var names []string
+			for i := 1; i <= seg.Len(); i++ {
+				names = append(names, seg.ElementString(i))
 			}
+			switch level {
+			case LevelGroup:
+				group.Names = names
+			case LevelSite:
+				site.Names = names
+			}
+		case "CRC":
+			if level == LevelSite {
+				c := Condition{Category: seg.ElementString(1), Response: seg.ElementString(2)}
+				for i := 3; i <= seg.Len(); i++ {
+					c.Indicators = append(c.Indicators, seg.ElementString(i))
+				}
+				site.Conditions = append(site.Conditions, c)
+			}
+		case "TPB":
+			var sps []Specialty
+			switch level {
+			case LevelSite:
+				sps = site.Specialties
+			case LevelProvider:
+				sps = prov.Specialties
+			}
+			if len(sps) == 0 {
+				return nil, bad("TPB without the LQ it follows")
+			}
+			sps[len(sps)-1].Titles = append(sps[len(sps)-1].Titles, seg.ElementString(1))
 		case "PER":
 			c := &Contact{Name: seg.ElementString(2)}
 			for i := 3; i+1 <= seg.Len(); i += 2 {

@@ -36,12 +36,17 @@ const (
 	EntityGroup    = "QV"  // 2100C NM101: group practice
 	EntitySite     = "77"  // 2100DA NM101 and 2110DA NX101: service location
 	EntityProvider = "1P"  // 2100EA NM101: provider
-	QualNPI        = "XX"  // NM108: CMS National Provider Identifier
-	QualTIN        = "FI"  // NM108: federal taxpayer identification number
-	DateEffective  = "092" // DTP01: contract effective
-	DateExpiration = "093" // DTP01: contract expiration
-	QualCounty     = "CY"  // N405: county (N406 holds the two-digit DHCS county code)
-	QualLanguage   = "LE"  // LUI01: ISO 639 language code
+	// EntityAffiliated is the NM101 of a site's affiliated entity
+	// (NM1*30 … EQ <id> in the production file, B7.8 [P]; read and
+	// validated, not written), QualAffiliated its NM108.
+	EntityAffiliated = "30"
+	QualAffiliated   = "EQ"
+	QualNPI          = "XX"  // NM108: CMS National Provider Identifier
+	QualTIN          = "FI"  // NM108: federal taxpayer identification number
+	DateEffective    = "092" // DTP01: contract effective
+	DateExpiration   = "093" // DTP01: contract expiration
+	QualCounty       = "CY"  // N405: county (N406 holds the two-digit DHCS county code)
+	QualLanguage     = "LE"  // LUI01: ISO 639 language code
 )
 
 // The table is written by hand from the sources listed in doc.go: the
@@ -131,11 +136,26 @@ func dtp(name string) *ig.Segment {
 	}}
 }
 
+// ref is a REF segment of a name loop, after its LQ loop (REF*N5 in the
+// production file).
+func ref(name string) *ig.Segment {
+	return &ig.Segment{ID: "REF", Name: name, Usage: s, Pos: 2200, MaxUse: 0, Elements: []ig.Element{
+		el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
+		el("127", "Reference Identification", r, ig.AN, 1, 30),
+	}}
+}
+
 func lq(loopID, name string) *ig.Loop {
 	return &ig.Loop{ID: loopID, Name: name, Usage: s, Pos: 2100, Repeat: 0, Children: []ig.Node{
 		&ig.Segment{ID: "LQ", Name: name, Usage: r, Pos: 2100, MaxUse: 1, Syntax: []ig.Rule{"C0102"}, Elements: []ig.Element{
 			el("1270", "Code List Qualifier Code", r, ig.ID, 1, 3),
 			el("1271", "Industry Code", r, ig.AN, 1, 30),
+		}},
+		&ig.Segment{ID: "TPB", Name: name + " Title", Usage: s, Pos: 2150, MaxUse: 0, Elements: []ig.Element{
+			el("1634", "Business Professional Title Code", r, ig.ID, 1, 3),
+			el("933", "Free-form Message Text", n, ig.AN, 1, 264),
+			el("559", "Agency Qualifier Code", n, ig.ID, 2, 2),
+			el("822", "Source Subqualifier", n, ig.AN, 1, 15),
 		}},
 	}}
 }
@@ -187,6 +207,9 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 						&ig.Loop{ID: "2100C", Name: "Group Name", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
 							nm1("Group Name", EntityGroup, false, QualTIN, QualNPI),
 							n2("Group Additional Name"),
+							dtp("Group Contract Date"),
+							lq("2120C", "Group Specialization"),
+							ref("Group Identification"),
 						}},
 						&ig.Loop{ID: "2000D", Name: "Site Level", Usage: r, Pos: 3700, Repeat: 0, Children: []ig.Node{
 							hl("Site Level", LevelSite, r),
@@ -204,9 +227,14 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 									el("673", "Quantity Qualifier", r, ig.ID, 2, 2),
 									el("380", "Quantity", r, ig.R, 1, 15),
 								}},
-								&ig.Segment{ID: "REF", Name: "Site Identification", Usage: s, Pos: 1650, MaxUse: 0, Elements: []ig.Element{
-									el("128", "Reference Identification Qualifier", r, ig.ID, 2, 3),
-									el("127", "Reference Identification", r, ig.AN, 1, 30),
+								&ig.Segment{ID: "CRC", Name: "Site Condition", Usage: s, Pos: 1500, MaxUse: 9, Elements: []ig.Element{
+									el("1136", "Code Category", r, ig.ID, 2, 2),
+									el("1073", "Yes/No Condition or Response Code", r, ig.ID, 1, 1, "Y", "N"),
+									el("1321", "Condition Indicator", r, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
+									el("1321", "Condition Indicator", s, ig.ID, 2, 3),
 								}},
 								&ig.Loop{ID: "2110DA", Name: "Site Location", Usage: r, Pos: 1700, Repeat: 1, Children: []ig.Node{
 									&ig.Segment{ID: "NX1", Name: "Site Location", Usage: r, Pos: 1700, MaxUse: 1, Elements: []ig.Element{
@@ -226,12 +254,19 @@ var spec274 = sync.OnceValue(func() *ig.Spec {
 									}},
 								}},
 								lq("2120DA", "Site Specialization"),
+								ref("Site Identification"),
+							}},
+							&ig.Loop{ID: "2100DB", Name: "Site Affiliated Entity", Usage: s, Pos: 300, Repeat: 0, Children: []ig.Node{
+								nm1IDs("Affiliated Entity Name", []string{EntityAffiliated}, false, s, QualAffiliated),
 							}},
 							&ig.Loop{ID: "2000E", Name: "Provider Level", Usage: s, Pos: 3700, Repeat: 0, Children: []ig.Node{
 								hl("Provider Level", LevelProvider, r),
 								&ig.Loop{ID: "2100EA", Name: "Provider", Usage: r, Pos: 300, Repeat: 1, Children: []ig.Node{
 									nm1("Provider Name", EntityProvider, true, QualNPI),
+									n2("Provider Additional Name"),
+									dtp("Provider Contract Date"),
 									lq("2120EA", "Provider Specialization"),
+									ref("Provider Identification"),
 								}},
 							}},
 						}},

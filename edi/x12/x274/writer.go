@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,23 +57,30 @@ type Group struct {
 	Name        string // NM103
 	IDQualifier string // QualTIN ("FI") or QualNPI ("XX")
 	ID          string // NM109
-	Sites       []Site
+	// Names are N201 and N202 (the TIN in N201 when the group is
+	// identified by its NPI, as in the production file); none = no N2.
+	Names []string
+	Sites []Site
 }
 
 // Site is a service location (2000D, loop 2100DA).
 type Site struct {
 	Name        string      // NM103
 	NPI         string      // NM109 with NM108 "XX"
-	Names       []string    // N201, N202: additional name or site-type values (the mapping decides)
+	Names       []string    // N201, N202 as written: the DHCS semicolon composites (see Composite) or plain names
 	Contact     *Contact    // PER*AJ
 	Languages   []string    // LUI*LE: ISO 639 codes
 	From, To    civil.Date  // DTP*092 and DTP*093 (To zero: none written)
 	Quantities  []Quantity  // QTY
-	References  []Reference // REF
+	Conditions  []Condition // CRC, after QTY
 	Address     domain.Address
-	County      string      // N406 with N405 "CY": the two-digit DHCS county code
-	Specialties []Specialty // 2120DA LQ
+	County      string      // N406 with N405 "CY" ("" = no CY: the county is then in the N2 composite, see CountyCode)
+	Specialties []Specialty // 2120DA LQ, each with its TPB
+	References  []Reference // REF, after the specializations
 	Providers   []Provider  // 2000E
+	// Affiliated are the site's affiliated entities (2100DB NM1*30 … EQ),
+	// as Read finds them; the Encoder does not write them.
+	Affiliated []Party
 
 	// Ordinal and Line locate the site's HL segment in a file Read; the
 	// Encoder ignores them.
@@ -86,10 +94,20 @@ type Provider struct {
 	Specialties []Specialty
 }
 
-// Specialty is one LQ segment: a code list qualifier and a code.
+// Specialty is one LQ segment (a code list qualifier and a code) and the
+// TPB segments that follow it in its loop.
 type Specialty struct {
-	Qualifier string // LQ01
-	Code      string // LQ02
+	Qualifier string   // LQ01
+	Code      string   // LQ02
+	Titles    []string // TPB01 of each TPB written after the LQ ("3G" or "3E" in the production file)
+}
+
+// Condition is one CRC segment: CRC*DJ*Y*1S on every site of the
+// production file.
+type Condition struct {
+	Category   string   // CRC01
+	Response   string   // CRC02: Y or N
+	Indicators []string // CRC03 onwards (one to five)
 }
 
 // Quantity is one QTY segment.
@@ -222,6 +240,7 @@ func (e *Encoder) Encode(g *Group) error {
 	groupHL := e.hl
 	e.seg("HL", strconv.Itoa(groupHL), strconv.Itoa(e.recvHL), LevelGroup, "1")
 	e.nm1(EntityGroup, "2", g.Name, "", g.IDQualifier, g.ID)
+	e.n2(g.Names)
 	e.groups++
 	for i := range g.Sites {
 		e.site(&g.Sites[i], groupHL)
@@ -238,17 +257,7 @@ func (e *Encoder) site(s *Site, parent int) {
 	}
 	e.seg("HL", strconv.Itoa(siteHL), strconv.Itoa(parent), LevelSite, child)
 	e.nm1(EntitySite, "2", s.Name, "", QualNPI, s.NPI)
-	if len(s.Names) > 0 {
-		names := s.Names
-		if len(names) > 2 {
-			names = names[:2]
-		}
-		els := make([]string, len(names))
-		for i, v := range names {
-			els[i] = x12.Text(v, 60)
-		}
-		e.seg("N2", els...)
-	}
+	e.n2(s.Names)
 	if s.Contact != nil {
 		e.per("AJ", s.Contact)
 	}
@@ -262,8 +271,8 @@ func (e *Encoder) site(s *Site, parent int) {
 	for _, q := range s.Quantities {
 		e.seg("QTY", q.Qualifier, strconv.FormatInt(q.Value, 10))
 	}
-	for _, r := range s.References {
-		e.seg("REF", r.Qualifier, x12.Text(r.Value, 30))
+	for _, c := range s.Conditions {
+		e.seg("CRC", append([]string{c.Category, c.Response}, c.Indicators...)...)
 	}
 	e.seg("NX1", EntitySite)
 	e.seg("N3", x12.Text(s.Address.Street, 55))
@@ -272,8 +281,9 @@ func (e *Encoder) site(s *Site, parent int) {
 		county = []string{"", QualCounty, s.County}
 	}
 	e.seg("N4", append([]string{x12.Text(s.Address.City, 30), s.Address.State, x12.Digits(s.Address.Zip)}, county...)...)
-	for _, sp := range s.Specialties {
-		e.seg("LQ", sp.Qualifier, x12.Text(sp.Code, 30))
+	e.lq(s.Specialties)
+	for _, r := range s.References {
+		e.seg("REF", r.Qualifier, x12.Text(r.Value, 30))
 	}
 	e.sites++
 	for i := range s.Providers {
@@ -281,10 +291,33 @@ func (e *Encoder) site(s *Site, parent int) {
 		e.hl++
 		e.seg("HL", strconv.Itoa(e.hl), strconv.Itoa(siteHL), LevelProvider, "0")
 		e.nm1(EntityProvider, "1", p.Last, p.First, QualNPI, p.NPI)
-		for _, sp := range p.Specialties {
-			e.seg("LQ", sp.Qualifier, x12.Text(sp.Code, 30))
-		}
+		e.lq(p.Specialties)
 		e.provs++
+	}
+}
+
+// n2 writes N2 with up to two names (N201, N202); none = no N2.
+func (e *Encoder) n2(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	if len(names) > 2 {
+		names = names[:2]
+	}
+	els := make([]string, len(names))
+	for i, v := range names {
+		els[i] = x12.Text(v, 60)
+	}
+	e.seg("N2", els...)
+}
+
+// lq writes each specialization's LQ followed by its TPB segments.
+func (e *Encoder) lq(sps []Specialty) {
+	for _, sp := range sps {
+		e.seg("LQ", sp.Qualifier, x12.Text(sp.Code, 30))
+		for _, t := range sp.Titles {
+			e.seg("TPB", t)
+		}
 	}
 }
 
@@ -317,6 +350,9 @@ func checkGroup(g *Group) error {
 	if g.Name == "" || g.ID == "" || (g.IDQualifier != QualTIN && g.IDQualifier != QualNPI) {
 		return fmt.Errorf("x274: group %q: name, ID and an ID qualifier (FI or XX) are required", g.Name)
 	}
+	if g.IDQualifier == QualNPI && len(g.ID) != 10 {
+		return fmt.Errorf("x274: group %q: an NPI (XX) of 10 digits is required", g.Name)
+	}
 	if len(g.Sites) == 0 {
 		return fmt.Errorf("x274: group %q has no site", g.Name)
 	}
@@ -331,8 +367,13 @@ func checkGroup(g *Group) error {
 			return fmt.Errorf("x274: site %s: street, city, state and a 5- or 9-digit ZIP code are required", s.NPI)
 		}
 		for _, sp := range s.Specialties {
-			if sp.Qualifier == "" || sp.Code == "" {
-				return fmt.Errorf("x274: site %s: a specialization needs a qualifier and a code", s.NPI)
+			if sp.Qualifier == "" || sp.Code == "" || slices.Contains(sp.Titles, "") {
+				return fmt.Errorf("x274: site %s: a specialization needs a qualifier and a code (and its TPB a code)", s.NPI)
+			}
+		}
+		for _, c := range s.Conditions {
+			if c.Category == "" || c.Response == "" || len(c.Indicators) == 0 || len(c.Indicators) > 5 || slices.Contains(c.Indicators, "") {
+				return fmt.Errorf("x274: site %s: a CRC needs a category, a Y/N response and one to five indicators", s.NPI)
 			}
 		}
 		for _, p := range s.Providers {

@@ -32,21 +32,34 @@ func header() Header {
 	}
 }
 
+// siteN201 is a site N201 composite of the production file's shape (12
+// sub-fields, the county in sub-field 4); siteN202 its N202 (6).
+const (
+	siteN201 = ";17;;38;0;0;0;0;0;0;0;"
+	siteN202 = ";N;;;;N"
+)
+
+// groups returns two groups: the first in the production file's shape
+// (group NPI with the TIN in N2; the site's composite N2, CRC, LQ*68 with
+// TPB, REF*N5 after the specializations, no N4 CY), the second in the
+// gateway's earlier one (group TIN, N4 CY).
 func groups() []Group {
 	return []Group{
-		{Name: "Bay Street Housing Partners", IDQualifier: QualTIN, ID: "941234567", Sites: []Site{{
-			Name: "Bay Street Mission Office", NPI: "1456789019", Contact: &Contact{Phone: "415-555-0142"},
+		{Name: "Bay Street Housing Partners", IDQualifier: QualNPI, ID: "1234567893", Names: []string{"941234567"}, Sites: []Site{{
+			Name: "Bay Street Mission Office", NPI: "1456789019", Names: []string{siteN201, siteN202}, Contact: &Contact{Phone: "415-555-0142"},
 			Languages: []string{"en", "es"}, From: 20250101,
-			Quantities: []Quantity{{Qualifier: "ZZ", Value: 120}},
-			Address:    domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"}, County: "38",
-			Specialties: []Specialty{{"PXC", "251S00000X"}, {"ZZ", "CS01"}, {"ZZ", "CS02"}},
+			Quantities:  []Quantity{{Qualifier: "ZZ", Value: 120}},
+			Conditions:  []Condition{{Category: "DJ", Response: "Y", Indicators: []string{"1S"}}},
+			Address:     domain.Address{Street: "1200 Mission St", City: "San Francisco", State: "CA", Zip: "941031520"},
+			Specialties: []Specialty{{Qualifier: "68", Code: "251S00000X", Titles: []string{"3G"}}, {Qualifier: "ZZ", Code: "CS01", Titles: []string{"X1", "X2"}}, {Qualifier: "ZZ", Code: "CS02"}},
+			References:  []Reference{{Qualifier: "N5", Value: "F100;L200;P300"}},
 		}}},
 		{Name: "Golden State ECM Collaborative", IDQualifier: QualTIN, ID: "957654321", Sites: []Site{{
 			Name: "Golden State Spring Street", NPI: "1582345678", From: 20240701, To: 20271231,
 			Names:   []string{"ECM"},
 			Address: domain.Address{Street: "450 N Spring St Suite 300", City: "Los Angeles", State: "CA", Zip: "90012"}, County: "19",
-			Specialties: []Specialty{{"ZZ", "ECMPOF1A"}},
-			Providers:   []Provider{{Last: "Nguyen", First: "Linh", NPI: "1765432103"}},
+			Specialties: []Specialty{{Qualifier: "ZZ", Code: "ECMPOF1A"}},
+			Providers:   []Provider{{Last: "Nguyen", First: "Linh", NPI: "1765432103", Specialties: []Specialty{{Qualifier: "68", Code: "163W00000X", Titles: []string{"3E"}}}}},
 		}}},
 	}
 }
@@ -95,8 +108,8 @@ func TestWrittenFileValidatesClean(t *testing.T) {
 		"*7*X*004050X109~", "ST*274*0003*004050X109~", "BHT*0028*27*PF-202609-38*20261001*0930~",
 		"HL*1**20*1~", "HL*2*1*21*1~", "HL*3*2*4*1~", "HL*4*3*N*0~", "HL*5*2*4*1~", "HL*6*5*N*1~", "HL*7*6*19*0~",
 		"NM1*77*2*Bay Street Mission Office*****XX*1456789019~", "PER*AJ**TE*4155550142~", "LUI*LE*es~",
-		"DTP*092*D8*20250101~", "DTP*093*D8*20271231~", "NX1*77~", "N4*San Francisco*CA*941031520**CY*38~",
-		"LQ*PXC*251S00000X~", "NM1*1P*1*Nguyen*Linh****XX*1765432103~", "N2*ECM~", "QTY*ZZ*120~", "IEA*1*000000041~"} {
+		"DTP*092*D8*20250101~", "DTP*093*D8*20271231~", "NX1*77~", "N4*San Francisco*CA*941031520~",
+		"N4*Los Angeles*CA*90012**CY*19~", "LQ*68*251S00000X~\nTPB*3G~", "CRC*DJ*Y*1S~", "REF*N5*F100;L200;P300~", "NM1*1P*1*Nguyen*Linh****XX*1765432103~", "N2*ECM~", "QTY*ZZ*120~", "IEA*1*000000041~"} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("file lacks %q", want)
 		}
@@ -155,7 +168,7 @@ func TestEncoderRefuses(t *testing.T) {
 		"short NPI":       func(g *Group) { g.Sites[0].NPI = "12345" },
 		"no start":        func(g *Group) { g.Sites[0].From = 0 },
 		"no ZIP":          func(g *Group) { g.Sites[0].Address.Zip = "" },
-		"empty specialty": func(g *Group) { g.Sites[0].Specialties = []Specialty{{"ZZ", ""}} },
+		"empty specialty": func(g *Group) { g.Sites[0].Specialties = []Specialty{{Qualifier: "ZZ"}} },
 		"provider no NPI": func(g *Group) { g.Sites[0].Providers = []Provider{{Last: "X"}} },
 	} {
 		g := groups()[0]
@@ -221,8 +234,20 @@ func TestBrokenFiles(t *testing.T) {
 			return strings.Replace(s, "DTP*092*D8*20250101~", "DTP*092*D8*20251301~", 1)
 		}, want{"DTP*092*D8*20251301", "2100DA", "DTP", 3, ig.ElemInvalidDate}},
 		{"bad ZIP", func(s string) string {
-			return strings.Replace(s, "CA*941031520**CY*38~", "CA*9410**CY*38~", 1)
+			return strings.Replace(s, "CA*941031520~", "CA*9410~", 1)
 		}, want{"N4*San Francisco", "2110DA", "N4", 3, ig.ElemPatternMismatch}},
+		{"TPB before its LQ", func(s string) string {
+			return strings.Replace(s, "LQ*68*251S00000X~\nTPB*3G~\n", "TPB*3G~\nLQ*68*251S00000X~\n", 1)
+		}, want{"TPB*3G", "2110DA", "TPB", 0, ig.SegUnexpected}},
+		{"CRC response neither Y nor N", func(s string) string {
+			return strings.Replace(s, "CRC*DJ*Y*1S~", "CRC*DJ*X*1S~", 1)
+		}, want{"CRC*DJ*X", "2100DA", "CRC", 2, ig.ElemInvalidCode}},
+		{"CRC without a condition indicator", func(s string) string {
+			return strings.Replace(s, "CRC*DJ*Y*1S~", "CRC*DJ*Y~", 1)
+		}, want{"CRC*DJ*Y", "2100DA", "CRC", 3, ig.ElemRequiredMissing}},
+		{"group NPI check digit", func(s string) string {
+			return strings.Replace(s, "XX*1234567893~", "XX*1234567894~", 1)
+		}, want{"NM1*QV*2*Bay", "2100C", "NM1", 9, ig.ElemPatternMismatch}},
 		{"segment not in the table", func(s string) string {
 			return strings.Replace(s, "LUI*LE*en~", "DMG*D8*19700101~", 1)
 		}, want{"DMG*D8", "2100DA", "DMG", 0, ig.SegNotInSet}},
@@ -284,5 +309,35 @@ func TestCountsAndControlNumbersAreChecked(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no %s finding %s; got %v", name, tc.level, tc.code, fs)
 		}
+	}
+}
+
+// A TPB belongs to the LQ before it: one with no LQ is not placed.
+func TestReadRefusesATPBWithoutItsLQ(t *testing.T) {
+	data := strings.Replace(string(encode(t, header(), groups())), "NX1*77~", "TPB*3G~\nNX1*77~", 1)
+	if _, err := Read(strings.NewReader(data)); err == nil || !strings.Contains(err.Error(), "TPB without the LQ it follows") || !strings.Contains(err.Error(), "segment ") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// The county of a site is N4 CY when written, else sub-field 4 of its
+// composite N201; a plain N2 name is no county.
+func TestCountyCode(t *testing.T) {
+	for _, tc := range []struct {
+		site Site
+		want string
+	}{
+		{Site{Names: []string{siteN201, siteN202}}, "38"},
+		{Site{Names: []string{siteN201}, County: "19"}, "19"},
+		{Site{Names: []string{"ECM"}}, ""},
+		{Site{Names: []string{";17;"}}, ""},
+		{Site{}, ""},
+	} {
+		if got := tc.site.CountyCode(); got != tc.want {
+			t.Errorf("%q %q: county %q, want %q", tc.site.Names, tc.site.County, got, tc.want)
+		}
+	}
+	if got := Composite([]string{"", "17", "", "38"}); got != ";17;;38" || SubField(got, 4) != "38" || SubField(got, 5) != "" || SubField(got, 0) != "" {
+		t.Errorf("Composite/SubField: %q", got)
 	}
 }
