@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -49,6 +50,13 @@ type SubmittedRecord struct {
 	CIN         string // "" for a record of no member (networks, utilization)
 	Status      string // "" until a response, then Accepted or Rejected
 	Responses   string // the response's messages, "id severity: description" per line
+	// RecordType is Original, Resubmission or Void; ParentID the record a
+	// Resubmission or Void replaces or withdraws ("" for an Original).
+	RecordType string
+	ParentID   string
+	// Body is the record as sent from planCode on (the fields after its
+	// identity): what a later Void of it carries again.
+	Body []byte
 }
 
 // Record statuses a DHCS response sets.
@@ -73,7 +81,7 @@ type MonitoringStore interface {
 	// and whether a DHCS response gave its records a status.
 	LatestVersion(ctx context.Context, month string) (version int, responded bool, err error)
 	// SubmittedRecords returns the records of every file of a month, by
-	// version then record ID.
+	// version then record ID, with their bodies.
 	SubmittedRecords(ctx context.Context, month string) ([]SubmittedRecord, error)
 	// ReplaceSubmission records the records of a month's file version,
 	// replacing what a build of that same version recorded before.
@@ -119,6 +127,9 @@ var sqliteMonitoringMigrations = []string{
 		responses    TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE INDEX monitoring_records_month ON monitoring_records(month, version)`,
+	`ALTER TABLE monitoring_records ADD COLUMN record_type TEXT NOT NULL DEFAULT 'Original'`,
+	`ALTER TABLE monitoring_records ADD COLUMN parent_id TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE monitoring_records ADD COLUMN body BLOB NOT NULL DEFAULT x''`,
 }
 
 var postgresMonitoringMigrations = []string{
@@ -150,6 +161,9 @@ var postgresMonitoringMigrations = []string{
 		responses    TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE INDEX monitoring_records_month ON monitoring_records(month, version)`,
+	`ALTER TABLE monitoring_records ADD COLUMN record_type TEXT NOT NULL DEFAULT 'Original'`,
+	`ALTER TABLE monitoring_records ADD COLUMN parent_id TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE monitoring_records ADD COLUMN body BYTEA NOT NULL DEFAULT ''::bytea`,
 }
 
 const insertServiceSQL = `INSERT INTO monitoring_services(run_id, cin_key, cin, service, hcpcs, modifiers, outreach, svc_from, svc_to, units, charge, npi)
@@ -367,7 +381,7 @@ func (s *SQLite) LatestVersion(ctx context.Context, month string) (int, bool, er
 	return v, v > 0 && r == v, nil
 }
 
-const selectRecordsSQL = `SELECT record_id, month, version, data_set, key_hash, content_hash, cin, status, responses
+const selectRecordsSQL = `SELECT record_id, month, version, data_set, key_hash, content_hash, cin, status, responses, record_type, parent_id, body
 	FROM monitoring_records WHERE month = %s ORDER BY version, record_id`
 
 // SubmittedRecords implements MonitoringStore.
@@ -380,7 +394,7 @@ func (s *SQLite) SubmittedRecords(ctx context.Context, month string) ([]Submitte
 	var out []SubmittedRecord
 	for rows.Next() {
 		var r SubmittedRecord
-		if err := rows.Scan(&r.RecordID, &r.Month, &r.Version, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses); err != nil {
+		if err := rows.Scan(&r.RecordID, &r.Month, &r.Version, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID, &r.Body); err != nil {
 			return nil, fmt.Errorf("store: submitted records: %w", err)
 		}
 		out = append(out, r)
@@ -390,14 +404,26 @@ func (s *SQLite) SubmittedRecords(ctx context.Context, month string) ([]Submitte
 
 // insertRecordSQL adds a record of a version whose earlier records were
 // deleted: a record ID given twice (a mapping error) fails the build.
-const insertRecordSQL = `INSERT INTO monitoring_records(record_id, month, version, data_set, key_hash, content_hash, cin) VALUES (%s)`
+const insertRecordSQL = `INSERT INTO monitoring_records(record_id, month, version, data_set, key_hash, content_hash, cin, record_type, parent_id, body) VALUES (%s)`
+
+// recordColumns is how many columns insertRecordSQL sets.
+const recordColumns = 10
+
+// recordArgs are insertRecordSQL's arguments for r.
+func recordArgs(month string, version int, r *SubmittedRecord) []any {
+	body := r.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return []any{r.RecordID, month, version, r.DataSet, r.KeyHash, r.ContentHash, r.CIN, cmp.Or(r.RecordType, "Original"), r.ParentID, body}
+}
 
 // recordsPerInsert is how many records one SQLite INSERT adds.
 const recordsPerInsert = 200
 
 // insertRecordsSQL is insertRecordSQL for n rows.
 func insertRecordsSQL(n int) string {
-	row := "(" + placeholders(7, false) + ")"
+	row := "(" + placeholders(recordColumns, false) + ")"
 	rows := make([]string, n)
 	for i := range rows {
 		rows[i] = row
@@ -421,14 +447,14 @@ func (s *SQLite) ReplaceSubmission(ctx context.Context, month string, version in
 		return fmt.Errorf("store: submission: %w", err)
 	}
 	defer many.Close()
-	args := make([]any, 0, 7*recordsPerInsert)
+	args := make([]any, 0, recordColumns*recordsPerInsert)
 	insert := func(stmt *sql.Stmt) error {
 		_, err := stmt.ExecContext(ctx, args...)
 		args = args[:0]
 		return err
 	}
 	err = recs(func(r SubmittedRecord) error {
-		args = append(args, r.RecordID, month, version, r.DataSet, r.KeyHash, r.ContentHash, r.CIN)
+		args = append(args, recordArgs(month, version, &r)...)
 		if len(args) == cap(args) {
 			return insert(many)
 		}
@@ -436,7 +462,7 @@ func (s *SQLite) ReplaceSubmission(ctx context.Context, month string, version in
 	})
 	if err == nil && len(args) > 0 {
 		var rest *sql.Stmt
-		if rest, err = tx.PrepareContext(ctx, insertRecordsSQL(len(args)/7)); err == nil {
+		if rest, err = tx.PrepareContext(ctx, insertRecordsSQL(len(args)/recordColumns)); err == nil {
 			err = insert(rest)
 			rest.Close()
 		}

@@ -94,7 +94,7 @@ func (p *Postgres) SubmittedRecords(ctx context.Context, month string) ([]Submit
 	for rows.Next() {
 		var r SubmittedRecord
 		var v int32
-		if err := rows.Scan(&r.RecordID, &r.Month, &v, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses); err != nil {
+		if err := rows.Scan(&r.RecordID, &r.Month, &v, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID, &r.Body); err != nil {
 			return nil, fmt.Errorf("store: submitted records: %w", err)
 		}
 		r.Version = int(v)
@@ -113,7 +113,7 @@ func (p *Postgres) ReplaceSubmission(ctx context.Context, month string, version 
 	if _, err := tx.Exec(ctx, `DELETE FROM monitoring_records WHERE month = $1 AND version = $2`, month, version); err != nil {
 		return fmt.Errorf("store: submission: %w", err)
 	}
-	q := fmt.Sprintf(insertRecordSQL, placeholders(7, true))
+	q := fmt.Sprintf(insertRecordSQL, placeholders(recordColumns, true))
 	batch := &pgx.Batch{}
 	send := func() error {
 		if batch.Len() == 0 {
@@ -124,7 +124,7 @@ func (p *Postgres) ReplaceSubmission(ctx context.Context, month string, version 
 		return err
 	}
 	err = recs(func(r SubmittedRecord) error {
-		batch.Queue(q, r.RecordID, month, version, r.DataSet, r.KeyHash, r.ContentHash, r.CIN)
+		batch.Queue(q, recordArgs(month, version, &r)...)
 		if batch.Len() >= 1000 {
 			return send()
 		}

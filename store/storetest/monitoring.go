@@ -11,7 +11,8 @@ import (
 // monitoring: the lines a written run recorded come back with their member
 // and authorizations, month by month (the first date of service decides),
 // members in CIN order; an abandoned run's lines are gone; a month's
-// submitted records are replaced per version and take a response's status.
+// submitted records are replaced per version, keep their type, parent and
+// body, and take a response's status.
 func monitoring(t *testing.T, open func(string) store.LedgerStore) {
 	ls := open("a")
 	s := enrollmentOf(t, ls)
@@ -117,7 +118,12 @@ func monitoring(t *testing.T, open func(string) store.LedgerStore) {
 		t.Helper()
 		err := ms.ReplaceSubmission(ctx, "2026-10", version, func(yield func(store.SubmittedRecord) error) error {
 			for _, id := range ids {
-				if err := yield(store.SubmittedRecord{RecordID: id, DataSet: "ecmEnrollment", KeyHash: "k" + id, ContentHash: "c", CIN: "91234567A"}); err != nil {
+				r := store.SubmittedRecord{RecordID: id, DataSet: "ecmEnrollment", KeyHash: "k" + id, ContentHash: "c", CIN: "91234567A",
+					Body: []byte(`"planCode":"305","cin":"91234567A"}`)}
+				if version > 1 {
+					r.RecordType, r.ParentID = "Void", "R2"
+				}
+				if err := yield(r); err != nil {
 					return err
 				}
 			}
@@ -161,5 +167,12 @@ func monitoring(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if recs[1].Responses != "0x1 Error: bad" || recs[2].Version != 2 {
 		t.Errorf("records %+v", recs)
+	}
+	// What was sent is remembered: the record type, the parent record and
+	// the body a later Void carries again.
+	for i, want := range []struct{ typ, parent string }{{"Original", ""}, {"Original", ""}, {"Void", "R2"}} {
+		if r := recs[i]; r.RecordType != want.typ || r.ParentID != want.parent || string(r.Body) != `"planCode":"305","cin":"91234567A"}` {
+			t.Errorf("record %s: type %q parent %q body %q, want %q %q and the body sent", r.RecordID, r.RecordType, r.ParentID, r.Body, want.typ, want.parent)
+		}
 	}
 }
