@@ -15,6 +15,7 @@ package monthly
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -145,19 +146,12 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	if responded {
 		res.Version = latest + 1
 	}
-	res.Type = "Original"
-	var prior map[string]store.SubmittedRecord // by key hash: the latest verdict of each record sent before
+	res.Type = mm.TypeOriginal
+	var standing map[string]*standingRecord // by data set and key hash: what DHCS holds of the month's earlier files
 	if res.Version > 1 {
-		res.Type = "Resubmission"
-		recs, err := job.Store.SubmittedRecords(ctx, month)
-		if err != nil {
+		res.Type = mm.TypeResubmission
+		if standing, err = standingRecords(ctx, job.Store, month, res.Version); err != nil {
 			return nil, err
-		}
-		prior = map[string]store.SubmittedRecord{}
-		for _, r := range recs {
-			if r.Version < res.Version {
-				prior[r.DataSet+"|"+r.KeyHash] = r
-			}
 		}
 	}
 	asOf, err := job.Store.StateAsOf(ctx)
@@ -171,7 +165,8 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	res.Path = filepath.Join(job.OutDir, name)
 	res.SideReport = strings.TrimSuffix(res.Path, ".json") + ".report.txt"
 
-	b := &builder{job: &job, set: set, res: res, prior: prior, version: res.Version, month: job.Month, checks: newChecker(set)}
+	b := &builder{job: &job, set: set, res: res, standing: standing, voided: map[string]int{}, unvoidable: map[string]int{},
+		version: res.Version, month: job.Month, checks: newChecker(set)}
 	defer b.checks.finish()
 	mapper := mm.NewMapper(mm.Params{From: job.Month.First(), To: job.Month.Last(), PlanCode: plan.HCPFor,
 		POFName: pofNames(job.Rules), ServiceName: serviceNames(job.Rules)})
@@ -206,6 +201,9 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 			sites = append(sites, s)
 		}
 		if err := mapper.Networks(sites, b.emit); err != nil {
+			return err
+		}
+		if err := b.voids(); err != nil {
 			return err
 		}
 		vs, n := b.checks.finish()
@@ -261,13 +259,52 @@ func serviceNames(rs *rules.Set) map[string]string {
 	return out
 }
 
+// standingRecord is the record DHCS holds for one identity of the month.
+type standingRecord struct {
+	dataSet, keyHash string
+	mm.Sent
+}
+
+// standingRecords returns, by data set and key hash, the record DHCS holds
+// for each identity sent in the month's files before version (mm.Standing).
+func standingRecords(ctx context.Context, st Store, month string, version int) (map[string]*standingRecord, error) {
+	recs, err := st.SubmittedRecords(ctx, month)
+	if err != nil {
+		return nil, err
+	}
+	sent := map[string][]mm.Sent{} // in version order, as the store returns them
+	for _, r := range recs {
+		if r.Version >= version {
+			continue
+		}
+		k := r.DataSet + "|" + r.KeyHash
+		sent[k] = append(sent[k], mm.Sent{RecordID: r.RecordID, RecordType: cmp.Or(r.RecordType, mm.TypeOriginal), Status: r.Status,
+			ContentHash: r.ContentHash, CIN: r.CIN, Body: r.Body})
+	}
+	out := map[string]*standingRecord{}
+	for _, r := range recs {
+		k := r.DataSet + "|" + r.KeyHash
+		if _, done := out[k]; done || sent[k] == nil {
+			continue
+		}
+		if s, ok := mm.Standing(sent[k]); ok {
+			out[k] = &standingRecord{dataSet: r.DataSet, keyHash: r.KeyHash, Sent: s}
+		}
+		delete(sent, k)
+	}
+	return out, nil
+}
+
 // builder is the state of one build.
 type builder struct {
-	job     *Job
-	set     *schemas.Set
-	res     *Result
-	prior   map[string]store.SubmittedRecord
-	version int
+	job      *Job
+	set      *schemas.Set
+	res      *Result
+	standing map[string]*standingRecord // nil for a month's first file
+	// voided counts the Voids per data set; unvoidable the records to
+	// withdraw that the store keeps no body of (void them by hand).
+	voided, unvoidable map[string]int
+	version  int
 	month   mp.Month
 	yield   func(store.SubmittedRecord) error
 	spools  map[string]*spool
@@ -307,27 +344,84 @@ func (b *builder) emit(ds, key string, r mm.Record) error {
 	sum := sha256.Sum256([]byte(b.month.String() + "|" + ds + "|" + key))
 	keyHash := hex.EncodeToString(sum[:8])
 	base := mm.BaseOf(r)
-	base.RecordID = fmt.Sprintf("%s%s%03d-%s", prefixes[ds], b.month.Compact(), b.version, keyHash)
-	base.RecordType = "Original"
+	base.RecordID = b.recordID(ds, keyHash)
+	base.RecordType = mm.TypeOriginal
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
 	content := contentHash(data)
-	if b.prior != nil {
-		p, sent := b.prior[ds+"|"+keyHash]
-		switch {
-		case !sent || p.Status == store.RecordRejected:
-			// new, or never accepted: an Original
-		case p.ContentHash == content:
-			return nil // accepted as it is: not sent again
-		default:
-			base.RecordType, base.ParentRecordID = "Resubmission", p.RecordID
+	if b.standing != nil {
+		k := ds + "|" + keyHash
+		var held *mm.Sent
+		if st := b.standing[k]; st != nil {
+			held = &st.Sent
+			delete(b.standing, k) // what is left at the end is voided
+		}
+		d := mm.Decide(held, true, content)
+		if !d.Send {
+			return nil // DHCS holds it as it is: not sent again
+		}
+		if d.RecordType != mm.TypeOriginal {
+			base.RecordType, base.ParentRecordID = d.RecordType, d.Parent
 			if data, err = json.Marshal(r); err != nil {
 				return err
 			}
 		}
 	}
+	return b.add(ds, data, store.SubmittedRecord{RecordID: base.RecordID, DataSet: ds, KeyHash: keyHash, ContentHash: content, CIN: mm.MemberOf(r),
+		RecordType: base.RecordType, ParentID: base.ParentRecordID, Body: body(data)})
+}
+
+// recordID is a record's ID: the data set's prefix, the month, the version
+// and the identity's key hash.
+func (b *builder) recordID(ds, keyHash string) string {
+	return fmt.Sprintf("%s%s%03d-%s", prefixes[ds], b.month.Compact(), b.version, keyHash)
+}
+
+// voids withdraws, with a Void naming it, each record DHCS holds for the
+// month that the state no longer gives: it carries the body DHCS accepted,
+// data set by data set in schema order, then by the held record's ID.
+func (b *builder) voids() error {
+	left := make([]*standingRecord, 0, len(b.standing))
+	for _, st := range b.standing {
+		left = append(left, st)
+	}
+	order := func(ds string) int { return slices.Index(schemas.DataSets, ds) }
+	slices.SortFunc(left, func(x, y *standingRecord) int {
+		return cmp.Or(order(x.dataSet)-order(y.dataSet), strings.Compare(x.RecordID, y.RecordID))
+	})
+	for _, st := range left {
+		d := mm.Decide(&st.Sent, false, "")
+		if !d.Send {
+			continue
+		}
+		id := b.recordID(st.dataSet, st.keyHash)
+		head, err := json.Marshal(struct {
+			RecordID       string `json:"recordId"`
+			RecordType     string `json:"recordType"`
+			ParentRecordID string `json:"parentRecordId"`
+		}{id, d.RecordType, d.Parent})
+		if err != nil {
+			return err
+		}
+		if len(st.Body) == 0 {
+			b.unvoidable[st.dataSet]++ // sent before the store kept bodies
+			continue
+		}
+		data := append(append(head[:len(head)-1:len(head)-1], ','), st.Body...)
+		b.voided[st.dataSet]++
+		if err := b.add(st.dataSet, data, store.SubmittedRecord{RecordID: id, DataSet: st.dataSet, KeyHash: st.keyHash, ContentHash: st.ContentHash,
+			CIN: st.CIN, RecordType: d.RecordType, ParentID: d.Parent, Body: st.Body}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add validates a record against its data set's schema, spools it, and
+// records it for the month's submissions.
+func (b *builder) add(ds string, data []byte, rec store.SubmittedRecord) error {
 	sp := b.spools[ds]
 	b.checks.check(ds, sp.n, data)
 	if sp.n > 0 {
@@ -337,14 +431,19 @@ func (b *builder) emit(ds, key string, r mm.Record) error {
 	sp.n++
 	b.total++
 	b.res.Counts[ds]++
-	return b.yield(store.SubmittedRecord{RecordID: base.RecordID, DataSet: ds, KeyHash: keyHash, ContentHash: content, CIN: mm.MemberOf(r)})
+	return b.yield(rec)
 }
 
-// contentHash hashes a record's content: its JSON from planCode on (the
-// identity fields come before it).
-func contentHash(data []byte) string {
+// body is a record's JSON from planCode on: its content, the identity
+// fields (recordId, recordType, parentRecordId) coming before it.
+func body(data []byte) []byte {
 	i := strings.Index(string(data), `"planCode":`)
-	sum := sha256.Sum256(data[max(i, 0):])
+	return data[max(i, 0):]
+}
+
+// contentHash hashes a record's content (body).
+func contentHash(data []byte) string {
+	sum := sha256.Sum256(body(data))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -466,7 +565,21 @@ func (b *builder) sideReport(gaps mm.Gaps) error {
 		fmt.Fprintf(&s, "  %s: %d\n", k, gaps[k])
 	}
 	if b.version > 1 {
-		s.WriteString("\nResubmission: records DHCS accepted unchanged are not sent again; rejected ones are sent as new Originals; changed accepted ones as Resubmissions naming the accepted record. An accepted record the state no longer gives is not voided (a Void carries the record's content, which the store does not keep): void it by hand.\n")
+		s.WriteString("\nResubmission: records DHCS holds (its latest accepted Original or Resubmission) unchanged are not sent again; changed ones go as Resubmissions naming the held record; records DHCS does not hold (rejected, or new) go as Originals; held records the state no longer gives go as Voids naming the held record, with the content DHCS accepted.\n")
+		s.WriteString("Voids:\n")
+		if len(b.voided) == 0 {
+			s.WriteString("  none\n")
+		}
+		for _, ds := range schemas.DataSets {
+			if n := b.voided[ds]; n > 0 {
+				fmt.Fprintf(&s, "  %-22s %d\n", ds, n)
+			}
+		}
+		for _, ds := range schemas.DataSets {
+			if n := b.unvoidable[ds]; n > 0 {
+				fmt.Fprintf(&s, "  %s: %d record(s) DHCS holds are gone from the state but were sent before the gateway kept what it sent: void them by hand\n", ds, n)
+			}
+		}
 	}
 	if len(b.res.Mismatches) > 0 {
 		fmt.Fprintf(&s, "\nschemas_dir: where the gateway's builder and %s differ:\n", b.set.Origin[schemas.MonthlyFile])

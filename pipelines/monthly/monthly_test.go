@@ -88,6 +88,25 @@ func state(t *testing.T) *store.SQLite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	fill(t, st)
+	return st
+}
+
+// testStore is what the tests load the state through (store.SQLite,
+// store.Postgres).
+type testStore interface {
+	monthly.Store
+	BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (store.EnrollmentLoad, error)
+	BeginRun(ctx context.Context, kind, inputs string) (store.Run, error)
+	CompleteRun(ctx context.Context, run int64, summary string) error
+	RecordServices(ctx context.Context, run store.Run, services []domain.SentService) error
+	LoadRoster(ctx context.Context, file string, sum [32]byte, sites []store.ProviderSite) (store.RosterLoad, error)
+	NextControlNumber(ctx context.Context, scope string) (int64, error)
+}
+
+// fill loads the state described at state into st.
+func fill(t *testing.T, st testStore) {
+	t.Helper()
 	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "e.834", sha256.Sum256([]byte("e")))
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +182,6 @@ func state(t *testing.T) *store.SQLite {
 	if _, err := st.LoadRoster(ctx, "r.csv", sha256.Sum256([]byte("r")), []store.ProviderSite{{Key: site.Key(), Contract: site.Contract(), Record: rec, SourceRow: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	return st
 }
 
 func build(t *testing.T, st monthly.Store, cfg *config.Config, rs *rules.Set, m string, dir string) (*monthly.Result, error) {

@@ -270,7 +270,7 @@ func fixReport(r *response, month string, version int, recs []*store.SubmittedRe
 		}
 	}
 	if rejected > 0 {
-		fmt.Fprintf(&b, "\nNext: correct the data behind these records (the feeds, the roster, the invoices), then `calgw report monthly --month %s` writes version %05d, a Resubmission: the rejected records again as Originals, accepted records that changed as Resubmissions naming the accepted one, accepted unchanged records not at all.\n", month, version+1)
+		fmt.Fprintf(&b, "\nNext: correct the data behind these records (the feeds, the roster, the invoices), then `calgw report monthly --month %s` writes version %05d, a Resubmission: the rejected records again as Originals (or, for a rejected Resubmission or Void, again naming the record DHCS still holds), accepted records that changed as Resubmissions naming the accepted one, accepted records the state no longer gives as Voids naming it, accepted unchanged records not at all.\n", month, version+1)
 	}
 	return []byte(b.String())
 }
