@@ -304,12 +304,12 @@ type builder struct {
 	// voided counts the Voids per data set; unvoidable the records to
 	// withdraw that the store keeps no body of (void them by hand).
 	voided, unvoidable map[string]int
-	version  int
-	month   mp.Month
-	yield   func(store.SubmittedRecord) error
-	spools  map[string]*spool
-	checks  *checker
-	total   int
+	version            int
+	month              mp.Month
+	yield              func(store.SubmittedRecord) error
+	spools             map[string]*spool
+	checks             *checker
+	total              int
 }
 
 type spool struct {
