@@ -118,6 +118,8 @@ var negative = []struct {
 	{"outreach: outcome code", "/outreach/0/outreachOutcome", "S", false, "/outreach/0/outreachOutcome", "enum"},
 	{"outreach: NPI of 9", "/outreach/0/providerNpi", "123456789", false, "/outreach/0/providerNpi", "pattern"},
 	{"outreach: lower-case modifier", "/outreach/0/modifiers", []any{"u8"}, false, "/outreach/0/modifiers/0", "pattern"},
+	{"outreach: method absent", "/outreach/0/outreachMethod", nil, true, "/outreach/0", "required"},
+	{"outreach: method as a modifier", "/outreach/0/outreachMethod", "GQ", false, "/outreach/0/outreachMethod", "enum"},
 
 	{"ecmAuthorizations: Resubmission without parent", "/ecmAuthorizations/0/parentRecordId", nil, true, "/ecmAuthorizations/0", "required"},
 	{"ecmAuthorizations: status Pending", "/ecmAuthorizations/0/authorizationStatus", "Pending", false, "/ecmAuthorizations/0/authorizationStatus", "enum"},

@@ -40,39 +40,50 @@ var Absent = []struct{ Where, What, Why string }{
 	{DSECMAuths + ", " + DSCSAuths, "requestDate, turnaroundDays", "the authorization feed carries no request date"},
 	{DSECMAuths + ", " + DSCSAuths, "denialReason", "the authorization feed carries no denial reason (DHCS reason codes are not public)"},
 	{DSLeadCareManager, "leadCareManagerName", "the state names the ECM provider (the authorization's NPI), not the individual lead care manager"},
-	{DSOutreach, "outreachOutcome Successful / Unsuccessful", "G9012 U8 covers both outcomes: attempts are Not Reported unless OutreachOutcomes names a code for one (none does yet)"},
+	{DSOutreach, "outreachOutcome Successful / Unsuccessful", "G9012 U8 covers both outcomes: attempts are Not Reported unless OutreachCodes names a code for one (none does yet)"},
+	{DSOutreach, "outreachMethod In Person / Telephonic/Video", "no verified source says which outreach codes are in person: attempts are Not Reported unless OutreachCodes names a code for one (none does yet)"},
 	{DSClosedLoop, "every record", "no closed-loop referral source in the state: the array is empty"},
 	{"(all)", "ADT-derived data (admissions, discharges, transfers)", "the state has no ADT feed yet"},
 	{"(all)", "provider returns (supplemental provider reports)", "the state has no provider return feed yet"},
 }
 
-// OutreachOutcome says which outcome an outreach code reports, from a date.
-type OutreachOutcome struct {
+// NotReported is what an outreach field holds when the outreach code does
+// not tell (an enumeration value of the schema, never a guess).
+const NotReported = "Not Reported"
+
+// OutreachCode says what an outreach code (HCPCS and its sorted
+// modifiers, exactly) reports of an attempt, from a date: its outcome
+// (Successful, Unsuccessful or Not Reported) and its method (In Person,
+// Telephonic/Video or Not Reported).
+type OutreachCode struct {
 	HCPCS     string
 	Modifiers string // space-separated, sorted
-	Outcome   string // Successful, Unsuccessful or Not Reported
+	Outcome   string
+	Method    string
 	From, To  civil.Date
 	Source    string
 }
 
-// OutreachOutcomes is the table of outreach codes and the outcome each
-// reports. DHCS's Coding Options give G9012 U8 for outreach, successful or
-// not: a code that tells them apart is added here with its dates and
-// source; until then every attempt is Not Reported.
-var OutreachOutcomes = []OutreachOutcome{
-	{HCPCS: "G9012", Modifiers: "U8", Outcome: "Not Reported", From: 20220101,
-		Source: "dhcs-public-specs 1.3 [I]: G9012 U8 is ECM outreach, successful and unsuccessful alike"},
+// OutreachCodes is the table of outreach codes and what each reports.
+// DHCS's Coding Options give G9012 U8 for ECM outreach, successful or
+// not; whether U1/U2/U8 with GQ tell in-person from telephonic outreach
+// is not verified. A code that tells an outcome or a method apart is
+// added here with its dates and source; until then every attempt is Not
+// Reported for both, and a code not in the table too.
+var OutreachCodes = []OutreachCode{
+	{HCPCS: "G9012", Modifiers: "U8", Outcome: NotReported, Method: NotReported, From: 20220101,
+		Source: "dhcs-public-specs 1.3 [I]: G9012 U8 is ECM outreach, successful and unsuccessful alike; in-person vs telephonic by U1/U2/U8 and GQ is [R], unverified"},
 }
 
-// outcomeOf returns the outcome an outreach line reports.
-func outcomeOf(s *domain.SentService) string {
+// outreachOf returns what an outreach line reports: its outcome and method.
+func outreachOf(s *domain.SentService) (outcome, method string) {
 	mods := strings.Join(s.Modifiers, " ")
-	for _, o := range OutreachOutcomes {
+	for _, o := range OutreachCodes {
 		if o.HCPCS == s.HCPCS && o.Modifiers == mods && s.From >= o.From && (o.To == 0 || s.From <= o.To) {
-			return o.Outcome
+			return o.Outcome, o.Method
 		}
 	}
-	return "Not Reported"
+	return NotReported, NotReported
 }
 
 // Params are what a month's mapping needs besides the state.
@@ -248,8 +259,9 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 	for i := range mem.Services {
 		s := &mem.Services[i]
 		if s.Service == ServiceECM && s.Outreach {
+			outcome, method := outreachOf(s)
 			r := &OutreachRecord{Base: base, CIN: mem.CIN, ProviderNPI: s.NPI, OutreachDate: date(s.From), ProcedureCode: s.HCPCS,
-				Modifiers: nonNil(s.Modifiers), OutreachOutcome: outcomeOf(s)}
+				Modifiers: nonNil(s.Modifiers), OutreachOutcome: outcome, OutreachMethod: method}
 			if err := emit(DSOutreach, fmt.Sprintf("%s|%d|%s|%s|%d", mem.CIN, s.From, s.NPI, s.HCPCS, i), r); err != nil {
 				return err
 			}

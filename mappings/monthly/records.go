@@ -54,6 +54,7 @@ type (
 		ProcedureCode   string   `json:"procedureCode"`
 		Modifiers       []string `json:"modifiers"`
 		OutreachOutcome string   `json:"outreachOutcome"`
+		OutreachMethod  string   `json:"outreachMethod"`
 	}
 	AuthorizationRecord struct {
 		Base

@@ -1,6 +1,11 @@
 package monthly
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+)
 
 func TestNumberAndMoney(t *testing.T) {
 	for _, tc := range []struct {
@@ -18,6 +23,39 @@ func TestNumberAndMoney(t *testing.T) {
 	}{{0, "0.00"}, {5, "0.05"}, {21750, "217.50"}, {-150, "-1.50"}} {
 		if got := money(tc.c); got != tc.want {
 			t.Errorf("%d: %s, want %s", tc.c, got, tc.want)
+		}
+	}
+}
+
+// An outreach line reports what the outreach code table says of it, on
+// the table's dates, exactly on its modifiers; anything else is Not
+// Reported, never guessed.
+func TestOutreachOf(t *testing.T) {
+	saved := OutreachCodes
+	t.Cleanup(func() { OutreachCodes = saved })
+	if o, m := outreachOf(&domain.SentService{HCPCS: "G9012", Modifiers: []string{"U8"}, From: 20261007}); o != NotReported || m != NotReported {
+		t.Errorf("G9012 U8 in the built-in table: %s / %s, want Not Reported for both", o, m)
+	}
+	OutreachCodes = []OutreachCode{
+		{HCPCS: "G9012", Modifiers: "GQ U8", Outcome: "Unsuccessful", Method: "Telephonic/Video", From: 20260101, To: 20261231},
+	}
+	for _, tc := range []struct {
+		name          string
+		hcpcs         string
+		mods          []string
+		from          civil.Date
+		outcome, meth string
+	}{
+		{"first day", "G9012", []string{"GQ", "U8"}, 20260101, "Unsuccessful", "Telephonic/Video"},
+		{"last day", "G9012", []string{"GQ", "U8"}, 20261231, "Unsuccessful", "Telephonic/Video"},
+		{"the day before", "G9012", []string{"GQ", "U8"}, 20251231, NotReported, NotReported},
+		{"the day after", "G9012", []string{"GQ", "U8"}, 20270101, NotReported, NotReported},
+		{"other modifiers", "G9012", []string{"U8"}, 20260601, NotReported, NotReported},
+		{"other code", "T1016", []string{"GQ", "U8"}, 20260601, NotReported, NotReported},
+	} {
+		o, m := outreachOf(&domain.SentService{HCPCS: tc.hcpcs, Modifiers: tc.mods, From: tc.from})
+		if o != tc.outcome || m != tc.meth {
+			t.Errorf("%s: %s / %s, want %s / %s", tc.name, o, m, tc.outcome, tc.meth)
 		}
 	}
 }

@@ -47,7 +47,7 @@ import (
 const Kind = "ECMCS"
 
 // SchemaVersion is the schemaVersion of the gateway's schema.
-const SchemaVersion = "gateway-1.0"
+const SchemaVersion = "gateway-1.1"
 
 // Store is what the job reads and keeps (store.SQLite, store.Postgres).
 type Store interface {

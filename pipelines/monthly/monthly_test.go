@@ -269,7 +269,7 @@ func TestCountsAtMonthBoundaries(t *testing.T) {
 		t.Errorf("transitional rent: %v", tr)
 	}
 	out := records(doc, "outreach")[0]
-	if out["outreachOutcome"] != "Not Reported" || out["procedureCode"] != "G9012" {
+	if out["outreachOutcome"] != "Not Reported" || out["outreachMethod"] != "Not Reported" || out["procedureCode"] != "G9012" {
 		t.Errorf("outreach: %v", out)
 	}
 	net := records(doc, "ecmProviderNetwork")[0]
@@ -280,7 +280,7 @@ func TestCountsAtMonthBoundaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"requestDate, turnaroundDays", "ADT-derived data", "provider returns", "closedLoopReferrals",
+	for _, want := range []string{"requestDate, turnaroundDays", "outreachMethod In Person / Telephonic/Video", "ADT-derived data", "provider returns", "closedLoopReferrals",
 		"no plan code for the member's county", "the ECM authorization names no provider"} {
 		if !strings.Contains(string(side), want) {
 			t.Errorf("side report lacks %q:\n%s", want, side)
