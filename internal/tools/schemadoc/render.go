@@ -67,8 +67,45 @@ func Render() ([]byte, error) {
 	section(&b, rdefs, "Response file", r)
 	section(&b, rdefs, "A responseHierarchy node", rdefs["node"])
 	section(&b, rdefs, "A response", rdefs["response"])
+	b.WriteString(outro)
 	return b.Bytes(), nil
 }
+
+// outro is the dictionary's end: how a month's files follow one another,
+// and what is not done.
+const outro = `## A month's files: Original, Resubmission, Void
+
+A month's first file is version 001, submissionType Original, every record an Original. Once
+` + "`calgw ingest --kind dhcs-response`" + ` has loaded DHCS's response to the month's latest file, the month's next
+build is the next version, a Resubmission. The store keeps every record sent (its identity, type,
+parent and content), and for each identity (data set and key) what DHCS holds: its latest accepted
+Original or Resubmission, unless a Void DHCS accepted withdrew it ("Resubmission and Void records will
+be rejected if there is not a previously accepted Submission with an ID that matches the Parent ID",
+MCPD schema text). The next file then sends:
+- a record DHCS does not hold (new, rejected, or withdrawn) as an Original;
+- a record DHCS holds that changed as a Resubmission whose parentRecordId is the held record, also after
+  DHCS rejected an earlier Resubmission of it;
+- a record DHCS holds that the state no longer gives (an authorization now decided in another month, a
+  member no longer enrolled) as a Void whose parentRecordId is the held record, carrying the content DHCS
+  accepted;
+- nothing for a record DHCS holds unchanged.
+
+The side report counts the Voids per data set. A file built again before DHCS answers it keeps its
+version and its bytes.
+
+Outreach fields the outreach code does not tell (outreachOutcome, outreachMethod) are Not Reported,
+an enumeration value, never guessed: mappings/monthly OutreachCodes names the codes that tell, with
+their dates and source, and names none yet.
+
+## Not done
+
+- Voids of records sent before the store kept what it sent (an earlier gateway): the side report counts
+  them per data set, to void by hand.
+- A Resubmission of a very large month keeps what DHCS holds of the month (identity, content hash and
+  content of each record) in memory while it builds; a month's first file streams.
+- Closed-loop referrals, ADT-derived data, provider returns, request dates, turnaround and denial reasons,
+  the lead care manager's name: no source in the state yet (null or empty, listed in the side report).
+`
 
 // section writes one object's fields as a table.
 func section(b *bytes.Buffer, defs map[string]any, title string, obj any) {
