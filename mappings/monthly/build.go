@@ -43,7 +43,7 @@ var Absent = []struct{ Where, What, Why string }{
 	{DSOutreach, "outreachOutcome Successful / Unsuccessful", "G9012 U8 covers both outcomes: attempts are Not Reported unless OutreachCodes names a code for one (none does yet)"},
 	{DSOutreach, "outreachMethod In Person / Telephonic/Video", "no verified source says which outreach codes are in person: attempts are Not Reported unless OutreachCodes names a code for one (none does yet)"},
 	{DSClosedLoop, "every record", "no closed-loop referral source in the state: the array is empty"},
-	{"(all)", "ADT-derived data (admissions, discharges, transfers)", "the state has no ADT feed yet"},
+	{"(all)", "ADT-derived data (admissions, discharges, transfers)", "the state keeps ADT events, but no data element of the schema takes them (DHCS's published JSON phases name none)"},
 	{"(all)", "provider returns (supplemental provider reports)", "the state has no provider return feed yet"},
 }
 

@@ -103,8 +103,9 @@ their dates and source, and names none yet.
   them per data set, to void by hand.
 - A Resubmission of a very large month keeps what DHCS holds of the month (identity, content hash and
   content of each record) in memory while it builds; a month's first file streams.
-- Closed-loop referrals, ADT-derived data, provider returns, request dates, turnaround and denial reasons,
-  the lead care manager's name: no source in the state yet (null or empty, listed in the side report).
+- Closed-loop referrals, provider returns, request dates, turnaround and denial reasons, the lead care
+  manager's name: no source in the state yet (null or empty, listed in the side report). The state keeps
+  ADT events, but no data element of the schema takes them.
 `
 
 // section writes one object's fields as a table.
