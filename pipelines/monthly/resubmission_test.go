@@ -184,3 +184,46 @@ func voidsAndResubmissions(t *testing.T, st testStore) {
 		}
 	}
 }
+
+// A record DHCS holds whose body the store does not have (sent before it
+// kept bodies) cannot be voided: the side report counts it, to void by
+// hand, and the file stays valid.
+func TestMonthlyRecordWithoutBodyIsCountedNotVoided(t *testing.T) {
+	cfg, rs := testConfig(t)
+	st := state(t)
+	out := t.TempDir()
+	v1, err := build(t, st, cfg, rs, "2026-10", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.SubmittedRecords(ctx, "2026-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.ReplaceSubmission(ctx, "2026-10", 1, func(yield func(store.SubmittedRecord) error) error {
+		for _, r := range recs {
+			r.Body = nil
+			if err := yield(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	respond(t, st, v1.Path, nil)
+	putAuth(t, st, "d2-nov.csv", domain.Authorization{Number: "D2", CIN: "91000004D", Service: "CS01", ProviderNPI: "1234567893", Status: domain.AuthApproved,
+		Type: domain.AuthInitial, From: day("2026-10-10"), To: day("2026-12-31"), Decided: day("2026-11-02")})
+	v2, err := build(t, st, cfg, rs, "2026-10", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(records(readFile(t, v2.Path), "csAuthorizations")); n != 0 {
+		t.Errorf("%d csAuthorizations record(s), want none (no body to void with)", n)
+	}
+	side, _ := os.ReadFile(v2.SideReport)
+	if !strings.Contains(string(side), "Voids:\n  none\n  csAuthorizations: 1 record(s) DHCS holds are gone from the state") {
+		t.Errorf("side report:\n%s", side)
+	}
+}
