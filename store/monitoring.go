@@ -55,7 +55,8 @@ type SubmittedRecord struct {
 	RecordType string
 	ParentID   string
 	// Body is the record as sent from planCode on (the fields after its
-	// identity): what a later Void of it carries again.
+	// identity): what a later Void of it carries again. ReplaceSubmission
+	// keeps it; SubmittedRecords leaves it nil (SubmittedBodies reads it).
 	Body []byte
 }
 
@@ -81,8 +82,11 @@ type MonitoringStore interface {
 	// and whether a DHCS response gave its records a status.
 	LatestVersion(ctx context.Context, month string) (version int, responded bool, err error)
 	// SubmittedRecords returns the records of every file of a month, by
-	// version then record ID, with their bodies.
+	// version then record ID, without their bodies.
 	SubmittedRecords(ctx context.Context, month string) ([]SubmittedRecord, error)
+	// SubmittedBodies returns the bodies of the records named, by record
+	// ID; a record ID not recorded is absent from the map.
+	SubmittedBodies(ctx context.Context, recordIDs []string) (map[string][]byte, error)
 	// ReplaceSubmission records the records of a month's file version,
 	// replacing what a build of that same version recorded before.
 	ReplaceSubmission(ctx context.Context, month string, version int, recs func(yield func(SubmittedRecord) error) error) error
@@ -381,7 +385,7 @@ func (s *SQLite) LatestVersion(ctx context.Context, month string) (int, bool, er
 	return v, v > 0 && r == v, nil
 }
 
-const selectRecordsSQL = `SELECT record_id, month, version, data_set, key_hash, content_hash, cin, status, responses, record_type, parent_id, body
+const selectRecordsSQL = `SELECT record_id, month, version, data_set, key_hash, content_hash, cin, status, responses, record_type, parent_id
 	FROM monitoring_records WHERE month = %s ORDER BY version, record_id`
 
 // SubmittedRecords implements MonitoringStore.
@@ -394,12 +398,61 @@ func (s *SQLite) SubmittedRecords(ctx context.Context, month string) ([]Submitte
 	var out []SubmittedRecord
 	for rows.Next() {
 		var r SubmittedRecord
-		if err := rows.Scan(&r.RecordID, &r.Month, &r.Version, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID, &r.Body); err != nil {
+		if err := rows.Scan(&r.RecordID, &r.Month, &r.Version, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID); err != nil {
 			return nil, fmt.Errorf("store: submitted records: %w", err)
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// bodiesPerSelect is how many record IDs one SubmittedBodies query names.
+const bodiesPerSelect = 500
+
+// selectBodiesSQL reads the bodies of n records.
+func selectBodiesSQL(n int, pg bool) string {
+	return `SELECT record_id, body FROM monitoring_records WHERE record_id IN (` + placeholders(n, pg) + `)`
+}
+
+// eachChunk calls fn with the IDs by bodiesPerSelect, as query arguments.
+func eachChunk(ids []string, fn func(args []any) error) error {
+	for len(ids) > 0 {
+		n := min(len(ids), bodiesPerSelect)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// SubmittedBodies implements MonitoringStore.
+func (s *SQLite) SubmittedBodies(ctx context.Context, recordIDs []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := eachChunk(recordIDs, func(args []any) error {
+		rows, err := s.db.QueryContext(ctx, selectBodiesSQL(len(args), false), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var body []byte
+			if err := rows.Scan(&id, &body); err != nil {
+				return err
+			}
+			out[id] = body
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: submitted bodies: %w", err)
+	}
+	return out, nil
 }
 
 // insertRecordSQL adds a record of a version whose earlier records were

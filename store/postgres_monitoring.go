@@ -94,13 +94,38 @@ func (p *Postgres) SubmittedRecords(ctx context.Context, month string) ([]Submit
 	for rows.Next() {
 		var r SubmittedRecord
 		var v int32
-		if err := rows.Scan(&r.RecordID, &r.Month, &v, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID, &r.Body); err != nil {
+		if err := rows.Scan(&r.RecordID, &r.Month, &v, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID); err != nil {
 			return nil, fmt.Errorf("store: submitted records: %w", err)
 		}
 		r.Version = int(v)
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// SubmittedBodies implements MonitoringStore.
+func (p *Postgres) SubmittedBodies(ctx context.Context, recordIDs []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := eachChunk(recordIDs, func(args []any) error {
+		rows, err := p.pool.Query(ctx, selectBodiesSQL(len(args), true), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var body []byte
+			if err := rows.Scan(&id, &body); err != nil {
+				return err
+			}
+			out[id] = body
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: submitted bodies: %w", err)
+	}
+	return out, nil
 }
 
 // ReplaceSubmission implements MonitoringStore.

@@ -203,7 +203,7 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 		if err := mapper.Networks(sites, b.emit); err != nil {
 			return err
 		}
-		if err := b.voids(); err != nil {
+		if err := b.voids(ctx); err != nil {
 			return err
 		}
 		vs, n := b.checks.finish()
@@ -259,7 +259,8 @@ func serviceNames(rs *rules.Set) map[string]string {
 	return out
 }
 
-// standingRecord is the record DHCS holds for one identity of the month.
+// standingRecord is the record DHCS holds for one identity of the month;
+// its body is read only when it is voided.
 type standingRecord struct {
 	dataSet, keyHash string
 	mm.Sent
@@ -279,7 +280,7 @@ func standingRecords(ctx context.Context, st Store, month string, version int) (
 		}
 		k := r.DataSet + "|" + r.KeyHash
 		sent[k] = append(sent[k], mm.Sent{RecordID: r.RecordID, RecordType: cmp.Or(r.RecordType, mm.TypeOriginal), Status: r.Status,
-			ContentHash: r.ContentHash, CIN: r.CIN, Body: r.Body})
+			ContentHash: r.ContentHash, CIN: r.CIN})
 	}
 	out := map[string]*standingRecord{}
 	for _, r := range recs {
@@ -382,16 +383,23 @@ func (b *builder) recordID(ds, keyHash string) string {
 // voids withdraws, with a Void naming it, each record DHCS holds for the
 // month that the state no longer gives: it carries the body DHCS accepted,
 // data set by data set in schema order, then by the held record's ID.
-func (b *builder) voids() error {
+func (b *builder) voids(ctx context.Context) error {
 	left := make([]*standingRecord, 0, len(b.standing))
+	ids := make([]string, 0, len(b.standing))
 	for _, st := range b.standing {
 		left = append(left, st)
+		ids = append(ids, st.RecordID)
 	}
 	order := func(ds string) int { return slices.Index(schemas.DataSets, ds) }
 	slices.SortFunc(left, func(x, y *standingRecord) int {
 		return cmp.Or(order(x.dataSet)-order(y.dataSet), strings.Compare(x.RecordID, y.RecordID))
 	})
+	bodies, err := b.job.Store.SubmittedBodies(ctx, ids)
+	if err != nil {
+		return err
+	}
 	for _, st := range left {
+		st.Body = bodies[st.RecordID]
 		d := mm.Decide(&st.Sent, false, "")
 		if !d.Send {
 			continue

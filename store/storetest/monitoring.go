@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -171,8 +172,27 @@ func monitoring(t *testing.T, open func(string) store.LedgerStore) {
 	// What was sent is remembered: the record type, the parent record and
 	// the body a later Void carries again.
 	for i, want := range []struct{ typ, parent string }{{"Original", ""}, {"Original", ""}, {"Void", "R2"}} {
-		if r := recs[i]; r.RecordType != want.typ || r.ParentID != want.parent || string(r.Body) != `"planCode":"305","cin":"91234567A"}` {
-			t.Errorf("record %s: type %q parent %q body %q, want %q %q and the body sent", r.RecordID, r.RecordType, r.ParentID, r.Body, want.typ, want.parent)
+		if r := recs[i]; r.RecordType != want.typ || r.ParentID != want.parent || r.Body != nil {
+			t.Errorf("record %s: type %q parent %q body %q, want %q %q and no body", r.RecordID, r.RecordType, r.ParentID, r.Body, want.typ, want.parent)
 		}
+	}
+	bodies, err := ms.SubmittedBodies(ctx, []string{"R1", "R4", "R2", "nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 2 || string(bodies["R1"]) != `"planCode":"305","cin":"91234567A"}` || string(bodies["R4"]) != string(bodies["R1"]) {
+		t.Errorf("bodies %q, want R1's and R4's (R2 was replaced, nope never sent)", bodies)
+	}
+	if bodies, err := ms.SubmittedBodies(ctx, nil); err != nil || len(bodies) != 0 {
+		t.Errorf("no IDs: %v %v", bodies, err)
+	}
+	// More IDs than one query names.
+	var many []string
+	for i := range 1201 {
+		many = append(many, fmt.Sprintf("M%04d", i))
+	}
+	put(3, many...)
+	if bodies, err := ms.SubmittedBodies(ctx, many); err != nil || len(bodies) != len(many) {
+		t.Errorf("bodies of %d records: %d %v", len(many), len(bodies), err)
 	}
 }

@@ -101,8 +101,9 @@ their dates and source, and names none yet.
 
 - Voids of records sent before the store kept what it sent (an earlier gateway): the side report counts
   them per data set, to void by hand.
-- A Resubmission of a very large month keeps what DHCS holds of the month (identity, content hash and
-  content of each record) in memory while it builds; a month's first file streams.
+- A Resubmission of a very large month keeps what DHCS holds of the month (each record's identity, ID and
+  content hash; the content only of the records it voids) in memory while it builds; a month's first file
+  streams.
 - Closed-loop referrals, provider returns, request dates, turnaround and denial reasons, the lead care
   manager's name: no source in the state yet (null or empty, listed in the side report). The state keeps
   ADT events, but no data element of the schema takes them.
