@@ -85,8 +85,12 @@ func TestReportMonthlyVoidAfterResponse(t *testing.T) {
 	resp := filepath.Join(dir, "TESTPLAN_ECMCS_20261031_00001_RESP.json")
 	os.WriteFile(resp, []byte(`{"fileName": "TESTPLAN_ECMCS_20261031_00001.json", "validationStatus": "Accepted", "responseHierarchy": [
 		{"levelIdentifier": "File", "sectionIdentifier": "TESTPLAN_ECMCS_20261031_00001.json", "responses": [{"id": "0", "description": "accepted", "severity": "Information"}]}]}`), 0o644)
-	if code, stdout, stderr := calgw(t, "--config", cfg, "--state", state, "ingest", "--kind", "dhcs-response", "--out", reports, resp); code != exitOK {
+	fixes := filepath.Join(dir, "fixes") // not there yet: made
+	if code, stdout, stderr := calgw(t, "--config", cfg, "--state", state, "ingest", "--kind", "dhcs-response", "--out", fixes, resp); code != exitOK {
 		t.Fatalf("response: %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(fixes, "TESTPLAN_ECMCS_20261031_00001_RESP.fix.txt")); err != nil {
+		t.Errorf("fix report: %v", err)
 	}
 	// The decision moves to November.
 	feed("a2.csv", "CS-1,91000001A,CS01,1234567893,,approved,initial,2026-10-10,2026-12-31,,2026-11-02,2026-11-02\n")

@@ -193,6 +193,14 @@ func LoadResponse(ctx context.Context, st Store, set *schemas.Set, path, outDir 
 	for i, r := range recs {
 		update[i] = *r
 	}
+	dir := outDir
+	if dir == "" {
+		dir = filepath.Dir(path)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		res.Err = fmt.Errorf("monthly response: %w", err)
+		return res
+	}
 	n, err := st.SetRecordStatuses(ctx, update)
 	if err != nil {
 		res.Err = err
@@ -200,10 +208,6 @@ func LoadResponse(ctx context.Context, st Store, set *schemas.Set, path, outDir 
 	}
 	res.Committed = true
 	res.Read, res.Loaded, res.Rejected, res.Warnings = len(recs), n, rejected, unknown
-	dir := outDir
-	if dir == "" {
-		dir = filepath.Dir(path)
-	}
 	res.Report = filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+".fix.txt")
 	if err := atomicfile.WriteFile(res.Report, fixReport(&r, month, version, recs, fileMsgs, rejected, unknown, wholeFile)); err != nil {
 		res.Err = err
