@@ -84,6 +84,10 @@ type MonitoringStore interface {
 	// SubmittedRecords returns the records of every file of a month, by
 	// version then record ID, without their bodies.
 	SubmittedRecords(ctx context.Context, month string) ([]SubmittedRecord, error)
+	// EachSubmittedRecord calls fn with the records of a month's files
+	// before version, as SubmittedRecords orders them, one at a time
+	// (the record is reused between calls).
+	EachSubmittedRecord(ctx context.Context, month string, before int, fn func(*SubmittedRecord) error) error
 	// SubmittedBodies returns the bodies of the records named, by record
 	// ID; a record ID not recorded is absent from the map.
 	SubmittedBodies(ctx context.Context, recordIDs []string) (map[string][]byte, error)
@@ -404,6 +408,28 @@ func (s *SQLite) SubmittedRecords(ctx context.Context, month string) ([]Submitte
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+const eachRecordSQL = `SELECT record_id, month, version, data_set, key_hash, content_hash, cin, status, responses, record_type, parent_id
+	FROM monitoring_records WHERE month = %s AND version < %s ORDER BY version, record_id`
+
+// EachSubmittedRecord implements MonitoringStore.
+func (s *SQLite) EachSubmittedRecord(ctx context.Context, month string, before int, fn func(*SubmittedRecord) error) error {
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(eachRecordSQL, "?", "?"), month, before)
+	if err != nil {
+		return fmt.Errorf("store: submitted records: %w", err)
+	}
+	defer rows.Close()
+	var r SubmittedRecord
+	for rows.Next() {
+		if err := rows.Scan(&r.RecordID, &r.Month, &r.Version, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID); err != nil {
+			return fmt.Errorf("store: submitted records: %w", err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // bodiesPerSelect is how many record IDs one SubmittedBodies query names.

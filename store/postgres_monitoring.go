@@ -103,6 +103,27 @@ func (p *Postgres) SubmittedRecords(ctx context.Context, month string) ([]Submit
 	return out, rows.Err()
 }
 
+// EachSubmittedRecord implements MonitoringStore.
+func (p *Postgres) EachSubmittedRecord(ctx context.Context, month string, before int, fn func(*SubmittedRecord) error) error {
+	rows, err := p.pool.Query(ctx, fmt.Sprintf(eachRecordSQL, "$1", "$2"), month, before)
+	if err != nil {
+		return fmt.Errorf("store: submitted records: %w", err)
+	}
+	defer rows.Close()
+	var r SubmittedRecord
+	var v int32
+	for rows.Next() {
+		if err := rows.Scan(&r.RecordID, &r.Month, &v, &r.DataSet, &r.KeyHash, &r.ContentHash, &r.CIN, &r.Status, &r.Responses, &r.RecordType, &r.ParentID); err != nil {
+			return fmt.Errorf("store: submitted records: %w", err)
+		}
+		r.Version = int(v)
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // SubmittedBodies implements MonitoringStore.
 func (p *Postgres) SubmittedBodies(ctx context.Context, recordIDs []string) (map[string][]byte, error) {
 	out := map[string][]byte{}

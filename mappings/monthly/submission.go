@@ -28,24 +28,29 @@ type Sent struct {
 }
 
 // Standing returns the record DHCS holds for an identity, given every
-// record sent for it in version order: the latest accepted Original or
-// Resubmission, unless a Void DHCS accepted after it withdrew it. A
-// rejected record (an Original, a Resubmission or a Void) changes nothing
-// DHCS holds.
+// record sent for it in version order (Next, record by record).
 func Standing(sent []Sent) (Sent, bool) {
-	var st Sent
+	var held Sent
 	ok := false
 	for _, s := range sent {
-		if s.Status != StatusAccepted {
-			continue
-		}
-		if s.RecordType == TypeVoid {
-			st, ok = Sent{}, false
-			continue
-		}
-		st, ok = s, true
+		held, ok = Next(held, ok, s)
 	}
-	return st, ok
+	return held, ok
+}
+
+// Next returns the record DHCS holds for an identity once it answered one
+// more record sent for it, given what it held before (ok false: nothing):
+// an accepted Original or Resubmission is held; a Void DHCS accepted
+// withdraws what was held; a rejected or unanswered record (an Original,
+// a Resubmission or a Void) changes nothing DHCS holds.
+func Next(held Sent, ok bool, s Sent) (Sent, bool) {
+	if s.Status != StatusAccepted {
+		return held, ok
+	}
+	if s.RecordType == TypeVoid {
+		return Sent{}, false
+	}
+	return s, true
 }
 
 // Decision is what a month's resubmission does with one identity.

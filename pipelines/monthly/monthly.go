@@ -267,33 +267,30 @@ type standingRecord struct {
 }
 
 // standingRecords returns, by data set and key hash, the record DHCS holds
-// for each identity sent in the month's files before version (mm.Standing).
+// for each identity sent in the month's files before version (mm.Next over
+// the records in version order, read one at a time).
 func standingRecords(ctx context.Context, st Store, month string, version int) (map[string]*standingRecord, error) {
-	recs, err := st.SubmittedRecords(ctx, month)
-	if err != nil {
-		return nil, err
-	}
-	sent := map[string][]mm.Sent{} // in version order, as the store returns them
-	for _, r := range recs {
-		if r.Version >= version {
-			continue
-		}
-		k := r.DataSet + "|" + r.KeyHash
-		sent[k] = append(sent[k], mm.Sent{RecordID: r.RecordID, RecordType: cmp.Or(r.RecordType, mm.TypeOriginal), Status: r.Status,
-			ContentHash: r.ContentHash, CIN: r.CIN})
-	}
 	out := map[string]*standingRecord{}
-	for _, r := range recs {
+	err := st.EachSubmittedRecord(ctx, month, version, func(r *store.SubmittedRecord) error {
 		k := r.DataSet + "|" + r.KeyHash
-		if _, done := out[k]; done || sent[k] == nil {
-			continue
+		cur := out[k]
+		var held mm.Sent
+		if cur != nil {
+			held = cur.Sent
 		}
-		if s, ok := mm.Standing(sent[k]); ok {
-			out[k] = &standingRecord{dataSet: r.DataSet, keyHash: r.KeyHash, Sent: s}
+		next, ok := mm.Next(held, cur != nil, mm.Sent{RecordID: r.RecordID, RecordType: cmp.Or(r.RecordType, mm.TypeOriginal), Status: r.Status,
+			ContentHash: r.ContentHash, CIN: r.CIN})
+		switch {
+		case !ok:
+			delete(out, k)
+		case cur == nil:
+			out[k] = &standingRecord{dataSet: r.DataSet, keyHash: r.KeyHash, Sent: next}
+		default:
+			cur.Sent = next
 		}
-		delete(sent, k)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // builder is the state of one build.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -175,6 +176,14 @@ func monitoring(t *testing.T, open func(string) store.LedgerStore) {
 		if r := recs[i]; r.RecordType != want.typ || r.ParentID != want.parent || r.Body != nil {
 			t.Errorf("record %s: type %q parent %q body %q, want %q %q and no body", r.RecordID, r.RecordType, r.ParentID, r.Body, want.typ, want.parent)
 		}
+	}
+	var each []string
+	err = ms.EachSubmittedRecord(ctx, "2026-10", 2, func(r *store.SubmittedRecord) error {
+		each = append(each, fmt.Sprintf("%s/%d/%s/%s", r.RecordID, r.Version, r.Status, r.RecordType))
+		return nil
+	})
+	if err != nil || strings.Join(each, " ") != "R1/1//Original R3/1/Rejected/Original" {
+		t.Errorf("records before version 2: %v %v", each, err)
 	}
 	bodies, err := ms.SubmittedBodies(ctx, []string{"R1", "R4", "R2", "nope"})
 	if err != nil {
