@@ -227,3 +227,39 @@ func TestMonthlyRecordWithoutBodyIsCountedNotVoided(t *testing.T) {
 		t.Errorf("side report:\n%s", side)
 	}
 }
+
+// A member whose ECM authorization is denied after DHCS accepted the
+// month's file leaves ECM for that month: each of the member's ECM
+// records goes as a Void naming the accepted one, data set by data set.
+func TestMonthlyMemberLeavingECMIsVoidedInEveryDataSet(t *testing.T) {
+	cfg, rs := testConfig(t)
+	st := state(t)
+	out := t.TempDir()
+	v1, err := build(t, st, cfg, rs, "2026-10", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1 := readFile(t, v1.Path)
+	respond(t, st, v1.Path, nil)
+	putAuth(t, st, "a1-denied.csv", domain.Authorization{Number: "A1", CIN: "91000001A", Service: "ECM", POF: "POF1A", ProviderNPI: "1234567893",
+		Status: domain.AuthDenied, Type: domain.AuthInitial, From: day("2026-09-15"), To: day("2026-12-31"), Decided: day("2026-09-10")})
+	v2, err := build(t, st, cfg, rs, "2026-10", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2 := readFile(t, v2.Path)
+	for _, ds := range []string{"ecmEnrollment", "populationsOfFocus", "leadCareManager"} {
+		held := byField(d1, ds, "cin", "91000001A")
+		got := records(d2, ds)
+		if len(held) != 1 || len(got) != 1 {
+			t.Errorf("%s: held %v, sent %v: want one Void of the one accepted record", ds, held, got)
+			continue
+		}
+		if got[0]["recordType"] != "Void" || got[0]["parentRecordId"] != held[0]["recordId"] || got[0]["cin"] != "91000001A" {
+			t.Errorf("%s: %v, want a Void naming %v", ds, got[0], held[0]["recordId"])
+		}
+	}
+	if n := len(records(d2, "ecmAuthorizations")); n != 0 {
+		t.Errorf("ecmAuthorizations: %d record(s); A1 was decided in September, never October's", n)
+	}
+}
