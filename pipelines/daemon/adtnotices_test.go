@@ -303,3 +303,56 @@ func newHarnessState(t *testing.T, dir, yaml, state string) (*harness, error) {
 	})
 	return h, err
 }
+
+// TestCrashRestartADTNotices kills `calgw run` (SIGKILL, from the test
+// hook) at each step of the notice job's way through, restarts it, and
+// checks that each provider got its notices in exactly one file at its own
+// destination, every event was handled once, and every notice has its
+// delivery time. At "committed" the notices are recorded and the files are
+// in the work directory, but the ledger does not know them yet: the restart
+// resumes from them instead of writing again.
+func TestCrashRestartADTNotices(t *testing.T) {
+	for _, spec := range []string{"committed", "processed:1", "recorded:1", "delivered:1", "delivered:2"} {
+		point, _, _ := strings.Cut(spec, ":")
+		t.Run(strings.ReplaceAll(spec, ":", "-"), func(t *testing.T) {
+			dir := t.TempDir()
+			state := filepath.Join(dir, "state")
+			cfg := writeConfig(t, noticeConfig(dir))
+			func() {
+				st := openState(t, state)
+				seedNotices(t, st, time.Now())
+				st.Close()
+			}()
+			p := startCalgw(t, "crashing", dir, cfg, state, envCrashAt+"="+spec)
+			p.crashed(30 * time.Second)
+			r := startCalgw(t, "restarted", dir, cfg, state)
+			waitFor(t, 30*time.Second, "both providers' files and the day's summary", func() bool {
+				return len(listDir(t, filepath.Join(dir, "outbox", "provider1"))) >= 1 && len(listDir(t, filepath.Join(dir, "outbox", "responses"))) >= 2
+			})
+			time.Sleep(300 * time.Millisecond) // delivery times are recorded after the last output
+			r.term()
+			if point == "committed" && !strings.Contains(r.output(), "resuming a file whose run committed") {
+				t.Error("the restart did not resume the committed run from its outputs")
+			}
+			checkNoticesDelivered(t, dir)
+			st := openState(t, state)
+			if pending, _ := st.PendingADTNotices(context.Background(), 10); len(pending) != 0 {
+				t.Errorf("%d events still waiting", len(pending))
+			}
+			notices, _ := st.ADTNotices(context.Background(), time.Time{})
+			if len(notices) != 4 {
+				t.Errorf("%d notices recorded, want 4", len(notices))
+			}
+			for _, n := range notices {
+				if n.DeliveredAt.IsZero() {
+					t.Errorf("notice of event %d to %s has no delivery time", n.EventID, n.ProviderNPI)
+				}
+			}
+			for _, log := range []string{p.output(), r.output()} {
+				if strings.Contains(log, noticeCINA) {
+					t.Error("the log names a member")
+				}
+			}
+		})
+	}
+}
