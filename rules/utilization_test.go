@@ -105,12 +105,12 @@ func TestUtilizationVisits(t *testing.T) {
 	loc, _ := time.LoadLocation("America/Los_Angeles")
 	got := rules.UtilizationVisits([]domain.ADTEvent{
 		ev(domain.ADTRegister, "E", "V1", 2), ev(domain.ADTToInpatient, "I", "V1", 3), // ED then inpatient: one stay
-		ev(domain.ADTRegister, "E", "", 5),                                           // ED
-		ev(domain.ADTAdmit, "I", "V2", 7), ev(domain.ADTDischarge, "I", "V2", 9),     // one stay
-		ev(domain.ADTRegister, "O", "V3", 10),                                        // outpatient
-		ev(domain.ADTPreadmit, "I", "V4", 11),                                        // preadmit
-		ev(domain.ADTDischarge, "I", "", 12),                                         // a discharge alone
-		ev(domain.ADTAdmit, "E", "V5", 1),                                            // ED (admit of class E)
+		ev(domain.ADTRegister, "E", "", 5),                                       // ED
+		ev(domain.ADTAdmit, "I", "V2", 7), ev(domain.ADTDischarge, "I", "V2", 9), // one stay
+		ev(domain.ADTRegister, "O", "V3", 10), // outpatient
+		ev(domain.ADTPreadmit, "I", "V4", 11), // preadmit
+		ev(domain.ADTDischarge, "I", "", 12),  // a discharge alone
+		ev(domain.ADTAdmit, "E", "V5", 1),     // ED (admit of class E)
 	}, loc)
 	want := []rules.UtilizationVisit{
 		{Day: civil.New(2026, 3, 1), Inpatient: false},
