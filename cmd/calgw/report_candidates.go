@@ -71,4 +71,3 @@ func writeCandidatesFile(path string, cs []pipeadt.Candidate) error {
 	}
 	return f.Commit()
 }
-
