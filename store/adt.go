@@ -135,9 +135,9 @@ type ADTStore interface {
 	// ADTNoticesDelivered records that the notice files were delivered at
 	// at: each of their notices not yet marked delivered gets DeliveredAt,
 	// and becomes late when at is within or more after its ReceivedAt. It
-	// returns how many notices it marked and how many of those are late.
-	// Marking again changes nothing.
-	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (marked, late int, err error)
+	// returns the notices it marked, as they are now. Marking again
+	// changes nothing.
+	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) ([]ADTNotice, error)
 	// CountADTNotices counts the notices written at or after since, and
 	// the late ones among them.
 	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
@@ -526,22 +526,35 @@ func recordADTNotices(ctx context.Context, db adtDB, handled []int64, notices []
 	return nil
 }
 
-func adtNoticesDelivered(ctx context.Context, db adtDB, files []string, at time.Time, within time.Duration) (marked, late int, err error) {
+func adtNoticesDelivered(ctx context.Context, db adtDB, files []string, at time.Time, within time.Duration) ([]ADTNotice, error) {
+	var out []ADTNotice
+	cut := millis(at) - within.Milliseconds() // received at or before cut: late
 	for _, f := range files {
-		cut := millis(at) - within.Milliseconds() // received at or before cut: late
-		n, err := db.exec(ctx, `UPDATE adt_notices SET delivered_at = ?, late = CASE WHEN late = 1 OR received_at <= ? THEN 1 ELSE 0 END
-			WHERE file = ? AND delivered_at = 0`, millis(at), cut, f)
+		var marked []ADTNotice
+		err := db.rows(ctx, `SELECT event_id, provider_npi, received_at, written_at, late FROM adt_notices WHERE file = ? AND delivered_at = 0 ORDER BY event_id, provider_npi`,
+			[]any{f}, func(scan func(...any) error) error {
+				n := ADTNotice{File: f, DeliveredAt: at}
+				var recv, written, late int64
+				if err := scan(&n.EventID, &n.ProviderNPI, &recv, &written, &late); err != nil {
+					return err
+				}
+				n.ReceivedAt, n.WrittenAt, n.Late = fromMillis(recv), fromMillis(written), late != 0 || recv <= cut
+				marked = append(marked, n)
+				return nil
+			})
 		if err != nil {
-			return 0, 0, fmt.Errorf("store: ADT notices delivered: %w", err)
+			return nil, fmt.Errorf("store: ADT notices delivered: %w", err)
 		}
-		marked += int(n)
-		var l int64
-		if _, err := db.row(ctx, `SELECT COUNT(*) FROM adt_notices WHERE file = ? AND delivered_at = ? AND late = 1`, []any{f, millis(at)}, &l); err != nil {
-			return 0, 0, fmt.Errorf("store: ADT notices delivered: %w", err)
+		if len(marked) == 0 {
+			continue
 		}
-		late += int(l)
+		if _, err := db.exec(ctx, `UPDATE adt_notices SET delivered_at = ?, late = CASE WHEN late = 1 OR received_at <= ? THEN 1 ELSE 0 END
+			WHERE file = ? AND delivered_at = 0`, millis(at), cut, f); err != nil {
+			return nil, fmt.Errorf("store: ADT notices delivered: %w", err)
+		}
+		out = append(out, marked...)
 	}
-	return marked, late, nil
+	return out, nil
 }
 
 func countADTNotices(ctx context.Context, db adtDB, since time.Time) (total, late int64, err error) {
@@ -720,12 +733,12 @@ func (s *SQLite) RecordADTNoticesRun(ctx context.Context, run Run, handled []int
 }
 
 // ADTNoticesDelivered implements ADTStore.
-func (s *SQLite) ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (marked, late int, err error) {
+func (s *SQLite) ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (out []ADTNotice, err error) {
 	err = s.adt(ctx, true, func(db adtDB) error {
-		marked, late, err = adtNoticesDelivered(ctx, db, files, at, within)
+		out, err = adtNoticesDelivered(ctx, db, files, at, within)
 		return err
 	})
-	return marked, late, err
+	return out, err
 }
 
 // CountADTNotices implements ADTStore.
@@ -877,12 +890,12 @@ func (p *Postgres) RecordADTNoticesRun(ctx context.Context, run Run, handled []i
 }
 
 // ADTNoticesDelivered implements ADTStore.
-func (p *Postgres) ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (marked, late int, err error) {
+func (p *Postgres) ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (out []ADTNotice, err error) {
 	err = p.adt(ctx, true, func(db adtDB) error {
-		marked, late, err = adtNoticesDelivered(ctx, db, files, at, within)
+		out, err = adtNoticesDelivered(ctx, db, files, at, within)
 		return err
 	})
-	return marked, late, err
+	return out, err
 }
 
 // CountADTNotices implements ADTStore.

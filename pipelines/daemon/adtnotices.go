@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -33,8 +35,11 @@ type adtNoticeStore interface {
 	pipeadt.NoticeStore
 	RecordADTNoticesRun(ctx context.Context, run store.Run, handled []int64, notices []store.ADTNotice) error
 	ADTNotices(ctx context.Context, since time.Time) ([]store.ADTNotice, error)
-	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (marked, late int, err error)
+	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) ([]store.ADTNotice, error)
 }
+
+// noticeAgeBuckets span a notice delivered within minutes to one days late.
+var noticeAgeBuckets = []float64{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800, 259200, 604800}
 
 // The ADT notices to ECM providers (scheduled job kind "adt-notices",
 // every: an interval). Each interval's run writes the notices of the
@@ -53,6 +58,8 @@ type adtNoticeJob struct {
 	st    adtNoticeStore
 	loc   *time.Location
 	dests map[string]string // provider NPI → destination
+	// age observes each notice's age at delivery (nil: not observed).
+	age prometheus.Histogram
 }
 
 func newADTNoticeJob(env Env) (Processor, error) {
@@ -65,7 +72,16 @@ func newADTNoticeJob(env Env) (Processor, error) {
 			return nil, fmt.Errorf("adt.notice_destinations.%s: destination %q is not in destinations", npi, dst)
 		}
 	}
-	return &adtNoticeJob{st: st, loc: env.Config.Location(), dests: env.Config.ADT.NoticeDestinations}, nil
+	p := &adtNoticeJob{st: st, loc: env.Config.Location(), dests: env.Config.ADT.NoticeDestinations}
+	if env.Metrics != nil {
+		p.age = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "calgw_adt_notice_age_seconds",
+			Help:    "Age of each ADT notice delivered by this instance: from its event's message received to its file delivered.",
+			Buckets: noticeAgeBuckets})
+		if err := env.Metrics.Register(p.age); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (p *adtNoticeJob) Process(ctx context.Context, job *Job) (*Result, error) {
@@ -157,8 +173,16 @@ func (p *adtNoticeJob) Delivered(ctx context.Context, e *store.FileEntry, at tim
 	if len(files) == 0 {
 		return nil
 	}
-	_, _, err := p.st.ADTNoticesDelivered(ctx, files, at, rules.ADTNoticeWithin)
-	return err
+	marked, err := p.st.ADTNoticesDelivered(ctx, files, at, rules.ADTNoticeWithin)
+	if err != nil {
+		return err
+	}
+	if p.age != nil {
+		for _, n := range marked {
+			p.age.Observe(max(n.DeliveredAt.Sub(n.ReceivedAt).Seconds(), 0))
+		}
+	}
+	return nil
 }
 
 // DaySummaryHeader is the header of the day's late-notice summary.

@@ -210,9 +210,22 @@ func TestADTNoticeJobDeliversOncePerProvider(t *testing.T) {
 		if strings.HasPrefix(f.GetName(), "calgw_adt_notices") {
 			got[f.GetName()] = f.GetMetric()[0].GetCounter().GetValue()
 		}
+		if f.GetName() == "calgw_adt_notice_age_seconds" {
+			h := f.GetMetric()[0].GetHistogram()
+			within := uint64(0)
+			for _, b := range h.GetBucket() {
+				if b.GetUpperBound() == 86400 {
+					within = b.GetCumulativeCount()
+				}
+			}
+			if h.GetSampleCount() != 4 || within != 3 {
+				t.Errorf("notice ages: %d observed, %d within 24 h; want 4 and 3", h.GetSampleCount(), within)
+			}
+			got[f.GetName()] = float64(h.GetSampleCount())
+		}
 	}
-	if got["calgw_adt_notices_late_total"] != 1 || got["calgw_adt_notices_total"] != 4 {
-		t.Errorf("metrics %v, want 1 late of 4", got)
+	if got["calgw_adt_notices_late_total"] != 1 || got["calgw_adt_notices_total"] != 4 || got["calgw_adt_notice_age_seconds"] != 4 {
+		t.Errorf("metrics %v, want 1 late of 4, 4 ages", got)
 	}
 	if err := h.stop(); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
@@ -97,6 +99,9 @@ type Env struct {
 	// Judges returns the stateful rules (eligibility, authorization, ...)
 	// for one conversion; nil means none.
 	Judges func(ctx context.Context) ([]encounters.Judge, error)
+	// Metrics is the daemon's registry, where a processor registers metrics
+	// of its own (nil: none).
+	Metrics prometheus.Registerer
 }
 
 // storeFor returns env.Store as what a processor of kind needs of it (a

@@ -303,12 +303,13 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 	// Delivered 24 h 29 min after R1 was received (late) and 23 h 29 min
 	// after R2 (on time).
 	at := adtT0.Add(24*time.Hour + 30*time.Minute)
-	marked, late, err := a.ADTNoticesDelivered(ctx, []string{"f1.csv", "other.csv"}, at, 24*time.Hour)
-	if err != nil || marked != 2 || late != 1 {
-		t.Fatalf("delivered: marked %d late %d (%v), want 2 and 1", marked, late, err)
+	marked, err := a.ADTNoticesDelivered(ctx, []string{"f1.csv", "other.csv"}, at, 24*time.Hour)
+	if err != nil || len(marked) != 2 || marked[0].EventID != out[0].EventID || !marked[0].Late || marked[1].Late ||
+		!marked[0].DeliveredAt.Equal(at) || !marked[0].ReceivedAt.Equal(pending[0].ReceivedAt) {
+		t.Fatalf("delivered: %+v (%v), want R1 late and R2 on time, delivered at %v", marked, err, at)
 	}
-	if marked, late, err := a.ADTNoticesDelivered(ctx, []string{"f1.csv"}, at.Add(time.Hour), 24*time.Hour); err != nil || marked != 0 || late != 0 {
-		t.Fatalf("delivered again: marked %d late %d (%v), want 0 and 0", marked, late, err)
+	if again, err := a.ADTNoticesDelivered(ctx, []string{"f1.csv"}, at.Add(time.Hour), 24*time.Hour); err != nil || len(again) != 0 {
+		t.Fatalf("delivered again: %+v (%v), want none", again, err)
 	}
 	got, err := a.ADTNotices(ctx, adtT0)
 	if err != nil || len(got) != 2 {
