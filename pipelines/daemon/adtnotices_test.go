@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -40,10 +42,16 @@ adt:
 	return strings.Replace(cfg, "destinations:\n", fmt.Sprintf("destinations:\n  provider1: {transport: {type: local, local: {dir: %q}}, folder: outbox/provider1}\n", dir), 1)
 }
 
+// noticeSeedStore is what seedNotices writes to (SQLite or PostgreSQL).
+type noticeSeedStore interface {
+	BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (store.EnrollmentLoad, error)
+	RecordADT(ctx context.Context, items []store.ADTItem) ([]store.ADTOutcome, error)
+}
+
 // seedNotices loads the members, their authorizations and four events
 // into st: A's admit received 30 hours ago (late), A's discharge and B's,
 // C's and D's admits received an hour ago.
-func seedNotices(t *testing.T, st *store.SQLite, now time.Time) {
+func seedNotices(t *testing.T, st noticeSeedStore, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{1})
@@ -367,5 +375,40 @@ func TestCrashRestartADTNotices(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Two `calgw run` instances sharing a PostgreSQL store: the interval's
+// notice job runs on one of them, once, and each provider gets its notices
+// once, at its own destination.
+func TestADTNoticesTwoInstancesPostgres(t *testing.T) {
+	srv := testsrv.Postgres(t)
+	var dbs atomic.Int64
+	dsn := pgDatabase(t, srv, &dbs)
+	dir := t.TempDir()
+	pg, err := store.OpenPostgres(context.Background(), dsn, store.PostgresOptions{Owner: "seed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedNotices(t, pg, time.Now())
+	pg.Close()
+	cfg := writeConfig(t, noticeConfig(dir)+"state: {store: postgres, postgres: {dsn_env: CALGW_TEST_PG_DSN}, lease: 2s}\n")
+	env := "CALGW_TEST_PG_DSN=" + dsn
+	a := startCalgw(t, "instance-a", dir, cfg, filepath.Join(dir, "state-a"), env)
+	b := startCalgw(t, "instance-b", dir, cfg, filepath.Join(dir, "state-b"), env)
+	waitFor(t, 60*time.Second, "both providers' files and the day's summary", func() bool {
+		return len(listDir(t, filepath.Join(dir, "outbox", "provider1"))) >= 1 && len(listDir(t, filepath.Join(dir, "outbox", "responses"))) >= 2
+	})
+	waitFor(t, 30*time.Second, "every notice delivered", func() bool {
+		return pgCount(t, dsn, `SELECT COUNT(*) FROM adt_notices WHERE delivered_at > 0`) == 4
+	})
+	a.term()
+	b.term()
+	checkNoticesDelivered(t, dir)
+	if n := pgCount(t, dsn, `SELECT COUNT(*) FROM adt_events WHERE noticed = 0`); n != 0 {
+		t.Errorf("%d events still waiting", n)
+	}
+	if n := pgCount(t, dsn, `SELECT COUNT(*) FROM adt_notices WHERE late = 1`); n != 1 {
+		t.Errorf("%d late notices, want 1", n)
 	}
 }
