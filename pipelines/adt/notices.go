@@ -62,8 +62,11 @@ type NoticeBatch struct {
 	Notices []store.ADTNotice
 	// LateEvents are the IDs of the late notices' events.
 	LateEvents []int64
-	loc        *time.Location
-	rows       map[string][][]string
+	// Tag, when set, ends each file's name (adt-notices-NPI-TIME-TAG.csv):
+	// the daemon's ledger entry, so that no two runs name a file alike.
+	Tag  string
+	loc  *time.Location
+	rows map[string][][]string
 }
 
 // BuildNotices decides the notices of pending events as of written: for
@@ -115,7 +118,11 @@ func (b *NoticeBatch) WriteFiles(outDir string) ([]NoticeFile, error) {
 	var files []NoticeFile
 	names := map[string]string{}
 	for _, npi := range npis {
-		path := filepath.Join(outDir, NoticeFileName(npi, b.Written, b.loc))
+		name := NoticeFileName(npi, b.Written, b.loc)
+		if b.Tag != "" {
+			name = strings.TrimSuffix(name, ".csv") + "-" + b.Tag + ".csv"
+		}
+		path := filepath.Join(outDir, name)
 		if err := writeNoticeFile(path, b.rows[npi]); err != nil {
 			return nil, err
 		}

@@ -102,6 +102,9 @@ func (p *adtNoticeJob) Process(ctx context.Context, job *Job) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if job.File != nil {
+		b.Tag = strconv.FormatInt(job.File.ID, 10)
+	}
 	files, err := b.WriteFiles(job.OutDir)
 	if err != nil {
 		return nil, err
@@ -144,7 +147,7 @@ func (p *adtNoticeJob) Resume(ctx context.Context, job *Job) (*Result, error) {
 	var files []pipeadt.NoticeFile
 	for _, path := range paths {
 		parts := strings.Split(strings.TrimSuffix(filepath.Base(path), ".csv"), "-")
-		if len(parts) != 4 {
+		if len(parts) < 4 || parts[2] == "late" {
 			continue
 		}
 		files = append(files, pipeadt.NoticeFile{ProviderNPI: parts[2], Path: path})
