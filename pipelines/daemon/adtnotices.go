@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -91,6 +92,35 @@ func (p *adtNoticeJob) Process(ctx context.Context, job *Job) (*Result, error) {
 	if _, err := time.ParseInLocation(intervalPeriod, job.Period, p.loc); err != nil {
 		return nil, unusable("scheduled ADT notices: period %q is neither an interval nor a day", job.Period)
 	}
+	rec, ok := job.Store.(interface {
+		RecordADTNoticesRun(ctx context.Context, run store.Run, handled []int64, notices []store.ADTNotice) error
+	})
+	if !ok {
+		return nil, fmt.Errorf("adt-notices: the %T state store cannot record notices in a run", job.Store)
+	}
+	// Another instance's run may handle some of the events first (two
+	// intervals at once): the refused attempt leaves nothing, and the next
+	// reads what is still waiting.
+	var err error
+	for range noticeJobAttempts {
+		var res *Result
+		if res, err = p.runInterval(ctx, job, rec); !errors.Is(err, store.ErrADTNoticed) {
+			return res, err
+		}
+		if job.Log != nil {
+			job.Log.Warn("ADT events handled by another notice run meanwhile; trying again with those still waiting")
+		}
+	}
+	return nil, err
+}
+
+// noticeJobAttempts bounds the attempts of one interval's run against
+// runs of other instances.
+const noticeJobAttempts = 3
+
+func (p *adtNoticeJob) runInterval(ctx context.Context, job *Job, rec interface {
+	RecordADTNoticesRun(ctx context.Context, run store.Run, handled []int64, notices []store.ADTNotice) error
+}) (*Result, error) {
 	pending, err := p.st.PendingADTNotices(ctx, noticeJobLimit)
 	if err != nil {
 		return nil, err
@@ -109,24 +139,20 @@ func (p *adtNoticeJob) Process(ctx context.Context, job *Job) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, ok := job.Store.(interface {
-		RecordADTNoticesRun(ctx context.Context, run store.Run, handled []int64, notices []store.ADTNotice) error
-	})
-	if !ok {
-		return nil, fmt.Errorf("adt-notices: the %T state store cannot record notices in a run", job.Store)
+	discard := func() {
+		for _, f := range files {
+			os.Remove(f.Path)
+		}
 	}
 	run, err := job.Store.BeginRun(ctx, adtNoticesKind, job.Period)
 	if err != nil {
+		discard()
 		return nil, err
 	}
 	if err := rec.RecordADTNoticesRun(ctx, run, b.Handled, b.Notices); err != nil {
 		run.Abandon(context.WithoutCancel(ctx), "recording ADT notices failed")
-		if errors.Is(err, store.ErrADTNoticed) {
-			// Another run handled some of these events first: this one
-			// starts again from what is still waiting.
-			return nil, fmt.Errorf("adt-notices: %w; retrying with the events still waiting", err)
-		}
-		return nil, err
+		discard()
+		return nil, fmt.Errorf("adt-notices: %w", err)
 	}
 	if err := run.Written(ctx, "", ""); err != nil {
 		return nil, err

@@ -412,3 +412,58 @@ func TestADTNoticesTwoInstancesPostgres(t *testing.T) {
 		t.Errorf("%d late notices, want 1", n)
 	}
 }
+
+// racingStore handles the first pending event itself (as another
+// instance's notice run would) right after the job first reads them.
+type racingStore struct {
+	*store.SQLite
+	raced bool
+}
+
+func (r *racingStore) PendingADTNotices(ctx context.Context, limit int) ([]store.ADTEventRecord, error) {
+	p, err := r.SQLite.PendingADTNotices(ctx, limit)
+	if err == nil && !r.raced && len(p) > 0 {
+		r.raced = true
+		err = r.SQLite.RecordADTNotices(ctx, []int64{p[0].ID}, nil)
+	}
+	return p, err
+}
+
+// A run that another run beat to some events records nothing and leaves
+// no file; the job tries again with the events still waiting.
+func TestADTNoticeJobRetriesAfterAnotherRun(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	seedNotices(t, st, time.Now())
+	p := &adtNoticeJob{st: &racingStore{SQLite: st}, loc: time.UTC}
+	out := t.TempDir()
+	res, err := p.Process(ctx, &Job{Period: "20261205T0700", OutDir: out, Store: st, File: &store.FileEntry{ID: 42}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// M1 (A's admit) went to the other run: provider 1 gets M2 and M3.
+	if !strings.Contains(res.Note, "4 event(s) handled, 3 notice(s) to 2 provider(s)") {
+		t.Errorf("note %q", res.Note)
+	}
+	files := readNoticeFiles(t, out)
+	if len(files) != 2 || len(res.Outputs) != 2 {
+		t.Fatalf("files %v, outputs %+v; want the second attempt's two", files, res.Outputs)
+	}
+	for name, rows := range files {
+		if !strings.HasSuffix(name, "-42.csv") {
+			t.Errorf("%s: not named after the ledger entry", name)
+		}
+		for _, r := range rows {
+			if r[12] == "M1" {
+				t.Errorf("%s carries M1, handled by the other run", name)
+			}
+		}
+	}
+	if pending, _ := st.PendingADTNotices(ctx, 10); len(pending) != 0 {
+		t.Errorf("%d events still waiting", len(pending))
+	}
+}
