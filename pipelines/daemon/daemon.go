@@ -216,7 +216,10 @@ func (d *Daemon) buildProcessors(opts Options) error {
 			return err
 		}
 	}
-	env := Env{Config: d.cfg, Store: d.st, Rules: rs, Log: d.log, Judges: opts.Judges, Metrics: d.metrics.reg}
+	env := Env{Config: d.cfg, Store: d.st, Rules: rs, Log: d.log, Judges: opts.Judges}
+	if d.metrics != nil {
+		env.Metrics = d.metrics.reg
+	}
 	table := maps.Clone(processors)
 	maps.Copy(table, opts.Processors)
 	var errs []error
