@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,8 +14,8 @@ type ADT struct {
 	// MA, any authority, times in America/Los_Angeles).
 	Senders []ADTSender `yaml:"senders"`
 	// NoticeDestinations maps an ECM provider's NPI to the destination
-	// (destinations:) its ADT notices go to; a provider without one gets
-	// its notices in the adt route's "notices" output.
+	// (destinations:) its ADT notice files go to; a provider without one
+	// gets them at the adt-notices job's "notices" output destination.
 	NoticeDestinations map[string]string `yaml:"notice_destinations"`
 }
 
@@ -46,6 +47,23 @@ func (a *ADT) validate() []string {
 			if _, err := time.LoadLocation(s.Timezone); err != nil {
 				errs = append(errs, fmt.Sprintf("%s.timezone %q: %v", p, s.Timezone, err))
 			}
+		}
+	}
+	return errs
+}
+
+// validateNoticeDestinations checks that every notice destination names a
+// 10-digit NPI and a configured destination.
+func (c *Config) validateNoticeDestinations() []string {
+	var errs []string
+	for _, npi := range sortedKeys(c.ADT.NoticeDestinations) {
+		dst := c.ADT.NoticeDestinations[npi]
+		if len(npi) != 10 || strings.Trim(npi, "0123456789") != "" {
+			errs = append(errs, fmt.Sprintf("adt.notice_destinations: %q is not a 10-digit NPI", npi))
+		}
+		if _, ok := c.Destinations[dst]; !ok {
+			errs = append(errs, fmt.Sprintf("adt.notice_destinations.%s: destination %q is not in destinations (%s)",
+				npi, dst, strings.Join(sortedKeys(c.Destinations), ", ")))
 		}
 	}
 	return errs

@@ -309,6 +309,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateDaemon()...)
 	errs = append(errs, c.validateWeb()...)
 	errs = append(errs, c.ADT.validate()...)
+	errs = append(errs, c.validateNoticeDestinations()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

@@ -75,14 +75,22 @@ type Schedules struct {
 	Jobs         []ScheduledJob `yaml:"jobs"`
 }
 
-// ScheduledJob runs once a month on a day of the month.
+// ScheduledJob runs once a month on a day of the month, or, for a kind of
+// IntervalJobKinds, once in every interval of Every.
 type ScheduledJob struct {
 	Name       string            `yaml:"name"`         // unique; names the run in the ledger
-	Kind       string            `yaml:"kind"`         // 274, monthly-report
-	DayOfMonth int               `yaml:"day_of_month"` // 1..28
-	At         string            `yaml:"at"`           // HH:MM in the configured time zone; default 06:00
+	Kind       string            `yaml:"kind"`         // 274, monthly-report, adt-notices
+	DayOfMonth int               `yaml:"day_of_month"` // 1..28 (monthly kinds)
+	At         string            `yaml:"at"`           // HH:MM in the configured time zone; default 06:00 (adt-notices: when the day before's summary is made)
 	Deliver    map[string]string `yaml:"deliver"`      // output role → destination
+	// Every is the interval of an interval kind (adt-notices): the job
+	// runs once in each interval, counted from midnight UTC; 1m..24h.
+	Every time.Duration `yaml:"every"`
 }
+
+// IntervalJobKinds are the scheduled job kinds that run every
+// ScheduledJob.Every instead of monthly.
+var IntervalJobKinds = []string{"adt-notices"}
 
 // RetryConfig governs retries of failed steps.
 type RetryConfig struct {
@@ -146,7 +154,7 @@ type Route struct {
 var FileKinds = []string{"invoice", "834", "adt", "roster", "auth", "other_programs", "dhcs-response", "837P", "277ca", "999", "evr"}
 
 // JobKinds are the kinds of scheduled job.
-var JobKinds = []string{"274", "monthly-report"}
+var JobKinds = []string{"274", "monthly-report", "adt-notices"}
 
 // Default daemon settings.
 const (
@@ -423,7 +431,13 @@ func (d *DaemonConfig) validateDaemon() []string {
 		if !slices.Contains(JobKinds, j.Kind) {
 			bad("%s.kind %q: must be one of %s", p, j.Kind, strings.Join(JobKinds, ", "))
 		}
-		if j.DayOfMonth < 1 || j.DayOfMonth > 28 {
+		if slices.Contains(IntervalJobKinds, j.Kind) {
+			if j.Every < time.Minute || j.Every > 24*time.Hour {
+				bad("%s.every %s: kind %s needs an interval of 1m to 24h", p, j.Every, j.Kind)
+			}
+		} else if j.Every != 0 {
+			bad("%s.every: kind %s runs monthly (day_of_month), not every interval", p, j.Kind)
+		} else if j.DayOfMonth < 1 || j.DayOfMonth > 28 {
 			bad("%s.day_of_month %d: must be 1..28 (every month has it)", p, j.DayOfMonth)
 		}
 		if _, err := time.Parse("15:04", j.At); err != nil {

@@ -129,6 +129,11 @@ func TestDaemonConfigErrorsNameTheKey(t *testing.T) {
 		"job twice":             {"schedules: {jobs: [{name: m, kind: '274', day_of_month: 5}, {name: m, kind: '274', day_of_month: 6}]}", `"m": used twice`},
 		"two passphrases":       {"pgp: {passphrase_env: A, passphrase_file: /b}", "pgp: set only one of passphrase_env and passphrase_file"},
 		"retry":                 {"retry: {initial: 10m, max: 1m}", "retry: initial"},
+		"notices no every":      {"schedules: {jobs: [{name: n, kind: adt-notices}]}", "schedules.jobs[0].every 0s: kind adt-notices needs an interval of 1m to 24h"},
+		"notices every 25h":     {"schedules: {jobs: [{name: n, kind: adt-notices, every: 25h}]}", "schedules.jobs[0].every 25h0m0s"},
+		"monthly with every":    {"schedules: {jobs: [{name: m, kind: '274', day_of_month: 5, every: 1h}]}", "schedules.jobs[0].every: kind 274 runs monthly"},
+		"notice dest unknown":   {"adt: {notice_destinations: {'1234567893': nowhere}}", `adt.notice_destinations.1234567893: destination "nowhere"`},
+		"notice dest bad NPI":   {"adt: {notice_destinations: {'12345': responses}}", `adt.notice_destinations: "12345" is not a 10-digit NPI`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(write(t, tc.yaml))

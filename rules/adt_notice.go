@@ -14,8 +14,8 @@ const (
 	// of each approved ECM authorization in force on the event's date, and
 	// to no one else.
 	ADTNoticeProvider = "ADT-NOTICE-ECM-PROVIDER"
-	// ADTNoticeLate: a notice written 24 hours or more after its event was
-	// received is late (it is still sent).
+	// ADTNoticeLate: a notice written, or delivered, 24 hours or more after
+	// its event was received is late (it is still sent).
 	ADTNoticeLate = "ADT-NOTICE-LATE"
 )
 

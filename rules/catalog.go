@@ -140,8 +140,10 @@ var catalog = []Rule{
 		Source:      "dhcs-observed-formats.md B2.1 [S]/[P] (CLM01 starts with the HCP code of the member's plan on the date of service), B2.6 [S] (one file per HCP code)"},
 	{ID: ADTNoticeProvider, Description: "An ADT event (admit, discharge, transfer, registration, class change, or a cancel of one) of a member goes to the ECM provider of each approved ECM authorization in force on the event date, and to no one else.",
 		Source: "ECM policy guide L1902 (ADT to ECM providers within 24 hours), L1898-1905 (MCP to ECM provider minimum data); ecm-policy-rules.md 2.7 and 5", From: 20230101},
-	{ID: ADTNoticeLate, Description: "An ADT notice written 24 hours or more after its event was received is late: it is still sent, counted in calgw_adt_notices_late_total and listed in the day's summary.",
+	{ID: ADTNoticeLate, Description: "An ADT notice written, or delivered to the ECM provider's destination, 24 hours or more after its event was received is late: it is still sent, counted in calgw_adt_notices_late_total and listed in the day's summary.",
 		Source: "ECM policy guide L1902; ecm-policy-rules.md 2.7", From: 20230101},
+	{ID: POFUtilizationThreshold, Description: "A member without an approved ECM authorization in force meets the numeric threshold of a population of focus at risk for avoidable hospital or ED utilization: adults (21 and over) 5 or more ED visits or 3 or more inpatient stays in 6 months, children and youth 3 or more ED visits or 2 or more inpatient stays in 12 months, counted from ADT events; an ED visit that becomes an inpatient stay counts once, as the stay (rules/data/pof_utilization.csv). A candidate for review, never a decision: avoidability is a judgment.",
+		Source: "S004:272-277, S004:285-291, S004:312-314; ecm-policy-rules.md POF2A, POF2B", From: 20220101},
 }
 
 // Catalog returns every rule, in evaluation order (a copy: the list itself

@@ -118,6 +118,9 @@ type Tables struct {
 	GoLive        []GoLive
 	ProviderTypes map[string]string // id → name
 	Figure5       []Figure5Pair
+	// Utilization are the numeric thresholds of the avoidable-utilization
+	// populations of focus (pof_utilization.csv).
+	Utilization []UtilizationThreshold
 }
 
 // LoadTables reads the shared tables from fsys (see DataFS) and checks that
@@ -202,6 +205,11 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 			}
 			t.Figure5 = append(t.Figure5, p)
 		}
+	}
+	if th, err := LoadUtilizationThresholds(fsys, t.POFs); err != nil {
+		errs = append(errs, err)
+	} else {
+		t.Utilization = th
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -82,8 +82,17 @@ type ADTNotice struct {
 	ReceivedAt  time.Time // when the event's message was received
 	WrittenAt   time.Time // when the notice was written
 	File        string    // the notice file
-	Late        bool      // written 24 hours or more after ReceivedAt
+	// Late: written, or delivered, 24 hours or more after ReceivedAt.
+	Late bool
+	// DeliveredAt is when the notice file reached the provider's
+	// destination (zero until the daemon records it; a notice written by
+	// `calgw notices` keeps it zero).
+	DeliveredAt time.Time
 }
+
+// ErrADTNoticed means an event given to RecordADTNotices was handled by
+// another notice run first: nothing of the call was recorded.
+var ErrADTNoticed = errors.New("store: ADT event already handled by another notice run")
 
 // Unknown-member reasons.
 const (
@@ -114,10 +123,24 @@ type ADTStore interface {
 	// handled, oldest first.
 	PendingADTNotices(ctx context.Context, limit int) ([]ADTEventRecord, error)
 	// RecordADTNotices records the notices written and marks the events
-	// handled, in one transaction.
+	// handled, in one transaction. It fails with ErrADTNoticed, recording
+	// nothing, when one of the events was handled already.
 	RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error
+	// RecordADTNoticesRun does what RecordADTNotices does inside an open
+	// run of this store (a daemon job's run, whose commit also commits its
+	// ledger entry).
+	RecordADTNoticesRun(ctx context.Context, run Run, handled []int64, notices []ADTNotice) error
 	// ADTNotices returns the notices written at or after since.
 	ADTNotices(ctx context.Context, since time.Time) ([]ADTNotice, error)
+	// ADTNoticesDelivered records that the notice files were delivered at
+	// at: each of their notices not yet marked delivered gets DeliveredAt,
+	// and becomes late when at is within or more after its ReceivedAt. It
+	// returns the notices it marked, as they are now. Marking again
+	// changes nothing.
+	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) ([]ADTNotice, error)
+	// CountADTNotices counts the notices written at or after since, and
+	// the late ones among them.
+	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
 }
 
 var (
@@ -142,6 +165,9 @@ var sqliteADTMigrations = []string{
 	`CREATE TABLE adt_merges (prior_cin TEXT PRIMARY KEY, cin TEXT NOT NULL, control_id TEXT NOT NULL, merged_at INTEGER NOT NULL)`,
 	`CREATE TABLE adt_notices (` + adtNoticeColumns("INTEGER") + `)`,
 	`CREATE INDEX adt_notices_written ON adt_notices(written_at)`,
+	`ALTER TABLE adt_notices ADD COLUMN delivered_at INTEGER NOT NULL DEFAULT 0`,
+	`CREATE INDEX adt_notices_file ON adt_notices(file)`,
+	`CREATE INDEX adt_notices_late ON adt_notices(written_at) WHERE late = 1`,
 }
 
 var postgresADTMigrations = []string{
@@ -159,6 +185,9 @@ var postgresADTMigrations = []string{
 	`CREATE TABLE adt_merges (prior_cin TEXT PRIMARY KEY, cin TEXT NOT NULL, control_id TEXT NOT NULL, merged_at BIGINT NOT NULL)`,
 	`CREATE TABLE adt_notices (` + adtNoticeColumns("BIGINT") + `)`,
 	`CREATE INDEX adt_notices_written ON adt_notices(written_at)`,
+	`ALTER TABLE adt_notices ADD COLUMN delivered_at BIGINT NOT NULL DEFAULT 0`,
+	`CREATE INDEX adt_notices_file ON adt_notices(file)`,
+	`CREATE INDEX adt_notices_late ON adt_notices(written_at) WHERE late = 1`,
 }
 
 func adtEventColumns(id, integer string) string {
@@ -486,23 +515,65 @@ func recordADTNotices(ctx context.Context, db adtDB, handled []int64, notices []
 		}
 	}
 	for _, id := range handled {
-		if _, err := db.exec(ctx, `UPDATE adt_events SET noticed = 1 WHERE id = ?`, id); err != nil {
+		n, err := db.exec(ctx, `UPDATE adt_events SET noticed = 1 WHERE id = ? AND noticed = 0`, id)
+		if err != nil {
 			return fmt.Errorf("store: ADT event %d handled: %w", id, err)
+		}
+		if n != 1 {
+			return fmt.Errorf("%w (event %d)", ErrADTNoticed, id)
 		}
 	}
 	return nil
 }
 
+func adtNoticesDelivered(ctx context.Context, db adtDB, files []string, at time.Time, within time.Duration) ([]ADTNotice, error) {
+	var out []ADTNotice
+	cut := millis(at) - within.Milliseconds() // received at or before cut: late
+	for _, f := range files {
+		var marked []ADTNotice
+		err := db.rows(ctx, `SELECT event_id, provider_npi, received_at, written_at, late FROM adt_notices WHERE file = ? AND delivered_at = 0 ORDER BY event_id, provider_npi`,
+			[]any{f}, func(scan func(...any) error) error {
+				n := ADTNotice{File: f, DeliveredAt: at}
+				var recv, written, late int64
+				if err := scan(&n.EventID, &n.ProviderNPI, &recv, &written, &late); err != nil {
+					return err
+				}
+				n.ReceivedAt, n.WrittenAt, n.Late = fromMillis(recv), fromMillis(written), late != 0 || recv <= cut
+				marked = append(marked, n)
+				return nil
+			})
+		if err != nil {
+			return nil, fmt.Errorf("store: ADT notices delivered: %w", err)
+		}
+		if len(marked) == 0 {
+			continue
+		}
+		if _, err := db.exec(ctx, `UPDATE adt_notices SET delivered_at = ?, late = CASE WHEN late = 1 OR received_at <= ? THEN 1 ELSE 0 END
+			WHERE file = ? AND delivered_at = 0`, millis(at), cut, f); err != nil {
+			return nil, fmt.Errorf("store: ADT notices delivered: %w", err)
+		}
+		out = append(out, marked...)
+	}
+	return out, nil
+}
+
+func countADTNotices(ctx context.Context, db adtDB, since time.Time) (total, late int64, err error) {
+	if _, err := db.row(ctx, `SELECT COUNT(*), COUNT(CASE WHEN late = 1 THEN 1 END) FROM adt_notices WHERE written_at >= ?`, []any{millis(since)}, &total, &late); err != nil {
+		return 0, 0, fmt.Errorf("store: ADT notices count: %w", err)
+	}
+	return total, late, nil
+}
+
 func adtNotices(ctx context.Context, db adtDB, since time.Time) ([]ADTNotice, error) {
 	var out []ADTNotice
-	err := db.rows(ctx, `SELECT event_id, provider_npi, received_at, written_at, file, late FROM adt_notices WHERE written_at >= ? ORDER BY written_at, event_id, provider_npi`,
+	err := db.rows(ctx, `SELECT event_id, provider_npi, received_at, written_at, file, late, delivered_at FROM adt_notices WHERE written_at >= ? ORDER BY written_at, event_id, provider_npi`,
 		[]any{millis(since)}, func(scan func(...any) error) error {
 			var n ADTNotice
-			var recv, written, late int64
-			if err := scan(&n.EventID, &n.ProviderNPI, &recv, &written, &n.File, &late); err != nil {
+			var recv, written, late, delivered int64
+			if err := scan(&n.EventID, &n.ProviderNPI, &recv, &written, &n.File, &late, &delivered); err != nil {
 				return err
 			}
-			n.ReceivedAt, n.WrittenAt, n.Late = fromMillis(recv), fromMillis(written), late != 0
+			n.ReceivedAt, n.WrittenAt, n.Late, n.DeliveredAt = fromMillis(recv), fromMillis(written), late != 0, fromMillis(delivered)
 			out = append(out, n)
 			return nil
 		})
@@ -515,8 +586,16 @@ func adtNotices(ctx context.Context, db adtDB, since time.Time) ([]ADTNotice, er
 // SQLite.
 
 type sqliteADT struct {
-	tx    *sql.Tx
+	tx    sqliteTxConn // a *sql.Tx, or a run's *sql.Conn inside its transaction
 	stmts map[string]*sql.Stmt
+}
+
+// sqliteTxConn is what *sql.Tx and *sql.Conn share.
+type sqliteTxConn interface {
+	PrepareContext(ctx context.Context, q string) (*sql.Stmt, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
 func (d *sqliteADT) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -636,6 +715,39 @@ func (s *SQLite) PendingADTNotices(ctx context.Context, limit int) (out []ADTEve
 // RecordADTNotices implements ADTStore.
 func (s *SQLite) RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error {
 	return s.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, handled, notices) })
+}
+
+// RecordADTNoticesRun implements ADTStore.
+func (s *SQLite) RecordADTNoticesRun(ctx context.Context, run Run, handled []int64, notices []ADTNotice) error {
+	r, ok := run.(*sqliteRun)
+	if !ok || r.done {
+		return fmt.Errorf("%w: not an open SQLite run", ErrNoRun)
+	}
+	d := &sqliteADT{tx: r.conn, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		for _, st := range d.stmts {
+			st.Close()
+		}
+	}()
+	return recordADTNotices(ctx, d, handled, notices)
+}
+
+// ADTNoticesDelivered implements ADTStore.
+func (s *SQLite) ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (out []ADTNotice, err error) {
+	err = s.adt(ctx, true, func(db adtDB) error {
+		out, err = adtNoticesDelivered(ctx, db, files, at, within)
+		return err
+	})
+	return out, err
+}
+
+// CountADTNotices implements ADTStore.
+func (s *SQLite) CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error) {
+	err = s.adt(ctx, false, func(db adtDB) error {
+		total, late, err = countADTNotices(ctx, db, since)
+		return err
+	})
+	return total, late, err
 }
 
 // ADTNotices implements ADTStore.
@@ -761,6 +873,38 @@ func (p *Postgres) PendingADTNotices(ctx context.Context, limit int) (out []ADTE
 // RecordADTNotices implements ADTStore.
 func (p *Postgres) RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error {
 	return p.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, handled, notices) })
+}
+
+// RecordADTNoticesRun implements ADTStore.
+func (p *Postgres) RecordADTNoticesRun(ctx context.Context, run Run, handled []int64, notices []ADTNotice) error {
+	r, ok := run.(*pgRun)
+	if !ok {
+		return fmt.Errorf("%w: not a PostgreSQL run", ErrNoRun)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
+	}
+	return recordADTNotices(ctx, &pgADT{tx: r.tx}, handled, notices)
+}
+
+// ADTNoticesDelivered implements ADTStore.
+func (p *Postgres) ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) (out []ADTNotice, err error) {
+	err = p.adt(ctx, true, func(db adtDB) error {
+		out, err = adtNoticesDelivered(ctx, db, files, at, within)
+		return err
+	})
+	return out, err
+}
+
+// CountADTNotices implements ADTStore.
+func (p *Postgres) CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error) {
+	err = p.adt(ctx, false, func(db adtDB) error {
+		total, late, err = countADTNotices(ctx, db, since)
+		return err
+	})
+	return total, late, err
 }
 
 // ADTNotices implements ADTStore.

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 const adtA01 = "MSH|^~\\&|EPIC|STMARYS|GW|PLAN|20260301083000||ADT^A01|M1|P|2.5.1\rEVN|A01|20260301082500\rPID|1||91234567A^^^CAMEDI^MA\rPV1|1|I\r"
@@ -52,5 +59,49 @@ func TestNoticesCommand(t *testing.T) {
 	}
 	if code, _, _ := calgw(t, "--state", filepath.Join(dir, "state"), "notices"); code != exitUnusable {
 		t.Errorf("without --out: exit %d", code)
+	}
+}
+
+func TestReportCandidates(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	st, err := store.OpenSQLite(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	l, _ := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{1})
+	l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: "91234567A", DOB: civil.New(1980, 1, 1)}, County: "34"},
+		Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}})
+	if err := l.Commit(ctx, "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	var items []store.ADTItem
+	for i, day := range []int{1, 5, 9} {
+		at := time.Date(2026, 3, day, 18, 0, 0, 0, time.UTC)
+		id := "C" + strconv.Itoa(i)
+		items = append(items, store.ADTItem{Sender: "stm", ControlID: id, Source: "f", ReceivedAt: at,
+			Event: domain.ADTEvent{Sender: "stm", ControlID: id, Kind: domain.ADTAdmit, CIN: "91234567A", PatientClass: "I", VisitNumber: id, EventTime: at, MessageTime: at}})
+	}
+	if _, err := st.RecordADT(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, stdout, stderr := calgw(t, "--state", state, "report", "candidates", "--pof", "avoidable-utilization", "--as-of", "2026-06-30")
+	want := "member_cin,age,pof,ed_visits,inpatient_stays,window_from,as_of,threshold_source\n91234567A,46,POF2A,0,3,2025-12-31,2026-06-30,S004 L276-277\n"
+	if code != exitOK || stdout != want || !strings.Contains(stderr, "1 member(s)") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "c.csv")
+	if code, _, _ := calgw(t, "--state", state, "report", "candidates", "--pof", "avoidable-utilization", "--as-of", "2026-10-01", "--out", out); code != exitOK {
+		t.Errorf("--out: exit %d", code)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "member_cin,age,pof,ed_visits,inpatient_stays,window_from,as_of,threshold_source\n" {
+		t.Errorf("as of October, the March stays are out of the 6-month window: %q", b)
+	}
+	for _, args := range [][]string{{"--pof", "homeless"}, {}, {"--pof", "avoidable-utilization", "--as-of", "2026-13-01"}} {
+		if code, _, _ := calgw(t, append([]string{"--state", state, "report", "candidates"}, args...)...); code != exitUnusable {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUnusable)
+		}
 	}
 }

@@ -17,6 +17,7 @@ type reportCommand struct {
 var reports = []reportCommand{
 	{"encounters", "encounters sent to DHCS by status, with what to fix: --status rejected [--month YYYY-MM]", reportEncounters},
 	{"monthly", "the monthly ECM/CS monitoring JSON for DHCS, built from the state (--month YYYY-MM --out DIR)", runMonthlyReport},
+	{"candidates", "members meeting a population of focus's thresholds from ADT events, without ECM (--pof avoidable-utilization [--as-of DATE])", reportCandidates},
 }
 
 // runReport dispatches `calgw report KIND [flags]` to its report.

@@ -49,19 +49,108 @@ type NoticeResult struct {
 	LateEvents []int64
 }
 
+// AuthorizationReader reads a member's authorizations.
+type AuthorizationReader interface {
+	Authorizations(ctx context.Context, cin string) ([]domain.Authorization, error)
+}
+
+// NoticeBatch is the notices of a set of pending events, decided as of one
+// time (Written).
+type NoticeBatch struct {
+	Written time.Time
+	Handled []int64 // every event of the batch, with or without a notice
+	Notices []store.ADTNotice
+	// LateEvents are the IDs of the late notices' events.
+	LateEvents []int64
+	// Tag, when set, ends each file's name (adt-notices-NPI-TIME-TAG.csv):
+	// the daemon's ledger entry, so that no two runs name a file alike.
+	Tag  string
+	loc  *time.Location
+	rows map[string][][]string
+}
+
+// BuildNotices decides the notices of pending events as of written: for
+// an event of a notified kind not cancelled, one to each provider of an
+// approved ECM authorization in force on the event's date in loc
+// (rules.ADTNoticeProviders), late when written is 24 hours or more after
+// the event was received (rules.IsADTNoticeLate).
+func BuildNotices(ctx context.Context, st AuthorizationReader, pending []store.ADTEventRecord, loc *time.Location, written time.Time) (*NoticeBatch, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	b := &NoticeBatch{Written: written, loc: loc, rows: map[string][][]string{}, Handled: make([]int64, 0, len(pending))}
+	for i := range pending {
+		ev := &pending[i]
+		b.Handled = append(b.Handled, ev.ID)
+		if ev.Cancelled || !slices.Contains(rules.ADTNoticeKinds, ev.Kind) {
+			continue
+		}
+		auths, err := st.Authorizations(ctx, ev.CIN)
+		if err != nil {
+			return nil, err
+		}
+		for _, npi := range rules.ADTNoticeProviders(auths, civil.FromTime(ev.EventTime.In(loc))) {
+			late := rules.IsADTNoticeLate(ev.ReceivedAt, written)
+			b.rows[npi] = append(b.rows[npi], noticeRow(ev, loc, written, late))
+			b.Notices = append(b.Notices, store.ADTNotice{EventID: ev.ID, ProviderNPI: npi, ReceivedAt: ev.ReceivedAt, WrittenAt: written, Late: late})
+			if late {
+				b.LateEvents = append(b.LateEvents, ev.ID)
+			}
+		}
+	}
+	return b, nil
+}
+
+// NoticeFileName is the name of a provider's notice file written at
+// written (in loc).
+func NoticeFileName(npi string, written time.Time, loc *time.Location) string {
+	return fmt.Sprintf("adt-notices-%s-%s.csv", npi, written.In(loc).Format("20060102150405"))
+}
+
+// WriteFiles writes one CSV file per provider into outDir, each
+// atomically, and names each notice's file. Files are in NPI order.
+func (b *NoticeBatch) WriteFiles(outDir string) ([]NoticeFile, error) {
+	npis := make([]string, 0, len(b.rows))
+	for npi := range b.rows {
+		npis = append(npis, npi)
+	}
+	sort.Strings(npis)
+	var files []NoticeFile
+	names := map[string]string{}
+	for _, npi := range npis {
+		name := NoticeFileName(npi, b.Written, b.loc)
+		if b.Tag != "" {
+			name = strings.TrimSuffix(name, ".csv") + "-" + b.Tag + ".csv"
+		}
+		path := filepath.Join(outDir, name)
+		if err := writeNoticeFile(path, b.rows[npi]); err != nil {
+			return nil, err
+		}
+		names[npi] = filepath.Base(path)
+		late := 0
+		for _, r := range b.rows[npi] {
+			if r[len(r)-1] == "Y" {
+				late++
+			}
+		}
+		files = append(files, NoticeFile{ProviderNPI: npi, Path: path, Notices: len(b.rows[npi]), Late: late})
+	}
+	for i := range b.Notices {
+		b.Notices[i].File = names[b.Notices[i].ProviderNPI]
+	}
+	return files, nil
+}
+
 // WriteNotices writes a notice for every pending event of a member with an
 // approved ECM authorization in force on the event's date (in loc) to each
-// provider holding one (rules.ADTNoticeProvider), one CSV file per
-// provider in outDir (adt-notices-NPI-YYYYMMDDHHMMSS.csv), then records the
-// notices and marks the events handled. A crash between the two writes
-// the same notices again: a provider may get a notice twice, never none.
+// provider holding one (BuildNotices), one CSV file per provider in outDir
+// (adt-notices-NPI-YYYYMMDDHHMMSS.csv), then records the notices and marks
+// the events handled. A crash between the two writes the same notices
+// again: a provider may get a notice twice, never none.
 func WriteNotices(ctx context.Context, st NoticeStore, outDir string, loc *time.Location, now func() time.Time) (NoticeResult, error) {
 	var res NoticeResult
 	if now == nil {
 		now = time.Now
-	}
-	if loc == nil {
-		loc = time.UTC
 	}
 	for {
 		pending, err := st.PendingADTNotices(ctx, 5000)
@@ -71,58 +160,22 @@ func WriteNotices(ctx context.Context, st NoticeStore, outDir string, loc *time.
 		if len(pending) == 0 {
 			return res, nil
 		}
-		written := now()
-		rows := map[string][][]string{}
-		var notices []store.ADTNotice
-		handled := make([]int64, 0, len(pending))
-		for i := range pending {
-			ev := &pending[i]
-			handled = append(handled, ev.ID)
-			if ev.Cancelled || !slices.Contains(rules.ADTNoticeKinds, ev.Kind) {
-				continue
-			}
-			auths, err := st.Authorizations(ctx, ev.CIN)
-			if err != nil {
-				return res, err
-			}
-			for _, npi := range rules.ADTNoticeProviders(auths, civil.FromTime(ev.EventTime.In(loc))) {
-				late := rules.IsADTNoticeLate(ev.ReceivedAt, written)
-				rows[npi] = append(rows[npi], noticeRow(ev, loc, written, late))
-				notices = append(notices, store.ADTNotice{EventID: ev.ID, ProviderNPI: npi, ReceivedAt: ev.ReceivedAt, WrittenAt: written, Late: late})
-				if late {
-					res.Late++
-					res.LateEvents = append(res.LateEvents, ev.ID)
-				}
-			}
-		}
-		npis := make([]string, 0, len(rows))
-		for npi := range rows {
-			npis = append(npis, npi)
-		}
-		sort.Strings(npis)
-		files := map[string]string{}
-		for _, npi := range npis {
-			path := filepath.Join(outDir, fmt.Sprintf("adt-notices-%s-%s.csv", npi, written.In(loc).Format("20060102150405")))
-			if err := writeNoticeFile(path, rows[npi]); err != nil {
-				return res, err
-			}
-			files[npi] = path
-			late := 0
-			for _, r := range rows[npi] {
-				if r[len(r)-1] == "Y" {
-					late++
-				}
-			}
-			res.Files = append(res.Files, NoticeFile{ProviderNPI: npi, Path: path, Notices: len(rows[npi]), Late: late})
-		}
-		for i := range notices {
-			notices[i].File = filepath.Base(files[notices[i].ProviderNPI])
-		}
-		if err := st.RecordADTNotices(ctx, handled, notices); err != nil {
+		b, err := BuildNotices(ctx, st, pending, loc, now())
+		if err != nil {
 			return res, err
 		}
-		res.Events += len(handled)
-		res.Notices += len(notices)
+		files, err := b.WriteFiles(outDir)
+		if err != nil {
+			return res, err
+		}
+		if err := st.RecordADTNotices(ctx, b.Handled, b.Notices); err != nil {
+			return res, err
+		}
+		res.Files = append(res.Files, files...)
+		res.Events += len(b.Handled)
+		res.Notices += len(b.Notices)
+		res.Late += len(b.LateEvents)
+		res.LateEvents = append(res.LateEvents, b.LateEvents...)
 	}
 }
 

@@ -217,6 +217,9 @@ func (d *Daemon) buildProcessors(opts Options) error {
 		}
 	}
 	env := Env{Config: d.cfg, Store: d.st, Rules: rs, Log: d.log, Judges: opts.Judges}
+	if d.metrics != nil {
+		env.Metrics = d.metrics.reg
+	}
 	table := maps.Clone(processors)
 	maps.Copy(table, opts.Processors)
 	var errs []error

@@ -491,6 +491,12 @@ func (d *Daemon) record(ctx context.Context, e *store.FileEntry, res *Result, de
 		if !ok {
 			return nil, fmt.Errorf("the %s processor wrote an output with an unknown role %q", e.Kind, o.Role)
 		}
+		if o.Destination != "" {
+			if _, ok := d.dests[o.Destination]; !ok {
+				return nil, fmt.Errorf("the %s processor sends %s to destination %q, which is not configured", e.Kind, o.Name, o.Destination)
+			}
+			dst = o.Destination
+		}
 		size, sum, err := hashFile(o.Path)
 		if err != nil {
 			return nil, err
@@ -571,6 +577,13 @@ func (d *Daemon) deliver(ctx context.Context, e *store.FileEntry, log *slog.Logg
 		d.metrics.success("deliver", dst.name)
 		log.Info("delivered", "role", o.Role, "destination", dst.name, "to", target, "bytes", o.Size)
 		d.crash.at("delivered")
+	}
+	if pe := d.procs[e.Kind]; pe != nil {
+		if dr, ok := pe.proc.(DeliveryRecorder); ok {
+			if err := dr.Delivered(ctx, e, time.Now()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return d.st.DecideFile(ctx, e.ID, d.instance, store.FileArchive, "")
 }

@@ -81,7 +81,48 @@ func newMetrics(st store.LedgerStore) *metrics {
 		newLedgerCollector(st),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if a, ok := st.(adtNoticeCounter); ok {
+		m.reg.MustRegister(newADTNoticeCollector(a))
+	}
 	return m
+}
+
+// adtNoticeCounter counts the ADT notices in the store.
+type adtNoticeCounter interface {
+	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
+}
+
+// adtNoticeCollector reads the ADT notice counts at each scrape:
+// calgw_adt_notices_total and calgw_adt_notices_late_total, over every
+// instance sharing the store.
+type adtNoticeCollector struct {
+	st          adtNoticeCounter
+	total, late *prometheus.Desc
+}
+
+func newADTNoticeCollector(st adtNoticeCounter) *adtNoticeCollector {
+	return &adtNoticeCollector{
+		st:    st,
+		total: prometheus.NewDesc("calgw_adt_notices_total", "ADT notices written to ECM providers (all instances).", nil, nil),
+		late: prometheus.NewDesc("calgw_adt_notices_late_total",
+			"ADT notices written or delivered 24 hours or more after their event was received (rule ADT-NOTICE-LATE; all instances).", nil, nil),
+	}
+}
+
+func (c *adtNoticeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.total
+	ch <- c.late
+}
+
+func (c *adtNoticeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), ledgerScrapeTimeout)
+	defer cancel()
+	total, late, err := c.st.CountADTNotices(ctx, time.Time{})
+	if err != nil {
+		return // calgw_store_up says the store did not answer
+	}
+	ch <- prometheus.MustNewConstMetric(c.total, prometheus.CounterValue, float64(total))
+	ch <- prometheus.MustNewConstMetric(c.late, prometheus.CounterValue, float64(late))
 }
 
 func (m *metrics) file(kind, outcome string) {

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
@@ -68,6 +71,16 @@ type Output struct {
 	Role string // one of the processor's roles: where it goes comes from the route
 	Path string // the file in Job.OutDir
 	Name string // its name at the destination
+	// Destination, when set, is where this output goes instead of its
+	// role's destination (an ECM provider's own for its ADT notices).
+	Destination string
+}
+
+// A DeliveryRecorder is a Processor told when every output of an entry
+// is delivered, before the entry is archived. A crash in between tells it
+// again, so it must be idempotent; an error retries the delivery step.
+type DeliveryRecorder interface {
+	Delivered(ctx context.Context, e *store.FileEntry, at time.Time) error
 }
 
 // Role is a kind of output and the destination it goes to unless the
@@ -86,6 +99,9 @@ type Env struct {
 	// Judges returns the stateful rules (eligibility, authorization, ...)
 	// for one conversion; nil means none.
 	Judges func(ctx context.Context) ([]encounters.Judge, error)
+	// Metrics is the daemon's registry, where a processor registers metrics
+	// of its own (nil: none).
+	Metrics prometheus.Registerer
 }
 
 // storeFor returns env.Store as what a processor of kind needs of it (a
@@ -179,6 +195,12 @@ var processors = map[string]Registration{
 		Scheduled: true,
 		Roles:     []Role{{RoleMonitoring, config.DefaultDHCS}, {RoleReport, config.DefaultResponses}},
 		New:       newMonthlyReportJob,
+	},
+	"adt-notices": {
+		Kind:      "adt-notices",
+		Scheduled: true,
+		Roles:     []Role{{RoleNotices, config.DefaultResponses}, {RoleSummary, config.DefaultResponses}},
+		New:       newADTNoticeJob,
 	},
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
@@ -217,6 +218,21 @@ func (g *Gateway) Notices(ctx context.Context, outDir string) (pipeadt.NoticeRes
 		return pipeadt.NoticeResult{}, fmt.Errorf("the %T state store keeps no ADT events", g.st)
 	}
 	return pipeadt.WriteNotices(ctx, st, outDir, g.Config.Location(), g.nowFunc())
+}
+
+// Candidates lists the members of the population of focus named by pof
+// (pipelines/adt.POFAvoidableUtilization) who meet its numeric thresholds
+// on asOf from their ADT events and hold no ECM authorization
+// (pipelines/adt.Candidates, thresholds from the rule set's tables).
+func (g *Gateway) Candidates(ctx context.Context, pof string, asOf civil.Date) (*pipeadt.CandidatesResult, error) {
+	if pof != pipeadt.POFAvoidableUtilization {
+		return nil, fmt.Errorf("population of focus %q: the candidates report knows %s", pof, pipeadt.POFAvoidableUtilization)
+	}
+	st, ok := g.st.(pipeadt.CandidateStore)
+	if !ok {
+		return nil, fmt.Errorf("the %T state store keeps no ADT events", g.st)
+	}
+	return pipeadt.Candidates(ctx, st, g.Rules.Tables.Utilization, asOf, g.Config.Location())
 }
 
 // IngestRoster loads provider rosters. The results come in file order; an

@@ -149,11 +149,28 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *user) erro
 	if err != nil {
 		return err
 	}
+	var adtNotices *adtNoticeCounts
+	if a, ok := s.o.Store.(adtNoticeCounter); ok {
+		total, late, err := a.CountADTNotices(ctx, since)
+		if err != nil {
+			return err
+		}
+		adtNotices = &adtNoticeCounts{Total: total, Late: late}
+	}
 	s.render(w, r, http.StatusOK, "dashboard", u, map[string]any{
-		"Kinds": kinds, "Days": days, "Lag": lag, "Oldest": oldest, "Quarantined": quarantined,
+		"Kinds": kinds, "Days": days, "Lag": lag, "Oldest": oldest, "Quarantined": quarantined, "ADTNotices": adtNotices,
+		"Since": since.Format("2006-01-02"),
 	})
 	return nil
 }
+
+// adtNoticeCounter counts ADT notices to ECM providers (store.ADTStore).
+type adtNoticeCounter interface {
+	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
+}
+
+// adtNoticeCounts are the dashboard's ADT notice counts over its days.
+type adtNoticeCounts struct{ Total, Late int64 }
 
 // fileStates are the states the file list filters on.
 var fileStates = []store.FileState{store.FileQueued, store.FileClaimed, store.FileProcessing, store.FileCommitted,

@@ -397,3 +397,31 @@ func TestPasswordsAndUsers(t *testing.T) {
 		t.Fatalf("provider: %+v %v", u, err)
 	}
 }
+
+// The dashboard's late ADT notices card counts the notices of its days
+// and the late ones among them, from the store.
+func TestDashboardLateADTNotices(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	f.signedIn(c, "ada")
+	_, page := f.get(c, "/", true)
+	if !strings.Contains(page, `<b id="adt-late">0</b> late of <span id="adt-total">0</span>`) {
+		t.Fatalf("empty store: no zero counts in the card:\n%s", page)
+	}
+	now := time.Now().UTC()
+	var notices []store.ADTNotice
+	for i, age := range []time.Duration{time.Hour, 30 * time.Hour, 25 * time.Hour, 2 * time.Hour} {
+		notices = append(notices, store.ADTNotice{EventID: int64(i + 1), ProviderNPI: "1234567893", ReceivedAt: now.Add(-age), WrittenAt: now.Add(-time.Minute),
+			File: "adt-notices.csv", Late: age >= 24*time.Hour})
+	}
+	// One late notice written before the dashboard's days: not counted.
+	old := now.AddDate(0, 0, -30)
+	notices = append(notices, store.ADTNotice{EventID: 9, ProviderNPI: "1234567893", ReceivedAt: old.Add(-48 * time.Hour), WrittenAt: old, File: "old.csv", Late: true})
+	if err := f.st.RecordADTNotices(context.Background(), nil, notices); err != nil {
+		t.Fatal(err)
+	}
+	_, page = f.get(c, "/", true)
+	if !strings.Contains(page, `<b id="adt-late">2</b> late of <span id="adt-total">4</span>`) {
+		t.Errorf("card does not say 2 late of 4:\n%s", page)
+	}
+}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -235,4 +236,95 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// adtNoticesRunDelivered: a run records notices in its transaction (seen
+// by nobody until it commits, gone when it is abandoned); an event handled
+// twice is refused with nothing recorded; delivery marks each notice once
+// and makes late the notices delivered 24 hours or more after their event
+// was received.
+func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	out := recordADT(t, a, adtItem("stm", "R1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "R2", domain.ADTTransfer, "91234567A", "", 1),
+		adtItem("stm", "R3", domain.ADTDischarge, "91234567A", "", 2))
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("pending %d %v", len(pending), err)
+	}
+	written := adtT0.Add(2 * time.Hour)
+	notices := []store.ADTNotice{
+		{EventID: out[0].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[0].ReceivedAt, WrittenAt: written, File: "f1.csv"},
+		{EventID: out[1].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[1].ReceivedAt, WrittenAt: written, File: "f1.csv"},
+	}
+	handled := []int64{out[0].EventID, out[1].EventID}
+	run, err := s.BeginRun(ctx, "adt-notices", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Abandon(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 3 {
+		t.Fatalf("after an abandoned run: %d pending, want 3", len(p))
+	}
+	if n, _ := a.ADTNotices(ctx, adtT0); len(n) != 0 {
+		t.Fatalf("after an abandoned run: %d notices, want 0", len(n))
+	}
+	run, err = s.BeginRun(ctx, "adt-notices", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 1 || p[0].ID != out[2].EventID {
+		t.Fatalf("after the run: pending %+v", p)
+	}
+	// R3 with R1 again: refused as a whole, R3 stays pending.
+	err = a.RecordADTNotices(ctx, []int64{out[2].EventID, out[0].EventID}, nil)
+	if !errors.Is(err, store.ErrADTNoticed) {
+		t.Fatalf("handling R1 twice: %v, want ErrADTNoticed", err)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 1 {
+		t.Fatalf("a refused call recorded something: pending %d", len(p))
+	}
+	// Delivered 24 h 29 min after R1 was received (late) and 23 h 29 min
+	// after R2 (on time).
+	at := adtT0.Add(24*time.Hour + 30*time.Minute)
+	marked, err := a.ADTNoticesDelivered(ctx, []string{"f1.csv", "other.csv"}, at, 24*time.Hour)
+	if err != nil || len(marked) != 2 || marked[0].EventID != out[0].EventID || !marked[0].Late || marked[1].Late ||
+		!marked[0].DeliveredAt.Equal(at) || !marked[0].ReceivedAt.Equal(pending[0].ReceivedAt) {
+		t.Fatalf("delivered: %+v (%v), want R1 late and R2 on time, delivered at %v", marked, err, at)
+	}
+	if again, err := a.ADTNoticesDelivered(ctx, []string{"f1.csv"}, at.Add(time.Hour), 24*time.Hour); err != nil || len(again) != 0 {
+		t.Fatalf("delivered again: %+v (%v), want none", again, err)
+	}
+	got, err := a.ADTNotices(ctx, adtT0)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("notices %+v %v", got, err)
+	}
+	for i, wantLate := range []bool{true, false} {
+		if got[i].Late != wantLate || !got[i].DeliveredAt.Equal(at) {
+			t.Errorf("notice %d: late %v delivered %v, want %v and %v", i, got[i].Late, got[i].DeliveredAt, wantLate, at)
+		}
+	}
+	total, lateN, err := a.CountADTNotices(ctx, adtT0)
+	if err != nil || total != 2 || lateN != 1 {
+		t.Errorf("count: %d, %d late (%v), want 2, 1", total, lateN, err)
+	}
+	if total, _, _ := a.CountADTNotices(ctx, written.Add(time.Millisecond)); total != 0 {
+		t.Errorf("count since after: %d", total)
+	}
 }

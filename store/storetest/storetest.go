@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTEventsStoredOnceExceptionsKept", false, adtEvents},
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
+		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
 		{"LedgerRegisterOncePerPendingPath", false, registerOnce},

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
+)
+
+// reportCandidates lists the members who meet a population of focus's
+// numeric thresholds from their ADT events and hold no ECM authorization,
+// as CSV on stdout or in --out (written atomically); the counts go to
+// stderr. Exit 0 (the list may be empty); 2 for a bad flag, configuration
+// or store.
+func reportCandidates(ctx context.Context, g *globals, args []string) int {
+	fs := g.newFlags("report candidates", "--pof "+pipeadt.POFAvoidableUtilization+" [--as-of YYYY-MM-DD] [--out FILE]")
+	pof := fs.String("pof", "", "population of focus: "+pipeadt.POFAvoidableUtilization)
+	asOfFlag := fs.String("as-of", "", "the day the rolling windows end (default today, in the configured time zone)")
+	out := fs.String("out", "", "write the CSV into FILE instead of stdout")
+	rest, code, ok := g.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(g.stderr, "calgw report candidates: unexpected arguments: %s\n", strings.Join(rest, " "))
+		fs.Usage()
+		return exitUnusable
+	}
+	if *pof == "" {
+		return missing(g, fs, "--pof "+pipeadt.POFAvoidableUtilization)
+	}
+	gw, err := g.open(ctx)
+	if err != nil {
+		return g.fail(err)
+	}
+	defer gw.Close()
+	asOf := civil.Today(gw.Config.Location())
+	if *asOfFlag != "" {
+		if asOf, err = civil.Parse(*asOfFlag); err != nil {
+			fmt.Fprintf(g.stderr, "calgw report candidates: --as-of %q: %v\n", *asOfFlag, err)
+			return exitUnusable
+		}
+	}
+	res, err := gw.Candidates(ctx, *pof, asOf)
+	if err != nil {
+		return g.fail(err)
+	}
+	if *out == "" {
+		if err := pipeadt.WriteCandidates(g.stdout, res.Candidates); err != nil {
+			return g.fail(err)
+		}
+	} else if err := writeCandidatesFile(*out, res.Candidates); err != nil {
+		return g.fail(err)
+	}
+	fmt.Fprintf(g.stderr, "candidates for %s as of %s: %d member(s); %d with an ED visit or inpatient stay in the windows, %d meeting a threshold but holding an ECM authorization, %d without a date of birth\n",
+		*pof, asOf, len(res.Candidates), res.Members, res.Authorized, res.NoDOB)
+	return exitOK
+}
+
+func writeCandidatesFile(path string, cs []pipeadt.Candidate) error {
+	f, err := atomicfile.Create(path, ".calgw-candidates-")
+	if err != nil {
+		return err
+	}
+	if err := pipeadt.WriteCandidates(f, cs); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}

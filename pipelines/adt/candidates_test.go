@@ -1,0 +1,99 @@
+package adt
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// The candidates for the avoidable-utilization populations of focus: an
+// adult with 5 ED visits in 6 months and a child with 2 inpatient stays in
+// 12 (one an ED visit that became a stay) are listed; a member with an ECM
+// authorization, one whose 5th ED visit was cancelled, and an adult with 2
+// stays are not.
+func TestCandidatesAvoidableUtilization(t *testing.T) {
+	const a, b, c, d, e = "91111111A", "92222222B", "93333333C", "94444444D", "95555555E"
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dobs := map[string]civil.Date{a: civil.New(1980, 1, 1), b: civil.New(1970, 5, 5), c: civil.New(2015, 1, 1), d: civil.New(1990, 3, 3), e: civil.New(1960, 2, 2)}
+	for cin, dob := range dobs {
+		if err := l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cin, DOB: dob}, County: "34"},
+			Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Commit(ctx, "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	al, _ := st.BeginEnrollmentLoad(ctx, store.LoadKindAuth, "auth.csv", [32]byte{8})
+	if err := al.PutAuthorization(ctx, &domain.Authorization{Number: "AU1", CIN: b, Service: "ECM", ProviderNPI: "1234567893", Status: domain.AuthApproved,
+		Type: domain.AuthInitial, From: civil.Date(20260101)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := al.Commit(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var items []store.ADTItem
+	add := func(cin string, kind domain.ADTKind, class, visit string, day civil.Date) {
+		n++
+		at := time.Date(day.Year(), day.Month(), day.Day(), 18, 0, 0, 0, time.UTC)
+		id := fmt.Sprintf("U%d", n)
+		items = append(items, store.ADTItem{Sender: "stm", ControlID: id, Source: "f", Position: n, ReceivedAt: at,
+			Event: domain.ADTEvent{Sender: "stm", ControlID: id, Trigger: "A", Kind: kind, CIN: cin, PatientClass: class, VisitNumber: visit, EventTime: at, MessageTime: at}})
+	}
+	days := []civil.Date{civil.New(2026, 1, 10), civil.New(2026, 2, 10), civil.New(2026, 3, 10), civil.New(2026, 4, 10), civil.New(2026, 5, 10)}
+	for _, cin := range []string{a, b, d} {
+		for _, day := range days {
+			add(cin, domain.ADTRegister, "E", "", day)
+		}
+	}
+	add(d, domain.ADTCancelAdmit, "E", "", civil.New(2026, 5, 11)) // cancels D's 5th ED visit
+	add(a, domain.ADTRegister, "E", "", civil.New(2025, 12, 1))    // before the window: not counted
+	add(c, domain.ADTRegister, "E", "V1", civil.New(2025, 9, 1))
+	add(c, domain.ADTToInpatient, "I", "V1", civil.New(2025, 9, 2))
+	add(c, domain.ADTAdmit, "I", "V2", civil.New(2026, 6, 30))
+	add(e, domain.ADTAdmit, "I", "V8", civil.New(2026, 2, 1))
+	add(e, domain.ADTAdmit, "I", "V9", civil.New(2026, 3, 1))
+	if _, err := st.RecordADT(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Candidates(ctx, st, rules.DefaultTables().Utilization, civil.New(2026, 6, 30), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, cd := range res.Candidates {
+		got = append(got, fmt.Sprintf("%s %s age %d ed %d ip %d from %s", cd.CIN, cd.POF, cd.Age, cd.EDVisits, cd.InpatientStays, cd.WindowFrom))
+	}
+	want := []string{a + " POF2A age 46 ed 5 ip 0 from 2025-12-31", c + " POF2B age 11 ed 0 ip 2 from 2025-07-01"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("candidates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if res.Members != 5 || res.Authorized != 1 || res.NoDOB != 0 {
+		t.Errorf("result %+v, want 5 members with visits, 1 authorized", res)
+	}
+	var buf bytes.Buffer
+	if err := WriteCandidates(&buf, res.Candidates); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(CandidatesHeader, ",") || rows[1][7] != "S004 L276-277" {
+		t.Errorf("csv %v %v", rows, err)
+	}
+}
