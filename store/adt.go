@@ -168,6 +168,8 @@ var sqliteADTMigrations = []string{
 	`ALTER TABLE adt_notices ADD COLUMN delivered_at INTEGER NOT NULL DEFAULT 0`,
 	`CREATE INDEX adt_notices_file ON adt_notices(file)`,
 	`CREATE INDEX adt_notices_late ON adt_notices(written_at) WHERE late = 1`,
+	// An A08 finds the visit's events by member and visit number.
+	`CREATE INDEX adt_events_visit ON adt_events(cin, visit) WHERE visit <> ''`,
 }
 
 var postgresADTMigrations = []string{
@@ -188,6 +190,8 @@ var postgresADTMigrations = []string{
 	`ALTER TABLE adt_notices ADD COLUMN delivered_at BIGINT NOT NULL DEFAULT 0`,
 	`CREATE INDEX adt_notices_file ON adt_notices(file)`,
 	`CREATE INDEX adt_notices_late ON adt_notices(written_at) WHERE late = 1`,
+	// An A08 finds the visit's events by member and visit number.
+	`CREATE INDEX adt_events_visit ON adt_events(cin, visit) WHERE visit <> ''`,
 }
 
 func adtEventColumns(id, integer string) string {
@@ -302,6 +306,17 @@ type adtBatch struct {
 	hasMerges bool            // adt_merges has a row
 }
 
+// memberKnown reports whether cin is in the enrollment data: a CIN that
+// packs exactly into its key (CINKey ≥ 0) by the key alone, any other by
+// the CIN stored with its member.
+func memberKnown(ctx context.Context, db adtDB, cin string) (bool, error) {
+	if k := CINKey(cin); k >= 0 {
+		var one int
+		return db.row(ctx, `SELECT 1 FROM enrollment_members WHERE cin_key = ?`, []any{k}, &one)
+	}
+	return db.member(ctx, cin)
+}
+
 func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
 	out := make([]ADTOutcome, len(items))
 	b := &adtBatch{known: map[string]bool{}}
@@ -311,8 +326,15 @@ func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, er
 		return nil, fmt.Errorf("store: ADT merges: %w", err)
 	}
 	b.hasMerges = found
+	// The statements run without ctx's cancellation, which the drivers
+	// watch with a goroutine per statement; ctx is checked before each
+	// message instead, and the transaction rolls back when it is done.
+	stmtCtx := context.WithoutCancel(ctx)
 	for i := range items {
-		o, err := recordADTItem(ctx, db, b, &items[i])
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		o, err := recordADTItem(stmtCtx, db, b, &items[i])
 		if err != nil {
 			it := &items[i]
 			return nil, fmt.Errorf("store: ADT message %d of %s: %w", it.Position, it.Source, err)
@@ -361,7 +383,7 @@ func recordADTItem(ctx context.Context, db adtDB, b *adtBatch, it *ADTItem) (ADT
 	known, ok := b.known[ev.CIN]
 	if !ok {
 		var err error
-		if known, err = db.member(ctx, ev.CIN); err != nil {
+		if known, err = memberKnown(ctx, db, ev.CIN); err != nil {
 			return ADTOutcome{}, err
 		}
 		b.known[ev.CIN] = known
