@@ -204,7 +204,7 @@ func (g *Gateway) Ingest(ctx context.Context, kind string, files []string, outDi
 	for _, k := range feedKinds {
 		if k.Name == kind {
 			return k.ingest(ctx, ingest.Job{Files: files, OutDir: outDir, Store: g.st, Config: g.Config,
-				Coding: g.Rules.Coding, Tables: g.Rules.Tables, Data: g.Rules.Data, Now: g.nowFunc(), Log: g.log}), nil
+				Coding: g.Rules.Coding, Tables: g.Rules.Tables, Data: g.Rules.Data, Now: g.nowFunc(), Log: g.log, Rules: g.Rules}), nil
 		}
 	}
 	return nil, fmt.Errorf("unknown feed kind %q", kind)
