@@ -14,7 +14,7 @@ type Encounter struct {
 	InvoiceDate string // BHT04, CCYYMMDD
 
 	BillingNPI, BillingTIN, BillingName, BillingTaxonomy string // 2010AA NM109, REF*EI, NM103; 2000A PRV03
-	BillingStreet, BillingCity, BillingState, BillingZip  string // 2010AA N3, N4
+	BillingStreet, BillingCity, BillingState, BillingZip string // 2010AA N3, N4
 
 	MemberCIN, MemberLast, MemberFirst, MemberDOB, MemberGender string // 2010BA NM109, NM103, NM104, DMG02, DMG03
 	MemberStreet, MemberCity, MemberState, MemberZip            string // 2010BA N3, N4
