@@ -184,6 +184,7 @@ var processors = map[string]Registration{
 		Roles: []Role{{RoleReport, config.DefaultResponses}},
 		New:   newResponseProcessor(ingest.KindEVR, ingest.LoadEVR),
 	},
+	"837p": inbound837Registration,
 	"274": {
 		Kind:      "274",
 		Scheduled: true,
