@@ -106,6 +106,9 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	if dir == "" {
 		dir = filepath.Dir(path)
 	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
 	names := []string{Suffix999, Suffix277CA, SuffixTA1, SuffixReportCSV, SuffixReportHTML, SuffixEncounters}
 	outs := make([]*atomicfile.File, len(names))
 	abort := func() {
