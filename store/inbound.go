@@ -137,10 +137,16 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 			return nil, fmt.Errorf("store: record inbound interchange: %w", err)
 		}
 	}
-	for _, c := range claims {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES (?, ?, ?, ?, ?, ?)`,
-			c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
+	if len(claims) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES (?, ?, ?, ?, ?, ?)`)
+		if err != nil {
 			return nil, fmt.Errorf("store: record inbound claim: %w", err)
+		}
+		defer st.Close()
+		for _, c := range claims {
+			if _, err := st.ExecContext(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
+				return nil, fmt.Errorf("store: record inbound claim: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

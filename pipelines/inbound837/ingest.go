@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"log/slog"
@@ -164,6 +165,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		forwarded int
 	)
 	received := now()
+	fwd := csv.NewWriter(outs[5])
 	opts.OnInterchange = func(i *ig.InterchangeResult) error {
 		ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
 			ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received})
@@ -186,11 +188,25 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 			return nil
 		}
 		forwarded++
-		return writeEncounterRows(outs[5], forwarded == 1, []*Claim{c})
+		if forwarded == 1 {
+			if err := fwd.Write(encounterColumns); err != nil {
+				return err
+			}
+		}
+		for _, row := range EncounterRows(c) {
+			if err := fwd.Write(row); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	editSum, err := Edit(ctx, in, opts)
 	if err == nil {
 		err = rep.Close()
+	}
+	if err == nil {
+		fwd.Flush()
+		err = fwd.Error()
 	}
 	if err == nil {
 		_, err = io.Copy(io.Discard, in) // the content hash covers the whole file
