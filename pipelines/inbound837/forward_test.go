@@ -6,12 +6,14 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen837p"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -315,5 +317,35 @@ func TestPartnerProfileFromConfiguration(t *testing.T) {
 	rs := Ingest(context.Background(), ingest.Job{Files: []string{in}, OutDir: t.TempDir(), Store: e.st, Config: e.cfg})
 	if rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "SNIP9-NOPE") {
 		t.Errorf("unknown edit ID in a profile: %v", rs[0].Err)
+	}
+}
+
+// TestJudgedAcrossManySets: each of several transaction sets is judged
+// after its SE; every set gets its 277CA and every claim its encounter
+// line, in order.
+func TestJudgedAcrossManySets(t *testing.T) {
+	e := newFwdEnv(t)
+	var buf bytes.Buffer
+	n := 5500
+	if _, err := (gen837p.Options{Claims: n, PerSet: 1000}).WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, out := e.ingest("batches", buf.String())
+	if r.Read != n || r.Rejected != 0 || r.Sets != 6 {
+		t.Fatalf("result %+v", r)
+	}
+	a277 := readOut(t, out, "batches"+Suffix277CA)
+	if got := strings.Count(a277, "STC*A2:20:PR*"); got != n {
+		t.Errorf("%d claims accepted in the 277CA, want %d", got, n)
+	}
+	if got := strings.Count(a277, "~ST*277*"); got != 6 {
+		t.Errorf("%d 277CA sets, want 6", got)
+	}
+	rows, err := csv.NewReader(strings.NewReader(readOut(t, out, "batches"+SuffixEncounters))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != n+1 || rows[1][len(rows[1])-1] != "C0" || rows[n][len(rows[n])-1] != "C"+strconv.Itoa(n-1) {
+		t.Errorf("%d encounter lines, first %q last %q", len(rows)-1, rows[1][len(rows[1])-1], rows[len(rows)-1][len(rows[len(rows)-1])-1])
 	}
 }
