@@ -18,6 +18,10 @@ type InboundInterchange struct {
 	Sum        [32]byte  // SHA-256 of the file that held it
 	File       string    // the file's base name
 	ReceivedAt time.Time // when it was recorded
+	// Source names the delivery of the file (the daemon's ledger entry);
+	// "" for none. An interchange recorded under the same non-empty Source
+	// is not a repeat: the same delivery processed again after a crash.
+	Source string
 }
 
 // InboundClaim maps the plan's claim number of a claim received in an 837P
@@ -60,7 +64,8 @@ var sqliteInboundMigrations = []string{
 		isa13       TEXT NOT NULL,
 		sum         BLOB NOT NULL,
 		file        TEXT NOT NULL,
-		received_at TEXT NOT NULL
+		received_at TEXT NOT NULL,
+		source      TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE INDEX inbound_interchanges_control ON inbound_interchanges(sender, isa13, received_at)`,
 	`CREATE INDEX inbound_interchanges_sum ON inbound_interchanges(sum)`,
@@ -83,7 +88,8 @@ var postgresInboundMigrations = []string{
 		isa13       TEXT NOT NULL,
 		sum         BYTEA NOT NULL,
 		file        TEXT NOT NULL,
-		received_at TIMESTAMPTZ NOT NULL
+		received_at TIMESTAMPTZ NOT NULL,
+		source      TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE INDEX inbound_interchanges_control ON inbound_interchanges(sender, isa13, received_at)`,
 	`CREATE INDEX inbound_interchanges_sum ON inbound_interchanges(sum)`,
@@ -99,8 +105,8 @@ var postgresInboundMigrations = []string{
 	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
 }
 
-const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at FROM inbound_interchanges
-	WHERE sum = %[1]s OR (sender = %[2]s AND isa13 = %[3]s AND received_at > %[4]s) ORDER BY id LIMIT 1`
+const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at, source FROM inbound_interchanges
+	WHERE (sum = %[1]s OR (sender = %[2]s AND isa13 = %[3]s AND received_at > %[4]s)) AND (%[5]s = '' OR source <> %[5]s) ORDER BY id LIMIT 1`
 
 // RecordInbound implements InboundStore. The write transaction starts
 // with a write, so that two recordings of one interchange are serialized.
@@ -115,13 +121,13 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 	if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_interchanges WHERE id < 0`); err != nil {
 		return nil, fmt.Errorf("store: record inbound: %w", err)
 	}
-	q := fmt.Sprintf(selectInboundPrior, "?", "?", "?", "?")
+	q := fmt.Sprintf(selectInboundPrior, "?1", "?2", "?3", "?4", "?5")
 	for _, ic := range ics {
 		var p InboundInterchange
 		var sum []byte
 		var at string
-		err := tx.QueryRowContext(ctx, q, ic.Sum[:], ic.Sender, ic.ISA13, ic.ReceivedAt.Add(-window).UTC().Format(time.RFC3339Nano)).
-			Scan(&p.Sender, &p.ISA13, &sum, &p.File, &at)
+		err := tx.QueryRowContext(ctx, q, ic.Sum[:], ic.Sender, ic.ISA13, ic.ReceivedAt.Add(-window).UTC().Format(time.RFC3339Nano), ic.Source).
+			Scan(&p.Sender, &p.ISA13, &sum, &p.File, &at, &p.Source)
 		if err == nil {
 			copy(p.Sum[:], sum)
 			p.ReceivedAt, _ = time.Parse(time.RFC3339Nano, at)
@@ -132,8 +138,8 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 		}
 	}
 	for _, ic := range ics {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at) VALUES (?, ?, ?, ?, ?)`,
-			ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt.UTC().Format(time.RFC3339Nano)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source) VALUES (?, ?, ?, ?, ?, ?)`,
+			ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt.UTC().Format(time.RFC3339Nano), ic.Source); err != nil {
 			return nil, fmt.Errorf("store: record inbound interchange: %w", err)
 		}
 	}
@@ -182,12 +188,12 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('calgw inbound_interchanges'))`); err != nil {
 			return err
 		}
-		q := fmt.Sprintf(selectInboundPrior, "$1", "$2", "$3", "$4")
+		q := fmt.Sprintf(selectInboundPrior, "$1", "$2", "$3", "$4", "$5")
 		for _, ic := range ics {
 			var pr InboundInterchange
 			var sum []byte
-			err := tx.QueryRow(ctx, q, ic.Sum[:], ic.Sender, ic.ISA13, ic.ReceivedAt.Add(-window)).
-				Scan(&pr.Sender, &pr.ISA13, &sum, &pr.File, &pr.ReceivedAt)
+			err := tx.QueryRow(ctx, q, ic.Sum[:], ic.Sender, ic.ISA13, ic.ReceivedAt.Add(-window), ic.Source).
+				Scan(&pr.Sender, &pr.ISA13, &sum, &pr.File, &pr.ReceivedAt, &pr.Source)
 			if err == nil {
 				copy(pr.Sum[:], sum)
 				prior = &pr
@@ -199,8 +205,8 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 		}
 		var b pgx.Batch
 		for _, ic := range ics {
-			b.Queue(`INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at) VALUES ($1, $2, $3, $4, $5)`,
-				ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt)
+			b.Queue(`INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source) VALUES ($1, $2, $3, $4, $5, $6)`,
+				ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt, ic.Source)
 		}
 		for _, c := range claims {
 			b.Queue(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ($1, $2, $3, $4, $5, $6)`,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
@@ -51,14 +52,18 @@ var inbound837Outputs = []struct{ role, suffix, name string }{
 	{RoleEncounterLines, inbound837.SuffixEncounters, ".encounters.csv"},
 }
 
-// Process edits and answers the file. Once the ingest has recorded its
-// interchanges in the store, an empty run marks the ledger entry
-// committed: a crash after that is finished by Resume from the outputs in
-// the work directory (processing the file again would find a duplicate
-// interchange).
+// Process edits and answers the file. The ingest records its interchanges
+// under the ledger entry, so that processing the entry again (a retry
+// after a failure or a crash before the entry is committed) is not taken
+// for a duplicate. Then an empty run marks the entry committed: a crash
+// after that is finished by Resume from the outputs in the work directory.
 func (p *inbound837Processor) Process(ctx context.Context, job *Job) (*Result, error) {
+	var source string
+	if job.File != nil {
+		source = "ledger:" + strconv.FormatInt(job.File.ID, 10)
+	}
 	rs := inbound837.Ingest(ctx, ingest.Job{Files: []string{job.Input}, OutDir: job.OutDir, Store: p.st, Config: job.Config,
-		Coding: p.rules.Coding, Rules: p.rules, Log: job.Log})
+		Coding: p.rules.Coding, Rules: p.rules, Log: job.Log, Source: source})
 	if len(rs) != 1 {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -1,12 +1,16 @@
 package daemon
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -84,5 +88,60 @@ inbound_837p:
 	}
 	if _, err := os.Stat(astem + ".999"); err == nil {
 		t.Error("the repeat was answered with a 999: it was processed again")
+	}
+}
+
+// TestInbound837ProcessedAgainIsNotADuplicate: the same ledger entry
+// processed again (a retry after a crash before it was committed) is
+// answered in full again; the same content in another entry is a
+// duplicate interchange.
+func TestInbound837ProcessedAgainIsNotADuplicate(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rs, err := rules.Load(rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newInbound837Processor(Env{Store: st, Rules: rs, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "harbor.x12")
+	if err := os.WriteFile(in, provider837(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	process := func(id int64) *Result {
+		t.Helper()
+		res, err := p.Process(ctx, &Job{Input: in, Name: "harbor.x12", OutDir: t.TempDir(), File: &store.FileEntry{ID: id}, Store: st, Config: cfg,
+			Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	roles := func(res *Result) string {
+		var rs []string
+		for _, o := range res.Outputs {
+			rs = append(rs, o.Role)
+		}
+		return strings.Join(rs, " ")
+	}
+	first := process(7)
+	if got := roles(first); got != "ack 277ca report summary encounter_lines" {
+		t.Fatalf("first: outputs %q, note %q", got, first.Note)
+	}
+	if again := process(7); roles(again) != roles(first) || strings.Contains(again.Note, "duplicate") {
+		t.Fatalf("the same entry again: outputs %q, note %q", roles(again), again.Note)
+	}
+	if other := process(8); roles(other) != "ta1" || !strings.Contains(other.Note, "duplicate interchange") {
+		t.Fatalf("another entry with the same content: outputs %q, note %q", roles(other), other.Note)
 	}
 }

@@ -168,7 +168,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	fwd := csv.NewWriter(outs[5])
 	opts.OnInterchange = func(i *ig.InterchangeResult) error {
 		ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
-			ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received})
+			ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received, Source: job.Source})
 		c := *i
 		c.Findings = nil
 		results = append(results, c)

@@ -51,6 +51,10 @@ type Job struct {
 	// Rules is the rule set the stateful invoice rules (pipelines/judges)
 	// are built from, for the inbound 837P's levels 6 and 7; nil = none.
 	Rules *rules.Set
+	// Source names the delivery of the files (the daemon's ledger entry);
+	// "" for the CLI. An inbound 837P that repeats only interchanges
+	// recorded under the same source is processed again: a retry.
+	Source string
 }
 
 // ErrUnusable marks a file that cannot be loaded at all (unreadable, not

@@ -69,6 +69,25 @@ func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
 	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:NEW", "000000001", 11, t0)}, window, nil); p != nil {
 		t.Fatalf("the other interchange of a refused file was recorded: %+v", p)
 	}
+	// The same delivery processed again (its Source): not a repeat of
+	// itself, but of it for any other delivery.
+	src := ic("ZZ:SRC", "000000077", 77, t0)
+	src.Source = "ledger:7"
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{src}, window, nil); err != nil || p != nil {
+		t.Fatalf("first delivery: %+v %v", p, err)
+	}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{src}, window, nil); err != nil || p != nil {
+		t.Fatalf("the same delivery again is a repeat: %+v %v", p, err)
+	}
+	other := src
+	other.Source = "ledger:8"
+	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{other}, window, nil); p == nil || p.Source != "ledger:7" {
+		t.Fatalf("another delivery of the same content: prior %+v, want the one of ledger:7", p)
+	}
+	other.Source = ""
+	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{other}, window, nil); p == nil {
+		t.Fatal("the same content without a source is not a repeat")
+	}
 	in = inboundStore(t, open("a"))
 	got, found, err := in.InboundClaim(ctx, "000000101000001")
 	if err != nil || !found || got != claim {
