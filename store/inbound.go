@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,8 +44,10 @@ type InboundStore interface {
 	// transaction, unless one of the interchanges repeats one recorded
 	// before: the same content (Sum), or the same sender and ISA13
 	// received less than window before it. Then nothing is recorded and
-	// the earlier interchange is returned (the first one found).
-	RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims []InboundClaim) (*InboundInterchange, error)
+	// the earlier interchange is returned (the first one found). The
+	// claims are read as they are recorded (nil: none), so a file's claims
+	// need not all be in memory.
+	RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error)
 	// InboundClaim returns the claim recorded under the plan's claim
 	// number (false when none).
 	InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error)
@@ -110,7 +113,7 @@ const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at, source
 
 // RecordInbound implements InboundStore. The write transaction starts
 // with a write, so that two recordings of one interchange are serialized.
-func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims []InboundClaim) (*InboundInterchange, error) {
+func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: record inbound: %w", err)
@@ -143,16 +146,19 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 			return nil, fmt.Errorf("store: record inbound interchange: %w", err)
 		}
 	}
-	if len(claims) > 0 {
+	if claims != nil {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES (?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return nil, fmt.Errorf("store: record inbound claim: %w", err)
 		}
 		defer st.Close()
-		for _, c := range claims {
-			if _, err := st.ExecContext(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
-				return nil, fmt.Errorf("store: record inbound claim: %w", err)
+		for c := range claims {
+			if _, err = st.ExecContext(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
+				break
 			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: record inbound claim: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -182,7 +188,7 @@ func (s *SQLite) InboundClaim(ctx context.Context, planClaim string) (InboundCla
 // RecordInbound implements InboundStore. A transaction-scoped advisory
 // lock serializes the recordings, so that two instances receiving one
 // interchange at once record it once.
-func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims []InboundClaim) (*InboundInterchange, error) {
+func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error) {
 	var prior *InboundInterchange
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('calgw inbound_interchanges'))`); err != nil {
@@ -208,11 +214,34 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 			b.Queue(`INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source) VALUES ($1, $2, $3, $4, $5, $6)`,
 				ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt, ic.Source)
 		}
-		for _, c := range claims {
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return err
+		}
+		if claims == nil {
+			return nil
+		}
+		// The claims go in batches of 1000, so that a large file's are
+		// never all in memory.
+		var err error
+		b = pgx.Batch{}
+		send := func() {
+			if err == nil && b.Len() > 0 {
+				err = tx.SendBatch(ctx, &b).Close()
+			}
+			b = pgx.Batch{}
+		}
+		for c := range claims {
 			b.Queue(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ($1, $2, $3, $4, $5, $6)`,
 				c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted)
+			if b.Len() == 1000 {
+				send()
+				if err != nil {
+					break
+				}
+			}
 		}
-		return tx.SendBatch(ctx, &b).Close()
+		send()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: record inbound: %w", err)

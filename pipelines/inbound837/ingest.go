@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -161,9 +162,14 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	var (
 		ics       []store.InboundInterchange
 		results   []ig.InterchangeResult
-		claims    []store.InboundClaim
 		forwarded int
 	)
+	claims, err := newClaimSpool()
+	if err != nil {
+		abort()
+		return err
+	}
+	defer claims.close()
 	received := now()
 	fwd := csv.NewWriter(outs[5])
 	opts.OnInterchange = func(i *ig.InterchangeResult) error {
@@ -182,8 +188,9 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		if !opts.Collect {
 			return nil
 		}
-		claims = append(claims, store.InboundClaim{PlanClaim: AssignedNumber(c.ISA13, c.Ordinal), Sender: c.Sender, ISA13: c.ISA13,
-			ProviderClaim: c.ID, File: filepath.Base(path), Accepted: !c.Rejected})
+		if err := claims.add(AssignedNumber(c.ISA13, c.Ordinal), c.Sender, c.ISA13, c.ID, !c.Rejected); err != nil {
+			return err
+		}
 		if c.Rejected {
 			return nil
 		}
@@ -225,7 +232,11 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		if job.Config != nil {
 			window = job.Config.Inbound837.Window()
 		}
-		prior, err := is.RecordInbound(ctx, ics, window, claims)
+		seq, seqErr := claims.all(filepath.Base(path))
+		prior, err := is.RecordInbound(ctx, ics, window, seq)
+		if err == nil {
+			err = *seqErr
+		}
 		if err != nil {
 			abort()
 			return fmt.Errorf("%s: %w", path, err)
@@ -346,4 +357,70 @@ func (n storeNumbers) NextInterchange() (int64, error) {
 func (n storeNumbers) NextGroup() (int64, error) { return n.s.NextControlNumber(n.ctx, "GS/"+n.kind) }
 func (n storeNumbers) NextTransaction() (int64, error) {
 	return n.s.NextControlNumber(n.ctx, "ST/"+n.kind)
+}
+
+// claimSpool keeps a file's claims (the plan's number, sender, ISA13,
+// the provider's CLM01, accepted) in a temporary CSV file until they are
+// recorded with the file's interchanges, so that they are never all in
+// memory.
+type claimSpool struct {
+	f *os.File
+	w *csv.Writer
+	n int
+}
+
+func newClaimSpool() (*claimSpool, error) {
+	f, err := os.CreateTemp("", "calgw-837p-claims-")
+	if err != nil {
+		return nil, fmt.Errorf("inbound837: claims: %w", err)
+	}
+	return &claimSpool{f: f, w: csv.NewWriter(f)}, nil
+}
+
+func (s *claimSpool) add(plan, sender, isa13, provider string, accepted bool) error {
+	a := "0"
+	if accepted {
+		a = "1"
+	}
+	s.n++
+	return s.w.Write([]string{plan, sender, isa13, provider, a})
+}
+
+// all returns the claims as recorded, each with file; the error of their
+// reading is in *err once the sequence is done. nil when there are none.
+func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
+	var err error
+	if s.n == 0 {
+		return nil, &err
+	}
+	return func(yield func(store.InboundClaim) bool) {
+		s.w.Flush()
+		if err = s.w.Error(); err != nil {
+			return
+		}
+		if _, err = s.f.Seek(0, io.SeekStart); err != nil {
+			return
+		}
+		r := csv.NewReader(bufio.NewReader(s.f))
+		r.FieldsPerRecord = 5
+		r.ReuseRecord = true
+		for {
+			rec, e := r.Read()
+			if e == io.EOF {
+				return
+			}
+			if e != nil {
+				err = fmt.Errorf("inbound837: claims: %w", e)
+				return
+			}
+			if !yield(store.InboundClaim{PlanClaim: rec[0], Sender: rec[1], ISA13: rec[2], ProviderClaim: rec[3], File: file, Accepted: rec[4] == "1"}) {
+				return
+			}
+		}
+	}, &err
+}
+
+func (s *claimSpool) close() {
+	s.f.Close()
+	os.Remove(s.f.Name())
 }

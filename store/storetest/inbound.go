@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +31,7 @@ func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
 		return store.InboundInterchange{Sender: sender, ISA13: isa13, Sum: [32]byte{sum}, File: "f" + isa13 + ".x12", ReceivedAt: at}
 	}
 	claim := store.InboundClaim{PlanClaim: "000000101000001", Sender: "ZZ:PROV", ISA13: "000000101", ProviderClaim: "ENC1001", File: "f.x12", Accepted: true}
-	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:PROV", "000000101", 1, t0)}, window, []store.InboundClaim{claim}); err != nil || p != nil {
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:PROV", "000000101", 1, t0)}, window, slices.Values([]store.InboundClaim{claim})); err != nil || p != nil {
 		t.Fatalf("first: %v %v", p, err)
 	}
 	tests := []struct {
@@ -46,7 +48,7 @@ func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
 		t.Run(tt.name, func(t *testing.T) {
 			claim2 := claim
 			claim2.PlanClaim, claim2.ProviderClaim = "X"+tt.ic.File, "C"+tt.ic.File
-			p, err := in.RecordInbound(ctx, []store.InboundInterchange{tt.ic}, window, []store.InboundClaim{claim2})
+			p, err := in.RecordInbound(ctx, []store.InboundInterchange{tt.ic}, window, slices.Values([]store.InboundClaim{claim2}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,6 +89,22 @@ func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
 	other.Source = ""
 	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{other}, window, nil); p == nil {
 		t.Fatal("the same content without a source is not a repeat")
+	}
+	// Many claims, read as they are recorded.
+	many := func(yield func(store.InboundClaim) bool) {
+		for i := 1; i <= 2500; i++ {
+			if !yield(store.InboundClaim{PlanClaim: fmt.Sprintf("000000300%06d", i), Sender: "ZZ:MANY", ISA13: "000000300", ProviderClaim: fmt.Sprint("P", i), File: "many.x12"}) {
+				return
+			}
+		}
+	}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:MANY", "000000300", 30, t0)}, window, many); err != nil || p != nil {
+		t.Fatalf("many claims: %+v %v", p, err)
+	}
+	for _, i := range []int{1, 1000, 1001, 2500} {
+		if c, ok, err := in.InboundClaim(ctx, fmt.Sprintf("000000300%06d", i)); err != nil || !ok || c.ProviderClaim != fmt.Sprint("P", i) {
+			t.Errorf("claim %d of 2500: %+v %v %v", i, c, ok, err)
+		}
 	}
 	in = inboundStore(t, open("a"))
 	got, found, err := in.InboundClaim(ctx, "000000101000001")
