@@ -87,6 +87,7 @@ func TestInbound837Profiles(t *testing.T) {
 		{"profile", "inbound_837p:\n  duplicate_window: 720h\n  trading_partners:\n    PROV1:\n      ta1: always\n      edits: {SNIP5-ZIP: warn}\n", ""},
 		{"bad ta1", "inbound_837p:\n  trading_partners:\n    PROV1:\n      ta1: sometimes\n", "inbound_837p.trading_partners.PROV1.ta1 \"sometimes\""},
 		{"bad action", "inbound_837p:\n  trading_partners:\n    PROV1:\n      edits: {SNIP5-ZIP: ignore}\n", "inbound_837p.trading_partners.PROV1.edits.SNIP5-ZIP \"ignore\""},
+		{"unknown edit", "inbound_837p:\n  trading_partners:\n    PROV1:\n      edits: {SNIP9-NOPE: warn}\n", "inbound_837p.trading_partners.PROV1.edits.SNIP9-NOPE: unknown edit ID"},
 		{"ISA06 too long", "inbound_837p:\n  trading_partners:\n    PROV1234567890123:\n      ta1: never\n", "1 to 15 characters"},
 		{"negative window", "inbound_837p:\n  duplicate_window: -1h\n", "duplicate_window"},
 	}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 )
 
 // Inbound837 configures the intake of providers' 837P files
@@ -68,7 +70,17 @@ func (in *Inbound837) validate() []string {
 		default:
 			errs = append(errs, fmt.Sprintf("%s.ta1 %q: must be always, on_error or never", at, p.TA1))
 		}
-		for edit, a := range p.Edits {
+		edits := make([]string, 0, len(p.Edits))
+		for edit := range p.Edits {
+			edits = append(edits, edit)
+		}
+		sort.Strings(edits)
+		for _, edit := range edits {
+			a := p.Edits[edit]
+			if _, ok := snip.Lookup(edit); !ok {
+				errs = append(errs, fmt.Sprintf("%s.edits.%s: unknown edit ID (the IDs are in docs/inbound-837p.md)", at, edit))
+				continue
+			}
 			switch a {
 			case "warn", "reject_claim", "reject_set":
 			default:

@@ -31,7 +31,8 @@ type Encounter struct {
 // EncounterLine is one 2400 service line as sent.
 type EncounterLine struct {
 	Number                      string // LX01
-	Line                        int64  // line of the LX segment in the input
+	Line                        int64  // line of the SV1 segment in the input (of the LX until SV1 is read)
+	Text                        string // the SV1 segment as sent
 	HCPCS                       string // SV101-2
 	Modifiers                   []string
 	Charge, Units               string // SV102, SV104
@@ -154,6 +155,7 @@ func (s *scanner) collect(t *ig.Txn, seg *x12.Segment) {
 		}
 	case "SV1":
 		if l != nil {
+			l.Line, l.Text = t.Pos().Line, string(seg.Bytes())
 			l.HCPCS = string(seg.Component(1, 2))
 			for k := 3; k <= 6; k++ {
 				if m := string(seg.Component(1, k)); m != "" {

@@ -168,7 +168,8 @@ func (j *judge) claims(claims []*Claim) error {
 		if d.Field != "" {
 			msg = d.Rule + " (" + d.Field + "): " + d.Message
 		}
-		c.Fail(id, j.profile.Action(id), l.Line, "LX", "service line "+l.Number+": "+msg)
+		c.Fail(id, j.profile.Action(id), l.Line, "SV1", "service line "+l.Number+": "+msg)
+		c.Hits[len(c.Hits)-1].Text = l.Text
 	}
 	return nil
 }

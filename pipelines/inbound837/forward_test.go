@@ -214,7 +214,7 @@ func TestLevel7Eligibility(t *testing.T) {
 	if a277 := readOut(t, out, "elig"+Suffix277CA); strings.Count(a277, "STC*A7:97:QC*") != 2 {
 		t.Errorf("277CA:\n%s", a277)
 	}
-	if rep := readOut(t, out, "elig"+SuffixReportCSV); !strings.Contains(rep, "SNIP7-ELIGIBILITY,7,") || !strings.Contains(rep, "ELIG-NOT-ENROLLED") {
+	if rep := readOut(t, out, "elig"+SuffixReportCSV); !strings.Contains(rep, "ENC1002,rejected,SNIP7-ELIGIBILITY,7,44,SV1: SV1*HC:T1016:U8*75.50*UN*3***1,") || !strings.Contains(rep, "ELIG-NOT-ENROLLED") {
 		t.Errorf("report:\n%s", rep)
 	}
 }
