@@ -23,6 +23,7 @@ type Encounter struct {
 
 	PlaceOfService string   // CLM05-1
 	Frequency      string   // CLM05-3
+	PayerClaim     string   // 2300 REF*F8: of a replacement or void, the plan's claim number of the original (the 277CA's REF*1K)
 	Authorization  string   // 2300 REF*G1
 	Diagnoses      []string // HI ABK, ABF codes in order
 	Lines          []EncounterLine
@@ -125,6 +126,8 @@ func (s *scanner) collect(t *ig.Txn, seg *x12.Segment) {
 			p.bill[1] = string(seg.Element(2))
 		case loop == "2300" && q == "G1" && c != nil:
 			c.Authorization = string(seg.Element(2))
+		case loop == "2300" && q == "F8" && c != nil:
+			c.PayerClaim = string(seg.Element(2))
 		case loop == "2400" && q == "G1" && l != nil:
 			l.Authorization = string(seg.Element(2))
 		}

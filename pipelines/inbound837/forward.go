@@ -33,6 +33,7 @@ var encounterColumns = []string{
 	invoice.ColServiceFrom, invoice.ColServiceTo, invoice.ColUnits, invoice.ColChargeAmount,
 	invoice.ColHCPCS, invoice.ColModifiers, invoice.ColRenderingNPI, invoice.ColRenderingName,
 	invoice.ColPlaceOfService, invoice.ColDiagnosis, invoice.ColAuthorization, invoice.ColProviderClaimID,
+	invoice.ColFrequency, invoice.ColOriginalClaim,
 }
 
 // isoDate writes a CCYYMMDD date as YYYY-MM-DD; anything else as it is.
@@ -48,7 +49,9 @@ func isoDate(d string) string {
 // (the 277CA's REF*1K), provider_claim_id the provider's CLM01 (the
 // outbound 2300 REF*D9); a line gives its own place of service,
 // authorization and rendering provider, else the claim's; its diagnoses
-// are the codes its SV107 points at.
+// are the codes its SV107 points at. A replacement or void (CLM05-3 7 or
+// 8) names in original_claim the plan's claim number of its original
+// (its 2300 REF*F8), which the invoice conversion finds in the claims sent.
 func EncounterRows(c *Claim) [][]string {
 	e := &c.Enc
 	rows := make([][]string, 0, len(e.Lines))
@@ -63,6 +66,10 @@ func EncounterRows(c *Claim) [][]string {
 		}
 		if rnpi == "" {
 			rnpi, rname = e.RenderingNPI, e.RenderingName
+		}
+		freq, orig := "", ""
+		if e.Frequency == "7" || e.Frequency == "8" {
+			freq, orig = e.Frequency, e.PayerClaim
 		}
 		var dx []string
 		for _, p := range l.Pointers {
@@ -79,6 +86,7 @@ func EncounterRows(c *Claim) [][]string {
 			isoDate(l.From), isoDate(l.To), l.Units, l.Charge,
 			l.HCPCS, strings.Join(l.Modifiers, " "), rnpi, rname,
 			pos, strings.Join(dx, " "), auth, c.ID,
+			freq, orig,
 		})
 	}
 	return rows
@@ -107,8 +115,10 @@ func writeEncounterRows(w io.Writer, header bool, claims []*Claim) error {
 // invoice line (rules.LineChecker, the judges, the duplicate check), run
 // by encounters.Convert in check-only mode over the claims' encounter
 // lines. A line's decision fails its claim with the rule's edit
-// (snip.ForRule) and the partner's action; a replacement or void from a
-// provider fails SNIP7-FREQUENCY.
+// (snip.ForRule) and the partner's action; a replacement or void without
+// the plan's claim number of its original (2300 REF*F8) fails
+// SNIP7-FREQUENCY, as does one whose original the conversion would not
+// correct (rules.DecideCorrection).
 type judge struct {
 	ctx     context.Context
 	st      store.Store
@@ -122,11 +132,13 @@ type judge struct {
 func (j *judge) claims(claims []*Claim) error {
 	var check []*Claim
 	for _, c := range claims {
-		switch c.Enc.Frequency {
-		case "", "1":
+		switch f := c.Enc.Frequency; {
+		case f == "" || f == "1" || (f == "7" || f == "8") && c.Enc.PayerClaim != "":
 			check = append(check, c)
+		case f == "7" || f == "8":
+			c.Fail(snip.Frequency, j.profile.Action(snip.Frequency), c.Line, "CLM", "CLM05-3 is "+f+" but 2300 REF*F8 (the plan's claim number of the original) is missing")
 		default:
-			c.Fail(snip.Frequency, j.profile.Action(snip.Frequency), c.Line, "CLM", "CLM05-3 is "+c.Enc.Frequency)
+			c.Fail(snip.Frequency, j.profile.Action(snip.Frequency), c.Line, "CLM", "CLM05-3 is "+f+": only 1, 7 and 8 are taken")
 		}
 	}
 	if len(check) == 0 {

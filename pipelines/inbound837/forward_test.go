@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,9 +220,10 @@ func TestLevel7Eligibility(t *testing.T) {
 	}
 }
 
-// TestProviderReplacementNotForwarded: a replacement (CLM05-3 7) from a
-// provider is rejected with SNIP7-FREQUENCY; the original beside it goes on.
-func TestProviderReplacementNotForwarded(t *testing.T) {
+// TestProviderReplacementWithoutOriginalRejected: a replacement (CLM05-3
+// 7) without 2300 REF*F8 is rejected with SNIP7-FREQUENCY; the original
+// beside it goes on.
+func TestProviderReplacementWithoutOriginalRejected(t *testing.T) {
 	e := newFwdEnv(t)
 	r, out := e.ingest("repl", strings.Replace(bothGood(t), "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", 1))
 	if r.Rejected != 1 {
@@ -345,7 +347,54 @@ func TestJudgedAcrossManySets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != n+1 || rows[1][len(rows[1])-1] != "C0" || rows[n][len(rows[n])-1] != "C"+strconv.Itoa(n-1) {
-		t.Errorf("%d encounter lines, first %q last %q", len(rows)-1, rows[1][len(rows[1])-1], rows[len(rows)-1][len(rows[len(rows)-1])-1])
+	id := slices.Index(rows[0], "provider_claim_id")
+	if len(rows) != n+1 || id < 0 || rows[1][id] != "C0" || rows[n][id] != "C"+strconv.Itoa(n-1) {
+		t.Errorf("%d encounter lines, header %q", len(rows)-1, rows[0])
+	}
+}
+
+// TestProviderReplacementForwarded: a provider's replacement (CLM05-3 7)
+// names in 2300 REF*F8 the plan's claim number of its original (the
+// 277CA's REF*1K); once DHCS has answered for the original (its 277CA
+// gives the DHCS Encounter ID), the replacement goes to DHCS with the
+// original's CLM01, CLM05-3 7 and REF*F8 the Encounter ID. A replacement
+// of a claim DHCS has not answered for yet is held (SNIP7-FREQUENCY,
+// CORRECTION-HELD); one without REF*F8 is rejected.
+func TestProviderReplacementForwarded(t *testing.T) {
+	e := newFwdEnv(t)
+	r, _ := e.ingest("first", bothGood(t))
+	e.convert(r.Forward) // sends CLM01 000000101000001 and 000000101000002
+	resp := filepath.Join(t.TempDir(), "encounters_RESP_277.dat")
+	os.WriteFile(resp, []byte(strings.Join([]string{
+		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*CALAIMGW       *260120*0830*^*00501*000000901*0*P*:",
+		"GS*HN*CALIFORNIA-DHCS*CALAIMGW*20260120*0830*901*X*005010X214", "ST*277*0001*005010X214",
+		"HL*1**20*1", "HL*2*1*21*1", "HL*3*2*19*1", "HL*4*3*PT", "TRN*2*000000101000002", "STC*F1:20*20260120*WQ", "REF*1K*202601200000001",
+		"SE*9*0001", "GE*1*901", "IEA*1*000000901"}, "~")+"~"), 0o600)
+	if lr := ingest.Load277CA(context.Background(), e.st, resp, t.TempDir(), nil); lr.Err != nil || lr.Loaded != 1 {
+		t.Fatalf("DHCS 277CA: %+v", lr)
+	}
+	// ENC1002 replaced (its original answered), ENC1001 replaced too (no
+	// answer from DHCS yet: held).
+	repl := withISA13(bothGood(t), "000000102")
+	repl = strings.Replace(repl, "CLM*ENC1002*75.5***12:B:1*Y*A*Y*Y~", "CLM*ENC1002*75.5***12:B:7*Y*A*Y*Y~\nREF*F8*000000101000002~", 1)
+	repl = strings.Replace(repl, "CLM*ENC1001*300***11:B:1*Y*A*Y*Y~", "CLM*ENC1001*300***11:B:7*Y*A*Y*Y~", 1)
+	repl = strings.Replace(repl, "REF*D9*CLMREF1001~", "REF*F8*000000101000001~\nREF*D9*CLMREF1001~", 1)
+	repl = strings.Replace(repl, "SE*45*0001", "SE*47*0001", 1) // two REF*F8 more
+	r2, out := e.ingest("replacement", repl)
+	if r2.Read != 2 || r2.Rejected != 1 {
+		t.Fatalf("replacement: %+v\n%s", r2, readOut(t, out, "replacement"+SuffixReportCSV))
+	}
+	if rep := readOut(t, out, "replacement"+SuffixReportCSV); !strings.Contains(rep, "ENC1001,rejected,SNIP7-FREQUENCY,7,") || !strings.Contains(rep, "CORRECTION-HELD") {
+		t.Errorf("report:\n%s", rep)
+	}
+	sent := strings.ReplaceAll(e.convert(r2.Forward), "\n", "")
+	if !strings.Contains(sent, "CLM*000000101000002*75.5***12:B:7*Y*A*Y*Y~REF*F8*202601200000001~REF*D9*ENC1002~") {
+		t.Errorf("replacement to DHCS:\n%s", sent)
+	}
+	// Without REF*F8.
+	bare := strings.Replace(withISA13(bothGood(t), "000000103"), "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", 1)
+	r3, out3 := e.ingest("bare", bare)
+	if rep := readOut(t, out3, "bare"+SuffixReportCSV); r3.Rejected != 2 || !strings.Contains(rep, "ENC1002,rejected,SNIP7-FREQUENCY,7,") || !strings.Contains(rep, "REF*F8") {
+		t.Errorf("replacement without REF*F8: %+v\n%s", r3, rep)
 	}
 }

@@ -140,8 +140,8 @@ var edits = []Edit{
 		"Bill under the NPI and site the plan's contract names, or ask the plan's provider services.", "rule PROVIDER-NOT-CONTRACTED (plan provider roster)", "21"},
 	{Duplicate, Partner, RejectClaim, "A service line repeats one already sent to DHCS, or one earlier in this claim set (same member, dates, provider, code and modifiers).",
 		"Do not send a service twice; to correct a claim already accepted, send a replacement.", "rule DUPLICATE-LINE; DHCS 277CA status 54 (dhcs-observed-formats.md)", "54"},
-	{Frequency, Partner, RejectClaim, "A replacement or void (CLM05-3 7 or 8) is not taken from a provider's 837P: the plan has no way yet to match it to the claim it corrects.",
-		"Send the corrected service as a new claim (CLM05-3 1), or ask the plan to correct the encounter.", "plan policy (docs/inbound-837p.md)", "21"},
+	{Frequency, Partner, RejectClaim, "A replacement or void (CLM05-3 7 or 8) does not name a claim the plan accepted and sent on, or DHCS has not answered for that claim yet.",
+		"Put the plan's claim number of the original (REF*1K of the plan's 277CA) in 2300 REF*F8; if the plan says it is held, send it again later.", "rules CORRECTION-* (docs/dhcs.md); 005010X222A1 2300 REF*F8", "21"},
 }
 
 // Entity returns the entity code (STC01-3) a 277CA status of the edit is
@@ -165,6 +165,8 @@ func ForRule(rule string) string {
 	switch rule {
 	case rules.CodeNotAllowed:
 		return DHCSCode
+	case rules.CorrectionUnknown, rules.CorrectionHeld, rules.CorrectionNotReceived:
+		return Frequency
 	case rules.DuplicateLine:
 		return Duplicate
 	case rules.ProviderNotContracted:

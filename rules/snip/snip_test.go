@@ -158,6 +158,9 @@ func TestForRule(t *testing.T) {
 		{"DUPLICATE-LINE", Duplicate, Partner, "54", ""},
 		{"CODE-NOT-ALLOWED", DHCSCode, LineOfBiz, "454", ""},
 		{"FIELD-INVALID", InvoiceRule, LineOfBiz, "21", ""},
+		{"CORRECTION-ORIGINAL-UNKNOWN", Frequency, Partner, "21", ""},
+		{"CORRECTION-HELD", Frequency, Partner, "21", ""},
+		{"CORRECTION-NOT-RECEIVED", Frequency, Partner, "21", ""},
 		{"FIELD-MISSING", InvoiceRule, LineOfBiz, "21", ""},
 	}
 	for _, c := range cases {
