@@ -184,7 +184,6 @@ var processors = map[string]Registration{
 		Roles: []Role{{RoleReport, config.DefaultResponses}},
 		New:   newResponseProcessor(ingest.KindEVR, ingest.LoadEVR),
 	},
-	"837p": inbound837Registration,
 	"274": {
 		Kind:      "274",
 		Scheduled: true,
@@ -203,6 +202,7 @@ var processors = map[string]Registration{
 		Roles:     []Role{{RoleNotices, config.DefaultResponses}, {RoleSummary, config.DefaultResponses}},
 		New:       newADTNoticeJob,
 	},
+	"837p": inbound837Registration,
 }
 
 // Kinds lists the kinds that have a built-in processor.
