@@ -398,3 +398,26 @@ func TestProviderReplacementForwarded(t *testing.T) {
 		t.Errorf("replacement without REF*F8: %+v\n%s", r3, rep)
 	}
 }
+
+// TestLevel7DuplicateWithinASet: a service repeated under another claim of
+// the same transaction set is a duplicate of the first: the first claim
+// goes on, the repeat is rejected with SNIP7-DUPLICATE (status 54).
+func TestLevel7DuplicateWithinASet(t *testing.T) {
+	e := newFwdEnv(t)
+	s := bothGood(t)
+	i, j := strings.Index(s, "HL*3*1*22*0"), strings.Index(s, "SE*45*0001")
+	block := s[i:j]
+	repeat := strings.Replace(strings.Replace(block, "HL*3*1*22*0", "HL*4*1*22*0", 1), "ENC1002", "ENC1003", -1)
+	segs := strings.Count(block, "~")
+	data := s[:j] + repeat + "SE*" + strconv.Itoa(45+segs) + "*0001" + s[j+len("SE*45*0001"):]
+	r, out := e.ingest("repeat", data)
+	if r.Read != 3 || r.Rejected != 1 {
+		t.Fatalf("result %+v\n%s", r, readOut(t, out, "repeat"+SuffixReportCSV))
+	}
+	if rep := readOut(t, out, "repeat"+SuffixReportCSV); !strings.Contains(rep, "ENC1003,rejected,SNIP7-DUPLICATE,7,") || !strings.Contains(rep, "ENC1002,accepted,") {
+		t.Errorf("report:\n%s", rep)
+	}
+	if a277 := readOut(t, out, "repeat"+Suffix277CA); !strings.Contains(a277, "TRN*2*ENC1003~STC*A7:54*") {
+		t.Errorf("277CA:\n%s", a277)
+	}
+}
