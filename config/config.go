@@ -51,6 +51,8 @@ type Config struct {
 	// destinations, routes, schedules, state, http, retry, pgp.
 	DaemonConfig `yaml:",inline"`
 	Web          Web `yaml:"web"` // the web console (web.go)
+	// Inbound837 configures the intake of providers' 837P (inbound837.go).
+	Inbound837 Inbound837 `yaml:"inbound_837p"`
 }
 
 // Encounters configures invoice → 837P conversion.
@@ -310,6 +312,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateWeb()...)
 	errs = append(errs, c.ADT.validate()...)
 	errs = append(errs, c.validateNoticeDestinations()...)
+	errs = append(errs, c.Inbound837.validate()...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

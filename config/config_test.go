@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, body string) string {
@@ -72,5 +73,50 @@ func TestLoadErrors(t *testing.T) {
 func TestEmptyFileMeansDefaults(t *testing.T) {
 	if _, err := Load(write(t, "")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// inbound_837p: the duplicate window (default a year) and the senders'
+// profiles by ISA06, their TA1 mode and edit actions checked on load.
+func TestInbound837Profiles(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		wantErr    string // "" = loads
+	}{
+		{"defaults", "", ""},
+		{"profile", "inbound_837p:\n  duplicate_window: 720h\n  trading_partners:\n    PROV1:\n      ta1: always\n      edits: {SNIP5-ZIP: warn}\n", ""},
+		{"bad ta1", "inbound_837p:\n  trading_partners:\n    PROV1:\n      ta1: sometimes\n", "inbound_837p.trading_partners.PROV1.ta1 \"sometimes\""},
+		{"bad action", "inbound_837p:\n  trading_partners:\n    PROV1:\n      edits: {SNIP5-ZIP: ignore}\n", "inbound_837p.trading_partners.PROV1.edits.SNIP5-ZIP \"ignore\""},
+		{"unknown edit", "inbound_837p:\n  trading_partners:\n    PROV1:\n      edits: {SNIP9-NOPE: warn}\n", "inbound_837p.trading_partners.PROV1.edits.SNIP9-NOPE: unknown edit ID"},
+		{"ISA06 too long", "inbound_837p:\n  trading_partners:\n    PROV1234567890123:\n      ta1: never\n", "1 to 15 characters"},
+		{"negative window", "inbound_837p:\n  duplicate_window: -1h\n", "duplicate_window"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(p)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one naming %q", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			switch tt.name {
+			case "defaults":
+				if c.Inbound837.Window() != DefaultDuplicateWindow || c.Inbound837.Partner("ANY").TA1 != "" {
+					t.Errorf("defaults %+v", c.Inbound837)
+				}
+			case "profile":
+				if p := c.Inbound837.Partner("PROV1 "); p.TA1 != "always" || p.Edits["SNIP5-ZIP"] != "warn" || c.Inbound837.Window() != 720*time.Hour {
+					t.Errorf("profile %+v window %v", p, c.Inbound837.Window())
+				}
+			}
+		})
 	}
 }

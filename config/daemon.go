@@ -151,7 +151,7 @@ type Route struct {
 
 // FileKinds are the kinds of file a route may name. A kind needs a
 // processor in the daemon, which refuses at start a route to one it lacks.
-var FileKinds = []string{"invoice", "834", "adt", "roster", "auth", "other_programs", "dhcs-response", "837P", "277ca", "999", "evr"}
+var FileKinds = []string{"invoice", "834", "adt", "roster", "auth", "other_programs", "dhcs-response", "837P", "277ca", "999", "evr", "837p"}
 
 // JobKinds are the kinds of scheduled job.
 var JobKinds = []string{"274", "monthly-report", "adt-notices"}
@@ -175,6 +175,7 @@ const (
 	DefaultSource      = "inbox"
 	DefaultDHCS        = "dhcs"      // where 837P encounters go
 	DefaultResponses   = "responses" // where rejects and summaries go back to senders
+	DefaultInvoices    = "invoices"  // where encounter lines of providers' 837Ps go: the inbox the invoice route reads
 	defaultInboxDir    = "inbox"
 	defaultOutboxDir   = "outbox"
 	defaultArchiveDir  = "archive"
@@ -239,6 +240,7 @@ func (d *DaemonConfig) applyDaemonDefaults() {
 		d.Destinations = map[string]Destination{
 			DefaultDHCS:      {Transport: local(), Folder: defaultOutboxDir},
 			DefaultResponses: {Transport: local(), Folder: defaultOutboxDir},
+			DefaultInvoices:  {Transport: local(), Folder: defaultInboxDir},
 		}
 	}
 	if len(d.Routes) == 0 {

@@ -108,4 +108,8 @@ type InvoiceLine struct {
 	// OriginalEncounterID is the DHCS Encounter ID of the original claim
 	// (2300 REF*F8), filled by the gateway from the claims it sent.
 	OriginalEncounterID string
+
+	// ProviderClaimID is the provider's own claim ID (its 837P CLM01) of a
+	// line the plan received as an 837P: it goes out in 2300 REF*D9.
+	ProviderClaimID string
 }

@@ -25,6 +25,7 @@ var sqliteComponents = map[string][]string{
 	"web":        sqliteWebMigrations,
 	"inbox":      sqliteInboxMigrations,
 	"adt":        sqliteADTMigrations,
+	"inbound":    sqliteInboundMigrations,
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

@@ -67,6 +67,7 @@ var postgresComponents = map[string][]string{
 	"web":        postgresWebMigrations,
 	"inbox":      postgresInboxMigrations,
 	"adt":        postgresADTMigrations,
+	"inbound":    postgresInboundMigrations,
 }
 
 // postgresCoreMigrations are the PostgreSQL migrations of the core

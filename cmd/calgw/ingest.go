@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/pipelines/contracts"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/inbound837"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 )
 
@@ -137,6 +139,8 @@ func printIngest(g *globals, r *ingest.Result) int {
 	case r.Already != nil:
 		fmt.Fprintf(g.stdout, "%s: %v; nothing to do\n", name, r.Already)
 		return exitOK
+	case r.Kind == inbound837.Kind:
+		return printInbound837(g, r, name)
 	}
 	switch r.Kind {
 	case ingest.Kind999, ingest.Kind277CA, ingest.KindEVR:
@@ -197,4 +201,40 @@ func printResponse(g *globals, r *ingest.Result, name string) int {
 	}
 	fmt.Fprintf(g.stdout, "  report: %s\n", r.Report)
 	return exitOK
+}
+
+// printInbound837 prints a provider's 837P answered: exit 0 when a claim
+// was accepted or the file repeats one received before (answered with a
+// TA1 only), 1 when every claim was rejected.
+func printInbound837(g *globals, r *ingest.Result, name string) int {
+	dir, base := filepath.Dir(r.Ack), strings.TrimSuffix(filepath.Base(r.Ack), filepath.Ext(r.Ack))
+	if r.Duplicate != "" {
+		fmt.Fprintf(g.stdout, "%s: duplicate interchange, not processed again: %s\n", name, r.Duplicate)
+		if r.Ack != "" {
+			fmt.Fprintf(g.stdout, "  TA1:    %s\n", r.Ack)
+		}
+		return exitOK
+	}
+	fmt.Fprintf(g.stdout, "%s: 837P answered: %d claim(s) read, %d accepted, %d rejected; %d transaction set(s), %d rejected\n",
+		name, r.Read, r.Loaded, r.Rejected, r.Sets, r.SetsRejected)
+	for _, o := range []struct{ label, suffix string }{
+		{"999", inbound837.Suffix999}, {"277CA", inbound837.Suffix277CA}, {"TA1", inbound837.SuffixTA1},
+		{"report", inbound837.SuffixReportCSV}, {"report", inbound837.SuffixReportHTML},
+	} {
+		if p := filepath.Join(dir, base+o.suffix); isFile(p) {
+			fmt.Fprintf(g.stdout, "  %-7s %s\n", o.label+":", p)
+		}
+	}
+	if r.Forward != "" {
+		fmt.Fprintf(g.stdout, "  encounter lines: %s (send them to DHCS: calgw convert %s)\n", r.Forward, r.Forward)
+	}
+	if r.Loaded == 0 {
+		return exitRejected
+	}
+	return exitOK
+}
+
+func isFile(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -27,6 +27,7 @@
 //	original_claim            2300   CLM01, REF*F8            with 7/8: the original's CLM01 and its DHCS
 //	                                                          Encounter ID (from an ingested 277CA)
 //	authorization_number      2300   REF*G1                   when every line of the claim has the same one
+//	provider_claim_id         2300   REF*D9                   the provider's CLM01 of a claim received as an 837P
 //	diagnosis                 2300   HI (ABK, then ABF)       else encounters.default_diagnosis
 //	rendering_npi/_name       2310B  NM1*82 NM109 (XX)        when not the billing NPI; a person or an organization
 //	(line number in claim)    2400   LX01                     1, 2, 3 ... within the claim
@@ -81,7 +82,7 @@ func NewAssembler(opts Options, emit func(*x837p.Claim) error) *Assembler {
 
 func claimKey(l *domain.InvoiceLine) string {
 	return l.InvoiceNumber + "\x00" + l.Member.CIN + "\x00" + l.Billing.NPI + "\x00" + l.Billing.TIN + "\x00" + l.Rendering.NPI +
-		"\x00" + l.Frequency + "\x00" + l.OriginalClaim
+		"\x00" + l.Frequency + "\x00" + l.OriginalClaim + "\x00" + l.ProviderClaimID
 }
 
 // Add appends an accepted line, with its line item control number.
@@ -154,6 +155,7 @@ func (a *Assembler) start(l *domain.InvoiceLine, key string) {
 		ClaimFilingIndicator: a.opts.ClaimFilingIndicator,
 		PatientControlNumber: l.InvoiceNumber,
 		PlaceOfService:       pos,
+		ClaimIdentifier:      l.ProviderClaimID,
 		Lines:                make([]x837p.ServiceLine, 0, 4),
 	}
 	switch {

@@ -52,6 +52,7 @@ func TestClaimGrouping(t *testing.T) {
 		{"two members on one invoice", []*domain.InvoiceLine{line("A", "1"), line("A", "2")}, []int{1, 1}},
 		{"invoice reappears later: a new claim", []*domain.InvoiceLine{line("A", "1"), line("B", "1"), line("A", "1")}, []int{1, 1, 1}},
 		{"51 lines split at 50", slices.Repeat([]*domain.InvoiceLine{line("A", "1")}, 51), []int{50, 1}},
+		{"provider claim IDs differ: two claims", []*domain.InvoiceLine{withProviderClaim(line("A", "1"), "P1"), withProviderClaim(line("A", "1"), "P2")}, []int{1, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,5 +118,19 @@ func TestAuthorizationLevelAndDefaults(t *testing.T) {
 	claims := assemble(t, r, same)
 	if claims[0].Rendering == nil || claims[0].Rendering.NPI != "1765432103" || claims[1].Rendering != nil {
 		t.Errorf("rendering: %+v %+v", claims[0].Rendering, claims[1].Rendering)
+	}
+}
+
+func withProviderClaim(l *domain.InvoiceLine, id string) *domain.InvoiceLine {
+	l.ProviderClaimID = id
+	return l
+}
+
+// The provider's claim ID of a line received as an 837P goes to the claim
+// (2300 REF*D9); a line without one leaves it empty.
+func TestProviderClaimIDGoesToTheClaim(t *testing.T) {
+	claims := assemble(t, withProviderClaim(line("A", "1"), "ENC1001"), line("B", "1"))
+	if len(claims) != 2 || claims[0].ClaimIdentifier != "ENC1001" || claims[1].ClaimIdentifier != "" {
+		t.Fatalf("claims %+v", claims)
 	}
 }

@@ -54,8 +54,9 @@ const (
 	ColMemberCity      = "member_city"
 	ColMemberState     = "member_state"
 	ColMemberZip       = "member_zip"
-	ColFrequency       = "frequency"      // 1 original (default), 7 replacement, 8 void (837P CLM05-3)
-	ColOriginalClaim   = "original_claim" // with 7 or 8: the CLM01 or invoice number of the claim replaced or voided
+	ColFrequency       = "frequency"         // 1 original (default), 7 replacement, 8 void (837P CLM05-3)
+	ColOriginalClaim   = "original_claim"    // with 7 or 8: the CLM01 or invoice number of the claim replaced or voided
+	ColProviderClaimID = "provider_claim_id" // the provider's 837P CLM01 of a claim received as an 837P (2300 REF*D9)
 )
 
 // Required lists the columns every invoice file must have. It must also
@@ -68,7 +69,7 @@ var Required = []string{ColInvoiceNumber, ColInvoiceDate, ColBillingNPI, ColBill
 // does not know (rules.BillingAddress).
 var Optional = []string{ColBillingAddress, ColBillingCity, ColBillingState, ColBillingZip, ColHCPCS, ColModifiers, ColService, ColLineNumber, ColMemberGender, ColRenderingNPI,
 	ColRenderingName, ColPlaceOfService, ColDiagnosis, ColAuthorization, ColBillingTaxonomy, ColNote,
-	ColMemberAddress, ColMemberCity, ColMemberState, ColMemberZip, ColFrequency, ColOriginalClaim}
+	ColMemberAddress, ColMemberCity, ColMemberState, ColMemberZip, ColFrequency, ColOriginalClaim, ColProviderClaimID}
 
 // ErrNotInvoice means a file lacks the invoice template's required columns.
 var ErrNotInvoice = errors.New("not an invoice file")
@@ -287,6 +288,7 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 	}
 	l.AuthorizationNumber = ident(ColAuthorization, 50, false)
 	l.Note = text(ColNote, 80, false)
+	l.ProviderClaimID = ident(ColProviderClaimID, 50, false) // REF02 is at most 50 characters
 	switch f := get(ColFrequency); f {
 	case "", "1":
 		if get(ColOriginalClaim) != "" {

@@ -209,3 +209,28 @@ func TestDecodeCorrectionColumns(t *testing.T) {
 		})
 	}
 }
+
+// provider_claim_id is the provider's 837P CLM01 of a claim received as an
+// 837P: optional, at most 50 characters (REF02).
+func TestDecodeProviderClaimID(t *testing.T) {
+	tests := []struct {
+		name, value, want string
+		problem           bool
+	}{
+		{"absent", "", "", false},
+		{"kept as sent", "ENC1001", "ENC1001", false},
+		{"50 characters", strings.Repeat("A", 50), strings.Repeat("A", 50), false},
+		{"51 characters", strings.Repeat("A", 51), "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, ps := decodeOne(t, tabular.CSV, map[string]string{ColProviderClaimID: tt.value})
+			if got := len(ps) == 1 && ps[0].Field == ColProviderClaimID; got != tt.problem || (!tt.problem && len(ps) != 0) {
+				t.Fatalf("problems %+v", ps)
+			}
+			if !tt.problem && l.ProviderClaimID != tt.want {
+				t.Errorf("provider_claim_id %q, want %q", l.ProviderClaimID, tt.want)
+			}
+		})
+	}
+}

@@ -202,6 +202,7 @@ var processors = map[string]Registration{
 		Roles:     []Role{{RoleNotices, config.DefaultResponses}, {RoleSummary, config.DefaultResponses}},
 		New:       newADTNoticeJob,
 	},
+	"837p": inbound837Registration,
 }
 
 // Kinds lists the kinds that have a built-in processor.

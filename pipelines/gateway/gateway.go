@@ -188,7 +188,7 @@ var feedKinds = []FeedKind{
 	{ingest.KindEVR, "DHCS Encounter Validation Response (XML): each encounter's status, errors and DHCS Encounter ID", ingest.IngestEVR},
 	{monthly.KindDHCSResponse, "DHCS response to a monthly monitoring JSON (responseHierarchy): each record's status and a report of what to fix", monthly.IngestResponse},
 	{pipeadt.Kind, "HL7 v2 ADT (ER7, batch or message files): admit, discharge and transfer events per member (docs/adt.md)", pipeadt.IngestFiles},
-	{inbound837.Kind, "inbound 837P (005010X222A1) from a provider: SNIP 1-5 edits, 999, 277CA, TA1 on envelope errors, report (docs/inbound-837p.md)", inbound837.Ingest},
+	{inbound837.Kind, "inbound 837P (005010X222A1) from a provider: SNIP 1-7 edits, 999, 277CA, TA1, report, the accepted claims as encounter lines for calgw convert (docs/inbound-837p.md)", inbound837.Ingest},
 }
 
 // IngestKinds lists every kind `calgw ingest` loads: the feeds and the
@@ -204,7 +204,7 @@ func (g *Gateway) Ingest(ctx context.Context, kind string, files []string, outDi
 	for _, k := range feedKinds {
 		if k.Name == kind {
 			return k.ingest(ctx, ingest.Job{Files: files, OutDir: outDir, Store: g.st, Config: g.Config,
-				Coding: g.Rules.Coding, Tables: g.Rules.Tables, Data: g.Rules.Data, Now: g.nowFunc(), Log: g.log}), nil
+				Coding: g.Rules.Coding, Tables: g.Rules.Tables, Data: g.Rules.Data, Now: g.nowFunc(), Log: g.log, Rules: g.Rules}), nil
 		}
 	}
 	return nil, fmt.Errorf("unknown feed kind %q", kind)

@@ -190,8 +190,8 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 				}
 				e, _ := snip.Lookup(h.Edit)
 				comp := w.Composite("A7", e.Status)
-				if h.Edit == snip.CodeNPI {
-					comp = w.Composite("A7", e.Status, "85")
+				if ent := e.Entity(); ent != "" {
+					comp = w.Composite("A7", e.Status, ent)
 				}
 				dup := false
 				for _, k := range []int{0, 9, 10} {

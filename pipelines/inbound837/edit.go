@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
@@ -55,6 +56,11 @@ type Claim struct {
 	ProviderNPI      string // 2010AA NM109
 	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
 	Ordinal          int    // 1-based number of the claim in the interchange
+	ISA13            string // its interchange's control number
+	Sender           string // its interchange's ISA05:ISA06, trimmed
+
+	// Enc is what its encounter line needs (Options.Collect).
+	Enc Encounter
 
 	pos ig.Pos // the CLM segment
 }
@@ -91,6 +97,14 @@ type Options struct {
 	Numbers ack.Numbers
 	// Now is the clock of the TA1s (default time.Now).
 	Now func() time.Time
+	// Collect fills each claim's Enc, for its encounter line.
+	Collect bool
+	// Judge is called with the claims of each set the 999 accepts, before
+	// the set's 277CA, the claims already rejected left out; it may reject
+	// claims (Claim.Reject). nil judges nothing.
+	Judge func(claims []*Claim) error
+	// OnInterchange is called after each interchange.
+	OnInterchange func(i *ig.InterchangeResult) error
 }
 
 // Summary counts what Edit saw.
@@ -118,6 +132,7 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	ackTxn, ackGroup, ackStart, ackEnd := vopts.OnTransaction, vopts.OnGroup, vopts.OnInterchangeStart, vopts.OnInterchange
 	vopts.OnInterchangeStart = func(i *ig.InterchangeInfo) error {
 		r.ordinal = 0
+		r.isa13, r.sender = i.Control, strings.TrimSpace(i.SenderQualifier)+":"+strings.TrimSpace(i.SenderID)
 		if opts.Ack277 != nil {
 			opts.Ack277.in = *i
 		}
@@ -134,6 +149,11 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 		}
 		if ackEnd != nil {
 			if err := ackEnd(i); err != nil {
+				return err
+			}
+		}
+		if opts.OnInterchange != nil {
+			if err := opts.OnInterchange(i); err != nil {
 				return err
 			}
 		}
@@ -163,6 +183,9 @@ type run struct {
 
 	claims  []Claim // claims of the set being read
 	ordinal int     // claims seen in the interchange
+	isa13   string  // of the interchange being read
+	sender  string  // its ISA05:ISA06
+	judged  []*Claim
 
 	bht03     string    // BHT03 of the set
 	submitter [2]string // 1000A NM103 and NM109
@@ -248,6 +271,20 @@ func (r *run) emit(t *ig.TransactionResult, res *SetResult, next func(*ig.Transa
 	if next != nil {
 		if err := next(t); err != nil {
 			return err
+		}
+	}
+	if r.opts.Judge != nil && res.Status != ig.Rejected {
+		r.judged = r.judged[:0]
+		for i := range r.claims {
+			if c := &r.claims[i]; !c.Rejected {
+				c.Set = t.Control
+				r.judged = append(r.judged, c)
+			}
+		}
+		if len(r.judged) > 0 {
+			if err := r.opts.Judge(r.judged); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range r.claims {
@@ -384,6 +421,9 @@ type scanner struct {
 	bad   bool // an amount could not be read
 	lx    int
 
+	party party  // billing provider and member being read (Options.Collect)
+	bht04 string // BHT04 of the set
+
 	line struct { // the open service line, for the level 6 edit
 		open  bool
 		pos   ig.Pos
@@ -414,6 +454,9 @@ func (s *scanner) closeLine(t *ig.Txn) {
 }
 
 func (s *scanner) SegmentIDs() []string {
+	if s.r.opts.Collect {
+		return []string{"BHT", "CLM", "HL", "LX", "SV1", "HI", "NM1", "N4", "DTP", "N3", "REF", "PRV", "DMG"}
+	}
 	return []string{"BHT", "CLM", "HL", "LX", "SV1", "HI", "NM1", "N4", "DTP"}
 }
 
@@ -431,7 +474,8 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		s.r.ordinal++
 		s.r.claims = append(s.r.claims, Claim{ID: string(seg.Element(1)), Line: pos.Line, pos: pos,
 			Charge: string(seg.Element(2)), ProviderName: s.prov[0], ProviderNPI: s.prov[1],
-			PatientLast: s.pat[0], PatientFirst: s.pat[1], PatientID: s.pat[2], Ordinal: s.r.ordinal})
+			PatientLast: s.pat[0], PatientFirst: s.pat[1], PatientID: s.pat[2], Ordinal: s.r.ordinal,
+			ISA13: s.r.isa13, Sender: s.r.sender})
 		s.cur = len(s.r.claims) - 1
 		total, ok := x12.ParseDecimal(seg.Element(2), 6)
 		s.total, s.sum, s.lines, s.bad, s.lx = total, 0, 0, !ok, 0
@@ -521,6 +565,22 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.report(t, seg, snip.CodeZIP, 3, "N403 is not a 5- or 9-digit ZIP code")
 		}
 	}
+	if s.r.opts.Collect {
+		s.collect(t, seg)
+	}
+}
+
+// Fail records a failed edit of levels 6 and 7 found by Options.Judge,
+// with the partner's action for it: a warning keeps the claim, any other
+// action rejects the claim (its set is accepted already). msg says why in
+// plain words, with no member data.
+func (c *Claim) Fail(edit string, a snip.Action, line int64, segment, msg string) {
+	e, _ := snip.Lookup(edit)
+	if a != snip.Warn {
+		a = snip.RejectClaim
+	}
+	c.Hits = append(c.Hits, Hit{Edit: edit, Level: e.Level, Action: a, Segment: segment, Line: line, Msg: msg})
+	c.Rejected = c.Rejected || a == snip.RejectClaim
 }
 
 func (s *scanner) End(t *ig.Txn) {

@@ -3,17 +3,27 @@ package inbound837
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/csv"
 	"fmt"
+	"io"
+	"iter"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // Kind names the inbound 837P kind of `calgw ingest`.
@@ -31,10 +41,14 @@ const (
 const tempPrefix = ".calgw-837p-"
 
 // Ingest edits each inbound 837P of job and writes, beside it or into
-// job.OutDir, its 999, 277CA, TA1 (on envelope errors or when asked) and
-// the provider's report (CSV and HTML), each atomically. The plan answers
-// under its configured name and TIN; every partner has the default edit
-// actions.
+// job.OutDir, its 999, 277CA, TA1 (as the sender's profile says) and the
+// provider's report (CSV and HTML), each atomically, and the accepted
+// claims' encounter lines (SuffixEncounters) for the next 837P to DHCS.
+// The plan answers under its configured name and TIN. With a store that
+// keeps claims and runs (store.Store), levels 6 and 7 apply the invoice
+// rules to each claim's lines; with a store.InboundStore, a file that
+// repeats an interchange received before is answered with a TA1 (R, 025)
+// and nothing else.
 func Ingest(ctx context.Context, job ingest.Job) []ingest.Result {
 	res := make([]ingest.Result, 0, len(job.Files))
 	for _, f := range job.Files {
@@ -45,18 +59,59 @@ func Ingest(ctx context.Context, job ingest.Job) []ingest.Result {
 	return res
 }
 
+// peekSender returns ISA06 of the interchange in (trimmed), "" when the
+// file does not start with an ISA.
+func peekSender(in *bufio.Reader) string {
+	b, _ := in.Peek(106)
+	if len(b) < 106 || string(b[:3]) != "ISA" {
+		return ""
+	}
+	f := strings.Split(string(b[:106]), string(b[3]))
+	if len(f) < 7 {
+		return ""
+	}
+	return strings.TrimSpace(f[6])
+}
+
+// partnerProfile returns the sender's edit profile and TA1 mode from the
+// configuration.
+func partnerProfile(cfg *config.Config, sender string) (snip.Profile, string, error) {
+	if cfg == nil {
+		return snip.Profile{}, TA1OnError, nil
+	}
+	p := cfg.Inbound837.Partner(sender)
+	prof, err := snip.NewProfile(p.Edits)
+	if err != nil {
+		return snip.Profile{}, "", fmt.Errorf("inbound_837p.trading_partners.%s: %w", sender, err)
+	}
+	mode := p.TA1
+	if mode == "" {
+		mode = TA1OnError
+	}
+	return prof, mode, nil
+}
+
 func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Result) error {
-	in, err := os.Open(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ingest.ErrUnusable, err)
 	}
-	defer in.Close()
+	defer f.Close()
+	sum := sha256.New()
+	in := bufio.NewReaderSize(io.TeeReader(f, sum), 256<<10)
+	profile, ta1Mode, err := partnerProfile(job.Config, peekSender(in))
+	if err != nil {
+		return err
+	}
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	dir := job.OutDir
 	if dir == "" {
 		dir = filepath.Dir(path)
 	}
-	names := []string{Suffix999, Suffix277CA, SuffixTA1, SuffixReportCSV, SuffixReportHTML}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	names := []string{Suffix999, Suffix277CA, SuffixTA1, SuffixReportCSV, SuffixReportHTML, SuffixEncounters}
 	outs := make([]*atomicfile.File, len(names))
 	abort := func() {
 		for _, o := range outs {
@@ -89,28 +144,191 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		abort()
 		return err
 	}
-	sum, err := Edit(ctx, bufio.NewReaderSize(in, 256<<10), Options{
-		Profile: snip.Profile{}, Coding: job.Coding, Ack999: w999, Ack277: w277, TA1: ta1, TA1Mode: TA1OnError, Numbers: num999, Now: now,
-		OnClaim: rep.Claim, OnSet: rep.Set,
-	})
+	opts := Options{
+		Profile: profile, Coding: job.Coding, Ack999: w999, Ack277: w277, TA1: ta1, TA1Mode: ta1Mode, Numbers: num999, Now: now,
+	}
+	// The encounter lines need the configuration; levels 6 and 7 also the
+	// store's runs and the coding table.
+	opts.Collect = job.Config != nil
+	if st, full := job.Store.(store.Store); full && job.Config != nil && (job.Coding != nil || job.Rules != nil) {
+		j, cleanup, err := newJudge(ctx, job, st, profile)
+		if err != nil {
+			abort()
+			return err
+		}
+		defer cleanup()
+		opts.Judge = j.claims
+	}
+	var (
+		ics       []store.InboundInterchange
+		results   []ig.InterchangeResult
+		forwarded int
+	)
+	claims, err := newClaimSpool()
+	if err != nil {
+		abort()
+		return err
+	}
+	defer claims.close()
+	received := now()
+	fwd := csv.NewWriter(outs[5])
+	opts.OnInterchange = func(i *ig.InterchangeResult) error {
+		ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
+			ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received, Source: job.Source})
+		c := *i
+		c.Findings = nil
+		results = append(results, c)
+		return nil
+	}
+	opts.OnSet = rep.Set
+	opts.OnClaim = func(c *Claim) error {
+		if err := rep.Claim(c); err != nil {
+			return err
+		}
+		if !opts.Collect {
+			return nil
+		}
+		if err := claims.add(AssignedNumber(c.ISA13, c.Ordinal), c.Sender, c.ISA13, c.ID, !c.Rejected); err != nil {
+			return err
+		}
+		if c.Rejected {
+			return nil
+		}
+		forwarded++
+		if forwarded == 1 {
+			if err := fwd.Write(encounterColumns); err != nil {
+				return err
+			}
+		}
+		for _, row := range EncounterRows(c) {
+			if err := fwd.Write(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	editSum, err := Edit(ctx, in, opts)
 	if err == nil {
 		err = rep.Close()
+	}
+	if err == nil {
+		fwd.Flush()
+		err = fwd.Error()
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, in) // the content hash covers the whole file
 	}
 	if err != nil {
 		abort()
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	r.Sets, r.SetsRejected = sum.Sets, sum.SetsRejected
-	r.Read, r.Rejected, r.Loaded = sum.Claims, sum.ClaimsRejected, sum.Claims-sum.ClaimsRejected
+	if is, ok := job.Store.(store.InboundStore); ok && len(ics) > 0 {
+		var h [32]byte
+		copy(h[:], sum.Sum(nil))
+		for i := range ics {
+			ics[i].Sum = h
+		}
+		window := config.DefaultDuplicateWindow
+		if job.Config != nil {
+			window = job.Config.Inbound837.Window()
+		}
+		seq, seqErr := claims.all(filepath.Base(path))
+		prior, err := is.RecordInbound(ctx, ics, window, seq)
+		if err == nil {
+			err = *seqErr
+		}
+		if err != nil {
+			abort()
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if prior != nil {
+			abort()
+			return duplicate(ctx, job, path, dir, base, prior, results, ta1Mode, num999, now, r)
+		}
+	}
+	r.Sets, r.SetsRejected = editSum.Sets, editSum.SetsRejected
+	r.Read, r.Rejected, r.Loaded = editSum.Claims, editSum.ClaimsRejected, editSum.Claims-editSum.ClaimsRejected
 	for i, o := range outs {
-		if err := commitOrDropEmpty(o, i >= 3); err != nil {
+		if err := commitOrDropEmpty(o, i == 3 || i == 4); err != nil {
 			abort()
 			return err
 		}
 		outs[i] = nil
 	}
+	if forwarded > 0 {
+		r.Forward = filepath.Join(dir, base+SuffixEncounters)
+	}
+	r.Report = filepath.Join(dir, base+SuffixReportHTML)
+	r.Ack = filepath.Join(dir, base+Suffix999)
 	r.Committed = true
 	return nil
+}
+
+// duplicate answers a file that repeats an interchange received before:
+// a TA1 rejecting each of its interchanges with note 025 (duplicate
+// interchange control number), unless the sender's profile says never;
+// nothing else is written.
+func duplicate(ctx context.Context, job *ingest.Job, path, dir, base string, prior *store.InboundInterchange,
+	results []ig.InterchangeResult, mode string, num ack.Numbers, now func() time.Time, r *ingest.Result) error {
+	r.Duplicate = fmt.Sprintf("repeats interchange %s of %s received %s in %s (the same sender and ISA13, or the same content)",
+		prior.ISA13, prior.Sender, prior.ReceivedAt.Format("2006-01-02 15:04"), prior.File)
+	if mode == TA1Never {
+		return nil
+	}
+	out, err := atomicfile.Create(filepath.Join(dir, base+SuffixTA1), tempPrefix)
+	if err != nil {
+		return err
+	}
+	w := x12.NewWriter(out, x12.DefaultDelimiters)
+	for i := range results {
+		ir := results[i]
+		ir.Status, ir.Note = ig.Rejected, NoteDuplicate
+		n, err := num.NextInterchange()
+		if err == nil {
+			err = ack.WriteTA1(w, &ir, n, now())
+		}
+		if err != nil {
+			out.Abort()
+			return fmt.Errorf("%s: TA1: %w", path, err)
+		}
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	r.Ack = filepath.Join(dir, base+SuffixTA1)
+	return nil
+}
+
+// NoteDuplicate is the TA1 note code (TA105) of a duplicate interchange
+// control number.
+const NoteDuplicate = "025"
+
+// newJudge returns the levels 6 and 7 judge of a file: the judges of the
+// store's reference data (pipelines/judges) and a scratch directory,
+// removed by cleanup.
+func newJudge(ctx context.Context, job *ingest.Job, st store.Store, profile snip.Profile) (*judge, func(), error) {
+	var js []encounters.Judge
+	if jst, ok := st.(judges.Store); ok && job.Rules != nil {
+		log := job.Log
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		var err error
+		js, err = judges.New(ctx, judges.Env{Config: job.Config, Rules: job.Rules, Store: jst, Log: log})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	tmp, err := os.MkdirTemp("", "calgw-837p-check-")
+	if err != nil {
+		return nil, nil, err
+	}
+	coding := job.Coding
+	if coding == nil && job.Rules != nil {
+		coding = job.Rules.Coding
+	}
+	return &judge{ctx: ctx, st: st, cfg: job.Config, coding: coding, judges: js, profile: profile, tmp: tmp},
+		func() { os.RemoveAll(tmp) }, nil
 }
 
 // commitOrDropEmpty commits an output, or drops an acknowledgment that has
@@ -139,4 +357,70 @@ func (n storeNumbers) NextInterchange() (int64, error) {
 func (n storeNumbers) NextGroup() (int64, error) { return n.s.NextControlNumber(n.ctx, "GS/"+n.kind) }
 func (n storeNumbers) NextTransaction() (int64, error) {
 	return n.s.NextControlNumber(n.ctx, "ST/"+n.kind)
+}
+
+// claimSpool keeps a file's claims (the plan's number, sender, ISA13,
+// the provider's CLM01, accepted) in a temporary CSV file until they are
+// recorded with the file's interchanges, so that they are never all in
+// memory.
+type claimSpool struct {
+	f *os.File
+	w *csv.Writer
+	n int
+}
+
+func newClaimSpool() (*claimSpool, error) {
+	f, err := os.CreateTemp("", "calgw-837p-claims-")
+	if err != nil {
+		return nil, fmt.Errorf("inbound837: claims: %w", err)
+	}
+	return &claimSpool{f: f, w: csv.NewWriter(f)}, nil
+}
+
+func (s *claimSpool) add(plan, sender, isa13, provider string, accepted bool) error {
+	a := "0"
+	if accepted {
+		a = "1"
+	}
+	s.n++
+	return s.w.Write([]string{plan, sender, isa13, provider, a})
+}
+
+// all returns the claims as recorded, each with file; the error of their
+// reading is in *err once the sequence is done. nil when there are none.
+func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
+	var err error
+	if s.n == 0 {
+		return nil, &err
+	}
+	return func(yield func(store.InboundClaim) bool) {
+		s.w.Flush()
+		if err = s.w.Error(); err != nil {
+			return
+		}
+		if _, err = s.f.Seek(0, io.SeekStart); err != nil {
+			return
+		}
+		r := csv.NewReader(bufio.NewReader(s.f))
+		r.FieldsPerRecord = 5
+		r.ReuseRecord = true
+		for {
+			rec, e := r.Read()
+			if e == io.EOF {
+				return
+			}
+			if e != nil {
+				err = fmt.Errorf("inbound837: claims: %w", e)
+				return
+			}
+			if !yield(store.InboundClaim{PlanClaim: rec[0], Sender: rec[1], ISA13: rec[2], ProviderClaim: rec[3], File: file, Accepted: rec[4] == "1"}) {
+				return
+			}
+		}
+	}, &err
+}
+
+func (s *claimSpool) close() {
+	s.f.Close()
+	os.Remove(s.f.Name())
 }

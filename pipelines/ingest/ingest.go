@@ -48,6 +48,13 @@ type Job struct {
 	Data   *rules.EligibilityTables
 	Now    func() time.Time // clock of the 999 envelopes; nil = time.Now
 	Log    *slog.Logger
+	// Rules is the rule set the stateful invoice rules (pipelines/judges)
+	// are built from, for the inbound 837P's levels 6 and 7; nil = none.
+	Rules *rules.Set
+	// Source names the delivery of the files (the daemon's ledger entry);
+	// "" for the CLI. An inbound 837P that repeats only interchanges
+	// recorded under the same source is processed again: a retry.
+	Source string
 }
 
 // ErrUnusable marks a file that cannot be loaded at all (unreadable, not
@@ -81,6 +88,10 @@ type Result struct {
 	Report string // the report's path
 	Ack    string // the 999's path, "" when none was written
 	Took   time.Duration
+
+	// Inbound 837P only.
+	Duplicate string // why the file repeats an interchange received before ("" when it does not): nothing of it was processed
+	Forward   string // the accepted claims' encounter lines, "" when none
 }
 
 // Summary is a one-line account of the file, counts only (no member data).

@@ -10,6 +10,8 @@ package snip
 import (
 	"fmt"
 	"sort"
+
+	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 // Level is a WEDI SNIP edit level, 1 to 7.
@@ -88,6 +90,12 @@ const (
 	CodeState         = "SNIP5-STATE"
 	CodeZIP           = "SNIP5-ZIP"
 	DHCSCode          = "SNIP6-DHCS-CODE"
+	InvoiceRule       = "SNIP6-INVOICE-RULE"
+	Eligibility       = "SNIP7-ELIGIBILITY"
+	Authorization     = "SNIP7-AUTHORIZATION"
+	Contract          = "SNIP7-CONTRACT"
+	Duplicate         = "SNIP7-DUPLICATE"
+	Frequency         = "SNIP7-FREQUENCY"
 )
 
 // edits is every edit, in level order.
@@ -122,6 +130,54 @@ var edits = []Edit{
 		"Send the ZIP code as 5 or 9 digits, no hyphen.", "005010X222A1 N403; USPS ZIP+4", "126"},
 	{DHCSCode, LineOfBiz, RejectClaim, "The procedure code with these modifiers is not an ECM or Community Supports service DHCS allows on the date of service.",
 		"Bill the HCPCS code with the modifiers the DHCS ECM/CS coding table lists for the date of service.", "DHCS ECM/CS coding table (rules/data/hcpcs_ecm_cs.csv)", "454"},
+	{InvoiceRule, LineOfBiz, RejectClaim, "A service line breaks one of the plan's encounter rules for invoice lines (the rule is named in the report).",
+		"Correct the value the report names, as for an invoice line.", "rules.Catalog (docs/rules.md), the rule named in the report", "21"},
+	{Eligibility, Partner, RejectClaim, "The member is not eligible for this service on the date of service (not enrolled with the plan, share of cost, an excluding program, or the 834 does not match).",
+		"Check the member's Medi-Cal ID (CIN) and enrollment on the date of service; bill only dates the member is enrolled.", "rules ELIG-*, ECM-EXCLUDED, POF-NOT-LIVE (plan 834 and program feeds)", "97"},
+	{Authorization, Partner, RejectClaim, "No ECM or Community Supports authorization covers this service, provider, date or number of units.",
+		"Bill under the authorization the plan issued (2300 or 2400 REF*G1), within its dates and units.", "rules AUTH-*, CS-LIMIT, TR-NEEDS-ECM (plan authorization feed)", "21"},
+	{Contract, Partner, RejectClaim, "The billing provider is not contracted with the plan for this service on the date of service.",
+		"Bill under the NPI and site the plan's contract names, or ask the plan's provider services.", "rule PROVIDER-NOT-CONTRACTED (plan provider roster)", "21"},
+	{Duplicate, Partner, RejectClaim, "A service line repeats one already sent to DHCS, or one earlier in this claim set (same member, dates, provider, code and modifiers).",
+		"Do not send a service twice; to correct a claim already accepted, send a replacement.", "rule DUPLICATE-LINE; DHCS 277CA status 54 (dhcs-observed-formats.md)", "54"},
+	{Frequency, Partner, RejectClaim, "A replacement or void (CLM05-3 7 or 8) does not name a claim the plan accepted and sent on, or DHCS has not answered for that claim yet.",
+		"Put the plan's claim number of the original (REF*1K of the plan's 277CA) in 2300 REF*F8; if the plan says it is held, send it again later.", "rules CORRECTION-* (docs/dhcs.md); 005010X222A1 2300 REF*F8", "21"},
+}
+
+// Entity returns the entity code (STC01-3) a 277CA status of the edit is
+// reported with: 85 billing provider for the NPI edit, QC patient for the
+// eligibility edit, "" for the others.
+func (e Edit) Entity() string {
+	switch e.ID {
+	case CodeNPI:
+		return "85"
+	case Eligibility:
+		return "QC"
+	}
+	return ""
+}
+
+// ForRule returns the edit that reports a decision of rule (a rules.Catalog
+// ID) against a claim's line: eligibility, authorization, contract and
+// duplicate rules are level 7, the DHCS coding table and every other
+// invoice rule level 6.
+func ForRule(rule string) string {
+	switch rule {
+	case rules.CodeNotAllowed:
+		return DHCSCode
+	case rules.CorrectionUnknown, rules.CorrectionHeld, rules.CorrectionNotReceived:
+		return Frequency
+	case rules.DuplicateLine:
+		return Duplicate
+	case rules.ProviderNotContracted:
+		return Contract
+	case rules.EligNotEnrolled, rules.EligShareOfCost, rules.EligMemberMismatch, rules.ECMExcluded, rules.POFNotLive:
+		return Eligibility
+	case rules.AuthMissing, rules.AuthOtherProvider, rules.AuthUnitsExceeded, rules.CSLimitExceeded, rules.TRNeedsECM,
+		rules.AuthOutreachExempt, rules.AuthStreamlinedWindow, rules.AuthJIPrerelease, rules.AuthPeriodPolicy:
+		return Authorization
+	}
+	return InvoiceRule
 }
 
 // Edits returns every edit in level order.

@@ -130,3 +130,47 @@ func TestEditsAreUniqueAndComplete(t *testing.T) {
 		}
 	}
 }
+
+// Each decision of the invoice rules names the edit of its level: the
+// stateful rules are level 7, the others level 6; the 277CA reports them
+// with the edit's status code (and entity).
+func TestForRule(t *testing.T) {
+	cases := []struct {
+		rule, want     string
+		level          Level
+		status, entity string
+	}{
+		{"ELIG-NOT-ENROLLED", Eligibility, Partner, "97", "QC"},
+		{"ELIG-SHARE-OF-COST", Eligibility, Partner, "97", "QC"},
+		{"ELIG-MEMBER-MISMATCH", Eligibility, Partner, "97", "QC"},
+		{"ECM-EXCLUDED", Eligibility, Partner, "97", "QC"},
+		{"POF-NOT-LIVE", Eligibility, Partner, "97", "QC"},
+		{"AUTH-MISSING", Authorization, Partner, "21", ""},
+		{"AUTH-OTHER-PROVIDER", Authorization, Partner, "21", ""},
+		{"AUTH-UNITS-EXCEEDED", Authorization, Partner, "21", ""},
+		{"CS-LIMIT", Authorization, Partner, "21", ""},
+		{"TR-NEEDS-ECM", Authorization, Partner, "21", ""},
+		{"AUTH-OUTREACH-EXEMPT", Authorization, Partner, "21", ""},
+		{"AUTH-STREAMLINED-WINDOW", Authorization, Partner, "21", ""},
+		{"AUTH-JI-PRERELEASE", Authorization, Partner, "21", ""},
+		{"AUTH-PERIOD-POLICY", Authorization, Partner, "21", ""},
+		{"PROVIDER-NOT-CONTRACTED", Contract, Partner, "21", ""},
+		{"DUPLICATE-LINE", Duplicate, Partner, "54", ""},
+		{"CODE-NOT-ALLOWED", DHCSCode, LineOfBiz, "454", ""},
+		{"FIELD-INVALID", InvoiceRule, LineOfBiz, "21", ""},
+		{"CORRECTION-ORIGINAL-UNKNOWN", Frequency, Partner, "21", ""},
+		{"CORRECTION-HELD", Frequency, Partner, "21", ""},
+		{"CORRECTION-NOT-RECEIVED", Frequency, Partner, "21", ""},
+		{"FIELD-MISSING", InvoiceRule, LineOfBiz, "21", ""},
+	}
+	for _, c := range cases {
+		id := ForRule(c.rule)
+		e, ok := Lookup(id)
+		if id != c.want || !ok || e.Level != c.level || e.Status != c.status || e.Entity() != c.entity || e.Default != RejectClaim {
+			t.Errorf("%s: edit %s %+v entity %q, want %s level %d status %s entity %q", c.rule, id, e, e.Entity(), c.want, c.level, c.status, c.entity)
+		}
+	}
+	if e, _ := Lookup(CodeNPI); e.Entity() != "85" {
+		t.Errorf("NPI edit entity %q, want 85", e.Entity())
+	}
+}

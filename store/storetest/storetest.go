@@ -82,6 +82,8 @@ func Run(t *testing.T, b Backend) {
 		{"BoundRunsCommitWhileLeasesRenew", true, commitWhileRenewing},
 		{"ConcurrentRunsHoldUsageCounters", true, concurrentUsage},
 		{"ConcurrentLoadsOfOneContentLoadOnce", true, concurrentLoadOnce},
+		{"InboundInterchangeDuplicates", false, inboundDuplicates},
+		{"ConcurrentInboundInterchangeRecordedOnce", true, concurrentInbound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,18 +52,22 @@ type Header struct {
 
 // Claim is one 2300 claim with its billing provider and subscriber.
 type Claim struct {
-	Billing              domain.Provider  // 2010AA; Taxonomy goes to 2000A PRV*BI when set
-	Subscriber           domain.Member    // 2010BA (the patient is the subscriber)
-	Payer                Party            // 2010BB, NM108 "PI"
-	ClaimFilingIndicator string           // SBR09, e.g. "MC" Medicaid
-	PatientControlNumber string           // CLM01
-	PlaceOfService       string           // CLM05-1
-	FrequencyCode        string           // CLM05-3; "" = "1" original, "7" replacement, "8" void
-	PriorAuthorization   string           // 2300 REF*G1
-	PayerClaimControl    string           // 2300 REF*F8: the DHCS Encounter ID a replacement or void corrects
-	Diagnoses            []string         // HI: first ABK (principal), the rest ABF; no decimal points
-	Rendering            *domain.Provider // 2310B when the rendering provider differs from the billing provider
-	Lines                []ServiceLine    // 2400, at most MaxLinesPerClaim
+	Billing              domain.Provider // 2010AA; Taxonomy goes to 2000A PRV*BI when set
+	Subscriber           domain.Member   // 2010BA (the patient is the subscriber)
+	Payer                Party           // 2010BB, NM108 "PI"
+	ClaimFilingIndicator string          // SBR09, e.g. "MC" Medicaid
+	PatientControlNumber string          // CLM01
+	PlaceOfService       string          // CLM05-1
+	FrequencyCode        string          // CLM05-3; "" = "1" original, "7" replacement, "8" void
+	PriorAuthorization   string          // 2300 REF*G1
+	PayerClaimControl    string          // 2300 REF*F8: the DHCS Encounter ID a replacement or void corrects
+	// ClaimIdentifier is 2300 REF*D9 (claim identifier for transmission
+	// intermediaries): the provider's own CLM01 of a claim the plan
+	// received as an 837P and forwards.
+	ClaimIdentifier string
+	Diagnoses       []string         // HI: first ABK (principal), the rest ABF; no decimal points
+	Rendering       *domain.Provider // 2310B when the rendering provider differs from the billing provider
+	Lines           []ServiceLine    // 2400, at most MaxLinesPerClaim
 }
 
 // ServiceLine is one 2400 service line.
@@ -288,6 +292,9 @@ func (e *Encoder) claim(c *Claim) {
 	}
 	if c.PayerClaimControl != "" {
 		e.seg("REF", "F8", c.PayerClaimControl)
+	}
+	if c.ClaimIdentifier != "" {
+		e.seg("REF", "D9", c.ClaimIdentifier)
 	}
 	hi := make([]string, len(c.Diagnoses))
 	for i, dx := range c.Diagnoses {

@@ -120,6 +120,11 @@ func TestEncodedShapesValidate(t *testing.T) {
 			b.Subscriber.Address = domain.Address{Street: "55 Oak St", City: "Fresno", State: "CA", Zip: "93706"}
 			return []*Claim{a, b}
 		}, []string{"HL*1**20*1~", "HL*2*1*22*0~", "HL*3**20*1~", "HL*4*3*22*0~", "N3*55 Oak St~", "N4*Fresno*CA*93706~"}},
+		{"provider's claim ID of a forwarded claim in REF*D9, after REF*F8", func() []*Claim {
+			c := claim("000000101000001", line("H0043", 100, 20260901, 20260901))
+			c.FrequencyCode, c.PayerClaimControl, c.ClaimIdentifier = "7", "123456789012345", "ENC1001"
+			return []*Claim{c}
+		}, []string{"CLM*000000101000001*1***12:B:7*Y*A*Y*Y~REF*F8*123456789012345~REF*D9*ENC1001~HI*"}},
 		{"names with accents and delimiters are cleaned", func() []*Claim {
 			c := claim("INV-8", line("H0043", 100, 20260901, 20260901))
 			c.Subscriber.LastName, c.Subscriber.FirstName = "López*Ñúñez", "José~María"

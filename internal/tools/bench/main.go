@@ -23,6 +23,10 @@
 //     importing calgw's third-party packages; with -startup-compare, the
 //     same two figures of another calgw binary, in the same runs.
 //
+//   - inbound 837P: `calgw validate` and `calgw ingest --kind 837p` of a
+//     generated provider 837P of C claims (internal/tools/gen837p), against
+//     a byte scan, and the ingest's peak RSS at C/10 and C claims.
+//
 //   - monthly: `calgw report monthly` for June of a generated year of M
 //     members (internal/tools/genmonthly), against an encoding/json encode
 //     of as many records, with its peak RSS; targets 60 s and 250 MB.
@@ -62,6 +66,7 @@ func main() {
 	baselineScan := flag.String("baseline-scan", "", "internal: scan this file byte by byte and exit")
 	monthlyMembers := flag.Int("monthly-members", 1000000, "members of the monthly monitoring JSON figure (0: skip it)")
 	baselineJSON := flag.Int("baseline-json", 0, "internal: encode this many records with encoding/json and exit")
+	inboundClaims := flag.Int("inbound-claims", 330000, "claims in the large provider 837P, about 100 MB (0: skip the inbound 837P figures)")
 	flag.Parse()
 	switch {
 	case *baselineCSV != "":
@@ -91,6 +96,11 @@ func main() {
 	}
 	if *adtMessages > 0 {
 		if err := runADT(*adtMessages, *dir, *calgw); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *inboundClaims > 0 {
+		if err := run837(*inboundClaims, *dir, *calgw); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -1,0 +1,423 @@
+package inbound837
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen837p"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+type fwdEnv struct {
+	t   *testing.T
+	st  *store.SQLite
+	cfg *config.Config
+	rs  *rules.Set
+	now time.Time
+}
+
+func newFwdEnv(t *testing.T) *fwdEnv {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rules.Load(rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fwdEnv{t: t, st: st, cfg: cfg, rs: rs, now: time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC)}
+}
+
+// ingest writes data as name.x12 and ingests it into a fresh directory,
+// returning the result and the directory.
+func (e *fwdEnv) ingest(name, data string) (ingest.Result, string) {
+	e.t.Helper()
+	in := filepath.Join(e.t.TempDir(), name+".x12")
+	if err := os.WriteFile(in, []byte(data), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	out := e.t.TempDir()
+	rs := Ingest(context.Background(), ingest.Job{Files: []string{in}, OutDir: out, Store: e.st, Config: e.cfg,
+		Coding: e.rs.Coding, Rules: e.rs, Now: func() time.Time { return e.now }})
+	if len(rs) != 1 || rs[0].Err != nil {
+		e.t.Fatalf("ingest %s: %+v", name, rs)
+	}
+	return rs[0], out
+}
+
+func readOut(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func exists(dir, name string) bool {
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
+}
+
+// convert sends encounter lines on with the invoice conversion and
+// returns its 837.
+func (e *fwdEnv) convert(csvPath string) string {
+	e.t.Helper()
+	res, err := encounters.Convert(context.Background(), encounters.Job{Inputs: []string{csvPath}, OutDir: e.t.TempDir(), Store: e.st,
+		Config: e.cfg, Coding: e.rs.Coding, Today: 20260201, Now: e.now})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if res.Output == "" {
+		e.t.Fatalf("no 837 written; rejects: %+v", res.Summary.Rejects)
+	}
+	return readOut(e.t, filepath.Dir(res.Output), filepath.Base(res.Output))
+}
+
+// TestSplitFileForwardsGoodClaimsToTheNext837P: a file with one claim the
+// DHCS coding table rejects is split: the good claim's line goes, in the
+// invoice template, into the encounter lines, which the invoice
+// conversion sends to DHCS under the plan's claim number (the 277CA's
+// REF*1K) with the provider's CLM01 in REF*D9; the bad claim is only in
+// the 277CA; the store traces the plan's number back to the provider's.
+func TestSplitFileForwardsGoodClaimsToTheNext837P(t *testing.T) {
+	e := newFwdEnv(t)
+	r, out := e.ingest("split", twoClaims(t)) // ENC1001 bills G9012 without its modifier
+	if r.Read != 2 || r.Rejected != 1 || r.Forward != filepath.Join(out, "split"+SuffixEncounters) {
+		t.Fatalf("result %+v", r)
+	}
+	a277 := readOut(t, out, "split"+Suffix277CA)
+	if !strings.Contains(a277, "TRN*2*ENC1001~STC*A7:454") || !strings.Contains(a277, "TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~REF*1K*000000101000002~") {
+		t.Errorf("277CA:\n%s", a277)
+	}
+	rows, err := csv.NewReader(strings.NewReader(readOut(t, out, "split"+SuffixEncounters))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("encounter lines %q, want the header and ENC1002's one line", rows)
+	}
+	got := map[string]string{}
+	for i, col := range rows[0] {
+		got[col] = rows[1][i]
+	}
+	want := map[string]string{
+		"invoice_number": "000000101000002", "provider_claim_id": "ENC1002", "invoice_date": "2026-01-15", "line_number": "1",
+		"billing_npi": "1234567893", "billing_tin": "941234567", "billing_name": "HARBOR COMMUNITY SUPPORTS", "billing_taxonomy": "251S00000X",
+		"billing_address": "100 CAPITOL MALL STE 200", "billing_city": "SACRAMENTO", "billing_state": "CA", "billing_zip": "958140001",
+		"member_cin": "98765432B", "member_last_name": "NGUYEN", "member_first_name": "BAO", "member_dob": "1967-11-30", "member_gender": "M",
+		"member_address": "45 ELM ST APT 3", "member_city": "WEST SACRAMENTO", "member_state": "CA", "member_zip": "95691",
+		"service_from": "2026-01-09", "service_to": "2026-01-09", "units": "3", "charge_amount": "75.50",
+		"hcpcs": "T1016", "modifiers": "U8", "place_of_service": "12", "diagnosis": "Z5900", "authorization_number": "",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	out837 := e.convert(r.Forward)
+	flat := strings.ReplaceAll(out837, "\n", "")
+	if !strings.Contains(flat, "CLM*000000101000002*75.5***12:B:1*Y*A*Y*Y~REF*D9*ENC1002~HI*ABK:Z5900~") || strings.Contains(flat, "ENC1001") {
+		t.Errorf("outbound 837:\n%s", out837)
+	}
+	v := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) {
+		if f.Severity == ig.Error {
+			t.Errorf("outbound 837 finding: %s", f.String())
+		}
+	}})
+	if _, err := v.Validate(context.Background(), bytes.NewReader([]byte(out837))); err != nil {
+		t.Fatal(err)
+	}
+	sent, ok, err := e.st.SentClaim(context.Background(), "000000101000002")
+	if err != nil || !ok || sent.Invoice != "000000101000002" {
+		t.Fatalf("sent claim %+v %v %v", sent, ok, err)
+	}
+	for _, tc := range []struct {
+		plan, provider string
+		accepted       bool
+	}{{"000000101000002", "ENC1002", true}, {"000000101000001", "ENC1001", false}} {
+		c, ok, err := e.st.InboundClaim(context.Background(), tc.plan)
+		if err != nil || !ok || c.ProviderClaim != tc.provider || c.Accepted != tc.accepted || c.Sender != "ZZ:CALAIMGW" || c.ISA13 != "000000101" {
+			t.Errorf("inbound claim %s: %+v %v %v", tc.plan, c, ok, err)
+		}
+	}
+}
+
+// withISA13 gives the fixture another interchange control number.
+func withISA13(data, isa13 string) string {
+	data = strings.Replace(data, "*000000101*0*T*", "*"+isa13+"*0*T*", 1)
+	return strings.Replace(data, "IEA*1*000000101", "IEA*1*"+isa13, 1)
+}
+
+func bothGood(t *testing.T) string {
+	return strings.Replace(twoClaims(t), "SV1*HC:G9012*", "SV1*HC:G9012:U8*", 1)
+}
+
+// TestLevel7Duplicate: claims whose lines were already sent to DHCS are
+// rejected in the 277CA with SNIP7-DUPLICATE, status 54, and are not
+// forwarded again.
+func TestLevel7Duplicate(t *testing.T) {
+	e := newFwdEnv(t)
+	r, _ := e.ingest("first", bothGood(t))
+	if r.Rejected != 0 || r.Forward == "" {
+		t.Fatalf("first: %+v", r)
+	}
+	e.convert(r.Forward)
+	r2, out := e.ingest("again", withISA13(bothGood(t), "000000102"))
+	if r2.Duplicate != "" || r2.Read != 2 || r2.Rejected != 2 || r2.Forward != "" || exists(out, "again"+SuffixEncounters) {
+		t.Fatalf("again: %+v", r2)
+	}
+	a277 := readOut(t, out, "again"+Suffix277CA)
+	if strings.Count(a277, "STC*A7:54*") != 2 {
+		t.Errorf("277CA:\n%s", a277)
+	}
+	if rep := readOut(t, out, "again"+SuffixReportCSV); strings.Count(rep, "rejected,SNIP7-DUPLICATE,7,") != 3 || !strings.Contains(rep, "DUPLICATE-LINE") {
+		t.Errorf("report:\n%s", rep)
+	}
+	// Without the conversion in between the same claims are not
+	// duplicates: nothing was sent.
+	e2 := newFwdEnv(t)
+	e2.ingest("first", bothGood(t))
+	if r3, _ := e2.ingest("again", withISA13(bothGood(t), "000000102")); r3.Rejected != 0 {
+		t.Errorf("claims never sent rejected: %+v", r3)
+	}
+}
+
+// TestLevel7Eligibility: with the eligibility rules enforced and no 834
+// loaded, no member is enrolled: each claim is rejected with
+// SNIP7-ELIGIBILITY, status 97 for the patient (QC).
+func TestLevel7Eligibility(t *testing.T) {
+	e := newFwdEnv(t)
+	e.cfg.Eligibility.Rules = config.RulesAll
+	r, out := e.ingest("elig", bothGood(t))
+	if r.Rejected != 2 || r.Forward != "" {
+		t.Fatalf("result %+v", r)
+	}
+	if a277 := readOut(t, out, "elig"+Suffix277CA); strings.Count(a277, "STC*A7:97:QC*") != 2 {
+		t.Errorf("277CA:\n%s", a277)
+	}
+	if rep := readOut(t, out, "elig"+SuffixReportCSV); !strings.Contains(rep, "ENC1002,rejected,SNIP7-ELIGIBILITY,7,44,SV1: SV1*HC:T1016:U8*75.50*UN*3***1,") || !strings.Contains(rep, "ELIG-NOT-ENROLLED") {
+		t.Errorf("report:\n%s", rep)
+	}
+}
+
+// TestProviderReplacementWithoutOriginalRejected: a replacement (CLM05-3
+// 7) without 2300 REF*F8 is rejected with SNIP7-FREQUENCY; the original
+// beside it goes on.
+func TestProviderReplacementWithoutOriginalRejected(t *testing.T) {
+	e := newFwdEnv(t)
+	r, out := e.ingest("repl", strings.Replace(bothGood(t), "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", 1))
+	if r.Rejected != 1 {
+		t.Fatalf("result %+v", r)
+	}
+	if rep := readOut(t, out, "repl"+SuffixReportCSV); !strings.Contains(rep, "ENC1002,rejected,SNIP7-FREQUENCY,7,") {
+		t.Errorf("report:\n%s", rep)
+	}
+	if fwd := readOut(t, out, "repl"+SuffixEncounters); strings.Contains(fwd, "ENC1002") || !strings.Contains(fwd, "ENC1001") {
+		t.Errorf("encounter lines:\n%s", fwd)
+	}
+}
+
+// TestDuplicateInterchange: a file whose interchange was received before
+// (the same content, or the same sender and ISA13 within the window) is
+// answered with a TA1 rejecting it with note 025 and nothing else; past
+// the window the same ISA13 is processed; a sender whose profile says
+// never gets no TA1, and the file is still not processed.
+func TestDuplicateInterchange(t *testing.T) {
+	e := newFwdEnv(t)
+	first, _ := e.ingest("first", bothGood(t))
+	if first.Duplicate != "" {
+		t.Fatalf("first: %+v", first)
+	}
+	changed := strings.Replace(bothGood(t), "REF*D9*CLMREF1001", "REF*D9*CLMREF1009", 1)
+	tests := []struct {
+		name, data string
+		later      time.Duration
+		ta1        string // the sender's TA1 mode
+		duplicate  bool
+	}{
+		{"same content", bothGood(t), time.Minute, "", true},
+		{"same sender and ISA13 inside the window", changed, 364 * 24 * time.Hour, "", true},
+		{"same sender and ISA13 past the window", changed, 366 * 24 * time.Hour, "", false},
+		{"profile says never", bothGood(t), time.Minute, "never", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.now = time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC).Add(tt.later)
+			e.cfg.Inbound837.Partners = map[string]config.Inbound837Partner{"CALAIMGW": {TA1: tt.ta1}}
+			r, out := e.ingest("again", tt.data)
+			if (r.Duplicate != "") != tt.duplicate {
+				t.Fatalf("duplicate %q, want %v", r.Duplicate, tt.duplicate)
+			}
+			if !tt.duplicate {
+				if !exists(out, "again"+Suffix999) {
+					t.Error("a file past the window was not answered")
+				}
+				return
+			}
+			if !strings.Contains(r.Duplicate, "000000101") || !strings.Contains(r.Duplicate, "first.x12") {
+				t.Errorf("duplicate %q should name the interchange and file received first", r.Duplicate)
+			}
+			for _, s := range []string{Suffix999, Suffix277CA, SuffixReportCSV, SuffixReportHTML, SuffixEncounters} {
+				if exists(out, "again"+s) {
+					t.Errorf("a duplicate wrote %s", s)
+				}
+			}
+			if tt.ta1 == "never" {
+				if exists(out, "again"+SuffixTA1) {
+					t.Error("TA1 written for a sender whose profile says never")
+				}
+				return
+			}
+			ta1 := readOut(t, out, "again"+SuffixTA1)
+			if !strings.Contains(ta1, "TA1*000000101*260115*1200*R*025~") || !strings.HasPrefix(ta1, "ISA*00*          *00*          *ZZ*DHCSENC        *ZZ*CALAIMGW       *") {
+				t.Errorf("TA1:\n%s", ta1)
+			}
+		})
+	}
+}
+
+// TestPartnerProfileFromConfiguration: a sender's profile in
+// inbound_837p.trading_partners sets an edit's action (the DHCS coding
+// edit only warns: the claim is accepted with its warning) and the TA1
+// mode (always: a TA1 accepting the clean interchange).
+func TestPartnerProfileFromConfiguration(t *testing.T) {
+	e := newFwdEnv(t)
+	e.cfg.Inbound837.Partners = map[string]config.Inbound837Partner{"CALAIMGW": {TA1: "always", Edits: map[string]string{"SNIP6-DHCS-CODE": "warn"}}}
+	r, out := e.ingest("prof", twoClaims(t))
+	if r.Rejected != 0 {
+		t.Fatalf("result %+v", r)
+	}
+	if rep := readOut(t, out, "prof"+SuffixReportCSV); !strings.Contains(rep, "ENC1001,accepted (warning),SNIP6-DHCS-CODE,6,") {
+		t.Errorf("report:\n%s", rep)
+	}
+	if ta1 := readOut(t, out, "prof"+SuffixTA1); !strings.Contains(ta1, "TA1*000000101*260115*1200*A*000~") {
+		t.Errorf("TA1:\n%s", ta1)
+	}
+	e.cfg.Inbound837.Partners["CALAIMGW"] = config.Inbound837Partner{Edits: map[string]string{"SNIP9-NOPE": "warn"}}
+	in := filepath.Join(t.TempDir(), "bad.x12")
+	os.WriteFile(in, []byte(withISA13(twoClaims(t), "000000555")), 0o600)
+	rs := Ingest(context.Background(), ingest.Job{Files: []string{in}, OutDir: t.TempDir(), Store: e.st, Config: e.cfg})
+	if rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "SNIP9-NOPE") {
+		t.Errorf("unknown edit ID in a profile: %v", rs[0].Err)
+	}
+}
+
+// TestJudgedAcrossManySets: each of several transaction sets is judged
+// after its SE; every set gets its 277CA and every claim its encounter
+// line, in order.
+func TestJudgedAcrossManySets(t *testing.T) {
+	e := newFwdEnv(t)
+	var buf bytes.Buffer
+	n := 5500
+	if _, err := (gen837p.Options{Claims: n, PerSet: 1000}).WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, out := e.ingest("batches", buf.String())
+	if r.Read != n || r.Rejected != 0 || r.Sets != 6 {
+		t.Fatalf("result %+v", r)
+	}
+	a277 := readOut(t, out, "batches"+Suffix277CA)
+	if got := strings.Count(a277, "STC*A2:20:PR*"); got != n {
+		t.Errorf("%d claims accepted in the 277CA, want %d", got, n)
+	}
+	if got := strings.Count(a277, "~ST*277*"); got != 6 {
+		t.Errorf("%d 277CA sets, want 6", got)
+	}
+	rows, err := csv.NewReader(strings.NewReader(readOut(t, out, "batches"+SuffixEncounters))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := slices.Index(rows[0], "provider_claim_id")
+	if len(rows) != n+1 || id < 0 || rows[1][id] != "C0" || rows[n][id] != "C"+strconv.Itoa(n-1) {
+		t.Errorf("%d encounter lines, header %q", len(rows)-1, rows[0])
+	}
+}
+
+// TestProviderReplacementForwarded: a provider's replacement (CLM05-3 7)
+// names in 2300 REF*F8 the plan's claim number of its original (the
+// 277CA's REF*1K); once DHCS has answered for the original (its 277CA
+// gives the DHCS Encounter ID), the replacement goes to DHCS with the
+// original's CLM01, CLM05-3 7 and REF*F8 the Encounter ID. A replacement
+// of a claim DHCS has not answered for yet is held (SNIP7-FREQUENCY,
+// CORRECTION-HELD); one without REF*F8 is rejected.
+func TestProviderReplacementForwarded(t *testing.T) {
+	e := newFwdEnv(t)
+	r, _ := e.ingest("first", bothGood(t))
+	e.convert(r.Forward) // sends CLM01 000000101000001 and 000000101000002
+	resp := filepath.Join(t.TempDir(), "encounters_RESP_277.dat")
+	os.WriteFile(resp, []byte(strings.Join([]string{
+		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*CALAIMGW       *260120*0830*^*00501*000000901*0*P*:",
+		"GS*HN*CALIFORNIA-DHCS*CALAIMGW*20260120*0830*901*X*005010X214", "ST*277*0001*005010X214",
+		"HL*1**20*1", "HL*2*1*21*1", "HL*3*2*19*1", "HL*4*3*PT", "TRN*2*000000101000002", "STC*F1:20*20260120*WQ", "REF*1K*202601200000001",
+		"SE*9*0001", "GE*1*901", "IEA*1*000000901"}, "~")+"~"), 0o600)
+	if lr := ingest.Load277CA(context.Background(), e.st, resp, t.TempDir(), nil); lr.Err != nil || lr.Loaded != 1 {
+		t.Fatalf("DHCS 277CA: %+v", lr)
+	}
+	// ENC1002 replaced (its original answered), ENC1001 replaced too (no
+	// answer from DHCS yet: held).
+	repl := withISA13(bothGood(t), "000000102")
+	repl = strings.Replace(repl, "CLM*ENC1002*75.5***12:B:1*Y*A*Y*Y~", "CLM*ENC1002*75.5***12:B:7*Y*A*Y*Y~\nREF*F8*000000101000002~", 1)
+	repl = strings.Replace(repl, "CLM*ENC1001*300***11:B:1*Y*A*Y*Y~", "CLM*ENC1001*300***11:B:7*Y*A*Y*Y~", 1)
+	repl = strings.Replace(repl, "REF*D9*CLMREF1001~", "REF*F8*000000101000001~\nREF*D9*CLMREF1001~", 1)
+	repl = strings.Replace(repl, "SE*45*0001", "SE*47*0001", 1) // two REF*F8 more
+	r2, out := e.ingest("replacement", repl)
+	if r2.Read != 2 || r2.Rejected != 1 {
+		t.Fatalf("replacement: %+v\n%s", r2, readOut(t, out, "replacement"+SuffixReportCSV))
+	}
+	if rep := readOut(t, out, "replacement"+SuffixReportCSV); !strings.Contains(rep, "ENC1001,rejected,SNIP7-FREQUENCY,7,") || !strings.Contains(rep, "CORRECTION-HELD") {
+		t.Errorf("report:\n%s", rep)
+	}
+	sent := strings.ReplaceAll(e.convert(r2.Forward), "\n", "")
+	if !strings.Contains(sent, "CLM*000000101000002*75.5***12:B:7*Y*A*Y*Y~REF*F8*202601200000001~REF*D9*ENC1002~") {
+		t.Errorf("replacement to DHCS:\n%s", sent)
+	}
+	// Without REF*F8.
+	bare := strings.Replace(withISA13(bothGood(t), "000000103"), "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", 1)
+	r3, out3 := e.ingest("bare", bare)
+	if rep := readOut(t, out3, "bare"+SuffixReportCSV); r3.Rejected != 2 || !strings.Contains(rep, "ENC1002,rejected,SNIP7-FREQUENCY,7,") || !strings.Contains(rep, "REF*F8") {
+		t.Errorf("replacement without REF*F8: %+v\n%s", r3, rep)
+	}
+}
+
+// TestLevel7DuplicateWithinASet: a service repeated under another claim of
+// the same transaction set is a duplicate of the first: the first claim
+// goes on, the repeat is rejected with SNIP7-DUPLICATE (status 54).
+func TestLevel7DuplicateWithinASet(t *testing.T) {
+	e := newFwdEnv(t)
+	s := bothGood(t)
+	i, j := strings.Index(s, "HL*3*1*22*0"), strings.Index(s, "SE*45*0001")
+	block := s[i:j]
+	repeat := strings.Replace(strings.Replace(block, "HL*3*1*22*0", "HL*4*1*22*0", 1), "ENC1002", "ENC1003", -1)
+	segs := strings.Count(block, "~")
+	data := s[:j] + repeat + "SE*" + strconv.Itoa(45+segs) + "*0001" + s[j+len("SE*45*0001"):]
+	r, out := e.ingest("repeat", data)
+	if r.Read != 3 || r.Rejected != 1 {
+		t.Fatalf("result %+v\n%s", r, readOut(t, out, "repeat"+SuffixReportCSV))
+	}
+	if rep := readOut(t, out, "repeat"+SuffixReportCSV); !strings.Contains(rep, "ENC1003,rejected,SNIP7-DUPLICATE,7,") || !strings.Contains(rep, "ENC1002,accepted,") {
+		t.Errorf("report:\n%s", rep)
+	}
+	if a277 := readOut(t, out, "repeat"+Suffix277CA); !strings.Contains(a277, "TRN*2*ENC1003~STC*A7:54*") {
+		t.Errorf("277CA:\n%s", a277)
+	}
+}

@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// InboundInterchange is an interchange of a provider's 837P the gateway
+// received and answered.
+type InboundInterchange struct {
+	Sender     string    // ISA05:ISA06, trimmed
+	ISA13      string    // as sent
+	Sum        [32]byte  // SHA-256 of the file that held it
+	File       string    // the file's base name
+	ReceivedAt time.Time // when it was recorded
+	// Source names the delivery of the file (the daemon's ledger entry);
+	// "" for none. An interchange recorded under the same non-empty Source
+	// is not a repeat: the same delivery processed again after a crash.
+	Source string
+}
+
+// InboundClaim maps the plan's claim number of a claim received in an 837P
+// (277CA REF*1K, and the invoice number of the encounter line it became)
+// to the provider's CLM01, for tracing DHCS's answers back to the provider.
+type InboundClaim struct {
+	PlanClaim     string
+	Sender        string // ISA05:ISA06
+	ISA13         string
+	ProviderClaim string // the provider's CLM01
+	File          string
+	Accepted      bool // accepted and forwarded as an encounter, else rejected in the 277CA
+}
+
+// InboundStore keeps the inbound 837P interchanges and claims
+// (store.SQLite, store.Postgres).
+type InboundStore interface {
+	// RecordInbound records a file's interchanges and claims in one
+	// transaction, unless one of the interchanges repeats one recorded
+	// before: the same content (Sum), or the same sender and ISA13
+	// received less than window before it. Then nothing is recorded and
+	// the earlier interchange is returned (the first one found). The
+	// claims are read as they are recorded (nil: none), so a file's claims
+	// need not all be in memory.
+	RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error)
+	// InboundClaim returns the claim recorded under the plan's claim
+	// number (false when none).
+	InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error)
+}
+
+var (
+	_ InboundStore = (*SQLite)(nil)
+	_ InboundStore = (*Postgres)(nil)
+)
+
+// sqliteInboundMigrations and postgresInboundMigrations are the inbound
+// component (sqliteComponents, postgresComponents).
+var sqliteInboundMigrations = []string{
+	`CREATE TABLE inbound_interchanges (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		sender      TEXT NOT NULL,
+		isa13       TEXT NOT NULL,
+		sum         BLOB NOT NULL,
+		file        TEXT NOT NULL,
+		received_at TEXT NOT NULL,
+		source      TEXT NOT NULL DEFAULT ''
+	)`,
+	`CREATE INDEX inbound_interchanges_control ON inbound_interchanges(sender, isa13, received_at)`,
+	`CREATE INDEX inbound_interchanges_sum ON inbound_interchanges(sum)`,
+	`CREATE TABLE inbound_claims (
+		plan_claim     TEXT NOT NULL,
+		sender         TEXT NOT NULL,
+		isa13          TEXT NOT NULL,
+		provider_claim TEXT NOT NULL,
+		file           TEXT NOT NULL,
+		accepted       INTEGER NOT NULL,
+		id             INTEGER PRIMARY KEY AUTOINCREMENT
+	)`,
+	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
+}
+
+var postgresInboundMigrations = []string{
+	`CREATE TABLE inbound_interchanges (
+		id          BIGSERIAL PRIMARY KEY,
+		sender      TEXT NOT NULL,
+		isa13       TEXT NOT NULL,
+		sum         BYTEA NOT NULL,
+		file        TEXT NOT NULL,
+		received_at TIMESTAMPTZ NOT NULL,
+		source      TEXT NOT NULL DEFAULT ''
+	)`,
+	`CREATE INDEX inbound_interchanges_control ON inbound_interchanges(sender, isa13, received_at)`,
+	`CREATE INDEX inbound_interchanges_sum ON inbound_interchanges(sum)`,
+	`CREATE TABLE inbound_claims (
+		id             BIGSERIAL PRIMARY KEY,
+		plan_claim     TEXT NOT NULL,
+		sender         TEXT NOT NULL,
+		isa13          TEXT NOT NULL,
+		provider_claim TEXT NOT NULL,
+		file           TEXT NOT NULL,
+		accepted       BOOLEAN NOT NULL
+	)`,
+	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
+}
+
+const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at, source FROM inbound_interchanges
+	WHERE (sum = %[1]s OR (sender = %[2]s AND isa13 = %[3]s AND received_at > %[4]s)) AND (%[5]s = '' OR source <> %[5]s) ORDER BY id LIMIT 1`
+
+// RecordInbound implements InboundStore. The write transaction starts
+// with a write, so that two recordings of one interchange are serialized.
+func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: record inbound: %w", err)
+	}
+	defer tx.Rollback()
+	// Take the write lock first: the check below then sees every
+	// interchange committed before.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_interchanges WHERE id < 0`); err != nil {
+		return nil, fmt.Errorf("store: record inbound: %w", err)
+	}
+	q := fmt.Sprintf(selectInboundPrior, "?1", "?2", "?3", "?4", "?5")
+	for _, ic := range ics {
+		var p InboundInterchange
+		var sum []byte
+		var at string
+		err := tx.QueryRowContext(ctx, q, ic.Sum[:], ic.Sender, ic.ISA13, ic.ReceivedAt.Add(-window).UTC().Format(time.RFC3339Nano), ic.Source).
+			Scan(&p.Sender, &p.ISA13, &sum, &p.File, &at, &p.Source)
+		if err == nil {
+			copy(p.Sum[:], sum)
+			p.ReceivedAt, _ = time.Parse(time.RFC3339Nano, at)
+			return &p, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("store: record inbound: %w", err)
+		}
+	}
+	for _, ic := range ics {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source) VALUES (?, ?, ?, ?, ?, ?)`,
+			ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt.UTC().Format(time.RFC3339Nano), ic.Source); err != nil {
+			return nil, fmt.Errorf("store: record inbound interchange: %w", err)
+		}
+	}
+	if claims != nil {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES (?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return nil, fmt.Errorf("store: record inbound claim: %w", err)
+		}
+		defer st.Close()
+		for c := range claims {
+			if _, err = st.ExecContext(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: record inbound claim: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: record inbound: %w", err)
+	}
+	return nil, nil
+}
+
+const selectInboundClaim = `SELECT plan_claim, sender, isa13, provider_claim, file, accepted FROM inbound_claims
+	WHERE plan_claim = %s ORDER BY id DESC LIMIT 1`
+
+// InboundClaim implements InboundStore: the latest claim recorded under
+// the number.
+func (s *SQLite) InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
+	var c InboundClaim
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectInboundClaim, "?"), planClaim).
+		Scan(&c.PlanClaim, &c.Sender, &c.ISA13, &c.ProviderClaim, &c.File, &c.Accepted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return InboundClaim{}, false, nil
+	}
+	if err != nil {
+		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
+	}
+	return c, true, nil
+}
+
+// RecordInbound implements InboundStore. A transaction-scoped advisory
+// lock serializes the recordings, so that two instances receiving one
+// interchange at once record it once.
+func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error) {
+	var prior *InboundInterchange
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('calgw inbound_interchanges'))`); err != nil {
+			return err
+		}
+		q := fmt.Sprintf(selectInboundPrior, "$1", "$2", "$3", "$4", "$5")
+		for _, ic := range ics {
+			var pr InboundInterchange
+			var sum []byte
+			err := tx.QueryRow(ctx, q, ic.Sum[:], ic.Sender, ic.ISA13, ic.ReceivedAt.Add(-window), ic.Source).
+				Scan(&pr.Sender, &pr.ISA13, &sum, &pr.File, &pr.ReceivedAt, &pr.Source)
+			if err == nil {
+				copy(pr.Sum[:], sum)
+				prior = &pr
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		var b pgx.Batch
+		for _, ic := range ics {
+			b.Queue(`INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source) VALUES ($1, $2, $3, $4, $5, $6)`,
+				ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt, ic.Source)
+		}
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return err
+		}
+		if claims == nil {
+			return nil
+		}
+		// The claims go in batches of 1000, so that a large file's are
+		// never all in memory.
+		var err error
+		b = pgx.Batch{}
+		send := func() {
+			if err == nil && b.Len() > 0 {
+				err = tx.SendBatch(ctx, &b).Close()
+			}
+			b = pgx.Batch{}
+		}
+		for c := range claims {
+			b.Queue(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ($1, $2, $3, $4, $5, $6)`,
+				c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted)
+			if b.Len() == 1000 {
+				send()
+				if err != nil {
+					break
+				}
+			}
+		}
+		send()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: record inbound: %w", err)
+	}
+	return prior, nil
+}
+
+// InboundClaim implements InboundStore.
+func (p *Postgres) InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
+	var c InboundClaim
+	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectInboundClaim, "$1"), planClaim).
+		Scan(&c.PlanClaim, &c.Sender, &c.ISA13, &c.ProviderClaim, &c.File, &c.Accepted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return InboundClaim{}, false, nil
+	}
+	if err != nil {
+		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
+	}
+	return c, true, nil
+}

@@ -1,0 +1,152 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+func inboundStore(t *testing.T, s store.LedgerStore) store.InboundStore {
+	t.Helper()
+	in, ok := s.(store.InboundStore)
+	if !ok {
+		t.Fatalf("%T is not a store.InboundStore", s)
+	}
+	return in
+}
+
+// inboundDuplicates: an interchange repeats one recorded before when it
+// has the same content, or the same sender and ISA13 within the window
+// (not at or past it); a repeat records nothing, not even its claims; a
+// claim is found by the plan's claim number after a reopen.
+func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
+	in := inboundStore(t, open("a"))
+	t0 := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	const window = 24 * time.Hour
+	ic := func(sender, isa13 string, sum byte, at time.Time) store.InboundInterchange {
+		return store.InboundInterchange{Sender: sender, ISA13: isa13, Sum: [32]byte{sum}, File: "f" + isa13 + ".x12", ReceivedAt: at}
+	}
+	claim := store.InboundClaim{PlanClaim: "000000101000001", Sender: "ZZ:PROV", ISA13: "000000101", ProviderClaim: "ENC1001", File: "f.x12", Accepted: true}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:PROV", "000000101", 1, t0)}, window, slices.Values([]store.InboundClaim{claim})); err != nil || p != nil {
+		t.Fatalf("first: %v %v", p, err)
+	}
+	tests := []struct {
+		name   string
+		ic     store.InboundInterchange
+		wantOf string // ISA13 of the prior found, "" = none
+	}{
+		{"same content, other sender and ISA13", ic("ZZ:OTHER", "000000999", 1, t0.Add(400*24*time.Hour)), "000000101"},
+		{"same sender and ISA13 inside the window", ic("ZZ:PROV", "000000101", 2, t0.Add(window-time.Second)), "000000101"},
+		{"same sender and ISA13 at the window's end", ic("ZZ:PROV", "000000101", 3, t0.Add(window)), ""},
+		{"other sender, same ISA13", ic("ZZ:PROV2", "000000101", 4, t0.Add(time.Hour)), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			claim2 := claim
+			claim2.PlanClaim, claim2.ProviderClaim = "X"+tt.ic.File, "C"+tt.ic.File
+			p, err := in.RecordInbound(ctx, []store.InboundInterchange{tt.ic}, window, slices.Values([]store.InboundClaim{claim2}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.wantOf == "" && p != nil:
+				t.Fatalf("prior %+v, want none", p)
+			case tt.wantOf != "" && (p == nil || p.ISA13 != tt.wantOf || p.Sender != "ZZ:PROV" || p.Sum != [32]byte{1} || !p.ReceivedAt.Equal(t0)):
+				t.Fatalf("prior %+v, want ISA13 %s of ZZ:PROV at %v", p, tt.wantOf, t0)
+			}
+			_, found, err := in.InboundClaim(ctx, claim2.PlanClaim)
+			if err != nil || found != (tt.wantOf == "") {
+				t.Errorf("claim of the interchange recorded=%v (%v), want %v", found, err, tt.wantOf == "")
+			}
+		})
+	}
+	// Several interchanges at once: one repeat records none of them.
+	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:NEW", "000000001", 9, t0), ic("ZZ:PROV", "000000101", 10, t0.Add(time.Minute))}, window, nil); p == nil {
+		t.Fatal("a file with one repeated interchange was recorded")
+	}
+	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:NEW", "000000001", 11, t0)}, window, nil); p != nil {
+		t.Fatalf("the other interchange of a refused file was recorded: %+v", p)
+	}
+	// The same delivery processed again (its Source): not a repeat of
+	// itself, but of it for any other delivery.
+	src := ic("ZZ:SRC", "000000077", 77, t0)
+	src.Source = "ledger:7"
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{src}, window, nil); err != nil || p != nil {
+		t.Fatalf("first delivery: %+v %v", p, err)
+	}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{src}, window, nil); err != nil || p != nil {
+		t.Fatalf("the same delivery again is a repeat: %+v %v", p, err)
+	}
+	other := src
+	other.Source = "ledger:8"
+	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{other}, window, nil); p == nil || p.Source != "ledger:7" {
+		t.Fatalf("another delivery of the same content: prior %+v, want the one of ledger:7", p)
+	}
+	other.Source = ""
+	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{other}, window, nil); p == nil {
+		t.Fatal("the same content without a source is not a repeat")
+	}
+	// Many claims, read as they are recorded.
+	many := func(yield func(store.InboundClaim) bool) {
+		for i := 1; i <= 2500; i++ {
+			if !yield(store.InboundClaim{PlanClaim: fmt.Sprintf("000000300%06d", i), Sender: "ZZ:MANY", ISA13: "000000300", ProviderClaim: fmt.Sprint("P", i), File: "many.x12"}) {
+				return
+			}
+		}
+	}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:MANY", "000000300", 30, t0)}, window, many); err != nil || p != nil {
+		t.Fatalf("many claims: %+v %v", p, err)
+	}
+	for _, i := range []int{1, 1000, 1001, 2500} {
+		if c, ok, err := in.InboundClaim(ctx, fmt.Sprintf("000000300%06d", i)); err != nil || !ok || c.ProviderClaim != fmt.Sprint("P", i) {
+			t.Errorf("claim %d of 2500: %+v %v %v", i, c, ok, err)
+		}
+	}
+	in = inboundStore(t, open("a"))
+	got, found, err := in.InboundClaim(ctx, "000000101000001")
+	if err != nil || !found || got != claim {
+		t.Fatalf("claim %+v %v %v, want %+v", got, found, err, claim)
+	}
+	if _, found, _ := in.InboundClaim(ctx, "nope"); found {
+		t.Error("unknown plan claim found")
+	}
+}
+
+// concurrentInbound: instances recording the same interchange at once
+// record it once.
+func concurrentInbound(t *testing.T, open func(string) store.LedgerStore) {
+	const n = 4
+	ins := make([]store.InboundStore, n)
+	for i := range ins {
+		ins[i] = inboundStore(t, open(string(rune('a'+i))))
+	}
+	at := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	firsts := make([]bool, n)
+	errs := make([]error, n)
+	for i := range ins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := ins[i].RecordInbound(ctx, []store.InboundInterchange{{Sender: "ZZ:PROV", ISA13: "000000007", Sum: [32]byte{byte(i)}, File: "x", ReceivedAt: at}}, time.Hour, nil)
+			firsts[i], errs[i] = p == nil, err
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for i := range firsts {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if firsts[i] {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d instances recorded the interchange, want 1", won)
+	}
+}
