@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
-	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 )
 
@@ -37,37 +35,11 @@ func reportCandidates(ctx context.Context, g *globals, args []string) int {
 		return g.fail(err)
 	}
 	defer gw.Close()
-	asOf := civil.Today(gw.Config.Location())
-	if *asOfFlag != "" {
-		if asOf, err = civil.Parse(*asOfFlag); err != nil {
-			fmt.Fprintf(g.stderr, "calgw report candidates: --as-of %q: %v\n", *asOfFlag, err)
-			return exitUnusable
-		}
-	}
-	res, err := gw.Candidates(ctx, *pof, asOf)
+	res, asOf, err := gw.CandidatesReport(ctx, *pof, *asOfFlag, *out, g.stdout)
 	if err != nil {
-		return g.fail(err)
-	}
-	if *out == "" {
-		if err := pipeadt.WriteCandidates(g.stdout, res.Candidates); err != nil {
-			return g.fail(err)
-		}
-	} else if err := writeCandidatesFile(*out, res.Candidates); err != nil {
 		return g.fail(err)
 	}
 	fmt.Fprintf(g.stderr, "candidates for %s as of %s: %d member(s); %d with an ED visit or inpatient stay in the windows, %d meeting a threshold but holding an ECM authorization, %d without a date of birth\n",
 		*pof, asOf, len(res.Candidates), res.Members, res.Authorized, res.NoDOB)
 	return exitOK
-}
-
-func writeCandidatesFile(path string, cs []pipeadt.Candidate) error {
-	f, err := atomicfile.Create(path, ".calgw-candidates-")
-	if err != nil {
-		return err
-	}
-	if err := pipeadt.WriteCandidates(f, cs); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
@@ -220,19 +222,42 @@ func (g *Gateway) Notices(ctx context.Context, outDir string) (pipeadt.NoticeRes
 	return pipeadt.WriteNotices(ctx, st, outDir, g.Config.Location(), g.nowFunc())
 }
 
-// Candidates lists the members of the population of focus named by pof
-// (pipelines/adt.POFAvoidableUtilization) who meet its numeric thresholds
-// on asOf from their ADT events and hold no ECM authorization
-// (pipelines/adt.Candidates, thresholds from the rule set's tables).
-func (g *Gateway) Candidates(ctx context.Context, pof string, asOf civil.Date) (*pipeadt.CandidatesResult, error) {
+// CandidatesReport lists the members who meet pof's numeric thresholds
+// from their ADT events and hold no ECM authorization, as of asOf
+// (YYYY-MM-DD; "" is today in the configured time zone), as CSV into
+// outFile (written atomically) or, when outFile is "", to w. It returns
+// the counts and the as-of day used.
+func (g *Gateway) CandidatesReport(ctx context.Context, pof, asOf, outFile string, w io.Writer) (*pipeadt.CandidatesResult, civil.Date, error) {
+	day := civil.Today(g.Config.Location())
+	if asOf != "" {
+		var err error
+		if day, err = civil.Parse(asOf); err != nil {
+			return nil, day, fmt.Errorf("--as-of %q: %w", asOf, err)
+		}
+	}
 	if pof != pipeadt.POFAvoidableUtilization {
-		return nil, fmt.Errorf("population of focus %q: the candidates report knows %s", pof, pipeadt.POFAvoidableUtilization)
+		return nil, day, fmt.Errorf("population of focus %q: the candidates report knows %s", pof, pipeadt.POFAvoidableUtilization)
 	}
 	st, ok := g.st.(pipeadt.CandidateStore)
 	if !ok {
-		return nil, fmt.Errorf("the %T state store keeps no ADT events", g.st)
+		return nil, day, fmt.Errorf("the %T state store keeps no ADT events", g.st)
 	}
-	return pipeadt.Candidates(ctx, st, g.Rules.Tables.Utilization, asOf, g.Config.Location())
+	res, err := pipeadt.Candidates(ctx, st, g.Rules.Tables.Utilization, day, g.Config.Location())
+	if err != nil {
+		return nil, day, err
+	}
+	if outFile == "" {
+		return res, day, pipeadt.WriteCandidates(w, res.Candidates)
+	}
+	f, err := atomicfile.Create(outFile, ".calgw-candidates-")
+	if err != nil {
+		return nil, day, err
+	}
+	if err := pipeadt.WriteCandidates(f, res.Candidates); err != nil {
+		f.Abort()
+		return nil, day, err
+	}
+	return res, day, f.Commit()
 }
 
 // IngestRoster loads provider rosters. The results come in file order; an
