@@ -106,7 +106,10 @@ func ingestRosters(ctx context.Context, g *globals, gw *gateway.Gateway, files [
 			for _, p := range r.Problems {
 				fmt.Fprintln(g.stdout, p.String())
 			}
-			fmt.Fprintf(g.stdout, "%s: roster NOT loaded: %d row(s), %d problem(s); fix them and load the file again\n", name, r.Rows, len(r.Problems))
+			if r.More > 0 {
+				fmt.Fprintf(g.stdout, "%s: %d more problem(s) not shown (limits.findings_per_file is %d)\n", name, r.More, len(r.Problems))
+			}
+			fmt.Fprintf(g.stdout, "%s: roster NOT loaded: %d row(s), %d problem(s); fix them and load the file again\n", name, r.Rows, r.ProblemCount())
 			code = exitRejected
 		case r.Load.AlreadyLoaded:
 			fmt.Fprintf(g.stdout, "%s: already loaded (as %s on %s); nothing changed\n", name, r.Load.PriorName, r.Load.PriorAt.Format("2006-01-02"))

@@ -93,7 +93,7 @@ var ErrLimit = errors.New("file exceeds a reading limit")
 type LimitError struct {
 	Limit string // the Options field ("MaxPartSize", ...) or "declared size"
 	Max   int64  // the bound
-	Part  string // the part of the workbook being read, or "csv"
+	Part  string // the part of the workbook being read, or "csv" (or "jsonl", a JSON-lines reader's)
 	Row   int    // the sheet row, or the CSV line the record starts on, or 0
 	Cell  string // the cell reference, or ""
 	Item  int    // the shared string's index when Part is the shared strings, else -1
@@ -101,8 +101,8 @@ type LimitError struct {
 
 func (e *LimitError) Error() string {
 	var b strings.Builder
-	if e.Part == "csv" {
-		fmt.Fprintf(&b, "csv line %d", e.Row)
+	if e.Part == "csv" || e.Part == "jsonl" {
+		fmt.Fprintf(&b, "%s line %d", e.Part, e.Row)
 		if e.Limit == "MaxColumns" {
 			fmt.Fprintf(&b, ": more than %d fields in one record (MaxColumns, limits.fields_per_row)", e.Max)
 		} else {

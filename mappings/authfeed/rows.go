@@ -24,6 +24,7 @@ type Rows struct {
 	sc   *bufio.Scanner
 	f    *os.File
 	line int
+	max  int // JSON lines: the longest line read
 	obj  map[string]string
 }
 
@@ -33,8 +34,13 @@ type Record interface {
 }
 
 // OpenRows opens a feed file, telling JSON lines (the first non-blank byte
-// is '{') from CSV and XLSX.
-func OpenRows(path string) (*Rows, error) {
+// is '{') from CSV and XLSX, within tabular's default limits.
+func OpenRows(path string) (*Rows, error) { return OpenRowsWith(path, nil) }
+
+// OpenRowsWith is OpenRows within opts (nil: the defaults). A JSON line is
+// a record: one longer than opts.MaxRecordBytes stops the reading with a
+// *tabular.LimitError naming the line.
+func OpenRowsWith(path string, opts *tabular.Options) (*Rows, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -47,12 +53,16 @@ func OpenRows(path string) (*Rows, error) {
 			f.Close()
 			return nil, err
 		}
+		max := tabular.DefaultMaxRecordBytes
+		if opts != nil && opts.MaxRecordBytes > 0 {
+			max = opts.MaxRecordBytes
+		}
 		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		return &Rows{Format: "jsonl", sc: sc, f: f}, nil
+		sc.Buffer(make([]byte, min(64<<10, max+1)), max+1) // +1: the line break
+		return &Rows{Format: "jsonl", sc: sc, f: f, max: max}, nil
 	}
 	f.Close()
-	t, err := tabular.Open(path)
+	t, err := tabular.OpenWith(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +144,9 @@ func (r *Rows) Next() (Record, int, error) {
 		}
 		return mapRecord(r.obj), r.line, nil
 	}
-	if err := r.sc.Err(); err != nil {
+	if err := r.sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, r.line + 1, &tabular.LimitError{Limit: "MaxRecordBytes", Max: int64(r.max), Part: "jsonl", Row: r.line + 1, Item: -1}
+	} else if err != nil {
 		return nil, r.line, err
 	}
 	return nil, 0, io.EOF

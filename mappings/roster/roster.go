@@ -161,6 +161,12 @@ type Tables struct {
 
 // Decoder decodes the rows of one roster file.
 type Decoder struct {
+	// MaxProblems is the most problems DecodeAll keeps in Result.Problems;
+	// the rest are counted in Result.More (0 keeps them all). A roster with
+	// any problem is not loaded, so the sites of a file with problems are
+	// not kept either: memory stays bounded whatever the file holds.
+	MaxProblems int
+
 	file        string
 	spreadsheet bool
 	col         map[string]int
@@ -417,15 +423,31 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 
 // Result is a whole roster file decoded.
 type Result struct {
-	Sites    []Site    // rows without problems
+	Sites    []Site    // rows without problems (none once a row has a problem: the file is not loaded)
 	Rows     int       // data rows read
-	Problems []Problem // every problem, in row order
+	BadRows  int       // rows with at least one problem
+	Problems []Problem // the problems, in row order, up to Decoder.MaxProblems
+	More     int       // problems past Decoder.MaxProblems, counted only
 }
+
+// ProblemCount is the number of problems found, kept or not.
+func (r *Result) ProblemCount() int { return len(r.Problems) + r.More }
 
 // DecodeAll decodes every row of r. A damaged CSV record is a problem of
 // its row; only a read error stops it.
 func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 	res := &Result{}
+	bad := func(ps ...Problem) {
+		res.BadRows++
+		res.Sites = nil
+		for _, p := range ps {
+			if d.MaxProblems > 0 && len(res.Problems) >= d.MaxProblems {
+				res.More++
+				continue
+			}
+			res.Problems = append(res.Problems, p)
+		}
+	}
 	for {
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -434,7 +456,7 @@ func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 		var rowErr *tabular.RowError
 		if errors.As(err, &rowErr) {
 			res.Rows++
-			res.Problems = append(res.Problems, Problem{File: d.file, Row: rowErr.Row, Column: "-", Message: rowErr.Err.Error()})
+			bad(Problem{File: d.file, Row: rowErr.Row, Column: "-", Message: rowErr.Err.Error()})
 			continue
 		}
 		if err != nil {
@@ -443,10 +465,12 @@ func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 		res.Rows++
 		var s Site
 		if ps := d.Decode(row, &s); len(ps) > 0 {
-			res.Problems = append(res.Problems, ps...)
+			bad(ps...)
 			continue
 		}
-		res.Sites = append(res.Sites, s)
+		if res.BadRows == 0 {
+			res.Sites = append(res.Sites, s)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
@@ -39,9 +40,13 @@ var (
 type FileResult struct {
 	Path     string
 	Rows     int
-	Problems []roster.Problem // when any, nothing of the file was loaded
+	Problems []roster.Problem // when any, nothing of the file was loaded (the first limits.findings_per_file)
+	More     int              // problems past limits.findings_per_file, counted only
 	Load     store.RosterLoad // when no problems
 }
+
+// ProblemCount is the number of problems found, kept or not.
+func (r *FileResult) ProblemCount() int { return len(r.Problems) + r.More }
 
 // Loaded reports whether the file's sites are in the store (now or from
 // an earlier load of the same content).
@@ -53,18 +58,27 @@ func (r *FileResult) Loaded() bool { return len(r.Problems) == 0 }
 // row and column. A file loaded before (same content) is not loaded again.
 // An unusable file stops the call with ErrUnusable.
 func Ingest(ctx context.Context, st RosterStore, t roster.Tables, paths []string, log *slog.Logger) ([]FileResult, error) {
+	return IngestWithin(ctx, st, t, paths, log, config.Limits{})
+}
+
+// IngestWithin is Ingest within limits (their defaults for zero values): a
+// CSV record past csv_record_bytes or fields_per_row refuses the file
+// (ErrUnusable, naming the limit and the line), and past findings_per_file
+// problems the rest are only counted (FileResult.More).
+func IngestWithin(ctx context.Context, st RosterStore, t roster.Tables, paths []string, log *slog.Logger, lim config.Limits) ([]FileResult, error) {
+	lim = lim.WithDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	var out []FileResult
 	for _, p := range paths {
-		res, err := ingestFile(ctx, st, t, p)
+		res, err := ingestFile(ctx, st, t, p, lim)
 		if err != nil {
 			return out, err
 		}
 		name := filepath.Base(p)
 		if len(res.Problems) > 0 {
-			log.Warn("roster not loaded", "file", name, "rows", res.Rows, "problems", len(res.Problems))
+			log.Warn("roster not loaded", "file", name, "rows", res.Rows, "problems", res.ProblemCount())
 		} else if res.Load.AlreadyLoaded {
 			log.Info("roster already loaded", "file", name, "as", res.Load.PriorName)
 		} else {
@@ -75,12 +89,12 @@ func Ingest(ctx context.Context, st RosterStore, t roster.Tables, paths []string
 	return out, nil
 }
 
-func ingestFile(ctx context.Context, st RosterStore, t roster.Tables, path string) (*FileResult, error) {
+func ingestFile(ctx context.Context, st RosterStore, t roster.Tables, path string, lim config.Limits) (*FileResult, error) {
 	sum, err := hashFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
 	}
-	r, err := tabular.Open(path)
+	r, err := tabular.OpenWith(path, &tabular.Options{MaxRecordBytes: lim.CSVRecordBytes, MaxColumns: lim.FieldsPerRow})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
 	}
@@ -90,11 +104,16 @@ func ingestFile(ctx context.Context, st RosterStore, t roster.Tables, path strin
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
 	}
+	dec.MaxProblems = lim.FindingsPerFile
 	dr, err := dec.DecodeAll(r)
+	var le *tabular.LimitError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	res := &FileResult{Path: path, Rows: dr.Rows, Problems: dr.Problems}
+	res := &FileResult{Path: path, Rows: dr.Rows, Problems: dr.Problems, More: dr.More}
 	if len(res.Problems) > 0 {
 		return res, nil
 	}

@@ -246,3 +246,67 @@ func TestConvertWithRoster(t *testing.T) {
 		t.Errorf("accepted: valley %d bay %d golden %d", valley, bay, golden)
 	}
 }
+
+// TestRosterLimits reads rosters within limits set low: a record longer
+// than csv_record_bytes or wider than fields_per_row refuses the file
+// (ErrUnusable naming the file, the line and the limit), nothing loaded;
+// a roster of many bad rows keeps findings_per_file problems and counts
+// the rest, so its memory does not grow with the rows.
+func TestRosterLimits(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	good, err := os.ReadFile(rosterPath("sample-roster.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(good), "\n", 3)
+	header, firstRow := lines[0]+"\n", lines[1]
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	long := write("long.csv", string(header)+firstRow+"\n"+strings.Repeat("y", 3000)+"\n")
+	wide := write("wide.csv", string(header)+firstRow+"\n"+strings.Repeat(",", 200)+"\n")
+	var bad strings.Builder
+	bad.WriteString(string(header))
+	for range 500 {
+		bad.WriteString(strings.Repeat("x,", 22) + "x\n")
+	}
+	many := write("many.csv", bad.String())
+
+	lim := config.Limits{CSVRecordBytes: 2048, FieldsPerRow: 100, FindingsPerFile: 5}
+	for _, c := range []struct{ file, want string }{
+		{long, "long.csv: csv line 3: a record longer than 2048 bytes (MaxRecordBytes, limits.csv_record_bytes)"},
+		{wide, "wide.csv: csv line 3: more than 100 fields in one record (MaxColumns, limits.fields_per_row)"},
+	} {
+		_, err := IngestWithin(ctx, st, tables, []string{c.file}, nil, lim)
+		if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want ErrUnusable with %q", filepath.Base(c.file), err, c.want)
+		}
+	}
+	if ok, _ := st.RosterLoaded(ctx); ok {
+		t.Fatal("a refused roster was loaded")
+	}
+	res, err := IngestWithin(ctx, st, tables, []string{many}, nil, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if r.Loaded() || r.Rows != 500 || len(r.Problems) != 5 || r.More < 500 || r.ProblemCount() != len(r.Problems)+r.More {
+		t.Errorf("many bad rows: %d rows, %d problems kept, %d more", r.Rows, len(r.Problems), r.More)
+	}
+	for i, p := range r.Problems {
+		if p.File != "many.csv" || p.Row < 2 || p.Column == "" {
+			t.Errorf("problem %d names no file, row and column: %+v", i, p)
+		}
+	}
+	// The same limits at their defaults read the same rows whole.
+	res, err = IngestWithin(ctx, st, tables, []string{many}, nil, config.Limits{})
+	if err != nil || len(res[0].Problems) != res[0].ProblemCount() || res[0].More != 0 {
+		t.Errorf("default limits: %v %d kept, %d more", err, len(res[0].Problems), res[0].More)
+	}
+}

@@ -45,7 +45,7 @@ func newRosterProcessor(env Env) (Processor, error) {
 // after its report is written; a crash before that mark is processed
 // again and reported "already loaded".
 func (p *rosterProcessor) Process(ctx context.Context, job *Job) (*Result, error) {
-	rs, err := contracts.Ingest(ctx, p.st, p.tables, []string{job.Input}, job.Log)
+	rs, err := contracts.IngestWithin(ctx, p.st, p.tables, []string{job.Input}, job.Log, job.Config.Limits)
 	if errors.Is(err, contracts.ErrUnusable) {
 		return nil, unusable("%s", localNamed(err, job))
 	}
@@ -61,9 +61,12 @@ func (p *rosterProcessor) Process(ctx context.Context, job *Job) (*Result, error
 	for _, pr := range r.Problems {
 		rows = append(rows, []string{job.Name, strconv.Itoa(pr.Row), pr.Column, "error", pr.Message})
 	}
+	if r.More > 0 {
+		rows = append(rows, []string{job.Name, "", "", "error", fmt.Sprintf("%d more problem(s) not shown (limits.findings_per_file is %d)", r.More, len(r.Problems))})
+	}
 	switch l := r.Load; {
 	case !r.Loaded():
-		note = fmt.Sprintf("roster NOT loaded: %d row(s), %d problem(s)", r.Rows, len(r.Problems))
+		note = fmt.Sprintf("roster NOT loaded: %d row(s), %d problem(s)", r.Rows, r.ProblemCount())
 		rows = append(rows, []string{job.Name, "", "", "error", note + "; nothing of the file was loaded: fix the rows and send the whole file again"})
 	case l.AlreadyLoaded:
 		note = fmt.Sprintf("roster already loaded as %s on %s; nothing changed", l.PriorName, l.PriorAt.Format("2006-01-02"))

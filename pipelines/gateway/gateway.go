@@ -263,7 +263,7 @@ func (g *Gateway) CandidatesReport(ctx context.Context, pof, asOf, outFile strin
 // IngestRoster loads provider rosters. The results come in file order; an
 // error stops at the file it names (the files before it were loaded).
 func (g *Gateway) IngestRoster(ctx context.Context, files []string) ([]contracts.FileResult, error) {
-	return contracts.Ingest(ctx, g.st, providerfile.TablesOf(g.Rules), files, g.log)
+	return contracts.IngestWithin(ctx, g.st, providerfile.TablesOf(g.Rules), files, g.log, g.Config.Limits)
 }
 
 // ProviderFile writes the month's DHCS 274 provider network files into

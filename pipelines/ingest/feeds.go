@@ -88,7 +88,8 @@ func (job *Job) feeds(ctx context.Context, kind string, required []string, newLo
 func (job *Job) feed(ctx context.Context, path, kind string, required []string, newLoader newRowLoader) Result {
 	res := Result{File: path, Kind: kind}
 	base := filepath.Base(path)
-	rows, err := authfeed.OpenRows(path)
+	lim := job.limits()
+	rows, err := authfeed.OpenRowsWith(path, &tabular.Options{MaxRecordBytes: lim.CSVRecordBytes, MaxColumns: lim.FieldsPerRow})
 	if err != nil {
 		res.Err = fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
 		return res
@@ -151,6 +152,10 @@ func (job *Job) feed(ctx context.Context, path, kind string, required []string, 
 			res.Rejected++
 			rep.row(base, strconv.Itoa(re.Row), "", rowRule(kind), "error", re.Err.Error())
 			continue
+		}
+		var le *tabular.LimitError
+		if errors.As(err, &le) {
+			return fail(fmt.Errorf("%w: %s: %v: the file is refused", ErrUnusable, path, err))
 		}
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", path, err))

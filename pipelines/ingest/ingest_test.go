@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -479,5 +480,68 @@ func TestIngestLimits(t *testing.T) {
 	}
 	if _, ok, _ := e.st.Member(context.Background(), "91000001A"); ok {
 		t.Error("a member of a refused file was loaded")
+	}
+}
+
+// TestFeedLimits loads authorization and other_programs feeds within
+// limits set low: a record past limits.csv_record_bytes (CSV or JSON
+// lines) or limits.fields_per_row refuses the file whole (ErrUnusable
+// naming the file, the line and the limit) and loads none of its rows,
+// not even those before it; past limits.findings_per_file problem rows the
+// report counts the rest in one last row.
+func TestFeedLimits(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	auth, err := os.ReadFile(testdata + "auth-feed.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(auth), "\n", 3)
+	head, first := lines[0]+"\n", lines[1]+"\n"
+	jsonl := `{"authorization_number": "ECM-1001", "member_cin": "91000001A", "service": "ECM", "provider_npi": "1234567893", "pof": "POF1A", "status": "approved", "type": "initial", "start_date": "2026-01-01", "end_date": "2026-12-31"}` + "\n"
+	for _, c := range []struct {
+		file, want string
+		ingest     func(context.Context, Job) []Result
+	}{
+		{write("auth-long.csv", head+first+"ECM-9,"+strings.Repeat("z", 600)+"\n"), "auth-long.csv: csv line 3: a record longer than 512 bytes (MaxRecordBytes, limits.csv_record_bytes)", IngestAuth},
+		{write("auth-wide.csv", head+first+strings.Repeat(",", 40)+"\n"), "auth-wide.csv: csv line 3: more than 30 fields in one record (MaxColumns, limits.fields_per_row)", IngestAuth},
+		{write("auth-long.jsonl", jsonl+`{"note": "`+strings.Repeat("z", 600)+`"}`+"\n"), "auth-long.jsonl: jsonl line 2: a record longer than 512 bytes (MaxRecordBytes, limits.csv_record_bytes)", IngestAuth},
+		{write("programs-wide.csv", "member_cin,program,start_date\n91000001A,CCS,2026-01-01\n"+strings.Repeat(",", 40)+"\n"), "programs-wide.csv: csv line 3: more than 30 fields", IngestPrograms},
+	} {
+		job := e.job(c.file)
+		job.Config.Limits = config.Limits{CSVRecordBytes: 512, FieldsPerRow: 30}
+		r := c.ingest(context.Background(), job)[0]
+		if !errors.Is(r.Err, ErrUnusable) || !strings.Contains(r.Err.Error(), c.want) || r.Committed {
+			t.Errorf("%s: %+v, want ErrUnusable with %q and nothing loaded", filepath.Base(c.file), r, c.want)
+		}
+		for _, w := range []string{"91000001A", "ECM-1001", "zzzz"} {
+			if r.Err != nil && strings.Contains(r.Err.Error(), w) {
+				t.Errorf("%s: the error echoes row content %q: %v", filepath.Base(c.file), w, r.Err)
+			}
+		}
+	}
+	if as, _ := e.st.Authorizations(context.Background(), "91000001A"); len(as) != 0 {
+		t.Errorf("a row of a refused feed was loaded: %v", as)
+	}
+	// Many bad rows: the first findings_per_file are reported, the rest
+	// counted.
+	var bad strings.Builder
+	bad.WriteString(head)
+	for i := range 50 {
+		fmt.Fprintf(&bad, "BAD-%d,not-a-cin,ECM,1234567893,POF1A,approved,initial,2026-01-01,2026-12-31,,,\n", i)
+	}
+	job := e.job(write("auth-bad.csv", bad.String()))
+	job.Config.Limits = config.Limits{FindingsPerFile: 3}
+	r := IngestAuth(context.Background(), job)[0]
+	recs := readCSV(t, r.Report)
+	if r.Err != nil || r.Rejected != 50 || len(recs) != 5 || !strings.Contains(recs[4][len(recs[4])-1], "more problem") {
+		t.Errorf("%v, %d rejected: %q", r.Err, r.Rejected, recs)
 	}
 }

@@ -20,15 +20,19 @@ func validateRoster(v *validator, path string, r *tabular.Reader) Status {
 	if err != nil {
 		return v.unusable(err)
 	}
+	// The problems past findings_per_file are counted by the decoder, not
+	// kept; v.finding counts them again for the file's last line.
+	dec.MaxProblems = v.limits().FindingsPerFile
 	res, err := dec.DecodeAll(r)
 	if err != nil {
 		return v.unusable(err)
 	}
 	for _, p := range res.Problems {
-		v.println(p.String())
+		v.finding("%s\n", p.String())
 	}
+	v.findings += res.More
 	v.printf("%s: provider roster (%s), %d row(s), %d with problems, %d problem(s)\n",
-		path, r.Format, res.Rows, res.Rows-len(res.Sites), len(res.Problems))
+		path, r.Format, res.Rows, res.BadRows, res.ProblemCount())
 	if len(res.Problems) > 0 {
 		return Invalid
 	}
