@@ -599,16 +599,7 @@ func (d *Daemon) put(ctx context.Context, dst *destination, target string, o sto
 		return err
 	}
 	defer f.Close()
-	if dst.encrypt == nil {
-		return dst.t.Put(ctx, target, f)
-	}
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(pgp.Encrypt(pw, f, dst.encrypt, o.Name, dst.cfg.Armor))
-	}()
-	err = dst.t.Put(ctx, target, pr)
-	pr.CloseWithError(err) // unblocks the encryption if Put stopped reading
-	return err
+	return d.putReader(ctx, dst, target, o.Name, f)
 }
 
 // move archives or quarantines the source file and finishes the entry.
@@ -638,6 +629,9 @@ func (d *Daemon) move(ctx context.Context, e *store.FileEntry, log *slog.Logger)
 			if e, err = d.changedAfterProcessing(ctx, s, e, from, log); err != nil {
 				return nil, err
 			}
+		}
+		if err := d.senderNote(ctx, e, quarantine, log); err != nil {
+			return nil, err
 		}
 		if where, err = d.moveSource(ctx, s, e, from, folder, quarantine); err != nil {
 			return nil, err

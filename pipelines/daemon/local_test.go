@@ -116,8 +116,15 @@ func TestLocalSameContentTwiceIsProcessedOnce(t *testing.T) {
 	if !strings.Contains(string(note), "same content as file "+itoa(first.ID)+" (sept.csv") {
 		t.Errorf("duplicate note:\n%s", note)
 	}
-	if resp := listDir(t, filepath.Join(dir, "outbox", "responses")); len(resp) != 2 {
-		t.Errorf("responses for duplicates: %v", resp)
+	// The answers of the first file, and a note for each duplicate's sender.
+	resp := listDir(t, filepath.Join(dir, "outbox", "responses"))
+	wantResp := []string{"sept." + itoa(first.ID) + ".rejects.csv", "sept." + itoa(first.ID) + ".summary.html"}
+	for _, f := range files[:len(files)-1] {
+		wantResp = append(wantResp, strings.TrimSuffix(f.Name, ".csv")+"."+itoa(f.ID)+".duplicate.txt")
+	}
+	slices.Sort(wantResp)
+	if !slices.Equal(resp, wantResp) {
+		t.Errorf("responses = %v, want %v", resp, wantResp)
 	}
 }
 

@@ -121,6 +121,10 @@ type Registration struct {
 	Roles     []Role // the outputs it may write
 	Scheduled bool   // it runs from schedules.jobs, without an input file
 	New       func(env Env) (Processor, error)
+	// NoteRole is the role whose destination (the route's, else the
+	// default) gets the sender's note when a file of this kind is
+	// quarantined or is a duplicate (senderNote); "" writes none.
+	NoteRole string
 }
 
 // ErrUnusable marks an input that can never be processed as it is: the
@@ -142,47 +146,56 @@ var processors = map[string]Registration{
 			{RoleRejects, config.DefaultResponses},
 			{RoleSummary, config.DefaultResponses},
 		},
-		New: newInvoiceProcessor,
+		New:      newInvoiceProcessor,
+		NoteRole: RoleRejects,
 	},
 	"834": {
-		Kind:  "834",
-		Roles: []Role{{RoleReport, config.DefaultResponses}, {RoleAck, config.DefaultResponses}},
-		New:   newEnrollmentProcessor(store.LoadKind834, ingest.Ingest834),
+		Kind:     "834",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}, {RoleAck, config.DefaultResponses}},
+		New:      newEnrollmentProcessor(store.LoadKind834, ingest.Ingest834),
+		NoteRole: RoleReport,
 	},
 	"auth": {
-		Kind:  "auth",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newEnrollmentProcessor(store.LoadKindAuth, ingest.IngestAuth),
+		Kind:     "auth",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}},
+		New:      newEnrollmentProcessor(store.LoadKindAuth, ingest.IngestAuth),
+		NoteRole: RoleReport,
 	},
 	"other_programs": {
-		Kind:  "other_programs",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newEnrollmentProcessor(store.LoadKindOtherPrograms, ingest.IngestPrograms),
+		Kind:     "other_programs",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}},
+		New:      newEnrollmentProcessor(store.LoadKindOtherPrograms, ingest.IngestPrograms),
+		NoteRole: RoleReport,
 	},
 	"roster": {
-		Kind:  "roster",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newRosterProcessor,
+		Kind:     "roster",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}},
+		New:      newRosterProcessor,
+		NoteRole: RoleReport,
 	},
 	"adt": {
-		Kind:  "adt",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newADTProcessor,
+		Kind:     "adt",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}},
+		New:      newADTProcessor,
+		NoteRole: RoleReport,
 	},
 	"277ca": {
-		Kind:  "277ca",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newResponseProcessor(ingest.Kind277CA, ingest.Load277CA),
+		Kind:     "277ca",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}},
+		New:      newResponseProcessor(ingest.Kind277CA, ingest.Load277CA),
+		NoteRole: RoleReport,
 	},
 	"999": {
-		Kind:  "999",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newResponseProcessor(ingest.Kind999, ingest.Load999),
+		Kind:     "999",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}},
+		New:      newResponseProcessor(ingest.Kind999, ingest.Load999),
+		NoteRole: RoleReport,
 	},
 	"evr": {
-		Kind:  "evr",
-		Roles: []Role{{RoleReport, config.DefaultResponses}},
-		New:   newResponseProcessor(ingest.KindEVR, ingest.LoadEVR),
+		Kind:     "evr",
+		Roles:    []Role{{RoleReport, config.DefaultResponses}},
+		New:      newResponseProcessor(ingest.KindEVR, ingest.LoadEVR),
+		NoteRole: RoleReport,
 	},
 	"274": {
 		Kind:      "274",

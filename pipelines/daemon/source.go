@@ -239,6 +239,12 @@ func (d *Daemon) quarantineName(ctx context.Context, s *source, obj transport.Ob
 		why, s.name, obj.Path, time.Now().UTC().Format(time.RFC3339))
 	err := s.t.Put(ctx, note, strings.NewReader(text))
 	if err == nil {
+		now := time.Now()
+		why := why + "; give it a name of printable characters only"
+		e := &store.FileEntry{Source: s.name, Name: obj.Name(), Kind: kind}
+		err = d.tellSender(ctx, e, noteStem(obj.Name())+quarantinedNoteSuffix, quarantinedText(obj.Name(), why, now, now, ""), log)
+	}
+	if err == nil {
 		if _, serr := s.t.Stat(ctx, to); serr == nil {
 			err = fmt.Errorf("%s already exists", to)
 		}
