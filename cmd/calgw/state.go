@@ -11,6 +11,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/progress"
 	"github.com/calaim-gateway/calaim-gateway/internal/term"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // open opens the gateway the global flags name: the configuration, its
@@ -21,6 +22,42 @@ func (g *globals) open(ctx context.Context) (*gateway.Gateway, error) {
 		return nil, err
 	}
 	return gateway.Open(ctx, gateway.Options{Config: g.config, State: dir, Log: g.log, Now: g.now})
+}
+
+// openExisting opens the gateway for a command that works without state
+// but reads it when there is some (validate: the provider roster): only
+// when --state is given or the per-user state directory exists, or the
+// configuration names PostgreSQL. A state it cannot open (a running
+// daemon holds the directory) is said once on stderr, and the command
+// goes on without it (nil).
+func (g *globals) openExisting(ctx context.Context, cmd string) *gateway.Gateway {
+	cfg, _, err := gateway.LoadConfig(g.config)
+	if err != nil {
+		return nil // the command reports the configuration itself
+	}
+	if !cfg.UsesPostgres() {
+		dir := g.state
+		if dir == "" {
+			base := os.Getenv("XDG_STATE_HOME")
+			if !filepath.IsAbs(base) {
+				home, err := os.UserHomeDir()
+				if err != nil {
+					return nil
+				}
+				base = filepath.Join(home, ".local", "state")
+			}
+			dir = filepath.Join(base, "calgw")
+		}
+		if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+			return nil // no state yet: nothing to read, and none is made
+		}
+	}
+	gw, err := g.open(ctx)
+	if err != nil {
+		fmt.Fprintf(g.stderr, "calgw %s: the state is not read (%v): billing addresses are checked as if the provider roster knew no provider\n", cmd, err)
+		return nil
+	}
+	return gw
 }
 
 // stateDir returns the state directory: --state, else

@@ -31,10 +31,15 @@ func validateFiles(ctx context.Context, g *globals, files []string) int {
 		stop = g.progress(ctx, "validate", files)
 	}
 	defer stop()
-	reports := validate.Files(ctx, files, validate.Options{
+	opts := validate.Options{
 		Config: g.config,
 		Line:   func(s string) { fmt.Fprintln(g.stdout, s) },
-	})
+	}
+	if gw := g.openExisting(ctx, "validate"); gw != nil {
+		defer gw.Close()
+		opts.Providers = gw.Providers()
+	}
+	reports := validate.Files(ctx, files, opts)
 	worst := exitOK
 	for _, r := range reports {
 		switch {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/demo"
@@ -258,6 +259,14 @@ func (g *Gateway) CandidatesReport(ctx context.Context, pof, asOf, outFile strin
 		return nil, day, err
 	}
 	return res, day, f.Commit()
+}
+
+// Providers is the state store's provider roster (nil when the store
+// keeps none), for `calgw validate` to decide billing addresses as
+// convert does.
+func (g *Gateway) Providers() domain.ProviderDirectory {
+	p, _ := g.st.(domain.ProviderDirectory)
+	return p
 }
 
 // IngestRoster loads provider rosters. The results come in file order; an

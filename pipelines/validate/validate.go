@@ -49,6 +49,12 @@ type Options struct {
 	// the rule set it names are loaded once, when a file first needs them
 	// (an X12 file of the generated guides needs neither).
 	Config string
+	// Providers is the plan's provider roster, as convert reads it from the
+	// state store: a line whose billing NPI it knows takes the billing
+	// address (and its ZIP+4) from the roster's site, as convert decides
+	// it. Nil checks the invoice's billing columns as if the roster knew
+	// no provider.
+	Providers domain.ProviderDirectory
 	// Line receives each line of the report, in order, as it is found:
 	// every problem with the file, its position, the field and the reason,
 	// and each part's summary. Required.
@@ -297,7 +303,8 @@ func (v *validator) validateFile(ctx context.Context, path string) Status {
 
 // validateInvoice decodes every row and applies the stateless rules; the
 // duplicate check needs the store and is left to convert. The billing
-// address is checked as if the roster did not know the provider.
+// address is decided as convert decides it, from Options.Providers' sites
+// of the billing NPI when there is a roster.
 func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 	cfg, rs, err := v.load()
 	if err != nil {
@@ -308,6 +315,7 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 		return v.unusable(err)
 	}
 	checker := rules.LineChecker{Coding: rs.Coding, Today: civil.Today(cfg.Location()), MemberID: rs.MemberID}
+	sites := rosterSites{dir: v.opts.Providers, by: map[string][]domain.ProviderContract{}}
 	var line domain.InvoiceLine
 	rows, bad, problems := 0, 0, 0
 	skip := map[string]bool{}
@@ -343,7 +351,11 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 		_, more := checker.Check(&line, skip)
 		ds = append(ds, more...)
 		if line.Billing.NPI != "" && !skip["billing_address"] && !skip["billing_city"] && !skip["billing_state"] && !skip["billing_zip"] {
-			ds = append(ds, rules.BillingAddress(&line, nil)...) // as convert decides it without a roster site
+			ss, err := sites.of(v.ctx, line.Billing.NPI)
+			if err != nil {
+				return v.fail(fmt.Errorf("provider roster: %w", err))
+			}
+			ds = append(ds, rules.BillingAddress(&line, ss)...) // as convert decides it
 		}
 		for _, d := range ds {
 			v.finding("%s row %d (invoice %s line %s): %s %s: %s\n", path, row.Number, line.InvoiceNumber, line.LineNumber, d.Rule, d.Field, d.Message)
@@ -358,6 +370,28 @@ func validateInvoice(v *validator, path string, r *tabular.Reader) Status {
 		return Invalid
 	}
 	return OK
+}
+
+// rosterSites reads the roster's sites of each billing NPI once (none
+// without a roster).
+type rosterSites struct {
+	dir domain.ProviderDirectory
+	by  map[string][]domain.ProviderContract
+}
+
+func (r rosterSites) of(ctx context.Context, npi string) ([]domain.ProviderContract, error) {
+	if r.dir == nil {
+		return nil, nil
+	}
+	if ss, ok := r.by[npi]; ok {
+		return ss, nil
+	}
+	ss, err := r.dir.Contracts(ctx, npi)
+	if err != nil {
+		return nil, err
+	}
+	r.by[npi] = ss
+	return ss, nil
 }
 
 // x12Extra adds checks of one transaction set (by ST01, e.g. "274") beyond
