@@ -72,11 +72,17 @@ func TestPermanentSourceErrorIsLoudRetriedSlowlyAndNotFatal(t *testing.T) {
 	if _, ok := byName(t, h.st)["waiting.csv"]; ok {
 		t.Fatal("a file of the refusing source was taken")
 	}
-	// Fixed: its files flow.
+	if strings.Contains(h.log.String(), "source reachable again") {
+		t.Error("a recovery logged while the source still refuses")
+	}
+	// Fixed: its files flow, and the recovery is logged once.
 	refuse.Store(false)
 	waitFor(t, 20*time.Second, "the partner's file archived", func() bool {
 		return byName(t, h.st)["waiting.csv"].State == store.FileArchived
 	})
+	if n := strings.Count(h.log.String(), `msg="source reachable again" source=partner failed_polls=`); n != 1 {
+		t.Errorf("the recovery logged %d times, want once", n)
+	}
 }
 
 type countingRefusing struct {

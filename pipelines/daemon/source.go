@@ -25,11 +25,12 @@ type source struct {
 	t    transport.Transport // nil until connected
 	s3   bool                // no rename: the ledger lease is the claim, the file stays in place
 
-	seen     map[string]observation // files in the folder at the last poll
-	warned   map[string]int64       // unrouted files already reported: path → size
-	others   map[string]bool        // folders, links, pipes already reported
-	nextPoll time.Time
-	failures int // consecutive failed polls
+	seen      map[string]observation // files in the folder at the last poll
+	warned    map[string]int64       // unrouted files already reported: path → size
+	others    map[string]bool        // folders, links, pipes already reported
+	nextPoll  time.Time
+	failures  int       // consecutive failed polls
+	downSince time.Time // when the failed polls began
 }
 
 // observation is what a poll saw of a file.
@@ -83,6 +84,9 @@ func (d *Daemon) poll(ctx context.Context, now time.Time) {
 		}
 		err := d.pollSource(ctx, s, now)
 		if err == nil {
+			if s.failures > 0 {
+				d.log.Info("source reachable again", "source", s.name, "failed_polls", s.failures, "down_for", time.Since(s.downSince).Round(time.Second))
+			}
 			s.failures = 0
 			s.nextPoll = time.Now().Add(s.cfg.PollInterval)
 			d.metrics.sourceUp(s.name, true)
@@ -91,6 +95,9 @@ func (d *Daemon) poll(ctx context.Context, now time.Time) {
 		}
 		if ctx.Err() != nil {
 			return
+		}
+		if s.failures == 0 {
+			s.downSince = time.Now()
 		}
 		s.failures++
 		d.metrics.sourceUp(s.name, false)
