@@ -38,8 +38,9 @@ func (f *File) TempName() string { return f.File.Name() }
 func (f *File) FinalName() string { return f.final }
 
 // Sync flushes the data to disk and closes the temporary file, without
-// renaming it. Commit calls it; a caller that must record the temporary
-// file as complete before the rename calls it first.
+// renaming it, and syncs its directory, so that the temporary file's name
+// survives a power loss too. Commit calls it; a caller that must record
+// the temporary file as complete before the rename calls it first.
 func (f *File) Sync() error {
 	if f.done {
 		return nil
@@ -52,7 +53,18 @@ func (f *File) Sync() error {
 	if err := f.File.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", f.TempName(), err)
 	}
+	syncDir(filepath.Dir(f.TempName()))
 	return nil
+}
+
+// syncDir syncs a directory, making the names created or renamed in it
+// durable. Best effort: not every system can sync a directory. Tests
+// replace it to see the calls.
+var syncDir = func(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // Commit syncs the file and renames it into place.
@@ -78,10 +90,7 @@ func Rename(from, to string) error {
 	if err := os.Rename(from, to); err != nil {
 		return fmt.Errorf("rename %s: %w", from, err)
 	}
-	if d, err := os.Open(filepath.Dir(to)); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	syncDir(filepath.Dir(to))
 	return nil
 }
 

@@ -35,3 +35,33 @@ func TestCommitAndAbort(t *testing.T) {
 		t.Errorf("after abort the directory holds %d entries", len(entries))
 	}
 }
+
+// TestDirectorySyncedBeforeTheFileCounts checks the order of a power-safe
+// write: the temporary file's directory is synced when Sync returns (a
+// caller records the temporary file as complete right after, as convert
+// records its 837 before the rename), and again after the rename.
+func TestDirectorySyncedBeforeTheFileCounts(t *testing.T) {
+	dir := t.TempDir()
+	var synced []string
+	prev := syncDir
+	syncDir = func(d string) { synced = append(synced, d); prev(d) }
+	t.Cleanup(func() { syncDir = prev })
+
+	f, err := Create(filepath.Join(dir, "out.837"), ".x-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("ISA")
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) != 1 || synced[0] != dir {
+		t.Fatalf("after Sync the directories synced are %q, want [%s]", synced, dir)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) != 2 || synced[1] != dir {
+		t.Errorf("after Commit the directories synced are %q, want %s twice", synced, dir)
+	}
+}
