@@ -82,7 +82,21 @@ var cases = []hostileCase{
 			"GS*BE*CADHCS_5010_834*941234567*20260101*0500*201*X*005010X220A1~ST*834*0001*005010X220A1~BGN*00*")
 		return repeat(w, "A", n)
 	}, [][]string{{"validate", "{FILE}"}, {"ingest", "--kind", "834", "--out", "{OUT}", "{FILE}"}}},
+	{"roster: every row bad (17 problems a row)", "bad-rows.csv", func(w *bufio.Writer, n int64) error {
+		w.WriteString(rosterHeader)
+		return repeat(w, strings.Repeat("x,", 22)+"x\n", n)
+	}, [][]string{{"validate", "{FILE}"}, {"ingest", "--kind", "roster", "{FILE}"}}},
+	{"auth feed: one JSON line of the whole size", "long.jsonl", func(w *bufio.Writer, n int64) error {
+		w.WriteString(`{"authorization_number": "A-1", "note": "`)
+		if err := repeat(w, "z", n); err != nil {
+			return err
+		}
+		_, err := w.WriteString("\"}\n")
+		return err
+	}, [][]string{{"ingest", "--kind", "auth", "--out", "{OUT}", "{FILE}"}}},
 }
+
+const rosterHeader = "npi,tin,organization_name,site_name,site_address,site_city,site_state,site_zip,county,phone,taxonomy,provider_types,ecm_pofs,community_supports,contract_start,contract_end,medi_cal_enrolled,capacity_current,capacity_max,languages,accessibility,practitioner_npi,practitioner_name\n"
 
 func repeat(w *bufio.Writer, s string, n int64) error {
 	chunk := strings.Repeat(s, max(1, 64<<10/len(s)))
