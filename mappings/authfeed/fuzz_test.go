@@ -8,11 +8,14 @@ import (
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
-// FuzzJSONLinesFeed feeds arbitrary JSON lines through the feed reader and
-// the authorization decoder. It must not panic, rows must come in
+// FuzzJSONLinesFeed feeds arbitrary JSON lines through the feed reader
+// (within small limits, so that memory stays small; a line past them
+// stops the reading with a limit error naming a later line) and the
+// authorization decoder. It must not panic, rows must come in
 // increasing order, and a row decoded without errors must be an
 // authorization the rules can use.
 func FuzzJSONLinesFeed(f *testing.F) {
@@ -30,7 +33,7 @@ func FuzzJSONLinesFeed(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := OpenRows(p)
+		rows, err := OpenRowsWith(p, &tabular.Options{MaxRecordBytes: 4 << 10, MaxColumns: 256}) // small limits: memory stays small
 		if err != nil {
 			return
 		}
@@ -48,6 +51,10 @@ func FuzzJSONLinesFeed(f *testing.F) {
 			var re *RowError
 			if errors.As(err, &re) {
 				continue
+			}
+			var le *tabular.LimitError
+			if errors.As(err, &le) && (le.Part != "jsonl" || le.Row <= last) {
+				t.Fatalf("limit error %v after row %d", le, last)
 			}
 			if err != nil {
 				return
