@@ -312,3 +312,46 @@ func TestGroupNPIAndSiteIdentifiers(t *testing.T) {
 		t.Errorf("site %+v", s)
 	}
 }
+
+// TestDecodeAllWithinMaxProblems decodes a roster whose bad rows are
+// followed by good ones, with MaxProblems set low: the first problems are
+// kept in row order, the rest counted, the bad rows counted, and no site is
+// kept once a row has a problem (the file will not be loaded).
+func TestDecodeAllWithinMaxProblems(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join("..", "..", "testdata", "roster", "sample-roster.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
+	body := lines[0] + "\n" + strings.Repeat(strings.Repeat("x,", 22)+"x\n", 3) + strings.Join(lines[1:], "\n") + "\n"
+	for _, max := range []int{0, 4} {
+		r, err := tabular.NewCSV(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := NewDecoder(r.Header, r.Format, "r.csv", tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.MaxProblems = max
+		res, err := d.DecodeAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.BadRows != 3 || len(res.Sites) != 0 || res.Rows != len(lines)-1+3 {
+			t.Errorf("max %d: %d rows, %d bad, %d sites kept", max, res.Rows, res.BadRows, len(res.Sites))
+		}
+		total := res.ProblemCount()
+		switch {
+		case max == 0 && (res.More != 0 || total < 3*10):
+			t.Errorf("max 0: %d kept, %d more", len(res.Problems), res.More)
+		case max > 0 && (len(res.Problems) != max || res.More != total-max):
+			t.Errorf("max %d: %d kept, %d more, %d in all", max, len(res.Problems), res.More, total)
+		}
+		for i := 1; i < len(res.Problems); i++ {
+			if res.Problems[i].Row < res.Problems[i-1].Row {
+				t.Errorf("problems out of row order: %v", res.Problems)
+			}
+		}
+	}
+}
