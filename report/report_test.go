@@ -50,6 +50,12 @@ func TestSummaryHTML(t *testing.T) {
 	if strings.Contains(html, "<script>") {
 		t.Error("file name not escaped")
 	}
+	// IDs (file names, rule IDs) do not break mid-word: their cells do not
+	// wrap, in a table that scrolls sideways.
+	if !strings.Contains(html, "td.id{white-space:nowrap}") || !strings.Contains(html, `<td class="id"><code>NPI-INVALID</code></td>`) ||
+		!strings.Contains(html, `<div class="scroll"><table>`) {
+		t.Error("IDs may break mid-word")
+	}
 	// Rules by descending count.
 	if i, j := strings.Index(html, "CODE-NOT-ALLOWED"), strings.Index(html, "NPI-INVALID"); i < 0 || j < 0 || i > j {
 		t.Error("rules not ordered by count")
