@@ -136,7 +136,6 @@ func (v *validator) load() (*config.Config, *rules.Set, error) {
 func (v *validator) printf(format string, a ...any) {
 	v.opts.Line(strings.TrimSuffix(fmt.Sprintf(format, a...), "\n"))
 }
-func (v *validator) println(a ...any) { v.opts.Line(strings.TrimSuffix(fmt.Sprintln(a...), "\n")) }
 
 // fail records a configuration or rule-data error: the file is not checked.
 func (v *validator) fail(err error) Status {
