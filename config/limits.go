@@ -22,6 +22,10 @@ type Limits struct {
 	// it the file is refused whole (fix it and send it again). Default
 	// 100,000.
 	RejectsPerFile int `yaml:"rejects_per_file"`
+	// RosterSites is the most sites (data rows) of one provider roster: a
+	// roster is checked whole before it is loaded, so its sites are held
+	// in memory; past it the file is refused. Default 200,000.
+	RosterSites int `yaml:"roster_sites"`
 }
 
 // The defaults of Limits.
@@ -31,6 +35,7 @@ const (
 	DefaultLoopSegments    = 10000
 	DefaultFindingsPerFile = 10000
 	DefaultRejectsPerFile  = 100000
+	DefaultRosterSites     = 200000
 )
 
 // WithDefaults returns l with each zero or negative value set to its
@@ -40,7 +45,8 @@ func (l Limits) WithDefaults() Limits {
 		v   *int
 		def int
 	}{{&l.CSVRecordBytes, DefaultCSVRecordBytes}, {&l.FieldsPerRow, DefaultFieldsPerRow}, {&l.LoopSegments, DefaultLoopSegments},
-		{&l.FindingsPerFile, DefaultFindingsPerFile}, {&l.RejectsPerFile, DefaultRejectsPerFile}} {
+		{&l.FindingsPerFile, DefaultFindingsPerFile}, {&l.RejectsPerFile, DefaultRejectsPerFile},
+		{&l.RosterSites, DefaultRosterSites}} {
 		if *f.v <= 0 {
 			*f.v = f.def
 		}

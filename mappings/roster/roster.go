@@ -166,6 +166,10 @@ type Decoder struct {
 	// any problem is not loaded, so the sites of a file with problems are
 	// not kept either: memory stays bounded whatever the file holds.
 	MaxProblems int
+	// MaxSites is the most data rows DecodeAll reads (0: no bound): the
+	// sites of a roster are kept until it is loaded whole, so a longer
+	// roster is refused (SitesLimitError) and memory stays bounded.
+	MaxSites int
 
 	file        string
 	spreadsheet bool
@@ -430,6 +434,20 @@ type Result struct {
 	More     int       // problems past Decoder.MaxProblems, counted only
 }
 
+// SitesLimitError refuses a roster with more data rows than
+// Decoder.MaxSites; it is a tabular.ErrLimit.
+type SitesLimitError struct {
+	File string
+	Row  int // the first row past the limit
+	Max  int
+}
+
+func (e *SitesLimitError) Error() string {
+	return fmt.Sprintf("%s: row %d: more than %d sites in one roster (limits.roster_sites): the roster is refused; split it or raise the limit", e.File, e.Row, e.Max)
+}
+
+func (e *SitesLimitError) Unwrap() error { return tabular.ErrLimit }
+
 // ProblemCount is the number of problems found, kept or not.
 func (r *Result) ProblemCount() int { return len(r.Problems) + r.More }
 
@@ -452,6 +470,9 @@ func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			return res, nil
+		}
+		if err == nil && d.MaxSites > 0 && res.Rows >= d.MaxSites {
+			return nil, &SitesLimitError{File: d.file, Row: row.Number, Max: d.MaxSites}
 		}
 		var rowErr *tabular.RowError
 		if errors.As(err, &rowErr) {

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -352,6 +353,43 @@ func TestDecodeAllWithinMaxProblems(t *testing.T) {
 			if res.Problems[i].Row < res.Problems[i-1].Row {
 				t.Errorf("problems out of row order: %v", res.Problems)
 			}
+		}
+	}
+}
+
+// A roster of exactly MaxSites rows is read; one more row refuses it,
+// naming the first row past the limit.
+func TestDecodeAllWithinMaxSites(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join("..", "..", "testdata", "roster", "sample-roster.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
+	n := len(lines) - 1
+	for _, tt := range []struct {
+		max     int
+		refused bool
+	}{{0, false}, {n, false}, {n - 1, true}} {
+		r, err := tabular.NewCSV(strings.NewReader(string(good)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := NewDecoder(r.Header, r.Format, "r.csv", tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.MaxSites = tt.max
+		res, err := d.DecodeAll(r)
+		if !tt.refused {
+			if err != nil || res.Rows != n || len(res.Sites) != n {
+				t.Errorf("max %d: %v, %+v", tt.max, err, res)
+			}
+			continue
+		}
+		var se *SitesLimitError
+		want := fmt.Sprintf("r.csv: row %d: more than %d sites in one roster (limits.roster_sites)", n+1, n-1)
+		if !errors.As(err, &se) || !errors.Is(err, tabular.ErrLimit) || !strings.Contains(err.Error(), want) || res != nil {
+			t.Errorf("max %d: %v, want %q", tt.max, err, want)
 		}
 	}
 }

@@ -105,9 +105,9 @@ func ingestFile(ctx context.Context, st RosterStore, t roster.Tables, path strin
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
 	}
 	dec.MaxProblems = lim.FindingsPerFile
+	dec.MaxSites = lim.RosterSites
 	dr, err := dec.DecodeAll(r)
-	var le *tabular.LimitError
-	if errors.As(err, &le) {
+	if errors.Is(err, tabular.ErrLimit) {
 		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
 	}
 	if err != nil {

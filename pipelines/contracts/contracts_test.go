@@ -309,4 +309,13 @@ func TestRosterLimits(t *testing.T) {
 	if err != nil || len(res[0].Problems) != res[0].ProblemCount() || res[0].More != 0 {
 		t.Errorf("default limits: %v %d kept, %d more", err, len(res[0].Problems), res[0].More)
 	}
+	// A roster of more sites than roster_sites is refused and nothing loaded.
+	two := write("two.csv", header+firstRow+"\n"+firstRow+"\n")
+	_, err = IngestWithin(ctx, st, tables, []string{two}, nil, config.Limits{RosterSites: 1})
+	if want := "two.csv: row 3: more than 1 sites in one roster (limits.roster_sites)"; !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), want) {
+		t.Errorf("roster_sites: %v, want ErrUnusable with %q", err, want)
+	}
+	if ok, _ := st.RosterLoaded(ctx); ok {
+		t.Fatal("a roster past roster_sites was loaded")
+	}
 }

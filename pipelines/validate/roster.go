@@ -23,6 +23,7 @@ func validateRoster(v *validator, path string, r *tabular.Reader) Status {
 	// The problems past findings_per_file are counted by the decoder, not
 	// kept; v.finding counts them again for the file's last line.
 	dec.MaxProblems = v.limits().FindingsPerFile
+	dec.MaxSites = v.limits().RosterSites
 	res, err := dec.DecodeAll(r)
 	if err != nil {
 		return v.unusable(err)
