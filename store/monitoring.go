@@ -465,20 +465,26 @@ func (s *SQLite) SubmittedBodies(ctx context.Context, recordIDs []string) (map[s
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var body []byte
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
-			}
-			out[id] = body
-		}
-		return rows.Err()
+		return readBodies(rows.Next, rows.Scan, rows.Err, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: submitted bodies: %w", err)
 	}
 	return out, nil
+}
+
+// readBodies adds each (record ID, body) row of a SubmittedBodies query
+// to out, on either engine's rows.
+func readBodies(next func() bool, scan func(...any) error, rowsErr func() error, out map[string][]byte) error {
+	for next() {
+		var id string
+		var body []byte
+		if err := scan(&id, &body); err != nil {
+			return err
+		}
+		out[id] = body
+	}
+	return rowsErr()
 }
 
 // insertRecordSQL adds a record of a version whose earlier records were

@@ -133,15 +133,7 @@ func (p *Postgres) SubmittedBodies(ctx context.Context, recordIDs []string) (map
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var body []byte
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
-			}
-			out[id] = body
-		}
-		return rows.Err()
+		return readBodies(rows.Next, rows.Scan, rows.Err, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: submitted bodies: %w", err)
