@@ -11,7 +11,6 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/progress"
 	"github.com/calaim-gateway/calaim-gateway/internal/term"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
-	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // open opens the gateway the global flags name: the configuration, its
@@ -36,19 +35,8 @@ func (g *globals) openExisting(ctx context.Context, cmd string) *gateway.Gateway
 		return nil // the command reports the configuration itself
 	}
 	if !cfg.UsesPostgres() {
-		dir := g.state
-		if dir == "" {
-			base := os.Getenv("XDG_STATE_HOME")
-			if !filepath.IsAbs(base) {
-				home, err := os.UserHomeDir()
-				if err != nil {
-					return nil
-				}
-				base = filepath.Join(home, ".local", "state")
-			}
-			dir = filepath.Join(base, "calgw")
-		}
-		if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+		dir, err := g.defaultStateDir()
+		if err != nil || !gateway.StateExists(dir) {
 			return nil // no state yet: nothing to read, and none is made
 		}
 	}
@@ -69,6 +57,23 @@ func (g *globals) stateDir() (string, error) {
 	if g.state != "" {
 		return g.state, nil
 	}
+	dir, err := g.defaultStateDir()
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(g.stderr, "calgw: keeping state (control numbers, lines sent, loaded feeds) in %s; --state DIR chooses another\n", dir)
+	}
+	g.state = dir
+	return dir, nil
+}
+
+// defaultStateDir is --state, else the per-user state directory, without
+// making or announcing it.
+func (g *globals) defaultStateDir() (string, error) {
+	if g.state != "" {
+		return g.state, nil
+	}
 	base := os.Getenv("XDG_STATE_HOME")
 	if !filepath.IsAbs(base) { // the XDG specification ignores a relative path
 		home, err := os.UserHomeDir()
@@ -77,12 +82,7 @@ func (g *globals) stateDir() (string, error) {
 		}
 		base = filepath.Join(home, ".local", "state")
 	}
-	dir := filepath.Join(base, "calgw")
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(g.stderr, "calgw: keeping state (control numbers, lines sent, loaded feeds) in %s; --state DIR chooses another\n", dir)
-	}
-	g.state = dir
-	return dir, nil
+	return filepath.Join(base, "calgw"), nil
 }
 
 // fail prints err as the command's error and returns the exit code for an

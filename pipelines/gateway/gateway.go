@@ -305,6 +305,12 @@ func (g *Gateway) DemoMonthlyReport(ctx context.Context, month mp.Month, outDir 
 // Rules lists every rule the gateway applies, in evaluation order.
 func Rules() []rules.Rule { return rules.Catalog() }
 
+// StateExists reports whether dir holds a SQLite state store.
+func StateExists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, store.FileName))
+	return err == nil
+}
+
 // Month is a reporting month.
 type Month = mp.Month
 
