@@ -110,3 +110,27 @@ func WriteFile(path string, data []byte) error {
 	}
 	return nil
 }
+
+// MkdirAll creates dir and any missing parents, as os.MkdirAll does, and
+// syncs the parent of each directory it created, so that the new names
+// survive a power loss too.
+func MkdirAll(dir string, perm os.FileMode) error {
+	dir = filepath.Clean(dir)
+	var created []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+		if p := filepath.Dir(d); p == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, perm); err != nil {
+		return fmt.Errorf("mkdir %s: %w", dir, err)
+	}
+	for _, d := range created {
+		syncDir(filepath.Dir(d))
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -63,5 +64,36 @@ func TestDirectorySyncedBeforeTheFileCounts(t *testing.T) {
 	}
 	if len(synced) != 2 || synced[1] != dir {
 		t.Errorf("after Commit the directories synced are %q, want %s twice", synced, dir)
+	}
+}
+
+// MkdirAll syncs the parent of every directory it creates, and only those.
+func TestMkdirAllSyncsTheParentsOfNewDirectories(t *testing.T) {
+	root := t.TempDir()
+	var synced []string
+	prev := syncDir
+	syncDir = func(d string) { synced = append(synced, d); prev(d) }
+	t.Cleanup(func() { syncDir = prev })
+
+	target := filepath.Join(root, "work", "7", "out")
+	if err := MkdirAll(target, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
+		t.Fatalf("%s not made: %v", target, err)
+	}
+	want := []string{filepath.Join(root, "work", "7"), filepath.Join(root, "work"), root}
+	if !slices.Equal(synced, want) {
+		t.Errorf("synced %q, want %q", synced, want)
+	}
+	synced = nil
+	if err := MkdirAll(target, 0o750); err != nil || len(synced) != 0 {
+		t.Errorf("an existing directory: err %v, synced %q", err, synced)
+	}
+	if err := MkdirAll(filepath.Join(root, "work", "7", "in"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(synced, []string{filepath.Join(root, "work", "7")}) {
+		t.Errorf("one new directory: synced %q", synced)
 	}
 }

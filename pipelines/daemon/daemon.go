@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
 	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
@@ -146,7 +147,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(d.workRoot, 0o750); err != nil {
+	if err := atomicfile.MkdirAll(d.workRoot, 0o750); err != nil {
 		return nil, fmt.Errorf("work directory: %w", err)
 	}
 	if err := d.buildProcessors(opts); err != nil {

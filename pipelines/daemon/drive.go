@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 	"github.com/calaim-gateway/calaim-gateway/internal/pgp"
 	"github.com/calaim-gateway/calaim-gateway/store"
 	"github.com/calaim-gateway/calaim-gateway/transport"
@@ -296,7 +297,7 @@ func (d *Daemon) download(ctx context.Context, e *store.FileEntry) (string, erro
 	if err := os.RemoveAll(in); err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(in, 0o750); err != nil {
+	if err := atomicfile.MkdirAll(in, 0o750); err != nil {
 		return "", err
 	}
 	r, err := s.t.Open(ctx, e.ClaimPath)
@@ -398,7 +399,7 @@ func (d *Daemon) process(ctx context.Context, e *store.FileEntry, log *slog.Logg
 	if err := os.RemoveAll(outDir); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(outDir, 0o750); err != nil {
+	if err := atomicfile.MkdirAll(outDir, 0o750); err != nil {
 		return nil, err
 	}
 	log.Info("processing")
