@@ -3,10 +3,13 @@ package jsonschema_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	v6 "github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/calaim-gateway/calaim-gateway/schemas/jsonschema"
 )
@@ -31,36 +34,62 @@ func compile(t *testing.T, schema string) *jsonschema.Schema {
 	return d.Root()
 }
 
-// TestSuite runs testdata/suite.json, cases in the JSON-Schema-Test-Suite
-// layout written for the keywords this package applies: each schema
-// against each datum, the verdict as stated. Validate and Valid must agree,
-// and a failing Validate names at least one violation.
-func TestSuite(t *testing.T) {
-	data, err := os.ReadFile("testdata/suite.json")
+// suiteGroup is one schema of a file in the JSON-Schema-Test-Suite layout,
+// with its data and verdicts.
+type suiteGroup struct {
+	Description string
+	Schema      any
+	Tests       []struct {
+		Description string
+		Data        any
+		Valid       bool
+	}
+}
+
+// readSuite reads a file in the JSON-Schema-Test-Suite layout, numbers kept
+// exact.
+func readSuite(t *testing.T, path string) []suiteGroup {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var groups []struct {
-		Description string
-		Schema      any
-		Tests       []struct {
-			Description string
-			Data        any
-			Valid       bool
-		}
-	}
+	var groups []suiteGroup
 	if err := dec.Decode(&groups); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", path, err)
 	}
-	for _, g := range groups {
+	return groups
+}
+
+// TestSuite runs testdata/suite.json, cases in the JSON-Schema-Test-Suite
+// layout written for the keywords this package applies: each schema
+// against each datum, the verdict as stated. Validate and Valid must agree,
+// and a failing Validate names at least one violation. Each stated verdict
+// is also the one github.com/santhosh-tekuri/jsonschema/v6 (an independent
+// implementation that passes the JSON-Schema-Test-Suite; test-only) gives.
+func TestSuite(t *testing.T) {
+	ran := 0
+	for i, g := range readSuite(t, "testdata/suite.json") {
 		d, err := jsonschema.Compile(g.Schema)
 		if err != nil {
 			t.Errorf("%s: %v", g.Description, err)
 			continue
 		}
+		c := v6.NewCompiler()
+		c.AssertFormat()
+		url := fmt.Sprintf("suite-%d.json", i)
+		if err := c.AddResource(url, g.Schema); err != nil {
+			t.Fatal(err)
+		}
+		oracle, err := c.Compile(url)
+		if err != nil {
+			t.Errorf("%s: v6 refuses the schema: %v", g.Description, err)
+			continue
+		}
 		for _, tc := range g.Tests {
+			ran++
 			vs := d.Root().Validate(tc.Data, "")
 			if got := len(vs) == 0; got != tc.Valid {
 				t.Errorf("%s / %s: valid %v, want %v (%v)", g.Description, tc.Description, got, tc.Valid, vs)
@@ -68,7 +97,13 @@ func TestSuite(t *testing.T) {
 			if got := d.Root().Valid(tc.Data); got != tc.Valid {
 				t.Errorf("%s / %s: Valid %v, want %v", g.Description, tc.Description, got, tc.Valid)
 			}
+			if got := oracle.Validate(tc.Data) == nil; got != tc.Valid {
+				t.Errorf("%s / %s: v6 says valid %v, the suite says %v", g.Description, tc.Description, got, tc.Valid)
+			}
 		}
+	}
+	if ran < 100 {
+		t.Errorf("only %d cases ran", ran)
 	}
 }
 

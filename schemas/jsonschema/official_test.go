@@ -1,8 +1,6 @@
 package jsonschema_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,24 +35,8 @@ func TestOfficialSuite(t *testing.T) {
 	}
 	for draft, names := range files {
 		for _, name := range names {
-			data, err := os.ReadFile(filepath.Join(root, "tests", draft, name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.UseNumber()
-			var groups []struct {
-				Description string
-				Schema      any
-				Tests       []struct {
-					Description string
-					Data        any
-					Valid       bool
-				}
-			}
-			if err := dec.Decode(&groups); err != nil {
-				t.Fatal(err)
-			}
+			path := filepath.Join(root, "tests", draft, name+".json")
+			groups := readSuite(t, path)
 			ran, refused := 0, 0
 			for _, g := range groups {
 				if m, ok := g.Schema.(map[string]any); ok && draft == "draft7" {

@@ -33,7 +33,7 @@ pointer, rather than applied in part. It is held to ` + "`github.com/santhosh-te
 only, so that ` + "`calgw`" + ` does not pay that library's start-up): on the embedded schemas, the committed monthly
 file and DHCS response and about 4,500 systematic breakages of them give the same verdicts, and every value
 the gateway blames is one v6 blames too (` + "`TestVerdictsAgreeWithV6`" + `); the validator's own test cases give
-v6's verdicts (` + "`TestSuiteAgreesWithV6`" + `).
+v6's verdicts (` + "`TestSuite`" + `).
 
 Conventions of the gateway's own that DHCS's files may not share:
 - dates are CCYYMMDD strings (as MCPD and PCPA write them); money is a string with two decimals;
