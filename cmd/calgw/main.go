@@ -45,6 +45,7 @@ type globals struct {
 	stateSet bool      // --state was given
 	now      time.Time // a pinned clock (the demo's); zero = the real time
 	config   string
+	summary  string // the running command's line of the command list, for its usage
 	stdout   io.Writer
 	stderr   io.Writer
 	log      *slog.Logger
@@ -53,7 +54,7 @@ type globals struct {
 // commands lists every command, in the order usage prints them.
 var commands = []command{
 	{"convert", "convert invoice files (CSV/XLSX) to a DHCS 837P encounter file", runConvert},
-	{"validate", "check X12 (837P, 834, 999) and invoice files, printing every problem", runValidate},
+	{"validate", "check files, printing every problem: X12 (837P, 834, 999, TA1, 277CA, 274), HL7 v2 ADT, invoices and rosters (CSV/XLSX), monthly JSON and DHCS responses", runValidate},
 	{"ingest", "load reference files into the state store: calgw ingest --kind KIND FILE...", runIngest},
 	{"run", "watch the configured drops (local, SFTP, S3), process each file once, deliver the outputs", runDaemon},
 	{"demo", "run the whole path on bundled sample invoices into ./demo-out", runDemo},
@@ -157,6 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	slog.SetDefault(g.log) // packages that log through slog.Default use the same handler
 	for _, c := range commands {
 		if c.name == rest[0] {
+			g.summary = c.summary
 			return c.run(ctx, g, rest[1:])
 		}
 	}
@@ -181,6 +183,7 @@ func help(ctx context.Context, g *globals, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
+			g.summary = c.summary
 			return c.run(ctx, g, []string{"--help"})
 		}
 	}
@@ -199,6 +202,9 @@ func (g *globals) newFlags(name, args string) *flag.FlagSet {
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "usage: calgw %s %s\n", name, args)
+		if g.summary != "" {
+			fmt.Fprintf(w, "\n%s\n\n", g.summary)
+		}
 		fs.PrintDefaults()
 	}
 	return fs

@@ -540,6 +540,9 @@ func validateX12(ctx context.Context, v *validator, path string) Status {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	if sum.TA1s > 0 {
+		names = append(names, fmt.Sprintf("TA1 (%d)", sum.TA1s))
+	}
 	v.printf("%s: X12 %s, %d segment(s), %d interchange(s), %d group(s), %d transaction set(s): %d accepted, %d accepted with errors, %d rejected; %d finding(s)\n",
 		path, strings.Join(names, ", "), sum.Segments, sum.Interchanges, sum.Groups, sum.Transactions, sum.Accepted, sum.WithErrors, sum.Rejected, sum.Findings)
 	if unsupported != "" {

@@ -71,3 +71,32 @@ func TestCheck837DHCSConventions(t *testing.T) {
 		})
 	}
 }
+
+// A file holding only a TA1 (an interchange acknowledgment, no group) is
+// named as such and its TA1 checked against the control segments' codes.
+func TestTA1File(t *testing.T) {
+	const isa = "ISA*00*          *00*          *ZZ*CALIFORNIA-DHCS*ZZ*123456789ABC   *261201*1200*^*00501*000000001*0*P*:~"
+	for _, tt := range []struct {
+		name, ta1 string
+		status    Status
+		want      string
+	}{
+		{"accepted", "TA1*000000123*261201*1159*A*000~", OK, "X12 TA1 (1), 3 segment(s)"},
+		{"unknown acknowledgment code", "TA1*000000123*261201*1159*Q*000~", Invalid, "TA104 (Interchange Acknowledgement Code) is not one of the guide's codes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "answer.ta1")
+			if err := os.WriteFile(path, []byte(isa+tt.ta1+"IEA*0*000000001~"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			reps := Files(context.Background(), []string{path}, Options{Line: func(s string) { out.WriteString(s + "\n") }})
+			if len(reps) != 1 || reps[0].Status != tt.status || reps[0].X12 == nil || reps[0].X12.TA1s != 1 {
+				t.Fatalf("%+v\n%s", reps, out.String())
+			}
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("want %q in:\n%s", tt.want, out.String())
+			}
+		})
+	}
+}

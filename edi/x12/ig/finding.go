@@ -312,6 +312,7 @@ type Summary struct {
 	Interchanges int
 	Groups       int
 	Transactions int
+	TA1s         int // TA1 segments: interchange acknowledgments, outside any group
 	Accepted     int // transaction sets accepted without errors
 	WithErrors   int // transaction sets accepted with errors (warnings)
 	Rejected     int // transaction sets rejected

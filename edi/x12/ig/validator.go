@@ -242,6 +242,7 @@ func (r *run) segment(seg *x12.Segment) error {
 		return nil
 	}
 	if idx == idxTA1 && r.icOpen && !r.grOpen {
+		r.sum.TA1s++
 		r.envelopeElements(seg, controls().ta1, func(int) (Level, string) { return LevelInterchange, NoteBadContent })
 		return nil
 	}
