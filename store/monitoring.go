@@ -518,7 +518,19 @@ func insertRecordsSQL(n int) string {
 
 // ReplaceSubmission implements MonitoringStore.
 func (s *SQLite) ReplaceSubmission(ctx context.Context, month string, version int, recs func(yield func(SubmittedRecord) error) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: submission: %w", err)
+	}
+	defer conn.Close()
+	// Each many-row INSERT keeps a statement journal (to undo that
+	// statement alone); in memory it is a few pages, in a temporary file
+	// it costs system calls for every statement.
+	if _, err := conn.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+		return fmt.Errorf("store: submission: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA temp_store = DEFAULT`)
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: submission: %w", err)
 	}
