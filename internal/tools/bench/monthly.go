@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -57,6 +58,15 @@ func runMonthly(n int, dir, calgw string) error {
 			return err
 		}
 	}
+	// The report records what it submitted: each run starts from a copy of
+	// the generated state, so that every run builds the month's first file
+	// (an Original), not a Resubmission against the previous run.
+	run := state + "-run"
+	if err := copyDir(state, run); err != nil {
+		return err
+	}
+	defer os.RemoveAll(run)
+	state = run
 	cfg := filepath.Join(dir, "monthly.yaml")
 	if err := os.WriteFile(cfg, []byte(monthlyConfig), 0o644); err != nil {
 		return err
@@ -118,4 +128,44 @@ func encodeJSON(n int, dir string) {
 	if err := w.Flush(); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// copyDir replaces to with a copy of from's regular files.
+func copyDir(from, to string) error {
+	if err := os.RemoveAll(to); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(to, 0o750); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if err := copyFile(filepath.Join(from, e.Name()), filepath.Join(to, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
