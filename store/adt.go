@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +171,12 @@ var sqliteADTMigrations = []string{
 	`CREATE INDEX adt_notices_late ON adt_notices(written_at) WHERE late = 1`,
 	// An A08 finds the visit's events by member and visit number.
 	`CREATE INDEX adt_events_visit ON adt_events(cin, visit) WHERE visit <> ''`,
+	// One index serves the member's events (cancels, merges, ADTEvents)
+	// and a visit's (A08): each event costs one insert at a random place
+	// in it rather than two.
+	`CREATE INDEX adt_events_member ON adt_events(cin, visit, event_time)`,
+	`DROP INDEX adt_events_visit`,
+	`DROP INDEX adt_events_cin`,
 }
 
 var postgresADTMigrations = []string{
@@ -192,6 +199,12 @@ var postgresADTMigrations = []string{
 	`CREATE INDEX adt_notices_late ON adt_notices(written_at) WHERE late = 1`,
 	// An A08 finds the visit's events by member and visit number.
 	`CREATE INDEX adt_events_visit ON adt_events(cin, visit) WHERE visit <> ''`,
+	// One index serves the member's events (cancels, merges, ADTEvents)
+	// and a visit's (A08): each event costs one insert at a random place
+	// in it rather than two.
+	`CREATE INDEX adt_events_member ON adt_events(cin, visit, event_time)`,
+	`DROP INDEX adt_events_visit`,
+	`DROP INDEX adt_events_cin`,
 }
 
 func adtEventColumns(id, integer string) string {
@@ -288,176 +301,6 @@ func decodeDiagnoses(s string) []domain.Diagnosis {
 		out = append(out, domain.Diagnosis{Code: p[0], System: p[1], Type: p[2], Text: p[3]})
 	}
 	return out
-}
-
-// adtDB is what the ADT logic needs of a transaction, on either engine.
-// Statements are written with ? placeholders.
-type adtDB interface {
-	exec(ctx context.Context, q string, args ...any) (int64, error)
-	// row scans one row; found is false when there is none.
-	row(ctx context.Context, q string, args []any, dest ...any) (found bool, err error)
-	rows(ctx context.Context, q string, args []any, each func(scan func(dest ...any) error) error) error
-	member(ctx context.Context, cin string) (bool, error)
-}
-
-// adtBatch is what one RecordADT call remembers between its messages.
-type adtBatch struct {
-	known     map[string]bool // CIN → in the enrollment data
-	hasMerges bool            // adt_merges has a row
-}
-
-// memberKnown reports whether cin is in the enrollment data: a CIN that
-// packs exactly into its key (CINKey ≥ 0) by the key alone, any other by
-// the CIN stored with its member.
-func memberKnown(ctx context.Context, db adtDB, cin string) (bool, error) {
-	if k := CINKey(cin); k >= 0 {
-		var one int
-		return db.row(ctx, `SELECT 1 FROM enrollment_members WHERE cin_key = ?`, []any{k}, &one)
-	}
-	return db.member(ctx, cin)
-}
-
-func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
-	out := make([]ADTOutcome, len(items))
-	b := &adtBatch{known: map[string]bool{}}
-	var one int
-	found, err := db.row(ctx, `SELECT 1 FROM adt_merges LIMIT 1`, nil, &one)
-	if err != nil {
-		return nil, fmt.Errorf("store: ADT merges: %w", err)
-	}
-	b.hasMerges = found
-	// The statements run without ctx's cancellation, which the drivers
-	// watch with a goroutine per statement; ctx is checked before each
-	// message instead, and the transaction rolls back when it is done.
-	stmtCtx := context.WithoutCancel(ctx)
-	for i := range items {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		o, err := recordADTItem(stmtCtx, db, b, &items[i])
-		if err != nil {
-			it := &items[i]
-			return nil, fmt.Errorf("store: ADT message %d of %s: %w", it.Position, it.Source, err)
-		}
-		out[i] = o
-	}
-	return out, nil
-}
-
-func recordADTItem(ctx context.Context, db adtDB, b *adtBatch, it *ADTItem) (ADTOutcome, error) {
-	recv := millis(it.ReceivedAt)
-	if it.ControlID != "" {
-		n, err := db.exec(ctx, `INSERT INTO adt_messages(sender, control_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, it.Sender, it.ControlID, recv)
-		if err != nil {
-			return ADTOutcome{}, err
-		}
-		if n == 0 {
-			return ADTOutcome{Status: ADTDuplicate}, nil
-		}
-	}
-	exception := func(reason string) (ADTOutcome, error) {
-		raw := it.Raw
-		if raw == nil {
-			raw = []byte{}
-		}
-		_, err := db.exec(ctx, `INSERT INTO adt_exceptions(sender, control_id, source, position, line, reason, received_at, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			it.Sender, it.ControlID, it.Source, it.Position, it.Line, reason, recv, raw)
-		return ADTOutcome{Status: ADTException, Reason: reason}, err
-	}
-	if it.Problem != "" {
-		return exception(it.Problem)
-	}
-	ev := it.Event
-	if ev.CIN == "" {
-		return exception(ADTNoCIN)
-	}
-	// A CIN merged into another is read as the surviving one.
-	if b.hasMerges {
-		var survivor string
-		if found, err := db.row(ctx, `SELECT cin FROM adt_merges WHERE prior_cin = ?`, []any{ev.CIN}, &survivor); err != nil {
-			return ADTOutcome{}, err
-		} else if found {
-			ev.CIN = survivor
-		}
-	}
-	known, ok := b.known[ev.CIN]
-	if !ok {
-		var err error
-		if known, err = memberKnown(ctx, db, ev.CIN); err != nil {
-			return ADTOutcome{}, err
-		}
-		b.known[ev.CIN] = known
-	}
-	if !known {
-		return exception(ADTUnknownMember)
-	}
-	var o ADTOutcome
-	o.Status = ADTStored
-	if ev.Kind == domain.ADTMerge && ev.PriorCIN != "" && ev.PriorCIN != ev.CIN {
-		n, err := db.exec(ctx, `UPDATE adt_events SET cin = ? WHERE cin = ?`, ev.CIN, ev.PriorCIN)
-		if err != nil {
-			return o, err
-		}
-		o.Merged = n
-		if _, err := db.exec(ctx, `UPDATE adt_merges SET cin = ? WHERE cin = ?`, ev.CIN, ev.PriorCIN); err != nil {
-			return o, err
-		}
-		if _, err := db.exec(ctx, `INSERT INTO adt_merges(prior_cin, cin, control_id, merged_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (prior_cin) DO UPDATE SET cin = excluded.cin, control_id = excluded.control_id, merged_at = excluded.merged_at`,
-			ev.PriorCIN, ev.CIN, ev.ControlID, recv); err != nil {
-			return o, err
-		}
-		b.hasMerges = true
-	}
-	if kinds := adtCancels[ev.Kind]; len(kinds) > 0 {
-		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (` + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + `)`
-		args := []any{ev.CIN}
-		for _, k := range kinds {
-			args = append(args, string(k))
-		}
-		if ev.VisitNumber != "" {
-			q += ` AND (visit = ? OR visit = '')`
-			args = append(args, ev.VisitNumber)
-		}
-		q += ` ORDER BY event_time DESC, id DESC LIMIT 1`
-		var id int64
-		found, err := db.row(ctx, q, args, &id)
-		if err != nil {
-			return o, err
-		}
-		if found {
-			if _, err := db.exec(ctx, `UPDATE adt_events SET cancelled_by = ? WHERE id = ?`, ev.ControlID, id); err != nil {
-				return o, err
-			}
-			o.Cancelled = id
-		}
-	}
-	if ev.Kind == domain.ADTUpdate && ev.VisitNumber != "" {
-		n, err := db.exec(ctx, `UPDATE adt_events SET
-			class = CASE WHEN ? = '' THEN class ELSE ? END,
-			facility = CASE WHEN ? = '' THEN facility ELSE ? END,
-			disposition = CASE WHEN ? = '' THEN disposition ELSE ? END,
-			diagnoses = CASE WHEN ? = '' THEN diagnoses ELSE ? END,
-			admit = CASE WHEN CAST(? AS BIGINT) = 0 THEN admit ELSE CAST(? AS BIGINT) END,
-			discharge = CASE WHEN CAST(? AS BIGINT) = 0 THEN discharge ELSE CAST(? AS BIGINT) END
-			WHERE cin = ? AND sender = ? AND visit = ? AND cancelled_by = ''
-			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
-			ev.PatientClass, ev.PatientClass, ev.Facility, ev.Facility, ev.Disposition, ev.Disposition,
-			encodeDiagnoses(ev.Diagnoses), encodeDiagnoses(ev.Diagnoses),
-			millis(ev.AdmitTime), millis(ev.AdmitTime), millis(ev.DischargeTime), millis(ev.DischargeTime),
-			ev.CIN, it.Sender, ev.VisitNumber)
-		if err != nil {
-			return o, err
-		}
-		o.Updated = n
-	}
-	_, err := db.row(ctx, `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
-		admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		[]any{it.Sender, ev.ControlID, ev.Trigger, string(ev.Kind), ev.CIN, millis(ev.EventTime), millis(ev.MessageTime), ev.Facility, ev.PatientClass, ev.VisitNumber,
-			millis(ev.AdmitTime), millis(ev.DischargeTime), ev.Disposition, encodeDiagnoses(ev.Diagnoses), ev.PriorCIN, it.Source, it.Position, recv},
-		&o.EventID)
-	return o, err
 }
 
 const adtEventSelect = `SELECT id, sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
@@ -657,7 +500,11 @@ func (d *sqliteADT) row(ctx context.Context, q string, args []any, dest ...any) 
 }
 
 func (d *sqliteADT) rows(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
-	rows, err := d.tx.QueryContext(ctx, q, args...)
+	s, err := d.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	rows, err := s.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}
@@ -668,6 +515,27 @@ func (d *sqliteADT) rows(ctx context.Context, q string, args []any, each func(fu
 		}
 	}
 	return rows.Err()
+}
+
+func (d *sqliteADT) insertIDs(ctx context.Context, q string, args []any, ids []int64) error {
+	s, err := d.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	res, err := s.ExecContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	// The rows of one INSERT get consecutive rowids (AUTOINCREMENT, one
+	// writer), the last one's reported.
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for i := range ids {
+		ids[i] = last - int64(len(ids)-1-i)
+	}
+	return nil
 }
 
 func (d *sqliteADT) member(ctx context.Context, cin string) (bool, error) {
@@ -693,13 +561,48 @@ func (s *SQLite) adt(ctx context.Context, write bool, fn func(db adtDB) error) e
 	return tx.Commit()
 }
 
-// RecordADT implements ADTStore.
+// adtPageCacheKiB is the page cache of a connection recording ADT
+// messages: it holds the interior pages of the events' indexes; the leaves
+// come from the OS's cache, so memory stays the same however many events
+// the store holds.
+const adtPageCacheKiB = 8192
+
+// RecordADT implements ADTStore. Its connection keeps a small page cache
+// (adtPageCacheKiB) and its statement journals in memory (a multi-row
+// INSERT journals the pages it changes, to undo itself alone on an error)
+// while it records, and gets the pool's settings back after.
 func (s *SQLite) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutcome, err error) {
-	err = s.adt(ctx, true, func(db adtDB) error {
-		out, err = recordADT(ctx, db, items)
-		return err
-	})
-	return out, err
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -adtPageCacheKiB)); err != nil {
+		return nil, fmt.Errorf("store: ADT: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
+	if _, err := conn.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+		return nil, fmt.Errorf("store: ADT: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA temp_store = DEFAULT`)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT: %w", err)
+	}
+	defer tx.Rollback()
+	d := &sqliteADT{tx: tx, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		for _, st := range d.stmts {
+			st.Close()
+		}
+	}()
+	if out, err = recordADT(ctx, d, items); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: ADT: %w", err)
+	}
+	return out, nil
 }
 
 // ADTEvents implements ADTStore.
@@ -825,6 +728,34 @@ func (d *pgADT) rows(ctx context.Context, q string, args []any, each func(func(.
 		}
 	}
 	return rows.Err()
+}
+
+func (d *pgADT) insertIDs(ctx context.Context, q string, args []any, ids []int64) error {
+	rows, err := d.tx.Query(ctx, pgSQL(q+` RETURNING id`), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		if i == len(ids) {
+			return fmt.Errorf("INSERT returned more than %d ids", len(ids))
+		}
+		if err := rows.Scan(&ids[i]); err != nil {
+			return err
+		}
+		i++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if i != len(ids) {
+		return fmt.Errorf("INSERT returned %d ids, want %d", i, len(ids))
+	}
+	// The sequence gives the rows ascending ids in VALUES order (the ADT
+	// lock keeps other writers out); RETURNING's order is not promised.
+	slices.Sort(ids)
+	return nil
 }
 
 func (d *pgADT) member(ctx context.Context, cin string) (bool, error) {

@@ -28,6 +28,9 @@ type Reader struct {
 
 	queue    []*Error
 	messages int
+	// lastSize and lastSegs are the previous message's bytes and segments:
+	// the next message's buffers start that large.
+	lastSize, lastSegs int
 
 	env        Delimiters // delimiters of the open file or batch
 	inFile     bool
@@ -250,8 +253,8 @@ func (r *Reader) message(seg []byte, line int) (*Message, error) {
 	}
 	m := &Message{Index: r.messages, Line: line}
 	d, _, derr := parseDelimiters(seg)
-	arena := make([]byte, 0, 1024)
-	var spans []span
+	arena := make([]byte, 0, max(r.lastSize+r.lastSize/8, len(seg)+256))
+	spans := make([]span, 0, max(r.lastSegs, 4))
 	arena = append(arena, seg...)
 	spans = append(spans, span{0, len(seg), line})
 	var bad *Error
@@ -279,6 +282,7 @@ func (r *Reader) message(seg []byte, line int) (*Message, error) {
 		arena = append(arena, next...)
 		spans = append(spans, span{start, len(arena), nl})
 	}
+	r.lastSize, r.lastSegs = len(arena), len(spans)
 	m.Delimiters = d
 	m.Segments = make([]Segment, len(spans))
 	for i, sp := range spans {

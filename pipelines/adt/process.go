@@ -14,6 +14,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/hl7"
@@ -152,70 +153,101 @@ func (r *Result) Summary() string {
 		r.Messages, r.Stored, r.Duplicates, r.Exceptions, r.Cancelled, r.Merged, r.Updated, len(r.Problems)-r.Exceptions)
 }
 
-// Process reads src to its end and records every message. Batches already
-// recorded stay recorded when a later one fails (each message is recorded
-// once, so processing the source again finishes the job).
+// Process reads src to its end and records every message. Reading and
+// mapping run beside the store: while one batch is recorded the next is
+// read (at most three batches in memory). Batches already recorded stay
+// recorded when a later one fails (each message is recorded once, so
+// processing the source again finishes the job).
 func (p *Processor) Process(ctx context.Context, src Source) (Result, error) {
-	var res Result
 	size := p.Batch
 	if size <= 0 {
 		size = 2000
 	}
-	items := make([]store.ADTItem, 0, size)
-	flush := func() error {
-		if len(items) == 0 {
-			return nil
-		}
-		out, err := p.Store.RecordADT(ctx, items)
-		if err != nil {
-			return err
-		}
-		for i, o := range out {
-			switch o.Status {
-			case store.ADTStored:
-				res.Stored++
-			case store.ADTDuplicate:
-				res.Duplicates++
-			case store.ADTException:
-				res.Exceptions++
-				it := &items[i]
-				res.Problems = append(res.Problems, Exception{Source: it.Source, Position: it.Position, Line: it.Line, ControlID: it.ControlID, Reason: o.Reason})
-			}
-			if o.Cancelled != 0 {
-				res.Cancelled++
-			}
-			res.Merged += int(o.Merged)
-			res.Updated += int(o.Updated)
-		}
-		items = items[:0]
-		return nil
+	const inFlight = 3
+	free := make(chan []store.ADTItem, inFlight)
+	for range inFlight {
+		free <- make([]store.ADTItem, 0, size)
 	}
-	for {
+	todo := make(chan []store.ADTItem, 1)
+	// The recorder owns rec until it sends on done; after a failure it
+	// records nothing more and hands the batches back.
+	var rec Result
+	var failed atomic.Bool
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for items := range todo {
+			if err == nil {
+				if err = p.record(ctx, items, &rec); err != nil {
+					failed.Store(true)
+				}
+			}
+			clear(items)
+			free <- items[:0]
+		}
+		done <- err
+	}()
+	var read Result // messages read and the source's own problems
+	items := <-free
+	var srcErr error
+	for !failed.Load() {
 		in, err := src.Next(ctx)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			if ferr := flush(); ferr != nil {
-				return res, ferr
-			}
-			return res, err
+			srcErr = err
+			break
 		}
 		if in.Message == nil && in.Position == 0 {
-			res.Problems = append(res.Problems, Exception{Source: in.Source, Line: in.Line, Reason: in.Problem.Error()})
+			read.Problems = append(read.Problems, Exception{Source: in.Source, Line: in.Line, Reason: in.Problem.Error()})
 			continue
 		}
-		res.Messages++
+		read.Messages++
 		items = append(items, p.item(&in))
 		if len(items) == size {
-			if err := flush(); err != nil {
-				return res, err
-			}
+			todo <- items
+			items = <-free
 		}
 	}
-	err := flush()
-	sort.SliceStable(res.Problems, func(i, j int) bool { return res.Problems[i].Line < res.Problems[j].Line })
-	return res, err
+	if len(items) > 0 {
+		todo <- items
+	}
+	close(todo)
+	err := <-done
+	if err == nil {
+		err = srcErr
+	}
+	rec.Messages = read.Messages
+	rec.Problems = append(rec.Problems, read.Problems...)
+	sort.SliceStable(rec.Problems, func(i, j int) bool { return rec.Problems[i].Line < rec.Problems[j].Line })
+	return rec, err
+}
+
+// record records one batch and counts its outcomes into res.
+func (p *Processor) record(ctx context.Context, items []store.ADTItem, res *Result) error {
+	out, err := p.Store.RecordADT(ctx, items)
+	if err != nil {
+		return err
+	}
+	for i, o := range out {
+		switch o.Status {
+		case store.ADTStored:
+			res.Stored++
+		case store.ADTDuplicate:
+			res.Duplicates++
+		case store.ADTException:
+			res.Exceptions++
+			it := &items[i]
+			res.Problems = append(res.Problems, Exception{Source: it.Source, Position: it.Position, Line: it.Line, ControlID: it.ControlID, Reason: o.Reason})
+		}
+		if o.Cancelled != 0 {
+			res.Cancelled++
+		}
+		res.Merged += int(o.Merged)
+		res.Updated += int(o.Updated)
+	}
+	return nil
 }
 
 // item maps one input.

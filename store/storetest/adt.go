@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -326,5 +327,124 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if total, _, _ := a.CountADTNotices(ctx, written.Add(time.Millisecond)); total != 0 {
 		t.Errorf("count since after: %d", total)
+	}
+}
+
+// adtLargeBatch: a batch of many messages (more than one multi-row
+// statement of each kind) keeps the order of one message after another:
+// duplicates within the batch, an A08 updating its visit's admit whether
+// that admit was stored before it in the batch or is still waiting, a
+// cancel of the batch's last admit, a merge of events recorded just before
+// it, exceptions, and each stored event's ID.
+func adtLargeBatch(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")), member("98765432B", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	var items []store.ADTItem
+	want := map[int]string{} // item → its outcome, when not stored
+	admitOf := map[string]int{}
+	var updates []int
+	for v := 0; v < 150; v++ {
+		visit := "V" + strconv.Itoa(v)
+		admitOf[visit] = len(items)
+		items = append(items, adtItem("stm", "E"+strconv.Itoa(v), domain.ADTAdmit, "91234567A", visit, v))
+		if v%3 == 0 && v > 0 { // the A08 of the visit three admits before: stored or waiting
+			u := adtItem("stm", "U"+strconv.Itoa(v), domain.ADTUpdate, "91234567A", "V"+strconv.Itoa(v-3), v)
+			u.Event.PatientClass, u.Event.Diagnoses = "O", nil
+			updates = append(updates, len(items))
+			items = append(items, u)
+		}
+		if v%40 == 7 {
+			want[len(items)] = store.ADTDuplicate
+			items = append(items, adtItem("stm", "E"+strconv.Itoa(v-7), domain.ADTAdmit, "91234567A", visit, v))
+			want[len(items)] = store.ADTException
+			items = append(items, adtItem("stm", "X"+strconv.Itoa(v), domain.ADTAdmit, "99999999Z", visit, v))
+		}
+	}
+	for v := 0; v < 3; v++ {
+		items = append(items, adtItem("stm", "B"+strconv.Itoa(v), domain.ADTRegister, "98765432B", "W"+strconv.Itoa(v), 200+v))
+	}
+	merge := len(items)
+	items = append(items, adtItem("stm", "G1", domain.ADTMerge, "91234567A", "", 210))
+	items[merge].Event.PriorCIN = "98765432B"
+	late := len(items)
+	items = append(items, adtItem("stm", "B9", domain.ADTRegister, "98765432B", "W9", 211))
+	cancel := len(items)
+	items = append(items, adtItem("stm", "C1", domain.ADTCancelAdmit, "91234567A", "V149", 212))
+	out := recordADT(t, a, items...)
+	ids := map[string]int64{}
+	var last int64
+	for i, o := range out {
+		w := want[i]
+		if w == "" {
+			w = store.ADTStored
+		}
+		if o.Status != w {
+			t.Fatalf("item %d (%s): %+v, want %s", i, items[i].ControlID, o, w)
+		}
+		if o.Status == store.ADTStored {
+			if o.EventID <= last {
+				t.Fatalf("item %d: event ID %d after %d", i, o.EventID, last)
+			}
+			last = o.EventID
+			ids[items[i].ControlID] = o.EventID
+		}
+	}
+	for _, u := range updates {
+		if out[u].Updated != 1 {
+			t.Errorf("%s updated %d events, want 1", items[u].ControlID, out[u].Updated)
+		}
+	}
+	if out[merge].Merged != 3 {
+		t.Errorf("merge moved %d events, want 3", out[merge].Merged)
+	}
+	if out[cancel].Cancelled != out[admitOf["V149"]].EventID {
+		t.Errorf("cancel: %+v, want the admit of V149 (%d)", out[cancel], out[admitOf["V149"]].EventID)
+	}
+	evs, err := a.ADTEvents(ctx, "91234567A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != len(ids) {
+		t.Fatalf("%d events stored, want %d", len(evs), len(ids))
+	}
+	updated := map[string]bool{}
+	for _, u := range updates {
+		updated[items[u].Event.VisitNumber] = true
+	}
+	for _, ev := range evs {
+		if ev.ID != ids[ev.ControlID] {
+			t.Errorf("%s: ID %d, outcome said %d", ev.ControlID, ev.ID, ids[ev.ControlID])
+		}
+		if ev.Kind == domain.ADTAdmit {
+			if wantClass := map[bool]string{true: "O", false: "I"}[updated[ev.VisitNumber]]; ev.PatientClass != wantClass || len(ev.Diagnoses) != 1 {
+				t.Errorf("admit %s of %s: class %q, %d diagnoses; want %q, 1", ev.ControlID, ev.VisitNumber, ev.PatientClass, len(ev.Diagnoses), wantClass)
+			}
+			if ev.Cancelled != (ev.VisitNumber == "V149") {
+				t.Errorf("admit %s of %s: cancelled %v", ev.ControlID, ev.VisitNumber, ev.Cancelled)
+			}
+		}
+	}
+	if evs, _ := a.ADTEvents(ctx, "98765432B"); len(evs) != 0 || ids["B9"] == 0 || out[late].Status != store.ADTStored {
+		t.Errorf("after the merge the prior CIN has %d events; B9 %+v", len(evs), out[late])
+	}
+	exc, err := a.ADTExceptions(ctx, time.Time{})
+	if err != nil || len(exc) != 4 {
+		t.Fatalf("exceptions %d %v", len(exc), err)
+	}
+	for i, x := range exc {
+		if x.ControlID != "X"+strconv.Itoa(7+40*i) || x.Reason != store.ADTUnknownMember {
+			t.Errorf("exception %d: %+v", i, x)
+		}
+	}
+	// The batch again: every message a duplicate.
+	for i, o := range recordADT(t, a, items...) {
+		if o.Status != store.ADTDuplicate {
+			t.Fatalf("again, item %d: %+v", i, o)
+		}
 	}
 }

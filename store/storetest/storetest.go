@@ -47,6 +47,7 @@ func Run(t *testing.T, b Backend) {
 		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},
 		{"ADTEventsStoredOnceExceptionsKept", false, adtEvents},
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},
+		{"ADTLargeBatch", false, adtLargeBatch},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},

@@ -113,7 +113,8 @@ func main() {
 
 type measure struct {
 	wall time.Duration
-	rss  int64 // KiB
+	cpu  time.Duration // user and system
+	rss  int64         // KiB
 	out  string
 }
 
@@ -127,6 +128,9 @@ func timed(name string, args ...string) (measure, error) {
 	start := time.Now()
 	err := cmd.Run()
 	m := measure{wall: time.Since(start), out: stdout.String()}
+	if cmd.ProcessState != nil {
+		m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if s := reRSS.FindStringSubmatch(stderr.String()); s != nil {
 		m.rss, _ = strconv.ParseInt(s[1], 10, 64)
 	}
@@ -508,9 +512,12 @@ func scan(path string) {
 	fmt.Println(n, "bytes")
 }
 
-// runADT measures the ADT file ingest: a batch of n messages (and one of
-// 10,000, for the memory ratio) for 10,000 members loaded from a gen834
-// file first, each into a fresh state, next to a byte scan of the big file.
+// runADT measures the ADT file ingest: batches of 10,000, 100,000 and n
+// messages (the sizes up to n) for 10,000 members loaded from a gen834 file
+// first, each into a fresh state, next to a byte scan of each file, and
+// the ingest's peak RSS at each size. Only the ADT figures:
+//
+//	go run ./internal/tools/bench -lines 0 -members 0 -monthly-members 0 -inbound-claims 0 -startup-runs 0 -adt-messages 1000000
 func runADT(n int, dir, calgw string) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -520,13 +527,20 @@ func runADT(n int, dir, calgw string) error {
 		return err
 	}
 	const members = 10000
-	small := min(10000, n)
+	var sizes []int
+	for _, k := range []int{10000, 100000} {
+		if k < n {
+			sizes = append(sizes, k)
+		}
+	}
+	sizes = append(sizes, n)
+	small := sizes[0]
 	m834, err := generate(dir, "adt-members-%d.834", "./internal/tools/gen834/cmd/gen834", "-members", members)
 	if err != nil {
 		return err
 	}
 	files := map[int]string{}
-	for _, k := range []int{small, n} {
+	for _, k := range sizes {
 		files[k] = filepath.Join(dir, fmt.Sprintf("adt-%d.hl7", k))
 		if _, err := os.Stat(files[k]); err == nil {
 			continue
@@ -537,12 +551,13 @@ func runADT(n int, dir, calgw string) error {
 			return fmt.Errorf("genadt: %w", err)
 		}
 	}
-	scanBase, err := timed(self, "-baseline-scan", files[n])
-	if err != nil {
-		return err
-	}
-	ingest := map[int]measure{}
-	for _, k := range []int{small, n} {
+	ingest, scans := map[int]measure{}, map[int]measure{}
+	for _, k := range sizes {
+		scan, err := timed(self, "-baseline-scan", files[k])
+		if err != nil {
+			return err
+		}
+		scans[k] = scan
 		state := filepath.Join(dir, fmt.Sprintf("stateadt-%d", k))
 		os.RemoveAll(state)
 		reports := filepath.Join(dir, fmt.Sprintf("reportsadt-%d", k))
@@ -561,10 +576,14 @@ func runADT(n int, dir, calgw string) error {
 	}
 	fmt.Printf("## calgw ADT benchmark: %d messages (%.0f MB), %s\n\n", n, float64(st.Size())/1e6, time.Now().Format("2006-01-02"))
 	fmt.Printf("| measurement | result | baseline (same run) | ratio |\n|---|---|---|---|\n")
-	fmt.Printf("| ingest ADT batch into SQLite (target >= 100,000 msg/s) | %.0f messages/s | byte scan: %.0f messages/s | %.2fx the scan time |\n",
-		float64(n)/ingest[n].wall.Seconds(), float64(n)/scanBase.wall.Seconds(), ingest[n].wall.Seconds()/scanBase.wall.Seconds())
-	fmt.Printf("| peak RSS (target: within 1.5x) | %d MB at %d messages, %d MB at %d | byte scan: %d MB | %.2fx |\n\n",
-		ingest[small].rss>>10, small, ingest[n].rss>>10, n, scanBase.rss>>10, float64(ingest[n].rss)/float64(ingest[small].rss))
-	fmt.Printf("Ingest output: %s\n", lastLines(ingest[n].out, 2))
+	for _, k := range sizes {
+		fmt.Printf("| ingest %d ADT messages into SQLite (target >= 100,000 msg/s) | %.0f messages/s, %.2f s (CPU %.2f s) | byte scan: %.0f messages/s | %.1fx the scan time |\n",
+			k, float64(k)/ingest[k].wall.Seconds(), ingest[k].wall.Seconds(), ingest[k].cpu.Seconds(), float64(k)/scans[k].wall.Seconds(), ingest[k].wall.Seconds()/scans[k].wall.Seconds())
+	}
+	for _, k := range sizes {
+		fmt.Printf("| peak RSS at %d messages (target: within 1.5x of %d) | %d MB | byte scan: %d MB | %.2fx the RSS at %d |\n",
+			k, small, ingest[k].rss>>10, scans[k].rss>>10, float64(ingest[k].rss)/float64(ingest[small].rss), small)
+	}
+	fmt.Printf("\nIngest output: %s\n", lastLines(ingest[n].out, 2))
 	return nil
 }

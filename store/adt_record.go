@@ -1,0 +1,467 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+)
+
+// adtDB is what the ADT logic needs of a transaction, on either engine.
+// Statements are written with ? placeholders.
+type adtDB interface {
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	// row scans one row; found is false when there is none.
+	row(ctx context.Context, q string, args []any, dest ...any) (found bool, err error)
+	rows(ctx context.Context, q string, args []any, each func(scan func(dest ...any) error) error) error
+	member(ctx context.Context, cin string) (bool, error)
+	// insertIDs runs q, an INSERT of len(ids) rows into a table whose
+	// engine assigns the id, and fills ids with the rows' ids in order.
+	insertIDs(ctx context.Context, q string, args []any, ids []int64) error
+}
+
+// Multi-row statements: at most adtRows rows per INSERT and adtKeys keys
+// per IN list (powers of two; a shorter INSERT is split into powers of two
+// and a shorter IN list is padded, so few statement texts are prepared).
+const (
+	adtRows = 64
+	adtKeys = 256
+)
+
+const adtEventInsert = `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
+	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at) VALUES `
+
+const adtExceptionInsert = `INSERT INTO adt_exceptions(sender, control_id, source, position, line, reason, received_at, message) VALUES `
+
+// valuesSQL returns rows tuples of cols placeholders: (?, ?), (?, ?).
+func valuesSQL(rows, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(row+", ", rows-1) + row
+}
+
+// chunk returns the rows of the next statement for n rows left: the
+// largest power of two up to max (a power of two) not above n.
+func chunk(n, max int) int {
+	k := max
+	for k > n {
+		k /= 2
+	}
+	return k
+}
+
+// inSQL returns an IN list of adtKeys placeholders, and args padded with
+// its first value to fill it.
+func inSQL(args []any) (string, []any) {
+	for len(args) < adtKeys {
+		args = append(args, args[0])
+	}
+	return "(" + strings.Repeat("?, ", adtKeys-1) + "?)", args
+}
+
+// adtVisitKinds are the kinds an A08 updates: the events of a visit.
+var adtVisitKinds = map[domain.ADTKind]bool{
+	domain.ADTAdmit: true, domain.ADTTransfer: true, domain.ADTDischarge: true, domain.ADTRegister: true,
+	domain.ADTPreadmit: true, domain.ADTToInpatient: true, domain.ADTToOutpatient: true,
+}
+
+// adtRow is an event waiting for its multi-row INSERT.
+type adtRow struct {
+	item                                  int // its item's index
+	sender, controlID, trigger, kind, cin string
+	eventTime, messageTime                int64
+	facility, class, visit                string
+	admit, discharge                      int64
+	disposition, diagnoses, priorCIN      string
+	source                                string
+	position, receivedAt                  int64
+}
+
+func (r *adtRow) args(args []any) []any {
+	return append(args, r.sender, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.visit,
+		r.admit, r.discharge, r.disposition, r.diagnoses, r.priorCIN, r.source, r.position, r.receivedAt)
+}
+
+// adtVisit names the events an A08 updates.
+type adtVisit struct{ sender, cin, visit string }
+
+// adtBatch is one RecordADT call: the members and merges read for its
+// messages, and the events and exceptions waiting for their INSERTs.
+type adtBatch struct {
+	db    adtDB
+	items []ADTItem
+	out   []ADTOutcome
+	known map[string]bool // CIN → in the enrollment data
+	// merges maps a prior CIN to its surviving CIN, for every CIN of the
+	// batch that adt_merges lists (nil when adt_merges is empty).
+	merges map[string]string
+	// events wait for their INSERT, in order; visits lists those an A08
+	// may update (indexes into events).
+	events     []adtRow
+	visits     map[adtVisit][]int
+	exceptions []int // items waiting to be inserted as exceptions
+	args       []any
+	ids        []int64
+}
+
+// recordADT records items in order (ADTStore.RecordADT). Every MSH-10 of
+// the batch goes into adt_messages first, in multi-row INSERTs whose
+// unique key tells the duplicates; the batch's merges and members are read
+// in a few queries; events and exceptions are inserted many rows per
+// statement. An A08 updates the stored events of its visit and those still
+// waiting; a cancel or a merge first inserts the events waiting, so it
+// sees every event before it.
+func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
+	b := &adtBatch{db: db, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{},
+		args: make([]any, 0, adtRows*18), ids: make([]int64, adtRows)}
+	// The statements run without ctx's cancellation, which the drivers
+	// watch with a goroutine per statement; ctx is checked before each
+	// message instead, and the transaction rolls back when it is done.
+	stmtCtx := context.WithoutCancel(ctx)
+	if err := b.dedupe(stmtCtx); err != nil {
+		return nil, fmt.Errorf("store: ADT messages: %w", err)
+	}
+	if err := b.lookUp(stmtCtx); err != nil {
+		return nil, fmt.Errorf("store: ADT members: %w", err)
+	}
+	for i := range items {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if b.out[i].Status == ADTDuplicate {
+			continue
+		}
+		if err := b.record(stmtCtx, i); err != nil {
+			it := &items[i]
+			return nil, fmt.Errorf("store: ADT message %d of %s: %w", it.Position, it.Source, err)
+		}
+	}
+	if err := b.flushEvents(stmtCtx); err != nil {
+		return nil, fmt.Errorf("store: ADT events: %w", err)
+	}
+	if err := b.flushExceptions(stmtCtx); err != nil {
+		return nil, fmt.Errorf("store: ADT exceptions: %w", err)
+	}
+	return b.out, nil
+}
+
+type adtMessageKey struct{ sender, controlID string }
+
+// dedupe inserts the batch's MSH-10s into adt_messages and marks the
+// duplicates: an item whose key the store held before, or an earlier item
+// of the batch had.
+func (b *adtBatch) dedupe(ctx context.Context) error {
+	var with []int // items with a control ID
+	for i := range b.items {
+		if b.items[i].ControlID != "" {
+			with = append(with, i)
+		}
+	}
+	fresh := make(map[adtMessageKey]bool, len(with))
+	for start := 0; start < len(with); {
+		k := chunk(len(with)-start, adtRows*2)
+		args := b.args[:0]
+		for _, i := range with[start : start+k] {
+			it := &b.items[i]
+			args = append(args, it.Sender, it.ControlID, millis(it.ReceivedAt))
+		}
+		err := b.db.rows(ctx, `INSERT INTO adt_messages(sender, control_id, received_at) VALUES `+valuesSQL(k, 3)+
+			` ON CONFLICT DO NOTHING RETURNING sender, control_id`, args, func(scan func(...any) error) error {
+			var key adtMessageKey
+			if err := scan(&key.sender, &key.controlID); err != nil {
+				return err
+			}
+			fresh[key] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		start += k
+	}
+	for _, i := range with {
+		key := adtMessageKey{b.items[i].Sender, b.items[i].ControlID}
+		if fresh[key] {
+			delete(fresh, key) // a later item with the key is a duplicate
+			continue
+		}
+		b.out[i].Status = ADTDuplicate
+	}
+	return nil
+}
+
+// lookUp reads the merges of the batch's CINs and whether the CINs (and
+// those they merged into) are members.
+func (b *adtBatch) lookUp(ctx context.Context) error {
+	var cins []string
+	seen := map[string]bool{}
+	add := func(cin string) {
+		if !seen[cin] {
+			seen[cin] = true
+			cins = append(cins, cin)
+		}
+	}
+	for i := range b.items {
+		if it := &b.items[i]; b.out[i].Status != ADTDuplicate && it.Problem == "" && it.Event.CIN != "" {
+			add(it.Event.CIN)
+		}
+	}
+	if len(cins) == 0 {
+		return nil
+	}
+	var one int
+	found, err := b.db.row(ctx, `SELECT 1 FROM adt_merges LIMIT 1`, nil, &one)
+	if err != nil {
+		return err
+	}
+	if found {
+		b.merges = map[string]string{}
+		n := len(cins)
+		for start := 0; start < n; start += adtKeys {
+			args := b.args[:0]
+			for _, c := range cins[start:min(start+adtKeys, n)] {
+				args = append(args, c)
+			}
+			in, args := inSQL(args)
+			err := b.db.rows(ctx, `SELECT prior_cin, cin FROM adt_merges WHERE prior_cin IN `+in, args, func(scan func(...any) error) error {
+				var prior, cin string
+				if err := scan(&prior, &cin); err != nil {
+					return err
+				}
+				b.merges[prior] = cin
+				add(cin)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	// A CIN that packs exactly into its key is known by the key alone; any
+	// other is looked up (memberKnown) when a message needs it.
+	keys := make(map[int64]string, len(cins))
+	var list []any
+	for _, c := range cins {
+		if k := CINKey(c); k >= 0 {
+			keys[k] = c
+			b.known[c] = false
+			list = append(list, k)
+		}
+	}
+	for start := 0; start < len(list); start += adtKeys {
+		in, args := inSQL(append(b.args[:0], list[start:min(start+adtKeys, len(list))]...))
+		err := b.db.rows(ctx, `SELECT cin_key FROM enrollment_members WHERE cin_key IN `+in, args, func(scan func(...any) error) error {
+			var k int64
+			if err := scan(&k); err != nil {
+				return err
+			}
+			b.known[keys[k]] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memberKnown reports whether cin is in the enrollment data: a CIN that
+// packs exactly into its key (CINKey ≥ 0) by the key alone, any other by
+// the CIN stored with its member.
+func memberKnown(ctx context.Context, db adtDB, cin string) (bool, error) {
+	if k := CINKey(cin); k >= 0 {
+		var one int
+		return db.row(ctx, `SELECT 1 FROM enrollment_members WHERE cin_key = ?`, []any{k}, &one)
+	}
+	return db.member(ctx, cin)
+}
+
+func (b *adtBatch) exception(ctx context.Context, i int, reason string) error {
+	b.out[i] = ADTOutcome{Status: ADTException, Reason: reason}
+	b.exceptions = append(b.exceptions, i)
+	if len(b.exceptions) == adtRows {
+		return b.flushExceptions(ctx)
+	}
+	return nil
+}
+
+// record records item i, not a duplicate.
+func (b *adtBatch) record(ctx context.Context, i int) error {
+	it := &b.items[i]
+	if it.Problem != "" {
+		return b.exception(ctx, i, it.Problem)
+	}
+	ev := &it.Event
+	cin := ev.CIN
+	if cin == "" {
+		return b.exception(ctx, i, ADTNoCIN)
+	}
+	// A CIN merged into another is read as the surviving one.
+	if survivor, ok := b.merges[cin]; ok {
+		cin = survivor
+	}
+	known, ok := b.known[cin]
+	if !ok {
+		var err error
+		if known, err = memberKnown(ctx, b.db, cin); err != nil {
+			return err
+		}
+		b.known[cin] = known
+	}
+	if !known {
+		return b.exception(ctx, i, ADTUnknownMember)
+	}
+	o := &b.out[i]
+	o.Status = ADTStored
+	recv := millis(it.ReceivedAt)
+	diagnoses := encodeDiagnoses(ev.Diagnoses)
+	if ev.Kind == domain.ADTMerge && ev.PriorCIN != "" && ev.PriorCIN != cin {
+		if err := b.flushEvents(ctx); err != nil {
+			return err
+		}
+		n, err := b.db.exec(ctx, `UPDATE adt_events SET cin = ? WHERE cin = ?`, cin, ev.PriorCIN)
+		if err != nil {
+			return err
+		}
+		o.Merged = n
+		if _, err := b.db.exec(ctx, `UPDATE adt_merges SET cin = ? WHERE cin = ?`, cin, ev.PriorCIN); err != nil {
+			return err
+		}
+		if _, err := b.db.exec(ctx, `INSERT INTO adt_merges(prior_cin, cin, control_id, merged_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (prior_cin) DO UPDATE SET cin = excluded.cin, control_id = excluded.control_id, merged_at = excluded.merged_at`,
+			ev.PriorCIN, cin, ev.ControlID, recv); err != nil {
+			return err
+		}
+		if b.merges == nil {
+			b.merges = map[string]string{}
+		}
+		for prior, to := range b.merges {
+			if to == ev.PriorCIN {
+				b.merges[prior] = cin
+			}
+		}
+		b.merges[ev.PriorCIN] = cin
+	}
+	if kinds := adtCancels[ev.Kind]; len(kinds) > 0 {
+		if err := b.flushEvents(ctx); err != nil {
+			return err
+		}
+		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (` + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + `)`
+		args := []any{cin}
+		for _, k := range kinds {
+			args = append(args, string(k))
+		}
+		if ev.VisitNumber != "" {
+			q += ` AND (visit = ? OR visit = '')`
+			args = append(args, ev.VisitNumber)
+		}
+		q += ` ORDER BY event_time DESC, id DESC LIMIT 1`
+		var id int64
+		found, err := b.db.row(ctx, q, args, &id)
+		if err != nil {
+			return err
+		}
+		if found {
+			if _, err := b.db.exec(ctx, `UPDATE adt_events SET cancelled_by = ? WHERE id = ?`, ev.ControlID, id); err != nil {
+				return err
+			}
+			o.Cancelled = id
+		}
+	}
+	if ev.Kind == domain.ADTUpdate && ev.VisitNumber != "" {
+		admit, discharge := millis(ev.AdmitTime), millis(ev.DischargeTime)
+		for _, j := range b.visits[adtVisit{it.Sender, cin, ev.VisitNumber}] {
+			r := &b.events[j]
+			if ev.PatientClass != "" {
+				r.class = ev.PatientClass
+			}
+			if ev.Facility != "" {
+				r.facility = ev.Facility
+			}
+			if ev.Disposition != "" {
+				r.disposition = ev.Disposition
+			}
+			if diagnoses != "" {
+				r.diagnoses = diagnoses
+			}
+			if admit != 0 {
+				r.admit = admit
+			}
+			if discharge != 0 {
+				r.discharge = discharge
+			}
+			o.Updated++
+		}
+		n, err := b.db.exec(ctx, `UPDATE adt_events SET
+			class = CASE WHEN ? = '' THEN class ELSE ? END,
+			facility = CASE WHEN ? = '' THEN facility ELSE ? END,
+			disposition = CASE WHEN ? = '' THEN disposition ELSE ? END,
+			diagnoses = CASE WHEN ? = '' THEN diagnoses ELSE ? END,
+			admit = CASE WHEN CAST(? AS BIGINT) = 0 THEN admit ELSE CAST(? AS BIGINT) END,
+			discharge = CASE WHEN CAST(? AS BIGINT) = 0 THEN discharge ELSE CAST(? AS BIGINT) END
+			WHERE cin = ? AND visit = ? AND sender = ? AND cancelled_by = ''
+			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
+			ev.PatientClass, ev.PatientClass, ev.Facility, ev.Facility, ev.Disposition, ev.Disposition,
+			diagnoses, diagnoses, admit, admit, discharge, discharge, cin, ev.VisitNumber, it.Sender)
+		if err != nil {
+			return err
+		}
+		o.Updated += n
+	}
+	if adtVisitKinds[ev.Kind] && ev.VisitNumber != "" {
+		v := adtVisit{it.Sender, cin, ev.VisitNumber}
+		b.visits[v] = append(b.visits[v], len(b.events))
+	}
+	b.events = append(b.events, adtRow{item: i, sender: it.Sender, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
+		eventTime: millis(ev.EventTime), messageTime: millis(ev.MessageTime), facility: ev.Facility, class: ev.PatientClass, visit: ev.VisitNumber,
+		admit: millis(ev.AdmitTime), discharge: millis(ev.DischargeTime), disposition: ev.Disposition, diagnoses: diagnoses, priorCIN: ev.PriorCIN,
+		source: it.Source, position: int64(it.Position), receivedAt: recv})
+	if len(b.events) == adtRows {
+		return b.flushEvents(ctx)
+	}
+	return nil
+}
+
+// flushEvents inserts the events waiting and gives their outcomes their IDs.
+func (b *adtBatch) flushEvents(ctx context.Context) error {
+	for start := 0; start < len(b.events); {
+		k := chunk(len(b.events)-start, adtRows)
+		args := b.args[:0]
+		for j := start; j < start+k; j++ {
+			args = b.events[j].args(args)
+		}
+		ids := b.ids[:k]
+		if err := b.db.insertIDs(ctx, adtEventInsert+valuesSQL(k, 18), args, ids); err != nil {
+			return err
+		}
+		for j, id := range ids {
+			b.out[b.events[start+j].item].EventID = id
+		}
+		start += k
+	}
+	b.events = b.events[:0]
+	clear(b.visits)
+	return nil
+}
+
+// flushExceptions inserts the exceptions waiting.
+func (b *adtBatch) flushExceptions(ctx context.Context) error {
+	for start := 0; start < len(b.exceptions); {
+		k := chunk(len(b.exceptions)-start, adtRows)
+		args := b.args[:0]
+		for _, i := range b.exceptions[start : start+k] {
+			it := &b.items[i]
+			raw := it.Raw
+			if raw == nil {
+				raw = []byte{}
+			}
+			args = append(args, it.Sender, it.ControlID, it.Source, it.Position, it.Line, b.out[i].Reason, millis(it.ReceivedAt), raw)
+		}
+		if _, err := b.db.exec(ctx, adtExceptionInsert+valuesSQL(k, 8), args...); err != nil {
+			return err
+		}
+		start += k
+	}
+	b.exceptions = b.exceptions[:0]
+	return nil
+}
