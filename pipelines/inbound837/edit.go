@@ -62,7 +62,8 @@ type Claim struct {
 	// Enc is what its encounter line needs (Options.Collect).
 	Enc Encounter
 
-	pos ig.Pos // the CLM segment
+	pos  ig.Pos     // the CLM segment
+	rows [][]string // its encounter lines, once made (EncounterRows)
 }
 
 // SetResult is one transaction set's outcome after the partner's actions.

@@ -39,7 +39,7 @@ func isoDate(d string) string {
 }
 
 // EncounterRows returns the claim's service lines as invoice rows (in
-// encounterColumns order): the invoice number is the plan's claim number
+// encounterColumns order), made once per claim: the invoice number is the plan's claim number
 // (the 277CA's REF*1K), provider_claim_id the provider's CLM01 (the
 // outbound 2300 REF*D9); a line gives its own place of service,
 // authorization and rendering provider, else the claim's; its diagnoses
@@ -47,6 +47,13 @@ func isoDate(d string) string {
 // 8) names in original_claim the plan's claim number of its original
 // (its 2300 REF*F8), which the invoice conversion finds in the claims sent.
 func EncounterRows(c *Claim) [][]string {
+	if c.rows == nil {
+		c.rows = encounterRows(c)
+	}
+	return c.rows
+}
+
+func encounterRows(c *Claim) [][]string {
 	e := &c.Enc
 	rows := make([][]string, 0, len(e.Lines))
 	for i := range e.Lines {
