@@ -77,10 +77,21 @@ func BillingAddress(l *domain.InvoiceLine, sites []domain.ProviderContract) []De
 }
 
 func poBoxCheck(l *domain.InvoiceLine) []Decision {
-	if poBox().MatchString(l.Billing.Address.Street) {
+	if s := l.Billing.Address.Street; hasBox(s) && poBox().MatchString(s) {
 		return []Decision{{Rule: FieldInvalid, Field: "billing_address", Message: "billing_address must be a street address, not a post office box (837P 2010AA N3)"}}
 	}
 	return nil
+}
+
+// hasBox reports whether s holds "box" in any case: a street without it
+// is no post office box, and the regular expression is not needed.
+func hasBox(s string) bool {
+	for i := 0; i+3 <= len(s); i++ {
+		if (s[i]|0x20) == 'b' && (s[i+1]|0x20) == 'o' && (s[i+2]|0x20) == 'x' {
+			return true
+		}
+	}
+	return false
 }
 
 // pickSite returns the roster site whose address is the billing address

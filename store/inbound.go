@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,17 +148,7 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 		}
 	}
 	if claims != nil {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES (?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return nil, fmt.Errorf("store: record inbound claim: %w", err)
-		}
-		defer st.Close()
-		for c := range claims {
-			if _, err = st.ExecContext(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
-				break
-			}
-		}
-		if err != nil {
+		if err := sqliteInsertClaims(ctx, tx, claims); err != nil {
 			return nil, fmt.Errorf("store: record inbound claim: %w", err)
 		}
 	}
@@ -165,6 +156,61 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 		return nil, fmt.Errorf("store: record inbound: %w", err)
 	}
 	return nil, nil
+}
+
+// claimsPerInsert is how many claims one SQLite INSERT statement carries.
+const claimsPerInsert = 100
+
+// sqliteInsertClaims inserts the claims claimsPerInsert rows per
+// statement (a prepared statement for full batches, one more for the
+// rest): a row per statement costs several times more.
+func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[InboundClaim]) error {
+	insert := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`(?, ?, ?, ?, ?, ?)`)
+		}
+		return b.String()
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, 6*claimsPerInsert)
+	flush := func() error {
+		n := len(args) / 6
+		if n == 0 {
+			return nil
+		}
+		var err error
+		if n == claimsPerInsert {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, insert(n)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insert(n), args...)
+		}
+		args = args[:0]
+		return err
+	}
+	for c := range claims {
+		args = append(args, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted)
+		if len(args) == cap(args) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 const selectInboundClaim = `SELECT plan_claim, sender, isa13, provider_claim, file, accepted FROM inbound_claims

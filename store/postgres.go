@@ -428,13 +428,26 @@ func (r *pgRun) Written(ctx context.Context, temp, output string) error {
 
 func (r *pgRun) Abandon(ctx context.Context, reason string) error {
 	r.mu.Lock()
-	if !r.done {
+	open := !r.done
+	if open {
 		r.tx.Rollback(context.WithoutCancel(ctx))
 		r.done = true
 	}
 	r.mu.Unlock()
 	defer r.p.inactive(r.id)
-	return r.p.AbortRun(ctx, r.id, reason)
+	if !open {
+		return r.p.AbortRun(ctx, r.id, reason)
+	}
+	// Nothing of the run was committed: only its row is left to mark.
+	tag, err := r.p.pool.Exec(ctx, `UPDATE runs SET status = $1, ended = now(), summary = $2 WHERE id = $3 AND status = $4`,
+		RunAborted, reason, r.id, RunOpen)
+	if err != nil {
+		return fmt.Errorf("store: abort run %d: %w", r.id, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("%w: run %d", ErrNoRun, r.id)
+	}
+	return nil
 }
 
 func (p *Postgres) CompleteRun(ctx context.Context, run int64, summary string) error {

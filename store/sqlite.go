@@ -302,8 +302,20 @@ func (r *sqliteRun) Written(ctx context.Context, temp, output string) error {
 }
 
 func (r *sqliteRun) Abandon(ctx context.Context, reason string) error {
+	if r.done {
+		return r.s.AbortRun(ctx, r.id, reason)
+	}
+	// Nothing of the run was committed: only its row is left to mark.
 	r.rollback()
-	return r.s.AbortRun(ctx, r.id, reason)
+	res, err := r.s.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, summary = ? WHERE id = ? AND status = ?`,
+		RunAborted, now(), reason, r.id, RunOpen)
+	if err != nil {
+		return fmt.Errorf("store: abort run %d: %w", r.id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: run %d", ErrNoRun, r.id)
+	}
+	return nil
 }
 
 type queryer interface {

@@ -70,6 +70,10 @@ type Header struct {
 	index map[string]int
 }
 
+// NewHeader makes the header of rows that come from elsewhere than a file,
+// as a file's header row of these names would.
+func NewHeader(names []string) *Header { return newHeader(names) }
+
 func newHeader(cells []string) *Header {
 	h := &Header{Names: make([]string, len(cells)), index: make(map[string]int, len(cells))}
 	for i, c := range cells {

@@ -92,6 +92,9 @@ type Decoder struct {
 	col         map[string]int
 }
 
+// File is the file name the decoder gives its lines.
+func (d *Decoder) File() string { return d.file }
+
 // NewDecoder checks the header for the template's required columns.
 func NewDecoder(h *tabular.Header, format tabular.Format, file string) (*Decoder, error) {
 	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX}

@@ -126,8 +126,9 @@ type candidate struct {
 	decisions []rules.Decision
 	control   string
 	file      int
-	hcp       string       // the line's HCP code; "" without an HCP code table
-	facts     []store.Fact // what the judges decided it on
+	hcp       string        // the line's HCP code; "" without an HCP code table
+	facts     []store.Fact  // what the judges decided it on
+	key       rules.LineKey // its duplicate-check key (Checker only)
 }
 
 // Convert runs the job.
@@ -238,6 +239,9 @@ type converter struct {
 	decisions []store.LineDecision
 	lineSeq   int
 	checked   []store.LineDecision // Job.CheckOnly
+	// earlier are the lines accepted by a Checker's earlier checks: a
+	// line repeating one is a duplicate (nil for a conversion).
+	earlier *earlierLines
 }
 
 // hcpOutput is the 837 of one HCP code: its file, encoder and claim assembler.
@@ -435,8 +439,10 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 	if err := c.judge(ctx, b); err != nil {
 		return err
 	}
-	if err := c.recordServices(ctx, b); err != nil {
-		return err
+	if !c.job.CheckOnly { // what a check-only run records is thrown away; no rule reads it
+		if err := c.recordServices(ctx, b); err != nil {
+			return err
+		}
 	}
 	return c.recordDecisions(ctx, b)
 }
@@ -467,6 +473,11 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 	if len(c.job.Judges) == 0 && !c.byHCP {
 		if err := c.keep(ctx, b, c.memberAddress); err != nil {
 			return err
+		}
+		if c.earlier != nil {
+			if err := c.keep(ctx, b, c.repeatsEarlier); err != nil {
+				return err
+			}
 		}
 		prior, err := c.run.RecordLines(ctx, b.lines)
 		if err != nil {
@@ -508,7 +519,7 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 				return err
 			}
 			cand.decisions = append(cand.decisions, ds...)
-			if e, ok := j.(Explainer); ok && (c.decStore != nil || c.job.CheckOnly) {
+			if e, ok := j.(Explainer); ok && (c.decStore != nil || c.job.CheckOnly) && c.earlier == nil {
 				cand.facts = append(cand.facts, e.Facts()...)
 			}
 		}
@@ -539,6 +550,10 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 				continue
 			}
 		}
+		if p := c.earlier.prior(rec[0].Key, c.run.ID()); p != nil {
+			cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+			continue
+		}
 		prior, err := c.run.RecordLines(ctx, rec)
 		if err != nil {
 			return err
@@ -552,6 +567,18 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// repeatsEarlier rejects a line that repeats one a Checker's earlier
+// check accepted.
+func (c *converter) repeatsEarlier(_ context.Context, cand *candidate) error {
+	if len(cand.decisions) > 0 || cand.line.Frequency != "" || len(c.earlier.at) == 0 {
+		return nil
+	}
+	if p := c.earlier.prior(cand.key, c.run.ID()); p != nil {
+		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
 	}
 	return nil
 }

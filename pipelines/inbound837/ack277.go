@@ -223,7 +223,20 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 // interchange: the interchange control number (ISA13, 9 digits) and the
 // claim's ordinal in it (6 digits), 15 digits in all.
 func AssignedNumber(isa13 string, ordinal int) string {
-	return fmt.Sprintf("%09s%06d", isa13, ordinal%1_000_000)
+	var b [15]byte
+	n := copy(b[max(9-len(isa13), 0):9], isa13)
+	for i := range 9 - n {
+		b[i] = '0'
+	}
+	o := ordinal % 1_000_000
+	for i := 14; i >= 9; i-- {
+		b[i] = byte('0' + o%10)
+		o /= 10
+	}
+	if len(isa13) > 9 {
+		return isa13 + string(b[9:])
+	}
+	return string(b[:])
 }
 
 // cents prints an amount held in hundredths.

@@ -90,3 +90,23 @@ func TestNo277CAForARejectedSet(t *testing.T) {
 		t.Errorf("277CA for a rejected set:\n%s", out)
 	}
 }
+
+// TestAssignedNumber: ISA13 zero-padded to 9 digits, then the claim's
+// ordinal in 6 (modulo 1,000,000); a longer ISA13 is kept whole.
+func TestAssignedNumber(t *testing.T) {
+	for _, tt := range []struct {
+		isa13   string
+		ordinal int
+		want    string
+	}{
+		{"000000101", 1, "000000101000001"},
+		{"123", 42, "000000123000042"},
+		{"", 5, "000000000000005"},
+		{"000000101", 1_234_567, "000000101234567"},
+		{"1234567890", 7, "1234567890000007"},
+	} {
+		if got := AssignedNumber(tt.isa13, tt.ordinal); got != tt.want {
+			t.Errorf("AssignedNumber(%q, %d) = %q, want %q", tt.isa13, tt.ordinal, got, tt.want)
+		}
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
@@ -62,7 +64,8 @@ type Claim struct {
 	// Enc is what its encounter line needs (Options.Collect).
 	Enc Encounter
 
-	pos ig.Pos // the CLM segment
+	pos  ig.Pos     // the CLM segment
+	rows [][]string // its encounter lines, once made (EncounterRows)
 }
 
 // SetResult is one transaction set's outcome after the partner's actions.
@@ -114,7 +117,11 @@ type Summary struct {
 	Interchanges, Segments64 int64
 }
 
-// Edit reads an 837P from in, edits it and reports as Options say.
+// Edit reads an 837P from in, edits it and reports as Options say. What
+// follows a set's 999 (Judge, OnClaim, the 277CA, OnSet) runs on a
+// goroutine of its own, set after set in order, while the pass reads the
+// next set; no two callbacks ever run at once, and every set is finished
+// before its group's end, its interchange's end and Edit's return.
 func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	r := &run{opts: opts}
 	reg := ig.NewRegistry()
@@ -131,6 +138,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	}
 	ackTxn, ackGroup, ackStart, ackEnd := vopts.OnTransaction, vopts.OnGroup, vopts.OnInterchangeStart, vopts.OnInterchange
 	vopts.OnInterchangeStart = func(i *ig.InterchangeInfo) error {
+		if err := r.drain(); err != nil {
+			return err
+		}
 		r.ordinal = 0
 		r.isa13, r.sender = i.Control, strings.TrimSpace(i.SenderQualifier)+":"+strings.TrimSpace(i.SenderID)
 		if opts.Ack277 != nil {
@@ -142,6 +152,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 		return nil
 	}
 	vopts.OnInterchange = func(i *ig.InterchangeResult) error {
+		if err := r.drain(); err != nil {
+			return err
+		}
 		if opts.Ack277 != nil {
 			if err := opts.Ack277.end(); err != nil {
 				return err
@@ -160,8 +173,16 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 		return r.ta1(i)
 	}
 	vopts.OnTransaction = func(t *ig.TransactionResult) error { return r.transaction(t, ackTxn) }
-	vopts.OnGroup = func(g *ig.GroupResult) error { return r.group(g, ackGroup) }
+	vopts.OnGroup = func(g *ig.GroupResult) error {
+		if err := r.drain(); err != nil {
+			return err
+		}
+		return r.group(g, ackGroup)
+	}
 	sum, err := ig.NewValidator(vopts).Validate(ctx, in)
+	if ferr := r.stop(); err == nil {
+		err = ferr
+	}
 	if err == nil && a != nil {
 		err = a.Err()
 	}
@@ -181,11 +202,19 @@ type run struct {
 	sum  Summary
 	err  error
 
-	claims  []Claim // claims of the set being read
-	ordinal int     // claims seen in the interchange
-	isa13   string  // of the interchange being read
-	sender  string  // its ISA05:ISA06
-	judged  []*Claim
+	claims  []Claim  // claims of the set being read
+	ordinal int      // claims seen in the interchange
+	isa13   string   // of the interchange being read
+	sender  string   // its ISA05:ISA06
+	judged  []*Claim // the finisher's
+
+	// The finisher goroutine (finish): sets handed to it, claims buffers
+	// it is done with, sets not finished yet, its first error.
+	sets    chan *setDone
+	spare   chan []Claim
+	pending sync.WaitGroup
+	finErr  error
+	failed  atomic.Bool
 
 	bht03     string    // BHT03 of the set
 	submitter [2]string // 1000A NM103 and NM109
@@ -262,22 +291,94 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		r.accepted++
 		r.withErr = r.withErr || warn
 	}
-	err := r.emit(t, &res, next)
-	r.claims, r.setHits = r.claims[:0], r.setHits[:0]
-	return err
-}
-
-func (r *run) emit(t *ig.TransactionResult, res *SetResult, next func(*ig.TransactionResult) error) error {
 	if next != nil {
 		if err := next(t); err != nil {
 			return err
 		}
 	}
+	set := &setDone{claims: r.claims, res: res, control: t.Control, group: *t.Group, bht03: r.bht03, submitter: r.submitter}
+	r.claims, r.setHits = r.spareClaims(), r.setHits[:0]
+	return r.finish(set)
+}
+
+// setDone is a transaction set whose 999 is written: what is left of it
+// (levels 6 and 7, the claims, the 277CA, the set's report) runs on the
+// finisher goroutine.
+type setDone struct {
+	claims    []Claim
+	res       SetResult
+	control   string
+	group     ig.GroupInfo
+	bht03     string
+	submitter [2]string
+}
+
+// finish hands a set to the finisher goroutine, which finishes the sets
+// in order while the pass reads the next ones; at most one set waits for
+// it. It returns the error of a set finished before, if any.
+func (r *run) finish(s *setDone) error {
+	if r.sets == nil {
+		r.sets, r.spare = make(chan *setDone, 1), make(chan []Claim, 2)
+		go func() {
+			for s := range r.sets {
+				if r.finErr == nil {
+					r.finErr = r.finishSet(s)
+					r.failed.Store(r.finErr != nil)
+				}
+				select {
+				case r.spare <- s.claims[:0]:
+				default:
+				}
+				r.pending.Done()
+			}
+		}()
+	}
+	r.pending.Add(1)
+	r.sets <- s
+	if r.failed.Load() {
+		return r.drain()
+	}
+	return nil
+}
+
+// drain waits until every set handed to the finisher is finished and
+// returns its first error. The pass drains before anything that takes
+// control numbers from the store or ends an interchange.
+func (r *run) drain() error {
+	if r.sets == nil {
+		return nil
+	}
+	r.pending.Wait()
+	return r.finErr
+}
+
+// stop drains the finisher and ends its goroutine.
+func (r *run) stop() error {
+	err := r.drain()
+	if r.sets != nil {
+		close(r.sets)
+		r.sets = nil
+	}
+	return err
+}
+
+// spareClaims returns a claims buffer the finisher is done with, or a new one.
+func (r *run) spareClaims() []Claim {
+	select {
+	case c := <-r.spare:
+		return c
+	default:
+		return nil
+	}
+}
+
+func (r *run) finishSet(s *setDone) error {
+	res := &s.res
 	if r.opts.Judge != nil && res.Status != ig.Rejected {
 		r.judged = r.judged[:0]
-		for i := range r.claims {
-			if c := &r.claims[i]; !c.Rejected {
-				c.Set = t.Control
+		for i := range s.claims {
+			if c := &s.claims[i]; !c.Rejected {
+				c.Set = s.control
 				r.judged = append(r.judged, c)
 			}
 		}
@@ -287,9 +388,9 @@ func (r *run) emit(t *ig.TransactionResult, res *SetResult, next func(*ig.Transa
 			}
 		}
 	}
-	for i := range r.claims {
-		c := &r.claims[i]
-		c.Set = t.Control
+	for i := range s.claims {
+		c := &s.claims[i]
+		c.Set = s.control
 		if res.Status == ig.Rejected {
 			c.Rejected = true
 		}
@@ -304,7 +405,7 @@ func (r *run) emit(t *ig.TransactionResult, res *SetResult, next func(*ig.Transa
 		}
 	}
 	if r.opts.Ack277 != nil && res.Status != ig.Rejected {
-		if err := r.opts.Ack277.set(t.Group, r.bht03, r.submitter[0], r.submitter[1], r.claims); err != nil {
+		if err := r.opts.Ack277.set(&s.group, s.bht03, s.submitter[0], s.submitter[1], s.claims); err != nil {
 			return err
 		}
 	}

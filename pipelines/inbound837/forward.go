@@ -2,17 +2,11 @@ package inbound837
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
-	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -45,7 +39,7 @@ func isoDate(d string) string {
 }
 
 // EncounterRows returns the claim's service lines as invoice rows (in
-// encounterColumns order): the invoice number is the plan's claim number
+// encounterColumns order), made once per claim: the invoice number is the plan's claim number
 // (the 277CA's REF*1K), provider_claim_id the provider's CLM01 (the
 // outbound 2300 REF*D9); a line gives its own place of service,
 // authorization and rendering provider, else the claim's; its diagnoses
@@ -53,6 +47,13 @@ func isoDate(d string) string {
 // 8) names in original_claim the plan's claim number of its original
 // (its 2300 REF*F8), which the invoice conversion finds in the claims sent.
 func EncounterRows(c *Claim) [][]string {
+	if c.rows == nil {
+		c.rows = encounterRows(c)
+	}
+	return c.rows
+}
+
+func encounterRows(c *Claim) [][]string {
 	e := &c.Enc
 	rows := make([][]string, 0, len(e.Lines))
 	for i := range e.Lines {
@@ -92,45 +93,29 @@ func EncounterRows(c *Claim) [][]string {
 	return rows
 }
 
-// writeEncounterRows writes the header and rows of claims as CSV.
-func writeEncounterRows(w io.Writer, header bool, claims []*Claim) error {
-	cw := csv.NewWriter(w)
-	if header {
-		if err := cw.Write(encounterColumns); err != nil {
-			return err
-		}
-	}
-	for _, c := range claims {
-		for _, row := range EncounterRows(c) {
-			if err := cw.Write(row); err != nil {
-				return err
-			}
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
 // judge decides levels 6 and 7 of a set's claims: the same rules as an
 // invoice line (rules.LineChecker, the judges, the duplicate check), run
-// by encounters.Convert in check-only mode over the claims' encounter
-// lines. A line's decision fails its claim with the rule's edit
-// (snip.ForRule) and the partner's action; a replacement or void without
-// the plan's claim number of its original (2300 REF*F8) fails
+// by an encounters.Checker over the claims' encounter lines, one check per
+// set, so that a line repeating one accepted in an earlier set of the file
+// is a duplicate too. A line's decision fails its claim with the rule's
+// edit (snip.ForRule) and the partner's action; a replacement or void
+// without the plan's claim number of its original (2300 REF*F8) fails
 // SNIP7-FREQUENCY, as does one whose original the conversion would not
 // correct (rules.DecideCorrection).
 type judge struct {
-	ctx     context.Context
-	st      store.Store
-	cfg     *config.Config
-	coding  *rules.CodingTable
-	judges  []encounters.Judge
-	profile snip.Profile
-	tmp     string // a directory for the check's files
+	ctx      context.Context
+	check    *encounters.Checker
+	profile  snip.Profile
+	claimsOf []*Claim
+	rows     [][]string
+	lines    []at
 }
 
+// at is a service line: its claim and its index in the claim.
+type at struct{ c, l int }
+
 func (j *judge) claims(claims []*Claim) error {
-	var check []*Claim
+	check := j.claimsOf[:0]
 	for _, c := range claims {
 		switch f := c.Enc.Frequency; {
 		case f == "" || f == "1" || (f == "7" || f == "8") && c.Enc.PayerClaim != "":
@@ -141,39 +126,27 @@ func (j *judge) claims(claims []*Claim) error {
 			c.Fail(snip.Frequency, j.profile.Action(snip.Frequency), c.Line, "CLM", "CLM05-3 is "+f+": only 1, 7 and 8 are taken")
 		}
 	}
+	j.claimsOf = check
 	if len(check) == 0 {
 		return nil
 	}
-	in := filepath.Join(j.tmp, "claims.csv")
-	f, err := os.Create(in)
-	if err != nil {
-		return fmt.Errorf("inbound837: levels 6 and 7: %w", err)
-	}
-	err = writeEncounterRows(f, true, check)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("inbound837: levels 6 and 7: %w", err)
-	}
-	res, err := encounters.Convert(j.ctx, encounters.Job{Inputs: []string{in}, OutDir: filepath.Join(j.tmp, "out"), Store: j.st,
-		Config: j.cfg, Coding: j.coding, Judges: j.judges, CheckOnly: true})
-	if err != nil {
-		return fmt.Errorf("inbound837: levels 6 and 7: %w", err)
-	}
 	// Lines are decided in row order: the k-th decision is the k-th line.
-	type at struct{ c, l int }
-	var lines []at
+	j.rows, j.lines = j.rows[:0], j.lines[:0]
 	for ci, c := range check {
+		j.rows = append(j.rows, EncounterRows(c)...)
 		for li := range c.Enc.Lines {
-			lines = append(lines, at{ci, li})
+			j.lines = append(j.lines, at{ci, li})
 		}
 	}
-	for _, d := range res.Lines {
-		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > len(lines) {
+	res, err := j.check.Check(j.ctx, j.rows)
+	if err != nil {
+		return fmt.Errorf("inbound837: levels 6 and 7: %w", err)
+	}
+	for _, d := range res {
+		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > len(j.lines) {
 			continue
 		}
-		p := lines[d.Seq-1]
+		p := j.lines[d.Seq-1]
 		c, l := check[p.c], &check[p.c].Enc.Lines[p.l]
 		id := snip.ForRule(d.Rule)
 		msg := d.Rule + ": " + d.Message

@@ -421,3 +421,29 @@ func TestLevel7DuplicateWithinASet(t *testing.T) {
 		t.Errorf("277CA:\n%s", a277)
 	}
 }
+
+// TestLevel7DuplicateAcrossSets: a service repeated in a later transaction
+// set of the same file is a duplicate of the first too: the earlier set's
+// claim goes on, the repeat is rejected with SNIP7-DUPLICATE (status 54).
+func TestLevel7DuplicateAcrossSets(t *testing.T) {
+	e := newFwdEnv(t)
+	s := bothGood(t)
+	st, i, j := strings.Index(s, "ST*837*0001"), strings.Index(s, "HL*3*1*22*0"), strings.Index(s, "SE*45*0001")
+	ge := strings.Index(s, "GE*1*101")
+	block := strings.Replace(s[i:j], "HL*3*1*22*0", "HL*3*1*22*0", 1)
+	second := strings.Replace(s[st:strings.Index(s, "HL*2*1*22*0")], "ST*837*0001", "ST*837*0002", 1) +
+		strings.Replace(block, "ENC1002", "ENC1003", -1)
+	second = strings.Replace(second, "HL*3*1*22*0", "HL*2*1*22*0", 1)
+	second += "SE*" + strconv.Itoa(strings.Count(second, "~")+1) + "*0002~"
+	data := s[:ge] + second + "GE*2*101" + s[ge+len("GE*1*101"):]
+	r, out := e.ingest("repeat", data)
+	if r.Sets != 2 || r.Read != 3 || r.Rejected != 1 {
+		t.Fatalf("result %+v\n%s", r, readOut(t, out, "repeat"+SuffixReportCSV))
+	}
+	if rep := readOut(t, out, "repeat"+SuffixReportCSV); !strings.Contains(rep, "ENC1003,rejected,SNIP7-DUPLICATE,7,") || !strings.Contains(rep, "ENC1002,accepted,") {
+		t.Errorf("report:\n%s", rep)
+	}
+	if a277 := readOut(t, out, "repeat"+Suffix277CA); !strings.Contains(a277, "TRN*2*ENC1003~STC*A7:54*") {
+		t.Errorf("277CA:\n%s", a277)
+	}
+}

@@ -151,12 +151,11 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	// store's runs and the coding table.
 	opts.Collect = job.Config != nil
 	if st, full := job.Store.(store.Store); full && job.Config != nil && (job.Coding != nil || job.Rules != nil) {
-		j, cleanup, err := newJudge(ctx, job, st, profile)
+		j, err := newJudge(ctx, job, st, profile, base+SuffixEncounters)
 		if err != nil {
 			abort()
 			return err
 		}
-		defer cleanup()
 		opts.Judge = j.claims
 	}
 	var (
@@ -304,9 +303,9 @@ func duplicate(ctx context.Context, job *ingest.Job, path, dir, base string, pri
 const NoteDuplicate = "025"
 
 // newJudge returns the levels 6 and 7 judge of a file: the judges of the
-// store's reference data (pipelines/judges) and a scratch directory,
-// removed by cleanup.
-func newJudge(ctx context.Context, job *ingest.Job, st store.Store, profile snip.Profile) (*judge, func(), error) {
+// store's reference data (pipelines/judges) over an encounters.Checker of
+// the file's encounter lines.
+func newJudge(ctx context.Context, job *ingest.Job, st store.Store, profile snip.Profile, file string) (*judge, error) {
 	var js []encounters.Judge
 	if jst, ok := st.(judges.Store); ok && job.Rules != nil {
 		log := job.Log
@@ -316,19 +315,18 @@ func newJudge(ctx context.Context, job *ingest.Job, st store.Store, profile snip
 		var err error
 		js, err = judges.New(ctx, judges.Env{Config: job.Config, Rules: job.Rules, Store: jst, Log: log})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-	}
-	tmp, err := os.MkdirTemp("", "calgw-837p-check-")
-	if err != nil {
-		return nil, nil, err
 	}
 	coding := job.Coding
 	if coding == nil && job.Rules != nil {
 		coding = job.Rules.Coding
 	}
-	return &judge{ctx: ctx, st: st, cfg: job.Config, coding: coding, judges: js, profile: profile, tmp: tmp},
-		func() { os.RemoveAll(tmp) }, nil
+	check, err := encounters.NewChecker(encounters.Job{Store: st, Config: job.Config, Coding: coding, Judges: js}, file, encounterColumns)
+	if err != nil {
+		return nil, fmt.Errorf("inbound837: levels 6 and 7: %w", err)
+	}
+	return &judge{ctx: ctx, check: check, profile: profile}, nil
 }
 
 // commitOrDropEmpty commits an output, or drops an acknowledgment that has

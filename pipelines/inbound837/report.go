@@ -1,6 +1,7 @@
 package inbound837
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
 	"html"
@@ -23,7 +24,7 @@ var ReportHeader = []string{"source_file", "transaction_set", "claim_id", "statu
 type Report struct {
 	file string
 	csv  *csv.Writer
-	html io.Writer
+	html *bufio.Writer
 	err  error
 
 	accepted, rejected, setsRejected int
@@ -31,11 +32,11 @@ type Report struct {
 
 // NewReport starts the report of file on csvOut and htmlOut.
 func NewReport(file string, csvOut, htmlOut io.Writer) (*Report, error) {
-	r := &Report{file: file, csv: csv.NewWriter(csvOut), html: htmlOut}
+	r := &Report{file: file, csv: csv.NewWriter(csvOut), html: bufio.NewWriterSize(htmlOut, 64<<10)}
 	if err := r.csv.Write(ReportHeader); err != nil {
 		return nil, fmt.Errorf("inbound837 report: %w", err)
 	}
-	_, err := fmt.Fprintf(htmlOut, `<!doctype html><html><head><meta charset="utf-8"><title>837P %s: what was accepted</title>
+	_, err := fmt.Fprintf(r.html, `<!doctype html><html><head><meta charset="utf-8"><title>837P %s: what was accepted</title>
 <style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}table{border-collapse:collapse}code{white-space:pre-wrap}</style></head><body>
 <h1>Your 837P file %s</h1>
 <table><tr><th>Set</th><th>Claim (CLM01)</th><th>Status</th><th>Edit</th><th>Line</th><th>Segment</th><th>Problem</th><th>What to change</th></tr>
@@ -73,9 +74,21 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 		r.err = err
 		return
 	}
-	esc := html.EscapeString
-	_, r.err = fmt.Fprintf(r.html, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td></tr>\n",
-		esc(set), esc(claim), esc(status), esc(id), esc(line), esc(seg), esc(plain), esc(fix))
+	w := r.html
+	for i, v := range [...]string{set, claim, status, id, line, seg, plain, fix} {
+		switch i {
+		case 0:
+			w.WriteString("<tr><td>")
+		case 5:
+			w.WriteString("</td><td><code>")
+		case 6:
+			w.WriteString("</code></td><td>")
+		default:
+			w.WriteString("</td><td>")
+		}
+		w.WriteString(html.EscapeString(v))
+	}
+	_, r.err = w.WriteString("</td></tr>\n")
 }
 
 // Claim adds a claim's rows: accepted, or one row per edit it failed.
@@ -126,6 +139,9 @@ func (r *Report) Close() error {
 	}
 	_, err := fmt.Fprintf(r.html, "</table>\n<p>%d claim(s) accepted, %d rejected; %d transaction set(s) rejected whole.</p></body></html>\n",
 		r.accepted, r.rejected, r.setsRejected)
+	if err == nil {
+		err = r.html.Flush()
+	}
 	if err != nil {
 		return fmt.Errorf("inbound837 report: %w", err)
 	}

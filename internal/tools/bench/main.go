@@ -113,12 +113,15 @@ func main() {
 
 type measure struct {
 	wall time.Duration
-	cpu  time.Duration // user and system
+	cpu  time.Duration // user and system time
 	rss  int64         // KiB
 	out  string
 }
 
-var reRSS = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+var (
+	reRSS = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+	reCPU = regexp.MustCompile(`(?:User|System) time \(seconds\): ([0-9.]+)`)
+)
 
 // timed runs a command under /usr/bin/time -v.
 func timed(name string, args ...string) (measure, error) {
@@ -133,6 +136,10 @@ func timed(name string, args ...string) (measure, error) {
 	}
 	if s := reRSS.FindStringSubmatch(stderr.String()); s != nil {
 		m.rss, _ = strconv.ParseInt(s[1], 10, 64)
+	}
+	for _, s := range reCPU.FindAllStringSubmatch(stderr.String(), -1) {
+		sec, _ := strconv.ParseFloat(s[1], 64)
+		m.cpu += time.Duration(sec * float64(time.Second))
 	}
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 && strings.Contains(name, "calgw") {

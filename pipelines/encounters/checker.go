@@ -1,0 +1,182 @@
+package encounters
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
+	"github.com/calaim-gateway/calaim-gateway/report"
+	"github.com/calaim-gateway/calaim-gateway/rules"
+	"github.com/calaim-gateway/calaim-gateway/store"
+)
+
+// Checker puts invoice rows held in memory through every rule of a
+// conversion, as a check-only Convert does with a file: the decoding
+// rules, rules.LineChecker, the billing and member addresses, the judges,
+// corrections and the duplicate check. Each Check is a run of its own,
+// abandoned when it ends: nothing is kept, no line counts as sent, no 837
+// is assembled. A line that repeats one accepted by an earlier Check of
+// the same Checker is a duplicate (DUPLICATE-LINE), as a line repeated
+// within one run is: a Checker is one file, checked in parts.
+type Checker struct {
+	job     Job
+	log     *slog.Logger
+	now     time.Time
+	checker rules.LineChecker
+	in      *input
+	cells   []string // a row's cells, trimmed
+	earlier *earlierLines
+}
+
+// NewChecker makes the checker of the rows of file (named in decisions),
+// whose columns are header (the invoice template's names). job gives the
+// store, configuration, coding table, judges and dates; its Inputs and
+// OutDir are not used.
+func NewChecker(job Job, file string, header []string) (*Checker, error) {
+	job.CheckOnly = true
+	log := job.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := job.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	cfg := job.Config
+	now = now.In(cfg.Location())
+	today := job.Today
+	if today == 0 {
+		today = civil.FromTime(now)
+	}
+	memberID, err := regexp.Compile(cfg.Encounters.MemberIDPattern)
+	if err != nil {
+		return nil, fmt.Errorf("member_id_pattern: %w", err)
+	}
+	dec, err := invoice.NewDecoder(tabular.NewHeader(header), tabular.CSV, file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, file, err)
+	}
+	return &Checker{job: job, log: log, now: now, checker: rules.LineChecker{Coding: job.Coding, Today: today, MemberID: memberID},
+		in: &input{dec: dec}, earlier: &earlierLines{at: map[rules.LineKey]uint32{}}}, nil
+}
+
+// Check decides rows, in order: the k-th decision (Seq k) is rows[k-1]'s.
+// Row numbers are counted as in a CSV file of the rows under a header
+// line: the first row is row 2. A decision carries the first rule that
+// rejected the line, not the facts Convert records.
+func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecision, error) {
+	runInfo, _ := json.Marshal(map[string]any{"check": k.in.dec.File(), "rows": len(rows)})
+	run, err := k.job.Store.BeginRun(ctx, "check", string(runInfo))
+	if err != nil {
+		return nil, err
+	}
+	c := &converter{
+		ctx: ctx, job: k.job, log: k.log, run: run, now: k.now, checker: k.checker,
+		prefix: tempPrefix(run.ID()), sites: map[string][]domain.ProviderContract{},
+		skip: map[string]bool{}, correctionInvoice: map[string]string{}, earlier: k.earlier,
+	}
+	c.byHCP = len(k.job.Config.EncounterPartner().Plan.HCPs()) > 0
+	c.sum = report.Summary{RunID: run.ID(), Started: k.now, ByRule: map[string]int{}}
+	c.sum.Files = []report.FileSummary{{Name: k.in.dec.File(), Format: string(tabular.CSV)}}
+	out := make([]store.LineDecision, 0, len(rows))
+	if err := k.check(ctx, c, rows, &out); err != nil {
+		c.abort(err)
+		return nil, err
+	}
+	if err := run.Abandon(context.WithoutCancel(ctx), "check only"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out *[]store.LineDecision) error {
+	b := &batch{cands: make([]candidate, 0, min(len(rows), batchSize))}
+	for start := 0; start < len(rows); start += batchSize {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b.cands, b.lines = b.cands[:0], b.lines[:0]
+		for i, cells := range rows[start:min(start+batchSize, len(rows))] {
+			k.cells = k.cells[:0]
+			for _, s := range cells {
+				k.cells = append(k.cells, strings.TrimSpace(s))
+			}
+			b.cands = append(b.cands, candidate{})
+			cand := &b.cands[len(b.cands)-1]
+			c.decode(0, k.in, tabular.Row{Number: start + i + 2, Cells: k.cells}, cand)
+			if len(cand.decisions) == 0 && cand.line.Frequency == "" { // a correction has no duplicate check
+				cand.key = rules.KeyOf(&cand.line)
+				b.lines = append(b.lines, store.Line{Key: cand.key, Control: cand.control,
+					Invoice: cand.line.InvoiceNumber, LineNo: cand.line.LineNumber})
+			}
+		}
+		if err := c.judge(ctx, b); err != nil {
+			return err
+		}
+		for i := range b.cands {
+			cand := &b.cands[i]
+			l := &cand.line
+			d := store.LineDecision{Seq: start + i + 1, File: l.Source.File, Row: l.Source.Row, Invoice: l.InvoiceNumber,
+				LineNo: l.LineNumber, Outcome: store.OutcomeAccepted}
+			if len(cand.decisions) > 0 {
+				first := cand.decisions[0]
+				d.Outcome, d.Rule, d.Field, d.Message = store.OutcomeRejected, first.Rule, first.Field, first.Message
+			} else if l.Frequency == "" {
+				k.earlier.add(cand.key, cand.control, l.InvoiceNumber, l.LineNumber)
+			}
+			*out = append(*out, d)
+		}
+	}
+	return nil
+}
+
+// earlierLines are the lines an earlier Check of a Checker accepted, by
+// key: their control, invoice and line numbers are kept packed in one
+// buffer, so that the lines of a large file cost the garbage collector
+// nothing to scan.
+type earlierLines struct {
+	at  map[rules.LineKey]uint32 // offset in buf
+	buf []byte
+}
+
+func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) {
+	if _, ok := e.at[key]; ok {
+		return
+	}
+	e.at[key] = uint32(len(e.buf))
+	for _, s := range []string{control, invoice, lineNo} {
+		e.buf = strconv.AppendInt(e.buf, int64(len(s)), 10)
+		e.buf = append(e.buf, ':')
+		e.buf = append(e.buf, s...)
+	}
+}
+
+// prior returns the earlier line of key as the duplicate of a line of run
+// (nil when none).
+func (e *earlierLines) prior(key rules.LineKey, run int64) *store.PriorLine {
+	if e == nil {
+		return nil
+	}
+	off, ok := e.at[key]
+	if !ok {
+		return nil
+	}
+	b := e.buf[off:]
+	var f [3]string
+	for i := range f {
+		n := bytes.IndexByte(b, ':')
+		size, _ := strconv.Atoi(string(b[:n]))
+		f[i], b = string(b[n+1:n+1+size]), b[n+1+size:]
+	}
+	return &store.PriorLine{Run: run, Control: f[0], Invoice: f[1], LineNo: f[2]}
+}
