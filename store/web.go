@@ -415,17 +415,25 @@ type Console struct {
 	ledger Ledger
 }
 
-// consoleReaders bounds the console's read-only SQLite connections.
-const consoleReaders = 8
+// ConsoleReaders bounds the console's read-only SQLite connections. The
+// console lets as many pages run at once (web.Server), so that a page
+// never waits for a connection: database/sql hands a freed connection to a
+// random waiter, which would make the slowest waits long.
+const ConsoleReaders = 8
+
+// consoleMmap is how much of the database file each console reader maps
+// instead of copying it into its page cache with a read per page:
+// readers share the operating system's pages (SQLite's largest default).
+const consoleMmap = 2147418112
 
 // Console implements ConsoleStore.
 func (s *SQLite) Console() *Console {
 	s.consoleOnce.Do(func() {
-		dsn := "file:" + s.path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)"
+		dsn := "file:" + s.path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)&_pragma=mmap_size(" + strconv.Itoa(consoleMmap) + ")"
 		r, err := sql.Open("sqlite", dsn)
 		if err == nil {
-			r.SetMaxOpenConns(consoleReaders)
-			r.SetMaxIdleConns(consoleReaders)
+			r.SetMaxOpenConns(ConsoleReaders)
+			r.SetMaxIdleConns(ConsoleReaders)
 			s.readers = r
 		}
 		s.console = &Console{db: sqliteWeb{db: s.db, readers: s.readers}, ledger: s}
