@@ -202,15 +202,15 @@ func (s *Server) dashboardFigures(ctx context.Context, at time.Time) (*dashboard
 		ADTNotices: adtNotices, Since: since.Format("2006-01-02")}, nil
 }
 
-// The dashboard's figures are computed at most about once a second
+// The dashboard's figures are computed about once in dashboardFresh
 // whatever the number of operators watching: a view takes the figures
 // computed last while they are younger than dashboardFresh; until they are
 // dashboardMaxAge old it still takes them and has them computed again in
 // the background; older, it waits for new ones. So a dashboard is at most
 // dashboardMaxAge old.
 const (
-	dashboardFresh  = time.Second
-	dashboardMaxAge = 2 * time.Second
+	dashboardFresh  = 2 * time.Second
+	dashboardMaxAge = 3 * time.Second
 )
 
 // dashboardCache keeps the figures computed last.
@@ -503,7 +503,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 			return err
 		}
 	}
-	if err := add(s.c.InvoiceDecisions(ctx, term, 0, limit)); err != nil {
+	if err := add(s.c.InvoiceLines(ctx, term, 0, limit)); err != nil {
 		return err
 	}
 	var claim *store.SentClaim
@@ -514,7 +514,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 	if found {
 		claim = &c
 		if c.Invoice != term {
-			if err := add(s.c.InvoiceDecisions(ctx, c.Invoice, c.Run, limit)); err != nil {
+			if err := add(s.c.InvoiceLines(ctx, c.Invoice, c.Run, limit)); err != nil {
 				return err
 			}
 		}
