@@ -415,17 +415,25 @@ type Console struct {
 	ledger Ledger
 }
 
-// consoleReaders bounds the console's read-only SQLite connections.
-const consoleReaders = 8
+// ConsoleReaders bounds the console's read-only SQLite connections. The
+// console lets as many pages run at once (web.Server), so that a page
+// never waits for a connection: database/sql hands a freed connection to a
+// random waiter, which would make the slowest waits long.
+const ConsoleReaders = 8
+
+// consoleMmap is how much of the database file each console reader maps
+// instead of copying it into its page cache with a read per page:
+// readers share the operating system's pages (SQLite's largest default).
+const consoleMmap = 2147418112
 
 // Console implements ConsoleStore.
 func (s *SQLite) Console() *Console {
 	s.consoleOnce.Do(func() {
-		dsn := "file:" + s.path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)"
+		dsn := "file:" + s.path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)&_pragma=mmap_size(" + strconv.Itoa(consoleMmap) + ")"
 		r, err := sql.Open("sqlite", dsn)
 		if err == nil {
-			r.SetMaxOpenConns(consoleReaders)
-			r.SetMaxIdleConns(consoleReaders)
+			r.SetMaxOpenConns(ConsoleReaders)
+			r.SetMaxIdleConns(ConsoleReaders)
 			s.readers = r
 		}
 		s.console = &Console{db: sqliteWeb{db: s.db, readers: s.readers}, ledger: s}
@@ -835,8 +843,21 @@ func scanDecision(r rowScanner) (*LineDecision, error) {
 	return &d, nil
 }
 
+// decisionListCols are decisionCols without the evidence (Facts left
+// empty): lists of lines do not show it, and skipping it spares reading
+// and decoding it.
+const decisionListCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, 'null'`
+
 func (c *Console) decisions(ctx context.Context, where string, args ...any) ([]LineDecision, error) {
-	rows, err := c.db.query(ctx, `SELECT `+decisionCols+` FROM line_decisions WHERE `+where, args...)
+	return c.decisionRows(ctx, decisionCols, where, args...)
+}
+
+func (c *Console) decisionList(ctx context.Context, where string, args ...any) ([]LineDecision, error) {
+	return c.decisionRows(ctx, decisionListCols, where, args...)
+}
+
+func (c *Console) decisionRows(ctx context.Context, cols, where string, args ...any) ([]LineDecision, error) {
+	rows, err := c.db.query(ctx, `SELECT `+cols+` FROM line_decisions WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: line decisions: %w", err)
 	}
@@ -863,7 +884,7 @@ func (c *Console) Decision(ctx context.Context, run int64, seq int) (*LineDecisi
 
 // RunDecisions lists a run's decisions in line order, at most limit from
 // offset: every line, only the rejected ones, or (rule set) those a rule
-// rejected.
+// rejected; without their evidence (Decision has it).
 func (c *Console) RunDecisions(ctx context.Context, run int64, onlyRejected bool, rule string, offset, limit int) ([]LineDecision, error) {
 	where := `run_id = ?`
 	args := []any{run}
@@ -874,7 +895,7 @@ func (c *Console) RunDecisions(ctx context.Context, run int64, onlyRejected bool
 		where += ` AND rule = ?`
 		args = append(args, rule)
 	}
-	return c.decisions(ctx, where+` ORDER BY seq LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	return c.decisionList(ctx, where+` ORDER BY seq LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 }
 
 // InvoiceDecisions lists the decisions on lines of an invoice number, the
@@ -886,9 +907,18 @@ func (c *Console) InvoiceDecisions(ctx context.Context, invoice string, run int6
 	return c.decisions(ctx, `invoice = ? ORDER BY run_id DESC, seq LIMIT ?`, invoice, limit)
 }
 
-// MemberDecisions lists the decisions on lines of a CIN, latest first.
+// InvoiceLines is InvoiceDecisions without the evidence.
+func (c *Console) InvoiceLines(ctx context.Context, invoice string, run int64, limit int) ([]LineDecision, error) {
+	if run != 0 {
+		return c.decisionList(ctx, `invoice = ? AND run_id = ? ORDER BY seq LIMIT ?`, invoice, run, limit)
+	}
+	return c.decisionList(ctx, `invoice = ? ORDER BY run_id DESC, seq LIMIT ?`, invoice, limit)
+}
+
+// MemberDecisions lists the decisions on lines of a CIN, latest first,
+// without their evidence (Decision has it).
 func (c *Console) MemberDecisions(ctx context.Context, cin string, limit int) ([]LineDecision, error) {
-	return c.decisions(ctx, `cin = ? ORDER BY run_id DESC, seq LIMIT ?`, cin, limit)
+	return c.decisionList(ctx, `cin = ? ORDER BY run_id DESC, seq LIMIT ?`, cin, limit)
 }
 
 // RuleCount is how many lines a rule rejected.

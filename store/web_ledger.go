@@ -17,11 +17,16 @@ type FileFilter struct {
 	Until  time.Time // noticed before (zero: any)
 	// UploadedBy keeps the files a console user uploaded (0: anyone's).
 	UploadedBy int64
-	BeforeID   int64 // paging: entries with a smaller ID (0: from the newest)
-	Limit      int   // at most (0: 50)
+	// BeforeID pages: the entries listed after that one (0: from the
+	// newest).
+	BeforeID int64
+	Limit    int // at most (0: 50)
 }
 
-// ListFiles lists the entries a filter selects, newest first.
+// ListFiles lists the entries a filter selects, newest first: by ID, or,
+// when the filter bounds the time noticed, by the time noticed and then by
+// ID (so that the index on the time noticed gives the order: a day's files
+// are not all read and sorted to list the latest).
 func (c *Console) ListFiles(ctx context.Context, f FileFilter) ([]FileEntry, error) {
 	var where []string
 	var args []any
@@ -44,7 +49,12 @@ func (c *Console) ListFiles(ctx context.Context, f FileFilter) ([]FileEntry, err
 	if !f.Until.IsZero() {
 		add(`noticed < ?`, c.db.timeArg(f.Until))
 	}
-	if f.BeforeID > 0 {
+	byTime := !f.Since.IsZero() || !f.Until.IsZero()
+	if f.BeforeID > 0 && byTime {
+		where = append(where, `(noticed < (SELECT noticed FROM ledger_files WHERE id = ?)
+			OR noticed = (SELECT noticed FROM ledger_files WHERE id = ?) AND id < ?)`)
+		args = append(args, f.BeforeID, f.BeforeID, f.BeforeID)
+	} else if f.BeforeID > 0 {
 		add(`id < ?`, f.BeforeID)
 	}
 	if f.UploadedBy != 0 {
@@ -54,13 +64,19 @@ func (c *Console) ListFiles(ctx context.Context, f FileFilter) ([]FileEntry, err
 	if limit <= 0 {
 		limit = 50
 	}
-	q := `SELECT ` + c.db.fileCols() + ` FROM ledger_files`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+	order := ` ORDER BY id DESC`
+	if byTime {
+		order = ` ORDER BY noticed DESC, id DESC`
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
+	// The IDs are chosen first (from an index alone when one covers the
+	// filter), then only those entries are read.
+	ids := `SELECT id FROM ledger_files`
+	if len(where) > 0 {
+		ids += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	ids += order + ` LIMIT ?`
 	args = append(args, limit)
-	return c.files(ctx, q, args...)
+	return c.files(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE id IN (`+ids+`)`+order, args...)
 }
 
 func (c *Console) files(ctx context.Context, q string, args ...any) ([]FileEntry, error) {
@@ -70,6 +86,13 @@ func (c *Console) files(ctx context.Context, q string, args ...any) ([]FileEntry
 	}
 	defer rows.Close()
 	return readFiles(rows, c.db.scanFile)
+}
+
+// File returns a ledger entry by ID (ErrNoFile when none), read like the
+// console's other queries (on SQLite, through its read-only connections).
+func (c *Console) File(ctx context.Context, id int64) (*FileEntry, error) {
+	e, err := c.db.scanFile(c.db.queryRow(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE id = ?`, id))
+	return fileFound(e, err, id, c.db.noRows())
 }
 
 // FileOfRun returns the ledger entry whose processor's run is run (nil when none).

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -65,15 +66,31 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		data["Admin"] = u.admin()
 		data["CSRF"] = u.session.CSRF
 	}
-	var buf bytes.Buffer
-	if err := s.pages[name].Execute(&buf, data); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	if err := s.pages[name].Execute(buf, data); err != nil {
 		s.log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "page error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// renderBuffers are the buffers pages are rendered into, reused.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer bounds a buffer kept for reuse (a rare huge page's is dropped).
+const maxPooledBuffer = 1 << 20
+
+func putRenderBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	renderBuffers.Put(b)
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, u *user) error {
@@ -98,12 +115,36 @@ type kindCell struct {
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *user) error {
-	ctx := r.Context()
-	now := s.o.Now().UTC()
+	d, err := s.dash.get(r.Context(), s.o.Now(), s.dashboardFigures)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "dashboard", u, map[string]any{
+		"Kinds": d.Kinds, "Days": d.Days, "Lag": d.Lag, "Oldest": d.Oldest, "Quarantined": d.Quarantined, "ADTNotices": d.ADTNotices,
+		"Since": d.Since, "AsOf": d.At,
+	})
+	return nil
+}
+
+// dashboardFigures are what the dashboard shows, the same for every
+// operator, computed at At.
+type dashboardFigures struct {
+	At          time.Time
+	Kinds       []string
+	Days        []dayRow
+	Lag         store.Lag
+	Oldest      string
+	Quarantined []store.FileEntry
+	ADTNotices  *adtNoticeCounts
+	Since       string
+}
+
+func (s *Server) dashboardFigures(ctx context.Context, at time.Time) (*dashboardFigures, error) {
+	now := at.UTC()
 	since := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(dashboardDays - 1))
 	counts, err := s.c.FilesByDay(ctx, since)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var kinds []string
 	for _, c := range counts {
@@ -139,7 +180,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *user) erro
 	}
 	lag, err := s.c.PendingLag(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	oldest := ""
 	if !lag.OldestNotice.IsZero() {
@@ -147,21 +188,87 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *user) erro
 	}
 	quarantined, err := s.c.ListFiles(ctx, store.FileFilter{State: store.FileQuarantined, Limit: 20})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var adtNotices *adtNoticeCounts
 	if a, ok := s.o.Store.(adtNoticeCounter); ok {
 		total, late, err := a.CountADTNotices(ctx, since)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		adtNotices = &adtNoticeCounts{Total: total, Late: late}
 	}
-	s.render(w, r, http.StatusOK, "dashboard", u, map[string]any{
-		"Kinds": kinds, "Days": days, "Lag": lag, "Oldest": oldest, "Quarantined": quarantined, "ADTNotices": adtNotices,
-		"Since": since.Format("2006-01-02"),
-	})
-	return nil
+	return &dashboardFigures{At: at, Kinds: kinds, Days: days, Lag: lag, Oldest: oldest, Quarantined: quarantined,
+		ADTNotices: adtNotices, Since: since.Format("2006-01-02")}, nil
+}
+
+// The dashboard's figures are computed about once in dashboardFresh
+// whatever the number of operators watching: a view takes the figures
+// computed last while they are younger than dashboardFresh; until they are
+// dashboardMaxAge old it still takes them and has them computed again in
+// the background; older, it waits for new ones. So a dashboard is at most
+// dashboardMaxAge old.
+const (
+	dashboardFresh  = 2 * time.Second
+	dashboardMaxAge = 3 * time.Second
+)
+
+// dashboardCache keeps the figures computed last.
+type dashboardCache struct {
+	mu      sync.Mutex
+	cur     *dashboardFigures
+	running chan struct{} // closed when the computation under way ends; nil when none is
+	err     error         // of the computation that ended last
+	wg      sync.WaitGroup
+}
+
+// get returns figures at most dashboardMaxAge old at now, computed by compute.
+func (c *dashboardCache) get(ctx context.Context, now time.Time, compute func(context.Context, time.Time) (*dashboardFigures, error)) (*dashboardFigures, error) {
+	c.mu.Lock()
+	if d := c.cur; d != nil && now.Sub(d.At) < dashboardMaxAge && !now.Before(d.At) {
+		if now.Sub(d.At) >= dashboardFresh {
+			c.start(ctx, now, compute)
+		}
+		c.mu.Unlock()
+		return d, nil
+	}
+	done := c.start(ctx, now, compute)
+	c.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.cur, nil
+}
+
+// start computes the figures in the background unless that is under way
+// already; it returns the computation's end. c.mu is held.
+func (c *dashboardCache) start(ctx context.Context, now time.Time, compute func(context.Context, time.Time) (*dashboardFigures, error)) chan struct{} {
+	if c.running != nil {
+		return c.running
+	}
+	done := make(chan struct{})
+	c.running = done
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		d, err := compute(context.WithoutCancel(ctx), now)
+		c.mu.Lock()
+		if err == nil {
+			c.cur = d
+		}
+		c.err = err
+		c.running = nil
+		c.mu.Unlock()
+		close(done)
+	}()
+	return done
 }
 
 // adtNoticeCounter counts ADT notices to ECM providers (store.ADTStore).
@@ -210,7 +317,7 @@ func (s *Server) fileList(w http.ResponseWriter, r *http.Request, u *user) error
 // fileFor returns the entry the user may see: any for operators, their own
 // uploads for providers; errNotFound otherwise.
 func (s *Server) fileFor(ctx context.Context, u *user, id int64) (*store.FileEntry, error) {
-	e, err := s.o.Store.File(ctx, id)
+	e, err := s.c.File(ctx, id)
 	if errors.Is(err, store.ErrNoFile) {
 		return nil, errNotFound
 	}
@@ -396,7 +503,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 			return err
 		}
 	}
-	if err := add(s.c.InvoiceDecisions(ctx, term, 0, limit)); err != nil {
+	if err := add(s.c.InvoiceLines(ctx, term, 0, limit)); err != nil {
 		return err
 	}
 	var claim *store.SentClaim
@@ -407,7 +514,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 	if found {
 		claim = &c
 		if c.Invoice != term {
-			if err := add(s.c.InvoiceDecisions(ctx, c.Invoice, c.Run, limit)); err != nil {
+			if err := add(s.c.InvoiceLines(ctx, c.Invoice, c.Run, limit)); err != nil {
 				return err
 			}
 		}
@@ -535,6 +642,7 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request, u *user) er
 	if err := s.c.SetUserDisabled(r.Context(), id, true); err != nil {
 		return err
 	}
+	s.sessions.drop("", id)
 	s.audit(r, u, "user-disable", "user "+target.Name, "")
 	http.Redirect(w, r, "/users", http.StatusSeeOther)
 	return nil

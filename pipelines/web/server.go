@@ -87,6 +87,12 @@ type Server struct {
 	// as a CIN only when it matches.
 	memberID *regexp.Regexp
 
+	dash     dashboardCache
+	sessions sessionCache
+	// busy admits signed-in requests, store.ConsoleReaders at once, the
+	// others waiting in the order they came (a channel's senders queue).
+	busy chan struct{}
+
 	uploadMu sync.Mutex // serializes the creation of the upload transport
 	upload   uploadTarget
 
@@ -118,7 +124,7 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, web: o.Config.Web.WithDefaults(), c: o.Store.Console(), log: o.Log}
+	s := &Server{o: o, web: o.Config.Web.WithDefaults(), c: o.Store.Console(), log: o.Log, busy: make(chan struct{}, store.ConsoleReaders)}
 	s.limiter = newLimiter(s.web.LoginAttempts, time.Minute, o.Now)
 	if re, err := regexp.Compile(o.Config.Encounters.MemberIDPattern); err == nil && o.Config.Encounters.MemberIDPattern != "" {
 		s.memberID = re
@@ -340,17 +346,83 @@ func (s *Server) sessionUser(r *http.Request) (*user, error) {
 	if err != nil || ck.Value == "" {
 		return nil, store.ErrNoSession
 	}
-	sess, u, err := s.c.SessionUser(r.Context(), tokenHash(ck.Value), s.o.Now())
+	tok, now := tokenHash(ck.Value), s.o.Now()
+	if u := s.sessions.get(tok, now); u != nil {
+		return u, nil
+	}
+	sess, su, err := s.c.SessionUser(r.Context(), tok, now)
 	if err != nil {
 		return nil, err
 	}
-	return &user{User: u, session: sess}, nil
+	u := &user{User: su, session: sess}
+	s.sessions.put(tok, u, now)
+	return u, nil
+}
+
+// sessionRecheck is how long a session found in the store is taken
+// without asking the store again. A sign-out or a disabled user on this
+// instance applies at once (the entries are dropped); on another instance
+// of the same store, within sessionRecheck.
+const sessionRecheck = time.Second
+
+// sessionCache keeps the sessions found in the store lately, by token hash.
+type sessionCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSession
+}
+
+type cachedSession struct {
+	u  *user
+	at time.Time
+}
+
+// maxCachedSessions bounds the cache (it is emptied when full).
+const maxCachedSessions = 10_000
+
+func (c *sessionCache) get(tok string, now time.Time) *user {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[tok]
+	if !ok {
+		return nil
+	}
+	if age := now.Sub(e.at); age < 0 || age >= sessionRecheck || !now.Before(e.u.session.Expires) {
+		delete(c.m, tok)
+		return nil
+	}
+	return e.u
+}
+
+func (c *sessionCache) put(tok string, u *user, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedSessions {
+		c.m = map[string]cachedSession{}
+	}
+	c.m[tok] = cachedSession{u: u, at: now}
+}
+
+// drop forgets a session (tok) or every session of a user (tok "").
+func (c *sessionCache) drop(tok string, userID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if k == tok || tok == "" && e.u.ID == userID {
+			delete(c.m, k)
+		}
+	}
 }
 
 // page wraps a handler: the user must be signed in and have the access;
 // every unsafe request must carry the session's CSRF token.
 func (s *Server) page(a access, fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.busy <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-s.busy }()
 		u, ok := s.signedIn(w, r)
 		if !ok {
 			return
@@ -534,6 +606,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, u *user) error {
 	if err := s.c.DeleteSession(r.Context(), u.session.Token); err != nil {
 		return err
 	}
+	s.sessions.drop(u.session.Token, u.ID)
 	s.setCookie(w, sessionCookie, "", -1)
 	s.audit(r, u, "logout", "user "+u.Name, "")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -398,10 +398,31 @@ func TestPasswordsAndUsers(t *testing.T) {
 	}
 }
 
+// clock is a settable time for a server's Options.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // The dashboard's late ADT notices card counts the notices of its days
-// and the late ones among them, from the store.
+// and the late ones among them, from the store; the figures shown are at
+// most dashboardMaxAge old.
 func TestDashboardLateADTNotices(t *testing.T) {
 	f := newFixture(t, nil)
+	clk := &clock{t: time.Now()}
+	f.web.o.Now = clk.now
 	c := f.client()
 	f.signedIn(c, "ada")
 	_, page := f.get(c, "/", true)
@@ -420,8 +441,108 @@ func TestDashboardLateADTNotices(t *testing.T) {
 	if err := f.st.RecordADTNotices(context.Background(), nil, notices); err != nil {
 		t.Fatal(err)
 	}
+	// Within dashboardFresh the figures computed last are shown.
+	_, page = f.get(c, "/", true)
+	if !strings.Contains(page, `<b id="adt-late">0</b> late of <span id="adt-total">0</span>`) {
+		t.Errorf("figures computed again within %s:\n%s", dashboardFresh, page)
+	}
+	// Past dashboardMaxAge a view waits for new figures.
+	clk.add(dashboardMaxAge)
 	_, page = f.get(c, "/", true)
 	if !strings.Contains(page, `<b id="adt-late">2</b> late of <span id="adt-total">4</span>`) {
 		t.Errorf("card does not say 2 late of 4:\n%s", page)
+	}
+}
+
+// The dashboard's figures are computed once for many views at once, and a
+// view between dashboardFresh and dashboardMaxAge gets the last figures
+// while new ones are computed in the background.
+func TestDashboardCache(t *testing.T) {
+	var c dashboardCache
+	var mu sync.Mutex
+	computed := 0
+	release := make(chan struct{})
+	compute := func(_ context.Context, at time.Time) (*dashboardFigures, error) {
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		computed++
+		return &dashboardFigures{At: at, Since: strconv.Itoa(computed)}, nil
+	}
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	got := make([]*dashboardFigures, 20)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := c.get(context.Background(), t0, compute)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = d
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	for _, d := range got {
+		if d == nil || d.Since != "1" {
+			t.Fatalf("20 views at once: want the figures computed once, got %+v", d)
+		}
+	}
+	// Stale but not too old: the last figures, and a computation in the background.
+	d, err := c.get(context.Background(), t0.Add(dashboardFresh), compute)
+	if err != nil || d.Since != "1" {
+		t.Fatalf("stale view: %+v, %v", d, err)
+	}
+	c.wg.Wait()
+	d, err = c.get(context.Background(), t0.Add(dashboardFresh), compute)
+	if err != nil || d.Since != "2" || !d.At.Equal(t0.Add(dashboardFresh)) {
+		t.Fatalf("after the background computation: %+v, %v", d, err)
+	}
+	// A failed computation is reported to the views that wait for it.
+	fail := func(context.Context, time.Time) (*dashboardFigures, error) { return nil, io.ErrUnexpectedEOF }
+	if _, err := c.get(context.Background(), t0.Add(time.Hour), fail); err != io.ErrUnexpectedEOF {
+		t.Fatalf("failed computation: %v", err)
+	}
+}
+
+// A session found in the store is taken again without the store for
+// sessionRecheck: a user disabled here is refused at once, a session ended
+// in the store by another instance within sessionRecheck.
+func TestSessionRecheck(t *testing.T) {
+	f := newFixture(t, nil)
+	clk := &clock{t: time.Now()}
+	f.web.o.Now = clk.now
+	admin, provider := f.client(), f.client()
+	csrf := f.signedIn(admin, "ada")
+	f.signedIn(provider, "pat")
+	if resp, _ := f.get(provider, "/files", false); resp.StatusCode != http.StatusOK {
+		t.Fatalf("provider: %d", resp.StatusCode)
+	}
+	pat, err := f.st.Console().UserByName(context.Background(), "pat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := f.post(admin, "/users/"+strconv.FormatInt(pat.ID, 10)+"/disable", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", resp.StatusCode)
+	}
+	if resp, _ := f.get(provider, "/files", false); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("disabled user, same instance: %d", resp.StatusCode)
+	}
+	// Another instance signs ada out: its store row goes.
+	if resp, _ := f.get(admin, "/files", false); resp.StatusCode != http.StatusOK {
+		t.Fatalf("admin: %d", resp.StatusCode)
+	}
+	if err := f.st.Console().DeleteExpiredSessions(context.Background(), time.Now().Add(365*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := f.get(admin, "/files", false); resp.StatusCode != http.StatusOK {
+		t.Fatalf("within %s of the last look-up: %d", sessionRecheck, resp.StatusCode)
+	}
+	clk.add(sessionRecheck)
+	if resp, _ := f.get(admin, "/files", false); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("session ended elsewhere, after %s: %d", sessionRecheck, resp.StatusCode)
 	}
 }

@@ -220,6 +220,7 @@ func (s *Server) Close() {
 		close(s.auditStop)
 		<-s.auditDone
 	}
+	s.dash.wg.Wait()
 	s.uploadMu.Lock()
 	defer s.uploadMu.Unlock()
 	if c, ok := s.upload.t.(io.Closer); ok {

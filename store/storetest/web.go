@@ -124,8 +124,15 @@ func webDecisionsWithTheRun(t *testing.T, open func(string) store.LedgerStore) {
 		len(d.Facts) != 2 || d.Facts[1].Kind != "authorization" || d.Facts[1].Detail != "A1 ECM 2025-02-01..2025-03-01" {
 		t.Fatalf("decision 2 = %+v %v", d, found)
 	}
-	if got := must(c.InvoiceDecisions(ctx, "INV-2", 0, 10))(t); len(got) != 1 || got[0].Seq != 1203 {
+	if got := must(c.InvoiceDecisions(ctx, "INV-2", 0, 10))(t); len(got) != 1 || got[0].Seq != 1203 || len(got[0].Facts) != 1 {
 		t.Fatalf("INV-2 = %+v", got)
+	}
+	// Lists of lines leave the evidence out.
+	if got := must(c.InvoiceLines(ctx, "INV-2", 0, 10))(t); len(got) != 1 || got[0].Seq != 1203 || got[0].Rule != "ELIG-NOT-ENROLLED" || got[0].Facts != nil {
+		t.Fatalf("INV-2 lines = %+v", got)
+	}
+	if got := must(c.InvoiceLines(ctx, "INV-2", run.ID(), 10))(t); len(got) != 1 || got[0].Seq != 1203 {
+		t.Fatalf("INV-2 lines of run %d = %+v", run.ID(), got)
 	}
 	if got := must(c.MemberDecisions(ctx, "98765432B", 10))(t); len(got) != 1 || got[0].Rule != "ELIG-NOT-ENROLLED" {
 		t.Fatalf("by CIN = %+v", got)
@@ -182,8 +189,8 @@ func must2[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
 	}
 }
 
-// webFilesAndRequeue: the file list filters by kind, state and uploader,
-// pages by ID; search finds a file by name, hash and hash prefix; a
+// webFilesAndRequeue: the file list filters by kind, state, time and
+// uploader, pages by ID (by time noticed, then ID, within a time filter); search finds a file by name, hash and hash prefix; a
 // quarantined file is requeued from where it was quarantined, once.
 func webFilesAndRequeue(t *testing.T, open func(string) store.LedgerStore) {
 	s := open("a")
@@ -205,6 +212,28 @@ func webFilesAndRequeue(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if got := must(c.ListFiles(ctx, store.FileFilter{BeforeID: bad.ID}))(t); len(got) != 1 || got[0].ID != good.ID {
 		t.Fatalf("page = %+v", got)
+	}
+	// Bounded in time: the latest noticed first, paged after an entry.
+	hour := store.FileFilter{Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)}
+	if got := must(c.ListFiles(ctx, hour))(t); len(got) != 2 || got[0].ID != bad.ID || got[1].ID != good.ID {
+		t.Fatalf("this hour = %+v", got)
+	}
+	hour.BeforeID = bad.ID
+	if got := must(c.ListFiles(ctx, hour))(t); len(got) != 1 || got[0].ID != good.ID {
+		t.Fatalf("this hour after file %d = %+v", bad.ID, got)
+	}
+	hour.BeforeID = good.ID
+	if got := must(c.ListFiles(ctx, hour))(t); len(got) != 0 {
+		t.Fatalf("this hour after file %d = %+v", good.ID, got)
+	}
+	if got := must(c.ListFiles(ctx, store.FileFilter{Since: time.Now().Add(time.Hour)}))(t); len(got) != 0 {
+		t.Fatalf("next hour = %+v", got)
+	}
+	if f := must(c.File(ctx, good.ID))(t); f.ID != good.ID || f.Name != "good.csv" {
+		t.Fatalf("file %d = %+v", good.ID, f)
+	}
+	if _, err := c.File(ctx, bad.ID+1000); !errors.Is(err, store.ErrNoFile) {
+		t.Fatalf("no such file: %v", err)
 	}
 	if got := must(c.ListFiles(ctx, store.FileFilter{UploadedBy: 7}))(t); len(got) != 1 || got[0].ID != good.ID {
 		t.Fatalf("uploaded by 7 = %+v", got)

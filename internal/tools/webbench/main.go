@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,10 @@ import (
 
 const linesPerFile = 10
 
+// seedVersion names the seed's layout in its marker: a store seeded by an
+// older layout is seeded again.
+const seedVersion = "v2"
+
 func main() {
 	files := flag.Int("files", 1_000_000, "files in the ledger")
 	lines := flag.Int("lines", 10_000_000, "recorded line decisions (sent lines)")
@@ -50,6 +55,7 @@ func main() {
 	duration := flag.Duration("duration", 30*time.Second, "how long the users request pages")
 	dir := flag.String("dir", "bench-out/web", "state directory (reused when it holds a seeded store of the same sizes)")
 	limit := flag.Duration("p99", 100*time.Millisecond, "the 99th percentile every page must stay under")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load (server and users) to this file")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -102,6 +108,16 @@ func main() {
 	lat := make([][]time.Duration, len(pages))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+	}
 	deadline := time.Now().Add(*duration)
 	errs := 0
 	for i, c := range clients {
@@ -132,6 +148,9 @@ func main() {
 		}()
 	}
 	wg.Wait()
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 
 	fmt.Printf("\nweb console: %d files, %d line decisions, %d users for %s on loopback (SQLite)\n", *files, *lines, *users, *duration)
 	fmt.Printf("%-28s %8s %9s %9s %9s %8s\n", "page", "requests", "p50 ms", "p99 ms", "max ms", "p99/base")
@@ -301,7 +320,7 @@ func hash(i int) string {
 // interchange, until lines decisions are written; and the reject counts.
 func seed(ctx context.Context, dir string, files, lines int) error {
 	marker := filepath.Join(dir, "seeded")
-	want := fmt.Sprintf("%d %d\n", files, lines)
+	want := fmt.Sprintf("%d %d %s\n", files, lines, seedVersion)
 	if b, err := os.ReadFile(marker); err == nil && string(b) == want {
 		log.Printf("webbench: reusing the seeded store in %s", dir)
 		return nil
@@ -365,7 +384,9 @@ func seed(ctx context.Context, dir string, files, lines int) error {
 	r := rand.New(rand.NewPCG(1, 2))
 	facts := `[{"kind":"coding","detail":"H0043 U6 (CS CS01) in force 2022-01-01..open; coding table row 14"},{"kind":"span","detail":"834 span 2025-01-01..open plan 010 status 01 aid codes 1H county 38"}]`
 	for id := 1; id <= files; id++ {
-		noticed := now.Add(-span + time.Duration(int64(span)*int64(id)/int64(files)))
+		// Spread evenly over the span, the newest last (in float64: the
+		// product of the span in nanoseconds and an ID overflows int64).
+		noticed := now.Add(-span + time.Duration(float64(span)*float64(id)/float64(files)))
 		kind, state, note := "invoice", "archived", "10 lines accepted"
 		switch {
 		case id%50 == 0:
