@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
-	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
 	"github.com/calaim-gateway/calaim-gateway/report"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -44,29 +42,15 @@ type Checker struct {
 // OutDir are not used.
 func NewChecker(job Job, file string, header []string) (*Checker, error) {
 	job.CheckOnly = true
-	log := job.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := job.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	cfg := job.Config
-	now = now.In(cfg.Location())
-	today := job.Today
-	if today == 0 {
-		today = civil.FromTime(now)
-	}
-	memberID, err := regexp.Compile(cfg.Encounters.MemberIDPattern)
+	log, now, checker, err := job.start()
 	if err != nil {
-		return nil, fmt.Errorf("member_id_pattern: %w", err)
+		return nil, err
 	}
 	dec, err := invoice.NewDecoder(tabular.NewHeader(header), tabular.CSV, file)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, file, err)
 	}
-	return &Checker{job: job, log: log, now: now, checker: rules.LineChecker{Coding: job.Coding, Today: today, MemberID: memberID},
+	return &Checker{job: job, log: log, now: now, checker: checker,
 		in: &input{dec: dec}, earlier: &earlierLines{at: map[rules.LineKey]uint32{}}}, nil
 }
 

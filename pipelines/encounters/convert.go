@@ -131,8 +131,11 @@ type candidate struct {
 	key       rules.LineKey // its duplicate-check key (Checker only)
 }
 
-// Convert runs the job.
-func Convert(ctx context.Context, job Job) (*Result, error) {
+// start gives a run its logger, its clock in the plan's time zone (envelope
+// dates and times are the plan's local time) and its line checker (the
+// coding table, today's date, the member-ID pattern), with the job's
+// defaults applied.
+func (job Job) start() (*slog.Logger, time.Time, rules.LineChecker, error) {
 	log := job.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -141,15 +144,23 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	cfg := job.Config
-	now = now.In(cfg.Location()) // envelope dates and times are the plan's local time
+	now = now.In(job.Config.Location())
 	today := job.Today
 	if today == 0 {
-		today = civil.FromTime(now.In(cfg.Location()))
+		today = civil.FromTime(now)
 	}
-	memberID, err := regexp.Compile(cfg.Encounters.MemberIDPattern)
+	memberID, err := regexp.Compile(job.Config.Encounters.MemberIDPattern)
 	if err != nil {
-		return nil, fmt.Errorf("member_id_pattern: %w", err)
+		return nil, now, rules.LineChecker{}, fmt.Errorf("member_id_pattern: %w", err)
+	}
+	return log, now, rules.LineChecker{Coding: job.Coding, Today: today, MemberID: memberID}, nil
+}
+
+// Convert runs the job.
+func Convert(ctx context.Context, job Job) (*Result, error) {
+	log, now, checker, err := job.start()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(job.OutDir, 0o750); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
@@ -189,9 +200,8 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 		return nil, err
 	}
 	c := &converter{
-		ctx: ctx, job: job, log: log, run: run, now: now,
-		checker: rules.LineChecker{Coding: job.Coding, Today: today, MemberID: memberID},
-		prefix:  tempPrefix(run.ID()), sites: map[string][]domain.ProviderContract{},
+		ctx: ctx, job: job, log: log, run: run, now: now, checker: checker,
+		prefix: tempPrefix(run.ID()), sites: map[string][]domain.ProviderContract{},
 	}
 	c.sum = report.Summary{RunID: run.ID(), Started: now, ByRule: map[string]int{}}
 	res, err := c.convert(inputs)
