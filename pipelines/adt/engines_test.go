@@ -84,7 +84,7 @@ type enrollmentLoader interface {
 	BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (store.EnrollmentLoad, error)
 }
 
-func loadMembers(t *testing.T, st enrollmentLoader, cins ...string) {
+func loadMembers(t testing.TB, st enrollmentLoader, cins ...string) {
 	t.Helper()
 	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{byte(len(cins))})
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
-	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -28,20 +27,7 @@ func newStoreB(t testing.TB, cins ...string) *store.SQLite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{byte(len(cins))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cin := range cins {
-		c := &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cin}, County: "34"},
-			Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20250101), PlanCode: "306", County: "34"}}}}
-		if err := l.PutMember(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Commit(ctx, "1", "test"); err != nil {
-		t.Fatal(err)
-	}
+	loadMembers(t, st, cins...)
 	return st
 }
 
