@@ -63,17 +63,23 @@ func activeKinds(t *testing.T, a store.ADTStore, cin string) []string {
 	return out
 }
 
+// adtWithMembers opens a store whose 834 holds the members 91234567A
+// and 98765432B, and returns its ADT component.
+func adtWithMembers(t *testing.T, open func(string) store.LedgerStore) store.ADTStore {
+	t.Helper()
+	s := open("a")
+	l := loadEnrollment(t, enrollmentOf(t, s), "m.834", member("91234567A", upsert("2025-01-01", "")), member("98765432B", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	return adtOf(t, s)
+}
+
 // adtEvents: a message is stored once per sender and MSH-10; an unknown
 // member or a problem goes to the exceptions with its source and position;
 // events read back as written.
 func adtEvents(t *testing.T, open func(string) store.LedgerStore) {
-	s := open("a")
-	e := enrollmentOf(t, s)
-	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")), member("98765432B", upsert("2025-01-01", "")))
-	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
-		t.Fatal(err)
-	}
-	a := adtOf(t, s)
+	a := adtWithMembers(t, open)
 	noCIN := adtItem("stm", "M5", domain.ADTAdmit, "", "", 4)
 	problem := adtItem("stm", "M6", domain.ADTAdmit, "91234567A", "", 5)
 	problem.Problem, problem.Raw = "field PV1-44: bad time", []byte("MSH|...")
@@ -134,13 +140,7 @@ func adtEvents(t *testing.T, open func(string) store.LedgerStore) {
 // kind for the member (and visit); A08 updates the visit; A40 moves the
 // prior CIN's events and later events of the prior CIN.
 func adtCancelsMergesUpdates(t *testing.T, open func(string) store.LedgerStore) {
-	s := open("a")
-	e := enrollmentOf(t, s)
-	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")), member("98765432B", upsert("2025-01-01", "")))
-	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
-		t.Fatal(err)
-	}
-	a := adtOf(t, s)
+	a := adtWithMembers(t, open)
 	upd := adtItem("stm", "U1", domain.ADTUpdate, "91234567A", "V2", 4)
 	upd.Event.PatientClass, upd.Event.Facility, upd.Event.Diagnoses = "O", "", nil
 	upd.Event.DischargeTime = adtT0.Add(50 * time.Hour)
@@ -337,13 +337,7 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 // cancel of the batch's last admit, a merge of events recorded just before
 // it, exceptions, and each stored event's ID.
 func adtLargeBatch(t *testing.T, open func(string) store.LedgerStore) {
-	s := open("a")
-	e := enrollmentOf(t, s)
-	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")), member("98765432B", upsert("2025-01-01", "")))
-	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
-		t.Fatal(err)
-	}
-	a := adtOf(t, s)
+	a := adtWithMembers(t, open)
 	var items []store.ADTItem
 	want := map[int]string{} // item → its outcome, when not stored
 	admitOf := map[string]int{}
