@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -101,12 +102,7 @@ func breakages(t *testing.T, doc any) []breakage {
 		}
 		switch x := v.(type) {
 		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				out = append(out, breakage{"delete " + pointer(append(slices.Clone(path), k)), deleteAt(t, doc, append(slices.Clone(path), k))})
 				walk(append(slices.Clone(path), k), x[k])
 			}
@@ -225,7 +221,7 @@ func TestVerdictsAgreeWithV6(t *testing.T) {
 				locs := blamed(err)
 				for _, v := range vs {
 					if !locs[v.Pointer] && !anyUnder(locs, v.Pointer) {
-						t.Errorf("%s: ours blames %s (%s), v6 blames %v", b.what, v.Pointer, v.Keyword, keys(locs))
+						t.Errorf("%s: ours blames %s (%s), v6 blames %v", b.what, v.Pointer, v.Keyword, slices.Sorted(maps.Keys(locs)))
 					}
 				}
 			}
@@ -251,13 +247,4 @@ func anyUnder(locs map[string]bool, ptr string) bool {
 		}
 	}
 	return false
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
