@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // InboundInterchange is an interchange of a provider's 837P the gateway
@@ -36,6 +38,11 @@ type InboundClaim struct {
 	ProviderClaim string // the provider's CLM01
 	File          string
 	Accepted      bool // accepted and forwarded as an encounter, else rejected in the 277CA
+	// Lines are an accepted claim's service lines as its encounter lines
+	// will be sent (Key; Invoice the plan's claim number; LineNo). They
+	// are recorded as pending lines, which Run.RecordLines counts as
+	// earlier lines until they are sent.
+	Lines []Line
 }
 
 // InboundStore keeps the inbound 837P interchanges and claims
@@ -148,7 +155,7 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 		}
 	}
 	if claims != nil {
-		if err := sqliteInsertClaims(ctx, tx, claims); err != nil {
+		if err := sqliteInsertClaims(ctx, tx, claims, receivedAt(ics)); err != nil {
 			return nil, fmt.Errorf("store: record inbound claim: %w", err)
 		}
 	}
@@ -158,59 +165,103 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 	return nil, nil
 }
 
-// claimsPerInsert is how many claims one SQLite INSERT statement carries.
+// claimsPerInsert is how many rows one SQLite INSERT statement carries.
 const claimsPerInsert = 100
 
-// sqliteInsertClaims inserts the claims claimsPerInsert rows per
-// statement (a prepared statement for full batches, one more for the
-// rest): a row per statement costs several times more.
-func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[InboundClaim]) error {
-	insert := func(n int) string {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES `)
-		for i := range n {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(`(?, ?, ?, ?, ?, ?)`)
+// sqliteBatch inserts rows claimsPerInsert per statement (a prepared
+// statement for full batches, one more for the rest): a row per statement
+// costs several times more.
+type sqliteBatch struct {
+	tx         *sql.Tx
+	head, tail string // the statement before and after its VALUES rows
+	cols       int
+	full       *sql.Stmt
+	args       []any
+}
+
+func newSQLiteBatch(tx *sql.Tx, head, tail string, cols int) *sqliteBatch {
+	return &sqliteBatch{tx: tx, head: head, tail: tail, cols: cols, args: make([]any, 0, cols*claimsPerInsert)}
+}
+
+func (b *sqliteBatch) statement(n int) string {
+	var s strings.Builder
+	s.WriteString(b.head)
+	row := "(?" + strings.Repeat(", ?", b.cols-1) + ")"
+	for i := range n {
+		if i > 0 {
+			s.WriteByte(',')
 		}
-		return b.String()
+		s.WriteString(row)
 	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	args := make([]any, 0, 6*claimsPerInsert)
-	flush := func() error {
-		n := len(args) / 6
-		if n == 0 {
-			return nil
-		}
-		var err error
-		if n == claimsPerInsert {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insert(n)); err != nil {
-					return err
-				}
-			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insert(n), args...)
-		}
-		args = args[:0]
-		return err
+	s.WriteString(b.tail)
+	return s.String()
+}
+
+func (b *sqliteBatch) add(ctx context.Context, row ...any) error {
+	b.args = append(b.args, row...)
+	if len(b.args) == cap(b.args) {
+		return b.flush(ctx)
 	}
+	return nil
+}
+
+func (b *sqliteBatch) flush(ctx context.Context) error {
+	n := len(b.args) / b.cols
+	if n == 0 {
+		return nil
+	}
+	var err error
+	if n == claimsPerInsert {
+		if b.full == nil {
+			if b.full, err = b.tx.PrepareContext(ctx, b.statement(n)); err != nil {
+				return err
+			}
+		}
+		_, err = b.full.ExecContext(ctx, b.args...)
+	} else {
+		_, err = b.tx.ExecContext(ctx, b.statement(n), b.args...)
+	}
+	b.args = b.args[:0]
+	return err
+}
+
+func (b *sqliteBatch) close() {
+	if b.full != nil {
+		b.full.Close()
+	}
+}
+
+// sqliteInsertClaims inserts the claims and their pending lines, received
+// at received.
+func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[InboundClaim], received time.Time) error {
+	cb := newSQLiteBatch(tx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES `, ``, 6)
+	defer cb.close()
+	lb := newSQLiteBatch(tx, `INSERT INTO pending_lines(key_hi, key_lo, invoice, line_no, file, received_at) VALUES `, ` ON CONFLICT DO NOTHING`, 6)
+	defer lb.close()
+	at := received.UTC().Format(time.RFC3339Nano)
 	for c := range claims {
-		args = append(args, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted)
-		if len(args) == cap(args) {
-			if err := flush(); err != nil {
+		if err := cb.add(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
+			return err
+		}
+		for _, l := range c.Lines {
+			if err := lb.add(ctx, int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:])), l.Invoice, l.LineNo, c.File, at); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	if err := cb.flush(ctx); err != nil {
+		return err
+	}
+	return lb.flush(ctx)
+}
+
+// receivedAt is when a file's interchanges were received (now when it
+// has none).
+func receivedAt(ics []InboundInterchange) time.Time {
+	if len(ics) > 0 && !ics[0].ReceivedAt.IsZero() {
+		return ics[0].ReceivedAt
+	}
+	return time.Now()
 }
 
 const selectInboundClaim = `SELECT plan_claim, sender, isa13, provider_claim, file, accepted FROM inbound_claims
@@ -276,10 +327,15 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 			}
 			b = pgx.Batch{}
 		}
+		at := receivedAt(ics)
 		for c := range claims {
 			b.Queue(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ($1, $2, $3, $4, $5, $6)`,
 				c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted)
-			if b.Len() == 1000 {
+			for _, l := range c.Lines {
+				b.Queue(`INSERT INTO pending_lines(key, invoice, line_no, file, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+					pgtype.UUID{Bytes: l.Key, Valid: true}, l.Invoice, l.LineNo, c.File, at)
+			}
+			if b.Len() >= 1000 {
 				send()
 				if err != nil {
 					break

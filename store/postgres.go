@@ -100,6 +100,16 @@ var postgresCoreMigrations = []string{
 		line_no TEXT NOT NULL
 	)`,
 	`CREATE INDEX sent_lines_run ON sent_lines(run_id)`,
+	// Pending lines: service lines of claims accepted from providers'
+	// 837Ps, waiting to be converted and sent (InboundClaim.Lines). The
+	// duplicate check sees them as it sees sent lines.
+	`CREATE TABLE pending_lines (
+		key         UUID PRIMARY KEY,
+		invoice     TEXT NOT NULL,
+		line_no     TEXT NOT NULL,
+		file        TEXT NOT NULL,
+		received_at TIMESTAMPTZ NOT NULL
+	)`,
 }
 
 // migrationLock is the advisory lock key that serialises migrations of
@@ -278,6 +288,8 @@ type pgRun struct {
 	mu      sync.Mutex
 	tx      pgx.Tx
 	done    bool
+	// askedPending: whether any line is pending was asked; noPending: none was.
+	askedPending, noPending bool
 
 	beforeCommit func(ctx context.Context, tx pgx.Tx, temp, output string) error
 	afterCommit  func()
@@ -301,6 +313,9 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 		return nil, fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
 	prior := make([]*PriorLine, len(lines))
+	if err := r.pendingPrior(ctx, lines, prior); err != nil {
+		return nil, err
+	}
 	// A key repeated within the batch duplicates its first occurrence here;
 	// only first occurrences go to the database.
 	first := make(map[[16]byte]int, len(lines))
@@ -308,6 +323,9 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 	var controls, invoices, lineNos []string
 	for i := range lines {
 		l := &lines[i]
+		if prior[i] != nil {
+			continue
+		}
 		if j, ok := first[l.Key]; ok {
 			f := &lines[j]
 			prior[i] = &PriorLine{Run: r.id, Control: f.Control, Invoice: f.Invoice, LineNo: f.LineNo, At: r.started}
@@ -383,6 +401,100 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 		prior[i] = &cp
 	}
 	return prior, nil
+}
+
+// anyPending tells whether any line is pending, asking once per run.
+func (r *pgRun) anyPending(ctx context.Context) (bool, error) {
+	if !r.askedPending {
+		var some bool
+		if err := r.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pending_lines)`).Scan(&some); err != nil {
+			return false, fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+		}
+		r.askedPending, r.noPending = true, !some
+	}
+	return !r.noPending, nil
+}
+
+func (r *pgRun) ReleaseLines(ctx context.Context, lines []Line) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	if some, err := r.anyPending(ctx); err != nil || !some {
+		return err
+	}
+	keys := make([]pgtype.UUID, len(lines))
+	invoices, lineNos := make([]string, len(lines)), make([]string, len(lines))
+	for i := range lines {
+		keys[i] = pgtype.UUID{Bytes: lines[i].Key, Valid: true}
+		invoices[i], lineNos[i] = lines[i].Invoice, lines[i].LineNo
+	}
+	if _, err := r.tx.Exec(ctx, `DELETE FROM pending_lines p USING unnest($1::uuid[], $2::text[], $3::text[]) AS t(k, i, l)
+		WHERE p.key = t.k AND p.invoice = t.i AND p.line_no = t.l`, keys, invoices, lineNos); err != nil {
+		return fmt.Errorf("store: release pending lines of run %d: %w", r.id, err)
+	}
+	return nil
+}
+
+// pendingPrior sets prior[i] for each line that repeats a pending line of
+// another invoice or line number, and deletes the pending lines the lines
+// are (locking them until the run ends). When no line is pending at the
+// run's first call, none is looked for again in the run: a claim accepted
+// from then on is found when its own line is sent, as a duplicate of the
+// run's line.
+func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLine) error {
+	if some, err := r.anyPending(ctx); err != nil || !some {
+		return err
+	}
+	keys := make([]pgtype.UUID, len(lines))
+	for i := range lines {
+		keys[i] = pgtype.UUID{Bytes: lines[i].Key, Valid: true}
+	}
+	rows, err := r.tx.Query(ctx, `SELECT key, invoice, line_no, file, received_at FROM pending_lines
+		WHERE key = ANY($1) FOR UPDATE`, keys)
+	if err != nil {
+		return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+	}
+	pending := map[[16]byte]*PriorLine{}
+	for rows.Next() {
+		var k pgtype.UUID
+		p := &PriorLine{Pending: true}
+		if err := rows.Scan(&k, &p.Invoice, &p.LineNo, &p.Output, &p.At); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+		}
+		pending[k.Bytes] = p
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	var sent []pgtype.UUID
+	for i := range lines {
+		l := &lines[i]
+		p := pending[l.Key]
+		switch {
+		case p == nil:
+		case p.Invoice == l.Invoice && p.LineNo == l.LineNo:
+			sent = append(sent, keys[i])
+			delete(pending, l.Key)
+		default:
+			cp := *p
+			prior[i] = &cp
+		}
+	}
+	if len(sent) > 0 {
+		if _, err := r.tx.Exec(ctx, `DELETE FROM pending_lines WHERE key = ANY($1)`, sent); err != nil {
+			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+		}
+	}
+	return nil
 }
 
 func (r *pgRun) Written(ctx context.Context, temp, output string) error {

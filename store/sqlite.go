@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,18 @@ var sqliteCoreMigrations = []string{
 		line_no TEXT NOT NULL,
 		PRIMARY KEY (key_hi, key_lo)
 	) WITHOUT ROWID`,
+	// Pending lines: service lines of claims accepted from providers'
+	// 837Ps, waiting to be converted and sent (InboundClaim.Lines). The
+	// duplicate check sees them as it sees sent lines. Keyed like
+	// sent_lines; a rowid collision keeps the first line only.
+	`CREATE TABLE pending_lines (
+		key_hi      INTEGER PRIMARY KEY,
+		key_lo      INTEGER NOT NULL,
+		invoice     TEXT NOT NULL,
+		line_no     TEXT NOT NULL,
+		file        TEXT NOT NULL,
+		received_at TEXT NOT NULL
+	)`,
 }
 
 // pageCacheKiB is each connection's SQLite page cache.
@@ -194,6 +207,8 @@ type sqliteRun struct {
 	insExec driver.StmtExecContext
 	args    [6]driver.NamedValue
 	done    bool
+	// noPending: no pending line was found in the run's transaction.
+	noPending bool
 
 	// beforeCommit, if set, runs inside the transaction just before it
 	// commits (the daemon's ledger records the file as committed with the
@@ -214,6 +229,9 @@ func (r *sqliteRun) NextControlNumber(ctx context.Context, scope string) (int64,
 // collisions) are resolved afterwards through database/sql.
 func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, error) {
 	prior := make([]*PriorLine, len(lines))
+	if err := r.pendingPrior(ctx, lines, prior); err != nil {
+		return nil, err
+	}
 	var conflicts []int
 	err := r.conn.Raw(func(any) error {
 		a := &r.args
@@ -221,6 +239,9 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 			a[i].Ordinal = i + 1
 		}
 		for i := range lines {
+			if prior[i] != nil {
+				continue
+			}
 			l := &lines[i]
 			a[0].Value = int64(binary.BigEndian.Uint64(l.Key[:8]))
 			a[1].Value = int64(binary.BigEndian.Uint64(l.Key[8:]))
@@ -248,6 +269,97 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 		prior[i] = p
 	}
 	return prior, nil
+}
+
+// anyPending tells whether any line is pending, asking once per run.
+func (r *sqliteRun) anyPending(ctx context.Context) (bool, error) {
+	if r.noPending {
+		return false, nil
+	}
+	var some bool
+	if err := r.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pending_lines)`).Scan(&some); err != nil {
+		return false, fmt.Errorf("store: pending lines: %w", err)
+	}
+	r.noPending = !some
+	return some, nil
+}
+
+func (r *sqliteRun) ReleaseLines(ctx context.Context, lines []Line) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if some, err := r.anyPending(ctx); err != nil || !some {
+		return err
+	}
+	for i := range lines {
+		l := &lines[i]
+		if _, err := r.conn.ExecContext(ctx, `DELETE FROM pending_lines WHERE key_hi = ? AND key_lo = ? AND invoice = ? AND line_no = ?`,
+			int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:])), l.Invoice, l.LineNo); err != nil {
+			return fmt.Errorf("store: release pending line: %w", err)
+		}
+	}
+	return nil
+}
+
+// pendingBatch is how many keys one look-up of pending lines carries.
+const pendingBatch = 500
+
+// pendingPrior sets prior[i] for each line that repeats a pending line of
+// another invoice or line number, and deletes the pending lines the lines
+// are. The run's transaction holds the write lock, so whether any line is
+// pending is asked once per run.
+func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLine) error {
+	if some, err := r.anyPending(ctx); err != nil || !some {
+		return err
+	}
+	type found struct {
+		lo                    int64
+		invoice, lineNo, file string
+		received              string
+	}
+	for start := 0; start < len(lines); start += pendingBatch {
+		part := lines[start:min(start+pendingBatch, len(lines))]
+		args := make([]any, len(part))
+		for i := range part {
+			args[i] = int64(binary.BigEndian.Uint64(part[i].Key[:8]))
+		}
+		rows, err := r.conn.QueryContext(ctx, `SELECT key_hi, key_lo, invoice, line_no, file, received_at FROM pending_lines
+			WHERE key_hi IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("store: pending lines: %w", err)
+		}
+		pending := map[int64]found{}
+		for rows.Next() {
+			var hi int64
+			var f found
+			if err := rows.Scan(&hi, &f.lo, &f.invoice, &f.lineNo, &f.file, &f.received); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: pending lines: %w", err)
+			}
+			pending[hi] = f
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: pending lines: %w", err)
+		}
+		for i := range part {
+			l := &part[i]
+			hi, lo := args[i].(int64), int64(binary.BigEndian.Uint64(l.Key[8:]))
+			f, ok := pending[hi]
+			if !ok || f.lo != lo {
+				continue
+			}
+			if f.invoice == l.Invoice && f.lineNo == l.LineNo {
+				if _, err := r.conn.ExecContext(ctx, `DELETE FROM pending_lines WHERE key_hi = ?`, hi); err != nil {
+					return fmt.Errorf("store: pending line %s: %w", l.Control, err)
+				}
+				delete(pending, hi)
+				continue
+			}
+			at, _ := time.Parse(time.RFC3339Nano, f.received)
+			prior[start+i] = &PriorLine{Invoice: f.invoice, LineNo: f.lineNo, Output: f.file, At: at, Pending: true}
+		}
+	}
+	return nil
 }
 
 // rollback ends the transaction without keeping anything and frees the connection.

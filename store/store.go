@@ -50,8 +50,15 @@ type Run interface {
 	ID() int64
 	// RecordLines records lines as sent by the run and reports, per line,
 	// the earlier line it duplicates (nil when it is new). A line earlier
-	// in the same run counts as earlier.
+	// in the same run counts as earlier, and so does a pending line (see
+	// InboundClaim.Lines) of another invoice number or line number; a
+	// pending line of the same invoice and line number is the line itself,
+	// which stops being pending as the run records it.
 	RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, error)
+	// ReleaseLines ends the pending state of lines the run rejected for a
+	// rule: a pending line of the same key, invoice and line number is
+	// forgotten when the run commits.
+	ReleaseLines(ctx context.Context, lines []Line) error
 	// NextControlNumber reserves a number inside the run: if the run is
 	// abandoned the number was never used outside it and may be handed out again.
 	NextControlNumber(ctx context.Context, scope string) (int64, error)
@@ -79,6 +86,11 @@ type PriorLine struct {
 	LineNo  string
 	Output  string    // the 837 file it went out in ("" while its run is open)
 	At      time.Time // when its run started
+	// Pending: the line is not sent yet but waits to be, as a service line
+	// of a claim accepted from a provider's 837P (a pending line): Run
+	// and Control are zero, Output is the inbound file, At when it was
+	// received.
+	Pending bool
 }
 
 // RunStatus values.

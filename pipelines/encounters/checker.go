@@ -34,6 +34,14 @@ type Checker struct {
 	in      *input
 	cells   []string // a row's cells, trimmed
 	earlier *earlierLines
+	// sent are the last Check's rows as the duplicate check saw them,
+	// for Sent.
+	sent []sentLine
+}
+
+type sentLine struct {
+	line store.Line
+	ok   bool // accepted and checked for duplicates
 }
 
 // NewChecker makes the checker of the rows of file (named in decisions),
@@ -73,6 +81,7 @@ func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecis
 	c.sum = report.Summary{RunID: run.ID(), Started: k.now, ByRule: map[string]int{}}
 	c.sum.Files = []report.FileSummary{{Name: k.in.dec.File(), Format: string(tabular.CSV)}}
 	out := make([]store.LineDecision, 0, len(rows))
+	k.sent = k.sent[:0]
 	if err := k.check(ctx, c, rows, &out); err != nil {
 		c.abort(err)
 		return nil, err
@@ -118,10 +127,23 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 			} else if l.Frequency == "" {
 				k.earlier.add(cand.key, cand.control, l.InvoiceNumber, l.LineNumber)
 			}
+			ok := d.Outcome == store.OutcomeAccepted && l.Frequency == ""
+			k.sent = append(k.sent, sentLine{store.Line{Key: cand.key, Invoice: l.InvoiceNumber, LineNo: l.LineNumber}, ok})
 			*out = append(*out, d)
 		}
 	}
 	return nil
+}
+
+// Sent returns the line the duplicate check will know row seq (1-based)
+// of the last Check by once it is sent (its key, invoice and line
+// number), false when that row was rejected or is a replacement or void,
+// which has no duplicate check.
+func (k *Checker) Sent(seq int) (store.Line, bool) {
+	if seq < 1 || seq > len(k.sent) || !k.sent[seq-1].ok {
+		return store.Line{}, false
+	}
+	return k.sent[seq-1].line, true
 }
 
 // earlierLines are the lines an earlier Check of a Checker accepted, by

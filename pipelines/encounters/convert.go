@@ -215,13 +215,14 @@ func Convert(ctx context.Context, job Job) (*Result, error) {
 func tempPrefix(run int64) string { return ".calgw-run" + strconv.FormatInt(run, 10) + "-" }
 
 type converter struct {
-	ctx     context.Context
-	job     Job
-	log     *slog.Logger
-	run     store.Run
-	now     time.Time
-	checker rules.LineChecker
-	prefix  string
+	ctx      context.Context
+	job      Job
+	log      *slog.Logger
+	run      store.Run
+	released []store.Line // releaseRejected's, reused
+	now      time.Time
+	checker  rules.LineChecker
+	prefix   string
 
 	sum      report.Summary
 	rejects  *report.RejectWriter
@@ -453,8 +454,24 @@ func (c *converter) decide(ctx context.Context, b *batch) error {
 		if err := c.recordServices(ctx, b); err != nil {
 			return err
 		}
+		if err := c.releaseRejected(ctx, b); err != nil {
+			return err
+		}
 	}
 	return c.recordDecisions(ctx, b)
+}
+
+// releaseRejected ends the pending state of the batch's lines rejected
+// for a rule (an inbound claim's line that its conversion rejects), so
+// that a corrected claim for the service is not its duplicate.
+func (c *converter) releaseRejected(ctx context.Context, b *batch) error {
+	c.released = c.released[:0]
+	for i := range b.cands {
+		if l := &b.cands[i].line; len(b.cands[i].decisions) > 0 && l.Frequency == "" && l.InvoiceNumber != "" {
+			c.released = append(c.released, store.Line{Key: rules.KeyOf(l), Invoice: l.InvoiceNumber, LineNo: l.LineNumber})
+		}
+	}
+	return c.run.ReleaseLines(ctx, c.released)
 }
 
 // recordDecisions records the batch's decisions with the run, or keeps
@@ -751,6 +768,9 @@ func duplicateMessage(p *store.PriorLine, run int64) string {
 	what := "invoice " + p.Invoice
 	if p.LineNo != "" {
 		what += " line " + p.LineNo
+	}
+	if p.Pending {
+		return fmt.Sprintf("repeats %s of %s, a claim accepted on %s from a provider's 837P and waiting to be sent to DHCS, since DHCS denies a whole encounter for a duplicate line", what, filepath.Base(p.Output), p.At.Format("2006-01-02"))
 	}
 	if p.Run == run {
 		return fmt.Sprintf("repeats %s earlier in this file or run; only the first was sent, since DHCS denies a whole encounter for a duplicate line (line control %s)", what, p.Control)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // Encounter is what the encounter line of an accepted claim needs, as
@@ -42,6 +43,13 @@ type EncounterLine struct {
 	From, To                    string // 2400 DTP*472, CCYYMMDD
 	Authorization               string // 2400 REF*G1
 	RenderingNPI, RenderingName string // 2420A NM1*82
+
+	// Sent is the line as the duplicate check will know it once sent;
+	// Pending when levels 6 and 7 accepted it with a duplicate check (not
+	// a replacement or void): the line is then recorded as pending with
+	// its claim, until it is sent.
+	Sent    store.Line
+	Pending bool
 }
 
 // party is the billing provider or member being read, copied into each

@@ -142,6 +142,10 @@ func (j *judge) claims(claims []*Claim) error {
 	if err != nil {
 		return fmt.Errorf("inbound837: levels 6 and 7: %w", err)
 	}
+	for seq, p := range j.lines {
+		l := &check[p.c].Enc.Lines[p.l]
+		l.Sent, l.Pending = j.check.Sent(seq + 1)
+	}
 	for _, d := range res {
 		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > len(j.lines) {
 			continue

@@ -193,12 +193,40 @@ func TestLevel7Duplicate(t *testing.T) {
 	if rep := readOut(t, out, "again"+SuffixReportCSV); strings.Count(rep, "rejected,SNIP7-DUPLICATE,7,") != 3 || !strings.Contains(rep, "DUPLICATE-LINE") {
 		t.Errorf("report:\n%s", rep)
 	}
-	// Without the conversion in between the same claims are not
-	// duplicates: nothing was sent.
-	e2 := newFwdEnv(t)
-	e2.ingest("first", bothGood(t))
-	if r3, _ := e2.ingest("again", withISA13(bothGood(t), "000000102")); r3.Rejected != 0 {
-		t.Errorf("claims never sent rejected: %+v", r3)
+}
+
+// TestLevel7DuplicateOfPendingLines: claims accepted from one file and
+// not yet converted are pending; the same services in another file
+// before the conversion are duplicates of them (SNIP7-DUPLICATE, status
+// 54, the first file named), and the first file's lines are then sent
+// without being taken for duplicates of themselves.
+func TestLevel7DuplicateOfPendingLines(t *testing.T) {
+	e := newFwdEnv(t)
+	r, _ := e.ingest("first", bothGood(t))
+	if r.Rejected != 0 || r.Forward == "" {
+		t.Fatalf("first: %+v", r)
+	}
+	r2, out := e.ingest("again", withISA13(bothGood(t), "000000102"))
+	if r2.Read != 2 || r2.Rejected != 2 || r2.Forward != "" {
+		t.Fatalf("again before the conversion: %+v", r2)
+	}
+	if a277 := readOut(t, out, "again"+Suffix277CA); strings.Count(a277, "STC*A7:54*") != 2 {
+		t.Errorf("277CA:\n%s", a277)
+	}
+	if rep := readOut(t, out, "again"+SuffixReportCSV); !strings.Contains(rep, "of first.x12, a claim accepted on 2026-01-16") || !strings.Contains(rep, "waiting to be sent") {
+		t.Errorf("report:\n%s", rep)
+	}
+	flat := strings.ReplaceAll(e.convert(r.Forward), "\n", "")
+	if !strings.Contains(flat, "REF*D9*ENC1001~") || !strings.Contains(flat, "REF*D9*ENC1002~") {
+		t.Errorf("the pending lines were not sent:\n%s", flat)
+	}
+	// Sent, they are duplicates as sent lines.
+	r3, out := e.ingest("third", withISA13(bothGood(t), "000000103"))
+	if r3.Rejected != 2 {
+		t.Fatalf("after the conversion: %+v", r3)
+	}
+	if rep := readOut(t, out, "third"+SuffixReportCSV); !strings.Contains(rep, "already sent on") {
+		t.Errorf("report:\n%s", rep)
 	}
 }
 
@@ -445,5 +473,38 @@ func TestLevel7DuplicateAcrossSets(t *testing.T) {
 	}
 	if a277 := readOut(t, out, "repeat"+Suffix277CA); !strings.Contains(a277, "TRN*2*ENC1003~STC*A7:54*") {
 		t.Errorf("277CA:\n%s", a277)
+	}
+}
+
+// TestPendingLineRejectedByItsConversionIsReleased: a pending line that
+// its own conversion rejects for a rule stops being pending, so that the
+// provider's corrected claim for the service is not its duplicate.
+func TestPendingLineRejectedByItsConversionIsReleased(t *testing.T) {
+	e := newFwdEnv(t)
+	r, _ := e.ingest("first", bothGood(t))
+	if r.Rejected != 0 || r.Forward == "" {
+		t.Fatalf("first: %+v", r)
+	}
+	rows, err := csv.NewReader(strings.NewReader(readOut(t, filepath.Dir(r.Forward), filepath.Base(r.Forward)))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	charge := slices.Index(rows[0], "charge_amount")
+	for _, row := range rows[1:] {
+		row[charge] = "not money"
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.WriteAll(rows)
+	if err := os.WriteFile(r.Forward, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := encounters.Convert(context.Background(), encounters.Job{Inputs: []string{r.Forward}, OutDir: t.TempDir(), Store: e.st,
+		Config: e.cfg, Coding: e.rs.Coding, Today: 20260201, Now: e.now})
+	if err != nil || res.Output != "" || res.Summary.ByRule[rules.FieldInvalid] != 3 {
+		t.Fatalf("conversion of the broken lines: %+v %v", res, err)
+	}
+	if r2, out := e.ingest("corrected", withISA13(bothGood(t), "000000102")); r2.Rejected != 0 {
+		t.Fatalf("corrected claims after their first lines were rejected: %+v\n%s", r2, readOut(t, out, "corrected"+SuffixReportCSV))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"iter"
@@ -187,7 +188,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		if !opts.Collect {
 			return nil
 		}
-		if err := claims.add(AssignedNumber(c.ISA13, c.Ordinal), c.Sender, c.ISA13, c.ID, !c.Rejected); err != nil {
+		if err := claims.add(AssignedNumber(c.ISA13, c.Ordinal), c.Sender, c.ISA13, c.ID, !c.Rejected, c.Enc.Lines); err != nil {
 			return err
 		}
 		if c.Rejected {
@@ -358,9 +359,11 @@ func (n storeNumbers) NextTransaction() (int64, error) {
 }
 
 // claimSpool keeps a file's claims (the plan's number, sender, ISA13,
-// the provider's CLM01, accepted) in a temporary CSV file until they are
-// recorded with the file's interchanges, so that they are never all in
-// memory.
+// the provider's CLM01, accepted) and their pending lines in a temporary
+// CSV file until they are recorded with the file's interchanges, so that
+// they are never all in memory. A claim is a record of six fields ("c"
+// first), each of its pending lines one of four after it ("l", the key in
+// hex, the invoice and line numbers).
 type claimSpool struct {
 	f *os.File
 	w *csv.Writer
@@ -375,13 +378,28 @@ func newClaimSpool() (*claimSpool, error) {
 	return &claimSpool{f: f, w: csv.NewWriter(f)}, nil
 }
 
-func (s *claimSpool) add(plan, sender, isa13, provider string, accepted bool) error {
+// add spools a claim; the lines of an accepted claim that are pending
+// (EncounterLine.Pending) are spooled with it.
+func (s *claimSpool) add(plan, sender, isa13, provider string, accepted bool, lines []EncounterLine) error {
 	a := "0"
 	if accepted {
 		a = "1"
 	}
 	s.n++
-	return s.w.Write([]string{plan, sender, isa13, provider, a})
+	if err := s.w.Write([]string{"c", plan, sender, isa13, provider, a}); err != nil {
+		return err
+	}
+	if !accepted {
+		return nil
+	}
+	for i := range lines {
+		if l := &lines[i]; l.Pending {
+			if err := s.w.Write([]string{"l", hex.EncodeToString(l.Sent.Key[:]), l.Sent.Invoice, l.Sent.LineNo}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // all returns the claims as recorded, each with file; the error of their
@@ -400,18 +418,33 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 			return
 		}
 		r := csv.NewReader(bufio.NewReader(s.f))
-		r.FieldsPerRecord = 5
-		r.ReuseRecord = true
+		r.FieldsPerRecord = -1
+		var c *store.InboundClaim
 		for {
 			rec, e := r.Read()
-			if e == io.EOF {
-				return
+			if e == io.EOF || e == nil && rec[0] == "c" {
+				if c != nil && !yield(*c) {
+					return
+				}
+				if e == io.EOF {
+					return
+				}
 			}
-			if e != nil {
+			switch {
+			case e != nil:
 				err = fmt.Errorf("inbound837: claims: %w", e)
 				return
-			}
-			if !yield(store.InboundClaim{PlanClaim: rec[0], Sender: rec[1], ISA13: rec[2], ProviderClaim: rec[3], File: file, Accepted: rec[4] == "1"}) {
+			case rec[0] == "c" && len(rec) == 6:
+				c = &store.InboundClaim{PlanClaim: rec[1], Sender: rec[2], ISA13: rec[3], ProviderClaim: rec[4], File: file, Accepted: rec[5] == "1"}
+			case rec[0] == "l" && len(rec) == 4 && c != nil:
+				l := store.Line{Invoice: rec[2], LineNo: rec[3]}
+				if n, e := hex.Decode(l.Key[:], []byte(rec[1])); e != nil || n != len(l.Key) {
+					err = fmt.Errorf("inbound837: claims: bad line key %q", rec[1])
+					return
+				}
+				c.Lines = append(c.Lines, l)
+			default:
+				err = fmt.Errorf("inbound837: claims: unexpected record of %d fields", len(rec))
 				return
 			}
 		}

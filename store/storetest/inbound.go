@@ -108,7 +108,7 @@ func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	in = inboundStore(t, open("a"))
 	got, found, err := in.InboundClaim(ctx, "000000101000001")
-	if err != nil || !found || got != claim {
+	if err != nil || !found || !sameClaim(got, claim) {
 		t.Fatalf("claim %+v %v %v, want %+v", got, found, err, claim)
 	}
 	if _, found, _ := in.InboundClaim(ctx, "nope"); found {
@@ -148,5 +148,118 @@ func concurrentInbound(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if won != 1 {
 		t.Fatalf("%d instances recorded the interchange, want 1", won)
+	}
+}
+
+func sameClaim(a, b store.InboundClaim) bool {
+	return a.PlanClaim == b.PlanClaim && a.Sender == b.Sender && a.ISA13 == b.ISA13 &&
+		a.ProviderClaim == b.ProviderClaim && a.File == b.File && a.Accepted == b.Accepted
+}
+
+// pendingLines: the lines of an accepted inbound claim are earlier lines
+// for every run until one records them under their own invoice and line
+// number (then they are sent lines); an abandoned run leaves them pending;
+// a line sharing only the high half of a pending key is not a repeat.
+func pendingLines(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	in := inboundStore(t, s)
+	t0 := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	const plan = "000000401000001"
+	claim := store.InboundClaim{PlanClaim: plan, Sender: "ZZ:PROV", ISA13: "000000401", ProviderClaim: "C1", File: "p.x12", Accepted: true,
+		Lines: []store.Line{{Key: Key(40, 1), Invoice: plan, LineNo: "1"}, {Key: Key(41, 1), Invoice: plan, LineNo: "2"}}}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{{Sender: "ZZ:PROV", ISA13: "000000401", Sum: [32]byte{40}, File: "p.x12", ReceivedAt: t0}},
+		time.Hour, slices.Values([]store.InboundClaim{claim})); err != nil || p != nil {
+		t.Fatalf("record inbound: %+v %v", p, err)
+	}
+	wantPending := func(t *testing.T, p *store.PriorLine, line string) {
+		t.Helper()
+		if p == nil || !p.Pending || p.Invoice != plan || p.LineNo != line || p.Output != "p.x12" || !p.At.Equal(t0) || p.Run != 0 {
+			t.Fatalf("prior %+v, want pending line %s of %s in p.x12 at %v", p, line, plan, t0)
+		}
+	}
+	// Another invoice's line with the same key repeats the pending line;
+	// one sharing only the high half does not.
+	a := begin(t, s)
+	p := record(t, a, store.Line{Key: Key(40, 1), Control: "a-1", Invoice: "INV9", LineNo: "1"}, store.Line{Key: Key(40, 2), Control: "a-2", Invoice: "INV9", LineNo: "2"},
+		store.Line{Key: Key(41, 1), Control: "a-3", Invoice: plan, LineNo: "9"})
+	wantPending(t, p[0], "1")
+	if p[1] != nil {
+		t.Fatalf("a key sharing the high half of a pending one: prior %+v", p[1])
+	}
+	wantPending(t, p[2], "2") // same invoice, another line number
+	if err := a.Abandon(ctx, "check"); err != nil {
+		t.Fatal(err)
+	}
+	// The line itself (same invoice and line number) is not a repeat.
+	b := begin(t, s)
+	if p := record(t, b, store.Line{Key: Key(41, 1), Control: "b-2", Invoice: plan, LineNo: "2"}); p[0] != nil {
+		t.Fatalf("the pending line itself: prior %+v", p[0])
+	}
+	if err := b.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Sent, it is a sent line: a repeat names the run that sent it.
+	c := begin(t, s)
+	p = record(t, c, store.Line{Key: Key(41, 1), Control: "c-1", Invoice: "INV7", LineNo: "1"}, store.Line{Key: Key(40, 1), Control: "c-2", Invoice: plan, LineNo: "1"})
+	if p[0] == nil || p[0].Pending || p[0].Run != b.ID() || p[0].Control != "b-2" {
+		t.Fatalf("repeat of the sent line: prior %+v, want run %d's b-2", p[0], b.ID())
+	}
+	if p[1] != nil {
+		t.Fatalf("the other pending line itself: prior %+v", p[1])
+	}
+	if err := c.Abandon(ctx, "check"); err != nil {
+		t.Fatal(err)
+	}
+	// The abandoned run did not send it: it is still pending.
+	d := begin(t, s)
+	wantPending(t, record(t, d, store.Line{Key: Key(40, 1), Control: "d-1", Invoice: "INV8", LineNo: "3"})[0], "1")
+	if err := d.Abandon(ctx, "check"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// releasedLines: a run that rejected a pending line releases it when it
+// commits (not when abandoned); a release names the key, invoice and line
+// number together.
+func releasedLines(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	in := inboundStore(t, s)
+	const plan = "000000501000001"
+	lines := []store.Line{{Key: Key(50, 1), Invoice: plan, LineNo: "1"}, {Key: Key(51, 1), Invoice: plan, LineNo: "2"}}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{{Sender: "ZZ:PROV", ISA13: "000000501", Sum: [32]byte{50}, File: "r.x12", ReceivedAt: time.Now()}},
+		time.Hour, slices.Values([]store.InboundClaim{{PlanClaim: plan, Sender: "ZZ:PROV", ISA13: "000000501", ProviderClaim: "C1", File: "r.x12", Accepted: true, Lines: lines}})); err != nil || p != nil {
+		t.Fatalf("record inbound: %+v %v", p, err)
+	}
+	release := func(commit bool, ls ...store.Line) {
+		t.Helper()
+		r := begin(t, s)
+		if err := r.ReleaseLines(ctx, ls); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if commit {
+			err = r.Written(ctx, "", "")
+		} else {
+			err = r.Abandon(ctx, "check")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending := func(l store.Line) bool {
+		t.Helper()
+		r := begin(t, s)
+		defer r.Abandon(ctx, "check")
+		p := record(t, r, store.Line{Key: l.Key, Control: "x", Invoice: "OTHER", LineNo: "1"})
+		return p[0] != nil && p[0].Pending
+	}
+	release(false, lines[0])
+	release(true, store.Line{Key: Key(50, 1), Invoice: plan, LineNo: "9"}, store.Line{Key: Key(50, 1), Invoice: "OTHER", LineNo: "1"}, store.Line{Key: Key(50, 2), Invoice: plan, LineNo: "1"})
+	if !pending(lines[0]) {
+		t.Fatal("an abandoned release, or one of another line number, invoice or key, released the line")
+	}
+	release(true, lines[0])
+	if pending(lines[0]) || !pending(lines[1]) {
+		t.Fatalf("after the release of line 1: line 1 pending %v (want false), line 2 pending %v (want true)", pending(lines[0]), pending(lines[1]))
 	}
 }

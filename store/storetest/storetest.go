@@ -84,6 +84,8 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentRunsHoldUsageCounters", true, concurrentUsage},
 		{"ConcurrentLoadsOfOneContentLoadOnce", true, concurrentLoadOnce},
 		{"InboundInterchangeDuplicates", false, inboundDuplicates},
+		{"PendingLinesCountUntilSent", false, pendingLines},
+		{"PendingLinesReleasedByARejectingRun", false, releasedLines},
 		{"ConcurrentInboundInterchangeRecordedOnce", true, concurrentInbound},
 	}
 	for _, tc := range tests {
