@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,7 +157,7 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 		}
 	}
 	if claims != nil {
-		if err := sqliteInsertClaims(ctx, tx, claims, receivedAt(ics)); err != nil {
+		if err := sqliteInsertClaims(ctx, tx, claims); err != nil {
 			return nil, fmt.Errorf("store: record inbound claim: %w", err)
 		}
 	}
@@ -231,20 +233,35 @@ func (b *sqliteBatch) close() {
 	}
 }
 
-// sqliteInsertClaims inserts the claims and their pending lines, received
-// at received.
-func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[InboundClaim], received time.Time) error {
+// pendingSorted is how many pending lines are sorted by key before they
+// are inserted: keys are random, and inserting them in order costs a
+// B-tree several times less (about 3 against 9 microseconds a line).
+const pendingSorted = 10000
+
+// sqliteInsertClaims inserts the claims and their pending lines.
+func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[InboundClaim]) error {
 	cb := newSQLiteBatch(tx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES `, ``, 6)
 	defer cb.close()
-	lb := newSQLiteBatch(tx, `INSERT INTO pending_lines(key_hi, key_lo, invoice, line_no, file, received_at) VALUES `, ` ON CONFLICT DO NOTHING`, 6)
+	lb := newSQLiteBatch(tx, `INSERT INTO pending_lines(key_hi, key_lo, invoice, line_no) VALUES `, ` ON CONFLICT DO NOTHING`, 4)
 	defer lb.close()
-	at := received.UTC().Format(time.RFC3339Nano)
+	var lines []Line
+	insertLines := func() error {
+		slices.SortFunc(lines, func(a, b Line) int { return bytes.Compare(a.Key[:8], b.Key[:8]) })
+		for _, l := range lines {
+			if err := lb.add(ctx, int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:])), l.Invoice, l.LineNo); err != nil {
+				return err
+			}
+		}
+		lines = lines[:0]
+		return nil
+	}
 	for c := range claims {
 		if err := cb.add(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
 			return err
 		}
-		for _, l := range c.Lines {
-			if err := lb.add(ctx, int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:])), l.Invoice, l.LineNo, c.File, at); err != nil {
+		lines = append(lines, c.Lines...)
+		if len(lines) >= pendingSorted {
+			if err := insertLines(); err != nil {
 				return err
 			}
 		}
@@ -252,16 +269,10 @@ func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[Inbound
 	if err := cb.flush(ctx); err != nil {
 		return err
 	}
-	return lb.flush(ctx)
-}
-
-// receivedAt is when a file's interchanges were received (now when it
-// has none).
-func receivedAt(ics []InboundInterchange) time.Time {
-	if len(ics) > 0 && !ics[0].ReceivedAt.IsZero() {
-		return ics[0].ReceivedAt
+	if err := insertLines(); err != nil {
+		return err
 	}
-	return time.Now()
+	return lb.flush(ctx)
 }
 
 const selectInboundClaim = `SELECT plan_claim, sender, isa13, provider_claim, file, accepted FROM inbound_claims
@@ -327,21 +338,31 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 			}
 			b = pgx.Batch{}
 		}
-		at := receivedAt(ics)
+		var keys []pgtype.UUID
+		var invoices, lineNos []string
+		queueLines := func() {
+			if len(keys) > 0 {
+				b.Queue(`INSERT INTO pending_lines(key, invoice, line_no) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+					keys, invoices, lineNos)
+				keys, invoices, lineNos = nil, nil, nil
+			}
+		}
 		for c := range claims {
 			b.Queue(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ($1, $2, $3, $4, $5, $6)`,
 				c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted)
 			for _, l := range c.Lines {
-				b.Queue(`INSERT INTO pending_lines(key, invoice, line_no, file, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-					pgtype.UUID{Bytes: l.Key, Valid: true}, l.Invoice, l.LineNo, c.File, at)
+				keys = append(keys, pgtype.UUID{Bytes: l.Key, Valid: true})
+				invoices, lineNos = append(invoices, l.Invoice), append(lineNos, l.LineNo)
 			}
-			if b.Len() >= 1000 {
+			if b.Len() == 1000 {
+				queueLines()
 				send()
 				if err != nil {
 					break
 				}
 			}
 		}
+		queueLines()
 		send()
 		return err
 	})

@@ -102,13 +102,12 @@ var postgresCoreMigrations = []string{
 	`CREATE INDEX sent_lines_run ON sent_lines(run_id)`,
 	// Pending lines: service lines of claims accepted from providers'
 	// 837Ps, waiting to be converted and sent (InboundClaim.Lines). The
-	// duplicate check sees them as it sees sent lines.
+	// duplicate check sees them as it sees sent lines. The file and time
+	// are those of the claim (inbound_claims, by invoice).
 	`CREATE TABLE pending_lines (
-		key         UUID PRIMARY KEY,
-		invoice     TEXT NOT NULL,
-		line_no     TEXT NOT NULL,
-		file        TEXT NOT NULL,
-		received_at TIMESTAMPTZ NOT NULL
+		key     UUID PRIMARY KEY,
+		invoice TEXT NOT NULL,
+		line_no TEXT NOT NULL
 	)`,
 }
 
@@ -454,7 +453,7 @@ func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLi
 	for i := range lines {
 		keys[i] = pgtype.UUID{Bytes: lines[i].Key, Valid: true}
 	}
-	rows, err := r.tx.Query(ctx, `SELECT key, invoice, line_no, file, received_at FROM pending_lines
+	rows, err := r.tx.Query(ctx, `SELECT key, invoice, line_no FROM pending_lines
 		WHERE key = ANY($1) FOR UPDATE`, keys)
 	if err != nil {
 		return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
@@ -463,7 +462,7 @@ func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLi
 	for rows.Next() {
 		var k pgtype.UUID
 		p := &PriorLine{Pending: true}
-		if err := rows.Scan(&k, &p.Invoice, &p.LineNo, &p.Output, &p.At); err != nil {
+		if err := rows.Scan(&k, &p.Invoice, &p.LineNo); err != nil {
 			rows.Close()
 			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
 		}
@@ -486,6 +485,14 @@ func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLi
 			delete(pending, l.Key)
 		default:
 			cp := *p
+			var at *time.Time
+			err := r.tx.QueryRow(ctx, fmt.Sprintf(selectPendingClaim, "$1"), p.Invoice).Scan(&cp.Output, &at)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+			}
+			if at != nil {
+				cp.At = *at
+			}
 			prior[i] = &cp
 		}
 	}

@@ -76,14 +76,13 @@ var sqliteCoreMigrations = []string{
 	// Pending lines: service lines of claims accepted from providers'
 	// 837Ps, waiting to be converted and sent (InboundClaim.Lines). The
 	// duplicate check sees them as it sees sent lines. Keyed like
-	// sent_lines; a rowid collision keeps the first line only.
+	// sent_lines; a rowid collision keeps the first line only. The file
+	// and time are those of the claim (inbound_claims, by invoice).
 	`CREATE TABLE pending_lines (
-		key_hi      INTEGER PRIMARY KEY,
-		key_lo      INTEGER NOT NULL,
-		invoice     TEXT NOT NULL,
-		line_no     TEXT NOT NULL,
-		file        TEXT NOT NULL,
-		received_at TEXT NOT NULL
+		key_hi  INTEGER PRIMARY KEY,
+		key_lo  INTEGER NOT NULL,
+		invoice TEXT NOT NULL,
+		line_no TEXT NOT NULL
 	)`,
 }
 
@@ -313,9 +312,8 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 		return err
 	}
 	type found struct {
-		lo                    int64
-		invoice, lineNo, file string
-		received              string
+		lo              int64
+		invoice, lineNo string
 	}
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
@@ -323,7 +321,7 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 		for i := range part {
 			args[i] = int64(binary.BigEndian.Uint64(part[i].Key[:8]))
 		}
-		rows, err := r.conn.QueryContext(ctx, `SELECT key_hi, key_lo, invoice, line_no, file, received_at FROM pending_lines
+		rows, err := r.conn.QueryContext(ctx, `SELECT key_hi, key_lo, invoice, line_no FROM pending_lines
 			WHERE key_hi IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("store: pending lines: %w", err)
@@ -332,7 +330,7 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 		for rows.Next() {
 			var hi int64
 			var f found
-			if err := rows.Scan(&hi, &f.lo, &f.invoice, &f.lineNo, &f.file, &f.received); err != nil {
+			if err := rows.Scan(&hi, &f.lo, &f.invoice, &f.lineNo); err != nil {
 				rows.Close()
 				return fmt.Errorf("store: pending lines: %w", err)
 			}
@@ -355,12 +353,24 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 				delete(pending, hi)
 				continue
 			}
-			at, _ := time.Parse(time.RFC3339Nano, f.received)
-			prior[start+i] = &PriorLine{Invoice: f.invoice, LineNo: f.lineNo, Output: f.file, At: at, Pending: true}
+			p := &PriorLine{Invoice: f.invoice, LineNo: f.lineNo, Pending: true}
+			var at sql.NullString
+			err := r.conn.QueryRowContext(ctx, fmt.Sprintf(selectPendingClaim, "?"), f.invoice).Scan(&p.Output, &at)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("store: pending line %s: %w", l.Control, err)
+			}
+			p.At, _ = time.Parse(time.RFC3339Nano, at.String)
+			prior[start+i] = p
 		}
 	}
 	return nil
 }
+
+// selectPendingClaim finds the file and time a pending line's claim was
+// received, by the plan's claim number.
+const selectPendingClaim = `SELECT c.file, i.received_at FROM inbound_claims c
+	LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13
+	WHERE c.plan_claim = %s ORDER BY c.id DESC, i.id DESC LIMIT 1`
 
 // rollback ends the transaction without keeping anything and frees the connection.
 func (r *sqliteRun) rollback() {
