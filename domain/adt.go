@@ -51,7 +51,11 @@ type ADTEvent struct {
 	MessageTime  time.Time // MSH-7
 	Facility     string    // PV1-3.4, else EVN-7, else MSH-4
 	PatientClass string    // PV1-2 (E, I, O, P, R, B, ...)
-	VisitNumber  string    // PV1-19.1
+	// AdmissionType is PV1-4.1, trimmed and upper-cased (HL7 table 0007:
+	// A accident, C elective, E emergency, L labor and delivery, N
+	// newborn, R routine, U urgent); "" when not sent.
+	AdmissionType string
+	VisitNumber   string // PV1-19.1
 	// AdmitTime (PV1-44) and DischargeTime (PV1-45) are zero when absent.
 	AdmitTime, DischargeTime time.Time
 	Disposition              string // PV1-36 discharge disposition

@@ -24,7 +24,7 @@ func TestCatalogIsOneStableList(t *testing.T) {
 		rules.CorrectionResend, rules.CorrectionNotReceived, rules.Response277CAStatus, rules.Response999Status, rules.ResponseEVRStatus, rules.ResponseUnmatched,
 		rules.HCPUnknown,
 		rules.ADTNoticeProvider, rules.ADTNoticeLate,
-		rules.POFUtilizationThreshold,
+		rules.POFUtilizationThreshold, rules.POFUnplannedStay,
 	}
 	cat := rules.Catalog()
 	if len(cat) != len(ids) {

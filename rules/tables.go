@@ -121,6 +121,9 @@ type Tables struct {
 	// Utilization are the numeric thresholds of the avoidable-utilization
 	// populations of focus (pof_utilization.csv).
 	Utilization []UtilizationThreshold
+	// AdmissionTypes say which PV1-4 admission types make an inpatient
+	// stay unplanned (adt_admission_types.csv).
+	AdmissionTypes AdmissionTypes
 }
 
 // LoadTables reads the shared tables from fsys (see DataFS) and checks that
@@ -210,6 +213,11 @@ func LoadTables(fsys fs.FS) (*Tables, error) {
 		errs = append(errs, err)
 	} else {
 		t.Utilization = th
+	}
+	if at, err := LoadAdmissionTypes(fsys); err != nil {
+		errs = append(errs, err)
+	} else {
+		t.AdmissionTypes = at
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

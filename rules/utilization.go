@@ -78,6 +78,10 @@ func LoadUtilizationThresholds(fsys fs.FS, pofs map[string]POF) ([]UtilizationTh
 type UtilizationVisit struct {
 	Day       civil.Date // its first event's date
 	Inpatient bool       // an inpatient stay (an ED visit that became one counts as the stay alone)
+	// Planned marks an inpatient stay that is not unplanned
+	// (POFUnplannedStay): it counts for nothing, neither as a stay nor as
+	// an ED visit.
+	Planned bool
 }
 
 // UtilizationVisits turns a member's active ADT events into visits: the
@@ -86,11 +90,18 @@ type UtilizationVisit struct {
 // when one is an admit of patient class I or a change to inpatient (A06),
 // else an ED visit when one is an admit or registration of class E;
 // other visits (outpatient, preadmit, discharges alone) do not count.
-// Dates are in loc. The visits come in date order.
-func UtilizationVisits(events []domain.ADTEvent, loc *time.Location) []UtilizationVisit {
+// A stay is unplanned (POFUnplannedStay) when one of its admit or
+// to-inpatient events carries a PV1-4 admission type that types says is
+// unplanned on the event's day; when none carries one, the types' row for
+// PV1-4 not sent decides, on the stay's first such day. Dates are in loc.
+// The visits come in date order.
+func UtilizationVisits(events []domain.ADTEvent, types AdmissionTypes, loc *time.Location) []UtilizationVisit {
 	type acc struct {
 		day       civil.Date
 		ed, inpat bool
+		inpatDay  civil.Date // the first admit or to-inpatient event's day
+		coded     bool       // one of those carries PV1-4
+		unplanned bool       // one of those carries an unplanned PV1-4
 	}
 	visits := map[string]*acc{}
 	var keys []string
@@ -111,6 +122,15 @@ func UtilizationVisits(events []domain.ADTEvent, loc *time.Location) []Utilizati
 		switch {
 		case ev.Kind == domain.ADTToInpatient, ev.Kind == domain.ADTAdmit && ev.PatientClass == "I":
 			v.inpat, starts = true, true
+			if v.inpatDay == 0 || day < v.inpatDay {
+				v.inpatDay = day
+			}
+			if ev.AdmissionType != AdmissionTypeNotSent {
+				v.coded = true
+				if u, _ := types.Unplanned(ev.AdmissionType, day); u {
+					v.unplanned = true
+				}
+			}
 		case (ev.Kind == domain.ADTAdmit || ev.Kind == domain.ADTRegister) && ev.PatientClass == "E":
 			v.ed, starts = true, true
 		}
@@ -121,9 +141,18 @@ func UtilizationVisits(events []domain.ADTEvent, loc *time.Location) []Utilizati
 	var out []UtilizationVisit
 	for _, k := range keys {
 		v := visits[k]
-		if v.inpat || v.ed {
-			out = append(out, UtilizationVisit{Day: v.day, Inpatient: v.inpat})
+		if !v.inpat && !v.ed {
+			continue
 		}
+		uv := UtilizationVisit{Day: v.day, Inpatient: v.inpat}
+		if v.inpat {
+			unplanned := v.unplanned
+			if !v.coded {
+				unplanned, _ = types.Unplanned(AdmissionTypeNotSent, v.inpatDay)
+			}
+			uv.Planned = !unplanned
+		}
+		out = append(out, uv)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Day < out[j].Day })
 	return out
@@ -133,13 +162,16 @@ func UtilizationVisits(events []domain.ADTEvent, loc *time.Location) []Utilizati
 type UtilizationResult struct {
 	Threshold           *UtilizationThreshold
 	WindowFrom, AsOf    civil.Date // the visits counted are in [WindowFrom, AsOf]
-	EDVisits, Inpatient int
+	EDVisits, Inpatient int        // Inpatient: the unplanned stays
+	// Planned are the planned stays in the window, not counted.
+	Planned int
 }
 
 // MeetsUtilizationThreshold decides POFUtilizationThreshold for a member
 // of age (whole years on asOf) with these visits: the first threshold in
-// force on asOf whose ages hold and whose ED or inpatient count is met
-// within its window (the window_months months up to and including asOf).
+// force on asOf whose ages hold and whose ED or unplanned inpatient count
+// is met within its window (the window_months months up to and including
+// asOf). Planned stays count for nothing.
 func MeetsUtilizationThreshold(ths []UtilizationThreshold, age int, asOf civil.Date, visits []UtilizationVisit) (UtilizationResult, bool) {
 	for i := range ths {
 		th := &ths[i]
@@ -151,9 +183,12 @@ func MeetsUtilizationThreshold(ths []UtilizationThreshold, age int, asOf civil.D
 			if v.Day < res.WindowFrom || v.Day > asOf {
 				continue
 			}
-			if v.Inpatient {
+			switch {
+			case v.Planned:
+				res.Planned++
+			case v.Inpatient:
 				res.Inpatient++
-			} else {
+			default:
 				res.EDVisits++
 			}
 		}

@@ -29,6 +29,15 @@ func TestUtilizationThresholdsAreThePolicyGuides(t *testing.T) {
 	}
 }
 
+// planned returns planned inpatient stays on days.
+func planned(days ...civil.Date) []rules.UtilizationVisit {
+	out := visitsOn(true, days...)
+	for i := range out {
+		out[i].Planned = true
+	}
+	return out
+}
+
 func visitsOn(inpatient bool, days ...civil.Date) []rules.UtilizationVisit {
 	var out []rules.UtilizationVisit
 	for _, d := range days {
@@ -66,6 +75,11 @@ func TestMeetsUtilizationThreshold(t *testing.T) {
 		{"child 2 stays", 5, visitsOn(true, inWindow[:2]...), "POF2B"},
 		{"child 1 stay", 5, visitsOn(true, inWindow[:1]...), ""},
 		{"21 with 3 ED is an adult", 21, visitsOn(false, inWindow[:3]...), ""},
+		{"adult 3 planned stays", 45, planned(inWindow[:3]...), ""},
+		{"adult 2 unplanned stays and 1 planned", 45, append(visitsOn(true, inWindow[:2]...), planned(inWindow[2])...), ""},
+		{"adult 4 ED and a planned stay: not a 5th ED visit", 45, append(visitsOn(false, inWindow...), planned(d(2026, 6, 1))...), ""},
+		{"child 2 planned stays", 5, planned(inWindow[:2]...), ""},
+		{"child 1 unplanned stay and 1 planned", 5, append(visitsOn(true, inWindow[:1]...), planned(inWindow[1])...), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, ok := rules.MeetsUtilizationThreshold(ths, tc.age, asOf, tc.visits)
@@ -77,6 +91,10 @@ func TestMeetsUtilizationThreshold(t *testing.T) {
 				t.Errorf("got %q (%+v), want %q", got, res, tc.wantPOF)
 			}
 		})
+	}
+	res, ok := rules.MeetsUtilizationThreshold(ths, 45, asOf, append(append(visitsOn(true, inWindow[:3]...), planned(inWindow[:2]...)...), planned(d(2025, 12, 30))...))
+	if !ok || res.Inpatient != 3 || res.Planned != 2 || res.EDVisits != 0 {
+		t.Errorf("3 unplanned and 2 planned stays in the window, 1 planned before it: %+v %v", res, ok)
 	}
 	if _, ok := rules.MeetsUtilizationThreshold(ths, 10, civil.New(2023, 6, 30), visitsOn(true, d(2023, 1, 1), d(2023, 2, 1))); ok {
 		t.Error("POF2B before 2023-07-01 (its go-live)")
@@ -111,7 +129,7 @@ func TestUtilizationVisits(t *testing.T) {
 		ev(domain.ADTPreadmit, "I", "V4", 11), // preadmit
 		ev(domain.ADTDischarge, "I", "", 12),  // a discharge alone
 		ev(domain.ADTAdmit, "E", "V5", 1),     // ED (admit of class E)
-	}, loc)
+	}, rules.DefaultTables().AdmissionTypes, loc)
 	want := []rules.UtilizationVisit{
 		{Day: civil.New(2026, 3, 1), Inpatient: false},
 		{Day: civil.New(2026, 3, 2), Inpatient: true},
@@ -125,5 +143,68 @@ func TestUtilizationVisits(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("visit %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// POF-UNPLANNED-STAY: a stay is unplanned when one of its admit (class I)
+// or to-inpatient events carries an unplanned PV1-4 type; a stay whose
+// admit events carry none is judged by the table's not-sent row; a planned
+// stay is marked planned and never becomes an ED visit, even when it began
+// in the ED; the admission types of other events (ED registrations,
+// discharges, transfers) do not decide.
+func TestUtilizationVisitsUnplanned(t *testing.T) {
+	type e struct {
+		kind  domain.ADTKind
+		class string
+		atype string
+		day   int
+		visit string
+	}
+	tab, err := writeAdmissionTypes(t, `E,yes,2022-01-01,,x
+C,no,2022-01-01,2026-03-09,x
+C,yes,2026-03-10,,x
+R,no,2022-01-01,,x
+*,yes,2022-01-01,,x
+,no,2026-03-05,,x
+,yes,2022-01-01,2026-03-04,x
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := func(day int) civil.Date { return civil.New(2026, 3, day) }
+	for _, tc := range []struct {
+		name   string
+		events []e
+		want   rules.UtilizationVisit // Day 0 = no visit
+	}{
+		{"emergency admit", []e{{domain.ADTAdmit, "I", "E", 2, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true}},
+		{"elective admit", []e{{domain.ADTAdmit, "I", "C", 2, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true, Planned: true}},
+		{"routine admit", []e{{domain.ADTAdmit, "I", "R", 2, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true, Planned: true}},
+		{"elective on the day its row ends", []e{{domain.ADTAdmit, "I", "C", 9, "V"}}, rules.UtilizationVisit{Day: d(9), Inpatient: true, Planned: true}},
+		{"elective on the day the next row starts", []e{{domain.ADTAdmit, "I", "C", 10, "V"}}, rules.UtilizationVisit{Day: d(10), Inpatient: true}},
+		{"a code no row names", []e{{domain.ADTAdmit, "I", "Z", 2, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true}},
+		{"not sent, on the not-sent row's last counted day", []e{{domain.ADTAdmit, "I", "", 4, "V"}}, rules.UtilizationVisit{Day: d(4), Inpatient: true}},
+		{"not sent, once the not-sent row says planned", []e{{domain.ADTAdmit, "I", "", 5, "V"}}, rules.UtilizationVisit{Day: d(5), Inpatient: true, Planned: true}},
+		{"elective A01 then emergency A06: unplanned", []e{{domain.ADTAdmit, "I", "C", 2, "V"}, {domain.ADTToInpatient, "I", "E", 3, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true}},
+		{"emergency A06 then elective A01: unplanned", []e{{domain.ADTToInpatient, "I", "E", 2, "V"}, {domain.ADTAdmit, "I", "C", 3, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true}},
+		{"an elective A01 decides over an A06 without a code", []e{{domain.ADTAdmit, "I", "C", 2, "V"}, {domain.ADTToInpatient, "I", "", 3, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true, Planned: true}},
+		{"not sent is judged on the first admit event's day", []e{{domain.ADTToInpatient, "I", "", 6, "V"}, {domain.ADTAdmit, "I", "", 4, "V"}}, rules.UtilizationVisit{Day: d(4), Inpatient: true}},
+		{"ED then elective A06: planned, not an ED visit", []e{{domain.ADTRegister, "E", "E", 2, "V"}, {domain.ADTToInpatient, "I", "C", 3, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true, Planned: true}},
+		{"the ED registration's type does not decide the stay", []e{{domain.ADTRegister, "E", "E", 6, "V"}, {domain.ADTToInpatient, "I", "", 7, "V"}}, rules.UtilizationVisit{Day: d(6), Inpatient: true, Planned: true}},
+		{"a transfer's or discharge's type does not decide", []e{{domain.ADTAdmit, "I", "C", 2, "V"}, {domain.ADTTransfer, "I", "E", 3, "V"}, {domain.ADTDischarge, "I", "E", 4, "V"}}, rules.UtilizationVisit{Day: d(2), Inpatient: true, Planned: true}},
+		{"an outpatient admit's type does not decide", []e{{domain.ADTAdmit, "O", "E", 2, "V"}, {domain.ADTToInpatient, "I", "R", 3, "V"}}, rules.UtilizationVisit{Day: d(3), Inpatient: true, Planned: true}},
+		{"ED visit with an elective type is still an ED visit", []e{{domain.ADTRegister, "E", "C", 2, "V"}}, rules.UtilizationVisit{Day: d(2)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var evs []domain.ADTEvent
+			for _, x := range tc.events {
+				evs = append(evs, domain.ADTEvent{Sender: "stm", Kind: x.kind, PatientClass: x.class, AdmissionType: x.atype, VisitNumber: x.visit,
+					EventTime: time.Date(2026, 3, x.day, 12, 0, 0, 0, time.UTC)})
+			}
+			got := rules.UtilizationVisits(evs, tab.AdmissionTypes, time.UTC)
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("visits %+v, want [%+v]", got, tc.want)
+			}
+		})
 	}
 }

@@ -177,6 +177,8 @@ var sqliteADTMigrations = []string{
 	`CREATE INDEX adt_events_member ON adt_events(cin, visit, event_time)`,
 	`DROP INDEX adt_events_visit`,
 	`DROP INDEX adt_events_cin`,
+	// PV1-4, the admission type ("" when not sent).
+	`ALTER TABLE adt_events ADD COLUMN admission_type TEXT NOT NULL DEFAULT ''`,
 }
 
 var postgresADTMigrations = []string{
@@ -205,6 +207,8 @@ var postgresADTMigrations = []string{
 	`CREATE INDEX adt_events_member ON adt_events(cin, visit, event_time)`,
 	`DROP INDEX adt_events_visit`,
 	`DROP INDEX adt_events_cin`,
+	// PV1-4, the admission type ("" when not sent).
+	`ALTER TABLE adt_events ADD COLUMN admission_type TEXT NOT NULL DEFAULT ''`,
 }
 
 func adtEventColumns(id, integer string) string {
@@ -303,14 +307,14 @@ func decodeDiagnoses(s string) []domain.Diagnosis {
 	return out
 }
 
-const adtEventSelect = `SELECT id, sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
+const adtEventSelect = `SELECT id, sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, admission_type, visit,
 	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at, cancelled_by, noticed FROM adt_events`
 
 func scanADTEvent(scan func(dest ...any) error) (ADTEventRecord, error) {
 	var r ADTEventRecord
 	var kind, diags string
 	var evt, msg, adm, dis, recv, pos, noticed int64
-	err := scan(&r.ID, &r.Sender, &r.ControlID, &r.Trigger, &kind, &r.CIN, &evt, &msg, &r.Facility, &r.PatientClass, &r.VisitNumber,
+	err := scan(&r.ID, &r.Sender, &r.ControlID, &r.Trigger, &kind, &r.CIN, &evt, &msg, &r.Facility, &r.PatientClass, &r.AdmissionType, &r.VisitNumber,
 		&adm, &dis, &r.Disposition, &diags, &r.PriorCIN, &r.Source, &pos, &recv, &r.CancelledBy, &noticed)
 	if err != nil {
 		return r, err

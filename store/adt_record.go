@@ -29,8 +29,11 @@ const (
 	adtKeys = 256
 )
 
-const adtEventInsert = `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, visit,
+const adtEventInsert = `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, admission_type, visit,
 	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at) VALUES `
+
+// adtEventCols is the number of columns adtEventInsert writes.
+const adtEventCols = 19
 
 const adtExceptionInsert = `INSERT INTO adt_exceptions(sender, control_id, source, position, line, reason, received_at, message) VALUES `
 
@@ -70,7 +73,7 @@ type adtRow struct {
 	item                                  int // its item's index
 	sender, controlID, trigger, kind, cin string
 	eventTime, messageTime                int64
-	facility, class, visit                string
+	facility, class, admissionType, visit string
 	admit, discharge                      int64
 	disposition, diagnoses, priorCIN      string
 	source                                string
@@ -78,7 +81,7 @@ type adtRow struct {
 }
 
 func (r *adtRow) args(args []any) []any {
-	return append(args, r.sender, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.visit,
+	return append(args, r.sender, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.admissionType, r.visit,
 		r.admit, r.discharge, r.disposition, r.diagnoses, r.priorCIN, r.source, r.position, r.receivedAt)
 }
 
@@ -113,7 +116,7 @@ type adtBatch struct {
 // sees every event before it.
 func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
 	b := &adtBatch{db: db, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{},
-		args: make([]any, 0, adtRows*18), ids: make([]int64, adtRows)}
+		args: make([]any, 0, adtRows*adtEventCols), ids: make([]int64, adtRows)}
 	// The statements run without ctx's cancellation, which the drivers
 	// watch with a goroutine per statement; ctx is checked before each
 	// message instead, and the transaction rolls back when it is done.
@@ -375,6 +378,9 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			if ev.PatientClass != "" {
 				r.class = ev.PatientClass
 			}
+			if ev.AdmissionType != "" {
+				r.admissionType = ev.AdmissionType
+			}
 			if ev.Facility != "" {
 				r.facility = ev.Facility
 			}
@@ -394,6 +400,7 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		}
 		n, err := b.db.exec(ctx, `UPDATE adt_events SET
 			class = CASE WHEN ? = '' THEN class ELSE ? END,
+			admission_type = CASE WHEN ? = '' THEN admission_type ELSE ? END,
 			facility = CASE WHEN ? = '' THEN facility ELSE ? END,
 			disposition = CASE WHEN ? = '' THEN disposition ELSE ? END,
 			diagnoses = CASE WHEN ? = '' THEN diagnoses ELSE ? END,
@@ -401,7 +408,7 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			discharge = CASE WHEN CAST(? AS BIGINT) = 0 THEN discharge ELSE CAST(? AS BIGINT) END
 			WHERE cin = ? AND visit = ? AND sender = ? AND cancelled_by = ''
 			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
-			ev.PatientClass, ev.PatientClass, ev.Facility, ev.Facility, ev.Disposition, ev.Disposition,
+			ev.PatientClass, ev.PatientClass, ev.AdmissionType, ev.AdmissionType, ev.Facility, ev.Facility, ev.Disposition, ev.Disposition,
 			diagnoses, diagnoses, admit, admit, discharge, discharge, cin, ev.VisitNumber, it.Sender)
 		if err != nil {
 			return err
@@ -413,7 +420,7 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		b.visits[v] = append(b.visits[v], len(b.events))
 	}
 	b.events = append(b.events, adtRow{item: i, sender: it.Sender, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
-		eventTime: millis(ev.EventTime), messageTime: millis(ev.MessageTime), facility: ev.Facility, class: ev.PatientClass, visit: ev.VisitNumber,
+		eventTime: millis(ev.EventTime), messageTime: millis(ev.MessageTime), facility: ev.Facility, class: ev.PatientClass, admissionType: ev.AdmissionType, visit: ev.VisitNumber,
 		admit: millis(ev.AdmitTime), discharge: millis(ev.DischargeTime), disposition: ev.Disposition, diagnoses: diagnoses, priorCIN: ev.PriorCIN,
 		source: it.Source, position: int64(it.Position), receivedAt: recv})
 	if len(b.events) == adtRows {
@@ -431,7 +438,7 @@ func (b *adtBatch) flushEvents(ctx context.Context) error {
 			args = b.events[j].args(args)
 		}
 		ids := b.ids[:k]
-		if err := b.db.insertIDs(ctx, adtEventInsert+valuesSQL(k, 18), args, ids); err != nil {
+		if err := b.db.insertIDs(ctx, adtEventInsert+valuesSQL(k, adtEventCols), args, ids); err != nil {
 			return err
 		}
 		for j, id := range ids {

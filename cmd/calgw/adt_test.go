@@ -71,8 +71,10 @@ func TestReportCandidates(t *testing.T) {
 	}
 	ctx := context.Background()
 	l, _ := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{1})
-	l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: "91234567A", DOB: civil.New(1980, 1, 1)}, County: "34"},
-		Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}})
+	for _, cin := range []string{"91234567A", "92345678B", "93456789C"} {
+		l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cin, DOB: civil.New(1980, 1, 1)}, County: "34"},
+			Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}})
+	}
 	if err := l.Commit(ctx, "1", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -87,9 +89,27 @@ func TestReportCandidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
+	// Through the HL7 intake: 92345678B's three stays are elective (PV1-4
+	// C), 93456789C's emergencies (PV1-4 E); 91234567A's above carry no
+	// PV1-4 and count.
+	var hl7 strings.Builder
+	for i, day := range []int{2, 6, 10} {
+		for _, m := range []struct{ cin, atype string }{{"92345678B", "c"}, {"93456789C", "E"}} {
+			id := m.cin[:2] + strconv.Itoa(i)
+			hl7.WriteString("MSH|^~\\&|EPIC|STMARYS|GW|PLAN|202603" + strconv.Itoa(10+day) + "083000||ADT^A01|" + id + "|P|2.5.1\r" +
+				"EVN|A01|202603" + strconv.Itoa(10+day) + "082500\rPID|1||" + m.cin + "^^^CAMEDI^MA\rPV1|1|I||" + m.atype + strings.Repeat("|", 15) + "V" + id + "\r")
+		}
+	}
+	f := filepath.Join(dir, "stays.hl7")
+	os.WriteFile(f, []byte(hl7.String()), 0o644)
+	if code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "adt", "--out", filepath.Join(dir, "in"), f); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s%s", code, stdout, stderr)
+	}
 	code, stdout, stderr := calgw(t, "--state", state, "report", "candidates", "--pof", "avoidable-utilization", "--as-of", "2026-06-30")
-	want := "member_cin,age,pof,ed_visits,inpatient_stays,window_from,as_of,threshold_source\n91234567A,46,POF2A,0,3,2025-12-31,2026-06-30,S004 L276-277\n"
-	if code != exitOK || stdout != want || !strings.Contains(stderr, "1 member(s)") {
+	want := "member_cin,age,pof,ed_visits,inpatient_stays,window_from,as_of,threshold_source\n" +
+		"91234567A,46,POF2A,0,3,2025-12-31,2026-06-30,S004 L276-277\n93456789C,46,POF2A,0,3,2025-12-31,2026-06-30,S004 L276-277\n"
+	if code != exitOK || stdout != want || !strings.Contains(stderr, "2 member(s); 3 with an ED visit or inpatient stay") ||
+		!strings.Contains(stderr, "counted: every ED visit and the unplanned inpatient stays (POF-UNPLANNED-STAY, by PV1-4 admission type); 3 planned stay(s) not counted") {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	out := filepath.Join(dir, "c.csv")
@@ -98,6 +118,10 @@ func TestReportCandidates(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(out); string(b) != "member_cin,age,pof,ed_visits,inpatient_stays,window_from,as_of,threshold_source\n" {
 		t.Errorf("as of October, the March stays are out of the 6-month window: %q", b)
+	}
+	if code, rulesOut, _ := calgw(t, "rules"); code != exitOK || !strings.Contains(rulesOut, "\nPOF-UNPLANNED-STAY ") ||
+		strings.Index(rulesOut, "\nPOF-UTILIZATION-THRESHOLD ") > strings.Index(rulesOut, "\nPOF-UNPLANNED-STAY ") {
+		t.Errorf("calgw rules: exit %d; want POF-UNPLANNED-STAY listed after POF-UTILIZATION-THRESHOLD", code)
 	}
 	for _, args := range [][]string{{"--pof", "homeless"}, {}, {"--pof", "avoidable-utilization", "--as-of", "2026-13-01"}} {
 		if code, _, _ := calgw(t, append([]string{"--state", state, "report", "candidates"}, args...)...); code != exitUnusable {

@@ -1,7 +1,7 @@
 // Package adt maps HL7 v2 ADT messages (edi/hl7) to domain.ADTEvent: the
 // member's CIN from the PID-3 identifier that the sender's profile names,
-// the event's kind and time, the visit (facility, patient class, admit and
-// discharge times, discharge disposition) and the diagnoses. It is pure:
+// the event's kind and time, the visit (facility, patient class,
+// admission type, admit and discharge times, discharge disposition) and the diagnoses. It is pure:
 // matching the CIN to the plan's members and storing happen in
 // pipelines/adt.
 package adt
@@ -159,6 +159,7 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 	pv1 := m.First("PV1")
 	if pv1 != nil {
 		ev.PatientClass = pv1.Get(2, 1, 1, 1)
+		ev.AdmissionType = admissionType(pv1.Get(4, 1, 1, 1))
 		ev.Facility = pv1.Get(3, 1, 4, 1)
 		ev.VisitNumber = pv1.Get(19, 1, 1, 1)
 		ev.Disposition = pv1.Get(36, 1, 1, 1)
@@ -194,6 +195,16 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 		}
 	}
 	return ev, errs
+}
+
+// admissionType is PV1-4.1 trimmed and upper-cased; HL7's null ("") is
+// not sent.
+func admissionType(v string) string {
+	v = strings.ToUpper(strings.TrimSpace(v))
+	if v == `""` {
+		return ""
+	}
+	return v
 }
 
 func identifiers(f hl7.Value) []domain.PatientIdentifier {

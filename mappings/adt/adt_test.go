@@ -28,10 +28,11 @@ var base = "MSH|^~\\&|EPIC|STMARYS|GW|PLAN|20260301083000||ADT^%s|MSG1|P|2.5.1\r
 	"DG1|1||J18.9^Pneumonia^I10||20260301|A\r" +
 	"DG1|2||E11.9^Diabetes^I10||20260301|W\r"
 
-// pv1 is a PV1 with fields 2, 3, 19, 36, 44 and 45.
+// pv1 is a PV1 with fields 2, 3, 4, 19, 36, 44 and 45.
 var pv1 = func() string {
 	f := make([]string, 46)
 	f[0], f[1], f[2], f[3], f[19], f[36], f[44], f[45] = "PV1", "1", "I", "4W^401^A^STMARYS", "V77", "06", "20260301080000", "20260302110000"
+	f[4] = " e ^Emergency^HL70007"
 	return strings.Join(f, "|")
 }()
 
@@ -59,7 +60,7 @@ func TestMapEveryTrigger(t *testing.T) {
 				Sender: "default", ControlID: "MSG1", Trigger: tt.trigger, Kind: tt.kind, CIN: "91234567A",
 				Identifiers: []domain.PatientIdentifier{{ID: "MRN1", Authority: "STMARYS", Type: "MR"}, {ID: "91234567a ", Authority: "CAMEDI", Type: "MA"}},
 				EventTime:   time.Date(2026, 3, 1, 8, 25, 0, 0, la), MessageTime: time.Date(2026, 3, 1, 8, 30, 0, 0, la),
-				Facility: "STMARYS", PatientClass: "I", VisitNumber: "V77",
+				Facility: "STMARYS", PatientClass: "I", AdmissionType: "E", VisitNumber: "V77",
 				AdmitTime: time.Date(2026, 3, 1, 8, 0, 0, 0, la), DischargeTime: time.Date(2026, 3, 2, 11, 0, 0, 0, la),
 				Disposition: "06",
 				Diagnoses:   []domain.Diagnosis{{Code: "J18.9", Text: "Pneumonia", System: "I10", Type: "A"}, {Code: "E11.9", Text: "Diabetes", System: "I10", Type: "W"}},
@@ -95,8 +96,29 @@ func equal(a, b domain.ADTEvent) bool {
 	a.EventTime, a.MessageTime, a.AdmitTime, a.DischargeTime = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	b.EventTime, b.MessageTime, b.AdmitTime, b.DischargeTime = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	return a.Sender == b.Sender && a.ControlID == b.ControlID && a.Trigger == b.Trigger && a.Kind == b.Kind &&
-		a.CIN == b.CIN && a.Facility == b.Facility && a.PatientClass == b.PatientClass && a.VisitNumber == b.VisitNumber &&
+		a.CIN == b.CIN && a.Facility == b.Facility && a.PatientClass == b.PatientClass && a.AdmissionType == b.AdmissionType && a.VisitNumber == b.VisitNumber &&
 		a.Disposition == b.Disposition && a.PriorCIN == b.PriorCIN
+}
+
+// PV1-4 admission type: its first component, trimmed and upper-cased; an
+// empty field, HL7's null ("") or a PV1 without field 4 is "" (not sent).
+func TestMapAdmissionType(t *testing.T) {
+	for _, tt := range []struct{ pv1, want string }{
+		{"PV1|1|I||E", "E"},
+		{"PV1|1|I|| u ", "U"},
+		{"PV1|1|I||c^Elective^HL70007", "C"},
+		{"PV1|1|I||R~E", "R"},
+		{"PV1|1|I||^Emergency", ""},
+		{`PV1|1|I||""`, ""},
+		{"PV1|1|I||", ""},
+		{"PV1|1|I", ""},
+	} {
+		in := strings.Replace(msg("A01"), pv1, tt.pv1, 1)
+		ev, errs := Map(read(t, in), DefaultProfile())
+		if len(errs) > 0 || ev.AdmissionType != tt.want {
+			t.Errorf("%s: admission type %q, want %q (%v)", tt.pv1, ev.AdmissionType, tt.want, errs)
+		}
+	}
 }
 
 func TestProfiles(t *testing.T) {

@@ -46,14 +46,18 @@ type CandidatesResult struct {
 	Members    int // members with an ED visit or inpatient stay in the longest window
 	Authorized int // of those, meeting a threshold but holding an approved ECM authorization in force on the as-of date
 	NoDOB      int // of those, left out because the enrollment data has no date of birth
+	// Planned counts the inpatient stays in the longest window left out as
+	// planned by their PV1-4 admission type (rules.POFUnplannedStay).
+	Planned int
 }
 
 // Candidates lists the members who meet a threshold of ths on asOf
 // (rules.MeetsUtilizationThreshold) counting the visits of their active
-// ADT events (rules.UtilizationVisits, dates in loc), and who hold no
-// approved ECM authorization in force on asOf (rules.ADTNoticeProviders
-// finds none), by CIN.
-func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationThreshold, asOf civil.Date, loc *time.Location) (*CandidatesResult, error) {
+// ADT events (rules.UtilizationVisits, dates in loc: every ED visit, and
+// the inpatient stays types says are unplanned), and who hold no approved
+// ECM authorization in force on asOf (rules.ADTNoticeProviders finds
+// none), by CIN.
+func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationThreshold, types rules.AdmissionTypes, asOf civil.Date, loc *time.Location) (*CandidatesResult, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -78,11 +82,16 @@ func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationT
 	sort.Strings(cins)
 	res := &CandidatesResult{}
 	for _, cin := range cins {
-		visits := rules.UtilizationVisits(byCIN[cin], loc)
+		visits := rules.UtilizationVisits(byCIN[cin], types, loc)
 		if len(visits) == 0 {
 			continue
 		}
 		res.Members++
+		for _, v := range visits {
+			if v.Planned && v.Day > from && v.Day <= asOf {
+				res.Planned++
+			}
+		}
 		m, ok, err := st.Member(ctx, cin)
 		if err != nil {
 			return nil, err

@@ -15,12 +15,16 @@ import (
 )
 
 // The candidates for the avoidable-utilization populations of focus: an
-// adult with 5 ED visits in 6 months and a child with 2 inpatient stays in
-// 12 (one an ED visit that became a stay) are listed; a member with an ECM
-// authorization, one whose 5th ED visit was cancelled, and an adult with 2
-// stays are not.
+// adult with 5 ED visits in 6 months, a child with 2 inpatient stays in
+// 12 (one an ED visit that became a stay) and an adult with 3 emergency
+// stays (PV1-4 E) are listed; a member with an ECM authorization, one
+// whose 5th ED visit was cancelled, an adult with 2 stays, an adult with 3
+// elective stays (PV1-4 C) and one whose 3 stays an A08 later made
+// elective are not (POF-UNPLANNED-STAY): the planned stays are counted
+// apart.
 func TestCandidatesAvoidableUtilization(t *testing.T) {
 	const a, b, c, d, e = "91111111A", "92222222B", "93333333C", "94444444D", "95555555E"
+	const f, g, h = "96666666F", "97777777G", "98888888H"
 	st, err := store.OpenSQLite(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +34,8 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dobs := map[string]civil.Date{a: civil.New(1980, 1, 1), b: civil.New(1970, 5, 5), c: civil.New(2015, 1, 1), d: civil.New(1990, 3, 3), e: civil.New(1960, 2, 2)}
+	dobs := map[string]civil.Date{a: civil.New(1980, 1, 1), b: civil.New(1970, 5, 5), c: civil.New(2015, 1, 1), d: civil.New(1990, 3, 3), e: civil.New(1960, 2, 2),
+		f: civil.New(1950, 4, 4), g: civil.New(1950, 4, 4), h: civil.New(1950, 4, 4)}
 	for cin, dob := range dobs {
 		if err := l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cin, DOB: dob}, County: "34"},
 			Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}}); err != nil {
@@ -70,10 +75,21 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 	add(c, domain.ADTAdmit, "I", "V2", civil.New(2026, 6, 30))
 	add(e, domain.ADTAdmit, "I", "V8", civil.New(2026, 2, 1))
 	add(e, domain.ADTAdmit, "I", "V9", civil.New(2026, 3, 1))
+	for i, day := range days[:3] {
+		visit := fmt.Sprintf("S%d", i)
+		add(f, domain.ADTAdmit, "I", visit, day)
+		items[len(items)-1].Event.AdmissionType = "C"
+		add(g, domain.ADTAdmit, "I", visit, day)
+		items[len(items)-1].Event.AdmissionType = "E"
+		add(h, domain.ADTAdmit, "I", visit, day)
+		add(h, domain.ADTUpdate, "I", visit, day.AddDays(1))
+		items[len(items)-1].Event.AdmissionType = "C"
+	}
 	if _, err := st.RecordADT(ctx, items); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Candidates(ctx, st, rules.DefaultTables().Utilization, civil.New(2026, 6, 30), time.UTC)
+	tabs := rules.DefaultTables()
+	res, err := Candidates(ctx, st, tabs.Utilization, tabs.AdmissionTypes, civil.New(2026, 6, 30), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,19 +97,19 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 	for _, cd := range res.Candidates {
 		got = append(got, fmt.Sprintf("%s %s age %d ed %d ip %d from %s", cd.CIN, cd.POF, cd.Age, cd.EDVisits, cd.InpatientStays, cd.WindowFrom))
 	}
-	want := []string{a + " POF2A age 46 ed 5 ip 0 from 2025-12-31", c + " POF2B age 11 ed 0 ip 2 from 2025-07-01"}
+	want := []string{a + " POF2A age 46 ed 5 ip 0 from 2025-12-31", c + " POF2B age 11 ed 0 ip 2 from 2025-07-01", g + " POF2A age 76 ed 0 ip 3 from 2025-12-31"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("candidates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if res.Members != 5 || res.Authorized != 1 || res.NoDOB != 0 {
-		t.Errorf("result %+v, want 5 members with visits, 1 authorized", res)
+	if res.Members != 8 || res.Authorized != 1 || res.NoDOB != 0 || res.Planned != 6 {
+		t.Errorf("result %+v, want 8 members with visits, 1 authorized, 6 planned stays", res)
 	}
 	var buf bytes.Buffer
 	if err := WriteCandidates(&buf, res.Candidates); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
-	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(CandidatesHeader, ",") || rows[1][7] != "S004 L276-277" {
+	if err != nil || len(rows) != 4 || strings.Join(rows[0], ",") != strings.Join(CandidatesHeader, ",") || rows[1][7] != "S004 L276-277" {
 		t.Errorf("csv %v %v", rows, err)
 	}
 }

@@ -243,7 +243,7 @@ func (g *Gateway) CandidatesReport(ctx context.Context, pof, asOf, outFile strin
 	if !ok {
 		return nil, day, fmt.Errorf("the %T state store keeps no ADT events", g.st)
 	}
-	res, err := pipeadt.Candidates(ctx, st, g.Rules.Tables.Utilization, day, g.Config.Location())
+	res, err := pipeadt.Candidates(ctx, st, g.Rules.Tables.Utilization, g.Rules.Tables.AdmissionTypes, day, g.Config.Location())
 	if err != nil {
 		return nil, day, err
 	}

@@ -25,7 +25,7 @@ func adtItem(sender, id string, kind domain.ADTKind, cin, visit string, hour int
 	t := adtT0.Add(time.Duration(hour) * time.Hour)
 	return store.ADTItem{Sender: sender, ControlID: id, Source: "adt.hl7", Position: hour + 1, Line: 10*hour + 1, ReceivedAt: t.Add(time.Minute),
 		Event: domain.ADTEvent{Sender: sender, ControlID: id, Trigger: "A", Kind: kind, CIN: cin, VisitNumber: visit, EventTime: t, MessageTime: t,
-			Facility: "STMARYS", PatientClass: "I", AdmitTime: t,
+			Facility: "STMARYS", PatientClass: "I", AdmissionType: "E", AdmitTime: t,
 			Diagnoses: []domain.Diagnosis{{Code: "J18.9", System: "I10", Type: "A", Text: "Pneumonia"}}}}
 }
 
@@ -107,7 +107,7 @@ func adtEvents(t *testing.T, open func(string) store.LedgerStore) {
 	ev := evs[0]
 	if ev.ID != out[0].EventID || ev.ControlID != "M1" || ev.Sender != "stm" || ev.Kind != domain.ADTAdmit || ev.VisitNumber != "V1" ||
 		!ev.EventTime.Equal(adtT0) || !ev.AdmitTime.Equal(adtT0) || !ev.DischargeTime.IsZero() || !ev.ReceivedAt.Equal(adtT0.Add(time.Minute)) ||
-		ev.Source != "adt.hl7" || ev.Position != 1 || ev.Facility != "STMARYS" || ev.PatientClass != "I" || ev.Cancelled || ev.Noticed ||
+		ev.Source != "adt.hl7" || ev.Position != 1 || ev.Facility != "STMARYS" || ev.PatientClass != "I" || ev.AdmissionType != "E" || ev.Cancelled || ev.Noticed ||
 		len(ev.Diagnoses) != 1 || ev.Diagnoses[0] != (domain.Diagnosis{Code: "J18.9", System: "I10", Type: "A", Text: "Pneumonia"}) {
 		t.Errorf("event %+v", ev)
 	}
@@ -142,7 +142,7 @@ func adtEvents(t *testing.T, open func(string) store.LedgerStore) {
 func adtCancelsMergesUpdates(t *testing.T, open func(string) store.LedgerStore) {
 	a := adtWithMembers(t, open)
 	upd := adtItem("stm", "U1", domain.ADTUpdate, "91234567A", "V2", 4)
-	upd.Event.PatientClass, upd.Event.Facility, upd.Event.Diagnoses = "O", "", nil
+	upd.Event.PatientClass, upd.Event.Facility, upd.Event.Diagnoses, upd.Event.AdmissionType = "O", "", nil, "U"
 	upd.Event.DischargeTime = adtT0.Add(50 * time.Hour)
 	out := recordADT(t, a,
 		adtItem("stm", "A1", domain.ADTAdmit, "91234567A", "V1", 0),
@@ -164,10 +164,10 @@ func adtCancelsMergesUpdates(t *testing.T, open func(string) store.LedgerStore) 
 		t.Errorf("events\n%v\nwant\n%v", got, want)
 	}
 	evs, _ := a.ADTEvents(ctx, "91234567A")
-	if v2 := evs[1]; v2.PatientClass != "O" || v2.Facility != "STMARYS" || len(v2.Diagnoses) != 1 || !v2.DischargeTime.Equal(adtT0.Add(50*time.Hour)) {
+	if v2 := evs[1]; v2.PatientClass != "O" || v2.AdmissionType != "U" || v2.Facility != "STMARYS" || len(v2.Diagnoses) != 1 || !v2.DischargeTime.Equal(adtT0.Add(50*time.Hour)) {
 		t.Errorf("A08 did not update the visit's admit: %+v", v2)
 	}
-	if v1 := evs[0]; v1.PatientClass != "I" || !v1.DischargeTime.IsZero() {
+	if v1 := evs[0]; v1.PatientClass != "I" || v1.AdmissionType != "E" || !v1.DischargeTime.IsZero() {
 		t.Errorf("A08 updated another visit: %+v", v1)
 	}
 	// A40: 91234567A merges into 98765432B.
@@ -188,6 +188,48 @@ func adtCancelsMergesUpdates(t *testing.T, open func(string) store.LedgerStore) 
 	}
 	if got := activeKinds(t, a, "98765432B"); len(got) != 9 || got[8] != "register" {
 		t.Errorf("surviving CIN has %v", got)
+	}
+}
+
+// adtAdmissionType: PV1-4 reads back as written, "" (not sent) included,
+// by ADTEvents and ADTEventsBetween; an A08 sets it on its visit's events
+// whether they are stored or still waiting in the batch, and an A08
+// without one leaves it.
+func adtAdmissionType(t *testing.T, open func(string) store.LedgerStore) {
+	a := adtWithMembers(t, open)
+	none := adtItem("stm", "A2", domain.ADTAdmit, "91234567A", "V2", 1)
+	none.Event.AdmissionType = ""
+	waiting := adtItem("stm", "A3", domain.ADTAdmit, "91234567A", "V3", 2)
+	waiting.Event.AdmissionType = ""
+	setV3 := adtItem("stm", "U3", domain.ADTUpdate, "91234567A", "V3", 3)
+	setV3.Event.AdmissionType = "L"
+	recordADT(t, a, adtItem("stm", "A1", domain.ADTAdmit, "91234567A", "V1", 0), none, waiting, setV3)
+	keepV3 := adtItem("stm", "U4", domain.ADTUpdate, "91234567A", "V3", 4)
+	keepV3.Event.AdmissionType = ""
+	setV2 := adtItem("stm", "U5", domain.ADTUpdate, "91234567A", "V2", 5)
+	setV2.Event.AdmissionType = "N"
+	if out := recordADT(t, a, keepV3, setV2); out[0].Updated != 1 || out[1].Updated != 1 {
+		t.Errorf("A08s updated %d and %d events, want 1 and 1", out[0].Updated, out[1].Updated)
+	}
+	want := map[string]string{"A1": "E", "A2": "N", "A3": "L", "U3": "L", "U4": "", "U5": "N"}
+	evs, err := a.ADTEvents(ctx, "91234567A")
+	if err != nil || len(evs) != len(want) {
+		t.Fatalf("events %+v %v", evs, err)
+	}
+	for _, ev := range evs {
+		if ev.AdmissionType != want[ev.ControlID] {
+			t.Errorf("ADTEvents %s: admission type %q, want %q", ev.ControlID, ev.AdmissionType, want[ev.ControlID])
+		}
+	}
+	n := 0
+	if err := a.ADTEventsBetween(ctx, adtT0, adtT0.Add(24*time.Hour), func(r *store.ADTEventRecord) error {
+		n++
+		if r.AdmissionType != want[r.ControlID] {
+			t.Errorf("ADTEventsBetween %s: admission type %q, want %q", r.ControlID, r.AdmissionType, want[r.ControlID])
+		}
+		return nil
+	}); err != nil || n != len(want) {
+		t.Errorf("between: %d events, %v", n, err)
 	}
 }
 
@@ -348,7 +390,7 @@ func adtLargeBatch(t *testing.T, open func(string) store.LedgerStore) {
 		items = append(items, adtItem("stm", "E"+strconv.Itoa(v), domain.ADTAdmit, "91234567A", visit, v))
 		if v%3 == 0 && v > 0 { // the A08 of the visit three admits before: stored or waiting
 			u := adtItem("stm", "U"+strconv.Itoa(v), domain.ADTUpdate, "91234567A", "V"+strconv.Itoa(v-3), v)
-			u.Event.PatientClass, u.Event.Diagnoses = "O", nil
+			u.Event.PatientClass, u.Event.Diagnoses, u.Event.AdmissionType = "O", nil, "C"
 			updates = append(updates, len(items))
 			items = append(items, u)
 		}
@@ -417,6 +459,9 @@ func adtLargeBatch(t *testing.T, open func(string) store.LedgerStore) {
 		if ev.Kind == domain.ADTAdmit {
 			if wantClass := map[bool]string{true: "O", false: "I"}[updated[ev.VisitNumber]]; ev.PatientClass != wantClass || len(ev.Diagnoses) != 1 {
 				t.Errorf("admit %s of %s: class %q, %d diagnoses; want %q, 1", ev.ControlID, ev.VisitNumber, ev.PatientClass, len(ev.Diagnoses), wantClass)
+			}
+			if wantType := map[bool]string{true: "C", false: "E"}[updated[ev.VisitNumber]]; ev.AdmissionType != wantType {
+				t.Errorf("admit %s of %s: admission type %q, want %q", ev.ControlID, ev.VisitNumber, ev.AdmissionType, wantType)
 			}
 			if ev.Cancelled != (ev.VisitNumber == "V149") {
 				t.Errorf("admit %s of %s: cancelled %v", ev.ControlID, ev.VisitNumber, ev.Cancelled)
