@@ -123,8 +123,21 @@ const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at, source
 
 // RecordInbound implements InboundStore. The write transaction starts
 // with a write, so that two recordings of one interchange are serialized.
+//
+// Its connection keeps a small page cache (adtPageCacheKiB) while it
+// records: the claims and pending lines go in key order, so a large file's
+// need no more, and memory stays the same however large the file.
 func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: record inbound: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -adtPageCacheKiB)); err != nil {
+		return nil, fmt.Errorf("store: record inbound: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: record inbound: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
-	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 // reportCandidates lists the members who meet a population of focus's
@@ -43,6 +42,6 @@ func reportCandidates(ctx context.Context, g *globals, args []string) int {
 	fmt.Fprintf(g.stderr, "candidates for %s as of %s: %d member(s); %d with an ED visit or inpatient stay in the windows, %d meeting a threshold but holding an ECM authorization, %d without a date of birth\n",
 		*pof, asOf, len(res.Candidates), res.Members, res.Authorized, res.NoDOB)
 	fmt.Fprintf(g.stderr, "counted: every ED visit and the unplanned inpatient stays (%s, by PV1-4 admission type); %d planned stay(s) not counted; whether a visit was avoidable is for the reviewer\n",
-		rules.POFUnplannedStay, res.Planned)
+		pipeadt.UnplannedStayRule, res.Planned)
 	return exitOK
 }

@@ -40,6 +40,10 @@ type Candidate struct {
 	Source         string // the threshold's source note
 }
 
+// UnplannedStayRule is the rule that decides which inpatient stays count
+// (rules.POFUnplannedStay).
+const UnplannedStayRule = rules.POFUnplannedStay
+
 // CandidatesResult is the report's rows and what it left out.
 type CandidatesResult struct {
 	Candidates []Candidate

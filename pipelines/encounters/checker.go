@@ -1,12 +1,14 @@
 package encounters
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"os"
 	"strings"
 	"time"
 
@@ -59,7 +61,7 @@ func NewChecker(job Job, file string, header []string) (*Checker, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, file, err)
 	}
 	return &Checker{job: job, log: log, now: now, checker: checker,
-		in: &input{dec: dec}, earlier: &earlierLines{at: map[rules.LineKey]uint32{}}}, nil
+		in: &input{dec: dec}, earlier: newEarlierLines()}, nil
 }
 
 // Check decides rows, in order: the k-th decision (Seq k) is rows[k-1]'s.
@@ -125,7 +127,9 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 				first := cand.decisions[0]
 				d.Outcome, d.Rule, d.Field, d.Message = store.OutcomeRejected, first.Rule, first.Field, first.Message
 			} else if l.Frequency == "" {
-				k.earlier.add(cand.key, cand.control, l.InvoiceNumber, l.LineNumber)
+				if err := k.earlier.add(cand.key, cand.control, l.InvoiceNumber, l.LineNumber); err != nil {
+					return err
+				}
 			}
 			ok := d.Outcome == store.OutcomeAccepted && l.Frequency == ""
 			k.sent = append(k.sent, sentLine{store.Line{Key: cand.key, Invoice: l.InvoiceNumber, LineNo: l.LineNumber}, ok})
@@ -134,6 +138,9 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 	}
 	return nil
 }
+
+// Close removes the temporary file that keeps the lines accepted so far.
+func (k *Checker) Close() error { return k.earlier.close() }
 
 // Sent returns the line the duplicate check will know row seq (1-based)
 // of the last Check by once it is sent (its key, invoice and line
@@ -146,43 +153,93 @@ func (k *Checker) Sent(seq int) (store.Line, bool) {
 	return k.sent[seq-1].line, true
 }
 
-// earlierLines are the lines an earlier Check of a Checker accepted, by
-// key: their control, invoice and line numbers are kept packed in one
-// buffer, so that the lines of a large file cost the garbage collector
-// nothing to scan.
+// earlierLines are the lines an earlier Check of a Checker accepted. In
+// memory each costs the high half of its key and where its record is,
+// about 16 bytes; the record (the low half of the key, the control,
+// invoice and line numbers) goes to a temporary file and is read back
+// only for a repeat, so that a large file's lines cost little memory. Of
+// two lines whose keys share the high half (one chance in 2^64 per pair)
+// only the first is kept.
 type earlierLines struct {
-	at  map[rules.LineKey]uint32 // offset in buf
-	buf []byte
+	at  map[uint64]int64 // high half of the key → record offset
+	f   *os.File         // the records, once there is one
+	w   *bufio.Writer
+	off int64 // the file's size, written or buffered
+	rec []byte
 }
 
-func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) {
-	if _, ok := e.at[key]; ok {
-		return
+func newEarlierLines() *earlierLines { return &earlierLines{at: map[uint64]int64{}} }
+
+func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) error {
+	hi := binary.BigEndian.Uint64(key[:8])
+	if _, ok := e.at[hi]; ok {
+		return nil
 	}
-	e.at[key] = uint32(len(e.buf))
+	if e.f == nil {
+		f, err := os.CreateTemp("", "calgw-check-lines-")
+		if err != nil {
+			return fmt.Errorf("encounters: lines checked: %w", err)
+		}
+		e.f, e.w = f, bufio.NewWriterSize(f, 64<<10)
+	}
+	e.rec = append(e.rec[:0], 0, 0, 0, 0)
+	e.rec = append(e.rec, key[8:]...)
 	for _, s := range []string{control, invoice, lineNo} {
-		e.buf = strconv.AppendInt(e.buf, int64(len(s)), 10)
-		e.buf = append(e.buf, ':')
-		e.buf = append(e.buf, s...)
+		e.rec = binary.AppendUvarint(e.rec, uint64(len(s)))
+		e.rec = append(e.rec, s...)
 	}
+	binary.BigEndian.PutUint32(e.rec, uint32(len(e.rec)-4))
+	if _, err := e.w.Write(e.rec); err != nil {
+		return fmt.Errorf("encounters: lines checked: %w", err)
+	}
+	e.at[hi] = e.off
+	e.off += int64(len(e.rec))
+	return nil
 }
 
 // prior returns the earlier line of key as the duplicate of a line of run
 // (nil when none).
-func (e *earlierLines) prior(key rules.LineKey, run int64) *store.PriorLine {
+func (e *earlierLines) prior(key rules.LineKey, run int64) (*store.PriorLine, error) {
 	if e == nil {
-		return nil
+		return nil, nil
 	}
-	off, ok := e.at[key]
+	off, ok := e.at[binary.BigEndian.Uint64(key[:8])]
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	b := e.buf[off:]
+	if err := e.w.Flush(); err != nil {
+		return nil, fmt.Errorf("encounters: lines checked: %w", err)
+	}
+	var size [4]byte
+	if _, err := e.f.ReadAt(size[:], off); err != nil {
+		return nil, fmt.Errorf("encounters: lines checked: %w", err)
+	}
+	b := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := e.f.ReadAt(b, off+4); err != nil {
+		return nil, fmt.Errorf("encounters: lines checked: %w", err)
+	}
+	if len(b) < 8 || !bytes.Equal(b[:8], key[8:]) {
+		return nil, nil // another line sharing the high half
+	}
+	b = b[8:]
 	var f [3]string
 	for i := range f {
-		n := bytes.IndexByte(b, ':')
-		size, _ := strconv.Atoi(string(b[:n]))
-		f[i], b = string(b[n+1:n+1+size]), b[n+1+size:]
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n {
+			return nil, fmt.Errorf("encounters: lines checked: a record at %d is cut short", off)
+		}
+		f[i], b = string(b[w:w+int(n)]), b[w+int(n):]
 	}
-	return &store.PriorLine{Run: run, Control: f[0], Invoice: f[1], LineNo: f[2]}
+	return &store.PriorLine{Run: run, Control: f[0], Invoice: f[1], LineNo: f[2]}, nil
+}
+
+// close removes the records.
+func (e *earlierLines) close() error {
+	if e.f == nil {
+		return nil
+	}
+	e.f.Close()
+	err := os.Remove(e.f.Name())
+	e.f, e.w = nil, nil
+	return err
 }

@@ -59,6 +59,11 @@ func TestCheckerRemembersEarlierParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := k.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	parts := []struct {
 		rows []string
 		want []string // each row's rule, "" accepted

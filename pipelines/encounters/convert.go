@@ -577,7 +577,11 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 				continue
 			}
 		}
-		if p := c.earlier.prior(rec[0].Key, c.run.ID()); p != nil {
+		p, err := c.earlier.prior(rec[0].Key, c.run.ID())
+		if err != nil {
+			return err
+		}
+		if p != nil {
 			cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
 			continue
 		}
@@ -604,7 +608,11 @@ func (c *converter) repeatsEarlier(_ context.Context, cand *candidate) error {
 	if len(cand.decisions) > 0 || cand.line.Frequency != "" || len(c.earlier.at) == 0 {
 		return nil
 	}
-	if p := c.earlier.prior(cand.key, c.run.ID()); p != nil {
+	p, err := c.earlier.prior(cand.key, c.run.ID())
+	if err != nil {
+		return err
+	}
+	if p != nil {
 		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
 	}
 	return nil

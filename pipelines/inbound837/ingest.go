@@ -157,6 +157,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 			abort()
 			return err
 		}
+		defer j.check.Close()
 		opts.Judge = j.claims
 	}
 	var (

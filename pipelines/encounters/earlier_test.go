@@ -1,0 +1,69 @@
+package encounters
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/calaim-gateway/calaim-gateway/rules"
+)
+
+// TestEarlierLines: the lines a Checker accepted are found again by key
+// with their numbers (also after many, and with long values); a key not
+// added, or one sharing only the high half of an added key, is not; the
+// first of two adds of a key is kept; close removes the records' file.
+func TestEarlierLines(t *testing.T) {
+	key := func(hi, lo uint64) (k rules.LineKey) {
+		binary.BigEndian.PutUint64(k[:8], hi)
+		binary.BigEndian.PutUint64(k[8:], lo)
+		return k
+	}
+	e := newEarlierLines()
+	long := strings.Repeat("9", 300)
+	for i := range uint64(5000) {
+		if err := e.add(key(i*7919, i), "C-"+strconv.FormatUint(i, 10), "INV"+strconv.FormatUint(i, 10), "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.add(key(1, 1), "C-long", long, "12"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.add(key(1, 1), "C-again", "INV-again", "2"); err != nil {
+		t.Fatal(err)
+	}
+	name := e.f.Name()
+	tests := []struct {
+		key                      rules.LineKey
+		control, invoice, lineNo string // "" control: not found
+	}{
+		{key(0, 0), "C-0", "INV0", "1"},
+		{key(4999*7919, 4999), "C-4999", "INV4999", "1"},
+		{key(7919*17, 17), "C-17", "INV17", "1"},
+		{key(1, 1), "C-long", long, "12"},
+		{key(7919*17, 18), "", "", ""}, // high half shared only
+		{key(2, 17), "", "", ""},
+	}
+	for _, tt := range tests {
+		p, err := e.prior(tt.key, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.control == "" {
+			if p != nil {
+				t.Errorf("%x: prior %+v, want none", tt.key, p)
+			}
+			continue
+		}
+		if p == nil || p.Run != 7 || p.Control != tt.control || p.Invoice != tt.invoice || p.LineNo != tt.lineNo {
+			t.Errorf("%x: prior %+v, want %s %s line %s of run 7", tt.key, p, tt.control, tt.invoice, tt.lineNo)
+		}
+	}
+	if err := e.close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Errorf("the records' file is still there: %v", err)
+	}
+}
