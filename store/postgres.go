@@ -261,6 +261,21 @@ func (p *Postgres) BeginRun(ctx context.Context, kind, inputs string) (Run, erro
 	return r, nil
 }
 
+func (p *Postgres) BeginCheck(ctx context.Context, kind, inputs string) (Run, error) {
+	r := &pgRun{p: p, check: true}
+	var err error
+	if r.tx, err = p.pool.Begin(ctx); err != nil {
+		return nil, fmt.Errorf("store: begin check: %w", err)
+	}
+	err = r.tx.QueryRow(ctx, `INSERT INTO runs(kind, inputs, status, owner) VALUES ($1, $2, $3, $4) RETURNING id, started`,
+		kind, inputs, RunOpen, p.owner).Scan(&r.id, &r.started)
+	if err != nil {
+		r.tx.Rollback(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("store: begin check: %w", err)
+	}
+	return r, nil
+}
+
 func (p *Postgres) inactive(id int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -289,6 +304,7 @@ type pgRun struct {
 	done    bool
 	// askedPending: whether any line is pending was asked; noPending: none was.
 	askedPending, noPending bool
+	check                   bool // BeginCheck's: never written, its row rolled back
 
 	beforeCommit func(ctx context.Context, tx pgx.Tx, temp, output string) error
 	afterCommit  func()
@@ -510,6 +526,11 @@ func (r *pgRun) Written(ctx context.Context, temp, output string) error {
 	if r.done {
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
+	if r.check {
+		r.tx.Rollback(context.WithoutCancel(ctx))
+		r.done = true
+		return fmt.Errorf("%w: run %d is a check", ErrNoRun, r.id)
+	}
 	status := RunWritten
 	if output == "" {
 		status = RunCompleted
@@ -553,6 +574,9 @@ func (r *pgRun) Abandon(ctx context.Context, reason string) error {
 		r.done = true
 	}
 	r.mu.Unlock()
+	if r.check {
+		return nil // the run's row went with the rest
+	}
 	defer r.p.inactive(r.id)
 	if !open {
 		return r.p.AbortRun(ctx, r.id, reason)

@@ -197,6 +197,30 @@ func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (Run, error)
 	return r, nil
 }
 
+func (s *SQLite) BeginCheck(ctx context.Context, kind, inputs string) (Run, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin check: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: begin check: %w", err)
+	}
+	r := &sqliteRun{s: s, conn: conn, check: true}
+	res, err := conn.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`, kind, inputs, RunOpen, now())
+	if err == nil {
+		r.id, err = res.LastInsertId()
+	}
+	if err == nil {
+		r.ins, r.insExec, err = prepareExec(ctx, conn, insertSentLine)
+	}
+	if err != nil {
+		r.rollback()
+		return nil, fmt.Errorf("store: begin check: %w", err)
+	}
+	return r, nil
+}
+
 // sqliteRun is a run's write transaction on a connection of its own.
 type sqliteRun struct {
 	s       *SQLite
@@ -208,6 +232,7 @@ type sqliteRun struct {
 	done    bool
 	// noPending: no pending line was found in the run's transaction.
 	noPending bool
+	check     bool // BeginCheck's: never written, its row rolled back
 
 	// beforeCommit, if set, runs inside the transaction just before it
 	// commits (the daemon's ledger records the file as committed with the
@@ -389,6 +414,10 @@ func (r *sqliteRun) Written(ctx context.Context, temp, output string) error {
 	if r.done {
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
+	if r.check {
+		r.rollback()
+		return fmt.Errorf("%w: run %d is a check", ErrNoRun, r.id)
+	}
 	status := RunWritten
 	if output == "" {
 		status = RunCompleted // nothing to rename
@@ -424,6 +453,10 @@ func (r *sqliteRun) Written(ctx context.Context, temp, output string) error {
 }
 
 func (r *sqliteRun) Abandon(ctx context.Context, reason string) error {
+	if r.check {
+		r.rollback() // the run's row goes with the rest
+		return nil
+	}
 	if r.done {
 		return r.s.AbortRun(ctx, r.id, reason)
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -231,4 +233,70 @@ func TestSQLiteSyncsEveryCommit(t *testing.T) {
 	if mode != 2 { // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 		t.Fatalf("synchronous = %d, want 2 (FULL)", mode)
 	}
+}
+
+// TestCheckRunIsNeverCommitted: a check run's row lives only in its
+// transaction, and checks leave the write-ahead log as it was: nothing was
+// committed, so nothing was synced.
+func TestCheckRunIsNeverCommitted(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenSQLite(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	wal := func() int64 {
+		t.Helper()
+		m, _ := filepath.Glob(filepath.Join(dir, "*-wal"))
+		if len(m) != 1 {
+			t.Fatalf("WAL files %q", m)
+		}
+		fi, err := os.Stat(m[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	runs, size := mustCount(t, st, `SELECT count(*) FROM runs`), wal()
+	for range 3 {
+		c, err := st.BeginCheck(ctx, "check", "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.RecordLines(ctx, []Line{{Key: [16]byte{1}, Control: "c"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Abandon(ctx, "check only"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := mustCount(t, st, `SELECT count(*) FROM runs`); n != runs {
+		t.Errorf("runs %d after three checks, want %d", n, runs)
+	}
+	if n := mustCount(t, st, `SELECT count(*) FROM sent_lines`); n != 0 {
+		t.Errorf("%d sent lines after checks", n)
+	}
+	if got := wal(); got != size {
+		t.Errorf("the WAL grew from %d to %d bytes over three checks", size, got)
+	}
+	// A run that commits does write to it.
+	r, err := st.BeginRun(ctx, "convert", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Abandon(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := wal(); got == size {
+		t.Error("the WAL did not grow for a run that was begun and abandoned: the check above proves nothing")
+	}
+}
+
+func mustCount(t *testing.T, st *SQLite, q string) (n int64) {
+	t.Helper()
+	if err := st.db.QueryRowContext(context.Background(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

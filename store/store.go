@@ -33,6 +33,11 @@ type Store interface {
 	// is Written, nothing it records is visible to other runs or survives a
 	// crash. While a run is open, use its methods, not the Store's.
 	BeginRun(ctx context.Context, kind, inputs string) (Run, error)
+	// BeginCheck opens a run that is never kept, for a check that judges
+	// lines as a run does and throws the result away: its row and all it
+	// records exist only inside its transaction, Abandon is its only end
+	// and rolls them back without a durable write, and Written fails.
+	BeginCheck(ctx context.Context, kind, inputs string) (Run, error)
 	// CompleteRun marks a written run done (its output is in place).
 	CompleteRun(ctx context.Context, run int64, summary string) error
 	// AbortRun marks a run that was written but whose output was lost as
@@ -112,5 +117,6 @@ type RunInfo struct {
 	Output  string
 }
 
-// ErrNoRun means the run ID is unknown or not in the state the call needs.
+// ErrNoRun means the run ID is unknown or not in the state the call needs
+// (or the run is a check, which is never written).
 var ErrNoRun = errors.New("store: no such run in that state")

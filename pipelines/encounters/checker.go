@@ -23,9 +23,10 @@ import (
 // Checker puts invoice rows held in memory through every rule of a
 // conversion, as a check-only Convert does with a file: the decoding
 // rules, rules.LineChecker, the billing and member addresses, the judges,
-// corrections and the duplicate check. Each Check is a run of its own,
-// abandoned when it ends: nothing is kept, no line counts as sent, no 837
-// is assembled. A line that repeats one accepted by an earlier Check of
+// corrections and the duplicate check. Each Check is a run of its own
+// (store.Store.BeginCheck), rolled back when it ends: nothing is kept,
+// not even the run, no line counts as sent, no 837 is assembled, and no
+// durable write is made. A line that repeats one accepted by an earlier Check of
 // the same Checker is a duplicate (DUPLICATE-LINE), as a line repeated
 // within one run is: a Checker is one file, checked in parts.
 type Checker struct {
@@ -70,7 +71,7 @@ func NewChecker(job Job, file string, header []string) (*Checker, error) {
 // rejected the line, not the facts Convert records.
 func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecision, error) {
 	runInfo, _ := json.Marshal(map[string]any{"check": k.in.dec.File(), "rows": len(rows)})
-	run, err := k.job.Store.BeginRun(ctx, "check", string(runInfo))
+	run, err := k.job.Store.BeginCheck(ctx, "check", string(runInfo))
 	if err != nil {
 		return nil, err
 	}

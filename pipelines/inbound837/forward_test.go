@@ -471,8 +471,24 @@ func TestLevel7DuplicateAcrossSets(t *testing.T) {
 	if rep := readOut(t, out, "repeat"+SuffixReportCSV); !strings.Contains(rep, "ENC1003,rejected,SNIP7-DUPLICATE,7,") || !strings.Contains(rep, "ENC1002,accepted,") {
 		t.Errorf("report:\n%s", rep)
 	}
-	if a277 := readOut(t, out, "repeat"+Suffix277CA); !strings.Contains(a277, "TRN*2*ENC1003~STC*A7:54*") {
+	a277 := readOut(t, out, "repeat"+Suffix277CA)
+	if !strings.Contains(a277, "TRN*2*ENC1003~STC*A7:54*") {
 		t.Errorf("277CA:\n%s", a277)
+	}
+	// One 277CA transaction set per accepted set, numbered within its
+	// group; the group's and interchange's numbers come from the store
+	// and do not repeat in the next file's answer.
+	if !strings.Contains(a277, "ST*277*0001*005010X214~") || !strings.Contains(a277, "ST*277*0002*005010X214~") ||
+		!strings.Contains(a277, "SE*23*0002~GE*2*") {
+		t.Errorf("277CA control numbers:\n%s", a277)
+	}
+	_, out2 := e.ingest("next", withISA13(bothGood(t), "000000102"))
+	gs := func(x12 string) string {
+		f := strings.Split(x12[strings.Index(x12, "GS*"):], "*")
+		return f[6]
+	}
+	if next := readOut(t, out2, "next"+Suffix277CA); gs(next) == gs(a277) || !strings.Contains(next, "ST*277*0001*") {
+		t.Errorf("the next file's 277CA: GS06 %s after %s, or its ST02 is not 0001:\n%s", gs(next), gs(a277), next)
 	}
 }
 

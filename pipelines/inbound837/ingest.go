@@ -131,14 +131,14 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	if now == nil {
 		now = time.Now
 	}
-	num999 := storeNumbers{ctx, job.Store, "999"}
+	num999 := &storeNumbers{ctx: ctx, s: job.Store, kind: "999"}
 	w999 := ack.New999(x12.NewWriter(outs[0], x12.DefaultDelimiters), num999, ack.WithClock(now), ack.WithoutValues())
 	var plan Party
 	if job.Config != nil {
 		tp := job.Config.EncounterPartner()
 		plan = Party{Name: tp.Submitter.Name, ID: tp.Submitter.ID}
 	}
-	w277 := NewWriter277(x12.NewWriter(outs[1], x12.DefaultDelimiters), storeNumbers{ctx, job.Store, "277"}, plan, now)
+	w277 := NewWriter277(x12.NewWriter(outs[1], x12.DefaultDelimiters), &storeNumbers{ctx: ctx, s: job.Store, kind: "277"}, plan, now)
 	ta1 := x12.NewWriter(outs[2], x12.DefaultDelimiters)
 	rep, err := NewReport(filepath.Base(path), outs[3], outs[4])
 	if err != nil {
@@ -344,19 +344,28 @@ func commitOrDropEmpty(o *atomicfile.File, always bool) error {
 	return o.Commit()
 }
 
-// numbers hands out control numbers of the acknowledgments from the store.
+// storeNumbers hands out control numbers of the acknowledgments: ISA13
+// and GS06 from the store, so that none repeats; ST02 counts from 1 in
+// each group, which is all the standard asks of it (unique within its
+// functional group), so that a file of many transaction sets costs no
+// durable write per set.
 type storeNumbers struct {
 	ctx  context.Context
 	s    ingest.Store
 	kind string
+	st   int64
 }
 
-func (n storeNumbers) NextInterchange() (int64, error) {
+func (n *storeNumbers) NextInterchange() (int64, error) {
 	return n.s.NextControlNumber(n.ctx, "ISA/"+n.kind)
 }
-func (n storeNumbers) NextGroup() (int64, error) { return n.s.NextControlNumber(n.ctx, "GS/"+n.kind) }
-func (n storeNumbers) NextTransaction() (int64, error) {
-	return n.s.NextControlNumber(n.ctx, "ST/"+n.kind)
+func (n *storeNumbers) NextGroup() (int64, error) {
+	n.st = 0
+	return n.s.NextControlNumber(n.ctx, "GS/"+n.kind)
+}
+func (n *storeNumbers) NextTransaction() (int64, error) {
+	n.st++
+	return n.st, nil
 }
 
 // claimSpool keeps a file's claims (the plan's number, sender, ISA13,

@@ -52,6 +52,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
+		{"CheckRunLeavesNothing", false, checkRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
 		{"LedgerRegisterOncePerPendingPath", false, registerOnce},
 		{"LedgerListsNewestFirst", false, listsNewestFirst},
@@ -222,6 +223,33 @@ func abandonedRun(t *testing.T, open func(string) store.LedgerStore) {
 	run2.Abandon(ctx, "test")
 	if pending := must(s.PendingRuns(ctx))(t); len(pending) != 0 {
 		t.Errorf("abandoned runs are pending: %+v", pending)
+	}
+}
+
+// checkRun: a check run sees its own lines as earlier lines, cannot be
+// written, and leaves no line and no pending run behind.
+func checkRun(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	c := must(s.BeginCheck(ctx, "check", "{}"))(t)
+	record(t, c, store.Line{Key: Key(6, 6), Control: "c-1", Invoice: "I", LineNo: "1"})
+	if p := record(t, c, store.Line{Key: Key(6, 6), Control: "c-2"})[0]; p == nil || p.Run != c.ID() || p.Control != "c-1" {
+		t.Fatalf("a repeat within the check: prior %+v, want c-1 of run %d", p, c.ID())
+	}
+	if err := c.Written(ctx, "", ""); !errors.Is(err, store.ErrNoRun) {
+		t.Fatalf("a check written: %v, want ErrNoRun", err)
+	}
+	c = must(s.BeginCheck(ctx, "check", "{}"))(t)
+	record(t, c, store.Line{Key: Key(6, 6), Control: "c-3"})
+	if err := c.Abandon(ctx, "check only"); err != nil {
+		t.Fatal(err)
+	}
+	r := begin(t, s)
+	if p := record(t, r, store.Line{Key: Key(6, 6), Control: "r-1"})[0]; p != nil {
+		t.Errorf("a line of a check counts as sent: %+v", p)
+	}
+	r.Abandon(ctx, "test")
+	if pending := must(s.PendingRuns(ctx))(t); len(pending) != 0 {
+		t.Errorf("checks are pending: %+v", pending)
 	}
 }
 
