@@ -300,6 +300,11 @@ type webDB interface {
 	noRows() error
 	// epochMS is the SQL of a ledger time column in unix milliseconds.
 	epochMS(col string) string
+	// utcDay is the SQL of a value naming the UTC day of a ledger time
+	// column, cheap to group by; dayNumber turns such a value into the
+	// day's number (days since 1970-01-01).
+	utcDay(col string) string
+	dayNumber(day string) string
 	// timeArg is a time as the ledger's time columns compare it.
 	timeArg(t time.Time) any
 	fileCols() string
@@ -402,6 +407,10 @@ func (sqliteWeb) noRows() error { return sql.ErrNoRows }
 
 func (sqliteWeb) epochMS(col string) string { return col }
 
+func (sqliteWeb) utcDay(col string) string { return col + ` / 86400000` }
+
+func (sqliteWeb) dayNumber(day string) string { return day }
+
 func (sqliteWeb) timeArg(t time.Time) any { return ms(t) }
 
 func (sqliteWeb) fileCols() string { return fileColumns }
@@ -456,6 +465,13 @@ func (pgWeb) noRows() error { return pgx.ErrNoRows }
 
 func (pgWeb) epochMS(col string) string {
 	return "CAST(EXTRACT(EPOCH FROM " + col + ") * 1000 AS BIGINT)"
+}
+
+// utcDay truncates to the day: no numeric arithmetic for each row.
+func (pgWeb) utcDay(col string) string { return `date_trunc('day', ` + col + `, 'UTC')` }
+
+func (pgWeb) dayNumber(day string) string {
+	return `CAST(EXTRACT(EPOCH FROM ` + day + `) AS BIGINT) / 86400`
 }
 
 func (pgWeb) timeArg(t time.Time) any { return t }
