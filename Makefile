@@ -12,6 +12,10 @@ BENCH_LINES ?= 1000000
 BENCH_MEMBERS ?= 1000000
 BENCH_WEB_FILES ?= 1000000
 BENCH_WEB_LINES ?= 10000000
+# The web console's load test runs on each engine listed (PostgreSQL as the
+# tests start it); bench-web-quick runs it on a small seed for a quick check.
+BENCH_WEB_ENGINES ?= sqlite postgres
+BENCH_WEB_DURATION ?= 30s
 BENCH_MLLP_MESSAGES ?= 20000
 
 # Fuzz targets: package:FuzzName:executions, each sized to about ten
@@ -26,7 +30,7 @@ FUZZ_TARGETS := \
 	./mappings/roster:FuzzRosterReader:30000 \
 	./edi/hl7:FuzzReader:100000
 
-.PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench lint tidy-check clean
+.PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench bench-web bench-web-quick lint tidy-check clean
 
 all: build
 
@@ -72,8 +76,22 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./edi/... ./store/... ./pipelines/providerfile ./mappings/enrollment ./pipelines/inbound837
 	$(GO) run ./internal/tools/bench -lines $(BENCH_LINES) -members $(BENCH_MEMBERS) -calgw $(BIN)
-	$(GO) run ./internal/tools/webbench -files $(BENCH_WEB_FILES) -lines $(BENCH_WEB_LINES) -users 50 -duration 30s
+	$(MAKE) bench-web
 	$(GO) run ./internal/tools/mllpload -calgw $(BIN) -messages $(BENCH_MLLP_MESSAGES)
+
+# bench-web: the console's load test (internal/tools/webbench) on each of
+# BENCH_WEB_ENGINES, every engine run even when one fails.
+bench-web:
+	@status=0; for e in $(BENCH_WEB_ENGINES); do \
+		$(GO) run ./internal/tools/webbench -engine $$e -files $(BENCH_WEB_FILES) -lines $(BENCH_WEB_LINES) -users 50 -duration $(BENCH_WEB_DURATION) || status=1; \
+	done; exit $$status
+
+# bench-web-quick: the same on 20,000 files and 200,000 lines for 10 s (its
+# own seeds, under bench-out/web-quick*).
+bench-web-quick:
+	@status=0; for e in $(BENCH_WEB_ENGINES); do \
+		$(GO) run ./internal/tools/webbench -engine $$e -files 20000 -lines 200000 -users 50 -duration 10s -dir bench-out/web-quick-$$e || status=1; \
+	done; exit $$status
 
 # lint: go vet, gofmt, go.mod/go.sum tidy (direct dependencies listed as
 # direct, nothing missing or left over) and staticcheck.

@@ -339,8 +339,12 @@ const upsertMember = `INSERT INTO enrollment_members(cin_key, load_id, data) VAL
 // LoadKindAuth, LoadKindOtherPrograms) whose content has the SHA-256 sum.
 // A file whose content was loaded before gets an *AlreadyLoadedError.
 func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (EnrollmentLoad, error) {
+	if err := s.takeTurn(ctx); err != nil {
+		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
 	}
 	l := &sqliteLoad{s: s, conn: conn, kind: kind}
@@ -349,6 +353,7 @@ func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum
 	// whatever the file's size (see loadPageCacheKiB).
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -loadPageCacheKiB)); err != nil {
 		conn.Close()
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin %s load: %w", kind, err)
 	}
 	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
@@ -512,7 +517,9 @@ func (l *sqliteLoad) Commit(ctx context.Context, interchange, summary string) er
 // release gives the connection back to the pool with the pool's cache size.
 func (l *sqliteLoad) release() error {
 	l.conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
-	return l.conn.Close()
+	err := l.conn.Close()
+	l.s.endTurn()
+	return err
 }
 
 // Rollback abandons the load: nothing it wrote stays.

@@ -27,7 +27,28 @@ type SQLite struct {
 	consoleOnce sync.Once
 	console     *Console
 	readers     *sql.DB
+	writer      *sql.DB
+
+	// turn is the single writer's turn, taken in the order asked (a
+	// channel's senders queue): by a run and an enrollment load for their
+	// whole transaction, and by each of the console's writes. SQLite's own
+	// busy wait polls, so a writer that comes back at once (the daemon's
+	// runs, one after another) can keep another from ever getting the lock.
+	turn chan struct{}
 }
+
+// takeTurn waits for the single writer's turn (see SQLite.turn).
+func (s *SQLite) takeTurn(ctx context.Context) error {
+	select {
+	case s.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// endTurn gives the turn to the next writer waiting.
+func (s *SQLite) endTurn() { <-s.turn }
 
 // FileName is the database file inside a state directory.
 const FileName = "calgw.db"
@@ -101,15 +122,14 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	// synchronous FULL syncs the WAL at every commit: a commit that returned
 	// survives a power loss, so an 837 that went out after its run's commit
 	// is never forgotten and sent again (NORMAL may lose the last commits).
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(" + strconv.Itoa(-pageCacheKiB) + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", sqliteDSN(path, pageCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	// Two connections: an open run holds one for its transaction; the other
 	// serves reads (WAL readers do not wait for the writer).
 	db.SetMaxOpenConns(2)
-	s := &SQLite{db: db, path: path}
+	s := &SQLite{db: db, path: path, turn: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -117,10 +137,19 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	return s, nil
 }
 
+// sqliteDSN is the store's connection string for its writing connections,
+// with a page cache of cacheKiB.
+func sqliteDSN(path string, cacheKiB int) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(" + strconv.Itoa(-cacheKiB) + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
+}
+
 // Close closes the database.
 func (s *SQLite) Close() error {
 	if s.readers != nil {
 		s.readers.Close()
+	}
+	if s.writer != nil {
+		s.writer.Close()
 	}
 	return s.db.Close()
 }
@@ -169,13 +198,20 @@ const insertSentLine = `INSERT INTO sent_lines(key_hi, key_lo, run_id, control, 
 	VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 
 func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (Run, error) {
+	// The turn is taken before any write: a run waiting for another's lock
+	// holds no connection meanwhile.
+	if err := s.takeTurn(ctx); err != nil {
+		return nil, fmt.Errorf("store: begin run: %w", err)
+	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`,
 		kind, inputs, RunOpen, now())
 	if err != nil {
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin run: %w", err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin run: %w", err)
 	}
 	// The run owns one connection for its whole transaction. The hot insert
@@ -183,10 +219,12 @@ func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (Run, error)
 	// goes through the same connection with database/sql.
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
 	}
 	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
 		conn.Close()
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
 	}
 	r := &sqliteRun{s: s, id: id, conn: conn}
@@ -408,6 +446,7 @@ func (r *sqliteRun) rollback() {
 	}
 	r.conn.ExecContext(context.Background(), `ROLLBACK`)
 	r.conn.Close()
+	r.s.endTurn()
 }
 
 func (r *sqliteRun) Written(ctx context.Context, temp, output string) error {
@@ -446,6 +485,7 @@ func (r *sqliteRun) Written(ctx context.Context, temp, output string) error {
 	}
 	r.done = true
 	r.conn.Close()
+	r.s.endTurn()
 	if r.afterCommit != nil {
 		r.afterCommit()
 	}

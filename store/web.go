@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -299,16 +300,29 @@ type webDB interface {
 	noRows() error
 	// epochMS is the SQL of a ledger time column in unix milliseconds.
 	epochMS(col string) string
+	// utcDay is the SQL of a value naming the UTC day of a ledger time
+	// column, cheap to group by; dayNumber turns such a value into the
+	// day's number (days since 1970-01-01).
+	utcDay(col string) string
+	dayNumber(day string) string
 	// timeArg is a time as the ledger's time columns compare it.
 	timeArg(t time.Time) any
 	fileCols() string
 	scanFile(r rowScanner) (*FileEntry, error)
 }
 
-// sqliteWeb writes through the store's connections and reads through a
+// sqliteWeb writes through a connection of its own and reads through a
 // pool of read-only ones, so that many console users read at once beside
-// the daemon's writer.
-type sqliteWeb struct{ db, readers *sql.DB }
+// the daemon's writer. The console's writes never take one of the store's
+// connections: a run holds one for its write transaction and reads through
+// the other, and a console write waiting there for the run's lock would
+// keep the run from reading until the wait ended in SQLITE_BUSY.
+type sqliteWeb struct {
+	writer, readers *sql.DB
+	// turn takes the store's single writer's turn (SQLite.turn) and
+	// returns its release.
+	turn func(ctx context.Context) (func(), error)
+}
 
 // isWrite reports whether a statement writes (an INSERT ... RETURNING is a query).
 func isWrite(q string) bool {
@@ -317,14 +331,19 @@ func isWrite(q string) bool {
 }
 
 func (s sqliteWeb) reader(q string) *sql.DB {
-	if s.readers == nil || isWrite(q) {
-		return s.db
+	if isWrite(q) {
+		return s.writer
 	}
 	return s.readers
 }
 
 func (s sqliteWeb) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := s.db.ExecContext(ctx, q, args...)
+	end, err := s.turn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end()
+	res, err := s.writer.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -332,20 +351,65 @@ func (s sqliteWeb) exec(ctx context.Context, q string, args ...any) (int64, erro
 }
 
 func (s sqliteWeb) query(ctx context.Context, q string, args ...any) (dbRows, error) {
+	end := func() {}
+	if isWrite(q) {
+		var err error
+		if end, err = s.turn(ctx); err != nil {
+			return nil, err
+		}
+	}
 	rows, err := s.reader(q).QueryContext(ctx, q, args...)
 	if err != nil {
+		end()
 		return nil, err
 	}
-	return sqlRows{rows}, nil
+	return turnRows{sqlRows{rows}, sync.OnceFunc(end)}, nil
 }
 
 func (s sqliteWeb) queryRow(ctx context.Context, q string, args ...any) rowScanner {
-	return s.reader(q).QueryRowContext(ctx, q, args...)
+	if !isWrite(q) {
+		return s.readers.QueryRowContext(ctx, q, args...)
+	}
+	end, err := s.turn(ctx)
+	if err != nil {
+		return errRow{err}
+	}
+	return turnRow{s.writer.QueryRowContext(ctx, q, args...), sync.OnceFunc(end)}
 }
+
+// turnRows and turnRow give the writer's turn back when the write's
+// result has been read.
+type turnRows struct {
+	dbRows
+	end func()
+}
+
+func (r turnRows) Close() {
+	r.dbRows.Close()
+	r.end()
+}
+
+type turnRow struct {
+	row *sql.Row
+	end func()
+}
+
+func (r turnRow) Scan(dest ...any) error {
+	defer r.end()
+	return r.row.Scan(dest...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (sqliteWeb) noRows() error { return sql.ErrNoRows }
 
 func (sqliteWeb) epochMS(col string) string { return col }
+
+func (sqliteWeb) utcDay(col string) string { return col + ` / 86400000` }
+
+func (sqliteWeb) dayNumber(day string) string { return day }
 
 func (sqliteWeb) timeArg(t time.Time) any { return ms(t) }
 
@@ -403,6 +467,13 @@ func (pgWeb) epochMS(col string) string {
 	return "CAST(EXTRACT(EPOCH FROM " + col + ") * 1000 AS BIGINT)"
 }
 
+// utcDay truncates to the day: no numeric arithmetic for each row.
+func (pgWeb) utcDay(col string) string { return `date_trunc('day', ` + col + `, 'UTC')` }
+
+func (pgWeb) dayNumber(day string) string {
+	return `CAST(EXTRACT(EPOCH FROM ` + day + `) AS BIGINT) / 86400`
+}
+
 func (pgWeb) timeArg(t time.Time) any { return t }
 
 func (pgWeb) fileCols() string { return pgFileCols }
@@ -429,14 +500,25 @@ const consoleMmap = 2147418112
 // Console implements ConsoleStore.
 func (s *SQLite) Console() *Console {
 	s.consoleOnce.Do(func() {
+		web := sqliteWeb{writer: s.db, readers: s.db, turn: func(ctx context.Context) (func(), error) {
+			if err := s.takeTurn(ctx); err != nil {
+				return nil, err
+			}
+			return s.endTurn, nil
+		}}
 		dsn := "file:" + s.path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)&_pragma=mmap_size(" + strconv.Itoa(consoleMmap) + ")"
-		r, err := sql.Open("sqlite", dsn)
-		if err == nil {
+		if r, err := sql.Open("sqlite", dsn); err == nil {
 			r.SetMaxOpenConns(ConsoleReaders)
 			r.SetMaxIdleConns(ConsoleReaders)
-			s.readers = r
+			s.readers, web.readers = r, r
 		}
-		s.console = &Console{db: sqliteWeb{db: s.db, readers: s.readers}, ledger: s}
+		// One connection: the console's writes queue for it in order, and
+		// only it waits (busy_timeout) for a run's write lock.
+		if w, err := sql.Open("sqlite", sqliteDSN(s.path, 1000)); err == nil {
+			w.SetMaxOpenConns(1)
+			s.writer, web.writer = w, w
+		}
+		s.console = &Console{db: web, ledger: s}
 	})
 	return s.console
 }

@@ -145,9 +145,11 @@ type KindDay struct {
 
 // FilesByDay counts the entries noticed since since by day, kind and state.
 func (c *Console) FilesByDay(ctx context.Context, since time.Time) ([]KindDay, error) {
-	day := c.db.epochMS("noticed") + ` / 86400000`
-	rows, err := c.db.query(ctx, `SELECT `+day+`, kind, state, COUNT(*) FROM ledger_files WHERE noticed >= ?
-		GROUP BY `+day+`, kind, state ORDER BY 1 DESC, 2, 3`, c.db.timeArg(since))
+	// Grouped by the engine's cheapest day value first; the day number is
+	// computed for each group only.
+	rows, err := c.db.query(ctx, `SELECT `+c.db.dayNumber("d")+`, kind, state, n FROM (
+		SELECT `+c.db.utcDay("noticed")+` AS d, kind, state, COUNT(*) AS n FROM ledger_files WHERE noticed >= ?
+		GROUP BY 1, 2, 3) g ORDER BY 1 DESC, 2, 3`, c.db.timeArg(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: files by day: %w", err)
 	}
@@ -160,7 +162,7 @@ func (c *Console) FilesByDay(ctx context.Context, since time.Time) ([]KindDay, e
 		if err := rows.Scan(&d, &kd.Kind, &st, &kd.Count); err != nil {
 			return nil, fmt.Errorf("store: files by day: %w", err)
 		}
-		kd.Day = time.UnixMilli(d * 86400000).UTC().Format("2006-01-02")
+		kd.Day = time.Unix(d*86400, 0).UTC().Format("2006-01-02")
 		kd.State = FileState(st)
 		out = append(out, kd)
 	}

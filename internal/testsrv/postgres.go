@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -52,7 +51,21 @@ func pgBinDir() string {
 
 // Postgres initialises and starts a private PostgreSQL cluster for the test, creates a
 // database, and stops the server when the test ends. It takes a few seconds.
-func Postgres(t testing.TB) *PostgresServer {
+func Postgres(t TB) *PostgresServer {
+	t.Helper()
+	return postgresIn(t, "")
+}
+
+// PostgresIn is Postgres with the cluster kept in dir instead of a temporary folder:
+// made there when dir holds none, else the cluster and its database are started
+// again as they were. The server stops when t ends; dir stays. For tools that reuse
+// a large database between runs (the web console's load test).
+func PostgresIn(t TB, dir string) *PostgresServer {
+	t.Helper()
+	return postgresIn(t, dir)
+}
+
+func postgresIn(t TB, keep string) *PostgresServer {
 	t.Helper()
 	bin := pgBinDir()
 	requireBinary(t, "PostgreSQL initdb", filepath.Join(bin, "initdb"))
@@ -76,9 +89,22 @@ func Postgres(t testing.TB) *PostgresServer {
 		return cmd
 	}
 	s := &PostgresServer{Host: "127.0.0.1", User: "postgres", Database: "calgw_test"}
-	s.Dir = ownedTempDir(t, "calgw-pg-", uid, gid)
+	if keep == "" {
+		s.Dir = ownedTempDir(t, "calgw-pg-", uid, gid)
+	} else {
+		s.Dir = keep
+		if err := os.MkdirAll(keep, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(keep, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
 	data := filepath.Join(s.Dir, "data")
-	if out, err := run("initdb", "-D", data, "-U", s.User, "--auth=trust", "-E", "UTF8",
+	existing := false
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err == nil && keep != "" {
+		existing = true
+	} else if out, err := run("initdb", "-D", data, "-U", s.User, "--auth=trust", "-E", "UTF8",
 		"--no-locale", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
@@ -108,9 +134,11 @@ func Postgres(t testing.TB) *PostgresServer {
 		}
 		t.Fatalf("postgres %v\n%s", err, out)
 	}
-	if out, err := run("createdb", "-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", s.User,
-		s.Database).CombinedOutput(); err != nil {
-		t.Fatalf("createdb: %v\n%s", err, out)
+	if !existing {
+		if out, err := run("createdb", "-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", s.User,
+			s.Database).CombinedOutput(); err != nil {
+			t.Fatalf("createdb: %v\n%s", err, out)
+		}
 	}
 	s.DSN = fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", s.User, s.Host, s.Port, s.Database)
 	return s

@@ -24,9 +24,18 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
+
+// TB is what the helpers need of a test (testing.TB has it): a tool that
+// is not a test, such as a load test, passes its own.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(func())
+}
 
 // EnvSkip is the environment variable that, set to 1, turns a missing server binary
 // into a skipped test instead of a failure.
@@ -36,7 +45,7 @@ const installHint = "run scripts/install-test-deps.sh (as root) to install the t
 
 // requireBinary fails (or, with CALGW_SKIP_REAL_SERVERS=1, skips) the test when the
 // server binary at path is missing.
-func requireBinary(t testing.TB, what, path string) {
+func requireBinary(t TB, what, path string) {
 	t.Helper()
 	if info, err := os.Stat(path); err == nil && !info.IsDir() && info.Mode()&0o111 != 0 {
 		return
@@ -68,7 +77,7 @@ func repoRoot() (string, error) {
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) int {
+func freePort(t TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -90,7 +99,7 @@ type process struct {
 // start runs cmd with its output in logFile and stops it when the test ends: SIGTERM,
 // then SIGKILL after 5 seconds. The process gets its own process group so that
 // everything it starts is stopped with it.
-func start(t testing.TB, cmd *exec.Cmd, logFile string) *process {
+func start(t TB, cmd *exec.Cmd, logFile string) *process {
 	t.Helper()
 	out, err := os.OpenFile(logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -223,7 +232,7 @@ func lookupIDs(name string) (uid, gid int, err error) {
 // ownedTempDir makes a temporary folder owned by uid:gid, removed when the test ends. It
 // is made under the system temp folder, not t.TempDir(), whose parents only root can
 // enter.
-func ownedTempDir(t testing.TB, pattern string, uid, gid int) string {
+func ownedTempDir(t TB, pattern string, uid, gid int) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", pattern)
 	if err != nil {

@@ -153,15 +153,43 @@ func (s *Server) auditLoop() {
 	}
 }
 
-// FlushAudit writes the queued audit events.
+// auditWait bounds how long a flush waits for the store (on SQLite, for
+// the writer's turn while a run or a load holds it) before it tries again.
+const auditWait = 30 * time.Second
+
+// maxQueuedAudit bounds the audit events kept for another attempt while
+// the store refuses them.
+const maxQueuedAudit = 100_000
+
+// FlushAudit writes the queued audit events. Events the store refuses
+// (a database that is down, a write lock held past the busy timeout) stay
+// queued, ahead of newer ones, for the next attempt.
 func (s *Server) FlushAudit() {
 	s.auditMu.Lock()
 	es := s.auditBuf
 	s.auditBuf = nil
 	s.auditMu.Unlock()
-	if err := s.c.AuditMany(context.Background(), es); err != nil {
-		s.log.Error("web: audit log", "err", err, "events", len(es))
+	if len(es) == 0 {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), auditWait)
+	defer cancel()
+	err := s.c.AuditMany(ctx, es)
+	if err == nil {
+		return
+	}
+	s.auditMu.Lock()
+	s.auditBuf = append(es, s.auditBuf...)
+	n := len(s.auditBuf)
+	if n > maxQueuedAudit {
+		s.auditBuf = s.auditBuf[n-maxQueuedAudit:]
+	}
+	s.auditMu.Unlock()
+	if n > maxQueuedAudit {
+		s.log.Error("web: audit log: events lost", "err", err, "lost", n-maxQueuedAudit)
+		return
+	}
+	s.log.Warn("web: audit log: write deferred", "err", err, "events", len(es))
 }
 
 // Handler is the console's HTTP handler.
@@ -505,10 +533,15 @@ func termHash(term string) string {
 	return "sha256:" + hex.EncodeToString(sum[:8])
 }
 
-// audit records a change in the audit log at once.
+// audit records a change in the audit log at once; when the store
+// refuses it, the event is queued for the next flush (auditEvery).
 func (s *Server) audit(r *http.Request, u *user, action, object, detail string) {
-	if err := s.c.Audit(r.Context(), auditEvent(r, u, s.o.Now(), action, object, detail)); err != nil {
-		s.log.Error("web: audit log", "err", err)
+	e := auditEvent(r, u, s.o.Now(), action, object, detail)
+	if err := s.c.Audit(r.Context(), e); err != nil {
+		s.log.Warn("web: audit log: write deferred", "err", err, "events", 1)
+		s.auditMu.Lock()
+		s.auditBuf = append(s.auditBuf, e)
+		s.auditMu.Unlock()
 	}
 }
 

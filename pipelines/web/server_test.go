@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -544,5 +545,120 @@ func TestSessionRecheck(t *testing.T) {
 	clk.add(sessionRecheck)
 	if resp, _ := f.get(admin, "/files", false); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("session ended elsewhere, after %s: %d", sessionRecheck, resp.StatusCode)
+	}
+}
+
+// TestAuditedRequestsBesideRuns has many signed-in users make audited
+// requests (file views and searches, queued; sign-outs, written at once)
+// while runs hold SQLite's write lock and read through the store, as the
+// daemon's conversions do: no audit write may fail (SQLITE_BUSY) and every
+// request must be in the audit log.
+func TestAuditedRequestsBesideRuns(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	id, _, err := f.st.RegisterFile(ctx, store.FileNotice{Source: "inbox", Path: "a.csv", Name: "a.csv", Kind: "invoice", Size: 1, ModTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const users = 16
+	type session struct {
+		c    *http.Client
+		csrf string
+	}
+	sessions := make([]session, users)
+	for i := range sessions {
+		c := f.client()
+		sessions[i] = session{c, f.signedIn(c, "ada")}
+	}
+
+	// Runs one after another, each holding the write lock for a while and
+	// reading through the store's connections meanwhile.
+	stop := make(chan struct{})
+	runErr := make(chan error, 1)
+	go func() {
+		defer close(runErr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r, err := f.st.BeginRun(ctx, "test", "audit")
+			if err != nil {
+				runErr <- err
+				return
+			}
+			for range 4 {
+				if _, err := f.st.File(ctx, id); err != nil {
+					runErr <- err
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if err := r.Abandon(ctx, "test"); err != nil {
+				runErr <- err
+				return
+			}
+		}
+	}()
+
+	var views sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	var bad []string
+	deadline := time.Now().Add(2 * time.Second)
+	for _, s := range sessions {
+		views.Add(1)
+		go func() {
+			defer views.Done()
+			note := func(action string, resp *http.Response, want int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if resp.StatusCode != want {
+					bad = append(bad, fmt.Sprintf("%s: %d", action, resp.StatusCode))
+					return
+				}
+				counts[action]++
+			}
+			for time.Now().Before(deadline) {
+				resp, _ := f.get(s.c, "/files/"+strconv.FormatInt(id, 10), true)
+				note("view", resp, http.StatusOK)
+				resp, _ = f.post(s.c, "/search", url.Values{"csrf": {s.csrf}, "q": {"INV-1"}})
+				note("search", resp, http.StatusOK)
+			}
+			resp, _ := f.post(s.c, "/logout", url.Values{"csrf": {s.csrf}})
+			note("logout", resp, http.StatusSeeOther)
+		}()
+	}
+	views.Wait()
+	close(stop)
+	if err := <-runErr; err != nil {
+		t.Fatalf("a run beside the console: %v", err)
+	}
+	f.web.FlushAudit()
+	var errs []string
+	for _, l := range strings.Split(f.log.String(), "\n") {
+		if strings.Contains(l, "level=ERROR") {
+			errs = append(errs, l)
+		}
+	}
+	if len(bad) > 0 || len(errs) > 0 {
+		t.Fatalf("%d requests failed %v; %d errors logged:\n%s", len(bad), bad, len(errs), strings.Join(errs, "\n"))
+	}
+	evs, err := f.st.Console().AuditEvents(ctx, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, e := range evs {
+		got[e.Action]++
+	}
+	for _, action := range []string{"view", "search", "logout"} {
+		if got[action] != counts[action] {
+			t.Errorf("audit log has %d %s events, the users made %d", got[action], action, counts[action])
+		}
+	}
+	if counts["view"] == 0 || counts["logout"] != users {
+		t.Fatalf("requests made: %v", counts)
 	}
 }

@@ -259,6 +259,9 @@ func webFilesAndRequeue(t *testing.T, open func(string) store.LedgerStore) {
 	if len(days) != 2 || days[0].Kind != "invoice" || days[0].Count != 1 {
 		t.Fatalf("by day = %+v", days)
 	}
+	if want := good.Noticed.UTC().Format("2006-01-02"); days[0].Day != want || days[1].Day != want {
+		t.Fatalf("by day = %+v, want the day %s", days, want)
+	}
 	lag := must(c.PendingLag(ctx))(t)
 	if lag.Pending != 1 || lag.OldestNotice.IsZero() {
 		t.Fatalf("lag = %+v", lag)
