@@ -487,3 +487,112 @@ func adtLargeBatch(t *testing.T, open func(string) store.LedgerStore) {
 		}
 	}
 }
+
+// adtOneBatch: cancels, merges and A08s in the same batch as the events
+// they name act on those stored before the batch and those of the batch
+// alike, and the batch's events get their ids in arrival order whatever
+// their members, visits and event times.
+func adtOneBatch(t *testing.T, open func(string) store.LedgerStore) {
+	a := adtWithMembers(t, open)
+	const (
+		first  = "91234567A"
+		second = "98765432B"
+	)
+	stored := recordADT(t, a,
+		adtItem("stm", "A1", domain.ADTAdmit, first, "V1", 0),
+		adtItem("stm", "A5", domain.ADTAdmit, first, "V5", 10),
+		adtItem("stm", "B0", domain.ADTRegister, second, "W0", 1))
+	updW1 := adtItem("stm", "UW1", domain.ADTUpdate, second, "W1", 16) // the prior CIN, read as the surviving one
+	updW1.Event.PatientClass, updW1.Event.Diagnoses = "O", nil
+	updW0 := adtItem("stm", "UW0", domain.ADTUpdate, first, "W0", 17)
+	updW0.Event.PatientClass, updW0.Event.Diagnoses = "E", nil
+	updV2 := adtItem("stm", "UV2", domain.ADTUpdate, first, "V2", 13)
+	updV2.Event.PatientClass = "O"
+	merge := adtItem("stm", "G1", domain.ADTMerge, first, "", 15)
+	merge.Event.PriorCIN = second
+	items := []store.ADTItem{
+		adtItem("stm", "A2", domain.ADTAdmit, first, "V2", 5),
+		adtItem("stm", "C1", domain.ADTCancelAdmit, first, "", 11), // the stored A5 (hour 10), later than the waiting A2 (hour 5)
+		adtItem("stm", "A1", domain.ADTAdmit, first, "V1", 0),      // a duplicate of the stored A1
+		adtItem("stm", "C2", domain.ADTCancelAdmit, first, "", 12), // the waiting A2, later than the stored A1
+		updV2, // V2's admit is cancelled: nothing to update
+		adtItem("stm", "B1", domain.ADTRegister, second, "W1", 14),
+		merge, // moves the stored B0 and the waiting B1
+		updW1,
+		updW0,
+		adtItem("stm", "C1", domain.ADTCancelAdmit, first, "", 18), // a duplicate within the batch
+	}
+	out := recordADT(t, a, items...)
+	want := []string{store.ADTStored, store.ADTStored, store.ADTDuplicate, store.ADTStored, store.ADTStored, store.ADTStored, store.ADTStored,
+		store.ADTStored, store.ADTStored, store.ADTDuplicate}
+	if got := adtStatuses(out); !equalStrings(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+	if out[1].Cancelled != stored[1].EventID || out[3].Cancelled != out[0].EventID {
+		t.Errorf("C1 cancelled %d, want the stored A5 %d; C2 cancelled %d, want the waiting A2 %d",
+			out[1].Cancelled, stored[1].EventID, out[3].Cancelled, out[0].EventID)
+	}
+	if out[4].Updated != 0 || out[7].Updated != 1 || out[8].Updated != 1 {
+		t.Errorf("A08s updated %d, %d, %d events; want 0 (cancelled), 1 (waiting, merged), 1 (stored, merged)", out[4].Updated, out[7].Updated, out[8].Updated)
+	}
+	if out[6].Merged != 2 {
+		t.Errorf("merge moved %d events, want 2 (one stored, one waiting)", out[6].Merged)
+	}
+	// Ids in arrival order: the notice job sees the events oldest first.
+	pending, err := a.PendingADTNotices(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	var last int64
+	for _, ev := range pending {
+		if ev.ID <= last {
+			t.Errorf("pending %s: id %d after %d", ev.ControlID, ev.ID, last)
+		}
+		last = ev.ID
+		order = append(order, ev.ControlID)
+	}
+	if wantOrder := []string{"A1", "A5", "B0", "A2", "C1", "C2", "UV2", "B1", "G1", "UW1", "UW0"}; !equalStrings(order, wantOrder) {
+		t.Errorf("pending %v, want %v", order, wantOrder)
+	}
+	idOf := map[string]int64{}
+	for _, ev := range pending {
+		idOf[ev.ControlID] = ev.ID
+	}
+	for i, o := range out {
+		if o.Status == store.ADTStored && o.EventID != idOf[items[i].ControlID] {
+			t.Errorf("item %d (%s): event id %d, stored as %d", i, items[i].ControlID, o.EventID, idOf[items[i].ControlID])
+		}
+	}
+	wantKinds := []string{"admit", "register", "admit (cancelled by C2)", "admit (cancelled by C1)", "cancel-admit", "cancel-admit", "update",
+		"register", "merge", "update", "update"}
+	if got := activeKinds(t, a, first); !equalStrings(got, wantKinds) {
+		t.Errorf("events\n%v\nwant\n%v", got, wantKinds)
+	}
+	class := map[string]string{}
+	evs, _ := a.ADTEvents(ctx, first)
+	for _, ev := range evs {
+		class[ev.ControlID] = ev.PatientClass
+	}
+	if class["B1"] != "O" || class["B0"] != "E" || class["A2"] != "I" {
+		t.Errorf("classes %v: want B1 O (A08 on the waiting event), B0 E (on the stored one), A2 I (cancelled)", class)
+	}
+	if evs, _ := a.ADTEvents(ctx, second); len(evs) != 0 {
+		t.Errorf("the prior CIN keeps %d events", len(evs))
+	}
+	// The next batch's ids follow; its A08s (no merge in the batch) update
+	// the stored events of their visits, under the prior CIN too.
+	again := func(id, cin, visit string, hour int) store.ADTItem {
+		u := adtItem("stm", id, domain.ADTUpdate, cin, visit, hour)
+		u.Event.PatientClass, u.Event.Diagnoses = "P", nil
+		return u
+	}
+	out = recordADT(t, a, adtItem("stm", "A9", domain.ADTAdmit, second, "V9", 20),
+		again("UV1", first, "V1", 21), again("UV7", first, "V7", 22), again("UW1b", second, "W1", 23), again("UV9", first, "V9", 24))
+	if out[0].EventID != last+1 {
+		t.Errorf("next event id %d, want %d", out[0].EventID, last+1)
+	}
+	if got := []int64{out[1].Updated, out[2].Updated, out[3].Updated, out[4].Updated}; [4]int64(got) != [4]int64{1, 0, 1, 1} {
+		t.Errorf("A08s updated %v events, want [1 0 1 1]", got)
+	}
+}

@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTEventsStoredOnceExceptionsKept", false, adtEvents},
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},
 		{"ADTLargeBatch", false, adtLargeBatch},
+		{"ADTOneBatchStoredAndWaiting", false, adtOneBatch},
 		{"ADTAdmissionTypeRoundTrip", false, adtAdmissionType},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
