@@ -236,12 +236,19 @@ func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (Run, error)
 }
 
 func (s *SQLite) BeginCheck(ctx context.Context, kind, inputs string) (Run, error) {
+	// A check takes the single writer's turn as a run does (its transaction
+	// writes, though it never commits); rollback gives it back.
+	if err := s.takeTurn(ctx); err != nil {
+		return nil, fmt.Errorf("store: begin check: %w", err)
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
 		conn.Close()
+		s.endTurn()
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
 	r := &sqliteRun{s: s, conn: conn, check: true}
