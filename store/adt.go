@@ -571,20 +571,35 @@ func (s *SQLite) adt(ctx context.Context, write bool, fn func(db adtDB) error) e
 // the store holds.
 const adtPageCacheKiB = 8192
 
+// smallCacheConn returns a connection of the pool whose page cache is
+// adtPageCacheKiB until release, which gives the pool's setting back and
+// returns the connection: for a writer that inserts in key order, or whose
+// index leaves the OS's cache holds, so that memory does not grow with the
+// store.
+func (s *SQLite) smallCacheConn(ctx context.Context) (conn *sql.Conn, release func(), err error) {
+	if conn, err = s.db.Conn(ctx); err != nil {
+		return nil, nil, err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -adtPageCacheKiB)); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, func() {
+		conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
+		conn.Close()
+	}, nil
+}
+
 // RecordADT implements ADTStore. Its connection keeps a small page cache
 // (adtPageCacheKiB) and its statement journals in memory (a multi-row
 // INSERT journals the pages it changes, to undo itself alone on an error)
 // while it records, and gets the pool's settings back after.
 func (s *SQLite) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutcome, err error) {
-	conn, err := s.db.Conn(ctx)
+	conn, release, err := s.smallCacheConn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: ADT: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -adtPageCacheKiB)); err != nil {
-		return nil, fmt.Errorf("store: ADT: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
+	defer release()
 	if _, err := conn.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
 		return nil, fmt.Errorf("store: ADT: %w", err)
 	}

@@ -122,20 +122,16 @@ const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at, source
 // RecordInbound implements InboundStore. The write transaction starts
 // with a write, so that two recordings of one interchange are serialized.
 //
-// Its connection keeps a small page cache (adtPageCacheKiB) while it
+// Its connection keeps a small page cache (smallCacheConn) while it
 // records: the claims go in key order and the pending lines are sorted
 // first (sqliteInsertClaims), so a large file's need no more, and memory
 // stays about the same however large the file.
 func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, window time.Duration, claims iter.Seq[InboundClaim]) (*InboundInterchange, error) {
-	conn, err := s.db.Conn(ctx)
+	conn, release, err := s.smallCacheConn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: record inbound: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -adtPageCacheKiB)); err != nil {
-		return nil, fmt.Errorf("store: record inbound: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, -pageCacheKiB))
+	defer release()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: record inbound: %w", err)
