@@ -96,6 +96,14 @@ func postgresIn(t TB, keep string) *PostgresServer {
 		if err := os.MkdirAll(keep, 0o750); err != nil {
 			t.Fatal(err)
 		}
+		// The server's user must be able to reach the folder: its parent
+		// (the caller's output folder, e.g. bench-out) gets search
+		// permission for others, not read.
+		if fi, err := os.Stat(filepath.Dir(keep)); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(filepath.Dir(keep), fi.Mode().Perm()|0o001); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := os.Chown(keep, uid, gid); err != nil {
 			t.Fatal(err)
 		}
