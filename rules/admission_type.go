@@ -58,7 +58,7 @@ func LoadAdmissionTypes(fsys fs.FS) (AdmissionTypes, error) {
 			return nil, err
 		}
 		for i, o := range out {
-			if o.Code == at.Code && at.From <= o.to() && o.From <= at.to() {
+			if o.Code == at.Code && at.From <= openEnd(o.To) && o.From <= openEnd(at.To) {
 				return nil, r.Errorf("code %q is in force on %s in the row of line %d too", at.Code, max(at.From, o.From), lines[i])
 			}
 		}
@@ -74,14 +74,6 @@ func LoadAdmissionTypes(fsys fs.FS) (AdmissionTypes, error) {
 	return out, nil
 }
 
-// to is the row's last day in force (the last civil date when open).
-func (a *AdmissionType) to() civil.Date {
-	if a.To == 0 {
-		return civil.Date(99991231)
-	}
-	return a.To
-}
-
 func (ts AdmissionTypes) has(code string) bool {
 	for _, t := range ts {
 		if t.Code == code {
@@ -94,7 +86,7 @@ func (ts AdmissionTypes) has(code string) bool {
 // row returns the row of code in force on day, or nil.
 func (ts AdmissionTypes) row(code string, day civil.Date) *AdmissionType {
 	for i := range ts {
-		if t := &ts[i]; t.Code == code && day >= t.From && day <= t.to() {
+		if t := &ts[i]; t.Code == code && day >= t.From && day <= openEnd(t.To) {
 			return t
 		}
 	}

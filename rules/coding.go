@@ -244,14 +244,7 @@ func ParseCodingTable(r io.Reader, path string) (*CodingTable, error) {
 }
 
 func overlaps(a, b *CodeLeg) bool {
-	aTo, bTo := a.To, b.To
-	if aTo == 0 {
-		aTo = 99991231
-	}
-	if bTo == 0 {
-		bTo = 99991231
-	}
-	return a.From <= bTo && b.From <= aTo
+	return a.From <= openEnd(b.To) && b.From <= openEnd(a.To)
 }
 
 func splitList(s string) []string {

@@ -273,13 +273,6 @@ func crcCode(code string) bool {
 	return true
 }
 
-func openEnd(d civil.Date) civil.Date {
-	if d == 0 {
-		return 99991231
-	}
-	return d
-}
-
 func upperAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]

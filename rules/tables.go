@@ -297,3 +297,12 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// openEnd is a table row's last day in force: its effective_to, or the
+// last civil date when the row is open-ended (0).
+func openEnd(d civil.Date) civil.Date {
+	if d == 0 {
+		return 99991231
+	}
+	return d
+}
