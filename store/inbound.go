@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -175,10 +174,10 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 	return nil, nil
 }
 
-// claimsPerInsert is how many rows one SQLite INSERT statement carries.
-const claimsPerInsert = 100
+// rowsPerInsert is how many rows one SQLite INSERT statement carries.
+const rowsPerInsert = 100
 
-// sqliteBatch inserts rows claimsPerInsert per statement (a prepared
+// sqliteBatch inserts rows rowsPerInsert per statement (a prepared
 // statement for full batches, one more for the rest): a row per statement
 // costs several times more.
 type sqliteBatch struct {
@@ -190,7 +189,7 @@ type sqliteBatch struct {
 }
 
 func newSQLiteBatch(tx *sql.Tx, head, tail string, cols int) *sqliteBatch {
-	return &sqliteBatch{tx: tx, head: head, tail: tail, cols: cols, args: make([]any, 0, cols*claimsPerInsert)}
+	return &sqliteBatch{tx: tx, head: head, tail: tail, cols: cols, args: make([]any, 0, cols*rowsPerInsert)}
 }
 
 func (b *sqliteBatch) statement(n int) string {
@@ -221,7 +220,7 @@ func (b *sqliteBatch) flush(ctx context.Context) error {
 		return nil
 	}
 	var err error
-	if n == claimsPerInsert {
+	if n == rowsPerInsert {
 		if b.full == nil {
 			if b.full, err = b.tx.PrepareContext(ctx, b.statement(n)); err != nil {
 				return err
@@ -261,7 +260,8 @@ func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[Inbound
 		}
 		for _, l := range c.Lines {
 			staged = true
-			if err := lb.add(ctx, int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:])), l.Invoice, l.LineNo); err != nil {
+			hi, lo := l.halves()
+			if err := lb.add(ctx, hi, lo, l.Invoice, l.LineNo); err != nil {
 				return err
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -214,56 +213,58 @@ func (s *SQLite) BeginRun(ctx context.Context, kind, inputs string) (Run, error)
 		s.endTurn()
 		return nil, fmt.Errorf("store: begin run: %w", err)
 	}
-	// The run owns one connection for its whole transaction. The hot insert
-	// runs as a driver statement on it (see RecordLines); everything else
-	// goes through the same connection with database/sql.
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		s.endTurn()
-		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
-	}
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		conn.Close()
-		s.endTurn()
-		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
-	}
-	r := &sqliteRun{s: s, id: id, conn: conn}
-	if r.ins, r.insExec, err = prepareExec(ctx, conn, insertSentLine); err != nil {
-		r.rollback()
+	r := &sqliteRun{s: s, id: id}
+	if err := s.openRun(ctx, r); err != nil {
 		return nil, fmt.Errorf("store: begin run %d: %w", id, err)
 	}
 	return r, nil
 }
 
+// BeginCheck implements Store: the run's row is inserted inside its
+// transaction, which only ever rolls back.
 func (s *SQLite) BeginCheck(ctx context.Context, kind, inputs string) (Run, error) {
 	// A check takes the single writer's turn as a run does (its transaction
 	// writes, though it never commits); rollback gives it back.
 	if err := s.takeTurn(ctx); err != nil {
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		s.endTurn()
+	r := &sqliteRun{s: s, check: true}
+	if err := s.openRun(ctx, r); err != nil {
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		conn.Close()
-		s.endTurn()
-		return nil, fmt.Errorf("store: begin check: %w", err)
-	}
-	r := &sqliteRun{s: s, conn: conn, check: true}
-	res, err := conn.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`, kind, inputs, RunOpen, now())
+	res, err := r.conn.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`, kind, inputs, RunOpen, now())
 	if err == nil {
 		r.id, err = res.LastInsertId()
-	}
-	if err == nil {
-		r.ins, r.insExec, err = prepareExec(ctx, conn, insertSentLine)
 	}
 	if err != nil {
 		r.rollback()
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
 	return r, nil
+}
+
+// openRun gives r a connection of its own for its whole write
+// transaction, with the hot insert prepared on it as a driver statement
+// (see RecordLines); everything else goes through the same connection
+// with database/sql. The caller holds the writer's turn; on an error
+// openRun gives it back.
+func (s *SQLite) openRun(ctx context.Context, r *sqliteRun) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		s.endTurn()
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		conn.Close()
+		s.endTurn()
+		return err
+	}
+	r.conn = conn
+	if r.ins, r.insExec, err = prepareExec(ctx, conn, insertSentLine); err != nil {
+		r.rollback()
+		return err
+	}
+	return nil
 }
 
 // sqliteRun is a run's write transaction on a connection of its own.
@@ -275,9 +276,9 @@ type sqliteRun struct {
 	insExec driver.StmtExecContext
 	args    [6]driver.NamedValue
 	done    bool
-	// noPending: no pending line was found in the run's transaction.
-	noPending bool
-	check     bool // BeginCheck's: never written, its row rolled back
+	// askedPending: whether any line is pending was asked; noPending: none was.
+	askedPending, noPending bool
+	check                   bool // BeginCheck's: never written, its row rolled back
 
 	// beforeCommit, if set, runs inside the transaction just before it
 	// commits (the daemon's ledger records the file as committed with the
@@ -312,8 +313,7 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 				continue
 			}
 			l := &lines[i]
-			a[0].Value = int64(binary.BigEndian.Uint64(l.Key[:8]))
-			a[1].Value = int64(binary.BigEndian.Uint64(l.Key[8:]))
+			a[0].Value, a[1].Value = l.halves()
 			a[2].Value, a[3].Value, a[4].Value, a[5].Value = r.id, l.Control, l.Invoice, l.LineNo
 			res, err := r.insExec.ExecContext(ctx, a[:])
 			if err != nil {
@@ -330,7 +330,7 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 	}
 	for _, i := range conflicts {
 		l := &lines[i]
-		hi, lo := int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:]))
+		hi, lo := l.halves()
 		p, err := resolveConflict(ctx, r.conn, hi, lo, r.id, l)
 		if err != nil {
 			return nil, err
@@ -340,17 +340,17 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 	return prior, nil
 }
 
-// anyPending tells whether any line is pending, asking once per run.
+// anyPending tells whether any line is pending, asking once per run: the
+// run's transaction holds the write lock, so no other writer adds one.
 func (r *sqliteRun) anyPending(ctx context.Context) (bool, error) {
-	if r.noPending {
-		return false, nil
+	if !r.askedPending {
+		var some bool
+		if err := r.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pending_lines)`).Scan(&some); err != nil {
+			return false, fmt.Errorf("store: pending lines: %w", err)
+		}
+		r.askedPending, r.noPending = true, !some
 	}
-	var some bool
-	if err := r.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pending_lines)`).Scan(&some); err != nil {
-		return false, fmt.Errorf("store: pending lines: %w", err)
-	}
-	r.noPending = !some
-	return some, nil
+	return !r.noPending, nil
 }
 
 func (r *sqliteRun) ReleaseLines(ctx context.Context, lines []Line) error {
@@ -362,8 +362,9 @@ func (r *sqliteRun) ReleaseLines(ctx context.Context, lines []Line) error {
 	}
 	for i := range lines {
 		l := &lines[i]
+		hi, lo := l.halves()
 		if _, err := r.conn.ExecContext(ctx, `DELETE FROM pending_lines WHERE key_hi = ? AND key_lo = ? AND invoice = ? AND line_no = ?`,
-			int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:])), l.Invoice, l.LineNo); err != nil {
+			hi, lo, l.Invoice, l.LineNo); err != nil {
 			return fmt.Errorf("store: release pending line: %w", err)
 		}
 	}
@@ -375,8 +376,7 @@ const pendingBatch = 500
 
 // pendingPrior sets prior[i] for each line that repeats a pending line of
 // another invoice or line number, and deletes the pending lines the lines
-// are. The run's transaction holds the write lock, so whether any line is
-// pending is asked once per run.
+// are.
 func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLine) error {
 	if some, err := r.anyPending(ctx); err != nil || !some {
 		return err
@@ -388,8 +388,9 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
 		args := make([]any, len(part))
+		los := make([]int64, len(part))
 		for i := range part {
-			args[i] = int64(binary.BigEndian.Uint64(part[i].Key[:8]))
+			args[i], los[i] = part[i].halves()
 		}
 		rows, err := r.conn.QueryContext(ctx, `SELECT key_hi, key_lo, invoice, line_no FROM pending_lines
 			WHERE key_hi IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
@@ -411,7 +412,7 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 		}
 		for i := range part {
 			l := &part[i]
-			hi, lo := args[i].(int64), int64(binary.BigEndian.Uint64(l.Key[8:]))
+			hi, lo := args[i].(int64), los[i]
 			f, ok := pending[hi]
 			if !ok || f.lo != lo {
 				continue

@@ -18,6 +18,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"time"
 )
@@ -81,6 +82,12 @@ type Line struct {
 	Control string   // line item control number (837P REF*6R)
 	Invoice string   // invoice number, for messages
 	LineNo  string   // provider's line number, for messages
+}
+
+// halves are the line key's high and low 64 bits as SQLite's signed
+// integers (the high half is sent_lines' and pending_lines' rowid).
+func (l *Line) halves() (hi, lo int64) {
+	return int64(binary.BigEndian.Uint64(l.Key[:8])), int64(binary.BigEndian.Uint64(l.Key[8:]))
 }
 
 // PriorLine is the earlier line a new one duplicates.
