@@ -6,10 +6,10 @@ import (
 	"log"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -62,7 +62,7 @@ func seedPostgres(ctx context.Context, dsn string, files, lines int) error {
 		"run_interchanges": {name: "run_interchanges", cols: []string{"run_id", "isa13", "file"}},
 		"reject_counts":    {name: "reject_counts", cols: []string{"day", "rule", "lines"}},
 	}
-	g, gctx := newGroup(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	for _, t := range tables {
 		t.ch = make(chan [][]any, 8)
 		g.Go(func() error {
@@ -242,33 +242,3 @@ func (c *chanSource) Next() bool {
 
 func (c *chanSource) Values() ([]any, error) { return c.row, nil }
 func (c *chanSource) Err() error             { return nil }
-
-// group runs functions at once and keeps the first error, which cancels
-// the others' context.
-type group struct {
-	wg     sync.WaitGroup
-	once   sync.Once
-	err    error
-	cancel context.CancelFunc
-}
-
-func newGroup(ctx context.Context) (*group, context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	return &group{cancel: cancel}, ctx
-}
-
-func (g *group) Go(fn func() error) {
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		if err := fn(); err != nil {
-			g.once.Do(func() { g.err = err; g.cancel() })
-		}
-	}()
-}
-
-func (g *group) Wait() error {
-	g.wg.Wait()
-	g.cancel()
-	return g.err
-}
