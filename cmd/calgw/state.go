@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/progress"
 	"github.com/calaim-gateway/calaim-gateway/internal/term"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/gateway"
@@ -30,7 +31,7 @@ func (g *globals) open(ctx context.Context) (*gateway.Gateway, error) {
 // daemon holds the directory) is said once on stderr, and the command
 // goes on without it (nil).
 func (g *globals) openExisting(ctx context.Context, cmd string) *gateway.Gateway {
-	cfg, _, err := gateway.LoadConfig(g.config)
+	cfg, err := config.Load(g.config) // the rule set is the command's to load
 	if err != nil {
 		return nil // the command reports the configuration itself
 	}

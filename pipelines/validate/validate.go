@@ -80,6 +80,9 @@ type Report struct {
 func Files(ctx context.Context, paths []string, o Options) []Report {
 	defer validateGC()()
 	v := &validator{opts: o, ctx: ctx}
+	// The rule set loads on another core while the first file is opened
+	// and its guide compiled; whoever needs it first waits for it.
+	go v.load()
 	out := make([]Report, 0, len(paths))
 	for _, p := range paths {
 		if ctx.Err() != nil {
@@ -96,8 +99,10 @@ func Files(ctx context.Context, paths []string, o Options) []Report {
 // validator is the state of one Files call.
 type validator struct {
 	opts    Options
-	once    sync.Once
+	cfgOnce sync.Once
 	cfg     *config.Config
+	cfgErr  error
+	once    sync.Once
 	rs      *rules.Set
 	loadErr error
 
@@ -109,7 +114,7 @@ type validator struct {
 // limits returns the configured limits (the defaults when the
 // configuration does not load: the command reports that where it needs it).
 func (v *validator) limits() config.Limits {
-	if cfg, _, err := v.load(); err == nil {
+	if cfg, err := v.config(); err == nil {
 		return cfg.Limits.WithDefaults()
 	}
 	return config.Limits{}.WithDefaults()
@@ -123,12 +128,22 @@ func (v *validator) finding(format string, a ...any) {
 	}
 }
 
-// load returns the configuration and rule set, loading them on first use.
+// config returns the configuration, loading it on first use.
+func (v *validator) config() (*config.Config, error) {
+	v.cfgOnce.Do(func() { v.cfg, v.cfgErr = config.Load(v.opts.Config) })
+	return v.cfg, v.cfgErr
+}
+
+// load returns the configuration and rule set, loading them on first use;
+// safe for concurrent use.
 func (v *validator) load() (*config.Config, *rules.Set, error) {
 	v.once.Do(func() {
-		if v.cfg, v.loadErr = config.Load(v.opts.Config); v.loadErr == nil {
-			v.rs, v.loadErr = v.cfg.LoadRules()
+		cfg, err := v.config()
+		if err != nil {
+			v.loadErr = err
+			return
 		}
+		v.rs, v.loadErr = cfg.LoadRules()
 	})
 	return v.cfg, v.rs, v.loadErr
 }

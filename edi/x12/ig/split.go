@@ -74,7 +74,7 @@ func (s Shift) Pos(p Pos) Pos {
 
 // Bounds of split validation.
 const (
-	splitMinPart = 4 << 20 // bytes per part, at least
+	splitMinPart = 1 << 20 // bytes per part, at least
 	splitMaxPart = 8       // parts, at most
 	partMaxHeld  = 1000    // findings a part holds before it stops
 	seamWindow   = 64 << 10
