@@ -25,6 +25,9 @@ type InboundInterchange struct {
 	// "" for none. An interchange recorded under the same non-empty Source
 	// is not a repeat: the same delivery processed again after a crash.
 	Source string
+	// Batch is the plan's number of the interchange's claims (9 digits,
+	// the first part of each plan's claim number); "" for none.
+	Batch string
 }
 
 // InboundClaim maps the plan's claim number of a claim received in an 837P
@@ -58,6 +61,10 @@ type InboundStore interface {
 	// InboundClaim returns the claim recorded under the plan's claim
 	// number (false when none).
 	InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error)
+	// InboundBatch returns the Batch recorded for the interchange of the
+	// sender and ISA13 delivered by source (false when none), so that the
+	// same delivery processed again numbers its claims as before.
+	InboundBatch(ctx context.Context, source, sender, isa13 string) (string, bool, error)
 }
 
 var (
@@ -89,6 +96,7 @@ var sqliteInboundMigrations = []string{
 		id             INTEGER PRIMARY KEY AUTOINCREMENT
 	)`,
 	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
+	`ALTER TABLE inbound_interchanges ADD COLUMN batch TEXT NOT NULL DEFAULT ''`,
 }
 
 var postgresInboundMigrations = []string{
@@ -113,6 +121,7 @@ var postgresInboundMigrations = []string{
 		accepted       BOOLEAN NOT NULL
 	)`,
 	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
+	`ALTER TABLE inbound_interchanges ADD COLUMN batch TEXT NOT NULL DEFAULT ''`,
 }
 
 const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at, source FROM inbound_interchanges
@@ -158,8 +167,8 @@ func (s *SQLite) RecordInbound(ctx context.Context, ics []InboundInterchange, wi
 		}
 	}
 	for _, ic := range ics {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source) VALUES (?, ?, ?, ?, ?, ?)`,
-			ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt.UTC().Format(time.RFC3339Nano), ic.Source); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source, batch) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt.UTC().Format(time.RFC3339Nano), ic.Source, ic.Batch); err != nil {
 			return nil, fmt.Errorf("store: record inbound interchange: %w", err)
 		}
 	}
@@ -326,8 +335,8 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 		}
 		var b pgx.Batch
 		for _, ic := range ics {
-			b.Queue(`INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source) VALUES ($1, $2, $3, $4, $5, $6)`,
-				ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt, ic.Source)
+			b.Queue(`INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, source, batch) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				ic.Sender, ic.ISA13, ic.Sum[:], ic.File, ic.ReceivedAt, ic.Source, ic.Batch)
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return err
@@ -391,4 +400,36 @@ func (p *Postgres) InboundClaim(ctx context.Context, planClaim string) (InboundC
 		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
 	}
 	return c, true, nil
+}
+
+// selectInboundBatch finds an interchange's claim batch number by its
+// delivery (InboundStore.InboundBatch); %s are the placeholders of the
+// sender, ISA13 and source.
+const selectInboundBatch = `SELECT batch FROM inbound_interchanges
+	WHERE sender = %s AND isa13 = %s AND source = %s AND batch <> '' ORDER BY id DESC LIMIT 1`
+
+// InboundBatch implements InboundStore.
+func (s *SQLite) InboundBatch(ctx context.Context, source, sender, isa13 string) (string, bool, error) {
+	var b string
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectInboundBatch, "?", "?", "?"), sender, isa13, source).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: inbound batch: %w", err)
+	}
+	return b, true, nil
+}
+
+// InboundBatch implements InboundStore.
+func (p *Postgres) InboundBatch(ctx context.Context, source, sender, isa13 string) (string, bool, error) {
+	var b string
+	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectInboundBatch, "$1", "$2", "$3"), sender, isa13, source).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: inbound batch: %w", err)
+	}
+	return b, true, nil
 }

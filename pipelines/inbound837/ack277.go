@@ -180,7 +180,7 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		w.Segment("TRN", "2", c.ID)
 		if !c.Rejected {
 			w.Segment("STC", w.Composite("A2", "20", "PR"), today, "WQ", c.Charge)
-			w.Segment("REF", "1K", AssignedNumber(a.in.Control, c.Ordinal))
+			w.Segment("REF", "1K", c.PlanClaim())
 		} else {
 			stc := []string{"", today, "U", c.Charge, "", "", "", "", "", "", ""}
 			n := 0
@@ -219,12 +219,18 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 	return a.fail(w.EndTransaction())
 }
 
+// PlanClaim is the plan's claim number of the claim (the 277CA's REF*1K,
+// the invoice number of its encounter line): AssignedNumber of its
+// interchange's Batch and its Ordinal.
+func (c *Claim) PlanClaim() string { return AssignedNumber(c.Batch, c.Ordinal) }
+
 // AssignedNumber is the plan's claim number for a claim accepted from an
-// interchange: the interchange control number (ISA13, 9 digits) and the
-// claim's ordinal in it (6 digits), 15 digits in all.
-func AssignedNumber(isa13 string, ordinal int) string {
+// interchange: the plan's number of the interchange's claims (9 digits,
+// Options.ClaimBatch) and the claim's ordinal in it (6 digits), 15 digits
+// in all.
+func AssignedNumber(batch string, ordinal int) string {
 	var b [15]byte
-	n := copy(b[max(9-len(isa13), 0):9], isa13)
+	n := copy(b[max(9-len(batch), 0):9], batch)
 	for i := range 9 - n {
 		b[i] = '0'
 	}
@@ -233,8 +239,8 @@ func AssignedNumber(isa13 string, ordinal int) string {
 		b[i] = byte('0' + o%10)
 		o /= 10
 	}
-	if len(isa13) > 9 {
-		return isa13 + string(b[9:])
+	if len(batch) > 9 {
+		return batch + string(b[9:])
 	}
 	return string(b[:])
 }

@@ -59,7 +59,10 @@ type Claim struct {
 	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
 	Ordinal          int    // 1-based number of the claim in the interchange
 	ISA13            string // its interchange's control number
-	Sender           string // its interchange's ISA05:ISA06, trimmed
+	// Batch is the plan's number of its interchange's claims (9 digits,
+	// Options.ClaimBatch), the first part of PlanClaim.
+	Batch  string
+	Sender string // its interchange's ISA05:ISA06, trimmed
 
 	// Enc is what its encounter line needs (Options.Collect).
 	Enc Encounter
@@ -108,6 +111,11 @@ type Options struct {
 	Judge func(claims []*Claim) error
 	// OnInterchange is called after each interchange.
 	OnInterchange func(i *ig.InterchangeResult) error
+	// ClaimBatch hands out the plan's number of each interchange's claims
+	// (9 digits), unique across senders, at the interchange's ISA, given
+	// its sender (ISA05:ISA06, trimmed) and ISA13; nil numbers them by the
+	// interchange's own ISA13, which is unique only per sender.
+	ClaimBatch func(sender, isa13 string) (string, error)
 }
 
 // Summary counts what Edit saw.
@@ -143,6 +151,14 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 		}
 		r.ordinal = 0
 		r.isa13, r.sender = i.Control, strings.TrimSpace(i.SenderQualifier)+":"+strings.TrimSpace(i.SenderID)
+		r.batch = i.Control
+		if opts.ClaimBatch != nil {
+			b, err := opts.ClaimBatch(r.sender, i.Control)
+			if err != nil {
+				return fmt.Errorf("inbound837: claim numbers of interchange %s: %w", i.Control, err)
+			}
+			r.batch = b
+		}
 		if opts.Ack277 != nil {
 			opts.Ack277.in = *i
 		}
@@ -206,6 +222,7 @@ type run struct {
 	ordinal int      // claims seen in the interchange
 	isa13   string   // of the interchange being read
 	sender  string   // its ISA05:ISA06
+	batch   string   // the plan's number of its claims (Options.ClaimBatch)
 	judged  []*Claim // the finisher's
 
 	// The finisher goroutine (finish): sets handed to it, claims buffers
@@ -576,7 +593,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		s.r.claims = append(s.r.claims, Claim{ID: string(seg.Element(1)), Line: pos.Line, pos: pos,
 			Charge: string(seg.Element(2)), ProviderName: s.prov[0], ProviderNPI: s.prov[1],
 			PatientLast: s.pat[0], PatientFirst: s.pat[1], PatientID: s.pat[2], Ordinal: s.r.ordinal,
-			ISA13: s.r.isa13, Sender: s.r.sender})
+			ISA13: s.r.isa13, Sender: s.r.sender, Batch: s.r.batch})
 		s.cur = len(s.r.claims) - 1
 		total, ok := x12.ParseDecimal(seg.Element(2), 6)
 		s.total, s.sum, s.lines, s.bad, s.lx = total, 0, 0, !ok, 0

@@ -79,7 +79,7 @@ func encounterRows(c *Claim) [][]string {
 			}
 		}
 		rows = append(rows, []string{
-			AssignedNumber(c.ISA13, c.Ordinal), isoDate(e.InvoiceDate), l.Number,
+			c.PlanClaim(), isoDate(e.InvoiceDate), l.Number,
 			e.BillingNPI, e.BillingTIN, e.BillingName, e.BillingTaxonomy,
 			e.BillingStreet, e.BillingCity, e.BillingState, e.BillingZip,
 			e.MemberCIN, e.MemberLast, e.MemberFirst, isoDate(e.MemberDOB), e.MemberGender,

@@ -106,7 +106,7 @@ func TestSplitFileForwardsGoodClaimsToTheNext837P(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 	a277 := readOut(t, out, "split"+Suffix277CA)
-	if !strings.Contains(a277, "TRN*2*ENC1001~STC*A7:454") || !strings.Contains(a277, "TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~REF*1K*000000101000002~") {
+	if !strings.Contains(a277, "TRN*2*ENC1001~STC*A7:454") || !strings.Contains(a277, "TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~REF*1K*000000001000002~") {
 		t.Errorf("277CA:\n%s", a277)
 	}
 	rows, err := csv.NewReader(strings.NewReader(readOut(t, out, "split"+SuffixEncounters))).ReadAll()
@@ -121,7 +121,7 @@ func TestSplitFileForwardsGoodClaimsToTheNext837P(t *testing.T) {
 		got[col] = rows[1][i]
 	}
 	want := map[string]string{
-		"invoice_number": "000000101000002", "provider_claim_id": "ENC1002", "invoice_date": "2026-01-15", "line_number": "1",
+		"invoice_number": "000000001000002", "provider_claim_id": "ENC1002", "invoice_date": "2026-01-15", "line_number": "1",
 		"billing_npi": "1234567893", "billing_tin": "941234567", "billing_name": "HARBOR COMMUNITY SUPPORTS", "billing_taxonomy": "251S00000X",
 		"billing_address": "100 CAPITOL MALL STE 200", "billing_city": "SACRAMENTO", "billing_state": "CA", "billing_zip": "958140001",
 		"member_cin": "98765432B", "member_last_name": "NGUYEN", "member_first_name": "BAO", "member_dob": "1967-11-30", "member_gender": "M",
@@ -136,7 +136,7 @@ func TestSplitFileForwardsGoodClaimsToTheNext837P(t *testing.T) {
 	}
 	out837 := e.convert(r.Forward)
 	flat := strings.ReplaceAll(out837, "\n", "")
-	if !strings.Contains(flat, "CLM*000000101000002*75.5***12:B:1*Y*A*Y*Y~REF*D9*ENC1002~HI*ABK:Z5900~") || strings.Contains(flat, "ENC1001") {
+	if !strings.Contains(flat, "CLM*000000001000002*75.5***12:B:1*Y*A*Y*Y~REF*D9*ENC1002~HI*ABK:Z5900~") || strings.Contains(flat, "ENC1001") {
 		t.Errorf("outbound 837:\n%s", out837)
 	}
 	v := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) {
@@ -147,14 +147,14 @@ func TestSplitFileForwardsGoodClaimsToTheNext837P(t *testing.T) {
 	if _, err := v.Validate(context.Background(), bytes.NewReader([]byte(out837))); err != nil {
 		t.Fatal(err)
 	}
-	sent, ok, err := e.st.SentClaim(context.Background(), "000000101000002")
-	if err != nil || !ok || sent.Invoice != "000000101000002" {
+	sent, ok, err := e.st.SentClaim(context.Background(), "000000001000002")
+	if err != nil || !ok || sent.Invoice != "000000001000002" {
 		t.Fatalf("sent claim %+v %v %v", sent, ok, err)
 	}
 	for _, tc := range []struct {
 		plan, provider string
 		accepted       bool
-	}{{"000000101000002", "ENC1002", true}, {"000000101000001", "ENC1001", false}} {
+	}{{"000000001000002", "ENC1002", true}, {"000000001000001", "ENC1001", false}} {
 		c, ok, err := e.st.InboundClaim(context.Background(), tc.plan)
 		if err != nil || !ok || c.ProviderClaim != tc.provider || c.Accepted != tc.accepted || c.Sender != "ZZ:CALAIMGW" || c.ISA13 != "000000101" {
 			t.Errorf("inbound claim %s: %+v %v %v", tc.plan, c, ok, err)
@@ -391,12 +391,12 @@ func TestJudgedAcrossManySets(t *testing.T) {
 func TestProviderReplacementForwarded(t *testing.T) {
 	e := newFwdEnv(t)
 	r, _ := e.ingest("first", bothGood(t))
-	e.convert(r.Forward) // sends CLM01 000000101000001 and 000000101000002
+	e.convert(r.Forward) // sends CLM01 000000001000001 and 000000001000002
 	resp := filepath.Join(t.TempDir(), "encounters_RESP_277.dat")
 	os.WriteFile(resp, []byte(strings.Join([]string{
 		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*CALAIMGW       *260120*0830*^*00501*000000901*0*P*:",
 		"GS*HN*CALIFORNIA-DHCS*CALAIMGW*20260120*0830*901*X*005010X214", "ST*277*0001*005010X214",
-		"HL*1**20*1", "HL*2*1*21*1", "HL*3*2*19*1", "HL*4*3*PT", "TRN*2*000000101000002", "STC*F1:20*20260120*WQ", "REF*1K*202601200000001",
+		"HL*1**20*1", "HL*2*1*21*1", "HL*3*2*19*1", "HL*4*3*PT", "TRN*2*000000001000002", "STC*F1:20*20260120*WQ", "REF*1K*202601200000001",
 		"SE*9*0001", "GE*1*901", "IEA*1*000000901"}, "~")+"~"), 0o600)
 	if lr := ingest.Load277CA(context.Background(), e.st, resp, t.TempDir(), nil); lr.Err != nil || lr.Loaded != 1 {
 		t.Fatalf("DHCS 277CA: %+v", lr)
@@ -404,9 +404,9 @@ func TestProviderReplacementForwarded(t *testing.T) {
 	// ENC1002 replaced (its original answered), ENC1001 replaced too (no
 	// answer from DHCS yet: held).
 	repl := withISA13(bothGood(t), "000000102")
-	repl = strings.Replace(repl, "CLM*ENC1002*75.5***12:B:1*Y*A*Y*Y~", "CLM*ENC1002*75.5***12:B:7*Y*A*Y*Y~\nREF*F8*000000101000002~", 1)
+	repl = strings.Replace(repl, "CLM*ENC1002*75.5***12:B:1*Y*A*Y*Y~", "CLM*ENC1002*75.5***12:B:7*Y*A*Y*Y~\nREF*F8*000000001000002~", 1)
 	repl = strings.Replace(repl, "CLM*ENC1001*300***11:B:1*Y*A*Y*Y~", "CLM*ENC1001*300***11:B:7*Y*A*Y*Y~", 1)
-	repl = strings.Replace(repl, "REF*D9*CLMREF1001~", "REF*F8*000000101000001~\nREF*D9*CLMREF1001~", 1)
+	repl = strings.Replace(repl, "REF*D9*CLMREF1001~", "REF*F8*000000001000001~\nREF*D9*CLMREF1001~", 1)
 	repl = strings.Replace(repl, "SE*45*0001", "SE*47*0001", 1) // two REF*F8 more
 	r2, out := e.ingest("replacement", repl)
 	if r2.Read != 2 || r2.Rejected != 1 {
@@ -416,7 +416,7 @@ func TestProviderReplacementForwarded(t *testing.T) {
 		t.Errorf("report:\n%s", rep)
 	}
 	sent := strings.ReplaceAll(e.convert(r2.Forward), "\n", "")
-	if !strings.Contains(sent, "CLM*000000101000002*75.5***12:B:7*Y*A*Y*Y~REF*F8*202601200000001~REF*D9*ENC1002~") {
+	if !strings.Contains(sent, "CLM*000000001000002*75.5***12:B:7*Y*A*Y*Y~REF*F8*202601200000001~REF*D9*ENC1002~") {
 		t.Errorf("replacement to DHCS:\n%s", sent)
 	}
 	// Without REF*F8.
@@ -522,5 +522,60 @@ func TestPendingLineRejectedByItsConversionIsReleased(t *testing.T) {
 	}
 	if r2, out := e.ingest("corrected", withISA13(bothGood(t), "000000102")); r2.Rejected != 0 {
 		t.Fatalf("corrected claims after their first lines were rejected: %+v\n%s", r2, readOut(t, out, "corrected"+SuffixReportCSV))
+	}
+}
+
+// TestPlanClaimNumbersUniqueAcrossSenders: two providers whose
+// interchanges carry the same ISA13 get different plan's claim numbers
+// (REF*1K, the encounter lines' invoice numbers, the store's inbound
+// claims), each traced back to its own sender; and the second provider's
+// claim for the very same services is a duplicate of the first one's
+// pending lines, not taken for them.
+func TestPlanClaimNumbersUniqueAcrossSenders(t *testing.T) {
+	e := newFwdEnv(t)
+	first := bothGood(t)
+	other := strings.Replace(first, "*ZZ*CALAIMGW       *", "*ZZ*OTHERPROV      *", 1)
+	other = strings.Replace(other, "GS*HC*CALAIMGW*", "GS*HC*OTHERPROV*", 1)
+	if other == first {
+		t.Fatal("the fixture's sender was not replaced")
+	}
+	r1, out1 := e.ingest("first", first)
+	r2, out2 := e.ingest("other", other)
+	if r1.Rejected != 0 || r1.Duplicate != "" || r2.Duplicate != "" {
+		t.Fatalf("results %+v / %+v", r1, r2)
+	}
+	ref1K := func(dir, name string) []string {
+		t.Helper()
+		var refs []string
+		for _, seg := range strings.Split(readOut(t, dir, name+Suffix277CA), "~") {
+			if strings.HasPrefix(seg, "REF*1K*") {
+				refs = append(refs, strings.TrimPrefix(seg, "REF*1K*"))
+			}
+		}
+		return refs
+	}
+	got1 := ref1K(out1, "first")
+	if want := []string{"000000001000001", "000000001000002"}; !slices.Equal(got1, want) {
+		t.Errorf("first sender REF*1K %v, want %v", got1, want)
+	}
+	// The other sender's claims repeat the first's services: level 7 rejects
+	// them (no REF*1K), and nothing of theirs is forwarded.
+	if r2.Rejected != 2 || r2.Forward != "" {
+		t.Fatalf("other sender: %+v, want both claims rejected as duplicates", r2)
+	}
+	if got := ref1K(out2, "other"); len(got) != 0 {
+		t.Fatalf("other sender's REF*1K %v, want none", got)
+	}
+	rep := readOut(t, out2, "other"+SuffixReportCSV)
+	if !strings.Contains(rep, "000000001000001") || !strings.Contains(rep, "first.x12") {
+		t.Errorf("the other sender's report does not name the first file's claim:\n%s", rep)
+	}
+	// Each plan's number traces back to one sender.
+	for _, n := range []string{"000000001000001", "000000002000001"} {
+		c, ok, err := e.st.InboundClaim(context.Background(), n)
+		want := map[string]string{"000000001000001": "ZZ:CALAIMGW", "000000002000001": "ZZ:OTHERPROV"}[n]
+		if err != nil || !ok || c.Sender != want || c.ISA13 != "000000101" {
+			t.Errorf("inbound claim %s: %+v %v %v, want sender %s", n, c, ok, err, want)
+		}
 	}
 }

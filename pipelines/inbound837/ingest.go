@@ -148,6 +148,12 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	opts := Options{
 		Profile: profile, Coding: job.Coding, Ack999: w999, Ack277: w277, TA1: ta1, TA1Mode: ta1Mode, Numbers: num999, Now: now,
 	}
+	batch := "" // the claim batch of the interchange being read
+	opts.ClaimBatch = func(sender, isa13 string) (string, error) {
+		b, err := claimBatch(ctx, job, sender, isa13)
+		batch = b
+		return b, err
+	}
 	// The encounter lines need the configuration; levels 6 and 7 also the
 	// store's runs and the coding table.
 	opts.Collect = job.Config != nil
@@ -175,7 +181,8 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	fwd := csv.NewWriter(outs[5])
 	opts.OnInterchange = func(i *ig.InterchangeResult) error {
 		ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
-			ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received, Source: job.Source})
+			ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received, Source: job.Source, Batch: batch})
+		batch = ""
 		c := *i
 		c.Findings = nil
 		results = append(results, c)
@@ -189,7 +196,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		if !opts.Collect {
 			return nil
 		}
-		if err := claims.add(AssignedNumber(c.ISA13, c.Ordinal), c.Sender, c.ISA13, c.ID, !c.Rejected, c.Enc.Lines); err != nil {
+		if err := claims.add(c.PlanClaim(), c.Sender, c.ISA13, c.ID, !c.Rejected, c.Enc.Lines); err != nil {
 			return err
 		}
 		if c.Rejected {
@@ -342,6 +349,29 @@ func commitOrDropEmpty(o *atomicfile.File, always bool) error {
 		}
 	}
 	return o.Commit()
+}
+
+// ClaimBatchScope is the store's control-number scope of the plan's
+// numbers of inbound interchanges' claims (Options.ClaimBatch): one per
+// interchange, whoever sent it, so that no two claims share a plan's
+// claim number.
+const ClaimBatchScope = "CLAIMS/837P"
+
+// claimBatch is Options.ClaimBatch of an ingest: the batch recorded for
+// the interchange when the job's delivery (Source) was processed before,
+// else the next control number of ClaimBatchScope.
+func claimBatch(ctx context.Context, job *ingest.Job, sender, isa13 string) (string, error) {
+	if is, ok := job.Store.(store.InboundStore); ok && job.Source != "" {
+		b, found, err := is.InboundBatch(ctx, job.Source, sender, isa13)
+		if err != nil || found {
+			return b, err
+		}
+	}
+	n, err := job.Store.NextControlNumber(ctx, ClaimBatchScope)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%09d", n), nil
 }
 
 // storeNumbers hands out control numbers of the acknowledgments: ISA13

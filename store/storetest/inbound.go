@@ -263,3 +263,36 @@ func releasedLines(t *testing.T, open func(string) store.LedgerStore) {
 		t.Fatalf("after the release of line 1: line 1 pending %v (want false), line 2 pending %v (want true)", pending(lines[0]), pending(lines[1]))
 	}
 }
+
+// inboundBatch: an interchange's claim batch number is found again by its
+// delivery, sender and ISA13 (after a reopen), not by another delivery's;
+// an interchange recorded without one has none; the latest recording wins.
+func inboundBatch(t *testing.T, open func(string) store.LedgerStore) {
+	in := inboundStore(t, open("a"))
+	t0 := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	record := func(ic store.InboundInterchange) {
+		t.Helper()
+		if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic}, 0, nil); err != nil || p != nil {
+			t.Fatalf("record %+v: prior %+v, %v", ic, p, err)
+		}
+	}
+	record(store.InboundInterchange{Sender: "ZZ:PROV", ISA13: "000000101", Sum: [32]byte{60}, File: "b.x12", ReceivedAt: t0, Source: "ledger:9", Batch: "000000007"})
+	record(store.InboundInterchange{Sender: "ZZ:PROV", ISA13: "000000102", Sum: [32]byte{61}, File: "c.x12", ReceivedAt: t0, Source: "ledger:10"})
+	record(store.InboundInterchange{Sender: "ZZ:PROV", ISA13: "000000101", Sum: [32]byte{62}, File: "b.x12", ReceivedAt: t0.Add(time.Hour), Source: "ledger:9", Batch: "000000008"})
+	in = inboundStore(t, open("a"))
+	for _, tc := range []struct {
+		source, sender, isa13 string
+		want                  string
+	}{
+		{"ledger:9", "ZZ:PROV", "000000101", "000000008"},
+		{"ledger:11", "ZZ:PROV", "000000101", ""},
+		{"ledger:9", "ZZ:OTHER", "000000101", ""},
+		{"ledger:9", "ZZ:PROV", "000000102", ""},
+		{"ledger:10", "ZZ:PROV", "000000102", ""},
+	} {
+		got, ok, err := in.InboundBatch(ctx, tc.source, tc.sender, tc.isa13)
+		if err != nil || got != tc.want || ok != (tc.want != "") {
+			t.Errorf("InboundBatch(%s, %s, %s) = %q, %v, %v; want %q", tc.source, tc.sender, tc.isa13, got, ok, err, tc.want)
+		}
+	}
+}

@@ -87,6 +87,7 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentRunsHoldUsageCounters", true, concurrentUsage},
 		{"ConcurrentLoadsOfOneContentLoadOnce", true, concurrentLoadOnce},
 		{"InboundInterchangeDuplicates", false, inboundDuplicates},
+		{"InboundBatchByDelivery", false, inboundBatch},
 		{"PendingLinesCountUntilSent", false, pendingLines},
 		{"PendingLinesReleasedByARejectingRun", false, releasedLines},
 		{"ConcurrentInboundInterchangeRecordedOnce", true, concurrentInbound},
