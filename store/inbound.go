@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -432,4 +434,173 @@ func (p *Postgres) InboundBatch(ctx context.Context, source, sender, isa13 strin
 		return "", false, fmt.Errorf("store: inbound batch: %w", err)
 	}
 	return b, true, nil
+}
+
+// PendingBatch sums up the lines still waiting to be sent of the claims
+// one interchange's 277CA accepted.
+type PendingBatch struct {
+	// Batch is the first 9 digits of the claims' plan's claim numbers: the
+	// plan's number of the interchange's claims.
+	Batch      string
+	File       string    // the inbound file's base name ("" when no claim is recorded under the numbers)
+	Sender     string    // ISA05:ISA06
+	ISA13      string    // the interchange's own control number
+	ReceivedAt time.Time // zero when unknown
+	Claims     int
+	Lines      int
+}
+
+// PendingStore lists and releases pending lines by the interchange that
+// sent them (store.SQLite, store.Postgres).
+type PendingStore interface {
+	// PendingBatches lists the batches with lines pending, the oldest
+	// received first.
+	PendingBatches(ctx context.Context) ([]PendingBatch, error)
+	// ReleasePending ends the pending state of every line of the batch's
+	// claims, so that they no longer count as earlier lines, and returns
+	// how many lines it released.
+	ReleasePending(ctx context.Context, batch string) (int, error)
+}
+
+var (
+	_ PendingStore = (*SQLite)(nil)
+	_ PendingStore = (*Postgres)(nil)
+)
+
+// Pending lines grouped by batch, then each batch's interchange, found
+// through the latest claim recorded under one of its numbers.
+const (
+	selectPendingBatches = `SELECT substr(invoice, 1, 9), MIN(invoice), COUNT(DISTINCT invoice), COUNT(*)
+		FROM pending_lines GROUP BY substr(invoice, 1, 9)`
+	selectBatchInterchange = `SELECT c.file, c.sender, c.isa13, i.received_at FROM inbound_claims c
+		LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13 AND i.file = c.file
+		WHERE c.plan_claim = %s ORDER BY c.id DESC, i.id DESC LIMIT 1`
+	deletePendingBatch = `DELETE FROM pending_lines WHERE substr(invoice, 1, 9) = %s`
+)
+
+// validBatch says whether b is a batch number: 9 digits.
+func validBatch(b string) error {
+	if len(b) != 9 || strings.Trim(b, "0123456789") != "" {
+		return fmt.Errorf("store: %q is not a claim batch number (9 digits, the start of the plan's claim numbers)", b)
+	}
+	return nil
+}
+
+// sortBatches orders batches the oldest received first (unknown times
+// last), then by number.
+func sortBatches(bs []PendingBatch) {
+	slices.SortFunc(bs, func(a, b PendingBatch) int {
+		if az, bz := a.ReceivedAt.IsZero(), b.ReceivedAt.IsZero(); az != bz {
+			if az {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), strings.Compare(a.Batch, b.Batch))
+	})
+}
+
+// PendingBatches implements PendingStore.
+func (s *SQLite) PendingBatches(ctx context.Context) ([]PendingBatch, error) {
+	bs, samples, err := scanBatches(s.db.QueryContext(ctx, selectPendingBatches))
+	if err != nil {
+		return nil, err
+	}
+	for i := range bs {
+		var at sql.NullString
+		b := &bs[i]
+		err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectBatchInterchange, "?"), samples[i]).Scan(&b.File, &b.Sender, &b.ISA13, &at)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("store: pending batch %s: %w", b.Batch, err)
+		}
+		b.ReceivedAt, _ = time.Parse(time.RFC3339Nano, at.String)
+	}
+	sortBatches(bs)
+	return bs, nil
+}
+
+// scanBatches reads selectPendingBatches: the batches and a claim number
+// of each.
+func scanBatches(rows *sql.Rows, err error) ([]PendingBatch, []string, error) {
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: pending batches: %w", err)
+	}
+	defer rows.Close()
+	var bs []PendingBatch
+	var samples []string
+	for rows.Next() {
+		var b PendingBatch
+		var sample string
+		if err := rows.Scan(&b.Batch, &sample, &b.Claims, &b.Lines); err != nil {
+			return nil, nil, fmt.Errorf("store: pending batches: %w", err)
+		}
+		bs, samples = append(bs, b), append(samples, sample)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: pending batches: %w", err)
+	}
+	return bs, samples, nil
+}
+
+// ReleasePending implements PendingStore.
+func (s *SQLite) ReleasePending(ctx context.Context, batch string) (int, error) {
+	if err := validBatch(batch); err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, fmt.Sprintf(deletePendingBatch, "?"), batch)
+	if err != nil {
+		return 0, fmt.Errorf("store: release pending batch %s: %w", batch, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// PendingBatches implements PendingStore.
+func (p *Postgres) PendingBatches(ctx context.Context) ([]PendingBatch, error) {
+	rows, err := p.pool.Query(ctx, selectPendingBatches)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending batches: %w", err)
+	}
+	var bs []PendingBatch
+	var samples []string
+	for rows.Next() {
+		var b PendingBatch
+		var sample string
+		var claims, lines int64
+		if err := rows.Scan(&b.Batch, &sample, &claims, &lines); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: pending batches: %w", err)
+		}
+		b.Claims, b.Lines = int(claims), int(lines)
+		bs, samples = append(bs, b), append(samples, sample)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pending batches: %w", err)
+	}
+	for i := range bs {
+		var at *time.Time
+		b := &bs[i]
+		err := p.pool.QueryRow(ctx, fmt.Sprintf(selectBatchInterchange, "$1"), samples[i]).Scan(&b.File, &b.Sender, &b.ISA13, &at)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("store: pending batch %s: %w", b.Batch, err)
+		}
+		if at != nil {
+			b.ReceivedAt = at.UTC()
+		}
+	}
+	sortBatches(bs)
+	return bs, nil
+}
+
+// ReleasePending implements PendingStore.
+func (p *Postgres) ReleasePending(ctx context.Context, batch string) (int, error) {
+	if err := validBatch(batch); err != nil {
+		return 0, err
+	}
+	tag, err := p.pool.Exec(ctx, fmt.Sprintf(deletePendingBatch, "$1"), batch)
+	if err != nil {
+		return 0, fmt.Errorf("store: release pending batch %s: %w", batch, err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -54,3 +54,66 @@ func TestIngest837PThenConvert(t *testing.T) {
 		t.Errorf("again: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestReportPendingAndRelease: the accepted claims' lines are listed as a
+// batch waiting to be sent (its file, sender, ISA13, counts and where its
+// encounter lines are); --older-than leaves out a batch received since;
+// once its encounter lines file is lost, --release ends their pending
+// state, so the provider's same claims sent again are accepted instead of
+// being duplicates; a second release finds nothing (exit 1).
+func TestReportPendingAndRelease(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	b, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "inbound837", "testdata", "837p-two-claims.x12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "harbor.x12")
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "837p", "--out", filepath.Join(dir, "a1"), in); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := calgw(t, "--state", state, "report", "pending")
+	if code != exitOK || !strings.Contains(stdout, "1 batch(es)") {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var row []string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "000000001 ") {
+			row = strings.Fields(l)
+		}
+	}
+	// BATCH RECEIVED(date time) AGE FILE SENDER ISA13 CLAIMS LINES ENCOUNTER-LINES
+	if len(row) != 10 || row[4] != "harbor.x12" || row[5] != "ZZ:CALAIMGW" || row[6] != "000000101" || row[7] != "1" || row[8] != "1" || row[9] != "harbor.encounters.csv" {
+		t.Fatalf("batch row %q in\n%s", row, stdout)
+	}
+	if _, stdout, _ := calgw(t, "--state", state, "report", "pending", "--older-than", "1"); !strings.Contains(stdout, "0 batch(es)") {
+		t.Errorf("--older-than 1 lists today's batch:\n%s", stdout)
+	}
+	// The same claims from another interchange (another ISA13) repeat the pending lines.
+	again := strings.ReplaceAll(string(b), "000000101", "000000102")
+	in2 := filepath.Join(dir, "resent.x12")
+	if err := os.WriteFile(in2, []byte(again), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "837p", "--out", filepath.Join(dir, "a2"), in2)
+	if !strings.Contains(stdout, "0 accepted, 2 rejected") {
+		t.Fatalf("the same claims again before the release:\n%s", stdout)
+	}
+	if code, stdout, _ := calgw(t, "--state", state, "report", "pending", "--release", "000000001"); code != exitOK || !strings.Contains(stdout, "released 1 line(s) of batch 000000001") {
+		t.Fatalf("release: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := calgw(t, "--state", state, "report", "pending", "--release", "000000001"); code != exitRejected || !strings.Contains(stdout, "no line waiting") {
+		t.Errorf("second release: exit %d\n%s", code, stdout)
+	}
+	again = strings.ReplaceAll(string(b), "000000101", "000000103")
+	in3 := filepath.Join(dir, "resent2.x12")
+	if err := os.WriteFile(in3, []byte(again), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stdout, _ := calgw(t, "--state", state, "ingest", "--kind", "837p", "--out", filepath.Join(dir, "a3"), in3); !strings.Contains(stdout, "1 accepted, 1 rejected") {
+		t.Errorf("the same claims after the release:\n%s", stdout)
+	}
+}

@@ -17,6 +17,7 @@ type reportCommand struct {
 var reports = []reportCommand{
 	{"encounters", "encounters sent to DHCS by status, with what to fix: --status rejected [--month YYYY-MM]", reportEncounters},
 	{"monthly", "the monthly ECM/CS monitoring JSON for DHCS, built from the state (--month YYYY-MM --out DIR)", runMonthlyReport},
+	{"pending", "lines accepted from providers' 837Ps not yet sent to DHCS, by batch ([--older-than DAYS] [--release BATCH])", reportPending},
 	{"candidates", "members meeting a population of focus's thresholds from ADT events, without ECM (--pof avoidable-utilization [--as-of DATE])", reportCandidates},
 }
 

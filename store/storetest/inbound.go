@@ -296,3 +296,69 @@ func inboundBatch(t *testing.T, open func(string) store.LedgerStore) {
 		}
 	}
 }
+
+// pendingBatches: pending lines are listed by the batch of their claims'
+// numbers, the oldest received first, with the interchange that sent
+// them; releasing a batch ends the pending state of its lines only, after
+// which they are no longer earlier lines.
+func pendingBatches(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	in := inboundStore(t, s)
+	ps, ok := s.(store.PendingStore)
+	if !ok {
+		t.Fatalf("%T is not a store.PendingStore", s)
+	}
+	t0 := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	recordBatch := func(batch, sender, isa13, file string, at time.Time, sum byte, lines ...[]store.Line) {
+		t.Helper()
+		var claims []store.InboundClaim
+		for i, ls := range lines {
+			plan := batch + fmt.Sprintf("%06d", i+1)
+			for k := range ls {
+				ls[k].Invoice = plan
+			}
+			claims = append(claims, store.InboundClaim{PlanClaim: plan, Sender: sender, ISA13: isa13, ProviderClaim: fmt.Sprint("C", i), File: file, Accepted: true, Lines: ls})
+		}
+		ic := store.InboundInterchange{Sender: sender, ISA13: isa13, Sum: [32]byte{sum}, File: file, ReceivedAt: at, Batch: batch}
+		if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic}, time.Hour, slices.Values(claims)); err != nil || p != nil {
+			t.Fatalf("record %s: %+v %v", batch, p, err)
+		}
+	}
+	recordBatch("000000007", "ZZ:PROVA", "000000101", "a.x12", t0.Add(time.Hour), 70,
+		[]store.Line{{Key: Key(70, 1), LineNo: "1"}, {Key: Key(71, 1), LineNo: "2"}}, []store.Line{{Key: Key(72, 1), LineNo: "1"}})
+	recordBatch("000000008", "ZZ:PROVB", "000000101", "b.x12", t0, 80, []store.Line{{Key: Key(80, 1), LineNo: "1"}})
+	got, err := ps.PendingBatches(ctx)
+	want := []store.PendingBatch{
+		{Batch: "000000008", File: "b.x12", Sender: "ZZ:PROVB", ISA13: "000000101", ReceivedAt: t0, Claims: 1, Lines: 1},
+		{Batch: "000000007", File: "a.x12", Sender: "ZZ:PROVA", ISA13: "000000101", ReceivedAt: t0.Add(time.Hour), Claims: 2, Lines: 3},
+	}
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("pending batches %+v %v, want %+v", got, err, want)
+	}
+	for i := range want {
+		if g, w := got[i], want[i]; g.Batch != w.Batch || g.File != w.File || g.Sender != w.Sender || g.ISA13 != w.ISA13 || !g.ReceivedAt.Equal(w.ReceivedAt) || g.Claims != w.Claims || g.Lines != w.Lines {
+			t.Errorf("batch %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if _, err := ps.ReleasePending(ctx, "00000007"); err == nil {
+		t.Error("an 8-digit batch number was taken")
+	}
+	if n, err := ps.ReleasePending(ctx, "000000009"); err != nil || n != 0 {
+		t.Errorf("release of a batch with no pending line: %d %v", n, err)
+	}
+	if n, err := ps.ReleasePending(ctx, "000000007"); err != nil || n != 3 {
+		t.Fatalf("release 000000007: %d lines, %v; want 3", n, err)
+	}
+	if got, err := ps.PendingBatches(ctx); err != nil || len(got) != 1 || got[0].Batch != "000000008" {
+		t.Fatalf("after the release: %+v %v", got, err)
+	}
+	r := begin(t, s)
+	defer r.Abandon(ctx, "check")
+	p := record(t, r, store.Line{Key: Key(70, 1), Control: "x-1", Invoice: "INV1", LineNo: "1"}, store.Line{Key: Key(80, 1), Control: "x-2", Invoice: "INV1", LineNo: "2"})
+	if p[0] != nil {
+		t.Errorf("a released line still counts: prior %+v", p[0])
+	}
+	if p[1] == nil || !p[1].Pending || p[1].Invoice != "000000008000001" {
+		t.Errorf("the other batch's line: prior %+v, want pending 000000008000001", p[1])
+	}
+}

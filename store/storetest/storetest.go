@@ -90,6 +90,7 @@ func Run(t *testing.T, b Backend) {
 		{"InboundBatchByDelivery", false, inboundBatch},
 		{"PendingLinesCountUntilSent", false, pendingLines},
 		{"PendingLinesReleasedByARejectingRun", false, releasedLines},
+		{"PendingBatchesListedAndReleased", false, pendingBatches},
 		{"ConcurrentInboundInterchangeRecordedOnce", true, concurrentInbound},
 	}
 	for _, tc := range tests {
