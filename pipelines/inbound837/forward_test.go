@@ -579,3 +579,34 @@ func TestPlanClaimNumbersUniqueAcrossSenders(t *testing.T) {
 		}
 	}
 }
+
+// TestSameDeliveryKeepsItsClaimNumbers: a delivery processed again (the
+// daemon's ledger entry after a crash: the same Source) numbers its claims
+// as the first time, so its own pending lines are its lines, not
+// duplicates; another delivery of other claims gets the next batch.
+func TestSameDeliveryKeepsItsClaimNumbers(t *testing.T) {
+	e := newFwdEnv(t)
+	in := filepath.Join(t.TempDir(), "d.x12")
+	if err := os.WriteFile(in, []byte(bothGood(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(source string) (ingest.Result, string) {
+		t.Helper()
+		out := t.TempDir()
+		rs := Ingest(context.Background(), ingest.Job{Files: []string{in}, OutDir: out, Store: e.st, Config: e.cfg,
+			Coding: e.rs.Coding, Rules: e.rs, Now: func() time.Time { return e.now }, Source: source})
+		if len(rs) != 1 || rs[0].Err != nil {
+			t.Fatalf("ingest: %+v", rs)
+		}
+		return rs[0], out
+	}
+	first, out1 := run("ledger:5")
+	again, out2 := run("ledger:5")
+	if first.Rejected != 0 || again.Rejected != 0 || again.Duplicate != "" {
+		t.Fatalf("first %+v, again %+v: the same delivery again must be accepted as before", first, again)
+	}
+	a, b := readOut(t, out1, "d"+Suffix277CA), readOut(t, out2, "d"+Suffix277CA)
+	if !strings.Contains(a, "REF*1K*000000001000001~") || !strings.Contains(b, "REF*1K*000000001000001~") {
+		t.Errorf("REF*1K of the same delivery differ:\n%s\n%s", a, b)
+	}
+}
