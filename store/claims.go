@@ -197,7 +197,7 @@ type Submission struct {
 
 // ClaimAnswer is what a 277CA or an EVR says of one claim.
 type ClaimAnswer struct {
-	File        string // the base name of our 837 the response answers; "" = not known
+	File        string // the base name of our 837 the response answers, with or without its extension; "" = not known
 	CLM01       string
 	Status      string // EncounterAccepted, EncounterRejected or EncounterSent (received, no verdict)
 	Code        string
@@ -386,7 +386,10 @@ func answerClaims(ctx context.Context, tx claimsTx, by string, as []ClaimAnswer)
 		var found []Submission
 		var err error
 		if a.File != "" {
-			found, err = querySubmissions(ctx, tx, `SELECT `+submissionColumns+` FROM encounter_submissions WHERE clm01 = ? AND file = ? ORDER BY id DESC LIMIT 1`, a.CLM01, a.File)
+			// The file as named, or named by its stem (a 277CA's name and the
+			// EVR's EncounterFileName give our file without its extension).
+			found, err = querySubmissions(ctx, tx, `SELECT `+submissionColumns+` FROM encounter_submissions
+				WHERE clm01 = ? AND (file = ? OR substr(file, 1, ?) = ?) ORDER BY id DESC LIMIT 1`, a.CLM01, a.File, len(a.File)+1, a.File+".")
 		}
 		if err == nil && len(found) == 0 {
 			found, err = querySubmissions(ctx, tx, `SELECT `+submissionColumns+` FROM encounter_submissions WHERE clm01 = ?

@@ -242,3 +242,44 @@ func TestAnsweredFile(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswersGoToTheFileTheyName: DHCS's 277CA (by its name) and EVR (by
+// EncounterFileName) name our file without its extension; their answers
+// go to the submissions of that file, not to a replacement of the same
+// CLM01 sent since in another file and still waiting for its own answer.
+func TestAnswersGoToTheFileTheyName(t *testing.T) {
+	for _, tc := range []struct{ kind, file string }{
+		{Kind277CA, "PLAN_305_837P_MCE_20261123_00001_RESP_277.dat"},
+		{KindEVR, "PLAN_305_837P_MCE_20261123_00001_EVR.xml"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			st := sentStore(t, true)
+			ctx := context.Background()
+			run, err := st.BeginRun(ctx, "convert", "{}")
+			if err != nil {
+				t.Fatal(err)
+			}
+			const later = "PLAN_305_837P_MCE_20261124_00002.dat"
+			if err := st.RecordClaims(ctx, run, []store.SentClaim{{CLM01: "3057C1", Frequency: "7", Invoice: "INV-1", HCP: "305",
+				File: later, Sender: "951234567305", GroupSender: "951234567", ISA13: 8, GS06: 8, ST02: 1, Sent: "2026-11-24"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := run.Written(ctx, "", ""); err != nil {
+				t.Fatal(err)
+			}
+			_, rows := loadOne(t, st, tc.kind, dhcsData+tc.file)
+			for _, row := range rows {
+				if row[0] == "3057C1" && row[1] != ourFile {
+					t.Errorf("3057C1's answer went to %s, want %s: %q", row[1], ourFile, row)
+				}
+			}
+			waiting, err := st.Encounters(ctx, store.EncounterSent, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(waiting) != 1 || waiting[0].File != later || waiting[0].Frequency != "7" {
+				t.Errorf("waiting for an answer: %+v, want the replacement in %s", waiting, later)
+			}
+		})
+	}
+}

@@ -159,10 +159,14 @@ func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
 	if c, _, _ := cs.SentClaim(ctx, "305C2"); c.EncounterID != "100000000000009" {
 		t.Errorf("the CLM01's Encounter ID after the replacement's answer: %+v", c)
 	}
-	// The first submission keeps its own answer.
-	got, _ = es.AnswerClaims(ctx, "A_RESP_277.dat", []store.ClaimAnswer{{File: "A.dat", CLM01: "305C2", Status: store.EncounterRejected, Code: "F2:54", EncounterID: "100000000000002"}})
-	if got[0].Frequency != "1" || got[0].File != "A.dat" {
-		t.Errorf("a file's answer went to %+v", got[0])
+	// The first submission keeps its own answer, whether the answer names
+	// the file with its extension or by its stem (as a 277CA's name and
+	// the EVR's EncounterFileName do).
+	for _, file := range []string{"A.dat", "A"} {
+		got, _ = es.AnswerClaims(ctx, "A_RESP_277.dat", []store.ClaimAnswer{{File: file, CLM01: "305C2", Status: store.EncounterRejected, Code: "F2:54", EncounterID: "100000000000002"}})
+		if got[0].Frequency != "1" || got[0].File != "A.dat" {
+			t.Errorf("an answer to file %q went to %+v", file, got[0])
+		}
 	}
 	if a := byCLM(store.EncounterAccepted); len(a) != 2 || a["305C2"].EncounterID != "100000000000009" {
 		t.Errorf("accepted (latest per CLM01): %+v", a)
