@@ -282,6 +282,12 @@ func Load999(ctx context.Context, es store.EncounterStore, path, outDir string, 
 	var as []store.SetAnswer
 	var groups, sets []string
 	for _, g := range ack.Groups {
+		// Only 837P groups are ours to match: the 274's groups are numbered
+		// from the same sender IDs and from 1 too.
+		if g.FunctionalID != "HC" || (g.Version != "" && !strings.HasPrefix(g.Version, "005010X222")) {
+			l.warn(fmt.Sprintf("AK1 at line %d: answers a group of another kind (AK101 %s, AK103 %s), not an 837P: matched to nothing", g.Line, g.FunctionalID, g.Version))
+			continue
+		}
 		gs, err := strconv.ParseInt(g.Control, 10, 64)
 		if err != nil {
 			l.warn(fmt.Sprintf("AK1 at line %d: group control number %q is not a number", g.Line, g.Control))

@@ -283,3 +283,36 @@ func TestAnswersGoToTheFileTheyName(t *testing.T) {
 		})
 	}
 }
+
+// TestLoad999OfA274: a 999 answering a 274 group (AK101 PW), numbered
+// like the 837P's group from the same sender IDs, rejects no encounter:
+// its group is reported as matched to nothing.
+func TestLoad999OfA274(t *testing.T) {
+	st := sentStore(t, true)
+	b, err := os.ReadFile(dhcsData + "PLAN_305_837P_MCE_20261123_00001.999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := strings.Replace(string(b), "AK1*HC*7*005010X222A1~", "AK1*PW*7*004050X109~", 1)
+	pw = strings.ReplaceAll(pw, "AK2*837*", "AK2*274*")
+	pw = strings.ReplaceAll(pw, "*005010X222A1~", "*004050X109~")
+	if pw == string(b) {
+		t.Fatal("fixture not changed")
+	}
+	path := filepath.Join(t.TempDir(), "PROVIDERS_274.999")
+	if err := os.WriteFile(path, []byte(pw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, rows := loadOne(t, st, Kind999, path)
+	if r.Err != nil || r.Loaded != 0 || r.Rejected != 0 || r.Warnings != 1 {
+		t.Fatalf("result %+v", r)
+	}
+	if len(rows) != 1 || !strings.Contains(rows[0][11], "not an 837P") {
+		t.Errorf("report rows %q", rows)
+	}
+	for clm, s := range statusByCLM(t, st) {
+		if s.Status != store.EncounterSent || s.Ack != "" {
+			t.Errorf("%s after a 274's 999: %+v", clm, s)
+		}
+	}
+}
