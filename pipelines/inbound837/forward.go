@@ -105,10 +105,32 @@ func encounterRows(c *Claim) [][]string {
 type judge struct {
 	ctx      context.Context
 	check    *encounters.Checker
+	inbound  store.InboundStore // finds a correction's original; nil: not checked
 	profile  snip.Profile
 	claimsOf []*Claim
 	rows     [][]string
 	lines    []at
+}
+
+// notOwnOriginal says why a replacement's or void's REF*F8 does not name
+// an original this sender may correct ("" when it does): it must be the
+// plan's claim number (277CA REF*1K) of a claim the same sender sent and
+// the plan accepted, so that no provider replaces or voids another's
+// encounter.
+func (j *judge) notOwnOriginal(c *Claim) (string, error) {
+	if j.inbound == nil {
+		return "", nil
+	}
+	orig, ok, err := j.inbound.InboundClaim(j.ctx, c.Enc.PayerClaim)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("inbound837: the original of claim %s: %w", c.ID, err)
+	case !ok || orig.Sender != c.Sender:
+		return "is not the plan's claim number (the 277CA's REF*1K) of a claim this sender sent", nil
+	case !orig.Accepted:
+		return "names a claim the plan rejected in its 277CA: send the corrected claim as a new one (CLM05-3 1)", nil
+	}
+	return "", nil
 }
 
 // at is a service line: its claim and its index in the claim.
@@ -118,7 +140,15 @@ func (j *judge) claims(claims []*Claim) error {
 	check := j.claimsOf[:0]
 	for _, c := range claims {
 		switch f := c.Enc.Frequency; {
-		case f == "" || f == "1" || (f == "7" || f == "8") && c.Enc.PayerClaim != "":
+		case f == "" || f == "1":
+			check = append(check, c)
+		case (f == "7" || f == "8") && c.Enc.PayerClaim != "":
+			if why, err := j.notOwnOriginal(c); err != nil {
+				return err
+			} else if why != "" {
+				c.Fail(snip.Frequency, j.profile.Action(snip.Frequency), c.Line, "CLM", "CLM05-3 is "+f+" but 2300 REF*F8 "+c.Enc.PayerClaim+" "+why)
+				continue
+			}
 			check = append(check, c)
 		case f == "7" || f == "8":
 			c.Fail(snip.Frequency, j.profile.Action(snip.Frequency), c.Line, "CLM", "CLM05-3 is "+f+" but 2300 REF*F8 (the plan's claim number of the original) is missing")

@@ -610,3 +610,41 @@ func TestSameDeliveryKeepsItsClaimNumbers(t *testing.T) {
 		t.Errorf("REF*1K of the same delivery differ:\n%s\n%s", a, b)
 	}
 }
+
+// TestCorrectionOfAnotherSendersClaim: a void (CLM05-3 8) whose REF*F8
+// names the plan's claim number of another sender's claim is rejected
+// (SNIP7-FREQUENCY) and nothing is forwarded, so no provider voids or
+// replaces another's encounter at DHCS; nor may a sender correct its own
+// claim that the plan rejected in the 277CA.
+func TestCorrectionOfAnotherSendersClaim(t *testing.T) {
+	e := newFwdEnv(t)
+	r, _ := e.ingest("first", twoClaims(t)) // ENC1001 rejected (000000001000001), ENC1002 accepted (000000001000002)
+	if r.Rejected != 1 {
+		t.Fatalf("first: %+v", r)
+	}
+	other := withISA13(bothGood(t), "000000555")
+	other = strings.Replace(other, "*ZZ*CALAIMGW       *", "*ZZ*OTHERPROV      *", 1)
+	other = strings.Replace(other, "GS*HC*CALAIMGW*", "GS*HC*OTHERPROV*", 1)
+	other = strings.Replace(other, "CLM*ENC1002*75.5***12:B:1*Y*A*Y*Y~", "CLM*B-77*75.5***12:B:8*Y*A*Y*Y~\nREF*F8*000000001000002~", 1)
+	other = strings.Replace(other, "SE*45*0001", "SE*46*0001", 1)
+	r2, out := e.ingest("other", other)
+	rep := readOut(t, out, "other"+SuffixReportCSV)
+	if !strings.Contains(rep, "B-77,rejected,SNIP7-FREQUENCY,7,") || !strings.Contains(rep, "not the plan's claim number") {
+		t.Errorf("another sender's void: %+v\n%s", r2, rep)
+	}
+	if r2.Forward != "" {
+		for _, row := range strings.Split(readOut(t, filepath.Dir(r2.Forward), filepath.Base(r2.Forward)), "\n") {
+			if strings.Contains(row, "B-77") {
+				t.Errorf("the void was forwarded: %s", row)
+			}
+		}
+	}
+	own := withISA13(bothGood(t), "000000104")
+	own = strings.Replace(own, "CLM*ENC1001*300***11:B:1*Y*A*Y*Y~", "CLM*ENC1001*300***11:B:7*Y*A*Y*Y~", 1)
+	own = strings.Replace(own, "REF*D9*CLMREF1001~", "REF*F8*000000001000001~\nREF*D9*CLMREF1001~", 1)
+	own = strings.Replace(own, "SE*45*0001", "SE*46*0001", 1)
+	_, out3 := e.ingest("own", own)
+	if rep := readOut(t, out3, "own"+SuffixReportCSV); !strings.Contains(rep, "ENC1001,rejected,SNIP7-FREQUENCY,7,") || !strings.Contains(rep, "rejected in its 277CA") {
+		t.Errorf("a correction of a claim the plan rejected:\n%s", rep)
+	}
+}

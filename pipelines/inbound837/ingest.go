@@ -335,7 +335,9 @@ func newJudge(ctx context.Context, job *ingest.Job, st store.Store, profile snip
 	if err != nil {
 		return nil, fmt.Errorf("inbound837: levels 6 and 7: %w", err)
 	}
-	return &judge{ctx: ctx, check: check, profile: profile}, nil
+	j := &judge{ctx: ctx, check: check, profile: profile}
+	j.inbound, _ = st.(store.InboundStore)
+	return j, nil
 }
 
 // commitOrDropEmpty commits an output, or drops an acknowledgment that has
