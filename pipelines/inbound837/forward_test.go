@@ -648,3 +648,30 @@ func TestCorrectionOfAnotherSendersClaim(t *testing.T) {
 		t.Errorf("a correction of a claim the plan rejected:\n%s", rep)
 	}
 }
+
+// TestAcknowledgmentsNeverShareAnInterchangeNumber: the 999 and the 277CA
+// sent back to a provider for one file, and those of the next file, all
+// carry different ISA13s and GS06s (one sequence for the sender's
+// acknowledgments, so its translator never sees an ISA13 twice).
+func TestAcknowledgmentsNeverShareAnInterchangeNumber(t *testing.T) {
+	e := newFwdEnv(t)
+	_, out1 := e.ingest("a", bothGood(t))
+	_, out2 := e.ingest("b", withISA13(bothGood(t), "000000102"))
+	isa, gs := map[string]string{}, map[string]string{}
+	for _, f := range []struct{ dir, name string }{{out1, "a" + Suffix999}, {out1, "a" + Suffix277CA}, {out2, "b" + Suffix999}, {out2, "b" + Suffix277CA}} {
+		data := readOut(t, f.dir, f.name)
+		segs := strings.Split(data, "~")
+		if len(segs) < 2 || !strings.HasPrefix(segs[0], "ISA*") || !strings.HasPrefix(strings.TrimSpace(segs[1]), "GS*") {
+			t.Fatalf("%s: %q", f.name, data)
+		}
+		i13 := strings.Split(segs[0], "*")[13]
+		g06 := strings.Split(strings.TrimSpace(segs[1]), "*")[6]
+		if prev, ok := isa[i13]; ok {
+			t.Errorf("ISA13 %s of %s already in %s", i13, f.name, prev)
+		}
+		if prev, ok := gs[g06]; ok {
+			t.Errorf("GS06 %s of %s already in %s", g06, f.name, prev)
+		}
+		isa[i13], gs[g06] = f.name, f.name
+	}
+}

@@ -138,7 +138,10 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		tp := job.Config.EncounterPartner()
 		plan = Party{Name: tp.Submitter.Name, ID: tp.Submitter.ID}
 	}
-	w277 := NewWriter277(x12.NewWriter(outs[1], x12.DefaultDelimiters), &storeNumbers{ctx: ctx, s: job.Store, kind: "277"}, plan, now)
+	// The 277CAs draw their ISA13 and GS06 from the 999s' (and TA1s')
+	// sequences: all go to the same sender, whose translator takes an
+	// ISA13 seen twice for a duplicate interchange.
+	w277 := NewWriter277(x12.NewWriter(outs[1], x12.DefaultDelimiters), &storeNumbers{ctx: ctx, s: job.Store, kind: "999"}, plan, now)
 	ta1 := x12.NewWriter(outs[2], x12.DefaultDelimiters)
 	rep, err := NewReport(filepath.Base(path), outs[3], outs[4])
 	if err != nil {
