@@ -425,17 +425,16 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			o.Updated++
 		}
 		n, err := b.db.exec(ctx, `UPDATE adt_events SET
-			class = CASE WHEN ? = '' THEN class ELSE ? END,
-			admission_type = CASE WHEN ? = '' THEN admission_type ELSE ? END,
-			facility = CASE WHEN ? = '' THEN facility ELSE ? END,
-			disposition = CASE WHEN ? = '' THEN disposition ELSE ? END,
-			diagnoses = CASE WHEN ? = '' THEN diagnoses ELSE ? END,
-			admit = CASE WHEN CAST(? AS BIGINT) = 0 THEN admit ELSE CAST(? AS BIGINT) END,
-			discharge = CASE WHEN CAST(? AS BIGINT) = 0 THEN discharge ELSE CAST(? AS BIGINT) END
-			WHERE cin = ? AND visit = ? AND sender = ? AND cancelled_by = ''
+			class = CASE WHEN ?1 = '' THEN class ELSE ?1 END,
+			admission_type = CASE WHEN ?2 = '' THEN admission_type ELSE ?2 END,
+			facility = CASE WHEN ?3 = '' THEN facility ELSE ?3 END,
+			disposition = CASE WHEN ?4 = '' THEN disposition ELSE ?4 END,
+			diagnoses = CASE WHEN ?5 = '' THEN diagnoses ELSE ?5 END,
+			admit = CASE WHEN CAST(?6 AS BIGINT) = 0 THEN admit ELSE CAST(?6 AS BIGINT) END,
+			discharge = CASE WHEN CAST(?7 AS BIGINT) = 0 THEN discharge ELSE CAST(?7 AS BIGINT) END
+			WHERE cin = ?8 AND visit = ?9 AND sender = ?10 AND cancelled_by = ''
 			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
-			ev.PatientClass, ev.PatientClass, ev.AdmissionType, ev.AdmissionType, ev.Facility, ev.Facility, ev.Disposition, ev.Disposition,
-			diagnoses, diagnoses, admit, admit, discharge, discharge, cin, ev.VisitNumber, it.Sender)
+			ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, it.Sender)
 		if err != nil {
 			return err
 		}
