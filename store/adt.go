@@ -179,6 +179,13 @@ var sqliteADTMigrations = []string{
 	`DROP INDEX adt_events_cin`,
 	// PV1-4, the admission type ("" when not sent).
 	`ALTER TABLE adt_events ADD COLUMN admission_type TEXT NOT NULL DEFAULT ''`,
+	// A member's events (cancels, merges, ADTEvents) and a visit's (A08)
+	// are found by member and visit number alone: every query of them
+	// filters or sorts the rows found on other columns anyway, and an
+	// index without the event time has fewer pages for each event to
+	// change.
+	`CREATE INDEX adt_events_cin_visit ON adt_events(cin, visit)`,
+	`DROP INDEX adt_events_member`,
 }
 
 var postgresADTMigrations = []string{
@@ -209,6 +216,13 @@ var postgresADTMigrations = []string{
 	`DROP INDEX adt_events_cin`,
 	// PV1-4, the admission type ("" when not sent).
 	`ALTER TABLE adt_events ADD COLUMN admission_type TEXT NOT NULL DEFAULT ''`,
+	// A member's events (cancels, merges, ADTEvents) and a visit's (A08)
+	// are found by member and visit number alone: every query of them
+	// filters or sorts the rows found on other columns anyway, and an
+	// index without the event time has fewer pages for each event to
+	// change.
+	`CREATE INDEX adt_events_cin_visit ON adt_events(cin, visit)`,
+	`DROP INDEX adt_events_member`,
 }
 
 func adtEventColumns(id, integer string) string {
@@ -707,17 +721,27 @@ func (s *SQLite) ADTNotices(ctx context.Context, since time.Time) (out []ADTNoti
 
 type pgADT struct{ tx pgx.Tx }
 
-// pgSQL rewrites ? placeholders as $1, $2, ...
+// pgSQL rewrites ? placeholders as $1, $2, ... and a numbered one, ?N, as
+// $N.
 func pgSQL(q string) string {
 	var b strings.Builder
 	n := 0
 	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
+		if q[i] != '?' {
+			b.WriteByte(q[i])
 			continue
 		}
-		b.WriteByte(q[i])
+		j := i + 1
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			j++
+		}
+		if j > i+1 {
+			b.WriteString("$" + q[i+1:j])
+			i = j - 1
+			continue
+		}
+		n++
+		b.WriteString("$" + strconv.Itoa(n))
 	}
 	return b.String()
 }

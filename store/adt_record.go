@@ -152,7 +152,10 @@ type adtMessageKey struct{ sender, controlID string }
 
 // dedupe inserts the batch's MSH-10s into adt_messages and marks the
 // duplicates: an item whose key the store held before, or an earlier item
-// of the batch had.
+// of the batch had. Each chunk of keys is inserted ignoring conflicts
+// inside a savepoint: when it inserted every key (no duplicate, the usual
+// case) that is all; otherwise it is rolled back and inserted again
+// returning the keys it inserted, which tells the duplicates.
 func (b *adtBatch) dedupe(ctx context.Context) error {
 	var with []int // items with a control ID
 	for i := range b.items {
@@ -160,16 +163,39 @@ func (b *adtBatch) dedupe(ctx context.Context) error {
 			with = append(with, i)
 		}
 	}
-	fresh := make(map[adtMessageKey]bool, len(with))
 	for start := 0; start < len(with); {
 		k := chunk(len(with)-start, adtRows*2)
-		args := b.args[:0]
-		for _, i := range with[start : start+k] {
-			it := &b.items[i]
-			args = append(args, it.Sender, it.ControlID, millis(it.ReceivedAt))
+		if err := b.dedupeChunk(ctx, with[start:start+k]); err != nil {
+			return err
 		}
-		err := b.db.rows(ctx, `INSERT INTO adt_messages(sender, control_id, received_at) VALUES `+valuesSQL(k, 3)+
-			` ON CONFLICT DO NOTHING RETURNING sender, control_id`, args, func(scan func(...any) error) error {
+		start += k
+	}
+	return nil
+}
+
+// dedupeChunk inserts the MSH-10s of items (at most adtRows*2, a power of
+// two) and marks their duplicates.
+func (b *adtBatch) dedupeChunk(ctx context.Context, items []int) error {
+	args := b.args[:0]
+	for _, i := range items {
+		it := &b.items[i]
+		args = append(args, it.Sender, it.ControlID, millis(it.ReceivedAt))
+	}
+	b.args = args
+	insert := `INSERT INTO adt_messages(sender, control_id, received_at) VALUES ` + valuesSQL(len(items), 3) + ` ON CONFLICT DO NOTHING`
+	if _, err := b.db.exec(ctx, `SAVEPOINT adt_messages`); err != nil {
+		return err
+	}
+	n, err := b.db.exec(ctx, insert, args...)
+	if err != nil {
+		return err
+	}
+	if n != int64(len(items)) {
+		if _, err := b.db.exec(ctx, `ROLLBACK TO SAVEPOINT adt_messages`); err != nil {
+			return err
+		}
+		fresh := make(map[adtMessageKey]bool, len(items))
+		err := b.db.rows(ctx, insert+` RETURNING sender, control_id`, args, func(scan func(...any) error) error {
 			var key adtMessageKey
 			if err := scan(&key.sender, &key.controlID); err != nil {
 				return err
@@ -180,17 +206,17 @@ func (b *adtBatch) dedupe(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		start += k
-	}
-	for _, i := range with {
-		key := adtMessageKey{b.items[i].Sender, b.items[i].ControlID}
-		if fresh[key] {
-			delete(fresh, key) // a later item with the key is a duplicate
-			continue
+		for _, i := range items {
+			key := adtMessageKey{b.items[i].Sender, b.items[i].ControlID}
+			if fresh[key] {
+				delete(fresh, key) // a later item with the key is a duplicate
+				continue
+			}
+			b.out[i].Status = ADTDuplicate
 		}
-		b.out[i].Status = ADTDuplicate
 	}
-	return nil
+	_, err = b.db.exec(ctx, `RELEASE SAVEPOINT adt_messages`)
+	return err
 }
 
 // lookUp reads the merges of the batch's CINs and whether the CINs (and
@@ -399,17 +425,16 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			o.Updated++
 		}
 		n, err := b.db.exec(ctx, `UPDATE adt_events SET
-			class = CASE WHEN ? = '' THEN class ELSE ? END,
-			admission_type = CASE WHEN ? = '' THEN admission_type ELSE ? END,
-			facility = CASE WHEN ? = '' THEN facility ELSE ? END,
-			disposition = CASE WHEN ? = '' THEN disposition ELSE ? END,
-			diagnoses = CASE WHEN ? = '' THEN diagnoses ELSE ? END,
-			admit = CASE WHEN CAST(? AS BIGINT) = 0 THEN admit ELSE CAST(? AS BIGINT) END,
-			discharge = CASE WHEN CAST(? AS BIGINT) = 0 THEN discharge ELSE CAST(? AS BIGINT) END
-			WHERE cin = ? AND visit = ? AND sender = ? AND cancelled_by = ''
+			class = CASE WHEN ?1 = '' THEN class ELSE ?1 END,
+			admission_type = CASE WHEN ?2 = '' THEN admission_type ELSE ?2 END,
+			facility = CASE WHEN ?3 = '' THEN facility ELSE ?3 END,
+			disposition = CASE WHEN ?4 = '' THEN disposition ELSE ?4 END,
+			diagnoses = CASE WHEN ?5 = '' THEN diagnoses ELSE ?5 END,
+			admit = CASE WHEN CAST(?6 AS BIGINT) = 0 THEN admit ELSE CAST(?6 AS BIGINT) END,
+			discharge = CASE WHEN CAST(?7 AS BIGINT) = 0 THEN discharge ELSE CAST(?7 AS BIGINT) END
+			WHERE cin = ?8 AND visit = ?9 AND sender = ?10 AND cancelled_by = ''
 			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
-			ev.PatientClass, ev.PatientClass, ev.AdmissionType, ev.AdmissionType, ev.Facility, ev.Facility, ev.Disposition, ev.Disposition,
-			diagnoses, diagnoses, admit, admit, discharge, discharge, cin, ev.VisitNumber, it.Sender)
+			ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, it.Sender)
 		if err != nil {
 			return err
 		}

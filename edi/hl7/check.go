@@ -74,9 +74,12 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("time %q: fraction of a second needs YYYYMMDDHHMMSS and 1 to 4 digits", s)
 		}
 	}
-	layouts := map[int]string{4: "2006", 6: "200601", 8: "20060102", 10: "2006010215", 12: "200601021504", 14: "20060102150405"}
-	layout, ok := layouts[len(v)]
-	if !ok || !digits(v) {
+	switch len(v) {
+	case 4, 6, 8, 10, 12, 14:
+	default:
+		return time.Time{}, fmt.Errorf("time %q is not YYYY[MM[DD[HH[MM[SS[.SSSS]]]]]][+/-ZZZZ]", s)
+	}
+	if !digits(v) {
 		return time.Time{}, fmt.Errorf("time %q is not YYYY[MM[DD[HH[MM[SS[.SSSS]]]]]][+/-ZZZZ]", s)
 	}
 	if zone != "" {
@@ -93,10 +96,21 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		}
 		loc = time.FixedZone(zone, off)
 	}
-	t, err := time.ParseInLocation(layout, v, loc)
-	if err != nil {
+	// The parts the value leaves out are the first month, day, hour,
+	// minute and second.
+	part := func(i int) int {
+		if i+2 > len(v) {
+			return -1
+		}
+		return int(v[i]-'0')*10 + int(v[i+1]-'0')
+	}
+	year := int(v[0]-'0')*1000 + int(v[1]-'0')*100 + int(v[2]-'0')*10 + int(v[3]-'0')
+	month, day, hour, minute, sec := max(part(4), 1), max(part(6), 1), max(part(8), 0), max(part(10), 0), max(part(12), 0)
+	if (len(v) >= 6 && part(4) == 0) || (len(v) >= 8 && part(6) == 0) ||
+		month > 12 || day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("time %q is not a valid date/time", s)
 	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, loc)
 	if frac != "" {
 		ns := 0
 		for i := 0; i < 9; i++ {
@@ -108,6 +122,11 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		t = t.Add(time.Duration(ns))
 	}
 	return t, nil
+}
+
+// daysIn returns the number of days of month m of year y.
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 func digits(s string) bool {

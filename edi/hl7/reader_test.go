@@ -414,6 +414,32 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
+// ParseTime reads every length of value as time.ParseInLocation does with
+// the layout of that length: the same instants in a zone with daylight
+// saving time (its gap and its overlap), the same values refused (month,
+// day, hour, minute or second out of range, February 29 of a common year).
+func TestParseTimeAsTimePackage(t *testing.T) {
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Skip(err)
+	}
+	layouts := map[int]string{4: "2006", 6: "200601", 8: "20060102", 10: "2006010215", 12: "200601021504", 14: "20060102150405"}
+	var in []string
+	for _, date := range []string{"20260308", "20261101", "20240229", "20250229", "20261231", "20260431", "20260001", "20261301", "20260100", "00000101", "99991231"} {
+		for _, clock := range []string{"", "00", "0230", "023000", "0130", "013059", "2359", "235959", "24", "2360", "235960", "1299"} {
+			in = append(in, date+clock)
+		}
+		in = append(in, date[:4], date[:6])
+	}
+	for _, s := range in {
+		got, err := ParseTime(s, la)
+		want, werr := time.ParseInLocation(layouts[len(s)], s, la)
+		if (err != nil) != (werr != nil) || !got.Equal(want) || (err == nil && got.Location() != want.Location()) {
+			t.Errorf("ParseTime(%q) = %v, %v; time.ParseInLocation: %v, %v", s, got, err, want, werr)
+		}
+	}
+}
+
 func TestWriterRoundTrip(t *testing.T) {
 	d := Delimiters{Field: '#', Component: ':', Repetition: '*', Escape: '!', Subcomponent: '%'}
 	var buf bytes.Buffer

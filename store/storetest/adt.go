@@ -596,3 +596,39 @@ func adtOneBatch(t *testing.T, open func(string) store.LedgerStore) {
 		t.Errorf("A08s updated %v events, want [1 0 1 1]", got)
 	}
 }
+
+// adtManySources: one batch whose events come from several senders,
+// sources and receive times, alone or mixed in runs of the batch's
+// multi-row statements, keeps each event's own sender, source, position
+// and receive time; a batch from one source keeps them too.
+func adtManySources(t *testing.T, open func(string) store.LedgerStore) {
+	a := adtWithMembers(t, open)
+	var items []store.ADTItem
+	for i := range 300 {
+		it := adtItem("s"+strconv.Itoa(i/150), "M"+strconv.Itoa(i), domain.ADTAdmit, "91234567A", "V"+strconv.Itoa(i), i%24)
+		it.Source = "in" + strconv.Itoa(i/100) + ".hl7"
+		it.Position = i + 1
+		it.ReceivedAt = adtT0
+		if i >= 40 {
+			it.ReceivedAt = adtT0.Add(time.Hour)
+		}
+		items = append(items, it)
+	}
+	items = append(items, adtItem("s0", "M0", domain.ADTAdmit, "91234567A", "V0", 0)) // a duplicate of the first
+	out := recordADT(t, a, items...)
+	if out[len(items)-1].Status != store.ADTDuplicate {
+		t.Fatalf("the repeated M0 of sender s0: %+v", out[len(items)-1])
+	}
+	evs, err := a.ADTEvents(ctx, "91234567A")
+	if err != nil || len(evs) != 300 {
+		t.Fatalf("%d events, %v; want 300", len(evs), err)
+	}
+	for _, ev := range evs {
+		i, _ := strconv.Atoi(ev.ControlID[1:])
+		it := items[i]
+		if ev.ID != out[i].EventID || ev.Sender != it.Sender || ev.Source != it.Source || ev.Position != it.Position || !ev.ReceivedAt.Equal(it.ReceivedAt) {
+			t.Errorf("%s: id %d sender %s source %s position %d received %v; want %d %s %s %d %v", ev.ControlID, ev.ID, ev.Sender, ev.Source, ev.Position, ev.ReceivedAt,
+				out[i].EventID, it.Sender, it.Source, it.Position, it.ReceivedAt)
+		}
+	}
+}

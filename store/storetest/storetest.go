@@ -49,6 +49,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},
 		{"ADTLargeBatch", false, adtLargeBatch},
 		{"ADTOneBatchStoredAndWaiting", false, adtOneBatch},
+		{"ADTBatchOfManySendersAndSources", false, adtManySources},
 		{"ADTAdmissionTypeRoundTrip", false, adtAdmissionType},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},

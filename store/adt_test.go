@@ -1,0 +1,71 @@
+package store
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPgSQL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`SELECT ? FROM t WHERE a = ?`, `SELECT $1 FROM t WHERE a = $2`},
+		{`UPDATE t SET a = CASE WHEN ?1 = '' THEN a ELSE ?1 END WHERE b = ?12`, `UPDATE t SET a = CASE WHEN $1 = '' THEN a ELSE $1 END WHERE b = $12`},
+		{`no placeholders`, `no placeholders`},
+		{`?`, `$1`},
+	}
+	for _, tt := range tests {
+		if got := pgSQL(tt.in); got != tt.want {
+			t.Errorf("pgSQL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Every query of the ADT events finds its rows through an index: none
+// reads the whole table.
+func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
+	s, _ := openTest(t)
+	queries := []string{
+		// cancels, with and without a visit number
+		`SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (?, ?) ORDER BY event_time DESC, id DESC LIMIT 1`,
+		`SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (?, ?) AND (visit = ? OR visit = '') ORDER BY event_time DESC, id DESC LIMIT 1`,
+		// merges, A08s
+		`UPDATE adt_events SET cin = ? WHERE cin = ?`,
+		`UPDATE adt_events SET class = ?1 WHERE cin = ?2 AND visit = ?3 AND sender = ?4 AND cancelled_by = ''`,
+		// ADTEvents, ADTEventsBetween, PendingADTNotices
+		adtEventSelect + ` WHERE cin = ? ORDER BY event_time, id`,
+		adtEventSelect + ` WHERE event_time >= ? AND event_time < ? AND cancelled_by = '' ORDER BY event_time, id`,
+		adtEventSelect + ` WHERE noticed = 0 ORDER BY id LIMIT 100`,
+	}
+	for _, q := range queries {
+		n := strings.Count(q, "?")
+		if strings.Contains(q, "?1") {
+			n = 4
+		}
+		args := make([]any, n)
+		for i := range args {
+			args[i] = "x"
+		}
+		rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		indexed := false
+		for _, step := range plan {
+			if strings.Contains(step, "adt_events") {
+				indexed = strings.Contains(step, " USING INDEX ") || strings.Contains(step, " USING COVERING INDEX ")
+			}
+		}
+		if !indexed {
+			t.Errorf("%s\nplan %q: reads adt_events without an index", q, plan)
+		}
+	}
+}
