@@ -67,6 +67,7 @@ func Run(t *testing.T, b Backend) {
 		{"LedgerReleasedClaimIsQueuedAgain", false, releaseClaim},
 		{"LedgerLeaseExpiryHandsOver", false, leaseExpiry},
 		{"LedgerTakeOverAdoptsCommittedRun", false, adoptRun},
+		{"LedgerTimesFollowTheClock", false, ledgerTimes},
 		{"RosterLoadCountsAndLoadsEachFileOnce", false, rosterLoadCounts},
 		{"RosterSitesMissingFromALaterFileStay", false, rosterSitesStay},
 		{"RosterLoadIsAllOrNothing", false, rosterLoadAllOrNothing},
@@ -686,6 +687,53 @@ func leaseExpiry(t *testing.T, open func(string) store.LedgerStore) {
 	if e, err := s.TakeFile(ctx, "c", "node1", time.Minute); err != nil || e == nil || e.ID != id {
 		t.Fatalf("same node: %+v %v", e, err)
 	}
+}
+
+// ledgerTimes: the ledger's times follow the clock (PostgreSQL's, on this
+// machine here): a take's lease runs for the lease asked from the take, a
+// retry or a released claim is due after its delay, and a file's
+// modification time comes back as registered (to the microsecond), in UTC.
+func ledgerTimes(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	mod := time.Date(2026, 3, 1, 12, 30, 45, 123456000, time.UTC)
+	n := notice("t.csv")
+	n.ModTime = mod.In(time.FixedZone("PST", -8*3600))
+	before := time.Now()
+	id, _, err := s.RegisterFile(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := must(s.TakeFile(ctx, "a", "node1", time.Hour))(t)
+	after := time.Now()
+	near := func(what string, got, lo, hi time.Time) {
+		t.Helper()
+		// A second either side: SQLite keeps milliseconds, and the clock
+		// was read at other moments than the ledger's.
+		if got.Before(lo.Add(-time.Second)) || got.After(hi.Add(time.Second)) || got.Location() != time.UTC {
+			t.Errorf("%s = %v, want between %v and %v, in UTC", what, got, lo, hi)
+		}
+	}
+	near("noticed", e.Noticed, before, after)
+	near("updated", e.Updated, before, after)
+	near("lease", e.LeaseUntil, before.Add(time.Hour), after.Add(time.Hour))
+	if !e.ModTime.Equal(mod) || e.ModTime.Location() != time.UTC {
+		t.Errorf("mod time = %v, want %v", e.ModTime, mod)
+	}
+	due := func(owner string, want time.Duration) {
+		t.Helper()
+		wait, ok, err := s.NextFileDue(ctx, owner, "node1")
+		if err != nil || !ok || wait > want || wait < want-5*time.Second {
+			t.Fatalf("next due for %s = %v %v %v, want %v", owner, wait, ok, err, want)
+		}
+	}
+	must(s.RetryFile(ctx, id, "a", "later", false, 10*time.Minute, false))(t)
+	noneDue(t, s, "a")
+	due("a", 10*time.Minute)
+	due("b", time.Hour) // a's lease
+	must(s.ClaimFile(ctx, id, "a", "p", "w"))(t)
+	must(s.ReleaseClaim(ctx, id, "a", "changed while read", 20*time.Minute))(t)
+	due("b", 20*time.Minute)
+	noneDue(t, s, "b")
 }
 
 func adoptRun(t *testing.T, open func(string) store.LedgerStore) {
