@@ -414,12 +414,13 @@ type ledgerDialect struct {
 	modTimeDest func(t *time.Time) any
 	greatest    string // the scalar function of the larger of two values
 	// shared: several instances use the database at once (PostgreSQL).
-	// Their transactions lock the rows they read (FOR UPDATE) and a take
-	// skips rows another one holds; runs have owners and leases as entries
-	// do; two instances may race for one content, which the database
-	// refuses to the second with unique (23505). SQLite has one instance
-	// (the state directory's lock), whose write transactions exclude each
-	// other.
+	// Their transactions lock the rows they read (FOR UPDATE), and a take
+	// skips the rows another one holds; runs have owners and leases as
+	// entries do; two instances may race for one content, and the
+	// database refuses the second's update as a unique violation
+	// (uniqueViolation), after which SetFileContent looks again. SQLite
+	// has one instance (the state directory's lock), whose write
+	// transactions exclude each other.
 	shared          bool
 	uniqueViolation func(err error) bool
 }
