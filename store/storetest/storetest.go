@@ -68,6 +68,7 @@ func Run(t *testing.T, b Backend) {
 		{"LedgerLeaseExpiryHandsOver", false, leaseExpiry},
 		{"LedgerTakeOverAdoptsCommittedRun", false, adoptRun},
 		{"LedgerTimesFollowTheClock", false, ledgerTimes},
+		{"LedgerNothingPendingNoSuchFile", false, ledgerNothingPending},
 		{"RosterLoadCountsAndLoadsEachFileOnce", false, rosterLoadCounts},
 		{"RosterSitesMissingFromALaterFileStay", false, rosterSitesStay},
 		{"RosterLoadIsAllOrNothing", false, rosterLoadAllOrNothing},
@@ -734,6 +735,30 @@ func ledgerTimes(t *testing.T, open func(string) store.LedgerStore) {
 	must(s.ReleaseClaim(ctx, id, "a", "changed while read", 20*time.Minute))(t)
 	due("b", 20*time.Minute)
 	noneDue(t, s, "b")
+}
+
+// ledgerNothingPending: with no entry pending (none yet, or all final)
+// nothing is due and none is taken; a file the ledger does not have is
+// ErrNoFile.
+func ledgerNothingPending(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	nothing := func(when string) {
+		t.Helper()
+		if wait, ok, err := s.NextFileDue(ctx, "a", "node1"); err != nil || ok {
+			t.Fatalf("%s: next due = %v %v %v, want none", when, wait, ok, err)
+		}
+		noneDue(t, s, "a")
+	}
+	nothing("empty")
+	id := register(t, s, "a.csv")
+	take(t, s, "a", id)
+	if err := s.FinishFile(ctx, id, "a", store.FileLost, "vanished"); err != nil {
+		t.Fatal(err)
+	}
+	nothing("all final")
+	if e, err := s.File(ctx, id+1); !errors.Is(err, store.ErrNoFile) {
+		t.Fatalf("file %d = %+v %v, want ErrNoFile", id+1, e, err)
+	}
 }
 
 func adoptRun(t *testing.T, open func(string) store.LedgerStore) {
