@@ -100,6 +100,7 @@ type Server struct {
 	// (sign-ins, requeues, users, uploads) at once.
 	auditMu   sync.Mutex
 	auditBuf  []store.AuditEvent
+	flushMu   sync.Mutex // one flush at a time: a flush returns after the ones before it
 	auditStop chan struct{}
 	auditDone chan struct{}
 }
@@ -163,8 +164,12 @@ const maxQueuedAudit = 100_000
 
 // FlushAudit writes the queued audit events. Events the store refuses
 // (a database that is down, a write lock held past the busy timeout) stay
-// queued, ahead of newer ones, for the next attempt.
+// queued, ahead of newer ones, for the next attempt. A flush waits for
+// one in progress (the periodic one), so that the events queued before
+// it are written, or queued again, when it returns.
 func (s *Server) FlushAudit() {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	s.auditMu.Lock()
 	es := s.auditBuf
 	s.auditBuf = nil
