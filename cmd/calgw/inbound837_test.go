@@ -15,14 +15,7 @@ import (
 func TestIngest837PThenConvert(t *testing.T) {
 	dir := t.TempDir()
 	state, out := filepath.Join(dir, "state"), filepath.Join(dir, "answers")
-	b, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "inbound837", "testdata", "837p-two-claims.x12"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := filepath.Join(dir, "harbor.x12")
-	if err := os.WriteFile(in, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, in := twoClaimsFile(t, dir, "harbor.x12")
 	code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "837p", "--out", out, in)
 	fwd := filepath.Join(out, "harbor.encounters.csv")
 	if code != exitOK || !strings.Contains(stdout, "harbor.x12: 837P answered: 2 claim(s) read, 1 accepted, 1 rejected; 1 transaction set(s), 0 rejected") ||
@@ -64,14 +57,7 @@ func TestIngest837PThenConvert(t *testing.T) {
 func TestReportPendingAndRelease(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	b, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "inbound837", "testdata", "837p-two-claims.x12"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := filepath.Join(dir, "harbor.x12")
-	if err := os.WriteFile(in, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	b, in := twoClaimsFile(t, dir, "harbor.x12")
 	if code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "837p", "--out", filepath.Join(dir, "a1"), in); code != exitOK {
 		t.Fatalf("ingest: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -116,4 +102,19 @@ func TestReportPendingAndRelease(t *testing.T) {
 	if _, stdout, _ := calgw(t, "--state", state, "ingest", "--kind", "837p", "--out", filepath.Join(dir, "a3"), in3); !strings.Contains(stdout, "1 accepted, 1 rejected") {
 		t.Errorf("the same claims after the release:\n%s", stdout)
 	}
+}
+
+// twoClaimsFile writes inbound837's two-claim 837P fixture into dir as
+// name and returns its content and path.
+func twoClaimsFile(t *testing.T, dir, name string) ([]byte, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "inbound837", "testdata", "837p-two-claims.x12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, name)
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return b, in
 }
