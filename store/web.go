@@ -307,6 +307,7 @@ type webDB interface {
 	dayNumber(day string) string
 	// timeArg is a time as the ledger's time columns compare it.
 	timeArg(t time.Time) any
+	fileCols() string
 	scanFile(r rowScanner) (*FileEntry, error)
 }
 
@@ -412,7 +413,9 @@ func (sqliteWeb) dayNumber(day string) string { return day }
 
 func (sqliteWeb) timeArg(t time.Time) any { return ms(t) }
 
-func (sqliteWeb) scanFile(r rowScanner) (*FileEntry, error) { return sqliteLedger.scanFile(r) }
+func (sqliteWeb) fileCols() string { return fileColumns }
+
+func (sqliteWeb) scanFile(r rowScanner) (*FileEntry, error) { return scanSQLiteFile(r) }
 
 type pgWeb struct{ pool *pgxpool.Pool }
 
@@ -473,7 +476,9 @@ func (pgWeb) dayNumber(day string) string {
 
 func (pgWeb) timeArg(t time.Time) any { return t }
 
-func (pgWeb) scanFile(r rowScanner) (*FileEntry, error) { return pgLedger.scanFile(r) }
+func (pgWeb) fileCols() string { return pgFileCols }
+
+func (pgWeb) scanFile(r rowScanner) (*FileEntry, error) { return scanPGFile(r) }
 
 // Console is the web console's view of the store, the same on both engines.
 type Console struct {
