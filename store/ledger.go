@@ -285,60 +285,21 @@ func checkDecision(id int64, cur, next FileState) error {
 	return notHeld(id, fmt.Sprintf("%s cannot go to %s", cur, next))
 }
 
-// ---- SQLite ----
-
-// sqliteLedgerMigrations are the SQLite migrations of the ledger
-// component, in order (see sqliteComponents in migrate.go).
-var sqliteLedgerMigrations = []string{
-	`CREATE TABLE ledger_files (
-		id           INTEGER PRIMARY KEY AUTOINCREMENT,
-		source       TEXT NOT NULL,
-		path         TEXT NOT NULL,
-		name         TEXT NOT NULL,
-		kind         TEXT NOT NULL,
-		size         INTEGER NOT NULL,
-		mod_time     INTEGER NOT NULL,     -- unix nanoseconds
-		etag         TEXT NOT NULL DEFAULT '',
-		state        TEXT NOT NULL,
-		claim_path   TEXT NOT NULL DEFAULT '',
-		work_dir     TEXT NOT NULL DEFAULT '',
-		hash         TEXT NOT NULL DEFAULT '',
-		duplicate_of INTEGER,
-		run_id       INTEGER,
-		run_output   TEXT NOT NULL DEFAULT '',
-		outputs      TEXT NOT NULL DEFAULT '[]',
-		note         TEXT NOT NULL DEFAULT '',
-		attempts     INTEGER NOT NULL DEFAULT 0,
-		failures     INTEGER NOT NULL DEFAULT 0,
-		last_error   TEXT NOT NULL DEFAULT '',
-		next_attempt INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
-		owner        TEXT NOT NULL DEFAULT '',
-		node         TEXT NOT NULL DEFAULT '',
-		lease_until  INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
-		noticed      INTEGER NOT NULL,           -- unix milliseconds
-		updated      INTEGER NOT NULL
-	)`,
-	// One pending entry per source path: two pollers (or instances)
-	// noticing the same file register it once.
-	`CREATE UNIQUE INDEX ledger_files_pending_path ON ledger_files(source, path)
-		WHERE state NOT IN ` + finalStates,
-	// One entry owns each content: the database refuses a second, so a
-	// race between instances ends in a duplicate, not two runs.
-	`CREATE UNIQUE INDEX ledger_files_content ON ledger_files(hash)
-		WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
-	`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
-	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
-	// Pre-commit starts that have not ended (FileEntry.Starts).
-	`ALTER TABLE ledger_files ADD COLUMN starts INTEGER NOT NULL DEFAULT 0`,
-}
+// ---- one implementation on both engines ----
 
 // preCommitStates are the states in which nothing of an entry counts as
 // sent yet; a take in one of them starts an attempt (FileEntry.Starts).
 const preCommitStates = `('queued', 'claimed', 'processing')`
 
+var pendingStates = []FileState{FileQueued, FileClaimed, FileProcessing, FileCommitted, FileProcessed, FileArchive, FileQuarantine}
+
 const fileColumns = `id, source, path, name, kind, size, mod_time, etag, state, claim_path, work_dir, hash,
 	COALESCE(duplicate_of, 0), COALESCE(run_id, 0), run_output, outputs, note, attempts, failures, last_error,
 	owner, node, lease_until, noticed, updated, starts`
+
+// onNode is the condition that an entry's work directory, if it has
+// outputs there (committed, processed), is readable by owner $1 on node $2.
+const onNode = `(state NOT IN ('committed', 'processed') OR owner IN ('', $1) OR node = $2)`
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
@@ -411,18 +372,83 @@ func fileFound(e *FileEntry, err error, id int64, noRows error) (*FileEntry, err
 	return e, nil
 }
 
-func scanSQLiteFile(r rowScanner) (*FileEntry, error) {
+// ledgerConn runs the ledger's statements, written with $1, $2, ...
+// placeholders on both engines (the SQLite driver binds $NNN to the NNNth
+// argument), on a store's pool, a transaction or an open run of either
+// engine. A row that is not there is sql.ErrNoRows on both (pgx's
+// ErrNoRows is one).
+type ledgerConn interface {
+	exec(ctx context.Context, q string, args ...any) error
+	queryRow(ctx context.Context, q string, args ...any) rowScanner
+}
+
+// ledgerDB is a store's pool, which also lists and begins transactions.
+type ledgerDB interface {
+	ledgerConn
+	query(ctx context.Context, q string, args ...any) (dbRows, error)
+	begin(ctx context.Context) (ledgerTx, error)
+}
+
+type ledgerTx interface {
+	ledgerConn
+	commit(ctx context.Context) error
+	rollback(ctx context.Context)
+}
+
+// ledgerDialect is everything in which the ledger differs between the
+// engines (sqliteLedger, pgLedger).
+type ledgerDialect struct {
+	// at is the SQL of the time at placeholder p, whose argument is
+	// fromNow(d): the time d from now (0: now). SQLite: unix milliseconds
+	// of the Go clock. PostgreSQL: a TIMESTAMPTZ from the database's clock,
+	// so that instances on machines whose clocks differ agree on when a
+	// lease expires.
+	at      func(p string) string
+	fromNow func(d time.Duration) any
+	zero    string                // SQL of no time (no lease, no wait)
+	seconds func(d string) string // SQL of the difference of two times d, in seconds
+	// modTime is a file's modification time as an argument; timeDest and
+	// modTimeDest are where a time column and mod_time scan into *t.
+	modTime     func(t time.Time) any
+	timeDest    func(t *time.Time) any
+	modTimeDest func(t *time.Time) any
+	greatest    string // the scalar function of the larger of two values
+	// shared: several instances use the database at once (PostgreSQL).
+	// Their transactions lock the rows they read (FOR UPDATE), and a take
+	// skips the rows another one holds; runs have owners and leases as
+	// entries do; two instances may race for one content, and the
+	// database refuses the second's update as a unique violation
+	// (uniqueViolation), after which SetFileContent looks again. SQLite
+	// has one instance (the state directory's lock), whose write
+	// transactions exclude each other.
+	shared          bool
+	uniqueViolation func(err error) bool
+}
+
+// lock is clause (FOR UPDATE ...) where transactions lock rows they read.
+func (d *ledgerDialect) lock(clause string) string {
+	if d.shared {
+		return " " + clause
+	}
+	return ""
+}
+
+// endStart is the SQL of starts after a take's start ended (FileEntry.Starts).
+func (d *ledgerDialect) endStart() string {
+	return `CASE WHEN state IN ` + preCommitStates + ` THEN ` + d.greatest + `(starts - 1, 0) ELSE starts END`
+}
+
+// scanFile reads a row of fileColumns.
+func (d *ledgerDialect) scanFile(r rowScanner) (*FileEntry, error) {
 	var e FileEntry
-	var mod, lease, noticed, updated int64
 	var state, outputs string
-	if err := r.Scan(&e.ID, &e.Source, &e.Path, &e.Name, &e.Kind, &e.Size, &mod, &e.ETag, &state, &e.ClaimPath,
+	if err := r.Scan(&e.ID, &e.Source, &e.Path, &e.Name, &e.Kind, &e.Size, d.modTimeDest(&e.ModTime), &e.ETag, &state, &e.ClaimPath,
 		&e.WorkDir, &e.Hash, &e.DuplicateOf, &e.RunID, &e.RunOutput, &outputs, &e.Note, &e.Attempts, &e.Failures,
-		&e.LastError, &e.Owner, &e.Node, &lease, &noticed, &updated, &e.Starts); err != nil {
+		&e.LastError, &e.Owner, &e.Node, d.timeDest(&e.LeaseUntil), d.timeDest(&e.Noticed), d.timeDest(&e.Updated), &e.Starts); err != nil {
 		return nil, err
 	}
 	e.State = FileState(state)
-	e.ModTime = time.Unix(0, mod).UTC()
-	e.LeaseUntil, e.Noticed, e.Updated = fromMS(lease), fromMS(noticed), fromMS(updated)
+	e.ModTime, e.LeaseUntil, e.Noticed, e.Updated = e.ModTime.UTC(), e.LeaseUntil.UTC(), e.Noticed.UTC(), e.Updated.UTC()
 	var err error
 	if e.Outputs, err = decodeOutputs(outputs); err != nil {
 		return nil, err
@@ -430,104 +456,121 @@ func scanSQLiteFile(r rowScanner) (*FileEntry, error) {
 	return &e, nil
 }
 
-func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+// fileLedger is the Ledger of both stores (embedded in SQLite and
+// Postgres): one set of statements on a store's pool, in its dialect.
+type fileLedger struct {
+	conn ledgerDB
+	*ledgerDialect
+}
 
-func (s *SQLite) RegisterFile(ctx context.Context, n FileNotice) (int64, bool, error) {
-	t := ms(time.Now())
+func (l *fileLedger) RegisterFile(ctx context.Context, n FileNotice) (int64, bool, error) {
 	q := `INSERT INTO ledger_files(source, path, name, kind, size, mod_time, etag, state, noticed, updated)
-		SELECT ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?`
+		SELECT $1, $2, $3, $4, $5, $6, $7, 'queued', ` + l.at("$8") + `, ` + l.at("$8")
 	if n.Once {
-		q += ` WHERE NOT EXISTS (SELECT 1 FROM ledger_files WHERE source = ? AND path = ?)`
+		q += ` WHERE NOT EXISTS (SELECT 1 FROM ledger_files WHERE source = $1 AND path = $2)`
 	}
-	q += ` ON CONFLICT DO NOTHING`
-	args := []any{n.Source, n.Path, n.Name, n.Kind, n.Size, n.ModTime.UnixNano(), n.ETag, t, t}
-	if n.Once {
-		args = append(args, n.Source, n.Path)
-	}
-	res, err := s.db.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, false, fmt.Errorf("store: register %s:%s: %w", n.Source, n.Path, err)
-	}
-	if k, _ := res.RowsAffected(); k == 0 {
+	q += ` ON CONFLICT DO NOTHING RETURNING id`
+	var id int64
+	err := l.conn.queryRow(ctx, q, n.Source, n.Path, n.Name, n.Kind, n.Size, l.modTime(n.ModTime), n.ETag, l.fromNow(0)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, false, fmt.Errorf("store: register %s:%s: %w", n.Source, n.Path, err)
 	}
 	return id, true, nil
 }
 
-// takeable is the condition TakeFile and NextFileDue share; ?1 owner, ?2 node, ?3 now.
-const sqliteTakeable = `state NOT IN ` + finalStates + `
-	AND (owner = '' OR owner = ?1 OR lease_until < ?3)
-	AND (state NOT IN ('committed', 'processed') OR owner IN ('', ?1) OR node = ?2)`
-
-func (s *SQLite) TakeFile(ctx context.Context, owner, node string, lease time.Duration) (*FileEntry, error) {
-	now := time.Now()
-	row := s.db.QueryRowContext(ctx, `UPDATE ledger_files SET owner = ?1, node = ?2, lease_until = ?4, updated = ?3,
-		starts = starts + CASE WHEN state IN `+preCommitStates+` THEN 1 ELSE 0 END
-		WHERE id = (SELECT id FROM ledger_files WHERE `+sqliteTakeable+` AND next_attempt <= ?3 ORDER BY id LIMIT 1)
-		RETURNING `+fileColumns, owner, node, ms(now), ms(now.Add(lease)))
-	e, err := scanSQLiteFile(row)
+func (l *fileLedger) TakeFile(ctx context.Context, owner, node string, lease time.Duration) (*FileEntry, error) {
+	tx, err := l.conn.begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: take file: %w", err)
+	}
+	defer tx.rollback(ctx)
+	// SKIP LOCKED: instances taking at once get different entries instead
+	// of queueing behind each other's row locks.
+	e, err := l.scanFile(tx.queryRow(ctx, `UPDATE ledger_files SET owner = $1, node = $2, lease_until = `+l.at("$4")+`,
+		updated = `+l.at("$3")+`, starts = starts + CASE WHEN state IN `+preCommitStates+` THEN 1 ELSE 0 END
+		WHERE id = (SELECT id FROM ledger_files WHERE state NOT IN `+finalStates+`
+			AND (owner = '' OR owner = $1 OR lease_until < `+l.at("$3")+`) AND `+onNode+`
+			AND next_attempt <= `+l.at("$3")+` ORDER BY id LIMIT 1`+l.lock("FOR UPDATE SKIP LOCKED")+`)
+		RETURNING `+fileColumns, owner, node, l.fromNow(0), l.fromNow(lease)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: take file: %w", err)
 	}
+	if l.shared && e.RunID != 0 && (e.State == FileCommitted || e.State == FileProcessed) {
+		// Taking over an entry whose run was committed adopts the run, so
+		// that the new owner's recovery finishes it.
+		if err := tx.exec(ctx, `UPDATE runs SET owner = $1, lease_until = `+l.at("$2")+`
+			WHERE id = $3 AND status IN ('open', 'written')`, owner, l.fromNow(lease), e.RunID); err != nil {
+			return nil, fmt.Errorf("store: take file %d: adopt run %d: %w", e.ID, e.RunID, err)
+		}
+	}
+	if err := tx.commit(ctx); err != nil {
+		return nil, fmt.Errorf("store: take file: %w", err)
+	}
 	return e, nil
 }
 
-func (s *SQLite) NextFileDue(ctx context.Context, owner, node string) (time.Duration, bool, error) {
-	now := time.Now()
-	var next sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT MIN(MAX(next_attempt, CASE WHEN owner IN ('', ?1) THEN 0 ELSE lease_until END))
-		FROM ledger_files WHERE state NOT IN `+finalStates+`
-		AND (state NOT IN ('committed', 'processed') OR owner IN ('', ?1) OR node = ?2)`, owner, node, ms(now)).Scan(&next)
+func (l *fileLedger) NextFileDue(ctx context.Context, owner, node string) (time.Duration, bool, error) {
+	var secs *float64
+	err := l.conn.queryRow(ctx, `SELECT `+l.seconds(`MIN(`+l.greatest+`(next_attempt,
+			CASE WHEN owner IN ('', $1) THEN `+l.zero+` ELSE lease_until END)) - `+l.at("$3"))+`
+		FROM ledger_files WHERE state NOT IN `+finalStates+` AND `+onNode, owner, node, l.fromNow(0)).Scan(&secs)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: next file due: %w", err)
 	}
-	if !next.Valid {
+	if secs == nil {
 		return 0, false, nil
 	}
-	return fromMS(next.Int64).Sub(now), true, nil
+	return time.Duration(*secs * float64(time.Second)), true, nil
 }
 
-func (s *SQLite) RenewLeases(ctx context.Context, owner string, lease time.Duration) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE ledger_files SET lease_until = ? WHERE owner = ? AND state NOT IN `+finalStates,
-		ms(time.Now().Add(lease)), owner)
-	if err != nil {
+// RenewLeases extends the owner's leases, on a shared database with two
+// statements, each its own transaction. They must not share one: a run's
+// commit locks its runs row and then its ledger_files row, so a
+// transaction locking ledger_files and then runs deadlocks with it.
+func (l *fileLedger) RenewLeases(ctx context.Context, owner string, lease time.Duration) error {
+	if err := l.conn.exec(ctx, `UPDATE ledger_files SET lease_until = `+l.at("$2")+`
+		WHERE owner = $1 AND state NOT IN `+finalStates, owner, l.fromNow(lease)); err != nil {
 		return fmt.Errorf("store: renew leases: %w", err)
+	}
+	if l.shared {
+		if err := l.conn.exec(ctx, `UPDATE runs SET lease_until = `+l.at("$2")+`
+			WHERE owner = $1 AND status IN ('open', 'written')`, owner, l.fromNow(lease)); err != nil {
+			return fmt.Errorf("store: renew leases: %w", err)
+		}
 	}
 	return nil
 }
 
-func (s *SQLite) ReleaseFiles(ctx context.Context, owner string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE ledger_files SET owner = '', lease_until = 0, updated = ?,
-		starts = CASE WHEN state IN `+preCommitStates+` THEN MAX(starts - 1, 0) ELSE starts END
-		WHERE owner = ? AND state NOT IN `+finalStates+` AND state NOT IN ('committed', 'processed')`, ms(time.Now()), owner)
+func (l *fileLedger) ReleaseFiles(ctx context.Context, owner string) error {
+	err := l.conn.exec(ctx, `UPDATE ledger_files SET owner = '', lease_until = `+l.zero+`, updated = `+l.at("$2")+`,
+		starts = `+l.endStart()+`
+		WHERE owner = $1 AND state NOT IN `+finalStates+` AND state NOT IN ('committed', 'processed')`, owner, l.fromNow(0))
 	if err != nil {
 		return fmt.Errorf("store: release files: %w", err)
 	}
 	return nil
 }
 
-// update runs an UPDATE of entry id held by owner in one of states and
-// returns the entry after it; set is the SET clause's assignments.
-func (s *SQLite) update(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id int64, owner string, states []FileState, set string, args ...any) (*FileEntry, error) {
+// update changes entry id held by owner in one of states on c and returns
+// the entry after it; set is the SET clause's assignments, with
+// placeholders numbered from $4 ($1 id, $2 owner, $3 now).
+func (l *fileLedger) update(ctx context.Context, c ledgerConn, id int64, owner string, states []FileState, set string, args ...any) (*FileEntry, error) {
+	names := make([]string, len(states))
 	in := make([]string, len(states))
 	for i, st := range states {
-		in[i] = "'" + string(st) + "'"
+		names[i], in[i] = string(st), "'"+string(st)+"'"
 	}
-	args = append(args, ms(time.Now()), id, owner)
-	row := q.QueryRowContext(ctx, `UPDATE ledger_files SET `+set+`, updated = ?
-		WHERE id = ? AND owner = ? AND state IN (`+strings.Join(in, ", ")+`) RETURNING `+fileColumns, args...)
-	e, err := scanSQLiteFile(row)
+	e, err := l.scanFile(c.queryRow(ctx, `UPDATE ledger_files SET `+set+`, updated = `+l.at("$3")+`
+		WHERE id = $1 AND owner = $2 AND state IN (`+strings.Join(in, ", ")+`) RETURNING `+fileColumns,
+		append([]any{id, owner, l.fromNow(0)}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notHeld(id, "want "+strings.Join(in, " or "))
+		return nil, notHeld(id, "want "+strings.Join(names, " or "))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: file %d: %w", id, err)
@@ -535,40 +578,318 @@ func (s *SQLite) update(ctx context.Context, q interface {
 	return e, nil
 }
 
-func (s *SQLite) ClaimFile(ctx context.Context, id int64, owner, claimPath, workDir string) (*FileEntry, error) {
-	return s.update(ctx, s.db, id, owner, []FileState{FileQueued}, `state = 'claimed', claim_path = ?, work_dir = ?`, claimPath, workDir)
+func (l *fileLedger) ClaimFile(ctx context.Context, id int64, owner, claimPath, workDir string) (*FileEntry, error) {
+	return l.update(ctx, l.conn, id, owner, []FileState{FileQueued}, `state = 'claimed', claim_path = $4, work_dir = $5`, claimPath, workDir)
 }
 
-func (s *SQLite) SetFileContent(ctx context.Context, id int64, owner, hash, workDir string) (*FileEntry, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (l *fileLedger) SetFileContent(ctx context.Context, id int64, owner, hash, workDir string) (*FileEntry, error) {
+	for attempt := 0; ; attempt++ {
+		e, err := l.setFileContent(ctx, id, owner, hash, workDir)
+		if l.uniqueViolation != nil && l.uniqueViolation(err) && attempt < 3 {
+			continue // another instance took the content meanwhile: this one is its duplicate
+		}
+		return e, err
+	}
+}
+
+func (l *fileLedger) setFileContent(ctx context.Context, id int64, owner, hash, workDir string) (*FileEntry, error) {
+	tx, err := l.conn.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: file %d content: %w", id, err)
 	}
-	defer tx.Rollback()
+	defer tx.rollback(ctx)
 	var dup int64
 	var dupName string
-	var dupNoticed int64
-	err = tx.QueryRowContext(ctx, `SELECT id, name, noticed FROM ledger_files
-		WHERE hash = ? AND duplicate_of IS NULL AND state IN `+contentStates+` AND id <> ? ORDER BY id LIMIT 1`,
-		hash, id).Scan(&dup, &dupName, &dupNoticed)
+	var dupNoticed time.Time
+	err = tx.queryRow(ctx, `SELECT id, name, noticed FROM ledger_files
+		WHERE hash = $1 AND duplicate_of IS NULL AND state IN `+contentStates+` AND id <> $2 ORDER BY id LIMIT 1`,
+		hash, id).Scan(&dup, &dupName, l.timeDest(&dupNoticed))
 	var e *FileEntry
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		e, err = s.update(ctx, tx, id, owner, []FileState{FileClaimed}, `state = 'processing', hash = ?, work_dir = ?`, hash, workDir)
+		e, err = l.update(ctx, tx, id, owner, []FileState{FileClaimed}, `state = 'processing', hash = $4, work_dir = $5`, hash, workDir)
 	case err != nil:
 		return nil, fmt.Errorf("store: file %d content: %w", id, err)
 	default:
-		e, err = s.update(ctx, tx, id, owner, []FileState{FileClaimed}, `state = 'archive', hash = ?, work_dir = ?, duplicate_of = ?, note = ?`,
-			hash, workDir, dup, duplicateNote(dup, dupName, fromMS(dupNoticed)))
+		e, err = l.update(ctx, tx, id, owner, []FileState{FileClaimed}, `state = 'archive', hash = $4, work_dir = $5, duplicate_of = $6, note = $7`,
+			hash, workDir, dup, duplicateNote(dup, dupName, dupNoticed))
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return nil, fmt.Errorf("store: file %d content: %w", id, err)
 	}
 	return e, nil
 }
+
+// commitRun moves entry id held by owner from processing to committed in
+// the transaction of its bound run (BindRuns), on c.
+func (l *fileLedger) commitRun(ctx context.Context, c ledgerConn, id int64, owner, workDir string, run int64, output string) error {
+	_, err := l.update(ctx, c, id, owner, []FileState{FileProcessing},
+		`state = 'committed', run_id = $4, run_output = $5, work_dir = $6`, run, output, workDir)
+	return err
+}
+
+func (l *fileLedger) FileProcessed(ctx context.Context, id int64, owner string, outputs []FileOutput, note string) (*FileEntry, error) {
+	enc, err := encodeOutputs(outputs)
+	if err != nil {
+		return nil, err
+	}
+	return l.update(ctx, l.conn, id, owner, []FileState{FileProcessing, FileCommitted},
+		`state = 'processed', outputs = $4, note = $5`, enc, note)
+}
+
+func (l *fileLedger) FileOutputDelivery(ctx context.Context, id int64, owner string, index int, attempted, delivered bool) error {
+	tx, err := l.conn.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: file %d delivery: %w", id, err)
+	}
+	defer tx.rollback(ctx)
+	var outputs string
+	err = tx.queryRow(ctx, `SELECT outputs FROM ledger_files WHERE id = $1 AND owner = $2 AND state = 'processed'`+l.lock("FOR UPDATE"),
+		id, owner).Scan(&outputs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notHeld(id, "want processed")
+	}
+	if err != nil {
+		return fmt.Errorf("store: file %d delivery: %w", id, err)
+	}
+	enc, err := markOutput(id, outputs, index, attempted, delivered)
+	if err != nil {
+		return err
+	}
+	if err := tx.exec(ctx, `UPDATE ledger_files SET outputs = $2, updated = `+l.at("$3")+` WHERE id = $1`, id, enc, l.fromNow(0)); err != nil {
+		return fmt.Errorf("store: file %d delivery: %w", id, err)
+	}
+	if err := tx.commit(ctx); err != nil {
+		return fmt.Errorf("store: file %d delivery: %w", id, err)
+	}
+	return nil
+}
+
+func markOutput(id int64, outputs string, index int, attempted, delivered bool) (string, error) {
+	outs, err := decodeOutputs(outputs)
+	if err != nil {
+		return "", err
+	}
+	if index < 0 || index >= len(outs) {
+		return "", fmt.Errorf("store: file %d has no output %d", id, index)
+	}
+	outs[index].Attempted = outs[index].Attempted || attempted || delivered
+	outs[index].Delivered = outs[index].Delivered || delivered
+	return encodeOutputs(outs)
+}
+
+func (l *fileLedger) DecideFile(ctx context.Context, id int64, owner string, state FileState, note string) (*FileEntry, error) {
+	cur, err := l.File(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDecision(id, cur.State, state); err != nil {
+		return nil, err
+	}
+	return l.update(ctx, l.conn, id, owner, []FileState{cur.State}, `state = $4, note = $5`, string(state), appendNote(cur.Note, note))
+}
+
+func (l *fileLedger) RedoFile(ctx context.Context, id int64, owner, reason string) (*FileEntry, error) {
+	return l.update(ctx, l.conn, id, owner, []FileState{FileCommitted},
+		`state = 'processing', run_id = NULL, run_output = '', note = $4`, "redone: "+reason)
+}
+
+func (l *fileLedger) FinishFile(ctx context.Context, id int64, owner string, state FileState, where string) error {
+	var from []FileState
+	switch state {
+	case FileArchived:
+		from = []FileState{FileArchive}
+	case FileQuarantined:
+		from = []FileState{FileQuarantine}
+	case FileLost:
+		from = []FileState{FileQueued, FileClaimed}
+	default:
+		return fmt.Errorf("store: file %d: %q is not a final state", id, state)
+	}
+	cur, err := l.File(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = l.update(ctx, l.conn, id, owner, from, `state = $4, note = $5, owner = '', lease_until = `+l.zero,
+		string(state), appendNote(cur.Note, where))
+	return err
+}
+
+func (l *fileLedger) RetryFile(ctx context.Context, id int64, owner, errMsg string, failure bool, delay time.Duration, release bool) (*FileEntry, error) {
+	f := 0
+	if failure {
+		f = 1
+	}
+	return l.update(ctx, l.conn, id, owner, pendingStates,
+		`attempts = attempts + 1, failures = failures + $4, last_error = $5, next_attempt = `+l.at("$6")+`,
+		starts = `+l.endStart()+`,
+		owner = CASE WHEN $7 AND state NOT IN ('committed', 'processed') THEN '' ELSE owner END`,
+		f, errMsg, l.fromNow(delay), release)
+}
+
+func (l *fileLedger) ReleaseClaim(ctx context.Context, id int64, owner, note string, delay time.Duration) (*FileEntry, error) {
+	cur, err := l.File(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return l.update(ctx, l.conn, id, owner, []FileState{FileClaimed, FileProcessing},
+		`state = 'queued', claim_path = '', work_dir = '', hash = '', note = $4, next_attempt = `+l.at("$5")+`,
+		owner = '', lease_until = `+l.zero+`, starts = `+l.greatest+`(starts - 1, 0)`, appendNote(cur.Note, note), l.fromNow(delay))
+}
+
+func (l *fileLedger) File(ctx context.Context, id int64) (*FileEntry, error) {
+	e, err := l.scanFile(l.conn.queryRow(ctx, `SELECT `+fileColumns+` FROM ledger_files WHERE id = $1`, id))
+	return fileFound(e, err, id, sql.ErrNoRows)
+}
+
+func (l *fileLedger) Files(ctx context.Context, limit int) ([]FileEntry, error) {
+	rows, err := l.conn.query(ctx, filesQuery(fileColumns, limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: files: %w", err)
+	}
+	defer rows.Close()
+	return readFiles(rows, l.scanFile)
+}
+
+func (l *fileLedger) CountFiles(ctx context.Context) (map[FileState]int, error) {
+	rows, err := l.conn.query(ctx, countStatesQuery)
+	if err != nil {
+		return nil, fmt.Errorf("store: count files: %w", err)
+	}
+	defer rows.Close()
+	return readCounts(rows)
+}
+
+// ---- SQLite ----
+
+// sqliteLedgerMigrations are the SQLite migrations of the ledger
+// component, in order (see sqliteComponents in migrate.go).
+var sqliteLedgerMigrations = []string{
+	`CREATE TABLE ledger_files (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		source       TEXT NOT NULL,
+		path         TEXT NOT NULL,
+		name         TEXT NOT NULL,
+		kind         TEXT NOT NULL,
+		size         INTEGER NOT NULL,
+		mod_time     INTEGER NOT NULL,     -- unix nanoseconds
+		etag         TEXT NOT NULL DEFAULT '',
+		state        TEXT NOT NULL,
+		claim_path   TEXT NOT NULL DEFAULT '',
+		work_dir     TEXT NOT NULL DEFAULT '',
+		hash         TEXT NOT NULL DEFAULT '',
+		duplicate_of INTEGER,
+		run_id       INTEGER,
+		run_output   TEXT NOT NULL DEFAULT '',
+		outputs      TEXT NOT NULL DEFAULT '[]',
+		note         TEXT NOT NULL DEFAULT '',
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		failures     INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		next_attempt INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
+		owner        TEXT NOT NULL DEFAULT '',
+		node         TEXT NOT NULL DEFAULT '',
+		lease_until  INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
+		noticed      INTEGER NOT NULL,           -- unix milliseconds
+		updated      INTEGER NOT NULL
+	)`,
+	// One pending entry per source path: two pollers (or instances)
+	// noticing the same file register it once.
+	`CREATE UNIQUE INDEX ledger_files_pending_path ON ledger_files(source, path)
+		WHERE state NOT IN ` + finalStates,
+	// One entry owns each content: the database refuses a second, so a
+	// race between instances ends in a duplicate, not two runs.
+	`CREATE UNIQUE INDEX ledger_files_content ON ledger_files(hash)
+		WHERE hash <> '' AND duplicate_of IS NULL AND state IN ` + contentStates,
+	`CREATE INDEX ledger_files_due ON ledger_files(next_attempt) WHERE state NOT IN ` + finalStates,
+	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
+	// Pre-commit starts that have not ended (FileEntry.Starts).
+	`ALTER TABLE ledger_files ADD COLUMN starts INTEGER NOT NULL DEFAULT 0`,
+}
+
+// sqliteLedger is the ledger's SQLite dialect: times are unix milliseconds
+// of the Go clock (mod_time: nanoseconds), 0 for none.
+var sqliteLedger = &ledgerDialect{
+	at:          func(p string) string { return p },
+	fromNow:     func(d time.Duration) any { return ms(time.Now().Add(d)) },
+	zero:        `0`,
+	seconds:     func(d string) string { return `(` + d + `) / 1000.0` },
+	modTime:     func(t time.Time) any { return t.UnixNano() },
+	timeDest:    func(t *time.Time) any { return unixMS{t} },
+	modTimeDest: func(t *time.Time) any { return unixNS{t} },
+	greatest:    `MAX`,
+}
+
+// unixMS scans a time in unix milliseconds (0: none); unixNS one in unix
+// nanoseconds.
+type unixMS struct{ t *time.Time }
+
+type unixNS struct{ t *time.Time }
+
+func (u unixMS) Scan(v any) error {
+	n, ok := v.(int64)
+	if !ok {
+		return fmt.Errorf("store: time in milliseconds is %T", v)
+	}
+	*u.t = fromMS(n)
+	return nil
+}
+
+func (u unixNS) Scan(v any) error {
+	n, ok := v.(int64)
+	if !ok {
+		return fmt.Errorf("store: time in nanoseconds is %T", v)
+	}
+	*u.t = time.Unix(0, n).UTC()
+	return nil
+}
+
+// sqlConn is a ledgerConn on a *sql.DB, a *sql.Tx or an open run's *sql.Conn.
+type sqlConn struct{ q queryer }
+
+func (c sqlConn) exec(ctx context.Context, q string, args ...any) error {
+	_, err := c.q.ExecContext(ctx, q, args...)
+	return err
+}
+
+func (c sqlConn) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	return c.q.QueryRowContext(ctx, q, args...)
+}
+
+type sqlDB struct {
+	sqlConn
+	db *sql.DB
+}
+
+func newSQLDB(db *sql.DB) sqlDB { return sqlDB{sqlConn{db}, db} }
+
+func (d sqlDB) query(ctx context.Context, q string, args ...any) (dbRows, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (d sqlDB) begin(ctx context.Context) (ledgerTx, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return sqlTx{sqlConn{tx}, tx}, nil
+}
+
+type sqlTx struct {
+	sqlConn
+	tx *sql.Tx
+}
+
+func (t sqlTx) commit(context.Context) error { return t.tx.Commit() }
+
+func (t sqlTx) rollback(context.Context) { t.tx.Rollback() }
 
 // BindRuns returns a Store whose runs commit entry id as well.
 func (s *SQLite) BindRuns(id int64, owner, workDir string, afterCommit func()) Store {
@@ -591,145 +912,9 @@ func (b *sqliteBound) BeginRun(ctx context.Context, kind, inputs string) (Run, e
 		return nil, err
 	}
 	sr := r.(*sqliteRun)
-	sr.beforeCommit = func(ctx context.Context, tx queryer, temp, output string) error {
-		_, err := b.update(ctx, tx, b.file, b.owner, []FileState{FileProcessing},
-			`state = 'committed', run_id = ?, run_output = ?, work_dir = ?`, sr.id, output, b.workDir)
-		return err
+	sr.beforeCommit = func(ctx context.Context, q queryer, temp, output string) error {
+		return b.commitRun(ctx, sqlConn{q}, b.file, b.owner, b.workDir, sr.id, output)
 	}
 	sr.afterCommit = b.afterCommit
 	return sr, nil
-}
-
-func (s *SQLite) FileProcessed(ctx context.Context, id int64, owner string, outputs []FileOutput, note string) (*FileEntry, error) {
-	enc, err := encodeOutputs(outputs)
-	if err != nil {
-		return nil, err
-	}
-	return s.update(ctx, s.db, id, owner, []FileState{FileProcessing, FileCommitted},
-		`state = 'processed', outputs = ?, note = ?`, enc, note)
-}
-
-func (s *SQLite) FileOutputDelivery(ctx context.Context, id int64, owner string, index int, attempted, delivered bool) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: file %d delivery: %w", id, err)
-	}
-	defer tx.Rollback()
-	var outputs string
-	err = tx.QueryRowContext(ctx, `SELECT outputs FROM ledger_files WHERE id = ? AND owner = ? AND state = 'processed'`, id, owner).Scan(&outputs)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notHeld(id, "want processed")
-	}
-	if err != nil {
-		return fmt.Errorf("store: file %d delivery: %w", id, err)
-	}
-	enc, err := markOutput(id, outputs, index, attempted, delivered)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE ledger_files SET outputs = ?, updated = ? WHERE id = ?`, enc, ms(time.Now()), id); err != nil {
-		return fmt.Errorf("store: file %d delivery: %w", id, err)
-	}
-	return tx.Commit()
-}
-
-func markOutput(id int64, outputs string, index int, attempted, delivered bool) (string, error) {
-	outs, err := decodeOutputs(outputs)
-	if err != nil {
-		return "", err
-	}
-	if index < 0 || index >= len(outs) {
-		return "", fmt.Errorf("store: file %d has no output %d", id, index)
-	}
-	outs[index].Attempted = outs[index].Attempted || attempted || delivered
-	outs[index].Delivered = outs[index].Delivered || delivered
-	return encodeOutputs(outs)
-}
-
-func (s *SQLite) DecideFile(ctx context.Context, id int64, owner string, state FileState, note string) (*FileEntry, error) {
-	cur, err := s.File(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDecision(id, cur.State, state); err != nil {
-		return nil, err
-	}
-	return s.update(ctx, s.db, id, owner, []FileState{cur.State}, `state = ?, note = ?`, string(state), appendNote(cur.Note, note))
-}
-
-func (s *SQLite) RedoFile(ctx context.Context, id int64, owner, reason string) (*FileEntry, error) {
-	return s.update(ctx, s.db, id, owner, []FileState{FileCommitted},
-		`state = 'processing', run_id = NULL, run_output = '', note = ?`, "redone: "+reason)
-}
-
-func (s *SQLite) FinishFile(ctx context.Context, id int64, owner string, state FileState, where string) error {
-	var from []FileState
-	switch state {
-	case FileArchived:
-		from = []FileState{FileArchive}
-	case FileQuarantined:
-		from = []FileState{FileQuarantine}
-	case FileLost:
-		from = []FileState{FileQueued, FileClaimed}
-	default:
-		return fmt.Errorf("store: file %d: %q is not a final state", id, state)
-	}
-	cur, err := s.File(ctx, id)
-	if err != nil {
-		return err
-	}
-	_, err = s.update(ctx, s.db, id, owner, from, `state = ?, note = ?, owner = '', lease_until = 0`,
-		string(state), appendNote(cur.Note, where))
-	return err
-}
-
-func (s *SQLite) RetryFile(ctx context.Context, id int64, owner, errMsg string, failure bool, delay time.Duration, release bool) (*FileEntry, error) {
-	f := 0
-	if failure {
-		f = 1
-	}
-	rel := 0
-	if release {
-		rel = 1
-	}
-	return s.update(ctx, s.db, id, owner, pendingStates,
-		`attempts = attempts + 1, failures = failures + ?, last_error = ?, next_attempt = ?,
-		starts = CASE WHEN state IN `+preCommitStates+` THEN MAX(starts - 1, 0) ELSE starts END,
-		owner = CASE WHEN ? = 1 AND state NOT IN ('committed', 'processed') THEN '' ELSE owner END`,
-		f, errMsg, ms(time.Now().Add(delay)), rel)
-}
-
-func (s *SQLite) ReleaseClaim(ctx context.Context, id int64, owner, note string, delay time.Duration) (*FileEntry, error) {
-	cur, err := s.File(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.update(ctx, s.db, id, owner, []FileState{FileClaimed, FileProcessing},
-		`state = 'queued', claim_path = '', work_dir = '', hash = '', note = ?, next_attempt = ?,
-		owner = '', lease_until = 0, starts = MAX(starts - 1, 0)`, appendNote(cur.Note, note), ms(time.Now().Add(delay)))
-}
-
-var pendingStates = []FileState{FileQueued, FileClaimed, FileProcessing, FileCommitted, FileProcessed, FileArchive, FileQuarantine}
-
-func (s *SQLite) File(ctx context.Context, id int64) (*FileEntry, error) {
-	e, err := scanSQLiteFile(s.db.QueryRowContext(ctx, `SELECT `+fileColumns+` FROM ledger_files WHERE id = ?`, id))
-	return fileFound(e, err, id, sql.ErrNoRows)
-}
-
-func (s *SQLite) Files(ctx context.Context, limit int) ([]FileEntry, error) {
-	rows, err := s.db.QueryContext(ctx, filesQuery(fileColumns, limit))
-	if err != nil {
-		return nil, fmt.Errorf("store: files: %w", err)
-	}
-	defer rows.Close()
-	return readFiles(rows, scanSQLiteFile)
-}
-
-func (s *SQLite) CountFiles(ctx context.Context) (map[FileState]int, error) {
-	rows, err := s.db.QueryContext(ctx, countStatesQuery)
-	if err != nil {
-		return nil, fmt.Errorf("store: count files: %w", err)
-	}
-	defer rows.Close()
-	return readCounts(rows)
 }

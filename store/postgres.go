@@ -32,6 +32,7 @@ type Postgres struct {
 	pool  *pgxpool.Pool
 	owner string
 	lease time.Duration
+	fileLedger
 
 	mu     sync.Mutex
 	active map[int64]*pgRun // runs this Store has open: never "pending"
@@ -137,7 +138,7 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*Postg
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
-	p := &Postgres{pool: pool, owner: opts.Owner, lease: opts.Lease, active: map[int64]*pgRun{}}
+	p := &Postgres{pool: pool, owner: opts.Owner, lease: opts.Lease, fileLedger: fileLedger{newPGDB(pool), pgLedger}, active: map[int64]*pgRun{}}
 	if err := p.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

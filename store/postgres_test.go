@@ -40,6 +40,85 @@ func (d *pgDatabases) fresh(t testing.TB) string {
 	return strings.Replace(d.srv.DSN, "/"+d.srv.Database+"?", "/"+name+"?", 1)
 }
 
+// skewedClock gives the database of dsn a clock (now()) skew away from
+// this machine's, and returns the DSN that uses it: a function now() in a
+// schema searched before pg_catalog.
+func skewedClock(t testing.TB, dsn string, skew time.Duration) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA clock`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE FUNCTION clock.now() RETURNS timestamptz LANGUAGE sql STABLE
+		AS $$ SELECT pg_catalog.now() + make_interval(secs => %d) $$`, int(skew.Seconds()))); err != nil {
+		t.Fatal(err)
+	}
+	dsn += "&options=-c%20search_path%3Dpublic%2Cclock%2Cpg_catalog"
+	skewed, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer skewed.Close(ctx)
+	var now time.Time
+	if err := skewed.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	if d := now.Sub(time.Now().Add(skew)); d < -5*time.Second || d > 5*time.Second {
+		t.Fatalf("database clock %v, want this machine's %+v", now, skew)
+	}
+	return dsn
+}
+
+// TestPostgresLedgerKeepsTheDatabaseClock runs the ledger on a database
+// whose clock is an hour ahead of this machine's, or behind it: leases and
+// retries are measured on the database's clock, which the instances on
+// several machines share, never on an instance's own.
+func TestPostgresLedgerKeepsTheDatabaseClock(t *testing.T) {
+	dbs := &pgDatabases{srv: testsrv.Postgres(t)}
+	ctx := context.Background()
+	for _, skew := range []time.Duration{time.Hour, -time.Hour} {
+		t.Run(skew.String(), func(t *testing.T) {
+			dsn := skewedClock(t, dbs.fresh(t), skew)
+			a, b := openPG(t, dsn, "a", time.Minute), openPG(t, dsn, "b", time.Minute)
+			id, _, err := a.RegisterFile(ctx, store.FileNotice{Source: "inbox", Path: "a.csv", Name: "a.csv", Kind: "invoice", ModTime: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := a.TakeFile(ctx, "a", "node1", 500*time.Millisecond)
+			if err != nil || e == nil || e.ID != id {
+				t.Fatalf("a took %+v %v", e, err)
+			}
+			if d := e.LeaseUntil.Sub(time.Now().Add(skew)); d < -5*time.Second || d > 5*time.Second {
+				t.Errorf("lease until %v: not the database's clock", e.LeaseUntil)
+			}
+			if e, err := b.TakeFile(ctx, "b", "node1", time.Minute); err != nil || e != nil {
+				t.Fatalf("b took %+v %v while a's lease holds", e, err)
+			}
+			if wait, ok, err := b.NextFileDue(ctx, "b", "node1"); err != nil || !ok || wait > 500*time.Millisecond || wait < -5*time.Second {
+				t.Fatalf("next due for b = %v %v %v, want a's lease", wait, ok, err)
+			}
+			time.Sleep(700 * time.Millisecond)
+			if e, err := b.TakeFile(ctx, "b", "node1", time.Minute); err != nil || e == nil || e.ID != id {
+				t.Fatalf("b took %+v %v after a's lease expired", e, err)
+			}
+			if _, err := b.RetryFile(ctx, id, "b", "later", false, 10*time.Minute, true); err != nil {
+				t.Fatal(err)
+			}
+			if e, err := a.TakeFile(ctx, "a", "node1", time.Minute); err != nil || e != nil {
+				t.Fatalf("a took %+v %v before the retry was due", e, err)
+			}
+			if wait, ok, err := a.NextFileDue(ctx, "a", "node1"); err != nil || !ok || wait > 10*time.Minute || wait < 10*time.Minute-5*time.Second {
+				t.Fatalf("next due for a = %v %v %v, want the retry's ten minutes", wait, ok, err)
+			}
+		})
+	}
+}
+
 func openPG(t testing.TB, dsn, owner string, lease time.Duration) *store.Postgres {
 	t.Helper()
 	s, err := store.OpenPostgres(context.Background(), dsn, store.PostgresOptions{Owner: owner, Lease: lease})

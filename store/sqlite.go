@@ -20,6 +20,7 @@ import (
 type SQLite struct {
 	db   *sql.DB
 	path string
+	fileLedger
 
 	// console is the web console's view (web.go): its reads go to a pool of
 	// read-only connections of their own (WAL readers), opened on first use.
@@ -128,13 +129,16 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLite, error) {
 	// Two connections: an open run holds one for its transaction; the other
 	// serves reads (WAL readers do not wait for the writer).
 	db.SetMaxOpenConns(2)
-	s := &SQLite{db: db, path: path, turn: make(chan struct{}, 1)}
+	s := &SQLite{db: db, path: path, fileLedger: fileLedger{newSQLDB(db), sqliteLedger}, turn: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
+
+// Ping checks that the store answers.
+func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // sqliteDSN is the store's connection string for its writing connections,
 // with a page cache of cacheKiB.

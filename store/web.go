@@ -307,7 +307,6 @@ type webDB interface {
 	dayNumber(day string) string
 	// timeArg is a time as the ledger's time columns compare it.
 	timeArg(t time.Time) any
-	fileCols() string
 	scanFile(r rowScanner) (*FileEntry, error)
 }
 
@@ -413,9 +412,7 @@ func (sqliteWeb) dayNumber(day string) string { return day }
 
 func (sqliteWeb) timeArg(t time.Time) any { return ms(t) }
 
-func (sqliteWeb) fileCols() string { return fileColumns }
-
-func (sqliteWeb) scanFile(r rowScanner) (*FileEntry, error) { return scanSQLiteFile(r) }
+func (sqliteWeb) scanFile(r rowScanner) (*FileEntry, error) { return sqliteLedger.scanFile(r) }
 
 type pgWeb struct{ pool *pgxpool.Pool }
 
@@ -476,9 +473,7 @@ func (pgWeb) dayNumber(day string) string {
 
 func (pgWeb) timeArg(t time.Time) any { return t }
 
-func (pgWeb) fileCols() string { return pgFileCols }
-
-func (pgWeb) scanFile(r rowScanner) (*FileEntry, error) { return scanPGFile(r) }
+func (pgWeb) scanFile(r rowScanner) (*FileEntry, error) { return pgLedger.scanFile(r) }
 
 // Console is the web console's view of the store, the same on both engines.
 type Console struct {

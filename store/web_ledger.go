@@ -76,7 +76,7 @@ func (c *Console) ListFiles(ctx context.Context, f FileFilter) ([]FileEntry, err
 	}
 	ids += order + ` LIMIT ?`
 	args = append(args, limit)
-	return c.files(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE id IN (`+ids+`)`+order, args...)
+	return c.files(ctx, `SELECT `+fileColumns+` FROM ledger_files WHERE id IN (`+ids+`)`+order, args...)
 }
 
 func (c *Console) files(ctx context.Context, q string, args ...any) ([]FileEntry, error) {
@@ -91,13 +91,13 @@ func (c *Console) files(ctx context.Context, q string, args ...any) ([]FileEntry
 // File returns a ledger entry by ID (ErrNoFile when none), read like the
 // console's other queries (on SQLite, through its read-only connections).
 func (c *Console) File(ctx context.Context, id int64) (*FileEntry, error) {
-	e, err := c.db.scanFile(c.db.queryRow(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE id = ?`, id))
+	e, err := c.db.scanFile(c.db.queryRow(ctx, `SELECT `+fileColumns+` FROM ledger_files WHERE id = ?`, id))
 	return fileFound(e, err, id, c.db.noRows())
 }
 
 // FileOfRun returns the ledger entry whose processor's run is run (nil when none).
 func (c *Console) FileOfRun(ctx context.Context, run int64) (*FileEntry, error) {
-	fs, err := c.files(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE run_id = ? ORDER BY id DESC LIMIT 1`, run)
+	fs, err := c.files(ctx, `SELECT `+fileColumns+` FROM ledger_files WHERE run_id = ? ORDER BY id DESC LIMIT 1`, run)
 	if err != nil || len(fs) == 0 {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (c *Console) FileOfRun(ctx context.Context, run int64) (*FileEntry, error) 
 
 // FileByPath returns the latest entry of a source's path (nil when none).
 func (c *Console) FileByPath(ctx context.Context, source, path string) (*FileEntry, error) {
-	fs, err := c.files(ctx, `SELECT `+c.db.fileCols()+` FROM ledger_files WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`, source, path)
+	fs, err := c.files(ctx, `SELECT `+fileColumns+` FROM ledger_files WHERE source = ? AND path = ? ORDER BY id DESC LIMIT 1`, source, path)
 	if err != nil || len(fs) == 0 {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (c *Console) FileByPath(ctx context.Context, source, path string) (*FileEnt
 // FilesByNameOrHash lists the entries with that file name, or whose
 // content hash is (or, from 12 hex digits, starts with) term.
 func (c *Console) FilesByNameOrHash(ctx context.Context, term string) ([]FileEntry, error) {
-	q := `SELECT ` + c.db.fileCols() + ` FROM ledger_files WHERE name = ? OR hash = ?`
+	q := `SELECT ` + fileColumns + ` FROM ledger_files WHERE name = ? OR hash = ?`
 	args := []any{term, strings.ToLower(term)}
 	if len(term) >= 12 && len(term) < 64 && isHex(term) {
 		lo := strings.ToLower(term)

@@ -68,6 +68,8 @@ func Run(t *testing.T, b Backend) {
 		{"LedgerReleasedClaimIsQueuedAgain", false, releaseClaim},
 		{"LedgerLeaseExpiryHandsOver", false, leaseExpiry},
 		{"LedgerTakeOverAdoptsCommittedRun", false, adoptRun},
+		{"LedgerTimesFollowTheClock", false, ledgerTimes},
+		{"LedgerNothingPendingNoSuchFile", false, ledgerNothingPending},
 		{"RosterLoadCountsAndLoadsEachFileOnce", false, rosterLoadCounts},
 		{"RosterSitesMissingFromALaterFileStay", false, rosterSitesStay},
 		{"RosterLoadIsAllOrNothing", false, rosterLoadAllOrNothing},
@@ -688,6 +690,77 @@ func leaseExpiry(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if e, err := s.TakeFile(ctx, "c", "node1", time.Minute); err != nil || e == nil || e.ID != id {
 		t.Fatalf("same node: %+v %v", e, err)
+	}
+}
+
+// ledgerTimes: the ledger's times follow the clock (PostgreSQL's, on this
+// machine here): a take's lease runs for the lease asked from the take, a
+// retry or a released claim is due after its delay, and a file's
+// modification time comes back as registered (to the microsecond), in UTC.
+func ledgerTimes(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	mod := time.Date(2026, 3, 1, 12, 30, 45, 123456000, time.UTC)
+	n := notice("t.csv")
+	n.ModTime = mod.In(time.FixedZone("PST", -8*3600))
+	before := time.Now()
+	id, _, err := s.RegisterFile(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := must(s.TakeFile(ctx, "a", "node1", time.Hour))(t)
+	after := time.Now()
+	near := func(what string, got, lo, hi time.Time) {
+		t.Helper()
+		// A second either side: SQLite keeps milliseconds, and the clock
+		// was read at other moments than the ledger's.
+		if got.Before(lo.Add(-time.Second)) || got.After(hi.Add(time.Second)) || got.Location() != time.UTC {
+			t.Errorf("%s = %v, want between %v and %v, in UTC", what, got, lo, hi)
+		}
+	}
+	near("noticed", e.Noticed, before, after)
+	near("updated", e.Updated, before, after)
+	near("lease", e.LeaseUntil, before.Add(time.Hour), after.Add(time.Hour))
+	if !e.ModTime.Equal(mod) || e.ModTime.Location() != time.UTC {
+		t.Errorf("mod time = %v, want %v", e.ModTime, mod)
+	}
+	due := func(owner string, want time.Duration) {
+		t.Helper()
+		wait, ok, err := s.NextFileDue(ctx, owner, "node1")
+		if err != nil || !ok || wait > want || wait < want-5*time.Second {
+			t.Fatalf("next due for %s = %v %v %v, want %v", owner, wait, ok, err, want)
+		}
+	}
+	must(s.RetryFile(ctx, id, "a", "later", false, 10*time.Minute, false))(t)
+	noneDue(t, s, "a")
+	due("a", 10*time.Minute)
+	due("b", time.Hour) // a's lease
+	must(s.ClaimFile(ctx, id, "a", "p", "w"))(t)
+	must(s.ReleaseClaim(ctx, id, "a", "changed while read", 20*time.Minute))(t)
+	due("b", 20*time.Minute)
+	noneDue(t, s, "b")
+}
+
+// ledgerNothingPending: with no entry pending (none yet, or all final)
+// nothing is due and none is taken; a file the ledger does not have is
+// ErrNoFile.
+func ledgerNothingPending(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	nothing := func(when string) {
+		t.Helper()
+		if wait, ok, err := s.NextFileDue(ctx, "a", "node1"); err != nil || ok {
+			t.Fatalf("%s: next due = %v %v %v, want none", when, wait, ok, err)
+		}
+		noneDue(t, s, "a")
+	}
+	nothing("empty")
+	id := register(t, s, "a.csv")
+	take(t, s, "a", id)
+	if err := s.FinishFile(ctx, id, "a", store.FileLost, "vanished"); err != nil {
+		t.Fatal(err)
+	}
+	nothing("all final")
+	if e, err := s.File(ctx, id+1); !errors.Is(err, store.ErrNoFile) {
+		t.Fatalf("file %d = %+v %v, want ErrNoFile", id+1, e, err)
 	}
 }
 
