@@ -502,7 +502,12 @@ func sortBatches(bs []PendingBatch) {
 
 // PendingBatches implements PendingStore.
 func (s *SQLite) PendingBatches(ctx context.Context) ([]PendingBatch, error) {
-	bs, samples, err := scanBatches(s.db.QueryContext(ctx, selectPendingBatches))
+	rows, err := s.db.QueryContext(ctx, selectPendingBatches)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending batches: %w", err)
+	}
+	bs, samples, err := readBatches(rows)
+	rows.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -519,21 +524,19 @@ func (s *SQLite) PendingBatches(ctx context.Context) ([]PendingBatch, error) {
 	return bs, nil
 }
 
-// scanBatches reads selectPendingBatches: the batches and a claim number
-// of each.
-func scanBatches(rows *sql.Rows, err error) ([]PendingBatch, []string, error) {
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: pending batches: %w", err)
-	}
-	defer rows.Close()
+// readBatches reads selectPendingBatches on either engine: the batches
+// and a claim number of each.
+func readBatches(rows resultRows) ([]PendingBatch, []string, error) {
 	var bs []PendingBatch
 	var samples []string
 	for rows.Next() {
 		var b PendingBatch
 		var sample string
-		if err := rows.Scan(&b.Batch, &sample, &b.Claims, &b.Lines); err != nil {
+		var claims, lines int64
+		if err := rows.Scan(&b.Batch, &sample, &claims, &lines); err != nil {
 			return nil, nil, fmt.Errorf("store: pending batches: %w", err)
 		}
+		b.Claims, b.Lines = int(claims), int(lines)
 		bs, samples = append(bs, b), append(samples, sample)
 	}
 	if err := rows.Err(); err != nil {
@@ -561,22 +564,10 @@ func (p *Postgres) PendingBatches(ctx context.Context) ([]PendingBatch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: pending batches: %w", err)
 	}
-	var bs []PendingBatch
-	var samples []string
-	for rows.Next() {
-		var b PendingBatch
-		var sample string
-		var claims, lines int64
-		if err := rows.Scan(&b.Batch, &sample, &claims, &lines); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: pending batches: %w", err)
-		}
-		b.Claims, b.Lines = int(claims), int(lines)
-		bs, samples = append(bs, b), append(samples, sample)
-	}
+	bs, samples, err := readBatches(rows)
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: pending batches: %w", err)
+	if err != nil {
+		return nil, err
 	}
 	for i := range bs {
 		var at *time.Time
