@@ -410,8 +410,12 @@ func answerClaims(ctx context.Context, tx claimsTx, by string, as []ClaimAnswer)
 			s.Status, s.Code, s.Reason, s.EncounterID, by, s.ID); err != nil {
 			return nil, fmt.Errorf("store: answer to claim %s: %w", a.CLM01, err)
 		}
-		if _, err := tx.exec(ctx, `UPDATE sent_claims SET encounter_id = CASE WHEN ? = '' THEN encounter_id ELSE ? END, status = ? WHERE clm01 = ?`,
-			a.EncounterID, a.EncounterID, a.Code, a.CLM01); err != nil {
+		// The CLM01's Encounter ID and status follow its latest submission
+		// only: a late answer to an earlier one (an EVR trailing the
+		// replacement's 277CA) must not bring back a superseded ID.
+		if _, err := tx.exec(ctx, `UPDATE sent_claims SET encounter_id = CASE WHEN ? = '' THEN encounter_id ELSE ? END, status = ?
+			WHERE clm01 = ? AND ? = (SELECT MAX(id) FROM encounter_submissions WHERE clm01 = ?)`,
+			a.EncounterID, a.EncounterID, a.Code, a.CLM01, s.ID, a.CLM01); err != nil {
 			return nil, fmt.Errorf("store: encounter ID of %s: %w", a.CLM01, err)
 		}
 		out[i] = s

@@ -168,6 +168,11 @@ func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
 			t.Errorf("an answer to file %q went to %+v", file, got[0])
 		}
 	}
+	// A late answer to the first submission leaves the CLM01 with the
+	// replacement's Encounter ID and status: the next correction cites it.
+	if c, _, _ := cs.SentClaim(ctx, "305C2"); c.EncounterID != "100000000000009" || c.Status != "F1:20" {
+		t.Errorf("the CLM01 after a late answer to its first submission: Encounter ID %s, status %s; want the replacement's 100000000000009, F1:20", c.EncounterID, c.Status)
+	}
 	if a := byCLM(store.EncounterAccepted); len(a) != 2 || a["305C2"].EncounterID != "100000000000009" {
 		t.Errorf("accepted (latest per CLM01): %+v", a)
 	}
