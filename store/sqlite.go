@@ -236,7 +236,9 @@ func (s *SQLite) BeginCheck(ctx context.Context, kind, inputs string) (Run, erro
 	if err := s.openRun(ctx, r); err != nil {
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
-	res, err := r.conn.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`, kind, inputs, RunOpen, now())
+	started := now()
+	r.started, _ = time.Parse(time.RFC3339Nano, started)
+	res, err := r.conn.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`, kind, inputs, RunOpen, started)
 	if err == nil {
 		r.id, err = res.LastInsertId()
 	}
@@ -283,6 +285,9 @@ type sqliteRun struct {
 	// askedPending: whether any line is pending was asked; noPending: none was.
 	askedPending, noPending bool
 	check                   bool // BeginCheck's: never written, its row rolled back
+	// A check run's lines by key (checkLines) and its start (their At).
+	seen    map[[16]byte]seenLine
+	started time.Time
 
 	// beforeCommit, if set, runs inside the transaction just before it
 	// commits (the daemon's ledger records the file as committed with the
@@ -305,6 +310,9 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 	prior := make([]*PriorLine, len(lines))
 	if err := r.pendingPrior(ctx, lines, prior); err != nil {
 		return nil, err
+	}
+	if r.check {
+		return prior, r.checkLines(ctx, lines, prior)
 	}
 	var conflicts []int
 	err := r.conn.Raw(func(any) error {
@@ -343,6 +351,107 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 	}
 	return prior, nil
 }
+
+// checkLines is RecordLines of a check run, which is rolled back: instead
+// of inserting each line (a random B-tree insert), it looks the lines up
+// in sent_lines (and sent_line_collisions for a key sharing only the high
+// half), pendingBatch keys per query, and remembers them in memory, so
+// that a line repeated later in the run is its duplicate as it would be
+// once inserted. The outcome is that of the inserts.
+func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine) error {
+	if r.seen == nil {
+		r.seen = map[[16]byte]seenLine{}
+	}
+	type sent struct {
+		lo int64
+		p  PriorLine
+	}
+	var (
+		args    []any
+		found   = map[int64]sent{}
+		started string
+	)
+	for start := 0; start < len(lines); start += pendingBatch {
+		part := lines[start:min(start+pendingBatch, len(lines))]
+		args = args[:0]
+		for i := range part {
+			if prior[start+i] == nil {
+				hi, _ := part[i].halves()
+				args = append(args, hi)
+			}
+		}
+		clear(found)
+		if len(args) > 0 {
+			rows, err := r.conn.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("store: look up lines: %w", err)
+			}
+			for rows.Next() {
+				var hi int64
+				var f sent
+				if err := rows.Scan(&hi, &f.lo, &f.p.Run, &f.p.Control, &f.p.Invoice, &f.p.LineNo, &f.p.Output, &started); err != nil {
+					rows.Close()
+					return fmt.Errorf("store: look up lines: %w", err)
+				}
+				f.p.At, _ = time.Parse(time.RFC3339Nano, started)
+				found[hi] = f
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("store: look up lines: %w", err)
+			}
+		}
+		for i := range part {
+			if prior[start+i] != nil {
+				continue
+			}
+			l := &part[i]
+			if s, ok := r.seen[l.Key]; ok {
+				prior[start+i] = &PriorLine{Run: r.id, Control: s.control, Invoice: s.invoice, LineNo: s.lineNo, At: r.started}
+				continue
+			}
+			hi, lo := l.halves()
+			if f, ok := found[hi]; ok {
+				if f.lo == lo {
+					p := f.p
+					prior[start+i] = &p
+					continue
+				}
+				p, err := collision(ctx, r.conn, hi, lo)
+				if err != nil {
+					return fmt.Errorf("store: look up duplicate of %s: %w", l.Control, err)
+				}
+				if p != nil {
+					prior[start+i] = p
+					continue
+				}
+			}
+			r.seen[l.Key] = seenLine{control: l.Control, invoice: l.Invoice, lineNo: l.LineNo}
+		}
+	}
+	return nil
+}
+
+// collision returns the line of sent_line_collisions under the key (nil
+// when none).
+func collision(ctx context.Context, q queryer, hi, lo int64) (*PriorLine, error) {
+	var p PriorLine
+	var started string
+	err := q.QueryRowContext(ctx, `SELECT l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+		FROM sent_line_collisions l JOIN runs r ON r.id = l.run_id WHERE l.key_hi = ? AND l.key_lo = ?`, hi, lo).
+		Scan(&p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &started)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.At, _ = time.Parse(time.RFC3339Nano, started)
+	return &p, nil
+}
+
+// seenLine is a line a check run looked up (sqliteRun.seen).
+type seenLine struct{ control, invoice, lineNo string }
 
 // anyPending tells whether any line is pending, asking once per run: the
 // run's transaction holds the write lock, so no other writer adds one.

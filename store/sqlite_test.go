@@ -129,6 +129,60 @@ func TestRowidCollisionIsNotADuplicate(t *testing.T) {
 	}
 }
 
+// A check run looks its lines up instead of inserting them: it must find
+// the same earlier lines a run that inserts them finds (sent lines, a
+// sent line kept as a rowid collision, a line earlier in the run), and
+// take a key sharing only the high half for another line.
+func TestCheckRunFindsWhatARunFinds(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	run := begin(t, s)
+	record(t, run, Line{Key: key(9, 1), Control: "s-1", Invoice: "A", LineNo: "1"},
+		Line{Key: key(9, 2), Control: "s-2", Invoice: "A", LineNo: "2"}) // a collision
+	if err := run.Written(ctx, "t.tmp", "sent.837"); err != nil {
+		t.Fatal(err)
+	}
+	batch := []Line{
+		{Key: key(9, 1), Control: "c-1"},                            // sent
+		{Key: key(9, 2), Control: "c-2"},                            // sent, as a collision
+		{Key: key(9, 3), Control: "c-3", Invoice: "B", LineNo: "7"}, // shares only the high half
+		{Key: key(4, 4), Control: "c-4", Invoice: "B", LineNo: "8"}, // new
+		{Key: key(4, 4), Control: "c-5"},                            // repeats c-4
+		{Key: key(9, 3), Control: "c-6"},                            // repeats c-3
+	}
+	want := func(t *testing.T, r Run, prior []*PriorLine) {
+		t.Helper()
+		for i, w := range []struct {
+			control, output string
+			run             int64
+		}{{"s-1", "sent.837", run.ID()}, {"s-2", "sent.837", run.ID()}, {}, {}, {"c-4", "", r.ID()}, {"c-3", "", r.ID()}} {
+			p := prior[i]
+			if w.control == "" {
+				if p != nil {
+					t.Errorf("line %d: prior %+v, want none", i, p)
+				}
+				continue
+			}
+			if p == nil || p.Control != w.control || p.Output != w.output || p.Run != w.run || p.At.IsZero() {
+				t.Errorf("line %d: prior %+v, want %s of run %d in %q", i, p, w.control, w.run, w.output)
+			}
+		}
+	}
+	check, err := s.BeginCheck(ctx, "check", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, check, record(t, check, batch...))
+	// A later call of the same check sees the lines of the earlier one.
+	if p := record(t, check, Line{Key: key(4, 4), Control: "c-7"})[0]; p == nil || p.Control != "c-4" {
+		t.Errorf("a repeat in a later call: %+v, want c-4", p)
+	}
+	check.Abandon(ctx, "check only")
+	r := begin(t, s)
+	want(t, r, record(t, r, batch...))
+	r.Abandon(ctx, "test")
+}
+
 func TestAbandonedRunLeavesNoLines(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
