@@ -539,7 +539,7 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 			}
 			p := &PriorLine{Invoice: f.invoice, LineNo: f.lineNo, Pending: true}
 			var at sql.NullString
-			err := r.conn.QueryRowContext(ctx, fmt.Sprintf(selectPendingClaim, "?"), f.invoice).Scan(&p.Output, &at)
+			err := r.conn.QueryRowContext(ctx, fmt.Sprintf(selectPendingClaim, "?1"), f.invoice).Scan(&p.Output, &at)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("store: pending line %s: %w", l.Control, err)
 			}
@@ -552,9 +552,15 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 
 // selectPendingClaim finds the file and time a pending line's claim was
 // received, by the plan's claim number.
-const selectPendingClaim = `SELECT c.file, i.received_at FROM inbound_claims c
-	LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13
-	WHERE c.plan_claim = %s ORDER BY c.id DESC, i.id DESC LIMIT 1`
+const selectPendingClaim = `SELECT file, received_at FROM (
+	SELECT 0 AS o, b.id AS cid, i.id AS iid, b.file, i.received_at FROM inbound_claim_blocks b
+		LEFT JOIN inbound_interchanges i ON i.sender = b.sender AND i.isa13 = b.isa13
+		WHERE b.batch = substr(CAST(%[1]s AS TEXT), 1, 9) AND b.first_claim <= %[1]s AND b.last_claim >= %[1]s
+	UNION ALL
+	SELECT 1, c.id, i.id, c.file, i.received_at FROM inbound_claims c
+		LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13
+		WHERE c.plan_claim = %[1]s
+) AS f ORDER BY o, cid DESC, iid DESC LIMIT 1`
 
 // rollback ends the transaction without keeping anything and frees the connection.
 func (r *sqliteRun) rollback() {

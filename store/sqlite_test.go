@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
 
 func openTest(t *testing.T) (*SQLite, string) {
@@ -353,4 +355,44 @@ func mustCount(t *testing.T, st *SQLite, q string) (n int64) {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Claims recorded before the claims went into blocks stay in
+// inbound_claims and are still found; a block recorded later under the
+// same number is the latest.
+func TestClaimsRecordedBeforeBlocks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	at := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, batch) VALUES ('ZZ:OLD', '000000005', x'00', 'old.x12', ?, '000000500')`,
+		at.Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ('000000500000001', 'ZZ:OLD', '000000005', 'OLD-1', 'old.x12', 1)`,
+		`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ('000000500000002', 'ZZ:OLD', '000000005', 'OLD-2', 'old.x12', 0)`,
+		`INSERT INTO pending_lines(key_hi, key_lo, invoice, line_no) VALUES (77, 1, '000000500000001', '1')`,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, ok, err := s.InboundClaim(ctx, "000000500000002"); err != nil || !ok || c.ProviderClaim != "OLD-2" || c.Accepted || c.File != "old.x12" {
+		t.Fatalf("a claim of inbound_claims: %+v %v %v", c, ok, err)
+	}
+	bs, err := s.PendingBatches(ctx)
+	if err != nil || len(bs) != 1 || bs[0].File != "old.x12" || bs[0].Sender != "ZZ:OLD" || !bs[0].ReceivedAt.Equal(at) {
+		t.Fatalf("pending batches %+v %v", bs, err)
+	}
+	claim := InboundClaim{PlanClaim: "000000500000002", Sender: "ZZ:NEW", ISA13: "000000006", ProviderClaim: "NEW-2", File: "new.x12", Accepted: true}
+	ic := InboundInterchange{Sender: "ZZ:NEW", ISA13: "000000006", Sum: [32]byte{6}, File: "new.x12", ReceivedAt: at.Add(time.Hour), Batch: "000000500"}
+	if p, err := s.RecordInbound(ctx, []InboundInterchange{ic}, time.Hour, slices.Values([]InboundClaim{claim})); err != nil || p != nil {
+		t.Fatalf("record: %+v %v", p, err)
+	}
+	if c, ok, err := s.InboundClaim(ctx, "000000500000002"); err != nil || !ok || c.ProviderClaim != "NEW-2" || !c.Accepted {
+		t.Fatalf("the latest claim under the number: %+v %v %v", c, ok, err)
+	}
+	if c, ok, err := s.InboundClaim(ctx, "000000500000001"); err != nil || !ok || c.ProviderClaim != "OLD-1" {
+		t.Fatalf("a claim of inbound_claims beside a block of its batch: %+v %v %v", c, ok, err)
+	}
 }
