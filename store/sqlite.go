@@ -367,23 +367,27 @@ func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*Prior
 		p  PriorLine
 	}
 	var (
-		args    []any
+		keys    []byte // a JSON array of the high halves (one parameter, one statement however many)
 		found   = map[int64]sent{}
 		started string
 	)
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
-		args = args[:0]
+		keys = append(keys[:0], '[')
 		for i := range part {
 			if prior[start+i] == nil {
+				if len(keys) > 1 {
+					keys = append(keys, ',')
+				}
 				hi, _ := part[i].halves()
-				args = append(args, hi)
+				keys = strconv.AppendInt(keys, hi, 10)
 			}
 		}
+		keys = append(keys, ']')
 		clear(found)
-		if len(args) > 0 {
+		if len(keys) > 2 {
 			rows, err := r.conn.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
-				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
+				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (SELECT value FROM json_each(?))`, string(keys))
 			if err != nil {
 				return fmt.Errorf("store: look up lines: %w", err)
 			}
