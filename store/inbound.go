@@ -495,8 +495,9 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 		if claims == nil {
 			return nil
 		}
-		// The claims go in batches of 1000, so that a large file's are
-		// never all in memory.
+		// The claims go in blocks (claimBlocks), sent at most 8 blocks or
+		// 4096 pending lines at a time, so that a large file's are never
+		// all in memory.
 		var err error
 		b = pgx.Batch{}
 		send := func() {
@@ -520,7 +521,7 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 			return nil
 		}}
 		for c := range claims {
-			blocks.add(&c)
+			blocks.add(&c) // emit queues the block and cannot fail
 			for _, l := range c.Lines {
 				keys = append(keys, pgtype.UUID{Bytes: l.Key, Valid: true})
 				invoices, lineNos = append(invoices, l.Invoice), append(lineNos, l.LineNo)
@@ -533,7 +534,7 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 				}
 			}
 		}
-		blocks.flush()
+		blocks.flush() // cannot fail, as above
 		queueLines()
 		send()
 		return err
