@@ -720,6 +720,7 @@ func readUsage(ctx context.Context, q rowQueryer, key string) (int64, civil.Date
 // would cost more than the lookup).
 type sqliteView struct {
 	run  int64
+	own  *sqliteRun // the run, whose lines WasSent counts too when it is a check
 	conn *sql.Conn
 	strs map[string]string
 	args [4]driver.NamedValue
@@ -735,7 +736,7 @@ var ErrNoEnrollmentView = errors.New("store: the eligibility rules need a run of
 func EnrollmentViewOf(run Run) (EnrollmentView, error) {
 	switch r := run.(type) {
 	case *sqliteRun:
-		return &sqliteView{run: r.id, conn: r.conn, strs: map[string]string{}}, nil
+		return &sqliteView{run: r.id, own: r, conn: r.conn, strs: map[string]string{}}, nil
 	case *pgRun:
 		return newPGView(r), nil
 	}
@@ -933,6 +934,11 @@ func (v *sqliteView) AddUsage(ctx context.Context, key string, amount int64, dat
 // sent (in an earlier run, or earlier in this one): the limit rules leave
 // such a line to DUPLICATE-LINE instead of counting it twice.
 func (v *sqliteView) WasSent(ctx context.Context, key [16]byte) (bool, error) {
+	if v.own != nil {
+		if _, ok := v.own.seen[key]; ok {
+			return true, nil
+		}
+	}
 	hi, lo := int64(binary.BigEndian.Uint64(key[:8])), int64(binary.BigEndian.Uint64(key[8:]))
 	var n int
 	err := v.conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sent_lines WHERE key_hi = ?1 AND key_lo = ?2)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -99,6 +100,19 @@ var sqliteInboundMigrations = []string{
 	)`,
 	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
 	`ALTER TABLE inbound_interchanges ADD COLUMN batch TEXT NOT NULL DEFAULT ''`,
+	// Claims are recorded in blocks (claimBlockSize claims a row) since
+	// this migration; inbound_claims keeps those recorded before.
+	`CREATE TABLE inbound_claim_blocks (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		batch       TEXT NOT NULL,
+		first_claim TEXT NOT NULL,
+		last_claim  TEXT NOT NULL,
+		sender      TEXT NOT NULL,
+		isa13       TEXT NOT NULL,
+		file        TEXT NOT NULL,
+		claims      BLOB NOT NULL
+	)`,
+	`CREATE INDEX inbound_claim_blocks_batch ON inbound_claim_blocks(batch, first_claim)`,
 }
 
 var postgresInboundMigrations = []string{
@@ -124,6 +138,130 @@ var postgresInboundMigrations = []string{
 	)`,
 	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
 	`ALTER TABLE inbound_interchanges ADD COLUMN batch TEXT NOT NULL DEFAULT ''`,
+	`CREATE TABLE inbound_claim_blocks (
+		id          BIGSERIAL PRIMARY KEY,
+		batch       TEXT NOT NULL,
+		first_claim TEXT NOT NULL,
+		last_claim  TEXT NOT NULL,
+		sender      TEXT NOT NULL,
+		isa13       TEXT NOT NULL,
+		file        TEXT NOT NULL,
+		claims      BYTEA NOT NULL
+	)`,
+	`CREATE INDEX inbound_claim_blocks_batch ON inbound_claim_blocks(batch, first_claim)`,
+}
+
+// claimBlockSize is how many claims one row of inbound_claim_blocks
+// holds at most. A claim costs a few bytes of its row's blob instead of a
+// row and an index entry of its own: recording a file's claims is then a
+// small part of its ingest, and a look-up decodes one block.
+const claimBlockSize = 4096
+
+// claimBlock is consecutive claims of one interchange (the same batch,
+// the first 9 characters of their plan's claim numbers, sender, ISA13 and
+// file): a row of inbound_claim_blocks. Each claim is, in its data, its
+// plan's claim number and the provider's CLM01 (each a uvarint length
+// and the bytes) and whether it was accepted (a byte, 1 or 0).
+type claimBlock struct {
+	batch, first, last, sender, isa13, file string
+	data                                    []byte
+	n                                       int
+}
+
+// claimBatch is the batch of a plan's claim number: its first 9 characters.
+func claimBatch(plan string) string { return plan[:min(len(plan), 9)] }
+
+// claimBlocks groups claims into blocks and hands each to emit.
+type claimBlocks struct {
+	cur  claimBlock
+	emit func(*claimBlock) error
+}
+
+func (w *claimBlocks) add(c *InboundClaim) error {
+	b := claimBatch(c.PlanClaim)
+	if w.cur.n > 0 && (w.cur.n == claimBlockSize || b != w.cur.batch || c.Sender != w.cur.sender || c.ISA13 != w.cur.isa13 || c.File != w.cur.file) {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	if w.cur.n == 0 {
+		w.cur = claimBlock{batch: b, first: c.PlanClaim, last: c.PlanClaim, sender: c.Sender, isa13: c.ISA13, file: c.File, data: w.cur.data[:0]}
+	}
+	w.cur.first, w.cur.last = min(w.cur.first, c.PlanClaim), max(w.cur.last, c.PlanClaim)
+	d := binary.AppendUvarint(w.cur.data, uint64(len(c.PlanClaim)))
+	d = append(d, c.PlanClaim...)
+	d = binary.AppendUvarint(d, uint64(len(c.ProviderClaim)))
+	d = append(d, c.ProviderClaim...)
+	a := byte(0)
+	if c.Accepted {
+		a = 1
+	}
+	w.cur.data = append(d, a)
+	w.cur.n++
+	return nil
+}
+
+func (w *claimBlocks) flush() error {
+	if w.cur.n == 0 {
+		return nil
+	}
+	err := w.emit(&w.cur)
+	w.cur.n = 0
+	return err
+}
+
+// find returns the claim of the block under plan (the last one, should
+// it be there twice); false when none.
+func (b *claimBlock) find(plan string) (InboundClaim, bool, error) {
+	var c InboundClaim
+	found := false
+	d := b.data
+	next := func() (string, bool) {
+		n, w := binary.Uvarint(d)
+		if w <= 0 || uint64(len(d)-w) < n {
+			return "", false
+		}
+		v := string(d[w : w+int(n)])
+		d = d[w+int(n):]
+		return v, true
+	}
+	for len(d) > 0 {
+		p, ok1 := next()
+		prov, ok2 := next()
+		if !ok1 || !ok2 || len(d) == 0 {
+			return InboundClaim{}, false, fmt.Errorf("store: a block of inbound claims of %s is cut short", b.batch)
+		}
+		acc := d[0] == 1
+		d = d[1:]
+		if p == plan {
+			c = InboundClaim{PlanClaim: p, Sender: b.sender, ISA13: b.isa13, ProviderClaim: prov, File: b.file, Accepted: acc}
+			found = true
+		}
+	}
+	return c, found, nil
+}
+
+// selectClaimBlocks lists the blocks that may hold a plan's claim number,
+// the latest recorded first; %s is its placeholder.
+const selectClaimBlocks = `SELECT sender, isa13, file, claims FROM inbound_claim_blocks
+	WHERE batch = substr(CAST(%[1]s AS TEXT), 1, 9) AND first_claim <= %[1]s AND last_claim >= %[1]s ORDER BY id DESC`
+
+// findInBlocks returns the claim of plan from rows of selectClaimBlocks.
+func findInBlocks(rows resultRows, plan string) (InboundClaim, bool, error) {
+	for rows.Next() {
+		var b claimBlock
+		if err := rows.Scan(&b.sender, &b.isa13, &b.file, &b.data); err != nil {
+			return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
+		}
+		b.batch = claimBatch(plan)
+		if c, ok, err := b.find(plan); err != nil || ok {
+			return c, ok, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
+	}
+	return InboundClaim{}, false, nil
 }
 
 const selectInboundPrior = `SELECT sender, isa13, sum, file, received_at, source FROM inbound_interchanges
@@ -257,8 +395,11 @@ func (b *sqliteBatch) close() {
 // sorter (which spills to temporary files), since a B-tree takes keys in
 // order several times faster than at random, and memory stays bounded.
 func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[InboundClaim]) error {
-	cb := newSQLiteBatch(tx, `INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES `, ``, 6)
-	defer cb.close()
+	blocks := claimBlocks{emit: func(b *claimBlock) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO inbound_claim_blocks(batch, first_claim, last_claim, sender, isa13, file, claims) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			b.batch, b.first, b.last, b.sender, b.isa13, b.file, b.data)
+		return err
+	}}
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS pending_stage (key_hi INTEGER, key_lo INTEGER, invoice TEXT, line_no TEXT)`); err != nil {
 		return err
 	}
@@ -266,7 +407,7 @@ func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[Inbound
 	defer lb.close()
 	staged := false
 	for c := range claims {
-		if err := cb.add(ctx, c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted); err != nil {
+		if err := blocks.add(&c); err != nil {
 			return err
 		}
 		for _, l := range c.Lines {
@@ -277,7 +418,7 @@ func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[Inbound
 			}
 		}
 	}
-	if err := cb.flush(ctx); err != nil {
+	if err := blocks.flush(); err != nil {
 		return err
 	}
 	if err := lb.flush(ctx); err != nil {
@@ -297,10 +438,18 @@ const selectInboundClaim = `SELECT plan_claim, sender, isa13, provider_claim, fi
 	WHERE plan_claim = %s ORDER BY id DESC LIMIT 1`
 
 // InboundClaim implements InboundStore: the latest claim recorded under
-// the number.
+// the number (the blocks are later than inbound_claims' rows).
 func (s *SQLite) InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
-	var c InboundClaim
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectInboundClaim, "?"), planClaim).
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(selectClaimBlocks, "?1"), planClaim)
+	if err != nil {
+		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
+	}
+	c, ok, err := findInBlocks(rows, planClaim)
+	rows.Close()
+	if err != nil || ok {
+		return c, ok, err
+	}
+	err = s.db.QueryRowContext(ctx, fmt.Sprintf(selectInboundClaim, "?"), planClaim).
 		Scan(&c.PlanClaim, &c.Sender, &c.ISA13, &c.ProviderClaim, &c.File, &c.Accepted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return InboundClaim{}, false, nil
@@ -346,8 +495,9 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 		if claims == nil {
 			return nil
 		}
-		// The claims go in batches of 1000, so that a large file's are
-		// never all in memory.
+		// The claims go in blocks (claimBlocks), sent at most 8 blocks or
+		// 4096 pending lines at a time, so that a large file's are never
+		// all in memory.
 		var err error
 		b = pgx.Batch{}
 		send := func() {
@@ -365,14 +515,18 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 				keys, invoices, lineNos = nil, nil, nil
 			}
 		}
+		blocks := claimBlocks{emit: func(cb *claimBlock) error {
+			b.Queue(`INSERT INTO inbound_claim_blocks(batch, first_claim, last_claim, sender, isa13, file, claims) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				cb.batch, cb.first, cb.last, cb.sender, cb.isa13, cb.file, slices.Clone(cb.data))
+			return nil
+		}}
 		for c := range claims {
-			b.Queue(`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ($1, $2, $3, $4, $5, $6)`,
-				c.PlanClaim, c.Sender, c.ISA13, c.ProviderClaim, c.File, c.Accepted)
+			blocks.add(&c) // emit queues the block and cannot fail
 			for _, l := range c.Lines {
 				keys = append(keys, pgtype.UUID{Bytes: l.Key, Valid: true})
 				invoices, lineNos = append(invoices, l.Invoice), append(lineNos, l.LineNo)
 			}
-			if b.Len() == 1000 {
+			if b.Len() >= 8 || len(keys) >= 4096 {
 				queueLines()
 				send()
 				if err != nil {
@@ -380,6 +534,7 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 				}
 			}
 		}
+		blocks.flush() // cannot fail, as above
 		queueLines()
 		send()
 		return err
@@ -390,10 +545,19 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 	return prior, nil
 }
 
-// InboundClaim implements InboundStore.
+// InboundClaim implements InboundStore: the latest claim recorded under
+// the number (the blocks are later than inbound_claims' rows).
 func (p *Postgres) InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
-	var c InboundClaim
-	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectInboundClaim, "$1"), planClaim).
+	rows, err := p.pool.Query(ctx, fmt.Sprintf(selectClaimBlocks, "$1"), planClaim)
+	if err != nil {
+		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
+	}
+	c, ok, err := findInBlocks(rows, planClaim)
+	rows.Close()
+	if err != nil || ok {
+		return c, ok, err
+	}
+	err = p.pool.QueryRow(ctx, fmt.Sprintf(selectInboundClaim, "$1"), planClaim).
 		Scan(&c.PlanClaim, &c.Sender, &c.ISA13, &c.ProviderClaim, &c.File, &c.Accepted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return InboundClaim{}, false, nil
@@ -472,9 +636,15 @@ var (
 const (
 	selectPendingBatches = `SELECT substr(invoice, 1, 9), MIN(invoice), COUNT(DISTINCT invoice), COUNT(*)
 		FROM pending_lines GROUP BY substr(invoice, 1, 9)`
-	selectBatchInterchange = `SELECT c.file, c.sender, c.isa13, i.received_at FROM inbound_claims c
-		LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13 AND i.file = c.file
-		WHERE c.plan_claim = %s ORDER BY c.id DESC, i.id DESC LIMIT 1`
+	selectBatchInterchange = `SELECT file, sender, isa13, received_at FROM (
+		SELECT 0 AS o, b.id AS cid, i.id AS iid, b.file, b.sender, b.isa13, i.received_at FROM inbound_claim_blocks b
+			LEFT JOIN inbound_interchanges i ON i.sender = b.sender AND i.isa13 = b.isa13 AND i.file = b.file
+			WHERE b.batch = substr(CAST(%[1]s AS TEXT), 1, 9) AND b.first_claim <= %[1]s AND b.last_claim >= %[1]s
+		UNION ALL
+		SELECT 1, c.id, i.id, c.file, c.sender, c.isa13, i.received_at FROM inbound_claims c
+			LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13 AND i.file = c.file
+			WHERE c.plan_claim = %[1]s
+	) AS f ORDER BY o, cid DESC, iid DESC LIMIT 1`
 	deletePendingBatch = `DELETE FROM pending_lines WHERE substr(invoice, 1, 9) = %s`
 )
 
@@ -514,7 +684,7 @@ func (s *SQLite) PendingBatches(ctx context.Context) ([]PendingBatch, error) {
 	for i := range bs {
 		var at sql.NullString
 		b := &bs[i]
-		err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectBatchInterchange, "?"), samples[i]).Scan(&b.File, &b.Sender, &b.ISA13, &at)
+		err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectBatchInterchange, "?1"), samples[i]).Scan(&b.File, &b.Sender, &b.ISA13, &at)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("store: pending batch %s: %w", b.Batch, err)
 		}

@@ -236,7 +236,9 @@ func (s *SQLite) BeginCheck(ctx context.Context, kind, inputs string) (Run, erro
 	if err := s.openRun(ctx, r); err != nil {
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
-	res, err := r.conn.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`, kind, inputs, RunOpen, now())
+	started := now()
+	r.started, _ = time.Parse(time.RFC3339Nano, started)
+	res, err := r.conn.ExecContext(ctx, `INSERT INTO runs(kind, inputs, status, started) VALUES (?, ?, ?, ?)`, kind, inputs, RunOpen, started)
 	if err == nil {
 		r.id, err = res.LastInsertId()
 	}
@@ -283,6 +285,9 @@ type sqliteRun struct {
 	// askedPending: whether any line is pending was asked; noPending: none was.
 	askedPending, noPending bool
 	check                   bool // BeginCheck's: never written, its row rolled back
+	// A check run's lines by key (checkLines) and its start (their At).
+	seen    map[[16]byte]seenLine
+	started time.Time
 
 	// beforeCommit, if set, runs inside the transaction just before it
 	// commits (the daemon's ledger records the file as committed with the
@@ -305,6 +310,9 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 	prior := make([]*PriorLine, len(lines))
 	if err := r.pendingPrior(ctx, lines, prior); err != nil {
 		return nil, err
+	}
+	if r.check {
+		return prior, r.checkLines(ctx, lines, prior)
 	}
 	var conflicts []int
 	err := r.conn.Raw(func(any) error {
@@ -343,6 +351,111 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 	}
 	return prior, nil
 }
+
+// checkLines is RecordLines of a check run, which is rolled back: instead
+// of inserting each line (a random B-tree insert), it looks the lines up
+// in sent_lines (and sent_line_collisions for a key sharing only the high
+// half), pendingBatch keys per query, and remembers them in memory, so
+// that a line repeated later in the run is its duplicate as it would be
+// once inserted. The outcome is that of the inserts.
+func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine) error {
+	if r.seen == nil {
+		r.seen = map[[16]byte]seenLine{}
+	}
+	type sent struct {
+		lo int64
+		p  PriorLine
+	}
+	var (
+		keys    []byte // a JSON array of the high halves (one parameter, one statement however many)
+		found   = map[int64]sent{}
+		started string
+	)
+	for start := 0; start < len(lines); start += pendingBatch {
+		part := lines[start:min(start+pendingBatch, len(lines))]
+		keys = append(keys[:0], '[')
+		for i := range part {
+			if prior[start+i] == nil {
+				if len(keys) > 1 {
+					keys = append(keys, ',')
+				}
+				hi, _ := part[i].halves()
+				keys = strconv.AppendInt(keys, hi, 10)
+			}
+		}
+		keys = append(keys, ']')
+		clear(found)
+		if len(keys) > 2 {
+			rows, err := r.conn.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (SELECT value FROM json_each(?))`, string(keys))
+			if err != nil {
+				return fmt.Errorf("store: look up lines: %w", err)
+			}
+			for rows.Next() {
+				var hi int64
+				var f sent
+				if err := rows.Scan(&hi, &f.lo, &f.p.Run, &f.p.Control, &f.p.Invoice, &f.p.LineNo, &f.p.Output, &started); err != nil {
+					rows.Close()
+					return fmt.Errorf("store: look up lines: %w", err)
+				}
+				f.p.At, _ = time.Parse(time.RFC3339Nano, started)
+				found[hi] = f
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("store: look up lines: %w", err)
+			}
+		}
+		for i := range part {
+			if prior[start+i] != nil {
+				continue
+			}
+			l := &part[i]
+			if s, ok := r.seen[l.Key]; ok {
+				prior[start+i] = &PriorLine{Run: r.id, Control: s.control, Invoice: s.invoice, LineNo: s.lineNo, At: r.started}
+				continue
+			}
+			hi, lo := l.halves()
+			if f, ok := found[hi]; ok {
+				if f.lo == lo {
+					p := f.p
+					prior[start+i] = &p
+					continue
+				}
+				p, err := collision(ctx, r.conn, hi, lo)
+				if err != nil {
+					return fmt.Errorf("store: look up duplicate of %s: %w", l.Control, err)
+				}
+				if p != nil {
+					prior[start+i] = p
+					continue
+				}
+			}
+			r.seen[l.Key] = seenLine{control: l.Control, invoice: l.Invoice, lineNo: l.LineNo}
+		}
+	}
+	return nil
+}
+
+// collision returns the line of sent_line_collisions under the key (nil
+// when none).
+func collision(ctx context.Context, q queryer, hi, lo int64) (*PriorLine, error) {
+	var p PriorLine
+	var started string
+	err := q.QueryRowContext(ctx, `SELECT l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+		FROM sent_line_collisions l JOIN runs r ON r.id = l.run_id WHERE l.key_hi = ? AND l.key_lo = ?`, hi, lo).
+		Scan(&p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &started)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.At, _ = time.Parse(time.RFC3339Nano, started)
+	return &p, nil
+}
+
+// seenLine is a line a check run looked up (sqliteRun.seen).
+type seenLine struct{ control, invoice, lineNo string }
 
 // anyPending tells whether any line is pending, asking once per run: the
 // run's transaction holds the write lock, so no other writer adds one.
@@ -430,7 +543,7 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 			}
 			p := &PriorLine{Invoice: f.invoice, LineNo: f.lineNo, Pending: true}
 			var at sql.NullString
-			err := r.conn.QueryRowContext(ctx, fmt.Sprintf(selectPendingClaim, "?"), f.invoice).Scan(&p.Output, &at)
+			err := r.conn.QueryRowContext(ctx, fmt.Sprintf(selectPendingClaim, "?1"), f.invoice).Scan(&p.Output, &at)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("store: pending line %s: %w", l.Control, err)
 			}
@@ -443,9 +556,15 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 
 // selectPendingClaim finds the file and time a pending line's claim was
 // received, by the plan's claim number.
-const selectPendingClaim = `SELECT c.file, i.received_at FROM inbound_claims c
-	LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13
-	WHERE c.plan_claim = %s ORDER BY c.id DESC, i.id DESC LIMIT 1`
+const selectPendingClaim = `SELECT file, received_at FROM (
+	SELECT 0 AS o, b.id AS cid, i.id AS iid, b.file, i.received_at FROM inbound_claim_blocks b
+		LEFT JOIN inbound_interchanges i ON i.sender = b.sender AND i.isa13 = b.isa13
+		WHERE b.batch = substr(CAST(%[1]s AS TEXT), 1, 9) AND b.first_claim <= %[1]s AND b.last_claim >= %[1]s
+	UNION ALL
+	SELECT 1, c.id, i.id, c.file, i.received_at FROM inbound_claims c
+		LEFT JOIN inbound_interchanges i ON i.sender = c.sender AND i.isa13 = c.isa13
+		WHERE c.plan_claim = %[1]s
+) AS f ORDER BY o, cid DESC, iid DESC LIMIT 1`
 
 // rollback ends the transaction without keeping anything and frees the connection.
 func (r *sqliteRun) rollback() {

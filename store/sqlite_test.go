@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
 
 func openTest(t *testing.T) (*SQLite, string) {
@@ -127,6 +129,60 @@ func TestRowidCollisionIsNotADuplicate(t *testing.T) {
 	if prior[2] == nil || prior[2].Control != "b" {
 		t.Fatalf("duplicate of a colliding line not found: %+v", prior[2])
 	}
+}
+
+// A check run looks its lines up instead of inserting them: it must find
+// the same earlier lines a run that inserts them finds (sent lines, a
+// sent line kept as a rowid collision, a line earlier in the run), and
+// take a key sharing only the high half for another line.
+func TestCheckRunFindsWhatARunFinds(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	run := begin(t, s)
+	record(t, run, Line{Key: key(9, 1), Control: "s-1", Invoice: "A", LineNo: "1"},
+		Line{Key: key(9, 2), Control: "s-2", Invoice: "A", LineNo: "2"}) // a collision
+	if err := run.Written(ctx, "t.tmp", "sent.837"); err != nil {
+		t.Fatal(err)
+	}
+	batch := []Line{
+		{Key: key(9, 1), Control: "c-1"},                            // sent
+		{Key: key(9, 2), Control: "c-2"},                            // sent, as a collision
+		{Key: key(9, 3), Control: "c-3", Invoice: "B", LineNo: "7"}, // shares only the high half
+		{Key: key(4, 4), Control: "c-4", Invoice: "B", LineNo: "8"}, // new
+		{Key: key(4, 4), Control: "c-5"},                            // repeats c-4
+		{Key: key(9, 3), Control: "c-6"},                            // repeats c-3
+	}
+	want := func(t *testing.T, r Run, prior []*PriorLine) {
+		t.Helper()
+		for i, w := range []struct {
+			control, output string
+			run             int64
+		}{{"s-1", "sent.837", run.ID()}, {"s-2", "sent.837", run.ID()}, {}, {}, {"c-4", "", r.ID()}, {"c-3", "", r.ID()}} {
+			p := prior[i]
+			if w.control == "" {
+				if p != nil {
+					t.Errorf("line %d: prior %+v, want none", i, p)
+				}
+				continue
+			}
+			if p == nil || p.Control != w.control || p.Output != w.output || p.Run != w.run || p.At.IsZero() {
+				t.Errorf("line %d: prior %+v, want %s of run %d in %q", i, p, w.control, w.run, w.output)
+			}
+		}
+	}
+	check, err := s.BeginCheck(ctx, "check", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, check, record(t, check, batch...))
+	// A later call of the same check sees the lines of the earlier one.
+	if p := record(t, check, Line{Key: key(4, 4), Control: "c-7"})[0]; p == nil || p.Control != "c-4" {
+		t.Errorf("a repeat in a later call: %+v, want c-4", p)
+	}
+	check.Abandon(ctx, "check only")
+	r := begin(t, s)
+	want(t, r, record(t, r, batch...))
+	r.Abandon(ctx, "test")
 }
 
 func TestAbandonedRunLeavesNoLines(t *testing.T) {
@@ -299,4 +355,44 @@ func mustCount(t *testing.T, st *SQLite, q string) (n int64) {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Claims recorded before the claims went into blocks stay in
+// inbound_claims and are still found; a block recorded later under the
+// same number is the latest.
+func TestClaimsRecordedBeforeBlocks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	at := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO inbound_interchanges(sender, isa13, sum, file, received_at, batch) VALUES ('ZZ:OLD', '000000005', x'00', 'old.x12', ?, '000000500')`,
+		at.Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ('000000500000001', 'ZZ:OLD', '000000005', 'OLD-1', 'old.x12', 1)`,
+		`INSERT INTO inbound_claims(plan_claim, sender, isa13, provider_claim, file, accepted) VALUES ('000000500000002', 'ZZ:OLD', '000000005', 'OLD-2', 'old.x12', 0)`,
+		`INSERT INTO pending_lines(key_hi, key_lo, invoice, line_no) VALUES (77, 1, '000000500000001', '1')`,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, ok, err := s.InboundClaim(ctx, "000000500000002"); err != nil || !ok || c.ProviderClaim != "OLD-2" || c.Accepted || c.File != "old.x12" {
+		t.Fatalf("a claim of inbound_claims: %+v %v %v", c, ok, err)
+	}
+	bs, err := s.PendingBatches(ctx)
+	if err != nil || len(bs) != 1 || bs[0].File != "old.x12" || bs[0].Sender != "ZZ:OLD" || !bs[0].ReceivedAt.Equal(at) {
+		t.Fatalf("pending batches %+v %v", bs, err)
+	}
+	claim := InboundClaim{PlanClaim: "000000500000002", Sender: "ZZ:NEW", ISA13: "000000006", ProviderClaim: "NEW-2", File: "new.x12", Accepted: true}
+	ic := InboundInterchange{Sender: "ZZ:NEW", ISA13: "000000006", Sum: [32]byte{6}, File: "new.x12", ReceivedAt: at.Add(time.Hour), Batch: "000000500"}
+	if p, err := s.RecordInbound(ctx, []InboundInterchange{ic}, time.Hour, slices.Values([]InboundClaim{claim})); err != nil || p != nil {
+		t.Fatalf("record: %+v %v", p, err)
+	}
+	if c, ok, err := s.InboundClaim(ctx, "000000500000002"); err != nil || !ok || c.ProviderClaim != "NEW-2" || !c.Accepted {
+		t.Fatalf("the latest claim under the number: %+v %v %v", c, ok, err)
+	}
+	if c, ok, err := s.InboundClaim(ctx, "000000500000001"); err != nil || !ok || c.ProviderClaim != "OLD-1" {
+		t.Fatalf("a claim of inbound_claims beside a block of its batch: %+v %v %v", c, ok, err)
+	}
 }

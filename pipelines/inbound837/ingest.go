@@ -4,14 +4,15 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -405,14 +406,16 @@ func (n *storeNumbers) NextTransaction() (int64, error) {
 
 // claimSpool keeps a file's claims (the plan's number, sender, ISA13,
 // the provider's CLM01, accepted) and their pending lines in a temporary
-// CSV file until they are recorded with the file's interchanges, so that
-// they are never all in memory. A claim is a record of six fields ("c"
-// first), each of its pending lines one of four after it ("l", the key in
-// hex, the invoice and line numbers).
+// file until they are recorded with the file's interchanges, so that they
+// are never all in memory. A claim is a record of its own ('c', four
+// strings, a byte 1 or 0 for accepted), each of its pending lines one
+// after it ('l', the 16 bytes of the key, the invoice and line numbers);
+// a string is its length (uvarint) and its bytes.
 type claimSpool struct {
-	f *os.File
-	w *csv.Writer
-	n int
+	f   *os.File
+	w   *bufio.Writer
+	n   int
+	rec []byte
 }
 
 func newClaimSpool() (*claimSpool, error) {
@@ -420,31 +423,72 @@ func newClaimSpool() (*claimSpool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbound837: claims: %w", err)
 	}
-	return &claimSpool{f: f, w: csv.NewWriter(f)}, nil
+	return &claimSpool{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func appendSpoolString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
 // add spools a claim; the lines of an accepted claim that are pending
 // (EncounterLine.Pending) are spooled with it.
 func (s *claimSpool) add(plan, sender, isa13, provider string, accepted bool, lines []EncounterLine) error {
-	a := "0"
-	if accepted {
-		a = "1"
-	}
 	s.n++
-	if err := s.w.Write([]string{"c", plan, sender, isa13, provider, a}); err != nil {
-		return err
+	b := append(s.rec[:0], 'c')
+	for _, v := range [...]string{plan, sender, isa13, provider} {
+		b = appendSpoolString(b, v)
 	}
-	if !accepted {
-		return nil
-	}
-	for i := range lines {
-		if l := &lines[i]; l.Pending {
-			if err := s.w.Write([]string{"l", hex.EncodeToString(l.Sent.Key[:]), l.Sent.Invoice, l.Sent.LineNo}); err != nil {
-				return err
+	if accepted {
+		b = append(b, 1)
+		for i := range lines {
+			if l := &lines[i]; l.Pending {
+				b = append(b, 'l')
+				b = append(b, l.Sent.Key[:]...)
+				b = appendSpoolString(appendSpoolString(b, l.Sent.Invoice), l.Sent.LineNo)
 			}
 		}
+	} else {
+		b = append(b, 0)
+	}
+	s.rec = b
+	if _, err := s.w.Write(b); err != nil {
+		return fmt.Errorf("inbound837: claims: %w", err)
 	}
 	return nil
+}
+
+// spoolReader reads the records of a claimSpool.
+type spoolReader struct {
+	r    *bufio.Reader
+	buf  []byte
+	last [2]string // the sender and ISA13 read last, shared by the claims that repeat them
+}
+
+func (r *spoolReader) bytes() ([]byte, error) {
+	n, err := binary.ReadUvarint(r.r)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1<<20 {
+		return nil, fmt.Errorf("a field of %d bytes", n)
+	}
+	r.buf = slices.Grow(r.buf[:0], int(n))[:n]
+	_, err = io.ReadFull(r.r, r.buf)
+	return r.buf, err
+}
+
+func (r *spoolReader) string() (string, error) {
+	b, err := r.bytes()
+	return string(b), err
+}
+
+// shared reads a string that is often the one read last at i.
+func (r *spoolReader) shared(i int) (string, error) {
+	b, err := r.bytes()
+	if err == nil && string(b) != r.last[i] {
+		r.last[i] = string(b)
+	}
+	return r.last[i], err
 }
 
 // all returns the claims as recorded, each with file; the error of their
@@ -455,19 +499,19 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 		return nil, &err
 	}
 	return func(yield func(store.InboundClaim) bool) {
-		s.w.Flush()
-		if err = s.w.Error(); err != nil {
+		if err = s.w.Flush(); err != nil {
+			err = fmt.Errorf("inbound837: claims: %w", err)
 			return
 		}
 		if _, err = s.f.Seek(0, io.SeekStart); err != nil {
+			err = fmt.Errorf("inbound837: claims: %w", err)
 			return
 		}
-		r := csv.NewReader(bufio.NewReader(s.f))
-		r.FieldsPerRecord = -1
+		r := &spoolReader{r: bufio.NewReaderSize(s.f, 64<<10)}
 		var c *store.InboundClaim
 		for {
-			rec, e := r.Read()
-			if e == io.EOF || e == nil && rec[0] == "c" {
+			kind, e := r.r.ReadByte()
+			if e == io.EOF || e == nil && kind == 'c' {
 				if c != nil && !yield(*c) {
 					return
 				}
@@ -477,19 +521,36 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 			}
 			switch {
 			case e != nil:
-				err = fmt.Errorf("inbound837: claims: %w", e)
-				return
-			case rec[0] == "c" && len(rec) == 6:
-				c = &store.InboundClaim{PlanClaim: rec[1], Sender: rec[2], ISA13: rec[3], ProviderClaim: rec[4], File: file, Accepted: rec[5] == "1"}
-			case rec[0] == "l" && len(rec) == 4 && c != nil:
-				l := store.Line{Invoice: rec[2], LineNo: rec[3]}
-				if n, e := hex.Decode(l.Key[:], []byte(rec[1])); e != nil || n != len(l.Key) {
-					err = fmt.Errorf("inbound837: claims: bad line key %q", rec[1])
-					return
+			case kind == 'c':
+				c = &store.InboundClaim{File: file}
+				if c.PlanClaim, e = r.string(); e == nil {
+					if c.Sender, e = r.shared(0); e == nil {
+						if c.ISA13, e = r.shared(1); e == nil {
+							c.ProviderClaim, e = r.string()
+						}
+					}
+				}
+				var a byte
+				if e == nil {
+					a, e = r.r.ReadByte()
+				}
+				c.Accepted = a == 1
+			case kind == 'l' && c != nil:
+				var l store.Line
+				if _, e = io.ReadFull(r.r, l.Key[:]); e == nil {
+					if l.Invoice, e = r.string(); e == nil {
+						l.LineNo, e = r.string()
+					}
 				}
 				c.Lines = append(c.Lines, l)
 			default:
-				err = fmt.Errorf("inbound837: claims: unexpected record of %d fields", len(rec))
+				e = fmt.Errorf("unexpected record %q", kind)
+			}
+			if e != nil {
+				if e == io.EOF {
+					e = io.ErrUnexpectedEOF
+				}
+				err = fmt.Errorf("inbound837: claims: %w", e)
 				return
 			}
 		}

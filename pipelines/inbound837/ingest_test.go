@@ -2,8 +2,10 @@ package inbound837
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +66,66 @@ func TestIngestWritesAcknowledgmentsAndReport(t *testing.T) {
 		if strings.HasPrefix(e.Name(), tempPrefix) {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// The claim spool gives back the claims as added, with the pending lines
+// of the accepted ones, and fails on a spool cut short.
+func TestClaimSpoolRoundTrip(t *testing.T) {
+	s, err := newClaimSpool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	line := func(k byte, inv, no string, pending bool) EncounterLine {
+		l := EncounterLine{Number: no, Pending: pending}
+		l.Sent = store.Line{Key: [16]byte{k, 15: k}, Invoice: inv, LineNo: no}
+		return l
+	}
+	if err := s.add("000000001000001", "ZZ:A", "000000001", "CLM-1", true,
+		[]EncounterLine{line(1, "000000001000001", "1", true), line(2, "000000001000001", "2", false), line(3, "000000001000001", "3", true)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.add("000000001000002", "ZZ:A", "000000001", "", false, []EncounterLine{line(4, "000000001000002", "1", true)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.add("000000002000001", "ZZ:B", "000000002", "CLM \u00e9\"3", true, nil); err != nil {
+		t.Fatal(err)
+	}
+	seq, errp := s.all("in.x12")
+	var got []store.InboundClaim
+	for c := range seq {
+		got = append(got, c)
+	}
+	if *errp != nil {
+		t.Fatal(*errp)
+	}
+	want := []store.InboundClaim{
+		{PlanClaim: "000000001000001", Sender: "ZZ:A", ISA13: "000000001", ProviderClaim: "CLM-1", File: "in.x12", Accepted: true,
+			Lines: []store.Line{line(1, "000000001000001", "1", true).Sent, line(3, "000000001000001", "3", true).Sent}},
+		{PlanClaim: "000000001000002", Sender: "ZZ:A", ISA13: "000000001", File: "in.x12"},
+		{PlanClaim: "000000002000001", Sender: "ZZ:B", ISA13: "000000002", ProviderClaim: "CLM \u00e9\"3", File: "in.x12", Accepted: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("spooled claims\n got %+v\nwant %+v", got, want)
+	}
+	// Cut short: the last claim's record loses its accepted byte.
+	if err := s.w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.f.Stat()
+	if err := s.f.Truncate(st.Size() - 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.f.Seek(0, io.SeekEnd); err != nil {
+		t.Fatal(err)
+	}
+	seq, errp = s.all("in.x12")
+	n := 0
+	for range seq {
+		n++
+	}
+	if *errp == nil || n != 2 {
+		t.Fatalf("a spool cut short: %d claims, error %v", n, *errp)
 	}
 }

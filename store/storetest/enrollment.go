@@ -374,6 +374,17 @@ func authorizationsAndUsage(t *testing.T, open func(string) store.LedgerStore) {
 	if n, first, err := s.Usage(ctx, "auth-units:A-1"); err != nil || n != 3500 || first != day("2026-02-01") {
 		t.Errorf("usage after two written runs: %d %s %v, want 3500 from 2026-02-01", n, first, err)
 	}
+	// A check run's view counts the check's own lines as sent, as a run's does.
+	check := must(ls.BeginCheck(ctx, "check", "{}"))(t)
+	cv := must(store.EnrollmentViewOf(check))(t)
+	record(t, check, store.Line{Key: Key(31, 1), Control: "k-1"})
+	if sent, err := cv.WasSent(ctx, Key(31, 1)); err != nil || !sent {
+		t.Errorf("a line of this check: sent=%v %v", sent, err)
+	}
+	if sent, err := cv.WasSent(ctx, Key(31, 2)); err != nil || sent {
+		t.Errorf("a line the check never saw: sent=%v %v", sent, err)
+	}
+	check.Abandon(ctx, "check only")
 }
 
 // concurrentUsage: two instances' runs judging lines of the same member.

@@ -90,9 +90,10 @@ func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
 	if p, _ := in.RecordInbound(ctx, []store.InboundInterchange{other}, window, nil); p == nil {
 		t.Fatal("the same content without a source is not a repeat")
 	}
-	// Many claims, read as they are recorded (more than fill the batches).
+	// Many claims, read as they are recorded (more than fill the batches
+	// and the blocks of claims a row holds).
 	many := func(yield func(store.InboundClaim) bool) {
-		for i := 1; i <= 2550; i++ {
+		for i := 1; i <= 9000; i++ {
 			if !yield(store.InboundClaim{PlanClaim: fmt.Sprintf("000000300%06d", i), Sender: "ZZ:MANY", ISA13: "000000300", ProviderClaim: fmt.Sprint("P", i), File: "many.x12"}) {
 				return
 			}
@@ -101,9 +102,15 @@ func inboundDuplicates(t *testing.T, open func(string) store.LedgerStore) {
 	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{ic("ZZ:MANY", "000000300", 30, t0)}, window, many); err != nil || p != nil {
 		t.Fatalf("many claims: %+v %v", p, err)
 	}
-	for _, i := range []int{1, 100, 101, 1000, 1001, 2500, 2550} {
-		if c, ok, err := in.InboundClaim(ctx, fmt.Sprintf("000000300%06d", i)); err != nil || !ok || c.ProviderClaim != fmt.Sprint("P", i) {
-			t.Errorf("claim %d of 2550: %+v %v %v", i, c, ok, err)
+	for _, i := range []int{1, 100, 101, 1000, 1001, 2500, 2550, 4095, 4096, 4097, 8192, 8193, 9000} {
+		if c, ok, err := in.InboundClaim(ctx, fmt.Sprintf("000000300%06d", i)); err != nil || !ok || c.ProviderClaim != fmt.Sprint("P", i) ||
+			c.Sender != "ZZ:MANY" || c.ISA13 != "000000300" || c.File != "many.x12" || c.Accepted {
+			t.Errorf("claim %d of 9000: %+v %v %v", i, c, ok, err)
+		}
+	}
+	for _, n := range []string{"000000300000000", "000000300009001", "000000301000001", "00000030"} {
+		if c, ok, err := in.InboundClaim(ctx, n); err != nil || ok {
+			t.Errorf("claim %s, never recorded: %+v %v %v", n, c, ok, err)
 		}
 	}
 	in = inboundStore(t, open("a"))
