@@ -437,10 +437,11 @@ func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[Inbound
 const selectInboundClaim = `SELECT plan_claim, sender, isa13, provider_claim, file, accepted FROM inbound_claims
 	WHERE plan_claim = %s ORDER BY id DESC LIMIT 1`
 
-// InboundClaim implements InboundStore: the latest claim recorded under
-// the number (the blocks are later than inbound_claims' rows).
-func (s *SQLite) InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(selectClaimBlocks, "?1"), planClaim)
+// inboundClaim is InboundStore.InboundClaim on either engine: the latest
+// claim recorded under the number (the blocks are later than
+// inbound_claims' rows).
+func (l *fileLedger) inboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
+	rows, err := l.conn.query(ctx, fmt.Sprintf(selectClaimBlocks, "$1"), planClaim)
 	if err != nil {
 		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
 	}
@@ -449,7 +450,7 @@ func (s *SQLite) InboundClaim(ctx context.Context, planClaim string) (InboundCla
 	if err != nil || ok {
 		return c, ok, err
 	}
-	err = s.db.QueryRowContext(ctx, fmt.Sprintf(selectInboundClaim, "?"), planClaim).
+	err = l.conn.queryRow(ctx, fmt.Sprintf(selectInboundClaim, "$1"), planClaim).
 		Scan(&c.PlanClaim, &c.Sender, &c.ISA13, &c.ProviderClaim, &c.File, &c.Accepted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return InboundClaim{}, false, nil
@@ -458,6 +459,11 @@ func (s *SQLite) InboundClaim(ctx context.Context, planClaim string) (InboundCla
 		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
 	}
 	return c, true, nil
+}
+
+// InboundClaim implements InboundStore.
+func (s *SQLite) InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
+	return s.inboundClaim(ctx, planClaim)
 }
 
 // RecordInbound implements InboundStore. A transaction-scoped advisory
@@ -545,27 +551,9 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 	return prior, nil
 }
 
-// InboundClaim implements InboundStore: the latest claim recorded under
-// the number (the blocks are later than inbound_claims' rows).
+// InboundClaim implements InboundStore.
 func (p *Postgres) InboundClaim(ctx context.Context, planClaim string) (InboundClaim, bool, error) {
-	rows, err := p.pool.Query(ctx, fmt.Sprintf(selectClaimBlocks, "$1"), planClaim)
-	if err != nil {
-		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
-	}
-	c, ok, err := findInBlocks(rows, planClaim)
-	rows.Close()
-	if err != nil || ok {
-		return c, ok, err
-	}
-	err = p.pool.QueryRow(ctx, fmt.Sprintf(selectInboundClaim, "$1"), planClaim).
-		Scan(&c.PlanClaim, &c.Sender, &c.ISA13, &c.ProviderClaim, &c.File, &c.Accepted)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return InboundClaim{}, false, nil
-	}
-	if err != nil {
-		return InboundClaim{}, false, fmt.Errorf("store: inbound claim: %w", err)
-	}
-	return c, true, nil
+	return p.inboundClaim(ctx, planClaim)
 }
 
 // selectInboundBatch finds an interchange's claim batch number by its
