@@ -102,17 +102,23 @@ var sqliteInboundMigrations = []string{
 	`ALTER TABLE inbound_interchanges ADD COLUMN batch TEXT NOT NULL DEFAULT ''`,
 	// Claims are recorded in blocks (claimBlockSize claims a row) since
 	// this migration; inbound_claims keeps those recorded before.
-	`CREATE TABLE inbound_claim_blocks (
-		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	claimBlocksTable("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
+	`CREATE INDEX inbound_claim_blocks_batch ON inbound_claim_blocks(batch, first_claim)`,
+}
+
+// claimBlocksTable creates inbound_claim_blocks with the engine's key and
+// blob types.
+func claimBlocksTable(id, blob string) string {
+	return `CREATE TABLE inbound_claim_blocks (
+		id          ` + id + `,
 		batch       TEXT NOT NULL,
 		first_claim TEXT NOT NULL,
 		last_claim  TEXT NOT NULL,
 		sender      TEXT NOT NULL,
 		isa13       TEXT NOT NULL,
 		file        TEXT NOT NULL,
-		claims      BLOB NOT NULL
-	)`,
-	`CREATE INDEX inbound_claim_blocks_batch ON inbound_claim_blocks(batch, first_claim)`,
+		claims      ` + blob + ` NOT NULL
+	)`
 }
 
 var postgresInboundMigrations = []string{
@@ -138,16 +144,7 @@ var postgresInboundMigrations = []string{
 	)`,
 	`CREATE INDEX inbound_claims_plan ON inbound_claims(plan_claim, id)`,
 	`ALTER TABLE inbound_interchanges ADD COLUMN batch TEXT NOT NULL DEFAULT ''`,
-	`CREATE TABLE inbound_claim_blocks (
-		id          BIGSERIAL PRIMARY KEY,
-		batch       TEXT NOT NULL,
-		first_claim TEXT NOT NULL,
-		last_claim  TEXT NOT NULL,
-		sender      TEXT NOT NULL,
-		isa13       TEXT NOT NULL,
-		file        TEXT NOT NULL,
-		claims      BYTEA NOT NULL
-	)`,
+	claimBlocksTable("BIGSERIAL PRIMARY KEY", "BYTEA"),
 	`CREATE INDEX inbound_claim_blocks_batch ON inbound_claim_blocks(batch, first_claim)`,
 }
 
