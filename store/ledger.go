@@ -466,8 +466,13 @@ type fileLedger struct {
 func (l *fileLedger) RegisterFile(ctx context.Context, n FileNotice) (int64, bool, error) {
 	q := `INSERT INTO ledger_files(source, path, name, kind, size, mod_time, etag, state, noticed, updated)
 		SELECT $1, $2, $3, $4, $5, $6, $7, 'queued', ` + l.at("$8") + `, ` + l.at("$8")
+	// The existence check spares the insert (and, on PostgreSQL, a value of
+	// the ID sequence) when a poller registers a path again while an
+	// earlier entry of it is unfinished; the unique index decides races.
 	if n.Once {
 		q += ` WHERE NOT EXISTS (SELECT 1 FROM ledger_files WHERE source = $1 AND path = $2)`
+	} else {
+		q += ` WHERE NOT EXISTS (SELECT 1 FROM ledger_files WHERE source = $1 AND path = $2 AND state NOT IN ` + finalStates + `)`
 	}
 	q += ` ON CONFLICT DO NOTHING RETURNING id`
 	var id int64

@@ -300,6 +300,60 @@ func TestDeliveryRetriesUntilTheDestinationWorks(t *testing.T) {
 	}
 }
 
+// TestSameNameWaitsBehindAnUnfinishedEntry drops a provider's fixed-name
+// daily file while yesterday's, of the same name, still retries its
+// delivery (the DHCS folder is blocked): the ledger holds one unfinished
+// entry per path, so the new file waits, said once in the log, and is
+// registered and processed as soon as the first is archived. Each file's
+// lines are delivered once.
+func TestSameNameWaitsBehindAnUnfinishedEntry(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "outbox", "dhcs")
+	os.MkdirAll(filepath.Dir(blocker), 0o755)
+	if err := os.WriteFile(blocker, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := startDaemon(t, dir, localConfig(dir, ""))
+	h.write("daily.csv", invoice("DAY-1", 1, 2))
+	waitFor(t, 20*time.Second, "the first daily.csv processed, its delivery retrying", func() bool {
+		f := byName(t, h.st)["daily.csv"]
+		return f.State == store.FileProcessed && f.Attempts >= 1
+	})
+	h.write("daily.csv", invoice("DAY-2", 3, 2))
+	const waits = "file waits: an earlier entry of the same path is not finished yet"
+	waitFor(t, 20*time.Second, "the second daily.csv reported waiting", func() bool {
+		return strings.Contains(h.log.String(), waits)
+	})
+	time.Sleep(300 * time.Millisecond) // several polls while it waits
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "both files archived", settled(t, h.st, 2))
+	files, err := h.st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Hash == files[1].Hash {
+		t.Fatalf("ledger holds %d entries, want 2 of different content: %+v", len(files), files)
+	}
+	for _, f := range files {
+		if f.State != store.FileArchived || f.DuplicateOf != 0 {
+			t.Errorf("entry %d: %s (duplicate of %d), want archived", f.ID, f.State, f.DuplicateOf)
+		}
+	}
+	if got := strings.Count(h.log.String(), waits); got != 1 {
+		t.Errorf("the wait was logged %d times, want once", got)
+	}
+	if left := listDir(t, filepath.Join(dir, "inbox")); len(left) != 0 {
+		t.Errorf("inbox still holds %v", left)
+	}
+	n, all := delivered837s(t, blocker)
+	if n != 2 {
+		t.Errorf("%d 837s delivered, want 2", n)
+	}
+	exactlyOnce(t, all.ids, 4)
+}
+
 func TestRefusesToOverwriteAnUnknownFileAtTheDestination(t *testing.T) {
 	dir := t.TempDir()
 	// An 837 with the name this run will use is already there (a reset
