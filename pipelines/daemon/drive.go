@@ -207,19 +207,30 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	}
 	claimPath := e.Path
 	if !s.s3 {
+		// The claim path is the entry's own (its ID prefixes the name). A
+		// file already there was moved there before an interruption (a
+		// claim, or a release whose move back did not happen): it is
+		// claimed from there, and a file of the same name dropped since
+		// stays in the folder, waiting for its own entry.
 		claimPath = path.Join(s.cfg.Processing, idPrefixed(e.ID, e.Name))
-		err := s.t.Rename(ctx, e.Path, claimPath)
-		if errors.Is(err, syscall.ENAMETOOLONG) {
-			return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			// Moved before a crash, or gone.
-			if _, serr := s.t.Stat(ctx, claimPath); serr != nil {
+		_, err := s.t.Stat(ctx, claimPath)
+		switch {
+		case err == nil:
+			log.Info("file found where it was claimed before an interruption", "at", claimPath)
+		case errors.Is(err, fs.ErrNotExist):
+			err = s.t.Rename(ctx, e.Path, claimPath)
+			if errors.Is(err, syscall.ENAMETOOLONG) {
+				return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
+			}
+			if errors.Is(err, fs.ErrNotExist) {
 				return d.lost(ctx, e, log)
 			}
-			err = nil
-		}
-		if err != nil {
+			if err != nil {
+				return nil, err
+			}
+		case errors.Is(err, syscall.ENAMETOOLONG):
+			return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
+		default:
 			return nil, err
 		}
 	} else if _, err := s.t.Stat(ctx, e.Path); errors.Is(err, fs.ErrNotExist) {
