@@ -66,6 +66,10 @@ const finalStates = `('archived', 'quarantined', 'lost')`
 // another entry with the same content is a duplicate of it.
 const contentStates = `('processing', 'committed', 'processed', 'archive', 'archived')`
 
+// ScheduleSource is the ledger source of scheduled jobs' entries: their
+// path is the job and its period, and they have no source file.
+const ScheduleSource = "schedule"
+
 // FileNotice describes a file a poller found ready in a source.
 type FileNotice struct {
 	Source  string // source name from the configuration
@@ -112,6 +116,10 @@ type FileEntry struct {
 	RunOutput   string // the run's main output file, as the run recorded it
 	Outputs     []FileOutput
 	Note        string // why it was quarantined, what it duplicates, where it was archived
+	// QuarantinePath is where the quarantine move puts (or put) the source
+	// file, recorded before the move ("" until then, and for entries
+	// without a source file).
+	QuarantinePath string
 	Attempts    int    // failed attempts so far (any kind)
 	Failures    int    // failed attempts that count toward quarantine
 	LastError   string
@@ -192,6 +200,10 @@ type Ledger interface {
 	// RedoFile sends a committed entry whose run was undone back to
 	// processing: committed → processing.
 	RedoFile(ctx context.Context, id int64, owner, reason string) (*FileEntry, error)
+	// RecordQuarantinePath records where the quarantine move puts the
+	// source file (quarantine), before it moves it: an interruption after
+	// the move leaves the ledger knowing where the file went.
+	RecordQuarantinePath(ctx context.Context, id int64, owner, path string) (*FileEntry, error)
 	// FinishFile records the final state: archive → archived, quarantine →
 	// quarantined, queued or claimed → lost (the source file vanished).
 	// where (the archived or quarantined path, or why it was lost) is added
@@ -295,7 +307,7 @@ var pendingStates = []FileState{FileQueued, FileClaimed, FileProcessing, FileCom
 
 const fileColumns = `id, source, path, name, kind, size, mod_time, etag, state, claim_path, work_dir, hash,
 	COALESCE(duplicate_of, 0), COALESCE(run_id, 0), run_output, outputs, note, attempts, failures, last_error,
-	owner, node, lease_until, noticed, updated, starts`
+	owner, node, lease_until, noticed, updated, starts, quarantine_path`
 
 // onNode is the condition that an entry's work directory, if it has
 // outputs there (committed, processed), is readable by owner $1 on node $2.
@@ -444,7 +456,8 @@ func (d *ledgerDialect) scanFile(r rowScanner) (*FileEntry, error) {
 	var state, outputs string
 	if err := r.Scan(&e.ID, &e.Source, &e.Path, &e.Name, &e.Kind, &e.Size, d.modTimeDest(&e.ModTime), &e.ETag, &state, &e.ClaimPath,
 		&e.WorkDir, &e.Hash, &e.DuplicateOf, &e.RunID, &e.RunOutput, &outputs, &e.Note, &e.Attempts, &e.Failures,
-		&e.LastError, &e.Owner, &e.Node, d.timeDest(&e.LeaseUntil), d.timeDest(&e.Noticed), d.timeDest(&e.Updated), &e.Starts); err != nil {
+		&e.LastError, &e.Owner, &e.Node, d.timeDest(&e.LeaseUntil), d.timeDest(&e.Noticed), d.timeDest(&e.Updated), &e.Starts,
+		&e.QuarantinePath); err != nil {
 		return nil, err
 	}
 	e.State = FileState(state)
@@ -702,6 +715,10 @@ func (l *fileLedger) RedoFile(ctx context.Context, id int64, owner, reason strin
 		`state = 'processing', run_id = NULL, run_output = '', note = $4`, "redone: "+reason)
 }
 
+func (l *fileLedger) RecordQuarantinePath(ctx context.Context, id int64, owner, path string) (*FileEntry, error) {
+	return l.update(ctx, l.conn, id, owner, []FileState{FileQuarantine}, `quarantine_path = $4`, path)
+}
+
 func (l *fileLedger) FinishFile(ctx context.Context, id int64, owner string, state FileState, where string) error {
 	var from []FileState
 	switch state {
@@ -813,6 +830,8 @@ var sqliteLedgerMigrations = []string{
 	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
 	// Pre-commit starts that have not ended (FileEntry.Starts).
 	`ALTER TABLE ledger_files ADD COLUMN starts INTEGER NOT NULL DEFAULT 0`,
+	// Where a quarantined entry's source file went (FileEntry.QuarantinePath).
+	`ALTER TABLE ledger_files ADD COLUMN quarantine_path TEXT NOT NULL DEFAULT ''`,
 }
 
 // sqliteLedger is the ledger's SQLite dialect: times are unix milliseconds
