@@ -120,9 +120,9 @@ type FileEntry struct {
 	// file, recorded before the move ("" until then, and for entries
 	// without a source file).
 	QuarantinePath string
-	Attempts    int    // failed attempts so far (any kind)
-	Failures    int    // failed attempts that count toward quarantine
-	LastError   string
+	Attempts       int // failed attempts so far (any kind)
+	Failures       int // failed attempts that count toward quarantine
+	LastError      string
 	// Starts counts the takes of the entry in a pre-commit state (queued,
 	// claimed, processing) that have not ended: TakeFile adds one, a
 	// recorded retry (RetryFile) or a clean shutdown's release
