@@ -23,7 +23,8 @@ import (
 //	            outputs are in the work directory but not recorded yet
 //	processed   outputs recorded; being delivered
 //	archive     outcome decided (delivered, or a duplicate): move the source
-//	quarantine  outcome decided (unusable): move the source, with the reason
+//	quarantine  outcome decided (unusable): move the source, with the reason;
+//	            where it goes is recorded (QuarantinePath) before the move
 //	archived, quarantined, lost   final
 //
 // Content is keyed by its SHA-256: an entry whose content matches one that
@@ -216,8 +217,9 @@ type Ledger interface {
 	RetryFile(ctx context.Context, id int64, owner, errMsg string, failure bool, delay time.Duration, release bool) (*FileEntry, error)
 
 	// ReleaseClaim gives a claimed or fetched entry back to the queue (its
-	// source file changed while it was read, and was moved back to where it
-	// was noticed): claimed or processing → queued, without claim path,
+	// source file changed while it was read; the daemon records this before
+	// it moves the file back to where it was noticed): claimed or
+	// processing → queued, without claim path,
 	// work directory or hash, for anyone to take after delay. Its start
 	// ends (Starts), the note says why. Not for committed entries.
 	ReleaseClaim(ctx context.Context, id int64, owner, note string, delay time.Duration) (*FileEntry, error)
