@@ -354,6 +354,47 @@ func TestSameNameWaitsBehindAnUnfinishedEntry(t *testing.T) {
 	exactlyOnce(t, all.ids, 4)
 }
 
+// TestFileLeftAtItsClaimPathIsClaimedFromThere starts the daemon on the
+// state an interruption leaves (a queued entry whose file is at its claim
+// path processing/<id>-<name>) while a new file of the same name already
+// waits in the inbox: the entry is claimed from its claim path, the new
+// file is not moved over it, and both are processed, each once.
+func TestFileLeftAtItsClaimPathIsClaimedFromThere(t *testing.T) {
+	dir := t.TempDir()
+	h, err := newHarness(t, dir, localConfig(dir, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, added, err := h.st.RegisterFile(t.Context(), store.FileNotice{Source: "inbox", Path: "inbox/daily.csv", Name: "daily.csv", Kind: "invoice", ModTime: time.Now()})
+	if err != nil || !added {
+		t.Fatalf("register: %v %v", added, err)
+	}
+	dropFile(t, filepath.Join(dir, "processing"), idPrefixed(id, "daily.csv"), invoice("LEFT-1", 1, 2))
+	h.write("daily.csv", invoice("NEW-1", 3, 2))
+	h.run()
+	waitFor(t, 20*time.Second, "both files archived", settled(t, h.st, 2))
+	files, err := h.st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Hash == files[1].Hash {
+		t.Fatalf("ledger holds %d entries, want 2 of different content: %+v", len(files), files)
+	}
+	for _, f := range files {
+		if f.State != store.FileArchived || f.DuplicateOf != 0 {
+			t.Errorf("entry %d: %s (%s), want archived", f.ID, f.State, f.Note)
+		}
+	}
+	if !strings.Contains(h.log.String(), "file found where it was claimed before an interruption") {
+		t.Error("the claim from the claim path was not logged")
+	}
+	n, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
+	if n != 2 {
+		t.Errorf("%d 837s delivered, want 2", n)
+	}
+	exactlyOnce(t, all.ids, 4)
+}
+
 func TestRefusesToOverwriteAnUnknownFileAtTheDestination(t *testing.T) {
 	dir := t.TempDir()
 	// An 837 with the name this run will use is already there (a reset
