@@ -23,7 +23,8 @@ import (
 //	            outputs are in the work directory but not recorded yet
 //	processed   outputs recorded; being delivered
 //	archive     outcome decided (delivered, or a duplicate): move the source
-//	quarantine  outcome decided (unusable): move the source, with the reason
+//	quarantine  outcome decided (unusable): move the source, with the reason;
+//	            where it goes is recorded (QuarantinePath) before the move
 //	archived, quarantined, lost   final
 //
 // Content is keyed by its SHA-256: an entry whose content matches one that
@@ -65,6 +66,10 @@ const finalStates = `('archived', 'quarantined', 'lost')`
 // contentStates are the states in which an entry owns its content hash:
 // another entry with the same content is a duplicate of it.
 const contentStates = `('processing', 'committed', 'processed', 'archive', 'archived')`
+
+// ScheduleSource is the ledger source of scheduled jobs' entries: their
+// path is the job and its period, and they have no source file.
+const ScheduleSource = "schedule"
 
 // FileNotice describes a file a poller found ready in a source.
 type FileNotice struct {
@@ -112,9 +117,13 @@ type FileEntry struct {
 	RunOutput   string // the run's main output file, as the run recorded it
 	Outputs     []FileOutput
 	Note        string // why it was quarantined, what it duplicates, where it was archived
-	Attempts    int    // failed attempts so far (any kind)
-	Failures    int    // failed attempts that count toward quarantine
-	LastError   string
+	// QuarantinePath is where the quarantine move puts (or put) the source
+	// file, recorded before the move ("" until then, and for entries
+	// without a source file).
+	QuarantinePath string
+	Attempts       int // failed attempts so far (any kind)
+	Failures       int // failed attempts that count toward quarantine
+	LastError      string
 	// Starts counts the takes of the entry in a pre-commit state (queued,
 	// claimed, processing) that have not ended: TakeFile adds one, a
 	// recorded retry (RetryFile) or a clean shutdown's release
@@ -192,6 +201,10 @@ type Ledger interface {
 	// RedoFile sends a committed entry whose run was undone back to
 	// processing: committed → processing.
 	RedoFile(ctx context.Context, id int64, owner, reason string) (*FileEntry, error)
+	// RecordQuarantinePath records where the quarantine move puts the
+	// source file (quarantine), before it moves it: an interruption after
+	// the move leaves the ledger knowing where the file went.
+	RecordQuarantinePath(ctx context.Context, id int64, owner, path string) (*FileEntry, error)
 	// FinishFile records the final state: archive → archived, quarantine →
 	// quarantined, queued or claimed → lost (the source file vanished).
 	// where (the archived or quarantined path, or why it was lost) is added
@@ -204,8 +217,9 @@ type Ledger interface {
 	RetryFile(ctx context.Context, id int64, owner, errMsg string, failure bool, delay time.Duration, release bool) (*FileEntry, error)
 
 	// ReleaseClaim gives a claimed or fetched entry back to the queue (its
-	// source file changed while it was read, and was moved back to where it
-	// was noticed): claimed or processing → queued, without claim path,
+	// source file changed while it was read; the daemon records this before
+	// it moves the file back to where it was noticed): claimed or
+	// processing → queued, without claim path,
 	// work directory or hash, for anyone to take after delay. Its start
 	// ends (Starts), the note says why. Not for committed entries.
 	ReleaseClaim(ctx context.Context, id int64, owner, note string, delay time.Duration) (*FileEntry, error)
@@ -295,7 +309,7 @@ var pendingStates = []FileState{FileQueued, FileClaimed, FileProcessing, FileCom
 
 const fileColumns = `id, source, path, name, kind, size, mod_time, etag, state, claim_path, work_dir, hash,
 	COALESCE(duplicate_of, 0), COALESCE(run_id, 0), run_output, outputs, note, attempts, failures, last_error,
-	owner, node, lease_until, noticed, updated, starts`
+	owner, node, lease_until, noticed, updated, starts, quarantine_path`
 
 // onNode is the condition that an entry's work directory, if it has
 // outputs there (committed, processed), is readable by owner $1 on node $2.
@@ -444,7 +458,8 @@ func (d *ledgerDialect) scanFile(r rowScanner) (*FileEntry, error) {
 	var state, outputs string
 	if err := r.Scan(&e.ID, &e.Source, &e.Path, &e.Name, &e.Kind, &e.Size, d.modTimeDest(&e.ModTime), &e.ETag, &state, &e.ClaimPath,
 		&e.WorkDir, &e.Hash, &e.DuplicateOf, &e.RunID, &e.RunOutput, &outputs, &e.Note, &e.Attempts, &e.Failures,
-		&e.LastError, &e.Owner, &e.Node, d.timeDest(&e.LeaseUntil), d.timeDest(&e.Noticed), d.timeDest(&e.Updated), &e.Starts); err != nil {
+		&e.LastError, &e.Owner, &e.Node, d.timeDest(&e.LeaseUntil), d.timeDest(&e.Noticed), d.timeDest(&e.Updated), &e.Starts,
+		&e.QuarantinePath); err != nil {
 		return nil, err
 	}
 	e.State = FileState(state)
@@ -466,8 +481,13 @@ type fileLedger struct {
 func (l *fileLedger) RegisterFile(ctx context.Context, n FileNotice) (int64, bool, error) {
 	q := `INSERT INTO ledger_files(source, path, name, kind, size, mod_time, etag, state, noticed, updated)
 		SELECT $1, $2, $3, $4, $5, $6, $7, 'queued', ` + l.at("$8") + `, ` + l.at("$8")
+	// The existence check spares the insert (and, on PostgreSQL, a value of
+	// the ID sequence) when a poller registers a path again while an
+	// earlier entry of it is unfinished; the unique index decides races.
 	if n.Once {
 		q += ` WHERE NOT EXISTS (SELECT 1 FROM ledger_files WHERE source = $1 AND path = $2)`
+	} else {
+		q += ` WHERE NOT EXISTS (SELECT 1 FROM ledger_files WHERE source = $1 AND path = $2 AND state NOT IN ` + finalStates + `)`
 	}
 	q += ` ON CONFLICT DO NOTHING RETURNING id`
 	var id int64
@@ -697,6 +717,10 @@ func (l *fileLedger) RedoFile(ctx context.Context, id int64, owner, reason strin
 		`state = 'processing', run_id = NULL, run_output = '', note = $4`, "redone: "+reason)
 }
 
+func (l *fileLedger) RecordQuarantinePath(ctx context.Context, id int64, owner, path string) (*FileEntry, error) {
+	return l.update(ctx, l.conn, id, owner, []FileState{FileQuarantine}, `quarantine_path = $4`, path)
+}
+
 func (l *fileLedger) FinishFile(ctx context.Context, id int64, owner string, state FileState, where string) error {
 	var from []FileState
 	switch state {
@@ -808,6 +832,8 @@ var sqliteLedgerMigrations = []string{
 	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
 	// Pre-commit starts that have not ended (FileEntry.Starts).
 	`ALTER TABLE ledger_files ADD COLUMN starts INTEGER NOT NULL DEFAULT 0`,
+	// Where a quarantined entry's source file went (FileEntry.QuarantinePath).
+	`ALTER TABLE ledger_files ADD COLUMN quarantine_path TEXT NOT NULL DEFAULT ''`,
 }
 
 // sqliteLedger is the ledger's SQLite dialect: times are unix milliseconds

@@ -52,6 +52,8 @@ var postgresLedgerMigrations = []string{
 	`CREATE INDEX ledger_files_path ON ledger_files(source, path)`,
 	// Pre-commit starts that have not ended (FileEntry.Starts).
 	`ALTER TABLE ledger_files ADD COLUMN starts INTEGER NOT NULL DEFAULT 0`,
+	// Where a quarantined entry's source file went (FileEntry.QuarantinePath).
+	`ALTER TABLE ledger_files ADD COLUMN quarantine_path TEXT NOT NULL DEFAULT ''`,
 }
 
 // pgLedger is the ledger's PostgreSQL dialect: times are TIMESTAMPTZ from

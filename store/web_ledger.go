@@ -216,9 +216,25 @@ func (c *Console) Uploader(ctx context.Context, e *FileEntry) (int64, error) {
 // ErrNotQuarantined means a requeue was asked of an entry that is not quarantined.
 var ErrNotQuarantined = errors.New("store: file is not quarantined")
 
-// QuarantinedAt returns where a quarantined entry's source file went (the
-// last part of its note, as FinishFile added it).
+// ErrCannotRequeue means a quarantined entry cannot be queued again: the
+// ledger does not know where its source file is, or that path is queued
+// already. The error says which entry and why.
+var ErrCannotRequeue = errors.New("store: file cannot be requeued")
+
+// interruptedMove is what the daemon's quarantine move notes when it finds
+// the source file gone and does not know where it went.
+const interruptedMove = "moved before an interruption"
+
+// QuarantinedAt returns where a quarantined entry's source file is: the
+// path the quarantine move recorded (QuarantinePath). For an entry
+// quarantined before that was recorded it is the path the note ends with
+// (FinishFile appended it), unless the note says the move was interrupted.
+// "" when the ledger does not know, and for scheduled jobs' entries,
+// which have no source file.
 func QuarantinedAt(e *FileEntry) string {
+	if e.QuarantinePath != "" || e.Source == ScheduleSource {
+		return e.QuarantinePath
+	}
 	where := e.Note
 	if i := strings.LastIndex(where, "; "); i >= 0 {
 		where = where[i+2:]
@@ -226,13 +242,34 @@ func QuarantinedAt(e *FileEntry) string {
 	if p, ok := strings.CutPrefix(where, "left at "); ok {
 		where, _, _ = strings.Cut(p, ":")
 	}
+	if strings.HasPrefix(where, interruptedMove) {
+		return ""
+	}
 	return where
 }
 
-// RequeueFile queues a quarantined entry's file again from where it was
-// quarantined: a new entry of the same source, name and kind, which the
-// daemon takes like any other (its content is not a duplicate: quarantined
-// content does not count). The old entry's note names the new one.
+// RequeuePath returns the path a requeue of quarantined entry e registers:
+// where its source file is (QuarantinedAt), or, for a scheduled job's
+// entry, its own path (the job and period, run again). It fails with
+// ErrCannotRequeue, naming the entry, when the ledger does not know where
+// the file is.
+func RequeuePath(e *FileEntry) (string, error) {
+	if e.Source == ScheduleSource {
+		return e.Path, nil
+	}
+	if at := QuarantinedAt(e); at != "" {
+		return at, nil
+	}
+	return "", fmt.Errorf("%w: file %d (%s): the ledger does not know where its source file went; find it in source %s's quarantine folder and drop it into the watched folder again",
+		ErrCannotRequeue, e.ID, e.Name, e.Source)
+}
+
+// RequeueFile queues a quarantined entry again: a new entry of the same
+// source, name and kind, for the path RequeuePath gives (for a file, where
+// it was quarantined; for a scheduled job, its period again), which the
+// daemon takes like any other (its content is not a duplicate:
+// quarantined content does not count). The old entry's note names the new
+// one.
 func (c *Console) RequeueFile(ctx context.Context, id int64) (int64, error) {
 	e, err := c.ledger.File(ctx, id)
 	if err != nil {
@@ -241,16 +278,18 @@ func (c *Console) RequeueFile(ctx context.Context, id int64) (int64, error) {
 	if e.State != FileQuarantined {
 		return 0, fmt.Errorf("%w: file %d is %s", ErrNotQuarantined, id, e.State)
 	}
-	at := QuarantinedAt(e)
-	if at == "" {
-		return 0, fmt.Errorf("store: file %d: the ledger does not say where it was quarantined", id)
+	at, err := RequeuePath(e)
+	if err != nil {
+		return 0, err
 	}
+	// Without Once: a scheduled job's period was registered before, and is
+	// registered again on purpose.
 	nid, added, err := c.ledger.RegisterFile(ctx, FileNotice{Source: e.Source, Path: at, Name: e.Name, Kind: e.Kind, Size: e.Size, ModTime: e.ModTime})
 	if err != nil {
 		return 0, err
 	}
 	if !added {
-		return 0, fmt.Errorf("store: file %d: %s is already queued", id, at)
+		return 0, fmt.Errorf("%w: file %d (%s): %s is already queued", ErrCannotRequeue, id, e.Name, at)
 	}
 	if _, err := c.db.exec(ctx, `UPDATE ledger_files SET note = ? || note WHERE id = ?`, fmt.Sprintf("requeued as file %d; ", nid), id); err != nil {
 		return 0, fmt.Errorf("store: file %d: %w", id, err)

@@ -211,3 +211,76 @@ func TestCrashRestartPoisonFileIsQuarantined(t *testing.T) {
 		t.Errorf("quarantine note: %v\n%s", err, note)
 	}
 }
+
+// TestCrashAfterQuarantineMoveKeepsWhereTheFileWent stops `calgw run`
+// (crash hook "moved") after it moved an unusable file to quarantine and
+// before the ledger recorded the entry final: the restart finishes the
+// entry with the location it recorded before the move, and the console's
+// requeue takes the file, fixed in place, from there.
+func TestCrashAfterQuarantineMoveKeepsWhereTheFileWent(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	cfg := writeConfig(t, localConfig(dir, ""))
+	dropFile(t, filepath.Join(dir, "inbox"), "bad.csv", []byte("not,an,invoice\n1,2,3\n"))
+	p := startCalgw(t, "crashing", dir, cfg, state, envCrashAt+"=moved")
+	p.crashed(30 * time.Second)
+	quarantined := filepath.Join(dir, "quarantine", "bad.csv")
+	if _, err := os.Stat(quarantined); err != nil {
+		t.Fatalf("the crash came before the move: %v\n%s", err, p.output())
+	}
+	entry := func() store.FileEntry {
+		t.Helper()
+		st, err := store.OpenSQLite(t.Context(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		return byName(t, st)["bad.csv"]
+	}
+	if e := entry(); e.State != store.FileQuarantine || e.QuarantinePath != "quarantine/bad.csv" {
+		t.Fatalf("after the crash: %s, quarantine path %q; want quarantine, quarantine/bad.csv", e.State, e.QuarantinePath)
+	}
+	r := startCalgw(t, "restarted", dir, cfg, state)
+	waitFor(t, 30*time.Second, "the entry final", func() bool { return entry().State.Final() })
+	r.term()
+	e := entry()
+	if e.State != store.FileQuarantined || store.QuarantinedAt(&e) != "quarantine/bad.csv" || strings.Contains(e.Note, "interruption") {
+		t.Fatalf("after the restart: %s, at %q, note %q", e.State, store.QuarantinedAt(&e), e.Note)
+	}
+
+	// The operator fixes the file where it is and requeues it.
+	if err := os.WriteFile(quarantined, invoice("QR-1", 1, 2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(t.Context(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nid, err := st.Console().RequeueFile(t.Context(), e.ID)
+	st.Close()
+	if err != nil {
+		t.Fatalf("requeue: %v", err)
+	}
+	r = startCalgw(t, "requeued", dir, cfg, state)
+	waitFor(t, 30*time.Second, "the requeued entry final", func() bool {
+		st, err := store.OpenSQLite(t.Context(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		n, err := st.File(t.Context(), nid)
+		return err == nil && n.State.Final()
+	})
+	r.term()
+	st, err = store.OpenSQLite(t.Context(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n, _ := st.File(t.Context(), nid); n.State != store.FileArchived {
+		t.Fatalf("requeued entry %s (%s), want archived", n.State, n.Note)
+	}
+	if n, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs")); n != 1 || all.lines != 2 {
+		t.Errorf("%d 837s with %d lines, want 1 with 2", n, all.lines)
+	}
+}

@@ -82,7 +82,9 @@ type Options struct {
 	Judges func(ctx context.Context) ([]encounters.Judge, error)
 	// CrashAt names a point where the process kills itself (SIGKILL), for
 	// crash tests: "claimed", "fetched", "committed", "processed",
-	// "recorded", "delivered", "moved"; "point:N" at its N-th passage.
+	// "recorded", "delivered", "moved", "released" (a changing file's
+	// claim released, the file not moved back yet); "point:N" at its N-th
+	// passage.
 	CrashAt string
 }
 
@@ -621,7 +623,7 @@ func parseCrashPoint(spec string) (*crashPoint, error) {
 			return nil, fmt.Errorf("crash point %q: want NAME or NAME:N", spec)
 		}
 	}
-	known := []string{"claimed", "fetched", "committed", "processed", "recorded", "delivered", "moved"}
+	known := []string{"claimed", "fetched", "committed", "processed", "recorded", "delivered", "moved", "released"}
 	if !containsString(known, name) {
 		return nil, fmt.Errorf("crash point %q: want one of %s", name, strings.Join(known, ", "))
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // scheduleSource is the ledger source of scheduled jobs' entries.
-const scheduleSource = "schedule"
+const scheduleSource = store.ScheduleSource
 
 // drive takes an entry through its remaining steps until it is final or a
 // step fails (then it is scheduled for a retry or quarantined).
@@ -207,19 +207,30 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	}
 	claimPath := e.Path
 	if !s.s3 {
+		// The claim path is the entry's own (its ID prefixes the name). A
+		// file already there was moved there before an interruption (a
+		// claim, or a release whose move back did not happen): it is
+		// claimed from there, and a file of the same name dropped since
+		// stays in the folder, waiting for its own entry.
 		claimPath = path.Join(s.cfg.Processing, idPrefixed(e.ID, e.Name))
-		err := s.t.Rename(ctx, e.Path, claimPath)
-		if errors.Is(err, syscall.ENAMETOOLONG) {
-			return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			// Moved before a crash, or gone.
-			if _, serr := s.t.Stat(ctx, claimPath); serr != nil {
+		_, err := s.t.Stat(ctx, claimPath)
+		switch {
+		case err == nil:
+			log.Info("file found where it was claimed before an interruption", "at", claimPath)
+		case errors.Is(err, fs.ErrNotExist):
+			err = s.t.Rename(ctx, e.Path, claimPath)
+			if errors.Is(err, syscall.ENAMETOOLONG) {
+				return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
+			}
+			if errors.Is(err, fs.ErrNotExist) {
 				return d.lost(ctx, e, log)
 			}
-			err = nil
-		}
-		if err != nil {
+			if err != nil {
+				return nil, err
+			}
+		case errors.Is(err, syscall.ENAMETOOLONG):
+			return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
+		default:
 			return nil, err
 		}
 	} else if _, err := s.t.Stat(ctx, e.Path); errors.Is(err, fs.ErrNotExist) {
@@ -659,10 +670,25 @@ func (d *Daemon) move(ctx context.Context, e *store.FileEntry, log *slog.Logger)
 
 // moveSource moves the file into folder, under its own name or, if taken,
 // prefixed with its ledger ID, writing the note (.error.txt or
-// .duplicate.txt) beside it first. It returns where the file went.
+// .duplicate.txt) beside it first. A quarantine records the destination
+// in the ledger before the move (RecordQuarantinePath), so that an
+// interruption after the move still leaves it known. It returns where the
+// file went.
 func (d *Daemon) moveSource(ctx context.Context, s *source, e *store.FileEntry, from, folder string, quarantine bool) (string, error) {
 	if _, err := s.t.Stat(ctx, from); errors.Is(err, fs.ErrNotExist) {
-		return "moved before an interruption", nil // the move happened; the ledger had not heard of it
+		// The move happened before an interruption; the ledger had not
+		// heard of it, unless it recorded the quarantine's destination.
+		if quarantine && e.QuarantinePath != "" {
+			if _, err := s.t.Stat(ctx, e.QuarantinePath); err == nil {
+				return e.QuarantinePath, nil
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return "", err
+			}
+			if _, err := d.st.RecordQuarantinePath(ctx, e.ID, d.instance, ""); err != nil {
+				return "", err
+			}
+		}
+		return "moved before an interruption", nil
 	} else if err != nil {
 		return "", err
 	}
@@ -671,6 +697,11 @@ func (d *Daemon) moveSource(ctx context.Context, s *source, e *store.FileEntry, 
 		to = path.Join(folder, idPrefixed(e.ID, e.Name))
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", err
+	}
+	if quarantine {
+		if _, err := d.st.RecordQuarantinePath(ctx, e.ID, d.instance, to); err != nil {
+			return "", err
+		}
 	}
 	var note, noteFile string
 	switch {
@@ -692,6 +723,9 @@ func (d *Daemon) moveSource(ctx context.Context, s *source, e *store.FileEntry, 
 			// It cannot be moved at all: leave it, say so once (the entry
 			// is final), and keep the reason in the ledger.
 			d.fileLog(e).Error("file cannot be moved to quarantine (name too long): left where it is", "at", from, "err", err)
+			if _, err := d.st.RecordQuarantinePath(ctx, e.ID, d.instance, from); err != nil {
+				return "", err
+			}
 			return "left at " + from + ": it cannot be moved (name too long)", nil
 		}
 		return "", err

@@ -209,6 +209,78 @@ func TestHalfWrittenUploadWaitsUntilComplete(t *testing.T) {
 	}
 }
 
+// TestChangingFileReleasedBeforeACrashIsClaimedAgain stops `calgw run`
+// (crash hook "released") after the settle check released a changing
+// upload's claim and before the file was moved back to the inbox: the
+// ledger has the entry queued while the file is still at its claim path.
+// After the restart the file is claimed from there and processed, every
+// line once, never quarantined.
+func TestChangingFileReleasedBeforeACrashIsClaimedAgain(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	cfg := writeConfig(t, settleConfig(dir, "1s"))
+	inbox, processing := filepath.Join(dir, "inbox"), filepath.Join(dir, "processing")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	full := invoice("RC-1", 1, 6)
+	half := len(full) / 2
+	f, err := os.Create(filepath.Join(inbox, "upload.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(full[:half]); err != nil {
+		t.Fatal(err)
+	}
+	p := startCalgw(t, "crashing", dir, cfg, state, envCrashAt+"=released")
+	waitFor(t, 30*time.Second, "the half-written file claimed", func() bool { return len(listDir(t, processing)) == 1 })
+	time.Sleep(300 * time.Millisecond) // inside the settle interval
+	if _, err := f.Write(full[half:]); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p.crashed(30 * time.Second)
+
+	// What the crash left: a queued entry, its file still claimed.
+	claimed := listDir(t, processing)
+	if len(claimed) != 1 || len(listDir(t, inbox)) != 0 {
+		t.Fatalf("processing holds %v, inbox %v; want the file at its claim path", claimed, listDir(t, inbox))
+	}
+	st, err := store.OpenSQLite(t.Context(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := byName(t, st)["upload.csv"]
+	st.Close()
+	if e.State != store.FileQueued || e.ClaimPath != "" || !strings.Contains(e.Note, "changed while it was read") {
+		t.Fatalf("after the crash: %s, claim path %q, note %q; want queued, released", e.State, e.ClaimPath, e.Note)
+	}
+
+	r := startCalgw(t, "restarted", dir, cfg, state)
+	waitFor(t, 30*time.Second, "the file archived", drained(t, dir, 1))
+	r.term()
+	if !strings.Contains(r.output(), "file found where it was claimed before an interruption") {
+		t.Error("the restart did not report the file found at its claim path")
+	}
+	st, err = store.OpenSQLite(t.Context(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	files, err := st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0].State != store.FileArchived || files[0].Failures != 0 {
+		t.Fatalf("ledger = %+v, want one entry archived without failures", files)
+	}
+	n837, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
+	if n837 != 1 || all.lines != 6 {
+		t.Errorf("delivered %d 837s with %d lines, want 1 with all 6", n837, all.lines)
+	}
+}
+
 // TestSourceChangedAfterProcessingIsReported stops `calgw run` (crash
 // hook) after a file's outputs are recorded, appends to the claimed source
 // as a sender still writing would, and restarts: the file is archived (its

@@ -300,6 +300,101 @@ func TestDeliveryRetriesUntilTheDestinationWorks(t *testing.T) {
 	}
 }
 
+// TestSameNameWaitsBehindAnUnfinishedEntry drops a provider's fixed-name
+// daily file while yesterday's, of the same name, still retries its
+// delivery (the DHCS folder is blocked): the ledger holds one unfinished
+// entry per path, so the new file waits, said once in the log, and is
+// registered and processed as soon as the first is archived. Each file's
+// lines are delivered once.
+func TestSameNameWaitsBehindAnUnfinishedEntry(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "outbox", "dhcs")
+	os.MkdirAll(filepath.Dir(blocker), 0o755)
+	if err := os.WriteFile(blocker, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := startDaemon(t, dir, localConfig(dir, ""))
+	h.write("daily.csv", invoice("DAY-1", 1, 2))
+	waitFor(t, 20*time.Second, "the first daily.csv processed, its delivery retrying", func() bool {
+		f := byName(t, h.st)["daily.csv"]
+		return f.State == store.FileProcessed && f.Attempts >= 1
+	})
+	h.write("daily.csv", invoice("DAY-2", 3, 2))
+	const waits = "file waits: an earlier entry of the same path is not finished yet"
+	waitFor(t, 20*time.Second, "the second daily.csv reported waiting", func() bool {
+		return strings.Contains(h.log.String(), waits)
+	})
+	time.Sleep(300 * time.Millisecond) // several polls while it waits
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "both files archived", settled(t, h.st, 2))
+	files, err := h.st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Hash == files[1].Hash {
+		t.Fatalf("ledger holds %d entries, want 2 of different content: %+v", len(files), files)
+	}
+	for _, f := range files {
+		if f.State != store.FileArchived || f.DuplicateOf != 0 {
+			t.Errorf("entry %d: %s (duplicate of %d), want archived", f.ID, f.State, f.DuplicateOf)
+		}
+	}
+	if got := strings.Count(h.log.String(), waits); got != 1 {
+		t.Errorf("the wait was logged %d times, want once", got)
+	}
+	if left := listDir(t, filepath.Join(dir, "inbox")); len(left) != 0 {
+		t.Errorf("inbox still holds %v", left)
+	}
+	n, all := delivered837s(t, blocker)
+	if n != 2 {
+		t.Errorf("%d 837s delivered, want 2", n)
+	}
+	exactlyOnce(t, all.ids, 4)
+}
+
+// TestFileLeftAtItsClaimPathIsClaimedFromThere starts the daemon on the
+// state an interruption leaves (a queued entry whose file is at its claim
+// path processing/<id>-<name>) while a new file of the same name already
+// waits in the inbox: the entry is claimed from its claim path, the new
+// file is not moved over it, and both are processed, each once.
+func TestFileLeftAtItsClaimPathIsClaimedFromThere(t *testing.T) {
+	dir := t.TempDir()
+	h, err := newHarness(t, dir, localConfig(dir, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, added, err := h.st.RegisterFile(t.Context(), store.FileNotice{Source: "inbox", Path: "inbox/daily.csv", Name: "daily.csv", Kind: "invoice", ModTime: time.Now()})
+	if err != nil || !added {
+		t.Fatalf("register: %v %v", added, err)
+	}
+	dropFile(t, filepath.Join(dir, "processing"), idPrefixed(id, "daily.csv"), invoice("LEFT-1", 1, 2))
+	h.write("daily.csv", invoice("NEW-1", 3, 2))
+	h.run()
+	waitFor(t, 20*time.Second, "both files archived", settled(t, h.st, 2))
+	files, err := h.st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Hash == files[1].Hash {
+		t.Fatalf("ledger holds %d entries, want 2 of different content: %+v", len(files), files)
+	}
+	for _, f := range files {
+		if f.State != store.FileArchived || f.DuplicateOf != 0 {
+			t.Errorf("entry %d: %s (%s), want archived", f.ID, f.State, f.Note)
+		}
+	}
+	if !strings.Contains(h.log.String(), "file found where it was claimed before an interruption") {
+		t.Error("the claim from the claim path was not logged")
+	}
+	n, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
+	if n != 2 {
+		t.Errorf("%d 837s delivered, want 2", n)
+	}
+	exactlyOnce(t, all.ids, 4)
+}
+
 func TestRefusesToOverwriteAnUnknownFileAtTheDestination(t *testing.T) {
 	dir := t.TempDir()
 	// An 837 with the name this run will use is already there (a reset

@@ -107,18 +107,22 @@ func (d *Daemon) unchangedBeforeCommit(ctx context.Context, e *store.FileEntry, 
 	return nil
 }
 
-// releaseChanged moves a claimed file that is still changing back to where
-// it was noticed and gives its entry back to the queue, due after a poll
-// interval; it returns errChanged.
+// releaseChanged gives a claimed file that is still changing back to the
+// queue, due after a poll interval, then moves it back to where it was
+// noticed; it returns errChanged. The release is recorded first: a crash
+// before the move leaves a queued entry whose file is at its claim path,
+// where claim finds it at the next take. A move back that fails leaves it
+// there too.
 func (d *Daemon) releaseChanged(ctx context.Context, s *source, e *store.FileEntry, why string, log *slog.Logger) error {
 	log.Warn("file still changing (an upload in progress?): it waits until it holds still", "why", why)
-	if !s.s3 && e.ClaimPath != "" && e.ClaimPath != e.Path {
-		if err := s.t.Rename(ctx, e.ClaimPath, e.Path); err != nil {
-			return fmt.Errorf("moving the changing file back from %s to %s: %w", e.ClaimPath, e.Path, err)
-		}
-	}
 	if _, err := d.st.ReleaseClaim(ctx, e.ID, d.instance, why, s.cfg.PollInterval); err != nil {
 		return err
+	}
+	d.crash.at("released")
+	if !s.s3 && e.ClaimPath != "" && e.ClaimPath != e.Path {
+		if err := s.t.Rename(ctx, e.ClaimPath, e.Path); err != nil {
+			log.Warn("the changing file could not be moved back: it waits where it was claimed, and is claimed from there when due", "at", e.ClaimPath, "err", err)
+		}
 	}
 	if err := os.RemoveAll(d.workDir(e)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		log.Warn("removing the work directory", "err", err)

@@ -40,6 +40,9 @@ type observation struct {
 	etag       string
 	first      time.Time // when this instance first saw it (this size and time)
 	registered bool      // in the ledger
+	// waiting: the ledger refused to register it because an entry of the
+	// same path is not finished yet (reported once)
+	waiting bool
 }
 
 func (o observation) same(obj transport.Object) bool {
@@ -180,11 +183,19 @@ func (d *Daemon) pollSource(ctx context.Context, s *source, now time.Time) error
 			return fmt.Errorf("state store: %w", err)
 		}
 		o := s.seen[obj.Path]
-		o.registered = true
-		s.seen[obj.Path] = o
-		if added {
+		switch {
+		case added:
+			o.registered, o.waiting = true, false
 			d.log.Info("file noticed", "file_id", id, "source", s.name, "name", obj.Name(), "kind", r.Kind, "bytes", obj.Size)
+		case !o.waiting:
+			// An entry of the same path is not finished (a file of the
+			// same name still being delivered, or this one taken by
+			// another instance): the file is registered at a later poll,
+			// once that entry is final.
+			o.waiting = true
+			d.log.Info("file waits: an earlier entry of the same path is not finished yet", "source", s.name, "name", obj.Name(), "path", obj.Path)
 		}
+		s.seen[obj.Path] = o
 	}
 	return nil
 }
@@ -272,7 +283,9 @@ func (d *Daemon) quarantineName(ctx context.Context, s *source, obj transport.Ob
 
 // ready updates what the source saw and returns the files that are
 // complete: unchanged since the previous poll (stable), or with their
-// marker file beside them (marker). Files already registered are left out.
+// marker file beside them (marker). Files already registered are left out;
+// a file the ledger did not register yet (an earlier entry of its path is
+// not finished) is returned again at every poll.
 func (s *source) ready(objs []transport.Object, now time.Time) []transport.Object {
 	listed := make(map[string]bool, len(objs))
 	for _, o := range objs {

@@ -408,7 +408,11 @@ func (s *Server) filePage(w http.ResponseWriter, r *http.Request, u *user) error
 		}
 	}
 	if e.State == store.FileQuarantined {
+		data["Quarantined"] = true
 		data["QuarantinedAt"] = store.QuarantinedAt(e)
+		data["Scheduled"] = e.Source == store.ScheduleSource
+		_, err := store.RequeuePath(e)
+		data["Requeueable"] = err == nil
 	}
 	s.auditView(r, u, "view", fmt.Sprintf("file %d", e.ID), "")
 	s.render(w, r, http.StatusOK, "file", u, data)
@@ -461,6 +465,12 @@ func (s *Server) requeue(w http.ResponseWriter, r *http.Request, u *user) error 
 	nid, err := s.c.RequeueFile(r.Context(), id)
 	if errors.Is(err, store.ErrNotQuarantined) {
 		return errForbidden
+	}
+	if errors.Is(err, store.ErrCannotRequeue) {
+		s.log.Warn("web: requeue refused", "file", id, "err", err, "by", u.Name)
+		s.render(w, r, http.StatusConflict, "error", u, map[string]any{"Status": 409,
+			"Message": strings.TrimPrefix(err.Error(), store.ErrCannotRequeue.Error()+": ")})
+		return nil
 	}
 	if err != nil {
 		return err

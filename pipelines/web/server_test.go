@@ -662,3 +662,93 @@ func TestAuditedRequestsBesideRuns(t *testing.T) {
 		t.Fatalf("requests made: %v", counts)
 	}
 }
+
+// TestRequeueNeedsAKnownLocation: a quarantined file whose location the
+// ledger recorded shows it and is requeued from there; one whose location
+// is unknown (its quarantine move was interrupted) shows no requeue
+// button and a requeue posted anyway is refused (409) with a message
+// naming the entry, registering nothing; a scheduled job's entry is
+// requeued as its own period.
+func TestRequeueNeedsAKnownLocation(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	quarantine := func(n store.FileNotice, reason, at, where string) int64 {
+		t.Helper()
+		id, _, err := f.st.RegisterFile(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.TakeFile(ctx, "i", "n", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.DecideFile(ctx, id, "i", store.FileQuarantine, reason); err != nil {
+			t.Fatal(err)
+		}
+		if at != "" {
+			if _, err := f.st.RecordQuarantinePath(ctx, id, "i", at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.st.FinishFile(ctx, id, "i", store.FileQuarantined, where); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	c := f.client()
+	tok := f.signedIn(c, "ada")
+	tests := []struct {
+		name        string
+		notice      store.FileNotice
+		reason      string
+		at, where   string
+		page        string // on the file's page
+		status      int    // of the requeue
+		requeuePath string // of the new entry
+	}{
+		{"recorded location", store.FileNotice{Source: "inbox", Path: "inbox/a.csv", Name: "a.csv", Kind: "invoice", ModTime: time.Now()},
+			"not an invoice", "quarantine/a.csv", "quarantine/a.csv", "The file is at <code>quarantine/a.csv</code>", http.StatusSeeOther, "quarantine/a.csv"},
+		{"interrupted move", store.FileNotice{Source: "inbox", Path: "inbox/b.csv", Name: "b.csv", Kind: "invoice", ModTime: time.Now()},
+			"not an invoice", "", "moved before an interruption", `id="unknown-location"`, http.StatusConflict, ""},
+		{"scheduled job", store.FileNotice{Source: store.ScheduleSource, Path: "monthly-report/2026-11", Name: "monthly-report-2026-11", Kind: "monthly", ModTime: time.Now(), Once: true},
+			"failed 3 times; last error: enrollment not loaded", "", "", `id="scheduled"`, http.StatusSeeOther, "monthly-report/2026-11"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := quarantine(tc.notice, tc.reason, tc.at, tc.where)
+			_, page := f.get(c, "/files/"+itoa(id), true)
+			if !strings.Contains(page, tc.page) {
+				t.Errorf("file page lacks %s:\n%s", tc.page, page)
+			}
+			if got, want := strings.Contains(page, `id="requeue"`), tc.requeuePath != ""; got != want {
+				t.Errorf("requeue button shown: %v, want %v", got, want)
+			}
+			before, _ := f.st.Files(ctx, 0)
+			resp, body := f.post(c, "/files/"+itoa(id)+"/requeue", url.Values{"csrf": {tok}})
+			if resp.StatusCode != tc.status {
+				t.Fatalf("requeue: %d, want %d\n%s", resp.StatusCode, tc.status, body)
+			}
+			after, _ := f.st.Files(ctx, 0)
+			if tc.requeuePath == "" {
+				if want := "file " + itoa(id) + " (" + tc.notice.Name + ")"; !strings.Contains(body, want) {
+					t.Errorf("refusal does not name %q:\n%s", want, body)
+				}
+				if len(after) != len(before) {
+					t.Errorf("a refused requeue registered an entry")
+				}
+				return
+			}
+			if len(after) != len(before)+1 || after[0].Path != tc.requeuePath || after[0].State != store.FileQueued {
+				t.Fatalf("requeued entry = %+v, want %s queued", after[0], tc.requeuePath)
+			}
+			if loc := resp.Header.Get("Location"); loc != "/files/"+itoa(after[0].ID) {
+				t.Errorf("redirect to %q", loc)
+			}
+			if _, err := f.st.TakeFile(ctx, "i", "n", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.st.FinishFile(ctx, after[0].ID, "i", store.FileLost, "test"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, b Backend) {
 		{"WebUsersAndSessions", false, webUsersAndSessions},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
 		{"WebFilesAndRequeue", false, webFilesAndRequeue},
+		{"WebRequeueFromTheRecordedQuarantinePath", false, requeueFromQuarantinePath},
 		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},
 		{"ADTEventsStoredOnceExceptionsKept", false, adtEvents},
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,5 +281,102 @@ func webFilesAndRequeue(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if old := must(s.File(ctx, bad.ID))(t); store.QuarantinedAt(old) != "quarantine/bad.csv" {
 		t.Fatalf("old note = %q", old.Note)
+	}
+}
+
+// requeueFromQuarantinePath: the quarantine move's destination is kept in
+// its own field (recorded in quarantine state only, by the holder), and a
+// requeue registers that path; it refuses, naming the entry, when the
+// ledger does not know where the file went; a scheduled job's entry is
+// requeued as its own path, run again although it ran once.
+func requeueFromQuarantinePath(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	c := console(t, s)
+	// quarantined takes a fresh entry of path to quarantined with reason:
+	// record, when not "", is recorded as its quarantine path, and where
+	// is what the daemon's move added to the note.
+	quarantined := func(n store.FileNotice, reason, record, where string) *store.FileEntry {
+		t.Helper()
+		id, added, err := s.RegisterFile(ctx, n)
+		if err != nil || !added {
+			t.Fatalf("register %s: added=%v err=%v", n.Path, added, err)
+		}
+		take(t, s, "a", id)
+		if _, err := s.RecordQuarantinePath(ctx, id, "a", "quarantine/early"); !errors.Is(err, store.ErrNotHeld) {
+			t.Fatalf("quarantine path recorded while queued: %v, want ErrNotHeld", err)
+		}
+		must(s.DecideFile(ctx, id, "a", store.FileQuarantine, reason))(t)
+		if _, err := s.RecordQuarantinePath(ctx, id, "b", "quarantine/other"); !errors.Is(err, store.ErrNotHeld) {
+			t.Fatalf("quarantine path recorded by another owner: %v, want ErrNotHeld", err)
+		}
+		if record != "" {
+			if e := must(s.RecordQuarantinePath(ctx, id, "a", record))(t); e.QuarantinePath != record || e.State != store.FileQuarantine {
+				t.Fatalf("recorded = %+v", e)
+			}
+		}
+		if err := s.FinishFile(ctx, id, "a", store.FileQuarantined, where); err != nil {
+			t.Fatal(err)
+		}
+		return must(s.File(ctx, id))(t)
+	}
+	job := store.FileNotice{Source: store.ScheduleSource, Path: "monthly-report/2026-11", Name: "monthly-report-2026-11", Kind: "monthly", ModTime: time.Unix(1700000000, 0), Once: true}
+	tests := []struct {
+		name          string
+		notice        store.FileNotice
+		reason        string
+		record, where string
+		at            string // QuarantinedAt
+		requeue       string // the requeued entry's path; "" refused
+	}{
+		{"recorded before the move", notice("a.csv"), "not an invoice", "quarantine/a.csv", "quarantine/a.csv", "quarantine/a.csv", "quarantine/a.csv"},
+		{"recorded, name taken: ID-prefixed", notice("b.csv"), "not an invoice; bad header", "quarantine/9-b.csv", "quarantine/9-b.csv", "quarantine/9-b.csv", "quarantine/9-b.csv"},
+		{"left where it was claimed", notice("c.csv"), "bad", "processing/3-c.csv", "left at processing/3-c.csv: it cannot be moved (name too long)", "processing/3-c.csv", "processing/3-c.csv"},
+		{"interrupted move, nothing recorded", notice("d.csv"), "not an invoice", "", "moved before an interruption", "", ""},
+		{"from before the field: the note's path", notice("e.csv"), "not an invoice", "", "quarantine/e.csv", "quarantine/e.csv", "quarantine/e.csv"},
+		{"scheduled job", job, "failed 3 times; last error: enrollment not loaded", "", "", "", job.Path},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := quarantined(tc.notice, tc.reason, tc.record, tc.where)
+			if e.QuarantinePath != tc.record {
+				t.Errorf("QuarantinePath = %q, want %q", e.QuarantinePath, tc.record)
+			}
+			if got := store.QuarantinedAt(e); got != tc.at {
+				t.Errorf("QuarantinedAt = %q, want %q (note %q)", got, tc.at, e.Note)
+			}
+			before := len(must(s.Files(ctx, 0))(t))
+			nid, err := c.RequeueFile(ctx, e.ID)
+			if tc.requeue == "" {
+				if !errors.Is(err, store.ErrCannotRequeue) || !strings.Contains(err.Error(), fmt.Sprintf("file %d (%s)", e.ID, e.Name)) {
+					t.Fatalf("requeue = %d, %v; want ErrCannotRequeue naming file %d", nid, err, e.ID)
+				}
+				if after := len(must(s.Files(ctx, 0))(t)); after != before {
+					t.Fatalf("a refused requeue registered an entry (%d entries, were %d)", after, before)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("requeue: %v", err)
+			}
+			n := must(s.File(ctx, nid))(t)
+			if n.State != store.FileQueued || n.Path != tc.requeue || n.Source != e.Source || n.Name != e.Name || n.Kind != e.Kind || n.QuarantinePath != "" {
+				t.Fatalf("requeued = %+v", n)
+			}
+			if _, err := c.RequeueFile(ctx, e.ID); !errors.Is(err, store.ErrCannotRequeue) {
+				t.Fatalf("second requeue while the first is queued: %v, want ErrCannotRequeue", err)
+			}
+			if old := must(s.File(ctx, e.ID))(t); !strings.HasPrefix(old.Note, fmt.Sprintf("requeued as file %d; ", nid)) || store.QuarantinedAt(old) != tc.at {
+				t.Fatalf("old entry after the requeue: note %q, at %q", old.Note, store.QuarantinedAt(old))
+			}
+			// The requeued entry is taken like any other (a take finds it).
+			take(t, s, "a", nid)
+			if err := s.FinishFile(ctx, nid, "a", store.FileLost, "test"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// A scheduled period requeued still runs once from the schedule's side.
+	if _, added, err := s.RegisterFile(ctx, job); err != nil || added {
+		t.Fatalf("Once register after the requeue: added=%v err=%v", added, err)
 	}
 }
