@@ -297,6 +297,9 @@ type webDB interface {
 	exec(ctx context.Context, q string, args ...any) (int64, error)
 	query(ctx context.Context, q string, args ...any) (dbRows, error)
 	queryRow(ctx context.Context, q string, args ...any) rowScanner
+	// execTx runs fn's statements in one transaction: all are kept when fn
+	// and the commit succeed, none otherwise.
+	execTx(ctx context.Context, fn func(exec func(q string, args ...any) error) error) error
 	noRows() error
 	// epochMS is the SQL of a ledger time column in unix milliseconds.
 	epochMS(col string) string
@@ -398,6 +401,27 @@ func (r turnRow) Scan(dest ...any) error {
 	return r.row.Scan(dest...)
 }
 
+func (s sqliteWeb) execTx(ctx context.Context, fn func(exec func(q string, args ...any) error) error) error {
+	end, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	err = fn(func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
@@ -440,6 +464,22 @@ func (p pgWeb) exec(ctx context.Context, q string, args ...any) (int64, error) {
 		return 0, err
 	}
 	return tag.RowsAffected(), nil
+}
+
+func (p pgWeb) execTx(ctx context.Context, fn func(exec func(q string, args ...any) error) error) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(func(q string, args ...any) error {
+		_, err := tx.Exec(ctx, rebind(q), args...)
+		return err
+	})
+	if err != nil {
+		tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 type pgRows struct{ pgx.Rows }
@@ -725,26 +765,45 @@ func (c *Console) Audit(ctx context.Context, e AuditEvent) error {
 	return nil
 }
 
-// AuditMany appends events to the audit log in one transaction.
+// auditChunk events go in one INSERT (6 parameters each, far under
+// SQLite's 32766 and PostgreSQL's 65535 limits).
+const auditChunk = 500
+
+// AuditMany appends events to the audit log, in their order, in one
+// transaction: all are written or none. Any number of events may be
+// written; they go in statements of auditChunk events.
 func (c *Console) AuditMany(ctx context.Context, es []AuditEvent) error {
 	if len(es) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	args := make([]any, 0, 6*len(es))
-	b.WriteString(`INSERT INTO audit_log(at, user_name, action, object, detail, addr) VALUES `)
-	for i, e := range es {
-		if i > 0 {
-			b.WriteString(", ")
+	now := time.Now()
+	err := c.db.execTx(ctx, func(exec func(q string, args ...any) error) error {
+		var b strings.Builder
+		args := make([]any, 0, 6*min(len(es), auditChunk))
+		for start := 0; start < len(es); start += auditChunk {
+			chunk := es[start:min(start+auditChunk, len(es))]
+			b.Reset()
+			args = args[:0]
+			b.WriteString(`INSERT INTO audit_log(at, user_name, action, object, detail, addr) VALUES `)
+			for i, e := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?)")
+				at := e.At
+				if at.IsZero() {
+					at = now
+				}
+				args = append(args, ms(at), e.User, e.Action, e.Object, e.Detail, e.Addr)
+			}
+			if err := exec(b.String(), args...); err != nil {
+				return err
+			}
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?)")
-		if e.At.IsZero() {
-			e.At = time.Now()
-		}
-		args = append(args, ms(e.At), e.User, e.Action, e.Object, e.Detail, e.Addr)
-	}
-	if _, err := c.db.exec(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("store: audit: %w", err)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: audit: %d events: %w", len(es), err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,6 +46,7 @@ type fixture struct {
 	web *Server
 	srv *httptest.Server
 	st  *store.SQLite
+	dir string // the store's state directory
 	log *syncBuffer
 }
 
@@ -51,7 +54,8 @@ const password = "correct horse battery"
 
 func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), t.TempDir())
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +86,7 @@ func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	t.Cleanup(s.Close)
-	return &fixture{t: t, web: s, srv: srv, st: st, log: logs}
+	return &fixture{t: t, web: s, srv: srv, st: st, dir: dir, log: logs}
 }
 
 // client is a cookie-keeping client that does not follow redirects.
@@ -660,5 +664,67 @@ func TestAuditedRequestsBesideRuns(t *testing.T) {
 	}
 	if counts["view"] == 0 || counts["logout"] != users {
 		t.Fatalf("requests made: %v", counts)
+	}
+}
+
+// A backlog of audit events larger than one statement's parameters allow
+// is written whole; a flush the store refuses part-way writes none of its
+// events and queues them again ahead of newer ones, and the next flush
+// writes every event once, in order.
+func TestAuditBacklogFlushed(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	queue := func(from, to int) {
+		f.web.auditMu.Lock()
+		defer f.web.auditMu.Unlock()
+		for i := from; i < to; i++ {
+			f.web.auditBuf = append(f.web.auditBuf, store.AuditEvent{At: time.Now(), User: "ada", Action: "view", Object: fmt.Sprintf("file %d", i)})
+		}
+	}
+	queued := func() int {
+		f.web.auditMu.Lock()
+		defer f.web.auditMu.Unlock()
+		return len(f.web.auditBuf)
+	}
+	// The store refuses the 9000th event of the backlog: a statement
+	// past the first chunks fails.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(f.dir, store.FileName)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TRIGGER refuse BEFORE INSERT ON audit_log WHEN NEW.object = 'file 8999' BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	queue(0, 12_000)
+	f.web.FlushAudit()
+	if n := queued(); n != 12_000 {
+		t.Fatalf("after a refused flush %d events are queued, want 12000", n)
+	}
+	if ev, err := f.st.Console().AuditEvents(ctx, 20_000); err != nil || len(ev) != 0 {
+		t.Fatalf("a refused flush wrote %d events (%v)", len(ev), err)
+	}
+	queue(12_000, 12_010)
+	if _, err := db.ExecContext(ctx, `DROP TRIGGER refuse`); err != nil {
+		t.Fatal(err)
+	}
+	f.web.FlushAudit()
+	if n := queued(); n != 0 {
+		t.Fatalf("%d events still queued", n)
+	}
+	ev, err := f.st.Console().AuditEvents(ctx, 20_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev) != 12_010 {
+		t.Fatalf("%d events written, want 12010", len(ev))
+	}
+	for i, e := range ev { // newest first
+		if want := fmt.Sprintf("file %d", 12_009-i); e.Object != want {
+			t.Fatalf("event %d from the newest is %q, want %q", i, e.Object, want)
+		}
+	}
+	if strings.Contains(f.log.String(), "level=ERROR") {
+		t.Fatalf("errors logged:\n%s", f.log.String())
 	}
 }

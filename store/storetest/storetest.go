@@ -42,6 +42,7 @@ func Run(t *testing.T, b Backend) {
 		{"SentClaimsAndEncounterIDs", false, sentClaims},
 		{"EncounterAnswersAndStatuses", false, encounterAnswers},
 		{"WebUsersAndSessions", false, webUsersAndSessions},
+		{"WebAuditManyAnyBacklog", false, webAuditManyAnyBacklog},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
 		{"WebFilesAndRequeue", false, webFilesAndRequeue},
 		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -78,6 +80,41 @@ func webUsersAndSessions(t *testing.T, open func(string) store.LedgerStore) {
 	ev := must(c.AuditEvents(ctx, 10))(t)[2:]
 	if len(ev) != 2 || ev[0].Action != "view" || ev[1].Action != "login" || ev[0].User != "prov" || ev[0].At.IsZero() {
 		t.Fatalf("audit = %+v", ev)
+	}
+}
+
+// webAuditManyAnyBacklog: AuditMany writes a backlog of any size (past
+// SQLite's 32766 and PostgreSQL's 65535 statement parameters at 6 per
+// event) in the events' order, and one event as well.
+func webAuditManyAnyBacklog(t *testing.T, open func(string) store.LedgerStore) {
+	c := console(t, open("a"))
+	at := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	for _, n := range []int{1, 499, 500, 501, 12_000} {
+		es := make([]store.AuditEvent, n)
+		for i := range es {
+			es[i] = store.AuditEvent{At: at.Add(time.Duration(i) * time.Millisecond), User: "op", Action: "view",
+				Object: fmt.Sprintf("file %d", i), Detail: strconv.Itoa(n), Addr: "127.0.0.1"}
+		}
+		if err := c.AuditMany(ctx, es); err != nil {
+			t.Fatalf("AuditMany(%d events): %v", n, err)
+		}
+		got := must(c.AuditEvents(ctx, n+1))(t)
+		if len(got) != n+1 && (n != 1 || len(got) != 1) {
+			t.Fatalf("AuditMany(%d events): the log's latest %d hold %d", n, n+1, len(got))
+		}
+		// Newest first: the last event written comes first.
+		for i := range n {
+			e := got[n-1-i]
+			if e.Object != es[i].Object || e.Detail != strconv.Itoa(n) || !e.At.Equal(es[i].At) || e.User != "op" || e.Addr != "127.0.0.1" {
+				t.Fatalf("AuditMany(%d events): event %d read back as %+v, want %+v", n, i, e, es[i])
+			}
+			if i > 0 && e.ID <= got[n-i].ID {
+				t.Fatalf("AuditMany(%d events): event %d has ID %d, not after %d", n, i, e.ID, got[n-i].ID)
+			}
+		}
+		if len(got) == n+1 && got[n].Detail == strconv.Itoa(n) {
+			t.Fatalf("AuditMany(%d events) wrote more than it was given", n)
+		}
 	}
 }
 
