@@ -93,6 +93,11 @@ type LineDecision struct {
 	Source  string // the rule's source citation
 	Message string
 	Facts   []Fact
+	// PriorRun is, for a line rejected as DUPLICATE-LINE, the run that
+	// sent the line it repeats (the line's own run when the earlier line
+	// came before it in the same run); 0 when that line is pending (a
+	// claim from a provider's 837P not sent yet) or for another outcome.
+	PriorRun int64
 }
 
 // Line outcomes.
@@ -194,6 +199,7 @@ var sqliteWebMigrations = []string{
 	`CREATE INDEX ledger_files_state ON ledger_files(state, id)`,
 	`CREATE INDEX ledger_files_kind ON ledger_files(kind, id)`,
 	`CREATE INDEX web_uploads_user ON web_uploads(user_id, at)`,
+	`ALTER TABLE line_decisions ADD COLUMN prior_run INTEGER NOT NULL DEFAULT 0`,
 }
 
 var postgresWebMigrations = []string{
@@ -260,6 +266,7 @@ var postgresWebMigrations = []string{
 	`CREATE INDEX ledger_files_state ON ledger_files(state, id)`,
 	`CREATE INDEX ledger_files_kind ON ledger_files(kind, id)`,
 	`CREATE INDEX web_uploads_user ON web_uploads(user_id, at)`,
+	`ALTER TABLE line_decisions ADD COLUMN prior_run BIGINT NOT NULL DEFAULT 0`,
 }
 
 const lineDecisionColumnsDDL = `
@@ -282,7 +289,7 @@ const lineDecisionColumnsDDL = `
 		facts       TEXT NOT NULL,
 		PRIMARY KEY (run_id, seq)`
 
-const decisionCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, facts`
+const decisionCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, facts, prior_run`
 
 // ---- the engines behind one set of queries ----
 
@@ -832,19 +839,19 @@ func (c *Console) AuditEvents(ctx context.Context, limit int) ([]AuditEvent, err
 
 // decisionArgs flattens decisions for one multi-row insert.
 func decisionArgs(run int64, ds []LineDecision) ([]any, error) {
-	args := make([]any, 0, len(ds)*17)
+	args := make([]any, 0, len(ds)*18)
 	for _, d := range ds {
 		facts, err := json.Marshal(d.Facts)
 		if err != nil {
 			return nil, err
 		}
 		args = append(args, run, d.Seq, d.File, d.Row, d.Invoice, d.LineNo, d.CIN, d.NPI, d.Code, d.From, d.To,
-			d.Outcome, d.Rule, d.Field, d.Source, d.Message, string(facts))
+			d.Outcome, d.Rule, d.Field, d.Source, d.Message, string(facts), d.PriorRun)
 	}
 	return args, nil
 }
 
-// decisionChunk rows go in one INSERT (17 parameters each, under SQLite's
+// decisionChunk rows go in one INSERT (18 parameters each, under SQLite's
 // 32766 and PostgreSQL's 65535 limits).
 const decisionChunk = 500
 
@@ -855,7 +862,7 @@ func insertDecisionsSQL(n int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	return b.String()
 }
@@ -970,7 +977,7 @@ func scanDecision(r rowScanner) (*LineDecision, error) {
 	var d LineDecision
 	var facts string
 	if err := r.Scan(&d.Run, &d.Seq, &d.File, &d.Row, &d.Invoice, &d.LineNo, &d.CIN, &d.NPI, &d.Code, &d.From, &d.To,
-		&d.Outcome, &d.Rule, &d.Field, &d.Source, &d.Message, &facts); err != nil {
+		&d.Outcome, &d.Rule, &d.Field, &d.Source, &d.Message, &facts, &d.PriorRun); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(facts), &d.Facts); err != nil {
@@ -982,7 +989,7 @@ func scanDecision(r rowScanner) (*LineDecision, error) {
 // decisionListCols are decisionCols without the evidence (Facts left
 // empty): lists of lines do not show it, and skipping it spares reading
 // and decoding it.
-const decisionListCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, 'null'`
+const decisionListCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, 'null', prior_run`
 
 func (c *Console) decisions(ctx context.Context, where string, args ...any) ([]LineDecision, error) {
 	return c.decisionRows(ctx, decisionCols, where, args...)
@@ -1055,6 +1062,25 @@ func (c *Console) InvoiceLines(ctx context.Context, invoice string, run int64, l
 // without their evidence (Decision has it).
 func (c *Console) MemberDecisions(ctx context.Context, cin string, limit int) ([]LineDecision, error) {
 	return c.decisionList(ctx, `cin = ? ORDER BY run_id DESC, seq LIMIT ?`, cin, limit)
+}
+
+// RunBillingNPIs lists the billing NPIs of the lines a run accepted, each
+// once (none when the run recorded no decisions).
+func (c *Console) RunBillingNPIs(ctx context.Context, run int64) ([]string, error) {
+	rows, err := c.db.query(ctx, `SELECT DISTINCT npi FROM line_decisions WHERE run_id = ? AND outcome = 'accepted' ORDER BY npi`, run)
+	if err != nil {
+		return nil, fmt.Errorf("store: billing NPIs of run %d: %w", run, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var npi string
+		if err := rows.Scan(&npi); err != nil {
+			return nil, fmt.Errorf("store: billing NPIs of run %d: %w", run, err)
+		}
+		out = append(out, npi)
+	}
+	return out, rows.Err()
 }
 
 // RuleCount is how many lines a rule rejected.

@@ -728,3 +728,81 @@ func TestAuditBacklogFlushed(t *testing.T) {
 		t.Fatalf("errors logged:\n%s", f.log.String())
 	}
 }
+
+// A provider reads a DUPLICATE-LINE message in full only when every line
+// the earlier run accepted bills one of the provider's NPIs: not when that
+// run also sent another provider's lines, nor when it recorded no
+// decisions, nor when the earlier line is pending (PriorRun 0). An
+// operator reads every message in full; a DUPLICATE-LINE among a line's
+// further rules is screened too.
+func TestScreenDuplicates(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	const pat, other = "1456789019", "1982345674"
+	runOf := func(npis ...string) int64 {
+		run, err := f.st.BeginRun(ctx, "convert", "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ds []store.LineDecision
+		for i, npi := range npis {
+			ds = append(ds, store.LineDecision{Seq: i + 1, Row: i + 2, Invoice: "INV-" + npi, LineNo: "1", NPI: npi, Outcome: store.OutcomeAccepted})
+		}
+		// A line of another NPI that the run rejected does not count.
+		ds = append(ds, store.LineDecision{Seq: len(npis) + 1, NPI: "1111111112", Outcome: store.OutcomeRejected, Rule: "FIELD-INVALID"})
+		if err := f.st.RecordDecisions(ctx, run, ds); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Written(ctx, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.st.CompleteRun(ctx, run.ID(), ""); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID()
+	}
+	own, mixed, none := runOf(pat, pat), runOf(pat, other), runOf()
+	const full = "already sent on 2026-12-01 as invoice INV-X line 1, in e.837 (line control 1-1)"
+	lines := func() []store.LineDecision {
+		return []store.LineDecision{
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: own},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: mixed},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: none},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: 0},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: 99}, // a run not recorded here
+			{Rule: "AUTH-MISSING", Message: "no authorization", Facts: []store.Fact{{Kind: "also", Detail: "DUPLICATE-LINE: " + full}}},
+		}
+	}
+	prov := &user{User: &store.User{Role: store.RoleProvider, NPIs: []string{pat}}}
+	ls := lines()
+	if err := f.web.screenDuplicates(ctx, prov, ls, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{full, duplicateForProviders, duplicateForProviders, duplicateForProviders, duplicateForProviders, "no authorization"}
+	for i, l := range ls {
+		if l.Message != want[i] {
+			t.Errorf("line %d (prior run %d): provider reads %q, want %q", i, l.PriorRun, l.Message, want[i])
+		}
+	}
+	if d := ls[5].Facts[0].Detail; d != "DUPLICATE-LINE: "+duplicateForProviders {
+		t.Errorf("further rule: provider reads %q", d)
+	}
+	// A run decided by the caller (a check's) is not looked up.
+	ls = lines()[4:5]
+	if err := f.web.screenDuplicates(ctx, prov, ls, map[int64]bool{99: true}); err != nil || ls[0].Message != full {
+		t.Errorf("a check's own run: %q %v", ls[0].Message, err)
+	}
+	op := &user{User: &store.User{Role: store.RoleOperator}}
+	ls = lines()
+	if err := f.web.screenDuplicates(ctx, op, ls, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range ls[:5] {
+		if l.Message != full {
+			t.Errorf("line %d: operator reads %q", i, l.Message)
+		}
+	}
+	if ls[5].Facts[0].Detail != "DUPLICATE-LINE: "+full {
+		t.Errorf("further rule: operator reads %q", ls[5].Facts[0].Detail)
+	}
+}

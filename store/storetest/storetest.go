@@ -44,6 +44,7 @@ func Run(t *testing.T, b Backend) {
 		{"WebUsersAndSessions", false, webUsersAndSessions},
 		{"WebAuditManyAnyBacklog", false, webAuditManyAnyBacklog},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
+		{"WebDuplicatePriorRunAndBillingNPIs", false, webDuplicatePriorRun},
 		{"WebFilesAndRequeue", false, webFilesAndRequeue},
 		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},
 		{"ADTEventsStoredOnceExceptionsKept", false, adtEvents},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -115,6 +116,44 @@ func webAuditManyAnyBacklog(t *testing.T, open func(string) store.LedgerStore) {
 		if len(got) == n+1 && got[n].Detail == strconv.Itoa(n) {
 			t.Fatalf("AuditMany(%d events) wrote more than it was given", n)
 		}
+	}
+}
+
+// webDuplicatePriorRun: a DUPLICATE-LINE decision keeps the run of the
+// line it repeats, in a line's page and in lists; RunBillingNPIs lists
+// the billing NPIs of the lines a run accepted, each once, and none for a
+// run without decisions.
+func webDuplicatePriorRun(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	ds := s.(store.DecisionStore)
+	c := console(t, s)
+	run := begin(t, s)
+	lines := []store.LineDecision{
+		{Seq: 1, NPI: "1234567893", Outcome: store.OutcomeAccepted},
+		{Seq: 2, NPI: "1098765437", Outcome: store.OutcomeAccepted},
+		{Seq: 3, NPI: "1234567893", Outcome: store.OutcomeAccepted},
+		{Seq: 4, NPI: "1456789019", Outcome: store.OutcomeRejected, Rule: "DUPLICATE-LINE", Message: "already sent", PriorRun: 1 << 40},
+	}
+	if err := ds.RecordDecisions(ctx, run, lines); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "t", "e.837"); err != nil {
+		t.Fatal(err)
+	}
+	if d, found := must2(c.Decision(ctx, run.ID(), 4))(t); !found || d.PriorRun != 1<<40 || d.Rule != "DUPLICATE-LINE" {
+		t.Fatalf("decision 4 = %+v %v", d, found)
+	}
+	if d, _ := must2(c.Decision(ctx, run.ID(), 1))(t); d.PriorRun != 0 {
+		t.Fatalf("decision 1 = %+v", d)
+	}
+	if got := must(c.RunDecisions(ctx, run.ID(), true, "", 0, 10))(t); len(got) != 1 || got[0].PriorRun != 1<<40 {
+		t.Fatalf("rejected lines = %+v", got)
+	}
+	if got := must(c.RunBillingNPIs(ctx, run.ID()))(t); !slices.Equal(got, []string{"1098765437", "1234567893"}) {
+		t.Fatalf("billing NPIs of run %d = %v", run.ID(), got)
+	}
+	if got := must(c.RunBillingNPIs(ctx, run.ID()+1))(t); len(got) != 0 {
+		t.Fatalf("billing NPIs of a run without decisions = %v", got)
 	}
 }
 
