@@ -93,6 +93,11 @@ type LineDecision struct {
 	Source  string // the rule's source citation
 	Message string
 	Facts   []Fact
+	// PriorRun is, for a line rejected as DUPLICATE-LINE, the run that
+	// sent the line it repeats (the line's own run when the earlier line
+	// came before it in the same run); 0 when that line is pending (a
+	// claim from a provider's 837P not sent yet) or for another outcome.
+	PriorRun int64
 }
 
 // Line outcomes.
@@ -194,6 +199,7 @@ var sqliteWebMigrations = []string{
 	`CREATE INDEX ledger_files_state ON ledger_files(state, id)`,
 	`CREATE INDEX ledger_files_kind ON ledger_files(kind, id)`,
 	`CREATE INDEX web_uploads_user ON web_uploads(user_id, at)`,
+	`ALTER TABLE line_decisions ADD COLUMN prior_run INTEGER NOT NULL DEFAULT 0`,
 }
 
 var postgresWebMigrations = []string{
@@ -260,6 +266,7 @@ var postgresWebMigrations = []string{
 	`CREATE INDEX ledger_files_state ON ledger_files(state, id)`,
 	`CREATE INDEX ledger_files_kind ON ledger_files(kind, id)`,
 	`CREATE INDEX web_uploads_user ON web_uploads(user_id, at)`,
+	`ALTER TABLE line_decisions ADD COLUMN prior_run BIGINT NOT NULL DEFAULT 0`,
 }
 
 const lineDecisionColumnsDDL = `
@@ -282,7 +289,7 @@ const lineDecisionColumnsDDL = `
 		facts       TEXT NOT NULL,
 		PRIMARY KEY (run_id, seq)`
 
-const decisionCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, facts`
+const decisionCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, facts, prior_run`
 
 // ---- the engines behind one set of queries ----
 
@@ -297,6 +304,9 @@ type webDB interface {
 	exec(ctx context.Context, q string, args ...any) (int64, error)
 	query(ctx context.Context, q string, args ...any) (dbRows, error)
 	queryRow(ctx context.Context, q string, args ...any) rowScanner
+	// execTx runs fn's statements in one transaction: all are kept when fn
+	// and the commit succeed, none otherwise.
+	execTx(ctx context.Context, fn func(exec func(q string, args ...any) error) error) error
 	noRows() error
 	// epochMS is the SQL of a ledger time column in unix milliseconds.
 	epochMS(col string) string
@@ -398,6 +408,27 @@ func (r turnRow) Scan(dest ...any) error {
 	return r.row.Scan(dest...)
 }
 
+func (s sqliteWeb) execTx(ctx context.Context, fn func(exec func(q string, args ...any) error) error) error {
+	end, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	err = fn(func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
@@ -440,6 +471,22 @@ func (p pgWeb) exec(ctx context.Context, q string, args ...any) (int64, error) {
 		return 0, err
 	}
 	return tag.RowsAffected(), nil
+}
+
+func (p pgWeb) execTx(ctx context.Context, fn func(exec func(q string, args ...any) error) error) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(func(q string, args ...any) error {
+		_, err := tx.Exec(ctx, rebind(q), args...)
+		return err
+	})
+	if err != nil {
+		tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 type pgRows struct{ pgx.Rows }
@@ -725,26 +772,45 @@ func (c *Console) Audit(ctx context.Context, e AuditEvent) error {
 	return nil
 }
 
-// AuditMany appends events to the audit log in one transaction.
+// auditChunk events go in one INSERT (6 parameters each, far under
+// SQLite's 32766 and PostgreSQL's 65535 limits).
+const auditChunk = 500
+
+// AuditMany appends events to the audit log, in their order, in one
+// transaction: all are written or none. Any number of events may be
+// written; they go in statements of auditChunk events.
 func (c *Console) AuditMany(ctx context.Context, es []AuditEvent) error {
 	if len(es) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	args := make([]any, 0, 6*len(es))
-	b.WriteString(`INSERT INTO audit_log(at, user_name, action, object, detail, addr) VALUES `)
-	for i, e := range es {
-		if i > 0 {
-			b.WriteString(", ")
+	now := time.Now()
+	err := c.db.execTx(ctx, func(exec func(q string, args ...any) error) error {
+		var b strings.Builder
+		args := make([]any, 0, 6*min(len(es), auditChunk))
+		for start := 0; start < len(es); start += auditChunk {
+			chunk := es[start:min(start+auditChunk, len(es))]
+			b.Reset()
+			args = args[:0]
+			b.WriteString(`INSERT INTO audit_log(at, user_name, action, object, detail, addr) VALUES `)
+			for i, e := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?)")
+				at := e.At
+				if at.IsZero() {
+					at = now
+				}
+				args = append(args, ms(at), e.User, e.Action, e.Object, e.Detail, e.Addr)
+			}
+			if err := exec(b.String(), args...); err != nil {
+				return err
+			}
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?)")
-		if e.At.IsZero() {
-			e.At = time.Now()
-		}
-		args = append(args, ms(e.At), e.User, e.Action, e.Object, e.Detail, e.Addr)
-	}
-	if _, err := c.db.exec(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("store: audit: %w", err)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: audit: %d events: %w", len(es), err)
 	}
 	return nil
 }
@@ -773,19 +839,19 @@ func (c *Console) AuditEvents(ctx context.Context, limit int) ([]AuditEvent, err
 
 // decisionArgs flattens decisions for one multi-row insert.
 func decisionArgs(run int64, ds []LineDecision) ([]any, error) {
-	args := make([]any, 0, len(ds)*17)
+	args := make([]any, 0, len(ds)*18)
 	for _, d := range ds {
 		facts, err := json.Marshal(d.Facts)
 		if err != nil {
 			return nil, err
 		}
 		args = append(args, run, d.Seq, d.File, d.Row, d.Invoice, d.LineNo, d.CIN, d.NPI, d.Code, d.From, d.To,
-			d.Outcome, d.Rule, d.Field, d.Source, d.Message, string(facts))
+			d.Outcome, d.Rule, d.Field, d.Source, d.Message, string(facts), d.PriorRun)
 	}
 	return args, nil
 }
 
-// decisionChunk rows go in one INSERT (17 parameters each, under SQLite's
+// decisionChunk rows go in one INSERT (18 parameters each, under SQLite's
 // 32766 and PostgreSQL's 65535 limits).
 const decisionChunk = 500
 
@@ -796,7 +862,7 @@ func insertDecisionsSQL(n int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	return b.String()
 }
@@ -911,7 +977,7 @@ func scanDecision(r rowScanner) (*LineDecision, error) {
 	var d LineDecision
 	var facts string
 	if err := r.Scan(&d.Run, &d.Seq, &d.File, &d.Row, &d.Invoice, &d.LineNo, &d.CIN, &d.NPI, &d.Code, &d.From, &d.To,
-		&d.Outcome, &d.Rule, &d.Field, &d.Source, &d.Message, &facts); err != nil {
+		&d.Outcome, &d.Rule, &d.Field, &d.Source, &d.Message, &facts, &d.PriorRun); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(facts), &d.Facts); err != nil {
@@ -923,7 +989,7 @@ func scanDecision(r rowScanner) (*LineDecision, error) {
 // decisionListCols are decisionCols without the evidence (Facts left
 // empty): lists of lines do not show it, and skipping it spares reading
 // and decoding it.
-const decisionListCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, 'null'`
+const decisionListCols = `run_id, seq, file, row_no, invoice, line_no, cin, npi, code, from_date, to_date, outcome, rule, field, source, message, 'null', prior_run`
 
 func (c *Console) decisions(ctx context.Context, where string, args ...any) ([]LineDecision, error) {
 	return c.decisionRows(ctx, decisionCols, where, args...)
@@ -996,6 +1062,25 @@ func (c *Console) InvoiceLines(ctx context.Context, invoice string, run int64, l
 // without their evidence (Decision has it).
 func (c *Console) MemberDecisions(ctx context.Context, cin string, limit int) ([]LineDecision, error) {
 	return c.decisionList(ctx, `cin = ? ORDER BY run_id DESC, seq LIMIT ?`, cin, limit)
+}
+
+// RunBillingNPIs lists the billing NPIs of the lines a run accepted, each
+// once (none when the run recorded no decisions).
+func (c *Console) RunBillingNPIs(ctx context.Context, run int64) ([]string, error) {
+	rows, err := c.db.query(ctx, `SELECT DISTINCT npi FROM line_decisions WHERE run_id = ? AND outcome = 'accepted' ORDER BY npi`, run)
+	if err != nil {
+		return nil, fmt.Errorf("store: billing NPIs of run %d: %w", run, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var npi string
+		if err := rows.Scan(&npi); err != nil {
+			return nil, fmt.Errorf("store: billing NPIs of run %d: %w", run, err)
+		}
+		out = append(out, npi)
+	}
+	return out, rows.Err()
 }
 
 // RuleCount is how many lines a rule rejected.

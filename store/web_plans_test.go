@@ -124,6 +124,7 @@ func TestPostgresConsoleQueriesUseIndexes(t *testing.T) {
 		func() error { _, err := c.FilesByNameOrHash(ctx, "0123456789abcdef"); return err },
 		func() error { _, err := c.Uploader(ctx, e); return err },
 		func() error { _, err := c.RunRuleCounts(ctx, 1); return err },
+		func() error { _, err := c.RunBillingNPIs(ctx, 1); return err },
 		func() error { _, err := c.RunDecisions(ctx, 1, false, "", 0, 100); return err },
 		func() error { _, err := c.RunDecisions(ctx, 1, true, "CODE-NOT-ALLOWED", 0, 100); return err },
 		func() error { _, _, err := c.Decision(ctx, 1, 1); return err },

@@ -129,6 +129,7 @@ type candidate struct {
 	hcp       string        // the line's HCP code; "" without an HCP code table
 	facts     []store.Fact  // what the judges decided it on
 	key       rules.LineKey // its duplicate-check key (Checker only)
+	priorRun  int64         // DUPLICATE-LINE: the run that sent the line it repeats (store.LineDecision.PriorRun)
 }
 
 // start gives a run its logger, its clock in the plan's time zone (envelope
@@ -423,6 +424,7 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 	cand.decisions = cand.decisions[:0]
 	cand.facts = cand.facts[:0]
 	cand.control = ""
+	cand.priorRun = 0
 	problems := in.dec.Decode(row, &cand.line)
 	clear(c.skip)
 	for _, p := range problems {
@@ -521,7 +523,7 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 			}
 			if len(cand.decisions) == 0 {
 				if p := prior[k]; p != nil {
-					cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+					c.duplicate(cand, p)
 				}
 				k++
 			}
@@ -582,7 +584,7 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 			return err
 		}
 		if p != nil {
-			cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+			c.duplicate(cand, p)
 			continue
 		}
 		prior, err := c.run.RecordLines(ctx, rec)
@@ -590,7 +592,7 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 			return err
 		}
 		if prior[0] != nil {
-			cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(prior[0], c.run.ID())})
+			c.duplicate(cand, prior[0])
 			continue
 		}
 		for _, j := range c.job.Judges {
@@ -613,9 +615,19 @@ func (c *converter) repeatsEarlier(_ context.Context, cand *candidate) error {
 		return err
 	}
 	if p != nil {
-		cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+		c.duplicate(cand, p)
 	}
 	return nil
+}
+
+// duplicate rejects a line that repeats p (DUPLICATE-LINE) and keeps the
+// run that sent p, so that the console tells who may read the message,
+// which names p's invoice, line and file.
+func (c *converter) duplicate(cand *candidate, p *store.PriorLine) {
+	cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+	if !p.Pending {
+		cand.priorRun = p.Run
+	}
 }
 
 // keep applies rule to each line of the batch (rule looks at the line's

@@ -29,6 +29,9 @@ func (c *converter) decisionOf(cand *candidate, seq int) store.LineDecision {
 	if len(cand.decisions) > 0 {
 		first := cand.decisions[0]
 		d.Outcome, d.Rule, d.Field, d.Message = store.OutcomeRejected, first.Rule, first.Field, first.Message
+		if first.Rule == rules.DuplicateLine {
+			d.PriorRun = cand.priorRun
+		}
 		if r, ok := rules.Lookup(first.Rule); ok {
 			d.Source = r.Source
 		}

@@ -398,6 +398,9 @@ func (s *Server) filePage(w http.ResponseWriter, r *http.Request, u *user) error
 		if err != nil {
 			return err
 		}
+		if err := s.screenDuplicates(ctx, u, lines, nil); err != nil {
+			return err
+		}
 		is, err := s.c.RunInterchanges(ctx, e.RunID)
 		if err != nil {
 			return err
@@ -449,6 +452,11 @@ func (s *Server) linePage(w http.ResponseWriter, r *http.Request, u *user) error
 	if !ok {
 		return errNotFound
 	}
+	one := []store.LineDecision{*d}
+	if err := s.screenDuplicates(ctx, u, one, nil); err != nil {
+		return err
+	}
+	d = &one[0]
 	s.auditView(r, u, "view", fmt.Sprintf("line %d/%d", run, seq), "")
 	s.render(w, r, http.StatusOK, "line", u, map[string]any{"Line": d, "File": f})
 	return nil

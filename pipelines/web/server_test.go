@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,6 +46,7 @@ type fixture struct {
 	web *Server
 	srv *httptest.Server
 	st  *store.SQLite
+	dir string // the store's state directory
 	log *syncBuffer
 }
 
@@ -51,7 +54,8 @@ const password = "correct horse battery"
 
 func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), t.TempDir())
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +86,7 @@ func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	t.Cleanup(s.Close)
-	return &fixture{t: t, web: s, srv: srv, st: st, log: logs}
+	return &fixture{t: t, web: s, srv: srv, st: st, dir: dir, log: logs}
 }
 
 // client is a cookie-keeping client that does not follow redirects.
@@ -750,5 +754,145 @@ func TestRequeueNeedsAKnownLocation(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// A backlog of audit events larger than one statement's parameters allow
+// is written whole; a flush the store refuses part-way writes none of its
+// events and queues them again ahead of newer ones, and the next flush
+// writes every event once, in order.
+func TestAuditBacklogFlushed(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	queue := func(from, to int) {
+		f.web.auditMu.Lock()
+		defer f.web.auditMu.Unlock()
+		for i := from; i < to; i++ {
+			f.web.auditBuf = append(f.web.auditBuf, store.AuditEvent{At: time.Now(), User: "ada", Action: "view", Object: fmt.Sprintf("file %d", i)})
+		}
+	}
+	queued := func() int {
+		f.web.auditMu.Lock()
+		defer f.web.auditMu.Unlock()
+		return len(f.web.auditBuf)
+	}
+	// The store refuses the 9000th event of the backlog: a statement
+	// past the first chunks fails.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(f.dir, store.FileName)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TRIGGER refuse BEFORE INSERT ON audit_log WHEN NEW.object = 'file 8999' BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	queue(0, 12_000)
+	f.web.FlushAudit()
+	if n := queued(); n != 12_000 {
+		t.Fatalf("after a refused flush %d events are queued, want 12000", n)
+	}
+	if ev, err := f.st.Console().AuditEvents(ctx, 20_000); err != nil || len(ev) != 0 {
+		t.Fatalf("a refused flush wrote %d events (%v)", len(ev), err)
+	}
+	queue(12_000, 12_010)
+	if _, err := db.ExecContext(ctx, `DROP TRIGGER refuse`); err != nil {
+		t.Fatal(err)
+	}
+	f.web.FlushAudit()
+	if n := queued(); n != 0 {
+		t.Fatalf("%d events still queued", n)
+	}
+	ev, err := f.st.Console().AuditEvents(ctx, 20_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev) != 12_010 {
+		t.Fatalf("%d events written, want 12010", len(ev))
+	}
+	for i, e := range ev { // newest first
+		if want := fmt.Sprintf("file %d", 12_009-i); e.Object != want {
+			t.Fatalf("event %d from the newest is %q, want %q", i, e.Object, want)
+		}
+	}
+	if strings.Contains(f.log.String(), "level=ERROR") {
+		t.Fatalf("errors logged:\n%s", f.log.String())
+	}
+}
+
+// A provider reads a DUPLICATE-LINE message in full only when every line
+// the earlier run accepted bills one of the provider's NPIs: not when that
+// run also sent another provider's lines, nor when it recorded no
+// decisions, nor when the earlier line is pending (PriorRun 0). An
+// operator reads every message in full; a DUPLICATE-LINE among a line's
+// further rules is screened too.
+func TestScreenDuplicates(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	const pat, other = "1456789019", "1982345674"
+	runOf := func(npis ...string) int64 {
+		run, err := f.st.BeginRun(ctx, "convert", "{}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ds []store.LineDecision
+		for i, npi := range npis {
+			ds = append(ds, store.LineDecision{Seq: i + 1, Row: i + 2, Invoice: "INV-" + npi, LineNo: "1", NPI: npi, Outcome: store.OutcomeAccepted})
+		}
+		// A line of another NPI that the run rejected does not count.
+		ds = append(ds, store.LineDecision{Seq: len(npis) + 1, NPI: "1111111112", Outcome: store.OutcomeRejected, Rule: "FIELD-INVALID"})
+		if err := f.st.RecordDecisions(ctx, run, ds); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Written(ctx, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.st.CompleteRun(ctx, run.ID(), ""); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID()
+	}
+	own, mixed, none := runOf(pat, pat), runOf(pat, other), runOf()
+	const full = "already sent on 2026-12-01 as invoice INV-X line 1, in e.837 (line control 1-1)"
+	lines := func() []store.LineDecision {
+		return []store.LineDecision{
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: own},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: mixed},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: none},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: 0},
+			{Rule: "DUPLICATE-LINE", Message: full, PriorRun: 99}, // a run not recorded here
+			{Rule: "AUTH-MISSING", Message: "no authorization", Facts: []store.Fact{{Kind: "also", Detail: "DUPLICATE-LINE: " + full}}},
+		}
+	}
+	prov := &user{User: &store.User{Role: store.RoleProvider, NPIs: []string{pat}}}
+	ls := lines()
+	if err := f.web.screenDuplicates(ctx, prov, ls, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{full, duplicateForProviders, duplicateForProviders, duplicateForProviders, duplicateForProviders, "no authorization"}
+	for i, l := range ls {
+		if l.Message != want[i] {
+			t.Errorf("line %d (prior run %d): provider reads %q, want %q", i, l.PriorRun, l.Message, want[i])
+		}
+	}
+	if d := ls[5].Facts[0].Detail; d != "DUPLICATE-LINE: "+duplicateForProviders {
+		t.Errorf("further rule: provider reads %q", d)
+	}
+	// A run decided by the caller (a check's) is not looked up.
+	ls = lines()[4:5]
+	if err := f.web.screenDuplicates(ctx, prov, ls, map[int64]bool{99: true}); err != nil || ls[0].Message != full {
+		t.Errorf("a check's own run: %q %v", ls[0].Message, err)
+	}
+	op := &user{User: &store.User{Role: store.RoleOperator}}
+	ls = lines()
+	if err := f.web.screenDuplicates(ctx, op, ls, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range ls[:5] {
+		if l.Message != full {
+			t.Errorf("line %d: operator reads %q", i, l.Message)
+		}
+	}
+	if ls[5].Facts[0].Detail != "DUPLICATE-LINE: "+full {
+		t.Errorf("further rule: operator reads %q", ls[5].Facts[0].Detail)
 	}
 }

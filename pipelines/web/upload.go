@@ -14,8 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 	"github.com/calaim-gateway/calaim-gateway/transport"
 )
@@ -79,6 +83,14 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, u *user) err
 	if err := copyTo(local, io.LimitReader(f, s.web.MaxUploadBytes+1)); err != nil {
 		return err
 	}
+	// A provider's file is refused whole, before any rule runs on it, when
+	// a line bills an NPI the user is not bound to: the rules' messages
+	// (a duplicate's names the earlier line) are about that NPI's lines.
+	if foreign := s.foreignRows(u, local); len(foreign) > 0 {
+		s.audit(r, u, "refuse", "upload "+name, fmt.Sprintf("%d line(s) bill an NPI the user is not bound to", len(foreign)))
+		s.render(w, r, http.StatusOK, "checked", u, map[string]any{"Name": hdr.Filename, "CheckOnly": checkOnly, "Foreign": foreign})
+		return nil
+	}
 	res, err := s.check(r.Context(), local, filepath.Join(tmp, "out"))
 	if errors.Is(err, encounters.ErrUnusable) {
 		msg := strings.ReplaceAll(err.Error(), local, hdr.Filename)
@@ -87,11 +99,21 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, u *user) err
 	if err != nil {
 		return err
 	}
-	foreign := s.foreignLines(u, res.Lines)
-	data := map[string]any{"Name": hdr.Filename, "Lines": res.Lines, "Accepted": res.Accepted(), "Rejected": res.Rejected(), "CheckOnly": checkOnly, "Foreign": foreign}
-	if checkOnly || len(foreign) > 0 || s.web.UploadSource == "" {
-		if !checkOnly && len(foreign) == 0 {
+	if checkOnly || s.web.UploadSource == "" {
+		data := map[string]any{"Name": hdr.Filename, "Lines": res.Lines, "Accepted": res.Accepted(), "Rejected": res.Rejected(), "CheckOnly": checkOnly}
+		if !checkOnly {
 			data["Problem"] = "Uploads are not set up on this gateway (web.upload_source): the file was checked, not sent."
+		}
+		// The check's own run is not recorded: the lines it accepted are
+		// the ones before a duplicate of this file.
+		var accepted []string
+		for _, l := range res.Lines {
+			if l.Outcome == store.OutcomeAccepted {
+				accepted = append(accepted, l.NPI)
+			}
+		}
+		if err := s.screenDuplicates(r.Context(), u, res.Lines, map[int64]bool{res.Summary.RunID: ownsAll(u, accepted)}); err != nil {
+			return err
 		}
 		s.audit(r, u, "check", "upload "+name, fmt.Sprintf("%d accepted, %d rejected", res.Accepted(), res.Rejected()))
 		s.render(w, r, http.StatusOK, "checked", u, data)
@@ -116,19 +138,102 @@ func (s *Server) uploadProblem(w http.ResponseWriter, r *http.Request, u *user, 
 	return nil
 }
 
-// foreignLines lists the lines a provider may not send: their billing NPI
-// is not one the user is bound to.
-func (s *Server) foreignLines(u *user, lines []store.LineDecision) []store.LineDecision {
+// foreignRows lists the rows of an uploaded invoice file a provider may
+// not send: their billing NPI is not one the user is bound to (none for
+// operators). It only decodes the rows; no rule runs. A file that cannot
+// be read as an invoice lists none here: the check says why it is
+// unusable, and runs no rule on it either.
+func (s *Server) foreignRows(u *user, local string) []store.LineDecision {
 	if u.operator() {
 		return nil
 	}
+	limits := s.o.Config.Limits.WithDefaults()
+	r, err := tabular.OpenWith(local, &tabular.Options{MaxRecordBytes: limits.CSVRecordBytes, MaxColumns: limits.FieldsPerRow})
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	dec, err := invoice.NewDecoder(r.Header, r.Format, filepath.Base(local))
+	if err != nil {
+		return nil
+	}
 	var out []store.LineDecision
-	for _, l := range lines {
-		if l.NPI != "" && !slices.Contains(u.NPIs, l.NPI) {
-			out = append(out, l)
+	var l domain.InvoiceLine
+	for {
+		row, err := r.Next()
+		if err != nil {
+			var rowErr *tabular.RowError
+			if errors.As(err, &rowErr) {
+				continue
+			}
+			return out
+		}
+		dec.Decode(row, &l)
+		if l.Billing.NPI != "" && !slices.Contains(u.NPIs, l.Billing.NPI) {
+			out = append(out, store.LineDecision{Row: row.Number, Invoice: l.InvoiceNumber, LineNo: l.LineNumber, NPI: l.Billing.NPI})
 		}
 	}
-	return out
+}
+
+// duplicateForProviders is the message a provider reads for a line
+// rejected as DUPLICATE-LINE when the line it repeats may be another
+// provider's: the full message names that line's invoice, line number,
+// file and the day it was sent.
+const duplicateForProviders = "already billed: this service (member, dates of service, rendering provider, code and modifiers) was sent to DHCS before, or is waiting to be sent, so it is not sent again"
+
+// ownsAll reports whether npis (the billing NPIs of the lines a run
+// accepted) are some, all of them NPIs u is bound to.
+func ownsAll(u *user, npis []string) bool {
+	if len(npis) == 0 {
+		return false
+	}
+	for _, n := range npis {
+		if !slices.Contains(u.NPIs, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// screenDuplicates gives a provider the message of a DUPLICATE-LINE line
+// in full only when the line it repeats is theirs: every line the earlier
+// run accepted bills an NPI the user is bound to. Otherwise, and when the
+// earlier line is pending (a claim from an 837P, whose run is unknown),
+// the message is duplicateForProviders; so are DUPLICATE-LINE messages
+// among a line's further rules (facts "also"). owned holds runs already
+// decided (the runs not recorded, such as a check's); the rest are looked
+// up. Operators read every message as recorded.
+func (s *Server) screenDuplicates(ctx context.Context, u *user, lines []store.LineDecision, owned map[int64]bool) error {
+	if u.operator() {
+		return nil
+	}
+	if owned == nil {
+		owned = map[int64]bool{}
+	}
+	for i := range lines {
+		d := &lines[i]
+		for j, f := range d.Facts {
+			if f.Kind == "also" && strings.HasPrefix(f.Detail, rules.DuplicateLine+":") {
+				d.Facts[j].Detail = rules.DuplicateLine + ": " + duplicateForProviders
+			}
+		}
+		if d.Rule != rules.DuplicateLine {
+			continue
+		}
+		own, known := owned[d.PriorRun]
+		if !known && d.PriorRun != 0 {
+			npis, err := s.c.RunBillingNPIs(ctx, d.PriorRun)
+			if err != nil {
+				return err
+			}
+			own = ownsAll(u, npis)
+			owned[d.PriorRun] = own
+		}
+		if d.PriorRun == 0 || !own {
+			d.Message = duplicateForProviders
+		}
+	}
+	return nil
 }
 
 // check runs every rule on the file and sends nothing.

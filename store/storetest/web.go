@@ -3,6 +3,8 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,79 @@ func webUsersAndSessions(t *testing.T, open func(string) store.LedgerStore) {
 	ev := must(c.AuditEvents(ctx, 10))(t)[2:]
 	if len(ev) != 2 || ev[0].Action != "view" || ev[1].Action != "login" || ev[0].User != "prov" || ev[0].At.IsZero() {
 		t.Fatalf("audit = %+v", ev)
+	}
+}
+
+// webAuditManyAnyBacklog: AuditMany writes a backlog of any size (past
+// SQLite's 32766 and PostgreSQL's 65535 statement parameters at 6 per
+// event) in the events' order, and one event as well.
+func webAuditManyAnyBacklog(t *testing.T, open func(string) store.LedgerStore) {
+	c := console(t, open("a"))
+	at := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	for _, n := range []int{1, 499, 500, 501, 12_000} {
+		es := make([]store.AuditEvent, n)
+		for i := range es {
+			es[i] = store.AuditEvent{At: at.Add(time.Duration(i) * time.Millisecond), User: "op", Action: "view",
+				Object: fmt.Sprintf("file %d", i), Detail: strconv.Itoa(n), Addr: "127.0.0.1"}
+		}
+		if err := c.AuditMany(ctx, es); err != nil {
+			t.Fatalf("AuditMany(%d events): %v", n, err)
+		}
+		got := must(c.AuditEvents(ctx, n+1))(t)
+		if len(got) != n+1 && (n != 1 || len(got) != 1) {
+			t.Fatalf("AuditMany(%d events): the log's latest %d hold %d", n, n+1, len(got))
+		}
+		// Newest first: the last event written comes first.
+		for i := range n {
+			e := got[n-1-i]
+			if e.Object != es[i].Object || e.Detail != strconv.Itoa(n) || !e.At.Equal(es[i].At) || e.User != "op" || e.Addr != "127.0.0.1" {
+				t.Fatalf("AuditMany(%d events): event %d read back as %+v, want %+v", n, i, e, es[i])
+			}
+			if i > 0 && e.ID <= got[n-i].ID {
+				t.Fatalf("AuditMany(%d events): event %d has ID %d, not after %d", n, i, e.ID, got[n-i].ID)
+			}
+		}
+		if len(got) == n+1 && got[n].Detail == strconv.Itoa(n) {
+			t.Fatalf("AuditMany(%d events) wrote more than it was given", n)
+		}
+	}
+}
+
+// webDuplicatePriorRun: a DUPLICATE-LINE decision keeps the run of the
+// line it repeats, in a line's page and in lists; RunBillingNPIs lists
+// the billing NPIs of the lines a run accepted, each once, and none for a
+// run without decisions.
+func webDuplicatePriorRun(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	ds := s.(store.DecisionStore)
+	c := console(t, s)
+	run := begin(t, s)
+	lines := []store.LineDecision{
+		{Seq: 1, NPI: "1234567893", Outcome: store.OutcomeAccepted},
+		{Seq: 2, NPI: "1098765437", Outcome: store.OutcomeAccepted},
+		{Seq: 3, NPI: "1234567893", Outcome: store.OutcomeAccepted},
+		{Seq: 4, NPI: "1456789019", Outcome: store.OutcomeRejected, Rule: "DUPLICATE-LINE", Message: "already sent", PriorRun: 1 << 40},
+	}
+	if err := ds.RecordDecisions(ctx, run, lines); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "t", "e.837"); err != nil {
+		t.Fatal(err)
+	}
+	if d, found := must2(c.Decision(ctx, run.ID(), 4))(t); !found || d.PriorRun != 1<<40 || d.Rule != "DUPLICATE-LINE" {
+		t.Fatalf("decision 4 = %+v %v", d, found)
+	}
+	if d, _ := must2(c.Decision(ctx, run.ID(), 1))(t); d.PriorRun != 0 {
+		t.Fatalf("decision 1 = %+v", d)
+	}
+	if got := must(c.RunDecisions(ctx, run.ID(), true, "", 0, 10))(t); len(got) != 1 || got[0].PriorRun != 1<<40 {
+		t.Fatalf("rejected lines = %+v", got)
+	}
+	if got := must(c.RunBillingNPIs(ctx, run.ID()))(t); !slices.Equal(got, []string{"1098765437", "1234567893"}) {
+		t.Fatalf("billing NPIs of run %d = %v", run.ID(), got)
+	}
+	if got := must(c.RunBillingNPIs(ctx, run.ID()+1))(t); len(got) != 0 {
+		t.Fatalf("billing NPIs of a run without decisions = %v", got)
 	}
 }
 
