@@ -25,11 +25,16 @@ func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
 	s, _ := openTest(t)
 	queries := []string{
 		// cancels, with and without a visit number
-		`SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (?, ?) ORDER BY event_time DESC, id DESC LIMIT 1`,
-		`SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (?, ?) AND (visit = ? OR visit = '') ORDER BY event_time DESC, id DESC LIMIT 1`,
+		`SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND sender = ?
+			AND (sending_application IS NULL OR (sending_application = ? AND sending_facility = ?))
+			AND kind IN (?, ?) ORDER BY event_time DESC, id DESC LIMIT 1`,
+		`SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND sender = ?
+			AND (sending_application IS NULL OR (sending_application = ? AND sending_facility = ?))
+			AND kind IN (?, ?) AND (visit = ? OR visit = '') ORDER BY event_time DESC, id DESC LIMIT 1`,
 		// merges, A08s
 		`UPDATE adt_events SET cin = ? WHERE cin = ?`,
-		`UPDATE adt_events SET class = ?1 WHERE cin = ?2 AND visit = ?3 AND sender = ?4 AND cancelled_by = ''`,
+		`UPDATE adt_events SET class = ?1 WHERE cin = ?2 AND visit = ?3 AND sender = ?4 AND cancelled_by = ''
+			AND (sending_application IS NULL OR (sending_application = ?5 AND sending_facility = ?6))`,
 		// ADTEvents, ADTEventsBetween, PendingADTNotices
 		adtEventSelect + ` WHERE cin = ? ORDER BY event_time, id`,
 		adtEventSelect + ` WHERE event_time >= ? AND event_time < ? AND cancelled_by = '' ORDER BY event_time, id`,
@@ -38,7 +43,7 @@ func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
 	for _, q := range queries {
 		n := strings.Count(q, "?")
 		if strings.Contains(q, "?1") {
-			n = 4
+			n = 6
 		}
 		args := make([]any, n)
 		for i := range args {
