@@ -43,12 +43,14 @@ type Diagnosis struct {
 type ADTEvent struct {
 	Sender    string // the sender profile's name
 	ControlID string // MSH-10
+	Trigger   string // MSH-9.2 (A01 ...)
+	Kind      ADTKind
+
 	// SendingApplication and SendingFacility are MSH-3.1 and MSH-4.1 as
 	// SendingID reads them: with Sender they name the sending system
 	// (SenderKey).
 	SendingApplication, SendingFacility string
-	Trigger   string // MSH-9.2 (A01 ...)
-	Kind      ADTKind
+
 	// CIN is the Medi-Cal CIN of the PID-3 identifier the sender's profile
 	// names ("" when none matches).
 	CIN         string

@@ -20,12 +20,14 @@ import (
 type ADTItem struct {
 	Sender    string // the sender profile's name
 	ControlID string // MSH-10 ("" for a message too broken to have one)
+	Event     domain.ADTEvent
+
 	// SendingApplication and SendingFacility are MSH-3.1 and MSH-4.1 ("" when
 	// not sent, or the message too broken to read them): with Sender they
 	// are the sending system (domain.SenderKey) whose MSH-10 is recorded
 	// once, and whose own events its cancels and A08s change.
 	SendingApplication, SendingFacility string
-	Event     domain.ADTEvent
+
 	// Problem is why the message is not an event ("" when it is): it goes
 	// to the exceptions.
 	Problem    string

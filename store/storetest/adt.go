@@ -658,9 +658,9 @@ func adtSendingSystems(t *testing.T, open func(string) store.LedgerStore) {
 	updB := adtFrom("county", "EPIC", "MERCY", "U1", domain.ADTUpdate, first, "V1", 2)
 	updB.Event.PatientClass, updB.Event.Diagnoses = "O", nil
 	out := recordADT(t, a,
-		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1), // facility A, the later admit
-		adtFrom("county", "EPIC", "MERCY", "M1", domain.ADTAdmit, first, "V1", 0),   // facility B: the same MSH-10 and visit number
-		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1), // A's repeat
+		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1),  // facility A, the later admit
+		adtFrom("county", "EPIC", "MERCY", "M1", domain.ADTAdmit, first, "V1", 0),    // facility B: the same MSH-10 and visit number
+		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1),  // A's repeat
 		adtFrom("county", " EPIC", "MERCY\t", "M1", domain.ADTAdmit, first, "V1", 0), // B's repeat, padded
 		adtFrom("county", "", "STMARYS", "M1", domain.ADTAdmit, second, "", 3),       // no MSH-3: another sending system
 		adtFrom("county", "EPIC", "", "M1", domain.ADTAdmit, second, "", 4),          // no MSH-4: another one again
@@ -680,8 +680,8 @@ func adtSendingSystems(t *testing.T, open func(string) store.LedgerStore) {
 	updA := adtFrom("county", "EPIC", "STMARYS", "U2", domain.ADTUpdate, first, "V1", 6)
 	updA.Event.PatientClass, updA.Event.Diagnoses = "P", nil
 	out = recordADT(t, a,
-		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1),   // A's repeat in a later batch
-		adtFrom("county", "EPIC", "STJOSEPH", "M1", domain.ADTAdmit, second, "", 6),   // a third facility's M1
+		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1),    // A's repeat in a later batch
+		adtFrom("county", "EPIC", "STJOSEPH", "M1", domain.ADTAdmit, second, "", 6),    // a third facility's M1
 		adtFrom("other", "EPIC", "STMARYS", "C0", domain.ADTCancelAdmit, first, "", 7), // another profile's cancel
 		updA, // A's stored admit, not B's
 		adtFrom("county", "EPIC", "MERCY", "C1", domain.ADTCancelAdmit, first, "V1", 8), // B's cancel: B's admit, though A's is later
