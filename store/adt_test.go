@@ -19,8 +19,9 @@ func TestPgSQL(t *testing.T) {
 	}
 }
 
-// Every query of the ADT events finds its rows through an index: none
-// reads the whole table.
+// Every query of the ADT events, and the look-up of the keys stored before
+// sending systems, finds its rows through an index: none reads the whole
+// table.
 func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
 	s, _ := openTest(t)
 	queries := []string{
@@ -39,6 +40,8 @@ func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
 		adtEventSelect + ` WHERE cin = ? ORDER BY event_time, id`,
 		adtEventSelect + ` WHERE event_time >= ? AND event_time < ? AND cancelled_by = '' ORDER BY event_time, id`,
 		adtEventSelect + ` WHERE noticed = 0 ORDER BY id LIMIT 100`,
+		// the keys of the messages recorded before sending systems
+		`SELECT control_id FROM adt_legacy_messages WHERE sender = ? AND control_id IN (?, ?, ?)`,
 	}
 	for _, q := range queries {
 		n := strings.Count(q, "?")
@@ -63,14 +66,19 @@ func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
+		table := "adt_events"
+		if strings.Contains(q, "adt_legacy_messages") {
+			table = "adt_legacy_messages"
+		}
 		indexed := false
 		for _, step := range plan {
-			if strings.Contains(step, "adt_events") {
-				indexed = strings.Contains(step, " USING INDEX ") || strings.Contains(step, " USING COVERING INDEX ")
+			if strings.Contains(step, table) {
+				indexed = strings.Contains(step, " USING INDEX ") || strings.Contains(step, " USING COVERING INDEX ") ||
+					strings.Contains(step, " USING PRIMARY KEY ")
 			}
 		}
 		if !indexed {
-			t.Errorf("%s\nplan %q: reads adt_events without an index", q, plan)
+			t.Errorf("%s\nplan %q: reads %s without an index", q, plan, table)
 		}
 	}
 }
