@@ -183,7 +183,9 @@ func TestSQLiteADTLegacyMessagesStillDuplicates(t *testing.T) {
 	raw := func(s *SQLite) rawDB {
 		return rawDB{
 			exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err },
-			row:  func(q string, args []any, dest ...any) error { return s.db.QueryRowContext(ctx, q, args...).Scan(dest...) },
+			row: func(q string, args []any, dest ...any) error {
+				return s.db.QueryRowContext(ctx, q, args...).Scan(dest...)
+			},
 		}
 	}
 	writeLegacyADT(t, raw(s))
@@ -213,7 +215,9 @@ func TestPostgresADTLegacyMessagesStillDuplicates(t *testing.T) {
 	raw := func(p *Postgres) rawDB {
 		return rawDB{
 			exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err },
-			row:  func(q string, args []any, dest ...any) error { return p.pool.QueryRow(ctx, pgSQL(q), args...).Scan(dest...) },
+			row: func(q string, args []any, dest ...any) error {
+				return p.pool.QueryRow(ctx, pgSQL(q), args...).Scan(dest...)
+			},
 		}
 	}
 	p := open()
