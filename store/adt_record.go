@@ -71,7 +71,7 @@ var adtVisitKinds = map[domain.ADTKind]bool{
 // adtRow is an event waiting for its multi-row INSERT.
 type adtRow struct {
 	item                                  int // its item's index
-	sender, application, facilityID       string
+	sender, sendingApp, sendingFacility   string
 	controlID, trigger, kind, cin         string
 	eventTime, messageTime                int64
 	facility, class, admissionType, visit string
@@ -82,7 +82,7 @@ type adtRow struct {
 }
 
 func (r *adtRow) args(args []any) []any {
-	return append(args, r.sender, r.application, r.facilityID, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.admissionType, r.visit,
+	return append(args, r.sender, r.sendingApp, r.sendingFacility, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.admissionType, r.visit,
 		r.admit, r.discharge, r.disposition, r.diagnoses, r.priorCIN, r.source, r.position, r.receivedAt)
 }
 
@@ -526,7 +526,7 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		v := adtVisit{sys, cin, ev.VisitNumber}
 		b.visits[v] = append(b.visits[v], len(b.events))
 	}
-	b.events = append(b.events, adtRow{item: i, sender: sys.sender, application: sys.application, facilityID: sys.facility, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
+	b.events = append(b.events, adtRow{item: i, sender: sys.sender, sendingApp: sys.application, sendingFacility: sys.facility, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
 		eventTime: millis(ev.EventTime), messageTime: millis(ev.MessageTime), facility: ev.Facility, class: ev.PatientClass, admissionType: ev.AdmissionType, visit: ev.VisitNumber,
 		admit: millis(ev.AdmitTime), discharge: millis(ev.DischargeTime), disposition: ev.Disposition, diagnoses: diagnoses, priorCIN: ev.PriorCIN,
 		source: it.Source, position: int64(it.Position), receivedAt: recv})
