@@ -209,10 +209,18 @@ var sqliteADTMigrations = []string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at INTEGER NOT NULL
 	) WITHOUT ROWID`,
-	// An event's and a merge's sending system (MSH-3.1, MSH-4.1 read by
-	// domain.SendingID); NULL in the rows stored before it was kept.
-	`ALTER TABLE adt_events ADD COLUMN sending_application TEXT`,
-	`ALTER TABLE adt_events ADD COLUMN sending_facility TEXT`,
+	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
+	// domain.SendingID); an event names its own by system_id (one integer
+	// a row), NULL in the events stored before it was kept. A merge keeps
+	// its own; NULL in the merges stored before.
+	`CREATE TABLE adt_systems (
+		system_id           INTEGER PRIMARY KEY,
+		profile             TEXT NOT NULL,
+		sending_application TEXT NOT NULL,
+		sending_facility    TEXT NOT NULL,
+		UNIQUE (profile, sending_application, sending_facility)
+	)`,
+	`ALTER TABLE adt_events ADD COLUMN system_id INTEGER`,
 	`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
 	`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
 	`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
@@ -263,10 +271,18 @@ var postgresADTMigrations = []string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at BIGINT NOT NULL
 	)`,
-	// An event's and a merge's sending system (MSH-3.1, MSH-4.1 read by
-	// domain.SendingID); NULL in the rows stored before it was kept.
-	`ALTER TABLE adt_events ADD COLUMN sending_application TEXT`,
-	`ALTER TABLE adt_events ADD COLUMN sending_facility TEXT`,
+	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
+	// domain.SendingID); an event names its own by system_id (one integer
+	// a row), NULL in the events stored before it was kept. A merge keeps
+	// its own; NULL in the merges stored before.
+	`CREATE TABLE adt_systems (
+		system_id           BIGSERIAL PRIMARY KEY,
+		profile             TEXT NOT NULL,
+		sending_application TEXT NOT NULL,
+		sending_facility    TEXT NOT NULL,
+		UNIQUE (profile, sending_application, sending_facility)
+	)`,
+	`ALTER TABLE adt_events ADD COLUMN system_id BIGINT`,
 	`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
 	`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
 	`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
@@ -370,7 +386,7 @@ func decodeDiagnoses(s string) []domain.Diagnosis {
 
 const adtEventSelect = `SELECT id, sender, COALESCE(sending_application, ''), COALESCE(sending_facility, ''), control_id, trigger_event, kind, cin,
 	event_time, message_time, facility, class, admission_type, visit,
-	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at, cancelled_by, noticed FROM adt_events`
+	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at, cancelled_by, noticed FROM adt_events LEFT JOIN adt_systems USING (system_id)`
 
 func scanADTEvent(scan func(dest ...any) error) (ADTEventRecord, error) {
 	var r ADTEventRecord

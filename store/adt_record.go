@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,11 +30,11 @@ const (
 	adtKeys = 256
 )
 
-const adtEventInsert = `INSERT INTO adt_events(sender, sending_application, sending_facility, control_id, trigger_event, kind, cin, event_time, message_time,
+const adtEventInsert = `INSERT INTO adt_events(sender, system_id, control_id, trigger_event, kind, cin, event_time, message_time,
 	facility, class, admission_type, visit, admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at) VALUES `
 
 // adtEventCols is the number of columns adtEventInsert writes.
-const adtEventCols = 21
+const adtEventCols = 20
 
 const adtExceptionInsert = `INSERT INTO adt_exceptions(sender, control_id, source, position, line, reason, received_at, message) VALUES `
 
@@ -71,7 +72,8 @@ var adtVisitKinds = map[domain.ADTKind]bool{
 // adtRow is an event waiting for its multi-row INSERT.
 type adtRow struct {
 	item                                  int // its item's index
-	sender, sendingApp, sendingFacility   string
+	sender                                string
+	systemID                              int64 // adt_systems
 	controlID, trigger, kind, cin         string
 	eventTime, messageTime                int64
 	facility, class, admissionType, visit string
@@ -81,9 +83,30 @@ type adtRow struct {
 	position, receivedAt                  int64
 }
 
-func (r *adtRow) args(args []any) []any {
-	return append(args, r.sender, r.sendingApp, r.sendingFacility, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.admissionType, r.visit,
-		r.admit, r.discharge, r.disposition, r.diagnoses, r.priorCIN, r.source, r.position, r.receivedAt)
+func (r *adtRow) args(args []any, box *adtBoxes) []any {
+	return append(args, box.sender.of(r.sender), r.systemID, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.admissionType, r.visit,
+		r.admit, r.discharge, r.disposition, r.diagnoses, r.priorCIN, box.source.of(r.source), r.position, box.receivedAt.of(r.receivedAt))
+}
+
+// adtBoxes keeps the values most rows of a batch share (their sender,
+// source and receive time) as the interface values a statement's
+// arguments are: made once, not once a row.
+type adtBoxes struct {
+	sender, source boxed[string]
+	receivedAt     boxed[int64]
+}
+
+// boxed is the last value given to of, and it as an interface value.
+type boxed[T comparable] struct {
+	v   T
+	box any
+}
+
+func (b *boxed[T]) of(v T) any {
+	if b.box == nil || v != b.v {
+		b.v, b.box = v, v
+	}
+	return b.box
 }
 
 // adtSystem is a sending system: the sender profile, MSH-3.1 and MSH-4.1
@@ -115,8 +138,12 @@ type adtBatch struct {
 	events     []adtRow
 	visits     map[adtVisit][]int
 	exceptions []int // items waiting to be inserted as exceptions
-	args       []any
-	ids        []int64
+	// systems maps the sending systems of the batch's events to their
+	// adt_systems IDs.
+	systems map[adtSystem]int64
+	box     adtBoxes
+	args    []any
+	ids     []int64
 }
 
 // recordADT records items in order (ADTStore.RecordADT). Every MSH-10 of
@@ -127,7 +154,7 @@ type adtBatch struct {
 // waiting; a cancel or a merge first inserts the events waiting, so it
 // sees every event before it.
 func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
-	b := &adtBatch{db: db, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{},
+	b := &adtBatch{db: db, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{}, systems: map[adtSystem]int64{},
 		args: make([]any, 0, adtRows*adtEventCols), ids: make([]int64, adtRows)}
 	// The statements run without ctx's cancellation, which the drivers
 	// watch with a goroutine per statement; ctx is checked before each
@@ -368,6 +395,30 @@ func (b *adtBatch) lookUp(ctx context.Context) error {
 	return nil
 }
 
+// systemID returns the adt_systems ID of sys, adding it when it is new.
+func (b *adtBatch) systemID(ctx context.Context, sys adtSystem) (int64, error) {
+	if id, ok := b.systems[sys]; ok {
+		return id, nil
+	}
+	const find = `SELECT system_id FROM adt_systems WHERE profile = ? AND sending_application = ? AND sending_facility = ?`
+	args := []any{sys.sender, sys.application, sys.facility}
+	var id int64
+	found, err := b.db.row(ctx, find, args, &id)
+	if err == nil && !found {
+		if _, err = b.db.exec(ctx, `INSERT INTO adt_systems(profile, sending_application, sending_facility) VALUES (?, ?, ?)`, args...); err == nil {
+			found, err = b.db.row(ctx, find, args, &id)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sending system: %w", err)
+	}
+	if !found {
+		return 0, errors.New("sending system: not found after it was added")
+	}
+	b.systems[sys] = id
+	return id, nil
+}
+
 // memberKnown reports whether cin is in the enrollment data: a CIN that
 // packs exactly into its key (CINKey ≥ 0) by the key alone, any other by
 // the CIN stored with its member.
@@ -418,6 +469,10 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 	o.Status = ADTStored
 	recv := millis(it.ReceivedAt)
 	sys := systemOf(it)
+	sysID, err := b.systemID(ctx, sys)
+	if err != nil {
+		return err
+	}
 	diagnoses := encodeDiagnoses(ev.Diagnoses)
 	if ev.Kind == domain.ADTMerge && ev.PriorCIN != "" && ev.PriorCIN != cin {
 		if err := b.flushEvents(ctx); err != nil {
@@ -454,10 +509,9 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		}
 		// The cancel's own sending system's events, and those of its
 		// profile stored before the sending system was kept.
-		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND sender = ?
-			AND (sending_application IS NULL OR (sending_application = ? AND sending_facility = ?))
+		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND sender = ? AND (system_id IS NULL OR system_id = ?)
 			AND kind IN (` + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + `)`
-		args := []any{cin, sys.sender, sys.application, sys.facility}
+		args := []any{cin, sys.sender, sysID}
 		for _, k := range kinds {
 			args = append(args, string(k))
 		}
@@ -514,9 +568,9 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			admit = CASE WHEN CAST(?6 AS BIGINT) = 0 THEN admit ELSE CAST(?6 AS BIGINT) END,
 			discharge = CASE WHEN CAST(?7 AS BIGINT) = 0 THEN discharge ELSE CAST(?7 AS BIGINT) END
 			WHERE cin = ?8 AND visit = ?9 AND sender = ?10 AND cancelled_by = ''
-			AND (sending_application IS NULL OR (sending_application = ?11 AND sending_facility = ?12))
+			AND (system_id IS NULL OR system_id = ?11)
 			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
-			ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, sys.sender, sys.application, sys.facility)
+			ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, sys.sender, sysID)
 		if err != nil {
 			return err
 		}
@@ -526,7 +580,7 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		v := adtVisit{sys, cin, ev.VisitNumber}
 		b.visits[v] = append(b.visits[v], len(b.events))
 	}
-	b.events = append(b.events, adtRow{item: i, sender: sys.sender, sendingApp: sys.application, sendingFacility: sys.facility, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
+	b.events = append(b.events, adtRow{item: i, sender: sys.sender, systemID: sysID, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
 		eventTime: millis(ev.EventTime), messageTime: millis(ev.MessageTime), facility: ev.Facility, class: ev.PatientClass, admissionType: ev.AdmissionType, visit: ev.VisitNumber,
 		admit: millis(ev.AdmitTime), discharge: millis(ev.DischargeTime), disposition: ev.Disposition, diagnoses: diagnoses, priorCIN: ev.PriorCIN,
 		source: it.Source, position: int64(it.Position), receivedAt: recv})
@@ -542,7 +596,7 @@ func (b *adtBatch) flushEvents(ctx context.Context) error {
 		k := chunk(len(b.events)-start, adtRows)
 		args := b.args[:0]
 		for j := start; j < start+k; j++ {
-			args = b.events[j].args(args)
+			args = b.events[j].args(args, &b.box)
 		}
 		ids := b.ids[:k]
 		if err := b.db.insertIDs(ctx, adtEventInsert+valuesSQL(k, adtEventCols), args, ids); err != nil {
