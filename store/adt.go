@@ -209,6 +209,11 @@ var sqliteADTMigrations = []string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at INTEGER NOT NULL
 	) WITHOUT ROWID`,
+	// When the last of them was received (0: none): a message written
+	// later than that (MSH-7) is not a resend of one of them
+	// (adtLegacySlack).
+	`CREATE TABLE adt_legacy_until (received_at INTEGER NOT NULL)`,
+	`INSERT INTO adt_legacy_until(received_at) SELECT COALESCE(MAX(received_at), 0) FROM adt_legacy_messages`,
 	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
 	// domain.SendingID); an event names its own by system_id (one integer
 	// a row), NULL in the events stored before it was kept. A merge keeps
@@ -271,6 +276,11 @@ var postgresADTMigrations = []string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at BIGINT NOT NULL
 	)`,
+	// When the last of them was received (0: none): a message written
+	// later than that (MSH-7) is not a resend of one of them
+	// (adtLegacySlack).
+	`CREATE TABLE adt_legacy_until (received_at BIGINT NOT NULL)`,
+	`INSERT INTO adt_legacy_until(received_at) SELECT COALESCE(MAX(received_at), 0) FROM adt_legacy_messages`,
 	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
 	// domain.SendingID); an event names its own by system_id (one integer
 	// a row), NULL in the events stored before it was kept. A merge keeps

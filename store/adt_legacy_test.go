@@ -34,13 +34,17 @@ type rawDB struct {
 	row  func(q string, args []any, dest ...any) error
 }
 
+// legacyReceived is when the messages recorded before sending systems
+// were received.
+var legacyReceived = time.Date(2026, 2, 1, 16, 0, 0, 0, time.UTC)
+
 // writeLegacyADT writes what RecordADT wrote before sending systems were
-// kept, in that schema: the keys of county's M1, M2 and X9, M1 an admit of
-// 91234567A (visit V1), and a merge of 90000000P into 91234567A.
+// kept, in that schema: the keys of county's M1, M2, X8 and X9, M1 an admit
+// of 91234567A (visit V1), and a merge of 90000000P into 91234567A.
 func writeLegacyADT(t *testing.T, db rawDB) {
 	t.Helper()
-	at := time.Date(2026, 2, 1, 16, 0, 0, 0, time.UTC).UnixMilli()
-	for _, id := range []string{"M1", "M2", "X9"} {
+	at := legacyReceived.UnixMilli()
+	for _, id := range []string{"M1", "M2", "X8", "X9"} {
 		if err := db.exec(`INSERT INTO adt_messages(sender, control_id, received_at) VALUES (?, ?, ?)`, "county", id, at); err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +62,8 @@ func writeLegacyADT(t *testing.T, db rawDB) {
 // checkLegacyADT: after the migration, a resent message whose key was
 // stored before (its profile and MSH-10) is still a duplicate, from any
 // facility of the profile (the old key names none); another profile's is
-// new. The event stored before belongs to every sending system of its
+// new, and so is one written (MSH-7) more than adtLegacySlack after the
+// last old message was received. The event stored before belongs to every sending system of its
 // profile: their A08s update it and their cancels cancel it, another
 // profile's do not. The merge stored before still maps its CIN; a new
 // merge keeps its sending system.
@@ -91,18 +96,26 @@ func checkLegacyADT(t *testing.T, st legacyADTStore, db rawDB) {
 		}
 		return s
 	}
+	// written sets an item's MSH-7: a resend carries its first sending's.
+	written := func(it ADTItem, at time.Time) ADTItem {
+		it.Event.MessageTime = at
+		return it
+	}
+	before := legacyReceived.Add(-time.Hour)
 	out, err := st.RecordADT(ctx, []ADTItem{
-		item("county", "STMARYS", "M1", domain.ADTAdmit, "91234567A", "V1", 0), // the old M1 resent
-		item("county", "MERCY", "M1", domain.ADTAdmit, "91234567A", "V1", 0),   // the old key names no facility
-		item("other", "STMARYS", "M1", domain.ADTAdmit, "98765432B", "", 0),    // another profile's M1
-		item("county", "STMARYS", "M3", domain.ADTAdmit, "98765432B", "", 1),   // new
-		item("county", "STMARYS", "M2", domain.ADTAdmit, "98765432B", "", 2),   // old
-		item("county", "STMARYS", "M2", domain.ADTAdmit, "98765432B", "", 2),   // old, twice in the batch
+		written(item("county", "STMARYS", "M1", domain.ADTAdmit, "91234567A", "V1", 0), before),                                            // the old M1 resent
+		written(item("county", "MERCY", "M1", domain.ADTAdmit, "91234567A", "V1", 0), before),                                              // the old key names no facility
+		written(item("other", "STMARYS", "M1", domain.ADTAdmit, "98765432B", "", 0), before),                                               // another profile's M1
+		item("county", "STMARYS", "M3", domain.ADTAdmit, "98765432B", "", 1),                                                               // new
+		written(item("county", "STMARYS", "M2", domain.ADTAdmit, "98765432B", "", 2), time.Time{}),                                         // old, no MSH-7
+		written(item("county", "STMARYS", "M2", domain.ADTAdmit, "98765432B", "", 2), time.Time{}),                                         // old, twice in the batch
+		written(item("county", "STMARYS", "X9", domain.ADTAdmit, "98765432B", "", 2), legacyReceived.Add(adtLegacySlack)),                  // old, at the slack's end
+		written(item("county", "STMARYS", "X8", domain.ADTAdmit, "98765432B", "", 2), legacyReceived.Add(adtLegacySlack+time.Millisecond)), // written after: new
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{ADTDuplicate, ADTDuplicate, ADTStored, ADTStored, ADTDuplicate, ADTDuplicate}
+	want := []string{ADTDuplicate, ADTDuplicate, ADTStored, ADTStored, ADTDuplicate, ADTDuplicate, ADTDuplicate, ADTStored}
 	if got := statuses(out); !slices.Equal(got, want) {
 		t.Fatalf("after the migration: %v, want %v", got, want)
 	}
@@ -112,7 +125,7 @@ func checkLegacyADT(t *testing.T, st legacyADTStore, db rawDB) {
 	merge := item("county", "MERCY", "G1", domain.ADTMerge, "91234567A", "", 7)
 	merge.Event.PriorCIN = "98765432B"
 	out, err = st.RecordADT(ctx, []ADTItem{
-		item("county", "STMARYS", "M1", domain.ADTAdmit, "91234567A", "V1", 0), // the old M1 again
+		written(item("county", "STMARYS", "M1", domain.ADTAdmit, "91234567A", "V1", 0), before), // the old M1 again
 		upd,
 		item("other", "STMARYS", "C0", domain.ADTCancelAdmit, "91234567A", "", 4),
 		item("county", "MERCY", "C1", domain.ADTCancelAdmit, "91234567A", "V1", 5),
@@ -160,13 +173,14 @@ func checkLegacyADT(t *testing.T, st legacyADTStore, db rawDB) {
 	if sender != nil || app != nil || fac != nil {
 		t.Errorf("the old merge's sending system: %v %v %v, want unknown", sender, app, fac)
 	}
-	var legacy, keys int64
-	if err := db.row(`SELECT (SELECT COUNT(*) FROM adt_legacy_messages), (SELECT COUNT(*) FROM adt_messages)`, nil, &legacy, &keys); err != nil {
+	var legacy, keys, until int64
+	if err := db.row(`SELECT (SELECT COUNT(*) FROM adt_legacy_messages), (SELECT COUNT(*) FROM adt_messages), (SELECT received_at FROM adt_legacy_until)`,
+		nil, &legacy, &keys, &until); err != nil {
 		t.Fatal(err)
 	}
 	// adt_messages: the new keys of both batches' items, old ones too.
-	if legacy != 3 || keys != 10 {
-		t.Errorf("adt_legacy_messages %d rows (want 3), adt_messages %d (want 10)", legacy, keys)
+	if legacy != 4 || keys != 12 || until != legacyReceived.UnixMilli() {
+		t.Errorf("adt_legacy_messages %d rows (want 4), adt_messages %d (want 12), adt_legacy_until %d (want %d)", legacy, keys, until, legacyReceived.UnixMilli())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 )
@@ -260,24 +261,38 @@ func (b *adtBatch) dedupeChunk(ctx context.Context, items []int, keys []string) 
 	return err
 }
 
+// adtLegacySlack is how much later than the last message recorded under
+// the old keys (adt_legacy_until) a message may say it was written (MSH-7)
+// and still be looked up in adt_legacy_messages: a resend carries the
+// MSH-7 of its first sending, so only a sender's clock or time zone set
+// wrong by more than this could make a resend look new (and it would be
+// stored twice, never lost).
+const adtLegacySlack = 48 * time.Hour
+
 // dedupeLegacy marks as duplicates the items of with not marked yet whose
 // profile and MSH-10 adt_legacy_messages holds: messages recorded when the
-// key was the profile and MSH-10 alone. Their new keys stay inserted, so a
-// later resend is found in adt_messages. An empty adt_legacy_messages (a
-// store that began with sending-system keys) costs one query.
+// key was the profile and MSH-10 alone. Only an item written (MSH-7) up
+// to adtLegacySlack after the last of those was received, or without an
+// MSH-7, is looked up. Their new keys stay inserted, so a later resend is
+// found in adt_messages. A store that began with sending-system keys, or
+// a batch of messages written after the upgrade, costs one query.
 func (b *adtBatch) dedupeLegacy(ctx context.Context, with []int) error {
 	if len(with) == 0 {
 		return nil
 	}
-	var one int
-	found, err := b.db.row(ctx, `SELECT 1 FROM adt_legacy_messages LIMIT 1`, nil, &one)
-	if err != nil || !found {
+	var until int64
+	found, err := b.db.row(ctx, `SELECT received_at FROM adt_legacy_until`, nil, &until)
+	if err != nil || !found || until == 0 {
 		return err
 	}
+	limit := until + adtLegacySlack.Milliseconds()
 	var senders []string
 	bySender := map[string][]int{}
 	for _, i := range with {
 		if b.out[i].Status == ADTDuplicate {
+			continue
+		}
+		if written := millis(b.items[i].Event.MessageTime); written > limit {
 			continue
 		}
 		s := b.items[i].Sender
