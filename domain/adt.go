@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ADTKind is what an ADT event says happened, by its trigger event.
 type ADTKind string
@@ -42,6 +45,12 @@ type ADTEvent struct {
 	ControlID string // MSH-10
 	Trigger   string // MSH-9.2 (A01 ...)
 	Kind      ADTKind
+
+	// SendingApplication and SendingFacility are MSH-3.1 and MSH-4.1 as
+	// SendingID reads them: with Sender they name the sending system
+	// (SenderKey).
+	SendingApplication, SendingFacility string
+
 	// CIN is the Medi-Cal CIN of the PID-3 identifier the sender's profile
 	// names ("" when none matches).
 	CIN         string
@@ -62,4 +71,48 @@ type ADTEvent struct {
 	Diagnoses                []Diagnosis
 	// PriorCIN is, for a merge (A40), the CIN of MRG-1 that merges into CIN.
 	PriorCIN string
+}
+
+// SendingID reads an MSH-3.1 sending application or MSH-4.1 sending
+// facility as SenderKey keys it: surrounding spaces and tabs trimmed, HL7's
+// null ("") read as empty, case kept.
+func SendingID(v string) string {
+	v = strings.Trim(v, " \t")
+	if v == `""` {
+		return ""
+	}
+	return v
+}
+
+// SenderKey is the key a message is stored once under: its sending system
+// (the sender profile, MSH-3.1 sending application, MSH-4.1 sending
+// facility) and its MSH-10 message control ID. Two facilities sharing a
+// profile may use the same MSH-10; their messages get different keys.
+//
+// The application and facility are read by SendingID; the profile and the
+// MSH-10 are kept exactly as given. Case is kept on purpose: a resend
+// repeats its message's bytes, so a key that folds nothing can at worst
+// keep a message twice whose sender rewrote its own name between sends,
+// while a key that folds too much drops another system's message.
+// The four parts are joined by "|", a "\" or "|" inside a part written
+// "\\" or "\|", so different parts never make the same key.
+func SenderKey(profile, application, facility, controlID string) string {
+	var b strings.Builder
+	b.Grow(len(profile) + len(application) + len(facility) + len(controlID) + 3)
+	for i, part := range [4]string{profile, SendingID(application), SendingID(facility), controlID} {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		if !strings.ContainsAny(part, "\\|") {
+			b.WriteString(part)
+			continue
+		}
+		for j := 0; j < len(part); j++ {
+			if c := part[j]; c == '\\' || c == '|' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(part[j])
+		}
+	}
+	return b.String()
 }

@@ -21,6 +21,13 @@ type ADTItem struct {
 	Sender    string // the sender profile's name
 	ControlID string // MSH-10 ("" for a message too broken to have one)
 	Event     domain.ADTEvent
+
+	// SendingApplication and SendingFacility are MSH-3.1 and MSH-4.1 ("" when
+	// not sent, or the message too broken to read them): with Sender they
+	// are the sending system (domain.SenderKey) whose MSH-10 is recorded
+	// once, and whose own events its cancels and A08s change.
+	SendingApplication, SendingFacility string
+
 	// Problem is why the message is not an event ("" when it is): it goes
 	// to the exceptions.
 	Problem    string
@@ -35,7 +42,7 @@ type ADTItem struct {
 // ADT outcomes.
 const (
 	ADTStored    = "stored"    // a new event
-	ADTDuplicate = "duplicate" // its sender's MSH-10 was recorded before: nothing changed
+	ADTDuplicate = "duplicate" // its sending system's MSH-10 was recorded before: nothing changed
 	ADTException = "exception" // kept in the exceptions (unknown member, a problem)
 )
 
@@ -52,6 +59,8 @@ type ADTOutcome struct {
 }
 
 // ADTEventRecord is a stored event.
+// An event stored before the sending system was kept reads back with an
+// empty SendingApplication and SendingFacility.
 type ADTEventRecord struct {
 	ID int64
 	domain.ADTEvent
@@ -104,14 +113,19 @@ const (
 // ADTStore keeps ADT events (store.SQLite, store.Postgres).
 type ADTStore interface {
 	// RecordADT records items in order, in one transaction: a message is
-	// recorded once per sender and MSH-10; an event whose member is not in
-	// the enrollment data, or a problem, goes to the exceptions; A11, A12
-	// and A13 cancel the latest active event they name (same member, the
-	// kinds adtCancels lists, the same visit number when both have one);
-	// A40 moves the prior CIN's events to the surviving CIN and maps the
-	// prior CIN to it from then on; A08 updates the active visit events
-	// (admit to to-outpatient) of the same sender, member and visit number
-	// with the values it carries.
+	// recorded once per sending system and MSH-10 (domain.SenderKey; a
+	// profile's MSH-10 recorded before the sending system was kept, in
+	// adt_legacy_messages, is a duplicate too); an event whose member is
+	// not in the enrollment data, or a problem, goes to the exceptions;
+	// A11, A12 and A13 cancel the latest active event they name (same
+	// member, same sending system, the kinds adtCancels lists, the same
+	// visit number when both have one); A40 moves the prior CIN's events
+	// to the surviving CIN and maps the prior CIN to it from then on,
+	// recording the merge's sending system; A08 updates the active visit
+	// events (admit to to-outpatient) of the same sending system, member
+	// and visit number with the values it carries. An event stored before
+	// the sending system was kept is of every sending system of its
+	// profile.
 	RecordADT(ctx context.Context, items []ADTItem) ([]ADTOutcome, error)
 	// ADTEvents returns a member's events in event-time order.
 	ADTEvents(ctx context.Context, cin string) ([]ADTEventRecord, error)
@@ -186,6 +200,35 @@ var sqliteADTMigrations = []string{
 	// change.
 	`CREATE INDEX adt_events_cin_visit ON adt_events(cin, visit)`,
 	`DROP INDEX adt_events_member`,
+	// A message is stored once per sending system (profile, MSH-3.1,
+	// MSH-4.1) and MSH-10: message_key is domain.SenderKey. The keys
+	// stored before, per profile and MSH-10 alone, stay in
+	// adt_legacy_messages, where RecordADT still finds a resent message.
+	`ALTER TABLE adt_messages RENAME TO adt_legacy_messages`,
+	`CREATE TABLE adt_messages (
+		message_key TEXT NOT NULL PRIMARY KEY,
+		received_at INTEGER NOT NULL
+	) WITHOUT ROWID`,
+	// When the last of them was received (0: none): a message written
+	// later than that (MSH-7) is not a resend of one of them
+	// (adtLegacySlack).
+	`CREATE TABLE adt_legacy_until (received_at INTEGER NOT NULL)`,
+	`INSERT INTO adt_legacy_until(received_at) SELECT COALESCE(MAX(received_at), 0) FROM adt_legacy_messages`,
+	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
+	// domain.SendingID); an event names its own by system_id (one integer
+	// a row), NULL in the events stored before it was kept. A merge keeps
+	// its own; NULL in the merges stored before.
+	`CREATE TABLE adt_systems (
+		system_id           INTEGER PRIMARY KEY,
+		profile             TEXT NOT NULL,
+		sending_application TEXT NOT NULL,
+		sending_facility    TEXT NOT NULL,
+		UNIQUE (profile, sending_application, sending_facility)
+	)`,
+	`ALTER TABLE adt_events ADD COLUMN system_id INTEGER`,
+	`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
+	`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
+	`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
 }
 
 var postgresADTMigrations = []string{
@@ -223,6 +266,36 @@ var postgresADTMigrations = []string{
 	// change.
 	`CREATE INDEX adt_events_cin_visit ON adt_events(cin, visit)`,
 	`DROP INDEX adt_events_member`,
+	// A message is stored once per sending system (profile, MSH-3.1,
+	// MSH-4.1) and MSH-10: message_key is domain.SenderKey. The keys
+	// stored before, per profile and MSH-10 alone, stay in
+	// adt_legacy_messages, where RecordADT still finds a resent message.
+	`ALTER TABLE adt_messages RENAME TO adt_legacy_messages`,
+	`ALTER INDEX adt_messages_pkey RENAME TO adt_legacy_messages_pkey`,
+	`CREATE TABLE adt_messages (
+		message_key TEXT NOT NULL PRIMARY KEY,
+		received_at BIGINT NOT NULL
+	)`,
+	// When the last of them was received (0: none): a message written
+	// later than that (MSH-7) is not a resend of one of them
+	// (adtLegacySlack).
+	`CREATE TABLE adt_legacy_until (received_at BIGINT NOT NULL)`,
+	`INSERT INTO adt_legacy_until(received_at) SELECT COALESCE(MAX(received_at), 0) FROM adt_legacy_messages`,
+	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
+	// domain.SendingID); an event names its own by system_id (one integer
+	// a row), NULL in the events stored before it was kept. A merge keeps
+	// its own; NULL in the merges stored before.
+	`CREATE TABLE adt_systems (
+		system_id           BIGSERIAL PRIMARY KEY,
+		profile             TEXT NOT NULL,
+		sending_application TEXT NOT NULL,
+		sending_facility    TEXT NOT NULL,
+		UNIQUE (profile, sending_application, sending_facility)
+	)`,
+	`ALTER TABLE adt_events ADD COLUMN system_id BIGINT`,
+	`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
+	`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
+	`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
 }
 
 func adtEventColumns(id, integer string) string {
@@ -321,14 +394,15 @@ func decodeDiagnoses(s string) []domain.Diagnosis {
 	return out
 }
 
-const adtEventSelect = `SELECT id, sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, admission_type, visit,
-	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at, cancelled_by, noticed FROM adt_events`
+const adtEventSelect = `SELECT id, sender, COALESCE(sending_application, ''), COALESCE(sending_facility, ''), control_id, trigger_event, kind, cin,
+	event_time, message_time, facility, class, admission_type, visit,
+	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at, cancelled_by, noticed FROM adt_events LEFT JOIN adt_systems USING (system_id)`
 
 func scanADTEvent(scan func(dest ...any) error) (ADTEventRecord, error) {
 	var r ADTEventRecord
 	var kind, diags string
 	var evt, msg, adm, dis, recv, pos, noticed int64
-	err := scan(&r.ID, &r.Sender, &r.ControlID, &r.Trigger, &kind, &r.CIN, &evt, &msg, &r.Facility, &r.PatientClass, &r.AdmissionType, &r.VisitNumber,
+	err := scan(&r.ID, &r.Sender, &r.SendingApplication, &r.SendingFacility, &r.ControlID, &r.Trigger, &kind, &r.CIN, &evt, &msg, &r.Facility, &r.PatientClass, &r.AdmissionType, &r.VisitNumber,
 		&adm, &dis, &r.Disposition, &diags, &r.PriorCIN, &r.Source, &pos, &recv, &r.CancelledBy, &noticed)
 	if err != nil {
 		return r, err

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 )
@@ -29,11 +31,11 @@ const (
 	adtKeys = 256
 )
 
-const adtEventInsert = `INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, admission_type, visit,
-	admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at) VALUES `
+const adtEventInsert = `INSERT INTO adt_events(sender, system_id, control_id, trigger_event, kind, cin, event_time, message_time,
+	facility, class, admission_type, visit, admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at) VALUES `
 
 // adtEventCols is the number of columns adtEventInsert writes.
-const adtEventCols = 19
+const adtEventCols = 20
 
 const adtExceptionInsert = `INSERT INTO adt_exceptions(sender, control_id, source, position, line, reason, received_at, message) VALUES `
 
@@ -71,7 +73,9 @@ var adtVisitKinds = map[domain.ADTKind]bool{
 // adtRow is an event waiting for its multi-row INSERT.
 type adtRow struct {
 	item                                  int // its item's index
-	sender, controlID, trigger, kind, cin string
+	sender                                string
+	systemID                              int64 // adt_systems
+	controlID, trigger, kind, cin         string
 	eventTime, messageTime                int64
 	facility, class, admissionType, visit string
 	admit, discharge                      int64
@@ -80,13 +84,45 @@ type adtRow struct {
 	position, receivedAt                  int64
 }
 
-func (r *adtRow) args(args []any) []any {
-	return append(args, r.sender, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.admissionType, r.visit,
-		r.admit, r.discharge, r.disposition, r.diagnoses, r.priorCIN, r.source, r.position, r.receivedAt)
+func (r *adtRow) args(args []any, box *adtBoxes) []any {
+	return append(args, box.sender.of(r.sender), r.systemID, r.controlID, r.trigger, r.kind, r.cin, r.eventTime, r.messageTime, r.facility, r.class, r.admissionType, r.visit,
+		r.admit, r.discharge, r.disposition, r.diagnoses, r.priorCIN, box.source.of(r.source), r.position, box.receivedAt.of(r.receivedAt))
+}
+
+// adtBoxes keeps the values most rows of a batch share (their sender,
+// source and receive time) as the interface values a statement's
+// arguments are: made once, not once a row.
+type adtBoxes struct {
+	sender, source boxed[string]
+	receivedAt     boxed[int64]
+}
+
+// boxed is the last value given to of, and it as an interface value.
+type boxed[T comparable] struct {
+	v   T
+	box any
+}
+
+func (b *boxed[T]) of(v T) any {
+	if b.box == nil || v != b.v {
+		b.v, b.box = v, v
+	}
+	return b.box
+}
+
+// adtSystem is a sending system: the sender profile, MSH-3.1 and MSH-4.1
+// (domain.SendingID).
+type adtSystem struct{ sender, application, facility string }
+
+func systemOf(it *ADTItem) adtSystem {
+	return adtSystem{it.Sender, domain.SendingID(it.SendingApplication), domain.SendingID(it.SendingFacility)}
 }
 
 // adtVisit names the events an A08 updates.
-type adtVisit struct{ sender, cin, visit string }
+type adtVisit struct {
+	system     adtSystem
+	cin, visit string
+}
 
 // adtBatch is one RecordADT call: the members and merges read for its
 // messages, and the events and exceptions waiting for their INSERTs.
@@ -103,8 +139,12 @@ type adtBatch struct {
 	events     []adtRow
 	visits     map[adtVisit][]int
 	exceptions []int // items waiting to be inserted as exceptions
-	args       []any
-	ids        []int64
+	// systems maps the sending systems of the batch's events to their
+	// adt_systems IDs.
+	systems map[adtSystem]int64
+	box     adtBoxes
+	args    []any
+	ids     []int64
 }
 
 // recordADT records items in order (ADTStore.RecordADT). Every MSH-10 of
@@ -115,7 +155,7 @@ type adtBatch struct {
 // waiting; a cancel or a merge first inserts the events waiting, so it
 // sees every event before it.
 func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
-	b := &adtBatch{db: db, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{},
+	b := &adtBatch{db: db, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{}, systems: map[adtSystem]int64{},
 		args: make([]any, 0, adtRows*adtEventCols), ids: make([]int64, adtRows)}
 	// The statements run without ctx's cancellation, which the drivers
 	// watch with a goroutine per statement; ctx is checked before each
@@ -148,14 +188,13 @@ func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, er
 	return b.out, nil
 }
 
-type adtMessageKey struct{ sender, controlID string }
-
-// dedupe inserts the batch's MSH-10s into adt_messages and marks the
-// duplicates: an item whose key the store held before, or an earlier item
-// of the batch had. Each chunk of keys is inserted ignoring conflicts
-// inside a savepoint: when it inserted every key (no duplicate, the usual
-// case) that is all; otherwise it is rolled back and inserted again
-// returning the keys it inserted, which tells the duplicates.
+// dedupe inserts the batch's keys (domain.SenderKey) into adt_messages and
+// marks the duplicates: an item whose key the store held before, or an
+// earlier item of the batch had, or whose profile and MSH-10
+// adt_legacy_messages holds. Each chunk of keys is inserted ignoring
+// conflicts inside a savepoint: when it inserted every key (no duplicate,
+// the usual case) that is all; otherwise it is rolled back and inserted
+// again returning the keys it inserted, which tells the duplicates.
 func (b *adtBatch) dedupe(ctx context.Context) error {
 	var with []int // items with a control ID
 	for i := range b.items {
@@ -163,26 +202,30 @@ func (b *adtBatch) dedupe(ctx context.Context) error {
 			with = append(with, i)
 		}
 	}
+	keys := make([]string, len(b.items))
+	for _, i := range with {
+		it := &b.items[i]
+		keys[i] = domain.SenderKey(it.Sender, it.SendingApplication, it.SendingFacility, it.ControlID)
+	}
 	for start := 0; start < len(with); {
 		k := chunk(len(with)-start, adtRows*2)
-		if err := b.dedupeChunk(ctx, with[start:start+k]); err != nil {
+		if err := b.dedupeChunk(ctx, with[start:start+k], keys); err != nil {
 			return err
 		}
 		start += k
 	}
-	return nil
+	return b.dedupeLegacy(ctx, with)
 }
 
-// dedupeChunk inserts the MSH-10s of items (at most adtRows*2, a power of
+// dedupeChunk inserts the keys of items (at most adtRows*2, a power of
 // two) and marks their duplicates.
-func (b *adtBatch) dedupeChunk(ctx context.Context, items []int) error {
+func (b *adtBatch) dedupeChunk(ctx context.Context, items []int, keys []string) error {
 	args := b.args[:0]
 	for _, i := range items {
-		it := &b.items[i]
-		args = append(args, it.Sender, it.ControlID, millis(it.ReceivedAt))
+		args = append(args, keys[i], millis(b.items[i].ReceivedAt))
 	}
 	b.args = args
-	insert := `INSERT INTO adt_messages(sender, control_id, received_at) VALUES ` + valuesSQL(len(items), 3) + ` ON CONFLICT DO NOTHING`
+	insert := `INSERT INTO adt_messages(message_key, received_at) VALUES ` + valuesSQL(len(items), 2) + ` ON CONFLICT DO NOTHING`
 	if _, err := b.db.exec(ctx, `SAVEPOINT adt_messages`); err != nil {
 		return err
 	}
@@ -194,10 +237,10 @@ func (b *adtBatch) dedupeChunk(ctx context.Context, items []int) error {
 		if _, err := b.db.exec(ctx, `ROLLBACK TO SAVEPOINT adt_messages`); err != nil {
 			return err
 		}
-		fresh := make(map[adtMessageKey]bool, len(items))
-		err := b.db.rows(ctx, insert+` RETURNING sender, control_id`, args, func(scan func(...any) error) error {
-			var key adtMessageKey
-			if err := scan(&key.sender, &key.controlID); err != nil {
+		fresh := make(map[string]bool, len(items))
+		err := b.db.rows(ctx, insert+` RETURNING message_key`, args, func(scan func(...any) error) error {
+			var key string
+			if err := scan(&key); err != nil {
 				return err
 			}
 			fresh[key] = true
@@ -207,9 +250,8 @@ func (b *adtBatch) dedupeChunk(ctx context.Context, items []int) error {
 			return err
 		}
 		for _, i := range items {
-			key := adtMessageKey{b.items[i].Sender, b.items[i].ControlID}
-			if fresh[key] {
-				delete(fresh, key) // a later item with the key is a duplicate
+			if fresh[keys[i]] {
+				delete(fresh, keys[i]) // a later item with the key is a duplicate
 				continue
 			}
 			b.out[i].Status = ADTDuplicate
@@ -217,6 +259,80 @@ func (b *adtBatch) dedupeChunk(ctx context.Context, items []int) error {
 	}
 	_, err = b.db.exec(ctx, `RELEASE SAVEPOINT adt_messages`)
 	return err
+}
+
+// adtLegacySlack is how much later than the last message recorded under
+// the old keys (adt_legacy_until) a message may say it was written (MSH-7)
+// and still be looked up in adt_legacy_messages: a resend carries the
+// MSH-7 of its first sending, so only a sender's clock or time zone set
+// wrong by more than this could make a resend look new (and it would be
+// stored twice, never lost).
+const adtLegacySlack = 48 * time.Hour
+
+// dedupeLegacy marks as duplicates the items of with not marked yet whose
+// profile and MSH-10 adt_legacy_messages holds: messages recorded when the
+// key was the profile and MSH-10 alone. Only an item written (MSH-7) up
+// to adtLegacySlack after the last of those was received, or without an
+// MSH-7, is looked up. Their new keys stay inserted, so a later resend is
+// found in adt_messages. A store that began with sending-system keys, or
+// a batch of messages written after the upgrade, costs one query.
+func (b *adtBatch) dedupeLegacy(ctx context.Context, with []int) error {
+	if len(with) == 0 {
+		return nil
+	}
+	var until int64
+	found, err := b.db.row(ctx, `SELECT received_at FROM adt_legacy_until`, nil, &until)
+	if err != nil || !found || until == 0 {
+		return err
+	}
+	limit := until + adtLegacySlack.Milliseconds()
+	var senders []string
+	bySender := map[string][]int{}
+	for _, i := range with {
+		if b.out[i].Status == ADTDuplicate {
+			continue
+		}
+		if written := millis(b.items[i].Event.MessageTime); written > limit {
+			continue
+		}
+		s := b.items[i].Sender
+		if _, ok := bySender[s]; !ok {
+			senders = append(senders, s)
+		}
+		bySender[s] = append(bySender[s], i)
+	}
+	old := map[string]bool{}
+	for _, s := range senders {
+		items := bySender[s]
+		for start := 0; start < len(items); start += adtKeys {
+			part := items[start:min(start+adtKeys, len(items))]
+			args := b.args[:0]
+			for _, i := range part {
+				args = append(args, b.items[i].ControlID)
+			}
+			in, args := inSQL(args)
+			b.args = args
+			clear(old)
+			err := b.db.rows(ctx, `SELECT control_id FROM adt_legacy_messages WHERE sender = ? AND control_id IN `+in, append([]any{s}, args...),
+				func(scan func(...any) error) error {
+					var id string
+					if err := scan(&id); err != nil {
+						return err
+					}
+					old[id] = true
+					return nil
+				})
+			if err != nil {
+				return err
+			}
+			for _, i := range part {
+				if old[b.items[i].ControlID] {
+					b.out[i].Status = ADTDuplicate
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // lookUp reads the merges of the batch's CINs and whether the CINs (and
@@ -294,6 +410,30 @@ func (b *adtBatch) lookUp(ctx context.Context) error {
 	return nil
 }
 
+// systemID returns the adt_systems ID of sys, adding it when it is new.
+func (b *adtBatch) systemID(ctx context.Context, sys adtSystem) (int64, error) {
+	if id, ok := b.systems[sys]; ok {
+		return id, nil
+	}
+	const find = `SELECT system_id FROM adt_systems WHERE profile = ? AND sending_application = ? AND sending_facility = ?`
+	args := []any{sys.sender, sys.application, sys.facility}
+	var id int64
+	found, err := b.db.row(ctx, find, args, &id)
+	if err == nil && !found {
+		if _, err = b.db.exec(ctx, `INSERT INTO adt_systems(profile, sending_application, sending_facility) VALUES (?, ?, ?)`, args...); err == nil {
+			found, err = b.db.row(ctx, find, args, &id)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sending system: %w", err)
+	}
+	if !found {
+		return 0, errors.New("sending system: not found after it was added")
+	}
+	b.systems[sys] = id
+	return id, nil
+}
+
 // memberKnown reports whether cin is in the enrollment data: a CIN that
 // packs exactly into its key (CINKey ≥ 0) by the key alone, any other by
 // the CIN stored with its member.
@@ -343,6 +483,11 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 	o := &b.out[i]
 	o.Status = ADTStored
 	recv := millis(it.ReceivedAt)
+	sys := systemOf(it)
+	sysID, err := b.systemID(ctx, sys)
+	if err != nil {
+		return err
+	}
 	diagnoses := encodeDiagnoses(ev.Diagnoses)
 	if ev.Kind == domain.ADTMerge && ev.PriorCIN != "" && ev.PriorCIN != cin {
 		if err := b.flushEvents(ctx); err != nil {
@@ -356,9 +501,11 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		if _, err := b.db.exec(ctx, `UPDATE adt_merges SET cin = ? WHERE cin = ?`, cin, ev.PriorCIN); err != nil {
 			return err
 		}
-		if _, err := b.db.exec(ctx, `INSERT INTO adt_merges(prior_cin, cin, control_id, merged_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (prior_cin) DO UPDATE SET cin = excluded.cin, control_id = excluded.control_id, merged_at = excluded.merged_at`,
-			ev.PriorCIN, cin, ev.ControlID, recv); err != nil {
+		if _, err := b.db.exec(ctx, `INSERT INTO adt_merges(prior_cin, cin, control_id, merged_at, sender, sending_application, sending_facility)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (prior_cin) DO UPDATE SET cin = excluded.cin, control_id = excluded.control_id, merged_at = excluded.merged_at,
+			sender = excluded.sender, sending_application = excluded.sending_application, sending_facility = excluded.sending_facility`,
+			ev.PriorCIN, cin, ev.ControlID, recv, sys.sender, sys.application, sys.facility); err != nil {
 			return err
 		}
 		if b.merges == nil {
@@ -375,8 +522,11 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		if err := b.flushEvents(ctx); err != nil {
 			return err
 		}
-		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND kind IN (` + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + `)`
-		args := []any{cin}
+		// The cancel's own sending system's events, and those of its
+		// profile stored before the sending system was kept.
+		q := `SELECT id FROM adt_events WHERE cin = ? AND cancelled_by = '' AND sender = ? AND (system_id IS NULL OR system_id = ?)
+			AND kind IN (` + strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",") + `)`
+		args := []any{cin, sys.sender, sysID}
 		for _, k := range kinds {
 			args = append(args, string(k))
 		}
@@ -399,7 +549,7 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 	}
 	if ev.Kind == domain.ADTUpdate && ev.VisitNumber != "" {
 		admit, discharge := millis(ev.AdmitTime), millis(ev.DischargeTime)
-		for _, j := range b.visits[adtVisit{it.Sender, cin, ev.VisitNumber}] {
+		for _, j := range b.visits[adtVisit{sys, cin, ev.VisitNumber}] {
 			r := &b.events[j]
 			if ev.PatientClass != "" {
 				r.class = ev.PatientClass
@@ -433,18 +583,19 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			admit = CASE WHEN CAST(?6 AS BIGINT) = 0 THEN admit ELSE CAST(?6 AS BIGINT) END,
 			discharge = CASE WHEN CAST(?7 AS BIGINT) = 0 THEN discharge ELSE CAST(?7 AS BIGINT) END
 			WHERE cin = ?8 AND visit = ?9 AND sender = ?10 AND cancelled_by = ''
+			AND (system_id IS NULL OR system_id = ?11)
 			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
-			ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, it.Sender)
+			ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, sys.sender, sysID)
 		if err != nil {
 			return err
 		}
 		o.Updated += n
 	}
 	if adtVisitKinds[ev.Kind] && ev.VisitNumber != "" {
-		v := adtVisit{it.Sender, cin, ev.VisitNumber}
+		v := adtVisit{sys, cin, ev.VisitNumber}
 		b.visits[v] = append(b.visits[v], len(b.events))
 	}
-	b.events = append(b.events, adtRow{item: i, sender: it.Sender, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
+	b.events = append(b.events, adtRow{item: i, sender: sys.sender, systemID: sysID, controlID: ev.ControlID, trigger: ev.Trigger, kind: string(ev.Kind), cin: cin,
 		eventTime: millis(ev.EventTime), messageTime: millis(ev.MessageTime), facility: ev.Facility, class: ev.PatientClass, admissionType: ev.AdmissionType, visit: ev.VisitNumber,
 		admit: millis(ev.AdmitTime), discharge: millis(ev.DischargeTime), disposition: ev.Disposition, diagnoses: diagnoses, priorCIN: ev.PriorCIN,
 		source: it.Source, position: int64(it.Position), receivedAt: recv})
@@ -460,7 +611,7 @@ func (b *adtBatch) flushEvents(ctx context.Context) error {
 		k := chunk(len(b.events)-start, adtRows)
 		args := b.args[:0]
 		for j := start; j < start+k; j++ {
-			args = b.events[j].args(args)
+			args = b.events[j].args(args, &b.box)
 		}
 		ids := b.ids[:k]
 		if err := b.db.insertIDs(ctx, adtEventInsert+valuesSQL(k, adtEventCols), args, ids); err != nil {

@@ -129,3 +129,71 @@ func TestReportCandidates(t *testing.T) {
 		}
 	}
 }
+
+// TestFacilitiesShareProfile: two hospitals in one sender profile (adt.senders
+// lists both facilities) number their messages alike. Through `calgw ingest
+// --kind adt`, both hospitals' M1 are stored, each file again is already
+// loaded, and MERCY's cancel (A11) cancels MERCY's admit, not St Mary's
+// later one of the same member and visit number.
+func TestFacilitiesShareProfile(t *testing.T) {
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "state"), filepath.Join(dir, "out")
+	cfg := filepath.Join(dir, "calgw.yaml")
+	os.WriteFile(cfg, []byte("adt:\n  senders:\n    - {name: county, facilities: [STMARYS, MERCY]}\n"), 0o644)
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{1})
+	l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: "91234567A"}, County: "34"},
+		Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}})
+	if err := l.Commit(ctx, "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	msg := func(fac, trigger, id, at string) string {
+		return "MSH|^~\\&|EPIC|" + fac + "^2.16.840.1.113883.3.1^ISO|GW|PLAN|" + at + "||ADT^" + trigger + "|" + id + "|P|2.5.1\r" +
+			"EVN|" + trigger + "|" + at + "\rPID|1||91234567A^^^CAMEDI^MA\rPV1|1|I|4W^^^" + fac + strings.Repeat("|", 16) + "V1\r"
+	}
+	ingest := func(name, content string) (int, string) {
+		f := filepath.Join(dir, name)
+		os.WriteFile(f, []byte(content), 0o644)
+		code, stdout, stderr := calgw(t, "--config", cfg, "--state", state, "ingest", "--kind", "adt", "--out", out, f)
+		return code, stdout + stderr
+	}
+	if code, text := ingest("stmarys.hl7", msg("STMARYS", "A01", "M1", "20260301090000")); code != exitOK || !strings.Contains(text, "1 message(s) read, 1 loaded") {
+		t.Fatalf("St Mary's: exit %d\n%s", code, text)
+	}
+	if code, text := ingest("mercy.hl7", msg("MERCY", "A01", "M1", "20260301080000")+msg("MERCY", "A11", "M2", "20260301100000")); code != exitOK ||
+		!strings.Contains(text, "2 message(s) read, 2 loaded") {
+		t.Fatalf("Mercy (St Mary's M1 is another sending system's): exit %d\n%s", code, text)
+	}
+	for _, f := range []string{"stmarys.hl7", "mercy.hl7"} {
+		if code, stdout, _ := calgw(t, "--config", cfg, "--state", state, "ingest", "--kind", "adt", "--out", out, filepath.Join(dir, f)); code != exitOK ||
+			!strings.Contains(stdout, "already loaded") {
+			t.Errorf("%s again: exit %d\n%s", f, code, stdout)
+		}
+	}
+	st, err = store.OpenSQLite(ctx, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.ADTEvents(ctx, "91234567A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		s := ev.Sender + "/" + ev.SendingApplication + "/" + ev.SendingFacility + " " + ev.ControlID + " " + string(ev.Kind)
+		if ev.Cancelled {
+			s += " cancelled by " + ev.CancelledBy
+		}
+		got = append(got, s)
+	}
+	want := []string{"county/EPIC/MERCY M1 admit cancelled by M2", "county/EPIC/STMARYS M1 admit", "county/EPIC/MERCY M2 cancel-admit"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -18,8 +18,9 @@ import (
 
 // Profile is how one sender writes its messages.
 type Profile struct {
-	// Name identifies the sender in the store (one MSH-10 is stored once
-	// per sender).
+	// Name identifies the sender in the store: with a message's MSH-3.1
+	// and MSH-4.1 it names the sending system a message is stored once
+	// for (domain.SenderKey).
 	Name string
 	// Facilities are the MSH-4.1 sending facilities the profile is for;
 	// none makes it the profile of any sender without one of its own.
@@ -105,7 +106,8 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 	if loc == nil {
 		loc = DefaultProfile().Location
 	}
-	ev := domain.ADTEvent{Sender: p.Name, ControlID: m.ControlID()}
+	ev := domain.ADTEvent{Sender: p.Name, ControlID: m.ControlID(),
+		SendingApplication: domain.SendingID(msh.Get(3, 1, 1, 1)), SendingFacility: domain.SendingID(msh.Get(4, 1, 1, 1))}
 	code, trigger := m.Type()
 	// v2.3.1 and later may carry the trigger in EVN-1 only when MSH-9.2 is
 	// empty; MSH-9.2 wins when both are written.

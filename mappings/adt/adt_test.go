@@ -57,7 +57,7 @@ func TestMapEveryTrigger(t *testing.T) {
 				t.Fatal(errs)
 			}
 			want := domain.ADTEvent{
-				Sender: "default", ControlID: "MSG1", Trigger: tt.trigger, Kind: tt.kind, CIN: "91234567A",
+				Sender: "default", ControlID: "MSG1", SendingApplication: "EPIC", SendingFacility: "STMARYS", Trigger: tt.trigger, Kind: tt.kind, CIN: "91234567A",
 				Identifiers: []domain.PatientIdentifier{{ID: "MRN1", Authority: "STMARYS", Type: "MR"}, {ID: "91234567a ", Authority: "CAMEDI", Type: "MA"}},
 				EventTime:   time.Date(2026, 3, 1, 8, 25, 0, 0, la), MessageTime: time.Date(2026, 3, 1, 8, 30, 0, 0, la),
 				Facility: "STMARYS", PatientClass: "I", AdmissionType: "E", VisitNumber: "V77",
@@ -95,9 +95,30 @@ func equal(a, b domain.ADTEvent) bool {
 	a.Identifiers, b.Identifiers, a.Diagnoses, b.Diagnoses = nil, nil, nil, nil
 	a.EventTime, a.MessageTime, a.AdmitTime, a.DischargeTime = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	b.EventTime, b.MessageTime, b.AdmitTime, b.DischargeTime = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return a.Sender == b.Sender && a.ControlID == b.ControlID && a.Trigger == b.Trigger && a.Kind == b.Kind &&
+	return a.Sender == b.Sender && a.ControlID == b.ControlID && a.SendingApplication == b.SendingApplication && a.SendingFacility == b.SendingFacility && a.Trigger == b.Trigger && a.Kind == b.Kind &&
 		a.CIN == b.CIN && a.Facility == b.Facility && a.PatientClass == b.PatientClass && a.AdmissionType == b.AdmissionType && a.VisitNumber == b.VisitNumber &&
 		a.Disposition == b.Disposition && a.PriorCIN == b.PriorCIN
+}
+
+// MSH-3.1 and MSH-4.1 name the sending system (domain.SenderKey): the
+// first component only, read by domain.SendingID; a message the intake
+// cannot use keeps them too, for the key its exception is stored under.
+func TestMapSendingSystem(t *testing.T) {
+	for _, tt := range []struct{ msh, app, fac string }{
+		{"MSH|^~\\&|EPIC|STMARYS|", "EPIC", "STMARYS"},
+		{"MSH|^~\\&|EPIC^2.16.840.1.1^ISO|MERCY^1.2.3^ISO~OTHER|", "EPIC", "MERCY"},
+		{"MSH|^~\\&| Epic |  mercy  |", "Epic", "mercy"},
+		{"MSH|^~\\&||\"\"|", "", ""},
+		{"MSH|^~\\&|^APP|^FAC|", "", ""},
+	} {
+		for _, trigger := range []string{"A01", "Z99"} {
+			in := tt.msh + strings.SplitN(msg(trigger), "|", 5)[4]
+			ev, _ := Map(read(t, in), DefaultProfile())
+			if ev.SendingApplication != tt.app || ev.SendingFacility != tt.fac || ev.ControlID != "MSG1" {
+				t.Errorf("%q (%s): application %q facility %q control ID %q, want %q %q MSG1", tt.msh, trigger, ev.SendingApplication, ev.SendingFacility, ev.ControlID, tt.app, tt.fac)
+			}
+		}
+	}
 }
 
 // PV1-4 admission type: its first component, trimmed and upper-cased; an

@@ -16,8 +16,8 @@ const InboxSource = "mllp-inbox"
 // DrainInbox processes the inbox's pending messages, batch at a time, until
 // none is left: each batch is recorded as events (Process) and then marked
 // processed. A crash between the two leaves the batch pending; reading it
-// again records nothing twice (the events store knows each sender and
-// MSH-10), so a message is turned into an event exactly once.
+// again records nothing twice (the events store knows each sending
+// system's MSH-10), so a message is turned into an event exactly once.
 func (p *Processor) DrainInbox(ctx context.Context, in store.Inbox, batch int) (Result, error) {
 	if batch <= 0 {
 		batch = 2000

@@ -1,9 +1,11 @@
 package adt
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/mappings/adt"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -68,5 +70,34 @@ func TestDrainInboxTurnsMessagesIntoEventsOnce(t *testing.T) {
 	}
 	if evs, _ := st.ADTEvents(ctx, known); len(evs) != 3 {
 		t.Errorf("events after the crash: %d, want 3", len(evs))
+	}
+}
+
+// Two facilities of one profile send the same MSH-10 over MLLP: the inbox
+// keeps both (its key is MSH-3, MSH-4 and MSH-10) and so do the events;
+// the same facility's message read again is a duplicate.
+func TestDrainInboxFacilitiesShareProfile(t *testing.T) {
+	st := newStore(t, known)
+	at := time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC)
+	var msgs []store.InboxMessage
+	for _, fac := range []string{"STMARYS", "MERCY"} {
+		raw := strings.Replace(adtMsg("K1", "A01", known), "|EPIC|STMARYS|", "|EPIC|"+fac+"|", 1)
+		msgs = append(msgs, store.InboxMessage{ReceivedAt: at, Remote: "127.0.0.1:5000", SendingApplication: "EPIC", SendingFacility: fac, ControlID: "K1", Raw: []byte(raw)})
+	}
+	if added, err := st.InboxAdd(ctx, msgs); err != nil || !added[0] || !added[1] {
+		t.Fatalf("inbox add %v %v", added, err)
+	}
+	p := &Processor{Store: st, Profiles: []adt.Profile{{Name: "county", Facilities: []string{"STMARYS", "MERCY"}, IDType: "MA"}}}
+	res, err := p.DrainInbox(ctx, st, 0)
+	if err != nil || res.Messages != 2 || res.Stored != 2 || res.Duplicates != 0 {
+		t.Fatalf("drain: %s %v", res.Summary(), err)
+	}
+	src := Inputs{RawInput(InboxSource, 9, msgs[1].Raw, at)}
+	if res, err := p.Process(ctx, &src); err != nil || res.Duplicates != 1 {
+		t.Errorf("MERCY's K1 again: %s %v", res.Summary(), err)
+	}
+	evs, err := st.ADTEvents(ctx, known)
+	if err != nil || len(evs) != 2 || evs[0].SendingFacility != "STMARYS" || evs[1].SendingFacility != "MERCY" || evs[0].Sender != "county" || evs[1].Sender != "county" {
+		t.Errorf("events %+v %v", evs, err)
 	}
 }

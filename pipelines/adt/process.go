@@ -1,8 +1,8 @@
 // Package adt is the ADT intake: it reads HL7 v2 messages from a source (a
 // file, or messages already received by the MLLP listener), maps each to an
 // event through its sender's profile (mappings/adt) and records them in the
-// store in batches, one transaction each: a message once per sender and
-// MSH-10, an unknown member or a broken message kept as an exception with
+// store in batches, one transaction each: a message once per sending
+// system (profile, MSH-3.1, MSH-4.1) and MSH-10, an unknown member or a broken message kept as an exception with
 // its source and position. It also writes the notices to ECM providers
 // (notices.go).
 package adt
@@ -266,6 +266,7 @@ func (p *Processor) item(in *Input) store.ADTItem {
 	prof := adt.Choose(p.Profiles, m)
 	ev, errs := adt.Map(m, prof)
 	it.Sender, it.ControlID, it.Event = prof.Name, ev.ControlID, ev
+	it.SendingApplication, it.SendingFacility = ev.SendingApplication, ev.SendingFacility
 	if ev.ControlID == "" {
 		errs = append(errs, hl7.ErrorAt(m, &m.Segments[0], 10, "message control ID is missing"))
 	}

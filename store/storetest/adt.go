@@ -632,3 +632,110 @@ func adtManySources(t *testing.T, open func(string) store.LedgerStore) {
 		}
 	}
 }
+
+// adtFrom is adtItem from the sending system of profile, MSH-3.1 app and
+// MSH-4.1 fac.
+func adtFrom(profile, app, fac, id string, kind domain.ADTKind, cin, visit string, hour int) store.ADTItem {
+	it := adtItem(profile, id, kind, cin, visit, hour)
+	it.SendingApplication, it.SendingFacility = app, fac
+	it.Event.SendingApplication, it.Event.SendingFacility = app, fac
+	return it
+}
+
+// adtSendingSystems: a message is stored once per sending system (profile,
+// MSH-3.1, MSH-4.1, read by domain.SendingID) and MSH-10: two facilities
+// sharing a profile and an MSH-10 are both stored, a facility's repeat
+// once, in the batch that first stores the key and in a later one. A
+// cancel and an A08 change only their own sending system's events of the
+// member, even when another's is the latest; a merge keeps its sending
+// system.
+func adtSendingSystems(t *testing.T, open func(string) store.LedgerStore) {
+	a := adtWithMembers(t, open)
+	const (
+		first  = "91234567A"
+		second = "98765432B"
+	)
+	updB := adtFrom("county", "EPIC", "MERCY", "U1", domain.ADTUpdate, first, "V1", 2)
+	updB.Event.PatientClass, updB.Event.Diagnoses = "O", nil
+	out := recordADT(t, a,
+		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1),  // facility A, the later admit
+		adtFrom("county", "EPIC", "MERCY", "M1", domain.ADTAdmit, first, "V1", 0),    // facility B: the same MSH-10 and visit number
+		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1),  // A's repeat
+		adtFrom("county", " EPIC", "MERCY\t", "M1", domain.ADTAdmit, first, "V1", 0), // B's repeat, padded
+		adtFrom("county", "", "STMARYS", "M1", domain.ADTAdmit, second, "", 3),       // no MSH-3: another sending system
+		adtFrom("county", "EPIC", "", "M1", domain.ADTAdmit, second, "", 4),          // no MSH-4: another one again
+		adtFrom("county", "", "", "M1", domain.ADTAdmit, second, "", 5),              // neither
+		adtFrom("county", "", "", "M1", domain.ADTAdmit, second, "", 5),              // neither, again
+		updB, // B's visit V1: B's admit waiting in the batch, not A's
+	)
+	want := []string{store.ADTStored, store.ADTStored, store.ADTDuplicate, store.ADTDuplicate, store.ADTStored, store.ADTStored, store.ADTStored,
+		store.ADTDuplicate, store.ADTStored}
+	if got := adtStatuses(out); !equalStrings(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+	if out[8].Updated != 1 {
+		t.Errorf("B's A08 updated %d events, want 1 (B's admit, not A's)", out[8].Updated)
+	}
+	admitA, admitB := out[0].EventID, out[1].EventID
+	updA := adtFrom("county", "EPIC", "STMARYS", "U2", domain.ADTUpdate, first, "V1", 6)
+	updA.Event.PatientClass, updA.Event.Diagnoses = "P", nil
+	out = recordADT(t, a,
+		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "V1", 1),    // A's repeat in a later batch
+		adtFrom("county", "EPIC", "STJOSEPH", "M1", domain.ADTAdmit, second, "", 6),    // a third facility's M1
+		adtFrom("other", "EPIC", "STMARYS", "C0", domain.ADTCancelAdmit, first, "", 7), // another profile's cancel
+		updA, // A's stored admit, not B's
+		adtFrom("county", "EPIC", "MERCY", "C1", domain.ADTCancelAdmit, first, "V1", 8), // B's cancel: B's admit, though A's is later
+		adtFrom("county", "EPIC", "MERCY", "C2", domain.ADTCancelAdmit, first, "", 9),   // B has no admit left; A's stays
+	)
+	want = []string{store.ADTDuplicate, store.ADTStored, store.ADTStored, store.ADTStored, store.ADTStored, store.ADTStored}
+	if got := adtStatuses(out); !equalStrings(got, want) {
+		t.Fatalf("second batch: outcomes %v, want %v", got, want)
+	}
+	if out[2].Cancelled != 0 || out[4].Cancelled != admitB || out[5].Cancelled != 0 {
+		t.Errorf("cancels: another profile's %d (want 0), B's %d (want B's admit %d), B's second %d (want 0; A's admit is %d)",
+			out[2].Cancelled, out[4].Cancelled, admitB, out[5].Cancelled, admitA)
+	}
+	if out[3].Updated != 1 {
+		t.Errorf("A's A08 updated %d events, want 1 (A's admit, not B's)", out[3].Updated)
+	}
+	evs, err := a.ADTEvents(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[int64]store.ADTEventRecord{}
+	for _, ev := range evs {
+		byID[ev.ID] = ev
+	}
+	if ev := byID[admitA]; ev.Cancelled || ev.PatientClass != "P" || ev.SendingApplication != "EPIC" || ev.SendingFacility != "STMARYS" || ev.ControlID != "M1" {
+		t.Errorf("A's admit: %+v; want active, class P (A's A08), EPIC/STMARYS", ev)
+	}
+	if ev := byID[admitB]; !ev.Cancelled || ev.CancelledBy != "C1" || ev.PatientClass != "O" || ev.SendingApplication != "EPIC" || ev.SendingFacility != "MERCY" {
+		t.Errorf("B's admit: %+v; want cancelled by C1, class O (B's A08), EPIC/MERCY", ev)
+	}
+	// A merge from B keeps B's sending system, and moves every sending
+	// system's events of the prior CIN.
+	merge := adtFrom("county", "EPIC", "MERCY", "G1", domain.ADTMerge, first, "", 10)
+	merge.Event.PriorCIN = second
+	if o := recordADT(t, a, merge)[0]; o.Status != store.ADTStored || o.Merged != 4 {
+		t.Errorf("merge %+v, want 4 events moved", o)
+	}
+	evs, _ = a.ADTEvents(ctx, first)
+	systems := map[string]int{}
+	for _, ev := range evs {
+		systems[ev.Sender+"|"+ev.SendingApplication+"|"+ev.SendingFacility]++
+		if ev.Kind == domain.ADTMerge && (ev.SendingApplication != "EPIC" || ev.SendingFacility != "MERCY" || ev.PriorCIN != second) {
+			t.Errorf("merge event %+v", ev)
+		}
+	}
+	wantSystems := map[string]int{"county|EPIC|STMARYS": 2, "county|EPIC|MERCY": 5, "county||STMARYS": 1, "county|EPIC|": 1, "county||": 1,
+		"county|EPIC|STJOSEPH": 1, "other|EPIC|STMARYS": 1}
+	if len(systems) != len(wantSystems) {
+		t.Errorf("events by sending system %v, want %v", systems, wantSystems)
+	}
+	for k, n := range wantSystems {
+		if systems[k] != n {
+			t.Errorf("events by sending system %v, want %v", systems, wantSystems)
+			break
+		}
+	}
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTOneBatchStoredAndWaiting", false, adtOneBatch},
 		{"ADTBatchOfManySendersAndSources", false, adtManySources},
 		{"ADTAdmissionTypeRoundTrip", false, adtAdmissionType},
+		{"ADTSendingSystems", false, adtSendingSystems},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},

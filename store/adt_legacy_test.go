@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
+)
+
+// adtBeforeSenders is the number of adt migrations of a store made before
+// a message was keyed by its sending system: those before the one that
+// renames adt_messages to adt_legacy_messages.
+func adtBeforeSenders(t *testing.T, migrations []string) int {
+	t.Helper()
+	i := slices.Index(migrations, `ALTER TABLE adt_messages RENAME TO adt_legacy_messages`)
+	if i < 0 {
+		t.Fatal("no migration renames adt_messages to adt_legacy_messages")
+	}
+	return i
+}
+
+// legacyADTStore is a store on either engine with raw access to its tables.
+type legacyADTStore interface {
+	ADTStore
+	BeginEnrollmentLoad(ctx context.Context, kind, file string, sum [32]byte) (EnrollmentLoad, error)
+}
+
+type rawDB struct {
+	exec func(q string, args ...any) error
+	row  func(q string, args []any, dest ...any) error
+}
+
+// legacyReceived is when the messages recorded before sending systems
+// were received.
+var legacyReceived = time.Date(2026, 2, 1, 16, 0, 0, 0, time.UTC)
+
+// writeLegacyADT writes what RecordADT wrote before sending systems were
+// kept, in that schema: the keys of county's M1, M2, X8 and X9, M1 an admit
+// of 91234567A (visit V1), and a merge of 90000000P into 91234567A.
+func writeLegacyADT(t *testing.T, db rawDB) {
+	t.Helper()
+	at := legacyReceived.UnixMilli()
+	for _, id := range []string{"M1", "M2", "X8", "X9"} {
+		if err := db.exec(`INSERT INTO adt_messages(sender, control_id, received_at) VALUES (?, ?, ?)`, "county", id, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.exec(`INSERT INTO adt_events(sender, control_id, trigger_event, kind, cin, event_time, message_time, facility, class, admission_type, visit,
+		admit, discharge, disposition, diagnoses, prior_cin, source, position, received_at) VALUES `+valuesSQL(1, 19), "county", "M1", "A01", "admit", "91234567A", at, at, "STMARYS", "I", "E", "V1",
+		at, 0, "", "", "", "old.hl7", 1, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.exec(`INSERT INTO adt_merges(prior_cin, cin, control_id, merged_at) VALUES (?, ?, ?, ?)`, "90000000P", "91234567A", "G0", at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkLegacyADT: after the migration, a resent message whose key was
+// stored before (its profile and MSH-10) is still a duplicate, from any
+// facility of the profile (the old key names none); another profile's is
+// new, and so is one written (MSH-7) more than adtLegacySlack after the
+// last old message was received. The event stored before belongs to every sending system of its
+// profile: their A08s update it and their cancels cancel it, another
+// profile's do not. The merge stored before still maps its CIN; a new
+// merge keeps its sending system.
+func checkLegacyADT(t *testing.T, st legacyADTStore, db rawDB) {
+	ctx := context.Background()
+	l, err := st.BeginEnrollmentLoad(ctx, LoadKind834, "m.834", [32]byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cin := range []string{"91234567A", "98765432B"} {
+		c := &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cin}, County: "34"},
+			Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20250101), PlanCode: "306", County: "34"}}}}
+		if err := l.PutMember(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Commit(ctx, "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC)
+	item := func(profile, fac, id string, kind domain.ADTKind, cin, visit string, hour int) ADTItem {
+		at := t0.Add(time.Duration(hour) * time.Hour)
+		return ADTItem{Sender: profile, SendingApplication: "EPIC", SendingFacility: fac, ControlID: id, Source: "new.hl7", Position: hour + 1, ReceivedAt: at,
+			Event: domain.ADTEvent{Sender: profile, ControlID: id, Kind: kind, CIN: cin, VisitNumber: visit, EventTime: at, MessageTime: at, PatientClass: "I"}}
+	}
+	statuses := func(out []ADTOutcome) []string {
+		var s []string
+		for _, o := range out {
+			s = append(s, o.Status)
+		}
+		return s
+	}
+	// written sets an item's MSH-7: a resend carries its first sending's.
+	written := func(it ADTItem, at time.Time) ADTItem {
+		it.Event.MessageTime = at
+		return it
+	}
+	before := legacyReceived.Add(-time.Hour)
+	out, err := st.RecordADT(ctx, []ADTItem{
+		written(item("county", "STMARYS", "M1", domain.ADTAdmit, "91234567A", "V1", 0), before),                                            // the old M1 resent
+		written(item("county", "MERCY", "M1", domain.ADTAdmit, "91234567A", "V1", 0), before),                                              // the old key names no facility
+		written(item("other", "STMARYS", "M1", domain.ADTAdmit, "98765432B", "", 0), before),                                               // another profile's M1
+		item("county", "STMARYS", "M3", domain.ADTAdmit, "98765432B", "", 1),                                                               // new
+		written(item("county", "STMARYS", "M2", domain.ADTAdmit, "98765432B", "", 2), time.Time{}),                                         // old, no MSH-7
+		written(item("county", "STMARYS", "M2", domain.ADTAdmit, "98765432B", "", 2), time.Time{}),                                         // old, twice in the batch
+		written(item("county", "STMARYS", "X9", domain.ADTAdmit, "98765432B", "", 2), legacyReceived.Add(adtLegacySlack)),                  // old, at the slack's end
+		written(item("county", "STMARYS", "X8", domain.ADTAdmit, "98765432B", "", 2), legacyReceived.Add(adtLegacySlack+time.Millisecond)), // written after: new
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{ADTDuplicate, ADTDuplicate, ADTStored, ADTStored, ADTDuplicate, ADTDuplicate, ADTDuplicate, ADTStored}
+	if got := statuses(out); !slices.Equal(got, want) {
+		t.Fatalf("after the migration: %v, want %v", got, want)
+	}
+	upd := item("county", "MERCY", "U1", domain.ADTUpdate, "91234567A", "V1", 3)
+	upd.Event.PatientClass = "O"
+	prior := item("county", "STMARYS", "P1", domain.ADTRegister, "90000000P", "", 6)
+	merge := item("county", "MERCY", "G1", domain.ADTMerge, "91234567A", "", 7)
+	merge.Event.PriorCIN = "98765432B"
+	out, err = st.RecordADT(ctx, []ADTItem{
+		written(item("county", "STMARYS", "M1", domain.ADTAdmit, "91234567A", "V1", 0), before), // the old M1 again
+		upd,
+		item("other", "STMARYS", "C0", domain.ADTCancelAdmit, "91234567A", "", 4),
+		item("county", "MERCY", "C1", domain.ADTCancelAdmit, "91234567A", "V1", 5),
+		prior, // the old merge's prior CIN
+		merge,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{ADTDuplicate, ADTStored, ADTStored, ADTStored, ADTStored, ADTStored}
+	if got := statuses(out); !slices.Equal(got, want) {
+		t.Fatalf("second batch: %v, want %v", got, want)
+	}
+	evs, err := st.ADTEvents(ctx, "91234567A")
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("events %v %v", evs, err)
+	}
+	old := evs[0]
+	if old.ControlID != "M1" || old.Source != "old.hl7" || old.SendingApplication != "" || old.SendingFacility != "" {
+		t.Fatalf("the event stored before: %+v", old)
+	}
+	if out[1].Updated != 1 || old.PatientClass != "O" {
+		t.Errorf("MERCY's A08 of the profile's old event: updated %d, class %q; want 1, O", out[1].Updated, old.PatientClass)
+	}
+	if out[2].Cancelled != 0 || out[3].Cancelled != old.ID || old.CancelledBy != "C1" {
+		t.Errorf("cancels: another profile's %d (want 0), the profile's %d (want %d); the old admit cancelled by %q", out[2].Cancelled, out[3].Cancelled, old.ID, old.CancelledBy)
+	}
+	byID := map[int64]ADTEventRecord{}
+	for _, ev := range evs {
+		byID[ev.ID] = ev
+	}
+	if ev, ok := byID[out[4].EventID]; !ok || ev.ControlID != "P1" {
+		t.Errorf("the old merge's prior CIN is not read as the surviving one: %+v", ev)
+	}
+	var sender, app, fac *string
+	if err := db.row(`SELECT sender, sending_application, sending_facility FROM adt_merges WHERE prior_cin = ?`, []any{"98765432B"}, &sender, &app, &fac); err != nil {
+		t.Fatal(err)
+	}
+	if sender == nil || app == nil || fac == nil || *sender != "county" || *app != "EPIC" || *fac != "MERCY" {
+		t.Errorf("the new merge's sending system: %v %v %v", sender, app, fac)
+	}
+	if err := db.row(`SELECT sender, sending_application, sending_facility FROM adt_merges WHERE prior_cin = ?`, []any{"90000000P"}, &sender, &app, &fac); err != nil {
+		t.Fatal(err)
+	}
+	if sender != nil || app != nil || fac != nil {
+		t.Errorf("the old merge's sending system: %v %v %v, want unknown", sender, app, fac)
+	}
+	var legacy, keys, until int64
+	if err := db.row(`SELECT (SELECT COUNT(*) FROM adt_legacy_messages), (SELECT COUNT(*) FROM adt_messages), (SELECT received_at FROM adt_legacy_until)`,
+		nil, &legacy, &keys, &until); err != nil {
+		t.Fatal(err)
+	}
+	// adt_messages: the new keys of both batches' items, old ones too.
+	if legacy != 4 || keys != 12 || until != legacyReceived.UnixMilli() {
+		t.Errorf("adt_legacy_messages %d rows (want 4), adt_messages %d (want 12), adt_legacy_until %d (want %d)", legacy, keys, until, legacyReceived.UnixMilli())
+	}
+}
+
+func TestSQLiteADTLegacyMessagesStillDuplicates(t *testing.T) {
+	ctx := context.Background()
+	all := sqliteComponents["adt"]
+	sqliteComponents["adt"] = all[:adtBeforeSenders(t, all)]
+	t.Cleanup(func() { sqliteComponents["adt"] = all })
+	dir := t.TempDir()
+	s, err := OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func(s *SQLite) rawDB {
+		return rawDB{
+			exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err },
+			row: func(q string, args []any, dest ...any) error {
+				return s.db.QueryRowContext(ctx, q, args...).Scan(dest...)
+			},
+		}
+	}
+	writeLegacyADT(t, raw(s))
+	s.Close()
+	sqliteComponents["adt"] = all
+	s, err = OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkLegacyADT(t, s, raw(s))
+}
+
+func TestPostgresADTLegacyMessagesStillDuplicates(t *testing.T) {
+	ctx := context.Background()
+	srv := testsrv.Postgres(t)
+	all := postgresComponents["adt"]
+	postgresComponents["adt"] = all[:adtBeforeSenders(t, all)]
+	t.Cleanup(func() { postgresComponents["adt"] = all })
+	open := func() *Postgres {
+		p, err := OpenPostgres(ctx, srv.DSN, PostgresOptions{Owner: "legacy-test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	raw := func(p *Postgres) rawDB {
+		return rawDB{
+			exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err },
+			row: func(q string, args []any, dest ...any) error {
+				return p.pool.QueryRow(ctx, pgSQL(q), args...).Scan(dest...)
+			},
+		}
+	}
+	p := open()
+	writeLegacyADT(t, raw(p))
+	p.Close()
+	postgresComponents["adt"] = all
+	p = open()
+	defer p.Close()
+	checkLegacyADT(t, p, raw(p))
+}
