@@ -725,10 +725,17 @@ func (c *converter) ownDuplicates(ctx context.Context, b *batch) error {
 // of them), one earlier in this run; otherwise, and for a pending line,
 // the message is DuplicateForOthers. The rule ID stays.
 func sentToSender(cand *candidate, r report.Reject, sameRun bool) report.Reject {
-	if r.RuleID == rules.DuplicateLine && !cand.dupOwn && !(sameRun && cand.dupSameRun) {
-		r.Message = DuplicateForOthers
-	}
+	r.Message = senderMessage(cand, rules.Decision{Rule: r.RuleID, Message: r.Message}, sameRun)
 	return r
+}
+
+// senderMessage is the message of decision d against cand as a sender
+// reads it (sentToSender).
+func senderMessage(cand *candidate, d rules.Decision, sameRun bool) string {
+	if d.Rule == rules.DuplicateLine && !cand.dupOwn && !(sameRun && cand.dupSameRun) {
+		return DuplicateForOthers
+	}
+	return d.Message
 }
 
 // keep applies rule to each line of the batch (rule looks at the line's
