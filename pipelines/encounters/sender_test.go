@@ -30,7 +30,7 @@ func renderedRow(npi, inv string, line, m, d int) string {
 
 const senderHeader = header + ",rendering_npi,rendering_name"
 
-// senderEnv converts files as the daemon does for a sender, or as
+// convertAs converts files as the daemon does for a sender (sender), or as
 // `calgw convert` does for the plan (with providers' reports).
 func (e *env) convertAs(out string, sender bool, inputs ...string) *Result {
 	e.t.Helper()
