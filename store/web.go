@@ -125,6 +125,19 @@ var (
 	_ DecisionStore = (*Postgres)(nil)
 )
 
+// PriorRunStore tells, inside an open run, the billing NPIs of the lines
+// an earlier run accepted, each once, from the decisions that run recorded
+// (none when it recorded none): whose line a DUPLICATE-LINE repeats
+// (store.SQLite, store.Postgres).
+type PriorRunStore interface {
+	RunBillingNPIs(ctx context.Context, run Run, of int64) ([]string, error)
+}
+
+var (
+	_ PriorRunStore = (*SQLite)(nil)
+	_ PriorRunStore = (*Postgres)(nil)
+)
+
 // ConsoleStore gives the console's queries (store.SQLite, store.Postgres).
 type ConsoleStore interface {
 	Console() *Console
@@ -1064,14 +1077,26 @@ func (c *Console) MemberDecisions(ctx context.Context, cin string, limit int) ([
 	return c.decisionList(ctx, `cin = ? ORDER BY run_id DESC, seq LIMIT ?`, cin, limit)
 }
 
+// runBillingNPIsSQL lists the billing NPIs of the lines a run accepted.
+const runBillingNPIsSQL = `SELECT DISTINCT npi FROM line_decisions WHERE run_id = ? AND outcome = 'accepted' ORDER BY npi`
+
 // RunBillingNPIs lists the billing NPIs of the lines a run accepted, each
 // once (none when the run recorded no decisions).
 func (c *Console) RunBillingNPIs(ctx context.Context, run int64) ([]string, error) {
-	rows, err := c.db.query(ctx, `SELECT DISTINCT npi FROM line_decisions WHERE run_id = ? AND outcome = 'accepted' ORDER BY npi`, run)
+	rows, err := c.db.query(ctx, runBillingNPIsSQL, run)
 	if err != nil {
 		return nil, fmt.Errorf("store: billing NPIs of run %d: %w", run, err)
 	}
 	defer rows.Close()
+	return scanBillingNPIs(run, rows)
+}
+
+// scanBillingNPIs reads the rows of runBillingNPIsSQL for run.
+func scanBillingNPIs(run int64, rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) ([]string, error) {
 	var out []string
 	for rows.Next() {
 		var npi string
@@ -1080,7 +1105,43 @@ func (c *Console) RunBillingNPIs(ctx context.Context, run int64) ([]string, erro
 		}
 		out = append(out, npi)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: billing NPIs of run %d: %w", run, err)
+	}
+	return out, nil
+}
+
+// RunBillingNPIs implements PriorRunStore for a run of the SQLite store.
+func (s *SQLite) RunBillingNPIs(ctx context.Context, run Run, of int64) ([]string, error) {
+	r, ok := run.(*sqliteRun)
+	if !ok || r.done {
+		return nil, fmt.Errorf("%w: not an open SQLite run", ErrNoRun)
+	}
+	rows, err := r.conn.QueryContext(ctx, runBillingNPIsSQL, of)
+	if err != nil {
+		return nil, fmt.Errorf("store: billing NPIs of run %d: %w", of, err)
+	}
+	defer rows.Close()
+	return scanBillingNPIs(of, rows)
+}
+
+// RunBillingNPIs implements PriorRunStore for a run of the PostgreSQL store.
+func (p *Postgres) RunBillingNPIs(ctx context.Context, run Run, of int64) ([]string, error) {
+	r, ok := run.(*pgRun)
+	if !ok {
+		return nil, fmt.Errorf("%w: not a PostgreSQL run", ErrNoRun)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return nil, fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
+	}
+	rows, err := r.tx.Query(ctx, rebind(runBillingNPIsSQL), of)
+	if err != nil {
+		return nil, fmt.Errorf("store: billing NPIs of run %d: %w", of, err)
+	}
+	defer rows.Close()
+	return scanBillingNPIs(of, rows)
 }
 
 // RuleCount is how many lines a rule rejected.

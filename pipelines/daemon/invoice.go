@@ -43,6 +43,8 @@ func (p *invoiceProcessor) Process(ctx context.Context, job *Job) (*Result, erro
 	res, err := encounters.Convert(ctx, encounters.Job{
 		Inputs: []string{job.Input}, OutDir: job.OutDir, Store: job.Store,
 		Config: job.Config, Coding: p.coding, Judges: judges, Log: job.Log,
+		// rejects.csv and summary.html go back to the file's sender.
+		SenderReports: true,
 	})
 	if errors.Is(err, encounters.ErrUnusable) {
 		// Convert names the local copy; the sender knows the file by its name.

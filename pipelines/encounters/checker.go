@@ -28,7 +28,11 @@ import (
 // not even the run, no line counts as sent, no 837 is assembled, and no
 // durable write is made. A line that repeats one accepted by an earlier Check of
 // the same Checker is a duplicate (DUPLICATE-LINE), as a line repeated
-// within one run is: a Checker is one file, checked in parts.
+// within one run is: a Checker is one file, checked in parts. With
+// Job.SenderReports a DUPLICATE-LINE decision's message names the line it
+// repeats only when that line is the sender's own (earlier in the file,
+// or sent by a run whose accepted lines all bill the line's billing NPI);
+// otherwise, and for a pending line, it is DuplicateForOthers.
 type Checker struct {
 	job     Job
 	log     *slog.Logger
@@ -79,7 +83,9 @@ func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecis
 		ctx: ctx, job: k.job, log: k.log, run: run, now: k.now, checker: k.checker,
 		prefix: tempPrefix(run.ID()), sites: map[string][]domain.ProviderContract{},
 		skip: map[string]bool{}, correctionInvoice: map[string]string{}, earlier: k.earlier,
+		priorNPIs: map[int64][]string{},
 	}
+	c.priorRuns, _ = k.job.Store.(store.PriorRunStore)
 	c.byHCP = len(k.job.Config.EncounterPartner().Plan.HCPs()) > 0
 	c.sum = report.Summary{RunID: run.ID(), Started: k.now, ByRule: map[string]int{}}
 	c.sum.Files = []report.FileSummary{{Name: k.in.dec.File(), Format: string(tabular.CSV)}}
@@ -119,6 +125,11 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 		if err := c.judge(ctx, b); err != nil {
 			return err
 		}
+		if k.job.SenderReports {
+			if err := c.ownDuplicates(ctx, b); err != nil {
+				return err
+			}
+		}
 		for i := range b.cands {
 			cand := &b.cands[i]
 			l := &cand.line
@@ -127,6 +138,10 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 			if len(cand.decisions) > 0 {
 				first := cand.decisions[0]
 				d.Outcome, d.Rule, d.Field, d.Message = store.OutcomeRejected, first.Rule, first.Field, first.Message
+				if k.job.SenderReports {
+					// A Checker is one file: a line earlier in it is the sender's.
+					d.Message = senderMessage(cand, first, true)
+				}
 			} else if l.Frequency == "" {
 				if err := k.earlier.add(cand.key, cand.control, l.InvoiceNumber, l.LineNumber); err != nil {
 					return err

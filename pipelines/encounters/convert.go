@@ -84,6 +84,13 @@ type Job struct {
 	// CheckOnly runs every rule and writes nothing: the run is abandoned,
 	// no line counts as sent, and Result.Lines has every line's decision.
 	CheckOnly bool
+	// SenderReports: rejects.csv and summary.html go back to the file's
+	// sender (the daemon's responses), so a DUPLICATE-LINE message in them
+	// names the line it repeats only when that line is the sender's own
+	// (sentToSender); otherwise it is DuplicateForOthers. Without it they
+	// are the plan's and keep every message whole. The recorded decisions
+	// (store.DecisionStore) keep every message whole either way.
+	SenderReports bool
 }
 
 // Result reports what a conversion did.
@@ -130,6 +137,11 @@ type candidate struct {
 	facts     []store.Fact  // what the judges decided it on
 	key       rules.LineKey // its duplicate-check key (Checker only)
 	priorRun  int64         // DUPLICATE-LINE: the run that sent the line it repeats (store.LineDecision.PriorRun)
+	// DUPLICATE-LINE: the line it repeats came earlier in this run
+	// (dupSameRun), and is the line's billing provider's own (dupOwn: every
+	// line accepted by its run, up to it in this run, bills the line's
+	// billing NPI).
+	dupSameRun, dupOwn bool
 }
 
 // start gives a run its logger, its clock in the plan's time zone (envelope
@@ -254,6 +266,13 @@ type converter struct {
 	// earlier are the lines accepted by a Checker's earlier checks: a
 	// line repeating one is a duplicate (nil for a conversion).
 	earlier *earlierLines
+	// Whose line a duplicate repeats (ownDuplicates): the billing NPIs of
+	// the lines earlier runs accepted, by run, and of the lines this run
+	// accepted so far (runNPI, or several: runMixed).
+	priorRuns store.PriorRunStore
+	priorNPIs map[int64][]string
+	runNPI    string
+	runMixed  bool
 }
 
 // hcpOutput is the 837 of one HCP code: its file, encoder and claim assembler.
@@ -280,6 +299,8 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 	c.skip = map[string]bool{}
 	c.correctionInvoice = map[string]string{}
 	c.decStore, _ = c.job.Store.(store.DecisionStore)
+	c.priorRuns, _ = c.job.Store.(store.PriorRunStore)
+	c.priorNPIs = map[int64][]string{}
 	if c.job.ProviderReports {
 		c.prov = &providerReports{dir: c.job.OutDir, prefix: c.prefix, by: map[string]*providerReport{}}
 	}
@@ -424,7 +445,7 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 	cand.decisions = cand.decisions[:0]
 	cand.facts = cand.facts[:0]
 	cand.control = ""
-	cand.priorRun = 0
+	cand.priorRun, cand.dupSameRun, cand.dupOwn = 0, false, false
 	problems := in.dec.Decode(row, &cand.line)
 	clear(c.skip)
 	for _, p := range problems {
@@ -451,6 +472,11 @@ func (c *converter) decode(fileIdx int, in *input, row tabular.Row, cand *candid
 func (c *converter) decide(ctx context.Context, b *batch) error {
 	if err := c.judge(ctx, b); err != nil {
 		return err
+	}
+	if !c.job.CheckOnly && (c.job.SenderReports || c.prov != nil) {
+		if err := c.ownDuplicates(ctx, b); err != nil {
+			return err
+		}
 	}
 	if !c.job.CheckOnly { // what a check-only run records is thrown away; no rule reads it
 		if err := c.recordServices(ctx, b); err != nil {
@@ -627,7 +653,89 @@ func (c *converter) duplicate(cand *candidate, p *store.PriorLine) {
 	cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
 	if !p.Pending {
 		cand.priorRun = p.Run
+		cand.dupSameRun = p.Run == c.run.ID()
 	}
+}
+
+// DuplicateForOthers is the message of a DUPLICATE-LINE rejection that a
+// provider reads (in the console, in the reports sent back to it) when
+// the line it repeats may be another provider's: the full message names
+// that line's invoice, line number, file, line control and the day it was
+// sent.
+const DuplicateForOthers = "already billed: this service (member, dates of service, rendering provider, code and modifiers) was sent to DHCS before, or is waiting to be sent, so it is not sent again"
+
+// OwnsAll reports whether npis (the billing NPIs of the lines a run
+// accepted) are some, and all of them are in own (a provider's NPIs).
+func OwnsAll(own, npis []string) bool {
+	if len(npis) == 0 {
+		return false
+	}
+	for _, n := range npis {
+		if !slices.Contains(own, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// ownDuplicates tells, in row order, whether the line each DUPLICATE-LINE
+// of the batch repeats is its billing provider's own (candidate.dupOwn):
+// every line its run accepted bills the rejected line's billing NPI — for
+// an earlier run, from the decisions that run recorded
+// (store.PriorRunStore; none recorded, or no such store: not own); for
+// this run, the lines accepted before it. A pending line (from a
+// provider's 837P, priorRun 0) is never own.
+func (c *converter) ownDuplicates(ctx context.Context, b *batch) error {
+	for i := range b.cands {
+		cand := &b.cands[i]
+		if len(cand.decisions) == 0 {
+			switch npi := cand.line.Billing.NPI; {
+			case c.runNPI == "":
+				c.runNPI = npi
+			case c.runNPI != npi:
+				c.runMixed = true
+			}
+			continue
+		}
+		if cand.priorRun == 0 || cand.decisions[0].Rule != rules.DuplicateLine {
+			continue
+		}
+		own := []string{cand.line.Billing.NPI}
+		if cand.dupSameRun {
+			cand.dupOwn = !c.runMixed && OwnsAll(own, []string{c.runNPI})
+			continue
+		}
+		npis, ok := c.priorNPIs[cand.priorRun]
+		if !ok && c.priorRuns != nil {
+			var err error
+			if npis, err = c.priorRuns.RunBillingNPIs(ctx, c.run, cand.priorRun); err != nil {
+				return err
+			}
+			c.priorNPIs[cand.priorRun] = npis
+		}
+		cand.dupOwn = OwnsAll(own, npis)
+	}
+	return nil
+}
+
+// sentToSender is the rejects row r of cand as a sender reads it: a
+// DUPLICATE-LINE message names the line it repeats only when that line is
+// the sender's own — its billing provider's (cand.dupOwn) or, with
+// sameRun (the report of a whole run's files, sent back to the one sender
+// of them), one earlier in this run; otherwise, and for a pending line,
+// the message is DuplicateForOthers. The rule ID stays.
+func sentToSender(cand *candidate, r report.Reject, sameRun bool) report.Reject {
+	r.Message = senderMessage(cand, rules.Decision{Rule: r.RuleID, Message: r.Message}, sameRun)
+	return r
+}
+
+// senderMessage is the message of decision d against cand as a sender
+// reads it (sentToSender).
+func senderMessage(cand *candidate, d rules.Decision, sameRun bool) string {
+	if d.Rule == rules.DuplicateLine && !cand.dupOwn && !(sameRun && cand.dupSameRun) {
+		return DuplicateForOthers
+	}
+	return d.Message
 }
 
 // keep applies rule to each line of the batch (rule looks at the line's
@@ -812,6 +920,9 @@ func (c *converter) reject(b *candidate, d rules.Decision) error {
 		return fmt.Errorf("%w: %s: more than %d rejected lines (limits.rejects_per_file): the file is refused; fix it and send it again", ErrUnusable, fs.Name, max)
 	}
 	r := rejectOf(b, d)
+	if c.job.SenderReports {
+		r = sentToSender(b, r, true)
+	}
 	c.sum.ByRule[d.Rule]++
 	if len(c.sum.Rejects) < maxSummaryRejects {
 		c.sum.Rejects = append(c.sum.Rejects, r)

@@ -26,7 +26,9 @@ type ProviderReport struct {
 
 // providerReports writes, for each billing provider of a conversion, the
 // lines of that provider only: rejects-<NPI>.csv and summary-<NPI>.html,
-// so that a plan can return each provider its own lines. Their files are
+// so that a plan can return each provider its own lines. A DUPLICATE-LINE
+// message in them names the line it repeats only when that line's run
+// billed the provider's NPI alone (sentToSender). Their files are
 // committed with the run's other reports.
 type providerReports struct {
 	dir, prefix string
@@ -87,7 +89,7 @@ func (p *providerReports) line(c *converter, cand *candidate) error {
 	}
 	fs.Rejected++
 	for _, d := range cand.decisions {
-		r := rejectOf(cand, d)
+		r := sentToSender(cand, rejectOf(cand, d), false)
 		pr.sum.ByRule[d.Rule]++
 		if len(pr.sum.Rejects) < maxSummaryRejects {
 			pr.sum.Rejects = append(pr.sum.Rejects, r)

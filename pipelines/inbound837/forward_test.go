@@ -213,8 +213,30 @@ func TestLevel7DuplicateOfPendingLines(t *testing.T) {
 	if a277 := readOut(t, out, "again"+Suffix277CA); strings.Count(a277, "STC*A7:54*") != 2 {
 		t.Errorf("277CA:\n%s", a277)
 	}
-	if rep := readOut(t, out, "again"+SuffixReportCSV); !strings.Contains(rep, "of first.x12, a claim accepted on 2026-01-16") || !strings.Contains(rep, "waiting to be sent") {
+	// A pending line may be another sender's: the report says so without
+	// naming its file.
+	if rep := readOut(t, out, "again"+SuffixReportCSV); strings.Count(rep, "DUPLICATE-LINE: "+encounters.DuplicateForOthers) != 3 || strings.Contains(rep, "first.x12") {
 		t.Errorf("report:\n%s", rep)
+	}
+	// The plan's own conversion of the same services names the pending
+	// claim's inbound file.
+	fwd, err := os.ReadFile(r.Forward)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(t.TempDir(), "copy.csv")
+	if err := os.WriteFile(copied, []byte(strings.ReplaceAll(string(fwd), "\n000000001", "\n990000001")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := encounters.Convert(context.Background(), encounters.Job{Inputs: []string{copied}, OutDir: t.TempDir(), Store: e.st,
+		Config: e.cfg, Coding: e.rs.Coding, Today: 20260201, Now: e.now})
+	if err != nil || plan.Rejected() != 3 {
+		t.Fatalf("the plan's conversion of the same services: %v %+v", err, plan)
+	}
+	for _, rj := range plan.Summary.Rejects {
+		if !strings.Contains(rj.Message, "of first.x12, a claim accepted on 2026-01-16") || !strings.Contains(rj.Message, "waiting to be sent") {
+			t.Errorf("the plan's reject: %+v", rj)
+		}
 	}
 	flat := strings.ReplaceAll(e.convert(r.Forward), "\n", "")
 	if !strings.Contains(flat, "REF*D9*ENC1001~") || !strings.Contains(flat, "REF*D9*ENC1002~") {
@@ -566,9 +588,16 @@ func TestPlanClaimNumbersUniqueAcrossSenders(t *testing.T) {
 	if got := ref1K(out2, "other"); len(got) != 0 {
 		t.Fatalf("other sender's REF*1K %v, want none", got)
 	}
+	// Its report and 277CA say why without naming the first sender's
+	// claim or file.
 	rep := readOut(t, out2, "other"+SuffixReportCSV)
-	if !strings.Contains(rep, "000000001000001") || !strings.Contains(rep, "first.x12") {
-		t.Errorf("the other sender's report does not name the first file's claim:\n%s", rep)
+	if strings.Count(rep, encounters.DuplicateForOthers) != 3 {
+		t.Errorf("the other sender's report lacks the short duplicate message:\n%s", rep)
+	}
+	for _, f := range []string{"other" + SuffixReportCSV, "other" + Suffix277CA} {
+		if text := readOut(t, out2, f); strings.Contains(text, "000000001000001") || strings.Contains(text, "first.x12") {
+			t.Errorf("the other sender's %s names the first sender's claim or file:\n%s", f, text)
+		}
 	}
 	// Each plan's number traces back to one sender.
 	for _, n := range []string{"000000001000001", "000000002000001"} {

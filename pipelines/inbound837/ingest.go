@@ -335,7 +335,9 @@ func newJudge(ctx context.Context, job *ingest.Job, st store.Store, profile snip
 	if coding == nil && job.Rules != nil {
 		coding = job.Rules.Coding
 	}
-	check, err := encounters.NewChecker(encounters.Job{Store: st, Config: job.Config, Coding: coding, Judges: js}, file, encounterColumns)
+	check, err := encounters.NewChecker(encounters.Job{Store: st, Config: job.Config, Coding: coding, Judges: js,
+		// The decisions' messages go to the sender's report and 277CA.
+		SenderReports: true}, file, encounterColumns)
 	if err != nil {
 		return nil, fmt.Errorf("inbound837: levels 6 and 7: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -868,13 +869,13 @@ func TestScreenDuplicates(t *testing.T) {
 	if err := f.web.screenDuplicates(ctx, prov, ls, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{full, duplicateForProviders, duplicateForProviders, duplicateForProviders, duplicateForProviders, "no authorization"}
+	want := []string{full, encounters.DuplicateForOthers, encounters.DuplicateForOthers, encounters.DuplicateForOthers, encounters.DuplicateForOthers, "no authorization"}
 	for i, l := range ls {
 		if l.Message != want[i] {
 			t.Errorf("line %d (prior run %d): provider reads %q, want %q", i, l.PriorRun, l.Message, want[i])
 		}
 	}
-	if d := ls[5].Facts[0].Detail; d != "DUPLICATE-LINE: "+duplicateForProviders {
+	if d := ls[5].Facts[0].Detail; d != "DUPLICATE-LINE: "+encounters.DuplicateForOthers {
 		t.Errorf("further rule: provider reads %q", d)
 	}
 	// A run decided by the caller (a check's) is not looked up.

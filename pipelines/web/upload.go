@@ -175,31 +175,15 @@ func (s *Server) foreignRows(u *user, local string) []store.LineDecision {
 	}
 }
 
-// duplicateForProviders is the message a provider reads for a line
-// rejected as DUPLICATE-LINE when the line it repeats may be another
-// provider's: the full message names that line's invoice, line number,
-// file and the day it was sent.
-const duplicateForProviders = "already billed: this service (member, dates of service, rendering provider, code and modifiers) was sent to DHCS before, or is waiting to be sent, so it is not sent again"
-
 // ownsAll reports whether npis (the billing NPIs of the lines a run
-// accepted) are some, all of them NPIs u is bound to.
-func ownsAll(u *user, npis []string) bool {
-	if len(npis) == 0 {
-		return false
-	}
-	for _, n := range npis {
-		if !slices.Contains(u.NPIs, n) {
-			return false
-		}
-	}
-	return true
-}
+// accepted) are some, and all of them NPIs u is bound to.
+func ownsAll(u *user, npis []string) bool { return encounters.OwnsAll(u.NPIs, npis) }
 
 // screenDuplicates gives a provider the message of a DUPLICATE-LINE line
 // in full only when the line it repeats is theirs: every line the earlier
 // run accepted bills an NPI the user is bound to. Otherwise, and when the
 // earlier line is pending (a claim from an 837P, whose run is unknown),
-// the message is duplicateForProviders; so are DUPLICATE-LINE messages
+// the message is encounters.DuplicateForOthers; so are DUPLICATE-LINE messages
 // among a line's further rules (facts "also"). owned holds runs already
 // decided (the runs not recorded, such as a check's); the rest are looked
 // up. Operators read every message as recorded.
@@ -214,7 +198,7 @@ func (s *Server) screenDuplicates(ctx context.Context, u *user, lines []store.Li
 		d := &lines[i]
 		for j, f := range d.Facts {
 			if f.Kind == "also" && strings.HasPrefix(f.Detail, rules.DuplicateLine+":") {
-				d.Facts[j].Detail = rules.DuplicateLine + ": " + duplicateForProviders
+				d.Facts[j].Detail = rules.DuplicateLine + ": " + encounters.DuplicateForOthers
 			}
 		}
 		if d.Rule != rules.DuplicateLine {
@@ -230,7 +214,7 @@ func (s *Server) screenDuplicates(ctx context.Context, u *user, lines []store.Li
 			owned[d.PriorRun] = own
 		}
 		if d.PriorRun == 0 || !own {
-			d.Message = duplicateForProviders
+			d.Message = encounters.DuplicateForOthers
 		}
 	}
 	return nil

@@ -156,6 +156,16 @@ func webDuplicatePriorRun(t *testing.T, open func(string) store.LedgerStore) {
 	if got := must(c.RunBillingNPIs(ctx, run.ID()+1))(t); len(got) != 0 {
 		t.Fatalf("billing NPIs of a run without decisions = %v", got)
 	}
+	// Inside a later open run, through that run's connection.
+	later := begin(t, s)
+	defer func() { _ = later.Abandon(ctx, "test") }()
+	prs := s.(store.PriorRunStore)
+	if got := must(prs.RunBillingNPIs(ctx, later, run.ID()))(t); !slices.Equal(got, []string{"1098765437", "1234567893"}) {
+		t.Fatalf("billing NPIs of run %d inside run %d = %v", run.ID(), later.ID(), got)
+	}
+	if got := must(prs.RunBillingNPIs(ctx, later, later.ID()))(t); len(got) != 0 {
+		t.Fatalf("billing NPIs of a run without decisions, inside it = %v", got)
+	}
 }
 
 // webDecisionsWithTheRun: the decisions and interchanges a run records are
