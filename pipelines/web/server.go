@@ -98,9 +98,14 @@ type Server struct {
 
 	// Views and searches are audited in batches (auditEvery); changes
 	// (sign-ins, requeues, users, uploads) at once.
-	auditMu   sync.Mutex
-	auditBuf  []store.AuditEvent
-	flushMu   sync.Mutex // one flush at a time: a flush returns after the ones before it
+	auditMu  sync.Mutex
+	auditBuf []store.AuditEvent
+	flushMu  sync.Mutex // one flush at a time: a flush returns after the ones before it
+	// After a refused flush the periodic one waits (retryAt), doubling
+	// the wait (backoff) from auditRetryMin to auditRetryMax, so that a
+	// refused backlog does not hold the store's write lock over and over.
+	retryAt   time.Time
+	backoff   time.Duration
 	auditStop chan struct{}
 	auditDone chan struct{}
 }
@@ -149,7 +154,7 @@ func (s *Server) auditLoop() {
 			s.FlushAudit()
 			return
 		case <-t.C:
-			s.FlushAudit()
+			s.flushAudit(true)
 		}
 	}
 }
@@ -162,14 +167,28 @@ const auditWait = 30 * time.Second
 // the store refuses them.
 const maxQueuedAudit = 100_000
 
+// auditRetryMin and auditRetryMax bound the periodic flush's wait after
+// the store refused one.
+const (
+	auditRetryMin = time.Second
+	auditRetryMax = 30 * time.Second
+)
+
 // FlushAudit writes the queued audit events. Events the store refuses
 // (a database that is down, a write lock held past the busy timeout) stay
 // queued, ahead of newer ones, for the next attempt. A flush waits for
 // one in progress (the periodic one), so that the events queued before
 // it are written, or queued again, when it returns.
-func (s *Server) FlushAudit() {
+func (s *Server) FlushAudit() { s.flushAudit(false) }
+
+// flushAudit is FlushAudit; a periodic flush (periodic) is skipped until
+// the wait after a refused one is over.
+func (s *Server) flushAudit(periodic bool) {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
+	if periodic && time.Now().Before(s.retryAt) {
+		return
+	}
 	s.auditMu.Lock()
 	es := s.auditBuf
 	s.auditBuf = nil
@@ -181,8 +200,11 @@ func (s *Server) FlushAudit() {
 	defer cancel()
 	err := s.c.AuditMany(ctx, es)
 	if err == nil {
+		s.retryAt, s.backoff = time.Time{}, 0
 		return
 	}
+	s.backoff = min(max(2*s.backoff, auditRetryMin), auditRetryMax)
+	s.retryAt = time.Now().Add(s.backoff)
 	s.auditMu.Lock()
 	s.auditBuf = append(es, s.auditBuf...)
 	n := len(s.auditBuf)

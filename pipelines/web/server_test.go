@@ -795,6 +795,12 @@ func TestAuditBacklogFlushed(t *testing.T) {
 	if ev, err := f.st.Console().AuditEvents(ctx, 20_000); err != nil || len(ev) != 0 {
 		t.Fatalf("a refused flush wrote %d events (%v)", len(ev), err)
 	}
+	// The periodic flush waits after a refused one instead of taking the
+	// write lock every tick for a backlog the store refuses.
+	time.Sleep(5 * auditEvery)
+	if n := strings.Count(f.log.String(), "write deferred"); n != 1 {
+		t.Fatalf("%d refused flushes within %v of the first, want 1 (no periodic retry before %v)", n, 5*auditEvery, auditRetryMin)
+	}
 	queue(12_000, 12_010)
 	if _, err := db.ExecContext(ctx, `DROP TRIGGER refuse`); err != nil {
 		t.Fatal(err)
