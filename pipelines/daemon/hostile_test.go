@@ -177,21 +177,12 @@ func TestHalfWrittenUploadWaitsUntilComplete(t *testing.T) {
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	full := invoice("HW-1", 1, 6)
-	half := len(full) / 2
-	f, err := os.Create(filepath.Join(inbox, "upload.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write(full[:half]); err != nil {
-		t.Fatal(err)
-	}
+	f, rest := halfWritten(t, filepath.Join(inbox, "upload.csv"), invoice("HW-1", 1, 6))
 	waitFor(t, 10*time.Second, "the half-written file taken", func() bool {
 		return strings.Contains(h.log.String(), "file noticed")
 	})
 	time.Sleep(300 * time.Millisecond) // stalled past two polls and the claim
-	if _, err := f.Write(full[half:]); err != nil {
+	if _, err := f.Write(rest); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -223,20 +214,11 @@ func TestChangingFileReleasedBeforeACrashIsClaimedAgain(t *testing.T) {
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	full := invoice("RC-1", 1, 6)
-	half := len(full) / 2
-	f, err := os.Create(filepath.Join(inbox, "upload.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write(full[:half]); err != nil {
-		t.Fatal(err)
-	}
+	f, rest := halfWritten(t, filepath.Join(inbox, "upload.csv"), invoice("RC-1", 1, 6))
 	p := startCalgw(t, "crashing", dir, cfg, state, envCrashAt+"=released")
 	waitFor(t, 30*time.Second, "the half-written file claimed", func() bool { return len(listDir(t, processing)) == 1 })
 	time.Sleep(300 * time.Millisecond) // inside the settle interval
-	if _, err := f.Write(full[half:]); err != nil {
+	if _, err := f.Write(rest); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -377,4 +359,20 @@ func TestOddNamesAndEntriesAreReported(t *testing.T) {
 			t.Errorf("%s not left in place: %v", n, err)
 		}
 	}
+}
+
+// halfWritten creates path with the first half of content, as an upload
+// still being written, and returns the open file and the half to write.
+func halfWritten(t *testing.T, path string, content []byte) (*os.File, []byte) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	half := len(content) / 2
+	if _, err := f.Write(content[:half]); err != nil {
+		t.Fatal(err)
+	}
+	return f, content[half:]
 }

@@ -271,16 +271,27 @@ func TestMarkerFileReadiness(t *testing.T) {
 	}
 }
 
-func TestDeliveryRetriesUntilTheDestinationWorks(t *testing.T) {
-	dir := t.TempDir()
-	// The DHCS folder's place is taken by a file: every delivery fails
-	// (not a transient error), but the file's lines are sent, so it must
-	// neither be quarantined nor processed again: it waits, retrying.
+// blockDHCS puts a file where the DHCS outbox folder of dir goes, so that
+// every delivery there fails until the test removes it; it returns its
+// path.
+func blockDHCS(t *testing.T, dir string) string {
+	t.Helper()
 	blocker := filepath.Join(dir, "outbox", "dhcs")
-	os.MkdirAll(filepath.Dir(blocker), 0o755)
+	if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(blocker, []byte("in the way"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return blocker
+}
+
+func TestDeliveryRetriesUntilTheDestinationWorks(t *testing.T) {
+	dir := t.TempDir()
+	// Every delivery fails (not a transient error), but the file's lines
+	// are sent, so it must neither be quarantined nor processed again: it
+	// waits, retrying.
+	blocker := blockDHCS(t, dir)
 	h := startDaemon(t, dir, localConfig(dir, ""))
 	h.write("retry.csv", invoice("RT-1", 1, 2))
 	waitFor(t, 20*time.Second, "several failed deliveries", func() bool {
@@ -308,11 +319,7 @@ func TestDeliveryRetriesUntilTheDestinationWorks(t *testing.T) {
 // lines are delivered once.
 func TestSameNameWaitsBehindAnUnfinishedEntry(t *testing.T) {
 	dir := t.TempDir()
-	blocker := filepath.Join(dir, "outbox", "dhcs")
-	os.MkdirAll(filepath.Dir(blocker), 0o755)
-	if err := os.WriteFile(blocker, []byte("in the way"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blocker := blockDHCS(t, dir)
 	h := startDaemon(t, dir, localConfig(dir, ""))
 	h.write("daily.csv", invoice("DAY-1", 1, 2))
 	waitFor(t, 20*time.Second, "the first daily.csv processed, its delivery retrying", func() bool {
