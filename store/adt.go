@@ -165,7 +165,7 @@ var (
 
 // The adt component (sqliteComponents, postgresComponents). Times are Unix
 // milliseconds, 0 when absent.
-var sqliteADTMigrations = []string{
+var sqliteADTMigrations = append([]string{
 	`CREATE TABLE adt_messages (
 		sender      TEXT NOT NULL,
 		control_id  TEXT NOT NULL,
@@ -209,29 +209,37 @@ var sqliteADTMigrations = []string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at INTEGER NOT NULL
 	) WITHOUT ROWID`,
-	// When the last of them was received (0: none): a message written
-	// later than that (MSH-7) is not a resend of one of them
-	// (adtLegacySlack).
-	`CREATE TABLE adt_legacy_until (received_at INTEGER NOT NULL)`,
-	`INSERT INTO adt_legacy_until(received_at) SELECT COALESCE(MAX(received_at), 0) FROM adt_legacy_messages`,
-	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
-	// domain.SendingID); an event names its own by system_id (one integer
-	// a row), NULL in the events stored before it was kept. A merge keeps
-	// its own; NULL in the merges stored before.
-	`CREATE TABLE adt_systems (
-		system_id           INTEGER PRIMARY KEY,
+}, adtSystemsMigrations("INTEGER", "INTEGER PRIMARY KEY")...)
+
+// adtSystemsMigrations keep the time of the last key stored before sending
+// systems and add the sending systems, with the engine's integer and key
+// types.
+func adtSystemsMigrations(integer, key string) []string {
+	return []string{
+		// When the last of them was received (0: none): a message written
+		// later than that (MSH-7) is not a resend of one of them
+		// (adtLegacySlack).
+		`CREATE TABLE adt_legacy_until (received_at ` + integer + ` NOT NULL)`,
+		`INSERT INTO adt_legacy_until(received_at) SELECT COALESCE(MAX(received_at), 0) FROM adt_legacy_messages`,
+		// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
+		// domain.SendingID); an event names its own by system_id (one
+		// integer a row), NULL in the events stored before it was kept.
+		// A merge keeps its own; NULL in the merges stored before.
+		`CREATE TABLE adt_systems (
+		system_id           ` + key + `,
 		profile             TEXT NOT NULL,
 		sending_application TEXT NOT NULL,
 		sending_facility    TEXT NOT NULL,
 		UNIQUE (profile, sending_application, sending_facility)
 	)`,
-	`ALTER TABLE adt_events ADD COLUMN system_id INTEGER`,
-	`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
-	`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
-	`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
+		`ALTER TABLE adt_events ADD COLUMN system_id ` + integer,
+		`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
+		`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
+		`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
+	}
 }
 
-var postgresADTMigrations = []string{
+var postgresADTMigrations = append([]string{
 	`CREATE TABLE adt_messages (
 		sender      TEXT NOT NULL,
 		control_id  TEXT NOT NULL,
@@ -276,27 +284,7 @@ var postgresADTMigrations = []string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at BIGINT NOT NULL
 	)`,
-	// When the last of them was received (0: none): a message written
-	// later than that (MSH-7) is not a resend of one of them
-	// (adtLegacySlack).
-	`CREATE TABLE adt_legacy_until (received_at BIGINT NOT NULL)`,
-	`INSERT INTO adt_legacy_until(received_at) SELECT COALESCE(MAX(received_at), 0) FROM adt_legacy_messages`,
-	// The sending systems (profile, MSH-3.1 and MSH-4.1 read by
-	// domain.SendingID); an event names its own by system_id (one integer
-	// a row), NULL in the events stored before it was kept. A merge keeps
-	// its own; NULL in the merges stored before.
-	`CREATE TABLE adt_systems (
-		system_id           BIGSERIAL PRIMARY KEY,
-		profile             TEXT NOT NULL,
-		sending_application TEXT NOT NULL,
-		sending_facility    TEXT NOT NULL,
-		UNIQUE (profile, sending_application, sending_facility)
-	)`,
-	`ALTER TABLE adt_events ADD COLUMN system_id BIGINT`,
-	`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
-	`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
-	`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
-}
+}, adtSystemsMigrations("BIGINT", "BIGSERIAL PRIMARY KEY")...)
 
 func adtEventColumns(id, integer string) string {
 	return `id ` + id + `,
