@@ -335,19 +335,7 @@ func TestSameNameWaitsBehindAnUnfinishedEntry(t *testing.T) {
 	if err := os.Remove(blocker); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "both files archived", settled(t, h.st, 2))
-	files, err := h.st.Files(t.Context(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) != 2 || files[0].Hash == files[1].Hash {
-		t.Fatalf("ledger holds %d entries, want 2 of different content: %+v", len(files), files)
-	}
-	for _, f := range files {
-		if f.State != store.FileArchived || f.DuplicateOf != 0 {
-			t.Errorf("entry %d: %s (duplicate of %d), want archived", f.ID, f.State, f.DuplicateOf)
-		}
-	}
+	bothArchived(t, h.st)
 	if got := strings.Count(h.log.String(), waits); got != 1 {
 		t.Errorf("the wait was logged %d times, want once", got)
 	}
@@ -359,6 +347,26 @@ func TestSameNameWaitsBehindAnUnfinishedEntry(t *testing.T) {
 		t.Errorf("%d 837s delivered, want 2", n)
 	}
 	exactlyOnce(t, all.ids, 4)
+}
+
+// bothArchived waits until the ledger holds two settled entries and
+// checks that both are archived, of different content, neither a
+// duplicate.
+func bothArchived(t *testing.T, st store.Ledger) {
+	t.Helper()
+	waitFor(t, 20*time.Second, "both files archived", settled(t, st, 2))
+	files, err := st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Hash == files[1].Hash {
+		t.Fatalf("ledger holds %d entries, want 2 of different content: %+v", len(files), files)
+	}
+	for _, f := range files {
+		if f.State != store.FileArchived || f.DuplicateOf != 0 {
+			t.Errorf("entry %d: %s (%s, duplicate of %d), want archived", f.ID, f.State, f.Note, f.DuplicateOf)
+		}
+	}
 }
 
 // TestFileLeftAtItsClaimPathIsClaimedFromThere starts the daemon on the
@@ -379,19 +387,7 @@ func TestFileLeftAtItsClaimPathIsClaimedFromThere(t *testing.T) {
 	dropFile(t, filepath.Join(dir, "processing"), idPrefixed(id, "daily.csv"), invoice("LEFT-1", 1, 2))
 	h.write("daily.csv", invoice("NEW-1", 3, 2))
 	h.run()
-	waitFor(t, 20*time.Second, "both files archived", settled(t, h.st, 2))
-	files, err := h.st.Files(t.Context(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) != 2 || files[0].Hash == files[1].Hash {
-		t.Fatalf("ledger holds %d entries, want 2 of different content: %+v", len(files), files)
-	}
-	for _, f := range files {
-		if f.State != store.FileArchived || f.DuplicateOf != 0 {
-			t.Errorf("entry %d: %s (%s), want archived", f.ID, f.State, f.Note)
-		}
-	}
+	bothArchived(t, h.st)
 	if !strings.Contains(h.log.String(), "file found where it was claimed before an interruption") {
 		t.Error("the claim from the claim path was not logged")
 	}
