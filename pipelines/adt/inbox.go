@@ -31,11 +31,11 @@ func (p *Processor) DrainInbox(ctx context.Context, in store.Inbox, batch int) (
 		if len(msgs) == 0 {
 			return total, nil
 		}
-		src := make(Inputs, len(msgs))
+		src := make(Inputs, 0, len(msgs))
 		ids := make([]int64, len(msgs))
 		for i := range msgs {
 			m := &msgs[i]
-			src[i] = RawInput(InboxSource, int(m.ID), m.Raw, m.ReceivedAt)
+			src = append(src, RawInputs(InboxSource, int(m.ID), m.Raw, m.ReceivedAt)...)
 			ids[i] = m.ID
 		}
 		res, err := p.Process(ctx, &src)

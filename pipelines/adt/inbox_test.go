@@ -60,7 +60,7 @@ func TestDrainInboxTurnsMessagesIntoEventsOnce(t *testing.T) {
 	if err != nil || len(pending) != 1 {
 		t.Fatalf("pending %d, %v", len(pending), err)
 	}
-	src := Inputs{RawInput(InboxSource, int(pending[0].ID), pending[0].Raw, pending[0].ReceivedAt)}
+	src := Inputs{RawInputs(InboxSource, int(pending[0].ID), pending[0].Raw, pending[0].ReceivedAt)[0]}
 	if _, err := p.Process(ctx, &src); err != nil {
 		t.Fatal(err)
 	}
@@ -92,12 +92,68 @@ func TestDrainInboxFacilitiesShareProfile(t *testing.T) {
 	if err != nil || res.Messages != 2 || res.Stored != 2 || res.Duplicates != 0 {
 		t.Fatalf("drain: %s %v", res.Summary(), err)
 	}
-	src := Inputs{RawInput(InboxSource, 9, msgs[1].Raw, at)}
+	src := Inputs{RawInputs(InboxSource, 9, msgs[1].Raw, at)[0]}
 	if res, err := p.Process(ctx, &src); err != nil || res.Duplicates != 1 {
 		t.Errorf("MERCY's K1 again: %s %v", res.Summary(), err)
 	}
 	evs, err := st.ADTEvents(ctx, known)
 	if err != nil || len(evs) != 2 || evs[0].SendingFacility != "STMARYS" || evs[1].SendingFacility != "MERCY" || evs[0].Sender != "county" || evs[1].Sender != "county" {
 		t.Errorf("events %+v %v", evs, err)
+	}
+}
+
+// An inbox message holding two messages and a batch trailer (a frame that
+// a listener without the one-message-per-frame check acknowledged): the
+// first becomes an event, the second and the trailer are exceptions at the
+// inbox ID, without a control ID, so that the second sent again on its own
+// becomes an event.
+func TestDrainInboxFrameWithMoreThanOneMessage(t *testing.T) {
+	st := newStore(t, known)
+	at := time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC)
+	x2 := adtMsg("X2", "A03", known)
+	raw := adtMsg("X1", "A01", known) + x2 + "BTS|2\r"
+	added, err := st.InboxAdd(ctx, []store.InboxMessage{{ReceivedAt: at, Remote: "127.0.0.1:5000", SendingApplication: "EPIC",
+		SendingFacility: "STMARYS", ControlID: "X1", Raw: []byte(raw)}})
+	if err != nil || !added[0] {
+		t.Fatalf("inbox add %v %v", added, err)
+	}
+	pending, _ := st.InboxPending(ctx, 1)
+	id := int(pending[0].ID)
+	p := &Processor{Store: st}
+	res, err := p.DrainInbox(ctx, st, 0)
+	if err != nil || res.Messages != 3 || res.Stored != 1 || res.Exceptions != 2 {
+		t.Fatalf("drain: %s %v", res.Summary(), err)
+	}
+	if len(res.Problems) != 2 {
+		t.Fatalf("problems %+v", res.Problems)
+	}
+	second, trailer := res.Problems[0], res.Problems[1]
+	if second.Source != InboxSource || second.Position != id || second.ControlID != "" || second.Line != 5 ||
+		!strings.Contains(second.Reason, "more than one message") || !strings.Contains(second.Reason, `MSH-10 "X2"`) {
+		t.Errorf("second message's exception %+v", second)
+	}
+	if trailer.Position != id || trailer.Line != 9 || !strings.Contains(trailer.Reason, "more than one message") || !strings.Contains(trailer.Reason, "BTS") {
+		t.Errorf("trailer's exception %+v", trailer)
+	}
+	exc, err := st.ADTExceptions(ctx, time.Time{})
+	if err != nil || len(exc) != 2 {
+		t.Fatalf("exceptions %d %v", len(exc), err)
+	}
+	if string(exc[0].Raw) != x2 || exc[0].ControlID != "" || exc[0].Position != id {
+		t.Errorf("second message kept as %q (control ID %q, position %d)", exc[0].Raw, exc[0].ControlID, exc[0].Position)
+	}
+	if string(exc[1].Raw) != raw {
+		t.Errorf("trailer's exception keeps %q, want the whole frame", exc[1].Raw)
+	}
+	// X2 sent again in a frame of its own becomes an event.
+	if _, err := st.InboxAdd(ctx, []store.InboxMessage{{ReceivedAt: at, Remote: "127.0.0.1:5000", SendingApplication: "EPIC",
+		SendingFacility: "STMARYS", ControlID: "X2", Raw: []byte(x2)}}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := p.DrainInbox(ctx, st, 0); err != nil || res.Messages != 1 || res.Stored != 1 {
+		t.Errorf("X2 again: %s %v", res.Summary(), err)
+	}
+	if evs, _ := st.ADTEvents(ctx, known); len(evs) != 2 || evs[0].ControlID != "X1" || evs[1].ControlID != "X2" {
+		t.Errorf("events %+v", evs)
 	}
 }

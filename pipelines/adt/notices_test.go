@@ -35,11 +35,11 @@ func TestNoticesOnlyToTheRightProvider(t *testing.T) {
 	}
 	now := time.Date(2026, 3, 2, 16, 0, 0, 0, time.UTC)
 	in := Inputs{
-		RawInput("f", 1, []byte(adtMsg("N1", "A01", a)), now.Add(-30*time.Hour)),
-		RawInput("f", 2, []byte(adtMsg("N2", "A01", b)), now.Add(-time.Hour)),
-		RawInput("f", 3, []byte(adtMsg("N3", "A01", c)), now.Add(-time.Hour)),
-		RawInput("f", 4, []byte(adtMsg("N4", "A03", a)), now.Add(-time.Hour)),
-		RawInput("f", 5, []byte(adtMsg("N5", "A08", a)), now.Add(-time.Hour)),
+		RawInputs("f", 1, []byte(adtMsg("N1", "A01", a)), now.Add(-30*time.Hour))[0],
+		RawInputs("f", 2, []byte(adtMsg("N2", "A01", b)), now.Add(-time.Hour))[0],
+		RawInputs("f", 3, []byte(adtMsg("N3", "A01", c)), now.Add(-time.Hour))[0],
+		RawInputs("f", 4, []byte(adtMsg("N4", "A03", a)), now.Add(-time.Hour))[0],
+		RawInputs("f", 5, []byte(adtMsg("N5", "A08", a)), now.Add(-time.Hour))[0],
 	}
 	if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != 5 {
 		t.Fatalf("%+v %v", res, err)

@@ -8,6 +8,7 @@
 package adt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,22 +74,59 @@ func (s *fileSource) Next(ctx context.Context) (Input, error) {
 	return Input{}, err
 }
 
-// RawInput reads one message received whole (an MLLP frame kept in the
-// inbox) as an Input of source at position.
-func RawInput(source string, position int, raw []byte, receivedAt time.Time) Input {
-	in := Input{Source: source, Position: position, ReceivedAt: receivedAt, Raw: raw}
-	rd := hl7.NewReader(strings.NewReader(string(raw)))
+// RawInputs reads an inbox message (one MLLP frame, received whole) as the
+// Inputs of source at position. The first is the frame's message. MLLP
+// carries one message per frame and the listener refuses a frame holding
+// more, but the inbox may hold such a frame all the same (stored by a
+// listener that did not check): each further message, and each batch or
+// file segment, after the first message is an Input of its own at the same
+// position whose Problem says so, so that it is kept as an exception
+// rather than dropped. That exception has no control ID (its MSH-10 is in
+// the reason): it does not take the sending system's MSH-10, so the message
+// sent again in a frame of its own becomes an event. Its Raw is the further
+// message rebuilt from its segments, or the whole frame when it could not
+// be read.
+func RawInputs(source string, position int, raw []byte, receivedAt time.Time) []Input {
+	first := Input{Source: source, Position: position, ReceivedAt: receivedAt, Raw: raw}
+	rd := hl7.NewReader(bytes.NewReader(raw))
 	m, err := rd.Next()
 	var he *hl7.Error
 	switch {
 	case err == nil:
-		in.Message, in.Line = m, m.Line
+		first.Message, first.Line = m, m.Line
 	case errors.As(err, &he):
-		in.Problem, in.Line = he, he.Line
+		first.Problem, first.Line = he, he.Line
 	default:
-		in.Problem = &hl7.Error{Line: 1, Reason: "no message: " + err.Error()}
+		first.Problem = &hl7.Error{Line: 1, Reason: "no message: " + err.Error()}
+		return []Input{first}
 	}
-	return in
+	out := []Input{first}
+	const more = "more than one message in one inbox message (MLLP frame), which was acknowledged for its first message only"
+	for {
+		m, err := rd.Next()
+		if err == io.EOF {
+			return out
+		}
+		extra := Input{Source: source, Position: position, ReceivedAt: receivedAt, Raw: raw}
+		switch {
+		case err == nil:
+			extra.Raw = m.Bytes()
+			extra.Problem = &hl7.Error{Line: m.Line, MessageIndex: m.Index, Segment: "MSH", Position: 1,
+				Reason: fmt.Sprintf("%s: this further message (MSH-10 %q) is not an event; have it sent again in a frame of its own", more, m.ControlID())}
+		case errors.As(err, &he):
+			e := *he
+			if e.Message != "" {
+				e.Reason = fmt.Sprintf("%s (MSH-10 %q)", e.Reason, e.Message)
+			}
+			e.Message, e.Reason = "", more+": "+e.Reason
+			extra.Problem = &e
+		default:
+			extra.Problem = &hl7.Error{Line: first.Line, Reason: more + ": the rest is unreadable: " + err.Error()}
+			return append(out, extra)
+		}
+		extra.Line = extra.Problem.Line
+		out = append(out, extra)
+	}
 }
 
 // Inputs is a Source over inputs already read (the MLLP inbox's).

@@ -90,9 +90,9 @@ func TestInboxInputs(t *testing.T) {
 	st := newStore(t, known)
 	at := time.Date(2026, 3, 1, 17, 0, 0, 0, time.UTC)
 	in := Inputs{
-		RawInput("mllp", 1, []byte(adtMsg("X1", "A04", known)), at),
-		RawInput("mllp", 2, []byte("garbage"), at),
-		RawInput("mllp", 3, []byte(adtMsg("X1", "A04", known)), at),
+		RawInputs("mllp", 1, []byte(adtMsg("X1", "A04", known)), at)[0],
+		RawInputs("mllp", 2, []byte("garbage"), at)[0],
+		RawInputs("mllp", 3, []byte(adtMsg("X1", "A04", known)), at)[0],
 	}
 	res, err := (&Processor{Store: st}).Process(ctx, &in)
 	if err != nil || res.Messages != 3 || res.Stored != 1 || res.Exceptions != 1 || res.Duplicates != 1 {
@@ -109,7 +109,7 @@ func TestSenderProfiles(t *testing.T) {
 	st := newStore(t, "MRN7")
 	cfg := config.Default()
 	cfg.ADT.Senders = []config.ADTSender{{Name: "stmarys", Facilities: []string{"STMARYS"}, CINIdentifierType: "MR", CINAssigningAuthority: "STMARYS"}}
-	in := Inputs{RawInput("f", 1, []byte(adtMsg("P1", "A01", unknown)), time.Now())}
+	in := Inputs{RawInputs("f", 1, []byte(adtMsg("P1", "A01", unknown)), time.Now())[0]}
 	res, err := (&Processor{Store: st, Profiles: Profiles(cfg)}).Process(ctx, &in)
 	if err != nil || res.Stored != 1 {
 		t.Fatalf("%+v %v", res, err)

@@ -390,7 +390,9 @@ func (s *Server) answer(ctx context.Context, p *pending, f frame, remote string,
 
 // check is the server's own verdict on a frame, before the Sink: AR for a
 // frame too large, an unreadable MSH, a sender the allow-list refuses, a
-// version or message type not taken; AE for a body that is not segments.
+// version or message type not taken, a frame holding more than one
+// message (a second MSH, or batch or file segments); AE for a body that is
+// not segments.
 func (s *Server) check(f frame, ip netip.Addr) (hl7.Header, string, string) {
 	h, err := hl7.ReadHeader(f.raw)
 	if f.over {
@@ -408,6 +410,9 @@ func (s *Server) check(f frame, ip netip.Addr) (hl7.Header, string, string) {
 	if mt := h.FirstComponent(h.Type); mt != "ADT" {
 		return h, hl7.AckReject, fmt.Sprintf("MSH-9 message type %q not accepted (ADT only)", mt)
 	}
+	if seg, name := secondHeader(f.raw); seg != 0 {
+		return h, hl7.AckReject, fmt.Sprintf("frame holds more than one message (segment %d is %s); one message per frame", seg, name)
+	}
 	if seg, why := badSegment(f.raw, h.Field); why != "" {
 		return h, hl7.AckError, fmt.Sprintf("segment %d: %s", seg, why)
 	}
@@ -421,6 +426,27 @@ func supported(v string) bool {
 		}
 	}
 	return false
+}
+
+// secondHeader returns the first segment after the first (1-based, segments
+// cut as badSegment cuts them) that starts a message, a batch or a file, or
+// ends one (MSH, BHS, BTS, FHS, FTS), and its name; 0 when there is none.
+// MLLP carries one message per frame: such a segment means the sender put
+// several messages (or a batch) in one frame, which the listener refuses
+// whole rather than acknowledge the first message only.
+func secondHeader(raw []byte) (int, string) {
+	n := 0
+	for _, line := range strings.FieldsFunc(string(raw), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		n++
+		if n == 1 || len(line) < 3 || len(line) > 3 && isAlnum(line[3]) {
+			continue
+		}
+		switch name := line[:3]; name {
+		case "MSH", "BHS", "BTS", "FHS", "FTS":
+			return n, name
+		}
+	}
+	return 0, ""
 }
 
 // badSegment checks that every segment (CR, LF or CRLF ends) starts with a
@@ -442,6 +468,10 @@ func badSegment(raw []byte, fs byte) (int, string) {
 		}
 	}
 	return 0, ""
+}
+
+func isAlnum(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
 }
 
 func remoteIP(a net.Addr) netip.Addr {

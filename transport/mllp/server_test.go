@@ -315,6 +315,15 @@ func TestAnswers(t *testing.T) {
 		{"version", msg("MSH|^~\\&|A|B|C|D|2026||ADT^A01|V1|P|2.2\nPID|1\n"), nil, nil, hl7.AckReject, "V1", "MSH-12"},
 		{"not ADT", msg("MSH|^~\\&|A|B|C|D|2026||ORU^R01|O1|P|2.5\nPID|1\n"), nil, nil, hl7.AckReject, "O1", "MSH-9"},
 		{"bad segment", msg("MSH|^~\\&|A|B|C|D|2026||ADT^A01|S1|P|2.5\nPID|1\nthis is not a segment\n"), nil, nil, hl7.AckError, "S1", "segment 3"},
+		{"trailing blank lines", append(adt("T1"), "\r\n\r\n"...), nil, nil, hl7.AckAccept, "T1", ""},
+		// MLLP carries one message per frame: a second message, or batch
+		// segments, refuse the whole frame (nothing of it stored).
+		{"two messages in one frame", append(adt("M1"), adt("M2")...), nil, nil, hl7.AckReject, "M1", "more than one message (segment 5 is MSH)"},
+		{"second message, other delimiters", append(adt("M1"), msg("MSH#^~\\&#A#B#C#D#2026##ADT^A01#M2#P#2.5\nPID#1\n")...), nil, nil, hl7.AckReject, "M1", "segment 5 is MSH"},
+		{"second message after LF", append(adt("M1")[:len(adt("M1"))-1], "\n"+string(adt("M2"))...), nil, nil, hl7.AckReject, "M1", "segment 5 is MSH"},
+		{"batch trailer", append(adt("B1"), "BTS|1\r"...), nil, nil, hl7.AckReject, "B1", "segment 5 is BTS"},
+		{"batch header", append(adt("B2"), "BHS|^~\\&\r"...), nil, nil, hl7.AckReject, "B2", "segment 5 is BHS"},
+		{"segment named like MSH", append(adt("Z1"), "MSHA|1\r"...), nil, nil, hl7.AckError, "Z1", "segment 5"},
 		{"sink refuses AE", adt("R1"), &Refusal{Code: hl7.AckError, Reason: "PID-3 has no identifier"}, nil, hl7.AckError, "R1", "PID-3"},
 		{"sink fails", adt("F1"), errors.New("disk full"), nil, hl7.AckReject, "F1", "not stored"},
 		{"allowed application", adt("L1"), nil, AllowList{{From: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, SendingApplication: "EPICADT"}}, hl7.AckAccept, "L1", ""},
