@@ -216,6 +216,19 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	buf := make([]byte, 64<<10)
 	for {
 		c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		// The stop stores s.stopped, then sets every connection's read
+		// deadline to now: either this load sees the stop, or the stop's
+		// deadline comes after ours and replaces it. So no read starts
+		// after the stop, however long the reader was away from Read
+		// (waiting for an in-flight slot): frames read before it are
+		// answered once stored, the rest get no ACK.
+		if s.stopped.Load() != 0 {
+			s.log.Debug("mllp: server stopping; connection no longer read", "remote", remote)
+			if fr.in {
+				s.log.Warn("mllp: server stopped inside a frame; the partial message is dropped", "remote", remote, "bytes", fr.size)
+			}
+			break
+		}
 		n, err := c.Read(buf)
 		for _, f := range fr.feed(buf[:n]) {
 			p := &pending{done: make(chan struct{}), received: time.Now()}

@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -228,6 +229,122 @@ func TestDisconnectBeforeACK(t *testing.T) {
 	}
 	if got := sink.ids(); len(got) != 1 || got[0] != "GONE" {
 		t.Fatalf("stored %v", got)
+	}
+}
+
+// Shutdown while the reader waits for an in-flight slot (MaxInFlight 1,
+// the store held) and the sender goes on sending: Serve returns promptly;
+// the messages read before the stop are answered AA once stored and not
+// before; nothing sent after the stop is read, stored or answered.
+func TestShutdownStopsBusySender(t *testing.T) {
+	sink := &memSink{gate: make(chan struct{})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(sink, Config{MaxInFlight: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	type ack struct{ code, id string }
+	var mu sync.Mutex
+	var acks []ack
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		r := bufio.NewReader(c)
+		for {
+			f, err := ReadFrame(r, 0)
+			if err != nil {
+				return
+			}
+			code, id, _ := ACKCode(f)
+			mu.Lock()
+			acks = append(acks, ack{code, id})
+			mu.Unlock()
+		}
+	}()
+	nACKs := func() int { mu.Lock(); defer mu.Unlock(); return len(acks) }
+
+	// A1 is with the writer, A2 in the queue, A3 read and waiting for a slot.
+	var before []byte
+	for _, id := range []string{"A1", "A2", "A3"} {
+		before = AppendFrame(before, adt(id))
+	}
+	c.Write(before)
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	for deadline := time.Now().Add(5 * time.Second); srv.stopped.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not stop")
+		}
+	}
+	// The sender goes on sending after the stop.
+	quit := make(chan struct{})
+	senderDone := make(chan int)
+	go func() {
+		n := 0
+		defer func() { senderDone <- n }()
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if _, err := c.Write(AppendFrame(nil, adt(fmt.Sprintf("B%d", i)))); err != nil {
+				return
+			}
+			n++
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if n := nACKs(); n != 0 {
+		t.Fatalf("%d ACKs before the store committed", n)
+	}
+	close(sink.gate)
+	start := time.Now()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Errorf("Serve has not returned 3 s after the store was released, the sender still sending")
+		c.Close()
+		<-served
+	}
+	took := time.Since(start)
+	close(quit)
+	sent := <-senderDone
+	<-readerDone
+	if sent == 0 {
+		t.Error("the sender sent nothing after the stop; the test proves nothing")
+	}
+	t.Logf("Serve returned %v after the store was released; %d messages sent after the stop", took, sent)
+
+	// A1 and A2 were read and submitted before the stop; A3 was read too
+	// (one write), so it is answered once stored. Nothing else.
+	var got []string
+	for _, a := range acks {
+		if a.code != hl7.AckAccept {
+			t.Errorf("ACK %s %s", a.code, a.id)
+		}
+		got = append(got, a.id)
+	}
+	if strings.Join(got, ",") != "A1,A2,A3" {
+		t.Errorf("ACKs %v, want A1,A2,A3", got)
+	}
+	stored := sink.ids() // the held store completes them in any order
+	sort.Strings(stored)
+	if ids := strings.Join(stored, ","); ids != "A1,A2,A3" {
+		t.Errorf("stored %s, want A1,A2,A3", ids)
 	}
 }
 
