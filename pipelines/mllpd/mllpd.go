@@ -15,12 +15,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/store"
 	"github.com/calaim-gateway/calaim-gateway/transport/mllp"
 )
@@ -141,19 +141,19 @@ func NewBatcher(in store.Inbox, maxBatch int, log *slog.Logger) *Batcher {
 }
 
 // Submit implements mllp.Sink. It waits only while the queue is full.
+//
+// The inbox key (MSH-3 and MSH-4 first components, MSH-10) is written by
+// domain.KeyText: valid text for a text column of either engine (so that
+// one sender's odd bytes, Latin-1 in MSH-4, cannot fail the transaction it
+// shares with other messages) that keeps different values apart (so that
+// two facilities whose names differ only in such bytes are not taken for
+// one, the second message for a resend of the first). The raw message is
+// kept as received.
 func (b *Batcher) Submit(ctx context.Context, m *mllp.Message, done func(error)) {
 	h := m.Header
 	b.queue <- item{m: store.InboxMessage{ReceivedAt: m.Received, Remote: m.Remote,
-		SendingApplication: text(h.FirstComponent(h.SendingApplication)), SendingFacility: text(h.FirstComponent(h.SendingFacility)),
-		ControlID: text(h.ControlID), Raw: m.Raw}, done: done}
-}
-
-// text makes a header value fit a text column of either engine (valid
-// UTF-8, no NUL), so that one sender's odd bytes (Latin-1 in MSH-4) cannot
-// fail the transaction it shares with other messages. The raw message is
-// kept as received.
-func text(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+		SendingApplication: domain.KeyText(h.FirstComponent(h.SendingApplication)), SendingFacility: domain.KeyText(h.FirstComponent(h.SendingFacility)),
+		ControlID: domain.KeyText(h.ControlID), Raw: m.Raw}, done: done}
 }
 
 // Run commits batches until ctx ends; what is queued then is still committed.

@@ -239,9 +239,9 @@ func TestPostgresInbox(t *testing.T) {
 	}
 	found := 0
 	for _, m := range p {
-		if m.SendingFacility == "H\uFFFDPITAL\uFFFD" {
+		if m.SendingFacility == `H\xE9PITAL\x00` {
 			found++
-			if m.ControlID != "L\uFFFD1" || string(m.Raw) != string(odd) {
+			if m.ControlID != `L\xE91` || string(m.Raw) != string(odd) {
 				t.Errorf("odd message stored as %+v", m)
 			}
 		}
@@ -275,4 +275,47 @@ func TestSenderLeavesBeforeACK(t *testing.T) {
 		}
 	}
 	t.Fatal("the message of a sender that left is not in the inbox")
+}
+
+// Two facilities whose MSH-4 differ only in bytes that are not UTF-8
+// (Latin-1 Ô and É), with the same MSH-3 and MSH-10: both are stored, on
+// either engine, each under its own key; each sent again is recognised;
+// a facility name of valid UTF-8 keeps its key as sent.
+func TestInboxKeyKeepsOddBytesApart(t *testing.T) {
+	srv := testsrv.Postgres(t)
+	ctx := context.Background()
+	pg, err := store.OpenPostgres(ctx, srv.DSN, store.PostgresOptions{Owner: "mllp-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	withFacility := func(fac string) []byte {
+		return []byte(strings.Replace(string(adt("EPIC", "K1")), "|GOODHOSP|", "|"+fac+"|", 1))
+	}
+	for _, eng := range []struct {
+		name string
+		st   store.Inbox
+	}{{"sqlite", openSQLite(t)}, {"postgres", pg}} {
+		t.Run(eng.name, func(t *testing.T) {
+			c := dial(t, start(t, eng.st, nil))
+			facs := []string{"H\xd4P", "H\xc9P", "HÔP"}
+			for range 2 {
+				for _, fac := range facs {
+					ack, err := c.Send(ctx, withFacility(fac))
+					if code, id, text := mllp.ACKCode(ack); err != nil || code != hl7.AckAccept || id != "K1" {
+						t.Fatalf("%q: %s %s %s %v", fac, code, id, text, err)
+					}
+				}
+			}
+			p, err := eng.st.InboxPending(ctx, 10)
+			if err != nil || len(p) != 3 {
+				t.Fatalf("%d stored, want 3: %v", len(p), err)
+			}
+			for i, want := range []string{`H\xD4P`, `H\xC9P`, "HÔP"} {
+				if p[i].SendingFacility != want || string(p[i].Raw) != string(withFacility(facs[i])) {
+					t.Errorf("message %d stored as %q %q", i, p[i].SendingFacility, p[i].Raw)
+				}
+			}
+		})
+	}
 }

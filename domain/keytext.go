@@ -1,0 +1,54 @@
+package domain
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// KeyText writes a header value received as bytes (MSH-3, MSH-4, MSH-10 of
+// a message in Latin-1 or another 8-bit charset) as text that fits a text
+// column of either engine (valid UTF-8, no NUL) without merging different
+// values: each byte that is not part of valid UTF-8, and NUL, is written
+// `\xHH` (two capital hex digits), and a backslash that begins such a
+// sequence in the value itself is written `\x5C`. Every other value, which
+// is every value of valid UTF-8 without NUL or `\xHH`, is returned as it
+// is. Different values give different texts, so the text can key a value.
+func KeyText(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, "\x00") && !hasHexEscape(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	esc := func(c byte) { b.WriteString(`\x`); b.WriteByte(hex[c>>4]); b.WriteByte(hex[c&15]) }
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1, r == 0:
+			esc(s[i])
+		case r == '\\' && hasHexEscape(s[i:i+min(len(s)-i, 4)]):
+			esc('\\')
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// hasHexEscape reports whether s holds `\x` and two capital hex digits.
+func hasHexEscape(s string) bool {
+	for i := strings.Index(s, `\x`); i >= 0 && i+3 < len(s); {
+		if isUpperHex(s[i+2]) && isUpperHex(s[i+3]) {
+			return true
+		}
+		j := strings.Index(s[i+1:], `\x`)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isUpperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
