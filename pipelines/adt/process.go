@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/hl7"
 	"github.com/calaim-gateway/calaim-gateway/mappings/adt"
 	"github.com/calaim-gateway/calaim-gateway/store"
@@ -295,6 +296,7 @@ func (p *Processor) item(in *Input) store.ADTItem {
 		it.ControlID = in.Problem.Message
 		it.Sender = adt.DefaultProfile().Name
 		it.Problem = in.Problem.Error()
+		asText(&it)
 		return it
 	}
 	m := in.Message
@@ -315,5 +317,31 @@ func (p *Processor) item(in *Input) store.ADTItem {
 		}
 		it.Problem = strings.Join(msgs, "; ")
 	}
+	asText(&it)
 	return it
+}
+
+// asText writes every text of it that came from the message as
+// domain.KeyText does: valid UTF-8 without NUL, as both engines' text
+// columns take it (a message in Latin-1 would otherwise fail its whole
+// batch on PostgreSQL), different values kept apart (MSH-3.1, MSH-4.1 and
+// MSH-10 key the sending system's messages, as they key the inbox). Text
+// of valid UTF-8 is unchanged.
+func asText(it *store.ADTItem) {
+	for _, p := range []*string{&it.ControlID, &it.SendingApplication, &it.SendingFacility, &it.Problem} {
+		*p = domain.KeyText(*p)
+	}
+	ev := &it.Event
+	for _, p := range []*string{&ev.ControlID, &ev.Trigger, &ev.SendingApplication, &ev.SendingFacility, &ev.CIN, &ev.Facility,
+		&ev.PatientClass, &ev.AdmissionType, &ev.VisitNumber, &ev.Disposition, &ev.PriorCIN} {
+		*p = domain.KeyText(*p)
+	}
+	for i := range ev.Identifiers {
+		id := &ev.Identifiers[i]
+		id.ID, id.Authority, id.Type = domain.KeyText(id.ID), domain.KeyText(id.Authority), domain.KeyText(id.Type)
+	}
+	for i := range ev.Diagnoses {
+		d := &ev.Diagnoses[i]
+		d.Code, d.Text, d.System, d.Type = domain.KeyText(d.Code), domain.KeyText(d.Text), domain.KeyText(d.System), domain.KeyText(d.Type)
+	}
 }
