@@ -14,7 +14,14 @@ import (
 // is every value of valid UTF-8 without NUL or `\xHH`, is returned as it
 // is. Different values give different texts, so the text can key a value.
 func KeyText(s string) string {
-	if utf8.ValidString(s) && !strings.Contains(s, "\x00") && !hasHexEscape(s) {
+	plain := true // printable or control ASCII other than NUL and backslash: the usual value
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain || utf8.ValidString(s) && !strings.Contains(s, "\x00") && !hasHexEscape(s) {
 		return s
 	}
 	const hex = "0123456789ABCDEF"
