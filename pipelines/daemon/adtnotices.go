@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,6 +38,8 @@ type adtNoticeStore interface {
 	RecordADTNoticesRun(ctx context.Context, run store.Run, handled []int64, notices []store.ADTNotice) error
 	ADTNotices(ctx context.Context, since time.Time) ([]store.ADTNotice, error)
 	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) ([]store.ADTNotice, error)
+	ADTNoticeRunFiles(ctx context.Context, run int64) ([]string, error)
+	UndoADTNoticesRun(ctx context.Context, run int64) (int64, error)
 }
 
 // noticeAgeBuckets span a notice delivered within minutes to one days late.
@@ -164,8 +167,35 @@ func (p *adtNoticeJob) runInterval(ctx context.Context, job *Job, rec interface 
 }
 
 // Resume collects the notice files of a run that committed before the
-// daemon recorded them.
+// daemon recorded them. When a file the run recorded notices in is not in
+// the work directory (the instance that wrote it died and its work
+// directory is not on this one, or it was cleared), the run is undone:
+// its notices are deleted and their events wait again, and the entry is
+// processed again (ErrRunUndone), so no notice is recorded in a file never
+// delivered.
 func (p *adtNoticeJob) Resume(ctx context.Context, job *Job) (*Result, error) {
+	if job.File != nil && job.File.RunID != 0 {
+		recorded, err := p.st.ADTNoticeRunFiles(ctx, job.File.RunID)
+		if err != nil {
+			return nil, err
+		}
+		missing := 0
+		for _, name := range recorded {
+			if _, err := os.Stat(filepath.Join(job.OutDir, name)); errors.Is(err, fs.ErrNotExist) {
+				missing++
+			} else if err != nil {
+				return nil, fmt.Errorf("adt-notices: %w", err)
+			}
+		}
+		if missing > 0 {
+			n, err := p.st.UndoADTNoticesRun(ctx, job.File.RunID)
+			if err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %d of the %d notice file(s) of %s are not in the work directory; its %d notice(s) wait for a notice again",
+				ErrRunUndone, missing, len(recorded), job.Name, n)
+		}
+	}
 	paths, err := filepath.Glob(filepath.Join(job.OutDir, "adt-notices-*.csv"))
 	if err != nil {
 		return nil, err

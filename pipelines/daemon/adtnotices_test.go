@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -465,5 +466,73 @@ func TestADTNoticeJobRetriesAfterAnotherRun(t *testing.T) {
 	}
 	if pending, _ := st.PendingADTNotices(ctx, 10); len(pending) != 0 {
 		t.Errorf("%d events still waiting", len(pending))
+	}
+}
+
+// lostNoticeFiles is the adt-notices job whose first interval run commits
+// and then fails with its files gone, as when the instance that wrote
+// them died and another takes the entry over without its work directory.
+type lostNoticeFiles struct {
+	*adtNoticeJob
+	lost bool
+}
+
+func (p *lostNoticeFiles) Process(ctx context.Context, job *Job) (*Result, error) {
+	res, err := p.adtNoticeJob.Process(ctx, job)
+	if err != nil || p.lost || !strings.Contains(res.Note, "handled") {
+		return res, err
+	}
+	p.lost = true
+	if err := os.RemoveAll(job.OutDir); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("simulated failure after the notice run committed; its work directory lost")
+}
+
+// A committed notice run whose files are gone is undone and run again:
+// its notices are never left recorded in files no provider gets, and each
+// provider gets each notice once, in a file delivered.
+func TestADTNoticeRunWithoutItsFilesIsRedone(t *testing.T) {
+	reg := processors[adtNoticesKind]
+	registerForTest(t, Registration{Kind: adtNoticesKind, Roles: reg.Roles, Scheduled: true, New: func(env Env) (Processor, error) {
+		real, err := reg.New(env)
+		if err != nil {
+			return nil, err
+		}
+		return &lostNoticeFiles{adtNoticeJob: real.(*adtNoticeJob)}, nil
+	}})
+	dir := t.TempDir()
+	h, err := newHarness(t, dir, noticeConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := h.st.(*store.SQLite)
+	seedNotices(t, st, time.Now())
+	h.run()
+	waitFor(t, 20*time.Second, "the interval's entry and the day's final", settled(t, h.st, 2))
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	delivered := map[string]bool{}
+	for _, sub := range []string{"provider1", "responses"} {
+		for _, name := range listDir(t, filepath.Join(dir, "outbox", sub)) {
+			delivered[name] = true
+		}
+	}
+	notices, err := st.ADTNotices(context.Background(), time.Time{})
+	if err != nil || len(notices) != 4 {
+		t.Fatalf("notices %+v %v, want 4", notices, err)
+	}
+	for _, n := range notices {
+		if !delivered[n.File] || n.DeliveredAt.IsZero() {
+			t.Errorf("notice of event %d to %s is recorded in %s, delivered %v (at %v)", n.EventID, n.ProviderNPI, n.File, delivered[n.File], n.DeliveredAt)
+		}
+	}
+	if pending, _ := st.PendingADTNotices(context.Background(), 10); len(pending) != 0 {
+		t.Errorf("%d events still waiting", len(pending))
+	}
+	checkNoticesDelivered(t, dir)
+	if !strings.Contains(h.log.String(), "lost its output and was rolled back: processing it again") {
+		t.Error("the log does not say the committed run without its files was undone")
 	}
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -737,5 +738,101 @@ func adtSendingSystems(t *testing.T, open func(string) store.LedgerStore) {
 			t.Errorf("events by sending system %v, want %v", systems, wantSystems)
 			break
 		}
+	}
+}
+
+// adtNoticesRunUndone: a run's notices are found by its ID, and undoing the
+// run deletes its notices not delivered and puts their events back among
+// those waiting, leaving other runs' notices, calgw notices' and the
+// delivered ones as they were.
+func adtNoticesRunUndone(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	out := recordADT(t, a, adtItem("stm", "U1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "U2", domain.ADTTransfer, "91234567A", "", 1),
+		adtItem("stm", "U3", domain.ADTDischarge, "91234567A", "", 2), adtItem("stm", "U4", domain.ADTRegister, "91234567A", "", 3),
+		adtItem("stm", "U5", domain.ADTPreadmit, "91234567A", "", 4))
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != 5 {
+		t.Fatalf("pending %d %v", len(pending), err)
+	}
+	written := adtT0.Add(time.Hour)
+	notice := func(i int, npi, file string) store.ADTNotice {
+		return store.ADTNotice{EventID: out[i].EventID, ProviderNPI: npi, ReceivedAt: pending[i].ReceivedAt, WrittenAt: written, File: file}
+	}
+	commit := func(handled []int64, notices ...store.ADTNotice) int64 {
+		t.Helper()
+		run, err := s.BeginRun(ctx, "adt-notices", "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Written(ctx, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID()
+	}
+	// Run 1: U1 to two providers, U2 to one, U3 handled without a notice.
+	run1 := commit([]int64{out[0].EventID, out[1].EventID, out[2].EventID},
+		notice(0, "1234567893", "r1-b.csv"), notice(0, "1111111111", "r1-a.csv"), notice(1, "1234567893", "r1-b.csv"))
+	// Run 2: U4, delivered.
+	run2 := commit([]int64{out[3].EventID}, notice(3, "1234567893", "r2.csv"))
+	if _, err := a.ADTNoticesDelivered(ctx, []string{"r2.csv"}, written.Add(time.Minute), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// calgw notices: U5.
+	if err := a.RecordADTNotices(ctx, []int64{out[4].EventID}, []store.ADTNotice{notice(4, "1234567893", "cli.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	if files, err := a.ADTNoticeRunFiles(ctx, run1); err != nil || !slices.Equal(files, []string{"r1-a.csv", "r1-b.csv"}) {
+		t.Fatalf("files of run 1: %q (%v), want r1-a.csv and r1-b.csv", files, err)
+	}
+	runs := map[string]int64{}
+	all, _ := a.ADTNotices(ctx, adtT0)
+	for _, n := range all {
+		runs[n.File] = n.RunID
+	}
+	if runs["r1-a.csv"] != run1 || runs["r2.csv"] != run2 || runs["cli.csv"] != 0 {
+		t.Fatalf("notices' runs %v, want r1 %d, r2 %d, cli 0", runs, run1, run2)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 0 {
+		t.Fatalf("before the undo: %d pending", len(p))
+	}
+
+	n, err := a.UndoADTNoticesRun(ctx, run1)
+	if err != nil || n != 3 {
+		t.Fatalf("undo run 1: %d notices deleted (%v), want 3", n, err)
+	}
+	// U1 and U2 wait again; U3 had no notice and stays handled.
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 2 || p[0].ID != out[0].EventID || p[1].ID != out[1].EventID {
+		t.Fatalf("after the undo: pending %+v, want U1 and U2", p)
+	}
+	if files, err := a.ADTNoticeRunFiles(ctx, run1); err != nil || len(files) != 0 {
+		t.Fatalf("files of run 1 after the undo: %q (%v)", files, err)
+	}
+	left, _ := a.ADTNotices(ctx, adtT0)
+	if len(left) != 2 || left[0].File != "r2.csv" || left[1].File != "cli.csv" {
+		t.Fatalf("after the undo the notices are %+v, want r2.csv's and cli.csv's", left)
+	}
+	// A delivered notice is never undone, and undoing again changes nothing.
+	if n, err := a.UndoADTNoticesRun(ctx, run2); err != nil || n != 0 {
+		t.Fatalf("undo of a delivered run: %d (%v), want 0", n, err)
+	}
+	if n, err := a.UndoADTNoticesRun(ctx, run1); err != nil || n != 0 {
+		t.Fatalf("undo again: %d (%v), want 0", n, err)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 2 {
+		t.Fatalf("after undoing a delivered run: %d pending, want 2", len(p))
+	}
+	// The events undone are recorded again by the next run.
+	run3 := commit([]int64{out[0].EventID, out[1].EventID}, notice(0, "1234567893", "r3.csv"), notice(1, "1234567893", "r3.csv"))
+	if files, _ := a.ADTNoticeRunFiles(ctx, run3); !slices.Equal(files, []string{"r3.csv"}) {
+		t.Errorf("files of run 3: %q", files)
 	}
 }

@@ -57,6 +57,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTSendingSystems", false, adtSendingSystems},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
+		{"ADTNoticesRunUndone", false, adtNoticesRunUndone},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"CheckRunLeavesNothing", false, checkRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
