@@ -99,7 +99,8 @@ type ADTNotice struct {
 	// `calgw notices` keeps it zero).
 	DeliveredAt time.Time
 	// RunID is the daemon run that recorded the notice
-	// (RecordADTNoticesRun); 0 for a notice of `calgw notices`.
+	// (RecordADTNoticesRun); 0 for a notice of `calgw notices`, -1 for
+	// one a daemon run recorded before runs were kept.
 	RunID int64
 }
 
@@ -164,8 +165,12 @@ type ADTStore interface {
 	// wait for a notice again. It returns the notices deleted.
 	UndoADTNoticesRun(ctx context.Context, run int64) (int64, error)
 	// CountADTNotices counts the notices written at or after since, and
-	// the late ones among them.
-	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
+	// the late ones among them as of at: late when written or delivered
+	// (ADTNotice.Late), or recorded by a daemon run (RunID not 0), not
+	// delivered yet and received within or more before at. A notice of
+	// `calgw notices` is never delivered by the gateway and is late only
+	// as written.
+	CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error)
 }
 
 var (
@@ -250,11 +255,17 @@ func adtSystemsMigrations(integer, key string) []string {
 }
 
 // adtNoticeRunMigrations keep the daemon run that recorded each notice
-// (0: written by calgw notices), with the engine's integer type.
+// (0: written by calgw notices; -1: by a daemon run recorded before runs
+// were kept), with the engine's integer type.
 func adtNoticeRunMigrations(integer string) []string {
 	return []string{
 		`ALTER TABLE adt_notices ADD COLUMN run_id ` + integer + ` NOT NULL DEFAULT 0`,
 		`CREATE INDEX adt_notices_run ON adt_notices(run_id)`,
+		// The notices the daemon recorded before runs were kept (those
+		// delivered, and those in its files, named
+		// adt-notices-NPI-TIME-<ledger id>.csv where calgw notices named
+		// adt-notices-NPI-TIME.csv) get run -1: a daemon run not known.
+		`UPDATE adt_notices SET run_id = -1 WHERE run_id = 0 AND (delivered_at <> 0 OR file LIKE 'adt-notices-%-%-%.csv')`,
 	}
 }
 
@@ -552,8 +563,10 @@ func undoADTNoticesRun(ctx context.Context, db adtDB, run int64) (int64, error) 
 	return n, nil
 }
 
-func countADTNotices(ctx context.Context, db adtDB, since time.Time) (total, late int64, err error) {
-	if _, err := db.row(ctx, `SELECT COUNT(*), COUNT(CASE WHEN late = 1 THEN 1 END) FROM adt_notices WHERE written_at >= ?`, []any{millis(since)}, &total, &late); err != nil {
+func countADTNotices(ctx context.Context, db adtDB, since, at time.Time, within time.Duration) (total, late int64, err error) {
+	cut := millis(at) - within.Milliseconds() // received at or before cut and not delivered: late
+	if _, err := db.row(ctx, `SELECT COUNT(*), COUNT(CASE WHEN late = 1 OR (run_id <> 0 AND delivered_at = 0 AND received_at <= ?) THEN 1 END)
+		FROM adt_notices WHERE written_at >= ?`, []any{cut, millis(since)}, &total, &late); err != nil {
 		return 0, 0, fmt.Errorf("store: ADT notices count: %w", err)
 	}
 	return total, late, nil
@@ -830,9 +843,9 @@ func (s *SQLite) UndoADTNoticesRun(ctx context.Context, run int64) (n int64, err
 }
 
 // CountADTNotices implements ADTStore.
-func (s *SQLite) CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error) {
+func (s *SQLite) CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error) {
 	err = s.adt(ctx, false, func(db adtDB) error {
-		total, late, err = countADTNotices(ctx, db, since)
+		total, late, err = countADTNotices(ctx, db, since, at, within)
 		return err
 	})
 	return total, late, err
@@ -1043,9 +1056,9 @@ func (p *Postgres) UndoADTNoticesRun(ctx context.Context, run int64) (n int64, e
 }
 
 // CountADTNotices implements ADTStore.
-func (p *Postgres) CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error) {
+func (p *Postgres) CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error) {
 	err = p.adt(ctx, false, func(db adtDB) error {
-		total, late, err = countADTNotices(ctx, db, since)
+		total, late, err = countADTNotices(ctx, db, since, at, within)
 		return err
 	})
 	return total, late, err

@@ -247,10 +247,13 @@ func (p *adtNoticeJob) Delivered(ctx context.Context, e *store.FileEntry, at tim
 // DaySummaryHeader is the header of the day's late-notice summary.
 var DaySummaryHeader = []string{"event_id", "provider_npi", "received_at", "notice_written_at", "delivered_at", "age_hours", "file"}
 
-// daySummary writes adt-notices-late-YYYYMMDD.csv: the notices delivered
-// during day (or written that day and not delivered yet) that were late,
-// by event ID, provider, times and file; no member data. A day without a
-// late notice gets a file with the header only.
+// daySummary writes adt-notices-late-YYYYMMDD.csv: the notices late
+// during day, by event ID, provider, times and file; no member data. A
+// notice is late that day when it was delivered that day late, or written
+// that day late and not delivered yet, or written by the daemon and still
+// not delivered at the day's end more than 24 hours (rules.ADTNoticeWithin)
+// after its event was received (listed each day it stays so). A day
+// without a late notice gets a file with the header only.
 func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) (*Result, error) {
 	end := day.AddDate(0, 0, 1)
 	all, err := p.st.ADTNotices(ctx, day.AddDate(0, 0, -7))
@@ -258,10 +261,17 @@ func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) 
 		return nil, err
 	}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(day) && t.Before(end) }
+	// overdue: recorded by the daemon, written before the day's end and
+	// not delivered by then, its 24 hours over during the day or before.
+	overdue := func(n *store.ADTNotice) bool {
+		return n.RunID != 0 && n.WrittenAt.Before(end) && (n.DeliveredAt.IsZero() || !n.DeliveredAt.Before(end)) &&
+			n.ReceivedAt.Add(rules.ADTNoticeWithin).Before(end)
+	}
 	var late []store.ADTNotice
-	for _, n := range all {
-		if n.Late && (in(n.DeliveredAt) || (n.DeliveredAt.IsZero() && in(n.WrittenAt))) {
-			late = append(late, n)
+	for i := range all {
+		n := &all[i]
+		if n.Late && (in(n.DeliveredAt) || (n.DeliveredAt.IsZero() && in(n.WrittenAt))) || overdue(n) {
+			late = append(late, *n)
 		}
 	}
 	sort.Slice(late, func(i, j int) bool {
@@ -284,10 +294,16 @@ func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) 
 	}
 	w := csv.NewWriter(f)
 	w.Write(DaySummaryHeader)
-	for _, n := range late {
-		sent := n.DeliveredAt
-		if sent.IsZero() {
-			sent = n.WrittenAt
+	for i := range late {
+		n := &late[i]
+		// The age when delivered that day, else at the day's end when
+		// still undelivered by the daemon then, else when written.
+		sent := n.WrittenAt
+		switch {
+		case in(n.DeliveredAt):
+			sent = n.DeliveredAt
+		case overdue(n):
+			sent = end
 		}
 		w.Write([]string{strconv.FormatInt(n.EventID, 10), n.ProviderNPI, ts(n.ReceivedAt), ts(n.WrittenAt), ts(n.DeliveredAt),
 			strconv.FormatFloat(sent.Sub(n.ReceivedAt).Hours(), 'f', 1, 64), n.File})

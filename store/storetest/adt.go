@@ -364,11 +364,11 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 			t.Errorf("notice %d: late %v delivered %v, want %v and %v", i, got[i].Late, got[i].DeliveredAt, wantLate, at)
 		}
 	}
-	total, lateN, err := a.CountADTNotices(ctx, adtT0)
+	total, lateN, err := a.CountADTNotices(ctx, adtT0, at, 24*time.Hour)
 	if err != nil || total != 2 || lateN != 1 {
 		t.Errorf("count: %d, %d late (%v), want 2, 1", total, lateN, err)
 	}
-	if total, _, _ := a.CountADTNotices(ctx, written.Add(time.Millisecond)); total != 0 {
+	if total, _, _ := a.CountADTNotices(ctx, written.Add(time.Millisecond), at, 24*time.Hour); total != 0 {
 		t.Errorf("count since after: %d", total)
 	}
 }
@@ -834,5 +834,75 @@ func adtNoticesRunUndone(t *testing.T, open func(string) store.LedgerStore) {
 	run3 := commit([]int64{out[0].EventID, out[1].EventID}, notice(0, "1234567893", "r3.csv"), notice(1, "1234567893", "r3.csv"))
 	if files, _ := a.ADTNoticeRunFiles(ctx, run3); !slices.Equal(files, []string{"r3.csv"}) {
 		t.Errorf("files of run 3: %q", files)
+	}
+}
+
+// adtNoticesUndeliveredLate: CountADTNotices counts as late a notice a
+// daemon run recorded on time and has not delivered once within has
+// passed since its event was received, and still after its late delivery;
+// a notice of calgw notices (no run) only when written late.
+func adtNoticesUndeliveredLate(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	out := recordADT(t, a, adtItem("stm", "L1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "L2", domain.ADTTransfer, "91234567A", "", 1),
+		adtItem("stm", "L3", domain.ADTDischarge, "91234567A", "", 2))
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("pending %d %v", len(pending), err)
+	}
+	written := pending[1].ReceivedAt.Add(time.Hour)
+	notice := func(i int, file string) store.ADTNotice {
+		return store.ADTNotice{EventID: out[i].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[i].ReceivedAt, WrittenAt: written, File: file}
+	}
+	run, err := s.BeginRun(ctx, "adt-notices", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// L1 and L2 by the daemon, in two files; L3 by calgw notices.
+	if err := a.RecordADTNoticesRun(ctx, run, []int64{out[0].EventID, out[1].EventID}, []store.ADTNotice{notice(0, "d1.csv"), notice(1, "d2.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordADTNotices(ctx, []int64{out[2].EventID}, []store.ADTNotice{notice(2, "cli.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(at time.Time) int64 {
+		t.Helper()
+		total, late, err := a.CountADTNotices(ctx, time.Time{}, at, 24*time.Hour)
+		if err != nil || total != 3 {
+			t.Fatalf("count at %v: %d (%v), want 3", at, total, err)
+		}
+		return late
+	}
+	due1 := pending[0].ReceivedAt.Add(24 * time.Hour)
+	due2 := pending[1].ReceivedAt.Add(24 * time.Hour)
+	if !due1.Before(due2) || !pending[2].ReceivedAt.Add(24*time.Hour).After(due1) {
+		t.Fatalf("received %v %v %v: want L1 before L2 before L3", pending[0].ReceivedAt, pending[1].ReceivedAt, pending[2].ReceivedAt)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		late int64
+	}{{due1.Add(-time.Millisecond), 0}, {due1, 1}, {due2, 2}, {due2.Add(30 * 24 * time.Hour), 2}} {
+		if got := count(tc.at); got != tc.late {
+			t.Errorf("at %v: %d late, want %d", tc.at, got, tc.late)
+		}
+	}
+	// d2.csv delivered on time: no longer counted; d1.csv delivered late:
+	// still counted.
+	if _, err := a.ADTNoticesDelivered(ctx, []string{"d2.csv"}, due2.Add(-time.Minute), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ADTNoticesDelivered(ctx, []string{"d1.csv"}, due2.Add(-time.Minute), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(due2.Add(30 * 24 * time.Hour)); got != 1 {
+		t.Errorf("after the deliveries: %d late, want 1 (L1)", got)
 	}
 }

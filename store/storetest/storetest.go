@@ -58,6 +58,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
 		{"ADTNoticesRunUndone", false, adtNoticesRunUndone},
+		{"ADTNoticesUndeliveredLate", false, adtNoticesUndeliveredLate},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"CheckRunLeavesNothing", false, checkRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
