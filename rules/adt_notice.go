@@ -15,7 +15,8 @@ const (
 	// to no one else.
 	ADTNoticeProvider = "ADT-NOTICE-ECM-PROVIDER"
 	// ADTNoticeLate: a notice written, or delivered, 24 hours or more after
-	// its event was received is late (it is still sent).
+	// its event was received, or written by the daemon and not delivered
+	// 24 hours after, is late (it is still sent).
 	ADTNoticeLate = "ADT-NOTICE-LATE"
 )
 

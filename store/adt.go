@@ -98,6 +98,10 @@ type ADTNotice struct {
 	// destination (zero until the daemon records it; a notice written by
 	// `calgw notices` keeps it zero).
 	DeliveredAt time.Time
+	// RunID is the daemon run that recorded the notice
+	// (RecordADTNoticesRun); 0 for a notice of `calgw notices`, -1 for
+	// one a daemon run recorded before runs were kept.
+	RunID int64
 }
 
 // ErrADTNoticed means an event given to RecordADTNotices was handled by
@@ -153,9 +157,20 @@ type ADTStore interface {
 	// returns the notices it marked, as they are now. Marking again
 	// changes nothing.
 	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) ([]ADTNotice, error)
+	// ADTNoticeRunFiles returns the files, sorted and distinct, of the
+	// notices a run recorded (RecordADTNoticesRun).
+	ADTNoticeRunFiles(ctx context.Context, run int64) ([]string, error)
+	// UndoADTNoticesRun undoes what a committed run recorded, in one
+	// transaction: its notices not delivered are deleted and their events
+	// wait for a notice again. It returns the notices deleted.
+	UndoADTNoticesRun(ctx context.Context, run int64) (int64, error)
 	// CountADTNotices counts the notices written at or after since, and
-	// the late ones among them.
-	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
+	// the late ones among them as of at: late when written or delivered
+	// (ADTNotice.Late), or recorded by a daemon run (RunID not 0), not
+	// delivered yet and received within or more before at. A notice of
+	// `calgw notices` is never delivered by the gateway and is late only
+	// as written.
+	CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error)
 }
 
 var (
@@ -209,7 +224,7 @@ var sqliteADTMigrations = append([]string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at INTEGER NOT NULL
 	) WITHOUT ROWID`,
-}, adtSystemsMigrations("INTEGER", "INTEGER PRIMARY KEY")...)
+}, append(adtSystemsMigrations("INTEGER", "INTEGER PRIMARY KEY"), adtNoticeRunMigrations("INTEGER")...)...)
 
 // adtSystemsMigrations keep the time of the last key stored before sending
 // systems and add the sending systems, with the engine's integer and key
@@ -236,6 +251,21 @@ func adtSystemsMigrations(integer, key string) []string {
 		`ALTER TABLE adt_merges ADD COLUMN sender TEXT`,
 		`ALTER TABLE adt_merges ADD COLUMN sending_application TEXT`,
 		`ALTER TABLE adt_merges ADD COLUMN sending_facility TEXT`,
+	}
+}
+
+// adtNoticeRunMigrations keep the daemon run that recorded each notice
+// (0: written by calgw notices; -1: by a daemon run recorded before runs
+// were kept), with the engine's integer type.
+func adtNoticeRunMigrations(integer string) []string {
+	return []string{
+		`ALTER TABLE adt_notices ADD COLUMN run_id ` + integer + ` NOT NULL DEFAULT 0`,
+		`CREATE INDEX adt_notices_run ON adt_notices(run_id)`,
+		// The notices the daemon recorded before runs were kept (those
+		// delivered, and those in its files, named
+		// adt-notices-NPI-TIME-<ledger id>.csv where calgw notices named
+		// adt-notices-NPI-TIME.csv) get run -1: a daemon run not known.
+		`UPDATE adt_notices SET run_id = -1 WHERE run_id = 0 AND (delivered_at <> 0 OR file LIKE 'adt-notices-%-%-%.csv')`,
 	}
 }
 
@@ -284,7 +314,7 @@ var postgresADTMigrations = append([]string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at BIGINT NOT NULL
 	)`,
-}, adtSystemsMigrations("BIGINT", "BIGSERIAL PRIMARY KEY")...)
+}, append(adtSystemsMigrations("BIGINT", "BIGSERIAL PRIMARY KEY"), adtNoticeRunMigrations("BIGINT")...)...)
 
 func adtEventColumns(id, integer string) string {
 	return `id ` + id + `,
@@ -448,14 +478,16 @@ func adtExceptions(ctx context.Context, db adtDB, since time.Time) ([]ADTExcepti
 	return out, nil
 }
 
-func recordADTNotices(ctx context.Context, db adtDB, handled []int64, notices []ADTNotice) error {
+// recordADTNotices records notices of run (0: not a daemon run) and marks
+// the events handled.
+func recordADTNotices(ctx context.Context, db adtDB, run int64, handled []int64, notices []ADTNotice) error {
 	for _, n := range notices {
 		late := 0
 		if n.Late {
 			late = 1
 		}
-		if _, err := db.exec(ctx, `INSERT INTO adt_notices(event_id, provider_npi, received_at, written_at, file, late) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			n.EventID, n.ProviderNPI, millis(n.ReceivedAt), millis(n.WrittenAt), n.File, late); err != nil {
+		if _, err := db.exec(ctx, `INSERT INTO adt_notices(event_id, provider_npi, received_at, written_at, file, late, run_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			n.EventID, n.ProviderNPI, millis(n.ReceivedAt), millis(n.WrittenAt), n.File, late, run); err != nil {
 			return fmt.Errorf("store: ADT notice of event %d: %w", n.EventID, err)
 		}
 	}
@@ -502,8 +534,39 @@ func adtNoticesDelivered(ctx context.Context, db adtDB, files []string, at time.
 	return out, nil
 }
 
-func countADTNotices(ctx context.Context, db adtDB, since time.Time) (total, late int64, err error) {
-	if _, err := db.row(ctx, `SELECT COUNT(*), COUNT(CASE WHEN late = 1 THEN 1 END) FROM adt_notices WHERE written_at >= ?`, []any{millis(since)}, &total, &late); err != nil {
+func adtNoticeRunFiles(ctx context.Context, db adtDB, run int64) ([]string, error) {
+	var out []string
+	err := db.rows(ctx, `SELECT DISTINCT file FROM adt_notices WHERE run_id = ? ORDER BY file`, []any{run},
+		func(scan func(...any) error) error {
+			var f string
+			if err := scan(&f); err != nil {
+				return err
+			}
+			out = append(out, f)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT notice files of run %d: %w", run, err)
+	}
+	return out, nil
+}
+
+func undoADTNoticesRun(ctx context.Context, db adtDB, run int64) (int64, error) {
+	if _, err := db.exec(ctx, `UPDATE adt_events SET noticed = 0 WHERE noticed = 1 AND id IN
+		(SELECT event_id FROM adt_notices WHERE run_id = ? AND delivered_at = 0)`, run); err != nil {
+		return 0, fmt.Errorf("store: undo ADT notices of run %d: %w", run, err)
+	}
+	n, err := db.exec(ctx, `DELETE FROM adt_notices WHERE run_id = ? AND delivered_at = 0`, run)
+	if err != nil {
+		return 0, fmt.Errorf("store: undo ADT notices of run %d: %w", run, err)
+	}
+	return n, nil
+}
+
+func countADTNotices(ctx context.Context, db adtDB, since, at time.Time, within time.Duration) (total, late int64, err error) {
+	cut := millis(at) - within.Milliseconds() // received at or before cut and not delivered: late
+	if _, err := db.row(ctx, `SELECT COUNT(*), COUNT(CASE WHEN late = 1 OR (run_id <> 0 AND delivered_at = 0 AND received_at <= ?) THEN 1 END)
+		FROM adt_notices WHERE written_at >= ?`, []any{cut, millis(since)}, &total, &late); err != nil {
 		return 0, 0, fmt.Errorf("store: ADT notices count: %w", err)
 	}
 	return total, late, nil
@@ -511,11 +574,11 @@ func countADTNotices(ctx context.Context, db adtDB, since time.Time) (total, lat
 
 func adtNotices(ctx context.Context, db adtDB, since time.Time) ([]ADTNotice, error) {
 	var out []ADTNotice
-	err := db.rows(ctx, `SELECT event_id, provider_npi, received_at, written_at, file, late, delivered_at FROM adt_notices WHERE written_at >= ? ORDER BY written_at, event_id, provider_npi`,
+	err := db.rows(ctx, `SELECT event_id, provider_npi, received_at, written_at, file, late, delivered_at, run_id FROM adt_notices WHERE written_at >= ? ORDER BY written_at, event_id, provider_npi`,
 		[]any{millis(since)}, func(scan func(...any) error) error {
 			var n ADTNotice
 			var recv, written, late, delivered int64
-			if err := scan(&n.EventID, &n.ProviderNPI, &recv, &written, &n.File, &late, &delivered); err != nil {
+			if err := scan(&n.EventID, &n.ProviderNPI, &recv, &written, &n.File, &late, &delivered, &n.RunID); err != nil {
 				return err
 			}
 			n.ReceivedAt, n.WrittenAt, n.Late, n.DeliveredAt = fromMillis(recv), fromMillis(written), late != 0, fromMillis(delivered)
@@ -734,7 +797,7 @@ func (s *SQLite) PendingADTNotices(ctx context.Context, limit int) (out []ADTEve
 
 // RecordADTNotices implements ADTStore.
 func (s *SQLite) RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error {
-	return s.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, handled, notices) })
+	return s.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, 0, handled, notices) })
 }
 
 // RecordADTNoticesRun implements ADTStore.
@@ -749,7 +812,7 @@ func (s *SQLite) RecordADTNoticesRun(ctx context.Context, run Run, handled []int
 			st.Close()
 		}
 	}()
-	return recordADTNotices(ctx, d, handled, notices)
+	return recordADTNotices(ctx, d, r.id, handled, notices)
 }
 
 // ADTNoticesDelivered implements ADTStore.
@@ -761,10 +824,28 @@ func (s *SQLite) ADTNoticesDelivered(ctx context.Context, files []string, at tim
 	return out, err
 }
 
-// CountADTNotices implements ADTStore.
-func (s *SQLite) CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error) {
+// ADTNoticeRunFiles implements ADTStore.
+func (s *SQLite) ADTNoticeRunFiles(ctx context.Context, run int64) (out []string, err error) {
 	err = s.adt(ctx, false, func(db adtDB) error {
-		total, late, err = countADTNotices(ctx, db, since)
+		out, err = adtNoticeRunFiles(ctx, db, run)
+		return err
+	})
+	return out, err
+}
+
+// UndoADTNoticesRun implements ADTStore.
+func (s *SQLite) UndoADTNoticesRun(ctx context.Context, run int64) (n int64, err error) {
+	err = s.adt(ctx, true, func(db adtDB) error {
+		n, err = undoADTNoticesRun(ctx, db, run)
+		return err
+	})
+	return n, err
+}
+
+// CountADTNotices implements ADTStore.
+func (s *SQLite) CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error) {
+	err = s.adt(ctx, false, func(db adtDB) error {
+		total, late, err = countADTNotices(ctx, db, since, at, within)
 		return err
 	})
 	return total, late, err
@@ -930,7 +1011,7 @@ func (p *Postgres) PendingADTNotices(ctx context.Context, limit int) (out []ADTE
 
 // RecordADTNotices implements ADTStore.
 func (p *Postgres) RecordADTNotices(ctx context.Context, handled []int64, notices []ADTNotice) error {
-	return p.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, handled, notices) })
+	return p.adt(ctx, true, func(db adtDB) error { return recordADTNotices(ctx, db, 0, handled, notices) })
 }
 
 // RecordADTNoticesRun implements ADTStore.
@@ -944,7 +1025,7 @@ func (p *Postgres) RecordADTNoticesRun(ctx context.Context, run Run, handled []i
 	if r.done {
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
-	return recordADTNotices(ctx, &pgADT{tx: r.tx}, handled, notices)
+	return recordADTNotices(ctx, &pgADT{tx: r.tx}, r.id, handled, notices)
 }
 
 // ADTNoticesDelivered implements ADTStore.
@@ -956,10 +1037,28 @@ func (p *Postgres) ADTNoticesDelivered(ctx context.Context, files []string, at t
 	return out, err
 }
 
-// CountADTNotices implements ADTStore.
-func (p *Postgres) CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error) {
+// ADTNoticeRunFiles implements ADTStore.
+func (p *Postgres) ADTNoticeRunFiles(ctx context.Context, run int64) (out []string, err error) {
 	err = p.adt(ctx, false, func(db adtDB) error {
-		total, late, err = countADTNotices(ctx, db, since)
+		out, err = adtNoticeRunFiles(ctx, db, run)
+		return err
+	})
+	return out, err
+}
+
+// UndoADTNoticesRun implements ADTStore.
+func (p *Postgres) UndoADTNoticesRun(ctx context.Context, run int64) (n int64, err error) {
+	err = p.adt(ctx, true, func(db adtDB) error {
+		n, err = undoADTNoticesRun(ctx, db, run)
+		return err
+	})
+	return n, err
+}
+
+// CountADTNotices implements ADTStore.
+func (p *Postgres) CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error) {
+	err = p.adt(ctx, false, func(db adtDB) error {
+		total, late, err = countADTNotices(ctx, db, since, at, within)
 		return err
 	})
 	return total, late, err

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,4 +243,104 @@ func TestPostgresADTLegacyMessagesStillDuplicates(t *testing.T) {
 	p = open()
 	defer p.Close()
 	checkLegacyADT(t, p, raw(p))
+}
+
+// adtBeforeNoticeRuns is the number of adt migrations of a store made
+// before notices kept their run.
+func adtBeforeNoticeRuns(t *testing.T, migrations []string) int {
+	t.Helper()
+	i := slices.IndexFunc(migrations, func(m string) bool { return strings.HasPrefix(m, `ALTER TABLE adt_notices ADD COLUMN run_id`) })
+	if i < 0 {
+		t.Fatal("no migration adds adt_notices.run_id")
+	}
+	return i
+}
+
+// writeNoticesBeforeRuns writes three notices as they were recorded before
+// notices kept their run: the daemon's, not delivered yet (named with its
+// ledger ID); calgw notices' (no ID in its name); the daemon's, delivered.
+func writeNoticesBeforeRuns(t *testing.T, db rawDB) {
+	t.Helper()
+	recv := legacyReceived.UnixMilli()
+	written := recv + time.Hour.Milliseconds()
+	for _, n := range []struct {
+		event     int64
+		file      string
+		delivered int64
+	}{
+		{1, "adt-notices-1234567893-20260201090000-17.csv", 0},
+		{2, "adt-notices-1234567893-20260201090000.csv", 0},
+		{3, "adt-notices-1679576722-20260201090000-17.csv", written},
+	} {
+		if err := db.exec(`INSERT INTO adt_notices(event_id, provider_npi, received_at, written_at, file, late, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			n.event, "1234567893", recv, written, n.file, 0, n.delivered); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkNoticesBeforeRuns: after the migration the daemon's notices have
+// run -1 and calgw notices' run 0, so that only the daemon's undelivered
+// one counts as late once its 24 hours are over.
+func checkNoticesBeforeRuns(t *testing.T, st ADTStore) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := st.ADTNotices(ctx, time.Time{})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("notices %+v %v", got, err)
+	}
+	runs := map[int64]int64{}
+	for _, n := range got {
+		runs[n.EventID] = n.RunID
+	}
+	if want := map[int64]int64{1: -1, 2: 0, 3: -1}; !maps.Equal(runs, want) {
+		t.Errorf("runs by event %v, want %v", runs, want)
+	}
+	_, late, err := st.CountADTNotices(ctx, time.Time{}, legacyReceived.Add(25*time.Hour), 24*time.Hour)
+	if err != nil || late != 1 {
+		t.Errorf("%d late (%v), want 1: the daemon's notice not delivered", late, err)
+	}
+}
+
+func TestSQLiteADTNoticesBeforeRuns(t *testing.T) {
+	ctx := context.Background()
+	all := sqliteComponents["adt"]
+	sqliteComponents["adt"] = all[:adtBeforeNoticeRuns(t, all)]
+	t.Cleanup(func() { sqliteComponents["adt"] = all })
+	dir := t.TempDir()
+	s, err := OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeNoticesBeforeRuns(t, rawDB{exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err }})
+	s.Close()
+	sqliteComponents["adt"] = all
+	s, err = OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkNoticesBeforeRuns(t, s)
+}
+
+func TestPostgresADTNoticesBeforeRuns(t *testing.T) {
+	ctx := context.Background()
+	srv := testsrv.Postgres(t)
+	all := postgresComponents["adt"]
+	postgresComponents["adt"] = all[:adtBeforeNoticeRuns(t, all)]
+	t.Cleanup(func() { postgresComponents["adt"] = all })
+	open := func() *Postgres {
+		p, err := OpenPostgres(ctx, srv.DSN, PostgresOptions{Owner: "notice-runs-test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := open()
+	writeNoticesBeforeRuns(t, rawDB{exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err }})
+	p.Close()
+	postgresComponents["adt"] = all
+	p = open()
+	defer p.Close()
+	checkNoticesBeforeRuns(t, p)
 }

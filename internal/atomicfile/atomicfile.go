@@ -75,6 +75,30 @@ func (f *File) Commit() error {
 	return Rename(f.TempName(), f.final)
 }
 
+// CommitNew syncs the file and gives it its final name only when no file
+// has that name: it never replaces one (a hard link, which the system
+// refuses over an existing name, then the temporary name removed). When
+// the name is taken it returns an error wrapping fs.ErrExist and keeps the
+// temporary file, for CommitNewAs under another name or Abort.
+func (f *File) CommitNew() error { return f.CommitNewAs(f.final) }
+
+// CommitNewAs does what CommitNew does under the name final, which becomes
+// the file's final name.
+func (f *File) CommitNewAs(final string) error {
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := os.Link(f.TempName(), final); err != nil {
+		return fmt.Errorf("commit %s: %w", final, err)
+	}
+	f.final = final
+	if err := os.Remove(f.TempName()); err != nil {
+		return fmt.Errorf("commit %s: %w", final, err)
+	}
+	syncDir(filepath.Dir(final))
+	return nil
+}
+
 // Abort closes and removes the temporary file.
 func (f *File) Abort() {
 	if !f.done {

@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,5 +97,37 @@ func TestMkdirAllSyncsTheParentsOfNewDirectories(t *testing.T) {
 	}
 	if !slices.Equal(synced, []string{filepath.Join(root, "work", "7")}) {
 		t.Errorf("one new directory: synced %q", synced)
+	}
+}
+
+// CommitNew never replaces a file: over a taken name it fails with
+// fs.ErrExist, leaving both files as they were, and the temporary file can
+// then be committed under another name.
+func TestCommitNewNeverReplaces(t *testing.T) {
+	dir := t.TempDir()
+	taken := filepath.Join(dir, "a.csv")
+	if err := os.WriteFile(taken, []byte("first"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Create(taken, ".x-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("second")
+	if err := f.CommitNew(); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("commit over a taken name: %v, want fs.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(taken); string(b) != "first" {
+		t.Fatalf("the taken file now holds %q", b)
+	}
+	other := filepath.Join(dir, "b.csv")
+	if err := f.CommitNewAs(other); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(other); string(b) != "second" || f.FinalName() != other {
+		t.Fatalf("b.csv holds %q, final name %s", b, f.FinalName())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("the directory holds %d entries, want a.csv and b.csv", len(entries))
 	}
 }

@@ -3,11 +3,14 @@ package adt
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,7 +67,12 @@ type NoticeBatch struct {
 	LateEvents []int64
 	// Tag, when set, ends each file's name (adt-notices-NPI-TIME-TAG.csv):
 	// the daemon's ledger entry, so that no two runs name a file alike.
-	Tag  string
+	Tag string
+	// Seq, when Tag is not set, is the first number tried to end each
+	// file's name (adt-notices-NPI-TIME-N.csv, N from Seq up to the first
+	// name not taken in the directory); WriteFiles leaves it one past the
+	// highest number it used, for the next batch of the same run.
+	Seq  int
 	loc  *time.Location
 	rows map[string][][]string
 }
@@ -108,24 +116,43 @@ func NoticeFileName(npi string, written time.Time, loc *time.Location) string {
 }
 
 // WriteFiles writes one CSV file per provider into outDir, each
-// atomically, and names each notice's file. Files are in NPI order.
+// atomically and never over an existing file, and names each notice's
+// file. Files are in NPI order. With Tag set a taken name is an error;
+// without, the file takes the next free sequence number (Seq).
 func (b *NoticeBatch) WriteFiles(outDir string) ([]NoticeFile, error) {
 	npis := make([]string, 0, len(b.rows))
 	for npi := range b.rows {
 		npis = append(npis, npi)
 	}
 	sort.Strings(npis)
+	if b.Seq < 1 {
+		b.Seq = 1
+	}
 	var files []NoticeFile
 	names := map[string]string{}
+	next := b.Seq
 	for _, npi := range npis {
-		name := NoticeFileName(npi, b.Written, b.loc)
-		if b.Tag != "" {
-			name = strings.TrimSuffix(name, ".csv") + "-" + b.Tag + ".csv"
+		base := strings.TrimSuffix(NoticeFileName(npi, b.Written, b.loc), ".csv")
+		seq := b.Seq
+		name := func() string {
+			if b.Tag != "" {
+				return base + "-" + b.Tag + ".csv"
+			}
+			return base + "-" + strconv.Itoa(seq) + ".csv"
 		}
-		path := filepath.Join(outDir, name)
-		if err := writeNoticeFile(path, b.rows[npi]); err != nil {
+		path, err := writeNoticeFile(outDir, b.rows[npi], func(taken bool) (string, bool) {
+			if taken {
+				if b.Tag != "" || seq-b.Seq >= maxNoticeSeqTries {
+					return "", false
+				}
+				seq++
+			}
+			return filepath.Join(outDir, name()), true
+		})
+		if err != nil {
 			return nil, err
 		}
+		next = max(next, seq+1)
 		names[npi] = filepath.Base(path)
 		late := 0
 		for _, r := range b.rows[npi] {
@@ -135,23 +162,30 @@ func (b *NoticeBatch) WriteFiles(outDir string) ([]NoticeFile, error) {
 		}
 		files = append(files, NoticeFile{ProviderNPI: npi, Path: path, Notices: len(b.rows[npi]), Late: late})
 	}
+	b.Seq = next
 	for i := range b.Notices {
 		b.Notices[i].File = names[b.Notices[i].ProviderNPI]
 	}
 	return files, nil
 }
 
+// maxNoticeSeqTries bounds the sequence numbers tried for one file.
+const maxNoticeSeqTries = 10000
+
 // WriteNotices writes a notice for every pending event of a member with an
 // approved ECM authorization in force on the event's date (in loc) to each
 // provider holding one (BuildNotices), one CSV file per provider in outDir
-// (adt-notices-NPI-YYYYMMDDHHMMSS.csv), then records the notices and marks
-// the events handled. A crash between the two writes the same notices
-// again: a provider may get a notice twice, never none.
+// (adt-notices-NPI-YYYYMMDDHHMMSS-N.csv, N the batch's sequence number
+// from 1, or the next one free: no file is ever replaced), then records
+// the notices and marks the events handled, 5,000 events a batch. A crash
+// between the two writes the same notices again: a provider may get a
+// notice twice, never none.
 func WriteNotices(ctx context.Context, st NoticeStore, outDir string, loc *time.Location, now func() time.Time) (NoticeResult, error) {
 	var res NoticeResult
 	if now == nil {
 		now = time.Now
 	}
+	seq := 1
 	for {
 		pending, err := st.PendingADTNotices(ctx, 5000)
 		if err != nil {
@@ -164,10 +198,12 @@ func WriteNotices(ctx context.Context, st NoticeStore, outDir string, loc *time.
 		if err != nil {
 			return res, err
 		}
+		b.Seq = seq
 		files, err := b.WriteFiles(outDir)
 		if err != nil {
 			return res, err
 		}
+		seq = b.Seq
 		if err := st.RecordADTNotices(ctx, b.Handled, b.Notices); err != nil {
 			return res, err
 		}
@@ -199,20 +235,36 @@ func noticeRow(ev *store.ADTEventRecord, loc *time.Location, written time.Time, 
 		ts(ev.ReceivedAt), ts(written), l}
 }
 
-func writeNoticeFile(path string, rows [][]string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("adt notices: %w", err)
+// writeNoticeFile writes rows to a temporary file in dir and commits it,
+// never over an existing file, under the path name(false) gives, or while
+// that is taken the path name(true) gives next; name's false ends the
+// tries. It returns the path committed.
+func writeNoticeFile(dir string, rows [][]string, name func(taken bool) (string, bool)) (string, error) {
+	path, _ := name(false)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("adt notices: %w", err)
 	}
 	f, err := atomicfile.Create(path, ".calgw-adt-")
 	if err != nil {
-		return fmt.Errorf("adt notices: %w", err)
+		return "", fmt.Errorf("adt notices: %w", err)
 	}
 	w := csv.NewWriter(f)
 	w.Write(NoticeHeader)
 	w.WriteAll(rows)
 	if err := w.Error(); err != nil {
 		f.Abort()
-		return fmt.Errorf("adt notices %s: %w", path, err)
+		return "", fmt.Errorf("adt notices %s: %w", path, err)
 	}
-	return f.Commit()
+	for {
+		err := f.CommitNewAs(path)
+		if err == nil {
+			return path, nil
+		}
+		next, ok := name(true)
+		if !errors.Is(err, fs.ErrExist) || !ok {
+			f.Abort()
+			return "", fmt.Errorf("adt notices: %w", err)
+		}
+		path = next
+	}
 }

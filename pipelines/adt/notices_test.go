@@ -2,7 +2,10 @@ package adt
 
 import (
 	"encoding/csv"
+	"maps"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +79,100 @@ func TestNoticesOnlyToTheRightProvider(t *testing.T) {
 	again, err := WriteNotices(ctx, st, out, time.UTC, func() time.Time { return now })
 	if err != nil || again.Events != 0 || again.Notices != 0 {
 		t.Errorf("again %+v %v", again, err)
+	}
+}
+
+// authorizeECM gives cin an approved ECM authorization of npi from
+// 2026-01-01.
+func authorizeECM(t *testing.T, st *store.SQLite, cin, npi string) {
+	t.Helper()
+	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKindAuth, "auth-"+cin+".csv", [32]byte{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	au := domain.Authorization{Number: "AU-" + cin, CIN: cin, Service: "ECM", ProviderNPI: npi, Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260101)}
+	if err := l.PutAuthorization(ctx, &au); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readNoticeRows returns the data rows of every notice file in dir, by
+// file name.
+func readNoticeRows(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "adt-notices-*.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(p)] = len(rows) - 1
+	}
+	return out
+}
+
+// More events than one batch (5,000) for one provider, written within one
+// second: each batch gets its own file, no file replaces another, and the
+// files on disk hold exactly the notices recorded, each in the file its
+// record names. A second run in the same second takes the next numbers.
+func TestNoticeBatchesInOneSecondKeepTheirFiles(t *testing.T) {
+	const npi = "1111111111"
+	st := newStore(t, known)
+	authorizeECM(t, st, known, npi)
+	recv := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var in Inputs
+	for i := range 5003 {
+		in = append(in, RawInput("f", i+1, []byte(adtMsg("B"+strconv.Itoa(i), "A01", known)), recv))
+	}
+	if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != 5003 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	out := t.TempDir()
+	now := time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)
+	clock := func() time.Time { now = now.Add(100 * time.Millisecond); return now }
+	res, err := WriteNotices(ctx, st, out, time.UTC, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"adt-notices-" + npi + "-20260301110000-1.csv": 5000, "adt-notices-" + npi + "-20260301110000-2.csv": 3}
+	if got := readNoticeRows(t, out); !maps.Equal(got, want) || res.Notices != 5003 || len(res.Files) != 2 {
+		t.Fatalf("files on disk %v (want %v), result %d notices in %d files", got, want, res.Notices, len(res.Files))
+	}
+	recorded, err := st.ADTNotices(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFile := map[string]int{}
+	for _, n := range recorded {
+		byFile[n.File]++
+	}
+	if !maps.Equal(byFile, want) {
+		t.Errorf("recorded notices by file %v, want %v", byFile, want)
+	}
+
+	// A second run in the same second: its file takes the next number.
+	in = Inputs{RawInput("f", 1, []byte(adtMsg("C1", "A03", known)), recv)}
+	if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	now = time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)
+	if _, err := WriteNotices(ctx, st, out, time.UTC, clock); err != nil {
+		t.Fatal(err)
+	}
+	want["adt-notices-"+npi+"-20260301110000-3.csv"] = 1
+	if got := readNoticeRows(t, out); !maps.Equal(got, want) {
+		t.Errorf("after a second run in the same second the files are %v, want %v", got, want)
 	}
 }

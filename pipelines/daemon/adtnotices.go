@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,6 +38,8 @@ type adtNoticeStore interface {
 	RecordADTNoticesRun(ctx context.Context, run store.Run, handled []int64, notices []store.ADTNotice) error
 	ADTNotices(ctx context.Context, since time.Time) ([]store.ADTNotice, error)
 	ADTNoticesDelivered(ctx context.Context, files []string, at time.Time, within time.Duration) ([]store.ADTNotice, error)
+	ADTNoticeRunFiles(ctx context.Context, run int64) ([]string, error)
+	UndoADTNoticesRun(ctx context.Context, run int64) (int64, error)
 }
 
 // noticeAgeBuckets span a notice delivered within minutes to one days late.
@@ -164,8 +167,35 @@ func (p *adtNoticeJob) runInterval(ctx context.Context, job *Job, rec interface 
 }
 
 // Resume collects the notice files of a run that committed before the
-// daemon recorded them.
+// daemon recorded them. When a file the run recorded notices in is not in
+// the work directory (the instance that wrote it died and its work
+// directory is not on this one, or it was cleared), the run is undone:
+// its notices are deleted and their events wait again, and the entry is
+// processed again (ErrRunUndone), so no notice is recorded in a file never
+// delivered.
 func (p *adtNoticeJob) Resume(ctx context.Context, job *Job) (*Result, error) {
+	if job.File != nil && job.File.RunID != 0 {
+		recorded, err := p.st.ADTNoticeRunFiles(ctx, job.File.RunID)
+		if err != nil {
+			return nil, err
+		}
+		missing := 0
+		for _, name := range recorded {
+			if _, err := os.Stat(filepath.Join(job.OutDir, name)); errors.Is(err, fs.ErrNotExist) {
+				missing++
+			} else if err != nil {
+				return nil, fmt.Errorf("adt-notices: %w", err)
+			}
+		}
+		if missing > 0 {
+			n, err := p.st.UndoADTNoticesRun(ctx, job.File.RunID)
+			if err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %d of the %d notice file(s) of %s are not in the work directory; its %d notice(s) wait for a notice again",
+				ErrRunUndone, missing, len(recorded), job.Name, n)
+		}
+	}
 	paths, err := filepath.Glob(filepath.Join(job.OutDir, "adt-notices-*.csv"))
 	if err != nil {
 		return nil, err
@@ -217,10 +247,13 @@ func (p *adtNoticeJob) Delivered(ctx context.Context, e *store.FileEntry, at tim
 // DaySummaryHeader is the header of the day's late-notice summary.
 var DaySummaryHeader = []string{"event_id", "provider_npi", "received_at", "notice_written_at", "delivered_at", "age_hours", "file"}
 
-// daySummary writes adt-notices-late-YYYYMMDD.csv: the notices delivered
-// during day (or written that day and not delivered yet) that were late,
-// by event ID, provider, times and file; no member data. A day without a
-// late notice gets a file with the header only.
+// daySummary writes adt-notices-late-YYYYMMDD.csv: the notices late
+// during day, by event ID, provider, times and file; no member data. A
+// notice is late that day when it was delivered that day late, or written
+// that day late and not delivered yet, or written by the daemon and still
+// not delivered at the day's end more than 24 hours (rules.ADTNoticeWithin)
+// after its event was received (listed each day it stays so). A day
+// without a late notice gets a file with the header only.
 func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) (*Result, error) {
 	end := day.AddDate(0, 0, 1)
 	all, err := p.st.ADTNotices(ctx, day.AddDate(0, 0, -7))
@@ -228,10 +261,17 @@ func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) 
 		return nil, err
 	}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(day) && t.Before(end) }
+	// overdue: recorded by the daemon, written before the day's end and
+	// not delivered by then, its 24 hours over during the day or before.
+	overdue := func(n *store.ADTNotice) bool {
+		return n.RunID != 0 && n.WrittenAt.Before(end) && (n.DeliveredAt.IsZero() || !n.DeliveredAt.Before(end)) &&
+			n.ReceivedAt.Add(rules.ADTNoticeWithin).Before(end)
+	}
 	var late []store.ADTNotice
-	for _, n := range all {
-		if n.Late && (in(n.DeliveredAt) || (n.DeliveredAt.IsZero() && in(n.WrittenAt))) {
-			late = append(late, n)
+	for i := range all {
+		n := &all[i]
+		if n.Late && (in(n.DeliveredAt) || (n.DeliveredAt.IsZero() && in(n.WrittenAt))) || overdue(n) {
+			late = append(late, *n)
 		}
 	}
 	sort.Slice(late, func(i, j int) bool {
@@ -254,10 +294,16 @@ func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) 
 	}
 	w := csv.NewWriter(f)
 	w.Write(DaySummaryHeader)
-	for _, n := range late {
-		sent := n.DeliveredAt
-		if sent.IsZero() {
-			sent = n.WrittenAt
+	for i := range late {
+		n := &late[i]
+		// The age when delivered that day, else at the day's end when
+		// still undelivered by the daemon then, else when written.
+		sent := n.WrittenAt
+		switch {
+		case in(n.DeliveredAt):
+			sent = n.DeliveredAt
+		case overdue(n):
+			sent = end
 		}
 		w.Write([]string{strconv.FormatInt(n.EventID, 10), n.ProviderNPI, ts(n.ReceivedAt), ts(n.WrittenAt), ts(n.DeliveredAt),
 			strconv.FormatFloat(sent.Sub(n.ReceivedAt).Hours(), 'f', 1, 64), n.File})

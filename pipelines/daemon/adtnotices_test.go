@@ -3,11 +3,14 @@ package daemon
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	pipeadt "github.com/calaim-gateway/calaim-gateway/pipelines/adt"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -465,5 +469,208 @@ func TestADTNoticeJobRetriesAfterAnotherRun(t *testing.T) {
 	}
 	if pending, _ := st.PendingADTNotices(ctx, 10); len(pending) != 0 {
 		t.Errorf("%d events still waiting", len(pending))
+	}
+}
+
+// lostNoticeFiles is the adt-notices job whose first interval run commits
+// and then fails with its files gone, as when the instance that wrote
+// them died and another takes the entry over without its work directory.
+type lostNoticeFiles struct {
+	*adtNoticeJob
+	lost bool
+}
+
+func (p *lostNoticeFiles) Process(ctx context.Context, job *Job) (*Result, error) {
+	res, err := p.adtNoticeJob.Process(ctx, job)
+	if err != nil || p.lost || !strings.Contains(res.Note, "handled") {
+		return res, err
+	}
+	p.lost = true
+	if err := os.RemoveAll(job.OutDir); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("simulated failure after the notice run committed; its work directory lost")
+}
+
+// A committed notice run whose files are gone is undone and run again:
+// its notices are never left recorded in files no provider gets, and each
+// provider gets each notice once, in a file delivered.
+func TestADTNoticeRunWithoutItsFilesIsRedone(t *testing.T) {
+	reg := processors[adtNoticesKind]
+	registerForTest(t, Registration{Kind: adtNoticesKind, Roles: reg.Roles, Scheduled: true, New: func(env Env) (Processor, error) {
+		real, err := reg.New(env)
+		if err != nil {
+			return nil, err
+		}
+		return &lostNoticeFiles{adtNoticeJob: real.(*adtNoticeJob)}, nil
+	}})
+	dir := t.TempDir()
+	h, err := newHarness(t, dir, noticeConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := h.st.(*store.SQLite)
+	seedNotices(t, st, time.Now())
+	h.run()
+	waitFor(t, 20*time.Second, "the interval's entry and the day's final", settled(t, h.st, 2))
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	delivered := map[string]bool{}
+	for _, sub := range []string{"provider1", "responses"} {
+		for _, name := range listDir(t, filepath.Join(dir, "outbox", sub)) {
+			delivered[name] = true
+		}
+	}
+	notices, err := st.ADTNotices(context.Background(), time.Time{})
+	if err != nil || len(notices) != 4 {
+		t.Fatalf("notices %+v %v, want 4", notices, err)
+	}
+	for _, n := range notices {
+		if !delivered[n.File] || n.DeliveredAt.IsZero() {
+			t.Errorf("notice of event %d to %s is recorded in %s, delivered %v (at %v)", n.EventID, n.ProviderNPI, n.File, delivered[n.File], n.DeliveredAt)
+		}
+	}
+	if pending, _ := st.PendingADTNotices(context.Background(), 10); len(pending) != 0 {
+		t.Errorf("%d events still waiting", len(pending))
+	}
+	checkNoticesDelivered(t, dir)
+	if !strings.Contains(h.log.String(), "lost its output and was rolled back: processing it again") {
+		t.Error("the log does not say the committed run without its files was undone")
+	}
+}
+
+// readDaySummary runs the day's summary of period and returns its rows
+// (without header) by event ID: provider and age in hours.
+func readDaySummary(t *testing.T, p *adtNoticeJob, period string) map[string]string {
+	t.Helper()
+	res, err := p.Process(context.Background(), &Job{Period: period, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(res.Outputs[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("%s: %q %v", period, data, err)
+	}
+	out := map[string]string{}
+	for _, r := range rows[1:] {
+		out[r[0]] = r[1] + " " + r[5]
+	}
+	return out
+}
+
+// A notice the daemon wrote on time but has not delivered 24 hours after
+// its event was received is late: counted in calgw_adt_notices_late_total
+// (CountADTNotices) from that moment and listed in the summary of each
+// day it stays undelivered so. A notice of `calgw notices`, never
+// delivered by the gateway, is late only as written.
+func TestADTNoticeUndeliveredIsLate(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	loc, _ := time.LoadLocation("America/Los_Angeles")
+	day := time.Date(2026, 12, 4, 0, 0, 0, 0, loc)
+	written := day.Add(12 * time.Hour)
+	// M1 received 30 hours before written (late when written); M2, M3 and
+	// M4 an hour before (due by 11:00 the next day).
+	seedNotices(t, st, written)
+	pending, _ := st.PendingADTNotices(ctx, 10)
+	b, err := pipeadt.BuildNotices(ctx, st, pending, loc, written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.WriteFiles(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	// Provider 1's notices (M1, M2, M3) by a daemon run; provider 2's (M4)
+	// by calgw notices.
+	var daemonN, cliN []store.ADTNotice
+	var daemonFile string
+	for _, n := range b.Notices {
+		if n.ProviderNPI == noticeNPI1 {
+			daemonN, daemonFile = append(daemonN, n), n.File
+		} else {
+			cliN = append(cliN, n)
+		}
+	}
+	var cliEvents []int64
+	for _, n := range cliN {
+		cliEvents = append(cliEvents, n.EventID)
+	}
+	var daemonEvents []int64
+	for _, id := range b.Handled {
+		if !slices.Contains(cliEvents, id) {
+			daemonEvents = append(daemonEvents, id)
+		}
+	}
+	if len(daemonN) != 3 || len(cliN) != 1 {
+		t.Fatalf("notices: %d to provider 1, %d to provider 2", len(daemonN), len(cliN))
+	}
+	run, err := st.BeginRun(ctx, adtNoticesKind, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordADTNoticesRun(ctx, run, daemonEvents, daemonN); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordADTNotices(ctx, cliEvents, cliN); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{} // MSH-10 → event ID
+	for _, e := range pending {
+		ids[e.ControlID] = strconv.FormatInt(e.ID, 10)
+	}
+
+	due := written.Add(23 * time.Hour) // M2's, M3's and M4's 24 hours
+	for _, tc := range []struct {
+		at   time.Time
+		late int64
+	}{{due.Add(-time.Millisecond), 1}, {due, 3}, {due.Add(72 * time.Hour), 3}} {
+		total, late, err := st.CountADTNotices(ctx, time.Time{}, tc.at, rules.ADTNoticeWithin)
+		if err != nil || total != 4 || late != tc.late {
+			t.Errorf("at %v: %d late of %d (%v), want %d of 4", tc.at, late, total, err, tc.late)
+		}
+	}
+	p := &adtNoticeJob{st: st, loc: loc}
+	// 12-04: M1, written late and not delivered, 42 hours old at the
+	// day's end.
+	if got, want := readDaySummary(t, p, "2026-12-04"), map[string]string{ids["M1"]: noticeNPI1 + " 42.0"}; !maps.Equal(got, want) {
+		t.Errorf("2026-12-04: %v, want %v", got, want)
+	}
+	// Not delivered by the end of 12-05: M1 (66 hours old then), M2 and
+	// M3 (37 hours); M4, calgw notices', is not the daemon's to deliver.
+	want5 := map[string]string{ids["M1"]: noticeNPI1 + " 66.0", ids["M2"]: noticeNPI1 + " 37.0", ids["M3"]: noticeNPI1 + " 37.0"}
+	if got := readDaySummary(t, p, "2026-12-05"); !maps.Equal(got, want5) {
+		t.Errorf("2026-12-05: %v, want %v", got, want5)
+	}
+
+	// Delivered on 12-06 at 06:00: late as delivered, listed that day, and
+	// the count stays.
+	at := day.AddDate(0, 0, 2).Add(6 * time.Hour)
+	if _, err := st.ADTNoticesDelivered(ctx, []string{daemonFile}, at, rules.ADTNoticeWithin); err != nil {
+		t.Fatal(err)
+	}
+	if _, late, _ := st.CountADTNotices(ctx, time.Time{}, at.Add(time.Hour), rules.ADTNoticeWithin); late != 3 {
+		t.Errorf("after the delivery: %d late, want 3", late)
+	}
+	if got := readDaySummary(t, p, "2026-12-05"); !maps.Equal(got, want5) {
+		t.Errorf("2026-12-05 after the delivery the next day: %v, want %v", got, want5)
+	}
+	want6 := map[string]string{ids["M1"]: noticeNPI1 + " 72.0", ids["M2"]: noticeNPI1 + " 43.0", ids["M3"]: noticeNPI1 + " 43.0"}
+	if got := readDaySummary(t, p, "2026-12-06"); !maps.Equal(got, want6) {
+		t.Errorf("2026-12-06: %v, want %v", got, want6)
+	}
+	if got := readDaySummary(t, p, "2026-12-07"); len(got) != 0 {
+		t.Errorf("2026-12-07: %v, want none", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -89,7 +90,7 @@ func newMetrics(st store.LedgerStore) *metrics {
 
 // adtNoticeCounter counts the ADT notices in the store.
 type adtNoticeCounter interface {
-	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
+	CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error)
 }
 
 // adtNoticeCollector reads the ADT notice counts at each scrape:
@@ -105,7 +106,7 @@ func newADTNoticeCollector(st adtNoticeCounter) *adtNoticeCollector {
 		st:    st,
 		total: prometheus.NewDesc("calgw_adt_notices_total", "ADT notices written to ECM providers (all instances).", nil, nil),
 		late: prometheus.NewDesc("calgw_adt_notices_late_total",
-			"ADT notices written or delivered 24 hours or more after their event was received (rule ADT-NOTICE-LATE; all instances).", nil, nil),
+			"ADT notices written or delivered 24 hours or more after their event was received, or written by the daemon and still not delivered 24 hours after (rule ADT-NOTICE-LATE; all instances).", nil, nil),
 	}
 }
 
@@ -117,7 +118,7 @@ func (c *adtNoticeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *adtNoticeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), ledgerScrapeTimeout)
 	defer cancel()
-	total, late, err := c.st.CountADTNotices(ctx, time.Time{})
+	total, late, err := c.st.CountADTNotices(ctx, time.Time{}, time.Now(), rules.ADTNoticeWithin)
 	if err != nil {
 		return // calgw_store_up says the store did not answer
 	}

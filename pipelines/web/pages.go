@@ -192,7 +192,7 @@ func (s *Server) dashboardFigures(ctx context.Context, at time.Time) (*dashboard
 	}
 	var adtNotices *adtNoticeCounts
 	if a, ok := s.o.Store.(adtNoticeCounter); ok {
-		total, late, err := a.CountADTNotices(ctx, since)
+		total, late, err := a.CountADTNotices(ctx, since, now, rules.ADTNoticeWithin)
 		if err != nil {
 			return nil, err
 		}
@@ -273,7 +273,7 @@ func (c *dashboardCache) start(ctx context.Context, now time.Time, compute func(
 
 // adtNoticeCounter counts ADT notices to ECM providers (store.ADTStore).
 type adtNoticeCounter interface {
-	CountADTNotices(ctx context.Context, since time.Time) (total, late int64, err error)
+	CountADTNotices(ctx context.Context, since, at time.Time, within time.Duration) (total, late int64, err error)
 }
 
 // adtNoticeCounts are the dashboard's ADT notice counts over its days.

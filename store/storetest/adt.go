@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -363,11 +364,11 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 			t.Errorf("notice %d: late %v delivered %v, want %v and %v", i, got[i].Late, got[i].DeliveredAt, wantLate, at)
 		}
 	}
-	total, lateN, err := a.CountADTNotices(ctx, adtT0)
+	total, lateN, err := a.CountADTNotices(ctx, adtT0, at, 24*time.Hour)
 	if err != nil || total != 2 || lateN != 1 {
 		t.Errorf("count: %d, %d late (%v), want 2, 1", total, lateN, err)
 	}
-	if total, _, _ := a.CountADTNotices(ctx, written.Add(time.Millisecond)); total != 0 {
+	if total, _, _ := a.CountADTNotices(ctx, written.Add(time.Millisecond), at, 24*time.Hour); total != 0 {
 		t.Errorf("count since after: %d", total)
 	}
 }
@@ -737,5 +738,171 @@ func adtSendingSystems(t *testing.T, open func(string) store.LedgerStore) {
 			t.Errorf("events by sending system %v, want %v", systems, wantSystems)
 			break
 		}
+	}
+}
+
+// adtNoticesRunUndone: a run's notices are found by its ID, and undoing the
+// run deletes its notices not delivered and puts their events back among
+// those waiting, leaving other runs' notices, calgw notices' and the
+// delivered ones as they were.
+func adtNoticesRunUndone(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	out := recordADT(t, a, adtItem("stm", "U1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "U2", domain.ADTTransfer, "91234567A", "", 1),
+		adtItem("stm", "U3", domain.ADTDischarge, "91234567A", "", 2), adtItem("stm", "U4", domain.ADTRegister, "91234567A", "", 3),
+		adtItem("stm", "U5", domain.ADTPreadmit, "91234567A", "", 4))
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != 5 {
+		t.Fatalf("pending %d %v", len(pending), err)
+	}
+	written := adtT0.Add(time.Hour)
+	notice := func(i int, npi, file string) store.ADTNotice {
+		return store.ADTNotice{EventID: out[i].EventID, ProviderNPI: npi, ReceivedAt: pending[i].ReceivedAt, WrittenAt: written, File: file}
+	}
+	commit := func(handled []int64, notices ...store.ADTNotice) int64 {
+		t.Helper()
+		run, err := s.BeginRun(ctx, "adt-notices", "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Written(ctx, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID()
+	}
+	// Run 1: U1 to two providers, U2 to one, U3 handled without a notice.
+	run1 := commit([]int64{out[0].EventID, out[1].EventID, out[2].EventID},
+		notice(0, "1234567893", "r1-b.csv"), notice(0, "1111111111", "r1-a.csv"), notice(1, "1234567893", "r1-b.csv"))
+	// Run 2: U4, delivered.
+	run2 := commit([]int64{out[3].EventID}, notice(3, "1234567893", "r2.csv"))
+	if _, err := a.ADTNoticesDelivered(ctx, []string{"r2.csv"}, written.Add(time.Minute), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// calgw notices: U5.
+	if err := a.RecordADTNotices(ctx, []int64{out[4].EventID}, []store.ADTNotice{notice(4, "1234567893", "cli.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	if files, err := a.ADTNoticeRunFiles(ctx, run1); err != nil || !slices.Equal(files, []string{"r1-a.csv", "r1-b.csv"}) {
+		t.Fatalf("files of run 1: %q (%v), want r1-a.csv and r1-b.csv", files, err)
+	}
+	runs := map[string]int64{}
+	all, _ := a.ADTNotices(ctx, adtT0)
+	for _, n := range all {
+		runs[n.File] = n.RunID
+	}
+	if runs["r1-a.csv"] != run1 || runs["r2.csv"] != run2 || runs["cli.csv"] != 0 {
+		t.Fatalf("notices' runs %v, want r1 %d, r2 %d, cli 0", runs, run1, run2)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 0 {
+		t.Fatalf("before the undo: %d pending", len(p))
+	}
+
+	n, err := a.UndoADTNoticesRun(ctx, run1)
+	if err != nil || n != 3 {
+		t.Fatalf("undo run 1: %d notices deleted (%v), want 3", n, err)
+	}
+	// U1 and U2 wait again; U3 had no notice and stays handled.
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 2 || p[0].ID != out[0].EventID || p[1].ID != out[1].EventID {
+		t.Fatalf("after the undo: pending %+v, want U1 and U2", p)
+	}
+	if files, err := a.ADTNoticeRunFiles(ctx, run1); err != nil || len(files) != 0 {
+		t.Fatalf("files of run 1 after the undo: %q (%v)", files, err)
+	}
+	left, _ := a.ADTNotices(ctx, adtT0)
+	if len(left) != 2 || left[0].File != "r2.csv" || left[1].File != "cli.csv" {
+		t.Fatalf("after the undo the notices are %+v, want r2.csv's and cli.csv's", left)
+	}
+	// A delivered notice is never undone, and undoing again changes nothing.
+	if n, err := a.UndoADTNoticesRun(ctx, run2); err != nil || n != 0 {
+		t.Fatalf("undo of a delivered run: %d (%v), want 0", n, err)
+	}
+	if n, err := a.UndoADTNoticesRun(ctx, run1); err != nil || n != 0 {
+		t.Fatalf("undo again: %d (%v), want 0", n, err)
+	}
+	if p, _ := a.PendingADTNotices(ctx, 10); len(p) != 2 {
+		t.Fatalf("after undoing a delivered run: %d pending, want 2", len(p))
+	}
+	// The events undone are recorded again by the next run.
+	run3 := commit([]int64{out[0].EventID, out[1].EventID}, notice(0, "1234567893", "r3.csv"), notice(1, "1234567893", "r3.csv"))
+	if files, _ := a.ADTNoticeRunFiles(ctx, run3); !slices.Equal(files, []string{"r3.csv"}) {
+		t.Errorf("files of run 3: %q", files)
+	}
+}
+
+// adtNoticesUndeliveredLate: CountADTNotices counts as late a notice a
+// daemon run recorded on time and has not delivered once within has
+// passed since its event was received, and still after its late delivery;
+// a notice of calgw notices (no run) only when written late.
+func adtNoticesUndeliveredLate(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	e := enrollmentOf(t, s)
+	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	out := recordADT(t, a, adtItem("stm", "L1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "L2", domain.ADTTransfer, "91234567A", "", 1),
+		adtItem("stm", "L3", domain.ADTDischarge, "91234567A", "", 2))
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("pending %d %v", len(pending), err)
+	}
+	written := pending[1].ReceivedAt.Add(time.Hour)
+	notice := func(i int, file string) store.ADTNotice {
+		return store.ADTNotice{EventID: out[i].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[i].ReceivedAt, WrittenAt: written, File: file}
+	}
+	run, err := s.BeginRun(ctx, "adt-notices", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// L1 and L2 by the daemon, in two files; L3 by calgw notices.
+	if err := a.RecordADTNoticesRun(ctx, run, []int64{out[0].EventID, out[1].EventID}, []store.ADTNotice{notice(0, "d1.csv"), notice(1, "d2.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordADTNotices(ctx, []int64{out[2].EventID}, []store.ADTNotice{notice(2, "cli.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(at time.Time) int64 {
+		t.Helper()
+		total, late, err := a.CountADTNotices(ctx, time.Time{}, at, 24*time.Hour)
+		if err != nil || total != 3 {
+			t.Fatalf("count at %v: %d (%v), want 3", at, total, err)
+		}
+		return late
+	}
+	due1 := pending[0].ReceivedAt.Add(24 * time.Hour)
+	due2 := pending[1].ReceivedAt.Add(24 * time.Hour)
+	if !due1.Before(due2) || !pending[2].ReceivedAt.Add(24*time.Hour).After(due1) {
+		t.Fatalf("received %v %v %v: want L1 before L2 before L3", pending[0].ReceivedAt, pending[1].ReceivedAt, pending[2].ReceivedAt)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		late int64
+	}{{due1.Add(-time.Millisecond), 0}, {due1, 1}, {due2, 2}, {due2.Add(30 * 24 * time.Hour), 2}} {
+		if got := count(tc.at); got != tc.late {
+			t.Errorf("at %v: %d late, want %d", tc.at, got, tc.late)
+		}
+	}
+	// d2.csv delivered on time: no longer counted; d1.csv delivered late:
+	// still counted.
+	if _, err := a.ADTNoticesDelivered(ctx, []string{"d2.csv"}, due2.Add(-time.Minute), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ADTNoticesDelivered(ctx, []string{"d1.csv"}, due2.Add(-time.Minute), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(due2.Add(30 * 24 * time.Hour)); got != 1 {
+		t.Errorf("after the deliveries: %d late, want 1 (L1)", got)
 	}
 }

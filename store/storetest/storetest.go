@@ -57,6 +57,8 @@ func Run(t *testing.T, b Backend) {
 		{"ADTSendingSystems", false, adtSendingSystems},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
+		{"ADTNoticesRunUndone", false, adtNoticesRunUndone},
+		{"ADTNoticesUndeliveredLate", false, adtNoticesUndeliveredLate},
 		{"AbandonedRunLeavesNoLines", false, abandonedRun},
 		{"CheckRunLeavesNothing", false, checkRun},
 		{"WrittenRunIsPendingUntilCompleted", false, writtenRunPending},
