@@ -134,7 +134,7 @@ func TestNoticeBatchesInOneSecondKeepTheirFiles(t *testing.T) {
 	recv := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	var in Inputs
 	for i := range 5003 {
-		in = append(in, RawInput("f", i+1, []byte(adtMsg("B"+strconv.Itoa(i), "A01", known)), recv))
+		in = append(in, RawInputs("f", i+1, []byte(adtMsg("B"+strconv.Itoa(i), "A01", known)), recv)...)
 	}
 	if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != 5003 {
 		t.Fatalf("%+v %v", res, err)
@@ -163,7 +163,7 @@ func TestNoticeBatchesInOneSecondKeepTheirFiles(t *testing.T) {
 	}
 
 	// A second run in the same second: its file takes the next number.
-	in = Inputs{RawInput("f", 1, []byte(adtMsg("C1", "A03", known)), recv)}
+	in = RawInputs("f", 1, []byte(adtMsg("C1", "A03", known)), recv)
 	if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != 1 {
 		t.Fatalf("%+v %v", res, err)
 	}
