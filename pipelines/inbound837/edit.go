@@ -111,6 +111,15 @@ type Options struct {
 	Judge func(claims []*Claim) error
 	// OnInterchange is called after each interchange.
 	OnInterchange func(i *ig.InterchangeResult) error
+	// Outcome is called at each group's end, after its AK9 (interchange
+	// false), and at each interchange's end, after its 999 and before its
+	// TA1 (interchange true). rejected says whether the 999 rejects the
+	// group (AK901 R) or the TA1 the interchange (TA104 R); when it does,
+	// every claim OnClaim was given since the group (interchange) began is
+	// rejected after all, and accepted counts those OnClaim was given as
+	// accepted: their acceptance is to be withdrawn (Edit keeps them out of
+	// the 277CA and counts them rejected in the Summary).
+	Outcome func(interchange, rejected bool, accepted int) error
 	// ClaimBatch hands out the plan's number of each interchange's claims
 	// (9 digits), unique across senders, at the interchange's ISA, given
 	// its sender (ISA05:ISA06, trimmed) and ISA13; nil numbers them by the
@@ -160,7 +169,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 			r.batch = b
 		}
 		if opts.Ack277 != nil {
-			opts.Ack277.in = *i
+			if err := opts.Ack277.start(i); err != nil {
+				return err
+			}
 		}
 		if ackStart != nil {
 			return ackStart(i)
@@ -171,8 +182,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 		if err := r.drain(); err != nil {
 			return err
 		}
+		rejected := i.Status == ig.Rejected
 		if opts.Ack277 != nil {
-			if err := opts.Ack277.end(); err != nil {
+			if err := opts.Ack277.end(rejected); err != nil {
 				return err
 			}
 		}
@@ -180,6 +192,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 			if err := ackEnd(i); err != nil {
 				return err
 			}
+		}
+		if err := r.outcome(true, rejected); err != nil {
+			return err
 		}
 		if opts.OnInterchange != nil {
 			if err := opts.OnInterchange(i); err != nil {
@@ -198,6 +213,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	sum, err := ig.NewValidator(vopts).Validate(ctx, in)
 	if ferr := r.stop(); err == nil {
 		err = ferr
+	}
+	if opts.Ack277 != nil {
+		opts.Ack277.close()
 	}
 	if err == nil && a != nil {
 		err = a.Err()
@@ -238,6 +256,10 @@ type run struct {
 	setHits   []Hit     // hits of the scanner that reject the set
 	accepted  int       // sets of the group accepted, with or without errors
 	withErr   bool      // a set of the group was accepted with errors
+
+	// Claims given to OnClaim as accepted since the group (interchange)
+	// began, and sets accepted since the interchange began, for Outcome.
+	grpClaims, icClaims, icSets int
 }
 
 func (r *run) hit(id string, pos ig.Pos, element int, msg string) Hit {
@@ -415,6 +437,9 @@ func (r *run) finishSet(s *setDone) error {
 		if c.Rejected {
 			r.sum.ClaimsRejected++
 		}
+		if !c.Rejected {
+			r.grpClaims++
+		}
 		if r.opts.OnClaim != nil {
 			if err := r.opts.OnClaim(c); err != nil {
 				return err
@@ -506,7 +531,11 @@ func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
 	for i := range g.Findings {
 		groupLevel = groupLevel || g.Findings[i].Severity == ig.Error
 	}
-	if !groupLevel {
+	if groupLevel {
+		// The group's envelope is in error: the group is rejected whole,
+		// none of its sets accepted (AK904 0).
+		g.Status, g.Accepted = ig.Rejected, 0
+	} else {
 		g.Accepted = r.accepted
 		switch {
 		case r.accepted == 0 && g.Received > 0:
@@ -519,9 +548,52 @@ func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
 			g.Status = ig.Accepted
 		}
 	}
+	rejected := g.Status == ig.Rejected
+	if rejected {
+		r.sum.SetsRejected += r.accepted
+	} else {
+		r.icSets += r.accepted
+	}
 	r.accepted, r.withErr = 0, false
 	if next != nil {
-		return next(g)
+		if err := next(g); err != nil {
+			return err
+		}
+	}
+	if r.opts.Ack277 != nil {
+		if err := r.opts.Ack277.groupEnd(rejected); err != nil {
+			return err
+		}
+	}
+	return r.outcome(false, rejected)
+}
+
+// outcome ends a group (interchange): when it is rejected, the claims
+// OnClaim was given as accepted since it began count as rejected, and
+// Outcome is told.
+func (r *run) outcome(interchange, rejected bool) error {
+	n := r.grpClaims
+	if interchange {
+		n = r.icClaims + r.grpClaims
+	}
+	switch {
+	case !rejected && interchange:
+		r.icClaims, r.icSets = 0, 0
+	case !rejected:
+		r.icClaims += r.grpClaims
+	case interchange:
+		r.sum.ClaimsRejected += n
+		r.sum.SetsRejected += r.icSets
+		r.icClaims, r.icSets = 0, 0
+	default:
+		r.sum.ClaimsRejected += n
+	}
+	r.grpClaims = 0
+	if r.opts.Outcome != nil {
+		if !rejected {
+			n = 0
+		}
+		return r.opts.Outcome(interchange, rejected, n)
 	}
 	return nil
 }
