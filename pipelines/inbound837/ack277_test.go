@@ -3,6 +3,8 @@ package inbound837
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +110,42 @@ func TestAssignedNumber(t *testing.T) {
 		if got := AssignedNumber(tt.isa13, tt.ordinal); got != tt.want {
 			t.Errorf("AssignedNumber(%q, %d) = %q, want %q", tt.isa13, tt.ordinal, got, tt.want)
 		}
+	}
+}
+
+// TestEvery277CAPassesTheValidator: the 277CA written for each 837P of
+// testdata passes the implementation-guide validator (calgw validate);
+// a dependent patient (2010CA NM1*QC with no ID) is answered in 2100D
+// under the subscriber's member ID (2010BA NM109, qualifier MI).
+func TestEvery277CAPassesTheValidator(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/x12/837p-*.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, "testdata/837p-two-claims.x12")
+	written := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		w277 := NewWriter277(x12.NewWriter(&buf, x12.DefaultDelimiters), &numbers{n: 500},
+			Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) })
+		if _, err := Edit(context.Background(), bytes.NewReader(b), Options{Ack277: w277}); err != nil || buf.Len() == 0 {
+			continue // not an 837P this pass reads, or no set accepted
+		}
+		written++
+		var findings []string
+		if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+			Validate(context.Background(), bytes.NewReader(buf.Bytes())); err != nil || len(findings) > 0 {
+			t.Errorf("%s: the 277CA fails validation: %v %v\n%s", filepath.Base(f), err, findings, buf.String())
+		}
+		if filepath.Base(f) == "837p-patient.x12" && !strings.Contains(buf.String(), "~NM1*QC*1*LOPEZ*SOFIA****MI*93456789C~") {
+			t.Errorf("the dependent is not answered under the subscriber's ID:\n%s", buf.String())
+		}
+	}
+	if written < 3 {
+		t.Errorf("only %d 277CAs written", written)
 	}
 }

@@ -53,7 +53,7 @@ type Claim struct {
 	Charge           string // CLM02 as sent
 	PatientLast      string // 2010BA NM103 (or 2010CA when a patient loop is sent)
 	PatientFirst     string // NM104
-	PatientID        string // NM109
+	PatientID        string // NM109: 2010BA's when 2010CA has none
 	ProviderName     string // 2010AA NM103
 	ProviderNPI      string // 2010AA NM109
 	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
@@ -741,8 +741,16 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.r.submitter = [2]string{string(seg.Element(3)), string(seg.Element(9))}
 		case "85":
 			s.prov = [2]string{string(seg.Element(3)), string(seg.Element(9))}
-		case "IL", "QC":
+		case "IL":
 			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
+		case "QC":
+			// A dependent (2010CA) has no ID of its own in 005010X222A1:
+			// the 277CA names the patient under the subscriber's member ID.
+			id := string(seg.Element(9))
+			if id == "" {
+				id = s.pat[2]
+			}
+			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), id}
 		}
 		if string(seg.Element(8)) == "XX" && !snip.NPI(string(seg.Element(9))) {
 			s.report(t, seg, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
