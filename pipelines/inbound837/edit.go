@@ -330,6 +330,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		r.accepted++
 		r.withErr = r.withErr || warn
 	}
+	r.units(t)
 	if next != nil {
 		if err := next(t); err != nil {
 			return err
@@ -338,6 +339,30 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	set := &setDone{claims: r.claims, res: res, control: t.Control, group: *t.Group, bht03: r.bht03, submitter: r.submitter}
 	r.claims, r.setHits = r.spareClaims(), r.setHits[:0]
 	return r.finish(set)
+}
+
+// units names the claim (CTX*CLM01) of each finding inside a claim's
+// loops (2300, 2400 and theirs), for the 999; not when the claim's CLM01
+// is empty (the 999 writer also leaves out one it cannot carry: too long
+// for CTX01-2, or holding a delimiter or a character outside the X12 set).
+func (r *run) units(t *ig.TransactionResult) {
+	k := 0 // the claim of the finding: the last one that began at or before it
+	for i := range t.Findings {
+		f := &t.Findings[i]
+		if !strings.HasPrefix(f.Loop, "23") && !strings.HasPrefix(f.Loop, "24") {
+			continue
+		}
+		if k >= len(r.claims) || r.claims[k].pos.SetPos > f.SetPos {
+			k = 0
+		}
+		for k+1 < len(r.claims) && r.claims[k+1].pos.SetPos <= f.SetPos {
+			k++
+		}
+		if k >= len(r.claims) || r.claims[k].pos.SetPos > f.SetPos || r.claims[k].ID == "" {
+			continue
+		}
+		f.UnitName, f.UnitRef = "CLM01", r.claims[k].ID
+	}
 }
 
 // setDone is a transaction set whose 999 is written: what is left of it
