@@ -39,7 +39,8 @@ type Writer277 struct {
 	plan Party
 	err  error
 
-	in ig.InterchangeInfo
+	in       ig.InterchangeInfo
+	received time.Time // when the plan received the file (2200A DTP*050); zero: the day it is answered
 
 	spool    *os.File    // the 277s of the input interchange, ST to SE
 	sw       *x12.Writer // set writer on spool
@@ -58,6 +59,10 @@ func NewWriter277(w *x12.Writer, num ack.Numbers, plan Party, now func() time.Ti
 	}
 	return &Writer277{w: w, num: num, now: now, plan: plan}
 }
+
+// Received sets when the plan received the file: the 277CA's receipt
+// date (2200A DTP*050). Unset, it is the day of the 277CA.
+func (a *Writer277) Received(t time.Time) { a.received = t }
 
 // Err returns the first error met.
 func (a *Writer277) Err() error { return a.err }
@@ -198,17 +203,20 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		return a.fail(err)
 	}
 	received := today
-	if len(a.in.Date) == 6 {
-		received = "20" + a.in.Date
+	if !a.received.IsZero() {
+		received = a.received.Format("20060102")
 	}
 	ref := bht03
 	if ref == "" {
 		ref = "0"
 	}
-	w.Segment("BHT", "0085", "08", "277CA"+a.in.Control+strconv.FormatInt(st, 10), today, now.Format("1504"), "TH")
+	// BHT03 is the plan's own reference of the 277, and so its trace
+	// number (2200A TRN02); the provider's BHT03 is traced in 2200B.
+	own := "277CA" + a.in.Control + strconv.FormatInt(st, 10)
+	w.Segment("BHT", "0085", "08", own, today, now.Format("1504"), "TH")
 	w.Segment("HL", "1", "", "20", "1")
 	w.Segment("NM1", "PR", "2", a.plan.Name, "", "", "", "", "46", a.plan.ID)
-	w.Segment("TRN", "1", ref)
+	w.Segment("TRN", "1", own)
 	w.Segment("DTP", "050", "D8", received)
 	w.Segment("DTP", "009", "D8", today)
 	acc, rej := 0, 0
@@ -261,11 +269,15 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		w.Segment("HL", strconv.Itoa(hl), strconv.Itoa(provHL), "PT")
 		w.Segment("NM1", "QC", "1", c.PatientLast, c.PatientFirst, "", "", "", "MI", c.PatientID)
 		w.Segment("TRN", "2", c.ID)
+		charge := c.Charge // STC04 as AMT prints amounts, when it reads as one
+		if v, ok := x12.ParseDecimal([]byte(c.Charge), 2); ok {
+			charge = cents(v)
+		}
 		if !c.Rejected {
-			w.Segment("STC", w.Composite("A2", "20", "PR"), today, "WQ", c.Charge)
+			w.Segment("STC", w.Composite("A2", "20", "PR"), today, "WQ", charge)
 			w.Segment("REF", "1K", c.PlanClaim())
 		} else {
-			stc := []string{"", today, "U", c.Charge, "", "", "", "", "", "", ""}
+			stc := []string{"", today, "U", charge, "", "", "", "", "", "", ""}
 			n := 0
 			for _, h := range c.Hits {
 				if h.Action != snip.RejectClaim || n == 3 {
@@ -330,6 +342,9 @@ func AssignedNumber(batch string, ordinal int) string {
 
 // cents prints an amount held in hundredths.
 func cents(v int64) string {
+	if v < 0 {
+		return "-" + cents(-v)
+	}
 	s := strconv.FormatInt(v/100, 10)
 	if r := v % 100; r != 0 {
 		s += fmt.Sprintf(".%02d", r)

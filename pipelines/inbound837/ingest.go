@@ -183,6 +183,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	}
 	defer claims.close()
 	received := now()
+	w277.Received(received)
 	fwd := csv.NewWriter(outs[5])
 	opts.OnInterchange = func(i *ig.InterchangeResult) error {
 		ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
