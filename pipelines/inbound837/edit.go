@@ -278,7 +278,9 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	for i := range t.Findings {
 		f := &t.Findings[i]
 		if r.ownFinding(f) {
-			kept = append(kept, *f)
+			if !r.sameAsValidator(t.Findings, i) {
+				kept = append(kept, *f)
+			}
 			continue
 		}
 		id := snip.Classify(f.Level.String(), f.Code, f.Segment, f.Element)
@@ -312,9 +314,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	switch {
 	case reject:
 		res.Status = ig.Rejected
-		if len(t.Codes) == 0 {
-			t.Codes = []string{"5"} // one or more segments in error
-		}
+		t.Codes = setCodes(t)
 	case warn:
 		res.Status = ig.AcceptedWithErrors
 		t.Codes = nil
@@ -363,6 +363,38 @@ func (r *run) units(t *ig.TransactionResult) {
 		}
 		f.UnitName, f.UnitRef = "CLM01", r.claims[k].ID
 	}
+}
+
+// setCodes restates IK502 of a rejected set from the findings the 999
+// keeps: the set-level codes, then 5 (one or more segments in error) when
+// an X12 syntax error is among them, else I5 (implementation one or more
+// segments in error) when only rules of the guide fail.
+func setCodes(t *ig.TransactionResult) []string {
+	codes := t.Codes[:0]
+	for _, c := range t.Codes {
+		if c != ig.SetSegmentErrors && c != ig.SetImplementationErrors {
+			codes = append(codes, c)
+		}
+	}
+	std, impl := false, false
+	for i := range t.Findings {
+		f := &t.Findings[i]
+		if f.Severity != ig.Error || (f.Level != ig.LevelSegment && f.Level != ig.LevelElement) {
+			continue
+		}
+		if strings.HasPrefix(f.Code, "I") {
+			impl = true
+		} else {
+			std = true
+		}
+	}
+	switch {
+	case std || len(codes) == 0 && !impl:
+		codes = append(codes, ig.SetSegmentErrors)
+	case impl:
+		codes = append(codes, ig.SetImplementationErrors)
+	}
+	return codes
 }
 
 // setDone is a transaction set whose 999 is written: what is left of it
@@ -520,6 +552,20 @@ func (r *run) ta1(i *ig.InterchangeResult) error {
 	return nil
 }
 
+// sameAsValidator reports whether the scanner's finding fs[i] says what
+// a finding of the validator says already (a code list both check): the
+// 999 reports it once.
+func (r *run) sameAsValidator(fs []ig.Finding, i int) bool {
+	f := &fs[i]
+	for j := range fs {
+		g := &fs[j]
+		if j != i && g.SetPos == f.SetPos && g.Element == f.Element && g.Component == f.Component && g.Code == f.Code && !r.ownFinding(g) {
+			return true
+		}
+	}
+	return false
+}
+
 // ownFinding reports whether f is one the scanner reported for a
 // set-rejecting hit (its Hit is in setHits already).
 func (r *run) ownFinding(f *ig.Finding) bool {
@@ -664,7 +710,7 @@ func (s *scanner) closeLine(t *ig.Txn) {
 	if _, res := s.r.opts.Coding.Lookup(l.hcpcs, l.mods, d); res != rules.CodeAllowed {
 		h := s.r.hit(snip.DHCSCode, l.pos, 1, "SV101 is not in the DHCS ECM/CS coding table on the date of service")
 		h.Text = l.text
-		s.add(t, l.pos, h, "")
+		s.add(t, l.pos, h)
 	}
 }
 
@@ -819,7 +865,7 @@ func (s *scanner) close(t *ig.Txn) {
 	c := &s.r.claims[s.cur]
 	if !s.bad && s.lines > 0 && s.total != s.sum {
 		h := s.r.hit(snip.BalanceClaimTotal, c.pos, 2, "CLM02 is not the sum of the service lines' SV102")
-		s.add(t, c.pos, h, "782")
+		s.add(t, c.pos, h)
 	}
 	s.cur = -1
 }
@@ -830,17 +876,52 @@ func (s *scanner) close(t *ig.Txn) {
 func (s *scanner) report(t *ig.Txn, seg *x12.Segment, id string, element int, msg string) {
 	h := s.r.hit(id, t.Pos(), element, msg)
 	h.Text = string(seg.Bytes())
-	s.add(t, t.Pos(), h, "")
+	s.add(t, t.Pos(), h)
+}
+
+// ik4 is how the 999 reports a scanner edit that rejects the set: the
+// IK403 code, the data element's reference number (IK402) and the
+// component (IK401-2, 0 for a simple element). A rule of the
+// implementation guide the value fails (a check digit, a shape, a sum, a
+// sequence) is I12, implementation pattern match failure; a value not in
+// its external code list is 7, invalid code value; a valid code the DHCS
+// coding table does not use is I6, code value not used in implementation.
+func ik4(h *Hit) (code, ref string, component int) {
+	switch h.Edit {
+	case snip.CodeNPI:
+		return ig.ElemPatternMismatch, "67", 0
+	case snip.CodeZIP:
+		return ig.ElemPatternMismatch, "116", 0
+	case snip.BalanceClaimTotal:
+		return ig.ElemPatternMismatch, "782", 0
+	case snip.GuideLineNumber:
+		return ig.ElemPatternMismatch, "554", 0
+	case snip.CodeHCPCS:
+		return ig.ElemPatternMismatch, "234", 2
+	case snip.CodeICD10:
+		return ig.ElemPatternMismatch, "1271", 2
+	case snip.CodePOS:
+		if h.Segment == "CLM" {
+			return ig.ElemInvalidCode, "1331", 1
+		}
+		return ig.ElemInvalidCode, "1331", 0
+	case snip.CodeState:
+		return ig.ElemInvalidCode, "156", 0
+	case snip.DHCSCode:
+		return ig.ElemCodeNotUsed, "234", 2
+	}
+	return ig.ElemInvalidCode, "", 0
 }
 
 // add records h: a set-rejecting hit (or a claim-rejecting one outside any
 // claim) goes into the 999 as an IK4 of its segment.
-func (s *scanner) add(t *ig.Txn, pos ig.Pos, h Hit, ref string) {
+func (s *scanner) add(t *ig.Txn, pos ig.Pos, h Hit) {
 	if s.cur < 0 && h.Action == snip.RejectClaim {
 		h.Action = snip.RejectSet
 	}
 	if h.Action == snip.RejectSet {
-		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Code: ig.ElemInvalidCode, Element: h.Element,
+		code, ref, comp := ik4(&h)
+		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Code: code, Element: h.Element, Component: comp,
 			ElementRef: ref, Msg: h.Msg})
 		s.r.setHits = append(s.r.setHits, h)
 		return
