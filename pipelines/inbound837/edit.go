@@ -114,8 +114,8 @@ type Options struct {
 	// Outcome is called at each group's end, after its AK9 (interchange
 	// false), and at each interchange's end, after its 999 and before its
 	// TA1 (interchange true). rejected says whether the 999 rejects the
-	// group (AK901 R) or the TA1 the interchange (TA104 R); when it does,
-	// every claim OnClaim was given since the group (interchange) began is
+	// group for its envelope (AK901 R with a GE error) or the TA1 the
+	// interchange (TA104 R); when it does, every claim OnClaim was given since the group (interchange) began is
 	// rejected after all, and accepted counts those OnClaim was given as
 	// accepted: their acceptance is to be withdrawn (Edit keeps them out of
 	// the 277CA and counts them rejected in the Summary).
@@ -619,7 +619,9 @@ func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
 			g.Status = ig.Accepted
 		}
 	}
-	rejected := g.Status == ig.Rejected
+	// Rejected for its envelope: a group rejected because every set was
+	// has no claim accepted to withdraw.
+	rejected := groupLevel
 	if rejected {
 		r.sum.SetsRejected += r.accepted
 	} else {

@@ -106,3 +106,20 @@ func TestOnlyTheRejectedGroupIsWithdrawn(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupOfRejectedSetsWithdrawsNothing: a group rejected because its
+// only set is (AK9 R, AK904 0, no GE error) gets no "group rejected" row:
+// its claims are rejected with their set.
+func TestGroupOfRejectedSetsWithdrawsNothing(t *testing.T) {
+	e := newFwdEnv(t)
+	r, out := e.ingest("bad", strings.Replace(bothGood(t), "XX*1234567893", "XX*1234567890", 1))
+	if r.Read != 2 || r.Rejected != 2 || r.SetsRejected != 1 {
+		t.Errorf("result %+v", r)
+	}
+	if a := readOut(t, out, "bad"+Suffix999); !strings.Contains(a, "AK9*R*1*1*0~") {
+		t.Errorf("999:\n%s", a)
+	}
+	if rep := readOut(t, out, "bad"+SuffixReportCSV); strings.Contains(rep, "group rejected") || !strings.Contains(rep, "set rejected") {
+		t.Errorf("report:\n%s", rep)
+	}
+}
