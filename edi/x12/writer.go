@@ -29,6 +29,7 @@ type Writer struct {
 	sets       int    // ST segments in the open group
 	segs       int    // segments in the open transaction set, ST and SE included
 	state      writerState
+	bare       bool // a set writer (NewSetWriter): no envelopes
 }
 
 type writerState uint8
@@ -136,6 +137,34 @@ func (w *Writer) segment(id string, check bool, elements []string) error {
 	return nil
 }
 
+// SetWriter returns a Writer to out of bare transaction sets, ST to SE,
+// with no envelope around them (BeginTransaction, Segment and
+// EndTransaction only), with w's delimiters and line ends: what it writes
+// goes into a group of w through AppendSets.
+func (w *Writer) SetWriter(out io.Writer) *Writer {
+	wr := &Writer{bw: bufio.NewWriterSize(out, 64<<10), d: w.d, suffix: w.suffix, err: w.err,
+		state: stateGroup, bare: true}
+	return wr
+}
+
+// AppendSets copies into the open group n complete transaction sets, as a
+// set writer of w (SetWriter) wrote them; GE01 counts them.
+func (w *Writer) AppendSets(r io.Reader, n int) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.state != stateGroup || w.bare {
+		w.err = fmt.Errorf("%w: transaction sets appended outside a group", errState)
+		return w.err
+	}
+	if _, err := io.Copy(w.bw, r); err != nil {
+		w.err = fmt.Errorf("x12: append transaction sets: %w", err)
+		return w.err
+	}
+	w.sets += n
+	return nil
+}
+
 // InterchangeHeader holds the ISA values a sender chooses. Fixed-width
 // fields are padded by the Writer.
 type InterchangeHeader struct {
@@ -185,7 +214,7 @@ func (w *Writer) BeginInterchange(h InterchangeHeader) error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.state != stateNone {
+	if w.state != stateNone || w.bare {
 		w.err = fmt.Errorf("%w: ISA inside an open interchange", errState)
 		return w.err
 	}
@@ -296,7 +325,7 @@ func (w *Writer) EndGroup() error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.state != stateGroup {
+	if w.state != stateGroup || w.bare {
 		w.err = fmt.Errorf("%w: GE without GS or with an open transaction set", errState)
 		return w.err
 	}

@@ -48,3 +48,44 @@ func TestWriterTrailersCountWhatWasWritten(t *testing.T) {
 		})
 	}
 }
+
+// TestSetWriterAppendSets: bare sets written by a set writer go into a
+// group whole, with the writer's line ends, and GE01 counts them; a set
+// writer writes no envelope.
+func TestSetWriterAppendSets(t *testing.T) {
+	when := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	var out, spool bytes.Buffer
+	w := NewWriter(&out, DefaultDelimiters, WithNewlines())
+	sw := w.SetWriter(&spool)
+	for i := range 2 {
+		sw.BeginTransaction("277", int64(i+1), "005010X214")
+		sw.Segment("BHT", "0085", "08")
+		sw.EndTransaction()
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "ST*277*0001*005010X214~\nBHT*0085*08~\nSE*3*0001~\nST*277*0002*005010X214~\nBHT*0085*08~\nSE*3*0002~\n"; spool.String() != want {
+		t.Errorf("spool = %q, want %q", spool.String(), want)
+	}
+	if err := w.AppendSets(&spool, 2); err == nil {
+		t.Error("sets appended outside a group")
+	}
+	w = NewWriter(&out, DefaultDelimiters, WithNewlines())
+	w.BeginInterchange(InterchangeHeader{SenderQualifier: "ZZ", SenderID: "S", ReceiverQualifier: "ZZ", ReceiverID: "R", Date: when, ControlNumber: 7, Usage: "T"})
+	w.BeginGroup(GroupHeader{FunctionalID: "HN", SenderCode: "S", ReceiverCode: "R", Date: when, ControlNumber: 1, Version: "005010X214"})
+	if err := w.AppendSets(bytes.NewReader(spool.Bytes()), 2); err != nil {
+		t.Fatal(err)
+	}
+	w.EndGroup()
+	if err := w.EndInterchange(); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "SE*3*0002~\nGE*2*1~\nIEA*1*000000007~\n") {
+		t.Errorf("interchange:\n%s", s)
+	}
+	bare := NewWriter(&bytes.Buffer{}, DefaultDelimiters).SetWriter(&bytes.Buffer{})
+	if bare.EndGroup() == nil {
+		t.Error("a set writer wrote a GE")
+	}
+}

@@ -155,6 +155,20 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 	return nil
 }
 
+// Mark returns where the lines accepted so far end, for Forget.
+func (k *Checker) Mark() int64 { return k.earlier.off }
+
+// Forget drops the lines accepted since mark (Mark) from those later
+// Checks take repeats of: their rows were withdrawn after all (their
+// group or interchange was rejected), so their services are not sent.
+func (k *Checker) Forget(mark int64) {
+	for hi, off := range k.earlier.at {
+		if off >= mark {
+			delete(k.earlier.at, hi)
+		}
+	}
+}
+
 // Close removes the temporary file that keeps the lines accepted so far.
 func (k *Checker) Close() error { return k.earlier.close() }
 

@@ -2,6 +2,8 @@ package inbound837
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"time"
 
@@ -25,6 +27,11 @@ type Party struct {
 // 277 per set. A claim is accepted (STC A2:20) with the plan's assigned
 // claim number in REF*1K, or rejected (STC A7 with the claim status code of
 // each rejecting edit).
+//
+// The 277s of an input interchange wait in a temporary file (the spool)
+// until its IEA is checked: those of a group its 999 rejects (AK9 R) are
+// dropped at its GE, all of them when its TA1 rejects the interchange;
+// the rest are written in one interchange at its end.
 type Writer277 struct {
 	w    *x12.Writer
 	num  ack.Numbers
@@ -32,8 +39,17 @@ type Writer277 struct {
 	plan Party
 	err  error
 
-	in   ig.InterchangeInfo
-	open bool
+	in       ig.InterchangeInfo
+	received time.Time // when the plan received the file (2200A DTP*050); zero: the day it is answered
+
+	spool    *os.File    // the 277s of the input interchange, ST to SE
+	sw       *x12.Writer // set writer on spool
+	sets     int         // 277s in the spool
+	kept     int         // of them, those of groups that ended accepted
+	keptEnd  int64       // where they end in the spool
+	group    ig.GroupInfo
+	keptFrom ig.GroupInfo // the first group with a 277 kept: the 277CA's GS
+	haveFrom bool
 }
 
 // NewWriter277 returns a Writer277 writing to w.
@@ -43,6 +59,10 @@ func NewWriter277(w *x12.Writer, num ack.Numbers, plan Party, now func() time.Ti
 	}
 	return &Writer277{w: w, num: num, now: now, plan: plan}
 }
+
+// Received sets when the plan received the file: the 277CA's receipt
+// date (2200A DTP*050). Unset, it is the day of the 277CA.
+func (a *Writer277) Received(t time.Time) { a.received = t }
 
 // Err returns the first error met.
 func (a *Writer277) Err() error { return a.err }
@@ -55,9 +75,6 @@ func (a *Writer277) fail(err error) error {
 }
 
 func (a *Writer277) begin(g *ig.GroupInfo) error {
-	if a.open {
-		return nil
-	}
 	isa, err := a.num.NextInterchange()
 	if err != nil {
 		return a.fail(fmt.Errorf("277CA: interchange control number: %w", err))
@@ -80,52 +97,126 @@ func (a *Writer277) begin(g *ig.GroupInfo) error {
 		err = a.w.BeginGroup(x12.GroupHeader{FunctionalID: "HN", SenderCode: g.ReceiverCode, ReceiverCode: g.SenderCode,
 			Date: now, ControlNumber: gs, Version: Version277CA})
 	}
-	a.open = err == nil
 	return a.fail(err)
 }
 
-// end closes the acknowledgment interchange, if one was begun.
-func (a *Writer277) end() error {
-	if !a.open || a.err != nil {
+// start empties the spool for input interchange in.
+func (a *Writer277) start(in *ig.InterchangeInfo) error {
+	a.in = *in
+	a.sets, a.kept, a.keptEnd, a.haveFrom = 0, 0, 0, false
+	return a.fail(a.rewind(0))
+}
+
+// rewind drops what the spool holds past off.
+func (a *Writer277) rewind(off int64) error {
+	if a.spool == nil {
+		return nil
+	}
+	if err := a.sw.Flush(); err != nil {
+		return err
+	}
+	if err := a.spool.Truncate(off); err != nil {
+		return fmt.Errorf("277CA: spool: %w", err)
+	}
+	if _, err := a.spool.Seek(off, io.SeekStart); err != nil {
+		return fmt.Errorf("277CA: spool: %w", err)
+	}
+	return nil
+}
+
+// groupEnd keeps the 277s of the input group that just ended, or drops
+// them when its 999 rejects it.
+func (a *Writer277) groupEnd(rejected bool) error {
+	if a.err != nil || a.spool == nil {
 		return a.err
 	}
-	a.open = false
+	if rejected {
+		a.sets = a.kept
+		return a.fail(a.rewind(a.keptEnd))
+	}
+	if err := a.sw.Flush(); err != nil {
+		return a.fail(err)
+	}
+	off, err := a.spool.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return a.fail(fmt.Errorf("277CA: spool: %w", err))
+	}
+	if a.sets > a.kept && !a.haveFrom {
+		a.keptFrom, a.haveFrom = a.group, true
+	}
+	a.kept, a.keptEnd = a.sets, off
+	return nil
+}
+
+// end writes the 277CA interchange of the input interchange that just
+// ended: the 277s kept, none when its TA1 rejects it.
+func (a *Writer277) end(rejected bool) error {
+	if a.err != nil || rejected || a.kept == 0 {
+		return a.err
+	}
+	if err := a.begin(&a.keptFrom); err != nil {
+		return err
+	}
+	if err := a.sw.Flush(); err != nil {
+		return a.fail(err)
+	}
+	if _, err := a.spool.Seek(0, io.SeekStart); err != nil {
+		return a.fail(fmt.Errorf("277CA: spool: %w", err))
+	}
+	if err := a.w.AppendSets(io.LimitReader(a.spool, a.keptEnd), a.kept); err != nil {
+		return a.fail(err)
+	}
 	if err := a.w.EndGroup(); err != nil {
 		return a.fail(err)
 	}
 	return a.fail(a.w.EndInterchange())
 }
 
-// set writes the 277 of one accepted transaction set.
+// close removes the spool.
+func (a *Writer277) close() {
+	if a.spool != nil {
+		a.spool.Close()
+		os.Remove(a.spool.Name())
+		a.spool, a.sw = nil, nil
+	}
+}
+
+// set spools the 277 of one accepted transaction set of group g.
 func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID string, claims []Claim) error {
 	if a.err != nil {
 		return a.err
 	}
-	if err := a.begin(g); err != nil {
-		return err
+	if a.spool == nil {
+		f, err := os.CreateTemp("", "calgw-837p-277ca-")
+		if err != nil {
+			return a.fail(fmt.Errorf("277CA: spool: %w", err))
+		}
+		a.spool, a.sw = f, a.w.SetWriter(f)
 	}
-	st, err := a.num.NextTransaction()
-	if err != nil {
-		return a.fail(fmt.Errorf("277CA: transaction set control number: %w", err))
-	}
-	w := a.w
+	a.group = *g
+	a.sets++
+	st := int64(a.sets)
+	w := a.sw
 	now := a.now()
 	today := now.Format("20060102")
 	if err := w.BeginTransaction("277", st, Version277CA); err != nil {
 		return a.fail(err)
 	}
 	received := today
-	if len(a.in.Date) == 6 {
-		received = "20" + a.in.Date
+	if !a.received.IsZero() {
+		received = a.received.Format("20060102")
 	}
 	ref := bht03
 	if ref == "" {
 		ref = "0"
 	}
-	w.Segment("BHT", "0085", "08", "277CA"+a.in.Control+strconv.FormatInt(st, 10), today, now.Format("1504"), "TH")
+	// BHT03 is the plan's own reference of the 277, and so its trace
+	// number (2200A TRN02); the provider's BHT03 is traced in 2200B.
+	own := "277CA" + a.in.Control + strconv.FormatInt(st, 10)
+	w.Segment("BHT", "0085", "08", own, today, now.Format("1504"), "TH")
 	w.Segment("HL", "1", "", "20", "1")
 	w.Segment("NM1", "PR", "2", a.plan.Name, "", "", "", "", "46", a.plan.ID)
-	w.Segment("TRN", "1", ref)
+	w.Segment("TRN", "1", own)
 	w.Segment("DTP", "050", "D8", received)
 	w.Segment("DTP", "009", "D8", today)
 	acc, rej := 0, 0
@@ -178,11 +269,15 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		w.Segment("HL", strconv.Itoa(hl), strconv.Itoa(provHL), "PT")
 		w.Segment("NM1", "QC", "1", c.PatientLast, c.PatientFirst, "", "", "", "MI", c.PatientID)
 		w.Segment("TRN", "2", c.ID)
+		charge := c.Charge // STC04 as AMT prints amounts, when it reads as one
+		if v, ok := x12.ParseDecimal([]byte(c.Charge), 2); ok {
+			charge = cents(v)
+		}
 		if !c.Rejected {
-			w.Segment("STC", w.Composite("A2", "20", "PR"), today, "WQ", c.Charge)
+			w.Segment("STC", w.Composite("A2", "20", "PR"), today, "WQ", charge)
 			w.Segment("REF", "1K", c.PlanClaim())
 		} else {
-			stc := []string{"", today, "U", c.Charge, "", "", "", "", "", "", ""}
+			stc := []string{"", today, "U", charge, "", "", "", "", "", "", ""}
 			n := 0
 			for _, h := range c.Hits {
 				if h.Action != snip.RejectClaim || n == 3 {
@@ -247,6 +342,9 @@ func AssignedNumber(batch string, ordinal int) string {
 
 // cents prints an amount held in hundredths.
 func cents(v int64) string {
+	if v < 0 {
+		return "-" + cents(-v)
+	}
 	s := strconv.FormatInt(v/100, 10)
 	if r := v % 100; r != 0 {
 		s += fmt.Sprintf(".%02d", r)

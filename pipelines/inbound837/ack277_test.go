@@ -3,6 +3,8 @@ package inbound837
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +109,92 @@ func TestAssignedNumber(t *testing.T) {
 	} {
 		if got := AssignedNumber(tt.isa13, tt.ordinal); got != tt.want {
 			t.Errorf("AssignedNumber(%q, %d) = %q, want %q", tt.isa13, tt.ordinal, got, tt.want)
+		}
+	}
+}
+
+// TestEvery277CAPassesTheValidator: the 277CA written for each 837P of
+// testdata passes the implementation-guide validator (calgw validate);
+// a dependent patient (2010CA NM1*QC with no ID) is answered in 2100D
+// under the subscriber's member ID (2010BA NM109, qualifier MI).
+func TestEvery277CAPassesTheValidator(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/x12/837p-*.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, "testdata/837p-two-claims.x12")
+	written := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		w277 := NewWriter277(x12.NewWriter(&buf, x12.DefaultDelimiters), &numbers{n: 500},
+			Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) })
+		if _, err := Edit(context.Background(), bytes.NewReader(b), Options{Ack277: w277}); err != nil || buf.Len() == 0 {
+			continue // not an 837P this pass reads, or no set accepted
+		}
+		written++
+		var findings []string
+		if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+			Validate(context.Background(), bytes.NewReader(buf.Bytes())); err != nil || len(findings) > 0 {
+			t.Errorf("%s: the 277CA fails validation: %v %v\n%s", filepath.Base(f), err, findings, buf.String())
+		}
+		if filepath.Base(f) == "837p-patient.x12" && !strings.Contains(buf.String(), "~NM1*QC*1*LOPEZ*SOFIA****MI*93456789C~") {
+			t.Errorf("the dependent is not answered under the subscriber's ID:\n%s", buf.String())
+		}
+	}
+	if written < 3 {
+		t.Errorf("only %d 277CAs written", written)
+	}
+}
+
+// TestWrite277CAAmountsDatesAndTrace: STC04 prints the claim's charge as
+// AMT prints amounts (75.50 sent is 75.5); 2200A DTP*050 is the day the
+// plan received the file, not the provider's ISA09, and 2200A TRN02 the
+// plan's own trace number (the 277's BHT03), the provider's BHT03 being
+// traced in 2200B.
+func TestWrite277CAAmountsDatesAndTrace(t *testing.T) {
+	in := strings.Replace(twoClaims(t), "CLM*ENC1002*75.5*", "CLM*ENC1002*75.50*", 1)
+	var buf bytes.Buffer
+	w277 := NewWriter277(x12.NewWriter(&buf, x12.DefaultDelimiters), &numbers{n: 500},
+		Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) })
+	w277.Received(time.Date(2026, 1, 15, 23, 50, 0, 0, time.UTC))
+	if _, err := Edit(context.Background(), strings.NewReader(in), Options{Ack277: w277}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	bht := strings.Split(out[strings.Index(out, "~BHT*")+1:], "~")[0]
+	own := strings.Split(bht, "*")[3]
+	for _, w := range []string{
+		"TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~",
+		"~TRN*1*" + own + "~DTP*050*D8*20260115~DTP*009*D8*20260116~",
+		"~NM1*41*2*SUNRISE HEALTH PLAN*****46*SHP001~TRN*2*ENC20260115001~",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("277CA lacks %q:\n%s", w, out)
+		}
+	}
+	if own == "ENC20260115001" || !strings.HasPrefix(own, "277CA") {
+		t.Errorf("2200A traces %q", own)
+	}
+	// The provider's ISA09 is not the receipt date.
+	buf.Reset()
+	w277 = NewWriter277(x12.NewWriter(&buf, x12.DefaultDelimiters), &numbers{n: 500},
+		Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) })
+	if _, err := Edit(context.Background(), strings.NewReader(in), Options{Ack277: w277}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "~DTP*050*D8*20260116~") {
+		t.Errorf("receipt date not the day of the 277CA when unset:\n%s", buf.String())
+	}
+}
+
+func TestCents(t *testing.T) {
+	for v, want := range map[int64]string{0: "0", 7550: "75.5", 7505: "75.05", 30000: "300", -7550: "-75.5", 1: "0.01"} {
+		if got := cents(v); got != want {
+			t.Errorf("cents(%d) = %q, want %q", v, got, want)
 		}
 	}
 }

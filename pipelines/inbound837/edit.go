@@ -53,7 +53,7 @@ type Claim struct {
 	Charge           string // CLM02 as sent
 	PatientLast      string // 2010BA NM103 (or 2010CA when a patient loop is sent)
 	PatientFirst     string // NM104
-	PatientID        string // NM109
+	PatientID        string // NM109: 2010BA's when 2010CA has none
 	ProviderName     string // 2010AA NM103
 	ProviderNPI      string // 2010AA NM109
 	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
@@ -111,6 +111,15 @@ type Options struct {
 	Judge func(claims []*Claim) error
 	// OnInterchange is called after each interchange.
 	OnInterchange func(i *ig.InterchangeResult) error
+	// Outcome is called at each group's end, after its AK9 (interchange
+	// false), and at each interchange's end, after its 999 and before its
+	// TA1 (interchange true). rejected says whether the 999 rejects the
+	// group for its envelope (AK901 R with a GE error) or the TA1 the
+	// interchange (TA104 R); when it does, every claim OnClaim was given since the group (interchange) began is
+	// rejected after all, and accepted counts those OnClaim was given as
+	// accepted: their acceptance is to be withdrawn (Edit keeps them out of
+	// the 277CA and counts them rejected in the Summary).
+	Outcome func(interchange, rejected bool, accepted int) error
 	// ClaimBatch hands out the plan's number of each interchange's claims
 	// (9 digits), unique across senders, at the interchange's ISA, given
 	// its sender (ISA05:ISA06, trimmed) and ISA13; nil numbers them by the
@@ -160,7 +169,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 			r.batch = b
 		}
 		if opts.Ack277 != nil {
-			opts.Ack277.in = *i
+			if err := opts.Ack277.start(i); err != nil {
+				return err
+			}
 		}
 		if ackStart != nil {
 			return ackStart(i)
@@ -171,8 +182,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 		if err := r.drain(); err != nil {
 			return err
 		}
+		rejected := i.Status == ig.Rejected
 		if opts.Ack277 != nil {
-			if err := opts.Ack277.end(); err != nil {
+			if err := opts.Ack277.end(rejected); err != nil {
 				return err
 			}
 		}
@@ -180,6 +192,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 			if err := ackEnd(i); err != nil {
 				return err
 			}
+		}
+		if err := r.outcome(true, rejected); err != nil {
+			return err
 		}
 		if opts.OnInterchange != nil {
 			if err := opts.OnInterchange(i); err != nil {
@@ -198,6 +213,9 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	sum, err := ig.NewValidator(vopts).Validate(ctx, in)
 	if ferr := r.stop(); err == nil {
 		err = ferr
+	}
+	if opts.Ack277 != nil {
+		opts.Ack277.close()
 	}
 	if err == nil && a != nil {
 		err = a.Err()
@@ -238,6 +256,10 @@ type run struct {
 	setHits   []Hit     // hits of the scanner that reject the set
 	accepted  int       // sets of the group accepted, with or without errors
 	withErr   bool      // a set of the group was accepted with errors
+
+	// Claims given to OnClaim as accepted since the group (interchange)
+	// began, and sets accepted since the interchange began, for Outcome.
+	grpClaims, icClaims, icSets int
 }
 
 func (r *run) hit(id string, pos ig.Pos, element int, msg string) Hit {
@@ -256,7 +278,9 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	for i := range t.Findings {
 		f := &t.Findings[i]
 		if r.ownFinding(f) {
-			kept = append(kept, *f)
+			if !r.sameAsValidator(t.Findings, i) {
+				kept = append(kept, *f)
+			}
 			continue
 		}
 		id := snip.Classify(f.Level.String(), f.Code, f.Segment, f.Element)
@@ -290,9 +314,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	switch {
 	case reject:
 		res.Status = ig.Rejected
-		if len(t.Codes) == 0 {
-			t.Codes = []string{"5"} // one or more segments in error
-		}
+		t.Codes = setCodes(t)
 	case warn:
 		res.Status = ig.AcceptedWithErrors
 		t.Codes = nil
@@ -308,6 +330,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		r.accepted++
 		r.withErr = r.withErr || warn
 	}
+	r.units(t)
 	if next != nil {
 		if err := next(t); err != nil {
 			return err
@@ -316,6 +339,62 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	set := &setDone{claims: r.claims, res: res, control: t.Control, group: *t.Group, bht03: r.bht03, submitter: r.submitter}
 	r.claims, r.setHits = r.spareClaims(), r.setHits[:0]
 	return r.finish(set)
+}
+
+// units names the claim (CTX*CLM01) of each finding inside a claim's
+// loops (2300, 2400 and theirs), for the 999; not when the claim's CLM01
+// is empty (the 999 writer also leaves out one it cannot carry: too long
+// for CTX01-2, or holding a delimiter or a character outside the X12 set).
+func (r *run) units(t *ig.TransactionResult) {
+	k := 0 // the claim of the finding: the last one that began at or before it
+	for i := range t.Findings {
+		f := &t.Findings[i]
+		if !strings.HasPrefix(f.Loop, "23") && !strings.HasPrefix(f.Loop, "24") {
+			continue
+		}
+		if k >= len(r.claims) || r.claims[k].pos.SetPos > f.SetPos {
+			k = 0
+		}
+		for k+1 < len(r.claims) && r.claims[k+1].pos.SetPos <= f.SetPos {
+			k++
+		}
+		if k >= len(r.claims) || r.claims[k].pos.SetPos > f.SetPos || r.claims[k].ID == "" {
+			continue
+		}
+		f.UnitName, f.UnitRef = "CLM01", r.claims[k].ID
+	}
+}
+
+// setCodes restates IK502 of a rejected set from the findings the 999
+// keeps: the set-level codes, then 5 (one or more segments in error) when
+// an X12 syntax error is among them, else I5 (implementation one or more
+// segments in error) when only rules of the guide fail.
+func setCodes(t *ig.TransactionResult) []string {
+	codes := t.Codes[:0]
+	for _, c := range t.Codes {
+		if c != ig.SetSegmentErrors && c != ig.SetImplementationErrors {
+			codes = append(codes, c)
+		}
+	}
+	std, impl := false, false
+	for i := range t.Findings {
+		f := &t.Findings[i]
+		if f.Severity != ig.Error || (f.Level != ig.LevelSegment && f.Level != ig.LevelElement) {
+			continue
+		}
+		if strings.HasPrefix(f.Code, "I") {
+			impl = true
+		} else {
+			std = true
+		}
+	}
+	switch {
+	case std || len(codes) == 0 && !impl:
+		codes = append(codes, ig.SetSegmentErrors)
+	case impl:
+		codes = append(codes, ig.SetImplementationErrors)
+	}
+	return codes
 }
 
 // setDone is a transaction set whose 999 is written: what is left of it
@@ -415,6 +494,9 @@ func (r *run) finishSet(s *setDone) error {
 		if c.Rejected {
 			r.sum.ClaimsRejected++
 		}
+		if !c.Rejected {
+			r.grpClaims++
+		}
 		if r.opts.OnClaim != nil {
 			if err := r.opts.OnClaim(c); err != nil {
 				return err
@@ -470,6 +552,20 @@ func (r *run) ta1(i *ig.InterchangeResult) error {
 	return nil
 }
 
+// sameAsValidator reports whether the scanner's finding fs[i] says what
+// a finding of the validator says already (a code list both check): the
+// 999 reports it once.
+func (r *run) sameAsValidator(fs []ig.Finding, i int) bool {
+	f := &fs[i]
+	for j := range fs {
+		g := &fs[j]
+		if j != i && g.SetPos == f.SetPos && g.Element == f.Element && g.Component == f.Component && g.Code == f.Code && !r.ownFinding(g) {
+			return true
+		}
+	}
+	return false
+}
+
 // ownFinding reports whether f is one the scanner reported for a
 // set-rejecting hit (its Hit is in setHits already).
 func (r *run) ownFinding(f *ig.Finding) bool {
@@ -506,7 +602,11 @@ func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
 	for i := range g.Findings {
 		groupLevel = groupLevel || g.Findings[i].Severity == ig.Error
 	}
-	if !groupLevel {
+	if groupLevel {
+		// The group's envelope is in error: the group is rejected whole,
+		// none of its sets accepted (AK904 0).
+		g.Status, g.Accepted = ig.Rejected, 0
+	} else {
 		g.Accepted = r.accepted
 		switch {
 		case r.accepted == 0 && g.Received > 0:
@@ -519,9 +619,54 @@ func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
 			g.Status = ig.Accepted
 		}
 	}
+	// Rejected for its envelope: a group rejected because every set was
+	// has no claim accepted to withdraw.
+	rejected := groupLevel
+	if rejected {
+		r.sum.SetsRejected += r.accepted
+	} else {
+		r.icSets += r.accepted
+	}
 	r.accepted, r.withErr = 0, false
 	if next != nil {
-		return next(g)
+		if err := next(g); err != nil {
+			return err
+		}
+	}
+	if r.opts.Ack277 != nil {
+		if err := r.opts.Ack277.groupEnd(rejected); err != nil {
+			return err
+		}
+	}
+	return r.outcome(false, rejected)
+}
+
+// outcome ends a group (interchange): when it is rejected, the claims
+// OnClaim was given as accepted since it began count as rejected, and
+// Outcome is told.
+func (r *run) outcome(interchange, rejected bool) error {
+	n := r.grpClaims
+	if interchange {
+		n = r.icClaims + r.grpClaims
+	}
+	switch {
+	case !rejected && interchange:
+		r.icClaims, r.icSets = 0, 0
+	case !rejected:
+		r.icClaims += r.grpClaims
+	case interchange:
+		r.sum.ClaimsRejected += n
+		r.sum.SetsRejected += r.icSets
+		r.icClaims, r.icSets = 0, 0
+	default:
+		r.sum.ClaimsRejected += n
+	}
+	r.grpClaims = 0
+	if r.opts.Outcome != nil {
+		if !rejected {
+			n = 0
+		}
+		return r.opts.Outcome(interchange, rejected, n)
 	}
 	return nil
 }
@@ -567,7 +712,7 @@ func (s *scanner) closeLine(t *ig.Txn) {
 	if _, res := s.r.opts.Coding.Lookup(l.hcpcs, l.mods, d); res != rules.CodeAllowed {
 		h := s.r.hit(snip.DHCSCode, l.pos, 1, "SV101 is not in the DHCS ECM/CS coding table on the date of service")
 		h.Text = l.text
-		s.add(t, l.pos, h, "")
+		s.add(t, l.pos, h)
 	}
 }
 
@@ -669,8 +814,16 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.r.submitter = [2]string{string(seg.Element(3)), string(seg.Element(9))}
 		case "85":
 			s.prov = [2]string{string(seg.Element(3)), string(seg.Element(9))}
-		case "IL", "QC":
+		case "IL":
 			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
+		case "QC":
+			// A dependent (2010CA) has no ID of its own in 005010X222A1:
+			// the 277CA names the patient under the subscriber's member ID.
+			id := string(seg.Element(9))
+			if id == "" {
+				id = s.pat[2]
+			}
+			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), id}
 		}
 		if string(seg.Element(8)) == "XX" && !snip.NPI(string(seg.Element(9))) {
 			s.report(t, seg, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
@@ -714,7 +867,7 @@ func (s *scanner) close(t *ig.Txn) {
 	c := &s.r.claims[s.cur]
 	if !s.bad && s.lines > 0 && s.total != s.sum {
 		h := s.r.hit(snip.BalanceClaimTotal, c.pos, 2, "CLM02 is not the sum of the service lines' SV102")
-		s.add(t, c.pos, h, "782")
+		s.add(t, c.pos, h)
 	}
 	s.cur = -1
 }
@@ -725,17 +878,52 @@ func (s *scanner) close(t *ig.Txn) {
 func (s *scanner) report(t *ig.Txn, seg *x12.Segment, id string, element int, msg string) {
 	h := s.r.hit(id, t.Pos(), element, msg)
 	h.Text = string(seg.Bytes())
-	s.add(t, t.Pos(), h, "")
+	s.add(t, t.Pos(), h)
+}
+
+// ik4 is how the 999 reports a scanner edit that rejects the set: the
+// IK403 code, the data element's reference number (IK402) and the
+// component (IK401-2, 0 for a simple element). A rule of the
+// implementation guide the value fails (a check digit, a shape, a sum, a
+// sequence) is I12, implementation pattern match failure; a value not in
+// its external code list is 7, invalid code value; a valid code the DHCS
+// coding table does not use is I6, code value not used in implementation.
+func ik4(h *Hit) (code, ref string, component int) {
+	switch h.Edit {
+	case snip.CodeNPI:
+		return ig.ElemPatternMismatch, "67", 0
+	case snip.CodeZIP:
+		return ig.ElemPatternMismatch, "116", 0
+	case snip.BalanceClaimTotal:
+		return ig.ElemPatternMismatch, "782", 0
+	case snip.GuideLineNumber:
+		return ig.ElemPatternMismatch, "554", 0
+	case snip.CodeHCPCS:
+		return ig.ElemPatternMismatch, "234", 2
+	case snip.CodeICD10:
+		return ig.ElemPatternMismatch, "1271", 2
+	case snip.CodePOS:
+		if h.Segment == "CLM" {
+			return ig.ElemInvalidCode, "1331", 1
+		}
+		return ig.ElemInvalidCode, "1331", 0
+	case snip.CodeState:
+		return ig.ElemInvalidCode, "156", 0
+	case snip.DHCSCode:
+		return ig.ElemCodeNotUsed, "234", 2
+	}
+	return ig.ElemInvalidCode, "", 0
 }
 
 // add records h: a set-rejecting hit (or a claim-rejecting one outside any
 // claim) goes into the 999 as an IK4 of its segment.
-func (s *scanner) add(t *ig.Txn, pos ig.Pos, h Hit, ref string) {
+func (s *scanner) add(t *ig.Txn, pos ig.Pos, h Hit) {
 	if s.cur < 0 && h.Action == snip.RejectClaim {
 		h.Action = snip.RejectSet
 	}
 	if h.Action == snip.RejectSet {
-		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Code: ig.ElemInvalidCode, Element: h.Element,
+		code, ref, comp := ik4(&h)
+		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Code: code, Element: h.Element, Component: comp,
 			ElementRef: ref, Msg: h.Msg})
 		s.r.setHits = append(s.r.setHits, h)
 		return

@@ -181,7 +181,7 @@ func TestPartnerOverride(t *testing.T) {
 	if o.sets[0].Status != ig.Rejected || o.summary.ClaimsRejected != 2 {
 		t.Errorf("balancing rejects the set: set %c, %d claims rejected; want R and 2", o.sets[0].Status, o.summary.ClaimsRejected)
 	}
-	if !strings.Contains(o.ack999, "IK3*CLM*") || !strings.Contains(o.ack999, "IK4*2*782*7") {
+	if !strings.Contains(o.ack999, "IK3*CLM*") || !strings.Contains(o.ack999, "IK4*2*782*I12~") {
 		t.Errorf("999 should point at CLM02:\n%s", o.ack999)
 	}
 }
@@ -222,5 +222,52 @@ func TestLevel6DHCSCoding(t *testing.T) {
 	early := run(strings.Replace(strings.Replace(base, "SV1*HC:G9012*", "SV1*HC:G9012:U8*", 1), "DTP*472*D8*20260109", "DTP*472*D8*20251231", 1))
 	if c := early["ENC1002"]; !c.Rejected || !hasEdit(c.Hits, snip.DHCSCode) {
 		t.Errorf("T1016 U8 the day before it is in force: %+v", c)
+	}
+}
+
+// TestScannerEditsInThe999: a scanner edit the partner rejects the set
+// for is reported in the 999 as the guide's rule it fails: IK403 I12
+// (implementation pattern match failure) for a rule of the guide (NPI
+// check digit, ZIP shape, CLM02 balance, LX01 sequence, HCPCS and ICD-10
+// shapes), 7 for a value not in its external code list (place of service,
+// state), I6 for a code the DHCS table does not use; IK402 the data
+// element's reference number, IK401-2 the component; IK502 I5 when only
+// rules of the guide fail, 5 when an X12 syntax error does too.
+func TestScannerEditsInThe999(t *testing.T) {
+	cases := []struct {
+		name, edit, from, to, want, ik5 string
+	}{
+		{"NPI check digit", snip.CodeNPI, "XX*1234567893~", "XX*1234567890~", "IK4*9*67*I12", "IK5*R*I5~"},
+		{"ZIP", snip.CodeZIP, "CA*95691~", "CA*9569~", "IK4*3*116*I12", "IK5*R*I5~"},
+		{"CLM02 balance", snip.BalanceClaimTotal, "CLM*ENC1001*300*", "CLM*ENC1001*301*", "IK4*2*782*I12", "IK5*R*I5~"},
+		{"LX01 sequence", snip.GuideLineNumber, "LX*2~", "LX*3~", "IK4*1*554*I12", "IK5*R*I5~"},
+		{"HCPCS shape", snip.CodeHCPCS, "SV1*HC:T1016:U8*", "SV1*HC:T1X16:U8*", "IK4*1:2*234*I12", "IK5*R*I5~"},
+		{"ICD-10 shape", snip.CodeICD10, "HI*ABK:Z5900~", "HI*ABK:59Z~", "IK4*1:2*1271*I12", "IK5*R*I5~"},
+		{"state (the validator's code list too)", snip.CodeState, "WEST SACRAMENTO*CA*", "WEST SACRAMENTO*QQ*", "IK4*2*156*7", "IK5*R*5~"},
+		{"place of service (the validator's code list too)", snip.CodePOS, "*12:B:1*", "*30:B:1*", "IK4*5:1*1331*7", "IK5*R*5~"},
+		{"CLM02 balance and a bad date", snip.BalanceClaimTotal, "CLM*ENC1001*300*", "CLM*ENC1001*301*", "IK4*2*782*I12", "IK5*R*5~"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the file", c.from)
+			}
+			in = strings.Replace(in, c.from, c.to, 1)
+			if strings.Contains(c.name, "bad date") {
+				in = strings.Replace(in, "DMG*D8*19800214*F", "DMG*D8*19801314*F", 1)
+			}
+			p, err := snip.NewProfile(map[string]string{c.edit: "reject_set"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := edit(t, in, p)
+			if strings.Count(o.ack999, "~"+c.want) != 1 || !strings.Contains(o.ack999, c.ik5) {
+				t.Errorf("999 lacks %s (or has it twice) or %s:\n%s", c.want, c.ik5, o.ack999)
+			}
+			if len(o.findings) > 0 {
+				t.Errorf("999 fails validation: %v", o.findings)
+			}
+		})
 	}
 }

@@ -161,8 +161,9 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	// The encounter lines need the configuration; levels 6 and 7 also the
 	// store's runs and the coding table.
 	opts.Collect = job.Config != nil
+	var j *judge
 	if st, full := job.Store.(store.Store); full && job.Config != nil && (job.Coding != nil || job.Rules != nil) {
-		j, err := newJudge(ctx, job, st, profile, base+SuffixEncounters)
+		j, err = newJudge(ctx, job, st, profile, base+SuffixEncounters)
 		if err != nil {
 			abort()
 			return err
@@ -182,6 +183,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	}
 	defer claims.close()
 	received := now()
+	w277.Received(received)
 	fwd := csv.NewWriter(outs[5])
 	opts.OnInterchange = func(i *ig.InterchangeResult) error {
 		ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
@@ -218,6 +220,59 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 			}
 		}
 		return nil
+	}
+	// A group the 999 rejects, or an interchange the TA1 rejects, has its
+	// claims withdrawn: their encounter lines are cut off the output, the
+	// claims recorded as not accepted with no pending lines, and a
+	// rejected interchange's 999 is cut off too (the TA1 answers it).
+	var grp, ic struct {
+		fwd       int64 // end of the encounter lines
+		forwarded int
+		claims    int   // claims spooled
+		ack       int64 // end of the 999s (interchange only)
+		lines     int64 // the judge's lines accepted (encounters.Checker.Mark)
+	}
+	opts.Outcome = func(interchange, rejected bool, accepted int) error {
+		if !rejected {
+			fwd.Flush()
+			off, err := outs[5].Seek(0, io.SeekCurrent)
+			if err != nil {
+				return fmt.Errorf("encounter lines: %w", err)
+			}
+			grp.fwd, grp.forwarded, grp.claims = off, forwarded, claims.n
+			if j != nil {
+				grp.lines = j.check.Mark()
+			}
+			if interchange {
+				if grp.ack, err = outs[0].Seek(0, io.SeekCurrent); err != nil {
+					return fmt.Errorf("999: %w", err)
+				}
+				ic = grp
+			}
+			return nil
+		}
+		to := grp
+		scope := "group"
+		if interchange {
+			to, scope = ic, "interchange"
+			if err := rewind(outs[0].File, ic.ack); err != nil {
+				return fmt.Errorf("999: %w", err)
+			}
+		}
+		fwd.Flush()
+		if err := fwd.Error(); err != nil {
+			return err
+		}
+		if err := rewind(outs[5].File, to.fwd); err != nil {
+			return fmt.Errorf("encounter lines: %w", err)
+		}
+		forwarded = to.forwarded
+		claims.reject(to.claims)
+		if j != nil {
+			j.check.Forget(to.lines)
+		}
+		grp = to
+		return rep.Withdrawn(scope, accepted)
 	}
 	editSum, err := Edit(ctx, in, opts)
 	if err == nil {
@@ -406,6 +461,15 @@ func (n *storeNumbers) NextTransaction() (int64, error) {
 	return n.st, nil
 }
 
+// rewind drops what f holds past off and writes on from there.
+func rewind(f *os.File, off int64) error {
+	if err := f.Truncate(off); err != nil {
+		return err
+	}
+	_, err := f.Seek(off, io.SeekStart)
+	return err
+}
+
 // claimSpool keeps a file's claims (the plan's number, sender, ISA13,
 // the provider's CLM01, accepted) and their pending lines in a temporary
 // file until they are recorded with the file's interchanges, so that they
@@ -418,6 +482,25 @@ type claimSpool struct {
 	w   *bufio.Writer
 	n   int
 	rec []byte
+	// rejected are claims spooled as accepted whose group or interchange
+	// was rejected after: those from rejected[i][0] to rejected[i][1]
+	// (0-based, end excluded) are read back as not accepted, without
+	// their pending lines.
+	rejected [][2]int
+}
+
+// reject marks the claims spooled since the first claims (a count) as
+// not accepted.
+func (s *claimSpool) reject(first int) {
+	if first >= s.n {
+		return
+	}
+	if k := len(s.rejected); k > 0 && s.rejected[k-1][1] >= first {
+		s.rejected[k-1][1] = s.n
+		s.rejected[k-1][0] = min(s.rejected[k-1][0], first)
+		return
+	}
+	s.rejected = append(s.rejected, [2]int{first, s.n})
 }
 
 func newClaimSpool() (*claimSpool, error) {
@@ -511,6 +594,7 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 		}
 		r := &spoolReader{r: bufio.NewReaderSize(s.f, 64<<10)}
 		var c *store.InboundClaim
+		k, rej := -1, s.rejected // the claim being read; the ranges not passed yet
 		for {
 			kind, e := r.r.ReadByte()
 			if e == io.EOF || e == nil && kind == 'c' {
@@ -536,7 +620,11 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 				if e == nil {
 					a, e = r.r.ReadByte()
 				}
-				c.Accepted = a == 1
+				k++
+				for len(rej) > 0 && rej[0][1] <= k {
+					rej = rej[1:]
+				}
+				c.Accepted = a == 1 && (len(rej) == 0 || k < rej[0][0])
 			case kind == 'l' && c != nil:
 				var l store.Line
 				if _, e = io.ReadFull(r.r, l.Key[:]); e == nil {
@@ -544,7 +632,9 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 						l.LineNo, e = r.string()
 					}
 				}
-				c.Lines = append(c.Lines, l)
+				if c.Accepted {
+					c.Lines = append(c.Lines, l)
+				}
 			default:
 				e = fmt.Errorf("unexpected record %q", kind)
 			}

@@ -55,6 +55,9 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 	if h != nil {
 		e, _ := snip.Lookup(h.Edit)
 		id, level, line, plain, fix = h.Edit, strconv.Itoa(int(h.Level)), strconv.FormatInt(h.Line, 10), e.Plain, e.Fix
+		if h.Edit == "" { // an envelope's rejection (Withdrawn): its message says it all
+			level, line, plain, h.Msg = "", "", h.Msg, ""
+		}
 		seg = h.Segment
 		if h.Element > 0 {
 			seg = fmt.Sprintf("%s%02d", h.Segment, h.Element)
@@ -125,6 +128,20 @@ func (r *Report) Set(s *SetResult) error {
 		}
 		r.row(s.Control, "", status, &s.Hits[i])
 	}
+	return r.err
+}
+
+// Withdrawn adds the row of a group ("group") or interchange
+// ("interchange") rejected at its end, after its claims' rows: every claim
+// of it is rejected, accepted of them counted as accepted before.
+func (r *Report) Withdrawn(scope string, accepted int) error {
+	r.accepted -= accepted
+	r.rejected += accepted
+	h := Hit{Segment: "IEA", Msg: "the interchange's IEA does not match its ISA or its groups (see the TA1): every claim of the interchange above is rejected, none was accepted; send it again"}
+	if scope == "group" {
+		h = Hit{Segment: "GE", Msg: "the group's GE does not match its GS or its transaction sets (see the 999's AK9): every claim of the group above is rejected, none was accepted; send it again"}
+	}
+	r.row("", "", scope+" rejected", &h)
 	return r.err
 }
 

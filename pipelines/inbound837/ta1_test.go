@@ -110,3 +110,54 @@ func TestAK9Outcomes(t *testing.T) {
 		t.Errorf("999 fails validation: %v %v", err, findings)
 	}
 }
+
+// TestCTXNamesTheClaim: an error inside a claim (2300, 2400) is followed
+// in the 999 by CTX*CLM01:<the claim's CLM01> after its IK3 (999 2100 CTX
+// Business Unit Identifier); an error outside a claim, or in a claim whose
+// CLM01 is itself in error, has none.
+func TestCTXNamesTheClaim(t *testing.T) {
+	cases := []struct {
+		name, from, to string
+		want, not      []string
+	}{
+		{"2400 DTP date", "DTP*472*D8*20260109~", "DTP*472*D8*20261309~",
+			[]string{"~IK3*DTP*", "*2400*8~CTX*CLM01:ENC1002~IK4*3*1251*8*"}, []string{"CLM01:ENC1001"}},
+		{"2300 DTP date", "DTP*454*D8*20260102~", "DTP*454*D8*20261302~",
+			[]string{"*2300*8~CTX*CLM01:ENC1001~IK4*3*1251*8*"}, []string{"CLM01:ENC1002"}},
+		{"2010BA DMG date after a claim", "DMG*D8*19671130*M", "DMG*D8*19671330*M", []string{"*2010BA*8~IK4*"}, []string{"CTX*"}},
+		{"CLM01 in error (too long)", "CLM*ENC1002*", "CLM*ENC1002" + strings.Repeat("9", 40) + "*", []string{"~IK3*CLM*"}, []string{"CTX*"}},
+		{"CLM01 longer than CTX01-2", "CLM*ENC1002*75.5**", "CLM*ENC1002" + strings.Repeat("9", 29) + "*75.5**", []string{"*2400*8~IK4*"}, []string{"CTX*"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the file", c.from)
+			}
+			if strings.HasPrefix(c.name, "CLM01 longer") { // and an error in its 2400
+				in = strings.Replace(in, "DTP*472*D8*20260109~", "DTP*472*D8*20261309~", 1)
+			}
+			var buf bytes.Buffer
+			a := ack.New999(x12.NewWriter(&buf, x12.DefaultDelimiters), &numbers{})
+			if _, err := Edit(context.Background(), strings.NewReader(strings.Replace(in, c.from, c.to, 1)), Options{Ack999: a}); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("999 lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(out, n) {
+					t.Errorf("999 has %q:\n%s", n, out)
+				}
+			}
+			var findings []string
+			if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+				Validate(context.Background(), strings.NewReader(out)); err != nil || len(findings) > 0 {
+				t.Errorf("999 fails validation: %v %v\n%s", err, findings, out)
+			}
+		})
+	}
+}

@@ -251,11 +251,13 @@ func (a *Writer999) segment(t *ig.TransactionResult, idx []int) {
 		}
 		done = append(done, f.Code)
 		a.w.Segment("IK3", f.Segment, pos, loop, f.Code)
+		a.unit(f)
 	}
 	if !hasElem {
 		return
 	}
 	a.w.Segment("IK3", f0.Segment, pos, loop, ig.SegHasElementErrors)
+	a.unit(f0)
 	for _, i := range idx {
 		f := &t.Findings[i]
 		if f.Level != ig.LevelElement || f.Element < 1 || f.Element > 99 {
@@ -274,6 +276,22 @@ func (a *Writer999) segment(t *ig.TransactionResult, idx []int) {
 		}
 		a.w.Segment("IK4", a.w.Composite(strconv.Itoa(f.Element), comp, rep), ref, f.Code, a.badValue(f))
 	}
+}
+
+// unit writes the CTX naming the business unit of f's segment (2100 CTX
+// Business Unit Identifier, e.g. CTX*CLM01:<claim ID>), when it is known
+// and can be carried: an identifier holding a delimiter is left out.
+func (a *Writer999) unit(f *ig.Finding) {
+	if f.UnitName == "" || f.UnitRef == "" || len(f.UnitRef) > 35 {
+		return
+	}
+	d := a.w.Delimiters()
+	for i := 0; i < len(f.UnitRef); i++ {
+		if c := f.UnitRef[i]; c < 0x20 || c > 0x7e || d.IsDelimiter(c) {
+			return
+		}
+	}
+	a.w.Segment("CTX", a.w.Composite(f.UnitName, f.UnitRef))
 }
 
 // badValue returns IK404: the copy of the bad data element, when the 999 IG

@@ -241,3 +241,41 @@ func TestWarningsAreNotRejections(t *testing.T) {
 		})
 	}
 }
+
+// TestCTXBusinessUnit: a finding naming its business unit gets a CTX
+// after each of its IK3s (segment code and element code 8); one whose
+// identifier holds a delimiter or is longer than CTX01-2's 35 characters
+// gets none.
+func TestCTXBusinessUnit(t *testing.T) {
+	for _, tt := range []struct {
+		ref  string
+		want int
+	}{{"ENC1001", 2}, {"ENC*1001", 0}, {"ENC:1001", 0}, {strings.Repeat("9", 35), 2}, {strings.Repeat("9", 36), 0}} {
+		var out bytes.Buffer
+		a := ack.New999(x12.NewWriter(&out, x12.DefaultDelimiters), &counter{}, ack.WithClock(clock))
+		g := &ig.GroupInfo{FunctionalID: "HC", SenderCode: "S", ReceiverCode: "R", Control: "1", Version: "005010X222A1"}
+		at := ig.Pos{SetPos: 30, Segment: "DTP", Loop: "2400"}
+		tr := &ig.TransactionResult{Group: g, SetID: "837", Control: "0001", Status: ig.Rejected, Codes: []string{"5"}, Findings: []ig.Finding{
+			{Pos: at, Level: ig.LevelSegment, Code: "8", UnitName: "CLM01", UnitRef: tt.ref},
+			{Pos: at, Level: ig.LevelElement, Code: "8", Element: 3, UnitName: "CLM01", UnitRef: tt.ref},
+		}}
+		a.InterchangeStart(&ig.InterchangeInfo{SenderQualifier: "ZZ", SenderID: "S", ReceiverQualifier: "ZZ", ReceiverID: "R", Usage: "T"})
+		if err := a.Transaction(tr); err != nil {
+			t.Fatal(err)
+		}
+		flush(t, a, g)
+		if got := strings.Count(out.String(), "CTX*CLM01:"); got != tt.want {
+			t.Errorf("CLM01 %q: %d CTX, want %d", tt.ref, got, tt.want)
+		}
+	}
+}
+
+func flush(t *testing.T, a *ack.Writer999, g *ig.GroupInfo) {
+	t.Helper()
+	if err := a.Group(&ig.GroupResult{GroupInfo: *g, Status: ig.Rejected, Included: 1, Received: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Interchange(&ig.InterchangeResult{}); err != nil {
+		t.Fatal(err)
+	}
+}

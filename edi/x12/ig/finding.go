@@ -70,6 +70,12 @@ type Finding struct {
 	ElementRef string // data element reference number (IK402), e.g. "1065"
 	Msg        string // human message, no data values
 	Value      string // offending value: may be PHI, never log it
+	// Unit names the business unit the segment is in, for the 999's CTX
+	// (2100 Business Unit Identifier): UnitName is CTX01-1 (e.g. "CLM01"),
+	// UnitRef CTX01-2 (the unit's identifier as sent); "" when the finding
+	// is in none or its identifier is not known. The validator leaves it
+	// empty; a check of a transaction set's business units fills it.
+	UnitName, UnitRef string
 }
 
 // String formats the finding for people: position, place and message,
