@@ -282,6 +282,24 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
+// memberEventsPending loads member 91234567A into s and records items,
+// all of theirs; it returns the ADT store, the outcomes and the events
+// waiting for a notice, one per item.
+func memberEventsPending(t *testing.T, s store.LedgerStore, items ...store.ADTItem) (store.ADTStore, []store.ADTOutcome, []store.ADTEventRecord) {
+	t.Helper()
+	l := loadEnrollment(t, enrollmentOf(t, s), "m.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	out := recordADT(t, a, items...)
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != len(items) {
+		t.Fatalf("pending %d %v, want %d", len(pending), err, len(items))
+	}
+	return a, out, pending
+}
+
 // adtNoticesRunDelivered: a run records notices in its transaction (seen
 // by nobody until it commits, gone when it is abandoned); an event handled
 // twice is refused with nothing recorded; delivery marks each notice once
@@ -289,18 +307,8 @@ func equalStrings(a, b []string) bool {
 // was received.
 func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 	s := open("a")
-	e := enrollmentOf(t, s)
-	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
-	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
-		t.Fatal(err)
-	}
-	a := adtOf(t, s)
-	out := recordADT(t, a, adtItem("stm", "R1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "R2", domain.ADTTransfer, "91234567A", "", 1),
+	a, out, pending := memberEventsPending(t, s, adtItem("stm", "R1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "R2", domain.ADTTransfer, "91234567A", "", 1),
 		adtItem("stm", "R3", domain.ADTDischarge, "91234567A", "", 2))
-	pending, err := a.PendingADTNotices(ctx, 10)
-	if err != nil || len(pending) != 3 {
-		t.Fatalf("pending %d %v", len(pending), err)
-	}
 	written := adtT0.Add(2 * time.Hour)
 	notices := []store.ADTNotice{
 		{EventID: out[0].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[0].ReceivedAt, WrittenAt: written, File: "f1.csv"},
@@ -747,19 +755,9 @@ func adtSendingSystems(t *testing.T, open func(string) store.LedgerStore) {
 // delivered ones as they were.
 func adtNoticesRunUndone(t *testing.T, open func(string) store.LedgerStore) {
 	s := open("a")
-	e := enrollmentOf(t, s)
-	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
-	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
-		t.Fatal(err)
-	}
-	a := adtOf(t, s)
-	out := recordADT(t, a, adtItem("stm", "U1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "U2", domain.ADTTransfer, "91234567A", "", 1),
+	a, out, pending := memberEventsPending(t, s, adtItem("stm", "U1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "U2", domain.ADTTransfer, "91234567A", "", 1),
 		adtItem("stm", "U3", domain.ADTDischarge, "91234567A", "", 2), adtItem("stm", "U4", domain.ADTRegister, "91234567A", "", 3),
 		adtItem("stm", "U5", domain.ADTPreadmit, "91234567A", "", 4))
-	pending, err := a.PendingADTNotices(ctx, 10)
-	if err != nil || len(pending) != 5 {
-		t.Fatalf("pending %d %v", len(pending), err)
-	}
 	written := adtT0.Add(time.Hour)
 	notice := func(i int, npi, file string) store.ADTNotice {
 		return store.ADTNotice{EventID: out[i].EventID, ProviderNPI: npi, ReceivedAt: pending[i].ReceivedAt, WrittenAt: written, File: file}
@@ -843,18 +841,8 @@ func adtNoticesRunUndone(t *testing.T, open func(string) store.LedgerStore) {
 // a notice of calgw notices (no run) only when written late.
 func adtNoticesUndeliveredLate(t *testing.T, open func(string) store.LedgerStore) {
 	s := open("a")
-	e := enrollmentOf(t, s)
-	l := loadEnrollment(t, e, "m.834", member("91234567A", upsert("2025-01-01", "")))
-	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
-		t.Fatal(err)
-	}
-	a := adtOf(t, s)
-	out := recordADT(t, a, adtItem("stm", "L1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "L2", domain.ADTTransfer, "91234567A", "", 1),
+	a, out, pending := memberEventsPending(t, s, adtItem("stm", "L1", domain.ADTAdmit, "91234567A", "", 0), adtItem("stm", "L2", domain.ADTTransfer, "91234567A", "", 1),
 		adtItem("stm", "L3", domain.ADTDischarge, "91234567A", "", 2))
-	pending, err := a.PendingADTNotices(ctx, 10)
-	if err != nil || len(pending) != 3 {
-		t.Fatalf("pending %d %v", len(pending), err)
-	}
 	written := pending[1].ReceivedAt.Add(time.Hour)
 	notice := func(i int, file string) store.ADTNotice {
 		return store.ADTNotice{EventID: out[i].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[i].ReceivedAt, WrittenAt: written, File: file}
