@@ -217,17 +217,7 @@ func TestSQLiteADTLegacyMessagesStillDuplicates(t *testing.T) {
 
 func TestPostgresADTLegacyMessagesStillDuplicates(t *testing.T) {
 	ctx := context.Background()
-	srv := testsrv.Postgres(t)
-	all := postgresComponents["adt"]
-	postgresComponents["adt"] = all[:adtBeforeSenders(t, all)]
-	t.Cleanup(func() { postgresComponents["adt"] = all })
-	open := func() *Postgres {
-		p, err := OpenPostgres(ctx, srv.DSN, PostgresOptions{Owner: "legacy-test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	open, upgrade := postgresADTUpTo(t, adtBeforeSenders, "legacy-test")
 	raw := func(p *Postgres) rawDB {
 		return rawDB{
 			exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err },
@@ -239,7 +229,7 @@ func TestPostgresADTLegacyMessagesStillDuplicates(t *testing.T) {
 	p := open()
 	writeLegacyADT(t, raw(p))
 	p.Close()
-	postgresComponents["adt"] = all
+	upgrade()
 	p = open()
 	defer p.Close()
 	checkLegacyADT(t, p, raw(p))
@@ -325,22 +315,31 @@ func TestSQLiteADTNoticesBeforeRuns(t *testing.T) {
 
 func TestPostgresADTNoticesBeforeRuns(t *testing.T) {
 	ctx := context.Background()
+	open, upgrade := postgresADTUpTo(t, adtBeforeNoticeRuns, "notice-runs-test")
+	p := open()
+	writeNoticesBeforeRuns(t, rawDB{exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err }})
+	p.Close()
+	upgrade()
+	p = open()
+	defer p.Close()
+	checkNoticesBeforeRuns(t, p)
+}
+
+// postgresADTUpTo starts a PostgreSQL server whose ADT migrations stop
+// where cut says, and returns how to open a store on it as owner and how
+// to bring every migration back (done at the end of the test too).
+func postgresADTUpTo(t *testing.T, cut func(*testing.T, []string) int, owner string) (open func() *Postgres, upgrade func()) {
+	t.Helper()
 	srv := testsrv.Postgres(t)
 	all := postgresComponents["adt"]
-	postgresComponents["adt"] = all[:adtBeforeNoticeRuns(t, all)]
-	t.Cleanup(func() { postgresComponents["adt"] = all })
-	open := func() *Postgres {
-		p, err := OpenPostgres(ctx, srv.DSN, PostgresOptions{Owner: "notice-runs-test"})
+	postgresComponents["adt"] = all[:cut(t, all)]
+	upgrade = func() { postgresComponents["adt"] = all }
+	t.Cleanup(upgrade)
+	return func() *Postgres {
+		p, err := OpenPostgres(context.Background(), srv.DSN, PostgresOptions{Owner: owner})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
-	}
-	p := open()
-	writeNoticesBeforeRuns(t, rawDB{exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err }})
-	p.Close()
-	postgresComponents["adt"] = all
-	p = open()
-	defer p.Close()
-	checkNoticesBeforeRuns(t, p)
+	}, upgrade
 }
