@@ -188,14 +188,8 @@ func checkLegacyADT(t *testing.T, st legacyADTStore, db rawDB) {
 
 func TestSQLiteADTLegacyMessagesStillDuplicates(t *testing.T) {
 	ctx := context.Background()
-	all := sqliteComponents["adt"]
-	sqliteComponents["adt"] = all[:adtBeforeSenders(t, all)]
-	t.Cleanup(func() { sqliteComponents["adt"] = all })
-	dir := t.TempDir()
-	s, err := OpenSQLite(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	open, upgrade := sqliteADTUpTo(t, adtBeforeSenders)
+	s := open()
 	raw := func(s *SQLite) rawDB {
 		return rawDB{
 			exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err },
@@ -206,11 +200,8 @@ func TestSQLiteADTLegacyMessagesStillDuplicates(t *testing.T) {
 	}
 	writeLegacyADT(t, raw(s))
 	s.Close()
-	sqliteComponents["adt"] = all
-	s, err = OpenSQLite(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	upgrade()
+	s = open()
 	defer s.Close()
 	checkLegacyADT(t, s, raw(s))
 }
@@ -294,21 +285,12 @@ func checkNoticesBeforeRuns(t *testing.T, st ADTStore) {
 
 func TestSQLiteADTNoticesBeforeRuns(t *testing.T) {
 	ctx := context.Background()
-	all := sqliteComponents["adt"]
-	sqliteComponents["adt"] = all[:adtBeforeNoticeRuns(t, all)]
-	t.Cleanup(func() { sqliteComponents["adt"] = all })
-	dir := t.TempDir()
-	s, err := OpenSQLite(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	open, upgrade := sqliteADTUpTo(t, adtBeforeNoticeRuns)
+	s := open()
 	writeNoticesBeforeRuns(t, rawDB{exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err }})
 	s.Close()
-	sqliteComponents["adt"] = all
-	s, err = OpenSQLite(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	upgrade()
+	s = open()
 	defer s.Close()
 	checkNoticesBeforeRuns(t, s)
 }
@@ -341,5 +323,24 @@ func postgresADTUpTo(t *testing.T, cut func(*testing.T, []string) int, owner str
 			t.Fatal(err)
 		}
 		return p
+	}, upgrade
+}
+
+// sqliteADTUpTo makes a SQLite store's ADT migrations stop where cut says,
+// and returns how to open the test's store and how to bring every
+// migration back (done at the end of the test too).
+func sqliteADTUpTo(t *testing.T, cut func(*testing.T, []string) int) (open func() *SQLite, upgrade func()) {
+	t.Helper()
+	dir := t.TempDir()
+	all := sqliteComponents["adt"]
+	sqliteComponents["adt"] = all[:cut(t, all)]
+	upgrade = func() { sqliteComponents["adt"] = all }
+	t.Cleanup(upgrade)
+	return func() *SQLite {
+		s, err := OpenSQLite(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}, upgrade
 }
