@@ -186,8 +186,13 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	w277.Received(received)
 	fwd := csv.NewWriter(outs[5])
 	opts.OnInterchange = func(i *ig.InterchangeResult) error {
-		ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
-			ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received, Source: job.Source, Batch: batch})
+		// An interchange the TA1 rejects was not received: it is not
+		// recorded, so that the sender can send it again, fixed, under the
+		// same ISA13 without a duplicate-interchange TA1.
+		if i.Status != ig.Rejected {
+			ics = append(ics, store.InboundInterchange{Sender: strings.TrimSpace(i.SenderQualifier) + ":" + strings.TrimSpace(i.SenderID),
+				ISA13: i.Control, File: filepath.Base(path), ReceivedAt: received, Source: job.Source, Batch: batch})
+		}
 		batch = ""
 		c := *i
 		c.Findings = nil
