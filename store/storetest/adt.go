@@ -282,6 +282,20 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
+// noticesRun begins an adt-notices run of s and records handled and
+// notices in it; the caller ends the run.
+func noticesRun(t *testing.T, s store.LedgerStore, a store.ADTStore, handled []int64, notices []store.ADTNotice) store.Run {
+	t.Helper()
+	run, err := s.BeginRun(ctx, "adt-notices", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 // memberEventsPending loads member 91234567A into s and records items,
 // all of theirs; it returns the ADT store, the outcomes and the events
 // waiting for a notice, one per item.
@@ -315,13 +329,7 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 		{EventID: out[1].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[1].ReceivedAt, WrittenAt: written, File: "f1.csv"},
 	}
 	handled := []int64{out[0].EventID, out[1].EventID}
-	run, err := s.BeginRun(ctx, "adt-notices", "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
-		t.Fatal(err)
-	}
+	run := noticesRun(t, s, a, handled, notices)
 	if err := run.Abandon(ctx, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -331,13 +339,7 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 	if n, _ := a.ADTNotices(ctx, adtT0); len(n) != 0 {
 		t.Fatalf("after an abandoned run: %d notices, want 0", len(n))
 	}
-	run, err = s.BeginRun(ctx, "adt-notices", "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
-		t.Fatal(err)
-	}
+	run = noticesRun(t, s, a, handled, notices)
 	if err := run.Written(ctx, "", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +347,7 @@ func adtNoticesRunDelivered(t *testing.T, open func(string) store.LedgerStore) {
 		t.Fatalf("after the run: pending %+v", p)
 	}
 	// R3 with R1 again: refused as a whole, R3 stays pending.
-	err = a.RecordADTNotices(ctx, []int64{out[2].EventID, out[0].EventID}, nil)
+	err := a.RecordADTNotices(ctx, []int64{out[2].EventID, out[0].EventID}, nil)
 	if !errors.Is(err, store.ErrADTNoticed) {
 		t.Fatalf("handling R1 twice: %v, want ErrADTNoticed", err)
 	}
@@ -764,13 +766,7 @@ func adtNoticesRunUndone(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	commit := func(handled []int64, notices ...store.ADTNotice) int64 {
 		t.Helper()
-		run, err := s.BeginRun(ctx, "adt-notices", "t")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.RecordADTNoticesRun(ctx, run, handled, notices); err != nil {
-			t.Fatal(err)
-		}
+		run := noticesRun(t, s, a, handled, notices)
 		if err := run.Written(ctx, "", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -847,14 +843,8 @@ func adtNoticesUndeliveredLate(t *testing.T, open func(string) store.LedgerStore
 	notice := func(i int, file string) store.ADTNotice {
 		return store.ADTNotice{EventID: out[i].EventID, ProviderNPI: "1234567893", ReceivedAt: pending[i].ReceivedAt, WrittenAt: written, File: file}
 	}
-	run, err := s.BeginRun(ctx, "adt-notices", "t")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// L1 and L2 by the daemon, in two files; L3 by calgw notices.
-	if err := a.RecordADTNoticesRun(ctx, run, []int64{out[0].EventID, out[1].EventID}, []store.ADTNotice{notice(0, "d1.csv"), notice(1, "d2.csv")}); err != nil {
-		t.Fatal(err)
-	}
+	run := noticesRun(t, s, a, []int64{out[0].EventID, out[1].EventID}, []store.ADTNotice{notice(0, "d1.csv"), notice(1, "d2.csv")})
 	if err := run.Written(ctx, "", ""); err != nil {
 		t.Fatal(err)
 	}
