@@ -187,43 +187,25 @@ func checkLegacyADT(t *testing.T, st legacyADTStore, db rawDB) {
 }
 
 func TestSQLiteADTLegacyMessagesStillDuplicates(t *testing.T) {
-	ctx := context.Background()
 	open, upgrade := sqliteADTUpTo(t, adtBeforeSenders)
 	s := open()
-	raw := func(s *SQLite) rawDB {
-		return rawDB{
-			exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err },
-			row: func(q string, args []any, dest ...any) error {
-				return s.db.QueryRowContext(ctx, q, args...).Scan(dest...)
-			},
-		}
-	}
-	writeLegacyADT(t, raw(s))
+	writeLegacyADT(t, sqliteRaw(s))
 	s.Close()
 	upgrade()
 	s = open()
 	defer s.Close()
-	checkLegacyADT(t, s, raw(s))
+	checkLegacyADT(t, s, sqliteRaw(s))
 }
 
 func TestPostgresADTLegacyMessagesStillDuplicates(t *testing.T) {
-	ctx := context.Background()
 	open, upgrade := postgresADTUpTo(t, adtBeforeSenders, "legacy-test")
-	raw := func(p *Postgres) rawDB {
-		return rawDB{
-			exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err },
-			row: func(q string, args []any, dest ...any) error {
-				return p.pool.QueryRow(ctx, pgSQL(q), args...).Scan(dest...)
-			},
-		}
-	}
 	p := open()
-	writeLegacyADT(t, raw(p))
+	writeLegacyADT(t, postgresRaw(p))
 	p.Close()
 	upgrade()
 	p = open()
 	defer p.Close()
-	checkLegacyADT(t, p, raw(p))
+	checkLegacyADT(t, p, postgresRaw(p))
 }
 
 // adtBeforeNoticeRuns is the number of adt migrations of a store made
@@ -284,10 +266,9 @@ func checkNoticesBeforeRuns(t *testing.T, st ADTStore) {
 }
 
 func TestSQLiteADTNoticesBeforeRuns(t *testing.T) {
-	ctx := context.Background()
 	open, upgrade := sqliteADTUpTo(t, adtBeforeNoticeRuns)
 	s := open()
-	writeNoticesBeforeRuns(t, rawDB{exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err }})
+	writeNoticesBeforeRuns(t, sqliteRaw(s))
 	s.Close()
 	upgrade()
 	s = open()
@@ -296,10 +277,9 @@ func TestSQLiteADTNoticesBeforeRuns(t *testing.T) {
 }
 
 func TestPostgresADTNoticesBeforeRuns(t *testing.T) {
-	ctx := context.Background()
 	open, upgrade := postgresADTUpTo(t, adtBeforeNoticeRuns, "notice-runs-test")
 	p := open()
-	writeNoticesBeforeRuns(t, rawDB{exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err }})
+	writeNoticesBeforeRuns(t, postgresRaw(p))
 	p.Close()
 	upgrade()
 	p = open()
@@ -343,4 +323,26 @@ func sqliteADTUpTo(t *testing.T, cut func(*testing.T, []string) int) (open func(
 		}
 		return s
 	}, upgrade
+}
+
+// sqliteRaw runs SQL on s's own pool, around the store's methods.
+func sqliteRaw(s *SQLite) rawDB {
+	ctx := context.Background()
+	return rawDB{
+		exec: func(q string, args ...any) error { _, err := s.db.ExecContext(ctx, q, args...); return err },
+		row: func(q string, args []any, dest ...any) error {
+			return s.db.QueryRowContext(ctx, q, args...).Scan(dest...)
+		},
+	}
+}
+
+// postgresRaw runs SQL written with ? placeholders on p's pool.
+func postgresRaw(p *Postgres) rawDB {
+	ctx := context.Background()
+	return rawDB{
+		exec: func(q string, args ...any) error { _, err := p.pool.Exec(ctx, pgSQL(q), args...); return err },
+		row: func(q string, args []any, dest ...any) error {
+			return p.pool.QueryRow(ctx, pgSQL(q), args...).Scan(dest...)
+		},
+	}
 }
