@@ -1092,11 +1092,7 @@ func (c *Console) RunBillingNPIs(ctx context.Context, run int64) ([]string, erro
 }
 
 // scanBillingNPIs reads the rows of runBillingNPIsSQL for run.
-func scanBillingNPIs(run int64, rows interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-}) ([]string, error) {
+func scanBillingNPIs(run int64, rows resultRows) ([]string, error) {
 	var out []string
 	for rows.Next() {
 		var npi string
