@@ -553,16 +553,12 @@ func (p *Postgres) InboundClaim(ctx context.Context, planClaim string) (InboundC
 	return p.inboundClaim(ctx, planClaim)
 }
 
-// selectInboundBatch finds an interchange's claim batch number by its
-// delivery (InboundStore.InboundBatch); %s are the placeholders of the
-// sender, ISA13 and source.
-const selectInboundBatch = `SELECT batch FROM inbound_interchanges
-	WHERE sender = %s AND isa13 = %s AND source = %s AND batch <> '' ORDER BY id DESC LIMIT 1`
-
-// InboundBatch implements InboundStore.
-func (s *SQLite) InboundBatch(ctx context.Context, source, sender, isa13 string) (string, bool, error) {
+// inboundBatch is InboundStore.InboundBatch on either engine: an
+// interchange's claim batch number, found by its delivery.
+func (l *fileLedger) inboundBatch(ctx context.Context, source, sender, isa13 string) (string, bool, error) {
 	var b string
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectInboundBatch, "?", "?", "?"), sender, isa13, source).Scan(&b)
+	err := l.conn.queryRow(ctx, `SELECT batch FROM inbound_interchanges
+		WHERE sender = $1 AND isa13 = $2 AND source = $3 AND batch <> '' ORDER BY id DESC LIMIT 1`, sender, isa13, source).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -573,16 +569,13 @@ func (s *SQLite) InboundBatch(ctx context.Context, source, sender, isa13 string)
 }
 
 // InboundBatch implements InboundStore.
+func (s *SQLite) InboundBatch(ctx context.Context, source, sender, isa13 string) (string, bool, error) {
+	return s.inboundBatch(ctx, source, sender, isa13)
+}
+
+// InboundBatch implements InboundStore.
 func (p *Postgres) InboundBatch(ctx context.Context, source, sender, isa13 string) (string, bool, error) {
-	var b string
-	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectInboundBatch, "$1", "$2", "$3"), sender, isa13, source).Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("store: inbound batch: %w", err)
-	}
-	return b, true, nil
+	return p.inboundBatch(ctx, source, sender, isa13)
 }
 
 // PendingBatch sums up the lines still waiting to be sent of the claims
