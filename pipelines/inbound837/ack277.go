@@ -115,10 +115,7 @@ func (a *Writer277) rewind(off int64) error {
 	if err := a.sw.Flush(); err != nil {
 		return err
 	}
-	if err := a.spool.Truncate(off); err != nil {
-		return fmt.Errorf("277CA: spool: %w", err)
-	}
-	if _, err := a.spool.Seek(off, io.SeekStart); err != nil {
+	if err := rewind(a.spool, off); err != nil {
 		return fmt.Errorf("277CA: spool: %w", err)
 	}
 	return nil
