@@ -789,6 +789,12 @@ func TestAuditBacklogFlushed(t *testing.T) {
 	}
 	queue(0, 12_000)
 	f.web.FlushAudit()
+	// A periodic flush may have taken the backlog just before this one
+	// and been refused too: the refusals counted so far are the first.
+	first := strings.Count(f.log.String(), "write deferred")
+	if first < 1 || first > 2 {
+		t.Fatalf("%d refused flushes logged after the first flush, want 1 or 2", first)
+	}
 	if n := queued(); n != 12_000 {
 		t.Fatalf("after a refused flush %d events are queued, want 12000", n)
 	}
@@ -798,8 +804,8 @@ func TestAuditBacklogFlushed(t *testing.T) {
 	// The periodic flush waits after a refused one instead of taking the
 	// write lock every tick for a backlog the store refuses.
 	time.Sleep(5 * auditEvery)
-	if n := strings.Count(f.log.String(), "write deferred"); n != 1 {
-		t.Fatalf("%d refused flushes within %v of the first, want 1 (no periodic retry before %v)", n, 5*auditEvery, auditRetryMin)
+	if n := strings.Count(f.log.String(), "write deferred") - first; n != 0 {
+		t.Fatalf("%d more refused flushes within %v of the first, want 0 (no periodic retry before %v)", n, 5*auditEvery, auditRetryMin)
 	}
 	queue(12_000, 12_010)
 	if _, err := db.ExecContext(ctx, `DROP TRIGGER refuse`); err != nil {
