@@ -139,10 +139,15 @@ func TestMetricsRuntimeAndProcessingTime(t *testing.T) {
 	for i, name := range []string{"a.csv", "b.csv"} {
 		n := float64(i + 1)
 		h.write(name, invoice("PT-"+strconv.Itoa(i), 10*i+1, 3))
+		// The histogram is observed when the file is processed; the file
+		// is archived only after its outputs are delivered, so the wait
+		// covers both.
 		count := `calgw_file_processing_seconds_count{kind="invoice"}`
-		waitFor(t, 20*time.Second, name+" observed", func() bool {
+		archived := `calgw_ledger_files{state="archived"}`
+		waitFor(t, 20*time.Second, name+" observed and archived", func() bool {
 			m = scrape(t, addr)
-			return strings.Contains(m, count+" ") && sampleValue(t, m, count) == n
+			return strings.Contains(m, count+" ") && sampleValue(t, m, count) == n &&
+				strings.Contains(m, archived+" ") && sampleValue(t, m, archived) == n
 		})
 		for sample, want := range map[string]float64{
 			`calgw_files_total{kind="invoice",outcome="processed"}`:            n,
