@@ -88,6 +88,14 @@ func main() {
 	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	pprof.StopCPUProfile()
+	// CALGW_MEMPROFILE=FILE writes the heap profile (live and allocated)
+	// as the command ends, for tuning.
+	if p := os.Getenv("CALGW_MEMPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	if s, ok := got.Load().(os.Signal); ok {
 		code = signalExit(os.Args[1:], s, code)
 	}
