@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/internal/spillmap"
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
 	"github.com/calaim-gateway/calaim-gateway/report"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -161,13 +163,7 @@ func (k *Checker) Mark() int64 { return k.earlier.off }
 // Forget drops the lines accepted since mark (Mark) from those later
 // Checks take repeats of: their rows were withdrawn after all (their
 // group or interchange was rejected), so their services are not sent.
-func (k *Checker) Forget(mark int64) {
-	for hi, off := range k.earlier.at {
-		if off >= mark {
-			delete(k.earlier.at, hi)
-		}
-	}
-}
+func (k *Checker) Forget(mark int64) { k.earlier.forget(mark) }
 
 // Close removes the temporary file that keeps the lines accepted so far.
 func (k *Checker) Close() error { return k.earlier.close() }
@@ -183,27 +179,27 @@ func (k *Checker) Sent(seq int) (store.Line, bool) {
 	return k.sent[seq-1].line, true
 }
 
-// earlierLines are the lines an earlier Check of a Checker accepted. In
-// memory each costs the high half of its key and where its record is,
-// about 16 bytes; the record (the low half of the key, the control,
-// invoice and line numbers) goes to a temporary file and is read back
-// only for a repeat, so that a large file's lines cost little memory. Of
-// two lines whose keys share the high half (one chance in 2^64 per pair)
-// only the first is kept.
+// earlierLines are the lines an earlier Check of a Checker accepted. Each
+// line's record (the low half of its key, the control, invoice and line
+// numbers) goes to a temporary file, and the high half of its key maps to
+// where its record is in a spillmap.Map, whose memory stays bounded: a
+// large file's lines cost little memory and none grows with the file. A
+// record is read back only for a repeat. Of two lines whose keys share
+// the high half (one chance in 2^64 per pair) only the first is kept.
 type earlierLines struct {
-	at  map[uint64]int64 // high half of the key → record offset
-	f   *os.File         // the records, once there is one
+	at  *spillmap.Map // high half of the key → record offset
+	f   *os.File      // the records, once there is one
 	w   *bufio.Writer
 	off int64 // the file's size, written or buffered
 	rec []byte
 }
 
-func newEarlierLines() *earlierLines { return &earlierLines{at: map[uint64]int64{}} }
+func newEarlierLines() *earlierLines { return &earlierLines{at: spillmap.New("", 0)} }
 
 func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) error {
-	hi := binary.BigEndian.Uint64(key[:8])
-	if _, ok := e.at[hi]; ok {
-		return nil
+	// The record goes where the file ends now.
+	if put, err := e.at.PutIfAbsent(binary.BigEndian.Uint64(key[:8]), e.off); err != nil || !put {
+		return checkedErr(err)
 	}
 	if e.f == nil {
 		f, err := os.CreateTemp("", "calgw-check-lines-")
@@ -222,8 +218,20 @@ func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) e
 	if _, err := e.w.Write(e.rec); err != nil {
 		return fmt.Errorf("encounters: lines checked: %w", err)
 	}
-	e.at[hi] = e.off
 	e.off += int64(len(e.rec))
+	return nil
+}
+
+// forget drops the lines added since mark (an offset e.off had).
+func (e *earlierLines) forget(mark int64) { e.at.DropFrom(mark) }
+
+// none says whether no line was ever added.
+func (e *earlierLines) none() bool { return e.off == 0 }
+
+func checkedErr(err error) error {
+	if err != nil {
+		return fmt.Errorf("encounters: lines checked: %w", err)
+	}
 	return nil
 }
 
@@ -233,9 +241,9 @@ func (e *earlierLines) prior(key rules.LineKey, run int64) (*store.PriorLine, er
 	if e == nil {
 		return nil, nil
 	}
-	off, ok := e.at[binary.BigEndian.Uint64(key[:8])]
-	if !ok {
-		return nil, nil
+	off, ok, err := e.at.Get(binary.BigEndian.Uint64(key[:8]))
+	if err != nil || !ok {
+		return nil, checkedErr(err)
 	}
 	if err := e.w.Flush(); err != nil {
 		return nil, fmt.Errorf("encounters: lines checked: %w", err)
@@ -265,11 +273,12 @@ func (e *earlierLines) prior(key rules.LineKey, run int64) (*store.PriorLine, er
 
 // close removes the records.
 func (e *earlierLines) close() error {
+	err := e.at.Close()
 	if e.f == nil {
-		return nil
+		return err
 	}
 	e.f.Close()
-	err := os.Remove(e.f.Name())
+	err = errors.Join(err, os.Remove(e.f.Name()))
 	e.f, e.w = nil, nil
 	return err
 }

@@ -633,7 +633,7 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 // repeatsEarlier rejects a line that repeats one a Checker's earlier
 // check accepted.
 func (c *converter) repeatsEarlier(_ context.Context, cand *candidate) error {
-	if len(cand.decisions) > 0 || cand.line.Frequency != "" || len(c.earlier.at) == 0 {
+	if len(cand.decisions) > 0 || cand.line.Frequency != "" || c.earlier.none() {
 		return nil
 	}
 	p, err := c.earlier.prior(cand.key, c.run.ID())

@@ -22,7 +22,7 @@ func TestEarlierLines(t *testing.T) {
 	}
 	e := newEarlierLines()
 	long := strings.Repeat("9", 300)
-	for i := range uint64(5000) {
+	for i := range uint64(40000) { // more than the map keeps in memory
 		if err := e.add(key(i*7919, i), "C-"+strconv.FormatUint(i, 10), "INV"+strconv.FormatUint(i, 10), "1"); err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestEarlierLines(t *testing.T) {
 		control, invoice, lineNo string // "" control: not found
 	}{
 		{key(0, 0), "C-0", "INV0", "1"},
-		{key(4999*7919, 4999), "C-4999", "INV4999", "1"},
+		{key(39999*7919, 39999), "C-39999", "INV39999", "1"},
 		{key(7919*17, 17), "C-17", "INV17", "1"},
 		{key(1, 1), "C-long", long, "12"},
 		{key(7919*17, 18), "", "", ""}, // high half shared only
