@@ -2,6 +2,8 @@ package inbound837
 
 import (
 	"context"
+	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,8 +52,9 @@ func TestRejectedGroupOrInterchangeForwardsNothing(t *testing.T) {
 					t.Errorf("TA1 lacks %s:\n%s", c.ta1, a)
 				}
 			}
-			if rep := readOut(t, out, "bad"+SuffixReportCSV); !strings.Contains(rep, c.report) {
-				t.Errorf("report lacks %q:\n%s", c.report, rep)
+			if rep := readOut(t, out, "bad"+SuffixReportCSV); !strings.Contains(rep, c.report) ||
+				strings.Contains(rep, ",accepted,") || strings.Count(rep, ",rejected ("+strings.Fields(c.report[len("bad.x12,,,"):])[0]+" rejected),") != 2 {
+				t.Errorf("report lacks %q, or shows a claim other than rejected with it:\n%s", c.report, rep)
 			}
 			if rep := readOut(t, out, "bad"+SuffixReportHTML); !strings.Contains(rep, "0 claim(s) accepted, 2 rejected") {
 				t.Errorf("report totals:\n%s", rep)
@@ -107,6 +110,24 @@ func TestOnlyTheRejectedGroupIsWithdrawn(t *testing.T) {
 	enc := readOut(t, out, "two"+SuffixEncounters)
 	if strings.Count(enc, "\n") != 4 || strings.Contains(enc, "000000001000001") || !strings.Contains(enc, "000000001000003") {
 		t.Errorf("encounter lines:\n%s", enc)
+	}
+	// The report shows the first group's claims rejected with it, above
+	// the row that says why, and the second group's accepted.
+	rows, err := csv.NewReader(strings.NewReader(readOut(t, out, "two"+SuffixReportCSV))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, row := range rows[1:] {
+		statuses = append(statuses, row[2]+" "+row[3])
+	}
+	if want := []string{"ENC1001 rejected (group rejected)", "ENC1002 rejected (group rejected)", " group rejected", "ENC1001 accepted", "ENC1002 accepted"}; !slices.Equal(statuses, want) {
+		t.Errorf("report rows %q, want %q", statuses, want)
+	}
+	page := readOut(t, out, "two"+SuffixReportHTML)
+	if strings.Count(page, "<td>rejected (group rejected)</td>") != 2 || strings.Count(page, "<td>accepted</td>") != 2 ||
+		!strings.Contains(page, "2 claim(s) accepted, 2 rejected") {
+		t.Errorf("HTML report:\n%s", page)
 	}
 	for n, want := range map[string]bool{"000000001000001": false, "000000001000002": false, "000000001000003": true, "000000001000004": true} {
 		if ic, ok, err := e.st.InboundClaim(context.Background(), n); err != nil || !ok || ic.Accepted != want {

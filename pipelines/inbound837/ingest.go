@@ -149,6 +149,7 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		abort()
 		return err
 	}
+	defer rep.Discard()
 	opts := Options{
 		Profile: profile, Coding: job.Coding, Ack999: w999, Ack277: w277, TA1: ta1, TA1Mode: ta1Mode, Numbers: num999, Now: now,
 	}
@@ -239,6 +240,9 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	}
 	opts.Outcome = func(interchange, rejected bool, accepted int) error {
 		if !rejected {
+			if err := rep.End(interchange); err != nil {
+				return err
+			}
 			fwd.Flush()
 			off, err := outs[5].Seek(0, io.SeekCurrent)
 			if err != nil {

@@ -2,11 +2,15 @@ package inbound837
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"html"
 	"io"
+	"math/bits"
+	"os"
 	"strconv"
+	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/report"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
@@ -17,18 +21,39 @@ var ReportHeader = []string{"source_file", "transaction_set", "claim_id", "statu
 	"line", "segment", "problem", "what_to_change"}
 
 // Report writes the provider-readable report of one inbound file as CSV and
-// HTML, row by row as claims and sets are edited: one row per accepted claim,
-// one per edit a claim or set failed, in plain words with the segment shown
-// and what to change. The report goes back to the provider that sent the
-// file; it is never logged.
+// HTML: one row per accepted claim, one per edit a claim or set failed, in
+// plain words with the segment shown and what to change. The rows of an
+// interchange wait in a temporary file until its end (End, Withdrawn), so
+// that a claim of a group or interchange rejected at its GE or IEA is shown
+// rejected, not accepted, and memory stays flat however long the
+// interchange. The report goes back to the provider that sent the file; it
+// is never logged.
 type Report struct {
 	file string
 	csv  *csv.Writer
 	html *bufio.Writer
 	err  error
 
+	spool     *os.File // the rows not yet written, once there is one
+	sw        *bufio.Writer
+	soff      int64        // the spool's size, written or buffered
+	groupAt   int64        // where the current group's rows begin in the spool
+	withdrawn []withdrawal // the spool's rows of rejected groups and interchanges
+	rec       []byte
+
 	accepted, rejected, setsRejected int
 }
+
+// withdrawal is the spool's rows [from, to) of a group or interchange
+// rejected at its end.
+type withdrawal struct {
+	from, to int64
+	scope    string
+}
+
+// reportFields are a row's cells after the source file: set, claim,
+// status, edit ID, SNIP level, line, segment, problem, what to change.
+const reportFields = 9
 
 // NewReport starts the report of file on csvOut and htmlOut.
 func NewReport(file string, csvOut, htmlOut io.Writer) (*Report, error) {
@@ -47,6 +72,7 @@ func NewReport(file string, csvOut, htmlOut io.Writer) (*Report, error) {
 	return r, nil
 }
 
+// row spools a row.
 func (r *Report) row(set, claim, status string, h *Hit) {
 	if r.err != nil {
 		return
@@ -69,7 +95,89 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 			plain += " (" + h.Msg + ")"
 		}
 	}
-	rec := []string{r.file, set, claim, status, id, level, line, seg, plain, fix}
+	if r.spool == nil {
+		f, err := os.CreateTemp("", "calgw-report-")
+		if err != nil {
+			r.err = err
+			return
+		}
+		r.spool, r.sw = f, bufio.NewWriterSize(f, 64<<10)
+	}
+	r.rec = r.rec[:0]
+	for _, v := range [reportFields]string{set, claim, status, id, level, line, seg, plain, fix} {
+		r.rec = binary.AppendUvarint(r.rec, uint64(len(v)))
+		r.rec = append(r.rec, v...)
+	}
+	_, r.err = r.sw.Write(r.rec)
+	r.soff += int64(len(r.rec))
+}
+
+// End ends a group (interchange false) or an interchange accepted at its
+// GE or IEA; an interchange's rows are written then.
+func (r *Report) End(interchange bool) error {
+	if interchange {
+		return r.emit()
+	}
+	r.groupAt = r.soff
+	return r.err
+}
+
+// emit writes the spooled rows, those of a withdrawn group or interchange
+// shown rejected, and empties the spool.
+func (r *Report) emit() error {
+	if r.err != nil || r.spool == nil || r.soff == 0 {
+		return r.err
+	}
+	if r.err = r.sw.Flush(); r.err != nil {
+		return r.err
+	}
+	rd := bufio.NewReaderSize(io.NewSectionReader(r.spool, 0, r.soff), 64<<10)
+	var f [reportFields]string
+	for off := int64(0); off < r.soff; {
+		start := off
+		for i := range f {
+			n, err := binary.ReadUvarint(rd)
+			if err != nil {
+				r.err = fmt.Errorf("report spool: %w", err)
+				return r.err
+			}
+			b := make([]byte, n)
+			if _, err := io.ReadFull(rd, b); err != nil {
+				r.err = fmt.Errorf("report spool: %w", err)
+				return r.err
+			}
+			f[i] = string(b)
+			off += int64((bits.Len64(n|1)+6)/7) + int64(n) // the length's uvarint, then the bytes
+		}
+		for _, w := range r.withdrawn {
+			if start >= w.from && start < w.to {
+				if rest, ok := strings.CutPrefix(f[2], "accepted"); ok {
+					f[2] = "rejected (" + w.scope + " rejected)" + rest
+				}
+				break
+			}
+		}
+		r.write(f)
+		if r.err != nil {
+			return r.err
+		}
+	}
+	if err := r.spool.Truncate(0); err != nil {
+		r.err = err
+		return err
+	}
+	if _, err := r.spool.Seek(0, io.SeekStart); err != nil {
+		r.err = err
+		return err
+	}
+	r.sw.Reset(r.spool)
+	r.soff, r.groupAt, r.withdrawn = 0, 0, r.withdrawn[:0]
+	return nil
+}
+
+// write writes a row's cells to both reports.
+func (r *Report) write(f [reportFields]string) {
+	rec := []string{r.file, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]}
 	for i := range rec {
 		rec[i] = report.Cell(rec[i])
 	}
@@ -78,7 +186,8 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 		return
 	}
 	w := r.html
-	for i, v := range [...]string{set, claim, status, id, line, seg, plain, fix} {
+	// The HTML shows no SNIP level.
+	for i, v := range [...]string{f[0], f[1], f[2], f[3], f[5], f[6], f[7], f[8]} {
 		switch i {
 		case 0:
 			w.WriteString("<tr><td>")
@@ -92,6 +201,17 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 		w.WriteString(html.EscapeString(v))
 	}
 	_, r.err = w.WriteString("</td></tr>\n")
+}
+
+// Discard removes the spool; Close does it too.
+func (r *Report) Discard() error {
+	if r.spool == nil {
+		return nil
+	}
+	r.spool.Close()
+	err := os.Remove(r.spool.Name())
+	r.spool = nil
+	return err
 }
 
 // Claim adds a claim's rows: accepted, or one row per edit it failed.
@@ -137,16 +257,29 @@ func (r *Report) Set(s *SetResult) error {
 func (r *Report) Withdrawn(scope string, accepted int) error {
 	r.accepted -= accepted
 	r.rejected += accepted
+	from := r.groupAt
+	if scope != "group" {
+		from = 0
+	}
+	r.withdrawn = append(r.withdrawn, withdrawal{from, r.soff, scope})
 	h := Hit{Segment: "IEA", Msg: "the interchange's IEA does not match its ISA or its groups (see the TA1): every claim of the interchange above is rejected, none was accepted; send it again"}
 	if scope == "group" {
 		h = Hit{Segment: "GE", Msg: "the group's GE does not match its GS or its transaction sets (see the 999's AK9): every claim of the group above is rejected, none was accepted; send it again"}
 	}
 	r.row("", "", scope+" rejected", &h)
+	if scope != "group" {
+		return r.emit()
+	}
+	r.groupAt = r.soff
 	return r.err
 }
 
 // Close writes the totals and flushes both reports.
 func (r *Report) Close() error {
+	r.emit()
+	if err := r.Discard(); err != nil && r.err == nil {
+		r.err = err
+	}
 	if r.err != nil {
 		return fmt.Errorf("inbound837 report: %w", r.err)
 	}
