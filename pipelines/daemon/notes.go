@@ -162,13 +162,26 @@ func quarantinedText(fileName, why string, received, now time.Time, ref string) 
 }
 
 // duplicateNote is the plain-language note for the sender of a file whose
-// content was received before (first).
+// content was received before (first). It names the first file and when
+// it came only when the same sender dropped it (sameSender): another
+// sender's file names are not this sender's to read.
 func duplicateNote(e, first *store.FileEntry) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Your file %s was received but not processed again: it has exactly the same content as the file %s received on %s.\n\n",
-		shownName(e.Name), shownName(first.Name), first.Noticed.UTC().Format("2006-01-02 15:04 MST"))
+	if sameSender(e, first) {
+		fmt.Fprintf(&b, "Your file %s was received but not processed again: it has exactly the same content as the file %s received on %s.\n\n",
+			shownName(e.Name), shownName(first.Name), first.Noticed.UTC().Format("2006-01-02 15:04 MST"))
+	} else {
+		fmt.Fprintf(&b, "Your file %s was received but not processed again: it has exactly the same content as a file received before it.\n\n",
+			shownName(e.Name))
+	}
 	b.WriteString("Nothing from it was used or sent twice. If you meant to send new or corrected lines, check that you sent the right file.\n\n")
 	fmt.Fprintf(&b, "Received: %s\n", e.Noticed.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Reference: file %d, a copy of file %d (quote them if you ask the plan about this file)\n", e.ID, first.ID)
 	return b.String()
+}
+
+// sameSender says whether two files came through the same source and
+// folder, which is how the gateway knows a sender.
+func sameSender(e, first *store.FileEntry) bool {
+	return e.Source == first.Source && path.Dir(e.Path) == path.Dir(first.Path)
 }

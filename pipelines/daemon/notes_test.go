@@ -118,3 +118,32 @@ routes:
 		}
 	}
 }
+
+// TestDuplicateNoteNamesOnlyTheSendersOwnFile: the note of a file whose
+// content came before names the first file and its time when the same
+// source and folder received it, and neither when another sender's did.
+func TestDuplicateNoteNamesOnlyTheSendersOwnFile(t *testing.T) {
+	at := time.Date(2026, 9, 1, 10, 30, 0, 0, time.UTC)
+	e := &store.FileEntry{ID: 9, Source: "sftp-acme", Path: "in/acme/sept-again.csv", Name: "sept-again.csv", Noticed: at.Add(time.Hour)}
+	cases := []struct {
+		name       string
+		first      store.FileEntry
+		namesFirst bool
+	}{
+		{"same source and folder", store.FileEntry{ID: 4, Source: "sftp-acme", Path: "in/acme/sept.csv", Name: "sept.csv", Noticed: at}, true},
+		{"another source", store.FileEntry{ID: 4, Source: "sftp-other", Path: "in/acme/sept.csv", Name: "sept.csv", Noticed: at}, false},
+		{"another folder of the source", store.FileEntry{ID: 4, Source: "sftp-acme", Path: "in/other/sept.csv", Name: "sept.csv", Noticed: at}, false},
+	}
+	for _, c := range cases {
+		note := duplicateNote(e, &c.first)
+		named := strings.Contains(note, "sept.csv") || strings.Contains(note, "2026-09-01 10:30")
+		if named != c.namesFirst {
+			t.Errorf("%s: the note names the first file or its time: %v, want %v:\n%s", c.name, named, c.namesFirst, note)
+		}
+		for _, w := range []string{"sept-again.csv was received but not processed again", "Reference: file 9, a copy of file 4"} {
+			if !strings.Contains(note, w) {
+				t.Errorf("%s: the note lacks %q:\n%s", c.name, w, note)
+			}
+		}
+	}
+}
