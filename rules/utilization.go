@@ -85,7 +85,8 @@ type UtilizationVisit struct {
 }
 
 // UtilizationVisits turns a member's active ADT events into visits: the
-// events of one visit (same sender and PV1-19 visit number; an event
+// events of one visit (same sending system, that is profile, MSH-3.1 and
+// MSH-4.1, and same PV1-19 visit number; an event
 // without a visit number is a visit of its own) make an inpatient stay
 // when one is an admit of patient class I or a change to inpatient (A06),
 // else an ED visit when one is an admit or registration of class E;
@@ -107,7 +108,7 @@ func UtilizationVisits(events []domain.ADTEvent, types AdmissionTypes, loc *time
 	var keys []string
 	for i := range events {
 		ev := &events[i]
-		key := ev.Sender + "\x00" + ev.VisitNumber
+		key := ev.Sender + "\x00" + domain.SendingID(ev.SendingApplication) + "\x00" + domain.SendingID(ev.SendingFacility) + "\x00" + ev.VisitNumber
 		if ev.VisitNumber == "" {
 			key = "#" + strconv.Itoa(i)
 		}

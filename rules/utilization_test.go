@@ -146,6 +146,30 @@ func TestUtilizationVisits(t *testing.T) {
 	}
 }
 
+// TestUtilizationVisitsBySendingSystem: one profile may carry several
+// hospitals' systems, whose visit numbers are their own: the same PV1-19
+// from two sending facilities, or two sending applications, is two visits;
+// from one system (its IDs sent with other spacing) one.
+func TestUtilizationVisitsBySendingSystem(t *testing.T) {
+	at := time.Date(2026, 3, 2, 20, 0, 0, 0, time.UTC)
+	ev := func(app, fac string) domain.ADTEvent {
+		return domain.ADTEvent{Sender: "hie", SendingApplication: app, SendingFacility: fac, Kind: domain.ADTRegister, PatientClass: "E", VisitNumber: "V1", EventTime: at}
+	}
+	for _, tc := range []struct {
+		name   string
+		events []domain.ADTEvent
+		want   int
+	}{
+		{"two facilities", []domain.ADTEvent{ev("EPIC", "STMARYS"), ev("EPIC", "MERCY")}, 2},
+		{"two applications", []domain.ADTEvent{ev("EPIC", "STMARYS"), ev("CERNER", "STMARYS")}, 2},
+		{"one system", []domain.ADTEvent{ev("EPIC", "STMARYS"), ev(" EPIC", "STMARYS ")}, 1},
+	} {
+		if got := rules.UtilizationVisits(tc.events, rules.DefaultTables().AdmissionTypes, time.UTC); len(got) != tc.want {
+			t.Errorf("%s: %d visits %+v, want %d", tc.name, len(got), got, tc.want)
+		}
+	}
+}
+
 // POF-UNPLANNED-STAY: a stay is unplanned when one of its admit (class I)
 // or to-inpatient events carries an unplanned PV1-4 type; a stay whose
 // admit events carry none is judged by the table's not-sent row; a planned
