@@ -43,6 +43,7 @@ type Checker struct {
 	in      *input
 	cells   []string // a row's cells, trimmed
 	earlier *earlierLines
+	batch   *batch // the candidates of a batch of rows, reused by each Check
 	// sent are the last Check's rows as the duplicate check saw them,
 	// for Sent.
 	sent []sentLine
@@ -104,7 +105,10 @@ func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecis
 }
 
 func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out *[]store.LineDecision) error {
-	b := &batch{cands: make([]candidate, 0, min(len(rows), batchSize))}
+	if k.batch == nil {
+		k.batch = &batch{cands: make([]candidate, 0, batchSize)}
+	}
+	b := k.batch
 	for start := 0; start < len(rows); start += batchSize {
 		if err := ctx.Err(); err != nil {
 			return err
