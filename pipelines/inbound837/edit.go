@@ -105,9 +105,10 @@ type Options struct {
 	Now func() time.Time
 	// Collect fills each claim's Enc, for its encounter line.
 	Collect bool
-	// Judge is called with the claims of each set the 999 accepts, before
-	// the set's 277CA, the claims already rejected left out; it may reject
-	// claims (Claim.Reject). nil judges nothing.
+	// Judge is called with the claims of one or more consecutive sets the
+	// 999 accepts (several small sets waiting together are judged in one
+	// call), in order, before their 277CAs, the claims already rejected
+	// left out; it may reject claims (Claim.Reject). nil judges nothing.
 	Judge func(claims []*Claim) error
 	// OnInterchange is called after each interchange.
 	OnInterchange func(i *ig.InterchangeResult) error
@@ -244,12 +245,18 @@ type run struct {
 	judged  []*Claim // the finisher's
 
 	// The finisher goroutine (finish): sets handed to it, claims buffers
-	// it is done with, sets not finished yet, its first error.
-	sets    chan *setDone
-	spare   chan []Claim
-	pending sync.WaitGroup
-	finErr  error
-	failed  atomic.Bool
+	// it is done with, sets not finished yet, its first error; the claims
+	// of the sets waiting for it (room tells the pass of room made); the
+	// batch it finishes.
+	sets     chan *setDone
+	spare    chan []Claim
+	pending  sync.WaitGroup
+	finErr   error
+	failed   atomic.Bool
+	roomMu   sync.Mutex
+	room     *sync.Cond
+	waiting  int
+	finBatch []*setDone
 
 	bht03     string    // BHT03 of the set
 	submitter [2]string // 1000A NM103 and NM109
@@ -409,32 +416,77 @@ type setDone struct {
 	submitter [2]string
 }
 
+// Sets wait for the finisher goroutine (finish) until this many claims
+// wait, so that memory stays flat however many sets a file holds; sets
+// waiting together are judged together up to finishBatchClaims claims, so
+// that a file of one-claim sets pays the judge's run once per batch, not
+// once per set.
+const (
+	finishWaitClaims  = 2048
+	finishBatchClaims = 1024
+	finishWaitSets    = 1024
+)
+
 // finish hands a set to the finisher goroutine, which finishes the sets
-// in order while the pass reads the next ones; at most one set waits for
-// it. It returns the error of a set finished before, if any.
+// in order while the pass reads the next ones; it waits while
+// finishWaitClaims claims wait already. It returns the error of a set
+// finished before, if any.
 func (r *run) finish(s *setDone) error {
 	if r.sets == nil {
-		r.sets, r.spare = make(chan *setDone, 1), make(chan []Claim, 2)
-		go func() {
-			for s := range r.sets {
-				if r.finErr == nil {
-					r.finErr = r.finishSet(s)
-					r.failed.Store(r.finErr != nil)
-				}
-				select {
-				case r.spare <- s.claims[:0]:
-				default:
-				}
-				r.pending.Done()
-			}
-		}()
+		r.sets, r.spare = make(chan *setDone, finishWaitSets), make(chan []Claim, 2)
+		r.room = sync.NewCond(&r.roomMu)
+		go r.finisher()
 	}
+	r.roomMu.Lock()
+	for r.waiting > 0 && r.waiting+len(s.claims) > finishWaitClaims {
+		r.room.Wait()
+	}
+	r.waiting += len(s.claims)
+	r.roomMu.Unlock()
 	r.pending.Add(1)
 	r.sets <- s
 	if r.failed.Load() {
 		return r.drain()
 	}
 	return nil
+}
+
+// finisher finishes the sets handed to it, in order: each batch of the
+// sets waiting (up to finishBatchClaims claims) is judged at once, then
+// each set is finished in turn.
+func (r *run) finisher() {
+	for s := range r.sets {
+		batch, n := append(r.finBatch[:0], s), len(s.claims)
+	more:
+		for n < finishBatchClaims {
+			select {
+			case next, ok := <-r.sets:
+				if !ok {
+					break more
+				}
+				batch, n = append(batch, next), n+len(next.claims)
+			default:
+				break more
+			}
+		}
+		r.finBatch = batch
+		if r.finErr == nil {
+			r.finErr = r.finishSets(batch)
+			r.failed.Store(r.finErr != nil)
+		}
+		r.roomMu.Lock()
+		r.waiting -= n
+		r.room.Broadcast()
+		r.roomMu.Unlock()
+		for _, s := range batch {
+			select {
+			case r.spare <- s.claims[:0]:
+			default:
+			}
+			r.pending.Done()
+		}
+		clear(r.finBatch)
+	}
 }
 
 // drain waits until every set handed to the finisher is finished and
@@ -468,14 +520,20 @@ func (r *run) spareClaims() []Claim {
 	}
 }
 
-func (r *run) finishSet(s *setDone) error {
-	res := &s.res
-	if r.opts.Judge != nil && res.Status != ig.Rejected {
+// finishSets judges the claims of sets the 999 accepts, in one call of
+// Judge, then finishes each set.
+func (r *run) finishSets(sets []*setDone) error {
+	if r.opts.Judge != nil {
 		r.judged = r.judged[:0]
-		for i := range s.claims {
-			if c := &s.claims[i]; !c.Rejected {
-				c.Set = s.control
-				r.judged = append(r.judged, c)
+		for _, s := range sets {
+			if s.res.Status == ig.Rejected {
+				continue
+			}
+			for i := range s.claims {
+				if c := &s.claims[i]; !c.Rejected {
+					c.Set = s.control
+					r.judged = append(r.judged, c)
+				}
 			}
 		}
 		if len(r.judged) > 0 {
@@ -483,7 +541,20 @@ func (r *run) finishSet(s *setDone) error {
 				return err
 			}
 		}
+		clear(r.judged)
 	}
+	for _, s := range sets {
+		if err := r.finishSet(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishSet answers a judged set: its claims to OnClaim, its 277CA, its
+// result to OnSet.
+func (r *run) finishSet(s *setDone) error {
+	res := &s.res
 	for i := range s.claims {
 		c := &s.claims[i]
 		c.Set = s.control
