@@ -2,7 +2,9 @@
 // stays bounded however many keys it holds. The newest keys live in an
 // in-memory table; when it is full they are sorted and written to a
 // temporary file (a run), and only a Bloom filter (about 10 bits a key)
-// and the first key of each 4 KiB block of the run stay in memory. Runs
+// and the first key of each 4 KiB block of the run stay in memory. Run
+// files are scratch files: unnamed, gone when closed or when the process
+// ends. Runs
 // are merged four at a time, so that a look-up visits a few runs, each
 // only when its filter says the key may be there.
 //
@@ -20,6 +22,8 @@ import (
 	"os"
 	"slices"
 	"sort"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 )
 
 const (
@@ -268,7 +272,7 @@ type writer struct {
 }
 
 func (m *Map) newWriter(capacity int) (*writer, error) {
-	f, err := os.CreateTemp(m.dir, "calgw-spillmap-")
+	f, err := scratch.File(m.dir, "calgw-spillmap-")
 	if err != nil {
 		return nil, fmt.Errorf("spillmap: %w", err)
 	}
@@ -363,12 +367,12 @@ func (r *run) get(key uint64, buf []byte, reads *int) (int64, bool, error) {
 	return int64(binary.BigEndian.Uint64(b[i*entrySize+8:])), true, nil
 }
 
+// remove frees the run's file (a scratch file: gone once closed).
 func (r *run) remove() error {
 	if r.f == nil {
 		return nil
 	}
-	r.f.Close()
-	err := os.Remove(r.f.Name())
+	err := r.f.Close()
 	r.f = nil
 	return err
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	"github.com/calaim-gateway/calaim-gateway/internal/spillmap"
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
 	"github.com/calaim-gateway/calaim-gateway/report"
@@ -206,7 +207,7 @@ func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) e
 		return checkedErr(err)
 	}
 	if e.f == nil {
-		f, err := os.CreateTemp("", "calgw-check-lines-")
+		f, err := scratch.File("", "calgw-check-lines-")
 		if err != nil {
 			return fmt.Errorf("encounters: lines checked: %w", err)
 		}
@@ -281,8 +282,7 @@ func (e *earlierLines) close() error {
 	if e.f == nil {
 		return err
 	}
-	e.f.Close()
-	err = errors.Join(err, os.Remove(e.f.Name()))
+	err = errors.Join(err, e.f.Close())
 	e.f, e.w = nil, nil
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 )
 
@@ -169,11 +170,10 @@ func (a *Writer277) end(rejected bool) error {
 	return a.fail(a.w.EndInterchange())
 }
 
-// close removes the spool.
+// close frees the spool (a scratch file).
 func (a *Writer277) close() {
 	if a.spool != nil {
 		a.spool.Close()
-		os.Remove(a.spool.Name())
 		a.spool, a.sw = nil, nil
 	}
 }
@@ -184,7 +184,7 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		return a.err
 	}
 	if a.spool == nil {
-		f, err := os.CreateTemp("", "calgw-837p-277ca-")
+		f, err := scratch.File("", "calgw-837p-277ca-")
 		if err != nil {
 			return a.fail(fmt.Errorf("277CA: spool: %w", err))
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
+	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
@@ -513,7 +514,7 @@ func (s *claimSpool) reject(first int) {
 }
 
 func newClaimSpool() (*claimSpool, error) {
-	f, err := os.CreateTemp("", "calgw-837p-claims-")
+	f, err := scratch.File("", "calgw-837p-claims-")
 	if err != nil {
 		return nil, fmt.Errorf("inbound837: claims: %w", err)
 	}
@@ -658,7 +659,4 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 	}, &err
 }
 
-func (s *claimSpool) close() {
-	s.f.Close()
-	os.Remove(s.f.Name())
-}
+func (s *claimSpool) close() { s.f.Close() }

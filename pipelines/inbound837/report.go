@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	"github.com/calaim-gateway/calaim-gateway/report"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 )
@@ -96,7 +97,7 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 		}
 	}
 	if r.spool == nil {
-		f, err := os.CreateTemp("", "calgw-report-")
+		f, err := scratch.File("", "calgw-report-")
 		if err != nil {
 			r.err = err
 			return
@@ -203,13 +204,12 @@ func (r *Report) write(f [reportFields]string) {
 	_, r.err = w.WriteString("</td></tr>\n")
 }
 
-// Discard removes the spool; Close does it too.
+// Discard frees the spool (a scratch file); Close does it too.
 func (r *Report) Discard() error {
 	if r.spool == nil {
 		return nil
 	}
-	r.spool.Close()
-	err := os.Remove(r.spool.Name())
+	err := r.spool.Close()
 	r.spool = nil
 	return err
 }

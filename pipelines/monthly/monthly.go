@@ -35,6 +35,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	mm "github.com/calaim-gateway/calaim-gateway/mappings/monthly"
 	mp "github.com/calaim-gateway/calaim-gateway/mappings/providerfile"
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
@@ -319,7 +320,7 @@ type spool struct {
 func (b *builder) openSpools() error {
 	b.spools = map[string]*spool{}
 	for _, ds := range schemas.DataSets {
-		f, err := os.CreateTemp(b.job.OutDir, ".monthly-"+ds+"-*")
+		f, err := scratch.File(b.job.OutDir, ".monthly-"+ds+"-*")
 		if err != nil {
 			b.closeSpools()
 			return fmt.Errorf("monthly: %w", err)
@@ -332,7 +333,6 @@ func (b *builder) openSpools() error {
 func (b *builder) closeSpools() {
 	for _, s := range b.spools {
 		s.f.Close()
-		os.Remove(s.f.Name())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	"github.com/calaim-gateway/calaim-gateway/mappings/authfeed"
 	"github.com/calaim-gateway/calaim-gateway/mappings/enrollment"
 	"github.com/calaim-gateway/calaim-gateway/mappings/programs"
@@ -44,11 +45,10 @@ func newEnrollmentCheck(v *validator, path string) (x12Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := os.CreateTemp("", "calgw-validate-*")
+	out, err := scratch.File("", "calgw-validate-*")
 	if err != nil {
 		return nil, err
 	}
-	os.Remove(out.Name()) // unnamed: gone when closed, even after a crash
 	c := &enrollmentCheck{path: path, out: out, w: bufio.NewWriterSize(out, 64<<10)}
 	c.p = enrollment.New(enrollment.Options{MemberID: rs.MemberID, County: rs.Tables.CountyCode, ShareOfCostAmount: cfg.Eligibility.ShareOfCostAmount, ProblemsOnly: true})
 	c.p.OnHeader = func(h *enrollment.Header) error { c.full = c.full || h.Full; return nil }
