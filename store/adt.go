@@ -729,10 +729,18 @@ func (s *SQLite) smallCacheConn(ctx context.Context) (conn *sql.Conn, release fu
 	}, nil
 }
 
+// adtCheckpointPages is the WAL size, in pages, at which a commit of
+// RecordADT checkpoints (SQLite's default is 1000): each batch changes
+// pages all over the member index, and one checkpoint of several batches
+// copies a page changed by each of them once rather than once a batch.
+// The WAL file grows to about this many pages (64 MB) and is reused.
+const adtCheckpointPages = 16384
+
 // RecordADT implements ADTStore. Its connection keeps a small page cache
-// (adtPageCacheKiB) and its statement journals in memory (a multi-row
-// INSERT journals the pages it changes, to undo itself alone on an error)
-// while it records, and gets the pool's settings back after.
+// (adtPageCacheKiB), its statement journals in memory (a multi-row INSERT
+// journals the pages it changes, to undo itself alone on an error) and
+// checkpoints at adtCheckpointPages while it records, and gets the pool's
+// settings back after.
 func (s *SQLite) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutcome, err error) {
 	conn, release, err := s.smallCacheConn(ctx)
 	if err != nil {
@@ -743,6 +751,10 @@ func (s *SQLite) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutco
 		return nil, fmt.Errorf("store: ADT: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA temp_store = DEFAULT`)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, adtCheckpointPages)); err != nil {
+		return nil, fmt.Errorf("store: ADT: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA wal_autocheckpoint = 1000`)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: ADT: %w", err)
