@@ -27,8 +27,8 @@ type Judge struct {
 	skipAuths    bool // no authorization feed loaded: nothing to look up
 	skipPrograms bool // no other_programs feed loaded
 
-	view  Enrollment // of the current run
-	runID int64      // the run view belongs to
+	view Enrollment // of the current run
+	run  store.Run  // the run view belongs to
 
 	// The current member's facts.
 	cin      string
@@ -207,14 +207,16 @@ func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, 
 // bind attaches the judge to the run's transaction; a new run starts with
 // fresh caches of what the run can change.
 func (j *Judge) bind(run store.Run) error {
-	if j.view != nil && j.runID == run.ID() {
+	// The run itself, not its ID: a check run is rolled back, so the next
+	// one may get the same ID on another connection.
+	if j.view != nil && j.run == run {
 		return nil
 	}
 	v, err := store.EnrollmentViewOf(run)
 	if err != nil {
 		return err
 	}
-	j.view, j.runID = v, run.ID()
+	j.view, j.run = v, run
 	j.cin = ""
 	clear(j.usage)
 	return nil

@@ -270,6 +270,28 @@ func TestLevel7Eligibility(t *testing.T) {
 	}
 }
 
+// TestLevel7EligibilityAcrossSets: with the eligibility rules enforced,
+// every set of a file is judged against the store, each in a check run
+// of its own (rolled back, so the next may get the same run ID on another
+// connection): no member is enrolled, so every claim of every set is
+// rejected with SNIP7-ELIGIBILITY, and the ingest does not fail.
+func TestLevel7EligibilityAcrossSets(t *testing.T) {
+	e := newFwdEnv(t)
+	e.cfg.Eligibility.Rules = config.RulesAll
+	var buf bytes.Buffer
+	const n = 5000
+	if _, err := (gen837p.Options{Claims: n, PerSet: 1000}).WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, out := e.ingest("elig-sets", buf.String())
+	if r.Read != n || r.Rejected != n || r.Sets != 5 {
+		t.Fatalf("result %+v", r)
+	}
+	if a277 := readOut(t, out, "elig-sets"+Suffix277CA); strings.Count(a277, "STC*A7:97:QC*") != n {
+		t.Errorf("%d claims rejected for eligibility in the 277CA, want %d", strings.Count(a277, "STC*A7:97:QC*"), n)
+	}
+}
+
 // TestProviderReplacementWithoutOriginalRejected: a replacement (CLM05-3
 // 7) without 2300 REF*F8 is rejected with SNIP7-FREQUENCY; the original
 // beside it goes on.
