@@ -170,7 +170,7 @@ func (j *judge) claims(claims []*Claim) error {
 	}
 	res, err := j.check.Check(j.ctx, j.rows)
 	if err != nil {
-		return fmt.Errorf("inbound837: levels 6 and 7: %w", err)
+		return fmt.Errorf("levels 6 and 7: %w", err)
 	}
 	for seq, p := range j.lines {
 		l := &check[p.c].Enc.Lines[p.l]
