@@ -783,7 +783,14 @@ func prepared(ctx context.Context, dc any, q int) (driver.Stmt, error) {
 }
 
 // query runs a prepared query and calls row for each row (v.dest holds it).
+// The query is a point look-up of microseconds: it runs without the
+// context's cancellation, which costs modernc a watching goroutine a query,
+// and the context is checked before it instead.
 func (v *sqliteView) query(ctx context.Context, q int, row func() error, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
 	return v.conn.Raw(func(dc any) error {
 		st, err := prepared(ctx, dc, q)
 		if err != nil {

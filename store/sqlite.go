@@ -315,6 +315,10 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 		return prior, r.checkLines(ctx, lines, prior)
 	}
 	var conflicts []int
+	// Each insert takes microseconds: they run without the context's
+	// cancellation, which costs modernc a watching goroutine a statement;
+	// the context is checked between them instead.
+	exec := context.WithoutCancel(ctx)
 	err := r.conn.Raw(func(any) error {
 		a := &r.args
 		for i := range a {
@@ -327,7 +331,10 @@ func (r *sqliteRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine
 			l := &lines[i]
 			a[0].Value, a[1].Value = l.halves()
 			a[2].Value, a[3].Value, a[4].Value, a[5].Value = r.id, l.Control, l.Invoice, l.LineNo
-			res, err := r.insExec.ExecContext(ctx, a[:])
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			res, err := r.insExec.ExecContext(exec, a[:])
 			if err != nil {
 				return fmt.Errorf("store: record line %s: %w", l.Control, err)
 			}
