@@ -288,6 +288,8 @@ type sqliteRun struct {
 	// A check run's lines by key (checkLines) and its start (their At).
 	seen    map[[16]byte]seenLine
 	started time.Time
+	// pre is what PrefetchLines found, by high half of the key.
+	pre map[int64]prefetched
 
 	// beforeCommit, if set, runs inside the transaction just before it
 	// commits (the daemon's ledger records the file as committed with the
@@ -381,17 +383,23 @@ func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*Prior
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
 		keys = append(keys[:0], '[')
+		clear(found)
 		for i := range part {
 			if prior[start+i] == nil {
+				hi, _ := part[i].halves()
+				if k, ok := r.pre[hi]; ok { // looked up by PrefetchLines
+					if k.sent != nil {
+						found[hi] = sent{lo: k.sentLo, p: *k.sent}
+					}
+					continue
+				}
 				if len(keys) > 1 {
 					keys = append(keys, ',')
 				}
-				hi, _ := part[i].halves()
 				keys = strconv.AppendInt(keys, hi, 10)
 			}
 		}
 		keys = append(keys, ']')
-		clear(found)
 		if len(keys) > 2 {
 			rows, err := r.conn.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
 				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (SELECT value FROM json_each(?))`, string(keys))
@@ -498,6 +506,116 @@ func (r *sqliteRun) ReleaseLines(ctx context.Context, lines []Line) error {
 // pendingBatch is how many keys one look-up of pending lines carries.
 const pendingBatch = 500
 
+// pendingRow is a row of pending_lines found by its high half.
+type pendingRow struct {
+	lo              int64
+	invoice, lineNo string
+}
+
+// lookUpPending adds to found the pending lines of the high halves his.
+func lookUpPending(ctx context.Context, q rowQueryer, his []any, found map[int64]pendingRow) error {
+	rows, err := q.QueryContext(ctx, `SELECT key_hi, key_lo, invoice, line_no FROM pending_lines
+		WHERE key_hi IN (?`+strings.Repeat(", ?", len(his)-1)+`)`, his...)
+	if err != nil {
+		return fmt.Errorf("store: pending lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hi int64
+		var f pendingRow
+		if err := rows.Scan(&hi, &f.lo, &f.invoice, &f.lineNo); err != nil {
+			return fmt.Errorf("store: pending lines: %w", err)
+		}
+		found[hi] = f
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: pending lines: %w", err)
+	}
+	return nil
+}
+
+// prefetched is what PrefetchLines found under a high half: its pending
+// line and, for a check run, its sent line (nil when none).
+type prefetched struct {
+	pending *pendingRow
+	sent    *PriorLine
+	sentLo  int64
+}
+
+// PrefetchLines implements LinePrefetcher: it looks the lines' keys up in
+// pending_lines, and for a check run in sent_lines, pendingBatch keys a
+// query, so that RecordLines of one line at a time (the judges decide a
+// line after the lines before it are recorded) queries nothing more for
+// them. It replaces what an earlier call fetched.
+func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
+	if r.pre == nil {
+		r.pre = map[int64]prefetched{}
+	}
+	clear(r.pre)
+	if len(lines) == 0 {
+		return nil
+	}
+	some, err := r.anyPending(ctx)
+	if err != nil {
+		return err
+	}
+	pending := map[int64]pendingRow{}
+	var keys []byte
+	var started string
+	for start := 0; start < len(lines); start += pendingBatch {
+		part := lines[start:min(start+pendingBatch, len(lines))]
+		his := make([]any, len(part))
+		keys = append(keys[:0], '[')
+		for i := range part {
+			hi, _ := part[i].halves()
+			his[i] = hi
+			if i > 0 {
+				keys = append(keys, ',')
+			}
+			keys = strconv.AppendInt(keys, hi, 10)
+		}
+		keys = append(keys, ']')
+		clear(pending)
+		if some {
+			if err := lookUpPending(ctx, r.conn, his, pending); err != nil {
+				return err
+			}
+		}
+		sent := map[int64]prefetched{}
+		if r.check {
+			rows, err := r.conn.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (SELECT value FROM json_each(?))`, string(keys))
+			if err != nil {
+				return fmt.Errorf("store: look up lines: %w", err)
+			}
+			for rows.Next() {
+				var hi int64
+				var k prefetched
+				p := &PriorLine{}
+				if err := rows.Scan(&hi, &k.sentLo, &p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &started); err != nil {
+					rows.Close()
+					return fmt.Errorf("store: look up lines: %w", err)
+				}
+				p.At, _ = time.Parse(time.RFC3339Nano, started)
+				k.sent = p
+				sent[hi] = k
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("store: look up lines: %w", err)
+			}
+		}
+		for _, h := range his {
+			hi := h.(int64)
+			k := sent[hi]
+			if f, ok := pending[hi]; ok {
+				k.pending = &f
+			}
+			r.pre[hi] = k
+		}
+	}
+	return nil
+}
+
 // pendingPrior sets prior[i] for each line that repeats a pending line of
 // another invoice or line number, and deletes the pending lines the lines
 // are.
@@ -505,38 +623,30 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 	if some, err := r.anyPending(ctx); err != nil || !some {
 		return err
 	}
-	type found struct {
-		lo              int64
-		invoice, lineNo string
-	}
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
-		args := make([]any, len(part))
+		his := make([]int64, len(part))
 		los := make([]int64, len(part))
+		var args []any // the keys PrefetchLines did not look up
+		pending := map[int64]pendingRow{}
 		for i := range part {
-			args[i], los[i] = part[i].halves()
-		}
-		rows, err := r.conn.QueryContext(ctx, `SELECT key_hi, key_lo, invoice, line_no FROM pending_lines
-			WHERE key_hi IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("store: pending lines: %w", err)
-		}
-		pending := map[int64]found{}
-		for rows.Next() {
-			var hi int64
-			var f found
-			if err := rows.Scan(&hi, &f.lo, &f.invoice, &f.lineNo); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: pending lines: %w", err)
+			his[i], los[i] = part[i].halves()
+			if k, ok := r.pre[his[i]]; ok {
+				if k.pending != nil {
+					pending[his[i]] = *k.pending
+				}
+				continue
 			}
-			pending[hi] = f
+			args = append(args, his[i])
 		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: pending lines: %w", err)
+		if len(args) > 0 {
+			if err := lookUpPending(ctx, r.conn, args, pending); err != nil {
+				return err
+			}
 		}
 		for i := range part {
 			l := &part[i]
-			hi, lo := args[i].(int64), los[i]
+			hi, lo := his[i], los[i]
 			f, ok := pending[hi]
 			if !ok || f.lo != lo {
 				continue
@@ -546,6 +656,10 @@ func (r *sqliteRun) pendingPrior(ctx context.Context, lines []Line, prior []*Pri
 					return fmt.Errorf("store: pending line %s: %w", l.Control, err)
 				}
 				delete(pending, hi)
+				if k, ok := r.pre[hi]; ok {
+					k.pending = nil
+					r.pre[hi] = k
+				}
 				continue
 			}
 			p := &PriorLine{Invoice: f.invoice, LineNo: f.lineNo, Pending: true}

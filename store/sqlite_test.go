@@ -396,3 +396,71 @@ func TestClaimsRecordedBeforeBlocks(t *testing.T) {
 		t.Fatalf("a claim of inbound_claims beside a block of its batch: %+v %v %v", c, ok, err)
 	}
 }
+
+// TestPrefetchedLinesDecideTheSame: RecordLines of one line at a time
+// after PrefetchLines of the batch finds what it finds without it, in a
+// check run and in a run: a sent line and a collision, a line sharing
+// only the high half, a pending line of another invoice, a pending line
+// that is the line itself (no longer pending, so a later repeat repeats
+// the line), repeats within the run, and a line left out of the prefetch.
+func TestPrefetchedLinesDecideTheSame(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	run := begin(t, s)
+	record(t, run, Line{Key: key(9, 1), Control: "s-1", Invoice: "A", LineNo: "1"},
+		Line{Key: key(9, 2), Control: "s-2", Invoice: "A", LineNo: "2"}) // a collision
+	if err := run.Written(ctx, "t.tmp", "sent.837"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO pending_lines(key_hi, key_lo, invoice, line_no) VALUES (6, 1, 'P', '1'), (5, 2, 'Q', '1')`); err != nil {
+		t.Fatal(err)
+	}
+	batch := []Line{
+		{Key: key(9, 1), Control: "c-1"},                            // sent
+		{Key: key(9, 2), Control: "c-2"},                            // sent, as a collision
+		{Key: key(9, 3), Control: "c-3", Invoice: "B", LineNo: "7"}, // shares only the high half
+		{Key: key(6, 1), Control: "c-4", Invoice: "X", LineNo: "1"}, // pending under another invoice
+		{Key: key(5, 2), Control: "c-5", Invoice: "Q", LineNo: "1"}, // the pending line itself
+		{Key: key(5, 2), Control: "c-6", Invoice: "R", LineNo: "2"}, // repeats c-5
+		{Key: key(4, 4), Control: "c-7", Invoice: "B", LineNo: "8"}, // new
+		{Key: key(4, 4), Control: "c-8"},                            // repeats c-7
+		{Key: key(3, 3), Control: "c-9"},                            // not prefetched
+	}
+	want := []string{"s-1 A 1 sent.837", "s-2 A 2 sent.837", "new", "pending P 1", "new", "c-5 Q 1 ", "new", "c-7 B 8 ", "new"}
+	outcome := func(check, prefetch bool) []string {
+		var r Run
+		if check {
+			var err error
+			if r, err = s.BeginCheck(ctx, "check", "{}"); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			r = begin(t, s)
+		}
+		defer r.Abandon(ctx, "test")
+		if prefetch {
+			if err := r.(LinePrefetcher).PrefetchLines(ctx, batch[:len(batch)-1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		for _, l := range batch {
+			switch p := record(t, r, l)[0]; {
+			case p == nil:
+				got = append(got, "new")
+			case p.Pending:
+				got = append(got, "pending "+p.Invoice+" "+p.LineNo)
+			default:
+				got = append(got, p.Control+" "+p.Invoice+" "+p.LineNo+" "+p.Output)
+			}
+		}
+		return got
+	}
+	for _, check := range []bool{true, false} {
+		for _, prefetch := range []bool{false, true} {
+			if got := outcome(check, prefetch); !slices.Equal(got, want) {
+				t.Errorf("check run %v, prefetched %v:\n got %q\nwant %q", check, prefetch, got, want)
+			}
+		}
+	}
+}

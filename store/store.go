@@ -76,6 +76,17 @@ type Run interface {
 	Abandon(ctx context.Context, reason string) error
 }
 
+// LinePrefetcher is a Run that can look up, in one pass, what its
+// RecordLines will need to know of lines it will be given one at a time
+// (the judges decide each line after the lines before it are recorded),
+// so that those calls query the store no more for them. RecordLines
+// decides the same with or without it (store.SQLite's runs).
+type LinePrefetcher interface {
+	PrefetchLines(ctx context.Context, lines []Line) error
+}
+
+var _ LinePrefetcher = (*sqliteRun)(nil)
+
 // Line is an encounter line about to be sent.
 type Line struct {
 	Key     [16]byte // duplicate-detection identity (rules.KeyOf)

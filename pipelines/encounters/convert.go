@@ -556,6 +556,11 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 		}
 		return nil
 	}
+	if p, ok := c.run.(store.LinePrefetcher); ok {
+		if err := p.PrefetchLines(ctx, b.lines); err != nil {
+			return err
+		}
+	}
 	k := 0
 	for i := range b.cands {
 		cand := &b.cands[i]

@@ -30,6 +30,10 @@ type Options struct {
 	Delimiters    x12.Delimiters
 	Seed          uint64
 	FirstCIN      int // number of the first member's CIN (default 10000000)
+	// BirthDate, as YYYYMMDD, is every member's date of birth; "" gives
+	// each a random one. A fixed date lets another generator's claims
+	// (gen837p with Members) match the members' 834 data.
+	BirthDate string
 }
 
 var (
@@ -163,7 +167,11 @@ func (o Options) WriteTo(w io.Writer) (int64, error) {
 			if rng.IntN(2) == 0 {
 				gender = "M"
 			}
-			xw.Segment("DMG", "D8", dob.Format("20060102"), gender)
+			birth := dob.Format("20060102")
+			if o.BirthDate != "" {
+				birth = o.BirthDate
+			}
+			xw.Segment("DMG", "D8", birth, gender)
 			xw.Segment("LUI", "LD", languages[rng.IntN(len(languages))], "", "7")
 			xw.Segment("HD", m, "", "LTC", plan+";01", "IND")
 			from := start.AddDate(0, -rng.IntN(24), 0)

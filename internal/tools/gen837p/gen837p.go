@@ -10,6 +10,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen834"
 )
 
 // Options size the file.
@@ -18,7 +20,19 @@ type Options struct {
 	PerSet    int // claims per transaction set; 0 = 1000
 	Newlines  bool
 	Submitter string // ISA06 and GS02; "" = PROVIDERSYS
+	// Members, when above 0, makes claim k's member gen834's member
+	// k mod Members (its CIN, and BirthDate, which a gen834 file made with
+	// BirthDate has too), so that the claims can be judged against that
+	// 834. Member and date of service stay different for every claim
+	// while Claims is below the least common multiple of Members and 280
+	// (the dates cycle every 280 claims): a Members prime to 280, such as
+	// 99,991, keeps them different up to 27,997,480 claims.
+	// 0: member k of its own, 9%07dA, enrolled nowhere.
+	Members int
 }
+
+// BirthDate is every member's date of birth in the claims (DMG02).
+const BirthDate = "19671130"
 
 // WriteTo writes the file to w.
 func (o Options) WriteTo(w io.Writer) (int64, error) {
@@ -60,10 +74,14 @@ func (o Options) WriteTo(w io.Writer) (int64, error) {
 			month := 1 + (k/28)%10
 			s(fmt.Sprintf("HL*%d*1*22*0", 2+m))
 			s("SBR*P*18*******MC")
-			s(fmt.Sprintf("NM1*IL*1*MEMBER*PAT****MI*9%07dA", k%10000000))
+			member := fmt.Sprintf("9%07dA", k%10000000)
+			if o.Members > 0 {
+				member = gen834.Options{}.CIN(k % o.Members)
+			}
+			s("NM1*IL*1*MEMBER*PAT****MI*" + member)
 			s("N3*45 ELM ST")
 			s("N4*WEST SACRAMENTO*CA*95691")
-			s("DMG*D8*19671130*M")
+			s("DMG*D8*" + BirthDate + "*M")
 			s("NM1*PR*2*SUNRISE HEALTH PLAN*****PI*SHP01")
 			s(fmt.Sprintf("CLM*C%d*75.5***12:B:1*Y*A*Y*Y", k))
 			s("HI*ABK:Z5900")

@@ -22,6 +22,7 @@ func main() {
 	flag.BoolVar(&o.Newlines, "newlines", false, "a line feed after each segment")
 	flag.BoolVar(&o.CRLF, "crlf", false, "CR LF after each segment")
 	flag.Uint64Var(&o.Seed, "seed", 1, "random seed")
+	flag.StringVar(&o.BirthDate, "birth-date", "", "every member's date of birth, YYYYMMDD (default: random)")
 	out := flag.String("out", "members.834", "output file")
 	flag.Parse()
 	f, err := os.Create(*out)

@@ -17,6 +17,7 @@ func main() {
 	flag.IntVar(&o.Claims, "claims", 330000, "claims to write")
 	flag.IntVar(&o.PerSet, "per-set", 1000, "claims per transaction set")
 	flag.BoolVar(&o.Newlines, "newlines", false, "a line feed after each segment")
+	flag.IntVar(&o.Members, "members", 0, "claim k's member is gen834's member k mod N (0: members enrolled nowhere)")
 	out := flag.String("out", "claims.837", "output file")
 	flag.Parse()
 	f, err := os.Create(*out)
