@@ -371,14 +371,9 @@ func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*Prior
 	if r.seen == nil {
 		r.seen = map[[16]byte]seenLine{}
 	}
-	type sent struct {
-		lo int64
-		p  PriorLine
-	}
 	var (
-		keys    []byte // a JSON array of the high halves (one parameter, one statement however many)
-		found   = map[int64]sent{}
-		started string
+		keys  []byte // a JSON array of the high halves (one parameter, one statement however many)
+		found = map[int64]sentRow{}
 	)
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
@@ -389,7 +384,7 @@ func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*Prior
 				hi, _ := part[i].halves()
 				if k, ok := r.pre[hi]; ok { // looked up by PrefetchLines
 					if k.sent != nil {
-						found[hi] = sent{lo: k.sentLo, p: *k.sent}
+						found[hi] = *k.sent
 					}
 					continue
 				}
@@ -401,23 +396,8 @@ func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*Prior
 		}
 		keys = append(keys, ']')
 		if len(keys) > 2 {
-			rows, err := r.conn.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
-				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (SELECT value FROM json_each(?))`, string(keys))
-			if err != nil {
-				return fmt.Errorf("store: look up lines: %w", err)
-			}
-			for rows.Next() {
-				var hi int64
-				var f sent
-				if err := rows.Scan(&hi, &f.lo, &f.p.Run, &f.p.Control, &f.p.Invoice, &f.p.LineNo, &f.p.Output, &started); err != nil {
-					rows.Close()
-					return fmt.Errorf("store: look up lines: %w", err)
-				}
-				f.p.At, _ = time.Parse(time.RFC3339Nano, started)
-				found[hi] = f
-			}
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("store: look up lines: %w", err)
+			if err := lookUpSent(ctx, r.conn, string(keys), found); err != nil {
+				return err
 			}
 		}
 		for i := range part {
@@ -534,12 +514,43 @@ func lookUpPending(ctx context.Context, q rowQueryer, his []any, found map[int64
 	return nil
 }
 
+// sentRow is a row of sent_lines found by its high half: its low half
+// and the line it is.
+type sentRow struct {
+	lo int64
+	p  PriorLine
+}
+
+// lookUpSent adds to found the sent lines of the high halves in keys (a
+// JSON array: one parameter, one statement however many).
+func lookUpSent(ctx context.Context, q rowQueryer, keys string, found map[int64]sentRow) error {
+	rows, err := q.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+		FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (SELECT value FROM json_each(?))`, keys)
+	if err != nil {
+		return fmt.Errorf("store: look up lines: %w", err)
+	}
+	defer rows.Close()
+	var started string
+	for rows.Next() {
+		var hi int64
+		var f sentRow
+		if err := rows.Scan(&hi, &f.lo, &f.p.Run, &f.p.Control, &f.p.Invoice, &f.p.LineNo, &f.p.Output, &started); err != nil {
+			return fmt.Errorf("store: look up lines: %w", err)
+		}
+		f.p.At, _ = time.Parse(time.RFC3339Nano, started)
+		found[hi] = f
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: look up lines: %w", err)
+	}
+	return nil
+}
+
 // prefetched is what PrefetchLines found under a high half: its pending
 // line and, for a check run, its sent line (nil when none).
 type prefetched struct {
 	pending *pendingRow
-	sent    *PriorLine
-	sentLo  int64
+	sent    *sentRow
 }
 
 // PrefetchLines implements LinePrefetcher: it looks the lines' keys up in
@@ -559,9 +570,8 @@ func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
 	if err != nil {
 		return err
 	}
-	pending := map[int64]pendingRow{}
+	pending, sent := map[int64]pendingRow{}, map[int64]sentRow{}
 	var keys []byte
-	var started string
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
 		his := make([]any, len(part))
@@ -581,32 +591,18 @@ func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
 				return err
 			}
 		}
-		sent := map[int64]prefetched{}
+		clear(sent)
 		if r.check {
-			rows, err := r.conn.QueryContext(ctx, `SELECT l.key_hi, l.key_lo, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
-				FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key_hi IN (SELECT value FROM json_each(?))`, string(keys))
-			if err != nil {
-				return fmt.Errorf("store: look up lines: %w", err)
-			}
-			for rows.Next() {
-				var hi int64
-				var k prefetched
-				p := &PriorLine{}
-				if err := rows.Scan(&hi, &k.sentLo, &p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &started); err != nil {
-					rows.Close()
-					return fmt.Errorf("store: look up lines: %w", err)
-				}
-				p.At, _ = time.Parse(time.RFC3339Nano, started)
-				k.sent = p
-				sent[hi] = k
-			}
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("store: look up lines: %w", err)
+			if err := lookUpSent(ctx, r.conn, string(keys), sent); err != nil {
+				return err
 			}
 		}
 		for _, h := range his {
 			hi := h.(int64)
-			k := sent[hi]
+			var k prefetched
+			if f, ok := sent[hi]; ok {
+				k.sent = &f
+			}
 			if f, ok := pending[hi]; ok {
 				k.pending = &f
 			}

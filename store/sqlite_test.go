@@ -135,15 +135,23 @@ func TestRowidCollisionIsNotADuplicate(t *testing.T) {
 // the same earlier lines a run that inserts them finds (sent lines, a
 // sent line kept as a rowid collision, a line earlier in the run), and
 // take a key sharing only the high half for another line.
+// sendTwo commits a run that sent s-1 (key 9/1) and s-2 (key 9/2, a
+// collision: the same high half) in sent.837.
+func sendTwo(t *testing.T, s *SQLite) Run {
+	t.Helper()
+	run := begin(t, s)
+	record(t, run, Line{Key: key(9, 1), Control: "s-1", Invoice: "A", LineNo: "1"},
+		Line{Key: key(9, 2), Control: "s-2", Invoice: "A", LineNo: "2"})
+	if err := run.Written(context.Background(), "t.tmp", "sent.837"); err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 func TestCheckRunFindsWhatARunFinds(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	run := begin(t, s)
-	record(t, run, Line{Key: key(9, 1), Control: "s-1", Invoice: "A", LineNo: "1"},
-		Line{Key: key(9, 2), Control: "s-2", Invoice: "A", LineNo: "2"}) // a collision
-	if err := run.Written(ctx, "t.tmp", "sent.837"); err != nil {
-		t.Fatal(err)
-	}
+	run := sendTwo(t, s)
 	batch := []Line{
 		{Key: key(9, 1), Control: "c-1"},                            // sent
 		{Key: key(9, 2), Control: "c-2"},                            // sent, as a collision
@@ -406,12 +414,7 @@ func TestClaimsRecordedBeforeBlocks(t *testing.T) {
 func TestPrefetchedLinesDecideTheSame(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	run := begin(t, s)
-	record(t, run, Line{Key: key(9, 1), Control: "s-1", Invoice: "A", LineNo: "1"},
-		Line{Key: key(9, 2), Control: "s-2", Invoice: "A", LineNo: "2"}) // a collision
-	if err := run.Written(ctx, "t.tmp", "sent.837"); err != nil {
-		t.Fatal(err)
-	}
+	sendTwo(t, s)
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO pending_lines(key_hi, key_lo, invoice, line_no) VALUES (6, 1, 'P', '1'), (5, 2, 'Q', '1')`); err != nil {
 		t.Fatal(err)
 	}
