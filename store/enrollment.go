@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -725,7 +726,22 @@ type sqliteView struct {
 	strs map[string]string
 	args [4]driver.NamedValue
 	dest [13]driver.Value
+	// What PrefetchMembers read: the members found, by CIN, among those
+	// it was asked (asked).
+	pre   map[string]*domain.Enrollee
+	asked map[string]bool
 }
+
+// MemberPrefetcher is an EnrollmentView that can read many members in one
+// pass: Member then answers for those CINs without reading the store
+// again, the same as it would have (SQLite's view).
+type MemberPrefetcher interface {
+	// PrefetchMembers reads the members of cins, replacing what an
+	// earlier call read.
+	PrefetchMembers(ctx context.Context, cins []string) error
+}
+
+var _ MemberPrefetcher = (*sqliteView)(nil)
 
 // ErrNoEnrollmentView means the run is not a run of this package's stores:
 // the eligibility rules have no view of it.
@@ -839,8 +855,65 @@ func asString(v driver.Value) string {
 	return ""
 }
 
+// PrefetchMembers implements MemberPrefetcher: 500 CINs a query.
+func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string) error {
+	if v.asked == nil {
+		v.pre, v.asked = map[string]*domain.Enrollee{}, map[string]bool{}
+	}
+	clear(v.pre)
+	clear(v.asked)
+	if len(v.strs) > 4096 {
+		clear(v.strs)
+	}
+	var keys []byte
+	for start := 0; start < len(cins); start += pendingBatch {
+		keys = append(keys[:0], '[')
+		for _, cin := range cins[start:min(start+pendingBatch, len(cins))] {
+			if v.asked[cin] {
+				continue
+			}
+			v.asked[cin] = true
+			if len(keys) > 1 {
+				keys = append(keys, ',')
+			}
+			keys = strconv.AppendInt(keys, CINKey(cin), 10)
+		}
+		keys = append(keys, ']')
+		if len(keys) == 2 {
+			continue
+		}
+		rows, err := v.conn.QueryContext(ctx, `SELECT data FROM enrollment_members WHERE cin_key IN (SELECT value FROM json_each(?))`, string(keys))
+		if err != nil {
+			return fmt.Errorf("store: members: %w", err)
+		}
+		for rows.Next() {
+			var data []byte
+			if err := rows.Scan(&data); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: members: %w", err)
+			}
+			m, err := decodeMember(data, v.strs)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			if v.asked[m.CIN] { // not another CIN sharing the hashed key
+				v.pre[m.CIN] = m
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: members: %w", err)
+		}
+	}
+	return nil
+}
+
 // Member returns the member with this CIN (false when none).
 func (v *sqliteView) Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error) {
+	if v.asked[cin] {
+		m := v.pre[cin]
+		return m, m != nil, nil
+	}
 	if len(v.strs) > 4096 {
 		clear(v.strs)
 	}

@@ -30,6 +30,8 @@ type Judge struct {
 	view Enrollment // of the current run
 	run  store.Run  // the run view belongs to
 
+	cins []string // Prefetch's, reused
+
 	// The current member's facts.
 	cin      string
 	member   *domain.Enrollee
@@ -202,6 +204,29 @@ func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, 
 	}
 	j.pending = pendingUses{}
 	return nil
+}
+
+// Prefetch implements encounters.Prefetcher: the members of the lines are
+// read in one pass (store.MemberPrefetcher), so that judging the lines one
+// at a time reads none of them again.
+func (j *Judge) Prefetch(ctx context.Context, run store.Run, lines []*domain.InvoiceLine) error {
+	if !(j.on.Enrollment || j.on.Exclusions || j.on.Authorization) {
+		return nil
+	}
+	if err := j.bind(run); err != nil {
+		return err
+	}
+	p, ok := j.view.(store.MemberPrefetcher)
+	if !ok {
+		return nil
+	}
+	j.cins = j.cins[:0]
+	for _, l := range lines {
+		j.cins = append(j.cins, l.Member.CIN)
+	}
+	// The member of the line judged last is read again unless kept.
+	j.cin = ""
+	return p.PrefetchMembers(ctx, j.cins)
 }
 
 // bind attaches the judge to the run's transaction; a new run starts with

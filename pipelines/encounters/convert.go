@@ -59,6 +59,14 @@ type Judge interface {
 	Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) error
 }
 
+// Prefetcher is a Judge that looks up, in one pass, what it will need of
+// the store to judge a batch's lines, which it then judges one at a time
+// (each after the lines before it are recorded). It decides the same
+// with or without.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, run store.Run, lines []*domain.InvoiceLine) error
+}
+
 // Explainer is a Judge that tells the facts it decided the last line it
 // judged on (the 834 spans, authorizations, usage, roster contracts): they
 // are recorded with the line's decision when the store keeps decisions
@@ -232,7 +240,8 @@ type converter struct {
 	job      Job
 	log      *slog.Logger
 	run      store.Run
-	released []store.Line // releaseRejected's, reused
+	released []store.Line          // releaseRejected's, reused
+	prefetch []*domain.InvoiceLine // a batch's lines for the Prefetchers, reused
 	now      time.Time
 	checker  rules.LineChecker
 	prefix   string
@@ -559,6 +568,19 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 	if p, ok := c.run.(store.LinePrefetcher); ok {
 		if err := p.PrefetchLines(ctx, b.lines); err != nil {
 			return err
+		}
+	}
+	c.prefetch = c.prefetch[:0]
+	for i := range b.cands {
+		if len(b.cands[i].decisions) == 0 {
+			c.prefetch = append(c.prefetch, &b.cands[i].line)
+		}
+	}
+	for _, j := range c.job.Judges {
+		if p, ok := j.(Prefetcher); ok && len(c.prefetch) > 0 {
+			if err := p.Prefetch(ctx, c.run, c.prefetch); err != nil {
+				return err
+			}
 		}
 	}
 	k := 0

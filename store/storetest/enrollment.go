@@ -212,7 +212,8 @@ func enrollmentLoads(t *testing.T, open func(string) store.LedgerStore) {
 // manyMembers: a load of more members than any batch, with a member listed
 // twice (its changes apply in file order) and CINs that hash.
 func manyMembers(t *testing.T, open func(string) store.LedgerStore) {
-	s := enrollmentOf(t, open("a"))
+	ls := open("a")
+	s := enrollmentOf(t, ls)
 	const n = 1234
 	cin := func(i int) string { return fmt.Sprintf("9%07dA", i) }
 	l := loadEnrollment(t, s, "many.834")
@@ -250,6 +251,29 @@ func manyMembers(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if st := must(s.EnrollmentStatus(ctx))(t); st.Members != n+2 {
 		t.Errorf("members %d, want %d", st.Members, n+2)
+	}
+	// A run's view reads the same members one by one and, where it can
+	// (store.MemberPrefetcher), after reading a batch of them in one pass:
+	// found, absent, hashed, asked twice, and one left out of the batch.
+	asked := []string{cin(0), cin(3), "cin-with-dash", "10000000Z", cin(0), cin(n - 1)}
+	for _, prefetch := range []bool{false, true} {
+		run := begin(t, ls)
+		v := must(store.EnrollmentViewOf(run))(t)
+		if p, ok := v.(store.MemberPrefetcher); ok && prefetch {
+			if err := p.PrefetchMembers(ctx, asked[:len(asked)-1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range asked {
+			m, ok, err := v.Member(ctx, c)
+			if err != nil || ok != (c != "10000000Z") || ok && (m.CIN != c || len(m.Spans) == 0) {
+				t.Errorf("prefetch %v: member %s: %+v %v %v", prefetch, c, m, ok, err)
+			}
+		}
+		if m, _, _ := v.Member(ctx, cin(3)); m == nil || len(m.Spans) != 1 || m.Spans[0].To != day("2026-02-28") {
+			t.Errorf("prefetch %v: member %s: %+v, want its span ended 2026-02-28", prefetch, cin(3), m)
+		}
+		run.Abandon(ctx, "test")
 	}
 }
 
