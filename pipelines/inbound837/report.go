@@ -2,12 +2,10 @@ package inbound837
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"html"
 	"io"
-	"math/bits"
 	"os"
 	"strconv"
 	"strings"
@@ -37,8 +35,8 @@ type Report struct {
 
 	spool     *os.File // the rows not yet written, once there is one
 	sw        *bufio.Writer
-	soff      int64        // the spool's size, written or buffered
-	groupAt   int64        // where the current group's rows begin in the spool
+	rows      int          // rows in the spool
+	groupAt   int          // the current group's first row in the spool
 	withdrawn []withdrawal // the spool's rows of rejected groups and interchanges
 	rec       []byte
 
@@ -48,7 +46,7 @@ type Report struct {
 // withdrawal is the spool's rows [from, to) of a group or interchange
 // rejected at its end.
 type withdrawal struct {
-	from, to int64
+	from, to int
 	scope    string
 }
 
@@ -106,11 +104,10 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 	}
 	r.rec = r.rec[:0]
 	for _, v := range [reportFields]string{set, claim, status, id, level, line, seg, plain, fix} {
-		r.rec = binary.AppendUvarint(r.rec, uint64(len(v)))
-		r.rec = append(r.rec, v...)
+		r.rec = appendSpoolString(r.rec, v)
 	}
 	_, r.err = r.sw.Write(r.rec)
-	r.soff += int64(len(r.rec))
+	r.rows++
 }
 
 // End ends a group (interchange false) or an interchange accepted at its
@@ -119,39 +116,35 @@ func (r *Report) End(interchange bool) error {
 	if interchange {
 		return r.emit()
 	}
-	r.groupAt = r.soff
+	r.groupAt = r.rows
 	return r.err
 }
 
 // emit writes the spooled rows, those of a withdrawn group or interchange
 // shown rejected, and empties the spool.
 func (r *Report) emit() error {
-	if r.err != nil || r.spool == nil || r.soff == 0 {
+	if r.err != nil || r.rows == 0 {
 		return r.err
 	}
 	if r.err = r.sw.Flush(); r.err != nil {
 		return r.err
 	}
-	rd := bufio.NewReaderSize(io.NewSectionReader(r.spool, 0, r.soff), 64<<10)
+	if _, r.err = r.spool.Seek(0, io.SeekStart); r.err != nil {
+		return r.err
+	}
+	rd := &spoolReader{r: bufio.NewReaderSize(r.spool, 64<<10)}
 	var f [reportFields]string
-	for off := int64(0); off < r.soff; {
-		start := off
+	for row := range r.rows {
 		for i := range f {
-			n, err := binary.ReadUvarint(rd)
+			v, err := rd.string()
 			if err != nil {
 				r.err = fmt.Errorf("report spool: %w", err)
 				return r.err
 			}
-			b := make([]byte, n)
-			if _, err := io.ReadFull(rd, b); err != nil {
-				r.err = fmt.Errorf("report spool: %w", err)
-				return r.err
-			}
-			f[i] = string(b)
-			off += int64((bits.Len64(n|1)+6)/7) + int64(n) // the length's uvarint, then the bytes
+			f[i] = v
 		}
 		for _, w := range r.withdrawn {
-			if start >= w.from && start < w.to {
+			if row >= w.from && row < w.to {
 				if rest, ok := strings.CutPrefix(f[2], "accepted"); ok {
 					f[2] = "rejected (" + w.scope + " rejected)" + rest
 				}
@@ -163,16 +156,11 @@ func (r *Report) emit() error {
 			return r.err
 		}
 	}
-	if err := r.spool.Truncate(0); err != nil {
-		r.err = err
-		return err
-	}
-	if _, err := r.spool.Seek(0, io.SeekStart); err != nil {
-		r.err = err
-		return err
+	if r.err = rewind(r.spool, 0); r.err != nil {
+		return r.err
 	}
 	r.sw.Reset(r.spool)
-	r.soff, r.groupAt, r.withdrawn = 0, 0, r.withdrawn[:0]
+	r.rows, r.groupAt, r.withdrawn = 0, 0, r.withdrawn[:0]
 	return nil
 }
 
@@ -261,7 +249,7 @@ func (r *Report) Withdrawn(scope string, accepted int) error {
 	if scope != "group" {
 		from = 0
 	}
-	r.withdrawn = append(r.withdrawn, withdrawal{from, r.soff, scope})
+	r.withdrawn = append(r.withdrawn, withdrawal{from, r.rows, scope})
 	h := Hit{Segment: "IEA", Msg: "the interchange's IEA does not match its ISA or its groups (see the TA1): every claim of the interchange above is rejected, none was accepted; send it again"}
 	if scope == "group" {
 		h = Hit{Segment: "GE", Msg: "the group's GE does not match its GS or its transaction sets (see the 999's AK9): every claim of the group above is rejected, none was accepted; send it again"}
@@ -270,7 +258,7 @@ func (r *Report) Withdrawn(scope string, accepted int) error {
 	if scope != "group" {
 		return r.emit()
 	}
-	r.groupAt = r.soff
+	r.groupAt = r.rows
 	return r.err
 }
 
