@@ -224,8 +224,6 @@ func (j *Judge) Prefetch(ctx context.Context, run store.Run, lines []*domain.Inv
 	for _, l := range lines {
 		j.cins = append(j.cins, l.Member.CIN)
 	}
-	// The member of the line judged last is read again unless kept.
-	j.cin = ""
 	return p.PrefetchMembers(ctx, j.cins)
 }
 

@@ -170,7 +170,7 @@ func (k *Checker) Mark() int64 { return k.earlier.off }
 // group or interchange was rejected), so their services are not sent.
 func (k *Checker) Forget(mark int64) { k.earlier.forget(mark) }
 
-// Close removes the temporary file that keeps the lines accepted so far.
+// Close frees the scratch files that keep the lines accepted so far.
 func (k *Checker) Close() error { return k.earlier.close() }
 
 // Sent returns the line the duplicate check will know row seq (1-based)
@@ -209,7 +209,7 @@ func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) e
 	if e.f == nil {
 		f, err := scratch.File("", "calgw-check-lines-")
 		if err != nil {
-			return fmt.Errorf("encounters: lines checked: %w", err)
+			return checkedErr(err)
 		}
 		e.f, e.w = f, bufio.NewWriterSize(f, 64<<10)
 	}
@@ -221,7 +221,7 @@ func (e *earlierLines) add(key rules.LineKey, control, invoice, lineNo string) e
 	}
 	binary.BigEndian.PutUint32(e.rec, uint32(len(e.rec)-4))
 	if _, err := e.w.Write(e.rec); err != nil {
-		return fmt.Errorf("encounters: lines checked: %w", err)
+		return checkedErr(err)
 	}
 	e.off += int64(len(e.rec))
 	return nil
@@ -233,9 +233,10 @@ func (e *earlierLines) forget(mark int64) { e.at.DropFrom(mark) }
 // none says whether no line was ever added.
 func (e *earlierLines) none() bool { return e.off == 0 }
 
+// checkedErr wraps an error of the lines checked (nil stays nil).
 func checkedErr(err error) error {
 	if err != nil {
-		return fmt.Errorf("encounters: lines checked: %w", err)
+		return checkedErr(err)
 	}
 	return nil
 }
@@ -251,15 +252,15 @@ func (e *earlierLines) prior(key rules.LineKey, run int64) (*store.PriorLine, er
 		return nil, checkedErr(err)
 	}
 	if err := e.w.Flush(); err != nil {
-		return nil, fmt.Errorf("encounters: lines checked: %w", err)
+		return nil, checkedErr(err)
 	}
 	var size [4]byte
 	if _, err := e.f.ReadAt(size[:], off); err != nil {
-		return nil, fmt.Errorf("encounters: lines checked: %w", err)
+		return nil, checkedErr(err)
 	}
 	b := make([]byte, binary.BigEndian.Uint32(size[:]))
 	if _, err := e.f.ReadAt(b, off+4); err != nil {
-		return nil, fmt.Errorf("encounters: lines checked: %w", err)
+		return nil, checkedErr(err)
 	}
 	if len(b) < 8 || !bytes.Equal(b[:8], key[8:]) {
 		return nil, nil // another line sharing the high half
@@ -276,7 +277,7 @@ func (e *earlierLines) prior(key rules.LineKey, run int64) (*store.PriorLine, er
 	return &store.PriorLine{Run: run, Control: f[0], Invoice: f[1], LineNo: f[2]}, nil
 }
 
-// close removes the records.
+// close frees the records and their map.
 func (e *earlierLines) close() error {
 	err := e.at.Close()
 	if e.f == nil {
