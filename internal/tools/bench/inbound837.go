@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -36,26 +35,14 @@ func run837(n int, dir, calgw string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	gen := func(out string, args ...string) error {
-		if _, err := os.Stat(out); err == nil {
-			return nil
-		}
-		fmt.Fprintf(os.Stderr, "generating %s...\n", out)
-		cmd := exec.Command("go", append(append([]string{"run"}, args...), "-out", out)...)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s: %w", args[0], err)
-		}
-		return nil
-	}
 	members := filepath.Join(dir, fmt.Sprintf("inbound-members-%d.834", inboundMembers))
-	if err := gen(members, "./internal/tools/gen834/cmd/gen834", "-members", strconv.Itoa(inboundMembers), "-birth-date", gen837p.BirthDate); err != nil {
+	if err := generateFile(members, "./internal/tools/gen834/cmd/gen834", "-members", strconv.Itoa(inboundMembers), "-birth-date", gen837p.BirthDate); err != nil {
 		return err
 	}
 	files := map[int]string{}
 	for _, k := range []int{small, n} {
 		files[k] = filepath.Join(dir, fmt.Sprintf("claims-%d-of-%d.837", k, inboundMembers))
-		if err := gen(files[k], "./internal/tools/gen837p/cmd/gen837p", "-claims", strconv.Itoa(k), "-members", strconv.Itoa(inboundMembers)); err != nil {
+		if err := generateFile(files[k], "./internal/tools/gen837p/cmd/gen837p", "-claims", strconv.Itoa(k), "-members", strconv.Itoa(inboundMembers)); err != nil {
 			return err
 		}
 	}
@@ -118,7 +105,7 @@ func run837(n int, dir, calgw string) error {
 	// them: each set is checked and answered on its own, and that must
 	// cost no durable write per set.
 	perSet := filepath.Join(dir, fmt.Sprintf("claims-%d-of-%d-1perset.837", small, inboundMembers))
-	if err := gen(perSet, "./internal/tools/gen837p/cmd/gen837p", "-claims", strconv.Itoa(small), "-per-set", "1", "-members", strconv.Itoa(inboundMembers)); err != nil {
+	if err := generateFile(perSet, "./internal/tools/gen837p/cmd/gen837p", "-claims", strconv.Itoa(small), "-per-set", "1", "-members", strconv.Itoa(inboundMembers)); err != nil {
 		return err
 	}
 	v1, err := timed(calgw, "validate", perSet)

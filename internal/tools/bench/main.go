@@ -260,17 +260,26 @@ func generate(dir, pattern, gen, sizeFlag string, sizes ...int) (map[int]string,
 	files := map[int]string{}
 	for _, k := range sizes {
 		files[k] = filepath.Join(dir, fmt.Sprintf(pattern, k))
-		if _, err := os.Stat(files[k]); err == nil {
-			continue
-		}
-		fmt.Fprintf(os.Stderr, "generating %s...\n", files[k])
-		cmd := exec.Command("go", "run", gen, sizeFlag, strconv.Itoa(k), "-out", files[k])
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("%s: %w", gen, err)
+		if err := generateFile(files[k], gen, sizeFlag, strconv.Itoa(k)); err != nil {
+			return nil, err
 		}
 	}
 	return files, nil
+}
+
+// generateFile makes out with `go run gen args... -out out` unless it is
+// there already.
+func generateFile(out, gen string, args ...string) error {
+	if _, err := os.Stat(out); err == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "generating %s...\n", out)
+	cmd := exec.Command("go", append(append([]string{"run", gen}, args...), "-out", out)...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", gen, err)
+	}
+	return nil
 }
 
 // run834 measures the 834 figures.
@@ -548,13 +557,8 @@ func runADT(n int, dir, calgw string) error {
 	files := map[int]string{}
 	for _, k := range sizes {
 		files[k] = filepath.Join(dir, fmt.Sprintf("adt-%d.hl7", k))
-		if _, err := os.Stat(files[k]); err == nil {
-			continue
-		}
-		cmd := exec.Command("go", "run", "./internal/tools/genadt/cmd/genadt", "-messages", strconv.Itoa(k), "-members", strconv.Itoa(members), "-out", files[k])
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("genadt: %w", err)
+		if err := generateFile(files[k], "./internal/tools/genadt/cmd/genadt", "-messages", strconv.Itoa(k), "-members", strconv.Itoa(members)); err != nil {
+			return err
 		}
 	}
 	ingest, scans := map[int]measure{}, map[int]measure{}
