@@ -567,8 +567,8 @@ func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
 		return nil
 	}
 	some, err := r.anyPending(ctx)
-	if err != nil {
-		return err
+	if err != nil || !some && !r.check {
+		return err // nothing to look up: an ordinary run's RecordLines asks no more without pending lines
 	}
 	pending, sent := map[int64]pendingRow{}, map[int64]sentRow{}
 	var keys []byte
