@@ -70,16 +70,6 @@ func New(dir string, memCap int) *Map {
 	return &Map{dir: dir, memCap: memCap, mem: make(map[uint64]int64, memCap), buf: make([]byte, blockSize)}
 }
 
-// Len is the number of keys put, not counting those DropFrom dropped
-// from memory; a dropped key still in a run is counted until runs merge.
-func (m *Map) Len() int {
-	n := len(m.mem)
-	for _, r := range m.runs {
-		n += r.n
-	}
-	return n
-}
-
 // Get returns the value of key, false when it has none.
 func (m *Map) Get(key uint64) (int64, bool, error) {
 	if v, ok := m.mem[key]; ok {
@@ -129,7 +119,7 @@ func (m *Map) DropFrom(mark int64) {
 	}
 }
 
-// Close removes the runs' files.
+// Close frees the runs' scratch files.
 func (m *Map) Close() error {
 	var errs []error
 	for _, r := range m.runs {
