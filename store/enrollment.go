@@ -734,7 +734,7 @@ type sqliteView struct {
 
 // MemberPrefetcher is an EnrollmentView that can read many members in one
 // pass: Member then answers for those CINs without reading the store
-// again, the same as it would have (SQLite's view).
+// again, the same as it would have (the views of both stores).
 type MemberPrefetcher interface {
 	// PrefetchMembers reads the members of cins, replacing what an
 	// earlier call read.

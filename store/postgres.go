@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"sort"
 	"sync"
@@ -36,6 +37,7 @@ type Postgres struct {
 
 	mu     sync.Mutex
 	active map[int64]*pgRun // runs this Store has open: never "pending"
+	checks map[*pgRun]bool  // checks this Store has open (Close rolls them back)
 }
 
 // PostgresOptions configure OpenPostgres.
@@ -138,7 +140,7 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*Postg
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
-	p := &Postgres{pool: pool, owner: opts.Owner, lease: opts.Lease, fileLedger: fileLedger{newPGDB(pool), pgLedger}, active: map[int64]*pgRun{}}
+	p := &Postgres{pool: pool, owner: opts.Owner, lease: opts.Lease, fileLedger: fileLedger{newPGDB(pool), pgLedger}, active: map[int64]*pgRun{}, checks: map[*pgRun]bool{}}
 	if err := p.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -150,11 +152,14 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*Postg
 // owner's next recovery) and closes the connection pool.
 func (p *Postgres) Close() error {
 	p.mu.Lock()
-	open := make([]*pgRun, 0, len(p.active))
+	open := make([]*pgRun, 0, len(p.active)+len(p.checks))
 	for _, r := range p.active {
 		open = append(open, r)
 	}
-	p.active = map[int64]*pgRun{}
+	for r := range p.checks {
+		open = append(open, r)
+	}
+	p.active, p.checks = map[int64]*pgRun{}, map[*pgRun]bool{}
 	p.mu.Unlock()
 	for _, r := range open {
 		r.mu.Lock()
@@ -274,7 +279,17 @@ func (p *Postgres) BeginCheck(ctx context.Context, kind, inputs string) (Run, er
 		r.tx.Rollback(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("store: begin check: %w", err)
 	}
+	p.mu.Lock()
+	p.checks[r] = true
+	p.mu.Unlock()
 	return r, nil
+}
+
+// checkEnded forgets a check that ended.
+func (p *Postgres) checkEnded(r *pgRun) {
+	p.mu.Lock()
+	delete(p.checks, r)
+	p.mu.Unlock()
 }
 
 func (p *Postgres) inactive(id int64) {
@@ -306,6 +321,10 @@ type pgRun struct {
 	// askedPending: whether any line is pending was asked; noPending: none was.
 	askedPending, noPending bool
 	check                   bool // BeginCheck's: never written, its row rolled back
+	// seen is a check run's lines by key (checkLines).
+	seen map[[16]byte]seenLine
+	// pre is what PrefetchLines found, by key.
+	pre map[[16]byte]pgPrefetched
 
 	beforeCommit func(ctx context.Context, tx pgx.Tx, temp, output string) error
 	afterCommit  func()
@@ -331,6 +350,9 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 	prior := make([]*PriorLine, len(lines))
 	if err := r.pendingPrior(ctx, lines, prior); err != nil {
 		return nil, err
+	}
+	if r.check {
+		return prior, r.checkLines(ctx, lines, prior)
 	}
 	// A key repeated within the batch duplicates its first occurrence here;
 	// only first occurrences go to the database.
@@ -419,6 +441,148 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 	return prior, nil
 }
 
+// checkLines is RecordLines of a check run, which is rolled back: it
+// looks the lines up in sent_lines instead of inserting them, and
+// remembers them, so that a line repeated later in the run is its
+// duplicate as it would be once inserted. A check never waits for another
+// run inserting the same key: it sees the lines committed.
+func (r *pgRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine) error {
+	if r.seen == nil {
+		r.seen = map[[16]byte]seenLine{}
+	}
+	var ask []pgtype.UUID // the keys PrefetchLines did not look up
+	for i := range lines {
+		if _, ok := r.pre[lines[i].Key]; !ok && prior[i] == nil {
+			ask = append(ask, pgtype.UUID{Bytes: lines[i].Key, Valid: true})
+		}
+	}
+	found := map[[16]byte]PriorLine{}
+	if len(ask) > 0 {
+		if err := pgLookUpSent(ctx, r.tx, ask, found); err != nil {
+			return fmt.Errorf("store: look up lines of run %d: %w", r.id, err)
+		}
+	}
+	for i := range lines {
+		if prior[i] != nil {
+			continue
+		}
+		l := &lines[i]
+		if s, ok := r.seen[l.Key]; ok {
+			prior[i] = &PriorLine{Run: r.id, Control: s.control, Invoice: s.invoice, LineNo: s.lineNo, At: r.started}
+			continue
+		}
+		if k, ok := r.pre[l.Key]; ok && k.sent != nil {
+			p := *k.sent
+			prior[i] = &p
+			continue
+		}
+		if p, ok := found[l.Key]; ok {
+			prior[i] = &p
+			continue
+		}
+		r.seen[l.Key] = seenLine{control: l.Control, invoice: l.Invoice, lineNo: l.LineNo}
+	}
+	return nil
+}
+
+// pgLookUpSent adds to found the sent lines of keys.
+func pgLookUpSent(ctx context.Context, tx pgx.Tx, keys []pgtype.UUID, found map[[16]byte]PriorLine) error {
+	rows, err := tx.Query(ctx, `SELECT l.key, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
+		FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key = ANY($1)`, keys)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k pgtype.UUID
+		var p PriorLine
+		if err := rows.Scan(&k, &p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &p.At); err != nil {
+			return err
+		}
+		found[k.Bytes] = p
+	}
+	return rows.Err()
+}
+
+// pgPrefetched is what PrefetchLines found under a key: its pending line
+// and, for a check run, its sent line (nil when none).
+type pgPrefetched struct {
+	pending, sent *PriorLine
+}
+
+// PrefetchLines implements LinePrefetcher: it looks the lines' keys up in
+// pending_lines (locking them, as RecordLines would), and for a check run
+// in sent_lines, in one query each, so that RecordLines of one line at a
+// time (the judges decide a line after the lines before it are recorded)
+// queries nothing more for them. It replaces what an earlier call fetched.
+func (r *pgRun) PrefetchLines(ctx context.Context, lines []Line) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
+	}
+	if r.pre == nil {
+		r.pre = map[[16]byte]pgPrefetched{}
+	}
+	clear(r.pre)
+	if len(lines) == 0 {
+		return nil
+	}
+	some, err := r.anyPending(ctx)
+	if err != nil || !some && !r.check {
+		return err // nothing to look up: an ordinary run's RecordLines asks no more without pending lines
+	}
+	keys := make([]pgtype.UUID, 0, len(lines))
+	for i := range lines {
+		if _, ok := r.pre[lines[i].Key]; !ok {
+			r.pre[lines[i].Key] = pgPrefetched{}
+			keys = append(keys, pgtype.UUID{Bytes: lines[i].Key, Valid: true})
+		}
+	}
+	if some {
+		pending, err := pgLockPending(ctx, r.tx, keys)
+		if err != nil {
+			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+		}
+		for k, p := range pending {
+			r.pre[k] = pgPrefetched{pending: p}
+		}
+	}
+	if r.check {
+		sent := map[[16]byte]PriorLine{}
+		if err := pgLookUpSent(ctx, r.tx, keys, sent); err != nil {
+			return fmt.Errorf("store: look up lines of run %d: %w", r.id, err)
+		}
+		for k, p := range sent {
+			f := r.pre[k]
+			f.sent = &p
+			r.pre[k] = f
+		}
+	}
+	return nil
+}
+
+// pgLockPending returns the pending lines of keys, locked until the run
+// ends.
+func pgLockPending(ctx context.Context, tx pgx.Tx, keys []pgtype.UUID) (map[[16]byte]*PriorLine, error) {
+	rows, err := tx.Query(ctx, `SELECT key, invoice, line_no FROM pending_lines
+		WHERE key = ANY($1) FOR UPDATE`, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	pending := map[[16]byte]*PriorLine{}
+	for rows.Next() {
+		var k pgtype.UUID
+		p := &PriorLine{Pending: true}
+		if err := rows.Scan(&k, &p.Invoice, &p.LineNo); err != nil {
+			return nil, err
+		}
+		pending[k.Bytes] = p
+	}
+	return pending, rows.Err()
+}
+
 // anyPending tells whether any line is pending, asking once per run.
 func (r *pgRun) anyPending(ctx context.Context) (bool, error) {
 	if !r.askedPending {
@@ -467,26 +631,24 @@ func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLi
 		return err
 	}
 	keys := make([]pgtype.UUID, len(lines))
+	var ask []pgtype.UUID // the keys PrefetchLines did not look up
+	pending := map[[16]byte]*PriorLine{}
 	for i := range lines {
 		keys[i] = pgtype.UUID{Bytes: lines[i].Key, Valid: true}
+		if k, ok := r.pre[lines[i].Key]; ok {
+			if k.pending != nil {
+				pending[lines[i].Key] = k.pending
+			}
+			continue
+		}
+		ask = append(ask, keys[i])
 	}
-	rows, err := r.tx.Query(ctx, `SELECT key, invoice, line_no FROM pending_lines
-		WHERE key = ANY($1) FOR UPDATE`, keys)
-	if err != nil {
-		return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
-	}
-	pending := map[[16]byte]*PriorLine{}
-	for rows.Next() {
-		var k pgtype.UUID
-		p := &PriorLine{Pending: true}
-		if err := rows.Scan(&k, &p.Invoice, &p.LineNo); err != nil {
-			rows.Close()
+	if len(ask) > 0 {
+		found, err := pgLockPending(ctx, r.tx, ask)
+		if err != nil {
 			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
 		}
-		pending[k.Bytes] = p
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+		maps.Copy(pending, found)
 	}
 	if len(pending) == 0 {
 		return nil
@@ -500,6 +662,10 @@ func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLi
 		case p.Invoice == l.Invoice && p.LineNo == l.LineNo:
 			sent = append(sent, keys[i])
 			delete(pending, l.Key)
+			if k, ok := r.pre[l.Key]; ok {
+				k.pending = nil
+				r.pre[l.Key] = k
+			}
 		default:
 			cp := *p
 			var at *time.Time
@@ -530,6 +696,7 @@ func (r *pgRun) Written(ctx context.Context, temp, output string) error {
 	if r.check {
 		r.tx.Rollback(context.WithoutCancel(ctx))
 		r.done = true
+		r.p.checkEnded(r)
 		return fmt.Errorf("%w: run %d is a check", ErrNoRun, r.id)
 	}
 	status := RunWritten
@@ -576,6 +743,7 @@ func (r *pgRun) Abandon(ctx context.Context, reason string) error {
 	}
 	r.mu.Unlock()
 	if r.check {
+		r.p.checkEnded(r)
 		return nil // the run's row went with the rest
 	}
 	defer r.p.inactive(r.id)

@@ -80,12 +80,15 @@ type Run interface {
 // RecordLines will need to know of lines it will be given one at a time
 // (the judges decide each line after the lines before it are recorded),
 // so that those calls query the store no more for them. RecordLines
-// decides the same with or without it (store.SQLite's runs).
+// decides the same with or without it (the runs of both stores).
 type LinePrefetcher interface {
 	PrefetchLines(ctx context.Context, lines []Line) error
 }
 
-var _ LinePrefetcher = (*sqliteRun)(nil)
+var (
+	_ LinePrefetcher = (*sqliteRun)(nil)
+	_ LinePrefetcher = (*pgRun)(nil)
+)
 
 // Line is an encounter line about to be sent.
 type Line struct {

@@ -369,3 +369,76 @@ func pendingBatches(t *testing.T, open func(string) store.LedgerStore) {
 		t.Errorf("the other batch's line: prior %+v, want pending 000000008000001", p[1])
 	}
 }
+
+// prefetchedLines: RecordLines of one line at a time decides the same
+// after PrefetchLines of the batch (store.LinePrefetcher, which both
+// stores' runs are) as without it, in a check run and in an ordinary run:
+// a sent line, a pending line of another invoice, the pending line itself
+// and a repeat of it, a new line and its repeat, and a line the prefetch
+// was not given.
+func prefetchedLines(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	sent := begin(t, s)
+	record(t, sent, store.Line{Key: Key(60, 1), Control: "s-1", Invoice: "A", LineNo: "1"})
+	if err := sent.Written(ctx, "sent.tmp", "sent.837"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteRun(ctx, sent.ID(), "ok"); err != nil {
+		t.Fatal(err)
+	}
+	const plan = "000000601000001"
+	claim := store.InboundClaim{PlanClaim: plan, Sender: "ZZ:PROV", ISA13: "000000601", ProviderClaim: "C1", File: "p.x12", Accepted: true,
+		Lines: []store.Line{{Key: Key(61, 1), Invoice: plan, LineNo: "1"}, {Key: Key(62, 1), Invoice: plan, LineNo: "2"}}}
+	if p, err := inboundStore(t, s).RecordInbound(ctx, []store.InboundInterchange{{Sender: "ZZ:PROV", ISA13: "000000601", Sum: [32]byte{60}, File: "p.x12",
+		ReceivedAt: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}}, time.Hour, slices.Values([]store.InboundClaim{claim})); err != nil || p != nil {
+		t.Fatalf("record inbound: %+v %v", p, err)
+	}
+	batch := []store.Line{
+		{Key: Key(60, 1), Control: "c-1"},                             // sent
+		{Key: Key(60, 2), Control: "c-2", Invoice: "B", LineNo: "7"},  // new: another key
+		{Key: Key(61, 1), Control: "c-3", Invoice: "X", LineNo: "1"},  // pending under another invoice
+		{Key: Key(62, 1), Control: "c-4", Invoice: plan, LineNo: "2"}, // the pending line itself
+		{Key: Key(62, 1), Control: "c-5", Invoice: "R", LineNo: "2"},  // repeats c-4
+		{Key: Key(63, 3), Control: "c-6", Invoice: "B", LineNo: "8"},  // new
+		{Key: Key(63, 3), Control: "c-7"},                             // repeats c-6
+		{Key: Key(64, 4), Control: "c-8"},                             // not prefetched
+	}
+	want := []string{"s-1 A 1 sent.837", "new", "pending " + plan + " 1 p.x12", "new", "c-4 " + plan + " 2 ", "new", "c-6 B 8 ", "new"}
+	outcome := func(check, prefetch bool) []string {
+		var r store.Run
+		if check {
+			r = must(s.BeginCheck(ctx, "check", "{}"))(t)
+		} else {
+			r = begin(t, s)
+		}
+		defer r.Abandon(ctx, "test")
+		if prefetch {
+			p, ok := r.(store.LinePrefetcher)
+			if !ok {
+				t.Fatalf("%T is not a store.LinePrefetcher", r)
+			}
+			if err := p.PrefetchLines(ctx, batch[:len(batch)-1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		for _, l := range batch {
+			switch p := record(t, r, l)[0]; {
+			case p == nil:
+				got = append(got, "new")
+			case p.Pending:
+				got = append(got, "pending "+p.Invoice+" "+p.LineNo+" "+p.Output)
+			default:
+				got = append(got, p.Control+" "+p.Invoice+" "+p.LineNo+" "+p.Output)
+			}
+		}
+		return got
+	}
+	for _, check := range []bool{true, false} {
+		for _, prefetch := range []bool{false, true} {
+			if got := outcome(check, prefetch); !slices.Equal(got, want) {
+				t.Errorf("check run %v, prefetched %v:\n got %q\nwant %q", check, prefetch, got, want)
+			}
+		}
+	}
+}

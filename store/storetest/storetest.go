@@ -99,6 +99,7 @@ func Run(t *testing.T, b Backend) {
 		{"InboundBatchByDelivery", false, inboundBatch},
 		{"PendingLinesCountUntilSent", false, pendingLines},
 		{"PendingLinesReleasedByARejectingRun", false, releasedLines},
+		{"PrefetchedLinesDecideTheSame", false, prefetchedLines},
 		{"PendingBatchesListedAndReleased", false, pendingBatches},
 		{"ConcurrentInboundInterchangeRecordedOnce", true, concurrentInbound},
 	}
