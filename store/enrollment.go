@@ -639,26 +639,34 @@ func readAuths(ctx context.Context, q rowQueryer, cin string, out []domain.Autho
 func scanAuths(rows resultRows, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
 	out = out[:0]
 	for rows.Next() {
-		var a domain.Authorization
-		var status, typ, source string
-		var from, to, decided, comm int64
-		var units sql.NullInt64
-		if err := rows.Scan(&a.Number, &a.CIN, &a.Service, &a.ProviderNPI, &a.POF, &status, &typ, &from, &to, &units, &decided, &comm, &source); err != nil {
-			return nil, fmt.Errorf("store: authorizations: %w", err)
+		a, err := scanAuth(rows)
+		if err != nil {
+			return nil, err
 		}
-		if a.CIN != cin {
-			continue
+		if a.CIN == cin {
+			out = append(out, a)
 		}
-		a.Status, a.Type = domain.AuthStatus(status), domain.AuthType(typ)
-		a.From, a.To, a.Decided, a.Communicated = civil.Date(from), civil.Date(to), civil.Date(decided), civil.Date(comm)
-		a.Units, a.HasUnits = domain.Quantity(units.Int64), units.Valid
-		a.Source.File = source
-		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: authorizations: %w", err)
 	}
 	return out, nil
+}
+
+// scanAuth reads the row of an authorizations query rows is on.
+func scanAuth(rows resultRows) (domain.Authorization, error) {
+	var a domain.Authorization
+	var status, typ, source string
+	var from, to, decided, comm int64
+	var units sql.NullInt64
+	if err := rows.Scan(&a.Number, &a.CIN, &a.Service, &a.ProviderNPI, &a.POF, &status, &typ, &from, &to, &units, &decided, &comm, &source); err != nil {
+		return a, fmt.Errorf("store: authorizations: %w", err)
+	}
+	a.Status, a.Type = domain.AuthStatus(status), domain.AuthType(typ)
+	a.From, a.To, a.Decided, a.Communicated = civil.Date(from), civil.Date(to), civil.Date(decided), civil.Date(comm)
+	a.Units, a.HasUnits = domain.Quantity(units.Int64), units.Valid
+	a.Source.File = source
+	return a, nil
 }
 
 // Programs returns the stored program spans of a member.
@@ -680,21 +688,29 @@ func readPrograms(ctx context.Context, q rowQueryer, cin string, out []domain.Pr
 func scanPrograms(rows resultRows, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
 	out = out[:0]
 	for rows.Next() {
-		var p domain.ProgramSpan
-		var from, to int64
-		if err := rows.Scan(&p.CIN, &p.Program, &from, &to, &p.Source); err != nil {
-			return nil, fmt.Errorf("store: programs: %w", err)
+		p, err := scanProgram(rows)
+		if err != nil {
+			return nil, err
 		}
-		if p.CIN != cin {
-			continue
+		if p.CIN == cin {
+			out = append(out, p)
 		}
-		p.From, p.To = civil.Date(from), civil.Date(to)
-		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: programs: %w", err)
 	}
 	return out, nil
+}
+
+// scanProgram reads the row of a programs query rows is on.
+func scanProgram(rows resultRows) (domain.ProgramSpan, error) {
+	var p domain.ProgramSpan
+	var from, to int64
+	if err := rows.Scan(&p.CIN, &p.Program, &from, &to, &p.Source); err != nil {
+		return p, fmt.Errorf("store: programs: %w", err)
+	}
+	p.From, p.To = civil.Date(from), civil.Date(to)
+	return p, nil
 }
 
 // Usage returns a usage counter as committed (for tests and reports).
@@ -726,19 +742,136 @@ type sqliteView struct {
 	strs map[string]string
 	args [4]driver.NamedValue
 	dest [13]driver.Value
-	// What PrefetchMembers read: the members found, by CIN, among those
-	// it was asked (asked).
-	pre   map[string]*domain.Enrollee
-	asked map[string]bool
+	memberPrefetch
 }
 
 // MemberPrefetcher is an EnrollmentView that can read many members in one
 // pass: Member then answers for those CINs without reading the store
 // again, the same as it would have (the views of both stores).
 type MemberPrefetcher interface {
-	// PrefetchMembers reads the members of cins, replacing what an
-	// earlier call read.
-	PrefetchMembers(ctx context.Context, cins []string) error
+	// PrefetchMembers reads the members of cins and, as parts asks, their
+	// authorizations and program spans, replacing what an earlier call
+	// read.
+	PrefetchMembers(ctx context.Context, cins []string, parts MemberParts) error
+}
+
+// MemberParts names what PrefetchMembers reads beside the members.
+type MemberParts struct {
+	Authorizations, Programs bool
+}
+
+// memberPrefetch is what a view's PrefetchMembers read: the members
+// found, by CIN, among those it was asked (asked), and the parts it was
+// asked for.
+type memberPrefetch struct {
+	pre      map[string]*domain.Enrollee
+	asked    map[string]bool
+	parts    MemberParts
+	auths    map[string][]domain.Authorization
+	programs map[string][]domain.ProgramSpan
+}
+
+// reset forgets what an earlier call read and returns the keys of cins,
+// each CIN once.
+func (p *memberPrefetch) reset(cins []string, parts MemberParts) []int64 {
+	if p.asked == nil {
+		p.pre, p.asked = map[string]*domain.Enrollee{}, map[string]bool{}
+		p.auths, p.programs = map[string][]domain.Authorization{}, map[string][]domain.ProgramSpan{}
+	}
+	clear(p.pre)
+	clear(p.asked)
+	clear(p.auths)
+	clear(p.programs)
+	p.parts = parts
+	keys := make([]int64, 0, len(cins))
+	for _, cin := range cins {
+		if !p.asked[cin] {
+			p.asked[cin] = true
+			keys = append(keys, CINKey(cin))
+		}
+	}
+	return keys
+}
+
+// scanMembers keeps the members of rows (data) that were asked.
+func (p *memberPrefetch) scanMembers(rows resultRows, strs map[string]string) error {
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return fmt.Errorf("store: members: %w", err)
+		}
+		m, err := decodeMember(data, strs)
+		if err != nil {
+			return err
+		}
+		if p.asked[m.CIN] { // not another CIN sharing the hashed key
+			p.pre[m.CIN] = m
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: members: %w", err)
+	}
+	return nil
+}
+
+// scanAuths keeps the authorizations of rows of the CINs asked, in the
+// rows' order.
+func (p *memberPrefetch) scanAuths(rows resultRows) error {
+	for rows.Next() {
+		a, err := scanAuth(rows)
+		if err != nil {
+			return err
+		}
+		if p.asked[a.CIN] {
+			p.auths[a.CIN] = append(p.auths[a.CIN], a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: authorizations: %w", err)
+	}
+	return nil
+}
+
+// scanPrograms keeps the program spans of rows of the CINs asked, in the
+// rows' order.
+func (p *memberPrefetch) scanPrograms(rows resultRows) error {
+	for rows.Next() {
+		s, err := scanProgram(rows)
+		if err != nil {
+			return err
+		}
+		if p.asked[s.CIN] {
+			p.programs[s.CIN] = append(p.programs[s.CIN], s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: programs: %w", err)
+	}
+	return nil
+}
+
+// member answers for a prefetched CIN (hit false: not prefetched).
+func (p *memberPrefetch) member(cin string) (m *domain.Enrollee, hit bool) {
+	if !p.asked[cin] {
+		return nil, false
+	}
+	return p.pre[cin], true
+}
+
+// authorizations answers for a CIN prefetched with its authorizations.
+func (p *memberPrefetch) authorizations(cin string, out []domain.Authorization) ([]domain.Authorization, bool) {
+	if !p.parts.Authorizations || !p.asked[cin] {
+		return out, false
+	}
+	return append(out[:0], p.auths[cin]...), true
+}
+
+// programsOf answers for a CIN prefetched with its program spans.
+func (p *memberPrefetch) programsOf(cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, bool) {
+	if !p.parts.Programs || !p.asked[cin] {
+		return out, false
+	}
+	return append(out[:0], p.programs[cin]...), true
 }
 
 var _ MemberPrefetcher = (*sqliteView)(nil)
@@ -856,53 +989,45 @@ func asString(v driver.Value) string {
 }
 
 // PrefetchMembers implements MemberPrefetcher: 500 CINs a query.
-func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string) error {
-	if v.asked == nil {
-		v.pre, v.asked = map[string]*domain.Enrollee{}, map[string]bool{}
-	}
-	clear(v.pre)
-	clear(v.asked)
+func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string, parts MemberParts) error {
 	if len(v.strs) > 4096 {
 		clear(v.strs)
 	}
+	all := v.reset(cins, parts)
 	var keys []byte
-	for start := 0; start < len(cins); start += pendingBatch {
+	for start := 0; start < len(all); start += pendingBatch {
 		keys = append(keys[:0], '[')
-		for _, cin := range cins[start:min(start+pendingBatch, len(cins))] {
-			if v.asked[cin] {
-				continue
-			}
-			v.asked[cin] = true
-			if len(keys) > 1 {
+		for i, k := range all[start:min(start+pendingBatch, len(all))] {
+			if i > 0 {
 				keys = append(keys, ',')
 			}
-			keys = strconv.AppendInt(keys, CINKey(cin), 10)
+			keys = strconv.AppendInt(keys, k, 10)
 		}
 		keys = append(keys, ']')
-		if len(keys) == 2 {
-			continue
-		}
-		rows, err := v.conn.QueryContext(ctx, `SELECT data FROM enrollment_members WHERE cin_key IN (SELECT value FROM json_each(?))`, string(keys))
-		if err != nil {
-			return fmt.Errorf("store: members: %w", err)
-		}
-		for rows.Next() {
-			var data []byte
-			if err := rows.Scan(&data); err != nil {
-				rows.Close()
+		for _, q := range []struct {
+			sql  string
+			on   bool
+			scan func(resultRows) error
+		}{
+			{`SELECT data FROM enrollment_members WHERE cin_key IN (SELECT value FROM json_each(?))`, true,
+				func(r resultRows) error { return v.scanMembers(r, v.strs) }},
+			{`SELECT number, cin, service, provider_npi, pof, status, type, start, end, units, decided, communicated, source
+				FROM enrollment_auths WHERE cin_key IN (SELECT value FROM json_each(?)) ORDER BY start, number`, parts.Authorizations, v.memberPrefetch.scanAuths},
+			{`SELECT cin, program, start, end, source FROM enrollment_programs WHERE cin_key IN (SELECT value FROM json_each(?))
+				ORDER BY program, start`, parts.Programs, v.memberPrefetch.scanPrograms},
+		} {
+			if !q.on {
+				continue
+			}
+			rows, err := v.conn.QueryContext(ctx, q.sql, string(keys))
+			if err != nil {
 				return fmt.Errorf("store: members: %w", err)
 			}
-			m, err := decodeMember(data, v.strs)
+			err = q.scan(rows)
+			rows.Close()
 			if err != nil {
-				rows.Close()
 				return err
 			}
-			if v.asked[m.CIN] { // not another CIN sharing the hashed key
-				v.pre[m.CIN] = m
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: members: %w", err)
 		}
 	}
 	return nil
@@ -910,8 +1035,7 @@ func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string) error {
 
 // Member returns the member with this CIN (false when none).
 func (v *sqliteView) Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error) {
-	if v.asked[cin] {
-		m := v.pre[cin]
+	if m, hit := v.member(cin); hit {
 		return m, m != nil, nil
 	}
 	if len(v.strs) > 4096 {
@@ -935,6 +1059,9 @@ func (v *sqliteView) Member(ctx context.Context, cin string) (*domain.Enrollee, 
 
 // Authorizations returns the member's authorizations, reusing out.
 func (v *sqliteView) Authorizations(ctx context.Context, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
+	if as, hit := v.authorizations(cin, out); hit {
+		return as, nil
+	}
 	out = out[:0]
 	d := &v.dest
 	err := v.query(ctx, qAuths, func() error {
@@ -959,6 +1086,9 @@ func (v *sqliteView) Authorizations(ctx context.Context, cin string, out []domai
 
 // Programs returns the member's program spans, reusing out.
 func (v *sqliteView) Programs(ctx context.Context, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
+	if ps, hit := v.programsOf(cin, out); hit {
+		return ps, nil
+	}
 	out = out[:0]
 	d := &v.dest
 	err := v.query(ctx, qPrograms, func() error {

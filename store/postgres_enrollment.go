@@ -443,10 +443,7 @@ type pgView struct {
 	r      *pgRun
 	strs   map[string]string
 	locked map[string]bool // usage counters this run holds
-	// What PrefetchMembers read: the members found, by CIN, among those
-	// it was asked (asked).
-	pre   map[string]*domain.Enrollee
-	asked map[string]bool
+	memberPrefetch
 }
 
 var _ MemberPrefetcher = (*pgView)(nil)
@@ -467,55 +464,48 @@ func (v *pgView) in(f func(tx pgx.Tx) error) error {
 	return f(v.r.tx)
 }
 
-// PrefetchMembers implements MemberPrefetcher: one query for all of cins.
-func (v *pgView) PrefetchMembers(ctx context.Context, cins []string) error {
-	if v.asked == nil {
-		v.pre, v.asked = map[string]*domain.Enrollee{}, map[string]bool{}
-	}
-	clear(v.pre)
-	clear(v.asked)
+// PrefetchMembers implements MemberPrefetcher: one query for all of cins,
+// and one for each part.
+func (v *pgView) PrefetchMembers(ctx context.Context, cins []string, parts MemberParts) error {
 	if len(v.strs) > 4096 {
 		clear(v.strs)
 	}
-	keys := make([]int64, 0, len(cins))
-	for _, cin := range cins {
-		if !v.asked[cin] {
-			v.asked[cin] = true
-			keys = append(keys, CINKey(cin))
-		}
-	}
+	keys := v.reset(cins, parts)
 	if len(keys) == 0 {
 		return nil
 	}
 	return v.in(func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT data FROM enrollment_members WHERE cin_key = ANY($1)`, keys)
-		if err != nil {
-			return fmt.Errorf("store: members: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var data []byte
-			if err := rows.Scan(&data); err != nil {
+		for _, q := range []struct {
+			sql  string
+			on   bool
+			scan func(resultRows) error
+		}{
+			{`SELECT data FROM enrollment_members WHERE cin_key = ANY($1)`, true,
+				func(r resultRows) error { return v.scanMembers(r, v.strs) }},
+			{`SELECT number, cin, service, provider_npi, pof, status, type, start_date, end_date, units, decided, communicated, source
+				FROM enrollment_auths WHERE cin_key = ANY($1) ORDER BY start_date, number`, parts.Authorizations, v.memberPrefetch.scanAuths},
+			{`SELECT cin, program, start_date, end_date, source FROM enrollment_programs WHERE cin_key = ANY($1)
+				ORDER BY program, start_date`, parts.Programs, v.memberPrefetch.scanPrograms},
+		} {
+			if !q.on {
+				continue
+			}
+			rows, err := tx.Query(ctx, q.sql, keys)
+			if err != nil {
 				return fmt.Errorf("store: members: %w", err)
 			}
-			m, err := decodeMember(data, v.strs)
+			err = q.scan(rows)
+			rows.Close()
 			if err != nil {
 				return err
 			}
-			if v.asked[m.CIN] { // not another CIN sharing the hashed key
-				v.pre[m.CIN] = m
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: members: %w", err)
 		}
 		return nil
 	})
 }
 
 func (v *pgView) Member(ctx context.Context, cin string) (m *domain.Enrollee, ok bool, err error) {
-	if v.asked[cin] {
-		m := v.pre[cin]
+	if m, hit := v.member(cin); hit {
 		return m, m != nil, nil
 	}
 	if len(v.strs) > 4096 {
@@ -529,6 +519,9 @@ func (v *pgView) Member(ctx context.Context, cin string) (m *domain.Enrollee, ok
 }
 
 func (v *pgView) Authorizations(ctx context.Context, cin string, out []domain.Authorization) ([]domain.Authorization, error) {
+	if as, hit := v.authorizations(cin, out); hit {
+		return as, nil
+	}
 	err := v.in(func(tx pgx.Tx) error {
 		var err error
 		out, err = pgAuths(ctx, tx, cin, out)
@@ -538,6 +531,9 @@ func (v *pgView) Authorizations(ctx context.Context, cin string, out []domain.Au
 }
 
 func (v *pgView) Programs(ctx context.Context, cin string, out []domain.ProgramSpan) ([]domain.ProgramSpan, error) {
+	if ps, hit := v.programsOf(cin, out); hit {
+		return ps, nil
+	}
 	err := v.in(func(tx pgx.Tx) error {
 		var err error
 		out, err = pgPrograms(ctx, tx, cin, out)

@@ -206,7 +206,8 @@ func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, 
 	return nil
 }
 
-// Prefetch implements encounters.Prefetcher: the members of the lines are
+// Prefetch implements encounters.Prefetcher: the members of the lines, and
+// their authorizations and program spans where the rules read them, are
 // read in one pass (store.MemberPrefetcher), so that judging the lines one
 // at a time reads none of them again.
 func (j *Judge) Prefetch(ctx context.Context, run store.Run, lines []*domain.InvoiceLine) error {
@@ -224,7 +225,10 @@ func (j *Judge) Prefetch(ctx context.Context, run store.Run, lines []*domain.Inv
 	for _, l := range lines {
 		j.cins = append(j.cins, l.Member.CIN)
 	}
-	return p.PrefetchMembers(ctx, j.cins)
+	return p.PrefetchMembers(ctx, j.cins, store.MemberParts{
+		Authorizations: (j.on.Authorization || j.on.Exclusions) && !j.skipAuths,
+		Programs:       j.on.Exclusions && !j.skipPrograms,
+	})
 }
 
 // bind attaches the judge to the run's transaction; a new run starts with

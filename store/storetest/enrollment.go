@@ -260,7 +260,7 @@ func manyMembers(t *testing.T, open func(string) store.LedgerStore) {
 		run := begin(t, ls)
 		v := must(store.EnrollmentViewOf(run))(t)
 		if p, ok := v.(store.MemberPrefetcher); ok && prefetch {
-			if err := p.PrefetchMembers(ctx, asked[:len(asked)-1]); err != nil {
+			if err := p.PrefetchMembers(ctx, asked[:len(asked)-1], store.MemberParts{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -365,6 +365,7 @@ func authorizationsAndUsage(t *testing.T, open func(string) store.LedgerStore) {
 		if ps, err := v.Programs(ctx, "91234567A", nil); err != nil || len(ps) != 1 {
 			t.Errorf("programs in the run: %+v %v", ps, err)
 		}
+		prefetchedParts(t, v, auths)
 		record(t, run, store.Line{Key: Key(30, 1), Control: "u-1"})
 		if sent, err := v.WasSent(ctx, Key(30, 1)); err != nil || !sent {
 			t.Errorf("a line of this run: sent=%v %v", sent, err)
@@ -409,6 +410,45 @@ func authorizationsAndUsage(t *testing.T, open func(string) store.LedgerStore) {
 		t.Errorf("a line the check never saw: sent=%v %v", sent, err)
 	}
 	check.Abandon(ctx, "check only")
+}
+
+// prefetchedParts: a view that read members with their authorizations
+// and program spans in one pass (store.MemberPrefetcher) answers as it
+// does without it, for each part asked or not, for a member with
+// authorizations (want), one without and one not prefetched.
+func prefetchedParts(t *testing.T, v store.EnrollmentView, want []domain.Authorization) {
+	t.Helper()
+	p, ok := v.(store.MemberPrefetcher)
+	if !ok {
+		t.Fatalf("%T is not a store.MemberPrefetcher", v)
+	}
+	for _, parts := range []store.MemberParts{{}, {Authorizations: true}, {Programs: true}, {Authorizations: true, Programs: true}} {
+		if err := p.PrefetchMembers(ctx, []string{"91234567A", "98765432B", "91234567A"}, parts); err != nil {
+			t.Fatal(err)
+		}
+		for _, cin := range []string{"91234567A", "98765432B", "11111111C"} {
+			as, err := v.Authorizations(ctx, cin, []domain.Authorization{{Number: "stale"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps, err := v.Programs(ctx, cin, []domain.ProgramSpan{{Program: "stale"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cin != "91234567A" {
+				if len(as) != 0 || len(ps) != 0 {
+					t.Errorf("prefetched %+v: %s: %+v %+v, want none", parts, cin, as, ps)
+				}
+				continue
+			}
+			if !reflect.DeepEqual(as, want) {
+				t.Errorf("prefetched %+v: authorizations %+v, want %+v", parts, as, want)
+			}
+			if len(ps) != 1 || ps[0].Program != "hospice" || ps[0].To != day("2026-08-31") || ps[0].Source != "programs.csv row 3" {
+				t.Errorf("prefetched %+v: programs %+v", parts, ps)
+			}
+		}
+	}
 }
 
 // concurrentUsage: two instances' runs judging lines of the same member.
