@@ -139,18 +139,61 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 	if r.done {
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
-	for _, c := range claims {
-		if err := recordSubmission(ctx, pgClaimsTx{r.tx}, r.id, c); err != nil {
+	// One round trip for a chunk of claims' statements, not one each.
+	insert := dollars(insertSubmission)
+	for start := 0; start < len(claims); start += pgBatchRows {
+		chunk := claims[start:min(start+pgBatchRows, len(claims))]
+		var b pgx.Batch
+		for i := range chunk {
+			c := &chunk[i]
+			b.Queue(insert, submissionArgs(r.id, c)...)
+			if original(*c) {
+				b.Queue(insertClaimPG, c.CLM01, r.id, c.Invoice, c.HCP)
+			}
+		}
+		if err := execBatch(ctx, r.tx, &b, func(i int) string {
+			return fmt.Sprintf("store: record claim %s", claimOfStatement(chunk, i))
+		}); err != nil {
 			return err
-		}
-		if !original(c) {
-			continue
-		}
-		if _, err := r.tx.Exec(ctx, insertClaimPG, c.CLM01, r.id, c.Invoice, c.HCP); err != nil {
-			return fmt.Errorf("store: record claim %s: %w", c.CLM01, err)
 		}
 	}
 	return nil
+}
+
+// pgBatchRows is how many rows' statements one PostgreSQL batch carries.
+const pgBatchRows = 1024
+
+// claimOfStatement returns the CLM01 of the claim whose statements include
+// the i-th queued by RecordClaims (a submission, and for an original its
+// claim row).
+func claimOfStatement(claims []SentClaim, i int) string {
+	n := 0
+	for k := range claims {
+		n++
+		if original(claims[k]) {
+			n++
+		}
+		if i < n {
+			return claims[k].CLM01
+		}
+	}
+	return ""
+}
+
+// execBatch sends b's statements in one round trip inside tx; a failed
+// statement's error is wrapped with what names it (the i-th queued).
+func execBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, name func(i int) string) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	br := tx.SendBatch(ctx, b)
+	for i := range b.Len() {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("%s: %w", name(i), err)
+		}
+	}
+	return br.Close()
 }
 
 // SentClaim implements ClaimStore.
@@ -367,16 +410,22 @@ func original(c SentClaim) bool { return c.Frequency == "" || c.Frequency == "1"
 
 // recordSubmission inserts one claim sent by run.
 func recordSubmission(ctx context.Context, tx claimsTx, run int64, c SentClaim) error {
+	if _, err := tx.exec(ctx, insertSubmission, submissionArgs(run, &c)...); err != nil {
+		return fmt.Errorf("store: record submission of claim %s: %w", c.CLM01, err)
+	}
+	return nil
+}
+
+const insertSubmission = `INSERT INTO encounter_submissions(clm01, frequency, run_id, invoice, hcp, file, isa06, gs02, isa13, gs06, st02, sent)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// submissionArgs are insertSubmission's arguments for c sent by run.
+func submissionArgs(run int64, c *SentClaim) []any {
 	freq := c.Frequency
 	if freq == "" {
 		freq = "1"
 	}
-	_, err := tx.exec(ctx, `INSERT INTO encounter_submissions(clm01, frequency, run_id, invoice, hcp, file, isa06, gs02, isa13, gs06, st02, sent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.CLM01, freq, run, c.Invoice, c.HCP, c.File, c.Sender, c.GroupSender, c.ISA13, c.GS06, c.ST02, c.Sent)
-	if err != nil {
-		return fmt.Errorf("store: record submission of claim %s: %w", c.CLM01, err)
-	}
-	return nil
+	return []any{c.CLM01, freq, run, c.Invoice, c.HCP, c.File, c.Sender, c.GroupSender, c.ISA13, c.GS06, c.ST02, c.Sent}
 }
 
 // answerClaims implements AnswerClaims inside tx.

@@ -321,10 +321,15 @@ type pgRun struct {
 	// askedPending: whether any line is pending was asked; noPending: none was.
 	askedPending, noPending bool
 	check                   bool // BeginCheck's: never written, its row rolled back
-	// seen is a check run's lines by key (checkLines).
+	// seen is the lines a check run recorded, and those an ordinary run
+	// recorded since its last PrefetchLines, by key (checkLines).
 	seen map[[16]byte]seenLine
 	// pre is what PrefetchLines found, by key.
 	pre map[[16]byte]pgPrefetched
+	// An ordinary run's lines recorded after PrefetchLines and not yet
+	// inserted, and the pending lines to delete (flush).
+	queued   []Line
+	released []pgtype.UUID
 
 	beforeCommit func(ctx context.Context, tx pgx.Tx, temp, output string) error
 	afterCommit  func()
@@ -351,8 +356,11 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 	if err := r.pendingPrior(ctx, lines, prior); err != nil {
 		return nil, err
 	}
-	if r.check {
+	if r.check || r.prefetched(lines) {
 		return prior, r.checkLines(ctx, lines, prior)
+	}
+	if err := r.flush(ctx); err != nil {
+		return nil, err
 	}
 	// A key repeated within the batch duplicates its first occurrence here;
 	// only first occurrences go to the database.
@@ -396,6 +404,16 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: record lines of run %d: %w", r.id, err)
+	}
+	if len(r.pre) > 0 { // a line PrefetchLines found unsent is this run's now
+		for k, i := range first {
+			if _, ok := r.pre[k]; ok && inserted[k] {
+				if r.seen == nil {
+					r.seen = map[[16]byte]seenLine{}
+				}
+				r.seen[k] = seenLine{control: lines[i].Control, invoice: lines[i].Invoice, lineNo: lines[i].LineNo}
+			}
+		}
 	}
 	var dups []pgtype.UUID
 	for _, k := range keys {
@@ -441,11 +459,28 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 	return prior, nil
 }
 
-// checkLines is RecordLines of a check run, which is rolled back: it
-// looks the lines up in sent_lines instead of inserting them, and
-// remembers them, so that a line repeated later in the run is its
-// duplicate as it would be once inserted. A check never waits for another
-// run inserting the same key: it sees the lines committed.
+// prefetched tells whether PrefetchLines looked every line up.
+func (r *pgRun) prefetched(lines []Line) bool {
+	if len(r.pre) == 0 {
+		return false
+	}
+	for i := range lines {
+		if _, ok := r.pre[lines[i].Key]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLines is RecordLines of a check run, which is rolled back, and of
+// an ordinary run's lines PrefetchLines looked up: it looks the lines up
+// in sent_lines instead of inserting them, and remembers them, so that a
+// line repeated later in the run is its duplicate as it would be once
+// inserted. A check never inserts them, so it never waits for another run
+// inserting the same key: it sees the lines committed. An ordinary run
+// queues them, one round trip for a batch instead of one per line: flush
+// inserts them, and fails the run if another run sent one of them in the
+// meantime.
 func (r *pgRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine) error {
 	if r.seen == nil {
 		r.seen = map[[16]byte]seenLine{}
@@ -458,6 +493,9 @@ func (r *pgRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine
 	}
 	found := map[[16]byte]PriorLine{}
 	if len(ask) > 0 {
+		if err := r.flush(ctx); err != nil {
+			return err
+		}
 		if err := pgLookUpSent(ctx, r.tx, ask, found); err != nil {
 			return fmt.Errorf("store: look up lines of run %d: %w", r.id, err)
 		}
@@ -481,7 +519,59 @@ func (r *pgRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine
 			continue
 		}
 		r.seen[l.Key] = seenLine{control: l.Control, invoice: l.Invoice, lineNo: l.LineNo}
+		if !r.check {
+			r.queued = append(r.queued, *l)
+		}
 	}
+	return nil
+}
+
+// flush inserts the lines checkLines queued and deletes the pending lines
+// pendingPrior released. A queued line whose key another run sent since
+// PrefetchLines fails the run: the caller told it was not sent, and
+// nothing is sent twice (run again, it is a duplicate).
+func (r *pgRun) flush(ctx context.Context) error {
+	if len(r.released) > 0 {
+		if _, err := r.tx.Exec(ctx, `DELETE FROM pending_lines WHERE key = ANY($1)`, r.released); err != nil {
+			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+		}
+		r.released = r.released[:0]
+	}
+	if len(r.queued) == 0 {
+		return nil
+	}
+	keys := make([]pgtype.UUID, len(r.queued))
+	controls, invoices, lineNos := make([]string, len(r.queued)), make([]string, len(r.queued)), make([]string, len(r.queued))
+	for i := range r.queued {
+		l := &r.queued[i]
+		keys[i] = pgtype.UUID{Bytes: l.Key, Valid: true}
+		controls[i], invoices[i], lineNos[i] = l.Control, l.Invoice, l.LineNo
+	}
+	rows, err := r.tx.Query(ctx, `INSERT INTO sent_lines(key, run_id, control, invoice, line_no)
+		SELECT k, $2, c, i, l FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS t(k, c, i, l)
+		ON CONFLICT (key) DO NOTHING
+		RETURNING key`, keys, r.id, controls, invoices, lineNos)
+	if err != nil {
+		return fmt.Errorf("store: record lines of run %d: %w", r.id, err)
+	}
+	inserted := make(map[[16]byte]bool, len(keys))
+	for rows.Next() {
+		var k pgtype.UUID
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: record lines of run %d: %w", r.id, err)
+		}
+		inserted[k.Bytes] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: record lines of run %d: %w", r.id, err)
+	}
+	for i := range r.queued {
+		if !inserted[r.queued[i].Key] {
+			return fmt.Errorf("store: run %d: line %s was sent by another run while this one judged it; run it again", r.id, r.queued[i].Control)
+		}
+	}
+	r.queued = r.queued[:0]
 	return nil
 }
 
@@ -505,32 +595,39 @@ func pgLookUpSent(ctx context.Context, tx pgx.Tx, keys []pgtype.UUID, found map[
 }
 
 // pgPrefetched is what PrefetchLines found under a key: its pending line
-// and, for a check run, its sent line (nil when none).
+// and its sent line (nil when none).
 type pgPrefetched struct {
 	pending, sent *PriorLine
 }
 
 // PrefetchLines implements LinePrefetcher: it looks the lines' keys up in
-// pending_lines (locking them, as RecordLines would), and for a check run
-// in sent_lines, in one query each, so that RecordLines of one line at a
-// time (the judges decide a line after the lines before it are recorded)
-// queries nothing more for them. It replaces what an earlier call fetched.
+// pending_lines (locking them, as RecordLines would) and in sent_lines,
+// in one query each, so that RecordLines of one line at a time (the judges
+// decide a line after the lines before it are recorded) queries nothing
+// more for them. It replaces what an earlier call fetched, and first
+// writes what the run's RecordLines queued since (flush).
 func (r *pgRun) PrefetchLines(ctx context.Context, lines []Line) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done {
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
+	if err := r.flush(ctx); err != nil {
+		return err
+	}
 	if r.pre == nil {
 		r.pre = map[[16]byte]pgPrefetched{}
 	}
 	clear(r.pre)
+	if !r.check {
+		clear(r.seen) // inserted now: sent_lines has them
+	}
 	if len(lines) == 0 {
 		return nil
 	}
 	some, err := r.anyPending(ctx)
-	if err != nil || !some && !r.check {
-		return err // nothing to look up: an ordinary run's RecordLines asks no more without pending lines
+	if err != nil {
+		return err
 	}
 	keys := make([]pgtype.UUID, 0, len(lines))
 	for i := range lines {
@@ -548,7 +645,7 @@ func (r *pgRun) PrefetchLines(ctx context.Context, lines []Line) error {
 			r.pre[k] = pgPrefetched{pending: p}
 		}
 	}
-	if r.check {
+	{
 		sent := map[[16]byte]PriorLine{}
 		if err := pgLookUpSent(ctx, r.tx, keys, sent); err != nil {
 			return fmt.Errorf("store: look up lines of run %d: %w", r.id, err)
@@ -607,6 +704,9 @@ func (r *pgRun) ReleaseLines(ctx context.Context, lines []Line) error {
 	if some, err := r.anyPending(ctx); err != nil || !some {
 		return err
 	}
+	if err := r.flush(ctx); err != nil {
+		return err
+	}
 	keys := make([]pgtype.UUID, len(lines))
 	invoices, lineNos := make([]string, len(lines)), make([]string, len(lines))
 	for i := range lines {
@@ -644,6 +744,9 @@ func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLi
 		ask = append(ask, keys[i])
 	}
 	if len(ask) > 0 {
+		if err := r.flush(ctx); err != nil {
+			return err
+		}
 		found, err := pgLockPending(ctx, r.tx, ask)
 		if err != nil {
 			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
@@ -679,11 +782,7 @@ func (r *pgRun) pendingPrior(ctx context.Context, lines []Line, prior []*PriorLi
 			prior[i] = &cp
 		}
 	}
-	if len(sent) > 0 {
-		if _, err := r.tx.Exec(ctx, `DELETE FROM pending_lines WHERE key = ANY($1)`, sent); err != nil {
-			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
-		}
-	}
+	r.released = append(r.released, sent...) // deleted by flush, before any other statement reads them
 	return nil
 }
 
@@ -707,6 +806,9 @@ func (r *pgRun) Written(ctx context.Context, temp, output string) error {
 		r.tx.Rollback(context.WithoutCancel(ctx))
 		r.done = true
 		return err
+	}
+	if err := r.flush(ctx); err != nil {
+		return fail(err)
 	}
 	tag, err := r.tx.Exec(ctx, `UPDATE runs SET status = $1, temp = $2, output = $3,
 		ended = CASE WHEN $1 = 'completed' THEN now() END WHERE id = $4 AND status = $5`,

@@ -22,9 +22,13 @@ func (p *Postgres) RecordServices(ctx context.Context, run Run, services []domai
 		return fmt.Errorf("%w: run %d is closed", ErrNoRun, r.id)
 	}
 	q := fmt.Sprintf(insertServiceSQL, placeholders(12, true))
-	for i := range services {
-		if _, err := r.tx.Exec(ctx, q, serviceArgs(r.id, &services[i])...); err != nil {
-			return fmt.Errorf("store: record service: %w", err)
+	for start := 0; start < len(services); start += pgBatchRows {
+		var b pgx.Batch
+		for i := start; i < min(start+pgBatchRows, len(services)); i++ {
+			b.Queue(q, serviceArgs(r.id, &services[i])...)
+		}
+		if err := execBatch(ctx, r.tx, &b, func(int) string { return "store: record service" }); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -3,9 +3,11 @@ package inbound837
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen834"
 	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen837p"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
@@ -28,7 +31,8 @@ import (
 // PostgreSQL's decide as SQLite's do. The files are a mix: claims accepted,
 // claims rejected for eligibility (members the 834 does not list), and in
 // the second file claims rejected as repeats of the first's lines waiting
-// to be sent.
+// to be sent. The first file's encounter lines, sent on to DHCS twice, give
+// the same 837P, then the same rejections as repeats.
 func TestSameAnswersOnPostgres(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, w io.WriterTo) string {
@@ -57,7 +61,10 @@ func TestSameAnswersOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC)
-	run := func(st ingest.Store) (map[string]string, []ingest.Result) {
+	run := func(st interface {
+		ingest.Store
+		store.Store
+	}) (map[string]string, []ingest.Result) {
 		t.Helper()
 		ctx := context.Background()
 		out := t.TempDir()
@@ -74,6 +81,21 @@ func TestSameAnswersOnPostgres(t *testing.T) {
 			results = append(results, r[0])
 		}
 		files := map[string]string{}
+		// The first file's encounter lines sent on twice: the second
+		// conversion finds every line sent.
+		for i := range 2 {
+			res, err := encounters.Convert(ctx, encounters.Job{Inputs: []string{results[0].Forward}, OutDir: t.TempDir(), Store: st,
+				Config: cfg, Coding: rs.Coding, Today: 20261201, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("convert %d", i+1)
+			if res.Output != "" {
+				files[name+" 837"] = withoutRunIDs(readOut(t, filepath.Dir(res.Output), filepath.Base(res.Output)))
+			}
+			files[name+" rejects"] = withoutRunIDs(readOut(t, filepath.Dir(res.RejectsPath), filepath.Base(res.RejectsPath)))
+			files[name+" counts"] = fmt.Sprint(res.Accepted(), res.Rejected())
+		}
 		for _, base := range []string{"first", "second"} {
 			for _, suffix := range []string{Suffix999, Suffix277CA, SuffixReportCSV, SuffixEncounters} {
 				b, err := os.ReadFile(filepath.Join(out, base+suffix))
@@ -125,4 +147,16 @@ func TestSameAnswersOnPostgres(t *testing.T) {
 	if !strings.Contains(want["second"+SuffixReportCSV], "DUPLICATE-LINE") {
 		t.Error("second file: no claim rejected as a repeat")
 	}
+	if want["convert 1 counts"] != fmt.Sprint(r1.Read-r1.Rejected, 0) || want["convert 2 counts"] != fmt.Sprint(0, r1.Read-r1.Rejected) {
+		t.Errorf("conversions accepted and rejected %s then %s, want every line sent by the first", want["convert 1 counts"], want["convert 2 counts"])
+	}
 }
+
+// lineControl is a line control (run ID, line number) in an 837P's
+// REF*6R and in a duplicate's message.
+var lineControl = regexp.MustCompile(`(REF\*6R\*|line control )[0-9]+-`)
+
+// withoutRunIDs replaces the run IDs of the line controls in s: a
+// PostgreSQL sequence moves on for the check runs rolled back, SQLite's
+// row IDs do not, so the two stores number the same run differently.
+func withoutRunIDs(s string) string { return lineControl.ReplaceAllString(s, "${1}RUN-") }

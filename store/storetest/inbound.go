@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -440,5 +441,75 @@ func prefetchedLines(t *testing.T, open func(string) store.LedgerStore) {
 				t.Errorf("check run %v, prefetched %v:\n got %q\nwant %q", check, prefetch, got, want)
 			}
 		}
+	}
+
+	// An ordinary run written after a prefetch keeps what it recorded: its
+	// new lines are sent and the pending line it sent is no longer
+	// pending, also when a call mixed prefetched and other lines.
+	r := begin(t, s)
+	if err := r.(store.LinePrefetcher).PrefetchLines(ctx, batch[:len(batch)-1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range batch[:3] {
+		record(t, r, l)
+	}
+	if p := record(t, r, batch[3], batch[7]); p[0] != nil || p[1] != nil { // c-4 and the line not prefetched, together
+		t.Fatalf("c-4 and c-8 together: %+v %+v", p[0], p[1])
+	}
+	if p := record(t, r, store.Line{Key: Key(64, 4), Control: "c-9"})[0]; p == nil || p.Control != "c-8" || p.Run != r.ID() {
+		t.Fatalf("a repeat of the line not prefetched: %+v, want c-8 of run %d", p, r.ID())
+	}
+	for _, l := range batch[4:7] {
+		record(t, r, l)
+	}
+	if err := r.Written(ctx, "r.tmp", "r.837"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteRun(ctx, r.ID(), "ok"); err != nil {
+		t.Fatal(err)
+	}
+	next := begin(t, s)
+	defer next.Abandon(ctx, "test")
+	for _, c := range []struct {
+		key     [16]byte
+		control string // the line of r it repeats
+	}{{Key(60, 2), "c-2"}, {Key(62, 1), "c-4"}, {Key(63, 3), "c-6"}, {Key(64, 4), "c-8"}} {
+		if p := record(t, next, store.Line{Key: c.key, Control: "n", Invoice: "Z", LineNo: "1"})[0]; p == nil || p.Pending || p.Run != r.ID() || p.Control != c.control || p.Output != "r.837" {
+			t.Errorf("after the run: prior %+v, want %s of run %d in r.837", p, c.control, r.ID())
+		}
+	}
+}
+
+// prefetchedLineSentMeanwhile: an ordinary run's line recorded after
+// PrefetchLines that another instance's run sends before this run writes
+// it fails this run, which is never written; run again, the line is a
+// duplicate. Nothing is sent twice.
+func prefetchedLineSentMeanwhile(t *testing.T, open func(string) store.LedgerStore) {
+	a, b := open("a"), open("b")
+	line := store.Line{Key: Key(65, 1), Control: "a-1", Invoice: "INV-A", LineNo: "1"}
+	ra := begin(t, a)
+	if err := ra.(store.LinePrefetcher).PrefetchLines(ctx, []store.Line{line}); err != nil {
+		t.Fatal(err)
+	}
+	if p := record(t, ra, line)[0]; p != nil {
+		t.Fatalf("a's line: prior %+v", p)
+	}
+	rb := begin(t, b)
+	if p := record(t, rb, store.Line{Key: Key(65, 1), Control: "b-1", Invoice: "INV-B", LineNo: "1"})[0]; p != nil {
+		t.Fatalf("b's line: prior %+v", p)
+	}
+	if err := rb.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ra.Written(ctx, "a.tmp", "a.837"); err == nil || !strings.Contains(err.Error(), "a-1") {
+		t.Fatalf("a written after b sent its line: %v, want an error naming a-1", err)
+	}
+	if pending := must(a.PendingRuns(ctx))(t); len(pending) != 0 {
+		t.Errorf("the failed run is pending: %+v", pending)
+	}
+	again := begin(t, a)
+	defer again.Abandon(ctx, "test")
+	if p := record(t, again, line)[0]; p == nil || p.Control != "b-1" || p.Run != rb.ID() {
+		t.Errorf("run again: prior %+v, want b-1 of run %d", p, rb.ID())
 	}
 }

@@ -100,6 +100,7 @@ func Run(t *testing.T, b Backend) {
 		{"PendingLinesCountUntilSent", false, pendingLines},
 		{"PendingLinesReleasedByARejectingRun", false, releasedLines},
 		{"PrefetchedLinesDecideTheSame", false, prefetchedLines},
+		{"PrefetchedLineSentMeanwhileFailsTheRun", true, prefetchedLineSentMeanwhile},
 		{"PendingBatchesListedAndReleased", false, pendingBatches},
 		{"ConcurrentInboundInterchangeRecordedOnce", true, concurrentInbound},
 	}
