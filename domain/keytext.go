@@ -59,3 +59,31 @@ func hasHexEscape(s string) bool {
 }
 
 func isUpperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
+
+// RawKeyText is KeyText's inverse: the bytes the text t was written from
+// (each `\xHH` back to its byte). A text without such a sequence is
+// returned as it is.
+func RawKeyText(t string) string {
+	if !hasHexEscape(t) {
+		return t
+	}
+	var b strings.Builder
+	b.Grow(len(t))
+	for i := 0; i < len(t); {
+		if t[i] == '\\' && i+3 < len(t) && t[i+1] == 'x' && isUpperHex(t[i+2]) && isUpperHex(t[i+3]) {
+			b.WriteByte(unhex(t[i+2])<<4 | unhex(t[i+3]))
+			i += 4
+			continue
+		}
+		b.WriteByte(t[i])
+		i++
+	}
+	return b.String()
+}
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'A' + 10
+}

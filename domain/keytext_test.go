@@ -32,6 +32,9 @@ func TestKeyText(t *testing.T) {
 		if !utf8.ValidString(got) || strings.Contains(got, "\x00") {
 			t.Errorf("KeyText(%q) = %q: not valid text", tt.in, got)
 		}
+		if raw := RawKeyText(got); raw != tt.in {
+			t.Errorf("RawKeyText(%q) = %q, want %q", got, raw, tt.in)
+		}
 	}
 	// No two values share a text: every string of up to three bytes drawn
 	// from the bytes that matter.
@@ -45,6 +48,9 @@ func TestKeyText(t *testing.T) {
 					k := KeyText(s)
 					if prev, ok := seen[k]; ok && prev != s {
 						t.Fatalf("%q and %q both give %q", prev, s, k)
+					}
+					if raw := RawKeyText(k); raw != s {
+						t.Fatalf("RawKeyText(KeyText(%q)) = %q", s, raw)
 					}
 					seen[k] = s
 				}

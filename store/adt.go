@@ -681,6 +681,8 @@ func (d *sqliteADT) insertIDs(ctx context.Context, q string, args []any, ids []i
 	return nil
 }
 
+func (d *sqliteADT) rawKeys() bool { return true }
+
 func (d *sqliteADT) member(ctx context.Context, cin string) (bool, error) {
 	_, ok, err := readMember(ctx, d.tx, cin, nil)
 	return ok, err
@@ -955,6 +957,8 @@ func (d *pgADT) insertIDs(ctx context.Context, q string, args []any, ids []int64
 	slices.Sort(ids)
 	return nil
 }
+
+func (d *pgADT) rawKeys() bool { return false }
 
 func (d *pgADT) member(ctx context.Context, cin string) (bool, error) {
 	_, ok, err := pgMember(ctx, d.tx, cin, nil)

@@ -346,3 +346,59 @@ func postgresRaw(p *Postgres) rawDB {
 		},
 	}
 }
+
+// TestSQLiteADTRawByteKeysStillDuplicates: keys an earlier release stored
+// on SQLite with the raw bytes of a header that was not UTF-8 (a sender
+// writing Latin-1) still make its resent message a duplicate, now that the
+// key is written with domain.KeyText: a sending-system key (profile,
+// MSH-3.1, MSH-4.1, MSH-10) and a key of before sending systems (profile
+// and MSH-10). A message whose bytes differ, or that is plain, is new.
+func TestSQLiteADTRawByteKeysStillDuplicates(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	raw := sqliteRaw(s)
+	at := legacyReceived.UnixMilli()
+	if err := raw.exec(`INSERT INTO adt_messages(message_key, received_at) VALUES (?, ?)`,
+		domain.SenderKey("county", "EPIC", "H\xd4P", "MSG\xe91"), at); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.exec(`INSERT INTO adt_legacy_messages(sender, control_id, received_at) VALUES (?, ?, ?)`, "county", "OLD\xe92", at); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.exec(`UPDATE adt_legacy_until SET received_at = ?`, at); err != nil {
+		t.Fatal(err)
+	}
+	item := func(fac, id string) ADTItem {
+		fac, id = domain.KeyText(fac), domain.KeyText(id)
+		return ADTItem{Sender: "county", SendingApplication: "EPIC", SendingFacility: fac, ControlID: id, Source: "new.hl7", Position: 1, ReceivedAt: legacyReceived,
+			Event: domain.ADTEvent{Sender: "county", ControlID: id, Kind: domain.ADTAdmit, CIN: "91234567A", EventTime: legacyReceived, MessageTime: legacyReceived, PatientClass: "I"}}
+	}
+	out, err := s.RecordADT(ctx, []ADTItem{
+		item("H\xd4P", "MSG\xe91"),  // stored raw with its sending system
+		item("H\xc9P", "MSG\xe91"),  // another facility's bytes
+		item("H\xd4P", "MSG\xe93"),  // another MSH-10
+		item("STMARYS", "OLD\xe92"), // stored raw before sending systems
+		item("STMARYS", "OLD\xe94"), // new
+		item("STMARYS", `MSG\xE91`), // the escape itself, sent as text: new
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range out {
+		got = append(got, o.Status)
+	}
+	want := []string{ADTDuplicate, "", "", ADTDuplicate, "", ""}
+	for i := range want {
+		if want[i] == "" {
+			want[i] = ADTException // no 834 loaded: kept as an exception, not a duplicate
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+}

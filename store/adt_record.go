@@ -21,6 +21,10 @@ type adtDB interface {
 	// insertIDs runs q, an INSERT of len(ids) rows into a table whose
 	// engine assigns the id, and fills ids with the rows' ids in order.
 	insertIDs(ctx context.Context, q string, args []any, ids []int64) error
+	// rawKeys tells whether the store may hold keys an earlier release
+	// stored with the raw bytes of a value that was not UTF-8 (SQLite's
+	// text columns took them; PostgreSQL's refused them).
+	rawKeys() bool
 }
 
 // Multi-row statements: at most adtRows rows per INSERT and adtKeys keys
@@ -214,7 +218,52 @@ func (b *adtBatch) dedupe(ctx context.Context) error {
 		}
 		start += k
 	}
+	if err := b.dedupeRaw(ctx, with); err != nil {
+		return err
+	}
 	return b.dedupeLegacy(ctx, with)
+}
+
+// rawControlID is the MSH-10 an earlier release stored for it: its raw
+// bytes (domain.RawKeyText), when the store may hold such keys and they
+// differ from it; else "".
+func (b *adtBatch) rawControlID(it *ADTItem) string {
+	if !b.db.rawKeys() {
+		return ""
+	}
+	if raw := domain.RawKeyText(it.ControlID); raw != it.ControlID {
+		return raw
+	}
+	return ""
+}
+
+// dedupeRaw marks as duplicates the items of with not marked yet whose
+// key, written with the raw bytes of their MSH-3.1, MSH-4.1 and MSH-10
+// (domain.RawKeyText), an earlier release stored: a message with bytes
+// that are not UTF-8 in those fields, sent again. One look-up per such
+// message (a sender writing Latin-1 in its header), none for the others.
+func (b *adtBatch) dedupeRaw(ctx context.Context, with []int) error {
+	if !b.db.rawKeys() {
+		return nil
+	}
+	for _, i := range with {
+		it := &b.items[i]
+		if b.out[i].Status == ADTDuplicate || !strings.Contains(it.ControlID, `\x`) && !strings.Contains(it.SendingApplication, `\x`) && !strings.Contains(it.SendingFacility, `\x`) {
+			continue // plain text: written as it was, the usual case
+		}
+		raw := domain.SenderKey(it.Sender, domain.RawKeyText(it.SendingApplication), domain.RawKeyText(it.SendingFacility), domain.RawKeyText(it.ControlID))
+		if raw == domain.SenderKey(it.Sender, it.SendingApplication, it.SendingFacility, it.ControlID) {
+			continue
+		}
+		var n int64
+		if _, err := b.db.row(ctx, `SELECT count(*) FROM adt_messages WHERE message_key = ?`, []any{raw}, &n); err != nil {
+			return err
+		}
+		if n > 0 {
+			b.out[i].Status = ADTDuplicate
+		}
+	}
+	return nil
 }
 
 // dedupeChunk inserts the keys of items (at most adtRows*2, a power of
@@ -304,11 +353,18 @@ func (b *adtBatch) dedupeLegacy(ctx context.Context, with []int) error {
 	old := map[string]bool{}
 	for _, s := range senders {
 		items := bySender[s]
-		for start := 0; start < len(items); start += adtKeys {
-			part := items[start:min(start+adtKeys, len(items))]
+		step := adtKeys
+		if b.db.rawKeys() {
+			step = adtKeys / 2 // room for each raw MSH-10 too
+		}
+		for start := 0; start < len(items); start += step {
+			part := items[start:min(start+step, len(items))]
 			args := b.args[:0]
 			for _, i := range part {
 				args = append(args, b.items[i].ControlID)
+				if raw := b.rawControlID(&b.items[i]); raw != "" {
+					args = append(args, raw)
+				}
 			}
 			in, args := inSQL(args)
 			b.args = args
@@ -326,7 +382,8 @@ func (b *adtBatch) dedupeLegacy(ctx context.Context, with []int) error {
 				return err
 			}
 			for _, i := range part {
-				if old[b.items[i].ControlID] {
+				it := &b.items[i]
+				if raw := b.rawControlID(it); old[it.ControlID] || raw != "" && old[raw] {
 					b.out[i].Status = ADTDuplicate
 				}
 			}
