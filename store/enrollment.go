@@ -988,6 +988,45 @@ func asString(v driver.Value) string {
 	return ""
 }
 
+// sqliteAuthsIn reads the authorizations of the CIN keys of a JSON array,
+// in the order readAuths reads one member's.
+const sqliteAuthsIn = `SELECT number, cin, service, provider_npi, pof, status, type, start, end, units, decided, communicated, source
+	FROM enrollment_auths WHERE cin_key IN (SELECT value FROM json_each(?)) ORDER BY start, number`
+
+// jsonKeys writes keys as a JSON array.
+func jsonKeys(buf []byte, keys []int64) []byte {
+	buf = append(buf[:0], '[')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendInt(buf, k, 10)
+	}
+	return append(buf, ']')
+}
+
+// AuthorizationsOf returns the stored authorizations of those of cins
+// that have any, by CIN, each member's as Authorizations returns them:
+// 500 CINs a query.
+func (s *SQLite) AuthorizationsOf(ctx context.Context, cins []string) (map[string][]domain.Authorization, error) {
+	var p memberPrefetch
+	all := p.reset(cins, MemberParts{Authorizations: true})
+	var keys []byte
+	for start := 0; start < len(all); start += pendingBatch {
+		keys = jsonKeys(keys, all[start:min(start+pendingBatch, len(all))])
+		rows, err := s.db.QueryContext(ctx, sqliteAuthsIn, string(keys))
+		if err != nil {
+			return nil, fmt.Errorf("store: authorizations: %w", err)
+		}
+		err = p.scanAuths(rows)
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p.auths, nil
+}
+
 // PrefetchMembers implements MemberPrefetcher: 500 CINs a query.
 func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string, parts MemberParts) error {
 	if len(v.strs) > 4096 {
@@ -996,14 +1035,7 @@ func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string, parts M
 	all := v.reset(cins, parts)
 	var keys []byte
 	for start := 0; start < len(all); start += pendingBatch {
-		keys = append(keys[:0], '[')
-		for i, k := range all[start:min(start+pendingBatch, len(all))] {
-			if i > 0 {
-				keys = append(keys, ',')
-			}
-			keys = strconv.AppendInt(keys, k, 10)
-		}
-		keys = append(keys, ']')
+		keys = jsonKeys(keys, all[start:min(start+pendingBatch, len(all))])
 		for _, q := range []struct {
 			sql  string
 			on   bool
@@ -1011,8 +1043,7 @@ func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string, parts M
 		}{
 			{`SELECT data FROM enrollment_members WHERE cin_key IN (SELECT value FROM json_each(?))`, true,
 				func(r resultRows) error { return v.scanMembers(r, v.strs) }},
-			{`SELECT number, cin, service, provider_npi, pof, status, type, start, end, units, decided, communicated, source
-				FROM enrollment_auths WHERE cin_key IN (SELECT value FROM json_each(?)) ORDER BY start, number`, parts.Authorizations, v.memberPrefetch.scanAuths},
+			{sqliteAuthsIn, parts.Authorizations, v.memberPrefetch.scanAuths},
 			{`SELECT cin, program, start, end, source FROM enrollment_programs WHERE cin_key IN (SELECT value FROM json_each(?))
 				ORDER BY program, start`, parts.Programs, v.memberPrefetch.scanPrograms},
 		} {

@@ -464,6 +464,31 @@ func (v *pgView) in(f func(tx pgx.Tx) error) error {
 	return f(v.r.tx)
 }
 
+// pgAuthsAny reads the authorizations of an array of CIN keys, in the
+// order pgAuths reads one member's.
+const pgAuthsAny = `SELECT number, cin, service, provider_npi, pof, status, type, start_date, end_date, units, decided, communicated, source
+	FROM enrollment_auths WHERE cin_key = ANY($1) ORDER BY start_date, number`
+
+// AuthorizationsOf returns the stored authorizations of those of cins
+// that have any, by CIN, each member's as Authorizations returns them, in
+// one query.
+func (p *Postgres) AuthorizationsOf(ctx context.Context, cins []string) (map[string][]domain.Authorization, error) {
+	var m memberPrefetch
+	keys := m.reset(cins, MemberParts{Authorizations: true})
+	if len(keys) == 0 {
+		return m.auths, nil
+	}
+	rows, err := p.pool.Query(ctx, pgAuthsAny, keys)
+	if err != nil {
+		return nil, fmt.Errorf("store: authorizations: %w", err)
+	}
+	defer rows.Close()
+	if err := m.scanAuths(rows); err != nil {
+		return nil, err
+	}
+	return m.auths, nil
+}
+
 // PrefetchMembers implements MemberPrefetcher: one query for all of cins,
 // and one for each part.
 func (v *pgView) PrefetchMembers(ctx context.Context, cins []string, parts MemberParts) error {
@@ -482,8 +507,7 @@ func (v *pgView) PrefetchMembers(ctx context.Context, cins []string, parts Membe
 		}{
 			{`SELECT data FROM enrollment_members WHERE cin_key = ANY($1)`, true,
 				func(r resultRows) error { return v.scanMembers(r, v.strs) }},
-			{`SELECT number, cin, service, provider_npi, pof, status, type, start_date, end_date, units, decided, communicated, source
-				FROM enrollment_auths WHERE cin_key = ANY($1) ORDER BY start_date, number`, parts.Authorizations, v.memberPrefetch.scanAuths},
+			{pgAuthsAny, parts.Authorizations, v.memberPrefetch.scanAuths},
 			{`SELECT cin, program, start_date, end_date, source FROM enrollment_programs WHERE cin_key = ANY($1)
 				ORDER BY program, start_date`, parts.Programs, v.memberPrefetch.scanPrograms},
 		} {

@@ -57,6 +57,28 @@ type AuthorizationReader interface {
 	Authorizations(ctx context.Context, cin string) ([]domain.Authorization, error)
 }
 
+// ManyAuthorizationsReader reads many members' authorizations at once
+// (both stores): those of each CIN that has any, by CIN, in the order
+// Authorizations gives them.
+type ManyAuthorizationsReader interface {
+	AuthorizationsOf(ctx context.Context, cins []string) (map[string][]domain.Authorization, error)
+}
+
+// authorizationsOf returns a function reading a member's authorizations:
+// from one read of those of every CIN of cins when st reads many at once,
+// else from st member by member.
+func authorizationsOf(ctx context.Context, st AuthorizationReader, cins []string) (func(cin string) ([]domain.Authorization, error), error) {
+	many, ok := st.(ManyAuthorizationsReader)
+	if !ok || len(cins) == 0 {
+		return func(cin string) ([]domain.Authorization, error) { return st.Authorizations(ctx, cin) }, nil
+	}
+	all, err := many.AuthorizationsOf(ctx, cins)
+	if err != nil {
+		return nil, err
+	}
+	return func(cin string) ([]domain.Authorization, error) { return all[cin], nil }, nil
+}
+
 // NoticeBatch is the notices of a set of pending events, decided as of one
 // time (Written).
 type NoticeBatch struct {
@@ -87,13 +109,26 @@ func BuildNotices(ctx context.Context, st AuthorizationReader, pending []store.A
 		loc = time.UTC
 	}
 	b := &NoticeBatch{Written: written, loc: loc, rows: map[string][][]string{}, Handled: make([]int64, 0, len(pending))}
+	notified := func(ev *store.ADTEventRecord) bool {
+		return !ev.Cancelled && slices.Contains(rules.ADTNoticeKinds, ev.Kind)
+	}
+	var cins []string
+	for i := range pending {
+		if notified(&pending[i]) {
+			cins = append(cins, pending[i].CIN)
+		}
+	}
+	authsOf, err := authorizationsOf(ctx, st, cins)
+	if err != nil {
+		return nil, err
+	}
 	for i := range pending {
 		ev := &pending[i]
 		b.Handled = append(b.Handled, ev.ID)
-		if ev.Cancelled || !slices.Contains(rules.ADTNoticeKinds, ev.Kind) {
+		if !notified(ev) {
 			continue
 		}
-		auths, err := st.Authorizations(ctx, ev.CIN)
+		auths, err := authsOf(ev.CIN)
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ type Enrollment interface {
 	EnrollmentStatus(ctx context.Context) (store.EnrollmentStatus, error)
 	Member(ctx context.Context, cin string) (*domain.Enrollee, bool, error)
 	Authorizations(ctx context.Context, cin string) ([]domain.Authorization, error)
+	AuthorizationsOf(ctx context.Context, cins []string) (map[string][]domain.Authorization, error)
 	Programs(ctx context.Context, cin string) ([]domain.ProgramSpan, error)
 	Usage(ctx context.Context, key string) (int64, civil.Date, error)
 }
@@ -329,6 +330,10 @@ func authorizationsAndUsage(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	if got := must(s.Authorizations(ctx, "98765432B"))(t); len(got) != 0 {
 		t.Errorf("the refused row was stored: %+v", got)
+	}
+	// Several members' at once: the same, by CIN, for those that have any.
+	if got := must(s.AuthorizationsOf(ctx, []string{"91234567A", "98765432B", "91234567A", "11111111C"}))(t); len(got) != 1 || !reflect.DeepEqual(got["91234567A"], auths) {
+		t.Errorf("authorizations of several members: %+v, want %+v for 91234567A alone", got, auths)
 	}
 	if ps := must(s.Programs(ctx, "91234567A"))(t); len(ps) != 1 || ps[0].Program != "hospice" || ps[0].To != day("2026-08-31") || ps[0].Source != "programs.csv row 3" {
 		t.Errorf("programs %+v", ps)
