@@ -1036,30 +1036,43 @@ func (v *sqliteView) PrefetchMembers(ctx context.Context, cins []string, parts M
 	var keys []byte
 	for start := 0; start < len(all); start += pendingBatch {
 		keys = jsonKeys(keys, all[start:min(start+pendingBatch, len(all))])
-		for _, q := range []struct {
-			sql  string
-			on   bool
-			scan func(resultRows) error
-		}{
-			{`SELECT data FROM enrollment_members WHERE cin_key IN (SELECT value FROM json_each(?))`, true,
-				func(r resultRows) error { return v.scanMembers(r, v.strs) }},
-			{sqliteAuthsIn, parts.Authorizations, v.memberPrefetch.scanAuths},
-			{`SELECT cin, program, start, end, source FROM enrollment_programs WHERE cin_key IN (SELECT value FROM json_each(?))
-				ORDER BY program, start`, parts.Programs, v.memberPrefetch.scanPrograms},
-		} {
-			if !q.on {
-				continue
-			}
-			rows, err := v.conn.QueryContext(ctx, q.sql, string(keys))
+		err := v.each(sqlitePrefetchSQL, v.strs, func(q string, scan func(resultRows) error) error {
+			rows, err := v.conn.QueryContext(ctx, q, string(keys))
 			if err != nil {
 				return fmt.Errorf("store: members: %w", err)
 			}
-			err = q.scan(rows)
-			rows.Close()
-			if err != nil {
-				return err
-			}
+			defer rows.Close()
+			return scan(rows)
+		})
+		if err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// sqlitePrefetchSQL are the queries of PrefetchMembers on SQLite: members,
+// authorizations and program spans of a JSON array of CIN keys.
+var sqlitePrefetchSQL = [3]string{
+	`SELECT data FROM enrollment_members WHERE cin_key IN (SELECT value FROM json_each(?))`,
+	sqliteAuthsIn,
+	`SELECT cin, program, start, end, source FROM enrollment_programs WHERE cin_key IN (SELECT value FROM json_each(?)) ORDER BY program, start`,
+}
+
+// each runs, through query, the queries of sqls (members, authorizations,
+// program spans) that the parts asked call for, each with the scan that
+// keeps its rows.
+func (p *memberPrefetch) each(sqls [3]string, strs map[string]string, query func(q string, scan func(resultRows) error) error) error {
+	if err := query(sqls[0], func(r resultRows) error { return p.scanMembers(r, strs) }); err != nil {
+		return err
+	}
+	if p.parts.Authorizations {
+		if err := query(sqls[1], p.scanAuths); err != nil {
+			return err
+		}
+	}
+	if p.parts.Programs {
+		return query(sqls[2], p.scanPrograms)
 	}
 	return nil
 }

@@ -500,32 +500,23 @@ func (v *pgView) PrefetchMembers(ctx context.Context, cins []string, parts Membe
 		return nil
 	}
 	return v.in(func(tx pgx.Tx) error {
-		for _, q := range []struct {
-			sql  string
-			on   bool
-			scan func(resultRows) error
-		}{
-			{`SELECT data FROM enrollment_members WHERE cin_key = ANY($1)`, true,
-				func(r resultRows) error { return v.scanMembers(r, v.strs) }},
-			{pgAuthsAny, parts.Authorizations, v.memberPrefetch.scanAuths},
-			{`SELECT cin, program, start_date, end_date, source FROM enrollment_programs WHERE cin_key = ANY($1)
-				ORDER BY program, start_date`, parts.Programs, v.memberPrefetch.scanPrograms},
-		} {
-			if !q.on {
-				continue
-			}
-			rows, err := tx.Query(ctx, q.sql, keys)
+		return v.each(pgPrefetchSQL, v.strs, func(q string, scan func(resultRows) error) error {
+			rows, err := tx.Query(ctx, q, keys)
 			if err != nil {
 				return fmt.Errorf("store: members: %w", err)
 			}
-			err = q.scan(rows)
-			rows.Close()
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+			defer rows.Close()
+			return scan(rows)
+		})
 	})
+}
+
+// pgPrefetchSQL are the queries of PrefetchMembers on PostgreSQL: members,
+// authorizations and program spans of an array of CIN keys.
+var pgPrefetchSQL = [3]string{
+	`SELECT data FROM enrollment_members WHERE cin_key = ANY($1)`,
+	pgAuthsAny,
+	`SELECT cin, program, start_date, end_date, source FROM enrollment_programs WHERE cin_key = ANY($1) ORDER BY program, start_date`,
 }
 
 func (v *pgView) Member(ctx context.Context, cin string) (m *domain.Enrollee, ok bool, err error) {

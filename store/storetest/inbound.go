@@ -413,27 +413,11 @@ func prefetchedLines(t *testing.T, open func(string) store.LedgerStore) {
 			r = begin(t, s)
 		}
 		defer r.Abandon(ctx, "test")
+		var pre []store.Line
 		if prefetch {
-			p, ok := r.(store.LinePrefetcher)
-			if !ok {
-				t.Fatalf("%T is not a store.LinePrefetcher", r)
-			}
-			if err := p.PrefetchLines(ctx, batch[:len(batch)-1]); err != nil {
-				t.Fatal(err)
-			}
+			pre = batch[:len(batch)-1]
 		}
-		var got []string
-		for _, l := range batch {
-			switch p := record(t, r, l)[0]; {
-			case p == nil:
-				got = append(got, "new")
-			case p.Pending:
-				got = append(got, "pending "+p.Invoice+" "+p.LineNo+" "+p.Output)
-			default:
-				got = append(got, p.Control+" "+p.Invoice+" "+p.LineNo+" "+p.Output)
-			}
-		}
-		return got
+		return priorsOneByOne(t, r, pre, batch)
 	}
 	for _, check := range []bool{true, false} {
 		for _, prefetch := range []bool{false, true} {
@@ -512,4 +496,33 @@ func prefetchedLineSentMeanwhile(t *testing.T, open func(string) store.LedgerSto
 	if p := record(t, again, line)[0]; p == nil || p.Control != "b-1" || p.Run != rb.ID() {
 		t.Errorf("run again: prior %+v, want b-1 of run %d", p, rb.ID())
 	}
+}
+
+// priorsOneByOne records batch in r one line at a time, after
+// PrefetchLines of prefetch when it is not nil (r must then be a
+// store.LinePrefetcher), and describes each line's prior: "new",
+// "pending INVOICE LINE OUTPUT", or "CONTROL INVOICE LINE OUTPUT".
+func priorsOneByOne(t *testing.T, r store.Run, prefetch, batch []store.Line) []string {
+	t.Helper()
+	if prefetch != nil {
+		p, ok := r.(store.LinePrefetcher)
+		if !ok {
+			t.Fatalf("%T is not a store.LinePrefetcher", r)
+		}
+		if err := p.PrefetchLines(ctx, prefetch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, l := range batch {
+		switch p := record(t, r, l)[0]; {
+		case p == nil:
+			got = append(got, "new")
+		case p.Pending:
+			got = append(got, "pending "+p.Invoice+" "+p.LineNo+" "+p.Output)
+		default:
+			got = append(got, p.Control+" "+p.Invoice+" "+p.LineNo+" "+p.Output)
+		}
+	}
+	return got
 }
