@@ -568,7 +568,7 @@ func (r *pgRun) flush(ctx context.Context) error {
 	}
 	for i := range r.queued {
 		if !inserted[r.queued[i].Key] {
-			return fmt.Errorf("store: run %d: line %s was sent by another run while this one judged it; run it again", r.id, r.queued[i].Control)
+			return fmt.Errorf("store: run %d: line %s: %w", r.id, r.queued[i].Control, ErrSentMeanwhile)
 		}
 	}
 	r.queued = r.queued[:0]
@@ -921,13 +921,22 @@ func (p *Postgres) PendingRuns(ctx context.Context) ([]RunInfo, error) {
 	return out, rows.Err()
 }
 
+// ErrSentMeanwhile means that another run sent a line while a run on
+// PostgreSQL judged it (not sent) and before the run wrote it: the run is
+// rolled back and, run again, finds the line a duplicate. IsTransient
+// reports it.
+var ErrSentMeanwhile = errors.New("another run sent the line while this one judged it; run it again")
+
 // IsTransient reports whether a store error is worth retrying as is: the
 // database was unreachable or restarting, or a transaction lost a
 // serialization conflict or a deadlock (PostgreSQL), or the database was
-// busy (SQLite).
+// busy (SQLite), or another run sent a line of the run (ErrSentMeanwhile).
 func IsTransient(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, ErrSentMeanwhile) {
+		return true
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -485,8 +486,8 @@ func prefetchedLineSentMeanwhile(t *testing.T, open func(string) store.LedgerSto
 	if err := rb.Written(ctx, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := ra.Written(ctx, "a.tmp", "a.837"); err == nil || !strings.Contains(err.Error(), "a-1") {
-		t.Fatalf("a written after b sent its line: %v, want an error naming a-1", err)
+	if err := ra.Written(ctx, "a.tmp", "a.837"); !errors.Is(err, store.ErrSentMeanwhile) || !store.IsTransient(err) || !strings.Contains(err.Error(), "a-1") {
+		t.Fatalf("a written after b sent its line: %v, want store.ErrSentMeanwhile (transient) naming a-1", err)
 	}
 	if pending := must(a.PendingRuns(ctx))(t); len(pending) != 0 {
 		t.Errorf("the failed run is pending: %+v", pending)
