@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -618,6 +619,18 @@ func (d *sqliteADT) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// execLater runs the statement now: SQLite's statements cost no round
+// trip.
+func (d *sqliteADT) execLater(ctx context.Context, q string, args []any, done func(int64)) error {
+	n, err := d.exec(ctx, q, args...)
+	if err == nil {
+		done(n)
+	}
+	return err
+}
+
+func (d *sqliteADT) flush(context.Context) error { return nil }
+
 func (d *sqliteADT) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	s, err := d.stmt(ctx, q)
 	if err != nil {
@@ -876,11 +889,33 @@ func (s *SQLite) ADTNotices(ctx context.Context, since time.Time) (out []ADTNoti
 
 // PostgreSQL.
 
-type pgADT struct{ tx pgx.Tx }
+type pgADT struct {
+	tx pgx.Tx
+	// later holds the statements execLater queued, sent in one round trip
+	// before any other statement (send) and by flush; done their callbacks.
+	later pgx.Batch
+	done  []func(int64)
+}
+
+// pgLaterMax is how many statements execLater queues before it sends them.
+const pgLaterMax = 512
+
+// pgSQLs keeps pgSQL's rewrites: the ADT statements are a few texts
+// (multi-row statements come in powers of two), each rewritten once.
+var pgSQLs sync.Map
 
 // pgSQL rewrites ? placeholders as $1, $2, ... and a numbered one, ?N, as
 // $N.
 func pgSQL(q string) string {
+	if r, ok := pgSQLs.Load(q); ok {
+		return r.(string)
+	}
+	r := pgRewrite(q)
+	pgSQLs.Store(q, r)
+	return r
+}
+
+func pgRewrite(q string) string {
 	var b strings.Builder
 	n := 0
 	for i := 0; i < len(q); i++ {
@@ -903,12 +938,52 @@ func pgSQL(q string) string {
 	return b.String()
 }
 
+// execLater queues the statement, whose rows affected go to done when it
+// runs: it runs in order with the others, in one round trip with the
+// statements queued after it.
+func (d *pgADT) execLater(ctx context.Context, q string, args []any, done func(int64)) error {
+	d.later.Queue(pgSQL(q), args...)
+	d.done = append(d.done, done)
+	if d.later.Len() >= pgLaterMax {
+		return d.flush(ctx)
+	}
+	return nil
+}
+
+// flush sends the statements execLater queued.
+func (d *pgADT) flush(ctx context.Context) error {
+	if d.later.Len() == 0 {
+		return nil
+	}
+	br := d.tx.SendBatch(ctx, &d.later)
+	var err error
+	for _, done := range d.done {
+		tag, e := br.Exec()
+		if e != nil {
+			err = e
+			break
+		}
+		done(tag.RowsAffected())
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	d.later, d.done = pgx.Batch{}, d.done[:0]
+	return err
+}
+
 func (d *pgADT) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := d.flush(ctx); err != nil {
+		return 0, err
+	}
 	tag, err := d.tx.Exec(ctx, pgSQL(q), args...)
 	return tag.RowsAffected(), err
 }
 
 func (d *pgADT) row(ctx context.Context, q string, args []any, dest ...any) (bool, error) {
+	if err := d.flush(ctx); err != nil {
+		return false, err
+	}
 	err := d.tx.QueryRow(ctx, pgSQL(q), args...).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
@@ -917,6 +992,9 @@ func (d *pgADT) row(ctx context.Context, q string, args []any, dest ...any) (boo
 }
 
 func (d *pgADT) rows(ctx context.Context, q string, args []any, each func(func(...any) error) error) error {
+	if err := d.flush(ctx); err != nil {
+		return err
+	}
 	rows, err := d.tx.Query(ctx, pgSQL(q), args...)
 	if err != nil {
 		return err
@@ -931,6 +1009,9 @@ func (d *pgADT) rows(ctx context.Context, q string, args []any, each func(func(.
 }
 
 func (d *pgADT) insertIDs(ctx context.Context, q string, args []any, ids []int64) error {
+	if err := d.flush(ctx); err != nil {
+		return err
+	}
 	rows, err := d.tx.Query(ctx, pgSQL(q+` RETURNING id`), args...)
 	if err != nil {
 		return err
@@ -961,6 +1042,9 @@ func (d *pgADT) insertIDs(ctx context.Context, q string, args []any, ids []int64
 func (d *pgADT) rawKeys() bool { return false }
 
 func (d *pgADT) member(ctx context.Context, cin string) (bool, error) {
+	if err := d.flush(ctx); err != nil {
+		return false, err
+	}
 	_, ok, err := pgMember(ctx, d.tx, cin, nil)
 	return ok, err
 }

@@ -21,6 +21,12 @@ type adtDB interface {
 	// insertIDs runs q, an INSERT of len(ids) rows into a table whose
 	// engine assigns the id, and fills ids with the rows' ids in order.
 	insertIDs(ctx context.Context, q string, args []any, ids []int64) error
+	// execLater runs an UPDATE whose outcome nothing reads until the batch
+	// ends, in order with the other statements; done gets its rows
+	// affected (on PostgreSQL, many such statements share a round trip).
+	execLater(ctx context.Context, q string, args []any, done func(int64)) error
+	// flush runs what execLater queued.
+	flush(ctx context.Context) error
 	// rawKeys tells whether the store may hold keys an earlier release
 	// stored with the raw bytes of a value that was not UTF-8 (SQLite's
 	// text columns took them; PostgreSQL's refused them).
@@ -188,6 +194,9 @@ func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, er
 	}
 	if err := b.flushExceptions(stmtCtx); err != nil {
 		return nil, fmt.Errorf("store: ADT exceptions: %w", err)
+	}
+	if err := b.db.flush(stmtCtx); err != nil {
+		return nil, fmt.Errorf("store: ADT updates: %w", err)
 	}
 	return b.out, nil
 }
@@ -631,7 +640,7 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			}
 			o.Updated++
 		}
-		n, err := b.db.exec(ctx, `UPDATE adt_events SET
+		err := b.db.execLater(ctx, `UPDATE adt_events SET
 			class = CASE WHEN ?1 = '' THEN class ELSE ?1 END,
 			admission_type = CASE WHEN ?2 = '' THEN admission_type ELSE ?2 END,
 			facility = CASE WHEN ?3 = '' THEN facility ELSE ?3 END,
@@ -642,11 +651,11 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 			WHERE cin = ?8 AND visit = ?9 AND sender = ?10 AND cancelled_by = ''
 			AND (system_id IS NULL OR system_id = ?11)
 			AND kind IN ('admit', 'transfer', 'discharge', 'register', 'preadmit', 'to-inpatient', 'to-outpatient')`,
-			ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, sys.sender, sysID)
+			[]any{ev.PatientClass, ev.AdmissionType, ev.Facility, ev.Disposition, diagnoses, admit, discharge, cin, ev.VisitNumber, sys.sender, sysID},
+			func(n int64) { o.Updated += n })
 		if err != nil {
 			return err
 		}
-		o.Updated += n
 	}
 	if adtVisitKinds[ev.Kind] && ev.VisitNumber != "" {
 		v := adtVisit{sys, cin, ev.VisitNumber}
