@@ -368,7 +368,7 @@ func (r *Reader) rawLine() ([]byte, error) {
 				}
 			}
 			r.line++
-			if discarding {
+			if discarding || len(line) > r.maxSegment {
 				return nil, errTooLong
 			}
 			return line, nil
@@ -379,7 +379,7 @@ func (r *Reader) rawLine() ([]byte, error) {
 				line := r.buf[r.r:r.w]
 				r.r, r.scan = r.w, r.w
 				r.line++
-				if discarding {
+				if discarding || len(line) > r.maxSegment {
 					return nil, errTooLong
 				}
 				return line, nil

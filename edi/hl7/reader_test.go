@@ -275,6 +275,32 @@ func TestSegmentTooLong(t *testing.T) {
 	}
 }
 
+// TestSegmentLimitBoundary: a segment of the limit's length is read and
+// one a byte longer is refused, however the input arrives (whole, where
+// the terminator is in the first buffer, or a byte at a time) and whether
+// it ends with a terminator or the input.
+func TestSegmentLimitBoundary(t *testing.T) {
+	const limit = 100
+	for _, n := range []int{limit, limit + 1} {
+		for _, end := range []string{"\r", ""} {
+			seg := "NTE|" + strings.Repeat("x", n-4)
+			in := msh("1") + seg + end
+			for name, r := range map[string]func() io.Reader{
+				"whole":    func() io.Reader { return strings.NewReader(in) },
+				"one byte": func() io.Reader { return iotest.OneByteReader(strings.NewReader(in)) },
+			} {
+				msgs, errs := readAll(t, r(), WithMaxSegment(limit))
+				if n <= limit && (len(errs) != 0 || len(msgs) != 1 || len(msgs[0].Segments) != 3) {
+					t.Errorf("%d bytes, end %q, %s: messages %d, errors %v; want it read", n, end, name, len(msgs), errs)
+				}
+				if n > limit && (len(errs) != 1 || !strings.Contains(errs[0].Reason, "longer than 100") || len(msgs) != 1 || len(msgs[0].Segments) != 2) {
+					t.Errorf("%d bytes, end %q, %s: messages %d, errors %v; want it refused", n, end, name, len(msgs), errs)
+				}
+			}
+		}
+	}
+}
+
 func TestReadError(t *testing.T) {
 	boom := errors.New("boom")
 	rd := NewReader(io.MultiReader(strings.NewReader(msh("1")), iotest.ErrReader(boom)))
