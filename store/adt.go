@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 )
@@ -891,10 +892,9 @@ func (s *SQLite) ADTNotices(ctx context.Context, since time.Time) (out []ADTNoti
 
 type pgADT struct {
 	tx pgx.Tx
-	// later holds the statements execLater queued, sent in one round trip
-	// before any other statement (send) and by flush; done their callbacks.
+	// later holds the statements execLater queued, each with its callback,
+	// sent in one round trip before any other statement and by flush.
 	later pgx.Batch
-	done  []func(int64)
 }
 
 // pgLaterMax is how many statements execLater queues before it sends them.
@@ -942,8 +942,10 @@ func pgRewrite(q string) string {
 // runs: it runs in order with the others, in one round trip with the
 // statements queued after it.
 func (d *pgADT) execLater(ctx context.Context, q string, args []any, done func(int64)) error {
-	d.later.Queue(pgSQL(q), args...)
-	d.done = append(d.done, done)
+	d.later.Queue(pgSQL(q), args...).Exec(func(tag pgconn.CommandTag) error {
+		done(tag.RowsAffected())
+		return nil
+	})
 	if d.later.Len() >= pgLaterMax {
 		return d.flush(ctx)
 	}
@@ -955,20 +957,8 @@ func (d *pgADT) flush(ctx context.Context) error {
 	if d.later.Len() == 0 {
 		return nil
 	}
-	br := d.tx.SendBatch(ctx, &d.later)
-	var err error
-	for _, done := range d.done {
-		tag, e := br.Exec()
-		if e != nil {
-			err = e
-			break
-		}
-		done(tag.RowsAffected())
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	d.later, d.done = pgx.Batch{}, d.done[:0]
+	err := d.tx.SendBatch(ctx, &d.later).Close() // runs each statement's callback
+	d.later = pgx.Batch{}
 	return err
 }
 

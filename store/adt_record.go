@@ -227,7 +227,7 @@ func (b *adtBatch) dedupe(ctx context.Context) error {
 		}
 		start += k
 	}
-	if err := b.dedupeRaw(ctx, with); err != nil {
+	if err := b.dedupeRaw(ctx, with, keys); err != nil {
 		return err
 	}
 	return b.dedupeLegacy(ctx, with)
@@ -251,7 +251,8 @@ func (b *adtBatch) rawControlID(it *ADTItem) string {
 // (domain.RawKeyText), an earlier release stored: a message with bytes
 // that are not UTF-8 in those fields, sent again. One look-up per such
 // message (a sender writing Latin-1 in its header), none for the others.
-func (b *adtBatch) dedupeRaw(ctx context.Context, with []int) error {
+// keys are the items' keys as dedupe wrote them.
+func (b *adtBatch) dedupeRaw(ctx context.Context, with []int, keys []string) error {
 	if !b.db.rawKeys() {
 		return nil
 	}
@@ -261,7 +262,7 @@ func (b *adtBatch) dedupeRaw(ctx context.Context, with []int) error {
 			continue // plain text: written as it was, the usual case
 		}
 		raw := domain.SenderKey(it.Sender, domain.RawKeyText(it.SendingApplication), domain.RawKeyText(it.SendingFacility), domain.RawKeyText(it.ControlID))
-		if raw == domain.SenderKey(it.Sender, it.SendingApplication, it.SendingFacility, it.ControlID) {
+		if raw == keys[i] {
 			continue
 		}
 		var n int64

@@ -142,18 +142,18 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 	// One round trip for a chunk of claims' statements, not one each.
 	insert := dollars(insertSubmission)
 	for start := 0; start < len(claims); start += pgBatchRows {
-		chunk := claims[start:min(start+pgBatchRows, len(claims))]
 		var b pgx.Batch
-		for i := range chunk {
-			c := &chunk[i]
+		var of []string // the CLM01 of each statement queued
+		for i := start; i < min(start+pgBatchRows, len(claims)); i++ {
+			c := &claims[i]
 			b.Queue(insert, submissionArgs(r.id, c)...)
+			of = append(of, c.CLM01)
 			if original(*c) {
 				b.Queue(insertClaimPG, c.CLM01, r.id, c.Invoice, c.HCP)
+				of = append(of, c.CLM01)
 			}
 		}
-		if err := execBatch(ctx, r.tx, &b, func(i int) string {
-			return fmt.Sprintf("store: record claim %s", claimOfStatement(chunk, i))
-		}); err != nil {
+		if err := execBatch(ctx, r.tx, &b, func(i int) string { return "store: record claim " + of[i] }); err != nil {
 			return err
 		}
 	}
@@ -162,23 +162,6 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 
 // pgBatchRows is how many rows' statements one PostgreSQL batch carries.
 const pgBatchRows = 1024
-
-// claimOfStatement returns the CLM01 of the claim whose statements include
-// the i-th queued by RecordClaims (a submission, and for an original its
-// claim row).
-func claimOfStatement(claims []SentClaim, i int) string {
-	n := 0
-	for k := range claims {
-		n++
-		if original(claims[k]) {
-			n++
-		}
-		if i < n {
-			return claims[k].CLM01
-		}
-	}
-	return ""
-}
 
 // execBatch sends b's statements in one round trip inside tx; a failed
 // statement's error is wrapped with what names it (the i-th queued).

@@ -365,8 +365,7 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 	// A key repeated within the batch duplicates its first occurrence here;
 	// only first occurrences go to the database.
 	first := make(map[[16]byte]int, len(lines))
-	var keys []pgtype.UUID
-	var controls, invoices, lineNos []string
+	var fresh []Line
 	for i := range lines {
 		l := &lines[i]
 		if prior[i] != nil {
@@ -378,31 +377,13 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 			continue
 		}
 		first[l.Key] = i
-		keys = append(keys, pgtype.UUID{Bytes: l.Key, Valid: true})
-		controls = append(controls, l.Control)
-		invoices = append(invoices, l.Invoice)
-		lineNos = append(lineNos, l.LineNo)
+		fresh = append(fresh, *l)
 	}
-	if len(keys) == 0 {
+	if len(fresh) == 0 {
 		return prior, nil
 	}
-	rows, err := r.tx.Query(ctx, `INSERT INTO sent_lines(key, run_id, control, invoice, line_no)
-		SELECT k, $2, c, i, l FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS t(k, c, i, l)
-		ON CONFLICT (key) DO NOTHING
-		RETURNING key`, keys, r.id, controls, invoices, lineNos)
+	inserted, err := pgInsertLines(ctx, r.tx, r.id, fresh)
 	if err != nil {
-		return nil, fmt.Errorf("store: record lines of run %d: %w", r.id, err)
-	}
-	inserted := make(map[[16]byte]bool, len(keys))
-	for rows.Next() {
-		var k pgtype.UUID
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: record lines of run %d: %w", r.id, err)
-		}
-		inserted[k.Bytes] = true
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: record lines of run %d: %w", r.id, err)
 	}
 	if len(r.pre) > 0 { // a line PrefetchLines found unsent is this run's now
@@ -416,45 +397,30 @@ func (r *pgRun) RecordLines(ctx context.Context, lines []Line) ([]*PriorLine, er
 		}
 	}
 	var dups []pgtype.UUID
-	for _, k := range keys {
-		if !inserted[k.Bytes] {
-			dups = append(dups, k)
+	for i := range fresh {
+		if !inserted[fresh[i].Key] {
+			dups = append(dups, pgtype.UUID{Bytes: fresh[i].Key, Valid: true})
 		}
 	}
 	if len(dups) == 0 {
 		return prior, nil
 	}
 	// Committed lines of other runs, and this run's own from earlier batches.
-	rows, err = r.tx.Query(ctx, `SELECT l.key, l.run_id, l.control, l.invoice, l.line_no, COALESCE(r.output, ''), r.started
-		FROM sent_lines l JOIN runs r ON r.id = l.run_id WHERE l.key = ANY($1)`, dups)
-	if err != nil {
-		return nil, fmt.Errorf("store: look up duplicates in run %d: %w", r.id, err)
-	}
-	found := make(map[[16]byte]*PriorLine, len(dups))
-	for rows.Next() {
-		var k pgtype.UUID
-		var p PriorLine
-		if err := rows.Scan(&k, &p.Run, &p.Control, &p.Invoice, &p.LineNo, &p.Output, &p.At); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: look up duplicates in run %d: %w", r.id, err)
-		}
-		found[k.Bytes] = &p
-	}
-	if err := rows.Err(); err != nil {
+	found := make(map[[16]byte]PriorLine, len(dups))
+	if err := pgLookUpSent(ctx, r.tx, dups, found); err != nil {
 		return nil, fmt.Errorf("store: look up duplicates in run %d: %w", r.id, err)
 	}
 	for k, i := range first {
 		if inserted[k] {
 			continue
 		}
-		p := found[k]
-		if p == nil {
+		p, ok := found[k]
+		if !ok {
 			// Only possible if the row vanished between the two statements
 			// (its run was aborted): report it rather than send it twice.
 			return nil, fmt.Errorf("store: run %d: line %s conflicted with a line that is gone; retry the run", r.id, lines[i].Control)
 		}
-		cp := *p
-		prior[i] = &cp
+		prior[i] = &p
 	}
 	return prior, nil
 }
@@ -540,30 +506,8 @@ func (r *pgRun) flush(ctx context.Context) error {
 	if len(r.queued) == 0 {
 		return nil
 	}
-	keys := make([]pgtype.UUID, len(r.queued))
-	controls, invoices, lineNos := make([]string, len(r.queued)), make([]string, len(r.queued)), make([]string, len(r.queued))
-	for i := range r.queued {
-		l := &r.queued[i]
-		keys[i] = pgtype.UUID{Bytes: l.Key, Valid: true}
-		controls[i], invoices[i], lineNos[i] = l.Control, l.Invoice, l.LineNo
-	}
-	rows, err := r.tx.Query(ctx, `INSERT INTO sent_lines(key, run_id, control, invoice, line_no)
-		SELECT k, $2, c, i, l FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS t(k, c, i, l)
-		ON CONFLICT (key) DO NOTHING
-		RETURNING key`, keys, r.id, controls, invoices, lineNos)
+	inserted, err := pgInsertLines(ctx, r.tx, r.id, r.queued)
 	if err != nil {
-		return fmt.Errorf("store: record lines of run %d: %w", r.id, err)
-	}
-	inserted := make(map[[16]byte]bool, len(keys))
-	for rows.Next() {
-		var k pgtype.UUID
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: record lines of run %d: %w", r.id, err)
-		}
-		inserted[k.Bytes] = true
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: record lines of run %d: %w", r.id, err)
 	}
 	for i := range r.queued {
@@ -592,6 +536,35 @@ func pgLookUpSent(ctx context.Context, tx pgx.Tx, keys []pgtype.UUID, found map[
 		found[k.Bytes] = p
 	}
 	return rows.Err()
+}
+
+// pgInsertLines inserts lines (of distinct keys) as sent by run, leaving a
+// key another run sent, and returns the keys it inserted.
+func pgInsertLines(ctx context.Context, tx pgx.Tx, run int64, lines []Line) (map[[16]byte]bool, error) {
+	keys := make([]pgtype.UUID, len(lines))
+	controls, invoices, lineNos := make([]string, len(lines)), make([]string, len(lines)), make([]string, len(lines))
+	for i := range lines {
+		l := &lines[i]
+		keys[i] = pgtype.UUID{Bytes: l.Key, Valid: true}
+		controls[i], invoices[i], lineNos[i] = l.Control, l.Invoice, l.LineNo
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO sent_lines(key, run_id, control, invoice, line_no)
+		SELECT k, $2, c, i, l FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS t(k, c, i, l)
+		ON CONFLICT (key) DO NOTHING
+		RETURNING key`, keys, run, controls, invoices, lineNos)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[[16]byte]bool, len(keys))
+	for rows.Next() {
+		var k pgtype.UUID
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		inserted[k.Bytes] = true
+	}
+	return inserted, rows.Err()
 }
 
 // pgPrefetched is what PrefetchLines found under a key: its pending line
@@ -645,16 +618,14 @@ func (r *pgRun) PrefetchLines(ctx context.Context, lines []Line) error {
 			r.pre[k] = pgPrefetched{pending: p}
 		}
 	}
-	{
-		sent := map[[16]byte]PriorLine{}
-		if err := pgLookUpSent(ctx, r.tx, keys, sent); err != nil {
-			return fmt.Errorf("store: look up lines of run %d: %w", r.id, err)
-		}
-		for k, p := range sent {
-			f := r.pre[k]
-			f.sent = &p
-			r.pre[k] = f
-		}
+	sent := map[[16]byte]PriorLine{}
+	if err := pgLookUpSent(ctx, r.tx, keys, sent); err != nil {
+		return fmt.Errorf("store: look up lines of run %d: %w", r.id, err)
+	}
+	for k, p := range sent {
+		f := r.pre[k]
+		f.sent = &p
+		r.pre[k] = f
 	}
 	return nil
 }

@@ -372,12 +372,13 @@ func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*Prior
 		r.seen = map[[16]byte]seenLine{}
 	}
 	var (
-		keys  []byte // a JSON array of the high halves (one parameter, one statement however many)
+		ask   []int64 // the high halves to look up
+		keys  []byte  // ask as a JSON array (one parameter, one statement however many)
 		found = map[int64]sentRow{}
 	)
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
-		keys = append(keys[:0], '[')
+		ask = ask[:0]
 		clear(found)
 		for i := range part {
 			if prior[start+i] == nil {
@@ -388,14 +389,11 @@ func (r *sqliteRun) checkLines(ctx context.Context, lines []Line, prior []*Prior
 					}
 					continue
 				}
-				if len(keys) > 1 {
-					keys = append(keys, ',')
-				}
-				keys = strconv.AppendInt(keys, hi, 10)
+				ask = append(ask, hi)
 			}
 		}
-		keys = append(keys, ']')
-		if len(keys) > 2 {
+		if len(ask) > 0 {
+			keys = jsonKeys(keys, ask)
 			if err := lookUpSent(ctx, r.conn, string(keys), found); err != nil {
 				return err
 			}
@@ -574,17 +572,12 @@ func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
 	var keys []byte
 	for start := 0; start < len(lines); start += pendingBatch {
 		part := lines[start:min(start+pendingBatch, len(lines))]
-		his := make([]any, len(part))
-		keys = append(keys[:0], '[')
+		his, hs := make([]any, len(part)), make([]int64, len(part))
 		for i := range part {
-			hi, _ := part[i].halves()
-			his[i] = hi
-			if i > 0 {
-				keys = append(keys, ',')
-			}
-			keys = strconv.AppendInt(keys, hi, 10)
+			hs[i], _ = part[i].halves()
+			his[i] = hs[i]
 		}
-		keys = append(keys, ']')
+		keys = jsonKeys(keys, hs)
 		clear(pending)
 		if some {
 			if err := lookUpPending(ctx, r.conn, his, pending); err != nil {
@@ -597,8 +590,7 @@ func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
 				return err
 			}
 		}
-		for _, h := range his {
-			hi := h.(int64)
+		for _, hi := range hs {
 			var k prefetched
 			if f, ok := sent[hi]; ok {
 				k.sent = &f
