@@ -108,7 +108,9 @@ type Options struct {
 	// Judge is called with the claims of one or more consecutive sets the
 	// 999 accepts (several small sets waiting together are judged in one
 	// call), in order, before their 277CAs, the claims already rejected
-	// left out; it may reject claims (Claim.Reject). nil judges nothing.
+	// left out; it may reject claims (Claim.Reject). It may run while
+	// OnClaim and OnSet answer earlier sets, so it must not share their
+	// state. nil judges nothing.
 	Judge func(claims []*Claim) error
 	// OnInterchange is called after each interchange.
 	OnInterchange func(i *ig.InterchangeResult) error
@@ -136,10 +138,12 @@ type Summary struct {
 }
 
 // Edit reads an 837P from in, edits it and reports as Options say. What
-// follows a set's 999 (Judge, OnClaim, the 277CA, OnSet) runs on a
-// goroutine of its own, set after set in order, while the pass reads the
-// next set; no two callbacks ever run at once, and every set is finished
-// before its group's end, its interchange's end and Edit's return.
+// follows a set's 999 runs on two goroutines of their own, set after set
+// in order, while the pass reads the next set: one calls Judge, the other
+// then OnClaim, the 277CA and OnSet. Judge may run while OnClaim and OnSet
+// answer the sets judged before; no other two callbacks ever run at once,
+// and every set is finished before its group's end, its interchange's end
+// and Edit's return.
 func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	r := &run{opts: opts}
 	reg := ig.NewRegistry()
@@ -244,19 +248,19 @@ type run struct {
 	batch   string   // the plan's number of its claims (Options.ClaimBatch)
 	judged  []*Claim // the finisher's
 
-	// The finisher goroutine (finish): sets handed to it, claims buffers
-	// it is done with, sets not finished yet, its first error; the claims
-	// of the sets waiting for it (room tells the pass of room made); the
-	// batch it finishes.
-	sets     chan *setDone
-	spare    chan []Claim
-	pending  sync.WaitGroup
-	finErr   error
-	failed   atomic.Bool
-	roomMu   sync.Mutex
-	room     *sync.Cond
-	waiting  int
-	finBatch []*setDone
+	// The finisher goroutines (finish): sets handed to them, claims
+	// buffers they are done with, sets not finished yet, their first
+	// error; the claims of the sets waiting for them (room tells the pass
+	// of room made).
+	sets    chan *setDone
+	spare   chan []Claim
+	pending sync.WaitGroup
+	errMu   sync.Mutex
+	finErr  error // under errMu
+	failed  atomic.Bool
+	roomMu  sync.Mutex
+	room    *sync.Cond
+	waiting int
 
 	bht03     string    // BHT03 of the set
 	submitter [2]string // 1000A NM103 and NM109
@@ -427,13 +431,13 @@ const (
 	finishWaitSets    = 1024
 )
 
-// finish hands a set to the finisher goroutine, which finishes the sets
+// finish hands a set to the finisher goroutines, which finish the sets
 // in order while the pass reads the next ones; it waits while
 // finishWaitClaims claims wait already. It returns the error of a set
 // finished before, if any.
 func (r *run) finish(s *setDone) error {
 	if r.sets == nil {
-		r.sets, r.spare = make(chan *setDone, finishWaitSets), make(chan []Claim, 2)
+		r.sets, r.spare = make(chan *setDone, finishWaitSets), make(chan []Claim, 3)
 		r.room = sync.NewCond(&r.roomMu)
 		go r.finisher()
 	}
@@ -451,12 +455,26 @@ func (r *run) finish(s *setDone) error {
 	return nil
 }
 
-// finisher finishes the sets handed to it, in order: each batch of the
-// sets waiting (up to finishBatchClaims claims) is judged at once, then
-// each set is finished in turn.
+// judgedBatch is a batch of sets the finisher judged (ok false: it did
+// not, after an error), on its way to the answerer.
+type judgedBatch struct {
+	sets   []*setDone
+	claims int
+	ok     bool
+}
+
+// finisher finishes the sets handed to it, in order, in two stages that
+// overlap: it judges each batch of the sets waiting (up to
+// finishBatchClaims claims) at once, and an answerer goroutine of its own
+// finishes each set of the batch judged before (OnClaim, the 277CA,
+// OnSet). The judge and the answers share nothing but the claims, which
+// the channel between them hands over.
 func (r *run) finisher() {
+	judged := make(chan judgedBatch, 1)
+	answered := make(chan struct{})
+	go r.answerer(judged, answered)
 	for s := range r.sets {
-		batch, n := append(r.finBatch[:0], s), len(s.claims)
+		batch, n := []*setDone{s}, len(s.claims)
 	more:
 		for n < finishBatchClaims {
 			select {
@@ -469,24 +487,54 @@ func (r *run) finisher() {
 				break more
 			}
 		}
-		r.finBatch = batch
-		if r.finErr == nil {
-			r.finErr = r.finishSets(batch)
-			r.failed.Store(r.finErr != nil)
+		ok := !r.failed.Load()
+		if ok {
+			if err := r.judgeSets(batch); err != nil {
+				r.fail(err)
+				ok = false
+			}
+		}
+		judged <- judgedBatch{sets: batch, claims: n, ok: ok}
+	}
+	close(judged)
+	<-answered
+}
+
+// answerer finishes the sets of each batch judged, in order, then makes
+// room for the pass and marks the sets done.
+func (r *run) answerer(judged <-chan judgedBatch, answered chan<- struct{}) {
+	defer close(answered)
+	for b := range judged {
+		if b.ok && !r.failed.Load() {
+			for _, s := range b.sets {
+				if err := r.finishSet(s); err != nil {
+					r.fail(err)
+					break
+				}
+			}
 		}
 		r.roomMu.Lock()
-		r.waiting -= n
+		r.waiting -= b.claims
 		r.room.Broadcast()
 		r.roomMu.Unlock()
-		for _, s := range batch {
+		for _, s := range b.sets {
 			select {
 			case r.spare <- s.claims[:0]:
 			default:
 			}
 			r.pending.Done()
 		}
-		clear(r.finBatch)
 	}
+}
+
+// fail keeps the finishers' first error.
+func (r *run) fail(err error) {
+	r.errMu.Lock()
+	if r.finErr == nil {
+		r.finErr = err
+	}
+	r.errMu.Unlock()
+	r.failed.Store(true)
 }
 
 // drain waits until every set handed to the finisher is finished and
@@ -497,10 +545,12 @@ func (r *run) drain() error {
 		return nil
 	}
 	r.pending.Wait()
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
 	return r.finErr
 }
 
-// stop drains the finisher and ends its goroutine.
+// stop drains the finisher and ends its goroutines.
 func (r *run) stop() error {
 	err := r.drain()
 	if r.sets != nil {
@@ -520,35 +570,29 @@ func (r *run) spareClaims() []Claim {
 	}
 }
 
-// finishSets judges the claims of sets the 999 accepts, in one call of
-// Judge, then finishes each set.
-func (r *run) finishSets(sets []*setDone) error {
-	if r.opts.Judge != nil {
-		r.judged = r.judged[:0]
-		for _, s := range sets {
-			if s.res.Status == ig.Rejected {
-				continue
-			}
-			for i := range s.claims {
-				if c := &s.claims[i]; !c.Rejected {
-					c.Set = s.control
-					r.judged = append(r.judged, c)
-				}
-			}
-		}
-		if len(r.judged) > 0 {
-			if err := r.opts.Judge(r.judged); err != nil {
-				return err
-			}
-		}
-		clear(r.judged)
+// judgeSets judges the claims of sets the 999 accepts, in one call of
+// Judge.
+func (r *run) judgeSets(sets []*setDone) error {
+	if r.opts.Judge == nil {
+		return nil
 	}
+	r.judged = r.judged[:0]
 	for _, s := range sets {
-		if err := r.finishSet(s); err != nil {
-			return err
+		if s.res.Status == ig.Rejected {
+			continue
+		}
+		for i := range s.claims {
+			if c := &s.claims[i]; !c.Rejected {
+				c.Set = s.control
+				r.judged = append(r.judged, c)
+			}
 		}
 	}
-	return nil
+	defer clear(r.judged)
+	if len(r.judged) == 0 {
+		return nil
+	}
+	return r.opts.Judge(r.judged)
 }
 
 // finishSet answers a judged set: its claims to OnClaim, its 277CA, its
