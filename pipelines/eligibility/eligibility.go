@@ -46,7 +46,9 @@ type Judge struct {
 	facts     rules.Facts
 
 	// The evidence of the line being judged: what the rules read
-	// (readFacts, readNPIs) and everything it was decided on (evidence).
+	// (readFacts, readNPIs) and everything it was decided on (evidence),
+	// gathered from the line's facts (factsOf) once Facts asks.
+	factsOf   *domain.InvoiceLine
 	readFacts []store.Fact
 	readNPIs  []string
 	evidence  []store.Fact
@@ -155,7 +157,7 @@ func GroupsFor(mode string, st store.EnrollmentStatus) rules.Groups {
 // Judge decides the line.
 func (j *Judge) Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) ([]rules.Decision, error) {
 	j.pending = pendingUses{}
-	j.evidence, j.readFacts, j.readNPIs = j.evidence[:0], j.readFacts[:0], j.readNPIs[:0]
+	j.evidence, j.readFacts, j.readNPIs, j.factsOf = j.evidence[:0], j.readFacts[:0], j.readNPIs[:0], nil
 	if !j.on.Any() {
 		return nil, nil
 	}
@@ -174,7 +176,7 @@ func (j *Judge) Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine,
 		j.err = nil
 		return nil, err
 	}
-	j.recordFacts(l)
+	j.factsOf = l
 	if len(ds) > 0 {
 		return ds, nil
 	}

@@ -13,8 +13,16 @@ import (
 // Facts returns the evidence the last line judged was decided on, as the
 // judge held it when it decided: the member's 834 spans and other programs
 // overlapping the dates of service, the authorizations overlapping them,
-// the usage counters and roster contracts the rules read.
-func (j *Judge) Facts() []store.Fact { return j.evidence }
+// the usage counters and roster contracts the rules read. They are
+// gathered on the first call after the line is judged, so that a run that
+// keeps no evidence never spends on it.
+func (j *Judge) Facts() []store.Fact {
+	if j.factsOf != nil {
+		j.recordFacts(j.factsOf)
+		j.factsOf = nil
+	}
+	return j.evidence
+}
 
 // recordFacts gathers the facts of line l once the rules have decided it.
 func (j *Judge) recordFacts(l *domain.InvoiceLine) {
