@@ -904,38 +904,14 @@ const pgLaterMax = 512
 // (multi-row statements come in powers of two), each rewritten once.
 var pgSQLs sync.Map
 
-// pgSQL rewrites ? placeholders as $1, $2, ... and a numbered one, ?N, as
-// $N.
+// pgSQL is dollars(q), each text rewritten once.
 func pgSQL(q string) string {
 	if r, ok := pgSQLs.Load(q); ok {
 		return r.(string)
 	}
-	r := pgRewrite(q)
+	r := dollars(q)
 	pgSQLs.Store(q, r)
 	return r
-}
-
-func pgRewrite(q string) string {
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] != '?' {
-			b.WriteByte(q[i])
-			continue
-		}
-		j := i + 1
-		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
-			j++
-		}
-		if j > i+1 {
-			b.WriteString("$" + q[i+1:j])
-			i = j - 1
-			continue
-		}
-		n++
-		b.WriteString("$" + strconv.Itoa(n))
-	}
-	return b.String()
 }
 
 // execLater queues the statement, whose rows affected go to done when it

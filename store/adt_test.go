@@ -5,6 +5,8 @@ import (
 	"testing"
 )
 
+// dollars and its cached form pgSQL rewrite the placeholders of every
+// PostgreSQL statement the store runs.
 func TestPgSQL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`SELECT ? FROM t WHERE a = ?`, `SELECT $1 FROM t WHERE a = $2`},
@@ -13,8 +15,10 @@ func TestPgSQL(t *testing.T) {
 		{`?`, `$1`},
 	}
 	for _, tt := range tests {
-		if got := pgSQL(tt.in); got != tt.want {
-			t.Errorf("pgSQL(%q) = %q, want %q", tt.in, got, tt.want)
+		for name, f := range map[string]func(string) string{"dollars": dollars, "pgSQL": pgSQL} {
+			if got := f(tt.in); got != tt.want {
+				t.Errorf("%s(%q) = %q, want %q", name, tt.in, got, tt.want)
+			}
 		}
 	}
 }

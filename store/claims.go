@@ -349,17 +349,27 @@ func (t pgClaimsTx) query(ctx context.Context, q string, args ...any) (claimRows
 	return t.tx.Query(ctx, dollars(q), args...)
 }
 
-// dollars numbers the ? placeholders of q for PostgreSQL ($1, $2, ...).
+// dollars rewrites the placeholders of q for PostgreSQL: each ? as $1,
+// $2, ... in order, and a numbered one, ?N, as $N.
 func dollars(q string) string {
 	var b strings.Builder
 	n := 0
 	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
+		if q[i] != '?' {
+			b.WriteByte(q[i])
 			continue
 		}
-		b.WriteByte(q[i])
+		j := i + 1
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			j++
+		}
+		if j > i+1 {
+			b.WriteString("$" + q[i+1:j])
+			i = j - 1
+			continue
+		}
+		n++
+		b.WriteString("$" + strconv.Itoa(n))
 	}
 	return b.String()
 }
