@@ -330,6 +330,10 @@ type pgRun struct {
 	// inserted, and the pending lines to delete (flush).
 	queued   []Line
 	released []pgtype.UUID
+	// Usage counter moves queued by AddUsage, by key, and their keys in
+	// the order first moved (flushUsage).
+	usage     map[string]usageMove
+	usageKeys []string
 
 	beforeCommit func(ctx context.Context, tx pgx.Tx, temp, output string) error
 	afterCommit  func()
@@ -492,11 +496,14 @@ func (r *pgRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine
 	return nil
 }
 
-// flush inserts the lines checkLines queued and deletes the pending lines
-// pendingPrior released. A queued line whose key another run sent since
+// flush writes the usage moves AddUsage queued, inserts the lines
+// checkLines queued and deletes the pending lines pendingPrior released. A queued line whose key another run sent since
 // PrefetchLines fails the run: the caller told it was not sent, and
 // nothing is sent twice (run again, it is a duplicate).
 func (r *pgRun) flush(ctx context.Context) error {
+	if err := r.flushUsage(ctx); err != nil {
+		return err
+	}
 	if len(r.released) > 0 {
 		if _, err := r.tx.Exec(ctx, `DELETE FROM pending_lines WHERE key = ANY($1)`, r.released); err != nil {
 			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)

@@ -424,9 +424,16 @@ func pgPrograms(ctx context.Context, q pgQuerier, cin string, out []domain.Progr
 	return scanPrograms(rows, cin, out)
 }
 
+const pgUsageSQL = `SELECT amount, first FROM enrollment_usage WHERE key = $1`
+
 func pgUsage(ctx context.Context, q pgQuerier, key string) (int64, civil.Date, error) {
+	return scanUsage(q.QueryRow(ctx, pgUsageSQL, key))
+}
+
+// scanUsage reads a counter's row: none is zero.
+func scanUsage(row pgx.Row) (int64, civil.Date, error) {
 	var amount, first int64
-	err := q.QueryRow(ctx, `SELECT amount, first FROM enrollment_usage WHERE key = $1`, key).Scan(&amount, &first)
+	err := row.Scan(&amount, &first)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, nil
 	}
@@ -434,6 +441,52 @@ func pgUsage(ctx context.Context, q pgQuerier, key string) (int64, civil.Date, e
 		return 0, 0, fmt.Errorf("store: usage: %w", err)
 	}
 	return amount, civil.Date(first), nil
+}
+
+// usageMove is what a run's AddUsage calls moved a counter by and not yet
+// written: the sum of the amounts and the earliest date.
+type usageMove struct {
+	amount int64
+	first  civil.Date
+}
+
+// queueUsage adds a move to those the run writes at its next flushUsage.
+func (r *pgRun) queueUsage(key string, amount int64, date civil.Date) {
+	if r.usage == nil {
+		r.usage = map[string]usageMove{}
+	}
+	m, ok := r.usage[key]
+	if !ok {
+		r.usageKeys = append(r.usageKeys, key)
+		m.first = date
+	}
+	m.amount += amount
+	m.first = min(m.first, date)
+	r.usage[key] = m
+}
+
+// flushUsage writes the queued usage moves in one statement, as the
+// upserts of each AddUsage would have left the counters: amounts added,
+// the earliest first date kept, last_run the run.
+func (r *pgRun) flushUsage(ctx context.Context) error {
+	if len(r.usageKeys) == 0 {
+		return nil
+	}
+	amounts, firsts := make([]int64, len(r.usageKeys)), make([]int64, len(r.usageKeys))
+	for i, k := range r.usageKeys {
+		m := r.usage[k]
+		amounts[i], firsts[i] = m.amount, int64(m.first)
+	}
+	if _, err := r.tx.Exec(ctx, `INSERT INTO enrollment_usage(key, amount, first, last_run)
+		SELECT k, a, f, $4 FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(k, a, f)
+		ON CONFLICT (key) DO UPDATE SET amount = enrollment_usage.amount + excluded.amount,
+			first = LEAST(enrollment_usage.first, excluded.first), last_run = excluded.last_run`,
+		r.usageKeys, amounts, firsts, r.id); err != nil {
+		return fmt.Errorf("store: usage counters of run %d: %w", r.id, err)
+	}
+	clear(r.usage)
+	r.usageKeys = r.usageKeys[:0]
+	return nil
 }
 
 // pgView is the EnrollmentView of a PostgreSQL run: its statements run in
@@ -564,38 +617,67 @@ func (v *pgView) hold(ctx context.Context, tx pgx.Tx, key string) error {
 	if v.locked[key] {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(pgLockUsage), key); err != nil {
+	if _, err := tx.Exec(ctx, pgHoldUsage, int32(pgLockUsage), key); err != nil {
 		return fmt.Errorf("store: usage %s: lock: %w", key, err)
 	}
+	v.held(key)
+	return nil
+}
+
+// held notes a usage counter's lock as the run's.
+func (v *pgView) held(key string) {
 	if len(v.locked) >= 100_000 {
 		clear(v.locked) // taking a held lock again is harmless
 	}
 	v.locked[key] = true
-	return nil
 }
 
+const pgHoldUsage = `SELECT pg_advisory_xact_lock($1, hashtext($2))`
+
+// Usage reads a counter as the run sees it, its own moves included. A
+// counter the run does not hold yet is locked and read in one round trip:
+// the two statements go in one batch, and the read, a statement after the
+// lock, reads a snapshot taken once the lock is held.
 func (v *pgView) Usage(ctx context.Context, key string) (amount int64, first civil.Date, err error) {
 	err = v.in(func(tx pgx.Tx) error {
-		if err := v.hold(ctx, tx, key); err != nil {
+		if _, queued := v.r.usage[key]; queued {
+			if err := v.r.flushUsage(ctx); err != nil {
+				return err
+			}
+		}
+		if v.locked[key] {
+			amount, first, err = pgUsage(ctx, tx, key)
 			return err
 		}
-		amount, first, err = pgUsage(ctx, tx, key)
+		b := &pgx.Batch{}
+		b.Queue(pgHoldUsage, int32(pgLockUsage), key)
+		b.Queue(pgUsageSQL, key)
+		res := tx.SendBatch(ctx, b)
+		if _, err := res.Exec(); err != nil {
+			res.Close()
+			return fmt.Errorf("store: usage %s: lock: %w", key, err)
+		}
+		amount, first, err = scanUsage(res.QueryRow())
+		if cerr := res.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("store: usage: %w", cerr)
+		}
+		if err == nil {
+			v.held(key)
+		}
 		return err
 	})
 	return amount, first, err
 }
 
+// AddUsage takes the counter's lock as Usage does, when the run does not
+// hold it yet, and queues the move: the run writes its moves in one
+// statement before anything else it runs that reads them (flushUsage).
 func (v *pgView) AddUsage(ctx context.Context, key string, amount int64, date civil.Date) error {
 	return v.in(func(tx pgx.Tx) error {
 		if err := v.hold(ctx, tx, key); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO enrollment_usage(key, amount, first, last_run) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key) DO UPDATE SET amount = enrollment_usage.amount + excluded.amount,
-				first = LEAST(enrollment_usage.first, excluded.first), last_run = excluded.last_run`,
-			key, amount, int64(date), v.r.id); err != nil {
-			return fmt.Errorf("store: usage %s: %w", key, err)
-		}
+		v.r.queueUsage(key, amount, date)
 		return nil
 	})
 }
