@@ -455,12 +455,14 @@ func (r *run) finish(s *setDone) error {
 	return nil
 }
 
-// judgedBatch is a batch of sets the finisher judged (ok false: it did
-// not, after an error), on its way to the answerer.
+// judgedBatch is a batch of sets on its way from the finisher to the
+// answerer: judged (ok), judging it failed (err), or neither, after an
+// error.
 type judgedBatch struct {
 	sets   []*setDone
 	claims int
 	ok     bool
+	err    error
 }
 
 // finisher finishes the sets handed to it, in order, in two stages that
@@ -473,6 +475,7 @@ func (r *run) finisher() {
 	judged := make(chan judgedBatch, 1)
 	answered := make(chan struct{})
 	go r.answerer(judged, answered)
+	var judgeErr error
 	for s := range r.sets {
 		batch, n := []*setDone{s}, len(s.claims)
 	more:
@@ -487,25 +490,29 @@ func (r *run) finisher() {
 				break more
 			}
 		}
-		ok := !r.failed.Load()
-		if ok {
-			if err := r.judgeSets(batch); err != nil {
-				r.fail(err)
-				ok = false
-			}
+		b := judgedBatch{sets: batch, claims: n}
+		if judgeErr == nil && !r.failed.Load() {
+			b.err = r.judgeSets(batch)
+			b.ok, judgeErr = b.err == nil, b.err
 		}
-		judged <- judgedBatch{sets: batch, claims: n, ok: ok}
+		judged <- b
 	}
 	close(judged)
 	<-answered
 }
 
 // answerer finishes the sets of each batch judged, in order, then makes
-// room for the pass and marks the sets done.
+// room for the pass and marks the sets done. Errors are kept in the
+// file's order: an earlier set's answer fails before a later batch's
+// judging.
 func (r *run) answerer(judged <-chan judgedBatch, answered chan<- struct{}) {
 	defer close(answered)
 	for b := range judged {
-		if b.ok && !r.failed.Load() {
+		switch {
+		case r.failed.Load():
+		case b.err != nil:
+			r.fail(b.err)
+		case b.ok:
 			for _, s := range b.sets {
 				if err := r.finishSet(s); err != nil {
 					r.fail(err)
