@@ -755,6 +755,23 @@ type MemberPrefetcher interface {
 	PrefetchMembers(ctx context.Context, cins []string, parts MemberParts) error
 }
 
+// UsagePrefetcher is an EnrollmentView that can read many usage counters
+// in one round trip: the PostgreSQL view, where Usage of one counter is a
+// round trip of its own. A counter it returns is held by the run from then
+// on, as after Usage, and reads the same as Usage would have.
+type UsagePrefetcher interface {
+	// PrefetchUsage returns the counters of keys as the run sees them (a
+	// counter never moved is zero), by key.
+	PrefetchUsage(ctx context.Context, keys []string) (map[string]UsageCount, error)
+}
+
+// UsageCount is a usage counter's value: the amount and the first date
+// of service counted.
+type UsageCount struct {
+	Amount int64
+	First  civil.Date
+}
+
 // MemberParts names what PrefetchMembers reads beside the members.
 type MemberParts struct {
 	Authorizations, Programs bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -667,6 +668,65 @@ func (v *pgView) Usage(ctx context.Context, key string) (amount int64, first civ
 		return err
 	})
 	return amount, first, err
+}
+
+var _ UsagePrefetcher = (*pgView)(nil)
+
+// PrefetchUsage implements UsagePrefetcher: the run's queued moves are
+// written first (flushUsage); then the counters the run does not hold yet
+// are locked, in key order, and every counter of keys is read, in one
+// batch, the read a statement after the locks.
+func (v *pgView) PrefetchUsage(ctx context.Context, keys []string) (map[string]UsageCount, error) {
+	out := make(map[string]UsageCount, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	err := v.in(func(tx pgx.Tx) error {
+		if err := v.r.flushUsage(ctx); err != nil {
+			return err
+		}
+		var lock []string
+		for _, k := range keys {
+			if !v.locked[k] {
+				lock = append(lock, k)
+			}
+		}
+		slices.Sort(lock)
+		lock = slices.Compact(lock)
+		b := &pgx.Batch{}
+		if len(lock) > 0 {
+			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM unnest($2::text[]) AS k`, int32(pgLockUsage), lock)
+		}
+		b.Queue(`SELECT key, amount, first FROM enrollment_usage WHERE key = ANY($1)`, keys)
+		res := tx.SendBatch(ctx, b)
+		defer res.Close()
+		if len(lock) > 0 {
+			if _, err := res.Exec(); err != nil {
+				return fmt.Errorf("store: usage: lock: %w", err)
+			}
+		}
+		rows, err := res.Query()
+		if err != nil {
+			return fmt.Errorf("store: usage: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var amount, first int64
+			if err := rows.Scan(&k, &amount, &first); err != nil {
+				return fmt.Errorf("store: usage: %w", err)
+			}
+			out[k] = UsageCount{Amount: amount, First: civil.Date(first)}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: usage: %w", err)
+		}
+		for _, k := range lock {
+			v.held(k)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // AddUsage takes the counter's lock as Usage does, when the run does not

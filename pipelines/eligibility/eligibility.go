@@ -30,7 +30,9 @@ type Judge struct {
 	view Enrollment // of the current run
 	run  store.Run  // the run view belongs to
 
-	cins []string // Prefetch's, reused
+	cins  []string        // Prefetch's, reused
+	keys  []string        // prefetchUsage's: the counters to read
+	asked map[string]bool // prefetchUsage's: keys noted
 
 	// The current member's facts.
 	cin      string
@@ -210,9 +212,10 @@ func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, 
 
 // Prefetch implements encounters.Prefetcher: the members of the lines, and
 // their authorizations and program spans where the rules read them, are
-// read in one pass (store.MemberPrefetcher), so that judging the lines one
-// at a time reads none of them again.
-func (j *Judge) Prefetch(ctx context.Context, run store.Run, lines []*domain.InvoiceLine) error {
+// read in one pass (store.MemberPrefetcher), and so are the usage counters
+// the rules will read (store.UsagePrefetcher, prefetchUsage), so that
+// judging the lines one at a time reads none of them again.
+func (j *Judge) Prefetch(ctx context.Context, run store.Run, lines []*domain.InvoiceLine, legs []*rules.CodeLeg) error {
 	if !(j.on.Enrollment || j.on.Exclusions || j.on.Authorization) {
 		return nil
 	}
@@ -227,10 +230,72 @@ func (j *Judge) Prefetch(ctx context.Context, run store.Run, lines []*domain.Inv
 	for _, l := range lines {
 		j.cins = append(j.cins, l.Member.CIN)
 	}
-	return p.PrefetchMembers(ctx, j.cins, store.MemberParts{
+	if err := p.PrefetchMembers(ctx, j.cins, store.MemberParts{
 		Authorizations: (j.on.Authorization || j.on.Exclusions) && !j.skipAuths,
 		Programs:       j.on.Exclusions && !j.skipPrograms,
-	})
+	}); err != nil {
+		return err
+	}
+	return j.prefetchUsage(ctx, lines, legs)
+}
+
+// prefetchUsage reads, in one round trip, the usage counters the rules
+// will read to judge lines that the run has not read yet, where the view
+// can (store.UsagePrefetcher: PostgreSQL, where each read is a round
+// trip). It finds them by deciding each line beforehand with a Usage that
+// notes the keys asked and a Sent that says no: which counter a rule reads
+// follows from the line and the member's facts, never from a counter's
+// value, so judging the line reads the same ones, then from the cache.
+func (j *Judge) prefetchUsage(ctx context.Context, lines []*domain.InvoiceLine, legs []*rules.CodeLeg) error {
+	up, ok := j.view.(store.UsagePrefetcher)
+	if !ok || !j.on.Authorization || len(lines) != len(legs) {
+		return nil
+	}
+	j.ctx = ctx
+	j.keys = j.keys[:0]
+	if j.asked == nil {
+		j.asked = map[string]bool{}
+	}
+	clear(j.asked)
+	f := rules.Facts{
+		Contracts: j.contractsOf,
+		Sent:      func(rules.LineKey) bool { return false },
+		Usage: func(key string) (int64, civil.Date) {
+			if _, cached := j.usage[key]; !cached && !j.asked[key] {
+				j.asked[key] = true
+				j.keys = append(j.keys, key)
+			}
+			return 0, 0
+		},
+	}
+	for i, l := range lines {
+		if err := j.load(ctx, l.Member.CIN); err != nil {
+			return err
+		}
+		j.readFacts, j.readNPIs = j.readFacts[:0], j.readNPIs[:0]
+		f.Member, f.Auths, f.Programs = j.member, j.auths, j.programs
+		j.rules.Decide(&f, l, legs[i], j.on)
+		if j.err != nil {
+			err := j.err
+			j.err = nil
+			return err
+		}
+	}
+	if len(j.keys) == 0 {
+		return nil
+	}
+	counts, err := up.PrefetchUsage(ctx, j.keys)
+	if err != nil {
+		return err
+	}
+	if len(j.usage)+len(j.keys) > maxCache {
+		clear(j.usage)
+	}
+	for _, k := range j.keys {
+		c := counts[k]
+		j.usage[k] = usage{amount: c.Amount, first: c.First}
+	}
+	return nil
 }
 
 // bind attaches the judge to the run's transaction; a new run starts with

@@ -64,7 +64,9 @@ type Judge interface {
 // (each after the lines before it are recorded). It decides the same
 // with or without.
 type Prefetcher interface {
-	Prefetch(ctx context.Context, run store.Run, lines []*domain.InvoiceLine) error
+	// Prefetch is given the lines, each with its code leg (legs[i] is
+	// lines[i]'s), as Judge will be.
+	Prefetch(ctx context.Context, run store.Run, lines []*domain.InvoiceLine, legs []*rules.CodeLeg) error
 }
 
 // Explainer is a Judge that tells the facts it decided the last line it
@@ -240,11 +242,13 @@ type converter struct {
 	job      Job
 	log      *slog.Logger
 	run      store.Run
-	released []store.Line          // releaseRejected's, reused
-	prefetch []*domain.InvoiceLine // a batch's lines for the Prefetchers, reused
-	now      time.Time
-	checker  rules.LineChecker
-	prefix   string
+	released []store.Line // releaseRejected's, reused
+	// A batch's lines and their code legs for the Prefetchers, reused.
+	prefetch     []*domain.InvoiceLine
+	prefetchLegs []*rules.CodeLeg
+	now          time.Time
+	checker      rules.LineChecker
+	prefix       string
 
 	sum      report.Summary
 	rejects  *report.RejectWriter
@@ -570,15 +574,15 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 			return err
 		}
 	}
-	c.prefetch = c.prefetch[:0]
+	c.prefetch, c.prefetchLegs = c.prefetch[:0], c.prefetchLegs[:0]
 	for i := range b.cands {
 		if len(b.cands[i].decisions) == 0 {
-			c.prefetch = append(c.prefetch, &b.cands[i].line)
+			c.prefetch, c.prefetchLegs = append(c.prefetch, &b.cands[i].line), append(c.prefetchLegs, b.cands[i].leg)
 		}
 	}
 	for _, j := range c.job.Judges {
 		if p, ok := j.(Prefetcher); ok && len(c.prefetch) > 0 {
-			if err := p.Prefetch(ctx, c.run, c.prefetch); err != nil {
+			if err := p.Prefetch(ctx, c.run, c.prefetch, c.prefetchLegs); err != nil {
 				return err
 			}
 		}

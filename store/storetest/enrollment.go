@@ -530,6 +530,78 @@ func concurrentUsage(t *testing.T, open func(string) store.LedgerStore) {
 	}
 }
 
+// prefetchedUsage: a view that reads many usage counters at once
+// (store.UsagePrefetcher) reads each as Usage would, the run's own moves
+// included, and holds them as Usage does: another instance's run that
+// reads one waits until the run ends.
+func prefetchedUsage(t *testing.T, open func(string) store.LedgerStore) {
+	a, b := open("a"), open("b")
+	const k1, k2, k3 = "auth-units:P-1", "auth-units:P-2", "cs:CS04:91234567A"
+	ra := begin(t, a)
+	t.Cleanup(func() { ra.Abandon(ctx, "test ended") })
+	va := must(store.EnrollmentViewOf(ra))(t)
+	up, ok := va.(store.UsagePrefetcher)
+	if !ok {
+		t.Fatalf("the view of a shared store (%T) reads usage counters one at a time", va)
+	}
+	if err := va.AddUsage(ctx, k1, 1500, day("2026-04-02")); err != nil {
+		t.Fatal(err)
+	}
+	if err := va.AddUsage(ctx, k3, 30, day("2026-03-01")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ra.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	ra = begin(t, a)
+	va = must(store.EnrollmentViewOf(ra))(t)
+	up = va.(store.UsagePrefetcher)
+	if err := va.AddUsage(ctx, k1, 500, day("2026-03-30")); err != nil { // moved by this run, not written yet
+		t.Fatal(err)
+	}
+	got, err := up.PrefetchUsage(ctx, []string{k1, k2, k1, k3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.UsageCount{k1: {Amount: 2000, First: day("2026-03-30")}, k3: {Amount: 30, First: day("2026-03-01")}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("prefetched %v, want %v (a counter never moved is left out)", got, want)
+	}
+	for _, k := range []string{k1, k2, k3} {
+		n, first, err := va.Usage(ctx, k)
+		if err != nil || n != got[k].Amount || first != got[k].First {
+			t.Errorf("%s: Usage reads %d %s %v, PrefetchUsage %+v", k, n, first, err, got[k])
+		}
+	}
+	rb := begin(t, b)
+	t.Cleanup(func() { rb.Abandon(ctx, "test ended") })
+	vb := must(store.EnrollmentViewOf(rb))(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := vb.(store.UsagePrefetcher).PrefetchUsage(ctx, []string{k2})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("b read a counter a's open run holds without waiting (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := ra.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("b still waits after a ended")
+	}
+	if n, first, err := vb.Usage(ctx, k1); err != nil || n != 2000 || first != day("2026-03-30") {
+		t.Errorf("b reads %s: %d %s %v, want what a committed (2000 from 2026-03-30)", k1, n, first, err)
+	}
+}
+
 // concurrentLoadOnce: two instances load the same content at once: the
 // second waits for the first and finds it loaded.
 func concurrentLoadOnce(t *testing.T, open func(string) store.LedgerStore) {

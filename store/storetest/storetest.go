@@ -94,6 +94,7 @@ func Run(t *testing.T, b Backend) {
 		{"OpenRunOfLiveInstanceIsNotPending", true, liveRunNotPending},
 		{"BoundRunsCommitWhileLeasesRenew", true, commitWhileRenewing},
 		{"ConcurrentRunsHoldUsageCounters", true, concurrentUsage},
+		{"PrefetchedUsageReadsAndHoldsAsUsage", true, prefetchedUsage},
 		{"ConcurrentLoadsOfOneContentLoadOnce", true, concurrentLoadOnce},
 		{"InboundInterchangeDuplicates", false, inboundDuplicates},
 		{"InboundBatchByDelivery", false, inboundBatch},
