@@ -175,8 +175,12 @@ func (s *scanner) collect(t *ig.Txn, seg *x12.Segment) {
 			}
 			l.Charge, l.Units, l.PlaceOfService = string(seg.Element(2)), string(seg.Element(4)), string(seg.Element(5))
 			for k := 1; k <= 4; k++ {
-				if n, err := strconv.Atoi(string(seg.Component(7, k))); err == nil {
-					l.Pointers = append(l.Pointers, n)
+				// An empty pointer (most are) is skipped before Atoi, whose
+				// error would be an allocation.
+				if b := seg.Component(7, k); len(b) > 0 {
+					if n, err := strconv.Atoi(string(b)); err == nil {
+						l.Pointers = append(l.Pointers, n)
+					}
 				}
 			}
 		}
