@@ -28,7 +28,8 @@ FUZZ_TARGETS := \
 	./mappings/enrollment:FuzzMapper834:100000 \
 	./mappings/authfeed:FuzzJSONLinesFeed:10000 \
 	./mappings/roster:FuzzRosterReader:30000 \
-	./edi/hl7:FuzzReader:100000
+	./edi/hl7:FuzzReader:100000 \
+	./pipelines/inbound837:FuzzEdit:20000
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench bench-web bench-web-quick lint tidy-check clean
 

@@ -63,6 +63,28 @@ func NewWriter(w io.Writer, d Delimiters, opts ...WriterOption) *Writer {
 // Delimiters returns the separators the Writer uses.
 func (w *Writer) Delimiters() Delimiters { return w.d }
 
+// SetDelimiters makes the Writer use d from its next interchange on. It
+// fails, changing nothing, when d are not valid separators (Validate) or
+// have no repetition separator (an ISA of 00501 needs one), and fails the
+// Writer when an interchange is open.
+func (w *Writer) SetDelimiters(d Delimiters) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.state != stateNone || w.bare {
+		w.err = fmt.Errorf("%w: delimiters changed inside an interchange", errState)
+		return w.err
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if d.Repetition == 0 {
+		return fmt.Errorf("x12: no repetition separator")
+	}
+	w.d = d
+	return nil
+}
+
 // Err returns the first error the Writer met, if any.
 func (w *Writer) Err() error { return w.err }
 

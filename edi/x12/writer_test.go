@@ -89,3 +89,37 @@ func TestSetWriterAppendSets(t *testing.T) {
 		t.Error("a set writer wrote a GE")
 	}
 }
+
+// SetDelimiters takes effect at the next interchange, refuses separators
+// that are not valid for a 00501 ISA without changing anything, and fails
+// the Writer inside an open interchange.
+func TestWriterSetDelimiters(t *testing.T) {
+	var b strings.Builder
+	w := NewWriter(&b, DefaultDelimiters)
+	pipes := Delimiters{Element: '|', Repetition: '^', Component: '>', Segment: '\n'}
+	for _, bad := range []Delimiters{
+		{Element: '|', Repetition: 0, Component: '>', Segment: '\n'},   // no repetition separator
+		{Element: '|', Repetition: '|', Component: '>', Segment: '\n'}, // twice the same
+		{Element: 'A', Repetition: '^', Component: '>', Segment: '\n'}, // a letter
+	} {
+		if err := w.SetDelimiters(bad); err == nil || w.Err() != nil || w.Delimiters() != DefaultDelimiters {
+			t.Errorf("SetDelimiters(%q): %v; writer %v %q", []byte{bad.Element, bad.Repetition, bad.Component, bad.Segment}, err, w.Err(), w.Delimiters())
+		}
+	}
+	if err := w.SetDelimiters(pipes); err != nil {
+		t.Fatal(err)
+	}
+	h := InterchangeHeader{SenderQualifier: "ZZ", SenderID: "A", ReceiverQualifier: "ZZ", ReceiverID: "B", ControlNumber: 7}
+	if err := w.BeginInterchange(h); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.HasPrefix(got, "ISA|00|") || !strings.Contains(got, "|^|00501|000000007|0|P|>\n") {
+		t.Errorf("ISA with the new delimiters: %q", got)
+	}
+	if err := w.SetDelimiters(DefaultDelimiters); err == nil || w.Err() == nil {
+		t.Errorf("inside an interchange: %v, writer %v; want both to fail", err, w.Err())
+	}
+}

@@ -90,8 +90,8 @@ func (a *Writer277) begin(g *ig.GroupInfo) error {
 		usage = "P"
 	}
 	err = a.w.BeginInterchange(x12.InterchangeHeader{
-		SenderQualifier: a.in.ReceiverQualifier, SenderID: a.in.ReceiverID,
-		ReceiverQualifier: a.in.SenderQualifier, ReceiverID: a.in.SenderID,
+		SenderQualifier: ack.ReplyQualifier(a.in.ReceiverQualifier), SenderID: a.in.ReceiverID,
+		ReceiverQualifier: ack.ReplyQualifier(a.in.SenderQualifier), ReceiverID: a.in.SenderID,
 		Date: now, ControlNumber: isa, Usage: usage,
 	})
 	if err == nil {
@@ -101,11 +101,21 @@ func (a *Writer277) begin(g *ig.GroupInfo) error {
 	return a.fail(err)
 }
 
-// start empties the spool for input interchange in.
-func (a *Writer277) start(in *ig.InterchangeInfo) error {
+// start empties the spool for input interchange in, whose 277s use
+// delimiters d.
+func (a *Writer277) start(in *ig.InterchangeInfo, d x12.Delimiters) error {
 	a.in = *in
 	a.sets, a.kept, a.keptEnd, a.haveFrom = 0, 0, 0, false
-	return a.fail(a.rewind(0))
+	if err := a.rewind(0); err != nil {
+		return a.fail(err)
+	}
+	if err := a.w.SetDelimiters(d); err != nil {
+		return a.fail(err)
+	}
+	if a.spool != nil {
+		a.sw = a.w.SetWriter(a.spool)
+	}
+	return nil
 }
 
 // rewind drops what the spool holds past off.

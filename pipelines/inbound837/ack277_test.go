@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 )
@@ -196,5 +197,62 @@ func TestCents(t *testing.T) {
 		if got := cents(v); got != want {
 			t.Errorf("cents(%d) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestAnswersUseTheSendersDelimiters: the 999, the 277CA and the TA1 of
+// an interchange use its sender's delimiters, so that a value they repeat
+// from it (here a CLM01 holding '*', legal where '|' separates elements)
+// can always be written; an interchange whose delimiters a value of the
+// answers' own could hold ('-' of date ranges) is answered with the usual
+// ones. Each answer passes our own validator, one interchange per input
+// interchange, whatever their delimiters.
+func TestAnswersUseTheSendersDelimiters(t *testing.T) {
+	two, err := os.ReadFile("testdata/837p-two-claims.x12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipes := bytes.ReplaceAll(bytes.ReplaceAll(two, []byte("*"), []byte("|")), []byte("ENC1001"), []byte("ENC*1001"))
+	dashes := bytes.ReplaceAll(bytes.ReplaceAll(bytes.ReplaceAll(two, []byte("RD8*20260106-20260107"), []byte("D8*20260106")),
+		[]byte("-"), []byte("")), []byte("*"), []byte("-"))
+	dashes = bytes.ReplaceAll(dashes, []byte("000000101"), []byte("000000102"))
+	last := bytes.ReplaceAll(two, []byte("000000101"), []byte("000000103"))
+	in := append(append(append([]byte{}, pipes...), dashes...), last...)
+	clock := func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) }
+	var b999, b277, bTA1 bytes.Buffer
+	sum, err := Edit(context.Background(), bytes.NewReader(in), Options{
+		Ack999:  ack.New999(x12.NewWriter(&b999, x12.DefaultDelimiters), &numbers{}, ack.WithClock(clock)),
+		Ack277:  NewWriter277(x12.NewWriter(&b277, x12.DefaultDelimiters), &numbers{n: 500}, Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, clock),
+		TA1:     x12.NewWriter(&bTA1, x12.DefaultDelimiters),
+		TA1Mode: TA1Always,
+		Numbers: &numbers{n: 900},
+		Now:     clock,
+		Collect: true,
+		Judge:   func([]*Claim) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Interchanges != 3 || sum.Claims != 6 || sum.ClaimsRejected != 0 {
+		t.Errorf("summary %+v, want 3 interchanges of 2 claims, all accepted", sum)
+	}
+	for name, out := range map[string]string{"999": b999.String(), "277CA": b277.String(), "TA1": bTA1.String()} {
+		isas := strings.Split(out, "ISA")[1:]
+		if len(isas) != 3 {
+			t.Fatalf("%s: %d interchanges, want 3:\n%s", name, len(isas), out)
+		}
+		for k, sep := range []string{"|", "*", "*"} {
+			if !strings.HasPrefix(isas[k], sep+"00"+sep) {
+				t.Errorf("%s interchange %d: ISA%s…, want %q as its element separator", name, k+1, isas[k][:4], sep)
+			}
+		}
+		var findings []string
+		if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+			Validate(context.Background(), strings.NewReader(out)); err != nil || len(findings) > 0 {
+			t.Errorf("the %s fails our validator: %v %v\n%s", name, err, findings, out)
+		}
+	}
+	if !strings.Contains(b277.String(), "~TRN|2|ENC*1001~STC|A2:20:PR|") {
+		t.Errorf("277CA lacks the claim ENC*1001 accepted under its own CLM01:\n%s", b277.String())
 	}
 }

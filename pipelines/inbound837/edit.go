@@ -173,8 +173,19 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 			}
 			r.batch = b
 		}
+		d := answerDelimiters(i.Delimiters, opts.Ack277)
+		if opts.Ack999 != nil {
+			if err := opts.Ack999.SetDelimiters(d); err != nil {
+				return err
+			}
+		}
+		if opts.TA1 != nil {
+			if err := opts.TA1.SetDelimiters(d); err != nil {
+				return err
+			}
+		}
 		if opts.Ack277 != nil {
-			if err := opts.Ack277.start(i); err != nil {
+			if err := opts.Ack277.start(i, d); err != nil {
 				return err
 			}
 		}
@@ -234,6 +245,29 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 		return r.sum, fmt.Errorf("inbound837: %w", err)
 	}
 	return r.sum, r.err
+}
+
+// answerDelimiters are the separators of the answers (999, 277CA, TA1) to
+// an input interchange whose own are in: the sender's, so that whatever a
+// value the answers repeat from the input holds (CLM01, names, IDs), it
+// holds none of them; unless they are not valid separators of a 00501
+// ISA, or one of them is a character of a value the answers make up
+// themselves (the '.' and '-' of amounts and date ranges, the plan's name
+// and ID in the 277CA): then x12.DefaultDelimiters.
+func answerDelimiters(in x12.Delimiters, a277 *Writer277) x12.Delimiters {
+	if in.Validate() != nil || in.Repetition == 0 {
+		return x12.DefaultDelimiters
+	}
+	own := ".-"
+	if a277 != nil {
+		own += a277.plan.Name + a277.plan.ID
+	}
+	for _, c := range []byte{in.Element, in.Repetition, in.Component, in.Segment} {
+		if strings.IndexByte(own, c) >= 0 {
+			return x12.DefaultDelimiters
+		}
+	}
+	return in
 }
 
 type run struct {
@@ -659,6 +693,9 @@ func (r *run) ta1(i *ig.InterchangeResult) error {
 		}
 	default:
 		return fmt.Errorf("inbound837: TA1 mode %q: want always, on_error or never", o.TA1Mode)
+	}
+	if o.Numbers == nil {
+		return fmt.Errorf("inbound837: TA1 without Options.Numbers to number it")
 	}
 	n, err := o.Numbers.NextInterchange()
 	if err != nil {

@@ -112,6 +112,18 @@ func (a *Writer999) fail(err error) error {
 	return a.err
 }
 
+// SetDelimiters makes the 999s of the next input interchange use d
+// (x12.Writer.SetDelimiters); it fails while an acknowledgment is open.
+func (a *Writer999) SetDelimiters(d x12.Delimiters) error {
+	if a.err != nil {
+		return a.err
+	}
+	if a.open {
+		return fmt.Errorf("ack: delimiters changed inside an acknowledgment")
+	}
+	return a.w.SetDelimiters(d)
+}
+
 // InterchangeStart notes the input interchange to acknowledge.
 func (a *Writer999) InterchangeStart(info *ig.InterchangeInfo) error {
 	if a.err != nil {
@@ -141,8 +153,8 @@ func (a *Writer999) begin(g *ig.GroupInfo) error {
 		usage = "P"
 	}
 	err = a.w.BeginInterchange(x12.InterchangeHeader{
-		SenderQualifier: a.in.ReceiverQualifier, SenderID: a.in.ReceiverID,
-		ReceiverQualifier: a.in.SenderQualifier, ReceiverID: a.in.SenderID,
+		SenderQualifier: ReplyQualifier(a.in.ReceiverQualifier), SenderID: a.in.ReceiverID,
+		ReceiverQualifier: ReplyQualifier(a.in.SenderQualifier), ReceiverID: a.in.SenderID,
 		Date: now, ControlNumber: isa, Usage: usage,
 	})
 	if err == nil {
@@ -377,6 +389,17 @@ func (a *Writer999) Interchange(ir *ig.InterchangeResult) error {
 	return nil
 }
 
+// ReplyQualifier is the ID qualifier (ISA05, ISA07) an answer gives a
+// party of the interchange it answers: the party's own, or ZZ (mutually
+// defined) when that is not one of the guide's codes, so that the answer's
+// ISA stays valid whatever the input's held.
+func ReplyQualifier(q string) string {
+	if ig.InterchangeIDQualifier(q) {
+		return q
+	}
+	return "ZZ"
+}
+
 // WriteTA1 writes an interchange holding only the TA1 for ir, addressed back
 // to its sender, with control number control.
 func WriteTA1(w *x12.Writer, ir *ig.InterchangeResult, control int64, now time.Time) error {
@@ -385,8 +408,8 @@ func WriteTA1(w *x12.Writer, ir *ig.InterchangeResult, control int64, now time.T
 		usage = "P"
 	}
 	w.BeginInterchange(x12.InterchangeHeader{
-		SenderQualifier: ir.ReceiverQualifier, SenderID: ir.ReceiverID,
-		ReceiverQualifier: ir.SenderQualifier, ReceiverID: ir.SenderID,
+		SenderQualifier: ReplyQualifier(ir.ReceiverQualifier), SenderID: ir.ReceiverID,
+		ReceiverQualifier: ReplyQualifier(ir.SenderQualifier), ReceiverID: ir.SenderID,
 		Date: now, ControlNumber: control, Usage: usage,
 	})
 	status, note := ir.Status, ir.Note

@@ -279,3 +279,35 @@ func flush(t *testing.T, a *ack.Writer999, g *ig.GroupInfo) {
 		t.Fatal(err)
 	}
 }
+
+// A TA1 answers an ISA whose ID qualifiers are not the guide's codes
+// (blank, or unknown) from and to ZZ, so that it passes our own
+// validator; a qualifier that is one of the codes is kept.
+func TestTA1ReplyQualifiers(t *testing.T) {
+	for _, tt := range []struct{ sender, receiver, wantSender, wantReceiver string }{
+		{"", "", "ZZ", "ZZ"},
+		{"X1", "30", "30", "ZZ"},
+		{"01", "ZZ", "ZZ", "01"},
+	} {
+		var b bytes.Buffer
+		w := x12.NewWriter(&b, x12.DefaultDelimiters)
+		ir := &ig.InterchangeResult{InterchangeInfo: ig.InterchangeInfo{SenderQualifier: tt.sender, SenderID: "PROVIDER",
+			ReceiverQualifier: tt.receiver, ReceiverID: "PLAN", Control: "000000101", Date: "260115", Time: "1200", Usage: "T"},
+			Status: ig.Rejected, Note: "005"}
+		if err := ack.WriteTA1(w, ir, 7, clock()); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		isa := strings.Split(b.String(), "*")
+		if isa[5] != tt.wantSender || isa[7] != tt.wantReceiver {
+			t.Errorf("qualifiers %q/%q: the TA1's ISA05/ISA07 are %q/%q, want %q/%q", tt.sender, tt.receiver, isa[5], isa[7], tt.wantSender, tt.wantReceiver)
+		}
+		var findings []string
+		if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+			Validate(context.Background(), &b); err != nil || len(findings) > 0 {
+			t.Errorf("qualifiers %q/%q: the TA1 fails our validator: %v %v", tt.sender, tt.receiver, err, findings)
+		}
+	}
+}

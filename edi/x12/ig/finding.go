@@ -3,6 +3,8 @@ package ig
 import (
 	"fmt"
 	"strings"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 )
 
 // Level says which acknowledgment element a Finding's Code belongs to.
@@ -256,6 +258,8 @@ type InterchangeInfo struct {
 	AckRequested      bool   // ISA14 = "1"
 	Usage             string // ISA15, "P" or "T"
 	Pos               Pos    // the ISA segment
+	// Delimiters are the interchange's own separators (its ISA).
+	Delimiters x12.Delimiters
 }
 
 // InterchangeResult is the outcome of one interchange (ISA to IEA), what a

@@ -3,6 +3,7 @@ package ig
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
@@ -247,3 +248,9 @@ func Default() *Registry { return defaultRegistry() }
 
 // Lookup returns the generated spec for a GS08 version and ST01 ID, or nil.
 func Lookup(version, setID string) *Spec { return Default().Lookup(version, setID) }
+
+// InterchangeIDQualifier reports whether q is one of the guide's codes
+// of an ISA05 or ISA07 (interchange ID qualifier) of version 00501.
+func InterchangeIDQualifier(q string) bool {
+	return slices.Contains(controlISA.Elements[4].Codes, q)
+}

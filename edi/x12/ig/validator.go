@@ -329,7 +329,8 @@ func (r *run) isa(seg *x12.Segment) error {
 		AuthQualifier: trim(1), SenderQualifier: trim(5), SenderID: trim(6), ReceiverQualifier: trim(7),
 		ReceiverID: trim(8), Date: trim(9), Time: trim(10), Version: trim(12), Control: trim(13),
 		AckRequested: string(seg.Element(14)) == "1", Usage: trim(15),
-		Pos: Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, Segment: "ISA"},
+		Pos:        Pos{Ordinal: seg.Ordinal, Offset: seg.Offset, Line: seg.Line, Segment: "ISA"},
+		Delimiters: r.d,
 	}, Findings: r.ic.Findings[:0]}
 	r.icOpen = true
 	r.gsControls = map[string]bool{}

@@ -1,0 +1,76 @@
+package inbound837
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
+	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen837p"
+)
+
+// FuzzEdit: whatever the bytes, Edit ends without a panic; when it ends
+// without an error, every claim it counted was answered once, and when
+// the input's envelopes are sound as well (our validator finds nothing
+// wrong with an ISA, IEA, GS, GE or ST, nor an ST01 or ST02 missing,
+// invalid or not supported, IK502 1, 6 and 7: an answer repeats their
+// values, as the 999's AK2 must), the 999, the 277CA and the TA1 it wrote pass our own
+// validator.
+func FuzzEdit(f *testing.F) {
+	two, err := os.ReadFile("testdata/837p-two-claims.x12")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(two)
+	f.Add(bytes.ReplaceAll(bytes.ReplaceAll(two, []byte("*"), []byte("|")), []byte("ENC1001"), []byte("ENC*1001")))
+	f.Add(bytes.Replace(two, []byte("GE*1*101"), []byte("GE*2*101"), 1))
+	f.Add(two[:len(two)/2])
+	var small bytes.Buffer
+	if _, err := (gen837p.Options{Claims: 5, PerSet: 2}).WriteTo(&small); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(small.Bytes())
+	clock := func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) }
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b999, b277, bTA1 bytes.Buffer
+		answered := 0
+		sum, err := Edit(context.Background(), bytes.NewReader(data), Options{
+			Ack999:  ack.New999(x12.NewWriter(&b999, x12.DefaultDelimiters), &numbers{}, ack.WithClock(clock)),
+			Ack277:  NewWriter277(x12.NewWriter(&b277, x12.DefaultDelimiters), &numbers{n: 500}, Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, clock),
+			TA1:     x12.NewWriter(&bTA1, x12.DefaultDelimiters),
+			TA1Mode: TA1Always,
+			Numbers: &numbers{n: 900},
+			Now:     clock,
+			Collect: true,
+			Judge:   func([]*Claim) error { return nil },
+			OnClaim: func(*Claim) error { answered++; return nil },
+		})
+		if err != nil {
+			return
+		}
+		if answered != sum.Claims {
+			t.Fatalf("%d claims answered, the summary counts %d", answered, sum.Claims)
+		}
+		sound := true
+		if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) {
+			sound = sound && f.Level != ig.LevelInterchange && f.Level != ig.LevelGroup &&
+				f.Segment != "ST" && !(f.Level == ig.LevelTransaction && (f.Code == "1" || f.Code == "6" || f.Code == "7"))
+		}}).Validate(context.Background(), bytes.NewReader(data)); err != nil || !sound {
+			return
+		}
+		for name, out := range map[string][]byte{"999": b999.Bytes(), "277CA": b277.Bytes(), "TA1": bTA1.Bytes()} {
+			if len(out) == 0 {
+				continue
+			}
+			var findings []string
+			if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+				Validate(context.Background(), bytes.NewReader(out)); err != nil || len(findings) > 0 {
+				t.Fatalf("the %s fails our validator: %v %v\n%s", name, err, findings, out)
+			}
+		}
+	})
+}
