@@ -540,8 +540,7 @@ func prefetchedUsage(t *testing.T, open func(string) store.LedgerStore) {
 	ra := begin(t, a)
 	t.Cleanup(func() { ra.Abandon(ctx, "test ended") })
 	va := must(store.EnrollmentViewOf(ra))(t)
-	up, ok := va.(store.UsagePrefetcher)
-	if !ok {
+	if _, ok := va.(store.UsagePrefetcher); !ok {
 		t.Fatalf("the view of a shared store (%T) reads usage counters one at a time", va)
 	}
 	if err := va.AddUsage(ctx, k1, 1500, day("2026-04-02")); err != nil {
@@ -555,7 +554,7 @@ func prefetchedUsage(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	ra = begin(t, a)
 	va = must(store.EnrollmentViewOf(ra))(t)
-	up = va.(store.UsagePrefetcher)
+	up := va.(store.UsagePrefetcher)
 	if err := va.AddUsage(ctx, k1, 500, day("2026-03-30")); err != nil { // moved by this run, not written yet
 		t.Fatal(err)
 	}
