@@ -236,7 +236,7 @@ func (p *enrollmentProcessor) write999(ctx context.Context, input, out string, l
 	if err != nil {
 		return false, err
 	}
-	a := ack.New999(x12.NewWriter(f, x12.DefaultDelimiters), ackNumbers{ctx, p.st}, ack.WithoutValues(), ack.WithTA1(),
+	a := ack.New999(x12.NewWriter(f, x12.DefaultDelimiters), ackNumbers{ctx, p.st}, ack.WithoutValues(), ack.WithTA1(), ack.WithSendersDelimiters(),
 		ack.WithSetStatus(func(t *ig.TransactionResult) ig.Status {
 			if !loaded || t.Status != ig.Rejected {
 				return t.Status

@@ -585,7 +585,7 @@ func (job *Job) write999(ctx context.Context, path string, kept map[int64]bool) 
 		opts = append(opts, ack.WithClock(job.Now))
 	}
 	written := &countingWriter{w: out}
-	a := ack.New999(x12.NewWriter(written, x12.DefaultDelimiters), storeNumbers{ctx: ctx, s: job.Store}, append(opts, ack.WithTA1())...)
+	a := ack.New999(x12.NewWriter(written, x12.DefaultDelimiters), storeNumbers{ctx: ctx, s: job.Store}, append(opts, ack.WithTA1(), ack.WithSendersDelimiters())...)
 	vo := ig.Options{}
 	a.Attach(&vo)
 	_, err = ig.NewValidator(vo).Validate(ctx, bufio.NewReaderSize(f, 256<<10))

@@ -62,6 +62,16 @@ func WithSetStatus(status func(t *ig.TransactionResult) ig.Status) Option {
 	return func(a *Writer999) { a.setStatus = status }
 }
 
+// WithSendersDelimiters makes the acknowledgments of each interchange
+// (its 999s and TA1) use the interchange's own separators, when they are
+// valid for a 00501 ISA, else the Writer's: a value an acknowledgment
+// repeats from its input (a control number, a CTX value) never holds the
+// input's separators, but may hold the Writer's when they differ. Every
+// other value of a 999 or TA1 is letters and digits.
+func WithSendersDelimiters() Option {
+	return func(a *Writer999) { a.senders, a.own = true, a.w.Delimiters() }
+}
+
 // Writer999 writes 999 acknowledgments for the results of a validation. It
 // is not safe for concurrent use. The first error sticks and is returned by
 // every later call and by Err.
@@ -72,6 +82,8 @@ type Writer999 struct {
 	noValues bool
 	ta1      bool
 	err      error
+	senders  bool           // WithSendersDelimiters
+	own      x12.Delimiters // the Writer's, with WithSendersDelimiters
 
 	setStatus func(t *ig.TransactionResult) ig.Status // nil: the validator's status
 	gained    int                                     // the group's sets accepted by setStatus, less those it rejected
@@ -130,6 +142,13 @@ func (a *Writer999) InterchangeStart(info *ig.InterchangeInfo) error {
 		return a.err
 	}
 	a.in = *info
+	if a.senders {
+		d := info.Delimiters
+		if d.Validate() != nil || d.Repetition == 0 {
+			d = a.own
+		}
+		return a.fail(a.SetDelimiters(d))
+	}
 	return nil
 }
 

@@ -311,3 +311,44 @@ func TestTA1ReplyQualifiers(t *testing.T) {
 		}
 	}
 }
+
+// With WithSendersDelimiters the 999 and TA1 of an interchange use its
+// own separators, and those of the next interchange its own; without it,
+// the Writer's.
+func TestSendersDelimiters(t *testing.T) {
+	ls := clean837P(t)
+	ls[0] = strings.Replace(ls[0], "*00501*000000101*0*", "*00501*000000101*1*", 1) // asks for a TA1
+	star := strings.Join(ls, "\n")
+	pipes := strings.NewReplacer("*", "|", "000000101", "000000102").Replace(star)
+	for _, senders := range []bool{true, false} {
+		var out bytes.Buffer
+		opts := []ack.Option{ack.WithClock(clock), ack.WithTA1()}
+		if senders {
+			opts = append(opts, ack.WithSendersDelimiters())
+		}
+		a := ack.New999(x12.NewWriter(&out, x12.DefaultDelimiters), &counter{isa: 500, gs: 700}, opts...)
+		var vo ig.Options
+		a.Attach(&vo)
+		if _, err := ig.NewValidator(vo).Validate(context.Background(), strings.NewReader(pipes+"\n"+star)); err != nil || a.Err() != nil {
+			t.Fatal(err, a.Err())
+		}
+		isas := strings.Split(out.String(), "ISA")[1:]
+		want := []string{"|", "|", "*", "*"} // the 999 and TA1 of each input interchange
+		if !senders {
+			want = []string{"*", "*", "*", "*"}
+		}
+		if len(isas) != len(want) {
+			t.Fatalf("senders %v: %d interchanges, want %d:\n%s", senders, len(isas), len(want), out.String())
+		}
+		for k, sep := range want {
+			if !strings.HasPrefix(isas[k], sep+"00"+sep) {
+				t.Errorf("senders %v, interchange %d: ISA%s…, want %q as its element separator", senders, k+1, isas[k][:4], sep)
+			}
+		}
+		var fs []string
+		if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { fs = append(fs, f.String()) }}).
+			Validate(context.Background(), &out); err != nil || len(fs) > 0 {
+			t.Errorf("senders %v: the acknowledgments fail our validator: %v %q", senders, err, fs)
+		}
+	}
+}
