@@ -3,7 +3,9 @@ package inbound837
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,21 +36,12 @@ func FuzzEdit(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(small.Bytes())
-	clock := func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) }
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var b999, b277, bTA1 bytes.Buffer
+		a := newAnswers()
 		answered := 0
-		sum, err := Edit(context.Background(), bytes.NewReader(data), Options{
-			Ack999:  ack.New999(x12.NewWriter(&b999, x12.DefaultDelimiters), &numbers{}, ack.WithClock(clock)),
-			Ack277:  NewWriter277(x12.NewWriter(&b277, x12.DefaultDelimiters), &numbers{n: 500}, Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, clock),
-			TA1:     x12.NewWriter(&bTA1, x12.DefaultDelimiters),
-			TA1Mode: TA1Always,
-			Numbers: &numbers{n: 900},
-			Now:     clock,
-			Collect: true,
-			Judge:   func([]*Claim) error { return nil },
-			OnClaim: func(*Claim) error { answered++; return nil },
-		})
+		opts := a.options()
+		opts.OnClaim = func(*Claim) error { answered++; return nil }
+		sum, err := Edit(context.Background(), bytes.NewReader(data), opts)
 		if err != nil {
 			return
 		}
@@ -62,15 +55,53 @@ func FuzzEdit(f *testing.F) {
 		}}).Validate(context.Background(), bytes.NewReader(data)); err != nil || !sound {
 			return
 		}
-		for name, out := range map[string][]byte{"999": b999.Bytes(), "277CA": b277.Bytes(), "TA1": bTA1.Bytes()} {
-			if len(out) == 0 {
-				continue
-			}
-			var findings []string
-			if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
-				Validate(context.Background(), bytes.NewReader(out)); err != nil || len(findings) > 0 {
-				t.Fatalf("the %s fails our validator: %v %v\n%s", name, err, findings, out)
+		for name, out := range a.all() {
+			if out != "" {
+				if err := validAnswer(out); err != nil {
+					t.Fatalf("the %s %v\n%s", name, err, out)
+				}
 			}
 		}
 	})
+}
+
+// answers are the buffers of Edit's 999, 277CA and TA1.
+type answers struct{ b999, b277, ta1 bytes.Buffer }
+
+func newAnswers() *answers { return &answers{} }
+
+// options are Edit's options writing every answer (a TA1 for each
+// interchange) into a, at a fixed time, with a judge that rejects
+// nothing.
+func (a *answers) options() Options {
+	clock := func() time.Time { return time.Date(2026, 1, 16, 9, 30, 0, 0, time.UTC) }
+	return Options{
+		Ack999:  ack.New999(x12.NewWriter(&a.b999, x12.DefaultDelimiters), &numbers{}, ack.WithClock(clock)),
+		Ack277:  NewWriter277(x12.NewWriter(&a.b277, x12.DefaultDelimiters), &numbers{n: 500}, Party{Name: "SUNRISE HEALTH PLAN", ID: "SHP001"}, clock),
+		TA1:     x12.NewWriter(&a.ta1, x12.DefaultDelimiters),
+		TA1Mode: TA1Always,
+		Numbers: &numbers{n: 900},
+		Now:     clock,
+		Collect: true,
+		Judge:   func([]*Claim) error { return nil },
+	}
+}
+
+// all returns the answers by name.
+func (a *answers) all() map[string]string {
+	return map[string]string{"999": a.b999.String(), "277CA": a.b277.String(), "TA1": a.ta1.String()}
+}
+
+// validAnswer says why out fails our own validator (nil when it passes).
+func validAnswer(out string) error {
+	var findings []string
+	_, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) { findings = append(findings, f.String()) }}).
+		Validate(context.Background(), strings.NewReader(out))
+	if err == nil && len(findings) > 0 {
+		err = fmt.Errorf("%d findings: %v", len(findings), findings)
+	}
+	if err != nil {
+		return fmt.Errorf("fails our validator: %w", err)
+	}
+	return nil
 }
