@@ -497,9 +497,10 @@ func (r *pgRun) checkLines(ctx context.Context, lines []Line, prior []*PriorLine
 }
 
 // flush writes the usage moves AddUsage queued, inserts the lines
-// checkLines queued and deletes the pending lines pendingPrior released. A queued line whose key another run sent since
-// PrefetchLines fails the run: the caller told it was not sent, and
-// nothing is sent twice (run again, it is a duplicate).
+// checkLines queued and deletes the pending lines pendingPrior released.
+// A queued line whose key another run sent since PrefetchLines fails the
+// run: the caller told it was not sent, and nothing is sent twice (run
+// again, it is a duplicate).
 func (r *pgRun) flush(ctx context.Context) error {
 	if err := r.flushUsage(ctx); err != nil {
 		return err

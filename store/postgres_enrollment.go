@@ -425,16 +425,9 @@ func pgPrograms(ctx context.Context, q pgQuerier, cin string, out []domain.Progr
 	return scanPrograms(rows, cin, out)
 }
 
-const pgUsageSQL = `SELECT amount, first FROM enrollment_usage WHERE key = $1`
-
 func pgUsage(ctx context.Context, q pgQuerier, key string) (int64, civil.Date, error) {
-	return scanUsage(q.QueryRow(ctx, pgUsageSQL, key))
-}
-
-// scanUsage reads a counter's row: none is zero.
-func scanUsage(row pgx.Row) (int64, civil.Date, error) {
 	var amount, first int64
-	err := row.Scan(&amount, &first)
+	err := q.QueryRow(ctx, `SELECT amount, first FROM enrollment_usage WHERE key = $1`, key).Scan(&amount, &first)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, nil
 	}
@@ -618,7 +611,7 @@ func (v *pgView) hold(ctx context.Context, tx pgx.Tx, key string) error {
 	if v.locked[key] {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, pgHoldUsage, int32(pgLockUsage), key); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(pgLockUsage), key); err != nil {
 		return fmt.Errorf("store: usage %s: lock: %w", key, err)
 	}
 	v.held(key)
@@ -633,62 +626,40 @@ func (v *pgView) held(key string) {
 	v.locked[key] = true
 }
 
-const pgHoldUsage = `SELECT pg_advisory_xact_lock($1, hashtext($2))`
-
-// Usage reads a counter as the run sees it, its own moves included. A
-// counter the run does not hold yet is locked and read in one round trip:
-// the two statements go in one batch, and the read, a statement after the
-// lock, reads a snapshot taken once the lock is held.
-func (v *pgView) Usage(ctx context.Context, key string) (amount int64, first civil.Date, err error) {
-	err = v.in(func(tx pgx.Tx) error {
-		if _, queued := v.r.usage[key]; queued {
-			if err := v.r.flushUsage(ctx); err != nil {
-				return err
-			}
-		}
-		if v.locked[key] {
-			amount, first, err = pgUsage(ctx, tx, key)
-			return err
-		}
-		b := &pgx.Batch{}
-		b.Queue(pgHoldUsage, int32(pgLockUsage), key)
-		b.Queue(pgUsageSQL, key)
-		res := tx.SendBatch(ctx, b)
-		if _, err := res.Exec(); err != nil {
-			res.Close()
-			return fmt.Errorf("store: usage %s: lock: %w", key, err)
-		}
-		amount, first, err = scanUsage(res.QueryRow())
-		if cerr := res.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("store: usage: %w", cerr)
-		}
-		if err == nil {
-			v.held(key)
-		}
-		return err
-	})
-	return amount, first, err
+// Usage reads a counter as the run sees it, its own moves included, as
+// PrefetchUsage of that one key does: a counter the run does not hold yet
+// is locked and read in one round trip.
+func (v *pgView) Usage(ctx context.Context, key string) (int64, civil.Date, error) {
+	counts, err := v.PrefetchUsage(ctx, []string{key})
+	c := counts[key]
+	return c.Amount, c.First, err
 }
 
 var _ UsagePrefetcher = (*pgView)(nil)
 
 // PrefetchUsage implements UsagePrefetcher: the run's queued moves are
-// written first (flushUsage); then the counters the run does not hold yet
-// are locked, in key order, and every counter of keys is read, in one
-// batch, the read a statement after the locks.
+// written first when one of keys has any (flushUsage); then the counters
+// the run does not hold yet are locked, in key order, and every counter of
+// keys is read, in one batch, the read a statement after the locks, so
+// that its snapshot is taken once the locks are held.
 func (v *pgView) PrefetchUsage(ctx context.Context, keys []string) (map[string]UsageCount, error) {
 	out := make(map[string]UsageCount, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
 	err := v.in(func(tx pgx.Tx) error {
-		if err := v.r.flushUsage(ctx); err != nil {
-			return err
-		}
 		var lock []string
+		queued := false
 		for _, k := range keys {
 			if !v.locked[k] {
 				lock = append(lock, k)
+			}
+			_, q := v.r.usage[k]
+			queued = queued || q
+		}
+		if queued {
+			if err := v.r.flushUsage(ctx); err != nil {
+				return err
 			}
 		}
 		slices.Sort(lock)
