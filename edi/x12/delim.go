@@ -17,6 +17,18 @@ type Delimiters struct {
 // DefaultDelimiters are the separators most trading partners use.
 var DefaultDelimiters = Delimiters{Element: '*', Repetition: '^', Component: ':', Segment: '~'}
 
+// Validate00501 reports whether d can separate an interchange of version
+// 00501: Validate, and a repetition separator (ISA11), which 00501 needs.
+func (d Delimiters) Validate00501() error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if d.Repetition == 0 {
+		return fmt.Errorf("x12: no repetition separator")
+	}
+	return nil
+}
+
 // Validate reports whether the four delimiters are distinct and are not
 // characters that can occur in data (letters, digits, space).
 func (d Delimiters) Validate() error {

@@ -64,9 +64,8 @@ func NewWriter(w io.Writer, d Delimiters, opts ...WriterOption) *Writer {
 func (w *Writer) Delimiters() Delimiters { return w.d }
 
 // SetDelimiters makes the Writer use d from its next interchange on. It
-// fails, changing nothing, when d are not valid separators (Validate) or
-// have no repetition separator (an ISA of 00501 needs one), and fails the
-// Writer when an interchange is open.
+// fails, changing nothing, when d cannot separate a 00501 interchange
+// (Validate00501), and fails the Writer when an interchange is open.
 func (w *Writer) SetDelimiters(d Delimiters) error {
 	if w.err != nil {
 		return w.err
@@ -75,11 +74,8 @@ func (w *Writer) SetDelimiters(d Delimiters) error {
 		w.err = fmt.Errorf("%w: delimiters changed inside an interchange", errState)
 		return w.err
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.Validate00501(); err != nil {
 		return err
-	}
-	if d.Repetition == 0 {
-		return fmt.Errorf("x12: no repetition separator")
 	}
 	w.d = d
 	return nil

@@ -255,7 +255,7 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 // themselves (the '.' and '-' of amounts and date ranges, the plan's name
 // and ID in the 277CA): then x12.DefaultDelimiters.
 func answerDelimiters(in x12.Delimiters, a277 *Writer277) x12.Delimiters {
-	if in.Validate() != nil || in.Repetition == 0 {
+	if in.Validate00501() != nil {
 		return x12.DefaultDelimiters
 	}
 	own := ".-"

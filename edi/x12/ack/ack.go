@@ -144,7 +144,7 @@ func (a *Writer999) InterchangeStart(info *ig.InterchangeInfo) error {
 	a.in = *info
 	if a.senders {
 		d := info.Delimiters
-		if d.Validate() != nil || d.Repetition == 0 {
+		if d.Validate00501() != nil {
 			d = a.own
 		}
 		return a.fail(a.SetDelimiters(d))
