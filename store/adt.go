@@ -782,7 +782,7 @@ func (s *SQLite) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutco
 			st.Close()
 		}
 	}()
-	if out, err = recordADT(ctx, d, items); err != nil {
+	if out, err = recordADT(ctx, d, &s.adtMembers, items); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -1037,7 +1037,7 @@ func (p *Postgres) adt(ctx context.Context, write bool, fn func(db adtDB) error)
 // RecordADT implements ADTStore.
 func (p *Postgres) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutcome, err error) {
 	err = p.adt(ctx, true, func(db adtDB) error {
-		out, err = recordADT(ctx, db, items)
+		out, err = recordADT(ctx, db, &p.adtMembers, items)
 		return err
 	})
 	return out, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -137,10 +138,11 @@ type adtVisit struct {
 // adtBatch is one RecordADT call: the members and merges read for its
 // messages, and the events and exceptions waiting for their INSERTs.
 type adtBatch struct {
-	db    adtDB
-	items []ADTItem
-	out   []ADTOutcome
-	known map[string]bool // CIN → in the enrollment data
+	db      adtDB
+	members *knownMembers
+	items   []ADTItem
+	out     []ADTOutcome
+	known   map[string]bool // CIN → in the enrollment data
 	// merges maps a prior CIN to its surviving CIN, for every CIN of the
 	// batch that adt_merges lists (nil when adt_merges is empty).
 	merges map[string]string
@@ -164,8 +166,8 @@ type adtBatch struct {
 // statement. An A08 updates the stored events of its visit and those still
 // waiting; a cancel or a merge first inserts the events waiting, so it
 // sees every event before it.
-func recordADT(ctx context.Context, db adtDB, items []ADTItem) ([]ADTOutcome, error) {
-	b := &adtBatch{db: db, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{}, systems: map[adtSystem]int64{},
+func recordADT(ctx context.Context, db adtDB, members *knownMembers, items []ADTItem) ([]ADTOutcome, error) {
+	b := &adtBatch{db: db, members: members, items: items, out: make([]ADTOutcome, len(items)), known: map[string]bool{}, visits: map[adtVisit][]int{}, systems: map[adtSystem]int64{},
 		args: make([]any, 0, adtRows*adtEventCols), ids: make([]int64, adtRows)}
 	// The statements run without ctx's cancellation, which the drivers
 	// watch with a goroutine per statement; ctx is checked before each
@@ -449,17 +451,23 @@ func (b *adtBatch) lookUp(ctx context.Context) error {
 			}
 		}
 	}
-	// A CIN that packs exactly into its key is known by the key alone; any
-	// other is looked up (memberKnown) when a message needs it.
+	// A CIN that packs exactly into its key is known by the key alone (and
+	// one read in the enrollment data before is known still); any other is
+	// looked up (memberKnown) when a message needs it.
 	keys := make(map[int64]string, len(cins))
 	var list []any
 	for _, c := range cins {
 		if k := CINKey(c); k >= 0 {
+			if b.members.has(k) {
+				b.known[c] = true
+				continue
+			}
 			keys[k] = c
 			b.known[c] = false
 			list = append(list, k)
 		}
 	}
+	var read []int64
 	for start := 0; start < len(list); start += adtKeys {
 		in, args := inSQL(append(b.args[:0], list[start:min(start+adtKeys, len(list))]...))
 		err := b.db.rows(ctx, `SELECT cin_key FROM enrollment_members WHERE cin_key IN `+in, args, func(scan func(...any) error) error {
@@ -468,13 +476,57 @@ func (b *adtBatch) lookUp(ctx context.Context) error {
 				return err
 			}
 			b.known[keys[k]] = true
+			read = append(read, k)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
+	b.members.add(read)
 	return nil
+}
+
+// knownMembers are CIN keys (CINKey) read in enrollment_members by earlier
+// batches: a member is never deleted from the enrollment data, so a CIN
+// found there once is a member for every later message, and is not read
+// again. A CIN not found is not kept (an enrollment load may add it).
+// Holds at most knownMembersMax keys; the zero value is empty and ready.
+type knownMembers struct {
+	mu   sync.Mutex
+	keys map[int64]struct{}
+}
+
+// knownMembersMax bounds knownMembers (about 40 bytes a key): a plan's
+// members beyond it are read from the store each batch, as before any was
+// kept.
+const knownMembersMax = 1 << 20
+
+func (m *knownMembers) has(k int64) bool {
+	if m == nil {
+		return false
+	}
+	m.mu.Lock()
+	_, ok := m.keys[k]
+	m.mu.Unlock()
+	return ok
+}
+
+func (m *knownMembers) add(keys []int64) {
+	if m == nil || len(keys) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.keys == nil {
+		m.keys = map[int64]struct{}{}
+	}
+	for _, k := range keys {
+		if len(m.keys) >= knownMembersMax {
+			return
+		}
+		m.keys[k] = struct{}{}
+	}
 }
 
 // systemID returns the adt_systems ID of sys, adding it when it is new.

@@ -38,6 +38,9 @@ type Postgres struct {
 	mu     sync.Mutex
 	active map[int64]*pgRun // runs this Store has open: never "pending"
 	checks map[*pgRun]bool  // checks this Store has open (Close rolls them back)
+
+	// adtMembers are the members RecordADT found before.
+	adtMembers knownMembers
 }
 
 // PostgresOptions configure OpenPostgres.

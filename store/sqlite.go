@@ -35,6 +35,9 @@ type SQLite struct {
 	// busy wait polls, so a writer that comes back at once (the daemon's
 	// runs, one after another) can keep another from ever getting the lock.
 	turn chan struct{}
+
+	// adtMembers are the members RecordADT found before.
+	adtMembers knownMembers
 }
 
 // takeTurn waits for the single writer's turn (see SQLite.turn).

@@ -137,6 +137,36 @@ func adtEvents(t *testing.T, open func(string) store.LedgerStore) {
 	}
 }
 
+// adtMemberLoadedLater: a message for a CIN not in the enrollment data is
+// an exception; once an 834 adds the member, the next message for it is
+// stored, however many batches read the CIN before, and a member read by
+// an earlier batch stays a member.
+func adtMemberLoadedLater(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	l := loadEnrollment(t, enrollmentOf(t, s), "m1.834", member("91234567A", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	a := adtOf(t, s)
+	for i, id := range []string{"M1", "M2"} {
+		out := recordADT(t, a, adtItem("stm", id, domain.ADTAdmit, "91234567A", "V1", 2*i), adtItem("stm", id+"x", domain.ADTAdmit, "98765432B", "V9", 2*i+1))
+		if got, want := adtStatuses(out), []string{store.ADTStored, store.ADTException}; !equalStrings(got, want) {
+			t.Fatalf("batch %d before the load: %v, want %v", i+1, got, want)
+		}
+	}
+	l = loadEnrollment(t, enrollmentOf(t, s), "m2.834", member("98765432B", upsert("2025-01-01", "")))
+	if err := l.Commit(ctx, "ZZ/2", ""); err != nil {
+		t.Fatal(err)
+	}
+	out := recordADT(t, a, adtItem("stm", "M3", domain.ADTAdmit, "91234567A", "V1", 5), adtItem("stm", "M3x", domain.ADTAdmit, "98765432B", "V9", 6))
+	if got, want := adtStatuses(out), []string{store.ADTStored, store.ADTStored}; !equalStrings(got, want) {
+		t.Fatalf("after the load: %v, want %v", got, want)
+	}
+	if got := activeKinds(t, a, "98765432B"); !equalStrings(got, []string{"admit"}) {
+		t.Errorf("events of the member loaded later: %v", got)
+	}
+}
+
 // adtCancelsMergesUpdates: A11/A12/A13 cancel the latest event of their
 // kind for the member (and visit); A08 updates the visit; A40 moves the
 // prior CIN's events and later events of the prior CIN.

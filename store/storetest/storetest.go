@@ -50,6 +50,7 @@ func Run(t *testing.T, b Backend) {
 		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},
 		{"ADTEventsStoredOnceExceptionsKept", false, adtEvents},
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},
+		{"ADTMemberLoadedLater", false, adtMemberLoadedLater},
 		{"ADTLargeBatch", false, adtLargeBatch},
 		{"ADTOneBatchStoredAndWaiting", false, adtOneBatch},
 		{"ADTBatchOfManySendersAndSources", false, adtManySources},
