@@ -49,6 +49,9 @@ func ReadHeader(msg []byte) (Header, error) {
 	if i := bytes.IndexAny(msg, "\r\n"); i >= 0 {
 		seg = msg[:i]
 	}
+	if len(seg) < 4 {
+		return h, fmt.Errorf("%w-1: the MSH segment ends before its field separator", ErrHeader)
+	}
 	fs := seg[3]
 	if !hdrDelimiter(fs) {
 		return h, fmt.Errorf("%w-1: field separator %q is not a printable mark", ErrHeader, fs)

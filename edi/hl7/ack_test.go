@@ -30,6 +30,8 @@ func TestReadHeader(t *testing.T) {
 		{"not MSH", "PID|1||X\r", Header{}, "does not start with an MSH"},
 		{"too short", "MSH|^~", Header{}, "does not start with an MSH"},
 		{"letter as separator", "MSHX^~\\&X", Header{}, "MSH-1"},
+		{"MSH ended by CR before MSH-1", "MSH\r0000\rPID|1", Header{}, "MSH-1"},
+		{"MSH ended by LF before MSH-1", "\nMSH\nPID|1||X\r", Header{}, "MSH-1"},
 		{"three encoding characters", "MSH|^~\\|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
 		{"repeated encoding character", "MSH|^^\\&|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
 		{"encoding character equal to MSH-1", "MSH|^~|&|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},

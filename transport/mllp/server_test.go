@@ -428,6 +428,7 @@ func TestAnswers(t *testing.T) {
 	}{
 		{"accepted", adt("A1"), nil, nil, hl7.AckAccept, "A1", ""},
 		{"no MSH", msg("PID|1||X\n"), nil, nil, hl7.AckReject, "", "MSH"},
+		{"MSH ends before MSH-1", msg("MSH\n0000"), nil, nil, hl7.AckReject, "", "MSH-1"},
 		{"no control ID", msg("MSH|^~\\&|A|B|C|D|2026||ADT^A01||P|2.5\n"), nil, nil, hl7.AckReject, "", "MSH-10"},
 		{"version", msg("MSH|^~\\&|A|B|C|D|2026||ADT^A01|V1|P|2.2\nPID|1\n"), nil, nil, hl7.AckReject, "V1", "MSH-12"},
 		{"not ADT", msg("MSH|^~\\&|A|B|C|D|2026||ORU^R01|O1|P|2.5\nPID|1\n"), nil, nil, hl7.AckReject, "O1", "MSH-9"},
