@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -285,7 +286,8 @@ func (s *Server) writeACKs(c net.Conn, remote string, queue <-chan *pending) {
 }
 
 // frame is a complete frame read; over is set for a frame over the limit
-// (raw then holds its beginning only, for the header).
+// (raw then holds its first headKeep bytes only, for the header, whatever
+// the reads' sizes).
 type frame struct {
 	raw  []byte
 	over bool
@@ -324,14 +326,16 @@ func (r *frameReader) feed(b []byte) []frame {
 			chunk = b[:i]
 		}
 		r.size += len(chunk)
-		if !r.over {
-			if r.size > r.max {
-				r.over = true
-				r.cur = append(r.cur, chunk[:min(len(chunk), max(0, headKeep-len(r.cur)))]...)
-			} else {
-				r.cur = append(r.cur, chunk...)
+		if !r.over && r.size > r.max {
+			r.over = true
+			if len(r.cur) > headKeep {
+				r.cur = slices.Clone(r.cur[:headKeep])
 			}
 		}
+		if r.over {
+			chunk = chunk[:min(len(chunk), headKeep-len(r.cur))]
+		}
+		r.cur = append(r.cur, chunk...)
 		if i < 0 {
 			return out
 		}

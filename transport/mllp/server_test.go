@@ -163,6 +163,45 @@ func TestFrameReader(t *testing.T) {
 	}
 }
 
+// An oversize frame keeps its first headKeep bytes (its MSH, for the AR's
+// MSA-2), however the reads cut it: below and above headKeep as the limit.
+func TestOversizeFrameKeepsItsBeginning(t *testing.T) {
+	long := bytes.Repeat([]byte("y"), headKeep+100)
+	for _, tc := range []struct {
+		name    string
+		max     int
+		content []byte
+		reads   []int
+	}{
+		{"limit 10, one read", 10, adt("M1"), []int{1 << 20}},
+		{"limit 10, reads of 8 bytes", 10, adt("M1"), []int{8}},
+		{"limit 10, one byte at a time", 10, adt("M1"), []int{1}},
+		{"limit past headKeep, reads of 1000 bytes", headKeep + 10, long, []int{1000}},
+		{"limit past headKeep, reads of 3000 then 7 bytes", headKeep + 10, long, []int{3000, 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := AppendFrame(nil, tc.content)
+			r := frameReader{max: tc.max}
+			var got []frame
+			for i, k := 0, 0; i < len(in); k++ {
+				n := min(len(in)-i, tc.reads[min(k, len(tc.reads)-1)])
+				got = append(got, r.feed(in[i:i+n])...)
+				i += n
+			}
+			want := tc.content[:min(len(tc.content), headKeep)]
+			if len(got) != 1 || !got[0].over || !bytes.Equal(got[0].raw, want) {
+				t.Fatalf("frames %d, first %q, want %q over", len(got), got[0].raw, want)
+			}
+			if tc.max == 10 {
+				h, code, _ := NewServer(nil, Config{MaxFrameBytes: tc.max}).check(got[0], netip.Addr{})
+				if code != hl7.AckReject || h.ControlID != "M1" {
+					t.Errorf("answer %s to MSH-10 %q, want AR to M1", code, h.ControlID)
+				}
+			}
+		})
+	}
+}
+
 // Partial frames, two messages in one write, a frame split across writes,
 // bytes between frames: each message is stored and answered in order.
 func TestPartialAndCoalescedFrames(t *testing.T) {
