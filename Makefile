@@ -29,7 +29,10 @@ FUZZ_TARGETS := \
 	./mappings/authfeed:FuzzJSONLinesFeed:10000 \
 	./mappings/roster:FuzzRosterReader:30000 \
 	./edi/hl7:FuzzReader:100000 \
-	./pipelines/inbound837:FuzzEdit:20000
+	./pipelines/inbound837:FuzzEdit:20000 \
+	./edi/evr:FuzzRead:100000 \
+	./transport/mllp:FuzzFrameReader:80000 \
+	./transport/mllp:FuzzReadFrame:120000
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench bench-web bench-web-quick lint tidy-check clean
 
