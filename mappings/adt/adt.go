@@ -222,11 +222,16 @@ func identifiers(f hl7.Value) []domain.PatientIdentifier {
 }
 
 // match returns the first identifier of the profile's type and authority,
-// upper-cased and trimmed as CINs are stored.
+// upper-cased and trimmed as CINs are stored; one that is blank or HL7's
+// null ("") is skipped.
 func match(ids []domain.PatientIdentifier, p Profile) string {
 	for _, id := range ids {
+		cin := strings.ToUpper(strings.TrimSpace(id.ID))
+		if cin == "" || cin == `""` {
+			continue
+		}
 		if (p.IDType == "" || strings.EqualFold(id.Type, p.IDType)) && (p.Authority == "" || strings.EqualFold(id.Authority, p.Authority)) {
-			return strings.ToUpper(strings.TrimSpace(id.ID))
+			return cin
 		}
 	}
 	return ""

@@ -174,6 +174,27 @@ func TestProfiles(t *testing.T) {
 	}
 }
 
+// A blank or null ("") identifier of the profile's type is no CIN: the
+// next one of that type is, in PID-3 and in MRG-1.
+func TestBlankIdentifiers(t *testing.T) {
+	for _, tt := range []struct {
+		name, pid3, mrg1, cin, prior string
+	}{
+		{"blank, then the CIN", " ^^^^MA~91234567a^^^^MA", "OLD1^^^^MA", "91234567A", "OLD1"},
+		{"null, then the CIN", `""^^^^MA~91234567A^^^^MA`, "OLD1^^^^MA", "91234567A", "OLD1"},
+		{"prior CIN after a null", "NEW1^^^^MA", `""^^^^MA~ OLD1 ^^^^MA`, "NEW1", "OLD1"},
+		{"only a blank one", " ^^^^MA~MRN1^^^^MR", "OLD1^^^^MA", "", "OLD1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := "MSH|^~\\&|S|F|GW|PLAN|20260301083000||ADT^A40|M5|P|2.5\rPID|||" + tt.pid3 + "\rMRG|" + tt.mrg1 + "\r"
+			ev, errs := Map(read(t, in), DefaultProfile())
+			if len(errs) > 0 || ev.CIN != tt.cin || ev.PriorCIN != tt.prior {
+				t.Errorf("CIN %q, prior %q (%v), want %q and %q", ev.CIN, ev.PriorCIN, errs, tt.cin, tt.prior)
+			}
+		})
+	}
+}
+
 func TestMapFallbacksAndOffsets(t *testing.T) {
 	in := "MSH|^~\\&|S|FAC1|GW|PLAN|20260301083000-0500||ADT^A04|M2|P|2.3\r" +
 		"EVN|A04\rPID|||91234567A^^^^MA\rPV1||E\r"
