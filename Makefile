@@ -32,7 +32,8 @@ FUZZ_TARGETS := \
 	./pipelines/inbound837:FuzzEdit:20000 \
 	./edi/evr:FuzzRead:100000 \
 	./transport/mllp:FuzzFrameReader:80000 \
-	./transport/mllp:FuzzReadFrame:120000
+	./transport/mllp:FuzzReadFrame:120000 \
+	./mappings/adt:FuzzMap:100000
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench bench-web bench-web-quick lint tidy-check clean
 
