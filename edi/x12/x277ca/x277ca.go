@@ -125,7 +125,7 @@ func ReadResponse(r io.Reader) (*Response, error) {
 				continue
 			}
 			n, err := strconv.Atoi(seg.ElementString(2))
-			if err != nil {
+			if err != nil || n < 0 {
 				return nil, fmt.Errorf("x277ca: segment %d (line %d) QTY02 %q: not a count", seg.Ordinal, seg.Line, seg.ElementString(2))
 			}
 			switch seg.ElementString(1) {

@@ -86,7 +86,8 @@ func TestReadDHCSResponse(t *testing.T) {
 }
 
 // A 277CA without QTY*90/QTY*AA reports the counts as absent (-1); a QTY
-// that is not a count is an error naming the segment.
+// that is not a count (not a number, or negative) is an error naming the
+// segment.
 func TestBatchCountsAbsentOrBad(t *testing.T) {
 	base := []string{
 		"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*951234567305   *210520*0830*^*00501*000000901*0*P*:",
@@ -98,8 +99,10 @@ func TestBatchCountsAbsentOrBad(t *testing.T) {
 	if err != nil || len(r.Batches) != 1 || r.Batches[0].Accepted != -1 || r.Batches[0].Rejected != -1 {
 		t.Fatalf("no QTY: %+v %v", r, err)
 	}
-	_, err = ReadResponse(strings.NewReader(strings.Join(append(append(base[:6:6], "QTY*90*many"), tail...), "~") + "~"))
-	if err == nil || !strings.Contains(err.Error(), "QTY02") {
-		t.Errorf("bad QTY: %v", err)
+	for _, qty := range []string{"QTY*90*many", "QTY*90*-1", "QTY*AA*-3"} {
+		_, err = ReadResponse(strings.NewReader(strings.Join(append(append(base[:6:6], qty), tail...), "~") + "~"))
+		if err == nil || !strings.Contains(err.Error(), "QTY02") {
+			t.Errorf("%s: %v", qty, err)
+		}
 	}
 }

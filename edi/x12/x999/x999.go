@@ -118,7 +118,7 @@ func Read(r io.Reader) (*Ack, error) {
 			g.Status = seg.ElementString(1)
 			for i, p := range []*int{&g.Included, &g.Received, &g.Accepted} {
 				n, err := strconv.Atoi(seg.ElementString(i + 2))
-				if err != nil {
+				if err != nil || n < 0 {
 					return nil, fmt.Errorf("x999: segment %d (line %d) AK90%d %q: not a count", seg.Ordinal, seg.Line, i+2, seg.ElementString(i+2))
 				}
 				*p = n

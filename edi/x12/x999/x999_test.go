@@ -46,7 +46,7 @@ func TestRead(t *testing.T) {
 }
 
 // A group answered by AK9 alone has no sets; a file that is not a 999, or
-// an AK9 whose counts are not numbers, is an error.
+// an AK9 whose counts are not numbers or negative, is an error.
 func TestReadGroupOnlyAndErrors(t *testing.T) {
 	env := func(body ...string) string {
 		return strings.Join(append(append([]string{
@@ -58,10 +58,11 @@ func TestReadGroupOnlyAndErrors(t *testing.T) {
 		t.Fatalf("group only: %+v %v", a, err)
 	}
 	for name, in := range map[string]string{
-		"not a 999": env("ST*277*0001*005010X214", "SE*2*0001"),
-		"no set":    env(),
-		"bad AK9":   env("ST*999*0001*005010X231A1", "AK1*HC*9*005010X222A1", "AK9*R*x*3*0", "SE*4*0001"),
-		"AK2 first": env("ST*999*0001*005010X231A1", "AK2*837*1", "SE*3*0001"),
+		"not a 999":          env("ST*277*0001*005010X214", "SE*2*0001"),
+		"no set":             env(),
+		"bad AK9":            env("ST*999*0001*005010X231A1", "AK1*HC*9*005010X222A1", "AK9*R*x*3*0", "SE*4*0001"),
+		"negative AK9 count": env("ST*999*0001*005010X231A1", "AK1*HC*9*005010X222A1", "AK9*R*3*-3*0", "SE*4*0001"),
+		"AK2 first":          env("ST*999*0001*005010X231A1", "AK2*837*1", "SE*3*0001"),
 	} {
 		if _, err := Read(strings.NewReader(in)); err == nil {
 			t.Errorf("%s: no error", name)
