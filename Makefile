@@ -33,7 +33,9 @@ FUZZ_TARGETS := \
 	./edi/evr:FuzzRead:100000 \
 	./transport/mllp:FuzzFrameReader:80000 \
 	./transport/mllp:FuzzReadFrame:120000 \
-	./mappings/adt:FuzzMap:100000
+	./mappings/adt:FuzzMap:100000 \
+	./edi/x12/x999:FuzzRead:80000 \
+	./edi/x12/x277ca:FuzzReadResponse:80000
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench bench-web bench-web-quick lint tidy-check clean
 
