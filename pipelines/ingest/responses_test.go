@@ -20,7 +20,7 @@ const ourFile = "PLAN_305_837P_MCE_20261123_00001.dat"
 
 // sentStore is a store that sent 3057C1 and 3057C2 in set 0001 and
 // 3057C3 in set 0002 of group 7 of ourFile.
-func sentStore(t *testing.T, send bool) *store.SQLite {
+func sentStore(t testing.TB, send bool) *store.SQLite {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, t.TempDir())
