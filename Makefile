@@ -30,13 +30,13 @@ FUZZ_TARGETS := \
 	./mappings/roster:FuzzRosterReader:30000 \
 	./edi/hl7:FuzzReader:100000 \
 	./pipelines/inbound837:FuzzEdit:20000 \
-	./edi/evr:FuzzRead:100000 \
-	./transport/mllp:FuzzFrameReader:80000 \
-	./transport/mllp:FuzzReadFrame:120000 \
+	./edi/evr:FuzzRead:80000 \
+	./transport/mllp:FuzzFrameReader:50000 \
+	./transport/mllp:FuzzReadFrame:60000 \
 	./mappings/adt:FuzzMap:100000 \
 	./edi/x12/x999:FuzzRead:80000 \
 	./edi/x12/x277ca:FuzzReadResponse:80000 \
-	./pipelines/ingest:FuzzLoadResponses:1500
+	./pipelines/ingest:FuzzLoadResponses:1000
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench bench-web bench-web-quick lint tidy-check clean
 
