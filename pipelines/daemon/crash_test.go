@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -283,4 +285,42 @@ func TestCrashAfterQuarantineMoveKeepsWhereTheFileWent(t *testing.T) {
 	if n, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs")); n != 1 || all.lines != 2 {
 		t.Errorf("%d 837s with %d lines, want 1 with 2", n, all.lines)
 	}
+}
+
+// TestCrashDuringRedownload kills `calgw run` while it copies a file again
+// into a work directory that lost its input (another instance fetched the
+// file, or the directory was cleared): the part copied before the kill is
+// never taken for the file, and the restart processes every line of it.
+func TestCrashDuringRedownload(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	// Two kills while the file is worked on: not a poison file yet.
+	cfg := writeConfig(t, strings.Replace(localConfig(dir, ""), "max_attempts: 2", "max_attempts: 5", 1))
+	const lines = 600 // more than one read of the copy (32 KB)
+	data := invoice("RD-1", 1, lines)
+	if len(data) < 64<<10 {
+		t.Fatalf("the invoice is %d bytes: too small to be cut by the crash", len(data))
+	}
+	dropFile(t, filepath.Join(dir, "inbox"), "redl.csv", data)
+	p := startCalgw(t, "fetched", dir, cfg, state, envCrashAt+"=fetched")
+	p.crashed(30 * time.Second)
+	inputs, _ := filepath.Glob(filepath.Join(state, "work", "*", "in", "redl.csv"))
+	if len(inputs) != 1 {
+		t.Fatalf("inputs after the fetch: %v", inputs)
+	}
+	if err := os.RemoveAll(filepath.Dir(inputs[0])); err != nil {
+		t.Fatal(err)
+	}
+	p = startCalgw(t, "downloading", dir, cfg, state, envCrashAt+"=downloading")
+	p.crashed(30 * time.Second)
+	if !strings.Contains(p.output(), "crash point downloading reached") {
+		t.Fatalf("did not crash while downloading:\n%s", p.output())
+	}
+	if _, err := os.Stat(inputs[0]); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a download cut short left the input %s: %v", inputs[0], err)
+	}
+	r := startCalgw(t, "restarted", dir, cfg, state)
+	waitFor(t, 30*time.Second, "the file archived", drained(t, dir, 1))
+	r.term()
+	checkFinished(t, dir, state, 1, lines)
 }

@@ -623,7 +623,7 @@ func parseCrashPoint(spec string) (*crashPoint, error) {
 			return nil, fmt.Errorf("crash point %q: want NAME or NAME:N", spec)
 		}
 	}
-	known := []string{"claimed", "fetched", "committed", "processed", "recorded", "delivered", "moved", "released"}
+	known := []string{"claimed", "downloading", "fetched", "committed", "processed", "recorded", "delivered", "moved", "released"}
 	if !containsString(known, name) {
 		return nil, fmt.Errorf("crash point %q: want one of %s", name, strings.Join(known, ", "))
 	}

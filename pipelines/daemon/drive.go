@@ -279,7 +279,7 @@ func (d *Daemon) fetch(ctx context.Context, e *store.FileEntry, log *slog.Logger
 		sum := sha256.Sum256([]byte(scheduleSource + "\x00" + e.Path))
 		return d.st.SetFileContent(ctx, e.ID, d.instance, store.HexHash(sum[:]), work)
 	}
-	hash, err := d.download(ctx, e)
+	hash, err := d.download(ctx, e, "")
 	if err != nil {
 		return nil, err
 	}
@@ -298,8 +298,13 @@ func (d *Daemon) fetch(ctx context.Context, e *store.FileEntry, log *slog.Logger
 }
 
 // download copies the claimed file into the work directory and returns the
-// content's SHA-256 (of the plaintext, for an OpenPGP file).
-func (d *Daemon) download(ctx context.Context, e *store.FileEntry) (string, error) {
+// content's SHA-256 (of the plaintext, for an OpenPGP file). The copy is
+// written under a temporary name (downloadRaw, downloadPlain: short, so a
+// file name as long as the system allows still fits) and renamed to the input's
+// name only once it is whole, synced and, when want is not "", its hash is
+// want: a download cut short (a kill, a lost connection) or of content that
+// changed never leaves an input that process would take as the file.
+func (d *Daemon) download(ctx context.Context, e *store.FileEntry, want string) (string, error) {
 	s, err := d.sourceOf(ctx, e)
 	if err != nil {
 		return "", err
@@ -316,24 +321,53 @@ func (d *Daemon) download(ctx context.Context, e *store.FileEntry) (string, erro
 		return "", err
 	}
 	defer r.Close()
-	raw := filepath.Join(in, e.Name)
+	raw := filepath.Join(in, downloadRaw)
 	h := sha256.New()
-	if err := writeLocal(raw, io.TeeReader(r, h)); err != nil {
+	if err := writeLocal(raw, io.TeeReader(&crashReader{r: r, crash: d.crash}, h)); err != nil {
 		return "", err
 	}
 	plain, encrypted := pgp.Plain(e.Name)
-	if !encrypted {
-		return store.HexHash(h.Sum(nil)), nil
+	part := raw
+	if encrypted {
+		h.Reset()
+		part = filepath.Join(in, downloadPlain)
+		if err := d.decryptLocal(raw, part, h); err != nil {
+			if errors.Is(err, pgp.ErrDecrypt) {
+				return "", unusable("%s: %v", e.Name, err)
+			}
+			return "", err
+		}
 	}
-	h.Reset()
+	hash := store.HexHash(h.Sum(nil))
+	if want != "" && hash != want {
+		os.Remove(part)
+		return "", unusable("the claimed file changed since it was first read (sha256 %.12s, was %.12s)", hash, want)
+	}
+	if err := atomicfile.Rename(part, filepath.Join(in, plain)); err != nil {
+		return "", err
+	}
+	return hash, nil
+}
+
+// The names in a work directory's in/ of a download not yet whole: the
+// bytes as fetched, and an OpenPGP file's plaintext.
+const (
+	downloadRaw   = ".download"
+	downloadPlain = ".download-plain"
+)
+
+// decryptLocal decrypts the OpenPGP file raw into a new file plain, synced,
+// writing the plaintext to h too, and removes raw.
+func (d *Daemon) decryptLocal(raw, plain string, h io.Writer) error {
+	defer os.Remove(raw)
 	f, err := os.Open(raw)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer f.Close()
-	out, err := os.OpenFile(filepath.Join(in, plain), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	out, err := os.OpenFile(plain, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return "", err
+		return err
 	}
 	err = pgp.Decrypt(io.MultiWriter(out, h), f, d.decrypt)
 	if err == nil {
@@ -342,14 +376,22 @@ func (d *Daemon) download(ctx context.Context, e *store.FileEntry) (string, erro
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	os.Remove(raw)
-	if errors.Is(err, pgp.ErrDecrypt) {
-		return "", unusable("%s: %v", e.Name, err)
+	return err
+}
+
+// crashReader reads r, passing the test crash point "downloading" once
+// the first part of the content has been read and written.
+type crashReader struct {
+	r     io.Reader
+	crash *crashPoint
+	reads int
+}
+
+func (c *crashReader) Read(p []byte) (int, error) {
+	if c.reads++; c.reads == 2 {
+		c.crash.at("downloading")
 	}
-	if err != nil {
-		return "", err
-	}
-	return store.HexHash(h.Sum(nil)), nil
+	return c.r.Read(p)
 }
 
 // writeLocal streams r into a new local file, synced.
@@ -394,12 +436,8 @@ func (d *Daemon) process(ctx context.Context, e *store.FileEntry, log *slog.Logg
 		if _, err := os.Stat(d.inputPath(e)); err != nil {
 			// Another instance fetched it, or the work directory was
 			// cleared: fetch again; the content must not have changed.
-			hash, err := d.download(ctx, e)
-			if err != nil {
+			if _, err := d.download(ctx, e, e.Hash); err != nil {
 				return nil, err
-			}
-			if hash != e.Hash {
-				return nil, unusable("the claimed file changed since it was first read (sha256 %.12s, was %.12s)", hash, e.Hash)
 			}
 		}
 	}
