@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -425,13 +426,17 @@ func submissionArgs(run int64, c *SentClaim) []any {
 func answerClaims(ctx context.Context, tx claimsTx, by string, as []ClaimAnswer) ([]Submission, error) {
 	out := make([]Submission, len(as))
 	for i, a := range as {
+		if !utf8.ValidString(a.CLM01) {
+			continue // we send UTF-8 (ASCII) CLM01s only
+		}
 		var found []Submission
 		var err error
-		if a.File != "" {
+		if a.File != "" && utf8.ValidString(a.File) {
 			// The file as named, or named by its stem (a 277CA's name and the
-			// EVR's EncounterFileName give our file without its extension).
+			// EVR's EncounterFileName give our file without its extension);
+			// lengths in characters, as substr counts them.
 			found, err = querySubmissions(ctx, tx, `SELECT `+submissionColumns+` FROM encounter_submissions
-				WHERE clm01 = ? AND (file = ? OR substr(file, 1, ?) = ?) ORDER BY id DESC LIMIT 1`, a.CLM01, a.File, len(a.File)+1, a.File+".")
+				WHERE clm01 = ? AND (file = ? OR substr(file, 1, ?) = ?) ORDER BY id DESC LIMIT 1`, a.CLM01, a.File, utf8.RuneCountInString(a.File)+1, a.File+".")
 		}
 		if err == nil && len(found) == 0 {
 			found, err = querySubmissions(ctx, tx, `SELECT `+submissionColumns+` FROM encounter_submissions WHERE clm01 = ?

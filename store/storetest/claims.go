@@ -186,4 +186,37 @@ func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
 	if n, err := es.AnswerSets(ctx, "A2.999", []store.SetAnswer{{Receivers: []string{"951234567305", "951234567"}, GS06: 21, Ack: "R", Status: store.EncounterRejected}}); err != nil || n[0] != 3 {
 		t.Errorf("group answer matched %v (%v), want 3 submissions", n, err)
 	}
+	// A CLM01 that is not UTF-8 (bytes of a damaged or hostile answer)
+	// matches nothing we sent; a file name that is not UTF-8 names none of
+	// our files, so the CLM01 alone is matched; the other answers of the
+	// call still land.
+	got, err = es.AnswerClaims(ctx, "X_RESP_277.dat", []store.ClaimAnswer{
+		{File: "A.dat", CLM01: "305C\xff1", Status: store.EncounterRejected, Code: "F2:54"},
+		{File: "A\xff.dat", CLM01: "305C1", Status: store.EncounterRejected, Code: "F2:54"},
+		{File: "A.dat", CLM01: "305C1", Status: store.EncounterAccepted, Code: "F1:20", EncounterID: "100000000000001"},
+	})
+	if err != nil || got[0].ID != 0 || got[1].ID == 0 || got[1].File != "A.dat" || got[2].ID == 0 {
+		t.Errorf("answers not UTF-8: %+v %v; want the first unmatched", got, err)
+	}
+}
+
+// encounterAnswersByStem: an answer that names our file by its stem finds
+// it when the name holds characters of more than one byte too.
+func encounterAnswersByStem(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	cs, es := claimStores(t, s)
+	run := begin(t, s)
+	if err := cs.RecordClaims(ctx, run, []store.SentClaim{
+		{CLM01: "305C1", Invoice: "INV-1", HCP: "305", File: "Año-1.dat", Sender: "951234567305", GroupSender: "951234567", ISA13: 11, GS06: 21, ST02: 1, Sent: "2026-10-30"},
+		{CLM01: "305C1", Invoice: "INV-1", HCP: "305", Frequency: "7", File: "Año-2.dat", Sender: "951234567305", GroupSender: "951234567", ISA13: 12, GS06: 22, ST02: 1, Sent: "2026-11-02"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "t", "Año-2.dat"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := es.AnswerClaims(ctx, "Año-1_RESP_277.dat", []store.ClaimAnswer{{File: "Año-1", CLM01: "305C1", Status: store.EncounterRejected, Code: "F2:54"}})
+	if err != nil || got[0].File != "Año-1.dat" {
+		t.Errorf("an answer to file Año-1 went to %+v (%v), want the submission in Año-1.dat", got, err)
+	}
 }

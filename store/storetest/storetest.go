@@ -41,6 +41,7 @@ func Run(t *testing.T, b Backend) {
 		{"RecordLinesDuplicates", false, recordLinesDuplicates},
 		{"SentClaimsAndEncounterIDs", false, sentClaims},
 		{"EncounterAnswersAndStatuses", false, encounterAnswers},
+		{"EncounterAnswersByStem", false, encounterAnswersByStem},
 		{"WebUsersAndSessions", false, webUsersAndSessions},
 		{"WebAuditManyAnyBacklog", false, webAuditManyAnyBacklog},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
