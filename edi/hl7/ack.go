@@ -28,7 +28,9 @@ type Header struct {
 	Type                 string // MSH-9, e.g. ADT^A01^ADT_A01
 	ControlID            string // MSH-10
 	ProcessingID         string // MSH-11
-	Version              string // MSH-12 (its first component)
+	// Version is MSH-12's version ID (its first component, unescaped);
+	// VersionField is MSH-12 whole, as received.
+	Version, VersionField string
 }
 
 // ErrHeader is wrapped by every error of ReadHeader.
@@ -84,7 +86,8 @@ func ReadHeader(msg []byte) (Header, error) {
 	h.SendingApplication, h.SendingFacility = get(3), get(4)
 	h.ReceivingApplication, h.ReceivingFacility = get(5), get(6)
 	h.Time, h.Type, h.ControlID, h.ProcessingID = get(7), get(9), get(10), get(11)
-	h.Version = h.FirstComponent(get(12))
+	h.VersionField = get(12)
+	h.Version = h.FirstComponent(h.VersionField)
 	switch {
 	case h.Type == "":
 		return h, fmt.Errorf("%w-9 (message type) is empty", ErrHeader)
@@ -172,7 +175,8 @@ const ackTextMax = 80
 // sending and receiving application and facility swapped (MSH-3/4 ←
 // inbound MSH-5/6, MSH-5/6 ← inbound MSH-3/4), MSH-7 now, MSH-9
 // ACK^<inbound trigger>^ACK, MSH-10 a control ID made from now, MSH-11 and
-// MSH-12 as received; then MSA-1 code and MSA-2 the inbound MSH-10. With
+// MSH-12 as received (VersionField; Version escaped when a Header built by
+// hand has no VersionField); then MSA-1 code and MSA-2 the inbound MSH-10. With
 // AE or AR, errText (escaped, cut to 80 characters) goes in MSA-3 and in an
 // ERR segment: ERR-3 207 (application internal error, table 0357), ERR-4
 // E and ERR-8 the text from v2.5; ERR-1 for v2.3 and v2.4. Segments end
@@ -208,7 +212,11 @@ func AppendACK(dst []byte, h Header, code, errText string, now time.Time) []byte
 	dst = append(dst, f)
 	dst = append(dst, h.ProcessingID...)
 	dst = append(dst, f)
-	dst = append(dst, h.Version...)
+	if h.VersionField != "" {
+		dst = append(dst, h.VersionField...)
+	} else {
+		dst = h.appendEscaped(dst, h.Version)
+	}
 	dst = append(dst, '\r')
 
 	dst = append(dst, "MSA"...)

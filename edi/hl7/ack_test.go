@@ -19,14 +19,14 @@ func TestReadHeader(t *testing.T) {
 	}{
 		{"default delimiters", ackA01, Header{Field: '|', Component: '^', Repetition: '~', Escape: '\\', Subcomponent: '&', Encoding: `^~\&`,
 			SendingApplication: "EPICADT", SendingFacility: "GOODHOSP", ReceivingApplication: "CALGW", ReceivingFacility: "PLAN",
-			Time: "20260301120000", Type: "ADT^A01^ADT_A01", ControlID: "MSG00001", ProcessingID: "P", Version: "2.5.1"}, ""},
+			Time: "20260301120000", Type: "ADT^A01^ADT_A01", ControlID: "MSG00001", ProcessingID: "P", Version: "2.5.1", VersionField: "2.5.1"}, ""},
 		{"other delimiters, LF end, v2.8 truncation char, version with components",
 			"MSH#$*!@%#APP$X#FAC#R#RF#2026##ADT$A03#C9#T#2.8$USA\nPID#1\n",
 			Header{Field: '#', Component: '$', Repetition: '*', Escape: '!', Subcomponent: '@', Encoding: "$*!@%",
 				SendingApplication: "APP$X", SendingFacility: "FAC", ReceivingApplication: "R", ReceivingFacility: "RF",
-				Time: "2026", Type: "ADT$A03", ControlID: "C9", ProcessingID: "T", Version: "2.8"}, ""},
+				Time: "2026", Type: "ADT$A03", ControlID: "C9", ProcessingID: "T", Version: "2.8", VersionField: "2.8$USA"}, ""},
 		{"leading newline skipped, trailing fields missing", "\r\nMSH|^~\\&|A|B|||||ADT^A08|X|P|2.3", Header{Field: '|', Component: '^', Repetition: '~', Escape: '\\', Subcomponent: '&', Encoding: `^~\&`,
-			SendingApplication: "A", SendingFacility: "B", Type: "ADT^A08", ControlID: "X", ProcessingID: "P", Version: "2.3"}, ""},
+			SendingApplication: "A", SendingFacility: "B", Type: "ADT^A08", ControlID: "X", ProcessingID: "P", Version: "2.3", VersionField: "2.3"}, ""},
 		{"not MSH", "PID|1||X\r", Header{}, "does not start with an MSH"},
 		{"too short", "MSH|^~", Header{}, "does not start with an MSH"},
 		{"letter as separator", "MSHX^~\\&X", Header{}, "MSH-1"},
@@ -190,4 +190,30 @@ func ExampleAppendACK() {
 	// Output:
 	// MSH|^~\&|CALGW|PLAN|LAB|HOSP|20260301120000+0000||ACK^A08^ACK|Adgrfgbt3myo0|P|2.5
 	// MSA|AA|M42
+}
+
+// MSH-12 goes back byte for byte as the message wrote it: every component
+// of the VID, escape sequences kept in the message's delimiters.
+func TestAppendACKVersionAsReceived(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 5, 0, time.UTC)
+	for _, v := range []string{"2.8^USA", `2.5.1^US\T\CA`, `2.5.1\E\`} {
+		t.Run(v, func(t *testing.T) {
+			msg := "MSH|^~\\&|APP|FAC|CALGW|PLAN|20260301120000||ADT^A01^ADT_A01|M1|P|" + v + "\rPID|1\r"
+			h, err := ReadHeader([]byte(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ack := AppendACK(nil, h, AckError, "x", now)
+			if got := segs(t, ack, "|")[0][11]; got != v {
+				t.Errorf("ACK MSH-12 = %q, want %q as received", got, v)
+			}
+			m, err := NewReader(strings.NewReader(string(ack))).Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckEscapes(m.Segments[0].Field(12).Bytes(), m.Delimiters); err != nil {
+				t.Errorf("ACK %q: MSH-12: %v", ack, err)
+			}
+		})
+	}
 }
