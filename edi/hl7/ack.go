@@ -31,6 +31,8 @@ type Header struct {
 	// Version is MSH-12's version ID (its first component, unescaped);
 	// VersionField is MSH-12 whole, as received.
 	Version, VersionField string
+	// CharacterSet is MSH-18 as received ("" for ASCII).
+	CharacterSet string
 }
 
 // ErrHeader is wrapped by every error of ReadHeader.
@@ -86,6 +88,7 @@ func ReadHeader(msg []byte) (Header, error) {
 	h.SendingApplication, h.SendingFacility = get(3), get(4)
 	h.ReceivingApplication, h.ReceivingFacility = get(5), get(6)
 	h.Time, h.Type, h.ControlID, h.ProcessingID = get(7), get(9), get(10), get(11)
+	h.CharacterSet = get(18)
 	h.VersionField = get(12)
 	h.Version = h.FirstComponent(h.VersionField)
 	switch {
@@ -176,11 +179,12 @@ const ackTextMax = 80
 // inbound MSH-5/6, MSH-5/6 ← inbound MSH-3/4), MSH-7 now, MSH-9
 // ACK^<inbound trigger>^ACK, MSH-10 a control ID made from now, MSH-11 and
 // MSH-12 as received (VersionField; Version escaped when a Header built by
-// hand has no VersionField); then MSA-1 code and MSA-2 the inbound MSH-10. With
-// AE or AR, errText (escaped, cut to 80 characters) goes in MSA-3 and in an
-// ERR segment: ERR-3 207 (application internal error, table 0357), ERR-4
-// E and ERR-8 the text from v2.5; ERR-1 for v2.3 and v2.4. Segments end
-// with CR.
+// hand has no VersionField), and MSH-18 as received when the message has
+// one (the values copied from the message are in its character set); then
+// MSA-1 code and MSA-2 the inbound MSH-10. With AE or AR, errText (escaped,
+// cut to 80 characters) goes in MSA-3 and in an ERR segment: ERR-3 207
+// (application internal error, table 0357), ERR-4 E and ERR-8 the text
+// from v2.5; ERR-1 for v2.3 and v2.4. Segments end with CR.
 func AppendACK(dst []byte, h Header, code, errText string, now time.Time) []byte {
 	if h.Field == 0 {
 		h.Field, h.Component, h.Repetition, h.Escape, h.Subcomponent = '|', '^', '~', '\\', '&'
@@ -216,6 +220,10 @@ func AppendACK(dst []byte, h Header, code, errText string, now time.Time) []byte
 		dst = append(dst, h.VersionField...)
 	} else {
 		dst = h.appendEscaped(dst, h.Version)
+	}
+	if h.CharacterSet != "" {
+		dst = append(dst, f, f, f, f, f, f)
+		dst = append(dst, h.CharacterSet...)
 	}
 	dst = append(dst, '\r')
 

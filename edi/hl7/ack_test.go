@@ -217,3 +217,28 @@ func TestAppendACKVersionAsReceived(t *testing.T) {
 		})
 	}
 }
+
+// The ACK copies MSH-3 to MSH-6 and MSA-2 from the message in the message's
+// character set, so it declares that character set in MSH-18 as the
+// message did; without MSH-18 (ASCII) the ACK's MSH ends at MSH-12.
+func TestAppendACKCharacterSet(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 5, 0, time.UTC)
+	msg := "MSH|^~\\&|APP|SAINT JOSÉ|CALGW|PLAN|20260301120000||ADT^A01^ADT_A01|M1|P|2.5.1|||AL|NE||UNICODE UTF-8\rPID|1\r"
+	h, err := ReadHeader([]byte(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msh := segs(t, AppendACK(nil, h, AckAccept, "", now), "|")[0]
+	if len(msh) != 18 || msh[17] != "UNICODE UTF-8" || msh[5] != "SAINT JOSÉ" {
+		t.Fatalf("ACK MSH = %q, want MSH-18 %q", msh, "UNICODE UTF-8")
+	}
+	for _, f := range msh[12:17] {
+		if f != "" {
+			t.Errorf("ACK MSH = %q: MSH-13 to MSH-17 should be empty", msh)
+		}
+	}
+	h, _ = ReadHeader([]byte(ackA01))
+	if msh := segs(t, AppendACK(nil, h, AckAccept, "", now), "|")[0]; len(msh) != 12 {
+		t.Errorf("ACK MSH without a character set = %q, want 12 fields", msh)
+	}
+}
