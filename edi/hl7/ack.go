@@ -291,9 +291,14 @@ func ackCut(s string, n int) string {
 }
 
 // appendEscaped appends s with h's delimiters escaped (\F\ \S\ \T\ \R\
-// \E\) and CR or LF turned into spaces.
+// \E\, and \P\ for the truncation character, MSH-2's fifth) and CR or LF
+// turned into spaces.
 func (h Header) appendEscaped(dst []byte, s string) []byte {
 	e := h.Escape
+	var trunc byte
+	if len(h.Encoding) == 5 {
+		trunc = h.Encoding[4]
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		var r byte
@@ -311,6 +316,10 @@ func (h Header) appendEscaped(dst []byte, s string) []byte {
 		case '\r', '\n':
 			dst = append(dst, ' ')
 			continue
+		default:
+			if trunc != 0 && c == trunc {
+				r = 'P'
+			}
 		}
 		if r != 0 {
 			dst = append(dst, e, r, e)

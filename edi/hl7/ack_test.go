@@ -242,3 +242,17 @@ func TestAppendACKCharacterSet(t *testing.T) {
 		t.Errorf("ACK MSH without a character set = %q, want 12 fields", msh)
 	}
 }
+
+// From v2.7 MSH-2 may have a fifth character, the truncation character; in
+// a value it is written \P\ like the other delimiters.
+func TestAppendACKEscapesTruncationCharacter(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 5, 0, time.UTC)
+	h, err := ReadHeader([]byte("MSH|^~\\&#|APP|FAC|CALGW|PLAN|20260301120000||ADT^A01^ADT_A01|M1|P|2.7\r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := segs(t, AppendACK(nil, h, AckError, "bed #4 unknown #", now), "|")
+	if want := `bed \P\4 unknown \P\`; s[1][3] != want || s[2][8] != want {
+		t.Errorf("MSA-3 %q, ERR-8 %q, want %q", s[1][3], s[2][8], want)
+	}
+}
