@@ -160,24 +160,24 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 	ev.CIN = match(ev.Identifiers, p)
 	pv1 := m.First("PV1")
 	if pv1 != nil {
-		ev.PatientClass = pv1.Get(2, 1, 1, 1)
+		ev.PatientClass = value(pv1.Get(2, 1, 1, 1))
 		ev.AdmissionType = admissionType(pv1.Get(4, 1, 1, 1))
-		ev.Facility = pv1.Get(3, 1, 4, 1)
-		ev.VisitNumber = pv1.Get(19, 1, 1, 1)
-		ev.Disposition = pv1.Get(36, 1, 1, 1)
+		ev.Facility = value(pv1.Get(3, 1, 4, 1))
+		ev.VisitNumber = value(pv1.Get(19, 1, 1, 1))
+		ev.Disposition = value(pv1.Get(36, 1, 1, 1))
 		ev.AdmitTime = timeOf(pv1, 44, "admit date/time")
 		ev.DischargeTime = timeOf(pv1, 45, "discharge date/time")
 	} else if kind != domain.ADTMerge && kind != domain.ADTUpdate {
 		bad(msh, 0, "ADT^%s has no PV1 segment", trigger)
 	}
 	if ev.Facility == "" && evn != nil {
-		ev.Facility = evn.Get(7, 1, 1, 1)
+		ev.Facility = value(evn.Get(7, 1, 1, 1))
 	}
 	if ev.Facility == "" {
-		ev.Facility = msh.Get(4, 1, 1, 1)
+		ev.Facility = value(msh.Get(4, 1, 1, 1))
 	}
 	for _, dg := range m.All("DG1") {
-		d := domain.Diagnosis{Code: dg.Get(3, 1, 1, 1), Text: dg.Get(3, 1, 2, 1), System: dg.Get(3, 1, 3, 1), Type: dg.Get(6, 1, 1, 1)}
+		d := domain.Diagnosis{Code: dg.Get(3, 1, 1, 1), Text: value(dg.Get(3, 1, 2, 1)), System: value(dg.Get(3, 1, 3, 1)), Type: value(dg.Get(6, 1, 1, 1))}
 		if d.Code == "" {
 			bad(dg, 3, "diagnosis code is missing")
 			continue
@@ -199,14 +199,18 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 	return ev, errs
 }
 
-// admissionType is PV1-4.1 trimmed and upper-cased; HL7's null ("") is
-// not sent.
-func admissionType(v string) string {
-	v = strings.ToUpper(strings.TrimSpace(v))
+// value is a field's text, with HL7's null ("") read as not sent.
+func value(v string) string {
 	if v == `""` {
 		return ""
 	}
 	return v
+}
+
+// admissionType is PV1-4.1 trimmed and upper-cased; HL7's null ("") is
+// not sent.
+func admissionType(v string) string {
+	return value(strings.ToUpper(strings.TrimSpace(v)))
 }
 
 func identifiers(f hl7.Value) []domain.PatientIdentifier {

@@ -294,3 +294,28 @@ func TestFixtures(t *testing.T) {
 		}
 	}
 }
+
+// HL7's null ("") is no value: a PV1 field written "" is not sent (the
+// facility then comes from EVN-7), and a DG1 component "" is empty.
+func TestMapNullIsNoValue(t *testing.T) {
+	f := make([]string, 46)
+	f[0], f[1], f[2], f[3], f[19], f[36] = "PV1", "1", `""`, `4W^401^A^""`, `""`, `""`
+	in := strings.Replace(msg("A08"), pv1, strings.Join(f, "|"), 1)
+	in = strings.Replace(in, "EVN|A08|20260301082500", "EVN|A08|20260301082500|||||EVNFAC", 1)
+	in = strings.Replace(in, "J18.9^Pneumonia^I10||20260301|A", `J18.9^""^""||20260301|""`, 1)
+	ev, errs := Map(read(t, in), DefaultProfile())
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if ev.PatientClass != "" || ev.Facility != "EVNFAC" || ev.VisitNumber != "" || ev.Disposition != "" {
+		t.Errorf("class %q, facility %q, visit %q, disposition %q: want \"\", EVNFAC, \"\", \"\"", ev.PatientClass, ev.Facility, ev.VisitNumber, ev.Disposition)
+	}
+	if d := ev.Diagnoses[0]; d != (domain.Diagnosis{Code: "J18.9"}) {
+		t.Errorf("diagnosis %+v, want code J18.9 alone", d)
+	}
+
+	in = strings.Replace(msg("A01"), "^STMARYS|", `^""|`, 1)
+	if ev, _ := Map(read(t, in), DefaultProfile()); ev.Facility != "STMARYS" {
+		t.Errorf("PV1-3.4 \"\" and no EVN-7: facility %q, want MSH-4.1 STMARYS", ev.Facility)
+	}
+}
