@@ -190,6 +190,12 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 			bad(msh, 0, "ADT^A40 has no MRG segment")
 			return ev, errs
 		}
+		// ADT_A39 repeats its patient group (PID, PD1, MRG, PV1); the event
+		// is one merge, so a message with more is a problem, not its first
+		// merge alone.
+		if mrgs := m.All("MRG"); len(mrgs) > 1 {
+			bad(mrgs[1], 0, "ADT^A40 has %d patient groups (PID and MRG); calgw reads one merge a message: send each in a message of its own", len(mrgs))
+		}
 		prior := identifiers(mrg.Field(1))
 		ev.PriorCIN = match(prior, p)
 		if ev.PriorCIN == "" {

@@ -238,6 +238,9 @@ func TestMapProblems(t *testing.T) {
 		{"bad PV1 times and DG1 without a code", "MSH|^~\\&|S|F|G|P|20260301||ADT^A03|X|P|2.5\rPID|||1^^^^MA\rPV1||I" + strings.Repeat("|", 42) + "x|2026\rDG1|1||^text\r", []string{
 			`field PV1-44: admit date/time: time "x"`, "field DG1-3: diagnosis code is missing"}},
 		{"A40 without MRG", "MSH|^~\\&|S|F|G|P|20260301||ADT^A40|X|P|2.5\rPID|||1^^^^MA\r", []string{"ADT^A40 has no MRG segment"}},
+		// ADT_A39 repeats its PATIENT group (PID, PD1, MRG, PV1): a second
+		// merge is not left unread.
+		{"A40 with two patient groups", "MSH|^~\\&|S|F|G|P|20260301||ADT^A40|X|P|2.5\rPID|||1^^^^MA\rMRG|9^^^^MA\rPID|||2^^^^MA\rMRG|8^^^^MA\r", []string{"segment MRG #5: ADT^A40 has 2 patient groups (PID and MRG)"}},
 		{"A40 without a prior CIN", "MSH|^~\\&|S|F|G|P|20260301||ADT^A40|X|P|2.5\rPID|||1^^^^MA\rMRG|9^^^^MR\r", []string{`field MRG-1: no prior identifier of type "MA"`}},
 	}
 	for _, tt := range tests {
