@@ -17,6 +17,20 @@ type ADT struct {
 	// (destinations:) its ADT notice files go to; a provider without one
 	// gets them at the adt-notices job's "notices" output destination.
 	NoticeDestinations map[string]string `yaml:"notice_destinations"`
+	// ProcessingIDs are the MSH-11 processing IDs taken (HL7 table 0103:
+	// P production, T training, D debugging); default P alone. A message
+	// with another is refused (AR over MLLP, an exception from a file):
+	// a hospital's test or training message never becomes an event or an
+	// ECM provider's notice.
+	ProcessingIDs []string `yaml:"processing_ids"`
+}
+
+// TakenProcessingIDs are ProcessingIDs, P alone when none are set.
+func (a *ADT) TakenProcessingIDs() []string {
+	if len(a.ProcessingIDs) == 0 {
+		return []string{"P"}
+	}
+	return a.ProcessingIDs
 }
 
 // ADTSender is one sender's profile.
@@ -34,6 +48,11 @@ type ADTSender struct {
 
 func (a *ADT) validate() []string {
 	var errs []string
+	for i, id := range a.ProcessingIDs {
+		if id != "P" && id != "T" && id != "D" {
+			errs = append(errs, fmt.Sprintf("adt.processing_ids[%d] %q is not P, T or D", i, id))
+		}
+	}
 	seen := map[string]bool{}
 	for i, s := range a.Senders {
 		p := fmt.Sprintf("adt.senders[%d]", i)

@@ -120,3 +120,19 @@ func TestInbound837Profiles(t *testing.T) {
 		})
 	}
 }
+
+// adt.processing_ids takes P, T and D (HL7 table 0103) and defaults to P.
+func TestADTProcessingIDs(t *testing.T) {
+	var a ADT
+	if got := a.TakenProcessingIDs(); len(got) != 1 || got[0] != "P" {
+		t.Errorf("default %v, want [P]", got)
+	}
+	a.ProcessingIDs = []string{"P", "T", "D"}
+	if errs := a.validate(); len(errs) != 0 {
+		t.Errorf("P, T, D: %v", errs)
+	}
+	a.ProcessingIDs = []string{"P", "Q"}
+	if errs := a.validate(); len(errs) != 1 || !strings.Contains(errs[0], `adt.processing_ids[1] "Q"`) {
+		t.Errorf("Q: %v", errs)
+	}
+}

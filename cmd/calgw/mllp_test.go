@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -144,6 +145,11 @@ func TestMLLPKill9UnderLoad(t *testing.T) {
 	if code, _, _ := mllp.ACKCode(ack); err != nil || code != "AA" {
 		t.Fatalf("after the restart: %q %v", ack, err)
 	}
+	// A training message (MSH-11 T): the default adt.processing_ids take P alone.
+	ack, err = c.Send(ctx, bytes.Replace(adtMessage(9, 1), []byte("|P|2.5.1"), []byte("|T|2.5.1"), 1))
+	if code, _, text := mllp.ACKCode(ack); err != nil || code != "AR" || !strings.Contains(text, "MSH-11") {
+		t.Fatalf("training message: %q %v, want AR naming MSH-11", ack, err)
+	}
 	c.Close()
 	cmd.Process.Signal(syscall.SIGTERM)
 	if code := exitCode(t, cmd, 10*time.Second); code != 0 {
@@ -205,6 +211,12 @@ destinations:
 			t.Fatalf("sender S%d: %q %v, want %s", i+1, ack, err, want)
 		}
 	}
+	// A training message (MSH-11 T) of an allowed sender: the default
+	// adt.processing_ids take P alone.
+	ack, err := c.Send(ctx, bytes.Replace(adtMessage(1, 1), []byte("|P|2.5.1"), []byte("|T|2.5.1"), 1))
+	if code, _, text := mllp.ACKCode(ack); err != nil || code != "AR" || !strings.Contains(text, "MSH-11") {
+		t.Fatalf("training message: %q %v, want AR naming MSH-11", ack, err)
+	}
 	c.Close()
 	// The histogram observes an ACK once written: poll until both are counted.
 	var body []byte
@@ -216,11 +228,11 @@ destinations:
 		body, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if strings.Contains(string(body), `calgw_mllp_ack_seconds_count{code="AA"} 1`) &&
-			strings.Contains(string(body), `calgw_mllp_ack_seconds_count{code="AR"} 1`) || time.Now().After(deadline) {
+			strings.Contains(string(body), `calgw_mllp_ack_seconds_count{code="AR"} 2`) || time.Now().After(deadline) {
 			break
 		}
 	}
-	for _, want := range []string{`calgw_mllp_ack_seconds_count{code="AA"} 1`, `calgw_mllp_ack_seconds_count{code="AR"} 1`} {
+	for _, want := range []string{`calgw_mllp_ack_seconds_count{code="AA"} 1`, `calgw_mllp_ack_seconds_count{code="AR"} 2`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -8,6 +8,7 @@ package adt
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ type Profile struct {
 	IDType, Authority string
 	// Location is the time zone of times written without an offset.
 	Location *time.Location
+	// ProcessingIDs are the MSH-11.1 processing IDs taken; a message with
+	// another is a problem. None takes any.
+	ProcessingIDs []string
 }
 
 // DefaultProfile reads the CIN from the PID-3 identifier of type MA (HL7
@@ -108,6 +112,9 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 	}
 	ev := domain.ADTEvent{Sender: p.Name, ControlID: m.ControlID(),
 		SendingApplication: domain.SendingID(msh.Get(3, 1, 1, 1)), SendingFacility: domain.SendingID(msh.Get(4, 1, 1, 1))}
+	if id := msh.Get(11, 1, 1, 1); len(p.ProcessingIDs) > 0 && !slices.Contains(p.ProcessingIDs, id) {
+		bad(msh, 11, "processing ID %q is not taken (takes %s)", id, strings.Join(p.ProcessingIDs, ", "))
+	}
 	code, trigger := m.Type()
 	// v2.3.1 and later may carry the trigger in EVN-1 only when MSH-9.2 is
 	// empty; MSH-9.2 wins when both are written.

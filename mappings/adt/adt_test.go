@@ -322,3 +322,35 @@ func TestMapNullIsNoValue(t *testing.T) {
 		t.Errorf("PV1-3.4 \"\" and no EVN-7: facility %q, want MSH-4.1 STMARYS", ev.Facility)
 	}
 }
+
+// A profile that lists processing IDs takes messages whose MSH-11.1 is one
+// of them; another is a problem at MSH-11. A profile listing none takes any.
+func TestMapProcessingIDs(t *testing.T) {
+	in := func(id string) *hl7.Message {
+		return read(t, "MSH|^~\\&|S|F|G|P|20260301||ADT^A01|X|"+id+"|2.5\rEVN||20260301\rPID|||1^^^^MA\rPV1||I\r")
+	}
+	for _, tt := range []struct {
+		ids     []string
+		msh11   string
+		problem bool
+	}{
+		{[]string{"P"}, "P", false},
+		{[]string{"P"}, "T", true},
+		{[]string{"P"}, "D^A", true},
+		{[]string{"P"}, "P^T", false}, // MSH-11.2 is the processing mode
+		{[]string{"P", "T"}, "T", false},
+		{nil, "T", false},
+		{nil, "D", false},
+	} {
+		p := DefaultProfile()
+		p.ProcessingIDs = tt.ids
+		_, errs := Map(in(tt.msh11), p)
+		if got := len(errs) > 0; got != tt.problem {
+			t.Errorf("profile taking %v, MSH-11 %q: problems %v, want a problem: %v", tt.ids, tt.msh11, errs, tt.problem)
+			continue
+		}
+		if tt.problem && (len(errs) != 1 || !strings.Contains(errs[0].Error(), "field MSH-11: processing ID") || !strings.Contains(errs[0].Error(), "takes P")) {
+			t.Errorf("MSH-11 %q: %v", tt.msh11, errs)
+		}
+	}
+}

@@ -143,3 +143,38 @@ func TestIngestFilesReport(t *testing.T) {
 		t.Errorf("again: %+v (every message, the exception's too, was recorded before)", rs[0])
 	}
 }
+
+// TestProcessingIDsFromConfig: the configuration's processing IDs (P alone
+// by default) apply to every profile, the built-in one too: a training
+// message is an exception naming MSH-11, never an event.
+func TestProcessingIDsFromConfig(t *testing.T) {
+	training := func(id string) string {
+		return strings.Replace(adtMsg(id, "A01", known), "|"+id+"|P|", "|"+id+"|T|", 1)
+	}
+	for _, tt := range []struct {
+		name    string
+		senders []config.ADTSender
+		ids     []string
+		stored  int
+	}{
+		{"default, built-in profile", nil, nil, 1},
+		{"default, a profile of the facility", []config.ADTSender{{Name: "stm", Facilities: []string{"STMARYS"}, CINIdentifierType: "MA"}}, nil, 1},
+		{"default, a catch-all profile", []config.ADTSender{{Name: "any", CINIdentifierType: "MA"}}, nil, 1},
+		{"T taken", nil, []string{"P", "T"}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t, known)
+			cfg := config.Default()
+			cfg.ADT.Senders, cfg.ADT.ProcessingIDs = tt.senders, tt.ids
+			now := time.Now()
+			in := Inputs{RawInputs("f", 1, []byte(adtMsg("P1", "A01", known)), now)[0], RawInputs("f", 2, []byte(training("T1")), now)[0]}
+			res, err := (&Processor{Store: st, Profiles: Profiles(cfg)}).Process(ctx, &in)
+			if err != nil || res.Messages != 2 || res.Stored != tt.stored || res.Exceptions != 2-tt.stored {
+				t.Fatalf("%+v %v", res, err)
+			}
+			if tt.stored == 1 && !strings.Contains(res.Problems[0].Reason, "MSH-11") {
+				t.Errorf("problem %+v, want it to name MSH-11", res.Problems[0])
+			}
+		})
+	}
+}

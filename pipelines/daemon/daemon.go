@@ -201,7 +201,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		if !isInbox {
 			return nil, fmt.Errorf("mllp: the state store %T has no HL7 inbox", opts.Store)
 		}
-		if d.mllp, err = mllpd.Listen(mllpd.Options{Config: cfg.MLLP, Inbox: in, Log: log, Registerer: d.metrics.reg}); err != nil {
+		if d.mllp, err = mllpd.Listen(mllpd.Options{Config: cfg.MLLP, Inbox: in, Log: log, Registerer: d.metrics.reg, ProcessingIDs: cfg.ADT.TakenProcessingIDs()}); err != nil {
 			return nil, err
 		}
 	}

@@ -39,7 +39,7 @@ func MLLP(ctx context.Context, o MLLPOptions) error {
 	if o.Listen != "" {
 		mc.Listen = o.Listen
 	}
-	l, err := mllpd.Listen(mllpd.Options{Config: mc, Inbox: in, Log: g.log})
+	l, err := mllpd.Listen(mllpd.Options{Config: mc, Inbox: in, Log: g.log, ProcessingIDs: g.Config.ADT.TakenProcessingIDs()})
 	if err != nil {
 		return err
 	}

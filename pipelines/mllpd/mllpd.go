@@ -35,6 +35,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// MaxBatch bounds the messages committed in one transaction (default 512).
 	MaxBatch int
+	// ProcessingIDs are the MSH-11 processing IDs taken (adt.processing_ids);
+	// a message with another is answered AR. None takes any.
+	ProcessingIDs []string
 }
 
 // Listener is a bound MLLP listener; Serve serves it.
@@ -71,7 +74,7 @@ func Listen(o Options) (*Listener, error) {
 			return nil, err
 		}
 	}
-	sc := mllp.Config{MaxFrameBytes: cfg.MaxFrameBytes, IdleTimeout: cfg.IdleTimeout, TLS: tc, Allow: cfg.AllowList(), Log: log}
+	sc := mllp.Config{MaxFrameBytes: cfg.MaxFrameBytes, IdleTimeout: cfg.IdleTimeout, TLS: tc, Allow: cfg.AllowList(), ProcessingIDs: o.ProcessingIDs, Log: log}
 	if o.Registerer != nil {
 		h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "calgw_mllp_ack_seconds",
 			Help:    "Time from the end of an MLLP message's frame to its ACK written (an AA only after the message's transaction committed), by MSA-1 code (AA, AE, AR).",

@@ -68,6 +68,9 @@ type Config struct {
 	TLS *tls.Config
 	// Allow admits senders; empty admits everyone (see AllowList).
 	Allow AllowList
+	// ProcessingIDs are the MSH-11.1 processing IDs taken; a message with
+	// another is answered AR. None takes any.
+	ProcessingIDs []string
 	// MaxInFlight bounds the messages of one connection stored but not yet
 	// acknowledged (a sender may send several before reading ACKs). Default 64.
 	MaxInFlight int
@@ -407,7 +410,7 @@ func (s *Server) answer(ctx context.Context, p *pending, f frame, remote string,
 
 // check is the server's own verdict on a frame, before the Sink: AR for a
 // frame too large, an unreadable MSH, a sender the allow-list refuses, a
-// version or message type not taken, a frame holding more than one
+// version, processing ID or message type not taken, a frame holding more than one
 // message (a second MSH, or batch or file segments); AE for a body that is
 // not segments.
 func (s *Server) check(f frame, ip netip.Addr) (hl7.Header, string, string) {
@@ -423,6 +426,9 @@ func (s *Server) check(f frame, ip netip.Addr) (hl7.Header, string, string) {
 	}
 	if !supported(h.Version) {
 		return h, hl7.AckReject, fmt.Sprintf("MSH-12 version %q not supported (2.3 to 2.8)", h.Version)
+	}
+	if id := h.FirstComponent(h.ProcessingID); len(s.cfg.ProcessingIDs) > 0 && !slices.Contains(s.cfg.ProcessingIDs, id) {
+		return h, hl7.AckReject, fmt.Sprintf("MSH-11 processing ID %q not taken (takes %s)", id, strings.Join(s.cfg.ProcessingIDs, ", "))
 	}
 	if mt := h.FirstComponent(h.Type); mt != "ADT" {
 		return h, hl7.AckReject, fmt.Sprintf("MSH-9 message type %q not accepted (ADT only)", mt)

@@ -630,3 +630,35 @@ func TestTLS(t *testing.T) {
 		t.Error("a CA file without certificates accepted")
 	}
 }
+
+// A server that lists processing IDs answers AR, storing nothing, to a
+// message whose MSH-11.1 is not one of them; one listing none takes any.
+func TestProcessingIDs(t *testing.T) {
+	withID := func(ctl, id string) []byte {
+		return bytes.Replace(adt(ctl), []byte("|"+ctl+"|P|"), []byte("|"+ctl+"|"+id+"|"), 1)
+	}
+	for _, tt := range []struct {
+		ids   []string
+		msg   []byte
+		code  string
+		ctlID string
+	}{
+		{[]string{"P"}, adt("P1"), hl7.AckAccept, "P1"},
+		{[]string{"P"}, withID("T1", "T"), hl7.AckReject, "T1"},
+		{[]string{"P"}, withID("D1", "D"), hl7.AckReject, "D1"},
+		{[]string{"P", "T"}, withID("T2", "T"), hl7.AckAccept, "T2"},
+		{nil, withID("T3", "T"), hl7.AckAccept, "T3"},
+	} {
+		sink := &memSink{}
+		addr := serve(t, sink, Config{ProcessingIDs: tt.ids})
+		c, r := dialRaw(t, addr)
+		c.Write(AppendFrame(nil, tt.msg))
+		text := wantACK(t, r, tt.code, tt.ctlID)
+		if tt.code == hl7.AckReject && !strings.Contains(text, "MSH-11 processing ID") {
+			t.Errorf("%s: reason %q, want it to name MSH-11", tt.ctlID, text)
+		}
+		if n := len(sink.ids()); (n == 1) != (tt.code == hl7.AckAccept) {
+			t.Errorf("%s: %d stored", tt.ctlID, n)
+		}
+	}
+}
