@@ -197,10 +197,13 @@ func (r *Reader) closeFile(seg []byte, line int) {
 	}
 	r.closeOpenBatch(line)
 	s, _ := r.envSegment(seg, line, false)
-	if r.fileBatch > 0 {
+	switch {
+	case r.fileBatch > 0:
 		r.checkCount(s, "file batch count", r.fileBatch)
-	} else {
-		r.checkCount(s, "file batch count (messages, the file has no BHS)", r.fileMsgs)
+	case s.Field(1).String() != "0":
+		// No BHS: FTS-1 is 0 (the batches, as HL7 counts them) or the
+		// messages (as many senders count them).
+		r.checkCount(s, "file batch count (0, or the messages: the file has no BHS)", r.fileMsgs)
 	}
 	r.inFile, r.fileHeader = false, nil
 }

@@ -217,6 +217,9 @@ func TestBatches(t *testing.T) {
 		{"counts left out", "FHS|^~\\&\rBHS|^~\\&\r" + msh("1") + "BTS\rFTS\r", 1, nil},
 		{"batch only", "BHS|^~\\&\r" + msh("1") + msh("2") + "BTS|2\r", 2, nil},
 		{"file without batches counts messages", "FHS|^~\\&\r" + msh("1") + msh("2") + "FTS|2\r", 2, nil},
+		{"file without batches counts no batch", "FHS|^~\\&\r" + msh("1") + msh("2") + "FTS|0\r", 2, nil},
+		{"file without batches, count wrong", "FHS|^~\\&\r" + msh("1") + msh("2") + "FTS|1\r", 2,
+			[]string{"line 6, segment FTS, field FTS-1: file batch count (0, or the messages: the file has no BHS) says 1, counted 2"}},
 		{"bare multi-message file", msh("1") + msh("2") + msh("3"), 3, nil},
 		{"batch count wrong", "BHS|^~\\&\r" + msh("1") + msh("2") + "BTS|3\r", 2,
 			[]string{"line 6, segment BTS, field BTS-1: batch message count says 3, counted 2"}},
@@ -502,6 +505,23 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 	if len(Check(m)) != 0 {
 		t.Errorf("written message not sound: %v", Check(m))
+	}
+	// A file of messages without a batch: the writer's FTS-1 (0 batches)
+	// reads back without a problem.
+	buf.Reset()
+	w = NewWriter(&buf, d)
+	must(w.BeginFile("GW"))
+	for _, id := range []string{"1", "2"} {
+		must(w.Segment("MSH", "GW", "", "", "", "20260101", "", d.Components("ADT", "A01"), id, "P", "2.5.1"))
+		must(w.Segment("PID", "1"))
+	}
+	must(w.EndFile())
+	must(w.Flush())
+	if !strings.HasSuffix(buf.String(), "FTS"+string(d.Field)+"0\r") {
+		t.Errorf("file without a batch ends %q", buf.String()[max(0, buf.Len()-10):])
+	}
+	if msgs, errs := readAll(t, &buf); len(errs) > 0 || len(msgs) != 2 {
+		t.Errorf("file without a batch read back: %d messages, %v", len(msgs), errs)
 	}
 }
 
