@@ -291,8 +291,9 @@ func ackCut(s string, n int) string {
 }
 
 // appendEscaped appends s with h's delimiters escaped (\F\ \S\ \T\ \R\
-// \E\, and \P\ for the truncation character, MSH-2's fifth) and CR or LF
-// turned into spaces.
+// \E\, and \P\ for the truncation character, MSH-2's fifth) and CR, LF
+// and MLLP's frame bytes (VT 0x0B, FS 0x1C) turned into spaces: the text
+// can neither end the ACK's segment nor its frame.
 func (h Header) appendEscaped(dst []byte, s string) []byte {
 	e := h.Escape
 	var trunc byte
@@ -313,7 +314,7 @@ func (h Header) appendEscaped(dst []byte, s string) []byte {
 			r = 'R'
 		case e:
 			r = 'E'
-		case '\r', '\n':
+		case '\r', '\n', 0x0b, 0x1c:
 			dst = append(dst, ' ')
 			continue
 		default:

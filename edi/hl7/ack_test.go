@@ -1,6 +1,7 @@
 package hl7
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -254,5 +255,22 @@ func TestAppendACKEscapesTruncationCharacter(t *testing.T) {
 	s := segs(t, AppendACK(nil, h, AckError, "bed #4 unknown #", now), "|")
 	if want := `bed \P\4 unknown \P\`; s[1][3] != want || s[2][8] != want {
 		t.Errorf("MSA-3 %q, ERR-8 %q, want %q", s[1][3], s[2][8], want)
+	}
+}
+
+// A reason holding segment or MLLP frame bytes cannot end the ACK's MSA
+// segment or its frame: they are written as spaces.
+func TestAppendACKTextKeepsItsFrame(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 5, 0, time.UTC)
+	h, err := ReadHeader([]byte(ackA01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack := AppendACK(nil, h, AckError, "a\rb\nc\x0bd\x1ce", now)
+	if bytes.ContainsAny(ack, "\x0b\x1c") {
+		t.Errorf("ACK holds a frame byte: %q", ack)
+	}
+	if s := segs(t, ack, "|"); len(s) < 2 || s[1][3] != "a b c d e" {
+		t.Errorf("segments %q, want MSA-3 \"a b c d e\"", s)
 	}
 }
