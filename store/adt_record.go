@@ -497,10 +497,9 @@ type knownMembers struct {
 	keys map[int64]struct{}
 }
 
-// knownMembersMax bounds knownMembers (about 40 bytes a key): a plan's
-// members beyond it are read from the store each batch, as before any was
-// kept.
-const knownMembersMax = 1 << 20
+// knownMembersMax bounds knownMembers (about 40 bytes a key, 10 MB in
+// all): members found once it is full are read from the store each batch.
+const knownMembersMax = 1 << 18
 
 func (m *knownMembers) has(k int64) bool {
 	if m == nil {

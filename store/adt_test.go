@@ -83,3 +83,23 @@ func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// knownMembers keeps at most knownMembersMax keys; the keys past it are
+// not kept (read from the store again), those before stay.
+func TestKnownMembersBounded(t *testing.T) {
+	var m knownMembers
+	keys := make([]int64, knownMembersMax+10)
+	for i := range keys {
+		keys[i] = int64(i + 1)
+	}
+	m.add(keys[:10])
+	m.add(keys[10:])
+	if len(m.keys) != knownMembersMax || !m.has(1) || !m.has(knownMembersMax) || m.has(knownMembersMax+1) {
+		t.Errorf("%d keys kept, has first %v, last kept %v, first past %v", len(m.keys), m.has(1), m.has(knownMembersMax), m.has(knownMembersMax+1))
+	}
+	var none *knownMembers
+	none.add(keys[:1])
+	if none.has(1) {
+		t.Error("a nil knownMembers has a key")
+	}
+}
