@@ -15,8 +15,12 @@ const (
 	// Encounter ID is not known yet: it is not sent.
 	CorrectionHeld = "CORRECTION-HELD"
 	// CorrectionUnknown rejects a replacement or void whose original_claim
-	// names no claim the gateway sent.
+	// names no claim the gateway sent for the line's billing provider.
 	CorrectionUnknown = "CORRECTION-ORIGINAL-UNKNOWN"
+	// CorrectionAmbiguous rejects a replacement or void whose original_claim
+	// is an invoice number that became several claims: which one it
+	// corrects is not known, so its CLM01 must be given.
+	CorrectionAmbiguous = "CORRECTION-ORIGINAL-AMBIGUOUS"
 	// CorrectionResend sends a replacement of an encounter DHCS never
 	// recorded as an original with the same CLM01 (never a rejection).
 	CorrectionResend = "CORRECTION-RESEND"
@@ -27,7 +31,10 @@ const (
 // Original is what the state store knows of the claim a replacement or
 // void names in original_claim; the pipeline gathers it.
 type Original struct {
-	Found       bool   // a claim sent has that CLM01 or invoice number
+	Found bool // a claim sent for the line's billing provider has that CLM01 or invoice number
+	// Claims is how many claims the invoice number became in the latest
+	// run that sent it (1 for a CLM01); above 1 the original is ambiguous.
+	Claims      int
 	CLM01       string // its CLM01
 	Run         int64  // the run that sent it
 	EncounterID string // the latest DHCS Encounter ID reported for the CLM01; "" = none yet
@@ -48,7 +55,10 @@ type Correction struct {
 
 // DecideCorrection decides a replacement or void (frequency 7 or 8)
 // against its original:
-//   - CORRECTION-ORIGINAL-UNKNOWN when original_claim names no claim sent;
+//   - CORRECTION-ORIGINAL-UNKNOWN when original_claim names no claim sent
+//     for the line's billing provider;
+//   - CORRECTION-ORIGINAL-AMBIGUOUS when it is an invoice number that
+//     became several claims (its CLM01 must be given);
 //   - when DHCS holds no encounter for the CLM01 (no Encounter ID and its
 //     latest submission rejected, as a 999 rejecting its set does): a
 //     replacement goes out again as an original with the same CLM01
@@ -60,7 +70,10 @@ func DecideCorrection(l *domain.InvoiceLine, o Original) Correction {
 	switch {
 	case !o.Found:
 		return Correction{Decision: &Decision{Rule: CorrectionUnknown, Field: "original_claim",
-			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent", l.OriginalClaim)}}
+			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent for billing NPI %s", l.OriginalClaim, l.Billing.NPI)}}
+	case o.Claims > 1:
+		return Correction{Decision: &Decision{Rule: CorrectionAmbiguous, Field: "original_claim",
+			Message: fmt.Sprintf("original_claim %q is the invoice number of %d claims sent (run %d: one per member, rendering provider or 50 lines); give the CLM01 of the claim to correct (run report or 277CA)", l.OriginalClaim, o.Claims, o.Run)}}
 	case o.EncounterID == "" && o.Latest == StatusRejected && l.Frequency == "8":
 		return Correction{Decision: &Decision{Rule: CorrectionNotReceived, Field: "frequency",
 			Message: fmt.Sprintf("claim %s was rejected before DHCS recorded it (no Encounter ID): there is nothing to void", o.CLM01)}}

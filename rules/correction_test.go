@@ -25,6 +25,9 @@ func TestDecideCorrection(t *testing.T) {
 		{"replacement of a denied encounter (it has an ID)", "7", Original{Found: true, CLM01: "3051C1", EncounterID: id, Latest: StatusRejected}, "", "7", id},
 		{"replacement of an encounter never received", "7", Original{Found: true, CLM01: "3051C1", Latest: StatusRejected}, "", "1", ""},
 		{"void of an encounter never received", "8", Original{Found: true, CLM01: "3051C1", Latest: StatusRejected}, CorrectionNotReceived, "", ""},
+		{"an invoice of one claim", "7", Original{Found: true, Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
+		{"an invoice of two claims", "7", Original{Found: true, Claims: 2, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, CorrectionAmbiguous, "", ""},
+		{"an invoice of two claims, void", "8", Original{Found: true, Claims: 2, CLM01: "3051C1", Latest: StatusSent}, CorrectionAmbiguous, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

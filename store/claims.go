@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,6 +24,9 @@ type SentClaim struct {
 	EncounterID string // "" until DHCS reports it
 	Status      string // the last DHCS status reported (e.g. F1:20, F2:54)
 	Latest      string // the status of the CLM01's latest submission (EncounterSent, ...); "" when none is recorded
+	// BillingNPI is the claim's billing provider (2010AA NPI); "" for an
+	// original recorded before the store kept it.
+	BillingNPI string
 
 	// Where it went (RecordClaims records each claim written, originals,
 	// replacements and voids, as a Submission).
@@ -46,9 +48,13 @@ type ClaimStore interface {
 	// an original is also the CLM01's record, which a replacement or void
 	// of it does not change.
 	RecordClaims(ctx context.Context, run Run, claims []SentClaim) error
-	// SentClaim returns the latest claim sent whose CLM01 or invoice number
-	// is ref (false when none).
-	SentClaim(ctx context.Context, ref string) (SentClaim, bool, error)
+	// SentClaim returns the original claim sent for billingNPI (any
+	// provider when "") whose CLM01 is ref, else the latest whose invoice
+	// number is ref, and how many claims ref names: 0 (none), 1, or more
+	// when the invoice became several claims in its latest run (one per
+	// member, rendering provider or 50 lines). A claim recorded before its
+	// billing NPI was kept matches any provider.
+	SentClaim(ctx context.Context, ref, billingNPI string) (c SentClaim, claims int, err error)
 }
 
 var (
@@ -71,6 +77,9 @@ var sqliteClaimsMigrations = []string{
 	`CREATE TABLE encounter_submissions (id INTEGER PRIMARY KEY AUTOINCREMENT,` + encounterSubmissionsColumns,
 	`CREATE INDEX encounter_submissions_clm01 ON encounter_submissions(clm01, id)`,
 	`CREATE INDEX encounter_submissions_set ON encounter_submissions(gs06, st02)`,
+	// The billing provider's NPI: a correction names its original within
+	// its own provider's claims.
+	`ALTER TABLE sent_claims ADD COLUMN billing_npi TEXT NOT NULL DEFAULT ''`,
 }
 
 var postgresClaimsMigrations = []string{
@@ -86,15 +95,45 @@ var postgresClaimsMigrations = []string{
 	`CREATE TABLE encounter_submissions (id BIGSERIAL PRIMARY KEY,` + encounterSubmissionsColumns,
 	`CREATE INDEX encounter_submissions_clm01 ON encounter_submissions(clm01, id)`,
 	`CREATE INDEX encounter_submissions_set ON encounter_submissions(gs06, st02)`,
+	`ALTER TABLE sent_claims ADD COLUMN billing_npi TEXT NOT NULL DEFAULT ''`,
 }
 
 const (
-	insertClaimSQLite = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp) VALUES (?, ?, ?, ?) ON CONFLICT(clm01) DO NOTHING`
-	insertClaimPG     = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp) VALUES ($1, $2, $3, $4) ON CONFLICT(clm01) DO NOTHING`
-	selectClaim       = `SELECT clm01, run_id, invoice, hcp, encounter_id, status,
-		COALESCE((SELECT e.status FROM encounter_submissions e WHERE e.clm01 = c.clm01 ORDER BY e.id DESC LIMIT 1), '')
-		FROM sent_claims c WHERE clm01 = %[1]s OR invoice = %[1]s ORDER BY run_id DESC LIMIT 1`
+	insertClaimSQLite = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp, billing_npi) VALUES (?, ?, ?, ?, ?) ON CONFLICT(clm01) DO NOTHING`
+	insertClaimPG     = `INSERT INTO sent_claims(clm01, run_id, invoice, hcp, billing_npi) VALUES ($1, $2, $3, $4, $5) ON CONFLICT(clm01) DO NOTHING`
+	// selectClaim finds the claims of %[1]s (the reference) for the
+	// billing NPI %[2]s: by CLM01 first (rank 0), else by invoice number
+	// (rank 1), latest run first; a caller reads two rows to tell an
+	// invoice that became several claims.
+	selectClaim = `SELECT clm01, run_id, invoice, hcp, encounter_id, status,
+		COALESCE((SELECT e.status FROM encounter_submissions e WHERE e.clm01 = c.clm01 ORDER BY e.id DESC LIMIT 1), ''), billing_npi,
+		CASE WHEN clm01 = %[1]s THEN 0 ELSE 1 END AS rank
+		FROM sent_claims c WHERE (clm01 = %[1]s OR invoice = %[1]s) AND (%[2]s = '' OR billing_npi = %[2]s OR billing_npi = '')
+		ORDER BY rank, run_id DESC, clm01 LIMIT 2`
 )
+
+// sentClaimOf reads the rows of selectClaim: the claim ref names and how
+// many it names (a second row of the same rank and run is another claim
+// of the invoice).
+func sentClaimOf(ref string, next func() bool, scan func(dest ...any) error) (SentClaim, int, error) {
+	var c SentClaim
+	var rank int
+	n := 0
+	for next() {
+		var d SentClaim
+		var r int
+		if err := scan(&d.CLM01, &d.Run, &d.Invoice, &d.HCP, &d.EncounterID, &d.Status, &d.Latest, &d.BillingNPI, &r); err != nil {
+			return c, 0, fmt.Errorf("store: sent claim %s: %w", ref, err)
+		}
+		switch {
+		case n == 0:
+			c, rank, n = d, r, 1
+		case r == rank && r == 1 && d.Run == c.Run:
+			n++
+		}
+	}
+	return c, n, nil
+}
 
 // RecordClaims implements ClaimStore for a run of the SQLite store.
 func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) error {
@@ -109,7 +148,7 @@ func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) 
 		if !original(c) {
 			continue
 		}
-		if _, err := r.conn.ExecContext(ctx, insertClaimSQLite, c.CLM01, r.id, c.Invoice, c.HCP); err != nil {
+		if _, err := r.conn.ExecContext(ctx, insertClaimSQLite, c.CLM01, r.id, c.Invoice, c.HCP, c.BillingNPI); err != nil {
 			return fmt.Errorf("store: record claim %s: %w", c.CLM01, err)
 		}
 	}
@@ -117,16 +156,17 @@ func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) 
 }
 
 // SentClaim implements ClaimStore.
-func (s *SQLite) SentClaim(ctx context.Context, ref string) (SentClaim, bool, error) {
-	var c SentClaim
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf(selectClaim, "?1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status, &c.Latest)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
-	}
+func (s *SQLite) SentClaim(ctx context.Context, ref, billingNPI string) (SentClaim, int, error) {
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(selectClaim, "?1", "?2"), ref, billingNPI)
 	if err != nil {
-		return c, false, fmt.Errorf("store: sent claim %s: %w", ref, err)
+		return SentClaim{}, 0, fmt.Errorf("store: sent claim %s: %w", ref, err)
 	}
-	return c, true, nil
+	defer rows.Close()
+	c, n, err := sentClaimOf(ref, rows.Next, rows.Scan)
+	if err == nil {
+		err = rows.Err()
+	}
+	return c, n, err
 }
 
 // RecordClaims implements ClaimStore for a run of the PostgreSQL store.
@@ -150,7 +190,7 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 			b.Queue(insert, submissionArgs(r.id, c)...)
 			of = append(of, c.CLM01)
 			if original(*c) {
-				b.Queue(insertClaimPG, c.CLM01, r.id, c.Invoice, c.HCP)
+				b.Queue(insertClaimPG, c.CLM01, r.id, c.Invoice, c.HCP, c.BillingNPI)
 				of = append(of, c.CLM01)
 			}
 		}
@@ -181,16 +221,17 @@ func execBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, name func(i int) st
 }
 
 // SentClaim implements ClaimStore.
-func (p *Postgres) SentClaim(ctx context.Context, ref string) (SentClaim, bool, error) {
-	var c SentClaim
-	err := p.pool.QueryRow(ctx, fmt.Sprintf(selectClaim, "$1"), ref).Scan(&c.CLM01, &c.Run, &c.Invoice, &c.HCP, &c.EncounterID, &c.Status, &c.Latest)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, false, nil
-	}
+func (p *Postgres) SentClaim(ctx context.Context, ref, billingNPI string) (SentClaim, int, error) {
+	rows, err := p.pool.Query(ctx, fmt.Sprintf(selectClaim, "$1::text", "$2::text"), ref, billingNPI)
 	if err != nil {
-		return c, false, fmt.Errorf("store: sent claim %s: %w", ref, err)
+		return SentClaim{}, 0, fmt.Errorf("store: sent claim %s: %w", ref, err)
 	}
-	return c, true, nil
+	defer rows.Close()
+	c, n, err := sentClaimOf(ref, rows.Next, rows.Scan)
+	if err == nil {
+		err = rows.Err()
+	}
+	return c, n, err
 }
 
 // Encounter statuses: what DHCS last said of a claim submission.

@@ -54,7 +54,7 @@ func TestResponseProcessorStoresEncounterIDs(t *testing.T) {
 	if b, err := os.ReadFile(res.Outputs[0].Path); err != nil || !strings.Contains(string(b), "3051C1") {
 		t.Errorf("report: %q %v", b, err)
 	}
-	if c, _, _ := st.SentClaim(ctx, "3051C1"); c.EncounterID != "202611240000001" {
+	if c, _, _ := st.SentClaim(ctx, "3051C1", ""); c.EncounterID != "202611240000001" {
 		t.Errorf("claim %+v", c)
 	}
 	bad := filepath.Join(dir, "not277.dat")

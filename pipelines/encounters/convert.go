@@ -858,11 +858,11 @@ func (c *converter) correction(ctx context.Context, cand *candidate) error {
 		return fmt.Errorf("a replacement or void needs a store that keeps the claims sent (got %T)", c.job.Store)
 	}
 	l := &cand.line
-	orig, found, err := cs.SentClaim(ctx, l.OriginalClaim)
+	orig, claims, err := cs.SentClaim(ctx, l.OriginalClaim, l.Billing.NPI)
 	if err != nil {
 		return err
 	}
-	d := rules.DecideCorrection(l, rules.Original{Found: found, CLM01: orig.CLM01, Run: orig.Run, EncounterID: orig.EncounterID, Latest: orig.Latest})
+	d := rules.DecideCorrection(l, rules.Original{Found: claims > 0, Claims: claims, CLM01: orig.CLM01, Run: orig.Run, EncounterID: orig.EncounterID, Latest: orig.Latest})
 	if d.Decision != nil {
 		cand.decisions = append(cand.decisions, *d.Decision)
 		return nil
@@ -1007,6 +1007,7 @@ func (c *converter) output(hcp string) (*hcpOutput, error) {
 		// an original is also the CLM01's record for its corrections.
 		sc := o.env
 		sc.CLM01, sc.HCP, sc.Frequency, sc.ST02 = claim.PatientControlNumber, hcp, claim.FrequencyCode, o.enc.TransactionControl()
+		sc.BillingNPI = claim.Billing.NPI
 		sc.Invoice = invoiceOf[claim.PatientControlNumber]
 		if inv, ok := c.correctionInvoice[claim.PatientControlNumber]; ok {
 			sc.Invoice = inv

@@ -2,8 +2,10 @@ package encounters
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,6 +119,85 @@ func TestReplacementAndVoidCarryTheDHCSEncounterID(t *testing.T) {
 				t.Errorf("REF*F8 %v, want the DHCS Encounter ID", f8)
 			}
 			validate837(t, res.Output)
+		})
+	}
+}
+
+// A correction names its original among its own billing provider's
+// claims: an invoice number another provider used too is its own claim,
+// another provider's CLM01 is unknown, and an invoice that became two
+// claims (two members) is ambiguous until the CLM01 is given.
+func TestCorrectionFindsItsOwnProvidersClaim(t *testing.T) {
+	e := newEnv(t)
+	p := e.cfg.Partners[e.cfg.Encounters.TradingPartner]
+	p.Plan.Name, p.Plan.TIN = "PLAN", "951234567"
+	p.Plan.HCPCodes = map[string]string{"33": "305"}
+	e.cfg.Partners[e.cfg.Encounters.TradingPartner] = p
+	e.enroll(map[int]string{1: "33", 2: "33"})
+	golden := func(r string) string {
+		return strings.Replace(r, "1456789019,941234567,Bay Street Housing", "1245319599,951111111,Golden State Care", 1)
+	}
+	clm01s := func(path string) []string {
+		var out []string
+		for _, s := range segments(t, path) {
+			if s[0] == "CLM" {
+				out = append(out, s[1])
+			}
+		}
+		return out
+	}
+	bay, err := e.convert("bay", e.file("bay.csv", correctionHeader,
+		row("SAME-1", 1, 1, 1, "G9008", "U1")+",,",
+		row("TWO-1", 1, 1, 2, "G9008", "U1")+",,",
+		row("TWO-1", 2, 2, 2, "G9008", "U1")+",,"))
+	if err != nil || len(bay.Outputs) != 1 {
+		t.Fatalf("Bay Street: %v %+v", err, bay)
+	}
+	gs, err := e.convert("golden", e.file("golden.csv", correctionHeader, golden(row("SAME-1", 1, 2, 3, "G9008", "U1"))+",,"))
+	if err != nil || len(gs.Outputs) != 1 {
+		t.Fatalf("Golden State: %v %+v", err, gs)
+	}
+	bayClaims, goldenClaims := clm01s(bay.Output), clm01s(gs.Output)
+	if len(bayClaims) != 3 || len(goldenClaims) != 1 {
+		t.Fatalf("claims %v and %v, want 3 (SAME-1, TWO-1 for two members) and 1", bayClaims, goldenClaims)
+	}
+	ids := map[string]string{}
+	for i, c := range append(slices.Clone(bayClaims), goldenClaims...) {
+		ids[c] = fmt.Sprintf("2026112400000%02d", i+1)
+	}
+	e.dhcs277CA(ids)
+
+	tests := []struct {
+		name, row, ref string
+		wantRule       string // "" = sent, with wantCLM01
+		wantCLM01      string
+	}{
+		{"own invoice number, used by another provider too", row("C-1", 1, 1, 1, "G9008", "U1"), "SAME-1", "", bayClaims[0]},
+		{"the other provider's own", golden(row("C-2", 1, 2, 3, "G9008", "U1")), "SAME-1", "", goldenClaims[0]},
+		{"another provider's CLM01", golden(row("C-3", 1, 1, 1, "G9008", "U1")), bayClaims[0], rules.CorrectionUnknown, ""},
+		{"an invoice of two claims", row("C-4", 1, 1, 2, "G9008", "U1"), "TWO-1", rules.CorrectionAmbiguous, ""},
+		{"one of them by CLM01", row("C-5", 1, 2, 2, "G9008", "U1"), bayClaims[2], "", bayClaims[2]},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := "own" + strconv.Itoa(i+1)
+			res, err := e.convert(out, e.file(out+".csv", correctionHeader, tt.row+",7,"+tt.ref))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantRule != "" {
+				if len(res.Outputs) != 0 || res.Summary.ByRule[tt.wantRule] != 1 {
+					t.Errorf("outputs %v, rejects %v; want nothing sent and one %s", res.Outputs, res.Summary.ByRule, tt.wantRule)
+				}
+				return
+			}
+			if len(res.Outputs) != 1 {
+				t.Fatalf("outputs %v, rejects %v", res.Outputs, res.Summary.ByRule)
+			}
+			clm, f8 := claimOf(t, res.Output)
+			if clm[1] != tt.wantCLM01 || f8 == nil || f8[2] != ids[tt.wantCLM01] {
+				t.Errorf("CLM %v, REF*F8 %v: want CLM01 %s and its Encounter ID %s", clm, f8, tt.wantCLM01, ids[tt.wantCLM01])
+			}
 		})
 	}
 }

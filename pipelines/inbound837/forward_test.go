@@ -147,8 +147,8 @@ func TestSplitFileForwardsGoodClaimsToTheNext837P(t *testing.T) {
 	if _, err := v.Validate(context.Background(), bytes.NewReader([]byte(out837))); err != nil {
 		t.Fatal(err)
 	}
-	sent, ok, err := e.st.SentClaim(context.Background(), "000000001000002")
-	if err != nil || !ok || sent.Invoice != "000000001000002" {
+	sent, ok, err := e.st.SentClaim(context.Background(), "000000001000002", "")
+	if err != nil || ok != 1 || sent.Invoice != "000000001000002" || sent.BillingNPI == "" {
 		t.Fatalf("sent claim %+v %v %v", sent, ok, err)
 	}
 	for _, tc := range []struct {

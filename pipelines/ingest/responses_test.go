@@ -147,7 +147,7 @@ func TestLoad277CA(t *testing.T) {
 			t.Errorf("row %q", row)
 		}
 	}
-	if c, _, _ := st.SentClaim(context.Background(), "3057C2"); c.EncounterID != "202611240000002" {
+	if c, _, _ := st.SentClaim(context.Background(), "3057C2", ""); c.EncounterID != "202611240000002" {
 		t.Errorf("the CLM01's Encounter ID for REF*F8: %+v", c)
 	}
 }

@@ -165,7 +165,7 @@ func ForRule(rule string) string {
 	switch rule {
 	case rules.CodeNotAllowed:
 		return DHCSCode
-	case rules.CorrectionUnknown, rules.CorrectionHeld, rules.CorrectionNotReceived:
+	case rules.CorrectionUnknown, rules.CorrectionAmbiguous, rules.CorrectionHeld, rules.CorrectionNotReceived:
 		return Frequency
 	case rules.DuplicateLine:
 		return Duplicate

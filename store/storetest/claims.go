@@ -27,14 +27,14 @@ func sentClaims(t *testing.T, open func(string) store.LedgerStore) {
 	s := open("a")
 	cs, es := claimStores(t, s)
 	run := begin(t, s)
-	if err := cs.RecordClaims(ctx, run, []store.SentClaim{{CLM01: "3051C1", Invoice: "INV-1", HCP: "305"}, {CLM01: "3061C2", Invoice: "INV-2", HCP: "306"}}); err != nil {
+	if err := cs.RecordClaims(ctx, run, []store.SentClaim{{CLM01: "3051C1", Invoice: "INV-1", HCP: "305", BillingNPI: "1234567893"}, {CLM01: "3061C2", Invoice: "INV-2", HCP: "306", BillingNPI: "1234567893"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := run.Written(ctx, "t", "o.837"); err != nil {
 		t.Fatal(err)
 	}
-	c, found, err := cs.SentClaim(ctx, "INV-1")
-	if err != nil || !found || c.CLM01 != "3051C1" || c.HCP != "305" || c.Run != run.ID() || c.EncounterID != "" {
+	c, found, err := cs.SentClaim(ctx, "INV-1", "1234567893")
+	if err != nil || found != 1 || c.CLM01 != "3051C1" || c.HCP != "305" || c.Run != run.ID() || c.EncounterID != "" || c.BillingNPI != "1234567893" {
 		t.Fatalf("by invoice: %+v %v %v", c, found, err)
 	}
 	got, err := es.AnswerClaims(ctx, "r.dat", []store.ClaimAnswer{
@@ -43,14 +43,14 @@ func sentClaims(t *testing.T, open func(string) store.LedgerStore) {
 	if err != nil || got[0].ID == 0 || got[1].ID != 0 {
 		t.Fatalf("answer claims: %+v %v", got, err)
 	}
-	if c, found, _ = cs.SentClaim(ctx, "3051C1"); !found || c.EncounterID != "123456789012345" || c.Status != "F1:20" {
+	if c, found, _ = cs.SentClaim(ctx, "3051C1", ""); found != 1 || c.EncounterID != "123456789012345" || c.Status != "F1:20" {
 		t.Errorf("by CLM01 after the response: %+v %v", c, found)
 	}
 	// A later answer without an ID keeps the ID.
 	if _, err := es.AnswerClaims(ctx, "r2.dat", []store.ClaimAnswer{{CLM01: "3051C1", Status: store.EncounterRejected, Code: "F2:54"}}); err != nil {
 		t.Fatal(err)
 	}
-	if c, _, _ = cs.SentClaim(ctx, "3051C1"); c.EncounterID != "123456789012345" || c.Status != "F2:54" {
+	if c, _, _ = cs.SentClaim(ctx, "3051C1", ""); c.EncounterID != "123456789012345" || c.Status != "F2:54" {
 		t.Errorf("after an answer without an ID: %+v", c)
 	}
 	// A replacement reusing the CLM01 keeps the first record.
@@ -61,14 +61,62 @@ func sentClaims(t *testing.T, open func(string) store.LedgerStore) {
 	if err := run2.Abandon(ctx, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if c, _, _ = cs.SentClaim(ctx, "3051C1"); c.Run != run.ID() || c.Invoice != "INV-1" {
+	if c, _, _ = cs.SentClaim(ctx, "3051C1", ""); c.Run != run.ID() || c.Invoice != "INV-1" {
 		t.Errorf("replacement changed the first record: %+v", c)
 	}
-	if _, found, _ := cs.SentClaim(ctx, "INV-9"); found {
+	if _, found, _ := cs.SentClaim(ctx, "INV-9", ""); found != 0 {
 		t.Error("a claim of an abandoned run is found")
 	}
 	if subs, _ := es.Encounters(ctx, "", ""); len(subs) != 2 {
 		t.Errorf("an abandoned run's submissions are listed: %+v", subs)
+	}
+}
+
+// sentClaimsOfProviders: a reference names the claims of its own billing
+// provider (invoice numbers are unique only within one provider); an
+// invoice that became several claims in its latest run is ambiguous; a
+// claim recorded without a billing NPI (before the store kept it) matches
+// any provider.
+func sentClaimsOfProviders(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	cs, _ := claimStores(t, s)
+	const bay, golden = "1234567893", "1245319599"
+	record := func(claims ...store.SentClaim) int64 {
+		run := begin(t, s)
+		if err := cs.RecordClaims(ctx, run, claims); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Written(ctx, "t", "o.837"); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID()
+	}
+	r1 := record(store.SentClaim{CLM01: "938C1", Invoice: "SAME-1", HCP: "938", BillingNPI: bay},
+		store.SentClaim{CLM01: "938C2", Invoice: "TWO-1", HCP: "938", BillingNPI: bay},
+		store.SentClaim{CLM01: "938C3", Invoice: "TWO-1", HCP: "938", BillingNPI: bay},
+		store.SentClaim{CLM01: "938C4", Invoice: "OLD-1", HCP: "938"})
+	r2 := record(store.SentClaim{CLM01: "919C1", Invoice: "SAME-1", HCP: "919", BillingNPI: golden})
+	for _, tt := range []struct {
+		ref, npi string
+		clm01    string
+		run      int64
+		claims   int
+	}{
+		{"SAME-1", bay, "938C1", r1, 1},
+		{"SAME-1", golden, "919C1", r2, 1},
+		{"SAME-1", "", "919C1", r2, 1}, // any provider: the latest
+		{"919C1", bay, "", 0, 0},       // another provider's CLM01
+		{"919C1", golden, "919C1", r2, 1},
+		{"TWO-1", bay, "938C2", r1, 2},
+		{"938C3", bay, "938C3", r1, 1},
+		{"TWO-1", golden, "", 0, 0},
+		{"OLD-1", golden, "938C4", r1, 1},
+		{"938C4", bay, "938C4", r1, 1},
+	} {
+		c, n, err := cs.SentClaim(ctx, tt.ref, tt.npi)
+		if err != nil || n != tt.claims || c.CLM01 != tt.clm01 || c.Run != tt.run {
+			t.Errorf("SentClaim(%s, %q) = %s run %d, %d claims (%v); want %s run %d, %d claims", tt.ref, tt.npi, c.CLM01, c.Run, n, err, tt.clm01, tt.run, tt.claims)
+		}
 	}
 }
 
@@ -156,7 +204,7 @@ func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
 	if err != nil || got[0].Frequency != "7" {
 		t.Fatalf("answer to the replacement: %+v %v", got, err)
 	}
-	if c, _, _ := cs.SentClaim(ctx, "305C2"); c.EncounterID != "100000000000009" {
+	if c, _, _ := cs.SentClaim(ctx, "305C2", ""); c.EncounterID != "100000000000009" {
 		t.Errorf("the CLM01's Encounter ID after the replacement's answer: %+v", c)
 	}
 	// The first submission keeps its own answer, whether the answer names
@@ -170,7 +218,7 @@ func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
 	}
 	// A late answer to the first submission leaves the CLM01 with the
 	// replacement's Encounter ID and status: the next correction cites it.
-	if c, _, _ := cs.SentClaim(ctx, "305C2"); c.EncounterID != "100000000000009" || c.Status != "F1:20" {
+	if c, _, _ := cs.SentClaim(ctx, "305C2", ""); c.EncounterID != "100000000000009" || c.Status != "F1:20" {
 		t.Errorf("the CLM01 after a late answer to its first submission: Encounter ID %s, status %s; want the replacement's 100000000000009, F1:20", c.EncounterID, c.Status)
 	}
 	if a := byCLM(store.EncounterAccepted); len(a) != 2 || a["305C2"].EncounterID != "100000000000009" {

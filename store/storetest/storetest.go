@@ -40,6 +40,7 @@ func Run(t *testing.T, b Backend) {
 		{"RunControlNumbersRollBackWithTheRun", false, runControlNumbers},
 		{"RecordLinesDuplicates", false, recordLinesDuplicates},
 		{"SentClaimsAndEncounterIDs", false, sentClaims},
+		{"SentClaimsOfTheirProvider", false, sentClaimsOfProviders},
 		{"EncounterAnswersAndStatuses", false, encounterAnswers},
 		{"EncounterAnswersByStem", false, encounterAnswersByStem},
 		{"WebUsersAndSessions", false, webUsersAndSessions},
