@@ -299,6 +299,48 @@ func TestSQLiteSyncsEveryCommit(t *testing.T) {
 	}
 }
 
+// TestStateDirectoryNamedWithURICharacters: a state directory whose name
+// holds '#', '?' or '%' opens the database file in that directory, with the
+// store's pragmas (synchronous FULL), in the main store and the console's
+// connections, and keeps what was committed there; nothing is created
+// beside it.
+func TestStateDirectoryNamedWithURICharacters(t *testing.T) {
+	for _, name := range []string{"plan#1", "plan?x=1", "plan%23", "plan%3f#?"} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			parent := t.TempDir()
+			dir := filepath.Join(parent, name)
+			for i := int64(1); i <= 2; i++ {
+				st, err := OpenSQLite(ctx, dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var mode int
+				if err := st.db.QueryRow("PRAGMA synchronous").Scan(&mode); err != nil || mode != 2 {
+					t.Errorf("synchronous = %d (%v), want 2 (FULL)", mode, err)
+				}
+				if n, err := st.NextControlNumber(ctx, "ISA/test"); err != nil || n != i {
+					t.Errorf("open %d: control number %d (%v), want %d", i, n, err, i)
+				}
+				if _, err := st.Console().RunDecisions(ctx, 1, false, "", 0, 10); err != nil {
+					t.Errorf("console: %v", err)
+				}
+				st.Close()
+			}
+			if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+				t.Errorf("no database in the state directory: %v", err)
+			}
+			if entries, _ := os.ReadDir(parent); len(entries) != 1 {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("beside the state directory: %q", names)
+			}
+		})
+	}
+}
+
 // TestCheckRunIsNeverCommitted: a check run's row lives only in its
 // transaction, and checks leave the write-ahead log as it was: nothing was
 // committed, so nothing was synced.
