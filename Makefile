@@ -38,7 +38,8 @@ FUZZ_TARGETS := \
 	./edi/x12/x277ca:FuzzReadResponse:80000 \
 	./pipelines/ingest:FuzzLoadResponses:1000 \
 	./pipelines/gateway:FuzzConvert:500 \
-	./pipelines/ingest:FuzzIngest834:100
+	./pipelines/ingest:FuzzIngest834:100 \
+	./pipelines/providerfile:FuzzRosterTo274:100
 
 .PHONY: all build release verify-deploy demo test test-deps vet unit fuzz bench bench-web bench-web-quick lint tidy-check clean
 
