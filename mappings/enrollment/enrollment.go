@@ -627,13 +627,12 @@ func (p *Mapper) endCoverage() {
 	ops := &p.m.Change.Ops
 	full := p.hdr.Full
 	switch {
+	case c.mt == "024" && !c.hasEnd:
+		p.problemAt(c.pos, "HD01", "coverage termination (024) without an end date (DTP*349)")
+		return
 	case !full && c.mt == "024":
-		if !c.hasEnd {
-			p.problemAt(c.pos, "HD01", "coverage termination (024) without an end date (DTP*349)")
-			return
-		}
 		*ops = append(*ops, domain.SpanOp{Kind: domain.SpanEnd, Span: domain.EligibilitySpan{PlanCode: c.span.PlanCode}, End: c.span.To})
-	case !full && c.mt == "002":
+	case c.mt == "002":
 		if !c.hasStart {
 			p.problemAt(c.pos, "HD01", "coverage deletion (002) without its start date (DTP*348)")
 			return
