@@ -54,8 +54,10 @@ func MemberCIN(l MemberLoop) string {
 // a whole, once it has ended: cin is its ID as MemberCIN chose it (trimmed,
 // upper case); validCIN tests the configured CIN shape (nil: any), named
 // shape for the message. It returns the findings in a fixed order, and
-// whether the loop ends the member's span at DTP*357 (a termination of a
-// change file without coverage loops but with an end date).
+// whether the loop ends the member's spans at DTP*357 (a termination
+// without coverage loops but with an end date, in a change or a full file;
+// in a full file, one without an end date leaves the member's spans to the
+// file's period).
 func CheckMemberLoop(l MemberLoop, cin string, validCIN func(string) bool, shape string) (findings []MemberFinding, endAt357 bool) {
 	if l.RefCIN != "" && l.NameID != "" && l.NameID != l.RefCIN {
 		findings = append(findings, MemberFinding{"NM109", "the member identifier differs from REF*1L: the loop names two members"})
@@ -69,11 +71,12 @@ func CheckMemberLoop(l MemberLoop, cin string, validCIN func(string) bool, shape
 	if !l.Named {
 		findings = append(findings, MemberFinding{"NM1", "no member name loop (2100A NM1*IL)"})
 	}
-	if !l.FullFile && l.MaintenanceType == "024" && l.CoverageLoops == 0 {
-		if l.TerminationEnd == 0 {
-			findings = append(findings, MemberFinding{"INS03", "member termination (024) without an end date (DTP*357) or coverage loops"})
-		} else {
+	if l.MaintenanceType == "024" && l.CoverageLoops == 0 {
+		switch {
+		case l.TerminationEnd != 0:
 			endAt357 = true
+		case !l.FullFile:
+			findings = append(findings, MemberFinding{"INS03", "member termination (024) without an end date (DTP*357) or coverage loops"})
 		}
 	}
 	return findings, endAt357

@@ -34,6 +34,9 @@ func TestCheckMemberLoop(t *testing.T) {
 		{"termination ending at DTP*357", with(func(l *MemberLoop) { l.MaintenanceType, l.CoverageLoops, l.TerminationEnd = "024", 0, end }), cinRe.MatchString, nil, true, "12345678A"},
 		{"termination with a coverage loop", with(func(l *MemberLoop) { l.MaintenanceType = "024" }), cinRe.MatchString, nil, false, "12345678A"},
 		{"termination in a full file", with(func(l *MemberLoop) { l.MaintenanceType, l.CoverageLoops, l.FullFile = "024", 0, true }), cinRe.MatchString, nil, false, "12345678A"},
+		{"termination in a full file ending at DTP*357", with(func(l *MemberLoop) {
+			l.MaintenanceType, l.CoverageLoops, l.FullFile, l.TerminationEnd = "024", 0, true, end
+		}), cinRe.MatchString, nil, true, "12345678A"},
 		{"a change without coverage loops", with(func(l *MemberLoop) { l.MaintenanceType, l.CoverageLoops = "001", 0 }), cinRe.MatchString, nil, false, "12345678A"},
 		{"everything wrong, in a fixed order", with(func(l *MemberLoop) {
 			l.NameID, l.RefCIN, l.Named, l.MaintenanceType, l.CoverageLoops = "B", "A", false, "024", 0

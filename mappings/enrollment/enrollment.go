@@ -683,6 +683,9 @@ func (p *Mapper) endMember() error {
 		p.problemAt(m.Start, f.Element, "%s", f.Message)
 	}
 	if endAt357 {
+		// The loop says only when the member's coverage ends, in a full
+		// file too: the period is not cut, so the days up to DTP*357 stay.
+		m.Change.Replace = false
 		m.Change.Ops = append(m.Change.Ops, domain.SpanOp{Kind: domain.SpanEnd, End: p.dtp357})
 	}
 	if p.OnMember != nil {

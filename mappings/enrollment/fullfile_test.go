@@ -54,3 +54,26 @@ func TestFullFileTerminationAndDeletion(t *testing.T) {
 		})
 	}
 }
+
+// A member termination in a full file (INS03 024, DTP*357, no coverage
+// loop) ends the member's coverage on DTP*357, as in a change file: the
+// days of the file's period up to that date stay covered.
+func TestFullFileMemberTermination(t *testing.T) {
+	base, err := os.ReadFile("../../testdata/enrollment/full-audit.834")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Replace(string(base), "INS*Y*18*030*XN*A***AC~REF*0F*91000001A~REF*1L*91000001A~REF*3H*19;1H;7001001~",
+		"INS*Y*18*024*07*T***AC~REF*0F*91000001A~REF*1L*91000001A~REF*3H*19;1H;7001001~DTP*357*D8*20260430~", 1)
+	in = strings.Replace(in, "HD*030**LTC*010;01*IND~DTP*348*D8*20260101~", "", 1)
+	ms, _ := mapAll(t, strings.NewReader(in))
+	m := ms[0]
+	if !m.OK() {
+		t.Fatalf("problems %v", m.Problems)
+	}
+	e := domain.Enrollee{Spans: []domain.EligibilitySpan{{From: day("2026-01-01"), PlanCode: "010"}}}
+	e.Apply(&m.Change)
+	if len(e.Spans) != 1 || e.Spans[0].From != day("2026-01-01") || e.Spans[0].To != day("2026-04-30") {
+		t.Errorf("spans %+v, want 2026-01-01 to 2026-04-30", e.Spans)
+	}
+}
