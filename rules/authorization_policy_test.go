@@ -83,3 +83,42 @@ func TestCSAuthorizationType(t *testing.T) {
 		}
 	}
 }
+
+// The standard ECM periods (12 months initial, 6 months reauthorization)
+// apply to authorizations starting on or after 2023-07-01 (S003:224-226):
+// an authorization that starts the day before has no policy period, so a
+// longer one is not contradicted and one without an end is not cut at 12
+// or 6 months.
+func TestAuthorizationPeriodEffectiveDate(t *testing.T) {
+	tabs := rules.DefaultEligibilityTables()
+	tests := []struct {
+		typ      domain.AuthType
+		from, to string
+		want     string
+	}{
+		{domain.AuthInitial, "2023-06-30", "2024-12-31", ""},
+		{domain.AuthInitial, "2023-07-01", "2024-12-31", "end:AUTH-PERIOD-POLICY"},
+		{domain.AuthInitial, "2023-07-01", "2024-06-30", ""},
+		{domain.AuthReauthorization, "2023-06-30", "2024-06-30", ""},
+		{domain.AuthReauthorization, "2023-07-01", "2024-06-30", "end:AUTH-PERIOD-POLICY"},
+		{domain.AuthReauthorization, "2023-07-01", "2023-12-31", ""},
+		{domain.AuthAutoPlanChange, "2023-06-30", "2024-12-31", ""},
+		{domain.AuthAutoPlanChange, "2023-07-01", "2024-12-31", "end:AUTH-PERIOD-POLICY"},
+		{domain.AuthInitial, "2023-06-30", "", ""},
+		{domain.AuthInitial, "2023-07-01", "", "end:AUTH-FEED-INVALID(w)"},
+	}
+	for _, tt := range tests {
+		a := domain.Authorization{Service: "ECM", Type: tt.typ, Status: domain.AuthApproved, From: day(tt.from), To: day(tt.to)}
+		var got []string
+		for _, f := range tabs.AuthorizationPeriod(&a) {
+			s := f.Field + ":" + f.Rule
+			if f.Warning {
+				s += "(w)"
+			}
+			got = append(got, s)
+		}
+		if g := strings.Join(got, ","); g != tt.want {
+			t.Errorf("%s %s..%s: %q, want %q", tt.typ, tt.from, tt.to, g, tt.want)
+		}
+	}
+}
