@@ -236,7 +236,7 @@ func (e *earlierLines) none() bool { return e.off == 0 }
 // checkedErr wraps an error of the lines checked (nil stays nil).
 func checkedErr(err error) error {
 	if err != nil {
-		return checkedErr(err)
+		return fmt.Errorf("encounters: lines checked: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package encounters
 
 import (
 	"encoding/binary"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -72,5 +73,17 @@ func TestEarlierLines(t *testing.T) {
 	}
 	if e.f != nil {
 		t.Error("the records' file is still open")
+	}
+}
+
+// checkedErr wraps an error of the lines checked, and keeps nil nil.
+func TestCheckedErr(t *testing.T) {
+	if err := checkedErr(nil); err != nil {
+		t.Errorf("checkedErr(nil) = %v", err)
+	}
+	cause := errors.New("disk full")
+	err := checkedErr(cause)
+	if !errors.Is(err, cause) || err.Error() != "encounters: lines checked: disk full" {
+		t.Errorf("checkedErr = %v", err)
 	}
 }
