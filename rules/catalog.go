@@ -48,7 +48,7 @@ var catalog = []Rule{
 		Source: "CMS NPI check-digit standard; S000:407 (billing NPI required)", From: 20220101},
 	{ID: TINInvalid, Description: "The billing provider's tax ID is not 9 digits.",
 		Source: "005010X222A1 2010AA REF*EI", From: 20220101},
-	{ID: CodeNotAllowed, Description: "The HCPCS code and modifier set are not in the DHCS ECM/CS coding table in force on the date of service (modifiers match in any position; no extra modifiers).",
+	{ID: CodeNotAllowed, Description: "The HCPCS code and modifier set are not in the DHCS ECM/CS coding table in force on every date of service of the line (modifiers match in any position; no extra modifiers).",
 		Source: "S000:435, S003:346-348, S004:1986-1990; coding table rules/data/hcpcs_ecm_cs.csv", From: 20220101},
 	{ID: DuplicateLine, Description: "Same member, line dates, rendering provider (else billing provider), procedure code and modifiers in any order as a line already sent, in an earlier run or earlier in this run (PACES denies a whole encounter for one duplicate line).",
 		Source: "S000:474 (no double billing); DHCS Data Quality FAQ: PACES line-level duplicate logic; dhcs-observed-formats.md B5 [I] (key fields), [P] (277CA STC*F2:54)", From: 20220101},

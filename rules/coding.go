@@ -334,6 +334,28 @@ func (t *CodingTable) Lookup(hcpcs string, modifiers []string, dos civil.Date) (
 	return nil, CodeNotInForce
 }
 
+// CoversThrough reports whether leg's code and modifier set stay in the
+// table from leg's day through to: leg itself, or the rows of the same
+// code and modifiers that take over day after day. When not, it returns
+// the first day that no row covers.
+func (t *CodingTable) CoversThrough(leg *CodeLeg, to civil.Date) (civil.Date, bool) {
+	key := codeKey(leg.HCPCS, slices.Sorted(slices.Values(leg.Modifiers)))
+	for cur := leg; cur.To != 0 && cur.To < to; {
+		day := cur.To.AddDays(1)
+		cur = nil
+		for _, i := range t.byCode[key] {
+			if t.Legs[i].InForce(day) {
+				cur = &t.Legs[i]
+				break
+			}
+		}
+		if cur == nil {
+			return day, false
+		}
+	}
+	return 0, true
+}
+
 // AllowedFor lists the code + modifier sets of hcpcs in force on dos, for messages.
 func (t *CodingTable) AllowedFor(hcpcs string, dos civil.Date) []string {
 	var out []string

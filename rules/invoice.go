@@ -138,6 +138,8 @@ func CheckInvoiceNumber(n string) *Decision {
 	return nil
 }
 
+// code finds the coding-table leg of the line on its first date of
+// service and checks that the code stays in the table through its last.
 func (c *LineChecker) code(l *domain.InvoiceLine) (*CodeLeg, *Decision) {
 	dos := l.From
 	if l.HCPCS == "" {
@@ -148,6 +150,9 @@ func (c *LineChecker) code(l *domain.InvoiceLine) (*CodeLeg, *Decision) {
 		if len(l.Modifiers) > 0 && !sameSet(l.Modifiers, leg.Modifiers) {
 			return nil, &Decision{Rule: CodeNotAllowed, Field: "modifiers", Message: fmt.Sprintf(
 				"modifiers %s do not match service %q, billed as %s", strings.Join(l.Modifiers, " "), l.Service, leg.Code())}
+		}
+		if d := c.inForceThrough(leg, l.To, "service"); d != nil {
+			return nil, d
 		}
 		l.HCPCS, l.Modifiers = leg.HCPCS, leg.Modifiers
 		return leg, nil
@@ -167,6 +172,9 @@ func (c *LineChecker) code(l *domain.InvoiceLine) (*CodeLeg, *Decision) {
 	case CodeNotInForce:
 		return nil, &Decision{Rule: CodeNotAllowed, Field: "hcpcs", Message: fmt.Sprintf("%s is not in force on the date of service %s", code, dos)}
 	}
+	if d := c.inForceThrough(leg, l.To, "hcpcs"); d != nil {
+		return nil, d
+	}
 	if l.Service != "" {
 		if id, ok := c.Coding.ServiceID(l.Service); ok && id != leg.ServiceID {
 			return nil, &Decision{Rule: CodeNotAllowed, Field: "service", Message: fmt.Sprintf(
@@ -174,6 +182,17 @@ func (c *LineChecker) code(l *domain.InvoiceLine) (*CodeLeg, *Decision) {
 		}
 	}
 	return leg, nil
+}
+
+// inForceThrough decides CODE-NOT-ALLOWED for a line whose leg leaves the
+// coding table before the line's last date of service.
+func (c *LineChecker) inForceThrough(leg *CodeLeg, to civil.Date, field string) *Decision {
+	day, ok := c.Coding.CoversThrough(leg, to)
+	if ok {
+		return nil
+	}
+	return &Decision{Rule: CodeNotAllowed, Field: field, Message: fmt.Sprintf(
+		"%s is not in force on %s, a date of service of the line (service_to %s)", leg.Code(), day, to)}
 }
 
 func sameSet(a, b []string) bool {

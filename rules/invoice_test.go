@@ -230,3 +230,47 @@ func TestCheckInvoiceNumber(t *testing.T) {
 		t.Errorf("Check: %+v", ds)
 	}
 }
+
+// A code must be in the coding table on every date of service of a line,
+// not on its first date only: a line that runs past a row's effective_to
+// is rejected unless a row of the same code and modifiers takes over the
+// next day.
+func TestCodeInForceOnEveryDateOfService(t *testing.T) {
+	const head = "service_id,service_name,service_aliases,program,hcpcs,modifiers,default_leg,leg_names,outreach,unit,effective_from,effective_to,source\n"
+	ended := head + "CS01,Housing Transition Navigation Services,HTNS,CS,H0043,U6,Y,,N,per diem,2022-01-01,2026-06-30,test\n"
+	continued := ended + "CS01,Housing Transition Navigation Services,HTNS,CS,H0043,U6,Y,,N,per diem,2026-07-01,,test\n"
+	gap := ended + "CS01,Housing Transition Navigation Services,HTNS,CS,H0043,U6,Y,,N,per diem,2026-07-02,,test\n"
+	tests := []struct {
+		name     string
+		table    string
+		service  string // "" = bill H0043 U6
+		from, to string
+		rule     string
+	}{
+		{"last day in force", ended, "", "2026-06-30", "2026-06-30", ""},
+		{"first day out of force", ended, "", "2026-07-01", "2026-07-01", CodeNotAllowed},
+		{"line runs one day past effective_to", ended, "", "2026-06-30", "2026-07-01", CodeNotAllowed},
+		{"service name, line runs past effective_to", ended, "HTNS", "2026-06-30", "2026-07-01", CodeNotAllowed},
+		{"next row takes over the next day", continued, "", "2026-06-30", "2026-07-01", ""},
+		{"service name, next row takes over", continued, "HTNS", "2026-06-29", "2026-07-02", ""},
+		{"a day between the rows", gap, "", "2026-06-30", "2026-07-02", CodeNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab, err := ParseCodingTable(strings.NewReader(tt.table), "test.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checker := &LineChecker{Coding: tab, Today: 20261123}
+			l := goodLine()
+			l.From, l.To = d(tt.from), d(tt.to)
+			if tt.service != "" {
+				l.HCPCS, l.Modifiers, l.Service = "", nil, tt.service
+			}
+			_, ds := checker.Check(&l, nil)
+			if got := rulesOf(ds); got != tt.rule {
+				t.Fatalf("got %q, want %q (%+v)", got, tt.rule, ds)
+			}
+		})
+	}
+}
