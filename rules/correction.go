@@ -26,6 +26,9 @@ const (
 	CorrectionResend = "CORRECTION-RESEND"
 	// CorrectionNotReceived rejects a void of an encounter DHCS never recorded.
 	CorrectionNotReceived = "CORRECTION-NOT-RECEIVED"
+	// CorrectionSplit rejects a line of a replacement or void that would
+	// send its CLM01 in a second claim of the run.
+	CorrectionSplit = "CORRECTION-SPLIT"
 )
 
 // Original is what the state store knows of the claim a replacement or
@@ -84,4 +87,19 @@ func DecideCorrection(l *domain.InvoiceLine, o Original) Correction {
 			Message: fmt.Sprintf("held: claim %s (run %d) has no DHCS Encounter ID yet; load DHCS's 277CA or EVR for it and send this line again", o.CLM01, o.Run)}}
 	}
 	return Correction{Frequency: l.Frequency, CLM01: o.CLM01, EncounterID: o.EncounterID}
+}
+
+// DecideCorrectionSplit rejects (CORRECTION-SPLIT) a line of an accepted
+// replacement or void when secondClaim: its claim was already started in
+// this run and the line cannot join it (its rows are not adjacent, or the
+// claim has 50 lines or 12 diagnoses). DHCS takes one replacement or void
+// per encounter and CLM01: a second claim with the same CLM01 would
+// replace the first one's lines, or be denied as a second void. nil when
+// the line goes out.
+func DecideCorrectionSplit(l *domain.InvoiceLine, secondClaim bool) *Decision {
+	if l.Frequency == "" || !secondClaim {
+		return nil
+	}
+	return &Decision{Rule: CorrectionSplit, Field: "original_claim",
+		Message: fmt.Sprintf("claim %s is already corrected by earlier lines of this file, and this line cannot join them (send a correction's lines together: adjacent, at most 50 lines and 12 diagnoses); send the whole correction again", l.OriginalClaim)}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -87,6 +88,28 @@ func TestResponseStatuses(t *testing.T) {
 	} {
 		if got := DescribeClaimStatus(stc); got != want {
 			t.Errorf("DescribeClaimStatus(%q) = %q, want %q", stc, got, want)
+		}
+	}
+}
+
+func TestDecideCorrectionSplit(t *testing.T) {
+	for _, tt := range []struct {
+		freq   string
+		second bool
+		want   bool
+	}{
+		{"7", false, false},
+		{"7", true, true},
+		{"8", true, true},
+		{"", true, false}, // an original may go in several claims
+	} {
+		d := DecideCorrectionSplit(&domain.InvoiceLine{Frequency: tt.freq, OriginalClaim: "3051C1"}, tt.second)
+		if (d != nil) != tt.want {
+			t.Errorf("frequency %q, second claim %v: %+v, want a rejection: %v", tt.freq, tt.second, d, tt.want)
+			continue
+		}
+		if d != nil && (d.Rule != CorrectionSplit || !strings.Contains(d.Message, "3051C1")) {
+			t.Errorf("decision %+v", d)
 		}
 	}
 }

@@ -2,7 +2,9 @@
 // per invoice, member, billing and rendering provider, with at most 50 lines
 // and 12 diagnoses. It streams: lines of a claim must be adjacent in the
 // input (as invoices are written); a claim that reappears later, or grows
-// past the 837P limits, continues in a new claim with the same CLM01.
+// past the 837P limits, continues in a new claim with the same CLM01 (the
+// conversion rejects such a line of a replacement or void instead,
+// rules.CorrectionSplit: Continues tells it).
 //
 // Where each invoice column goes (005010X222A1; edi/x12/x837p writes the
 // segments, the envelope values come from the trading-partner profile):
@@ -85,6 +87,17 @@ func claimKey(l *domain.InvoiceLine) string {
 		"\x00" + l.Frequency + "\x00" + l.OriginalClaim + "\x00" + l.ProviderClaimID
 }
 
+// Continues reports whether Add(l) would add l to the claim being built
+// rather than start a new claim: same claim key, and room for a line and
+// its diagnoses.
+func (a *Assembler) Continues(l *domain.InvoiceLine) bool {
+	dx := l.Diagnoses
+	if len(dx) == 0 {
+		dx = []string{a.opts.DefaultDiagnosis}
+	}
+	return a.cur != nil && claimKey(l) == a.curKey && len(a.cur.Lines) < x837p.MaxLinesPerClaim && fits(a.cur.Diagnoses, dx)
+}
+
 // Add appends an accepted line, with its line item control number.
 func (a *Assembler) Add(l *domain.InvoiceLine, control string) error {
 	dx := l.Diagnoses
@@ -92,7 +105,7 @@ func (a *Assembler) Add(l *domain.InvoiceLine, control string) error {
 		dx = []string{a.opts.DefaultDiagnosis}
 	}
 	key := claimKey(l)
-	if a.cur != nil && (key != a.curKey || len(a.cur.Lines) >= x837p.MaxLinesPerClaim || !fits(a.cur.Diagnoses, dx)) {
+	if a.cur != nil && !a.Continues(l) {
 		if err := a.Flush(); err != nil {
 			return err
 		}

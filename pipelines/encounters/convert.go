@@ -894,6 +894,16 @@ func (c *converter) write(b *batch) error {
 	for i := range b.cands {
 		cand := &b.cands[i]
 		fs := &c.sum.Files[cand.file]
+		if len(cand.decisions) == 0 && cand.line.Frequency != "" {
+			o, err := c.output(cand.hcp)
+			if err != nil {
+				return err
+			}
+			_, started := c.correctionInvoice[cand.line.OriginalClaim]
+			if d := rules.DecideCorrectionSplit(&cand.line, started && !o.asm.Continues(&cand.line)); d != nil {
+				cand.decisions = append(cand.decisions, *d)
+			}
+		}
 		if c.prov != nil {
 			if err := c.prov.line(c, cand); err != nil {
 				return err

@@ -201,3 +201,48 @@ func TestCorrectionFindsItsOwnProvidersClaim(t *testing.T) {
 		})
 	}
 }
+
+// The lines of one replacement go out in one claim: a line of it that
+// cannot join that claim (its row not adjacent) is CORRECTION-SPLIT, and
+// the CLM01 is sent once.
+func TestCorrectionSentInOneClaim(t *testing.T) {
+	e := newEnv(t)
+	p := e.cfg.Partners[e.cfg.Encounters.TradingPartner]
+	p.Plan.Name, p.Plan.TIN = "PLAN", "951234567"
+	p.Plan.HCPCodes = map[string]string{"33": "305"}
+	e.cfg.Partners[e.cfg.Encounters.TradingPartner] = p
+	e.enroll(map[int]string{1: "33", 2: "33"})
+	orig, err := e.convert("out1", e.file("orig.csv", correctionHeader, row("INV-1", 1, 1, 1, "G9008", "U1")+",,"))
+	if err != nil || len(orig.Outputs) != 1 {
+		t.Fatalf("original: %v %+v", err, orig)
+	}
+	clm, _ := claimOf(t, orig.Output)
+	e.dhcs277CA(map[string]string{clm[1]: "202611240000001"})
+	res, err := e.convert("corr", e.file("corr.csv", correctionHeader,
+		row("INV-C", 1, 1, 1, "G9008", "U1")+",7,"+clm[1],
+		row("INV-C", 2, 1, 2, "G9008", "U1")+",7,"+clm[1],
+		row("INV-D", 1, 2, 3, "G9008", "U1")+",,",
+		row("INV-C", 3, 1, 4, "G9008", "U1")+",7,"+clm[1]))
+	if err != nil || len(res.Outputs) != 1 {
+		t.Fatalf("corrections: %v %+v", err, res)
+	}
+	if res.Summary.ByRule[rules.CorrectionSplit] != 1 || len(res.Summary.ByRule) != 1 {
+		t.Errorf("rejects %v, want one %s", res.Summary.ByRule, rules.CorrectionSplit)
+	}
+	var claims []string
+	lines := map[string]int{}
+	cur := ""
+	for _, s := range segments(t, res.Output) {
+		switch s[0] {
+		case "CLM":
+			cur = s[1]
+			claims = append(claims, s[1])
+		case "LX":
+			lines[cur]++
+		}
+	}
+	if len(claims) != 2 || claims[0] != clm[1] || lines[clm[1]] != 2 {
+		t.Errorf("claims %v, lines %v: want the replacement once with its 2 adjacent lines, then the original", claims, lines)
+	}
+	validate837(t, res.Output)
+}
