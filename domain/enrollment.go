@@ -65,12 +65,16 @@ const (
 	// SpanDelete removes the span with the same start date and plan code
 	// (HD01 002).
 	SpanDelete
+	// SpanAdd adds the span as it is, beside any other: a member's spans
+	// as the store keeps them (two spans may share a start date and plan
+	// code, as a cut can leave them).
+	SpanAdd
 )
 
 // SpanOp is one change to a member's eligibility spans.
 type SpanOp struct {
 	Kind SpanOpKind
-	Span EligibilitySpan // SpanUpsert, SpanDelete: the span; SpanEnd: Span.PlanCode
+	Span EligibilitySpan // SpanUpsert, SpanAdd, SpanDelete: the span; SpanEnd: Span.PlanCode
 	End  civil.Date      // SpanEnd: the last covered day
 }
 
@@ -124,6 +128,8 @@ func (e *Enrollee) Apply(c *EnrollmentChange) {
 			e.Spans = slices.DeleteFunc(e.Spans, func(s EligibilitySpan) bool {
 				return s.From == op.Span.From && s.PlanCode == op.Span.PlanCode
 			})
+			e.Spans = append(e.Spans, op.Span)
+		case SpanAdd:
 			e.Spans = append(e.Spans, op.Span)
 		case SpanDelete:
 			e.Spans = slices.DeleteFunc(e.Spans, func(s EligibilitySpan) bool {

@@ -88,12 +88,13 @@ var sqliteEnrollmentMigrations = []string{
 // registerSQLiteFunctions registers the SQL functions of the enrollment
 // component with the SQLite driver, once, before the first store opens.
 var registerSQLiteFunctions = sync.OnceFunc(func() {
-	// calgw_enroll_apply(stored, change) merges a member change into the
-	// stored member (NULL for a new one); calgw_enroll_cut(stored, from, to)
+	// calgw_enroll_apply(stored, change, listed) merges a member change into
+	// the stored member (NULL for a new one; listed: the change's load has
+	// listed the member before, applyScratch.apply); calgw_enroll_cut(stored, from, to)
 	// removes [from, to] from the member's spans; calgw_enroll_overlaps
 	// tells whether it has a span there. They run inside SQLite so that an
 	// upsert is one statement.
-	sqlite.MustRegisterFunction("calgw_enroll_apply", &sqlite.FunctionImpl{NArgs: 2, Deterministic: true, VolatileArgs: true, Scalar: enrollApply})
+	sqlite.MustRegisterFunction("calgw_enroll_apply", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollApply})
 	sqlite.MustRegisterFunction("calgw_enroll_cut", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollCut})
 	sqlite.MustRegisterFunction("calgw_enroll_overlaps", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollOverlaps})
 })
@@ -130,12 +131,13 @@ func blobArg(v driver.Value) ([]byte, bool) {
 func enrollApply(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	old, ok1 := blobArg(args[0])
 	chg, ok2 := blobArg(args[1])
-	if !ok1 || !ok2 || chg == nil {
-		return nil, errors.New("calgw_enroll_apply: want (blob, blob)")
+	listed, ok3 := args[2].(int64)
+	if !ok1 || !ok2 || !ok3 || chg == nil {
+		return nil, errors.New("calgw_enroll_apply: want (blob, blob, integer)")
 	}
 	s := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(s)
-	out, err := s.apply(old, chg)
+	out, err := s.apply(old, chg, listed != 0)
 	if err != nil {
 		return nil, fmt.Errorf("calgw_enroll_apply: %w", err)
 	}
@@ -144,8 +146,11 @@ func enrollApply(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, 
 
 // apply merges the encoded change chg into the encoded member old (nil for
 // a new member) and returns the member's new encoding, valid until s is
-// used again.
-func (s *applyScratch) apply(old, chg []byte) ([]byte, error) {
+// used again. listed tells that the load of chg already changed or listed
+// the member (a full file with two loops of one member): a full file's cut
+// of its period (EnrollmentChange.Replace) then does not take back what the
+// earlier loop added.
+func (s *applyScratch) apply(old, chg []byte, listed bool) ([]byte, error) {
 	s.member = domain.Enrollee{Spans: s.member.Spans[:0]}
 	if old != nil {
 		s.dOld.reset(old)
@@ -160,6 +165,9 @@ func (s *applyScratch) apply(old, chg []byte) ([]byte, error) {
 	}
 	if old != nil && s.member.CIN != s.chg.Enrollee.CIN {
 		return nil, errors.New("two CINs share a member key; refusing to merge them")
+	}
+	if listed {
+		s.chg.Replace = false
 	}
 	s.member.Apply(&s.chg)
 	s.out, s.ops = encodeState(s.out[:0], &s.member, s.ops)
@@ -229,7 +237,7 @@ func (s *applyScratch) overlaps(old []byte, from, to civil.Date) (bool, error) {
 		return false, err
 	}
 	for i := range s.old.Ops {
-		if s.old.Ops[i].Kind == domain.SpanUpsert && s.old.Ops[i].Span.Overlaps(from, to) {
+		if k := s.old.Ops[i].Kind; (k == domain.SpanUpsert || k == domain.SpanAdd) && s.old.Ops[i].Span.Overlaps(from, to) {
 			return true, nil
 		}
 	}
@@ -334,7 +342,7 @@ type sqliteLoad struct {
 const loadPageCacheKiB = 4096
 
 const upsertMember = `INSERT INTO enrollment_members(cin_key, load_id, data) VALUES (?1, ?2, ?3)
-	ON CONFLICT(cin_key) DO UPDATE SET data = calgw_enroll_apply(data, excluded.data), load_id = excluded.load_id`
+	ON CONFLICT(cin_key) DO UPDATE SET data = calgw_enroll_apply(data, excluded.data, load_id = excluded.load_id), load_id = excluded.load_id`
 
 // BeginEnrollmentLoad starts loading a feed file of kind (LoadKind834,
 // LoadKindAuth, LoadKindOtherPrograms) whose content has the SHA-256 sum.

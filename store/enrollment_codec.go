@@ -73,11 +73,13 @@ func encodeChange(b []byte, c *domain.EnrollmentChange) []byte {
 	return b
 }
 
-// encodeState encodes a member as a change that upserts its spans.
+// encodeState encodes a member as a change that adds its spans as they are
+// (domain.SpanAdd; a member stored by an earlier release has them as
+// upserts, read the same way unless two share a start date and plan code).
 func encodeState(b []byte, e *domain.Enrollee, ops []domain.SpanOp) ([]byte, []domain.SpanOp) {
 	ops = ops[:0]
 	for _, s := range e.Spans {
-		ops = append(ops, domain.SpanOp{Kind: domain.SpanUpsert, Span: s})
+		ops = append(ops, domain.SpanOp{Kind: domain.SpanAdd, Span: s})
 	}
 	c := domain.EnrollmentChange{Enrollee: *e, Ops: ops}
 	return encodeChange(b, &c), ops

@@ -180,19 +180,20 @@ func (l *pgLoad) flush(ctx context.Context) error {
 		return nil
 	}
 	defer func() { l.keys, l.changes = l.keys[:0], l.changes[:0] }()
-	rows, err := l.tx.Query(ctx, `SELECT cin_key, data FROM enrollment_members WHERE cin_key = ANY($1) FOR UPDATE`, l.keys)
+	rows, err := l.tx.Query(ctx, `SELECT cin_key, data, load_id FROM enrollment_members WHERE cin_key = ANY($1) FOR UPDATE`, l.keys)
 	if err != nil {
 		return fmt.Errorf("store: members at load %d: %w", l.id, err)
 	}
 	merged := make(map[int64][]byte, len(l.keys))
+	listed := make(map[int64]bool, len(l.keys)) // by this load already
 	for rows.Next() {
-		var k int64
+		var k, load int64
 		var data []byte
-		if err := rows.Scan(&k, &data); err != nil {
+		if err := rows.Scan(&k, &data, &load); err != nil {
 			rows.Close()
 			return fmt.Errorf("store: members at load %d: %w", l.id, err)
 		}
-		merged[k] = data
+		merged[k], listed[k] = data, load == l.id
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: members at load %d: %w", l.id, err)
@@ -204,11 +205,11 @@ func (l *pgLoad) flush(ctx context.Context) error {
 			seen[k] = true
 			order = append(order, k)
 		}
-		out, err := l.scratch.apply(merged[k], l.changes[i])
+		out, err := l.scratch.apply(merged[k], l.changes[i], listed[k])
 		if err != nil {
 			return fmt.Errorf("store: member at load %d: %w", l.id, err)
 		}
-		merged[k] = append([]byte(nil), out...)
+		merged[k], listed[k] = append([]byte(nil), out...), true
 	}
 	data := make([][]byte, len(order))
 	for i, k := range order {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -625,5 +626,47 @@ func concurrentLoadOnce(t *testing.T, open func(string) store.LedgerStore) {
 	var ae *store.AlreadyLoadedError
 	if err := <-done; !errors.As(err, &ae) || ae.File != "same.834" {
 		t.Errorf("b's load after a committed: %v, want already loaded as same.834", err)
+	}
+}
+
+// enrollmentFullFileListsAMemberTwice: a full file's two loops of one
+// member (two plans) both stand: the period's cut of the second loop does
+// not take back what the first added. And a cut that leaves two spans of
+// one plan starting the same day keeps both when the member is read back.
+func enrollmentFullFileListsAMemberTwice(t *testing.T, open func(string) store.LedgerStore) {
+	s := enrollmentOf(t, open("a"))
+	l := loadEnrollment(t, s, "start.834", member("91234567A", upsert("2026-01-01", "")),
+		member("98765432B", upsert("2026-01-01", ""), upsert("2026-05-01", "2026-05-31")))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	full := func(ops ...domain.SpanOp) *domain.EnrollmentChange {
+		c := member("91234567A", ops...)
+		c.Replace, c.ReplaceFrom = true, day("2026-04-01")
+		return c
+	}
+	other := upsert("2026-04-01", "")
+	other.Span.PlanCode = "999"
+	l = loadEnrollment(t, s, "full.834", full(upsert("2026-01-01", "")), full(other))
+	// 98765432B is not in the file: its spans are cut in April.
+	if _, err := l.CutAbsent(ctx, day("2026-04-01"), day("2026-04-30")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx, "ZZ/2", ""); err != nil {
+		t.Fatal(err)
+	}
+	m, ok, err := s.Member(ctx, "91234567A")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	var got []string
+	for _, sp := range m.Spans {
+		got = append(got, sp.PlanCode+" "+sp.From.String()+".."+sp.To.String())
+	}
+	if want := []string{"010 2026-01-01..", "999 2026-04-01.."}; !slices.Equal(got, want) {
+		t.Errorf("member listed twice: spans %v, want %v", got, want)
+	}
+	if got, want := spansOf(t, s, "98765432B"), [][2]string{{"2026-01-01", "2026-03-31"}, {"2026-05-01", ""}, {"2026-05-01", "2026-05-31"}}; !slices.Equal(got, want) {
+		t.Errorf("member cut: spans %v, want %v", got, want)
 	}
 }

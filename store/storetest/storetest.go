@@ -86,6 +86,7 @@ func Run(t *testing.T, b Backend) {
 		{"RosterSiteRecordsForAPeriod", false, rosterSiteRecords},
 		{"RosterSurvivesReopen", false, rosterSurvivesReopen},
 		{"EnrollmentLoads", false, enrollmentLoads},
+		{"EnrollmentFullFileListsAMemberTwice", false, enrollmentFullFileListsAMemberTwice},
 		{"EnrollmentManyMembers", false, manyMembers},
 		{"EnrollmentAuthorizationsAndUsage", false, authorizationsAndUsage},
 		{"MonitoringMonthMembersAndSubmissions", false, monitoring},
