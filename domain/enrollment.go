@@ -27,6 +27,9 @@ type DSNP struct {
 	Contract string     // REF*DX field 1, e.g. H1234
 	PBP      string     // REF*DX field 2
 	From     civil.Date // REF*DX field 3, when given
+	// To is the last day in the D-SNP (0: open): the day before the period
+	// of the first full file that lists the member without it.
+	To civil.Date
 }
 
 // IsZero reports whether no D-SNP is named.
@@ -115,8 +118,18 @@ func (e *Enrollee) Apply(c *EnrollmentChange) {
 	setStr(&e.County, n.County)
 	setStr(&e.AidCode, n.AidCode)
 	setStr(&e.CaseNumber, n.CaseNumber)
-	if !n.DSNP.IsZero() {
+	switch {
+	case !n.DSNP.IsZero():
 		e.DSNP = n.DSNP
+	case c.Replace && !e.DSNP.IsZero() && e.DSNP.To == 0:
+		// A full file is the member's picture for its period: naming no
+		// D-SNP, it ends the stored one before the period (and drops one
+		// that would start inside it).
+		if e.DSNP.From >= c.ReplaceFrom {
+			e.DSNP = DSNP{}
+		} else {
+			e.DSNP.To = c.ReplaceFrom.AddDays(-1)
+		}
 	}
 	if c.Replace {
 		e.Spans = CutSpans(e.Spans, c.ReplaceFrom, c.ReplaceTo)

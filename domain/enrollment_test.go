@@ -85,3 +85,33 @@ func TestCutSpans(t *testing.T) {
 		}
 	}
 }
+
+// A D-SNP stays until a change names another; a full file that lists the
+// member without one ends it the day before its period (or drops one that
+// would start inside the period).
+func TestApplyDSNP(t *testing.T) {
+	h := DSNP{Contract: "H1234", PBP: "001", From: date("2025-01-01")}
+	full := func(from string, d DSNP) *EnrollmentChange {
+		return &EnrollmentChange{Enrollee: Enrollee{DSNP: d}, Replace: true, ReplaceFrom: date(from)}
+	}
+	for _, tt := range []struct {
+		name   string
+		stored DSNP
+		c      *EnrollmentChange
+		want   DSNP
+	}{
+		{"change file without REF*DX", h, &EnrollmentChange{}, h},
+		{"full file without REF*DX", h, full("2026-04-01", DSNP{}), DSNP{Contract: "H1234", PBP: "001", From: date("2025-01-01"), To: date("2026-03-31")}},
+		{"full file without REF*DX, D-SNP from the period's start", DSNP{Contract: "H1234", From: date("2026-04-01")}, full("2026-04-01", DSNP{}), DSNP{}},
+		{"full file without REF*DX, D-SNP from the day before", DSNP{Contract: "H1234", From: date("2026-03-31")}, full("2026-04-01", DSNP{}), DSNP{Contract: "H1234", From: date("2026-03-31"), To: date("2026-03-31")}},
+		{"full file without REF*DX, ended before", DSNP{Contract: "H1234", To: date("2025-12-31")}, full("2026-04-01", DSNP{}), DSNP{Contract: "H1234", To: date("2025-12-31")}},
+		{"full file naming another", h, full("2026-04-01", DSNP{Contract: "H5678", PBP: "002"}), DSNP{Contract: "H5678", PBP: "002"}},
+		{"change file naming one after it ended", DSNP{Contract: "H1234", To: date("2025-12-31")}, &EnrollmentChange{Enrollee: Enrollee{DSNP: h}}, h},
+	} {
+		e := Enrollee{DSNP: tt.stored}
+		e.Apply(tt.c)
+		if e.DSNP != tt.want {
+			t.Errorf("%s: D-SNP %+v, want %+v", tt.name, e.DSNP, tt.want)
+		}
+	}
+}

@@ -276,7 +276,7 @@ func (e *Eligibility) ecmExcluded(f *Facts, l *domain.InvoiceLine, leg *CodeLeg)
 	}
 	if m := f.Member; m != nil && !m.DSNP.IsZero() {
 		if kind := e.Data.DSNPKind(m.DSNP.Contract, m.DSNP.PBP, l.From); kind != "" {
-			if d := check(kind, m.DSNP.From, 0); d != nil {
+			if d := check(kind, m.DSNP.From, m.DSNP.To); d != nil {
 				return d
 			}
 		}

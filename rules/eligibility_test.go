@@ -354,6 +354,8 @@ func TestECMExcluded(t *testing.T) {
 		{"non-EAE D-SNP 2024, authorized at the end of 2023", "G9008 U1", nil, domain.DSNP{Contract: "H1111"}, []domain.Authorization{endOf2023}, "2024-05-31", ""},
 		{"non-EAE D-SNP 2025, continuity over", "G9008 U1", nil, domain.DSNP{Contract: "H1111"}, []domain.Authorization{endOf2023}, "2025-01-01", ECMExcluded},
 		{"unknown D-SNP contract", "G9008 U1", nil, domain.DSNP{Contract: "H9999"}, nil, "2025-01-01", ""},
+		{"EAE D-SNP on its last day", "G9008 U1", nil, domain.DSNP{Contract: "H2222", PBP: "001", To: d("2026-03-31")}, nil, "2026-03-31", ECMExcluded},
+		{"EAE D-SNP ended the day before", "G9008 U1", nil, domain.DSNP{Contract: "H2222", PBP: "001", To: d("2026-03-31")}, nil, "2026-04-01", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

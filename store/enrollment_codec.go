@@ -17,11 +17,11 @@ import (
 // from a new file is merged into it inside SQLite by calgw_enroll_apply.
 //
 //	version byte (1)
-//	flags   byte (bit 0: Replace)
+//	flags   byte (bit 0: Replace; bit 1: the D-SNP has an end)
 //	[Replace: uvarint ReplaceFrom, ReplaceTo]
 //	strings: CIN, SubscriberID, LastName, FirstName, Gender, Street, City,
 //	         State, Zip, County, AidCode, CaseNumber, DSNP contract, DSNP PBP
-//	uvarint DOB, DSNP from
+//	uvarint DOB, DSNP from, [bit 1: DSNP to]
 //	uvarint op count, then per op:
 //	  byte kind, uvarint From, To, End, strings PlanCode, PlanStatus,
 //	  County, varint ShareOfCost, uvarint aid-code count, strings aid codes
@@ -40,20 +40,28 @@ func appendStr(b []byte, s string) []byte {
 // encodeChange appends c's encoding to b.
 func encodeChange(b []byte, c *domain.EnrollmentChange) []byte {
 	b = append(b, enrollmentCodecVersion)
+	e := &c.Enrollee
+	var flags byte
 	if c.Replace {
-		b = append(b, 1)
+		flags |= 1
+	}
+	if e.DSNP.To != 0 {
+		flags |= 2
+	}
+	b = append(b, flags)
+	if c.Replace {
 		b = binary.AppendUvarint(b, uint64(c.ReplaceFrom))
 		b = binary.AppendUvarint(b, uint64(c.ReplaceTo))
-	} else {
-		b = append(b, 0)
 	}
-	e := &c.Enrollee
 	for _, s := range []string{e.CIN, e.SubscriberID, e.LastName, e.FirstName, e.Gender, e.Address.Street, e.Address.City,
 		e.Address.State, e.Address.Zip, e.County, e.AidCode, e.CaseNumber, e.DSNP.Contract, e.DSNP.PBP} {
 		b = appendStr(b, s)
 	}
 	b = binary.AppendUvarint(b, uint64(e.DOB))
 	b = binary.AppendUvarint(b, uint64(e.DSNP.From))
+	if e.DSNP.To != 0 {
+		b = binary.AppendUvarint(b, uint64(e.DSNP.To))
+	}
 	b = binary.AppendUvarint(b, uint64(len(c.Ops)))
 	for i := range c.Ops {
 		op := &c.Ops[i]
@@ -168,7 +176,8 @@ func (d *decoder) change(c *domain.EnrollmentChange) error {
 	}
 	ops := c.Ops[:0]
 	*c = domain.EnrollmentChange{}
-	if d.byte()&1 != 0 {
+	flags := d.byte()
+	if flags&1 != 0 {
 		c.Replace = true
 		c.ReplaceFrom, c.ReplaceTo = d.date(), d.date()
 	}
@@ -178,6 +187,9 @@ func (d *decoder) change(c *domain.EnrollmentChange) error {
 		*p = d.str()
 	}
 	e.DOB, e.DSNP.From = d.date(), d.date()
+	if flags&2 != 0 {
+		e.DSNP.To = d.date()
+	}
 	n := d.uvarint()
 	if d.err || n > uint64(len(d.b)) {
 		return errBadEnrollment

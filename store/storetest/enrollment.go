@@ -642,7 +642,7 @@ func enrollmentFullFileListsAMemberTwice(t *testing.T, open func(string) store.L
 	}
 	full := func(ops ...domain.SpanOp) *domain.EnrollmentChange {
 		c := member("91234567A", ops...)
-		c.Replace, c.ReplaceFrom = true, day("2026-04-01")
+		c.Replace, c.ReplaceFrom, c.Enrollee.DSNP = true, day("2026-04-01"), domain.DSNP{}
 		return c
 	}
 	other := upsert("2026-04-01", "")
@@ -668,5 +668,10 @@ func enrollmentFullFileListsAMemberTwice(t *testing.T, open func(string) store.L
 	}
 	if got, want := spansOf(t, s, "98765432B"), [][2]string{{"2026-01-01", "2026-03-31"}, {"2026-05-01", ""}, {"2026-05-01", "2026-05-31"}}; !slices.Equal(got, want) {
 		t.Errorf("member cut: spans %v, want %v", got, want)
+	}
+	// The D-SNP the first file named: neither loop of the full file names
+	// one, so it ended the day before the period.
+	if m.DSNP.Contract != "H1234" || m.DSNP.To != day("2026-03-31") {
+		t.Errorf("D-SNP after a full file without it: %+v, want H1234 to 2026-03-31", m.DSNP)
 	}
 }
