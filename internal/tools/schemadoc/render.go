@@ -103,6 +103,10 @@ their dates and source, and names none yet.
 
 ## Not done
 
+- Encounter corrections: ` + "`csServicesReceived`, `csUtilization` and `outreach`" + ` count the original encounter
+  lines sent. A void (CLM05-3 8) or a replacement (7) of one does not take it back or change its units
+  and amount, and neither does DHCS denying it (277CA F2): the store does not tie a service to the CLM01
+  it went out under yet.
 - Voids of records sent before the store kept what it sent (an earlier gateway): the side report counts
   them per data set, to void by hand.
 - A Resubmission of a very large month keeps what DHCS holds of the month (each record's identity, ID and
