@@ -146,14 +146,15 @@ func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) 
 // sqliteDSN is the store's connection string for its writing connections,
 // with a page cache of cacheKiB.
 func sqliteDSN(path string, cacheKiB int) string {
-	return sqliteURI(path) + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(" + strconv.Itoa(-cacheKiB) + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
+	return SQLiteURI(path) + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(" + strconv.Itoa(-cacheKiB) + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
 }
 
-// sqliteURI is the SQLite URI of the database file at path: "file:" and
+// SQLiteURI is the SQLite URI of the database file at path (for a tool
+// that opens a store's file itself): "file:" and
 // the path with '%', '?' and '#' percent-encoded, so that a directory
 // named with them opens the file it names with the query that follows
 // (SQLite and the driver end the path at the first '?' or '#').
-func sqliteURI(path string) string {
+func SQLiteURI(path string) string {
 	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 

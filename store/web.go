@@ -561,7 +561,7 @@ func (s *SQLite) Console() *Console {
 			}
 			return s.endTurn, nil
 		}}
-		dsn := sqliteURI(s.path) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)&_pragma=mmap_size(" + strconv.Itoa(consoleMmap) + ")"
+		dsn := SQLiteURI(s.path) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=cache_size(-16000)&_pragma=mmap_size(" + strconv.Itoa(consoleMmap) + ")"
 		if r, err := sql.Open("sqlite", dsn); err == nil {
 			r.SetMaxOpenConns(ConsoleReaders)
 			r.SetMaxIdleConns(ConsoleReaders)

@@ -129,7 +129,7 @@ func seedSQLite(ctx context.Context, dir string, files, lines int) error {
 		return err
 	}
 	st.Close()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, store.FileName)+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)&_pragma=cache_size(-200000)")
+	db, err := sql.Open("sqlite", store.SQLiteURI(filepath.Join(dir, store.FileName))+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)&_pragma=cache_size(-200000)")
 	if err != nil {
 		return err
 	}
