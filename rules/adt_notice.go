@@ -25,17 +25,14 @@ const (
 const ADTNoticeWithin = 24 * time.Hour
 
 // ADTNoticeProviders decides ADTNoticeProvider: the NPIs, sorted and
-// distinct, of the approved ECM authorizations in force on day (From <= day
-// and, when it has an end, day <= To). An authorization naming no provider
-// addresses no one.
-func ADTNoticeProviders(auths []domain.Authorization, day civil.Date) []string {
+// distinct, of the approved ECM authorizations in force on day
+// (ECMAuthorizationInForce). An authorization naming no provider addresses
+// no one.
+func ADTNoticeProviders(auths []domain.Authorization, day civil.Date, data *EligibilityTables) []string {
 	var out []string
 	for i := range auths {
 		a := &auths[i]
-		if a.Service != "ECM" || a.Status != domain.AuthApproved || a.ProviderNPI == "" {
-			continue
-		}
-		if day < a.From || a.To != 0 && day > a.To {
+		if a.ProviderNPI == "" || !ECMAuthorizationInForce(a, day, data) {
 			continue
 		}
 		if !slices.Contains(out, a.ProviderNPI) {
@@ -44,6 +41,37 @@ func ADTNoticeProviders(auths []domain.Authorization, day civil.Date) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// HasECMAuthorization reports whether one of auths is an approved ECM
+// authorization in force on day (ECMAuthorizationInForce), naming a
+// provider or not.
+func HasECMAuthorization(auths []domain.Authorization, day civil.Date, data *EligibilityTables) bool {
+	for i := range auths {
+		if ECMAuthorizationInForce(&auths[i], day, data) {
+			return true
+		}
+	}
+	return false
+}
+
+// ECMAuthorizationInForce reports whether a is an approved ECM
+// authorization in force on day: From <= day <= its last day. The last day
+// is To; with data, an authorization without To ends with the period of
+// its type in force on its start (auth_periods.csv, as AUTH-PERIOD-POLICY
+// reads it; open when none is), and a streamlined one ends with its window
+// at the latest. Without data an authorization without To is open.
+func ECMAuthorizationInForce(a *domain.Authorization, day civil.Date, data *EligibilityTables) bool {
+	if a.Service != "ECM" || a.Status != domain.AuthApproved || day < a.From {
+		return false
+	}
+	to := a.To
+	if data != nil {
+		if p, ok := data.Period(a.Service, a.Type, a.From); ok && (to == 0 || a.Type == domain.AuthStreamlined && to > p.Last(a.From)) {
+			to = p.Last(a.From)
+		}
+	}
+	return to == 0 || day <= to
 }
 
 // IsADTNoticeLate decides ADTNoticeLate.

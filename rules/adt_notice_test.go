@@ -38,14 +38,14 @@ func TestADTNoticeProviders(t *testing.T) {
 		{"2026-04-01", []string{"1111111111", "2222222222"}},
 	}
 	for _, tt := range tests {
-		if got := ADTNoticeProviders(auths, d(tt.day)); !slices.Equal(got, tt.want) {
+		if got := ADTNoticeProviders(auths, d(tt.day), nil); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: %v, want %v", tt.day, got, tt.want)
 		}
 	}
 	// The end date is the last day in force; the start the first.
 	one := auths[:1]
 	for day, want := range map[string]int{"2026-02-28": 0, "2026-03-01": 1, "2026-03-31": 1, "2026-04-01": 0} {
-		if got := len(ADTNoticeProviders(one, d(day))); got != want {
+		if got := len(ADTNoticeProviders(one, d(day), nil)); got != want {
 			t.Errorf("%s: %d providers, want %d", day, got, want)
 		}
 	}
@@ -57,5 +57,57 @@ func TestIsADTNoticeLate(t *testing.T) {
 		if got := IsADTNoticeLate(r, r.Add(w)); got != want {
 			t.Errorf("after %v: late %v, want %v", w, got, want)
 		}
+	}
+}
+
+// An approved ECM authorization without an end date is in force for the
+// policy period of its type from its start (auth_periods.csv), as billing
+// reads it; a streamlined one for its window whatever its end date says.
+// Without periods such an authorization is open.
+func TestADTNoticeProvidersPolicyPeriod(t *testing.T) {
+	d := func(s string) civil.Date { v, _ := civil.Parse(s); return v }
+	data := DefaultEligibilityTables()
+	auths := []domain.Authorization{
+		{ProviderNPI: "1111111111", Service: "ECM", Status: domain.AuthApproved, Type: domain.AuthInitial, From: d("2025-01-01")},
+		{ProviderNPI: "2222222222", Service: "ECM", Status: domain.AuthApproved, Type: domain.AuthReauthorization, From: d("2025-01-01")},
+		{ProviderNPI: "3333333333", Service: "ECM", Status: domain.AuthApproved, Type: domain.AuthStreamlined, From: d("2025-03-01"), To: d("2025-12-31")},
+	}
+	for day, want := range map[string][]string{
+		"2025-03-30": {"1111111111", "2222222222", "3333333333"},
+		"2025-03-31": {"1111111111", "2222222222"},
+		"2025-06-30": {"1111111111", "2222222222"},
+		"2025-07-01": {"1111111111"},
+		"2025-12-31": {"1111111111"},
+		"2026-01-01": nil,
+	} {
+		if got := ADTNoticeProviders(auths, d(day), data); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", day, got, want)
+		}
+	}
+	if got := ADTNoticeProviders(auths[:1], d("2027-01-01"), nil); len(got) != 1 {
+		t.Errorf("without periods: %v, want the open authorization's provider", got)
+	}
+}
+
+// An approved ECM authorization naming no provider addresses no notice but
+// is an ECM authorization in force all the same.
+func TestHasECMAuthorization(t *testing.T) {
+	d := func(s string) civil.Date { v, _ := civil.Parse(s); return v }
+	data := DefaultEligibilityTables()
+	anyProvider := []domain.Authorization{{Service: "ECM", Status: domain.AuthApproved, Type: domain.AuthInitial, From: d("2026-01-01")}}
+	if got := ADTNoticeProviders(anyProvider, d("2026-03-01"), data); len(got) != 0 {
+		t.Errorf("providers %v, want none", got)
+	}
+	if !HasECMAuthorization(anyProvider, d("2026-03-01"), data) {
+		t.Error("an approved ECM authorization naming no provider: not in force")
+	}
+	for _, day := range []string{"2025-12-31", "2027-01-01"} {
+		if HasECMAuthorization(anyProvider, d(day), data) {
+			t.Errorf("%s: in force", day)
+		}
+	}
+	denied := []domain.Authorization{{Service: "ECM", Status: domain.AuthDenied, ProviderNPI: "1111111111", From: d("2026-01-01")}}
+	if HasECMAuthorization(denied, d("2026-03-01"), data) {
+		t.Error("a denied authorization: in force")
 	}
 }

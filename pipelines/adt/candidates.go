@@ -59,9 +59,10 @@ type CandidatesResult struct {
 // (rules.MeetsUtilizationThreshold) counting the visits of their active
 // ADT events (rules.UtilizationVisits, dates in loc: every ED visit, and
 // the inpatient stays types says are unplanned), and who hold no approved
-// ECM authorization in force on asOf (rules.ADTNoticeProviders finds
-// none), by CIN.
-func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationThreshold, types rules.AdmissionTypes, asOf civil.Date, loc *time.Location) (*CandidatesResult, error) {
+// ECM authorization in force on asOf, naming a provider or not
+// (rules.HasECMAuthorization; one without an end date runs the period data
+// gives its type), by CIN.
+func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationThreshold, types rules.AdmissionTypes, data *rules.EligibilityTables, asOf civil.Date, loc *time.Location) (*CandidatesResult, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -113,7 +114,7 @@ func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationT
 		if err != nil {
 			return nil, err
 		}
-		if len(rules.ADTNoticeProviders(auths, asOf)) > 0 {
+		if rules.HasECMAuthorization(auths, asOf, data) {
 			res.Authorized++
 			continue
 		}

@@ -89,7 +89,7 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 		t.Fatal(err)
 	}
 	tabs := rules.DefaultTables()
-	res, err := Candidates(ctx, st, tabs.Utilization, tabs.AdmissionTypes, civil.New(2026, 6, 30), time.UTC)
+	res, err := Candidates(ctx, st, tabs.Utilization, tabs.AdmissionTypes, rules.DefaultEligibilityTables(), civil.New(2026, 6, 30), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,5 +111,62 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 	rows, err := csv.NewReader(&buf).ReadAll()
 	if err != nil || len(rows) != 4 || strings.Join(rows[0], ",") != strings.Join(CandidatesHeader, ",") || rows[1][7] != "S004 L276-277" {
 		t.Errorf("csv %v %v", rows, err)
+	}
+}
+
+// A member holding an approved ECM authorization in force on the as-of date
+// is left out even when it names no provider; one whose authorization
+// without an end date ran out with its policy period (12 months for an
+// initial one) is listed.
+func TestCandidatesECMAuthorizationInForce(t *testing.T) {
+	const anyProvider, lapsed = "91111111A", "92222222B"
+	st := newStore(t)
+	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", [32]byte{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cin := range []string{anyProvider, lapsed} {
+		if err := l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cin, DOB: civil.New(1980, 1, 1)}, County: "34"},
+			Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Commit(ctx, "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	al, err := st.BeginEnrollmentLoad(ctx, store.LoadKindAuth, "auth.csv", [32]byte{8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, au := range []domain.Authorization{
+		{Number: "AU1", CIN: anyProvider, Service: "ECM", Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260101)},
+		{Number: "AU2", CIN: lapsed, Service: "ECM", ProviderNPI: "1234567893", Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20240601)},
+	} {
+		if err := al.PutAuthorization(ctx, &au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := al.Commit(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	var items []store.ADTItem
+	for _, cin := range []string{anyProvider, lapsed} {
+		for m := 1; m <= 5; m++ {
+			at := time.Date(2026, time.Month(m), 10, 18, 0, 0, 0, time.UTC)
+			id := fmt.Sprintf("%s-%d", cin, m)
+			items = append(items, store.ADTItem{Sender: "stm", ControlID: id, Source: "f", Position: len(items) + 1, ReceivedAt: at,
+				Event: domain.ADTEvent{Sender: "stm", ControlID: id, Trigger: "A04", Kind: domain.ADTRegister, CIN: cin, PatientClass: "E", EventTime: at, MessageTime: at}})
+		}
+	}
+	if _, err := st.RecordADT(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	tabs := rules.DefaultTables()
+	res, err := Candidates(ctx, st, tabs.Utilization, tabs.AdmissionTypes, rules.DefaultEligibilityTables(), civil.New(2026, 6, 30), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Candidates) != 1 || res.Candidates[0].CIN != lapsed || res.Authorized != 1 {
+		t.Errorf("candidates %+v, authorized %d: want %s alone listed, %s left out as authorized", res.Candidates, res.Authorized, lapsed, anyProvider)
 	}
 }

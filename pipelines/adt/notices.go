@@ -99,12 +99,19 @@ type NoticeBatch struct {
 	rows map[string][][]string
 }
 
-// BuildNotices decides the notices of pending events as of written: for
-// an event of a notified kind not cancelled, one to each provider of an
-// approved ECM authorization in force on the event's date in loc
-// (rules.ADTNoticeProviders), late when written is 24 hours or more after
-// the event was received (rules.IsADTNoticeLate).
+// BuildNotices is BuildNoticesWith with the embedded authorization
+// periods (rules.DefaultEligibilityTables).
 func BuildNotices(ctx context.Context, st AuthorizationReader, pending []store.ADTEventRecord, loc *time.Location, written time.Time) (*NoticeBatch, error) {
+	return BuildNoticesWith(ctx, st, rules.DefaultEligibilityTables(), pending, loc, written)
+}
+
+// BuildNoticesWith decides the notices of pending events as of written:
+// for an event of a notified kind not cancelled, one to each provider of
+// an approved ECM authorization in force on the event's date in loc
+// (rules.ADTNoticeProviders; an authorization without an end date runs the
+// period data gives its type), late when written is 24 hours or more after
+// the event was received (rules.IsADTNoticeLate).
+func BuildNoticesWith(ctx context.Context, st AuthorizationReader, data *rules.EligibilityTables, pending []store.ADTEventRecord, loc *time.Location, written time.Time) (*NoticeBatch, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -132,7 +139,7 @@ func BuildNotices(ctx context.Context, st AuthorizationReader, pending []store.A
 		if err != nil {
 			return nil, err
 		}
-		for _, npi := range rules.ADTNoticeProviders(auths, civil.FromTime(ev.EventTime.In(loc))) {
+		for _, npi := range rules.ADTNoticeProviders(auths, civil.FromTime(ev.EventTime.In(loc)), data) {
 			late := rules.IsADTNoticeLate(ev.ReceivedAt, written)
 			b.rows[npi] = append(b.rows[npi], noticeRow(ev, loc, written, late))
 			b.Notices = append(b.Notices, store.ADTNotice{EventID: ev.ID, ProviderNPI: npi, ReceivedAt: ev.ReceivedAt, WrittenAt: written, Late: late})
@@ -209,13 +216,13 @@ const maxNoticeSeqTries = 10000
 
 // WriteNotices writes a notice for every pending event of a member with an
 // approved ECM authorization in force on the event's date (in loc) to each
-// provider holding one (BuildNotices), one CSV file per provider in outDir
+// provider holding one (BuildNoticesWith with data), one CSV file per provider in outDir
 // (adt-notices-NPI-YYYYMMDDHHMMSS-N.csv, N the batch's sequence number
 // from 1, or the next one free: no file is ever replaced), then records
 // the notices and marks the events handled, 5,000 events a batch. A crash
 // between the two writes the same notices again: a provider may get a
 // notice twice, never none.
-func WriteNotices(ctx context.Context, st NoticeStore, outDir string, loc *time.Location, now func() time.Time) (NoticeResult, error) {
+func WriteNotices(ctx context.Context, st NoticeStore, outDir string, data *rules.EligibilityTables, loc *time.Location, now func() time.Time) (NoticeResult, error) {
 	var res NoticeResult
 	if now == nil {
 		now = time.Now
@@ -229,7 +236,7 @@ func WriteNotices(ctx context.Context, st NoticeStore, outDir string, loc *time.
 		if len(pending) == 0 {
 			return res, nil
 		}
-		b, err := BuildNotices(ctx, st, pending, loc, now())
+		b, err := BuildNoticesWith(ctx, st, data, pending, loc, now())
 		if err != nil {
 			return res, err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -48,7 +49,7 @@ func TestNoticesOnlyToTheRightProvider(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	out := t.TempDir()
-	res, err := WriteNotices(ctx, st, out, time.UTC, func() time.Time { return now })
+	res, err := WriteNotices(ctx, st, out, nil, time.UTC, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestNoticesOnlyToTheRightProvider(t *testing.T) {
 	if len(recorded) != 2 || !recorded[0].Late || recorded[0].File == "" || !recorded[0].WrittenAt.Equal(now) {
 		t.Errorf("recorded %+v", recorded)
 	}
-	again, err := WriteNotices(ctx, st, out, time.UTC, func() time.Time { return now })
+	again, err := WriteNotices(ctx, st, out, nil, time.UTC, func() time.Time { return now })
 	if err != nil || again.Events != 0 || again.Notices != 0 {
 		t.Errorf("again %+v %v", again, err)
 	}
@@ -142,7 +143,7 @@ func TestNoticeBatchesInOneSecondKeepTheirFiles(t *testing.T) {
 	out := t.TempDir()
 	now := time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)
 	clock := func() time.Time { now = now.Add(100 * time.Millisecond); return now }
-	res, err := WriteNotices(ctx, st, out, time.UTC, clock)
+	res, err := WriteNotices(ctx, st, out, nil, time.UTC, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +169,49 @@ func TestNoticeBatchesInOneSecondKeepTheirFiles(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	now = time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)
-	if _, err := WriteNotices(ctx, st, out, time.UTC, clock); err != nil {
+	if _, err := WriteNotices(ctx, st, out, nil, time.UTC, clock); err != nil {
 		t.Fatal(err)
 	}
 	want["adt-notices-"+npi+"-20260301110000-3.csv"] = 1
 	if got := readNoticeRows(t, out); !maps.Equal(got, want) {
 		t.Errorf("after a second run in the same second the files are %v, want %v", got, want)
+	}
+}
+
+// An approved ECM authorization without an end date is in force for its
+// policy period only (12 months for an initial one): an event after that
+// goes to no one, and an event within it to the provider.
+func TestNoticesAuthorizationPolicyPeriod(t *testing.T) {
+	const a, b = "91234567A", "92345678B"
+	st := newStore(t, a, b)
+	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKindAuth, "auth.csv", [32]byte{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, au := range []domain.Authorization{
+		{Number: "AU1", CIN: a, Service: "ECM", ProviderNPI: "1111111111", Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20250101)},
+		{Number: "AU2", CIN: b, Service: "ECM", ProviderNPI: "2222222222", Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20250401)},
+	} {
+		if err := l.PutAuthorization(ctx, &au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Commit(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 18, 0, 0, 0, time.UTC)
+	in := Inputs{
+		RawInputs("f", 1, []byte(adtMsg("P1", "A01", a)), now.Add(-time.Hour))[0],
+		RawInputs("f", 2, []byte(adtMsg("P2", "A01", b)), now.Add(-time.Hour))[0],
+	}
+	if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != 2 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	res, err := WriteNotices(ctx, st, t.TempDir(), rules.DefaultEligibilityTables(), time.UTC, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events != 2 || res.Notices != 1 || len(res.Files) != 1 || res.Files[0].ProviderNPI != "2222222222" {
+		t.Fatalf("result %+v, want one notice, to 2222222222 (1111111111's authorization ended 2025-12-31)", res)
 	}
 }

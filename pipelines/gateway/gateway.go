@@ -220,7 +220,7 @@ func (g *Gateway) Notices(ctx context.Context, outDir string) (pipeadt.NoticeRes
 	if !ok {
 		return pipeadt.NoticeResult{}, fmt.Errorf("the %T state store keeps no ADT events", g.st)
 	}
-	return pipeadt.WriteNotices(ctx, st, outDir, g.Config.Location(), g.nowFunc())
+	return pipeadt.WriteNotices(ctx, st, outDir, g.Rules.Data, g.Config.Location(), g.nowFunc())
 }
 
 // CandidatesReport lists the members who meet pof's numeric thresholds
@@ -243,7 +243,7 @@ func (g *Gateway) CandidatesReport(ctx context.Context, pof, asOf, outFile strin
 	if !ok {
 		return nil, day, fmt.Errorf("the %T state store keeps no ADT events", g.st)
 	}
-	res, err := pipeadt.Candidates(ctx, st, g.Rules.Tables.Utilization, g.Rules.Tables.AdmissionTypes, day, g.Config.Location())
+	res, err := pipeadt.Candidates(ctx, st, g.Rules.Tables.Utilization, g.Rules.Tables.AdmissionTypes, g.Rules.Data, day, g.Config.Location())
 	if err != nil {
 		return nil, day, err
 	}
