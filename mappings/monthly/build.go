@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -256,13 +257,21 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 			m.Gaps.add("%s: member left out: the ECM authorization names no provider", DSLeadCareManager)
 		}
 	}
+	// A line's key ends with how many lines before it have the same key
+	// otherwise: the member's other lines do not move it.
+	seen := map[string]int{}
+	nth := func(key string) string {
+		n := seen[key]
+		seen[key]++
+		return key + "|" + strconv.Itoa(n)
+	}
 	for i := range mem.Services {
 		s := &mem.Services[i]
 		if s.Service == ServiceECM && s.Outreach {
 			outcome, method := outreachOf(s)
 			r := &OutreachRecord{Base: base, CIN: mem.CIN, ProviderNPI: s.NPI, OutreachDate: date(s.From), ProcedureCode: s.HCPCS,
 				Modifiers: nonNil(s.Modifiers), OutreachOutcome: outcome, OutreachMethod: method}
-			if err := emit(DSOutreach, fmt.Sprintf("%s|%d|%s|%s|%d", mem.CIN, s.From, s.NPI, s.HCPCS, i), r); err != nil {
+			if err := emit(DSOutreach, nth(fmt.Sprintf("%s|%s|%d|%s|%s", DSOutreach, mem.CIN, s.From, s.NPI, s.HCPCS)), r); err != nil {
 				return err
 			}
 		}
@@ -311,7 +320,7 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 		}
 		r := &CSServiceRecord{Base: base, CIN: mem.CIN, CommunitySupport: name, ServiceFromDate: date(s.From), ServiceToDate: date(cmp.Or(s.To, s.From)),
 			ProcedureCode: s.HCPCS, Modifiers: nonNil(s.Modifiers), Units: Number(s.Units), BilledAmount: money(int64(s.Charge)), ProviderNPI: s.NPI}
-		if err := emit(DSCSServices, fmt.Sprintf("%s|%d|%s|%s|%s|%d", mem.CIN, s.From, s.HCPCS, strings.Join(s.Modifiers, " "), s.NPI, i), r); err != nil {
+		if err := emit(DSCSServices, nth(fmt.Sprintf("%s|%s|%d|%s|%s|%s", DSCSServices, mem.CIN, s.From, s.HCPCS, strings.Join(s.Modifiers, " "), s.NPI)), r); err != nil {
 			return err
 		}
 		k := utilKey{plan, name, s.HCPCS, strings.Join(s.Modifiers, " ")}

@@ -59,3 +59,39 @@ func TestOutreachOf(t *testing.T) {
 		}
 	}
 }
+
+// A service record's identity does not move when another line of the
+// member comes in later (an earlier date, or an ECM line): an unchanged
+// record keeps its key, so a Resubmission leaves it alone. Two identical
+// lines still have two keys.
+func TestServiceKeysStable(t *testing.T) {
+	m := NewMapper(Params{From: 20260601, To: 20260630, PlanCode: func(string) (string, bool) { return "306", true },
+		ServiceName: map[string]string{"CS01": "Housing Transition Navigation Services"}})
+	keys := func(svcs ...domain.SentService) map[string]string {
+		out := map[string]string{}
+		mem := &Member{CIN: "91234567A", Services: svcs}
+		err := m.Member(mem, func(ds, key string, r Record) error {
+			out[key] = ds
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	cs := domain.SentService{Service: "CS01", HCPCS: "H0043", From: 20260620, Units: 1000, NPI: "1111111111"}
+	outreach := domain.SentService{Service: ServiceECM, HCPCS: "G9012", Modifiers: []string{"U8"}, Outreach: true, From: 20260625, NPI: "2222222222"}
+	before := keys(cs, outreach)
+	earlier := cs
+	earlier.From = 20260605
+	ecm := domain.SentService{Service: ServiceECM, HCPCS: "G9008", From: 20260601, NPI: "2222222222"}
+	after := keys(ecm, earlier, cs, outreach)
+	for k, ds := range before {
+		if after[k] != ds {
+			t.Errorf("%s record %q: not kept when other lines came in (keys now %v)", ds, k, after)
+		}
+	}
+	if twice := keys(cs, cs); len(twice) != 2 {
+		t.Errorf("two identical lines: keys %v, want two", twice)
+	}
+}
