@@ -99,19 +99,13 @@ type NoticeBatch struct {
 	rows map[string][][]string
 }
 
-// BuildNotices is BuildNoticesWith with the embedded authorization
-// periods (rules.DefaultEligibilityTables).
-func BuildNotices(ctx context.Context, st AuthorizationReader, pending []store.ADTEventRecord, loc *time.Location, written time.Time) (*NoticeBatch, error) {
-	return BuildNoticesWith(ctx, st, rules.DefaultEligibilityTables(), pending, loc, written)
-}
-
-// BuildNoticesWith decides the notices of pending events as of written:
+// BuildNotices decides the notices of pending events as of written:
 // for an event of a notified kind not cancelled, one to each provider of
 // an approved ECM authorization in force on the event's date in loc
 // (rules.ADTNoticeProviders; an authorization without an end date runs the
 // period data gives its type), late when written is 24 hours or more after
 // the event was received (rules.IsADTNoticeLate).
-func BuildNoticesWith(ctx context.Context, st AuthorizationReader, data *rules.EligibilityTables, pending []store.ADTEventRecord, loc *time.Location, written time.Time) (*NoticeBatch, error) {
+func BuildNotices(ctx context.Context, st AuthorizationReader, data *rules.EligibilityTables, pending []store.ADTEventRecord, loc *time.Location, written time.Time) (*NoticeBatch, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -216,7 +210,7 @@ const maxNoticeSeqTries = 10000
 
 // WriteNotices writes a notice for every pending event of a member with an
 // approved ECM authorization in force on the event's date (in loc) to each
-// provider holding one (BuildNoticesWith with data), one CSV file per provider in outDir
+// provider holding one (BuildNotices with data), one CSV file per provider in outDir
 // (adt-notices-NPI-YYYYMMDDHHMMSS-N.csv, N the batch's sequence number
 // from 1, or the next one free: no file is ever replaced), then records
 // the notices and marks the events handled, 5,000 events a batch. A crash
@@ -236,7 +230,7 @@ func WriteNotices(ctx context.Context, st NoticeStore, outDir string, data *rule
 		if len(pending) == 0 {
 			return res, nil
 		}
-		b, err := BuildNoticesWith(ctx, st, data, pending, loc, now())
+		b, err := BuildNotices(ctx, st, data, pending, loc, now())
 		if err != nil {
 			return res, err
 		}

@@ -60,6 +60,7 @@ var noticeAgeBuckets = []float64{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 4
 // that day, without member data.
 type adtNoticeJob struct {
 	st    adtNoticeStore
+	data  *rules.EligibilityTables // the rule set's (authorization periods)
 	loc   *time.Location
 	dests map[string]string // provider NPI → destination
 	// age observes each notice's age at delivery (nil: not observed).
@@ -76,7 +77,10 @@ func newADTNoticeJob(env Env) (Processor, error) {
 			return nil, fmt.Errorf("adt.notice_destinations.%s: destination %q is not in destinations", npi, dst)
 		}
 	}
-	p := &adtNoticeJob{st: st, loc: env.Config.Location(), dests: env.Config.ADT.NoticeDestinations}
+	if env.Rules == nil {
+		return nil, fmt.Errorf("%s: no rule set", adtNoticesKind)
+	}
+	p := &adtNoticeJob{st: st, data: env.Rules.Data, loc: env.Config.Location(), dests: env.Config.ADT.NoticeDestinations}
 	if env.Metrics != nil {
 		p.age = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "calgw_adt_notice_age_seconds",
 			Help:    "Age of each ADT notice delivered by this instance: from its event's message received to its file delivered.",
@@ -131,7 +135,7 @@ func (p *adtNoticeJob) runInterval(ctx context.Context, job *Job, rec interface 
 	if len(pending) == 0 {
 		return &Result{Note: "ADT notices: no event waiting"}, nil
 	}
-	b, err := pipeadt.BuildNotices(ctx, p.st, pending, p.loc, time.Now())
+	b, err := pipeadt.BuildNotices(ctx, p.st, p.data, pending, p.loc, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,8 @@ type noticeSeedStore interface {
 	RecordADT(ctx context.Context, items []store.ADTItem) ([]store.ADTOutcome, error)
 }
 
-// seedNotices loads the members, their authorizations and four events
+// seedNotices loads the members, their authorizations (initial, without
+// an end date: in force for 12 months from 60 days before now) and four events
 // into st: A's admit received 30 hours ago (late), A's discharge and B's,
 // C's and D's admits received an hour ago.
 func seedNotices(t *testing.T, st noticeSeedStore, now time.Time) {
@@ -75,7 +76,7 @@ func seedNotices(t *testing.T, st noticeSeedStore, now time.Time) {
 	}
 	for i, au := range []struct{ cin, npi string }{{noticeCINA, noticeNPI1}, {noticeCINB, noticeNPI1}, {noticeCINC, noticeNPI2}} {
 		if err := a.PutAuthorization(ctx, &domain.Authorization{Number: fmt.Sprintf("AU%d", i), CIN: au.cin, Service: "ECM", ProviderNPI: au.npi,
-			Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20250101)}); err != nil {
+			Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.FromTime(now).AddDays(-60)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -271,7 +272,7 @@ func TestADTNoticeDaySummary(t *testing.T) {
 	day := time.Date(2026, 12, 4, 0, 0, 0, 0, loc)
 	seedNotices(t, st, day.Add(12*time.Hour))
 	pending, _ := st.PendingADTNotices(ctx, 10)
-	b, err := pipeadt.BuildNotices(ctx, st, pending, loc, day.Add(12*time.Hour))
+	b, err := pipeadt.BuildNotices(ctx, st, rules.DefaultEligibilityTables(), pending, loc, day.Add(12*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,7 +583,7 @@ func TestADTNoticeUndeliveredIsLate(t *testing.T) {
 	// M4 an hour before (due by 11:00 the next day).
 	seedNotices(t, st, written)
 	pending, _ := st.PendingADTNotices(ctx, 10)
-	b, err := pipeadt.BuildNotices(ctx, st, pending, loc, written)
+	b, err := pipeadt.BuildNotices(ctx, st, rules.DefaultEligibilityTables(), pending, loc, written)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -672,5 +673,46 @@ func TestADTNoticeUndeliveredIsLate(t *testing.T) {
 	}
 	if got := readDaySummary(t, p, "2026-12-07"); len(got) != 0 {
 		t.Errorf("2026-12-07: %v, want none", got)
+	}
+}
+
+// The adt-notices job decides with the plan's rule data (rules_data): with
+// an ECM initial authorization of one month, the seeded authorizations
+// (no end date, from 60 days ago) are no longer in force, and no provider
+// gets a notice.
+func TestADTNoticeJobUsesThePlansRuleData(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "rules-data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	periods := "service,type,period,period_unit,effective_from,effective_to,source\n" +
+		"ECM,initial,1,month,2023-07-01,,test: one month\n"
+	if err := os.WriteFile(filepath.Join(data, "auth_periods.csv"), []byte(periods), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHarness(t, dir, "rules_data: "+strconv.Quote(data)+"\n"+noticeConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedNotices(t, h.st.(*store.SQLite), time.Now())
+	h.run()
+	waitFor(t, 20*time.Second, "the notice job archived", func() bool {
+		files, _ := h.st.Files(context.Background(), 0)
+		for _, f := range files {
+			if f.Kind == adtNoticesKind && f.State == store.FileArchived && strings.Contains(f.Note, "handled") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if notices, err := h.st.(*store.SQLite).ADTNotices(context.Background(), time.Time{}); err != nil || len(notices) != 0 {
+		t.Errorf("notices %+v %v, want none: every authorization ended a month after its start", notices, err)
+	}
+	if files := listDir(t, filepath.Join(dir, "outbox", "provider1")); len(files) != 0 {
+		t.Errorf("provider 1 got %v", files)
 	}
 }
