@@ -65,13 +65,22 @@ func ECMAuthorizationInForce(a *domain.Authorization, day civil.Date, data *Elig
 	if a.Service != "ECM" || a.Status != domain.AuthApproved || day < a.From {
 		return false
 	}
+	to := AuthorizationLastDay(a, data)
+	return to == 0 || day <= to
+}
+
+// AuthorizationLastDay is a's last day (0: open): To; with data, an
+// authorization without To ends with the period of its type in force on
+// its start (auth_periods.csv; open when none is), and a streamlined one
+// ends with its window at the latest.
+func AuthorizationLastDay(a *domain.Authorization, data *EligibilityTables) civil.Date {
 	to := a.To
 	if data != nil {
 		if p, ok := data.Period(a.Service, a.Type, a.From); ok && (to == 0 || a.Type == domain.AuthStreamlined && to > p.Last(a.From)) {
 			to = p.Last(a.From)
 		}
 	}
-	return to == 0 || day <= to
+	return to
 }
 
 // IsADTNoticeLate decides ADTNoticeLate.

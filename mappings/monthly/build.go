@@ -10,6 +10,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 // Data set names (schemas.DataSets).
@@ -96,6 +97,9 @@ type Params struct {
 	// service id (rules/data/pofs.csv, the coding table).
 	POFName     map[string]string
 	ServiceName map[string]string
+	// Periods gives an authorization without an end date the last day of
+	// its type's period (rules.AuthorizationLastDay); nil: open.
+	Periods *rules.EligibilityTables
 }
 
 // Gaps counts what was left out, and why (the side report).
@@ -219,11 +223,13 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 	f, l := m.p.From, m.p.To
 	// ECM in the month: the approved ECM authorization in force longest.
 	var ecm *domain.Authorization
+	var ecmTo civil.Date
 	for i := range mem.Auths {
 		a := &mem.Auths[i]
-		if a.Service == ServiceECM && a.Status == domain.AuthApproved && overlaps(a.From, a.To, f, l) {
-			if ecm == nil || a.To == 0 || ecm.To != 0 && a.To > ecm.To {
-				ecm = a
+		to := rules.AuthorizationLastDay(a, m.p.Periods)
+		if a.Service == ServiceECM && a.Status == domain.AuthApproved && overlaps(a.From, to, f, l) {
+			if ecm == nil || to == 0 || ecmTo != 0 && to > ecmTo {
+				ecm, ecmTo = a, to
 			}
 		}
 	}
@@ -397,9 +403,10 @@ func (m *Mapper) enrollment(mem *Member, ecm *domain.Authorization, base Base, e
 		return nil
 	}
 	r := &EnrollmentRecord{Base: base, CIN: mem.CIN, EnrollmentStatus: "Enrolled", ECMStartDate: date(ecm.From), ECMEndDate: datePtr(ecm.To)}
-	switch {
-	case !covers(ecm.From, ecm.To, l):
+	switch to := rules.AuthorizationLastDay(ecm, m.p.Periods); {
+	case !covers(ecm.From, to, l):
 		r.EnrollmentStatus, r.DisenrollmentReason = "Disenrolled", strPtr("Authorization Ended")
+		r.ECMEndDate = datePtr(to)
 	case !eligibleLast:
 		r.EnrollmentStatus, r.DisenrollmentReason = "Disenrolled", strPtr("Medi-Cal Eligibility Ended")
 		r.ECMEndDate = datePtr(lastDay)

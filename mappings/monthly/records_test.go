@@ -5,6 +5,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
 func TestNumberAndMoney(t *testing.T) {
@@ -93,5 +94,46 @@ func TestServiceKeysStable(t *testing.T) {
 	}
 	if twice := keys(cs, cs); len(twice) != 2 {
 		t.Errorf("two identical lines: keys %v, want two", twice)
+	}
+}
+
+// An approved ECM authorization without an end date runs its type's policy
+// period (Params.Periods): the member is Enrolled through its last day,
+// Disenrolled ("Authorization Ended", with that day) in the month it ends,
+// and has no enrollment record after; without Periods it is open.
+func TestEnrollmentOfAnAuthorizationWithoutEnd(t *testing.T) {
+	auth := domain.Authorization{Number: "A1", CIN: "91234567A", Service: ServiceECM, Status: domain.AuthApproved, Type: domain.AuthInitial, From: 20240115}
+	mem := func() *Member {
+		return &Member{CIN: "91234567A", Auths: []domain.Authorization{auth},
+			Enrollee: &domain.Enrollee{Member: domain.Member{CIN: "91234567A"}, County: "34", Spans: []domain.EligibilitySpan{{From: 20230101, PlanCode: "306", County: "34"}}}}
+	}
+	for _, tt := range []struct {
+		from, to civil.Date
+		periods  *rules.EligibilityTables
+		want     string // status, reason, end; "" = no record
+	}{
+		{20241201, 20241231, rules.DefaultEligibilityTables(), "Enrolled  -"},
+		{20250101, 20250131, rules.DefaultEligibilityTables(), "Disenrolled Authorization Ended 20250114"},
+		{20250201, 20250228, rules.DefaultEligibilityTables(), ""},
+		{20260601, 20260630, nil, "Enrolled  -"},
+	} {
+		m := NewMapper(Params{From: tt.from, To: tt.to, PlanCode: func(string) (string, bool) { return "306", true }, Periods: tt.periods})
+		got := ""
+		err := m.Member(mem(), func(ds, key string, r Record) error {
+			if e, ok := r.(*EnrollmentRecord); ok && ds == DSEnrollment {
+				reason, end := "", "-"
+				if e.DisenrollmentReason != nil {
+					reason = *e.DisenrollmentReason
+				}
+				if e.ECMEndDate != nil {
+					end = *e.ECMEndDate
+				}
+				got = e.EnrollmentStatus + " " + reason + " " + end
+			}
+			return nil
+		})
+		if err != nil || got != tt.want {
+			t.Errorf("month %s: enrollment %q (%v), want %q", tt.from, got, err, tt.want)
+		}
 	}
 }

@@ -170,7 +170,7 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 		version: res.Version, month: job.Month, checks: newChecker(set)}
 	defer b.checks.finish()
 	mapper := mm.NewMapper(mm.Params{From: job.Month.First(), To: job.Month.Last(), PlanCode: plan.HCPFor,
-		POFName: pofNames(job.Rules), ServiceName: serviceNames(job.Rules)})
+		POFName: pofNames(job.Rules), ServiceName: serviceNames(job.Rules), Periods: job.Rules.Data})
 	if err := b.openSpools(); err != nil {
 		return nil, err
 	}

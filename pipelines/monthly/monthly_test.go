@@ -425,3 +425,35 @@ func TestOfficialSchemaSwap(t *testing.T) {
 		t.Errorf("mismatches %v", res.Mismatches)
 	}
 }
+
+// An approved ECM authorization without an end date runs its policy
+// period from the rule set (12 months for an initial one): in the month it
+// ends the member is Disenrolled, "Authorization Ended", on its last day.
+func TestEnrollmentEndsWithThePolicyPeriod(t *testing.T) {
+	cfg, rs := testConfig(t)
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	l, err := st.BeginEnrollmentLoad(ctx, store.LoadKind834, "m.834", sha256.Sum256([]byte("m.834")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PutMember(ctx, member("91234567A", "33", span("2023-01-01", "", "33"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	putAuth(t, st, "auth.csv", domain.Authorization{Number: "E1", CIN: "91234567A", Service: "ECM", ProviderNPI: "1234567893",
+		Status: domain.AuthApproved, Type: domain.AuthInitial, From: day("2024-01-15"), Decided: day("2024-01-10")})
+	res, err := build(t, st, cfg, rs, "2025-01", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enr := records(readFile(t, res.Path), "ecmEnrollment")
+	if len(enr) != 1 || enr[0]["enrollmentStatus"] != "Disenrolled" || enr[0]["disenrollmentReason"] != "Authorization Ended" || enr[0]["ecmEndDate"] != "20250114" {
+		t.Errorf("ecmEnrollment %v, want Disenrolled, Authorization Ended, 20250114", enr)
+	}
+}
