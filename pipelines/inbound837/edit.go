@@ -328,7 +328,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 			}
 			continue
 		}
-		id := snip.Classify(f.Level.String(), f.Code, f.Segment, f.Element)
+		id := snip.Classify(f.Level.String(), f.Code, f.Segment, f.Element, f.Component)
 		h := r.hit(id, f.Pos, f.Element, f.Msg)
 		switch h.Action {
 		case snip.RejectSet:

@@ -105,6 +105,7 @@ func TestEditLevels(t *testing.T) {
 		{"level 5 HCPCS shape", "HC:T1016:U8", "HC:T1X16:U8", snip.CodeHCPCS, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
 		{"level 5 ICD-10-CM shape", "HI*ABK:Z5900", "HI*ABK:5Z900", snip.CodeICD10, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
 		{"level 5 place of service", "CLM*ENC1002*75.5***12:B:1", "CLM*ENC1002*75.5***30:B:1", snip.CodePOS, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
+		{"level 1: CLM05-2 not the guide's code (not a place of service)", "CLM*ENC1002*75.5***12:B:1", "CLM*ENC1002*75.5***12:X:1", snip.SyntaxElement, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 5 NPI check digit (billing provider)", "XX*1234567893", "XX*1234567890", snip.CodeNPI, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 5 ZIP", "N4*WEST SACRAMENTO*CA*95691", "N4*WEST SACRAMENTO*CA*9569", snip.CodeZIP, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 	}

@@ -52,34 +52,36 @@ func TestCodeSetEdits(t *testing.T) {
 func TestClassify(t *testing.T) {
 	cases := []struct {
 		level, code, seg string
-		elem             int
+		elem, comp       int
 		want             string
 		lvl              Level
 	}{
-		{"interchange", "022", "", 0, SyntaxEnvelope, Syntax},
-		{"group", "5", "", 0, SyntaxEnvelope, Syntax},
-		{"segment", "1", "ZZZ", 0, SyntaxSegment, Syntax},
-		{"segment", "3", "NM1", 0, SyntaxSegment, Syntax},
-		{"segment", "I4", "PAT", 0, GuideSegment, Guide},
-		{"segment", "I6", "REF", 0, SituationalSet, Situational},
-		{"element", "4", "NM1", 3, SyntaxElement, Syntax},
-		{"element", "8", "DTP", 3, SyntaxElement, Syntax},
-		{"element", "I6", "CLM", 5, GuideElement, Guide},
-		{"element", "I12", "CLM", 2, BalanceClaimTotal, Balancing},
-		{"element", "I12", "LX", 1, GuideLineNumber, Guide},
-		{"element", "I12", "CLM", 1, GuideElement, Guide},
-		{"element", "2", "NM1", 9, SituationalSet, Situational},
-		{"element", "7", "CLM", 5, CodePOS, CodeSet},
-		{"element", "7", "SV1", 5, CodePOS, CodeSet},
-		{"element", "7", "N4", 2, CodeState, CodeSet},
-		{"element", "7", "N4", 1, SyntaxElement, Syntax},
-		{"element", "7", "CLM", 6, SyntaxElement, Syntax},
-		{"element", "I9", "NM1", 9, SituationalSet, Situational},
+		{"interchange", "022", "", 0, 0, SyntaxEnvelope, Syntax},
+		{"group", "5", "", 0, 0, SyntaxEnvelope, Syntax},
+		{"segment", "1", "ZZZ", 0, 0, SyntaxSegment, Syntax},
+		{"segment", "3", "NM1", 0, 0, SyntaxSegment, Syntax},
+		{"segment", "I4", "PAT", 0, 0, GuideSegment, Guide},
+		{"segment", "I6", "REF", 0, 0, SituationalSet, Situational},
+		{"element", "4", "NM1", 3, 0, SyntaxElement, Syntax},
+		{"element", "8", "DTP", 3, 0, SyntaxElement, Syntax},
+		{"element", "I6", "CLM", 5, 0, GuideElement, Guide},
+		{"element", "I12", "CLM", 2, 0, BalanceClaimTotal, Balancing},
+		{"element", "I12", "LX", 1, 0, GuideLineNumber, Guide},
+		{"element", "I12", "CLM", 1, 0, GuideElement, Guide},
+		{"element", "2", "NM1", 9, 0, SituationalSet, Situational},
+		{"element", "7", "CLM", 5, 1, CodePOS, CodeSet},
+		{"element", "7", "CLM", 5, 2, SyntaxElement, Syntax}, // CLM05-2, facility code qualifier: a code of the guide
+		{"element", "7", "CLM", 5, 3, SyntaxElement, Syntax},
+		{"element", "7", "SV1", 5, 0, CodePOS, CodeSet},
+		{"element", "7", "N4", 2, 0, CodeState, CodeSet},
+		{"element", "7", "N4", 1, 0, SyntaxElement, Syntax},
+		{"element", "7", "CLM", 6, 0, SyntaxElement, Syntax},
+		{"element", "I9", "NM1", 9, 0, SituationalSet, Situational},
 	}
 	for _, c := range cases {
-		got := Classify(c.level, c.code, c.seg, c.elem)
+		got := Classify(c.level, c.code, c.seg, c.elem, c.comp)
 		if got != c.want {
-			t.Errorf("Classify(%s %s %s%02d) = %s, want %s", c.level, c.code, c.seg, c.elem, got, c.want)
+			t.Errorf("Classify(%s %s %s%02d-%d) = %s, want %s", c.level, c.code, c.seg, c.elem, c.comp, got, c.want)
 			continue
 		}
 		if e, _ := Lookup(got); e.Level != c.lvl {
