@@ -310,6 +310,9 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 			}
 			w.Segment("STC", stc...)
 		}
+		if c.Intermediary != "" {
+			w.Segment("REF", "D9", c.Intermediary)
+		}
 		if c.FromDate != "" {
 			if c.ToDate == "" || c.ToDate == c.FromDate {
 				w.Segment("DTP", "472", "D8", c.FromDate)

@@ -39,7 +39,9 @@ func write277(t *testing.T, in string, p snip.Profile) string {
 // TestWrite277CA: one 277CA per claim status. Each claim is answered under
 // its CLM01 (TRN*2); an accepted one is A2:20 with the plan's 15-digit
 // number in REF*1K, a rejected one A7 with the status code of its edit and
-// no plan number; the batch counts follow.
+// no plan number; either returns the intermediary's claim identifier sent
+// in 2300 REF*D9 (005010X214 2200D REF*D9), and only when one was sent;
+// the batch counts follow.
 func TestWrite277CA(t *testing.T) {
 	base := twoClaims(t)
 	cases := []struct {
@@ -47,13 +49,13 @@ func TestWrite277CA(t *testing.T) {
 		want, not      []string
 	}{
 		{"all accepted", "", "", []string{
-			"TRN*2*ENC1001~STC*A2:20:PR*20260116*WQ*300~REF*1K*000000101000001~DTP*472*RD8*20260105-20260107~",
+			"TRN*2*ENC1001~STC*A2:20:PR*20260116*WQ*300~REF*1K*000000101000001~REF*D9*CLMREF1001~DTP*472*RD8*20260105-20260107~",
 			"TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~REF*1K*000000101000002~DTP*472*D8*20260109~",
 			"QTY*90*2~AMT*YU*375.5~", "NM1*85*2*HARBOR COMMUNITY SUPPORTS*****XX*1234567893~",
 			"ISA*00*          *00*          *ZZ*DHCSENC        *ZZ*CALAIMGW       *",
-		}, []string{"QTY*AA"}},
+		}, []string{"QTY*AA", "REF*1K*000000101000002~REF*D9"}},
 		{"one rejected for balancing", "CLM*ENC1001*300*", "CLM*ENC1001*301*", []string{
-			"TRN*2*ENC1001~STC*A7:178*20260116*U*301~DTP",
+			"TRN*2*ENC1001~STC*A7:178*20260116*U*301~REF*D9*CLMREF1001~DTP",
 			"TRN*2*ENC1002~STC*A2:20:PR*20260116*WQ*75.5~REF*1K*000000101000002~",
 			"QTY*90*1~QTY*AA*1~AMT*YU*75.5~AMT*YY*301~",
 		}, []string{"REF*1K*000000101000001"}},

@@ -57,8 +57,12 @@ type Claim struct {
 	ProviderName     string // 2010AA NM103
 	ProviderNPI      string // 2010AA NM109
 	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
-	Ordinal          int    // 1-based number of the claim in the interchange
-	ISA13            string // its interchange's control number
+	// Intermediary is the claim identifier a clearinghouse or other
+	// transmission intermediary gave it (2300 REF*D9), "" when none was
+	// sent; the 277CA returns it in 2200D REF*D9.
+	Intermediary string
+	Ordinal      int    // 1-based number of the claim in the interchange
+	ISA13        string // its interchange's control number
 	// Batch is the plan's number of its interchange's claims (9 digits,
 	// Options.ClaimBatch), the first part of PlanClaim.
 	Batch  string
@@ -879,7 +883,7 @@ func (s *scanner) SegmentIDs() []string {
 	if s.r.opts.Collect {
 		return []string{"BHT", "CLM", "HL", "LX", "SV1", "HI", "NM1", "N4", "DTP", "N3", "REF", "PRV", "DMG"}
 	}
-	return []string{"BHT", "CLM", "HL", "LX", "SV1", "HI", "NM1", "N4", "DTP"}
+	return []string{"BHT", "CLM", "HL", "LX", "SV1", "HI", "NM1", "N4", "DTP", "REF"}
 }
 
 func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
@@ -966,6 +970,10 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			if to > c.ToDate {
 				c.ToDate = to
 			}
+		}
+	case "REF":
+		if s.cur >= 0 && t.Loop() == "2300" && string(seg.Element(1)) == "D9" {
+			s.r.claims[s.cur].Intermediary = string(seg.Element(2))
 		}
 	case "NM1":
 		switch string(seg.Element(1)) {
