@@ -292,7 +292,11 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 				}
 				e, _ := snip.Lookup(h.Edit)
 				comp := w.Composite("A7", e.Status)
-				if ent := e.Entity(); ent != "" {
+				ent := e.Entity()
+				if stcEntities[h.Entity] {
+					ent = h.Entity
+				}
+				if ent != "" {
 					comp = w.Composite("A7", e.Status, ent)
 				}
 				dup := false
@@ -322,6 +326,17 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		}
 	}
 	return a.fail(w.EndTransaction())
+}
+
+// stcEntities are the entity identifier codes 005010X214 allows in 2200D
+// STC01-3: a hit on the NM1 or N4 of one of these parties (82 rendering,
+// 77 service facility, DN referring, DQ supervising, DK ordering, ...)
+// names it in its claim's status; any other keeps the edit's own entity.
+var stcEntities = map[string]bool{
+	"03": true, "1P": true, "1Z": true, "40": true, "41": true, "71": true, "72": true, "73": true, "77": true,
+	"82": true, "85": true, "87": true, "DK": true, "DN": true, "DQ": true, "FA": true, "GB": true, "HK": true,
+	"IL": true, "LI": true, "MSC": true, "PR": true, "PRP": true, "QB": true, "QC": true, "QD": true, "SEP": true,
+	"TL": true, "TTP": true, "TU": true,
 }
 
 // PlanClaim is the plan's claim number of the claim (the 277CA's REF*1K,

@@ -87,6 +87,28 @@ func TestWrite277CA(t *testing.T) {
 	}
 }
 
+// TestWrite277CAEntityOfTheParty: a claim rejected for an NPI or an
+// address inside it names in STC01-3 the party whose NM1 or N4 failed
+// (82 rendering provider, 77 service facility), not the billing provider:
+// status codes 562 and 126 are "Entity's ..." codes (005010X214 2200D
+// STC01-3); the billing provider's own fail the whole set in the 999.
+func TestWrite277CAEntityOfTheParty(t *testing.T) {
+	for _, c := range []struct{ name, loop, se, want string }{
+		{"rendering provider's NPI (2310B)", "NM1*82*1*DOE*JANE****XX*1234567890~", "SE*46*0001~", "TRN*2*ENC1002~STC*A7:562:82*20260116*U*75.5~"},
+		{"service facility's ZIP (2310C)", "NM1*77*2*EAST CLINIC*****XX*1234567893~N3*1 MAIN ST~N4*SACRAMENTO*CA*9581~", "SE*48*0001~",
+			"TRN*2*ENC1002~STC*A7:126:77*20260116*U*75.5~"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := strings.Replace(twoClaims(t), "HI*ABK:Z5900~", "HI*ABK:Z5900~"+c.loop, 1)
+			in = strings.Replace(in, "SE*45*0001~", c.se, 1)
+			out := write277(t, in, snip.Profile{})
+			if !strings.Contains(out, c.want) || strings.Contains(out, "REF*1K*000000101000002") {
+				t.Errorf("277CA lacks %q (or accepts the claim):\n%s", c.want, out)
+			}
+		})
+	}
+}
+
 // TestNo277CAForARejectedSet: a set rejected in the 999 gets no 277CA.
 func TestNo277CAForARejectedSet(t *testing.T) {
 	out := write277(t, strings.Replace(twoClaims(t), "XX*1234567893", "XX*1234567890", 1), snip.Profile{})

@@ -39,6 +39,9 @@ type Hit struct {
 	// Text is the segment as sent, for the sender's report (member data:
 	// never log it); "" for findings of the validator.
 	Text string
+	// Entity is the entity identifier code (NM101) of the party whose NM1
+	// or N4 the hit is on, for the 277CA's STC01-3; "" for other segments.
+	Entity string
 }
 
 // Claim is one 2300 claim with its edits.
@@ -847,8 +850,9 @@ type scanner struct {
 	bad   bool // an amount could not be read
 	lx    int
 
-	party party  // billing provider and member being read (Options.Collect)
-	bht04 string // BHT04 of the set
+	entity string // NM101 of the last NM1: the party of the loop being read
+	party  party  // billing provider and member being read (Options.Collect)
+	bht04  string // BHT04 of the set
 
 	line struct { // the open service line, for the level 6 edit
 		open  bool
@@ -976,6 +980,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.r.claims[s.cur].Intermediary = string(seg.Element(2))
 		}
 	case "NM1":
+		s.entity = string(seg.Element(1))
 		switch string(seg.Element(1)) {
 		case "41":
 			s.r.submitter = [2]string{string(seg.Element(3)), string(seg.Element(9))}
@@ -1045,6 +1050,9 @@ func (s *scanner) close(t *ig.Txn) {
 func (s *scanner) report(t *ig.Txn, seg *x12.Segment, id string, element int, msg string) {
 	h := s.r.hit(id, t.Pos(), element, msg)
 	h.Text = string(seg.Bytes())
+	if id := string(seg.ID()); id == "NM1" || id == "N4" {
+		h.Entity = s.entity
+	}
 	s.add(t, t.Pos(), h)
 }
 

@@ -145,8 +145,9 @@ var edits = []Edit{
 }
 
 // Entity returns the entity code (STC01-3) a 277CA status of the edit is
-// reported with: 85 billing provider for the NPI edit, QC patient for the
-// eligibility edit, "" for the others.
+// reported with when its hit names no party of its own (the NM101 of the
+// NM1 or N4 it is on): 85 billing provider for the NPI edit, QC patient
+// for the eligibility edit, "" for the others.
 func (e Edit) Entity() string {
 	switch e.ID {
 	case CodeNPI:
