@@ -99,18 +99,32 @@ func (c *claimBalance) lineNumber(t *Txn, v []byte) {
 // (005010X222A1): "Required when the patient is the subscriber". The
 // patient is the subscriber when the subscriber's HL (2000B) has no patient
 // HL (2000C) under it; the address is then required, and its absence is
-// reported on the subscriber's NM1*IL as a required segment missing.
+// reported on the subscriber's NM1*IL as a required segment missing. So is
+// 2000B SBR02 (Individual Relationship Code 18, "required when the
+// subscriber is the same person as the patient"): its absence is an
+// implementation dependent data element missing (IK403 I9) on the SBR.
 type subscriberAddress struct {
 	open        bool // a 2010BA loop is open and its HL may still get a 2000C child
 	named       bool // the HL's 2010BA has started (a repeat is the table's finding)
 	name        Pos  // the NM1*IL
 	n3, n4, dmg bool
+	sbr         Pos  // the HL's 2000B SBR
+	sbrSeen     bool // the HL has an SBR
+	sbr02       bool // and its SBR02 is sent
 }
 
 func newSubscriberAddress() Check { return &subscriberAddress{} }
 
+// NewSubscriberCheck returns the 837P check of the situational rules that
+// hold when the patient is the subscriber (2010BA N3, N4 and DMG, 2000B
+// SBR02), for a registry that registers the 837P with checks of its own
+// in place of NewRegistry's.
+func NewSubscriberCheck() Check { return newSubscriberAddress() }
+
 // SegmentIDs makes subscriberAddress a SegmentFilter.
-func (c *subscriberAddress) SegmentIDs() []string { return []string{"HL", "NM1", "N3", "N4", "DMG"} }
+func (c *subscriberAddress) SegmentIDs() []string {
+	return []string{"HL", "SBR", "NM1", "N3", "N4", "DMG"}
+}
 
 func (c *subscriberAddress) Segment(t *Txn, seg *x12.Segment) {
 	switch string(seg.ID()) {
@@ -119,10 +133,14 @@ func (c *subscriberAddress) Segment(t *Txn, seg *x12.Segment) {
 			c.open = false
 		}
 		c.close(t)
-		c.named = false
+		c.named, c.sbrSeen = false, false
+	case "SBR":
+		if t.Loop() == "2000B" && !c.sbrSeen {
+			c.sbr, c.sbrSeen, c.sbr02 = t.Pos(), true, len(seg.Element(2)) > 0
+		}
 	case "NM1":
 		if t.Loop() == "2010BA" && !c.named {
-			*c = subscriberAddress{open: true, named: true, name: t.Pos()}
+			*c = subscriberAddress{open: true, named: true, name: t.Pos(), sbr: c.sbr, sbrSeen: c.sbrSeen, sbr02: c.sbr02}
 		}
 	case "N3":
 		c.n3 = c.n3 || t.Loop() == "2010BA"
@@ -140,6 +158,10 @@ func (c *subscriberAddress) close(t *Txn) {
 		return
 	}
 	c.open = false
+	if c.sbrSeen && !c.sbr02 {
+		t.Report(Finding{Pos: c.sbr, Level: LevelElement, Code: ElemDependentMissing, Element: 2, ElementRef: "1069",
+			Msg: "SBR02 (Individual Relationship Code) is missing: it is required (18) when the subscriber is the patient (no 2000C patient loop)"})
+	}
 	for _, s := range []struct {
 		id   string
 		seen bool

@@ -200,6 +200,8 @@ func TestFindings837P(t *testing.T) {
 			return insertAfter(20, "N3*PO BOX 1~", "N4*SACRAMENTO*CA*95815~")(remove(19)(ls))
 		}, false, []string{"IK3/3 N4 2010BA @15"}},
 		{"subscriber DMG missing", remove(20), false, []string{"IK3/3 DMG 2010BA @15"}},
+		// 2000B SBR02: required when the subscriber is the patient (no 2000C).
+		{"SBR02 missing though the subscriber is the patient", replace(16, "SBR*P********MC~"), false, []string{"IK4/I9 SBR 2000B @14 e2"}},
 		{"unrecognized segment", insertAfter(17, "ZZZ*1~"), false, []string{"IK3/1 ZZZ 2010BA @16"}},
 		{"segment of another transaction set", insertAfter(17, "INS*Y*18*021~"), false, []string{"IK3/6 INS 2010BA @16"}},
 		{"segment out of sequence", insertAfter(28, "BHT*0019*00*X*20260115*1200*RP~"), false, []string{"IK3/7 BHT 2400 @27"}},
