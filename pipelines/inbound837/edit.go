@@ -154,7 +154,9 @@ type Summary struct {
 func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 	r := &run{opts: opts}
 	reg := ig.NewRegistry()
-	if err := reg.Register(ig.Spec837P, func() ig.Check { return &scanner{r: r} }); err != nil {
+	// The scanner does the claim balancing and LX01 checks of NewRegistry's
+	// 837P itself; the subscriber's situational rules are kept.
+	if err := reg.Register(ig.Spec837P, ig.NewSubscriberCheck, func() ig.Check { return &scanner{r: r} }); err != nil {
 		return Summary{}, fmt.Errorf("inbound837: %w", err)
 	}
 	var a *ack.Writer999

@@ -101,6 +101,7 @@ func TestEditLevels(t *testing.T) {
 		{"level 1 syntax: bad date", "DMG*D8*19800214*F", "DMG*D8*19801314*F", snip.SyntaxElement, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 1 syntax: unknown segment", "DTP*454*D8*20260102~", "DTP*454*D8*20260102~ZZZ*1~", snip.SyntaxSegment, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 2 guide: LX out of sequence", "LX*2~", "LX*3~", snip.GuideLineNumber, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+		{"level 4 situational: SBR02 missing though the subscriber is the patient", "SBR*P*18*******MC", "SBR*P********MC", snip.SituationalSet, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 3 balancing: CLM02", "CLM*ENC1001*300*", "CLM*ENC1001*301*", snip.BalanceClaimTotal, ig.Accepted, []string{"ENC1001"}, "AK9*A*1*1*1"},
 		{"level 5 HCPCS shape", "HC:T1016:U8", "HC:T1X16:U8", snip.CodeHCPCS, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
 		{"level 5 ICD-10-CM shape", "HI*ABK:Z5900", "HI*ABK:5Z900", snip.CodeICD10, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
