@@ -94,7 +94,8 @@ func (e *RowError) Error() string { return fmt.Sprintf("row %d: %v", e.Row, e.Er
 
 // Next reads the next non-blank row and returns its number (the line of a
 // CSV or JSON-lines file, the sheet row of an XLSX), a *RowError for a
-// damaged row, or io.EOF.
+// damaged row (a JSON line that is not one object, alone on its line), or
+// io.EOF.
 func (r *Rows) Next() (Record, int, error) {
 	if r.tab != nil {
 		row, err := r.tab.Next()
@@ -122,6 +123,9 @@ func (r *Rows) Next() (Record, int, error) {
 		var m map[string]any
 		if err := dec.Decode(&m); err != nil {
 			return nil, r.line, &RowError{Row: r.line, Err: fmt.Errorf("not a JSON object: %v", err)}
+		}
+		if off := dec.InputOffset(); off < int64(len(b)) {
+			return nil, r.line, &RowError{Row: r.line, Err: fmt.Errorf("not one JSON object: the line goes on after the object (byte %d)", off+1)}
 		}
 		if r.obj == nil {
 			r.obj = map[string]string{}

@@ -74,3 +74,50 @@ func TestRowsWithinLimits(t *testing.T) {
 		t.Errorf("defaults: %d rows, want 3", n)
 	}
 }
+
+// TestJSONLineHoldsOneObject reads lines that hold one object, with or
+// without blanks around it, and lines with anything after the object (a
+// second object, stray text): each of those is a damaged row, reported,
+// never a row whose rest is dropped.
+func TestJSONLineHoldsOneObject(t *testing.T) {
+	obj := `{"authorization_number": "A-1", "service": "ECM"}`
+	cases := []struct {
+		name, line string
+		damaged    bool
+	}{
+		{"one object", obj, false},
+		{"blanks around it", " \t" + obj + " \t", false},
+		{"two objects", obj + `{"authorization_number": "A-2", "service": "ECM"}`, true},
+		{"two objects with a space", obj + ` {"authorization_number": "A-2"}`, true},
+		{"text after the object", obj + " x", true},
+		{"a number after the object", obj + " 1", true},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, "feed.jsonl")
+			if err := os.WriteFile(p, []byte(c.line+"\n"+obj+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := OpenRows(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			rec, n, err := rows.Next()
+			var re *RowError
+			if got := errors.As(err, &re); got != c.damaged || n != 1 {
+				t.Fatalf("line %d: damaged %v (%v), want %v", n, got, err, c.damaged)
+			}
+			if !c.damaged && rec.Get(ColNumber) != "A-1" {
+				t.Errorf("authorization_number %q", rec.Get(ColNumber))
+			}
+			if _, n, err := rows.Next(); err != nil || n != 2 {
+				t.Errorf("the next line: %d, %v", n, err)
+			}
+			if _, _, err := rows.Next(); err != io.EOF {
+				t.Errorf("after the last line: %v", err)
+			}
+		})
+	}
+}
