@@ -286,11 +286,13 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		}
 	}
 	// Provider types place an ECM site in the Figure 5 pairs of streamlined
-	// authorization; a Community Supports-only site needs none.
-	if get(ColPOFs) != "" && get(ColProviderTypes) == "" {
+	// authorization; a Community Supports-only site needs none. A cell of
+	// separators and blanks only lists nothing.
+	pofs, css, types := list(get(ColPOFs)), list(get(ColCommunitySupports)), list(get(ColProviderTypes))
+	if len(pofs) > 0 && len(types) == 0 {
 		add(ColProviderTypes, true, "provider_types is required for a site contracted for ECM (ecm_pofs); a Community Supports-only site may leave it empty")
 	}
-	for _, v := range list(get(ColProviderTypes)) {
+	for _, v := range types {
 		id := strings.ToLower(v)
 		if _, ok := d.t.Rules.ProviderTypes[id]; !ok {
 			add(ColProviderTypes, false, "%q is not a provider type of rules/data/provider_types.csv (e.g. street_medicine, primary_care, county_specialty_bh, cct_lead_org, ccs_paneled, obgyn)", v)
@@ -298,7 +300,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		}
 		s.Types = appendNew(s.Types, id)
 	}
-	for _, v := range list(get(ColPOFs)) {
+	for _, v := range pofs {
 		id := strings.ToUpper(v)
 		if _, ok := d.t.Rules.POFs[id]; !ok {
 			add(ColPOFs, false, "%q is not an ECM population of focus id (POF1A, POF1B, POF2A, POF2B, POF3A, POF3B, POF4A, POF4B, POF5, POF6, POF7, POF8, POF9)", v)
@@ -306,7 +308,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		}
 		s.POFs = appendNew(s.POFs, id)
 	}
-	for _, v := range list(get(ColCommunitySupports)) {
+	for _, v := range css {
 		id, ok := d.t.Coding.ServiceID(v)
 		if !ok {
 			add(ColCommunitySupports, false, "%q is not a Community Support name, alias or id of the coding table (e.g. CS01, Housing Deposits, Recuperative Care)", v)
@@ -318,7 +320,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		}
 		s.CommunitySupports = appendNew(s.CommunitySupports, id)
 	}
-	if get(ColPOFs) == "" && get(ColCommunitySupports) == "" {
+	if len(pofs) == 0 && len(css) == 0 {
 		add(ColPOFs, true, "a site must be contracted for at least one ECM population of focus (ecm_pofs) or Community Support (community_supports)")
 	}
 	date := func(c string, required bool) civil.Date {

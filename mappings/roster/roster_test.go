@@ -169,13 +169,37 @@ func TestProviderTypesOnlyForECMSites(t *testing.T) {
 	}
 }
 
+// A site is contracted for at least one POF or Community Support: cells
+// that hold only separators and blanks list none, and provider_types is
+// then not asked for.
 func TestNeitherPOFNorCS(t *testing.T) {
-	m := good()
-	m[ColCommunitySupports] = ""
-	var s Site
-	ps := decoder(t, tabular.CSV).Decode(rowOf(3, m), &s)
-	if len(ps) != 1 || ps[0].Column != ColPOFs || !ps[0].Missing {
-		t.Errorf("problems %v", ps)
+	for _, tc := range []struct {
+		name, pofs, cs, types string
+		want                  string // the column of the one problem, "" = none
+	}{
+		{"both empty", "", "", "", ColPOFs},
+		{"CS separators only", "", ";", "", ColPOFs},
+		{"CS separators and blanks", "", " ; ; ", "", ColPOFs},
+		{"POF separators only, with types", ";", "", "primary_care", ColPOFs},
+		{"POF separators only, without types", ";", "", "", ColPOFs},
+		{"both separators only", ";", ";", "", ColPOFs},
+		{"one CS between separators", "", ";CS01;", "", ""},
+		{"one POF between separators", ";POF1A;", "", "primary_care", ""},
+		{"one POF between separators, without types", ";POF1A;", "", "", ColProviderTypes},
+		{"one POF, types separators only", "POF1A", "", " ; ", ColProviderTypes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := good()
+			m[ColPOFs], m[ColCommunitySupports], m[ColProviderTypes] = tc.pofs, tc.cs, tc.types
+			var s Site
+			ps := decoder(t, tabular.CSV).Decode(rowOf(3, m), &s)
+			switch {
+			case tc.want == "" && len(ps) > 0:
+				t.Errorf("problems %v", ps)
+			case tc.want != "" && (len(ps) != 1 || ps[0].Column != tc.want || !ps[0].Missing):
+				t.Errorf("want one missing %s, got %v", tc.want, ps)
+			}
+		})
 	}
 }
 
