@@ -156,3 +156,40 @@ func TestPeriodBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// An authorization number is what an invoice names in authorization_number
+// and the 837P carries in REF*G1: 1 to 50 printable ASCII characters
+// without the X12 delimiters. A number with a control character or a
+// character outside ASCII could never be named on an invoice.
+func TestAuthorizationNumberCharacters(t *testing.T) {
+	tests := []struct {
+		number string
+		ok     bool
+	}{
+		{"ECM-1001", true},
+		{"ECM 1001", true}, // space is printable
+		{"!ECM}", true},    // the printable ASCII ends
+		{strings.Repeat("9", 50), true},
+		{strings.Repeat("9", 51), false},
+		{"ECM*1001", false},
+		{"ECM\x1f1001", false}, // below the space
+		{"ECM\x7f1001", false}, // DEL
+		{"ECM\t1001", false},
+		{"ECM\u20131001", false}, // en dash
+		{"ECM\u00e91001", false},
+	}
+	d := decoder()
+	for _, tt := range tests {
+		rec := mapRecord{ColNumber: tt.number, ColMemberCIN: "91234567A", ColService: "ECM", ColProviderNPI: "1234567893", ColPOF: "POF1A",
+			ColStatus: "approved", ColType: "initial", ColStart: "2026-01-01", ColEnd: "2026-12-31"}
+		var a domain.Authorization
+		fs := d.Decode(rec, 2, &a)
+		want := ""
+		if !tt.ok {
+			want = "authorization_number:AUTH-FEED-INVALID"
+		}
+		if got := summary(fs); got != want {
+			t.Errorf("%q: %q, want %q", tt.number, got, want)
+		}
+	}
+}
