@@ -864,8 +864,12 @@ func (p *Postgres) AbortRun(ctx context.Context, run int64, reason string) error
 		return fmt.Errorf("store: abort run %d: %w", run, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, ended = now(), summary = $2 WHERE id = $3 AND status IN ($4, $5)`,
-		RunAborted, reason, run, RunOpen, RunWritten)
+	// Another instance's run is aborted only while it is open and its lease
+	// expired (PendingRuns lists no other): once its owner renewed the lease
+	// or wrote the run, the owner finishes it.
+	tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, ended = now(), summary = $2 WHERE id = $3
+		AND ((owner = $6 AND status IN ($4, $5)) OR (status = $4 AND lease_until < now()))`,
+		RunAborted, reason, run, RunOpen, RunWritten, p.owner)
 	if err != nil {
 		return fmt.Errorf("store: abort run %d: %w", run, err)
 	}

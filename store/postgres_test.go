@@ -194,6 +194,46 @@ func TestPostgresConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("StaleListingDoesNotAbortALiveRun", func(t *testing.T) {
+		// Another instance lists a run whose lease expired, and the run's
+		// owner goes on: it renews its lease, or writes the run, before the
+		// listing instance aborts it. The abort finds the run no longer
+		// abandoned and leaves it, and its lines, alone.
+		dsn := dbs.fresh(t)
+		a := openPG(t, dsn, "a", 200*time.Millisecond)
+		b := openPG(t, dsn, "b", time.Minute)
+		ctx := context.Background()
+		renewed, _ := a.BeginRun(ctx, "convert", "{}")
+		written, _ := a.BeginRun(ctx, "convert", "{}")
+		if _, err := written.RecordLines(ctx, []store.Line{{Key: storetest.Key(41, 1), Control: "a-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		p, err := b.PendingRuns(ctx)
+		if err != nil || len(p) != 2 {
+			t.Fatalf("pending = %+v %v", p, err)
+		}
+		if err := a.RenewLeases(ctx, "a", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := written.Written(ctx, "/tmp/a.837.tmp", "/tmp/a.837"); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []store.Run{renewed, written} {
+			if err := b.AbortRun(ctx, r.ID(), "lease expired"); !errors.Is(err, store.ErrNoRun) {
+				t.Errorf("AbortRun of run %d, live again: %v, want ErrNoRun", r.ID(), err)
+			}
+		}
+		if err := renewed.Written(ctx, "", ""); err != nil {
+			t.Errorf("Written of the renewed run: %v", err)
+		}
+		rb, _ := b.BeginRun(ctx, "convert", "{}")
+		defer rb.Abandon(ctx, "test")
+		if prior, err := rb.RecordLines(ctx, []store.Line{{Key: storetest.Key(41, 1), Control: "b-1"}}); err != nil || prior[0] == nil {
+			t.Fatalf("the written run's line is not a duplicate: %+v %v", prior, err)
+		}
+	})
+
 	t.Run("ControlNumbersWrap", func(t *testing.T) {
 		dsn := dbs.fresh(t)
 		s := openPG(t, dsn, "a", time.Minute)
