@@ -71,8 +71,10 @@ type Gateway struct {
 	Rules  *rules.Set
 	st     Store
 	unlock func()
-	log    *slog.Logger
-	now    time.Time
+	// stopRenew stops the renewal of the command's leases (PostgreSQL).
+	stopRenew func()
+	log       *slog.Logger
+	now       time.Time
 }
 
 // LoadConfig loads the configuration and its rule set, for commands that
@@ -102,7 +104,7 @@ func Open(ctx context.Context, o Options) (*Gateway, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	g := &Gateway{Config: cfg, Rules: rs, log: log, now: o.Now, unlock: func() {}}
+	g := &Gateway{Config: cfg, Rules: rs, log: log, now: o.Now, unlock: func() {}, stopRenew: func() {}}
 	if cfg.UsesPostgres() {
 		pg := cfg.State.Postgres
 		dsn, err := config.Secret("state.postgres DSN", pg.DSNEnv, pg.DSNFile)
@@ -116,6 +118,7 @@ func Open(ctx context.Context, o Options) (*Gateway, error) {
 			return nil, err
 		}
 		g.st = st
+		g.stopRenew = renewLeases(ctx, st, owner, cfg.State.Lease, log)
 		return g, nil
 	}
 	unlock, err := store.LockDir(o.State)
@@ -133,8 +136,37 @@ func Open(ctx context.Context, o Options) (*Gateway, error) {
 
 // Close closes the store and releases the state directory.
 func (g *Gateway) Close() {
+	g.stopRenew()
 	g.st.Close()
 	g.unlock()
+}
+
+// renewLeases renews the leases of owner's runs on st every lease/3 until
+// the returned function is called (and returns once renewal stopped), so
+// that other instances sharing the database do not take a command's runs
+// that outlast the lease for those of a dead instance and abort them.
+func renewLeases(ctx context.Context, st *store.Postgres, owner string, lease time.Duration, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(lease/3, 100*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := st.RenewLeases(ctx, owner, lease); err != nil && ctx.Err() == nil {
+				log.Error("renewing the leases of this command's runs: other instances may abort them", "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // ErrOutputExists means the output folder already holds a conversion's
