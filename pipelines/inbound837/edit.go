@@ -307,7 +307,8 @@ type run struct {
 
 	bht03     string    // BHT03 of the set
 	submitter [2]string // 1000A NM103 and NM109
-	setHits   []Hit     // hits of the scanner that reject the set
+	setHits   []Hit     // hits of the scanner outside any claim, and those that reject the set
+	own       []ownKey  // the findings the scanner reported to the 999 in the set
 	accepted  int       // sets of the group accepted, with or without errors
 	withErr   bool      // a set of the group was accepted with errors
 
@@ -368,10 +369,13 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	switch {
 	case reject:
 		res.Status = ig.Rejected
-		t.Codes = setCodes(t)
+		t.Codes = setCodes(t, ig.Error)
 	case warn:
 		res.Status = ig.AcceptedWithErrors
 		t.Codes = nil
+		if noted(t) {
+			t.Codes = setCodes(t, ig.Warning)
+		}
 	default:
 		res.Status = ig.Accepted
 		t.Codes = nil
@@ -391,7 +395,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		}
 	}
 	set := &setDone{claims: r.claims, res: res, control: t.Control, group: *t.Group, bht03: r.bht03, submitter: r.submitter}
-	r.claims, r.setHits = r.spareClaims(), r.setHits[:0]
+	r.claims, r.setHits, r.own = r.spareClaims(), r.setHits[:0], r.own[:0]
 	return r.finish(set)
 }
 
@@ -419,11 +423,12 @@ func (r *run) units(t *ig.TransactionResult) {
 	}
 }
 
-// setCodes restates IK502 of a rejected set from the findings the 999
-// keeps: the set-level codes, then 5 (one or more segments in error) when
-// an X12 syntax error is among them, else I5 (implementation one or more
-// segments in error) when only rules of the guide fail.
-func setCodes(t *ig.TransactionResult) []string {
+// setCodes restates IK502 of a rejected set (sev Error) or of a set
+// accepted with errors (sev Warning) from the findings of that severity
+// the 999 keeps: the set-level codes, then 5 (one or more segments in
+// error) when an X12 syntax error is among them, else I5 (implementation
+// one or more segments in error) when only rules of the guide fail.
+func setCodes(t *ig.TransactionResult, sev ig.Severity) []string {
 	codes := t.Codes[:0]
 	for _, c := range t.Codes {
 		if c != ig.SetSegmentErrors && c != ig.SetImplementationErrors {
@@ -433,7 +438,7 @@ func setCodes(t *ig.TransactionResult) []string {
 	std, impl := false, false
 	for i := range t.Findings {
 		f := &t.Findings[i]
-		if f.Severity != ig.Error || (f.Level != ig.LevelSegment && f.Level != ig.LevelElement) {
+		if f.Severity != sev || (f.Level != ig.LevelSegment && f.Level != ig.LevelElement) {
 			continue
 		}
 		if strings.HasPrefix(f.Code, "I") {
@@ -449,6 +454,22 @@ func setCodes(t *ig.TransactionResult) []string {
 		codes = append(codes, ig.SetImplementationErrors)
 	}
 	return codes
+}
+
+// noted reports whether the 999 notes an error of a set accepted with
+// errors: an IK3 (a segment or element warning) or a set-level code.
+func noted(t *ig.TransactionResult) bool {
+	for i := range t.Codes {
+		if c := t.Codes[i]; c != ig.SetSegmentErrors && c != ig.SetImplementationErrors {
+			return true
+		}
+	}
+	for i := range t.Findings {
+		if l := t.Findings[i].Level; l == ig.LevelSegment || l == ig.LevelElement {
+			return true
+		}
+	}
+	return false
 }
 
 // setDone is a transaction set whose 999 is written: what is left of it
@@ -734,11 +755,18 @@ func (r *run) sameAsValidator(fs []ig.Finding, i int) bool {
 	return false
 }
 
-// ownFinding reports whether f is one the scanner reported for a
-// set-rejecting hit (its Hit is in setHits already).
+// ownKey names a finding the scanner reported to the 999.
+type ownKey struct {
+	setPos, element int
+	msg             string
+}
+
+// ownFinding reports whether f is one the scanner reported to the 999
+// for a hit that rejects the set or warns (its Hit is in setHits or its
+// claim's Hits already).
 func (r *run) ownFinding(f *ig.Finding) bool {
-	for _, h := range r.setHits {
-		if h.Action == snip.RejectSet && h.SetPos == f.SetPos && h.Element == f.Element && h.Msg == f.Msg {
+	for _, k := range r.own {
+		if k.setPos == f.SetPos && k.element == f.Element && k.msg == f.Msg {
 			return true
 		}
 	}
@@ -1058,7 +1086,8 @@ func (s *scanner) report(t *ig.Txn, seg *x12.Segment, id string, element int, ms
 	s.add(t, t.Pos(), h)
 }
 
-// ik4 is how the 999 reports a scanner edit that rejects the set: the
+// ik4 is how the 999 reports a scanner edit that rejects the set or
+// warns: the
 // IK403 code, the data element's reference number (IK402) and the
 // component (IK401-2, 0 for a simple element). A rule of the
 // implementation guide the value fails (a check digit, a shape, a sum, a
@@ -1093,19 +1122,24 @@ func ik4(h *Hit) (code, ref string, component int) {
 }
 
 // add records h: a set-rejecting hit (or a claim-rejecting one outside any
-// claim) goes into the 999 as an IK4 of its segment.
+// claim) goes into the 999 as an IK4 of its segment, an error; a warned
+// one as the same IK4, a warning, and stays with its claim (or the set,
+// outside any claim).
 func (s *scanner) add(t *ig.Txn, pos ig.Pos, h Hit) {
 	if s.cur < 0 && h.Action == snip.RejectClaim {
 		h.Action = snip.RejectSet
 	}
-	if h.Action == snip.RejectSet {
+	if h.Action == snip.RejectSet || h.Action == snip.Warn {
 		code, ref, comp := ik4(&h)
-		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Code: code, Element: h.Element, Component: comp,
+		sev := ig.Error
+		if h.Action == snip.Warn {
+			sev = ig.Warning
+		}
+		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Severity: sev, Code: code, Element: h.Element, Component: comp,
 			ElementRef: ref, Msg: h.Msg})
-		s.r.setHits = append(s.r.setHits, h)
-		return
+		s.r.own = append(s.r.own, ownKey{setPos: pos.SetPos, element: h.Element, msg: h.Msg})
 	}
-	if s.cur < 0 {
+	if h.Action == snip.RejectSet || s.cur < 0 {
 		s.r.setHits = append(s.r.setHits, h)
 		return
 	}

@@ -273,3 +273,55 @@ func TestScannerEditsInThe999(t *testing.T) {
 		})
 	}
 }
+
+// TestWarnedScannerEditsInThe999: a scanner edit the partner's profile
+// turns into a warning is reported in the 999 as a validator warning is:
+// its IK3 (segment position, loop, CTX*CLM01 inside a claim) and IK4
+// (element position, reference number, the IK403 code the edit is
+// reported with when it rejects the set), IK5 E with IK502 I5 (only
+// rules of the guide noted) or 5 (an X12 syntax error noted), AK9 E; no
+// claim is rejected.
+func TestWarnedScannerEditsInThe999(t *testing.T) {
+	cases := []struct {
+		name, edit, from, to string
+		want                 []string
+	}{
+		{"subscriber ZIP, outside any claim", snip.CodeZIP, "CA*95691~", "CA*9569~",
+			[]string{"~IK3*N4*36*2010BA*8~IK4*3*116*I12~IK5*E*I5~AK9*E*1*1*1~"}},
+		{"billing provider NPI, outside any claim", snip.CodeNPI, "XX*1234567893~", "XX*1234567890~",
+			[]string{"~IK3*NM1*8*2010AA*8~IK4*9*67*I12~IK5*E*I5~AK9*E*1*1*1~"}},
+		{"HCPCS shape, inside a claim", snip.CodeHCPCS, "SV1*HC:T1016:U8*", "SV1*HC:T1X16:U8*",
+			[]string{"*2400*8~CTX*CLM01:ENC1002~IK4*1:2*234*I12~IK5*E*I5~AK9*E*1*1*1~"}},
+		{"CLM02 balance, inside a claim", snip.BalanceClaimTotal, "CLM*ENC1001*300*", "CLM*ENC1001*301*",
+			[]string{"~IK3*CLM*20*2300*8~CTX*CLM01:ENC1001~IK4*2*782*I12~IK5*E*I5~AK9*E*1*1*1~"}},
+		{"state (the validator's code list too)", snip.CodeState, "WEST SACRAMENTO*CA*", "WEST SACRAMENTO*QQ*",
+			[]string{"~IK3*N4*36*2010BA*8~IK4*2*156*7*QQ~IK5*E*5~AK9*E*1*1*1~"}},
+		{"a validator finding warned the same way", snip.SyntaxElement, "DMG*D8*19800214*F", "DMG*D8*19801314*F",
+			[]string{"~IK3*DMG*18*2010BA*8~IK4*2*1251*8*19801314~IK5*E*5~AK9*E*1*1*1~"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the file", c.from)
+			}
+			in = strings.Replace(in, c.from, c.to, 1)
+			p, err := snip.NewProfile(map[string]string{c.edit: "warn"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := edit(t, in, p) // the 999 passes our own validator
+			for _, w := range c.want {
+				if strings.Count(o.ack999, w) != 1 {
+					t.Errorf("999 lacks %q (or has it twice):\n%s", w, o.ack999)
+				}
+			}
+			if strings.Count(o.ack999, "~IK4*") != 1 {
+				t.Errorf("want one IK4:\n%s", o.ack999)
+			}
+			if len(o.sets) != 1 || o.sets[0].Status != ig.AcceptedWithErrors || o.summary.ClaimsRejected != 0 {
+				t.Errorf("sets %+v, %d claims rejected; want one E and none", o.sets, o.summary.ClaimsRejected)
+			}
+		})
+	}
+}
