@@ -879,6 +879,9 @@ type scanner struct {
 	lines int
 	bad   bool // an amount could not be read
 	lx    int
+	freq  string // CLM05-3 of the open claim
+	clm   string // its CLM as sent, when CLM05-3 is 7 or 8
+	f8    bool   // its 2300 REF*F8 was sent
 
 	entity string // NM101 of the last NM1: the party of the loop being read
 	party  party  // billing provider and member being read (Options.Collect)
@@ -939,6 +942,10 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		s.cur = len(s.r.claims) - 1
 		total, ok := x12.ParseDecimal(seg.Element(2), 6)
 		s.total, s.sum, s.lines, s.bad, s.lx = total, 0, 0, !ok, 0
+		s.freq, s.clm, s.f8 = string(seg.Component(5, 3)), "", false
+		if s.freq == "7" || s.freq == "8" {
+			s.clm = string(seg.Bytes())
+		}
 		if v := string(seg.Component(5, 1)); v != "" && !snip.PlaceOfService(v) {
 			s.report(t, seg, snip.CodePOS, 5, "CLM05-1 is not a CMS place of service code")
 		}
@@ -1006,8 +1013,13 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			}
 		}
 	case "REF":
-		if s.cur >= 0 && t.Loop() == "2300" && string(seg.Element(1)) == "D9" {
-			s.r.claims[s.cur].Intermediary = string(seg.Element(2))
+		if s.cur >= 0 && t.Loop() == "2300" {
+			switch string(seg.Element(1)) {
+			case "D9":
+				s.r.claims[s.cur].Intermediary = string(seg.Element(2))
+			case "F8":
+				s.f8 = true
+			}
 		}
 	case "NM1":
 		s.entity = string(seg.Element(1))
@@ -1061,7 +1073,8 @@ func (s *scanner) End(t *ig.Txn) {
 	s.close(t)
 }
 
-// close applies the claim's balancing edit.
+// close applies the claim's balancing edit and the situational rule of
+// its 2300 REF*F8.
 func (s *scanner) close(t *ig.Txn) {
 	if s.cur < 0 || s.cur >= len(s.r.claims) {
 		return
@@ -1069,6 +1082,11 @@ func (s *scanner) close(t *ig.Txn) {
 	c := &s.r.claims[s.cur]
 	if !s.bad && s.lines > 0 && s.total != s.sum {
 		h := s.r.hit(snip.BalanceClaimTotal, c.pos, 2, "CLM02 is not the sum of the service lines' SV102")
+		s.add(t, c.pos, h)
+	}
+	if (s.freq == "7" || s.freq == "8") && !s.f8 {
+		h := s.r.hit(snip.SituationalPayerClaim, c.pos, 5, "2300 REF*F8 (Payer Claim Control Number) is missing: it is required when CLM05-3 is 7 (replacement) or 8 (void)")
+		h.Text = s.clm
 		s.add(t, c.pos, h)
 	}
 	s.cur = -1
@@ -1121,6 +1139,21 @@ func ik4(h *Hit) (code, ref string, component int) {
 	return ig.ElemInvalidCode, "", 0
 }
 
+// finding is how the 999 reports scanner hit h on the segment at pos, an
+// error: a replacement's or void's missing 2300 REF*F8 as the guide's
+// implementation dependent segment missing (IK3*REF, IK304 I6) at its
+// claim's CLM, where loop 2300 begins; any other hit as an IK4 of its
+// segment (ik4).
+func finding(pos ig.Pos, h *Hit) ig.Finding {
+	if h.Edit == snip.SituationalPayerClaim {
+		pos.Segment = "REF"
+		return ig.Finding{Pos: pos, Level: ig.LevelSegment, Code: ig.SegDependentMissing, Msg: h.Msg}
+	}
+	code, ref, comp := ik4(h)
+	return ig.Finding{Pos: pos, Level: ig.LevelElement, Code: code, Element: h.Element, Component: comp,
+		ElementRef: ref, Msg: h.Msg}
+}
+
 // add records h: a set-rejecting hit (or a claim-rejecting one outside any
 // claim) goes into the 999 as an IK4 of its segment, an error; a warned
 // one as the same IK4, a warning, and stays with its claim (or the set,
@@ -1130,14 +1163,12 @@ func (s *scanner) add(t *ig.Txn, pos ig.Pos, h Hit) {
 		h.Action = snip.RejectSet
 	}
 	if h.Action == snip.RejectSet || h.Action == snip.Warn {
-		code, ref, comp := ik4(&h)
-		sev := ig.Error
+		f := finding(pos, &h)
 		if h.Action == snip.Warn {
-			sev = ig.Warning
+			f.Severity = ig.Warning
 		}
-		t.Report(ig.Finding{Pos: pos, Level: ig.LevelElement, Severity: sev, Code: code, Element: h.Element, Component: comp,
-			ElementRef: ref, Msg: h.Msg})
-		s.r.own = append(s.r.own, ownKey{setPos: pos.SetPos, element: h.Element, msg: h.Msg})
+		t.Report(f)
+		s.r.own = append(s.r.own, ownKey{setPos: f.SetPos, element: f.Element, msg: f.Msg})
 	}
 	if h.Action == snip.RejectSet || s.cur < 0 {
 		s.r.setHits = append(s.r.setHits, h)

@@ -102,6 +102,7 @@ func TestEditLevels(t *testing.T) {
 		{"level 1 syntax: unknown segment", "DTP*454*D8*20260102~", "DTP*454*D8*20260102~ZZZ*1~", snip.SyntaxSegment, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 2 guide: LX out of sequence", "LX*2~", "LX*3~", snip.GuideLineNumber, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 4 situational: SBR02 missing though the subscriber is the patient", "SBR*P*18*******MC", "SBR*P********MC", snip.SituationalSet, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+		{"level 4 situational: replacement without REF*F8", "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", snip.SituationalPayerClaim, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
 		{"level 3 balancing: CLM02", "CLM*ENC1001*300*", "CLM*ENC1001*301*", snip.BalanceClaimTotal, ig.Accepted, []string{"ENC1001"}, "AK9*A*1*1*1"},
 		{"level 5 HCPCS shape", "HC:T1016:U8", "HC:T1X16:U8", snip.CodeHCPCS, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
 		{"level 5 ICD-10-CM shape", "HI*ABK:Z5900", "HI*ABK:5Z900", snip.CodeICD10, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
@@ -321,6 +322,91 @@ func TestWarnedScannerEditsInThe999(t *testing.T) {
 			}
 			if len(o.sets) != 1 || o.sets[0].Status != ig.AcceptedWithErrors || o.summary.ClaimsRejected != 0 {
 				t.Errorf("sets %+v, %d claims rejected; want one E and none", o.sets, o.summary.ClaimsRejected)
+			}
+		})
+	}
+}
+
+// TestReplacementWithoutPayerClaimNumber: a replacement or void (2300
+// CLM05-3 7 or 8) without 2300 REF*F8 (Payer Claim Control Number, which
+// the guide requires then) fails SNIP4-CLM05-REF-F8 in the edit, with no
+// judge. By default its claim is rejected (277CA A7:21) and the set
+// accepted, the other claim going on; a partner that rejects the set for
+// it gets the guide's implementation dependent segment missing in the 999
+// (IK3*REF at the claim's CLM, loop 2300, IK304 I6, with the claim's
+// CTX), one that warns the same IK3 with IK5 E. A REF*F8 counts for its
+// own claim only.
+func TestReplacementWithoutPayerClaimNumber(t *testing.T) {
+	const (
+		orig2 = "CLM*ENC1002*75.5***12:B:1*Y*A*Y*Y~"
+		repl2 = "CLM*ENC1002*75.5***12:B:7*Y*A*Y*Y~"
+		f8    = "REF*F8*000000001000001~"
+	)
+	cases := []struct {
+		name     string
+		edits    [][2]string // replacements made in the file
+		action   string      // the partner's action for the edit, "" for the default
+		want     []string    // in the 999
+		rejected []string    // claims rejected
+		hit      []string    // claims with the edit
+	}{
+		{"replacement", [][2]string{{orig2, repl2}}, "",
+			[]string{"IK5*A~AK9*A*1*1*1~"}, []string{"ENC1002"}, []string{"ENC1002"}},
+		{"void", [][2]string{{orig2, "CLM*ENC1002*75.5***12:B:8*Y*A*Y*Y~"}}, "",
+			[]string{"IK5*A~AK9*A*1*1*1~"}, []string{"ENC1002"}, []string{"ENC1002"}},
+		{"replacement with REF*F8", [][2]string{{orig2, repl2 + f8}, {"SE*45*", "SE*46*"}}, "",
+			[]string{"IK5*A~AK9*A*1*1*1~"}, nil, nil},
+		{"original", nil, "", []string{"IK5*A~AK9*A*1*1*1~"}, nil, nil},
+		{"REF*F8 of the claim before", [][2]string{{"11:B:1*Y*A*Y*Y~", "11:B:7*Y*A*Y*Y~"}, {"REF*D9*CLMREF1001~", f8 + "REF*D9*CLMREF1001~"}, {orig2, repl2}, {"SE*45*", "SE*46*"}}, "",
+			[]string{"IK5*A~AK9*A*1*1*1~"}, []string{"ENC1002"}, []string{"ENC1002"}},
+		{"set rejected", [][2]string{{orig2, repl2}}, "reject_set",
+			[]string{"~IK3*REF*39*2300*I6~CTX*CLM01:ENC1002~IK5*R*I5~AK9*R*1*1*0~"}, []string{"ENC1001", "ENC1002"}, nil},
+		{"warned", [][2]string{{orig2, repl2}}, "warn",
+			[]string{"~IK3*REF*39*2300*I6~CTX*CLM01:ENC1002~IK5*E*I5~AK9*E*1*1*1~"}, nil, []string{"ENC1002"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			for _, e := range c.edits {
+				if !strings.Contains(in, e[0]) {
+					t.Fatalf("%q not in the file", e[0])
+				}
+				in = strings.Replace(in, e[0], e[1], 1)
+			}
+			p := snip.Profile{}
+			if c.action != "" {
+				var err error
+				if p, err = snip.NewProfile(map[string]string{snip.SituationalPayerClaim: c.action}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := edit(t, in, p) // the 999 passes our own validator
+			for _, w := range c.want {
+				if strings.Count(o.ack999, w) != 1 {
+					t.Errorf("999 lacks %q (or has it twice):\n%s", w, o.ack999)
+				}
+			}
+			var rej, hit []string
+			for _, id := range []string{"ENC1001", "ENC1002"} {
+				cl := o.claims[id]
+				if cl.Rejected {
+					rej = append(rej, id)
+				}
+				if hasEdit(cl.Hits, snip.SituationalPayerClaim) {
+					hit = append(hit, id)
+				}
+			}
+			if c.action == "reject_set" && !hasEdit(o.sets[0].Hits, snip.SituationalPayerClaim) {
+				t.Errorf("set hits %+v", o.sets[0].Hits)
+			}
+			if strings.Join(rej, ",") != strings.Join(c.rejected, ",") || strings.Join(hit, ",") != strings.Join(c.hit, ",") {
+				t.Errorf("rejected %v, with the edit %v; want %v and %v", rej, hit, c.rejected, c.hit)
+			}
+			if c.action == "" && len(c.hit) > 0 {
+				a277 := write277(t, in, p)
+				if !strings.Contains(a277, "TRN*2*ENC1002~STC*A7:21*") || !strings.Contains(a277, "TRN*2*ENC1001~STC*A2:20:PR*") {
+					t.Errorf("277CA:\n%s", a277)
+				}
 			}
 		})
 	}

@@ -99,9 +99,11 @@ func encounterRows(c *Claim) [][]string {
 // set, so that a line repeating one accepted in an earlier set of the file
 // is a duplicate too. A line's decision fails its claim with the rule's
 // edit (snip.ForRule) and the partner's action; a replacement or void
-// without the plan's claim number of its original (2300 REF*F8) fails
-// SNIP7-FREQUENCY, as does one whose original the conversion would not
-// correct (rules.DecideCorrection).
+// whose 2300 REF*F8 is not the plan's claim number of an accepted claim of
+// its sender fails SNIP7-FREQUENCY, as does one whose original the
+// conversion would not correct (rules.DecideCorrection), and one without
+// REF*F8 that the edit let through (the partner warns on
+// SNIP4-CLM05-REF-F8): it corrects no claim.
 type judge struct {
 	ctx      context.Context
 	check    *encounters.Checker

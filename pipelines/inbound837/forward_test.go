@@ -293,19 +293,33 @@ func TestLevel7EligibilityAcrossSets(t *testing.T) {
 }
 
 // TestProviderReplacementWithoutOriginalRejected: a replacement (CLM05-3
-// 7) without 2300 REF*F8 is rejected with SNIP7-FREQUENCY; the original
-// beside it goes on.
+// 7) without 2300 REF*F8 is rejected with SNIP4-CLM05-REF-F8, the guide's
+// situational rule, before the judge; the original beside it goes on. A
+// partner whose profile warns on that rule gets the warning, and the judge
+// still rejects the replacement with SNIP7-FREQUENCY: without REF*F8 it
+// corrects no claim.
 func TestProviderReplacementWithoutOriginalRejected(t *testing.T) {
 	e := newFwdEnv(t)
-	r, out := e.ingest("repl", strings.Replace(bothGood(t), "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", 1))
+	data := strings.Replace(bothGood(t), "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", 1)
+	r, out := e.ingest("repl", data)
 	if r.Rejected != 1 {
 		t.Fatalf("result %+v", r)
 	}
-	if rep := readOut(t, out, "repl"+SuffixReportCSV); !strings.Contains(rep, "ENC1002,rejected,SNIP7-FREQUENCY,7,") {
+	if rep := readOut(t, out, "repl"+SuffixReportCSV); !strings.Contains(rep, "ENC1002,rejected,SNIP4-CLM05-REF-F8,4,") || strings.Contains(rep, "SNIP7-FREQUENCY") {
 		t.Errorf("report:\n%s", rep)
 	}
 	if fwd := readOut(t, out, "repl"+SuffixEncounters); strings.Contains(fwd, "ENC1002") || !strings.Contains(fwd, "ENC1001") {
 		t.Errorf("encounter lines:\n%s", fwd)
+	}
+
+	e.cfg.Inbound837.Partners = map[string]config.Inbound837Partner{"CALAIMGW": {Edits: map[string]string{"SNIP4-CLM05-REF-F8": "warn"}}}
+	_, out = e.ingest("warned", withISA13(data, "000000102")) // ENC1001 repeats the first file's: a duplicate
+	rep := readOut(t, out, "warned"+SuffixReportCSV)
+	if !strings.Contains(rep, "ENC1002,rejected (warning),SNIP4-CLM05-REF-F8,4,") || !strings.Contains(rep, "ENC1002,rejected,SNIP7-FREQUENCY,7,") {
+		t.Errorf("warned: report:\n%s", rep)
+	}
+	if a999 := readOut(t, out, "warned"+Suffix999); !strings.Contains(a999, "IK3*REF*39*2300*I6~CTX*CLM01:ENC1002~IK5*E*I5~") {
+		t.Errorf("warned: 999:\n%s", a999)
 	}
 }
 
@@ -431,7 +445,7 @@ func TestJudgedAcrossManySets(t *testing.T) {
 // gives the DHCS Encounter ID), the replacement goes to DHCS with the
 // original's CLM01, CLM05-3 7 and REF*F8 the Encounter ID. A replacement
 // of a claim DHCS has not answered for yet is held (SNIP7-FREQUENCY,
-// CORRECTION-HELD); one without REF*F8 is rejected.
+// CORRECTION-HELD); one without REF*F8 is rejected at level 4.
 func TestProviderReplacementForwarded(t *testing.T) {
 	e := newFwdEnv(t)
 	r, _ := e.ingest("first", bothGood(t))
@@ -466,7 +480,7 @@ func TestProviderReplacementForwarded(t *testing.T) {
 	// Without REF*F8.
 	bare := strings.Replace(withISA13(bothGood(t), "000000103"), "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", 1)
 	r3, out3 := e.ingest("bare", bare)
-	if rep := readOut(t, out3, "bare"+SuffixReportCSV); r3.Rejected != 2 || !strings.Contains(rep, "ENC1002,rejected,SNIP7-FREQUENCY,7,") || !strings.Contains(rep, "REF*F8") {
+	if rep := readOut(t, out3, "bare"+SuffixReportCSV); r3.Rejected != 2 || !strings.Contains(rep, "ENC1002,rejected,SNIP4-CLM05-REF-F8,4,") || !strings.Contains(rep, "REF*F8") {
 		t.Errorf("replacement without REF*F8: %+v\n%s", r3, rep)
 	}
 }

@@ -83,19 +83,23 @@ const (
 	GuideLineNumber   = "SNIP2-LX-SEQUENCE"
 	BalanceClaimTotal = "SNIP3-CLM02-SV102"
 	SituationalSet    = "SNIP4-SITUATIONAL"
-	CodeHCPCS         = "SNIP5-HCPCS"
-	CodeICD10         = "SNIP5-ICD10CM"
-	CodePOS           = "SNIP5-POS"
-	CodeNPI           = "SNIP5-NPI"
-	CodeState         = "SNIP5-STATE"
-	CodeZIP           = "SNIP5-ZIP"
-	DHCSCode          = "SNIP6-DHCS-CODE"
-	InvoiceRule       = "SNIP6-INVOICE-RULE"
-	Eligibility       = "SNIP7-ELIGIBILITY"
-	Authorization     = "SNIP7-AUTHORIZATION"
-	Contract          = "SNIP7-CONTRACT"
-	Duplicate         = "SNIP7-DUPLICATE"
-	Frequency         = "SNIP7-FREQUENCY"
+	// SituationalPayerClaim is the guide's situational rule of 2300
+	// REF*F8 (Payer Claim Control Number): required when CLM05-3 is 7
+	// (replacement) or 8 (void).
+	SituationalPayerClaim = "SNIP4-CLM05-REF-F8"
+	CodeHCPCS             = "SNIP5-HCPCS"
+	CodeICD10             = "SNIP5-ICD10CM"
+	CodePOS               = "SNIP5-POS"
+	CodeNPI               = "SNIP5-NPI"
+	CodeState             = "SNIP5-STATE"
+	CodeZIP               = "SNIP5-ZIP"
+	DHCSCode              = "SNIP6-DHCS-CODE"
+	InvoiceRule           = "SNIP6-INVOICE-RULE"
+	Eligibility           = "SNIP7-ELIGIBILITY"
+	Authorization         = "SNIP7-AUTHORIZATION"
+	Contract              = "SNIP7-CONTRACT"
+	Duplicate             = "SNIP7-DUPLICATE"
+	Frequency             = "SNIP7-FREQUENCY"
 )
 
 // edits is every edit, in level order.
@@ -116,6 +120,8 @@ var edits = []Edit{
 		"Make CLM02 equal the sum of the claim's SV102 amounts.", "005010X222A1 2300 CLM02 note", "178"},
 	{SituationalSet, Situational, RejectSet, "A situational rule of the 837P guide is not met (a segment or element required when another is present).",
 		"Send the element or segment the guide requires in this situation.", "005010X222A1 situational rules; 999 IK304 I6/I9, IK403 2/10/I9", "21"},
+	{SituationalPayerClaim, Situational, RejectClaim, "A replacement or void (CLM05-3 7 or 8) does not name the claim it corrects: 2300 REF*F8 (Payer Claim Control Number) is missing.",
+		"Put the plan's claim number of the original (REF*1K of the plan's 277CA) in 2300 REF*F8, or send the claim as an original (CLM05-3 1).", "005010X222A1 2300 REF*F8 situational rule; 999 IK304 I6", "21"},
 	{CodeHCPCS, CodeSet, RejectClaim, "The procedure code (SV101-2) is not shaped like a HCPCS/CPT code.",
 		"Send a five-character HCPCS code: a letter or digit, three digits, a letter or digit (for example G9008).", "HCPCS Level II / CPT code structure", "454"},
 	{CodeICD10, CodeSet, RejectClaim, "A diagnosis code (HI) is not shaped like an ICD-10-CM code.",
