@@ -112,7 +112,7 @@ type PGPConfig struct {
 type Source struct {
 	Transport    transport.Config `yaml:"transport"`
 	Folder       string           `yaml:"folder"`        // watched folder; default "."
-	Processing   string           `yaml:"processing"`    // files being processed; default FOLDER/processing (S3: files stay in place)
+	Processing   string           `yaml:"processing"`    // files being processed; default FOLDER/processing
 	Archive      string           `yaml:"archive"`       // default FOLDER/archive
 	Quarantine   string           `yaml:"quarantine"`    // default FOLDER/quarantine
 	Ready        string           `yaml:"ready"`         // stable (default): size and time unchanged over two polls; marker: a FILE.done beside it

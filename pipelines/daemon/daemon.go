@@ -175,7 +175,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		}
 	}()
 	for _, name := range sortedNames(cfg.Sources) {
-		s := &source{name: name, cfg: cfg.Sources[name], s3: cfg.Sources[name].Transport.Type == "s3",
+		s := &source{name: name, cfg: cfg.Sources[name],
 			seen: map[string]observation{}, warned: map[string]int64{}, others: map[string]bool{}}
 		d.sources = append(d.sources, s)
 		d.bySrc[name] = s

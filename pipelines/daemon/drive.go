@@ -195,8 +195,10 @@ func (d *Daemon) workDir(e *store.FileEntry) string {
 }
 
 // claim moves the file to the processing folder, so that it leaves the
-// watched folder and nobody else takes it; on S3 it stays, claimed by the
-// lease. A file that vanished since it was noticed is recorded as lost.
+// watched folder and nobody else takes it (on S3 too: a copy, then the
+// source's deletion), and a file of the same name dropped since waits
+// there for its own entry. A file that vanished since it was noticed is
+// recorded as lost.
 func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
 	if e.Source == scheduleSource {
 		return d.st.ClaimFile(ctx, e.ID, d.instance, "", d.workDir(e))
@@ -205,37 +207,30 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	claimPath := e.Path
-	if !s.s3 {
-		// The claim path is the entry's own (its ID prefixes the name). A
-		// file already there was moved there before an interruption (a
-		// claim, or a release whose move back did not happen): it is
-		// claimed from there, and a file of the same name dropped since
-		// stays in the folder, waiting for its own entry.
-		claimPath = path.Join(s.cfg.Processing, idPrefixed(e.ID, e.Name))
-		_, err := s.t.Stat(ctx, claimPath)
-		switch {
-		case err == nil:
-			log.Info("file found where it was claimed before an interruption", "at", claimPath)
-		case errors.Is(err, fs.ErrNotExist):
-			err = s.t.Rename(ctx, e.Path, claimPath)
-			if errors.Is(err, syscall.ENAMETOOLONG) {
-				return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				return d.lost(ctx, e, log)
-			}
-			if err != nil {
-				return nil, err
-			}
-		case errors.Is(err, syscall.ENAMETOOLONG):
+	// The claim path is the entry's own (its ID prefixes the name). A file
+	// already there was moved there before an interruption (a claim, or a
+	// release whose move back did not happen): it is claimed from there,
+	// and a file of the same name dropped since stays in the folder,
+	// waiting for its own entry.
+	claimPath := path.Join(s.cfg.Processing, idPrefixed(e.ID, e.Name))
+	_, err = s.t.Stat(ctx, claimPath)
+	switch {
+	case err == nil:
+		log.Info("file found where it was claimed before an interruption", "at", claimPath)
+	case errors.Is(err, fs.ErrNotExist):
+		err = s.t.Rename(ctx, e.Path, claimPath)
+		if errors.Is(err, syscall.ENAMETOOLONG) {
 			return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
-		default:
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return d.lost(ctx, e, log)
+		}
+		if err != nil {
 			return nil, err
 		}
-	} else if _, err := s.t.Stat(ctx, e.Path); errors.Is(err, fs.ErrNotExist) {
-		return d.lost(ctx, e, log)
-	} else if err != nil {
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
+	default:
 		return nil, err
 	}
 	if s.cfg.MarkerReady() {

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
+	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
 // s3Env points the standard AWS credential chain at srv's keys, and
@@ -73,9 +76,9 @@ func TestS3DropToDeliveredEncounters(t *testing.T) {
 	if got := listDir(t, filepath.Join(root, "inbound")); len(got) != 0 {
 		t.Errorf("inbound still holds %v", got)
 	}
-	// On S3 the ledger's lease is the claim: the object stayed in place.
-	if b.ClaimPath != b.Path {
-		t.Errorf("S3 claim path %q, want the object's own key %q", b.ClaimPath, b.Path)
+	// On S3 too the claim moves the object to processing/<id>-<name>.
+	if want := "inbound/processing/" + idPrefixed(b.ID, "provider-b.csv"); b.ClaimPath != want {
+		t.Errorf("S3 claim path %q, want %q", b.ClaimPath, want)
 	}
 }
 
@@ -98,5 +101,51 @@ func TestS3SameObjectContentTwiceIsProcessedOnce(t *testing.T) {
 	}
 	if got := listDir(t, filepath.Join(root, "inbound", "archive")); !slices.Contains(got, "two.csv.duplicate.txt") {
 		t.Errorf("archive = %v, want the duplicate's note", got)
+	}
+}
+
+// TestS3SameKeyReplacedWhileUnfinishedIsProcessed replaces an S3 object
+// (a fixed-name daily file) while the entry of its first content waits for
+// a destination that is down: the second content is processed as a file of
+// its own once the first entry is archived, not archived in its place.
+func TestS3SameKeyReplacedWhileUnfinishedIsProcessed(t *testing.T) {
+	srv := testsrv.S3(t)
+	s3Env(t, srv)
+	dir := t.TempDir()
+	blocker := blockDHCS(t, dir)
+	tr := fmt.Sprintf("{type: s3, s3: {bucket: %s, prefix: plan/calgw, endpoint: %q, use_path_style: true}}", srv.Bucket, srv.Endpoint)
+	cfg := fmt.Sprintf(`
+schedules: {poll_interval: 100ms}
+retry: {initial: 100ms, max: 400ms, max_attempts: 2}
+shutdown_grace: 5s
+sources:
+  bucket: {transport: %s, folder: inbound}
+destinations:
+  dhcs: {transport: {type: local, local: {dir: %q}}, folder: outbox/dhcs}
+  responses: {transport: {type: local, local: {dir: %[2]q}}, folder: outbox/responses}
+`, tr, dir)
+	h := startDaemon(t, dir, cfg)
+	s3Put(t, srv, "plan/calgw/inbound/daily.csv", invoice("S3DAY-1", 1, 2))
+	waitFor(t, 20*time.Second, "the first daily.csv processed, its delivery retrying", func() bool {
+		f := byName(t, h.st)["daily.csv"]
+		return f.State == store.FileProcessed && f.Attempts >= 1
+	})
+	s3Put(t, srv, "plan/calgw/inbound/daily.csv", invoice("S3DAY-2", 3, 2))
+	time.Sleep(500 * time.Millisecond) // several polls while it waits
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	bothArchived(t, h.st)
+	if strings.Contains(h.log.String(), "source changed after it was processed") {
+		t.Errorf("the replacement was taken for the processed file:\n%s", h.log.String())
+	}
+	n, all := delivered837s(t, blocker)
+	if n != 2 {
+		t.Errorf("%d 837s delivered, want 2", n)
+	}
+	exactlyOnce(t, all.ids, 4)
+	root := filepath.Join(srv.Dir, srv.Bucket, "plan", "calgw")
+	if got := listDir(t, filepath.Join(root, "inbound")); len(got) != 0 {
+		t.Errorf("inbound still holds %v", got)
 	}
 }

@@ -58,7 +58,7 @@ func (d *Daemon) settle(ctx context.Context, e *store.FileEntry, log *slog.Logge
 		return err
 	}
 	wait := s.cfg.SettleInterval()
-	if wait <= 0 || s.s3 {
+	if wait <= 0 {
 		return nil
 	}
 	before, err := readState(ctx, s.t, e.ClaimPath)
@@ -119,7 +119,7 @@ func (d *Daemon) releaseChanged(ctx context.Context, s *source, e *store.FileEnt
 		return err
 	}
 	d.crash.at("released")
-	if !s.s3 && e.ClaimPath != "" && e.ClaimPath != e.Path {
+	if e.ClaimPath != "" && e.ClaimPath != e.Path {
 		if err := s.t.Rename(ctx, e.ClaimPath, e.Path); err != nil {
 			log.Warn("the changing file could not be moved back: it waits where it was claimed, and is claimed from there when due", "at", e.ClaimPath, "err", err)
 		}

@@ -23,7 +23,6 @@ type source struct {
 	name string
 	cfg  config.Source
 	t    transport.Transport // nil until connected
-	s3   bool                // no rename: the ledger lease is the claim, the file stays in place
 
 	seen      map[string]observation // files in the folder at the last poll
 	warned    map[string]int64       // unrouted files already reported: path → size
