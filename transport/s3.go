@@ -77,7 +77,9 @@ func (c *S3Config) Validate() error {
 // S3 has no rename: Rename copies then deletes. It refuses to replace an existing
 // object (a HEAD check, and If-None-Match on the copy for servers that honour it), but
 // two processes renaming the same object at once may both succeed: claim files through
-// a shared lock when several gateways read one bucket.
+// a shared lock when several gateways read one bucket. A Rename whose deletion of the
+// source fails leaves the object at both keys unless the source is known to exist, in
+// which case the copy is removed; it never removes the last copy.
 type S3 struct {
 	client   *s3.Client
 	bucket   string
@@ -422,10 +424,18 @@ func (t *S3) rename(ctx context.Context, from, to string) error {
 		return err
 	}
 	if _, err := t.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &t.bucket, Key: &from}); err != nil {
-		// Undo the copy so that a retry finds the state it started from.
+		// The deletion may have happened with its answer lost: the copy is
+		// then the only one left. It is undone (so that a retry finds the
+		// state it started from) only while the source is known to exist.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		t.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &t.bucket, Key: &to})
+		_, herr := t.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &t.bucket, Key: &from})
+		switch {
+		case herr == nil:
+			t.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &t.bucket, Key: &to})
+		case errors.Is(s3Error(herr), fs.ErrNotExist):
+			return nil // moved
+		}
 		return fmt.Errorf("deleting the source after the copy: %w", err)
 	}
 	return nil

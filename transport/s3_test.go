@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -279,5 +281,53 @@ func TestS3PutPartBoundaries(t *testing.T) {
 		if err != nil || n != size || !bytes.Equal(h.Sum(nil), src.h.Sum(nil)) {
 			t.Errorf("%d bytes: read back %d bytes, %v, same content %v", size, n, err, bytes.Equal(h.Sum(nil), src.h.Sum(nil)))
 		}
+	}
+}
+
+// lostDeleteAnswers forwards every request, but for a DELETE of a key ending
+// in suffix it answers with a reset connection after the server deleted it,
+// as a network that drops the response does.
+type lostDeleteAnswers struct {
+	http   aws.HTTPClient
+	suffix string
+	lost   atomic.Int32
+}
+
+func (c *lostDeleteAnswers) Do(r *http.Request) (*http.Response, error) {
+	resp, err := c.http.Do(r)
+	if err != nil || r.Method != http.MethodDelete || !strings.HasSuffix(r.URL.Path, c.suffix) {
+		return resp, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	c.lost.Add(1)
+	return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+}
+
+// TestS3RenameWhoseDeleteAnswerIsLostKeepsTheObject: the source's
+// deletion after the copy happened on the server but its answer was lost.
+// The object must still exist, at its new key.
+func TestS3RenameWhoseDeleteAnswerIsLostKeepsTheObject(t *testing.T) {
+	srv := testsrv.S3(t)
+	tr := newS3(t, srv, s3Config(srv))
+	put(t, tr, "in/a.csv", "content")
+	lossy := &lostDeleteAnswers{suffix: "/gw/in/a.csv"}
+	tr.client = s3.New(tr.client.Options(), func(o *s3.Options) {
+		lossy.http = o.HTTPClient
+		o.HTTPClient = lossy
+	})
+	err := tr.Rename(context.Background(), "in/a.csv", "processing/a.csv")
+	if lossy.lost.Load() == 0 {
+		t.Fatal("no DELETE answer was lost: the test did not exercise the case")
+	}
+	got := storedS3(t, tr)
+	if !slices.Equal(got, []string{"processing/a.csv"}) {
+		t.Fatalf("after Rename (err %v) the bucket holds %q, want the object at its new key", err, got)
+	}
+	if err != nil {
+		t.Errorf("Rename = %v, want success: the object moved", err)
+	}
+	if c := read(t, tr, "processing/a.csv"); c != "content" {
+		t.Errorf("content %q", c)
 	}
 }
