@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
 // LocalConfig configures a folder on this machine.
@@ -145,7 +146,7 @@ func (l *Local) Stat(ctx context.Context, p string) (Object, error) {
 	if err := ctx.Err(); err != nil {
 		return Object{}, l.fail("stat", p, full, err)
 	}
-	info, err := os.Stat(full)
+	info, err := os.Lstat(full) // a link is not a file here, wherever it points
 	if err != nil {
 		return Object{}, l.fail("stat", p, full, err)
 	}
@@ -166,7 +167,10 @@ func (l *Local) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, l.fail("open", p, full, err)
 	}
-	f, err := os.Open(full)
+	f, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW, 0) // a link is not followed
+	if errors.Is(err, syscall.ELOOP) {
+		err = errNotFile
+	}
 	if err != nil {
 		return nil, l.fail("open", p, full, err)
 	}
@@ -323,7 +327,7 @@ func (l *Local) Rename(ctx context.Context, from, to string) error {
 	if relTo == "." {
 		return l.fail("rename", from, loc, fs.ErrExist)
 	}
-	if info, err := os.Stat(fullFrom); err != nil || !info.Mode().IsRegular() {
+	if info, err := os.Lstat(fullFrom); err != nil || !info.Mode().IsRegular() {
 		if err == nil {
 			err = errNotFile
 		}

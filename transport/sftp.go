@@ -362,7 +362,7 @@ func (s *SFTP) Stat(ctx context.Context, p string) (Object, error) {
 	}
 	var obj Object
 	err = s.do(ctx, "stat", p, full, true, func(c *sftpConn) error {
-		fi, err := c.sftp.Stat(full)
+		fi, err := c.sftp.Lstat(full) // a link is not a file here, wherever it points
 		if err != nil {
 			return unwrapPathError(err)
 		}
@@ -382,6 +382,13 @@ func (s *SFTP) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	}
 	var r *sftpReader
 	err = s.do(ctx, "open", p, full, true, func(c *sftpConn) error {
+		// SFTP cannot open without following a link: one is refused just
+		// before the open.
+		if fi, err := c.sftp.Lstat(full); err != nil {
+			return unwrapPathError(err)
+		} else if !fi.Mode().IsRegular() {
+			return errNotFile
+		}
 		f, err := c.sftp.Open(full)
 		if err != nil {
 			return unwrapPathError(err)
@@ -526,6 +533,11 @@ func (s *SFTP) Rename(ctx context.Context, from, to string) error {
 		return s.fail("rename", from, fullFrom+" -> "+fullTo, fs.ErrExist)
 	}
 	return s.do(ctx, "rename", from, fullFrom+" -> "+fullTo, false, func(c *sftpConn) error {
+		if fi, err := c.sftp.Lstat(fullFrom); err != nil {
+			return unwrapPathError(err)
+		} else if !fi.Mode().IsRegular() {
+			return errNotFile
+		}
 		// SSH_FXP_RENAME does not replace an existing file (OpenSSH links then unlinks).
 		err := c.sftp.Rename(fullFrom, fullTo)
 		if err == nil {

@@ -10,6 +10,8 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -49,6 +51,46 @@ func testBackend(t *testing.T, b backend) {
 	t.Run("LargeStreamingPutFlatMemory", func(t *testing.T) { testLargePut(t, b) })
 	t.Run("RemoveTempsRemovesOnlyPutsOwnTemporaryFiles", func(t *testing.T) { testRemoveTemps(t, b) })
 	t.Run("ListOthersNamesWhatListLeavesOut", func(t *testing.T) { testListOthers(t, b) })
+	t.Run("LinkIsNotAFile", func(t *testing.T) { testLinkIsNotAFile(t, b) })
+}
+
+// testLinkIsNotAFile: a symbolic link to a file (outside the root, as a
+// sender could make one) is not a file to Stat, Open or Rename: its target
+// is never read or moved.
+func testLinkIsNotAFile(t *testing.T, b backend) {
+	tr := b.open(t)
+	var root string
+	switch tr := tr.(type) {
+	case *Local:
+		root = tr.root
+	case *SFTP:
+		root = tr.base // the test server runs on this machine
+	default:
+		t.Skip("no links on this backend")
+	}
+	target := filepath.Join(t.TempDir(), "secret.csv")
+	if err := os.WriteFile(target, []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(root, "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := tr.Stat(ctx, "link.csv"); !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("Stat = %v, want fs.ErrInvalid", err)
+	}
+	if r, err := tr.Open(ctx, "link.csv"); !errors.Is(err, fs.ErrInvalid) {
+		if err == nil {
+			r.Close()
+		}
+		t.Errorf("Open = %v, want fs.ErrInvalid", err)
+	}
+	if err := tr.Rename(ctx, "link.csv", "moved.csv"); !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("Rename = %v, want fs.ErrInvalid", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(root, "link.csv")); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link did not stay: %v %v", fi, err)
+	}
 }
 
 // testListOthers: a folder that List leaves out is named by ListOthers; files

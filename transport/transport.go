@@ -15,6 +15,9 @@
 //     fs.ErrExist (local: renameat2 RENAME_NOREPLACE; SFTP: the protocol's rename, which
 //     OpenSSH implements with link+unlink; S3: a check before the copy, see NewS3).
 //   - A missing file gives an error wrapping fs.ErrNotExist on every backend.
+//   - A symbolic link is not a file: Stat, Open and Rename refuse one with an error
+//     wrapping fs.ErrInvalid and never reach its target (SFTP, which cannot open
+//     without following, looks just before the open).
 //   - Errors are *Error values naming the backend, the operation and the location;
 //     IsTransient tells the ones worth retrying.
 package transport

@@ -223,7 +223,12 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 			return nil, unusable("%s: the name (%d bytes) is too long to be claimed into %s: %v", e.Name, len(e.Name), s.cfg.Processing, err)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
-			return d.lost(ctx, e, log)
+			return d.lost(ctx, e, "vanished before it was claimed", log)
+		}
+		if errors.Is(err, fs.ErrInvalid) {
+			// Replaced by a link, a folder or the like since it was
+			// noticed: it is left in place, as such entries are.
+			return d.lost(ctx, e, "replaced by an entry that is not a plain file (a link, a folder) before it was claimed; left in place", log)
 		}
 		if err != nil {
 			return nil, err
@@ -246,9 +251,10 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	return next, nil
 }
 
-func (d *Daemon) lost(ctx context.Context, e *store.FileEntry, log *slog.Logger) (*store.FileEntry, error) {
-	log.Info("file vanished before it was claimed (taken by another tool?)")
-	if err := d.st.FinishFile(ctx, e.ID, d.instance, store.FileLost, "vanished before it was claimed"); err != nil {
+// lost finishes an entry whose file was not there to be claimed, saying why.
+func (d *Daemon) lost(ctx context.Context, e *store.FileEntry, why string, log *slog.Logger) (*store.FileEntry, error) {
+	log.Warn("file not claimed: "+why, "path", e.Path)
+	if err := d.st.FinishFile(ctx, e.ID, d.instance, store.FileLost, why); err != nil {
 		return nil, err
 	}
 	d.metrics.file(e.Kind, "lost")

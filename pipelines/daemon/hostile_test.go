@@ -376,3 +376,42 @@ func halfWritten(t *testing.T, path string, content []byte) (*os.File, []byte) {
 	}
 	return f, content[half:]
 }
+
+// TestFileSwappedForALinkIsNotFollowed: a file registered from the inbox
+// is replaced by a symbolic link to a file outside the drop before it is
+// claimed (a sender on the same machine). The link is not followed: the
+// file it points to is neither read nor sent.
+func TestFileSwappedForALinkIsNotFollowed(t *testing.T) {
+	dir := t.TempDir()
+	h, err := newHarness(t, dir, localConfig(dir, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, added, err := h.st.RegisterFile(t.Context(), store.FileNotice{Source: "inbox", Path: "inbox/swap.csv", Name: "swap.csv", Kind: "invoice", ModTime: time.Now()}); err != nil || !added {
+		t.Fatalf("register: %v %v", added, err)
+	}
+	outside := filepath.Join(t.TempDir(), "not-for-senders.csv")
+	if err := os.WriteFile(outside, invoice("LINK-1", 1, 2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "inbox"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "inbox", "swap.csv")); err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	waitFor(t, 20*time.Second, "the entry settled", settled(t, h.st, 1))
+	if n, _ := delivered837s(t, filepath.Join(dir, "outbox", "dhcs")); n != 0 {
+		t.Errorf("%d 837s delivered from the file behind the link, want none", n)
+	}
+	if fi, err := os.Lstat(outside); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the linked file: %v %v", fi, err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "inbox", "swap.csv")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was not left in place: %v %v", fi, err)
+	}
+	if f := byName(t, h.st)["swap.csv"]; f.State != store.FileLost || !strings.Contains(f.Note, "not a plain file") {
+		t.Errorf("entry: %s (%s), want lost, replaced by a link", f.State, f.Note)
+	}
+}
