@@ -479,11 +479,13 @@ func (t *S3) copyParts(ctx context.Context, from, to string, size int64, etag st
 	return err
 }
 
-// copySource is the URL-encoded "bucket/key" CopyObject expects.
+// copySource is the URL-encoded "bucket/key" CopyObject expects. "+" is
+// encoded too: servers that decode the header as a form value read it as a
+// space.
 func copySource(bucket, key string) string {
 	els := strings.Split(key, "/")
 	for i, el := range els {
-		els[i] = url.PathEscape(el)
+		els[i] = strings.ReplaceAll(url.PathEscape(el), "+", "%2B")
 	}
 	return bucket + "/" + strings.Join(els, "/")
 }

@@ -331,3 +331,27 @@ func TestS3RenameWhoseDeleteAnswerIsLostKeepsTheObject(t *testing.T) {
 		t.Errorf("content %q", c)
 	}
 }
+
+// TestS3RenameOddKeys moves objects whose names hold characters that the
+// copy's source header must encode.
+func TestS3RenameOddKeys(t *testing.T) {
+	srv := testsrv.S3(t)
+	tr := newS3(t, srv, s3Config(srv))
+	names := []string{"a+b.csv", "a b.csv", "a%20b.csv", "é#?&=.csv"}
+	var want []string
+	for _, n := range names {
+		put(t, tr, "in/"+n, n)
+		if err := tr.Rename(context.Background(), "in/"+n, "out/"+n); err != nil {
+			t.Errorf("Rename %q: %v", n, err)
+			continue
+		}
+		if got := read(t, tr, "out/"+n); got != n {
+			t.Errorf("%q moved with content %q", n, got)
+		}
+		want = append(want, "out/"+n)
+	}
+	slices.Sort(want)
+	if got := storedS3(t, tr); !slices.Equal(got, want) {
+		t.Errorf("bucket holds %q, want %q", got, want)
+	}
+}
