@@ -230,7 +230,10 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 		}
 	}
 	if v := req(ColChargeAmount); v != "" {
-		m, err := d.parseDecimal(strings.ReplaceAll(strings.TrimPrefix(v, "$"), ",", ""), 2)
+		m, err := int64(0), errNotDecimal
+		if s, ok := dropThousands(strings.TrimPrefix(v, "$")); ok {
+			m, err = d.parseDecimal(s, 2)
+		}
 		switch {
 		case err != nil:
 			invalid(ColChargeAmount, "%q is not a money amount", v)
@@ -363,6 +366,27 @@ func (d *Decoder) parseDecimal(v string, places int) (int64, error) {
 		n = -n
 	}
 	return n, nil
+}
+
+// dropThousands removes the thousands separators of a money amount. A comma
+// is one only between groups of three digits, after one to three digits and
+// before the decimal point ("1,500.50"); any other comma makes the amount
+// unreadable (ok false), as dropping it would change the value ("12,50").
+func dropThousands(s string) (string, bool) {
+	if strings.IndexByte(s, ',') < 0 {
+		return s, true
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	groups := strings.Split(strings.TrimPrefix(intPart, "-"), ",")
+	if len(groups[0]) < 1 || len(groups[0]) > 3 || strings.IndexByte(frac, ',') >= 0 {
+		return "", false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return "", false
+		}
+	}
+	return strings.ReplaceAll(s, ",", ""), true
 }
 
 func (d *Decoder) state(col, v string, ps *[]Problem) string {

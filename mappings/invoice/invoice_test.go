@@ -234,3 +234,43 @@ func TestDecodeProviderClaimID(t *testing.T) {
 		})
 	}
 }
+
+// charge_amount takes commas only as thousands separators: a comma in any
+// other place (a decimal comma, a misplaced group) would change the amount
+// if it were dropped, so the value is refused.
+func TestDecodeChargeThousands(t *testing.T) {
+	tests := []struct {
+		format tabular.Format
+		value  string
+		want   domain.Money // when ok
+		ok     bool
+	}{
+		{tabular.CSV, "1,500", 150000, true},
+		{tabular.CSV, "$1,500.50", 150050, true},
+		{tabular.CSV, "1,234,567.89", 123456789, true},
+		{tabular.CSV, "999", 99900, true},
+		{tabular.CSV, "12,50", 0, false},     // a decimal comma, not twelve hundred fifty
+		{tabular.CSV, "1,00", 0, false},      // two digits in a group
+		{tabular.CSV, "1,5000", 0, false},    // four digits in a group
+		{tabular.CSV, "1234,567", 0, false},  // four digits before the first comma
+		{tabular.CSV, ",500", 0, false},      // no digits before the comma
+		{tabular.CSV, "1,500,", 0, false},    // a trailing comma
+		{tabular.CSV, "1.500,00", 0, false},  // European grouping
+		{tabular.XLSX, "1.500,00", 0, false}, // not read as 1.50000 by the float-noise path
+		{tabular.XLSX, "1,500.25", 150025, true},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.format)+" "+tt.value, func(t *testing.T) {
+			l, ps := decodeOne(t, tt.format, map[string]string{"charge_amount": tt.value})
+			if tt.ok {
+				if len(ps) != 0 || l.Charge != tt.want {
+					t.Errorf("charge %d, problems %+v; want %d", l.Charge, ps, tt.want)
+				}
+				return
+			}
+			if len(ps) != 1 || ps[0].Field != ColChargeAmount || !strings.Contains(ps[0].Message, "not a money amount") {
+				t.Errorf("charge %d, problems %+v; want it refused as not a money amount", l.Charge, ps)
+			}
+		})
+	}
+}
