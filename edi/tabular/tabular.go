@@ -67,7 +67,11 @@ func (e *RowError) Unwrap() error { return e.Err }
 // ignoring surrounding spaces; columns without a name are ignored.
 type Header struct {
 	Names []string // as written in the file, trimmed
-	index map[string]int
+	// Date1904: the file is an XLSX workbook in the 1904 date system
+	// (workbookPr date1904), whose date serials count days from 1904-01-01
+	// rather than from 1899-12-30.
+	Date1904 bool
+	index    map[string]int
 }
 
 // NewHeader makes the header of rows that come from elsewhere than a file,
@@ -285,7 +289,8 @@ func looksLikeText(b []byte) bool {
 // OpenXLSX reads the first sheet of a workbook (the first in the
 // workbook's list of sheets), streaming its rows, within the default
 // Options. Cells are returned as stored (a date is its serial number, a
-// number its plain decimal value), not as formatted for display.
+// number its plain decimal value), not as formatted for display; the
+// header's Date1904 tells which date system the serials count in.
 func OpenXLSX(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -311,7 +316,7 @@ func newXLSX(in io.ReaderAt, size int64, opts *Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, sheetPart, sstPart, err := wb.firstSheet()
+	name, sheetPart, sstPart, date1904, err := wb.firstSheet()
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +334,7 @@ func newXLSX(in io.ReaderAt, size int64, opts *Options) (*Reader, error) {
 		r.Close()
 		return nil, err
 	}
+	r.Header.Date1904 = date1904
 	return r, nil
 }
 

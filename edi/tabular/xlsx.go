@@ -194,8 +194,9 @@ func relsPath(part string) string {
 }
 
 // firstSheet finds the part of the first sheet in the workbook's list and
-// the shared strings part.
-func (wb *workbook) firstSheet() (name, sheetPart, sstPart string, err error) {
+// the shared strings part, and whether the workbook is in the 1904 date
+// system.
+func (wb *workbook) firstSheet() (name, sheetPart, sstPart string, date1904 bool, err error) {
 	book := ""
 	err = wb.eachElement("_rels/.rels", func(se xml.StartElement) {
 		if se.Name.Local == "Relationship" && book == "" && strings.HasSuffix(attr(se, "Type"), "/officeDocument") {
@@ -203,16 +204,20 @@ func (wb *workbook) firstSheet() (name, sheetPart, sstPart string, err error) {
 		}
 	})
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", false, err
 	}
 	if book == "" {
 		book = defaultWorkbook
 	}
 	if wb.files[book] == nil {
-		return "", "", "", fmt.Errorf("no workbook part %s: %w", book, ErrNotTabular)
+		return "", "", "", false, fmt.Errorf("no workbook part %s: %w", book, ErrNotTabular)
 	}
 	found, id := false, ""
 	err = wb.eachElement(book, func(se xml.StartElement) {
+		if se.Name.Local == "workbookPr" {
+			v := attr(se, "date1904")
+			date1904 = v == "1" || v == "true"
+		}
 		if se.Name.Local == "sheet" && !found {
 			found = true
 			name = attr(se, "name")
@@ -224,10 +229,10 @@ func (wb *workbook) firstSheet() (name, sheetPart, sstPart string, err error) {
 		}
 	})
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", false, err
 	}
 	if !found {
-		return "", "", "", fmt.Errorf("workbook has no sheets: %w", ErrNotTabular)
+		return "", "", "", false, fmt.Errorf("workbook has no sheets: %w", ErrNotTabular)
 	}
 	err = wb.eachElement(relsPath(book), func(se xml.StartElement) {
 		if se.Name.Local != "Relationship" {
@@ -241,15 +246,15 @@ func (wb *workbook) firstSheet() (name, sheetPart, sstPart string, err error) {
 		}
 	})
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", false, err
 	}
 	if sheetPart == "" || wb.files[sheetPart] == nil {
-		return "", "", "", fmt.Errorf("sheet %q: the workbook has no part for it", name)
+		return "", "", "", false, fmt.Errorf("sheet %q: the workbook has no part for it", name)
 	}
 	if sstPart == "" || wb.files[sstPart] == nil {
 		sstPart = defaultSharedStrings
 	}
-	return name, sheetPart, sstPart, nil
+	return name, sheetPart, sstPart, date1904, nil
 }
 
 // sharedStrings reads the shared string table, holding at most

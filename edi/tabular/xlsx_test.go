@@ -420,3 +420,47 @@ func TestRefColumn(t *testing.T) {
 		}
 	}
 }
+
+// A workbook in the 1904 date system (workbookPr date1904, an xsd:boolean)
+// says so on its header, so that its date serials are read from 1904-01-01.
+func TestXLSXDate1904Flag(t *testing.T) {
+	sheet := `<row r="1"><c r="A1" t="inlineStr"><is><t>Date</t></is></c></row><row r="2"><c r="A2"><v>44804</v></c></row>`
+	for _, tt := range []struct {
+		name string
+		pr   string // the workbookPr element, "" for none
+		want bool
+	}{
+		{"no workbookPr", "", false},
+		{"workbookPr without date1904", `<workbookPr defaultThemeVersion="124226"/>`, false},
+		{"date1904 1", `<workbookPr date1904="1"/>`, true},
+		{"date1904 true", `<workbookPr date1904="true"/>`, true},
+		{"date1904 0", `<workbookPr date1904="0"/>`, false},
+		{"date1904 false", `<workbookPr date1904="false"/>`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			parts := book{sheets: []string{sheet}}.parts()
+			for i := range parts {
+				if parts[i].name == "xl/workbook.xml" {
+					parts[i].body = strings.Replace(parts[i].body, "<sheets>", tt.pr+"<sheets>", 1)
+				}
+			}
+			data := zipOf(t, parts...)
+			r, err := NewReader(bytes.NewReader(data), int64(len(data)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if r.Header.Date1904 != tt.want {
+				t.Errorf("Header.Date1904 = %v, want %v", r.Header.Date1904, tt.want)
+			}
+			row, err := r.Next()
+			if err != nil || row.Cell(0) != "44804" {
+				t.Errorf("row %v %v: the stored serial is returned as it is", row, err)
+			}
+		})
+	}
+	r, err := NewCSV(strings.NewReader("Date\n2026-09-01\n"))
+	if err != nil || r.Header.Date1904 {
+		t.Errorf("CSV header Date1904 %v, %v", r.Header.Date1904, err)
+	}
+}

@@ -169,21 +169,30 @@ func atoi(s string) (int, bool) {
 // date-formatted cell ("46023", or "46023.0"; see FromExcelSerial). The
 // error is Parse's.
 func ParseCell(v string, spreadsheet bool) (Date, error) {
+	if !spreadsheet {
+		return Parse(v)
+	}
+	return parseCell(v, FromExcelSerial)
+}
+
+// ParseCell1904 is ParseCell for a cell of a workbook in the 1904 date
+// system (see FromExcelSerial1904).
+func ParseCell1904(v string) (Date, error) { return parseCell(v, FromExcelSerial1904) }
+
+func parseCell(v string, fromSerial func(int) (Date, bool)) (Date, error) {
 	d, err := Parse(v)
 	if err == nil {
 		return d, nil
 	}
-	if spreadsheet {
-		serial, isSerial := 0, false
-		if n, e := strconv.Atoi(v); e == nil {
-			serial, isSerial = n, true
-		} else if f, e := strconv.ParseFloat(v, 64); e == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
-			serial, isSerial = int(f), true
-		}
-		if isSerial {
-			if d, ok := FromExcelSerial(serial); ok {
-				return d, nil
-			}
+	serial, isSerial := 0, false
+	if n, e := strconv.Atoi(v); e == nil {
+		serial, isSerial = n, true
+	} else if f, e := strconv.ParseFloat(v, 64); e == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
+		serial, isSerial = int(f), true
+	}
+	if isSerial {
+		if d, ok := fromSerial(serial); ok {
+			return d, nil
 		}
 	}
 	return 0, err
@@ -196,5 +205,16 @@ func FromExcelSerial(serial int) (Date, bool) {
 		return 0, false
 	}
 	base := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	return FromTime(base.AddDate(0, 0, serial)), true
+}
+
+// FromExcelSerial1904 converts a date serial of a workbook in the 1904 date
+// system (workbookPr date1904: days since 1904-01-01, which is serial 0) to
+// a Date.
+func FromExcelSerial1904(serial int) (Date, bool) {
+	if serial < 0 || serial > 2957003 {
+		return 0, false
+	}
+	base := time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC)
 	return FromTime(base.AddDate(0, 0, serial)), true
 }

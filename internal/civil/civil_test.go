@@ -93,3 +93,26 @@ func TestParseCell(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCell1904(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want Date
+		ok   bool
+	}{
+		{"0", 19040101, true}, // day 0 of the 1904 date system
+		{"1", 19040102, true},
+		{"44804", 20260901, true}, // 46266 in the 1900 date system
+		{"44804.0", 20260901, true},
+		{"2026-09-01", 20260901, true},
+		{"-1", 0, false},
+		{"2957003", 99991231, true},
+		{"2957004", 0, false},
+		{"44804.5", 0, false},
+	} {
+		got, err := ParseCell1904(c.v)
+		if ok := err == nil; got != c.want || ok != c.ok {
+			t.Errorf("ParseCell1904(%q) = %v %v, want %v, ok %v", c.v, got, err, c.want, c.ok)
+		}
+	}
+}

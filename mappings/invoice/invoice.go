@@ -89,6 +89,7 @@ type Problem struct {
 type Decoder struct {
 	file        string
 	spreadsheet bool // XLSX: dates may be serial numbers, numbers may carry float noise
+	date1904    bool // XLSX in the 1904 date system: serials count from 1904-01-01
 	col         map[string]int
 }
 
@@ -98,6 +99,7 @@ func (d *Decoder) File() string { return d.file }
 // NewDecoder checks the header for the template's required columns.
 func NewDecoder(h *tabular.Header, format tabular.Format, file string) (*Decoder, error) {
 	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX}
+	d.date1904 = d.spreadsheet && h.Date1904
 	var missing []string
 	d.col, missing = h.Columns(Required, Optional)
 	_, hasCode := d.col[ColHCPCS]
@@ -310,6 +312,10 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 }
 
 func (d *Decoder) parseDate(v string) (civil.Date, bool) {
+	if d.date1904 {
+		dt, err := civil.ParseCell1904(v)
+		return dt, err == nil
+	}
 	dt, err := civil.ParseCell(v, d.spreadsheet)
 	return dt, err == nil
 }

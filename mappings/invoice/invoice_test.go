@@ -7,6 +7,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 )
 
 // goodRow is a valid line; each test case changes one column.
@@ -270,6 +271,46 @@ func TestDecodeChargeThousands(t *testing.T) {
 			}
 			if len(ps) != 1 || ps[0].Field != ColChargeAmount || !strings.Contains(ps[0].Message, "not a money amount") {
 				t.Errorf("charge %d, problems %+v; want it refused as not a money amount", l.Charge, ps)
+			}
+		})
+	}
+}
+
+// An XLSX workbook in the 1904 date system stores a date as the days since
+// 1904-01-01: 44804 is 2026-09-01 there, and 2022-08-31 in the 1900 system.
+func TestDecodeDate1904(t *testing.T) {
+	cols := append(append([]string{}, Required...), Optional...)
+	for _, tt := range []struct {
+		name     string
+		format   tabular.Format
+		date1904 bool
+		value    string
+		want     civil.Date
+	}{
+		{"1900 date system", tabular.XLSX, false, "44804", 20220831},
+		{"1904 date system", tabular.XLSX, true, "44804", 20260901},
+		{"1904 date system, written as a date", tabular.XLSX, true, "2026-09-01", 20260901},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tabular.NewHeader(cols)
+			h.Date1904 = tt.date1904
+			dec, err := NewDecoder(h, tt.format, "t.xlsx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells := make([]string, len(cols))
+			for i, c := range cols {
+				cells[i] = goodRow[c]
+				if c == ColServiceFrom || c == ColServiceTo {
+					cells[i] = tt.value
+				}
+			}
+			var l domain.InvoiceLine
+			if ps := dec.Decode(tabular.Row{Number: 2, Cells: cells}, &l); len(ps) != 0 {
+				t.Fatalf("problems %+v", ps)
+			}
+			if l.From != tt.want || l.To != tt.want {
+				t.Errorf("service dates %v..%v, want %v", l.From, l.To, tt.want)
 			}
 		})
 	}
