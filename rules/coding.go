@@ -411,6 +411,23 @@ func (t *CodingTable) Resolve(name string, dos civil.Date) (*CodeLeg, error) {
 	return nil, fmt.Errorf("%w: %q is billed as one of %s; give the hcpcs and modifiers", ErrAmbiguousService, name, strings.Join(codes, ", "))
 }
 
+// namesLeg reports whether name is a leg name of the table (as Resolve
+// reads it first) and, when it is, whether it names leg's code and
+// modifier set.
+func (t *CodingTable) namesLeg(name string, leg *CodeLeg) (isLegName, same bool) {
+	idx, ok := t.byLegName[normName(name)]
+	if !ok {
+		return false, false
+	}
+	key := codeKey(leg.HCPCS, slices.Sorted(slices.Values(leg.Modifiers)))
+	for _, i := range idx {
+		if l := &t.Legs[i]; codeKey(l.HCPCS, slices.Sorted(slices.Values(l.Modifiers))) == key {
+			return true, true
+		}
+	}
+	return true, false
+}
+
 // ServiceID returns the service a name, alias or id stands for.
 func (t *CodingTable) ServiceID(name string) (string, bool) {
 	id, ok := t.services[normName(name)]

@@ -176,7 +176,10 @@ func (c *LineChecker) code(l *domain.InvoiceLine) (*CodeLeg, *Decision) {
 		return nil, d
 	}
 	if l.Service != "" {
-		if id, ok := c.Coding.ServiceID(l.Service); ok && id != leg.ServiceID {
+		if isLegName, same := c.Coding.namesLeg(l.Service, leg); isLegName && !same {
+			return nil, &Decision{Rule: CodeNotAllowed, Field: "service", Message: fmt.Sprintf(
+				"service %q does not match %s: it names a leg billed with another code or modifiers", l.Service, code)}
+		} else if id, ok := c.Coding.ServiceID(l.Service); !isLegName && ok && id != leg.ServiceID {
 			return nil, &Decision{Rule: CodeNotAllowed, Field: "service", Message: fmt.Sprintf(
 				"service %q does not match %s, which is billed for %s", l.Service, code, leg.ServiceName)}
 		}

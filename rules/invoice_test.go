@@ -59,6 +59,21 @@ func TestCheck(t *testing.T) {
 		{"unknown service name", func(l *domain.InvoiceLine) { l.HCPCS, l.Modifiers, l.Service = "", nil, "Dog walking" }, CodeNotAllowed, "service"},
 		{"service and code disagree", func(l *domain.InvoiceLine) { l.Service = "Housing Deposits" }, CodeNotAllowed, "service"},
 		{"service and code agree", func(l *domain.InvoiceLine) { l.Service = "HTNS" }, "", ""},
+		{"leg name and code disagree", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.Service = "G9008", []string{"U1"}, "ECM outreach"
+		}, CodeNotAllowed, "service"},
+		{"leg name and code agree", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.Service = "G9012", []string{"U8"}, "ecm OUTREACH"
+		}, "", ""},
+		{"leg name of another leg of the code", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.Service, l.From, l.To = "T1016", []string{"U8", "GQ"}, "Housing outreach in person", 20260105, 20260105
+		}, CodeNotAllowed, "service"},
+		{"leg name, modifiers in another order", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.Service, l.From, l.To = "T1016", []string{"GQ", "U8"}, "Housing outreach telephonic", 20260105, 20260105
+		}, "", ""},
+		{"service name of the code's service", func(l *domain.InvoiceLine) {
+			l.HCPCS, l.Modifiers, l.Service = "G9012", []string{"U8"}, "ECM"
+		}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
