@@ -198,13 +198,18 @@ func parseCell(v string, fromSerial func(int) (Date, bool)) (Date, error) {
 	return 0, err
 }
 
-// FromExcelSerial converts a spreadsheet date serial (days since 1899-12-30,
-// the 1900 date system as Excel and LibreOffice store it) to a Date.
+// FromExcelSerial converts a spreadsheet date serial in the 1900 date
+// system (serial 1 is 1900-01-01) to a Date. The system counts 1900 as a
+// leap year: serial 60 is 1900-02-29, which did not exist and is refused,
+// and from serial 61 (1900-03-01) a serial is the days since 1899-12-30.
 func FromExcelSerial(serial int) (Date, bool) {
-	if serial < 1 || serial > 2958465 {
+	if serial < 1 || serial == 60 || serial > 2958465 {
 		return 0, false
 	}
 	base := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	if serial < 60 {
+		base = base.AddDate(0, 0, 1)
+	}
 	return FromTime(base.AddDate(0, 0, serial)), true
 }
 

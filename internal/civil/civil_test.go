@@ -116,3 +116,28 @@ func TestParseCell1904(t *testing.T) {
 		}
 	}
 }
+
+// The 1900 date system counts 1900 as a leap year, as Lotus 1-2-3 did:
+// serial 60 is 1900-02-29, a day that did not exist, and the serials
+// before it are one day later than days since 1899-12-30 would make them.
+func TestFromExcelSerial1900LeapYear(t *testing.T) {
+	for _, c := range []struct {
+		serial int
+		want   Date
+		ok     bool
+	}{
+		{1, 19000101, true},
+		{31, 19000131, true},
+		{59, 19000228, true},
+		{60, 0, false}, // 1900-02-29
+		{61, 19000301, true},
+		{45658, 20250101, true},
+		{2958465, 99991231, true},
+		{2958466, 0, false},
+	} {
+		got, ok := FromExcelSerial(c.serial)
+		if got != c.want || ok != c.ok {
+			t.Errorf("FromExcelSerial(%d) = %v %v, want %v %v", c.serial, got, ok, c.want, c.ok)
+		}
+	}
+}
