@@ -246,18 +246,25 @@ func (t *S3) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, t.fail("open", p, key, s3Error(err))
 	}
-	return &s3Reader{body: out.Body, t: t, p: p, key: key}, nil
+	return &s3Reader{ctx: ctx, body: out.Body, t: t, p: p, key: key}, nil
 }
 
 // s3Reader wraps errors of a GetObject body; the body already stops when its request's
 // context is cancelled.
+// s3Reader reads an object's body; a read after ctx is done fails with
+// ctx's error, as local and SFTP reads do, even when the body's bytes have
+// already arrived.
 type s3Reader struct {
+	ctx    context.Context
 	body   io.ReadCloser
 	t      *S3
 	p, key string
 }
 
 func (r *s3Reader) Read(b []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, r.t.fail("read", r.p, r.key, err)
+	}
 	n, err := r.body.Read(b)
 	if err != nil && err != io.EOF {
 		err = r.t.fail("read", r.p, r.key, err)
