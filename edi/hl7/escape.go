@@ -45,18 +45,18 @@ func decodeEscape(seq []byte, d Delimiters) (string, bool) {
 	if len(seq) == 1 {
 		switch seq[0] {
 		case 'F':
-			return string(d.Field), true
+			return string([]byte{d.Field}), true
 		case 'S':
-			return string(d.Component), true
+			return string([]byte{d.Component}), true
 		case 'T':
-			return string(d.Subcomponent), true
+			return string([]byte{d.Subcomponent}), true
 		case 'R':
-			return string(d.Repetition), true
+			return string([]byte{d.Repetition}), true
 		case 'E':
-			return string(d.Escape), true
+			return string([]byte{d.Escape}), true
 		case 'P':
 			if d.Truncation != 0 {
-				return string(d.Truncation), true
+				return string([]byte{d.Truncation}), true
 			}
 		}
 		return "", false

@@ -248,7 +248,7 @@ func (w *Writer) BeginInterchange(h InterchangeHeader) error {
 	if h.AckRequested {
 		ack = "1"
 	}
-	rep := string(w.d.Repetition)
+	rep := string([]byte{w.d.Repetition})
 	version := orDefault(h.Version, "00501")
 	if version < "00402" {
 		rep = "U" // ISA11 was the standards identifier before 004020
@@ -264,7 +264,7 @@ func (w *Writer) BeginInterchange(h InterchangeHeader) error {
 		fixed(h.ReceiverQualifier, 2), fixed(h.ReceiverID, 15),
 		h.Date.Format("060102"), h.Date.Format("1504"),
 		rep, version, control, ack, orDefault(h.Usage, "P"),
-		string(w.d.Component)}
+		string([]byte{w.d.Component})}
 	for i, f := range fields {
 		if i != 10 && i != 15 && strings.ContainsAny(f, string([]byte{w.d.Element, w.d.Segment, w.d.Component})) {
 			w.err = fmt.Errorf("x12: ISA%02d %q holds a delimiter", i+1, f)

@@ -123,3 +123,20 @@ func TestWriterSetDelimiters(t *testing.T) {
 		t.Errorf("inside an interchange: %v, writer %v; want both to fail", err, w.Err())
 	}
 }
+
+// Separators are bytes: one of 0x80 or above goes into ISA11 and ISA16 as
+// that one byte, not as its UTF-8 encoding.
+func TestWriterHighByteSeparators(t *testing.T) {
+	var b strings.Builder
+	w := NewWriter(&b, Delimiters{Element: '*', Repetition: 0xDE, Component: 0xBB, Segment: '~'})
+	h := InterchangeHeader{SenderQualifier: "ZZ", SenderID: "A", ReceiverQualifier: "ZZ", ReceiverID: "B", ControlNumber: 7}
+	if err := w.BeginInterchange(h); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.Contains(got, "*\xde*00501*000000007*0*P*\xbb~") {
+		t.Errorf("ISA %q, want ISA11 0xDE and ISA16 0xBB as single bytes", got)
+	}
+}

@@ -283,7 +283,7 @@ func (e *Encoder) claim(c *Claim) {
 		freq = "1"
 	}
 	d := e.w.Delimiters()
-	comp := string(d.Component)
+	comp := string([]byte{d.Component})
 	// CLM06 provider signature on file, CLM07 assignment accepted, CLM08
 	// benefits assigned, CLM09 release of information on file.
 	e.seg("CLM", c.PatientControlNumber, c.Total().String(), "", "", c.PlaceOfService+comp+"B"+comp+freq, "Y", "A", "Y", "Y")
@@ -320,7 +320,7 @@ func (e *Encoder) claim(c *Claim) {
 func (e *Encoder) line(c *Claim, i int) {
 	l := &c.Lines[i]
 	d := e.w.Delimiters()
-	comp := string(d.Component)
+	comp := string([]byte{d.Component})
 	e.seg("LX", strconv.Itoa(i+1))
 	proc := "HC" + comp + l.HCPCS
 	for _, m := range l.Modifiers {
