@@ -69,6 +69,10 @@ func OpenRowsWith(path string, opts *tabular.Options) (*Rows, error) {
 	return &Rows{Format: string(t.Format), tab: t}, nil
 }
 
+// Date1904 reports whether the rows come from an XLSX workbook in the 1904
+// date system (tabular.Header.Date1904).
+func (r *Rows) Date1904() bool { return r.tab != nil && r.tab.Header.Date1904 }
+
 // HasColumn reports whether the header names col (JSON lines: always true;
 // a missing key reads as empty).
 func (r *Rows) HasColumn(col string) bool {

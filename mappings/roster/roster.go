@@ -173,6 +173,7 @@ type Decoder struct {
 
 	file        string
 	spreadsheet bool
+	date1904    bool // an XLSX workbook in the 1904 date system
 	col         map[string]int
 	t           Tables
 	seen        map[string]int // site key → first row, for duplicates
@@ -180,7 +181,7 @@ type Decoder struct {
 
 // NewDecoder checks the header for the template's required columns.
 func NewDecoder(h *tabular.Header, format tabular.Format, file string, t Tables) (*Decoder, error) {
-	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX, t: t, seen: map[string]int{}}
+	d := &Decoder{file: file, spreadsheet: format == tabular.XLSX, date1904: format == tabular.XLSX && h.Date1904, t: t, seen: map[string]int{}}
 	var missing []string
 	d.col, missing = h.Columns(Required, Optional)
 	if len(missing) > 0 {
@@ -498,6 +499,10 @@ func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 }
 
 func (d *Decoder) parseDate(v string) (civil.Date, bool) {
+	if d.date1904 {
+		dt, err := civil.ParseCell1904(v)
+		return dt, err == nil
+	}
 	dt, err := civil.ParseCell(v, d.spreadsheet)
 	return dt, err == nil
 }

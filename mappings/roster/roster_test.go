@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
@@ -414,6 +415,29 @@ func TestDecodeAllWithinMaxSites(t *testing.T) {
 		want := fmt.Sprintf("r.csv: row %d: more than %d sites in one roster (limits.roster_sites)", n+1, n-1)
 		if !errors.As(err, &se) || !errors.Is(err, tabular.ErrLimit) || !strings.Contains(err.Error(), want) || res != nil {
 			t.Errorf("max %d: %v, want %q", tt.max, err, want)
+		}
+	}
+}
+
+// A workbook in the 1904 date system (tabular.Header.Date1904) counts its
+// date serials from 1904-01-01: 44197 is 2025-01-02 there, 2021-01-01 in a
+// 1900-system workbook.
+func TestSpreadsheetDates1904(t *testing.T) {
+	m := good()
+	m[ColContractStart] = "44197"
+	for _, tt := range []struct {
+		date1904 bool
+		want     civil.Date
+	}{{false, 20210101}, {true, 20250102}} {
+		h := header(columns)
+		h.Date1904 = tt.date1904
+		d, err := NewDecoder(h, tabular.XLSX, "roster.xlsx", tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s Site
+		if ps := d.Decode(rowOf(2, m), &s); len(ps) > 0 || s.From != tt.want {
+			t.Errorf("1904 system %v: from %s (%v), want %s", tt.date1904, s.From, ps, tt.want)
 		}
 	}
 }

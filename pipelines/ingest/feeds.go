@@ -27,8 +27,8 @@ var reportFeedHeader = []string{"source_file", "row", "field", "rule_id", "sever
 // authorization's current state); a malformed row, or one that contradicts
 // policy, is reported and not loaded.
 func IngestAuth(ctx context.Context, job Job) []Result {
-	return job.feeds(ctx, store.LoadKindAuth, authfeed.Required, func(base string, spreadsheet bool) rowLoader {
-		d := &authfeed.Decoder{Coding: job.Coding, Tables: job.Tables, Data: job.Data, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet}
+	return job.feeds(ctx, store.LoadKindAuth, authfeed.Required, func(base string, spreadsheet, date1904 bool) rowLoader {
+		d := &authfeed.Decoder{Coding: job.Coding, Tables: job.Tables, Data: job.Data, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet, Date1904: date1904}
 		var a domain.Authorization
 		return func(ctx context.Context, load store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
 			fs := d.Decode(rec, row, &a)
@@ -51,8 +51,8 @@ func IngestPrograms(ctx context.Context, job Job) []Result {
 	if job.Data != nil {
 		excl = job.Data.Exclusions
 	}
-	return job.feeds(ctx, store.LoadKindOtherPrograms, programs.Required, func(base string, spreadsheet bool) rowLoader {
-		d := &programs.Decoder{Exclusions: excl, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet}
+	return job.feeds(ctx, store.LoadKindOtherPrograms, programs.Required, func(base string, spreadsheet, date1904 bool) rowLoader {
+		d := &programs.Decoder{Exclusions: excl, MemberID: job.memberID(), File: base, Spreadsheet: spreadsheet, Date1904: date1904}
 		var p domain.ProgramSpan
 		return func(ctx context.Context, load store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error) {
 			fs := d.Decode(rec, row, &p)
@@ -68,8 +68,8 @@ func IngestPrograms(ctx context.Context, job Job) []Result {
 type rowLoader func(ctx context.Context, load store.EnrollmentLoad, rec authfeed.Record, row int) ([]authfeed.Finding, error)
 
 // newRowLoader makes the rowLoader of a feed file (its base name; whether
-// it is a spreadsheet).
-type newRowLoader func(base string, spreadsheet bool) rowLoader
+// it is a spreadsheet, and one in the 1904 date system).
+type newRowLoader func(base string, spreadsheet, date1904 bool) rowLoader
 
 func (job *Job) feeds(ctx context.Context, kind string, required []string, newLoader newRowLoader) []Result {
 	var out []Result
@@ -95,7 +95,7 @@ func (job *Job) feed(ctx context.Context, path, kind string, required []string, 
 		return res
 	}
 	defer rows.Close()
-	loadRow := newLoader(base, rows.Format == string(tabular.XLSX))
+	loadRow := newLoader(base, rows.Format == string(tabular.XLSX), rows.Date1904())
 	var missing []string
 	for _, c := range required {
 		if !rows.HasColumn(c) {

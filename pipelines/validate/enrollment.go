@@ -165,7 +165,7 @@ func validateAuthFeed(v *validator, path string, r *tabular.Reader) Status {
 	if err != nil {
 		return v.fail(err)
 	}
-	d := &authfeed.Decoder{Coding: rs.Coding, Tables: rs.Tables, Data: rs.Data, MemberID: rs.MemberID, File: path, Spreadsheet: r.Format == tabular.XLSX}
+	d := &authfeed.Decoder{Coding: rs.Coding, Tables: rs.Tables, Data: rs.Data, MemberID: rs.MemberID, File: path, Spreadsheet: r.Format == tabular.XLSX, Date1904: r.Header.Date1904}
 	return validateFeedRows(v, path, r, "authorization feed", func(rec authfeed.Record, row int) []authfeed.Finding {
 		var a domain.Authorization
 		return d.Decode(rec, row, &a)
@@ -177,7 +177,7 @@ func validatePrograms(v *validator, path string, r *tabular.Reader) Status {
 	if err != nil {
 		return v.fail(err)
 	}
-	d := &programs.Decoder{Exclusions: rs.Data.Exclusions, MemberID: rs.MemberID, File: path, Spreadsheet: r.Format == tabular.XLSX}
+	d := &programs.Decoder{Exclusions: rs.Data.Exclusions, MemberID: rs.MemberID, File: path, Spreadsheet: r.Format == tabular.XLSX, Date1904: r.Header.Date1904}
 	return validateFeedRows(v, path, r, "other_programs feed", func(rec authfeed.Record, row int) []authfeed.Finding {
 		var p domain.ProgramSpan
 		return d.Decode(rec, row, &p)
