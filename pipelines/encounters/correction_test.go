@@ -59,16 +59,23 @@ func claimOf(t *testing.T, path string) (clm, f8 []string) {
 	return clm, f8
 }
 
-// A replacement (7) and a void (8) reuse the original CLM01, carry CLM05-3
-// 7/8 and the DHCS Encounter ID of the ingested 277CA in 2300 REF*F8; a
-// correction whose original has no Encounter ID yet is held, not sent.
-func TestReplacementAndVoidCarryTheDHCSEncounterID(t *testing.T) {
+// newHCPEnv is an env whose plan writes by HCP code (county 33: 305),
+// with members 1 and 2 enrolled in county 33.
+func newHCPEnv(t *testing.T) *env {
 	e := newEnv(t)
 	p := e.cfg.Partners[e.cfg.Encounters.TradingPartner]
 	p.Plan.Name, p.Plan.TIN = "PLAN", "951234567"
 	p.Plan.HCPCodes = map[string]string{"33": "305"}
 	e.cfg.Partners[e.cfg.Encounters.TradingPartner] = p
 	e.enroll(map[int]string{1: "33", 2: "33"})
+	return e
+}
+
+// A replacement (7) and a void (8) reuse the original CLM01, carry CLM05-3
+// 7/8 and the DHCS Encounter ID of the ingested 277CA in 2300 REF*F8; a
+// correction whose original has no Encounter ID yet is held, not sent.
+func TestReplacementAndVoidCarryTheDHCSEncounterID(t *testing.T) {
+	e := newHCPEnv(t)
 	orig, err := e.convert("out1", e.file("orig.csv", correctionHeader,
 		row("INV-1", 1, 1, 1, "G9008", "U1")+",,",
 		row("INV-2", 1, 2, 1, "G9008", "U1")+",,"))
@@ -128,12 +135,7 @@ func TestReplacementAndVoidCarryTheDHCSEncounterID(t *testing.T) {
 // another provider's CLM01 is unknown, and an invoice that became two
 // claims (two members) is ambiguous until the CLM01 is given.
 func TestCorrectionFindsItsOwnProvidersClaim(t *testing.T) {
-	e := newEnv(t)
-	p := e.cfg.Partners[e.cfg.Encounters.TradingPartner]
-	p.Plan.Name, p.Plan.TIN = "PLAN", "951234567"
-	p.Plan.HCPCodes = map[string]string{"33": "305"}
-	e.cfg.Partners[e.cfg.Encounters.TradingPartner] = p
-	e.enroll(map[int]string{1: "33", 2: "33"})
+	e := newHCPEnv(t)
 	golden := func(r string) string {
 		return strings.Replace(r, "1456789019,941234567,Bay Street Housing", "1245319599,951111111,Golden State Care", 1)
 	}
@@ -206,12 +208,7 @@ func TestCorrectionFindsItsOwnProvidersClaim(t *testing.T) {
 // cannot join that claim (its row not adjacent) is CORRECTION-SPLIT, and
 // the CLM01 is sent once.
 func TestCorrectionSentInOneClaim(t *testing.T) {
-	e := newEnv(t)
-	p := e.cfg.Partners[e.cfg.Encounters.TradingPartner]
-	p.Plan.Name, p.Plan.TIN = "PLAN", "951234567"
-	p.Plan.HCPCodes = map[string]string{"33": "305"}
-	e.cfg.Partners[e.cfg.Encounters.TradingPartner] = p
-	e.enroll(map[int]string{1: "33", 2: "33"})
+	e := newHCPEnv(t)
 	orig, err := e.convert("out1", e.file("orig.csv", correctionHeader, row("INV-1", 1, 1, 1, "G9008", "U1")+",,"))
 	if err != nil || len(orig.Outputs) != 1 {
 		t.Fatalf("original: %v %+v", err, orig)
