@@ -8,7 +8,7 @@ func ValidNPI(s string) bool { return domain.ValidNPI(s) }
 
 // NormalizeTIN strips the hyphens of a tax ID written as an EIN
 // (12-3456789) or an SSN (123-45-6789) and reports whether the result is
-// nine digits.
+// nine digits, not all zeros (neither the IRS nor the SSA issues that).
 func NormalizeTIN(s string) (string, bool) {
 	switch {
 	case len(s) == 10 && s[2] == '-':
@@ -24,5 +24,5 @@ func NormalizeTIN(s string) (string, bool) {
 			return s, false
 		}
 	}
-	return s, true
+	return s, s != "000000000"
 }

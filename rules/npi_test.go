@@ -15,6 +15,9 @@ func TestNormalizeTIN(t *testing.T) {
 		{"12-34567-89", "12-34567-89", false},
 		{"1-23456789", "1-23456789", false},
 		{"12A456789", "12A456789", false},
+		{"000000000", "000000000", false},
+		{"00-0000000", "000000000", false},
+		{"000000001", "000000001", true},
 	}
 	for _, tt := range tests {
 		got, ok := NormalizeTIN(tt.in)

@@ -257,7 +257,10 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		}
 	}
 	if v := req(ColSiteZip); v != "" {
-		z := strings.ReplaceAll(v, "-", "")
+		z := v
+		if len(v) == 10 && v[5] == '-' {
+			z = v[:5] + v[6:] // ZIP+4 written 94103-1520
+		}
 		if !allDigits(z, 5) && !allDigits(z, 9) {
 			add(ColSiteZip, false, "%q is not a 5- or 9-digit ZIP code", v)
 		}
