@@ -128,7 +128,7 @@ func (d *Daemon) fail(ctx context.Context, e *store.FileEntry, err error, log *s
 	}
 	d.metrics.error(string(e.State))
 	transient := isTransient(err)
-	operator := errors.Is(err, transport.ErrAuth) || errors.Is(err, transport.ErrHostKey) || errors.Is(err, fs.ErrPermission)
+	operator := needsOperator(err)
 	counts := preCommit(e.State) && !transient && !operator
 	if counts && e.Failures+1 >= d.cfg.Retry.MaxAttempts {
 		reason := fmt.Sprintf("failed %d times; last error: %s", e.Failures+1, msg)
@@ -157,6 +157,21 @@ func (d *Daemon) fail(ctx context.Context, e *store.FileEntry, err error, log *s
 		log.Error("recording the retry", "err", rerr)
 	}
 	return nil
+}
+
+// needsOperator reports whether err is the setup's, not the file's: the
+// credentials, a host key or a permission, or the gateway's own disk full,
+// over quota, read-only or failing. Such a step is retried at the longest
+// backoff without counting against the file, so a good file is never
+// quarantined for it.
+func needsOperator(err error) bool {
+	for _, e := range []error{transport.ErrAuth, transport.ErrHostKey, fs.ErrPermission,
+		syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // isTransient reports whether an error may pass by itself: a transport's
