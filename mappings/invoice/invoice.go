@@ -110,7 +110,15 @@ func NewDecoder(h *tabular.Header, format tabular.Format, file string) (*Decoder
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: missing column(s) %s", ErrNotInvoice, strings.Join(missing, ", "))
 	}
-	if dups := h.Duplicates(); len(dups) > 0 {
+	// A template column given twice is ambiguous; a column the template
+	// does not read may repeat (a sender's own notes).
+	var dups []string
+	for _, n := range h.Duplicates() {
+		if _, ok := d.col[strings.ToLower(strings.TrimSpace(n))]; ok {
+			dups = append(dups, n)
+		}
+	}
+	if len(dups) > 0 {
 		return nil, fmt.Errorf("%w: column(s) %s appear more than once", ErrNotInvoice, strings.Join(dups, ", "))
 	}
 	return d, nil

@@ -173,6 +173,15 @@ func TestNewDecoderRequiresTemplateColumns(t *testing.T) {
 	if _, err := NewDecoder(r.Header, tabular.CSV, "x.csv"); err != nil {
 		t.Errorf("service-only template refused: %v", err)
 	}
+	// A template column given twice is refused; a column the template does
+	// not read may repeat.
+	for extra, refused := range map[string]bool{",units": true, ", Units ": true, ",Comments,comments": false} {
+		r, _ = tabular.NewCSV(strings.NewReader(cols + extra + "\n"))
+		_, err := NewDecoder(r.Header, tabular.CSV, "x.csv")
+		if got := errors.Is(err, ErrNotInvoice) && strings.Contains(err.Error(), "more than once"); got != refused {
+			t.Errorf("header with %q: %v, want refused: %v", extra, err, refused)
+		}
+	}
 }
 
 // frequency and original_claim ask for a replacement (7) or void (8) of a
