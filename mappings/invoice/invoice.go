@@ -198,6 +198,9 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 
 	l.Billing.NPI = req(ColBillingNPI)
 	l.Billing.TIN = req(ColBillingTIN)
+	if t := l.Billing.TIN; d.spreadsheet && len(t) >= 7 && len(t) < 9 && allDigits(t, -1) {
+		l.Billing.TIN = strings.Repeat("0", 9-len(t)) + t // a TIN typed as a number loses its leading zeros
+	}
 	l.Billing.Name = text(ColBillingName, 60, true)
 	l.Billing.Address.Street = text(ColBillingAddress, 55, false)
 	l.Billing.Address.City = text(ColBillingCity, 30, false)

@@ -136,6 +136,12 @@ func TestDecodeFormats(t *testing.T) {
 			func(l domain.InvoiceLine) bool { return l.Charge == 15075 }},
 		{"xlsx zip lost leading zero", tabular.XLSX, map[string]string{"billing_zip": "2108"},
 			func(l domain.InvoiceLine) bool { return l.Billing.Address.Zip == "02108" }},
+		{"xlsx TIN lost its leading zero", tabular.XLSX, map[string]string{"billing_tin": "12345678"},
+			func(l domain.InvoiceLine) bool { return l.Billing.TIN == "012345678" }},
+		{"xlsx TIN lost two leading zeros", tabular.XLSX, map[string]string{"billing_tin": "2345678"},
+			func(l domain.InvoiceLine) bool { return l.Billing.TIN == "002345678" }},
+		{"csv TIN kept as written", tabular.CSV, map[string]string{"billing_tin": "12-3456789"},
+			func(l domain.InvoiceLine) bool { return l.Billing.TIN == "12-3456789" }},
 		{"lower-case codes", tabular.CSV, map[string]string{"hcpcs": "h0043", "modifiers": "u6", "member_cin": "91234567a"},
 			func(l domain.InvoiceLine) bool {
 				return l.HCPCS == "H0043" && l.Modifiers[0] == "U6" && l.Member.CIN == "91234567A"
@@ -153,6 +159,16 @@ func TestDecodeFormats(t *testing.T) {
 		l, ps := decodeOne(t, tt.format, tt.change)
 		if len(ps) != 0 || !tt.check(l) {
 			t.Errorf("%s: problems %+v, line %+v", tt.name, ps, l)
+		}
+	}
+	// A CSV TIN of 8 digits is not padded (it reaches TIN-INVALID), nor an
+	// XLSX one of 6.
+	for _, tt := range []struct {
+		format tabular.Format
+		tin    string
+	}{{tabular.CSV, "12345678"}, {tabular.XLSX, "123456"}} {
+		if l, _ := decodeOne(t, tt.format, map[string]string{"billing_tin": tt.tin}); l.Billing.TIN != tt.tin {
+			t.Errorf("%s TIN %q read as %q", tt.format, tt.tin, l.Billing.TIN)
 		}
 	}
 	// A CSV date serial is not a date: only spreadsheets store dates as numbers.
