@@ -68,6 +68,11 @@ func codeKey(hcpcs string, sortedMods []string) string {
 	return hcpcs + "|" + strings.Join(sortedMods, " ")
 }
 
+// key is l's code and modifier set as the table indexes it (codeKey).
+func (l *CodeLeg) key() string {
+	return codeKey(l.HCPCS, slices.Sorted(slices.Values(l.Modifiers)))
+}
+
 // normName folds a service name for matching: case, "&" vs "and", and
 // punctuation do not matter.
 func normName(s string) string {
@@ -201,7 +206,7 @@ func ParseCodingTable(r io.Reader, path string) (*CodingTable, error) {
 		}
 		svcNames[leg.ServiceID] = leg.ServiceName
 		i := len(t.Legs)
-		key := codeKey(leg.HCPCS, slices.Sorted(slices.Values(leg.Modifiers)))
+		key := leg.key()
 		for _, j := range t.byCode[key] {
 			if o := t.Legs[j]; overlaps(&o, &leg) {
 				bad("%s overlaps line %d in effective dates", leg.Code(), o.Row)
@@ -339,8 +344,11 @@ func (t *CodingTable) Lookup(hcpcs string, modifiers []string, dos civil.Date) (
 // code and modifiers that take over day after day. When not, it returns
 // the first day that no row covers.
 func (t *CodingTable) CoversThrough(leg *CodeLeg, to civil.Date) (civil.Date, bool) {
-	key := codeKey(leg.HCPCS, slices.Sorted(slices.Values(leg.Modifiers)))
+	key := "" // made when the leg ends before to
 	for cur := leg; cur.To != 0 && cur.To < to; {
+		if key == "" {
+			key = leg.key()
+		}
 		day := cur.To.AddDays(1)
 		cur = nil
 		for _, i := range t.byCode[key] {
@@ -419,9 +427,9 @@ func (t *CodingTable) namesLeg(name string, leg *CodeLeg) (isLegName, same bool)
 	if !ok {
 		return false, false
 	}
-	key := codeKey(leg.HCPCS, slices.Sorted(slices.Values(leg.Modifiers)))
+	key := leg.key()
 	for _, i := range idx {
-		if l := &t.Legs[i]; codeKey(l.HCPCS, slices.Sorted(slices.Values(l.Modifiers))) == key {
+		if t.Legs[i].key() == key {
 			return true, true
 		}
 	}
