@@ -34,9 +34,10 @@ const (
 // Original is what the state store knows of the claim a replacement or
 // void names in original_claim; the pipeline gathers it.
 type Original struct {
-	Found bool // a claim sent for the line's billing provider has that CLM01 or invoice number
-	// Claims is how many claims the invoice number became in the latest
-	// run that sent it (1 for a CLM01); above 1 the original is ambiguous.
+	// Claims is how many claims sent for the line's billing provider
+	// original_claim names: 0 none, 1 for a CLM01 or an invoice number that
+	// became one claim, more when the invoice became several in the latest
+	// run that sent it (the original is then ambiguous).
 	Claims      int
 	CLM01       string // its CLM01
 	Run         int64  // the run that sent it
@@ -71,7 +72,7 @@ type Correction struct {
 //   - else it goes out with the original's CLM01 and Encounter ID.
 func DecideCorrection(l *domain.InvoiceLine, o Original) Correction {
 	switch {
-	case !o.Found:
+	case o.Claims == 0:
 		return Correction{Decision: &Decision{Rule: CorrectionUnknown, Field: "original_claim",
 			Message: fmt.Sprintf("original_claim %q is neither the CLM01 nor the invoice number of a claim sent for billing NPI %s", l.OriginalClaim, l.Billing.NPI)}}
 	case o.Claims > 1:

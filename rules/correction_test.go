@@ -19,16 +19,16 @@ func TestDecideCorrection(t *testing.T) {
 	}{
 		{"no claim sent", "7", Original{}, CorrectionUnknown, "", ""},
 		{"not found even with an ID", "7", Original{EncounterID: id, Latest: StatusAccepted}, CorrectionUnknown, "", ""},
-		{"sent, no answer yet", "7", Original{Found: true, CLM01: "3051C1", Run: 4, Latest: StatusSent}, CorrectionHeld, "", ""},
-		{"sent, accepted without an ID", "8", Original{Found: true, CLM01: "3051C1", Run: 4, Latest: StatusAccepted}, CorrectionHeld, "", ""},
-		{"replacement, Encounter ID known", "7", Original{Found: true, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
-		{"void, Encounter ID known", "8", Original{Found: true, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "8", id},
-		{"replacement of a denied encounter (it has an ID)", "7", Original{Found: true, CLM01: "3051C1", EncounterID: id, Latest: StatusRejected}, "", "7", id},
-		{"replacement of an encounter never received", "7", Original{Found: true, CLM01: "3051C1", Latest: StatusRejected}, "", "1", ""},
-		{"void of an encounter never received", "8", Original{Found: true, CLM01: "3051C1", Latest: StatusRejected}, CorrectionNotReceived, "", ""},
-		{"an invoice of one claim", "7", Original{Found: true, Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
-		{"an invoice of two claims", "7", Original{Found: true, Claims: 2, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, CorrectionAmbiguous, "", ""},
-		{"an invoice of two claims, void", "8", Original{Found: true, Claims: 2, CLM01: "3051C1", Latest: StatusSent}, CorrectionAmbiguous, "", ""},
+		{"sent, no answer yet", "7", Original{Claims: 1, CLM01: "3051C1", Run: 4, Latest: StatusSent}, CorrectionHeld, "", ""},
+		{"sent, accepted without an ID", "8", Original{Claims: 1, CLM01: "3051C1", Run: 4, Latest: StatusAccepted}, CorrectionHeld, "", ""},
+		{"replacement, Encounter ID known", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
+		{"void, Encounter ID known", "8", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "8", id},
+		{"replacement of a denied encounter (it has an ID)", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusRejected}, "", "7", id},
+		{"replacement of an encounter never received", "7", Original{Claims: 1, CLM01: "3051C1", Latest: StatusRejected}, "", "1", ""},
+		{"void of an encounter never received", "8", Original{Claims: 1, CLM01: "3051C1", Latest: StatusRejected}, CorrectionNotReceived, "", ""},
+		{"an invoice of one claim", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
+		{"an invoice of two claims", "7", Original{Claims: 2, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, CorrectionAmbiguous, "", ""},
+		{"an invoice of two claims, void", "8", Original{Claims: 2, CLM01: "3051C1", Latest: StatusSent}, CorrectionAmbiguous, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
