@@ -168,16 +168,20 @@ func atoi(s string) (int, bool) {
 // cell comes from a spreadsheet, the date serial its reader gives for a
 // date-formatted cell ("46023", or "46023.0"; see FromExcelSerial). The
 // error is Parse's.
-func ParseCell(v string, spreadsheet bool) (Date, error) {
-	if !spreadsheet {
+func ParseCell(v string, spreadsheet bool) (Date, error) { return ParseCellIn(v, spreadsheet, false) }
+
+// ParseCellIn is ParseCell for a spreadsheet whose serials may count in the
+// 1904 date system (date1904: see FromExcelSerial1904); a cell not from a
+// spreadsheet is never a serial, whatever date1904 says.
+func ParseCellIn(v string, spreadsheet, date1904 bool) (Date, error) {
+	switch {
+	case !spreadsheet:
 		return Parse(v)
+	case date1904:
+		return parseCell(v, FromExcelSerial1904)
 	}
 	return parseCell(v, FromExcelSerial)
 }
-
-// ParseCell1904 is ParseCell for a cell of a workbook in the 1904 date
-// system (see FromExcelSerial1904).
-func ParseCell1904(v string) (Date, error) { return parseCell(v, FromExcelSerial1904) }
 
 func parseCell(v string, fromSerial func(int) (Date, bool)) (Date, error) {
 	d, err := Parse(v)

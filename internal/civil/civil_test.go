@@ -94,7 +94,7 @@ func TestParseCell(t *testing.T) {
 	}
 }
 
-func TestParseCell1904(t *testing.T) {
+func TestParseCellIn1904(t *testing.T) {
 	for _, c := range []struct {
 		v    string
 		want Date
@@ -110,9 +110,31 @@ func TestParseCell1904(t *testing.T) {
 		{"2957004", 0, false},
 		{"44804.5", 0, false},
 	} {
-		got, err := ParseCell1904(c.v)
+		got, err := ParseCellIn(c.v, true, true)
 		if ok := err == nil; got != c.want || ok != c.ok {
-			t.Errorf("ParseCell1904(%q) = %v %v, want %v, ok %v", c.v, got, err, c.want, c.ok)
+			t.Errorf("ParseCellIn(%q, true, true) = %v %v, want %v, ok %v", c.v, got, err, c.want, c.ok)
+		}
+	}
+}
+
+// A date cell: text whatever the file, a serial number of the 1900 or the
+// 1904 date system from a spreadsheet only.
+func TestParseCellIn(t *testing.T) {
+	for _, tt := range []struct {
+		v                     string
+		spreadsheet, date1904 bool
+		want                  Date
+		bad                   bool
+	}{
+		{"2026-09-01", false, false, 20260901, false},
+		{"2026-09-01", true, true, 20260901, false},
+		{"46266", true, false, 20260901, false},
+		{"44804", true, true, 20260901, false},
+		{"44804", false, true, 0, true}, // a CSV cell is never a serial
+	} {
+		got, err := ParseCellIn(tt.v, tt.spreadsheet, tt.date1904)
+		if (err != nil) != tt.bad || !tt.bad && got != tt.want {
+			t.Errorf("ParseCellIn(%q, %v, %v) = %s, %v; want %s", tt.v, tt.spreadsheet, tt.date1904, got, err, tt.want)
 		}
 	}
 }

@@ -63,18 +63,9 @@ type Decoder struct {
 	MemberID *regexp.Regexp           // CIN shape; nil = rules.DefaultMemberIDPattern
 	File     string                   // base name, for Source
 	// Spreadsheet says the rows come from an XLSX sheet, whose date cells
-	// read as their serial numbers (see civil.ParseCell); Date1904 that its
-	// workbook counts them in the 1904 date system (civil.ParseCell1904).
+	// read as their serial numbers (see civil.ParseCellIn); Date1904 that
+	// its workbook counts them in the 1904 date system.
 	Spreadsheet, Date1904 bool
-}
-
-// ParseDate reads a feed's date cell: as text, or, from an XLSX sheet
-// (spreadsheet), as a serial number of the 1900 or the 1904 date system.
-func ParseDate(s string, spreadsheet, date1904 bool) (civil.Date, error) {
-	if spreadsheet && date1904 {
-		return civil.ParseCell1904(s)
-	}
-	return civil.ParseCell(s, spreadsheet)
 }
 
 var defaultMemberID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(rules.DefaultMemberIDPattern) })
@@ -99,7 +90,7 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 			}
 			return 0
 		}
-		v, err := ParseDate(s, d.Spreadsheet, d.Date1904)
+		v, err := civil.ParseCellIn(s, d.Spreadsheet, d.Date1904)
 		if err != nil {
 			bad(rules.AuthFeedInvalid, col, "%s: %v", col, err)
 		}

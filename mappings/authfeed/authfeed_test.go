@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
-	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
@@ -191,28 +190,6 @@ func TestAuthorizationNumberCharacters(t *testing.T) {
 		}
 		if got := summary(fs); got != want {
 			t.Errorf("%q: %q, want %q", tt.number, got, want)
-		}
-	}
-}
-
-// A feed's date cell: text whatever the file, a serial number of the 1900
-// or the 1904 date system from an XLSX sheet only.
-func TestParseDate(t *testing.T) {
-	for _, tt := range []struct {
-		v                     string
-		spreadsheet, date1904 bool
-		want                  civil.Date
-		bad                   bool
-	}{
-		{"2026-09-01", false, false, 20260901, false},
-		{"2026-09-01", true, true, 20260901, false},
-		{"46266", true, false, 20260901, false},
-		{"44804", true, true, 20260901, false},
-		{"44804", false, true, 0, true}, // a CSV cell is never a serial
-	} {
-		got, err := ParseDate(tt.v, tt.spreadsheet, tt.date1904)
-		if (err != nil) != tt.bad || !tt.bad && got != tt.want {
-			t.Errorf("ParseDate(%q, %v, %v) = %s, %v; want %s", tt.v, tt.spreadsheet, tt.date1904, got, err, tt.want)
 		}
 	}
 }

@@ -323,11 +323,7 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 }
 
 func (d *Decoder) parseDate(v string) (civil.Date, bool) {
-	if d.date1904 {
-		dt, err := civil.ParseCell1904(v)
-		return dt, err == nil
-	}
-	dt, err := civil.ParseCell(v, d.spreadsheet)
+	dt, err := civil.ParseCellIn(v, d.spreadsheet, d.date1904)
 	return dt, err == nil
 }
 

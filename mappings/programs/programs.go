@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/mappings/authfeed"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
@@ -40,8 +41,8 @@ type Decoder struct {
 	MemberID   *regexp.Regexp             // nil = rules.DefaultMemberIDPattern
 	File       string
 	// Spreadsheet says the rows come from an XLSX sheet, whose date cells
-	// read as their serial numbers (see civil.ParseCell); Date1904 that its
-	// workbook counts them in the 1904 date system.
+	// read as their serial numbers (see civil.ParseCellIn); Date1904 that
+	// its workbook counts them in the 1904 date system.
 	Spreadsheet, Date1904 bool
 }
 
@@ -79,11 +80,11 @@ func (d *Decoder) Decode(rec authfeed.Record, row int, p *domain.ProgramSpan) []
 	var err error
 	if s := get(ColStart); s == "" {
 		bad(ColStart, "start_date is required")
-	} else if p.From, err = authfeed.ParseDate(s, d.Spreadsheet, d.Date1904); err != nil {
+	} else if p.From, err = civil.ParseCellIn(s, d.Spreadsheet, d.Date1904); err != nil {
 		bad(ColStart, "start_date: %v", err)
 	}
 	if s := get(ColEnd); s != "" {
-		if p.To, err = authfeed.ParseDate(s, d.Spreadsheet, d.Date1904); err != nil {
+		if p.To, err = civil.ParseCellIn(s, d.Spreadsheet, d.Date1904); err != nil {
 			bad(ColEnd, "end_date: %v", err)
 		} else if p.From != 0 && p.To < p.From {
 			bad(ColEnd, "end_date %s is before start_date %s", p.To, p.From)
