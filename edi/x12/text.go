@@ -38,6 +38,18 @@ func Text(s string, max int) string {
 	return out
 }
 
+// PlainID reports whether s can go in an ID element (a reference such as
+// REF02) as it is: printable ASCII without the characters commonly used
+// as delimiters (* ~ : ^ | \).
+func PlainID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || strings.IndexByte("*~:^|\\", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // plainText reports whether Text would return s unchanged: printable ASCII
 // without delimiter-like characters, no leading, trailing or doubled spaces.
 func plainText(s string) bool {

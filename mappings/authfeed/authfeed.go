@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
@@ -101,7 +102,7 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 	switch {
 	case a.Number == "":
 		bad(rules.AuthFeedInvalid, ColNumber, "authorization_number is required")
-	case len(a.Number) > 50 || !refID(a.Number):
+	case len(a.Number) > 50 || !x12.PlainID(a.Number):
 		bad(rules.AuthFeedInvalid, ColNumber, "authorization_number must be at most 50 printable ASCII characters without * ~ : ^ | \\ (837P REF*G1, the invoice's authorization_number)")
 	}
 	a.CIN = strings.ToUpper(get(ColMemberCIN))
@@ -182,17 +183,6 @@ func (d *Decoder) Decode(rec Record, row int, a *domain.Authorization) []Finding
 		fs = append(fs, Finding{Row: row, Field: policyColumn[p.Field], Rule: p.Rule, Warning: p.Warning, Message: p.Message})
 	}
 	return fs
-}
-
-// refID reports whether s can be an invoice's authorization_number and an
-// 837P REF*G1: printable ASCII without the X12 delimiters * ~ : ^ | \.
-func refID(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || strings.IndexByte("*~:^|\\", c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // policyColumn maps the fields of the authorization policy's findings to

@@ -15,6 +15,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/edi/x12"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 )
 
@@ -174,7 +175,7 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 		}
 		if len(v) > max {
 			invalid(c, "is longer than %d characters", max)
-		} else if c != ColInvoiceNumber && !printableID(v) { // the invoice number's characters are rule INVOICE-NUMBER-UNSAFE
+		} else if c != ColInvoiceNumber && !x12.PlainID(v) { // the invoice number's characters are rule INVOICE-NUMBER-UNSAFE
 			invalid(c, "holds characters not allowed in an identifier (* ~ : ^ | \\ or control characters)")
 		}
 		return v
@@ -465,16 +466,6 @@ func allDigits(s string, n int) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func printableID(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < ' ' || c > '~' || strings.IndexByte("*~:^|\\", c) >= 0 {
 			return false
 		}
 	}
