@@ -91,21 +91,26 @@ func claimKey(l *domain.InvoiceLine) string {
 // rather than start a new claim: same claim key, and room for a line and
 // its diagnoses.
 func (a *Assembler) Continues(l *domain.InvoiceLine) bool {
-	dx := l.Diagnoses
-	if len(dx) == 0 {
-		dx = []string{a.opts.DefaultDiagnosis}
+	return a.continues(claimKey(l), a.diagnoses(l))
+}
+
+func (a *Assembler) continues(key string, dx []string) bool {
+	return a.cur != nil && key == a.curKey && len(a.cur.Lines) < x837p.MaxLinesPerClaim && fits(a.cur.Diagnoses, dx)
+}
+
+// diagnoses are l's diagnoses, else the default one.
+func (a *Assembler) diagnoses(l *domain.InvoiceLine) []string {
+	if len(l.Diagnoses) == 0 {
+		return []string{a.opts.DefaultDiagnosis}
 	}
-	return a.cur != nil && claimKey(l) == a.curKey && len(a.cur.Lines) < x837p.MaxLinesPerClaim && fits(a.cur.Diagnoses, dx)
+	return l.Diagnoses
 }
 
 // Add appends an accepted line, with its line item control number.
 func (a *Assembler) Add(l *domain.InvoiceLine, control string) error {
-	dx := l.Diagnoses
-	if len(dx) == 0 {
-		dx = []string{a.opts.DefaultDiagnosis}
-	}
+	dx := a.diagnoses(l)
 	key := claimKey(l)
-	if a.cur != nil && !a.Continues(l) {
+	if a.cur != nil && !a.continues(key, dx) {
 		if err := a.Flush(); err != nil {
 			return err
 		}
