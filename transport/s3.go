@@ -249,11 +249,9 @@ func (t *S3) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	return &s3Reader{ctx: ctx, body: out.Body, t: t, p: p, key: key}, nil
 }
 
-// s3Reader wraps errors of a GetObject body; the body already stops when its request's
-// context is cancelled.
-// s3Reader reads an object's body; a read after ctx is done fails with
-// ctx's error, as local and SFTP reads do, even when the body's bytes have
-// already arrived.
+// s3Reader reads a GetObject body, wrapping its errors; a read after ctx is done
+// fails with ctx's error, as local and SFTP reads do, even when the body's bytes
+// have already arrived.
 type s3Reader struct {
 	ctx    context.Context
 	body   io.ReadCloser

@@ -362,17 +362,28 @@ func (s *SFTP) Stat(ctx context.Context, p string) (Object, error) {
 	}
 	var obj Object
 	err = s.do(ctx, "stat", p, full, true, func(c *sftpConn) error {
-		fi, err := c.sftp.Lstat(full) // a link is not a file here, wherever it points
+		fi, err := c.plainFile(full)
 		if err != nil {
-			return unwrapPathError(err)
-		}
-		if !fi.Mode().IsRegular() {
-			return errNotFile
+			return err
 		}
 		obj = Object{Path: rel, Size: fi.Size(), ModTime: fi.ModTime()}
 		return nil
 	})
 	return obj, err
+}
+
+// plainFile returns the attributes of full, a regular file; a link (never
+// followed: a link is not a file here, wherever it points), a folder or the
+// like is errNotFile.
+func (c *sftpConn) plainFile(full string) (os.FileInfo, error) {
+	fi, err := c.sftp.Lstat(full)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotFile
+	}
+	return fi, nil
 }
 
 func (s *SFTP) Open(ctx context.Context, p string) (io.ReadCloser, error) {
@@ -384,10 +395,8 @@ func (s *SFTP) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	err = s.do(ctx, "open", p, full, true, func(c *sftpConn) error {
 		// SFTP cannot open without following a link: one is refused just
 		// before the open.
-		if fi, err := c.sftp.Lstat(full); err != nil {
-			return unwrapPathError(err)
-		} else if !fi.Mode().IsRegular() {
-			return errNotFile
+		if _, err := c.plainFile(full); err != nil {
+			return err
 		}
 		f, err := c.sftp.Open(full)
 		if err != nil {
@@ -533,10 +542,8 @@ func (s *SFTP) Rename(ctx context.Context, from, to string) error {
 		return s.fail("rename", from, fullFrom+" -> "+fullTo, fs.ErrExist)
 	}
 	return s.do(ctx, "rename", from, fullFrom+" -> "+fullTo, false, func(c *sftpConn) error {
-		if fi, err := c.sftp.Lstat(fullFrom); err != nil {
-			return unwrapPathError(err)
-		} else if !fi.Mode().IsRegular() {
-			return errNotFile
+		if _, err := c.plainFile(fullFrom); err != nil {
+			return err
 		}
 		// SSH_FXP_RENAME does not replace an existing file (OpenSSH links then unlinks).
 		err := c.sftp.Rename(fullFrom, fullTo)
