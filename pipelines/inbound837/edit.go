@@ -1105,9 +1105,8 @@ func (s *scanner) report(t *ig.Txn, seg *x12.Segment, id string, element int, ms
 }
 
 // ik4 is how the 999 reports a scanner edit that rejects the set or
-// warns: the
-// IK403 code, the data element's reference number (IK402) and the
-// component (IK401-2, 0 for a simple element). A rule of the
+// warns: the IK403 code, the data element's reference number (IK402) and
+// the component (IK401-2, 0 for a simple element). A rule of the
 // implementation guide the value fails (a check digit, a shape, a sum, a
 // sequence) is I12, implementation pattern match failure; a value not in
 // its external code list is 7, invalid code value; a valid code the DHCS

@@ -3,8 +3,8 @@ package snip
 // Classify names the edit of a validator finding from its acknowledgment
 // level ("interchange", "group", "transaction", "segment", "element"), its
 // code (TA105, AK905, IK502, IK304 or IK403), the segment, element and
-// component (0 for a simple element) it is on. X12 syntax codes are level 1; the implementation ("I") codes are level
-// 2, except the dependency codes, which are the guide's situational rules
+// component (0 for a simple element) it is on. X12 syntax codes are level
+// 1; the implementation ("I") codes are level 2, except the dependency codes, which are the guide's situational rules
 // (level 4); CLM02 not matching the lines is level 3; LX01 out of sequence
 // is level 2; an invalid code in an element whose values are an external
 // code set (place of service: CLM05-1 and SV105; state: N402) is level 5.
