@@ -340,6 +340,11 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		}
 		id := snip.Classify(f.Level.String(), f.Code, f.Segment, f.Element, f.Component)
 		h := r.hit(id, f.Pos, f.Element, f.Msg)
+		if h.Action == snip.RejectClaim && !inClaim(f.Loop) {
+			// Outside any claim (a provider's or subscriber's loop): it
+			// concerns every claim under it, as the scanner's hits there do.
+			h.Action = snip.RejectSet
+		}
 		switch h.Action {
 		case snip.RejectSet:
 			reject = reject || f.Severity == ig.Error
@@ -397,6 +402,12 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 	set := &setDone{claims: r.claims, res: res, control: t.Control, group: *t.Group, bht03: r.bht03, submitter: r.submitter}
 	r.claims, r.setHits, r.own = r.spareClaims(), r.setHits[:0], r.own[:0]
 	return r.finish(set)
+}
+
+// inClaim reports whether loop is a claim's loop: 2300, 2400 or one of
+// theirs.
+func inClaim(loop string) bool {
+	return strings.HasPrefix(loop, "23") || strings.HasPrefix(loop, "24")
 }
 
 // units names the claim (CTX*CLM01) of each finding inside a claim's

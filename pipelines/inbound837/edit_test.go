@@ -157,6 +157,38 @@ func TestEditLevels(t *testing.T) {
 	}
 }
 
+// TestCodeListOutsideClaims: a state code the validator's code list and
+// the scanner both reject, in a subscriber's address (2010BA, before the
+// subscriber's claim and after the previous subscriber's), concerns every
+// claim under it: by default it rejects the set, and the 999 says so once,
+// at that N4 (IK4*2*156*7); no claim carries it as its own hit.
+func TestCodeListOutsideClaims(t *testing.T) {
+	cases := []struct{ name, from, to, ik3 string }{
+		{"first subscriber", "SACRAMENTO*CA*95815~", "SACRAMENTO*QQ*95815~", "~IK3*N4*17*2010BA*8~IK4*2*156*7*QQ~IK5*R*5~"},
+		{"second subscriber", "WEST SACRAMENTO*CA*", "WEST SACRAMENTO*QQ*", "~IK3*N4*36*2010BA*8~IK4*2*156*7*QQ~IK5*R*5~"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the file", c.from)
+			}
+			o := edit(t, strings.Replace(in, c.from, c.to, 1), snip.Profile{})
+			if strings.Count(o.ack999, c.ik3) != 1 || strings.Count(o.ack999, "~IK4*") != 1 {
+				t.Errorf("999 lacks %q once (or has another IK4):\n%s", c.ik3, o.ack999)
+			}
+			if len(o.sets) != 1 || o.sets[0].Status != ig.Rejected || !hasEdit(o.sets[0].Hits, snip.CodeState) {
+				t.Errorf("sets %+v, want one rejected for %s", o.sets, snip.CodeState)
+			}
+			for id, cl := range o.claims {
+				if !cl.Rejected || len(cl.Hits) > 0 {
+					t.Errorf("claim %s: rejected %v, hits %+v; want rejected with the set, no hit of its own", id, cl.Rejected, cl.Hits)
+				}
+			}
+		})
+	}
+}
+
 // TestPartnerOverride: a partner whose profile warns on ZIP edits gets the
 // set accepted with errors; one that rejects the set on balancing gets the
 // whole set rejected with the CLM02 in IK3/IK4.
