@@ -328,7 +328,10 @@ func (r *run) hit(id string, pos ig.Pos, element int, msg string) Hit {
 // writer and the claims to OnClaim.
 func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResult) error) error {
 	res := SetResult{Control: t.Control, Claims: len(r.claims)}
-	reject, warn := t.Status == ig.Rejected && len(t.Findings) == 0, false
+	// The validator's rejection stands when none of its findings can be
+	// restated: there are none, or some were dropped (over
+	// Options.MaxFindings), and the error among those is not known.
+	reject, warn := t.Status == ig.Rejected && (len(t.Findings) == 0 || t.Dropped > 0), false
 	kept := t.Findings[:0]
 	for i := range t.Findings {
 		f := &t.Findings[i]

@@ -3,6 +3,7 @@ package inbound837
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -186,6 +187,42 @@ func TestCodeListOutsideClaims(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestErrorBeyondMaxFindings: a set with more findings than the
+// validator keeps (1,000 warnings: a partner that warns on the HCPCS
+// shape, and 1,001 claims with a bad one) whose X12 syntax error (an
+// invalid date in the last claim) comes after them is rejected, as that
+// error rejects it: no claim of it is accepted.
+func TestErrorBeyondMaxFindings(t *testing.T) {
+	base := twoClaims(t)
+	head := base[:strings.Index(base, "HL*2*1*22*0~")]
+	var b strings.Builder
+	b.WriteString(head)
+	const n = 1001
+	segs := strings.Count(head[strings.Index(head, "ST*"):], "~")
+	for i := range n {
+		date := "20260109"
+		if i == n-1 {
+			date = "20261309"
+		}
+		fmt.Fprintf(&b, "HL*%d*1*22*0~SBR*P*18*******MC~NM1*IL*1*NGUYEN*BAO****MI*98765432B~N3*45 ELM ST~"+
+			"N4*WEST SACRAMENTO*CA*95691~DMG*D8*19671130*M~NM1*PR*2*SUNRISE HEALTH PLAN*****PI*SHP01~"+
+			"CLM*C%d*75.5***12:B:1*Y*A*Y*Y~HI*ABK:Z5900~LX*1~SV1*HC:T1X16:U8*75.50*UN*3***1~DTP*472*D8*%s~", i+2, i, date)
+		segs += 12
+	}
+	fmt.Fprintf(&b, "SE*%d*0001~GE*1*101~IEA*1*000000101~", segs+1)
+	p, err := snip.NewProfile(map[string]string{snip.CodeHCPCS: "warn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := edit(t, b.String(), p)
+	if len(o.sets) != 1 || o.sets[0].Status != ig.Rejected || o.summary.ClaimsRejected != n {
+		t.Errorf("sets %+v, %d of %d claims rejected; want the set rejected with every claim", o.sets, o.summary.ClaimsRejected, n)
+	}
+	if !strings.Contains(o.ack999, "~IK5*R*") || !strings.Contains(o.ack999, "~AK9*R*1*1*0~") {
+		t.Errorf("999 does not reject the set:\n%s", o.ack999[strings.Index(o.ack999, "~IK5"):])
 	}
 }
 
