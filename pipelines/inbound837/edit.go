@@ -1057,10 +1057,13 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			s.report(t, seg, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
 		}
 	case "N4":
-		if v := string(seg.Element(2)); v != "" && !snip.State(v) {
+		// A US address has no N404 (country); a Canadian one has a
+		// province in N402, which the validator's code list checks.
+		us := len(seg.Element(4)) == 0
+		if v := string(seg.Element(2)); v != "" && us && !snip.State(v) {
 			s.report(t, seg, snip.CodeState, 2, "N402 is not a USPS state code")
 		}
-		if v := string(seg.Element(3)); v != "" && string(seg.Element(4)) == "" && !snip.ZIP(v) {
+		if v := string(seg.Element(3)); v != "" && us && !snip.ZIP(v) {
 			s.report(t, seg, snip.CodeZIP, 3, "N403 is not a 5- or 9-digit ZIP code")
 		}
 	}

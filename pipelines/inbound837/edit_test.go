@@ -99,6 +99,7 @@ func TestEditLevels(t *testing.T) {
 		ak9            string
 	}{
 		{"valid", "", "", "", ig.Accepted, nil, "AK9*A*1*1*1"},
+		{"valid: a Canadian address (N402 a province, N404 CA)", "N4*SACRAMENTO*CA*95815~", "N4*TORONTO*ON*M5V2T6*CA~", "", ig.Accepted, nil, "AK9*A*1*1*1"},
 		{"level 1 syntax: bad date", "DMG*D8*19800214*F", "DMG*D8*19801314*F", snip.SyntaxElement, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 1 syntax: unknown segment", "DTP*454*D8*20260102~", "DTP*454*D8*20260102~ZZZ*1~", snip.SyntaxSegment, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 2 guide: LX out of sequence", "LX*2~", "LX*3~", snip.GuideLineNumber, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
