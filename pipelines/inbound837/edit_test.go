@@ -104,6 +104,7 @@ func TestEditLevels(t *testing.T) {
 		{"level 1 syntax: unknown segment", "DTP*454*D8*20260102~", "DTP*454*D8*20260102~ZZZ*1~", snip.SyntaxSegment, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 2 guide: LX out of sequence", "LX*2~", "LX*3~", snip.GuideLineNumber, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 4 situational: SBR02 missing though the subscriber is the patient", "SBR*P*18*******MC", "SBR*P********MC", snip.SituationalSet, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
+		{"level 4 situational: 2010BA N4 missing though the subscriber is the patient", "N4*SACRAMENTO*CA*95815~\nDMG*D8*19800214*F~", "DMG*D8*19800214*F~\nREF*SY*123456789~", snip.SituationalSet, ig.Rejected, []string{"ENC1001", "ENC1002"}, "AK9*R*1*1*0"},
 		{"level 4 situational: replacement without REF*F8", "CLM*ENC1002*75.5***12:B:1*", "CLM*ENC1002*75.5***12:B:7*", snip.SituationalPayerClaim, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},
 		{"level 3 balancing: CLM02", "CLM*ENC1001*300*", "CLM*ENC1001*301*", snip.BalanceClaimTotal, ig.Accepted, []string{"ENC1001"}, "AK9*A*1*1*1"},
 		{"level 5 HCPCS shape", "HC:T1016:U8", "HC:T1X16:U8", snip.CodeHCPCS, ig.Accepted, []string{"ENC1002"}, "AK9*A*1*1*1"},

@@ -99,10 +99,11 @@ func (c *claimBalance) lineNumber(t *Txn, v []byte) {
 // (005010X222A1): "Required when the patient is the subscriber". The
 // patient is the subscriber when the subscriber's HL (2000B) has no patient
 // HL (2000C) under it; the address is then required, and its absence is
-// reported on the subscriber's NM1*IL as a required segment missing. So is
-// 2000B SBR02 (Individual Relationship Code 18, "required when the
-// subscriber is the same person as the patient"): its absence is an
-// implementation dependent data element missing (IK403 I9) on the SBR.
+// reported on the subscriber's NM1*IL as an implementation dependent
+// segment missing (IK304 I6). So is 2000B SBR02 (Individual Relationship
+// Code 18, "required when the subscriber is the same person as the
+// patient"): its absence is an implementation dependent data element
+// missing (IK403 I9) on the SBR.
 type subscriberAddress struct {
 	open        bool // a 2010BA loop is open and its HL may still get a 2000C child
 	named       bool // the HL's 2010BA has started (a repeat is the table's finding)
@@ -170,7 +171,7 @@ func (c *subscriberAddress) close(t *Txn) {
 		if !s.seen {
 			pos := c.name
 			pos.Segment = s.id
-			t.Report(Finding{Pos: pos, Level: LevelSegment, Code: SegRequiredMissing,
+			t.Report(Finding{Pos: pos, Level: LevelSegment, Code: SegDependentMissing,
 				Msg: fmt.Sprintf("%s (%s) is missing in loop 2010BA: it is required when the patient is the subscriber (no 2000C patient loop)", s.id, s.name)})
 		}
 	}

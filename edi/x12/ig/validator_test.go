@@ -194,12 +194,12 @@ func TestFindings837P(t *testing.T) {
 		{"required segment missing", remove(12), false, []string{"IK3/3 N4 2010AA @10"}},
 		{"required loop missing", remove(21), false, []string{"IK3/3 NM1 2010BB @19"}},
 		// 2010BA N3/N4: required when the patient is the subscriber (no 2000C).
-		{"subscriber address missing", func(ls []string) []string { return slices.Delete(ls, 17, 19) }, false, []string{"IK3/3 N3 2010BA @15", "IK3/3 N4 2010BA @15"}},
-		{"subscriber N4 missing", remove(19), false, []string{"IK3/3 N4 2010BA @15"}},
+		{"subscriber address missing", func(ls []string) []string { return slices.Delete(ls, 17, 19) }, false, []string{"IK3/I6 N3 2010BA @15", "IK3/I6 N4 2010BA @15"}},
+		{"subscriber N4 missing", remove(19), false, []string{"IK3/I6 N4 2010BA @15"}},
 		{"subscriber N4 missing, the payer's N4 does not stand in", func(ls []string) []string {
 			return insertAfter(20, "N3*PO BOX 1~", "N4*SACRAMENTO*CA*95815~")(remove(19)(ls))
-		}, false, []string{"IK3/3 N4 2010BA @15"}},
-		{"subscriber DMG missing", remove(20), false, []string{"IK3/3 DMG 2010BA @15"}},
+		}, false, []string{"IK3/I6 N4 2010BA @15"}},
+		{"subscriber DMG missing", remove(20), false, []string{"IK3/I6 DMG 2010BA @15"}},
 		// 2000B SBR02: required when the subscriber is the patient (no 2000C).
 		{"SBR02 missing though the subscriber is the patient", replace(16, "SBR*P********MC~"), false, []string{"IK4/I9 SBR 2000B @14 e2"}},
 		{"unrecognized segment", insertAfter(17, "ZZZ*1~"), false, []string{"IK3/1 ZZZ 2010BA @16"}},
