@@ -121,7 +121,7 @@ var catalog = []Rule{
 		Description: "A line of a replacement or void that would send the original's CLM01 in a second claim of the run (its rows not adjacent to the correction's first ones, or past 50 lines or 12 diagnoses) is rejected: DHCS takes one replacement or void per encounter.",
 		Source:      "dhcs-observed-formats.md B2.2 [S] (a CLM01 is reused only by the void or replacement of its encounter), B2.4 [S]"},
 	{ID: CorrectionHeld, From: 20220101,
-		Description: "A replacement or void is held, not sent: the DHCS Encounter ID of its original (2300 REF*F8) is not known yet; ingest DHCS's 277CA (calgw ingest --kind 277ca) and send the line again.",
+		Description: "A replacement or void is held, not sent: the DHCS Encounter ID of its original (2300 REF*F8) is not known yet, or an earlier replacement or void of the same CLM01 has no answer yet (the ID it would cite is about to be superseded); ingest DHCS's 277CA (calgw ingest --kind 277ca) and send the line again.",
 		Source:      "dhcs-observed-formats.md B2.4 [S] (REF*F8 = DHCS Encounter ID), B4 [P] (277CA REF*1K)"},
 	{ID: CorrectionResend, From: 20220101,
 		Description: "Exception (never a rejection): a replacement (frequency 7) of an encounter DHCS never recorded (no Encounter ID, its latest submission rejected, as by a 999 rejecting its transaction set) goes out again as an original (CLM05-3 1) with the same CLM01 and no REF*F8.",

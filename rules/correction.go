@@ -68,7 +68,9 @@ type Correction struct {
 //     replacement goes out again as an original with the same CLM01
 //     (CORRECTION-RESEND), a void is rejected (CORRECTION-NOT-RECEIVED);
 //   - CORRECTION-HELD when DHCS has not reported the original's Encounter
-//     ID yet;
+//     ID yet, or has not answered the CLM01's latest submission (an earlier
+//     replacement or void still waiting: the ID it cites is about to be
+//     superseded, and REF*F8 carries the latest one);
 //   - else it goes out with the original's CLM01 and Encounter ID.
 func DecideCorrection(l *domain.InvoiceLine, o Original) Correction {
 	switch {
@@ -83,6 +85,9 @@ func DecideCorrection(l *domain.InvoiceLine, o Original) Correction {
 			Message: fmt.Sprintf("claim %s was rejected before DHCS recorded it (no Encounter ID): there is nothing to void", o.CLM01)}}
 	case o.EncounterID == "" && o.Latest == StatusRejected:
 		return Correction{Frequency: "1", CLM01: o.CLM01, Rule: CorrectionResend}
+	case o.Latest == StatusSent && o.EncounterID != "":
+		return Correction{Decision: &Decision{Rule: CorrectionHeld, Field: "original_claim",
+			Message: fmt.Sprintf("held: DHCS has not answered the latest submission of claim %s yet (a replacement or void of it still waiting), so the Encounter ID REF*F8 must carry is not known; load DHCS's 277CA or EVR for it and send this line again", o.CLM01)}}
 	case o.EncounterID == "":
 		return Correction{Decision: &Decision{Rule: CorrectionHeld, Field: "original_claim",
 			Message: fmt.Sprintf("held: claim %s (run %d) has no DHCS Encounter ID yet; load DHCS's 277CA or EVR for it and send this line again", o.CLM01, o.Run)}}

@@ -73,34 +73,35 @@ func newHCPEnv(t *testing.T) *env {
 
 // A replacement (7) and a void (8) reuse the original CLM01, carry CLM05-3
 // 7/8 and the DHCS Encounter ID of the ingested 277CA in 2300 REF*F8; a
-// correction whose original has no Encounter ID yet is held, not sent.
+// correction whose original has no Encounter ID yet, or whose CLM01 has a
+// replacement DHCS has not answered yet, is held, not sent.
 func TestReplacementAndVoidCarryTheDHCSEncounterID(t *testing.T) {
 	e := newHCPEnv(t)
 	orig, err := e.convert("out1", e.file("orig.csv", correctionHeader,
 		row("INV-1", 1, 1, 1, "G9008", "U1")+",,",
-		row("INV-2", 1, 2, 1, "G9008", "U1")+",,"))
+		row("INV-2", 1, 2, 1, "G9008", "U1")+",,",
+		row("INV-3", 1, 1, 2, "G9008", "U1")+",,"))
 	if err != nil || len(orig.Outputs) != 1 {
 		t.Fatalf("original: %v %+v", err, orig)
 	}
-	var clm1, clm2 string
-	for _, s := range segments(t, orig.Output) {
-		if s[0] == "CLM" && clm1 == "" {
-			clm1 = s[1]
-		} else if s[0] == "CLM" {
-			clm2 = s[1]
-		}
+	clm := clm01s(t, orig.Output)
+	if len(clm) != 3 {
+		t.Fatalf("claims %v", clm)
 	}
-	// DHCS answers for the first claim only.
-	e.dhcs277CA(map[string]string{clm1: "202611240000001"})
+	// DHCS answers for the first and third claims only.
+	ids := map[string]string{clm[0]: "202611240000001", clm[2]: "202611240000003"}
+	e.dhcs277CA(ids)
 
 	tests := []struct {
 		name, freq, ref string
 		wantRule        string // "" = sent
+		wantCLM01       string
 	}{
-		{"replacement by CLM01", "7", clm1, ""},
-		{"void by invoice number", "8", "INV-1", ""},
-		{"replacement held while the Encounter ID is unknown", "7", clm2, rules.CorrectionHeld},
-		{"correction of a claim never sent", "7", "INV-NONE", rules.CorrectionUnknown},
+		{"replacement by CLM01", "7", clm[0], "", clm[0]},
+		{"void while that replacement waits for DHCS", "8", clm[0], rules.CorrectionHeld, ""},
+		{"void by invoice number", "8", "INV-3", "", clm[2]},
+		{"replacement held while the Encounter ID is unknown", "7", clm[1], rules.CorrectionHeld, ""},
+		{"correction of a claim never sent", "7", "INV-NONE", rules.CorrectionUnknown, ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,12 +119,12 @@ func TestReplacementAndVoidCarryTheDHCSEncounterID(t *testing.T) {
 			if len(res.Outputs) != 1 || !strings.Contains(filepath.Base(res.Output), "_305_") {
 				t.Fatalf("outputs %v, rejects %v", res.Outputs, res.Summary.ByRule)
 			}
-			clm, f8 := claimOf(t, res.Output)
-			if clm[1] != clm1 || !strings.HasSuffix(clm[5], ":B:"+tt.freq) {
-				t.Errorf("CLM %v: want CLM01 %s and CLM05-3 %s", clm, clm1, tt.freq)
+			c, f8 := claimOf(t, res.Output)
+			if c[1] != tt.wantCLM01 || !strings.HasSuffix(c[5], ":B:"+tt.freq) {
+				t.Errorf("CLM %v: want CLM01 %s and CLM05-3 %s", c, tt.wantCLM01, tt.freq)
 			}
-			if f8 == nil || f8[2] != "202611240000001" {
-				t.Errorf("REF*F8 %v, want the DHCS Encounter ID", f8)
+			if f8 == nil || f8[2] != ids[tt.wantCLM01] {
+				t.Errorf("REF*F8 %v, want the DHCS Encounter ID %s", f8, ids[tt.wantCLM01])
 			}
 			validate837(t, res.Output)
 		})
