@@ -206,7 +206,7 @@ func statusOf(ruleStatus string) string {
 // (rules.Status277CA), the status code in words and the DHCS Encounter ID
 // (REF*1K) go to the claim's submission in the file the 277CA's name
 // answers, else to the CLM01's submission waiting for an answer. A batch
-// whose QTY*90/QTY*AA counts differ from the claims in the file, and an
+// whose QTY*90/QTY*AA counts differ from the claims under it, and an
 // Encounter ID that is not 15 digits, are warnings in the report.
 func Load277CA(ctx context.Context, es store.EncounterStore, path, outDir string, log *slog.Logger) Result {
 	l, f := beginResponse(path, outDir, Kind277CA, log)
@@ -241,19 +241,24 @@ func Load277CA(ctx context.Context, es store.EncounterStore, path, outDir string
 		}
 		l.answered(a, subs[i], "", "", note)
 	}
-	accepted, rejected := 0, 0
-	for _, a := range as {
+	// Each batch's counts are of the claims under it.
+	accepted, rejected := make([]int, len(resp.Batches)), make([]int, len(resp.Batches))
+	for i, a := range as {
+		b := resp.Claims[i].Batch
+		if b < 0 {
+			continue
+		}
 		switch a.Status {
 		case store.EncounterAccepted:
-			accepted++
+			accepted[b]++
 		case store.EncounterRejected:
-			rejected++
+			rejected[b]++
 		}
 	}
-	for _, b := range resp.Batches {
-		if b.Accepted >= 0 && b.Accepted != accepted || b.Rejected >= 0 && b.Rejected != rejected {
-			l.warn(fmt.Sprintf("batch %s (line %d): QTY*90 %d accepted and QTY*AA %d rejected, but the file holds %d accepted and %d rejected claim(s)",
-				b.TRN, b.Line, b.Accepted, b.Rejected, accepted, rejected))
+	for i, b := range resp.Batches {
+		if b.Accepted >= 0 && b.Accepted != accepted[i] || b.Rejected >= 0 && b.Rejected != rejected[i] {
+			l.warn(fmt.Sprintf("batch %s (line %d): QTY*90 %d accepted and QTY*AA %d rejected, but the batch holds %d accepted and %d rejected claim(s)",
+				b.TRN, b.Line, b.Accepted, b.Rejected, accepted[i], rejected[i]))
 		}
 	}
 	l.res.Committed = true

@@ -316,3 +316,42 @@ func TestLoad999OfA274(t *testing.T) {
 		}
 	}
 }
+
+// A 277CA of several batches (one 277 per transaction set of ours): each
+// batch's QTY*90/QTY*AA count the claims under it, not the whole file's.
+func TestLoad277CABatchCounts(t *testing.T) {
+	batch := func(st, clm, stc, accepted, rejected string) []string {
+		return []string{"ST*277*" + st + "*005010X214", "BHT*0085*08*" + st + "*20261124*0830*TH",
+			"HL*1**20*1", "NM1*PR*2*CALIFORNIA-DHCS*****46*610442",
+			"HL*2*1*21*1", "NM1*41*2*PLAN*****46*951234567", "TRN*2*BATCH-" + st, "STC*F1:20*20261124*WQ", "QTY*90*" + accepted, "QTY*AA*" + rejected,
+			"HL*3*2*19*1", "NM1*85*2*BAY STREET HOUSING*****XX*1456789019",
+			"HL*4*3*PT", "TRN*2*" + clm, "STC*" + stc + "*20261124*WQ", "REF*1K*20261124000000" + st[3:], "SE*14*" + st}
+	}
+	for _, tc := range []struct {
+		name         string
+		second       []string // the counts of the second batch (one F2 claim)
+		wantWarnings int
+	}{
+		{"each batch counts its own claims", []string{"0", "1"}, 0},
+		{"a batch counts another's", []string{"1", "1"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			segs := []string{"ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*951234567305   *261124*0830*^*00501*000004711*0*P*:",
+				"GS*HN*CALIFORNIA-DHCS*951234567305*20261124*0830*4711*X*005010X214"}
+			segs = append(segs, batch("0001", "3057C1", "F1:20", "1", "0")...)
+			segs = append(segs, batch("0002", "3057C2", "F2:54", tc.second[0], tc.second[1])...)
+			segs = append(segs, "GE*2*4711", "IEA*1*000004711")
+			p := filepath.Join(t.TempDir(), strings.TrimSuffix(ourFile, ".dat")+"_RESP_277.dat")
+			if err := os.WriteFile(p, []byte(strings.Join(segs, "~\n")+"~\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, rows := loadOne(t, sentStore(t, true), Kind277CA, p)
+			if r.Err != nil || r.Loaded != 2 || r.Rejected != 1 || r.Warnings != tc.wantWarnings {
+				t.Fatalf("result %+v, want %d warning(s); report %q", r, tc.wantWarnings, rows)
+			}
+			if tc.wantWarnings > 0 && !strings.Contains(rows[len(rows)-1][11], "batch BATCH-0002") {
+				t.Errorf("warning %q, want the second batch's", rows[len(rows)-1])
+			}
+		})
+	}
+}

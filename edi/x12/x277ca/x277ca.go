@@ -23,6 +23,7 @@ type Claim struct {
 	Status      string // STC01-1:STC01-2, e.g. F1:20 or F2:54
 	Entity      string // STC01-3, e.g. QC (patient); "" when absent
 	EncounterID string // REF*1K
+	Batch       int    // index in Response.Batches of the batch it is under; -1 for none
 	Line        int64  // line of its TRN
 	Ordinal     int64  // segment number of its TRN
 }
@@ -94,6 +95,7 @@ func ReadResponse(r io.Reader) (*Response, error) {
 				return nil, fmt.Errorf("x277ca: segment %d (line %d) ST01 %q: not a 277", seg.Ordinal, seg.Line, seg.ElementString(1))
 			}
 			sets++
+			level, cur, batch = "", nil, -1 // a 277's levels are its own
 		case "HL":
 			level = seg.ElementString(3)
 			cur = nil
@@ -104,7 +106,7 @@ func ReadResponse(r io.Reader) (*Response, error) {
 		case "TRN":
 			switch {
 			case level == "PT" && seg.ElementString(1) == "2":
-				out.Claims = append(out.Claims, Claim{CLM01: seg.ElementString(2), Line: seg.Line, Ordinal: seg.Ordinal})
+				out.Claims = append(out.Claims, Claim{CLM01: seg.ElementString(2), Batch: batch, Line: seg.Line, Ordinal: seg.Ordinal})
 				cur = &out.Claims[len(out.Claims)-1]
 				if batch >= 0 {
 					out.Batches[batch].Claims++

@@ -106,3 +106,30 @@ func TestBatchCountsAbsentOrBad(t *testing.T) {
 		}
 	}
 }
+
+// Each claim names the batch (2200B) of its own 277 it is under: the
+// batch whose QTY*90/QTY*AA count it.
+func TestClaimBatch(t *testing.T) {
+	set := func(st, clm string) string {
+		return strings.Join([]string{"ST*277*" + st + "*005010X214", "HL*1**20*1", "HL*2*1*21*1", "TRN*2*BATCH-" + st, "QTY*90*1",
+			"HL*3*2*19*1", "HL*4*3*PT", "TRN*2*" + clm, "STC*F1:20*20210520*WQ", "SE*10*" + st}, "~")
+	}
+	in := "ISA*00*          *00*          *30*CALIFORNIA-DHCS*ZZ*951234567305   *210520*0830*^*00501*000000901*0*P*:~" +
+		"GS*HN*CALIFORNIA-DHCS*951234567305*20210520*0830*901*X*005010X214~" +
+		set("0001", "3051C1") + "~" +
+		"ST*277*0009*005010X214~HL*1**20*1~HL*4*1*PT~TRN*2*3051C0~STC*F1:20*20210520*WQ~SE*6*0009~" +
+		set("0002", "3051C2") + "~GE*3*901~IEA*1*000000901~"
+	r, err := ReadResponse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Batches) != 2 || len(r.Claims) != 3 {
+		t.Fatalf("batches %+v, claims %+v", r.Batches, r.Claims)
+	}
+	// The claim of the 277 without a batch level is under none.
+	for i, want := range []int{0, -1, 1} {
+		if r.Claims[i].Batch != want {
+			t.Errorf("claim %s under batch %d, want %d", r.Claims[i].CLM01, r.Claims[i].Batch, want)
+		}
+	}
+}
