@@ -42,9 +42,11 @@ func (p *responseProcessor) Process(ctx context.Context, job *Job) (*Result, err
 	if r.Err != nil {
 		return nil, r.Err
 	}
+	// Rejected counts every rejecting answer, matched or not, so Accepted
+	// counts the others the same way (never below zero).
 	res := &Result{
 		Note:     fmt.Sprintf("%s: %d answer(s), %d matched to encounters sent, %d rejected, %d warning(s)", p.kind, r.Read, r.Loaded, r.Rejected, r.Warnings),
-		Accepted: r.Loaded - r.Rejected, Rejected: r.Rejected,
+		Accepted: r.Read - r.Rejected, Rejected: r.Rejected,
 	}
 	if _, err := os.Stat(r.Report); err == nil {
 		res.Outputs = []Output{{Role: RoleReport, Path: r.Report, Name: outputStem(job) + ".report.csv"}}

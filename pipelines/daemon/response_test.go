@@ -91,9 +91,16 @@ func TestResponseKinds(t *testing.T) {
 	if err := run.Written(ctx, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	for i, tc := range []struct{ kind, file, note string }{
-		{"999", "PLAN_305_837P_MCE_20261123_00001.999", "999: 2 answer(s), 1 matched to encounters sent, 1 rejected, 1 warning(s)"},
-		{"evr", "PLAN_305_837P_MCE_20261123_00001_EVR.xml", "evr: 3 answer(s), 1 matched to encounters sent, 2 rejected, 2 warning(s)"},
+	// Accepted and Rejected count the answers (matched or not), so the
+	// metrics' line counter never moves backwards: here the EVR rejects
+	// more encounters (one of them not ours) than it matches.
+	m := newMetrics(st)
+	for i, tc := range []struct {
+		kind, file, note   string
+		accepted, rejected int
+	}{
+		{"999", "PLAN_305_837P_MCE_20261123_00001.999", "999: 2 answer(s), 1 matched to encounters sent, 1 rejected, 1 warning(s)", 1, 1},
+		{"evr", "PLAN_305_837P_MCE_20261123_00001_EVR.xml", "evr: 3 answer(s), 1 matched to encounters sent, 2 rejected, 2 warning(s)", 1, 2},
 	} {
 		p, err := processors[tc.kind].New(Env{Store: st})
 		if err != nil {
@@ -102,8 +109,12 @@ func TestResponseKinds(t *testing.T) {
 		in := filepath.Join("../../testdata/dhcs", tc.file)
 		res, err := p.Process(ctx, &Job{Input: in, Name: tc.file, OutDir: t.TempDir(), File: &store.FileEntry{ID: int64(i + 1)}})
 		if err != nil || res.Note != tc.note || len(res.Outputs) != 1 {
-			t.Errorf("%s: %+v %v", tc.kind, res, err)
+			t.Fatalf("%s: %+v %v", tc.kind, res, err)
 		}
+		if res.Accepted != tc.accepted || res.Rejected != tc.rejected {
+			t.Errorf("%s: %d accepted, %d rejected; want %d, %d", tc.kind, res.Accepted, res.Rejected, tc.accepted, tc.rejected)
+		}
+		m.lines(res)
 	}
 	subs, _ := st.Encounters(ctx, store.EncounterRejected, "")
 	if len(subs) != 1 || subs[0].Code != "EVR Rejected" {
