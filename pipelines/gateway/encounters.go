@@ -57,6 +57,10 @@ func fixOf(s *store.Submission) string {
 	switch {
 	case s.Frequency == "8":
 		return "the void was rejected: correct it and send the void again (frequency 8, original_claim " + s.CLM01 + ")"
+	case s.Frequency == "7" && s.EncounterID == "":
+		// The CLM01 still has the Encounter ID the replacement cited: a
+		// replacement sent again cites it in REF*F8 (rules.DecideCorrection).
+		return "the replacement was rejected without an Encounter ID of its own (as a 999 rejecting its set does): correct the line and send the replacement again (frequency 7, original_claim " + s.CLM01 + "); REF*F8 carries the Encounter ID of the encounter it replaces"
 	case s.EncounterID == "":
 		return "DHCS holds no encounter for it (no Encounter ID): correct the line and send it with frequency 7 and original_claim " + s.CLM01 + "; it goes out again as an original with the same CLM01"
 	}
