@@ -133,7 +133,7 @@ var catalog = []Rule{
 		Description: "A DHCS 277CA answer to an encounter: STC01 category F1 (and F0, F3, F4, A2) accepts it, A0, A1, A5 leave it waiting, F2 and every other category reject it, with the claim status code in words (54 duplicate, 97:QC eligibility not found).",
 		Source:      "dhcs-observed-formats.md B4 [P] (STC*F1:20 WQ accepted, STC*F2:<status> U denied); X12 code sources 507, 508"},
 	{ID: Response999Status, From: 20220101,
-		Description: "A 999 answer to a transaction set of an 837P sent: IK501 A or E leaves its encounters waiting for the 277CA; R, M, W, X reject every encounter of the set (a rejected group without AK2 rejects all its sets).",
+		Description: "A 999 answer to a transaction set of an 837P sent: IK501 A or E leaves its encounters waiting for the 277CA; R, M, W, X reject every encounter of the set; a group rejected as a whole (AK901 R, M, W, X) rejects every set of it, with AK2 or without.",
 		Source:      "005010X231A1 (IK501, AK901); DHCS 999s not observed (dhcs-observed-formats.md B4)"},
 	{ID: ResponseEVRStatus, From: 20220101,
 		Description: "A DHCS Encounter Validation Response: an Encounter with Status Accepted is accepted, any other status rejects it, with its error responses (Id, Description, SNIP or not, service line) as the reason.",

@@ -78,6 +78,15 @@ func TestResponseStatuses(t *testing.T) {
 			t.Errorf("Status999(%q) = %s, want %s", code, got, want)
 		}
 	}
+	for _, tc := range []struct{ set, group, want string }{
+		{"A", "A", StatusSent}, {"E", "E", StatusSent}, {"R", "P", StatusRejected}, {"A", "P", StatusSent},
+		{"A", "", StatusSent}, {"R", "", StatusRejected},
+		{"A", "R", StatusRejected}, {"E", "R", StatusRejected}, {"A", "X", StatusRejected}, {"A", "M", StatusRejected}, {"A", "W", StatusRejected},
+	} {
+		if got := Status999Set(tc.set, tc.group); got != tc.want {
+			t.Errorf("Status999Set(IK501 %q, AK901 %q) = %s, want %s", tc.set, tc.group, got, tc.want)
+		}
+	}
 	for st, want := range map[string]string{"Accepted": StatusAccepted, " accepted ": StatusAccepted, "Rejected": StatusRejected, "Denied": StatusRejected, "": StatusRejected} {
 		if got := StatusEVR(st); got != want {
 			t.Errorf("StatusEVR(%q) = %s, want %s", st, got, want)

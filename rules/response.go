@@ -53,6 +53,20 @@ func Status999(code string) string {
 	return StatusRejected
 }
 
+// Status999Set decides what a 999 says of the claims of one transaction
+// set from its IK501 and its group's AK901: a group rejected as a whole
+// (AK901 R, M, W, X or another value, as for an error in the group's own
+// envelope or counts) rejects every set of it, whatever the set's IK501;
+// a group accepted (A, E), partly accepted (P) or without AK9 ("") leaves
+// each set to its own IK501 (Status999).
+func Status999Set(set, group string) string {
+	switch group {
+	case "", "A", "E", "P":
+		return Status999(set)
+	}
+	return StatusRejected
+}
+
 // StatusEVR decides an encounter's status from the EVR Encounter's Status
 // attribute: Accepted is accepted (B4 [I], the only value observed);
 // anything else (Rejected, Denied, unknown) rejects it.

@@ -267,8 +267,9 @@ func Load277CA(ctx context.Context, es store.EncounterStore, path, outDir string
 }
 
 // Load999 loads one 999: each acknowledged transaction set's status
-// (rules.Status999) goes to the claims of the set sent (by GS06, ST02 and
-// our sender IDs, the 999's ISA08 and GS03); a rejected group without AK2
+// (rules.Status999Set: its IK501, unless its group's AK901 rejects the
+// whole group) goes to the claims of the set sent (by GS06, ST02 and our
+// sender IDs, the 999's ISA08 and GS03); a rejected group without AK2
 // rejects all its sets. A set that matches nothing sent is reported.
 func Load999(ctx context.Context, es store.EncounterStore, path, outDir string, log *slog.Logger) Result {
 	l, f := beginResponse(path, outDir, Kind999, log)
@@ -315,8 +316,14 @@ func Load999(ctx context.Context, es store.EncounterStore, path, outDir string, 
 			for _, c := range s.Codes {
 				reasons = append(reasons, "IK5 "+x999.SetErrorText(c))
 			}
+			ack, status := s.Status, statusOf(rules.Status999Set(s.Status, g.Status))
+			if status == store.EncounterRejected && rules.Status999(s.Status) != rules.StatusRejected {
+				// The group was rejected as a whole: its AK901 is the answer.
+				ack = g.Status
+				reasons = append(reasons, strings.TrimSpace("999 AK9 "+g.Status+" "+strings.Join(g.Codes, " ")))
+			}
 			reason := strings.Join(reasons, "; ")
-			as = append(as, store.SetAnswer{Receivers: recv, GS06: gs, ST02: st, Ack: s.Status, Status: statusOf(rules.Status999(s.Status)), Reason: reason})
+			as = append(as, store.SetAnswer{Receivers: recv, GS06: gs, ST02: st, Ack: ack, Status: status, Reason: reason})
 			groups, sets = append(groups, g.Control), append(sets, s.Control)
 		}
 	}

@@ -123,6 +123,49 @@ func TestLoad999(t *testing.T) {
 	}
 }
 
+// A group the 999 rejects as a whole (AK901 R, here for an error in the
+// group's own counts) rejects the claims of each of its sets, even those
+// whose IK501 is A; a partly accepted group (P) leaves each set to its own.
+func TestLoad999GroupRejected(t *testing.T) {
+	for _, tc := range []struct {
+		ak9      string
+		wantC1   string // the status of 3057C1, in set 0001 (IK5*A)
+		wantAck  string
+		rejected int
+	}{
+		{"AK9*R*2*2*0*5", store.EncounterRejected, "R", 2},
+		{"AK9*P*2*2*1", store.EncounterSent, "A", 1},
+	} {
+		t.Run(tc.ak9, func(t *testing.T) {
+			b, err := os.ReadFile(dhcsData + "PLAN_305_837P_MCE_20261123_00001.999")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "group.999")
+			if err := os.WriteFile(p, []byte(strings.Replace(string(b), "AK9*P*2*2*1", tc.ak9, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st := sentStore(t, true)
+			r, _ := loadOne(t, st, Kind999, p)
+			if r.Err != nil || r.Read != 2 || r.Loaded != 2 || r.Rejected != tc.rejected {
+				t.Fatalf("result %+v", r)
+			}
+			m := statusByCLM(t, st)
+			for _, clm := range []string{"3057C1", "3057C2"} {
+				if c := m[clm]; c.Status != tc.wantC1 || c.Ack != tc.wantAck {
+					t.Errorf("%s %+v, want status %s, ack %s", clm, c, tc.wantC1, tc.wantAck)
+				}
+			}
+			if c := m["3057C1"]; tc.wantC1 == store.EncounterRejected && !strings.Contains(c.Reason, "999 AK9 R 5") {
+				t.Errorf("3057C1 reason %q, want the group's AK9", c.Reason)
+			}
+			if c := m["3057C3"]; c.Status != store.EncounterRejected || c.Ack != "R" {
+				t.Errorf("3057C3 %+v", c)
+			}
+		})
+	}
+}
+
 // The 277CA of testdata/dhcs, named after our file: one accepted, a
 // duplicate and an eligibility denial, each with its Encounter ID.
 func TestLoad277CA(t *testing.T) {
