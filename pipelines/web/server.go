@@ -627,11 +627,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	addr, _, _ := net.SplitHostPort(r.RemoteAddr)
-	if !s.limiter.allow("addr:"+addr) || !s.limiter.allow("user:"+name) {
+	keys := []string{"addr:" + addr, "user:" + name}
+	if !s.limiter.begin(keys...) {
 		s.audit(r, nil, "login-limited", "user "+name, "")
 		s.showLogin(w, r, http.StatusTooManyRequests, "Too many failed sign-ins: wait a minute and try again.")
 		return
 	}
+	failed := true
+	defer func() { s.limiter.end(failed, keys...) }()
 	u, err := s.c.UserByName(r.Context(), name)
 	hash := dummyHash
 	if err == nil {
@@ -641,12 +644,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ok, _ := CheckPassword(hash, password)
 	if err != nil || !ok || u.Disabled {
-		s.limiter.fail("addr:" + addr)
-		s.limiter.fail("user:" + name)
 		s.audit(r, nil, "login-failed", "user "+name, "")
 		s.showLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
+	failed = false
 	tok := randomToken()
 	now := s.o.Now()
 	sess := store.Session{Token: tokenHash(tok), UserID: u.ID, CSRF: randomToken(), Created: now, Expires: now.Add(s.web.SessionTTL)}
@@ -673,30 +675,51 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, u *user) error {
 	return nil
 }
 
-// limiter counts failed sign-ins per key over a window.
+// limiter counts failed sign-ins per key over a window, and the sign-ins
+// under way: an attempt takes its place when it begins, so that attempts
+// made at once cannot pass the limit together.
 type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	fails  map[string][]time.Time
+	mu       sync.Mutex
+	max      int
+	window   time.Duration
+	now      func() time.Time
+	fails    map[string][]time.Time
+	underway map[string]int
 }
 
 func newLimiter(max int, window time.Duration, now func() time.Time) *limiter {
-	return &limiter{max: max, window: window, now: now, fails: map[string][]time.Time{}}
+	return &limiter{max: max, window: window, now: now, fails: map[string][]time.Time{}, underway: map[string]int{}}
 }
 
-// allow reports whether key has failed fewer than max times in the window.
-func (l *limiter) allow(key string) bool {
+// begin reports whether every key has fewer than max failures in the
+// window and attempts under way together; when so, the attempt is under
+// way for each key until end.
+func (l *limiter) begin(keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.recent(key)) < l.max
+	for _, k := range keys {
+		if len(l.recent(k))+l.underway[k] >= l.max {
+			return false
+		}
+	}
+	for _, k := range keys {
+		l.underway[k]++
+	}
+	return true
 }
 
-func (l *limiter) fail(key string) {
+// end ends an attempt begun on keys; a failed one counts in the window.
+func (l *limiter) end(failed bool, keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.fails[key] = append(l.recent(key), l.now())
+	for _, k := range keys {
+		if l.underway[k]--; l.underway[k] <= 0 {
+			delete(l.underway, k)
+		}
+		if failed {
+			l.fails[k] = append(l.recent(k), l.now())
+		}
+	}
 	if len(l.fails) > 100_000 { // bound the memory a flood of names can take
 		clear(l.fails)
 	}

@@ -234,14 +234,63 @@ func TestLoginRateLimit(t *testing.T) {
 	// The limiter's window.
 	now := time.Now()
 	l := newLimiter(2, time.Minute, func() time.Time { return now })
-	l.fail("k")
-	l.fail("k")
-	if l.allow("k") || !l.allow("other") {
+	for range 2 {
+		if !l.begin("k") {
+			t.Fatal("first attempts refused")
+		}
+		l.end(true, "k")
+	}
+	if l.begin("k") || !l.begin("other") {
 		t.Fatal("limit not applied per key")
 	}
+	l.end(false, "other")
 	now = now.Add(time.Minute + time.Second)
-	if !l.allow("k") {
+	if !l.begin("k") {
 		t.Fatal("limit outlived its window")
+	}
+	l.end(false, "k")
+}
+
+// Sign-ins made at once count against the limit as they begin: of many
+// wrong passwords sent together, only login_attempts are checked.
+func TestLoginRateLimitConcurrent(t *testing.T) {
+	const limit, tries = 3, 12
+	f := newFixture(t, func(w *config.Web) { w.LoginAttempts = limit })
+	clients := make([]*http.Client, tries)
+	reqs := make([]*http.Request, tries)
+	for i := range tries {
+		clients[i] = f.client()
+		_, page := f.get(clients[i], "/login", true)
+		form := url.Values{"csrf": {token(t, page)}, "name": {"ada"}, "password": {"wrong password!"}}
+		reqs[i], _ = http.NewRequest(http.MethodPost, f.srv.URL+"/login", strings.NewReader(form.Encode()))
+		reqs[i].Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	codes := make([]int, tries)
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Go(func() {
+			resp, err := clients[i].Do(reqs[i])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	checked := 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("sign-in answered %d", c)
+		}
+	}
+	if checked != limit {
+		t.Fatalf("%d of %d concurrent wrong passwords were checked, want %d: %v", checked, tries, limit, codes)
 	}
 }
 
