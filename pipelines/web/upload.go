@@ -62,15 +62,15 @@ func uploadName(now time.Time, userID int64, name string) string {
 func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, u *user) error {
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		return s.uploadProblem(w, r, u, "Choose a CSV or XLSX invoice file.")
+		return s.uploadProblem(w, r, u, http.StatusBadRequest, "Choose a CSV or XLSX invoice file.")
 	}
 	defer f.Close()
 	ext := strings.ToLower(filepath.Ext(hdr.Filename))
 	if ext != ".csv" && ext != ".xlsx" {
-		return s.uploadProblem(w, r, u, "Only CSV and XLSX invoice files can be uploaded.")
+		return s.uploadProblem(w, r, u, http.StatusBadRequest, "Only CSV and XLSX invoice files can be uploaded.")
 	}
 	if hdr.Size > s.web.MaxUploadBytes {
-		return s.uploadProblem(w, r, u, fmt.Sprintf("The file is larger than the %d KiB limit.", s.web.MaxUploadBytes>>10))
+		return s.uploadProblem(w, r, u, http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than the %d KiB limit.", s.web.MaxUploadBytes>>10))
 	}
 	checkOnly := r.PostFormValue("check_only") != ""
 	tmp, err := os.MkdirTemp("", "calgw-upload-")
@@ -94,7 +94,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, u *user) err
 	res, err := s.check(r.Context(), local, filepath.Join(tmp, "out"))
 	if errors.Is(err, encounters.ErrUnusable) {
 		msg := strings.ReplaceAll(err.Error(), local, hdr.Filename)
-		return s.uploadProblem(w, r, u, "This file cannot be read as an invoice: "+strings.TrimPrefix(msg, encounters.ErrUnusable.Error()+": "))
+		return s.uploadProblem(w, r, u, http.StatusBadRequest, "This file cannot be read as an invoice: "+strings.TrimPrefix(msg, encounters.ErrUnusable.Error()+": "))
 	}
 	if err != nil {
 		return err
@@ -132,9 +132,11 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, u *user) err
 	return nil
 }
 
-func (s *Server) uploadProblem(w http.ResponseWriter, r *http.Request, u *user, msg string) error {
+// uploadProblem shows the upload form again with what was wrong (status:
+// 400, or 413 for a file over the size limit).
+func (s *Server) uploadProblem(w http.ResponseWriter, r *http.Request, u *user, status int, msg string) error {
 	data := map[string]any{"Uploads": s.web.UploadSource != "", "MaxKiB": s.web.MaxUploadBytes >> 10, "Problem": msg}
-	s.render(w, r, http.StatusBadRequest, "upload", u, data)
+	s.render(w, r, status, "upload", u, data)
 	return nil
 }
 
