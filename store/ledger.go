@@ -266,7 +266,9 @@ func notHeld(id int64, want string) error {
 	return fmt.Errorf("%w: file %d (%s)", ErrNotHeld, id, want)
 }
 
-func duplicateNote(of int64, name string, noticed time.Time) string {
+// DuplicateNote is the note of an entry whose content repeats entry of,
+// named name and noticed then.
+func DuplicateNote(of int64, name string, noticed time.Time) string {
 	return fmt.Sprintf("duplicate: same content as file %d (%s, noticed %s); not processed again",
 		of, name, noticed.UTC().Format(time.RFC3339))
 }
@@ -632,7 +634,7 @@ func (l *fileLedger) setFileContent(ctx context.Context, id int64, owner, hash, 
 		return nil, fmt.Errorf("store: file %d content: %w", id, err)
 	default:
 		e, err = l.update(ctx, tx, id, owner, []FileState{FileClaimed}, `state = 'archive', hash = $4, work_dir = $5, duplicate_of = $6, note = $7`,
-			hash, workDir, dup, duplicateNote(dup, dupName, dupNoticed))
+			hash, workDir, dup, DuplicateNote(dup, dupName, dupNoticed))
 	}
 	if err != nil {
 		return nil, err

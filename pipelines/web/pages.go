@@ -304,6 +304,11 @@ func (s *Server) fileList(w http.ResponseWriter, r *http.Request, u *user) error
 	if err != nil {
 		return err
 	}
+	for i := range list {
+		if err := s.screenNote(r.Context(), u, &list[i]); err != nil {
+			return err
+		}
+	}
 	next := ""
 	if len(list) == f.Limit {
 		v := q
@@ -335,6 +340,39 @@ func (s *Server) fileFor(ctx context.Context, u *user, id int64) (*store.FileEnt
 		return nil, errNotFound
 	}
 	return e, nil
+}
+
+// screenNote gives a provider the note of a duplicate entry (e) naming
+// the earlier file only when the provider uploaded that file too;
+// otherwise the note names it by ID alone, not its name or when it came,
+// as the daemon's note to another sender does. Operators read the note as
+// recorded.
+func (s *Server) screenNote(ctx context.Context, u *user, e *store.FileEntry) error {
+	if u.operator() || e.DuplicateOf == 0 {
+		return nil
+	}
+	short := fmt.Sprintf("duplicate: same content as file %d, received before; not processed again", e.DuplicateOf)
+	first, err := s.c.File(ctx, e.DuplicateOf)
+	if errors.Is(err, store.ErrNoFile) {
+		e.Note = short
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	by, err := s.c.Uploader(ctx, first)
+	if err != nil {
+		return err
+	}
+	if by == u.ID {
+		return nil
+	}
+	if full := store.DuplicateNote(first.ID, first.Name, first.Noticed); strings.Contains(e.Note, full) {
+		e.Note = strings.Replace(e.Note, full, short, 1)
+	} else {
+		e.Note = short
+	}
+	return nil
 }
 
 // step is one step of a file's timeline.
@@ -382,6 +420,9 @@ func (s *Server) filePage(w http.ResponseWriter, r *http.Request, u *user) error
 	ctx := r.Context()
 	e, err := s.fileFor(ctx, u, id)
 	if err != nil {
+		return err
+	}
+	if err := s.screenNote(ctx, u, e); err != nil {
 		return err
 	}
 	data := map[string]any{"File": e, "Timeline": timeline(e)}

@@ -961,3 +961,75 @@ func TestScreenDuplicates(t *testing.T) {
 		t.Errorf("further rule: operator reads %q", ls[5].Facts[0].Detail)
 	}
 }
+
+// A file whose content repeats an earlier file is noted as its duplicate.
+// A provider reads the earlier file's name (and when it came) only when
+// the provider uploaded it too: on the file page, the file list and the
+// upload page another provider's upload is "a file received before".
+// Operators read the note in full.
+func TestDuplicateFileOfAnotherProvider(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	nu, err := NewUser("quinn", store.RoleProvider, "1982345674", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quinn, err := f.st.Console().AddUser(ctx, nu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat, err := f.st.Console().UserByName(ctx, "pat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// upload registers an upload of by with content hash and takes it in.
+	upload := func(name string, by int64, hash string) *store.FileEntry {
+		t.Helper()
+		p := "inbox/" + name
+		if err := f.st.Console().RecordUpload(ctx, "inbox", p, by); err != nil {
+			t.Fatal(err)
+		}
+		id, _, err := f.st.RegisterFile(ctx, store.FileNotice{Source: "inbox", Path: p, Name: name, Kind: "invoice", ModTime: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := f.st.TakeFile(ctx, name, "n", time.Minute); err != nil || e == nil || e.ID != id {
+			t.Fatalf("take %s: %+v %v", name, e, err)
+		}
+		if _, err := f.st.ClaimFile(ctx, id, name, "processing/"+name, "w"); err != nil {
+			t.Fatal(err)
+		}
+		e, err := f.st.SetFileContent(ctx, id, name, hash, "w")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	const quinnName, patName = "web-20261201T000000.000000000-quinn-march.csv", "web-20261202T000000.000000000-pat-feb.csv"
+	upload(quinnName, quinn, strings.Repeat("a", 64))
+	theirs := upload("web-20261203T000000.000000000-pat-march.csv", pat.ID, strings.Repeat("a", 64))
+	upload(patName, pat.ID, strings.Repeat("b", 64))
+	own := upload("web-20261204T000000.000000000-pat-feb-again.csv", pat.ID, strings.Repeat("b", 64))
+	if theirs.DuplicateOf == 0 || own.DuplicateOf == 0 || !strings.Contains(theirs.Note, quinnName) {
+		t.Fatalf("not duplicates: %+v\n%+v", theirs, own)
+	}
+	c := f.client()
+	f.signedIn(c, "pat")
+	for _, p := range []string{"/files/" + itoa(theirs.ID), "/files", "/upload", "/"} {
+		resp, page := f.get(c, p, true)
+		if resp.StatusCode != http.StatusOK || strings.Contains(page, "quinn-march") {
+			t.Errorf("provider GET %s: %d, names the other provider's file:\n%s", p, resp.StatusCode, page)
+		}
+		if p != "/files/"+itoa(theirs.ID) && !strings.Contains(page, patName) {
+			t.Errorf("provider GET %s: the provider's own earlier file is not named:\n%s", p, page)
+		}
+	}
+	if _, page := f.get(c, "/files/"+itoa(own.ID), true); !strings.Contains(page, "same content as file "+itoa(own.DuplicateOf)+" ("+patName) {
+		t.Errorf("provider's duplicate of its own file:\n%s", page)
+	}
+	op := f.client()
+	f.signedIn(op, "ada")
+	if _, page := f.get(op, "/files/"+itoa(theirs.ID), true); !strings.Contains(page, quinnName) {
+		t.Errorf("operator's file page:\n%s", page)
+	}
+}

@@ -37,6 +37,11 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, u *user) err
 		if err != nil {
 			return err
 		}
+		for i := range mine {
+			if err := s.screenNote(r.Context(), u, &mine[i]); err != nil {
+				return err
+			}
+		}
 		data["Files"] = mine
 	}
 	s.render(w, r, http.StatusOK, "upload", u, data)
