@@ -23,6 +23,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/store"
+	"github.com/calaim-gateway/calaim-gateway/transport"
 )
 
 type syncBuffer struct {
@@ -1031,5 +1032,56 @@ func TestDuplicateFileOfAnotherProvider(t *testing.T) {
 	f.signedIn(op, "ada")
 	if _, page := f.get(op, "/files/"+itoa(theirs.ID), true); !strings.Contains(page, quinnName) {
 		t.Errorf("operator's file page:\n%s", page)
+	}
+}
+
+// An upload waiting for the daemon's result holds no admission slot:
+// while as many uploads as there are slots wait, other users' pages
+// answer at once.
+func TestUploadWaitLeavesPagesFree(t *testing.T) {
+	f := newFixture(t, func(w *config.Web) { w.UploadSource, w.UploadWait = "inbox", 20*time.Second })
+	inbox := t.TempDir()
+	f.web.o.Config.Sources = map[string]config.Source{"inbox": {Transport: transport.Config{Type: "local", Local: &transport.LocalConfig{Dir: inbox}}}}
+	invoice, err := files.ReadFile("assets/invoice-template.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, op := f.client(), f.client()
+	tok := f.signedIn(c, "pat")
+	f.signedIn(op, "ada")
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() }) // the uploads stop waiting
+	for i := range store.ConsoleReaders {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("csrf", tok)
+		fw, _ := mw.CreateFormFile("file", fmt.Sprintf("invoice-%d.csv", i))
+		fw.Write(invoice)
+		mw.Close()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+"/upload", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		wg.Go(func() {
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	// Every upload is in the source, waiting for a daemon that does not run.
+	for deadline := time.Now().Add(time.Minute); ; {
+		if es, _ := filepath.Glob(filepath.Join(inbox, "web-*")); len(es) == store.ConsoleReaders {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the uploads did not reach the source")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	if resp, _ := f.get(op, "/files", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("file list: %d", resp.StatusCode)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the file list took %v while %d uploads waited", d, store.ConsoleReaders)
 	}
 }

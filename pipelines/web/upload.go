@@ -240,7 +240,9 @@ func (s *Server) check(ctx context.Context, input, outDir string) (*encounters.R
 // drop puts the file into the upload source, where the daemon takes it in
 // like any dropped file, and waits for the daemon to finish it (or for
 // web.upload_wait). It returns the ledger ID, 0 when it is not registered
-// yet.
+// yet. It runs in a request admitted by page, whose admission slot (busy)
+// it gives back while it waits and takes again before it returns: a wait
+// does not hold other users' pages back.
 func (s *Server) drop(ctx context.Context, u *user, local, name string) (int64, error) {
 	tgt, err := s.uploadTransport(ctx)
 	if err != nil {
@@ -261,6 +263,8 @@ func (s *Server) drop(ctx context.Context, u *user, local, name string) (int64, 
 		return 0, fmt.Errorf("upload to source %s: %w", s.web.UploadSource, err)
 	}
 	s.log.Info("web: file uploaded", "source", s.web.UploadSource, "name", name, "by", u.Name)
+	<-s.busy
+	defer func() { s.busy <- struct{}{} }()
 	deadline := time.Now().Add(s.web.UploadWait)
 	var id int64
 	for {
