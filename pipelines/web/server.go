@@ -469,21 +469,34 @@ func (c *sessionCache) drop(tok string, userID int64) {
 }
 
 // page wraps a handler: the user must be signed in and have the access;
-// every unsafe request must carry the session's CSRF token.
+// every unsafe request must carry the session's CSRF token. The request
+// holds an admission slot (busy) while it is served, but not while its
+// body is read.
 func (s *Server) page(a access, fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case s.busy <- struct{}{}:
-		case <-r.Context().Done():
+		if !s.admit(r) {
 			return
 		}
-		defer func() { <-s.busy }()
+		held := true
+		defer func() {
+			if held {
+				<-s.busy
+			}
+		}()
 		u, ok := s.signedIn(w, r)
 		if !ok {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// The body is read without an admission slot: a client
+			// sending it slowly holds no other page back.
+			<-s.busy
+			held = false
 			ok, tooLarge := s.validCSRF(w, r, u)
+			if !s.admit(r) {
+				return
+			}
+			held = true
 			if tooLarge {
 				s.render(w, r, http.StatusRequestEntityTooLarge, "error", u, map[string]any{"Status": 413, "Message": fmt.Sprintf("The upload is larger than the %d KiB limit.", s.web.MaxUploadBytes>>10)})
 				return
@@ -509,6 +522,16 @@ func (s *Server) page(a access, fn pageFunc) http.Handler {
 			s.render(w, r, http.StatusInternalServerError, "error", u, map[string]any{"Status": 500, "Message": "Something went wrong; the log says what."})
 		}
 	})
+}
+
+// admit waits for an admission slot (busy) for r; false when r ended first.
+func (s *Server) admit(r *http.Request) bool {
+	select {
+	case s.busy <- struct{}{}:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // validCSRF checks the form's token against the session's. A multipart

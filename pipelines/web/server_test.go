@@ -1085,3 +1085,55 @@ func TestUploadWaitLeavesPagesFree(t *testing.T) {
 		t.Fatalf("the file list took %v while %d uploads waited", d, store.ConsoleReaders)
 	}
 }
+
+// A form whose body is still coming holds no admission slot: while as
+// many uploads as there are slots trickle in, other users' pages answer
+// at once.
+func TestSlowBodiesLeavePagesFree(t *testing.T) {
+	f := newFixture(t, nil)
+	c, op := f.client(), f.client()
+	tok := f.signedIn(c, "pat")
+	f.signedIn(op, "ada")
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	started := make(chan struct{}, store.ConsoleReaders)
+	for range store.ConsoleReaders {
+		pr, pw := io.Pipe()
+		mw := multipart.NewWriter(pw)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+"/upload", pr)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		wg.Go(func() {
+			mw.WriteField("csrf", tok)
+			fw, _ := mw.CreateFormFile("file", "slow.csv")
+			fw.Write([]byte("invoice_number"))
+			started <- struct{}{}
+			<-ctx.Done() // the rest never comes
+			pw.CloseWithError(ctx.Err())
+		})
+		wg.Go(func() {
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	for range store.ConsoleReaders {
+		<-started
+	}
+	time.Sleep(200 * time.Millisecond) // the server reads what came
+	done := make(chan int, 1)
+	go func() {
+		resp, _ := f.get(op, "/files", true)
+		done <- resp.StatusCode
+	}()
+	select {
+	case code := <-done:
+		if code != http.StatusOK {
+			t.Fatalf("file list: %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		cancel()
+		<-done
+		t.Fatalf("the file list waited while %d upload bodies trickled in", store.ConsoleReaders)
+	}
+}
