@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -21,12 +22,12 @@ const (
 	argonKeyLen  = 32
 )
 
-// MinPasswordLength is the shortest password accepted.
+// MinPasswordLength is the shortest password accepted, in characters.
 const MinPasswordLength = 12
 
 // HashPassword returns the argon2id hash of a password.
 func HashPassword(password string) (string, error) {
-	if len(password) < MinPasswordLength {
+	if utf8.RuneCountInString(password) < MinPasswordLength {
 		return "", fmt.Errorf("the password is shorter than %d characters", MinPasswordLength)
 	}
 	salt := make([]byte, 16)

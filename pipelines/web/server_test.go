@@ -1137,3 +1137,24 @@ func TestSlowBodiesLeavePagesFree(t *testing.T) {
 		t.Fatalf("the file list waited while %d upload bodies trickled in", store.ConsoleReaders)
 	}
 }
+
+// A new user's password is counted in characters, not bytes: 12 or more.
+func TestPasswordLengthInCharacters(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	tok := f.signedIn(c, "ada")
+	for i, tc := range []struct {
+		password string
+		status   int
+	}{
+		{"ééééééé", http.StatusBadRequest},    // 7 characters, 14 bytes
+		{"short pass", http.StatusBadRequest}, // 10
+		{"ñandú ñandú!", http.StatusSeeOther}, // 12 characters, 14 bytes
+		{"twelve chars", http.StatusSeeOther}, // 12
+	} {
+		resp, page := f.post(c, "/users", url.Values{"csrf": {tok}, "name": {fmt.Sprintf("op%d", i)}, "role": {"operator"}, "password": {tc.password}})
+		if resp.StatusCode != tc.status {
+			t.Errorf("password %q: %d, want %d\n%s", tc.password, resp.StatusCode, tc.status, page)
+		}
+	}
+}
