@@ -255,7 +255,7 @@ var DaySummaryHeader = []string{"event_id", "provider_npi", "received_at", "noti
 // during day, by event ID, provider, times and file; no member data. A
 // notice is late that day when it was delivered that day late, or written
 // that day late and not delivered yet, or written by the daemon and still
-// not delivered at the day's end more than 24 hours (rules.ADTNoticeWithin)
+// not delivered at the day's end, 24 hours (rules.ADTNoticeWithin) or more
 // after its event was received (listed each day it stays so). A day
 // without a late notice gets a file with the header only.
 func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) (*Result, error) {
@@ -266,10 +266,11 @@ func (p *adtNoticeJob) daySummary(ctx context.Context, job *Job, day time.Time) 
 	}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(day) && t.Before(end) }
 	// overdue: recorded by the daemon, written before the day's end and
-	// not delivered by then, its 24 hours over during the day or before.
+	// not delivered by then, 24 hours old or older at the day's end (as
+	// CountADTNotices counts it late at that instant).
 	overdue := func(n *store.ADTNotice) bool {
 		return n.RunID != 0 && n.WrittenAt.Before(end) && (n.DeliveredAt.IsZero() || !n.DeliveredAt.Before(end)) &&
-			n.ReceivedAt.Add(rules.ADTNoticeWithin).Before(end)
+			!n.ReceivedAt.Add(rules.ADTNoticeWithin).After(end)
 	}
 	var late []store.ADTNotice
 	for i := range all {

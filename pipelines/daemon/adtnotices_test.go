@@ -716,3 +716,46 @@ func TestADTNoticeJobUsesThePlansRuleData(t *testing.T) {
 		t.Errorf("provider 1 got %v", files)
 	}
 }
+
+// summaryNotices is an adtNoticeStore whose notices are given.
+type summaryNotices struct {
+	adtNoticeStore
+	notices []store.ADTNotice
+}
+
+func (s summaryNotices) ADTNotices(context.Context, time.Time) ([]store.ADTNotice, error) {
+	return s.notices, nil
+}
+
+// A notice the daemon has not delivered by the day's end is in that day's
+// summary when it is 24 hours old or older then, as
+// calgw_adt_notices_late_total counts it at that instant; one younger is
+// not (it is listed the next day, when still undelivered).
+func TestADTNoticeDaySummaryOverdueBoundary(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Los_Angeles")
+	day := time.Date(2026, 12, 4, 0, 0, 0, 0, loc)
+	end := day.AddDate(0, 0, 1)
+	tests := []struct {
+		name     string
+		received time.Time
+		listed   bool
+	}{
+		{"received a millisecond before the day began", day.Add(-time.Millisecond), true},
+		{"received as the day began: 24 hours old at its end", day, true},
+		{"received a millisecond after the day began", day.Add(time.Millisecond), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := store.ADTNotice{EventID: 7, ProviderNPI: noticeNPI1, ReceivedAt: tt.received, WrittenAt: tt.received.Add(time.Hour),
+				File: "adt-notices-" + noticeNPI1 + "-x-1.csv", RunID: 3}
+			p := &adtNoticeJob{st: summaryNotices{notices: []store.ADTNotice{n}}, loc: loc}
+			got := readDaySummary(t, p, day.Format(dayPeriod))
+			if _, listed := got["7"]; listed != tt.listed {
+				t.Errorf("listed %v (%v), want %v", listed, got, tt.listed)
+			}
+			if want := noticeNPI1 + " " + strconv.FormatFloat(end.Sub(tt.received).Hours(), 'f', 1, 64); tt.listed && got["7"] != want {
+				t.Errorf("row %q, want %q (provider and age at the day's end)", got["7"], want)
+			}
+		})
+	}
+}
