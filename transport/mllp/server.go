@@ -234,7 +234,11 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 			break
 		}
 		n, err := c.Read(buf)
-		for _, f := range fr.feed(buf[:n]) {
+		frames := fr.feed(buf[:n])
+		for _, size := range fr.cut {
+			s.log.Warn("mllp: a new frame began before the frame's end; the partial message is dropped", "remote", remote, "bytes", size)
+		}
+		for _, f := range frames {
 			p := &pending{done: make(chan struct{}), received: time.Now()}
 			queue <- p
 			s.answer(storeCtx, p, f, remote, ip)
@@ -309,10 +313,14 @@ type frameReader struct {
 	over bool
 	size int
 	cur  []byte
+	// cut holds the sizes of the frames of normal size that the last feed
+	// dropped because a <VT> came before their <FS>.
+	cut []int
 }
 
 func (r *frameReader) feed(b []byte) []frame {
 	var out []frame
+	r.cut = r.cut[:0]
 	for len(b) > 0 {
 		if !r.in {
 			i := indexByte(b, StartBlock)
@@ -350,6 +358,8 @@ func (r *frameReader) feed(b []byte) []frame {
 		case StartBlock:
 			if r.over {
 				out = append(out, frame{raw: r.cur, over: true})
+			} else {
+				r.cut = append(r.cut, r.size)
 			}
 			r.in, r.over, r.size, r.cur = true, false, 0, nil
 			b = b[i+1:]

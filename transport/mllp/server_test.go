@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/netip"
@@ -160,6 +161,47 @@ func TestFrameReader(t *testing.T) {
 		if fmt.Sprint(overs) != fmt.Sprint(tc.overs) {
 			t.Errorf("%s: overs %v, want %v", tc.name, overs, tc.overs)
 		}
+	}
+}
+
+// logBuffer is a log destination several goroutines may write.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A frame of normal size cut short by a new <VT> is dropped and logged
+// with its size (never its content); the frame after it is answered.
+func TestFrameCutShortIsLogged(t *testing.T) {
+	var logs logBuffer
+	sink := &memSink{}
+	addr := serve(t, sink, Config{Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	c, r := dialRaw(t, addr)
+	partial := "MSH|^~\\&|EPICADT|GOODHOSP"
+	c.Write(append([]byte{StartBlock}, partial...))
+	c.Write(AppendFrame(nil, adt("M2")))
+	wantACK(t, r, hl7.AckAccept, "M2")
+	if got := sink.ids(); len(got) != 1 || got[0] != "M2" {
+		t.Errorf("stored %v, want M2 alone", got)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "partial message is dropped") || !strings.Contains(out, fmt.Sprintf("bytes=%d", len(partial))) {
+		t.Errorf("log %q: want the dropped partial frame and its size", out)
+	}
+	if strings.Contains(out, "GOODHOSP") {
+		t.Errorf("log %q holds the message's content", out)
 	}
 }
 
