@@ -222,6 +222,45 @@ func adtCancelsMergesUpdates(t *testing.T, open func(string) store.LedgerStore) 
 	}
 }
 
+// adtCancelsOfTheVisit: A11, A12 and A13 each cancel the latest active
+// event of their kinds by event time, whatever order the events came in,
+// of their own visit when both have a visit number, else of any visit.
+func adtCancelsOfTheVisit(t *testing.T, open func(string) store.LedgerStore) {
+	tests := []struct {
+		name   string
+		kind   domain.ADTKind
+		cancel domain.ADTKind
+	}{
+		{"A11", domain.ADTAdmit, domain.ADTCancelAdmit},
+		{"A12", domain.ADTTransfer, domain.ADTCancelTransfer},
+		{"A13", domain.ADTDischarge, domain.ADTCancelDischarge},
+	}
+	a := adtWithMembers(t, open)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Each case its own sender profile (cancels stay within their
+			// sending system). V1's event at hour 1 came after V1's at
+			// hour 2; V2's is the member's latest.
+			s := "stm-" + tt.name
+			out := recordADT(t, a,
+				adtItem(s, "E2", tt.kind, "91234567A", "V1", 2),
+				adtItem(s, "E1", tt.kind, "91234567A", "V1", 1),
+				adtItem(s, "E3", tt.kind, "91234567A", "V2", 3),
+				adtItem(s, "C1", tt.cancel, "91234567A", "V1", 4), // V1's latest: E2
+				adtItem(s, "C2", tt.cancel, "91234567A", "", 5),   // no visit: the latest, E3
+				adtItem(s, "C3", tt.cancel, "91234567A", "V1", 6), // V1's latest left: E1
+				adtItem(s, "C4", tt.cancel, "91234567A", "V2", 7), // none left
+			)
+			want := []int64{out[0].EventID, out[2].EventID, out[1].EventID, 0}
+			for i, w := range want {
+				if got := out[3+i].Cancelled; got != w {
+					t.Errorf("C%d cancelled event %d, want %d", i+1, got, w)
+				}
+			}
+		})
+	}
+}
+
 // adtAdmissionType: PV1-4 reads back as written, "" (not sent) included,
 // by ADTEvents and ADTEventsBetween; an A08 sets it on its visit's events
 // whether they are stored or still waiting in the batch, and an A08

@@ -52,6 +52,7 @@ func Run(t *testing.T, b Backend) {
 		{"HL7InboxPendingUntilProcessed", false, hl7Inbox},
 		{"ADTEventsStoredOnceExceptionsKept", false, adtEvents},
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},
+		{"ADTCancelsTheLatestOfTheirVisit", false, adtCancelsOfTheVisit},
 		{"ADTMemberLoadedLater", false, adtMemberLoadedLater},
 		{"ADTLargeBatch", false, adtLargeBatch},
 		{"ADTOneBatchStoredAndWaiting", false, adtOneBatch},
