@@ -63,13 +63,21 @@ func (r AllowRule) fromOK(ip netip.Addr) bool {
 	return false
 }
 
-// ParsePrefix reads an address (10.1.2.3, ::1) or a CIDR prefix (10.1.0.0/16).
+// ParsePrefix reads an address (10.1.2.3, ::1) or a CIDR prefix (10.1.0.0/16);
+// an IPv4-mapped one (::ffff:10.1.2.3, ::ffff:10.1.0.0/112) is the IPv4
+// address or prefix it maps.
 func ParsePrefix(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return p, fmt.Errorf("%q is not an address or CIDR prefix", s)
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			// Peers' addresses are compared unmapped (10.0.0.1, never
+			// ::ffff:10.0.0.1), so an IPv4-mapped prefix is read as the
+			// IPv4 prefix it maps.
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 		}
 		return p.Masked(), nil
 	}

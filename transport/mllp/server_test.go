@@ -566,6 +566,28 @@ func TestAllowListAddress(t *testing.T) {
 	if _, err := ParsePrefix("10.0.0/8"); err == nil {
 		t.Error("bad prefix accepted")
 	}
+	// A peer's address is compared unmapped; a rule written in IPv4-mapped
+	// form admits the IPv4 peers it names, and no others.
+	for _, tt := range []struct {
+		rule, peer string
+		admits     bool
+	}{
+		{"::ffff:10.1.0.0/112", "10.1.2.3", true},
+		{"::ffff:10.1.0.0/112", "10.2.0.1", false},
+		{"::ffff:10.1.2.3", "10.1.2.3", true},
+		{"::ffff:10.1.2.3/128", "10.1.2.3", true},
+		{"::ffff:10.1.2.3/128", "10.1.2.4", false},
+		{"10.1.0.0/16", "10.1.2.3", true},
+		{"::1/128", "10.1.2.3", false},
+	} {
+		p, err := ParsePrefix(tt.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := (AllowList{{From: []netip.Prefix{p}}}).AdmitsAddr(netip.MustParseAddr(tt.peer)); got != tt.admits {
+			t.Errorf("rule %s, peer %s: admitted %v, want %v", tt.rule, tt.peer, got, tt.admits)
+		}
+	}
 }
 
 // pki writes a CA, a server certificate for 127.0.0.1 and a client
