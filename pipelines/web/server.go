@@ -681,6 +681,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.c.DeleteExpiredSessions(r.Context(), now)
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		// The browser's earlier session ends with this sign-in, as at
+		// sign-out: a copy of its cookie signs no one in.
+		h := tokenHash(old.Value)
+		if err := s.c.DeleteSession(r.Context(), h); err != nil {
+			s.log.Error("web: sign-in: ending the earlier session", "err", err)
+		}
+		s.sessions.drop(h, 0)
+	}
 	s.setCookie(w, sessionCookie, tok, int(s.web.SessionTTL.Seconds()))
 	s.setCookie(w, loginCookie, "", -1)
 	s.audit(r, &user{User: u}, "login", "user "+u.Name, "")

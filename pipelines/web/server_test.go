@@ -570,6 +570,43 @@ func TestDashboardCache(t *testing.T) {
 // A session found in the store is taken again without the store for
 // sessionRecheck: a user disabled here is refused at once, a session ended
 // in the store by another instance within sessionRecheck.
+// A sign-in over an earlier session ends that session: its cookie, kept
+// by someone, signs no one in.
+func TestSignInEndsTheEarlierSession(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client()
+	u, _ := url.Parse(f.srv.URL)
+	f.signedIn(c, "ada")
+	var first string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			first = ck.Value
+		}
+	}
+	if resp, _ := f.get(c, "/files", false); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first session: %d", resp.StatusCode)
+	}
+	// The sign-in form of an earlier tab, posted with the session's cookie.
+	form := f.client()
+	_, page := f.get(form, "/login", true)
+	form.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: first}})
+	if resp, _ := f.post(form, "/login", url.Values{"csrf": {token(t, page)}, "name": {"pat"}, "password": {password}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second sign-in: %d", resp.StatusCode)
+	}
+	c = form
+	old := f.client()
+	old.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: first}})
+	if resp, _ := f.get(old, "/files", false); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the first session's cookie after a second sign-in: %d, want 401", resp.StatusCode)
+	}
+	if _, err := f.st.Console().Session(context.Background(), tokenHash(first), time.Now()); err == nil {
+		t.Fatal("the first session is still in the store")
+	}
+	if resp, _ := f.get(c, "/files", false); resp.StatusCode != http.StatusOK {
+		t.Fatalf("second session: %d", resp.StatusCode)
+	}
+}
+
 func TestSessionRecheck(t *testing.T) {
 	f := newFixture(t, nil)
 	clk := &clock{t: time.Now()}
