@@ -358,8 +358,16 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 			f.Severity = ig.Warning
 			kept = append(kept, *f)
 		case snip.RejectClaim:
-			r.claimHit(f.SetPos, h)
-			continue
+			if len(r.claims) > 0 && inClaimLoop(f.Loop) {
+				r.claimHit(f.SetPos, h)
+				continue
+			}
+			// Outside any claim (the billing provider's or subscriber's
+			// loops, the envelope) it concerns every claim under it: it
+			// rejects the set, as the scanner's own edits do there.
+			h.Action = snip.RejectSet
+			reject = reject || f.Severity == ig.Error
+			kept = append(kept, *f)
 		}
 		res.Hits = append(res.Hits, h)
 	}
@@ -787,14 +795,15 @@ func (r *run) ownFinding(f *ig.Finding) bool {
 	return false
 }
 
-// claimHit adds h to the claim that holds set position pos: the last claim
-// that began at or before it, or the first claim when it is before any.
+// inClaimLoop reports whether loop is one of a claim's: 2300, 2400 and
+// the loops under them.
+func inClaimLoop(loop string) bool {
+	return strings.HasPrefix(loop, "23") || strings.HasPrefix(loop, "24")
+}
+
+// claimHit adds h to the claim that holds set position pos, one of its
+// loops' (inClaimLoop): the last claim that began at or before it.
 func (r *run) claimHit(pos int, h Hit) {
-	if len(r.claims) == 0 {
-		r.setHits = append(r.setHits, Hit{Edit: h.Edit, Level: h.Level, Action: snip.RejectSet, Segment: h.Segment,
-			Element: h.Element, Line: h.Line, SetPos: h.SetPos, Msg: h.Msg})
-		return
-	}
 	k := 0
 	for i := range r.claims {
 		if r.claims[i].Line > 0 && r.claims[i].pos.SetPos <= pos {

@@ -260,6 +260,54 @@ func TestPartnerOverride(t *testing.T) {
 	}
 }
 
+// TestValidatorFindingRejectingAClaim: a finding of the validator the
+// partner's profile makes reject_claim rejects the claim whose loops
+// (2300, 2400) hold it, and no other; outside any claim (a subscriber's
+// loop, even one after another subscriber's claim) it concerns every claim
+// under it and rejects the set, with its IK3 in the 999.
+func TestValidatorFindingRejectingAClaim(t *testing.T) {
+	p, err := snip.NewProfile(map[string]string{snip.SyntaxElement: "reject_claim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, from, to string
+		set            ig.Status
+		rejected       []string // claims rejected
+		ack            string   // in the 999
+	}{
+		{"2300 DTP of the first claim", "DTP*454*D8*20260102~", "DTP*454*D8*20261302~", ig.Accepted, []string{"ENC1001"}, "~IK5*A~"},
+		{"first subscriber's DMG", "DMG*D8*19800214*F", "DMG*D8*19801314*F", ig.Rejected, []string{"ENC1001", "ENC1002"},
+			"~IK3*DMG*18*2010BA*8~IK4*2*1251*8*19801314~IK5*R*5~"},
+		{"second subscriber's DMG, after the first claim", "DMG*D8*19671130*M", "DMG*D8*19671330*M", ig.Rejected, []string{"ENC1001", "ENC1002"},
+			"~IK3*DMG*37*2010BA*8~IK4*2*1251*8*19671330~IK5*R*5~"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the file", c.from)
+			}
+			o := edit(t, strings.Replace(in, c.from, c.to, 1), p)
+			if len(o.sets) != 1 || o.sets[0].Status != c.set {
+				t.Errorf("sets %+v, want one %c", o.sets, c.set)
+			}
+			var rejected []string
+			for _, id := range []string{"ENC1001", "ENC1002"} {
+				if o.claims[id].Rejected {
+					rejected = append(rejected, id)
+				}
+			}
+			if strings.Join(rejected, " ") != strings.Join(c.rejected, " ") {
+				t.Errorf("claims rejected %v, want %v", rejected, c.rejected)
+			}
+			if !strings.Contains(o.ack999, c.ack) {
+				t.Errorf("999 lacks %q:\n%s", c.ack, o.ack999)
+			}
+		})
+	}
+}
+
 // TestLevel6DHCSCoding: with the DHCS ECM/CS coding table, a line billed
 // with a code and modifiers the table does not list on the date of service
 // rejects its claim (G9012 is ECM only with U8, U1 or U2); the same claim
