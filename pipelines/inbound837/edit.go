@@ -343,9 +343,10 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		}
 		id := snip.Classify(f.Level.String(), f.Code, f.Segment, f.Element, f.Component)
 		h := r.hit(id, f.Pos, f.Element, f.Msg)
-		if h.Action == snip.RejectClaim && !inClaim(f.Loop) {
-			// Outside any claim (a provider's or subscriber's loop): it
-			// concerns every claim under it, as the scanner's hits there do.
+		if h.Action == snip.RejectClaim && (len(r.claims) == 0 || !inClaim(f.Loop)) {
+			// Outside any claim (the billing provider's or subscriber's
+			// loops, the envelope) it concerns every claim under it: it
+			// rejects the set, as the scanner's own edits do there.
 			h.Action = snip.RejectSet
 		}
 		switch h.Action {
@@ -358,16 +359,8 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 			f.Severity = ig.Warning
 			kept = append(kept, *f)
 		case snip.RejectClaim:
-			if len(r.claims) > 0 && inClaimLoop(f.Loop) {
-				r.claimHit(f.SetPos, h)
-				continue
-			}
-			// Outside any claim (the billing provider's or subscriber's
-			// loops, the envelope) it concerns every claim under it: it
-			// rejects the set, as the scanner's own edits do there.
-			h.Action = snip.RejectSet
-			reject = reject || f.Severity == ig.Error
-			kept = append(kept, *f)
+			r.claimHit(f.SetPos, h)
+			continue
 		}
 		res.Hits = append(res.Hits, h)
 	}
@@ -795,14 +788,8 @@ func (r *run) ownFinding(f *ig.Finding) bool {
 	return false
 }
 
-// inClaimLoop reports whether loop is one of a claim's: 2300, 2400 and
-// the loops under them.
-func inClaimLoop(loop string) bool {
-	return strings.HasPrefix(loop, "23") || strings.HasPrefix(loop, "24")
-}
-
 // claimHit adds h to the claim that holds set position pos, one of its
-// loops' (inClaimLoop): the last claim that began at or before it.
+// loops' (inClaim): the last claim that began at or before it.
 func (r *run) claimHit(pos int, h Hit) {
 	k := 0
 	for i := range r.claims {
