@@ -381,9 +381,10 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		t.Codes = setCodes(t, ig.Error)
 	case warn:
 		res.Status = ig.AcceptedWithErrors
-		t.Codes = nil
 		if noted(t) {
 			t.Codes = setCodes(t, ig.Warning)
+		} else {
+			t.Codes = nil
 		}
 	default:
 		res.Status = ig.Accepted

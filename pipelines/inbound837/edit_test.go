@@ -394,6 +394,33 @@ func TestScannerEditsInThe999(t *testing.T) {
 	}
 }
 
+// TestSetErrorInIK5: an error of the transaction set itself (SE01 not
+// its count, SE02 not its ST02) is its IK502 code whether the partner's
+// profile rejects the set for it or warns: a warning is noted as the
+// error is, so that the sender sees which it was.
+func TestSetErrorInIK5(t *testing.T) {
+	cases := []struct {
+		name, to, action, want string
+	}{
+		{"SE01 rejected", "SE*44*0001~", "reject_set", "~IK5*R*4~AK9*R*1*1*0~"},
+		{"SE01 warned", "SE*44*0001~", "warn", "~IK5*E*4~AK9*E*1*1*1~"},
+		{"SE02 rejected", "SE*45*0002~", "reject_set", "~IK5*R*3~AK9*R*1*1*0~"},
+		{"SE02 warned", "SE*45*0002~", "warn", "~IK5*E*3~AK9*E*1*1*1~"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := snip.NewProfile(map[string]string{snip.SyntaxEnvelope: c.action})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := edit(t, strings.Replace(twoClaims(t), "SE*45*0001~", c.to, 1), p)
+			if !strings.Contains(o.ack999, c.want) {
+				t.Errorf("999 lacks %q:\n%s", c.want, o.ack999)
+			}
+		})
+	}
+}
+
 // TestWarnedScannerEditsInThe999: a scanner edit the partner's profile
 // turns into a warning is reported in the 999 as a validator warning is:
 // its IK3 (segment position, loop, CTX*CLM01 inside a claim) and IK4
