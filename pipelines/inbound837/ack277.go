@@ -24,8 +24,8 @@ type Party struct {
 }
 
 // Writer277 writes a 277CA claim acknowledgment per accepted 837P
-// transaction set: one interchange per input interchange, one group, one
-// 277 per set. A claim is accepted (STC A2:20) with the plan's assigned
+// transaction set that holds claims: one interchange per input
+// interchange, one group, one 277 per set. A claim is accepted (STC A2:20) with the plan's assigned
 // claim number in REF*1K, or rejected (STC A7 with the claim status code of
 // each rejecting edit).
 //

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +115,40 @@ func TestNo277CAForARejectedSet(t *testing.T) {
 	out := write277(t, strings.Replace(twoClaims(t), "XX*1234567893", "XX*1234567890", 1), snip.Profile{})
 	if out != "" {
 		t.Errorf("277CA for a rejected set:\n%s", out)
+	}
+}
+
+// TestNo277CAForASetWithoutClaims: a set the 999 accepts whose
+// subscribers have no claim gets no 277 (2000C and 2000D are required in
+// 005010X214); the claims of the other sets are answered.
+func TestNo277CAForASetWithoutClaims(t *testing.T) {
+	base := twoClaims(t)
+	st, se := strings.Index(base, "ST*837*0001"), strings.Index(base, "GE*1*101")
+	claim := strings.Index(base, "NM1*PR*2*SUNRISE HEALTH PLAN*****PI*SHP01~") + len("NM1*PR*2*SUNRISE HEALTH PLAN*****PI*SHP01~")
+	// The second set: the header, the billing provider and the first
+	// subscriber, with no claim.
+	empty := strings.Replace(base[st:claim], "ST*837*0001", "ST*837*0002", 1)
+	empty += "SE*" + strconv.Itoa(strings.Count(empty, "~")+1) + "*0002~"
+	cases := []struct {
+		name, in string
+		sets     int // 277s written
+	}{
+		{"set without claims alone", base[:st] + empty + base[se:], 0},
+		{"after a set with claims", base[:se] + empty + strings.Replace(base[se:], "GE*1*101", "GE*2*101", 1), 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := edit(t, c.in, snip.Profile{})
+			for _, s := range o.sets {
+				if s.Status != ig.Accepted {
+					t.Fatalf("set %s %c, want accepted:\n%s", s.Control, s.Status, o.ack999)
+				}
+			}
+			out := write277(t, c.in, snip.Profile{}) // passes the validator
+			if n := strings.Count(out, "~ST*277*"); n != c.sets {
+				t.Errorf("%d 277s, want %d:\n%s", n, c.sets, out)
+			}
+		})
 	}
 }
 

@@ -705,7 +705,9 @@ func (r *run) finishSet(s *setDone) error {
 			}
 		}
 	}
-	if r.opts.Ack277 != nil && res.Status != ig.Rejected {
+	// A 277CA answers claims: a set without any (its subscribers have
+	// none) gets none, its 2000C and 2000D loops being required.
+	if r.opts.Ack277 != nil && res.Status != ig.Rejected && len(s.claims) > 0 {
 		if err := r.opts.Ack277.set(&s.group, s.bht03, s.submitter[0], s.submitter[1], s.claims); err != nil {
 			return err
 		}
