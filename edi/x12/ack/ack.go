@@ -66,8 +66,10 @@ func WithSetStatus(status func(t *ig.TransactionResult) ig.Status) Option {
 // (its 999s and TA1) use the interchange's own separators, when they are
 // valid for a 00501 ISA, else the Writer's: a value an acknowledgment
 // repeats from its input (a control number, a CTX value) never holds the
-// input's separators, but may hold the Writer's when they differ. Every
-// other value of a 999 or TA1 is letters and digits.
+// input's separators, but may hold the Writer's when they differ: AK1 and
+// AK2 write such a byte as a space (Echo), a CTX or IK404 value holding
+// one is left out. Every other value of a 999 or TA1 is letters and
+// digits.
 func WithSendersDelimiters() Option {
 	return func(a *Writer999) { a.senders, a.own = true, a.w.Delimiters() }
 }
@@ -203,7 +205,8 @@ func (a *Writer999) beginSet(g *ig.GroupInfo) error {
 		return a.fail(err)
 	}
 	a.setOpen, a.setGroup = true, g.Pos.Ordinal
-	return a.fail(a.w.Segment("AK1", g.FunctionalID, g.Control, g.Version))
+	d := a.w.Delimiters()
+	return a.fail(a.w.Segment("AK1", Echo(d, g.FunctionalID), Echo(d, g.Control), Echo(d, g.Version)))
 }
 
 // Transaction writes the AK2 loop of one transaction set.
@@ -215,7 +218,8 @@ func (a *Writer999) Transaction(t *ig.TransactionResult) error {
 		return err
 	}
 	w := a.w
-	w.Segment("AK2", t.SetID, t.Control, t.Reference)
+	d := w.Delimiters()
+	w.Segment("AK2", Echo(d, t.SetID), Echo(d, t.Control), Echo(d, t.Reference))
 	a.order = a.order[:0]
 	for i := range t.Findings {
 		if l := t.Findings[i].Level; l == ig.LevelSegment || l == ig.LevelElement {
@@ -417,6 +421,29 @@ func ReplyQualifier(q string) string {
 		return q
 	}
 	return "ZZ"
+}
+
+// Echo is value, repeated from the input an acknowledgment answers, as
+// it can be written with separators d: each byte of it that is one of d's
+// separators becomes a space. A value holds none of its own input's
+// separators, so this changes it only when the acknowledgment cannot use
+// those (they are not valid for a 00501 ISA, say an ISA11 of U, in which
+// input a ^ is data); writing it unchanged would fail the acknowledgment.
+func Echo(d x12.Delimiters, value string) string {
+	i := 0
+	for i < len(value) && !d.IsDelimiter(value[i]) {
+		i++
+	}
+	if i == len(value) {
+		return value
+	}
+	b := []byte(value)
+	for ; i < len(b); i++ {
+		if d.IsDelimiter(b[i]) {
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }
 
 // WriteTA1 writes an interchange holding only the TA1 for ir, addressed back

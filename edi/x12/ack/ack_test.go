@@ -352,3 +352,23 @@ func TestSendersDelimiters(t *testing.T) {
 		}
 	}
 }
+
+// TestEchoedValuesHoldingTheWritersSeparators: an ST02 the 999 repeats
+// in AK202 may hold the 999's separators when they are not the input's
+// (here the input separates elements with | and has no repetition
+// separator); such a byte is written as a space, and the 999 is written
+// and valid, not failed.
+func TestEchoedValuesHoldingTheWritersSeparators(t *testing.T) {
+	for _, st02 := range []string{"01*1", "01^1", "01:1"} {
+		t.Run(st02, func(t *testing.T) {
+			ls := clean837P(t)
+			in := strings.NewReplacer("*", "|", "|^|00501|", "|U|00501|").Replace(strings.Join(ls, "\n"))
+			in = strings.NewReplacer("ST|837|0001|", "ST|837|"+st02+"|", "SE|45|0001~", "SE|45|"+st02+"~").Replace(in)
+			segs := acknowledge(t, in)
+			validates999(t, segs)
+			if !slices.Contains(segs, "AK2*837*01 1*005010X222A1") {
+				t.Errorf("no AK2*837*01 1:\n%s", strings.Join(segs, "\n"))
+			}
+		})
+	}
+}
