@@ -204,6 +204,10 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 	a.sets++
 	st := int64(a.sets)
 	w := a.sw
+	// A value repeated from the input holds none of the 277's separators
+	// unless the input's own could not be used (answerDelimiters).
+	d := w.Delimiters()
+	echo := func(v string) string { return ack.Echo(d, v) }
 	now := a.now()
 	today := now.Format("20060102")
 	if err := w.BeginTransaction("277", st, Version277CA); err != nil {
@@ -213,7 +217,7 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 	if !a.received.IsZero() {
 		received = a.received.Format("20060102")
 	}
-	ref := bht03
+	ref := echo(bht03)
 	if ref == "" {
 		ref = "0"
 	}
@@ -239,7 +243,7 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		}
 	}
 	w.Segment("HL", "2", "1", "21", "1")
-	w.Segment("NM1", "41", "2", submitterName, "", "", "", "", "46", submitterID)
+	w.Segment("NM1", "41", "2", echo(submitterName), "", "", "", "", "46", echo(submitterID))
 	w.Segment("TRN", "2", ref)
 	w.Segment("STC", w.Composite("A1", "19", "PR"), today, "WQ", cents(accAmt+rejAmt))
 	if acc > 0 {
@@ -263,7 +267,7 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 			hl++
 			provHL = hl
 			w.Segment("HL", strconv.Itoa(hl), "2", "19", "1")
-			w.Segment("NM1", "85", "2", c.ProviderName, "", "", "", "", "XX", c.ProviderNPI)
+			w.Segment("NM1", "85", "2", echo(c.ProviderName), "", "", "", "", "XX", echo(c.ProviderNPI))
 			w.Segment("TRN", "1", "0")
 			var amt int64
 			for j := i; j < len(claims) && claims[j].ProviderName == p[0] && claims[j].ProviderNPI == p[1]; j++ {
@@ -274,9 +278,9 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		}
 		hl++
 		w.Segment("HL", strconv.Itoa(hl), strconv.Itoa(provHL), "PT")
-		w.Segment("NM1", "QC", "1", c.PatientLast, c.PatientFirst, "", "", "", "MI", c.PatientID)
-		w.Segment("TRN", "2", c.ID)
-		charge := c.Charge // STC04 as AMT prints amounts, when it reads as one
+		w.Segment("NM1", "QC", "1", echo(c.PatientLast), echo(c.PatientFirst), "", "", "", "MI", echo(c.PatientID))
+		w.Segment("TRN", "2", echo(c.ID))
+		charge := echo(c.Charge) // STC04 as AMT prints amounts, when it reads as one
 		if v, ok := x12.ParseDecimal([]byte(c.Charge), 2); ok {
 			charge = cents(v)
 		}
@@ -315,13 +319,13 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 			w.Segment("STC", stc...)
 		}
 		if c.Intermediary != "" {
-			w.Segment("REF", "D9", c.Intermediary)
+			w.Segment("REF", "D9", echo(c.Intermediary))
 		}
 		if c.FromDate != "" {
 			if c.ToDate == "" || c.ToDate == c.FromDate {
-				w.Segment("DTP", "472", "D8", c.FromDate)
+				w.Segment("DTP", "472", "D8", echo(c.FromDate))
 			} else {
-				w.Segment("DTP", "472", "RD8", c.FromDate+"-"+c.ToDate)
+				w.Segment("DTP", "472", "RD8", echo(c.FromDate)+"-"+echo(c.ToDate))
 			}
 		}
 	}

@@ -262,7 +262,8 @@ func Edit(ctx context.Context, in io.Reader, opts Options) (Summary, error) {
 // holds none of them; unless they are not valid separators of a 00501
 // ISA, or one of them is a character of a value the answers make up
 // themselves (the '.' and '-' of amounts and date ranges, the plan's name
-// and ID in the 277CA): then x12.DefaultDelimiters.
+// and ID in the 277CA): then x12.DefaultDelimiters, and a repeated value
+// that holds one of those has it written as a space (ack.Echo).
 func answerDelimiters(in x12.Delimiters, a277 *Writer277) x12.Delimiters {
 	if in.Validate00501() != nil {
 		return x12.DefaultDelimiters
