@@ -89,13 +89,14 @@ func (a *Writer277) begin(g *ig.GroupInfo) error {
 	if usage != "P" && usage != "T" {
 		usage = "P"
 	}
+	d := a.w.Delimiters()
 	err = a.w.BeginInterchange(x12.InterchangeHeader{
-		SenderQualifier: ack.ReplyQualifier(a.in.ReceiverQualifier), SenderID: a.in.ReceiverID,
-		ReceiverQualifier: ack.ReplyQualifier(a.in.SenderQualifier), ReceiverID: a.in.SenderID,
+		SenderQualifier: ack.ReplyQualifier(a.in.ReceiverQualifier), SenderID: ack.Echo(d, a.in.ReceiverID),
+		ReceiverQualifier: ack.ReplyQualifier(a.in.SenderQualifier), ReceiverID: ack.Echo(d, a.in.SenderID),
 		Date: now, ControlNumber: isa, Usage: usage,
 	})
 	if err == nil {
-		err = a.w.BeginGroup(x12.GroupHeader{FunctionalID: "HN", SenderCode: g.ReceiverCode, ReceiverCode: g.SenderCode,
+		err = a.w.BeginGroup(x12.GroupHeader{FunctionalID: "HN", SenderCode: ack.Echo(d, g.ReceiverCode), ReceiverCode: ack.Echo(d, g.SenderCode),
 			Date: now, ControlNumber: gs, Version: Version277CA})
 	}
 	return a.fail(err)

@@ -154,13 +154,16 @@ func TestNo277CAForASetWithoutClaims(t *testing.T) {
 
 // TestEchoedValuesHoldingThe277sSeparators: an input with no valid
 // repetition separator (ISA11 U) may hold a ^ in any value; its 277 uses
-// the default separators, ^ among them, and writes the claim's values
-// with the ^ as a space instead of failing the file.
+// the default separators, ^ among them, and writes the values it repeats
+// (the claim's, and the sender's IDs in its ISA and GS) with the ^ or :
+// as a space instead of failing the file.
 func TestEchoedValuesHoldingThe277sSeparators(t *testing.T) {
 	in := strings.NewReplacer("*^*00501*", "*U*00501*", "CLM*ENC1002*", "CLM*ENC^1002*",
-		"NM1*IL*1*NGUYEN*BAO*", "NM1*IL*1*NGUYEN^TRAN*BAO*", "REF*D9*CLMREF1001~", "REF*D9*CLM^1001~").Replace(twoClaims(t))
+		"NM1*IL*1*NGUYEN*BAO*", "NM1*IL*1*NGUYEN^TRAN*BAO*", "REF*D9*CLMREF1001~", "REF*D9*CLM^1001~",
+		"*ZZ*CALAIMGW       *", "*ZZ*CALAIM:GW      *", "GS*HC*CALAIMGW*", "GS*HC*CALAIM^GW*").Replace(twoClaims(t))
 	out := write277(t, in, snip.Profile{}) // passes the validator
-	for _, w := range []string{"~TRN*2*ENC 1002~", "~NM1*QC*1*NGUYEN TRAN*BAO****MI*98765432B~", "~REF*D9*CLM 1001~"} {
+	for _, w := range []string{"~TRN*2*ENC 1002~", "~NM1*QC*1*NGUYEN TRAN*BAO****MI*98765432B~", "~REF*D9*CLM 1001~",
+		"*ZZ*CALAIM GW      *", "~GS*HN*DHCSENC*CALAIM GW*"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("277CA lacks %q:\n%s", w, out)
 		}

@@ -66,9 +66,9 @@ func WithSetStatus(status func(t *ig.TransactionResult) ig.Status) Option {
 // (its 999s and TA1) use the interchange's own separators, when they are
 // valid for a 00501 ISA, else the Writer's: a value an acknowledgment
 // repeats from its input (a control number, a CTX value) never holds the
-// input's separators, but may hold the Writer's when they differ: AK1 and
-// AK2 write such a byte as a space (Echo), a CTX or IK404 value holding
-// one is left out. Every other value of a 999 or TA1 is letters and
+// input's separators, but may hold the Writer's when they differ: the
+// ISA, GS, AK1 and AK2 write such a byte as a space (Echo), a CTX or IK404
+// value holding one is left out. Every other value of a 999 or TA1 is letters and
 // digits.
 func WithSendersDelimiters() Option {
 	return func(a *Writer999) { a.senders, a.own = true, a.w.Delimiters() }
@@ -173,13 +173,14 @@ func (a *Writer999) begin(g *ig.GroupInfo) error {
 	if usage != "P" && usage != "T" {
 		usage = "P"
 	}
+	d := a.w.Delimiters()
 	err = a.w.BeginInterchange(x12.InterchangeHeader{
-		SenderQualifier: ReplyQualifier(a.in.ReceiverQualifier), SenderID: a.in.ReceiverID,
-		ReceiverQualifier: ReplyQualifier(a.in.SenderQualifier), ReceiverID: a.in.SenderID,
+		SenderQualifier: ReplyQualifier(a.in.ReceiverQualifier), SenderID: Echo(d, a.in.ReceiverID),
+		ReceiverQualifier: ReplyQualifier(a.in.SenderQualifier), ReceiverID: Echo(d, a.in.SenderID),
 		Date: now, ControlNumber: isa, Usage: usage,
 	})
 	if err == nil {
-		err = a.w.BeginGroup(x12.GroupHeader{FunctionalID: "FA", SenderCode: g.ReceiverCode, ReceiverCode: g.SenderCode,
+		err = a.w.BeginGroup(x12.GroupHeader{FunctionalID: "FA", SenderCode: Echo(d, g.ReceiverCode), ReceiverCode: Echo(d, g.SenderCode),
 			Date: now, ControlNumber: gs, Version: Version999})
 	}
 	a.open = err == nil
@@ -453,9 +454,10 @@ func WriteTA1(w *x12.Writer, ir *ig.InterchangeResult, control int64, now time.T
 	if usage != "P" && usage != "T" {
 		usage = "P"
 	}
+	d := w.Delimiters()
 	w.BeginInterchange(x12.InterchangeHeader{
-		SenderQualifier: ReplyQualifier(ir.ReceiverQualifier), SenderID: ir.ReceiverID,
-		ReceiverQualifier: ReplyQualifier(ir.SenderQualifier), ReceiverID: ir.SenderID,
+		SenderQualifier: ReplyQualifier(ir.ReceiverQualifier), SenderID: Echo(d, ir.ReceiverID),
+		ReceiverQualifier: ReplyQualifier(ir.SenderQualifier), ReceiverID: Echo(d, ir.SenderID),
 		Date: now, ControlNumber: control, Usage: usage,
 	})
 	status, note := ir.Status, ir.Note

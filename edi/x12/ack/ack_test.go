@@ -353,21 +353,37 @@ func TestSendersDelimiters(t *testing.T) {
 	}
 }
 
-// TestEchoedValuesHoldingTheWritersSeparators: an ST02 the 999 repeats
-// in AK202 may hold the 999's separators when they are not the input's
-// (here the input separates elements with | and has no repetition
-// separator); such a byte is written as a space, and the 999 is written
-// and valid, not failed.
+// TestEchoedValuesHoldingTheWritersSeparators: a value the 999 repeats
+// (ST02 in AK202, GS02 in its GS03, ISA06 in its ISA08) may hold the
+// 999's separators when they are not the input's (here the input
+// separates elements with | and has no repetition separator); such a byte
+// is written as a space, and the 999 is written and valid, not failed.
 func TestEchoedValuesHoldingTheWritersSeparators(t *testing.T) {
-	for _, st02 := range []string{"01*1", "01^1", "01:1"} {
-		t.Run(st02, func(t *testing.T) {
-			ls := clean837P(t)
-			in := strings.NewReplacer("*", "|", "|^|00501|", "|U|00501|").Replace(strings.Join(ls, "\n"))
-			in = strings.NewReplacer("ST|837|0001|", "ST|837|"+st02+"|", "SE|45|0001~", "SE|45|"+st02+"~").Replace(in)
+	cases := []struct {
+		name     string
+		from, to string
+		want     string // a segment of the 999
+	}{
+		{"ST02 *", "ST|837|0001|", "ST|837|01*1|", "AK2*837*01 1*005010X222A1"},
+		{"ST02 ^", "ST|837|0001|", "ST|837|01^1|", "AK2*837*01 1*005010X222A1"},
+		{"ST02 :", "ST|837|0001|", "ST|837|01:1|", "AK2*837*01 1*005010X222A1"},
+		{"GS02 *", "GS|HC|CALAIMGW|", "GS|HC|CALAIM*GW|", "GS*FA*DHCSENC*CALAIM GW*20260116*0830*701*X*005010X231A1"},
+		{"ISA06 *", "|ZZ|CALAIMGW       |", "|ZZ|CALAIM*GW      |", "ISA*00*          *00*          *ZZ*DHCSENC        *ZZ*CALAIM GW      *260116*0830*^*00501*000000501*0*T*:"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := strings.NewReplacer("*", "|", "|^|00501|", "|U|00501|").Replace(strings.Join(clean837P(t), "\n"))
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the input", c.from)
+			}
+			in = strings.Replace(in, c.from, c.to, 1)
+			if strings.HasPrefix(c.to, "ST") {
+				in = strings.Replace(in, "SE|45|0001~", "SE|45|"+strings.Split(c.to, "|")[2]+"~", 1)
+			}
 			segs := acknowledge(t, in)
 			validates999(t, segs)
-			if !slices.Contains(segs, "AK2*837*01 1*005010X222A1") {
-				t.Errorf("no AK2*837*01 1:\n%s", strings.Join(segs, "\n"))
+			if !slices.Contains(segs, c.want) {
+				t.Errorf("no %s:\n%s", c.want, strings.Join(segs, "\n"))
 			}
 		})
 	}
