@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12"
@@ -232,21 +233,20 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 	w.Segment("DTP", "050", "D8", received)
 	w.Segment("DTP", "009", "D8", today)
 	acc, rej := 0, 0
-	var accAmt, rejAmt int64
+	var accAmt, rejAmt amount
 	for i := range claims {
-		amt, _ := x12.ParseDecimal([]byte(claims[i].Charge), 2)
 		if claims[i].Rejected {
 			rej++
-			rejAmt += amt
+			rejAmt.add(claims[i].Charge)
 		} else {
 			acc++
-			accAmt += amt
+			accAmt.add(claims[i].Charge)
 		}
 	}
 	w.Segment("HL", "2", "1", "21", "1")
 	w.Segment("NM1", "41", "2", echo(submitterName), "", "", "", "", "46", echo(submitterID))
 	w.Segment("TRN", "2", ref)
-	w.Segment("STC", w.Composite("A1", "19", "PR"), today, "WQ", cents(accAmt+rejAmt))
+	w.Segment("STC", w.Composite("A1", "19", "PR"), today, "WQ", accAmt.plus(rejAmt).String())
 	if acc > 0 {
 		w.Segment("QTY", "90", strconv.Itoa(acc))
 	}
@@ -254,10 +254,10 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		w.Segment("QTY", "AA", strconv.Itoa(rej))
 	}
 	if acc > 0 {
-		w.Segment("AMT", "YU", cents(accAmt))
+		w.Segment("AMT", "YU", accAmt.String())
 	}
 	if rej > 0 {
-		w.Segment("AMT", "YY", cents(rejAmt))
+		w.Segment("AMT", "YY", rejAmt.String())
 	}
 	hl, provHL := 2, 0
 	prov := [2]string{"\x00", ""}
@@ -270,20 +270,19 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 			w.Segment("HL", strconv.Itoa(hl), "2", "19", "1")
 			w.Segment("NM1", "85", "2", echo(c.ProviderName), "", "", "", "", "XX", echo(c.ProviderNPI))
 			w.Segment("TRN", "1", "0")
-			var amt int64
+			var amt amount
 			for j := i; j < len(claims) && claims[j].ProviderName == p[0] && claims[j].ProviderNPI == p[1]; j++ {
-				v, _ := x12.ParseDecimal([]byte(claims[j].Charge), 2)
-				amt += v
+				amt.add(claims[j].Charge)
 			}
-			w.Segment("STC", w.Composite("A1", "19", "PR"), "", "WQ", cents(amt))
+			w.Segment("STC", w.Composite("A1", "19", "PR"), "", "WQ", amt.String())
 		}
 		hl++
 		w.Segment("HL", strconv.Itoa(hl), strconv.Itoa(provHL), "PT")
 		w.Segment("NM1", "QC", "1", echo(c.PatientLast), echo(c.PatientFirst), "", "", "", "MI", echo(c.PatientID))
 		w.Segment("TRN", "2", echo(c.ID))
 		charge := echo(c.Charge) // STC04 as AMT prints amounts, when it reads as one
-		if v, ok := x12.ParseDecimal([]byte(c.Charge), 2); ok {
-			charge = cents(v)
+		if v := (amount{}); v.add(c.Charge) {
+			charge = v.String()
 		}
 		if !c.Rejected {
 			w.Segment("STC", w.Composite("A2", "20", "PR"), today, "WQ", charge)
@@ -370,17 +369,40 @@ func AssignedNumber(batch string, ordinal int) string {
 	return string(b[:])
 }
 
-// cents prints an amount held in hundredths.
-func cents(v int64) string {
-	if v < 0 {
-		return "-" + cents(-v)
+// amount is a sum of amounts as sent (X12 data type R, up to six decimal
+// places, as x12.ParseDecimal reads them), exact: whole units and
+// millionths are added apart, so that no sum of a 277 overflows.
+type amount struct{ units, micro int64 }
+
+// add adds v; it reports whether v reads as an amount (one that does not
+// adds nothing).
+func (a *amount) add(v string) bool {
+	n, ok := x12.ParseDecimal([]byte(v), 6)
+	a.units += n / 1_000_000
+	a.micro += n % 1_000_000
+	return ok
+}
+
+// plus is the sum of a and b.
+func (a amount) plus(b amount) amount { return amount{a.units + b.units, a.micro + b.micro} }
+
+// String prints the amount as AMT prints amounts: no trailing zeros after
+// the point, and no point for a whole amount (75.50 is 75.5).
+func (a amount) String() string {
+	u, m := a.units+a.micro/1_000_000, a.micro%1_000_000
+	switch {
+	case u > 0 && m < 0:
+		u, m = u-1, m+1_000_000
+	case u < 0 && m > 0:
+		u, m = u+1, m-1_000_000
 	}
-	s := strconv.FormatInt(v/100, 10)
-	if r := v % 100; r != 0 {
-		s += fmt.Sprintf(".%02d", r)
-		if s[len(s)-1] == '0' {
-			s = s[:len(s)-1]
-		}
+	sign := ""
+	if u < 0 || m < 0 {
+		sign, u, m = "-", -u, -m
+	}
+	s := sign + strconv.FormatInt(u, 10)
+	if m != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%06d", m), "0")
 	}
 	return s
 }

@@ -268,10 +268,45 @@ func TestWrite277CAAmountsDatesAndTrace(t *testing.T) {
 	}
 }
 
-func TestCents(t *testing.T) {
-	for v, want := range map[int64]string{0: "0", 7550: "75.5", 7505: "75.05", 30000: "300", -7550: "-75.5", 1: "0.01"} {
-		if got := cents(v); got != want {
-			t.Errorf("cents(%d) = %q, want %q", v, got, want)
+// TestAmount: the 277's sums of amounts are exact to the millionth and
+// printed as AMT prints amounts.
+func TestAmount(t *testing.T) {
+	for _, tt := range []struct {
+		add  []string
+		want string
+	}{
+		{nil, "0"},
+		{[]string{"75.50"}, "75.5"},
+		{[]string{"75.05"}, "75.05"},
+		{[]string{"300"}, "300"},
+		{[]string{"-75.50"}, "-75.5"},
+		{[]string{"0.01"}, "0.01"},
+		{[]string{"300", "75.555"}, "375.555"},
+		{[]string{"0.999999", "0.000001"}, "1"},
+		{[]string{"10", "-0.25"}, "9.75"},
+		{[]string{"-10", "0.25"}, "-9.75"},
+		{[]string{"999999999999", "999999999999", "999999999999", "999999999999", "999999999999",
+			"999999999999", "999999999999", "999999999999", "999999999999", "999999999999"}, "9999999999990"},
+		{[]string{"1,000", "5"}, "5"},
+	} {
+		var a amount
+		for _, v := range tt.add {
+			a.add(v)
+		}
+		if got := a.String(); got != tt.want {
+			t.Errorf("sum of %q = %q, want %q", tt.add, got, tt.want)
+		}
+	}
+}
+
+// TestWrite277CATotalsCountEveryCharge: a charge sent with more than two
+// decimal places counts in the 277's totals as in its claim's STC04.
+func TestWrite277CATotalsCountEveryCharge(t *testing.T) {
+	in := strings.NewReplacer("CLM*ENC1002*75.5*", "CLM*ENC1002*75.555*", "SV1*HC:T1016:U8*75.50*", "SV1*HC:T1016:U8*75.555*").Replace(twoClaims(t))
+	out := write277(t, in, snip.Profile{})
+	for _, w := range []string{"~STC*A1:19:PR*20260116*WQ*375.555~", "~AMT*YU*375.555~", "~STC*A1:19:PR**WQ*375.555~", "~STC*A2:20:PR*20260116*WQ*75.555~"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("277CA lacks %q:\n%s", w, out)
 		}
 	}
 }
