@@ -382,6 +382,27 @@ func TestDuplicateInterchange(t *testing.T) {
 	}
 }
 
+// TestDuplicateInterchangeAnsweredInTheSendersDelimiters: the TA1 of a
+// duplicate interchange uses the interchange's own separators, as every
+// answer to it does, so that the sender's ID it is addressed to (here
+// holding a *, legal where | separates elements) is repeated as sent.
+func TestDuplicateInterchangeAnsweredInTheSendersDelimiters(t *testing.T) {
+	e := newFwdEnv(t)
+	in := strings.Replace(strings.ReplaceAll(bothGood(t), "*", "|"), "|ZZ|CALAIMGW       |", "|ZZ|CALAIM*GW      |", 1)
+	if first, _ := e.ingest("first", in); first.Duplicate != "" {
+		t.Fatalf("first: %+v", first)
+	}
+	r, out := e.ingest("again", in)
+	if r.Duplicate == "" {
+		t.Fatal("not a duplicate")
+	}
+	ta1 := readOut(t, out, "again"+SuffixTA1)
+	if !strings.HasPrefix(ta1, "ISA|00|          |00|          |ZZ|DHCSENC        |ZZ|CALAIM*GW      |") ||
+		!strings.Contains(ta1, "TA1|000000101|260115|1200|R|025~") {
+		t.Errorf("TA1:\n%s", ta1)
+	}
+}
+
 // TestPartnerProfileFromConfiguration: a sender's profile in
 // inbound_837p.trading_partners sets an edit's action (the DHCS coding
 // edit only warns: the claim is accepted with its warning) and the TA1

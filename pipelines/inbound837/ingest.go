@@ -343,8 +343,9 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 
 // duplicate answers a file that repeats an interchange received before:
 // a TA1 rejecting each of its interchanges with note 025 (duplicate
-// interchange control number), unless the sender's profile says never;
-// nothing else is written.
+// interchange control number), in the interchange's own separators
+// (answerDelimiters), unless the sender's profile says never; nothing else
+// is written.
 func duplicate(ctx context.Context, job *ingest.Job, path, dir, base string, prior *store.InboundInterchange,
 	results []ig.InterchangeResult, mode string, num ack.Numbers, now func() time.Time, r *ingest.Result) error {
 	r.Duplicate = fmt.Sprintf("repeats interchange %s of %s received %s in %s (the same sender and ISA13, or the same content)",
@@ -360,7 +361,12 @@ func duplicate(ctx context.Context, job *ingest.Job, path, dir, base string, pri
 	for i := range results {
 		ir := results[i]
 		ir.Status, ir.Note = ig.Rejected, NoteDuplicate
-		n, err := num.NextInterchange()
+		// The sender's separators, as the answers of a file processed.
+		err := w.SetDelimiters(answerDelimiters(ir.Delimiters, nil))
+		var n int64
+		if err == nil {
+			n, err = num.NextInterchange()
+		}
 		if err == nil {
 			err = ack.WriteTA1(w, &ir, n, now())
 		}
