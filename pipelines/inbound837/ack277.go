@@ -191,7 +191,8 @@ func (a *Writer277) close() {
 }
 
 // set spools the 277 of one accepted transaction set of group g.
-func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID string, claims []Claim) error {
+// submitter is the 837P's 1000A NM102, NM103, NM104 and NM109.
+func (a *Writer277) set(g *ig.GroupInfo, bht03 string, submitter [4]string, claims []Claim) error {
 	if a.err != nil {
 		return a.err
 	}
@@ -244,7 +245,8 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		}
 	}
 	w.Segment("HL", "2", "1", "21", "1")
-	w.Segment("NM1", "41", "2", echo(submitterName), "", "", "", "", "46", echo(submitterID))
+	typ, first := entityType(submitter[0], submitter[2])
+	w.Segment("NM1", "41", typ, echo(submitter[1]), echo(first), "", "", "", "46", echo(submitter[3]))
 	w.Segment("TRN", "2", ref)
 	w.Segment("STC", w.Composite("A1", "19", "PR"), today, "WQ", accAmt.plus(rejAmt).String())
 	if acc > 0 {
@@ -260,18 +262,19 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		w.Segment("AMT", "YY", rejAmt.String())
 	}
 	hl, provHL := 2, 0
-	prov := [2]string{"\x00", ""}
+	prov := [4]string{"\x00"}
 	for i := range claims {
 		c := &claims[i]
-		if p := [2]string{c.ProviderName, c.ProviderNPI}; p != prov {
+		if p := c.provider(); p != prov {
 			prov = p
 			hl++
 			provHL = hl
 			w.Segment("HL", strconv.Itoa(hl), "2", "19", "1")
-			w.Segment("NM1", "85", "2", echo(c.ProviderName), "", "", "", "", "XX", echo(c.ProviderNPI))
+			typ, first := entityType(c.ProviderType, c.ProviderFirst)
+			w.Segment("NM1", "85", typ, echo(c.ProviderName), echo(first), "", "", "", "XX", echo(c.ProviderNPI))
 			w.Segment("TRN", "1", "0")
 			var amt amount
-			for j := i; j < len(claims) && claims[j].ProviderName == p[0] && claims[j].ProviderNPI == p[1]; j++ {
+			for j := i; j < len(claims) && claims[j].provider() == p; j++ {
 				amt.add(claims[j].Charge)
 			}
 			w.Segment("STC", w.Composite("A1", "19", "PR"), "", "WQ", amt.String())
@@ -330,6 +333,21 @@ func (a *Writer277) set(g *ig.GroupInfo, bht03, submitterName, submitterID strin
 		}
 	}
 	return a.fail(w.EndTransaction())
+}
+
+// provider is what names the claim's billing provider in the 277CA.
+func (c *Claim) provider() [4]string {
+	return [4]string{c.ProviderType, c.ProviderName, c.ProviderFirst, c.ProviderNPI}
+}
+
+// entityType is the NM102 and NM104 a 277CA gives a party the 837P named
+// with NM102 typ and NM104 first: a person (1) with its first name, else
+// an organization (2), which has none.
+func entityType(typ, first string) (string, string) {
+	if typ == "1" {
+		return "1", first
+	}
+	return "2", ""
 }
 
 // stcEntities are the entity identifier codes 005010X214 allows in 2200D

@@ -170,6 +170,36 @@ func TestEchoedValuesHoldingThe277sSeparators(t *testing.T) {
 	}
 }
 
+// TestWrite277CAPersonOrOrganization: the submitter (2100B) and billing
+// provider (2100C) are named as the 837P names them: a person (NM102 1)
+// with its first name, an organization (2) without.
+func TestWrite277CAPersonOrOrganization(t *testing.T) {
+	cases := []struct {
+		name     string
+		from, to string
+		want     string
+	}{
+		{"organizations", "", "", "~NM1*41*2*SUNRISE HEALTH PLAN*****46*SHP001~"},
+		{"billing provider an organization", "", "", "~NM1*85*2*HARBOR COMMUNITY SUPPORTS*****XX*1234567893~"},
+		{"billing provider a person", "NM1*85*2*HARBOR COMMUNITY SUPPORTS*****XX*", "NM1*85*1*SMITH*JOHN****XX*",
+			"~NM1*85*1*SMITH*JOHN****XX*1234567893~"},
+		{"submitter a person", "NM1*41*2*SUNRISE HEALTH PLAN*****46*", "NM1*41*1*DOE*JANE****46*",
+			"~NM1*41*1*DOE*JANE****46*SHP001~"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the file", c.from)
+			}
+			out := write277(t, strings.Replace(in, c.from, c.to, 1), snip.Profile{}) // passes the validator
+			if !strings.Contains(out, c.want) {
+				t.Errorf("277CA lacks %q:\n%s", c.want, out)
+			}
+		})
+	}
+}
+
 // TestAssignedNumber: ISA13 zero-padded to 9 digits, then the claim's
 // ordinal in 6 (modulo 1,000,000); a longer ISA13 is kept whole.
 func TestAssignedNumber(t *testing.T) {

@@ -58,6 +58,8 @@ type Claim struct {
 	PatientFirst     string // NM104
 	PatientID        string // NM109: 2010BA's when 2010CA has none
 	ProviderName     string // 2010AA NM103
+	ProviderFirst    string // 2010AA NM104, of a person
+	ProviderType     string // 2010AA NM102: 1 a person, 2 an organization
 	ProviderNPI      string // 2010AA NM109
 	FromDate, ToDate string // the claim's service dates (2400 DTP*472), CCYYMMDD
 	// Intermediary is the claim identifier a clearinghouse or other
@@ -307,7 +309,7 @@ type run struct {
 	waiting int
 
 	bht03     string    // BHT03 of the set
-	submitter [2]string // 1000A NM103 and NM109
+	submitter [4]string // 1000A NM102, NM103, NM104 and NM109
 	setHits   []Hit     // hits of the scanner outside any claim, and those that reject the set
 	own       []ownKey  // the findings the scanner reported to the 999 in the set
 	accepted  int       // sets of the group accepted, with or without errors
@@ -498,7 +500,7 @@ type setDone struct {
 	control   string
 	group     ig.GroupInfo
 	bht03     string
-	submitter [2]string
+	submitter [4]string
 }
 
 // Sets wait for the finisher goroutine (finish) until this many claims
@@ -709,7 +711,7 @@ func (r *run) finishSet(s *setDone) error {
 	// A 277CA answers claims: a set without any (its subscribers have
 	// none) gets none, its 2000C and 2000D loops being required.
 	if r.opts.Ack277 != nil && res.Status != ig.Rejected && len(s.claims) > 0 {
-		if err := r.opts.Ack277.set(&s.group, s.bht03, s.submitter[0], s.submitter[1], s.claims); err != nil {
+		if err := r.opts.Ack277.set(&s.group, s.bht03, s.submitter, s.claims); err != nil {
 			return err
 		}
 	}
@@ -885,7 +887,7 @@ func (r *run) outcome(interchange, rejected bool) error {
 // opens a Claim at each CLM and applies the balancing and code-set edits.
 type scanner struct {
 	r     *run
-	prov  [2]string // billing provider name and NPI
+	prov  [4]string // billing provider NM102, NM103, NM104 and NM109
 	pat   [3]string // patient last, first, ID
 	cur   int       // index of the open claim in r.claims, -1 when none
 	total int64     // CLM02 in millionths
@@ -950,7 +952,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		pos := t.Pos()
 		s.r.ordinal++
 		s.r.claims = append(s.r.claims, Claim{ID: string(seg.Element(1)), Line: pos.Line, pos: pos,
-			Charge: string(seg.Element(2)), ProviderName: s.prov[0], ProviderNPI: s.prov[1],
+			Charge: string(seg.Element(2)), ProviderType: s.prov[0], ProviderName: s.prov[1], ProviderFirst: s.prov[2], ProviderNPI: s.prov[3],
 			PatientLast: s.pat[0], PatientFirst: s.pat[1], PatientID: s.pat[2], Ordinal: s.r.ordinal,
 			ISA13: s.r.isa13, Sender: s.r.sender, Batch: s.r.batch})
 		s.cur = len(s.r.claims) - 1
@@ -1039,9 +1041,9 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		s.entity = string(seg.Element(1))
 		switch string(seg.Element(1)) {
 		case "41":
-			s.r.submitter = [2]string{string(seg.Element(3)), string(seg.Element(9))}
+			s.r.submitter = [4]string{string(seg.Element(2)), string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
 		case "85":
-			s.prov = [2]string{string(seg.Element(3)), string(seg.Element(9))}
+			s.prov = [4]string{string(seg.Element(2)), string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
 		case "IL":
 			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
 		case "QC":
