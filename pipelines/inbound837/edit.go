@@ -821,7 +821,7 @@ func (r *run) group(g *ig.GroupResult, next func(*ig.GroupResult) error) error {
 	} else {
 		g.Accepted = r.accepted
 		switch {
-		case r.accepted == 0 && g.Received > 0:
+		case r.accepted == 0: // none accepted, or none sent: a group holds at least one set
 			g.Status = ig.Rejected
 		case r.accepted < g.Received:
 			g.Status = ig.PartiallyAccepted

@@ -111,6 +111,31 @@ func TestAK9Outcomes(t *testing.T) {
 	}
 }
 
+// TestAK9OfAGroupWithoutSets: a group holding no transaction set has
+// none accepted: AK9 R, as the validator's own 999 answers it.
+func TestAK9OfAGroupWithoutSets(t *testing.T) {
+	base := twoClaims(t)
+	in := base[:strings.Index(base, "ST*837*0001")] + "GE*0*101~" + base[strings.Index(base, "IEA*"):]
+	for _, own := range []bool{false, true} {
+		var buf bytes.Buffer
+		a := ack.New999(x12.NewWriter(&buf, x12.DefaultDelimiters), &numbers{})
+		var err error
+		if own {
+			var vo ig.Options
+			a.Attach(&vo)
+			_, err = ig.NewValidator(vo).Validate(context.Background(), strings.NewReader(in))
+		} else {
+			_, err = Edit(context.Background(), strings.NewReader(in), Options{Ack999: a})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "~AK1*HC*101*005010X222A1~AK9*R*0*0*0~") {
+			t.Errorf("999 (the validator's own: %v) lacks AK9*R*0*0*0:\n%s", own, buf.String())
+		}
+	}
+}
+
 // TestCTXNamesTheClaim: an error inside a claim (2300, 2400) is followed
 // in the 999 by CTX*CLM01:<the claim's CLM01> after its IK3 (999 2100 CTX
 // Business Unit Identifier); an error outside a claim, or in a claim whose
