@@ -352,6 +352,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 			// rejects the set, as the scanner's own edits do there.
 			h.Action = snip.RejectSet
 		}
+		dup := r.saidByScanner(&h, f.Loop) // the report shows it once, as the 999 does
 		switch h.Action {
 		case snip.RejectSet:
 			reject = reject || f.Severity == ig.Error
@@ -362,10 +363,14 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 			f.Severity = ig.Warning
 			kept = append(kept, *f)
 		case snip.RejectClaim:
-			r.claimHit(f.SetPos, h)
+			if !dup {
+				r.claimHit(f.SetPos, h)
+			}
 			continue
 		}
-		res.Hits = append(res.Hits, h)
+		if !dup {
+			res.Hits = append(res.Hits, h)
+		}
 	}
 	t.Findings = kept
 	res.Hits = append(res.Hits, r.setHits...)
@@ -797,14 +802,41 @@ func (r *run) ownFinding(f *ig.Finding) bool {
 // claimHit adds h to the claim that holds set position pos, one of its
 // loops' (inClaim): the last claim that began at or before it.
 func (r *run) claimHit(pos int, h Hit) {
+	c := &r.claims[r.claimAt(pos)]
+	c.Hits = append(c.Hits, h)
+	c.Rejected = c.Rejected || h.Action == snip.RejectClaim
+}
+
+// claimAt is the index of the claim that holds set position pos, one of
+// its loops': the last claim that began at or before it.
+func (r *run) claimAt(pos int) int {
 	k := 0
 	for i := range r.claims {
 		if r.claims[i].Line > 0 && r.claims[i].pos.SetPos <= pos {
 			k = i
 		}
 	}
-	r.claims[k].Hits = append(r.claims[k].Hits, h)
-	r.claims[k].Rejected = r.claims[k].Rejected || h.Action == snip.RejectClaim
+	return k
+}
+
+// saidByScanner reports whether the scanner has validator hit h in loop
+// already, on the set or on the claim holding it: its edit of an element
+// whose code list the validator checks too (place of service, state).
+func (r *run) saidByScanner(h *Hit, loop string) bool {
+	if hasHit(r.setHits, h) {
+		return true
+	}
+	return len(r.claims) > 0 && inClaim(loop) && hasHit(r.claims[r.claimAt(h.SetPos)].Hits, h)
+}
+
+// hasHit reports whether hits hold h's edit on h's element.
+func hasHit(hits []Hit, h *Hit) bool {
+	for i := range hits {
+		if hits[i].Edit == h.Edit && hits[i].SetPos == h.SetPos && hits[i].Element == h.Element {
+			return true
+		}
+	}
+	return false
 }
 
 // group restates the group's AK9 from the sets' statuses after the

@@ -394,6 +394,54 @@ func TestScannerEditsInThe999(t *testing.T) {
 	}
 }
 
+// TestCodeListEditsReportedOnce: a place of service or state that both
+// the scanner and the validator's code list reject is one edit of its
+// claim or set, once in the report as in the 999, whatever the action.
+func TestCodeListEditsReportedOnce(t *testing.T) {
+	cases := []struct {
+		name, from, to, edit, action string
+		claim                        string // the claim holding the edit, "" for the set
+	}{
+		{"subscriber state rejecting the set", "WEST SACRAMENTO*CA*", "WEST SACRAMENTO*QQ*", snip.CodeState, "reject_claim", ""},
+		{"subscriber state warned", "WEST SACRAMENTO*CA*", "WEST SACRAMENTO*QQ*", snip.CodeState, "warn", ""},
+		{"claim's place of service", "CLM*ENC1002*75.5***12:B:1", "CLM*ENC1002*75.5***98:B:1", snip.CodePOS, "reject_claim", "ENC1002"},
+		{"claim's place of service warned", "CLM*ENC1002*75.5***12:B:1", "CLM*ENC1002*75.5***98:B:1", snip.CodePOS, "warn", "ENC1002"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			if !strings.Contains(in, c.from) {
+				t.Fatalf("%q not in the file", c.from)
+			}
+			p, err := snip.NewProfile(map[string]string{c.edit: c.action})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := edit(t, strings.Replace(in, c.from, c.to, 1), p)
+			var hits []Hit
+			if c.claim == "" {
+				hits = o.sets[0].Hits
+			} else {
+				hits = o.claims[c.claim].Hits
+				for _, h := range o.sets[0].Hits {
+					if h.Edit == c.edit {
+						hits = append(hits, h)
+					}
+				}
+			}
+			n := 0
+			for _, h := range hits {
+				if h.Edit == c.edit {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d %s hits, want 1: %+v", n, c.edit, hits)
+			}
+		})
+	}
+}
+
 // TestSetErrorInIK5: an error of the transaction set itself (SE01 not
 // its count, SE02 not its ST02) is its IK502 code whether the partner's
 // profile rejects the set for it or warns: a warning is noted as the
