@@ -14,7 +14,8 @@ import (
 // no encounter line, the claims recorded as not accepted with no pending
 // lines (the same services sent again are not duplicates of them); the
 // AK9 of a group rejected for its GE counts no accepted set (AK904 0), and
-// a rejected interchange gets its TA1 and no 999.
+// a rejected interchange gets its TA1 and no 999. The report's totals
+// count the set rejected with it, as the summary does.
 func TestRejectedGroupOrInterchangeForwardsNothing(t *testing.T) {
 	cases := []struct {
 		name, from, to string
@@ -56,8 +57,9 @@ func TestRejectedGroupOrInterchangeForwardsNothing(t *testing.T) {
 				strings.Contains(rep, ",accepted,") || strings.Count(rep, ",rejected ("+strings.Fields(c.report[len("bad.x12,,,"):])[0]+" rejected),") != 2 {
 				t.Errorf("report lacks %q, or shows a claim other than rejected with it:\n%s", c.report, rep)
 			}
-			if rep := readOut(t, out, "bad"+SuffixReportHTML); !strings.Contains(rep, "0 claim(s) accepted, 2 rejected") {
-				t.Errorf("report totals:\n%s", rep)
+			if rep := readOut(t, out, "bad"+SuffixReportHTML); !strings.Contains(rep, "0 claim(s) accepted, 2 rejected; 1 transaction set(s) rejected whole") ||
+				r.SetsRejected != 1 {
+				t.Errorf("report totals (%d sets rejected):\n%s", r.SetsRejected, rep)
 			}
 			for _, n := range []string{"000000001000001", "000000001000002"} {
 				ic, ok, err := e.st.InboundClaim(context.Background(), n)
@@ -126,7 +128,7 @@ func TestOnlyTheRejectedGroupIsWithdrawn(t *testing.T) {
 	}
 	page := readOut(t, out, "two"+SuffixReportHTML)
 	if strings.Count(page, "<td>rejected (group rejected)</td>") != 2 || strings.Count(page, "<td>accepted</td>") != 2 ||
-		!strings.Contains(page, "2 claim(s) accepted, 2 rejected") {
+		!strings.Contains(page, "2 claim(s) accepted, 2 rejected; 1 transaction set(s) rejected whole") || r.SetsRejected != 1 {
 		t.Errorf("HTML report:\n%s", page)
 	}
 	for n, want := range map[string]bool{"000000001000001": false, "000000001000002": false, "000000001000003": true, "000000001000004": true} {

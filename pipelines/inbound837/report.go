@@ -41,6 +41,9 @@ type Report struct {
 	rec       []byte
 
 	accepted, rejected, setsRejected int
+	// Sets accepted since the group (interchange) began, rejected after
+	// all when it is withdrawn.
+	grpSets, icSets int
 }
 
 // withdrawal is the spool's rows [from, to) of a group or interchange
@@ -114,8 +117,11 @@ func (r *Report) row(set, claim, status string, h *Hit) {
 // GE or IEA; an interchange's rows are written then.
 func (r *Report) End(interchange bool) error {
 	if interchange {
+		r.grpSets, r.icSets = 0, 0
 		return r.emit()
 	}
+	r.icSets += r.grpSets
+	r.grpSets = 0
 	r.groupAt = r.rows
 	return r.err
 }
@@ -228,6 +234,8 @@ func (r *Report) Claim(c *Claim) error {
 func (r *Report) Set(s *SetResult) error {
 	if s.Status == 'R' {
 		r.setsRejected++
+	} else {
+		r.grpSets++
 	}
 	for i := range s.Hits {
 		status := "set rejected"
@@ -245,9 +253,13 @@ func (r *Report) Set(s *SetResult) error {
 func (r *Report) Withdrawn(scope string, accepted int) error {
 	r.accepted -= accepted
 	r.rejected += accepted
+	r.setsRejected += r.grpSets
+	r.grpSets = 0
 	from := r.groupAt
 	if scope != "group" {
 		from = 0
+		r.setsRejected += r.icSets
+		r.icSets = 0
 	}
 	r.withdrawn = append(r.withdrawn, withdrawal{from, r.rows, scope})
 	h := Hit{Segment: "IEA", Msg: "the interchange's IEA does not match its ISA or its groups (see the TA1): every claim of the interchange above is rejected, none was accepted; send it again"}
