@@ -369,14 +369,18 @@ func (c *Claim) PlanClaim() string { return AssignedNumber(c.Batch, c.Ordinal) }
 // AssignedNumber is the plan's claim number for a claim accepted from an
 // interchange: the plan's number of the interchange's claims (9 digits,
 // Options.ClaimBatch) and the claim's ordinal in it (6 digits), 15 digits
-// in all.
+// in all. An ordinal past 999,999 is written whole (7 digits or more), so
+// that no two claims of an interchange share a number.
 func AssignedNumber(batch string, ordinal int) string {
+	if ordinal > 999_999 {
+		return AssignedNumber(batch, 0)[:max(9, len(batch))] + strconv.Itoa(ordinal)
+	}
 	var b [15]byte
 	n := copy(b[max(9-len(batch), 0):9], batch)
 	for i := range 9 - n {
 		b[i] = '0'
 	}
-	o := ordinal % 1_000_000
+	o := ordinal
 	for i := 14; i >= 9; i-- {
 		b[i] = byte('0' + o%10)
 		o /= 10

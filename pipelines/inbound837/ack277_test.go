@@ -200,8 +200,9 @@ func TestWrite277CAPersonOrOrganization(t *testing.T) {
 	}
 }
 
-// TestAssignedNumber: ISA13 zero-padded to 9 digits, then the claim's
-// ordinal in 6 (modulo 1,000,000); a longer ISA13 is kept whole.
+// TestAssignedNumber: the batch zero-padded to 9 digits, then the claim's
+// ordinal in 6, or whole past 999,999 (never the number of another claim
+// of the interchange); a longer batch is kept whole.
 func TestAssignedNumber(t *testing.T) {
 	for _, tt := range []struct {
 		isa13   string
@@ -211,7 +212,11 @@ func TestAssignedNumber(t *testing.T) {
 		{"000000101", 1, "000000101000001"},
 		{"123", 42, "000000123000042"},
 		{"", 5, "000000000000005"},
-		{"000000101", 1_234_567, "000000101234567"},
+		{"000000101", 999_999, "000000101999999"},
+		{"000000101", 1_000_000, "0000001011000000"},
+		{"000000101", 1_000_001, "0000001011000001"},
+		{"000000101", 1_234_567, "0000001011234567"},
+		{"1234567890", 1_000_001, "12345678901000001"},
 		{"1234567890", 7, "1234567890000007"},
 	} {
 		if got := AssignedNumber(tt.isa13, tt.ordinal); got != tt.want {
