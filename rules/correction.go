@@ -29,6 +29,9 @@ const (
 	// CorrectionSplit rejects a line of a replacement or void that would
 	// send its CLM01 in a second claim of the run.
 	CorrectionSplit = "CORRECTION-SPLIT"
+	// CorrectionVoided rejects a replacement or void of an encounter whose
+	// void DHCS accepted: the encounter no longer exists.
+	CorrectionVoided = "CORRECTION-VOIDED"
 )
 
 // Original is what the state store knows of the claim a replacement or
@@ -43,6 +46,7 @@ type Original struct {
 	Run         int64  // the run that sent it
 	EncounterID string // the latest DHCS Encounter ID reported for the CLM01; "" = none yet
 	Latest      string // the status of the CLM01's latest submission: StatusSent, StatusAccepted, StatusRejected
+	Frequency   string // the CLM05-3 of the CLM01's latest submission: 1, 7 or 8; "" when none is recorded
 }
 
 // Correction is how a replacement or void goes out.
@@ -63,6 +67,10 @@ type Correction struct {
 //     for the line's billing provider;
 //   - CORRECTION-ORIGINAL-AMBIGUOUS when it is an invoice number that
 //     became several claims (its CLM01 must be given);
+//   - CORRECTION-VOIDED when the CLM01's latest submission is a void DHCS
+//     accepted: the encounter is gone, and DHCS denies a replacement or
+//     void of it (a void still waiting is held below; a void DHCS rejected
+//     leaves the encounter to correct);
 //   - when DHCS holds no encounter for the CLM01 (no Encounter ID and its
 //     latest submission rejected, as a 999 rejecting its set does): a
 //     replacement goes out again as an original with the same CLM01
@@ -80,6 +88,9 @@ func DecideCorrection(l *domain.InvoiceLine, o Original) Correction {
 	case o.Claims > 1:
 		return Correction{Decision: &Decision{Rule: CorrectionAmbiguous, Field: "original_claim",
 			Message: fmt.Sprintf("original_claim %q is the invoice number of %d claims sent (run %d: one per member, rendering provider or 50 lines); give the CLM01 of the claim to correct (run report or 277CA)", l.OriginalClaim, o.Claims, o.Run)}}
+	case o.Frequency == "8" && o.Latest == StatusAccepted:
+		return Correction{Decision: &Decision{Rule: CorrectionVoided, Field: "original_claim",
+			Message: fmt.Sprintf("claim %s was voided (DHCS accepted its void): a voided encounter cannot be replaced or voided again; send the service as a new original (no frequency, no original_claim) with a new invoice number", o.CLM01)}}
 	case o.EncounterID == "" && o.Latest == StatusRejected && l.Frequency == "8":
 		return Correction{Decision: &Decision{Rule: CorrectionNotReceived, Field: "frequency",
 			Message: fmt.Sprintf("claim %s was rejected before DHCS recorded it (no Encounter ID): there is nothing to void", o.CLM01)}}

@@ -30,6 +30,14 @@ func TestDecideCorrection(t *testing.T) {
 		{"replacement of a replacement DHCS answered", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
 		{"recorded before submissions were kept", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id}, "", "7", id},
 		{"void of an encounter never received", "8", Original{Claims: 1, CLM01: "3051C1", Latest: StatusRejected}, CorrectionNotReceived, "", ""},
+		{"replacement after a void DHCS accepted", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted, Frequency: "8"}, CorrectionVoided, "", ""},
+		{"void after a void DHCS accepted", "8", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted, Frequency: "8"}, CorrectionVoided, "", ""},
+		{"void accepted without an ID of its own", "7", Original{Claims: 1, CLM01: "3051C1", Latest: StatusAccepted, Frequency: "8"}, CorrectionVoided, "", ""},
+		{"replacement while a void waits", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusSent, Frequency: "8"}, CorrectionHeld, "", ""},
+		{"replacement after a void DHCS rejected", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusRejected, Frequency: "8"}, "", "7", id},
+		{"void after a void DHCS rejected", "8", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusRejected, Frequency: "8"}, "", "8", id},
+		{"replacement after an accepted replacement", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted, Frequency: "7"}, "", "7", id},
+		{"void after an accepted original", "8", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted, Frequency: "1"}, "", "8", id},
 		{"an invoice of one claim", "7", Original{Claims: 1, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, "", "7", id},
 		{"an invoice of two claims", "7", Original{Claims: 2, CLM01: "3051C1", EncounterID: id, Latest: StatusAccepted}, CorrectionAmbiguous, "", ""},
 		{"an invoice of two claims, void", "8", Original{Claims: 2, CLM01: "3051C1", Latest: StatusSent}, CorrectionAmbiguous, "", ""},
@@ -44,6 +52,9 @@ func TestDecideCorrection(t *testing.T) {
 				}
 				if _, ok := Lookup(c.Decision.Rule); !ok {
 					t.Errorf("%s is not in the catalog", c.Decision.Rule)
+				}
+				if c.Decision.Rule == CorrectionVoided && !strings.Contains(c.Decision.Message, "voided") {
+					t.Errorf("message %q does not say the encounter was voided", c.Decision.Message)
 				}
 				return
 			}

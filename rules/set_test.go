@@ -21,7 +21,7 @@ func TestCatalogIsOneStableList(t *testing.T) {
 		rules.AuthUnitsExceeded, rules.CSLimitExceeded, rules.TRNeedsECM,
 		rules.EnrollmentMemberInvalid, rules.EnrollmentSetRejected, rules.AuthFeedInvalid, rules.AuthPeriodPolicy, rules.ProgramFeedInvalid,
 		rules.ProviderNotContracted, rules.CorrectionUnknown, rules.CorrectionAmbiguous, rules.CorrectionSplit, rules.CorrectionHeld,
-		rules.CorrectionResend, rules.CorrectionNotReceived, rules.Response277CAStatus, rules.Response999Status, rules.ResponseEVRStatus, rules.ResponseUnmatched,
+		rules.CorrectionResend, rules.CorrectionNotReceived, rules.CorrectionVoided, rules.Response277CAStatus, rules.Response999Status, rules.ResponseEVRStatus, rules.ResponseUnmatched,
 		rules.HCPUnknown,
 		rules.ADTNoticeProvider, rules.ADTNoticeLate,
 		rules.POFUtilizationThreshold, rules.POFUnplannedStay,

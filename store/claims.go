@@ -24,6 +24,9 @@ type SentClaim struct {
 	EncounterID string // "" until DHCS reports it
 	Status      string // the last DHCS status reported (e.g. F1:20, F2:54)
 	Latest      string // the status of the CLM01's latest submission (EncounterSent, ...); "" when none is recorded
+	// LatestFrequency is the CLM05-3 of the CLM01's latest submission: 1
+	// original, 7 replacement, 8 void; "" when none is recorded.
+	LatestFrequency string
 	// BillingNPI is the claim's billing provider (2010AA NPI); "" for an
 	// original recorded before the store kept it.
 	BillingNPI string
@@ -106,7 +109,8 @@ const (
 	// (rank 1), latest run first; a caller reads two rows to tell an
 	// invoice that became several claims.
 	selectClaim = `SELECT clm01, run_id, invoice, hcp, encounter_id, status,
-		COALESCE((SELECT e.status FROM encounter_submissions e WHERE e.clm01 = c.clm01 ORDER BY e.id DESC LIMIT 1), ''), billing_npi,
+		COALESCE((SELECT e.status FROM encounter_submissions e WHERE e.clm01 = c.clm01 ORDER BY e.id DESC LIMIT 1), ''),
+		COALESCE((SELECT e.frequency FROM encounter_submissions e WHERE e.clm01 = c.clm01 ORDER BY e.id DESC LIMIT 1), ''), billing_npi,
 		CASE WHEN clm01 = %[1]s THEN 0 ELSE 1 END AS rank
 		FROM sent_claims c WHERE (clm01 = %[1]s OR invoice = %[1]s) AND (%[2]s = '' OR billing_npi = %[2]s OR billing_npi = '')
 		ORDER BY rank, run_id DESC, clm01 LIMIT 2`
@@ -122,7 +126,7 @@ func sentClaimOf(ref string, next func() bool, scan func(dest ...any) error) (Se
 	for next() {
 		var d SentClaim
 		var r int
-		if err := scan(&d.CLM01, &d.Run, &d.Invoice, &d.HCP, &d.EncounterID, &d.Status, &d.Latest, &d.BillingNPI, &r); err != nil {
+		if err := scan(&d.CLM01, &d.Run, &d.Invoice, &d.HCP, &d.EncounterID, &d.Status, &d.Latest, &d.LatestFrequency, &d.BillingNPI, &r); err != nil {
 			return c, 0, fmt.Errorf("store: sent claim %s: %w", ref, err)
 		}
 		switch {

@@ -862,7 +862,7 @@ func (c *converter) correction(ctx context.Context, cand *candidate) error {
 	if err != nil {
 		return err
 	}
-	d := rules.DecideCorrection(l, rules.Original{Claims: claims, CLM01: orig.CLM01, Run: orig.Run, EncounterID: orig.EncounterID, Latest: orig.Latest})
+	d := rules.DecideCorrection(l, rules.Original{Claims: claims, CLM01: orig.CLM01, Run: orig.Run, EncounterID: orig.EncounterID, Latest: orig.Latest, Frequency: orig.LatestFrequency})
 	if d.Decision != nil {
 		cand.decisions = append(cand.decisions, *d.Decision)
 		return nil

@@ -244,3 +244,34 @@ func TestCorrectionSentInOneClaim(t *testing.T) {
 	}
 	validate837(t, res.Output)
 }
+
+// After DHCS accepts a void, the encounter is gone: a replacement or
+// another void of its CLM01 is CORRECTION-VOIDED, not sent citing the
+// void's Encounter ID; while the void waits for DHCS, a correction is held.
+func TestCorrectionOfAVoidedEncounter(t *testing.T) {
+	e := newHCPEnv(t)
+	orig, err := e.convert("out1", e.file("orig.csv", correctionHeader, row("INV-1", 1, 1, 1, "G9008", "U1")+",,"))
+	if err != nil || len(orig.Outputs) != 1 {
+		t.Fatalf("original: %v %+v", err, orig)
+	}
+	clm, _ := claimOf(t, orig.Output)
+	e.dhcs277CA(map[string]string{clm[1]: "202611240000001"})
+	void, err := e.convert("void", e.file("void.csv", correctionHeader, row("INV-V", 1, 1, 1, "G9008", "U1")+",8,"+clm[1]))
+	if err != nil || len(void.Outputs) != 1 {
+		t.Fatalf("void: %v %+v", err, void)
+	}
+	correct := func(name, freq, wantRule string) {
+		t.Helper()
+		res, err := e.convert(name, e.file(name+".csv", correctionHeader, row("INV-C", 1, 1, 1, "G9008", "U1")+","+freq+","+clm[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Outputs) != 0 || res.Summary.ByRule[wantRule] != 1 {
+			t.Errorf("%s: outputs %v, rejects %v; want nothing sent and one %s", name, res.Outputs, res.Summary.ByRule, wantRule)
+		}
+	}
+	correct("waiting", "7", rules.CorrectionHeld)
+	e.dhcs277CA(map[string]string{clm[1]: "202611250000002"})
+	correct("replace", "7", rules.CorrectionVoided)
+	correct("revoid", "8", rules.CorrectionVoided)
+}

@@ -172,7 +172,7 @@ func ForRule(rule string) string {
 	switch rule {
 	case rules.CodeNotAllowed:
 		return DHCSCode
-	case rules.CorrectionUnknown, rules.CorrectionAmbiguous, rules.CorrectionHeld, rules.CorrectionNotReceived:
+	case rules.CorrectionUnknown, rules.CorrectionAmbiguous, rules.CorrectionHeld, rules.CorrectionNotReceived, rules.CorrectionVoided:
 		return Frequency
 	case rules.DuplicateLine:
 		return Duplicate

@@ -163,6 +163,7 @@ func TestForRule(t *testing.T) {
 		{"CORRECTION-ORIGINAL-UNKNOWN", Frequency, Partner, "21", ""},
 		{"CORRECTION-HELD", Frequency, Partner, "21", ""},
 		{"CORRECTION-NOT-RECEIVED", Frequency, Partner, "21", ""},
+		{"CORRECTION-VOIDED", Frequency, Partner, "21", ""},
 		{"FIELD-MISSING", InvoiceRule, LineOfBiz, "21", ""},
 	}
 	for _, c := range cases {

@@ -248,6 +248,44 @@ func encounterAnswers(t *testing.T, open func(string) store.LedgerStore) {
 	}
 }
 
+// sentClaimLatestFrequency: SentClaim reads back the CLM05-3 and status
+// of the CLM01's latest submission (an original, then its void), which
+// tell an encounter DHCS voided from one still to correct.
+func sentClaimLatestFrequency(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	cs, es := claimStores(t, s)
+	send := func(c store.SentClaim, file string, gs int64) {
+		t.Helper()
+		run := begin(t, s)
+		c.File, c.Sender, c.GroupSender, c.ISA13, c.GS06, c.ST02, c.Sent = file, "951234567305", "951234567", gs, gs, 1, "2026-11-02"
+		if err := cs.RecordClaims(ctx, run, []store.SentClaim{c}); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Written(ctx, "t", file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest := func(stage, freq, status string) {
+		t.Helper()
+		c, n, err := cs.SentClaim(ctx, "305C1", "")
+		if err != nil || n != 1 || c.LatestFrequency != freq || c.Latest != status {
+			t.Errorf("%s: latest submission CLM05-3 %q, status %q (%d claims, %v); want %q, %q", stage, c.LatestFrequency, c.Latest, n, err, freq, status)
+		}
+	}
+	send(store.SentClaim{CLM01: "305C1", Invoice: "INV-1", HCP: "305"}, "A.dat", 21)
+	latest("original sent", "1", store.EncounterSent)
+	if _, err := es.AnswerClaims(ctx, "A_RESP_277.dat", []store.ClaimAnswer{{File: "A.dat", CLM01: "305C1", Status: store.EncounterAccepted, Code: "F1:20", EncounterID: "100000000000001"}}); err != nil {
+		t.Fatal(err)
+	}
+	latest("original accepted", "1", store.EncounterAccepted)
+	send(store.SentClaim{CLM01: "305C1", Invoice: "INV-1", HCP: "305", Frequency: "8"}, "B.dat", 22)
+	latest("void sent", "8", store.EncounterSent)
+	if _, err := es.AnswerClaims(ctx, "B_RESP_277.dat", []store.ClaimAnswer{{File: "B.dat", CLM01: "305C1", Status: store.EncounterAccepted, Code: "F1:20", EncounterID: "100000000000002"}}); err != nil {
+		t.Fatal(err)
+	}
+	latest("void accepted", "8", store.EncounterAccepted)
+}
+
 // encounterAnswersByStem: an answer that names our file by its stem finds
 // it when the name holds characters of more than one byte too.
 func encounterAnswersByStem(t *testing.T, open func(string) store.LedgerStore) {

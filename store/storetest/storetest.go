@@ -43,6 +43,7 @@ func Run(t *testing.T, b Backend) {
 		{"SentClaimsOfTheirProvider", false, sentClaimsOfProviders},
 		{"EncounterAnswersAndStatuses", false, encounterAnswers},
 		{"EncounterAnswersByStem", false, encounterAnswersByStem},
+		{"SentClaimLatestFrequency", false, sentClaimLatestFrequency},
 		{"WebUsersAndSessions", false, webUsersAndSessions},
 		{"WebAuditManyAnyBacklog", false, webAuditManyAnyBacklog},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
