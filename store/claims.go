@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -277,16 +278,23 @@ type ClaimAnswer struct {
 	EncounterID string
 }
 
-// SetAnswer is what a 999 says of one transaction set of an 837P sent.
+// SetAnswer is what a 999 says of one transaction set of an 837P sent, or
+// an EVR of a transaction or a whole file without naming its encounters.
 type SetAnswer struct {
 	// Receivers are the 999's ISA08 and GS03: the sender IDs of our
 	// interchange (ISA06) or group (GS02).
 	Receivers []string
-	GS06      int64
-	ST02      int64  // 0: every set of the group (a group answered by AK9 alone)
-	Ack       string // IK501 (or AK901 for a group without AK2)
-	Status    string // EncounterRejected, or EncounterSent when the set was accepted
-	Reason    string
+	// File is the base name of our 837 the answer names, with or without
+	// its extension (an EVR's EncounterFileName): when set, the sets are
+	// those of that file, not of Receivers, and GS06 0 is every group of
+	// it.
+	File   string
+	GS06   int64
+	ST02   int64  // 0: every set of the group (a group answered by AK9 alone)
+	Ack    string // IK501 (or AK901 for a group without AK2); "" (an EVR) leaves the acknowledgment as it is
+	Status string // EncounterRejected, or EncounterSent when the set was accepted
+	Code   string // the answer's code; "" = "999 IK5 " + Ack
+	Reason string
 }
 
 // EncounterStore keeps every claim submission and what DHCS answered
@@ -300,7 +308,8 @@ type EncounterStore interface {
 	// returns, per answer, the submission answered (ID 0: none matched).
 	AnswerClaims(ctx context.Context, by string, as []ClaimAnswer) ([]Submission, error)
 	// AnswerSets applies 999 answers to the submissions of each
-	// transaction set (matched by GS06, ST02 and the sender IDs) and returns
+	// transaction set (matched by GS06, ST02 and the sender IDs, or by the
+	// file an EVR names) and returns
 	// how many claims each answered (0: the set matches nothing sent). A
 	// rejected set rejects its claims; an accepted one only records the
 	// acknowledgment.
@@ -519,20 +528,32 @@ func answerClaims(ctx context.Context, tx claimsTx, by string, as []ClaimAnswer)
 func answerSets(ctx context.Context, tx claimsTx, by string, as []SetAnswer) ([]int, error) {
 	out := make([]int, len(as))
 	for i, a := range as {
-		recv := append(slices.Clone(a.Receivers), "", "")[:2]
-		where := `gs06 = ? AND (? = 0 OR st02 = ?) AND (isa06 IN (?, ?) OR gs02 IN (?, ?))`
-		args := []any{a.GS06, a.ST02, a.ST02, recv[0], recv[1], recv[0], recv[1]}
-		n, err := tx.exec(ctx, `UPDATE encounter_submissions SET ack = ? WHERE `+where, append([]any{a.Ack}, args...)...)
+		var where string
+		var args []any
+		if a.File != "" {
+			if !utf8.ValidString(a.File) {
+				continue // names none of our files
+			}
+			// The file as named, or named by its stem, as answerClaims.
+			where = `(file = ? OR substr(file, 1, ?) = ?) AND (? = 0 OR gs06 = ?) AND (? = 0 OR st02 = ?)`
+			args = []any{a.File, utf8.RuneCountInString(a.File) + 1, a.File + ".", a.GS06, a.GS06, a.ST02, a.ST02}
+		} else {
+			recv := append(slices.Clone(a.Receivers), "", "")[:2]
+			where = `gs06 = ? AND (? = 0 OR st02 = ?) AND (isa06 IN (?, ?) OR gs02 IN (?, ?))`
+			args = []any{a.GS06, a.ST02, a.ST02, recv[0], recv[1], recv[0], recv[1]}
+		}
+		n, err := tx.exec(ctx, `UPDATE encounter_submissions SET ack = CASE WHEN ? = '' THEN ack ELSE ? END WHERE `+where, append([]any{a.Ack, a.Ack}, args...)...)
 		if err != nil {
-			return nil, fmt.Errorf("store: 999 answer to set %d/%d: %w", a.GS06, a.ST02, err)
+			return nil, fmt.Errorf("store: answer to set %d/%d: %w", a.GS06, a.ST02, err)
 		}
 		out[i] = int(n)
 		if a.Status != EncounterRejected || n == 0 {
 			continue
 		}
+		code := cmp.Or(a.Code, "999 IK5 "+a.Ack)
 		if _, err := tx.exec(ctx, `UPDATE encounter_submissions SET status = ?, code = ?, reason = ?, answered_by = ? WHERE `+where,
-			append([]any{EncounterRejected, "999 IK5 " + a.Ack, a.Reason, by}, args...)...); err != nil {
-			return nil, fmt.Errorf("store: 999 answer to set %d/%d: %w", a.GS06, a.ST02, err)
+			append([]any{EncounterRejected, code, a.Reason, by}, args...)...); err != nil {
+			return nil, fmt.Errorf("store: answer to set %d/%d: %w", a.GS06, a.ST02, err)
 		}
 	}
 	return out, nil

@@ -14,6 +14,9 @@
 //	      ServiceLines/Service[@Line]/Response[@Severity]  Id, Description
 //
 // It streams: one Encounter is in memory at a time, however large the file.
+// A Response element outside any Encounter (not in the files observed) is
+// kept as a finding of its Transaction, or of the file outside one (the
+// first MaxResponses of each).
 package evr
 
 import (
@@ -27,12 +30,17 @@ import (
 // Namespace is the EVR's XML namespace.
 const Namespace = "http://www.dhcs.ca.gov/EDS/DHCSResponse"
 
+// MaxResponses is how many Response elements outside encounters are kept
+// per Transaction and for the file; more are read and left out.
+const MaxResponses = 100
+
 // Header is the file-level part of an EVR.
 type Header struct {
 	FileName         string // EncounterFileName: the encounter file answered
 	SubmitterName    string
 	SubmissionDate   string
-	ValidationStatus string // Accepted | Rejected
+	ValidationStatus string     // Accepted | Rejected
+	Responses        []Response // Response elements outside any Transaction
 }
 
 // Transaction is the transaction set an encounter came in.
@@ -42,6 +50,9 @@ type Transaction struct {
 	ISA13   string // Envelope ISAControlNumber
 	GS06    string // Envelope GroupControlNumber
 	TransID string // Envelope OriginatorTransactionId
+
+	Encounters int        // how many Encounter elements were read in it so far
+	Responses  []Response // Response elements in it outside its encounters
 }
 
 // Response is one finding DHCS reports.
@@ -72,10 +83,18 @@ type Encounter struct {
 // Read reads an EVR from r, calling fn for each encounter in order with
 // the header read so far and its transaction. It returns the header.
 func Read(r io.Reader, fn func(h *Header, t *Transaction, e *Encounter) error) (*Header, error) {
+	return ReadTransactions(r, fn, nil)
+}
+
+// ReadTransactions is Read that also calls end, when not nil, at the end
+// of each Transaction element with the header read so far and the
+// transaction as read (its Encounters count and Responses).
+func ReadTransactions(r io.Reader, fn func(h *Header, t *Transaction, e *Encounter) error, end func(h *Header, t *Transaction) error) (*Header, error) {
 	d := xml.NewDecoder(r)
 	var (
 		h     Header
 		t     Transaction
+		inT   bool // inside a Transaction element
 		root  bool
 		field *string
 	)
@@ -110,7 +129,7 @@ func Read(r io.Reader, fn func(h *Header, t *Transaction, e *Encounter) error) (
 			case "TransactionNumber":
 				field = &t.Number
 			case "Transaction":
-				t = Transaction{Status: attr(tk, "Status")}
+				t, inT = Transaction{Status: attr(tk, "Status")}, true
 			case "Envelope":
 				v := attr(tk, "IdentifierValue")
 				switch attr(tk, "IdentifierName") {
@@ -129,8 +148,22 @@ func Read(r io.Reader, fn func(h *Header, t *Transaction, e *Encounter) error) (
 				}
 				e.Line = line
 				e.Reference, e.EncounterID = strings.TrimSpace(e.Reference), strings.TrimSpace(e.EncounterID)
+				t.Encounters++
 				if err := fn(&h, &t, &e); err != nil {
 					return nil, err
+				}
+			case "Response":
+				line, _ := d.InputPos()
+				var resp Response
+				if err := d.DecodeElement(&resp, &tk); err != nil {
+					return nil, fmt.Errorf("evr: response at line %d: %w", line, err)
+				}
+				rs := &h.Responses
+				if inT {
+					rs = &t.Responses
+				}
+				if len(*rs) < MaxResponses {
+					*rs = append(*rs, resp)
 				}
 			}
 		case xml.CharData:
@@ -139,6 +172,14 @@ func Read(r io.Reader, fn func(h *Header, t *Transaction, e *Encounter) error) (
 			}
 		case xml.EndElement:
 			field = nil
+			if tk.Name.Local == "Transaction" && inT {
+				inT = false
+				if end != nil {
+					if err := end(&h, &t); err != nil {
+						return nil, err
+					}
+				}
+			}
 		}
 	}
 	if !root {
@@ -161,17 +202,24 @@ func attr(e xml.StartElement, name string) string {
 // "line 2: 0x001C3: description". Findings of severity Information are
 // left out.
 func (e *Encounter) Errors() []string {
-	var out []string
-	for _, r := range e.Responses {
-		if s := r.text(); s != "" {
-			out = append(out, s)
-		}
-	}
+	out := Errors(e.Responses)
 	for _, sv := range e.Services {
 		for _, r := range sv.Responses {
 			if s := r.text(); s != "" {
 				out = append(out, "line "+sv.Line+": "+s)
 			}
+		}
+	}
+	return out
+}
+
+// Errors lists findings in words, as Encounter.Errors does: those of a
+// Transaction or of the file.
+func Errors(rs []Response) []string {
+	var out []string
+	for _, r := range rs {
+		if s := r.text(); s != "" {
+			out = append(out, s)
 		}
 	}
 	return out

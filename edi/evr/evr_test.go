@@ -107,3 +107,49 @@ func TestReadStreams(t *testing.T) {
 		t.Fatalf("read %d of %d: %v", count, n, err)
 	}
 }
+
+// A Transaction or a whole file may answer without listing encounters:
+// each Transaction's end is reported with how many encounters it held and
+// its own findings; the file's own findings are on the header.
+func TestReadTransactionsWithoutEncounters(t *testing.T) {
+	doc := `<EncounterValidationResponse xmlns="` + Namespace + `">
+  <EncounterFileName>F.dat</EncounterFileName>
+  <ValidationStatus>Rejected</ValidationStatus>
+  <FileResponses><Response Severity="Error"><Id>0x1</Id><Description>File rejected</Description></Response></FileResponses>
+  <Transactions>
+    <Transaction Status="Accepted">
+      <Identifiers><Envelope IdentifierName="GroupControlNumber" IdentifierValue="7" /><Envelope IdentifierName="OriginatorTransactionId" IdentifierValue="0001" /></Identifiers>
+      <Encounters><Encounter Status="Accepted"><EncounterReferenceNumber>C1</EncounterReferenceNumber></Encounter></Encounters>
+    </Transaction>
+    <Transaction Status="Rejected">
+      <TransactionNumber>2</TransactionNumber>
+      <Identifiers><Envelope IdentifierName="GroupControlNumber" IdentifierValue="7" /><Envelope IdentifierName="OriginatorTransactionId" IdentifierValue="0002" /></Identifiers>
+      <TransactionResponses><Response Severity="Error"><Id>0x2</Id><IsSNIP>true</IsSNIP><Description>Bad envelope</Description></Response></TransactionResponses>
+    </Transaction>
+  </Transactions>
+</EncounterValidationResponse>`
+	var ends []string
+	encounters := 0
+	h, err := ReadTransactions(strings.NewReader(doc), func(*Header, *Transaction, *Encounter) error {
+		encounters++
+		return nil
+	}, func(h *Header, tr *Transaction) error {
+		ends = append(ends, fmt.Sprintf("%s %s/%s %d %q", tr.Status, tr.GS06, tr.TransID, tr.Encounters, Errors(tr.Responses)))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`Accepted 7/0001 1 []`, `Rejected 7/0002 0 ["0x2 (SNIP): Bad envelope"]`}
+	if encounters != 1 || strings.Join(ends, "|") != strings.Join(want, "|") {
+		t.Errorf("%d encounter(s), transactions %q; want 1 and %q", encounters, ends, want)
+	}
+	if h.ValidationStatus != "Rejected" || strings.Join(Errors(h.Responses), "|") != "0x1: File rejected" {
+		t.Errorf("header %+v", h)
+	}
+	stop := errors.New("stop")
+	if _, err := ReadTransactions(strings.NewReader(doc), func(*Header, *Transaction, *Encounter) error { return nil },
+		func(*Header, *Transaction) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("end's error: %v", err)
+	}
+}

@@ -84,12 +84,16 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// trace describes what Read returns: each encounter with its header and
-// transaction as seen then, and the header at the end.
+// trace describes what ReadTransactions returns: each encounter and each
+// transaction's end with its header and transaction as seen then, and the
+// header at the end.
 func trace(r io.Reader) (string, error) {
 	var b strings.Builder
-	h, err := Read(r, func(h *Header, t *Transaction, e *Encounter) error {
+	h, err := ReadTransactions(r, func(h *Header, t *Transaction, e *Encounter) error {
 		fmt.Fprintf(&b, "%+v %+v %+v %q\n", *h, *t, *e, e.Errors())
+		return nil
+	}, func(h *Header, t *Transaction) error {
+		fmt.Fprintf(&b, "end %+v %+v %q\n", *h, *t, Errors(t.Responses))
 		return nil
 	})
 	if h != nil {

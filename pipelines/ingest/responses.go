@@ -31,8 +31,8 @@ const (
 const ResponseSuffix = ".report.csv"
 
 // responseHeader are the reconciliation report's columns: one row per
-// answer (a 999 transaction set, a 277CA claim, an EVR encounter) and per
-// warning. Messages hold claim IDs and codes, never member data.
+// answer (a 999 transaction set, a 277CA claim, an EVR encounter, an EVR
+// transaction or file answered without its encounters) and per warning. Messages hold claim IDs and codes, never member data.
 var responseHeader = []string{"response", "our_file", "gs06", "st02", "clm01", "frequency", "status", "code", "reason", "encounter_id", "rule", "note"}
 
 // ResponseLoader loads one DHCS response file into the encounters sent
@@ -357,6 +357,12 @@ const evrBatch = 500
 // encounter's status (rules.StatusEVR), its error responses (encounter
 // and service lines, SNIP or not) and its DHCS Encounter ID go to the
 // claim sent (EncounterReferenceNumber = CLM01) of the file the EVR names.
+// A Transaction that lists no encounters and whose Status is not Accepted
+// rejects the claims of its set (GroupControlNumber, OriginatorTransactionId
+// as ST02) in that file, and an EVR whose ValidationStatus is not Accepted
+// and that lists no encounter nor such a Transaction rejects every claim
+// of the file, as a 999 rejecting a set or group without AK2 does; each is
+// a report row, a warning when it matches no claim or cannot name one.
 func LoadEVR(ctx context.Context, es store.EncounterStore, path, outDir string, log *slog.Logger) Result {
 	l, f := beginResponse(path, outDir, KindEVR, log)
 	if f == nil {
@@ -364,11 +370,22 @@ func LoadEVR(ctx context.Context, es store.EncounterStore, path, outDir string, 
 	}
 	defer f.Close()
 	var (
-		pending []store.ClaimAnswer
-		sets    []string
-		notes   []string
-		started bool
+		pending    []store.ClaimAnswer
+		sets       []string
+		notes      []string
+		started    bool
+		encounters int
+		without    []evrSetAnswer // transactions answered without their encounters
 	)
+	start := func() error {
+		if !started {
+			if !l.openReport(outDir) {
+				return l.res.Err
+			}
+			started = true
+		}
+		return nil
+	}
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -383,18 +400,12 @@ func LoadEVR(ctx context.Context, es store.EncounterStore, path, outDir string, 
 		pending, sets, notes = pending[:0], sets[:0], notes[:0]
 		return ctx.Err()
 	}
-	_, err := evr.Read(f, func(h *evr.Header, t *evr.Transaction, e *evr.Encounter) error {
-		if !started {
-			if !l.openReport(outDir) {
-				return l.res.Err
-			}
-			started = true
+	h, err := evr.ReadTransactions(f, func(h *evr.Header, t *evr.Transaction, e *evr.Encounter) error {
+		if err := start(); err != nil {
+			return err
 		}
-		file := h.FileName
-		if file != "" {
-			file = strings.TrimSuffix(file, filepath.Ext(file))
-		}
-		a := store.ClaimAnswer{File: file, CLM01: e.Reference, Status: statusOf(rules.StatusEVR(e.Status)), Code: "EVR " + e.Status, EncounterID: e.EncounterID}
+		encounters++
+		a := store.ClaimAnswer{File: evrFile(h), CLM01: e.Reference, Status: statusOf(rules.StatusEVR(e.Status)), Code: "EVR " + e.Status, EncounterID: e.EncounterID}
 		if errs := e.Errors(); len(errs) > 0 {
 			a.Reason = strings.Join(errs, "; ")
 		}
@@ -407,9 +418,26 @@ func LoadEVR(ctx context.Context, es store.EncounterStore, path, outDir string, 
 			return flush()
 		}
 		return nil
+	}, func(h *evr.Header, t *evr.Transaction) error {
+		if t.Encounters > 0 || rules.StatusEVR(t.Status) == rules.StatusAccepted {
+			return nil
+		}
+		if err := start(); err != nil {
+			return err
+		}
+		without = append(without, evrTransaction(h, t))
+		return nil
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil && encounters == 0 && len(without) == 0 && rules.StatusEVR(h.ValidationStatus) != rules.StatusAccepted {
+		if err = start(); err == nil {
+			without = append(without, evrWholeFile(h))
+		}
+	}
+	if err == nil && len(without) > 0 {
+		err = l.evrSets(ctx, es, without)
 	}
 	switch {
 	case err != nil && !started:
@@ -426,6 +454,111 @@ func LoadEVR(ctx context.Context, es store.EncounterStore, path, outDir string, 
 		return l.res
 	}
 	l.res.Committed = true
-	l.log.Info("EVR loaded", "file", l.name, "encounters", l.res.Read, "matched", l.res.Loaded, "rejected", l.res.Rejected)
+	l.log.Info("EVR loaded", "file", l.name, "answers", l.res.Read, "matched", l.res.Loaded, "rejected", l.res.Rejected)
 	return l.finish()
+}
+
+// evrFile is the stem of our 837 the EVR names (EncounterFileName without
+// its extension); "" when it names none.
+func evrFile(h *evr.Header) string {
+	file := h.FileName
+	if file != "" {
+		file = strings.TrimSuffix(file, filepath.Ext(file))
+	}
+	return file
+}
+
+// evrSetAnswer is an EVR's answer to a transaction set or to the whole
+// file without its encounters, as it goes to the store and the report.
+type evrSetAnswer struct {
+	a      store.SetAnswer
+	gs, st string // as the EVR gives them
+	what   string // the transaction or file, in words
+	why    string // why it cannot go to claims; "" when it can
+}
+
+// evrTransaction is the answer of a Transaction that lists no encounters
+// and is not Accepted: it rejects its set, when the EVR names our file,
+// the set's group (GroupControlNumber) and its ST02
+// (OriginatorTransactionId) as numbers, and gives a Status.
+func evrTransaction(h *evr.Header, t *evr.Transaction) evrSetAnswer {
+	x := evrSetAnswer{gs: t.GS06, st: t.TransID,
+		what: fmt.Sprintf("transaction %s (Status %q, ISAControlNumber %q) lists no encounters", t.Number, t.Status, t.ISA13)}
+	x.a = store.SetAnswer{File: evrFile(h), Status: store.EncounterRejected, Code: "EVR Transaction " + t.Status, Reason: evrReason(t.Responses, "EVR transaction "+t.Number+" "+t.Status)}
+	gs, gsErr := strconv.ParseInt(t.GS06, 10, 64)
+	st, stErr := strconv.ParseInt(t.TransID, 10, 64)
+	switch {
+	case t.Status == "":
+		x.why = "it has no Status"
+	case x.a.File == "":
+		x.why = "the EVR names no file of ours (EncounterFileName)"
+	case gsErr != nil || gs <= 0 || stErr != nil || st <= 0 || len(t.TransID) > 9:
+		x.why = fmt.Sprintf("GroupControlNumber %q and OriginatorTransactionId %q do not name one of our transaction sets (GS06, ST02)", t.GS06, t.TransID)
+	default:
+		x.a.GS06, x.a.ST02 = gs, st
+	}
+	return x
+}
+
+// evrWholeFile is the answer of an EVR whose ValidationStatus is not
+// Accepted and that lists no encounters: it rejects every claim of the
+// file it names, when it names one and gives a ValidationStatus.
+func evrWholeFile(h *evr.Header) evrSetAnswer {
+	x := evrSetAnswer{what: fmt.Sprintf("the EVR (ValidationStatus %q) lists no encounters", h.ValidationStatus)}
+	x.a = store.SetAnswer{File: evrFile(h), Status: store.EncounterRejected, Code: "EVR ValidationStatus " + h.ValidationStatus,
+		Reason: evrReason(h.Responses, "EVR file "+h.FileName+" "+h.ValidationStatus)}
+	switch {
+	case h.ValidationStatus == "":
+		x.why = "it has no ValidationStatus"
+	case x.a.File == "":
+		x.why = "it names no file of ours (EncounterFileName)"
+	}
+	return x
+}
+
+// evrReason is the findings of a transaction or file in words, else def.
+func evrReason(rs []evr.Response, def string) string {
+	if errs := evr.Errors(rs); len(errs) > 0 {
+		return strings.Join(errs, "; ")
+	}
+	return def
+}
+
+// evrSets applies the answers that can go to claims and reports each: the
+// claims it rejected, or a warning (RESPONSE-UNMATCHED) when it matched
+// none or could not name them.
+func (l *responseLoad) evrSets(ctx context.Context, es store.EncounterStore, xs []evrSetAnswer) error {
+	var as []store.SetAnswer
+	for _, x := range xs {
+		if x.why == "" {
+			as = append(as, x.a)
+		}
+	}
+	n, err := es.AnswerSets(ctx, l.name, as)
+	if err != nil {
+		return err
+	}
+	for _, x := range xs {
+		l.res.Read++
+		status := x.a.Status
+		rule, note := rules.ResponseUnmatched, x.what+": "+x.why+"; no claim changed"
+		if x.why != "" {
+			status = ""
+		} else {
+			l.res.Rejected++
+			if n[0] == 0 {
+				note = x.what + ": no claim sent in our file " + x.a.File + " has this group and set"
+			} else {
+				rule, note = "", fmt.Sprintf("%s: %d claim(s) rejected", x.what, n[0])
+			}
+			n = n[1:]
+		}
+		if rule != "" {
+			l.res.Warnings++
+		} else {
+			l.res.Loaded++
+		}
+		l.rep.row(l.name, x.a.File, x.gs, x.st, "", "", status, x.a.Code, x.a.Reason, "", rule, note)
+	}
+	return nil
 }

@@ -69,6 +69,16 @@ func FuzzLoadResponses(f *testing.F) {
 	f.Add(bytes.Replace(b, []byte("AK1*HC*7*005010X222A1~"), []byte("AK1*PW*7*004050X109~"), 1), uint8(0))
 	f.Add(bytes.Replace(b, []byte("AK2*837*0002*005010X222A1~"), []byte("AK2*837*0001*005010X222A1~"), 1), uint8(0))
 
+	b, err = os.ReadFile(dhcsData + "PLAN_305_837P_MCE_20261123_00001_EVR.xml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	// A transaction and a whole file rejected without their encounters.
+	noEncounters := bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("<Encounter Status="), []byte("<Other Status=")), []byte("</Encounter>"), []byte("</Other>"))
+	f.Add(noEncounters, uint8(2))
+	noTransactions := bytes.ReplaceAll(bytes.ReplaceAll(noEncounters, []byte("<Transaction Status="), []byte("<Other Status=")), []byte("</Transaction>"), []byte("</Other>"))
+	f.Add(bytes.Replace(noTransactions, []byte(">Accepted</ValidationStatus>"), []byte(">Rejected</ValidationStatus>"), 1), uint8(2))
+
 	st := sentStore(f, true)
 	ctx := context.Background()
 	in := f.TempDir()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -394,6 +395,73 @@ func TestLoad277CABatchCounts(t *testing.T) {
 			}
 			if tc.wantWarnings > 0 && !strings.Contains(rows[len(rows)-1][11], "batch BATCH-0002") {
 				t.Errorf("warning %q, want the second batch's", rows[len(rows)-1])
+			}
+		})
+	}
+}
+
+// An EVR that rejects a transaction or the whole file without listing its
+// encounters is not dropped: the claims of that set, or of the file it
+// names, are rejected with its status and findings, as a 999 rejecting a
+// set does; one that names no set or file of ours, or matches no claim,
+// is a warning row. Either way the report names it.
+func TestLoadEVRRejectionWithoutEncounters(t *testing.T) {
+	b, err := os.ReadFile(dhcsData + "PLAN_305_837P_MCE_20261123_00001_EVR.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := string(b)
+	// Transaction 2 (set 0002: 3057C3) without its encounter.
+	i, j := strings.Index(sample, `<Transaction Status="Rejected">`), strings.Index(sample, "</Transactions>")
+	tx2 := sample[i:j]
+	k, m := strings.Index(tx2, "<Encounters>"), strings.Index(tx2, "</Encounters>")+len("</Encounters>")
+	noEnc := sample[:i] + tx2[:k] + `<TransactionResponses><Response Severity="Error"><Id>0x00A1</Id><Description>Invalid envelope</Description></Response></TransactionResponses>` + tx2[m:] + sample[j:]
+	// The whole file rejected, no transactions.
+	h := strings.Index(sample, "<Transactions>")
+	wholeFile := strings.Replace(sample[:h], "<ValidationStatus>Accepted</ValidationStatus>", "<ValidationStatus>Rejected</ValidationStatus>", 1) + "</EncounterValidationResponse>"
+	all := []string{"3057C1", "3057C2", "3057C3"}
+	for _, tc := range []struct {
+		name, doc    string
+		send         bool
+		rejected     []string // the claims rejected
+		read, loaded int
+		warnings     int
+		row          []string // the last report row's status, code, reason, rule
+	}{
+		{"transaction rejected", noEnc, true, []string{"3057C2", "3057C3"}, 3, 3, 0,
+			[]string{store.EncounterRejected, "EVR Transaction Rejected", "0x00A1: Invalid envelope", ""}},
+		{"file rejected", wholeFile, true, all, 1, 1, 0,
+			[]string{store.EncounterRejected, "EVR ValidationStatus Rejected", "EVR file " + ourFile + " Rejected", ""}},
+		{"transaction of no set", strings.Replace(noEnc, `IdentifierValue="0002"`, `IdentifierValue="X2"`, 1), true, []string{"3057C2"}, 3, 2, 1,
+			[]string{"", "EVR Transaction Rejected", "0x00A1: Invalid envelope", rules.ResponseUnmatched}},
+		{"file named nowhere", strings.Replace(wholeFile, "<EncounterFileName>"+ourFile+"</EncounterFileName>", "", 1), true, nil, 1, 0, 1,
+			[]string{"", "EVR ValidationStatus Rejected", "EVR file  Rejected", rules.ResponseUnmatched}},
+		{"nothing sent", wholeFile, false, nil, 1, 0, 1,
+			[]string{store.EncounterRejected, "EVR ValidationStatus Rejected", "EVR file " + ourFile + " Rejected", rules.ResponseUnmatched}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "PLAN_EVR.xml")
+			if err := os.WriteFile(p, []byte(tc.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st := sentStore(t, tc.send)
+			r, rows := loadOne(t, st, KindEVR, p)
+			if r.Err != nil || r.Read != tc.read || r.Loaded != tc.loaded || r.Warnings != tc.warnings || len(rows) != tc.read {
+				t.Fatalf("result %+v, %d row(s)", r, len(rows))
+			}
+			last := rows[len(rows)-1]
+			if got := []string{last[6], last[7], last[8], last[10]}; strings.Join(got, "|") != strings.Join(tc.row, "|") || last[11] == "" {
+				t.Errorf("report row %q, want status, code, reason, rule %q and a note", last, tc.row)
+			}
+			if !tc.send {
+				return
+			}
+			m := statusByCLM(t, st)
+			for _, clm := range all {
+				rejected := slices.Contains(tc.rejected, clm)
+				if s := m[clm]; (s.Status == store.EncounterRejected) != rejected || clm != "3057C2" && rejected && (s.Code != tc.row[1] || s.Reason != tc.row[2]) {
+					t.Errorf("%s %+v, rejected %v", clm, s, rejected)
+				}
 			}
 		})
 	}

@@ -286,6 +286,55 @@ func sentClaimLatestFrequency(t *testing.T, open func(string) store.LedgerStore)
 	latest("void accepted", "8", store.EncounterAccepted)
 }
 
+// encounterSetAnswersByFile: an answer naming our file (an EVR rejecting
+// a transaction or the whole file without listing its encounters) rejects
+// the claims of that set, or of every set of the file for GS06 0, with its
+// own code, and leaves the 999 acknowledgment alone.
+func encounterSetAnswersByFile(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	cs, es := claimStores(t, s)
+	run := begin(t, s)
+	sent := func(clm, file string, gs, st int64) store.SentClaim {
+		return store.SentClaim{CLM01: clm, Invoice: "INV-" + clm, HCP: "305", File: file, Sender: "951234567305", GroupSender: "951234567", ISA13: gs, GS06: gs, ST02: st, Sent: "2026-11-02"}
+	}
+	if err := cs.RecordClaims(ctx, run, []store.SentClaim{
+		sent("305C1", "A.dat", 21, 1), sent("305C2", "A.dat", 21, 2), sent("305C3", "A.dat", 21, 2),
+		sent("305C4", "B.dat", 22, 1), sent("305C5", "B.dat", 22, 2),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Written(ctx, "t", "A.dat"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := es.AnswerSets(ctx, "A.999", []store.SetAnswer{{Receivers: []string{"951234567305", "951234567"}, GS06: 21, ST02: 1, Ack: "A", Status: store.EncounterSent}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := es.AnswerSets(ctx, "A_EVR.xml", []store.SetAnswer{
+		{File: "A", GS06: 21, ST02: 2, Status: store.EncounterRejected, Code: "EVR Transaction Rejected", Reason: "transaction 2 rejected"},
+		{File: "B.dat", Status: store.EncounterRejected, Code: "EVR ValidationStatus Rejected"},
+		{File: "A", GS06: 21, ST02: 9, Status: store.EncounterRejected, Code: "EVR Transaction Rejected"},
+		{File: "C", Status: store.EncounterRejected, Code: "EVR ValidationStatus Rejected"},
+		{File: "A\xff", Status: store.EncounterRejected, Code: "EVR ValidationStatus Rejected"},
+	})
+	if err != nil || len(n) != 5 || n[0] != 2 || n[1] != 2 || n[2] != 0 || n[3] != 0 || n[4] != 0 {
+		t.Fatalf("answers by file matched %v (%v), want [2 2 0 0 0]", n, err)
+	}
+	subs, err := es.Encounters(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"305C1": "sent  A", "305C2": "rejected EVR Transaction Rejected ", "305C3": "rejected EVR Transaction Rejected ",
+		"305C4": "rejected EVR ValidationStatus Rejected ", "305C5": "rejected EVR ValidationStatus Rejected "}
+	for _, x := range subs {
+		if got := x.Status + " " + x.Code + " " + x.Ack; got != want[x.CLM01] || x.Status == store.EncounterRejected && x.AnsweredBy != "A_EVR.xml" {
+			t.Errorf("%s: %q answered by %s, want %q", x.CLM01, got, x.AnsweredBy, want[x.CLM01])
+		}
+	}
+	if len(subs) != len(want) {
+		t.Errorf("%d submissions, want %d", len(subs), len(want))
+	}
+}
+
 // encounterAnswersByStem: an answer that names our file by its stem finds
 // it when the name holds characters of more than one byte too.
 func encounterAnswersByStem(t *testing.T, open func(string) store.LedgerStore) {

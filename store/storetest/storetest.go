@@ -44,6 +44,7 @@ func Run(t *testing.T, b Backend) {
 		{"EncounterAnswersAndStatuses", false, encounterAnswers},
 		{"EncounterAnswersByStem", false, encounterAnswersByStem},
 		{"SentClaimLatestFrequency", false, sentClaimLatestFrequency},
+		{"EncounterSetAnswersByFile", false, encounterSetAnswersByFile},
 		{"WebUsersAndSessions", false, webUsersAndSessions},
 		{"WebAuditManyAnyBacklog", false, webAuditManyAnyBacklog},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
