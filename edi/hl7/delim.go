@@ -6,20 +6,27 @@ import (
 
 // Delimiters are a message's encoding characters: MSH-1 (Field) and MSH-2
 // (Component, Repetition, Escape, Subcomponent and, from v2.7, Truncation).
+// HL7 lets a message that uses no subcomponents leave the subcomponent
+// separator out of MSH-2, and one that uses no escapes the escape character
+// too: MSH-2 then has three or two characters, and the ones left out are 0.
 type Delimiters struct {
 	Field, Component, Repetition, Escape, Subcomponent byte
-	// Truncation is 0 when MSH-2 has four characters.
+	// Truncation is 0 when MSH-2 has four characters or fewer.
 	Truncation byte
 }
 
 // Default is |^~\& with no truncation character.
 var Default = Delimiters{Field: '|', Component: '^', Repetition: '~', Escape: '\\', Subcomponent: '&'}
 
-// encoding returns MSH-2 as written.
+// encoding returns MSH-2 as written: the characters up to the first one
+// left out.
 func (d Delimiters) encoding() string {
-	b := []byte{d.Component, d.Repetition, d.Escape, d.Subcomponent}
-	if d.Truncation != 0 {
-		b = append(b, d.Truncation)
+	b := make([]byte, 0, 5)
+	for _, c := range []byte{d.Component, d.Repetition, d.Escape, d.Subcomponent, d.Truncation} {
+		if c == 0 {
+			break
+		}
+		b = append(b, c)
 	}
 	return string(b)
 }
@@ -40,17 +47,13 @@ func parseDelimiters(seg []byte) (Delimiters, int, error) {
 			break
 		}
 	}
-	if len(enc) < 4 || len(enc) > 5 {
-		return Delimiters{}, 0, fmt.Errorf("encoding characters %q: want 4 or 5", enc)
+	if len(enc) < 2 || len(enc) > 5 {
+		return Delimiters{}, 0, fmt.Errorf("encoding characters %q: want 2 to 5 (component, repetition, escape, subcomponent, truncation)", enc)
 	}
-	d.Component, d.Repetition, d.Escape, d.Subcomponent = enc[0], enc[1], enc[2], enc[3]
-	if len(enc) == 5 {
-		d.Truncation = enc[4]
+	for i, p := range []*byte{&d.Component, &d.Repetition, &d.Escape, &d.Subcomponent, &d.Truncation}[:len(enc)] {
+		*p = enc[i]
 	}
-	all := []byte{d.Field, d.Component, d.Repetition, d.Escape, d.Subcomponent}
-	if d.Truncation != 0 {
-		all = append(all, d.Truncation)
-	}
+	all := append([]byte{d.Field}, enc...)
 	for i, c := range all {
 		if c <= ' ' || c >= 0x7f || isAlnum(c) {
 			return Delimiters{}, 0, fmt.Errorf("encoding character %q is not a printable ASCII mark", c)

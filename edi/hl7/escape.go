@@ -10,10 +10,11 @@ import (
 // become the message's delimiters, \P\ its truncation character, \Xhh..\ the
 // bytes hh... Formatting and character-set sequences (\H\ \N\ \.br\ \Z..\
 // \C..\ \M..\) and malformed ones are kept as written; CheckEscapes reports
-// the malformed ones.
+// the malformed ones. Without an escape character (MSH-2 of two characters)
+// the value is kept as written.
 func Unescape(b []byte, d Delimiters) string {
 	i := indexByte(b, d.Escape)
-	if i < 0 {
+	if i < 0 || d.Escape == 0 {
 		return string(b)
 	}
 	var sb strings.Builder
@@ -49,7 +50,9 @@ func decodeEscape(seq []byte, d Delimiters) (string, bool) {
 		case 'S':
 			return string([]byte{d.Component}), true
 		case 'T':
-			return string([]byte{d.Subcomponent}), true
+			if d.Subcomponent != 0 {
+				return string([]byte{d.Subcomponent}), true
+			}
 		case 'R':
 			return string([]byte{d.Repetition}), true
 		case 'E':
@@ -90,8 +93,12 @@ func hexVal(c byte) (byte, bool) {
 
 // CheckEscapes reports the first malformed escape sequence of a value: an
 // escape character that is not closed, an \X\ sequence that is not pairs of
-// hex digits, or a sequence HL7 does not define.
+// hex digits, or a sequence HL7 does not define. Without an escape
+// character there is nothing to check.
 func CheckEscapes(b []byte, d Delimiters) error {
+	if d.Escape == 0 {
+		return nil
+	}
 	for {
 		i := indexByte(b, d.Escape)
 		if i < 0 {
@@ -121,9 +128,10 @@ func CheckEscapes(b []byte, d Delimiters) error {
 }
 
 // Escape encodes a value so that it can be written inside one subcomponent:
-// each delimiter becomes its escape sequence.
+// each delimiter becomes its escape sequence. Without an escape character
+// nothing can be escaped, and s is returned as it is.
 func Escape(s string, d Delimiters) string {
-	if !strings.ContainsFunc(s, func(r rune) bool {
+	if d.Escape == 0 || !strings.ContainsFunc(s, func(r rune) bool {
 		return r < 0x80 && d.special(byte(r))
 	}) {
 		return s
@@ -138,7 +146,7 @@ func Escape(s string, d Delimiters) string {
 			sb.WriteString(string([]byte{d.Escape, 'F', d.Escape}))
 		case c == d.Component:
 			sb.WriteString(string([]byte{d.Escape, 'S', d.Escape}))
-		case c == d.Subcomponent:
+		case d.Subcomponent != 0 && c == d.Subcomponent:
 			sb.WriteString(string([]byte{d.Escape, 'T', d.Escape}))
 		case c == d.Repetition:
 			sb.WriteString(string([]byte{d.Escape, 'R', d.Escape}))
@@ -155,7 +163,7 @@ func Escape(s string, d Delimiters) string {
 
 func (d Delimiters) special(c byte) bool {
 	return c == d.Field || c == d.Component || c == d.Repetition || c == d.Escape ||
-		c == d.Subcomponent || (d.Truncation != 0 && c == d.Truncation) || c == '\r' || c == '\n'
+		(d.Subcomponent != 0 && c == d.Subcomponent) || (d.Truncation != 0 && c == d.Truncation) || c == '\r' || c == '\n'
 }
 
 func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }

@@ -237,8 +237,8 @@ func TestBatches(t *testing.T) {
 		{"segment before MSH", "PID|||X\r" + msh("1"), 1, []string{"line 1, segment PID: segment outside a message (no MSH before it)"}},
 		{"bad segment ID in message", msh("A7") + "pv1|x\r" + msh("A8"), 1,
 			[]string{`line 3: message 1 (MSH-10 "A7"), segment #3: segment ID "pv1|x" is not three capital letters or digits`}},
-		{"bad MSH-2", "MSH|^~|A\rPID|1\r" + msh("2"), 1,
-			[]string{`line 1: message 1, segment MSH #1, field MSH-2: encoding characters "^~": want 4 or 5`}},
+		{"bad MSH-2", "MSH|^|A\rPID|1\r" + msh("2"), 1,
+			[]string{`line 1: message 1, segment MSH #1, field MSH-2: encoding characters "^": want 2 to 5 (component, repetition, escape, subcomponent, truncation)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,6 +254,49 @@ func TestBatches(t *testing.T) {
 				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.errs, "\n"))
 			}
 		})
+	}
+}
+
+// TestShortEncodingCharacters: HL7 lets MSH-2 leave out the subcomponent
+// separator (no subcomponents in the message) and then the escape
+// character (no escapes): the characters it does not name are data.
+func TestShortEncodingCharacters(t *testing.T) {
+	tests := []struct {
+		msh2  string
+		delim Delimiters
+		pid31 string // PID-3.1 of X&Y\F\
+		subs  int    // subcomponents of PID-3.1
+	}{
+		{`^~`, Delimiters{Field: '|', Component: '^', Repetition: '~'}, `X&Y\F\`, 1},
+		{`^~\`, Delimiters{Field: '|', Component: '^', Repetition: '~', Escape: '\\'}, `X&Y|`, 1},
+		{`^~\&`, Default, `X`, 2},
+	}
+	for _, tt := range tests {
+		in := "MSH|" + tt.msh2 + "|A|B|C|D|20260101||ADT^A01|1|P|2.3\rPID|||X&Y\\F\\^^^AU^MA~Z\r"
+		msgs, errs := readAll(t, strings.NewReader(in))
+		if len(errs) > 0 || len(msgs) != 1 {
+			t.Fatalf("MSH-2 %q: %d messages, errors %v", tt.msh2, len(msgs), errs)
+		}
+		m := msgs[0]
+		pid := m.First("PID")
+		if m.Delimiters != tt.delim || m.Segments[0].Field(2).String() != tt.msh2 || m.Segments[0].Get(3, 1, 1, 1) != "A" || m.ControlID() != "1" {
+			t.Errorf("MSH-2 %q: delimiters %+v, MSH-2 %q, MSH-3 %q, MSH-10 %q", tt.msh2, m.Delimiters, m.Segments[0].Field(2).String(), m.Segments[0].Get(3, 1, 1, 1), m.ControlID())
+		}
+		if got := pid.Get(3, 1, 1, 1); got != tt.pid31 || pid.Field(3).Comp(1).Subs() != tt.subs || pid.Get(3, 1, 4, 1) != "AU" || pid.Get(3, 2, 1, 1) != "Z" {
+			t.Errorf("MSH-2 %q: PID-3.1 %q (%d subcomponents), PID-3.4 %q, PID-3[2] %q; want %q (%d), AU, Z", tt.msh2, got, pid.Field(3).Comp(1).Subs(), pid.Get(3, 1, 4, 1), pid.Get(3, 2, 1, 1), tt.pid31, tt.subs)
+		}
+		if errs := Check(m); len(errs) > 0 {
+			t.Errorf("MSH-2 %q: %v", tt.msh2, errs)
+		}
+		// The writer writes MSH-2 with the characters the delimiters have.
+		var buf bytes.Buffer
+		w := NewWriter(&buf, tt.delim)
+		if err := w.Segment("MSH", "A"); err != nil || w.Flush() != nil {
+			t.Fatal(err)
+		}
+		if want := "MSH|" + tt.msh2 + "|A\r"; buf.String() != want {
+			t.Errorf("written %q, want %q", buf.String(), want)
+		}
 	}
 }
 

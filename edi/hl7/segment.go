@@ -81,8 +81,15 @@ func (s *Segment) Get(field, rep, comp, sub int) string {
 // String returns the segment as read.
 func (s *Segment) String() string { return string(s.raw) }
 
-// nth returns the nth element (0-based) of b split by sep, or nil.
+// nth returns the nth element (0-based) of b split by sep, or nil. A sep
+// of 0 (a separator MSH-2 leaves out) splits nothing.
 func nth(b []byte, sep byte, n int) []byte {
+	if sep == 0 {
+		if n == 0 {
+			return b
+		}
+		return nil
+	}
 	for ; n > 0; n-- {
 		i := bytes.IndexByte(b, sep)
 		if i < 0 {
@@ -99,6 +106,9 @@ func nth(b []byte, sep byte, n int) []byte {
 func count(b []byte, sep byte) int {
 	if len(b) == 0 {
 		return 0
+	}
+	if sep == 0 {
+		return 1
 	}
 	return bytes.Count(b, []byte{sep}) + 1
 }
