@@ -16,7 +16,8 @@ import (
 type Header struct {
 	// Field is MSH-1; Component, Repetition, Escape and Subcomponent are
 	// MSH-2's four characters (Encoding holds MSH-2 whole: a fifth,
-	// truncation character in v2.7 and later).
+	// truncation character in v2.7 and later). An MSH-2 of two or three
+	// characters leaves Subcomponent, then Escape, 0.
 	Field, Component, Repetition, Escape, Subcomponent byte
 	Encoding                                           string
 
@@ -65,8 +66,8 @@ func ReadHeader(msg []byte) (Header, error) {
 	if i := bytes.IndexByte(rest, fs); i >= 0 {
 		enc = rest[:i]
 	}
-	if len(enc) < 4 || len(enc) > 5 {
-		return h, fmt.Errorf("%w-2: encoding characters %q: want 4 (or 5 from v2.7)", ErrHeader, enc)
+	if len(enc) < 2 || len(enc) > 5 {
+		return h, fmt.Errorf("%w-2: encoding characters %q: want 4 (2 or 3 without subcomponents or escapes, 5 from v2.7)", ErrHeader, enc)
 	}
 	seen := map[byte]bool{fs: true}
 	for _, c := range enc {
@@ -75,7 +76,10 @@ func ReadHeader(msg []byte) (Header, error) {
 		}
 		seen[c] = true
 	}
-	h.Field, h.Component, h.Repetition, h.Escape, h.Subcomponent = fs, enc[0], enc[1], enc[2], enc[3]
+	h.Field = fs
+	for i, p := range []*byte{&h.Component, &h.Repetition, &h.Escape, &h.Subcomponent}[:min(len(enc), 4)] {
+		*p = enc[i]
+	}
 	h.Encoding = string(enc)
 	// fields[n] is MSH-(n+1) for n >= 1 (MSH-1 is the separator itself).
 	fields := bytes.Split(seg[3:], []byte{fs})
@@ -243,9 +247,13 @@ func AppendACK(dst []byte, h Header, code, errText string, now time.Time) []byte
 	dst = append(dst, "ERR"...)
 	dst = append(dst, f)
 	if ackOldERR(h.Version) {
-		// ERR-1 (ELD): ^^^<code>&<text>&HL70357
+		// ERR-1 (ELD): ^^^<code>&<text>&HL70357, or ^^^<code> without a
+		// subcomponent separator.
 		dst = append(dst, h.Component, h.Component, h.Component)
 		dst = append(dst, "207"...)
+		if h.Subcomponent == 0 {
+			return append(dst, '\r')
+		}
 		dst = append(dst, h.Subcomponent)
 		dst = h.appendEscaped(dst, text)
 		dst = append(dst, h.Subcomponent)
@@ -293,7 +301,8 @@ func ackCut(s string, n int) string {
 // appendEscaped appends s with h's delimiters escaped (\F\ \S\ \T\ \R\
 // \E\, and \P\ for the truncation character, MSH-2's fifth) and CR, LF
 // and MLLP's frame bytes (VT 0x0B, FS 0x1C) turned into spaces: the text
-// can neither end the ACK's segment nor its frame.
+// can neither end the ACK's segment nor its frame. Without an escape
+// character (MSH-2 of two characters) the delimiters are spaces too.
 func (h Header) appendEscaped(dst []byte, s string) []byte {
 	e := h.Escape
 	var trunc byte
@@ -303,30 +312,31 @@ func (h Header) appendEscaped(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		var r byte
-		switch c {
-		case h.Field:
-			r = 'F'
-		case h.Component:
-			r = 'S'
-		case h.Subcomponent:
-			r = 'T'
-		case h.Repetition:
-			r = 'R'
-		case e:
-			r = 'E'
-		case '\r', '\n', 0x0b, 0x1c:
+		switch {
+		case c == '\r', c == '\n', c == 0x0b, c == 0x1c:
 			dst = append(dst, ' ')
 			continue
-		default:
-			if trunc != 0 && c == trunc {
-				r = 'P'
-			}
+		case c == h.Field:
+			r = 'F'
+		case c == h.Component:
+			r = 'S'
+		case c == h.Repetition:
+			r = 'R'
+		case e != 0 && c == e:
+			r = 'E'
+		case h.Subcomponent != 0 && c == h.Subcomponent:
+			r = 'T'
+		case trunc != 0 && c == trunc:
+			r = 'P'
 		}
-		if r != 0 {
+		switch {
+		case r != 0 && e == 0:
+			dst = append(dst, ' ')
+		case r != 0:
 			dst = append(dst, e, r, e)
-			continue
+		default:
+			dst = append(dst, c)
 		}
-		dst = append(dst, c)
 	}
 	return dst
 }

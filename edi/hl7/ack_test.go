@@ -33,9 +33,14 @@ func TestReadHeader(t *testing.T) {
 		{"letter as separator", "MSHX^~\\&X", Header{}, "MSH-1"},
 		{"MSH ended by CR before MSH-1", "MSH\r0000\rPID|1", Header{}, "MSH-1"},
 		{"MSH ended by LF before MSH-1", "\nMSH\nPID|1||X\r", Header{}, "MSH-1"},
-		{"three encoding characters", "MSH|^~\\|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
+		{"three encoding characters (no subcomponent separator)", "MSH|^~\\|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{Field: '|', Component: '^', Repetition: '~', Escape: '\\', Encoding: `^~\`,
+			SendingApplication: "A", SendingFacility: "B", ReceivingApplication: "C", ReceivingFacility: "D", Time: "1", Type: "ADT^A01", ControlID: "X", ProcessingID: "P", Version: "2.5", VersionField: "2.5"}, ""},
+		{"two encoding characters (no escape character either)", "MSH|^~|A\\B|B|C|D|1||ADT^A01|X|P|2.3\r", Header{Field: '|', Component: '^', Repetition: '~', Encoding: `^~`,
+			SendingApplication: `A\B`, SendingFacility: "B", ReceivingApplication: "C", ReceivingFacility: "D", Time: "1", Type: "ADT^A01", ControlID: "X", ProcessingID: "P", Version: "2.3", VersionField: "2.3"}, ""},
+		{"one encoding character", "MSH|^|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
 		{"repeated encoding character", "MSH|^^\\&|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
-		{"encoding character equal to MSH-1", "MSH|^~|&|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-2"},
+		// MSH-1 ends MSH-2 ("^~"): the fields after it are shifted by one.
+		{"encoding character equal to MSH-1", "MSH|^~|&|A|B|C|D|1||ADT^A01|X|P|2.5\r", Header{}, "MSH-9"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,5 +277,28 @@ func TestAppendACKTextKeepsItsFrame(t *testing.T) {
 	}
 	if s := segs(t, ack, "|"); len(s) < 2 || s[1][3] != "a b c d e" {
 		t.Errorf("segments %q, want MSA-3 \"a b c d e\"", s)
+	}
+}
+
+// An MSH-2 of two characters (no escape character, no subcomponent
+// separator): the ACK declares the same MSH-2, writes the delimiters of its
+// text as spaces (they cannot be escaped) and, in a v2.3 ERR-1, the error
+// code alone (no subcomponents).
+func TestAppendACKShortEncodingCharacters(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 5, 0, time.UTC)
+	h, err := ReadHeader([]byte("MSH|^~|APP|FAC|CALGW|PLAN|20260301120000||ADT^A01|M1|P|2.3\r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack := string(AppendACK(nil, h, AckError, `PID-3 a|b^c~d\e&f`, now))
+	want := "MSH|^~|CALGW|PLAN|APP|FAC|20260301120005+0000||ACK^A01^ACK|"
+	if !strings.HasPrefix(ack, want) {
+		t.Errorf("ACK %q, want it to start %q", ack, want)
+	}
+	if want := "|P|2.3\rMSA|AE|M1|PID-3 a b c d\\e&f\rERR|^^^207\r"; !strings.HasSuffix(ack, want) {
+		t.Errorf("ACK %q, want it to end %q", ack, want)
+	}
+	if bytes.IndexByte([]byte(ack), 0) >= 0 {
+		t.Errorf("ACK holds a NUL byte: %q", ack)
 	}
 }
