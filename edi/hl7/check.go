@@ -11,9 +11,10 @@ import (
 var Versions = []string{"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2"}
 
 // Check returns the syntax problems of a message read by a Reader: the
-// header fields every message needs (MSH-7 a valid timestamp, MSH-9 message
-// code and trigger event, MSH-10, MSH-11, MSH-12 a version in Versions) and
-// malformed escape sequences anywhere. It returns nil for a sound message.
+// header fields every message needs (MSH-7 a valid timestamp, required from
+// v2.4 and optional in v2.3 and v2.3.1; MSH-9 message code and trigger
+// event, MSH-10, MSH-11, MSH-12 a version in Versions) and malformed escape
+// sequences anywhere. It returns nil for a sound message.
 func Check(m *Message) []*Error {
 	var errs []*Error
 	msh := &m.Segments[0]
@@ -21,7 +22,9 @@ func Check(m *Message) []*Error {
 		errs = append(errs, ErrorAt(m, s, f, fmt.Sprintf(format, args...)))
 	}
 	if v := msh.Field(7).Comp(1).String(); v == "" {
-		add(msh, 7, "date/time of message is missing")
+		if ver := m.Version(); ver != "2.3" && ver != "2.3.1" {
+			add(msh, 7, "date/time of message is missing")
+		}
 	} else if _, err := ParseTime(v, time.UTC); err != nil {
 		add(msh, 7, "%v", err)
 	}

@@ -423,6 +423,11 @@ func TestCheck(t *testing.T) {
 		{"sound", `MSH|^~\&|A|B|C|D|20260101120000||ADT^A01^ADT_A01|X1|P|2.5.1`, nil},
 		{"every version", `MSH|^~\&|A|B|C|D|20260101||ADT^A01|X1|T|2.8.2`, nil},
 		{"ACK has no trigger", `MSH|^~\&|A|B|C|D|20260101||ACK|X1|P|2.3`, nil},
+		// MSH-7 is optional in v2.3 and v2.3.1, required from v2.4.
+		{"v2.3 without MSH-7", `MSH|^~\&|A|B|C|D|||ADT^A01|X1|P|2.3`, nil},
+		{"v2.3.1 without MSH-7", `MSH|^~\&|A|B|C|D|||ADT^A01^ADT_A01|X1|P|2.3.1`, nil},
+		{"v2.4 without MSH-7", `MSH|^~\&|A|B|C|D|||ADT^A01^ADT_A01|X1|P|2.4`, []string{"field MSH-7: date/time of message is missing"}},
+		{"v2.3 with a bad MSH-7", `MSH|^~\&|A|B|C|D|2026013||ADT^A01|X1|P|2.3`, []string{`field MSH-7: time "2026013"`}},
 		{"empty", `MSH|^~\&`, []string{
 			"field MSH-7: date/time of message is missing", "field MSH-9: message code (MSH-9.1) is missing",
 			"field MSH-10: message control ID is missing", "field MSH-11: processing ID is missing", "field MSH-12: version ID is missing"}},
