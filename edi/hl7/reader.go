@@ -79,6 +79,9 @@ func (r *Reader) Next() (*Message, error) {
 			return nil, e
 		}
 		seg, line, err := r.segment()
+		if err == errTooLong {
+			return nil, r.tooLong(line, nil, 0)
+		}
 		if err == io.EOF {
 			if r.endOfInput() {
 				continue
@@ -263,6 +266,12 @@ func (r *Reader) message(seg []byte, line int) (*Message, error) {
 	var bad *Error
 	for {
 		next, nl, err := r.segment()
+		if err == errTooLong {
+			if bad == nil {
+				bad = r.tooLong(nl, m, len(spans)+1)
+			}
+			continue
+		}
 		if err == io.EOF {
 			break
 		}
@@ -313,8 +322,18 @@ func (r *Reader) hold(seg []byte, line int) {
 
 var errTooLong = errors.New("segment too long")
 
+// tooLong is the Error of a segment longer than the limit, skipped: at
+// position pos of message m, or outside a message when m is nil.
+func (r *Reader) tooLong(line int, m *Message, pos int) *Error {
+	e := &Error{Line: line, Position: pos, Reason: fmt.Sprintf("segment longer than %d bytes, skipped", r.maxSegment)}
+	if m != nil {
+		e.MessageIndex = m.Index
+	}
+	return e
+}
+
 // segment returns the next non-empty segment (valid until the next call)
-// and its line.
+// and its line; errTooLong, with its line, for one longer than the limit.
 func (r *Reader) segment() ([]byte, int, error) {
 	if r.hasHeld {
 		r.hasHeld = false
@@ -323,8 +342,7 @@ func (r *Reader) segment() ([]byte, int, error) {
 	for {
 		b, err := r.rawLine()
 		if err == errTooLong {
-			r.queue = append(r.queue, &Error{Line: r.line, Reason: fmt.Sprintf("segment longer than %d bytes, skipped", r.maxSegment)})
-			continue
+			return nil, r.line, errTooLong
 		}
 		if err != nil {
 			return nil, 0, err

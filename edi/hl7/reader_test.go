@@ -310,14 +310,31 @@ func TestReaderHeaders(t *testing.T) {
 	}
 }
 
+// TestSegmentTooLong: a segment over the limit is skipped and reported with
+// its message (MSH-10, ordinal) and position; that message, a segment
+// short, is not returned as if whole. One outside a message is reported by
+// its line.
 func TestSegmentTooLong(t *testing.T) {
-	in := msh("1") + "NTE|" + strings.Repeat("x", 300) + "\rZZZ|after\r" + msh("2")
+	long := "NTE|" + strings.Repeat("x", 300) + "\r"
+	in := msh("1") + long + "ZZZ|after\r" + msh("2") + long + msh("3")
 	msgs, errs := readAll(t, iotest.HalfReader(strings.NewReader(in)), WithMaxSegment(100))
-	if len(errs) != 1 || errs[0].Line != 3 || !strings.Contains(errs[0].Reason, "longer than 100") {
-		t.Fatalf("errors %v", errs)
+	want := []string{
+		`line 3: message 1 (MSH-10 "1"), segment #3: segment longer than 100 bytes, skipped`,
+		`line 7: message 2 (MSH-10 "2"), segment #3: segment longer than 100 bytes, skipped`,
 	}
-	if len(msgs) != 2 || len(msgs[0].Segments) != 3 || msgs[0].Segments[2].Name != "ZZZ" || msgs[0].Segments[2].Line != 4 {
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(msgs) != 1 || msgs[0].ControlID() != "3" || msgs[0].Line != 8 || len(msgs[0].Segments) != 2 {
 		t.Fatalf("messages %d %+v", len(msgs), msgs)
+	}
+	_, errs = readAll(t, strings.NewReader(long+msh("4")), WithMaxSegment(100))
+	if len(errs) != 1 || errs[0].Error() != "line 1: segment longer than 100 bytes, skipped" {
+		t.Errorf("outside a message: %v", errs)
 	}
 }
 
@@ -339,7 +356,7 @@ func TestSegmentLimitBoundary(t *testing.T) {
 				if n <= limit && (len(errs) != 0 || len(msgs) != 1 || len(msgs[0].Segments) != 3) {
 					t.Errorf("%d bytes, end %q, %s: messages %d, errors %v; want it read", n, end, name, len(msgs), errs)
 				}
-				if n > limit && (len(errs) != 1 || !strings.Contains(errs[0].Reason, "longer than 100") || len(msgs) != 1 || len(msgs[0].Segments) != 2) {
+				if n > limit && (len(errs) != 1 || !strings.Contains(errs[0].Reason, "longer than 100") || errs[0].MessageIndex != 1 || errs[0].Position != 3 || len(msgs) != 0) {
 					t.Errorf("%d bytes, end %q, %s: messages %d, errors %v; want it refused", n, end, name, len(msgs), errs)
 				}
 			}
