@@ -181,8 +181,8 @@ const ackTextMax = 80
 // h, in h's delimiters (HL7's defaults when h has none): MSH with the
 // sending and receiving application and facility swapped (MSH-3/4 ←
 // inbound MSH-5/6, MSH-5/6 ← inbound MSH-3/4), MSH-7 now, MSH-9
-// ACK^<inbound trigger>^ACK, MSH-10 a control ID made from now, MSH-11 and
-// MSH-12 as received (VersionField; Version escaped when a Header built by
+// ACK^<inbound trigger>^ACK (ACK^<trigger> in v2.3, which has no MSH-9.3),
+// MSH-10 a control ID made from now, MSH-11 and MSH-12 as received (VersionField; Version escaped when a Header built by
 // hand has no VersionField), and MSH-18 as received when the message has
 // one (the values copied from the message are in its character set); then
 // MSA-1 code and MSA-2 the inbound MSH-10. With AE or AR, errText (escaped,
@@ -212,8 +212,10 @@ func AppendACK(dst []byte, h Header, code, errText string, now time.Time) []byte
 	if trigger := h.ackTrigger(); trigger != "" {
 		dst = append(dst, h.Component)
 		dst = append(dst, trigger...)
-		dst = append(dst, h.Component)
-		dst = append(dst, "ACK"...)
+		if h.Version != "2.3" { // MSH-9.3, the message structure, came in v2.3.1
+			dst = append(dst, h.Component)
+			dst = append(dst, "ACK"...)
+		}
 	}
 	dst = append(dst, f)
 	dst = strconv.AppendInt(append(dst, 'A'), now.UnixNano(), 36)

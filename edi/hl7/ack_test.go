@@ -170,7 +170,7 @@ func TestAppendACK(t *testing.T) {
 		}
 		long := strings.Repeat("x", 79) + "é" // the cut may not split é
 		s := segs(t, AppendACK(nil, h, AckError, long, now), "#")
-		if s[0][1] != "$*!@" || s[0][2] != "ME" || s[0][4] != "APP" || s[0][8] != "ACK$A03$ACK" || s[0][11] != "2.3" {
+		if s[0][1] != "$*!@" || s[0][2] != "ME" || s[0][4] != "APP" || s[0][8] != "ACK$A03" || s[0][11] != "2.3" {
 			t.Errorf("MSH = %q", s[0])
 		}
 		if s[1][3] != strings.Repeat("x", 79) {
@@ -291,7 +291,7 @@ func TestAppendACKShortEncodingCharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	ack := string(AppendACK(nil, h, AckError, `PID-3 a|b^c~d\e&f`, now))
-	want := "MSH|^~|CALGW|PLAN|APP|FAC|20260301120005+0000||ACK^A01^ACK|"
+	want := "MSH|^~|CALGW|PLAN|APP|FAC|20260301120005+0000||ACK^A01|"
 	if !strings.HasPrefix(ack, want) {
 		t.Errorf("ACK %q, want it to start %q", ack, want)
 	}

@@ -13,7 +13,7 @@ var Versions = []string{"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.
 // Check returns the syntax problems of a message read by a Reader: the
 // header fields every message needs (MSH-7 a valid timestamp, required from
 // v2.4 and optional in v2.3 and v2.3.1; MSH-9 message code and trigger
-// event, MSH-10, MSH-11, MSH-12 a version in Versions) and malformed escape
+// event, the trigger in EVN-1 when MSH-9.2 is empty; MSH-10, MSH-11, MSH-12 a version in Versions) and malformed escape
 // sequences anywhere. It returns nil for a sound message.
 func Check(m *Message) []*Error {
 	var errs []*Error
@@ -32,7 +32,10 @@ func Check(m *Message) []*Error {
 	if code == "" {
 		add(msh, 9, "message code (MSH-9.1) is missing")
 	} else if trigger == "" && code != "ACK" {
-		add(msh, 9, "trigger event (MSH-9.2) is missing")
+		// EVN-1 carries the trigger event when MSH-9.2 leaves it out.
+		if evn := m.First("EVN"); evn == nil || evn.Get(1, 1, 1, 1) == "" {
+			add(msh, 9, "trigger event (MSH-9.2, or EVN-1) is missing")
+		}
 	}
 	if m.ControlID() == "" {
 		add(msh, 10, "message control ID is missing")

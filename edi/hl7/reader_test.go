@@ -441,6 +441,8 @@ func TestCheck(t *testing.T) {
 		{"every version", `MSH|^~\&|A|B|C|D|20260101||ADT^A01|X1|T|2.8.2`, nil},
 		{"ACK has no trigger", `MSH|^~\&|A|B|C|D|20260101||ACK|X1|P|2.3`, nil},
 		// MSH-7 is optional in v2.3 and v2.3.1, required from v2.4.
+		{"trigger in EVN-1", "MSH|^~\\&|A|B|C|D|20260101||ADT|X1|P|2.3.1\rEVN|A03|20260101", nil},
+		{"EVN-1 empty", "MSH|^~\\&|A|B|C|D|20260101||ADT|X1|P|2.3.1\rEVN||20260101", []string{"field MSH-9: trigger event (MSH-9.2, or EVN-1) is missing"}},
 		{"v2.3 without MSH-7", `MSH|^~\&|A|B|C|D|||ADT^A01|X1|P|2.3`, nil},
 		{"v2.3.1 without MSH-7", `MSH|^~\&|A|B|C|D|||ADT^A01^ADT_A01|X1|P|2.3.1`, nil},
 		{"v2.4 without MSH-7", `MSH|^~\&|A|B|C|D|||ADT^A01^ADT_A01|X1|P|2.4`, []string{"field MSH-7: date/time of message is missing"}},
@@ -450,7 +452,7 @@ func TestCheck(t *testing.T) {
 			"field MSH-10: message control ID is missing", "field MSH-11: processing ID is missing", "field MSH-12: version ID is missing"}},
 		{"bad values", `MSH|^~\&|A|B|C|D|2026013|\X1\|ADT|X1|Q|2.2`, []string{
 			`field MSH-7: time "2026013" is not YYYY[MM[DD[HH[MM[SS[.SSSS]]]]]][+/-ZZZZ]`,
-			"field MSH-9: trigger event (MSH-9.2) is missing",
+			"field MSH-9: trigger event (MSH-9.2, or EVN-1) is missing",
 			`field MSH-11: processing ID "Q" is not P, T or D`,
 			`field MSH-12: version "2.2" is not one of 2.3, 2.3.1, 2.4, 2.5, 2.5.1, 2.6, 2.7, 2.7.1, 2.8, 2.8.1, 2.8.2`,
 			`field MSH-8: escape \X1\ is not pairs of hexadecimal digits`}},
