@@ -184,6 +184,9 @@ func Map(m *hl7.Message, p Profile) (domain.ADTEvent, []*hl7.Error) {
 		ev.Facility = value(msh.Get(4, 1, 1, 1))
 	}
 	for _, dg := range m.All("DG1") {
+		if dg.Get(3, 1, 1, 1) == `""` {
+			continue // HL7's null: the sender says there is no diagnosis here
+		}
 		d := domain.Diagnosis{Code: dg.Get(3, 1, 1, 1), Text: value(dg.Get(3, 1, 2, 1)), System: value(dg.Get(3, 1, 3, 1)), Type: value(dg.Get(6, 1, 1, 1))}
 		if d.Code == "" {
 			bad(dg, 3, "diagnosis code is missing")

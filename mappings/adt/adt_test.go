@@ -299,7 +299,8 @@ func TestFixtures(t *testing.T) {
 }
 
 // HL7's null ("") is no value: a PV1 field written "" is not sent (the
-// facility then comes from EVN-7), and a DG1 component "" is empty.
+// facility then comes from EVN-7), a DG1 component "" is empty, and a DG1
+// whose code is "" is no diagnosis.
 func TestMapNullIsNoValue(t *testing.T) {
 	f := make([]string, 46)
 	f[0], f[1], f[2], f[3], f[19], f[36] = "PV1", "1", `""`, `4W^401^A^""`, `""`, `""`
@@ -315,6 +316,14 @@ func TestMapNullIsNoValue(t *testing.T) {
 	}
 	if d := ev.Diagnoses[0]; d != (domain.Diagnosis{Code: "J18.9"}) {
 		t.Errorf("diagnosis %+v, want code J18.9 alone", d)
+	}
+
+	// A DG1 whose code is "" is no diagnosis (not a code of two quotes,
+	// nor a DG1 without its code).
+	in = strings.Replace(msg("A08"), "J18.9^Pneumonia^I10||20260301|A", `""||||`, 1)
+	ev, errs = Map(read(t, in), DefaultProfile())
+	if len(errs) > 0 || len(ev.Diagnoses) != 1 || ev.Diagnoses[0].Code != "E11.9" {
+		t.Errorf("DG1-3 \"\": problems %v, diagnoses %+v, want E11.9 alone", errs, ev.Diagnoses)
 	}
 
 	in = strings.Replace(msg("A01"), "^STMARYS|", `^""|`, 1)
