@@ -1,6 +1,7 @@
 package hl7
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -322,6 +323,9 @@ func (r *Reader) hold(seg []byte, line int) {
 
 var errTooLong = errors.New("segment too long")
 
+// utf8BOM is the byte order mark some editors put at the start of a file.
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
 // tooLong is the Error of a segment longer than the limit, skipped: at
 // position pos of message m, or outside a message when m is nil.
 func (r *Reader) tooLong(line int, m *Message, pos int) *Error {
@@ -333,7 +337,7 @@ func (r *Reader) tooLong(line int, m *Message, pos int) *Error {
 }
 
 // segment returns the next non-empty segment (valid until the next call)
-// and its line; errTooLong, with its line, for one longer than the limit.
+// and its line, without a UTF-8 byte order mark starting the input; errTooLong, with its line, for one longer than the limit.
 func (r *Reader) segment() ([]byte, int, error) {
 	if r.hasHeld {
 		r.hasHeld = false
@@ -346,6 +350,9 @@ func (r *Reader) segment() ([]byte, int, error) {
 		}
 		if err != nil {
 			return nil, 0, err
+		}
+		if r.line == 1 {
+			b = bytes.TrimPrefix(b, utf8BOM) // a Windows editor's mark, not data
 		}
 		for len(b) > 0 && (b[0] == 0x0b || b[0] == 0x1c) {
 			b = b[1:]

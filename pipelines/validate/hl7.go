@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,8 +16,11 @@ import (
 )
 
 // isHL7 reports whether the start of a file is HL7 v2 ER7: an MSH, FHS or
-// BHS header, after an optional MLLP start byte.
+// BHS header, after an optional UTF-8 byte order mark, blank lines and an
+// MLLP start byte, as the reader skips them.
 func isHL7(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte{0xef, 0xbb, 0xbf})
+	head = bytes.TrimLeft(head, "\r\n")
 	if len(head) > 0 && head[0] == 0x0b {
 		head = head[1:]
 	}

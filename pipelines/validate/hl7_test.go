@@ -19,6 +19,8 @@ func TestValidateHL7(t *testing.T) {
 		lines  []string
 	}{
 		{"sound message", good, OK, []string{"HL7 v2, 1 message(s) (ADT^A01 1), 0 with problems, 0 problem(s)"}},
+		{"byte order mark first", "\xef\xbb\xbf" + good, OK, []string{"HL7 v2, 1 message(s) (ADT^A01 1), 0 with problems, 0 problem(s)"}},
+		{"byte order mark and blank lines first", "\xef\xbb\xbf\r\n\r\n" + good, OK, []string{"HL7 v2, 1 message(s) (ADT^A01 1), 0 with problems, 0 problem(s)"}},
 		{"sound batch, LF ends", strings.ReplaceAll("BHS|^~\\&\r"+good+strings.ReplaceAll(good, "M1", "M2")+"BTS|2\r", "\r", "\n"), OK,
 			[]string{"2 message(s) (ADT^A01 2), 0 with problems"}},
 		{"every problem", "BHS|^~\\&\r" + good +
