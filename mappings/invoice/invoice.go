@@ -187,8 +187,13 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 		} else {
 			v = get(c)
 		}
-		if len(v) > max {
+		switch {
+		case len(v) > max:
 			invalid(c, "is longer than %d characters", max)
+		case v != "" && c != ColNote && x12.Text(v, max) == "":
+			// The 837P carries basic Latin only (x12.Text): a value with
+			// no such character would leave its element empty.
+			invalid(c, "has no character an 837P can carry (letters A-Z, digits and punctuation; accents are dropped)")
 		}
 		return v
 	}

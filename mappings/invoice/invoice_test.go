@@ -88,6 +88,13 @@ func TestDecodeProblems(t *testing.T) {
 		{"diagnosis", map[string]string{"diagnosis": "Z59.01 HOMELESS"}, "diagnosis", false, `"HOMELESS" is not an ICD-10-CM code`},
 		{"too many diagnoses", map[string]string{"diagnosis": "Z5901 Z5902 Z5900 R69 E119"}, "diagnosis", false, "at most"},
 		{"taxonomy", map[string]string{"billing_taxonomy": "251S0000"}, "billing_taxonomy", false, "taxonomy"},
+		// 005010X222A1 NM103 is required in 2010AA, 2010BA and 2310B; a
+		// name in a script X12 text cannot carry would be written empty.
+		{"member last name in another script", map[string]string{"member_last_name": "王"}, "member_last_name", false, "no character an 837P can carry"},
+		{"member first name in another script", map[string]string{"member_first_name": "Анна"}, "member_first_name", false, "no character an 837P can carry"},
+		{"billing name of delimiters only", map[string]string{"billing_name": "*~^"}, "billing_name", false, "no character an 837P can carry"},
+		{"rendering name in another script", map[string]string{"rendering_npi": "1765432103", "rendering_name": "李"}, "rendering_name", false, "no character an 837P can carry"},
+		{"billing address in another script", map[string]string{"billing_address": "中山路"}, "billing_address", false, "no character an 837P can carry"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
