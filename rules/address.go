@@ -33,7 +33,7 @@ func MemberAddress(l *domain.InvoiceLine, enrolled *domain.Enrollee) *Decision {
 }
 
 // BillingAddress decides the billing provider's address on an 837P (2010AA
-// N3/N4: a street address, never a post office box, with a 9-digit ZIP+4
+// N3/N4: a street address, never a post office box or lock box, with a 9-digit ZIP+4
 // in N403). sites are the provider roster's sites of the line's billing NPI
 // (none when the roster does not know it). The roster's site is used when
 // the roster knows the provider: the site in force on the first date of
@@ -78,7 +78,7 @@ func BillingAddress(l *domain.InvoiceLine, sites []domain.ProviderContract) []De
 
 func poBoxCheck(l *domain.InvoiceLine) []Decision {
 	if s := l.Billing.Address.Street; hasBox(s) && poBox().MatchString(s) {
-		return []Decision{{Rule: FieldInvalid, Field: "billing_address", Message: "billing_address must be a street address, not a post office box (837P 2010AA N3)"}}
+		return []Decision{{Rule: FieldInvalid, Field: "billing_address", Message: "billing_address must be a street address, not a post office box or lock box (837P 2010AA N3)"}}
 	}
 	return nil
 }

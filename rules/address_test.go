@@ -57,6 +57,10 @@ func TestBillingAddress(t *testing.T) {
 		{"no roster: 5-digit ZIP", invoice5, nil, "", []string{"billing_zip"}},
 		{"no roster: no address", domain.Address{}, nil, "", []string{"billing_address", "billing_city", "billing_state", "billing_zip"}},
 		{"no roster: PO box", domain.Address{Street: "PO Box 12", City: "Fresno", State: "CA", Zip: "937211234"}, nil, "", []string{"billing_address"}},
+		// 2010AA N301: "Post Office Box or Lock Box addresses are to be sent in the Pay-To Address Loop".
+		{"no roster: lock box", domain.Address{Street: "Lock Box 4471", City: "Fresno", State: "CA", Zip: "937211234"}, nil, "", []string{"billing_address"}},
+		{"no roster: lockbox", domain.Address{Street: "Lockbox 4471", City: "Fresno", State: "CA", Zip: "937211234"}, nil, "", []string{"billing_address"}},
+		{"no roster: Boxer St is a street", domain.Address{Street: "12 Boxer St", City: "Fresno", State: "CA", Zip: "937211234"}, nil, "12 Boxer St", nil},
 		{"roster ZIP+4 over a 5-digit invoice ZIP", invoice5, []domain.ProviderContract{site("Main", "937215555", 20220101, 0)}, "Main St", nil},
 		{"roster ZIP+4 with no invoice address", domain.Address{}, []domain.ProviderContract{site("Main", "937215555", 20220101, 0)}, "Main St", nil},
 		{"roster 5 digits, invoice ZIP+4 of the same ZIP", invoice9, []domain.ProviderContract{site("Main", "93721", 20220101, 0)}, "1 Invoice St", nil},

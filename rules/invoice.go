@@ -50,7 +50,11 @@ func (c *LineChecker) memberIDMatcher() *fixedre.Matcher {
 	return c.memberID
 }
 
-var poBox = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(p\.?\s*o\.?\s*box|post\s+office\s+box)\b`) })
+// poBox matches a post office box or a lock box, which 005010X222A1 keeps
+// out of the billing provider's N301 (they go to the pay-to address).
+var poBox = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(p\.?\s*o\.?\s*box|post\s+office\s+box|lock\s*box)\b`)
+})
 
 // Check applies the rules to l, which decoding has filled. It normalizes
 // l.Billing.TIN and, when the invoice named a service instead of a code,
