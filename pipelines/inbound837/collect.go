@@ -38,6 +38,7 @@ type EncounterLine struct {
 	HCPCS                       string // SV101-2
 	Modifiers                   []string
 	Charge, Units               string // SV102, SV104
+	UnitBasis                   string // SV103: UN units or MJ minutes
 	PlaceOfService              string // SV105
 	Pointers                    []int  // SV107, 1-based into Diagnoses
 	From, To                    string // 2400 DTP*472, CCYYMMDD
@@ -173,7 +174,7 @@ func (s *scanner) collect(t *ig.Txn, seg *x12.Segment) {
 					l.Modifiers = append(l.Modifiers, m)
 				}
 			}
-			l.Charge, l.Units, l.PlaceOfService = string(seg.Element(2)), string(seg.Element(4)), string(seg.Element(5))
+			l.Charge, l.UnitBasis, l.Units, l.PlaceOfService = string(seg.Element(2)), string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(5))
 			for k := 1; k <= 4; k++ {
 				// An empty pointer (most are) is skipped before Atoi, whose
 				// error would be an allocation.

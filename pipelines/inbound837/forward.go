@@ -135,12 +135,30 @@ func (j *judge) notOwnOriginal(c *Claim) (string, error) {
 	return "", nil
 }
 
+// notInUnits returns the first line of c not counted in units (SV103 MJ,
+// minutes), nil when every line is: the encounter line carries SV104 as
+// units and the outbound 837P writes it with SV103 UN, so minutes would
+// be sent as that many units.
+func notInUnits(c *Claim) *EncounterLine {
+	for i := range c.Enc.Lines {
+		if l := &c.Enc.Lines[i]; l.UnitBasis != "UN" {
+			return l
+		}
+	}
+	return nil
+}
+
 // at is a service line: its claim and its index in the claim.
 type at struct{ c, l int }
 
 func (j *judge) claims(claims []*Claim) error {
 	check := j.claimsOf[:0]
 	for _, c := range claims {
+		if l := notInUnits(c); l != nil {
+			c.Fail(snip.InvoiceRule, j.profile.Action(snip.InvoiceRule), l.Line, "SV1", "service line "+l.Number+": SV103 is "+l.UnitBasis+
+				", not UN: the encounter to DHCS counts units of service (SV103 UN, SV104 the units of the code's DHCS unit), so the line cannot be sent on as it is; bill it in units")
+			continue
+		}
 		switch f := c.Enc.Frequency; {
 		case f == "" || f == "1":
 			check = append(check, c)

@@ -761,3 +761,24 @@ func TestAcknowledgmentsNeverShareAnInterchangeNumber(t *testing.T) {
 		isa[i13], gs[g06] = f.name, f.name
 	}
 }
+
+// TestLineInMinutesNotForwardedAsUnits: a service line counted in minutes
+// (SV103 MJ, a code the 837P guide lists beside UN) cannot become an
+// encounter line, whose units the outbound 837P writes with SV103 UN: its
+// claim is rejected (SNIP6-INVOICE-RULE) instead of 60 minutes going to
+// DHCS as 60 units; the claim in units goes on.
+func TestLineInMinutesNotForwardedAsUnits(t *testing.T) {
+	e := newFwdEnv(t)
+	data := strings.Replace(bothGood(t), "SV1*HC:T1016:U8*75.50*UN*3***1~", "SV1*HC:T1016:U8*75.50*MJ*60***1~", 1)
+	r, out := e.ingest("minutes", data)
+	if r.Read != 2 || r.Rejected != 1 || r.Forward == "" {
+		t.Fatalf("result %+v\n%s", r, readOut(t, out, "minutes"+SuffixReportCSV))
+	}
+	if rep := readOut(t, out, "minutes"+SuffixReportCSV); !strings.Contains(rep, "ENC1002,rejected,SNIP6-INVOICE-RULE,") || !strings.Contains(rep, "SV103 is MJ") {
+		t.Errorf("report:\n%s", rep)
+	}
+	fwd := readOut(t, out, "minutes"+SuffixEncounters)
+	if strings.Contains(fwd, "ENC1002") || !strings.Contains(fwd, "ENC1001") {
+		t.Errorf("encounter lines:\n%s", fwd)
+	}
+}
