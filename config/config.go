@@ -361,6 +361,11 @@ func (tp TradingPartner) validate(prefix string, used bool) []string {
 	if tp.Submitter.ContactPhone == "" && tp.Submitter.ContactEmail == "" {
 		bad("submitter: contact_phone or contact_email is required (1000A PER)")
 	}
+	if p := tp.Submitter.ContactPhone; p != "" && digits(p) != 10 {
+		// The writers keep the digits only (PER04); the guides want a
+		// North American number as AAABBBCCCC.
+		bad("submitter.contact_phone %q: must be a 10-digit telephone number, area code first (PER04 AAABBBCCCC)", p)
+	}
 	if tp.Receiver.Name == "" || tp.Receiver.ID == "" {
 		bad("receiver: name and id are required")
 	}
@@ -392,4 +397,15 @@ func (tp TradingPartner) validate(prefix string, used bool) []string {
 		bad("counter_width %d: must be 0..9", tp.CounterWidth)
 	}
 	return errs
+}
+
+// digits counts the ASCII digits of s.
+func digits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }

@@ -61,6 +61,9 @@ func TestLoadErrors(t *testing.T) {
 		{"long sender", "trading_partners:\n  dhcs-encounters:\n    interchange: {sender_id: ABCDEFGHIJKLMNOPQ}\n", "sender_id"},
 		{"bad diagnosis", "encounters:\n  default_diagnosis: housing\n", "default_diagnosis"},
 		{"bad timezone", "timezone: Mars/Olympus\n", "timezone"},
+		// A phone with no digits left PER03 TE without PER04 (an invalid PER).
+		{"phone without digits", partnerWithPhone("TBD"), `submitter.contact_phone "TBD"`},
+		{"phone without area code", partnerWithPhone("555-0100"), `submitter.contact_phone "555-0100"`},
 	}
 	for _, tt := range tests {
 		_, err := Load(write(t, tt.body))
@@ -68,6 +71,20 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want it to mention %q", tt.name, err, tt.want)
 		}
 	}
+}
+
+// partnerWithPhone is a complete encounter partner whose submitter has
+// contact phone phone.
+func partnerWithPhone(phone string) string {
+	return `
+trading_partners:
+  dhcs-encounters:
+    interchange: {sender_qualifier: ZZ, sender_id: "951234567", receiver_qualifier: ZZ, receiver_id: DHCS, usage: T}
+    group: {sender_code: PLAN01, receiver_code: DHCS}
+    submitter: {name: Example Health Plan, id: PLAN01, contact_phone: "` + phone + `"}
+    receiver: {name: DHCS, id: DHCS}
+    payer: {name: DHCS, id: DHCS}
+`
 }
 
 func TestEmptyFileMeansDefaults(t *testing.T) {
