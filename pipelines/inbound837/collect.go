@@ -22,6 +22,9 @@ type Encounter struct {
 
 	RenderingNPI, RenderingName string // 2310B NM1*82
 
+	// Dependent is set when the claim is under a 2000C patient level: its
+	// patient is not the subscriber 2010BA names.
+	Dependent      bool
 	PlaceOfService string   // CLM05-1
 	Frequency      string   // CLM05-3
 	PayerClaim     string   // 2300 REF*F8: of a replacement or void, the plan's claim number of the original (the 277CA's REF*1K)
@@ -58,6 +61,7 @@ type EncounterLine struct {
 type party struct {
 	bill   [8]string // NPI, TIN, name, taxonomy, street, city, state, ZIP
 	member [9]string // CIN, last, first, DOB, gender, street, city, state, ZIP
+	dep    bool      // under a 2000C patient level
 }
 
 func street(seg *x12.Segment) string {
@@ -95,9 +99,11 @@ func (s *scanner) collect(t *ig.Txn, seg *x12.Segment) {
 	case "HL":
 		switch string(seg.Element(3)) {
 		case "20":
-			p.bill = [8]string{}
+			p.bill, p.dep = [8]string{}, false
 		case "22":
-			p.member = [9]string{}
+			p.member, p.dep = [9]string{}, false
+		case "23":
+			p.dep = true
 		}
 	case "PRV":
 		if loop == "2000A" && string(seg.Element(1)) == "BI" {
@@ -150,7 +156,7 @@ func (s *scanner) collect(t *ig.Txn, seg *x12.Segment) {
 				BillingNPI: p.bill[0], BillingTIN: p.bill[1], BillingName: p.bill[2], BillingTaxonomy: p.bill[3],
 				BillingStreet: p.bill[4], BillingCity: p.bill[5], BillingState: p.bill[6], BillingZip: p.bill[7],
 				MemberCIN: p.member[0], MemberLast: p.member[1], MemberFirst: p.member[2], MemberDOB: p.member[3], MemberGender: p.member[4],
-				MemberStreet: p.member[5], MemberCity: p.member[6], MemberState: p.member[7], MemberZip: p.member[8],
+				MemberStreet: p.member[5], MemberCity: p.member[6], MemberState: p.member[7], MemberZip: p.member[8], Dependent: p.dep,
 				PlaceOfService: string(seg.Component(5, 1)), Frequency: string(seg.Component(5, 3))}
 		}
 	case "HI":

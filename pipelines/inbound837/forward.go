@@ -154,6 +154,13 @@ type at struct{ c, l int }
 func (j *judge) claims(claims []*Claim) error {
 	check := j.claimsOf[:0]
 	for _, c := range claims {
+		if c.Enc.Dependent {
+			// 2010CA has no member ID: the encounter line would carry the
+			// subscriber's CIN, name and birth date for the patient.
+			c.Fail(snip.Eligibility, j.profile.Action(snip.Eligibility), c.Line, "CLM", "the patient is not the subscriber (a 2000C patient loop): "+
+				"a Medi-Cal member is billed under their own CIN, as the subscriber (2010BA, SBR02 18, no 2000C); the encounter cannot name the patient")
+			continue
+		}
 		if l := notInUnits(c); l != nil {
 			c.Fail(snip.InvoiceRule, j.profile.Action(snip.InvoiceRule), l.Line, "SV1", "service line "+l.Number+": SV103 is "+l.UnitBasis+
 				", not UN: the encounter to DHCS counts units of service (SV103 UN, SV104 the units of the code's DHCS unit), so the line cannot be sent on as it is; bill it in units")

@@ -782,3 +782,34 @@ func TestLineInMinutesNotForwardedAsUnits(t *testing.T) {
 		t.Errorf("encounter lines:\n%s", fwd)
 	}
 }
+
+// TestDependentPatientNotForwardedAsTheSubscriber: a claim for a patient
+// who is not the subscriber (a 2000C loop, SBR02 not 18) names the
+// patient in 2010CA, which has no member ID in 005010X222A1. Its encounter
+// line would carry the subscriber's CIN, name and birth date for the
+// patient's services: the claim is rejected instead, and the claim whose
+// patient is the subscriber goes on.
+func TestDependentPatientNotForwardedAsTheSubscriber(t *testing.T) {
+	e := newFwdEnv(t)
+	s := bothGood(t)
+	sub := "HL*3*1*22*0~\nSBR*P*18*******MC~\nNM1*IL*1*NGUYEN*BAO****MI*98765432B~\nN3*45 ELM ST*APT 3~\nN4*WEST SACRAMENTO*CA*95691~\nDMG*D8*19671130*M~\nNM1*PR*2*SUNRISE HEALTH PLAN*****PI*SHP01~\n"
+	// The subscriber's address and birth date are sent too (the guide says
+	// not to, and the validator does not enforce it).
+	dep := "HL*3*1*22*1~\nSBR*P********MC~\nNM1*IL*1*NGUYEN*BAO****MI*98765432B~\nN3*45 ELM ST*APT 3~\nN4*WEST SACRAMENTO*CA*95691~\nDMG*D8*19671130*M~\nNM1*PR*2*SUNRISE HEALTH PLAN*****PI*SHP01~\n" +
+		"HL*4*3*23*0~\nPAT*19~\nNM1*QC*1*NGUYEN*MAI~\nN3*45 ELM ST*APT 3~\nN4*WEST SACRAMENTO*CA*95691~\nDMG*D8*20150310*F~\n"
+	if !strings.Contains(s, sub) {
+		t.Fatalf("fixture changed:\n%s", s)
+	}
+	data := strings.Replace(strings.Replace(s, sub, dep, 1), "SE*45*0001", "SE*51*0001", 1)
+	r, out := e.ingest("dependent", data)
+	rep := readOut(t, out, "dependent"+SuffixReportCSV)
+	if r.Read != 2 || r.Rejected != 1 || r.Forward == "" || r.SetsRejected != 0 {
+		t.Fatalf("result %+v\n%s", r, rep)
+	}
+	if !strings.Contains(rep, "ENC1002,rejected,SNIP7-ELIGIBILITY,") || !strings.Contains(rep, "patient is not the subscriber") || !strings.Contains(rep, "ENC1001,accepted,") {
+		t.Errorf("report:\n%s", rep)
+	}
+	if fwd := readOut(t, out, "dependent"+SuffixEncounters); strings.Contains(fwd, "ENC1002") || strings.Contains(fwd, "98765432B") {
+		t.Errorf("encounter lines:\n%s", fwd)
+	}
+}
