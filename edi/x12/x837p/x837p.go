@@ -307,7 +307,7 @@ func (e *Encoder) claim(c *Claim) {
 	e.seg("HI", hi...)
 	if r := c.Rendering; r != nil && r.NPI != "" && r.NPI != c.Billing.NPI {
 		last, first, entity := splitName(r.Name)
-		e.seg("NM1", "82", entity, x12.Text(last, 60), x12.Text(first, 35), "", "", "", "XX", r.NPI)
+		e.seg("NM1", "82", entity, last, first, "", "", "", "XX", r.NPI)
 		if r.Taxonomy != "" {
 			e.seg("PRV", "PE", "PXC", r.Taxonomy)
 		}
@@ -371,11 +371,15 @@ func (e *Encoder) Close() (wrote bool, err error) {
 	return true, nil
 }
 
-// splitName reads "Last, First" as a person (NM102 "1") and anything else
-// as an organization (NM102 "2").
+// splitName reads "Last, First" as a person (NM102 "1") and anything else,
+// or a name with nothing an 837P can carry on either side of the comma, as
+// an organization (NM102 "2"); the parts come back as x12.Text writes them
+// (NM103 at most 60 characters, NM104 35).
 func splitName(name string) (last, first, entity string) {
-	if l, f, ok := strings.Cut(name, ","); ok && strings.TrimSpace(f) != "" {
-		return strings.TrimSpace(l), strings.TrimSpace(f), "1"
+	if l, f, ok := strings.Cut(name, ","); ok {
+		if last, first = x12.Text(l, 60), x12.Text(f, 35); last != "" && first != "" {
+			return last, first, "1"
+		}
 	}
-	return name, "", "2"
+	return x12.Text(name, 60), "", "2"
 }

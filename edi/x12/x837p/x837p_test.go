@@ -125,6 +125,18 @@ func TestEncodedShapesValidate(t *testing.T) {
 			c.FrequencyCode, c.PayerClaimControl, c.ClaimIdentifier = "7", "123456789012345", "ENC1001"
 			return []*Claim{c}
 		}, []string{"CLM*000000101000001*1***12:B:7*Y*A*Y*Y~REF*F8*123456789012345~REF*D9*ENC1001~HI*"}},
+		// 2310B NM103 is required: a rendering name with nothing before
+		// its comma is written whole, as an organization.
+		{"rendering name with an empty last name", func() []*Claim {
+			c := claim("INV-9", line("G9008", 45000, 20260903, 20260903))
+			c.Rendering = &domain.Provider{NPI: "1765432103", Name: ", Linh"}
+			return []*Claim{c}
+		}, []string{"NM1*82*2*, Linh*****XX*1765432103~"}},
+		{"rendering name with only delimiters after its comma", func() []*Claim {
+			c := claim("INV-10", line("G9008", 45000, 20260903, 20260903))
+			c.Rendering = &domain.Provider{NPI: "1765432103", Name: "Harbor Clinic, *"}
+			return []*Claim{c}
+		}, []string{"NM1*82*2*Harbor Clinic,*****XX*1765432103~"}},
 		{"names with accents and delimiters are cleaned", func() []*Claim {
 			c := claim("INV-8", line("H0043", 100, 20260901, 20260901))
 			c.Subscriber.LastName, c.Subscriber.FirstName = "López*Ñúñez", "José~María"
