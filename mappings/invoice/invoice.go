@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
@@ -188,7 +189,7 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 			v = get(c)
 		}
 		switch {
-		case len(v) > max:
+		case utf8.RuneCountInString(v) > max: // characters: x12.Text writes one byte or none for each
 			invalid(c, "is longer than %d characters", max)
 		case v != "" && c != ColNote && x12.Text(v, max) == "":
 			// The 837P carries basic Latin only (x12.Text): a value with

@@ -110,6 +110,29 @@ func TestDecodeProblems(t *testing.T) {
 	}
 }
 
+// TestDecodeTextLengthInCharacters: the README gives the free-text limits
+// in characters (member_first_name ≤ 35, NM104); accented letters take two
+// bytes in UTF-8 and one character on the 837P (x12.Text drops the accent).
+func TestDecodeTextLengthInCharacters(t *testing.T) {
+	tests := []struct {
+		name, col, v string
+		ok           bool
+	}{
+		{"35 characters, two accented", "member_first_name", "María José " + strings.Repeat("A", 24), true},
+		{"36 characters", "member_first_name", strings.Repeat("A", 36), false},
+		{"30-character city with ñ", "billing_city", "Cañada " + strings.Repeat("B", 23), true},
+		{"60-character name with é", "billing_name", "Société " + strings.Repeat("C", 52), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ps := decodeOne(t, tabular.CSV, map[string]string{tt.col: tt.v})
+			if ok := len(ps) == 0; ok != tt.ok {
+				t.Errorf("%d characters: problems %+v, want ok=%v", len([]rune(tt.v)), ps, tt.ok)
+			}
+		})
+	}
+}
+
 func TestDecodeNeverEchoesMemberData(t *testing.T) {
 	_, ps := decodeOne(t, tabular.CSV, map[string]string{"member_dob": "1978-13-45", "member_cin": "9123*567A", "member_last_name": strings.Repeat("X", 61)})
 	for _, p := range ps {
