@@ -141,21 +141,23 @@ func (e *Eligibility) Decide(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, on G
 		add(e.trNeedsECM(f, l, leg))
 	}
 	if len(ds) > 0 {
-		return withoutLimitsOfASentLine(f, l, ds), nil
+		return withoutLimitsOfACountedLine(f, l, ds), nil
 	}
 	return nil, uses
 }
 
-// withoutLimitsOfASentLine drops AUTH-UNITS-EXCEEDED and CS-LIMIT from the
-// decisions against a line identical to one already sent: that line is
-// DUPLICATE-LINE (decided with the run's sent lines), not over a limit it
-// would only exceed by counting itself twice.
-func withoutLimitsOfASentLine(f *Facts, l *domain.InvoiceLine, ds []Decision) []Decision {
+// withoutLimitsOfACountedLine drops AUTH-UNITS-EXCEEDED and CS-LIMIT from
+// the decisions against a line the counters already hold: a replacement or
+// void (frequency 7 or 8), whose original was counted when it was sent and
+// for which the counters do not move, or a line identical to one already
+// sent, which is DUPLICATE-LINE (decided with the run's sent lines). Either
+// would be over a limit only by being counted twice.
+func withoutLimitsOfACountedLine(f *Facts, l *domain.InvoiceLine, ds []Decision) []Decision {
 	limited := false
 	for _, d := range ds {
 		limited = limited || d.Rule == AuthUnitsExceeded || d.Rule == CSLimitExceeded
 	}
-	if !limited || f.Sent == nil || !f.Sent(KeyOf(l)) {
+	if !limited || l.Frequency == "" && (f.Sent == nil || !f.Sent(KeyOf(l))) {
 		return ds
 	}
 	out := ds[:0]

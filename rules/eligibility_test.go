@@ -455,3 +455,46 @@ func TestLimitsOfASentLine(t *testing.T) {
 		})
 	}
 }
+
+// A replacement or void stands for its original, whose units and days the
+// counters already hold (they do not move for a correction): it is not
+// over a limit by counting them a second time, even when it corrects the
+// dates (so its duplicate key is not the original's).
+func TestLimitsOfACorrection(t *testing.T) {
+	e := newElig(t)
+	a := auth("A-1", "ECM", "initial", "approved", "2026-01-01", "2026-12-31")
+	a.Units, a.HasUnits = 3000, true
+	cs04 := auth("C-4", "CS04", "initial", "approved", "2026-01-01", "2026-12-31")
+	tests := []struct {
+		name      string
+		code      string
+		auth      domain.Authorization
+		used      int64 // the original's amount, counted when it was sent
+		frequency string
+		from, to  string
+		units     domain.Quantity
+		want      string
+	}{
+		// 3 units authorized, the original's 3 sent.
+		{"units, a new line", "G9008 U1", a, 3000, "", "2026-03-03", "2026-03-03", 3000, AuthUnitsExceeded},
+		{"units, replacement moving the date", "G9008 U1", a, 3000, "7", "2026-03-03", "2026-03-03", 3000, ""},
+		{"units, void", "G9008 U1", a, 3000, "8", "2026-03-02", "2026-03-02", 3000, ""},
+		// CS04: 181 days from 2026-01-01 (6 months), all used by the original.
+		{"CS04, a new stay", "H0043 U3", cs04, 181, "", "2026-06-21", "2026-06-30", 10000, CSLimitExceeded},
+		{"CS04, replacement moving the stay a day", "H0043 U3", cs04, 181, "7", "2026-06-21", "2026-06-30", 10000, ""},
+		{"CS04, void", "H0043 U3", cs04, 181, "8", "2026-06-20", "2026-06-29", 10000, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := line(tt.from, tt.to)
+			l.Units, l.Frequency = tt.units, tt.frequency
+			f := &Facts{Member: enrolled(span("2026-01-01", "")), Auths: []domain.Authorization{tt.auth},
+				Usage: func(string) (int64, civil.Date) { return tt.used, d("2026-01-01") },
+				Sent:  func(LineKey) bool { return false }}
+			ds, _ := e.Decide(f, l, leg(t, tt.code, l.From), Groups{Enrollment: true, Authorization: true})
+			if got := rulesOf(ds); got != tt.want {
+				t.Errorf("got %q, want %q (%v)", got, tt.want, ds)
+			}
+		})
+	}
+}
