@@ -126,7 +126,14 @@ func line(n int, cin, dob, from, to, code string, units int) string {
 
 func (e *env) convert(name string, j *Judge, rows ...string) map[string][]string {
 	e.t.Helper()
-	in := e.write(name+".csv", invoiceHeader+strings.Join(rows, ""))
+	return e.convertFile(name, j, invoiceHeader, rows...)
+}
+
+// convertFile converts rows under header and returns the rejects' rule IDs
+// by line number.
+func (e *env) convertFile(name string, j *Judge, header string, rows ...string) map[string][]string {
+	e.t.Helper()
+	in := e.write(name+".csv", header+strings.Join(rows, ""))
 	out := filepath.Join(e.dir, name)
 	res, err := encounters.Convert(context.Background(), encounters.Job{Inputs: []string{in}, OutDir: out, Store: e.st, Config: e.cfg,
 		Coding: rules.DefaultCodingTable(), Today: 20261123, Judges: []encounters.Judge{j}})
@@ -302,4 +309,34 @@ func TestGroupsFollowTheLoadedData(t *testing.T) {
 		t.Errorf("describe: %s", s)
 	}
 	_ = civil.Date(0)
+}
+
+// A void withdraws an encounter DHCS holds: the enrollment and
+// authorization rules, which decide whether a service may be billed, do
+// not stand in its way (an authorization denied or a coverage ended after
+// the line was sent is why a plan voids it). A replacement bills the
+// service again and is judged.
+func TestVoidIsNotJudged(t *testing.T) {
+	e := newEnv(t)
+	const feed = "authorization_number,member_cin,service,provider_npi,pof,status,type,start_date,end_date\n"
+	e.load(feed + "U-1,91000001A,ECM,1234567893,POF1A,approved,initial,2026-01-01,2026-12-31\n")
+	if got := e.convert("run1", e.judge(config.RulesAuto), line(1, elena, elenaDOB, "2026-03-02", "2026-03-02", "G9008 U1", 1)); len(got) != 0 {
+		t.Fatalf("original: %v", got)
+	}
+	for _, r := range ingest.IngestAuth(context.Background(), e.job(e.write("denied.csv", feed+"U-1,91000001A,ECM,1234567893,POF1A,denied,initial,2026-01-01,2026-12-31\n"))) {
+		if r.Err != nil || r.Loaded != 1 {
+			t.Fatalf("auth feed: %+v", r)
+		}
+	}
+	header := strings.TrimSuffix(invoiceHeader, "\n") + ",frequency,original_claim\n"
+	correction := func(n int, frequency string) string {
+		return strings.TrimSuffix(line(n, elena, elenaDOB, "2026-03-02", "2026-03-02", "G9008 U1", 1), "\n") + "," + frequency + ",INV-1\n"
+	}
+	got := e.convertFile("run2", e.judge(config.RulesAuto), header, correction(2, "8"), correction(3, "7"))
+	// The void waits for the original's DHCS Encounter ID, as any void
+	// does; the replacement is not authorized.
+	want := map[string][]string{"2": {rules.CorrectionHeld}, "3": {rules.AuthMissing}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("corrections:\n got %v\nwant %v", got, want)
+	}
 }

@@ -599,7 +599,13 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 			rec = b.lines[k : k+1]
 			k++
 		}
-		for _, j := range c.job.Judges {
+		judges := c.job.Judges
+		if cand.line.Frequency == "8" {
+			// A void withdraws an encounter: the rules of what may be
+			// billed (enrollment, authorization, contracts) are not its.
+			judges = nil
+		}
+		for _, j := range judges {
 			ds, err := j.Judge(ctx, c.run, &cand.line, cand.leg)
 			if err != nil {
 				return err
