@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
@@ -315,13 +316,15 @@ func (e *Eligibility) unitsExceeded(f *Facts, l *domain.InvoiceLine, b *Basis) (
 		b.Auth.Number, b.Auth.Units, domain.Quantity(used), l.Units)}, nil
 }
 
-// LimitKey is the usage counter of a Community Supports limit for a line.
-func LimitKey(lim *CSLimit, l *domain.InvoiceLine, b *Basis) (string, bool) {
+// LimitKey is the usage counter of a Community Supports limit for the
+// days of a line from day on: a calendar-year limit counts each day in the
+// counter of its own year.
+func LimitKey(lim *CSLimit, l *domain.InvoiceLine, b *Basis, day civil.Date) (string, bool) {
 	switch lim.Per {
 	case "member":
 		return "cs:" + lim.Service + ":" + l.Member.CIN, true
 	case "calendar_year":
-		return "cs:" + lim.Service + ":" + l.Member.CIN + ":" + strconv.Itoa(l.From.Year()), true
+		return "cs:" + lim.Service + ":" + l.Member.CIN + ":" + strconv.Itoa(day.Year()), true
 	case "authorization":
 		if b == nil || b.Auth == nil {
 			return "", false
@@ -331,7 +334,9 @@ func LimitKey(lim *CSLimit, l *domain.InvoiceLine, b *Basis) (string, bool) {
 	return "", false
 }
 
-// CS-LIMIT.
+// CS-LIMIT. A calendar-year limit in days counts the days of a line that
+// runs into the next year in that year's counter; units, which have no
+// date of their own, count in the year of the line's first date.
 func (e *Eligibility) csLimit(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, b *Basis) (*Decision, []Use) {
 	if leg == nil || f.Usage == nil {
 		return nil, nil
@@ -340,24 +345,45 @@ func (e *Eligibility) csLimit(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, b *
 	if !ok {
 		return nil, nil
 	}
-	key, ok := LimitKey(lim, l, b)
-	if !ok {
-		return nil, nil
+	var uses []Use
+	for from := l.From; ; {
+		to := l.To
+		if lim.Per == "calendar_year" && lim.Measure == "days" && to.Year() > from.Year() {
+			to = civil.New(from.Year(), time.December, 31)
+		}
+		key, ok := LimitKey(lim, l, b, from)
+		if !ok {
+			return nil, nil
+		}
+		d, use := e.csLimitOf(f, l, leg, lim, key, from, to)
+		if d != nil {
+			return d, nil
+		}
+		uses = append(uses, use)
+		if to >= l.To {
+			return nil, uses
+		}
+		from = to.AddDays(1)
 	}
+}
+
+// csLimitOf decides CS-LIMIT for the days from..to of a line (all its
+// units) against the counter key.
+func (e *Eligibility) csLimitOf(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, lim *CSLimit, key string, from, to civil.Date) (*Decision, Use) {
 	amount := int64(l.Units)
 	if lim.Measure == "days" {
-		amount = int64(l.From.DaysUntil(l.To) + 1)
+		amount = int64(from.DaysUntil(to) + 1)
 	}
 	used, first := f.Usage(key)
-	use := []Use{{Key: key, Amount: amount, Date: l.From}}
+	use := Use{Key: key, Amount: amount, Date: from}
 	budget, unit := lim.Max, "units"
 	desc := fmt.Sprintf("%s units", domain.Quantity(lim.Max))
 	switch lim.Unit {
 	case "day":
 		unit, desc = "days", fmt.Sprintf("%d days", lim.Max)
 	case "month":
-		if first == 0 || l.From < first {
-			first = l.From
+		if first == 0 || from < first {
+			first = from
 		}
 		budget = int64(first.DaysUntil(first.AddMonths(int(lim.Max))))
 		unit = "days"
@@ -370,9 +396,13 @@ func (e *Eligibility) csLimit(f *Facts, l *domain.InvoiceLine, leg *CodeLeg, b *
 	if lim.Measure == "units" {
 		usedS, amountS = domain.Quantity(used).String(), domain.Quantity(amount).String()
 	}
+	per := strings.ReplaceAll(lim.Per, "_", " ")
+	if lim.Per == "calendar_year" {
+		per += " (" + strconv.Itoa(from.Year()) + ")"
+	}
 	return &Decision{Rule: CSLimitExceeded, Field: "service_to", Message: fmt.Sprintf(
 		"%s is limited to %s per %s: %s %s already billed, and this line adds %s (limit from rules/data/cs_limits.csv)",
-		leg.ServiceName, desc, strings.ReplaceAll(lim.Per, "_", " "), usedS, unit, amountS)}, nil
+		leg.ServiceName, desc, per, usedS, unit, amountS)}, Use{}
 }
 
 // TR-NEEDS-ECM.

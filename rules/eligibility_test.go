@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -494,6 +495,58 @@ func TestLimitsOfACorrection(t *testing.T) {
 			ds, _ := e.Decide(f, l, leg(t, tt.code, l.From), Groups{Enrollment: true, Authorization: true})
 			if got := rulesOf(ds); got != tt.want {
 				t.Errorf("got %q, want %q (%v)", got, tt.want, ds)
+			}
+		})
+	}
+}
+
+// A calendar-year limit in days counts each day of service in its own
+// year: a stay over New Year counts its December days in the year ending
+// and its January days in the year starting, each against its own budget.
+func TestCSLimitPerCalendarYear(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, n := range []string{"auth_periods.csv", "ecm_exclusions.csv", "dsnp_contracts.csv"} {
+		b, _ := embedded.ReadFile("data/" + n)
+		fsys[n] = &fstest.MapFile{Data: b}
+	}
+	fsys["cs_limits.csv"] = &fstest.MapFile{Data: []byte("service_id,measure,max,unit,per,effective_from,effective_to,source\nCS06,days,14,day,calendar_year,2022-01-01,,test\n")}
+	data, err := LoadEligibilityTables(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEligibility(DefaultTables(), data, nil, nil, nil)
+	respite := auth("R-1", "CS06", "initial", "approved", "2026-01-01", "2027-12-31")
+	const y2026, y2027 = "cs:CS06:91234567A:2026", "cs:CS06:91234567A:2027"
+	tests := []struct {
+		name     string
+		used     map[string]int64
+		from, to string
+		want     string
+		uses     map[string]int64
+	}{
+		{"14 days in a year", nil, "2026-12-01", "2026-12-14", "", map[string]int64{y2026: 14}},
+		{"15 days in a year", nil, "2026-12-01", "2026-12-15", CSLimitExceeded, nil},
+		{"over New Year: 2 days in each year's budget", map[string]int64{y2026: 12}, "2026-12-30", "2027-01-02", "", map[string]int64{y2026: 2, y2027: 2}},
+		{"over New Year: the year ending is full", map[string]int64{y2026: 13}, "2026-12-30", "2027-01-02", CSLimitExceeded, nil},
+		{"over New Year: the January days fit the new year", map[string]int64{y2026: 11}, "2026-12-30", "2027-01-03", "", map[string]int64{y2026: 2, y2027: 3}},
+		{"over New Year: the new year is full", map[string]int64{y2027: 13}, "2026-12-31", "2027-01-02", CSLimitExceeded, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := line(tt.from, tt.to)
+			f := &Facts{Auths: []domain.Authorization{respite}, Usage: func(key string) (int64, civil.Date) { return tt.used[key], 0 }}
+			ds, uses := e.Decide(f, l, leg(t, "H0045 U6", l.From), Groups{Authorization: true})
+			if got := rulesOf(ds); got != tt.want {
+				t.Errorf("got %q, want %q (%v)", got, tt.want, ds)
+			}
+			got := map[string]int64{}
+			for _, u := range uses {
+				if strings.HasPrefix(u.Key, "cs:") {
+					got[u.Key] += u.Amount
+				}
+			}
+			if len(tt.uses) == 0 && len(got) != 0 || len(tt.uses) != 0 && fmt.Sprint(got) != fmt.Sprint(tt.uses) {
+				t.Errorf("uses %v, want %v", got, tt.uses)
 			}
 		})
 	}
