@@ -98,6 +98,10 @@ type InvoiceLine struct {
 
 	PlaceOfService      string   // two-digit CMS place-of-service code; empty = profile default
 	Diagnoses           []string // ICD-10-CM codes without the decimal point
+	// ClaimDiagnoses are the claim's diagnoses in HI order (the principal
+	// first), when the claim has codes beyond those its lines point at (a
+	// claim received as an 837P); empty = the lines' own, in order.
+	ClaimDiagnoses []string
 	AuthorizationNumber string
 	Note                string
 

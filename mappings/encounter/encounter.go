@@ -30,7 +30,8 @@
 //	                                                          Encounter ID (from an ingested 277CA)
 //	authorization_number      2300   REF*G1                   when every line of the claim has the same one
 //	provider_claim_id         2300   REF*D9                   the provider's CLM01 of a claim received as an 837P
-//	diagnosis                 2300   HI (ABK, then ABF)       else encounters.default_diagnosis
+//	claim_diagnoses           2300   HI (ABK, then ABF)       the claim's codes in order, when given
+//	diagnosis                 2300   HI (ABK, then ABF)       after claim_diagnoses; else encounters.default_diagnosis
 //	rendering_npi/_name       2310B  NM1*82 NM109 (XX)        when not the billing NPI; a person or an organization
 //	(line number in claim)    2400   LX01                     1, 2, 3 ... within the claim
 //	hcpcs, modifiers          2400   SV101 (HC:code:mod...)   from the coding table when the line names a service
@@ -50,6 +51,7 @@ package encounter
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/x837p"
@@ -84,7 +86,7 @@ func NewAssembler(opts Options, emit func(*x837p.Claim) error) *Assembler {
 
 func claimKey(l *domain.InvoiceLine) string {
 	return l.InvoiceNumber + "\x00" + l.Member.CIN + "\x00" + l.Billing.NPI + "\x00" + l.Billing.TIN + "\x00" + l.Rendering.NPI +
-		"\x00" + l.Frequency + "\x00" + l.OriginalClaim + "\x00" + l.ProviderClaimID
+		"\x00" + l.Frequency + "\x00" + l.OriginalClaim + "\x00" + l.ProviderClaimID + "\x00" + strings.Join(l.ClaimDiagnoses, " ")
 }
 
 // Continues reports whether Add(l) would add l to the claim being built
@@ -98,12 +100,16 @@ func (a *Assembler) continues(key string, dx []string) bool {
 	return a.cur != nil && key == a.curKey && len(a.cur.Lines) < x837p.MaxLinesPerClaim && fits(a.cur.Diagnoses, dx)
 }
 
-// diagnoses are l's diagnoses, else the default one.
+// diagnoses are l's diagnoses, else its claim's principal one, else the
+// default one.
 func (a *Assembler) diagnoses(l *domain.InvoiceLine) []string {
-	if len(l.Diagnoses) == 0 {
-		return []string{a.opts.DefaultDiagnosis}
+	switch {
+	case len(l.Diagnoses) > 0:
+		return l.Diagnoses
+	case len(l.ClaimDiagnoses) > 0:
+		return l.ClaimDiagnoses[:1]
 	}
-	return l.Diagnoses
+	return []string{a.opts.DefaultDiagnosis}
 }
 
 // Add appends an accepted line, with its line item control number.
@@ -167,6 +173,7 @@ func (a *Assembler) start(l *domain.InvoiceLine, key string) {
 		pos = a.opts.DefaultPlaceOfService
 	}
 	c := &x837p.Claim{
+		Diagnoses:            slices.Clone(l.ClaimDiagnoses), // HI in the claim's order; the lines add theirs after
 		Billing:              l.Billing,
 		Subscriber:           l.Member,
 		Payer:                a.opts.Payer,

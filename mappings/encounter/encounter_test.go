@@ -68,6 +68,34 @@ func TestClaimGrouping(t *testing.T) {
 	}
 }
 
+// A line's claim diagnoses are the claim's HI in their order, codes no
+// line points at included; the lines point into it, and a line without
+// codes of its own points at the principal one.
+func TestClaimDiagnosesKeepTheirOrder(t *testing.T) {
+	claimDx := []string{"Z5900", "F329", "R69"}
+	l1, l2 := line("A", "1", "R69"), line("A", "1")
+	l1.ClaimDiagnoses, l2.ClaimDiagnoses = claimDx, claimDx
+	claims := assemble(t, l1, l2)
+	if len(claims) != 1 {
+		t.Fatalf("%d claims, want 1", len(claims))
+	}
+	c := claims[0]
+	if !slices.Equal(c.Diagnoses, claimDx) {
+		t.Errorf("HI %v, want %v", c.Diagnoses, claimDx)
+	}
+	for i, want := range [][]int{{3}, {1}} {
+		if !slices.Equal(c.Lines[i].DiagnosisPointers, want) {
+			t.Errorf("line %d pointers %v, want %v", i+1, c.Lines[i].DiagnosisPointers, want)
+		}
+	}
+	// A line of another claim's diagnoses is another claim.
+	l3 := line("A", "1", "R69")
+	l3.ClaimDiagnoses = []string{"R69"}
+	if claims := assemble(t, l1, l3); len(claims) != 2 || !slices.Equal(claims[1].Diagnoses, []string{"R69"}) {
+		t.Errorf("claims %+v, want two, the second's HI R69", claims)
+	}
+}
+
 func TestDiagnosesAndPointers(t *testing.T) {
 	claims := assemble(t, line("A", "1", "Z5901", "R69"), line("A", "1"), line("A", "1", "R69"))
 	c := claims[0]

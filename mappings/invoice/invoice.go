@@ -59,6 +59,7 @@ const (
 	ColFrequency       = "frequency"         // 1 original (default), 7 replacement, 8 void (837P CLM05-3)
 	ColOriginalClaim   = "original_claim"    // with 7 or 8: the CLM01 or invoice number of the claim replaced or voided
 	ColProviderClaimID = "provider_claim_id" // the provider's 837P CLM01 of a claim received as an 837P (2300 REF*D9)
+	ColClaimDiagnoses  = "claim_diagnoses"   // the claim's diagnoses in HI order, principal first (a claim received as an 837P)
 )
 
 // Required lists the columns every invoice file must have. It must also
@@ -71,10 +72,13 @@ var Required = []string{ColInvoiceNumber, ColInvoiceDate, ColBillingNPI, ColBill
 // does not know (rules.BillingAddress).
 var Optional = []string{ColBillingAddress, ColBillingCity, ColBillingState, ColBillingZip, ColHCPCS, ColModifiers, ColService, ColLineNumber, ColMemberGender, ColRenderingNPI,
 	ColRenderingName, ColPlaceOfService, ColDiagnosis, ColAuthorization, ColBillingTaxonomy, ColNote,
-	ColMemberAddress, ColMemberCity, ColMemberState, ColMemberZip, ColFrequency, ColOriginalClaim, ColProviderClaimID}
+	ColMemberAddress, ColMemberCity, ColMemberState, ColMemberZip, ColFrequency, ColOriginalClaim, ColProviderClaimID, ColClaimDiagnoses}
 
 // ErrNotInvoice means a file lacks the invoice template's required columns.
 var ErrNotInvoice = errors.New("not an invoice file")
+
+// MaxClaimDiagnoses is the most diagnosis codes a claim holds (837P HI).
+const MaxClaimDiagnoses = 12
 
 // MaxDiagnoses is the most diagnosis codes a line may carry: an 837P claim
 // holds at most 12 (HI) and a line points at 4 (SV107).
@@ -299,18 +303,23 @@ func (d *Decoder) Decode(row tabular.Row, l *domain.InvoiceLine) []Problem {
 		}
 		l.PlaceOfService = v
 	}
-	if v := get(ColDiagnosis); v != "" {
-		for _, code := range strings.FieldsFunc(strings.ToUpper(v), func(r rune) bool { return r == ' ' || r == ',' || r == ';' }) {
+	diagnoses := func(col string) []string {
+		var codes []string
+		for _, code := range strings.FieldsFunc(strings.ToUpper(get(col)), func(r rune) bool { return r == ' ' || r == ',' || r == ';' }) {
 			code = strings.ReplaceAll(code, ".", "")
 			if !validICD10Shape(code) {
-				invalid(ColDiagnosis, "%q is not an ICD-10-CM code", code)
+				invalid(col, "%q is not an ICD-10-CM code", code)
 				continue
 			}
-			l.Diagnoses = append(l.Diagnoses, code)
+			codes = append(codes, code)
 		}
-		if len(l.Diagnoses) > MaxDiagnoses {
-			invalid(ColDiagnosis, "has %d codes; a service line points at most at %d", len(l.Diagnoses), MaxDiagnoses)
-		}
+		return codes
+	}
+	if l.Diagnoses = diagnoses(ColDiagnosis); len(l.Diagnoses) > MaxDiagnoses {
+		invalid(ColDiagnosis, "has %d codes; a service line points at most at %d", len(l.Diagnoses), MaxDiagnoses)
+	}
+	if l.ClaimDiagnoses = diagnoses(ColClaimDiagnoses); len(l.ClaimDiagnoses) > MaxClaimDiagnoses {
+		invalid(ColClaimDiagnoses, "has %d codes; a claim holds at most %d", len(l.ClaimDiagnoses), MaxClaimDiagnoses)
 	}
 	l.AuthorizationNumber = ident(ColAuthorization, 50, false)
 	l.Note = text(ColNote, 80, false)

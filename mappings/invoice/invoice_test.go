@@ -2,6 +2,7 @@ package invoice
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,16 @@ func decodeOne(t *testing.T, format tabular.Format, change map[string]string) (d
 	var l domain.InvoiceLine
 	ps := dec.Decode(tabular.Row{Number: 2, Cells: cells}, &l)
 	return l, ps
+}
+
+// claim_diagnoses are read in their order, as diagnosis codes are (no
+// decimal point), up to the 12 a claim's HI holds.
+func TestDecodeClaimDiagnoses(t *testing.T) {
+	l, ps := decodeOne(t, tabular.CSV, map[string]string{"claim_diagnoses": "z59.00 F32.9,R69 Z5941 E119 I10 J449 N189 K219 M545 G4733 E785"})
+	want := []string{"Z5900", "F329", "R69", "Z5941", "E119", "I10", "J449", "N189", "K219", "M545", "G4733", "E785"}
+	if len(ps) != 0 || !slices.Equal(l.ClaimDiagnoses, want) {
+		t.Errorf("claim diagnoses %v (problems %v), want %v", l.ClaimDiagnoses, ps, want)
+	}
 }
 
 func TestDecodeGoodRow(t *testing.T) {
@@ -87,6 +98,8 @@ func TestDecodeProblems(t *testing.T) {
 		{"place of service", map[string]string{"place_of_service": "home"}, "place_of_service", false, "place of service"},
 		{"diagnosis", map[string]string{"diagnosis": "Z59.01 HOMELESS"}, "diagnosis", false, `"HOMELESS" is not an ICD-10-CM code`},
 		{"too many diagnoses", map[string]string{"diagnosis": "Z5901 Z5902 Z5900 R69 E119"}, "diagnosis", false, "at most"},
+		{"claim diagnosis", map[string]string{"claim_diagnoses": "Z5900 HOMELESS"}, "claim_diagnoses", false, `"HOMELESS" is not an ICD-10-CM code`},
+		{"thirteen claim diagnoses", map[string]string{"claim_diagnoses": strings.Repeat("Z5900 ", 13)}, "claim_diagnoses", false, "at most 12"},
 		{"taxonomy", map[string]string{"billing_taxonomy": "251S0000"}, "billing_taxonomy", false, "taxonomy"},
 		// 005010X222A1 NM103 is required in 2010AA, 2010BA and 2310B; a
 		// name in a script X12 text cannot carry would be written empty.

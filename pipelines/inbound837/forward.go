@@ -27,7 +27,7 @@ var encounterColumns = []string{
 	invoice.ColServiceFrom, invoice.ColServiceTo, invoice.ColUnits, invoice.ColChargeAmount,
 	invoice.ColHCPCS, invoice.ColModifiers, invoice.ColRenderingNPI, invoice.ColRenderingName,
 	invoice.ColPlaceOfService, invoice.ColDiagnosis, invoice.ColAuthorization, invoice.ColProviderClaimID,
-	invoice.ColFrequency, invoice.ColOriginalClaim,
+	invoice.ColFrequency, invoice.ColOriginalClaim, invoice.ColClaimDiagnoses,
 }
 
 // isoDate writes a CCYYMMDD date as YYYY-MM-DD; anything else as it is.
@@ -43,7 +43,9 @@ func isoDate(d string) string {
 // (the 277CA's REF*1K), provider_claim_id the provider's CLM01 (the
 // outbound 2300 REF*D9); a line gives its own place of service,
 // authorization and rendering provider, else the claim's; its diagnoses
-// are the codes its SV107 points at. A replacement or void (CLM05-3 7 or
+// are the codes its SV107 points at, and claim_diagnoses every code of the
+// claim's HI in order (the principal first, codes no line points at too),
+// so that the encounter's HI is the provider's. A replacement or void (CLM05-3 7 or
 // 8) names in original_claim the plan's claim number of its original
 // (its 2300 REF*F8), which the invoice conversion finds in the claims sent.
 func EncounterRows(c *Claim) [][]string {
@@ -56,6 +58,7 @@ func EncounterRows(c *Claim) [][]string {
 func encounterRows(c *Claim) [][]string {
 	e := &c.Enc
 	rows := make([][]string, 0, len(e.Lines))
+	claimDx := strings.Join(e.Diagnoses, " ")
 	for i := range e.Lines {
 		l := &e.Lines[i]
 		pos, auth, rnpi, rname := l.PlaceOfService, l.Authorization, l.RenderingNPI, l.RenderingName
@@ -87,7 +90,7 @@ func encounterRows(c *Claim) [][]string {
 			isoDate(l.From), isoDate(l.To), l.Units, l.Charge,
 			l.HCPCS, strings.Join(l.Modifiers, " "), rnpi, rname,
 			pos, strings.Join(dx, " "), auth, c.ID,
-			freq, orig,
+			freq, orig, claimDx,
 		})
 	}
 	return rows

@@ -162,6 +162,23 @@ func TestSplitFileForwardsGoodClaimsToTheNext837P(t *testing.T) {
 	}
 }
 
+// A forwarded claim's encounter keeps the provider's HI whole and in
+// order: the principal diagnosis stays ABK though its line points at
+// another code, and a code no line points at is kept.
+func TestForwardedClaimKeepsItsDiagnoses(t *testing.T) {
+	e := newFwdEnv(t)
+	in := strings.Replace(bothGood(t), "HI*ABK:Z5900~", "HI*ABK:Z5900*ABF:Z5941*ABF:Z590~", 1)
+	in = strings.Replace(in, "SV1*HC:T1016:U8*75.50*UN*3***1~", "SV1*HC:T1016:U8*75.50*UN*3***2~", 1)
+	r, _ := e.ingest("dx", in)
+	if r.Read != 2 || r.Rejected != 0 {
+		t.Fatalf("result %+v", r)
+	}
+	flat := strings.ReplaceAll(e.convert(r.Forward), "\n", "")
+	if !strings.Contains(flat, "REF*D9*ENC1002~HI*ABK:Z5900*ABF:Z5941*ABF:Z590~") || !strings.Contains(flat, "SV1*HC:T1016:U8*75.5*UN*3***2~") {
+		t.Errorf("outbound 837, want ENC1002's HI as sent and its line pointing at Z5941:\n%s", flat)
+	}
+}
+
 // withISA13 gives the fixture another interchange control number.
 func withISA13(data, isa13 string) string {
 	data = strings.Replace(data, "*000000101*0*T*", "*"+isa13+"*0*T*", 1)
