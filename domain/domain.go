@@ -96,14 +96,15 @@ type InvoiceLine struct {
 	Modifiers []string // as given (order kept), or resolved from Service
 	Service   string   // service name as given, when the invoice used one
 
-	PlaceOfService string   // two-digit CMS place-of-service code; empty = profile default
-	Diagnoses      []string // ICD-10-CM codes without the decimal point
+	PlaceOfService      string   // two-digit CMS place-of-service code; empty = profile default
+	Diagnoses           []string // ICD-10-CM codes without the decimal point
+	AuthorizationNumber string
+	Note                string
+
 	// ClaimDiagnoses are the claim's diagnoses in HI order (the principal
 	// first), when the claim has codes beyond those its lines point at (a
 	// claim received as an 837P); empty = the lines' own, in order.
-	ClaimDiagnoses      []string
-	AuthorizationNumber string
-	Note                string
+	ClaimDiagnoses []string
 
 	// Frequency is CLM05-3: "" or "1" an original, "7" a replacement, "8" a
 	// void of the claim OriginalClaim names (its CLM01 or invoice number).
