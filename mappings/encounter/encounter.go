@@ -31,7 +31,8 @@
 //	authorization_number      2300   REF*G1                   when every line of the claim has the same one
 //	provider_claim_id         2300   REF*D9                   the provider's CLM01 of a claim received as an 837P
 //	claim_diagnoses           2300   HI (ABK, then ABF)       the claim's codes in order, when given
-//	diagnosis                 2300   HI (ABK, then ABF)       after claim_diagnoses; else encounters.default_diagnosis
+//	diagnosis                 2300   HI (ABK, then ABF)       after claim_diagnoses; else encounters.default_diagnosis,
+//	                                                          never ABK while a line gave a code of its own
 //	rendering_npi/_name       2310B  NM1*82 NM109 (XX)        when not the billing NPI; a person or an organization
 //	(line number in claim)    2400   LX01                     1, 2, 3 ... within the claim
 //	hcpcs, modifiers          2400   SV101 (HC:code:mod...)   from the coding table when the line names a service
@@ -76,6 +77,9 @@ type Assembler struct {
 	cur    *x837p.Claim
 	curKey string
 	auths  []string // per line of cur, for the claim-level REF*G1
+	// givenDefault: a line of cur lists the default diagnosis as a code of
+	// its own (or of its claim's), so it may stay the principal one.
+	givenDefault bool
 }
 
 // NewAssembler returns an Assembler calling emit for each claim. The claim
@@ -125,6 +129,8 @@ func (a *Assembler) Add(l *domain.InvoiceLine, control string) error {
 		a.start(l, key)
 	}
 	c := a.cur
+	a.givenDefault = a.givenDefault || slices.Contains(l.Diagnoses, a.opts.DefaultDiagnosis) ||
+		slices.Contains(l.ClaimDiagnoses, a.opts.DefaultDiagnosis)
 	ptrs := make([]int, 0, len(dx))
 	for _, code := range dx {
 		i := slices.Index(c.Diagnoses, code)
@@ -195,7 +201,7 @@ func (a *Assembler) start(l *domain.InvoiceLine, key string) {
 		r := l.Rendering
 		c.Rendering = &r
 	}
-	a.cur, a.curKey, a.auths = c, key, a.auths[:0]
+	a.cur, a.curKey, a.auths, a.givenDefault = c, key, a.auths[:0], false
 }
 
 // Flush emits the claim being built, if any.
@@ -210,7 +216,27 @@ func (a *Assembler) Flush() error {
 	if auth := a.auths[0]; auth != "" && allEqual(a.auths, auth) {
 		c.PriorAuthorization = auth
 	}
+	if !a.givenDefault && len(c.Diagnoses) > 1 && c.Diagnoses[0] == a.opts.DefaultDiagnosis {
+		lastDefault(c)
+	}
 	return a.emit(c)
+}
+
+// lastDefault moves the claim's first diagnosis, the default one that its
+// first lines got for giving none, to the end of HI, so that a code a
+// line gave is the principal one (ABK); the lines' pointers follow.
+func lastDefault(c *x837p.Claim) {
+	n := len(c.Diagnoses)
+	c.Diagnoses = append(c.Diagnoses[1:], c.Diagnoses[0])
+	for i := range c.Lines {
+		for k, p := range c.Lines[i].DiagnosisPointers {
+			if p == 1 {
+				c.Lines[i].DiagnosisPointers[k] = n
+			} else {
+				c.Lines[i].DiagnosisPointers[k] = p - 1
+			}
+		}
+	}
 }
 
 func allEqual(s []string, v string) bool {

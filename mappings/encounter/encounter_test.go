@@ -96,6 +96,38 @@ func TestClaimDiagnosesKeepTheirOrder(t *testing.T) {
 	}
 }
 
+// The default diagnosis a line without codes gets is never the claim's
+// principal one (ABK) while another line gave a code; a line that lists it
+// itself may make it the principal one.
+func TestDefaultDiagnosisNotPrincipal(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lines []*domain.InvoiceLine
+		hi    []string
+		ptrs  [][]int
+	}{
+		{"first line without codes", []*domain.InvoiceLine{line("A", "1"), line("A", "1", "R69", "Z5901"), line("A", "1")},
+			[]string{"R69", "Z5901", "Z599"}, [][]int{{3}, {1, 2}, {3}}},
+		{"no line with codes", []*domain.InvoiceLine{line("A", "1"), line("A", "1")}, []string{"Z599"}, [][]int{{1}, {1}}},
+		{"the default code given", []*domain.InvoiceLine{line("A", "1", "Z599"), line("A", "1", "R69")},
+			[]string{"Z599", "R69"}, [][]int{{1}, {2}}},
+		{"the default code given by a later line", []*domain.InvoiceLine{line("A", "1"), line("A", "1", "R69", "Z599")},
+			[]string{"Z599", "R69"}, [][]int{{1}, {2, 1}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := assemble(t, tt.lines...)[0]
+			if !slices.Equal(c.Diagnoses, tt.hi) {
+				t.Errorf("HI %v, want %v", c.Diagnoses, tt.hi)
+			}
+			for i, want := range tt.ptrs {
+				if !slices.Equal(c.Lines[i].DiagnosisPointers, want) {
+					t.Errorf("line %d pointers %v, want %v", i+1, c.Lines[i].DiagnosisPointers, want)
+				}
+			}
+		})
+	}
+}
+
 func TestDiagnosesAndPointers(t *testing.T) {
 	claims := assemble(t, line("A", "1", "Z5901", "R69"), line("A", "1"), line("A", "1", "R69"))
 	c := claims[0]
