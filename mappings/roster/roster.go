@@ -219,8 +219,14 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 	}
 	text := func(c string, max int) string {
 		v := req(c)
-		if len(v) > max {
+		switch {
+		case len(v) > max:
 			add(c, false, "is longer than %d characters", max)
+		case v != "" && x12.Text(v, max) == "":
+			// The 274 carries basic Latin only (x12.Text): a value with no
+			// such character would leave its element (NM103, N301, N401)
+			// empty.
+			add(c, false, "has no character a 274 can carry (letters A-Z, digits and punctuation; accents are dropped)")
 		}
 		return v
 	}
@@ -399,6 +405,11 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 			last, first = strings.TrimSpace(last), strings.TrimSpace(first)
 			if !ok || last == "" || first == "" || len(last) > 60 || len(first) > 35 {
 				add(ColPractitionerName, false, "%q is not a person's name written as Last, First", names[i])
+				continue
+			}
+			if x12.Text(last, 60) == "" || x12.Text(first, 35) == "" {
+				// 2100EA NM103 is required; the 274 carries basic Latin only.
+				add(ColPractitionerName, false, "%q has no character a 274 can carry in the last or first name (letters A-Z, digits and punctuation; accents are dropped)", names[i])
 				continue
 			}
 			if npi(ColPractitionerNPI, v) {

@@ -113,6 +113,15 @@ func TestChecks(t *testing.T) {
 		{"capacity", ColCapacityMax, "-3", "whole number", false},
 		{"language", ColLanguages, "en;Spanish", "ISO 639", false},
 		{"organization too long", ColOrganization, strings.Repeat("x", 61), "longer than 60", false},
+		// 004050X109 NM103 (2100C, 2100DA, 2100EA), N301 and N401 are
+		// required; a value in a script X12 text cannot carry would be
+		// written empty.
+		{"organization in another script", ColOrganization, "東京クリニック", "no character a 274 can carry", false},
+		{"site name of delimiters only", ColSiteName, "*~^", "no character a 274 can carry", false},
+		{"site address in another script", ColSiteAddress, "中山路", "no character a 274 can carry", false},
+		{"site city in another script", ColSiteCity, "Москва", "no character a 274 can carry", false},
+		{"practitioner last name in another script", ColPractitionerName, "李, Ming", "no character a 274 can carry", false},
+		{"practitioner first name in another script", ColPractitionerName, "Li, 明", "no character a 274 can carry", false},
 		{"practitioner names unpaired", ColPractitionerName, "Nguyen, Linh;Doe, Jane", "has 2 name(s) for 0", false},
 		{"group NPI check digit", ColGroupNPI, "1234500002", "fails the check digit", false},
 		{"group NPI length", ColGroupNPI, "123450000", "not a 10-digit NPI", false},
@@ -125,6 +134,9 @@ func TestChecks(t *testing.T) {
 			m[tc.col] = tc.value
 			if tc.col == ColPractitionerNPI {
 				m[ColPractitionerName] = "Nguyen, Linh"
+			}
+			if tc.col == ColPractitionerName && m[ColPractitionerNPI] == "" && !strings.Contains(tc.value, ";") {
+				m[ColPractitionerNPI] = "1765432103"
 			}
 			var s Site
 			ps := decoder(t, tabular.CSV).Decode(rowOf(7, m), &s)
