@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
@@ -220,7 +221,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 	text := func(c string, max int) string {
 		v := req(c)
 		switch {
-		case len(v) > max:
+		case utf8.RuneCountInString(v) > max: // characters: x12.Text writes one byte or none for each
 			add(c, false, "is longer than %d characters", max)
 		case v != "" && x12.Text(v, max) == "":
 			// The 274 carries basic Latin only (x12.Text): a value with no
@@ -391,7 +392,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		s.Languages = appendNew(s.Languages, l)
 	}
 	if v := get(ColAccessibility); v != "" {
-		if len(v) > 30 {
+		if utf8.RuneCountInString(v) > 30 {
 			add(ColAccessibility, false, "is longer than 30 characters")
 		}
 		s.Accessibility = v
@@ -403,7 +404,7 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		for i, v := range npis {
 			last, first, ok := strings.Cut(names[i], ",")
 			last, first = strings.TrimSpace(last), strings.TrimSpace(first)
-			if !ok || last == "" || first == "" || len(last) > 60 || len(first) > 35 {
+			if !ok || last == "" || first == "" || utf8.RuneCountInString(last) > 60 || utf8.RuneCountInString(first) > 35 {
 				add(ColPractitionerName, false, "%q is not a person's name written as Last, First", names[i])
 				continue
 			}

@@ -113,6 +113,7 @@ func TestChecks(t *testing.T) {
 		{"capacity", ColCapacityMax, "-3", "whole number", false},
 		{"language", ColLanguages, "en;Spanish", "ISO 639", false},
 		{"organization too long", ColOrganization, strings.Repeat("x", 61), "longer than 60", false},
+		{"organization of 61 characters with accents", ColOrganization, "Clínica " + strings.Repeat("x", 53), "longer than 60", false},
 		// 004050X109 NM103 (2100C, 2100DA, 2100EA), N301 and N401 are
 		// required; a value in a script X12 text cannot carry would be
 		// written empty.
@@ -455,5 +456,37 @@ func TestSpreadsheetDates1904(t *testing.T) {
 		if ps := d.Decode(rowOf(2, m), &s); len(ps) > 0 || s.From != tt.want {
 			t.Errorf("1904 system %v: from %s (%v), want %s", tt.date1904, s.From, ps, tt.want)
 		}
+	}
+}
+
+// The roster limits are characters, as docs/providers.md gives them: an
+// accented letter is one character (x12.Text writes it as one byte), so a
+// value at the limit with accents is accepted.
+func TestLimitsCountCharacters(t *testing.T) {
+	for _, tc := range []struct {
+		col, value string
+		chars      int
+	}{
+		{ColOrganization, "Clínica Médica " + strings.Repeat("x", 45), 60},
+		{ColSiteName, "Señora " + strings.Repeat("y", 53), 60},
+		{ColSiteAddress, "Calle Año " + strings.Repeat("1", 45), 55},
+		{ColSiteCity, "San José " + strings.Repeat("z", 21), 30},
+		{ColAccessibility, "Accès " + strings.Repeat("a", 24), 30},
+		{ColPractitionerName, "Núñez" + strings.Repeat("n", 55) + ", José" + strings.Repeat("j", 31), 0},
+	} {
+		t.Run(tc.col, func(t *testing.T) {
+			if got := []rune(tc.value); tc.chars > 0 && len(got) != tc.chars {
+				t.Fatalf("test value has %d characters, want %d", len(got), tc.chars)
+			}
+			m := good()
+			m[tc.col] = tc.value
+			if tc.col == ColPractitionerName {
+				m[ColPractitionerNPI] = "1765432103"
+			}
+			var s Site
+			if ps := decoder(t, tabular.CSV).Decode(rowOf(2, m), &s); len(ps) > 0 {
+				t.Errorf("problems: %v", ps)
+			}
+		})
 	}
 }
