@@ -413,9 +413,15 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 				add(ColPractitionerName, false, "%q has no character a 274 can carry in the last or first name (letters A-Z, digits and punctuation; accents are dropped)", names[i])
 				continue
 			}
-			if npi(ColPractitionerNPI, v) {
-				s.Practitioners = append(s.Practitioners, Practitioner{NPI: v, Last: last, First: first})
+			if !npi(ColPractitionerNPI, v) {
+				continue
 			}
+			// Each practitioner is one 2000E level under the site.
+			if slices.ContainsFunc(s.Practitioners, func(p Practitioner) bool { return p.NPI == v }) {
+				add(ColPractitionerNPI, false, "NPI %s is listed more than once: list each practitioner of the site once", v)
+				continue
+			}
+			s.Practitioners = append(s.Practitioners, Practitioner{NPI: v, Last: last, First: first})
 		}
 	}
 	if v := get(ColGroupNPI); v != "" && npi(ColGroupNPI, v) {

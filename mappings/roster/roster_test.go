@@ -88,6 +88,7 @@ func TestChecks(t *testing.T) {
 		{"NPI length", ColNPI, "145678901", "not a 10-digit NPI", false},
 		{"NPI missing", ColNPI, "", "npi is required", true},
 		{"practitioner NPI check digit", ColPractitionerNPI, "1765432104", "fails the check digit", false},
+		{"practitioner listed twice", ColPractitionerNPI, "1765432103;1765432103", "listed more than once", false},
 		{"TIN", ColTIN, "94-12345", "9-digit tax ID", false},
 		{"taxonomy not ending in X", ColTaxonomy, "251S00000Y", "taxonomy code", false},
 		{"taxonomy too short", ColTaxonomy, "251S0000X", "taxonomy code", false},
@@ -134,7 +135,7 @@ func TestChecks(t *testing.T) {
 			m := good()
 			m[tc.col] = tc.value
 			if tc.col == ColPractitionerNPI {
-				m[ColPractitionerName] = "Nguyen, Linh"
+				m[ColPractitionerName] = strings.TrimSuffix(strings.Repeat("Nguyen, Linh;", strings.Count(tc.value, ";")+1), ";")
 			}
 			if tc.col == ColPractitionerName && m[ColPractitionerNPI] == "" && !strings.Contains(tc.value, ";") {
 				m[ColPractitionerNPI] = "1765432103"
