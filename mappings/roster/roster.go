@@ -493,6 +493,12 @@ func (d *Decoder) DecodeAll(r *tabular.Reader) (*Result, error) {
 	for {
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
+			if res.Rows == 0 {
+				// Loaded, a roster without sites would switch the
+				// PROVIDER-NOT-CONTRACTED check on (contract_check auto)
+				// with no contract to pass a line.
+				res.Problems = append(res.Problems, Problem{File: d.file, Row: 1, Column: "-", Message: "no site row under the header: a roster lists at least one provider site"})
+			}
 			return res, nil
 		}
 		if err == nil && d.MaxSites > 0 && res.Rows >= d.MaxSites {

@@ -491,3 +491,25 @@ func TestLimitsCountCharacters(t *testing.T) {
 		})
 	}
 }
+
+// A roster with a header and no site row is a problem: loaded, it would
+// switch PROVIDER-NOT-CONTRACTED on (contract_check auto) with no contract.
+func TestDecodeAllNoSiteRow(t *testing.T) {
+	for _, body := range []string{"", "\n", "\r\n"} {
+		r, err := tabular.NewCSV(strings.NewReader(strings.Join(columns, ",") + "\n" + body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := NewDecoder(r.Header, r.Format, "empty.csv", tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.DecodeAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Problems) != 1 || len(res.Sites) != 0 || !strings.HasPrefix(res.Problems[0].String(), "empty.csv row 1 column -: no site row") {
+			t.Errorf("body %q: %+v", body, res)
+		}
+	}
+}
