@@ -170,6 +170,10 @@ func buildSite(s *roster.Site, rows []rules.ProviderFileRow, mapped map[string]b
 	var refOrder []string
 	// set fills one sub-field or part; two rows may not give it different values.
 	set := func(r *rules.ProviderFileRow, dst []string, code string) error {
+		if strings.Contains(code, x274.SubFieldSeparator) {
+			return fmt.Errorf("%s line %d writes %q for %s into one sub-field of a %s composite, whose parts the separator %s divides: the value may not hold it",
+				path, r.Line, code, where, r.Segment, x274.SubFieldSeparator)
+		}
 		if prev := dst[r.Part-1]; prev != "" && prev != code {
 			return fmt.Errorf("%s line %d writes %q where another row wrote %q for %s: one value per sub-field", path, r.Line, code, prev, where)
 		}

@@ -381,3 +381,25 @@ func TestGroupIdentity(t *testing.T) {
 		t.Errorf("groups %q, want %q", got, want)
 	}
 }
+
+// A roster value placed in one sub-field of a composite (N2 sub-field,
+// REF*N5 part) may not hold the separator: it would shift every later
+// sub-field. The build stops, naming the mapping line and the roster row.
+func TestCompositeValueWithSeparator(t *testing.T) {
+	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01"})
+	a.Accessibility = "ramp;elevator"
+	for _, rows := range []string{
+		"accessibility,*,2100DA,N2,N202-3,{value},2016-05-01,,x\n",
+		"accessibility,*,2100DA,REF,N5-2,{value},2016-05-01,,x\n",
+	} {
+		_, err := buildOne(t, mapping(t, rows), a)
+		if err == nil || !strings.Contains(err.Error(), "m.csv line 2 writes \"ramp;elevator\"") || !strings.Contains(err.Error(), "roster.csv row 2") {
+			t.Errorf("%s: %v", rows, err)
+		}
+	}
+	// Outside a composite (LQ02) the separator is plain text.
+	a.Accessibility = "ramp;lift"
+	if _, err := buildOne(t, mapping(t, "accessibility,*,2120DA,LQ,ZZ,{value},2016-05-01,,x\n"), a); err != nil {
+		t.Errorf("LQ: %v", err)
+	}
+}
