@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/x274"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
@@ -196,6 +197,9 @@ func buildSite(s *roster.Site, rows []rules.ProviderFileRow, mapped map[string]b
 				}
 				matched = true
 				code := strings.ReplaceAll(r.Code, "{value}", v)
+				if (r.Segment == "LQ" || (r.Segment == "REF" && r.Part == 0)) && utf8.RuneCountInString(code) > 30 {
+					return out, fmt.Errorf("%s line %d writes %q for %s: longer than the 30 characters %s02 allows", path, r.Line, code, where, r.Segment)
+				}
 				switch r.Segment {
 				case "LQ":
 					out.Specialties = append(out.Specialties, x274.Specialty{Qualifier: r.Qualifier, Code: code})

@@ -403,3 +403,26 @@ func TestCompositeValueWithSeparator(t *testing.T) {
 		t.Errorf("LQ: %v", err)
 	}
 }
+
+// LQ02 and REF02 hold 30 characters: a roster value that makes a longer
+// code stops the build, naming the mapping line and the roster row (it was
+// cut to 30 on writing).
+func TestCodeOfValueLongerThanItsElement(t *testing.T) {
+	a := site("1456789019", "941234567", "Bay Street", "Mission", "38", 20240701, 0, nil, []string{"CS01"})
+	a.Accessibility = strings.Repeat("w", 26) // "ACC-" + 26 = 30: fits
+	for _, rows := range []string{
+		"accessibility,*,2120DA,LQ,ZZ,ACC-{value},2016-05-01,,x\n",
+		"accessibility,*,2100DA,REF,ZZ,ACC-{value},2016-05-01,,x\n",
+	} {
+		a.Accessibility = strings.Repeat("w", 26)
+		if _, err := buildOne(t, mapping(t, rows), a); err != nil {
+			t.Errorf("30 characters: %s: %v", rows, err)
+		}
+		a.Accessibility += "w"
+		_, err := buildOne(t, mapping(t, rows), a)
+		if err == nil || !strings.Contains(err.Error(), "m.csv line 2 writes \"ACC-www") || !strings.Contains(err.Error(), "roster.csv row 2") ||
+			!strings.Contains(err.Error(), "longer than the 30 characters") {
+			t.Errorf("31 characters: %s: %v", rows, err)
+		}
+	}
+}
