@@ -221,7 +221,9 @@ func (e *Encoder) beginST() error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	ref := fmt.Sprintf("%09d%04d", e.h.Interchange.ControlNumber, n%10000)
+	// BHT03, the originator's reference DHCS's 277CA echoes, is unique to
+	// the set: ISA13 and ST02, each as 9 digits (18 of BHT03's 50).
+	ref := fmt.Sprintf("%09d%09d", e.h.Interchange.ControlNumber, n)
 	e.seg("BHT", "0019", "00", ref, now.Format("20060102"), now.Format("1504"), e.h.TransactionType)
 	// 1000A submitter, 1000B receiver.
 	e.seg("NM1", "41", "2", x12.Text(e.h.Submitter.Name, 60), "", "", "", "", "46", e.h.Submitter.ID)

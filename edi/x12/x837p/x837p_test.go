@@ -3,6 +3,7 @@ package x837p
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,27 @@ func TestCloseWithoutClaimsWritesNothing(t *testing.T) {
 	e := NewEncoder(&buf, x12.DefaultDelimiters, header())
 	if wrote, err := e.Close(); wrote || err != nil || buf.Len() != 0 {
 		t.Errorf("wrote %v err %v bytes %d", wrote, err, buf.Len())
+	}
+}
+
+// TestBHT03UniquePastST02Wrap: BHT03 is ISA13 and ST02 whole, so sets
+// whose ST02s share their last four digits get different references.
+func TestBHT03UniquePastST02Wrap(t *testing.T) {
+	seen := map[string]int64{}
+	for _, st := range []int64{1, 10001, 123450001, 999999999} {
+		h := header()
+		h.NextSTControl = func() (int64, error) { return st, nil }
+		out := encode(t, h, claim("INV", line("H0043", 100, 20260901, 20260901)))
+		validate(t, out)
+		_, rest, _ := strings.Cut(string(out), "BHT*0019*00*")
+		ref, _, _ := strings.Cut(rest, "*")
+		want := fmt.Sprintf("000000042%09d", st)
+		if ref != want {
+			t.Errorf("ST02 %d: BHT03 %q, want %q", st, ref, want)
+		}
+		if prev, dup := seen[ref]; dup {
+			t.Errorf("ST02 %d and %d share BHT03 %q", prev, st, ref)
+		}
+		seen[ref] = st
 	}
 }
