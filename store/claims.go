@@ -31,6 +31,14 @@ type SentClaim struct {
 	// BillingNPI is the claim's billing provider (2010AA NPI); "" for an
 	// original recorded before the store kept it.
 	BillingNPI string
+	// Lines are the claim's service lines under their duplicate keys,
+	// recorded with the submission (RecordClaims): the keys a correction
+	// of the CLM01 gives way to or takes.
+	Lines []Line
+	// Correction: the claim corrects an earlier submission of its CLM01
+	// (a replacement, a void, or a replacement sent again as an original,
+	// CLM05-3 1); RecordClaims records its lines' keys as sent.
+	Correction bool
 
 	// Where it went (RecordClaims records each claim written, originals,
 	// replacements and voids, as a Submission).
@@ -50,7 +58,9 @@ type ClaimStore interface {
 	// RecordClaims records claims as sent by an open run: they are kept
 	// only if the run is Written. Each is a submission (EncounterStore);
 	// an original is also the CLM01's record, which a replacement or void
-	// of it does not change.
+	// of it does not change. A correction's lines are recorded as sent
+	// under their keys (for the run: AbortRun forgets them), beside its
+	// CLM01's keys sent before; see reconcileKeys for when those give way.
 	RecordClaims(ctx context.Context, run Run, claims []SentClaim) error
 	// SentClaim returns the original claim sent for billingNPI (any
 	// provider when "") whose CLM01 is ref, else the latest whose invoice
@@ -84,6 +94,8 @@ var sqliteClaimsMigrations = []string{
 	// The billing provider's NPI: a correction names its original within
 	// its own provider's claims.
 	`ALTER TABLE sent_claims ADD COLUMN billing_npi TEXT NOT NULL DEFAULT ''`,
+	// The submission's lines under their duplicate keys (encodeLines).
+	`ALTER TABLE encounter_submissions ADD COLUMN lines TEXT NOT NULL DEFAULT ''`,
 }
 
 var postgresClaimsMigrations = []string{
@@ -100,6 +112,7 @@ var postgresClaimsMigrations = []string{
 	`CREATE INDEX encounter_submissions_clm01 ON encounter_submissions(clm01, id)`,
 	`CREATE INDEX encounter_submissions_set ON encounter_submissions(gs06, st02)`,
 	`ALTER TABLE sent_claims ADD COLUMN billing_npi TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE encounter_submissions ADD COLUMN lines TEXT NOT NULL DEFAULT ''`,
 }
 
 const (
@@ -146,8 +159,9 @@ func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) 
 	if !ok || r.done {
 		return fmt.Errorf("%w: not an open SQLite run", ErrNoRun)
 	}
+	tx := sqliteClaimsTx{r.conn}
 	for _, c := range claims {
-		if err := recordSubmission(ctx, sqliteClaimsTx{r.conn}, r.id, c); err != nil {
+		if err := recordSubmission(ctx, tx, r.id, c); err != nil {
 			return err
 		}
 		if !original(c) {
@@ -157,7 +171,7 @@ func (s *SQLite) RecordClaims(ctx context.Context, run Run, claims []SentClaim) 
 			return fmt.Errorf("store: record claim %s: %w", c.CLM01, err)
 		}
 	}
-	return nil
+	return recordCorrectionKeys(ctx, tx, r.id, claims)
 }
 
 // SentClaim implements ClaimStore.
@@ -203,7 +217,12 @@ func (p *Postgres) RecordClaims(ctx context.Context, run Run, claims []SentClaim
 			return err
 		}
 	}
-	return nil
+	// The lines RecordLines queued go in first: a correction's key then
+	// finds them, as it finds the lines of earlier runs.
+	if err := r.flush(ctx); err != nil {
+		return err
+	}
+	return recordCorrectionKeys(ctx, pgClaimsTx{r.tx}, r.id, claims)
 }
 
 // pgBatchRows is how many rows' statements one PostgreSQL batch carries.
@@ -354,6 +373,12 @@ const submissionColumns = `id, clm01, frequency, run_id, invoice, hcp, file, isa
 type claimsTx interface {
 	exec(ctx context.Context, q string, args ...any) (int64, error)
 	query(ctx context.Context, q string, args ...any) (claimRows, error)
+	// sentControl returns the control of the line sent under key (false
+	// when none is); insertSent records l as sent by run unless its key
+	// is; removeSent releases key when control is the line sent under it.
+	sentControl(ctx context.Context, key [16]byte) (string, bool, error)
+	insertSent(ctx context.Context, run int64, l *Line) error
+	removeSent(ctx context.Context, key [16]byte, control string) error
 }
 
 // claimRows are the rows of either engine (*sql.Rows through sqlRows, pgx.Rows).
@@ -464,8 +489,8 @@ func recordSubmission(ctx context.Context, tx claimsTx, run int64, c SentClaim) 
 	return nil
 }
 
-const insertSubmission = `INSERT INTO encounter_submissions(clm01, frequency, run_id, invoice, hcp, file, isa06, gs02, isa13, gs06, st02, sent)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertSubmission = `INSERT INTO encounter_submissions(clm01, frequency, run_id, invoice, hcp, file, isa06, gs02, isa13, gs06, st02, sent, lines)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // submissionArgs are insertSubmission's arguments for c sent by run.
 func submissionArgs(run int64, c *SentClaim) []any {
@@ -473,7 +498,7 @@ func submissionArgs(run int64, c *SentClaim) []any {
 	if freq == "" {
 		freq = "1"
 	}
-	return []any{c.CLM01, freq, run, c.Invoice, c.HCP, c.File, c.Sender, c.GroupSender, c.ISA13, c.GS06, c.ST02, c.Sent}
+	return []any{c.CLM01, freq, run, c.Invoice, c.HCP, c.File, c.Sender, c.GroupSender, c.ISA13, c.GS06, c.ST02, c.Sent, encodeLines(c.Lines)}
 }
 
 // answerClaims implements AnswerClaims inside tx.
@@ -519,6 +544,9 @@ func answerClaims(ctx context.Context, tx claimsTx, by string, as []ClaimAnswer)
 			a.EncounterID, a.EncounterID, a.Code, a.CLM01, s.ID, a.CLM01); err != nil {
 			return nil, fmt.Errorf("store: encounter ID of %s: %w", a.CLM01, err)
 		}
+		if err := reconcileKeys(ctx, tx, s.CLM01, 0); err != nil {
+			return nil, err
+		}
 		out[i] = s
 	}
 	return out, nil
@@ -554,6 +582,18 @@ func answerSets(ctx context.Context, tx claimsTx, by string, as []SetAnswer) ([]
 		if _, err := tx.exec(ctx, `UPDATE encounter_submissions SET status = ?, code = ?, reason = ?, answered_by = ? WHERE `+where,
 			append([]any{EncounterRejected, code, a.Reason, by}, args...)...); err != nil {
 			return nil, fmt.Errorf("store: answer to set %d/%d: %w", a.GS06, a.ST02, err)
+		}
+		// A rejected correction gives back the keys of its CLM01's
+		// standing submission (a CLM01 sent once has nothing to give back).
+		corrected, err := queryStrings(ctx, tx, `SELECT DISTINCT clm01 FROM encounter_submissions s WHERE `+where+`
+			AND EXISTS (SELECT 1 FROM encounter_submissions o WHERE o.clm01 = s.clm01 AND o.id <> s.id)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: answer to set %d/%d: %w", a.GS06, a.ST02, err)
+		}
+		for _, clm01 := range corrected {
+			if err := reconcileKeys(ctx, tx, clm01, 0); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

@@ -145,7 +145,7 @@ type candidate struct {
 	file      int
 	hcp       string        // the line's HCP code; "" without an HCP code table
 	facts     []store.Fact  // what the judges decided it on
-	key       rules.LineKey // its duplicate-check key (Checker only)
+	key       rules.LineKey // its duplicate-check key (set when it decodes without decisions)
 	priorRun  int64         // DUPLICATE-LINE: the run that sent the line it repeats (store.LineDecision.PriorRun)
 	// DUPLICATE-LINE: the line it repeats came earlier in this run
 	// (dupSameRun), and is the line's billing provider's own (dupOwn: every
@@ -266,10 +266,14 @@ type converter struct {
 	// correctionInvoice is the invoice number of the replacement or void
 	// of each CLM01 in this run.
 	correctionInvoice map[string]string
-	services          []domain.SentService // recordServices' buffer
-	skip              map[string]bool
-	committed         bool             // the run's transaction is committed: never abandon it
-	prov              *providerReports // nil unless Job.ProviderReports
+	// claimLines are the lines handed to a claim assembler and not yet in
+	// a claim written, by line control: each claim's submission records
+	// its lines under their keys (store.SentClaim.Lines).
+	claimLines map[string]store.Line
+	services   []domain.SentService // recordServices' buffer
+	skip       map[string]bool
+	committed  bool             // the run's transaction is committed: never abandon it
+	prov       *providerReports // nil unless Job.ProviderReports
 	// Decisions recorded with the run (store.DecisionStore), or kept for
 	// a check-only run.
 	decStore  store.DecisionStore
@@ -311,6 +315,7 @@ func (c *converter) convert(inputs []*input) (*Result, error) {
 	c.byHCP = len(c.job.Config.EncounterPartner().Plan.HCPs()) > 0
 	c.skip = map[string]bool{}
 	c.correctionInvoice = map[string]string{}
+	c.claimLines = map[string]store.Line{}
 	c.decStore, _ = c.job.Store.(store.DecisionStore)
 	c.priorRuns, _ = c.job.Store.(store.PriorRunStore)
 	c.priorNPIs = map[int64][]string{}
@@ -437,8 +442,11 @@ func (c *converter) read(ctx context.Context, inputs []*input, free <-chan *batc
 				return fmt.Errorf("%s: %w", in.path, err)
 			default:
 				c.decode(fileIdx, in, row, cand)
+				if len(cand.decisions) == 0 {
+					cand.key = rules.KeyOf(&cand.line)
+				}
 				if len(cand.decisions) == 0 && cand.line.Frequency == "" { // a correction has no duplicate check
-					b.lines = append(b.lines, store.Line{Key: rules.KeyOf(&cand.line), Control: cand.control,
+					b.lines = append(b.lines, store.Line{Key: cand.key, Control: cand.control,
 						Invoice: cand.line.InvoiceNumber, LineNo: cand.line.LineNumber})
 				}
 			}
@@ -932,6 +940,7 @@ func (c *converter) write(b *batch) error {
 		if err != nil {
 			return err
 		}
+		c.claimLines[cand.control] = store.Line{Key: cand.key, Control: cand.control, Invoice: cand.line.InvoiceNumber, LineNo: cand.line.LineNumber}
 		if err := o.asm.Add(&cand.line, cand.control); err != nil {
 			return err
 		}
@@ -1026,7 +1035,13 @@ func (c *converter) output(hcp string) (*hcpOutput, error) {
 		sc.BillingNPI = claim.Billing.NPI
 		sc.Invoice = invoiceOf[claim.PatientControlNumber]
 		if inv, ok := c.correctionInvoice[claim.PatientControlNumber]; ok {
-			sc.Invoice = inv
+			sc.Invoice, sc.Correction = inv, true
+		}
+		sc.Lines = make([]store.Line, len(claim.Lines))
+		for i := range claim.Lines {
+			ctl := claim.Lines[i].ControlNumber
+			sc.Lines[i] = c.claimLines[ctl]
+			delete(c.claimLines, ctl)
 		}
 		c.sentClaims = append(c.sentClaims, sc)
 		return nil

@@ -3,6 +3,7 @@ package encounters
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -274,4 +275,69 @@ func TestCorrectionOfAVoidedEncounter(t *testing.T) {
 	e.dhcs277CA(map[string]string{clm[1]: "202611250000002"})
 	correct("replace", "7", rules.CorrectionVoided)
 	correct("revoid", "8", rules.CorrectionVoided)
+}
+
+// A replacement that moves a line to another day holds the new day's key
+// once sent; when DHCS accepts it the old day's key is released, so a new
+// original for the old day is sent and one for the new day is a
+// DUPLICATE-LINE. A void holds its claim's keys until DHCS accepts it;
+// then the service may be billed again as a new original.
+func TestCorrectionMovesTheDuplicateKeys(t *testing.T) {
+	e := newHCPEnv(t)
+	send := func(out, line string) *Result {
+		t.Helper()
+		res, err := e.convert(out, e.file(out+".csv", correctionHeader, line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	accept := func(res *Result, clm, id string) {
+		t.Helper()
+		if len(res.Outputs) != 1 {
+			t.Fatalf("nothing sent: rejects %v", res.Summary.ByRule)
+		}
+		if r := e.load(ingest.Kind277CA, e.dhcs277(res.Output, answer{clm, "F1:20", id})); r.Loaded != 1 {
+			t.Fatalf("277CA of %s: %+v", filepath.Base(res.Output), r)
+		}
+	}
+	// newOriginal sends a new original of member 1's G9008 U1 on day d
+	// and tells whether it was sent, else which rule rejected it.
+	n := 0
+	newOriginal := func(d int) string {
+		t.Helper()
+		n++
+		res := send("new"+strconv.Itoa(n), row("INV-N"+strconv.Itoa(n), 1, 1, d, "G9008", "U1")+",,")
+		if res.Accepted() == 1 {
+			return "sent"
+		}
+		return strings.Join(slices.Sorted(maps.Keys(res.Summary.ByRule)), " ")
+	}
+
+	orig := send("orig", row("INV-1", 1, 1, 1, "G9008", "U1")+",,")
+	clm := clm01s(t, orig.Output)[0]
+	accept(orig, clm, "202611240000001")
+	repl := send("repl", row("INV-1R", 1, 1, 2, "G9008", "U1")+",7,"+clm)
+	if got := newOriginal(2); got != rules.DuplicateLine {
+		t.Errorf("new day while the replacement waits: %s, want %s", got, rules.DuplicateLine)
+	}
+	if got := newOriginal(1); got != rules.DuplicateLine {
+		t.Errorf("old day while the replacement waits: %s, want %s", got, rules.DuplicateLine)
+	}
+	accept(repl, clm, "202611240000002")
+	if got := newOriginal(1); got != "sent" {
+		t.Errorf("old day after DHCS accepted the replacement: %s, want sent", got)
+	}
+	if got := newOriginal(2); got != rules.DuplicateLine {
+		t.Errorf("new day after DHCS accepted the replacement: %s, want %s", got, rules.DuplicateLine)
+	}
+
+	void := send("void", row("INV-1V", 1, 1, 2, "G9008", "U1")+",8,"+clm)
+	if got := newOriginal(2); got != rules.DuplicateLine {
+		t.Errorf("voided day while the void waits: %s, want %s", got, rules.DuplicateLine)
+	}
+	accept(void, clm, "202611240000003")
+	if got := newOriginal(2); got != "sent" {
+		t.Errorf("voided day after DHCS accepted the void: %s, want sent", got)
+	}
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, b Backend) {
 		{"EncounterAnswersByStem", false, encounterAnswersByStem},
 		{"SentClaimLatestFrequency", false, sentClaimLatestFrequency},
 		{"EncounterSetAnswersByFile", false, encounterSetAnswersByFile},
+		{"CorrectionKeysFollowDHCSAnswers", false, correctionKeys},
 		{"WebUsersAndSessions", false, webUsersAndSessions},
 		{"WebAuditManyAnyBacklog", false, webAuditManyAnyBacklog},
 		{"WebDecisionsWithTheRun", false, webDecisionsWithTheRun},
