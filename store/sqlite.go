@@ -31,7 +31,8 @@ type SQLite struct {
 
 	// turn is the single writer's turn, taken in the order asked (a
 	// channel's senders queue): by a run and an enrollment load for their
-	// whole transaction, and by each of the console's writes. SQLite's own
+	// whole transaction, and by each of the console's writes and of
+	// CompleteRun and AbortRun. SQLite's own
 	// busy wait polls, so a writer that comes back at once (the daemon's
 	// runs, one after another) can keep another from ever getting the lock.
 	turn chan struct{}
@@ -754,6 +755,10 @@ func (r *sqliteRun) Abandon(ctx context.Context, reason string) error {
 	}
 	// Nothing of the run was committed: only its row is left to mark.
 	r.rollback()
+	if err := r.s.takeTurn(ctx); err != nil {
+		return fmt.Errorf("store: abort run %d: %w", r.id, err)
+	}
+	defer r.s.endTurn()
 	res, err := r.s.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, summary = ? WHERE id = ? AND status = ?`,
 		RunAborted, now(), reason, r.id, RunOpen)
 	if err != nil {
@@ -808,7 +813,15 @@ func resolveConflict(ctx context.Context, tx queryer, hi, lo, run int64, l *Line
 	return &p, nil
 }
 
+// CompleteRun implements Store. It writes in the single writer's turn, as
+// AbortRun does: a run holding the write lock may need the pool's other
+// connection for a read, which a write waiting for the lock would hold
+// until SQLite's busy timeout failed it.
 func (s *SQLite) CompleteRun(ctx context.Context, run int64, summary string) error {
+	if err := s.takeTurn(ctx); err != nil {
+		return fmt.Errorf("store: complete run %d: %w", run, err)
+	}
+	defer s.endTurn()
 	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, summary = ? WHERE id = ? AND status IN (?, ?)`,
 		RunCompleted, now(), summary, run, RunWritten, RunCompleted)
 	if err != nil {
@@ -820,7 +833,12 @@ func (s *SQLite) CompleteRun(ctx context.Context, run int64, summary string) err
 	return nil
 }
 
+// AbortRun implements Store, in the single writer's turn (see CompleteRun).
 func (s *SQLite) AbortRun(ctx context.Context, run int64, reason string) error {
+	if err := s.takeTurn(ctx); err != nil {
+		return fmt.Errorf("store: abort run %d: %w", run, err)
+	}
+	defer s.endTurn()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: abort run %d: %w", run, err)

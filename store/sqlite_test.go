@@ -253,6 +253,45 @@ func TestCrashLeavesPendingRuns(t *testing.T) {
 	r.Abandon(ctx, "test")
 }
 
+// A run's lifecycle writes (AbortRun, CompleteRun) wait for the writer's
+// turn holding no connection: while a run holds the write lock, the pool's
+// other connection stays free for the run's reads. A write that waited for
+// the lock on that connection held the run's reads back until SQLite's
+// busy timeout failed it.
+func TestRunLifecycleWritesWaitTheirTurn(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	for _, tt := range []struct {
+		name  string
+		write func(id int64) error
+	}{
+		{"AbortRun", func(id int64) error { return s.AbortRun(ctx, id, "output lost") }},
+		{"CompleteRun", func(id int64) error { return s.CompleteRun(ctx, id, "ok") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			old := begin(t, s)
+			if err := old.Written(ctx, "o.tmp", "o.837"); err != nil {
+				t.Fatal(err)
+			}
+			r := begin(t, s) // holds the turn and the write lock
+			done := make(chan error, 1)
+			go func() { done <- tt.write(old.ID()) }()
+			time.Sleep(300 * time.Millisecond) // the write is waiting
+			start := time.Now()
+			if _, _, err := s.SentClaim(ctx, "NONE", ""); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("a read beside the open run waited %v for a connection", d)
+			}
+			r.Abandon(ctx, "test")
+			if err := <-done; err != nil {
+				t.Errorf("%s after the run: %v", tt.name, err)
+			}
+		})
+	}
+}
+
 func TestNewerSchemaRefused(t *testing.T) {
 	ctx := context.Background()
 	s, dir := openTest(t)
