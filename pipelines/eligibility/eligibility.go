@@ -15,6 +15,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -42,6 +43,7 @@ type Judge struct {
 
 	contracts map[string][]domain.ProviderContract // roster answers by NPI, for the conversion
 	usage     map[string]usage                     // counters as this run sees them
+	carried   encounters.CarriedUsage              // usage of a Checker's earlier runs; nil = none
 	pending   pendingUses                          // what the last judged line moves if sent
 	ctx       context.Context
 	err       error
@@ -186,6 +188,24 @@ func (j *Judge) Judge(ctx context.Context, run store.Run, l *domain.InvoiceLine,
 	return nil, nil
 }
 
+// CarryUsage implements encounters.UsageCarrier: the counters read count
+// c's usage above the store's, and the moves of the lines sent are c's
+// too.
+func (j *Judge) CarryUsage(c encounters.CarriedUsage) { j.carried = c }
+
+// plusCarried adds the carried usage of key to a counter read from the
+// store.
+func (j *Judge) plusCarried(key string, amount int64, first civil.Date) (int64, civil.Date) {
+	if j.carried == nil {
+		return amount, first
+	}
+	a, f := j.carried.Usage(key)
+	if f != 0 && (first == 0 || f < first) {
+		first = f
+	}
+	return amount + a, first
+}
+
 // Sent moves the usage counters of a line that will be sent.
 func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, leg *rules.CodeLeg) error {
 	if j.pending.line != l {
@@ -197,6 +217,9 @@ func (j *Judge) Sent(ctx context.Context, run store.Run, l *domain.InvoiceLine, 
 	for _, u := range j.pending.uses {
 		if err := j.view.AddUsage(ctx, u.Key, u.Amount, u.Date); err != nil {
 			return err
+		}
+		if j.carried != nil {
+			j.carried.Moved(u.Key, u.Amount, u.Date)
 		}
 		if cur, ok := j.usage[u.Key]; ok { // else the next read sees the store's value
 			cur.amount += u.Amount
@@ -293,7 +316,8 @@ func (j *Judge) prefetchUsage(ctx context.Context, lines []*domain.InvoiceLine, 
 	}
 	for _, k := range j.keys {
 		c := counts[k]
-		j.usage[k] = usage{amount: c.Amount, first: c.First}
+		a, f := j.plusCarried(k, c.Amount, c.First)
+		j.usage[k] = usage{amount: a, first: f}
 	}
 	return nil
 }
@@ -396,6 +420,7 @@ func (j *Judge) usageOf(key string) (int64, civil.Date) {
 		j.err = err
 		return 0, 0
 	}
+	a, f = j.plusCarried(key, a, f)
 	if len(j.usage) >= maxCache {
 		clear(j.usage)
 	}
@@ -404,13 +429,17 @@ func (j *Judge) usageOf(key string) (int64, civil.Date) {
 	return a, f
 }
 
-// sent asks the run's store whether a line with this key was already sent
+// sent asks the run's store whether a line with this key was already sent,
+// or the carried usage whether an earlier run of its Checker accepted one
 // (an error is held for Judge to return).
 func (j *Judge) sent(key rules.LineKey) bool {
 	if j.err != nil {
 		return false
 	}
 	ok, err := j.view.WasSent(j.ctx, key)
+	if err == nil && !ok && j.carried != nil {
+		ok, err = j.carried.Sent(key)
+	}
 	if err != nil {
 		j.err = err
 		return false

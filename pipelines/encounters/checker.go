@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	"github.com/calaim-gateway/calaim-gateway/internal/spillmap"
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
@@ -44,6 +46,7 @@ type Checker struct {
 	in      *input
 	cells   []string // a row's cells, trimmed
 	earlier *earlierLines
+	usage   *carriedUsage
 	batch   *batch // the candidates of a batch of rows, reused by each Check
 	// sent are the last Check's rows as the duplicate check saw them,
 	// for Sent.
@@ -69,8 +72,42 @@ func NewChecker(job Job, file string, header []string) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, file, err)
 	}
-	return &Checker{job: job, log: log, now: now, checker: checker,
-		in: &input{dec: dec}, earlier: newEarlierLines()}, nil
+	k := &Checker{job: job, log: log, now: now, checker: checker,
+		in: &input{dec: dec}, earlier: newEarlierLines()}
+	k.usage = &carriedUsage{earlier: k.earlier, at: map[string]usageCount{}}
+	for _, j := range job.Judges {
+		if c, ok := j.(UsageCarrier); ok {
+			c.CarryUsage(k.usage)
+		}
+	}
+	return k, nil
+}
+
+// UsageCarrier is a Judge that moves usage counters (units of an
+// authorization, Community Supports limits). A Checker's runs are rolled
+// back, so what one Check's accepted lines moved is gone from the store
+// for the next Check: the Checker carries it instead, and the judge
+// counts it above the store's counters.
+type UsageCarrier interface {
+	Judge
+	// CarryUsage gives the judge the usage the Checker carries. The judge
+	// adds Usage to each counter it reads from the store, tells Moved each
+	// move its Sent makes, and takes a line Sent reports as already
+	// counted (a repeat, left to DUPLICATE-LINE rather than to a limit).
+	CarryUsage(c CarriedUsage)
+}
+
+// CarriedUsage is the usage the lines accepted by a Checker's earlier
+// Checks moved (see UsageCarrier).
+type CarriedUsage interface {
+	// Usage returns what those lines moved counter key by, and the
+	// earliest date they moved it with (0 when none).
+	Usage(key string) (int64, civil.Date)
+	// Moved notes a move of the Check under way; it counts for the next
+	// Checks once this one has ended.
+	Moved(key string, amount int64, date civil.Date)
+	// Sent reports whether an earlier Check accepted a line with this key.
+	Sent(key rules.LineKey) (bool, error)
 }
 
 // Check decides rows, in order: the k-th decision (Seq k) is rows[k-1]'s.
@@ -95,11 +132,15 @@ func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecis
 	c.sum.Files = []report.FileSummary{{Name: k.in.dec.File(), Format: string(tabular.CSV)}}
 	out := make([]store.LineDecision, 0, len(rows))
 	k.sent = k.sent[:0]
+	k.usage.moves = k.usage.moves[:0]
 	if err := k.check(ctx, c, rows, &out); err != nil {
 		c.abort(err)
 		return nil, err
 	}
 	if err := run.Abandon(context.WithoutCancel(ctx), "check only"); err != nil {
+		return nil, err
+	}
+	if err := k.usage.carry(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -162,16 +203,25 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 	return nil
 }
 
-// Mark returns where the lines accepted so far end, for Forget.
-func (k *Checker) Mark() int64 { return k.earlier.off }
+// Mark is where the lines accepted and the usage moved so far end.
+type Mark struct{ lines, usage int64 }
+
+// Mark returns where the lines accepted and the usage moved so far end,
+// for Forget.
+func (k *Checker) Mark() Mark { return Mark{k.earlier.off, k.usage.off} }
 
 // Forget drops the lines accepted since mark (Mark) from those later
-// Checks take repeats of: their rows were withdrawn after all (their
-// group or interchange was rejected), so their services are not sent.
-func (k *Checker) Forget(mark int64) { k.earlier.forget(mark) }
+// Checks take repeats of, and gives back the usage they moved: their rows
+// were withdrawn after all (their group or interchange was rejected), so
+// their services are not sent.
+func (k *Checker) Forget(mark Mark) error {
+	k.earlier.forget(mark.lines)
+	return k.usage.forget(mark.usage)
+}
 
-// Close frees the scratch files that keep the lines accepted so far.
-func (k *Checker) Close() error { return k.earlier.close() }
+// Close frees the scratch files that keep the lines accepted and the
+// usage moved so far.
+func (k *Checker) Close() error { return errors.Join(k.earlier.close(), k.usage.close()) }
 
 // Sent returns the line the duplicate check will know row seq (1-based)
 // of the last Check by once it is sent (its key, invoice and line
@@ -287,3 +337,142 @@ func (e *earlierLines) close() error {
 	e.f, e.w = nil, nil
 	return err
 }
+
+// usageCount is a usage counter's value: the amount moved and the
+// earliest date moved with.
+type usageCount struct {
+	amount int64
+	first  civil.Date
+}
+
+// carriedUsage is the usage a Checker's earlier Checks moved, by counter
+// (CarriedUsage). A counter is an authorization's units or a member's
+// Community Supports limit, so the map grows with the counters a file
+// moves, not with its lines. Each move is also written to a temporary
+// file, the counter's earliest date before it with it, so that forget
+// can give back the moves since a mark without keeping them in memory.
+type carriedUsage struct {
+	earlier *earlierLines
+	at      map[string]usageCount
+	moves   []usageMove // the moves of the Check under way
+	f       *os.File    // the moves carried, once there is one
+	w       *bufio.Writer
+	off     int64 // the file's size, written or buffered
+	rec     []byte
+}
+
+type usageMove struct {
+	key    string
+	amount int64
+	date   civil.Date
+}
+
+func (u *carriedUsage) Usage(key string) (int64, civil.Date) {
+	c := u.at[key]
+	return c.amount, c.first
+}
+
+func (u *carriedUsage) Moved(key string, amount int64, date civil.Date) {
+	u.moves = append(u.moves, usageMove{key, amount, date})
+}
+
+func (u *carriedUsage) Sent(key rules.LineKey) (bool, error) {
+	p, err := u.earlier.prior(key, 0)
+	return p != nil, err
+}
+
+// carry makes the moves of the Check that ended count for the next ones.
+func (u *carriedUsage) carry() error {
+	for _, m := range u.moves {
+		c := u.at[m.key]
+		if u.f == nil {
+			f, err := scratch.File("", "calgw-check-usage-")
+			if err != nil {
+				return usageErr(err)
+			}
+			u.f, u.w = f, bufio.NewWriterSize(f, 64<<10)
+		}
+		u.rec = binary.AppendUvarint(u.rec[:0], uint64(len(m.key)))
+		u.rec = append(u.rec, m.key...)
+		u.rec = binary.AppendVarint(u.rec, m.amount)
+		u.rec = binary.AppendVarint(u.rec, int64(c.first))
+		if _, err := u.w.Write(u.rec); err != nil {
+			return usageErr(err)
+		}
+		u.off += int64(len(u.rec))
+		c.amount += m.amount
+		if c.first == 0 || m.date != 0 && m.date < c.first {
+			c.first = m.date
+		}
+		u.at[m.key] = c
+	}
+	u.moves = u.moves[:0]
+	return nil
+}
+
+// forget gives back the moves carried since mark (an offset u.off had):
+// each counter loses their amounts and gets back its earliest date as it
+// was before the first of them.
+func (u *carriedUsage) forget(mark int64) error {
+	if mark >= u.off {
+		return nil
+	}
+	if err := u.w.Flush(); err != nil {
+		return usageErr(err)
+	}
+	r := bufio.NewReader(io.NewSectionReader(u.f, mark, u.off-mark))
+	seen := map[string]bool{}
+	for {
+		n, err := binary.ReadUvarint(r)
+		if err == io.EOF {
+			break
+		}
+		key := make([]byte, n)
+		if err == nil {
+			_, err = io.ReadFull(r, key)
+		}
+		var amount, first int64
+		if err == nil {
+			amount, err = binary.ReadVarint(r)
+		}
+		if err == nil {
+			first, err = binary.ReadVarint(r)
+		}
+		if err != nil {
+			return usageErr(fmt.Errorf("a move after %d is cut short: %w", mark, err))
+		}
+		c := u.at[string(key)]
+		c.amount -= amount
+		if !seen[string(key)] {
+			seen[string(key)] = true
+			c.first = civil.Date(first)
+		}
+		if c == (usageCount{}) {
+			delete(u.at, string(key))
+		} else {
+			u.at[string(key)] = c
+		}
+	}
+	if _, err := u.f.Seek(mark, io.SeekStart); err != nil {
+		return usageErr(err)
+	}
+	if err := u.f.Truncate(mark); err != nil {
+		return usageErr(err)
+	}
+	u.w.Reset(u.f)
+	u.off = mark
+	return nil
+}
+
+// close frees the moves' file.
+func (u *carriedUsage) close() error {
+	if u.f == nil {
+		return nil
+	}
+	err := u.f.Close()
+	u.f, u.w = nil, nil
+	return err
+}
+
+// usageErr wraps an error of the usage carried.
+func usageErr(err error) error { return fmt.Errorf("encounters: usage carried: %w", err) }

@@ -235,9 +235,9 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 	var grp, ic struct {
 		fwd       int64 // end of the encounter lines
 		forwarded int
-		claims    int   // claims spooled
-		ack       int64 // end of the 999s (interchange only)
-		lines     int64 // the judge's lines accepted (encounters.Checker.Mark)
+		claims    int             // claims spooled
+		ack       int64           // end of the 999s (interchange only)
+		lines     encounters.Mark // the judge's lines accepted and usage moved
 	}
 	opts.Outcome = func(interchange, rejected bool, accepted int) error {
 		if !rejected {
@@ -279,7 +279,9 @@ func ingestFile(ctx context.Context, job *ingest.Job, path string, r *ingest.Res
 		forwarded = to.forwarded
 		claims.reject(to.claims)
 		if j != nil {
-			j.check.Forget(to.lines)
+			if err := j.check.Forget(to.lines); err != nil {
+				return fmt.Errorf("%s rejected: %w", scope, err)
+			}
 		}
 		grp = to
 		return rep.Withdrawn(scope, accepted)
