@@ -936,7 +936,9 @@ var viewSQL = [nViewQueries]string{
 	qAuths: `SELECT number, cin, service, provider_npi, pof, status, type, start, end, units, decided, communicated, source
 		FROM enrollment_auths WHERE cin_key = ? ORDER BY start, number`,
 	qPrograms: `SELECT cin, program, start, end, source FROM enrollment_programs WHERE cin_key = ?`,
-	qUsage:    `SELECT amount, first FROM enrollment_usage WHERE key = ?`,
+	qUsage: `SELECT COALESCE(sum(amount), 0), COALESCE(min(first), 0) FROM (
+		SELECT amount, first FROM enrollment_usage WHERE key = ?1
+		UNION ALL SELECT amount, first FROM pending_usage WHERE counter = ?1)`,
 	qAddUsage: `INSERT INTO enrollment_usage(key, amount, first, last_run) VALUES (?, ?, ?, ?)
 		ON CONFLICT(key) DO UPDATE SET amount = amount + excluded.amount, first = min(first, excluded.first), last_run = excluded.last_run`,
 }

@@ -402,6 +402,8 @@ func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[Inbound
 	}
 	lb := newSQLiteBatch(tx, `INSERT INTO temp.pending_stage(key_hi, key_lo, invoice, line_no) VALUES `, ``, 4)
 	defer lb.close()
+	ub := newSQLiteBatch(tx, `INSERT INTO pending_usage(key_hi, key_lo, counter, amount, first) VALUES `, ``, 5)
+	defer ub.close()
 	staged := false
 	for c := range claims {
 		if err := blocks.add(&c); err != nil {
@@ -413,12 +415,20 @@ func sqliteInsertClaims(ctx context.Context, tx *sql.Tx, claims iter.Seq[Inbound
 			if err := lb.add(ctx, hi, lo, l.Invoice, l.LineNo); err != nil {
 				return err
 			}
+			for _, u := range l.Uses {
+				if err := ub.add(ctx, hi, lo, u.Counter, u.Amount, int64(u.Date)); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if err := blocks.flush(); err != nil {
 		return err
 	}
 	if err := lb.flush(ctx); err != nil {
+		return err
+	}
+	if err := ub.flush(ctx); err != nil {
 		return err
 	}
 	if staged {
@@ -509,13 +519,19 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 			}
 			b = pgx.Batch{}
 		}
-		var keys []pgtype.UUID
-		var invoices, lineNos []string
+		var keys, useKeys []pgtype.UUID
+		var invoices, lineNos, counters []string
+		var amounts, firsts []int64
 		queueLines := func() {
 			if len(keys) > 0 {
 				b.Queue(`INSERT INTO pending_lines(key, invoice, line_no) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
 					keys, invoices, lineNos)
 				keys, invoices, lineNos = nil, nil, nil
+			}
+			if len(useKeys) > 0 {
+				b.Queue(`INSERT INTO pending_usage(key, counter, amount, first) SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])`,
+					useKeys, counters, amounts, firsts)
+				useKeys, counters, amounts, firsts = nil, nil, nil, nil
 			}
 		}
 		blocks := claimBlocks{emit: func(cb *claimBlock) error {
@@ -528,6 +544,10 @@ func (p *Postgres) RecordInbound(ctx context.Context, ics []InboundInterchange, 
 			for _, l := range c.Lines {
 				keys = append(keys, pgtype.UUID{Bytes: l.Key, Valid: true})
 				invoices, lineNos = append(invoices, l.Invoice), append(lineNos, l.LineNo)
+				for _, u := range l.Uses {
+					useKeys, counters = append(useKeys, pgtype.UUID{Bytes: l.Key, Valid: true}), append(counters, u.Counter)
+					amounts, firsts = append(amounts, u.Amount), append(firsts, int64(u.Date))
+				}
 			}
 			if b.Len() >= 8 || len(keys) >= 4096 {
 				queueLines()

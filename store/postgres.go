@@ -115,6 +115,17 @@ var postgresCoreMigrations = []string{
 		invoice TEXT NOT NULL,
 		line_no TEXT NOT NULL
 	)`,
+	// The usage counters a pending line moves once sent (Line.Uses): a
+	// run's usage counters add them up while the line is pending, and they
+	// go with it when it stops being pending.
+	`CREATE TABLE pending_usage (
+		key     UUID NOT NULL REFERENCES pending_lines(key) ON DELETE CASCADE,
+		counter TEXT NOT NULL,
+		amount  BIGINT NOT NULL,
+		first   INTEGER NOT NULL
+	)`,
+	`CREATE INDEX pending_usage_counter ON pending_usage(counter)`,
+	`CREATE INDEX pending_usage_line ON pending_usage(key)`,
 }
 
 // migrationLock is the advisory lock key that serialises migrations of
@@ -589,7 +600,11 @@ type pgPrefetched struct {
 // in one query each, so that RecordLines of one line at a time (the judges
 // decide a line after the lines before it are recorded) queries nothing
 // more for them. It replaces what an earlier call fetched, and first
-// writes what the run's RecordLines queued since (flush).
+// writes what the run's RecordLines queued since (flush). A line that is
+// its own pending line (same key, invoice and line number: the conversion
+// of an inbound claim's encounter lines) stops being pending now, before
+// the judges read the usage counters, which would otherwise count its
+// usage as pending beside its own.
 func (r *pgRun) PrefetchLines(ctx context.Context, lines []Line) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -624,6 +639,19 @@ func (r *pgRun) PrefetchLines(ctx context.Context, lines []Line) error {
 		pending, err := pgLockPending(ctx, r.tx, keys)
 		if err != nil {
 			return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+		}
+		var own []pgtype.UUID
+		for i := range lines {
+			l := &lines[i]
+			if p := pending[l.Key]; p != nil && p.Invoice == l.Invoice && p.LineNo == l.LineNo {
+				own = append(own, pgtype.UUID{Bytes: l.Key, Valid: true})
+				delete(pending, l.Key)
+			}
+		}
+		if len(own) > 0 {
+			if _, err := r.tx.Exec(ctx, `DELETE FROM pending_lines WHERE key = ANY($1)`, own); err != nil {
+				return fmt.Errorf("store: pending lines of run %d: %w", r.id, err)
+			}
 		}
 		for k, p := range pending {
 			r.pre[k] = pgPrefetched{pending: p}

@@ -669,7 +669,9 @@ func (v *pgView) PrefetchUsage(ctx context.Context, keys []string) (map[string]U
 		if len(lock) > 0 {
 			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM unnest($2::text[]) AS k`, int32(pgLockUsage), lock)
 		}
-		b.Queue(`SELECT key, amount, first FROM enrollment_usage WHERE key = ANY($1)`, keys)
+		b.Queue(`SELECT key, sum(amount)::bigint, min(first)::bigint FROM (
+			SELECT key, amount, first FROM enrollment_usage WHERE key = ANY($1)
+			UNION ALL SELECT counter, amount, first FROM pending_usage WHERE counter = ANY($1)) AS u GROUP BY key`, keys)
 		res := tx.SendBatch(ctx, b)
 		defer res.Close()
 		if len(lock) > 0 {

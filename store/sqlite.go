@@ -109,6 +109,21 @@ var sqliteCoreMigrations = []string{
 		invoice TEXT NOT NULL,
 		line_no TEXT NOT NULL
 	)`,
+	// The usage counters a pending line moves once sent (Line.Uses): a
+	// run's usage counters add them up while the line is pending, and they
+	// go with it when it stops being pending.
+	`CREATE TABLE pending_usage (
+		key_hi  INTEGER NOT NULL,
+		key_lo  INTEGER NOT NULL,
+		counter TEXT NOT NULL,
+		amount  INTEGER NOT NULL,
+		first   INTEGER NOT NULL
+	)`,
+	`CREATE INDEX pending_usage_counter ON pending_usage(counter)`,
+	`CREATE INDEX pending_usage_line ON pending_usage(key_hi)`,
+	`CREATE TRIGGER pending_lines_usage AFTER DELETE ON pending_lines BEGIN
+		DELETE FROM pending_usage WHERE key_hi = old.key_hi AND key_lo = old.key_lo;
+	END`,
 }
 
 // pageCacheKiB is each connection's SQLite page cache.
@@ -568,7 +583,11 @@ type prefetched struct {
 // pending_lines, and for a check run in sent_lines, pendingBatch keys a
 // query, so that RecordLines of one line at a time (the judges decide a
 // line after the lines before it are recorded) queries nothing more for
-// them. It replaces what an earlier call fetched.
+// them. It replaces what an earlier call fetched. A line that is its own
+// pending line (same key, invoice and line number: the conversion of an
+// inbound claim's encounter lines) stops being pending now, before the
+// judges read the usage counters, which would otherwise count its usage
+// as pending beside its own.
 func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
 	if r.pre == nil {
 		r.pre = map[int64]prefetched{}
@@ -603,13 +622,20 @@ func (r *sqliteRun) PrefetchLines(ctx context.Context, lines []Line) error {
 				return err
 			}
 		}
-		for _, hi := range hs {
+		for i, hi := range hs {
 			var k prefetched
 			if f, ok := sent[hi]; ok {
 				k.sent = &f
 			}
 			if f, ok := pending[hi]; ok {
-				k.pending = &f
+				l := &part[i]
+				if _, lo := l.halves(); f.lo == lo && f.invoice == l.Invoice && f.lineNo == l.LineNo {
+					if _, err := r.conn.ExecContext(ctx, `DELETE FROM pending_lines WHERE key_hi = ?`, hi); err != nil {
+						return fmt.Errorf("store: pending line %s: %w", l.Control, err)
+					}
+				} else {
+					k.pending = &f
+				}
 			}
 			r.pre[hi] = k
 		}

@@ -21,6 +21,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 )
 
 // Store is the gateway's state.
@@ -96,6 +98,17 @@ type Line struct {
 	Control string   // line item control number (837P REF*6R)
 	Invoice string   // invoice number, for messages
 	LineNo  string   // provider's line number, for messages
+	// Uses are the usage counters the line moves once sent (an inbound
+	// claim's line: RecordInbound keeps them with its pending line, and
+	// they count in every run's usage counters while it is pending).
+	Uses []LineUse
+}
+
+// LineUse is what a line moves a usage counter by (rules.Use).
+type LineUse struct {
+	Counter string
+	Amount  int64
+	Date    civil.Date
 }
 
 // halves are the line key's high and low 64 bits as SQLite's signed

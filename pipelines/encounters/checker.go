@@ -123,7 +123,7 @@ func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecis
 	c := &converter{
 		ctx: ctx, job: k.job, log: k.log, run: run, now: k.now, checker: k.checker,
 		prefix: tempPrefix(run.ID()), sites: map[string][]domain.ProviderContract{},
-		skip: map[string]bool{}, correctionInvoice: map[string]string{}, earlier: k.earlier,
+		skip: map[string]bool{}, correctionInvoice: map[string]string{}, earlier: k.earlier, carry: k.usage,
 		priorNPIs: map[int64][]string{},
 	}
 	c.priorRuns, _ = k.job.Store.(store.PriorRunStore)
@@ -151,6 +151,7 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 		k.batch = &batch{cands: make([]candidate, 0, batchSize)}
 	}
 	b := k.batch
+	moved := 0 // the moves of k.usage given to the rows before
 	for start := 0; start < len(rows); start += batchSize {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -181,6 +182,12 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 		for i := range b.cands {
 			cand := &b.cands[i]
 			l := &cand.line
+			var uses []store.LineUse
+			for ; moved < len(k.usage.moves) && k.usage.moves[moved].row <= l.Source.Row; moved++ {
+				if m := &k.usage.moves[moved]; m.row == l.Source.Row {
+					uses = append(uses, store.LineUse{Counter: m.key, Amount: m.amount, Date: m.date})
+				}
+			}
 			d := store.LineDecision{Seq: start + i + 1, File: l.Source.File, Row: l.Source.Row, Invoice: l.InvoiceNumber,
 				LineNo: l.LineNumber, Outcome: store.OutcomeAccepted}
 			if len(cand.decisions) > 0 {
@@ -196,7 +203,7 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 				}
 			}
 			ok := d.Outcome == store.OutcomeAccepted && l.Frequency == ""
-			k.sent = append(k.sent, sentLine{store.Line{Key: cand.key, Invoice: l.InvoiceNumber, LineNo: l.LineNumber}, ok})
+			k.sent = append(k.sent, sentLine{store.Line{Key: cand.key, Invoice: l.InvoiceNumber, LineNo: l.LineNumber, Uses: uses}, ok})
 			*out = append(*out, d)
 		}
 	}
@@ -225,8 +232,8 @@ func (k *Checker) Close() error { return errors.Join(k.earlier.close(), k.usage.
 
 // Sent returns the line the duplicate check will know row seq (1-based)
 // of the last Check by once it is sent (its key, invoice and line
-// number), false when that row was rejected or is a replacement or void,
-// which has no duplicate check.
+// number, and the usage counters it moves), false when that row was
+// rejected or is a replacement or void, which has no duplicate check.
 func (k *Checker) Sent(seq int) (store.Line, bool) {
 	if seq < 1 || seq > len(k.sent) || !k.sent[seq-1].ok {
 		return store.Line{}, false
@@ -355,6 +362,7 @@ type carriedUsage struct {
 	earlier *earlierLines
 	at      map[string]usageCount
 	moves   []usageMove // the moves of the Check under way
+	row     int         // the row whose moves Moved is told now
 	f       *os.File    // the moves carried, once there is one
 	w       *bufio.Writer
 	off     int64 // the file's size, written or buffered
@@ -362,6 +370,7 @@ type carriedUsage struct {
 }
 
 type usageMove struct {
+	row    int
 	key    string
 	amount int64
 	date   civil.Date
@@ -373,7 +382,7 @@ func (u *carriedUsage) Usage(key string) (int64, civil.Date) {
 }
 
 func (u *carriedUsage) Moved(key string, amount int64, date civil.Date) {
-	u.moves = append(u.moves, usageMove{key, amount, date})
+	u.moves = append(u.moves, usageMove{u.row, key, amount, date})
 }
 
 func (u *carriedUsage) Sent(key rules.LineKey) (bool, error) {

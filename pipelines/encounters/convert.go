@@ -283,6 +283,9 @@ type converter struct {
 	// earlier are the lines accepted by a Checker's earlier checks: a
 	// line repeating one is a duplicate (nil for a conversion).
 	earlier *earlierLines
+	// carry is a Checker's carried usage, told which row the moves of the
+	// judges' Sent are for (nil outside a Checker).
+	carry *carriedUsage
 	// Whose line a duplicate repeats (ownDuplicates): the billing NPIs of
 	// the lines earlier runs accepted, by run, and of the lines this run
 	// accepted so far (runNPI, or several: runMixed).
@@ -665,6 +668,9 @@ func (c *converter) judge(ctx context.Context, b *batch) error {
 		if prior[0] != nil {
 			c.duplicate(cand, prior[0])
 			continue
+		}
+		if c.carry != nil {
+			c.carry.row = cand.line.Source.Row
 		}
 		for _, j := range c.job.Judges {
 			if err := j.Sent(ctx, c.run, &cand.line, cand.leg); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/internal/scratch"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
@@ -534,7 +535,8 @@ func appendSpoolString(b []byte, s string) []byte {
 }
 
 // add spools a claim; the lines of an accepted claim that are pending
-// (EncounterLine.Pending) are spooled with it.
+// (EncounterLine.Pending) are spooled with it, each with the usage
+// counters it moves.
 func (s *claimSpool) add(plan, sender, isa13, provider string, accepted bool, lines []EncounterLine) error {
 	s.n++
 	b := append(s.rec[:0], 'c')
@@ -548,6 +550,10 @@ func (s *claimSpool) add(plan, sender, isa13, provider string, accepted bool, li
 				b = append(b, 'l')
 				b = append(b, l.Sent.Key[:]...)
 				b = appendSpoolString(appendSpoolString(b, l.Sent.Invoice), l.Sent.LineNo)
+				b = binary.AppendUvarint(b, uint64(len(l.Sent.Uses)))
+				for _, u := range l.Sent.Uses {
+					b = binary.AppendVarint(binary.AppendVarint(appendSpoolString(b, u.Counter), u.Amount), int64(u.Date))
+				}
 			}
 		}
 	} else {
@@ -649,6 +655,21 @@ func (s *claimSpool) all(file string) (iter.Seq[store.InboundClaim], *error) {
 					if l.Invoice, e = r.string(); e == nil {
 						l.LineNo, e = r.string()
 					}
+				}
+				var n uint64
+				if e == nil {
+					n, e = binary.ReadUvarint(r.r)
+				}
+				for ; e == nil && n > 0; n-- {
+					var u store.LineUse
+					var date int64
+					if u.Counter, e = r.string(); e == nil {
+						if u.Amount, e = binary.ReadVarint(r.r); e == nil {
+							date, e = binary.ReadVarint(r.r)
+							u.Date = civil.Date(date)
+						}
+					}
+					l.Uses = append(l.Uses, u)
 				}
 				if c.Accepted {
 					c.Lines = append(c.Lines, l)

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/encounters"
 	"github.com/calaim-gateway/calaim-gateway/pipelines/ingest"
+	"github.com/calaim-gateway/calaim-gateway/pipelines/judges"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
@@ -124,6 +126,38 @@ func TestAuthorizationUnitsAcrossSets(t *testing.T) {
 	// units by counting them twice.
 	if got := claimStatus(t, out, "two-sets", "ECM3"); got != "rejected SNIP7-DUPLICATE" {
 		t.Errorf("ECM3: %q", got)
+	}
+}
+
+// The units of an authorization billed by claims accepted from an earlier
+// file and waiting to be sent to DHCS count for a later file's claims.
+func TestAuthorizationUnitsOfPendingLines(t *testing.T) {
+	e := newFwdEnv(t)
+	e.loadUnitsAuth()
+	r, out := e.ingest("first", ecmFile("000000201", []string{ecmSet("0001", "ECM1", "20260105", 2)}))
+	if r.Rejected != 0 || r.Forward == "" {
+		t.Fatalf("first: %+v\n%s", r, readOut(t, out, "first"+SuffixReportCSV))
+	}
+	first := r.Forward
+	r, out = e.ingest("second", ecmFile("000000202", []string{ecmSet("0001", "ECM2", "20260106", 2)}))
+	if r.Rejected != 1 || claimStatus(t, out, "second", "ECM2") != "rejected SNIP7-AUTHORIZATION" {
+		t.Fatalf("second: %+v\n%s", r, readOut(t, out, "second"+SuffixReportCSV))
+	}
+	// The first file's line, converted, is not over the units by counting
+	// itself as pending beside itself; sent, it counts as sent.
+	ctx := context.Background()
+	js, err := judges.New(ctx, judges.Env{Config: e.cfg, Rules: e.rs, Store: e.st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := encounters.Convert(ctx, encounters.Job{Inputs: []string{first}, OutDir: t.TempDir(), Store: e.st,
+		Config: e.cfg, Coding: e.rs.Coding, Judges: js, Today: 20260201, Now: e.now})
+	if err != nil || res.Output == "" || res.Rejected() != 0 {
+		t.Fatalf("conversion of the first file's lines: %v %+v", err, res.Summary.Rejects)
+	}
+	r, out = e.ingest("third", ecmFile("000000203", []string{ecmSet("0001", "ECM3", "20260107", 1)}, []string{ecmSet("0001", "ECM4", "20260108", 1)}))
+	if r.Rejected != 1 || claimStatus(t, out, "third", "ECM3") != "accepted " {
+		t.Fatalf("third: %+v\n%s", r, readOut(t, out, "third"+SuffixReportCSV))
 	}
 }
 

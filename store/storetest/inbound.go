@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calaim-gateway/calaim-gateway/internal/civil"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
 
@@ -222,6 +223,63 @@ func pendingLines(t *testing.T, open func(string) store.LedgerStore) {
 	// The abandoned run did not send it: it is still pending.
 	d := begin(t, s)
 	wantPending(t, record(t, d, store.Line{Key: Key(40, 1), Control: "d-1", Invoice: "INV8", LineNo: "3"})[0], "1")
+	if err := d.Abandon(ctx, "check"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pendingUsage: the usage counters a pending line moves once sent count
+// in every run's counters while it is pending; a run whose line it is
+// (same key, invoice and line number, prefetched) no longer counts it, and
+// a line released stops counting.
+func pendingUsage(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	in := inboundStore(t, s)
+	const plan, counter = "000000601000001", "auth-units:P-1"
+	lines := []store.Line{
+		{Key: Key(60, 1), Invoice: plan, LineNo: "1", Uses: []store.LineUse{{Counter: counter, Amount: 2000, Date: 20260305}}},
+		{Key: Key(61, 1), Invoice: plan, LineNo: "2", Uses: []store.LineUse{{Counter: counter, Amount: 1000, Date: 20260302}}},
+	}
+	if p, err := in.RecordInbound(ctx, []store.InboundInterchange{{Sender: "ZZ:PROV", ISA13: "000000601", Sum: [32]byte{60}, File: "u.x12", ReceivedAt: time.Now()}},
+		time.Hour, slices.Values([]store.InboundClaim{{PlanClaim: plan, Sender: "ZZ:PROV", ISA13: "000000601", ProviderClaim: "C1", File: "u.x12", Accepted: true, Lines: lines}})); err != nil || p != nil {
+		t.Fatalf("record inbound: %+v %v", p, err)
+	}
+	usage := func(t *testing.T, r store.Run, want int64, first civil.Date) {
+		t.Helper()
+		v := must(store.EnrollmentViewOf(r))(t)
+		if n, f, err := v.Usage(ctx, counter); err != nil || n != want || f != first {
+			t.Errorf("usage %d from %s (%v), want %d from %s", n, f, err, want, first)
+		}
+	}
+	a := begin(t, s)
+	usage(t, a, 3000, 20260302)
+	if err := a.Abandon(ctx, "check"); err != nil {
+		t.Fatal(err)
+	}
+	// The run converting line 2 does not count it as pending.
+	b := begin(t, s)
+	p, ok := b.(store.LinePrefetcher)
+	if !ok {
+		t.Fatalf("%T is not a store.LinePrefetcher", b)
+	}
+	if err := p.PrefetchLines(ctx, []store.Line{{Key: Key(61, 1), Control: "b-1", Invoice: plan, LineNo: "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	usage(t, b, 2000, 20260305)
+	if err := b.Abandon(ctx, "check"); err != nil {
+		t.Fatal(err)
+	}
+	// Abandoned, it left line 2 pending; released, line 1 counts no more.
+	c := begin(t, s)
+	usage(t, c, 3000, 20260302)
+	if err := c.ReleaseLines(ctx, lines[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Written(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	d := begin(t, s)
+	usage(t, d, 1000, 20260302)
 	if err := d.Abandon(ctx, "check"); err != nil {
 		t.Fatal(err)
 	}

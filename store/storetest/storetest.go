@@ -108,6 +108,7 @@ func Run(t *testing.T, b Backend) {
 		{"InboundBatchByDelivery", false, inboundBatch},
 		{"PendingLinesCountUntilSent", false, pendingLines},
 		{"PendingLinesReleasedByARejectingRun", false, releasedLines},
+		{"PendingLinesCountInUsage", false, pendingUsage},
 		{"PrefetchedLinesDecideTheSame", false, prefetchedLines},
 		{"PrefetchedLineSentMeanwhileFailsTheRun", true, prefetchedLineSentMeanwhile},
 		{"PendingBatchesListedAndReleased", false, pendingBatches},
