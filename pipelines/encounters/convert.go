@@ -260,8 +260,9 @@ type converter struct {
 	sites    map[string][]domain.ProviderContract // the roster's sites by billing NPI, read once per run
 	seq      int                                  // line control sequence
 	claimSeq int                                  // claims in this run, for CLM01 (byHCP)
-	// sentClaims are the original claims written (writer stage), recorded
-	// with the run when the store keeps claims (store.ClaimStore).
+	// sentClaims are the claims written (writer stage) and not recorded
+	// with the run yet (recordSentClaims; when the store keeps claims,
+	// store.ClaimStore).
 	sentClaims []store.SentClaim
 	// correctionInvoice is the invoice number of the replacement or void
 	// of each CLM01 in this run.
@@ -1050,11 +1051,33 @@ func (c *converter) output(hcp string) (*hcpOutput, error) {
 			delete(c.claimLines, ctl)
 		}
 		c.sentClaims = append(c.sentClaims, sc)
+		if len(c.sentClaims) >= sentClaimsChunk && !c.job.CheckOnly {
+			return c.recordSentClaims()
+		}
 		return nil
 	})
 	c.outs[hcp] = o
 	c.hcps = append(c.hcps, hcp)
 	return o, nil
+}
+
+// sentClaimsChunk is how many claims written the converter holds before
+// it records them with the run: memory stays the same however large the
+// file.
+const sentClaimsChunk = 1024
+
+// recordSentClaims records the claims written and not recorded yet with
+// the run (in its transaction: they count only if it commits), when the
+// store keeps claims, and forgets them.
+func (c *converter) recordSentClaims() error {
+	if cs, ok := c.job.Store.(store.ClaimStore); ok && len(c.sentClaims) > 0 {
+		if err := cs.RecordClaims(c.ctx, c.run, c.sentClaims); err != nil {
+			return err
+		}
+	}
+	clear(c.sentClaims)
+	c.sentClaims = c.sentClaims[:0]
+	return nil
 }
 
 func (c *converter) openInterchange(o *hcpOutput) error {
@@ -1181,11 +1204,9 @@ func (c *converter) finish() (*Result, error) {
 			f.Abort()
 		}
 	}
-	if cs, ok := c.job.Store.(store.ClaimStore); ok && len(c.sentClaims) > 0 {
-		if err := cs.RecordClaims(c.ctx, c.run, c.sentClaims); err != nil {
-			abortReports()
-			return nil, err
-		}
+	if err := c.recordSentClaims(); err != nil {
+		abortReports()
+		return nil, err
 	}
 	if c.decStore != nil {
 		var is []store.Interchange

@@ -528,3 +528,25 @@ func TestLimitsRefuseTheFile(t *testing.T) {
 		t.Fatalf("%v %+v", err, res)
 	}
 }
+
+// The claims of a run are recorded with it a chunk at a time
+// (sentClaimsChunk): every claim of a run of more than one chunk is found
+// as sent, the first and the last alike.
+func TestClaimsOfALargeRunAllRecorded(t *testing.T) {
+	e := newEnv(t)
+	n := sentClaimsChunk + 7
+	lines := []string{header}
+	for k := 1; k <= n; k++ {
+		lines = append(lines, row(fmt.Sprintf("INV-%d", k), 1, k, 1+k%28, "G9008", "U1"))
+	}
+	res, err := e.convert("out", e.file("large.csv", lines...))
+	if err != nil || res.Accepted() != n {
+		t.Fatalf("convert: %v, %d accepted of %d", err, res.Accepted(), n)
+	}
+	cs := e.state.(store.ClaimStore)
+	for _, inv := range []string{"INV-1", fmt.Sprintf("INV-%d", sentClaimsChunk), fmt.Sprintf("INV-%d", n)} {
+		if c, found, err := cs.SentClaim(context.Background(), inv, ""); err != nil || found != 1 || c.Invoice != inv {
+			t.Errorf("sent claim %s: %+v, %d found, %v", inv, c, found, err)
+		}
+	}
+}
