@@ -121,10 +121,11 @@ func (e *Enrollee) Apply(c *EnrollmentChange) {
 	switch {
 	case !n.DSNP.IsZero():
 		e.DSNP = n.DSNP
-	case c.Replace && !e.DSNP.IsZero() && e.DSNP.To == 0:
+	case c.Replace && !e.DSNP.IsZero() && e.DSNP.To == 0 && (c.ReplaceTo == 0 || e.DSNP.From <= c.ReplaceTo):
 		// A full file is the member's picture for its period: naming no
 		// D-SNP, it ends the stored one before the period (and drops one
-		// that would start inside it).
+		// that would start inside it). One that starts after the period
+		// is not the file's to say.
 		if e.DSNP.From >= c.ReplaceFrom {
 			e.DSNP = DSNP{}
 		} else {

@@ -88,11 +88,16 @@ func TestCutSpans(t *testing.T) {
 
 // A D-SNP stays until a change names another; a full file that lists the
 // member without one ends it the day before its period (or drops one that
-// would start inside the period).
+// would start inside the period; one that starts after the period stays).
 func TestApplyDSNP(t *testing.T) {
 	h := DSNP{Contract: "H1234", PBP: "001", From: date("2025-01-01")}
 	full := func(from string, d DSNP) *EnrollmentChange {
 		return &EnrollmentChange{Enrollee: Enrollee{DSNP: d}, Replace: true, ReplaceFrom: date(from)}
+	}
+	fullTo := func(from, to string) *EnrollmentChange {
+		c := full(from, DSNP{})
+		c.ReplaceTo = date(to)
+		return c
 	}
 	for _, tt := range []struct {
 		name   string
@@ -105,6 +110,9 @@ func TestApplyDSNP(t *testing.T) {
 		{"full file without REF*DX, D-SNP from the period's start", DSNP{Contract: "H1234", From: date("2026-04-01")}, full("2026-04-01", DSNP{}), DSNP{}},
 		{"full file without REF*DX, D-SNP from the day before", DSNP{Contract: "H1234", From: date("2026-03-31")}, full("2026-04-01", DSNP{}), DSNP{Contract: "H1234", From: date("2026-03-31"), To: date("2026-03-31")}},
 		{"full file without REF*DX, ended before", DSNP{Contract: "H1234", To: date("2025-12-31")}, full("2026-04-01", DSNP{}), DSNP{Contract: "H1234", To: date("2025-12-31")}},
+		{"full file of April without REF*DX, D-SNP from June", DSNP{Contract: "H1234", From: date("2026-06-01")}, fullTo("2026-04-01", "2026-04-30"), DSNP{Contract: "H1234", From: date("2026-06-01")}},
+		{"full file of April without REF*DX, D-SNP from its last day", DSNP{Contract: "H1234", From: date("2026-04-30")}, fullTo("2026-04-01", "2026-04-30"), DSNP{}},
+		{"full file of April without REF*DX, D-SNP from the day after", DSNP{Contract: "H1234", From: date("2026-05-01")}, fullTo("2026-04-01", "2026-04-30"), DSNP{Contract: "H1234", From: date("2026-05-01")}},
 		{"full file naming another", h, full("2026-04-01", DSNP{Contract: "H5678", PBP: "002"}), DSNP{Contract: "H5678", PBP: "002"}},
 		{"change file naming one after it ended", DSNP{Contract: "H1234", To: date("2025-12-31")}, &EnrollmentChange{Enrollee: Enrollee{DSNP: h}}, h},
 	} {
