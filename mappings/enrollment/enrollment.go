@@ -557,6 +557,11 @@ func (p *Mapper) coverageSegment(seg *x12.Segment) {
 				c.bad = true
 				return
 			}
+			if to < from {
+				p.problem(seg, "DTP03", "coverage period ends before it starts")
+				c.bad = true
+				return
+			}
 			c.span.From, c.span.To, c.hasStart, c.hasEnd = from, to, true, true
 		default:
 			p.problem(seg, "DTP02", "coverage date format is not D8 (or RD8 for DTP*348)")
@@ -644,10 +649,13 @@ func (p *Mapper) endCoverage() {
 			return
 		}
 		if c.hasEnd && c.span.To < c.span.From {
-			if full || c.mt == "024" {
-				return // a cancelled span: no coverage to record
+			// No day of coverage from DTP*348 on: DHCS sends a month
+			// without enrollment so (DTP*349 the day before DTP*348). A
+			// full file has cut its period already; in a change file the
+			// span of that start and plan goes, as with 002.
+			if !full {
+				*ops = append(*ops, domain.SpanOp{Kind: domain.SpanDelete, Span: c.span})
 			}
-			p.problemAt(c.pos, "DTP*349", "coverage ends before it starts")
 			return
 		}
 		*ops = append(*ops, domain.SpanOp{Kind: domain.SpanUpsert, Span: c.span})

@@ -24,7 +24,7 @@ func TestCoveragePeriodRD8(t *testing.T) {
 		{"RD8 of one day", "DTP*348*RD8*20260101-20260101", "2026-01-01", "2026-01-01", ""},
 		{"RD8 without its end", "DTP*348*RD8*20260101", "", "", "DTP03"},
 		{"RD8 with a bad end", "DTP*348*RD8*20260101-20261331", "", "", "DTP03"},
-		{"RD8 ending before it starts", "DTP*348*RD8*20260331-20260101", "", "", "DTP*349"},
+		{"RD8 ending before it starts", "DTP*348*RD8*20260331-20260101", "", "", "DTP03"},
 		{"RD8 on DTP*349", "DTP*349*RD8*20260101-20260331", "", "", "DTP02"},
 	}
 	for _, tt := range tests {
