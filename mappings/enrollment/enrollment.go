@@ -30,6 +30,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -587,7 +588,8 @@ func (p *Mapper) coverageSegment(seg *x12.Segment) {
 		switch string(q) {
 		case "RB":
 			if a := p.strs.Upper(bytes.TrimSpace(v)); a != "" {
-				c.span.AidCodes = append([]string{a}, c.span.AidCodes...)
+				// First, and once: DHCS sends REF*CE, which names it too, before REF*RB.
+				c.span.AidCodes = append([]string{a}, slices.DeleteFunc(c.span.AidCodes, func(s string) bool { return s == a })...)
 			}
 		case "CE":
 			for k := 1; ; k += 2 {
