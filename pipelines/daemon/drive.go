@@ -296,6 +296,14 @@ func (d *Daemon) fetch(ctx context.Context, e *store.FileEntry, log *slog.Logger
 		return d.st.SetFileContent(ctx, e.ID, d.instance, store.HexHash(sum[:]), work)
 	}
 	hash, err := d.download(ctx, e, "")
+	if errors.Is(err, ErrUnusable) {
+		// An OpenPGP upload still being written cannot be decrypted: the
+		// settle check tells it (released, it waits) from a bad file
+		// (quarantined).
+		if serr := d.settle(ctx, e, log); serr != nil {
+			return nil, serr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
