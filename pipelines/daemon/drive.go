@@ -232,6 +232,9 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	switch {
 	case err == nil:
 		log.Info("file found where it was claimed before an interruption", "at", claimPath)
+		if err := d.removeCopiedSource(ctx, s, e, log); err != nil {
+			return nil, err
+		}
 	case errors.Is(err, fs.ErrNotExist):
 		err = s.t.Rename(ctx, e.Path, claimPath)
 		if errors.Is(err, syscall.ENAMETOOLONG) {
@@ -264,6 +267,35 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	}
 	d.crash.at("claimed")
 	return next, nil
+}
+
+// removeCopiedSource deletes the source object of an S3 claim that was
+// interrupted between its copy to the claim path and the source's
+// deletion: the object still at the noticed path with the ETag, size and
+// time the entry noticed. Left there, it would be registered again once
+// the entry is final, and answered as a duplicate of itself. A new upload
+// under that key (another time, or other content) is left for its own
+// entry. On local and SFTP sources (no ETag) the claim is a rename, so a
+// file at the noticed path is always a new one.
+func (d *Daemon) removeCopiedSource(ctx context.Context, s *source, e *store.FileEntry, log *slog.Logger) error {
+	if e.ETag == "" {
+		return nil
+	}
+	obj, err := s.t.Stat(ctx, e.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if obj.ETag != e.ETag || obj.Size != e.Size || !obj.ModTime.Truncate(time.Second).Equal(e.ModTime.Truncate(time.Second)) {
+		return nil
+	}
+	if err := s.t.Remove(ctx, e.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	log.Info("removed the source left by an interrupted claim (copied, not yet deleted)", "path", e.Path)
+	return nil
 }
 
 // lost finishes an entry whose file was not there to be claimed, saying why.

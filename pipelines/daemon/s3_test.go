@@ -149,3 +149,61 @@ destinations:
 		t.Errorf("inbound still holds %v", got)
 	}
 }
+
+// TestS3ClaimInterruptedAfterTheCopyIsNotADuplicate starts the daemon on
+// the state a kill between the two halves of an S3 claim leaves (the
+// object copied to processing/<id>-<name>, its source not deleted yet, the
+// entry still queued): the entry is claimed from its claim path and the
+// object left in the watched folder, the same one the entry noticed, is
+// removed with the claim, not registered again as a duplicate of itself.
+// A new upload under the same key is still a file of its own
+// (TestS3SameKeyReplacedWhileUnfinishedIsProcessed).
+func TestS3ClaimInterruptedAfterTheCopyIsNotADuplicate(t *testing.T) {
+	srv := testsrv.S3(t)
+	s3Env(t, srv)
+	dir := t.TempDir()
+	h, err := newHarness(t, dir, s3Config(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3Put(t, srv, "plan/calgw/inbound/daily.csv", invoice("S3CL-1", 1, 2))
+	tr, err := openTransport(t.Context(), h.d.bySrc["bucket"].cfg.Transport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := tr.List(t.Context(), "inbound")
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("list: %v %v", objs, err)
+	}
+	o := objs[0]
+	id, added, err := h.st.RegisterFile(t.Context(), store.FileNotice{Source: "bucket", Path: o.Path, Name: o.Name(), Kind: "invoice",
+		Size: o.Size, ModTime: o.ModTime, ETag: o.ETag})
+	if err != nil || !added {
+		t.Fatalf("register: %v %v", added, err)
+	}
+	src, dst := srv.Bucket+"/plan/calgw/inbound/daily.csv", "plan/calgw/inbound/processing/"+idPrefixed(id, "daily.csv")
+	if _, err := srv.Client().CopyObject(t.Context(), &s3.CopyObjectInput{Bucket: &srv.Bucket, Key: &dst, CopySource: &src}); err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	waitFor(t, 20*time.Second, "the entry archived", settled(t, h.st, 1))
+	time.Sleep(time.Second) // several polls
+	waitFor(t, 20*time.Second, "every entry final", settled(t, h.st, 1))
+	files, err := h.st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0].State != store.FileArchived {
+		t.Errorf("ledger holds %d entries, want daily.csv archived once: %+v", len(files), files)
+	}
+	root := filepath.Join(srv.Dir, srv.Bucket, "plan", "calgw")
+	if got := listDir(t, filepath.Join(root, "inbound")); len(got) != 0 {
+		t.Errorf("inbound still holds %v", got)
+	}
+	if got := listDir(t, filepath.Join(root, "outbound", "responses")); slices.ContainsFunc(got, func(n string) bool { return strings.HasSuffix(n, ".duplicate.txt") }) {
+		t.Errorf("the sender was told of a duplicate: %v", got)
+	}
+	if n, all := delivered837s(t, filepath.Join(root, "outbound", "dhcs")); n != 1 || all.lines != 2 {
+		t.Errorf("%d 837s with %d lines, want 1 with 2", n, all.lines)
+	}
+}
