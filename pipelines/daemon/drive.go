@@ -265,6 +265,12 @@ func (d *Daemon) claim(ctx context.Context, e *store.FileEntry, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	// The file the poll registered at this path has left it: whatever the
+	// next poll finds there is a new file, even with the same size and
+	// time (a copy dropped again), and is registered for itself.
+	if o, ok := s.seen[e.Path]; ok && o.registered {
+		delete(s.seen, e.Path)
+	}
 	d.crash.at("claimed")
 	return next, nil
 }

@@ -485,3 +485,39 @@ func TestGracefulShutdownAndRestartLoseNothing(t *testing.T) {
 	_, lines := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
 	exactlyOnce(t, lines.ids, 2*files)
 }
+
+// TestSameFileDroppedAgainRightAfterItsClaimIsProcessed drops a file, and
+// once it is claimed (gone from the inbox), drops it again before the next
+// poll with the same size and modification time (a sync tool that keeps
+// times, sending what it no longer finds): the second copy is a file of its
+// own, archived as a duplicate of the first, not left in the inbox for
+// ever as the file the poll had registered.
+func TestSameFileDroppedAgainRightAfterItsClaimIsProcessed(t *testing.T) {
+	dir := t.TempDir()
+	h := startDaemon(t, dir, strings.Replace(localConfig(dir, ""), "poll_interval: 50ms", "poll_interval: 1s", 1))
+	content := invoice("AGAIN-1", 1, 2)
+	inbox := filepath.Join(dir, "inbox")
+	h.write("resent.csv", content)
+	mod := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(filepath.Join(inbox, "resent.csv"), mod, mod); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the file claimed", func() bool {
+		return len(byName(t, h.st)) == 1 && len(listDir(t, inbox)) == 0
+	})
+	h.write("resent.csv", content)
+	if err := os.Chtimes(filepath.Join(inbox, "resent.csv"), mod, mod); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "both copies final", settled(t, h.st, 2))
+	files, err := h.st.Files(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].DuplicateOf != files[1].ID || files[0].State != store.FileArchived {
+		t.Errorf("ledger: %+v; want the second copy archived as a duplicate of the first", files)
+	}
+	if left := listDir(t, inbox); len(left) != 0 {
+		t.Errorf("inbox still holds %v", left)
+	}
+}
