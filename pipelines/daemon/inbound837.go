@@ -75,7 +75,7 @@ func (p *inbound837Processor) Process(ctx context.Context, job *Job) (*Result, e
 		if errors.Is(r.Err, ingest.ErrUnusable) {
 			return nil, unusable("%s", localNamed(r.Err, job))
 		}
-		return nil, fmt.Errorf("%s", localNamed(r.Err, job))
+		return nil, &namedError{msg: localNamed(r.Err, job), err: r.Err}
 	}
 	if err := markCommitted(ctx, job, inbound837.Kind); err != nil {
 		return nil, err
@@ -91,6 +91,18 @@ func (p *inbound837Processor) Process(ctx context.Context, job *Job) (*Result, e
 	}
 	return res, nil
 }
+
+// namedError is err with the local copy's path replaced by the file's
+// name in its message. It unwraps to err, so that the daemon still tells
+// a transient error (a database restarting) or one for the operator (disk
+// full) from the file's own failure.
+type namedError struct {
+	msg string
+	err error
+}
+
+func (e *namedError) Error() string { return e.msg }
+func (e *namedError) Unwrap() error { return e.err }
 
 // Resume delivers the outputs a committed ingest left in the work
 // directory.

@@ -2,12 +2,15 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/rules"
@@ -143,5 +146,48 @@ func TestInbound837ProcessedAgainIsNotADuplicate(t *testing.T) {
 	}
 	if other := process(8); roles(other) != "ta1" || !strings.Contains(other.Note, "duplicate interchange") {
 		t.Fatalf("another entry with the same content: outputs %q, note %q", roles(other), other.Note)
+	}
+}
+
+// busyNumbers is the SQLite store with a database that cannot hand out
+// control numbers for now (PostgreSQL starting up: 57P03).
+type busyNumbers struct{ *store.SQLite }
+
+func (busyNumbers) NextControlNumber(context.Context, string) (int64, error) {
+	return 0, fmt.Errorf("store: next control number: %w", &pgconn.PgError{Code: "57P03", Message: "the database system is starting up"})
+}
+
+// TestInbound837StoreErrorKeepsItsKind: an 837P whose processing meets a
+// database that is restarting fails with an error the daemon still sees
+// as transient (retried without counting against the file), not as the
+// file's own failure, which would quarantine a good file after
+// retry.max_attempts.
+func TestInbound837StoreErrorKeepsItsKind(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rs, err := rules.Load(rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &inbound837Processor{st: busyNumbers{st}, rules: rs}
+	in := filepath.Join(t.TempDir(), "harbor.x12")
+	if err := os.WriteFile(in, provider837(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Process(ctx, &Job{Input: in, Name: "harbor.x12", OutDir: t.TempDir(), File: &store.FileEntry{ID: 7}, Store: st, Config: cfg,
+		Log: slog.New(slog.DiscardHandler)})
+	if err == nil {
+		t.Fatal("processed without control numbers")
+	}
+	if !isTransient(err) || strings.Contains(err.Error(), in) {
+		t.Errorf("error %q: transient %v, want transient and naming harbor.x12, not the local copy", err, isTransient(err))
 	}
 }
