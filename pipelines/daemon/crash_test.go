@@ -324,3 +324,45 @@ func TestCrashDuringRedownload(t *testing.T) {
 	r.term()
 	checkFinished(t, dir, state, 1, lines)
 }
+
+// TestRedownloadOfAChangedFileReleasesIt kills `calgw run` once a file is
+// fetched, clears its work directory (as a takeover on another node
+// finds it) and lets the sender's upload go on at the claim path: the
+// restart, fetching the file again, finds other content than it hashed,
+// and releases the claim, as the check before the commit does, so the file
+// waits until it holds still and all of it is processed, never
+// quarantined.
+func TestRedownloadOfAChangedFileReleasesIt(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	cfg := writeConfig(t, localConfig(dir, ""))
+	dropFile(t, filepath.Join(dir, "inbox"), "grow.csv", invoice("GR-1", 1, 2))
+	p := startCalgw(t, "fetched", dir, cfg, state, envCrashAt+"=fetched")
+	p.crashed(30 * time.Second)
+	inputs, _ := filepath.Glob(filepath.Join(state, "work", "*", "in", "grow.csv"))
+	if len(inputs) != 1 {
+		t.Fatalf("inputs after the fetch: %v", inputs)
+	}
+	if err := os.RemoveAll(filepath.Dir(inputs[0])); err != nil {
+		t.Fatal(err)
+	}
+	claimed, _ := filepath.Glob(filepath.Join(dir, "processing", "*-grow.csv"))
+	if len(claimed) != 1 {
+		t.Fatalf("claimed files: %v", claimed)
+	}
+	f, err := os.OpenFile(claimed[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(invoiceRow("GR-1", 3, 3) + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r := startCalgw(t, "restarted", dir, cfg, state)
+	waitFor(t, 30*time.Second, "the file archived", drained(t, dir, 1))
+	r.term()
+	entries := checkFinished(t, dir, state, 1, 3)
+	if len(entries) != 1 || entries[0].State != store.FileArchived {
+		t.Errorf("entries %+v, want grow.csv archived", entries)
+	}
+}

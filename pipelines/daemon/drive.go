@@ -403,13 +403,17 @@ func (d *Daemon) download(ctx context.Context, e *store.FileEntry, want string) 
 	hash := store.HexHash(h.Sum(nil))
 	if want != "" && hash != want {
 		os.Remove(part)
-		return "", unusable("the claimed file changed since it was first read (sha256 %.12s, was %.12s)", hash, want)
+		return "", fmt.Errorf("%w: sha256 %.12s, fetched %.12s", errRefetchedChanged, hash, want)
 	}
 	if err := atomicfile.Rename(part, filepath.Join(in, plain)); err != nil {
 		return "", err
 	}
 	return hash, nil
 }
+
+// errRefetchedChanged means a claimed file fetched again has other content
+// than it had when it was first fetched (the sender went on writing it).
+var errRefetchedChanged = errors.New("the claimed file changed since it was fetched")
 
 // The names in a work directory's in/ of a download not yet whole: the
 // bytes as fetched, and an OpenPGP file's plaintext.
@@ -497,8 +501,18 @@ func (d *Daemon) process(ctx context.Context, e *store.FileEntry, log *slog.Logg
 	if e.Source != scheduleSource {
 		if _, err := os.Stat(d.inputPath(e)); err != nil {
 			// Another instance fetched it, or the work directory was
-			// cleared: fetch again; the content must not have changed.
-			if _, err := d.download(ctx, e, e.Hash); err != nil {
+			// cleared: fetch again. Content that changed since is still
+			// being written: the claim is released and the file waits, as
+			// unchangedBeforeCommit does.
+			_, err := d.download(ctx, e, e.Hash)
+			if errors.Is(err, errRefetchedChanged) {
+				s, serr := d.sourceOf(ctx, e)
+				if serr != nil {
+					return nil, serr
+				}
+				return nil, d.releaseChanged(ctx, s, e, err.Error(), log)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
