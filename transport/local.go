@@ -223,7 +223,7 @@ func (l *Local) put(ctx context.Context, full string, r io.Reader) (err error) {
 		return err
 	}
 	dir := filepath.Dir(full)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := mkdirAll(dir); err != nil {
 		return err
 	}
 	tmp := filepath.Join(dir, tempName(filepath.Base(full), randomHex()))
@@ -260,11 +260,34 @@ func (l *Local) put(ctx context.Context, full string, r io.Reader) (err error) {
 }
 
 // syncDir makes a rename in dir durable. Best effort: not every system can sync a directory.
-func syncDir(dir string) {
+var syncDir = func(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// mkdirAll creates dir and its missing parents, and syncs the folder that
+// received each new one: a file renamed into a new folder is durable only
+// with the folder's own entry.
+func mkdirAll(dir string) error {
+	var created []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+		if p := filepath.Dir(d); p == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	for _, d := range created {
+		syncDir(filepath.Dir(d))
+	}
+	return nil
 }
 
 // ListOthers returns the folders, links, pipes and the like directly in dir.
@@ -333,7 +356,7 @@ func (l *Local) Rename(ctx context.Context, from, to string) error {
 		}
 		return l.fail("rename", from, loc, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(fullTo), 0o750); err != nil {
+	if err := mkdirAll(filepath.Dir(fullTo)); err != nil {
 		return l.fail("rename", from, loc, err)
 	}
 	if err := renameNoReplace(fullFrom, fullTo); err != nil {
@@ -374,7 +397,7 @@ func (l *Local) MkdirAll(ctx context.Context, dir string) error {
 	if err := ctx.Err(); err != nil {
 		return l.fail("mkdir", dir, full, err)
 	}
-	if err := os.MkdirAll(full, 0o750); err != nil {
+	if err := mkdirAll(full); err != nil {
 		return l.fail("mkdir", dir, full, err)
 	}
 	return nil

@@ -164,3 +164,31 @@ func TestLocalErrorNamesLocation(t *testing.T) {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }
+
+// TestLocalNewFoldersAreSynced: a Put or Rename into folders it creates
+// syncs the folder that received each new one, as well as the file's own
+// folder, so that after a power loss the file is not lost with a folder
+// entry that never reached the disk.
+func TestLocalNewFoldersAreSynced(t *testing.T) {
+	l := newLocal(t)
+	var synced []string
+	prev := syncDir
+	syncDir = func(d string) { synced = append(synced, d); prev(d) }
+	t.Cleanup(func() { syncDir = prev })
+	root := l.Root()
+	has := func(what string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !slices.Contains(synced, w) {
+				t.Errorf("%s: %s not synced (synced %v)", what, w, synced)
+			}
+		}
+	}
+	put(t, l, "out/dhcs/f.837", "x")
+	has("put", root, filepath.Join(root, "out"), filepath.Join(root, "out", "dhcs"))
+	synced = nil
+	if err := l.Rename(context.Background(), "out/dhcs/f.837", "archive/2026/f.837"); err != nil {
+		t.Fatal(err)
+	}
+	has("rename", root, filepath.Join(root, "archive"), filepath.Join(root, "archive", "2026"), filepath.Join(root, "out", "dhcs"))
+}
