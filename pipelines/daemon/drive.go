@@ -540,7 +540,9 @@ func (d *Daemon) process(ctx context.Context, e *store.FileEntry, log *slog.Logg
 		return nil, err
 	}
 	d.crash.at("processed")
-	d.metrics.lines(res)
+	if e.Kind == "invoice" { // calgw_lines_total counts invoice lines only
+		d.metrics.lines(res)
+	}
 	log.Info("processed", "accepted", res.Accepted, "rejected", res.Rejected, "outputs", len(res.Outputs), "took", time.Since(start).Round(time.Millisecond))
 	return d.record(ctx, e, res, deliver)
 }

@@ -43,6 +43,7 @@ routes:
 inbound_837p:
   trading_partners:
     CALAIMGW: {ta1: on_error}
+http: {listen: '127.0.0.1:0'}
 `))
 	h.write("harbor.x12", provider837(t))
 	dhcs := filepath.Join(dir, "outbox", "dhcs")
@@ -77,6 +78,17 @@ inbound_837p:
 	}
 	if !strings.Contains(out837, "REF*D9*ENC1002~") || strings.Contains(out837, "ENC1001") {
 		t.Errorf("837 to DHCS:\n%s", out837)
+	}
+	// calgw_lines_total counts invoice lines: the forwarded line once, as
+	// the invoice route converted it, not the 837P's claims as well.
+	waitFor(t, 20*time.Second, "both files counted", func() bool {
+		m := scrape(t, h.d.HTTPAddr())
+		return strings.Contains(m, `calgw_file_processing_seconds_count{kind="invoice"} 1`+"\n") &&
+			strings.Contains(m, `calgw_file_processing_seconds_count{kind="837p"} 1`+"\n")
+	})
+	m := scrape(t, h.d.HTTPAddr())
+	if got := sampleValue(t, m, `calgw_lines_total{outcome="accepted",rule=""}`); got != 1 || strings.Contains(m, `calgw_lines_total{outcome="rejected"`) {
+		t.Errorf("calgw_lines_total: accepted %v, want 1, and no rejected line:\n%s", got, m)
 	}
 
 	h.write("harbor-again.x12", []byte(strings.Replace(string(provider837(t)), "REF*D9*CLMREF1001", "REF*D9*CLMREF1002", 1)))
