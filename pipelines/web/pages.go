@@ -381,9 +381,16 @@ type step struct {
 	At           time.Time
 }
 
-func timeline(e *store.FileEntry) []step {
-	out := []step{{What: "noticed", Detail: e.Source + ": " + e.Path, At: e.Noticed}}
-	if e.ClaimPath != "" {
+// timeline is the steps of a file's ledger entry. A provider (operator
+// false) sees what happened to its file, not its retries' errors nor where
+// the gateway claimed it: those name the plan's hosts and folders.
+func timeline(e *store.FileEntry, operator bool) []step {
+	noticed := e.Name
+	if operator {
+		noticed = e.Source + ": " + e.Path
+	}
+	out := []step{{What: "noticed", Detail: noticed, At: e.Noticed}}
+	if e.ClaimPath != "" && operator {
 		out = append(out, step{What: "claimed", Detail: e.ClaimPath})
 	}
 	if e.Hash != "" {
@@ -403,7 +410,11 @@ func timeline(e *store.FileEntry) []step {
 		out = append(out, step{What: "output " + o.Role, Detail: o.Name + ": " + st})
 	}
 	if e.Attempts > 0 {
-		out = append(out, step{What: "retried", Detail: fmt.Sprintf("%d failed attempt(s); last: %s", e.Attempts, e.LastError)})
+		d := fmt.Sprintf("%d failed attempt(s)", e.Attempts)
+		if operator {
+			d += "; last: " + e.LastError
+		}
+		out = append(out, step{What: "retried", Detail: d})
 	}
 	out = append(out, step{What: string(e.State), Detail: e.Note, At: e.Updated})
 	return out
@@ -425,7 +436,7 @@ func (s *Server) filePage(w http.ResponseWriter, r *http.Request, u *user) error
 	if err := s.screenNote(ctx, u, e); err != nil {
 		return err
 	}
-	data := map[string]any{"File": e, "Timeline": timeline(e)}
+	data := map[string]any{"File": e, "Timeline": timeline(e, u.operator())}
 	if e.RunID != 0 {
 		counts, err := s.c.RunRuleCounts(ctx, e.RunID)
 		if err != nil {
@@ -453,7 +464,9 @@ func (s *Server) filePage(w http.ResponseWriter, r *http.Request, u *user) error
 	}
 	if e.State == store.FileQuarantined {
 		data["Quarantined"] = true
-		data["QuarantinedAt"] = store.QuarantinedAt(e)
+		if u.operator() {
+			data["QuarantinedAt"] = store.QuarantinedAt(e)
+		}
 		data["Scheduled"] = e.Source == store.ScheduleSource
 		_, err := store.RequeuePath(e)
 		data["Requeueable"] = err == nil

@@ -1005,6 +1005,51 @@ func TestScreenDuplicates(t *testing.T) {
 // the provider uploaded it too: on the file page, the file list and the
 // upload page another provider's upload is "a file received before".
 // Operators read the note in full.
+// A provider's file page tells what happened to the file, not the
+// errors of its retries nor where the gateway claimed it; an operator's
+// tells both.
+func TestProviderFilePageLeavesInternalsOut(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	pat, err := f.st.Console().UserByName(ctx, "pat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "web-20261204T000000.000000000-pat-dec.csv"
+	if err := f.st.Console().RecordUpload(ctx, "inbox", "inbox/"+name, pat.ID); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := f.st.RegisterFile(ctx, store.FileNotice{Source: "inbox", Path: "inbox/" + name, Name: name, Kind: "invoice", ModTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.TakeFile(ctx, name, "n", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.ClaimFile(ctx, id, name, "processing/claimed-"+name, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.RetryFile(ctx, id, name, "dial tcp sftp-internal.plan.example:22: connection refused", false, time.Minute, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		user      string
+		internals bool
+	}{{"pat", false}, {"ada", true}} {
+		c := f.client()
+		f.signedIn(c, tt.user)
+		resp, page := f.get(c, "/files/"+itoa(id), true)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "1 failed attempt(s)") {
+			t.Fatalf("%s: %d\n%s", tt.user, resp.StatusCode, page)
+		}
+		for _, internal := range []string{"sftp-internal.plan.example", "processing/claimed-"} {
+			if strings.Contains(page, internal) != tt.internals {
+				t.Errorf("%s's page shows %q: %v, want %v", tt.user, internal, !tt.internals, tt.internals)
+			}
+		}
+	}
+}
+
 func TestDuplicateFileOfAnotherProvider(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
