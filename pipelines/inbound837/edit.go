@@ -364,7 +364,7 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 			kept = append(kept, *f)
 		case snip.RejectClaim:
 			if !dup {
-				r.claimHit(f.SetPos, h)
+				r.claimHit(r.findingPos(f), h)
 			}
 			continue
 		}
@@ -434,13 +434,14 @@ func (r *run) units(t *ig.TransactionResult) {
 		if !strings.HasPrefix(f.Loop, "23") && !strings.HasPrefix(f.Loop, "24") {
 			continue
 		}
-		if k >= len(r.claims) || r.claims[k].pos.SetPos > f.SetPos {
+		pos := r.findingPos(f)
+		if k >= len(r.claims) || r.claims[k].pos.SetPos > pos {
 			k = 0
 		}
-		for k+1 < len(r.claims) && r.claims[k+1].pos.SetPos <= f.SetPos {
+		for k+1 < len(r.claims) && r.claims[k+1].pos.SetPos <= pos {
 			k++
 		}
-		if k >= len(r.claims) || r.claims[k].pos.SetPos > f.SetPos || r.claims[k].ID == "" {
+		if k >= len(r.claims) || r.claims[k].pos.SetPos > pos || r.claims[k].ID == "" {
 			continue
 		}
 		f.UnitName, f.UnitRef = "CLM01", r.claims[k].ID
@@ -805,6 +806,18 @@ func (r *run) claimHit(pos int, h Hit) {
 	c := &r.claims[r.claimAt(pos)]
 	c.Hits = append(c.Hits, h)
 	c.Rejected = c.Rejected || h.Action == snip.RejectClaim
+}
+
+// findingPos is the set position a validator finding belongs at: its own,
+// except for a segment or loop the guide requires that was found missing
+// when the next claim's CLM began, which belongs to the claim before it.
+func (r *run) findingPos(f *ig.Finding) int {
+	if f.Level == ig.LevelSegment && (f.Code == ig.SegRequiredMissing || f.Code == ig.SegDependentMissing) && f.Segment != "CLM" {
+		if k := r.claimAt(f.SetPos); k > 0 && r.claims[k].pos.SetPos == f.SetPos {
+			return f.SetPos - 1
+		}
+	}
+	return f.SetPos
 }
 
 // claimAt is the index of the claim that holds set position pos, one of

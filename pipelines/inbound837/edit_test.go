@@ -192,6 +192,41 @@ func TestCodeListOutsideClaims(t *testing.T) {
 	}
 }
 
+// A segment or loop the guide requires that is found missing when the
+// next claim begins is the claim before's: the 999's CTX names it, and
+// with a partner profile that rejects the claim for it, that claim is
+// rejected and the next one accepted.
+func TestMissingLoopBelongsToTheClaimBefore(t *testing.T) {
+	in := twoClaims(t)
+	// ENC1002 moves under ENC1001's subscriber, and ENC1001 loses its
+	// service lines (2400, required) and, to balance, its charge.
+	start, end := strings.Index(in, "LX*1~SV1*HC:T2040"), strings.Index(in, "CLM*ENC1002")
+	if start < 0 {
+		start = strings.Index(in, "LX*1~\nSV1*HC:T2040")
+	}
+	if start < 0 || end < 0 {
+		t.Fatal("fixture changed")
+	}
+	in = in[:start] + in[end:]
+	in = strings.Replace(in, "CLM*ENC1001*300***", "CLM*ENC1001*0***", 1)
+	st, se := strings.Index(in, "ST*837"), strings.Index(in, "SE*")
+	in = strings.Replace(in, "SE*45*0001", fmt.Sprintf("SE*%d*0001", strings.Count(in[st:se], "~")+1), 1)
+	if o := edit(t, in, snip.Profile{}); !strings.Contains(o.ack999, "*2400*3~CTX*CLM01:ENC1001~IK5*R*5~") {
+		t.Errorf("999 of the default profile names another claim for the missing 2400, or does not reject the set:\n%s", o.ack999)
+	}
+	p, err := snip.NewProfile(map[string]string{snip.SyntaxSegment: "reject_claim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := edit(t, in, p)
+	if c, ok := o.claims["ENC1002"]; !ok || c.Rejected {
+		t.Errorf("ENC1002: %+v, want accepted", c)
+	}
+	if c, ok := o.claims["ENC1001"]; !ok || !c.Rejected {
+		t.Errorf("ENC1001: %+v, want rejected for its missing 2400", c)
+	}
+}
+
 // TestErrorBeyondMaxFindings: a set with more findings than the
 // validator keeps (1,000 warnings: a partner that warns on the HCPCS
 // shape, and 1,001 claims with a bad one) whose X12 syntax error (an
