@@ -809,10 +809,11 @@ func (r *run) claimHit(pos int, h Hit) {
 }
 
 // findingPos is the set position a validator finding belongs at: its own,
-// except for a segment or loop the guide requires that was found missing
-// when the next claim's CLM began, which belongs to the claim before it.
+// except for a claim's segment or loop the guide requires that the
+// validator found missing when the next claim's CLM began (it reports it
+// at the segment that closed the loop), which belongs to the claim before.
 func (r *run) findingPos(f *ig.Finding) int {
-	if f.Level == ig.LevelSegment && (f.Code == ig.SegRequiredMissing || f.Code == ig.SegDependentMissing) && f.Segment != "CLM" {
+	if f.Level == ig.LevelSegment && f.Code == ig.SegRequiredMissing && f.Segment != "CLM" && inClaim(f.Loop) {
 		if k := r.claimAt(f.SetPos); k > 0 && r.claims[k].pos.SetPos == f.SetPos {
 			return f.SetPos - 1
 		}
