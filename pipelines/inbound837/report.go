@@ -262,9 +262,9 @@ func (r *Report) Withdrawn(scope string, accepted int) error {
 		r.icSets = 0
 	}
 	r.withdrawn = append(r.withdrawn, withdrawal{from, r.rows, scope})
-	h := Hit{Segment: "IEA", Msg: "the interchange's IEA does not match its ISA or its groups (see the TA1): every claim of the interchange above is rejected, none was accepted; send it again"}
+	h := Hit{Segment: "IEA", Msg: "the interchange was rejected as a whole, at its ISA or IEA (the TA1 says why): every claim of the interchange above is rejected, none was accepted; send it again"}
 	if scope == "group" {
-		h = Hit{Segment: "GE", Msg: "the group's GE does not match its GS or its transaction sets (see the 999's AK9): every claim of the group above is rejected, none was accepted; send it again"}
+		h = Hit{Segment: "GE", Msg: "the group was rejected as a whole, at its GS or GE (the 999's AK9 says why, or the TA1 when the interchange was rejected too): every claim of the group above is rejected, none was accepted; send it again"}
 	}
 	r.row("", "", scope+" rejected", &h)
 	if scope != "group" {
