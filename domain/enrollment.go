@@ -87,7 +87,11 @@ type EnrollmentChange struct {
 	Enrollee Enrollee // demographics; its Spans are unused
 	// Replace is set by a full (audit) file: before the ops, spans are cut
 	// out of [ReplaceFrom, ReplaceTo] (ReplaceTo zero = open), so that the
-	// file's spans become the member's whole picture for its period.
+	// file's spans become the member's whole picture for its period. Only
+	// the spans of the plan codes the ops name are cut (PlanCodes): DHCS
+	// sends one full file per plan code, and the member's spans of other
+	// codes are not this file's to say. A change naming no plan code (a
+	// loop without coverage loops) cuts every span.
 	Replace                bool
 	ReplaceFrom, ReplaceTo civil.Date
 	Ops                    []SpanOp
@@ -133,7 +137,7 @@ func (e *Enrollee) Apply(c *EnrollmentChange) {
 		}
 	}
 	if c.Replace {
-		e.Spans = CutSpans(e.Spans, c.ReplaceFrom, c.ReplaceTo)
+		e.Spans = CutSpans(e.Spans, c.ReplaceFrom, c.ReplaceTo, c.PlanCodes())
 	}
 	for i := range c.Ops {
 		op := &c.Ops[i]
@@ -172,12 +176,25 @@ func (e *Enrollee) Apply(c *EnrollmentChange) {
 	})
 }
 
-// CutSpans removes [from, to] (to zero = open) from spans: a span inside it
-// goes, one that straddles a boundary keeps the part outside.
-func CutSpans(spans []EligibilitySpan, from, to civil.Date) []EligibilitySpan {
+// PlanCodes returns the plan codes the change's ops name, each once, in
+// order ("" for a span without a code); nil when it has no op with a span.
+func (c *EnrollmentChange) PlanCodes() []string {
+	var codes []string
+	for i := range c.Ops {
+		if op := &c.Ops[i]; op.Kind != SpanEnd && !slices.Contains(codes, op.Span.PlanCode) {
+			codes = append(codes, op.Span.PlanCode)
+		}
+	}
+	return codes
+}
+
+// CutSpans removes [from, to] (to zero = open) from the spans whose plan
+// code is in codes (nil: every span): a span inside it goes, one that
+// straddles a boundary keeps the part outside.
+func CutSpans(spans []EligibilitySpan, from, to civil.Date, codes []string) []EligibilitySpan {
 	out := spans[:0:0]
 	for _, s := range spans {
-		if !s.Overlaps(from, to) {
+		if !s.Overlaps(from, to) || (codes != nil && !slices.Contains(codes, s.PlanCode)) {
 			out = append(out, s)
 			continue
 		}

@@ -77,12 +77,33 @@ func TestCutSpans(t *testing.T) {
 			to = date(tt.to)
 		}
 		var got [][2]string
-		for _, s := range CutSpans(spans, date(tt.from), to) {
+		for _, s := range CutSpans(spans, date(tt.from), to, nil) {
 			got = append(got, [2]string{s.From.String(), s.To.String()})
 		}
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("cut %s..%s: %v, want %v", tt.from, tt.to, got, tt.want)
 		}
+	}
+}
+
+// A full file's change cuts its period out of the spans of the plan codes
+// its ops name only; a change naming none cuts every span.
+func TestApplyFullCutsItsPlanCodes(t *testing.T) {
+	member := func() *Enrollee {
+		return &Enrollee{Spans: []EligibilitySpan{sp("2026-01-01", "", "405"), sp("2026-01-01", "", "506")}}
+	}
+	e := member()
+	e.Apply(&EnrollmentChange{Replace: true, ReplaceFrom: date("2026-04-01"),
+		Ops: []SpanOp{{Kind: SpanUpsert, Span: sp("2026-04-01", "", "405")}}})
+	want := []EligibilitySpan{sp("2026-01-01", "2026-03-31", "405"), sp("2026-01-01", "", "506"), sp("2026-04-01", "", "405")}
+	if !reflect.DeepEqual(e.Spans, want) {
+		t.Errorf("full file of 405: %v, want %v", spansOf(e), want)
+	}
+	e = member()
+	e.Apply(&EnrollmentChange{Replace: true, ReplaceFrom: date("2026-04-01")})
+	want = []EligibilitySpan{sp("2026-01-01", "2026-03-31", "405"), sp("2026-01-01", "2026-03-31", "506")}
+	if !reflect.DeepEqual(e.Spans, want) {
+		t.Errorf("full file, no coverage loop: %v, want %v", spansOf(e), want)
 	}
 }
 

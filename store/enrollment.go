@@ -207,7 +207,7 @@ func (s *applyScratch) cut(old []byte, from, to civil.Date) ([]byte, error) {
 	}
 	s.member = domain.Enrollee{Spans: s.member.Spans[:0]}
 	s.member.Apply(&s.old)
-	s.member.Spans = domain.CutSpans(s.member.Spans, from, to)
+	s.member.Spans = domain.CutSpans(s.member.Spans, from, to, nil)
 	s.out, s.ops = encodeState(s.out[:0], &s.member, s.ops)
 	return s.out, nil
 }
