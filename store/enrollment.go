@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -90,13 +91,14 @@ var sqliteEnrollmentMigrations = []string{
 var registerSQLiteFunctions = sync.OnceFunc(func() {
 	// calgw_enroll_apply(stored, change, listed) merges a member change into
 	// the stored member (NULL for a new one; listed: the change's load has
-	// listed the member before, applyScratch.apply); calgw_enroll_cut(stored, from, to)
-	// removes [from, to] from the member's spans; calgw_enroll_overlaps
-	// tells whether it has a span there. They run inside SQLite so that an
-	// upsert is one statement.
+	// listed the member before, applyScratch.apply); calgw_enroll_cut(stored,
+	// from, to, codes) removes [from, to] from the member's spans of the
+	// plan codes (encodeCodes); calgw_enroll_overlaps tells whether it has
+	// such a span there. They run inside SQLite so that an upsert is one
+	// statement.
 	sqlite.MustRegisterFunction("calgw_enroll_apply", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollApply})
-	sqlite.MustRegisterFunction("calgw_enroll_cut", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollCut})
-	sqlite.MustRegisterFunction("calgw_enroll_overlaps", &sqlite.FunctionImpl{NArgs: 3, Deterministic: true, VolatileArgs: true, Scalar: enrollOverlaps})
+	sqlite.MustRegisterFunction("calgw_enroll_cut", &sqlite.FunctionImpl{NArgs: 4, Deterministic: true, VolatileArgs: true, Scalar: enrollCut})
+	sqlite.MustRegisterFunction("calgw_enroll_overlaps", &sqlite.FunctionImpl{NArgs: 4, Deterministic: true, VolatileArgs: true, Scalar: enrollOverlaps})
 })
 
 // Scratch space for the SQL functions (they may run on both connections).
@@ -108,6 +110,7 @@ type applyScratch struct {
 	dChg     decoder
 	member   domain.Enrollee
 	ops      []domain.SpanOp
+	codes    []string
 	out      []byte
 }
 
@@ -183,44 +186,78 @@ func dateArgs(args []driver.Value) (from, to civil.Date, err error) {
 	return civil.Date(f), civil.Date(t), nil
 }
 
-func enrollCut(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-	old, ok := blobArg(args[0])
-	from, to, err := dateArgs(args[1:])
-	if !ok || old == nil || err != nil {
-		return nil, errors.New("calgw_enroll_cut: want (blob, from, to)")
+// encodeCodes encodes plan codes for calgw_enroll_cut and
+// calgw_enroll_overlaps: each a uvarint length and its bytes.
+func encodeCodes(codes []string) []byte {
+	b := []byte{}
+	for _, c := range codes {
+		b = appendStr(b, c)
 	}
+	return b
+}
+
+// decodeCodes decodes encodeCodes's bytes into s.codes, as views of b.
+func (s *applyScratch) decodeCodes(b []byte) error {
+	s.codes = s.codes[:0]
+	d := decoder{b: b, alias: true}
+	for len(d.b) > 0 && !d.err {
+		s.codes = append(s.codes, d.str())
+	}
+	if d.err {
+		return errBadEnrollment
+	}
+	return nil
+}
+
+// cutArgs reads the (blob, from, to, codes) arguments of calgw_enroll_cut
+// and calgw_enroll_overlaps, the codes into s.codes.
+func (s *applyScratch) cutArgs(args []driver.Value) (old []byte, from, to civil.Date, err error) {
+	old, ok1 := blobArg(args[0])
+	codes, ok2 := blobArg(args[3])
+	from, to, err = dateArgs(args[1:3])
+	if !ok1 || !ok2 || old == nil || err != nil {
+		return nil, 0, 0, errors.New("want (blob, from, to, codes)")
+	}
+	return old, from, to, s.decodeCodes(codes)
+}
+
+func enrollCut(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	s := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(s)
-	out, err := s.cut(old, from, to)
+	old, from, to, err := s.cutArgs(args)
+	if err != nil {
+		return nil, fmt.Errorf("calgw_enroll_cut: %w", err)
+	}
+	out, err := s.cut(old, from, to, s.codes)
 	if err != nil {
 		return nil, err
 	}
 	return append([]byte(nil), out...), nil
 }
 
-// cut removes [from, to] from the spans of the encoded member old and
-// returns the member's new encoding, valid until s is used again.
-func (s *applyScratch) cut(old []byte, from, to civil.Date) ([]byte, error) {
+// cut removes [from, to] from the spans of the encoded member old whose
+// plan code is in codes and returns the member's new encoding, valid until
+// s is used again.
+func (s *applyScratch) cut(old []byte, from, to civil.Date, codes []string) ([]byte, error) {
 	s.dOld.reset(old)
 	if err := s.dOld.change(&s.old); err != nil {
 		return nil, err
 	}
 	s.member = domain.Enrollee{Spans: s.member.Spans[:0]}
 	s.member.Apply(&s.old)
-	s.member.Spans = domain.CutSpans(s.member.Spans, from, to, nil)
+	s.member.Spans = domain.CutSpans(s.member.Spans, from, to, codes)
 	s.out, s.ops = encodeState(s.out[:0], &s.member, s.ops)
 	return s.out, nil
 }
 
 func enrollOverlaps(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-	old, ok := blobArg(args[0])
-	from, to, err := dateArgs(args[1:])
-	if !ok || old == nil || err != nil {
-		return nil, errors.New("calgw_enroll_overlaps: want (blob, from, to)")
-	}
 	s := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(s)
-	yes, err := s.overlaps(old, from, to)
+	old, from, to, err := s.cutArgs(args)
+	if err != nil {
+		return nil, fmt.Errorf("calgw_enroll_overlaps: %w", err)
+	}
+	yes, err := s.overlaps(old, from, to, s.codes)
 	if err != nil {
 		return nil, err
 	}
@@ -230,14 +267,16 @@ func enrollOverlaps(_ *sqlite.FunctionContext, args []driver.Value) (driver.Valu
 	return int64(0), nil
 }
 
-// overlaps tells whether the encoded member old has a span in [from, to].
-func (s *applyScratch) overlaps(old []byte, from, to civil.Date) (bool, error) {
+// overlaps tells whether the encoded member old has a span of one of the
+// plan codes in [from, to].
+func (s *applyScratch) overlaps(old []byte, from, to civil.Date, codes []string) (bool, error) {
 	s.dOld.reset(old)
 	if err := s.dOld.change(&s.old); err != nil {
 		return false, err
 	}
 	for i := range s.old.Ops {
-		if k := s.old.Ops[i].Kind; (k == domain.SpanUpsert || k == domain.SpanAdd) && s.old.Ops[i].Span.Overlaps(from, to) {
+		op := &s.old.Ops[i]
+		if k := op.Kind; (k == domain.SpanUpsert || k == domain.SpanAdd) && op.Span.Overlaps(from, to) && slices.Contains(codes, op.Span.PlanCode) {
 			return true, nil
 		}
 	}
@@ -281,9 +320,11 @@ type EnrollmentLoad interface {
 	Release(ctx context.Context) error
 	RollbackTo(ctx context.Context) error
 	// CutAbsent applies a full file's period to the members it did not
-	// list: [from, to] (to zero = open) is cut out of their spans. It
-	// returns how many members lost coverage.
-	CutAbsent(ctx context.Context, from, to civil.Date) (int64, error)
+	// list: [from, to] (to zero = open) is cut out of their spans of the
+	// plan codes in codes (the file's; "" for spans without a code), and
+	// the spans of other codes stay. No code cuts nothing. It returns how
+	// many members lost coverage.
+	CutAbsent(ctx context.Context, from, to civil.Date, codes []string) (int64, error)
 	// PutAuthorization adds or replaces an authorization (by number): the
 	// latest feed row of a number is its current state. A number on file
 	// for another member is ErrAuthOtherMember.
@@ -450,11 +491,14 @@ func (l *sqliteLoad) RollbackTo(ctx context.Context) error {
 }
 
 // CutAbsent applies a full file's period to the members it did not list:
-// [from, to] (to zero = open) is cut out of their spans. It returns how
-// many members lost coverage.
-func (l *sqliteLoad) CutAbsent(ctx context.Context, from, to civil.Date) (int64, error) {
-	res, err := l.conn.ExecContext(ctx, `UPDATE enrollment_members SET data = calgw_enroll_cut(data, ?1, ?2)
-		WHERE load_id != ?3 AND calgw_enroll_overlaps(data, ?1, ?2)`, int64(from), int64(to), l.id)
+// [from, to] (to zero = open) is cut out of their spans of the plan codes
+// in codes. It returns how many members lost coverage.
+func (l *sqliteLoad) CutAbsent(ctx context.Context, from, to civil.Date, codes []string) (int64, error) {
+	if len(codes) == 0 {
+		return 0, nil
+	}
+	res, err := l.conn.ExecContext(ctx, `UPDATE enrollment_members SET data = calgw_enroll_cut(data, ?1, ?2, ?4)
+		WHERE load_id != ?3 AND calgw_enroll_overlaps(data, ?1, ?2, ?4)`, int64(from), int64(to), l.id, encodeCodes(codes))
 	if err != nil {
 		return 0, fmt.Errorf("store: full-file cut: %w", err)
 	}

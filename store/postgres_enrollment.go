@@ -261,7 +261,10 @@ func (l *pgLoad) flushExec(ctx context.Context, sql string) error {
 	return nil
 }
 
-func (l *pgLoad) CutAbsent(ctx context.Context, from, to civil.Date) (int64, error) {
+func (l *pgLoad) CutAbsent(ctx context.Context, from, to civil.Date, codes []string) (int64, error) {
+	if len(codes) == 0 {
+		return 0, nil
+	}
 	if err := l.flush(ctx); err != nil {
 		return 0, err
 	}
@@ -278,10 +281,10 @@ func (l *pgLoad) CutAbsent(ctx context.Context, from, to civil.Date) (int64, err
 			rows.Close()
 			return 0, fmt.Errorf("store: full-file cut: %w", err)
 		}
-		yes, err := l.scratch.overlaps(old, from, to)
+		yes, err := l.scratch.overlaps(old, from, to, codes)
 		if err == nil && yes {
 			var out []byte
-			if out, err = l.scratch.cut(old, from, to); err == nil {
+			if out, err = l.scratch.cut(old, from, to, codes); err == nil {
 				keys, data = append(keys, k), append(data, append([]byte(nil), out...))
 			}
 		}

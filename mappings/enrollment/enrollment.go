@@ -103,7 +103,7 @@ type Header struct {
 	// Full is true for a full (audit) file: BGN08 RX (replace) or 4
 	// (verify). Its members' spans replace what the store has for the
 	// period [From, To] (To zero = open); a member the file does not list
-	// loses its coverage in the period.
+	// loses its coverage of the file's plan codes (PlanCodes) in the period.
 	Full     bool
 	From, To civil.Date
 	// Total is QTY*TO, the member loops the sender says the set holds
@@ -157,6 +157,8 @@ type Mapper struct {
 	cov      coverage
 	covOpen  bool
 	covCount int
+	codes    []string            // PlanCodes
+	codeSet  map[string]struct{} // codes, for the lookup at each HD
 }
 
 // coverage is the 2300 loop being read.
@@ -503,6 +505,7 @@ func (p *Mapper) beginCoverage(seg *x12.Segment) {
 		desc := seg.Element(4)
 		c.span.PlanCode = p.strs.String(bytes.TrimSpace(field(desc, 1)))
 		c.span.PlanStatus = p.strs.String(bytes.TrimSpace(field(desc, 2)))
+		p.addCode(c.span.PlanCode)
 	}
 	c.span.County = p.m.Change.Enrollee.County
 	switch c.mt {
@@ -511,6 +514,26 @@ func (p *Mapper) beginCoverage(seg *x12.Segment) {
 		p.problem(seg, "HD01", "maintenance type code is not a coverage maintenance type")
 		c.bad = true
 	}
+}
+
+// PlanCodes returns the HD04 health-plan codes of the coverage loops read
+// so far, each once, in the order first read ("" for a loop without one):
+// the codes a full file's cut applies to. With ProblemsOnly it is empty.
+func (p *Mapper) PlanCodes() []string { return p.codes }
+
+func (p *Mapper) addCode(code string) {
+	if n := len(p.codes); n > 0 && p.codes[n-1] == code {
+		return
+	}
+	if _, ok := p.codeSet[code]; ok {
+		return
+	}
+	if p.codeSet == nil {
+		p.codeSet = map[string]struct{}{}
+	}
+	code = strings.Clone(code)
+	p.codeSet[code] = struct{}{}
+	p.codes = append(p.codes, code)
 }
 
 func (p *Mapper) coverageSegment(seg *x12.Segment) {

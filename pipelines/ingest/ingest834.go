@@ -297,8 +297,11 @@ func (l *load834) run(path string) (bool, error) {
 	}
 	l.job.log().Debug("834 validated and mapped", "file", l.base, "took", time.Since(l.started))
 	if l.full && l.res.SetsRejected == 0 && l.unknownCINs == 0 && !l.incomplete && l.res.Loaded > 0 {
+		// The cut applies to the spans of the plan codes the file's
+		// coverage loops carry: DHCS sends one full file per plan code.
+		codes := l.mapper.PlanCodes()
 		for p := range l.periods {
-			n, err := l.load.CutAbsent(l.ctx, p[0], p[1])
+			n, err := l.load.CutAbsent(l.ctx, p[0], p[1], codes)
 			if err != nil {
 				return false, err
 			}

@@ -123,8 +123,10 @@ func TestChangeThenFullFile(t *testing.T) {
 		t.Errorf("second ingest: %+v", again)
 	}
 
-	// A full file from 2026-04-01 lists 91000001A and 91000006F: every
-	// member it does not list loses coverage from that date.
+	// A full file from 2026-04-01 of plan code 010 lists 91000001A and
+	// 91000006F: every member it does not list loses its 010 coverage from
+	// that date. 91000007G's span of plan code 999 stays: DHCS sends one
+	// full file per plan code, and this one says nothing of code 999.
 	r = e.ingest834(testdata + "full-audit.834")
 	if r.Err != nil || !r.Full || r.Loaded != 2 || r.Cut != 3 {
 		t.Fatalf("full file: %+v", r)
@@ -134,7 +136,7 @@ func TestChangeThenFullFile(t *testing.T) {
 		"91000006F": {{"2025-06-01", "2026-06-30"}},
 		"91000002B": {{"2026-01-01", "2026-03-31"}},
 		"91000003C": {{"2026-01-01", "2026-03-31"}},
-		"91000007G": {{"2026-02-01", "2026-03-31"}, {"2026-02-01", "2026-03-31"}},
+		"91000007G": {{"2026-02-01", "2026-03-31"}, {"2026-02-01", "2026-04-30"}},
 	} {
 		if got := e.spans(cin); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %v, want %v", cin, got, want)
@@ -543,5 +545,77 @@ func TestFeedLimits(t *testing.T) {
 	recs := readCSV(t, r.Report)
 	if r.Err != nil || r.Rejected != 50 || len(recs) != 5 || !strings.Contains(recs[4][len(recs[4])-1], "more problem") {
 		t.Errorf("%v, %d rejected: %q", r.Err, r.Rejected, recs)
+	}
+}
+
+// full834 writes a DHCS full file (BGN08 RX) from from on, of the member
+// loops given as CIN and plan code;start pairs, and returns its path.
+func full834(t *testing.T, name, from string, members ...[]string) string {
+	t.Helper()
+	d := strings.ReplaceAll(from, "-", "")
+	segs := []string{"ST*834*0001*005010X220A1", "BGN*00*" + name + "*" + d + "*0500****RX", "DTP*007*D8*" + d,
+		"N1*P5*CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES*FI*946000001", "N1*IN*SUNRISE HEALTH PLAN*FI*941234567"}
+	for _, m := range members {
+		cin := m[0]
+		segs = append(segs, "INS*Y*18*030*XN*A", "REF*0F*"+cin, "REF*1L*"+cin, "REF*3H*19;1H;7001001",
+			"NM1*IL*1*GARCIA*ELENA*M***ZZ*"+cin, "N3*450 SPRING ST", "N4*LOS ANGELES*CA*90012**CY*19", "DMG*D8*19850312*F")
+		for _, cov := range m[1:] {
+			code, start, _ := strings.Cut(cov, ";")
+			segs = append(segs, "HD*030**LTC*"+code+";01*IND", "DTP*348*D8*"+strings.ReplaceAll(start, "-", ""))
+		}
+	}
+	segs = append(segs, fmt.Sprintf("SE*%d*0001", len(segs)+1))
+	isa := "ISA*00*          *00*          *ZZ*CADHCS_5010_834*30*941234567      *260401*0500*^*00501*000000302*0*T*:"
+	body := isa + "~GS*BE*CADHCS_5010_834*941234567*20260401*0500*302*X*005010X220A1~" + strings.Join(segs, "~") + "~GE*1*302~IEA*1*000000302~"
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestFullFilesPerPlanCode: DHCS sends one full file per plan code. The
+// full file of code 506 leaves the members of code 405 as they were, and
+// a later full file of 405 that does not list a 405 member cuts that
+// member's 405 coverage from its period, not the 506 coverage of 506's
+// members or of a member it lists.
+func TestFullFilesPerPlanCode(t *testing.T) {
+	e := newEnv(t)
+	planSpans := func(cin string) []string {
+		t.Helper()
+		m, ok, err := e.st.Member(context.Background(), cin)
+		if err != nil || !ok {
+			t.Fatal(cin, ok, err)
+		}
+		var out []string
+		for _, s := range m.Spans {
+			out = append(out, s.PlanCode+" "+s.From.String()+".."+s.To.String())
+		}
+		return out
+	}
+	for _, f := range []struct {
+		path string
+		cut  int64
+	}{
+		{full834(t, "DHCS834-DA-20260101-HN-405-001", "2026-01-01",
+			[]string{"91000011A", "405;2026-01-01"}, []string{"91000012B", "405;2026-01-01"}, []string{"91000014D", "405;2026-01-01"}), 0},
+		{full834(t, "DHCS834-DA-20260101-CO-506-001", "2026-01-01",
+			[]string{"91000013C", "506;2026-01-01"}, []string{"91000014D", "506;2026-01-01"}), 0},
+		{full834(t, "DHCS834-DA-20260401-HN-405-001", "2026-04-01",
+			[]string{"91000011A", "405;2026-04-01"}, []string{"91000014D", "405;2026-04-01"}), 1},
+	} {
+		if r := e.ingest834(f.path); r.Err != nil || !r.Full || r.Rejected != 0 || r.Cut != f.cut {
+			t.Fatalf("%s: %+v, want %d member(s) cut", filepath.Base(f.path), r, f.cut)
+		}
+	}
+	for cin, want := range map[string][]string{
+		"91000011A": {"405 2026-01-01..2026-03-31", "405 2026-04-01.."},
+		"91000012B": {"405 2026-01-01..2026-03-31"},
+		"91000013C": {"506 2026-01-01.."},
+		"91000014D": {"405 2026-01-01..2026-03-31", "506 2026-01-01..", "405 2026-04-01.."},
+	} {
+		if got := planSpans(cin); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", cin, got, want)
+		}
 	}
 }

@@ -185,7 +185,7 @@ func enrollmentLoads(t *testing.T, open func(string) store.LedgerStore) {
 	if err := l.TouchMember(ctx, "88888888F"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := l.CutAbsent(ctx, day("2026-07-01"), 0)
+	n, err := l.CutAbsent(ctx, day("2026-07-01"), 0, []string{"010"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -649,7 +649,7 @@ func enrollmentFullFileListsAMemberTwice(t *testing.T, open func(string) store.L
 	other.Span.PlanCode = "999"
 	l = loadEnrollment(t, s, "full.834", full(upsert("2026-01-01", "")), full(other))
 	// 98765432B is not in the file: its spans are cut in April.
-	if _, err := l.CutAbsent(ctx, day("2026-04-01"), day("2026-04-30")); err != nil {
+	if _, err := l.CutAbsent(ctx, day("2026-04-01"), day("2026-04-30"), []string{"010", "999"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Commit(ctx, "ZZ/2", ""); err != nil {
@@ -673,5 +673,76 @@ func enrollmentFullFileListsAMemberTwice(t *testing.T, open func(string) store.L
 	// one, so it ended the day before the period.
 	if m.DSNP.Contract != "H1234" || m.DSNP.To != day("2026-03-31") {
 		t.Errorf("D-SNP after a full file without it: %+v, want H1234 to 2026-03-31", m.DSNP)
+	}
+}
+
+// enrollmentFullFileCutsItsPlanCodes: DHCS sends one full file per plan
+// code. A full file of code 405 cuts its period out of the 405 spans of
+// the members it does not list and of those it lists; the spans of code
+// 506 stay, of absent and listed members alike. A full file naming no
+// code cuts nothing of an absent member.
+func enrollmentFullFileCutsItsPlanCodes(t *testing.T, open func(string) store.LedgerStore) {
+	s := enrollmentOf(t, open("a"))
+	of := func(code string, op domain.SpanOp) domain.SpanOp {
+		op.Span.PlanCode = code
+		return op
+	}
+	l := loadEnrollment(t, s, "start.834",
+		member("91000001A", of("405", upsert("2026-01-01", ""))),
+		member("91000002B", of("405", upsert("2026-01-01", ""))),
+		member("91000003C", of("506", upsert("2026-01-01", ""))),
+		member("91000004D", of("405", upsert("2026-01-01", "")), of("506", upsert("2026-02-01", ""))))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	full := func(cin string, ops ...domain.SpanOp) *domain.EnrollmentChange {
+		c := member(cin, ops...)
+		c.Replace, c.ReplaceFrom = true, day("2026-04-01")
+		return c
+	}
+	l = loadEnrollment(t, s, "full-405.834",
+		full("91000001A", of("405", upsert("2026-04-01", "2026-04-30"))),
+		full("91000004D", of("405", upsert("2026-03-01", ""))))
+	n, err := l.CutAbsent(ctx, day("2026-04-01"), 0, []string{"405"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx, "ZZ/2", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("cut %d members, want 1 (91000002B)", n)
+	}
+	planSpans := func(cin string) []string {
+		m, ok, err := s.Member(ctx, cin)
+		if err != nil || !ok {
+			t.Fatal(cin, ok, err)
+		}
+		var out []string
+		for _, sp := range m.Spans {
+			out = append(out, sp.PlanCode+" "+sp.From.String()+".."+sp.To.String())
+		}
+		return out
+	}
+	for cin, want := range map[string][]string{
+		"91000001A": {"405 2026-01-01..2026-03-31", "405 2026-04-01..2026-04-30"},
+		"91000002B": {"405 2026-01-01..2026-03-31"},
+		"91000003C": {"506 2026-01-01.."},
+		"91000004D": {"405 2026-01-01..2026-03-31", "506 2026-02-01..", "405 2026-03-01.."},
+	} {
+		if got := planSpans(cin); !slices.Equal(got, want) {
+			t.Errorf("%s: spans %v, want %v", cin, got, want)
+		}
+	}
+
+	l = loadEnrollment(t, s, "full-none.834", full("91000001A"))
+	if n, err := l.CutAbsent(ctx, day("2026-05-01"), 0, nil); err != nil || n != 0 {
+		t.Errorf("full file without a code: cut %d members (%v), want 0", n, err)
+	}
+	if err := l.Commit(ctx, "ZZ/3", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := planSpans("91000003C"), []string{"506 2026-01-01.."}; !slices.Equal(got, want) {
+		t.Errorf("91000003C after a full file without a code: spans %v, want %v", got, want)
 	}
 }

@@ -91,6 +91,7 @@ func Run(t *testing.T, b Backend) {
 		{"RosterSurvivesReopen", false, rosterSurvivesReopen},
 		{"EnrollmentLoads", false, enrollmentLoads},
 		{"EnrollmentFullFileListsAMemberTwice", false, enrollmentFullFileListsAMemberTwice},
+		{"EnrollmentFullFileCutsItsPlanCodes", false, enrollmentFullFileCutsItsPlanCodes},
 		{"EnrollmentManyMembers", false, manyMembers},
 		{"EnrollmentAuthorizationsAndUsage", false, authorizationsAndUsage},
 		{"MonitoringMonthMembersAndSubmissions", false, monitoring},
