@@ -182,9 +182,10 @@ const ackTextMax = 80
 // sending and receiving application and facility swapped (MSH-3/4 ←
 // inbound MSH-5/6, MSH-5/6 ← inbound MSH-3/4), MSH-7 now, MSH-9
 // ACK^<inbound trigger>^ACK (ACK^<trigger> in v2.3, which has no MSH-9.3),
-// MSH-10 a control ID made from now, MSH-11 and MSH-12 as received (VersionField; Version escaped when a Header built by
-// hand has no VersionField), and MSH-18 as received when the message has
-// one (the values copied from the message are in its character set); then
+// MSH-10 a control ID made from now, MSH-11 and MSH-12 as received
+// (VersionField; Version escaped when a Header built by hand has no
+// VersionField), and MSH-18 as received when the message has one (the
+// values copied from the message are in its character set); then
 // MSA-1 code and MSA-2 the inbound MSH-10. With AE or AR, errText (escaped,
 // cut to 80 characters) goes in MSA-3 and in an ERR segment: ERR-3 207
 // (application internal error, table 0357), ERR-4 E and ERR-8 the text

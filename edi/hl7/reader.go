@@ -337,7 +337,8 @@ func (r *Reader) tooLong(line int, m *Message, pos int) *Error {
 }
 
 // segment returns the next non-empty segment (valid until the next call)
-// and its line, without a UTF-8 byte order mark starting the input; errTooLong, with its line, for one longer than the limit.
+// and its line, without a UTF-8 byte order mark starting the input;
+// errTooLong, with its line, for one longer than the limit.
 func (r *Reader) segment() ([]byte, int, error) {
 	if r.hasHeld {
 		r.hasHeld = false

@@ -32,7 +32,8 @@ const ResponseSuffix = ".report.csv"
 
 // responseHeader are the reconciliation report's columns: one row per
 // answer (a 999 transaction set, a 277CA claim, an EVR encounter, an EVR
-// transaction or file answered without its encounters) and per warning. Messages hold claim IDs and codes, never member data.
+// transaction or file answered without its encounters) and per warning.
+// Messages hold claim IDs and codes, never member data.
 var responseHeader = []string{"response", "our_file", "gs06", "st02", "clm01", "frequency", "status", "code", "reason", "encounter_id", "rule", "note"}
 
 // ResponseLoader loads one DHCS response file into the encounters sent
