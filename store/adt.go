@@ -756,8 +756,13 @@ const adtCheckpointPages = 16384
 // (adtPageCacheKiB), its statement journals in memory (a multi-row INSERT
 // journals the pages it changes, to undo itself alone on an error) and
 // checkpoints at adtCheckpointPages while it records, and gets the pool's
-// settings back after.
+// settings back after. It writes in the single writer's turn, as InboxAdd
+// does.
 func (s *SQLite) RecordADT(ctx context.Context, items []ADTItem) (out []ADTOutcome, err error) {
+	if err := s.takeTurn(ctx); err != nil {
+		return nil, fmt.Errorf("store: ADT: %w", err)
+	}
+	defer s.endTurn()
 	conn, release, err := s.smallCacheConn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: ADT: %w", err)

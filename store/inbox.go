@@ -90,8 +90,14 @@ const (
 		FROM hl7_inbox WHERE %s ORDER BY id LIMIT %s`
 )
 
-// InboxAdd implements Inbox.
+// InboxAdd implements Inbox. It writes in the single writer's turn (see
+// SQLite.CompleteRun): while a run holds the write lock, it waits without
+// holding a connection the run's reads need.
 func (s *SQLite) InboxAdd(ctx context.Context, msgs []InboxMessage) ([]bool, error) {
+	if err := s.takeTurn(ctx); err != nil {
+		return nil, fmt.Errorf("store: inbox add: %w", err)
+	}
+	defer s.endTurn()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: inbox add: %w", err)

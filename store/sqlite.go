@@ -32,7 +32,7 @@ type SQLite struct {
 	// turn is the single writer's turn, taken in the order asked (a
 	// channel's senders queue): by a run and an enrollment load for their
 	// whole transaction, and by each of the console's writes and of
-	// CompleteRun and AbortRun. SQLite's own
+	// CompleteRun, AbortRun, InboxAdd and RecordADT. SQLite's own
 	// busy wait polls, so a writer that comes back at once (the daemon's
 	// runs, one after another) can keep another from ever getting the lock.
 	turn chan struct{}

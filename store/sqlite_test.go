@@ -253,8 +253,9 @@ func TestCrashLeavesPendingRuns(t *testing.T) {
 	r.Abandon(ctx, "test")
 }
 
-// A run's lifecycle writes (AbortRun, CompleteRun) wait for the writer's
-// turn holding no connection: while a run holds the write lock, the pool's
+// Writes beside a run (its lifecycle's, AbortRun and CompleteRun, and the
+// MLLP inbox's and ADT events') wait for the writer's turn holding no
+// connection: while a run holds the write lock, the pool's
 // other connection stays free for the run's reads. A write that waited for
 // the lock on that connection held the run's reads back until SQLite's
 // busy timeout failed it.
@@ -267,6 +268,8 @@ func TestRunLifecycleWritesWaitTheirTurn(t *testing.T) {
 	}{
 		{"AbortRun", func(id int64) error { return s.AbortRun(ctx, id, "output lost") }},
 		{"CompleteRun", func(id int64) error { return s.CompleteRun(ctx, id, "ok") }},
+		{"InboxAdd", func(int64) error { _, err := s.InboxAdd(ctx, nil); return err }},
+		{"RecordADT", func(int64) error { _, err := s.RecordADT(ctx, nil); return err }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			old := begin(t, s)
