@@ -113,8 +113,20 @@ type CarriedUsage interface {
 // Check decides rows, in order: the k-th decision (Seq k) is rows[k-1]'s.
 // Row numbers are counted as in a CSV file of the rows under a header
 // line: the first row is row 2. A decision carries the first rule that
-// rejected the line, not the facts Convert records.
+// rejected the line, not the facts Convert records. The lines it accepts
+// and the usage they move count for the later Checks (Hold and Keep
+// with every row).
 func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecision, error) {
+	out, err := k.Hold(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	return out, k.Keep(len(rows))
+}
+
+// Hold decides rows as Check does, but what they accept counts for the
+// later Checks only once Keep says how many of them stay.
+func (k *Checker) Hold(ctx context.Context, rows [][]string) ([]store.LineDecision, error) {
 	runInfo, _ := json.Marshal(map[string]any{"check": k.in.dec.File(), "rows": len(rows)})
 	run, err := k.job.Store.BeginCheck(ctx, "check", string(runInfo))
 	if err != nil {
@@ -140,10 +152,26 @@ func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecis
 	if err := run.Abandon(context.WithoutCancel(ctx), "check only"); err != nil {
 		return nil, err
 	}
-	if err := k.usage.carry(); err != nil {
-		return nil, err
-	}
 	return out, nil
+}
+
+// Keep makes the first n rows of the last Hold count for the later
+// Checks: the lines among them it accepted are repeated by nothing later
+// without being a duplicate, and the usage they moved counts above the
+// store's counters. The rows after them are dropped as if never checked,
+// so that a caller withdrawing a row's claim (rejected for another of
+// its lines) can check the rows after it again without it.
+func (k *Checker) Keep(n int) error {
+	n = max(0, min(n, len(k.sent)))
+	for _, s := range k.sent[:n] {
+		if s.ok {
+			if err := k.earlier.add(s.line.Key, s.line.Control, s.line.Invoice, s.line.LineNo); err != nil {
+				return err
+			}
+		}
+	}
+	// Row numbers start at 2: row n+1 is the last kept.
+	return k.usage.carry(n + 1)
 }
 
 func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out *[]store.LineDecision) error {
@@ -197,13 +225,10 @@ func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out 
 					// A Checker is one file: a line earlier in it is the sender's.
 					d.Message = senderMessage(cand, first, true)
 				}
-			} else if l.Frequency == "" {
-				if err := k.earlier.add(cand.key, cand.control, l.InvoiceNumber, l.LineNumber); err != nil {
-					return err
-				}
 			}
 			ok := d.Outcome == store.OutcomeAccepted && l.Frequency == ""
-			k.sent = append(k.sent, sentLine{store.Line{Key: cand.key, Invoice: l.InvoiceNumber, LineNo: l.LineNumber, Uses: uses}, ok})
+			k.sent = append(k.sent, sentLine{store.Line{Key: cand.key, Control: cand.control, Invoice: l.InvoiceNumber,
+				LineNo: l.LineNumber, Uses: uses}, ok})
 			*out = append(*out, d)
 		}
 	}
@@ -231,7 +256,7 @@ func (k *Checker) Forget(mark Mark) error {
 func (k *Checker) Close() error { return errors.Join(k.earlier.close(), k.usage.close()) }
 
 // Sent returns the line the duplicate check will know row seq (1-based)
-// of the last Check by once it is sent (its key, invoice and line
+// of the last Check or Hold by once it is sent (its key, invoice and line
 // number, and the usage counters it moves), false when that row was
 // rejected or is a replacement or void, which has no duplicate check.
 func (k *Checker) Sent(seq int) (store.Line, bool) {
@@ -390,9 +415,13 @@ func (u *carriedUsage) Sent(key rules.LineKey) (bool, error) {
 	return p != nil, err
 }
 
-// carry makes the moves of the Check that ended count for the next ones.
-func (u *carriedUsage) carry() error {
+// carry makes the moves of the Check that ended for rows up to lastRow
+// count for the next ones; the moves of later rows are dropped.
+func (u *carriedUsage) carry(lastRow int) error {
 	for _, m := range u.moves {
+		if m.row > lastRow {
+			continue
+		}
 		c := u.at[m.key]
 		if u.f == nil {
 			f, err := scratch.File("", "calgw-check-usage-")

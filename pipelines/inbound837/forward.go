@@ -187,31 +187,85 @@ func (j *judge) claims(claims []*Claim) error {
 		}
 	}
 	j.claimsOf = check
-	if len(check) == 0 {
-		return nil
+	// A claim rejected for one of its lines is not sent, so its other
+	// lines must not make a later claim's lines duplicates or over a
+	// limit: the claims after it are checked again without it. After such
+	// a claim the next check takes one claim, and each check without one
+	// takes twice as many as the one before, so that a file whose every
+	// claim is one is checked claim by claim, not again and again whole.
+	for start, size := 0, len(check); start < len(check); {
+		n, withdrew, err := j.decide(check[start:min(start+size, len(check))])
+		if err != nil {
+			return err
+		}
+		if withdrew {
+			size = 1
+		} else {
+			size *= 2
+		}
+		start += n
 	}
+	return nil
+}
+
+// decide puts the service lines of claims through levels 6 and 7 and
+// returns how many of claims it decided: all, or those up to the first
+// claim it rejects while it accepted another of its lines (withdrew
+// true). That claim is rejected and what its lines moved is not kept, so
+// the claims after it are left to be checked again.
+func (j *judge) decide(claims []*Claim) (decided int, withdrew bool, err error) {
 	// Lines are decided in row order: the k-th decision is the k-th line.
 	j.rows, j.lines = j.rows[:0], j.lines[:0]
-	for ci, c := range check {
+	for ci, c := range claims {
 		j.rows = append(j.rows, EncounterRows(c)...)
 		for li := range c.Enc.Lines {
 			j.lines = append(j.lines, at{ci, li})
 		}
 	}
-	res, err := j.check.Check(j.ctx, j.rows)
+	res, err := j.check.Hold(j.ctx, j.rows)
 	if err != nil {
-		return fmt.Errorf("levels 6 and 7: %w", err)
+		return 0, false, fmt.Errorf("levels 6 and 7: %w", err)
 	}
+	// The first claim rejected while another of its lines was accepted.
+	withdrawn, kept := len(claims), len(j.lines)
+	for _, d := range res {
+		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > len(j.lines) || j.profile.Action(snip.ForRule(d.Rule)) == snip.Warn {
+			continue
+		}
+		ci := j.lines[d.Seq-1].c
+		if ci >= withdrawn {
+			break
+		}
+		for seq, p := range j.lines {
+			if p.c != ci {
+				continue
+			}
+			if _, ok := j.check.Sent(seq + 1); ok {
+				withdrawn, kept = ci, seq-j.lines[seq].l
+				break
+			}
+		}
+	}
+	decided = min(withdrawn+1, len(claims))
 	for seq, p := range j.lines {
-		l := &check[p.c].Enc.Lines[p.l]
+		if p.c >= decided {
+			break
+		}
+		l := &claims[p.c].Enc.Lines[p.l]
 		l.Sent, l.Pending = j.check.Sent(seq + 1)
+		if p.c == withdrawn {
+			l.Sent, l.Pending = store.Line{}, false
+		}
 	}
 	for _, d := range res {
 		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > len(j.lines) {
 			continue
 		}
 		p := j.lines[d.Seq-1]
-		c, l := check[p.c], &check[p.c].Enc.Lines[p.l]
+		if p.c >= decided {
+			break
+		}
+		c, l := claims[p.c], &claims[p.c].Enc.Lines[p.l]
 		id := snip.ForRule(d.Rule)
 		msg := d.Rule + ": " + d.Message
 		if d.Field != "" {
@@ -220,5 +274,8 @@ func (j *judge) claims(claims []*Claim) error {
 		c.Fail(id, j.profile.Action(id), l.Line, "SV1", "service line "+l.Number+": "+msg)
 		c.Hits[len(c.Hits)-1].Text = l.Text
 	}
-	return nil
+	if err := j.check.Keep(kept); err != nil {
+		return 0, false, fmt.Errorf("levels 6 and 7: %w", err)
+	}
+	return decided, withdrawn < len(claims), nil
 }

@@ -178,3 +178,94 @@ func TestRejectedGroupGivesItsUnitsBack(t *testing.T) {
 		t.Errorf("ECM2: %q\n%s", got, readOut(t, out, "regroup"+SuffixReportCSV))
 	}
 }
+
+// ecmLine is a service line of ecmClaims: code (with its modifiers, as
+// SV101 has them after HC:), units and day.
+type ecmLine struct {
+	code  string
+	units int
+	day   string
+}
+
+// ecmClaims is a transaction set (ST02 st) of claims of RIVERA ANA, each
+// named by its CLM01 with its lines.
+func ecmClaims(st string, claims ...struct {
+	clm   string
+	lines []ecmLine
+}) string {
+	segs := strings.Split(strings.TrimSuffix(ecmSet(st, "X", "20260101", 1), "~\n"), "~\n")
+	segs = segs[:len(segs)-6] // up to the subscriber's payer, before CLM
+	for _, c := range claims {
+		total := 0
+		for _, l := range c.lines {
+			total += 100 * l.units
+		}
+		segs = append(segs, fmt.Sprintf("CLM*%s*%d***11:B:1*Y*A*Y*Y", c.clm, total), "HI*ABK:Z590")
+		for i, l := range c.lines {
+			segs = append(segs, fmt.Sprintf("LX*%d", i+1), fmt.Sprintf("SV1*HC:%s*%d*UN*%d***1", l.code, 100*l.units, l.units), "DTP*472*D8*"+l.day)
+		}
+	}
+	segs = append(segs, fmt.Sprintf("SE*%d*%s", len(segs)+1, st))
+	return strings.Join(segs, "~\n") + "~\n"
+}
+
+// A claim rejected for one of its lines is not sent, so its other lines
+// neither count against the authorization's units nor make a later
+// claim's repeat of them a duplicate. ECM1 bills 1 of the 3 units, then 3
+// more on another line, over them; ECM2's 3 units are within them, and
+// ECM3, repeating ECM1's first line, is over them with ECM2's, not a
+// duplicate. Whether the claims are in one set (one check) or in sets of
+// their own: the claims after a rejected one are checked again without it.
+func TestRejectedClaimsLinesCountForNothing(t *testing.T) {
+	type claim = struct {
+		clm   string
+		lines []ecmLine
+	}
+	ecm1 := claim{"ECM1", []ecmLine{{"G9008:U1", 1, "20260105"}, {"G9008:U1", 3, "20260106"}}}
+	ecm2 := claim{"ECM2", []ecmLine{{"G9008:U1", 3, "20260107"}}}
+	ecm3 := claim{"ECM3", []ecmLine{{"G9008:U1", 1, "20260105"}}}
+	for name, groups := range map[string][][]string{
+		"one-set":  {{ecmClaims("0001", ecm1, ecm2, ecm3)}},
+		"sets":     {{ecmClaims("0001", ecm1)}, {ecmClaims("0001", ecm2)}, {ecmClaims("0001", ecm3)}},
+		"two-sets": {{ecmClaims("0001", ecm1, ecm2)}, {ecmClaims("0001", ecm3)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newFwdEnv(t)
+			e.loadUnitsAuth()
+			r, out := e.ingest(name, ecmFile("000000201", groups...))
+			rep := readOut(t, out, name+SuffixReportCSV)
+			if r.Read != 3 || r.Rejected != 2 {
+				t.Fatalf("result %+v\n%s", r, rep)
+			}
+			for clm, want := range map[string]string{"ECM1": "rejected SNIP7-AUTHORIZATION", "ECM2": "accepted ", "ECM3": "rejected SNIP7-AUTHORIZATION"} {
+				if got := claimStatus(t, out, name, clm); got != want {
+					t.Errorf("%s: %q, want %q\n%s", clm, got, want, rep)
+				}
+			}
+			if fwd := readOut(t, out, filepath.Base(r.Forward)); strings.Count(fwd, "\n") != 2 || !strings.Contains(fwd, "ECM2") {
+				t.Errorf("encounter lines:\n%s", fwd)
+			}
+		})
+	}
+}
+
+// A claim whose partner's profile only warns on the rule one of its lines
+// breaks is accepted and sent whole, so its lines count: ECM1's first
+// line makes ECM3's repeat of it a duplicate.
+func TestWarnedClaimsLinesCount(t *testing.T) {
+	type claim = struct {
+		clm   string
+		lines []ecmLine
+	}
+	e := newFwdEnv(t)
+	e.loadUnitsAuth()
+	e.cfg.Inbound837.Partners = map[string]config.Inbound837Partner{"CALAIMGW": {Edits: map[string]string{"SNIP7-AUTHORIZATION": "warn"}}}
+	r, out := e.ingest("warned", ecmFile("000000201", []string{ecmClaims("0001",
+		claim{"ECM1", []ecmLine{{"G9008:U1", 1, "20260105"}, {"G9008:U1", 3, "20260106"}}},
+		claim{"ECM2", []ecmLine{{"G9008:U1", 3, "20260107"}}},
+		claim{"ECM3", []ecmLine{{"G9008:U1", 1, "20260105"}}})}))
+	rep := readOut(t, out, "warned"+SuffixReportCSV)
+	if r.Read != 3 || r.Rejected != 1 || claimStatus(t, out, "warned", "ECM3") != "rejected SNIP7-DUPLICATE" {
+		t.Fatalf("result %+v\n%s", r, rep)
+	}
+}
