@@ -22,7 +22,10 @@ type Enrollee struct {
 
 // DSNP names a member's Medicare Dual Special Needs Plan: the CMS contract
 // (H-number) and plan benefit package, which identify the D-SNP kind
-// (FIDE, EAE, non-EAE) through the plan's contract table.
+// (FIDE, EAE, non-EAE) through the plan's contract table. In a change
+// (EnrollmentChange.Enrollee), a DSNP without a Contract whose To is set
+// says the member has no D-SNP after To (a REF*DX without a contract in a
+// change file); a stored member's DSNP always names its contract.
 type DSNP struct {
 	Contract string     // REF*DX field 1, e.g. H1234
 	PBP      string     // REF*DX field 2
@@ -134,6 +137,15 @@ func (e *Enrollee) Apply(c *EnrollmentChange) {
 			e.DSNP = DSNP{}
 		} else {
 			e.DSNP.To = c.ReplaceFrom.AddDays(-1)
+		}
+	case !c.Replace && n.DSNP.To != 0 && !e.DSNP.IsZero() && (e.DSNP.To == 0 || e.DSNP.To > n.DSNP.To):
+		// A change file's REF*DX without a contract: the member has no
+		// D-SNP after n.DSNP.To. The stored one ends then, or goes if it
+		// would start after it.
+		if e.DSNP.From > n.DSNP.To {
+			e.DSNP = DSNP{}
+		} else {
+			e.DSNP.To = n.DSNP.To
 		}
 	}
 	if c.Replace {

@@ -109,11 +109,16 @@ func TestApplyFullCutsItsPlanCodes(t *testing.T) {
 
 // A D-SNP stays until a change names another; a full file that lists the
 // member without one ends it the day before its period (or drops one that
-// would start inside the period; one that starts after the period stays).
+// would start inside the period; one that starts after the period stays);
+// a change file's REF*DX without a contract ends it the day before the
+// file's date (or drops one that would start from then).
 func TestApplyDSNP(t *testing.T) {
 	h := DSNP{Contract: "H1234", PBP: "001", From: date("2025-01-01")}
 	full := func(from string, d DSNP) *EnrollmentChange {
 		return &EnrollmentChange{Enrollee: Enrollee{DSNP: d}, Replace: true, ReplaceFrom: date(from)}
+	}
+	noDSNP := func(to string) *EnrollmentChange {
+		return &EnrollmentChange{Enrollee: Enrollee{DSNP: DSNP{To: date(to)}}}
 	}
 	fullTo := func(from, to string) *EnrollmentChange {
 		c := full(from, DSNP{})
@@ -136,6 +141,12 @@ func TestApplyDSNP(t *testing.T) {
 		{"full file of April without REF*DX, D-SNP from the day after", DSNP{Contract: "H1234", From: date("2026-05-01")}, fullTo("2026-04-01", "2026-04-30"), DSNP{Contract: "H1234", From: date("2026-05-01")}},
 		{"full file naming another", h, full("2026-04-01", DSNP{Contract: "H5678", PBP: "002"}), DSNP{Contract: "H5678", PBP: "002"}},
 		{"change file naming one after it ended", DSNP{Contract: "H1234", To: date("2025-12-31")}, &EnrollmentChange{Enrollee: Enrollee{DSNP: h}}, h},
+		{"change file with REF*DX without a contract", h, noDSNP("2026-03-31"), DSNP{Contract: "H1234", PBP: "001", From: date("2025-01-01"), To: date("2026-03-31")}},
+		{"change file with REF*DX without a contract, D-SNP from its date", DSNP{Contract: "H1234", From: date("2026-04-01")}, noDSNP("2026-03-31"), DSNP{}},
+		{"change file with REF*DX without a contract, D-SNP from the day before", DSNP{Contract: "H1234", From: date("2026-03-31")}, noDSNP("2026-03-31"), DSNP{Contract: "H1234", From: date("2026-03-31"), To: date("2026-03-31")}},
+		{"change file with REF*DX without a contract, ended before", DSNP{Contract: "H1234", To: date("2025-12-31")}, noDSNP("2026-03-31"), DSNP{Contract: "H1234", To: date("2025-12-31")}},
+		{"change file with REF*DX without a contract, ended after", DSNP{Contract: "H1234", To: date("2026-06-30")}, noDSNP("2026-03-31"), DSNP{Contract: "H1234", To: date("2026-03-31")}},
+		{"change file with REF*DX without a contract, no D-SNP", DSNP{}, noDSNP("2026-03-31"), DSNP{}},
 	} {
 		e := Enrollee{DSNP: tt.stored}
 		e.Apply(tt.c)

@@ -17,7 +17,7 @@
 //	REF*0F, REF*1L, NM109    subscriber ID; the member's CIN (REF*1L, else NM109 with NM108 ZZ, else REF*0F of a subscriber)
 //	REF*3H                   county;aid code;case number (';'-separated), or packed: county (2 digits),
 //	                         aid code (2) and case number up to a ';' ("343N7777777122;B", DHCS's samples)
-//	REF*DX                   Medicare D-SNP contract;PBP;start (CCYYMMDD)
+//	REF*DX                   Medicare D-SNP contract;PBP;start (CCYYMMDD); no contract: no D-SNP
 //	DTP*357                  member-level eligibility end (a 024 without coverage loops)
 //	NM1*IL, N3, N4, DMG      name, residence address and county (N405 CY, N406), date of birth, gender
 //	HD01, HD04               coverage maintenance type; health-plan code;status
@@ -415,16 +415,29 @@ func (p *Mapper) memberSegment(seg *x12.Segment) {
 				e.CaseNumber = p.strs.String(cs)
 			}
 		case "DX":
-			if !p.opts.ProblemsOnly {
-				e.DSNP.Contract = p.strs.Upper(field(v, 1))
-				e.DSNP.PBP = p.strs.String(field(v, 2))
-			}
+			var from civil.Date
 			if s := field(v, 3); len(s) > 0 {
 				d, ok := parseD8(s)
 				if !ok {
 					p.problem(seg, "REF*DX", "D-SNP start (field 3) is not a CCYYMMDD date")
 				}
-				e.DSNP.From = d
+				from = d
+			}
+			contract := bytes.TrimSpace(field(v, 1))
+			switch {
+			case len(contract) > 0:
+				if !p.opts.ProblemsOnly {
+					e.DSNP = domain.DSNP{Contract: p.strs.Upper(contract), PBP: p.strs.String(bytes.TrimSpace(field(v, 2))), From: from}
+				}
+			case !p.hdr.Full && p.hdr.From != 0:
+				// No Medicare Advantage contract (DHCS's samples send a
+				// member with a Part D plan only as ";;;S5617;D635;20240901"):
+				// the member has no D-SNP from the file's date, and a stored
+				// one ends the day before. A full file ends it so without
+				// REF*DX already (domain.Enrollee.Apply).
+				e.DSNP = domain.DSNP{To: p.hdr.From.AddDays(-1)}
+			default:
+				e.DSNP = domain.DSNP{}
 			}
 		}
 	case "DTP":

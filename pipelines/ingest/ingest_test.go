@@ -144,6 +144,43 @@ func TestChangeThenFullFile(t *testing.T) {
 	}
 }
 
+// A change file whose REF*DX names no contract (a member with a Part D
+// plan only) ends the member's stored D-SNP the day before the file's
+// date, so that it no longer excludes ECM after that.
+func TestChangeFileEndsDSNP(t *testing.T) {
+	e := newEnv(t)
+	if r := e.ingest834(testdata + "family-change.834"); r.Err != nil || r.Loaded != 7 {
+		t.Fatalf("%+v", r)
+	}
+	dsnp := func() domain.DSNP {
+		t.Helper()
+		m, ok, err := e.st.Member(context.Background(), "91000006F")
+		if err != nil || !ok {
+			t.Fatalf("member: %v %v", ok, err)
+		}
+		return m.DSNP
+	}
+	if got, want := dsnp(), (domain.DSNP{Contract: "H5678", PBP: "002", From: day("2025-01-01")}); got != want {
+		t.Fatalf("D-SNP %+v, want %+v", got, want)
+	}
+	b, err := os.ReadFile(testdata + "family-change.834")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Replace(string(b), "REF*DX*H5678;002;20250101~", "REF*DX*;;;S5617;D635;20240901~", 1)
+	in = strings.Replace(in, "-001*20260301*", "-001*20260401*", 1)
+	path := filepath.Join(t.TempDir(), "april-change.834")
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.ingest834(path); r.Err != nil || r.Loaded != 7 || r.Full {
+		t.Fatalf("%+v", r)
+	}
+	if got, want := dsnp(), (domain.DSNP{Contract: "H5678", PBP: "002", From: day("2025-01-01"), To: day("2026-03-31")}); got != want {
+		t.Errorf("D-SNP after a change file without its contract: %+v, want %+v", got, want)
+	}
+}
+
 func TestBadMembersAreSkipped(t *testing.T) {
 	e := newEnv(t)
 	r := e.ingest834(testdata + "bad-members.834")

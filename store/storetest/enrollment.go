@@ -676,6 +676,38 @@ func enrollmentFullFileListsAMemberTwice(t *testing.T, open func(string) store.L
 	}
 }
 
+// enrollmentChangeFileEndsDSNP: a change whose D-SNP names no contract but
+// an end (a change file's REF*DX without a contract) ends the stored D-SNP
+// then, and gives a member the store did not know no D-SNP.
+func enrollmentChangeFileEndsDSNP(t *testing.T, open func(string) store.LedgerStore) {
+	s := enrollmentOf(t, open("a"))
+	none := func(cin string) *domain.EnrollmentChange {
+		c := member(cin, upsert("2026-01-01", ""))
+		c.Enrollee.DSNP = domain.DSNP{To: day("2026-03-31")}
+		return c
+	}
+	l := loadEnrollment(t, s, "start.834", member("91234567A", upsert("2026-01-01", "")), none("98765432B"))
+	if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+		t.Fatal(err)
+	}
+	l = loadEnrollment(t, s, "change.834", none("91234567A"))
+	if err := l.Commit(ctx, "ZZ/2", ""); err != nil {
+		t.Fatal(err)
+	}
+	for cin, want := range map[string]domain.DSNP{
+		"91234567A": {Contract: "H1234", PBP: "001", From: day("2025-01-01"), To: day("2026-03-31")},
+		"98765432B": {},
+	} {
+		m, ok, err := s.Member(ctx, cin)
+		if err != nil || !ok {
+			t.Fatal(cin, ok, err)
+		}
+		if m.DSNP != want {
+			t.Errorf("%s: D-SNP %+v, want %+v", cin, m.DSNP, want)
+		}
+	}
+}
+
 // enrollmentFullFileCutsItsPlanCodes: DHCS sends one full file per plan
 // code. A full file of code 405 cuts its period out of the 405 spans of
 // the members it does not list and of those it lists; the spans of code

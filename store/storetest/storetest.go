@@ -92,6 +92,7 @@ func Run(t *testing.T, b Backend) {
 		{"EnrollmentLoads", false, enrollmentLoads},
 		{"EnrollmentFullFileListsAMemberTwice", false, enrollmentFullFileListsAMemberTwice},
 		{"EnrollmentFullFileCutsItsPlanCodes", false, enrollmentFullFileCutsItsPlanCodes},
+		{"EnrollmentChangeFileEndsDSNP", false, enrollmentChangeFileEndsDSNP},
 		{"EnrollmentManyMembers", false, manyMembers},
 		{"EnrollmentAuthorizationsAndUsage", false, authorizationsAndUsage},
 		{"MonitoringMonthMembersAndSubmissions", false, monitoring},
