@@ -12,7 +12,8 @@ import (
 const (
 	// ADTNoticeProvider: an ADT event of a member goes to the ECM provider
 	// of each approved ECM authorization in force on the event's date, and
-	// to no one else.
+	// to no one else; a cancel (ADTCancelKinds) goes to the providers
+	// notified of the event it cancelled, and to no one else.
 	ADTNoticeProvider = "ADT-NOTICE-ECM-PROVIDER"
 	// ADTNoticeLate: a notice written, or delivered, 24 hours or more after
 	// its event was received, or written by the daemon and not delivered
@@ -93,3 +94,10 @@ func IsADTNoticeLate(received, written time.Time) bool {
 // (an A08 update or an A40 merge is not an event of care).
 var ADTNoticeKinds = []domain.ADTKind{domain.ADTAdmit, domain.ADTTransfer, domain.ADTDischarge, domain.ADTRegister,
 	domain.ADTPreadmit, domain.ADTToInpatient, domain.ADTToOutpatient, domain.ADTCancelAdmit, domain.ADTCancelTransfer, domain.ADTCancelDischarge}
+
+// ADTCancelKinds are the notified kinds that cancel an earlier event (A11,
+// A12, A13). A cancel's notice goes to the providers notified of the event
+// it cancelled, who hold that event (ADTNoticeProvider), whatever
+// authorizations are in force on the cancel's own date: to no one when it
+// cancelled no event or its event was never notified.
+var ADTCancelKinds = []domain.ADTKind{domain.ADTCancelAdmit, domain.ADTCancelTransfer, domain.ADTCancelDischarge}

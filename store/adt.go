@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,12 @@ type ADTEventRecord struct {
 	Cancelled   bool
 	CancelledBy string // the MSH-10 of the cancel
 	Noticed     bool   // the notice job has handled it
+	// CancelledNotified, of a cancel (A11, A12, A13) read by
+	// PendingADTNotices, are the providers (NPIs, sorted and distinct)
+	// whose notices of the event it cancelled the store keeps
+	// (adt_notices): none when it cancelled no event, or the event was
+	// never notified. Other reads leave it nil.
+	CancelledNotified []string
 }
 
 // ADTExceptionRecord is a message kept as an exception.
@@ -141,7 +148,8 @@ type ADTStore interface {
 	// ADTExceptions returns the exceptions recorded at or after since.
 	ADTExceptions(ctx context.Context, since time.Time) ([]ADTExceptionRecord, error)
 	// PendingADTNotices returns up to limit events the notice job has not
-	// handled, oldest first.
+	// handled, oldest first, each cancel with the providers notified of
+	// the event it cancelled (ADTEventRecord.CancelledNotified).
 	PendingADTNotices(ctx context.Context, limit int) ([]ADTEventRecord, error)
 	// RecordADTNotices records the notices written and marks the events
 	// handled, in one transaction. It fails with ErrADTNoticed, recording
@@ -479,6 +487,68 @@ func adtExceptions(ctx context.Context, db adtDB, since time.Time) ([]ADTExcepti
 	}
 	return out, nil
 }
+
+// pendingADTNotices reads up to limit events not handled by the notice
+// job, oldest first, and gives each cancel among them the providers
+// notified of the event it cancelled (adtCancelledNotified).
+func pendingADTNotices(ctx context.Context, db adtDB, limit int) ([]ADTEventRecord, error) {
+	out, err := adtEvents(ctx, db, ` WHERE noticed = 0 ORDER BY id LIMIT `+strconv.Itoa(limit), nil)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	cancels := map[int64]*ADTEventRecord{}
+	for i := range out {
+		if len(adtCancels[out[i].Kind]) > 0 {
+			cancels[out[i].ID] = &out[i]
+		}
+	}
+	if len(cancels) == 0 {
+		return out, nil
+	}
+	// This read may see cancels stored after the first (PostgreSQL gives
+	// each statement its own snapshot): those not among out are left out.
+	err = db.rows(ctx, adtCancelledNotified, []any{out[0].ID, out[len(out)-1].ID}, func(scan func(...any) error) error {
+		var id int64
+		var npi string
+		if err := scan(&id, &npi); err != nil {
+			return err
+		}
+		if c := cancels[id]; c != nil && !slices.Contains(c.CancelledNotified, npi) {
+			c.CancelledNotified = append(c.CancelledNotified, npi)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: ADT notices of cancelled events: %w", err)
+	}
+	return out, nil
+}
+
+// adtCancelledNotified reads, for the cancels waiting for a notice whose
+// IDs are between its two arguments, the providers of the notices kept of
+// the event each cancelled, by cancel and NPI. The event a cancel
+// cancelled is the one RecordADT marked with the cancel's MSH-10
+// (cancelled_by), of a kind the cancel cancels (adtCancels), of the
+// cancel's member and profile, and of its sending system unless one of the
+// two was stored before sending systems were kept.
+var adtCancelledNotified = func() string {
+	var cancels, kinds []string
+	for _, c := range slices.Sorted(maps.Keys(adtCancels)) {
+		var in []string
+		for _, k := range adtCancels[c] {
+			in = append(in, "'"+string(k)+"'")
+		}
+		cancels = append(cancels, "'"+string(c)+"'")
+		kinds = append(kinds, "(c.kind = '"+string(c)+"' AND e.kind IN ("+strings.Join(in, ", ")+"))")
+	}
+	return `SELECT c.id, n.provider_npi FROM adt_events c
+		JOIN adt_events e ON e.cin = c.cin AND e.cancelled_by = c.control_id AND e.sender = c.sender
+			AND (e.system_id IS NULL OR c.system_id IS NULL OR e.system_id = c.system_id)
+			AND (` + strings.Join(kinds, " OR ") + `)
+		JOIN adt_notices n ON n.event_id = e.id
+		WHERE c.noticed = 0 AND c.id >= ? AND c.id <= ? AND c.kind IN (` + strings.Join(cancels, ", ") + `)
+		ORDER BY c.id, n.provider_npi`
+}()
 
 // recordADTNotices records notices of run (0: not a daemon run) and marks
 // the events handled.
@@ -822,7 +892,7 @@ func (s *SQLite) ADTExceptions(ctx context.Context, since time.Time) (out []ADTE
 // PendingADTNotices implements ADTStore.
 func (s *SQLite) PendingADTNotices(ctx context.Context, limit int) (out []ADTEventRecord, err error) {
 	err = s.adt(ctx, false, func(db adtDB) error {
-		out, err = adtEvents(ctx, db, ` WHERE noticed = 0 ORDER BY id LIMIT `+strconv.Itoa(limit), nil)
+		out, err = pendingADTNotices(ctx, db, limit)
 		return err
 	})
 	return out, err
@@ -1074,7 +1144,7 @@ func (p *Postgres) ADTExceptions(ctx context.Context, since time.Time) (out []AD
 // PendingADTNotices implements ADTStore.
 func (p *Postgres) PendingADTNotices(ctx context.Context, limit int) (out []ADTEventRecord, err error) {
 	err = p.adt(ctx, false, func(db adtDB) error {
-		out, err = adtEvents(ctx, db, ` WHERE noticed = 0 ORDER BY id LIMIT `+strconv.Itoa(limit), nil)
+		out, err = pendingADTNotices(ctx, db, limit)
 		return err
 	})
 	return out, err

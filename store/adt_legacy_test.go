@@ -155,6 +155,24 @@ func checkLegacyADT(t *testing.T, st legacyADTStore, db rawDB) {
 	if out[2].Cancelled != 0 || out[3].Cancelled != old.ID || old.CancelledBy != "C1" {
 		t.Errorf("cancels: another profile's %d (want 0), the profile's %d (want %d); the old admit cancelled by %q", out[2].Cancelled, out[3].Cancelled, old.ID, old.CancelledBy)
 	}
+	// The profile's cancel goes to the providers notified of the old admit.
+	if err := db.exec(`INSERT INTO adt_notices(event_id, provider_npi, received_at, written_at, file, late) VALUES (?, ?, ?, ?, ?, 0)`,
+		old.ID, "1234567893", legacyReceived.UnixMilli(), legacyReceived.UnixMilli(), "adt-notices-1234567893.csv"); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := st.PendingADTNotices(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pending {
+		want := []string(nil)
+		if p.ID == out[3].EventID {
+			want = []string{"1234567893"}
+		}
+		if !slices.Equal(p.CancelledNotified, want) {
+			t.Errorf("pending %s %s %s: notified of the event it cancelled %v, want %v", p.Sender, p.ControlID, p.Kind, p.CancelledNotified, want)
+		}
+	}
 	byID := map[int64]ADTEventRecord{}
 	for _, ev := range evs {
 		byID[ev.ID] = ev

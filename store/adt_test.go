@@ -42,6 +42,8 @@ func TestSQLiteADTQueriesUseIndexes(t *testing.T) {
 		adtEventSelect + ` WHERE cin = ? ORDER BY event_time, id`,
 		adtEventSelect + ` WHERE event_time >= ? AND event_time < ? AND cancelled_by = '' ORDER BY event_time, id`,
 		adtEventSelect + ` WHERE noticed = 0 ORDER BY id LIMIT 100`,
+		// the providers notified of the events the cancels waiting cancelled
+		adtCancelledNotified,
 		// a sending system's ID
 		`SELECT system_id FROM adt_systems WHERE profile = ? AND sending_application = ? AND sending_facility = ?`,
 		// the keys of the messages recorded before sending systems

@@ -103,8 +103,15 @@ type NoticeBatch struct {
 // for an event of a notified kind not cancelled, one to each provider of
 // an approved ECM authorization in force on the event's date in loc
 // (rules.ADTNoticeProviders; an authorization without an end date runs the
-// period data gives its type), late when written is 24 hours or more after
-// the event was received (rules.IsADTNoticeLate).
+// period data gives its type); for a cancel (rules.ADTCancelKinds), one to
+// each provider notified of the event it cancelled
+// (store.ADTEventRecord.CancelledNotified), none when that event was never
+// notified. A notice is late when written is 24 hours or more after the
+// event was received (rules.IsADTNoticeLate).
+//
+// An event cancelled before the job handles it gets no notice, so a
+// cancel handled in the same batch as the event it cancelled gets none
+// either, as it would in a later batch.
 func BuildNotices(ctx context.Context, st AuthorizationReader, data *rules.EligibilityTables, pending []store.ADTEventRecord, loc *time.Location, written time.Time) (*NoticeBatch, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -113,9 +120,14 @@ func BuildNotices(ctx context.Context, st AuthorizationReader, data *rules.Eligi
 	notified := func(ev *store.ADTEventRecord) bool {
 		return !ev.Cancelled && slices.Contains(rules.ADTNoticeKinds, ev.Kind)
 	}
+	// byAuthorization: an event notified to the providers authorized on
+	// its date; a cancel goes to those notified of the event it cancelled.
+	byAuthorization := func(ev *store.ADTEventRecord) bool {
+		return notified(ev) && !slices.Contains(rules.ADTCancelKinds, ev.Kind)
+	}
 	var cins []string
 	for i := range pending {
-		if notified(&pending[i]) {
+		if byAuthorization(&pending[i]) {
 			cins = append(cins, pending[i].CIN)
 		}
 	}
@@ -129,11 +141,15 @@ func BuildNotices(ctx context.Context, st AuthorizationReader, data *rules.Eligi
 		if !notified(ev) {
 			continue
 		}
-		auths, err := authsOf(ev.CIN)
-		if err != nil {
-			return nil, err
+		npis := ev.CancelledNotified
+		if byAuthorization(ev) {
+			auths, err := authsOf(ev.CIN)
+			if err != nil {
+				return nil, err
+			}
+			npis = rules.ADTNoticeProviders(auths, civil.FromTime(ev.EventTime.In(loc)), data)
 		}
-		for _, npi := range rules.ADTNoticeProviders(auths, civil.FromTime(ev.EventTime.In(loc)), data) {
+		for _, npi := range npis {
 			late := rules.IsADTNoticeLate(ev.ReceivedAt, written)
 			b.rows[npi] = append(b.rows[npi], noticeRow(ev, loc, written, late))
 			b.Notices = append(b.Notices, store.ADTNotice{EventID: ev.ID, ProviderNPI: npi, ReceivedAt: ev.ReceivedAt, WrittenAt: written, Late: late})
@@ -210,7 +226,8 @@ const maxNoticeSeqTries = 10000
 
 // WriteNotices writes a notice for every pending event of a member with an
 // approved ECM authorization in force on the event's date (in loc) to each
-// provider holding one (BuildNotices with data), one CSV file per provider in outDir
+// provider holding one, and for every pending cancel to each provider
+// notified of the event it cancelled (BuildNotices with data), one CSV file per provider in outDir
 // (adt-notices-NPI-YYYYMMDDHHMMSS-N.csv, N the batch's sequence number
 // from 1, or the next one free: no file is ever replaced), then records
 // the notices and marks the events handled, 5,000 events a batch. A crash

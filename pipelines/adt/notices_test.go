@@ -1,6 +1,7 @@
 package adt
 
 import (
+	"context"
 	"encoding/csv"
 	"maps"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/internal/testsrv"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 	"github.com/calaim-gateway/calaim-gateway/store"
 )
@@ -213,5 +215,114 @@ func TestNoticesAuthorizationPolicyPeriod(t *testing.T) {
 	}
 	if res.Events != 2 || res.Notices != 1 || len(res.Files) != 1 || res.Files[0].ProviderNPI != "2222222222" {
 		t.Fatalf("result %+v, want one notice, to 2222222222 (1111111111's authorization ended 2025-12-31)", res)
+	}
+}
+
+// adtMsgOn is adtMsg with its event and message time on day (YYYYMMDD).
+func adtMsgOn(id, trigger, cin, day string) string {
+	return strings.ReplaceAll(adtMsg(id, trigger, cin), "20260301", day)
+}
+
+// A cancel goes to the providers notified of the event it cancelled, on
+// either engine: not to a provider authorized on the cancel's date only,
+// and to no one when the event was never notified (no authorization in
+// force on its date, or cancelled before the job handled it, in the same
+// batch as its cancel) or the cancel cancelled nothing.
+func TestCancelNoticeGoesToTheProvidersOfTheEvent(t *testing.T) {
+	const a, b, c = "91234567A", "92345678B", "93456789C"
+	const p1, p2 = "1111111111", "2222222222"
+	type noticeStore interface {
+		engineStore
+		NoticeStore
+		ADTNotices(ctx context.Context, since time.Time) ([]store.ADTNotice, error)
+	}
+	for _, eng := range []struct {
+		name string
+		open func(t *testing.T) noticeStore
+	}{
+		{"sqlite", func(t *testing.T) noticeStore { return newStore(t, a, b, c) }},
+		{"postgres", func(t *testing.T) noticeStore {
+			srv := testsrv.Postgres(t)
+			pg, err := store.OpenPostgres(ctx, srv.DSN, store.PostgresOptions{Owner: "adt-test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { pg.Close() })
+			loadMembers(t, pg, a, b, c)
+			return pg
+		}},
+	} {
+		t.Run(eng.name, func(t *testing.T) {
+			st := eng.open(t)
+			l, err := st.BeginEnrollmentLoad(ctx, store.LoadKindAuth, "auth.csv", [32]byte{9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, au := range []domain.Authorization{
+				// a: p1 through 2026-03-05 (the admit), p2 from 2026-03-10 (the cancels)
+				{Number: "AU1", CIN: a, Service: "ECM", ProviderNPI: p1, Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260201), To: civil.Date(20260305)},
+				{Number: "AU2", CIN: a, Service: "ECM", ProviderNPI: p2, Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260310)},
+				// b: p2 from 2026-03-10 only, after the admit
+				{Number: "AU3", CIN: b, Service: "ECM", ProviderNPI: p2, Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260310)},
+				// c: p1 throughout
+				{Number: "AU4", CIN: c, Service: "ECM", ProviderNPI: p1, Status: domain.AuthApproved, Type: domain.AuthInitial, From: civil.Date(20260201)},
+			} {
+				if err := l.PutAuthorization(ctx, &au); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Commit(ctx, "", ""); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Date(2026, 3, 12, 18, 0, 0, 0, time.UTC)
+			process := func(msgs ...string) {
+				t.Helper()
+				var in Inputs
+				for i, m := range msgs {
+					in = append(in, RawInputs("f", i+1, []byte(m), now.Add(-time.Hour))...)
+				}
+				if res, err := (&Processor{Store: st}).Process(ctx, &in); err != nil || res.Stored != len(msgs) {
+					t.Fatalf("%s %v", res.Summary(), err)
+				}
+			}
+			notices := func() NoticeResult {
+				t.Helper()
+				res, err := WriteNotices(ctx, st, t.TempDir(), nil, time.UTC, func() time.Time { return now })
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+
+			// a's admit goes to p1, b's to no one.
+			process(adtMsgOn("AD1", "A01", a, "20260301"), adtMsgOn("AD2", "A01", b, "20260301"))
+			if res := notices(); res.Events != 2 || res.Notices != 1 || len(res.Files) != 1 || res.Files[0].ProviderNPI != p1 {
+				t.Fatalf("admits: %+v", res)
+			}
+			// The cancels, dated when p2 is a's and b's provider: a's admit's
+			// goes to p1, b's to no one; c's admit and its cancel, handled in
+			// one batch, go to no one; a cancel of a transfer a never had goes
+			// to no one.
+			process(adtMsgOn("CA1", "A11", a, "20260312"), adtMsgOn("CA2", "A11", b, "20260312"),
+				adtMsgOn("AD3", "A01", c, "20260301"), adtMsgOn("CA3", "A11", c, "20260312"),
+				adtMsgOn("CT1", "A12", a, "20260312"))
+			res := notices()
+			if res.Events != 5 || res.Notices != 1 || len(res.Files) != 1 || res.Files[0].ProviderNPI != p1 {
+				t.Fatalf("cancels: %+v, want one notice, a's cancel-admit to %s", res, p1)
+			}
+			f, err := os.Open(res.Files[0].Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(f).ReadAll()
+			f.Close()
+			if err != nil || len(rows) != 2 || rows[1][0] != a || rows[1][1] != "cancel-admit" || rows[1][12] != "CA1" {
+				t.Errorf("cancel notice rows %v %v", rows, err)
+			}
+			recorded, err := st.ADTNotices(ctx, time.Time{})
+			if err != nil || len(recorded) != 2 || recorded[0].ProviderNPI != p1 || recorded[1].ProviderNPI != p1 {
+				t.Errorf("recorded %+v %v", recorded, err)
+			}
+		})
 	}
 }

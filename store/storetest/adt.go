@@ -339,6 +339,67 @@ func adtNoticesRecorded(t *testing.T, open func(string) store.LedgerStore) {
 	}
 }
 
+// adtCancelsWithTheirEventsNotices: PendingADTNotices gives each cancel
+// the providers (sorted) notified of the event it cancelled, that of its
+// own sending system when another's cancel has the same MSH-10; none when
+// the event was not notified or the cancel cancelled nothing. Other reads
+// give none.
+func adtCancelsWithTheirEventsNotices(t *testing.T, open func(string) store.LedgerStore) {
+	a := adtWithMembers(t, open)
+	const first, second = "91234567A", "98765432B"
+	out := recordADT(t, a,
+		adtFrom("county", "EPIC", "STMARYS", "M1", domain.ADTAdmit, first, "", 0),
+		adtFrom("county", "EPIC", "MERCY", "M1", domain.ADTAdmit, first, "", 1),
+		adtFrom("county", "EPIC", "STMARYS", "D1", domain.ADTDischarge, first, "", 2),
+	)
+	written := adtT0.Add(3 * time.Hour)
+	notice := func(ev int64, npi string) store.ADTNotice {
+		return store.ADTNotice{EventID: ev, ProviderNPI: npi, ReceivedAt: adtT0, WrittenAt: written, File: "adt-notices-" + npi + ".csv"}
+	}
+	if err := a.RecordADTNotices(ctx, []int64{out[0].EventID, out[1].EventID, out[2].EventID}, []store.ADTNotice{
+		notice(out[0].EventID, "2222222222"), notice(out[0].EventID, "1111111111"), notice(out[1].EventID, "3333333333"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cancels := recordADT(t, a,
+		adtFrom("county", "EPIC", "STMARYS", "C1", domain.ADTCancelAdmit, first, "", 5),     // STMARYS's admit, notified to two
+		adtFrom("county", "EPIC", "MERCY", "C1", domain.ADTCancelAdmit, first, "", 5),       // MERCY's admit, same MSH-10
+		adtFrom("county", "EPIC", "STMARYS", "C2", domain.ADTCancelDischarge, first, "", 6), // a discharge notified to no one
+		adtFrom("county", "EPIC", "STMARYS", "C3", domain.ADTCancelTransfer, first, "", 6),  // nothing to cancel
+		adtFrom("county", "EPIC", "STMARYS", "A2", domain.ADTAdmit, second, "", 3),
+		adtFrom("county", "EPIC", "STMARYS", "C4", domain.ADTCancelAdmit, second, "", 4), // an admit waiting too
+	)
+	if cancels[0].Cancelled != out[0].EventID || cancels[1].Cancelled != out[1].EventID || cancels[2].Cancelled != out[2].EventID ||
+		cancels[3].Cancelled != 0 || cancels[5].Cancelled != cancels[4].EventID {
+		t.Fatalf("cancels %+v", cancels)
+	}
+	pending, err := a.PendingADTNotices(ctx, 10)
+	if err != nil || len(pending) != 6 {
+		t.Fatalf("pending %+v %v", pending, err)
+	}
+	want := [][]string{{"1111111111", "2222222222"}, {"3333333333"}, nil, nil, nil, nil}
+	for i, p := range pending {
+		if p.ID != cancels[i].EventID || !equalStrings(p.CancelledNotified, want[i]) {
+			t.Errorf("pending %d (%s %s): event %d notified %v, want event %d notified %v", i, p.Kind, p.ControlID, p.ID, p.CancelledNotified, cancels[i].EventID, want[i])
+		}
+	}
+	if !pending[4].Cancelled {
+		t.Errorf("the waiting admit is not cancelled: %+v", pending[4])
+	}
+	if p, err := a.PendingADTNotices(ctx, 1); err != nil || len(p) != 1 || !equalStrings(p[0].CancelledNotified, want[0]) {
+		t.Errorf("limit 1: %+v %v", p, err)
+	}
+	evs, err := a.ADTEvents(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if ev.CancelledNotified != nil {
+			t.Errorf("ADTEvents: %s %s notified %v", ev.Kind, ev.ControlID, ev.CancelledNotified)
+		}
+	}
+}
+
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false

@@ -63,6 +63,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTAdmissionTypeRoundTrip", false, adtAdmissionType},
 		{"ADTSendingSystems", false, adtSendingSystems},
 		{"ADTNoticesRecorded", false, adtNoticesRecorded},
+		{"ADTCancelsWithTheirEventsNotices", false, adtCancelsWithTheirEventsNotices},
 		{"ADTNoticesRunDelivered", false, adtNoticesRunDelivered},
 		{"ADTNoticesRunUndone", false, adtNoticesRunUndone},
 		{"ADTNoticesUndeliveredLate", false, adtNoticesUndeliveredLate},
