@@ -121,7 +121,7 @@ func (k *Checker) Check(ctx context.Context, rows [][]string) ([]store.LineDecis
 	if err != nil {
 		return nil, err
 	}
-	return out, k.Keep(len(rows))
+	return out, k.Keep(len(rows), nil)
 }
 
 // Hold decides rows as Check does, but what they accept counts for the
@@ -156,22 +156,24 @@ func (k *Checker) Hold(ctx context.Context, rows [][]string) ([]store.LineDecisi
 }
 
 // Keep makes the first n rows of the last Hold count for the later
-// Checks: the lines among them it accepted are repeated by nothing later
-// without being a duplicate, and the usage they moved counts above the
-// store's counters. The rows after them are dropped as if never checked,
-// so that a caller withdrawing a row's claim (rejected for another of
-// its lines) can check the rows after it again without it.
-func (k *Checker) Keep(n int) error {
+// Checks, but for those drop says to drop (drop may be nil): the lines
+// among them it accepted are repeated by nothing later without being a
+// duplicate, and the usage they moved counts above the store's counters.
+// The rows dropped and the rows after the first n count for nothing, as
+// if never checked, so that a caller withdrawing a row's claim (rejected
+// for another of its lines) can check again the rows its lines may have
+// decided.
+func (k *Checker) Keep(n int, drop func(seq int) bool) error {
 	n = max(0, min(n, len(k.sent)))
-	for _, s := range k.sent[:n] {
-		if s.ok {
+	for i, s := range k.sent[:n] {
+		if s.ok && (drop == nil || !drop(i+1)) {
 			if err := k.earlier.add(s.line.Key, s.line.Control, s.line.Invoice, s.line.LineNo); err != nil {
 				return err
 			}
 		}
 	}
 	// Row numbers start at 2: row n+1 is the last kept.
-	return k.usage.carry(n + 1)
+	return k.usage.carry(func(row int) bool { return row <= n+1 && (drop == nil || !drop(row-1)) })
 }
 
 func (k *Checker) check(ctx context.Context, c *converter, rows [][]string, out *[]store.LineDecision) error {
@@ -415,11 +417,11 @@ func (u *carriedUsage) Sent(key rules.LineKey) (bool, error) {
 	return p != nil, err
 }
 
-// carry makes the moves of the Check that ended for rows up to lastRow
-// count for the next ones; the moves of later rows are dropped.
-func (u *carriedUsage) carry(lastRow int) error {
+// carry makes the moves of the Check that ended for the rows keep says
+// to keep count for the next ones; the moves of other rows are dropped.
+func (u *carriedUsage) carry(keep func(row int) bool) error {
 	for _, m := range u.moves {
-		if m.row > lastRow {
+		if !keep(m.row) {
 			continue
 		}
 		c := u.at[m.key]

@@ -3,6 +3,7 @@ package inbound837
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/calaim-gateway/calaim-gateway/mappings/invoice"
@@ -113,8 +114,12 @@ type judge struct {
 	inbound  store.InboundStore // finds a correction's original; nil: not checked
 	profile  snip.Profile
 	claimsOf []*Claim
-	rows     [][]string
-	lines    []at
+	// failing says, during decide, which claims a rejection fails and
+	// then which are withdrawn; withdrawn holds the members of those.
+	failing   []bool
+	withdrawn map[string]bool
+	rows      [][]string
+	lines     []at
 }
 
 // notOwnOriginal says why a replacement's or void's REF*F8 does not name
@@ -189,16 +194,17 @@ func (j *judge) claims(claims []*Claim) error {
 	j.claimsOf = check
 	// A claim rejected for one of its lines is not sent, so its other
 	// lines must not make a later claim's lines duplicates or over a
-	// limit: the claims after it are checked again without it. After such
-	// a claim the next check takes one claim, and each check without one
-	// takes twice as many as the one before, so that a file whose every
-	// claim is one is checked claim by claim, not again and again whole.
+	// limit: the later claims of its member are checked again without it.
+	// After such a check the next one takes one claim, and each check that
+	// decides all its claims takes twice as many as the one before, so
+	// that a file whose every member has several such claims is checked
+	// claim by claim, not again and again whole.
 	for start, size := 0, len(check); start < len(check); {
-		n, withdrew, err := j.decide(check[start:min(start+size, len(check))])
+		n, err := j.decide(check[start:min(start+size, len(check))])
 		if err != nil {
 			return err
 		}
-		if withdrew {
+		if start+n < len(check) && n < size {
 			size = 1
 		} else {
 			size *= 2
@@ -208,12 +214,20 @@ func (j *judge) claims(claims []*Claim) error {
 	return nil
 }
 
+// memberOf is a claim's member as the duplicate keys and usage counters
+// of its lines know it (the invoice decoding's CIN). Claims of different
+// members share neither: a line's key holds its CIN, and its counters are
+// its CIN's or its authorization's, which is one member's.
+func memberOf(c *Claim) string { return strings.ToUpper(strings.TrimSpace(c.Enc.MemberCIN)) }
+
 // decide puts the service lines of claims through levels 6 and 7 and
-// returns how many of claims it decided: all, or those up to the first
-// claim it rejects while it accepted another of its lines (withdrew
-// true). That claim is rejected and what its lines moved is not kept, so
-// the claims after it are left to be checked again.
-func (j *judge) decide(claims []*Claim) (decided int, withdrew bool, err error) {
+// returns how many of claims, from the first, it decided. A claim it
+// rejects while it accepted another of its lines is withdrawn: it is
+// rejected and what its lines moved is not kept. The claims after it of
+// its member, whose lines it may have made duplicates or over a limit,
+// are not decided, nor any after the first of them: they are left to be
+// checked again.
+func (j *judge) decide(claims []*Claim) (int, error) {
 	// Lines are decided in row order: the k-th decision is the k-th line.
 	j.rows, j.lines = j.rows[:0], j.lines[:0]
 	for ci, c := range claims {
@@ -224,47 +238,51 @@ func (j *judge) decide(claims []*Claim) (decided int, withdrew bool, err error) 
 	}
 	res, err := j.check.Hold(j.ctx, j.rows)
 	if err != nil {
-		return 0, false, fmt.Errorf("levels 6 and 7: %w", err)
+		return 0, fmt.Errorf("levels 6 and 7: %w", err)
 	}
-	// The first claim rejected while another of its lines was accepted.
-	withdrawn, kept := len(claims), len(j.lines)
+	clear(j.failing)
+	j.failing = slices.Grow(j.failing[:0], len(claims))[:len(claims)]
 	for _, d := range res {
-		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > len(j.lines) || j.profile.Action(snip.ForRule(d.Rule)) == snip.Warn {
-			continue
-		}
-		ci := j.lines[d.Seq-1].c
-		if ci >= withdrawn {
-			break
-		}
-		for seq, p := range j.lines {
-			if p.c != ci {
-				continue
-			}
-			if _, ok := j.check.Sent(seq + 1); ok {
-				withdrawn, kept = ci, seq-j.lines[seq].l
-				break
-			}
+		if d.Outcome == store.OutcomeRejected && d.Seq >= 1 && d.Seq <= len(j.lines) && j.profile.Action(snip.ForRule(d.Rule)) != snip.Warn {
+			j.failing[j.lines[d.Seq-1].c] = true
 		}
 	}
-	decided = min(withdrawn+1, len(claims))
-	for seq, p := range j.lines {
-		if p.c >= decided {
+	clear(j.withdrawn)
+	if j.withdrawn == nil {
+		j.withdrawn = map[string]bool{}
+	}
+	decided, rows := len(claims), len(j.lines)
+	for seq := 0; seq < len(j.lines); {
+		ci := j.lines[seq].c
+		end := seq + len(claims[ci].Enc.Lines)
+		member := memberOf(claims[ci])
+		if j.withdrawn[member] {
+			decided, rows = ci, seq
 			break
 		}
+		if j.failing[ci] {
+			for s := seq; s < end; s++ {
+				if _, ok := j.check.Sent(s + 1); ok {
+					j.withdrawn[member] = true
+					break
+				}
+			}
+			j.failing[ci] = j.withdrawn[member] // true: withdrawn
+		}
+		seq = end
+	}
+	for seq, p := range j.lines[:rows] {
 		l := &claims[p.c].Enc.Lines[p.l]
 		l.Sent, l.Pending = j.check.Sent(seq + 1)
-		if p.c == withdrawn {
+		if j.failing[p.c] {
 			l.Sent, l.Pending = store.Line{}, false
 		}
 	}
 	for _, d := range res {
-		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > len(j.lines) {
+		if d.Outcome != store.OutcomeRejected || d.Seq < 1 || d.Seq > rows {
 			continue
 		}
 		p := j.lines[d.Seq-1]
-		if p.c >= decided {
-			break
-		}
 		c, l := claims[p.c], &claims[p.c].Enc.Lines[p.l]
 		id := snip.ForRule(d.Rule)
 		msg := d.Rule + ": " + d.Message
@@ -274,8 +292,8 @@ func (j *judge) decide(claims []*Claim) (decided int, withdrew bool, err error) 
 		c.Fail(id, j.profile.Action(id), l.Line, "SV1", "service line "+l.Number+": "+msg)
 		c.Hits[len(c.Hits)-1].Text = l.Text
 	}
-	if err := j.check.Keep(kept); err != nil {
-		return 0, false, fmt.Errorf("levels 6 and 7: %w", err)
+	if err := j.check.Keep(rows, func(seq int) bool { return j.failing[j.lines[seq-1].c] }); err != nil {
+		return 0, fmt.Errorf("levels 6 and 7: %w", err)
 	}
-	return decided, withdrawn < len(claims), nil
+	return decided, nil
 }
