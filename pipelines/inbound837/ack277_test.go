@@ -3,6 +3,7 @@ package inbound837
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -388,5 +389,139 @@ func TestAnswersUseTheSendersDelimiters(t *testing.T) {
 	}
 	if !strings.Contains(a.b277.String(), "~TRN|2|ENC*1001~STC|A2:20:PR|") {
 		t.Errorf("277CA lacks the claim ENC*1001 accepted under its own CLM01:\n%s", a.b277.String())
+	}
+}
+
+// TestDowngradedEditOnAValueThe277CARepeats: a partner whose profile
+// warns on the validator's edits (or makes them reject only the claim)
+// still gets every answer valid. A finding on a value the 277CA repeats
+// from the set (a CLM01 longer than 2200D TRN02's 50 characters, a claim
+// without the service date 2200D DTP*472 requires, a patient's name or a
+// REF*D9 too long, a service date or CLM02 that is not one) rejects its
+// set in the 999 whatever the profile says, with its IK3; the other set of
+// the group is accepted and answered in the 277CA, and the 999 and the
+// 277CA pass our own validator.
+func TestDowngradedEditOnAValueThe277CARepeats(t *testing.T) {
+	two := twoClaims(t)
+	st, se := strings.Index(two, "ST*837*"), strings.Index(two, "GE*1*101")
+	second := strings.NewReplacer("ST*837*0001", "ST*837*0002", "SE*45*0001", "SE*45*0002", "ENC1001", "ENC2001", "ENC1002", "ENC2002").Replace(two[st:se])
+	line := "LX*1~\nSV1*HC:T1016:U8*75.50*UN*3***1~\nDTP*472*D8*20260109~\nREF*6R*ENC1002-1~\n"
+	if !strings.Contains(two, line) {
+		t.Fatalf("%q not in the file", line)
+	}
+	long := func(n int) string { return strings.Repeat("9", n) }
+	cases := []struct {
+		name  string
+		edits [][2]string
+		ik3   string // in the 999, for the first set
+	}{
+		{"CLM01 of 51 characters", [][2]string{{"CLM*ENC1002*", "CLM*" + long(51) + "*"}}, "~IK3*CLM*39*2300*8~IK4*1*1028*5*"},
+		{"claim without a service date", [][2]string{{"DTP*472*D8*20260109~\n", ""}, {"SE*45*0001", "SE*44*0001"}}, "~IK3*DTP*"},
+		{"claim without a service line", [][2]string{{line, ""}, {"SE*45*0001", "SE*41*0001"}}, "~IK3*LX*"},
+		{"service date not a date", [][2]string{{"DTP*472*D8*20260109~", "DTP*472*D8*20261309~"}}, "~IK3*DTP*43*2400*8~CTX*CLM01:ENC1002~IK4*3*1251*8*"},
+		{"CLM02 not an amount", [][2]string{{"CLM*ENC1002*75.5*", "CLM*ENC1002*75.5X*"}}, "~IK3*CLM*39*2300*8~CTX*CLM01:ENC1002~IK4*2*782*6~"},
+		{"patient's last name of 61 characters", [][2]string{{"NM1*IL*1*NGUYEN*", "NM1*IL*1*NGUYEN" + long(55) + "*"}}, "~IK3*NM1*34*2010BA*8~IK4*3*1035*5*"},
+		{"patient's ID missing", [][2]string{{"NGUYEN*BAO****MI*98765432B~", "NGUYEN*BAO~"}}, "~IK3*NM1*34*2010BA*8~IK4*8*66*1~IK4*9*67*1~"},
+		{"REF*D9 of 51 characters", [][2]string{{"REF*D9*CLMREF1001~", "REF*D9*" + long(51) + "~"}}, "~IK3*REF*22*2300*8~CTX*CLM01:ENC1001~IK4*2*127*5*"},
+	}
+	var warn, claim = map[string]string{}, map[string]string{}
+	for _, id := range []string{snip.SyntaxSegment, snip.SyntaxElement, snip.GuideSegment, snip.GuideElement, snip.SituationalSet} {
+		warn[id], claim[id] = "warn", "reject_claim"
+	}
+	for _, c := range cases {
+		for _, overrides := range []map[string]string{warn, claim} {
+			p, err := snip.NewProfile(overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run(c.name+" "+overrides[snip.SyntaxElement], func(t *testing.T) {
+				first := two[st:se]
+				for _, e := range c.edits {
+					if !strings.Contains(first, e[0]) {
+						t.Fatalf("%q not in the file", e[0])
+					}
+					first = strings.Replace(first, e[0], e[1], 1)
+				}
+				in := two[:st] + first + second + strings.Replace(two[se:], "GE*1*", "GE*2*", 1)
+				a := newAnswers()
+				opts := a.options()
+				opts.Profile = p
+				var sets []SetResult
+				opts.OnSet = func(s *SetResult) error {
+					ss := *s
+					ss.Hits = append([]Hit(nil), s.Hits...)
+					sets = append(sets, ss)
+					return nil
+				}
+				if _, err := Edit(context.Background(), strings.NewReader(in), opts); err != nil {
+					t.Fatal(err)
+				}
+				for name, out := range a.all() {
+					if err := validAnswer(out); out != "" && err != nil {
+						t.Errorf("the %s %v\n%s", name, err, out)
+					}
+				}
+				if len(sets) != 2 || sets[0].Status != ig.Rejected || sets[1].Status != ig.Accepted {
+					t.Fatalf("sets %+v, want the first rejected and the second accepted", sets)
+				}
+				rejecting := false
+				for _, h := range sets[0].Hits {
+					rejecting = rejecting || h.Action == snip.RejectSet
+				}
+				if !rejecting {
+					t.Errorf("no hit rejects the first set: %+v", sets[0].Hits)
+				}
+				ack, a277 := a.b999.String(), a.b277.String()
+				ik5 := strings.Index(ack, "~IK5*R*")
+				if i := strings.Index(ack, c.ik3); i < 0 || i > ik5 || !strings.Contains(ack, "~AK9*P*2*2*1~") {
+					t.Errorf("999 lacks %q in the first set, or AK9 P:\n%s", c.ik3, ack)
+				}
+				if strings.Count(a277, "~ST*277*") != 1 || !strings.Contains(a277, "~TRN*2*ENC2001~STC*A2:20:PR*") ||
+					!strings.Contains(a277, "~TRN*2*ENC2002~STC*A2:20:PR*") || strings.Contains(a277, "ENC1001") {
+					t.Errorf("277CA does not answer the second set alone:\n%s", a277)
+				}
+			})
+		}
+	}
+}
+
+// TestEveryAnswerValidWhateverTheProfile: with a profile that warns on
+// every edit, or makes every edit reject only its claim, each element of
+// each segment of an 837P made empty, too long for any element, holding a
+// character outside the X12 set or a date that is none, and each segment
+// left out, still gets a 999, a 277CA and a TA1 that pass our own
+// validator.
+func TestEveryAnswerValidWhateverTheProfile(t *testing.T) {
+	segs := strings.Split(twoClaims(t), "~\n")
+	edit := func(p snip.Profile, in string, what string) {
+		t.Helper()
+		a := newAnswers()
+		opts := a.options()
+		opts.Profile = p
+		if _, err := Edit(context.Background(), strings.NewReader(in), opts); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for name, out := range a.all() {
+			if err := validAnswer(out); out != "" && err != nil {
+				t.Errorf("%s: the %s %v\n%s", what, name, err, out)
+			}
+		}
+	}
+	for _, p := range []snip.Profile{everyEdit(t, "warn"), everyEdit(t, "reject_claim")} {
+		// ST to SE, SE and the envelope aside.
+		for i := 3; i < len(segs)-3; i++ {
+			els := strings.Split(segs[i], "*")
+			for e := 1; e <= len(els); e++ {
+				for _, v := range []string{"", strings.Repeat("9", 81), "A\x01B", "20261309"} {
+					c := append(append([]string(nil), els...), "")[:max(len(els), e+1)]
+					c[e] = v
+					in := append([]string(nil), segs...)
+					in[i] = strings.TrimRight(strings.Join(c, "*"), "*")
+					edit(p, strings.Join(in, "~\n"), fmt.Sprintf("%s, element %d %q", segs[i], e, v))
+				}
+			}
+			in := append(append([]string(nil), segs[:i]...), segs[i+1:]...)
+			edit(p, strings.Join(in, "~\n"), segs[i]+" left out")
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -312,6 +313,7 @@ type run struct {
 	submitter [4]string // 1000A NM102, NM103, NM104 and NM109
 	setHits   []Hit     // hits of the scanner outside any claim, and those that reject the set
 	own       []ownKey  // the findings the scanner reported to the 999 in the set
+	repeated  []segAt   // the segments of the set the 277CA repeats values of, in order
 	accepted  int       // sets of the group accepted, with or without errors
 	withErr   bool      // a set of the group was accepted with errors
 
@@ -351,6 +353,13 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 			// loops, the envelope) it concerns every claim under it: it
 			// rejects the set, as the scanner's own edits do there.
 			h.Action = snip.RejectSet
+		}
+		if h.Action != snip.RejectSet && r.in277(f) {
+			// The 277CA repeats the value (or needs the segment missing):
+			// whatever the partner's action, the set is rejected, in the
+			// 999, which can always say why; a 277CA could not carry it.
+			h.Action = snip.RejectSet
+			h.Msg += "; the 277CA repeats it, so it rejects the transaction set whatever the partner profile says"
 		}
 		dup := r.saidByScanner(&h, f.Loop) // the report shows it once, as the 999 does
 		switch h.Action {
@@ -413,8 +422,75 @@ func (r *run) transaction(t *ig.TransactionResult, next func(*ig.TransactionResu
 		}
 	}
 	set := &setDone{claims: r.claims, res: res, control: t.Control, group: *t.Group, bht03: r.bht03, submitter: r.submitter}
-	r.claims, r.setHits, r.own = r.spareClaims(), r.setHits[:0], r.own[:0]
+	r.claims, r.setHits, r.own, r.repeated = r.spareClaims(), r.setHits[:0], r.own[:0], r.repeated[:0]
 	return r.finish(set)
+}
+
+// in277 reports whether validator finding f is on a value the 277CA
+// repeats from the set, or finds missing a segment that holds one: an
+// element the 277CA copies (BHT03; NM103, NM104 and NM109 of the
+// submitter, the billing provider and the patient; CLM01 and CLM02; 2300
+// REF*D9's REF02; 2400 DTP*472's DTP02 and DTP03) or any segment finding
+// on such a segment (one the validator could not place has had none of
+// its elements checked); the submitter's, billing provider's or
+// patient's NM1 required and missing; a service line (2400) or its
+// DTP*472 required and missing in a claim left without any service date.
+// The 277CA cannot carry such a claim validly: a CLM01 longer than
+// TRN02's 50 characters, a claim without a service date (2200D DTP*472 is
+// required), a name or ID too long or empty.
+func (r *run) in277(f *ig.Finding) bool {
+	if f.Level == ig.LevelSegment {
+		switch f.Code {
+		case ig.SegRequiredMissing, ig.SegLoopUnderMin, ig.SegUnderMinUse:
+			switch f.Loop {
+			case "1000A", "2010AA", "2010BA", "2010CA":
+				if f.Segment == "NM1" {
+					return true
+				}
+			case "2400":
+				if (f.Segment == "LX" || f.Segment == "DTP") && len(r.claims) > 0 {
+					return r.claims[r.claimAt(r.findingPos(f))].FromDate == ""
+				}
+			}
+		}
+	} else if f.Level != ig.LevelElement {
+		return false
+	}
+	// r.repeated is in the set's order: the segments at f's position.
+	i := sort.Search(len(r.repeated), func(i int) bool { return r.repeated[i].setPos >= f.SetPos })
+	for ; i < len(r.repeated) && r.repeated[i].setPos == f.SetPos; i++ {
+		if r.repeated[i].id != f.Segment {
+			continue
+		}
+		if f.Level == ig.LevelSegment {
+			return true
+		}
+		switch f.Segment {
+		case "BHT":
+			return f.Element == 3
+		case "NM1":
+			return f.Element == 3 || f.Element == 4 || f.Element == 9
+		case "CLM":
+			return f.Element == 1 || f.Element == 2
+		case "REF":
+			return f.Element == 2
+		case "DTP":
+			return f.Element == 2 || f.Element == 3
+		}
+	}
+	return false
+}
+
+// segAt is a segment of a transaction set: its position and ID.
+type segAt struct {
+	setPos int
+	id     string
+}
+
+// repeat notes that the 277CA repeats values of the segment being read,
+// whose ID is id.
+func (r *run) repeat(t *ig.Txn, id string) {
+	r.repeated = append(r.repeated, segAt{t.Pos().SetPos, id})
 }
 
 // inClaim reports whether loop is a claim's loop: 2300, 2400 or one of
@@ -992,9 +1068,11 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 	switch string(seg.ID()) {
 	case "BHT":
 		s.r.bht03 = string(seg.Element(3))
+		s.r.repeat(t, "BHT")
 	case "CLM":
 		s.closeLine(t)
 		s.close(t)
+		s.r.repeat(t, "CLM")
 		pos := t.Pos()
 		s.r.ordinal++
 		s.r.claims = append(s.r.claims, Claim{ID: string(seg.Element(1)), Line: pos.Line, pos: pos,
@@ -1059,6 +1137,7 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		}
 	case "DTP":
 		if s.cur >= 0 && t.Loop() == "2400" && string(seg.Element(1)) == "472" {
+			s.r.repeat(t, "DTP")
 			from, to := string(seg.Element(3)), string(seg.Element(3))
 			if string(seg.Element(2)) == "RD8" && len(from) == 17 {
 				from, to = from[:8], from[9:]
@@ -1079,12 +1158,17 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 			switch string(seg.Element(1)) {
 			case "D9":
 				s.r.claims[s.cur].Intermediary = string(seg.Element(2))
+				s.r.repeat(t, "REF")
 			case "F8":
 				s.f8 = true
 			}
 		}
 	case "NM1":
 		s.entity = string(seg.Element(1))
+		switch string(seg.Element(1)) {
+		case "41", "85", "IL", "QC":
+			s.r.repeat(t, "NM1")
+		}
 		switch string(seg.Element(1)) {
 		case "41":
 			s.r.submitter = [4]string{string(seg.Element(2)), string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}

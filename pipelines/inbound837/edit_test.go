@@ -195,35 +195,59 @@ func TestCodeListOutsideClaims(t *testing.T) {
 // A segment or loop the guide requires that is found missing when the
 // next claim begins is the claim before's: the 999's CTX names it, and
 // with a partner profile that rejects the claim for it, that claim is
-// rejected and the next one accepted.
+// rejected and the next one accepted, unless the claim is left without
+// any service date (no 2400 at all): the 277CA could not answer it (2200D
+// DTP*472 is required), so the set is rejected.
 func TestMissingLoopBelongsToTheClaimBefore(t *testing.T) {
-	in := twoClaims(t)
-	// ENC1002 moves under ENC1001's subscriber, and ENC1001 loses its
-	// service lines (2400, required) and, to balance, its charge.
-	start, end := strings.Index(in, "LX*1~SV1*HC:T2040"), strings.Index(in, "CLM*ENC1002")
-	if start < 0 {
-		start = strings.Index(in, "LX*1~\nSV1*HC:T2040")
+	cases := []struct {
+		name, from, charge string
+		set                ig.Status // with reject_claim
+	}{
+		{"SV1 and DTP*472 of its second line", "SV1*HC:G9012", "200", ig.Accepted},
+		{"every service line (2400)", "LX*1~\nSV1*HC:T2040", "0", ig.Rejected},
 	}
-	if start < 0 || end < 0 {
-		t.Fatal("fixture changed")
-	}
-	in = in[:start] + in[end:]
-	in = strings.Replace(in, "CLM*ENC1001*300***", "CLM*ENC1001*0***", 1)
-	st, se := strings.Index(in, "ST*837"), strings.Index(in, "SE*")
-	in = strings.Replace(in, "SE*45*0001", fmt.Sprintf("SE*%d*0001", strings.Count(in[st:se], "~")+1), 1)
-	if o := edit(t, in, snip.Profile{}); !strings.Contains(o.ack999, "*2400*3~CTX*CLM01:ENC1001~IK5*R*5~") {
-		t.Errorf("999 of the default profile names another claim for the missing 2400, or does not reject the set:\n%s", o.ack999)
-	}
-	p, err := snip.NewProfile(map[string]string{snip.SyntaxSegment: "reject_claim"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := edit(t, in, p)
-	if c, ok := o.claims["ENC1002"]; !ok || c.Rejected {
-		t.Errorf("ENC1002: %+v, want accepted", c)
-	}
-	if c, ok := o.claims["ENC1001"]; !ok || !c.Rejected {
-		t.Errorf("ENC1001: %+v, want rejected for its missing 2400", c)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := twoClaims(t)
+			// ENC1002 moves under ENC1001's subscriber, and ENC1001 loses
+			// what it has from c.from on and, to balance, some charge.
+			start, end := strings.Index(in, c.from), strings.Index(in, "CLM*ENC1002")
+			if start < 0 || end < 0 {
+				t.Fatal("fixture changed")
+			}
+			in = in[:start] + in[end:]
+			in = strings.Replace(in, "CLM*ENC1001*300***", "CLM*ENC1001*"+c.charge+"***", 1)
+			st, se := strings.Index(in, "ST*837"), strings.Index(in, "SE*")
+			in = strings.Replace(in, "SE*45*0001", fmt.Sprintf("SE*%d*0001", strings.Count(in[st:se], "~")+1), 1)
+			if o := edit(t, in, snip.Profile{}); !strings.Contains(o.ack999, "*2400*3~CTX*CLM01:ENC1001~") ||
+				strings.Contains(o.ack999, "CTX*CLM01:ENC1002") || !strings.Contains(o.ack999, "~IK5*R*5~") {
+				t.Errorf("999 of the default profile names another claim for the missing 2400, or does not reject the set:\n%s", o.ack999)
+			}
+			p, err := snip.NewProfile(map[string]string{snip.SyntaxSegment: "reject_claim"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := edit(t, in, p)
+			if len(o.sets) != 1 || o.sets[0].Status != c.set {
+				t.Fatalf("sets %+v, want one %c", o.sets, c.set)
+			}
+			if c, ok := o.claims["ENC1001"]; !ok || !c.Rejected {
+				t.Errorf("ENC1001: %+v, want rejected for its missing 2400", c)
+			}
+			a277 := write277(t, in, p) // passes the validator
+			if c.set == ig.Rejected {
+				if a277 != "" || !strings.Contains(o.ack999, "*2400*3~CTX*CLM01:ENC1001~") {
+					t.Errorf("999 does not name ENC1001, or a 277CA:\n%s\n%s", o.ack999, a277)
+				}
+				return
+			}
+			if c, ok := o.claims["ENC1002"]; !ok || c.Rejected {
+				t.Errorf("ENC1002: %+v, want accepted", c)
+			}
+			if !strings.Contains(a277, "~TRN*2*ENC1001~STC*A7:21*") || !strings.Contains(a277, "~TRN*2*ENC1002~STC*A2:20:PR*") {
+				t.Errorf("277CA:\n%s", a277)
+			}
+		})
 	}
 }
 

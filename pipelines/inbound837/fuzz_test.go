@@ -13,6 +13,7 @@ import (
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ack"
 	"github.com/calaim-gateway/calaim-gateway/edi/x12/ig"
 	"github.com/calaim-gateway/calaim-gateway/internal/tools/gen837p"
+	"github.com/calaim-gateway/calaim-gateway/rules/snip"
 )
 
 // FuzzEdit: whatever the bytes, Edit ends without a panic; when it ends
@@ -21,8 +22,10 @@ import (
 // wrong with an ISA, IEA, GS, GE or ST, nor an ST01 or ST02 missing,
 // invalid or not supported, IK502 1, 6 and 7: an answer repeats their
 // values, as the 999's AK2 must), the 999, the 277CA and the TA1 it wrote pass our own
-// validator.
+// validator: with the default actions, and with a partner profile that
+// warns on every edit or makes every edit reject only its claim.
 func FuzzEdit(f *testing.F) {
+	profiles := []snip.Profile{{}, everyEdit(f, "warn"), everyEdit(f, "reject_claim")}
 	two, err := os.ReadFile("testdata/837p-two-claims.x12")
 	if err != nil {
 		f.Fatal(err)
@@ -31,38 +34,62 @@ func FuzzEdit(f *testing.F) {
 	f.Add(bytes.ReplaceAll(bytes.ReplaceAll(two, []byte("*"), []byte("|")), []byte("ENC1001"), []byte("ENC*1001")))
 	f.Add(bytes.Replace(two, []byte("GE*1*101"), []byte("GE*2*101"), 1))
 	f.Add(two[:len(two)/2])
+	// Values the 277CA repeats, in error: a CLM01 longer than its TRN02
+	// holds, a claim without a service date.
+	f.Add(bytes.Replace(two, []byte("CLM*ENC1002*"), []byte("CLM*"+strings.Repeat("9", 51)+"*"), 1))
+	f.Add(bytes.Replace(bytes.Replace(two, []byte("DTP*472*D8*20260109~"), nil, 1), []byte("SE*45*"), []byte("SE*44*"), 1))
 	var small bytes.Buffer
 	if _, err := (gen837p.Options{Claims: 5, PerSet: 2}).WriteTo(&small); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(small.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a := newAnswers()
-		answered := 0
-		opts := a.options()
-		opts.OnClaim = func(*Claim) error { answered++; return nil }
-		sum, err := Edit(context.Background(), bytes.NewReader(data), opts)
-		if err != nil {
-			return
-		}
-		if answered != sum.Claims {
-			t.Fatalf("%d claims answered, the summary counts %d", answered, sum.Claims)
-		}
 		sound := true
 		if _, err := ig.NewValidator(ig.Options{OnFinding: func(f *ig.Finding) {
 			sound = sound && f.Level != ig.LevelInterchange && f.Level != ig.LevelGroup &&
 				f.Segment != "ST" && !(f.Level == ig.LevelTransaction && (f.Code == "1" || f.Code == "6" || f.Code == "7"))
-		}}).Validate(context.Background(), bytes.NewReader(data)); err != nil || !sound {
-			return
+		}}).Validate(context.Background(), bytes.NewReader(data)); err != nil {
+			sound = false
 		}
-		for name, out := range a.all() {
-			if out != "" {
-				if err := validAnswer(out); err != nil {
-					t.Fatalf("the %s %v\n%s", name, err, out)
+		for _, p := range profiles {
+			a := newAnswers()
+			answered := 0
+			opts := a.options()
+			opts.Profile = p
+			opts.OnClaim = func(*Claim) error { answered++; return nil }
+			sum, err := Edit(context.Background(), bytes.NewReader(data), opts)
+			if err != nil {
+				return
+			}
+			if answered != sum.Claims {
+				t.Fatalf("profile %v: %d claims answered, the summary counts %d", p.Actions, answered, sum.Claims)
+			}
+			if !sound {
+				continue
+			}
+			for name, out := range a.all() {
+				if out != "" {
+					if err := validAnswer(out); err != nil {
+						t.Fatalf("profile %v: the %s %v\n%s", p.Actions, name, err, out)
+					}
 				}
 			}
 		}
 	})
+}
+
+// everyEdit is a partner profile giving every edit action.
+func everyEdit(tb testing.TB, action string) snip.Profile {
+	tb.Helper()
+	m := map[string]string{}
+	for _, e := range snip.Edits() {
+		m[e.ID] = action
+	}
+	p, err := snip.NewProfile(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // answers are the buffers of Edit's 999, 277CA and TA1.
