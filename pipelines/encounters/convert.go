@@ -702,7 +702,7 @@ func (c *converter) repeatsEarlier(_ context.Context, cand *candidate) error {
 // run that sent p, so that the console tells who may read the message,
 // which names p's invoice, line and file.
 func (c *converter) duplicate(cand *candidate, p *store.PriorLine) {
-	cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID())})
+	cand.decisions = append(cand.decisions, rules.Decision{Rule: rules.DuplicateLine, Message: duplicateMessage(p, c.run.ID(), c.job.CheckOnly)})
 	if !p.Pending {
 		cand.priorRun = p.Run
 		cand.dupSameRun = p.Run == c.run.ID()
@@ -955,7 +955,9 @@ func (c *converter) write(b *batch) error {
 	return nil
 }
 
-func duplicateMessage(p *store.PriorLine, run int64) string {
+// duplicateMessage says which line p a DUPLICATE-LINE repeats, to a line
+// of run (checkOnly: a check, whose line controls no output has).
+func duplicateMessage(p *store.PriorLine, run int64, checkOnly bool) string {
 	what := "invoice " + p.Invoice
 	if p.LineNo != "" {
 		what += " line " + p.LineNo
@@ -963,7 +965,11 @@ func duplicateMessage(p *store.PriorLine, run int64) string {
 	if p.Pending {
 		return fmt.Sprintf("repeats %s of %s, a claim accepted on %s from a provider's 837P and waiting to be sent to DHCS, since DHCS denies a whole encounter for a duplicate line", what, filepath.Base(p.Output), p.At.Format("2006-01-02"))
 	}
-	if p.Run == run {
+	switch {
+	case p.Run == run && checkOnly:
+		// A check's line controls are its own: no output has them.
+		return fmt.Sprintf("repeats %s earlier in this file; only the first is sent, since DHCS denies a whole encounter for a duplicate line", what)
+	case p.Run == run:
 		return fmt.Sprintf("repeats %s earlier in this file or run; only the first was sent, since DHCS denies a whole encounter for a duplicate line (line control %s)", what, p.Control)
 	}
 	where := "run " + strconv.FormatInt(p.Run, 10)
