@@ -525,3 +525,66 @@ func TestEveryAnswerValidWhateverTheProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestPatientIsNotTheOtherSubscriber: a claim's 2330A NM1*IL names the
+// subscriber of another payer (under 2320), not the patient: the claim
+// after it under the same subscriber is answered in the 277CA, and its
+// encounter lines made, under 2010BA's name and member ID. The 277CA does
+// not repeat 2330A's name, so a finding on it follows the partner's
+// profile (here warn) and does not reject the set.
+func TestPatientIsNotTheOtherSubscriber(t *testing.T) {
+	base := twoClaims(t)
+	// ENC1002 under RIVERA, after ENC1001 and its other payer.
+	i, j := strings.Index(base, "HL*3*1*22*0~"), strings.Index(base, "CLM*ENC1002*")
+	base = base[:i] + base[j:]
+	base = strings.Replace(base, "HI*ABK:Z590*ABF:Z5941~\n", "HI*ABK:Z590*ABF:Z5941~\n"+
+		"SBR*S*18*******CI~\nOI***Y***Y~\nNM1*IL*1*DOE*JOHN****MI*W11122233~\nNM1*PR*2*OTHER HEALTH PLAN*****PI*OTH01~\n", 1)
+	base = strings.Replace(base, "SE*45*0001~", "SE*42*0001~", 1)
+	warn := map[string]string{}
+	for _, id := range []string{snip.SyntaxSegment, snip.SyntaxElement, snip.GuideSegment, snip.GuideElement, snip.SituationalSet} {
+		warn[id] = "warn"
+	}
+	for _, c := range []struct {
+		name      string
+		last      string // 2330A NM103
+		overrides map[string]string
+	}{
+		{"valid", "DOE", nil},
+		{"other subscriber's last name of 61 characters, warned", "DOE" + strings.Repeat("E", 58), warn},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := strings.Replace(base, "NM1*IL*1*DOE*", "NM1*IL*1*"+c.last+"*", 1)
+			p, err := snip.NewProfile(c.overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := newAnswers()
+			opts := a.options()
+			opts.Profile = p
+			type member struct{ cin, last, first string }
+			got := map[string]member{}
+			opts.OnClaim = func(c *Claim) error {
+				got[c.ID] = member{c.Enc.MemberCIN, c.Enc.MemberLast, c.Enc.MemberFirst}
+				return nil
+			}
+			if _, err := Edit(context.Background(), strings.NewReader(in), opts); err != nil {
+				t.Fatal(err)
+			}
+			out := a.b277.String()
+			if err := validAnswer(out); out == "" || err != nil {
+				t.Fatalf("no valid 277CA (%v); the 999:\n%s", err, a.b999.String())
+			}
+			for _, id := range []string{"ENC1001", "ENC1002"} {
+				if want := "~NM1*QC*1*RIVERA*ANA****MI*91234567A~TRN*2*" + id + "~STC*A2:20:PR*"; !strings.Contains(out, want) {
+					t.Errorf("277CA lacks %q:\n%s", want, out)
+				}
+				if want := (member{"91234567A", "RIVERA", "ANA"}); got[id] != want {
+					t.Errorf("%s: encounter member %+v, want %+v", id, got[id], want)
+				}
+			}
+			if strings.Contains(out, "DOE") || strings.Contains(out, "W11122233") {
+				t.Errorf("277CA names the other subscriber:\n%s", out)
+			}
+		})
+	}
+}

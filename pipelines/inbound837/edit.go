@@ -1165,25 +1165,29 @@ func (s *scanner) Segment(t *ig.Txn, seg *x12.Segment) {
 		}
 	case "NM1":
 		s.entity = string(seg.Element(1))
-		switch string(seg.Element(1)) {
-		case "41", "85", "IL", "QC":
+		// The patient is 2010BA's subscriber or 2010CA's patient; an
+		// NM1*IL elsewhere (2330A, another payer's subscriber under 2320)
+		// names someone the 277CA does not repeat.
+		el := func(i int) string { return string(seg.Element(i)) }
+		switch loop := t.Loop(); {
+		case s.entity == "41":
 			s.r.repeat(t, "NM1")
-		}
-		switch string(seg.Element(1)) {
-		case "41":
-			s.r.submitter = [4]string{string(seg.Element(2)), string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
-		case "85":
-			s.prov = [4]string{string(seg.Element(2)), string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
-		case "IL":
-			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), string(seg.Element(9))}
-		case "QC":
+			s.r.submitter = [4]string{el(2), el(3), el(4), el(9)}
+		case s.entity == "85":
+			s.r.repeat(t, "NM1")
+			s.prov = [4]string{el(2), el(3), el(4), el(9)}
+		case s.entity == "IL" && loop == "2010BA":
+			s.r.repeat(t, "NM1")
+			s.pat = [3]string{el(3), el(4), el(9)}
+		case s.entity == "QC" && loop == "2010CA":
+			s.r.repeat(t, "NM1")
 			// A dependent (2010CA) has no ID of its own in 005010X222A1:
 			// the 277CA names the patient under the subscriber's member ID.
-			id := string(seg.Element(9))
+			id := el(9)
 			if id == "" {
 				id = s.pat[2]
 			}
-			s.pat = [3]string{string(seg.Element(3)), string(seg.Element(4)), id}
+			s.pat = [3]string{el(3), el(4), id}
 		}
 		if string(seg.Element(8)) == "XX" && !snip.NPI(string(seg.Element(9))) {
 			s.report(t, seg, snip.CodeNPI, 9, "NM109 fails the NPI check digit")
