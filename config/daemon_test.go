@@ -161,3 +161,30 @@ func TestSecret(t *testing.T) {
 		t.Errorf("empty file: %v", err)
 	}
 }
+
+// The console's audit key comes from audit_key_env, audit_key_file or
+// CALGW_AUDIT_KEY; a short one is refused, without its value in the error.
+func TestWebAuditKey(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef"
+	t.Setenv(DefaultAuditKeyEnv, key)
+	if v, err := (Web{}).AuditKey(); err != nil || string(v) != key {
+		t.Errorf("default: %q %v", v, err)
+	}
+	t.Setenv("CALGW_TEST_AUDIT_KEY", key+"-env")
+	if v, err := (Web{AuditKeyEnv: "CALGW_TEST_AUDIT_KEY"}).AuditKey(); err != nil || string(v) != key+"-env" {
+		t.Errorf("env: %q %v", v, err)
+	}
+	if v, err := (Web{AuditKeyFile: write(t, key+"-file\n")}).AuditKey(); err != nil || string(v) != key+"-file" {
+		t.Errorf("file: %q %v", v, err)
+	}
+	if _, err := (Web{AuditKeyFile: write(t, "short-secret\n")}).AuditKey(); err == nil || strings.Contains(err.Error(), "short-secret") {
+		t.Errorf("short: %v", err)
+	}
+	t.Setenv(DefaultAuditKeyEnv, "")
+	if _, err := (Web{}).AuditKey(); err == nil || !strings.Contains(err.Error(), DefaultAuditKeyEnv+" is not set") {
+		t.Errorf("unset: %v", err)
+	}
+	if _, err := Load(write(t, "web:\n  audit_key_env: A\n  audit_key_file: /b\n")); err == nil || !strings.Contains(err.Error(), "audit_key_env and audit_key_file") {
+		t.Errorf("both: %v", err)
+	}
+}

@@ -28,6 +28,12 @@ type Web struct {
 	// LoginAttempts is how many failed sign-ins an address or a user name
 	// may make per minute; default 5.
 	LoginAttempts int `yaml:"login_attempts"`
+	// AuditKeyEnv names the environment variable holding the audit key,
+	// the HMAC-SHA-256 key the audit log keeps search terms under
+	// (AuditKey); AuditKeyFile names a file holding it instead. Without
+	// either, CALGW_AUDIT_KEY.
+	AuditKeyEnv  string `yaml:"audit_key_env"`
+	AuditKeyFile string `yaml:"audit_key_file"`
 }
 
 // Console defaults.
@@ -36,6 +42,10 @@ const (
 	DefaultMaxUploadBytes = 10 << 20
 	DefaultUploadWait     = 60 * time.Second
 	DefaultLoginAttempts  = 5
+	DefaultAuditKeyEnv    = "CALGW_AUDIT_KEY"
+	// MinAuditKey is the shortest audit key accepted, in bytes: a short
+	// one could be guessed along with the terms it hides.
+	MinAuditKey = 32
 )
 
 // WithDefaults returns w with its defaults filled in.
@@ -52,7 +62,26 @@ func (w Web) WithDefaults() Web {
 	if w.LoginAttempts <= 0 {
 		w.LoginAttempts = DefaultLoginAttempts
 	}
+	if w.AuditKeyEnv == "" && w.AuditKeyFile == "" {
+		w.AuditKeyEnv = DefaultAuditKeyEnv
+	}
 	return w
+}
+
+// AuditKey reads the console's audit key from audit_key_env or
+// audit_key_file (CALGW_AUDIT_KEY without either), a file's trailing line
+// break left out; one shorter than MinAuditKey bytes is refused. Its
+// value is never put in an error.
+func (w Web) AuditKey() ([]byte, error) {
+	w = w.WithDefaults()
+	v, err := Secret("web audit key", w.AuditKeyEnv, w.AuditKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if len(v) < MinAuditKey {
+		return nil, fmt.Errorf("web audit key: %d bytes, want at least %d (e.g. openssl rand -hex 32)", len(v), MinAuditKey)
+	}
+	return []byte(v), nil
 }
 
 func (c *Config) validateWeb() []string {
@@ -65,6 +94,9 @@ func (c *Config) validateWeb() []string {
 		if _, ok := c.Sources[w.UploadSource]; !ok {
 			errs = append(errs, fmt.Sprintf("web.upload_source %q is not in sources", w.UploadSource))
 		}
+	}
+	if w.AuditKeyEnv != "" && w.AuditKeyFile != "" {
+		errs = append(errs, "web: set only one of audit_key_env and audit_key_file")
 	}
 	if w.SessionTTL < 0 || w.MaxUploadBytes < 0 || w.LoginAttempts < 0 || w.UploadWait < 0 {
 		errs = append(errs, "web: session_ttl, max_upload_bytes, upload_wait and login_attempts cannot be negative")

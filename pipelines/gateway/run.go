@@ -39,6 +39,14 @@ func Run(ctx context.Context, o RunOptions) error {
 	if o.WebListen != "" {
 		cfg.Web.Listen = o.WebListen
 	}
+	// The console's audit key is read before anything starts: without
+	// it the console, and so the daemon beside it, does not start.
+	var auditKey []byte
+	if cfg.Web.Listen != "" {
+		if auditKey, err = cfg.Web.AuditKey(); err != nil {
+			return err
+		}
+	}
 	// The state directory holds the work directory and the instance name in
 	// both modes (and the SQLite database): one process per directory.
 	unlock, err := store.LockDir(o.State)
@@ -87,7 +95,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	if cfg.Web.Listen == "" {
 		return d.Run(ctx)
 	}
-	return runWithConsole(ctx, d, web.Options{Config: cfg, Rules: rs, Store: console, Log: o.Log})
+	return runWithConsole(ctx, d, web.Options{Config: cfg, Rules: rs, Store: console, Log: o.Log, AuditKey: auditKey})
 }
 
 // runWithConsole runs the daemon and the web console until ctx ends; the

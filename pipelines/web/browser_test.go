@@ -72,7 +72,11 @@ destinations:
 web:
   upload_source: inbox
   upload_wait: 20s
-`, dir)
+  audit_key_file: %[2]q
+`, dir, filepath.Join(dir, "audit.key"))
+	if err := os.WriteFile(filepath.Join(dir, "audit.key"), []byte("the browser test's audit key, 32 bytes or more\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -613,7 +613,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, u *user) error {
 	}
 	lines = dedupe(lines)
 	data["Lines"], data["Files"], data["Claim"] = lines, files, claim
-	s.auditView(r, u, "search", "search", termHash(term))
+	s.auditView(r, u, "search", "search", termHash(s.o.AuditKey, term))
 	s.render(w, r, http.StatusOK, "search", u, data)
 	return nil
 }

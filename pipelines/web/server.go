@@ -24,6 +24,7 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
@@ -72,6 +73,9 @@ type Options struct {
 	Store  Store
 	Log    *slog.Logger
 	Now    func() time.Time // nil = time.Now
+	// AuditKey is the key the audit log keeps search terms under
+	// (config.Web.AuditKey), at least config.MinAuditKey bytes.
+	AuditKey []byte
 }
 
 // Server is the console.
@@ -123,6 +127,9 @@ const (
 func New(o Options) (*Server, error) {
 	if o.Config == nil || o.Store == nil || o.Rules == nil {
 		return nil, errors.New("web: configuration, rule set and store are required")
+	}
+	if len(o.AuditKey) < config.MinAuditKey {
+		return nil, fmt.Errorf("web: an audit key of at least %d bytes is required", config.MinAuditKey)
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -577,10 +584,15 @@ func tokenHash(tok string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// termHash is what the audit log keeps of a search term (PHI).
-func termHash(term string) string {
-	sum := sha256.Sum256([]byte("calgw-search:" + term))
-	return "sha256:" + hex.EncodeToString(sum[:8])
+// termHash is what the audit log keeps of a search term (PHI): its
+// HMAC-SHA-256 under the audit key, in hex. The same term gives the same
+// value within a deployment, so that whoever holds the key can tell
+// whether a term was searched; without the key the log's values cannot be
+// matched to CINs or names by trying them.
+func termHash(key []byte, term string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(term))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
 }
 
 // audit records a change in the audit log at once; when the store

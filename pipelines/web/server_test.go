@@ -3,7 +3,10 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,7 +57,16 @@ type fixture struct {
 
 const password = "correct horse battery"
 
+// auditKey is the fixture's audit key.
+const auditKey = "the fixture's audit key, 32 bytes or more"
+
 func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
+	t.Helper()
+	return newFixtureKey(t, tune, auditKey)
+}
+
+// newFixtureKey is newFixture with audit key key.
+func newFixtureKey(t *testing.T, tune func(*config.Web), key string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenSQLite(context.Background(), dir)
@@ -81,7 +93,8 @@ func newFixture(t *testing.T, tune func(*config.Web)) *fixture {
 		}
 	}
 	logs := &syncBuffer{}
-	s, err := New(Options{Config: cfg, Rules: rs, Store: st, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	s, err := New(Options{Config: cfg, Rules: rs, Store: st, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		AuditKey: []byte(key)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,26 +391,73 @@ func TestOutputEscaped(t *testing.T) {
 }
 
 // A search term (PHI) goes by POST, never into a URL or the log; the
-// audit log keeps its hash.
+// audit log keeps its HMAC-SHA-256 under the audit key: the same term
+// gives the same value under one key, another value under another key,
+// and not the unkeyed hash anyone could compute for every CIN.
 func TestSearchTermsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, nil)
-	c := f.client()
-	tok := f.signedIn(c, "ada")
 	const cin = "91234567A"
-	resp, _ := f.post(c, "/search", url.Values{"q": {cin}, "csrf": {tok}})
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("search: %d", resp.StatusCode)
+	search := func(key string) string {
+		f := newFixtureKey(t, nil, key)
+		c := f.client()
+		tok := f.signedIn(c, "ada")
+		var details []string
+		for range 2 {
+			resp, _ := f.post(c, "/search", url.Values{"q": {cin}, "csrf": {tok}})
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("search: %d", resp.StatusCode)
+			}
+			f.web.FlushAudit()
+			ev, _ := f.st.Console().AuditEvents(context.Background(), 10)
+			if len(ev) == 0 || ev[0].Action != "search" || strings.Contains(ev[0].Detail, cin) {
+				t.Fatalf("audit = %+v", ev)
+			}
+			details = append(details, ev[0].Detail)
+		}
+		if strings.Contains(f.log.String(), cin) {
+			t.Fatalf("the CIN is in the log:\n%s", f.log.String())
+		}
+		if resp, _ := f.get(c, "/search?q="+cin, true); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /search: %d", resp.StatusCode)
+		}
+		if details[0] != details[1] {
+			t.Fatalf("the same term audited as %q and %q", details[0], details[1])
+		}
+		return details[0]
 	}
-	f.web.FlushAudit()
-	if strings.Contains(f.log.String(), cin) {
-		t.Fatalf("the CIN is in the log:\n%s", f.log.String())
+	got := search(auditKey)
+	m := hmac.New(sha256.New, []byte(auditKey))
+	m.Write([]byte(cin))
+	if want := "hmac-sha256:" + hex.EncodeToString(m.Sum(nil)); got != want {
+		t.Errorf("audit detail %q, want %q", got, want)
 	}
-	ev, _ := f.st.Console().AuditEvents(context.Background(), 10)
-	if len(ev) == 0 || ev[0].Action != "search" || ev[0].Detail != termHash(cin) || strings.Contains(ev[0].Detail, cin) {
-		t.Fatalf("audit = %+v", ev)
+	for _, unkeyed := range [][32]byte{sha256.Sum256([]byte(cin)), sha256.Sum256([]byte("calgw-search:" + cin))} {
+		if h := hex.EncodeToString(unkeyed[:]); strings.Contains(got, h) || strings.Contains(got, h[:16]) {
+			t.Errorf("audit detail %q is the term's unkeyed SHA-256", got)
+		}
 	}
-	if resp, _ := f.get(c, "/search?q="+cin, true); resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /search: %d", resp.StatusCode)
+	if other := search("another deployment's audit key, as long"); other == got {
+		t.Errorf("audit detail %q under another key too", got)
+	}
+}
+
+// The console does not start without an audit key of
+// config.MinAuditKey bytes.
+func TestAuditKeyRequired(t *testing.T) {
+	cfg := config.Default()
+	rs, err := cfg.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, key := range []string{"", "31 bytes: one short of the mini"} {
+		if s, err := New(Options{Config: cfg, Rules: rs, Store: st, AuditKey: []byte(key)}); err == nil {
+			s.Close()
+			t.Errorf("audit key %q accepted", key)
+		}
 	}
 }
 

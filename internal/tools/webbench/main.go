@@ -144,7 +144,8 @@ func bench() int {
 			log.Fatal(err)
 		}
 	}
-	srv, err := web.New(web.Options{Config: cfg, Rules: rs, Store: st, Log: slog.New(slog.DiscardHandler)})
+	srv, err := web.New(web.Options{Config: cfg, Rules: rs, Store: st, Log: slog.New(slog.DiscardHandler),
+		AuditKey: []byte("webbench's audit key, not a secret")})
 	if err != nil {
 		log.Fatal(err)
 	}
