@@ -15,7 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/edi/tabular"
@@ -119,13 +122,40 @@ type Site struct {
 
 // Key identifies the site among all roster rows: the NPI and the site's
 // street address and 5-digit ZIP code, folded (case, punctuation and
-// spacing do not matter). Two rows with the same key are the same site.
+// spacing do not matter). Two rows with the same key are the same site;
+// the decoder also takes two rows whose streets differ only in accents for
+// one site (plainKey).
 func (s *Site) Key() string {
 	zip := s.Address.Zip
 	if len(zip) > 5 {
 		zip = zip[:5]
 	}
 	return s.NPI + "|" + fold(s.Address.Street) + "|" + zip
+}
+
+// plainKey is Key with the street's accents dropped first (Unicode NFD,
+// combining marks removed): "300 Avenida Peña" is "300 avenida pena",
+// where Key reads "300 avenida pe a".
+func (s *Site) plainKey() string {
+	zip := s.Address.Zip
+	if len(zip) > 5 {
+		zip = zip[:5]
+	}
+	return s.NPI + "|" + fold(stripMarks(s.Address.Street)) + "|" + zip
+}
+
+// stripMarks decomposes s (NFD) and leaves out its combining marks.
+func stripMarks(s string) string {
+	if plainASCII(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // Contract is the site as the rules see it.
@@ -439,11 +469,18 @@ func (d *Decoder) Decode(row tabular.Row, s *Site) []Problem {
 		*c.to = v
 	}
 	if s.NPI != "" && s.Address.Street != "" && s.Address.Zip != "" {
-		k := s.Key()
-		if first, dup := d.seen[k]; dup {
+		// A row is the same site as an earlier one with its key (the store
+		// would keep one of them), or with its street the same but for
+		// accents (the 274 drops them: one place sent twice).
+		k, plain := s.Key(), s.plainKey()
+		first, dup := d.seen[k]
+		if !dup {
+			first, dup = d.seen[plain]
+		}
+		if dup {
 			add(ColSiteAddress, false, "duplicates the site in row %d (same npi, site_address and site_zip): one row per provider site", first)
 		} else {
-			d.seen[k] = row.Number
+			d.seen[k], d.seen[plain] = row.Number, row.Number
 		}
 	}
 	return ps
@@ -564,6 +601,15 @@ func fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func allDigits(s string, n int) bool {

@@ -513,3 +513,32 @@ func TestDecodeAllNoSiteRow(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicateSitesAccentsAndCase: rows of one provider whose site name
+// or street differ only in accents, case or spacing are the same site (the
+// 274 drops accents: both would be one place sent twice); the second is
+// reported as a duplicate of the first, as an exact repeat is.
+func TestDuplicateSitesAccentsAndCase(t *testing.T) {
+	for _, c := range []struct{ name, street, name2, street2 string }{
+		{"exact", "12 Main St", "Clínica Esperanza", "12 Main St"},
+		{"site name accents, street case", "12 Main St", "Clinica Esperanza", "12 MAIN ST"},
+		{"street accents", "300 Avenida Peña", "CLINICA  ESPERANZA", "300 avenida pena"},
+		{"street accents decomposed", "7 Calle Éxito", "Clinica Esperanza", "7 calle  E\u0301xito"},
+		{"street accents, spacing", "18 Cañón Rd", "Clínica Esperanza", "18  CANON  RD"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := decoder(t, tabular.CSV)
+			var s Site
+			m := good()
+			m[ColSiteName], m[ColSiteAddress] = "Clínica Esperanza", c.street
+			if ps := d.Decode(rowOf(2, m), &s); len(ps) > 0 {
+				t.Fatal(ps)
+			}
+			m[ColSiteName], m[ColSiteAddress] = c.name2, c.street2
+			ps := d.Decode(rowOf(3, m), &s)
+			if len(ps) != 1 || ps[0].Column != ColSiteAddress || !strings.Contains(ps[0].Message, "duplicates the site in row 2") {
+				t.Errorf("row 3: %v, want it a duplicate of row 2", ps)
+			}
+		})
+	}
+}
