@@ -35,6 +35,11 @@ const (
 	AuthFeedInvalid         = "AUTH-FEED-INVALID"
 	AuthPeriodPolicy        = "AUTH-PERIOD-POLICY"
 	ProgramFeedInvalid      = "PROGRAM-FEED-INVALID"
+
+	// Checks of an 834's date against the 834s loaded before, reported by
+	// `calgw ingest` (the store knows what was loaded).
+	EnrollmentFileSuperseded = "ENR-FILE-SUPERSEDED"
+	EnrollmentFileOutOfOrder = "ENR-FILE-OUT-OF-ORDER"
 )
 
 // Groups of the eligibility and authorization rules, each switched on when

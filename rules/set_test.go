@@ -19,7 +19,7 @@ func TestCatalogIsOneStableList(t *testing.T) {
 		rules.EligNotEnrolled, rules.EligShareOfCost, rules.EligMemberMismatch, rules.ECMExcluded, rules.POFNotLive,
 		rules.AuthMissing, rules.AuthOutreachExempt, rules.AuthStreamlinedWindow, rules.AuthJIPrerelease, rules.AuthOtherProvider,
 		rules.AuthUnitsExceeded, rules.CSLimitExceeded, rules.TRNeedsECM,
-		rules.EnrollmentMemberInvalid, rules.EnrollmentSetRejected, rules.AuthFeedInvalid, rules.AuthPeriodPolicy, rules.ProgramFeedInvalid,
+		rules.EnrollmentMemberInvalid, rules.EnrollmentSetRejected, rules.EnrollmentFileSuperseded, rules.EnrollmentFileOutOfOrder, rules.AuthFeedInvalid, rules.AuthPeriodPolicy, rules.ProgramFeedInvalid,
 		rules.ProviderNotContracted, rules.CorrectionUnknown, rules.CorrectionAmbiguous, rules.CorrectionSplit, rules.CorrectionHeld,
 		rules.CorrectionResend, rules.CorrectionNotReceived, rules.CorrectionVoided, rules.Response277CAStatus, rules.Response999Status, rules.ResponseEVRStatus, rules.ResponseUnmatched,
 		rules.HCPUnknown,

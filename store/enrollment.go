@@ -84,6 +84,12 @@ var sqliteEnrollmentMigrations = []string{
 		first    INTEGER NOT NULL,
 		last_run INTEGER NOT NULL
 	) WITHOUT ROWID`,
+	// An 834's kind, date and plan codes (EnrollmentFile), and the full
+	// file that superseded a change file (0: none): see Place.
+	`ALTER TABLE enrollment_loads ADD COLUMN file_kind TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE enrollment_loads ADD COLUMN file_date INTEGER NOT NULL DEFAULT 0`,
+	`ALTER TABLE enrollment_loads ADD COLUMN plan_codes TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE enrollment_loads ADD COLUMN superseded_by INTEGER NOT NULL DEFAULT 0`,
 }
 
 // registerSQLiteFunctions registers the SQL functions of the enrollment
@@ -331,6 +337,14 @@ type EnrollmentLoad interface {
 	PutAuthorization(ctx context.Context, a *domain.Authorization) error
 	// PutProgram adds or replaces a program span (by member, program and start).
 	PutProgram(ctx context.Context, p *domain.ProgramSpan) error
+	// Place records what an 834 is (its kind, date and plan codes) on the
+	// load and says where a change file stands among the 834 loads
+	// committed before it (FileOrder). A change file superseded by a full
+	// file has what it wrote to the members undone: committed, the load
+	// records the file, so that the same content is not loaded again, with
+	// nothing of it applied. It is called once, after the last member and
+	// before a full file's CutAbsent and Commit.
+	Place(ctx context.Context, f EnrollmentFile) (FileOrder, error)
 	// Commit records the load as done with its summary (counts only: no
 	// member data) and the interchange it carried, and makes it visible.
 	Commit(ctx context.Context, interchange, summary string) error
@@ -427,6 +441,11 @@ func (s *SQLite) BeginEnrollmentLoad(ctx context.Context, kind, file string, sum
 		kind, file, hexSum, now())
 	if err == nil {
 		l.id, err = res.LastInsertId()
+	}
+	if err == nil && kind == LoadKind834 {
+		// What the members get from here on is undone when the file is
+		// superseded (Place); the load itself stays.
+		_, err = conn.ExecContext(ctx, `SAVEPOINT enrollment_file`)
 	}
 	if err != nil {
 		l.Rollback()
@@ -545,6 +564,53 @@ func (l *sqliteLoad) PutProgram(ctx context.Context, p *domain.ProgramSpan) erro
 		return fmt.Errorf("store: program span: %w", err)
 	}
 	return nil
+}
+
+// Place records what an 834 is and says where a change file stands
+// among the 834 loads committed before it; a superseded one's member
+// changes are undone.
+func (l *sqliteLoad) Place(ctx context.Context, f EnrollmentFile) (FileOrder, error) {
+	order, err := placeFile(f, func(fileKind string, each func(r LoadRef, codes string) (bool, error)) error {
+		rows, err := l.conn.QueryContext(ctx, `SELECT id, file, file_date, plan_codes FROM enrollment_loads
+			WHERE kind = ? AND file_kind = ? AND superseded_by = 0 AND id <> ? ORDER BY file_date DESC, id DESC`,
+			LoadKind834, fileKind, l.id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r LoadRef
+			var date int64
+			var codes string
+			if err := rows.Scan(&r.Load, &r.File, &date, &codes); err != nil {
+				return err
+			}
+			r.Date = civil.Date(date)
+			if stop, err := each(r, codes); stop || err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return FileOrder{}, fmt.Errorf("store: place load %d: %w", l.id, err)
+	}
+	var by int64
+	if order.SupersededBy != nil {
+		by = order.SupersededBy.Load
+		if _, err := l.conn.ExecContext(ctx, `ROLLBACK TO enrollment_file`); err != nil {
+			return FileOrder{}, fmt.Errorf("store: undo superseded load %d: %w", l.id, err)
+		}
+	}
+	// What follows (a full file's cut) is not undone: no savepoint to keep.
+	if _, err := l.conn.ExecContext(ctx, `RELEASE enrollment_file`); err != nil {
+		return FileOrder{}, fmt.Errorf("store: place load %d: %w", l.id, err)
+	}
+	if _, err := l.conn.ExecContext(ctx, `UPDATE enrollment_loads SET file_kind = ?, file_date = ?, plan_codes = ?, superseded_by = ? WHERE id = ?`,
+		f.kind(), int64(f.Date), encodePlanCodes(f.PlanCodes), by, l.id); err != nil {
+		return FileOrder{}, fmt.Errorf("store: place load %d: %w", l.id, err)
+	}
+	return order, nil
 }
 
 // Commit records the load as done with its summary (counts only: no

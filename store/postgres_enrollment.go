@@ -98,6 +98,12 @@ var postgresEnrollmentMigrations = []string{
 		members BIGINT NOT NULL
 	)`,
 	`INSERT INTO enrollment_member_count(members) SELECT count(*) FROM enrollment_members`,
+	// An 834's kind, date and plan codes (EnrollmentFile), and the full
+	// file that superseded a change file (0: none): see Place.
+	`ALTER TABLE enrollment_loads ADD COLUMN file_kind TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE enrollment_loads ADD COLUMN file_date INTEGER NOT NULL DEFAULT 0`,
+	`ALTER TABLE enrollment_loads ADD COLUMN plan_codes TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE enrollment_loads ADD COLUMN superseded_by BIGINT NOT NULL DEFAULT 0`,
 }
 
 // Classes of the two-key advisory locks (pg_advisory_xact_lock(class,
@@ -157,6 +163,13 @@ func (p *Postgres) BeginEnrollmentLoad(ctx context.Context, kind, file string, s
 	if err := tx.QueryRow(ctx, `INSERT INTO enrollment_loads(kind, file, sha256) VALUES ($1, $2, $3) RETURNING id`,
 		kind, file, hexSum).Scan(&l.id); err != nil {
 		return fail(fmt.Errorf("store: begin %s load: %w", kind, err))
+	}
+	if kind == LoadKind834 {
+		// What the members get from here on is undone when the file is
+		// superseded (Place); the load itself stays.
+		if _, err := tx.Exec(ctx, `SAVEPOINT enrollment_file`); err != nil {
+			return fail(fmt.Errorf("store: begin %s load: %w", kind, err))
+		}
 	}
 	return l, nil
 }
@@ -341,6 +354,53 @@ func (l *pgLoad) PutProgram(ctx context.Context, p *domain.ProgramSpan) error {
 		return fmt.Errorf("store: program span: %w", err)
 	}
 	return nil
+}
+
+func (l *pgLoad) Place(ctx context.Context, f EnrollmentFile) (FileOrder, error) {
+	if err := l.flush(ctx); err != nil {
+		return FileOrder{}, err
+	}
+	order, err := placeFile(f, func(fileKind string, each func(r LoadRef, codes string) (bool, error)) error {
+		rows, err := l.tx.Query(ctx, `SELECT id, file, file_date, plan_codes FROM enrollment_loads
+			WHERE kind = $1 AND file_kind = $2 AND superseded_by = 0 AND id <> $3 ORDER BY file_date DESC, id DESC`,
+			LoadKind834, fileKind, l.id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r LoadRef
+			var date int64
+			var codes string
+			if err := rows.Scan(&r.Load, &r.File, &date, &codes); err != nil {
+				return err
+			}
+			r.Date = civil.Date(date)
+			if stop, err := each(r, codes); stop || err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return FileOrder{}, fmt.Errorf("store: place load %d: %w", l.id, err)
+	}
+	var by int64
+	if order.SupersededBy != nil {
+		by = order.SupersededBy.Load
+		if _, err := l.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT enrollment_file`); err != nil {
+			return FileOrder{}, fmt.Errorf("store: undo superseded load %d: %w", l.id, err)
+		}
+	}
+	// What follows (a full file's cut) is not undone: no savepoint to keep.
+	if _, err := l.tx.Exec(ctx, `RELEASE SAVEPOINT enrollment_file`); err != nil {
+		return FileOrder{}, fmt.Errorf("store: place load %d: %w", l.id, err)
+	}
+	if _, err := l.tx.Exec(ctx, `UPDATE enrollment_loads SET file_kind = $1, file_date = $2, plan_codes = $3, superseded_by = $4 WHERE id = $5`,
+		f.kind(), int64(f.Date), encodePlanCodes(f.PlanCodes), by, l.id); err != nil {
+		return FileOrder{}, fmt.Errorf("store: place load %d: %w", l.id, err)
+	}
+	return order, nil
 }
 
 func (l *pgLoad) Commit(ctx context.Context, interchange, summary string) error {

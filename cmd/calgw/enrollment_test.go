@@ -67,6 +67,28 @@ func TestIngestEnrollmentAndFeeds(t *testing.T) {
 	}
 }
 
+// A change file dated before the period of a full file loaded before for
+// its plan code is superseded: nothing of it applies, the command says why
+// and exits 1, and the same file again is already loaded.
+func TestIngestSupersededChangeFile(t *testing.T) {
+	dir := t.TempDir()
+	state, out := filepath.Join(dir, "state"), filepath.Join(dir, "reports")
+	code, stdout, stderr := calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, enrollmentFile("full-audit.834"))
+	if code != exitOK || !strings.Contains(stdout, "834 full file loaded (load 1)") {
+		t.Fatalf("full file: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, enrollmentFile("family-change.834"))
+	if code != exitRejected || !strings.Contains(stdout, "family-change.834: 834 change file NOT applied (load 2): 7 member(s) read; "+
+		"it is older than full file full-audit.834 (load 1, period from 2026-04-01)") ||
+		!strings.Contains(stdout, "report: "+filepath.Join(out, "family-change.834.report.csv")) {
+		t.Fatalf("superseded change file: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = calgw(t, "--state", state, "ingest", "--kind", "834", "--out", out, enrollmentFile("family-change.834"))
+	if code != exitOK || !strings.Contains(stdout, "already loaded as family-change.834 (load 2") {
+		t.Errorf("again: exit %d %s", code, stdout)
+	}
+}
+
 func TestValidateEnrollmentFiles(t *testing.T) {
 	code, stdout, _ := calgw(t, "validate", enrollmentFile("family-change.834"))
 	if code != exitOK || !strings.Contains(stdout, "834 change file, 7 member loop(s), 0 with data problems") {

@@ -62,9 +62,10 @@ func runIngest(ctx context.Context, g *globals, args []string) int {
 //
 // 834, auth, other_programs: exit 0 when every file loaded (members or
 // rows with bad data are skipped and reported) or was loaded before; 1
-// when a file loaded nothing (every member rejected, or its envelope is
-// broken); 2 when a file is not of the kind, or the configuration, rule
-// data or store is unusable.
+// when a file loaded nothing (every member rejected, its envelope is
+// broken, or an 834 change file is superseded by a full file); 2 when a
+// file is not of the kind, or the configuration, rule data or store is
+// unusable.
 //
 // roster: a file with any problem is not loaded (its problems are
 // printed, each with file, row and column); a file loaded before is
@@ -161,6 +162,18 @@ func printIngest(g *globals, r *ingest.Result) int {
 			what = "834 full file"
 		}
 	}
+	if r.Superseded != nil {
+		// Recorded as loaded, so that the same content is not loaded
+		// again, with nothing of it applied.
+		by := r.Superseded
+		fmt.Fprintf(g.stdout, "%s: 834 change file NOT applied (load %d): %d member(s) read; it is older than full file %s (load %d, period from %s) loaded before for its health-plan codes, which supersedes it\n",
+			name, r.Load, r.Read, by.File, by.Load, by.Date)
+		fmt.Fprintf(g.stdout, "  report: %s\n", r.Report)
+		if r.Ack != "" {
+			fmt.Fprintf(g.stdout, "  999:    %s\n", r.Ack)
+		}
+		return exitRejected
+	}
 	verb := "loaded"
 	// Nothing loaded from a file that had something to load, or from an 834
 	// whose sets were rejected or that holds none (an unreadable interchange).
@@ -181,6 +194,10 @@ func printIngest(g *globals, r *ingest.Result) int {
 	fmt.Fprintln(g.stdout)
 	if r.CutSkipped != "" {
 		fmt.Fprintf(g.stdout, "%s: %s\n", name, r.CutSkipped)
+	}
+	if n := r.Newer; n != nil {
+		fmt.Fprintf(g.stdout, "%s: out of order: change file %s (load %d, dated %s) was loaded before it; what this file changes of members that file also changed may be stale\n",
+			name, n.File, n.Load, n.Date)
 	}
 	fmt.Fprintf(g.stdout, "  report: %s\n", r.Report)
 	if r.Ack != "" {

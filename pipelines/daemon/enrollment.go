@@ -180,6 +180,8 @@ func (p *enrollmentProcessor) note(r *ingest.Result) string {
 	switch {
 	case r.Already != nil:
 		return fmt.Sprintf("already loaded as load %d; not loaded again", r.Already.Load)
+	case r.Committed && r.Superseded != nil:
+		return fmt.Sprintf("%s NOT applied (load %d): superseded by full file load %d: %s", p.kind, r.Load, r.Superseded.Load, r.Summary())
 	case r.Committed:
 		return fmt.Sprintf("%s loaded (load %d): %s", p.kind, r.Load, r.Summary())
 	default:

@@ -107,8 +107,10 @@ func TestFeedsLoadedAndReportedBack(t *testing.T) {
 			note: "834 loaded", reportRows: 0, stored: func() bool { return member("91234567A") && member("94567890D") }},
 		// Five of seven members have bad data (testdata/enrollment: an
 		// invalid DMG02, a dependent without its own ID, county 99, a
-		// termination without a date, gender X): two are loaded.
-		{name: "bad-members.834", from: enrollmentData + "bad-members.834",
+		// termination without a date, gender X): two are loaded. It is
+		// dated after the period start of sunrise-2026-09.834, a full file
+		// of its plan code, so that it is applied whichever loads first.
+		{name: "bad-members.834", data: bytes.Replace(readTestdata(t, enrollmentData+"bad-members.834"), []byte("*20260301*0500****2~"), []byte("*20260915*0500****2~"), 1),
 			note: "members read=7 loaded=2 rejected=5", reportRows: 6, reportHas: []string{"ENR-MEMBER-INVALID", "IK403 8"},
 			ack:    []string{"IK5*E*5", "IK4*2*1251*8~"},
 			stored: func() bool { return member("92000007G") && !member("92000002B") && !member("92000006F") }},
@@ -274,6 +276,42 @@ func TestFeedSameContentTwiceIsLoadedOnce(t *testing.T) {
 	slices.Sort(want)
 	if resp := h.responses(); !slices.Equal(resp, want) {
 		t.Errorf("responses: %v, want %v", resp, want)
+	}
+}
+
+// A change file older than a full file of its plan code loaded before is
+// well-formed: archived with its report saying it was not applied, never
+// quarantined; the same content dropped again is a duplicate.
+func TestFeedSupersededChangeFileArchived(t *testing.T) {
+	dir := t.TempDir()
+	h, err := newHarness(t, dir, localConfig(dir, feedRoutes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := h.st.(*store.SQLite)
+	full := ingest.Ingest834(context.Background(), ingestJob(t, h, enrollmentData+"full-audit.834"))[0]
+	if full.Err != nil || !full.Committed {
+		t.Fatalf("full file: %+v", full)
+	}
+	h.run()
+	h.write("family-change.834", readTestdata(t, enrollmentData+"family-change.834"))
+	waitFor(t, 20*time.Second, "the change file done", settled(t, h.st, 1))
+	h.write("family-change-again.834", readTestdata(t, enrollmentData+"family-change.834"))
+	waitFor(t, 20*time.Second, "the copy done", settled(t, h.st, 2))
+	files := byName(t, h.st)
+	e, again := files["family-change.834"], files["family-change-again.834"]
+	if e.State != store.FileArchived || !strings.Contains(e.Note, "834 NOT applied") || !strings.Contains(e.Note, "superseded by full file load "+itoa(full.Load)) {
+		t.Fatalf("%s (%s), want archived, not applied", e.State, e.Note)
+	}
+	if again.State != store.FileArchived || again.DuplicateOf != e.ID {
+		t.Errorf("the same content again: %s, duplicate of %d", again.State, again.DuplicateOf)
+	}
+	report := string(h.response("family-change." + itoa(e.ID) + ".report.csv"))
+	if !strings.Contains(report, "ENR-FILE-SUPERSEDED") || !strings.Contains(report, "full-audit.834 (load "+itoa(full.Load)+", from 2026-04-01)") {
+		t.Errorf("report:\n%s", report)
+	}
+	if _, ok, err := st.Member(context.Background(), "91000002B"); err != nil || ok {
+		t.Errorf("the superseded change file added a member (%v)", err)
 	}
 }
 

@@ -84,6 +84,12 @@ type Result struct {
 	CutSkipped         string
 	Findings           int // implementation-guide findings (errors and warnings)
 	Bytes              int64
+	// Superseded names the full file loaded before whose period starts
+	// after this change file's date: nothing of the file was applied
+	// (Loaded is 0), though its load is committed.
+	Superseded *store.LoadRef
+	// Newer names a change file applied before this older one.
+	Newer *store.LoadRef
 
 	Report string // the report's path
 	Ack    string // the 999's path, "" when none was written
@@ -104,6 +110,9 @@ func (r *Result) Summary() string {
 	fmt.Fprintf(&b, "%s read=%d loaded=%d rejected=%d warnings=%d", unit, r.Read, r.Loaded, r.Rejected, r.Warnings)
 	if r.Kind == store.LoadKind834 {
 		fmt.Fprintf(&b, " sets=%d sets_rejected=%d full=%v cut=%d ig_findings=%d", r.Sets, r.SetsRejected, r.Full, r.Cut, r.Findings)
+		if r.Superseded != nil {
+			fmt.Fprintf(&b, " superseded_by=%d", r.Superseded.Load)
+		}
 	}
 	return b.String()
 }

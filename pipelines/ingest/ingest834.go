@@ -43,7 +43,11 @@ const (
 // bad data is reported and skipped; a transaction set that is broken
 // outside its member loops is not loaded; an interchange or group envelope
 // error stops the whole file. A file with implementation-guide errors gets
-// a 999 (and TA1 for envelope errors) beside its report.
+// a 999 (and TA1 for envelope errors) beside its report. A change file
+// dated before the period of a full file of its plan codes loaded before
+// is superseded: recorded, nothing of it applied (ENR-FILE-SUPERSEDED); one
+// dated before a change file of its plan codes applied before is applied
+// with a warning (ENR-FILE-OUT-OF-ORDER).
 func Ingest834(ctx context.Context, job Job) []Result {
 	var out []Result
 	for _, path := range job.Files {
@@ -157,6 +161,7 @@ type load834 struct {
 	interchange string
 	periods     map[[2]civil.Date]bool
 	full        bool
+	date        civil.Date // the file's date (a full file's period start): its first set's
 	memberID    *regexp.Regexp
 	unknownCINs int            // full file: rejected member loops without a usable CIN
 	keptSets    map[int64]bool // the sets loaded, by the ordinal of their ST: the 999 says E for them
@@ -296,6 +301,13 @@ func (l *load834) run(path string) (bool, error) {
 		return false, nil
 	}
 	l.job.log().Debug("834 validated and mapped", "file", l.base, "took", time.Since(l.started))
+	// A file that loaded no member is not recorded: it may be fixed and sent again.
+	keep := l.res.Loaded > 0 || l.res.Read == 0
+	if keep {
+		if err := l.place(); err != nil {
+			return false, err
+		}
+	}
 	if l.full && l.res.SetsRejected == 0 && l.unknownCINs == 0 && !l.incomplete && l.res.Loaded > 0 {
 		// The cut applies to the spans of the plan codes the file's
 		// coverage loops carry: DHCS sends one full file per plan code.
@@ -312,8 +324,35 @@ func (l *load834) run(path string) (bool, error) {
 		l.res.Warnings++
 		l.rep.row(l.base, "", "", "", "", "", "", rules.EnrollmentSetRejected, "", "warning", l.res.CutSkipped)
 	}
-	// A file that loaded no member is not recorded: it may be fixed and sent again.
-	return l.res.Loaded > 0 || l.res.Read == 0, nil
+	return keep, nil
+}
+
+// place records the file's kind, date and plan codes with the load, and
+// reports where a change file stands among the 834s loaded before: one
+// dated before the period of a full file of its plan codes is superseded
+// (nothing of it applies), one dated before a change file of its plan
+// codes applied before it is out of order.
+func (l *load834) place() error {
+	f := store.EnrollmentFile{Full: l.full, Date: l.date, PlanCodes: l.mapper.PlanCodes()}
+	order, err := l.load.Place(l.ctx, f)
+	if err != nil {
+		return err
+	}
+	if by := order.SupersededBy; by != nil {
+		l.res.Superseded = by
+		l.res.Loaded = 0
+		l.rep.row(l.base, "", "", "", "", "", "", rules.EnrollmentFileSuperseded, "", "error",
+			fmt.Sprintf("the change file dated %s is older than the period of full file %s (load %d, from %s) loaded before for its health-plan codes: not applied, the full file has the newer picture",
+				l.date, by.File, by.Load, by.Date))
+	}
+	if newer := order.Newer; newer != nil {
+		l.res.Newer = newer
+		l.res.Warnings++
+		l.rep.row(l.base, "", "", "", "", "", "", rules.EnrollmentFileOutOfOrder, "", "warning",
+			fmt.Sprintf("the change file dated %s is older than change file %s (load %d, dated %s) loaded before for its health-plan codes: applied, but what it changes of members the newer file also changed may be stale",
+				l.date, newer.File, newer.Load, newer.Date))
+	}
+	return nil
 }
 
 func (l *load834) storeStage() {
@@ -394,6 +433,10 @@ func (l *load834) header(h *enrollment.Header) error {
 	if h.Full {
 		l.full, l.res.Full = true, true
 		l.periods[[2]civil.Date{h.From, h.To}] = true
+	}
+	if l.date == 0 {
+		// The file's date: its first set's (a full file's period start).
+		l.date = h.From
 	}
 	return nil
 }

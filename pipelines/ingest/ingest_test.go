@@ -589,8 +589,21 @@ func TestFeedLimits(t *testing.T) {
 // loops given as CIN and plan code;start pairs, and returns its path.
 func full834(t *testing.T, name, from string, members ...[]string) string {
 	t.Helper()
+	return write834(t, name, from, "RX", "030", members)
+}
+
+// change834 writes a DHCS change file (BGN08 2) dated date, whose member
+// loops add the coverage given as plan code;start pairs, and returns its
+// path.
+func change834(t *testing.T, name, date string, members ...[]string) string {
+	t.Helper()
+	return write834(t, name, date, "2", "021", members)
+}
+
+func write834(t *testing.T, name, from, action, hd01 string, members [][]string) string {
+	t.Helper()
 	d := strings.ReplaceAll(from, "-", "")
-	segs := []string{"ST*834*0001*005010X220A1", "BGN*00*" + name + "*" + d + "*0500****RX", "DTP*007*D8*" + d,
+	segs := []string{"ST*834*0001*005010X220A1", "BGN*00*" + name + "*" + d + "*0500****" + action, "DTP*007*D8*" + d,
 		"N1*P5*CALIFORNIA DEPARTMENT OF HEALTH CARE SERVICES*FI*946000001", "N1*IN*SUNRISE HEALTH PLAN*FI*941234567"}
 	for _, m := range members {
 		cin := m[0]
@@ -598,7 +611,7 @@ func full834(t *testing.T, name, from string, members ...[]string) string {
 			"NM1*IL*1*GARCIA*ELENA*M***ZZ*"+cin, "N3*450 SPRING ST", "N4*LOS ANGELES*CA*90012**CY*19", "DMG*D8*19850312*F")
 		for _, cov := range m[1:] {
 			code, start, _ := strings.Cut(cov, ";")
-			segs = append(segs, "HD*030**LTC*"+code+";01*IND", "DTP*348*D8*"+strings.ReplaceAll(start, "-", ""))
+			segs = append(segs, "HD*"+hd01+"**LTC*"+code+";01*IND", "DTP*348*D8*"+strings.ReplaceAll(start, "-", ""))
 		}
 	}
 	segs = append(segs, fmt.Sprintf("SE*%d*0001", len(segs)+1))
@@ -653,6 +666,135 @@ func TestFullFilesPerPlanCode(t *testing.T) {
 	} {
 		if got := planSpans(cin); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %v, want %v", cin, got, want)
+		}
+	}
+}
+
+// planSpans lists a member's spans as "code from..to".
+func (e *env) planSpans(cin string) []string {
+	e.t.Helper()
+	m, ok, err := e.st.Member(context.Background(), cin)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, s := range m.Spans {
+		out = append(out, s.PlanCode+" "+s.From.String()+".."+s.To.String())
+	}
+	return out
+}
+
+// reportRows returns the rows of a report with the rule ID.
+func reportRows(t *testing.T, path, rule string) [][]string {
+	t.Helper()
+	var out [][]string
+	for _, rec := range readCSV(t, path)[1:] {
+		if rec[7] == rule {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// TestChangeFileOlderThanAFullFile: a change file dated before the period
+// of a full file loaded before for its plan code is not applied (its load
+// is recorded, so the same content is not loaded again); one dated on the
+// period's first day is, and so is one of another plan code.
+func TestChangeFileOlderThanAFullFile(t *testing.T) {
+	e := newEnv(t)
+	full := e.ingest834(full834(t, "DHCS834-DA-20260401-HN-405-001", "2026-04-01",
+		[]string{"91000021A", "405;2026-04-01"}))
+	if full.Err != nil || !full.Committed || full.Loaded != 1 || full.Superseded != nil {
+		t.Fatalf("full file: %+v", full)
+	}
+
+	stale := e.ingest834(change834(t, "DHCS834-DA-20260331-HN-405-001", "2026-03-31",
+		[]string{"91000021A", "405;2026-01-01"}, []string{"91000023C", "405;2026-03-01"}))
+	if stale.Err != nil || !stale.Committed || stale.Loaded != 0 || stale.Read != 2 || stale.Superseded == nil ||
+		stale.Superseded.Load != full.Load || stale.Superseded.File != "DHCS834-DA-20260401-HN-405-001" || stale.Superseded.Date != day("2026-04-01") {
+		t.Fatalf("stale change file: %+v (superseded by %+v)", stale, stale.Superseded)
+	}
+	if got := e.planSpans("91000021A"); !reflect.DeepEqual(got, []string{"405 2026-04-01.."}) {
+		t.Errorf("91000021A after the superseded change file: %v", got)
+	}
+	if _, ok, _ := e.st.Member(context.Background(), "91000023C"); ok {
+		t.Error("the superseded change file added a member")
+	}
+	rows := reportRows(t, stale.Report, rules.EnrollmentFileSuperseded)
+	if len(rows) != 1 || rows[0][9] != "error" {
+		t.Fatalf("report rows %v", rows)
+	}
+	for _, want := range []string{"2026-03-31", "DHCS834-DA-20260401-HN-405-001", fmt.Sprintf("load %d", full.Load), "2026-04-01"} {
+		if !strings.Contains(rows[0][10], want) {
+			t.Errorf("report row %q does not name %s", rows[0][10], want)
+		}
+	}
+	if !strings.Contains(stale.Summary(), fmt.Sprintf("superseded_by=%d", full.Load)) {
+		t.Errorf("summary %q", stale.Summary())
+	}
+	// The same content again is already loaded: not looked at again.
+	again := e.ingest834(change834(t, "DHCS834-DA-20260331-HN-405-001", "2026-03-31",
+		[]string{"91000021A", "405;2026-01-01"}, []string{"91000023C", "405;2026-03-01"}))
+	if again.Already == nil || again.Already.Load != stale.Load {
+		t.Errorf("the superseded file again: %+v", again)
+	}
+
+	// Dated on the full file's first day: applied.
+	onTime := e.ingest834(change834(t, "DHCS834-DA-20260401-HN-405-002", "2026-04-01",
+		[]string{"91000023C", "405;2026-03-01"}))
+	if onTime.Err != nil || onTime.Loaded != 1 || onTime.Superseded != nil || onTime.Newer != nil {
+		t.Fatalf("change file of the full file's first day: %+v", onTime)
+	}
+	if got := e.planSpans("91000023C"); !reflect.DeepEqual(got, []string{"405 2026-03-01.."}) {
+		t.Errorf("91000023C: %v", got)
+	}
+
+	// Another plan code: the full file of 405 says nothing of 506.
+	other := e.ingest834(change834(t, "DHCS834-DA-20260315-CO-506-001", "2026-03-15",
+		[]string{"91000022B", "506;2026-03-01"}))
+	if other.Err != nil || other.Loaded != 1 || other.Superseded != nil {
+		t.Fatalf("change file of plan code 506: %+v", other)
+	}
+	if got := e.planSpans("91000022B"); !reflect.DeepEqual(got, []string{"506 2026-03-01.."}) {
+		t.Errorf("91000022B: %v", got)
+	}
+	if rows := reportRows(t, other.Report, rules.EnrollmentFileSuperseded); len(rows) != 0 {
+		t.Errorf("report of the 506 file: %v", rows)
+	}
+}
+
+// TestChangeFilesOutOfOrder: a change file older than a change file of
+// its plan code loaded before is applied, with a warning naming the newer
+// file; one of another plan code gets none.
+func TestChangeFilesOutOfOrder(t *testing.T) {
+	e := newEnv(t)
+	newer := e.ingest834(change834(t, "DHCS834-DA-20260410-HN-405-001", "2026-04-10", []string{"91000031A", "405;2026-04-01"}))
+	if newer.Err != nil || newer.Loaded != 1 || newer.Newer != nil {
+		t.Fatalf("newer change file: %+v", newer)
+	}
+	older := e.ingest834(change834(t, "DHCS834-DA-20260405-HN-405-001", "2026-04-05", []string{"91000032B", "405;2026-04-01"}))
+	if older.Err != nil || older.Loaded != 1 || older.Superseded != nil || older.Newer == nil || older.Newer.Load != newer.Load || older.Warnings != 1 {
+		t.Fatalf("older change file: %+v (newer %+v)", older, older.Newer)
+	}
+	if got := e.planSpans("91000032B"); !reflect.DeepEqual(got, []string{"405 2026-04-01.."}) {
+		t.Errorf("the out-of-order file was not applied: %v", got)
+	}
+	rows := reportRows(t, older.Report, rules.EnrollmentFileOutOfOrder)
+	if len(rows) != 1 || rows[0][9] != "warning" || !strings.Contains(rows[0][10], "DHCS834-DA-20260410-HN-405-001") ||
+		!strings.Contains(rows[0][10], fmt.Sprintf("load %d", newer.Load)) || !strings.Contains(rows[0][10], "2026-04-10") {
+		t.Errorf("report rows %v", rows)
+	}
+	// The same day is not out of order, nor another plan code's file.
+	for _, path := range []string{
+		change834(t, "DHCS834-DA-20260410-HN-405-002", "2026-04-10", []string{"91000033C", "405;2026-04-01"}),
+		change834(t, "DHCS834-DA-20260402-CO-506-001", "2026-04-02", []string{"91000034D", "506;2026-04-01"}),
+	} {
+		r := e.ingest834(path)
+		if r.Err != nil || r.Loaded != 1 || r.Newer != nil || len(reportRows(t, r.Report, rules.EnrollmentFileOutOfOrder)) != 0 {
+			t.Errorf("%s: %+v", filepath.Base(path), r)
 		}
 	}
 }

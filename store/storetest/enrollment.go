@@ -778,3 +778,106 @@ func enrollmentFullFileCutsItsPlanCodes(t *testing.T, open func(string) store.Le
 		t.Errorf("91000003C after a full file without a code: spans %v, want %v", got, want)
 	}
 }
+
+// enrollmentFileOrder: a change file dated before the period of a full
+// file loaded before for one of its plan codes (any, when it carries none)
+// is superseded: Place undoes what it wrote to the members, and its load,
+// committed, keeps its content from being loaded again. One dated on the
+// period's first day, or of another plan code, is applied; one older than
+// a change file of its plan codes applied before is applied and named out
+// of order (a superseded file is not counted as applied).
+func enrollmentFileOrder(t *testing.T, open func(string) store.LedgerStore) {
+	s := enrollmentOf(t, open("a"))
+	of := func(code string, op domain.SpanOp) domain.SpanOp {
+		op.Span.PlanCode = code
+		return op
+	}
+	place := func(l store.EnrollmentLoad, f store.EnrollmentFile) store.FileOrder {
+		t.Helper()
+		order, err := l.Place(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Commit(ctx, "ZZ/1", ""); err != nil {
+			t.Fatal(err)
+		}
+		return order
+	}
+	planSpans := func(cin string) []string {
+		t.Helper()
+		m, ok, err := s.Member(ctx, cin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		if ok {
+			for _, sp := range m.Spans {
+				out = append(out, sp.PlanCode+" "+sp.From.String()+".."+sp.To.String())
+			}
+		}
+		return out
+	}
+	full := loadEnrollment(t, s, "full-405.834", member("91000041A", of("405", upsert("2026-04-01", ""))))
+	if o := place(full, store.EnrollmentFile{Full: true, Date: day("2026-04-01"), PlanCodes: []string{"405"}}); o != (store.FileOrder{}) {
+		t.Errorf("full file placed %+v", o)
+	}
+
+	l := loadEnrollment(t, s, "stale-405.834", member("91000041A", of("405", upsert("2026-01-01", ""))), member("91000042B", of("405", upsert("2026-03-01", ""))))
+	o := place(l, store.EnrollmentFile{Date: day("2026-03-31"), PlanCodes: []string{"506", "405"}})
+	if o.SupersededBy == nil || *o.SupersededBy != (store.LoadRef{Load: full.ID(), File: "full-405.834", Date: day("2026-04-01")}) || o.Newer != nil {
+		t.Fatalf("stale change file placed %+v (by %+v)", o, o.SupersededBy)
+	}
+	if got := planSpans("91000041A"); !slices.Equal(got, []string{"405 2026-04-01.."}) {
+		t.Errorf("91000041A after the superseded file: %v", got)
+	}
+	if _, ok, _ := s.Member(ctx, "91000042B"); ok {
+		t.Error("the superseded file added a member")
+	}
+	if st, err := s.EnrollmentStatus(ctx); err != nil || st.Members != 1 || st.Loads834 != 2 {
+		t.Errorf("status %+v %v, want 2 834 loads and 1 member", st, err)
+	}
+	if _, err := s.BeginEnrollmentLoad(ctx, store.LoadKind834, "stale-again.834", sha256.Sum256([]byte("stale-405.834"))); err == nil {
+		t.Error("the superseded content loaded again")
+	} else if ae := (*store.AlreadyLoadedError)(nil); !errors.As(err, &ae) || ae.Load != l.ID() {
+		t.Errorf("the superseded content again: %v", err)
+	}
+
+	// Without a code (or with a loop without one): any full file.
+	l = loadEnrollment(t, s, "stale-none.834", member("91000043C", upsert("2026-01-01", "")))
+	if o := place(l, store.EnrollmentFile{Date: day("2026-03-01"), PlanCodes: []string{"506", ""}}); o.SupersededBy == nil || o.SupersededBy.Load != full.ID() {
+		t.Errorf("change file with a loop without a code placed %+v", o)
+	}
+
+	// On the period's first day, and another plan code: applied.
+	l = loadEnrollment(t, s, "first-day-405.834", member("91000042B", of("405", upsert("2026-03-01", ""))))
+	if o := place(l, store.EnrollmentFile{Date: day("2026-04-01"), PlanCodes: []string{"405"}}); o != (store.FileOrder{}) {
+		t.Errorf("change file of the period's first day placed %+v", o)
+	}
+	l = loadEnrollment(t, s, "other-506.834", member("91000044D", of("506", upsert("2026-01-01", ""))))
+	other := l.ID()
+	if o := place(l, store.EnrollmentFile{Date: day("2026-01-15"), PlanCodes: []string{"506"}}); o.SupersededBy != nil {
+		t.Errorf("change file of another plan code placed %+v", o)
+	}
+	for cin, want := range map[string][]string{"91000042B": {"405 2026-03-01.."}, "91000044D": {"506 2026-01-01.."}} {
+		if got := planSpans(cin); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", cin, got, want)
+		}
+	}
+
+	// Out of order among change files: other-506.834 is the newest one
+	// applied of 506; the superseded stale-405.834 and stale-none.834
+	// (506 too, and later) were not applied and do not count, and
+	// first-day-405.834 is of 405 only.
+	l = loadEnrollment(t, s, "older-506.834", member("91000046F", of("506", upsert("2026-01-01", ""))))
+	o = place(l, store.EnrollmentFile{Date: day("2026-01-14"), PlanCodes: []string{"506"}})
+	if o.SupersededBy != nil || o.Newer == nil || *o.Newer != (store.LoadRef{Load: other, File: "other-506.834", Date: day("2026-01-15")}) {
+		t.Errorf("older-506.834 placed %+v (newer %+v)", o, o.Newer)
+	}
+	if got := planSpans("91000046F"); !slices.Equal(got, []string{"506 2026-01-01.."}) {
+		t.Errorf("the out-of-order file was not applied: %v", got)
+	}
+	l = loadEnrollment(t, s, "same-day-506.834", member("91000047G", of("506", upsert("2026-01-01", ""))))
+	if o := place(l, store.EnrollmentFile{Date: day("2026-01-15"), PlanCodes: []string{"506"}}); o != (store.FileOrder{}) {
+		t.Errorf("change file of the newest one's day placed %+v", o)
+	}
+}

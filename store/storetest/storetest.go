@@ -94,6 +94,7 @@ func Run(t *testing.T, b Backend) {
 		{"EnrollmentFullFileListsAMemberTwice", false, enrollmentFullFileListsAMemberTwice},
 		{"EnrollmentFullFileCutsItsPlanCodes", false, enrollmentFullFileCutsItsPlanCodes},
 		{"EnrollmentChangeFileEndsDSNP", false, enrollmentChangeFileEndsDSNP},
+		{"EnrollmentChangeFileOlderThanAFullFile", false, enrollmentFileOrder},
 		{"EnrollmentManyMembers", false, manyMembers},
 		{"EnrollmentAuthorizationsAndUsage", false, authorizationsAndUsage},
 		{"MonitoringMonthMembersAndSubmissions", false, monitoring},
