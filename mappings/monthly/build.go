@@ -237,9 +237,15 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 		if err := m.enrollment(mem, ecm, base, emit); err != nil {
 			return err
 		}
+		// Its populations of focus: those of the approved ECM
+		// authorizations in force on a day of the month, each once; an
+		// authorization whose policy period ended before the month adds
+		// none, as it does not make the member enrolled.
 		var pofs []string
-		for _, a := range mem.Auths {
-			if a.Service == ServiceECM && a.Status == domain.AuthApproved && overlaps(a.From, a.To, f, l) && a.POF != "" && !slices.Contains(pofs, a.POF) {
+		for i := range mem.Auths {
+			a := &mem.Auths[i]
+			if a.Service == ServiceECM && a.Status == domain.AuthApproved && overlaps(a.From, rules.AuthorizationLastDay(a, m.p.Periods), f, l) &&
+				a.POF != "" && !slices.Contains(pofs, a.POF) {
 				pofs = append(pofs, a.POF)
 			}
 		}

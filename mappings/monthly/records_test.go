@@ -137,3 +137,31 @@ func TestEnrollmentOfAnAuthorizationWithoutEnd(t *testing.T) {
 		}
 	}
 }
+
+// A member's populations of focus in a month are those of the approved
+// ECM authorizations in force on a day of it: an initial authorization
+// without an end date whose 12 months ended before the month adds none,
+// while the reauthorization in force adds its own; each population once.
+func TestPopulationsOfFocusOfAuthorizationsInForce(t *testing.T) {
+	m := NewMapper(Params{From: 20261001, To: 20261031, PlanCode: func(string) (string, bool) { return "306", true },
+		POFName: map[string]string{"POF1A": "Adults experiencing homelessness", "POF3A": "Adults with serious mental health and/or SUD needs"},
+		Periods: rules.DefaultEligibilityTables()})
+	mem := &Member{CIN: "91234567A", Auths: []domain.Authorization{
+		{Number: "A1", Service: ServiceECM, Status: domain.AuthApproved, Type: domain.AuthInitial, From: 20240301, POF: "POF1A", ProviderNPI: "1234567893"},
+		{Number: "A2", Service: ServiceECM, Status: domain.AuthApproved, Type: domain.AuthReauthorization, From: 20260901, To: 20270228, POF: "POF3A", ProviderNPI: "1234567893"},
+		{Number: "A3", Service: ServiceECM, Status: domain.AuthApproved, Type: domain.AuthStreamlined, From: 20261020, POF: "POF3A", ProviderNPI: "1234567893"},
+	}, Enrollee: &domain.Enrollee{Member: domain.Member{CIN: "91234567A"}, County: "34", Spans: []domain.EligibilitySpan{{From: 20230101, PlanCode: "306", County: "34"}}}}
+	var got []string
+	err := m.Member(mem, func(ds, key string, r Record) error {
+		if p, ok := r.(*POFRecord); ok {
+			got = append(got, p.PopulationOfFocus)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "Adults with serious mental health and/or SUD needs" {
+		t.Errorf("populations of focus %q, want only the one of the authorizations in force in October 2026", got)
+	}
+}
