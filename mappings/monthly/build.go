@@ -355,8 +355,8 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 			continue
 		}
 		n, charge := 0, int64(0)
-		for _, s := range mem.Services {
-			if s.Service == ServiceTransitionalRent && covers(a.From, a.To, s.From) {
+		for j := range mem.Services {
+			if s := &mem.Services[j]; s.Service == ServiceTransitionalRent && m.rentAuthorization(mem, s) == a {
 				n++
 				charge += int64(s.Charge)
 			}
@@ -371,6 +371,23 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 		}
 	}
 	return nil
+}
+
+// rentAuthorization returns the authorization a Transitional Rent line is
+// paid under: the approved Transitional Rent authorization in force on its
+// first date of service, the latest to start when several are (the first
+// by number among those), nil when none is. A line counts under that one
+// only: never under a denied or pending request, never twice.
+func (m *Mapper) rentAuthorization(mem *Member, s *domain.SentService) *domain.Authorization {
+	var under *domain.Authorization
+	for i := range mem.Auths {
+		a := &mem.Auths[i]
+		if a.Service == ServiceTransitionalRent && a.Status == domain.AuthApproved && covers(a.From, rules.AuthorizationLastDay(a, m.p.Periods), s.From) &&
+			(under == nil || a.From > under.From) {
+			under = a
+		}
+	}
+	return under
 }
 
 func nonNil(s []string) []string {

@@ -1,6 +1,7 @@
 package monthly
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -163,5 +164,38 @@ func TestPopulationsOfFocusOfAuthorizationsInForce(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != "Adults with serious mental health and/or SUD needs" {
 		t.Errorf("populations of focus %q, want only the one of the authorizations in force in October 2026", got)
+	}
+}
+
+// A Transitional Rent line counts once, under the approved authorization
+// in force on its date (the latest to start when two are): a request
+// denied in the month, or still pending, reports none of it.
+func TestTransitionalRentLineCountsUnderOneApproval(t *testing.T) {
+	m := NewMapper(Params{From: 20261001, To: 20261031, PlanCode: func(string) (string, bool) { return "306", true },
+		ServiceName: map[string]string{"TR": "Transitional Rent"}, Periods: rules.DefaultEligibilityTables()})
+	mem := &Member{CIN: "91234567A", Auths: []domain.Authorization{
+		{Number: "T1", Service: ServiceTransitionalRent, Status: domain.AuthDenied, Type: domain.AuthInitial, From: 20261001, Decided: 20261005},
+		{Number: "T2", Service: ServiceTransitionalRent, Status: domain.AuthApproved, Type: domain.AuthInitial, From: 20261010, To: 20270331, Decided: 20261008},
+		{Number: "T3", Service: ServiceTransitionalRent, Status: domain.AuthApproved, Type: domain.AuthInitial, From: 20260401, To: 20261031, Decided: 20260325},
+		{Number: "T4", Service: ServiceTransitionalRent, Status: domain.AuthPending, Type: domain.AuthInitial, From: 20261001},
+	}, Services: []domain.SentService{
+		{Service: ServiceTransitionalRent, HCPCS: "H0044", From: 20261001, Charge: 100000, NPI: "1234567893"},
+		{Service: ServiceTransitionalRent, HCPCS: "H0044", From: 20261015, Charge: 120000, NPI: "1234567893"},
+	}}
+	got := map[string]string{}
+	err := m.Member(mem, func(ds, key string, r Record) error {
+		if tr, ok := r.(*TransitionalRentRecord); ok {
+			got[tr.AuthorizationID] = fmt.Sprintf("%d %s", tr.ServicesReceived, tr.BilledAmount)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"T1": "0 0.00", "T2": "1 1200.00", "T3": "1 1000.00", "T4": "0 0.00"}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: services and amount %q, want %q (all: %v)", id, got[id], w, got)
+		}
 	}
 }
