@@ -290,7 +290,19 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 	}
 	for i := range mem.Auths {
 		a := &mem.Auths[i]
-		if a.Service == ServiceTransitionalRent || !m.reported(a) {
+		if a.Service == ServiceTransitionalRent {
+			continue
+		}
+		if a.Status != domain.AuthPending && a.Decided == 0 && a.From >= f && a.From <= l {
+			// Approved or denied on a day the feed does not give: no month
+			// is the one it was decided in. Told in the month it starts.
+			ds := DSCSAuths
+			if a.Service == ServiceECM {
+				ds = DSECMAuths
+			}
+			m.Gaps.add("%s: authorization left out: %s without a decision_date (the month it was decided in is unknown)", ds, a.Status)
+		}
+		if !m.reported(a) {
 			continue
 		}
 		ar, ok := m.authorization(a, base)

@@ -2,6 +2,7 @@ package monthly
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -196,6 +197,53 @@ func TestTransitionalRentLineCountsUnderOneApproval(t *testing.T) {
 	for id, w := range want {
 		if got[id] != w {
 			t.Errorf("%s: services and amount %q, want %q (all: %v)", id, got[id], w, got)
+		}
+	}
+}
+
+// An authorization approved or denied without a decision date belongs to
+// no month's authorization data sets: the side report tells it, once, in
+// the month it starts.
+func TestDecidedAuthorizationWithoutDecisionDateIsTold(t *testing.T) {
+	mem := &Member{CIN: "91234567A", Auths: []domain.Authorization{
+		{Number: "A1", Service: ServiceECM, Status: domain.AuthApproved, Type: domain.AuthInitial, From: 20261001, POF: "POF1A", ProviderNPI: "1234567893"},
+		{Number: "C1", Service: "CS01", Status: domain.AuthDenied, Type: domain.AuthInitial, From: 20261031},
+		{Number: "C2", Service: "CS01", Status: domain.AuthPending, Type: domain.AuthInitial, From: 20261015},
+	}}
+	for _, tt := range []struct {
+		from, to civil.Date
+		want     map[string]int
+	}{
+		{20261001, 20261031, map[string]int{
+			"ecmAuthorizations: authorization left out: approved without a decision_date (the month it was decided in is unknown)": 1,
+			"csAuthorizations: authorization left out: denied without a decision_date (the month it was decided in is unknown)":    1,
+		}},
+		{20261101, 20261130, map[string]int{}},
+		{20260901, 20260930, map[string]int{}},
+	} {
+		m := NewMapper(Params{From: tt.from, To: tt.to, PlanCode: func(string) (string, bool) { return "306", true },
+			POFName: map[string]string{"POF1A": "Adults experiencing homelessness"}, ServiceName: map[string]string{"CS01": "Housing Transition Navigation Services"}})
+		var auths []string
+		err := m.Member(mem, func(ds, key string, r Record) error {
+			if ds == DSECMAuths || ds == DSCSAuths {
+				auths = append(auths, key)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.from == 20261001 && (len(auths) != 1 || auths[0] != "C2") {
+			t.Errorf("October: authorization records %v, want only the pending C2", auths)
+		}
+		gaps := map[string]int{}
+		for k, n := range m.Gaps {
+			if strings.Contains(k, "decision_date") {
+				gaps[k] = n
+			}
+		}
+		if fmt.Sprint(gaps) != fmt.Sprint(tt.want) {
+			t.Errorf("month %s: gaps %v, want %v", tt.from, gaps, tt.want)
 		}
 	}
 }
