@@ -511,8 +511,8 @@ func (m *Mapper) Networks(sites []roster.Site, emit Emit) error {
 				continue
 			}
 			name := cmp.Or(s.Name, s.Organization)
-			if len(name) > 100 {
-				name = name[:100]
+			if r := []rune(name); len(r) > 100 { // the schema's maxLength counts characters
+				name = string(r[:100])
 			}
 			nr := NetworkRecord{Base: Base{PlanCode: plan}, ProviderNPI: s.NPI, ProviderName: name, County: s.County}
 			c := Capacity{CapacityCurrent: capacity(s.CapacityCurrent), CapacityMaximum: capacity(s.CapacityMax), ContractStartDate: date(s.From), ContractEndDate: datePtr(s.To)}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/calaim-gateway/calaim-gateway/domain"
 	"github.com/calaim-gateway/calaim-gateway/internal/civil"
+	"github.com/calaim-gateway/calaim-gateway/mappings/roster"
 	"github.com/calaim-gateway/calaim-gateway/rules"
 )
 
@@ -244,6 +246,29 @@ func TestDecidedAuthorizationWithoutDecisionDateIsTold(t *testing.T) {
 		}
 		if fmt.Sprint(gaps) != fmt.Sprint(tt.want) {
 			t.Errorf("month %s: gaps %v, want %v", tt.from, gaps, tt.want)
+		}
+	}
+}
+
+// A provider's name is cut at the schema's 100 characters, not bytes: a
+// name of accented or CJK letters keeps its characters whole.
+func TestProviderNameKeepsItsCharacters(t *testing.T) {
+	m := NewMapper(Params{From: 20261001, To: 20261031, PlanCode: func(string) (string, bool) { return "306", true },
+		POFName: map[string]string{"POF1A": "Adults experiencing homelessness"}})
+	for _, name := range []string{strings.Repeat("Peña ", 12), strings.Repeat("社区健康中心", 10), strings.Repeat("ñ", 101)} {
+		site := roster.Site{NPI: "1234567893", Name: name, County: "36", POFs: []string{"POF1A"}, From: 20260101, CapacityCurrent: -1, CapacityMax: -1}
+		var got string
+		err := m.Networks([]roster.Site{site}, func(ds, key string, r Record) error {
+			got = r.(*ECMNetworkRecord).ProviderName
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []rune(name)
+		want = want[:min(len(want), 100)]
+		if got != string(want) || !utf8.ValidString(got) {
+			t.Errorf("name %q: providerName %q, want %q", name, got, string(want))
 		}
 	}
 }
