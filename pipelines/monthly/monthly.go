@@ -159,8 +159,14 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The file's date is the state's, as a calendar date where the plan
+	// is (timezone): a change at 5 p.m. on the 4th in Los Angeles is on
+	// the 4th, not on the UTC 5th. An empty state dates the month's last day.
+	submitted := job.Month.Last()
 	if asOf.IsZero() {
 		asOf = job.Month.Last().Time()
+	} else {
+		submitted = civil.FromTime(asOf.In(job.Config.Location()))
 	}
 	name := FileName(plan.Name, job.Month, res.Version)
 	res.Path = filepath.Join(job.OutDir, name)
@@ -210,7 +216,7 @@ func Run(ctx context.Context, job Job) (*Result, error) {
 		vs, n := b.checks.finish()
 		res.Invalid += n
 		res.Violations = append(res.Violations, vs...)
-		header := b.header(plan, asOf)
+		header := b.header(plan, asOf, submitted)
 		if err := b.validateOutline(header); err != nil {
 			return err
 		}
@@ -466,12 +472,12 @@ type Header struct {
 	RecordCounts      map[string]int `json:"recordCounts"`
 }
 
-func (b *builder) header(plan config.Plan, asOf time.Time) *Header {
+func (b *builder) header(plan config.Plan, asOf time.Time, submitted civil.Date) *Header {
 	counts := map[string]int{}
 	for _, ds := range schemas.DataSets {
 		counts[ds] = b.spools[ds].n
 	}
-	return &Header{PlanParent: plan.Name, PlanCodes: plan.HCPs(), SubmissionDate: civil.FromTime(asOf).Compact(),
+	return &Header{PlanParent: plan.Name, PlanCodes: plan.HCPs(), SubmissionDate: submitted.Compact(),
 		ReportingPeriod: b.month.Last().Compact(), SubmissionType: b.res.Type, SubmissionVersion: fmt.Sprintf("%03d", b.version),
 		SchemaVersion: SchemaVersion, FileID: strings.TrimSuffix(filepath.Base(b.res.Path), ".json"),
 		GeneratedAt: asOf.UTC().Format(time.RFC3339), RecordCounts: counts}

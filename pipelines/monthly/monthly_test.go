@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calaim-gateway/calaim-gateway/config"
 	"github.com/calaim-gateway/calaim-gateway/domain"
@@ -455,5 +456,40 @@ func TestEnrollmentEndsWithThePolicyPeriod(t *testing.T) {
 	enr := records(readFile(t, res.Path), "ecmEnrollment")
 	if len(enr) != 1 || enr[0]["enrollmentStatus"] != "Disenrolled" || enr[0]["disenrollmentReason"] != "Authorization Ended" || enr[0]["ecmEndDate"] != "20250114" {
 		t.Errorf("ecmEnrollment %v, want Disenrolled, Authorization Ended, 20250114", enr)
+	}
+}
+
+// stateAt is a store whose state last changed at a given time.
+type stateAt struct {
+	*store.SQLite
+	at time.Time
+}
+
+func (s stateAt) StateAsOf(context.Context) (time.Time, error) { return s.at, nil }
+
+// submissionDate is the state's date where the plan is (timezone): a
+// change at 5:30 p.m. on Nov 4 in Los Angeles is 01:30 UTC on Nov 5, and
+// the file is dated the 4th; generatedAt keeps the instant in UTC. An
+// empty state dates the month's last day.
+func TestSubmissionDateInThePlansTimeZone(t *testing.T) {
+	cfg, rs := testConfig(t)
+	cfg.Timezone = "America/Los_Angeles"
+	st := state(t)
+	for _, tt := range []struct {
+		at         time.Time
+		date, when string
+	}{
+		{time.Date(2026, 11, 5, 1, 30, 0, 0, time.UTC), "20261104", "2026-11-05T01:30:00Z"},
+		{time.Date(2026, 11, 5, 8, 0, 0, 0, time.UTC), "20261105", "2026-11-05T08:00:00Z"},
+		{time.Time{}, "20261031", "2026-10-31T00:00:00Z"},
+	} {
+		res, err := build(t, stateAt{st, tt.at}, cfg, rs, "2026-10", t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := readFile(t, res.Path)["header"].(map[string]any)
+		if h["submissionDate"] != tt.date || h["generatedAt"] != tt.when {
+			t.Errorf("state at %s: submissionDate %v, generatedAt %v; want %s, %s", tt.at, h["submissionDate"], h["generatedAt"], tt.date, tt.when)
+		}
 	}
 }
