@@ -107,6 +107,12 @@ their dates and source, and names none yet.
   lines sent. A void (CLM05-3 8) or a replacement (7) of one does not take it back or change its units
   and amount, and neither does DHCS denying it (277CA F2): the store does not tie a service to the CLM01
   it went out under yet.
+- Late encounters: ` + "`csServicesReceived`, `csUtilization`, `outreach` and `transitionalRent`" + ` count the lines sent
+  whose first date of service is in the month, as the state holds them when the file is built. A line sent
+  after its month's file was built (a provider billing late) is in no file until that month is built again
+  (` + "`calgw report monthly --month`" + ` after DHCS's response: the Resubmission sends it as an Original); the
+  monthly job builds each month once. Whether DHCS counts a service by its date or by the month it was
+  sent is not in the sources.
 - Voids of records sent before the store kept what it sent (an earlier gateway): the side report counts
   them per data set, to void by hand.
 - A Resubmission of a very large month keeps what DHCS holds of the month (each record's identity, ID and
