@@ -363,7 +363,7 @@ func (m *Mapper) Member(mem *Member, emit Emit) error {
 	}
 	for i := range mem.Auths {
 		a := &mem.Auths[i]
-		if a.Service != ServiceTransitionalRent || !(m.reported(a) || a.Status == domain.AuthApproved && overlaps(a.From, a.To, f, l)) {
+		if a.Service != ServiceTransitionalRent || !(m.reported(a) || a.Status == domain.AuthApproved && overlaps(a.From, rules.AuthorizationLastDay(a, m.p.Periods), f, l)) {
 			continue
 		}
 		n, charge := 0, int64(0)

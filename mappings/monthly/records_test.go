@@ -272,3 +272,29 @@ func TestProviderNameKeepsItsCharacters(t *testing.T) {
 		}
 	}
 }
+
+// An approved Transitional Rent authorization without an end date runs
+// the period a plan gives Transitional Rent in auth_periods.csv, as its
+// lines do: no record in the months after it ends.
+func TestTransitionalRentAuthorizationRunsItsPeriod(t *testing.T) {
+	periods := &rules.EligibilityTables{Periods: []rules.AuthPeriod{{Service: ServiceTransitionalRent, Type: domain.AuthInitial, N: 6, Months: true, From: 20260101}}}
+	mem := &Member{CIN: "91234567A", Auths: []domain.Authorization{
+		{Number: "T1", Service: ServiceTransitionalRent, Status: domain.AuthApproved, Type: domain.AuthInitial, From: 20260401, Decided: 20260325},
+	}}
+	for _, tt := range []struct {
+		from, to civil.Date
+		want     int
+	}{{20260901, 20260930, 1}, {20261001, 20261031, 0}} {
+		m := NewMapper(Params{From: tt.from, To: tt.to, PlanCode: func(string) (string, bool) { return "306", true }, Periods: periods})
+		n := 0
+		err := m.Member(mem, func(ds, key string, r Record) error {
+			if ds == DSTransitionalRent {
+				n++
+			}
+			return nil
+		})
+		if err != nil || n != tt.want {
+			t.Errorf("month %s: %d transitionalRent record(s) (%v), want %d (the 6 months end on 20260930)", tt.from, n, err, tt.want)
+		}
+	}
+}
