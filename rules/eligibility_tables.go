@@ -23,10 +23,17 @@ type AuthPeriod struct {
 }
 
 // Last returns the last day of the period for an authorization starting on
-// start: start + N months - 1 day, or start + N - 1 days.
+// start: the day before the same day N months on, or start + N - 1 days.
+// When that month has no such day (6 months from August 31), the period
+// runs to the month's end (February 28 or 29), so that an authorization
+// a plan ends there is not longer than the policy's period.
 func (p *AuthPeriod) Last(start civil.Date) civil.Date {
 	if p.Months {
-		return start.AddMonths(p.N).AddDays(-1)
+		end := start.AddMonths(p.N)
+		if end.Day() != start.Day() {
+			return end // the month's last day: start's day is past it
+		}
+		return end.AddDays(-1)
 	}
 	return start.AddDays(p.N - 1)
 }

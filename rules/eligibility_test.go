@@ -371,6 +371,33 @@ func TestECMExcluded(t *testing.T) {
 	}
 }
 
+// A period of months ends the day before the same day N months on, or on
+// the month's last day when the month has no such day.
+func TestAuthPeriodLast(t *testing.T) {
+	months := func(n int) *AuthPeriod { return &AuthPeriod{N: n, Months: true} }
+	for _, tt := range []struct {
+		p           *AuthPeriod
+		start, want string
+	}{
+		{months(6), "2025-08-28", "2026-02-27"},
+		{months(6), "2025-08-29", "2026-02-28"}, // no February 29 in 2026
+		{months(6), "2025-08-31", "2026-02-28"},
+		{months(6), "2027-08-31", "2028-02-29"},
+		{months(6), "2026-03-31", "2026-09-30"},
+		{months(6), "2026-03-30", "2026-09-29"},
+		{months(12), "2026-01-01", "2026-12-31"},
+		{months(12), "2024-02-29", "2025-02-28"},
+		{months(1), "2026-01-31", "2026-02-28"},
+		{months(1), "2026-01-15", "2026-02-14"},
+		{&AuthPeriod{N: 30}, "2026-01-31", "2026-03-01"},
+		{&AuthPeriod{N: 1}, "2026-01-31", "2026-01-31"},
+	} {
+		if got := tt.p.Last(d(tt.start)); got != d(tt.want) {
+			t.Errorf("%s from %s: %s, want %s", tt.p.Describe(), tt.start, got, tt.want)
+		}
+	}
+}
+
 func TestEligibilityTablesLoad(t *testing.T) {
 	data := DefaultEligibilityTables()
 	if p, ok := data.Period("ECM", domain.AuthInitial, d("2026-01-31")); !ok || p.Last(d("2026-01-31")) != d("2027-01-30") {
