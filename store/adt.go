@@ -234,7 +234,8 @@ var sqliteADTMigrations = append([]string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at INTEGER NOT NULL
 	) WITHOUT ROWID`,
-}, append(adtSystemsMigrations("INTEGER", "INTEGER PRIMARY KEY"), adtNoticeRunMigrations("INTEGER")...)...)
+}, append(append(adtSystemsMigrations("INTEGER", "INTEGER PRIMARY KEY"), adtNoticeRunMigrations("INTEGER")...),
+	adtUnknownKeysTable+` WITHOUT ROWID`)...)
 
 // adtSystemsMigrations keep the time of the last key stored before sending
 // systems and add the sending systems, with the engine's integer and key
@@ -324,7 +325,13 @@ var postgresADTMigrations = append([]string{
 		message_key TEXT NOT NULL PRIMARY KEY,
 		received_at BIGINT NOT NULL
 	)`,
-}, append(adtSystemsMigrations("BIGINT", "BIGSERIAL PRIMARY KEY"), adtNoticeRunMigrations("BIGINT")...)...)
+}, append(append(adtSystemsMigrations("BIGINT", "BIGSERIAL PRIMARY KEY"), adtNoticeRunMigrations("BIGINT")...),
+	adtUnknownKeysTable)...)
+
+// adtUnknownKeysTable holds the adt_messages keys of the exceptions kept
+// because their member was not in the enrollment data, until the message
+// is sent again with its member known and stored.
+const adtUnknownKeysTable = `CREATE TABLE adt_unknown_keys (message_key TEXT NOT NULL PRIMARY KEY)`
 
 func adtEventColumns(id, integer string) string {
 	return `id ` + id + `,

@@ -151,6 +151,13 @@ type adtBatch struct {
 	events     []adtRow
 	visits     map[adtVisit][]int
 	exceptions []int // items waiting to be inserted as exceptions
+	// keys are the items' adt_messages keys ("" without MSH-10); unknown
+	// those of the exceptions waiting whose member is unknown, for
+	// adt_unknown_keys; revived the duplicates of such an exception,
+	// recorded again since their member may be known now.
+	keys    []string
+	unknown []any
+	revived map[int]bool
 	// systems maps the sending systems of the batch's events to their
 	// adt_systems IDs.
 	systems map[adtSystem]int64
@@ -175,6 +182,9 @@ func recordADT(ctx context.Context, db adtDB, members *knownMembers, items []ADT
 	stmtCtx := context.WithoutCancel(ctx)
 	if err := b.dedupe(stmtCtx); err != nil {
 		return nil, fmt.Errorf("store: ADT messages: %w", err)
+	}
+	if err := b.revive(stmtCtx); err != nil {
+		return nil, fmt.Errorf("store: ADT messages of unknown members: %w", err)
 	}
 	if err := b.lookUp(stmtCtx); err != nil {
 		return nil, fmt.Errorf("store: ADT members: %w", err)
@@ -222,6 +232,7 @@ func (b *adtBatch) dedupe(ctx context.Context) error {
 		it := &b.items[i]
 		keys[i] = domain.SenderKey(it.Sender, it.SendingApplication, it.SendingFacility, it.ControlID)
 	}
+	b.keys = keys
 	for start := 0; start < len(with); {
 		k := chunk(len(with)-start, adtRows*2)
 		if err := b.dedupeChunk(ctx, with[start:start+k], keys); err != nil {
@@ -565,6 +576,9 @@ func memberKnown(ctx context.Context, db adtDB, cin string) (bool, error) {
 
 func (b *adtBatch) exception(ctx context.Context, i int, reason string) error {
 	b.out[i] = ADTOutcome{Status: ADTException, Reason: reason}
+	if reason == ADTUnknownMember && b.keys[i] != "" {
+		b.unknown = append(b.unknown, b.keys[i])
+	}
 	b.exceptions = append(b.exceptions, i)
 	if len(b.exceptions) == adtRows {
 		return b.flushExceptions(ctx)
@@ -596,7 +610,16 @@ func (b *adtBatch) record(ctx context.Context, i int) error {
 		b.known[cin] = known
 	}
 	if !known {
+		if b.revived[i] {
+			b.out[i].Status = ADTDuplicate // still unknown: its exception stands
+			return nil
+		}
 		return b.exception(ctx, i, ADTUnknownMember)
+	}
+	if b.revived[i] {
+		if _, err := b.db.exec(ctx, `DELETE FROM adt_unknown_keys WHERE message_key = ?`, b.keys[i]); err != nil {
+			return err
+		}
 	}
 	o := &b.out[i]
 	o.Status = ADTStored
@@ -764,5 +787,55 @@ func (b *adtBatch) flushExceptions(ctx context.Context) error {
 		start += k
 	}
 	b.exceptions = b.exceptions[:0]
+	for start := 0; start < len(b.unknown); {
+		k := chunk(len(b.unknown)-start, adtRows)
+		if _, err := b.db.exec(ctx, `INSERT INTO adt_unknown_keys(message_key) VALUES `+valuesSQL(k, 1)+` ON CONFLICT DO NOTHING`, b.unknown[start:start+k]...); err != nil {
+			return err
+		}
+		start += k
+	}
+	b.unknown = b.unknown[:0]
+	return nil
+}
+
+// revive takes back from the duplicates the first item of each key
+// adt_unknown_keys holds: a message kept as an exception because its
+// member was not in the enrollment data, sent again. record stores it
+// when an 834 has brought the member since, and leaves it a duplicate
+// (its exception standing) when not, so that a message read twice (a
+// resend, a file or inbox read again after a crash) is never two
+// exceptions. One look-up per batch holding duplicates, none otherwise.
+func (b *adtBatch) revive(ctx context.Context) error {
+	var dups []any
+	for i := range b.items {
+		if b.out[i].Status == ADTDuplicate && b.keys[i] != "" {
+			dups = append(dups, b.keys[i])
+		}
+	}
+	held := map[string]bool{}
+	for start := 0; start < len(dups); start += adtKeys {
+		in, args := inSQL(append([]any(nil), dups[start:min(start+adtKeys, len(dups))]...))
+		err := b.db.rows(ctx, `SELECT message_key FROM adt_unknown_keys WHERE message_key IN `+in, args, func(scan func(...any) error) error {
+			var key string
+			if err := scan(&key); err != nil {
+				return err
+			}
+			held[key] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i := range b.items {
+		if b.out[i].Status == ADTDuplicate && held[b.keys[i]] {
+			delete(held, b.keys[i]) // a later item with the key stays a duplicate
+			if b.revived == nil {
+				b.revived = map[int]bool{}
+			}
+			b.revived[i] = true
+			b.out[i].Status = ""
+		}
+	}
 	return nil
 }

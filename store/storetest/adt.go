@@ -165,6 +165,43 @@ func adtMemberLoadedLater(t *testing.T, open func(string) store.LedgerStore) {
 	if got := activeKinds(t, a, "98765432B"); !equalStrings(got, []string{"admit"}) {
 		t.Errorf("events of the member loaded later: %v", got)
 	}
+	// A message kept as an exception for its unknown member, sent again
+	// once the member is loaded, is stored (once, the batch's second copy
+	// a duplicate); a message stored is a duplicate when sent again.
+	out = recordADT(t, a, adtItem("stm", "M1x", domain.ADTAdmit, "98765432B", "V8", 7), adtItem("stm", "M1x", domain.ADTAdmit, "98765432B", "V8", 8),
+		adtItem("stm", "M1", domain.ADTAdmit, "91234567A", "V1", 9))
+	if got, want := adtStatuses(out), []string{store.ADTStored, store.ADTDuplicate, store.ADTDuplicate}; !equalStrings(got, want) {
+		t.Fatalf("sent again after the load: %v, want %v", got, want)
+	}
+	out = recordADT(t, a, adtItem("stm", "M1x", domain.ADTAdmit, "98765432B", "V8", 10))
+	if got, want := adtStatuses(out), []string{store.ADTDuplicate}; !equalStrings(got, want) {
+		t.Fatalf("sent a third time: %v, want %v", got, want)
+	}
+	if got := activeKinds(t, a, "98765432B"); !equalStrings(got, []string{"admit", "admit"}) {
+		t.Errorf("events of the member loaded later, its first message sent again: %v", got)
+	}
+}
+
+// adtUnknownMemberSentAgain: a message kept as an exception for its
+// unknown member and read again while the member is still unknown (a
+// resend, a file read again) is a duplicate, not a second exception.
+func adtUnknownMemberSentAgain(t *testing.T, open func(string) store.LedgerStore) {
+	s := open("a")
+	a := adtOf(t, s)
+	for i := range 2 {
+		out := recordADT(t, a, adtItem("stm", "U1", domain.ADTAdmit, "98765432B", "V9", i))
+		want := []string{store.ADTException}
+		if i > 0 {
+			want = []string{store.ADTDuplicate}
+		}
+		if got := adtStatuses(out); !equalStrings(got, want) {
+			t.Fatalf("reading %d: %v, want %v", i+1, got, want)
+		}
+	}
+	exc, err := a.ADTExceptions(ctx, time.Time{})
+	if err != nil || len(exc) != 1 {
+		t.Fatalf("exceptions: %d %v", len(exc), err)
+	}
 }
 
 // adtCancelsMergesUpdates: A11/A12/A13 cancel the latest event of their

@@ -57,6 +57,7 @@ func Run(t *testing.T, b Backend) {
 		{"ADTCancelsMergesUpdates", false, adtCancelsMergesUpdates},
 		{"ADTCancelsTheLatestOfTheirVisit", false, adtCancelsOfTheVisit},
 		{"ADTMemberLoadedLater", false, adtMemberLoadedLater},
+		{"ADTUnknownMemberSentAgain", false, adtUnknownMemberSentAgain},
 		{"ADTLargeBatch", false, adtLargeBatch},
 		{"ADTOneBatchStoredAndWaiting", false, adtOneBatch},
 		{"ADTBatchOfManySendersAndSources", false, adtManySources},
