@@ -71,8 +71,13 @@ func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationT
 		months = max(months, th.WindowMonths)
 	}
 	from := asOf.AddMonths(-months)
+	// A visit is dated by its first event (rules.UtilizationVisits): the
+	// events are read from visitLookback before the longest window, so
+	// that a visit begun before it (an ED registration the day before,
+	// then a stay) is dated then and not counted, as in a shorter window.
+	read := from.AddDays(-visitLookback)
 	byCIN := map[string][]domain.ADTEvent{}
-	err := st.ADTEventsBetween(ctx, time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc),
+	err := st.ADTEventsBetween(ctx, time.Date(read.Year(), read.Month(), read.Day(), 0, 0, 0, 0, loc),
 		time.Date(asOf.Year(), asOf.Month(), asOf.Day()+1, 0, 0, 0, 0, loc), func(r *store.ADTEventRecord) error {
 			byCIN[r.CIN] = append(byCIN[r.CIN], r.ADTEvent)
 			return nil
@@ -123,6 +128,11 @@ func Candidates(ctx context.Context, st CandidateStore, ths []rules.UtilizationT
 	}
 	return res, nil
 }
+
+// visitLookback is how long before a window the events of a visit that
+// may have begun before it are read: longer than an ED stay before an
+// admission.
+const visitLookback = 31
 
 // CandidatesHeader is the header of the candidates report.
 var CandidatesHeader = []string{"member_cin", "age", "pof", "ed_visits", "inpatient_stays", "window_from", "as_of", "threshold_source"}

@@ -24,7 +24,7 @@ import (
 // apart.
 func TestCandidatesAvoidableUtilization(t *testing.T) {
 	const a, b, c, d, e = "91111111A", "92222222B", "93333333C", "94444444D", "95555555E"
-	const f, g, h = "96666666F", "97777777G", "98888888H"
+	const f, g, h, i = "96666666F", "97777777G", "98888888H", "99999999I"
 	st, err := store.OpenSQLite(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 		t.Fatal(err)
 	}
 	dobs := map[string]civil.Date{a: civil.New(1980, 1, 1), b: civil.New(1970, 5, 5), c: civil.New(2015, 1, 1), d: civil.New(1990, 3, 3), e: civil.New(1960, 2, 2),
-		f: civil.New(1950, 4, 4), g: civil.New(1950, 4, 4), h: civil.New(1950, 4, 4)}
+		f: civil.New(1950, 4, 4), g: civil.New(1950, 4, 4), h: civil.New(1950, 4, 4), i: civil.New(2016, 1, 1)}
 	for cin, dob := range dobs {
 		if err := l.PutMember(ctx, &domain.EnrollmentChange{Enrollee: domain.Enrollee{Member: domain.Member{CIN: cin, DOB: dob}, County: "34"},
 			Ops: []domain.SpanOp{{Kind: domain.SpanUpsert, Span: domain.EligibilitySpan{From: civil.Date(20200101), PlanCode: "306", County: "34"}}}}); err != nil {
@@ -73,6 +73,11 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 	add(c, domain.ADTRegister, "E", "V1", civil.New(2025, 9, 1))
 	add(c, domain.ADTToInpatient, "I", "V1", civil.New(2025, 9, 2))
 	add(c, domain.ADTAdmit, "I", "V2", civil.New(2026, 6, 30))
+	// A child's stay begun in the ED two days before the 12-month window
+	// (the longest) is dated then: with one stay in the window, I has one.
+	add(i, domain.ADTRegister, "E", "W1", civil.New(2025, 6, 29))
+	add(i, domain.ADTToInpatient, "I", "W1", civil.New(2025, 7, 1))
+	add(i, domain.ADTAdmit, "I", "W2", civil.New(2026, 3, 1))
 	add(e, domain.ADTAdmit, "I", "V8", civil.New(2026, 2, 1))
 	add(e, domain.ADTAdmit, "I", "V9", civil.New(2026, 3, 1))
 	for i, day := range days[:3] {
@@ -101,8 +106,8 @@ func TestCandidatesAvoidableUtilization(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("candidates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if res.Members != 8 || res.Authorized != 1 || res.NoDOB != 0 || res.Planned != 6 {
-		t.Errorf("result %+v, want 8 members with visits, 1 authorized, 6 planned stays", res)
+	if res.Members != 9 || res.Authorized != 1 || res.NoDOB != 0 || res.Planned != 6 {
+		t.Errorf("result %+v, want 9 members with visits, 1 authorized, 6 planned stays", res)
 	}
 	var buf bytes.Buffer
 	if err := WriteCandidates(&buf, res.Candidates); err != nil {
