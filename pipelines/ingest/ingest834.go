@@ -435,8 +435,13 @@ func (l *load834) header(h *enrollment.Header) error {
 		l.periods[[2]civil.Date{h.From, h.To}] = true
 	}
 	if l.date == 0 {
-		// The file's date: its first set's (a full file's period start).
+		// The file's date: its first set's. A full file's is its period
+		// start, or its BGN03 when it was made before the period began:
+		// a change file made after it is newer than it, not superseded.
 		l.date = h.From
+		if h.Full && h.Date != 0 && h.Date < l.date {
+			l.date = h.Date
+		}
 	}
 	return nil
 }

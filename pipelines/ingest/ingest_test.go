@@ -798,3 +798,33 @@ func TestChangeFilesOutOfOrder(t *testing.T) {
 		}
 	}
 }
+
+// A full file made (BGN03) before its period begins supersedes only the
+// change files made before it: one made after it, though dated before the
+// period, is newer than the full file and applies.
+func TestChangeFileAfterAFullFileMadeEarly(t *testing.T) {
+	e := newEnv(t)
+	path := full834(t, "DHCS834-DA-20260601-HN-607-001", "2026-06-01", []string{"91000031A", "607;2026-06-01"})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := strings.Replace(string(b), "*20260601*0500****RX", "*20260525*0500****RX", 1)
+	if made == string(b) {
+		t.Fatal("BGN03 not found")
+	}
+	if err := os.WriteFile(path, []byte(made), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if full := e.ingest834(path); full.Err != nil || full.Loaded != 1 {
+		t.Fatalf("full file: %+v", full)
+	}
+	after := e.ingest834(change834(t, "DHCS834-DA-20260528-HN-607-001", "2026-05-28", []string{"91000032B", "607;2026-06-01"}))
+	if after.Err != nil || after.Loaded != 1 || after.Superseded != nil {
+		t.Fatalf("change file made after the full file: %+v (superseded by %+v)", after, after.Superseded)
+	}
+	before := e.ingest834(change834(t, "DHCS834-DA-20260520-HN-607-001", "2026-05-20", []string{"91000033C", "607;2026-06-01"}))
+	if before.Err != nil || before.Loaded != 0 || before.Superseded == nil || before.Superseded.Date != day("2026-05-25") {
+		t.Fatalf("change file made before the full file: %+v (superseded by %+v)", before, before.Superseded)
+	}
+}
