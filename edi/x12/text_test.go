@@ -17,6 +17,12 @@ func TestText(t *testing.T) {
 		{"abcdefghij", 5, "abcde"},
 		{"abcd efghij", 5, "abcd"},
 		{"東京 Clinic", 60, "Clinic"},
+		{"Strauß Straße", 60, "Strauss Strasse"},
+		{"Ødegaard Æbelø", 60, "Odegaard AEbelo"},
+		{"Łukasz Wałęsa", 60, "Lukasz Walesa"},
+		{"O’Brien – Smith", 60, "O'Brien - Smith"},
+		{"“Casa” Đorđević", 60, `"Casa" Dordevic`},
+		{"Straße", 5, "Stras"},
 		{"", 60, ""},
 	}
 	for _, tt := range tests {
