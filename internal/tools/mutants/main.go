@@ -5,7 +5,8 @@
 // survives, of the module's packages that import it) must fail. It prints
 // a score table and exits 1 when a mutation survives, when an entry is
 // stale (its original snippet does not occur exactly once) or when a
-// mutation does not compile.
+// mutation does not compile. Two mutations are tested at once by default
+// (-jobs), each with its own overlay.
 //
 //	go run ./internal/tools/mutants                  # every mutation (nightly)
 //	go run ./internal/tools/mutants -changed         # those of files changed since the base (CI)
@@ -30,6 +31,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -50,6 +52,7 @@ type options struct {
 	timeout  time.Duration
 	verbose  bool
 	listOnly bool
+	jobs     int
 }
 
 func main() {
@@ -64,6 +67,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit of one go test run; a run over it kills the mutation")
 	flag.BoolVar(&o.verbose, "v", false, "print the go test output of every mutation")
 	flag.BoolVar(&o.listOnly, "check", false, "only check the list (every snippet occurs exactly once) and print it")
+	flag.IntVar(&o.jobs, "jobs", 2, "mutations tested at once (each in its own overlay)")
 	flag.Parse()
 	o.only, o.exclude = splitList(only), splitList(exclude)
 	if run != "" {
@@ -174,13 +178,38 @@ func mainErr(ctx context.Context, o *options) (bool, error) {
 	}
 	defer os.RemoveAll(tmp)
 	start := time.Now()
-	var results []result
-	for _, i := range sel {
-		m := &all[i]
-		r := runOne(ctx, o, root, modPath, g, tmp, i, m, mutated[i])
-		results = append(results, r)
-		fmt.Printf("%-4s %-40s %-26s %-44s %s\n", fmt.Sprintf("%d.", len(results)), m.Name, r.outcome, r.by, r.took.Round(100*time.Millisecond))
+	// o.jobs workers test the mutations; the results are printed in the
+	// list's order as soon as those before them are in.
+	results := make([]result, len(sel))
+	done := make([]chan struct{}, len(sel))
+	for k := range done {
+		done[k] = make(chan struct{})
 	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(o.jobs, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				i := sel[k]
+				results[k] = runOne(ctx, o, root, modPath, g, tmp, i, &all[i], mutated[i])
+				close(done[k])
+			}
+		}()
+	}
+	go func() {
+		for k := range sel {
+			next <- k
+		}
+		close(next)
+	}()
+	for k := range sel {
+		<-done[k]
+		r := &results[k]
+		fmt.Printf("%-4s %-40s %-26s %-44s %s\n", fmt.Sprintf("%d.", k+1), r.m.Name, r.outcome, r.by, r.took.Round(100*time.Millisecond))
+	}
+	wg.Wait()
 	return report(results, time.Since(start)), nil
 }
 
