@@ -5,7 +5,7 @@
 // survives, of the module's packages that import it) must fail. It prints
 // a score table and exits 1 when a mutation survives, when an entry is
 // stale (its original snippet does not occur exactly once) or when a
-// mutation does not compile. Two mutations are tested at once by default
+// mutation does not compile. Three mutations are tested at once by default
 // (-jobs), each with its own overlay.
 //
 //	go run ./internal/tools/mutants                  # every mutation (nightly)
@@ -67,7 +67,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit of one go test run; a run over it kills the mutation")
 	flag.BoolVar(&o.verbose, "v", false, "print the go test output of every mutation")
 	flag.BoolVar(&o.listOnly, "check", false, "only check the list (every snippet occurs exactly once) and print it")
-	flag.IntVar(&o.jobs, "jobs", 2, "mutations tested at once (each in its own overlay)")
+	flag.IntVar(&o.jobs, "jobs", 3, "mutations tested at once (each in its own overlay)")
 	flag.Parse()
 	o.only, o.exclude = splitList(only), splitList(exclude)
 	if run != "" {
