@@ -578,19 +578,7 @@ func (l *sqliteLoad) Place(ctx context.Context, f EnrollmentFile) (FileOrder, er
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var r LoadRef
-			var date int64
-			var codes string
-			if err := rows.Scan(&r.Load, &r.File, &date, &codes); err != nil {
-				return err
-			}
-			r.Date = civil.Date(date)
-			if stop, err := each(r, codes); stop || err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachLoad(rows, each)
 	})
 	if err != nil {
 		return FileOrder{}, fmt.Errorf("store: place load %d: %w", l.id, err)

@@ -94,6 +94,24 @@ func placeFile(f EnrollmentFile, query func(fileKind string, each func(r LoadRef
 	return order, err
 }
 
+// eachLoad hands placeFile's query each load of rows (id, file,
+// file_date, plan_codes), on either engine, until it says to stop.
+func eachLoad(rows resultRows, each func(r LoadRef, codes string) (bool, error)) error {
+	for rows.Next() {
+		var r LoadRef
+		var date int64
+		var codes string
+		if err := rows.Scan(&r.Load, &r.File, &date, &codes); err != nil {
+			return err
+		}
+		r.Date = civil.Date(date)
+		if stop, err := each(r, codes); stop || err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func sharesCode(a, b []string) bool {
 	for _, c := range a {
 		if slices.Contains(b, c) {
