@@ -173,11 +173,20 @@ func settleConfig(dir, settle string) string {
 func TestHalfWrittenUploadWaitsUntilComplete(t *testing.T) {
 	dir := t.TempDir()
 	h := startDaemon(t, dir, settleConfig(dir, "1s"))
+	completesHalfWritten(t, h, dir, "upload.csv", invoice("HW-1", 1, 6))
+}
+
+// completesHalfWritten writes data into the inbox as name, stalls past two
+// polls once the daemon has taken the half-written file, writes the rest,
+// and checks that the settle check saw the change and that the complete
+// file is archived and its 6 lines delivered in one 837.
+func completesHalfWritten(t *testing.T, h *harness, dir, name string, data []byte) {
+	t.Helper()
 	inbox := filepath.Join(dir, "inbox")
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f, rest := halfWritten(t, filepath.Join(inbox, "upload.csv"), invoice("HW-1", 1, 6))
+	f, rest := halfWritten(t, filepath.Join(inbox, name), data)
 	waitFor(t, 10*time.Second, "the half-written file taken", func() bool {
 		return strings.Contains(h.log.String(), "file noticed")
 	})
@@ -187,9 +196,9 @@ func TestHalfWrittenUploadWaitsUntilComplete(t *testing.T) {
 	}
 	f.Close()
 	waitFor(t, 20*time.Second, "the file archived", settled(t, h.st, 1))
-	e := byName(t, h.st)["upload.csv"]
+	e := byName(t, h.st)[name]
 	if e.State != store.FileArchived {
-		t.Errorf("entry %s (%s), want archived", e.State, e.Note)
+		t.Fatalf("entry %s (%s), want archived", e.State, e.Note)
 	}
 	if !strings.Contains(h.log.String(), "file still changing") {
 		t.Error("the settle check did not report the change")

@@ -179,29 +179,5 @@ pgp:
 	if err := pgp.Encrypt(&enc, bytes.NewReader(invoice("PHW-1", 1, 6)), to, "upload.csv", false); err != nil {
 		t.Fatal(err)
 	}
-	inbox := filepath.Join(dir, "inbox")
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, rest := halfWritten(t, filepath.Join(inbox, "upload.csv.pgp"), enc.Bytes())
-	waitFor(t, 10*time.Second, "the half-written file taken", func() bool {
-		return strings.Contains(h.log.String(), "file noticed")
-	})
-	time.Sleep(300 * time.Millisecond) // stalled past two polls and the claim
-	if _, err := f.Write(rest); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	waitFor(t, 20*time.Second, "the file final", settled(t, h.st, 1))
-	e := byName(t, h.st)["upload.csv.pgp"]
-	if e.State != store.FileArchived {
-		t.Fatalf("entry %s (%s), want archived", e.State, e.Note)
-	}
-	if !strings.Contains(h.log.String(), "file still changing") {
-		t.Error("the settle check did not report the change")
-	}
-	n837, all := delivered837s(t, filepath.Join(dir, "outbox", "dhcs"))
-	if n837 != 1 || all.lines != 6 {
-		t.Errorf("delivered %d 837s with %d lines, want 1 with all 6", n837, all.lines)
-	}
+	completesHalfWritten(t, h, dir, "upload.csv.pgp", enc.Bytes())
 }
