@@ -106,17 +106,15 @@ http: {listen: '127.0.0.1:0'}
 	}
 }
 
-// TestInbound837ProcessedAgainIsNotADuplicate: the same ledger entry
-// processed again (a retry after a crash before it was committed) is
-// answered in full again; the same content in another entry is a
-// duplicate interchange.
-func TestInbound837ProcessedAgainIsNotADuplicate(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir())
+// inbound837Env opens a SQLite store (closed when t ends) and loads the
+// embedded rules and the default configuration.
+func inbound837Env(t *testing.T) (*store.SQLite, *rules.Set, *config.Config) {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	rs, err := rules.Load(rules.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +123,16 @@ func TestInbound837ProcessedAgainIsNotADuplicate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, rs, cfg
+}
+
+// TestInbound837ProcessedAgainIsNotADuplicate: the same ledger entry
+// processed again (a retry after a crash before it was committed) is
+// answered in full again; the same content in another entry is a
+// duplicate interchange.
+func TestInbound837ProcessedAgainIsNotADuplicate(t *testing.T) {
+	ctx := context.Background()
+	st, rs, cfg := inbound837Env(t)
 	p, err := newInbound837Processor(Env{Store: st, Rules: rs, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -176,25 +184,13 @@ func (busyNumbers) NextControlNumber(context.Context, string) (int64, error) {
 // retry.max_attempts.
 func TestInbound837StoreErrorKeepsItsKind(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	rs, err := rules.Load(rules.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, rs, cfg := inbound837Env(t)
 	p := &inbound837Processor{st: busyNumbers{st}, rules: rs}
 	in := filepath.Join(t.TempDir(), "harbor.x12")
 	if err := os.WriteFile(in, provider837(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Process(ctx, &Job{Input: in, Name: "harbor.x12", OutDir: t.TempDir(), File: &store.FileEntry{ID: 7}, Store: st, Config: cfg,
+	_, err := p.Process(ctx, &Job{Input: in, Name: "harbor.x12", OutDir: t.TempDir(), File: &store.FileEntry{ID: 7}, Store: st, Config: cfg,
 		Log: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		t.Fatal("processed without control numbers")
