@@ -302,27 +302,36 @@ func TestCrashDuringRedownload(t *testing.T) {
 		t.Fatalf("the invoice is %d bytes: too small to be cut by the crash", len(data))
 	}
 	dropFile(t, filepath.Join(dir, "inbox"), "redl.csv", data)
+	input := crashAfterFetch(t, dir, cfg, state, "redl.csv")
+	p := startCalgw(t, "downloading", dir, cfg, state, envCrashAt+"=downloading")
+	p.crashed(30 * time.Second)
+	if !strings.Contains(p.output(), "crash point downloading reached") {
+		t.Fatalf("did not crash while downloading:\n%s", p.output())
+	}
+	if _, err := os.Stat(input); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a download cut short left the input %s: %v", input, err)
+	}
+	r := startCalgw(t, "restarted", dir, cfg, state)
+	waitFor(t, 30*time.Second, "the file archived", drained(t, dir, 1))
+	r.term()
+	checkFinished(t, dir, state, 1, lines)
+}
+
+// crashAfterFetch kills `calgw run` once it has fetched the inbox's file
+// name and clears the fetched copy's work directory, as a takeover on
+// another node finds it; it returns the copy's path.
+func crashAfterFetch(t *testing.T, dir, cfg, state, name string) string {
+	t.Helper()
 	p := startCalgw(t, "fetched", dir, cfg, state, envCrashAt+"=fetched")
 	p.crashed(30 * time.Second)
-	inputs, _ := filepath.Glob(filepath.Join(state, "work", "*", "in", "redl.csv"))
+	inputs, _ := filepath.Glob(filepath.Join(state, "work", "*", "in", name))
 	if len(inputs) != 1 {
 		t.Fatalf("inputs after the fetch: %v", inputs)
 	}
 	if err := os.RemoveAll(filepath.Dir(inputs[0])); err != nil {
 		t.Fatal(err)
 	}
-	p = startCalgw(t, "downloading", dir, cfg, state, envCrashAt+"=downloading")
-	p.crashed(30 * time.Second)
-	if !strings.Contains(p.output(), "crash point downloading reached") {
-		t.Fatalf("did not crash while downloading:\n%s", p.output())
-	}
-	if _, err := os.Stat(inputs[0]); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("a download cut short left the input %s: %v", inputs[0], err)
-	}
-	r := startCalgw(t, "restarted", dir, cfg, state)
-	waitFor(t, 30*time.Second, "the file archived", drained(t, dir, 1))
-	r.term()
-	checkFinished(t, dir, state, 1, lines)
+	return inputs[0]
 }
 
 // TestRedownloadOfAChangedFileReleasesIt kills `calgw run` once a file is
@@ -337,15 +346,7 @@ func TestRedownloadOfAChangedFileReleasesIt(t *testing.T) {
 	state := filepath.Join(dir, "state")
 	cfg := writeConfig(t, localConfig(dir, ""))
 	dropFile(t, filepath.Join(dir, "inbox"), "grow.csv", invoice("GR-1", 1, 2))
-	p := startCalgw(t, "fetched", dir, cfg, state, envCrashAt+"=fetched")
-	p.crashed(30 * time.Second)
-	inputs, _ := filepath.Glob(filepath.Join(state, "work", "*", "in", "grow.csv"))
-	if len(inputs) != 1 {
-		t.Fatalf("inputs after the fetch: %v", inputs)
-	}
-	if err := os.RemoveAll(filepath.Dir(inputs[0])); err != nil {
-		t.Fatal(err)
-	}
+	crashAfterFetch(t, dir, cfg, state, "grow.csv")
 	claimed, _ := filepath.Glob(filepath.Join(dir, "processing", "*-grow.csv"))
 	if len(claimed) != 1 {
 		t.Fatalf("claimed files: %v", claimed)
