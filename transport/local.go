@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/calaim-gateway/calaim-gateway/internal/atomicfile"
 )
 
 // LocalConfig configures a folder on this machine.
@@ -270,25 +272,7 @@ var syncDir = func(dir string) {
 // mkdirAll creates dir and its missing parents, and syncs the folder that
 // received each new one: a file renamed into a new folder is durable only
 // with the folder's own entry.
-func mkdirAll(dir string) error {
-	var created []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(d); err == nil {
-			break
-		}
-		created = append(created, d)
-		if p := filepath.Dir(d); p == d {
-			break
-		}
-	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	for _, d := range created {
-		syncDir(filepath.Dir(d))
-	}
-	return nil
-}
+func mkdirAll(dir string) error { return atomicfile.MkdirAllSyncing(dir, 0o750, syncDir) }
 
 // ListOthers returns the folders, links, pipes and the like directly in dir.
 func (l *Local) ListOthers(ctx context.Context, dir string) ([]Other, error) {

@@ -140,6 +140,16 @@ func WriteFile(path string, data []byte) error {
 // survive a power loss too.
 func MkdirAll(dir string, perm os.FileMode) error {
 	dir = filepath.Clean(dir)
+	if err := MkdirAllSyncing(dir, perm, syncDir); err != nil {
+		return fmt.Errorf("mkdir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// MkdirAllSyncing is MkdirAll with the directory sync given (sync(d)
+// makes the names created in d durable), and os.MkdirAll's error as it
+// is.
+func MkdirAllSyncing(dir string, perm os.FileMode, sync func(dir string)) error {
 	var created []string
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Lstat(d); err == nil {
@@ -151,10 +161,10 @@ func MkdirAll(dir string, perm os.FileMode) error {
 		}
 	}
 	if err := os.MkdirAll(dir, perm); err != nil {
-		return fmt.Errorf("mkdir %s: %w", dir, err)
+		return err
 	}
 	for _, d := range created {
-		syncDir(filepath.Dir(d))
+		sync(filepath.Dir(d))
 	}
 	return nil
 }
